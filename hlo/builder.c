@@ -1,0 +1,2 @@
+/* builder.c — being written. */
+#include "hlo.h"

@@ -1,0 +1,2 @@
+/* evaluator.c — being written. */
+#include "hlo.h"

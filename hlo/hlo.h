@@ -1,0 +1,659 @@
+/*
+ * hlo.h — hloc's HLO intermediate representation, the one public header of
+ * hlo/.
+ *
+ * The IR follows XLA's HLO: a module holds computations, a computation holds
+ * instructions in a doubly linked list, each instruction has an opcode from
+ * one X-macro table (HLO_OPCODES below), a shape, operands, users, called
+ * computations and attributes.  Semantics are XLA's (openxla
+ * operation_semantics); the text format is XLA's, so HLO printed by XLA/JAX
+ * can be read, evaluated and compiled here.
+ *
+ * Memory: a module owns an arena.  Everything reachable from a module —
+ * computations, instructions, operand and user arrays, names, attribute
+ * arrays, constant payloads — lives in it and is freed with the module.
+ * Passes unlink instructions, they never free them.  Literals produced by the
+ * evaluator are the exception: they are malloc'd and freed with
+ * hlo_literal_free().
+ *
+ * Errors are values: every function that can fail on bad input returns an
+ * HloError * (NULL on success) whose message names the file:line:col or the
+ * instruction.  Broken internal invariants abort via HLO_CHECK.
+ *
+ * The files of hlo/:
+ *   ir.c              arena, errors, element types, shapes, literals, the
+ *                     module/computation/instruction graph and its edges
+ *   shape_inference.c one shape rule per opcode (used by builder + verifier)
+ *   builder.c         convenience constructors that infer shapes
+ *   verifier.c        structural and shape checks of a whole module
+ *   printer.c         HLO text out
+ *   parser.c          HLO text in
+ *   evaluator.c       the reference interpreter, oracle of every test
+ */
+#ifndef HLOC_HLO_H
+#define HLOC_HLO_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------------ */
+/* Internal invariants                                                      */
+/* ------------------------------------------------------------------------ */
+
+_Noreturn void hlo_fatal(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define HLO_CHECK(cond)                                                       \
+  do {                                                                        \
+    if (!(cond)) hlo_fatal(__FILE__, __LINE__, "check failed: %s", #cond);    \
+  } while (0)
+#define HLO_UNREACHABLE() hlo_fatal(__FILE__, __LINE__, "unreachable")
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct HloError HloError; /* opaque: one message */
+
+HloError *hlo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+HloError *hlo_verror(const char *fmt, va_list ap);
+/* Prepends "CONTEXT: " to e's message (e may be NULL: returns NULL). */
+HloError *hlo_error_wrap(HloError *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *hlo_error_message(const HloError *e);
+void hlo_error_free(HloError *e);
+
+/* ------------------------------------------------------------------------ */
+/* Growable strings (printer, diagnostics)                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct HloStr {
+  char *buf;  /* NUL-terminated, malloc'd; NULL while empty */
+  size_t len; /* bytes before the NUL */
+  size_t cap; /* bytes allocated */
+} HloStr;
+
+void hlo_str_printf(HloStr *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void hlo_str_append(HloStr *s, const char *text, size_t n);
+/* Returns the malloc'd buffer (never NULL) and resets s. */
+char *hlo_str_take(HloStr *s);
+
+/* ------------------------------------------------------------------------ */
+/* Arena                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct HloArena HloArena;
+
+HloArena *hlo_arena_new(void);
+void hlo_arena_free(HloArena *a);
+/* Zeroed, 64-byte aligned memory that lives as long as the arena. */
+void *hlo_arena_alloc(HloArena *a, size_t size);
+char *hlo_arena_strdup(HloArena *a, const char *s);
+char *hlo_arena_strndup(HloArena *a, const char *s, size_t n);
+void *hlo_arena_memdup(HloArena *a, const void *p, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Element types                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* X(enum suffix, text name, bytes per element) */
+#define HLO_TYPES(X)                                                          \
+  X(PRED, "pred", 1)                                                          \
+  X(S8, "s8", 1)                                                              \
+  X(S16, "s16", 2)                                                            \
+  X(S32, "s32", 4)                                                            \
+  X(S64, "s64", 8)                                                            \
+  X(U8, "u8", 1)                                                              \
+  X(U16, "u16", 2)                                                            \
+  X(U32, "u32", 4)                                                            \
+  X(U64, "u64", 8)                                                            \
+  X(F16, "f16", 2)                                                            \
+  X(BF16, "bf16", 2)                                                          \
+  X(F32, "f32", 4)                                                            \
+  X(F64, "f64", 8)                                                            \
+  X(TUPLE, "tuple", 0)                                                        \
+  X(TOKEN, "token", 0)
+
+typedef enum HloType {
+#define X(e, name, bytes) HLO_##e,
+  HLO_TYPES(X)
+#undef X
+  HLO_NUM_TYPES
+} HloType;
+
+const char *hlo_type_name(HloType t);
+size_t hlo_type_size(HloType t); /* 0 for TUPLE and TOKEN */
+/* Looks up "f32", "pred", … (n bytes of name); false when unknown. */
+bool hlo_type_from_name(const char *name, size_t n, HloType *out);
+bool hlo_type_is_float(HloType t);    /* f16 bf16 f32 f64 */
+bool hlo_type_is_signed(HloType t);   /* s8 … s64 */
+bool hlo_type_is_unsigned(HloType t); /* u8 … u64 */
+bool hlo_type_is_integer(HloType t);  /* signed or unsigned, not pred */
+bool hlo_type_is_array(HloType t);    /* not TUPLE/TOKEN */
+
+/* f16 and bf16 are stored as their 16-bit patterns. */
+float hlo_f16_to_f32(uint16_t h);
+uint16_t hlo_f32_to_f16(float f);   /* round to nearest even */
+float hlo_bf16_to_f32(uint16_t h);
+uint16_t hlo_f32_to_bf16(float f);  /* round to nearest even */
+
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define HLO_MAX_RANK 12
+
+/* An array shape (type != TUPLE) or a tuple of shapes.  A shape is a value:
+ * it is copied by assignment; only a tuple's element array is shared (and
+ * lives in an arena or is static). */
+typedef struct HloShape {
+  HloType type;
+  int rank;                          /* arrays: number of dims */
+  int64_t dims[HLO_MAX_RANK];        /* arrays: static sizes, >= 0 */
+  bool has_layout;                   /* minor_to_major was given */
+  int8_t minor_to_major[HLO_MAX_RANK]; /* layout; default {rank-1,…,0} */
+  int ntuple;                        /* tuples: element count */
+  const struct HloShape *tuple;      /* tuples: the elements */
+} HloShape;
+
+/* An array shape with the default (row-major) layout. */
+HloShape hlo_shape_array(HloType t, int rank, const int64_t *dims);
+HloShape hlo_shape_scalar(HloType t);
+/* A tuple shape; the element array is copied into arena a. */
+HloShape hlo_shape_tuple(HloArena *a, int n, const HloShape *elems);
+bool hlo_shape_is_tuple(const HloShape *s);
+int64_t hlo_shape_elements(const HloShape *s);   /* product of dims */
+size_t hlo_shape_byte_size(const HloShape *s);   /* arrays only */
+/* Structural equality; layouts are compared only when with_layout. */
+bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout);
+/* Same dims, any element type. */
+bool hlo_shape_same_dims(const HloShape *a, const HloShape *b);
+/* True when the layout is absent or equals the default {rank-1,…,0}. */
+bool hlo_shape_has_default_layout(const HloShape *s);
+/* Sets the default layout explicitly (has_layout = true). */
+void hlo_shape_set_default_layout(HloShape *s);
+/* "f32[2,3]{1,0}", "(s32[], f32[4]{0})", "pred[]"; layouts printed for
+ * arrays of rank >= 1 (the default layout when none was given). */
+void hlo_shape_print(HloStr *out, const HloShape *s);
+/* Convenience for diagnostics: a malloc'd string. */
+char *hlo_shape_to_string(const HloShape *s);
+/* Row-major strides of an array shape, in elements. */
+void hlo_shape_strides(const HloShape *s, int64_t *strides);
+
+/* ------------------------------------------------------------------------ */
+/* Literals                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A value: an array in logical row-major order (layouts do not affect the
+ * element order of a literal), or a tuple of literals.  Elements use their
+ * native C representation: pred as uint8_t 0/1, f16/bf16 as uint16_t bits. */
+typedef struct HloLiteral {
+  HloShape shape;
+  void *data;                  /* arrays: hlo_shape_byte_size bytes */
+  struct HloLiteral **elems;   /* tuples: shape.ntuple literals */
+} HloLiteral;
+
+/* Heap literals (the evaluator's currency).  The shape's tuple elements are
+ * copied, so the literal does not depend on any arena. */
+HloLiteral *hlo_literal_new(const HloShape *shape);  /* zero-filled */
+HloLiteral *hlo_literal_clone(const HloLiteral *l);
+void hlo_literal_free(HloLiteral *l);
+/* A tuple literal taking ownership of elems[0..n). */
+HloLiteral *hlo_literal_tuple(HloLiteral **elems, int n);
+/* Arena literals (constants of a module): never freed individually. */
+HloLiteral *hlo_literal_new_in(HloArena *a, const HloShape *shape);
+HloLiteral *hlo_literal_clone_in(HloArena *a, const HloLiteral *l);
+/* Element access by linear (row-major) index, converting to/from double.
+ * Convenient in tests and constant folding; not for hot loops. */
+double hlo_literal_get_f64(const HloLiteral *l, int64_t i);
+void hlo_literal_set_f64(HloLiteral *l, int64_t i, double v);
+int64_t hlo_literal_get_s64(const HloLiteral *l, int64_t i);
+void hlo_literal_set_s64(HloLiteral *l, int64_t i, int64_t v);
+/* Bitwise equality of shape (without layout) and payload. */
+bool hlo_literal_equal(const HloLiteral *a, const HloLiteral *b);
+
+/* ------------------------------------------------------------------------ */
+/* Opcodes                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Operand-count classes and op kinds used by the verifier, evaluator and
+ * fusion.  HLO_ARITY_VARIADIC: any number of operands. */
+#define HLO_ARITY_VARIADIC (-1)
+
+typedef enum HloOpKind {
+  HLO_KIND_LEAF,      /* parameter, constant, iota */
+  HLO_KIND_UNARY,     /* elementwise, one operand */
+  HLO_KIND_BINARY,    /* elementwise, two operands of equal shape */
+  HLO_KIND_TERNARY,   /* elementwise, three operands (select, clamp) */
+  HLO_KIND_DATA,      /* data movement / shape manipulation */
+  HLO_KIND_REDUCTION, /* reduce, reduce-window, sort (call a computation) */
+  HLO_KIND_CONTRACT,  /* dot, convolution */
+  HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
+  HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
+  HLO_KIND_OTHER,     /* batch-norm-inference */
+} HloOpKind;
+
+/* X(enum suffix, text name, operand count or HLO_ARITY_VARIADIC, kind) */
+#define HLO_OPCODES(X)                                                        \
+  X(PARAMETER, "parameter", 0, HLO_KIND_LEAF)                                 \
+  X(CONSTANT, "constant", 0, HLO_KIND_LEAF)                                   \
+  X(IOTA, "iota", 0, HLO_KIND_LEAF)                                           \
+  X(TUPLE, "tuple", HLO_ARITY_VARIADIC, HLO_KIND_TUPLE)                       \
+  X(GET_TUPLE_ELEMENT, "get-tuple-element", 1, HLO_KIND_TUPLE)                \
+  X(ADD, "add", 2, HLO_KIND_BINARY)                                           \
+  X(SUBTRACT, "subtract", 2, HLO_KIND_BINARY)                                 \
+  X(MULTIPLY, "multiply", 2, HLO_KIND_BINARY)                                 \
+  X(DIVIDE, "divide", 2, HLO_KIND_BINARY)                                     \
+  X(REMAINDER, "remainder", 2, HLO_KIND_BINARY)                               \
+  X(MAXIMUM, "maximum", 2, HLO_KIND_BINARY)                                   \
+  X(MINIMUM, "minimum", 2, HLO_KIND_BINARY)                                   \
+  X(POWER, "power", 2, HLO_KIND_BINARY)                                       \
+  X(ATAN2, "atan2", 2, HLO_KIND_BINARY)                                       \
+  X(AND, "and", 2, HLO_KIND_BINARY)                                           \
+  X(OR, "or", 2, HLO_KIND_BINARY)                                             \
+  X(XOR, "xor", 2, HLO_KIND_BINARY)                                           \
+  X(SHIFT_LEFT, "shift-left", 2, HLO_KIND_BINARY)                             \
+  X(SHIFT_RIGHT_ARITHMETIC, "shift-right-arithmetic", 2, HLO_KIND_BINARY)     \
+  X(SHIFT_RIGHT_LOGICAL, "shift-right-logical", 2, HLO_KIND_BINARY)           \
+  X(COMPARE, "compare", 2, HLO_KIND_BINARY)                                   \
+  X(NOT, "not", 1, HLO_KIND_UNARY)                                            \
+  X(NEGATE, "negate", 1, HLO_KIND_UNARY)                                      \
+  X(ABS, "abs", 1, HLO_KIND_UNARY)                                            \
+  X(SIGN, "sign", 1, HLO_KIND_UNARY)                                          \
+  X(EXP, "exponential", 1, HLO_KIND_UNARY)                                    \
+  X(EXPM1, "exponential-minus-one", 1, HLO_KIND_UNARY)                        \
+  X(LOG, "log", 1, HLO_KIND_UNARY)                                            \
+  X(LOG1P, "log-plus-one", 1, HLO_KIND_UNARY)                                 \
+  X(LOGISTIC, "logistic", 1, HLO_KIND_UNARY)                                  \
+  X(SQRT, "sqrt", 1, HLO_KIND_UNARY)                                          \
+  X(RSQRT, "rsqrt", 1, HLO_KIND_UNARY)                                        \
+  X(CBRT, "cbrt", 1, HLO_KIND_UNARY)                                          \
+  X(TANH, "tanh", 1, HLO_KIND_UNARY)                                          \
+  X(SIN, "sine", 1, HLO_KIND_UNARY)                                           \
+  X(COS, "cosine", 1, HLO_KIND_UNARY)                                         \
+  X(TAN, "tan", 1, HLO_KIND_UNARY)                                            \
+  X(ERF, "erf", 1, HLO_KIND_UNARY)                                            \
+  X(FLOOR, "floor", 1, HLO_KIND_UNARY)                                        \
+  X(CEIL, "ceil", 1, HLO_KIND_UNARY)                                          \
+  X(ROUND_AFZ, "round-nearest-afz", 1, HLO_KIND_UNARY)                        \
+  X(ROUND_EVEN, "round-nearest-even", 1, HLO_KIND_UNARY)                      \
+  X(IS_FINITE, "is-finite", 1, HLO_KIND_UNARY)                                \
+  X(POPCNT, "popcnt", 1, HLO_KIND_UNARY)                                      \
+  X(CLZ, "count-leading-zeros", 1, HLO_KIND_UNARY)                            \
+  X(CONVERT, "convert", 1, HLO_KIND_UNARY)                                    \
+  X(BITCAST_CONVERT, "bitcast-convert", 1, HLO_KIND_UNARY)                    \
+  X(COPY, "copy", 1, HLO_KIND_UNARY)                                          \
+  X(SELECT, "select", 3, HLO_KIND_TERNARY)                                    \
+  X(CLAMP, "clamp", 3, HLO_KIND_TERNARY)                                      \
+  X(BROADCAST, "broadcast", 1, HLO_KIND_DATA)                                 \
+  X(RESHAPE, "reshape", 1, HLO_KIND_DATA)                                     \
+  X(BITCAST, "bitcast", 1, HLO_KIND_DATA)                                     \
+  X(TRANSPOSE, "transpose", 1, HLO_KIND_DATA)                                 \
+  X(SLICE, "slice", 1, HLO_KIND_DATA)                                         \
+  X(DYNAMIC_SLICE, "dynamic-slice", HLO_ARITY_VARIADIC, HLO_KIND_DATA)        \
+  X(DYNAMIC_UPDATE_SLICE, "dynamic-update-slice", HLO_ARITY_VARIADIC,         \
+    HLO_KIND_DATA)                                                            \
+  X(CONCATENATE, "concatenate", HLO_ARITY_VARIADIC, HLO_KIND_DATA)            \
+  X(PAD, "pad", 2, HLO_KIND_DATA)                                             \
+  X(REVERSE, "reverse", 1, HLO_KIND_DATA)                                     \
+  X(GATHER, "gather", 2, HLO_KIND_DATA)                                       \
+  X(SCATTER, "scatter", HLO_ARITY_VARIADIC, HLO_KIND_DATA)                    \
+  X(REDUCE, "reduce", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)                 \
+  X(REDUCE_WINDOW, "reduce-window", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)   \
+  X(SORT, "sort", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)                     \
+  X(DOT, "dot", 2, HLO_KIND_CONTRACT)                                         \
+  X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT)                         \
+  X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER)          \
+  X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)                       \
+  X(WHILE, "while", 1, HLO_KIND_CONTROL)                                      \
+  X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)         \
+  X(FUSION, "fusion", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)                   \
+  X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)
+
+typedef enum HloOpcode {
+#define X(e, name, arity, kind) HLO_OP_##e,
+  HLO_OPCODES(X)
+#undef X
+  HLO_NUM_OPCODES
+} HloOpcode;
+
+const char *hlo_opcode_name(HloOpcode op);
+int hlo_opcode_arity(HloOpcode op); /* or HLO_ARITY_VARIADIC */
+HloOpKind hlo_opcode_kind(HloOpcode op);
+bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out);
+/* Unary, binary (incl. compare) and ternary ops: out[i] depends on in[i]. */
+bool hlo_opcode_is_elementwise(HloOpcode op);
+
+/* ------------------------------------------------------------------------ */
+/* Attributes                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A list of dimension numbers or sizes (arena-allocated). */
+typedef struct HloDims {
+  int n;
+  int64_t *v;
+} HloDims;
+
+typedef enum HloCompareDir {
+  HLO_CMP_EQ, HLO_CMP_NE, HLO_CMP_LT, HLO_CMP_LE, HLO_CMP_GT, HLO_CMP_GE,
+} HloCompareDir;
+
+/* XLA's comparison types; DEFAULT means "not given": derived from the
+ * operand type (FLOAT, SIGNED or UNSIGNED; PRED compares as UNSIGNED). */
+typedef enum HloCompareType {
+  HLO_CMPT_DEFAULT, HLO_CMPT_FLOAT, HLO_CMPT_TOTALORDER, HLO_CMPT_SIGNED,
+  HLO_CMPT_UNSIGNED,
+} HloCompareType;
+
+typedef enum HloFusionKind {
+  HLO_FUSION_LOOP, HLO_FUSION_INPUT, HLO_FUSION_OUTPUT, HLO_FUSION_CUSTOM,
+} HloFusionKind;
+
+/* slice={[start:limit:stride], …} */
+typedef struct HloSliceDim {
+  int64_t start, limit, stride;
+} HloSliceDim;
+
+/* padding=lo_hi_interior x … (lo/hi may be negative) */
+typedef struct HloPadDim {
+  int64_t lo, hi, interior;
+} HloPadDim;
+
+/* window={size=… stride=… pad=… lhs_dilate=… rhs_dilate=… rhs_reversal=…};
+ * fields absent from the text take XLA's defaults (stride/dilations 1). */
+typedef struct HloWindowDim {
+  int64_t size, stride, pad_lo, pad_hi, lhs_dilate, rhs_dilate;
+  bool reversal;
+} HloWindowDim;
+
+/* dim_labels=b01f_01io->b01f, generalised to any number of spatial dims. */
+typedef struct HloConvDims {
+  int nspatial;
+  int64_t in_batch, in_feature, in_spatial[HLO_MAX_RANK];
+  int64_t k_in_feature, k_out_feature, k_spatial[HLO_MAX_RANK];
+  int64_t out_batch, out_feature, out_spatial[HLO_MAX_RANK];
+} HloConvDims;
+
+/* lhs_batch_dims={…}, lhs_contracting_dims={…}, rhs_… */
+typedef struct HloDotDims {
+  HloDims lhs_batch, lhs_contracting, rhs_batch, rhs_contracting;
+} HloDotDims;
+
+typedef struct HloGatherDims {
+  HloDims offset_dims, collapsed_slice_dims, start_index_map;
+  HloDims operand_batching_dims, start_indices_batching_dims;
+  int64_t index_vector_dim;
+  HloDims slice_sizes;
+  bool indices_are_sorted;
+} HloGatherDims;
+
+typedef struct HloScatterDims {
+  HloDims update_window_dims, inserted_window_dims;
+  HloDims scatter_dims_to_operand_dims;
+  HloDims input_batching_dims, scatter_indices_batching_dims;
+  int64_t index_vector_dim;
+  bool indices_are_sorted, unique_indices;
+} HloScatterDims;
+
+/* metadata={op_type="…" op_name="…" source_file="…" source_line=N}; for a
+ * graph imported from TensorFlow, op_type is the TF op and op_name the node. */
+typedef struct HloMetadata {
+  const char *op_type;      /* NULL when absent */
+  const char *op_name;
+  const char *source_file;
+  int64_t source_line;      /* 0 when absent */
+} HloMetadata;
+
+/* An attribute the IR does not interpret (backend_config, sharding,
+ * frontend_attributes, operand_precision, …): kept verbatim and printed back
+ * as NAME=VALUE. */
+typedef struct HloRawAttr {
+  const char *name;
+  const char *value;
+} HloRawAttr;
+
+/* ------------------------------------------------------------------------ */
+/* Module, computations, instructions                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct HloModule HloModule;
+typedef struct HloComputation HloComputation;
+typedef struct HloInstr HloInstr;
+
+struct HloInstr {
+  HloOpcode op;
+  const char *name;          /* unique within the module, without '%' */
+  int64_t id;                /* unique within the module, creation order */
+  HloShape shape;
+  HloComputation *parent;
+  HloInstr *prev, *next;     /* position in parent's instruction list */
+
+  int noperands;
+  HloInstr **operands;
+  int nusers;                /* one entry per distinct user */
+  int users_cap;
+  HloInstr **users;
+
+  /* Called computations: to_apply (reduce, reduce-window, sort, scatter,
+   * call, and the comparator of sort); while: [condition, body];
+   * conditional: the branches in order (pred predicate: [true, false]);
+   * fusion: [fused computation]. */
+  int ncalled;
+  HloComputation **called;
+
+  /* Attributes; each is meaningful only for the opcodes named. */
+  int64_t parameter_number;  /* parameter */
+  HloLiteral *literal;       /* constant (arena) */
+  int64_t tuple_index;       /* get-tuple-element: index=N */
+  int64_t iota_dimension;    /* iota */
+  /* dimensions={…}: broadcast (operand dim i -> result dim v[i]),
+   * transpose (permutation), reduce, reverse, concatenate (one), sort
+   * (one), reduce dims of … */
+  HloDims dimensions;
+  HloSliceDim *slice;        /* slice: shape.rank entries */
+  HloDims dynamic_slice_sizes; /* dynamic-slice */
+  HloPadDim *padding;        /* pad: shape.rank entries */
+  int window_rank;
+  HloWindowDim *window;      /* reduce-window, convolution */
+  HloConvDims conv;          /* convolution */
+  int64_t feature_group_count, batch_group_count; /* convolution, >= 1 */
+  HloDotDims dot;            /* dot */
+  HloGatherDims gather;      /* gather */
+  HloScatterDims scatter;    /* scatter */
+  HloCompareDir direction;   /* compare */
+  HloCompareType compare_type; /* compare */
+  HloFusionKind fusion_kind; /* fusion */
+  bool is_stable;            /* sort */
+  float epsilon;             /* batch-norm-inference */
+  int64_t feature_index;     /* batch-norm-inference */
+  const char *custom_call_target; /* custom-call */
+
+  HloMetadata metadata;
+  int nraw;
+  HloRawAttr *raw;           /* uninterpreted attributes, in text order */
+};
+
+struct HloComputation {
+  const char *name;          /* unique within the module, without '%' */
+  HloModule *module;
+  HloComputation *prev, *next; /* position in the module's list */
+  HloInstr *first, *last;    /* instruction list (not necessarily in
+                              * def-before-use order: see hlo_post_order) */
+  HloInstr *root;
+  int nparams;
+  HloInstr **params;         /* params[i]->parameter_number == i */
+  int params_cap;
+  bool is_entry;
+  bool is_fusion;            /* called by a fusion instruction */
+};
+
+struct HloModule {
+  HloArena *arena;
+  const char *name;
+  HloComputation *first, *last; /* callees before callers; entry last */
+  HloComputation *entry;
+  int nraw;                  /* module attributes after the name, kept */
+  HloRawAttr *raw;           /* verbatim (is_scheduled, …) */
+  int64_t next_id;
+  int64_t next_name_suffix;
+  struct HloNameTable *names; /* uniquing of instruction names */
+};
+
+HloModule *hlo_module_new(const char *name);
+void hlo_module_free(HloModule *m);
+
+/* Appends a computation (name made unique).  Set is_entry via
+ * hlo_module_set_entry. */
+HloComputation *hlo_computation_new(HloModule *m, const char *name);
+void hlo_module_set_entry(HloModule *m, HloComputation *c);
+HloComputation *hlo_module_find_computation(const HloModule *m,
+                                            const char *name);
+/* Unlinks a computation no instruction calls any more. */
+void hlo_computation_remove(HloComputation *c);
+
+/* Creates an instruction at the end of c's list, with operands ops[0..n)
+ * (their user lists are updated) and the given shape; all attributes start
+ * zeroed (counts 1 where XLA's default is 1).  name may be NULL (a name is
+ * derived from the opcode); it is made unique within the module. */
+HloInstr *hlo_instr_new(HloComputation *c, HloOpcode op, const HloShape *shape,
+                        HloInstr *const *ops, int n, const char *name);
+/* A parameter: also registered in c->params. */
+HloInstr *hlo_parameter_new(HloComputation *c, int64_t number,
+                            const HloShape *shape, const char *name);
+/* A constant holding lit (which must live in m's arena: see
+ * hlo_literal_clone_in). */
+HloInstr *hlo_constant_new(HloComputation *c, HloLiteral *lit,
+                           const char *name);
+/* Moves instr so it sits right before `before` (same computation). */
+void hlo_instr_move_before(HloInstr *instr, HloInstr *before);
+void hlo_instr_set_called(HloInstr *instr, HloComputation *const *called,
+                          int n);
+void hlo_instr_set_dims(HloInstr *instr, HloDims *field, const int64_t *v,
+                        int n);
+void hlo_instr_add_raw(HloInstr *instr, const char *name, const char *value);
+void hlo_set_root(HloComputation *c, HloInstr *root);
+
+/* The only functions that change edges; they keep user lists exact. */
+void hlo_set_operand(HloInstr *instr, int i, HloInstr *op);
+void hlo_set_operands(HloInstr *instr, HloInstr *const *ops, int n);
+/* Every use of old (and the root, when old is root) now refers to new,
+ * except new_instr's own uses of old (so "x = f(old); replace(old, x)"
+ * reroutes old's other users through x). */
+void hlo_replace_all_uses(HloInstr *old, HloInstr *new_instr);
+/* Unlinks instr, which must have no users and not be the root; its operands
+ * lose it as a user.  The memory stays in the arena. */
+void hlo_instr_remove(HloInstr *instr);
+
+/* Instructions of c with every operand before its users and the root last;
+ * instructions unreachable from the root come first, in list order.
+ * Returns a malloc'd array of *n entries. */
+HloInstr **hlo_post_order(const HloComputation *c, int *n);
+/* Computations of m with callees before callers (malloc'd). */
+HloComputation **hlo_computation_post_order(const HloModule *m, int *n);
+
+/* "%name = f32[2]{0} add(%a, %b)" style one-liners for diagnostics: the
+ * instruction's name, opcode and TF metadata (malloc'd). */
+char *hlo_instr_describe(const HloInstr *instr);
+
+/* ------------------------------------------------------------------------ */
+/* Shape inference and builder (shape_inference.c, builder.c)                */
+/* ------------------------------------------------------------------------ */
+
+/* Computes the shape XLA's rules give instr from its operands' shapes, its
+ * attributes and its called computations.  Leaves (parameter, constant,
+ * iota) and custom-call, whose shapes are given, return their own shape.
+ * The result has no layout.  Errors name the instruction and the rule. */
+HloError *hlo_infer_shape(const HloInstr *instr, HloShape *out);
+
+/* Builder: each creates the instruction at the end of c and infers its
+ * shape; on a shape error it unlinks what it created and returns NULL with
+ * *err set.  Attributes are copied into the module's arena. */
+HloInstr *hlo_build_unary(HloComputation *c, HloOpcode op, HloInstr *x,
+                          HloError **err);
+HloInstr *hlo_build_binary(HloComputation *c, HloOpcode op, HloInstr *a,
+                           HloInstr *b, HloError **err);
+HloInstr *hlo_build_compare(HloComputation *c, HloCompareDir dir, HloInstr *a,
+                            HloInstr *b, HloError **err);
+HloInstr *hlo_build_ternary(HloComputation *c, HloOpcode op, HloInstr *a,
+                            HloInstr *b, HloInstr *x, HloError **err);
+HloInstr *hlo_build_convert(HloComputation *c, HloInstr *x, HloType to,
+                            HloError **err);
+HloInstr *hlo_build_broadcast(HloComputation *c, HloInstr *x,
+                              const HloShape *shape, const int64_t *dims,
+                              int ndims, HloError **err);
+HloInstr *hlo_build_reshape(HloComputation *c, HloInstr *x, int rank,
+                            const int64_t *dims, HloError **err);
+HloInstr *hlo_build_transpose(HloComputation *c, HloInstr *x,
+                              const int64_t *perm, HloError **err);
+HloInstr *hlo_build_slice(HloComputation *c, HloInstr *x,
+                          const HloSliceDim *slice, HloError **err);
+HloInstr *hlo_build_concatenate(HloComputation *c, HloInstr *const *xs, int n,
+                                int64_t dim, HloError **err);
+HloInstr *hlo_build_pad(HloComputation *c, HloInstr *x, HloInstr *value,
+                        const HloPadDim *pad, HloError **err);
+HloInstr *hlo_build_reverse(HloComputation *c, HloInstr *x,
+                            const int64_t *dims, int n, HloError **err);
+HloInstr *hlo_build_iota(HloComputation *c, const HloShape *shape,
+                         int64_t dim, HloError **err);
+HloInstr *hlo_build_tuple(HloComputation *c, HloInstr *const *xs, int n,
+                          HloError **err);
+HloInstr *hlo_build_get_tuple_element(HloComputation *c, HloInstr *t,
+                                      int64_t index, HloError **err);
+HloInstr *hlo_build_dot(HloComputation *c, HloInstr *a, HloInstr *b,
+                        const HloDotDims *dims, HloType result_type,
+                        HloError **err);
+HloInstr *hlo_build_convolution(HloComputation *c, HloInstr *lhs,
+                                HloInstr *rhs, const HloWindowDim *window,
+                                const HloConvDims *dims,
+                                int64_t feature_group_count,
+                                int64_t batch_group_count,
+                                HloType result_type, HloError **err);
+/* reduce of n inputs with n init values (operands: inputs then inits). */
+HloInstr *hlo_build_reduce(HloComputation *c, HloInstr *const *inputs,
+                           HloInstr *const *inits, int n,
+                           const int64_t *dims, int ndims,
+                           HloComputation *to_apply, HloError **err);
+HloInstr *hlo_build_reduce_window(HloComputation *c, HloInstr *const *inputs,
+                                  HloInstr *const *inits, int n,
+                                  const HloWindowDim *window,
+                                  HloComputation *to_apply, HloError **err);
+HloInstr *hlo_build_constant_scalar(HloComputation *c, HloType t, double v);
+/* A scalar computation (x, y) -> op(x, y) of type t, e.g. the to_apply of a
+ * sum; created in c's module with a unique name. */
+HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op,
+                                             HloType t);
+
+/* ------------------------------------------------------------------------ */
+/* Verifier, text format, evaluator                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Checks every computation: operand counts, use lists, parameters, root,
+ * called computations' signatures, and every instruction's shape against
+ * hlo_infer_shape.  The message names the instruction and the rule. */
+HloError *hlo_verify(const HloModule *m);
+
+/* Prints the module in XLA's HLO text syntax. */
+void hlo_print_module(HloStr *out, const HloModule *m);
+char *hlo_module_to_string(const HloModule *m); /* malloc'd */
+void hlo_print_instr(HloStr *out, const HloInstr *instr);
+
+/* Parses HLO text; `filename` is used in messages "FILE:LINE:COL: …".
+ * On success *out owns a module that has not yet been verified. */
+HloError *hlo_parse(const char *text, size_t len, const char *filename,
+                    HloModule **out);
+HloError *hlo_parse_file(const char *path, HloModule **out);
+
+/* Evaluates m's entry computation on args (one per parameter, shapes must
+ * match without regard to layout).  *out receives a heap literal (a tuple
+ * when the root is a tuple).  custom-call is evaluated only for targets
+ * the project defines; others are an error naming the instruction. */
+HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
+                       HloLiteral **out);
+HloError *hlo_evaluate_computation(const HloComputation *c,
+                                   HloLiteral *const *args, int nargs,
+                                   HloLiteral **out);
+
+#endif /* HLOC_HLO_H */

@@ -1,0 +1,1113 @@
+/*
+ * ir.c — the core of the HLO IR: errors, growable strings, the arena, element
+ * types, shapes, literals, and the module/computation/instruction graph.
+ *
+ * Edges are changed only here (hlo_instr_new, hlo_set_operand(s),
+ * hlo_replace_all_uses, hlo_instr_remove), which keeps every instruction's
+ * user list exact: one entry per distinct user, in the order users appeared.
+ * Instruction names are unique per module; a small open-addressing table of
+ * names makes uniquing O(1).
+ */
+#include "hlo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Fatal errors and error values                                            */
+/* ------------------------------------------------------------------------ */
+
+void hlo_fatal(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "hloc: internal error at %s:%d: ", file, line);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  abort();
+}
+
+struct HloError {
+  char *msg;
+};
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  return p;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n,
+                    size);
+  return p;
+}
+
+static void *xrealloc(void *p, size_t n) {
+  p = realloc(p, n ? n : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  return p;
+}
+
+HloError *hlo_verror(const char *fmt, va_list ap) {
+  HloStr s = {0};
+  va_list cp;
+  va_copy(cp, ap);
+  int n = vsnprintf(NULL, 0, fmt, cp);
+  va_end(cp);
+  s.buf = xmalloc((size_t)n + 1);
+  vsnprintf(s.buf, (size_t)n + 1, fmt, ap);
+  HloError *e = xmalloc(sizeof *e);
+  e->msg = s.buf;
+  return e;
+}
+
+HloError *hlo_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  HloError *e = hlo_verror(fmt, ap);
+  va_end(ap);
+  return e;
+}
+
+HloError *hlo_error_wrap(HloError *e, const char *fmt, ...) {
+  if (!e) return NULL;
+  HloStr s = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *prefix = xmalloc((size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(prefix, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  hlo_str_printf(&s, "%s: %s", prefix, e->msg);
+  free(prefix);
+  free(e->msg);
+  e->msg = hlo_str_take(&s);
+  return e;
+}
+
+const char *hlo_error_message(const HloError *e) { return e ? e->msg : ""; }
+
+void hlo_error_free(HloError *e) {
+  if (!e) return;
+  free(e->msg);
+  free(e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Growable strings                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void str_reserve(HloStr *s, size_t extra) {
+  if (s->len + extra + 1 <= s->cap) return;
+  size_t cap = s->cap ? s->cap : 64;
+  while (cap < s->len + extra + 1) cap *= 2;
+  s->buf = xrealloc(s->buf, cap);
+  s->cap = cap;
+}
+
+void hlo_str_append(HloStr *s, const char *text, size_t n) {
+  str_reserve(s, n);
+  memcpy(s->buf + s->len, text, n);
+  s->len += n;
+  s->buf[s->len] = '\0';
+}
+
+void hlo_str_printf(HloStr *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  str_reserve(s, (size_t)n);
+  va_start(ap, fmt);
+  vsnprintf(s->buf + s->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  s->len += (size_t)n;
+}
+
+char *hlo_str_take(HloStr *s) {
+  char *b = s->buf;
+  if (!b) {
+    b = xmalloc(1);
+    b[0] = '\0';
+  }
+  s->buf = NULL;
+  s->len = s->cap = 0;
+  return b;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Arena: a list of chunks; large requests get a chunk of their own.         */
+/* ------------------------------------------------------------------------ */
+
+enum { ARENA_CHUNK = 64 * 1024, ARENA_ALIGN = 64 };
+
+typedef struct ArenaChunk {
+  struct ArenaChunk *next;
+  size_t used, size;
+  _Alignas(ARENA_ALIGN) unsigned char data[];
+} ArenaChunk;
+
+struct HloArena {
+  ArenaChunk *head; /* the chunk small requests are served from */
+  ArenaChunk *big;  /* dedicated chunks of large requests */
+};
+
+static ArenaChunk *chunk_new(size_t size) {
+  ArenaChunk *c = aligned_alloc(ARENA_ALIGN,
+                                (sizeof(ArenaChunk) + size + ARENA_ALIGN - 1) /
+                                    ARENA_ALIGN * ARENA_ALIGN);
+  if (!c) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", size);
+  c->next = NULL;
+  c->used = 0;
+  c->size = size;
+  return c;
+}
+
+HloArena *hlo_arena_new(void) { return xcalloc(1, sizeof(HloArena)); }
+
+void hlo_arena_free(HloArena *a) {
+  if (!a) return;
+  for (ArenaChunk *c = a->head, *n; c; c = n) {
+    n = c->next;
+    free(c);
+  }
+  for (ArenaChunk *c = a->big, *n; c; c = n) {
+    n = c->next;
+    free(c);
+  }
+  free(a);
+}
+
+void *hlo_arena_alloc(HloArena *a, size_t size) {
+  size_t rounded = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+  if (rounded == 0) rounded = ARENA_ALIGN;
+  if (rounded > ARENA_CHUNK / 4) {
+    ArenaChunk *c = chunk_new(rounded);
+    c->next = a->big;
+    a->big = c;
+    memset(c->data, 0, rounded);
+    return c->data;
+  }
+  if (!a->head || a->head->used + rounded > a->head->size) {
+    ArenaChunk *c = chunk_new(ARENA_CHUNK);
+    c->next = a->head;
+    a->head = c;
+  }
+  void *p = a->head->data + a->head->used;
+  a->head->used += rounded;
+  memset(p, 0, rounded);
+  return p;
+}
+
+char *hlo_arena_strndup(HloArena *a, const char *s, size_t n) {
+  char *p = hlo_arena_alloc(a, n + 1);
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *hlo_arena_strdup(HloArena *a, const char *s) {
+  return hlo_arena_strndup(a, s, strlen(s));
+}
+
+void *hlo_arena_memdup(HloArena *a, const void *p, size_t n) {
+  void *q = hlo_arena_alloc(a, n);
+  if (n) memcpy(q, p, n);
+  return q;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Element types                                                            */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+  const char *name;
+  size_t size;
+} type_table[] = {
+#define X(e, name, bytes) {name, bytes},
+    HLO_TYPES(X)
+#undef X
+};
+
+const char *hlo_type_name(HloType t) {
+  HLO_CHECK((unsigned)t < HLO_NUM_TYPES);
+  return type_table[t].name;
+}
+
+size_t hlo_type_size(HloType t) {
+  HLO_CHECK((unsigned)t < HLO_NUM_TYPES);
+  return type_table[t].size;
+}
+
+bool hlo_type_from_name(const char *name, size_t n, HloType *out) {
+  for (int t = 0; t < HLO_NUM_TYPES; t++) {
+    if (strlen(type_table[t].name) == n && !memcmp(type_table[t].name, name, n)) {
+      *out = (HloType)t;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool hlo_type_is_float(HloType t) {
+  return t == HLO_F16 || t == HLO_BF16 || t == HLO_F32 || t == HLO_F64;
+}
+bool hlo_type_is_signed(HloType t) {
+  return t == HLO_S8 || t == HLO_S16 || t == HLO_S32 || t == HLO_S64;
+}
+bool hlo_type_is_unsigned(HloType t) {
+  return t == HLO_U8 || t == HLO_U16 || t == HLO_U32 || t == HLO_U64;
+}
+bool hlo_type_is_integer(HloType t) {
+  return hlo_type_is_signed(t) || hlo_type_is_unsigned(t);
+}
+bool hlo_type_is_array(HloType t) { return t != HLO_TUPLE && t != HLO_TOKEN; }
+
+float hlo_f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else if (exp == 0) {
+    /* zero or subnormal: value = mant * 2^-24 */
+    float f = ldexpf((float)mant, -24);
+    return sign ? -f : f;
+  } else {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t hlo_f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+  uint32_t absx = x & 0x7fffffffu;
+  if (absx >= 0x7f800000u) /* inf or nan (keep nan quiet) */
+    return sign | 0x7c00 | (absx > 0x7f800000u ? 0x200 | ((absx >> 13) & 0x3ff) : 0);
+  if (absx >= 0x477ff000u) return sign | 0x7c00; /* rounds to >= 65520: inf */
+  if (absx < 0x38800000u) {
+    /* result is subnormal or zero: round mant * 2^-24 to an integer */
+    float a;
+    memcpy(&a, &absx, 4);
+    float scaled = a * 16777216.0f; /* exact: a < 2^-14 */
+    return sign | (uint16_t)nearbyintf(scaled);
+  }
+  uint32_t mant = absx & 0x7fffff, exp = (absx >> 23) - 112;
+  uint32_t half = (exp << 10) | (mant >> 13);
+  uint32_t rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+  return sign | (uint16_t)half;
+}
+
+float hlo_bf16_to_f32(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t hlo_f32_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  uint32_t lsb = (x >> 16) & 1;
+  x += 0x7fffu + lsb;
+  return (uint16_t)(x >> 16);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+HloShape hlo_shape_array(HloType t, int rank, const int64_t *dims) {
+  HLO_CHECK(rank >= 0 && rank <= HLO_MAX_RANK);
+  HloShape s;
+  memset(&s, 0, sizeof s);
+  s.type = t;
+  s.rank = rank;
+  for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
+  return s;
+}
+
+HloShape hlo_shape_scalar(HloType t) { return hlo_shape_array(t, 0, NULL); }
+
+HloShape hlo_shape_tuple(HloArena *a, int n, const HloShape *elems) {
+  HloShape s;
+  memset(&s, 0, sizeof s);
+  s.type = HLO_TUPLE;
+  s.ntuple = n;
+  s.tuple = n ? hlo_arena_memdup(a, elems, sizeof(HloShape) * (size_t)n) : NULL;
+  return s;
+}
+
+bool hlo_shape_is_tuple(const HloShape *s) { return s->type == HLO_TUPLE; }
+
+int64_t hlo_shape_elements(const HloShape *s) {
+  int64_t n = 1;
+  for (int i = 0; i < s->rank; i++) n *= s->dims[i];
+  return n;
+}
+
+size_t hlo_shape_byte_size(const HloShape *s) {
+  return (size_t)hlo_shape_elements(s) * hlo_type_size(s->type);
+}
+
+bool hlo_shape_has_default_layout(const HloShape *s) {
+  if (!s->has_layout) return true;
+  for (int i = 0; i < s->rank; i++)
+    if (s->minor_to_major[i] != s->rank - 1 - i) return false;
+  return true;
+}
+
+void hlo_shape_set_default_layout(HloShape *s) {
+  s->has_layout = true;
+  for (int i = 0; i < s->rank; i++) s->minor_to_major[i] = (int8_t)(s->rank - 1 - i);
+}
+
+bool hlo_shape_same_dims(const HloShape *a, const HloShape *b) {
+  if (a->rank != b->rank) return false;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return false;
+  return true;
+}
+
+bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout) {
+  if (a->type != b->type) return false;
+  if (a->type == HLO_TUPLE) {
+    if (a->ntuple != b->ntuple) return false;
+    for (int i = 0; i < a->ntuple; i++)
+      if (!hlo_shape_equal(&a->tuple[i], &b->tuple[i], with_layout)) return false;
+    return true;
+  }
+  if (!hlo_shape_same_dims(a, b)) return false;
+  if (with_layout) {
+    bool da = hlo_shape_has_default_layout(a), db = hlo_shape_has_default_layout(b);
+    if (da != db) return false;
+    if (!da)
+      for (int i = 0; i < a->rank; i++)
+        if (a->minor_to_major[i] != b->minor_to_major[i]) return false;
+  }
+  return true;
+}
+
+void hlo_shape_print(HloStr *out, const HloShape *s) {
+  if (s->type == HLO_TUPLE) {
+    hlo_str_append(out, "(", 1);
+    for (int i = 0; i < s->ntuple; i++) {
+      if (i) hlo_str_append(out, ", ", 2);
+      hlo_shape_print(out, &s->tuple[i]);
+    }
+    hlo_str_append(out, ")", 1);
+    return;
+  }
+  hlo_str_printf(out, "%s", hlo_type_name(s->type));
+  if (s->type == HLO_TOKEN) return;
+  hlo_str_append(out, "[", 1);
+  for (int i = 0; i < s->rank; i++)
+    hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);
+  hlo_str_append(out, "]", 1);
+  if (s->rank == 0) return;
+  hlo_str_append(out, "{", 1);
+  for (int i = 0; i < s->rank; i++) {
+    int d = s->has_layout ? s->minor_to_major[i] : s->rank - 1 - i;
+    hlo_str_printf(out, i ? ",%d" : "%d", d);
+  }
+  hlo_str_append(out, "}", 1);
+}
+
+char *hlo_shape_to_string(const HloShape *s) {
+  HloStr out = {0};
+  hlo_shape_print(&out, s);
+  return hlo_str_take(&out);
+}
+
+void hlo_shape_strides(const HloShape *s, int64_t *strides) {
+  int64_t st = 1;
+  for (int i = s->rank - 1; i >= 0; i--) {
+    strides[i] = st;
+    st *= s->dims[i];
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Literals                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Heap literals copy tuple element shapes into one malloc'd array owned by
+ * the literal (freed with it); arena literals copy them into the arena. */
+
+static HloLiteral *literal_new_heap(const HloShape *shape) {
+  HloLiteral *l = xcalloc(1, sizeof *l);
+  l->shape = *shape;
+  if (shape->type == HLO_TUPLE) {
+    HloShape *el = xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloShape));
+    l->elems = xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloLiteral *));
+    for (int i = 0; i < shape->ntuple; i++) {
+      l->elems[i] = literal_new_heap(&shape->tuple[i]);
+      el[i] = l->elems[i]->shape;
+    }
+    l->shape.tuple = el;
+  } else {
+    l->data = xcalloc(1, hlo_shape_byte_size(shape));
+  }
+  return l;
+}
+
+HloLiteral *hlo_literal_new(const HloShape *shape) { return literal_new_heap(shape); }
+
+HloLiteral *hlo_literal_clone(const HloLiteral *src) {
+  HloLiteral *l = literal_new_heap(&src->shape);
+  if (src->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < src->shape.ntuple; i++) {
+      hlo_literal_free(l->elems[i]);
+      l->elems[i] = hlo_literal_clone(src->elems[i]);
+    }
+  } else {
+    memcpy(l->data, src->data, hlo_shape_byte_size(&src->shape));
+  }
+  return l;
+}
+
+void hlo_literal_free(HloLiteral *l) {
+  if (!l) return;
+  if (l->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < l->shape.ntuple; i++) hlo_literal_free(l->elems[i]);
+    free(l->elems);
+    free((void *)l->shape.tuple);
+  }
+  free(l->data);
+  free(l);
+}
+
+HloLiteral *hlo_literal_tuple(HloLiteral **elems, int n) {
+  HloLiteral *l = xcalloc(1, sizeof *l);
+  l->shape.type = HLO_TUPLE;
+  l->shape.ntuple = n;
+  HloShape *el = xcalloc((size_t)(n ? n : 1), sizeof(HloShape));
+  l->elems = xcalloc((size_t)(n ? n : 1), sizeof(HloLiteral *));
+  for (int i = 0; i < n; i++) {
+    l->elems[i] = elems[i];
+    el[i] = elems[i]->shape;
+  }
+  l->shape.tuple = el;
+  return l;
+}
+
+HloLiteral *hlo_literal_new_in(HloArena *a, const HloShape *shape) {
+  HloLiteral *l = hlo_arena_alloc(a, sizeof *l);
+  l->shape = *shape;
+  if (shape->type == HLO_TUPLE) {
+    HloShape *el = hlo_arena_alloc(a, sizeof(HloShape) * (size_t)(shape->ntuple + 1));
+    l->elems = hlo_arena_alloc(a, sizeof(HloLiteral *) * (size_t)(shape->ntuple + 1));
+    for (int i = 0; i < shape->ntuple; i++) {
+      l->elems[i] = hlo_literal_new_in(a, &shape->tuple[i]);
+      el[i] = l->elems[i]->shape;
+    }
+    l->shape.tuple = el;
+  } else {
+    l->data = hlo_arena_alloc(a, hlo_shape_byte_size(shape));
+  }
+  return l;
+}
+
+HloLiteral *hlo_literal_clone_in(HloArena *a, const HloLiteral *src) {
+  HloLiteral *l = hlo_literal_new_in(a, &src->shape);
+  if (src->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < src->shape.ntuple; i++)
+      l->elems[i] = hlo_literal_clone_in(a, src->elems[i]);
+  } else {
+    memcpy(l->data, src->data, hlo_shape_byte_size(&src->shape));
+  }
+  return l;
+}
+
+double hlo_literal_get_f64(const HloLiteral *l, int64_t i) {
+  const void *p = l->data;
+  switch (l->shape.type) {
+  case HLO_PRED: return ((const uint8_t *)p)[i] != 0;
+  case HLO_S8: return ((const int8_t *)p)[i];
+  case HLO_S16: return ((const int16_t *)p)[i];
+  case HLO_S32: return ((const int32_t *)p)[i];
+  case HLO_S64: return (double)((const int64_t *)p)[i];
+  case HLO_U8: return ((const uint8_t *)p)[i];
+  case HLO_U16: return ((const uint16_t *)p)[i];
+  case HLO_U32: return ((const uint32_t *)p)[i];
+  case HLO_U64: return (double)((const uint64_t *)p)[i];
+  case HLO_F16: return hlo_f16_to_f32(((const uint16_t *)p)[i]);
+  case HLO_BF16: return hlo_bf16_to_f32(((const uint16_t *)p)[i]);
+  case HLO_F32: return ((const float *)p)[i];
+  case HLO_F64: return ((const double *)p)[i];
+  default: HLO_UNREACHABLE();
+  }
+}
+
+void hlo_literal_set_f64(HloLiteral *l, int64_t i, double v) {
+  void *p = l->data;
+  switch (l->shape.type) {
+  case HLO_PRED: ((uint8_t *)p)[i] = v != 0; break;
+  case HLO_S8: ((int8_t *)p)[i] = (int8_t)v; break;
+  case HLO_S16: ((int16_t *)p)[i] = (int16_t)v; break;
+  case HLO_S32: ((int32_t *)p)[i] = (int32_t)v; break;
+  case HLO_S64: ((int64_t *)p)[i] = (int64_t)v; break;
+  case HLO_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+  case HLO_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+  case HLO_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+  case HLO_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+  case HLO_F16: ((uint16_t *)p)[i] = hlo_f32_to_f16((float)v); break;
+  case HLO_BF16: ((uint16_t *)p)[i] = hlo_f32_to_bf16((float)v); break;
+  case HLO_F32: ((float *)p)[i] = (float)v; break;
+  case HLO_F64: ((double *)p)[i] = v; break;
+  default: HLO_UNREACHABLE();
+  }
+}
+
+int64_t hlo_literal_get_s64(const HloLiteral *l, int64_t i) {
+  const void *p = l->data;
+  switch (l->shape.type) {
+  case HLO_PRED: return ((const uint8_t *)p)[i] != 0;
+  case HLO_S8: return ((const int8_t *)p)[i];
+  case HLO_S16: return ((const int16_t *)p)[i];
+  case HLO_S32: return ((const int32_t *)p)[i];
+  case HLO_S64: return ((const int64_t *)p)[i];
+  case HLO_U8: return ((const uint8_t *)p)[i];
+  case HLO_U16: return ((const uint16_t *)p)[i];
+  case HLO_U32: return ((const uint32_t *)p)[i];
+  case HLO_U64: return (int64_t)((const uint64_t *)p)[i];
+  default: return (int64_t)hlo_literal_get_f64(l, i);
+  }
+}
+
+void hlo_literal_set_s64(HloLiteral *l, int64_t i, int64_t v) {
+  void *p = l->data;
+  switch (l->shape.type) {
+  case HLO_PRED: ((uint8_t *)p)[i] = v != 0; break;
+  case HLO_S8: ((int8_t *)p)[i] = (int8_t)v; break;
+  case HLO_S16: ((int16_t *)p)[i] = (int16_t)v; break;
+  case HLO_S32: ((int32_t *)p)[i] = (int32_t)v; break;
+  case HLO_S64: ((int64_t *)p)[i] = v; break;
+  case HLO_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+  case HLO_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+  case HLO_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+  case HLO_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+  default: hlo_literal_set_f64(l, i, (double)v); break;
+  }
+}
+
+bool hlo_literal_equal(const HloLiteral *a, const HloLiteral *b) {
+  if (!hlo_shape_equal(&a->shape, &b->shape, false)) return false;
+  if (a->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < a->shape.ntuple; i++)
+      if (!hlo_literal_equal(a->elems[i], b->elems[i])) return false;
+    return true;
+  }
+  return !memcmp(a->data, b->data, hlo_shape_byte_size(&a->shape));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opcodes                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+  const char *name;
+  int arity;
+  HloOpKind kind;
+} opcode_table[] = {
+#define X(e, name, arity, kind) {name, arity, kind},
+    HLO_OPCODES(X)
+#undef X
+};
+
+const char *hlo_opcode_name(HloOpcode op) {
+  HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
+  return opcode_table[op].name;
+}
+
+int hlo_opcode_arity(HloOpcode op) {
+  HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
+  return opcode_table[op].arity;
+}
+
+HloOpKind hlo_opcode_kind(HloOpcode op) {
+  HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
+  return opcode_table[op].kind;
+}
+
+bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out) {
+  for (int op = 0; op < HLO_NUM_OPCODES; op++) {
+    const char *s = opcode_table[op].name;
+    if (strlen(s) == n && !memcmp(s, name, n)) {
+      *out = (HloOpcode)op;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool hlo_opcode_is_elementwise(HloOpcode op) {
+  HloOpKind k = hlo_opcode_kind(op);
+  return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Name table: open addressing over arena-owned strings                      */
+/* ------------------------------------------------------------------------ */
+
+struct HloNameTable {
+  size_t cap, count;
+  const char **slots;
+};
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static bool names_contains(const struct HloNameTable *t, const char *s) {
+  if (!t->cap) return false;
+  for (size_t i = hash_str(s) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->slots[i]) return false;
+    if (!strcmp(t->slots[i], s)) return true;
+  }
+}
+
+static void names_insert(struct HloNameTable *t, const char *s) {
+  if ((t->count + 1) * 2 > t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    const char **slots = xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i < t->cap; i++) {
+      if (!t->slots[i]) continue;
+      size_t j = hash_str(t->slots[i]) & (cap - 1);
+      while (slots[j]) j = (j + 1) & (cap - 1);
+      slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+  }
+  size_t j = hash_str(s) & (t->cap - 1);
+  while (t->slots[j]) j = (j + 1) & (t->cap - 1);
+  t->slots[j] = s;
+  t->count++;
+}
+
+/* Returns name itself when unused, else "name.N" for the first free N. */
+static const char *unique_name(HloModule *m, const char *name) {
+  const char *result = hlo_arena_strdup(m->arena, name);
+  if (names_contains(m->names, result)) {
+    /* Strip an existing ".N" suffix so repeated uniquing stays short. */
+    size_t len = strlen(name);
+    size_t base = len;
+    while (base > 0 && name[base - 1] >= '0' && name[base - 1] <= '9') base--;
+    if (base > 0 && base < len && name[base - 1] == '.') len = base - 1;
+    char buf[512];
+    do {
+      snprintf(buf, sizeof buf, "%.*s.%lld", (int)(len > 400 ? 400 : len), name,
+               (long long)++m->next_name_suffix);
+    } while (names_contains(m->names, buf));
+    result = hlo_arena_strdup(m->arena, buf);
+  }
+  names_insert(m->names, result);
+  return result;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Module and computations                                                  */
+/* ------------------------------------------------------------------------ */
+
+HloModule *hlo_module_new(const char *name) {
+  HloModule *m = xcalloc(1, sizeof *m);
+  m->arena = hlo_arena_new();
+  m->name = hlo_arena_strdup(m->arena, name);
+  m->names = xcalloc(1, sizeof *m->names);
+  return m;
+}
+
+void hlo_module_free(HloModule *m) {
+  if (!m) return;
+  free(m->names->slots);
+  free(m->names);
+  hlo_arena_free(m->arena);
+  free(m);
+}
+
+HloComputation *hlo_computation_new(HloModule *m, const char *name) {
+  HloComputation *c = hlo_arena_alloc(m->arena, sizeof *c);
+  c->module = m;
+  /* Computation names share the module's name space with instructions, as
+   * XLA's printer does not distinguish them in references. */
+  c->name = unique_name(m, name);
+  c->prev = m->last;
+  if (m->last) m->last->next = c;
+  else m->first = c;
+  m->last = c;
+  return c;
+}
+
+void hlo_module_set_entry(HloModule *m, HloComputation *c) {
+  if (m->entry) m->entry->is_entry = false;
+  m->entry = c;
+  c->is_entry = true;
+}
+
+HloComputation *hlo_module_find_computation(const HloModule *m, const char *name) {
+  for (HloComputation *c = m->first; c; c = c->next)
+    if (!strcmp(c->name, name)) return c;
+  return NULL;
+}
+
+void hlo_computation_remove(HloComputation *c) {
+  HloModule *m = c->module;
+  HLO_CHECK(m->entry != c);
+  if (c->prev) c->prev->next = c->next;
+  else m->first = c->next;
+  if (c->next) c->next->prev = c->prev;
+  else m->last = c->prev;
+  c->prev = c->next = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Instructions and edges                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void add_user(HloInstr *op, HloInstr *user) {
+  for (int i = 0; i < op->nusers; i++)
+    if (op->users[i] == user) return;
+  if (op->nusers == op->users_cap) {
+    HloArena *a = op->parent->module->arena;
+    int cap = op->users_cap ? op->users_cap * 2 : 4;
+    HloInstr **users = hlo_arena_alloc(a, sizeof(HloInstr *) * (size_t)cap);
+    if (op->nusers) memcpy(users, op->users, sizeof(HloInstr *) * (size_t)op->nusers);
+    op->users = users;
+    op->users_cap = cap;
+  }
+  op->users[op->nusers++] = user;
+}
+
+static bool uses(const HloInstr *user, const HloInstr *op) {
+  for (int i = 0; i < user->noperands; i++)
+    if (user->operands[i] == op) return true;
+  return false;
+}
+
+/* Drops user from op's list unless user still refers to op. */
+static void maybe_remove_user(HloInstr *op, HloInstr *user) {
+  if (uses(user, op)) return;
+  for (int i = 0; i < op->nusers; i++) {
+    if (op->users[i] == user) {
+      memmove(&op->users[i], &op->users[i + 1],
+              sizeof(HloInstr *) * (size_t)(op->nusers - i - 1));
+      op->nusers--;
+      return;
+    }
+  }
+}
+
+HloInstr *hlo_instr_new(HloComputation *c, HloOpcode op, const HloShape *shape,
+                        HloInstr *const *ops, int n, const char *name) {
+  HloModule *m = c->module;
+  HloInstr *in = hlo_arena_alloc(m->arena, sizeof *in);
+  in->op = op;
+  in->id = m->next_id++;
+  in->shape = *shape;
+  if (shape->type == HLO_TUPLE && shape->ntuple)
+    in->shape.tuple = hlo_arena_memdup(m->arena, shape->tuple,
+                                       sizeof(HloShape) * (size_t)shape->ntuple);
+  in->parent = c;
+  in->name = unique_name(m, name ? name : hlo_opcode_name(op));
+  in->feature_group_count = 1;
+  in->batch_group_count = 1;
+  in->prev = c->last;
+  if (c->last) c->last->next = in;
+  else c->first = in;
+  c->last = in;
+  in->noperands = n;
+  in->operands = hlo_arena_alloc(m->arena, sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) {
+    HLO_CHECK(ops[i] && ops[i]->parent == c);
+    in->operands[i] = ops[i];
+    add_user(ops[i], in);
+  }
+  return in;
+}
+
+HloInstr *hlo_parameter_new(HloComputation *c, int64_t number, const HloShape *shape,
+                            const char *name) {
+  HloInstr *p = hlo_instr_new(c, HLO_OP_PARAMETER, shape, NULL, 0, name);
+  p->parameter_number = number;
+  HLO_CHECK(number >= 0);
+  if (number >= c->params_cap) {
+    int cap = c->params_cap ? c->params_cap : 4;
+    while (cap <= number) cap *= 2;
+    HloInstr **params = hlo_arena_alloc(c->module->arena, sizeof(HloInstr *) * (size_t)cap);
+    if (c->nparams) memcpy(params, c->params, sizeof(HloInstr *) * (size_t)c->nparams);
+    c->params = params;
+    c->params_cap = cap;
+  }
+  c->params[number] = p;
+  if (number >= c->nparams) c->nparams = (int)number + 1;
+  return p;
+}
+
+HloInstr *hlo_constant_new(HloComputation *c, HloLiteral *lit, const char *name) {
+  HloInstr *k = hlo_instr_new(c, HLO_OP_CONSTANT, &lit->shape, NULL, 0, name);
+  k->literal = lit;
+  return k;
+}
+
+static void list_unlink(HloInstr *in) {
+  HloComputation *c = in->parent;
+  if (in->prev) in->prev->next = in->next;
+  else c->first = in->next;
+  if (in->next) in->next->prev = in->prev;
+  else c->last = in->prev;
+  in->prev = in->next = NULL;
+}
+
+void hlo_instr_move_before(HloInstr *in, HloInstr *before) {
+  HLO_CHECK(in->parent == before->parent);
+  if (in == before) return;
+  list_unlink(in);
+  HloComputation *c = in->parent;
+  in->next = before;
+  in->prev = before->prev;
+  if (before->prev) before->prev->next = in;
+  else c->first = in;
+  before->prev = in;
+}
+
+void hlo_instr_set_called(HloInstr *in, HloComputation *const *called, int n) {
+  in->ncalled = n;
+  in->called = hlo_arena_alloc(in->parent->module->arena,
+                               sizeof(HloComputation *) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) in->called[i] = called[i];
+}
+
+void hlo_instr_set_dims(HloInstr *in, HloDims *field, const int64_t *v, int n) {
+  field->n = n;
+  field->v = hlo_arena_alloc(in->parent->module->arena, sizeof(int64_t) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) field->v[i] = v[i];
+}
+
+void hlo_instr_add_raw(HloInstr *in, const char *name, const char *value) {
+  HloArena *a = in->parent->module->arena;
+  HloRawAttr *raw = hlo_arena_alloc(a, sizeof(HloRawAttr) * (size_t)(in->nraw + 1));
+  if (in->nraw) memcpy(raw, in->raw, sizeof(HloRawAttr) * (size_t)in->nraw);
+  raw[in->nraw].name = hlo_arena_strdup(a, name);
+  raw[in->nraw].value = hlo_arena_strdup(a, value);
+  in->raw = raw;
+  in->nraw++;
+}
+
+void hlo_set_root(HloComputation *c, HloInstr *root) {
+  HLO_CHECK(root->parent == c);
+  c->root = root;
+}
+
+void hlo_set_operand(HloInstr *in, int i, HloInstr *op) {
+  HLO_CHECK(i >= 0 && i < in->noperands && op->parent == in->parent);
+  HloInstr *old = in->operands[i];
+  in->operands[i] = op;
+  if (old != op) maybe_remove_user(old, in);
+  add_user(op, in);
+}
+
+void hlo_set_operands(HloInstr *in, HloInstr *const *ops, int n) {
+  HloInstr **old = in->operands;
+  int nold = in->noperands;
+  in->operands = hlo_arena_alloc(in->parent->module->arena,
+                                 sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  in->noperands = n;
+  for (int i = 0; i < n; i++) {
+    HLO_CHECK(ops[i]->parent == in->parent);
+    in->operands[i] = ops[i];
+  }
+  for (int i = 0; i < nold; i++) maybe_remove_user(old[i], in);
+  for (int i = 0; i < n; i++) add_user(ops[i], in);
+}
+
+void hlo_replace_all_uses(HloInstr *old, HloInstr *new_instr) {
+  HLO_CHECK(old->parent == new_instr->parent);
+  if (old == new_instr) return;
+  /* new_instr itself keeps using old: that is the idiom "insert f(old) and
+   * route every other use of old through it". */
+  HloInstr **users = xmalloc(sizeof(HloInstr *) * (size_t)(old->nusers ? old->nusers : 1));
+  int n = old->nusers;
+  memcpy(users, old->users, sizeof(HloInstr *) * (size_t)n);
+  for (int k = 0; k < n; k++) {
+    HloInstr *user = users[k];
+    if (user == new_instr) continue;
+    for (int i = 0; i < user->noperands; i++)
+      if (user->operands[i] == old) user->operands[i] = new_instr;
+    maybe_remove_user(old, user);
+    add_user(new_instr, user);
+  }
+  free(users);
+  if (old->parent->root == old) old->parent->root = new_instr;
+}
+
+void hlo_instr_remove(HloInstr *in) {
+  HLO_CHECK(in->nusers == 0);
+  HLO_CHECK(in->parent->root != in);
+  HloInstr **ops = in->operands;
+  int n = in->noperands;
+  in->noperands = 0;
+  for (int i = 0; i < n; i++) maybe_remove_user(ops[i], in);
+  list_unlink(in);
+  if (in->op == HLO_OP_PARAMETER) {
+    HloComputation *c = in->parent;
+    if (in->parameter_number < c->nparams && c->params[in->parameter_number] == in)
+      c->params[in->parameter_number] = NULL;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Orders                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Iterative DFS so deep graphs (long unrolled loops) cannot overflow the C
+ * stack.  `mark` is indexed by position in the instruction list. */
+HloInstr **hlo_post_order(const HloComputation *c, int *n) {
+  int count = 0;
+  for (HloInstr *in = c->first; in; in = in->next) count++;
+  HloInstr **out = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  HloInstr **list = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  int64_t max_id = 0;
+  for (HloInstr *in = c->first; in; in = in->next)
+    if (in->id > max_id) max_id = in->id;
+  /* state by id: 0 unvisited, 1 on stack, 2 done.  Ids are dense per
+   * module, so index a byte map by id. */
+  uint8_t *state = xcalloc((size_t)max_id + 1, 1);
+  HloInstr **stack = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  int *next_op = xmalloc(sizeof(int) * (size_t)(count ? count : 1));
+  int k = 0, nout = 0;
+  for (HloInstr *in = c->first; in; in = in->next) list[k++] = in;
+
+  /* Unreachable instructions first (in list order), then the root's cone,
+   * so the root comes last. */
+  uint8_t *reach = xcalloc((size_t)max_id + 1, 1);
+  if (c->root) {
+    int sp = 0;
+    stack[sp++] = c->root;
+    reach[c->root->id] = 1;
+    while (sp) {
+      HloInstr *x = stack[--sp];
+      for (int i = 0; i < x->noperands; i++) {
+        HloInstr *o = x->operands[i];
+        if (o->parent == c && !reach[o->id]) {
+          reach[o->id] = 1;
+          stack[sp++] = o;
+        }
+      }
+    }
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int j = 0; j < count; j++) {
+      HloInstr *start = list[j];
+      bool want = pass == 0 ? !reach[start->id] : reach[start->id];
+      if (!want || state[start->id]) continue;
+      if (pass == 1 && start != c->root) continue;
+      int sp = 0;
+      stack[sp] = start;
+      next_op[sp] = 0;
+      sp++;
+      state[start->id] = 1;
+      while (sp) {
+        HloInstr *x = stack[sp - 1];
+        if (next_op[sp - 1] < x->noperands) {
+          HloInstr *o = x->operands[next_op[sp - 1]++];
+          if (o->parent == c && state[o->id] == 0) {
+            state[o->id] = 1;
+            stack[sp] = o;
+            next_op[sp] = 0;
+            sp++;
+          }
+          continue;
+        }
+        state[x->id] = 2;
+        out[nout++] = x;
+        sp--;
+      }
+    }
+  }
+  free(reach);
+  free(next_op);
+  free(stack);
+  free(state);
+  free(list);
+  *n = nout;
+  return out;
+}
+
+HloComputation **hlo_computation_post_order(const HloModule *m, int *n) {
+  int count = 0;
+  for (HloComputation *c = m->first; c; c = c->next) count++;
+  HloComputation **all = xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
+  HloComputation **out = xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
+  uint8_t *state = xcalloc((size_t)(count ? count : 1), 1);
+  int k = 0, nout = 0;
+  for (HloComputation *c = m->first; c; c = c->next) all[k++] = c;
+  /* Recursion depth is the call depth, which is small. */
+  struct Frame { int idx; HloInstr *in; int called; } *stack =
+      xmalloc(sizeof(struct Frame) * (size_t)(count ? count : 1) + sizeof(struct Frame));
+  for (int j = 0; j < count; j++) {
+    if (state[j]) continue;
+    int sp = 0;
+    stack[sp++] = (struct Frame){j, all[j]->first, 0};
+    state[j] = 1;
+    while (sp) {
+      struct Frame *f = &stack[sp - 1];
+      HloComputation *callee = NULL;
+      while (f->in && !callee) {
+        if (f->called < f->in->ncalled) {
+          callee = f->in->called[f->called++];
+        } else {
+          f->in = f->in->next;
+          f->called = 0;
+        }
+      }
+      if (callee) {
+        int idx = -1;
+        for (int t = 0; t < count; t++)
+          if (all[t] == callee) idx = t;
+        if (idx >= 0 && !state[idx]) {
+          state[idx] = 1;
+          stack[sp++] = (struct Frame){idx, all[idx]->first, 0};
+        }
+        continue;
+      }
+      state[f->idx] = 2;
+      out[nout++] = all[f->idx];
+      sp--;
+    }
+  }
+  free(stack);
+  free(state);
+  free(all);
+  *n = nout;
+  return out;
+}
+
+char *hlo_instr_describe(const HloInstr *in) {
+  HloStr s = {0};
+  hlo_str_printf(&s, "%%%s = ", in->name);
+  hlo_shape_print(&s, &in->shape);
+  hlo_str_printf(&s, " %s(", hlo_opcode_name(in->op));
+  for (int i = 0; i < in->noperands; i++)
+    hlo_str_printf(&s, i ? ", %%%s" : "%%%s", in->operands[i]->name);
+  hlo_str_append(&s, ")", 1);
+  if (in->metadata.op_name || in->metadata.op_type) {
+    hlo_str_printf(&s, " (from TF node '%s'", in->metadata.op_name ? in->metadata.op_name : "?");
+    if (in->metadata.op_type) hlo_str_printf(&s, " of op %s", in->metadata.op_type);
+    hlo_str_append(&s, ")", 1);
+  }
+  return hlo_str_take(&s);
+}

@@ -1,0 +1,2 @@
+/* parser.c — being written. */
+#include "hlo.h"

@@ -1,0 +1,2 @@
+/* printer.c — being written. */
+#include "hlo.h"

@@ -1,0 +1,2 @@
+/* verifier.c — being written. */
+#include "hlo.h"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hloc builds and tests with, skipping those that
+# are already present, so it is cheap to run before every build.  It needs root
+# (or sudo) only when something is missing.  Python, TensorFlow and JAX are not
+# installed here: they are needed only to regenerate testdata/ (scripts/venv.sh).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev lld-22
+  libprotobuf-c-dev protobuf-c-compiler
+  check
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+"""Helpers for scripts/gen_tf_testdata.py (TensorFlow-generated test data)."""
