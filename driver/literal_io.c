@@ -1,0 +1,64 @@
+/*
+ * literal_io.c — .npy files to HLO literals and back.  Both sides store
+ * arrays densely in C order with the same element encodings (bool as one
+ * byte 0/1, f16 and bf16 as 16-bit patterns), so conversion is a type
+ * mapping and a copy.
+ */
+#include "literal_io.h"
+
+#include <string.h>
+
+static const struct {
+  RtDtype dtype;
+  HloType type;
+} type_map[] = {
+    {RT_BOOL, HLO_PRED}, {RT_I8, HLO_S8},   {RT_I16, HLO_S16}, {RT_I32, HLO_S32},
+    {RT_I64, HLO_S64},   {RT_U8, HLO_U8},   {RT_U16, HLO_U16}, {RT_U32, HLO_U32},
+    {RT_U64, HLO_U64},   {RT_F16, HLO_F16}, {RT_BF16, HLO_BF16}, {RT_F32, HLO_F32},
+    {RT_F64, HLO_F64},
+};
+
+HloType hloc_type_from_dtype(RtDtype t) {
+  for (size_t i = 0; i < sizeof type_map / sizeof type_map[0]; i++)
+    if (type_map[i].dtype == t) return type_map[i].type;
+  HLO_UNREACHABLE();
+}
+
+bool hloc_dtype_from_type(HloType t, RtDtype *out) {
+  for (size_t i = 0; i < sizeof type_map / sizeof type_map[0]; i++) {
+    if (type_map[i].type == t) {
+      *out = type_map[i].dtype;
+      return true;
+    }
+  }
+  return false;
+}
+
+HloError *hloc_read_npy(const char *path, HloLiteral **out) {
+  RtArray a;
+  char err[512];
+  if (rt_npy_read(path, &a, err, sizeof err)) return hlo_error("%s", err);
+  if (a.rank > HLO_MAX_RANK) {
+    rt_array_free(&a);
+    return hlo_error("%s: rank %d exceeds the maximum of %d", path, a.rank, HLO_MAX_RANK);
+  }
+  HloShape s = hlo_shape_array(hloc_type_from_dtype(a.dtype), a.rank, a.dims);
+  HloLiteral *l = hlo_literal_new(&s);
+  memcpy(l->data, a.data, a.nbytes);
+  rt_array_free(&a);
+  *out = l;
+  return NULL;
+}
+
+HloError *hloc_write_npy(const char *path, const HloLiteral *l) {
+  RtArray a = {0};
+  if (!hloc_dtype_from_type(l->shape.type, &a.dtype))
+    return hlo_error("%s: cannot write a %s value as .npy", path, hlo_type_name(l->shape.type));
+  a.rank = l->shape.rank;
+  for (int i = 0; i < a.rank; i++) a.dims[i] = l->shape.dims[i];
+  a.data = l->data;
+  a.nbytes = hlo_shape_byte_size(&l->shape);
+  char err[512];
+  if (rt_npy_write(path, &a, err, sizeof err)) return hlo_error("%s", err);
+  return NULL;
+}

@@ -1,0 +1,21 @@
+/*
+ * literal_io.h — moving values between .npy files (runtime/) and HLO
+ * literals (hlo/).  Internal to driver/ (the public API is hloc.h); the test
+ * suites link it too, to read testdata/.
+ */
+#ifndef HLOC_DRIVER_LITERAL_IO_H
+#define HLOC_DRIVER_LITERAL_IO_H
+
+#include "hlo.h"
+#include "hloc_runtime.h"
+
+/* The element type of a .npy dtype, and back (false for TUPLE/TOKEN). */
+HloType hloc_type_from_dtype(RtDtype t);
+bool hloc_dtype_from_type(HloType t, RtDtype *out);
+
+/* Reads PATH into a heap literal (hlo_literal_free). */
+HloError *hloc_read_npy(const char *path, HloLiteral **out);
+/* Writes an array literal to PATH atomically (temporary name, rename). */
+HloError *hloc_write_npy(const char *path, const HloLiteral *l);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * npy.c — NumPy .npy reading and writing for the runtime.
+ *
+ * The format: the magic "\x93NUMPY", a major/minor version byte pair, the
+ * header length (2 bytes little-endian in version 1, 4 bytes in 2 and 3),
+ * and an ASCII Python dict literal {'descr': '<f4', 'fortran_order': False,
+ * 'shape': (2, 3), } padded with spaces to a 64-byte boundary and ended by a
+ * newline; the raw data follows.  The reader accepts exactly the dict NumPy
+ * writes (keys in any order, either quote style) and checks that the data
+ * length matches the shape, so a truncated or hostile file is rejected with
+ * a message, never read past its end or allowed to request a huge buffer.
+ */
+#include "hloc_runtime.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+  const char *descr;
+  size_t size;
+} dtype_table[] = {
+#define X(e, descr, size) {descr, size},
+    RT_DTYPES(X)
+#undef X
+};
+
+const char *rt_dtype_descr(RtDtype t) { return dtype_table[t].descr; }
+size_t rt_dtype_size(RtDtype t) { return dtype_table[t].size; }
+
+int64_t rt_array_elements(const RtArray *a) {
+  int64_t n = 1;
+  for (int i = 0; i < a->rank; i++) n *= a->dims[i];
+  return n;
+}
+
+void rt_array_free(RtArray *a) {
+  free(a->data);
+  a->data = NULL;
+  a->nbytes = 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+/* --- the header dict ------------------------------------------------------ */
+
+typedef struct Cursor {
+  const char *p, *end;
+} Cursor;
+
+static void skip_space(Cursor *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n')) c->p++;
+}
+
+static int eat(Cursor *c, char ch) {
+  skip_space(c);
+  if (c->p < c->end && *c->p == ch) {
+    c->p++;
+    return 1;
+  }
+  return 0;
+}
+
+/* A quoted Python string; copies at most cap-1 bytes into out. */
+static int parse_string(Cursor *c, char *out, size_t cap) {
+  skip_space(c);
+  if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return 0;
+  char q = *c->p++;
+  size_t n = 0;
+  while (c->p < c->end && *c->p != q) {
+    if (n + 1 >= cap) return 0;
+    out[n++] = *c->p++;
+  }
+  if (c->p >= c->end) return 0;
+  c->p++;
+  out[n] = '\0';
+  return 1;
+}
+
+static int parse_header(const char *name, const char *h, size_t hlen, RtArray *out,
+                        char *err, size_t errlen) {
+  Cursor c = {h, h + hlen};
+  int have_descr = 0, have_order = 0, have_shape = 0;
+  if (!eat(&c, '{')) return fail(err, errlen, "%s: .npy header is not a dict", name);
+  while (!eat(&c, '}')) {
+    char key[32];
+    if (!parse_string(&c, key, sizeof key) || !eat(&c, ':'))
+      return fail(err, errlen, "%s: malformed .npy header near offset %zu", name,
+                  (size_t)(c.p - h));
+    if (!strcmp(key, "descr")) {
+      char descr[32];
+      if (!parse_string(&c, descr, sizeof descr))
+        return fail(err, errlen, "%s: .npy 'descr' is not a simple dtype string", name);
+      /* '=' and '<' are little-endian here; '|' only for 1-byte types. */
+      if (descr[0] == '=') descr[0] = '<';
+      int found = -1;
+      for (int t = 0; t < RT_NUM_DTYPES; t++) {
+        const char *d = dtype_table[t].descr;
+        if (!strcmp(descr, d) ||
+            (d[0] == '|' && (descr[0] == '<' || descr[0] == '>') && !strcmp(descr + 1, d + 1)))
+          found = t;
+      }
+      if (found < 0) {
+        if (descr[0] == '>')
+          return fail(err, errlen, "%s: big-endian dtype '%s' is not supported", name, descr);
+        return fail(err, errlen,
+                    "%s: unsupported dtype '%s' (expected one of bool, int8..int64, "
+                    "uint8..uint64, float16, float32, float64, or bfloat16 as '<V2')",
+                    name, descr);
+      }
+      out->dtype = (RtDtype)found;
+      have_descr = 1;
+    } else if (!strcmp(key, "fortran_order")) {
+      skip_space(&c);
+      if (c.end - c.p >= 5 && !memcmp(c.p, "False", 5)) {
+        c.p += 5;
+      } else if (c.end - c.p >= 4 && !memcmp(c.p, "True", 4)) {
+        return fail(err, errlen, "%s: Fortran-order arrays are not supported (save in C order)",
+                    name);
+      } else {
+        return fail(err, errlen, "%s: .npy 'fortran_order' must be True or False", name);
+      }
+      have_order = 1;
+    } else if (!strcmp(key, "shape")) {
+      if (!eat(&c, '(')) return fail(err, errlen, "%s: .npy 'shape' is not a tuple", name);
+      out->rank = 0;
+      while (!eat(&c, ')')) {
+        skip_space(&c);
+        int64_t v = 0;
+        int digits = 0;
+        while (c.p < c.end && *c.p >= '0' && *c.p <= '9') {
+          if (v > (INT64_MAX - 9) / 10)
+            return fail(err, errlen, "%s: .npy dimension too large", name);
+          v = v * 10 + (*c.p++ - '0');
+          digits++;
+        }
+        if (!digits)
+          return fail(err, errlen, "%s: .npy 'shape' has a non-integer dimension", name);
+        if (out->rank == RT_MAX_RANK)
+          return fail(err, errlen, "%s: rank exceeds %d", name, RT_MAX_RANK);
+        out->dims[out->rank++] = v;
+        if (!eat(&c, ',')) {
+          if (!eat(&c, ')'))
+            return fail(err, errlen, "%s: .npy 'shape' tuple is not closed", name);
+          break;
+        }
+      }
+      have_shape = 1;
+    } else {
+      return fail(err, errlen, "%s: unexpected key '%s' in .npy header", name, key);
+    }
+    if (!eat(&c, ',')) {
+      if (!eat(&c, '}')) return fail(err, errlen, "%s: malformed .npy header dict", name);
+      break;
+    }
+  }
+  if (!have_descr || !have_order || !have_shape)
+    return fail(err, errlen, "%s: .npy header lacks '%s'", name,
+                !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
+  return 0;
+}
+
+int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, char *err,
+                 size_t errlen) {
+  const unsigned char *b = buf;
+  memset(out, 0, sizeof *out);
+  if (len < 10 || memcmp(b, "\x93NUMPY", 6))
+    return fail(err, errlen, "%s: not a .npy file (bad magic)", name);
+  unsigned major = b[6];
+  size_t hlen, off;
+  if (major == 1) {
+    hlen = b[8] | (size_t)b[9] << 8;
+    off = 10;
+  } else if (major == 2 || major == 3) {
+    if (len < 12) return fail(err, errlen, "%s: truncated .npy header", name);
+    hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+    off = 12;
+  } else {
+    return fail(err, errlen, "%s: unsupported .npy version %u", name, major);
+  }
+  if (hlen > len - off) return fail(err, errlen, "%s: truncated .npy header", name);
+  if (parse_header(name, (const char *)b + off, hlen, out, err, errlen)) return -1;
+  off += hlen;
+  /* Element count and byte size, guarding against overflow. */
+  size_t esize = rt_dtype_size(out->dtype), count = 1;
+  for (int i = 0; i < out->rank; i++) {
+    size_t d = (size_t)out->dims[i];
+    if (d && count > SIZE_MAX / d / esize)
+      return fail(err, errlen, "%s: shape is too large", name);
+    count *= d;
+  }
+  size_t nbytes = count * esize;
+  if (len - off != nbytes)
+    return fail(err, errlen, "%s: data has %zu bytes but shape and dtype need %zu", name,
+                len - off, nbytes);
+  out->nbytes = nbytes;
+  out->data = malloc(nbytes ? nbytes : 1);
+  if (!out->data) return fail(err, errlen, "%s: out of memory", name);
+  memcpy(out->data, b + off, nbytes);
+  return 0;
+}
+
+int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  FILE *f = fopen(path, "rb");
+  if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+  if (fseek(f, 0, SEEK_END)) goto io_error;
+  long size = ftell(f);
+  if (size < 0 || fseek(f, 0, SEEK_SET)) goto io_error;
+  unsigned char *buf = malloc((size_t)size + 1);
+  if (!buf) {
+    fclose(f);
+    return fail(err, errlen, "%s: out of memory", path);
+  }
+  if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+    free(buf);
+    goto io_error;
+  }
+  fclose(f);
+  int rc = rt_npy_parse(buf, (size_t)size, path, out, err, errlen);
+  free(buf);
+  return rc;
+io_error:
+  fclose(f);
+  return fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+}
+
+int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen) {
+  char header[512];
+  int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                   rt_dtype_descr(a->dtype));
+  for (int i = 0; i < a->rank; i++)
+    n += snprintf(header + n, sizeof header - (size_t)n, "%lld%s", (long long)a->dims[i],
+                  a->rank == 1 ? "," : (i + 1 < a->rank ? ", " : ""));
+  n += snprintf(header + n, sizeof header - (size_t)n, "), }");
+  /* Pad with spaces so magic + lengths + header + '\n' is a multiple of 64. */
+  int total = 10 + n + 1;
+  int pad = (64 - total % 64) % 64;
+  memset(header + n, ' ', (size_t)pad);
+  n += pad;
+  header[n++] = '\n';
+
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 32);
+  if (!tmp) return fail(err, errlen, "%s: out of memory", path);
+  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    fail(err, errlen, "%s: %s", path, strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff),
+                           (unsigned char)(n >> 8)};
+  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)n, f) == (size_t)n &&
+           (a->nbytes == 0 || fwrite(a->data, 1, a->nbytes, f) == a->nbytes);
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path)) {
+    fail(err, errlen, "%s: write error: %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * check_util.h — helpers shared by the Check suites: reading files and
+ * testdata, parsing HLO text inside a test, comparing literals with stated
+ * tolerances, and running a suite.
+ */
+#ifndef HLOC_TESTS_CHECK_UTIL_H
+#define HLOC_TESTS_CHECK_UTIL_H
+
+#include <check.h>
+
+#include "hlo.h"
+
+/* Reads a whole file (NUL-terminated, malloc'd); aborts the test when it is
+ * missing. */
+char *ck_read_file(const char *path, size_t *len);
+/* Parses HLO text; fails the test with the parser's message on error. */
+HloModule *ck_parse(const char *text);
+/* Parses and verifies; fails the test with the message on error. */
+HloModule *ck_parse_verified(const char *text);
+/* Reads a .npy file into a heap literal; fails the test on error. */
+HloLiteral *ck_read_npy(const char *path);
+/* Evaluates m on args; fails the test on error. */
+HloLiteral *ck_evaluate(const HloModule *m, HloLiteral *const *args, int nargs);
+
+/* Compares two array literals of equal shape: each element must satisfy
+ * |got - want| <= atol + rtol * |want| (NaN matches NaN, infinities must
+ * match exactly).  On mismatch writes the first bad index and values into
+ * msg and returns false. */
+bool ck_allclose(const HloLiteral *got, const HloLiteral *want, double atol, double rtol,
+                 char *msg, size_t msglen);
+
+/* Runs a suite with CK_NORMAL output; returns the process exit status. */
+int ck_run_suite(Suite *s);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * test_driver_run.c — the `hloc run --interpret` and `hloc dump` commands as
+ * a user runs them: inputs bound by position, by parameter name and by
+ * argN; results written as out<i>.npy and equal to JAX's; and every bad
+ * invocation failing with its message, the right exit status, and no output
+ * files.  Runs the binary named by $HLOC_BIN (set by CTest).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_util.h"
+
+static char tmpdir[64];
+
+static void setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/hloc-run-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Runs `hloc ARGS`, capturing stderr+stdout into *out (malloc'd); returns
+ * the exit status. */
+static int hloc(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int hloc(char **out, const char *fmt, ...) {
+  const char *bin = getenv("HLOC_BIN");
+  ck_assert_msg(bin != NULL, "HLOC_BIN is not set (run through ctest)");
+  char args[4096], cmd[4400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  HloStr s = {0};
+  char buf[1024];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
+  int status = pclose(p);
+  *out = hlo_str_take(&s);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int count_files(const char *dir) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+#define CASE "testdata/hlo/int_arith_s32"
+
+static void expect_outputs_match(const char *dir, int nout) {
+  for (int k = 0; k < nout; k++) {
+    char got_path[256], want_path[256], msg[256];
+    snprintf(got_path, sizeof got_path, "%s/out%d.npy", dir, k);
+    snprintf(want_path, sizeof want_path, CASE ".out%d.npy", k);
+    HloLiteral *got = ck_read_npy(got_path), *want = ck_read_npy(want_path);
+    ck_assert_msg(ck_allclose(got, want, 0, 0, msg, sizeof msg), "out%d: %s", k, msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
+  }
+}
+
+START_TEST(run_positional) {
+  char *out;
+  int rc = hloc(&out, "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE
+                      ".in1.npy --input " CASE ".in2.npy --output-dir %s",
+                tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  expect_outputs_match(tmpdir, 9);
+  ck_assert_int_eq(count_files(tmpdir), 9);
+  free(out);
+}
+END_TEST
+
+START_TEST(run_by_name_and_index) {
+  char *out;
+  int rc = hloc(&out, "run " CASE ".hlo --interpret --input arg2=" CASE ".in2.npy --input b.1="
+                      CASE ".in1.npy --input 0=" CASE ".in0.npy --output-dir %s/new",
+                tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/new", tmpdir);
+  expect_outputs_match(dir, 9);
+  free(out);
+}
+END_TEST
+
+static void expect_failure(int want_rc, const char *want_msg, const char *args) {
+  char *out;
+  int rc = hloc(&out, "%s --output-dir %s", args, tmpdir);
+  ck_assert_msg(rc == want_rc, "exit %d (want %d): %s", rc, want_rc, out);
+  ck_assert_msg(strstr(out, want_msg) != NULL, "message '%s' not in: %s", want_msg, out);
+  ck_assert_int_eq(count_files(tmpdir), 0);
+  free(out);
+}
+
+START_TEST(run_errors) {
+  expect_failure(1, "hloc: error: no --input for parameter 2 (big.1)",
+                 "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE ".in1.npy");
+  expect_failure(1, "--input " CASE ".in2.npy: array is s32[5]{0} but parameter 0 (a.1) is "
+                    "s32[3,5]{1,0}",
+                 "run " CASE ".hlo --interpret --input a.1=" CASE ".in2.npy");
+  expect_failure(1, "--input nope: the model has no parameter of that name (parameters: a.1, "
+                    "b.1, big.1)",
+                 "run " CASE ".hlo --interpret --input nope=" CASE ".in0.npy");
+  expect_failure(1, "the model takes only 3 parameter(s)",
+                 "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE
+                 ".in1.npy --input " CASE ".in2.npy --input " CASE ".in2.npy");
+  expect_failure(1, "missing.npy: No such file or directory",
+                 "run " CASE ".hlo --interpret --input missing.npy");
+  expect_failure(1, "model.pb: unknown model format", "run model.pb --interpret");
+  expect_failure(2, "hloc: run: unknown option '--frobnicate'",
+                 "run " CASE ".hlo --frobnicate");
+  expect_failure(2, "hloc: unknown command 'jump'", "jump");
+  expect_failure(1, "pass --interpret", "run " CASE ".hlo --input " CASE ".in0.npy");
+}
+END_TEST
+
+START_TEST(run_reports_parse_position) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/bad.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  fputs("HloModule m\n\nENTRY e {\n  p = f32[2]{0} parameter(0)\n  ROOT n = f32[2]{0} "
+        "frobnicate(p)\n}\n",
+        f);
+  fclose(f);
+  char *out;
+  int rc = hloc(&out, "dump %s", path);
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "bad.hlo:5:") && strstr(out, "frobnicate"), "%s", out);
+  free(out);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(dump_prints_module) {
+  char *out;
+  int rc = hloc(&out, "dump " CASE ".hlo --stage hlo");
+  ck_assert_msg(rc == 0, "%s", out);
+  ck_assert_ptr_nonnull(strstr(out, "HloModule jit__lambda"));
+  ck_assert_ptr_nonnull(strstr(out, "divide("));
+  free(out);
+  rc = hloc(&out, "dump " CASE ".hlo --stage nope");
+  ck_assert_int_eq(rc, 2);
+  ck_assert_ptr_nonnull(strstr(out, "unknown stage 'nope'"));
+  free(out);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("driver_run");
+  TCase *t = tcase_create("run");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_add_test(t, run_positional);
+  tcase_add_test(t, run_by_name_and_index);
+  tcase_add_test(t, run_errors);
+  tcase_add_test(t, run_reports_parse_position);
+  tcase_add_test(t, dump_prints_module);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}

@@ -1,0 +1,146 @@
+/*
+ * test_runtime_npy.c — .npy reading and writing: every dtype round-trips,
+ * files NumPy wrote (testdata) read back, and malformed files are rejected
+ * with a message naming the problem.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "hloc_runtime.h"
+
+static char tmpdir[64];
+
+static void setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/hloc-npy-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(round_trip_every_dtype) {
+  for (int t = 0; t < RT_NUM_DTYPES; t++) {
+    RtArray a = {.dtype = (RtDtype)t, .rank = 2, .dims = {3, 5}};
+    a.nbytes = 15 * rt_dtype_size(a.dtype);
+    a.data = malloc(a.nbytes);
+    for (size_t i = 0; i < a.nbytes; i++) ((unsigned char *)a.data)[i] = (unsigned char)(i * 7 + t);
+    if (a.dtype == RT_BOOL)
+      for (size_t i = 0; i < a.nbytes; i++) ((unsigned char *)a.data)[i] &= 1;
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/a%d.npy", tmpdir, t);
+    ck_assert_int_eq(rt_npy_write(path, &a, err, sizeof err), 0);
+    RtArray b;
+    ck_assert_msg(rt_npy_read(path, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(b.dtype, a.dtype);
+    ck_assert_int_eq(b.rank, 2);
+    ck_assert(b.dims[0] == 3 && b.dims[1] == 5);
+    ck_assert_mem_eq(b.data, a.data, a.nbytes);
+    rt_array_free(&a);
+    rt_array_free(&b);
+  }
+}
+END_TEST
+
+START_TEST(scalar_and_empty) {
+  char path[128], err[256];
+  double v = 2.5;
+  RtArray s = {.dtype = RT_F64, .rank = 0, .data = &v, .nbytes = 8};
+  snprintf(path, sizeof path, "%s/s.npy", tmpdir);
+  ck_assert_int_eq(rt_npy_write(path, &s, err, sizeof err), 0);
+  RtArray r;
+  ck_assert_int_eq(rt_npy_read(path, &r, err, sizeof err), 0);
+  ck_assert_int_eq(r.rank, 0);
+  ck_assert(*(double *)r.data == 2.5);
+  rt_array_free(&r);
+  RtArray e = {.dtype = RT_I32, .rank = 2, .dims = {0, 4}};
+  snprintf(path, sizeof path, "%s/e.npy", tmpdir);
+  ck_assert_int_eq(rt_npy_write(path, &e, err, sizeof err), 0);
+  ck_assert_int_eq(rt_npy_read(path, &r, err, sizeof err), 0);
+  ck_assert(r.rank == 2 && r.dims[0] == 0 && r.nbytes == 0);
+  rt_array_free(&r);
+}
+END_TEST
+
+/* A header as NumPy would write it, with the given dict text and payload. */
+static int parse_with(const char *dict, size_t payload, char *err, size_t errlen) {
+  unsigned char buf[512] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  size_t n = strlen(dict);
+  buf[8] = (unsigned char)n;
+  buf[9] = 0;
+  memcpy(buf + 10, dict, n);
+  RtArray a;
+  int rc = rt_npy_parse(buf, 10 + n + payload, "x.npy", &a, err, errlen);
+  if (rc == 0) rt_array_free(&a);
+  return rc;
+}
+
+START_TEST(malformed_headers) {
+  char err[256];
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8,
+                              err, sizeof err), 0);
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8,
+                              err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: data has 8 bytes but shape and dtype need 12");
+  ck_assert_int_eq(parse_with("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8,
+                              err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: big-endian dtype '>f4' is not supported");
+  ck_assert_int_eq(parse_with("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 8,
+                              err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "unsupported dtype '<c8'"));
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8,
+                              err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: Fortran-order arrays are not supported (save in C order)");
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'shape': (2,), }", 8, err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: .npy header lacks 'fortran_order'");
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", 8,
+                              err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: .npy 'shape' has a non-integer dimension");
+  /* A huge shape must be refused before any allocation. */
+  ck_assert_int_eq(parse_with("{'descr': '<f8', 'fortran_order': False, "
+                              "'shape': (4294967296, 4294967296, 4294967296), }",
+                              0, err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: shape is too large");
+  RtArray a;
+  ck_assert_int_eq(rt_npy_parse("NUMPY", 5, "y.npy", &a, err, sizeof err), -1);
+  ck_assert_str_eq(err, "y.npy: not a .npy file (bad magic)");
+  ck_assert_int_eq(rt_npy_read("/nonexistent/z.npy", &a, err, sizeof err), -1);
+  ck_assert_str_eq(err, "/nonexistent/z.npy: No such file or directory");
+}
+END_TEST
+
+START_TEST(reads_numpy_files) {
+  /* A file NumPy wrote: the JAX corpus input of the first manifest entry. */
+  FILE *f = fopen("testdata/hlo/MANIFEST", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[512], name[256];
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f))
+    if (line[0] != '#' && sscanf(line, "%255s", name) == 1) found = 1;
+  fclose(f);
+  ck_assert(found);
+  char path[512], err[256];
+  snprintf(path, sizeof path, "testdata/hlo/%s.out0.npy", name);
+  RtArray a;
+  ck_assert_msg(rt_npy_read(path, &a, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq((int64_t)a.nbytes, rt_array_elements(&a) * (int64_t)rt_dtype_size(a.dtype));
+  rt_array_free(&a);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("runtime_npy");
+  TCase *t = tcase_create("npy");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_add_test(t, round_trip_every_dtype);
+  tcase_add_test(t, scalar_and_empty);
+  tcase_add_test(t, malformed_headers);
+  tcase_add_test(t, reads_numpy_files);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
