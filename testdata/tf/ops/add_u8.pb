@@ -1,0 +1,15 @@
+
+.
+xPlaceholder*
+dtype0*
+shape:
+.
+yPlaceholder*
+dtype0*
+shape:
+
+addAddV2xy*
+T0
+"
+IdentityIdentityadd*
+T0"ª

@@ -1,0 +1,18 @@
+
+2
+xPlaceholder*
+dtype0*
+shape
+:
+2
+yPlaceholder*
+dtype0*
+shape
+:
++
+GreaterEqualGreaterEqualxy*
+T0
++
+IdentityIdentityGreaterEqual*
+T0
+"ª

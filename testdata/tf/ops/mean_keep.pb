@@ -1,0 +1,18 @@
+
+6
+xPlaceholder*
+dtype0*
+shape:
+3
+ConstConst*
+dtype0*
+valueB:
+<
+MeanMeanxConst*
+
+Tidx0*
+T0*
+	keep_dims(
+#
+IdentityIdentityMean*
+T0"ª
