@@ -1,16 +1,20 @@
 /*
  * main.c — the `hloc` command.
  *
- *   hloc run MODEL [--interpret] [--input [NAME=]FILE.npy]... [--output-dir DIR]
- *   hloc dump MODEL --stage hlo
+ *   hloc run MODEL [--config CFG] [--interpret] [--input [NAME=]FILE.npy]...
+ *            [--output-dir DIR]
+ *   hloc dump MODEL [--config CFG] --stage hlo
+ *   hloc ops [--markdown]
  *   hloc version
  *
- * MODEL is HLO text (.hlo).  Every model is verified before use.  Results of
- * `run` are written as one .npy per result into DIR (default "."): a tuple
- * root gives out0.npy, out1.npy, … (nested tuples flattened depth first), an
- * array root gives out0.npy.  Exit status: 0 on success, 1 when the model or
- * an input is rejected, 2 for a usage error.  Nothing is written unless every
- * result was computed.
+ * MODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) with
+ * a tfcompile config (--config).  Every model is verified before use.
+ * Results of `run` are written as one .npy per result into DIR (default
+ * "."): for a GraphDef, FETCH.npy named after each config fetch; for HLO, a
+ * tuple root gives out0.npy, out1.npy, … (nested tuples flattened depth
+ * first) and an array root out0.npy.  Exit status: 0 on success, 1 when the
+ * model or an input is rejected, 2 for a usage error.  Nothing is written
+ * unless every result was computed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 
 #include <llvm-c/Core.h>
 
+#include "frontend.h"
 #include "hlo.h"
 #include "literal_io.h"
 
@@ -43,19 +48,71 @@ static bool has_suffix(const char *s, const char *suffix) {
   return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* Loads and verifies a model.  Only HLO text is read here; GraphDefs come
- * with the TensorFlow frontend. */
-static HloError *load_model(const char *path, HloModule **out) {
+/* A loaded model: the verified module and, for GraphDefs, the config's
+ * fetch names (result file names). */
+typedef struct Model {
+  HloModule *m;
+  int nresult_names;
+  char **result_names;
+} Model;
+
+static void model_free(Model *md) {
+  hlo_module_free(md->m);
+  for (int i = 0; i < md->nresult_names; i++) free(md->result_names[i]);
+  free(md->result_names);
+  md->m = NULL;
+}
+
+/* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
+static char *file_name_for(const char *name) {
+  char *r = strdup(name);
+  for (char *p = r; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '.' || *p == '-'))
+      *p = '_';
+  return r;
+}
+
+static HloError *load_graphdef(const char *path, const char *config, Model *md) {
+  if (!config)
+    return hlo_error("%s: a TensorFlow GraphDef needs its tfcompile config (--config "
+                     "FILE.pbtxt) to know the feeds and fetches",
+                     path);
+  TfGraph *g = NULL;
+  HloError *e = tf_graph_load(path, config, &g);
+  if (!e) e = tf_import(g, "model", &md->m);
+  if (!e) {
+    md->nresult_names = g->nfetches;
+    md->result_names = calloc((size_t)g->nfetches + 1, sizeof(char *));
+    for (int i = 0; i < g->nfetches; i++) md->result_names[i] = file_name_for(g->fetches[i].name);
+  }
+  if (g) tf_graph_free(g);
+  return e;
+}
+
+/* Result file names must differ, or the results fall back to out<i>. */
+static bool names_unique(char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < i; k++)
+      if (!strcmp(names[i], names[k])) return false;
+  return true;
+}
+
+/* Loads and verifies a model: HLO text, or a GraphDef with its config. */
+static HloError *load_model(const char *path, const char *config, Model *md) {
+  memset(md, 0, sizeof *md);
+  if (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt")) return load_graphdef(path, config, md);
   if (!has_suffix(path, ".hlo") && !has_suffix(path, ".txt"))
-    return hlo_error("%s: unknown model format (expected HLO text, '.hlo')", path);
-  HloModule *m = NULL;
-  HloError *e = hlo_parse_file(path, &m);
+    return hlo_error("%s: unknown model format (expected HLO text '.hlo', or a TensorFlow "
+                     "GraphDef '.pb'/'.pbtxt' with --config)",
+                     path);
+  if (config) return hlo_error("%s: --config applies to TensorFlow GraphDefs only", path);
+  HloError *e = hlo_parse_file(path, &md->m);
   if (e) return e;
-  if ((e = hlo_verify(m))) {
-    hlo_module_free(m);
+  if ((e = hlo_verify(md->m))) {
+    model_free(md);
     return hlo_error_wrap(e, "%s", path);
   }
-  *out = m;
   return NULL;
 }
 
@@ -139,23 +196,100 @@ static HloError *make_dir(const char *dir) {
   return NULL;
 }
 
+/* Prints an array numpy-style, eliding the middle of long dimensions. */
+static void print_array(FILE *f, const HloLiteral *l, int dim, int64_t offset,
+                        const int64_t *strides) {
+  const HloShape *s = &l->shape;
+  if (dim == s->rank) {
+    if (hlo_type_is_float(s->type)) fprintf(f, "%.6g", hlo_literal_get_f64(l, offset));
+    else if (s->type == HLO_PRED) fprintf(f, "%s", hlo_literal_get_s64(l, offset) ? "true" : "false");
+    else if (s->type == HLO_U64) fprintf(f, "%llu", (unsigned long long)hlo_literal_get_s64(l, offset));
+    else fprintf(f, "%lld", (long long)hlo_literal_get_s64(l, offset));
+    return;
+  }
+  int64_t n = s->dims[dim], edge = dim == s->rank - 1 ? 5 : 3;
+  fputc('[', f);
+  for (int64_t i = 0; i < n; i++) {
+    if (n > 2 * edge && i == edge) {
+      fprintf(f, "..., ");
+      i = n - edge;
+    }
+    print_array(f, l, dim + 1, offset + i * strides[dim], strides);
+    if (i + 1 < n) fputs(dim == s->rank - 1 ? ", " : ",\n  ", f);
+  }
+  fputc(']', f);
+}
+
+/* Compares a result with an expected array: |got - want| <= atol + rtol *
+ * |want| elementwise (NaN matches NaN).  Writes the verdict to stdout. */
+static bool check_expected(const char *name, const HloLiteral *got, const HloLiteral *want,
+                           double atol, double rtol) {
+  if (!hlo_shape_equal(&got->shape, &want->shape, false)) {
+    char *g = hlo_shape_to_string(&got->shape), *w = hlo_shape_to_string(&want->shape);
+    printf("%s: MISMATCH: result is %s, expected %s\n", name, g, w);
+    free(g);
+    free(w);
+    return false;
+  }
+  double worst = 0;
+  int64_t bad = -1, n = hlo_shape_elements(&got->shape);
+  for (int64_t i = 0; i < n; i++) {
+    double g = hlo_literal_get_f64(got, i), w = hlo_literal_get_f64(want, i);
+    if (g != g && w != w) continue;
+    double d = g > w ? g - w : w - g;
+    if (!(d <= atol + rtol * (w < 0 ? -w : w)) && bad < 0) bad = i;
+    if (d > worst || d != d) worst = d;
+  }
+  if (bad >= 0) {
+    printf("%s: MISMATCH at element %lld: %.9g, expected %.9g (atol %g, rtol %g)\n", name,
+           (long long)bad, hlo_literal_get_f64(got, bad), hlo_literal_get_f64(want, bad), atol,
+           rtol);
+    return false;
+  }
+  printf("%s: matches the expected output (max abs difference %.3g)\n", name, worst);
+  return true;
+}
+
 static int cmd_run(int argc, char **argv) {
-  const char *model = NULL, *outdir = ".";
-  bool interpret = false;
-  RunInput *inputs = calloc((size_t)argc, sizeof *inputs);
-  int ninputs = 0;
+  const char *model = NULL, *config = NULL, *outdir = ".";
+  bool interpret = false, print = false;
+  double atol = 1e-5, rtol = 1e-5;
+  RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
+  const char **expect = calloc((size_t)argc + 1, sizeof *expect);
+  int ninputs = 0, nexpect = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--interpret")) {
       interpret = true;
-    } else if (!strcmp(a, "--input") || !strcmp(a, "--output-dir")) {
+    } else if (!strcmp(a, "--print")) {
+      print = true;
+    } else if ((!strcmp(a, "--expect") || !strcmp(a, "--atol") || !strcmp(a, "--rtol")) &&
+               i + 1 < argc) {
+      const char *v = argv[++i];
+      char *end;
+      if (!strcmp(a, "--expect")) {
+        expect[nexpect++] = v;
+      } else {
+        double x = strtod(v, &end);
+        if (*end || x < 0) {
+          free(inputs);
+          free(expect);
+          return usage_error("bad tolerance '%s'", v);
+        }
+        if (!strcmp(a, "--atol")) atol = x;
+        else rtol = x;
+      }
+    } else if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") || !strcmp(a, "--config")) {
       if (i + 1 >= argc) {
         free(inputs);
+        free(expect);
         return usage_error("%s needs a value", a);
       }
       const char *v = argv[++i];
       if (!strcmp(a, "--output-dir")) {
         outdir = v;
+      } else if (!strcmp(a, "--config")) {
+        config = v;
       } else {
         const char *eq = strchr(v, '=');
         inputs[ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
@@ -164,17 +298,23 @@ static int cmd_run(int argc, char **argv) {
       }
     } else if (a[0] == '-') {
       free(inputs);
-      return usage_error("run: unknown option '%s'", a);
+      free(expect);
+      return usage_error(i + 1 >= argc && (!strcmp(a, "--expect") || !strcmp(a, "--atol") ||
+                                           !strcmp(a, "--rtol"))
+                             ? "%s needs a value"
+                             : "run: unknown option '%s'",
+                         a);
     } else if (!model) {
       model = a;
     } else {
       free(inputs);
+      free(expect);
       return usage_error("run: more than one model given ('%s')", a);
     }
   }
   int rc = EXIT_FAILURE;
-  HloModule *m = NULL;
-  HloLiteral **args = NULL, *result = NULL;
+  Model md = {0};
+  HloLiteral **args = NULL, *result = NULL, **flat = NULL;
   HloError *e = NULL;
   if (!model) {
     rc = usage_error("run: no model given%s", "");
@@ -185,46 +325,74 @@ static int cmd_run(int argc, char **argv) {
                   "pass --interpret to evaluate with the reference interpreter");
     goto fail;
   }
-  if ((e = load_model(model, &m))) goto fail;
-  args = calloc((size_t)m->entry->nparams + 1, sizeof *args);
-  if ((e = bind_inputs(m->entry, inputs, ninputs, args))) goto fail;
-  if ((e = hlo_evaluate(m, args, m->entry->nparams, &result))) goto fail;
+  if ((e = load_model(model, config, &md))) goto fail;
+  HloComputation *entry = md.m->entry;
+  args = calloc((size_t)entry->nparams + 1, sizeof *args);
+  if ((e = bind_inputs(entry, inputs, ninputs, args))) goto fail;
+  if ((e = hlo_evaluate(md.m, args, entry->nparams, &result))) goto fail;
   if ((e = make_dir(outdir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
-  HloLiteral **flat = calloc((size_t)nflat + 1, sizeof *flat);
+  flat = calloc((size_t)nflat + 1, sizeof *flat);
   nflat = 0;
   flatten(result, flat, &nflat);
-  for (int i = 0; i < nflat && !e; i++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/out%d.npy", outdir, i);
-    e = hloc_write_npy(path, flat[i]);
+  if (nexpect > nflat) {
+    e = hlo_error("%d --expect files given but the model has %d result(s)", nexpect, nflat);
+    goto fail;
   }
-  free(flat);
+  bool by_name = md.nresult_names == nflat && names_unique(md.result_names, nflat);
+  for (int i = 0; i < nflat && !e; i++) {
+    char path[4096], name[256];
+    if (by_name) snprintf(name, sizeof name, "%s", md.result_names[i]);
+    else snprintf(name, sizeof name, "out%d", i);
+    snprintf(path, sizeof path, "%s/%s.npy", outdir, name);
+    e = hloc_write_npy(path, flat[i]);
+    if (!e && print) {
+      int64_t strides[HLO_MAX_RANK];
+      hlo_shape_strides(&flat[i]->shape, strides);
+      char *sh = hlo_shape_to_string(&flat[i]->shape);
+      printf("%s: %s\n  ", name, sh);
+      free(sh);
+      print_array(stdout, flat[i], 0, 0, strides);
+      printf("\n");
+    }
+  }
   if (e) goto fail;
   rc = EXIT_SUCCESS;
+  for (int i = 0; i < nexpect; i++) {
+    HloLiteral *want = NULL;
+    if ((e = hloc_read_npy(expect[i], &want))) goto fail;
+    char name[256];
+    if (by_name) snprintf(name, sizeof name, "%s", md.result_names[i]);
+    else snprintf(name, sizeof name, "out%d", i);
+    if (!check_expected(name, flat[i], want, atol, rtol)) rc = EXIT_FAILURE;
+    hlo_literal_free(want);
+  }
   goto done;
 fail:
   rc = report(e);
 done:
-  if (args && m)
-    for (int p = 0; p < m->entry->nparams; p++) hlo_literal_free(args[p]);
+  if (args && md.m)
+    for (int p = 0; p < md.m->entry->nparams; p++) hlo_literal_free(args[p]);
   free(args);
+  free(flat);
   hlo_literal_free(result);
-  hlo_module_free(m);
+  model_free(&md);
   for (int i = 0; i < ninputs; i++) free((char *)inputs[i].name);
   free(inputs);
+  free(expect);
   return rc;
 }
 
 /* --- dump --------------------------------------------------------------- */
 
 static int cmd_dump(int argc, char **argv) {
-  const char *model = NULL, *stage = "hlo";
+  const char *model = NULL, *config = NULL, *stage = "hlo";
   for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--stage")) {
+    if (!strcmp(argv[i], "--stage") || !strcmp(argv[i], "--config")) {
       if (i + 1 >= argc) return usage_error("%s needs a value", argv[i]);
-      stage = argv[++i];
+      if (!strcmp(argv[i], "--stage")) stage = argv[++i];
+      else config = argv[++i];
     } else if (argv[i][0] == '-') {
       return usage_error("dump: unknown option '%s'", argv[i]);
     } else if (!model) {
@@ -235,13 +403,42 @@ static int cmd_dump(int argc, char **argv) {
   }
   if (!model) return usage_error("dump: no model given%s", "");
   if (strcmp(stage, "hlo")) return usage_error("dump: unknown stage '%s' (stages: hlo)", stage);
-  HloModule *m = NULL;
-  HloError *e = load_model(model, &m);
+  Model md;
+  HloError *e = load_model(model, config, &md);
   if (e) return report(e);
-  char *text = hlo_module_to_string(m);
+  char *text = hlo_module_to_string(md.m);
   fputs(text, stdout);
   free(text);
-  hlo_module_free(m);
+  model_free(&md);
+  return EXIT_SUCCESS;
+}
+
+/* --- ops ------------------------------------------------------------------ */
+
+/* `hloc ops --markdown` writes docs/ops.md, so the table cannot drift from
+ * the lowering tables it is generated from. */
+static int cmd_ops(int argc, char **argv) {
+  bool markdown = false;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--markdown")) markdown = true;
+    else return usage_error("ops: unknown option '%s'", argv[i]);
+  }
+  int n;
+  const TfOpInfo *ops = tf_supported_ops(&n);
+  if (!markdown) {
+    for (int i = 0; i < n; i++) printf("%s\n", ops[i].op);
+    return EXIT_SUCCESS;
+  }
+  printf("# Supported TensorFlow ops\n\n"
+         "Generated by `hloc ops --markdown` from the frontend's lowering tables; "
+         "a test keeps this file equal to that output.\n\n"
+         "%d ops. Every op also accepts the `T`-style type attributes TensorFlow gives it; "
+         "inputs marked constant must be known at compile time (a `Const`, or a value "
+         "computed from constants and static shapes only).\n\n"
+         "| op | attributes | notes |\n|---|---|---|\n",
+         n);
+  for (int i = 0; i < n; i++)
+    printf("| %s | %s | %s |\n", ops[i].op, ops[i].attrs, ops[i].notes);
   return EXIT_SUCCESS;
 }
 
@@ -262,9 +459,13 @@ static const struct {
   const char *help;
 } commands[] = {
     {"run", cmd_run,
-     "run MODEL --interpret [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
-     "      evaluate MODEL on the inputs; writes DIR/out0.npy, out1.npy, ..."},
-    {"dump", cmd_dump, "dump MODEL [--stage hlo]\n      print the verified HLO module"},
+     "run MODEL [--config CFG] --interpret [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
+     "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
+     "      evaluate MODEL on the inputs; writes one .npy per result into DIR, prints\n"
+     "      them with --print, compares them in order with --expect files"},
+    {"dump", cmd_dump,
+     "dump MODEL [--config CFG] [--stage hlo]\n      print the verified HLO module"},
+    {"ops", cmd_ops, "ops [--markdown]\n      list the supported TensorFlow ops"},
     {"version", cmd_version, "version\n      print hloc's and LLVM's versions"},
     {"help", cmd_help, "help\n      this text"},
 };
@@ -273,7 +474,8 @@ static int cmd_help(int argc, char **argv) {
   printf("usage: hloc COMMAND ...\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     printf("  %s\n", commands[i].help);
-  printf("\nMODEL is HLO text (.hlo).\n");
+  printf("\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
+         "tfcompile config (feeds with static shapes, fetches) --config names.\n");
   return EXIT_SUCCESS;
 }
 

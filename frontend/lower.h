@@ -1,0 +1,113 @@
+/*
+ * lower.h — internal to frontend/: the lowering context and the helpers the
+ * op lowerings share.  One table entry per TensorFlow op maps it to a
+ * function that reads the node's inputs as HLO values, builds HLO in the
+ * current computation with the hlo_build_* functions, and sets the node's
+ * outputs.  The tables are split by family (lower_math.c, lower_array.c,
+ * lower_nn.c, lower_control.c, and the core ops in lower.c); lower.c merges
+ * them, drives the walk over the graph in producer-first order, attaches
+ * the TF node name and op to every instruction as metadata, and prefixes
+ * every error with the node.
+ */
+#ifndef HLOC_FRONTEND_LOWER_H
+#define HLOC_FRONTEND_LOWER_H
+
+#include "frontend.h"
+
+typedef struct TfLower TfLower;
+
+struct TfLower {
+  HloModule *m;
+  HloComputation *c;     /* the computation being built */
+  const TfGraph *g;      /* the graph or function body being lowered */
+  HloInstr **feeds;      /* per feed of g: its HLO value */
+  HloInstr ***values;    /* per node id: its outputs (NULL until lowered) */
+  int *nvalues;          /* per node id: outputs set so far */
+  int *cap;              /* per node id: room in values[id] */
+  TfLower *parent;       /* the enclosing lowering, for function bodies */
+  const char *scope;     /* "" or "FUNCTION/" prefixed to op_name metadata */
+};
+
+/* Lowers node n: reads its inputs with tf_input*, builds HLO in L->c and
+ * sets every output the graph uses with tf_set_output.  Errors need not
+ * name the node: the caller prefixes "node 'NAME' (OP): ". */
+typedef HloError *(*TfLowerFn)(TfLower *L, const TfNode *n);
+
+typedef struct TfOpLowering {
+  const char *op;    /* the TensorFlow op type */
+  TfLowerFn fn;
+  const char *attrs; /* attributes honoured, for docs/ops.md */
+  const char *notes; /* limits and remarks, for docs/ops.md */
+} TfOpLowering;
+
+/* The family tables, each ended by an entry with op == NULL. */
+extern const TfOpLowering tf_lower_core[];
+extern const TfOpLowering tf_lower_math[];
+extern const TfOpLowering tf_lower_array[];
+extern const TfOpLowering tf_lower_nn[];
+extern const TfOpLowering tf_lower_control[];
+
+/* The lowering of `op`, or NULL. */
+const TfOpLowering *tf_find_lowering(const char *op);
+
+/* Lowers every live node of `body` into L->c (a fresh context is set up
+ * from `parent` for function bodies), with feeds[i] the HLO value of the
+ * body's feed i; *results receives one HLO value per fetch (malloc'd). */
+HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
+                         HloInstr *const *feeds, TfLower *parent,
+                         const char *scope, HloInstr ***results);
+
+/* --- reading inputs -------------------------------------------------------- */
+
+/* Fails unless n has between min and max data inputs (max < 0: no limit). */
+HloError *tf_expect_inputs(const TfNode *n, int min, int max);
+/* The HLO value of data input i. */
+HloError *tf_input(TfLower *L, const TfNode *n, int i, HloInstr **out);
+/* Checks that n has exactly `count` data inputs and reads them all. */
+HloError *tf_inputs(TfLower *L, const TfNode *n, int count, HloInstr **out);
+/* The value of data input i as a constant, for inputs that steer shapes
+ * (Reshape's shape, reduction axes, paddings …).  A Const, or any
+ * computation that depends on no parameter (Shape -> StridedSlice -> Pack
+ * chains), is folded by the evaluator; otherwise an error says the input
+ * must be constant.  The literal lives in the module's arena. */
+HloError *tf_input_literal(TfLower *L, const TfNode *n, int i,
+                           HloLiteral **out);
+/* Input i as a list of integers (a scalar gives one); *v is arena memory. */
+HloError *tf_input_ints(TfLower *L, const TfNode *n, int i, int64_t **v,
+                        int *count);
+
+/* --- outputs --------------------------------------------------------------- */
+
+void tf_set_output(TfLower *L, const TfNode *n, int k, HloInstr *v);
+
+/* --- building ---------------------------------------------------------------- */
+
+/* A new, empty computation of L->m listed right before L->c, so that the
+ * module keeps callees before their callers (sort comparators, loop and
+ * branch bodies).  `name` is made unique. */
+HloComputation *tf_new_computation(TfLower *L, const char *name);
+/* A scalar constant of type t. */
+HloInstr *tf_scalar(TfLower *L, HloType t, double v);
+/* Broadcasts x (whose dims must be numpy-broadcast-compatible with `dims`)
+ * to dims. */
+HloError *tf_broadcast_to(TfLower *L, HloInstr *x, int rank,
+                          const int64_t *dims, HloInstr **out);
+/* Numpy-style broadcasting of two operands to their common shape. */
+HloError *tf_broadcast_pair(TfLower *L, HloInstr **a, HloInstr **b);
+/* x converted to t (x itself when it already has type t). */
+HloError *tf_convert(TfLower *L, HloInstr *x, HloType t, HloInstr **out);
+/* Normalises a possibly negative axis against rank; error when out of
+ * range, naming `what` ("axis", "dim" …). */
+HloError *tf_axis(int64_t axis, int rank, const char *what, int64_t *out);
+/* The element type of n's attribute `name` as an HloType. */
+HloError *tf_attr_hlo_type(const TfNode *n, const char *name, HloType *out);
+/* Attributes with op defaults, which a NodeDef may leave out: `def` when
+ * absent, else the value (an error when it holds another kind). */
+HloError *tf_attr_int_or(const TfNode *n, const char *name, int64_t def, int64_t *out);
+HloError *tf_attr_bool_or(const TfNode *n, const char *name, bool def, bool *out);
+HloError *tf_attr_hlo_type_or(const TfNode *n, const char *name, HloType def, HloType *out);
+/* A new computation of L's module (reducers with several results, loop
+ * bodies …), placed before L->c so that callees precede their callers. */
+HloComputation *tf_computation_new(TfLower *L, const char *name);
+
+#endif
