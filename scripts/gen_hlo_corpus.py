@@ -1352,7 +1352,8 @@ def save_npy(path, a):
     a = np.asarray(a)
     if a.dtype not in SHAPE_TYPES:
         raise RuntimeError(f"{path}: unsupported dtype {a.dtype}")
-    a = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<"), copy=False))
+    # copy(order="C") keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
+    a = a.astype(a.dtype.newbyteorder("<"), copy=False).copy(order="C")
     np.save(path, a, allow_pickle=False)
 
 
