@@ -527,6 +527,12 @@ HloInstr *hlo_parameter_new(HloComputation *c, int64_t number,
  * hlo_literal_clone_in). */
 HloInstr *hlo_constant_new(HloComputation *c, HloLiteral *lit,
                            const char *name);
+/* A copy of src at the end of dst with operands ops[0..n): same opcode,
+ * shape, attributes, called computations and metadata, a fresh id and a
+ * name uniqued in dst's module.  Attribute arrays are shared with src, so
+ * across modules src's module must outlive the copy. */
+HloInstr *hlo_instr_clone(HloComputation *dst, const HloInstr *src,
+                          HloInstr *const *ops, int n);
 /* Moves instr so it sits right before `before` (same computation). */
 void hlo_instr_move_before(HloInstr *instr, HloInstr *before);
 void hlo_instr_set_called(HloInstr *instr, HloComputation *const *called,
@@ -620,6 +626,24 @@ HloInstr *hlo_build_reduce_window(HloComputation *c, HloInstr *const *inputs,
                                   HloInstr *const *inits, int n,
                                   const HloWindowDim *window,
                                   HloComputation *to_apply, HloError **err);
+/* starts: one scalar integer per dim of x; sizes: one per dim of x. */
+HloInstr *hlo_build_dynamic_slice(HloComputation *c, HloInstr *x,
+                                  HloInstr *const *starts,
+                                  const int64_t *sizes, HloError **err);
+HloInstr *hlo_build_dynamic_update_slice(HloComputation *c, HloInstr *x,
+                                         HloInstr *update,
+                                         HloInstr *const *starts,
+                                         HloError **err);
+HloInstr *hlo_build_gather(HloComputation *c, HloInstr *x, HloInstr *indices,
+                           const HloGatherDims *dims, HloError **err);
+/* scatter of n inputs (operands: inputs, indices, updates). */
+HloInstr *hlo_build_scatter(HloComputation *c, HloInstr *const *inputs,
+                            HloInstr *indices, HloInstr *const *updates,
+                            int n, const HloScatterDims *dims,
+                            HloComputation *to_apply, HloError **err);
+HloInstr *hlo_build_sort(HloComputation *c, HloInstr *const *xs, int n,
+                         int64_t dim, bool is_stable,
+                         HloComputation *comparator, HloError **err);
 HloInstr *hlo_build_constant_scalar(HloComputation *c, HloType t, double v);
 /* A scalar computation (x, y) -> op(x, y) of type t, e.g. the to_apply of a
  * sum; created in c's module with a unique name. */

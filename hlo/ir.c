@@ -778,9 +778,9 @@ void hlo_computation_remove(HloComputation *c) {
 /* Instructions and edges                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void add_user(HloInstr *op, HloInstr *user) {
-  for (int i = 0; i < op->nusers; i++)
-    if (op->users[i] == user) return;
+/* Appends user to op's users without looking for it first: for callers
+ * that know user is not there yet. */
+static void append_user(HloInstr *op, HloInstr *user) {
   if (op->nusers == op->users_cap) {
     HloArena *a = op->parent->module->arena;
     int cap = op->users_cap ? op->users_cap * 2 : 4;
@@ -790,6 +790,12 @@ static void add_user(HloInstr *op, HloInstr *user) {
     op->users_cap = cap;
   }
   op->users[op->nusers++] = user;
+}
+
+static void add_user(HloInstr *op, HloInstr *user) {
+  for (int i = 0; i < op->nusers; i++)
+    if (op->users[i] == user) return;
+  append_user(op, user);
 }
 
 static bool uses(const HloInstr *user, const HloInstr *op) {
@@ -831,10 +837,14 @@ HloInstr *hlo_instr_new(HloComputation *c, HloOpcode op, const HloShape *shape,
   c->last = in;
   in->noperands = n;
   in->operands = hlo_arena_alloc(m->arena, sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  /* `in` is new, so it is a user of ops[i] already only when an earlier
+   * operand is the same instruction: no scan of long user lists. */
   for (int i = 0; i < n; i++) {
     HLO_CHECK(ops[i] && ops[i]->parent == c);
     in->operands[i] = ops[i];
-    add_user(ops[i], in);
+    bool seen = false;
+    for (int k = 0; k < i && !seen; k++) seen = ops[k] == ops[i];
+    if (!seen) append_user(ops[i], in);
   }
   return in;
 }
@@ -860,6 +870,28 @@ HloInstr *hlo_parameter_new(HloComputation *c, int64_t number, const HloShape *s
 HloInstr *hlo_constant_new(HloComputation *c, HloLiteral *lit, const char *name) {
   HloInstr *k = hlo_instr_new(c, HLO_OP_CONSTANT, &lit->shape, NULL, 0, name);
   k->literal = lit;
+  return k;
+}
+
+HloInstr *hlo_instr_clone(HloComputation *dst, const HloInstr *src, HloInstr *const *ops,
+                          int n) {
+  HloInstr *k = src->op == HLO_OP_PARAMETER
+                    ? hlo_parameter_new(dst, src->parameter_number, &src->shape, src->name)
+                    : hlo_instr_new(dst, src->op, &src->shape, ops, n, src->name);
+  /* Copy every attribute, then restore what makes k a node of dst. */
+  HloInstr keep = *k;
+  *k = *src;
+  k->name = keep.name;
+  k->id = keep.id;
+  k->shape = keep.shape;
+  k->parent = keep.parent;
+  k->prev = keep.prev;
+  k->next = keep.next;
+  k->noperands = keep.noperands;
+  k->operands = keep.operands;
+  k->nusers = keep.nusers;
+  k->users_cap = keep.users_cap;
+  k->users = keep.users;
   return k;
 }
 

@@ -1,2 +1,1307 @@
-/* shape_inference.c — being written. */
+/*
+ * shape_inference.c — XLA's shape rules, one per opcode.
+ *
+ * hlo_infer_shape() recomputes an instruction's shape from its operands'
+ * shapes, its attributes and its called computations, following XLA's
+ * ShapeInference and HloVerifier (openxla operation_semantics).  The builder
+ * uses it to give new instructions their shapes; the verifier uses it to
+ * check every instruction of a module.
+ *
+ * Assumptions: operands are linked (the verifier checks the graph before it
+ * asks for shapes); attribute arrays whose length the IR does not record
+ * (slice, padding) have as many entries as the instruction's own rank, so
+ * those rules first check that this rank is the operand's.  Ops whose result
+ * is not determined by their operands take part of their own shape: convert
+ * and bitcast-convert their element type; broadcast and reshape their dims;
+ * dot and convolution their element type (XLA's "preferred element type");
+ * bitcast (of equal byte size), parameter, constant, iota and custom-call
+ * all of it.
+ *
+ * Element types must match exactly where XLA's verifier (without mixed
+ * precision) wants them equal.  Results carry no layout, also inside tuples;
+ * tuple element arrays are allocated in the module's arena only when a
+ * layout has to be dropped.
+ *
+ * Every error reads "<instruction>: <opcode>: <rule>", the instruction as
+ * hlo_instr_describe() prints it.
+ */
 #include "hlo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Context and messages                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Message strings per error; inputs of one variadic reduce, reduce-window
+ * or scatter (programs use a handful). */
+enum { MAX_MSG_STRS = 16, MAX_INPUTS = 64 };
+
+typedef struct Infer {
+  const HloInstr *in;
+  HloArena *arena;              /* the module's, for tuple element arrays */
+  char *strs[MAX_MSG_STRS];     /* strings formatted for the message */
+  int nstrs;
+} Infer;
+
+static const char *keep(Infer *cx, char *s) {
+  HLO_CHECK(cx->nstrs < MAX_MSG_STRS);
+  cx->strs[cx->nstrs++] = s;
+  return s;
+}
+
+static const char *shape_str(Infer *cx, const HloShape *s) {
+  return keep(cx, hlo_shape_to_string(s));
+}
+
+/* "{0,1,2}" */
+static const char *dims_str(Infer *cx, const int64_t *v, int n) {
+  HloStr s = {0};
+  hlo_str_append(&s, "{", 1);
+  for (int i = 0; i < n; i++) hlo_str_printf(&s, i ? ",%lld" : "%lld", (long long)v[i]);
+  hlo_str_append(&s, "}", 1);
+  return keep(cx, hlo_str_take(&s));
+}
+
+static HloError *fail(Infer *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static HloError *fail(Infer *cx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  HloError *e = hlo_verror(fmt, ap);
+  va_end(ap);
+  char *d = hlo_instr_describe(cx->in);
+  e = hlo_error_wrap(e, "%s: %s", d, hlo_opcode_name(cx->in->op));
+  free(d);
+  return e;
+}
+
+#define OPND(cx, i) (&(cx)->in->operands[i]->shape)
+
+/* ------------------------------------------------------------------------ */
+/* Shape helpers                                                            */
+/* ------------------------------------------------------------------------ */
+
+static bool has_any_layout(const HloShape *s) {
+  if (s->type != HLO_TUPLE) return s->has_layout;
+  for (int i = 0; i < s->ntuple; i++)
+    if (has_any_layout(&s->tuple[i])) return true;
+  return false;
+}
+
+/* A tuple of n element shapes, room for which it allocates in the arena for
+ * the caller to fill. */
+static HloShape new_tuple(Infer *cx, int n, HloShape **elems) {
+  HloShape t;
+  memset(&t, 0, sizeof t);
+  t.type = HLO_TUPLE;
+  t.ntuple = n;
+  *elems = hlo_arena_alloc(cx->arena, sizeof(HloShape) * (size_t)(n ? n : 1));
+  t.tuple = *elems;
+  return t;
+}
+
+/* s without layouts, sharing s's tuple elements when none has a layout. */
+static HloShape no_layout(Infer *cx, const HloShape *s) {
+  HloShape r = *s;
+  if (s->type != HLO_TUPLE) {
+    r.has_layout = false;
+    memset(r.minor_to_major, 0, sizeof r.minor_to_major);
+    return r;
+  }
+  if (!has_any_layout(s)) return r;
+  HloShape *el;
+  r = new_tuple(cx, s->ntuple, &el);
+  for (int i = 0; i < s->ntuple; i++) el[i] = no_layout(cx, &s->tuple[i]);
+  return r;
+}
+
+static HloShape array_of(HloType t, int rank, const int64_t *dims) {
+  return hlo_shape_array(t, rank, dims);
+}
+
+/* The first n operands' shapes without layouts, as a tuple. */
+static HloShape operands_tuple(Infer *cx, int n) {
+  HloShape *el;
+  HloShape t = new_tuple(cx, n, &el);
+  for (int i = 0; i < n; i++) el[i] = no_layout(cx, OPND(cx, i));
+  return t;
+}
+
+static bool same_shape(const HloShape *a, const HloShape *b) {
+  return hlo_shape_equal(a, b, false);
+}
+
+static bool is_scalar_of(const HloShape *s, HloType t) {
+  return s->type == t && s->rank == 0;
+}
+
+static int64_t dilated_bound(int64_t bound, int64_t dilation) {
+  return bound == 0 ? 0 : (bound - 1) * dilation + 1;
+}
+
+static int64_t strided_bound(int64_t bound, int64_t window, int64_t stride) {
+  return window > bound ? 0 : (bound - window) / stride + 1;
+}
+
+static bool contains(const int64_t *v, int n, int64_t x) {
+  for (int i = 0; i < n; i++)
+    if (v[i] == x) return true;
+  return false;
+}
+
+static bool all_unique(const int64_t *v, int n) {
+  for (int i = 0; i < n; i++)
+    if (contains(v, i, v[i])) return false;
+  return true;
+}
+
+static bool sorted_unique(const int64_t *v, int n) {
+  for (int i = 1; i < n; i++)
+    if (v[i] <= v[i - 1]) return false;
+  return true;
+}
+
+/* Every entry in [0, rank), none twice. */
+static HloError *check_dim_list(Infer *cx, const char *what, const HloDims *d, int rank) {
+  for (int i = 0; i < d->n; i++)
+    if (d->v[i] < 0 || d->v[i] >= rank)
+      return fail(cx, "%s %s: dimension %lld is out of range for rank %d", what,
+                  dims_str(cx, d->v, d->n), (long long)d->v[i], rank);
+  if (!all_unique(d->v, d->n))
+    return fail(cx, "%s %s repeats a dimension", what, dims_str(cx, d->v, d->n));
+  return NULL;
+}
+
+static HloError *expect_array(Infer *cx, int i) {
+  const HloShape *s = OPND(cx, i);
+  if (!hlo_type_is_array(s->type))
+    return fail(cx, "operand %d must be an array, is %s", i, shape_str(cx, s));
+  return NULL;
+}
+
+static HloError *expect_arrays(Infer *cx) {
+  for (int i = 0; i < cx->in->noperands; i++) {
+    HloError *e = expect_array(cx, i);
+    if (e) return e;
+  }
+  return NULL;
+}
+
+static HloError *expect_operands(Infer *cx, int n) {
+  if (cx->in->noperands != n)
+    return fail(cx, "expects %d operand%s, has %d", n, n == 1 ? "" : "s", cx->in->noperands);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Called computations                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* The role names the computation in messages: "to_apply", "body", … */
+static HloError *expect_called(Infer *cx, int n, const char *roles) {
+  if (cx->in->ncalled != n)
+    return fail(cx, "expects %d called computation%s (%s), has %d", n, n == 1 ? "" : "s",
+                roles, cx->in->ncalled);
+  for (int i = 0; i < n; i++)
+    if (!cx->in->called[i]) return fail(cx, "called computation %d is missing", i);
+  return NULL;
+}
+
+/* The computation has a root and parameters 0..nparams-1 without gaps. */
+static HloError *check_signature(Infer *cx, const char *role, const HloComputation *c) {
+  if (!c->root) return fail(cx, "%s '%s' has no root", role, c->name);
+  for (int i = 0; i < c->nparams; i++)
+    if (!c->params[i]) return fail(cx, "%s '%s' has no parameter %d", role, c->name, i);
+  return NULL;
+}
+
+/* "(f32[], f32[]) -> f32[]" */
+static const char *signature_str(Infer *cx, const HloComputation *c) {
+  HloStr s = {0};
+  hlo_str_append(&s, "(", 1);
+  for (int i = 0; i < c->nparams; i++) {
+    if (i) hlo_str_append(&s, ", ", 2);
+    hlo_shape_print(&s, &c->params[i]->shape);
+  }
+  hlo_str_append(&s, ") -> ", 5);
+  hlo_shape_print(&s, &c->root->shape);
+  return keep(cx, hlo_str_take(&s));
+}
+
+/* A reducer of n inputs: (acc_0..acc_n-1, x_0..x_n-1) -> acc, all scalars,
+ * the accumulators typed like the inits and the x like the inputs' elements.
+ * acc is a scalar when n == 1, else a tuple of n scalars.  *result gets the
+ * accumulator element types. */
+static HloError *check_reducer(Infer *cx, const HloComputation *f, int n,
+                               const HloType *init_types, const HloType *input_types,
+                               HloType *result) {
+  HloError *e = check_signature(cx, "to_apply", f);
+  if (e) return e;
+  if (f->nparams != 2 * n)
+    return fail(cx, "to_apply must take %d parameters (%s has %s)", 2 * n, f->name,
+                signature_str(cx, f));
+  const HloShape *r = &f->root->shape;
+  if (r->type == HLO_TUPLE ? r->ntuple != n : n != 1)
+    return fail(cx, "to_apply must return %d scalar%s (%s has %s)", n, n == 1 ? "" : "s",
+                f->name, signature_str(cx, f));
+  for (int i = 0; i < n; i++) {
+    const HloShape *acc = r->type == HLO_TUPLE ? &r->tuple[i] : r;
+    if (!hlo_type_is_array(acc->type) || acc->rank != 0)
+      return fail(cx, "to_apply must return scalars (%s has %s)", f->name,
+                  signature_str(cx, f));
+    if (acc->type != init_types[i])
+      return fail(cx, "to_apply result %d has type %s but init value %d has type %s", i,
+                  hlo_type_name(acc->type), i, hlo_type_name(init_types[i]));
+    if (!is_scalar_of(&f->params[i]->shape, acc->type))
+      return fail(cx, "to_apply parameter %d must be %s[] like its result (%s has %s)", i,
+                  hlo_type_name(acc->type), f->name, signature_str(cx, f));
+    if (!is_scalar_of(&f->params[n + i]->shape, input_types[i]))
+      return fail(cx, "to_apply parameter %d must be %s[] like input %d (%s has %s)", n + i,
+                  hlo_type_name(input_types[i]), i, f->name, signature_str(cx, f));
+    result[i] = acc->type;
+  }
+  return NULL;
+}
+
+/* The callee takes exactly the shapes of operands [first, first+n). */
+static HloError *check_args(Infer *cx, const char *role, const HloComputation *f, int first,
+                            int n) {
+  HloError *e = check_signature(cx, role, f);
+  if (e) return e;
+  if (f->nparams != n)
+    return fail(cx, "%s '%s' takes %d parameter%s but is given %d operand%s", role, f->name,
+                f->nparams, f->nparams == 1 ? "" : "s", n, n == 1 ? "" : "s");
+  for (int i = 0; i < n; i++) {
+    const HloShape *p = &f->params[i]->shape, *a = OPND(cx, first + i);
+    if (!same_shape(p, a))
+      return fail(cx, "%s '%s' parameter %d is %s but operand %d is %s", role, f->name, i,
+                  shape_str(cx, p), first + i, shape_str(cx, a));
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Elementwise                                                              */
+/* ------------------------------------------------------------------------ */
+
+static HloError *type_error(Infer *cx, HloType t, const char *want) {
+  return fail(cx, "operand type %s is not %s", hlo_type_name(t), want);
+}
+
+static HloError *infer_convert(Infer *cx, HloShape *out) {
+  const HloShape *x = OPND(cx, 0);
+  HloType to = cx->in->shape.type;
+  if (!hlo_type_is_array(to))
+    return fail(cx, "cannot convert to %s", shape_str(cx, &cx->in->shape));
+  if (cx->in->op == HLO_OP_CONVERT) {
+    *out = array_of(to, x->rank, x->dims);
+    return NULL;
+  }
+  /* bitcast-convert: a wider element splits into a new minor dim of
+   * ratio narrower ones; narrower ones merge from a minor dim of ratio. */
+  size_t from_bits = hlo_type_size(x->type) * 8, to_bits = hlo_type_size(to) * 8;
+  if (from_bits == to_bits) {
+    *out = array_of(to, x->rank, x->dims);
+    return NULL;
+  }
+  if (from_bits > to_bits) {
+    if (x->rank == HLO_MAX_RANK) return fail(cx, "result would exceed the maximum rank");
+    *out = array_of(to, x->rank, x->dims);
+    out->dims[out->rank++] = (int64_t)(from_bits / to_bits);
+    return NULL;
+  }
+  int64_t ratio = (int64_t)(to_bits / from_bits);
+  if (x->rank < 1 || x->dims[x->rank - 1] != ratio)
+    return fail(cx, "converting %s to %s needs a minor dimension of size %lld",
+                shape_str(cx, x), hlo_type_name(to), (long long)ratio);
+  *out = array_of(to, x->rank - 1, x->dims);
+  return NULL;
+}
+
+static HloError *infer_unary(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if (cx->in->op == HLO_OP_COPY) {
+    *out = no_layout(cx, x);
+    return NULL;
+  }
+  if ((e = expect_array(cx, 0))) return e;
+  HloType t = x->type;
+  bool is_int = hlo_type_is_integer(t), is_float = hlo_type_is_float(t);
+  switch (cx->in->op) {
+  case HLO_OP_CONVERT:
+  case HLO_OP_BITCAST_CONVERT:
+    return infer_convert(cx, out);
+  case HLO_OP_NOT:
+    if (!is_int && t != HLO_PRED) return type_error(cx, t, "pred or an integer type");
+    break;
+  case HLO_OP_NEGATE:
+    if (!is_int && !is_float) return type_error(cx, t, "an integer or floating-point type");
+    break;
+  case HLO_OP_ABS:
+  case HLO_OP_SIGN:
+    if (!hlo_type_is_signed(t) && !is_float)
+      return type_error(cx, t, "a signed integer or floating-point type");
+    break;
+  case HLO_OP_POPCNT:
+  case HLO_OP_CLZ:
+    if (!is_int) return type_error(cx, t, "an integer type");
+    break;
+  case HLO_OP_IS_FINITE:
+    if (!is_float) return type_error(cx, t, "a floating-point type");
+    *out = array_of(HLO_PRED, x->rank, x->dims);
+    return NULL;
+  default: /* the transcendental and rounding functions */
+    if (!is_float) return type_error(cx, t, "a floating-point type");
+    break;
+  }
+  *out = array_of(t, x->rank, x->dims);
+  return NULL;
+}
+
+static HloError *check_compare_type(Infer *cx, HloType t) {
+  switch (cx->in->compare_type) {
+  case HLO_CMPT_DEFAULT:
+    return NULL;
+  case HLO_CMPT_FLOAT:
+  case HLO_CMPT_TOTALORDER:
+    if (!hlo_type_is_float(t)) return fail(cx, "a float comparison of %s operands", hlo_type_name(t));
+    return NULL;
+  case HLO_CMPT_SIGNED:
+    if (!hlo_type_is_signed(t)) return fail(cx, "a signed comparison of %s operands", hlo_type_name(t));
+    return NULL;
+  case HLO_CMPT_UNSIGNED:
+    if (!hlo_type_is_unsigned(t) && t != HLO_PRED)
+      return fail(cx, "an unsigned comparison of %s operands", hlo_type_name(t));
+    return NULL;
+  }
+  HLO_UNREACHABLE();
+}
+
+static HloError *infer_binary(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1);
+  if (!same_shape(a, b))
+    return fail(cx, "operands have different shapes %s and %s", shape_str(cx, a),
+                shape_str(cx, b));
+  HloType t = a->type;
+  switch (cx->in->op) {
+  case HLO_OP_SUBTRACT:
+  case HLO_OP_DIVIDE:
+  case HLO_OP_REMAINDER:
+  case HLO_OP_POWER:
+  case HLO_OP_ATAN2:
+    if (t == HLO_PRED) return type_error(cx, t, "an arithmetic type");
+    break;
+  case HLO_OP_AND:
+  case HLO_OP_OR:
+  case HLO_OP_XOR:
+    if (t != HLO_PRED && !hlo_type_is_integer(t)) return type_error(cx, t, "pred or an integer type");
+    break;
+  case HLO_OP_SHIFT_LEFT:
+  case HLO_OP_SHIFT_RIGHT_ARITHMETIC:
+  case HLO_OP_SHIFT_RIGHT_LOGICAL:
+    if (!hlo_type_is_integer(t)) return type_error(cx, t, "an integer type");
+    break;
+  case HLO_OP_COMPARE:
+    if ((e = check_compare_type(cx, t))) return e;
+    *out = array_of(HLO_PRED, a->rank, a->dims);
+    return NULL;
+  default: /* add, multiply, maximum, minimum: any element type */
+    break;
+  }
+  *out = array_of(t, a->rank, a->dims);
+  return NULL;
+}
+
+static HloError *infer_ternary(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 3);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1), *c = OPND(cx, 2);
+  if (cx->in->op == HLO_OP_SELECT) {
+    if (!same_shape(b, c))
+      return fail(cx, "on_true %s and on_false %s have different shapes", shape_str(cx, b),
+                  shape_str(cx, c));
+    if (a->type != HLO_PRED) return fail(cx, "predicate %s is not pred", shape_str(cx, a));
+    if (!hlo_shape_same_dims(a, b))
+      return fail(cx, "predicate %s and on_true %s have different dims", shape_str(cx, a),
+                  shape_str(cx, b));
+    *out = array_of(b->type, b->rank, b->dims);
+    return NULL;
+  }
+  /* clamp(min, x, max): min and max are scalars or shaped like x */
+  const HloShape *bounds[2] = {a, c};
+  const char *names[2] = {"min", "max"};
+  for (int i = 0; i < 2; i++) {
+    if (bounds[i]->type != b->type || (bounds[i]->rank != 0 && !hlo_shape_same_dims(bounds[i], b)))
+      return fail(cx, "%s %s must be a scalar or have the shape of the operand %s", names[i],
+                  shape_str(cx, bounds[i]), shape_str(cx, b));
+  }
+  *out = array_of(b->type, b->rank, b->dims);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data movement                                                            */
+/* ------------------------------------------------------------------------ */
+
+static HloError *expect_array_result(Infer *cx) {
+  if (!hlo_type_is_array(cx->in->shape.type))
+    return fail(cx, "result %s must be an array", shape_str(cx, &cx->in->shape));
+  return NULL;
+}
+
+static HloError *infer_broadcast(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (!e) e = expect_array_result(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *r = &cx->in->shape;
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != x->rank)
+    return fail(cx, "dimensions %s must have one entry per operand dim (%d)",
+                dims_str(cx, d->v, d->n), x->rank);
+  if ((e = check_dim_list(cx, "dimensions", d, r->rank))) return e;
+  for (int i = 0; i < d->n; i++)
+    if (x->dims[i] != r->dims[d->v[i]])
+      return fail(cx, "operand dimension %d has size %lld but result dimension %lld has size %lld",
+                  i, (long long)x->dims[i], (long long)d->v[i], (long long)r->dims[d->v[i]]);
+  *out = array_of(x->type, r->rank, r->dims);
+  return NULL;
+}
+
+static HloError *infer_reshape(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (!e) e = expect_array_result(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *r = &cx->in->shape;
+  HloShape res = array_of(x->type, r->rank, r->dims);
+  if (hlo_shape_elements(x) != hlo_shape_elements(&res))
+    return fail(cx, "operand %s has %lld elements but the result %s has %lld",
+                shape_str(cx, x), (long long)hlo_shape_elements(x), shape_str(cx, &res),
+                (long long)hlo_shape_elements(&res));
+  *out = res;
+  return NULL;
+}
+
+static HloError *infer_bitcast(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (!e) e = expect_array_result(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *r = &cx->in->shape;
+  if (hlo_shape_byte_size(x) != hlo_shape_byte_size(r))
+    return fail(cx, "operand %s has %zu bytes but the result %s has %zu", shape_str(cx, x),
+                hlo_shape_byte_size(x), shape_str(cx, r), hlo_shape_byte_size(r));
+  *out = no_layout(cx, r);
+  return NULL;
+}
+
+static HloError *infer_transpose(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  const HloDims *p = &cx->in->dimensions;
+  bool ok = p->n == x->rank && all_unique(p->v, p->n);
+  for (int i = 0; ok && i < p->n; i++) ok = p->v[i] >= 0 && p->v[i] < x->rank;
+  if (!ok)
+    return fail(cx, "dimensions %s is not a permutation of %d dims", dims_str(cx, p->v, p->n),
+                x->rank);
+  *out = array_of(x->type, x->rank, x->dims);
+  for (int i = 0; i < x->rank; i++) out->dims[i] = x->dims[p->v[i]];
+  return NULL;
+}
+
+/* slice and pad store one attribute entry per dim of the instruction's own
+ * shape; the rule reads as many as the operand has, so they must agree. */
+static HloError *expect_result_rank(Infer *cx, const char *attr, const void *entries) {
+  const HloShape *x = OPND(cx, 0), *r = &cx->in->shape;
+  if (x->rank > 0 && !entries) return fail(cx, "has no %s attribute", attr);
+  if (!hlo_type_is_array(r->type) || r->rank != x->rank)
+    return fail(cx, "%s has %d entries (one per result dim) but the operand %s has rank %d",
+                attr, hlo_type_is_array(r->type) ? r->rank : 0, shape_str(cx, x), x->rank);
+  return NULL;
+}
+
+static HloError *infer_slice(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (!e) e = expect_result_rank(cx, "slice", cx->in->slice);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  *out = array_of(x->type, x->rank, x->dims);
+  for (int i = 0; i < x->rank; i++) {
+    HloSliceDim s = cx->in->slice[i];
+    if (s.start < 0 || s.start > s.limit || s.limit > x->dims[i] || s.stride < 1)
+      return fail(cx, "[%lld:%lld:%lld] is out of range for dimension %d of %s",
+                  (long long)s.start, (long long)s.limit, (long long)s.stride, i,
+                  shape_str(cx, x));
+    out->dims[i] = (s.limit - s.start + s.stride - 1) / s.stride;
+  }
+  return NULL;
+}
+
+/* Operands [first, first+rank) are the start indices: scalar integers of one
+ * type. */
+static HloError *check_start_indices(Infer *cx, int first, int rank) {
+  int n = cx->in->noperands - first;
+  if (n != rank)
+    return fail(cx, "needs %d start index operand%s for %s, has %d", rank, rank == 1 ? "" : "s",
+                shape_str(cx, OPND(cx, 0)), n);
+  for (int i = first; i < cx->in->noperands; i++) {
+    const HloShape *s = OPND(cx, i);
+    if (!hlo_type_is_integer(s->type) || s->rank != 0)
+      return fail(cx, "start index operand %d must be an integer scalar, is %s", i,
+                  shape_str(cx, s));
+    if (s->type != OPND(cx, first)->type)
+      return fail(cx, "start indices have different types %s and %s",
+                  hlo_type_name(OPND(cx, first)->type), hlo_type_name(s->type));
+  }
+  return NULL;
+}
+
+static HloError *infer_dynamic_slice(Infer *cx, HloShape *out) {
+  if (cx->in->noperands < 1) return fail(cx, "expects an operand and start indices");
+  HloError *e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if ((e = check_start_indices(cx, 1, x->rank))) return e;
+  const HloDims *sz = &cx->in->dynamic_slice_sizes;
+  if (sz->n != x->rank)
+    return fail(cx, "dynamic_slice_sizes %s must have one entry per operand dim (%d)",
+                dims_str(cx, sz->v, sz->n), x->rank);
+  for (int i = 0; i < x->rank; i++)
+    if (sz->v[i] < 0 || sz->v[i] > x->dims[i])
+      return fail(cx, "slice size %lld is out of range for dimension %d of %s",
+                  (long long)sz->v[i], i, shape_str(cx, x));
+  *out = array_of(x->type, x->rank, sz->v);
+  return NULL;
+}
+
+static HloError *infer_dynamic_update_slice(Infer *cx, HloShape *out) {
+  if (cx->in->noperands < 2) return fail(cx, "expects an operand, an update and start indices");
+  HloError *e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *u = OPND(cx, 1);
+  if ((e = check_start_indices(cx, 2, x->rank))) return e;
+  if (u->type != x->type || u->rank != x->rank)
+    return fail(cx, "update %s does not match the type and rank of the operand %s",
+                shape_str(cx, u), shape_str(cx, x));
+  for (int i = 0; i < x->rank; i++)
+    if (u->dims[i] > x->dims[i])
+      return fail(cx, "update %s is larger than the operand %s in dimension %d",
+                  shape_str(cx, u), shape_str(cx, x), i);
+  *out = array_of(x->type, x->rank, x->dims);
+  return NULL;
+}
+
+static HloError *infer_concatenate(Infer *cx, HloShape *out) {
+  if (cx->in->noperands < 1) return fail(cx, "expects at least one operand");
+  HloError *e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != 1 || d->v[0] < 0 || d->v[0] >= x->rank)
+    return fail(cx, "dimensions %s must name one dimension of %s", dims_str(cx, d->v, d->n),
+                shape_str(cx, x));
+  int64_t dim = d->v[0];
+  *out = array_of(x->type, x->rank, x->dims);
+  for (int i = 1; i < cx->in->noperands; i++) {
+    const HloShape *y = OPND(cx, i);
+    bool ok = y->type == x->type && y->rank == x->rank;
+    for (int k = 0; ok && k < x->rank; k++) ok = k == dim || y->dims[k] == x->dims[k];
+    if (!ok)
+      return fail(cx, "operand %d %s does not match operand 0 %s outside dimension %lld", i,
+                  shape_str(cx, y), shape_str(cx, x), (long long)dim);
+    out->dims[dim] += y->dims[dim];
+  }
+  return NULL;
+}
+
+static HloError *infer_pad(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = expect_result_rank(cx, "padding", cx->in->padding);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *v = OPND(cx, 1);
+  if (!is_scalar_of(v, x->type))
+    return fail(cx, "padding value %s must be a %s scalar", shape_str(cx, v),
+                hlo_type_name(x->type));
+  *out = array_of(x->type, x->rank, x->dims);
+  for (int i = 0; i < x->rank; i++) {
+    HloPadDim p = cx->in->padding[i];
+    if (p.interior < 0)
+      return fail(cx, "interior padding %lld of dimension %d is negative", (long long)p.interior, i);
+    int64_t d = x->dims[i];
+    out->dims[i] = p.lo + p.hi + d + (d > 0 ? d - 1 : 0) * p.interior;
+    if (out->dims[i] < 0)
+      return fail(cx, "padding %lld_%lld_%lld makes dimension %d negative", (long long)p.lo,
+                  (long long)p.hi, (long long)p.interior, i);
+  }
+  return NULL;
+}
+
+static HloError *infer_reverse(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_array(cx, 0);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if ((e = check_dim_list(cx, "dimensions", &cx->in->dimensions, x->rank))) return e;
+  *out = array_of(x->type, x->rank, x->dims);
+  return NULL;
+}
+
+static HloError *infer_iota(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 0);
+  if (!e) e = expect_array_result(cx);
+  if (e) return e;
+  const HloShape *r = &cx->in->shape;
+  if (r->rank < 1) return fail(cx, "the result must have rank >= 1");
+  if (cx->in->iota_dimension < 0 || cx->in->iota_dimension >= r->rank)
+    return fail(cx, "iota_dimension %lld is out of range for %s",
+                (long long)cx->in->iota_dimension, shape_str(cx, r));
+  *out = no_layout(cx, r);
+  return NULL;
+}
+
+/* The dims of `indices` with an implicit trailing 1 when index_vector_dim
+ * is its rank (XLA's "expanded" start indices). */
+static HloError *expand_indices(Infer *cx, const HloShape *idx, int64_t ivd, int64_t *dims,
+                                int *rank) {
+  if (!hlo_type_is_integer(idx->type))
+    return fail(cx, "indices %s must have an integer type", shape_str(cx, idx));
+  if (ivd < 0 || ivd > idx->rank)
+    return fail(cx, "index_vector_dim %lld is out of range for indices %s", (long long)ivd,
+                shape_str(cx, idx));
+  *rank = idx->rank;
+  memcpy(dims, idx->dims, sizeof(int64_t) * (size_t)idx->rank);
+  if (ivd == idx->rank) {
+    if (idx->rank == HLO_MAX_RANK) return fail(cx, "indices exceed the maximum rank");
+    dims[(*rank)++] = 1;
+  }
+  return NULL;
+}
+
+/* Batching dims pair operand dims with indices dims of equal size. */
+static HloError *check_batching(Infer *cx, const char *obd_name, const HloDims *obd,
+                                const char *ibd_name, const HloDims *ibd, const HloShape *x,
+                                const HloShape *idx, int64_t ivd) {
+  HloError *e = check_dim_list(cx, obd_name, obd, x->rank);
+  if (!e) e = check_dim_list(cx, ibd_name, ibd, idx->rank);
+  if (e) return e;
+  if (!sorted_unique(obd->v, obd->n))
+    return fail(cx, "%s %s must be sorted", obd_name, dims_str(cx, obd->v, obd->n));
+  if (obd->n != ibd->n)
+    return fail(cx, "%s %s and %s %s differ in length", obd_name, dims_str(cx, obd->v, obd->n),
+                ibd_name, dims_str(cx, ibd->v, ibd->n));
+  for (int i = 0; i < ibd->n; i++) {
+    if (ibd->v[i] == ivd)
+      return fail(cx, "%s %s contains index_vector_dim %lld", ibd_name,
+                  dims_str(cx, ibd->v, ibd->n), (long long)ivd);
+    if (x->dims[obd->v[i]] != idx->dims[ibd->v[i]])
+      return fail(cx, "operand batching dimension %lld has size %lld but indices batching "
+                  "dimension %lld has size %lld", (long long)obd->v[i],
+                  (long long)x->dims[obd->v[i]], (long long)ibd->v[i],
+                  (long long)idx->dims[ibd->v[i]]);
+  }
+  return NULL;
+}
+
+/* A sorted list of distinct dims in [0, rank). */
+static HloError *check_sorted_dims(Infer *cx, const char *what, const HloDims *d, int rank) {
+  HloError *e = check_dim_list(cx, what, d, rank);
+  if (!e && !sorted_unique(d->v, d->n))
+    e = fail(cx, "%s %s must be sorted", what, dims_str(cx, d->v, d->n));
+  return e;
+}
+
+static HloError *infer_gather(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *idx = OPND(cx, 1);
+  const HloGatherDims *g = &cx->in->gather;
+  int64_t edims[HLO_MAX_RANK];
+  int erank;
+  if ((e = expand_indices(cx, idx, g->index_vector_dim, edims, &erank))) return e;
+  int out_rank = g->offset_dims.n + erank - 1;
+  if (out_rank > HLO_MAX_RANK) return fail(cx, "result would exceed the maximum rank");
+  if ((e = check_sorted_dims(cx, "offset_dims", &g->offset_dims, out_rank))) return e;
+  if ((e = check_sorted_dims(cx, "collapsed_slice_dims", &g->collapsed_slice_dims, x->rank)))
+    return e;
+  if ((e = check_dim_list(cx, "start_index_map", &g->start_index_map, x->rank))) return e;
+  if (g->start_index_map.n != edims[g->index_vector_dim])
+    return fail(cx, "start_index_map %s has %d entries but the index vector has %lld",
+                dims_str(cx, g->start_index_map.v, g->start_index_map.n), g->start_index_map.n,
+                (long long)edims[g->index_vector_dim]);
+  if ((e = check_batching(cx, "operand_batching_dims", &g->operand_batching_dims,
+                          "start_indices_batching_dims", &g->start_indices_batching_dims, x,
+                          idx, g->index_vector_dim)))
+    return e;
+  for (int i = 0; i < g->operand_batching_dims.n; i++) {
+    int64_t d = g->operand_batching_dims.v[i];
+    if (contains(g->collapsed_slice_dims.v, g->collapsed_slice_dims.n, d) ||
+        contains(g->start_index_map.v, g->start_index_map.n, d))
+      return fail(cx, "operand batching dimension %lld is also collapsed or indexed",
+                  (long long)d);
+  }
+  const HloDims *ss = &g->slice_sizes;
+  if (ss->n != x->rank)
+    return fail(cx, "slice_sizes %s must have one entry per operand dim (%d)",
+                dims_str(cx, ss->v, ss->n), x->rank);
+  if (g->offset_dims.n + g->collapsed_slice_dims.n + g->operand_batching_dims.n != x->rank)
+    return fail(cx, "offset_dims %s, collapsed_slice_dims %s and operand_batching_dims %s must "
+                "account for the %d operand dims",
+                dims_str(cx, g->offset_dims.v, g->offset_dims.n),
+                dims_str(cx, g->collapsed_slice_dims.v, g->collapsed_slice_dims.n),
+                dims_str(cx, g->operand_batching_dims.v, g->operand_batching_dims.n), x->rank);
+  for (int i = 0; i < x->rank; i++) {
+    if (ss->v[i] < 0 || ss->v[i] > x->dims[i])
+      return fail(cx, "slice size %lld is out of range for dimension %d of %s",
+                  (long long)ss->v[i], i, shape_str(cx, x));
+    bool dropped = contains(g->collapsed_slice_dims.v, g->collapsed_slice_dims.n, i) ||
+                   contains(g->operand_batching_dims.v, g->operand_batching_dims.n, i);
+    if (dropped && ss->v[i] > 1)
+      return fail(cx, "collapsed or batching dimension %d has slice size %lld, not 1", i,
+                  (long long)ss->v[i]);
+  }
+  *out = array_of(x->type, 0, NULL);
+  out->rank = out_rank;
+  int next_operand = 0, next_index = 0;
+  for (int i = 0; i < out_rank; i++) {
+    if (contains(g->offset_dims.v, g->offset_dims.n, i)) {
+      while (contains(g->collapsed_slice_dims.v, g->collapsed_slice_dims.n, next_operand) ||
+             contains(g->operand_batching_dims.v, g->operand_batching_dims.n, next_operand))
+        next_operand++;
+      out->dims[i] = ss->v[next_operand++];
+    } else {
+      if (next_index == g->index_vector_dim) next_index++;
+      out->dims[i] = edims[next_index++];
+    }
+  }
+  return NULL;
+}
+
+static HloError *infer_scatter(Infer *cx, HloShape *out) {
+  int n = (cx->in->noperands - 1) / 2;
+  if (cx->in->noperands < 3 || cx->in->noperands != 2 * n + 1)
+    return fail(cx, "expects n inputs, the indices and n updates (2n+1 operands), has %d",
+                cx->in->noperands);
+  if (n > MAX_INPUTS) return fail(cx, "too many inputs (%d)", n);
+  HloError *e = expect_arrays(cx);
+  if (!e) e = expect_called(cx, 1, "to_apply");
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *idx = OPND(cx, n);
+  const HloScatterDims *s = &cx->in->scatter;
+  int64_t edims[HLO_MAX_RANK];
+  int erank;
+  if ((e = expand_indices(cx, idx, s->index_vector_dim, edims, &erank))) return e;
+  if ((e = check_sorted_dims(cx, "inserted_window_dims", &s->inserted_window_dims, x->rank)))
+    return e;
+  if ((e = check_dim_list(cx, "scatter_dims_to_operand_dims", &s->scatter_dims_to_operand_dims,
+                          x->rank)))
+    return e;
+  if (s->scatter_dims_to_operand_dims.n != edims[s->index_vector_dim])
+    return fail(cx, "scatter_dims_to_operand_dims %s has %d entries but the index vector has %lld",
+                dims_str(cx, s->scatter_dims_to_operand_dims.v, s->scatter_dims_to_operand_dims.n),
+                s->scatter_dims_to_operand_dims.n, (long long)edims[s->index_vector_dim]);
+  if ((e = check_batching(cx, "input_batching_dims", &s->input_batching_dims,
+                          "scatter_indices_batching_dims", &s->scatter_indices_batching_dims, x,
+                          idx, s->index_vector_dim)))
+    return e;
+  for (int i = 0; i < s->input_batching_dims.n; i++) {
+    int64_t d = s->input_batching_dims.v[i];
+    if (contains(s->inserted_window_dims.v, s->inserted_window_dims.n, d) ||
+        contains(s->scatter_dims_to_operand_dims.v, s->scatter_dims_to_operand_dims.n, d))
+      return fail(cx, "input batching dimension %lld is also inserted or indexed", (long long)d);
+  }
+  if (s->update_window_dims.n + s->inserted_window_dims.n + s->input_batching_dims.n != x->rank)
+    return fail(cx, "update_window_dims %s, inserted_window_dims %s and input_batching_dims %s "
+                "must account for the %d operand dims",
+                dims_str(cx, s->update_window_dims.v, s->update_window_dims.n),
+                dims_str(cx, s->inserted_window_dims.v, s->inserted_window_dims.n),
+                dims_str(cx, s->input_batching_dims.v, s->input_batching_dims.n), x->rank);
+  /* operand dims an update window spans: all but inserted and batching */
+  int64_t window_bound[HLO_MAX_RANK];
+  int nwin = 0;
+  for (int i = 0; i < x->rank; i++)
+    if (!contains(s->inserted_window_dims.v, s->inserted_window_dims.n, i) &&
+        !contains(s->input_batching_dims.v, s->input_batching_dims.n, i))
+      window_bound[nwin++] = x->dims[i];
+  HloType init_types[MAX_INPUTS], update_types[MAX_INPUTS], acc[MAX_INPUTS];
+  for (int k = 0; k < n; k++) {
+    const HloShape *xk = OPND(cx, k), *u = OPND(cx, n + 1 + k);
+    if (!hlo_shape_same_dims(xk, x))
+      return fail(cx, "input %d %s and input 0 %s have different dims", k, shape_str(cx, xk),
+                  shape_str(cx, x));
+    int want_rank = erank - 1 + s->update_window_dims.n;
+    if (u->rank != want_rank)
+      return fail(cx, "updates %d %s must have rank %d", k, shape_str(cx, u), want_rank);
+    if (k == 0 && (e = check_sorted_dims(cx, "update_window_dims", &s->update_window_dims,
+                                         u->rank)))
+      return e;
+    for (int i = 0; i < s->update_window_dims.n; i++) {
+      int64_t d = s->update_window_dims.v[i];
+      if (u->dims[d] > window_bound[i])
+        return fail(cx, "updates %d %s window dimension %lld exceeds the operand's %lld", k,
+                    shape_str(cx, u), (long long)d, (long long)window_bound[i]);
+    }
+    int next_index = 0;
+    for (int i = 0; i < u->rank; i++) {
+      if (contains(s->update_window_dims.v, s->update_window_dims.n, i)) continue;
+      if (next_index == s->index_vector_dim) next_index++;
+      if (u->dims[i] != edims[next_index])
+        return fail(cx, "updates %d %s scatter dimension %d has size %lld but the indices have %lld",
+                    k, shape_str(cx, u), i, (long long)u->dims[i], (long long)edims[next_index]);
+      next_index++;
+    }
+    init_types[k] = xk->type;
+    update_types[k] = u->type;
+  }
+  if ((e = check_reducer(cx, cx->in->called[0], n, init_types, update_types, acc))) return e;
+  if (n == 1) {
+    *out = array_of(x->type, x->rank, x->dims);
+    return NULL;
+  }
+  *out = operands_tuple(cx, n);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reductions                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* n inputs of equal dims followed by n scalar init values. */
+static HloError *split_inputs(Infer *cx, int *n) {
+  int k = cx->in->noperands;
+  if (k < 2 || k % 2)
+    return fail(cx, "expects n inputs and n init values, has %d operand%s", k, k == 1 ? "" : "s");
+  *n = k / 2;
+  if (*n > MAX_INPUTS) return fail(cx, "too many inputs (%d)", *n);
+  HloError *e = expect_arrays(cx);
+  if (e) return e;
+  for (int i = 1; i < *n; i++)
+    if (!hlo_shape_same_dims(OPND(cx, i), OPND(cx, 0)))
+      return fail(cx, "input %d %s and input 0 %s have different dims", i,
+                  shape_str(cx, OPND(cx, i)), shape_str(cx, OPND(cx, 0)));
+  for (int i = 0; i < *n; i++)
+    if (OPND(cx, *n + i)->rank != 0)
+      return fail(cx, "init value %d %s is not a scalar", i, shape_str(cx, OPND(cx, *n + i)));
+  return expect_called(cx, 1, "to_apply");
+}
+
+/* Arrays of dims `dims` with the given element types, or a tuple of them. */
+static HloShape typed_results(Infer *cx, int n, const HloType *types, int rank,
+                              const int64_t *dims) {
+  if (n == 1) return array_of(types[0], rank, dims);
+  HloShape *el;
+  HloShape t = new_tuple(cx, n, &el);
+  for (int i = 0; i < n; i++) el[i] = array_of(types[i], rank, dims);
+  return t;
+}
+
+static HloError *reducer_of(Infer *cx, int n, HloType *acc) {
+  HloType init_types[MAX_INPUTS], input_types[MAX_INPUTS];
+  for (int i = 0; i < n; i++) {
+    input_types[i] = OPND(cx, i)->type;
+    init_types[i] = OPND(cx, n + i)->type;
+  }
+  return check_reducer(cx, cx->in->called[0], n, init_types, input_types, acc);
+}
+
+static HloError *infer_reduce(Infer *cx, HloShape *out) {
+  int n;
+  HloError *e = split_inputs(cx, &n);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  const HloDims *d = &cx->in->dimensions;
+  if ((e = check_dim_list(cx, "dimensions", d, x->rank))) return e;
+  HloType acc[MAX_INPUTS];
+  if ((e = reducer_of(cx, n, acc))) return e;
+  int64_t dims[HLO_MAX_RANK];
+  int rank = 0;
+  for (int i = 0; i < x->rank; i++)
+    if (!contains(d->v, d->n, i)) dims[rank++] = x->dims[i];
+  *out = typed_results(cx, n, acc, rank, dims);
+  return NULL;
+}
+
+/* The shape a window slides over `base` gives (reduce-window, convolution). */
+static HloError *window_output(Infer *cx, const HloWindowDim *w, int n, const int64_t *base,
+                               int64_t *result) {
+  if (n > 0 && !w) return fail(cx, "has no window attribute");
+  for (int i = 0; i < n; i++) {
+    if (w[i].size <= 0)
+      return fail(cx, "window dimension %d has size %lld", i, (long long)w[i].size);
+    if (w[i].stride <= 0)
+      return fail(cx, "window dimension %d has stride %lld", i, (long long)w[i].stride);
+    if (w[i].lhs_dilate < 1 || w[i].rhs_dilate < 1)
+      return fail(cx, "window dimension %d has dilations %lld and %lld, which must be >= 1", i,
+                  (long long)w[i].lhs_dilate, (long long)w[i].rhs_dilate);
+    int64_t padded = w[i].pad_lo + dilated_bound(base[i], w[i].lhs_dilate) + w[i].pad_hi;
+    result[i] = strided_bound(padded, dilated_bound(w[i].size, w[i].rhs_dilate), w[i].stride);
+  }
+  return NULL;
+}
+
+static HloError *infer_reduce_window(Infer *cx, HloShape *out) {
+  int n;
+  HloError *e = split_inputs(cx, &n);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if (cx->in->window_rank != x->rank)
+    return fail(cx, "window has %d dims but the input %s has rank %d", cx->in->window_rank,
+                shape_str(cx, x), x->rank);
+  HloType acc[MAX_INPUTS];
+  if ((e = reducer_of(cx, n, acc))) return e;
+  int64_t dims[HLO_MAX_RANK];
+  if ((e = window_output(cx, cx->in->window, x->rank, x->dims, dims))) return e;
+  *out = typed_results(cx, n, acc, x->rank, dims);
+  return NULL;
+}
+
+static HloError *infer_sort(Infer *cx, HloShape *out) {
+  int n = cx->in->noperands;
+  if (n < 1) return fail(cx, "expects at least one operand");
+  HloError *e = expect_arrays(cx);
+  if (!e) e = expect_called(cx, 1, "comparator");
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  for (int i = 1; i < n; i++)
+    if (!hlo_shape_same_dims(OPND(cx, i), x))
+      return fail(cx, "operand %d %s and operand 0 %s have different dims", i,
+                  shape_str(cx, OPND(cx, i)), shape_str(cx, x));
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != 1 || d->v[0] < 0 || d->v[0] >= x->rank)
+    return fail(cx, "dimensions %s must name one dimension of %s", dims_str(cx, d->v, d->n),
+                shape_str(cx, x));
+  const HloComputation *f = cx->in->called[0];
+  if ((e = check_signature(cx, "comparator", f))) return e;
+  if (f->nparams != 2 * n)
+    return fail(cx, "comparator must take %d parameters (%s has %s)", 2 * n, f->name,
+                signature_str(cx, f));
+  for (int i = 0; i < 2 * n; i++)
+    if (!is_scalar_of(&f->params[i]->shape, OPND(cx, i / 2)->type))
+      return fail(cx, "comparator parameter %d must be %s[] (%s has %s)", i,
+                  hlo_type_name(OPND(cx, i / 2)->type), f->name, signature_str(cx, f));
+  if (!is_scalar_of(&f->root->shape, HLO_PRED))
+    return fail(cx, "comparator must return pred[] (%s has %s)", f->name, signature_str(cx, f));
+  if (n == 1) {
+    *out = array_of(x->type, x->rank, x->dims);
+    return NULL;
+  }
+  *out = operands_tuple(cx, n);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dot and convolution                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* XLA lets dot and convolution produce a wider "preferred" element type, so
+ * the result type is the instruction's; the operands must merely be of one
+ * kind. */
+static HloError *check_contract_types(Infer *cx) {
+  HloType a = OPND(cx, 0)->type, b = OPND(cx, 1)->type;
+  bool ok = a == b || (hlo_type_is_float(a) && hlo_type_is_float(b)) ||
+            (hlo_type_is_integer(a) && hlo_type_is_integer(b));
+  if (!ok) return fail(cx, "operand types %s and %s are incompatible", hlo_type_name(a), hlo_type_name(b));
+  return expect_array_result(cx);
+}
+
+static HloError *check_dot_side(Infer *cx, const char *side, const HloDims *batch,
+                                const HloDims *contracting, int rank) {
+  char what[64];
+  snprintf(what, sizeof what, "%s_batch_dims", side);
+  HloError *e = check_dim_list(cx, what, batch, rank);
+  if (e) return e;
+  snprintf(what, sizeof what, "%s_contracting_dims", side);
+  if ((e = check_dim_list(cx, what, contracting, rank))) return e;
+  for (int i = 0; i < batch->n; i++)
+    if (contains(contracting->v, contracting->n, batch->v[i]))
+      return fail(cx, "%s dimension %lld is both a batch and a contracting dimension", side,
+                  (long long)batch->v[i]);
+  return NULL;
+}
+
+static HloError *infer_dot(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = check_contract_types(cx);
+  if (e) return e;
+  const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1);
+  const HloDotDims *d = &cx->in->dot;
+  if ((e = check_dot_side(cx, "lhs", &d->lhs_batch, &d->lhs_contracting, a->rank))) return e;
+  if ((e = check_dot_side(cx, "rhs", &d->rhs_batch, &d->rhs_contracting, b->rank))) return e;
+  if (d->lhs_batch.n != d->rhs_batch.n)
+    return fail(cx, "lhs has %d batch dimensions but rhs has %d", d->lhs_batch.n, d->rhs_batch.n);
+  if (d->lhs_contracting.n != d->rhs_contracting.n)
+    return fail(cx, "lhs has %d contracting dimensions but rhs has %d", d->lhs_contracting.n,
+                d->rhs_contracting.n);
+  for (int i = 0; i < d->lhs_batch.n; i++) {
+    int64_t l = d->lhs_batch.v[i], r = d->rhs_batch.v[i];
+    if (a->dims[l] != b->dims[r])
+      return fail(cx, "lhs batch dimension %lld has size %lld but rhs batch dimension %lld has "
+                  "size %lld", (long long)l, (long long)a->dims[l], (long long)r,
+                  (long long)b->dims[r]);
+  }
+  for (int i = 0; i < d->lhs_contracting.n; i++) {
+    int64_t l = d->lhs_contracting.v[i], r = d->rhs_contracting.v[i];
+    if (a->dims[l] != b->dims[r])
+      return fail(cx, "lhs contracting dimension %lld has size %lld but rhs contracting "
+                  "dimension %lld has size %lld", (long long)l, (long long)a->dims[l],
+                  (long long)r, (long long)b->dims[r]);
+  }
+  int rank = a->rank + b->rank - d->lhs_contracting.n - d->rhs_contracting.n - d->rhs_batch.n;
+  if (rank > HLO_MAX_RANK) return fail(cx, "result would exceed the maximum rank");
+  *out = array_of(cx->in->shape.type, 0, NULL);
+  for (int i = 0; i < d->lhs_batch.n; i++) out->dims[out->rank++] = a->dims[d->lhs_batch.v[i]];
+  for (int i = 0; i < a->rank; i++)
+    if (!contains(d->lhs_batch.v, d->lhs_batch.n, i) &&
+        !contains(d->lhs_contracting.v, d->lhs_contracting.n, i))
+      out->dims[out->rank++] = a->dims[i];
+  for (int i = 0; i < b->rank; i++)
+    if (!contains(d->rhs_batch.v, d->rhs_batch.n, i) &&
+        !contains(d->rhs_contracting.v, d->rhs_contracting.n, i))
+      out->dims[out->rank++] = b->dims[i];
+  return NULL;
+}
+
+/* The batch, feature and spatial dims of one side of dim_labels must be a
+ * permutation of 0..rank-1. */
+static HloError *check_labels(Infer *cx, const char *side, int64_t d0, int64_t d1,
+                              const int64_t *spatial, int nspatial) {
+  int64_t v[HLO_MAX_RANK];
+  int n = 0;
+  v[n++] = d0;
+  v[n++] = d1;
+  for (int i = 0; i < nspatial; i++) v[n++] = spatial[i];
+  bool ok = all_unique(v, n);
+  for (int i = 0; ok && i < n; i++) ok = v[i] >= 0 && v[i] < n;
+  if (!ok)
+    return fail(cx, "dim_labels: %s dimensions %s are not a permutation of %d dims", side,
+                dims_str(cx, v, n), n);
+  return NULL;
+}
+
+static HloError *infer_convolution(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = check_contract_types(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *k = OPND(cx, 1);
+  const HloConvDims *d = &cx->in->conv;
+  int64_t fgc = cx->in->feature_group_count, bgc = cx->in->batch_group_count;
+  int ns = d->nspatial;
+  if (ns < 0 || ns + 2 > HLO_MAX_RANK) return fail(cx, "dim_labels has %d spatial dims", ns);
+  if (x->rank != ns + 2 || k->rank != ns + 2)
+    return fail(cx, "dim_labels with %d spatial dims need rank-%d operands, got %s and %s", ns,
+                ns + 2, shape_str(cx, x), shape_str(cx, k));
+  if (cx->in->window_rank != ns)
+    return fail(cx, "window has %d dims but dim_labels has %d spatial dims", cx->in->window_rank,
+                ns);
+  if (ns > 0 && !cx->in->window) return fail(cx, "has no window attribute");
+  if ((e = check_labels(cx, "input", d->in_batch, d->in_feature, d->in_spatial, ns))) return e;
+  if ((e = check_labels(cx, "kernel", d->k_in_feature, d->k_out_feature, d->k_spatial, ns)))
+    return e;
+  if ((e = check_labels(cx, "output", d->out_batch, d->out_feature, d->out_spatial, ns)))
+    return e;
+  if (fgc < 1 || bgc < 1)
+    return fail(cx, "feature_group_count %lld and batch_group_count %lld must be >= 1",
+                (long long)fgc, (long long)bgc);
+  if (fgc > 1 && bgc > 1)
+    return fail(cx, "feature_group_count %lld and batch_group_count %lld cannot both exceed 1",
+                (long long)fgc, (long long)bgc);
+  int64_t in_features = x->dims[d->in_feature], batch = x->dims[d->in_batch];
+  int64_t k_in = k->dims[d->k_in_feature], k_out = k->dims[d->k_out_feature];
+  if (in_features % fgc != 0 || in_features / fgc != k_in)
+    return fail(cx, "input feature dimension has size %lld but the kernel input feature "
+                "dimension has %lld (feature_group_count %lld)", (long long)in_features,
+                (long long)k_in, (long long)fgc);
+  if (k_out % fgc != 0)
+    return fail(cx, "kernel output feature dimension %lld is not a multiple of "
+                "feature_group_count %lld", (long long)k_out, (long long)fgc);
+  if (k_out % bgc != 0)
+    return fail(cx, "kernel output feature dimension %lld is not a multiple of "
+                "batch_group_count %lld", (long long)k_out, (long long)bgc);
+  if (batch % bgc != 0)
+    return fail(cx, "input batch dimension %lld is not a multiple of batch_group_count %lld",
+                (long long)batch, (long long)bgc);
+  int64_t base[HLO_MAX_RANK], spatial[HLO_MAX_RANK];
+  for (int i = 0; i < ns; i++) {
+    int64_t ksz = k->dims[d->k_spatial[i]];
+    if (cx->in->window[i].size != ksz)
+      return fail(cx, "window dimension %d has size %lld but the kernel's spatial dimension %lld "
+                  "has %lld", i, (long long)cx->in->window[i].size, (long long)d->k_spatial[i],
+                  (long long)ksz);
+    base[i] = x->dims[d->in_spatial[i]];
+  }
+  if ((e = window_output(cx, cx->in->window, ns, base, spatial))) return e;
+  *out = array_of(cx->in->shape.type, 0, NULL);
+  out->rank = ns + 2;
+  out->dims[d->out_batch] = batch / bgc;
+  out->dims[d->out_feature] = k_out;
+  for (int i = 0; i < ns; i++) out->dims[d->out_spatial[i]] = spatial[i];
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tuples, control flow, the rest                                           */
+/* ------------------------------------------------------------------------ */
+
+static HloError *infer_tuple(Infer *cx, HloShape *out) {
+  *out = operands_tuple(cx, cx->in->noperands);
+  return NULL;
+}
+
+static HloError *infer_get_tuple_element(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (e) return e;
+  const HloShape *t = OPND(cx, 0);
+  if (t->type != HLO_TUPLE) return fail(cx, "operand %s is not a tuple", shape_str(cx, t));
+  if (cx->in->tuple_index < 0 || cx->in->tuple_index >= t->ntuple)
+    return fail(cx, "index %lld is out of range for %s", (long long)cx->in->tuple_index,
+                shape_str(cx, t));
+  *out = no_layout(cx, &t->tuple[cx->in->tuple_index]);
+  return NULL;
+}
+
+static HloError *infer_call(Infer *cx, HloShape *out, const char *role) {
+  HloError *e = expect_called(cx, 1, role);
+  if (!e) e = check_args(cx, role, cx->in->called[0], 0, cx->in->noperands);
+  if (e) return e;
+  *out = no_layout(cx, &cx->in->called[0]->root->shape);
+  return NULL;
+}
+
+static HloError *infer_while(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_called(cx, 2, "condition, body");
+  if (!e) e = check_args(cx, "condition", cx->in->called[0], 0, 1);
+  if (!e) e = check_args(cx, "body", cx->in->called[1], 0, 1);
+  if (e) return e;
+  const HloComputation *cond = cx->in->called[0], *body = cx->in->called[1];
+  const HloShape *init = OPND(cx, 0);
+  if (!is_scalar_of(&cond->root->shape, HLO_PRED))
+    return fail(cx, "condition '%s' returns %s, not pred[]", cond->name,
+                shape_str(cx, &cond->root->shape));
+  if (!same_shape(&body->root->shape, init))
+    return fail(cx, "body '%s' returns %s but the loop state is %s", body->name,
+                shape_str(cx, &body->root->shape), shape_str(cx, init));
+  *out = no_layout(cx, init);
+  return NULL;
+}
+
+static HloError *infer_conditional(Infer *cx, HloShape *out) {
+  int nb = cx->in->ncalled;
+  if (nb < 1) return fail(cx, "has no branch computations");
+  if (cx->in->noperands != nb + 1)
+    return fail(cx, "expects the branch index and one operand per branch (%d), has %d operands",
+                nb + 1, cx->in->noperands);
+  const HloShape *p = OPND(cx, 0);
+  if (!is_scalar_of(p, HLO_PRED) && !is_scalar_of(p, HLO_S32))
+    return fail(cx, "branch index %s must be pred[] or s32[]", shape_str(cx, p));
+  if (p->type == HLO_PRED && nb != 2)
+    return fail(cx, "a pred branch index needs 2 branches, has %d", nb);
+  HloError *e = NULL;
+  for (int j = 0; j < nb && !e; j++) {
+    if (!cx->in->called[j]) return fail(cx, "branch %d is missing", j);
+    char role[32];
+    snprintf(role, sizeof role, "branch %d", j);
+    e = check_args(cx, role, cx->in->called[j], 1 + j, 1);
+  }
+  if (e) return e;
+  const HloShape *r0 = &cx->in->called[0]->root->shape;
+  for (int j = 1; j < nb; j++) {
+    const HloShape *rj = &cx->in->called[j]->root->shape;
+    if (!same_shape(r0, rj))
+      return fail(cx, "branch 0 '%s' returns %s but branch %d '%s' returns %s",
+                  cx->in->called[0]->name, shape_str(cx, r0), j, cx->in->called[j]->name,
+                  shape_str(cx, rj));
+  }
+  *out = no_layout(cx, r0);
+  return NULL;
+}
+
+static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 5);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if (!hlo_type_is_float(x->type)) return type_error(cx, x->type, "a floating-point type");
+  int64_t f = cx->in->feature_index;
+  if (f < 0 || f >= x->rank)
+    return fail(cx, "feature_index %lld is out of range for %s", (long long)f, shape_str(cx, x));
+  static const char *names[] = {"scale", "offset", "mean", "variance"};
+  for (int i = 1; i < 5; i++) {
+    const HloShape *s = OPND(cx, i);
+    if (s->type != x->type || s->rank != 1 || s->dims[0] != x->dims[f])
+      return fail(cx, "%s %s must be %s[%lld]", names[i - 1], shape_str(cx, s),
+                  hlo_type_name(x->type), (long long)x->dims[f]);
+  }
+  *out = array_of(x->type, x->rank, x->dims);
+  return NULL;
+}
+
+static HloError *infer(Infer *cx, HloShape *out) {
+  const HloInstr *in = cx->in;
+  switch (hlo_opcode_kind(in->op)) {
+  case HLO_KIND_UNARY: return infer_unary(cx, out);
+  case HLO_KIND_BINARY: return infer_binary(cx, out);
+  case HLO_KIND_TERNARY: return infer_ternary(cx, out);
+  default: break;
+  }
+  switch (in->op) {
+  case HLO_OP_PARAMETER:
+  case HLO_OP_CONSTANT: {
+    HloError *e = expect_operands(cx, 0);
+    if (e) return e;
+    *out = no_layout(cx, &in->shape);
+    return NULL;
+  }
+  case HLO_OP_CUSTOM_CALL: *out = no_layout(cx, &in->shape); return NULL;
+  case HLO_OP_IOTA: return infer_iota(cx, out);
+  case HLO_OP_TUPLE: return infer_tuple(cx, out);
+  case HLO_OP_GET_TUPLE_ELEMENT: return infer_get_tuple_element(cx, out);
+  case HLO_OP_BROADCAST: return infer_broadcast(cx, out);
+  case HLO_OP_RESHAPE: return infer_reshape(cx, out);
+  case HLO_OP_BITCAST: return infer_bitcast(cx, out);
+  case HLO_OP_TRANSPOSE: return infer_transpose(cx, out);
+  case HLO_OP_SLICE: return infer_slice(cx, out);
+  case HLO_OP_DYNAMIC_SLICE: return infer_dynamic_slice(cx, out);
+  case HLO_OP_DYNAMIC_UPDATE_SLICE: return infer_dynamic_update_slice(cx, out);
+  case HLO_OP_CONCATENATE: return infer_concatenate(cx, out);
+  case HLO_OP_PAD: return infer_pad(cx, out);
+  case HLO_OP_REVERSE: return infer_reverse(cx, out);
+  case HLO_OP_GATHER: return infer_gather(cx, out);
+  case HLO_OP_SCATTER: return infer_scatter(cx, out);
+  case HLO_OP_REDUCE: return infer_reduce(cx, out);
+  case HLO_OP_REDUCE_WINDOW: return infer_reduce_window(cx, out);
+  case HLO_OP_SORT: return infer_sort(cx, out);
+  case HLO_OP_DOT: return infer_dot(cx, out);
+  case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
+  case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);
+  case HLO_OP_CALL: return infer_call(cx, out, "to_apply");
+  case HLO_OP_FUSION: return infer_call(cx, out, "fused computation");
+  case HLO_OP_WHILE: return infer_while(cx, out);
+  case HLO_OP_CONDITIONAL: return infer_conditional(cx, out);
+  default: HLO_UNREACHABLE();
+  }
+}
+
+HloError *hlo_infer_shape(const HloInstr *instr, HloShape *out) {
+  Infer cx = {.in = instr, .arena = instr->parent->module->arena};
+  HloShape result;
+  HloError *e = infer(&cx, &result);
+  for (int i = 0; i < cx.nstrs; i++) free(cx.strs[i]);
+  if (!e) *out = result;
+  return e;
+}
