@@ -464,15 +464,16 @@ static HloLiteral *literal_new_heap(const HloShape *shape) {
 HloLiteral *hlo_literal_new(const HloShape *shape) { return literal_new_heap(shape); }
 
 HloLiteral *hlo_literal_clone(const HloLiteral *src) {
-  HloLiteral *l = literal_new_heap(&src->shape);
   if (src->shape.type == HLO_TUPLE) {
-    for (int i = 0; i < src->shape.ntuple; i++) {
-      hlo_literal_free(l->elems[i]);
-      l->elems[i] = hlo_literal_clone(src->elems[i]);
-    }
-  } else {
-    memcpy(l->data, src->data, hlo_shape_byte_size(&src->shape));
+    int n = src->shape.ntuple;
+    HloLiteral **elems = xcalloc((size_t)(n ? n : 1), sizeof *elems);
+    for (int i = 0; i < n; i++) elems[i] = hlo_literal_clone(src->elems[i]);
+    HloLiteral *l = hlo_literal_tuple(elems, n);
+    free(elems);
+    return l;
   }
+  HloLiteral *l = literal_new_heap(&src->shape);
+  memcpy(l->data, src->data, hlo_shape_byte_size(&src->shape));
   return l;
 }
 

@@ -104,8 +104,17 @@ START_TEST(literal_access) {
   HloLiteral *t = hlo_literal_tuple(elems, 2);
   HloLiteral *t2 = hlo_literal_clone(t);
   ck_assert(hlo_literal_equal(t, t2));
+  /* Nested tuples: the clone must not share element shapes with t. */
+  HloLiteral *inner[] = {hlo_literal_clone(c)};
+  HloLiteral *outer_elems[] = {hlo_literal_tuple(inner, 1), t2};
+  HloLiteral *outer = hlo_literal_tuple(outer_elems, 2);
+  HloLiteral *outer2 = hlo_literal_clone(outer);
+  hlo_literal_free(outer);
+  ck_assert_int_eq(outer2->shape.tuple[0].ntuple, 1);
+  ck_assert_int_eq(outer2->shape.tuple[0].tuple[0].type, HLO_BF16);
+  ck_assert_int_eq(outer2->shape.tuple[1].tuple[1].type, HLO_U64);
+  hlo_literal_free(outer2);
   hlo_literal_free(t);
-  hlo_literal_free(t2);
   hlo_literal_free(c);
 }
 END_TEST
