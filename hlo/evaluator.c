@@ -1,2 +1,2319 @@
-/* evaluator.c — being written. */
+/*
+ * evaluator.c — the reference interpreter: executes a verified module on
+ * host literals with XLA's semantics.  It is the oracle every pass and every
+ * generated kernel is tested against, so it favours plain, checkable loops
+ * over cleverness, but it must still run whole models (a MobileNet, a
+ * transformer block, an LSTM loop) in seconds.
+ *
+ * Assumptions: the module verified (operand counts, shapes and attributes
+ * are consistent), so shape mismatches are internal errors; problems that
+ * only show at run time (an unsupported type for an op, an unknown
+ * custom-call target) are returned as errors naming the instruction.
+ *
+ * How it runs.  Each computation gets a Plan once per evaluation: its
+ * instructions reachable from the root in post order, operand slots and use
+ * counts.  A run walks the plan; every value lives in a Slot that is freed
+ * as soon as its last user has run, so large activations do not pile up.
+ * get-tuple-element borrows (or, when it is the tuple's only reader of that
+ * element, moves) instead of copying, and an instruction that is the last
+ * user of an owned operand may take it over (tuple, while, call,
+ * dynamic-update-slice, scatter), so loop state is not copied every
+ * iteration.  Computations made only of scalar elementwise instructions —
+ * reducers, comparators — run on preallocated scalar literals without
+ * allocating; reduce, reduce-window and scatter recognise a reducer that is
+ * one binary op of its two parameters and then combine whole vectors with
+ * the elementwise kernels.
+ *
+ * Numerics: elementwise f16/bf16 ops compute in f32 and round back; integer
+ * arithmetic wraps; dot and convolution accumulate floats in double and
+ * integers in 64-bit wrapping arithmetic, converting the operands to the
+ * result type first (as XLA does) and the sum back at the end.
+ */
 #include "hlo.h"
+
+#include <fenv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Elements handled per step by loops that widen to temporary buffers. */
+enum { CHUNK = 512 };
+
+/* ------------------------------------------------------------------------ */
+/* Small utilities                                                          */
+/* ------------------------------------------------------------------------ */
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  return p;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n, size);
+  return p;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+static bool dims_contain(const HloDims *d, int64_t v) {
+  for (int i = 0; i < d->n; i++)
+    if (d->v[i] == v) return true;
+  return false;
+}
+
+static size_t esize_of(const HloLiteral *l) { return hlo_type_size(l->shape.type); }
+
+static int64_t elements_of(const HloLiteral *l) { return hlo_shape_elements(&l->shape); }
+
+/* A heap literal of an array shape, without the layout (literals are
+ * logical). */
+static HloLiteral *new_array(HloType t, int rank, const int64_t *dims) {
+  HloShape s = hlo_shape_array(t, rank, dims);
+  return hlo_literal_new(&s);
+}
+
+static HloError *unsupported_type(HloOpcode op, HloType t) {
+  return hlo_error("%s is not defined on element type %s", hlo_opcode_name(op),
+                   hlo_type_name(t));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data movement kernels                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Copies a box of `rank` dims: the element at box index i moves from
+ * src + sum(i[d] * ss[d]) to dst + sum(i[d] * ds[d]); strides are in
+ * elements and may be zero or negative.  Every data-movement op (transpose,
+ * broadcast, slice, reverse, concatenate, gather windows, layouts) is one
+ * or a few calls of this. */
+static void copy_strided(void *dst, const int64_t *ds, const void *src, const int64_t *ss,
+                         int rank, const int64_t *dims, size_t esize) {
+  for (int d = 0; d < rank; d++)
+    if (dims[d] == 0) return;
+  if (rank == 0) {
+    memcpy(dst, src, esize);
+    return;
+  }
+  int64_t idx[HLO_MAX_RANK] = {0};
+  int last = rank - 1;
+  int64_t n = dims[last], di = ds[last], si = ss[last];
+  for (;;) {
+    int64_t doff = 0, soff = 0;
+    for (int d = 0; d < last; d++) {
+      doff += idx[d] * ds[d];
+      soff += idx[d] * ss[d];
+    }
+    char *dp = (char *)dst + doff * (int64_t)esize;
+    const char *sp = (const char *)src + soff * (int64_t)esize;
+    if (di == 1 && si == 1) {
+      memcpy(dp, sp, (size_t)n * esize);
+    } else {
+      switch (esize) {
+#define STRIDED_LOOP(T)                                                       \
+  for (int64_t j = 0; j < n; j++) ((T *)dp)[j * di] = ((const T *)sp)[j * si]; \
+  break;
+      case 1: STRIDED_LOOP(uint8_t)
+      case 2: STRIDED_LOOP(uint16_t)
+      case 4: STRIDED_LOOP(uint32_t)
+      case 8: STRIDED_LOOP(uint64_t)
+#undef STRIDED_LOOP
+      default:
+        for (int64_t j = 0; j < n; j++)
+          memcpy(dp + j * di * (int64_t)esize, sp + j * si * (int64_t)esize, esize);
+      }
+    }
+    int d = last - 1;
+    while (d >= 0 && ++idx[d] == dims[d]) idx[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+static void row_major_strides(int rank, const int64_t *dims, int64_t *strides) {
+  int64_t st = 1;
+  for (int i = rank - 1; i >= 0; i--) {
+    strides[i] = st;
+    st *= dims[i];
+  }
+}
+
+/* Per-dimension offset tables: out[i] = src[sum_d tab[d][i[d]]] when every
+ * entry is >= 0, else `fill`.  Used where output positions may fall outside
+ * the source (pad, reduce-window padding and dilation holes). */
+typedef struct Tables {
+  int64_t *buf;
+  int64_t *t[HLO_MAX_RANK];
+} Tables;
+
+static void tables_init(Tables *tb, int rank, const int64_t *dims) {
+  int64_t total = 0;
+  for (int d = 0; d < rank; d++) total += dims[d];
+  tb->buf = xmalloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t off = 0;
+  for (int d = 0; d < rank; d++) {
+    tb->t[d] = tb->buf + off;
+    off += dims[d];
+  }
+}
+
+static void gather_tables(void *dst, const void *src, size_t esize, int rank,
+                          const int64_t *dims, const Tables *tb, const void *fill) {
+  for (int d = 0; d < rank; d++)
+    if (dims[d] == 0) return;
+  if (rank == 0) {
+    memcpy(dst, src, esize);
+    return;
+  }
+  int64_t idx[HLO_MAX_RANK] = {0};
+  int last = rank - 1;
+  int64_t n = dims[last];
+  const int64_t *tl = tb->t[last];
+  char *dp = dst;
+  for (;;) {
+    int64_t base = 0;
+    bool valid = true;
+    for (int d = 0; d < last; d++) {
+      int64_t t = tb->t[d][idx[d]];
+      if (t < 0) valid = false;
+      base += t;
+    }
+    if (!valid) {
+      for (int64_t j = 0; j < n; j++) memcpy(dp + j * (int64_t)esize, fill, esize);
+    } else {
+      switch (esize) {
+#define TABLE_LOOP(T)                                                         \
+  {                                                                           \
+    T f;                                                                      \
+    memcpy(&f, fill, sizeof f);                                               \
+    const T *s = (const T *)src + base;                                       \
+    for (int64_t j = 0; j < n; j++) ((T *)dp)[j] = tl[j] >= 0 ? s[tl[j]] : f; \
+  }                                                                           \
+  break;
+      case 1: TABLE_LOOP(uint8_t)
+      case 2: TABLE_LOOP(uint16_t)
+      case 4: TABLE_LOOP(uint32_t)
+      case 8: TABLE_LOOP(uint64_t)
+#undef TABLE_LOOP
+      default: HLO_UNREACHABLE();
+      }
+    }
+    dp += n * (int64_t)esize;
+    int d = last - 1;
+    while (d >= 0 && ++idx[d] == dims[d]) idx[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Element conversion                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Widens m floats of type t to double (exact). */
+static void load_f64(const void *src, HloType t, double *w, int64_t m) {
+  switch (t) {
+  case HLO_F16:
+    for (int64_t i = 0; i < m; i++) w[i] = hlo_f16_to_f32(((const uint16_t *)src)[i]);
+    break;
+  case HLO_BF16:
+    for (int64_t i = 0; i < m; i++) w[i] = hlo_bf16_to_f32(((const uint16_t *)src)[i]);
+    break;
+  case HLO_F32:
+    for (int64_t i = 0; i < m; i++) w[i] = ((const float *)src)[i];
+    break;
+  case HLO_F64: memcpy(w, src, (size_t)m * 8); break;
+  default: HLO_UNREACHABLE();
+  }
+}
+
+/* Widens m integers (or preds) of type t to 64 bits, sign-extending when
+ * as_signed and zero-extending otherwise, whatever t's own signedness. */
+static void load_i64(const void *src, HloType t, bool as_signed, uint64_t *w, int64_t m) {
+  switch (hlo_type_size(t)) {
+#define LOAD_LOOP(S, U)                                                       \
+  if (as_signed)                                                              \
+    for (int64_t i = 0; i < m; i++) w[i] = (uint64_t)(int64_t)((const S *)src)[i]; \
+  else                                                                        \
+    for (int64_t i = 0; i < m; i++) w[i] = ((const U *)src)[i];               \
+  break;
+  case 1: LOAD_LOOP(int8_t, uint8_t)
+  case 2: LOAD_LOOP(int16_t, uint16_t)
+  case 4: LOAD_LOOP(int32_t, uint32_t)
+  case 8: LOAD_LOOP(int64_t, uint64_t)
+#undef LOAD_LOOP
+  default: HLO_UNREACHABLE();
+  }
+}
+
+/* Stores m doubles as type t: floats round to nearest even (f16/bf16 via
+ * f32, as XLA does), integers saturate with NaN -> 0, pred is != 0. */
+static void store_from_f64(const double *w, int64_t m, void *dst, HloType t) {
+  switch (t) {
+  case HLO_PRED:
+    for (int64_t i = 0; i < m; i++) ((uint8_t *)dst)[i] = w[i] != 0;
+    break;
+#define SATURATE(E, T, LO, HI)                                                \
+  case HLO_##E:                                                               \
+    for (int64_t i = 0; i < m; i++) {                                         \
+      double v = w[i];                                                        \
+      ((T *)dst)[i] = isnan(v) ? 0 : v <= (double)(LO) ? (LO) : v >= (double)(HI) ? (HI) : (T)v; \
+    }                                                                         \
+    break;
+  SATURATE(S8, int8_t, INT8_MIN, INT8_MAX)
+  SATURATE(S16, int16_t, INT16_MIN, INT16_MAX)
+  SATURATE(S32, int32_t, INT32_MIN, INT32_MAX)
+  SATURATE(S64, int64_t, INT64_MIN, INT64_MAX)
+  SATURATE(U8, uint8_t, 0, UINT8_MAX)
+  SATURATE(U16, uint16_t, 0, UINT16_MAX)
+  SATURATE(U32, uint32_t, 0, UINT32_MAX)
+  SATURATE(U64, uint64_t, 0, UINT64_MAX)
+#undef SATURATE
+  case HLO_F16:
+    for (int64_t i = 0; i < m; i++) ((uint16_t *)dst)[i] = hlo_f32_to_f16((float)w[i]);
+    break;
+  case HLO_BF16:
+    for (int64_t i = 0; i < m; i++) ((uint16_t *)dst)[i] = hlo_f32_to_bf16((float)w[i]);
+    break;
+  case HLO_F32:
+    for (int64_t i = 0; i < m; i++) ((float *)dst)[i] = (float)w[i];
+    break;
+  case HLO_F64: memcpy(dst, w, (size_t)m * 8); break;
+  default: HLO_UNREACHABLE();
+  }
+}
+
+/* Stores m 64-bit integers (signed or unsigned per `is_unsigned`) as type t:
+ * integers truncate (two's complement), floats round, pred is != 0. */
+static void store_from_i64(const uint64_t *w, int64_t m, bool is_unsigned, void *dst,
+                           HloType t) {
+  switch (t) {
+  case HLO_PRED:
+    for (int64_t i = 0; i < m; i++) ((uint8_t *)dst)[i] = w[i] != 0;
+    break;
+  case HLO_S8: case HLO_U8:
+    for (int64_t i = 0; i < m; i++) ((uint8_t *)dst)[i] = (uint8_t)w[i];
+    break;
+  case HLO_S16: case HLO_U16:
+    for (int64_t i = 0; i < m; i++) ((uint16_t *)dst)[i] = (uint16_t)w[i];
+    break;
+  case HLO_S32: case HLO_U32:
+    for (int64_t i = 0; i < m; i++) ((uint32_t *)dst)[i] = (uint32_t)w[i];
+    break;
+  case HLO_S64: case HLO_U64: memcpy(dst, w, (size_t)m * 8); break;
+#define INT_TO_FLOAT(E, T, CONV)                                              \
+  case HLO_##E:                                                               \
+    for (int64_t i = 0; i < m; i++)                                           \
+      ((T *)dst)[i] = CONV(is_unsigned ? (float)w[i] : (float)(int64_t)w[i]); \
+    break;
+#define IDENTITY(x) (x)
+  INT_TO_FLOAT(F16, uint16_t, hlo_f32_to_f16)
+  INT_TO_FLOAT(BF16, uint16_t, hlo_f32_to_bf16)
+  INT_TO_FLOAT(F32, float, IDENTITY)
+#undef IDENTITY
+#undef INT_TO_FLOAT
+  case HLO_F64:
+    for (int64_t i = 0; i < m; i++)
+      ((double *)dst)[i] = is_unsigned ? (double)w[i] : (double)(int64_t)w[i];
+    break;
+  default: HLO_UNREACHABLE();
+  }
+}
+
+/* XLA's convert between any two of the 13 array types. */
+static void convert_buffer(const void *src, HloType st, void *dst, HloType dt, int64_t n) {
+  if (st == dt) {
+    memcpy(dst, src, (size_t)n * hlo_type_size(st));
+    return;
+  }
+  size_t ss = hlo_type_size(st), ds = hlo_type_size(dt);
+  for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    const char *s = (const char *)src + i0 * (int64_t)ss;
+    char *d = (char *)dst + i0 * (int64_t)ds;
+    if (hlo_type_is_float(st)) {
+      double w[CHUNK];
+      load_f64(s, st, w, m);
+      store_from_f64(w, m, d, dt);
+    } else {
+      uint64_t w[CHUNK];
+      bool is_unsigned = !hlo_type_is_signed(st);
+      load_i64(s, st, !is_unsigned, w, m);
+      store_from_i64(w, m, is_unsigned, d, dt);
+    }
+  }
+}
+
+/* A new literal holding l converted to type t (l itself when t matches:
+ * *owned tells the caller whether to free the result). */
+static HloLiteral *converted(const HloLiteral *l, HloType t, bool *owned) {
+  if (l->shape.type == t) {
+    *owned = false;
+    return (HloLiteral *)l;
+  }
+  HloLiteral *r = new_array(t, l->shape.rank, l->shape.dims);
+  convert_buffer(l->data, l->shape.type, r->data, t, elements_of(l));
+  *owned = true;
+  return r;
+}
+
+/* A scalar literal's value as an integer (index operands). */
+static int64_t scalar_s64(const HloLiteral *l) { return hlo_literal_get_s64(l, 0); }
+
+/* ------------------------------------------------------------------------ */
+/* Elementwise kernels                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Each kernel switches on the opcode once and runs a typed loop; it returns
+ * false when the op is not defined on the type.  Outputs may alias inputs
+ * (reductions combine into their accumulator). */
+#define EACH(EXPR)                                                            \
+  for (int64_t i = 0; i < n; i++) y[i] = (EXPR);                              \
+  return true;
+
+/* F is the libm suffix: f for float, empty for double. */
+#define FLOAT_KERNELS(SUF, T, F)                                              \
+  static bool unary_##SUF(HloOpcode op, const T *x, T *y, int64_t n) {        \
+    switch (op) {                                                             \
+    case HLO_OP_NEGATE: EACH(-x[i])                                           \
+    case HLO_OP_ABS: EACH(fabs##F(x[i]))                                      \
+    case HLO_OP_SIGN: EACH(isnan(x[i]) ? x[i] : copysign##F(x[i] != 0, x[i])) \
+    case HLO_OP_EXP: EACH(exp##F(x[i]))                                       \
+    case HLO_OP_EXPM1: EACH(expm1##F(x[i]))                                   \
+    case HLO_OP_LOG: EACH(log##F(x[i]))                                       \
+    case HLO_OP_LOG1P: EACH(log1p##F(x[i]))                                   \
+    case HLO_OP_LOGISTIC: EACH((T)1 / ((T)1 + exp##F(-x[i])))                 \
+    case HLO_OP_SQRT: EACH(sqrt##F(x[i]))                                     \
+    case HLO_OP_RSQRT: EACH((T)1 / sqrt##F(x[i]))                             \
+    case HLO_OP_CBRT: EACH(cbrt##F(x[i]))                                     \
+    case HLO_OP_TANH: EACH(tanh##F(x[i]))                                     \
+    case HLO_OP_SIN: EACH(sin##F(x[i]))                                       \
+    case HLO_OP_COS: EACH(cos##F(x[i]))                                       \
+    case HLO_OP_TAN: EACH(tan##F(x[i]))                                       \
+    case HLO_OP_ERF: EACH(erf##F(x[i]))                                       \
+    case HLO_OP_FLOOR: EACH(floor##F(x[i]))                                   \
+    case HLO_OP_CEIL: EACH(ceil##F(x[i]))                                     \
+    case HLO_OP_ROUND_AFZ: EACH(round##F(x[i]))                               \
+    case HLO_OP_ROUND_EVEN: {                                                 \
+      /* nearbyint follows the current rounding mode; XLA pins it. */         \
+      int mode = fegetround();                                                \
+      fesetround(FE_TONEAREST);                                               \
+      for (int64_t i = 0; i < n; i++) y[i] = nearbyint##F(x[i]);              \
+      fesetround(mode);                                                       \
+      return true;                                                            \
+    }                                                                         \
+    default: return false;                                                    \
+    }                                                                         \
+  }                                                                           \
+  static bool binary_##SUF(HloOpcode op, const T *a, const T *b, T *y, int64_t n) { \
+    switch (op) {                                                             \
+    case HLO_OP_ADD: EACH(a[i] + b[i])                                        \
+    case HLO_OP_SUBTRACT: EACH(a[i] - b[i])                                   \
+    case HLO_OP_MULTIPLY: EACH(a[i] * b[i])                                   \
+    case HLO_OP_DIVIDE: EACH(a[i] / b[i])                                     \
+    case HLO_OP_REMAINDER: EACH(fmod##F(a[i], b[i]))                          \
+    case HLO_OP_POWER: EACH(pow##F(a[i], b[i]))                               \
+    case HLO_OP_ATAN2: EACH(atan2##F(a[i], b[i]))                             \
+    /* NaN wins; otherwise std::max/std::min, as XLA's evaluator. */          \
+    case HLO_OP_MAXIMUM:                                                      \
+      EACH(isnan(a[i]) ? a[i] : isnan(b[i]) ? b[i] : a[i] < b[i] ? b[i] : a[i]) \
+    case HLO_OP_MINIMUM:                                                      \
+      EACH(isnan(a[i]) ? a[i] : isnan(b[i]) ? b[i] : b[i] < a[i] ? b[i] : a[i]) \
+    default: return false;                                                    \
+    }                                                                         \
+  }
+
+FLOAT_KERNELS(f32, float, f)
+FLOAT_KERNELS(f64, double, )
+#undef FLOAT_KERNELS
+
+/* Integer power by squaring, wrapping; a negative exponent gives 0 except
+ * for bases 1 and -1 (XLA's rule). */
+static uint64_t ipow(uint64_t base, uint64_t e) {
+  uint64_t r = 1;
+  while (e) {
+    if (e & 1) r *= base;
+    base *= base;
+    e >>= 1;
+  }
+  return r;
+}
+
+/* T the type, UT/ST its unsigned/signed counterparts, WU an unsigned type at
+ * least as wide as int (so arithmetic wraps instead of overflowing), BITS
+ * its width, SIGNED whether T is signed, MINV its minimum. */
+#define INT_KERNELS(SUF, T, UT, ST, WU, BITS, SIGNED, MINV)                   \
+  static bool unary_##SUF(HloOpcode op, const T *x, T *y, int64_t n) {        \
+    switch (op) {                                                             \
+    case HLO_OP_NEGATE: EACH((T)((WU)0 - (WU)x[i]))                           \
+    case HLO_OP_ABS: EACH(SIGNED && (ST)x[i] < 0 ? (T)((WU)0 - (WU)x[i]) : x[i]) \
+    case HLO_OP_SIGN:                                                         \
+      EACH(SIGNED ? (T)(((ST)x[i] > 0) - ((ST)x[i] < 0)) : (T)(x[i] != 0))    \
+    case HLO_OP_NOT: EACH((T)~x[i])                                           \
+    case HLO_OP_POPCNT: EACH((T)__builtin_popcountll((uint64_t)(UT)x[i]))     \
+    case HLO_OP_CLZ:                                                          \
+      EACH((T)(x[i] == 0 ? BITS : __builtin_clzll((uint64_t)(UT)x[i]) - (64 - BITS))) \
+    default: return false;                                                    \
+    }                                                                         \
+  }                                                                           \
+  static bool binary_##SUF(HloOpcode op, const T *a, const T *b, T *y, int64_t n) { \
+    switch (op) {                                                             \
+    case HLO_OP_ADD: EACH((T)((WU)a[i] + (WU)b[i]))                           \
+    case HLO_OP_SUBTRACT: EACH((T)((WU)a[i] - (WU)b[i]))                      \
+    case HLO_OP_MULTIPLY: EACH((T)((WU)a[i] * (WU)b[i]))                      \
+    /* x/0 is all ones, MIN/-1 is MIN, x%0 is x, MIN%-1 is 0 (XLA). */        \
+    case HLO_OP_DIVIDE:                                                       \
+      EACH(b[i] == 0 ? (T)~(UT)0                                              \
+           : SIGNED && b[i] == (T)-1 && a[i] == (T)(MINV) ? a[i] : (T)(a[i] / b[i])) \
+    case HLO_OP_REMAINDER:                                                    \
+      EACH(b[i] == 0 ? a[i] : SIGNED && b[i] == (T)-1 ? (T)0 : (T)(a[i] % b[i])) \
+    case HLO_OP_MAXIMUM: EACH(a[i] < b[i] ? b[i] : a[i])                      \
+    case HLO_OP_MINIMUM: EACH(b[i] < a[i] ? b[i] : a[i])                      \
+    case HLO_OP_POWER:                                                        \
+      EACH(SIGNED && (ST)b[i] < 0                                             \
+               ? (T)(a[i] == 1 ? 1 : (ST)a[i] == -1 ? ((b[i] & 1) ? -1 : 1) : 0) \
+               : (T)ipow((uint64_t)a[i], (uint64_t)b[i]))                     \
+    case HLO_OP_AND: EACH((T)(a[i] & b[i]))                                   \
+    case HLO_OP_OR: EACH((T)(a[i] | b[i]))                                    \
+    case HLO_OP_XOR: EACH((T)(a[i] ^ b[i]))                                   \
+    /* Shift amounts are unsigned; out-of-range shifts fill (XLA). */         \
+    case HLO_OP_SHIFT_LEFT:                                                   \
+      EACH((UT)b[i] >= BITS ? (T)0 : (T)((WU)(UT)a[i] << (UT)b[i]))           \
+    case HLO_OP_SHIFT_RIGHT_LOGICAL:                                          \
+      EACH((UT)b[i] >= BITS ? (T)0 : (T)((UT)a[i] >> (UT)b[i]))               \
+    case HLO_OP_SHIFT_RIGHT_ARITHMETIC:                                       \
+      EACH((UT)b[i] >= BITS ? (T)((ST)a[i] < 0 ? -1 : 0) : (T)((ST)a[i] >> (UT)b[i])) \
+    default: return false;                                                    \
+    }                                                                         \
+  }
+
+INT_KERNELS(s8, int8_t, uint8_t, int8_t, uint32_t, 8, 1, INT8_MIN)
+INT_KERNELS(s16, int16_t, uint16_t, int16_t, uint32_t, 16, 1, INT16_MIN)
+INT_KERNELS(s32, int32_t, uint32_t, int32_t, uint32_t, 32, 1, INT32_MIN)
+INT_KERNELS(s64, int64_t, uint64_t, int64_t, uint64_t, 64, 1, INT64_MIN)
+INT_KERNELS(u8, uint8_t, uint8_t, int8_t, uint32_t, 8, 0, 0)
+INT_KERNELS(u16, uint16_t, uint16_t, int16_t, uint32_t, 16, 0, 0)
+INT_KERNELS(u32, uint32_t, uint32_t, int32_t, uint32_t, 32, 0, 0)
+INT_KERNELS(u64, uint64_t, uint64_t, int64_t, uint64_t, 64, 0, 0)
+#undef INT_KERNELS
+#undef EACH
+
+static void half_to_f32(const uint16_t *h, HloType t, float *f, int64_t m) {
+  if (t == HLO_F16)
+    for (int64_t i = 0; i < m; i++) f[i] = hlo_f16_to_f32(h[i]);
+  else
+    for (int64_t i = 0; i < m; i++) f[i] = hlo_bf16_to_f32(h[i]);
+}
+
+static void f32_to_half(const float *f, HloType t, uint16_t *h, int64_t m) {
+  if (t == HLO_F16)
+    for (int64_t i = 0; i < m; i++) h[i] = hlo_f32_to_f16(f[i]);
+  else
+    for (int64_t i = 0; i < m; i++) h[i] = hlo_f32_to_bf16(f[i]);
+}
+
+static bool unary_kernel(HloOpcode op, HloType t, const void *x, void *y, int64_t n) {
+  switch (t) {
+  case HLO_F32: return unary_f32(op, x, y, n);
+  case HLO_F64: return unary_f64(op, x, y, n);
+  case HLO_F16:
+  case HLO_BF16: {
+    if (!unary_f32(op, NULL, NULL, 0)) return false;
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+      int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+      float fx[CHUNK];
+      half_to_f32((const uint16_t *)x + i0, t, fx, m);
+      unary_f32(op, fx, fx, m);
+      f32_to_half(fx, t, (uint16_t *)y + i0, m);
+    }
+    return true;
+  }
+  case HLO_PRED:
+    if (op != HLO_OP_NOT) return false;
+    for (int64_t i = 0; i < n; i++) ((uint8_t *)y)[i] = !((const uint8_t *)x)[i];
+    return true;
+  case HLO_S8: return unary_s8(op, x, y, n);
+  case HLO_S16: return unary_s16(op, x, y, n);
+  case HLO_S32: return unary_s32(op, x, y, n);
+  case HLO_S64: return unary_s64(op, x, y, n);
+  case HLO_U8: return unary_u8(op, x, y, n);
+  case HLO_U16: return unary_u16(op, x, y, n);
+  case HLO_U32: return unary_u32(op, x, y, n);
+  case HLO_U64: return unary_u64(op, x, y, n);
+  default: return false;
+  }
+}
+
+static bool binary_kernel(HloOpcode op, HloType t, const void *a, const void *b, void *y,
+                          int64_t n) {
+  switch (t) {
+  case HLO_F32: return binary_f32(op, a, b, y, n);
+  case HLO_F64: return binary_f64(op, a, b, y, n);
+  case HLO_F16:
+  case HLO_BF16: {
+    if (!binary_f32(op, NULL, NULL, NULL, 0)) return false;
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+      int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+      float fa[CHUNK], fb[CHUNK];
+      half_to_f32((const uint16_t *)a + i0, t, fa, m);
+      half_to_f32((const uint16_t *)b + i0, t, fb, m);
+      binary_f32(op, fa, fb, fa, m);
+      f32_to_half(fa, t, (uint16_t *)y + i0, m);
+    }
+    return true;
+  }
+  case HLO_PRED:
+    /* On 0/1 values the bitwise ops, max and min are the logical ones. */
+    if (op != HLO_OP_AND && op != HLO_OP_OR && op != HLO_OP_XOR && op != HLO_OP_MAXIMUM &&
+        op != HLO_OP_MINIMUM)
+      return false;
+    return binary_u8(op, a, b, y, n);
+  case HLO_S8: return binary_s8(op, a, b, y, n);
+  case HLO_S16: return binary_s16(op, a, b, y, n);
+  case HLO_S32: return binary_s32(op, a, b, y, n);
+  case HLO_S64: return binary_s64(op, a, b, y, n);
+  case HLO_U8: return binary_u8(op, a, b, y, n);
+  case HLO_U16: return binary_u16(op, a, b, y, n);
+  case HLO_U32: return binary_u32(op, a, b, y, n);
+  case HLO_U64: return binary_u64(op, a, b, y, n);
+  default: return false;
+  }
+}
+
+static bool is_finite_kernel(HloType t, const void *x, uint8_t *y, int64_t n) {
+  if (!hlo_type_is_float(t)) return false;
+  for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    double w[CHUNK];
+    load_f64((const char *)x + i0 * (int64_t)hlo_type_size(t), t, w, m);
+    for (int64_t i = 0; i < m; i++) y[i0 + i] = isfinite(w[i]) != 0;
+  }
+  return true;
+}
+
+/* compare widens both sides to 64-bit keys: doubles for FLOAT (IEEE: NaN is
+ * unordered), signed integers for SIGNED and TOTALORDER, unsigned for
+ * UNSIGNED. */
+typedef enum KeyKind { KEY_F64, KEY_S64, KEY_U64 } KeyKind;
+
+typedef union Keys {
+  double f[CHUNK];
+  int64_t s[CHUNK];
+  uint64_t u[CHUNK];
+} Keys;
+
+static KeyKind key_kind(HloType t, HloCompareType ct) {
+  if (hlo_type_is_float(t)) return ct == HLO_CMPT_TOTALORDER ? KEY_S64 : KEY_F64;
+  if (ct == HLO_CMPT_SIGNED) return KEY_S64;
+  if (ct == HLO_CMPT_UNSIGNED) return KEY_U64;
+  return hlo_type_is_signed(t) ? KEY_S64 : KEY_U64;
+}
+
+/* XLA's total order on floats: flipping the magnitude bits of negative
+ * values makes the bit pattern, read as a signed integer, order
+ * -NaN < -inf < ... < -0 < +0 < ... < inf < NaN. */
+static void load_keys(KeyKind kind, HloType t, const void *src, Keys *k, int64_t m) {
+  if (kind == KEY_F64) {
+    load_f64(src, t, k->f, m);
+  } else if (hlo_type_is_float(t)) {
+    switch (hlo_type_size(t)) {
+    case 2:
+      for (int64_t i = 0; i < m; i++) {
+        int16_t b = ((const int16_t *)src)[i];
+        k->s[i] = (int16_t)(b ^ ((b >> 15) & 0x7fff));
+      }
+      break;
+    case 4:
+      for (int64_t i = 0; i < m; i++) {
+        int32_t b = ((const int32_t *)src)[i];
+        k->s[i] = b ^ ((b >> 31) & 0x7fffffff);
+      }
+      break;
+    default:
+      for (int64_t i = 0; i < m; i++) {
+        int64_t b = ((const int64_t *)src)[i];
+        k->s[i] = b ^ ((b >> 63) & INT64_MAX);
+      }
+    }
+  } else {
+    load_i64(src, t, kind == KEY_S64, k->u, m);
+  }
+}
+
+static void compare_kernel(HloCompareDir dir, HloCompareType ct, HloType t, const void *a,
+                           const void *b, uint8_t *y, int64_t n) {
+  KeyKind kind = key_kind(t, ct);
+  size_t es = hlo_type_size(t);
+  for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    Keys ka, kb;
+    load_keys(kind, t, (const char *)a + i0 * (int64_t)es, &ka, m);
+    load_keys(kind, t, (const char *)b + i0 * (int64_t)es, &kb, m);
+    uint8_t *yy = y + i0;
+#define CMP_LOOPS(K)                                                          \
+  switch (dir) {                                                              \
+  case HLO_CMP_EQ: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] == kb.K[i]; break; \
+  case HLO_CMP_NE: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] != kb.K[i]; break; \
+  case HLO_CMP_LT: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] < kb.K[i]; break;  \
+  case HLO_CMP_LE: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] <= kb.K[i]; break; \
+  case HLO_CMP_GT: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] > kb.K[i]; break;  \
+  case HLO_CMP_GE: for (int64_t i = 0; i < m; i++) yy[i] = ka.K[i] >= kb.K[i]; break; \
+  }
+    switch (kind) {
+    case KEY_F64: CMP_LOOPS(f) break;
+    case KEY_S64: CMP_LOOPS(s) break;
+    case KEY_U64: CMP_LOOPS(u) break;
+    }
+#undef CMP_LOOPS
+  }
+}
+
+/* select(p, a, b); p may be a scalar. */
+static void select_kernel(const uint8_t *p, bool p_scalar, const void *a, const void *b,
+                          void *y, int64_t n, size_t esize) {
+  switch (esize) {
+#define SELECT_LOOP(T)                                                        \
+  for (int64_t i = 0; i < n; i++)                                             \
+    ((T *)y)[i] = p[p_scalar ? 0 : i] ? ((const T *)a)[i] : ((const T *)b)[i]; \
+  break;
+  case 1: SELECT_LOOP(uint8_t)
+  case 2: SELECT_LOOP(uint16_t)
+  case 4: SELECT_LOOP(uint32_t)
+  case 8: SELECT_LOOP(uint64_t)
+#undef SELECT_LOOP
+  default: HLO_UNREACHABLE();
+  }
+}
+
+/* The data of l, repeated to n elements when l is a scalar (clamp's bounds
+ * may be scalars); *tmp receives what the caller must free. */
+static const void *expand_scalar(const HloLiteral *l, int64_t n, void **tmp) {
+  *tmp = NULL;
+  if (l->shape.rank > 0 || n == 1) return l->data;
+  size_t es = esize_of(l);
+  char *p = xmalloc((size_t)n * es);
+  for (int64_t i = 0; i < n; i++) memcpy(p + i * (int64_t)es, l->data, es);
+  *tmp = p;
+  return p;
+}
+
+/* Evaluates an elementwise instruction into out (allocated by the caller
+ * with the instruction's shape). */
+static HloError *eval_elementwise(const HloInstr *in, HloLiteral *const *ops,
+                                  HloLiteral *out) {
+  int64_t n = elements_of(out);
+  HloType t = ops[0]->shape.type;
+  switch (in->op) {
+  case HLO_OP_CONVERT:
+    convert_buffer(ops[0]->data, t, out->data, out->shape.type, n);
+    return NULL;
+  case HLO_OP_BITCAST_CONVERT:
+    /* A reinterpretation of the bytes; when the element sizes differ the
+     * minor dimension added or removed makes the byte counts equal. */
+  case HLO_OP_COPY:
+    memcpy(out->data, ops[0]->data, hlo_shape_byte_size(&out->shape));
+    return NULL;
+  case HLO_OP_IS_FINITE:
+    return is_finite_kernel(t, ops[0]->data, out->data, n) ? NULL : unsupported_type(in->op, t);
+  case HLO_OP_COMPARE:
+    compare_kernel(in->direction, in->compare_type, t, ops[0]->data, ops[1]->data, out->data,
+                   n);
+    return NULL;
+  case HLO_OP_SELECT:
+    select_kernel(ops[0]->data, ops[0]->shape.rank == 0, ops[1]->data, ops[2]->data,
+                  out->data, n, esize_of(out));
+    return NULL;
+  case HLO_OP_CLAMP: {
+    t = ops[1]->shape.type;
+    void *tlo, *thi;
+    const void *lo = expand_scalar(ops[0], n, &tlo), *hi = expand_scalar(ops[2], n, &thi);
+    bool ok = binary_kernel(HLO_OP_MAXIMUM, t, ops[1]->data, lo, out->data, n) &&
+              binary_kernel(HLO_OP_MINIMUM, t, out->data, hi, out->data, n);
+    free(tlo);
+    free(thi);
+    return ok ? NULL : unsupported_type(in->op, t);
+  }
+  default: break;
+  }
+  bool ok = hlo_opcode_kind(in->op) == HLO_KIND_UNARY
+                ? unary_kernel(in->op, t, ops[0]->data, out->data, n)
+                : binary_kernel(in->op, t, ops[0]->data, ops[1]->data, out->data, n);
+  return ok ? NULL : unsupported_type(in->op, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plans: what a computation needs to run, computed once per evaluation      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct Plan {
+  const HloComputation *comp;
+  int n;                 /* instructions reachable from the root */
+  HloInstr **instr;      /* ... in post order, the root last */
+  int *opstart;          /* operand slots of instr[i]: */
+  int *opidx;            /*   opidx[opstart[i] .. opstart[i + 1]) */
+  int max_operands;
+  int *uses;             /* distinct users in the plan; the root one more */
+  bool *gte_move;        /* get-tuple-element is its tuple's only reader
+                          * of that element, so it may move it out */
+  int nparams;
+  int *param_slot;       /* by parameter number; -1 when unused */
+  /* The op of a computation (x, y) -> op(x, y) with op one of add,
+   * multiply, maximum, minimum, and, or; HLO_OP_PARAMETER for (x, y) -> y;
+   * HLO_NUM_OPCODES otherwise. */
+  HloOpcode reducer;
+  /* Every instruction is a scalar parameter, constant or elementwise op
+   * (the root may be a tuple of them): runs on `scratch` without
+   * allocating. */
+  bool scalar;
+  HloLiteral **scratch;  /* scalar plans: each instruction's value */
+} Plan;
+
+typedef struct Ev {
+  Plan **plans;          /* open addressing, keyed by computation */
+  size_t cap, count;
+} Ev;
+
+static HloOpcode find_reducer(const Plan *p) {
+  const HloComputation *c = p->comp;
+  const HloInstr *root = c->root;
+  if (c->nparams != 2 || !c->params[0] || !c->params[1]) return HLO_NUM_OPCODES;
+  const HloShape *s0 = &c->params[0]->shape, *s1 = &c->params[1]->shape;
+  if (s0->type != s1->type || s0->rank != 0 || s1->rank != 0 || !hlo_type_is_array(s0->type))
+    return HLO_NUM_OPCODES;
+  if (root == c->params[1]) return HLO_OP_PARAMETER;
+  switch (root->op) {
+  case HLO_OP_ADD: case HLO_OP_MULTIPLY: case HLO_OP_MAXIMUM: case HLO_OP_MINIMUM:
+  case HLO_OP_AND: case HLO_OP_OR: break;
+  default: return HLO_NUM_OPCODES;
+  }
+  bool params = (root->operands[0] == c->params[0] && root->operands[1] == c->params[1]) ||
+                (root->operands[0] == c->params[1] && root->operands[1] == c->params[0]);
+  return params && root->shape.type == s0->type ? root->op : HLO_NUM_OPCODES;
+}
+
+/* Whether combining with `op` on type t can use the vector kernels: op is
+ * a plain binary reducer the kernels define on t (else the computation is
+ * evaluated, which reports unsupported types). */
+static bool vector_reducer(HloOpcode op, HloType t) {
+  return op != HLO_OP_PARAMETER && op != HLO_NUM_OPCODES &&
+         binary_kernel(op, t, NULL, NULL, NULL, 0);
+}
+
+static bool is_scalar_array(const HloShape *s) {
+  return hlo_type_is_array(s->type) && s->rank == 0;
+}
+
+static bool plan_is_scalar(const Plan *p) {
+  for (int i = 0; i < p->n; i++) {
+    const HloInstr *in = p->instr[i];
+    if (in->op == HLO_OP_TUPLE && i == p->n - 1) {
+      for (int k = 0; k < in->noperands; k++)
+        if (!is_scalar_array(&in->operands[k]->shape)) return false;
+      continue;
+    }
+    if (!is_scalar_array(&in->shape)) return false;
+    if (in->op != HLO_OP_PARAMETER && in->op != HLO_OP_CONSTANT &&
+        !hlo_opcode_is_elementwise(in->op))
+      return false;
+    for (int k = 0; k < in->noperands; k++)
+      if (!is_scalar_array(&in->operands[k]->shape)) return false;
+  }
+  return true;
+}
+
+static Plan *plan_build(const HloComputation *c) {
+  Plan *p = xcalloc(1, sizeof *p);
+  p->comp = c;
+  int norder;
+  HloInstr **order = hlo_post_order(c, &norder);
+  int64_t max_id = 0;
+  for (int k = 0; k < norder; k++)
+    if (order[k]->id > max_id) max_id = order[k]->id;
+  /* Reachability from the root: users come after their operands in post
+   * order, so one backward sweep suffices. */
+  uint8_t *reach = xcalloc((size_t)max_id + 1, 1);
+  int *slot_of = xmalloc(sizeof(int) * ((size_t)max_id + 1));
+  reach[c->root->id] = 1;
+  for (int k = norder - 1; k >= 0; k--) {
+    HloInstr *in = order[k];
+    if (!reach[in->id]) continue;
+    for (int j = 0; j < in->noperands; j++) reach[in->operands[j]->id] = 1;
+  }
+  p->instr = xmalloc(sizeof(HloInstr *) * (size_t)(norder ? norder : 1));
+  int nops = 0;
+  for (int k = 0; k < norder; k++) {
+    slot_of[order[k]->id] = -1;
+    if (!reach[order[k]->id]) continue;
+    slot_of[order[k]->id] = p->n;
+    p->instr[p->n++] = order[k];
+    nops += order[k]->noperands;
+  }
+  p->opstart = xmalloc(sizeof(int) * (size_t)(p->n + 1));
+  p->opidx = xmalloc(sizeof(int) * (size_t)(nops ? nops : 1));
+  p->uses = xcalloc((size_t)p->n, sizeof(int));
+  p->gte_move = xcalloc((size_t)p->n, sizeof(bool));
+  p->nparams = c->nparams;
+  p->param_slot = xmalloc(sizeof(int) * (size_t)(c->nparams ? c->nparams : 1));
+  for (int k = 0; k < c->nparams; k++) p->param_slot[k] = -1;
+  int at = 0;
+  for (int i = 0; i < p->n; i++) {
+    HloInstr *in = p->instr[i];
+    p->opstart[i] = at;
+    if (in->noperands > p->max_operands) p->max_operands = in->noperands;
+    for (int j = 0; j < in->noperands; j++) {
+      int s = slot_of[in->operands[j]->id];
+      HLO_CHECK(s >= 0 && s < i);
+      p->opidx[at++] = s;
+      bool repeated = false;
+      for (int q = 0; q < j; q++) repeated |= in->operands[q] == in->operands[j];
+      if (!repeated) p->uses[s]++;
+    }
+    if (in->op == HLO_OP_PARAMETER) p->param_slot[in->parameter_number] = i;
+  }
+  p->opstart[p->n] = at;
+  p->uses[p->n - 1]++;
+  for (int i = 0; i < p->n; i++) {
+    HloInstr *in = p->instr[i];
+    if (in->op != HLO_OP_GET_TUPLE_ELEMENT) continue;
+    HloInstr *t = in->operands[0];
+    bool move = t != c->root;
+    for (int u = 0; u < t->nusers && move; u++) {
+      HloInstr *user = t->users[u];
+      if (user == in || slot_of[user->id] < 0) continue;
+      move = user->op == HLO_OP_GET_TUPLE_ELEMENT && user->tuple_index != in->tuple_index;
+    }
+    p->gte_move[i] = move;
+  }
+  p->reducer = find_reducer(p);
+  p->scalar = plan_is_scalar(p);
+  if (p->scalar) {
+    p->scratch = xcalloc((size_t)p->n, sizeof(HloLiteral *));
+    for (int i = 0; i < p->n; i++) {
+      HloInstr *in = p->instr[i];
+      if (in->op == HLO_OP_CONSTANT) p->scratch[i] = in->literal;
+      else if (in->op != HLO_OP_TUPLE) p->scratch[i] = hlo_literal_new(&in->shape);
+    }
+  }
+  free(slot_of);
+  free(reach);
+  free(order);
+  return p;
+}
+
+static void plan_free(Plan *p) {
+  if (p->scratch)
+    for (int i = 0; i < p->n; i++)
+      if (p->instr[i]->op != HLO_OP_CONSTANT) hlo_literal_free(p->scratch[i]);
+  free(p->scratch);
+  free(p->instr);
+  free(p->opstart);
+  free(p->opidx);
+  free(p->uses);
+  free(p->gte_move);
+  free(p->param_slot);
+  free(p);
+}
+
+static size_t ptr_hash(const void *p) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+
+static Plan *plan_get(Ev *ev, const HloComputation *c) {
+  if ((ev->count + 1) * 2 > ev->cap) {
+    size_t cap = ev->cap ? ev->cap * 2 : 64;
+    Plan **plans = xcalloc(cap, sizeof *plans);
+    for (size_t i = 0; i < ev->cap; i++) {
+      if (!ev->plans[i]) continue;
+      size_t j = ptr_hash(ev->plans[i]->comp) & (cap - 1);
+      while (plans[j]) j = (j + 1) & (cap - 1);
+      plans[j] = ev->plans[i];
+    }
+    free(ev->plans);
+    ev->plans = plans;
+    ev->cap = cap;
+  }
+  size_t j = ptr_hash(c) & (ev->cap - 1);
+  for (; ev->plans[j]; j = (j + 1) & (ev->cap - 1))
+    if (ev->plans[j]->comp == c) return ev->plans[j];
+  ev->plans[j] = plan_build(c);
+  ev->count++;
+  return ev->plans[j];
+}
+
+static void ev_free(Ev *ev) {
+  for (size_t i = 0; i < ev->cap; i++)
+    if (ev->plans[i]) plan_free(ev->plans[i]);
+  free(ev->plans);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running a plan                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* One value in flight.  A borrowed literal (parameter, constant, an element
+ * of another slot's tuple) is not owned; a slot that others borrow from is
+ * freed only when both its uses and its borrowers are gone. */
+typedef struct Slot {
+  HloLiteral *lit;
+  int uses;       /* users not yet run */
+  int borrowers;  /* live slots pointing into lit */
+  int base;       /* slot this one borrows from, or -1 */
+  bool owned;
+} Slot;
+
+/* Operand states an instruction sees: it may only read, or it may take the
+ * operand over (it is the operand's last user and nothing borrows it). */
+enum { MOV_NO, MOV_ALLOWED, MOV_TAKEN };
+
+static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                            HloLiteral **out);
+
+/* ops[k] for the caller to own: the operand itself when it may be taken,
+ * else a copy. */
+static HloLiteral *take_operand(HloLiteral **ops, uint8_t *mov, int k) {
+  if (mov[k] == MOV_ALLOWED) {
+    mov[k] = MOV_TAKEN;
+    return ops[k];
+  }
+  return hlo_literal_clone(ops[k]);
+}
+
+static void slot_release(Slot *slots, int i) {
+  Slot *s = &slots[i];
+  if (s->owned && s->borrowers == 0) {
+    hlo_literal_free(s->lit);
+    s->lit = NULL;
+    s->owned = false;
+  }
+  if (s->base >= 0) {
+    int b = s->base;
+    s->base = -1;
+    if (--slots[b].borrowers == 0 && slots[b].uses == 0) slot_release(slots, b);
+  }
+}
+
+static HloError *wrap_instr(HloError *e, const HloInstr *in) {
+  char *d = hlo_instr_describe(in);
+  e = hlo_error_wrap(e, "%s", d);
+  free(d);
+  return e;
+}
+
+/* Runs plan p on args (one per parameter).  owned[k] (owned may be NULL)
+ * hands args[k] over: the run frees it or passes it on.  *out receives an
+ * owned literal. */
+static HloError *run_plan(Ev *ev, const Plan *p, HloLiteral *const *args, const bool *owned,
+                          HloLiteral **out) {
+  Slot *slots = xcalloc((size_t)p->n, sizeof(Slot));
+  bool *consumed = xcalloc((size_t)(p->nparams ? p->nparams : 1), sizeof(bool));
+  HloLiteral **opl = xmalloc(sizeof(HloLiteral *) * (size_t)(p->max_operands + 1));
+  uint8_t *mov = xmalloc((size_t)p->max_operands + 1);
+  HloError *err = NULL;
+  for (int i = 0; i < p->n; i++) {
+    slots[i].uses = p->uses[i];
+    slots[i].base = -1;
+  }
+  for (int i = 0; i < p->n && !err; i++) {
+    const HloInstr *in = p->instr[i];
+    const int *oi = p->opidx + p->opstart[i];
+    int no = p->opstart[i + 1] - p->opstart[i];
+    Slot *s = &slots[i];
+    switch (in->op) {
+    case HLO_OP_PARAMETER: {
+      int64_t k = in->parameter_number;
+      s->lit = args[k];
+      s->owned = owned && owned[k];
+      consumed[k] = true;
+      break;
+    }
+    case HLO_OP_CONSTANT: s->lit = in->literal; break;
+    case HLO_OP_GET_TUPLE_ELEMENT: {
+      Slot *t = &slots[oi[0]];
+      HloLiteral **elem = &t->lit->elems[in->tuple_index];
+      s->lit = *elem;
+      if (p->gte_move[i] && t->owned) {
+        *elem = NULL;
+        s->owned = true;
+      } else {
+        s->base = t->owned ? oi[0] : t->base;
+        if (s->base >= 0) slots[s->base].borrowers++;
+      }
+      break;
+    }
+    default:
+      for (int k = 0; k < no; k++) {
+        Slot *o = &slots[oi[k]];
+        opl[k] = o->lit;
+        bool once = true;
+        for (int q = 0; q < no; q++) once &= q == k || oi[q] != oi[k];
+        mov[k] = o->owned && o->uses == 1 && o->borrowers == 0 && once ? MOV_ALLOWED : MOV_NO;
+      }
+      err = eval_instr(ev, in, opl, mov, &s->lit);
+      for (int k = 0; k < no; k++) {
+        if (mov[k] != MOV_TAKEN) continue;
+        slots[oi[k]].lit = NULL;
+        slots[oi[k]].owned = false;
+      }
+      if (err) {
+        err = wrap_instr(err, in);
+        break;
+      }
+      s->owned = true;
+    }
+    for (int k = 0; k < no && !err; k++) {
+      bool first = true;
+      for (int q = 0; q < k; q++) first &= oi[q] != oi[k];
+      if (first && --slots[oi[k]].uses == 0) slot_release(slots, oi[k]);
+    }
+  }
+  if (!err) {
+    Slot *r = &slots[p->n - 1];
+    if (r->owned) {
+      *out = r->lit;
+      r->lit = NULL;
+      r->owned = false;
+    } else {
+      *out = hlo_literal_clone(r->lit);
+    }
+    r->uses = 0;
+    slot_release(slots, p->n - 1);
+  } else {
+    for (int i = 0; i < p->n; i++)
+      if (slots[i].owned) hlo_literal_free(slots[i].lit);
+  }
+  for (int k = 0; k < p->nparams; k++)
+    if (owned && owned[k] && !consumed[k]) hlo_literal_free(args[k]);
+  free(mov);
+  free(opl);
+  free(consumed);
+  free(slots);
+  return err;
+}
+
+/* The k-th result of a scalar plan that has run. */
+static const HloLiteral *scalar_result(const Plan *p, int k) {
+  int r = p->n - 1;
+  if (p->instr[r]->op == HLO_OP_TUPLE) return p->scratch[p->opidx[p->opstart[r] + k]];
+  return p->scratch[r];
+}
+
+/* Calls a computation on scalars: args[k] points to parameter k's value,
+ * result k is written to outs[k] (args and outs may overlap: all arguments
+ * are read before any result is written). */
+static HloError *apply_scalar(Ev *ev, Plan *p, const void *const *args, void *const *outs,
+                              int nouts) {
+  const HloComputation *c = p->comp;
+  if (p->scalar) {
+    for (int k = 0; k < p->nparams; k++) {
+      int s = p->param_slot[k];
+      if (s >= 0) memcpy(p->scratch[s]->data, args[k], esize_of(p->scratch[s]));
+    }
+    for (int i = 0; i < p->n; i++) {
+      const HloInstr *in = p->instr[i];
+      if (in->op == HLO_OP_PARAMETER || in->op == HLO_OP_CONSTANT || in->op == HLO_OP_TUPLE)
+        continue;
+      HloLiteral *ops[3];
+      for (int k = 0; k < in->noperands; k++) ops[k] = p->scratch[p->opidx[p->opstart[i] + k]];
+      HloError *e = eval_elementwise(in, ops, p->scratch[i]);
+      if (e) return wrap_instr(e, in);
+    }
+    for (int k = 0; k < nouts; k++) {
+      const HloLiteral *r = scalar_result(p, k);
+      memcpy(outs[k], r->data, esize_of(r));
+    }
+    return NULL;
+  }
+  HloLiteral **lits = xmalloc(sizeof(HloLiteral *) * (size_t)(c->nparams ? c->nparams : 1));
+  bool *owned = xmalloc(sizeof(bool) * (size_t)(c->nparams ? c->nparams : 1));
+  for (int k = 0; k < c->nparams; k++) {
+    lits[k] = hlo_literal_new(&c->params[k]->shape);
+    memcpy(lits[k]->data, args[k], esize_of(lits[k]));
+    owned[k] = true;
+  }
+  HloLiteral *res = NULL;
+  HloError *e = run_plan(ev, p, lits, owned, &res);
+  if (!e) {
+    for (int k = 0; k < nouts; k++) {
+      const HloLiteral *r = res->shape.type == HLO_TUPLE ? res->elems[k] : res;
+      memcpy(outs[k], r->data, esize_of(r));
+    }
+    hlo_literal_free(res);
+  }
+  free(owned);
+  free(lits);
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shape and data movement                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Steps idx through dims[0..n) in row-major order; false after the last. */
+static bool odometer_next(int64_t *idx, const int64_t *dims, int n) {
+  for (int d = n - 1; d >= 0; d--) {
+    if (++idx[d] < dims[d]) return true;
+    idx[d] = 0;
+  }
+  return false;
+}
+
+static bool any_zero(const int64_t *dims, int n) {
+  for (int d = 0; d < n; d++)
+    if (dims[d] == 0) return true;
+  return false;
+}
+
+static HloLiteral *eval_iota(const HloInstr *in) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t st[HLO_MAX_RANK], n = elements_of(r);
+  row_major_strides(s->rank, s->dims, st);
+  int d = (int)in->iota_dimension;
+  size_t es = esize_of(r);
+  for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    uint64_t w[CHUNK];
+    for (int64_t i = 0; i < m; i++) w[i] = (uint64_t)((i0 + i) / st[d] % s->dims[d]);
+    store_from_i64(w, m, false, (char *)r->data + i0 * (int64_t)es, s->type);
+  }
+  return r;
+}
+
+static HloLiteral *eval_broadcast(const HloInstr *in, const HloLiteral *x) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t xs[HLO_MAX_RANK], ss[HLO_MAX_RANK] = {0}, ds[HLO_MAX_RANK];
+  row_major_strides(x->shape.rank, x->shape.dims, xs);
+  for (int k = 0; k < in->dimensions.n; k++) ss[in->dimensions.v[k]] = xs[k];
+  row_major_strides(s->rank, s->dims, ds);
+  copy_strided(r->data, ds, x->data, ss, s->rank, s->dims, esize_of(r));
+  return r;
+}
+
+/* Reshape keeps the row-major element order. */
+static HloLiteral *eval_reshape(const HloShape *s, const HloLiteral *x) {
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  memcpy(r->data, x->data, hlo_shape_byte_size(&r->shape));
+  return r;
+}
+
+/* The physical (major-to-minor) order of shape s: pdims[j] is the size of
+ * logical dim logical[j]. */
+static void physical_dims(const HloShape *s, int *logical, int64_t *pdims) {
+  for (int j = 0; j < s->rank; j++) {
+    logical[j] = s->has_layout ? s->minor_to_major[s->rank - 1 - j] : j;
+    pdims[j] = s->dims[logical[j]];
+  }
+}
+
+/* bitcast reinterprets the physical buffer: lay the operand out under its
+ * layout, then read that buffer as the result under the result's layout. */
+static HloLiteral *eval_bitcast(const HloInstr *in, const HloLiteral *x) {
+  const HloShape *from = &in->operands[0]->shape, *to = &in->shape;
+  if (hlo_shape_has_default_layout(from) && hlo_shape_has_default_layout(to))
+    return eval_reshape(to, x);
+  int logical[HLO_MAX_RANK];
+  int64_t pdims[HLO_MAX_RANK], ps[HLO_MAX_RANK], ls[HLO_MAX_RANK], ss[HLO_MAX_RANK];
+  char *phys = xmalloc(hlo_shape_byte_size(&x->shape));
+  physical_dims(from, logical, pdims);
+  row_major_strides(from->rank, from->dims, ls);
+  row_major_strides(from->rank, pdims, ps);
+  for (int j = 0; j < from->rank; j++) ss[j] = ls[logical[j]];
+  copy_strided(phys, ps, x->data, ss, from->rank, pdims, esize_of(x));
+  HloLiteral *r = new_array(to->type, to->rank, to->dims);
+  physical_dims(to, logical, pdims);
+  row_major_strides(to->rank, pdims, ps);
+  row_major_strides(to->rank, to->dims, ls);
+  for (int j = 0; j < to->rank; j++) ss[logical[j]] = ps[j];
+  copy_strided(r->data, ls, phys, ss, to->rank, to->dims, esize_of(r));
+  free(phys);
+  return r;
+}
+
+static HloLiteral *eval_transpose(const HloInstr *in, const HloLiteral *x) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t xs[HLO_MAX_RANK], ss[HLO_MAX_RANK], ds[HLO_MAX_RANK];
+  row_major_strides(x->shape.rank, x->shape.dims, xs);
+  for (int i = 0; i < s->rank; i++) ss[i] = xs[in->dimensions.v[i]];
+  row_major_strides(s->rank, s->dims, ds);
+  copy_strided(r->data, ds, x->data, ss, s->rank, s->dims, esize_of(r));
+  return r;
+}
+
+/* Copies the box of x starting at `start` (sizes s->dims, steps `step`)
+ * into a new literal of shape s. */
+static HloLiteral *extract_box(const HloShape *s, const HloLiteral *x, const int64_t *start,
+                               const int64_t *step) {
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t xs[HLO_MAX_RANK], ss[HLO_MAX_RANK], ds[HLO_MAX_RANK], off = 0;
+  row_major_strides(x->shape.rank, x->shape.dims, xs);
+  for (int d = 0; d < s->rank; d++) {
+    off += start[d] * xs[d];
+    ss[d] = xs[d] * step[d];
+  }
+  row_major_strides(s->rank, s->dims, ds);
+  size_t es = esize_of(r);
+  if (!any_zero(s->dims, s->rank))
+    copy_strided(r->data, ds, (const char *)x->data + off * (int64_t)es, ss, s->rank, s->dims,
+                 es);
+  return r;
+}
+
+static HloLiteral *eval_slice(const HloInstr *in, const HloLiteral *x) {
+  int64_t start[HLO_MAX_RANK], step[HLO_MAX_RANK];
+  for (int d = 0; d < in->shape.rank; d++) {
+    start[d] = in->slice[d].start;
+    step[d] = in->slice[d].stride;
+  }
+  return extract_box(&in->shape, x, start, step);
+}
+
+/* Start indices of dynamic-slice / dynamic-update-slice: scalar operands
+ * from `first` on (or one vector operand, the older form), clamped so a box
+ * of `size` fits. */
+static void dynamic_starts(HloLiteral *const *ops, int first, int nops, const HloShape *x,
+                           const int64_t *size, int64_t *start) {
+  bool vector = nops == first + 1 && ops[first]->shape.rank == 1;
+  for (int d = 0; d < x->rank; d++) {
+    int64_t v = vector ? hlo_literal_get_s64(ops[first], d) : scalar_s64(ops[first + d]);
+    start[d] = clamp64(v, 0, x->dims[d] - size[d]);
+  }
+}
+
+static HloLiteral *eval_dynamic_slice(const HloInstr *in, HloLiteral *const *ops) {
+  int64_t start[HLO_MAX_RANK], step[HLO_MAX_RANK];
+  for (int d = 0; d < in->shape.rank; d++) step[d] = 1;
+  dynamic_starts(ops, 1, in->noperands, &ops[0]->shape, in->shape.dims, start);
+  return extract_box(&in->shape, ops[0], start, step);
+}
+
+static HloLiteral *eval_dynamic_update_slice(const HloInstr *in, HloLiteral **ops,
+                                             uint8_t *mov) {
+  const HloLiteral *upd = ops[1];
+  int64_t start[HLO_MAX_RANK], rs[HLO_MAX_RANK], us[HLO_MAX_RANK], off = 0;
+  dynamic_starts(ops, 2, in->noperands, &ops[0]->shape, upd->shape.dims, start);
+  HloLiteral *r = take_operand(ops, mov, 0);
+  int rank = r->shape.rank;
+  row_major_strides(rank, r->shape.dims, rs);
+  row_major_strides(rank, upd->shape.dims, us);
+  for (int d = 0; d < rank; d++) off += start[d] * rs[d];
+  size_t es = esize_of(r);
+  copy_strided((char *)r->data + off * (int64_t)es, rs, upd->data, us, rank, upd->shape.dims,
+               es);
+  return r;
+}
+
+static HloLiteral *eval_concatenate(const HloInstr *in, HloLiteral *const *ops) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int dim = (int)in->dimensions.v[0];
+  int64_t rs[HLO_MAX_RANK], xs[HLO_MAX_RANK], off = 0;
+  size_t es = esize_of(r);
+  row_major_strides(s->rank, s->dims, rs);
+  for (int k = 0; k < in->noperands; k++) {
+    const HloLiteral *x = ops[k];
+    row_major_strides(x->shape.rank, x->shape.dims, xs);
+    copy_strided((char *)r->data + off * rs[dim] * (int64_t)es, rs, x->data, xs, s->rank,
+                 x->shape.dims, es);
+    off += x->shape.dims[dim];
+  }
+  return r;
+}
+
+/* Output position o of a padded dim holds operand element i when
+ * o = lo + i * (interior + 1); other positions hold the padding value
+ * (negative lo/hi crop). */
+static HloLiteral *eval_pad(const HloInstr *in, const HloLiteral *x, const HloLiteral *value) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t xs[HLO_MAX_RANK];
+  row_major_strides(x->shape.rank, x->shape.dims, xs);
+  Tables tb;
+  tables_init(&tb, s->rank, s->dims);
+  for (int d = 0; d < s->rank; d++) {
+    const HloPadDim *p = &in->padding[d];
+    for (int64_t o = 0; o < s->dims[d]; o++) {
+      int64_t t = o - p->lo, i = t / (p->interior + 1);
+      bool hit = t >= 0 && t % (p->interior + 1) == 0 && i < x->shape.dims[d];
+      tb.t[d][o] = hit ? i * xs[d] : -1;
+    }
+  }
+  gather_tables(r->data, x->data, esize_of(r), s->rank, s->dims, &tb, value->data);
+  free(tb.buf);
+  return r;
+}
+
+static HloLiteral *eval_reverse(const HloInstr *in, const HloLiteral *x) {
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int64_t xs[HLO_MAX_RANK], ds[HLO_MAX_RANK], off = 0;
+  row_major_strides(s->rank, s->dims, xs);
+  row_major_strides(s->rank, s->dims, ds);
+  for (int k = 0; k < in->dimensions.n; k++) {
+    int d = (int)in->dimensions.v[k];
+    if (s->dims[d] == 0) continue;
+    off += (s->dims[d] - 1) * xs[d];
+    xs[d] = -xs[d];
+  }
+  size_t es = esize_of(r);
+  if (!any_zero(s->dims, s->rank))
+    copy_strided(r->data, ds, (const char *)x->data + off * (int64_t)es, xs, s->rank, s->dims,
+                 es);
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gather and scatter                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* What gather and scatter share: the index tensor (as int64) seen as a grid
+ * of index vectors.  Its "batch" dims are all dims but index_vector_dim
+ * (which may equal the rank: an implicit trailing 1). */
+typedef struct IndexGrid {
+  int64_t *v;                 /* the indices, row-major, as int64 */
+  int nb;                     /* batch dims */
+  int64_t dims[HLO_MAX_RANK]; /* their sizes */
+  int64_t st[HLO_MAX_RANK];   /* their strides in v */
+  int pos[HLO_MAX_RANK];      /* index tensor dim -> batch dim number */
+  int64_t vec_stride;         /* stride of index_vector_dim (0: implicit) */
+} IndexGrid;
+
+static void index_grid_init(IndexGrid *g, const HloLiteral *idx, int64_t ivd) {
+  int rank = idx->shape.rank;
+  int64_t st[HLO_MAX_RANK], n = elements_of(idx);
+  row_major_strides(rank, idx->shape.dims, st);
+  g->v = xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+  convert_buffer(idx->data, idx->shape.type, g->v, HLO_S64, n);
+  g->nb = 0;
+  g->vec_stride = ivd < rank ? st[ivd] : 0;
+  for (int d = 0; d < rank; d++) {
+    g->pos[d] = -1;
+    if (d == ivd) continue;
+    g->pos[d] = g->nb;
+    g->dims[g->nb] = idx->shape.dims[d];
+    g->st[g->nb++] = st[d];
+  }
+}
+
+/* The operand start of grid position c: index vector entries go to the
+ * operand dims `map` names; batching dims take the position's coordinate
+ * along their paired index dim. */
+static void index_grid_start(const IndexGrid *g, const int64_t *c, const HloDims *map,
+                             const HloDims *operand_batching, const HloDims *index_batching,
+                             int rank, int64_t *start) {
+  int64_t base = 0;
+  for (int j = 0; j < g->nb; j++) base += c[j] * g->st[j];
+  for (int d = 0; d < rank; d++) start[d] = 0;
+  for (int k = 0; k < map->n; k++) start[map->v[k]] = g->v[base + k * g->vec_stride];
+  for (int i = 0; i < operand_batching->n; i++)
+    start[operand_batching->v[i]] = c[g->pos[index_batching->v[i]]];
+}
+
+static HloLiteral *eval_gather(const HloInstr *in, const HloLiteral *x, const HloLiteral *idx) {
+  const HloGatherDims *gd = &in->gather;
+  const HloShape *s = &in->shape;
+  HloLiteral *r = new_array(s->type, s->rank, s->dims);
+  int rank = x->shape.rank;
+  int64_t xs[HLO_MAX_RANK], rs[HLO_MAX_RANK];
+  row_major_strides(rank, x->shape.dims, xs);
+  row_major_strides(s->rank, s->dims, rs);
+  IndexGrid g;
+  index_grid_init(&g, idx, gd->index_vector_dim);
+  /* Output batch dims follow the grid's; offset dims follow the operand
+   * dims that are neither collapsed nor batching, in order. */
+  int64_t bst[HLO_MAX_RANK], wdims[HLO_MAX_RANK], wds[HLO_MAX_RANK], wss[HLO_MAX_RANK];
+  int nbo = 0, nw = 0;
+  for (int d = 0; d < s->rank; d++)
+    if (!dims_contain(&gd->offset_dims, d)) bst[nbo++] = rs[d];
+  for (int d = 0; d < rank; d++) {
+    if (dims_contain(&gd->collapsed_slice_dims, d) || dims_contain(&gd->operand_batching_dims, d))
+      continue;
+    wdims[nw] = gd->slice_sizes.v[d];
+    wds[nw] = rs[gd->offset_dims.v[nw]];
+    wss[nw++] = xs[d];
+  }
+  size_t es = esize_of(r);
+  int64_t c[HLO_MAX_RANK] = {0}, start[HLO_MAX_RANK];
+  if (!any_zero(g.dims, g.nb) && !any_zero(s->dims, s->rank)) {
+    do {
+      index_grid_start(&g, c, &gd->start_index_map, &gd->operand_batching_dims,
+                       &gd->start_indices_batching_dims, rank, start);
+      int64_t soff = 0, doff = 0;
+      for (int d = 0; d < rank; d++) {
+        start[d] = clamp64(start[d], 0, x->shape.dims[d] - gd->slice_sizes.v[d]);
+        soff += start[d] * xs[d];
+      }
+      for (int j = 0; j < g.nb; j++) doff += c[j] * bst[j];
+      copy_strided((char *)r->data + doff * (int64_t)es, wds,
+                   (const char *)x->data + soff * (int64_t)es, wss, nw, wdims, es);
+    } while (odometer_next(c, g.dims, g.nb));
+  }
+  free(g.v);
+  return r;
+}
+
+static HloError *eval_scatter(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                              HloLiteral **out) {
+  const HloScatterDims *sd = &in->scatter;
+  int n = (in->noperands - 1) / 2;
+  const HloLiteral *idx = ops[n];
+  HloLiteral *const *upd = ops + n + 1;
+  Plan *p = plan_get(ev, in->called[0]);
+  HloLiteral **res = xmalloc(sizeof(HloLiteral *) * (size_t)n);
+  for (int k = 0; k < n; k++) res[k] = take_operand(ops, mov, k);
+  HloOpcode fast = HLO_NUM_OPCODES;
+  if (n == 1 && (p->reducer == HLO_OP_PARAMETER ||
+                 vector_reducer(p->reducer, res[0]->shape.type)))
+    fast = p->reducer;
+  const HloShape *xshape = &res[0]->shape, *ushape = &upd[0]->shape;
+  int rank = xshape->rank;
+  int64_t xs[HLO_MAX_RANK], us[HLO_MAX_RANK];
+  row_major_strides(rank, xshape->dims, xs);
+  row_major_strides(ushape->rank, ushape->dims, us);
+  IndexGrid g;
+  index_grid_init(&g, idx, sd->index_vector_dim);
+  /* Update scatter dims follow the grid's; update window dims follow the
+   * operand dims that are neither inserted nor batching, in order. */
+  int64_t bst[HLO_MAX_RANK], wdims[HLO_MAX_RANK], wxs[HLO_MAX_RANK], wus[HLO_MAX_RANK];
+  int64_t wsize[HLO_MAX_RANK], wrow[HLO_MAX_RANK];
+  int nbu = 0, nw = 0;
+  for (int d = 0; d < ushape->rank; d++)
+    if (!dims_contain(&sd->update_window_dims, d)) bst[nbu++] = us[d];
+  for (int d = 0; d < rank; d++) {
+    wsize[d] = 1;
+    if (dims_contain(&sd->inserted_window_dims, d) || dims_contain(&sd->input_batching_dims, d))
+      continue;
+    int64_t ud = sd->update_window_dims.v[nw];
+    wsize[d] = wdims[nw] = ushape->dims[ud];
+    wus[nw] = us[ud];
+    wxs[nw++] = xs[d];
+  }
+  row_major_strides(nw, wdims, wrow);
+  int64_t wn = 1;
+  for (int j = 0; j < nw; j++) wn *= wdims[j];
+  char **cur = xmalloc(sizeof(char *) * (size_t)n), **new = xmalloc(sizeof(char *) * (size_t)n);
+  const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
+  void **outs = xmalloc(sizeof(void *) * (size_t)n);
+  for (int k = 0; k < n; k++) {
+    cur[k] = xmalloc((size_t)wn * esize_of(res[k]));
+    new[k] = xmalloc((size_t)wn * esize_of(res[k]));
+  }
+  HloError *err = NULL;
+  int64_t c[HLO_MAX_RANK] = {0}, start[HLO_MAX_RANK];
+  bool empty = any_zero(g.dims, g.nb) || wn == 0;
+  while (!empty && !err) {
+    index_grid_start(&g, c, &sd->scatter_dims_to_operand_dims, &sd->input_batching_dims,
+                     &sd->scatter_indices_batching_dims, rank, start);
+    /* A window that does not fit entirely is skipped (XLA). */
+    bool inside = true;
+    int64_t xoff = 0, uoff = 0;
+    for (int d = 0; d < rank; d++) {
+      inside &= start[d] >= 0 && start[d] <= xshape->dims[d] - wsize[d];
+      xoff += start[d] * xs[d];
+    }
+    for (int j = 0; j < g.nb; j++) uoff += c[j] * bst[j];
+    if (inside) {
+      for (int k = 0; k < n; k++) {
+        size_t es = esize_of(res[k]);
+        char *xp = (char *)res[k]->data + xoff * (int64_t)es;
+        copy_strided(cur[k], wrow, xp, wxs, nw, wdims, es);
+        copy_strided(new[k], wrow, (const char *)upd[k]->data + uoff * (int64_t)es, wus, nw,
+                     wdims, es);
+      }
+      if (fast == HLO_OP_PARAMETER) {
+        memcpy(cur[0], new[0], (size_t)wn * esize_of(res[0]));
+      } else if (fast != HLO_NUM_OPCODES) {
+        binary_kernel(fast, res[0]->shape.type, cur[0], new[0], cur[0], wn);
+      } else {
+        for (int64_t e = 0; e < wn && !err; e++) {
+          for (int k = 0; k < n; k++) {
+            int64_t off = e * (int64_t)esize_of(res[k]);
+            args[k] = outs[k] = cur[k] + off;
+            args[n + k] = new[k] + off;
+          }
+          err = apply_scalar(ev, p, args, outs, n);
+        }
+      }
+      for (int k = 0; k < n; k++) {
+        size_t es = esize_of(res[k]);
+        copy_strided((char *)res[k]->data + xoff * (int64_t)es, wxs, cur[k], wrow, nw, wdims,
+                     es);
+      }
+    }
+    if (!odometer_next(c, g.dims, g.nb)) break;
+  }
+  for (int k = 0; k < n; k++) {
+    free(cur[k]);
+    free(new[k]);
+  }
+  free(cur);
+  free(new);
+  free(args);
+  free(outs);
+  free(g.v);
+  if (err) {
+    for (int k = 0; k < n; k++) hlo_literal_free(res[k]);
+  } else {
+    *out = n == 1 ? res[0] : hlo_literal_tuple(res, n);
+  }
+  free(res);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reductions and sort                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* The value x with op(acc, x) == acc for every acc, so padding can be
+ * filled with it instead of being skipped (-0.0 for float add keeps -0). */
+static void reducer_identity(HloOpcode op, HloType t, void *out) {
+  uint64_t buf = 0;
+  HloLiteral l;
+  memset(&l, 0, sizeof l);
+  l.shape = hlo_shape_scalar(t);
+  l.data = &buf;
+  int shift = 64 - 8 * (int)hlo_type_size(t);
+  bool f = hlo_type_is_float(t), s = hlo_type_is_signed(t);
+  switch (op) {
+  case HLO_OP_ADD: f ? hlo_literal_set_f64(&l, 0, -0.0) : hlo_literal_set_s64(&l, 0, 0); break;
+  case HLO_OP_MULTIPLY: hlo_literal_set_s64(&l, 0, 1); break;
+  case HLO_OP_MAXIMUM:
+    if (f) hlo_literal_set_f64(&l, 0, -INFINITY);
+    else hlo_literal_set_s64(&l, 0, s ? INT64_MIN >> shift : 0);
+    break;
+  case HLO_OP_MINIMUM:
+    if (f) hlo_literal_set_f64(&l, 0, INFINITY);
+    else hlo_literal_set_s64(&l, 0, s ? INT64_MAX >> shift : -1);
+    break;
+  case HLO_OP_AND: hlo_literal_set_s64(&l, 0, -1); break;
+  case HLO_OP_OR: hlo_literal_set_s64(&l, 0, 0); break;
+  default: HLO_UNREACHABLE();
+  }
+  memcpy(out, &buf, hlo_type_size(t));
+}
+
+static bool fold_supported(HloOpcode op, HloType t) {
+  return (t == HLO_F32 || t == HLO_F64) && (op == HLO_OP_ADD || op == HLO_OP_MULTIPLY ||
+                                            op == HLO_OP_MAXIMUM || op == HLO_OP_MINIMUM);
+}
+
+/* acc = op(...op(op(acc, x[0]), x[stride])..., x[(n-1)*stride]) for what
+ * fold_supported accepts: reductions to few outputs would otherwise make one
+ * kernel call per element. */
+static void fold_kernel(HloOpcode op, HloType t, void *acc, const void *x, int64_t n,
+                        int64_t stride) {
+#define FOLD(T)                                                               \
+  {                                                                           \
+    T a = *(T *)acc;                                                          \
+    const T *v = x;                                                           \
+    switch (op) {                                                             \
+    case HLO_OP_ADD: for (int64_t i = 0; i < n; i++) a = a + v[i * stride]; break; \
+    case HLO_OP_MULTIPLY: for (int64_t i = 0; i < n; i++) a = a * v[i * stride]; break; \
+    case HLO_OP_MAXIMUM:                                                      \
+      for (int64_t i = 0; i < n; i++) {                                       \
+        T b = v[i * stride];                                                  \
+        a = isnan(a) ? a : isnan(b) ? b : a < b ? b : a;                      \
+      }                                                                       \
+      break;                                                                  \
+    case HLO_OP_MINIMUM:                                                      \
+      for (int64_t i = 0; i < n; i++) {                                       \
+        T b = v[i * stride];                                                  \
+        a = isnan(a) ? a : isnan(b) ? b : b < a ? b : a;                      \
+      }                                                                       \
+      break;                                                                  \
+    default: HLO_UNREACHABLE();                                               \
+    }                                                                         \
+    *(T *)acc = a;                                                            \
+  }
+  if (t == HLO_F32) FOLD(float)
+  else FOLD(double)
+#undef FOLD
+}
+
+static HloLiteral *result_part(HloLiteral *res, int k) {
+  return res->shape.type == HLO_TUPLE ? res->elems[k] : res;
+}
+
+/* reduce: each input is first arranged as [reduced dims..., kept dims...],
+ * so reduction step r combines one contiguous row of Kn values into the Kn
+ * accumulators, in the row-major order of the reduced dims. */
+static HloError *eval_reduce(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
+                             HloLiteral **out) {
+  int n = in->noperands / 2, rank = ops[0]->shape.rank;
+  const int64_t *dims = ops[0]->shape.dims;
+  Plan *p = plan_get(ev, in->called[0]);
+  int order[HLO_MAX_RANK], nr = 0;
+  int64_t box[HLO_MAX_RANK], xs[HLO_MAX_RANK], ss[HLO_MAX_RANK], bs[HLO_MAX_RANK];
+  int64_t rn = 1, kn = 1;
+  for (int d = 0; d < rank; d++)
+    if (dims_contain(&in->dimensions, d)) order[nr++] = d;
+  for (int d = 0, j = nr; d < rank; d++)
+    if (!dims_contain(&in->dimensions, d)) order[j++] = d;
+  bool in_place = true;
+  row_major_strides(rank, dims, xs);
+  for (int j = 0; j < rank; j++) {
+    box[j] = dims[order[j]];
+    ss[j] = xs[order[j]];
+    in_place &= order[j] == j;
+    if (j < nr) rn *= box[j];
+    else kn *= box[j];
+  }
+  row_major_strides(rank, box, bs);
+  HloLiteral *res = hlo_literal_new(&in->shape);
+  const char **x = xmalloc(sizeof(char *) * (size_t)n);
+  char **acc = xmalloc(sizeof(char *) * (size_t)n);
+  char **tmp = xcalloc((size_t)n, sizeof(char *));
+  for (int k = 0; k < n; k++) {
+    size_t es = esize_of(ops[k]);
+    x[k] = ops[k]->data;
+    if (!in_place && rn * kn > 0) {
+      tmp[k] = xmalloc((size_t)(rn * kn) * es);
+      copy_strided(tmp[k], bs, ops[k]->data, ss, rank, box, es);
+      x[k] = tmp[k];
+    }
+    acc[k] = result_part(res, k)->data;
+    size_t as = esize_of(result_part(res, k));
+    for (int64_t i = 0; i < kn; i++) memcpy(acc[k] + i * (int64_t)as, ops[n + k]->data, as);
+  }
+  HloError *err = NULL;
+  HloType t = ops[0]->shape.type;
+  if (n == 1 && res->shape.type == t && vector_reducer(p->reducer, t)) {
+    size_t es = hlo_type_size(t);
+    if (kn < 16 && fold_supported(p->reducer, t)) {
+      for (int64_t i = 0; i < kn; i++)
+        fold_kernel(p->reducer, t, acc[0] + i * (int64_t)es, x[0] + i * (int64_t)es, rn, kn);
+    } else {
+      for (int64_t r = 0; r < rn; r++)
+        binary_kernel(p->reducer, t, acc[0], x[0] + r * kn * (int64_t)es, acc[0], kn);
+    }
+  } else {
+    const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
+    void **outs = xmalloc(sizeof(void *) * (size_t)n);
+    for (int64_t r = 0; r < rn && !err; r++) {
+      for (int64_t i = 0; i < kn && !err; i++) {
+        for (int k = 0; k < n; k++) {
+          args[k] = outs[k] = acc[k] + i * (int64_t)esize_of(result_part(res, k));
+          args[n + k] = x[k] + (r * kn + i) * (int64_t)esize_of(ops[k]);
+        }
+        err = apply_scalar(ev, p, args, outs, n);
+      }
+    }
+    free(args);
+    free(outs);
+  }
+  for (int k = 0; k < n; k++) free(tmp[k]);
+  free(tmp);
+  free(x);
+  free(acc);
+  if (err) hlo_literal_free(res);
+  else *out = res;
+  return err;
+}
+
+/* reduce-window: for each window offset, gather every output position's
+ * input element at that offset (positions in padding or in base-dilation
+ * holes are skipped, as XLA's backends do) and combine it into the
+ * accumulators. */
+static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
+                                    HloLiteral **out) {
+  int n = in->noperands / 2, rank = ops[0]->shape.rank;
+  const int64_t *xdims = ops[0]->shape.dims;
+  Plan *p = plan_get(ev, in->called[0]);
+  HloLiteral *res = hlo_literal_new(&in->shape);
+  const int64_t *odims = result_part(res, 0)->shape.dims;
+  int64_t on = elements_of(result_part(res, 0));
+  int64_t xs[HLO_MAX_RANK], wdims[HLO_MAX_RANK], w[HLO_MAX_RANK] = {0};
+  row_major_strides(rank, xdims, xs);
+  for (int d = 0; d < rank; d++) wdims[d] = in->window[d].size;
+  char **acc = xmalloc(sizeof(char *) * (size_t)n), **xb = xmalloc(sizeof(char *) * (size_t)n);
+  for (int k = 0; k < n; k++) {
+    size_t as = esize_of(result_part(res, k));
+    acc[k] = result_part(res, k)->data;
+    for (int64_t i = 0; i < on; i++) memcpy(acc[k] + i * (int64_t)as, ops[n + k]->data, as);
+    xb[k] = xmalloc((size_t)on * esize_of(ops[k]));
+  }
+  HloType t = ops[0]->shape.type;
+  bool fast = n == 1 && res->shape.type == t && vector_reducer(p->reducer, t);
+  uint64_t fill = 0;
+  if (fast) reducer_identity(p->reducer, t, &fill);
+  uint8_t *mask = xmalloc((size_t)(on ? on : 1)), one = 1, zero = 0;
+  const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
+  void **outs = xmalloc(sizeof(void *) * (size_t)n);
+  Tables tb, mtb;
+  tables_init(&tb, rank, odims);
+  tables_init(&mtb, rank, odims);
+  HloError *err = NULL;
+  bool more = !any_zero(wdims, rank) && on > 0;
+  while (more && !err) {
+    for (int d = 0; d < rank; d++) {
+      const HloWindowDim *wd = &in->window[d];
+      for (int64_t o = 0; o < odims[d]; o++) {
+        int64_t pos = o * wd->stride - wd->pad_lo + w[d] * wd->rhs_dilate;
+        int64_t i = pos / wd->lhs_dilate;
+        bool hit = pos >= 0 && pos % wd->lhs_dilate == 0 && i < xdims[d];
+        tb.t[d][o] = hit ? i * xs[d] : -1;
+        mtb.t[d][o] = hit ? 0 : -1;
+      }
+    }
+    if (fast) {
+      gather_tables(xb[0], ops[0]->data, hlo_type_size(t), rank, odims, &tb, &fill);
+      binary_kernel(p->reducer, t, acc[0], xb[0], acc[0], on);
+    } else {
+      for (int k = 0; k < n; k++)
+        gather_tables(xb[k], ops[k]->data, esize_of(ops[k]), rank, odims, &tb, ops[n + k]->data);
+      gather_tables(mask, &one, 1, rank, odims, &mtb, &zero);
+      for (int64_t e = 0; e < on && !err; e++) {
+        if (!mask[e]) continue;
+        for (int k = 0; k < n; k++) {
+          args[k] = outs[k] = acc[k] + e * (int64_t)esize_of(result_part(res, k));
+          args[n + k] = xb[k] + e * (int64_t)esize_of(ops[k]);
+        }
+        err = apply_scalar(ev, p, args, outs, n);
+      }
+    }
+    more = odometer_next(w, wdims, rank);
+  }
+  free(tb.buf);
+  free(mtb.buf);
+  for (int k = 0; k < n; k++) free(xb[k]);
+  free(xb);
+  free(acc);
+  free(mask);
+  free(args);
+  free(outs);
+  if (err) hlo_literal_free(res);
+  else *out = res;
+  return err;
+}
+
+/* Sort state: the current row of every operand and the comparator. */
+typedef struct SortRow {
+  Ev *ev;
+  Plan *cmp;
+  int n;
+  char **row;
+  size_t *es;
+  const void **args;
+} SortRow;
+
+static HloError *sort_less(SortRow *s, int64_t a, int64_t b, bool *less) {
+  for (int k = 0; k < s->n; k++) {
+    s->args[2 * k] = s->row[k] + a * (int64_t)s->es[k];
+    s->args[2 * k + 1] = s->row[k] + b * (int64_t)s->es[k];
+  }
+  uint8_t r = 0;
+  void *outs[1] = {&r};
+  HloError *e = apply_scalar(s->ev, s->cmp, s->args, outs, 1);
+  *less = r != 0;
+  return e;
+}
+
+/* Bottom-up merge sort of the permutation perm[0..len): stable, so it serves
+ * is_stable and plain sorts alike.  The result is left in perm. */
+static HloError *merge_sort(SortRow *s, int64_t *perm, int64_t *tmp, int64_t len) {
+  int64_t *src = perm, *dst = tmp;
+  for (int64_t width = 1; width < len; width *= 2) {
+    for (int64_t lo = 0; lo < len; lo += 2 * width) {
+      int64_t mid = lo + width < len ? lo + width : len;
+      int64_t hi = lo + 2 * width < len ? lo + 2 * width : len;
+      int64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        bool less;
+        HloError *e = sort_less(s, src[j], src[i], &less);
+        if (e) return e;
+        dst[k++] = less ? src[j++] : src[i++];
+      }
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    int64_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != perm) memcpy(perm, src, sizeof(int64_t) * (size_t)len);
+  return NULL;
+}
+
+static HloError *eval_sort(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                           HloLiteral **out) {
+  int n = in->noperands, rank = ops[0]->shape.rank;
+  int d = (int)in->dimensions.v[0];
+  HloLiteral **res = xmalloc(sizeof(HloLiteral *) * (size_t)n);
+  for (int k = 0; k < n; k++) res[k] = take_operand(ops, mov, k);
+  const int64_t *dims = res[0]->shape.dims;
+  int64_t len = dims[d], xs[HLO_MAX_RANK], outer[HLO_MAX_RANK], c[HLO_MAX_RANK] = {0};
+  row_major_strides(rank, dims, xs);
+  int no = 0;
+  int64_t ost[HLO_MAX_RANK];
+  for (int j = 0; j < rank; j++) {
+    if (j == d) continue;
+    outer[no] = dims[j];
+    ost[no++] = xs[j];
+  }
+  SortRow s = {ev, plan_get(ev, in->called[0]), n, xmalloc(sizeof(char *) * (size_t)n),
+               xmalloc(sizeof(size_t) * (size_t)n), xmalloc(sizeof(void *) * (size_t)(2 * n))};
+  char **sorted = xmalloc(sizeof(char *) * (size_t)n);
+  for (int k = 0; k < n; k++) {
+    s.es[k] = esize_of(res[k]);
+    s.row[k] = xmalloc((size_t)len * s.es[k]);
+    sorted[k] = xmalloc((size_t)len * s.es[k]);
+  }
+  int64_t *perm = xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
+  int64_t *tmp = xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
+  int64_t one = 1, stride = rank ? xs[d] : 1;
+  HloError *err = NULL;
+  bool more = len > 1 && !any_zero(outer, no);
+  while (more && !err) {
+    int64_t base = 0;
+    for (int j = 0; j < no; j++) base += c[j] * ost[j];
+    for (int k = 0; k < n; k++)
+      copy_strided(s.row[k], &one, (char *)res[k]->data + base * (int64_t)s.es[k], &stride, 1,
+                   &len, s.es[k]);
+    for (int64_t i = 0; i < len; i++) perm[i] = i;
+    err = merge_sort(&s, perm, tmp, len);
+    for (int k = 0; k < n && !err; k++) {
+      for (int64_t i = 0; i < len; i++)
+        memcpy(sorted[k] + i * (int64_t)s.es[k], s.row[k] + perm[i] * (int64_t)s.es[k], s.es[k]);
+      copy_strided((char *)res[k]->data + base * (int64_t)s.es[k], &stride, sorted[k], &one, 1,
+                   &len, s.es[k]);
+    }
+    more = odometer_next(c, outer, no);
+  }
+  for (int k = 0; k < n; k++) {
+    free(s.row[k]);
+    free(sorted[k]);
+  }
+  free(sorted);
+  free(s.row);
+  free(s.es);
+  free(s.args);
+  free(perm);
+  free(tmp);
+  if (err) {
+    for (int k = 0; k < n; k++) hlo_literal_free(res[k]);
+  } else {
+    *out = in->shape.type == HLO_TUPLE ? hlo_literal_tuple(res, n) : res[0];
+  }
+  free(res);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dot and convolution                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* l converted to the result type rt (XLA converts operands first), widened
+ * to 64 bits (double for floats, wrapping integers otherwise) and arranged
+ * with its dims in the order `order` (row-major).  malloc'd. */
+static void *widen_arranged(const HloLiteral *l, HloType rt, const int *order) {
+  bool owned;
+  const HloLiteral *c = converted(l, rt, &owned);
+  int rank = l->shape.rank;
+  int64_t n = elements_of(l);
+  void *w = xmalloc((size_t)n * 8), *p = xmalloc((size_t)n * 8);
+  convert_buffer(c->data, rt, w, hlo_type_is_float(rt) ? HLO_F64 : HLO_S64, n);
+  if (owned) hlo_literal_free((HloLiteral *)c);
+  int64_t ls[HLO_MAX_RANK], box[HLO_MAX_RANK], ss[HLO_MAX_RANK], bs[HLO_MAX_RANK];
+  row_major_strides(rank, l->shape.dims, ls);
+  for (int j = 0; j < rank; j++) {
+    box[j] = l->shape.dims[order[j]];
+    ss[j] = ls[order[j]];
+  }
+  row_major_strides(rank, box, bs);
+  if (n) copy_strided(p, bs, w, ss, rank, box, 8);
+  free(w);
+  return p;
+}
+
+/* Appends to order the dims of 0..rank not in any of the lists. */
+static int append_free_dims(int *order, int at, int rank, const HloDims *a, const HloDims *b) {
+  for (int d = 0; d < rank; d++)
+    if (!dims_contain(a, d) && !dims_contain(b, d)) order[at++] = d;
+  return at;
+}
+
+static int append_dims(int *order, int at, const HloDims *a) {
+  for (int i = 0; i < a->n; i++) order[at++] = (int)a->v[i];
+  return at;
+}
+
+static int64_t product_of(const int64_t *dims, const HloDims *which) {
+  int64_t p = 1;
+  for (int i = 0; i < which->n; i++) p *= dims[which->v[i]];
+  return p;
+}
+
+static int64_t free_product(const HloShape *s, const HloDims *a, const HloDims *b) {
+  int64_t p = 1;
+  for (int d = 0; d < s->rank; d++)
+    if (!dims_contain(a, d) && !dims_contain(b, d)) p *= s->dims[d];
+  return p;
+}
+
+/* dot_general as C[b][m][n] = sum_k A[b][m][k] * B[b][k][n]: the result
+ * dims are (batch, lhs free, rhs free), exactly C's row-major order. */
+static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const HloLiteral *rhs) {
+  const HloDotDims *dd = &in->dot;
+  const HloShape *s = &in->shape;
+  HloType rt = s->type;
+  int lo[HLO_MAX_RANK], ro[HLO_MAX_RANK];
+  int at = append_dims(lo, 0, &dd->lhs_batch);
+  at = append_free_dims(lo, at, lhs->shape.rank, &dd->lhs_batch, &dd->lhs_contracting);
+  append_dims(lo, at, &dd->lhs_contracting);
+  at = append_dims(ro, 0, &dd->rhs_batch);
+  at = append_dims(ro, at, &dd->rhs_contracting);
+  append_free_dims(ro, at, rhs->shape.rank, &dd->rhs_batch, &dd->rhs_contracting);
+  int64_t nb = product_of(lhs->shape.dims, &dd->lhs_batch);
+  int64_t nk = product_of(lhs->shape.dims, &dd->lhs_contracting);
+  int64_t nm = free_product(&lhs->shape, &dd->lhs_batch, &dd->lhs_contracting);
+  int64_t nn = free_product(&rhs->shape, &dd->rhs_batch, &dd->rhs_contracting);
+  void *a = widen_arranged(lhs, rt, lo), *b = widen_arranged(rhs, rt, ro);
+  void *c = xcalloc((size_t)(nb * nm * nn), 8);
+#define DOT_LOOP(T)                                                           \
+  for (int64_t ib = 0; ib < nb; ib++)                                         \
+    for (int64_t i = 0; i < nm; i++) {                                        \
+      T *cr = (T *)c + (ib * nm + i) * nn;                                    \
+      const T *ar = (const T *)a + (ib * nm + i) * nk;                        \
+      for (int64_t k = 0; k < nk; k++) {                                      \
+        T av = ar[k];                                                         \
+        const T *br = (const T *)b + (ib * nk + k) * nn;                      \
+        for (int64_t j = 0; j < nn; j++) cr[j] += av * br[j];                 \
+      }                                                                       \
+    }
+  if (hlo_type_is_float(rt)) {
+    DOT_LOOP(double)
+  } else {
+    DOT_LOOP(uint64_t)
+  }
+#undef DOT_LOOP
+  HloLiteral *r = new_array(rt, s->rank, s->dims);
+  convert_buffer(c, hlo_type_is_float(rt) ? HLO_F64 : HLO_S64, r->data, rt, elements_of(r));
+  free(a);
+  free(b);
+  free(c);
+  return r;
+}
+
+/* Convolution on canonical copies: input [N][spatial...][C], kernel
+ * [spatial...][Ci][Co], output [N][spatial...][Co].  For each output
+ * position the valid kernel taps (input offset, kernel offset) are listed
+ * once — stride, padding, lhs (base) and rhs (window) dilation and
+ * reversal all live in that list — then every batch accumulates over them.
+ * Feature groups split the input features and the output features into G
+ * matching parts; batch groups split the input batch and the output
+ * features (StableHLO's definition). */
+static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
+                                    const HloLiteral *rhs) {
+  const HloConvDims *cd = &in->conv;
+  const HloShape *s = &in->shape;
+  HloType rt = s->type;
+  int ns = cd->nspatial;
+  int io[HLO_MAX_RANK], ko[HLO_MAX_RANK];
+  int64_t isz[HLO_MAX_RANK], ksz[HLO_MAX_RANK], osz[HLO_MAX_RANK];
+  io[0] = (int)cd->in_batch;
+  for (int d = 0; d < ns; d++) {
+    io[1 + d] = (int)cd->in_spatial[d];
+    ko[d] = (int)cd->k_spatial[d];
+    isz[d] = lhs->shape.dims[cd->in_spatial[d]];
+    ksz[d] = rhs->shape.dims[cd->k_spatial[d]];
+    osz[d] = s->dims[cd->out_spatial[d]];
+  }
+  io[1 + ns] = (int)cd->in_feature;
+  ko[ns] = (int)cd->k_in_feature;
+  ko[ns + 1] = (int)cd->k_out_feature;
+  int64_t nout = s->dims[cd->out_batch], cin = lhs->shape.dims[cd->in_feature];
+  int64_t ci = rhs->shape.dims[cd->k_in_feature], co = rhs->shape.dims[cd->k_out_feature];
+  int64_t fg = in->feature_group_count, bg = in->batch_group_count;
+  int64_t ngroups = fg * bg, cog = co / ngroups;
+  int64_t isn = 1, ksn = 1, osn = 1;
+  for (int d = 0; d < ns; d++) {
+    isn *= isz[d];
+    ksn *= ksz[d];
+    osn *= osz[d];
+  }
+  /* tap[d][o * ksz + w]: input index along spatial dim d for output o and
+   * window position w, or -1 in padding or a dilation hole. */
+  int64_t ist[HLO_MAX_RANK], kst[HLO_MAX_RANK];
+  row_major_strides(ns, isz, ist);
+  row_major_strides(ns, ksz, kst);
+  int64_t *tap[HLO_MAX_RANK];
+  for (int d = 0; d < ns; d++) {
+    const HloWindowDim *wd = &in->window[d];
+    tap[d] = xmalloc(sizeof(int64_t) * (size_t)(osz[d] * ksz[d] + 1));
+    for (int64_t o = 0; o < osz[d]; o++)
+      for (int64_t w = 0; w < ksz[d]; w++) {
+        int64_t pos = o * wd->stride - wd->pad_lo + w * wd->rhs_dilate;
+        int64_t i = pos / wd->lhs_dilate;
+        bool hit = pos >= 0 && pos % wd->lhs_dilate == 0 && i < isz[d];
+        tap[d][o * ksz[d] + w] = hit ? i : -1;
+      }
+  }
+  bool is_float = hlo_type_is_float(rt);
+  void *x = widen_arranged(lhs, rt, io), *k = widen_arranged(rhs, rt, ko);
+  void *y = xcalloc((size_t)(nout * osn * co), 8);
+  int64_t *ioff = xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
+  int64_t *koff = xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
+  bool depthwise = ci == 1 && cog == 1 && bg == 1;
+  int64_t oc[HLO_MAX_RANK] = {0};
+  bool more = nout * osn * co > 0;
+  for (int64_t olin = 0; more; olin++) {
+    int64_t ntaps = 0, kc[HLO_MAX_RANK] = {0};
+    bool kmore = ksn > 0;
+    while (kmore) {
+      int64_t io_ = 0, ko_ = 0;
+      bool hit = true;
+      for (int d = 0; d < ns && hit; d++) {
+        int64_t i = tap[d][oc[d] * ksz[d] + kc[d]];
+        hit = i >= 0;
+        io_ += i * ist[d];
+        ko_ += (in->window[d].reversal ? ksz[d] - 1 - kc[d] : kc[d]) * kst[d];
+      }
+      if (hit) {
+        ioff[ntaps] = io_;
+        koff[ntaps++] = ko_;
+      }
+      kmore = odometer_next(kc, ksz, ns);
+    }
+#define CONV_LOOP(T)                                                          \
+  for (int64_t b = 0; b < nout; b++) {                                        \
+    T *acc = (T *)y + (b * osn + olin) * co;                                  \
+    for (int64_t q = 0; q < ntaps; q++) {                                     \
+      const T *wt = (const T *)k + koff[q] * ci * co;                         \
+      if (depthwise) {                                                        \
+        const T *xr = (const T *)x + (b * isn + ioff[q]) * cin;               \
+        for (int64_t c = 0; c < co; c++) acc[c] += xr[c] * wt[c];             \
+        continue;                                                             \
+      }                                                                       \
+      for (int64_t g = 0; g < ngroups; g++) {                                 \
+        int64_t xb = bg > 1 ? g * nout + b : b;                               \
+        const T *xr = (const T *)x + (xb * isn + ioff[q]) * cin + (fg > 1 ? g * ci : 0); \
+        T *ag = acc + g * cog;                                                \
+        for (int64_t i = 0; i < ci; i++) {                                    \
+          T xv = xr[i];                                                       \
+          const T *wr = wt + i * co + g * cog;                                \
+          for (int64_t c = 0; c < cog; c++) ag[c] += xv * wr[c];              \
+        }                                                                     \
+      }                                                                       \
+    }                                                                         \
+  }
+    if (is_float) {
+      CONV_LOOP(double)
+    } else {
+      CONV_LOOP(uint64_t)
+    }
+#undef CONV_LOOP
+    more = odometer_next(oc, osz, ns);
+  }
+  /* Back to the result type, then into the output's dim order. */
+  int64_t n = nout * osn * co;
+  HloLiteral *r = new_array(rt, s->rank, s->dims);
+  size_t es = esize_of(r);
+  char *canon = xmalloc((size_t)n * es);
+  convert_buffer(y, is_float ? HLO_F64 : HLO_S64, canon, rt, n);
+  int64_t rs[HLO_MAX_RANK], box[HLO_MAX_RANK], ds[HLO_MAX_RANK], cs[HLO_MAX_RANK];
+  row_major_strides(s->rank, s->dims, rs);
+  box[0] = nout;
+  ds[0] = rs[cd->out_batch];
+  for (int d = 0; d < ns; d++) {
+    box[1 + d] = osz[d];
+    ds[1 + d] = rs[cd->out_spatial[d]];
+  }
+  box[1 + ns] = co;
+  ds[1 + ns] = rs[cd->out_feature];
+  row_major_strides(ns + 2, box, cs);
+  if (n) copy_strided(r->data, ds, canon, cs, ns + 2, box, es);
+  for (int d = 0; d < ns; d++) free(tap[d]);
+  free(canon);
+  free(x);
+  free(k);
+  free(y);
+  free(ioff);
+  free(koff);
+  return r;
+}
+
+/* (x - mean) * scale / sqrt(var + epsilon) + offset along feature_index,
+ * computed in double and rounded once. */
+static HloError *eval_batch_norm_inference(const HloInstr *in, HloLiteral *const *ops,
+                                           HloLiteral **out) {
+  const HloLiteral *x = ops[0];
+  HloType t = x->shape.type;
+  if (!hlo_type_is_float(t)) return unsupported_type(in->op, t);
+  int fi = (int)in->feature_index;
+  int64_t nf = x->shape.dims[fi], n = elements_of(x), st[HLO_MAX_RANK];
+  row_major_strides(x->shape.rank, x->shape.dims, st);
+  double *v[4];
+  for (int k = 0; k < 4; k++) {
+    v[k] = xmalloc(sizeof(double) * (size_t)(nf ? nf : 1));
+    load_f64(ops[1 + k]->data, t, v[k], nf);
+  }
+  double *mul = v[0], *offset = v[1], *mean = v[2], *var = v[3];
+  for (int64_t f = 0; f < nf; f++) mul[f] = mul[f] / sqrt(var[f] + (double)in->epsilon);
+  HloLiteral *r = new_array(t, x->shape.rank, x->shape.dims);
+  size_t es = esize_of(r);
+  for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    double w[CHUNK];
+    load_f64((const char *)x->data + i0 * (int64_t)es, t, w, m);
+    for (int64_t i = 0; i < m; i++) {
+      int64_t f = (i0 + i) / st[fi] % nf;
+      w[i] = (w[i] - mean[f]) * mul[f] + offset[f];
+    }
+    store_from_f64(w, m, (char *)r->data + i0 * (int64_t)es, t);
+  }
+  for (int k = 0; k < 4; k++) free(v[k]);
+  *out = r;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Control flow                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Runs c on ops[first .. first + n), handing over the operands the caller
+ * may give up. */
+static HloError *call_on_operands(Ev *ev, const HloComputation *c, HloLiteral **ops,
+                                  uint8_t *mov, int first, int n, HloLiteral **out) {
+  bool *owned = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
+  for (int k = 0; k < n; k++) {
+    owned[k] = mov[first + k] == MOV_ALLOWED;
+    if (owned[k]) mov[first + k] = MOV_TAKEN;
+  }
+  HloError *e = run_plan(ev, plan_get(ev, c), ops + first, owned, out);
+  free(owned);
+  return e;
+}
+
+static HloError *eval_while(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                            HloLiteral **out) {
+  Plan *cond = plan_get(ev, in->called[0]), *body = plan_get(ev, in->called[1]);
+  HloLiteral *state = take_operand(ops, mov, 0);
+  for (;;) {
+    HloLiteral *pred = NULL;
+    HloError *e = run_plan(ev, cond, &state, NULL, &pred);
+    if (e) {
+      hlo_literal_free(state);
+      return e;
+    }
+    bool go = ((const uint8_t *)pred->data)[0] != 0;
+    hlo_literal_free(pred);
+    if (!go) break;
+    bool owned = true;
+    HloLiteral *next = NULL;
+    if ((e = run_plan(ev, body, &state, &owned, &next))) return e;
+    state = next;
+  }
+  *out = state;
+  return NULL;
+}
+
+/* pred selector: true runs branch 0, false branch 1; an integer selector
+ * out of range runs the last branch. */
+static HloError *eval_conditional(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                                  HloLiteral **out) {
+  int64_t b;
+  if (ops[0]->shape.type == HLO_PRED) {
+    b = ((const uint8_t *)ops[0]->data)[0] ? 0 : 1;
+  } else {
+    b = scalar_s64(ops[0]);
+    if (b < 0 || b >= in->ncalled) b = in->ncalled - 1;
+  }
+  return call_on_operands(ev, in->called[b], ops, mov, 1 + (int)b, 1, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch and entry points                                                */
+/* ------------------------------------------------------------------------ */
+
+static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                            HloLiteral **out) {
+  HloLiteral *r = NULL;
+  if (hlo_opcode_is_elementwise(in->op) && in->shape.type != HLO_TUPLE) {
+    r = hlo_literal_new(&in->shape);
+    HloError *e = eval_elementwise(in, ops, r);
+    if (e) {
+      hlo_literal_free(r);
+      return e;
+    }
+    *out = r;
+    return NULL;
+  }
+  switch (in->op) {
+  case HLO_OP_COPY: r = hlo_literal_clone(ops[0]); break;
+  case HLO_OP_IOTA: r = eval_iota(in); break;
+  case HLO_OP_TUPLE: {
+    HloLiteral **elems = xmalloc(sizeof(HloLiteral *) * (size_t)(in->noperands + 1));
+    for (int k = 0; k < in->noperands; k++) elems[k] = take_operand(ops, mov, k);
+    r = hlo_literal_tuple(elems, in->noperands);
+    free(elems);
+    break;
+  }
+  case HLO_OP_BROADCAST: r = eval_broadcast(in, ops[0]); break;
+  case HLO_OP_RESHAPE: r = eval_reshape(&in->shape, ops[0]); break;
+  case HLO_OP_BITCAST: r = eval_bitcast(in, ops[0]); break;
+  case HLO_OP_TRANSPOSE: r = eval_transpose(in, ops[0]); break;
+  case HLO_OP_SLICE: r = eval_slice(in, ops[0]); break;
+  case HLO_OP_DYNAMIC_SLICE: r = eval_dynamic_slice(in, ops); break;
+  case HLO_OP_DYNAMIC_UPDATE_SLICE: r = eval_dynamic_update_slice(in, ops, mov); break;
+  case HLO_OP_CONCATENATE: r = eval_concatenate(in, ops); break;
+  case HLO_OP_PAD: r = eval_pad(in, ops[0], ops[1]); break;
+  case HLO_OP_REVERSE: r = eval_reverse(in, ops[0]); break;
+  case HLO_OP_GATHER: r = eval_gather(in, ops[0], ops[1]); break;
+  case HLO_OP_SCATTER: return eval_scatter(ev, in, ops, mov, out);
+  case HLO_OP_REDUCE: return eval_reduce(ev, in, ops, out);
+  case HLO_OP_REDUCE_WINDOW: return eval_reduce_window(ev, in, ops, out);
+  case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
+  case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
+  case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
+  case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);
+  case HLO_OP_CALL:
+  case HLO_OP_FUSION: return call_on_operands(ev, in->called[0], ops, mov, 0, in->noperands, out);
+  case HLO_OP_WHILE: return eval_while(ev, in, ops, mov, out);
+  case HLO_OP_CONDITIONAL: return eval_conditional(ev, in, ops, mov, out);
+  case HLO_OP_CUSTOM_CALL:
+    return hlo_error("custom-call target \"%s\" is not supported by the evaluator",
+                     in->custom_call_target ? in->custom_call_target : "");
+  default:
+    return hlo_error("%s cannot be evaluated on shape %s", hlo_opcode_name(in->op),
+                     hlo_type_name(in->shape.type));
+  }
+  *out = r;
+  return NULL;
+}
+
+HloError *hlo_evaluate_computation(const HloComputation *c, HloLiteral *const *args, int nargs,
+                                   HloLiteral **out) {
+  *out = NULL;
+  if (!c->root) return hlo_error("computation %%%s has no root", c->name);
+  if (nargs != c->nparams)
+    return hlo_error("computation %%%s takes %d arguments, got %d", c->name, c->nparams, nargs);
+  for (int k = 0; k < nargs; k++) {
+    const HloInstr *p = c->params[k];
+    if (!p) return hlo_error("computation %%%s has no parameter %d", c->name, k);
+    if (!hlo_shape_equal(&args[k]->shape, &p->shape, false)) {
+      char *got = hlo_shape_to_string(&args[k]->shape), *want = hlo_shape_to_string(&p->shape);
+      HloError *e = hlo_error("argument %d of computation %%%s has shape %s, parameter %%%s "
+                              "expects %s", k, c->name, got, p->name, want);
+      free(got);
+      free(want);
+      return e;
+    }
+  }
+  Ev ev = {0};
+  HloError *e = run_plan(&ev, plan_get(&ev, c), args, NULL, out);
+  ev_free(&ev);
+  return e;
+}
+
+HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
+                       HloLiteral **out) {
+  *out = NULL;
+  if (!m->entry) return hlo_error("module %s has no entry computation", m->name);
+  return hlo_evaluate_computation(m->entry, args, nargs, out);
+}

@@ -1,0 +1,1260 @@
+/*
+ * test_hlo_eval.c — the reference evaluator (evaluator.c).  Each case is a
+ * small HLO module in XLA's text format and the literal it must produce,
+ * also written as HLO text ("s32[2] {1, 2}").  Results are compared bit for
+ * bit (any NaN matches any NaN), except transcendental functions, which are
+ * compared with libm within a stated tolerance.  Convolutions are checked
+ * against a naive implementation written here from the StableHLO
+ * definition, over many window/group/dim_labels configurations.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A literal written as "SHAPE VALUE" in HLO syntax, e.g. "f32[2] {1, nan}"
+ * or "(s32[], pred[]) (3, true)": the text of a constant instruction. */
+static HloLiteral *literal(const char *spec) {
+  const char *p = spec;
+  for (int depth = 0; *p && !(*p == ' ' && depth == 0); p++) {
+    if (*p == '(' || *p == '[' || *p == '{') depth++;
+    if (*p == ')' || *p == ']' || *p == '}') depth--;
+  }
+  HloStr s = {0};
+  hlo_str_printf(&s, "HloModule lit\nENTRY e {\n  ROOT c = %.*s constant(%s)\n}\n",
+                 (int)(p - spec), spec, *p ? p + 1 : "");
+  HloModule *m = ck_parse(s.buf);
+  HloLiteral *l = hlo_literal_clone(m->entry->root->literal);
+  hlo_module_free(m);
+  free(s.buf);
+  return l;
+}
+
+/* Element-exact equality where NaN matches NaN (payloads may differ). */
+static bool same_values(const HloLiteral *a, const HloLiteral *b) {
+  if (!hlo_shape_equal(&a->shape, &b->shape, false)) return false;
+  if (a->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < a->shape.ntuple; i++)
+      if (!same_values(a->elems[i], b->elems[i])) return false;
+    return true;
+  }
+  size_t es = hlo_type_size(a->shape.type);
+  for (int64_t i = 0; i < hlo_shape_elements(&a->shape); i++) {
+    if (hlo_type_is_float(a->shape.type) && isnan(hlo_literal_get_f64(a, i)) &&
+        isnan(hlo_literal_get_f64(b, i)))
+      continue;
+    if (memcmp((const char *)a->data + i * (int64_t)es, (const char *)b->data + i * (int64_t)es,
+               es))
+      return false;
+  }
+  return true;
+}
+
+static void print_values(HloStr *s, const HloLiteral *l) {
+  if (l->shape.type == HLO_TUPLE) {
+    hlo_str_append(s, "(", 1);
+    for (int i = 0; i < l->shape.ntuple; i++) {
+      if (i) hlo_str_append(s, ", ", 2);
+      print_values(s, l->elems[i]);
+    }
+    hlo_str_append(s, ")", 1);
+    return;
+  }
+  hlo_shape_print(s, &l->shape);
+  hlo_str_append(s, " {", 2);
+  for (int64_t i = 0; i < hlo_shape_elements(&l->shape); i++) {
+    if (i) hlo_str_append(s, ", ", 2);
+    if (hlo_type_is_float(l->shape.type)) hlo_str_printf(s, "%.9g", hlo_literal_get_f64(l, i));
+    else if (l->shape.type == HLO_U64)
+      hlo_str_printf(s, "%llu", (unsigned long long)hlo_literal_get_s64(l, i));
+    else hlo_str_printf(s, "%lld", (long long)hlo_literal_get_s64(l, i));
+  }
+  hlo_str_append(s, "}", 1);
+}
+
+static void assert_same(const HloLiteral *got, const HloLiteral *want, int line) {
+  if (same_values(got, want)) return;
+  HloStr g = {0}, w = {0};
+  print_values(&g, got);
+  print_values(&w, want);
+  ck_abort_msg("line %d: got %s\n  expected %s", line, g.buf, w.buf);
+}
+
+static HloLiteral *evaluate_text(const char *module, HloLiteral *const *args, int nargs) {
+  HloModule *m = ck_parse_verified(module);
+  HloLiteral *out = ck_evaluate(m, args, nargs);
+  hlo_module_free(m);
+  return out;
+}
+
+/* Evaluates module on args and compares with the literal `want`. */
+static void check_at(int line, const char *module, HloLiteral *const *args, int nargs,
+                     const char *want) {
+  HloLiteral *out = evaluate_text(module, args, nargs);
+  HloLiteral *w = literal(want);
+  assert_same(out, w, line);
+  hlo_literal_free(out);
+  hlo_literal_free(w);
+}
+#define CHECK(module, want) check_at(__LINE__, module, NULL, 0, want)
+#define CHECK_ARGS(module, args, n, want) check_at(__LINE__, module, args, n, want)
+
+/* Evaluates module expecting an error whose message contains each of the
+ * given fragments. */
+static void check_error(const char *module, HloLiteral *const *args, int nargs,
+                        const char *frag1, const char *frag2) {
+  HloModule *m = ck_parse(module);
+  HloLiteral *out = NULL;
+  HloError *e = hlo_evaluate(m, args, nargs, &out);
+  ck_assert_msg(e != NULL, "evaluation should fail");
+  ck_assert_ptr_null(out);
+  const char *msg = hlo_error_message(e);
+  ck_assert_msg(strstr(msg, frag1) && (!frag2 || strstr(msg, frag2)), "message: %s", msg);
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Elementwise arithmetic                                                   */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(arithmetic_every_type) {
+  /* add, subtract, multiply, maximum, minimum on every numeric type;
+   * integers wrap, f16/bf16 round each result. */
+#define ARITH(T, A, B)                                                        \
+  "HloModule m\nENTRY e {\n"                                                  \
+  "  a = " T "[2] constant(" A ")\n  b = " T "[2] constant(" B ")\n"          \
+  "  s = " T "[2] add(a, b)\n  d = " T "[2] subtract(a, b)\n"                 \
+  "  p = " T "[2] multiply(a, b)\n  x = " T "[2] maximum(a, b)\n"             \
+  "  n = " T "[2] minimum(a, b)\n"                                            \
+  "  ROOT t = (" T "[2], " T "[2], " T "[2], " T "[2], " T "[2]) tuple(s, d, p, x, n)\n}\n"
+  CHECK(ARITH("s8", "{127, -128}", "{1, 2}"),
+        "(s8[2], s8[2], s8[2], s8[2], s8[2]) ({-128, -126}, {126, 126}, {127, 0}, {127, 2}, "
+        "{1, -128})");
+  CHECK(ARITH("s16", "{32767, -300}", "{1, 200}"),
+        "(s16[2], s16[2], s16[2], s16[2], s16[2]) ({-32768, -100}, {32766, -500}, "
+        "{32767, 5536}, {32767, 200}, {1, -300})");
+  CHECK(ARITH("s32", "{2147483647, -7}", "{1, 65536}"),
+        "(s32[2], s32[2], s32[2], s32[2], s32[2]) ({-2147483648, 65529}, "
+        "{2147483646, -65543}, {2147483647, -458752}, {2147483647, 65536}, {1, -7})");
+  CHECK(ARITH("s64", "{9223372036854775807, -3}", "{1, 4294967296}"),
+        "(s64[2], s64[2], s64[2], s64[2], s64[2]) ({-9223372036854775808, 4294967293}, "
+        "{9223372036854775806, -4294967299}, {9223372036854775807, -12884901888}, "
+        "{9223372036854775807, 4294967296}, {1, -3})");
+  CHECK(ARITH("u8", "{255, 3}", "{1, 5}"),
+        "(u8[2], u8[2], u8[2], u8[2], u8[2]) ({0, 8}, {254, 254}, {255, 15}, {255, 5}, {1, 3})");
+  CHECK(ARITH("u16", "{65535, 300}", "{2, 300}"),
+        "(u16[2], u16[2], u16[2], u16[2], u16[2]) ({1, 600}, {65533, 0}, {65534, 24464}, "
+        "{65535, 300}, {2, 300})");
+  CHECK(ARITH("u32", "{4294967295, 0}", "{1, 1}"),
+        "(u32[2], u32[2], u32[2], u32[2], u32[2]) ({0, 1}, {4294967294, 4294967295}, "
+        "{4294967295, 0}, {4294967295, 1}, {1, 0})");
+  CHECK(ARITH("u64", "{18446744073709551615, 2}", "{1, 3}"),
+        "(u64[2], u64[2], u64[2], u64[2], u64[2]) ({0, 5}, {18446744073709551614, "
+        "18446744073709551615}, {18446744073709551615, 6}, {18446744073709551615, 3}, {1, 2})");
+  CHECK(ARITH("f32", "{1.5, -0.25}", "{2, nan}"),
+        "(f32[2], f32[2], f32[2], f32[2], f32[2]) ({3.5, nan}, {-0.5, nan}, {3, nan}, "
+        "{2, nan}, {1.5, nan})");
+  CHECK(ARITH("f64", "{0.1, 1e300}", "{0.2, 1e10}"),
+        "(f64[2], f64[2], f64[2], f64[2], f64[2]) ({0.30000000000000004, 1e300}, "
+        "{-0.1, 1e300}, {0.020000000000000004, inf}, {0.2, 1e300}, {0.1, 1e10})");
+  /* f16: 1 + 2^-11 is a tie and rounds to even (1); 1 + 3 * 2^-11 rounds
+   * up to 1 + 2^-9; 300 * 300 overflows to inf. */
+  CHECK(ARITH("f16", "{1, 300}", "{0.00048828125, 300}"),
+        "(f16[2], f16[2], f16[2], f16[2], f16[2]) ({1, 600}, {0.99951171875, 0}, "
+        "{0.00048828125, inf}, "
+        "{1, 300}, {0.00048828125, 300})");
+  CHECK("HloModule m\nENTRY e {\n  a = f16[1] constant({1})\n"
+        "  b = f16[1] constant({0.00146484375})\n  ROOT s = f16[1] add(a, b)\n}\n",
+        "f16[1] {1.001953125}");
+  /* bf16 keeps 8 significant bits: 1 + 2^-8 and 256 + 1 are ties -> even,
+   * while 1 - 2^-8 and 255 are exact. */
+  CHECK(ARITH("bf16", "{1, 256}", "{0.00390625, 1}"),
+        "(bf16[2], bf16[2], bf16[2], bf16[2], bf16[2]) ({1, 256}, {0.99609375, 255}, "
+        "{0.00390625, 256}, {1, 256}, {0.00390625, 1})");
+#undef ARITH
+}
+END_TEST
+
+START_TEST(integer_division_edge_cases) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[7] constant({7, -7, 7, -7, 5, -2147483648, -2147483648})\n"
+        "  b = s32[7] constant({2, 2, -2, -2, 0, -1, 1})\n"
+        "  q = s32[7] divide(a, b)\n  r = s32[7] remainder(a, b)\n"
+        "  ROOT t = (s32[7], s32[7]) tuple(q, r)\n}\n",
+        "(s32[7], s32[7]) ({3, -3, -3, 3, -1, -2147483648, -2147483648}, "
+        "{1, -1, 1, -1, 5, 0, 0})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s8[3] constant({-128, -128, 9})\n  b = s8[3] constant({-1, 0, 0})\n"
+        "  q = s8[3] divide(a, b)\n  r = s8[3] remainder(a, b)\n"
+        "  ROOT t = (s8[3], s8[3]) tuple(q, r)\n}\n",
+        "(s8[3], s8[3]) ({-128, -1, -1}, {0, -128, 9})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = u32[3] constant({7, 4294967295, 9})\n  b = u32[3] constant({0, 2, 0})\n"
+        "  q = u32[3] divide(a, b)\n  r = u32[3] remainder(a, b)\n"
+        "  ROOT t = (u32[3], u32[3]) tuple(q, r)\n}\n",
+        "(u32[3], u32[3]) ({4294967295, 2147483647, 4294967295}, {7, 1, 9})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s64[2] constant({-9223372036854775808, 1})\n  b = s64[2] constant({-1, 0})\n"
+        "  ROOT q = s64[2] divide(a, b)\n}\n",
+        "s64[2] {-9223372036854775808, -1}");
+  /* Float remainder is fmod: the sign follows the dividend. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[3] constant({5.5, -5.5, 1})\n  b = f32[3] constant({2, 2, 0})\n"
+        "  ROOT r = f32[3] remainder(a, b)\n}\n",
+        "f32[3] {1.5, -1.5, nan}");
+}
+END_TEST
+
+START_TEST(integer_power) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[9] constant({2, -2, 2, 1, -1, -1, 0, 2, 2})\n"
+        "  b = s32[9] constant({10, 3, -1, -5, -3, -2, 0, 31, 32})\n"
+        "  ROOT p = s32[9] power(a, b)\n}\n",
+        "s32[9] {1024, -8, 0, 1, -1, 1, 1, -2147483648, 0}");
+  CHECK("HloModule m\nENTRY e {\n  a = u8[2] constant({3, 2})\n  b = u8[2] constant({5, 9})\n"
+        "  ROOT p = u8[2] power(a, b)\n}\n",
+        "u8[2] {243, 0}");
+  CHECK("HloModule m\nENTRY e {\n  a = f32[3] constant({2, 0, -8})\n"
+        "  b = f32[3] constant({-1, 0, 0.5})\n  ROOT p = f32[3] power(a, b)\n}\n",
+        "f32[3] {0.5, 1, nan}");
+}
+END_TEST
+
+START_TEST(shifts) {
+  /* Shift amounts are unsigned: -1 and 200 as s8 are out of range. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s8[4] constant({1, 1, 1, -128})\n  b = s8[4] constant({7, 8, -1, 7})\n"
+        "  l = s8[4] shift-left(a, b)\n"
+        "  c = s8[4] constant({-128, -128, 64, -128})\n  d = s8[4] constant({7, 8, -56, 1})\n"
+        "  r = s8[4] shift-right-arithmetic(c, d)\n  u = s8[4] shift-right-logical(c, d)\n"
+        "  ROOT t = (s8[4], s8[4], s8[4]) tuple(l, r, u)\n}\n",
+        "(s8[4], s8[4], s8[4]) ({-128, 0, 0, 0}, {-1, -1, 0, -64}, {1, 0, 0, 64})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = u32[3] constant({1, 2147483648, 2147483648})\n  b = u32[3] constant({32, 31, 33})\n"
+        "  l = u32[3] shift-left(a, b)\n  r = u32[3] shift-right-logical(a, b)\n"
+        "  s = u32[3] shift-right-arithmetic(a, b)\n"
+        "  ROOT t = (u32[3], u32[3], u32[3]) tuple(l, r, s)\n}\n",
+        "(u32[3], u32[3], u32[3]) ({0, 0, 0}, {0, 1, 0}, {0, 4294967295, 4294967295})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s64[2] constant({-1, 3})\n  b = s64[2] constant({63, 64})\n"
+        "  r = s64[2] shift-right-logical(a, b)\n  l = s64[2] shift-left(a, b)\n"
+        "  ROOT t = (s64[2], s64[2]) tuple(r, l)\n}\n",
+        "(s64[2], s64[2]) ({1, 0}, {-9223372036854775808, 0})");
+}
+END_TEST
+
+START_TEST(bitwise_popcnt_clz) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = pred[4] constant({true, true, false, false})\n"
+        "  b = pred[4] constant({true, false, true, false})\n"
+        "  x = pred[4] and(a, b)\n  y = pred[4] or(a, b)\n  z = pred[4] xor(a, b)\n"
+        "  n = pred[4] not(a)\n"
+        "  ROOT t = (pred[4], pred[4], pred[4], pred[4]) tuple(x, y, z, n)\n}\n",
+        "(pred[4], pred[4], pred[4], pred[4]) ({1, 0, 0, 0}, {1, 1, 1, 0}, {0, 1, 1, 0}, "
+        "{0, 0, 1, 1})");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[4] constant({0, 1, -1, 255})\n"
+        "  p = s32[4] popcnt(a)\n  c = s32[4] count-leading-zeros(a)\n  n = s32[4] not(a)\n"
+        "  b = u8[3] constant({0, 1, 128})\n  d = u8[3] count-leading-zeros(b)\n"
+        "  e = u8[3] popcnt(b)\n  f = u8[3] not(b)\n"
+        "  g = s64[1] constant({1})\n  h = s64[1] count-leading-zeros(g)\n"
+        "  i = s32[4] and(a, p)\n  j = s32[4] xor(a, c)\n"
+        "  ROOT t = (s32[4], s32[4], s32[4], u8[3], u8[3], u8[3], s64[1], s32[4], s32[4]) "
+        "tuple(p, c, n, d, e, f, h, i, j)\n}\n",
+        "(s32[4], s32[4], s32[4], u8[3], u8[3], u8[3], s64[1], s32[4], s32[4]) "
+        "({0, 1, 32, 8}, {32, 31, 0, 24}, {-1, -2, 0, -256}, {8, 7, 0}, {0, 1, 1}, "
+        "{255, 254, 127}, {63}, {0, 1, 32, 8}, {32, 30, -1, 231})");
+}
+END_TEST
+
+START_TEST(integer_unary) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s8[3] constant({-128, -5, 7})\n"
+        "  n = s8[3] negate(a)\n  b = s8[3] abs(a)\n  s = s8[3] sign(a)\n"
+        "  u = u16[2] constant({1, 0})\n  v = u16[2] negate(u)\n  w = u16[2] not(u)\n"
+        "  ROOT t = (s8[3], s8[3], s8[3], u16[2], u16[2]) tuple(n, b, s, v, w)\n}\n",
+        "(s8[3], s8[3], s8[3], u16[2], u16[2]) ({-128, 5, -7}, {-128, 5, 7}, {-1, -1, 1}, "
+        "{65535, 0}, {65534, 65535})");
+}
+END_TEST
+
+START_TEST(float_unary_exact) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[6] constant({-2, -0, 0, nan, 5, -2.5})\n"
+        "  s = f32[6] sign(a)\n  b = f32[6] abs(a)\n  n = f32[6] negate(a)\n"
+        "  r = f32[6] constant({2.5, -2.5, 0.5, 3.5, 1.6, -0.4})\n"
+        "  z = f32[6] round-nearest-afz(r)\n  v = f32[6] round-nearest-even(r)\n"
+        "  f = f32[6] floor(r)\n  c = f32[6] ceil(r)\n"
+        "  i = f32[4] constant({inf, -inf, nan, 1})\n  k = pred[4] is-finite(i)\n"
+        "  ROOT t = (f32[6], f32[6], f32[6], f32[6], f32[6], f32[6], f32[6], pred[4]) "
+        "tuple(s, b, n, z, v, f, c, k)\n}\n",
+        "(f32[6], f32[6], f32[6], f32[6], f32[6], f32[6], f32[6], pred[4]) "
+        "({-1, -0, 0, nan, 1, -1}, {2, 0, 0, nan, 5, 2.5}, {2, 0, -0, nan, -5, 2.5}, "
+        "{3, -3, 1, 4, 2, -0}, {2, -2, 0, 4, 2, -0}, {2, -3, 0, 3, 1, -1}, "
+        "{3, -2, 1, 4, 2, -0}, {0, 0, 0, 1})");
+  /* The same on f16 and bf16 (computed in f32, rounded back). */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f16[3] constant({-2.5, 0.5, -0})\n  r = f16[3] round-nearest-even(a)\n"
+        "  s = f16[3] sign(a)\n  b = bf16[2] constant({-3, 1.5})\n  c = bf16[2] abs(b)\n"
+        "  f = pred[2] is-finite(b)\n"
+        "  ROOT t = (f16[3], f16[3], bf16[2], pred[2]) tuple(r, s, c, f)\n}\n",
+        "(f16[3], f16[3], bf16[2], pred[2]) ({-2, 0, -0}, {-1, 1, -0}, {3, 1.5}, {1, 1})");
+}
+END_TEST
+
+/* Transcendental ops against libm, per type, within a relative tolerance:
+ * f32/f64 call libm directly, f16/bf16 compute in f32 and round. */
+static void check_transcendentals(const char *type, double tol) {
+  static const struct {
+    const char *op;
+    double (*fn)(double);
+  } unary[] = {{"exponential", exp}, {"exponential-minus-one", expm1}, {"log", log},
+               {"log-plus-one", log1p}, {"sqrt", sqrt}, {"cbrt", cbrt}, {"tanh", tanh},
+               {"sine", sin}, {"cosine", cos}, {"tan", tan}, {"erf", erf}};
+  static const double xs[4] = {0.5, 1.75, 3.0, 0.125};
+  for (size_t k = 0; k < sizeof unary / sizeof unary[0]; k++) {
+    HloStr m = {0};
+    hlo_str_printf(&m,
+                   "HloModule m\nENTRY e {\n  a = %s[4] constant({0.5, 1.75, 3, 0.125})\n"
+                   "  ROOT r = %s[4] %s(a)\n}\n",
+                   type, type, unary[k].op);
+    HloLiteral *got = evaluate_text(m.buf, NULL, 0);
+    HloLiteral *want = hlo_literal_new(&got->shape);
+    for (int i = 0; i < 4; i++) hlo_literal_set_f64(want, i, unary[k].fn(xs[i]));
+    char msg[256];
+    ck_assert_msg(ck_allclose(got, want, tol, tol, msg, sizeof msg), "%s %s: %s", type,
+                  unary[k].op, msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
+    free(m.buf);
+  }
+  HloStr m = {0};
+  hlo_str_printf(&m,
+                 "HloModule m\nENTRY e {\n  a = %s[3] constant({0.5, -1.75, 3})\n"
+                 "  b = %s[3] constant({2, 0.5, -1.5})\n  l = %s[3] logistic(a)\n"
+                 "  q = %s[3] rsqrt(b)\n  t = %s[3] atan2(a, b)\n  p = %s[3] power(b, a)\n"
+                 "  ROOT r = (%s[3], %s[3], %s[3], %s[3]) tuple(l, q, t, p)\n}\n",
+                 type, type, type, type, type, type, type, type, type, type);
+  HloLiteral *got = evaluate_text(m.buf, NULL, 0);
+  const double a[3] = {0.5, -1.75, 3}, b[3] = {2, 0.5, -1.5};
+  for (int i = 0; i < 3; i++) {
+    double want[4] = {1 / (1 + exp(-a[i])), 1 / sqrt(b[i]), atan2(a[i], b[i]), pow(b[i], a[i])};
+    for (int k = 0; k < 4; k++) {
+      double g = hlo_literal_get_f64(got->elems[k], i);
+      ck_assert_msg(isnan(want[k]) ? isnan(g) : fabs(g - want[k]) <= tol * (1 + fabs(want[k])),
+                    "%s op %d element %d: got %.17g, expected %.17g", type, k, i, g, want[k]);
+    }
+  }
+  hlo_literal_free(got);
+  free(m.buf);
+}
+
+START_TEST(float_transcendentals) {
+  check_transcendentals("f32", 1e-6);
+  check_transcendentals("f64", 1e-14);
+  check_transcendentals("f16", 1e-3);
+  check_transcendentals("bf16", 8e-3);
+}
+END_TEST
+
+START_TEST(minmax_clamp_select_nan) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[3] constant({nan, 1, 2})\n  b = f32[3] constant({1, nan, 3})\n"
+        "  x = f32[3] maximum(a, b)\n  n = f32[3] minimum(a, b)\n"
+        "  lo = f32[] constant(0)\n  hi = f32[] constant(1)\n"
+        "  v = f32[5] constant({-1, 0.5, 2, nan, -0})\n  c = f32[5] clamp(lo, v, hi)\n"
+        "  l = s32[3] constant({0, 5, -1})\n  i = s32[3] constant({-3, 3, 7})\n"
+        "  h = s32[3] constant({10, 4, 2})\n  d = s32[3] clamp(l, i, h)\n"
+        "  p = pred[3] constant({true, false, true})\n  s = s32[3] select(p, i, h)\n"
+        "  ROOT t = (f32[3], f32[3], f32[5], s32[3], s32[3]) tuple(x, n, c, d, s)\n}\n",
+        "(f32[3], f32[3], f32[5], s32[3], s32[3]) ({nan, nan, 3}, {nan, nan, 2}, "
+        "{0, 0.5, 1, nan, -0}, {0, 4, 2}, {-3, 4, 7})");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* compare, convert, bitcast-convert                                        */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(compare_directions_and_types) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[4] constant({nan, 1, 2, -0})\n  b = f32[4] constant({nan, 1, 3, 0})\n"
+        "  eq = pred[4] compare(a, b), direction=EQ\n  ne = pred[4] compare(a, b), direction=NE\n"
+        "  lt = pred[4] compare(a, b), direction=LT\n  le = pred[4] compare(a, b), direction=LE\n"
+        "  gt = pred[4] compare(a, b), direction=GT\n  ge = pred[4] compare(a, b), direction=GE\n"
+        "  ROOT t = (pred[4], pred[4], pred[4], pred[4], pred[4], pred[4]) "
+        "tuple(eq, ne, lt, le, gt, ge)\n}\n",
+        "(pred[4], pred[4], pred[4], pred[4], pred[4], pred[4]) ({0, 1, 0, 1}, {1, 0, 1, 0}, "
+        "{0, 0, 1, 0}, {0, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 0, 1})");
+  /* Unsigned and signed integers; pred compares as unsigned. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = u8[2] constant({200, 7})\n  b = u8[2] constant({100, 7})\n"
+        "  c = s8[2] constant({-56, 7})\n  d = s8[2] constant({100, 8})\n"
+        "  x = pred[2] compare(a, b), direction=GT\n  y = pred[2] compare(c, d), direction=GT\n"
+        "  p = pred[2] constant({true, false})\n  q = pred[2] constant({false, false})\n"
+        "  z = pred[2] compare(p, q), direction=GT\n"
+        "  u = u64[1] constant({18446744073709551615})\n  v = u64[1] constant({1})\n"
+        "  w = pred[1] compare(u, v), direction=GT\n"
+        "  ROOT t = (pred[2], pred[2], pred[2], pred[1]) tuple(x, y, z, w)\n}\n",
+        "(pred[2], pred[2], pred[2], pred[1]) ({1, 0}, {0, 0}, {1, 0}, {1})");
+}
+END_TEST
+
+START_TEST(compare_totalorder) {
+  /* -NaN < -inf < -1 < -0 < +0 < 1 < inf < NaN; equal bit patterns are EQ,
+   * and -0 differs from +0. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[7] constant({-nan, -inf, -1, -0, 0, 1, inf})\n"
+        "  b = f32[7] constant({-inf, -1, -0, 0, 1, inf, nan})\n"
+        "  lt = pred[7] compare(a, b), direction=LT, type=TOTALORDER\n"
+        "  gt = pred[7] compare(a, b), direction=GT, type=TOTALORDER\n"
+        "  c = f32[3] constant({nan, -0, 1})\n  d = f32[3] constant({nan, 0, 1})\n"
+        "  eq = pred[3] compare(c, d), direction=EQ, type=TOTALORDER\n"
+        "  fe = pred[3] compare(c, d), direction=EQ\n"
+        "  h = f16[3] constant({-nan, -0, inf})\n  i = f16[3] constant({-inf, 0, nan})\n"
+        "  hl = pred[3] compare(h, i), direction=LT, type=TOTALORDER\n"
+        "  e = f64[2] constant({-0, nan})\n  f = f64[2] constant({0, inf})\n"
+        "  el = pred[2] compare(e, f), direction=LT, type=TOTALORDER\n"
+        "  ROOT t = (pred[7], pred[7], pred[3], pred[3], pred[3], pred[2]) "
+        "tuple(lt, gt, eq, fe, hl, el)\n}\n",
+        "(pred[7], pred[7], pred[3], pred[3], pred[3], pred[2]) "
+        "({1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}, "
+        "{1, 0})");
+}
+END_TEST
+
+START_TEST(convert_saturation_and_rounding) {
+  /* float -> int saturates and NaN -> 0; truncation toward zero. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[6] constant({1e10, -1e10, nan, -1.7, 2.5, -0.5})\n"
+        "  i = s32[6] convert(a)\n  u = u8[6] convert(a)\n  l = s64[6] convert(a)\n"
+        "  b = f64[2] constant({1e19, -1e300})\n  m = s64[2] convert(b)\n"
+        "  n = u64[2] convert(b)\n  h = f16[2] constant({65504, -inf})\n  k = s16[2] convert(h)\n"
+        "  ROOT t = (s32[6], u8[6], s64[6], s64[2], u64[2], s16[2]) tuple(i, u, l, m, n, k)\n}\n",
+        "(s32[6], u8[6], s64[6], s64[2], u64[2], s16[2]) "
+        "({2147483647, -2147483648, 0, -1, 2, 0}, {255, 0, 0, 0, 2, 0}, "
+        "{10000000000, -10000000000, 0, -1, 2, 0}, {9223372036854775807, "
+        "-9223372036854775808}, {10000000000000000000, 0}, {32767, -32768})");
+  /* int -> int wraps; int -> float rounds to nearest even. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[3] constant({300, -1, 2049})\n  b = s8[3] convert(a)\n  c = u32[3] convert(a)\n"
+        "  d = f16[3] convert(a)\n  e = u32[1] constant({4294967295})\n  f = s64[1] convert(e)\n"
+        "  g = s64[1] constant({16777217})\n  h = f32[1] convert(g)\n"
+        "  i = u64[1] constant({18446744073709551615})\n  j = f32[1] convert(i)\n"
+        "  k = bf16[3] convert(a)\n"
+        "  ROOT t = (s8[3], u32[3], f16[3], s64[1], f32[1], f32[1], bf16[3]) "
+        "tuple(b, c, d, f, h, j, k)\n}\n",
+        "(s8[3], u32[3], f16[3], s64[1], f32[1], f32[1], bf16[3]) ({44, -1, 1}, "
+        "{300, 4294967295, 2049}, {300, -1, 2048}, {4294967295}, {16777216}, "
+        "{18446744073709551616}, {300, -1, 2048})");
+  /* f32 -> f16/bf16 round to nearest even; overflow to inf; NaN stays NaN. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[5] constant({1.00048828125, 65520, 65519, nan, 1.01171875})\n"
+        "  h = f16[5] convert(a)\n  b = bf16[5] convert(a)\n  c = f32[5] convert(h)\n"
+        "  d = f64[1] constant({1.0000000000000002})\n  e = f32[1] convert(d)\n"
+        "  ROOT t = (f16[5], bf16[5], f32[5], f32[1]) tuple(h, b, c, e)\n}\n",
+        "(f16[5], bf16[5], f32[5], f32[1]) ({1, inf, 65504, nan, 1.01171875}, "
+        "{1, 65536, 65536, nan, 1.015625}, {1, inf, 65504, nan, 1.01171875}, {1})");
+  /* To pred: != 0 (NaN is true); from pred: 0/1. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[3] constant({0, 5, -3})\n  p = pred[3] convert(a)\n"
+        "  f = f32[3] constant({nan, 0, -0})\n  q = pred[3] convert(f)\n"
+        "  r = f32[3] convert(p)\n  s = u8[3] convert(q)\n"
+        "  ROOT t = (pred[3], pred[3], f32[3], u8[3]) tuple(p, q, r, s)\n}\n",
+        "(pred[3], pred[3], f32[3], u8[3]) ({0, 1, 1}, {1, 0, 0}, {0, 1, 1}, {1, 0, 0})");
+}
+END_TEST
+
+START_TEST(bitcast_convert_sizes) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[2] constant({1, -2})\n  b = s32[2] bitcast-convert(a)\n"
+        "  c = u8[2,4] bitcast-convert(a)\n  d = f32[2] bitcast-convert(c)\n"
+        "  e = u16[2,2] constant({{0, 16256}, {0, 49152}})\n  f = f32[2] bitcast-convert(e)\n"
+        "  g = f16[2] constant({1, -0})\n  h = u16[2] bitcast-convert(g)\n"
+        "  ROOT t = (s32[2], u8[2,4], f32[2], f32[2], u16[2]) tuple(b, c, d, f, h)\n}\n",
+        "(s32[2], u8[2,4], f32[2], f32[2], u16[2]) ({1065353216, -1073741824}, "
+        "{{0, 0, 128, 63}, {0, 0, 0, 192}}, {1, -2}, {1, -2}, {15360, 32768})");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Shapes, layouts, data movement                                           */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(iota_broadcast_reshape_transpose) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  i = s32[2,3] iota(), iota_dimension=1\n  f = f32[3] iota(), iota_dimension=0\n"
+        "  b = f32[2,3] broadcast(f), dimensions={1}\n"
+        "  c = s32[2] constant({7, 8})\n  d = s32[2,3] broadcast(c), dimensions={0}\n"
+        "  s = s32[] constant(5)\n  e = s32[2] broadcast(s), dimensions={}\n"
+        "  r = s32[3,2] reshape(d)\n  t = s32[3,2] transpose(d), dimensions={1,0}\n"
+        "  x = s32[2,3,4] iota(), iota_dimension=2\n  y = s32[2,3,4] iota(), iota_dimension=0\n"
+        "  z = s32[2,3,4] add(x, y)\n  p = s32[4,2,3] transpose(z), dimensions={2,0,1}\n"
+        "  ROOT o = (s32[2,3], f32[2,3], s32[2,3], s32[2], s32[3,2], s32[3,2], s32[4,2,3]) "
+        "tuple(i, b, d, e, r, t, p)\n}\n",
+        "(s32[2,3], f32[2,3], s32[2,3], s32[2], s32[3,2], s32[3,2], s32[4,2,3]) "
+        "({{0, 1, 2}, {0, 1, 2}}, {{0, 1, 2}, {0, 1, 2}}, {{7, 7, 7}, {8, 8, 8}}, {5, 5}, "
+        "{{7, 7}, {7, 8}, {8, 8}}, {{7, 8}, {7, 8}, {7, 8}}, "
+        "{{{0, 0, 0}, {1, 1, 1}}, {{1, 1, 1}, {2, 2, 2}}, {{2, 2, 2}, {3, 3, 3}}, "
+        "{{3, 3, 3}, {4, 4, 4}}})");
+}
+END_TEST
+
+START_TEST(slice_reverse_concatenate) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[2,6] iota(), iota_dimension=1\n  b = s32[2,6] iota(), iota_dimension=0\n"
+        "  ten = s32[] constant(10)\n  tb = s32[2,6] broadcast(ten), dimensions={}\n"
+        "  m = s32[2,6] multiply(b, tb)\n  x = s32[2,6] add(a, m)\n"
+        "  s = s32[2,3] slice(x), slice={[0:2], [1:6:2]}\n"
+        "  t = s32[1,2] slice(x), slice={[1:2], [4:6]}\n"
+        "  r = s32[2,3] reverse(s), dimensions={1}\n  q = s32[2,3] reverse(s), dimensions={0,1}\n"
+        "  c = s32[2,6] concatenate(s, r), dimensions={1}\n"
+        "  t2 = s32[1,3] slice(x), slice={[1:2], [0:3]}\n"
+        "  d = s32[3,3] concatenate(s, t2), dimensions={0}\n"
+        "  ROOT o = (s32[2,3], s32[1,2], s32[2,3], s32[2,3], s32[2,6], s32[3,3]) "
+        "tuple(s, t, r, q, c, d)\n}\n",
+        "(s32[2,3], s32[1,2], s32[2,3], s32[2,3], s32[2,6], s32[3,3]) "
+        "({{1, 3, 5}, {11, 13, 15}}, {{14, 15}}, {{5, 3, 1}, {15, 13, 11}}, "
+        "{{15, 13, 11}, {5, 3, 1}}, {{1, 3, 5, 5, 3, 1}, {11, 13, 15, 15, 13, 11}}, "
+        "{{1, 3, 5}, {11, 13, 15}, {10, 11, 12}})");
+}
+END_TEST
+
+START_TEST(pad_negative_and_interior) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n  v = s32[] constant(9)\n"
+        "  p = s32[4,3] pad(a, v), padding=1_0_1x-1_1\n"
+        "  b = f32[5] constant({1, 2, 3, 4, 5})\n  z = f32[] constant(0)\n"
+        "  q = f32[2] pad(b, z), padding=-1_-2\n"
+        "  c = f32[3] constant({1, 2, 3})\n  r = f32[2] pad(c, z), padding=-2_-1_1\n"
+        "  s = f32[7] pad(c, z), padding=0_0_2\n"
+        "  ROOT o = (s32[4,3], f32[2], f32[2], f32[7]) tuple(p, q, r, s)\n}\n",
+        "(s32[4,3], f32[2], f32[2], f32[7]) ({{9, 9, 9}, {2, 3, 9}, {9, 9, 9}, {5, 6, 9}}, "
+        "{2, 3}, {2, 0}, {1, 0, 0, 2, 0, 0, 3})");
+}
+END_TEST
+
+START_TEST(dynamic_slice_clamps) {
+  HloLiteral *args[2] = {literal("s32[] 3"), literal("s32[] -4")};
+  CHECK_ARGS("HloModule m\nENTRY e {\n"
+             "  i = s32[] parameter(0)\n  j = s32[] parameter(1)\n"
+             "  a = s32[5] iota(), iota_dimension=0\n"
+             "  x = s32[3] dynamic-slice(a, i), dynamic_slice_sizes={3}\n"
+             "  y = s32[3] dynamic-slice(a, j), dynamic_slice_sizes={3}\n"
+             "  m = s32[3,4] iota(), iota_dimension=1\n"
+             "  z = s32[2,2] dynamic-slice(m, i, j), dynamic_slice_sizes={2,2}\n"
+             "  u = s32[2] constant({7, 8})\n  w = s32[5] dynamic-update-slice(a, u, i)\n"
+             "  v = s32[5] dynamic-update-slice(a, u, j)\n"
+             "  uu = s32[1,2] constant({{-1, -2}})\n"
+             "  mm = s32[3,4] dynamic-update-slice(m, uu, i, i)\n"
+             "  ROOT o = (s32[3], s32[3], s32[2,2], s32[5], s32[5], s32[3,4]) "
+             "tuple(x, y, z, w, v, mm)\n}\n",
+             args, 2,
+             "(s32[3], s32[3], s32[2,2], s32[5], s32[5], s32[3,4]) ({2, 3, 4}, {0, 1, 2}, "
+             "{{0, 1}, {0, 1}}, {0, 1, 2, 7, 8}, {7, 8, 2, 3, 4}, "
+             "{{0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, -1, -2}})");
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+}
+END_TEST
+
+START_TEST(bitcast_follows_layouts) {
+  /* f32[2,3]{0,1} is column-major: its buffer is 1 4 2 5 3 6. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[2,3]{0,1} constant({{1, 2, 3}, {4, 5, 6}})\n"
+        "  b = f32[3,2]{1,0} bitcast(a)\n  c = f32[6]{0} bitcast(a)\n"
+        "  d = f32[2,3]{1,0} constant({{1, 2, 3}, {4, 5, 6}})\n  e = f32[3,2]{0,1} bitcast(d)\n"
+        "  f = f32[3,2]{1,0} bitcast(d)\n  g = f32[2,3]{0,1} copy(d)\n"
+        "  h = f32[1,2,3]{0,2,1} bitcast(a)\n"
+        "  ROOT t = (f32[3,2], f32[6], f32[3,2], f32[3,2], f32[2,3], f32[1,2,3]) "
+        "tuple(b, c, e, f, g, h)\n}\n",
+        "(f32[3,2], f32[6], f32[3,2], f32[3,2], f32[2,3], f32[1,2,3]) "
+        "({{1, 4}, {2, 5}, {3, 6}}, {1, 4, 2, 5, 3, 6}, {{1, 4}, {2, 5}, {3, 6}}, "
+        "{{1, 2}, {3, 4}, {5, 6}}, {{1, 2, 3}, {4, 5, 6}}, {{{1, 4, 2}, {5, 3, 6}}})");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Gather and scatter                                                       */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(gather_configurations) {
+  /* Rows by index (take), with out-of-bounds starts clamped. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[3,2] constant({{1, 2}, {3, 4}, {5, 6}})\n"
+        "  i = s32[4] constant({2, 0, 5, -1})\n"
+        "  ROOT g = f32[4,2] gather(a, i), offset_dims={1}, collapsed_slice_dims={0}, "
+        "start_index_map={0}, index_vector_dim=1, slice_sizes={1,2}\n}\n",
+        "f32[4,2] {{5, 6}, {1, 2}, {5, 6}, {1, 2}}");
+  /* Index vectors along dim 0, two operand dims collapsed. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[3,3] iota(), iota_dimension=1\n  b = s32[3,3] iota(), iota_dimension=0\n"
+        "  th = s32[] constant(3)\n  tb = s32[3,3] broadcast(th), dimensions={}\n"
+        "  c = s32[3,3] multiply(b, tb)\n  x = s32[3,3] add(a, c)\n"
+        "  i = s32[2,2] constant({{0, 2}, {1, 0}})\n"
+        "  ROOT g = s32[2] gather(x, i), offset_dims={}, collapsed_slice_dims={0,1}, "
+        "start_index_map={0,1}, index_vector_dim=0, slice_sizes={1,1}\n}\n",
+        "s32[2] {1, 6}");
+  /* 2x2 windows, nothing collapsed; the second start is clamped to 2. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = s32[4,4] iota(), iota_dimension=1\n  y = s32[4,4] iota(), iota_dimension=0\n"
+        "  f = s32[] constant(4)\n  fb = s32[4,4] broadcast(f), dimensions={}\n"
+        "  z = s32[4,4] multiply(y, fb)\n  a = s32[4,4] add(x, z)\n"
+        "  i = s32[2,2] constant({{0, 1}, {3, 2}})\n"
+        "  ROOT g = s32[2,2,2] gather(a, i), offset_dims={1,2}, collapsed_slice_dims={}, "
+        "start_index_map={0,1}, index_vector_dim=1, slice_sizes={2,2}\n}\n",
+        "s32[2,2,2] {{{1, 2}, {5, 6}}, {{10, 11}, {14, 15}}}");
+  /* Batching dims: row b gathers from operand row b. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[2,3] constant({{0, 1, 2}, {10, 11, 12}})\n"
+        "  i = s32[2,2] constant({{2, 0}, {1, 1}})\n"
+        "  ROOT g = s32[2,2] gather(a, i), offset_dims={}, collapsed_slice_dims={1}, "
+        "start_index_map={1}, operand_batching_dims={0}, start_indices_batching_dims={0}, "
+        "index_vector_dim=2, slice_sizes={1,1}\n}\n",
+        "s32[2,2] {{2, 0}, {11, 11}}");
+  /* Batching dim in the middle of the indices, offset dims before the
+   * batch dims in the output. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[3,2,4] iota(), iota_dimension=2\n  b = s32[3,2,4] iota(), iota_dimension=1\n"
+        "  h = s32[] constant(100)\n  hb = s32[3,2,4] broadcast(h), dimensions={}\n"
+        "  c = s32[3,2,4] multiply(b, hb)\n  x = s32[3,2,4] add(a, c)\n"
+        "  i = s32[1,2,1] constant({{{3}, {1}}})\n"
+        "  ROOT g = s32[3,1,2] gather(x, i), offset_dims={0}, collapsed_slice_dims={2}, "
+        "start_index_map={2}, operand_batching_dims={1}, start_indices_batching_dims={1}, "
+        "index_vector_dim=2, slice_sizes={3,1,1}\n}\n",
+        "s32[3,1,2] {{{3, 101}}, {{3, 101}}, {{3, 101}}}");
+}
+END_TEST
+
+static const char add_f32[] = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                              "  ROOT s = f32[] add(a, b)\n}\n";
+
+START_TEST(scatter_configurations) {
+  HloStr m = {0};
+  /* Repeated indices accumulate; a window that does not fit is skipped. */
+  hlo_str_printf(&m,
+                 "HloModule m\n%s"
+                 "ENTRY e {\n  a = f32[5] constant({1, 1, 1, 1, 1})\n"
+                 "  i = s32[5,1] constant({{1}, {1}, {4}, {-1}, {5}})\n"
+                 "  u = f32[5] constant({10, 20, 30, 40, 50})\n"
+                 "  ROOT s = f32[5] scatter(a, i, u), update_window_dims={}, "
+                 "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
+                 "index_vector_dim=1, to_apply=add\n}\n",
+                 add_f32);
+  CHECK(m.buf, "f32[5] {1, 31, 1, 1, 31}");
+  free(m.buf);
+  m = (HloStr){0};
+  hlo_str_printf(&m,
+                 "HloModule m\n%s"
+                 "ENTRY e {\n  a = f32[5] constant({0, 0, 0, 0, 0})\n"
+                 "  i = s32[3] constant({3, 4, 0})\n"
+                 "  u = f32[3,2] constant({{1, 2}, {3, 4}, {5, 6}})\n"
+                 "  ROOT s = f32[5] scatter(a, i, u), update_window_dims={1}, "
+                 "inserted_window_dims={}, scatter_dims_to_operand_dims={0}, "
+                 "index_vector_dim=1, to_apply=add\n}\n",
+                 add_f32);
+  CHECK(m.buf, "f32[5] {5, 6, 0, 1, 2}");
+  free(m.buf);
+  /* Overwrite: updates apply in index order, the last one wins. */
+  CHECK("HloModule m\nset {\n  a = s32[] parameter(0)\n  ROOT b = s32[] parameter(1)\n}\n"
+        "ENTRY e {\n  a = s32[3,2] constant({{0, 0}, {0, 0}, {0, 0}})\n"
+        "  i = s32[3] constant({2, 0, 2})\n  u = s32[3,2] constant({{1, 2}, {3, 4}, {5, 6}})\n"
+        "  ROOT s = s32[3,2] scatter(a, i, u), update_window_dims={1}, "
+        "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, "
+        "to_apply=set\n}\n",
+        "s32[3,2] {{3, 4}, {0, 0}, {5, 6}}");
+  /* Batching dims. */
+  CHECK("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT s = s32[] add(a, b)\n}\n"
+        "ENTRY e {\n  a = s32[2,3] constant({{0, 0, 0}, {1, 1, 1}})\n"
+        "  i = s32[2,2] constant({{2, 2}, {0, 1}})\n  u = s32[2,2] constant({{5, 6}, {7, 8}})\n"
+        "  ROOT s = s32[2,3] scatter(a, i, u), update_window_dims={}, "
+        "inserted_window_dims={1}, input_batching_dims={0}, scatter_indices_batching_dims={0}, "
+        "scatter_dims_to_operand_dims={1}, index_vector_dim=2, to_apply=add\n}\n",
+        "s32[2,3] {{0, 0, 11}, {8, 9, 1}}");
+  /* Variadic: two operands, a to_apply of 4 scalars returning a tuple (sum
+   * of values, max of tags), evaluated element by element. */
+  CHECK("HloModule m\nsummax {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  c = f32[] parameter(2)\n  d = s32[] parameter(3)\n  s = f32[] add(a, c)\n"
+        "  m = s32[] maximum(b, d)\n  ROOT t = (f32[], s32[]) tuple(s, m)\n}\n"
+        "ENTRY e {\n  a = f32[3] constant({1, 2, 3})\n  b = s32[3] constant({0, 5, 0})\n"
+        "  i = s32[3,1] constant({{0}, {1}, {0}})\n  u = f32[3] constant({10, 20, 30})\n"
+        "  v = s32[3] constant({4, 1, 2})\n"
+        "  ROOT s = (f32[3], s32[3]) scatter(a, b, i, u, v), update_window_dims={}, "
+        "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, "
+        "to_apply=summax\n}\n",
+        "(f32[3], s32[3]) ({41, 22, 3}, {4, 5, 0})");
+  /* A to_apply that is not a plain binary op: current * 2 + update. */
+  CHECK("HloModule m\nf {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  two = s32[] constant(2)\n  m = s32[] multiply(a, two)\n  ROOT s = s32[] add(m, b)\n}\n"
+        "ENTRY e {\n  a = s32[2] constant({1, 1})\n  i = s32[3] constant({0, 0, 1})\n"
+        "  u = s32[3] constant({10, 100, 5})\n"
+        "  ROOT s = s32[2] scatter(a, i, u), update_window_dims={}, inserted_window_dims={0}, "
+        "scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=f\n}\n",
+        "s32[2] {124, 7}");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Reductions and sort                                                      */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(reduce_plain_and_general) {
+  HloStr m = {0};
+  hlo_str_printf(&m,
+                 "HloModule m\n%s"
+                 "mx {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                 "  ROOT s = f32[] maximum(a, b)\n}\n"
+                 "sq {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                 "  c = f32[] multiply(b, b)\n  ROOT s = f32[] add(a, c)\n}\n"
+                 "viareshape {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                 "  r = f32[1] reshape(b)\n  q = f32[] reshape(r)\n  ROOT s = f32[] add(a, q)\n}\n"
+                 "ENTRY e {\n  x = f32[2,3,2] iota(), iota_dimension=1\n"
+                 "  y = f32[2,3,2] iota(), iota_dimension=2\n  v = f32[2,3,2] add(x, y)\n"
+                 "  z = f32[] constant(0)\n  ten = f32[] constant(10)\n"
+                 "  ninf = f32[] constant(-inf)\n"
+                 "  a = f32[3] reduce(v, z), dimensions={0,2}, to_apply=add\n"
+                 "  b = f32[2,2] reduce(v, ten), dimensions={1}, to_apply=add\n"
+                 "  c = f32[] reduce(v, ninf), dimensions={0,1,2}, to_apply=mx\n"
+                 "  d = f32[2] reduce(v, z), dimensions={0,1}, to_apply=sq\n"
+                 "  e = f32[3] reduce(v, z), dimensions={0,2}, to_apply=viareshape\n"
+                 "  n = f32[3] constant({1, nan, 2})\n  f = f32[] reduce(n, ninf), dimensions={0}, "
+                 "to_apply=mx\n"
+                 "  ROOT t = (f32[3], f32[2,2], f32[], f32[2], f32[3], f32[]) "
+                 "tuple(a, b, c, d, e, f)\n}\n",
+                 add_f32);
+  CHECK(m.buf, "(f32[3], f32[2,2], f32[], f32[2], f32[3], f32[]) ({2, 6, 10}, "
+               "{{13, 16}, {13, 16}}, 3, {10, 28}, {2, 6, 10}, nan)");
+  free(m.buf);
+  /* f16 sums round after every step: 2048 + 1 is a tie that stays 2048. */
+  CHECK("HloModule m\nadd {\n  a = f16[] parameter(0)\n  b = f16[] parameter(1)\n"
+        "  ROOT s = f16[] add(a, b)\n}\n"
+        "ENTRY e {\n  x = f16[3] constant({2048, 1, 1})\n  z = f16[] constant(0)\n"
+        "  ROOT r = f16[] reduce(x, z), dimensions={0}, to_apply=add\n}\n",
+        "f16[] 2048");
+  /* Many outputs (vectorised path) agree with few outputs. */
+  CHECK("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT s = s32[] add(a, b)\n}\n"
+        "ENTRY e {\n  x = s32[3,20] iota(), iota_dimension=1\n  z = s32[] constant(0)\n"
+        "  r = s32[20] reduce(x, z), dimensions={0}, to_apply=add\n"
+        "  ROOT s = s32[] reduce(r, z), dimensions={0}, to_apply=add\n}\n",
+        "s32[] 570");
+}
+END_TEST
+
+START_TEST(reduce_variadic_argmax) {
+  /* Ties resolve to the lower index, as jnp.argmax. */
+  CHECK("HloModule m\nam {\n  a = f32[] parameter(0)\n  ai = s32[] parameter(1)\n"
+        "  b = f32[] parameter(2)\n  bi = s32[] parameter(3)\n"
+        "  gt = pred[] compare(a, b), direction=GT\n  eq = pred[] compare(a, b), direction=EQ\n"
+        "  lt = pred[] compare(ai, bi), direction=LT\n  tie = pred[] and(eq, lt)\n"
+        "  take = pred[] or(gt, tie)\n  v = f32[] select(take, a, b)\n"
+        "  i = s32[] select(take, ai, bi)\n  ROOT t = (f32[], s32[]) tuple(v, i)\n}\n"
+        "ENTRY e {\n  x = f32[2,4] constant({{1, 7, 3, 7}, {-1, -2, -1, -5}})\n"
+        "  io = s32[2,4] iota(), iota_dimension=1\n  z = f32[] constant(-inf)\n"
+        "  zi = s32[] constant(0)\n"
+        "  ROOT r = (f32[2], s32[2]) reduce(x, io, z, zi), dimensions={1}, to_apply=am\n}\n",
+        "(f32[2], s32[2]) ({7, -1}, {1, 0})");
+}
+END_TEST
+
+START_TEST(reduce_window_padding_dilation) {
+  HloStr m = {0};
+  hlo_str_printf(&m,
+                 "HloModule m\n%s"
+                 "addmul {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                 "  one = f32[] constant(1)\n  s = f32[] add(a, b)\n"
+                 "  ROOT m = f32[] multiply(s, one)\n}\n"
+                 "ENTRY e {\n  x = f32[4] constant({1, 2, 3, 4})\n  z = f32[] constant(0)\n"
+                 "  ten = f32[] constant(10)\n"
+                 /* plain window */
+                 "  a = f32[3] reduce-window(x, z), window={size=2}, to_apply=add\n"
+                 /* padding is skipped: the init is applied once per output */
+                 "  b = f32[5] reduce-window(x, ten), window={size=2 pad=1_1}, to_apply=add\n"
+                 /* window (rhs) dilation */
+                 "  c = f32[2] reduce-window(x, z), window={size=2 rhs_dilate=2}, to_apply=add\n"
+                 /* base (lhs) dilation: holes are skipped too */
+                 "  d = f32[6] reduce-window(x, z), window={size=2 lhs_dilate=2}, to_apply=add\n"
+                 /* stride with padding, and the general path agrees */
+                 "  e = f32[3] reduce-window(x, ten), window={size=3 stride=2 pad=2_1}, "
+                 "to_apply=add\n"
+                 "  f = f32[3] reduce-window(x, ten), window={size=3 stride=2 pad=2_1}, "
+                 "to_apply=addmul\n"
+                 "  g = f32[6] reduce-window(x, z), window={size=2 lhs_dilate=2}, to_apply=addmul\n"
+                 "  ROOT t = (f32[3], f32[5], f32[2], f32[6], f32[3], f32[3], f32[6]) "
+                 "tuple(a, b, c, d, e, f, g)\n}\n",
+                 add_f32);
+  CHECK(m.buf, "(f32[3], f32[5], f32[2], f32[6], f32[3], f32[3], f32[6]) "
+               "({3, 5, 7}, {11, 13, 15, 17, 14}, {4, 6}, {1, 2, 2, 3, 3, 4}, {11, 16, 17}, "
+               "{11, 16, 17}, {1, 2, 2, 3, 3, 4})");
+  free(m.buf);
+  /* 2-D max pool with SAME padding, and a variadic (max, argmax) window. */
+  CHECK("HloModule m\nmx {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT s = s32[] maximum(a, b)\n}\n"
+        "am {\n  a = s32[] parameter(0)\n  ai = s32[] parameter(1)\n  b = s32[] parameter(2)\n"
+        "  bi = s32[] parameter(3)\n  gt = pred[] compare(b, a), direction=GT\n"
+        "  v = s32[] select(gt, b, a)\n  i = s32[] select(gt, bi, ai)\n"
+        "  ROOT t = (s32[], s32[]) tuple(v, i)\n}\n"
+        "ENTRY e {\n  x = s32[3,3] constant({{1, 9, 2}, {4, 5, 6}, {8, 3, 7}})\n"
+        "  lo = s32[] constant(-2147483648)\n"
+        "  p = s32[2,2] reduce-window(x, lo), window={size=2x2 stride=2x2 pad=0_1x0_1}, "
+        "to_apply=mx\n"
+        "  io = s32[3] iota(), iota_dimension=0\n  v = s32[3] constant({5, 9, 9})\n"
+        "  zi = s32[] constant(-1)\n"
+        "  q = (s32[2], s32[2]) reduce-window(v, io, lo, zi), window={size=2}, to_apply=am\n"
+        "  q0 = s32[2] get-tuple-element(q), index=0\n  q1 = s32[2] get-tuple-element(q), index=1\n"
+        "  ROOT t = (s32[2,2], s32[2], s32[2]) tuple(p, q0, q1)\n}\n",
+        "(s32[2,2], s32[2], s32[2]) ({{9, 6}, {8, 7}}, {9, 9}, {1, 1})");
+}
+END_TEST
+
+START_TEST(sort_stable_multi_operand) {
+  /* Keys with ties: values keep their order among equal keys. */
+  CHECK("HloModule m\ncmp {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  c = f32[] parameter(2)\n  d = f32[] parameter(3)\n"
+        "  ROOT lt = pred[] compare(a, b), direction=LT\n}\n"
+        "ENTRY e {\n  k = s32[6] constant({3, 1, 2, 1, 3, 1})\n"
+        "  v = f32[6] constant({0, 1, 2, 3, 4, 5})\n"
+        "  ROOT s = (s32[6], f32[6]) sort(k, v), dimensions={0}, is_stable=true, to_apply=cmp\n}\n",
+        "(s32[6], f32[6]) ({1, 1, 1, 2, 3, 3}, {1, 3, 5, 2, 0, 4})");
+  /* Descending along dim 0 of a matrix, and along dim 1. */
+  CHECK("HloModule m\ngt {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT g = pred[] compare(a, b), direction=GT\n}\n"
+        "ENTRY e {\n  x = s32[3,2] constant({{1, 6}, {5, 2}, {3, 4}})\n"
+        "  a = s32[3,2] sort(x), dimensions={0}, to_apply=gt\n"
+        "  b = s32[3,2] sort(x), dimensions={1}, to_apply=gt\n"
+        "  ROOT t = (s32[3,2], s32[3,2]) tuple(a, b)\n}\n",
+        "(s32[3,2], s32[3,2]) ({{5, 6}, {3, 4}, {1, 2}}, {{6, 1}, {5, 2}, {4, 3}})");
+  /* Total order: -NaN first, NaN last, -0 before 0 (NaN signs checked
+   * explicitly, as NaNs otherwise match any NaN). */
+  const char *total = "HloModule m\ncmp {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                      "  ROOT lt = pred[] compare(a, b), direction=LT, type=TOTALORDER\n}\n"
+                      "ENTRY e {\n  x = f32[6] constant({nan, 0, -inf, -0, 1, -nan})\n"
+                      "  ROOT s = f32[6] sort(x), dimensions={0}, to_apply=cmp\n}\n";
+  CHECK(total, "f32[6] {-nan, -inf, -0, 0, 1, nan}");
+  HloLiteral *sorted = evaluate_text(total, NULL, 0);
+  ck_assert(signbit(hlo_literal_get_f64(sorted, 0)) && !signbit(hlo_literal_get_f64(sorted, 5)));
+  hlo_literal_free(sorted);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Dot, convolution, batch norm                                             */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(dot_general_dims) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n"
+        "  b = f32[3,2] constant({{1, 0}, {0, 1}, {1, 1}})\n"
+        "  mm = f32[2,2] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+        /* contract lhs dim 0 with rhs dim 1: a^T b^T */
+        "  tt = f32[3,3] dot(a, b), lhs_contracting_dims={0}, rhs_contracting_dims={1}\n"
+        /* two contracting dims: a full inner product */
+        "  c = f32[3,2] transpose(a), dimensions={1,0}\n"
+        "  ip = f32[] dot(a, c), lhs_contracting_dims={0,1}, rhs_contracting_dims={1,0}\n"
+        /* batch dims not leading */
+        "  x = f32[3,2] constant({{1, 2}, {3, 4}, {5, 6}})\n"
+        "  y = f32[2,3] constant({{1, 1, 1}, {2, 0, 0}})\n"
+        "  bd = f32[2] dot(x, y), lhs_batch_dims={1}, lhs_contracting_dims={0}, "
+        "rhs_batch_dims={0}, rhs_contracting_dims={1}\n"
+        /* vector outer product (no contraction) */
+        "  u = f32[2] constant({1, 2})\n  v = f32[3] constant({3, 4, 5})\n"
+        "  op = f32[2,3] dot(u, v), lhs_contracting_dims={}, rhs_contracting_dims={}\n"
+        "  ROOT t = (f32[2,2], f32[3,3], f32[], f32[2], f32[2,3]) tuple(mm, tt, ip, bd, op)\n}\n",
+        "(f32[2,2], f32[3,3], f32[], f32[2], f32[2,3]) ({{4, 5}, {10, 11}}, "
+        "{{1, 4, 5}, {2, 5, 7}, {3, 6, 9}}, 91, {9, 4}, {{3, 4, 5}, {6, 8, 10}})");
+  /* Batched matmul with the batch dim in the middle of the result order. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s32[2,2,3] iota(), iota_dimension=2\n"
+        "  b = s32[3,2] constant({{1, 0}, {0, 1}, {1, 1}})\n"
+        "  c = s32[2,3,2] broadcast(b), dimensions={1,2}\n"
+        "  ROOT d = s32[2,2,2] dot(a, c), lhs_batch_dims={0}, lhs_contracting_dims={2}, "
+        "rhs_batch_dims={0}, rhs_contracting_dims={1}\n}\n",
+        "s32[2,2,2] {{{2, 3}, {2, 3}}, {{2, 3}, {2, 3}}}");
+  /* Operands convert to the result type first; integer sums wrap. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = s8[1,2] constant({{100, 100}})\n  b = s8[2,1] constant({{100}, {100}})\n"
+        "  c = s32[1,1] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+        "  x = s32[2] constant({65536, 65536})\n"
+        "  d = s32[] dot(x, x), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
+        "  h = f16[2] constant({300, 300})\n"
+        "  e = f16[] dot(h, h), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
+        "  f = f32[] dot(h, h), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
+        "  ROOT t = (s32[1,1], s32[], f16[], f32[]) tuple(c, d, e, f)\n}\n",
+        "(s32[1,1], s32[], f16[], f32[]) ({{20000}}, 0, inf, 180000)");
+}
+END_TEST
+
+/* One convolution configuration, on canonical arrays: input [N][C][H][W],
+ * kernel [O][C/fgc][KH][KW], output [N/bgc][O][OH][OW]. */
+typedef struct ConvCase {
+  const char *labels; /* dim_labels, e.g. "b01f_01io->b01f" */
+  int64_t n, c, h, w, o, kh, kw;
+  int64_t stride[2], lo[2], hi[2], lhs_dil[2], rhs_dil[2];
+  int rev[2];
+  int64_t fgc, bgc;
+  const char *type;
+} ConvCase;
+
+/* Where each label letter lives among the canonical dims. */
+static int canon_axis(char c, bool kernel) {
+  switch (c) {
+  case 'b': case 'o': return 0;
+  case 'f': case 'i': return 1;
+  case '0': return 2;
+  case '1': return 3;
+  default: ck_abort_msg("bad label %c (kernel %d)", c, kernel);
+  }
+  return -1;
+}
+
+/* The literal of an HLO tensor laid out per `labels` (4 letters) holding the
+ * canonical array data[dims] (row-major). */
+static HloLiteral *from_canonical(const char *labels, bool kernel, const int64_t *dims,
+                                  const double *data, HloType t) {
+  int64_t hd[4], cs[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+  int ax[4];
+  for (int j = 0; j < 4; j++) {
+    ax[j] = canon_axis(labels[j], kernel);
+    hd[j] = dims[ax[j]];
+  }
+  HloShape s = hlo_shape_array(t, 4, hd);
+  HloLiteral *l = hlo_literal_new(&s);
+  int64_t i = 0;
+  for (int64_t a = 0; a < hd[0]; a++)
+    for (int64_t b = 0; b < hd[1]; b++)
+      for (int64_t c = 0; c < hd[2]; c++)
+        for (int64_t d = 0; d < hd[3]; d++) {
+          int64_t idx[4] = {a, b, c, d}, off = 0;
+          for (int j = 0; j < 4; j++) off += idx[j] * cs[ax[j]];
+          hlo_literal_set_f64(l, i++, data[off]);
+        }
+  return l;
+}
+
+/* The canonical-order input element the padded, base-dilated input holds at
+ * spatial coordinates (py, px), or 0 in padding and holes. */
+static double padded_input(const ConvCase *k, const double *x, int64_t b, int64_t c, int64_t py,
+                           int64_t px) {
+  int64_t p[2] = {py - k->lo[0], px - k->lo[1]}, q[2];
+  for (int d = 0; d < 2; d++) {
+    if (p[d] < 0 || p[d] % k->lhs_dil[d]) return 0;
+    q[d] = p[d] / k->lhs_dil[d];
+  }
+  if (q[0] >= k->h || q[1] >= k->w) return 0;
+  return x[((b * k->c + c) * k->h + q[0]) * k->w + q[1]];
+}
+
+static void check_conv(const ConvCase *k) {
+  int64_t ci = k->c / k->fgc, nout = k->n / k->bgc, os[2];
+  int64_t ksz[2] = {k->kh, k->kw}, isz[2] = {k->h, k->w};
+  for (int d = 0; d < 2; d++) {
+    int64_t padded = (isz[d] - 1) * k->lhs_dil[d] + 1 + k->lo[d] + k->hi[d];
+    int64_t window = (ksz[d] - 1) * k->rhs_dil[d] + 1;
+    os[d] = padded < window ? 0 : (padded - window) / k->stride[d] + 1;
+  }
+  int64_t xd[4] = {k->n, k->c, k->h, k->w}, kd[4] = {k->o, ci, k->kh, k->kw};
+  int64_t yd[4] = {nout, k->o, os[0], os[1]};
+  double *x = malloc(sizeof(double) * (size_t)(k->n * k->c * k->h * k->w));
+  double *w = malloc(sizeof(double) * (size_t)(k->o * ci * k->kh * k->kw));
+  double *y = calloc((size_t)(nout * k->o * os[0] * os[1] + 1), sizeof(double));
+  for (int64_t i = 0; i < xd[0] * xd[1] * xd[2] * xd[3]; i++) x[i] = (double)(i * 7 % 11) - 5;
+  for (int64_t i = 0; i < kd[0] * kd[1] * kd[2] * kd[3]; i++) w[i] = (double)(i * 5 % 7) - 3;
+  /* StableHLO: feature groups split the input features and the output
+   * features; batch groups split the input batch and the output features. */
+  for (int64_t b = 0; b < nout; b++)
+    for (int64_t o = 0; o < k->o; o++) {
+      int64_t fg = o / (k->o / k->fgc), bgi = o / (k->o / k->bgc);
+      for (int64_t oy = 0; oy < os[0]; oy++)
+        for (int64_t ox = 0; ox < os[1]; ox++) {
+          double sum = 0;
+          for (int64_t i = 0; i < ci; i++)
+            for (int64_t ky = 0; ky < k->kh; ky++)
+              for (int64_t kx = 0; kx < k->kw; kx++) {
+                double v = padded_input(k, x, bgi * nout + b, fg * ci + i,
+                                        oy * k->stride[0] + ky * k->rhs_dil[0],
+                                        ox * k->stride[1] + kx * k->rhs_dil[1]);
+                int64_t ry = k->rev[0] ? k->kh - 1 - ky : ky, rx = k->rev[1] ? k->kw - 1 - kx : kx;
+                sum += v * w[((o * ci + i) * k->kh + ry) * k->kw + rx];
+              }
+          y[((b * k->o + o) * os[0] + oy) * os[1] + ox] = sum;
+        }
+    }
+  HloType t;
+  ck_assert(hlo_type_from_name(k->type, strlen(k->type), &t));
+  HloLiteral *args[2] = {from_canonical(k->labels, false, xd, x, t),
+                         from_canonical(k->labels + 5, true, kd, w, t)};
+  HloLiteral *want = from_canonical(k->labels + 11, false, yd, y, t);
+  char *xs = hlo_shape_to_string(&args[0]->shape), *ws = hlo_shape_to_string(&args[1]->shape);
+  char *ys = hlo_shape_to_string(&want->shape);
+  HloStr m = {0};
+  hlo_str_printf(&m,
+                 "HloModule conv\nENTRY e {\n  x = %s parameter(0)\n  w = %s parameter(1)\n"
+                 "  ROOT y = %s convolution(x, w), window={size=%lldx%lld stride=%lldx%lld "
+                 "pad=%lld_%lldx%lld_%lld lhs_dilate=%lldx%lld rhs_dilate=%lldx%lld "
+                 "rhs_reversal=%dx%d}, dim_labels=%s, feature_group_count=%lld, "
+                 "batch_group_count=%lld\n}\n",
+                 xs, ws, ys, (long long)k->kh, (long long)k->kw, (long long)k->stride[0],
+                 (long long)k->stride[1], (long long)k->lo[0], (long long)k->hi[0],
+                 (long long)k->lo[1], (long long)k->hi[1], (long long)k->lhs_dil[0],
+                 (long long)k->lhs_dil[1], (long long)k->rhs_dil[0], (long long)k->rhs_dil[1],
+                 k->rev[0], k->rev[1], k->labels, (long long)k->fgc, (long long)k->bgc);
+  HloLiteral *got = evaluate_text(m.buf, args, 2);
+  if (!same_values(got, want)) {
+    HloStr g = {0}, e = {0};
+    print_values(&g, got);
+    print_values(&e, want);
+    ck_abort_msg("%s\ngot %s\nexpected %s", m.buf, g.buf, e.buf);
+  }
+  hlo_literal_free(got);
+  hlo_literal_free(want);
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+  free(xs);
+  free(ws);
+  free(ys);
+  free(m.buf);
+  free(x);
+  free(w);
+  free(y);
+}
+
+START_TEST(convolution_against_reference) {
+  static const ConvCase cases[] = {
+      /* dim_labels        n,c,h,w  o,kh,kw  stride lo hi lhs_dilate rhs_dilate reversal  fgc,bgc */
+      {"b01f_01io->b01f", 1,3,5,5, 4,3,3, {1,1}, {1,1}, {1,1}, {1,1}, {1,1}, {0,0}, 1,1, "f32"},
+      {"bf01_oi01->bf01", 2,2,6,5, 3,3,2, {2,1}, {0,1}, {1,0}, {1,1}, {1,1}, {0,0}, 1,1, "f32"},
+      {"b01f_01io->b01f", 1,2,6,6, 2,3,3, {1,2}, {-1,0}, {0,-2}, {1,1}, {1,1}, {0,0}, 1,1, "f32"},
+      /* transposed convolution: base dilation, padding, reversed window */
+      {"b01f_01io->b01f", 1,2,3,4, 3,3,3, {1,1}, {2,1}, {2,2}, {2,2}, {1,1}, {1,0}, 1,1, "f32"},
+      {"bf01_oi01->bf01", 1,1,7,7, 2,2,3, {1,2}, {0,2}, {1,0}, {1,1}, {3,2}, {0,1}, 1,1, "f64"},
+      /* feature groups: grouped, depthwise, depthwise with multiplier 2 */
+      {"b01f_01io->b01f", 2,4,4,4, 6,2,2, {1,1}, {0,0}, {1,1}, {1,1}, {1,1}, {0,0}, 2,1, "f32"},
+      {"b01f_01io->b01f", 1,3,5,4, 3,3,3, {2,1}, {1,1}, {1,1}, {1,1}, {1,1}, {0,0}, 3,1, "f32"},
+      {"b01f_01io->b01f", 1,3,4,4, 6,3,3, {1,1}, {1,1}, {1,1}, {1,2}, {1,1}, {0,0}, 3,1, "bf16"},
+      /* batch groups (weight gradients) */
+      {"f01b_i01o->01bf", 4,3,5,5, 4,3,3, {1,1}, {1,1}, {1,1}, {1,1}, {1,1}, {0,0}, 1,2, "f32"},
+      {"bf01_oi01->bf01", 6,2,4,3, 3,2,2, {1,1}, {0,0}, {0,0}, {1,1}, {2,1}, {0,0}, 1,3, "s32"},
+      /* scrambled labels everywhere */
+      {"0bf1_1io0->f01b", 2,3,4,5, 2,2,3, {2,1}, {1,0}, {0,1}, {1,2}, {1,1}, {1,1}, 1,1, "f32"},
+      {"1f0b_o01i->b1f0", 1,4,3,6, 4,2,2, {1,3}, {1,1}, {1,1}, {1,1}, {2,1}, {0,0}, 2,1, "s64"},
+      /* a window larger than the input: empty output */
+      {"b01f_01io->b01f", 1,1,2,2, 1,3,3, {1,1}, {0,0}, {0,0}, {1,1}, {1,1}, {0,0}, 1,1, "f32"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
+}
+END_TEST
+
+START_TEST(convolution_1d_and_0d) {
+  /* 1-D: windows at 0, 2, 4 of {1, 2, 3, 4, 5, 0} with kernel {1, 10}. */
+  CHECK("HloModule m\nENTRY e {\n  x = f32[1,1,5] constant({{{1, 2, 3, 4, 5}}})\n"
+        "  w = f32[1,1,2] constant({{{1, 10}}})\n"
+        "  ROOT y = f32[1,1,3] convolution(x, w), window={size=2 stride=2 pad=0_1}, "
+        "dim_labels=bf0_oi0->bf0\n}\n",
+        "f32[1,1,3] {{{21, 43, 5}}}");
+  /* No spatial dims: a matmul. */
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n"
+        "  w = f32[3,1] constant({{1}, {0}, {2}})\n"
+        "  ROOT y = f32[2,1] convolution(x, w), dim_labels=bf_io->bf\n}\n",
+        "f32[2,1] {{7}, {16}}");
+}
+END_TEST
+
+START_TEST(batch_norm_inference) {
+  CHECK("HloModule m\nENTRY e {\n  x = f32[1,2,2] constant({{{1, 2}, {3, 4}}})\n"
+        "  s = f32[2] constant({1, 2})\n  o = f32[2] constant({0, 1})\n"
+        "  m = f32[2] constant({1, 0})\n  v = f32[2] constant({3, 0})\n"
+        "  ROOT y = f32[1,2,2] batch-norm-inference(x, s, o, m, v), epsilon=1, "
+        "feature_index=2\n}\n",
+        "f32[1,2,2] {{{0, 5}, {1, 9}}}");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Control flow and calls                                                   */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(while_loop_state) {
+  /* sum of i for i < n, with a weight passed through the loop unchanged. */
+  HloLiteral *args[2] = {literal("s32[] 10"), literal("f32[3] {1.5, 2.5, 3.5}")};
+  CHECK_ARGS("HloModule m\n"
+             "cond {\n  s = (s32[], s32[], s32[], f32[3]) parameter(0)\n"
+             "  i = s32[] get-tuple-element(s), index=0\n"
+             "  n = s32[] get-tuple-element(s), index=2\n"
+             "  ROOT lt = pred[] compare(i, n), direction=LT\n}\n"
+             "body {\n  s = (s32[], s32[], s32[], f32[3]) parameter(0)\n"
+             "  i = s32[] get-tuple-element(s), index=0\n"
+             "  acc = s32[] get-tuple-element(s), index=1\n"
+             "  n = s32[] get-tuple-element(s), index=2\n"
+             "  w = f32[3] get-tuple-element(s), index=3\n"
+             "  one = s32[] constant(1)\n  j = s32[] add(i, one)\n  a = s32[] add(acc, i)\n"
+             "  ROOT t = (s32[], s32[], s32[], f32[3]) tuple(j, a, n, w)\n}\n"
+             "ENTRY e {\n  n = s32[] parameter(0)\n  w = f32[3] parameter(1)\n"
+             "  z = s32[] constant(0)\n"
+             "  init = (s32[], s32[], s32[], f32[3]) tuple(z, z, n, w)\n"
+             "  ROOT r = (s32[], s32[], s32[], f32[3]) while(init), condition=cond, body=body\n}\n",
+             args, 2, "(s32[], s32[], s32[], f32[3]) (10, 45, 10, {1.5, 2.5, 3.5})");
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+  /* A loop that never runs returns its init; a non-tuple state works. */
+  CHECK("HloModule m\n"
+        "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT s = f32[] add(a, b)\n}\n"
+        "cond {\n  x = f32[2] parameter(0)\n  z = f32[] constant(0)\n"
+        "  r = f32[] reduce(x, z), dimensions={0}, to_apply=add\n  c = f32[] constant(100)\n"
+        "  ROOT lt = pred[] compare(r, c), direction=LT\n}\n"
+        "body {\n  x = f32[2] parameter(0)\n  ROOT y = f32[2] add(x, x)\n}\n"
+        "ENTRY e {\n  x = f32[2] constant({1, 2})\n"
+        "  ROOT r = f32[2] while(x), condition=cond, body=body\n}\n",
+        "f32[2] {64, 128}");
+}
+END_TEST
+
+START_TEST(conditional_branches) {
+  const char *m = "HloModule m\n"
+                  "b0 {\n  x = f32[] parameter(0)\n  ROOT y = f32[] negate(x)\n}\n"
+                  "b1 {\n  x = s32[] parameter(0)\n  ROOT y = f32[] convert(x)\n}\n"
+                  "b2 {\n  x = f32[] parameter(0)\n  ROOT y = f32[] add(x, x)\n}\n"
+                  "ENTRY e {\n  i = s32[] parameter(0)\n  a = f32[] constant(1.5)\n"
+                  "  b = s32[] constant(7)\n"
+                  "  ROOT r = f32[] conditional(i, a, b, a), branch_computations={b0, b1, b2}\n}\n";
+  const char *idx[] = {"s32[] 0", "s32[] 1", "s32[] 2", "s32[] -1", "s32[] 9"};
+  const char *want[] = {"f32[] -1.5", "f32[] 7", "f32[] 3", "f32[] 3", "f32[] 3"};
+  for (int k = 0; k < 5; k++) {
+    HloLiteral *arg = literal(idx[k]);
+    CHECK_ARGS(m, &arg, 1, want[k]);
+    hlo_literal_free(arg);
+  }
+  const char *mp = "HloModule m\n"
+                   "t {\n  x = f32[] parameter(0)\n  ROOT y = f32[] negate(x)\n}\n"
+                   "f {\n  x = s32[] parameter(0)\n  ROOT y = f32[] convert(x)\n}\n"
+                   "ENTRY e {\n  p = pred[] parameter(0)\n  a = f32[] constant(1.5)\n"
+                   "  b = s32[] constant(7)\n"
+                   "  ROOT r = f32[] conditional(p, a, b), true_computation=t, "
+                   "false_computation=f\n}\n";
+  HloLiteral *t = literal("pred[] true"), *f = literal("pred[] false");
+  CHECK_ARGS(mp, &t, 1, "f32[] -1.5");
+  CHECK_ARGS(mp, &f, 1, "f32[] 7");
+  hlo_literal_free(t);
+  hlo_literal_free(f);
+}
+END_TEST
+
+START_TEST(call_fusion_tuples) {
+  CHECK("HloModule m\n"
+        "inner {\n  x = f32[2] parameter(0)\n  y = f32[2] parameter(1)\n"
+        "  ROOT s = f32[2] multiply(x, y)\n}\n"
+        "outer {\n  a = f32[2] parameter(0)\n  c = f32[2] call(a, a), to_apply=inner\n"
+        "  nested = (f32[2], f32[2]) tuple(a, c)\n"
+        "  ROOT t = (f32[2], (f32[2], f32[2])) tuple(c, nested)\n}\n"
+        "fused {\n  p0 = f32[2] parameter(0)\n  p1 = f32[2] parameter(1)\n"
+        "  ROOT d = f32[2] subtract(p0, p1)\n}\n"
+        "ENTRY e {\n  x = f32[2] constant({2, 3})\n"
+        "  t = (f32[2], (f32[2], f32[2])) call(x), to_apply=outer\n"
+        "  n = (f32[2], f32[2]) get-tuple-element(t), index=1\n"
+        "  u = f32[2] get-tuple-element(n), index=1\n  v = f32[2] get-tuple-element(t), index=0\n"
+        "  f = f32[2] fusion(u, x), kind=kLoop, calls=fused\n"
+        "  ROOT r = (f32[2], f32[2], (f32[2], f32[2])) tuple(f, v, n)\n}\n",
+        "(f32[2], f32[2], (f32[2], f32[2])) ({2, 6}, {4, 9}, ({2, 3}, {4, 9}))");
+}
+END_TEST
+
+START_TEST(arguments_are_not_consumed) {
+  /* The root is a parameter, a tuple element of one, and a while state:
+   * results must be copies, the arguments stay intact. */
+  HloLiteral *args[2] = {literal("f32[2] {1, 2}"), literal("(s32[], f32[2]) (4, {5, 6})")};
+  const char *m = "HloModule m\n"
+                  "cond {\n  s = (s32[], f32[2]) parameter(0)\n"
+                  "  ROOT f = pred[] constant(false)\n}\n"
+                  "body {\n  ROOT s = (s32[], f32[2]) parameter(0)\n}\n"
+                  "ENTRY e {\n  a = f32[2] parameter(0)\n  t = (s32[], f32[2]) parameter(1)\n"
+                  "  g = f32[2] get-tuple-element(t), index=1\n"
+                  "  w = (s32[], f32[2]) while(t), condition=cond, body=body\n"
+                  "  ROOT r = (f32[2], f32[2], (s32[], f32[2])) tuple(a, g, w)\n}\n";
+  for (int rep = 0; rep < 2; rep++)
+    CHECK_ARGS(m, args, 2, "(f32[2], f32[2], (s32[], f32[2])) ({1, 2}, {5, 6}, (4, {5, 6}))");
+  HloLiteral *a0 = literal("f32[2] {1, 2}"), *a1 = literal("(s32[], f32[2]) (4, {5, 6})");
+  ck_assert(same_values(args[0], a0) && same_values(args[1], a1));
+  hlo_literal_free(a0);
+  hlo_literal_free(a1);
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(errors_name_the_instruction) {
+  HloLiteral *arg = literal("f32[4] {1, 2, 3, 4}");
+  check_error("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+              "  ROOT cc = f32[4] custom-call(p), custom_call_target=\"my_kernel\"\n}\n",
+              &arg, 1, "%cc", "my_kernel");
+  hlo_literal_free(arg);
+  /* Inside a loop body: the message names both instructions. */
+  check_error("HloModule m\ncond {\n  x = f32[] parameter(0)\n  ROOT t = pred[] constant(true)\n}\n"
+              "body {\n  x = f32[] parameter(0)\n"
+              "  ROOT y = f32[] custom-call(x), custom_call_target=\"inner\"\n}\n"
+              "ENTRY e {\n  z = f32[] constant(0)\n"
+              "  ROOT w = f32[] while(z), condition=cond, body=body\n}\n",
+              NULL, 0, "%w", "%y");
+  /* Ops on types they are not defined on (unverified module). */
+  check_error("HloModule m\nENTRY e {\n  a = f32[2] constant({1, 2})\n"
+              "  ROOT p = f32[2] popcnt(a)\n}\n",
+              NULL, 0, "%p", "popcnt");
+  /* Arguments that do not match the parameters. */
+  check_error("HloModule m\nENTRY e {\n  ROOT p = f32[2] parameter(0)\n}\n", NULL, 0,
+              "takes 1 argument", NULL);
+  HloLiteral *bad = literal("f32[3] {1, 2, 3}");
+  check_error("HloModule m\nENTRY e {\n  ROOT p = f32[2] parameter(0)\n}\n", &bad, 1,
+              "f32[3]", "f32[2]");
+  hlo_literal_free(bad);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("hlo_eval");
+  TCase *t = tcase_create("eval");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, arithmetic_every_type);
+  tcase_add_test(t, integer_division_edge_cases);
+  tcase_add_test(t, integer_power);
+  tcase_add_test(t, shifts);
+  tcase_add_test(t, bitwise_popcnt_clz);
+  tcase_add_test(t, integer_unary);
+  tcase_add_test(t, float_unary_exact);
+  tcase_add_test(t, float_transcendentals);
+  tcase_add_test(t, minmax_clamp_select_nan);
+  tcase_add_test(t, compare_directions_and_types);
+  tcase_add_test(t, compare_totalorder);
+  tcase_add_test(t, convert_saturation_and_rounding);
+  tcase_add_test(t, bitcast_convert_sizes);
+  tcase_add_test(t, iota_broadcast_reshape_transpose);
+  tcase_add_test(t, slice_reverse_concatenate);
+  tcase_add_test(t, pad_negative_and_interior);
+  tcase_add_test(t, dynamic_slice_clamps);
+  tcase_add_test(t, bitcast_follows_layouts);
+  tcase_add_test(t, gather_configurations);
+  tcase_add_test(t, scatter_configurations);
+  tcase_add_test(t, reduce_plain_and_general);
+  tcase_add_test(t, reduce_variadic_argmax);
+  tcase_add_test(t, reduce_window_padding_dilation);
+  tcase_add_test(t, sort_stable_multi_operand);
+  tcase_add_test(t, dot_general_dims);
+  tcase_add_test(t, convolution_against_reference);
+  tcase_add_test(t, convolution_1d_and_0d);
+  tcase_add_test(t, batch_norm_inference);
+  tcase_add_test(t, while_loop_state);
+  tcase_add_test(t, conditional_branches);
+  tcase_add_test(t, call_fusion_tuples);
+  tcase_add_test(t, arguments_are_not_consumed);
+  tcase_add_test(t, errors_name_the_instruction);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
