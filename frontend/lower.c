@@ -132,9 +132,10 @@ static HloError *fold(TfLower *L, HloInstr *v, HloLiteral **out) {
       start = i;
       for (int k = 0; k < order[i]->noperands; k++) in_cone[order[i]->operands[k]->id] = 1;
       if (order[i]->op == HLO_OP_PARAMETER) {
+        HloError *e = hlo_error("it depends on parameter '%s'", order[i]->name);
         free(in_cone);
         free(order);
-        return hlo_error("it depends on parameter '%s'", order[i]->name);
+        return e;
       }
     }
     int w = 0;

@@ -1,0 +1,625 @@
+/*
+ * lower_math.c — TensorFlow's elementwise math ops: unary functions and
+ * activations, casts, arithmetic, comparisons, logic and selection.
+ *
+ * Binary ops broadcast numpy-style (tf_broadcast_pair) and then become one
+ * HLO elementwise instruction, or a short formula where TensorFlow's kernel
+ * differs from XLA's primitive: integer FloorDiv/FloorMod round toward
+ * negative infinity while XLA's divide/remainder truncate, Softplus guards
+ * exp's overflow as Eigen does, Select (v1) takes a vector condition that
+ * picks rows.  Integer Div truncates, as TensorFlow's CPU kernel does.
+ *
+ * Inputs are assumed to have the types the op's definition allows (its T);
+ * what an HLO builder rejects (exp of an integer …) is reported with the
+ * rule it breaks.  The formulas are written with small builders that keep
+ * the first error and make later steps no-ops, so they read as formulas.
+ */
+#include "lower.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Formula builders with a sticky error                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct Emit {
+  TfLower *L;
+  HloError *e; /* the first error; once set, every builder returns NULL */
+} Emit;
+
+static HloInstr *un(Emit *b, HloOpcode op, HloInstr *x) {
+  return b->e ? NULL : hlo_build_unary(b->L->c, op, x, &b->e);
+}
+
+static HloInstr *bin(Emit *b, HloOpcode op, HloInstr *x, HloInstr *y) {
+  return b->e ? NULL : hlo_build_binary(b->L->c, op, x, y, &b->e);
+}
+
+static HloInstr *cmp(Emit *b, HloCompareDir dir, HloInstr *x, HloInstr *y) {
+  return b->e ? NULL : hlo_build_compare(b->L->c, dir, x, y, &b->e);
+}
+
+static HloInstr *sel(Emit *b, HloInstr *p, HloInstr *x, HloInstr *y) {
+  return b->e ? NULL : hlo_build_ternary(b->L->c, HLO_OP_SELECT, p, x, y, &b->e);
+}
+
+static HloInstr *conv(Emit *b, HloInstr *x, HloType t) {
+  if (b->e) return NULL;
+  HloInstr *y;
+  b->e = tf_convert(b->L, x, t, &y);
+  return b->e ? NULL : y;
+}
+
+/* The constant v in the type and shape of `like`. */
+static HloInstr *full(Emit *b, HloInstr *like, double v) {
+  if (b->e) return NULL;
+  HloInstr *s = tf_scalar(b->L, like->shape.type, v);
+  if (like->shape.rank == 0) return s;
+  return hlo_build_broadcast(b->L->c, s, &like->shape, NULL, 0, &b->e);
+}
+
+/* Sets output 0 to y unless a step failed. */
+static HloError *finish(TfLower *L, const TfNode *n, Emit *b, HloInstr *y) {
+  if (b->e) return b->e;
+  tf_set_output(L, n, 0, y);
+  return NULL;
+}
+
+/* Reads the two inputs of a binary op, broadcast to their common shape. */
+static HloError *binary_inputs(TfLower *L, const TfNode *n, HloInstr **x, HloInstr **y) {
+  HloInstr *v[2];
+  HloError *e = tf_inputs(L, n, 2, v);
+  if (!e) e = tf_broadcast_pair(L, &v[0], &v[1]);
+  *x = v[0];
+  *y = v[1];
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Unary ops                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Ops that are one HLO instruction. */
+static const struct {
+  const char *op;
+  HloOpcode hlo;
+} unary_ops[] = {
+    {"Neg", HLO_OP_NEGATE},       {"Abs", HLO_OP_ABS},
+    {"Sign", HLO_OP_SIGN},        {"Exp", HLO_OP_EXP},
+    {"Expm1", HLO_OP_EXPM1},      {"Log", HLO_OP_LOG},
+    {"Log1p", HLO_OP_LOG1P},      {"Sqrt", HLO_OP_SQRT},
+    {"Rsqrt", HLO_OP_RSQRT},      {"Sigmoid", HLO_OP_LOGISTIC},
+    {"Tanh", HLO_OP_TANH},        {"Erf", HLO_OP_ERF},
+    {"Floor", HLO_OP_FLOOR},      {"Ceil", HLO_OP_CEIL},
+    {"Rint", HLO_OP_ROUND_EVEN},  {"Sin", HLO_OP_SIN},
+    {"Cos", HLO_OP_COS},          {"Tan", HLO_OP_TAN},
+    {"IsFinite", HLO_OP_IS_FINITE}, {"LogicalNot", HLO_OP_NOT},
+    {"Invert", HLO_OP_NOT},
+};
+
+/* The tables name every op their lowering is registered for. */
+static HloOpcode unary_opcode(const char *op) {
+  for (size_t k = 0; k < sizeof unary_ops / sizeof unary_ops[0]; k++)
+    if (!strcmp(unary_ops[k].op, op)) return unary_ops[k].hlo;
+  HLO_UNREACHABLE();
+}
+
+static HloError *lower_unary(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, un(&b, unary_opcode(n->op), x));
+}
+
+/* Round: half to even; integers are already whole. */
+static HloError *lower_round(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  if (!hlo_type_is_float(x->shape.type)) return finish(L, n, &b, x);
+  return finish(L, n, &b, un(&b, HLO_OP_ROUND_EVEN, x));
+}
+
+static HloError *lower_square(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, bin(&b, HLO_OP_MULTIPLY, x, x));
+}
+
+static HloError *lower_reciprocal(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *one = full(&b, x, 1);
+  return finish(L, n, &b, bin(&b, HLO_OP_DIVIDE, one, x));
+}
+
+static HloError *lower_relu(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *zero = full(&b, x, 0);
+  return finish(L, n, &b, bin(&b, HLO_OP_MAXIMUM, x, zero));
+}
+
+static HloError *lower_relu6(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *zero = full(&b, x, 0), *six = full(&b, x, 6);
+  HloInstr *y = b.e ? NULL : hlo_build_ternary(L->c, HLO_OP_CLAMP, zero, x, six, &b.e);
+  return finish(L, n, &b, y);
+}
+
+/* Elu and Selu: x for x > 0, else alpha * expm1(x), all times scale. */
+static HloError *exp_linear(TfLower *L, const TfNode *n, double alpha, double scale) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *pos = cmp(&b, HLO_CMP_GT, x, full(&b, x, 0));
+  HloInstr *neg = un(&b, HLO_OP_EXPM1, x);
+  if (alpha != 1) neg = bin(&b, HLO_OP_MULTIPLY, neg, full(&b, x, alpha));
+  HloInstr *y = sel(&b, pos, x, neg);
+  if (scale != 1) y = bin(&b, HLO_OP_MULTIPLY, y, full(&b, x, scale));
+  return finish(L, n, &b, y);
+}
+
+static HloError *lower_elu(TfLower *L, const TfNode *n) { return exp_linear(L, n, 1, 1); }
+
+static HloError *lower_selu(TfLower *L, const TfNode *n) {
+  /* The constants of Klambauer et al., as TensorFlow's kernel has them. */
+  return exp_linear(L, n, 1.6732632423543772848170429916717,
+                    1.0507009873554804934193349852946);
+}
+
+static HloError *lower_leaky_relu(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  float alpha = 0.2f;
+  if (tf_attr_find(n, "alpha") && (e = tf_attr_float(n, "alpha", &alpha))) return e;
+  Emit b = {L, NULL};
+  HloInstr *pos = cmp(&b, HLO_CMP_GT, x, full(&b, x, 0));
+  HloInstr *neg = bin(&b, HLO_OP_MULTIPLY, x, full(&b, x, alpha));
+  return finish(L, n, &b, sel(&b, pos, x, neg));
+}
+
+/* The machine epsilon of a float type, for Softplus's thresholds. */
+static double epsilon_of(HloType t) {
+  switch (t) {
+  case HLO_F16: return 0x1p-10;
+  case HLO_BF16: return 0x1p-7;
+  case HLO_F64: return DBL_EPSILON;
+  default: return FLT_EPSILON;
+  }
+}
+
+/* log(1 + exp(x)) as Eigen computes it: beyond -log(eps) - 2 the result
+ * is x within an ulp (and exp would overflow), below log(eps) + 2 it is
+ * exp(x); log1p in between keeps small results accurate. */
+static HloError *lower_softplus(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  double threshold = log(epsilon_of(x->shape.type)) + 2;
+  HloInstr *too_large = cmp(&b, HLO_CMP_GT, x, full(&b, x, -threshold));
+  HloInstr *too_small = cmp(&b, HLO_CMP_LT, x, full(&b, x, threshold));
+  HloInstr *ex = un(&b, HLO_OP_EXP, x);
+  HloInstr *mid = un(&b, HLO_OP_LOG1P, ex);
+  HloInstr *y = sel(&b, too_small, ex, mid);
+  return finish(L, n, &b, sel(&b, too_large, x, y));
+}
+
+static HloError *lower_softsign(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *abs = un(&b, HLO_OP_ABS, x);
+  HloInstr *den = bin(&b, HLO_OP_ADD, abs, full(&b, x, 1));
+  return finish(L, n, &b, bin(&b, HLO_OP_DIVIDE, x, den));
+}
+
+/* 1 - erf(x): absolute error within an ulp of 1, which is what Keras's
+ * exact GELU (x/2 * erfc(-x/sqrt 2)) needs; the relative error grows in
+ * the far tail where erfc(x) < 1e-7. */
+static HloError *lower_erfc(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *one = full(&b, x, 1);
+  return finish(L, n, &b, bin(&b, HLO_OP_SUBTRACT, one, un(&b, HLO_OP_ERF, x)));
+}
+
+static HloError *lower_is_nan(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, cmp(&b, HLO_CMP_NE, x, x));
+}
+
+static HloError *lower_is_inf(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *inf = full(&b, x, INFINITY);
+  return finish(L, n, &b, cmp(&b, HLO_CMP_EQ, un(&b, HLO_OP_ABS, x), inf));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cast                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The stored mantissa bits of a float type. */
+static int mantissa_bits(HloType t) {
+  switch (t) {
+  case HLO_F16: return 10;
+  case HLO_BF16: return 7;
+  case HLO_F32: return 23;
+  default: return 52;
+  }
+}
+
+/* Zeroes the mantissa bits of x that type t cannot hold, so that the
+ * following convert is exact: Cast's Truncate rounds toward zero. */
+static HloInstr *truncate_mantissa(Emit *b, HloInstr *x, HloType t) {
+  int drop = mantissa_bits(x->shape.type) - mantissa_bits(t);
+  if (b->e || drop <= 0) return x;
+  HloType bits;
+  switch (hlo_type_size(x->shape.type)) {
+  case 2: bits = HLO_U16; break;
+  case 4: bits = HLO_U32; break;
+  default: bits = HLO_U64; break;
+  }
+  HloShape s = x->shape;
+  s.type = bits;
+  HloInstr *raw = hlo_instr_new(b->L->c, HLO_OP_BITCAST_CONVERT, &s, &x, 1, NULL);
+  HloInstr *mask = tf_scalar(b->L, bits, 0);
+  hlo_literal_set_s64(mask->literal, 0, (int64_t)(~(uint64_t)0 << drop));
+  if (s.rank) mask = hlo_build_broadcast(b->L->c, mask, &s, NULL, 0, &b->e);
+  raw = bin(b, HLO_OP_AND, raw, mask);
+  if (b->e) return NULL;
+  s.type = x->shape.type;
+  return hlo_instr_new(b->L->c, HLO_OP_BITCAST_CONVERT, &s, &raw, 1, NULL);
+}
+
+static HloError *lower_cast(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  HloType src, dst;
+  bool truncate;
+  if ((e = tf_attr_hlo_type_or(n, "SrcT", x->shape.type, &src)) ||
+      (e = tf_attr_hlo_type(n, "DstT", &dst)) ||
+      (e = tf_attr_bool_or(n, "Truncate", false, &truncate)))
+    return e;
+  if (src != x->shape.type)
+    return hlo_error("attr 'SrcT' is %s but the input has type %s", hlo_type_name(src),
+                     hlo_type_name(x->shape.type));
+  Emit b = {L, NULL};
+  /* bool(x) is x != 0, NaN included: spelled out rather than left to
+   * convert's float-to-pred rule. */
+  if (dst == HLO_PRED && src != HLO_PRED)
+    return finish(L, n, &b, cmp(&b, HLO_CMP_NE, x, full(&b, x, 0)));
+  if (truncate && hlo_type_is_float(src) && hlo_type_is_float(dst))
+    x = truncate_mantissa(&b, x, dst);
+  return finish(L, n, &b, conv(&b, x, dst));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Binary ops                                                               */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+  const char *op;
+  HloOpcode hlo;
+} binary_ops[] = {
+    {"Add", HLO_OP_ADD},         {"AddV2", HLO_OP_ADD},
+    {"Sub", HLO_OP_SUBTRACT},    {"Mul", HLO_OP_MULTIPLY},
+    {"Div", HLO_OP_DIVIDE},      {"RealDiv", HLO_OP_DIVIDE},
+    {"Mod", HLO_OP_REMAINDER},   {"TruncateMod", HLO_OP_REMAINDER},
+    {"Maximum", HLO_OP_MAXIMUM}, {"Minimum", HLO_OP_MINIMUM},
+    {"Pow", HLO_OP_POWER},       {"Atan2", HLO_OP_ATAN2},
+    {"LogicalAnd", HLO_OP_AND},  {"LogicalOr", HLO_OP_OR},
+    {"BitwiseAnd", HLO_OP_AND},  {"BitwiseOr", HLO_OP_OR},
+    {"BitwiseXor", HLO_OP_XOR},
+};
+
+static HloOpcode binary_opcode(const char *op) {
+  for (size_t k = 0; k < sizeof binary_ops / sizeof binary_ops[0]; k++)
+    if (!strcmp(binary_ops[k].op, op)) return binary_ops[k].hlo;
+  HLO_UNREACHABLE();
+}
+
+static HloError *lower_binary(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, bin(&b, binary_opcode(n->op), x, y));
+}
+
+static const struct {
+  const char *op;
+  HloCompareDir dir;
+} compare_ops[] = {
+    {"Equal", HLO_CMP_EQ}, {"NotEqual", HLO_CMP_NE},   {"Less", HLO_CMP_LT},
+    {"LessEqual", HLO_CMP_LE}, {"Greater", HLO_CMP_GT}, {"GreaterEqual", HLO_CMP_GE},
+};
+
+static HloCompareDir compare_dir(const char *op) {
+  for (size_t k = 0; k < sizeof compare_ops / sizeof compare_ops[0]; k++)
+    if (!strcmp(compare_ops[k].op, op)) return compare_ops[k].dir;
+  HLO_UNREACHABLE();
+}
+
+static HloError *lower_compare(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, cmp(&b, compare_dir(n->op), x, y));
+}
+
+/* Whether the truncated quotient q = x / y with remainder r must be
+ * corrected toward negative infinity: r != 0 and r, y of opposite signs. */
+static HloInstr *floor_fixup(Emit *b, HloInstr *r, HloInstr *y) {
+  HloInstr *zero = full(b, r, 0);
+  HloInstr *nonzero = cmp(b, HLO_CMP_NE, r, zero);
+  HloInstr *r_neg = cmp(b, HLO_CMP_LT, r, zero);
+  HloInstr *y_neg = cmp(b, HLO_CMP_LT, y, zero);
+  return bin(b, HLO_OP_AND, nonzero, cmp(b, HLO_CMP_NE, r_neg, y_neg));
+}
+
+/* Integers: the truncated quotient, one less where the division was
+ * inexact and the signs differ (no intermediate overflows).  Floats:
+ * floor(x / y). */
+static HloError *lower_floor_div(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *q = bin(&b, HLO_OP_DIVIDE, x, y);
+  if (hlo_type_is_float(x->shape.type)) return finish(L, n, &b, un(&b, HLO_OP_FLOOR, q));
+  if (hlo_type_is_unsigned(x->shape.type)) return finish(L, n, &b, q);
+  HloInstr *fix = floor_fixup(&b, bin(&b, HLO_OP_REMAINDER, x, y), y);
+  HloInstr *down = bin(&b, HLO_OP_SUBTRACT, q, full(&b, x, 1));
+  return finish(L, n, &b, sel(&b, fix, down, q));
+}
+
+/* The remainder with the sign of the divisor: the truncated remainder plus
+ * y where their signs differ. */
+static HloError *lower_floor_mod(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *r = bin(&b, HLO_OP_REMAINDER, x, y);
+  if (hlo_type_is_unsigned(x->shape.type)) return finish(L, n, &b, r);
+  HloInstr *fix = floor_fixup(&b, r, y);
+  return finish(L, n, &b, sel(&b, fix, bin(&b, HLO_OP_ADD, r, y), r));
+}
+
+/* Integers: XLA's divide truncates.  Floats: the quotient rounded toward
+ * zero. */
+static HloError *lower_truncate_div(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *q = bin(&b, HLO_OP_DIVIDE, x, y);
+  if (!hlo_type_is_float(x->shape.type)) return finish(L, n, &b, q);
+  HloInstr *neg = cmp(&b, HLO_CMP_LT, q, full(&b, q, 0));
+  HloInstr *up = un(&b, HLO_OP_CEIL, q);
+  return finish(L, n, &b, sel(&b, neg, up, un(&b, HLO_OP_FLOOR, q)));
+}
+
+/* DivNoNan and MulNoNan: 0 where y is 0, whatever x is. */
+static HloError *no_nan(TfLower *L, const TfNode *n, HloOpcode op) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *zero = full(&b, y, 0);
+  HloInstr *is_zero = cmp(&b, HLO_CMP_EQ, y, zero);
+  return finish(L, n, &b, sel(&b, is_zero, zero, bin(&b, op, x, y)));
+}
+
+static HloError *lower_div_no_nan(TfLower *L, const TfNode *n) {
+  return no_nan(L, n, HLO_OP_DIVIDE);
+}
+
+static HloError *lower_mul_no_nan(TfLower *L, const TfNode *n) {
+  return no_nan(L, n, HLO_OP_MULTIPLY);
+}
+
+static HloError *lower_squared_difference(TfLower *L, const TfNode *n) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *d = bin(&b, HLO_OP_SUBTRACT, x, y);
+  return finish(L, n, &b, bin(&b, HLO_OP_MULTIPLY, d, d));
+}
+
+/* AddN: inputs of one shape (no broadcasting), summed left to right. */
+static HloError *lower_add_n(TfLower *L, const TfNode *n) {
+  HloError *e = tf_expect_inputs(n, 1, -1);
+  HloInstr *sum;
+  if (e || (e = tf_input(L, n, 0, &sum))) return e;
+  Emit b = {L, NULL};
+  for (int i = 1; i < n->ninputs && !b.e; i++) {
+    HloInstr *x;
+    if ((e = tf_input(L, n, i, &x))) return e;
+    sum = bin(&b, HLO_OP_ADD, sum, x);
+  }
+  return finish(L, n, &b, sum);
+}
+
+/* max(min(t, hi), lo), in the order of Eigen's kernel (it decides what
+ * lo > hi gives); lo and hi are scalars or have t's shape. */
+static HloError *lower_clip_by_value(TfLower *L, const TfNode *n) {
+  HloInstr *v[3];
+  HloError *e = tf_inputs(L, n, 3, v);
+  if (e) return e;
+  const HloShape *s = &v[0]->shape;
+  for (int i = 1; i < 3 && !e; i++) {
+    if (v[i]->shape.rank && !hlo_shape_same_dims(&v[i]->shape, s)) {
+      char *xs = hlo_shape_to_string(s), *bs = hlo_shape_to_string(&v[i]->shape);
+      e = hlo_error("clip bound %s must be a scalar or have the shape of t, %s", bs, xs);
+      free(xs);
+      free(bs);
+    }
+    if (!e) e = tf_broadcast_to(L, v[i], s->rank, s->dims, &v[i]);
+  }
+  if (e) return e;
+  Emit b = {L, NULL};
+  HloInstr *below = bin(&b, HLO_OP_MINIMUM, v[0], v[2]);
+  return finish(L, n, &b, bin(&b, HLO_OP_MAXIMUM, below, v[1]));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Selection                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Select (TensorFlow 1): t and e of one shape; the condition has that
+ * shape, is a scalar, or is a vector that picks rows (dimension 0). */
+static HloError *lower_select(TfLower *L, const TfNode *n) {
+  HloInstr *v[3];
+  HloError *e = tf_inputs(L, n, 3, v);
+  if (e) return e;
+  HloInstr *c = v[0], *t = v[1], *f = v[2];
+  const HloShape *s = &t->shape;
+  Emit b = {L, NULL};
+  if (!hlo_shape_same_dims(&c->shape, s)) {
+    bool rows = c->shape.rank == 1 && s->rank >= 1 && c->shape.dims[0] == s->dims[0];
+    if (c->shape.rank != 0 && !rows) {
+      char *cs = hlo_shape_to_string(&c->shape), *ts = hlo_shape_to_string(s);
+      e = hlo_error("condition %s must be a scalar, a vector of the first dimension of t, or "
+                    "have the shape of t, %s",
+                    cs, ts);
+      free(cs);
+      free(ts);
+      return e;
+    }
+    int64_t dim0 = 0;
+    HloShape target = hlo_shape_array(HLO_PRED, s->rank, s->dims);
+    c = hlo_build_broadcast(L->c, c, &target, &dim0, c->shape.rank, &b.e);
+  }
+  return finish(L, n, &b, sel(&b, c, t, f));
+}
+
+/* SelectV2: the three operands broadcast together. */
+static HloError *lower_select_v2(TfLower *L, const TfNode *n) {
+  HloInstr *v[3];
+  HloError *e = tf_inputs(L, n, 3, v);
+  if (!e) e = tf_broadcast_pair(L, &v[1], &v[2]);
+  if (!e) e = tf_broadcast_pair(L, &v[0], &v[1]);
+  if (!e) e = tf_broadcast_to(L, v[2], v[1]->shape.rank, v[1]->shape.dims, &v[2]);
+  if (e) return e;
+  Emit b = {L, NULL};
+  return finish(L, n, &b, sel(&b, v[0], v[1], v[2]));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The table                                                                */
+/* ------------------------------------------------------------------------ */
+
+#define UNARY(op) {op, lower_unary, "T", ""}
+#define BINARY(op) {op, lower_binary, "T", "numpy broadcasting"}
+#define COMPARE(op) {op, lower_compare, "T", "numpy broadcasting"}
+
+const TfOpLowering tf_lower_math[] = {
+    UNARY("Neg"),
+    UNARY("Abs"),
+    UNARY("Sign"),
+    UNARY("Exp"),
+    UNARY("Expm1"),
+    UNARY("Log"),
+    UNARY("Log1p"),
+    UNARY("Sqrt"),
+    UNARY("Rsqrt"),
+    UNARY("Sigmoid"),
+    UNARY("Tanh"),
+    UNARY("Erf"),
+    UNARY("Floor"),
+    UNARY("Ceil"),
+    {"Rint", lower_unary, "T", "round half to even"},
+    UNARY("Sin"),
+    UNARY("Cos"),
+    UNARY("Tan"),
+    UNARY("IsFinite"),
+    UNARY("LogicalNot"),
+    {"Invert", lower_unary, "T", "bitwise not"},
+    {"Round", lower_round, "T", "half to even; identity on integers"},
+    {"Square", lower_square, "T", "x * x"},
+    {"Reciprocal", lower_reciprocal, "T", "1 / x"},
+    {"Inv", lower_reciprocal, "T", "1 / x"},
+    {"Relu", lower_relu, "T", "max(x, 0)"},
+    {"Relu6", lower_relu6, "T", "clamp(0, x, 6)"},
+    {"Elu", lower_elu, "T", "select(x > 0, x, expm1(x))"},
+    {"Selu", lower_selu, "T", "scale * select(x > 0, x, alpha * expm1(x))"},
+    {"LeakyRelu", lower_leaky_relu, "T, alpha", "select(x > 0, x, alpha * x)"},
+    {"Softplus", lower_softplus, "T",
+     "x above -log(eps)-2, exp(x) below log(eps)+2, log1p(exp(x)) between (Eigen's form)"},
+    {"Softsign", lower_softsign, "T", "x / (1 + |x|)"},
+    {"Erfc", lower_erfc, "T",
+     "1 - erf(x): absolute error of an ulp of 1, relative error grows where erfc < 1e-7"},
+    {"IsNan", lower_is_nan, "T", "x != x"},
+    {"IsInf", lower_is_inf, "T", "|x| == inf"},
+    {"Cast", lower_cast, "SrcT, DstT, Truncate",
+     "to bool: x != 0; float to integer: XLA's convert (TensorFlow leaves out-of-range values "
+     "undefined); Truncate rounds float narrowing toward zero"},
+    BINARY("Add"),
+    BINARY("AddV2"),
+    BINARY("Sub"),
+    BINARY("Mul"),
+    {"Div", lower_binary, "T", "numpy broadcasting; integers truncate (TensorFlow's CPU kernel)"},
+    BINARY("RealDiv"),
+    {"Mod", lower_binary, "T", "numpy broadcasting; sign of the dividend"},
+    {"TruncateMod", lower_binary, "T", "numpy broadcasting; sign of the dividend"},
+    BINARY("Maximum"),
+    BINARY("Minimum"),
+    BINARY("Pow"),
+    BINARY("Atan2"),
+    BINARY("LogicalAnd"),
+    BINARY("LogicalOr"),
+    BINARY("BitwiseAnd"),
+    BINARY("BitwiseOr"),
+    BINARY("BitwiseXor"),
+    {"TruncateDiv", lower_truncate_div, "T", "numpy broadcasting; rounds toward zero"},
+    {"FloorDiv", lower_floor_div, "T",
+     "numpy broadcasting; integers round toward -inf, floats floor(x / y)"},
+    {"FloorMod", lower_floor_mod, "T", "numpy broadcasting; sign of the divisor"},
+    {"DivNoNan", lower_div_no_nan, "T", "numpy broadcasting; 0 where y == 0"},
+    {"MulNoNan", lower_mul_no_nan, "T", "numpy broadcasting; 0 where y == 0"},
+    {"SquaredDifference", lower_squared_difference, "T", "numpy broadcasting; (x - y)^2"},
+    {"AddN", lower_add_n, "N, T", "inputs of one shape"},
+    {"ClipByValue", lower_clip_by_value, "T",
+     "bounds scalar or of t's shape; max(min(t, hi), lo)"},
+    COMPARE("Equal"),
+    COMPARE("NotEqual"),
+    COMPARE("Less"),
+    COMPARE("LessEqual"),
+    COMPARE("Greater"),
+    COMPARE("GreaterEqual"),
+    {"Select", lower_select, "T",
+     "condition of t's shape, scalar, or a vector selecting along dimension 0"},
+    {"SelectV2", lower_select_v2, "T", "numpy broadcasting of all three operands"},
+    {NULL, NULL, NULL, NULL},
+};
