@@ -205,18 +205,15 @@ HloError *tf_input_ints(TfLower *L, const TfNode *n, int i, int64_t **v, int *co
 /* Building helpers                                                         */
 /* ------------------------------------------------------------------------ */
 
-HloComputation *tf_new_computation(TfLower *L, const char *name) {
-  HloModule *m = L->m;
-  HloComputation *c = hlo_computation_new(m, name), *before = L->c;
-  /* hlo_computation_new appended c after `before`: move it in front. */
-  m->last = c->prev;
-  m->last->next = NULL;
-  c->prev = before->prev;
-  c->next = before;
-  if (before->prev) before->prev->next = c;
-  else m->first = c;
-  before->prev = c;
-  return c;
+/* HLO names allow letters, digits, '_', '.', '-'; TF names also use '/'
+ * and ':'. */
+static char *hlo_name(HloArena *a, const char *s) {
+  char *r = hlo_arena_strdup(a, s);
+  for (char *p = r; *p; p++)
+    if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+          *p == '_' || *p == '.' || *p == '-'))
+      *p = '_';
+  return r;
 }
 
 HloInstr *tf_scalar(TfLower *L, HloType t, double v) {
@@ -324,7 +321,7 @@ HloError *tf_attr_hlo_type_or(const TfNode *n, const char *name, HloType def, Hl
 
 HloComputation *tf_computation_new(TfLower *L, const char *name) {
   HloModule *m = L->m;
-  HloComputation *c = hlo_computation_new(m, name), *before = L->c;
+  HloComputation *c = hlo_computation_new(m, hlo_name(m->arena, name)), *before = L->c;
   /* hlo_computation_new appended c (after L->c): unlink it from the end */
   m->last = c->prev;
   m->last->next = NULL;
@@ -535,17 +532,6 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
   free(L.cap);
   free(L.feeds);
   return e;
-}
-
-/* HLO names allow letters, digits, '_', '.', '-'; TF names also use '/'
- * and ':'. */
-static char *hlo_name(HloArena *a, const char *s) {
-  char *r = hlo_arena_strdup(a, s);
-  for (char *p = r; *p; p++)
-    if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
-          *p == '_' || *p == '.' || *p == '-'))
-      *p = '_';
-  return r;
 }
 
 HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {

@@ -82,10 +82,6 @@ void tf_set_output(TfLower *L, const TfNode *n, int k, HloInstr *v);
 
 /* --- building ---------------------------------------------------------------- */
 
-/* A new, empty computation of L->m listed right before L->c, so that the
- * module keeps callees before their callers (sort comparators, loop and
- * branch bodies).  `name` is made unique. */
-HloComputation *tf_new_computation(TfLower *L, const char *name);
 /* A scalar constant of type t. */
 HloInstr *tf_scalar(TfLower *L, HloType t, double v);
 /* Broadcasts x (whose dims must be numpy-broadcast-compatible with `dims`)
@@ -107,7 +103,8 @@ HloError *tf_attr_int_or(const TfNode *n, const char *name, int64_t def, int64_t
 HloError *tf_attr_bool_or(const TfNode *n, const char *name, bool def, bool *out);
 HloError *tf_attr_hlo_type_or(const TfNode *n, const char *name, HloType def, HloType *out);
 /* A new computation of L's module (reducers with several results, loop
- * bodies …), placed before L->c so that callees precede their callers. */
+ * bodies …), placed before L->c so that callees precede their callers;
+ * `name` is made a valid, unique HLO name. */
 HloComputation *tf_computation_new(TfLower *L, const char *name);
 
 #endif

@@ -1,0 +1,297 @@
+/*
+ * test_frontend_nn.c — the nn ops' lowerings (lower_nn.c) beyond what
+ * testdata/tf covers.  Error cases import a small GraphDef in text format
+ * and assert the whole message, node prefix included.  Equivalence cases
+ * fetch one result two ways — e.g. an ellipsis Einsum and the
+ * BatchMatMulV2 it spells — and require equal values from the evaluator,
+ * so forms TensorFlow's test data lacks are still checked against a
+ * lowering that is.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "frontend.h"
+
+#define PLACEHOLDER(name)                                                     \
+  "node { name: '" name "' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } } }\n"
+#define CONST_I32(name, dims, vals)                                           \
+  "node { name: '" name "' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"          \
+  " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { " dims " } " vals       \
+  " } } } }\n"
+#define NODE(name, op, inputs, attrs)                                         \
+  "node { name: '" name "' op: '" op "' " inputs " " attrs " }\n"
+#define ATTR_INT(key, v) "attr { key: '" key "' value { i: " v " } }"
+#define ATTR_STR(key, v) "attr { key: '" key "' value { s: '" v "' } }"
+#define ATTR_BOOL(key, v) "attr { key: '" key "' value { b: " v " } }"
+#define ATTR_INTS(key, v) "attr { key: '" key "' value { list { " v " } } }"
+#define ATTR_T "attr { key: 'T' value { type: DT_FLOAT } }"
+#define STRIDES_1 ATTR_INTS("strides", "i: 1 i: 1 i: 1 i: 1")
+
+#define FEED(name, dims)                                                      \
+  "feed { id { node_name: '" name "' } shape { " dims " } type: DT_FLOAT }\n"
+#define FETCH(name) "fetch { id { node_name: '" name "' } }\n"
+#define DIMS4(a, b, c, d)                                                     \
+  "dim { size: " #a " } dim { size: " #b " } dim { size: " #c " } dim { size: " #d " }"
+#define DIMS3(a, b, c) "dim { size: " #a " } dim { size: " #b " } dim { size: " #c " }"
+#define DIMS2(a, b) "dim { size: " #a " } dim { size: " #b " }"
+
+/* Imports the graph: the module, or NULL with the message in *msg
+ * (malloc'd). */
+static HloModule *import(const char *graph, const char *config, char **msg) {
+  ProtobufCMessage *gd = NULL, *cfg = NULL;
+  HloError *e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, graph, strlen(graph),
+                                    "graph.pbtxt", &gd);
+  ck_assert_msg(e == NULL, "graph text: %s", hlo_error_message(e));
+  e = tf_proto_parse_text(&tensorflow__tf2xla__config__descriptor, config, strlen(config),
+                          "config.pbtxt", &cfg);
+  ck_assert_msg(e == NULL, "config text: %s", hlo_error_message(e));
+  TfGraph *g = NULL;
+  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
+  ck_assert_msg(e == NULL, "graph: %s", hlo_error_message(e));
+  HloModule *m = NULL;
+  e = tf_import(g, "nn", &m);
+  tf_graph_free(g);
+  *msg = e ? strdup(hlo_error_message(e)) : NULL;
+  hlo_error_free(e);
+  return m;
+}
+
+static void expect_error(const char *graph, const char *config, const char *want) {
+  char *got = NULL;
+  HloModule *m = import(graph, config, &got);
+  ck_assert_msg(m == NULL, "imported without error; expected: %s", want);
+  ck_assert_str_eq(got, want);
+  free(got);
+}
+
+/* Evaluates the graph on inputs filled with distinct values and requires
+ * its two fetches to agree within `tol` (relative to 1). */
+static void expect_same(const char *graph, const char *config, double tol) {
+  char *msg = NULL;
+  HloModule *m = import(graph, config, &msg);
+  ck_assert_msg(m != NULL, "import: %s", msg);
+  const HloComputation *entry = m->entry;
+  HloLiteral *args[4];
+  ck_assert_int_le(entry->nparams, 4);
+  for (int i = 0; i < entry->nparams; i++) {
+    args[i] = hlo_literal_new(&entry->params[i]->shape);
+    int64_t n = hlo_shape_elements(&args[i]->shape);
+    for (int64_t k = 0; k < n; k++)
+      hlo_literal_set_f64(args[i], k, (double)((k * 7 + i * 3) % 11) / 4.0 - 1.2);
+  }
+  HloLiteral *out = ck_evaluate(m, args, entry->nparams);
+  ck_assert_int_eq(out->shape.ntuple, 2);
+  char why[256];
+  ck_assert_msg(ck_allclose(out->elems[0], out->elems[1], tol, tol, why, sizeof why), "%s", why);
+  hlo_literal_free(out);
+  for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
+  hlo_module_free(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define CONV_GRAPH(attrs)                                                     \
+  PLACEHOLDER("x") PLACEHOLDER("w")                                           \
+  NODE("c", "Conv2D", "input: 'x' input: 'w'", ATTR_T STRIDES_1 ATTR_STR("padding", "SAME") attrs)
+#define CONV_CONFIG(wdims)                                                    \
+  FEED("x", DIMS4(1, 4, 4, 3)) FEED("w", wdims) FETCH("c")
+
+START_TEST(conv2d_input_depth_mismatch) {
+  expect_error(CONV_GRAPH(""), CONV_CONFIG(DIMS4(3, 3, 2, 4)),
+               "node 'c' (Conv2D): input depth 3 is not a multiple of the filter's input "
+               "depth 2");
+}
+END_TEST
+
+START_TEST(conv2d_data_format_unsupported) {
+  expect_error(CONV_GRAPH(ATTR_STR("data_format", "NCHW_VECT_C")),
+               CONV_CONFIG(DIMS4(3, 3, 3, 4)),
+               "node 'c' (Conv2D): data_format 'NCHW_VECT_C' is not supported (NHWC or NCHW)");
+}
+END_TEST
+
+START_TEST(conv2d_batch_stride) {
+  expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+               NODE("c", "Conv2D", "input: 'x' input: 'w'",
+                    ATTR_T ATTR_INTS("strides", "i: 2 i: 1 i: 1 i: 1")
+                    ATTR_STR("padding", "VALID")),
+               CONV_CONFIG(DIMS4(3, 3, 3, 4)),
+               "node 'c' (Conv2D): strides and dilations in the batch and depth dimensions "
+               "must be 1");
+}
+END_TEST
+
+START_TEST(depthwise_depth_mismatch) {
+  expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+               NODE("c", "DepthwiseConv2dNative", "input: 'x' input: 'w'",
+                    ATTR_T STRIDES_1 ATTR_STR("padding", "SAME")),
+               CONV_CONFIG(DIMS4(3, 3, 2, 1)),
+               "node 'c' (DepthwiseConv2dNative): filter's input depth 2 differs from the input "
+               "depth 3");
+}
+END_TEST
+
+#define EINSUM(eq, inputs)                                                    \
+  PLACEHOLDER("a") PLACEHOLDER("b")                                           \
+  NODE("e", "Einsum", inputs, ATTR_T ATTR_STR("equation", eq))
+#define AB_CONFIG(out) FEED("a", DIMS2(3, 3)) FEED("b", DIMS2(3, 3)) FETCH(out)
+
+START_TEST(einsum_diagonal_rejected) {
+  expect_error(EINSUM("ii->i", "input: 'a'"), FEED("a", DIMS2(3, 3)) FETCH("e"),
+               "node 'e' (Einsum): equation 'ii->i': label 'i' repeats in operand 0 (diagonals "
+               "and traces are not supported)");
+}
+END_TEST
+
+START_TEST(einsum_equation_errors) {
+  expect_error(EINSUM("ij,jk,kl->il", "input: 'a' input: 'b' input: 'a'"), AB_CONFIG("e"),
+               "node 'e' (Einsum): einsum of 3 operands is not supported (1 or 2)");
+  expect_error(EINSUM("ij->ij", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+               "node 'e' (Einsum): equation 'ij->ij' names 1 operand(s) but the node has 2 "
+               "input(s)");
+  expect_error(EINSUM("ij,jk->iz", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+               "node 'e' (Einsum): equation 'ij,jk->iz': output label 'z' appears in no operand");
+  expect_error(EINSUM("ijk,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+               "node 'e' (Einsum): equation 'ijk,jk->ik': operand 0 has rank 2 but its "
+               "subscripts name 3 dimension(s)");
+  expect_error(EINSUM("i.j,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+               "node 'e' (Einsum): equation 'i.j,jk->ik': operand 0 has a stray '.' or more "
+               "than one ellipsis");
+}
+END_TEST
+
+START_TEST(top_k_too_large) {
+  expect_error(PLACEHOLDER("x") CONST_I32("k", "", "int_val: 4")
+               NODE("t", "TopKV2", "input: 'x' input: 'k'", ATTR_T),
+               FEED("x", DIMS2(2, 3)) FETCH("t"),
+               "node 't' (TopKV2): k must be a scalar in [0, 3]");
+}
+END_TEST
+
+START_TEST(fused_batch_norm_training) {
+  expect_error(PLACEHOLDER("x") PLACEHOLDER("s")
+               NODE("bn", "FusedBatchNormV3", "input: 'x' input: 's' input: 's' input: 's' "
+                    "input: 's'", ATTR_T ATTR_BOOL("is_training", "true")),
+               FEED("x", DIMS4(1, 2, 2, 3)) FEED("s", "dim { size: 3 }") FETCH("bn"),
+               "node 'bn' (FusedBatchNormV3): is_training=true (normalising by batch "
+               "statistics) is not supported: export the graph for inference");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Equivalences                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Ellipsis with broadcast batch dims: a[2,1,3,4] b[5,4,2]. */
+START_TEST(einsum_ellipsis_is_batch_matmul) {
+  expect_same(EINSUM("...ij,...jk->...ik", "input: 'a' input: 'b'")
+              NODE("mm", "BatchMatMulV2", "input: 'a' input: 'b'", ATTR_T),
+              FEED("a", DIMS4(2, 1, 3, 4)) FEED("b", DIMS3(5, 4, 2)) FETCH("e") FETCH("mm"),
+              1e-6);
+}
+END_TEST
+
+/* The implicit form outputs the labels used once, sorted: "ba,cb" -> "ac". */
+START_TEST(einsum_implicit_output) {
+  expect_same(EINSUM("ba,cb", "input: 'a' input: 'b'")
+              NODE("mm", "MatMul", "input: 'a' input: 'b'",
+                   ATTR_T ATTR_BOOL("transpose_a", "true") ATTR_BOOL("transpose_b", "true")),
+              FEED("a", DIMS2(4, 3)) FEED("b", DIMS2(5, 4)) FETCH("e") FETCH("mm"), 1e-6);
+}
+END_TEST
+
+/* A label only one operand has and the output lacks is summed first. */
+START_TEST(einsum_sums_private_labels) {
+  expect_same(EINSUM("ijx,jk->ik", "input: 'a' input: 'b'")
+              CONST_I32("axis", "", "int_val: 2")
+              NODE("s", "Sum", "input: 'a' input: 'axis'", ATTR_T)
+              NODE("mm", "MatMul", "input: 's' input: 'b'", ATTR_T),
+              FEED("a", DIMS3(2, 3, 4)) FEED("b", DIMS2(3, 5)) FETCH("e") FETCH("mm"), 1e-6);
+}
+END_TEST
+
+START_TEST(max_pool_v2_is_max_pool) {
+  expect_same(PLACEHOLDER("x")
+              CONST_I32("k", "dim { size: 4 }", "int_val: 1 int_val: 3 int_val: 2 int_val: 1")
+              CONST_I32("s", "dim { size: 4 }", "int_val: 1 int_val: 2 int_val: 2 int_val: 1")
+              NODE("p2", "MaxPoolV2", "input: 'x' input: 'k' input: 's'",
+                   ATTR_T ATTR_STR("padding", "SAME"))
+              NODE("p", "MaxPool", "input: 'x'",
+                   ATTR_T ATTR_INTS("ksize", "i: 1 i: 3 i: 2 i: 1")
+                   ATTR_INTS("strides", "i: 1 i: 2 i: 2 i: 1") ATTR_STR("padding", "SAME")),
+              FEED("x", DIMS4(2, 5, 6, 3)) FETCH("p2") FETCH("p"), 0);
+}
+END_TEST
+
+/* NCHW DepthToSpace equals the NHWC one between transposes. */
+START_TEST(depth_to_space_nchw) {
+  expect_same(PLACEHOLDER("x")
+              CONST_I32("to_nhwc", "dim { size: 4 }", "int_val: 0 int_val: 2 int_val: 3 int_val: 1")
+              CONST_I32("to_nchw", "dim { size: 4 }", "int_val: 0 int_val: 3 int_val: 1 int_val: 2")
+              NODE("d", "DepthToSpace", "input: 'x'",
+                   ATTR_T ATTR_INT("block_size", "2") ATTR_STR("data_format", "NCHW"))
+              NODE("t", "Transpose", "input: 'x' input: 'to_nhwc'", ATTR_T)
+              NODE("dn", "DepthToSpace", "input: 't'", ATTR_T ATTR_INT("block_size", "2"))
+              NODE("back", "Transpose", "input: 'dn' input: 'to_nchw'", ATTR_T),
+              FEED("x", DIMS4(2, 8, 2, 3)) FETCH("d") FETCH("back"), 0);
+}
+END_TEST
+
+/* SpaceToDepth undoes DepthToSpace, in NCHW too. */
+START_TEST(space_to_depth_inverts) {
+  expect_same(PLACEHOLDER("x")
+              NODE("d", "DepthToSpace", "input: 'x'",
+                   ATTR_T ATTR_INT("block_size", "2") ATTR_STR("data_format", "NCHW"))
+              NODE("s", "SpaceToDepth", "input: 'd'",
+                   ATTR_T ATTR_INT("block_size", "2") ATTR_STR("data_format", "NCHW"))
+              NODE("id", "Identity", "input: 'x'", ATTR_T),
+              FEED("x", DIMS4(1, 12, 2, 3)) FETCH("s") FETCH("id"), 0);
+}
+END_TEST
+
+/* A grouped Conv2D (input depth 4, filter depth 2: two groups) equals two
+ * convolutions of the halves, concatenated. */
+START_TEST(conv2d_grouped) {
+  expect_same(PLACEHOLDER("x") PLACEHOLDER("w")
+              NODE("c", "Conv2D", "input: 'x' input: 'w'",
+                   ATTR_T STRIDES_1 ATTR_STR("padding", "SAME"))
+              CONST_I32("three", "", "int_val: 3")
+              NODE("xs", "Split", "input: 'three' input: 'x'", ATTR_T ATTR_INT("num_split", "2"))
+              NODE("ws", "Split", "input: 'three' input: 'w'", ATTR_T ATTR_INT("num_split", "2"))
+              NODE("c0", "Conv2D", "input: 'xs:0' input: 'ws:0'",
+                   ATTR_T STRIDES_1 ATTR_STR("padding", "SAME"))
+              NODE("c1", "Conv2D", "input: 'xs:1' input: 'ws:1'",
+                   ATTR_T STRIDES_1 ATTR_STR("padding", "SAME"))
+              NODE("cat", "ConcatV2", "input: 'c0' input: 'c1' input: 'three'",
+                   ATTR_T ATTR_INT("N", "2")),
+              FEED("x", DIMS4(1, 5, 5, 4)) FEED("w", DIMS4(3, 3, 2, 6)) FETCH("c") FETCH("cat"),
+              1e-6);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("frontend_nn");
+  TCase *t = tcase_create("errors");
+  tcase_add_test(t, conv2d_input_depth_mismatch);
+  tcase_add_test(t, conv2d_data_format_unsupported);
+  tcase_add_test(t, conv2d_batch_stride);
+  tcase_add_test(t, depthwise_depth_mismatch);
+  tcase_add_test(t, einsum_diagonal_rejected);
+  tcase_add_test(t, einsum_equation_errors);
+  tcase_add_test(t, top_k_too_large);
+  tcase_add_test(t, fused_batch_norm_training);
+  suite_add_tcase(s, t);
+  t = tcase_create("equivalences");
+  tcase_add_test(t, einsum_ellipsis_is_batch_matmul);
+  tcase_add_test(t, einsum_implicit_output);
+  tcase_add_test(t, einsum_sums_private_labels);
+  tcase_add_test(t, max_pool_v2_is_max_pool);
+  tcase_add_test(t, depth_to_space_nchw);
+  tcase_add_test(t, space_to_depth_inverts);
+  tcase_add_test(t, conv2d_grouped);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
