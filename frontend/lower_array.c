@@ -865,7 +865,7 @@ static HloError *lower_gather_v2(TfLower *L, const TfNode *n) {
  * depth at `axis`; where its iota equals the index, on_value. */
 static HloError *lower_one_hot(TfLower *L, const TfNode *n) {
   HloInstr *idx, *on, *off;
-  int64_t depth, axis;
+  int64_t depth = 0, axis = -1;
   HloError *e = tf_expect_inputs(n, 4, 4);
   if (!e) e = tf_input(L, n, 0, &idx);
   if (!e) e = input_int(L, n, 1, "depth", &depth);
