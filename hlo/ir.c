@@ -974,7 +974,7 @@ void hlo_replace_all_uses(HloInstr *old, HloInstr *new_instr) {
    * route every other use of old through it". */
   HloInstr **users = xmalloc(sizeof(HloInstr *) * (size_t)(old->nusers ? old->nusers : 1));
   int n = old->nusers;
-  memcpy(users, old->users, sizeof(HloInstr *) * (size_t)n);
+  if (n) memcpy(users, old->users, sizeof(HloInstr *) * (size_t)n);
   for (int k = 0; k < n; k++) {
     HloInstr *user = users[k];
     if (user == new_instr) continue;

@@ -1,0 +1,110 @@
+/*
+ * constant_fold.c — an instruction whose operands are all constants is
+ * replaced by the constant the evaluator computes for it.
+ *
+ * The evaluator is the oracle of every test, so folding through it cannot
+ * disagree with the reference semantics.  Each candidate is copied, with
+ * its constant operands, into a scratch module of one computation and
+ * evaluated there (called computations are shared, not copied).  A
+ * broadcast of a constant counts as a constant operand: it is how scalars
+ * (epsilon, 1/n) appear next to per-feature vectors.
+ *
+ * What is not folded, and why:
+ *   - iota and broadcast: they are cheap to regenerate inside a fusion and
+ *     folding them would turn a scalar into a big literal in the binary;
+ *   - results over PASS_FOLD_MAX_BYTES, unless the op only moves or narrows
+ *     its operand (transpose, reshape, slice, reverse, convert, copy) — so
+ *     transposed or reshaped weights are folded whatever their size;
+ *   - control flow, custom-calls, tuples (nothing to gain, or opaque);
+ *   - instructions the evaluator rejects (the error is dropped: the
+ *     instruction simply stays).
+ *
+ * requires: a verified module.
+ * keeps:    shapes and layouts of the replaced instructions.
+ * breaks:   nothing.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+static bool foldable_op(HloOpcode op) {
+  switch (op) {
+  case HLO_OP_PARAMETER:
+  case HLO_OP_CONSTANT:
+  case HLO_OP_IOTA:
+  case HLO_OP_BROADCAST:
+  case HLO_OP_TUPLE:
+    return false;
+  default:
+    return op == HLO_OP_FUSION || hlo_opcode_kind(op) != HLO_KIND_CONTROL;
+  }
+}
+
+static bool rearranges(HloOpcode op) {
+  return op == HLO_OP_TRANSPOSE || op == HLO_OP_RESHAPE || op == HLO_OP_SLICE ||
+         op == HLO_OP_REVERSE || op == HLO_OP_CONVERT || op == HLO_OP_COPY ||
+         op == HLO_OP_BITCAST;
+}
+
+static bool worth_folding(const HloInstr *in) {
+  if (!foldable_op(in->op) || !hlo_type_is_array(in->shape.type) || in->noperands == 0)
+    return false;
+  for (int i = 0; i < in->noperands; i++)
+    if (!px_is_constant_like(in->operands[i])) return false;
+  int64_t bytes = px_shape_bytes(&in->shape);
+  if (bytes <= PASS_FOLD_MAX_BYTES) return true;
+  return rearranges(in->op) && bytes <= px_shape_bytes(&in->operands[0]->shape);
+}
+
+/* The value of `in`, or NULL when the evaluator cannot compute it. */
+static HloLiteral *evaluate_alone(const HloInstr *in) {
+  HloModule *scratch = hlo_module_new("fold");
+  HloComputation *c = hlo_computation_new(scratch, "fold");
+  hlo_module_set_entry(scratch, c);
+  HloInstr *ops[in->noperands];
+  for (int i = 0; i < in->noperands; i++) {
+    const HloInstr *o = in->operands[i];
+    if (o->op == HLO_OP_BROADCAST) {
+      HloInstr *k = hlo_constant_new(c, o->operands[0]->literal, NULL);
+      ops[i] = hlo_instr_clone(c, o, &k, 1);
+    } else {
+      ops[i] = hlo_constant_new(c, o->literal, NULL);
+    }
+  }
+  HloInstr *copy = hlo_instr_clone(c, in, ops, in->noperands);
+  hlo_set_root(c, copy);
+  HloLiteral *out = NULL;
+  HloError *e = hlo_evaluate_computation(c, NULL, 0, &out);
+  hlo_module_free(scratch);
+  if (e) {
+    hlo_error_free(e);
+    return NULL;
+  }
+  return out;
+}
+
+bool pass_constant_fold(HloModule *m) {
+  bool changed = false;
+  int nc;
+  HloComputation **comps = px_graph_computations(m, false, &nc);
+  for (int ci = 0; ci < nc; ci++) {
+    HloComputation *c = comps[ci];
+    int n;
+    HloInstr **order = hlo_post_order(c, &n);
+    for (int i = 0; i < n; i++) {
+      HloInstr *in = order[i];
+      if (!worth_folding(in)) continue;
+      HloLiteral *value = evaluate_alone(in);
+      if (!value) continue;
+      HloInstr *k = hlo_constant_new(c, hlo_literal_clone_in(m->arena, value), "constant");
+      hlo_literal_free(value);
+      k->shape = in->shape; /* keep the layout the literal does not carry */
+      hlo_instr_move_before(k, in);
+      px_replace(in, k);
+      changed = true;
+    }
+    free(order);
+  }
+  free(comps);
+  return changed;
+}

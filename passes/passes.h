@@ -1,0 +1,173 @@
+/*
+ * passes.h — hloc's device-independent HLO passes, the pipeline that runs
+ * them, and the analyses codegen consumes (schedule, buffer assignment,
+ * statistics).  The one public header of passes/.
+ *
+ * A pass is `bool pass_NAME(HloModule *)`: it rewrites the module in place
+ * and returns whether it changed anything (XLA's convention), so the
+ * pipeline can iterate groups of passes to a fixed point and verify only
+ * after a change.  Each pass file opens with its contract, QBE-style:
+ * "requires" (what the input must satisfy), "keeps" (what stays true),
+ * "breaks" (what a later pass may have to restore).  Every pass requires a
+ * verified module and leaves one; passes unlink instructions, never free
+ * them (the module's arena owns everything).
+ *
+ * The analyses never change the module.  Buffer assignment is computed over
+ * a schedule: codegen must emit each computation's instructions in the
+ * order the plan records (PassBufferPlan.order).
+ */
+#ifndef HLOC_PASSES_H
+#define HLOC_PASSES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hlo.h"
+
+/* ------------------------------------------------------------------------ */
+/* Passes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+bool pass_inline_calls(HloModule *m);      /* "inline" */
+bool pass_tuple_simplify(HloModule *m);    /* "tuple-simplify" */
+bool pass_algsimp(HloModule *m);           /* "algsimp" */
+bool pass_constant_fold(HloModule *m);     /* "constant-fold" */
+bool pass_cse(HloModule *m);               /* "cse" */
+bool pass_dce(HloModule *m);               /* "dce" */
+bool pass_batchnorm_expand(HloModule *m);  /* "batchnorm-expand" */
+bool pass_scale_fold(HloModule *m);        /* "scale-fold" */
+bool pass_dot_canonicalize(HloModule *m);  /* "dot-canonicalize" */
+bool pass_fusion(HloModule *m);            /* "fusion" */
+bool pass_multi_output_fusion(HloModule *m); /* "multi-output-fusion" */
+
+/* Constant folding leaves results larger than this (bytes) unfolded, unless
+ * the op only rearranges or narrows its operand. */
+#define PASS_FOLD_MAX_BYTES (64 * 1024)
+
+/* ------------------------------------------------------------------------ */
+/* Pipeline                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct PassOptions {
+  /* Dump the module as HLO text after the pass of this name, or after every
+   * pass with "all" (NULL: never).  Files go to dump_dir, which must exist,
+   * named "NNN-<pass>.hlo" in run order; "000-input.hlo" is the input. */
+  const char *dump_after;
+  const char *dump_dir;
+  /* Passes not to run, by name (see pass_names). */
+  const char *const *disabled;
+  int ndisabled;
+  /* When set, a table of time and runs per pass is printed here at the end. */
+  FILE *timing;
+} PassOptions;
+
+/* The names of every pass the pipeline may run, NULL-terminated. */
+const char *const *pass_names(void);
+bool pass_name_is_known(const char *name);
+
+/* Runs the default pipeline (opts may be NULL).  Verifies the input, then
+ * after every pass that reports a change; a failure names the pass, as in
+ * "after pass 'algsimp': verifier: …".  Also fails on an unknown disabled
+ * pass name or a dump file that cannot be written. */
+HloError *pass_run_pipeline(HloModule *m, const PassOptions *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Scheduling and buffer assignment (analyses: the module is not changed)   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum PassScheduler {
+  PASS_SCHED_POST_ORDER, /* hlo_post_order */
+  PASS_SCHED_DFS,        /* post order visiting the heavier operand first */
+  PASS_SCHED_LIST,       /* greedy: the ready instruction freeing most bytes */
+  PASS_SCHED_BEST,       /* all three; the lowest simulated peak wins */
+} PassScheduler;
+
+/* An order of the instructions of one computation reachable from its root
+ * (each after its operands, the root last), with the peak of the bytes live
+ * at once when run in that order (parameters and constants not counted). */
+typedef struct PassSchedule {
+  int n;
+  HloInstr **order;      /* malloc'd */
+  int64_t peak_bytes;
+  PassScheduler chosen;  /* which scheduler produced it */
+} PassSchedule;
+
+void pass_schedule(const HloComputation *c, PassScheduler which, PassSchedule *out);
+void pass_schedule_free(PassSchedule *s);
+
+/* Where every array value lives.  A value is one array leaf of an
+ * instruction's shape (leaf k in row-major order of the tuple tree).
+ * Tuples and get-tuple-element define no storage (their leaves are their
+ * operands'); entry parameters live in the caller's arguments, constants in
+ * read-only data, and the values the entry root returns in the caller's
+ * result buffers; everything else, in every computation that is not a fused
+ * computation, gets an offset in one scratch arena.  Instructions inside
+ * fused computations get no buffers. */
+typedef enum PassBufKind {
+  PASS_BUF_NONE,     /* aliases another value (tuple, gte) or no storage */
+  PASS_BUF_ARG,      /* entry parameter `index` */
+  PASS_BUF_CONST,    /* the constant instruction itself */
+  PASS_BUF_RESULT,   /* leaf `index` of the entry's result */
+  PASS_BUF_SCRATCH,  /* arena offset */
+} PassBufKind;
+
+typedef struct PassBuf {
+  PassBufKind kind;
+  int64_t index;     /* ARG: parameter number; RESULT: result leaf */
+  int64_t offset;    /* SCRATCH: bytes from the arena start (aligned) */
+  int64_t size;      /* bytes */
+} PassBuf;
+
+#define PASS_BUF_ALIGN 64
+
+typedef struct PassBufferPlan {
+  int64_t nids;          /* the module's next_id when planned */
+  int *first;            /* by instruction id: index of its leaf 0 in bufs, -1 */
+  int *count;            /* by instruction id: number of leaves */
+  PassBuf *bufs;         /* the leaves, each resolved to its storage */
+  int nbufs;
+  int64_t arena_bytes;   /* packed arena size */
+  int64_t naive_bytes;   /* one aligned slot per scratch value (what a plan
+                          * without liveness needs) */
+  int64_t peak_live_bytes; /* max over schedule steps of live scratch bytes:
+                            * a lower bound for any packing of this schedule */
+  int64_t inplace_reuses;  /* values that overwrite their operand's buffer */
+  /* The schedules used, one per planned computation (entry last). */
+  int nschedules;
+  const HloComputation **computations;
+  PassSchedule *schedules;
+} PassBufferPlan;
+
+/* Plans every non-fused computation of a verified module. */
+HloError *pass_assign_buffers(const HloModule *m, PassBufferPlan *out);
+void pass_buffer_plan_free(PassBufferPlan *p);
+/* The storage of leaf k of instr (NULL when instr was not planned). */
+const PassBuf *pass_buffer_of(const PassBufferPlan *p, const HloInstr *instr, int leaf);
+/* The schedule of computation c in the plan (NULL when not planned). */
+const PassSchedule *pass_plan_schedule(const PassBufferPlan *p, const HloComputation *c);
+
+/* ------------------------------------------------------------------------ */
+/* Statistics                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct PassStats {
+  int64_t instructions;    /* in non-fused computations */
+  int64_t kernels;         /* fusions + non-trivial instructions outside them */
+  int64_t fusions[4];      /* by HloFusionKind */
+  int64_t weight_bytes;    /* constants of non-fused computations */
+  int64_t flops;           /* 2*MACs of dot and convolution */
+  int64_t bytes_moved;     /* each kernel's operands read + results written */
+  int64_t arena_bytes;     /* pass_assign_buffers' packed arena */
+  int64_t naive_arena_bytes; /* one slot per value */
+  int64_t peak_live_bytes;
+} PassStats;
+
+/* True for what runs as a kernel outside fusions: everything but
+ * parameter, constant, tuple, get-tuple-element, bitcast and the control
+ * ops whose bodies are counted instead. */
+bool pass_is_kernel(const HloInstr *instr);
+HloError *pass_stats(const HloModule *m, PassStats *out);
+void pass_stats_print(FILE *f, const PassStats *s);
+
+#endif /* HLOC_PASSES_H */

@@ -1,0 +1,50 @@
+/*
+ * tuple_simplify.c — get-tuple-element of a tuple is the tuple's operand;
+ * a tuple that reassembles every element of one tuple value, in order, is
+ * that value.
+ *
+ * requires: a verified module.
+ * keeps:    shapes of every remaining instruction.
+ * breaks:   nothing; the tuples left unused are unlinked.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* tuple(gte(x,0), …, gte(x,n-1)) with x of n elements: returns x. */
+static HloInstr *reassembled(const HloInstr *t) {
+  if (t->noperands == 0) return NULL;
+  HloInstr *src = NULL;
+  for (int i = 0; i < t->noperands; i++) {
+    const HloInstr *g = t->operands[i];
+    if (g->op != HLO_OP_GET_TUPLE_ELEMENT || g->tuple_index != i) return NULL;
+    if (src && g->operands[0] != src) return NULL;
+    src = g->operands[0];
+  }
+  return src->shape.ntuple == t->noperands ? src : NULL;
+}
+
+bool pass_tuple_simplify(HloModule *m) {
+  bool changed = false;
+  int nc;
+  HloComputation **comps = px_graph_computations(m, true, &nc);
+  for (int ci = 0; ci < nc; ci++) {
+    int n;
+    HloInstr **order = hlo_post_order(comps[ci], &n);
+    for (int i = 0; i < n; i++) {
+      HloInstr *in = order[i];
+      if (in->op == HLO_OP_GET_TUPLE_ELEMENT && in->operands[0]->op == HLO_OP_TUPLE) {
+        px_replace(in, in->operands[0]->operands[in->tuple_index]);
+        changed = true;
+      } else if (in->op == HLO_OP_TUPLE) {
+        HloInstr *src = reassembled(in);
+        if (!src) continue;
+        px_replace(in, src);
+        changed = true;
+      }
+    }
+    free(order);
+  }
+  free(comps);
+  return changed;
+}

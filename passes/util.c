@@ -1,0 +1,168 @@
+/*
+ * util.c — the helpers of internal.h: which computations graph passes
+ * rewrite, recognising splat constants, replacing and unlinking, and
+ * copying a computation's body into another computation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void *px_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  return p;
+}
+
+void *px_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n, size);
+  return p;
+}
+
+/* Control flow runs its called computations as graphs; everything else
+ * that calls a computation applies it to scalars (or is a fusion). */
+static bool calls_graphs(const HloInstr *in) {
+  return in->op == HLO_OP_WHILE || in->op == HLO_OP_CONDITIONAL || in->op == HLO_OP_CALL;
+}
+
+HloComputation **px_graph_computations(const HloModule *m, bool with_applied, int *n) {
+  int total;
+  HloComputation **all = hlo_computation_post_order(m, &total);
+  if (with_applied) {
+    *n = total;
+    return all;
+  }
+  /* Mark graphs top-down (reverse post order visits callers first). */
+  bool *graph = px_xcalloc((size_t)total, sizeof(bool));
+  for (int i = total - 1; i >= 0; i--) {
+    if (all[i] == m->entry) graph[i] = true;
+    if (!graph[i]) continue;
+    for (HloInstr *in = all[i]->first; in; in = in->next) {
+      if (!calls_graphs(in)) continue;
+      for (int k = 0; k < in->ncalled; k++)
+        for (int j = 0; j < total; j++)
+          if (all[j] == in->called[k]) graph[j] = true;
+    }
+  }
+  int k = 0;
+  for (int i = 0; i < total; i++)
+    if (graph[i]) all[k++] = all[i];
+  free(graph);
+  *n = k;
+  return all;
+}
+
+bool px_splat(const HloInstr *in, double *v) {
+  if (in->op == HLO_OP_BROADCAST) in = in->operands[0];
+  if (in->op != HLO_OP_CONSTANT || !hlo_type_is_array(in->shape.type)) return false;
+  int64_t n = hlo_shape_elements(&in->shape);
+  if (n == 0) return false;
+  size_t es = hlo_type_size(in->shape.type);
+  const unsigned char *d = in->literal->data;
+  for (int64_t i = 1; i < n; i++)
+    if (memcmp(d, d + (size_t)i * es, es)) return false;
+  *v = hlo_literal_get_f64(in->literal, 0);
+  return true;
+}
+
+bool px_is_splat_of(const HloInstr *in, double v) {
+  double got;
+  return px_splat(in, &got) && got == v;
+}
+
+bool px_is_constant_like(const HloInstr *in) {
+  if (in->op == HLO_OP_BROADCAST) in = in->operands[0];
+  return in->op == HLO_OP_CONSTANT;
+}
+
+bool px_has_side_effect(const HloInstr *in) {
+  return in->op == HLO_OP_CUSTOM_CALL || in->op == HLO_OP_PARAMETER;
+}
+
+/* Unlinked instructions have no neighbours and are not their list's head. */
+bool px_is_linked(const HloInstr *in) {
+  return in->prev || in->next || in->parent->first == in;
+}
+
+void px_remove_if_dead(HloInstr *in) {
+  if (!px_is_linked(in) || in->nusers || in->parent->root == in || px_has_side_effect(in))
+    return;
+  int n = in->noperands;
+  HloInstr **ops = px_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  memcpy(ops, in->operands, sizeof(HloInstr *) * (size_t)n);
+  hlo_instr_remove(in);
+  for (int i = 0; i < n; i++) px_remove_if_dead(ops[i]);
+  free(ops);
+}
+
+void px_replace(HloInstr *old, HloInstr *repl) {
+  if (old == repl) return;
+  hlo_replace_all_uses(old, repl);
+  px_remove_if_dead(old);
+}
+
+HloInstr *px_built(HloInstr *r, HloError *err, HloInstr *before) {
+  if (!r) hlo_fatal(__FILE__, __LINE__, "pass built an ill-shaped instruction: %s",
+                    hlo_error_message(err));
+  if (before) hlo_instr_move_before(r, before);
+  return r;
+}
+
+HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,
+                            HloInstr *before) {
+  HloShape s = hlo_shape_array(shape->type, shape->rank, shape->dims);
+  HloLiteral *lit = hlo_literal_new_in(c->module->arena, &s);
+  int64_t n = hlo_shape_elements(&s);
+  for (int64_t i = 0; i < n; i++) hlo_literal_set_f64(lit, i, v);
+  HloInstr *k = hlo_constant_new(c, lit, "constant");
+  if (before) hlo_instr_move_before(k, before);
+  return k;
+}
+
+HloInstr *px_broadcast_scalar(HloComputation *c, const HloShape *shape, double v,
+                              HloInstr *before) {
+  HloShape s = hlo_shape_scalar(shape->type);
+  HloInstr *k = px_constant_splat(c, &s, v, before);
+  if (shape->rank == 0) return k;
+  HloError *e = NULL;
+  return px_built(hlo_build_broadcast(c, k, shape, NULL, 0, &e), e, before);
+}
+
+HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee,
+                               HloInstr *const *args, HloInstr *before) {
+  int n;
+  HloInstr **order = hlo_post_order(callee, &n);
+  int64_t maxid = 0;
+  for (int i = 0; i < n; i++)
+    if (order[i]->id > maxid) maxid = order[i]->id;
+  HloInstr **map = px_xcalloc((size_t)maxid + 1, sizeof(HloInstr *));
+  HloInstr *root = NULL;
+  for (int i = 0; i < n; i++) {
+    HloInstr *in = order[i];
+    HloInstr *copy;
+    if (in->op == HLO_OP_PARAMETER) {
+      copy = args[in->parameter_number];
+    } else {
+      HloInstr *ops[in->noperands ? in->noperands : 1];
+      for (int k = 0; k < in->noperands; k++) ops[k] = map[in->operands[k]->id];
+      copy = hlo_instr_clone(dst, in, ops, in->noperands);
+      if (before) hlo_instr_move_before(copy, before);
+    }
+    map[in->id] = copy;
+    if (in == callee->root) root = copy;
+  }
+  free(map);
+  free(order);
+  return root;
+}
+
+int64_t px_shape_bytes(const HloShape *s) {
+  if (s->type == HLO_TUPLE) {
+    int64_t b = 0;
+    for (int i = 0; i < s->ntuple; i++) b += px_shape_bytes(&s->tuple[i]);
+    return b;
+  }
+  if (!hlo_type_is_array(s->type)) return 0;
+  return (int64_t)hlo_shape_byte_size(s);
+}

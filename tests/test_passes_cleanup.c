@@ -1,0 +1,143 @@
+/*
+ * test_passes_cleanup.c — DCE, CSE, constant folding, tuple simplification
+ * and call inlining: HLO text in, the expected graph out, a "nothing to do"
+ * case each, and the differential check (evaluator before == after).
+ */
+#include "passes_util.h"
+
+START_TEST(dce_removes_dead_instructions_and_computations) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "unused { p = f32[] parameter(0)\n ROOT n = f32[] negate(p) }\n"
+      "ENTRY e {\n  x = f32[4] parameter(0)\n  dead = f32[4] exponential(x)\n"
+      "  dead2 = f32[4] add(dead, x)\n  ROOT r = f32[4] negate(x)\n}\n",
+      pass_dce, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "negate(x)");
+  ck_assert_int_eq(pu_count(m, HLO_OP_EXP) + pu_count(m, HLO_OP_ADD), 0);
+  ck_assert_ptr_null(hlo_module_find_computation(m, "unused"));
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(dce_nothing_to_do) {
+  hlo_module_free(pu_differential("HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n"
+                                  "  ROOT r = f32[4] negate(x)\n}\n",
+                                  pass_dce, false, 0, 0));
+}
+END_TEST
+
+START_TEST(cse_merges_equal_instructions) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  y = f32[4] parameter(1)\n"
+      "  a = f32[4] add(x, y)\n  b = f32[4] add(x, y)\n  c = f32[4] add(y, x)\n"
+      "  m1 = f32[4] multiply(a, b)\n  ROOT r = f32[4] multiply(m1, c)\n}\n",
+      pass_cse, true, 0, 0);
+  /* a and b merge; c has its operands swapped and stays. */
+  ck_assert_int_eq(pu_count(m, HLO_OP_ADD), 2);
+  ck_assert_str_eq(pu_root(m), "multiply(multiply(add(x, y), add(x, y)), add(y, x))");
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(cse_keeps_parameters_and_different_attributes) {
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[2,3] parameter(0)\n  y = f32[2,3] parameter(1)\n"
+      "  a = f32[2,3] add(x, y)\n  t = f32[3,2] transpose(a), dimensions={1,0}\n"
+      "  s = f32[1,3] slice(a), slice={[0:1], [0:3]}\n  s2 = f32[1,3] slice(a), slice={[1:2], [0:3]}\n"
+      "  ROOT r = (f32[3,2], f32[1,3], f32[1,3]) tuple(t, s, s2)\n}\n",
+      pass_cse, false, 0, 0));
+}
+END_TEST
+
+START_TEST(constant_fold_folds_and_respects_the_cap) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n"
+      "  c1 = f32[3] constant({1, 2, 3})\n  c2 = f32[3] constant({4, 5, 6})\n"
+      "  s = f32[3] add(c1, c2)\n  n = f32[3] negate(s)\n"
+      "  big = f32[100000] iota(), iota_dimension=0\n  bn = f32[100000] negate(big)\n"
+      "  sl = f32[3] slice(bn), slice={[0:3]}\n  a = f32[3] add(x, n)\n"
+      "  ROOT r = f32[3] add(a, sl)\n}\n",
+      pass_constant_fold, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "add(add(x, constant), slice(negate(iota)))");
+  const HloInstr *k = m->entry->root->operands[0]->operands[1];
+  ck_assert_double_eq(hlo_literal_get_f64(k->literal, 2), -9.0);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(constant_fold_nothing_to_do) {
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n  c = f32[] constant(2)\n"
+      "  b = f32[3] broadcast(c), dimensions={}\n  ROOT r = f32[3] multiply(x, b)\n}\n",
+      pass_constant_fold, false, 0, 0));
+}
+END_TEST
+
+START_TEST(tuple_simplify_forwards_elements) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n  y = s32[2] parameter(1)\n"
+      "  t = (f32[3], s32[2]) tuple(x, y)\n  g = f32[3] get-tuple-element(t), index=0\n"
+      "  ROOT r = f32[3] negate(g)\n}\n",
+      pass_tuple_simplify, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "negate(x)");
+  ck_assert_int_eq(pu_count(m, HLO_OP_TUPLE), 0);
+  hlo_module_free(m);
+  m = pu_differential(
+      "HloModule m\nENTRY e {\n  p = (f32[3], s32[2]) parameter(0)\n"
+      "  a = f32[3] get-tuple-element(p), index=0\n  b = s32[2] get-tuple-element(p), index=1\n"
+      "  ROOT t = (f32[3], s32[2]) tuple(a, b)\n}\n",
+      pass_tuple_simplify, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "p");
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(tuple_simplify_nothing_to_do) {
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  p = (f32[3], s32[2]) parameter(0)\n"
+      "  b = s32[2] get-tuple-element(p), index=1\n  a = f32[3] get-tuple-element(p), index=0\n"
+      "  ROOT t = (s32[2], f32[3]) tuple(b, a)\n}\n",
+      pass_tuple_simplify, false, 0, 0));
+}
+END_TEST
+
+START_TEST(inline_replaces_calls_with_bodies) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "inner { a = f32[4] parameter(0)\n ROOT e = f32[4] exponential(a) }\n"
+      "outer { p = f32[4] parameter(0)\n q = f32[4] parameter(1)\n"
+      "  c = f32[4] call(p), to_apply=inner\n ROOT s = f32[4] add(c, q) }\n"
+      "ENTRY e {\n  x = f32[4] parameter(0)\n  y = f32[4] parameter(1)\n"
+      "  ROOT r = f32[4] call(x, y), to_apply=outer\n}\n",
+      pass_inline_calls, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "add(exponential(x), y)");
+  ck_assert(pu_run(m, pass_dce));
+  ck_assert_ptr_null(hlo_module_find_computation(m, "inner"));
+  ck_assert_ptr_null(hlo_module_find_computation(m, "outer"));
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(inline_nothing_to_do) {
+  hlo_module_free(pu_differential("HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n"
+                                  "  ROOT r = f32[4] negate(x)\n}\n",
+                                  pass_inline_calls, false, 0, 0));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("passes_cleanup");
+  TCase *t = tcase_create("cleanup");
+  tcase_add_test(t, dce_removes_dead_instructions_and_computations);
+  tcase_add_test(t, dce_nothing_to_do);
+  tcase_add_test(t, cse_merges_equal_instructions);
+  tcase_add_test(t, cse_keeps_parameters_and_different_attributes);
+  tcase_add_test(t, constant_fold_folds_and_respects_the_cap);
+  tcase_add_test(t, constant_fold_nothing_to_do);
+  tcase_add_test(t, tuple_simplify_forwards_elements);
+  tcase_add_test(t, tuple_simplify_nothing_to_do);
+  tcase_add_test(t, inline_replaces_calls_with_bodies);
+  tcase_add_test(t, inline_nothing_to_do);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}

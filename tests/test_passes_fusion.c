@@ -1,0 +1,209 @@
+/*
+ * test_passes_fusion.c — fusion, multi-output fusion, inference folding
+ * (batchnorm-expand, scale-fold) and dot canonicalization: expected kernels
+ * and kinds out, values unchanged through the evaluator (which runs a
+ * fusion by running its fused computation), and modules left alone.
+ */
+#include "passes_util.h"
+
+static const HloInstr *root_fusion(const HloModule *m) {
+  const HloInstr *r = m->entry->root;
+  ck_assert_int_eq(r->op, HLO_OP_FUSION);
+  ck_assert(r->called[0]->is_fusion);
+  return r;
+}
+
+static int kernels(const HloModule *m) {
+  int n = 0;
+  for (const HloInstr *in = m->entry->first; in; in = in->next) n += pass_is_kernel(in);
+  return n;
+}
+
+START_TEST(loop_fusion_of_an_elementwise_chain) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4,5] parameter(0)\n  b = f32[5] parameter(1)\n"
+      "  bb = f32[4,5] broadcast(b), dimensions={1}\n  a = f32[4,5] add(x, bb)\n"
+      "  t = f32[4,5] tanh(a)\n  c = f32[] constant(0)\n  z = f32[4,5] broadcast(c), dimensions={}\n"
+      "  ROOT r = f32[4,5] maximum(t, z)\n}\n",
+      pass_fusion, true, 0, 0);
+  const HloInstr *f = root_fusion(m);
+  ck_assert_int_eq(f->fusion_kind, HLO_FUSION_LOOP);
+  ck_assert_int_eq(f->noperands, 2); /* x and b; the scalar constant is inside */
+  ck_assert_int_eq(kernels(m), 1);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(expensive_producers_are_not_recomputed_per_broadcast_element) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  y = f32[4,100] parameter(1)\n"
+      "  e = f32[4] exponential(x)\n  b = f32[4,100] broadcast(e), dimensions={0}\n"
+      "  ROOT r = f32[4,100] add(y, b)\n}\n",
+      pass_fusion, true, 0, 0);
+  /* exp stays outside: fused below the broadcast it would run 100 times. */
+  ck_assert_str_eq(pu_root(m), "fusion(exponential(x), y)");
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(input_fusion_with_epilogue) {
+  HloModule *m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[2,8,8,4] parameter(0)\n  c = f32[] constant(0)\n"
+      "  sq = f32[2,8,8,4] multiply(x, x)\n"
+      "  r = f32[2,4] reduce(sq, c), dimensions={1,2}, to_apply=sum\n"
+      "  n = f32[] constant(64)\n  nb = f32[2,4] broadcast(n), dimensions={}\n"
+      "  ROOT m = f32[2,4] divide(r, nb)\n}\n",
+      pass_fusion, true, 1e-6, 1e-6);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_INPUT);
+  ck_assert_int_eq(kernels(m), 1); /* global average pooling: one kernel */
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(output_fusion_of_bias_activation_residual) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
+      "  b = f32[6] parameter(2)\n  res = f32[4,6] parameter(3)\n"
+      "  d = f32[4,6] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  bb = f32[4,6] broadcast(b), dimensions={1}\n  a = f32[4,6] add(d, bb)\n"
+      "  c = f32[] constant(0)\n  z = f32[4,6] broadcast(c), dimensions={}\n"
+      "  relu = f32[4,6] maximum(a, z)\n  ROOT r = f32[4,6] add(relu, res)\n}\n",
+      pass_fusion, true, 1e-6, 1e-6);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_OUTPUT);
+  ck_assert_int_eq(kernels(m), 1);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(fusion_nothing_to_do) {
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
+      "  ROOT d = f32[4,6] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+      pass_fusion, false, 0, 0));
+}
+END_TEST
+
+static bool fuse_all(HloModule *m) {
+  bool a = pass_fusion(m);
+  bool b = pass_multi_output_fusion(m);
+  pass_dce(m);
+  return a || b;
+}
+
+START_TEST(multi_output_fusion_of_siblings_and_of_producer_into_reduce) {
+  /* Mean and mean of squares of one input: one kernel, two results. */
+  HloModule *m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[3,7] parameter(0)\n  c = f32[] constant(0)\n"
+      "  n = f32[3,7] negate(x)\n  s1 = f32[3] reduce(n, c), dimensions={1}, to_apply=sum\n"
+      "  sq = f32[3,7] multiply(x, x)\n  s2 = f32[3] reduce(sq, c), dimensions={1}, to_apply=sum\n"
+      "  ROOT t = (f32[3], f32[3]) tuple(s1, s2)\n}\n",
+      fuse_all, true, 1e-6, 1e-6);
+  ck_assert_int_eq(kernels(m), 1);
+  hlo_module_free(m);
+  /* Softmax: the exp feeds the sum and the division; it is computed in the
+   * sum's kernel and written out once.  Three kernels: max, exp+sum, div. */
+  m = pu_differential(
+      "HloModule m\nmx { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] maximum(a, b) }\n"
+      "sum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[4,10] parameter(0)\n  ninf = f32[] constant(-inf)\n  z = f32[] constant(0)\n"
+      "  m = f32[4] reduce(x, ninf), dimensions={1}, to_apply=mx\n"
+      "  mb = f32[4,10] broadcast(m), dimensions={0}\n  d = f32[4,10] subtract(x, mb)\n"
+      "  e = f32[4,10] exponential(d)\n  s = f32[4] reduce(e, z), dimensions={1}, to_apply=sum\n"
+      "  sb = f32[4,10] broadcast(s), dimensions={0}\n  ROOT r = f32[4,10] divide(e, sb)\n}\n",
+      fuse_all, true, 1e-6, 1e-6);
+  ck_assert_int_eq(kernels(m), 3);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(batch_norm_folds_into_convolution_weights) {
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nENTRY e {\n  x = f32[1,5,5,2] parameter(0)\n"
+      "  k = f32[3,3,2,3] constant({{{{1,2,3},{4,5,6}},{{1,0,1},{0,1,0}},{{2,1,2},{1,2,1}}},"
+      "{{{1,1,1},{2,2,2}},{{3,1,3},{1,3,1}},{{0,0,1},{1,0,0}}},"
+      "{{{1,2,1},{2,1,2}},{{1,1,0},{0,1,1}},{{2,2,2},{1,1,1}}}})\n"
+      "  c = f32[1,3,3,3] convolution(x, k), window={size=3x3}, dim_labels=b01f_01io->b01f\n"
+      "  scale = f32[3] constant({1.5, 0.5, 2})\n  offset = f32[3] constant({0.1, -0.2, 0.3})\n"
+      "  mean = f32[3] constant({1, 2, 3})\n  var = f32[3] constant({4, 1, 0.25})\n"
+      "  ROOT bn = f32[1,3,3,3] batch-norm-inference(c, scale, offset, mean, var), "
+      "epsilon=0.001, feature_index=3\n}\n");
+  char *text = hlo_module_to_string(m);
+  hlo_module_free(m);
+  HloModule *r = pu_differential(text, (PassFn)pass_batchnorm_expand, true, 1e-4, 1e-4);
+  free(text);
+  /* The simplify group then leaves conv(x, k') + broadcast(shift). */
+  for (int i = 0; i < 8; i++) {
+    bool any = pass_scale_fold(r) | pass_algsimp(r) | pass_constant_fold(r) | pass_cse(r) |
+               pass_dce(r);
+    ck_assert(!hlo_verify(r));
+    if (!any) break;
+  }
+  ck_assert_str_eq(pu_root(r), "add(convolution(x, constant), broadcast(constant))");
+  hlo_module_free(r);
+}
+END_TEST
+
+START_TEST(scale_folds_into_dot_weights) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[2,3] parameter(0)\n"
+      "  w = f32[3,2] constant({{1,2},{3,4},{5,6}})\n"
+      "  d = f32[2,2] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  s = f32[2] constant({0.5, 3})\n  sb = f32[2,2] broadcast(s), dimensions={1}\n"
+      "  ROOT r = f32[2,2] multiply(d, sb)\n}\n",
+      pass_scale_fold, true, 1e-6, 1e-6);
+  ck_assert_str_eq(pu_root(m), "dot(x, constant)");
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(scale_fold_nothing_to_do) {
+  /* The weights are a parameter: nothing to fold into. */
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[2,3] parameter(0)\n  w = f32[3,2] parameter(1)\n"
+      "  d = f32[2,2] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  s = f32[2] constant({0.5, 3})\n  sb = f32[2,2] broadcast(s), dimensions={1}\n"
+      "  ROOT r = f32[2,2] multiply(d, sb)\n}\n",
+      pass_scale_fold, false, 0, 0));
+}
+END_TEST
+
+START_TEST(dots_become_batch_m_k_times_batch_k_n) {
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  a = f32[3,2,4,5] parameter(0)\n  b = f32[2,5,6,3] parameter(1)\n"
+      "  ROOT d = f32[2,4,6] dot(a, b), lhs_batch_dims={1}, lhs_contracting_dims={0,3}, "
+      "rhs_batch_dims={0}, rhs_contracting_dims={3,1}\n}\n",
+      pass_dot_canonicalize, true, 1e-5, 1e-5);
+  /* [B,M,N] is already the result's shape: no reshape back. */
+  const HloInstr *dot = m->entry->root;
+  ck_assert_int_eq(dot->op, HLO_OP_DOT);
+  ck_assert_int_eq(dot->operands[0]->shape.rank, 3);
+  ck_assert_int_eq(dot->operands[0]->shape.dims[1], 4);  /* M */
+  ck_assert_int_eq(dot->operands[0]->shape.dims[2], 15); /* K = 3*5 */
+  ck_assert_int_eq(dot->operands[1]->shape.dims[2], 6);  /* N */
+  hlo_module_free(m);
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  a = f32[2,4,5] parameter(0)\n  b = f32[2,5,6] parameter(1)\n"
+      "  ROOT d = f32[2,4,6] dot(a, b), lhs_batch_dims={0}, lhs_contracting_dims={2}, "
+      "rhs_batch_dims={0}, rhs_contracting_dims={1}\n}\n",
+      pass_dot_canonicalize, false, 0, 0));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("passes_fusion");
+  TCase *t = tcase_create("fusion");
+  tcase_add_test(t, loop_fusion_of_an_elementwise_chain);
+  tcase_add_test(t, expensive_producers_are_not_recomputed_per_broadcast_element);
+  tcase_add_test(t, input_fusion_with_epilogue);
+  tcase_add_test(t, output_fusion_of_bias_activation_residual);
+  tcase_add_test(t, fusion_nothing_to_do);
+  tcase_add_test(t, multi_output_fusion_of_siblings_and_of_producer_into_reduce);
+  tcase_add_test(t, batch_norm_folds_into_convolution_weights);
+  tcase_add_test(t, scale_folds_into_dot_weights);
+  tcase_add_test(t, scale_fold_nothing_to_do);
+  tcase_add_test(t, dots_become_batch_m_k_times_batch_k_n);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
