@@ -1,0 +1,294 @@
+/*
+ * frontend.h — reading TensorFlow graphs: the one public header of
+ * frontend/.
+ *
+ * A model arrives as a frozen GraphDef (binary .pb or text .pbtxt) plus a
+ * tfcompile config (tensorflow.tf2xla.Config, usually text) naming the feeds,
+ * with their static shapes, and the fetches.  This half of the frontend reads
+ * both into protobuf-c messages (generated at build time from the project's
+ * own .proto files in frontend/proto/, whose names and field numbers are
+ * TensorFlow's) and builds a TfGraph: a view that resolves every input edge
+ * to (producer node, output index), cuts the graph at the feeds, keeps only
+ * what the fetches need, orders it producers-first and validates it, so that
+ * the lowering to HLO is a single loop over `g->order`.
+ *
+ * The view also covers function bodies (the branches and loop bodies of
+ * functional control flow): tf_graph_function() opens one as a TfGraph whose
+ * feeds are the function's arguments and whose fetches are its results.
+ *
+ * Errors are values: each function that can fail returns an HloError * (NULL
+ * on success) whose message names the file:line:col, the byte offset, the
+ * node and attribute, or the field at fault.
+ *
+ * The files of frontend/:
+ *   proto/         TensorFlow's GraphDef, NodeDef, AttrValue, TensorProto,
+ *                  FunctionDef, tf2xla Config … as .proto files (our
+ *                  text, TensorFlow's names and field numbers)
+ *   wire.c         binary protobuf: a descriptor-driven validating scan that
+ *                  pinpoints malformed input, then protobuf-c's unpack; file
+ *                  loading and text/binary detection
+ *   pbtext.c       protobuf text format, for any message, driven by
+ *                  protobuf-c's descriptors
+ *   graph.c        TfGraph: node table, input edges, feeds and fetches,
+ *                  pruning, topological order, validation, function bodies
+ *   attr.c         node attribute accessors, DataType <-> HloType
+ *   tensor.c       TensorProto -> HloLiteral, TensorShapeProto -> HloShape
+ */
+#ifndef HLOC_FRONTEND_H
+#define HLOC_FRONTEND_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "graph.pb-c.h"
+#include "tf2xla.pb-c.h"
+
+#include "hlo.h"
+
+/* ------------------------------------------------------------------------ */
+/* Protobuf messages, binary and text (wire.c, pbtext.c)                    */
+/* ------------------------------------------------------------------------ */
+
+/* Parses the binary wire format.  Malformed input is reported with the byte
+ * offset, the field and the message type, e.g. "model.pb: malformed protobuf
+ * at byte 1234: field 2 of tensorflow.NodeDef has wire type 5, expected 2".
+ * Nesting deeper than 100 messages is rejected.  `filename` is used in
+ * messages only.  Free *out with protobuf_c_message_free_unpacked(*out,
+ * NULL) (or the generated __free_unpacked). */
+HloError *tf_proto_parse_binary(const ProtobufCMessageDescriptor *desc,
+                                const void *data, size_t len,
+                                const char *filename, ProtobufCMessage **out);
+
+/* Parses the protobuf text format ("name: value", "name { … }", lists in
+ * […], # comments) into the same message a binary parse gives.  Errors read
+ * "FILE:LINE:COL: unknown field 'foo' in tensorflow.NodeDef". */
+HloError *tf_proto_parse_text(const ProtobufCMessageDescriptor *desc,
+                              const char *text, size_t len,
+                              const char *filename, ProtobufCMessage **out);
+
+/* Either format: the extension of `filename` decides (.pbtxt .pbtext
+ * .prototxt .textproto .txt: text; .pb .bin .binarypb: binary); otherwise
+ * the content does (text has no control characters besides whitespace). */
+HloError *tf_proto_parse(const ProtobufCMessageDescriptor *desc,
+                         const void *data, size_t len, const char *filename,
+                         ProtobufCMessage **out);
+/* Reads a whole file and parses it with tf_proto_parse. */
+HloError *tf_proto_read_file(const ProtobufCMessageDescriptor *desc,
+                             const char *path, ProtobufCMessage **out);
+
+/* Typed conveniences; free with tensorflow__graph_def__free_unpacked(g,
+ * NULL) and tensorflow__tf2xla__config__free_unpacked(c, NULL). */
+HloError *tf_graphdef_read(const char *path, Tensorflow__GraphDef **out);
+HloError *tf_config_read(const char *path, Tensorflow__Tf2xla__Config **out);
+
+/* ------------------------------------------------------------------------ */
+/* The graph view (graph.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct TfGraph TfGraph;
+typedef struct TfNode TfNode;
+
+/* One data edge: the value a node reads. */
+typedef struct TfInput {
+  TfNode *node; /* the producer; NULL for a function argument */
+  int index;    /* the producer's output index (flat, counted over all of
+                 * its outputs, also in function bodies) */
+  int feed;     /* >= 0: the edge reads feed `feed` of the graph instead of
+                 * the producer (which may then be pruned); else -1 */
+} TfInput;
+
+struct TfNode {
+  const char *name;               /* unique within the graph */
+  const char *op;                 /* "Conv2D", "Const", a function name … */
+  const Tensorflow__NodeDef *def; /* the node as read; attrs live here */
+  TfGraph *graph;                 /* the graph holding the node */
+  int id;                         /* position in the GraphDef / body */
+  int ninputs;                    /* data inputs, in order */
+  TfInput *inputs;
+  int ncontrol;                   /* "^name" inputs: ordering only, they do
+                                   * not make their producers live */
+  TfNode **control;
+  int noutputs;                   /* number of outputs where the op or the
+                                   * attrs tell (a table of common ops,
+                                   * list sizes such as Split's num_split,
+                                   * callee signatures, "_output_shapes");
+                                   * -1 when unknown */
+  bool live;                      /* needed by a fetch: in `order` */
+};
+
+/* An argument of the computation: a config feed, or a function argument. */
+typedef struct TfFeed {
+  const char *name;           /* config name (default: the node name), or
+                               * the argument name in a function body */
+  TfNode *node;               /* the fed node; NULL for function arguments */
+  int index;                  /* the fed output of `node`; for functions
+                               * the argument's position */
+  Tensorflow__DataType dtype; /* TensorFlow's element type */
+  bool has_shape;             /* `shape` is known, static and of a type hloc
+                               * computes with: always true for config
+                               * feeds, from the "_output_shapes" arg
+                               * attribute for function arguments */
+  HloShape shape;
+} TfFeed;
+
+/* A result of the computation: a config fetch, or a function result. */
+typedef struct TfFetch {
+  const char *name;  /* config name (default: the node name), or the output
+                      * argument name of a function */
+  TfInput value;     /* what is fetched; value.feed >= 0 when a fed tensor is
+                      * fetched (or a function returns an argument) */
+} TfFetch;
+
+struct TfGraph {
+  int nnodes;        /* every node of the GraphDef (or body), in order */
+  TfNode *nodes;
+  int norder;        /* the live nodes, each after the producers of its data
+                      * inputs: lower them in this order */
+  TfNode **order;
+  int nfeeds;        /* in config (or signature) order */
+  TfFeed *feeds;
+  int nfetches;      /* in config (or signature) order */
+  TfFetch *fetches;
+  const Tensorflow__GraphDef *def;        /* the whole GraphDef */
+  const Tensorflow__FunctionDef *function; /* function bodies: the function;
+                                            * NULL for the main graph */
+  HloArena *arena;                        /* the view's storage (node
+                                           * arrays, attr string copies) */
+  struct TfGraphPriv *priv;               /* name table, owned messages */
+};
+
+/* Builds the view of a GraphDef for a config: resolves inputs, applies the
+ * feeds (a fed tensor is read from the feed, and its producer is not walked
+ * through that edge), prunes to what the fetches need along data edges,
+ * orders the live nodes and validates.  Errors, each naming the node:
+ * duplicate or empty node names, inputs naming missing nodes or malformed
+ * ("a:x"), output indices out of range where the op tells its output count,
+ * a fetch or feed naming a missing node, a feed no fetch needs ("feed 'x' is
+ * not used by any fetch"), a feed shape with an open dimension or unknown
+ * rank or disagreeing with its Placeholder, a feed type unsupported or
+ * unknown, config variables (frozen graphs only), a cycle (naming the nodes
+ * on it), a Placeholder the fetches need that no feed gives.  cfg may be
+ * NULL: then there are no feeds or fetches and nothing is live (for tools
+ * that list nodes or open functions).  Takes ownership of gd and cfg, also
+ * on error. */
+HloError *tf_graph_new(Tensorflow__GraphDef *gd,
+                       Tensorflow__Tf2xla__Config *cfg, TfGraph **out);
+/* Reads both files and calls tf_graph_new. */
+HloError *tf_graph_load(const char *graph_path, const char *config_path,
+                        TfGraph **out);
+/* Frees the view and, for a main graph, the GraphDef and config.  Views of
+ * function bodies borrow the main graph's GraphDef: free them first. */
+void tf_graph_free(TfGraph *g);
+
+/* The node named `name`, or NULL. */
+TfNode *tf_graph_node(const TfGraph *g, const char *name);
+/* The function of the GraphDef's library named `name`, or NULL. */
+const Tensorflow__FunctionDef *tf_graph_find_function(const TfGraph *g,
+                                                      const char *name);
+/* A view of the body of library function `name` (a While's cond/body, an
+ * If's branch, a call): feeds are its arguments (by position), fetches its
+ * results ("ret", in signature order), inputs "node:out_arg:K" resolved to
+ * flat output indices; pruned, ordered and validated like a graph, except
+ * that arguments may go unused (a loop condition often ignores most). */
+HloError *tf_graph_function(const TfGraph *g, const char *name,
+                            TfGraph **out);
+
+/* An error prefixed with "node 'NAME' (OP): ", and "function 'F': " for
+ * nodes of function bodies: the way the lowering reports problems. */
+HloError *tf_node_error(const TfNode *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* Attributes and types (attr.c)                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The attribute, or NULL when the node has none of that name (then the op's
+ * default applies; the accessors below report it as missing). */
+const Tensorflow__AttrValue *tf_attr_find(const TfNode *n, const char *name);
+
+/* Each returns an error naming the node and the attribute when it is missing
+ * or holds another kind of value.  Pointers point into the GraphDef and live
+ * as long as the graph. */
+HloError *tf_attr_type(const TfNode *n, const char *name,
+                       Tensorflow__DataType *out);
+HloError *tf_attr_int(const TfNode *n, const char *name, int64_t *out);
+HloError *tf_attr_float(const TfNode *n, const char *name, float *out);
+HloError *tf_attr_bool(const TfNode *n, const char *name, bool *out);
+/* A NUL-terminated copy held by the graph (strings with NUL bytes are an
+ * error: use tf_attr_find for binary data). */
+HloError *tf_attr_string(const TfNode *n, const char *name, const char **out);
+/* Lists: an absent list value (attr "list {}") is an empty list. */
+HloError *tf_attr_int_list(const TfNode *n, const char *name,
+                           const int64_t **out, int *count);
+HloError *tf_attr_float_list(const TfNode *n, const char *name,
+                             const float **out, int *count);
+HloError *tf_attr_type_list(const TfNode *n, const char *name,
+                            const Tensorflow__DataType **out, int *count);
+HloError *tf_attr_shape(const TfNode *n, const char *name,
+                        const Tensorflow__TensorShapeProto **out);
+HloError *tf_attr_tensor(const TfNode *n, const char *name,
+                         const Tensorflow__TensorProto **out);
+HloError *tf_attr_func(const TfNode *n, const char *name,
+                       const Tensorflow__NameAttrList **out);
+
+/* "DT_FLOAT", "DT_HALF_REF", …; "DT_<number>" for values outside the enum
+ * (a static string for those in it, else one of a few rotating buffers). */
+const char *tf_type_name(Tensorflow__DataType t);
+/* DT_FLOAT->f32, DT_HALF->f16, DT_BFLOAT16->bf16, DT_DOUBLE->f64,
+ * DT_INT8/16/32/64->s8…s64, DT_UINT8/16/32/64->u8…u64, DT_BOOL->pred; a _REF
+ * type maps as its base.  Others (DT_STRING, DT_COMPLEX64, DT_RESOURCE,
+ * DT_VARIANT, quantized, float8, int4 …): an error naming the type. */
+HloError *tf_type_to_hlo(Tensorflow__DataType t, HloType *out);
+/* The inverse for array types; DT_INVALID for tuple and token. */
+Tensorflow__DataType tf_type_from_hlo(HloType t);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors and shapes (tensor.c)                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A static shape of element type `type`: errors for unknown rank, negative
+ * (open) dimensions, rank above HLO_MAX_RANK and element counts overflowing
+ * int64.  NULL `s` is a scalar. */
+HloError *tf_shape_to_hlo(const Tensorflow__TensorShapeProto *s, HloType type,
+                          HloShape *out);
+
+/* The shape of a TensorProto's value, checked as tf_tensor_to_literal does
+ * (dtype supported, dims >= 0, at most 2^31 elements) without decoding it. */
+HloError *tf_tensor_shape(const Tensorflow__TensorProto *t, HloShape *out);
+
+/* Decodes a TensorProto: tensor_content (raw little-endian elements, whose
+ * size must match the shape) or the typed field for its dtype (float_val,
+ * double_val, int_val for 8/16/32-bit integers, int64_val, uint32_val,
+ * uint64_val, bool_val, half_val holding f16/bf16 bit patterns), where fewer
+ * values than elements repeat the last one and none means zeros.  Errors
+ * name the field: unsupported dtype (string_val tensors are not
+ * computable), bad dims, size mismatches, more values than elements.  The
+ * literal is allocated in `arena`, or on the heap (hlo_literal_free) when
+ * arena is NULL. */
+HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
+                               HloArena *arena, HloLiteral **out);
+
+/* The value of a Const node (its "value" attr, checked against its "dtype"
+ * attr), as tf_tensor_to_literal; errors name the node. */
+HloError *tf_node_const(const TfNode *n, HloArena *arena, HloLiteral **out);
+
+/* ------------------------------------------------------------------------ */
+/* Lowering to HLO (lower*.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Lowers the live part of g into a new HLO module named `name`: the feeds
+ * become the entry's parameters in config order (named after the feeds),
+ * the fetches its result (a tuple when there are several, in config order).
+ * Every instruction carries the TF node name and op as metadata.  Before
+ * lowering anything, every op without a lowering is reported at once (op
+ * type, count, node names).  The module is verified; it does not point into
+ * g, which may be freed afterwards. */
+HloError *tf_import(const TfGraph *g, const char *name, HloModule **out);
+
+/* The supported ops, in alphabetical order: *n entries of op name,
+ * attributes honoured and notes.  For `hloc ops` and docs/ops.md. */
+typedef struct TfOpInfo {
+  const char *op, *attrs, *notes;
+} TfOpInfo;
+const TfOpInfo *tf_supported_ops(int *n);
+
+#endif /* HLOC_FRONTEND_H */

@@ -1,0 +1,172 @@
+/*
+ * fuzz_graphdef.c — libFuzzer harness for the binary GraphDef path: the
+ * wire-format scan and unpack (frontend/wire.c), then the TfGraph view
+ * (graph.c) under a permissive config that feeds every Placeholder and
+ * fetches every other node, the views of every library function, attribute
+ * accessors and Const decoding (attr.c, tensor.c).  Everything is freed, so
+ * LeakSanitizer checks ownership too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Const values above this many elements are not decoded: their size comes
+ * from the shape, not the input (a few bytes can ask for 2^31 elements). */
+#define MAX_DECODED_ELEMENTS (1 << 16)
+
+static Tensorflow__GraphDef *parse(const uint8_t *data, size_t size) {
+  ProtobufCMessage *m;
+  HloError *e = tf_proto_parse_binary(&tensorflow__graph_def__descriptor,
+                                      data, size, "fuzz.pb", &m);
+  if (e) {
+    hlo_error_free(e);
+    return NULL;
+  }
+  return (Tensorflow__GraphDef *)m;
+}
+
+/* Feeds for the Placeholders (their static shape attr, else a scalar),
+ * fetches of output 0 of every other node; built on the stack, packed, and
+ * read back as an owned message. */
+static Tensorflow__Tf2xla__Config *permissive_config(
+    const Tensorflow__GraphDef *gd) {
+  size_t n = gd->n_node;
+  Tensorflow__Tf2xla__TensorId *ids = calloc(n + 1, sizeof *ids);
+  Tensorflow__Tf2xla__Feed *feeds = calloc(n + 1, sizeof *feeds);
+  Tensorflow__Tf2xla__Feed **fp = calloc(n + 1, sizeof *fp);
+  Tensorflow__Tf2xla__Fetch *fetches = calloc(n + 1, sizeof *fetches);
+  Tensorflow__Tf2xla__Fetch **tp = calloc(n + 1, sizeof *tp);
+  Tensorflow__Tf2xla__Config cfg = TENSORFLOW__TF2XLA__CONFIG__INIT;
+  cfg.feed = fp;
+  cfg.fetch = tp;
+  for (size_t i = 0; i < n; i++) {
+    const Tensorflow__NodeDef *nd = gd->node[i];
+    tensorflow__tf2xla__tensor_id__init(&ids[i]);
+    ids[i].node_name = nd->name;
+    if (strcmp(nd->op, "Placeholder")) {
+      Tensorflow__Tf2xla__Fetch *f = &fetches[cfg.n_fetch];
+      tensorflow__tf2xla__fetch__init(f);
+      f->id = &ids[i];
+      tp[cfg.n_fetch++] = f;
+      continue;
+    }
+    Tensorflow__Tf2xla__Feed *f = &feeds[cfg.n_feed];
+    tensorflow__tf2xla__feed__init(f);
+    f->id = &ids[i];
+    f->type = TENSORFLOW__DATA_TYPE__DT_FLOAT;
+    for (size_t j = 0; j < nd->n_attr; j++) {
+      const Tensorflow__AttrValue *v = nd->attr[j]->value;
+      if (!v) continue;
+      if (!strcmp(nd->attr[j]->key, "dtype") &&
+          v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE)
+        f->type = v->type;
+      if (!strcmp(nd->attr[j]->key, "shape") &&
+          v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_SHAPE) {
+        bool known = !v->shape->unknown_rank;
+        for (size_t k = 0; k < v->shape->n_dim; k++)
+          known &= v->shape->dim[k]->size >= 0;
+        if (known) f->shape = v->shape;
+      }
+    }
+    fp[cfg.n_feed++] = f;
+  }
+  size_t len = tensorflow__tf2xla__config__get_packed_size(&cfg);
+  uint8_t *buf = malloc(len + 1);
+  tensorflow__tf2xla__config__pack(&cfg, buf);
+  ProtobufCMessage *m;
+  HloError *e = tf_proto_parse_binary(&tensorflow__tf2xla__config__descriptor,
+                                      buf, len, "config.pb", &m);
+  if (e) abort(); /* what protobuf-c packs must read back */
+  free(buf);
+  free(ids);
+  free(feeds);
+  free(fp);
+  free(fetches);
+  free(tp);
+  return (Tensorflow__Tf2xla__Config *)m;
+}
+
+/* Reads every attribute of n with every accessor (most calls fail, which
+ * is the point), and decodes n's value when it is a small Const. */
+static void exercise_node(const TfNode *n) {
+  for (size_t j = 0; j < n->def->n_attr; j++) {
+    const char *k = n->def->attr[j]->key;
+    Tensorflow__DataType t;
+    int64_t i;
+    float f;
+    bool b;
+    const char *s;
+    const int64_t *il;
+    const float *fl;
+    const Tensorflow__DataType *tl;
+    int count;
+    const Tensorflow__TensorShapeProto *sh;
+    const Tensorflow__TensorProto *tp;
+    const Tensorflow__NameAttrList *fn;
+    HloError *errs[] = {
+        tf_attr_type(n, k, &t),           tf_attr_int(n, k, &i),
+        tf_attr_float(n, k, &f),          tf_attr_bool(n, k, &b),
+        tf_attr_string(n, k, &s),         tf_attr_int_list(n, k, &il, &count),
+        tf_attr_float_list(n, k, &fl, &count),
+        tf_attr_type_list(n, k, &tl, &count),
+        tf_attr_shape(n, k, &sh),         tf_attr_tensor(n, k, &tp),
+        tf_attr_func(n, k, &fn)};
+    for (size_t x = 0; x < sizeof errs / sizeof *errs; x++)
+      hlo_error_free(errs[x]);
+    HloError *e = tf_attr_shape(n, k, &sh);
+    HloShape shape;
+    if (!e) e = tf_shape_to_hlo(sh, HLO_F32, &shape);
+    hlo_error_free(e);
+  }
+  const Tensorflow__TensorProto *t;
+  HloError *e = tf_attr_tensor(n, "value", &t);
+  HloShape shape;
+  if (!e) e = tf_tensor_shape(t, &shape);
+  if (!e && hlo_shape_elements(&shape) <= MAX_DECODED_ELEMENTS) {
+    HloLiteral *l;
+    e = tf_node_const(n, NULL, &l);
+    hlo_literal_free(l);
+  }
+  hlo_error_free(e);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* The graph under a permissive config. */
+  Tensorflow__GraphDef *gd = parse(data, size);
+  if (!gd) return 0;
+  Tensorflow__Tf2xla__Config *cfg = permissive_config(gd);
+  TfGraph *g;
+  HloError *e = tf_graph_new(gd, cfg, &g);
+  if (e) {
+    hlo_error_free(e);
+  } else {
+    for (int i = 0; i < g->norder; i++) exercise_node(g->order[i]);
+    tf_graph_free(g);
+  }
+  /* Without a config: every node and every library function. */
+  gd = parse(data, size);
+  e = tf_graph_new(gd, NULL, &g);
+  if (e) {
+    hlo_error_free(e);
+    return 0;
+  }
+  for (int i = 0; i < g->nnodes; i++) exercise_node(&g->nodes[i]);
+  const Tensorflow__FunctionDefLibrary *lib = g->def->library;
+  for (size_t i = 0; lib && i < lib->n_function; i++) {
+    const Tensorflow__OpDef *sig = lib->function[i]->signature;
+    if (!sig) continue;
+    TfGraph *body;
+    e = tf_graph_function(g, sig->name, &body);
+    if (e) {
+      hlo_error_free(e);
+      continue;
+    }
+    for (int k = 0; k < body->norder; k++) exercise_node(body->order[k]);
+    tf_graph_free(body);
+  }
+  tf_graph_free(g);
+  return 0;
+}
