@@ -1,2 +1,1819 @@
-/* parser.c — being written. */
+/*
+ * parser.c — HLO text in.
+ *
+ * Reads XLA's HLO text format, as XLA and JAX print it, into an HloModule:
+ *
+ *   module      := 'HloModule' name (',' name '=' value)* stack-tables?
+ *                  computation+
+ *   computation := 'ENTRY'? name ('(' params ')' '->' shape)?
+ *                  '{' instruction+ '}'
+ *   instruction := 'ROOT'? name '=' shape opcode '(' operands ')'
+ *                  (',' name '=' value)*
+ *
+ * Names may carry XLA's '%' or not; operands may be preceded by their shape
+ * (older XLA prints them); comments are skipped wherever whitespace is
+ * allowed.  The parser is hand-written recursive descent over characters,
+ * because several attribute values are small languages of their own
+ * (padding=1_-1_2x0_2_0, window={size=3x3 pad=0_1x0_1}, dim_labels=
+ * b01f_01io->b01f) that a general tokenizer would only get in the way of.
+ *
+ * Names are resolved late, as XLA allows uses before definitions: operands
+ * when a computation's closing brace is reached (they are scoped to their
+ * computation), called computations after the whole text.  Until then each
+ * use is kept as a Ref pointing into the input text.  Shapes come from the
+ * text and are not inferred or checked here: hlo_verify does that.
+ *
+ * The stack-frame tables newer XLA prints after the module header
+ * (FileNames, FunctionNames, FileLocations, StackFrames) are read only to
+ * turn metadata's stack_frame_id into source_file/source_line.
+ *
+ * Bad input never crashes or aborts: the first error is kept as a message
+ * "FILE:LINE:COL: …", everything built so far is freed with the module, and
+ * sizes are bounded before anything is allocated for them (shapes whose
+ * dimensions multiply to more than 2^40 are rejected; a constant's payload
+ * is allocated only when the remaining text could hold its elements;
+ * nesting is capped).
+ */
 #include "hlo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  MAX_NESTING = 64,    /* tuple shapes, tuple literals, raw values */
+  MAX_NUMBER_LEN = 128, /* longest numeric token converted with strtod */
+};
+#define MAX_ELEMENTS ((int64_t)1 << 40)
+
+/* ------------------------------------------------------------------------ */
+/* Parser state                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A use of a name that is resolved later; s points into the input. */
+typedef struct Ref {
+  const char *s;
+  size_t n;
+  size_t pos; /* where it appears, for messages */
+  int64_t key; /* called computations: order among the instruction's */
+} Ref;
+
+/* Text name -> index, open addressing; keys point into the input. */
+typedef struct NameMap {
+  size_t cap, count;
+  struct NameSlot {
+    const char *s;
+    size_t n;
+    int value;
+  } *slots;
+} NameMap;
+
+/* An instruction of the computation being read. */
+typedef struct Pending {
+  HloInstr *instr;
+  const char *name; /* text name, for messages */
+  size_t name_len;
+  size_t pos;
+  int first_ref, nrefs; /* its operands in Parser.refs */
+} Pending;
+
+/* An instruction whose called computations are resolved at the end. */
+typedef struct CallSite {
+  HloInstr *instr;
+  int first, n; /* in Parser.comp_refs */
+} CallSite;
+
+typedef struct CompDef {
+  HloComputation *c;
+  size_t pos;
+} CompDef;
+
+/* Stack-frame tables: FileNames, FileLocations, StackFrames entries. */
+typedef struct FrameEntry {
+  int64_t id;
+  int64_t a, b;     /* location: file_name_id, line; frame: location id */
+  const char *text; /* file name */
+} FrameEntry;
+
+typedef struct FrameTable {
+  FrameEntry *v;
+  int n, cap;
+} FrameTable;
+
+typedef struct Parser {
+  const char *src;
+  size_t len, pos;
+  const char *file;
+  HloModule *m;
+  HloError *err;
+  size_t open_comment; /* 1 + position of an unterminated comment, or 0 */
+  char *buf;           /* scratch for NUL-terminated copies */
+  size_t buf_cap;
+
+  /* The computation being read. */
+  HloComputation *comp;
+  Pending *pend;
+  int npend, pend_cap;
+  Ref *refs;
+  int nrefs, refs_cap;
+  NameMap instrs;
+
+  /* The module. */
+  NameMap comps;
+  CompDef *defs;
+  int ndefs, defs_cap;
+  Ref *comp_refs;
+  int ncomp_refs, comp_refs_cap;
+  CallSite *calls;
+  int ncalls, calls_cap;
+  HloRawAttr *mraw;
+  int nmraw, mraw_cap;
+
+  /* Scratch lists. */
+  int64_t *ints;
+  int nints, ints_cap;
+  void **ptrs;
+  int ptrs_cap;
+
+  FrameTable files, locations, frames;
+} Parser;
+
+static void *grow(void *p, int *cap, int need, size_t elem) {
+  if (need <= *cap) return p;
+  int c = *cap ? *cap : 16;
+  while (c < need) c = c > INT_MAX / 2 ? INT_MAX : c * 2;
+  p = realloc(p, (size_t)c * elem);
+  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory");
+  *cap = c;
+  return p;
+}
+
+/* The scratch buffer, at least n bytes; its contents last until the next
+ * call. */
+static char *scratch(Parser *p, size_t n) {
+  if (n > p->buf_cap) {
+    size_t cap = p->buf_cap ? p->buf_cap : 256;
+    while (cap < n) cap *= 2;
+    free(p->buf);
+    p->buf = malloc(cap);
+    if (!p->buf) hlo_fatal(__FILE__, __LINE__, "out of memory");
+    p->buf_cap = cap;
+  }
+  return p->buf;
+}
+
+/* A NUL-terminated copy of s[0..n) in the scratch buffer. */
+static const char *cstr(Parser *p, const char *s, size_t n) {
+  char *b = scratch(p, n + 1);
+  memcpy(b, s, n);
+  b[n] = '\0';
+  return b;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Name maps                                                                */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+static int map_find(const NameMap *m, const char *s, size_t n) {
+  if (!m->cap) return -1;
+  for (size_t i = hash_bytes(s, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    const struct NameSlot *e = &m->slots[i];
+    if (!e->s) return -1;
+    if (e->n == n && !memcmp(e->s, s, n)) return e->value;
+  }
+}
+
+/* Inserts a key known to be absent. */
+static void map_put(NameMap *m, const char *s, size_t n, int value) {
+  if ((m->count + 1) * 2 > m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    struct NameSlot *slots = calloc(cap, sizeof *slots);
+    if (!slots) hlo_fatal(__FILE__, __LINE__, "out of memory");
+    for (size_t i = 0; i < m->cap; i++) {
+      if (!m->slots[i].s) continue;
+      size_t j = hash_bytes(m->slots[i].s, m->slots[i].n) & (cap - 1);
+      while (slots[j].s) j = (j + 1) & (cap - 1);
+      slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+  }
+  size_t j = hash_bytes(s, n) & (m->cap - 1);
+  while (m->slots[j].s) j = (j + 1) & (m->cap - 1);
+  m->slots[j] = (struct NameSlot){s, n, value};
+  m->count++;
+}
+
+static void map_clear(NameMap *m) {
+  free(m->slots);
+  *m = (NameMap){0};
+}
+
+/* ------------------------------------------------------------------------ */
+/* Characters, whitespace, errors                                           */
+/* ------------------------------------------------------------------------ */
+
+static int peek(const Parser *p) {
+  return p->pos < p->len ? (unsigned char)p->src[p->pos] : -1;
+}
+
+static int peek_at(const Parser *p, size_t k) {
+  return p->pos + k < p->len ? (unsigned char)p->src[p->pos + k] : -1;
+}
+
+static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+static bool is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_alnum(int c) { return is_alpha(c) || is_digit(c); }
+static bool is_name_char(int c) {
+  return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Skips blanks and comments (block and line comments, as XLA's lexer). */
+static void skip_ws(Parser *p) {
+  while (p->pos < p->len) {
+    char c = p->src[p->pos];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      p->pos++;
+    } else if (c == '/' && peek_at(p, 1) == '*') {
+      size_t i = p->pos + 2;
+      while (i + 1 < p->len && !(p->src[i] == '*' && p->src[i + 1] == '/')) i++;
+      if (i + 1 >= p->len) {
+        /* Reported as such when end of input is then unexpected. */
+        p->open_comment = p->pos + 1;
+        p->pos = p->len;
+        return;
+      }
+      p->pos = i + 2;
+    } else if (c == '/' && peek_at(p, 1) == '/') {
+      while (p->pos < p->len && p->src[p->pos] != '\n') p->pos++;
+    } else {
+      break;
+    }
+  }
+}
+
+static void line_col(const Parser *p, size_t pos, int *line, int *col) {
+  int l = 1;
+  size_t start = 0;
+  for (size_t i = 0; i < pos && i < p->len; i++) {
+    if (p->src[i] == '\n') {
+      l++;
+      start = i + 1;
+    }
+  }
+  *line = l;
+  *col = (int)(pos - start) + 1;
+}
+
+static bool fail_at(Parser *p, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records the first error (later ones are consequences) and returns false. */
+static bool fail_at(Parser *p, size_t pos, const char *fmt, ...) {
+  if (p->err) return false;
+  va_list ap;
+  va_start(ap, fmt);
+  HloError *e = hlo_verror(fmt, ap);
+  va_end(ap);
+  int line, col;
+  line_col(p, pos, &line, &col);
+  p->err = hlo_error_wrap(e, "%s:%d:%d", p->file, line, col);
+  return false;
+}
+
+/* Describes what is at pos for "expected X, found Y". */
+static void describe(const Parser *p, size_t pos, char *out, size_t cap) {
+  if (pos >= p->len) {
+    snprintf(out, cap, "end of input");
+    return;
+  }
+  unsigned char c = (unsigned char)p->src[pos];
+  size_t n = 0;
+  if (c == '%') n = 1;
+  while (pos + n < p->len && is_name_char((unsigned char)p->src[pos + n])) n++;
+  if (n > (c == '%')) {
+    snprintf(out, cap, "'%.*s'%s", (int)(n > 40 ? 40 : n), p->src + pos, n > 40 ? "..." : "");
+  } else if (c == '"') {
+    snprintf(out, cap, "a string");
+  } else if (c >= 0x20 && c < 0x7f) {
+    snprintf(out, cap, "'%c'", c);
+  } else {
+    snprintf(out, cap, "byte 0x%02x", c);
+  }
+}
+
+/* "expected WHAT, found …" at the current position (blanks skipped). */
+static bool fail_expected(Parser *p, const char *what) {
+  skip_ws(p);
+  if (p->pos >= p->len) {
+    if (p->open_comment) return fail_at(p, p->open_comment - 1, "unterminated comment");
+    return fail_at(p, p->pos, "unexpected end of input, expected %s", what);
+  }
+  char found[64];
+  describe(p, p->pos, found, sizeof found);
+  return fail_at(p, p->pos, "expected %s, found %s", what, found);
+}
+
+static bool accept(Parser *p, int c) {
+  skip_ws(p);
+  if (peek(p) != c) return false;
+  p->pos++;
+  return true;
+}
+
+static bool expect(Parser *p, int c, const char *what) {
+  return accept(p, c) || fail_expected(p, what);
+}
+
+/* Consumes `word` when it is the whole name-like token at pos. */
+static bool accept_word(Parser *p, const char *word) {
+  skip_ws(p);
+  size_t n = strlen(word);
+  if (p->pos + n > p->len || memcmp(p->src + p->pos, word, n)) return false;
+  if (p->pos + n < p->len && is_name_char((unsigned char)p->src[p->pos + n])) return false;
+  p->pos += n;
+  return true;
+}
+
+/* A name: optional '%', then [A-Za-z_][A-Za-z0-9_.-]* (digits may start a
+ * name after '%'). */
+static bool parse_name(Parser *p, const char *what, Ref *out) {
+  skip_ws(p);
+  size_t start = p->pos;
+  bool percent = peek(p) == '%';
+  if (percent) p->pos++;
+  int c = peek(p);
+  if (!(is_alpha(c) || c == '_' || (percent && is_digit(c)))) {
+    p->pos = start;
+    return fail_expected(p, what);
+  }
+  size_t s = p->pos;
+  while (is_name_char(peek(p))) p->pos++;
+  *out = (Ref){p->src + s, p->pos - s, start, 0};
+  return true;
+}
+
+/* A name printed without '%' (module name, signature parameters): any run
+ * of name characters, since "%7.1" is printed as "7.1" there. */
+static bool parse_bare_name(Parser *p, const char *what, Ref *out) {
+  skip_ws(p);
+  size_t start = p->pos;
+  if (peek(p) == '%') p->pos++;
+  size_t s = p->pos;
+  while (is_name_char(peek(p))) p->pos++;
+  if (p->pos == s) {
+    p->pos = start;
+    return fail_expected(p, what);
+  }
+  *out = (Ref){p->src + s, p->pos - s, start, 0};
+  return true;
+}
+
+static bool ref_is(const Ref *r, const char *word) {
+  return strlen(word) == r->n && !memcmp(r->s, word, r->n);
+}
+
+/* A keyword such as ROOT or ENTRY, only when another name follows it (so an
+ * instruction may still be called "ROOT"). */
+static bool accept_keyword(Parser *p, const char *word) {
+  size_t save = p->pos;
+  if (!accept_word(p, word)) return false;
+  skip_ws(p);
+  int c = peek(p);
+  if (c == '%' || is_alpha(c) || c == '_') return true;
+  p->pos = save;
+  return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Numbers and strings                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Reads [-]digits at pos (no blanks skipped) as sign and magnitude. */
+static bool scan_integer(Parser *p, const char *what, bool *neg, uint64_t *mag) {
+  size_t start = p->pos;
+  *neg = false;
+  if (peek(p) == '-') {
+    *neg = true;
+    p->pos++;
+  }
+  if (!is_digit(peek(p))) {
+    p->pos = start;
+    return fail_expected(p, what);
+  }
+  uint64_t v = 0;
+  while (is_digit(peek(p))) {
+    unsigned d = (unsigned)(peek(p) - '0');
+    if (v > (UINT64_MAX - d) / 10) {
+      while (is_digit(peek(p))) p->pos++;
+      return fail_at(p, start, "integer '%.*s' is out of range", (int)(p->pos - start),
+                     p->src + start);
+    }
+    v = v * 10 + d;
+    p->pos++;
+  }
+  *mag = v;
+  return true;
+}
+
+/* A signed 64-bit integer at pos (no blanks skipped). */
+static bool scan_int64(Parser *p, const char *what, int64_t *out) {
+  size_t start = p->pos;
+  bool neg;
+  uint64_t mag;
+  if (!scan_integer(p, what, &neg, &mag)) return false;
+  if (mag > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+    return fail_at(p, start, "integer '%.*s' is out of range", (int)(p->pos - start),
+                   p->src + start);
+  *out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+  return true;
+}
+
+static bool parse_int64(Parser *p, const char *what, int64_t *out) {
+  skip_ws(p);
+  return scan_int64(p, what, out);
+}
+
+/* A numeric token: sign, alphanumerics and dots, and an exponent's sign
+ * (after e/E, or after p/P in hex floats). */
+static void scan_number_token(Parser *p, size_t *start, size_t *end) {
+  size_t s = p->pos, i = s;
+  if (i < p->len && (p->src[i] == '-' || p->src[i] == '+')) i++;
+  bool hex = i + 1 < p->len && p->src[i] == '0' && (p->src[i + 1] == 'x' || p->src[i + 1] == 'X');
+  while (i < p->len) {
+    int c = (unsigned char)p->src[i];
+    int prev = i > s ? (unsigned char)p->src[i - 1] : 0;
+    bool exponent_sign = (c == '+' || c == '-') &&
+                         (hex ? (prev == 'p' || prev == 'P') : (prev == 'e' || prev == 'E'));
+    if (!is_alnum(c) && c != '.' && !exponent_sign) break;
+    i++;
+  }
+  p->pos = i;
+  *start = s;
+  *end = i;
+}
+
+/* Converts src[s..e) with strtod/strtof; the whole token must be a number. */
+static bool convert_float(Parser *p, size_t s, size_t e, bool as_float, double *d, float *f) {
+  if (e == s || e - s >= MAX_NUMBER_LEN) {
+    p->pos = s;
+    if (e == s) return fail_expected(p, "number");
+    return fail_at(p, s, "number '%.20s...' is too long", p->src + s);
+  }
+  const char *text = cstr(p, p->src + s, e - s);
+  char *endp;
+  errno = 0;
+  if (as_float) *f = strtof(text, &endp);
+  else *d = strtod(text, &endp);
+  if (*endp != '\0' || endp == text)
+    return fail_at(p, s, "invalid number '%.*s'", (int)(e - s), p->src + s);
+  return true;
+}
+
+static int hex_value(int c) {
+  if (is_digit(c)) return c - '0';
+  c |= 32;
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A float literal for element type t, as its bit pattern: a number (decimal,
+ * exponent or hex), inf, nan, or nan(0xPAYLOAD), each optionally signed. */
+static bool parse_float_bits(Parser *p, HloType t, uint64_t *bits) {
+  skip_ws(p);
+  size_t s = p->pos;
+  int mant = t == HLO_F16 ? 10 : t == HLO_BF16 ? 7 : t == HLO_F32 ? 23 : 52;
+  int expb = t == HLO_F16 ? 5 : t == HLO_BF16 ? 8 : t == HLO_F32 ? 8 : 11;
+  uint64_t sign_bit = (uint64_t)1 << (mant + expb);
+  uint64_t inf = (((uint64_t)1 << expb) - 1) << mant;
+  bool neg = false;
+  if (peek(p) == '-' || peek(p) == '+') {
+    neg = peek(p) == '-';
+    p->pos++;
+  }
+  if (accept_word(p, "inf")) {
+    *bits = inf | (neg ? sign_bit : 0);
+    return true;
+  }
+  if (accept_word(p, "nan")) {
+    uint64_t payload = (uint64_t)1 << (mant - 1);
+    if (peek(p) == '(') {
+      p->pos++;
+      size_t ps = p->pos;
+      if (!(peek(p) == '0' && (peek_at(p, 1) == 'x' || peek_at(p, 1) == 'X')))
+        return fail_expected(p, "NaN payload 0x…");
+      p->pos += 2;
+      payload = 0;
+      int ndig = 0;
+      for (int d; (d = hex_value(peek(p))) >= 0 && ndig < 16; p->pos++, ndig++)
+        payload = payload * 16 + (uint64_t)d;
+      if (payload == 0 || payload >> mant || hex_value(peek(p)) >= 0)
+        return fail_at(p, ps, "NaN payload does not fit the %d mantissa bits of %s", mant,
+                       hlo_type_name(t));
+      if (peek(p) != ')') return fail_expected(p, "')'");
+      p->pos++;
+    }
+    *bits = inf | payload | (neg ? sign_bit : 0);
+    return true;
+  }
+  p->pos = s;
+  size_t ts, te;
+  scan_number_token(p, &ts, &te);
+  if (t == HLO_F64) {
+    double d;
+    if (!convert_float(p, ts, te, false, &d, NULL)) return false;
+    memcpy(bits, &d, 8);
+    return true;
+  }
+  float f;
+  if (!convert_float(p, ts, te, true, NULL, &f)) return false;
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  *bits = t == HLO_F32 ? u : t == HLO_F16 ? hlo_f32_to_f16(f) : hlo_f32_to_bf16(f);
+  return true;
+}
+
+/* Finds the end of a string literal starting at pos (a '"'), honouring
+ * backslash escapes; leaves pos after the closing quote. */
+static bool scan_string(Parser *p, size_t *start, size_t *end) {
+  skip_ws(p);
+  if (peek(p) != '"') return fail_expected(p, "a string");
+  size_t s = ++p->pos;
+  while (p->pos < p->len && p->src[p->pos] != '"') {
+    if (p->src[p->pos] == '\\') p->pos++;
+    if (p->pos < p->len && (p->src[p->pos] == '\n' || p->src[p->pos] == '\0')) break;
+    p->pos++;
+  }
+  /* A NUL byte would cut the C string the text becomes (escape it). */
+  if (p->pos < p->len && p->src[p->pos] == '\0')
+    return fail_at(p, p->pos, "NUL byte in string");
+  if (p->pos >= p->len || p->src[p->pos] != '"')
+    return fail_at(p, s - 1, "unterminated string");
+  *start = s;
+  *end = p->pos++;
+  return true;
+}
+
+/* A string literal, unescaped (C escapes, as absl::CEscape writes them)
+ * into the module's arena. */
+static bool parse_string(Parser *p, const char **out) {
+  size_t s, e;
+  if (!scan_string(p, &s, &e)) return false;
+  char *r = hlo_arena_alloc(p->m->arena, e - s + 1);
+  size_t n = 0;
+  for (size_t i = s; i < e; i++) {
+    char c = p->src[i];
+    if (c != '\\') {
+      r[n++] = c;
+      continue;
+    }
+    c = p->src[++i];
+    switch (c) {
+    case 'n': r[n++] = '\n'; break;
+    case 't': r[n++] = '\t'; break;
+    case 'r': r[n++] = '\r'; break;
+    case 'a': r[n++] = '\a'; break;
+    case 'b': r[n++] = '\b'; break;
+    case 'f': r[n++] = '\f'; break;
+    case 'v': r[n++] = '\v'; break;
+    case '\\': case '"': case '\'': case '?': r[n++] = c; break;
+    case 'x': {
+      int v = 0, k = 0;
+      while (k < 2 && i + 1 < e && hex_value((unsigned char)p->src[i + 1]) >= 0)
+        v = v * 16 + hex_value((unsigned char)p->src[++i]), k++;
+      if (!k) return fail_at(p, i - 1, "invalid escape sequence in string");
+      r[n++] = (char)v;
+      break;
+    }
+    default:
+      if (c >= '0' && c <= '7') {
+        int v = c - '0', k = 1;
+        while (k < 3 && i + 1 < e && p->src[i + 1] >= '0' && p->src[i + 1] <= '7')
+          v = v * 8 + (p->src[++i] - '0'), k++;
+        r[n++] = (char)v;
+        break;
+      }
+      return fail_at(p, i - 1, "invalid escape sequence in string");
+    }
+  }
+  r[n] = '\0';
+  *out = r;
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* {minor,…,major} right after an array shape's ']'; a tiling or memory
+ * space suffix (":T(8,128)S(1)") is skipped. */
+static bool parse_layout(Parser *p, HloShape *s) {
+  size_t at = p->pos++;
+  int n = 0;
+  int64_t v[HLO_MAX_RANK];
+  skip_ws(p);
+  if (is_digit(peek(p))) {
+    for (;;) {
+      int64_t d;
+      size_t dpos = p->pos;
+      if (!parse_int64(p, "layout dimension", &d)) return false;
+      if (n == s->rank)
+        return fail_at(p, dpos, "layout has more entries than the shape's %d dimensions",
+                       s->rank);
+      v[n++] = d;
+      if (!accept(p, ',')) break;
+    }
+  }
+  skip_ws(p);
+  if (peek(p) == ':') {
+    int depth = 0;
+    while (p->pos < p->len && !(depth == 0 && p->src[p->pos] == '}')) {
+      if (p->src[p->pos] == '(') depth++;
+      if (p->src[p->pos] == ')' && depth > 0) depth--;
+      p->pos++;
+    }
+  }
+  if (!expect(p, '}', "',' or '}' in layout")) return false;
+  if (n != s->rank)
+    return fail_at(p, at, "layout has %d entries, the shape has %d dimensions", n, s->rank);
+  bool seen[HLO_MAX_RANK] = {0};
+  for (int i = 0; i < n; i++) {
+    if (v[i] < 0 || v[i] >= n || seen[v[i]])
+      return fail_at(p, at, "layout is not a permutation of the shape's dimensions");
+    seen[v[i]] = true;
+    s->minor_to_major[i] = (int8_t)v[i];
+  }
+  s->has_layout = n > 0;
+  return true;
+}
+
+static bool parse_shape_at(Parser *p, HloShape *out, int depth);
+
+static bool parse_tuple_shape(Parser *p, HloShape *out, int depth) {
+  size_t at = p->pos++;
+  if (depth >= MAX_NESTING)
+    return fail_at(p, at, "tuple shape nested more than %d deep", MAX_NESTING);
+  HloShape *elems = NULL;
+  int n = 0, cap = 0;
+  bool ok = true;
+  if (!accept(p, ')')) {
+    for (;;) {
+      HloShape e;
+      if (!(ok = parse_shape_at(p, &e, depth + 1))) break;
+      elems = grow(elems, &cap, n + 1, sizeof *elems);
+      elems[n++] = e;
+      if (accept(p, ',')) continue;
+      ok = expect(p, ')', "',' or ')' in tuple shape");
+      break;
+    }
+  }
+  if (ok) *out = hlo_shape_tuple(p->m->arena, n, elems);
+  free(elems);
+  return ok;
+}
+
+/* f32[2,3]{1,0}, pred[], token[], (s32[], f32[4]{0}) — no blanks inside an
+ * array shape before its layout, so "-> f32[2] {" is a shape then a body. */
+static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
+  skip_ws(p);
+  if (peek(p) == '(') return parse_tuple_shape(p, out, depth);
+  size_t at = p->pos;
+  while (is_alnum(peek(p))) p->pos++;
+  HloType t;
+  if (!hlo_type_from_name(p->src + at, p->pos - at, &t) || t == HLO_TUPLE) {
+    bool bracket = p->pos > at && peek(p) == '[';
+    size_t n = p->pos - at;
+    p->pos = at;
+    if (bracket)
+      return fail_at(p, at, "unknown element type '%.*s'", (int)(n > 40 ? 40 : n), p->src + at);
+    return fail_expected(p, "shape");
+  }
+  memset(out, 0, sizeof *out);
+  out->type = t;
+  if (t == HLO_TOKEN && peek(p) != '[') return true; /* "token" as well as "token[]" */
+  if (!expect(p, '[', "'['")) return false;
+  /* Zero-sized dimensions are left out of the bound, so that no product of
+   * dimensions (a stride, say) can overflow either. */
+  int64_t product = 1;
+  if (!accept(p, ']')) {
+    for (;;) {
+      skip_ws(p);
+      size_t dpos = p->pos;
+      if (peek(p) == '<' || peek(p) == '?')
+        return fail_at(p, dpos, "dynamic dimension sizes are not supported");
+      bool neg;
+      uint64_t d;
+      if (!is_digit(peek(p))) return fail_expected(p, "dimension size");
+      if (!scan_integer(p, "dimension size", &neg, &d)) return false;
+      if (out->rank == HLO_MAX_RANK)
+        return fail_at(p, dpos, "shape has more than %d dimensions", HLO_MAX_RANK);
+      if (d > (uint64_t)MAX_ELEMENTS || (d && product > MAX_ELEMENTS / (int64_t)d))
+        return fail_at(p, at, "shape is too large: its dimensions multiply to more than 2^40");
+      if (d) product *= (int64_t)d;
+      out->dims[out->rank++] = (int64_t)d;
+      if (accept(p, ',')) continue;
+      if (!expect(p, ']', "',' or ']' in shape")) return false;
+      break;
+    }
+  }
+  if (t == HLO_TOKEN && out->rank)
+    return fail_at(p, at, "a token shape has no dimensions");
+  if (peek(p) == '{') return parse_layout(p, out);
+  return true;
+}
+
+static bool parse_shape(Parser *p, HloShape *out) { return parse_shape_at(p, out, 0); }
+
+/* Elements in all arrays of s (saturating). */
+static int64_t total_elements(const HloShape *s) {
+  if (s->type != HLO_TUPLE) return hlo_shape_elements(s);
+  int64_t n = 0;
+  for (int i = 0; i < s->ntuple; i++) {
+    int64_t k = total_elements(&s->tuple[i]);
+    n = k > INT64_MAX - n ? INT64_MAX : n + k;
+  }
+  return n;
+}
+
+static bool has_token(const HloShape *s) {
+  if (s->type == HLO_TOKEN) return true;
+  for (int i = 0; s->type == HLO_TUPLE && i < s->ntuple; i++)
+    if (has_token(&s->tuple[i])) return true;
+  return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Literals                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* One element of type t stored at data[i] (data may be NULL: checking only). */
+static bool parse_element(Parser *p, HloType t, void *data, int64_t i) {
+  skip_ws(p);
+  size_t at = p->pos;
+  if (t == HLO_PRED) {
+    uint8_t v;
+    if (accept_word(p, "true") || accept_word(p, "1")) v = 1;
+    else if (accept_word(p, "false") || accept_word(p, "0")) v = 0;
+    else return fail_expected(p, "true or false");
+    if (data) ((uint8_t *)data)[i] = v;
+    return true;
+  }
+  if (hlo_type_is_float(t)) {
+    uint64_t bits;
+    if (!parse_float_bits(p, t, &bits)) return false;
+    if (!data) return true;
+    size_t sz = hlo_type_size(t);
+    if (sz == 2) ((uint16_t *)data)[i] = (uint16_t)bits;
+    else if (sz == 4) ((uint32_t *)data)[i] = (uint32_t)bits;
+    else ((uint64_t *)data)[i] = bits;
+    return true;
+  }
+  size_t ts, te;
+  scan_number_token(p, &ts, &te);
+  p->pos = ts;
+  bool neg = false;
+  uint64_t mag = 0;
+  if (te == ts) return fail_expected(p, "integer");
+  if (!is_digit(peek_at(p, peek(p) == '-')) ||
+      !scan_integer(p, "integer", &neg, &mag) || p->pos != te) {
+    if (p->err) return false;
+    return fail_at(p, ts, "expected %s integer, found '%.*s'", hlo_type_name(t),
+                   (int)(te - ts > 40 ? 40 : te - ts), p->src + ts);
+  }
+  int bits = (int)hlo_type_size(t) * 8;
+  bool ok;
+  if (hlo_type_is_signed(t))
+    ok = neg ? mag <= (uint64_t)1 << (bits - 1) : mag < (uint64_t)1 << (bits - 1);
+  else
+    ok = neg ? mag == 0 : bits == 64 || mag < (uint64_t)1 << bits;
+  if (!ok)
+    return fail_at(p, at, "value %.*s is out of range for %s",
+                   (int)(te - ts > 40 ? 40 : te - ts), p->src + ts, hlo_type_name(t));
+  if (!data) return true;
+  uint64_t u = neg ? 0 - mag : mag;
+  switch (bits) {
+  case 8: ((uint8_t *)data)[i] = (uint8_t)u; break;
+  case 16: ((uint16_t *)data)[i] = (uint16_t)u; break;
+  case 32: ((uint32_t *)data)[i] = (uint32_t)u; break;
+  default: ((uint64_t *)data)[i] = u; break;
+  }
+  return true;
+}
+
+/* Dimension `level` of an array literal: '{' children '}' (XLA nests one
+ * brace level per dimension; the innermost holds elements). */
+static bool parse_array_level(Parser *p, const HloShape *s, void *data, int64_t *index,
+                              int level) {
+  if (!expect(p, '{', "'{'")) return false;
+  skip_ws(p);
+  if (p->pos + 3 <= p->len && !memcmp(p->src + p->pos, "...", 3))
+    return fail_at(p, p->pos,
+                   "the constant's values were not printed ({...}); dump the HLO with "
+                   "large constants printed");
+  int64_t count = 0, want = s->dims[level];
+  if (peek(p) != '}') {
+    for (;;) {
+      skip_ws(p);
+      if (count == want)
+        return fail_at(p, p->pos, "too many elements in dimension %d of the literal: expected %lld",
+                       level, (long long)want);
+      if (level == s->rank - 1) {
+        if (!parse_element(p, s->type, data, (*index)++)) return false;
+      } else if (!parse_array_level(p, s, data, index, level + 1)) {
+        return false;
+      }
+      count++;
+      if (!accept(p, ',')) break;
+    }
+  }
+  skip_ws(p);
+  if (peek(p) != '}') return fail_expected(p, "',' or '}' in literal");
+  if (count != want)
+    return fail_at(p, p->pos, "expected %lld elements in dimension %d of the literal, found %lld",
+                   (long long)want, level, (long long)count);
+  p->pos++;
+  return true;
+}
+
+/* A literal of shape s into lit (NULL: check the syntax and counts only). */
+static bool parse_literal(Parser *p, const HloShape *s, HloLiteral *lit) {
+  if (s->type == HLO_TUPLE) {
+    if (!expect(p, '(', "'(' starting a tuple literal")) return false;
+    int i = 0;
+    if (!accept(p, ')')) {
+      for (;;) {
+        skip_ws(p);
+        if (i == s->ntuple)
+          return fail_at(p, p->pos, "too many elements in tuple literal: expected %d",
+                         s->ntuple);
+        if (!parse_literal(p, &s->tuple[i], lit ? lit->elems[i] : NULL))
+          return false;
+        i++;
+        if (!accept(p, ',')) break;
+      }
+      skip_ws(p);
+      if (peek(p) != ')') return fail_expected(p, "',' or ')' in tuple literal");
+      p->pos++;
+    }
+    if (i != s->ntuple)
+      return fail_at(p, p->pos - 1, "expected %d elements in tuple literal, found %d",
+                     s->ntuple, i);
+    return true;
+  }
+  if (s->rank == 0) return parse_element(p, s->type, lit ? lit->data : NULL, 0);
+  int64_t index = 0;
+  return parse_array_level(p, s, lit ? lit->data : NULL, &index, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Raw attribute values and stack-frame tables                               */
+/* ------------------------------------------------------------------------ */
+
+/* A value kept verbatim: everything up to a ',' or newline outside
+ * brackets and strings, or an unmatched closing bracket.  With `one_group`
+ * the value ends right after its first bracketed group (metadata fields are
+ * separated by blanks, not commas). */
+static bool scan_raw_value(Parser *p, bool one_group, size_t *start, size_t *end) {
+  skip_ws(p);
+  size_t s = p->pos;
+  char stack[MAX_NESTING];
+  int depth = 0;
+  while (p->pos < p->len) {
+    char c = p->src[p->pos];
+    if (c == '"') {
+      size_t a, b;
+      if (!scan_string(p, &a, &b)) return false;
+      if (one_group && depth == 0) break;
+      continue;
+    }
+    if (c == '{' || c == '[' || c == '(') {
+      if (depth == MAX_NESTING)
+        return fail_at(p, p->pos, "value nested more than %d deep", MAX_NESTING);
+      stack[depth++] = c == '{' ? '}' : c == '[' ? ']' : ')';
+    } else if (c == '}' || c == ']' || c == ')') {
+      if (depth == 0) break;
+      if (stack[depth - 1] != c) return fail_at(p, p->pos, "mismatched '%c' in value", c);
+      if (--depth == 0 && one_group) {
+        p->pos++;
+        break;
+      }
+    } else if (depth == 0 && (c == ',' || c == '\n')) {
+      break;
+    } else if (c == '\0') {
+      return fail_at(p, p->pos, "NUL byte in attribute value");
+    }
+    p->pos++;
+  }
+  if (depth > 0) return fail_expected(p, "closing bracket of the value");
+  size_t e = p->pos;
+  while (e > s && (p->src[e - 1] == ' ' || p->src[e - 1] == '\t' || p->src[e - 1] == '\r')) e--;
+  if (e == s) return fail_expected(p, "attribute value");
+  *start = s;
+  *end = e;
+  return true;
+}
+
+static const FrameEntry *frame_find(const FrameTable *t, int64_t id) {
+  /* XLA numbers entries 1, 2, …: try the direct slot first. */
+  if (id >= 1 && id <= t->n && t->v[id - 1].id == id) return &t->v[id - 1];
+  for (int i = 0; i < t->n; i++)
+    if (t->v[i].id == id) return &t->v[i];
+  return NULL;
+}
+
+/* {key=int key=int …} of a FileLocations or StackFrames entry. */
+static bool parse_frame_fields(Parser *p, const char *ka, const char *kb, FrameEntry *e) {
+  if (!expect(p, '{', "'{'")) return false;
+  while (!accept(p, '}')) {
+    Ref key;
+    if (!parse_name(p, "field name or '}'", &key)) return false;
+    int64_t v;
+    if (!expect(p, '=', "'='") || !parse_int64(p, "integer", &v)) return false;
+    if (ref_is(&key, ka)) e->a = v;
+    if (kb && ref_is(&key, kb)) e->b = v;
+    accept(p, ',');
+  }
+  return true;
+}
+
+/* The FileNames / FunctionNames / FileLocations / StackFrames sections. */
+static bool parse_stack_tables(Parser *p) {
+  for (;;) {
+    int kind;
+    if (accept_word(p, "FileNames")) kind = 0;
+    else if (accept_word(p, "FunctionNames")) kind = 1;
+    else if (accept_word(p, "FileLocations")) kind = 2;
+    else if (accept_word(p, "StackFrames")) kind = 3;
+    else return true;
+    for (;;) {
+      skip_ws(p);
+      if (!is_digit(peek(p))) break;
+      FrameEntry e = {0};
+      if (!parse_int64(p, "entry id", &e.id)) return false;
+      FrameTable *t = kind == 0 ? &p->files : kind == 2 ? &p->locations : &p->frames;
+      if (kind == 0) {
+        if (!parse_string(p, &e.text)) return false;
+      } else if (kind == 1) {
+        size_t a, b;
+        if (!scan_string(p, &a, &b)) return false;
+        continue;
+      } else if (kind == 2) {
+        if (!parse_frame_fields(p, "file_name_id", "line", &e)) return false;
+      } else if (!parse_frame_fields(p, "file_location_id", NULL, &e)) {
+        return false;
+      }
+      t->v = grow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+      t->v[t->n++] = e;
+    }
+  }
+}
+
+/* metadata={op_type="…" op_name="…" source_file="…" source_line=N …}:
+ * other fields are skipped; stack_frame_id supplies the source location
+ * when none is given. */
+static bool parse_metadata(Parser *p, HloInstr *in) {
+  if (!expect(p, '{', "'{'")) return false;
+  HloMetadata *md = &in->metadata;
+  int64_t frame = -1;
+  while (!accept(p, '}')) {
+    Ref key;
+    if (!parse_name(p, "metadata field or '}'", &key)) return false;
+    if (!expect(p, '=', "'='")) return false;
+    if (ref_is(&key, "op_type")) {
+      if (!parse_string(p, &md->op_type)) return false;
+    } else if (ref_is(&key, "op_name")) {
+      if (!parse_string(p, &md->op_name)) return false;
+    } else if (ref_is(&key, "source_file")) {
+      if (!parse_string(p, &md->source_file)) return false;
+    } else if (ref_is(&key, "source_line")) {
+      if (!parse_int64(p, "integer", &md->source_line)) return false;
+    } else if (ref_is(&key, "stack_frame_id")) {
+      if (!parse_int64(p, "integer", &frame)) return false;
+    } else {
+      skip_ws(p);
+      if (peek(p) == '"' || peek(p) == '{') {
+        size_t a, b;
+        if (!scan_raw_value(p, true, &a, &b)) return false;
+      } else {
+        size_t s = p->pos;
+        while (p->pos < p->len && !strchr(" \t\r\n,}", p->src[p->pos])) p->pos++;
+        if (p->pos == s) return fail_expected(p, "metadata value");
+      }
+    }
+    accept(p, ',');
+  }
+  if (frame >= 0 && !md->source_file) {
+    const FrameEntry *f = frame_find(&p->frames, frame);
+    const FrameEntry *loc = f ? frame_find(&p->locations, f->a) : NULL;
+    const FrameEntry *file = loc ? frame_find(&p->files, loc->a) : NULL;
+    if (file) {
+      md->source_file = file->text;
+      md->source_line = loc->b;
+    }
+  }
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Instruction attributes                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum AttrKind {
+  A_DIMENSIONS, A_SLICE, A_PADDING, A_WINDOW, A_DIM_LABELS, A_FEATURE_GROUPS,
+  A_BATCH_GROUPS, A_LHS_BATCH, A_LHS_CONTRACTING, A_RHS_BATCH, A_RHS_CONTRACTING,
+  A_DIRECTION, A_COMPARE_TYPE, A_TO_APPLY, A_CONDITION, A_BODY, A_CALLS, A_KIND,
+  A_BRANCHES, A_TRUE, A_FALSE, A_INDEX, A_IOTA_DIMENSION, A_DYNAMIC_SLICE_SIZES,
+  A_OFFSET_DIMS, A_COLLAPSED_SLICE_DIMS, A_START_INDEX_MAP, A_OPERAND_BATCHING,
+  A_START_INDICES_BATCHING, A_INDEX_VECTOR_DIM, A_SLICE_SIZES, A_INDICES_SORTED,
+  A_UPDATE_WINDOW_DIMS, A_INSERTED_WINDOW_DIMS, A_SCATTER_DIMS_TO_OPERAND,
+  A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
+  A_EPSILON, A_FEATURE_INDEX, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
+  A_COUNT
+} AttrKind;
+
+static const struct {
+  const char *name;
+  AttrKind kind;
+} attr_names[] = {
+    {"dimensions", A_DIMENSIONS},
+    {"slice", A_SLICE},
+    {"padding", A_PADDING},
+    {"window", A_WINDOW},
+    {"dim_labels", A_DIM_LABELS},
+    {"feature_group_count", A_FEATURE_GROUPS},
+    {"batch_group_count", A_BATCH_GROUPS},
+    {"lhs_batch_dims", A_LHS_BATCH},
+    {"lhs_contracting_dims", A_LHS_CONTRACTING},
+    {"rhs_batch_dims", A_RHS_BATCH},
+    {"rhs_contracting_dims", A_RHS_CONTRACTING},
+    {"direction", A_DIRECTION},
+    {"type", A_COMPARE_TYPE},
+    {"to_apply", A_TO_APPLY},
+    {"condition", A_CONDITION},
+    {"body", A_BODY},
+    {"calls", A_CALLS},
+    {"kind", A_KIND},
+    {"branch_computations", A_BRANCHES},
+    {"true_computation", A_TRUE},
+    {"false_computation", A_FALSE},
+    {"index", A_INDEX},
+    {"iota_dimension", A_IOTA_DIMENSION},
+    {"dynamic_slice_sizes", A_DYNAMIC_SLICE_SIZES},
+    {"offset_dims", A_OFFSET_DIMS},
+    {"collapsed_slice_dims", A_COLLAPSED_SLICE_DIMS},
+    {"start_index_map", A_START_INDEX_MAP},
+    {"operand_batching_dims", A_OPERAND_BATCHING},
+    {"start_indices_batching_dims", A_START_INDICES_BATCHING},
+    {"index_vector_dim", A_INDEX_VECTOR_DIM},
+    {"slice_sizes", A_SLICE_SIZES},
+    {"indices_are_sorted", A_INDICES_SORTED},
+    {"update_window_dims", A_UPDATE_WINDOW_DIMS},
+    {"inserted_window_dims", A_INSERTED_WINDOW_DIMS},
+    {"scatter_dims_to_operand_dims", A_SCATTER_DIMS_TO_OPERAND},
+    {"input_batching_dims", A_INPUT_BATCHING},
+    {"scatter_indices_batching_dims", A_SCATTER_INDICES_BATCHING},
+    {"unique_indices", A_UNIQUE_INDICES},
+    {"is_stable", A_IS_STABLE},
+    {"epsilon", A_EPSILON},
+    {"feature_index", A_FEATURE_INDEX},
+    {"custom_call_target", A_TARGET},
+    {"called_computations", A_CALLED_COMPUTATIONS},
+    {"metadata", A_METADATA},
+};
+
+/* Whether op gives attribute k a meaning; any other attribute of op is
+ * kept verbatim in instr->raw. */
+static bool interprets(HloOpcode op, AttrKind k) {
+  switch (k) {
+  case A_METADATA: return true;
+  case A_DIMENSIONS:
+    return op == HLO_OP_BROADCAST || op == HLO_OP_TRANSPOSE || op == HLO_OP_REDUCE ||
+           op == HLO_OP_REVERSE || op == HLO_OP_CONCATENATE || op == HLO_OP_SORT;
+  case A_SLICE: return op == HLO_OP_SLICE;
+  case A_PADDING: return op == HLO_OP_PAD;
+  case A_WINDOW: return op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_CONVOLUTION;
+  case A_DIM_LABELS: case A_FEATURE_GROUPS: case A_BATCH_GROUPS:
+    return op == HLO_OP_CONVOLUTION;
+  case A_LHS_BATCH: case A_LHS_CONTRACTING: case A_RHS_BATCH: case A_RHS_CONTRACTING:
+    return op == HLO_OP_DOT;
+  case A_DIRECTION: case A_COMPARE_TYPE: return op == HLO_OP_COMPARE;
+  case A_TO_APPLY:
+    return op == HLO_OP_REDUCE || op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_SORT ||
+           op == HLO_OP_SCATTER || op == HLO_OP_CALL;
+  case A_CONDITION: case A_BODY: return op == HLO_OP_WHILE;
+  case A_CALLS: return op == HLO_OP_FUSION || op == HLO_OP_CALL;
+  case A_KIND: return op == HLO_OP_FUSION;
+  case A_BRANCHES: case A_TRUE: case A_FALSE: return op == HLO_OP_CONDITIONAL;
+  case A_INDEX: return op == HLO_OP_GET_TUPLE_ELEMENT;
+  case A_IOTA_DIMENSION: return op == HLO_OP_IOTA;
+  case A_DYNAMIC_SLICE_SIZES: return op == HLO_OP_DYNAMIC_SLICE;
+  case A_OFFSET_DIMS: case A_COLLAPSED_SLICE_DIMS: case A_START_INDEX_MAP:
+  case A_OPERAND_BATCHING: case A_START_INDICES_BATCHING: case A_SLICE_SIZES:
+    return op == HLO_OP_GATHER;
+  case A_INDEX_VECTOR_DIM: case A_INDICES_SORTED:
+    return op == HLO_OP_GATHER || op == HLO_OP_SCATTER;
+  case A_UPDATE_WINDOW_DIMS: case A_INSERTED_WINDOW_DIMS: case A_SCATTER_DIMS_TO_OPERAND:
+  case A_INPUT_BATCHING: case A_SCATTER_INDICES_BATCHING: case A_UNIQUE_INDICES:
+    return op == HLO_OP_SCATTER;
+  case A_IS_STABLE: return op == HLO_OP_SORT;
+  case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
+  case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
+  case A_COUNT: break;
+  }
+  return false;
+}
+
+/* {1,0} into p->ints. */
+static bool parse_int_list(Parser *p) {
+  p->nints = 0;
+  if (!expect(p, '{', "'{'")) return false;
+  if (accept(p, '}')) return true;
+  for (;;) {
+    int64_t v;
+    if (!parse_int64(p, "integer", &v)) return false;
+    p->ints = grow(p->ints, &p->ints_cap, p->nints + 1, sizeof *p->ints);
+    p->ints[p->nints++] = v;
+    if (accept(p, ',')) continue;
+    return expect(p, '}', "',' or '}'");
+  }
+}
+
+static bool parse_dims(Parser *p, HloInstr *in, HloDims *field) {
+  if (!parse_int_list(p)) return false;
+  hlo_instr_set_dims(in, field, p->ints, p->nints);
+  return true;
+}
+
+static bool parse_bool(Parser *p, bool *out) {
+  if (accept_word(p, "true")) *out = true;
+  else if (accept_word(p, "false")) *out = false;
+  else return fail_expected(p, "true or false");
+  return true;
+}
+
+/* One of `names` (n of them) as an index. */
+static bool parse_enum(Parser *p, const char *what, const char *const *names, int n, int *out) {
+  skip_ws(p);
+  size_t s = p->pos;
+  while (is_name_char(peek(p))) p->pos++;
+  for (int i = 0; i < n; i++) {
+    if (strlen(names[i]) == p->pos - s && !memcmp(names[i], p->src + s, p->pos - s)) {
+      *out = i;
+      return true;
+    }
+  }
+  if (p->pos == s) return fail_expected(p, what);
+  return fail_at(p, s, "unknown %s '%.*s'", what, (int)(p->pos - s > 40 ? 40 : p->pos - s),
+                 p->src + s);
+}
+
+/* slice={[0:2:1], [1:3]} with one entry per dimension of the shape. */
+static bool parse_slice(Parser *p, HloInstr *in) {
+  size_t at = p->pos;
+  p->nints = 0;
+  if (!expect(p, '{', "'{'")) return false;
+  if (!accept(p, '}')) {
+    for (;;) {
+      int64_t v[3] = {0, 0, 1};
+      if (!expect(p, '[', "'['") || !parse_int64(p, "slice start", &v[0]) ||
+          !expect(p, ':', "':'") || !parse_int64(p, "slice limit", &v[1]))
+        return false;
+      if (accept(p, ':') && !parse_int64(p, "slice stride", &v[2])) return false;
+      if (!expect(p, ']', "':' or ']'")) return false;
+      p->ints = grow(p->ints, &p->ints_cap, p->nints + 3, sizeof *p->ints);
+      memcpy(p->ints + p->nints, v, sizeof v);
+      p->nints += 3;
+      if (accept(p, ',')) continue;
+      if (!expect(p, '}', "',' or '}'")) return false;
+      break;
+    }
+  }
+  int n = p->nints / 3;
+  if (n != in->shape.rank)
+    return fail_at(p, at, "slice has %d dimensions, the shape has %d", n, in->shape.rank);
+  in->slice = hlo_arena_alloc(p->m->arena, sizeof(HloSliceDim) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++)
+    in->slice[i] = (HloSliceDim){p->ints[3 * i], p->ints[3 * i + 1], p->ints[3 * i + 2]};
+  return true;
+}
+
+/* padding=lo_hi[_interior]x… with one entry per dimension of the shape. */
+static bool parse_padding(Parser *p, HloInstr *in) {
+  skip_ws(p);
+  size_t at = p->pos;
+  p->nints = 0;
+  if (is_digit(peek(p)) || peek(p) == '-') {
+    for (;;) {
+      int64_t v[3] = {0, 0, 0};
+      if (!scan_int64(p, "low padding", &v[0])) return false;
+      if (peek(p) != '_') return fail_expected(p, "'_' in padding");
+      p->pos++;
+      if (!scan_int64(p, "high padding", &v[1])) return false;
+      if (peek(p) == '_') {
+        p->pos++;
+        if (!scan_int64(p, "interior padding", &v[2])) return false;
+      }
+      p->ints = grow(p->ints, &p->ints_cap, p->nints + 3, sizeof *p->ints);
+      memcpy(p->ints + p->nints, v, sizeof v);
+      p->nints += 3;
+      if (peek(p) != 'x') break;
+      p->pos++;
+    }
+  }
+  int n = p->nints / 3;
+  if (n != in->shape.rank)
+    return fail_at(p, at, "padding has %d dimensions, the shape has %d", n, in->shape.rank);
+  in->padding = hlo_arena_alloc(p->m->arena, sizeof(HloPadDim) * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++)
+    in->padding[i] = (HloPadDim){p->ints[3 * i], p->ints[3 * i + 1], p->ints[3 * i + 2]};
+  return true;
+}
+
+/* N x N x … (or lo_hi x lo_hi for pad) into v; returns the count in *n. */
+static bool parse_window_list(Parser *p, bool pairs, int64_t *v, int *n) {
+  *n = 0;
+  skip_ws(p);
+  for (;;) {
+    size_t at = p->pos;
+    if (*n == HLO_MAX_RANK)
+      return fail_at(p, at, "window has more than %d dimensions", HLO_MAX_RANK);
+    if (!scan_int64(p, "window size", &v[2 * *n])) return false;
+    if (pairs) {
+      if (peek(p) != '_') return fail_expected(p, "'_' in window padding");
+      p->pos++;
+      if (!scan_int64(p, "high padding", &v[2 * *n + 1])) return false;
+    }
+    ++*n;
+    if (peek(p) != 'x') return true;
+    p->pos++;
+  }
+}
+
+/* window={size=3x3 stride=2x2 pad=0_1x0_1 lhs_dilate=… rhs_dilate=…
+ * rhs_reversal=0x1}; absent fields take XLA's defaults. */
+static bool parse_window(Parser *p, HloInstr *in) {
+  static const char *const fields[] = {"size", "stride", "pad", "lhs_dilate", "rhs_dilate",
+                                       "rhs_reversal"};
+  int64_t v[6][2 * HLO_MAX_RANK];
+  int counts[6] = {0};
+  bool given[6] = {false};
+  int rank = -1;
+  if (!expect(p, '{', "'{'")) return false;
+  while (!accept(p, '}')) {
+    int f;
+    skip_ws(p);
+    size_t at = p->pos;
+    if (!parse_enum(p, "window field", fields, 6, &f)) return false;
+    if (given[f]) return fail_at(p, at, "window field '%s' is given twice", fields[f]);
+    given[f] = true;
+    if (!expect(p, '=', "'='") || !parse_window_list(p, f == 2, v[f], &counts[f])) return false;
+    if (rank >= 0 && counts[f] != rank)
+      return fail_at(p, at, "window field '%s' has %d dimensions, expected %d", fields[f],
+                     counts[f], rank);
+    rank = counts[f];
+  }
+  if (rank > 0 && !given[0]) return fail_at(p, p->pos - 1, "window has no size=");
+  if (rank < 0) rank = 0;
+  in->window_rank = rank;
+  in->window = hlo_arena_alloc(p->m->arena, sizeof(HloWindowDim) * (size_t)(rank ? rank : 1));
+  for (int i = 0; i < rank; i++) {
+    HloWindowDim *w = &in->window[i];
+    w->size = v[0][2 * i];
+    w->stride = given[1] ? v[1][2 * i] : 1;
+    w->pad_lo = given[2] ? v[2][2 * i] : 0;
+    w->pad_hi = given[2] ? v[2][2 * i + 1] : 0;
+    w->lhs_dilate = given[3] ? v[3][2 * i] : 1;
+    w->rhs_dilate = given[4] ? v[4][2 * i] : 1;
+    if (given[5] && v[5][2 * i] != 0 && v[5][2 * i] != 1)
+      return fail_at(p, p->pos - 1, "rhs_reversal entries must be 0 or 1");
+    w->reversal = given[5] && v[5][2 * i] == 1;
+  }
+  return true;
+}
+
+/* One side of dim_labels: `a` and `b` name the two non-spatial dimensions
+ * (b/f, i/o), digits the spatial ones; positions go to *pa, *pb and sp[]. */
+static bool dim_label_side(Parser *p, size_t at, const char *s, size_t n, char a, char b,
+                           int64_t *pa, int64_t *pb, int64_t *sp, int *nspatial) {
+  int ns = (int)n - 2;
+  bool seen[10] = {false};
+  *pa = *pb = -1;
+  if (ns < 0 || ns > 10) goto bad;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == a && *pa < 0) *pa = (int64_t)i;
+    else if (c == b && *pb < 0) *pb = (int64_t)i;
+    else if (c >= '0' && c - '0' < ns && !seen[c - '0']) {
+      seen[c - '0'] = true;
+      sp[c - '0'] = (int64_t)i;
+    } else goto bad;
+  }
+  if (*pa < 0 || *pb < 0 || (*nspatial >= 0 && *nspatial != ns)) goto bad;
+  *nspatial = ns;
+  return true;
+bad:
+  return fail_at(p, at, "invalid dim_labels '%.*s': each side needs %c, %c and the spatial "
+                        "dimensions 0…N-1 once, with the same N on every side",
+                 (int)n, s, a, b);
+}
+
+/* dim_labels=b01f_01io->b01f (any number of spatial dimensions). */
+static bool parse_dim_labels(Parser *p, HloInstr *in) {
+  skip_ws(p);
+  size_t at = p->pos;
+  const char *s[3];
+  size_t n[3];
+  for (int k = 0; k < 3; k++) {
+    size_t b = p->pos;
+    while (is_alnum(peek(p))) p->pos++;
+    s[k] = p->src + b;
+    n[k] = p->pos - b;
+    if (k == 0) {
+      if (peek(p) != '_') return fail_expected(p, "'_' in dim_labels");
+      p->pos++;
+    } else if (k == 1) {
+      if (peek(p) != '-' || peek_at(p, 1) != '>') return fail_expected(p, "'->' in dim_labels");
+      p->pos += 2;
+    }
+  }
+  HloConvDims *d = &in->conv;
+  int ns = -1;
+  if (!dim_label_side(p, at, s[0], n[0], 'b', 'f', &d->in_batch, &d->in_feature,
+                      d->in_spatial, &ns) ||
+      !dim_label_side(p, at, s[1], n[1], 'i', 'o', &d->k_in_feature, &d->k_out_feature,
+                      d->k_spatial, &ns) ||
+      !dim_label_side(p, at, s[2], n[2], 'b', 'f', &d->out_batch, &d->out_feature,
+                      d->out_spatial, &ns))
+    return false;
+  d->nspatial = ns;
+  return true;
+}
+
+/* A computation reference (to_apply=%c) appended to p->comp_refs. */
+static bool parse_comp_ref(Parser *p, int64_t key) {
+  Ref r;
+  if (!parse_name(p, "computation name", &r)) return false;
+  r.key = key;
+  p->comp_refs = grow(p->comp_refs, &p->comp_refs_cap, p->ncomp_refs + 1, sizeof *p->comp_refs);
+  p->comp_refs[p->ncomp_refs++] = r;
+  return true;
+}
+
+/* {%a, %b}: keys first, first+1, … keep the list's order. */
+static bool parse_comp_list(Parser *p, int64_t first) {
+  if (!expect(p, '{', "'{'")) return false;
+  if (accept(p, '}')) return true;
+  for (int64_t k = first;; k++) {
+    if (!parse_comp_ref(p, k)) return false;
+    if (accept(p, ',')) continue;
+    return expect(p, '}', "',' or '}'");
+  }
+}
+
+/* Order of called computations among an instruction's: while calls
+ * [condition, body], conditional [true, false] or its branches in order. */
+enum { KEY_FIRST = 0, KEY_SECOND = 1 };
+
+static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
+  static const char *const directions[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
+  static const char *const compare_types[] = {"", "FLOAT", "TOTALORDER", "SIGNED", "UNSIGNED"};
+  static const char *const fusion_kinds[] = {"kLoop", "kInput", "kOutput", "kCustom"};
+  int e;
+  switch (k) {
+  case A_DIMENSIONS: return parse_dims(p, in, &in->dimensions);
+  case A_SLICE: return parse_slice(p, in);
+  case A_PADDING: return parse_padding(p, in);
+  case A_WINDOW: return parse_window(p, in);
+  case A_DIM_LABELS: return parse_dim_labels(p, in);
+  case A_FEATURE_GROUPS: return parse_int64(p, "integer", &in->feature_group_count);
+  case A_BATCH_GROUPS: return parse_int64(p, "integer", &in->batch_group_count);
+  case A_LHS_BATCH: return parse_dims(p, in, &in->dot.lhs_batch);
+  case A_LHS_CONTRACTING: return parse_dims(p, in, &in->dot.lhs_contracting);
+  case A_RHS_BATCH: return parse_dims(p, in, &in->dot.rhs_batch);
+  case A_RHS_CONTRACTING: return parse_dims(p, in, &in->dot.rhs_contracting);
+  case A_DIRECTION:
+    if (!parse_enum(p, "comparison direction", directions, 6, &e)) return false;
+    in->direction = (HloCompareDir)e;
+    return true;
+  case A_COMPARE_TYPE:
+    if (!parse_enum(p, "comparison type", compare_types + 1, 4, &e)) return false;
+    in->compare_type = (HloCompareType)(e + 1);
+    return true;
+  case A_TO_APPLY: case A_CALLS: case A_CONDITION: case A_TRUE:
+    return parse_comp_ref(p, KEY_FIRST);
+  case A_BODY: case A_FALSE: return parse_comp_ref(p, KEY_SECOND);
+  case A_BRANCHES: case A_CALLED_COMPUTATIONS: return parse_comp_list(p, 0);
+  case A_KIND:
+    if (!parse_enum(p, "fusion kind", fusion_kinds, 4, &e)) return false;
+    in->fusion_kind = (HloFusionKind)e;
+    return true;
+  case A_INDEX: return parse_int64(p, "integer", &in->tuple_index);
+  case A_IOTA_DIMENSION: return parse_int64(p, "integer", &in->iota_dimension);
+  case A_DYNAMIC_SLICE_SIZES: return parse_dims(p, in, &in->dynamic_slice_sizes);
+  case A_OFFSET_DIMS: return parse_dims(p, in, &in->gather.offset_dims);
+  case A_COLLAPSED_SLICE_DIMS: return parse_dims(p, in, &in->gather.collapsed_slice_dims);
+  case A_START_INDEX_MAP: return parse_dims(p, in, &in->gather.start_index_map);
+  case A_OPERAND_BATCHING: return parse_dims(p, in, &in->gather.operand_batching_dims);
+  case A_START_INDICES_BATCHING:
+    return parse_dims(p, in, &in->gather.start_indices_batching_dims);
+  case A_INDEX_VECTOR_DIM:
+    return parse_int64(p, "integer", in->op == HLO_OP_GATHER ? &in->gather.index_vector_dim
+                                                             : &in->scatter.index_vector_dim);
+  case A_SLICE_SIZES: return parse_dims(p, in, &in->gather.slice_sizes);
+  case A_INDICES_SORTED:
+    return parse_bool(p, in->op == HLO_OP_GATHER ? &in->gather.indices_are_sorted
+                                                 : &in->scatter.indices_are_sorted);
+  case A_UPDATE_WINDOW_DIMS: return parse_dims(p, in, &in->scatter.update_window_dims);
+  case A_INSERTED_WINDOW_DIMS: return parse_dims(p, in, &in->scatter.inserted_window_dims);
+  case A_SCATTER_DIMS_TO_OPERAND:
+    return parse_dims(p, in, &in->scatter.scatter_dims_to_operand_dims);
+  case A_INPUT_BATCHING: return parse_dims(p, in, &in->scatter.input_batching_dims);
+  case A_SCATTER_INDICES_BATCHING:
+    return parse_dims(p, in, &in->scatter.scatter_indices_batching_dims);
+  case A_UNIQUE_INDICES: return parse_bool(p, &in->scatter.unique_indices);
+  case A_IS_STABLE: return parse_bool(p, &in->is_stable);
+  case A_EPSILON: {
+    uint64_t bits;
+    if (!parse_float_bits(p, HLO_F32, &bits)) return false;
+    uint32_t u = (uint32_t)bits;
+    memcpy(&in->epsilon, &u, 4);
+    return true;
+  }
+  case A_FEATURE_INDEX: return parse_int64(p, "integer", &in->feature_index);
+  case A_TARGET: return parse_string(p, &in->custom_call_target);
+  case A_METADATA: return parse_metadata(p, in);
+  case A_COUNT: break;
+  }
+  HLO_UNREACHABLE();
+}
+
+/* Attributes after the operand list; called computations are collected in
+ * p->comp_refs from index `first_ref` on and sorted into their slots. */
+static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name) {
+  uint64_t seen = 0;
+  int first_ref = p->ncomp_refs;
+  while (accept(p, ',')) {
+    Ref an;
+    if (!parse_name(p, "attribute name", &an)) return false;
+    if (!expect(p, '=', "'='")) return false;
+    int kind = -1;
+    for (size_t i = 0; kind < 0 && i < sizeof attr_names / sizeof attr_names[0]; i++)
+      if (ref_is(&an, attr_names[i].name)) kind = (int)attr_names[i].kind;
+    if (kind >= 0 && interprets(in->op, (AttrKind)kind)) {
+      /* to_apply= and calls= are one slot of a call. */
+      int slot = kind == A_CALLS && in->op == HLO_OP_CALL ? A_TO_APPLY : kind;
+      if (seen >> slot & 1)
+        return fail_at(p, an.pos, "attribute '%.*s' is given twice", (int)an.n, an.s);
+      seen |= (uint64_t)1 << slot;
+      if (!parse_attr_value(p, in, (AttrKind)kind)) return false;
+      continue;
+    }
+    for (int i = 0; i < in->nraw; i++)
+      if (ref_is(&an, in->raw[i].name))
+        return fail_at(p, an.pos, "attribute '%.*s' is given twice", (int)an.n, an.s);
+    size_t s, e;
+    if (!scan_raw_value(p, false, &s, &e)) return false;
+    /* Name and value side by side in the scratch buffer, NUL-terminated. */
+    char *kv = scratch(p, an.n + 1 + (e - s) + 1);
+    memcpy(kv, an.s, an.n);
+    kv[an.n] = '\0';
+    memcpy(kv + an.n + 1, p->src + s, e - s);
+    kv[an.n + 1 + (e - s)] = '\0';
+    hlo_instr_add_raw(in, kv, kv + an.n + 1);
+  }
+
+  const char *what = NULL;
+  if (in->op == HLO_OP_WHILE && (seen >> A_CONDITION & 1) != (seen >> A_BODY & 1))
+    what = "both condition= and body=";
+  if (in->op == HLO_OP_CONDITIONAL && (seen >> A_TRUE & 1) != (seen >> A_FALSE & 1))
+    what = "both true_computation= and false_computation=";
+  if (in->op == HLO_OP_CONDITIONAL && (seen >> A_TRUE & 1) && (seen >> A_BRANCHES & 1))
+    what = "either branch_computations= or true_computation=/false_computation=, not both";
+  if (in->op == HLO_OP_SLICE && !(seen >> A_SLICE & 1)) what = "slice=";
+  if (in->op == HLO_OP_PAD && !(seen >> A_PADDING & 1)) what = "padding=";
+  if (in->op == HLO_OP_COMPARE && !(seen >> A_DIRECTION & 1)) what = "direction=";
+  if (in->op == HLO_OP_CONVOLUTION && !(seen >> A_DIM_LABELS & 1)) what = "dim_labels=";
+  if (what)
+    return fail_at(p, name->pos, "%s '%.*s' needs %s", hlo_opcode_name(in->op), (int)name->n,
+                   name->s, what);
+  if (in->op == HLO_OP_CONVOLUTION && in->window_rank != in->conv.nspatial)
+    return fail_at(p, name->pos, "convolution '%.*s' has a window of %d dimensions but %d "
+                                 "spatial dimensions",
+                   (int)name->n, name->s, in->window_rank, in->conv.nspatial);
+
+  int n = p->ncomp_refs - first_ref;
+  if (n == 0) return true;
+  Ref *r = p->comp_refs + first_ref;
+  /* Stable insertion sort by key: lists arrive in order, so only a while's
+   * or conditional's two slots given in reverse ever move. */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && r[j - 1].key > r[j].key; j--) {
+      Ref t = r[j];
+      r[j] = r[j - 1];
+      r[j - 1] = t;
+    }
+  p->calls = grow(p->calls, &p->calls_cap, p->ncalls + 1, sizeof *p->calls);
+  p->calls[p->ncalls++] = (CallSite){in, first_ref, n};
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Instructions and computations                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored). */
+static bool parse_operands(Parser *p, Pending *pd) {
+  if (accept(p, ')')) return true;
+  for (;;) {
+    skip_ws(p);
+    size_t at = p->pos;
+    while (is_alnum(peek(p))) p->pos++;
+    HloType t;
+    bool shape = peek(p) == '[' && hlo_type_from_name(p->src + at, p->pos - at, &t);
+    p->pos = at;
+    if (shape || peek(p) == '(') {
+      HloShape ignored;
+      if (!parse_shape(p, &ignored)) return false;
+    }
+    Ref r;
+    if (!parse_name(p, "operand name", &r)) return false;
+    p->refs = grow(p->refs, &p->refs_cap, p->nrefs + 1, sizeof *p->refs);
+    p->refs[p->nrefs++] = r;
+    pd->nrefs++;
+    if (accept(p, ',')) continue;
+    return expect(p, ')', "',' or ')'");
+  }
+}
+
+static bool parse_instruction(Parser *p, int *root) {
+  bool is_root = accept_keyword(p, "ROOT");
+  Ref name;
+  if (!parse_name(p, "instruction name", &name)) return false;
+  int prev = map_find(&p->instrs, name.s, name.n);
+  if (prev >= 0) {
+    int line, col;
+    line_col(p, p->pend[prev].pos, &line, &col);
+    return fail_at(p, name.pos, "duplicate instruction name '%.*s' (first defined at %d:%d)",
+                   (int)name.n, name.s, line, col);
+  }
+  HloShape shape;
+  if (!expect(p, '=', "'='") || !parse_shape(p, &shape)) return false;
+  skip_ws(p);
+  size_t op_at = p->pos;
+  while (is_name_char(peek(p))) p->pos++;
+  HloOpcode op;
+  if (p->pos == op_at) return fail_expected(p, "opcode");
+  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op))
+    return fail_at(p, op_at, "unknown opcode '%.*s'",
+                   (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at), p->src + op_at);
+  if (!expect(p, '(', "'('")) return false;
+
+  HloInstr *in = hlo_instr_new(p->comp, op, &shape, NULL, 0, cstr(p, name.s, name.n));
+  map_put(&p->instrs, name.s, name.n, p->npend);
+  p->pend = grow(p->pend, &p->pend_cap, p->npend + 1, sizeof *p->pend);
+  Pending *pd = &p->pend[p->npend++];
+  *pd = (Pending){in, name.s, name.n, name.pos, p->nrefs, 0};
+  if (is_root) {
+    if (*root >= 0)
+      return fail_at(p, name.pos, "second ROOT instruction '%.*s' (the first is '%.*s')",
+                     (int)name.n, name.s, (int)p->pend[*root].name_len, p->pend[*root].name);
+    *root = p->npend - 1;
+  }
+
+  if (op == HLO_OP_PARAMETER) {
+    if (!parse_int64(p, "parameter number", &in->parameter_number)) return false;
+    if (!expect(p, ')', "')'")) return false;
+  } else if (op == HLO_OP_CONSTANT) {
+    skip_ws(p);
+    if (has_token(&shape))
+      return fail_at(p, name.pos, "constants of type token are not supported");
+    /* Every element takes at least one character, so a shape with more
+     * elements than the text has left cannot be satisfied: check the text
+     * without allocating (it fails with a precise message). */
+    bool fits = total_elements(&shape) <= (int64_t)(p->len - p->pos);
+    HloLiteral *lit = fits ? hlo_literal_new_in(p->m->arena, &shape) : NULL;
+    if (!parse_literal(p, &shape, lit)) return false;
+    HLO_CHECK(fits);
+    in->literal = lit;
+    if (!expect(p, ')', "')'")) return false;
+  } else if (!parse_operands(p, pd)) {
+    return false;
+  }
+  return parse_attributes(p, in, &name);
+}
+
+/* Operands, parameters and root of the computation just read. */
+static bool finish_computation(Parser *p, const Ref *cname, size_t close, int root) {
+  HloComputation *c = p->comp;
+  if (p->npend == 0)
+    return fail_at(p, close, "computation '%.*s' has no instructions", (int)cname->n, cname->s);
+  int nparams = 0;
+  for (int i = 0; i < p->npend; i++) {
+    Pending *pd = &p->pend[i];
+    p->ptrs = grow(p->ptrs, &p->ptrs_cap, pd->nrefs, sizeof *p->ptrs);
+    HloInstr **ops = (HloInstr **)p->ptrs;
+    for (int k = 0; k < pd->nrefs; k++) {
+      const Ref *r = &p->refs[pd->first_ref + k];
+      int idx = map_find(&p->instrs, r->s, r->n);
+      if (idx < 0)
+        return fail_at(p, r->pos, "instruction '%.*s' uses undefined operand '%.*s'",
+                       (int)pd->name_len, pd->name, (int)r->n, r->s);
+      ops[k] = p->pend[idx].instr;
+    }
+    if (pd->nrefs) hlo_set_operands(pd->instr, ops, pd->nrefs);
+    if (pd->instr->op == HLO_OP_PARAMETER) nparams++;
+  }
+  /* Parameters are registered here rather than with hlo_parameter_new, so
+   * that a parameter number is checked against the count before anything
+   * is allocated for it. */
+  HloInstr **params =
+      hlo_arena_alloc(p->m->arena, sizeof(HloInstr *) * (size_t)(nparams ? nparams : 1));
+  for (int i = 0; i < p->npend; i++) {
+    HloInstr *in = p->pend[i].instr;
+    if (in->op != HLO_OP_PARAMETER) continue;
+    int64_t k = in->parameter_number;
+    if (k < 0 || k >= nparams)
+      return fail_at(p, p->pend[i].pos,
+                     "parameter number %lld of '%.*s' is out of range: computation '%.*s' has "
+                     "%d parameters",
+                     (long long)k, (int)p->pend[i].name_len, p->pend[i].name, (int)cname->n,
+                     cname->s, nparams);
+    if (params[k])
+      return fail_at(p, p->pend[i].pos, "parameter number %lld is used twice", (long long)k);
+    params[k] = in;
+  }
+  c->params = params;
+  c->nparams = c->params_cap = nparams;
+  hlo_set_root(c, p->pend[root >= 0 ? root : p->npend - 1].instr);
+  return true;
+}
+
+/* [ENTRY] name [(p: shape, …) -> shape] { instructions } */
+static bool parse_computation(Parser *p) {
+  bool is_entry = accept_keyword(p, "ENTRY");
+  Ref name;
+  if (!parse_name(p, "computation", &name)) return false;
+  if (accept(p, '(')) {
+    /* The signature repeats the parameters' and root's shapes; the body is
+     * authoritative, so it is only read. */
+    if (!accept(p, ')')) {
+      for (;;) {
+        Ref pn;
+        HloShape ignored;
+        if (!parse_bare_name(p, "parameter name", &pn) || !expect(p, ':', "':'") ||
+            !parse_shape(p, &ignored))
+          return false;
+        if (accept(p, ',')) continue;
+        if (!expect(p, ')', "',' or ')'")) return false;
+        break;
+      }
+    }
+    skip_ws(p);
+    if (peek(p) != '-' || peek_at(p, 1) != '>') return fail_expected(p, "'->'");
+    p->pos += 2;
+    HloShape ignored;
+    if (!parse_shape(p, &ignored)) return false;
+  }
+  if (!expect(p, '{', "'{'")) return false;
+  int prev = map_find(&p->comps, name.s, name.n);
+  if (prev >= 0) {
+    int line, col;
+    line_col(p, p->defs[prev].pos, &line, &col);
+    return fail_at(p, name.pos, "computation '%.*s' is already defined at %d:%d", (int)name.n,
+                   name.s, line, col);
+  }
+  HloComputation *c = hlo_computation_new(p->m, cstr(p, name.s, name.n));
+  map_put(&p->comps, name.s, name.n, p->ndefs);
+  p->defs = grow(p->defs, &p->defs_cap, p->ndefs + 1, sizeof *p->defs);
+  p->defs[p->ndefs++] = (CompDef){c, name.pos};
+  if (is_entry) {
+    if (p->m->entry)
+      return fail_at(p, name.pos, "second ENTRY computation '%.*s' (the first is '%s')",
+                     (int)name.n, name.s, p->m->entry->name);
+    hlo_module_set_entry(p->m, c);
+  }
+
+  p->comp = c;
+  p->npend = p->nrefs = 0;
+  map_clear(&p->instrs);
+  int root = -1;
+  for (;;) {
+    skip_ws(p);
+    if (peek(p) == '}') break;
+    if (p->pos >= p->len) {
+      char what[128];
+      snprintf(what, sizeof what, "instruction or '}' closing computation '%.*s'",
+               (int)(name.n > 60 ? 60 : name.n), name.s);
+      return fail_expected(p, what);
+    }
+    if (!parse_instruction(p, &root)) return false;
+  }
+  size_t close = p->pos++;
+  return finish_computation(p, &name, close, root);
+}
+
+/* Called computations, once every computation is known. */
+static bool resolve_calls(Parser *p) {
+  for (int i = 0; i < p->ncalls; i++) {
+    CallSite *cs = &p->calls[i];
+    p->ptrs = grow(p->ptrs, &p->ptrs_cap, cs->n, sizeof *p->ptrs);
+    HloComputation **called = (HloComputation **)p->ptrs;
+    for (int k = 0; k < cs->n; k++) {
+      const Ref *r = &p->comp_refs[cs->first + k];
+      int idx = map_find(&p->comps, r->s, r->n);
+      if (idx < 0)
+        return fail_at(p, r->pos, "computation '%.*s' is not defined", (int)r->n, r->s);
+      called[k] = p->defs[idx].c;
+    }
+    hlo_instr_set_called(cs->instr, called, cs->n);
+    if (cs->instr->op == HLO_OP_FUSION) called[0]->is_fusion = true;
+  }
+  return true;
+}
+
+static bool parse_module(Parser *p) {
+  if (!accept_word(p, "HloModule")) return fail_expected(p, "'HloModule'");
+  Ref name;
+  if (!parse_bare_name(p, "module name", &name)) return false;
+  p->m = hlo_module_new(cstr(p, name.s, name.n));
+  while (accept(p, ',')) {
+    Ref key;
+    size_t s, e;
+    if (!parse_name(p, "module attribute name", &key) || !expect(p, '=', "'='") ||
+        !scan_raw_value(p, false, &s, &e))
+      return false;
+    p->mraw = grow(p->mraw, &p->mraw_cap, p->nmraw + 1, sizeof *p->mraw);
+    p->mraw[p->nmraw++] = (HloRawAttr){hlo_arena_strndup(p->m->arena, key.s, key.n),
+                                       hlo_arena_strndup(p->m->arena, p->src + s, e - s)};
+  }
+  if (p->nmraw) {
+    p->m->raw = hlo_arena_memdup(p->m->arena, p->mraw, sizeof *p->mraw * (size_t)p->nmraw);
+    p->m->nraw = p->nmraw;
+  }
+  if (!parse_stack_tables(p)) return false;
+  do {
+    if (!parse_computation(p)) return false;
+    skip_ws(p);
+  } while (p->pos < p->len);
+  if (p->open_comment) return fail_at(p, p->open_comment - 1, "unterminated comment");
+  if (!resolve_calls(p)) return false;
+  if (!p->m->entry) hlo_module_set_entry(p->m, p->m->last);
+  return true;
+}
+
+HloError *hlo_parse(const char *text, size_t len, const char *filename, HloModule **out) {
+  *out = NULL;
+  Parser p = {0};
+  p.src = text;
+  p.len = len;
+  p.file = filename ? filename : "<input>";
+  if (len > INT_MAX) {
+    fail_at(&p, 0, "input is larger than 2 GiB");
+  } else {
+    parse_module(&p);
+  }
+  free(p.buf);
+  free(p.pend);
+  free(p.refs);
+  map_clear(&p.instrs);
+  map_clear(&p.comps);
+  free(p.defs);
+  free(p.comp_refs);
+  free(p.calls);
+  free(p.mraw);
+  free(p.ints);
+  free(p.ptrs);
+  free(p.files.v);
+  free(p.locations.v);
+  free(p.frames.v);
+  if (p.err) {
+    hlo_module_free(p.m);
+    return p.err;
+  }
+  *out = p.m;
+  return NULL;
+}
+
+HloError *hlo_parse_file(const char *path, HloModule **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return hlo_error("%s: cannot open: %s", path, strerror(errno));
+  HloStr s = {0};
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hlo_str_append(&s, chunk, n);
+  bool bad = ferror(f);
+  fclose(f);
+  size_t len = s.len;
+  char *text = hlo_str_take(&s);
+  HloError *e = bad ? hlo_error("%s: read error", path) : hlo_parse(text, len, path, out);
+  free(text);
+  return e;
+}
