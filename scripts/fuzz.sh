@@ -14,7 +14,9 @@ for bin in build-fuzz/tests/fuzz/fuzz_*; do
   work=build-fuzz/corpus-$name
   rm -rf "$work"; mkdir -p "$work"
   cp -r tests/fuzz/corpus/"$name"/. "$work"/ 2>/dev/null || true
+  dict=()
+  [ -f tests/fuzz/"$name".dict ] && dict=(-dict=tests/fuzz/"$name".dict)
   echo "fuzz_$name: ${seconds}s"
   "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix=build-fuzz/ "$work" 2>&1 | tail -n 5
+    "${dict[@]}" -artifact_prefix=build-fuzz/ "$work" 2>&1 | tail -n 5
 done

@@ -9,8 +9,8 @@
  * saves the input.
  *
  * Build: configure the source root with CC=clang-22 -DHLOC_FUZZ=ON; run
- *   fuzz_hlo_parser -dict=tests/fuzz/hlo.dict -max_len=4096 CORPUS_DIR
- * with a scratch CORPUS_DIR seeded from tests/fuzz/corpus/hlo.
+ *   fuzz_hlo_parser -dict=tests/fuzz/hlo_parser.dict -max_len=4096 CORPUS_DIR
+ * with a scratch CORPUS_DIR seeded from tests/fuzz/corpus/hlo_parser (scripts/fuzz.sh does this).
  */
 #include <stdint.h>
 #include <stdio.h>
