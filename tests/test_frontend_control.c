@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_util.h"
+#include "frontend_util.h"
 #include "frontend.h"
 
 #define PLACEHOLDER(name, dtype)                                              \
@@ -17,16 +17,12 @@
   "node { name: '" name "' op: 'Const' attr { key: 'dtype' value { type: " dtype " } }"         \
   " attr { key: 'value' value { tensor { dtype: " dtype " tensor_shape { " dims " } " vals      \
   " } } } }\n"
-#define NODE(name, op, inputs, attrs)                                         \
-  "node { name: '" name "' op: '" op "' " inputs " " attrs " }\n"
 #define BODY_NODE(name, op, inputs, attrs)                                    \
   "node_def { name: '" name "' op: '" op "' " inputs " " attrs " }\n"
 #define BODY_CONST(name, dtype, dims, vals)                                   \
   "node_def { name: '" name "' op: 'Const' attr { key: 'dtype' value { type: " dtype " } }"     \
   " attr { key: 'value' value { tensor { dtype: " dtype " tensor_shape { " dims " } " vals      \
   " } } } }\n"
-#define ATTR_TYPE(key, t) "attr { key: '" key "' value { type: " t " } }"
-#define ATTR_INT(key, v) "attr { key: '" key "' value { i: " v " } }"
 #define ATTR_FUNC(key, f) "attr { key: '" key "' value { func { name: '" f "' } } }"
 #define ATTR_F32 ATTR_TYPE("T", "DT_FLOAT")
 #define ATTR_I32 ATTR_TYPE("T", "DT_INT32")
@@ -44,44 +40,14 @@
 
 #define FEED(name, type, dims)                                                \
   "feed { id { node_name: '" name "' } shape { " dims " } type: " type " }\n"
-#define FETCH(name) "fetch { id { node_name: '" name "' } }\n"
 #define FETCH_K(name, k) "fetch { id { node_name: '" name "' output_index: " #k " } }\n"
 #define CONFIG_X(out) FEED("x", "DT_FLOAT", "dim { size: 2 } dim { size: 3 }") FETCH(out)
-
-/* Imports the graph: the module, or NULL with the message in *msg
- * (malloc'd). */
-static HloModule *import(const char *graph, const char *config, char **msg) {
-  ProtobufCMessage *gd = NULL, *cfg = NULL;
-  HloError *e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, graph, strlen(graph),
-                                    "graph.pbtxt", &gd);
-  ck_assert_msg(e == NULL, "graph text: %s", hlo_error_message(e));
-  e = tf_proto_parse_text(&tensorflow__tf2xla__config__descriptor, config, strlen(config),
-                          "config.pbtxt", &cfg);
-  ck_assert_msg(e == NULL, "config text: %s", hlo_error_message(e));
-  TfGraph *g = NULL;
-  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
-  ck_assert_msg(e == NULL, "graph: %s", hlo_error_message(e));
-  HloModule *m = NULL;
-  e = tf_import(g, "control", &m);
-  tf_graph_free(g);
-  *msg = e ? strdup(hlo_error_message(e)) : NULL;
-  hlo_error_free(e);
-  return m;
-}
-
-static void expect_error(const char *graph, const char *config, const char *want) {
-  char *got = NULL;
-  HloModule *m = import(graph, config, &got);
-  ck_assert_msg(m == NULL, "imported without error; expected: %s", want);
-  ck_assert_str_eq(got, want);
-  free(got);
-}
 
 /* Imports and evaluates the graph on args; returns the result. */
 static HloLiteral *run(const char *graph, const char *config, HloLiteral *const *args,
                        int nargs) {
   char *msg = NULL;
-  HloModule *m = import(graph, config, &msg);
+  HloModule *m = fu_import(graph, config, &msg);
   ck_assert_msg(m != NULL, "import: %s", msg);
   HloLiteral *out = ck_evaluate(m, args, nargs);
   hlo_module_free(m);
@@ -113,7 +79,7 @@ static HloLiteral *scalar(HloType t, double v) {
            BODY_CONST("f", "DT_BOOL", "", "bool_val: false"), RET("r", "f:output:0"))
 
 START_TEST(while_body_changes_shape) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("w", "While", "input: 'x'", ATTR_TYPE("T", "DT_FLOAT") LOOP("cond", "body"))
                LIBRARY(COND_FALSE("DT_FLOAT")
                        FUNCTION("body", ARG("v", "DT_FLOAT"), RESULT("r", "DT_FLOAT"),
@@ -129,7 +95,7 @@ START_TEST(while_body_changes_shape) {
 END_TEST
 
 START_TEST(while_cond_not_bool) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("w", "StatelessWhile", "input: 'x'",
                     ATTR_TYPE("T", "DT_FLOAT") LOOP("cond", "body"))
                LIBRARY(FUNCTION("cond", ARG("v", "DT_FLOAT"), RESULT("r", "DT_FLOAT"), "",
@@ -143,7 +109,7 @@ START_TEST(while_cond_not_bool) {
 END_TEST
 
 START_TEST(while_missing_function) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("w", "While", "input: 'x'", ATTR_TYPE("T", "DT_FLOAT") LOOP("cond", "nobody"))
                LIBRARY(COND_FALSE("DT_FLOAT")),
                CONFIG_X("w"),
@@ -152,7 +118,7 @@ START_TEST(while_missing_function) {
 END_TEST
 
 START_TEST(while_error_inside_body) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("w", "While", "input: 'x'", ATTR_TYPE("T", "DT_FLOAT") LOOP("cond", "body"))
                LIBRARY(COND_FALSE("DT_FLOAT")
                        FUNCTION("body", ARG("v", "DT_FLOAT"), RESULT("r", "DT_FLOAT"),
@@ -237,7 +203,7 @@ START_TEST(if_int_condition) {
 END_TEST
 
 START_TEST(if_branches_disagree) {
-  expect_error(PLACEHOLDER("p", "DT_BOOL") PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("p", "DT_BOOL") PLACEHOLDER("x", "DT_FLOAT")
                NODE("if", "If", "input: 'p' input: 'x'", BRANCHES("twice", "first_row"))
                LIBRARY(TIMES_TWO
                        FUNCTION("first_row", ARG("v", "DT_FLOAT"), RESULT("r", "DT_FLOAT"),
@@ -255,7 +221,7 @@ START_TEST(if_branches_disagree) {
 END_TEST
 
 START_TEST(if_condition_not_scalar) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("if", "If", "input: 'x' input: 'x'", BRANCHES("twice", "neg"))
                LIBRARY(TIMES_TWO NEGATE),
                CONFIG_X("if"),
@@ -320,7 +286,7 @@ START_TEST(list_pending_set_outside_loop) {
 END_TEST
 
 START_TEST(list_pending_never_stored) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST("unknown", "DT_INT32", "", "int_val: -1")
                CONST("three", "DT_INT32", "", "int_val: 3")
                NODE("l", "TensorListReserve", "input: 'unknown' input: 'three'",
@@ -342,7 +308,7 @@ START_TEST(list_pending_never_stored) {
 END_TEST
 
 START_TEST(list_item_shape_mismatch) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST("shape", "DT_INT32", "dim { size: 1 }", "int_val: 3")
                CONST("two", "DT_INT32", "", "int_val: 2")
                NODE("l", "TensorListReserve", "input: 'shape' input: 'two'",

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_util.h"
+#include "frontend_util.h"
 #include "frontend.h"
 
 /* Node text builders.  A placeholder x of the given dtype and dims, fed
@@ -20,53 +20,18 @@
   "node { name: '" name "' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"          \
   " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { " dims " } " vals       \
   " } } } }\n"
-#define NODE(name, op, inputs, attrs)                                         \
-  "node { name: '" name "' op: '" op "' " inputs " " attrs " }\n"
-#define ATTR_TYPE(key, type) "attr { key: '" key "' value { type: " type " } }"
-#define ATTR_INT(key, v) "attr { key: '" key "' value { i: " v " } }"
-#define ATTR_STR(key, v) "attr { key: '" key "' value { s: '" v "' } }"
 
 #define FEED(name, type, dims)                                                \
   "feed { id { node_name: '" name "' } shape { " dims " } type: " type " }\n"
-#define FETCH(name) "fetch { id { node_name: '" name "' } }\n"
 
 /* x: f32[2,3], fetched through node `out`. */
 #define CONFIG_X(out) FEED("x", "DT_FLOAT", "dim { size: 2 } dim { size: 3 }") FETCH(out)
 
-/* Imports the graph; returns the error message (malloc'd), or NULL. */
-static char *import_error(const char *graph, const char *config) {
-  ProtobufCMessage *gd = NULL, *cfg = NULL;
-  HloError *e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, graph, strlen(graph),
-                                    "graph.pbtxt", &gd);
-  ck_assert_msg(e == NULL, "graph text: %s", hlo_error_message(e));
-  e = tf_proto_parse_text(&tensorflow__tf2xla__config__descriptor, config, strlen(config),
-                          "config.pbtxt", &cfg);
-  ck_assert_msg(e == NULL, "config text: %s", hlo_error_message(e));
-  TfGraph *g = NULL;
-  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
-  ck_assert_msg(e == NULL, "graph: %s", hlo_error_message(e));
-  HloModule *m = NULL;
-  e = tf_import(g, "errors", &m);
-  tf_graph_free(g);
-  if (!e) {
-    hlo_module_free(m);
-    return NULL;
-  }
-  char *msg = strdup(hlo_error_message(e));
-  hlo_error_free(e);
-  return msg;
-}
-
-static void expect_error(const char *graph, const char *config, const char *want) {
-  char *got = import_error(graph, config);
-  ck_assert_msg(got != NULL, "imported without error; expected: %s", want);
-  ck_assert_str_eq(got, want);
-  free(got);
-}
-
 static void expect_ok(const char *graph, const char *config) {
-  char *got = import_error(graph, config);
-  ck_assert_msg(got == NULL, "unexpected error: %s", got);
+  char *got = NULL;
+  HloModule *m = fu_import(graph, config, &got);
+  ck_assert_msg(m != NULL, "unexpected error: %s", got);
+  hlo_module_free(m);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -74,7 +39,7 @@ static void expect_ok(const char *graph, const char *config) {
 /* ------------------------------------------------------------------------ */
 
 START_TEST(reshape_incompatible) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("shape", "dim { size: 2 }", "int_val: 4 int_val: -1")
                NODE("r", "Reshape", "input: 'x' input: 'shape'", ""),
                CONFIG_X("r"),
@@ -83,7 +48,7 @@ START_TEST(reshape_incompatible) {
 END_TEST
 
 START_TEST(reshape_two_unknown_dims) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("shape", "dim { size: 2 }", "int_val: -1 int_val: -1")
                NODE("r", "Reshape", "input: 'x' input: 'shape'", ""),
                CONFIG_X("r"),
@@ -92,7 +57,7 @@ START_TEST(reshape_two_unknown_dims) {
 END_TEST
 
 START_TEST(reshape_shape_not_constant) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("s", "DT_INT32")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("s", "DT_INT32")
                NODE("r", "Reshape", "input: 'x' input: 's'", ""),
                CONFIG_X("r") FEED("s", "DT_INT32", "dim { size: 2 }"),
                "node 'r' (Reshape): input 1 must be a constant known at compile time (it "
@@ -111,14 +76,14 @@ START_TEST(reshape_shape_folded) {
 END_TEST
 
 START_TEST(concat_axis_out_of_range) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("axis", "", "int_val: 2")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("axis", "", "int_val: 2")
                NODE("c", "ConcatV2", "input: 'x' input: 'x' input: 'axis'", ATTR_INT("N", "2")),
                CONFIG_X("c"), "node 'c' (ConcatV2): axis 2 is out of range for rank 2");
 }
 END_TEST
 
 START_TEST(concat_shapes_differ) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("y", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("y", "DT_FLOAT")
                CONST_I32("axis", "", "int_val: -1")
                NODE("c", "ConcatV2", "input: 'x' input: 'y' input: 'axis'", ATTR_INT("N", "2")),
                CONFIG_X("c") FEED("y", "DT_FLOAT", "dim { size: 3 } dim { size: 3 }"),
@@ -128,7 +93,7 @@ START_TEST(concat_shapes_differ) {
 END_TEST
 
 START_TEST(transpose_perm_length) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("perm", "dim { size: 3 }", "int_val: 1 int_val: 0 int_val: 2")
                NODE("t", "Transpose", "input: 'x' input: 'perm'", ""),
                CONFIG_X("t"),
@@ -138,7 +103,7 @@ START_TEST(transpose_perm_length) {
 END_TEST
 
 START_TEST(transpose_not_a_permutation) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("perm", "dim { size: 2 }", "int_val: 1 int_val: 1")
                NODE("t", "Transpose", "input: 'x' input: 'perm'", ""),
                CONFIG_X("t"), "node 't' (Transpose): perm [1,1] is not a permutation of 0..1");
@@ -146,7 +111,7 @@ START_TEST(transpose_not_a_permutation) {
 END_TEST
 
 START_TEST(squeeze_not_one) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("s", "Squeeze", "input: 'x'",
                     "attr { key: 'squeeze_dims' value { list { i: -1 } } }"),
                CONFIG_X("s"),
@@ -156,14 +121,14 @@ START_TEST(squeeze_not_one) {
 END_TEST
 
 START_TEST(split_missing_attr) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
                NODE("s", "Split", "input: 'dim' input: 'x'", ""),
                CONFIG_X("s"), "node 's' (Split): attr 'num_split' is missing");
 }
 END_TEST
 
 START_TEST(split_uneven) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
                NODE("s", "Split", "input: 'dim' input: 'x'", ATTR_INT("num_split", "2")),
                CONFIG_X("s"),
                "node 's' (Split): num_split 2 does not divide dimension 1 of f32[2,3]{1,0} "
@@ -172,7 +137,7 @@ START_TEST(split_uneven) {
 END_TEST
 
 START_TEST(split_v_sizes) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("dim", "", "int_val: 1")
                CONST_I32("sizes", "dim { size: 2 }", "int_val: 2 int_val: 2")
                NODE("s", "SplitV", "input: 'x' input: 'sizes' input: 'dim'",
                     ATTR_INT("num_split", "2")),
@@ -183,7 +148,7 @@ START_TEST(split_v_sizes) {
 END_TEST
 
 START_TEST(slice_out_of_bounds) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("begin", "dim { size: 2 }", "int_val: 1 int_val: 1")
                CONST_I32("size", "dim { size: 2 }", "int_val: 2 int_val: -1")
                NODE("s", "Slice", "input: 'x' input: 'begin' input: 'size'", ""),
@@ -201,16 +166,16 @@ END_TEST
   NODE("ss", "StridedSlice", "input: 'x' input: 'b' input: 'e' input: 'st'", masks)
 
 START_TEST(strided_slice_errors) {
-  expect_error(STRIDED("int_val: 0 int_val: 0", "int_val: 1 int_val: 1",
+  fu_expect_error(STRIDED("int_val: 0 int_val: 0", "int_val: 1 int_val: 1",
                        ATTR_INT("ellipsis_mask", "3")),
                CONFIG_X("ss"),
                "node 'ss' (StridedSlice): multiple ellipses in slice spec (ellipsis_mask 3)");
-  expect_error(STRIDED("int_val: 0 int_val: -4", "int_val: 1 int_val: 0",
+  fu_expect_error(STRIDED("int_val: 0 int_val: -4", "int_val: 1 int_val: 0",
                        ATTR_INT("shrink_axis_mask", "2")),
                CONFIG_X("ss"),
                "node 'ss' (StridedSlice): index -4 of dimension 1 is out of bounds for "
                "f32[2,3]{1,0}");
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("b", "dim { size: 3 }", "int_val: 0 int_val: 0 int_val: 0")
                CONST_I32("e", "dim { size: 3 }", "int_val: 1 int_val: 1 int_val: 1")
                CONST_I32("st", "dim { size: 3 }", "int_val: 1 int_val: 1 int_val: 1")
@@ -222,19 +187,19 @@ START_TEST(strided_slice_errors) {
 END_TEST
 
 START_TEST(pad_errors) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("p", "dim { size: 2 }", "int_val: 1 int_val: 1")
                NODE("p2", "Pad", "input: 'x' input: 'p'", ""),
                CONFIG_X("p2"),
                "node 'p2' (Pad): paddings s32[2]{0} must be an integer [2,2] matrix for input "
                "f32[2,3]{1,0}");
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("p", "dim { size: 2 } dim { size: 2 }",
                          "int_val: 0 int_val: 0 int_val: 3 int_val: 1")
                NODE("m", "MirrorPad", "input: 'x' input: 'p'", ATTR_STR("mode", "REFLECT")),
                CONFIG_X("m"),
                "node 'm' (MirrorPad): REFLECT paddings (3, 1) of dimension 1 exceed 2");
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("p", "dim { size: 2 } dim { size: 2 }", "int_val: 0")
                NODE("m", "MirrorPad", "input: 'x' input: 'p'", ATTR_STR("mode", "EDGE")),
                CONFIG_X("m"), "node 'm' (MirrorPad): mode 'EDGE' is not REFLECT or SYMMETRIC");
@@ -242,7 +207,7 @@ START_TEST(pad_errors) {
 END_TEST
 
 START_TEST(reduction_duplicate_axis) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("axes", "dim { size: 2 }", "int_val: 1 int_val: -1")
                NODE("s", "Sum", "input: 'x' input: 'axes'", ""),
                CONFIG_X("s"), "node 's' (Sum): axis -1 is given twice");
@@ -250,7 +215,7 @@ START_TEST(reduction_duplicate_axis) {
 END_TEST
 
 START_TEST(gather_batch_dims) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("i", "DT_INT32")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("i", "DT_INT32")
                CONST_I32("axis", "", "int_val: 0")
                NODE("g", "GatherV2", "input: 'x' input: 'i' input: 'axis'",
                     ATTR_INT("batch_dims", "1")),
@@ -260,7 +225,7 @@ START_TEST(gather_batch_dims) {
 END_TEST
 
 START_TEST(broadcast_to_incompatible) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("shape", "dim { size: 2 }", "int_val: 2 int_val: 4")
                NODE("b", "BroadcastTo", "input: 'x' input: 'shape'", ""),
                CONFIG_X("b"),
@@ -274,7 +239,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 START_TEST(binary_not_broadcastable) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("y", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("y", "DT_FLOAT")
                NODE("a", "AddV2", "input: 'x' input: 'y'", ""),
                CONFIG_X("a") FEED("y", "DT_FLOAT", "dim { size: 4 }"),
                "node 'a' (AddV2): operands f32[2,3]{1,0} and f32[4]{0} are not "
@@ -283,25 +248,25 @@ START_TEST(binary_not_broadcastable) {
 END_TEST
 
 START_TEST(input_count) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") NODE("n", "Neg", "input: 'x' input: 'x'", ""),
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") NODE("n", "Neg", "input: 'x' input: 'x'", ""),
                CONFIG_X("n"), "node 'n' (Neg): expects 1 input(s), has 2");
 }
 END_TEST
 
 START_TEST(cast_src_type) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("c", "Cast", "input: 'x'",
                     ATTR_TYPE("SrcT", "DT_INT32") ATTR_TYPE("DstT", "DT_FLOAT")),
                CONFIG_X("c"),
                "node 'c' (Cast): attr 'SrcT' is s32 but the input has type f32");
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("c", "Cast", "input: 'x'", ATTR_INT("DstT", "3")),
                CONFIG_X("c"), "node 'c' (Cast): attr 'DstT' holds an int, expected a type");
 }
 END_TEST
 
 START_TEST(select_condition_shape) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("c", "DT_BOOL")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("c", "DT_BOOL")
                NODE("s", "Select", "input: 'c' input: 'x' input: 'x'", ""),
                CONFIG_X("s") FEED("c", "DT_BOOL", "dim { size: 3 }"),
                "node 's' (Select): condition pred[3]{0} must be a scalar, a vector of the first "
@@ -314,7 +279,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 START_TEST(unsupported_ops_listed_at_once) {
-  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("a", "FancyOp", "input: 'x'", "")
                NODE("b", "OtherOp", "input: 'a'", "")
                NODE("c", "FancyOp", "input: 'b'", "")

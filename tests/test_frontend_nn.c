@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_util.h"
+#include "frontend_util.h"
 #include "frontend.h"
 
 #define PLACEHOLDER(name)                                                     \
@@ -19,10 +19,6 @@
   "node { name: '" name "' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"          \
   " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { " dims " } " vals       \
   " } } } }\n"
-#define NODE(name, op, inputs, attrs)                                         \
-  "node { name: '" name "' op: '" op "' " inputs " " attrs " }\n"
-#define ATTR_INT(key, v) "attr { key: '" key "' value { i: " v " } }"
-#define ATTR_STR(key, v) "attr { key: '" key "' value { s: '" v "' } }"
 #define ATTR_BOOL(key, v) "attr { key: '" key "' value { b: " v " } }"
 #define ATTR_INTS(key, v) "attr { key: '" key "' value { list { " v " } } }"
 #define ATTR_T "attr { key: 'T' value { type: DT_FLOAT } }"
@@ -30,46 +26,16 @@
 
 #define FEED(name, dims)                                                      \
   "feed { id { node_name: '" name "' } shape { " dims " } type: DT_FLOAT }\n"
-#define FETCH(name) "fetch { id { node_name: '" name "' } }\n"
 #define DIMS4(a, b, c, d)                                                     \
   "dim { size: " #a " } dim { size: " #b " } dim { size: " #c " } dim { size: " #d " }"
 #define DIMS3(a, b, c) "dim { size: " #a " } dim { size: " #b " } dim { size: " #c " }"
 #define DIMS2(a, b) "dim { size: " #a " } dim { size: " #b " }"
 
-/* Imports the graph: the module, or NULL with the message in *msg
- * (malloc'd). */
-static HloModule *import(const char *graph, const char *config, char **msg) {
-  ProtobufCMessage *gd = NULL, *cfg = NULL;
-  HloError *e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, graph, strlen(graph),
-                                    "graph.pbtxt", &gd);
-  ck_assert_msg(e == NULL, "graph text: %s", hlo_error_message(e));
-  e = tf_proto_parse_text(&tensorflow__tf2xla__config__descriptor, config, strlen(config),
-                          "config.pbtxt", &cfg);
-  ck_assert_msg(e == NULL, "config text: %s", hlo_error_message(e));
-  TfGraph *g = NULL;
-  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
-  ck_assert_msg(e == NULL, "graph: %s", hlo_error_message(e));
-  HloModule *m = NULL;
-  e = tf_import(g, "nn", &m);
-  tf_graph_free(g);
-  *msg = e ? strdup(hlo_error_message(e)) : NULL;
-  hlo_error_free(e);
-  return m;
-}
-
-static void expect_error(const char *graph, const char *config, const char *want) {
-  char *got = NULL;
-  HloModule *m = import(graph, config, &got);
-  ck_assert_msg(m == NULL, "imported without error; expected: %s", want);
-  ck_assert_str_eq(got, want);
-  free(got);
-}
-
 /* Evaluates the graph on inputs filled with distinct values and requires
  * its two fetches to agree within `tol` (relative to 1). */
 static void expect_same(const char *graph, const char *config, double tol) {
   char *msg = NULL;
-  HloModule *m = import(graph, config, &msg);
+  HloModule *m = fu_import(graph, config, &msg);
   ck_assert_msg(m != NULL, "import: %s", msg);
   const HloComputation *entry = m->entry;
   HloLiteral *args[4];
@@ -100,21 +66,21 @@ static void expect_same(const char *graph, const char *config, double tol) {
   FEED("x", DIMS4(1, 4, 4, 3)) FEED("w", wdims) FETCH("c")
 
 START_TEST(conv2d_input_depth_mismatch) {
-  expect_error(CONV_GRAPH(""), CONV_CONFIG(DIMS4(3, 3, 2, 4)),
+  fu_expect_error(CONV_GRAPH(""), CONV_CONFIG(DIMS4(3, 3, 2, 4)),
                "node 'c' (Conv2D): input depth 3 is not a multiple of the filter's input "
                "depth 2");
 }
 END_TEST
 
 START_TEST(conv2d_data_format_unsupported) {
-  expect_error(CONV_GRAPH(ATTR_STR("data_format", "NCHW_VECT_C")),
+  fu_expect_error(CONV_GRAPH(ATTR_STR("data_format", "NCHW_VECT_C")),
                CONV_CONFIG(DIMS4(3, 3, 3, 4)),
                "node 'c' (Conv2D): data_format 'NCHW_VECT_C' is not supported (NHWC or NCHW)");
 }
 END_TEST
 
 START_TEST(conv2d_batch_stride) {
-  expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+  fu_expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
                NODE("c", "Conv2D", "input: 'x' input: 'w'",
                     ATTR_T ATTR_INTS("strides", "i: 2 i: 1 i: 1 i: 1")
                     ATTR_STR("padding", "VALID")),
@@ -125,7 +91,7 @@ START_TEST(conv2d_batch_stride) {
 END_TEST
 
 START_TEST(depthwise_depth_mismatch) {
-  expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+  fu_expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
                NODE("c", "DepthwiseConv2dNative", "input: 'x' input: 'w'",
                     ATTR_T STRIDES_1 ATTR_STR("padding", "SAME")),
                CONV_CONFIG(DIMS4(3, 3, 2, 1)),
@@ -140,31 +106,31 @@ END_TEST
 #define AB_CONFIG(out) FEED("a", DIMS2(3, 3)) FEED("b", DIMS2(3, 3)) FETCH(out)
 
 START_TEST(einsum_diagonal_rejected) {
-  expect_error(EINSUM("ii->i", "input: 'a'"), FEED("a", DIMS2(3, 3)) FETCH("e"),
+  fu_expect_error(EINSUM("ii->i", "input: 'a'"), FEED("a", DIMS2(3, 3)) FETCH("e"),
                "node 'e' (Einsum): equation 'ii->i': label 'i' repeats in operand 0 (diagonals "
                "and traces are not supported)");
 }
 END_TEST
 
 START_TEST(einsum_equation_errors) {
-  expect_error(EINSUM("ij,jk,kl->il", "input: 'a' input: 'b' input: 'a'"), AB_CONFIG("e"),
+  fu_expect_error(EINSUM("ij,jk,kl->il", "input: 'a' input: 'b' input: 'a'"), AB_CONFIG("e"),
                "node 'e' (Einsum): einsum of 3 operands is not supported (1 or 2)");
-  expect_error(EINSUM("ij->ij", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+  fu_expect_error(EINSUM("ij->ij", "input: 'a' input: 'b'"), AB_CONFIG("e"),
                "node 'e' (Einsum): equation 'ij->ij' names 1 operand(s) but the node has 2 "
                "input(s)");
-  expect_error(EINSUM("ij,jk->iz", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+  fu_expect_error(EINSUM("ij,jk->iz", "input: 'a' input: 'b'"), AB_CONFIG("e"),
                "node 'e' (Einsum): equation 'ij,jk->iz': output label 'z' appears in no operand");
-  expect_error(EINSUM("ijk,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+  fu_expect_error(EINSUM("ijk,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
                "node 'e' (Einsum): equation 'ijk,jk->ik': operand 0 has rank 2 but its "
                "subscripts name 3 dimension(s)");
-  expect_error(EINSUM("i.j,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
+  fu_expect_error(EINSUM("i.j,jk->ik", "input: 'a' input: 'b'"), AB_CONFIG("e"),
                "node 'e' (Einsum): equation 'i.j,jk->ik': operand 0 has a stray '.' or more "
                "than one ellipsis");
 }
 END_TEST
 
 START_TEST(top_k_too_large) {
-  expect_error(PLACEHOLDER("x") CONST_I32("k", "", "int_val: 4")
+  fu_expect_error(PLACEHOLDER("x") CONST_I32("k", "", "int_val: 4")
                NODE("t", "TopKV2", "input: 'x' input: 'k'", ATTR_T),
                FEED("x", DIMS2(2, 3)) FETCH("t"),
                "node 't' (TopKV2): k must be a scalar in [0, 3]");
@@ -172,7 +138,7 @@ START_TEST(top_k_too_large) {
 END_TEST
 
 START_TEST(fused_batch_norm_training) {
-  expect_error(PLACEHOLDER("x") PLACEHOLDER("s")
+  fu_expect_error(PLACEHOLDER("x") PLACEHOLDER("s")
                NODE("bn", "FusedBatchNormV3", "input: 'x' input: 's' input: 's' input: 's' "
                     "input: 's'", ATTR_T ATTR_BOOL("is_training", "true")),
                FEED("x", DIMS4(1, 2, 2, 3)) FEED("s", "dim { size: 3 }") FETCH("bn"),
