@@ -87,6 +87,30 @@ bool ck_allclose(const HloLiteral *got, const HloLiteral *want, double atol, dou
   return true;
 }
 
+int ck_hlo_corpus(const CkCorpusCase **cases) {
+  static CkCorpusCase all[512];
+  static int n;
+  if (!n) {
+    FILE *f = fopen("testdata/hlo/MANIFEST", "r");
+    ck_assert_msg(f != NULL, "missing testdata/hlo/MANIFEST");
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+      if (line[0] == '#' || line[0] == '\n') continue;
+      ck_assert_int_lt(n, (int)(sizeof all / sizeof all[0]));
+      CkCorpusCase *c = &all[n++];
+      char nin[16], nout[16];
+      ck_assert_msg(sscanf(line, "%127s %15s %15s %lf %lf", c->name, nin, nout, &c->atol,
+                           &c->rtol) == 5,
+                    "bad MANIFEST line: %s", line);
+      c->nin = strcmp(nin, "-") ? atoi(nin) : -1;
+      c->nout = strcmp(nout, "-") ? atoi(nout) : -1;
+    }
+    fclose(f);
+  }
+  *cases = all;
+  return n;
+}
+
 int ck_run_suite(Suite *s) {
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);

@@ -29,6 +29,18 @@ HloLiteral *ck_evaluate(const HloModule *m, HloLiteral *const *args, int nargs);
 bool ck_allclose(const HloLiteral *got, const HloLiteral *want, double atol, double rtol,
                  char *msg, size_t msglen);
 
+/* One case of the JAX corpus, testdata/hlo/MANIFEST: NAME.hlo (and
+ * NAME.opt.hlo) with inputs NAME.in<k>.npy and outputs NAME.out<k>.npy;
+ * nin/nout are -1 for parse-only cases. */
+typedef struct CkCorpusCase {
+  char name[128];
+  int nin, nout;
+  double atol, rtol;
+} CkCorpusCase;
+
+/* The corpus cases, read once per process; returns their count. */
+int ck_hlo_corpus(const CkCorpusCase **cases);
+
 /* Runs a suite with CK_NORMAL output; returns the process exit status. */
 int ck_run_suite(Suite *s);
 

@@ -16,32 +16,13 @@
 
 #define CORPUS "testdata/hlo/"
 
-typedef struct Case {
-  char name[128];
-  int nin, nout; /* -1: parse-only */
-  double atol, rtol;
-} Case;
+typedef CkCorpusCase Case;
 
-static Case cases[512];
+static const Case *cases;
 static int ncases;
 
 static void load_manifest(void) {
-  if (ncases) return;
-  FILE *f = fopen(CORPUS "MANIFEST", "r");
-  ck_assert_msg(f != NULL, "missing " CORPUS "MANIFEST");
-  char line[1024];
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    Case *c = &cases[ncases];
-    char nin[16], nout[16];
-    ck_assert_msg(sscanf(line, "%127s %15s %15s %lf %lf", c->name, nin, nout, &c->atol,
-                         &c->rtol) == 5,
-                  "bad MANIFEST line: %s", line);
-    c->nin = strcmp(nin, "-") ? atoi(nin) : -1;
-    c->nout = strcmp(nout, "-") ? atoi(nout) : -1;
-    ck_assert_int_lt(++ncases, (int)(sizeof cases / sizeof cases[0]));
-  }
-  fclose(f);
+  if (!ncases) ncases = ck_hlo_corpus(&cases);
   ck_assert_int_ge(ncases, 40);
 }
 
