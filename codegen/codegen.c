@@ -1,0 +1,128 @@
+/*
+ * codegen.c — the public entry points of codegen/: the pipeline from a
+ * verified HLO module to an optimized LLVM module for a target machine,
+ * and writing that module out.
+ *
+ *   cg_generate (kernel.c)  HLO → MLIR text + signature
+ *   cg_mlir_to_llvm         MLIR → LLVM dialect → LLVM IR   (lower.c)
+ *   cg_abi_finish           + N_run_buffers, N_program       (abi.c)
+ *   cg_optimize             triple, data layout, default<O3> (target.c)
+ *
+ * The target machine is created first, so a bad --target/--cpu fails
+ * before any work.  A program owns its LLVM context, module and target
+ * machine; emission works on a clone of the module because LLVM's codegen
+ * passes modify the IR they run on, and a program may be emitted several
+ * times (object, assembly, JIT).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "internal.h"
+
+struct CgProgram {
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  CgTarget target;
+  CgSignature sig;
+};
+
+HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
+  CgSignature sig;
+  HloError *err = cg_generate(m, opts, mlir, &sig);
+  if (err) return err;
+  cg_signature_free(&sig);
+  err = cg_mlir_check(*mlir);
+  if (err) {
+    free(*mlir);
+    *mlir = NULL;
+  }
+  return err;
+}
+
+HloError *cg_compile(const HloModule *m, const CgOptions *opts,
+                     CgProgram **out) {
+  *out = NULL;
+  CgProgram *p = calloc(1, sizeof *p);
+  HLO_CHECK(p);
+  char *mlir = NULL;
+  HloError *err = cg_target_create(opts, &p->target);
+  if (!err) err = cg_generate(m, opts, &mlir, &p->sig);
+  if (!err) {
+    p->ctx = LLVMContextCreate();
+    err = cg_mlir_to_llvm(mlir, p->ctx, &p->mod);
+  }
+  free(mlir);
+  if (!err) {
+    cg_abi_finish(p->mod, &p->sig);
+    err = cg_optimize(p->mod, &p->target);
+  }
+  if (err) {
+    cg_program_free(p);
+    return err;
+  }
+  *out = p;
+  return NULL;
+}
+
+void cg_program_free(CgProgram *p) {
+  if (!p) return;
+  if (p->mod) LLVMDisposeModule(p->mod);
+  if (p->ctx) LLVMContextDispose(p->ctx);
+  cg_target_free(&p->target);
+  cg_signature_free(&p->sig);
+  free(p);
+}
+
+const CgSignature *cg_program_signature(const CgProgram *p) { return &p->sig; }
+const char *cg_program_triple(const CgProgram *p) { return p->target.triple; }
+const char *cg_program_cpu(const CgProgram *p) { return p->target.cpu; }
+bool cg_program_is_host(const CgProgram *p) { return p->target.is_host; }
+
+static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type,
+                      LLVMMemoryBufferRef *out) {
+  LLVMModuleRef clone = LLVMCloneModule(p->mod);
+  char *msg = NULL;
+  LLVMBool failed =
+      LLVMTargetMachineEmitToMemoryBuffer(p->target.tm, clone, type, &msg, out);
+  LLVMDisposeModule(clone);
+  if (!failed) return NULL;
+  HloError *e = hlo_error("codegen: LLVM code generation failed: %s", msg);
+  LLVMDisposeMessage(msg);
+  return e;
+}
+
+HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out) {
+  return emit(p, LLVMObjectFile, out);
+}
+
+static char *copy_bytes(const char *src, size_t n) {
+  char *d = malloc(n + 1);
+  HLO_CHECK(d);
+  memcpy(d, src, n);
+  d[n] = '\0';
+  return d;
+}
+
+HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
+                          size_t *len) {
+  *data = NULL;
+  *len = 0;
+  if (type == CG_FILE_LLVM_IR) {
+    char *s = LLVMPrintModuleToString(p->mod);
+    *len = strlen(s);
+    *data = copy_bytes(s, *len);
+    LLVMDisposeMessage(s);
+    return NULL;
+  }
+  LLVMMemoryBufferRef buf;
+  HloError *err = emit(p, type == CG_FILE_OBJECT ? LLVMObjectFile
+                                                 : LLVMAssemblyFile, &buf);
+  if (err) return err;
+  *len = LLVMGetBufferSize(buf);
+  *data = copy_bytes(LLVMGetBufferStart(buf), *len);
+  LLVMDisposeMemoryBuffer(buf);
+  return NULL;
+}

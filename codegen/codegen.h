@@ -1,0 +1,120 @@
+/*
+ * codegen.h — the CPU backend: HLO module → MLIR → LLVM → object code or
+ * in-process JIT.  The one public header of codegen/.
+ *
+ * cg_compile() turns a verified HLO module into a CgProgram: one MLIR module
+ * built as text (kernels are loop nests produced by the elemental emitter),
+ * lowered by the MLIR pass pipeline of DESIGN.md, translated to LLVM IR,
+ * given the target triple and data layout, and optimized with LLVM's
+ * default<O3>.  A program can then be written out (object, assembly, LLVM
+ * IR), described by a C header, or run in-process through ORC's LLJIT.
+ *
+ * The compiled function (DESIGN.md, "The compiled function") for name N:
+ *
+ *   int N_run(const T0 *arg0, …, T *res0, …, void *scratch);
+ *   int N_run_buffers(void *const *buffers, void *scratch);
+ *   extern const hloc_program N_program;
+ *
+ * Arguments are the entry computation's parameters in parameter order;
+ * results are the arrays of the flattened result tuple (one result when the
+ * root is an array).  Buffers are dense row-major arrays of the element's C
+ * type (pred: one byte 0/1; f16/bf16: their 16-bit patterns) and must not
+ * overlap; scratch holds scratch_bytes aligned to scratch_align (it may be
+ * NULL when scratch_bytes is 0).  Both functions return 0.  N_run_buffers
+ * takes the arguments then the results in one array; N_program (defined in
+ * the object itself) describes the same signature for hosts that bind by
+ * name (struct hloc_program in runtime/hloc_runtime.h).
+ *
+ * Everything here returns errors as values (HloError *, NULL on success);
+ * unsupported instructions are errors naming the instruction.
+ */
+#ifndef HLOC_CODEGEN_H
+#define HLOC_CODEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hlo.h"
+#include "hloc_runtime.h"
+
+/* What to compile for.  Zero-initialised options are valid: name "model",
+ * target x86_64, CPU "native" when the target is the host's architecture
+ * ("generic" otherwise), no extra features. */
+typedef struct CgOptions {
+  const char *name;     /* symbol prefix: a C identifier; NULL: "model" */
+  const char *target;   /* "x86_64" or "aarch64"; NULL: "x86_64" */
+  const char *cpu;      /* an LLVM CPU name ("x86-64-v3", "skylake-avx512",
+                         * "znver4", "neoverse-n1", …), "native" or
+                         * "generic"; NULL: see above */
+  const char *features; /* "+avx2,-avx512f" style, added to the CPU's */
+  /* Names of the arguments and results in the header and descriptor, as the
+   * config gave them; NULL (or a NULL entry) derives a name from the HLO
+   * (parameter name; result i: "result<i>").  Names are made C identifiers
+   * and unique. */
+  const char *const *arg_names;
+  int narg_names;
+  const char *const *result_names;
+  int nresult_names;
+} CgOptions;
+
+/* One argument or result of the compiled function. */
+typedef struct CgBufferInfo {
+  const char *name;            /* a C identifier, unique in the signature */
+  HloType type;                /* an array type */
+  int rank;
+  int64_t dims[HLO_MAX_RANK];
+  size_t bytes;                /* elements × element size */
+} CgBufferInfo;
+
+/* The signature of a compiled program, known at compile time. */
+typedef struct CgSignature {
+  const char *name;            /* the symbol prefix N */
+  int nargs, nresults;
+  CgBufferInfo *args;          /* entry parameters, in parameter order */
+  CgBufferInfo *results;       /* flattened result tuple, in order */
+  size_t scratch_bytes;        /* size of the scratch arena */
+  size_t scratch_align;        /* its required alignment (bytes) */
+} CgSignature;
+
+typedef struct CgProgram CgProgram; /* optimized LLVM module + signature */
+typedef struct CgJit CgJit;         /* a program loaded in-process */
+
+/* HLO → MLIR text as codegen builds it (before any MLIR pass), checked by
+ * parsing and verifying it; *mlir is malloc'd.  For dumps and tests. */
+HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir);
+
+/* The whole pipeline up to an optimized LLVM module for the target.  The
+ * module must verify (hlo_verify).  Unknown targets, CPUs or features are
+ * errors listing the valid ones. */
+HloError *cg_compile(const HloModule *m, const CgOptions *opts,
+                     CgProgram **out);
+void cg_program_free(CgProgram *p);
+const CgSignature *cg_program_signature(const CgProgram *p);
+/* The target triple and CPU the program was compiled for. */
+const char *cg_program_triple(const CgProgram *p);
+const char *cg_program_cpu(const CgProgram *p);
+
+typedef enum CgFileType {
+  CG_FILE_OBJECT,   /* ELF relocatable object */
+  CG_FILE_ASSEMBLY, /* target assembly text */
+  CG_FILE_LLVM_IR,  /* optimized LLVM IR text */
+} CgFileType;
+
+/* Writes the program to memory: *data is malloc'd, *len bytes (text
+ * outputs are also NUL-terminated). */
+HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
+                          size_t *len);
+
+/* The C header declaring N_run, N_run_buffers, N_program and the size
+ * constants of a signature (malloc'd text). */
+char *cg_header(const CgSignature *sig);
+
+/* Loads the program's object code into this process (ORC LLJIT); the
+ * program must target the host's architecture.  The JIT does not refer to
+ * the program afterwards. */
+HloError *cg_jit(const CgProgram *p, CgJit **out);
+/* The loaded N_program descriptor; valid until cg_jit_free. */
+const hloc_program *cg_jit_program(const CgJit *j);
+void cg_jit_free(CgJit *j);
+
+#endif /* HLOC_CODEGEN_H */

@@ -1,0 +1,116 @@
+/*
+ * conv.c — elemental convolution with XLA's full semantics: dim_labels
+ * (any dimension order, any number of spatial dims), window stride,
+ * padding (negative too), lhs (base) and rhs (window) dilation, window
+ * reversal, feature_group_count and batch_group_count.
+ *
+ * One output element (b, o, spatial…) is a loop over the kernel's spatial
+ * taps; a tap whose input position falls in padding or in a base-dilation
+ * hole is skipped; a tap inside loops over the group's input features.
+ * Groups, as StableHLO defines them and the evaluator implements: the
+ * output features form G = feature_group_count × batch_group_count equal
+ * groups; output feature o is in group g = o / (Co / G).  With feature
+ * groups, group g reads input features [g·Ci, (g+1)·Ci) (Ci is the
+ * kernel's input-feature size); with batch groups, it reads input batch
+ * g·N + b (N the output batch).
+ *
+ * Operands convert to the result type, accumulate in cg_accum_type (see
+ * dot.c).  A naive loop nest, to be replaced by the tiled kernels of
+ * DESIGN.md decision 5.
+ */
+#include "internal.h"
+
+CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  const HloConvDims *cd = &x->conv;
+  const HloInstr *lhs = x->operands[0], *rhs = x->operands[1];
+  HloType rt = x->shape.type, at = cg_accum_type(rt);
+  if (rt == HLO_PRED) {
+    cg_fail_instr(f->g, x, "is a convolution producing pred");
+    return 0;
+  }
+  bool fl = hlo_type_is_float(rt);
+  const char *aty = fl ? cg_float_type(rt) : cg_reg_type(rt);
+  int ns = cd->nspatial;
+  int64_t co = rhs->shape.dims[cd->k_out_feature];
+  int64_t ci = rhs->shape.dims[cd->k_in_feature];
+  int64_t nout = x->shape.dims[cd->out_batch];
+  int64_t fg = x->feature_group_count, bg = x->batch_group_count;
+  int64_t groups = fg * bg, cog = co / groups;
+
+  CgVal b = idx[cd->out_batch], o = idx[cd->out_feature];
+  CgVal g = groups > 1 ? cg_iop(f, "divui", o, cg_index(f, cog)) : 0;
+  CgVal in_b = bg > 1 ? cg_iop(f, "addi", cg_imul_c(f, g, nout), b) : b;
+  CgVal fbase = fg > 1 ? cg_imul_c(f, g, ci) : cg_index(f, 0);
+
+  CgVal li[HLO_MAX_RANK], ki[HLO_MAX_RANK];
+  li[cd->in_batch] = in_b;
+  ki[cd->k_out_feature] = o;
+  CgVal acc = cg_const(f, at, 0.0);
+  CgLoop loops[HLO_MAX_RANK + 1];
+  int nloops = 0;
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  bool checked = false;
+  for (int d = 0; d < ns; d++) {
+    const HloWindowDim *w = &x->window[d];
+    int64_t ksz = rhs->shape.dims[cd->k_spatial[d]];
+    int64_t isz = lhs->shape.dims[cd->in_spatial[d]];
+    int64_t osz = x->shape.dims[cd->out_spatial[d]];
+    CgVal wi;
+    if (ksz == 1) {
+      wi = cg_index(f, 0);
+    } else {
+      loops[nloops] = cg_for(f, ksz, 1, &acc, &aty);
+      wi = loops[nloops].iv;
+      acc = loops[nloops].iters;
+      nloops++;
+    }
+    ki[cd->k_spatial[d]] =
+        w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
+    CgVal pos = cg_iadd_c(
+        f, cg_iop(f, "addi", cg_imul_c(f, idx[cd->out_spatial[d]], w->stride),
+                  cg_imul_c(f, wi, w->rhs_dilate)),
+        -w->pad_lo);
+    int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate -
+                      w->pad_lo;
+    if (!(w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz)) {
+      CgVal zero = cg_index(f, 0);
+      inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
+      if (w->lhs_dilate > 1) {
+        CgVal ld = cg_index(f, w->lhs_dilate);
+        inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
+                                           zero, "index"));
+        pos = cg_iop(f, "divsi", pos, ld);
+      }
+      inside = cg_and(f, inside, cg_icmp(f, "slt", pos, cg_index(f, isz),
+                                         "index"));
+      checked = true;
+    }
+    li[cd->in_spatial[d]] = pos;
+  }
+  CgIf c = {0};
+  if (checked) c = cg_if(f, inside, 1, &aty);
+  CgLoop fl_loop = cg_for(f, ci, 1, &acc, &aty);
+  li[cd->in_feature] = cg_iop(f, "addi", fbase, fl_loop.iv);
+  ki[cd->k_in_feature] = fl_loop.iv;
+  CgVal a = cg_convert(f, cg_elem(f, lhs, li), lhs->shape.type, rt);
+  CgVal k = cg_convert(f, cg_elem(f, rhs, ki), rhs->shape.type, rt);
+  if (fl) {
+    a = cg_to_float(f, a, rt);
+    k = cg_to_float(f, k, rt);
+  }
+  CgVal p = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "mulf" : "muli", a, k, aty);
+  CgVal s = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "addf" : "addi",
+                   fl_loop.iters, p, aty);
+  cg_for_end(f, &fl_loop, &s, &aty);
+  s = fl_loop.results;
+  if (checked) {
+    cg_else(f, &c, &s, &aty);
+    cg_endif(f, &c, &acc, &aty);
+    s = c.results;
+  }
+  for (int l = nloops - 1; l >= 0; l--) {
+    cg_for_end(f, &loops[l], &s, &aty);
+    s = loops[l].results;
+  }
+  return fl ? cg_from_float(f, s, rt) : s;
+}

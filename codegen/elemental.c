@@ -1,0 +1,694 @@
+/*
+ * elemental.c — the elemental emitter: for an instruction and an output
+ * multi-index (SSA index values), the SSA value of that element.
+ *
+ * Every op that can be written as "output element = function of operand
+ * elements" is emitted here or by a helper it dispatches to (scalar.c for
+ * elementwise semantics, reduce.c, dot.c, conv.c, gather.c for the ops with
+ * inner loops).  Operands are obtained through the same entry point, so the
+ * emitter composes: in a kernel for an unfused instruction the operands are
+ * loads from their buffers (CG_SRC_MEMREF); in a fusion the fused
+ * computation's instructions are computed in place (CG_SRC_COMPUTE) and only
+ * its parameters are loaded; in a reduce the to_apply computation is inlined
+ * on bound scalars (CG_SRC_SCALARS).  A fusion pass therefore only groups
+ * instructions: it never needs a new emitter.
+ *
+ * Values are memoized by (instruction, index values) so that a value used
+ * twice at the same index is computed once.  The memo is a stack whose
+ * scopes follow MLIR regions (cg_for, cg_if): a value defined inside a
+ * region is forgotten when the region closes, so dominance always holds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct CgMemo {
+  const HloInstr *x;
+  int rank;
+  CgVal idx[HLO_MAX_RANK];
+  int n;
+  CgVal *vals; /* n values, malloc'd */
+};
+
+void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e) {
+  memset(f, 0, sizeof *f);
+  f->g = g;
+  f->e = e;
+  f->src = calloc((size_t)g->m->next_id, sizeof *f->src);
+  HLO_CHECK(f->src);
+}
+
+static void memo_truncate(CgFn *f, int mark) {
+  while (f->nmemo > mark) free(f->memo[--f->nmemo].vals);
+}
+
+void cg_fn_free(CgFn *f) {
+  memo_truncate(f, 0);
+  free(f->memo);
+  for (int64_t i = 0; i < f->g->m->next_id; i++) free(f->src[i].vals);
+  free(f->src);
+}
+
+static void set_src(CgFn *f, const HloInstr *x, CgSrcKind kind, int n,
+                    const CgVal *vals, const HloInstr *alias) {
+  CgSrc *s = &f->src[x->id];
+  free(s->vals);
+  s->kind = kind;
+  s->n = n;
+  s->vals = NULL;
+  if (n) {
+    s->vals = malloc((size_t)n * sizeof *vals);
+    HLO_CHECK(s->vals);
+    memcpy(s->vals, vals, (size_t)n * sizeof *vals);
+  }
+  s->alias = alias;
+}
+
+void cg_bind_memrefs(CgFn *f, const HloInstr *x, int n, const CgVal *m) {
+  set_src(f, x, CG_SRC_MEMREF, n, m, NULL);
+}
+
+void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias) {
+  set_src(f, x, CG_SRC_ALIAS, 0, NULL, alias);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory, regions, index arithmetic                                         */
+/* ------------------------------------------------------------------------ */
+
+static void append_index(HloStr *s, int rank, const CgVal *idx) {
+  hlo_str_append(s, "[", 1);
+  cg_append(s, "%V", rank, idx);
+  hlo_str_append(s, "]", 1);
+}
+
+CgVal cg_load(CgFn *f, CgVal memref, const HloShape *s, const CgVal *idx) {
+  HloStr ix = {0};
+  append_index(&ix, s->rank, idx);
+  CgVal v = cg_def(f->e, "memref.load %v%s : %s", memref, ix.buf,
+                   cg_memref_type(s).s);
+  free(ix.buf);
+  if (s->type == HLO_PRED) {
+    /* Any non-zero byte is true, as the evaluator reads it. */
+    CgVal zero = cg_def(f->e, "arith.constant 0 : i8");
+    v = cg_def(f->e, "arith.cmpi ne, %v, %v : i8", v, zero);
+  }
+  return v;
+}
+
+void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
+              const CgVal *idx) {
+  if (s->type == HLO_PRED) v = cg_def(f->e, "arith.extui %v : i1 to i8", v);
+  HloStr ix = {0};
+  append_index(&ix, s->rank, idx);
+  cg_line(f->e, "memref.store %v, %v%s : %s", v, memref, ix.buf,
+          cg_memref_type(s).s);
+  free(ix.buf);
+}
+
+static void append_types(HloStr *s, int n, const char *const *types) {
+  for (int i = 0; i < n; i++) cg_append(s, "%s%s", i ? ", " : "", types[i]);
+}
+
+CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
+              const char *const *types) {
+  CgLoop l = {.niter = niter, .mark = f->nmemo};
+  CgVal lo = cg_index(f, 0), hi = cg_index(f, n), step = cg_index(f, 1);
+  l.results = f->e->nvals;
+  f->e->nvals += niter;
+  l.iv = cg_new(f->e);
+  l.iters = f->e->nvals;
+  f->e->nvals += niter;
+  HloStr s = {0};
+  for (int i = 0; i < niter; i++)
+    cg_append(&s, "%s%v", i ? ", " : "", l.results + i);
+  if (niter) hlo_str_append(&s, " = ", 3);
+  cg_append(&s, "scf.for %v = %v to %v step %v", l.iv, lo, hi, step);
+  if (niter) {
+    hlo_str_append(&s, " iter_args(", 11);
+    for (int i = 0; i < niter; i++)
+      cg_append(&s, "%s%v = %v", i ? ", " : "", l.iters + i, init[i]);
+    hlo_str_append(&s, ") -> (", 6);
+    append_types(&s, niter, types);
+    hlo_str_append(&s, ")", 1);
+  }
+  cg_open(f->e, "%s {", s.buf);
+  free(s.buf);
+  return l;
+}
+
+static void yield(CgFn *f, int n, const CgVal *vals, const char *const *types) {
+  if (!n) return;
+  HloStr s = {0};
+  append_types(&s, n, types);
+  cg_line(f->e, "scf.yield %V : %s", n, vals, s.buf);
+  free(s.buf);
+}
+
+void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields,
+                const char *const *types) {
+  yield(f, l->niter, yields, types);
+  memo_truncate(f, l->mark);
+  cg_close(f->e, "}");
+}
+
+CgIf cg_if(CgFn *f, CgVal cond, int nres, const char *const *types) {
+  CgIf c = {.nres = nres, .mark = f->nmemo};
+  c.results = f->e->nvals;
+  f->e->nvals += nres;
+  HloStr s = {0};
+  for (int i = 0; i < nres; i++)
+    cg_append(&s, "%s%v", i ? ", " : "", c.results + i);
+  if (nres) hlo_str_append(&s, " = ", 3);
+  cg_append(&s, "scf.if %v", cond);
+  if (nres) {
+    hlo_str_append(&s, " -> (", 5);
+    append_types(&s, nres, types);
+    hlo_str_append(&s, ")", 1);
+  }
+  cg_open(f->e, "%s {", s.buf);
+  free(s.buf);
+  return c;
+}
+
+void cg_else(CgFn *f, CgIf *c, const CgVal *yields, const char *const *types) {
+  yield(f, c->nres, yields, types);
+  memo_truncate(f, c->mark);
+  cg_close(f->e, "} else {");
+  f->e->indent++;
+}
+
+void cg_endif(CgFn *f, CgIf *c, const CgVal *yields,
+              const char *const *types) {
+  yield(f, c->nres, yields, types);
+  memo_truncate(f, c->mark);
+  cg_close(f->e, "}");
+}
+
+CgVal cg_index(CgFn *f, int64_t v) {
+  return cg_def(f->e, "arith.constant %D : index", v);
+}
+
+CgVal cg_iop(CgFn *f, const char *op, CgVal a, CgVal b) {
+  return cg_def(f->e, "arith.%s %v, %v : index", op, a, b);
+}
+
+CgVal cg_iadd_c(CgFn *f, CgVal a, int64_t c) {
+  return c ? cg_iop(f, "addi", a, cg_index(f, c)) : a;
+}
+
+CgVal cg_imul_c(CgFn *f, CgVal a, int64_t c) {
+  if (c == 1) return a;
+  return c ? cg_iop(f, "muli", a, cg_index(f, c)) : cg_index(f, 0);
+}
+
+CgVal cg_to_index(CgFn *f, CgVal v, HloType t) {
+  return cg_def(f->e, "arith.%s %v : %s to index",
+                hlo_type_is_unsigned(t) ? "index_castui" : "index_cast", v,
+                cg_reg_type(t));
+}
+
+CgVal cg_from_index(CgFn *f, CgVal v, HloType t) {
+  return cg_def(f->e, "arith.index_cast %v : index to %s", v,
+                cg_reg_type(t));
+}
+
+CgVal cg_iclamp(CgFn *f, CgVal v, int64_t lo, int64_t hi) {
+  v = cg_iop(f, "maxsi", v, cg_index(f, lo));
+  return cg_iop(f, "minsi", v, cg_index(f, hi));
+}
+
+CgVal cg_icmp(CgFn *f, const char *pred, CgVal a, CgVal b, const char *ty) {
+  return cg_def(f->e, "arith.cmpi %s, %v, %v : %s", pred, a, b, ty);
+}
+
+CgVal cg_and(CgFn *f, CgVal a, CgVal b) {
+  return cg_def(f->e, "arith.andi %v, %v : i1", a, b);
+}
+
+CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b, const char *ty) {
+  return cg_def(f->e, "arith.select %v, %v, %v : %s", c, a, b, ty);
+}
+
+bool cg_dims_contain(const HloDims *d, int64_t v) {
+  for (int i = 0; i < d->n; i++)
+    if (d->v[i] == v) return true;
+  return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memo                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int index_rank(const HloInstr *x) {
+  const HloShape *leaf;
+  cg_shape_leaves(&x->shape, &leaf, 1);
+  return leaf->rank;
+}
+
+static const CgMemo *memo_find(const CgFn *f, const HloInstr *x,
+                               const CgVal *idx) {
+  int rank = index_rank(x);
+  for (int i = f->nmemo - 1; i >= 0; i--) {
+    const CgMemo *m = &f->memo[i];
+    if (m->x == x && m->rank == rank &&
+        (rank == 0 || !memcmp(m->idx, idx, (size_t)rank * sizeof *idx)))
+      return m;
+  }
+  return NULL;
+}
+
+static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
+                     const CgVal *vals) {
+  if (f->nmemo == f->memo_cap) {
+    f->memo_cap = f->memo_cap ? 2 * f->memo_cap : 64;
+    f->memo = realloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
+    HLO_CHECK(f->memo);
+  }
+  CgMemo *m = &f->memo[f->nmemo++];
+  m->x = x;
+  m->rank = index_rank(x);
+  if (m->rank) memcpy(m->idx, idx, (size_t)m->rank * sizeof *idx);
+  m->n = n;
+  m->vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
+  HLO_CHECK(m->vals);
+  memcpy(m->vals, vals, (size_t)n * sizeof *vals);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data movement: output index → operand index                               */
+/* ------------------------------------------------------------------------ */
+
+static CgVal elem_constant(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  if (hlo_shape_elements(&x->shape) == 1)
+    return cg_literal_elem(f, x->literal, 0);
+  CgVal g = cg_def(f->e, "memref.get_global @%s : %s",
+                   cg_constant_global(f->g, x), cg_memref_type(&x->shape).s);
+  return cg_load(f, g, &x->shape, idx);
+}
+
+static CgVal elem_iota(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  CgVal i = idx[x->iota_dimension];
+  HloType t = x->shape.type;
+  if (hlo_type_is_integer(t)) return cg_from_index(f, i, t);
+  CgVal w = cg_from_index(f, i, HLO_S64);
+  return cg_convert(f, w, HLO_S64, t);
+}
+
+static CgVal elem_broadcast(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  CgVal oi[HLO_MAX_RANK];
+  for (int j = 0; j < x->dimensions.n; j++) oi[j] = idx[x->dimensions.v[j]];
+  return cg_elem(f, x->operands[0], oi);
+}
+
+/* reshape and bitcast (default layouts): the same row-major position. */
+static CgVal elem_reshape(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  const HloShape *in = &x->operands[0]->shape, *out = &x->shape;
+  if (hlo_shape_same_dims(in, out)) return cg_elem(f, x->operands[0], idx);
+  int64_t so[HLO_MAX_RANK], si[HLO_MAX_RANK];
+  hlo_shape_strides(out, so);
+  hlo_shape_strides(in, si);
+  CgVal lin = cg_index(f, 0);
+  for (int k = 0; k < out->rank; k++)
+    if (out->dims[k] > 1)
+      lin = cg_iop(f, "addi", lin, cg_imul_c(f, idx[k], so[k]));
+  CgVal oi[HLO_MAX_RANK];
+  for (int j = 0; j < in->rank; j++) {
+    if (in->dims[j] == 1) {
+      oi[j] = cg_index(f, 0);
+      continue;
+    }
+    CgVal q = si[j] > 1 ? cg_iop(f, "divui", lin, cg_index(f, si[j])) : lin;
+    oi[j] = j > 0 ? cg_iop(f, "remui", q, cg_index(f, in->dims[j])) : q;
+  }
+  return cg_elem(f, x->operands[0], oi);
+}
+
+static CgVal elem_transpose(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  CgVal oi[HLO_MAX_RANK];
+  for (int i = 0; i < x->shape.rank; i++) oi[x->dimensions.v[i]] = idx[i];
+  return cg_elem(f, x->operands[0], oi);
+}
+
+static CgVal elem_slice(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  CgVal oi[HLO_MAX_RANK];
+  for (int j = 0; j < x->shape.rank; j++)
+    oi[j] = cg_iadd_c(f, cg_imul_c(f, idx[j], x->slice[j].stride),
+                      x->slice[j].start);
+  return cg_elem(f, x->operands[0], oi);
+}
+
+static CgVal elem_reverse(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  CgVal oi[HLO_MAX_RANK];
+  memcpy(oi, idx, (size_t)x->shape.rank * sizeof *idx);
+  for (int k = 0; k < x->dimensions.n; k++) {
+    int64_t d = x->dimensions.v[k];
+    oi[d] = cg_iop(f, "subi", cg_index(f, x->shape.dims[d] - 1), idx[d]);
+  }
+  return cg_elem(f, x->operands[0], oi);
+}
+
+/* Operand k onwards of a concatenation, choosing the operand by comparing
+ * the index along the dimension with the running offsets. */
+static CgVal concat_from(CgFn *f, const HloInstr *x, const CgVal *idx, int k,
+                         int64_t offset) {
+  int64_t d = x->dimensions.v[0];
+  const HloInstr *op = x->operands[k];
+  CgVal oi[HLO_MAX_RANK];
+  memcpy(oi, idx, (size_t)x->shape.rank * sizeof *idx);
+  oi[d] = cg_iadd_c(f, idx[d], -offset);
+  if (k == x->noperands - 1) return cg_elem(f, op, oi);
+  const char *ty = cg_reg_type(x->shape.type);
+  int64_t next = offset + op->shape.dims[d];
+  CgVal in = cg_icmp(f, "ult", idx[d], cg_index(f, next), "index");
+  CgIf c = cg_if(f, in, 1, &ty);
+  CgVal a = cg_elem(f, op, oi);
+  cg_else(f, &c, &a, &ty);
+  CgVal b = concat_from(f, x, idx, k + 1, next);
+  cg_endif(f, &c, &b, &ty);
+  return c.results;
+}
+
+static CgVal elem_pad(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  const HloShape *in = &x->operands[0]->shape;
+  const char *ty = cg_reg_type(x->shape.type);
+  CgVal pad = cg_elem(f, x->operands[1], NULL);
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal oi[HLO_MAX_RANK];
+  for (int j = 0; j < in->rank; j++) {
+    const HloPadDim *p = &x->padding[j];
+    CgVal q = cg_iadd_c(f, idx[j], -p->lo); /* position in the interior-
+                                            * dilated operand */
+    CgVal zero = cg_index(f, 0);
+    inside = cg_and(f, inside, cg_icmp(f, "sge", q, zero, "index"));
+    if (p->interior > 0) {
+      CgVal step = cg_index(f, p->interior + 1);
+      CgVal r = cg_iop(f, "remsi", q, step);
+      inside = cg_and(f, inside, cg_icmp(f, "eq", r, zero, "index"));
+      q = cg_iop(f, "divsi", q, step);
+    }
+    inside = cg_and(f, inside,
+                    cg_icmp(f, "slt", q, cg_index(f, in->dims[j]), "index"));
+    oi[j] = q;
+  }
+  CgIf c = cg_if(f, inside, 1, &ty);
+  CgVal a = cg_elem(f, x->operands[0], oi);
+  cg_else(f, &c, &a, &ty);
+  cg_endif(f, &c, &pad, &ty);
+  return c.results;
+}
+
+/* The clamped start index of dimension j of a dynamic slice whose start
+ * operands begin at operand `first`: clamp(start, 0, dim - size). */
+static CgVal dynamic_start(CgFn *f, const HloInstr *x, int first, int j,
+                           int64_t dim, int64_t size) {
+  const HloInstr *s = x->operands[first + j];
+  CgVal v = cg_to_index(f, cg_elem(f, s, NULL), s->shape.type);
+  return cg_iclamp(f, v, 0, dim - size);
+}
+
+static CgVal elem_dynamic_slice(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  const HloShape *in = &x->operands[0]->shape;
+  CgVal oi[HLO_MAX_RANK];
+  for (int j = 0; j < in->rank; j++) {
+    CgVal s = dynamic_start(f, x, 1, j, in->dims[j], x->shape.dims[j]);
+    oi[j] = cg_iop(f, "addi", s, idx[j]);
+  }
+  return cg_elem(f, x->operands[0], oi);
+}
+
+static CgVal elem_dynamic_update_slice(CgFn *f, const HloInstr *x,
+                                       const CgVal *idx) {
+  const HloShape *upd = &x->operands[1]->shape;
+  const char *ty = cg_reg_type(x->shape.type);
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal ui[HLO_MAX_RANK];
+  for (int j = 0; j < x->shape.rank; j++) {
+    CgVal s = dynamic_start(f, x, 2, j, x->shape.dims[j], upd->dims[j]);
+    ui[j] = cg_iop(f, "subi", idx[j], s);
+    inside = cg_and(f, inside, cg_icmp(f, "sge", ui[j], cg_index(f, 0),
+                                       "index"));
+    inside = cg_and(f, inside, cg_icmp(f, "slt", ui[j],
+                                       cg_index(f, upd->dims[j]), "index"));
+  }
+  CgIf c = cg_if(f, inside, 1, &ty);
+  CgVal a = cg_elem(f, x->operands[1], ui);
+  cg_else(f, &c, &a, &ty);
+  CgVal b = cg_elem(f, x->operands[0], idx);
+  cg_endif(f, &c, &b, &ty);
+  return c.results;
+}
+
+/* The unsigned integer type of a byte size. */
+static HloType unsigned_of_size(size_t size) {
+  return size == 1 ? HLO_U8 : size == 2 ? HLO_U16 : size == 4 ? HLO_U32 : HLO_U64;
+}
+
+/* bitcast-convert: equal widths reinterpret the bits; otherwise the wider
+ * side has an extra minor dim of the width ratio holding the narrower
+ * elements in little-endian order (as the evaluator's memcpy). */
+static CgVal elem_bitcast_convert(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  const HloInstr *op = x->operands[0];
+  HloType from = op->shape.type, to = x->shape.type;
+  size_t sf = hlo_type_size(from), st = hlo_type_size(to);
+  if (sf == st) return cg_bitcast(f, cg_elem(f, op, idx), from, to);
+  HloType uf = unsigned_of_size(sf), ut = unsigned_of_size(st);
+  const char *fty = cg_reg_type(uf), *tty = cg_reg_type(ut);
+  if (st < sf) {
+    CgVal v = cg_bitcast(f, cg_elem(f, op, idx), from, uf);
+    CgVal part = cg_imul_c(f, idx[x->shape.rank - 1], (int64_t)st * 8);
+    v = cg_def(f->e, "arith.shrui %v, %v : %s", v, cg_from_index(f, part, uf),
+               fty);
+    v = cg_def(f->e, "arith.trunci %v : %s to %s", v, fty, tty);
+    return cg_bitcast(f, v, ut, to);
+  }
+  CgVal oi[HLO_MAX_RANK], acc = cg_const_bits(f, ut, 0);
+  memcpy(oi, idx, (size_t)x->shape.rank * sizeof *idx);
+  for (size_t k = 0; k < st / sf; k++) {
+    oi[x->shape.rank] = cg_index(f, (int64_t)k);
+    CgVal v = cg_bitcast(f, cg_elem(f, op, oi), from, uf);
+    v = cg_def(f->e, "arith.extui %v : %s to %s", v, fty, tty);
+    v = cg_def(f->e, "arith.shli %v, %v : %s", v,
+               cg_const_bits(f, ut, k * sf * 8), tty);
+    acc = cg_def(f->e, "arith.ori %v, %v : %s", acc, v, tty);
+  }
+  return cg_bitcast(f, acc, ut, to);
+}
+
+/* y = (x - mean) * (scale / sqrt(variance + epsilon)) + offset along
+ * feature_index, computed in f64 and rounded once, exactly as the
+ * evaluator does (so the result matches it to the bit). */
+static CgVal elem_batch_norm(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  HloType t = x->shape.type;
+  CgVal fi = idx[x->feature_index];
+  CgVal v[5];
+  v[0] = cg_convert(f, cg_elem(f, x->operands[0], idx), t, HLO_F64);
+  for (int k = 1; k < 5; k++)
+    v[k] = cg_convert(f, cg_elem(f, x->operands[k], &fi), t, HLO_F64);
+  CgVal eps = cg_const(f, HLO_F64, (double)x->epsilon);
+  CgVal var = cg_def(f->e, "arith.addf %v, %v : f64", v[4], eps);
+  CgVal sd = cg_math_unary(f, HLO_OP_SQRT, "f64", var);
+  CgVal mul = cg_def(f->e, "arith.divf %v, %v : f64", v[1], sd);
+  CgVal centered = cg_def(f->e, "arith.subf %v, %v : f64", v[0], v[3]);
+  CgVal scaled = cg_def(f->e, "arith.mulf %v, %v : f64", centered, mul);
+  CgVal y = cg_def(f->e, "arith.addf %v, %v : f64", scaled, v[2]);
+  return cg_convert(f, y, HLO_F64, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Fusion: the fused computation's root with its parameters reading the
+ * fusion's operands. */
+static int elem_fusion(CgFn *f, const HloInstr *x, const CgVal *idx,
+                       CgVal *out) {
+  const HloComputation *c = x->called[0];
+  CgSrc *saved = malloc((size_t)(c->nparams ? c->nparams : 1) * sizeof *saved);
+  HLO_CHECK(saved);
+  for (int i = 0; i < c->nparams; i++) {
+    saved[i] = f->src[c->params[i]->id];
+    f->src[c->params[i]->id] = (CgSrc){.kind = CG_SRC_ALIAS,
+                                       .alias = x->operands[i]};
+  }
+  int mark = f->nmemo;
+  int n = cg_elems(f, c->root, idx, out);
+  memo_truncate(f, mark);
+  for (int i = 0; i < c->nparams; i++) f->src[c->params[i]->id] = saved[i];
+  free(saved);
+  return n;
+}
+
+static CgVal elem_elementwise(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  HloType in = x->noperands ? x->operands[0]->shape.type : x->shape.type;
+  switch (x->op) {
+  case HLO_OP_COMPARE:
+    return cg_compare(f, x->direction, x->compare_type, in,
+                      cg_operand(f, x, 0, idx), cg_operand(f, x, 1, idx));
+  case HLO_OP_SELECT:
+    return cg_select(f, cg_operand(f, x, 0, idx), cg_operand(f, x, 1, idx),
+                     cg_operand(f, x, 2, idx), cg_reg_type(x->shape.type));
+  case HLO_OP_CLAMP: {
+    /* clamp(lo, x, hi) = min(max(x, lo), hi) */
+    HloType t = x->shape.type;
+    CgVal lo = cg_operand(f, x, 0, idx), v = cg_operand(f, x, 1, idx);
+    CgVal hi = cg_operand(f, x, 2, idx);
+    return cg_binary(f, HLO_OP_MINIMUM, t, cg_binary(f, HLO_OP_MAXIMUM, t, v,
+                                                     lo), hi);
+  }
+  case HLO_OP_CONVERT:
+    return cg_convert(f, cg_operand(f, x, 0, idx), in, x->shape.type);
+  case HLO_OP_COPY:
+    return cg_operand(f, x, 0, idx);
+  default:
+    break;
+  }
+  switch (hlo_opcode_kind(x->op)) {
+  case HLO_KIND_UNARY:
+    return cg_unary(f, x, in, cg_operand(f, x, 0, idx));
+  case HLO_KIND_BINARY:
+    return cg_binary(f, x->op, in, cg_operand(f, x, 0, idx),
+                     cg_operand(f, x, 1, idx));
+  default:
+    HLO_UNREACHABLE();
+  }
+}
+
+/* Computes x's leaves at idx (x has source CG_SRC_COMPUTE). */
+static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  switch (x->op) {
+  case HLO_OP_CONSTANT:
+    out[0] = elem_constant(f, x, idx);
+    return 1;
+  case HLO_OP_IOTA:
+    out[0] = elem_iota(f, x, idx);
+    return 1;
+  case HLO_OP_TUPLE: {
+    int n = 0;
+    for (int i = 0; i < x->noperands; i++)
+      n += cg_elems(f, x->operands[i], idx, out + n);
+    return n;
+  }
+  case HLO_OP_GET_TUPLE_ELEMENT: {
+    const HloShape *t = &x->operands[0]->shape;
+    int nall = cg_shape_nleaves(t);
+    CgVal *all = malloc((size_t)nall * sizeof *all);
+    HLO_CHECK(all);
+    cg_elems(f, x->operands[0], idx, all);
+    int first = 0;
+    for (int i = 0; i < x->tuple_index; i++)
+      first += cg_shape_nleaves(&t->tuple[i]);
+    int n = cg_shape_nleaves(&x->shape);
+    memcpy(out, all + first, (size_t)n * sizeof *out);
+    free(all);
+    return n;
+  }
+  case HLO_OP_BROADCAST: out[0] = elem_broadcast(f, x, idx); return 1;
+  case HLO_OP_RESHAPE: out[0] = elem_reshape(f, x, idx); return 1;
+  case HLO_OP_BITCAST:
+    /* With default layouts a bitcast is a reshape; otherwise it reorders
+     * physical memory, which buffers here (always row-major) cannot. */
+    if (!hlo_shape_has_default_layout(&x->shape) ||
+        !hlo_shape_has_default_layout(&x->operands[0]->shape))
+      cg_fail_instr(f->g, x, "is a bitcast between non-default layouts");
+    out[0] = elem_reshape(f, x, idx);
+    return 1;
+  case HLO_OP_TRANSPOSE: out[0] = elem_transpose(f, x, idx); return 1;
+  case HLO_OP_SLICE: out[0] = elem_slice(f, x, idx); return 1;
+  case HLO_OP_REVERSE: out[0] = elem_reverse(f, x, idx); return 1;
+  case HLO_OP_CONCATENATE: out[0] = concat_from(f, x, idx, 0, 0); return 1;
+  case HLO_OP_PAD: out[0] = elem_pad(f, x, idx); return 1;
+  case HLO_OP_DYNAMIC_SLICE: out[0] = elem_dynamic_slice(f, x, idx); return 1;
+  case HLO_OP_DYNAMIC_UPDATE_SLICE:
+    out[0] = elem_dynamic_update_slice(f, x, idx);
+    return 1;
+  case HLO_OP_BATCH_NORM_INFERENCE:
+    out[0] = elem_batch_norm(f, x, idx);
+    return 1;
+  case HLO_OP_BITCAST_CONVERT:
+    out[0] = elem_bitcast_convert(f, x, idx);
+    return 1;
+  case HLO_OP_GATHER: out[0] = cg_elem_gather(f, x, idx); return 1;
+  case HLO_OP_DOT: out[0] = cg_elem_dot(f, x, idx); return 1;
+  case HLO_OP_CONVOLUTION: out[0] = cg_elem_convolution(f, x, idx); return 1;
+  case HLO_OP_REDUCE: return cg_elem_reduce(f, x, idx, out);
+  case HLO_OP_REDUCE_WINDOW: return cg_elem_reduce_window(f, x, idx, out);
+  case HLO_OP_FUSION: return elem_fusion(f, x, idx, out);
+  default:
+    break;
+  }
+  if (hlo_opcode_is_elementwise(x->op)) {
+    out[0] = elem_elementwise(f, x, idx);
+    return 1;
+  }
+  cg_fail_instr(f->g, x, "has no elemental form");
+  int n = cg_shape_nleaves(&x->shape);
+  for (int i = 0; i < n; i++) out[i] = 0;
+  return n;
+}
+
+int cg_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  const CgMemo *m = memo_find(f, x, idx);
+  if (m) {
+    memcpy(out, m->vals, (size_t)m->n * sizeof *out);
+    return m->n;
+  }
+  const CgSrc *s = &f->src[x->id];
+  int n;
+  switch (s->kind) {
+  case CG_SRC_MEMREF: {
+    const HloShape *leaves[256];
+    n = cg_shape_leaves(&x->shape, leaves, 256);
+    HLO_CHECK(n == s->n);
+    for (int i = 0; i < n; i++) out[i] = cg_load(f, s->vals[i], leaves[i], idx);
+    break;
+  }
+  case CG_SRC_SCALARS:
+    n = s->n;
+    memcpy(out, s->vals, (size_t)n * sizeof *out);
+    break;
+  case CG_SRC_ALIAS:
+    n = cg_elems(f, s->alias, idx, out);
+    break;
+  default:
+    if (x->op == HLO_OP_PARAMETER) {
+      cg_fail_instr(f->g, x, "is a parameter with no bound value");
+      out[0] = 0;
+      return 1;
+    }
+    n = compute(f, x, idx, out);
+    break;
+  }
+  memo_add(f, x, idx, n, out);
+  return n;
+}
+
+CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx) {
+  HLO_CHECK(!hlo_shape_is_tuple(&x->shape));
+  CgVal v;
+  cg_elems(f, x, idx, &v);
+  return v;
+}
+
+CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx) {
+  const HloInstr *op = x->operands[i];
+  return cg_elem(f, op, op->shape.rank == 0 ? NULL : idx);
+}
+
+int cg_apply(CgFn *f, const HloComputation *c, const CgVal *args,
+             CgVal *results) {
+  CgSrc *saved = malloc((size_t)(c->nparams ? c->nparams : 1) * sizeof *saved);
+  HLO_CHECK(saved);
+  for (int i = 0; i < c->nparams; i++) {
+    saved[i] = f->src[c->params[i]->id];
+    f->src[c->params[i]->id] = (CgSrc){.kind = CG_SRC_SCALARS, .n = 1,
+                                       .vals = (CgVal *)&args[i]};
+  }
+  int mark = f->nmemo;
+  int n = cg_elems(f, c->root, NULL, results);
+  memo_truncate(f, mark);
+  for (int i = 0; i < c->nparams; i++) f->src[c->params[i]->id] = saved[i];
+  free(saved);
+  return n;
+}

@@ -1,0 +1,363 @@
+/*
+ * internal.h — what the files of codegen/ share; not part of the public API
+ * (codegen.h).
+ *
+ * The backend builds one MLIR module as text.  Four layers, bottom up:
+ *
+ *   emitter.c   MLIR text: SSA names (%vN), indentation, a small printf
+ *               with MLIR-friendly directives, type names.
+ *   plan.c      the buffer plan: where every value lives (an argument, a
+ *               result, a constant global, or a slot of the scratch arena).
+ *   elemental.c the elemental emitter: the element of an instruction at an
+ *               output index, as SSA values, computed from its operands'
+ *               elements (recursively through fused computations and
+ *               called scalar computations, memoized per index).  Helpers
+ *               in scalar.c (element-type semantics), math.c
+ *               (transcendentals), reduce.c, dot.c, conv.c, gather.c.
+ *   kernel.c    one kernel function per unfused instruction (a loop nest
+ *               over the output storing emitted elements; scatter.c and
+ *               sort.c for the kernels that are not elemental), and the
+ *               entry function N_run with control flow (while, conditional,
+ *               call) and the copies into result buffers.
+ *
+ * Register representation of element types: pred is i1 (i8 in memory),
+ * integers are signless iN (signedness picks the arith op), f32/f64 are
+ * themselves, and f16/bf16 stay their 16-bit patterns (i16) in registers
+ * and memory: arithmetic decodes them to f32, computes, and rounds back
+ * (round to nearest even), so every HLO instruction rounds its result the
+ * way the evaluator does and no half-precision libcall is ever needed.
+ *
+ * Errors while emitting are sticky: the first one is kept in CgGen.err and
+ * emission carries on with placeholder values; the text is then discarded.
+ */
+#ifndef HLOC_CODEGEN_INTERNAL_H
+#define HLOC_CODEGEN_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "codegen.h"
+
+/* ------------------------------------------------------------------------ */
+/* emitter.c — MLIR text                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef int CgVal; /* an SSA value, printed "%v<N>" */
+
+typedef struct CgEmitter {
+  HloStr text;
+  int indent; /* current nesting, two spaces each */
+  int nvals;  /* SSA names handed out (names are per function, so one
+               * emitter may reuse them across the functions it holds) */
+} CgEmitter;
+
+/* The formatting directives of every emitter function:
+ *   %v  CgVal, printed %vN          %V  int n, const CgVal *v: "%va, %vb"
+ *   %s  const char *                %d  int          %D  int64_t
+ *   %%  a literal '%' */
+void cg_vappend(HloStr *out, const char *fmt, va_list ap);
+void cg_append(HloStr *out, const char *fmt, ...);
+/* One indented line. */
+void cg_line(CgEmitter *e, const char *fmt, ...);
+/* "%vN = <line>": a new value. */
+CgVal cg_def(CgEmitter *e, const char *fmt, ...);
+/* A fresh name for a block argument (loop variable, function argument). */
+CgVal cg_new(CgEmitter *e);
+/* A line that opens a region ("… {"), then indents. */
+void cg_open(CgEmitter *e, const char *fmt, ...);
+/* Dedents, then a line ("}" or "} else {"). */
+void cg_close(CgEmitter *e, const char *fmt, ...);
+
+/* Type names: fixed-size strings returned by value, used in the caller's
+ * full expression (…(x).s). */
+typedef struct CgTypeName {
+  char s[320];
+} CgTypeName;
+/* The register type of an element type: i1 for pred, i16 for f16/bf16. */
+const char *cg_reg_type(HloType t);
+/* The memory type: i8 for pred, i16 for f16/bf16. */
+const char *cg_mem_type(HloType t);
+/* "memref<2x3xf32>", "memref<i8>" for an array shape. */
+CgTypeName cg_memref_type(const HloShape *s);
+int cg_type_bits(HloType t); /* bits of the register type */
+
+/* ------------------------------------------------------------------------ */
+/* plan.c — where values live                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Replaceable by a buffer-assignment pass: the rest of codegen/ only reads
+ * a CgPlan. */
+typedef enum CgBufKind {
+  CG_BUF_ARG,     /* the entry's argument `index` */
+  CG_BUF_RESULT,  /* the entry's result `index` */
+  CG_BUF_SCRATCH, /* `offset` bytes into the scratch arena */
+  CG_BUF_CONST,   /* the literal of `constant` (a read-only global) */
+} CgBufKind;
+
+typedef struct CgBuf {
+  CgBufKind kind;
+  int index;                 /* ARG, RESULT; SCRATCH: the slot number */
+  size_t offset;             /* SCRATCH */
+  const HloInstr *constant;  /* CONST */
+  HloShape shape;            /* the array stored there */
+} CgBuf;
+
+typedef struct CgPlan {
+  int64_t ninstrs;   /* capacity of the per-instruction arrays (ids) */
+  int *first;        /* by instruction id: first leaf, -1 when unplanned */
+  int *count;        /* by instruction id: leaves of its (flat) shape */
+  CgBuf *leaves;     /* a tuple's leaves repeat its operands' buffers */
+  int nleaves;
+  /* Where result i is computed; results whose buffer is not RESULT(i)
+   * (a parameter, a constant, a repeated value) are copied at the end. */
+  int nresults;
+  CgBuf *result_src;
+  int nslots;        /* SCRATCH slots, numbered 0.. in offset order */
+  size_t scratch_bytes, scratch_align;
+} CgPlan;
+
+/* Plans the entry computation and every computation it reaches through
+ * while, conditional and call (their parameters get slots of their own:
+ * callers copy arguments in).  Fused and to_apply computations are not
+ * planned: they are emitted elementally inside kernels. */
+HloError *cg_plan_buffers(const HloModule *m, CgPlan *out);
+void cg_plan_free(CgPlan *p);
+/* The leaves of a planned instruction (NULL when unplanned). */
+const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n);
+bool cg_buf_same(const CgBuf *a, const CgBuf *b);
+
+/* The array leaves of a shape in order (a flattened tuple; an array is its
+ * own single leaf).  Returns the count; fills out[0..max). */
+int cg_shape_leaves(const HloShape *s, const HloShape **out, int max);
+int cg_shape_nleaves(const HloShape *s);
+
+/* ------------------------------------------------------------------------ */
+/* kernel.c — the module being generated                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct CgGen {
+  const HloModule *m;
+  const char *prefix;         /* symbol prefix N */
+  CgPlan plan;
+  CgEmitter globals;          /* memref.global and libm declarations */
+  CgEmitter kernels;          /* kernel functions */
+  CgEmitter entry;            /* N_run */
+  const char **global_of;     /* by instruction id: its constant's global */
+  int nglobals;
+  const char **decls;         /* external functions declared so far */
+  int ndecls;
+  int nkernels;
+  HloError *err;              /* the first error (sticky) */
+} CgGen;
+
+/* Records an error unless one is already recorded. */
+void cg_fail(CgGen *g, HloError *e);
+void cg_fail_instr(CgGen *g, const HloInstr *x, const char *what);
+/* The name of the read-only global holding constant x's literal. */
+const char *cg_constant_global(CgGen *g, const HloInstr *x);
+/* Declares `func.func private @name(args) -> result` once per module. */
+void cg_declare(CgGen *g, const char *name, const char *signature);
+
+/* Builds the MLIR text of a module (cg_emit_mlir without the parse) and
+ * the signature of the function it defines. */
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
+                      CgSignature *sig);
+
+/* ------------------------------------------------------------------------ */
+/* elemental.c — elements of instructions                                   */
+/* ------------------------------------------------------------------------ */
+
+/* How a function being emitted obtains an instruction's elements. */
+typedef enum CgSrcKind {
+  CG_SRC_COMPUTE, /* emit its computation from its operands' elements */
+  CG_SRC_MEMREF,  /* load from memrefs (one per leaf) */
+  CG_SRC_SCALARS, /* bound scalar values (one per leaf): parameters of an
+                   * inlined scalar computation */
+  CG_SRC_ALIAS,   /* the elements of another instruction, `alias` (a fused
+                   * parameter reads the fusion's operand) */
+} CgSrcKind;
+
+typedef struct CgSrc {
+  CgSrcKind kind;
+  int n;
+  CgVal *vals;               /* MEMREF: n values (owned); SCALARS: n values
+                              * (borrowed from the cg_apply caller) */
+  const HloInstr *alias;     /* ALIAS */
+} CgSrc;
+
+typedef struct CgMemo CgMemo;
+
+/* One MLIR function being emitted. */
+typedef struct CgFn {
+  CgGen *g;
+  CgEmitter *e;
+  CgSrc *src;     /* by instruction id; default CG_SRC_COMPUTE */
+  CgMemo *memo;   /* (instruction, index) → values, a scoped stack */
+  int nmemo, memo_cap;
+} CgFn;
+
+void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e);
+void cg_fn_free(CgFn *f);
+void cg_bind_memrefs(CgFn *f, const HloInstr *x, int n, const CgVal *memrefs);
+void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias);
+
+/* The element of array-shaped x at idx (x->shape.rank index values). */
+CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx);
+/* The elements of every leaf of x at idx (all leaves share the index:
+ * variadic reduce, tuples of such); returns the number of leaves. */
+int cg_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+/* Element of x's operand i at idx; a scalar operand of a non-scalar
+ * elementwise op is read at the empty index. */
+CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx);
+/* Inlines scalar computation c on args (one per parameter); writes one
+ * value per leaf of its root to results; returns their count. */
+int cg_apply(CgFn *f, const HloComputation *c, const CgVal *args,
+             CgVal *results);
+
+/* Memory and regions, keeping the memo's scopes in step with MLIR's. */
+CgVal cg_load(CgFn *f, CgVal memref, const HloShape *s, const CgVal *idx);
+void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
+              const CgVal *idx);
+
+typedef struct CgLoop {
+  CgVal iv;       /* the induction variable (index) */
+  CgVal iters;    /* first loop-carried value (niter consecutive names) */
+  CgVal results;  /* first result after the loop */
+  int niter;
+  int mark;       /* memo scope */
+} CgLoop;
+/* for iv in [0, n) with niter loop-carried values of the given register
+ * types starting at init; emission continues inside the body. */
+CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
+              const char *const *types);
+void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields,
+                const char *const *types);
+
+typedef struct CgIf {
+  CgVal results;  /* first of nres results */
+  int nres;
+  int mark;
+} CgIf;
+/* scf.if cond with nres results; emission continues in the then-region. */
+CgIf cg_if(CgFn *f, CgVal cond, int nres, const char *const *types);
+void cg_else(CgFn *f, CgIf *c, const CgVal *yields, const char *const *types);
+void cg_endif(CgFn *f, CgIf *c, const CgVal *yields,
+              const char *const *types);
+
+/* Index arithmetic (values of type index). */
+CgVal cg_index(CgFn *f, int64_t v);
+CgVal cg_iop(CgFn *f, const char *op, CgVal a, CgVal b); /* arith.<op> */
+CgVal cg_iadd_c(CgFn *f, CgVal a, int64_t c);
+CgVal cg_imul_c(CgFn *f, CgVal a, int64_t c);
+/* An integer element (register type of t) as an index, and back. */
+CgVal cg_to_index(CgFn *f, CgVal v, HloType t);
+CgVal cg_from_index(CgFn *f, CgVal v, HloType t);
+/* clamp(v, lo, hi) on index values (signed). */
+CgVal cg_iclamp(CgFn *f, CgVal v, int64_t lo, int64_t hi);
+/* Whether dimension list d holds v. */
+bool cg_dims_contain(const HloDims *d, int64_t v);
+/* Boolean (i1) ops. */
+CgVal cg_icmp(CgFn *f, const char *pred, CgVal a, CgVal b, const char *ty);
+CgVal cg_and(CgFn *f, CgVal a, CgVal b);
+CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b, const char *ty);
+
+/* ------------------------------------------------------------------------ */
+/* scalar.c — element-type semantics on register values                     */
+/* ------------------------------------------------------------------------ */
+
+/* A constant of element type t (register representation). */
+CgVal cg_const(CgFn *f, HloType t, double v);
+CgVal cg_const_bits(CgFn *f, HloType t, uint64_t bits);
+/* The element i (row-major) of an array literal as a constant. */
+CgVal cg_literal_elem(CgFn *f, const HloLiteral *l, int64_t i);
+/* f16/bf16 bits → f32 and back (round to nearest even); identity for
+ * f32/f64.  cg_float_type: the register type arithmetic on t uses. */
+CgVal cg_to_float(CgFn *f, CgVal v, HloType t);
+CgVal cg_from_float(CgFn *f, CgVal v, HloType t);
+const char *cg_float_type(HloType t);
+/* Elementwise HLO ops on register values; `t` is the operand type. */
+CgVal cg_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a);
+CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b);
+CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
+                 CgVal a, CgVal b);
+CgVal cg_convert(CgFn *f, CgVal v, HloType from, HloType to);
+/* Reinterprets v between two types of equal width (f32 <-> s32, …). */
+CgVal cg_bitcast(CgFn *f, CgVal v, HloType from, HloType to);
+
+/* ------------------------------------------------------------------------ */
+/* math.c — transcendentals (the one place they are emitted)                */
+/* ------------------------------------------------------------------------ */
+
+/* op on a float register value of type fty ("f32" or "f64"). */
+CgVal cg_math_unary(CgFn *f, HloOpcode op, const char *fty, CgVal a);
+CgVal cg_math_binary(CgFn *f, HloOpcode op, const char *fty, CgVal a,
+                     CgVal b);
+bool cg_math_handles(HloOpcode op);
+
+/* ------------------------------------------------------------------------ */
+/* Elemental emitters of the non-trivial ops                                */
+/* ------------------------------------------------------------------------ */
+
+int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
+                          CgVal *out);
+CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx);
+CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx);
+CgVal cg_elem_gather(CgFn *f, const HloInstr *x, const CgVal *idx);
+/* Gather and scatter: the operand start (rank index values, unclamped) of
+ * the index grid position `grid` (one value per dim of `indices` other than
+ * index dim ivd): index vector entry k goes to operand dim map[k]; operand
+ * batching dim i takes the grid coordinate of index dim index_batching[i]. */
+void cg_grid_start(CgFn *f, const HloInstr *indices, int64_t ivd,
+                   const CgVal *grid, const HloDims *map,
+                   const HloDims *operand_batching,
+                   const HloDims *index_batching, int rank, CgVal *start);
+/* The accumulator type of a dot or convolution producing t: f32 for f16,
+ * bf16 and f32, f64 for f64, t itself for integers (dot.c). */
+HloType cg_accum_type(HloType t);
+
+/* ------------------------------------------------------------------------ */
+/* Kernels that are not elemental (write their outputs in place)            */
+/* ------------------------------------------------------------------------ */
+
+/* out[] are the memrefs of x's leaves, already holding copies of the
+ * operands being updated (scatter) or sorted (sort). */
+void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out);
+void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out);
+
+/* ------------------------------------------------------------------------ */
+/* LLVM side: lower.c, target.c, abi.c                                      */
+/* ------------------------------------------------------------------------ */
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+/* Parses and verifies MLIR text (mlir_check) or also lowers it to the LLVM
+ * dialect and translates it into a new module of ctx (mlir_to_llvm). */
+HloError *cg_mlir_check(const char *mlir);
+HloError *cg_mlir_to_llvm(const char *mlir, LLVMContextRef ctx,
+                          LLVMModuleRef *out);
+
+/* A target machine for the options (validating target, CPU, features). */
+typedef struct CgTarget {
+  LLVMTargetMachineRef tm;
+  char *triple;   /* malloc'd */
+  char *cpu;      /* malloc'd: the resolved CPU name */
+  bool is_host;   /* the target is this process's architecture */
+} CgTarget;
+HloError *cg_target_create(const CgOptions *opts, CgTarget *out);
+void cg_target_free(CgTarget *t);
+/* Sets triple and data layout, then runs default<O3>. */
+HloError *cg_optimize(LLVMModuleRef mod, const CgTarget *t);
+
+/* codegen.c: the program's object code in memory (for the JIT), and
+ * whether it targets this host. */
+HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
+bool cg_program_is_host(const CgProgram *p);
+
+/* Adds N_run_buffers and N_program to a translated module. */
+void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
+
+/* Frees what a signature owns (kernel.c builds it). */
+void cg_signature_free(CgSignature *s);
+
+#endif /* HLOC_CODEGEN_INTERNAL_H */

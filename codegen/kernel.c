@@ -1,0 +1,618 @@
+/*
+ * kernel.c — the MLIR module of a compiled program: one kernel function
+ * per unfused instruction, and the entry function N_run that calls them in
+ * order, runs control flow and fills the result buffers.
+ *
+ * N_run takes its arguments, its results and the scratch arena as static
+ * memrefs; the pipeline lowers them with the bare-pointer calling
+ * convention, so the exported symbol is exactly the C signature of
+ * codegen.h.  At its top N_run makes one memref.view of the arena per
+ * scratch slot of the plan; everything after refers to those.
+ *
+ * A kernel is a private function taking the memrefs of its operands and
+ * outputs.  Elemental kernels (everything but scatter and sort) are a loop
+ * nest over the output storing what the elemental emitter computes; a
+ * fusion is one such kernel with its fused computation inlined.  Kernels
+ * write only their own outputs, so kernels never conflict.
+ *
+ * while, conditional and call run in N_run itself: the called
+ * computations' instructions are emitted in place (their kernels are
+ * functions like any other), with copies in and out of the callees'
+ * parameter and root buffers (see plan.c: nothing is shared).  A while is
+ * scf.while over memory state: copy the operand into the while's buffers;
+ * then loop { copy state → condition parameter; run the condition; stop
+ * unless true; copy state → body parameter; run the body; copy the body's
+ * root → state }.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void cg_fail(CgGen *g, HloError *e) {
+  if (g->err) hlo_error_free(e);
+  else g->err = e;
+}
+
+void cg_fail_instr(CgGen *g, const HloInstr *x, const char *what) {
+  char *d = hlo_instr_describe(x);
+  cg_fail(g, hlo_error("codegen: unsupported: %s %s", d, what));
+  free(d);
+}
+
+void cg_declare(CgGen *g, const char *name, const char *signature) {
+  for (int i = 0; i < g->ndecls; i++)
+    if (!strcmp(g->decls[i], name)) return;
+  g->decls = realloc(g->decls, (size_t)(g->ndecls + 1) * sizeof *g->decls);
+  HLO_CHECK(g->decls);
+  g->decls[g->ndecls++] = strdup(name);
+  /* "(f32) -> f32" becomes the declaration's argument list and result. */
+  cg_line(&g->globals, "func.func private @%s%s", name, signature);
+}
+
+const char *cg_constant_global(CgGen *g, const HloInstr *x) {
+  if (g->global_of[x->id]) return g->global_of[x->id];
+  char name[256];
+  snprintf(name, sizeof name, "%s_const%d", g->prefix, g->nglobals++);
+  g->global_of[x->id] = strdup(name);
+  const HloLiteral *l = x->literal;
+  size_t bytes = hlo_shape_byte_size(&l->shape);
+  CgTypeName ty = cg_memref_type(&l->shape);
+  if (bytes == 0) {
+    /* Nothing to read: an empty array has no initializer to give. */
+    cg_line(&g->globals, "memref.global \"private\" @%s : %s = uninitialized",
+            name, ty.s);
+    return g->global_of[x->id];
+  }
+  /* A hex blob of the little-endian payload: the form MLIR parses fastest,
+   * and exact for every element type. */
+  HloStr hex = {0};
+  static const char digits[] = "0123456789ABCDEF";
+  char *buf = malloc(2 * bytes + 1);
+  HLO_CHECK(buf);
+  const unsigned char *p = l->data;
+  for (size_t i = 0; i < bytes; i++) {
+    buf[2 * i] = digits[p[i] >> 4];
+    buf[2 * i + 1] = digits[p[i] & 15];
+  }
+  buf[2 * bytes] = '\0';
+  hlo_str_printf(&hex, "memref.global \"private\" constant @%s : %s = "
+                       "dense<\"0x%s\"> {alignment = 64 : i64}",
+                 name, ty.s, buf);
+  cg_line(&g->globals, "%s", hex.buf);
+  free(hex.buf);
+  free(buf);
+  return g->global_of[x->id];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Buffers in N_run                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct Entry {
+  CgGen *g;
+  CgFn fn;              /* N_run */
+  CgVal *arg_vals;      /* by argument number */
+  CgVal *result_vals;   /* by result number */
+  CgVal *slot_vals;     /* by scratch slot */
+} Entry;
+
+/* The memref of a buffer in N_run (constants: a fresh get_global). */
+static CgVal buffer_value(Entry *en, const CgBuf *b) {
+  switch (b->kind) {
+  case CG_BUF_ARG: return en->arg_vals[b->index];
+  case CG_BUF_RESULT: return en->result_vals[b->index];
+  case CG_BUF_SCRATCH: return en->slot_vals[b->index];
+  case CG_BUF_CONST:
+    return cg_def(en->fn.e, "memref.get_global @%s : %s",
+                  cg_constant_global(en->g, b->constant),
+                  cg_memref_type(&b->shape).s);
+  }
+  HLO_UNREACHABLE();
+}
+
+static void copy_buffer(Entry *en, const CgBuf *from, const CgBuf *to) {
+  if (cg_buf_same(from, to) || hlo_shape_elements(&to->shape) == 0) return;
+  CgVal src = buffer_value(en, from), dst = buffer_value(en, to);
+  const char *ty = cg_memref_type(&to->shape).s;
+  cg_line(en->fn.e, "memref.copy %v, %v : %s to %s", src, dst, ty, ty);
+}
+
+/* Copies every leaf of `from`'s buffers into `to`'s (same flat shape). */
+static void copy_leaves(Entry *en, const HloInstr *from, const HloInstr *to) {
+  int n, m;
+  const CgBuf *src = cg_plan_leaves(&en->g->plan, from, &n);
+  const CgBuf *dst = cg_plan_leaves(&en->g->plan, to, &m);
+  HLO_CHECK(src && dst && n == m);
+  for (int i = 0; i < n; i++) copy_buffer(en, &src[i], &dst[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernels                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A C-identifier-safe copy of s (letters, digits, '_'). */
+static void sanitize(char *dst, size_t n, const char *s) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < n; i++)
+    dst[i] = isalnum((unsigned char)s[i]) ? s[i] : '_';
+  dst[i] = '\0';
+}
+
+/* The memrefs of x's leaves in the kernel being emitted: kernel
+ * parameters for buffers, get_global for constants.  An operand (bind)
+ * then reads from them.  Returns the next parameter number. */
+static int leaf_memrefs(CgFn *f, const HloInstr *x, bool bind,
+                        const CgVal *params, int next, CgVal *out) {
+  int n;
+  const CgBuf *leaves = cg_plan_leaves(&f->g->plan, x, &n);
+  for (int i = 0; i < n; i++) {
+    if (leaves[i].kind == CG_BUF_CONST)
+      out[i] = cg_def(f->e, "memref.get_global @%s : %s",
+                      cg_constant_global(f->g, leaves[i].constant),
+                      cg_memref_type(&leaves[i].shape).s);
+    else
+      out[i] = params[next++];
+  }
+  if (bind) cg_bind_memrefs(f, x, n, out);
+  return next;
+}
+
+/* The loop nest over `shape` storing the elements of x's leaves (all of
+ * that shape) into the memrefs out[]. */
+static void store_nest(CgFn *f, const HloInstr *x, const HloShape *shape,
+                       const CgVal *out) {
+  CgLoop loops[HLO_MAX_RANK];
+  CgVal idx[HLO_MAX_RANK];
+  for (int d = 0; d < shape->rank; d++) {
+    loops[d] = cg_for(f, shape->dims[d], 0, NULL, NULL);
+    idx[d] = loops[d].iv;
+  }
+  CgVal vals[256];
+  int n = cg_elems(f, x, idx, vals);
+  const HloShape *leaves[256];
+  cg_shape_leaves(&x->shape, leaves, 256);
+  for (int k = 0; k < n; k++) cg_store(f, vals[k], out[k], leaves[k], idx);
+  for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL, NULL);
+}
+
+/* The body of x's kernel: out[] are x's leaf memrefs, opm[i] the first
+ * leaf memref of operand i (operands are bound). */
+static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
+                        int nout, const CgVal *opm) {
+  const HloShape *leaves[256];
+  cg_shape_leaves(&x->shape, leaves, 256);
+  if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) {
+    int n = x->op == HLO_OP_SORT ? x->noperands : (x->noperands - 1) / 2;
+    for (int k = 0; k < n; k++) {
+      CgTypeName ty = cg_memref_type(leaves[k]);
+      cg_line(f->e, "memref.copy %v, %v : %s to %s", opm[k], out[k], ty.s,
+              ty.s);
+    }
+    if (x->op == HLO_OP_SCATTER) cg_kernel_scatter(f, x, out);
+    else cg_kernel_sort(f, x, out);
+    return;
+  }
+  bool same = true;
+  for (int k = 1; k < nout; k++) same &= hlo_shape_same_dims(leaves[k], leaves[0]);
+  if (same) {
+    store_nest(f, x, leaves[0], out);
+    return;
+  }
+  /* A multi-output fusion whose outputs differ in shape: one loop nest per
+   * output, each computing its own root operand. */
+  const HloComputation *c = x->op == HLO_OP_FUSION ? x->called[0] : NULL;
+  if (!c || c->root->op != HLO_OP_TUPLE || c->root->noperands != nout) {
+    cg_fail_instr(f->g, x, "has outputs of different shapes");
+    return;
+  }
+  for (int i = 0; i < c->nparams; i++) cg_bind_alias(f, c->params[i], x->operands[i]);
+  for (int k = 0; k < nout; k++)
+    store_nest(f, c->root->operands[k], leaves[k], &out[k]);
+}
+
+static bool is_empty(const HloShape *s) {
+  const HloShape *leaves[256];
+  int n = cg_shape_leaves(s, leaves, 256);
+  for (int k = 0; k < n; k++)
+    if (hlo_shape_elements(leaves[k]) > 0) return false;
+  return true;
+}
+
+/* Emits x's kernel function and calls it from N_run. */
+static void emit_kernel(Entry *en, const HloInstr *x) {
+  CgGen *g = en->g;
+  if (is_empty(&x->shape)) return;
+  if (cg_shape_nleaves(&x->shape) > 256 || x->noperands > 256) {
+    cg_fail_instr(g, x, "has more than 256 outputs or operands");
+    return;
+  }
+  /* Parameters: x's leaves, then each distinct operand's non-constant
+   * leaves. */
+  int cap = 16, nargs = 0;
+  CgBuf *args = malloc((size_t)cap * sizeof *args);
+  HLO_CHECK(args);
+  for (int i = -1; i < x->noperands; i++) {
+    const HloInstr *op = i < 0 ? x : x->operands[i];
+    bool seen = false;
+    for (int j = 0; j < i; j++) seen |= x->operands[j] == op;
+    if (seen) continue;
+    int n;
+    const CgBuf *leaves = cg_plan_leaves(&g->plan, op, &n);
+    HLO_CHECK(leaves);
+    for (int k = 0; k < n; k++) {
+      if (leaves[k].kind == CG_BUF_CONST) continue;
+      if (nargs == cap) {
+        cap *= 2;
+        args = realloc(args, (size_t)cap * sizeof *args);
+        HLO_CHECK(args);
+      }
+      args[nargs++] = leaves[k];
+    }
+  }
+
+  char base[128], name[256];
+  sanitize(base, sizeof base, x->name);
+  snprintf(name, sizeof name, "%s_k%d_%s", g->prefix, g->nkernels++, base);
+  CgFn f;
+  cg_fn_init(&f, g, &g->kernels);
+  CgVal *params = malloc((size_t)(nargs ? nargs : 1) * sizeof *params);
+  HLO_CHECK(params);
+  HloStr sig = {0}, types = {0};
+  for (int i = 0; i < nargs; i++) {
+    params[i] = cg_new(f.e);
+    CgTypeName ty = cg_memref_type(&args[i].shape);
+    cg_append(&sig, "%s%v: %s", i ? ", " : "", params[i], ty.s);
+    cg_append(&types, "%s%s", i ? ", " : "", ty.s);
+  }
+  /* Internal linkage: only N_run, N_run_buffers and N_program are
+   * exported, so objects of several models link together.  noinline:
+   * inlined, the hundreds of single-call kernels of a model would make
+   * N_run one huge function, and LLVM's O3 and code generation are
+   * superlinear in function size (MobileNetV2: 67 s instead of 16 s). */
+  cg_open(f.e, "func.func private @%s(%s) attributes "
+               "{llvm.linkage = #llvm.linkage<internal>, "
+               "passthrough = [\"noinline\"]} {",
+          name, sig.buf ? sig.buf : "");
+
+  CgVal out[256], opm[256], leaf_vals[256];
+  int next = leaf_memrefs(&f, x, false, params, 0, out);
+  int nout = cg_shape_nleaves(&x->shape);
+  for (int i = 0; i < x->noperands; i++) {
+    const HloInstr *op = x->operands[i];
+    int j = 0;
+    while (x->operands[j] != op) j++;
+    /* A constant operand stays computed: scalars become immediates. */
+    if (j == i)
+      next = leaf_memrefs(&f, op, op->op != HLO_OP_CONSTANT, params, next,
+                          leaf_vals);
+    opm[i] = j == i ? leaf_vals[0] : opm[j];
+  }
+  kernel_body(&f, x, out, nout, opm);
+  cg_line(f.e, "return");
+  cg_close(f.e, "}");
+  cg_fn_free(&f);
+
+  CgVal *vals = malloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
+  HLO_CHECK(vals);
+  for (int i = 0; i < nargs; i++) vals[i] = buffer_value(en, &args[i]);
+  cg_line(en->fn.e, "func.call @%s(%V) : (%s) -> ()", name, nargs, vals,
+          types.buf ? types.buf : "");
+  free(vals);
+  free(params);
+  free(args);
+  free(sig.buf);
+  free(types.buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Control flow in N_run                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void emit_computation(Entry *en, const HloComputation *c);
+
+/* The scalar value of an array instruction's buffer (a predicate, an
+ * index), loaded in N_run. */
+static CgVal load_scalar(Entry *en, const HloInstr *x) {
+  int n;
+  const CgBuf *b = cg_plan_leaves(&en->g->plan, x, &n);
+  return cg_load(&en->fn, buffer_value(en, b), &b->shape, NULL);
+}
+
+static void emit_while(Entry *en, const HloInstr *x) {
+  CgEmitter *e = en->fn.e;
+  const HloComputation *cond = x->called[0], *body = x->called[1];
+  copy_leaves(en, x->operands[0], x);
+  cg_open(e, "scf.while : () -> () {");
+  copy_leaves(en, x, cond->params[0]);
+  emit_computation(en, cond);
+  cg_line(e, "scf.condition(%v)", load_scalar(en, cond->root));
+  cg_close(e, "} do {");
+  e->indent++;
+  copy_leaves(en, x, body->params[0]);
+  emit_computation(en, body);
+  copy_leaves(en, body->root, x);
+  cg_line(e, "scf.yield");
+  cg_close(e, "}");
+}
+
+/* Branch k of a conditional: its operand in, the branch, its root out. */
+static void emit_branch(Entry *en, const HloInstr *x, int k) {
+  const HloComputation *c = x->called[k];
+  copy_leaves(en, x->operands[k + 1], c->params[0]);
+  emit_computation(en, c);
+  copy_leaves(en, c->root, x);
+}
+
+static void emit_conditional(Entry *en, const HloInstr *x) {
+  CgEmitter *e = en->fn.e;
+  const HloInstr *sel = x->operands[0];
+  CgVal v = load_scalar(en, sel);
+  if (sel->shape.type == HLO_PRED) {
+    /* true runs branch 0, false branch 1 */
+    cg_open(e, "scf.if %v {", v);
+    emit_branch(en, x, 0);
+    cg_close(e, "} else {");
+    e->indent++;
+    emit_branch(en, x, 1);
+    cg_close(e, "}");
+    return;
+  }
+  /* An index out of range runs the last branch. */
+  int nb = x->ncalled;
+  CgVal i = cg_to_index(&en->fn, v, sel->shape.type);
+  CgVal ok = cg_and(&en->fn, cg_icmp(&en->fn, "sge", i, cg_index(&en->fn, 0),
+                                     "index"),
+                    cg_icmp(&en->fn, "slt", i, cg_index(&en->fn, nb), "index"));
+  CgVal s = cg_select(&en->fn, ok, i, cg_index(&en->fn, nb - 1), "index");
+  cg_line(e, "scf.index_switch %v", s);
+  for (int k = 0; k < nb; k++) {
+    if (k < nb - 1) cg_open(e, "case %d {", k);
+    else cg_open(e, "default {");
+    emit_branch(en, x, k);
+    cg_line(e, "scf.yield");
+    cg_close(e, "}");
+  }
+}
+
+static void emit_call(Entry *en, const HloInstr *x) {
+  const HloComputation *c = x->called[0];
+  for (int i = 0; i < x->noperands; i++) copy_leaves(en, x->operands[i], c->params[i]);
+  emit_computation(en, c);
+  copy_leaves(en, c->root, x);
+}
+
+static void emit_computation(Entry *en, const HloComputation *c) {
+  int n;
+  HloInstr **order = hlo_post_order(c, &n);
+  for (int i = 0; i < n && !en->g->err; i++) {
+    const HloInstr *x = order[i];
+    switch (x->op) {
+    case HLO_OP_PARAMETER:
+    case HLO_OP_CONSTANT:
+    case HLO_OP_TUPLE:
+    case HLO_OP_GET_TUPLE_ELEMENT: break;
+    case HLO_OP_WHILE: emit_while(en, x); break;
+    case HLO_OP_CONDITIONAL: emit_conditional(en, x); break;
+    case HLO_OP_CALL: emit_call(en, x); break;
+    case HLO_OP_COPY:
+      /* A tuple copy is a copy of each leaf; an array copy is a kernel
+       * (fusion may fold it into its users). */
+      if (hlo_shape_is_tuple(&x->shape)) copy_leaves(en, x->operands[0], x);
+      else emit_kernel(en, x);
+      break;
+    case HLO_OP_CUSTOM_CALL:
+      cg_fail_instr(en->g, x, "(custom-call targets are not supported)");
+      break;
+    default: emit_kernel(en, x); break;
+    }
+  }
+  free(order);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The signature                                                             */
+/* ------------------------------------------------------------------------ */
+
+static bool is_identifier(const char *s) {
+  if (!s || !(isalpha((unsigned char)*s) || *s == '_')) return false;
+  for (; *s; s++)
+    if (!(isalnum((unsigned char)*s) || *s == '_')) return false;
+  return true;
+}
+
+/* Names the header cannot use as parameter names. */
+static bool is_reserved(const char *s) {
+  static const char *const words[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do",
+      "double", "else", "enum", "extern", "float", "for", "goto", "if",
+      "inline", "int", "long", "register", "restrict", "return", "short",
+      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+      "unsigned", "void", "volatile", "while", "bool", "true", "false",
+      "scratch", "buffers"};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (!strcmp(s, words[i])) return true;
+  return false;
+}
+
+/* A C identifier from `want`, unique among names[0..n). */
+static char *unique_name(const char *want, char **names, int n) {
+  size_t len = strlen(want);
+  char *base = malloc(len + 3);
+  HLO_CHECK(base);
+  sanitize(base + 1, len + 1, want);
+  base[0] = '_';
+  char *b = isdigit((unsigned char)base[1]) || !base[1] ? base : base + 1;
+  if (is_reserved(b)) strcat(b, "_");
+  char *name = malloc(strlen(b) + 24);
+  HLO_CHECK(name);
+  strcpy(name, b);
+  for (int suffix = 2;; suffix++) {
+    bool clash = false;
+    for (int i = 0; i < n && !clash; i++) clash = !strcmp(names[i], name);
+    if (!clash) break;
+    sprintf(name, "%s_%d", b, suffix);
+  }
+  free(base);
+  return name;
+}
+
+static void fill_info(CgBufferInfo *info, const HloShape *s, char *name) {
+  info->name = name;
+  info->type = s->type;
+  info->rank = s->rank;
+  memcpy(info->dims, s->dims, sizeof info->dims);
+  info->bytes = hlo_shape_byte_size(s);
+}
+
+static HloError *build_signature(const HloModule *m, const CgOptions *o,
+                                 const CgPlan *plan, const char *prefix,
+                                 CgSignature *sig) {
+  const HloComputation *entry = m->entry;
+  memset(sig, 0, sizeof *sig);
+  if (o->arg_names && o->narg_names != entry->nparams)
+    return hlo_error("codegen: %d argument names given for %d parameters",
+                     o->narg_names, entry->nparams);
+  if (o->result_names && o->nresult_names != plan->nresults)
+    return hlo_error("codegen: %d result names given for %d results",
+                     o->nresult_names, plan->nresults);
+  sig->name = strdup(prefix);
+  sig->nargs = entry->nparams;
+  sig->nresults = plan->nresults;
+  sig->args = calloc((size_t)(sig->nargs ? sig->nargs : 1), sizeof *sig->args);
+  sig->results = calloc((size_t)(sig->nresults ? sig->nresults : 1),
+                        sizeof *sig->results);
+  char **names = calloc((size_t)(sig->nargs + sig->nresults + 1), sizeof *names);
+  HLO_CHECK(sig->name && sig->args && sig->results && names);
+  int nn = 0;
+  for (int i = 0; i < sig->nargs; i++) {
+    const HloInstr *p = entry->params[i];
+    const char *want = o->arg_names && o->arg_names[i] ? o->arg_names[i] : p->name;
+    names[nn] = unique_name(want, names, nn);
+    fill_info(&sig->args[i], &p->shape, names[nn++]);
+  }
+  for (int i = 0; i < sig->nresults; i++) {
+    char dflt[32];
+    snprintf(dflt, sizeof dflt, "result%d", i);
+    const char *want =
+        o->result_names && o->result_names[i] ? o->result_names[i] : dflt;
+    names[nn] = unique_name(want, names, nn);
+    fill_info(&sig->results[i], &plan->result_src[i].shape, names[nn++]);
+  }
+  free(names);
+  sig->scratch_bytes = plan->scratch_bytes;
+  sig->scratch_align = plan->scratch_align;
+  return NULL;
+}
+
+void cg_signature_free(CgSignature *s) {
+  for (int i = 0; i < s->nargs; i++) free((char *)s->args[i].name);
+  for (int i = 0; i < s->nresults; i++) free((char *)s->results[i].name);
+  free(s->args);
+  free(s->results);
+  free((char *)s->name);
+  memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The module                                                                */
+/* ------------------------------------------------------------------------ */
+
+static void emit_entry(CgGen *g, const CgSignature *sig) {
+  Entry en = {.g = g};
+  cg_fn_init(&en.fn, g, &g->entry);
+  CgEmitter *e = &g->entry;
+  const CgPlan *p = &g->plan;
+  en.arg_vals = malloc((size_t)(sig->nargs + 1) * sizeof *en.arg_vals);
+  en.result_vals = malloc((size_t)(sig->nresults + 1) * sizeof *en.result_vals);
+  en.slot_vals = malloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
+  HLO_CHECK(en.arg_vals && en.result_vals && en.slot_vals);
+
+  HloStr params = {0};
+  for (int i = 0; i < sig->nargs; i++) {
+    en.arg_vals[i] = cg_new(e);
+    cg_append(&params, "%v: %s, ", en.arg_vals[i],
+              cg_memref_type(&g->m->entry->params[i]->shape).s);
+  }
+  for (int i = 0; i < sig->nresults; i++) {
+    en.result_vals[i] = cg_new(e);
+    cg_append(&params, "%v: %s, ", en.result_vals[i],
+              cg_memref_type(&p->result_src[i].shape).s);
+  }
+  CgVal scratch = cg_new(e);
+  char arena[64];
+  snprintf(arena, sizeof arena, "memref<%zuxi8>", p->scratch_bytes);
+  cg_append(&params, "%v: %s", scratch, arena);
+  cg_open(e, "func.func @%s_run(%s) -> i32 {", g->prefix, params.buf);
+  free(params.buf);
+
+  for (int s = 0; s < p->nslots; s++) en.slot_vals[s] = -1;
+  for (int i = 0; i < p->nleaves; i++) {
+    const CgBuf *b = &p->leaves[i];
+    if (b->kind != CG_BUF_SCRATCH || en.slot_vals[b->index] >= 0) continue;
+    CgVal off = cg_index(&en.fn, (int64_t)b->offset);
+    en.slot_vals[b->index] = cg_def(e, "memref.view %v[%v][] : %s to %s",
+                                    scratch, off, arena,
+                                    cg_memref_type(&b->shape).s);
+  }
+  emit_computation(&en, g->m->entry);
+  for (int i = 0; i < sig->nresults; i++) {
+    CgBuf res = {.kind = CG_BUF_RESULT, .index = i,
+                 .shape = p->result_src[i].shape};
+    copy_buffer(&en, &p->result_src[i], &res);
+  }
+  CgVal zero = cg_def(e, "arith.constant 0 : i32");
+  cg_line(e, "return %v : i32", zero);
+  cg_close(e, "}");
+  cg_fn_free(&en.fn);
+  free(en.arg_vals);
+  free(en.result_vals);
+  free(en.slot_vals);
+}
+
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
+                      CgSignature *sig) {
+  static const CgOptions defaults = {0};
+  const CgOptions *o = opts ? opts : &defaults;
+  const char *prefix = o->name ? o->name : "model";
+  *mlir = NULL;
+  memset(sig, 0, sizeof *sig);
+  if (!is_identifier(prefix))
+    return hlo_error("codegen: name '%s' is not a C identifier", prefix);
+  CgGen g = {.m = m, .prefix = prefix};
+  HloError *err = cg_plan_buffers(m, &g.plan);
+  if (err) return err;
+  err = build_signature(m, o, &g.plan, prefix, sig);
+  if (err) {
+    cg_plan_free(&g.plan);
+    return err;
+  }
+  g.global_of = calloc((size_t)(m->next_id ? m->next_id : 1), sizeof *g.global_of);
+  HLO_CHECK(g.global_of);
+  g.globals.indent = g.kernels.indent = g.entry.indent = 1;
+  emit_entry(&g, sig);
+
+  err = g.err;
+  if (!err) {
+    HloStr text = {0};
+    hlo_str_append(&text, "module {\n", 9);
+    CgEmitter *parts[] = {&g.globals, &g.kernels, &g.entry};
+    for (int i = 0; i < 3; i++)
+      if (parts[i]->text.buf) hlo_str_append(&text, parts[i]->text.buf, parts[i]->text.len);
+    hlo_str_append(&text, "}\n", 2);
+    *mlir = hlo_str_take(&text);
+  } else {
+    cg_signature_free(sig);
+  }
+  for (int64_t i = 0; i < m->next_id; i++) free((char *)g.global_of[i]);
+  free(g.global_of);
+  for (int i = 0; i < g.ndecls; i++) free((char *)g.decls[i]);
+  free(g.decls);
+  free(g.globals.text.buf);
+  free(g.kernels.text.buf);
+  free(g.entry.text.buf);
+  cg_plan_free(&g.plan);
+  return err;
+}

@@ -1,0 +1,246 @@
+/*
+ * plan.c — the simplest buffer plan: every value gets a buffer of its own.
+ *
+ * Entry parameters live in the caller's argument buffers, constants in
+ * read-only globals, and the values that the entry's root returns are
+ * computed straight into the caller's result buffers when they are computed
+ * in the entry computation (the first time a value appears in the result
+ * tuple).  Every other array value — including the parameters and values of
+ * computations run by while, conditional and call — gets its own slot in
+ * the scratch arena, at an offset aligned to 64 bytes (a cache line and the
+ * widest vector).  Tuples and get-tuple-element own nothing: their leaves
+ * are their operands' buffers.
+ *
+ * Nothing is shared, so nothing needs liveness; a buffer-assignment pass in
+ * passes/ can later produce a CgPlan with reuse and the emitters will not
+ * notice.  A computation reached from several call sites gets one set of
+ * slots: HLO has no recursion, so two activations never overlap.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SLOT_ALIGN 64
+
+int cg_shape_leaves(const HloShape *s, const HloShape **out, int max) {
+  if (!hlo_shape_is_tuple(s)) {
+    if (max > 0) out[0] = s;
+    return 1;
+  }
+  int n = 0;
+  for (int i = 0; i < s->ntuple; i++)
+    n += cg_shape_leaves(&s->tuple[i], out + n, max - n > 0 ? max - n : 0);
+  return n;
+}
+
+int cg_shape_nleaves(const HloShape *s) {
+  return cg_shape_leaves(s, NULL, 0);
+}
+
+bool cg_buf_same(const CgBuf *a, const CgBuf *b) {
+  if (a->kind != b->kind) return false;
+  switch (a->kind) {
+  case CG_BUF_ARG:
+  case CG_BUF_RESULT:
+  case CG_BUF_SCRATCH: return a->index == b->index;
+  case CG_BUF_CONST: return a->constant == b->constant;
+  }
+  return false;
+}
+
+const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n) {
+  if (x->id >= p->ninstrs || p->first[x->id] < 0) return NULL;
+  *n = p->count[x->id];
+  return p->leaves + p->first[x->id];
+}
+
+/* Leaf `leaf` of x traced through tuple and get-tuple-element to the
+ * instruction that defines it; *def_leaf is the leaf index there. */
+static const HloInstr *defining(const HloInstr *x, int leaf, int *def_leaf) {
+  for (;;) {
+    if (x->op == HLO_OP_TUPLE) {
+      int i = 0, n;
+      while (leaf >= (n = cg_shape_nleaves(&x->operands[i]->shape))) {
+        leaf -= n;
+        i++;
+      }
+      x = x->operands[i];
+    } else if (x->op == HLO_OP_GET_TUPLE_ELEMENT) {
+      const HloShape *t = &x->operands[0]->shape;
+      for (int i = 0; i < x->tuple_index; i++)
+        leaf += cg_shape_nleaves(&t->tuple[i]);
+      x = x->operands[0];
+    } else {
+      *def_leaf = leaf;
+      return x;
+    }
+  }
+}
+
+typedef struct Planner {
+  CgPlan *p;
+  const HloModule *m;
+  int cap;                 /* leaves allocated */
+  size_t offset;           /* next free scratch byte */
+  bool *planned;           /* by computation: visited (index in post order) */
+  HloComputation **comps;
+  int ncomps;
+  /* Entry-root claims: by (instruction id, leaf) the result it is computed
+   * into, as a list (results are few). */
+  const HloInstr **claim_instr;
+  int *claim_leaf;
+} Planner;
+
+static int push_leaf(Planner *pl, const CgBuf *b) {
+  CgPlan *p = pl->p;
+  if (p->nleaves == pl->cap) {
+    pl->cap = pl->cap ? 2 * pl->cap : 64;
+    p->leaves = realloc(p->leaves, (size_t)pl->cap * sizeof *p->leaves);
+    HLO_CHECK(p->leaves);
+  }
+  p->leaves[p->nleaves] = *b;
+  return p->nleaves++;
+}
+
+static int claimed_result(const Planner *pl, const HloInstr *x, int leaf) {
+  for (int i = 0; i < pl->p->nresults; i++)
+    if (pl->claim_instr[i] == x && pl->claim_leaf[i] == leaf) return i;
+  return -1;
+}
+
+static HloError *plan_instr(Planner *pl, const HloInstr *x) {
+  CgPlan *p = pl->p;
+  int first = p->nleaves;
+  if (x->op == HLO_OP_TUPLE || x->op == HLO_OP_GET_TUPLE_ELEMENT) {
+    /* Copy the defining leaves (defined earlier: post order). */
+    int n = cg_shape_nleaves(&x->shape);
+    for (int i = 0; i < n; i++) {
+      int dl;
+      const HloInstr *d = defining(x, i, &dl);
+      CgBuf b = p->leaves[p->first[d->id] + dl];
+      push_leaf(pl, &b);
+    }
+  } else if (x->op == HLO_OP_PARAMETER && x->parent->is_entry) {
+    if (hlo_shape_is_tuple(&x->shape))
+      return hlo_error("codegen: tuple-shaped entry parameter %s is not "
+                       "supported (pass its elements as parameters)",
+                       x->name);
+    CgBuf b = {.kind = CG_BUF_ARG, .index = (int)x->parameter_number,
+               .shape = x->shape};
+    push_leaf(pl, &b);
+  } else if (x->op == HLO_OP_CONSTANT) {
+    if (hlo_shape_is_tuple(&x->shape))
+      return hlo_error("codegen: tuple-shaped constant %s is not supported",
+                       x->name);
+    CgBuf b = {.kind = CG_BUF_CONST, .constant = x, .shape = x->shape};
+    push_leaf(pl, &b);
+  } else {
+    const HloShape *leaves[256];
+    int n = cg_shape_leaves(&x->shape, leaves, 256);
+    if (n > 256)
+      return hlo_error("codegen: %s has %d tuple leaves (at most 256)",
+                       x->name, n);
+    for (int i = 0; i < n; i++) {
+      CgBuf b = {.shape = *leaves[i]};
+      int r = x->parent->is_entry ? claimed_result(pl, x, i) : -1;
+      if (r >= 0) {
+        b.kind = CG_BUF_RESULT;
+        b.index = r;
+      } else {
+        b.kind = CG_BUF_SCRATCH;
+        b.index = p->nslots++;
+        b.offset = pl->offset;
+        size_t bytes = hlo_shape_byte_size(leaves[i]);
+        pl->offset += (bytes + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
+      }
+      push_leaf(pl, &b);
+    }
+  }
+  p->first[x->id] = first;
+  p->count[x->id] = p->nleaves - first;
+  return NULL;
+}
+
+static int comp_index(const Planner *pl, const HloComputation *c) {
+  for (int i = 0; i < pl->ncomps; i++)
+    if (pl->comps[i] == c) return i;
+  HLO_UNREACHABLE();
+}
+
+/* Plans c and, before each while/conditional/call in it, the computations
+ * that instruction runs. */
+static HloError *plan_computation(Planner *pl, const HloComputation *c) {
+  int ci = comp_index(pl, c);
+  if (pl->planned[ci]) return NULL;
+  pl->planned[ci] = true;
+  int n;
+  HloInstr **order = hlo_post_order(c, &n);
+  HloError *err = NULL;
+  for (int i = 0; i < n && !err; i++) {
+    HloInstr *x = order[i];
+    if (x->op == HLO_OP_WHILE || x->op == HLO_OP_CONDITIONAL ||
+        x->op == HLO_OP_CALL)
+      for (int k = 0; k < x->ncalled && !err; k++)
+        err = plan_computation(pl, x->called[k]);
+    if (!err) err = plan_instr(pl, x);
+  }
+  free(order);
+  return err;
+}
+
+HloError *cg_plan_buffers(const HloModule *m, CgPlan *out) {
+  memset(out, 0, sizeof *out);
+  const HloComputation *entry = m->entry;
+  if (!entry) return hlo_error("codegen: module %s has no entry computation",
+                               m->name);
+  out->ninstrs = m->next_id;
+  out->first = malloc((size_t)m->next_id * sizeof *out->first);
+  out->count = calloc((size_t)m->next_id, sizeof *out->count);
+  HLO_CHECK(out->first && out->count);
+  for (int64_t i = 0; i < m->next_id; i++) out->first[i] = -1;
+
+  Planner pl = {.p = out, .m = m};
+  pl.comps = hlo_computation_post_order(m, &pl.ncomps);
+  pl.planned = calloc((size_t)pl.ncomps, sizeof *pl.planned);
+  out->nresults = cg_shape_nleaves(&entry->root->shape);
+  pl.claim_instr = calloc((size_t)out->nresults, sizeof *pl.claim_instr);
+  pl.claim_leaf = calloc((size_t)out->nresults, sizeof *pl.claim_leaf);
+  HLO_CHECK(pl.planned && pl.claim_instr && pl.claim_leaf);
+
+  /* Results computed by the entry go straight to the caller's buffer. */
+  for (int r = 0; r < out->nresults; r++) {
+    int dl;
+    const HloInstr *d = defining(entry->root, r, &dl);
+    if (d->parent != entry || d->op == HLO_OP_PARAMETER ||
+        d->op == HLO_OP_CONSTANT || claimed_result(&pl, d, dl) >= 0)
+      continue;
+    pl.claim_instr[r] = d;
+    pl.claim_leaf[r] = dl;
+  }
+
+  HloError *err = plan_computation(&pl, entry);
+  if (!err) {
+    int n = 0;
+    const CgBuf *root = cg_plan_leaves(out, entry->root, &n);
+    out->result_src = malloc((size_t)(n ? n : 1) * sizeof *out->result_src);
+    HLO_CHECK(out->result_src);
+    memcpy(out->result_src, root, (size_t)n * sizeof *root);
+    out->scratch_bytes = pl.offset;
+    out->scratch_align = SLOT_ALIGN;
+  }
+  free(pl.comps);
+  free(pl.planned);
+  free(pl.claim_instr);
+  free(pl.claim_leaf);
+  if (err) cg_plan_free(out);
+  return err;
+}
+
+void cg_plan_free(CgPlan *p) {
+  free(p->first);
+  free(p->count);
+  free(p->leaves);
+  free(p->result_src);
+  memset(p, 0, sizeof *p);
+}

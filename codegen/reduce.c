@@ -1,0 +1,133 @@
+/*
+ * reduce.c — elemental reduce and reduce-window: one output element is a
+ * loop over the reduced elements carrying one accumulator per input
+ * (variadic reductions carry several), combined by inlining the to_apply
+ * computation on scalars.
+ *
+ * The order of combination is the evaluator's: row-major over the reduced
+ * dimensions (reduce) or over the window (reduce-window), starting from the
+ * init value, acc = to_apply(acc, x).  So float reductions match it exactly.
+ * Window positions that fall in padding or between base-dilated elements
+ * are skipped, as XLA's backends do.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The register types of x's leaves. */
+static int leaf_types(const HloInstr *x, const char **types) {
+  const HloShape *leaves[256];
+  int n = cg_shape_leaves(&x->shape, leaves, 256);
+  for (int k = 0; k < n; k++) types[k] = cg_reg_type(leaves[k]->type);
+  return n;
+}
+
+/* Combines the n accumulators with the inputs' elements at in_idx. */
+static void combine(CgFn *f, const HloInstr *x, int n, const CgVal *acc,
+                    const CgVal *in_idx, CgVal *out) {
+  CgVal args[2 * 256];
+  for (int k = 0; k < n; k++) {
+    args[k] = acc[k];
+    args[n + k] = cg_elem(f, x->operands[k], in_idx);
+  }
+  cg_apply(f, x->called[0], args, out);
+}
+
+int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  int n = x->noperands / 2;
+  const char *types[256];
+  leaf_types(x, types);
+  const HloShape *in = &x->operands[0]->shape;
+  CgVal acc[256];
+  for (int k = 0; k < n; k++) acc[k] = cg_elem(f, x->operands[n + k], NULL);
+
+  /* Reduced dims ascending (outermost loop first); kept dims take the
+   * output index in order. */
+  bool reduced[HLO_MAX_RANK] = {false};
+  for (int i = 0; i < x->dimensions.n; i++) reduced[x->dimensions.v[i]] = true;
+  CgLoop loops[HLO_MAX_RANK];
+  int nloops = 0;
+  CgVal in_idx[HLO_MAX_RANK];
+  for (int d = 0, kept = 0; d < in->rank; d++) {
+    if (!reduced[d]) {
+      in_idx[d] = idx[kept++];
+      continue;
+    }
+    loops[nloops] = cg_for(f, in->dims[d], n, acc, types);
+    in_idx[d] = loops[nloops].iv;
+    for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
+    nloops++;
+  }
+  CgVal next[256];
+  combine(f, x, n, acc, in_idx, next);
+  for (int l = nloops - 1; l >= 0; l--) {
+    cg_for_end(f, &loops[l], next, types);
+    for (int k = 0; k < n; k++) next[k] = loops[l].results + k;
+  }
+  memcpy(out, next, (size_t)n * sizeof *out);
+  return n;
+}
+
+int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
+                          CgVal *out) {
+  int n = x->noperands / 2;
+  const char *types[256];
+  leaf_types(x, types);
+  const HloShape *in = &x->operands[0]->shape;
+  const HloShape *leaf;
+  cg_shape_leaves(&x->shape, &leaf, 1);
+  CgVal acc[256];
+  for (int k = 0; k < n; k++) acc[k] = cg_elem(f, x->operands[n + k], NULL);
+
+  CgLoop loops[HLO_MAX_RANK];
+  int nloops = 0;
+  CgVal in_idx[HLO_MAX_RANK];
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  for (int d = 0; d < in->rank; d++) {
+    const HloWindowDim *w = &x->window[d];
+    CgVal wi;
+    if (w->size == 1) {
+      wi = cg_index(f, 0);
+    } else {
+      loops[nloops] = cg_for(f, w->size, n, acc, types);
+      wi = loops[nloops].iv;
+      for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
+      nloops++;
+    }
+    /* Position in the padded, base-dilated input. */
+    CgVal pos = cg_iadd_c(f, cg_iop(f, "addi", cg_imul_c(f, idx[d], w->stride),
+                                    cg_imul_c(f, wi, w->rhs_dilate)),
+                          -w->pad_lo);
+    int64_t max_pos = (leaf->dims[d] - 1) * w->stride +
+                      (w->size - 1) * w->rhs_dilate - w->pad_lo;
+    if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < in->dims[d] &&
+        leaf->dims[d] > 0) {
+      in_idx[d] = pos; /* always inside */
+      continue;
+    }
+    CgVal zero = cg_index(f, 0);
+    inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
+    if (w->lhs_dilate > 1) {
+      CgVal ld = cg_index(f, w->lhs_dilate);
+      inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
+                                         zero, "index"));
+      pos = cg_iop(f, "divsi", pos, ld);
+    }
+    inside = cg_and(f, inside, cg_icmp(f, "slt", pos,
+                                       cg_index(f, in->dims[d]), "index"));
+    in_idx[d] = pos;
+  }
+  CgIf c = cg_if(f, inside, n, types);
+  CgVal next[256];
+  combine(f, x, n, acc, in_idx, next);
+  cg_else(f, &c, next, types);
+  cg_endif(f, &c, acc, types);
+  for (int k = 0; k < n; k++) next[k] = c.results + k;
+  for (int l = nloops - 1; l >= 0; l--) {
+    cg_for_end(f, &loops[l], next, types);
+    for (int k = 0; k < n; k++) next[k] = loops[l].results + k;
+  }
+  memcpy(out, next, (size_t)n * sizeof *out);
+  return n;
+}

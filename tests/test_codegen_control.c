@@ -1,0 +1,208 @@
+/*
+ * test_codegen_control.c — fusion (loop, input, output and multi-output
+ * fusions, inlined elementally), while, conditional and call, compiled and
+ * run through the JIT, against the evaluator (test_codegen_util.h).
+ *
+ * Tolerance: zero.  Float results are computed with the same operations in
+ * the same order as the evaluator; the fused dot (whose f32 accumulation
+ * differs from the evaluator's double) runs on small integer arguments,
+ * where every partial sum is exact (check_hlo_exact).
+ */
+#include "test_codegen_util.h"
+
+START_TEST(loop_fusion) {
+  check_hlo("HloModule f\n\n"
+            "fc {\n  p0 = f32[7,13] parameter(0)\n  p1 = f32[13] parameter(1)\n"
+            "  p2 = f32[13,7] parameter(2)\n"
+            "  b = f32[7,13] broadcast(p1), dimensions={1}\n"
+            "  t = f32[7,13] transpose(p2), dimensions={1,0}\n"
+            "  a = f32[7,13] add(p0, b)\n  m = f32[7,13] multiply(a, t)\n"
+            "  k = f32[] constant(0.5)\n  kb = f32[7,13] broadcast(k), dimensions={}\n"
+            "  s = f32[7,13] subtract(m, kb)\n  e = f32[7,13] tanh(s)\n"
+            "  r = f32[91] reshape(e)\n  ROOT n = f32[91] negate(r)\n}\n\n"
+            "ENTRY main {\n  x = f32[7,13] parameter(0)\n  y = f32[13] parameter(1)\n"
+            "  z = f32[13,7] parameter(2)\n"
+            "  ROOT f = f32[91] fusion(x, y, z), kind=kLoop, calls=fc\n}\n",
+            1, 0, 0);
+  /* A constant operand, a repeated operand, f16 arithmetic. */
+  check_hlo("HloModule f\n\n"
+            "fc {\n  p0 = f16[13] parameter(0)\n  p1 = f16[13] parameter(1)\n"
+            "  p2 = f16[13] parameter(2)\n  a = f16[13] multiply(p0, p1)\n"
+            "  ROOT s = f16[13] add(a, p2)\n}\n\n"
+            "ENTRY main {\n  x = f16[13] parameter(0)\n"
+            "  c = f16[13] constant({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13})\n"
+            "  ROOT f = f16[13] fusion(x, x, c), kind=kLoop, calls=fc\n}\n",
+            2, 0, 0);
+}
+END_TEST
+
+START_TEST(input_and_output_fusion) {
+  /* Reduce of an elementwise expression (XLA's input fusion). */
+  check_hlo("HloModule f\n\n"
+            "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+            "  ROOT c = f32[] add(a, b)\n}\n\n"
+            "fc {\n  p0 = f32[7,13] parameter(0)\n  p1 = f32[7,13] parameter(1)\n"
+            "  m = f32[7,13] multiply(p0, p1)\n  z = f32[] constant(0)\n"
+            "  ROOT r = f32[7] reduce(m, z), dimensions={1}, to_apply=add\n}\n\n"
+            "ENTRY main {\n  x = f32[7,13] parameter(0)\n  y = f32[7,13] parameter(1)\n"
+            "  ROOT f = f32[7] fusion(x, y), kind=kInput, calls=fc\n}\n",
+            3, 0, 0);
+  /* Dot with a bias and an activation (output fusion). */
+  check_hlo_exact("HloModule f\n\n"
+            "fc {\n  p0 = f32[7,13] parameter(0)\n  p1 = f32[13,5] parameter(1)\n"
+            "  p2 = f32[5] parameter(2)\n"
+            "  d = f32[7,5] dot(p0, p1), lhs_contracting_dims={1}, "
+            "rhs_contracting_dims={0}\n"
+            "  b = f32[7,5] broadcast(p2), dimensions={1}\n"
+            "  a = f32[7,5] add(d, b)\n  z = f32[] constant(0)\n"
+            "  zb = f32[7,5] broadcast(z), dimensions={}\n"
+            "  ROOT r = f32[7,5] maximum(a, zb)\n}\n\n"
+            "ENTRY main {\n  x = f32[7,13] parameter(0)\n  w = f32[13,5] parameter(1)\n"
+            "  c = f32[5] parameter(2)\n"
+            "  ROOT f = f32[7,5] fusion(x, w, c), kind=kOutput, calls=fc\n}\n",
+            4);
+}
+END_TEST
+
+START_TEST(multi_output_fusion) {
+  /* Outputs of one shape share a loop nest (and the shared subexpression). */
+  check_hlo("HloModule f\n\n"
+            "fc {\n  p0 = f32[7,13] parameter(0)\n  p1 = f32[7,13] parameter(1)\n"
+            "  a = f32[7,13] add(p0, p1)\n  e = f32[7,13] exponential(a)\n"
+            "  c = pred[7,13] compare(a, p1), direction=GT\n"
+            "  ROOT t = (f32[7,13], f32[7,13], pred[7,13]) tuple(a, e, c)\n}\n\n"
+            "ENTRY main {\n  x = f32[7,13] parameter(0)\n  y = f32[7,13] parameter(1)\n"
+            "  f = (f32[7,13], f32[7,13], pred[7,13]) fusion(x, y), kind=kLoop, "
+            "calls=fc\n"
+            "  g0 = f32[7,13] get-tuple-element(f), index=0\n"
+            "  g2 = pred[7,13] get-tuple-element(f), index=2\n"
+            "  s = f32[7,13] select(g2, g0, y)\n"
+            "  g1 = f32[7,13] get-tuple-element(f), index=1\n"
+            "  ROOT t = (f32[7,13], f32[7,13]) tuple(s, g1)\n}\n",
+            5, 0, 0);
+  /* Outputs of different shapes: a reduction and its elementwise input. */
+  check_hlo("HloModule f\n\n"
+            "mx {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+            "  ROOT c = f32[] maximum(a, b)\n}\n\n"
+            "fc {\n  p0 = f32[7,13] parameter(0)\n  n = f32[7,13] negate(p0)\n"
+            "  z = f32[] constant(-inf)\n"
+            "  r = f32[13] reduce(n, z), dimensions={0}, to_apply=mx\n"
+            "  ROOT t = (f32[13], f32[7,13]) tuple(r, n)\n}\n\n"
+            "ENTRY main {\n  x = f32[7,13] parameter(0)\n"
+            "  ROOT f = (f32[13], f32[7,13]) fusion(x), kind=kInput, calls=fc\n}\n",
+            6, 0, 0);
+}
+END_TEST
+
+START_TEST(while_loop) {
+  /* A counted loop carrying an array, and a body that swaps two elements
+   * of its state (the copies back into the state must not clobber). */
+  for (uint64_t seed = 0; seed < 2; seed++)
+    check_hlo("HloModule w\n\n"
+              "cond {\n  s = (s32[], f32[7,13], f32[7,13]) parameter(0)\n"
+              "  i = s32[] get-tuple-element(s), index=0\n"
+              "  n = s32[] constant(5)\n"
+              "  ROOT c = pred[] compare(i, n), direction=LT\n}\n\n"
+              "body {\n  s = (s32[], f32[7,13], f32[7,13]) parameter(0)\n"
+              "  i = s32[] get-tuple-element(s), index=0\n"
+              "  a = f32[7,13] get-tuple-element(s), index=1\n"
+              "  b = f32[7,13] get-tuple-element(s), index=2\n"
+              "  one = s32[] constant(1)\n  j = s32[] add(i, one)\n"
+              "  h = f32[] constant(0.5)\n  hb = f32[7,13] broadcast(h), dimensions={}\n"
+              "  m = f32[7,13] multiply(a, hb)\n  c = f32[7,13] add(m, b)\n"
+              "  ROOT r = (s32[], f32[7,13], f32[7,13]) tuple(j, b, c)\n}\n\n"
+              "ENTRY main {\n  x = f32[7,13] parameter(0)\n  y = f32[7,13] parameter(1)\n"
+              "  z = s32[] constant(0)\n"
+              "  t = (s32[], f32[7,13], f32[7,13]) tuple(z, x, y)\n"
+              "  w = (s32[], f32[7,13], f32[7,13]) while(t), condition=cond, body=body\n"
+              "  r1 = f32[7,13] get-tuple-element(w), index=1\n"
+              "  r2 = f32[7,13] get-tuple-element(w), index=2\n"
+              "  ROOT o = (f32[7,13], f32[7,13]) tuple(r1, r2)\n}\n",
+              seed, 0, 0);
+  /* A loop that never runs, and a state that is a plain array. */
+  check_hlo("HloModule w\n\n"
+            "cond {\n  s = f32[13] parameter(0)\n  ROOT f = pred[] constant(false)\n}\n\n"
+            "body {\n  s = f32[13] parameter(0)\n  ROOT n = f32[13] negate(s)\n}\n\n"
+            "ENTRY main {\n  x = f32[13] parameter(0)\n"
+            "  ROOT w = f32[13] while(x), condition=cond, body=body\n}\n",
+            7, 0, 0);
+}
+END_TEST
+
+START_TEST(conditional) {
+  /* A pred selector, then an index selector whose random value is often
+   * out of range (it then runs the last branch). */
+  for (uint64_t seed = 0; seed < 4; seed++) {
+    check_hlo("HloModule c\n\n"
+              "tb {\n  a = f32[7,13] parameter(0)\n  ROOT n = f32[7,13] negate(a)\n}\n\n"
+              "fb {\n  a = (f32[7,13], f32[7,13]) parameter(0)\n"
+              "  x = f32[7,13] get-tuple-element(a), index=0\n"
+              "  y = f32[7,13] get-tuple-element(a), index=1\n"
+              "  ROOT m = f32[7,13] multiply(x, y)\n}\n\n"
+              "ENTRY main {\n  p = pred[] parameter(0)\n  x = f32[7,13] parameter(1)\n"
+              "  y = f32[7,13] parameter(2)\n"
+              "  t = (f32[7,13], f32[7,13]) tuple(x, y)\n"
+              "  ROOT c = f32[7,13] conditional(p, x, t), true_computation=tb, "
+              "false_computation=fb\n}\n",
+              seed, 0, 0);
+    check_hlo("HloModule c\n\n"
+              "b0 {\n  a = s32[13] parameter(0)\n  ROOT n = s32[13] negate(a)\n}\n\n"
+              "b1 {\n  a = s32[13] parameter(0)\n  ROOT n = s32[13] multiply(a, a)\n}\n\n"
+              "b2 {\n  a = s32[13] parameter(0)\n  o = s32[] constant(7)\n"
+              "  ob = s32[13] broadcast(o), dimensions={}\n"
+              "  s = s32[13] add(a, ob)\n  ROOT t = (s32[13], s32[13]) tuple(s, a)\n}\n\n"
+              "wrap {\n  a = s32[13] parameter(0)\n"
+              "  ROOT t = (s32[13], s32[13]) tuple(a, a)\n}\n\n"
+              "neg {\n  a = s32[13] parameter(0)\n  n = s32[13] negate(a)\n"
+              "  ROOT t = (s32[13], s32[13]) tuple(n, a)\n}\n\n"
+              "sq {\n  a = s32[13] parameter(0)\n  n = s32[13] multiply(a, a)\n"
+              "  ROOT t = (s32[13], s32[13]) tuple(n, n)\n}\n\n"
+              "ENTRY main {\n  i = s32[] parameter(0)\n  x = s32[13] parameter(1)\n"
+              "  ROOT c = (s32[13], s32[13]) conditional(i, x, x, x), "
+              "branch_computations={neg, sq, b2}\n}\n",
+              seed + 10, 0, 0);
+  }
+}
+END_TEST
+
+START_TEST(call) {
+  /* The same computation called twice, and a call inside a while body. */
+  check_hlo("HloModule k\n\n"
+            "axpy {\n  a = f32[] parameter(0)\n  x = f32[13] parameter(1)\n"
+            "  y = f32[13] parameter(2)\n  ab = f32[13] broadcast(a), dimensions={}\n"
+            "  m = f32[13] multiply(ab, x)\n  ROOT s = f32[13] add(m, y)\n}\n\n"
+            "cond {\n  s = (s32[], f32[13]) parameter(0)\n"
+            "  i = s32[] get-tuple-element(s), index=0\n  n = s32[] constant(3)\n"
+            "  ROOT c = pred[] compare(i, n), direction=LT\n}\n\n"
+            "body {\n  s = (s32[], f32[13]) parameter(0)\n"
+            "  i = s32[] get-tuple-element(s), index=0\n"
+            "  v = f32[13] get-tuple-element(s), index=1\n"
+            "  h = f32[] constant(0.25)\n"
+            "  w = f32[13] call(h, v, v), to_apply=axpy\n"
+            "  one = s32[] constant(1)\n  j = s32[] add(i, one)\n"
+            "  ROOT r = (s32[], f32[13]) tuple(j, w)\n}\n\n"
+            "ENTRY main {\n  a = f32[] parameter(0)\n  x = f32[13] parameter(1)\n"
+            "  y = f32[13] parameter(2)\n"
+            "  c1 = f32[13] call(a, x, y), to_apply=axpy\n"
+            "  c2 = f32[13] call(a, c1, x), to_apply=axpy\n"
+            "  z = s32[] constant(0)\n  t = (s32[], f32[13]) tuple(z, c2)\n"
+            "  wl = (s32[], f32[13]) while(t), condition=cond, body=body\n"
+            "  g = f32[13] get-tuple-element(wl), index=1\n"
+            "  ROOT o = (f32[13], f32[13], f32[13]) tuple(c1, c2, g)\n}\n",
+            8, 0, 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_control");
+  TCase *t = tcase_create("control");
+  tcase_set_timeout(t, 300);
+  tcase_add_test(t, loop_fusion);
+  tcase_add_test(t, input_and_output_fusion);
+  tcase_add_test(t, multi_output_fusion);
+  tcase_add_test(t, while_loop);
+  tcase_add_test(t, conditional);
+  tcase_add_test(t, call);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}

@@ -1,0 +1,123 @@
+/*
+ * test_codegen_reduce.c — reduce and reduce-window, compiled and run
+ * through the JIT, against the evaluator (test_codegen_util.h): sums,
+ * products, max/min, logical reductions, per-step f16 rounding, variadic
+ * reductions (argmax), reductions over several and over no dimensions,
+ * and windows with strides, padding, base and window dilation.
+ *
+ * Tolerance: zero.  Both sides start from the init value and combine
+ * elements in row-major order of the reduced dimensions (of the window),
+ * one to_apply at a time in the result type, so even float sums agree to
+ * the bit; padding positions are skipped on both sides.
+ */
+#include "test_codegen_util.h"
+
+/* The scalar computations the modules below call. */
+#define COMPUTATIONS                                                          \
+  "add_f32 {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"           \
+  "  ROOT c = f32[] add(a, b)\n}\n\n"                                         \
+  "add_f16 {\n  a = f16[] parameter(0)\n  b = f16[] parameter(1)\n"           \
+  "  ROOT c = f16[] add(a, b)\n}\n\n"                                         \
+  "max_f32 {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"           \
+  "  ROOT c = f32[] maximum(a, b)\n}\n\n"                                     \
+  "min_s8 {\n  a = s8[] parameter(0)\n  b = s8[] parameter(1)\n"              \
+  "  ROOT c = s8[] minimum(a, b)\n}\n\n"                                      \
+  "mul_s32 {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"           \
+  "  ROOT c = s32[] multiply(a, b)\n}\n\n"                                    \
+  "or_pred {\n  a = pred[] parameter(0)\n  b = pred[] parameter(1)\n"         \
+  "  ROOT c = pred[] or(a, b)\n}\n\n"                                         \
+  "add_u64 {\n  a = u64[] parameter(0)\n  b = u64[] parameter(1)\n"           \
+  "  ROOT c = u64[] add(a, b)\n}\n\n"
+
+START_TEST(reduce_basic) {
+  for (uint64_t seed = 0; seed < 3; seed++)
+    check_hlo("HloModule r\n\n" COMPUTATIONS
+              "ENTRY main {\n  x = f32[7,13] parameter(0)\n"
+              "  h = f16[7,13] parameter(1)\n  b = s8[3,7,13] parameter(2)\n"
+              "  i = s32[13] parameter(3)\n  p = pred[7,13] parameter(4)\n"
+              "  u = u64[1,13,1] parameter(5)\n"
+              "  z = f32[] constant(0)\n  ninf = f32[] constant(-inf)\n"
+              "  zh = f16[] constant(0)\n  big = s8[] constant(127)\n"
+              "  one = s32[] constant(1)\n  f = pred[] constant(false)\n"
+              "  zu = u64[] constant(0)\n"
+              "  r0 = f32[7] reduce(x, z), dimensions={1}, to_apply=add_f32\n"
+              "  r1 = f32[13] reduce(x, z), dimensions={0}, to_apply=add_f32\n"
+              "  r2 = f32[] reduce(x, z), dimensions={0,1}, to_apply=add_f32\n"
+              "  r3 = f32[7,13] reduce(x, z), dimensions={}, to_apply=add_f32\n"
+              "  r4 = f32[7] reduce(x, ninf), dimensions={1}, to_apply=max_f32\n"
+              "  r5 = f16[7] reduce(h, zh), dimensions={1}, to_apply=add_f16\n"
+              "  r6 = s8[7] reduce(b, big), dimensions={0,2}, to_apply=min_s8\n"
+              "  r7 = s32[] reduce(i, one), dimensions={0}, to_apply=mul_s32\n"
+              "  r8 = pred[13] reduce(p, f), dimensions={0}, to_apply=or_pred\n"
+              "  r9 = u64[13] reduce(u, zu), dimensions={0,2}, to_apply=add_u64\n"
+              "  ROOT t = (f32[7], f32[13], f32[], f32[7,13], f32[7], f16[7], s8[7], "
+              "s32[], pred[13], u64[13]) tuple(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9)\n}\n",
+              seed, 0, 0);
+}
+END_TEST
+
+START_TEST(reduce_variadic_argmax) {
+  /* (max value, first index of it): ties resolve to the smaller index. */
+  for (uint64_t seed = 0; seed < 3; seed++)
+    check_hlo("HloModule am\n\n"
+              "argmax {\n  a = f32[] parameter(0)\n  i = s32[] parameter(1)\n"
+              "  b = f32[] parameter(2)\n  j = s32[] parameter(3)\n"
+              "  gt = pred[] compare(a, b), direction=GT\n"
+              "  eq = pred[] compare(a, b), direction=EQ\n"
+              "  lt = pred[] compare(i, j), direction=LT\n"
+              "  tie = pred[] and(eq, lt)\n  keep = pred[] or(gt, tie)\n"
+              "  v = f32[] select(keep, a, b)\n  k = s32[] select(keep, i, j)\n"
+              "  ROOT r = (f32[], s32[]) tuple(v, k)\n}\n\n"
+              "ENTRY main {\n  x = f32[7,13] parameter(0)\n"
+              "  io = s32[7,13] iota(), iota_dimension=1\n"
+              "  ninf = f32[] constant(-inf)\n  z = s32[] constant(0)\n"
+              "  ROOT r = (f32[7], s32[7]) reduce(x, io, ninf, z), dimensions={1}, "
+              "to_apply=argmax\n}\n",
+              seed, 0, 0);
+}
+END_TEST
+
+START_TEST(reduce_window) {
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    /* Max pooling 2x2 stride 2 over NHWC, padded at the high end. */
+    check_hlo("HloModule mp\n\n" COMPUTATIONS
+              "ENTRY main {\n  x = f32[2,7,13,3] parameter(0)\n"
+              "  ninf = f32[] constant(-inf)\n"
+              "  ROOT m = f32[2,4,7,3] reduce-window(x, ninf), "
+              "window={size=1x2x2x1 stride=1x2x2x1 pad=0_0x0_1x0_1x0_0}, "
+              "to_apply=max_f32\n}\n",
+              seed, 0, 0);
+    /* Sums with padding on both sides, base (lhs) and window (rhs)
+     * dilation, and a non-zero init. */
+    check_hlo("HloModule rw\n\n" COMPUTATIONS
+              "ENTRY main {\n  x = f32[7,13] parameter(0)\n"
+              "  h = f16[13] parameter(1)\n  i = s32[7,13] parameter(2)\n"
+              "  v = f32[] parameter(3)\n  zh = f16[] constant(0)\n"
+              "  one = s32[] constant(1)\n"
+              "  a = f32[9,7] reduce-window(x, v), window={size=3x3 stride=1x2 "
+              "pad=2_2x1_1}, to_apply=add_f32\n"
+              "  b = f32[12,24] reduce-window(x, v), window={size=2x3 "
+              "pad=0_0x1_0 lhs_dilate=2x2}, to_apply=add_f32\n"
+              "  c = f32[2,4] reduce-window(x, v), window={size=3x2 stride=2x3 "
+              "rhs_dilate=2x3}, to_apply=add_f32\n"
+              "  d = f16[7] reduce-window(h, zh), window={size=4 stride=2 pad=1_2}, "
+              "to_apply=add_f16\n"
+              "  e = s32[7,13] reduce-window(i, one), window={size=1x1}, "
+              "to_apply=mul_s32\n"
+              "  ROOT t = (f32[9,7], f32[12,24], f32[2,4], f16[7], s32[7,13]) "
+              "tuple(a, b, c, d, e)\n}\n",
+              seed + 10, 0, 0);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_reduce");
+  TCase *t = tcase_create("reduce");
+  tcase_set_timeout(t, 300);
+  tcase_add_test(t, reduce_basic);
+  tcase_add_test(t, reduce_variadic_argmax);
+  tcase_add_test(t, reduce_window);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
