@@ -2,9 +2,11 @@
  * hloc_runtime.h — the runtime that hloc's compiled models and tools link:
  * plain C, no dependency on the compiler, LLVM or MLIR.
  *
- * This header is the runtime's one public header.  It currently holds the
- * `.npy` reader/writer that generated executables and the `hloc` driver use
- * to exchange arrays with NumPy.
+ * This header is the runtime's one public header.  It holds the `.npy`
+ * reader/writer that generated executables and the `hloc` driver use to
+ * exchange arrays with NumPy, the generic descriptor of a compiled program
+ * (hloc_program) with the helper that runs one, the thread pool that
+ * compiled code may use, and the main of generated executables.
  *
  * Errors: functions return 0 on success, -1 on failure with a message in the
  * caller's buffer (`err`, `errlen`) naming the file and the problem.
@@ -72,6 +74,92 @@ int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out,
 /* Writes a version 1.0 .npy file, first to PATH.tmp.PID then renamed, so a
  * failure leaves no partial file. */
 int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Compiled programs: the generic descriptor (ABI shared with codegen/)     */
+/* ------------------------------------------------------------------------ */
+
+/* Every object hloc compiles with --name N defines `const hloc_program
+ * N_program` describing its typed entry point N_run, so that hosts (the
+ * driver, the Python binding) can bind a model by name.  codegen/ emits
+ * these structs as LLVM constants with the natural C layout of the 64-bit
+ * targets it supports: keep field types and order in sync with
+ * codegen/abi.c. */
+
+/* One argument or result buffer: a dense row-major array. */
+typedef struct hloc_buffer_info {
+  const char *name;       /* as the config named it (a C identifier) */
+  int32_t dtype;          /* an RtDtype (pred is RT_BOOL, one byte 0/1) */
+  int32_t rank;
+  const int64_t *dims;    /* rank entries */
+  uint64_t bytes;         /* elements × element size */
+} hloc_buffer_info;
+
+typedef struct hloc_program {
+  const char *name;       /* the --name prefix */
+  int32_t num_args;
+  int32_t num_results;
+  const hloc_buffer_info *args;    /* num_args entries, parameter order */
+  const hloc_buffer_info *results; /* num_results entries */
+  uint64_t scratch_bytes; /* the scratch arena N_run needs … */
+  uint64_t scratch_align; /* … and its alignment */
+  /* N_run_buffers: buffers holds the arguments then the results; scratch
+   * as above (NULL allowed when scratch_bytes is 0).  Returns 0. */
+  int (*run)(void *const *buffers, void *scratch);
+} hloc_program;
+
+/* Runs p with a scratch arena allocated (aligned) and freed around the
+ * call.  Returns p's status, or -1 when the scratch cannot be allocated. */
+int hloc_program_run(const hloc_program *p, void *const *buffers);
+
+/* ------------------------------------------------------------------------ */
+/* Threads: a pool, a parallel-for, and the hook compiled code reads        */
+/* ------------------------------------------------------------------------ */
+
+/* Compiled code parallelises a large loop by calling rt_parallel_for with a
+ * NULL pool: the loop then runs on the pool installed with
+ * hloc_set_thread_pool, or on the calling thread when none is installed —
+ * so a model runs single-threaded unless its host asks for threads.  Hosts
+ * may also call rt_parallel_for with a pool of their own. */
+
+typedef struct RtThreadPool RtThreadPool;
+
+/* A pool of `nthreads` threads in all, counting the thread that calls
+ * rt_parallel_for (nthreads - 1 workers are started; nthreads <= 1 starts
+ * none).  NULL when memory or threads cannot be had. */
+RtThreadPool *rt_threadpool_create(int nthreads);
+/* Joins the workers; also uninstalls the pool if it is the installed one.
+ * No loop may be running on it.  NULL is allowed. */
+void rt_threadpool_free(RtThreadPool *pool);
+/* nthreads as created (1 for NULL). */
+int rt_threadpool_threads(const RtThreadPool *pool);
+
+/* One piece of a loop: the iterations [begin, end). */
+typedef void (*rt_range_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* Runs fn over the iterations [0, n), split into contiguous ranges that run
+ * concurrently on the pool's threads, the caller's included; returns when
+ * all are done.  pool NULL: the installed pool, if any.  With no pool, or
+ * while the pool runs another loop (a nested or concurrent call), the loop
+ * runs as one range on the calling thread.  Thread-safe. */
+void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx);
+
+/* The thread-pool hook: the pool that rt_parallel_for(NULL, …) uses, for
+ * every model of the process; NULL (the default) runs loops on the calling
+ * thread.  The caller keeps ownership of the pool. */
+void hloc_set_thread_pool(RtThreadPool *pool);
+RtThreadPool *hloc_thread_pool(void);
+
+/* ------------------------------------------------------------------------ */
+/* Generated executables (exe.c, in the hloc_exe library)                   */
+/* ------------------------------------------------------------------------ */
+
+/* The main of an executable made by `hloc compile --emit exe`: parses
+ *   --input [NAME=]FILE.npy ...  --output-dir DIR  --threads N  --bench N
+ * checks each input against p's arguments, runs p, and writes one NAME.npy
+ * per result into DIR.  Returns the process exit status: 0, 1 (a rejected
+ * input, a failed run or write), 2 (a usage error). */
+int hloc_exe_main(const hloc_program *p, int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,271 @@
+/*
+ * exe.c — the generic main of executables made by `hloc compile --emit exe`.
+ *
+ * hloc links each such executable from the model's object, the runtime,
+ * this file and a two-line generated main() that passes the model's
+ * descriptor (N_program) here, so every model's executable behaves the
+ * same and nothing but the descriptor is generated:
+ *
+ *   ./PREFIX --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N]
+ *            [--bench N]
+ *
+ * Inputs bind to the model's arguments by name (the config's feed names)
+ * or, without NAME=, in order; each array's dtype and shape must equal the
+ * argument's.  Results are written as DIR/NAME.npy (rt_npy_write: a
+ * temporary name, then renamed) once the run succeeded.  --bench N times N
+ * further runs and prints their median and minimum.  Buffers and the
+ * scratch arena are allocated once, so timed runs measure the model only.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hloc_runtime.h"
+
+enum { EXIT_REJECTED = 1, EXIT_USAGE = 2 };
+
+/* NumPy's names, for messages a NumPy user recognises. */
+static const char *const dtype_names[RT_NUM_DTYPES] = {
+    [RT_BOOL] = "bool",     [RT_I8] = "int8",     [RT_I16] = "int16",     [RT_I32] = "int32",
+    [RT_I64] = "int64",     [RT_U8] = "uint8",    [RT_U16] = "uint16",    [RT_U32] = "uint32",
+    [RT_U64] = "uint64",    [RT_F16] = "float16", [RT_BF16] = "bfloat16", [RT_F32] = "float32",
+    [RT_F64] = "float64",
+};
+
+static const char *prog_name = "model";
+
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", prog_name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  if (status == EXIT_USAGE) fprintf(stderr, "run '%s --help' for usage\n", prog_name);
+  return status;
+}
+
+/* "float32[2,784]" into buf. */
+static const char *type_text(char *buf, size_t len, int dtype, int rank, const int64_t *dims) {
+  const char *t = dtype >= 0 && dtype < RT_NUM_DTYPES ? dtype_names[dtype] : "?";
+  int k = snprintf(buf, len, "%s[", t);
+  for (int i = 0; i < rank && k > 0 && (size_t)k < len; i++)
+    k += snprintf(buf + k, len - (size_t)k, "%s%lld", i ? "," : "", (long long)dims[i]);
+  if (k > 0 && (size_t)k < len) snprintf(buf + k, len - (size_t)k, "]");
+  return buf;
+}
+
+static void usage(const hloc_program *p) {
+  char t[256];
+  printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n\n"
+         "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
+         "into DIR (default: the current directory).  Inputs bind by NAME or in order.\n"
+         "  --threads N  run on N threads (default 1)\n"
+         "  --bench N    time N more runs; print the median and minimum latency\n\n"
+         "inputs:\n",
+         prog_name, p->name);
+  for (int i = 0; i < p->num_args; i++)
+    printf("  %s %s\n", p->args[i].name,
+           type_text(t, sizeof t, p->args[i].dtype, p->args[i].rank, p->args[i].dims));
+  printf("results:\n");
+  for (int i = 0; i < p->num_results; i++)
+    printf("  %s %s\n", p->results[i].name,
+           type_text(t, sizeof t, p->results[i].dtype, p->results[i].rank, p->results[i].dims));
+}
+
+/* A positive count, for --threads and --bench. */
+static bool parse_count(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || end == s || v < 1 || v > 1000000) return false;
+  *out = v;
+  return true;
+}
+
+/* Reads FILE into slot `index` after checking it against the argument. */
+static int load_input(const hloc_program *p, int index, const char *path, RtArray *slot) {
+  char err[512], want[256], got[256];
+  const hloc_buffer_info *a = &p->args[index];
+  if (rt_npy_read(path, slot, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
+  bool same = slot->dtype == (RtDtype)a->dtype && slot->rank == a->rank;
+  for (int k = 0; same && k < a->rank; k++) same = slot->dims[k] == a->dims[k];
+  if (same) return 0;
+  return fail(EXIT_REJECTED, "--input %s: input '%s' is %s, but the file holds %s", path, a->name,
+              type_text(want, sizeof want, a->dtype, a->rank, a->dims),
+              type_text(got, sizeof got, (int)slot->dtype, slot->rank, slot->dims));
+}
+
+/* Binds the `--input` values to the arguments. */
+static int bind_inputs(const hloc_program *p, const char *const *specs, int nspecs, RtArray *args,
+                       bool *bound) {
+  int next = 0;
+  for (int i = 0; i < nspecs; i++) {
+    const char *spec = specs[i], *eq = strchr(spec, '=');
+    int index = -1;
+    if (eq) {
+      for (int a = 0; a < p->num_args; a++)
+        if (strlen(p->args[a].name) == (size_t)(eq - spec) &&
+            !strncmp(p->args[a].name, spec, (size_t)(eq - spec)))
+          index = a;
+      if (index < 0) {
+        fprintf(stderr, "%s: --input %s: the model has no input named '%.*s'; inputs:", prog_name,
+                spec, (int)(eq - spec), spec);
+        for (int a = 0; a < p->num_args; a++) fprintf(stderr, " %s", p->args[a].name);
+        fputc('\n', stderr);
+        return EXIT_REJECTED;
+      }
+      spec = eq + 1;
+    } else {
+      while (next < p->num_args && bound[next]) next++;
+      if (next == p->num_args)
+        return fail(EXIT_REJECTED, "--input %s: the model takes only %d input(s)", spec,
+                    p->num_args);
+      index = next;
+    }
+    if (bound[index])
+      return fail(EXIT_REJECTED, "--input %s: input '%s' is given twice", spec,
+                  p->args[index].name);
+    int rc = load_input(p, index, spec, &args[index]);
+    if (rc) return rc;
+    bound[index] = true;
+  }
+  for (int a = 0; a < p->num_args; a++) {
+    char t[256];
+    if (!bound[a])
+      return fail(EXIT_REJECTED, "no --input for '%s' (%s)", p->args[a].name,
+                  type_text(t, sizeof t, p->args[a].dtype, p->args[a].rank, p->args[a].dims));
+  }
+  return 0;
+}
+
+/* Memory for a result or the scratch arena: aligned for vector access,
+ * rounded up as aligned_alloc requires, never NULL for 0 bytes. */
+static void *alloc_aligned(uint64_t bytes, uint64_t align) {
+  if (align < 64) align = 64;
+  size_t size = (size_t)((bytes + align - 1) / align * align);
+  return aligned_alloc((size_t)align, size ? size : (size_t)align);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Runs p `runs` more times and prints the median and minimum latency. */
+static int bench(const hloc_program *p, void *const *buffers, void *scratch, long runs) {
+  double *ms = malloc((size_t)runs * sizeof *ms);
+  if (!ms) return fail(EXIT_REJECTED, "out of memory");
+  for (long i = 0; i < runs; i++) {
+    double t0 = now_ms();
+    int status = p->run(buffers, scratch);
+    ms[i] = now_ms() - t0;
+    if (status) {
+      free(ms);
+      return fail(EXIT_REJECTED, "the model failed (status %d)", status);
+    }
+  }
+  qsort(ms, (size_t)runs, sizeof *ms, compare_double);
+  double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
+  printf("%s: %ld runs: median %.3f ms, min %.3f ms\n", p->name, runs, median, ms[0]);
+  free(ms);
+  return 0;
+}
+
+static int write_results(const hloc_program *p, void *const *results, const char *dir) {
+  if (mkdir(dir, 0777) && errno != EEXIST)
+    return fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
+  for (int r = 0; r < p->num_results; r++) {
+    const hloc_buffer_info *b = &p->results[r];
+    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = results[r],
+                 .nbytes = (size_t)b->bytes};
+    for (int k = 0; k < b->rank; k++) a.dims[k] = b->dims[k];
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, b->name);
+    if (rt_npy_write(path, &a, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
+  }
+  return 0;
+}
+
+int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
+  const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+  prog_name = slash ? slash + 1 : argc > 0 ? argv[0] : p->name;
+  const char *outdir = ".";
+  long threads = 1, runs = 0;
+  const char **specs = calloc((size_t)argc + 1, sizeof *specs);
+  int nspecs = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(p);
+      free(specs);
+      return 0;
+    }
+    bool takes_value = !strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
+                       !strcmp(a, "--threads") || !strcmp(a, "--bench");
+    if (!takes_value) {
+      free(specs);
+      return fail(EXIT_USAGE, "unknown argument '%s'", a);
+    }
+    if (i + 1 >= argc) {
+      free(specs);
+      return fail(EXIT_USAGE, "%s needs a value", a);
+    }
+    const char *v = argv[++i];
+    if (!strcmp(a, "--input")) {
+      specs[nspecs++] = v;
+    } else if (!strcmp(a, "--output-dir")) {
+      outdir = v;
+    } else if (!parse_count(v, !strcmp(a, "--threads") ? &threads : &runs)) {
+      free(specs);
+      return fail(EXIT_USAGE, "%s: '%s' is not a count from 1 to 1000000", a, v);
+    }
+  }
+  RtArray *args = calloc((size_t)p->num_args + 1, sizeof *args);
+  bool *bound = calloc((size_t)p->num_args + 1, sizeof *bound);
+  void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);
+  void *scratch = NULL;
+  RtThreadPool *pool = NULL;
+  int rc = bind_inputs(p, specs, nspecs, args, bound);
+  for (int a = 0; a < p->num_args; a++) buffers[a] = args[a].data;
+  for (int r = 0; r < p->num_results && !rc; r++) {
+    buffers[p->num_args + r] = alloc_aligned(p->results[r].bytes, 64);
+    if (!buffers[p->num_args + r]) rc = fail(EXIT_REJECTED, "out of memory");
+  }
+  if (!rc && p->scratch_bytes && !(scratch = alloc_aligned(p->scratch_bytes, p->scratch_align)))
+    rc = fail(EXIT_REJECTED, "cannot allocate the %llu-byte scratch arena",
+              (unsigned long long)p->scratch_bytes);
+  if (!rc && threads > 1) {
+    if (!(pool = rt_threadpool_create((int)threads)))
+      rc = fail(EXIT_REJECTED, "cannot start %ld threads", threads);
+    hloc_set_thread_pool(pool);
+  }
+  if (!rc) {
+    int status = p->run(buffers, scratch);
+    if (status) rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
+  }
+  if (!rc) rc = write_results(p, buffers + p->num_args, outdir);
+  if (!rc && runs) rc = bench(p, buffers, scratch, runs);
+  hloc_set_thread_pool(NULL);
+  rt_threadpool_free(pool);
+  for (int a = 0; a < p->num_args; a++) rt_array_free(&args[a]);
+  for (int r = 0; r < p->num_results; r++) free(buffers[p->num_args + r]);
+  free(scratch);
+  free(buffers);
+  free(bound);
+  free(args);
+  free(specs);
+  return rc;
+}

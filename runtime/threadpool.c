@@ -1,0 +1,160 @@
+/*
+ * threadpool.c — the runtime's thread pool and parallel-for, and the
+ * process-wide hook through which compiled code finds a pool.
+ *
+ * A pool of N threads starts N - 1 workers: the thread calling
+ * rt_parallel_for is the N-th and works on the loop too, so a pool of one
+ * thread runs everything inline and costs nothing.  One loop runs on a
+ * pool at a time.  Its range [0, n) is cut into a few contiguous chunks
+ * per thread (several, so that uneven chunks balance), which the threads
+ * claim from an atomic counter.  A second loop started while one is
+ * running (from another thread, or nested inside a chunk) does not wait
+ * for the pool — waiting could deadlock a nested call — but runs inline on
+ * its own thread: always correct, and the pool is already busy anyway.
+ *
+ * The caller never waits for a worker to wake up: a loop is published for
+ * the workers (pool->job) until the caller has claimed the last chunk
+ * itself, and the caller then waits only for the workers that joined and
+ * are finishing chunks they claimed (job->joined).  On a loaded machine
+ * where workers are slow to be scheduled, the caller simply does the work.
+ * A loop lives on the caller's stack; a worker joins it, under the lock,
+ * only while it is published, and a generation counter makes sure it joins
+ * each loop at most once.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "hloc_runtime.h"
+
+/* Chunks per thread: enough to even out chunks of unequal cost, few enough
+ * that claiming them stays cheap next to the work. */
+enum { CHUNKS_PER_THREAD = 4 };
+
+/* One loop: fn(ctx, begin, end) over [0, n) in chunks of `chunk`. */
+typedef struct Job {
+  rt_range_fn fn;
+  void *ctx;
+  int64_t n, chunk;
+  atomic_int_fast64_t next; /* start of the next unclaimed chunk */
+  int joined;               /* workers in the loop (under the pool's lock) */
+} Job;
+
+struct RtThreadPool {
+  int nthreads;         /* the caller and the workers */
+  pthread_t *workers;   /* nthreads - 1 of them */
+  pthread_mutex_t busy; /* held by the thread running a loop */
+  pthread_mutex_t lock; /* guards the fields below */
+  pthread_cond_t wake;  /* a loop was published, or stop */
+  pthread_cond_t done;  /* the last worker left a loop */
+  Job *job;             /* the loop workers may join; NULL: none */
+  uint64_t generation;  /* incremented for every loop */
+  bool stop;            /* rt_threadpool_free: workers exit */
+};
+
+static _Atomic(RtThreadPool *) installed_pool;
+
+/* Claims and runs chunks until the range is exhausted. */
+static void run_chunks(Job *job) {
+  for (;;) {
+    int64_t begin = atomic_fetch_add(&job->next, job->chunk);
+    if (begin >= job->n) return;
+    int64_t end = job->n - begin < job->chunk ? job->n : begin + job->chunk;
+    job->fn(job->ctx, begin, end);
+  }
+}
+
+static void *worker_main(void *arg) {
+  RtThreadPool *pool = arg;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool->lock);
+  for (;;) {
+    while ((!pool->job || pool->generation == seen) && !pool->stop)
+      pthread_cond_wait(&pool->wake, &pool->lock);
+    if (pool->stop) break;
+    Job *job = pool->job;
+    seen = pool->generation;
+    job->joined++;
+    pthread_mutex_unlock(&pool->lock);
+    run_chunks(job);
+    pthread_mutex_lock(&pool->lock);
+    if (--job->joined == 0) pthread_cond_signal(&pool->done);
+  }
+  pthread_mutex_unlock(&pool->lock);
+  return NULL;
+}
+
+/* Stops and joins the first `started` workers and frees the pool. */
+static void destroy(RtThreadPool *pool, int started) {
+  pthread_mutex_lock(&pool->lock);
+  pool->stop = true;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->lock);
+  for (int i = 0; i < started; i++) pthread_join(pool->workers[i], NULL);
+  pthread_cond_destroy(&pool->done);
+  pthread_cond_destroy(&pool->wake);
+  pthread_mutex_destroy(&pool->lock);
+  pthread_mutex_destroy(&pool->busy);
+  free(pool->workers);
+  free(pool);
+}
+
+RtThreadPool *rt_threadpool_create(int nthreads) {
+  RtThreadPool *pool = calloc(1, sizeof *pool);
+  if (!pool) return NULL;
+  pool->nthreads = nthreads > 1 ? nthreads : 1;
+  pool->workers = calloc((size_t)pool->nthreads, sizeof *pool->workers);
+  pthread_mutex_init(&pool->busy, NULL);
+  pthread_mutex_init(&pool->lock, NULL);
+  pthread_cond_init(&pool->wake, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  if (!pool->workers) {
+    destroy(pool, 0);
+    return NULL;
+  }
+  for (int i = 0; i < pool->nthreads - 1; i++) {
+    if (pthread_create(&pool->workers[i], NULL, worker_main, pool)) {
+      destroy(pool, i);
+      return NULL;
+    }
+  }
+  return pool;
+}
+
+void rt_threadpool_free(RtThreadPool *pool) {
+  if (!pool) return;
+  /* Uninstall it so the hook never points at freed memory. */
+  RtThreadPool *expected = pool;
+  atomic_compare_exchange_strong(&installed_pool, &expected, NULL);
+  destroy(pool, pool->nthreads - 1);
+}
+
+int rt_threadpool_threads(const RtThreadPool *pool) { return pool ? pool->nthreads : 1; }
+
+void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx) {
+  if (n <= 0) return;
+  if (!pool) pool = atomic_load(&installed_pool);
+  if (!pool || pool->nthreads == 1 || n == 1 || pthread_mutex_trylock(&pool->busy)) {
+    fn(ctx, 0, n);
+    return;
+  }
+  int64_t pieces = (int64_t)pool->nthreads * CHUNKS_PER_THREAD;
+  Job job = {.fn = fn, .ctx = ctx, .n = n, .chunk = n < pieces ? 1 : (n + pieces - 1) / pieces};
+  atomic_init(&job.next, 0);
+  pthread_mutex_lock(&pool->lock);
+  pool->job = &job;
+  pool->generation++;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->lock);
+  run_chunks(&job);
+  pthread_mutex_lock(&pool->lock);
+  pool->job = NULL;
+  while (job.joined > 0) pthread_cond_wait(&pool->done, &pool->lock);
+  pthread_mutex_unlock(&pool->lock);
+  pthread_mutex_unlock(&pool->busy);
+}
+
+void hloc_set_thread_pool(RtThreadPool *pool) { atomic_store(&installed_pool, pool); }
+
+RtThreadPool *hloc_thread_pool(void) { return atomic_load(&installed_pool); }
