@@ -1,20 +1,31 @@
 /*
  * main.c — the `hloc` command.
  *
- *   hloc run MODEL [--config CFG] [--interpret] [--input [NAME=]FILE.npy]...
- *            [--output-dir DIR]
- *   hloc dump MODEL [--config CFG] --stage hlo
+ *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
+ *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
+ *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
+ *            [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
+ *            [--expect FILE.npy]... [--atol A] [--rtol R]
+ *   hloc dump MODEL [--config CFG] [--stage hlo|mlir|llvm|asm] [--name N]
+ *             [--target T] [--cpu C] [--features F]
  *   hloc ops [--markdown]
  *   hloc version
  *
  * MODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) with
- * a tfcompile config (--config).  Every model is verified before use.
- * Results of `run` are written as one .npy per result into DIR (default
- * "."): for a GraphDef, FETCH.npy named after each config fetch; for HLO, a
- * tuple root gives out0.npy, out1.npy, … (nested tuples flattened depth
- * first) and an array root out0.npy.  Exit status: 0 on success, 1 when the
- * model or an input is rejected, 2 for a usage error.  Nothing is written
- * unless every result was computed.
+ * a tfcompile config (--config).  Every model is verified before use; for a
+ * GraphDef the config's feed and fetch names name the compiled function's
+ * arguments and results.  `compile` lives in compile.c.
+ *
+ * `run` compiles the model in process (cg_compile, cg_jit) and runs it
+ * through its hloc_program descriptor, or evaluates it with the reference
+ * interpreter (--interpret); both then share everything else.  Results are
+ * written as one .npy per result into DIR (default "."): for a GraphDef,
+ * FETCH.npy named after each config fetch; for HLO, a tuple root gives
+ * out0.npy, out1.npy, … (nested tuples flattened depth first) and an array
+ * root out0.npy.  Nothing is written unless every result was computed.
+ *
+ * Exit status: 0 on success, 1 when the model, an input or an output is
+ * rejected, 2 for a usage error.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,20 +35,20 @@
 
 #include <llvm-c/Core.h>
 
+#include "cli.h"
+#include "codegen.h"
 #include "frontend.h"
 #include "hlo.h"
 #include "literal_io.h"
 
-enum { EXIT_USAGE = 2 };
-
-static int usage_error(const char *fmt, const char *arg) {
+int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "hloc: ");
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nrun 'hloc help' for usage\n");
   return EXIT_USAGE;
 }
 
-static int report(HloError *e) {
+int report(HloError *e) {
   fprintf(stderr, "hloc: error: %s\n", hlo_error_message(e));
   hlo_error_free(e);
   return EXIT_FAILURE;
@@ -48,29 +59,31 @@ static bool has_suffix(const char *s, const char *suffix) {
   return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* A loaded model: the verified module and, for GraphDefs, the config's
- * fetch names (result file names). */
-typedef struct Model {
-  HloModule *m;
-  int nresult_names;
-  char **result_names;
-} Model;
-
-static void model_free(Model *md) {
-  hlo_module_free(md->m);
-  for (int i = 0; i < md->nresult_names; i++) free(md->result_names[i]);
-  free(md->result_names);
-  md->m = NULL;
+bool is_identifier(const char *s) {
+  if (!*s || (*s >= '0' && *s <= '9')) return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
+      return false;
+  return true;
 }
 
-/* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
-static char *file_name_for(const char *name) {
-  char *r = strdup(name);
-  for (char *p = r; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-          *p == '_' || *p == '.' || *p == '-'))
-      *p = '_';
-  return r;
+/* --- models ------------------------------------------------------------- */
+
+void model_free(Model *md) {
+  hlo_module_free(md->m);
+  for (int i = 0; i < md->nfeeds; i++) free(md->feeds[i]);
+  for (int i = 0; i < md->nfetches; i++) free(md->fetches[i]);
+  free(md->feeds);
+  free(md->fetches);
+  memset(md, 0, sizeof *md);
+}
+
+void model_names(const Model *md, CgOptions *o) {
+  o->arg_names = (const char *const *)md->feeds;
+  o->narg_names = md->nfeeds;
+  o->result_names = (const char *const *)md->fetches;
+  o->nresult_names = md->nfetches;
 }
 
 static HloError *load_graphdef(const char *path, const char *config, Model *md) {
@@ -82,24 +95,18 @@ static HloError *load_graphdef(const char *path, const char *config, Model *md) 
   HloError *e = tf_graph_load(path, config, &g);
   if (!e) e = tf_import(g, "model", &md->m);
   if (!e) {
-    md->nresult_names = g->nfetches;
-    md->result_names = calloc((size_t)g->nfetches + 1, sizeof(char *));
-    for (int i = 0; i < g->nfetches; i++) md->result_names[i] = file_name_for(g->fetches[i].name);
+    md->nfeeds = g->nfeeds;
+    md->feeds = calloc((size_t)g->nfeeds + 1, sizeof(char *));
+    for (int i = 0; i < g->nfeeds; i++) md->feeds[i] = strdup(g->feeds[i].name);
+    md->nfetches = g->nfetches;
+    md->fetches = calloc((size_t)g->nfetches + 1, sizeof(char *));
+    for (int i = 0; i < g->nfetches; i++) md->fetches[i] = strdup(g->fetches[i].name);
   }
   if (g) tf_graph_free(g);
   return e;
 }
 
-/* Result file names must differ, or the results fall back to out<i>. */
-static bool names_unique(char *const *names, int n) {
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < i; k++)
-      if (!strcmp(names[i], names[k])) return false;
-  return true;
-}
-
-/* Loads and verifies a model: HLO text, or a GraphDef with its config. */
-static HloError *load_model(const char *path, const char *config, Model *md) {
+HloError *load_model(const char *path, const char *config, Model *md) {
   memset(md, 0, sizeof *md);
   if (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt")) return load_graphdef(path, config, md);
   if (!has_suffix(path, ".hlo") && !has_suffix(path, ".txt"))
@@ -114,6 +121,43 @@ static HloError *load_model(const char *path, const char *config, Model *md) {
     return hlo_error_wrap(e, "%s", path);
   }
   return NULL;
+}
+
+/* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
+static char *file_name_for(const char *name) {
+  char *r = strdup(name);
+  for (char *p = r; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '.' || *p == '-'))
+      *p = '_';
+  return r;
+}
+
+static bool names_unique(char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < i; k++)
+      if (!strcmp(names[i], names[k])) return false;
+  return true;
+}
+
+/* The file names (without ".npy") of a model's n results: its fetches' for
+ * a GraphDef, unless two would collide; else out0, out1, …  Malloc'd. */
+static char **result_file_names(const Model *md, int n) {
+  char **names = calloc((size_t)n + 1, sizeof *names);
+  for (int i = 0; i < n && md->nfetches == n; i++) names[i] = file_name_for(md->fetches[i]);
+  if (md->nfetches == n && names_unique(names, n)) return names;
+  for (int i = 0; i < n; i++) {
+    char out[32];
+    snprintf(out, sizeof out, "out%d", i);
+    free(names[i]);
+    names[i] = strdup(out);
+  }
+  return names;
+}
+
+/* The value of option argv[*i], advancing *i; NULL when it is missing. */
+static const char *option_value(int argc, char **argv, int *i) {
+  return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
 /* --- run ---------------------------------------------------------------- */
@@ -250,87 +294,98 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
   return true;
 }
 
+/* Compiles the model for this machine, loads it and runs it on args
+ * through its descriptor.  *result is a tuple of the flattened results. */
+static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral **args,
+                            HloLiteral **result) {
+  CgProgram *prog = NULL;
+  CgJit *jit = NULL;
+  HloError *e = cg_compile(md->m, opts, &prog);
+  if (!e) e = cg_jit(prog, &jit);
+  cg_program_free(prog);
+  if (e) return e;
+  const hloc_program *p = cg_jit_program(jit);
+  HLO_CHECK(p->num_args == md->m->entry->nparams);
+  HloLiteral **results = calloc((size_t)p->num_results + 1, sizeof *results);
+  void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);
+  for (int a = 0; a < p->num_args; a++) buffers[a] = args[a]->data;
+  for (int r = 0; r < p->num_results; r++) {
+    const hloc_buffer_info *b = &p->results[r];
+    HloShape s = hlo_shape_array(hloc_type_from_dtype((RtDtype)b->dtype), b->rank, b->dims);
+    results[r] = hlo_literal_new(&s);
+    buffers[p->num_args + r] = results[r]->data;
+  }
+  int status = hloc_program_run(p, buffers);
+  if (status) e = hlo_error("the compiled model failed (status %d)", status);
+  *result = hlo_literal_tuple(results, p->num_results);
+  free(results);
+  free(buffers);
+  cg_jit_free(jit);
+  return e;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *outdir = ".";
   bool interpret = false, print = false;
   double atol = 1e-5, rtol = 1e-5;
+  CgOptions opts = {0};
   RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
   const char **expect = calloc((size_t)argc + 1, sizeof *expect);
-  int ninputs = 0, nexpect = 0;
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
+  int ninputs = 0, nexpect = 0, rc = EXIT_FAILURE, bad = 0;
+  for (int i = 0; i < argc && !bad; i++) {
+    const char *a = argv[i], *v;
     if (!strcmp(a, "--interpret")) {
       interpret = true;
     } else if (!strcmp(a, "--print")) {
       print = true;
-    } else if ((!strcmp(a, "--expect") || !strcmp(a, "--atol") || !strcmp(a, "--rtol")) &&
-               i + 1 < argc) {
-      const char *v = argv[++i];
-      char *end;
-      if (!strcmp(a, "--expect")) {
-        expect[nexpect++] = v;
-      } else {
-        double x = strtod(v, &end);
-        if (*end || x < 0) {
-          free(inputs);
-          free(expect);
-          return usage_error("bad tolerance '%s'", v);
-        }
-        if (!strcmp(a, "--atol")) atol = x;
-        else rtol = x;
-      }
-    } else if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") || !strcmp(a, "--config")) {
-      if (i + 1 >= argc) {
-        free(inputs);
-        free(expect);
-        return usage_error("%s needs a value", a);
-      }
-      const char *v = argv[++i];
-      if (!strcmp(a, "--output-dir")) {
-        outdir = v;
-      } else if (!strcmp(a, "--config")) {
-        config = v;
-      } else {
-        const char *eq = strchr(v, '=');
-        inputs[ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
-        inputs[ninputs].path = eq ? eq + 1 : v;
-        ninputs++;
-      }
-    } else if (a[0] == '-') {
-      free(inputs);
-      free(expect);
-      return usage_error(i + 1 >= argc && (!strcmp(a, "--expect") || !strcmp(a, "--atol") ||
-                                           !strcmp(a, "--rtol"))
-                             ? "%s needs a value"
-                             : "run: unknown option '%s'",
-                         a);
-    } else if (!model) {
+    } else if (a[0] != '-') {
+      if (model) bad = usage_error("run: more than one model given ('%s')", a);
       model = a;
+    } else if (strcmp(a, "--expect") && strcmp(a, "--atol") && strcmp(a, "--rtol") &&
+               strcmp(a, "--input") && strcmp(a, "--output-dir") && strcmp(a, "--config") &&
+               strcmp(a, "--cpu") && strcmp(a, "--features")) {
+      bad = usage_error("run: unknown option '%s'", a);
+    } else if (!(v = option_value(argc, argv, &i))) {
+      bad = usage_error("%s needs a value", a);
+    } else if (!strcmp(a, "--expect")) {
+      expect[nexpect++] = v;
+    } else if (!strcmp(a, "--atol") || !strcmp(a, "--rtol")) {
+      char *end;
+      double x = strtod(v, &end);
+      if (*end || end == v || x < 0) bad = usage_error("bad tolerance '%s'", v);
+      else if (!strcmp(a, "--atol")) atol = x;
+      else rtol = x;
+    } else if (!strcmp(a, "--output-dir")) {
+      outdir = v;
+    } else if (!strcmp(a, "--config")) {
+      config = v;
+    } else if (!strcmp(a, "--cpu")) {
+      opts.cpu = v;
+    } else if (!strcmp(a, "--features")) {
+      opts.features = v;
     } else {
-      free(inputs);
-      free(expect);
-      return usage_error("run: more than one model given ('%s')", a);
+      const char *eq = strchr(v, '=');
+      inputs[ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
+      inputs[ninputs].path = eq ? eq + 1 : v;
+      ninputs++;
     }
   }
-  int rc = EXIT_FAILURE;
   Model md = {0};
   HloLiteral **args = NULL, *result = NULL, **flat = NULL;
   HloError *e = NULL;
-  if (!model) {
-    rc = usage_error("run: no model given%s", "");
+  if (!bad && !model) bad = usage_error("run: no model given%s", "");
+  if (bad) {
+    rc = bad;
     goto done;
   }
-  if (!interpret) {
-    e = hlo_error("run: native compilation is not available in this build yet; "
-                  "pass --interpret to evaluate with the reference interpreter");
-    goto fail;
-  }
   if ((e = load_model(model, config, &md))) goto fail;
+  model_names(&md, &opts);
   HloComputation *entry = md.m->entry;
   args = calloc((size_t)entry->nparams + 1, sizeof *args);
   if ((e = bind_inputs(entry, inputs, ninputs, args))) goto fail;
-  if ((e = hlo_evaluate(md.m, args, entry->nparams, &result))) goto fail;
-  if ((e = make_dir(outdir))) goto fail;
+  if (interpret) e = hlo_evaluate(md.m, args, entry->nparams, &result);
+  else e = run_native(&md, &opts, args, &result);
+  if (e || (e = make_dir(outdir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
   flat = calloc((size_t)nflat + 1, sizeof *flat);
@@ -340,35 +395,31 @@ static int cmd_run(int argc, char **argv) {
     e = hlo_error("%d --expect files given but the model has %d result(s)", nexpect, nflat);
     goto fail;
   }
-  bool by_name = md.nresult_names == nflat && names_unique(md.result_names, nflat);
+  char **names = result_file_names(&md, nflat);
   for (int i = 0; i < nflat && !e; i++) {
-    char path[4096], name[256];
-    if (by_name) snprintf(name, sizeof name, "%s", md.result_names[i]);
-    else snprintf(name, sizeof name, "out%d", i);
-    snprintf(path, sizeof path, "%s/%s.npy", outdir, name);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.npy", outdir, names[i]);
     e = hloc_write_npy(path, flat[i]);
     if (!e && print) {
       int64_t strides[HLO_MAX_RANK];
       hlo_shape_strides(&flat[i]->shape, strides);
       char *sh = hlo_shape_to_string(&flat[i]->shape);
-      printf("%s: %s\n  ", name, sh);
+      printf("%s: %s\n  ", names[i], sh);
       free(sh);
       print_array(stdout, flat[i], 0, 0, strides);
       printf("\n");
     }
   }
-  if (e) goto fail;
   rc = EXIT_SUCCESS;
-  for (int i = 0; i < nexpect; i++) {
+  for (int i = 0; i < nexpect && !e; i++) {
     HloLiteral *want = NULL;
-    if ((e = hloc_read_npy(expect[i], &want))) goto fail;
-    char name[256];
-    if (by_name) snprintf(name, sizeof name, "%s", md.result_names[i]);
-    else snprintf(name, sizeof name, "out%d", i);
-    if (!check_expected(name, flat[i], want, atol, rtol)) rc = EXIT_FAILURE;
+    if ((e = hloc_read_npy(expect[i], &want))) break;
+    if (!check_expected(names[i], flat[i], want, atol, rtol)) rc = EXIT_FAILURE;
     hlo_literal_free(want);
   }
-  goto done;
+  for (int i = 0; i < nflat; i++) free(names[i]);
+  free(names);
+  if (!e) goto done;
 fail:
   rc = report(e);
 done:
@@ -386,30 +437,57 @@ done:
 
 /* --- dump --------------------------------------------------------------- */
 
+/* Prints the model at a stage of the pipeline: the verified HLO, the MLIR
+ * codegen builds, or the optimized LLVM IR or assembly for the target. */
 static int cmd_dump(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *stage = "hlo";
+  CgOptions opts = {0};
   for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--stage") || !strcmp(argv[i], "--config")) {
-      if (i + 1 >= argc) return usage_error("%s needs a value", argv[i]);
-      if (!strcmp(argv[i], "--stage")) stage = argv[++i];
-      else config = argv[++i];
-    } else if (argv[i][0] == '-') {
-      return usage_error("dump: unknown option '%s'", argv[i]);
-    } else if (!model) {
-      model = argv[i];
-    } else {
-      return usage_error("dump: more than one model given ('%s')", argv[i]);
+    const char *a = argv[i], *v;
+    if (a[0] != '-') {
+      if (model) return usage_error("dump: more than one model given ('%s')", a);
+      model = a;
+      continue;
     }
+    const char **slot = !strcmp(a, "--stage")      ? &stage
+                        : !strcmp(a, "--config")   ? &config
+                        : !strcmp(a, "--name")     ? &opts.name
+                        : !strcmp(a, "--target")   ? &opts.target
+                        : !strcmp(a, "--cpu")      ? &opts.cpu
+                        : !strcmp(a, "--features") ? &opts.features
+                                                   : NULL;
+    if (!slot) return usage_error("dump: unknown option '%s'", a);
+    if (!(v = option_value(argc, argv, &i))) return usage_error("%s needs a value", a);
+    *slot = v;
   }
   if (!model) return usage_error("dump: no model given%s", "");
-  if (strcmp(stage, "hlo")) return usage_error("dump: unknown stage '%s' (stages: hlo)", stage);
+  if (strcmp(stage, "hlo") && strcmp(stage, "mlir") && strcmp(stage, "llvm") &&
+      strcmp(stage, "asm"))
+    return usage_error("dump: unknown stage '%s' (stages: hlo, mlir, llvm, asm)", stage);
+  if (opts.name && !is_identifier(opts.name))
+    return usage_error("--name '%s' is not a C identifier", opts.name);
   Model md;
   HloError *e = load_model(model, config, &md);
   if (e) return report(e);
-  char *text = hlo_module_to_string(md.m);
+  model_names(&md, &opts);
+  char *text = NULL;
+  size_t len = 0;
+  if (!strcmp(stage, "hlo")) {
+    text = hlo_module_to_string(md.m);
+  } else if (!strcmp(stage, "mlir")) {
+    e = cg_emit_mlir(md.m, &opts, &text);
+  } else {
+    CgProgram *prog = NULL;
+    e = cg_compile(md.m, &opts, &prog);
+    if (!e)
+      e = cg_program_emit(prog, !strcmp(stage, "llvm") ? CG_FILE_LLVM_IR : CG_FILE_ASSEMBLY,
+                          &text, &len);
+    cg_program_free(prog);
+  }
+  model_free(&md);
+  if (e) return report(e);
   fputs(text, stdout);
   free(text);
-  model_free(&md);
   return EXIT_SUCCESS;
 }
 
@@ -458,13 +536,24 @@ static const struct {
   int (*fn)(int, char **);
   const char *help;
 } commands[] = {
+    {"compile", cmd_compile,
+     "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
+     "          [--features F] [--emit obj,header,lib,so,exe]\n"
+     "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
+     "      libPREFIX.a, libPREFIX.so, or the executable PREFIX; N (default \"model\")\n"
+     "      prefixes every symbol, PREFIX defaults to N"},
     {"run", cmd_run,
-     "run MODEL [--config CFG] --interpret [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
+     "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]\n"
+     "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
      "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
-     "      evaluate MODEL on the inputs; writes one .npy per result into DIR, prints\n"
-     "      them with --print, compares them in order with --expect files"},
+     "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
+     "      --interpret) and run it on the inputs; writes one .npy per result into\n"
+     "      DIR, prints them with --print, compares them in order with --expect files"},
     {"dump", cmd_dump,
-     "dump MODEL [--config CFG] [--stage hlo]\n      print the verified HLO module"},
+     "dump MODEL [--config CFG] [--stage hlo|mlir|llvm|asm] [--name N] [--target T]\n"
+     "          [--cpu C] [--features F]\n"
+     "      print the verified HLO module, the MLIR codegen builds, or the optimized\n"
+     "      LLVM IR or assembly"},
     {"ops", cmd_ops, "ops [--markdown]\n      list the supported TensorFlow ops"},
     {"version", cmd_version, "version\n      print hloc's and LLVM's versions"},
     {"help", cmd_help, "help\n      this text"},
@@ -475,7 +564,9 @@ static int cmd_help(int argc, char **argv) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     printf("  %s\n", commands[i].help);
   printf("\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
-         "tfcompile config (feeds with static shapes, fetches) --config names.\n");
+         "tfcompile config (feeds with static shapes, fetches) --config names.\n"
+         "Targets: x86_64, aarch64 (cross: obj and header only); CPUs and features are\n"
+         "LLVM's names, listed when a name is not known.\n");
   return EXIT_SUCCESS;
 }
 

@@ -1,7 +1,8 @@
 /*
- * test_driver_run.c — the `hloc run --interpret` and `hloc dump` commands as
- * a user runs them: inputs bound by position, by parameter name and by
- * argN; results written as out<i>.npy and equal to JAX's; and every bad
+ * test_driver_run.c — the `hloc run` (compiled in process, or evaluated
+ * with --interpret) and `hloc dump` commands as a user runs them: inputs
+ * bound by position, by parameter name and by argN; results written as
+ * out<i>.npy and equal to JAX's; every stage of dump; and every bad
  * invocation failing with its message, the right exit status, and no output
  * files.  Runs the binary named by $HLOC_BIN (set by CTest).
  */
@@ -100,10 +101,11 @@ END_TEST
 
 static void expect_failure(int want_rc, const char *want_msg, const char *args) {
   char *out;
+  int before = count_files(tmpdir);
   int rc = hloc(&out, "%s --output-dir %s", args, tmpdir);
   ck_assert_msg(rc == want_rc, "exit %d (want %d): %s", rc, want_rc, out);
   ck_assert_msg(strstr(out, want_msg) != NULL, "message '%s' not in: %s", want_msg, out);
-  ck_assert_int_eq(count_files(tmpdir), 0);
+  ck_assert_int_eq(count_files(tmpdir), before);
   free(out);
 }
 
@@ -125,7 +127,42 @@ START_TEST(run_errors) {
   expect_failure(2, "hloc: run: unknown option '--frobnicate'",
                  "run " CASE ".hlo --frobnicate");
   expect_failure(2, "hloc: unknown command 'jump'", "jump");
-  expect_failure(1, "pass --interpret", "run " CASE ".hlo --input " CASE ".in0.npy");
+}
+END_TEST
+
+/* Without --interpret the model is compiled in process and run natively:
+ * integer arithmetic must equal JAX's exactly. */
+START_TEST(run_native) {
+  char *out;
+  int rc = hloc(&out, "run " CASE ".hlo --input " CASE ".in0.npy --input " CASE ".in1.npy "
+                      "--input " CASE ".in2.npy --output-dir %s --expect " CASE ".out0.npy "
+                      "--expect " CASE ".out1.npy --atol 0 --rtol 0",
+                tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "out1: matches the expected output"), "%s", out);
+  expect_outputs_match(tmpdir, 9);
+  ck_assert_int_eq(count_files(tmpdir), 9);
+  free(out);
+}
+END_TEST
+
+/* What codegen cannot compile fails `run` with codegen's message naming the
+ * instruction; the interpreter still evaluates what it knows. */
+START_TEST(run_native_errors) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/unsupported.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  fputs("HloModule m\n\nENTRY e {\n"
+        "  ROOT c = f32[4]{0} custom-call(), custom_call_target=\"my_op\"\n}\n",
+        f);
+  fclose(f);
+  char args[256];
+  snprintf(args, sizeof args, "run %s", path);
+  expect_failure(1, "custom-call", args);
+  unlink(path);
+  expect_failure(1, "unknown CPU 'nope' for x86_64",
+                 "run " CASE ".hlo --cpu nope --input " CASE ".in0.npy --input " CASE
+                 ".in1.npy --input " CASE ".in2.npy");
 }
 END_TEST
 
@@ -155,7 +192,34 @@ START_TEST(dump_prints_module) {
   free(out);
   rc = hloc(&out, "dump " CASE ".hlo --stage nope");
   ck_assert_int_eq(rc, 2);
-  ck_assert_ptr_nonnull(strstr(out, "unknown stage 'nope'"));
+  ck_assert_ptr_nonnull(strstr(out, "unknown stage 'nope' (stages: hlo, mlir, llvm, asm)"));
+  free(out);
+}
+END_TEST
+
+/* The later stages: MLIR as codegen builds it, then the optimized LLVM IR
+ * and assembly for the target; the symbols carry --name. */
+START_TEST(dump_codegen_stages) {
+  static const struct {
+    const char *args, *want;
+  } stages[] = {
+      {"--stage mlir --name m1", "func.func @m1_run("},
+      {"--stage llvm --name m2", "i32 @m2_run("},
+      {"--stage asm --name m3", "m3_run:"},
+      {"--stage asm --target aarch64 --cpu cortex-a72", "ldr\t"},
+  };
+  for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
+    char *out;
+    int rc = hloc(&out, "dump " CASE ".hlo %s", stages[i].args);
+    ck_assert_msg(rc == 0, "%s: %s", stages[i].args, out);
+    ck_assert_msg(strstr(out, stages[i].want), "%s: '%s' not in the dump", stages[i].args,
+                  stages[i].want);
+    free(out);
+  }
+  char *out;
+  int rc = hloc(&out, "dump " CASE ".hlo --stage llvm --target sparc");
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "unknown target 'sparc'; valid targets: x86_64, aarch64"), "%s", out);
   free(out);
 }
 END_TEST
@@ -211,8 +275,11 @@ int main(void) {
   tcase_add_test(t, run_positional);
   tcase_add_test(t, run_by_name_and_index);
   tcase_add_test(t, run_errors);
+  tcase_add_test(t, run_native);
+  tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_reports_parse_position);
   tcase_add_test(t, dump_prints_module);
+  tcase_add_test(t, dump_codegen_stages);
   tcase_add_test(t, run_graphdef_names_results_after_fetches);
   tcase_add_test(t, run_graphdef_errors);
   tcase_add_test(t, ops_doc_is_current);

@@ -1,0 +1,409 @@
+/*
+ * compile.c — `hloc compile`: a model to an object file and C header, a
+ * static or shared library, or a standalone executable.
+ *
+ *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
+ *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
+ *
+ * codegen/ compiles the model once (cg_compile); each --emit kind is then
+ * made from that program:
+ *
+ *   obj     PREFIX.o          cg_program_emit
+ *   header  PREFIX.h          cg_header
+ *   lib     DIR/libBASE.a     the object and the runtime's objects, read
+ *                             out of libhloc_runtime.a (archive.c)
+ *   so      DIR/libBASE.so    $CC -shared: the object and the whole
+ *                             runtime, so a host that dlopens it needs
+ *                             nothing else
+ *   exe     PREFIX            $CC: a generated main() calling the runtime's
+ *                             hloc_exe_main with N_program, the object and
+ *                             the runtime (libhloc_exe.a, libhloc_runtime.a)
+ *
+ * (DIR/BASE split PREFIX at its last '/'.)  The runtime archives are those
+ * this hloc was built with: next to the hloc binary, in ../lib from it, or
+ * in the build tree (HLOC_RUNTIME_DIR, set by driver/CMakeLists.txt).  They
+ * hold code for the host, so lib, so and exe need the host's target.
+ *
+ * Nothing is left half-made: every output is written to PATH.tmp.PID
+ * beside its final path, and only when all of them exist are they renamed;
+ * on any failure the temporaries are removed.  Intermediate files for the
+ * C compiler live in a private temporary directory, removed at the end.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "cli.h"
+
+extern char **environ;
+
+enum { EMIT_OBJ = 1, EMIT_HEADER = 2, EMIT_LIB = 4, EMIT_SO = 8, EMIT_EXE = 16 };
+
+static const struct {
+  const char *name;
+  int bit;
+} emit_kinds[] = {
+    {"obj", EMIT_OBJ}, {"header", EMIT_HEADER}, {"lib", EMIT_LIB},
+    {"so", EMIT_SO},   {"exe", EMIT_EXE},
+};
+
+/* The kinds of a comma-separated --emit list; 0 when one is unknown or the
+ * list is empty (*bad: the first unknown kind, or ""). */
+static int parse_emit(const char *list, char *bad, size_t badlen) {
+  int mask = 0;
+  *bad = '\0';
+  for (const char *p = list;; p++) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    int bit = 0;
+    for (size_t k = 0; k < sizeof emit_kinds / sizeof *emit_kinds; k++)
+      if (strlen(emit_kinds[k].name) == n && !strncmp(emit_kinds[k].name, p, n))
+        bit = emit_kinds[k].bit;
+    if (!bit) {
+      snprintf(bad, badlen, "%.*s", (int)n, p);
+      return 0;
+    }
+    mask |= bit;
+    if (!end) return mask;
+    p = end;
+  }
+}
+
+/* --- outputs: temporary files, renamed together --------------------------- */
+
+typedef struct Output {
+  char *path; /* the final name */
+  char *tmp;  /* where it is written first */
+} Output;
+
+typedef struct Outputs {
+  Output v[8];
+  int n;
+} Outputs;
+
+/* Registers an output; returns the temporary name to write it under. */
+static const char *output_add(Outputs *o, const char *path) {
+  HLO_CHECK(o->n < (int)(sizeof o->v / sizeof *o->v));
+  Output *out = &o->v[o->n++];
+  HloStr tmp = {0};
+  hlo_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+  out->path = strdup(path);
+  out->tmp = hlo_str_take(&tmp);
+  return out->tmp;
+}
+
+/* Removes the temporaries (after a failure) and forgets the outputs. */
+static void outputs_discard(Outputs *o) {
+  for (int i = 0; i < o->n; i++) {
+    unlink(o->v[i].tmp);
+    free(o->v[i].path);
+    free(o->v[i].tmp);
+  }
+  o->n = 0;
+}
+
+/* Renames every temporary to its final name.  Should one rename fail, the
+ * outputs already renamed are removed too: all or nothing. */
+static HloError *outputs_commit(Outputs *o) {
+  HloError *e = NULL;
+  int done = 0;
+  for (; done < o->n; done++) {
+    if (rename(o->v[done].tmp, o->v[done].path)) {
+      e = hlo_error("%s: %s", o->v[done].path, strerror(errno));
+      break;
+    }
+  }
+  if (e)
+    for (int i = 0; i < done; i++) unlink(o->v[i].path);
+  outputs_discard(o);
+  return e;
+}
+
+static HloError *write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return hlo_error("%s: %s", path, strerror(errno));
+  bool ok = fwrite(data, 1, len, f) == len;
+  if (fclose(f)) ok = false;
+  if (!ok) return hlo_error("%s: write error", path);
+  return NULL;
+}
+
+/* --- the runtime and the C compiler ----------------------------------------- */
+
+static bool has_runtime(const char *dir) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/libhloc_runtime.a", dir);
+  if (access(path, R_OK)) return false;
+  snprintf(path, sizeof path, "%s/libhloc_exe.a", dir);
+  return !access(path, R_OK);
+}
+
+/* The directory holding libhloc_runtime.a and libhloc_exe.a: next to this
+ * binary or in ../lib from it (an installed or copied hloc), else the build
+ * tree's. */
+static HloError *find_runtime(char *dir, size_t len) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  self[n > 0 ? n : 0] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash) {
+    *slash = '\0';
+    const char *const candidates[] = {"", "/../lib"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+      HloStr s = {0};
+      hlo_str_printf(&s, "%s%s", self, candidates[i]);
+      bool found = s.len < len && has_runtime(s.buf);
+      if (found) memcpy(dir, s.buf, s.len + 1);
+      free(s.buf);
+      if (found) return NULL;
+    }
+  }
+  if (strlen(HLOC_RUNTIME_DIR) < len && has_runtime(HLOC_RUNTIME_DIR)) {
+    memcpy(dir, HLOC_RUNTIME_DIR, strlen(HLOC_RUNTIME_DIR) + 1);
+    return NULL;
+  }
+  return hlo_error("cannot find the hloc runtime (libhloc_runtime.a and libhloc_exe.a) next "
+                   "to the hloc binary, in ../lib from it, or in %s",
+                   HLOC_RUNTIME_DIR);
+}
+
+/* Runs the C compiler driver ($CC, split at spaces; default cc) with the
+ * arguments; its diagnostics go to stderr as they are. */
+static HloError *run_cc(const char *what, const char *const *args, int nargs) {
+  const char *cc = getenv("CC");
+  char *words = strdup(cc && *cc ? cc : "cc");
+  const char **argv = calloc(strlen(words) + (size_t)nargs + 2, sizeof *argv);
+  int argc = 0;
+  for (char *save = NULL, *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+    argv[argc++] = w;
+  for (int i = 0; i < nargs; i++) argv[argc++] = args[i];
+  HloStr line = {0};
+  for (int i = 0; i < argc; i++) hlo_str_printf(&line, "%s%s", i ? " " : "", argv[i]);
+  pid_t pid;
+  int status = 0, err = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+  HloError *e = NULL;
+  if (err) {
+    e = hlo_error("%s: cannot run the C compiler '%s': %s (set CC to name one)", what, argv[0],
+                  strerror(err));
+  } else if (waitpid(pid, &status, 0) < 0) {
+    e = hlo_error("%s: waiting for '%s': %s", what, argv[0], strerror(errno));
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+    e = hlo_error("%s: the C compiler failed (%s %d): %s", what,
+                  WIFEXITED(status) ? "exit status" : "signal",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), line.buf);
+  }
+  free(line.buf);
+  free(argv);
+  free(words);
+  return e;
+}
+
+/* --- the outputs ----------------------------------------------------------------- */
+
+/* What one compile makes, and where. */
+typedef struct Job {
+  const CgProgram *prog;
+  const char *name;   /* N */
+  const char *prefix; /* PREFIX */
+  char dir[PATH_MAX]; /* PREFIX up to its last '/', or "." */
+  const char *base;   /* PREFIX after its last '/' */
+  char runtime[PATH_MAX];
+  char work[PATH_MAX / 2]; /* private temporary directory; "" until made */
+  char *obj;          /* the object's bytes … */
+  size_t objlen;      /* … and their count */
+  char objpath[PATH_MAX]; /* the object in `work`, for the C compiler */
+  Outputs outputs;
+} Job;
+
+static HloError *emit_lib(Job *j) {
+  char path[PATH_MAX + 16], runtime[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/lib%s.a", j->dir, j->base);
+  snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
+  ArMember *rt;
+  int nrt;
+  HloError *e = ar_read(runtime, &rt, &nrt);
+  if (e) return e;
+  ArMember *members = calloc((size_t)nrt + 1, sizeof *members);
+  HloStr objname = {0};
+  hlo_str_printf(&objname, "%s.o", j->base);
+  members[0] = (ArMember){objname.buf, (unsigned char *)j->obj, j->objlen};
+  for (int i = 0; i < nrt; i++) members[i + 1] = rt[i];
+  HloStr archive = {0};
+  e = ar_build(members, nrt + 1, &archive);
+  if (!e) e = write_file(output_add(&j->outputs, path), archive.buf, archive.len);
+  free(archive.buf);
+  free(objname.buf);
+  free(members);
+  ar_members_free(rt, nrt);
+  return e;
+}
+
+/* The object as a file in the work directory, for the C compiler. */
+static HloError *work_object(Job *j) {
+  if (*j->objpath) return NULL;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(j->work, sizeof j->work, "%s/hloc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(j->work)) {
+    HloError *e = hlo_error("%s: %s", j->work, strerror(errno));
+    *j->work = '\0';
+    return e;
+  }
+  snprintf(j->objpath, sizeof j->objpath, "%s/%s.o", j->work, j->name);
+  return write_file(j->objpath, j->obj, j->objlen);
+}
+
+static HloError *emit_so(Job *j) {
+  char path[PATH_MAX + 16], runtime[PATH_MAX + 32], soname[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/lib%s.so", j->dir, j->base);
+  snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
+  snprintf(soname, sizeof soname, "-Wl,-soname,lib%s.so", j->base);
+  HloError *e = work_object(j);
+  if (e) return e;
+  const char *args[] = {"-shared", "-o", output_add(&j->outputs, path), soname, j->objpath,
+                        "-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lm",
+                        "-pthread"};
+  return run_cc(path, args, sizeof args / sizeof *args);
+}
+
+static HloError *emit_exe(Job *j) {
+  char stub[PATH_MAX], runtime[PATH_MAX + 32], exe[PATH_MAX + 32];
+  HloError *e = work_object(j);
+  if (e) return e;
+  snprintf(stub, sizeof stub, "%s/main.c", j->work);
+  HloStr text = {0};
+  hlo_str_printf(&text,
+                 "/* Generated by hloc: the main of the executable of model \"%s\". */\n"
+                 "struct hloc_program;\n"
+                 "extern const struct hloc_program %s_program;\n"
+                 "int hloc_exe_main(const struct hloc_program *p, int argc, char **argv);\n"
+                 "int main(int argc, char **argv) { return hloc_exe_main(&%s_program, argc, "
+                 "argv); }\n",
+                 j->name, j->name, j->name);
+  e = write_file(stub, text.buf, text.len);
+  free(text.buf);
+  if (e) return e;
+  snprintf(exe, sizeof exe, "%s/libhloc_exe.a", j->runtime);
+  snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
+  const char *args[] = {"-o", output_add(&j->outputs, j->prefix), stub, j->objpath, exe,
+                        runtime, "-lm", "-pthread"};
+  return run_cc(j->prefix, args, sizeof args / sizeof *args);
+}
+
+/* Removes the work directory and what it holds. */
+static void remove_work(Job *j) {
+  if (!*j->work) return;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/main.c", j->work);
+  unlink(path);
+  if (*j->objpath) unlink(j->objpath);
+  rmdir(j->work);
+}
+
+/* Makes every output of emit, under temporary names. */
+static HloError *emit_outputs(Job *j, int emit) {
+  HloError *e = NULL;
+  char path[PATH_MAX + 8];
+  if (emit & (EMIT_OBJ | EMIT_LIB | EMIT_SO | EMIT_EXE))
+    e = cg_program_emit(j->prog, CG_FILE_OBJECT, &j->obj, &j->objlen);
+  if (!e && (emit & EMIT_OBJ)) {
+    snprintf(path, sizeof path, "%s.o", j->prefix);
+    e = write_file(output_add(&j->outputs, path), j->obj, j->objlen);
+  }
+  if (!e && (emit & EMIT_HEADER)) {
+    snprintf(path, sizeof path, "%s.h", j->prefix);
+    char *h = cg_header(cg_program_signature(j->prog));
+    e = write_file(output_add(&j->outputs, path), h, strlen(h));
+    free(h);
+  }
+  if (!e && (emit & EMIT_LIB)) e = emit_lib(j);
+  if (!e && (emit & EMIT_SO)) e = emit_so(j);
+  if (!e && (emit & EMIT_EXE)) e = emit_exe(j);
+  return e;
+}
+
+/* Links against the host-built runtime need the host's architecture. */
+static HloError *check_host(const CgProgram *prog) {
+  struct utsname u;
+  const char *triple = cg_program_triple(prog);
+  if (uname(&u) || !strncmp(triple, u.machine, strlen(u.machine))) return NULL;
+  return hlo_error("--emit lib, so and exe link the hloc runtime, which is built for this "
+                   "machine (%s), not for %s: emit obj,header and link them with a runtime "
+                   "built for that target",
+                   u.machine, triple);
+}
+
+int cmd_compile(int argc, char **argv) {
+  const char *model = NULL, *config = NULL, *prefix = NULL, *emit_list = "obj,header";
+  CgOptions opts = {0};
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (model) return usage_error("compile: more than one model given ('%s')", a);
+      model = a;
+      continue;
+    }
+    const char **slot = !strcmp(a, "--config")     ? &config
+                        : !strcmp(a, "--name")     ? &opts.name
+                        : !strcmp(a, "-o")         ? &prefix
+                        : !strcmp(a, "--target")   ? &opts.target
+                        : !strcmp(a, "--cpu")      ? &opts.cpu
+                        : !strcmp(a, "--features") ? &opts.features
+                        : !strcmp(a, "--emit")     ? &emit_list
+                                                   : NULL;
+    if (!slot) return usage_error("compile: unknown option '%s'", a);
+    if (i + 1 >= argc) return usage_error("%s needs a value", a);
+    *slot = argv[++i];
+  }
+  if (!model) return usage_error("compile: no model given%s", "");
+  char bad[64];
+  int emit = parse_emit(emit_list, bad, sizeof bad);
+  if (!emit)
+    return usage_error(*bad ? "compile: unknown --emit kind '%s' (kinds: obj, header, lib, so, "
+                              "exe)"
+                            : "compile: empty --emit list%s",
+                       bad);
+  if (!opts.name) opts.name = "model";
+  if (!is_identifier(opts.name))
+    return usage_error("--name '%s' is not a C identifier (it prefixes every symbol)",
+                       opts.name);
+  if (!prefix) prefix = opts.name;
+  const char *slash = strrchr(prefix, '/');
+  if (!*prefix || (slash && !slash[1]))
+    return usage_error("-o '%s' names a directory; give a file prefix such as DIR/NAME", prefix);
+
+  Job j = {.name = opts.name, .prefix = prefix, .base = slash ? slash + 1 : prefix};
+  if (!slash) snprintf(j.dir, sizeof j.dir, ".");
+  else if (slash == prefix) snprintf(j.dir, sizeof j.dir, "/");
+  else snprintf(j.dir, sizeof j.dir, "%.*s", (int)(slash - prefix), prefix);
+  struct stat st;
+  if (stat(j.dir, &st) || !S_ISDIR(st.st_mode))
+    return report(hlo_error("-o %s: '%s' is not a directory", prefix, j.dir));
+
+  Model md;
+  HloError *e = load_model(model, config, &md);
+  if (e) return report(e);
+  model_names(&md, &opts);
+  CgProgram *prog = NULL;
+  e = cg_compile(md.m, &opts, &prog);
+  j.prog = prog;
+  if (!e && (emit & (EMIT_LIB | EMIT_SO | EMIT_EXE))) {
+    e = check_host(prog);
+    if (!e) e = find_runtime(j.runtime, sizeof j.runtime);
+  }
+  if (!e) e = emit_outputs(&j, emit);
+  if (!e) e = outputs_commit(&j.outputs);
+  outputs_discard(&j.outputs);
+  remove_work(&j);
+  free(j.obj);
+  cg_program_free(prog);
+  model_free(&md);
+  return e ? report(e) : EXIT_SUCCESS;
+}

@@ -1,0 +1,589 @@
+/*
+ * test_driver_compile.c — `hloc compile` and `hloc run` (JIT) end to end,
+ * as users build with them.
+ *
+ * For every model of testdata/tf/models (MANIFEST) one compile emits all
+ * five kinds, and each is checked against TensorFlow's outputs (atol 1e-4,
+ * rtol 1e-3, the model tolerance of test_frontend_import.c):
+ *   obj,header  a C harness generated here (it includes PREFIX.h, reads the
+ *               inputs with rt_npy_read, calls the typed N_run, writes the
+ *               results), built with cc against PREFIX.o and the runtime;
+ *   lib         the same harness linked with -L DIR -lPREFIX alone;
+ *   so          the same harness linked against libPREFIX.so alone;
+ *   exe         the executable run on the model's inputs;
+ * and `hloc run` compiles and runs it in process.  A model that codegen
+ * cannot compile fails its test.
+ *
+ * Then the command's contract: usage and target errors with their exit
+ * statuses and messages, no files left by a failed compile, cross objects,
+ * two models in one program, the shared library bound by name through
+ * dlopen, the executable's options and errors, and the C example of
+ * docs/header.md, which must build and run.
+ *
+ * Runs the binary named by $HLOC_BIN and links with the runtime archives
+ * hloc links, in $HLOC_RUNTIME_DIR (both set by CTest); the C compiler is
+ * $CC or cc.
+ */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "hloc_runtime.h"
+
+#define MODELS "testdata/tf/models"
+#define ATOL 1e-4
+#define RTOL 1e-3
+
+static char tmpdir[64];
+
+static void setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/hloc-compile-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Runs a shell command, capturing stdout and stderr into *out (malloc'd,
+ * may be NULL to discard); returns the exit status. */
+static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(char **out, const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  HloStr s = {0};
+  char buf[1024];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
+  int status = pclose(p);
+  char *text = hlo_str_take(&s);
+  if (out) *out = text;
+  else free(text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  ck_assert_msg(v != NULL, "%s is not set (run through ctest)", name);
+  return v;
+}
+
+static const char *cc(void) { return getenv("CC") && *getenv("CC") ? getenv("CC") : "cc"; }
+
+static int count_files(const char *dir) {
+  char *out;
+  ck_assert_int_eq(sh(&out, "ls -A %s | wc -l", dir), 0);
+  int n = atoi(out);
+  free(out);
+  return n;
+}
+
+/* Fails the test unless `got` (a .npy file) matches `want` within the
+ * model tolerance; `how` names the path that produced it. */
+static void expect_close(const char *how, const char *got, const char *want) {
+  ck_assert_msg(access(got, R_OK) == 0, "%s: no result file %s", how, got);
+  HloLiteral *g = ck_read_npy(got), *w = ck_read_npy(want);
+  char msg[256];
+  ck_assert_msg(ck_allclose(g, w, ATOL, RTOL, msg, sizeof msg), "%s: %s: %s", how, got, msg);
+  hlo_literal_free(g);
+  hlo_literal_free(w);
+}
+
+/* --- the models ----------------------------------------------------------- */
+
+typedef struct ModelCase {
+  char name[64];
+  int nin, nout;
+} ModelCase;
+
+static ModelCase models[32];
+static int nmodels;
+
+static void read_manifest(void) {
+  FILE *f = fopen(MODELS "/MANIFEST", "r");
+  if (!f) {
+    fprintf(stderr, "cannot open " MODELS "/MANIFEST\n");
+    exit(EXIT_FAILURE);
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f) && nmodels < (int)(sizeof models / sizeof *models)) {
+    ModelCase *m = &models[nmodels];
+    char family[64];
+    if (line[0] != '#' && sscanf(line, "%63s %63s %d %d", m->name, family, &m->nin, &m->nout) == 4)
+      nmodels++;
+  }
+  fclose(f);
+}
+
+/* The C name of result r, from the generated header. */
+static char *result_name(const char *header, const char *model, int r) {
+  char key[128];
+  snprintf(key, sizeof key, "#define %s_RESULT%d_NAME \"", model, r);
+  const char *p = strstr(header, key);
+  ck_assert_msg(p != NULL, "%s not in the header", key);
+  p += strlen(key);
+  return strndup(p, strcspn(p, "\""));
+}
+
+/* A harness for model m: reads argv[1..nin] as the arguments, calls the
+ * typed entry point, writes the results to argv[nin+1..]. */
+static void write_harness(const char *path, const ModelCase *m) {
+  HloStr s = {0};
+  const char *n = m->name;
+  hlo_str_printf(&s,
+                 "#include <stdio.h>\n#include <stdlib.h>\n#include \"%s.h\"\n\n"
+                 "static void *load(const char *path, int dtype, size_t bytes) {\n"
+                 "  RtArray a;\n  char err[512];\n"
+                 "  if (rt_npy_read(path, &a, err, sizeof err)) { fprintf(stderr, \"%%s\\n\", err); exit(1); }\n"
+                 "  if ((int)a.dtype != dtype || a.nbytes != bytes) { fprintf(stderr, \"%%s: wrong type\\n\", path); exit(1); }\n"
+                 "  return a.data;\n}\n\n"
+                 "static void save(const char *path, int dtype, int rank, const int64_t *dims, void *data, size_t bytes) {\n"
+                 "  RtArray a = {.dtype = (RtDtype)dtype, .rank = rank, .data = data, .nbytes = bytes};\n"
+                 "  char err[512];\n"
+                 "  for (int k = 0; k < rank; k++) a.dims[k] = dims[k];\n"
+                 "  if (rt_npy_write(path, &a, err, sizeof err)) { fprintf(stderr, \"%%s\\n\", err); exit(1); }\n"
+                 "}\n\n"
+                 "int main(int argc, char **argv) {\n"
+                 "  if (argc != %d) return 2;\n",
+                 n, 1 + m->nin + m->nout);
+  for (int i = 0; i < m->nin; i++)
+    hlo_str_printf(&s, "  %s_ARG%d_t *a%d = load(argv[%d], %s_ARG%d_DTYPE, %s_ARG%d_BYTES);\n", n,
+                   i, i, 1 + i, n, i, n, i);
+  for (int i = 0; i < m->nout; i++)
+    hlo_str_printf(&s, "  %s_RESULT%d_t *r%d = malloc(%s_RESULT%d_BYTES + 1);\n", n, i, i, n, i);
+  hlo_str_printf(&s,
+                 "  size_t align = %s_SCRATCH_ALIGN;\n"
+                 "  void *scratch = aligned_alloc(align, (%s_SCRATCH_BYTES + align) / align * align);\n"
+                 "  if (%s_run(",
+                 n, n, n);
+  for (int i = 0; i < m->nin; i++) hlo_str_printf(&s, "a%d, ", i);
+  for (int i = 0; i < m->nout; i++) hlo_str_printf(&s, "r%d, ", i);
+  hlo_str_printf(&s, "scratch) != 0) return 1;\n");
+  for (int i = 0; i < m->nout; i++)
+    hlo_str_printf(&s,
+                   "  { const int64_t dims[RT_MAX_RANK] = %s_RESULT%d_DIMS;\n"
+                   "    save(argv[%d], %s_RESULT%d_DTYPE, %s_RESULT%d_RANK, dims, r%d, "
+                   "%s_RESULT%d_BYTES); }\n",
+                   n, i, 1 + m->nin + i, n, i, n, i, i, n, i);
+  hlo_str_printf(&s, "  return 0;\n}\n");
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(s.buf, f);
+  fclose(f);
+  free(s.buf);
+}
+
+/* Runs DIR/harness-KIND on the inputs into DIR/KIND/out<i>.npy and checks
+ * the results. */
+static void check_harness(const ModelCase *m, const char *kind) {
+  char cmd[4096], *out;
+  int k = snprintf(cmd, sizeof cmd, "mkdir -p %s/%s && %s/harness-%s", tmpdir, kind, tmpdir, kind);
+  for (int i = 0; i < m->nin; i++)
+    k += snprintf(cmd + k, sizeof cmd - (size_t)k, " " MODELS "/%s.in%d.npy", m->name, i);
+  for (int i = 0; i < m->nout; i++)
+    k += snprintf(cmd + k, sizeof cmd - (size_t)k, " %s/%s/out%d.npy", tmpdir, kind, i);
+  int rc = sh(&out, "%s", cmd);
+  ck_assert_msg(rc == 0, "%s: %s: harness exit %d: %s", m->name, kind, rc, out);
+  free(out);
+  for (int i = 0; i < m->nout; i++) {
+    char got[256], want[256], how[128];
+    snprintf(got, sizeof got, "%s/%s/out%d.npy", tmpdir, kind, i);
+    snprintf(want, sizeof want, MODELS "/%s.out%d.npy", m->name, i);
+    snprintf(how, sizeof how, "%s via %s", m->name, kind);
+    expect_close(how, got, want);
+  }
+}
+
+/* Builds the harness of `kind` with the given link arguments. */
+static void build_harness(const ModelCase *m, const char *kind, const char *link) {
+  char *out;
+  int rc = sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness-%s %s/harness.c %s",
+              cc(), tmpdir, tmpdir, kind, tmpdir, link);
+  ck_assert_msg(rc == 0, "%s: building the %s harness failed: %s", m->name, kind, out);
+  free(out);
+}
+
+START_TEST(model_compiles_and_matches_tensorflow) {
+  const ModelCase *m = &models[_i];
+  const char *n = m->name;
+  char *out;
+  int rc = sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt --name %s "
+              "-o %s/%s --emit obj,header,lib,so,exe",
+              env("HLOC_BIN"), n, n, n, tmpdir, n);
+  ck_assert_msg(rc == 0, "%s: hloc compile exit %d: %s", n, rc, out);
+  free(out);
+
+  char path[256];
+  snprintf(path, sizeof path, "%s/harness.c", tmpdir);
+  write_harness(path, m);
+  char link[1024];
+  snprintf(link, sizeof link, "%s/%s.o %s/libhloc_runtime.a -lm -pthread", tmpdir, n,
+           env("HLOC_RUNTIME_DIR"));
+  build_harness(m, "obj", link);
+  check_harness(m, "obj");
+  snprintf(link, sizeof link, "-L%s -Wl,-Bstatic -l%s -Wl,-Bdynamic -lm -pthread", tmpdir, n);
+  build_harness(m, "lib", link);
+  check_harness(m, "lib");
+  snprintf(link, sizeof link, "-L%s -l%s -Wl,-rpath,%s", tmpdir, n, tmpdir);
+  build_harness(m, "so", link);
+  check_harness(m, "so");
+
+  snprintf(path, sizeof path, "%s/%s.h", tmpdir, n);
+  char *header = ck_read_file(path, NULL);
+  HloStr cmd = {0};
+  hlo_str_printf(&cmd, "%s/%s --output-dir %s/exe", tmpdir, n, tmpdir);
+  for (int i = 0; i < m->nin; i++) hlo_str_printf(&cmd, " --input " MODELS "/%s.in%d.npy", n, i);
+  rc = sh(&out, "%s", cmd.buf);
+  ck_assert_msg(rc == 0, "%s: the executable exited %d: %s", n, rc, out);
+  free(out);
+  free(cmd.buf);
+
+  cmd = (HloStr){0};
+  hlo_str_printf(&cmd, "%s run " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt "
+                 "--output-dir %s/jit", env("HLOC_BIN"), n, n, tmpdir);
+  for (int i = 0; i < m->nin; i++) hlo_str_printf(&cmd, " --input " MODELS "/%s.in%d.npy", n, i);
+  rc = sh(&out, "%s", cmd.buf);
+  ck_assert_msg(rc == 0, "%s: hloc run exited %d: %s", n, rc, out);
+  free(out);
+  free(cmd.buf);
+
+  for (int i = 0; i < m->nout; i++) {
+    char *r = result_name(header, n, i), got[256], want[256], how[128];
+    snprintf(want, sizeof want, MODELS "/%s.out%d.npy", n, i);
+    snprintf(got, sizeof got, "%s/exe/%s.npy", tmpdir, r);
+    snprintf(how, sizeof how, "%s via exe", n);
+    expect_close(how, got, want);
+    snprintf(got, sizeof got, "%s/jit/%s.npy", tmpdir, r);
+    snprintf(how, sizeof how, "%s via hloc run", n);
+    expect_close(how, got, want);
+    free(r);
+  }
+  free(header);
+}
+END_TEST
+
+/* --- the command's contract ---------------------------------------------------- */
+
+#define MNIST MODELS "/mnist_mlp"
+#define MNIST_ARGS MNIST ".pb --config " MNIST ".config.pbtxt"
+
+/* `hloc compile -o TMPDIR/m ARGS` must fail with status want_rc and a
+ * message containing want_msg, leaving no file behind. */
+static void expect_compile_failure(int want_rc, const char *want_msg, const char *args) {
+  char *out;
+  int before = count_files(tmpdir);
+  int rc = sh(&out, "%s compile -o %s/m %s", env("HLOC_BIN"), tmpdir, args);
+  ck_assert_msg(rc == want_rc, "exit %d (want %d): %s", rc, want_rc, out);
+  ck_assert_msg(strstr(out, want_msg) != NULL, "message '%s' not in: %s", want_msg, out);
+  ck_assert_msg(count_files(tmpdir) == before, "files left behind by: hloc compile %s", args);
+  free(out);
+}
+
+START_TEST(compile_errors) {
+  expect_compile_failure(1, "unknown target 'riscv64'; valid targets: x86_64, aarch64",
+                         MNIST_ARGS " --target riscv64");
+  expect_compile_failure(1, "unknown CPU 'pentium9' for x86_64; valid CPUs: native",
+                         MNIST_ARGS " --cpu pentium9");
+  expect_compile_failure(1, "skylake-avx512", MNIST_ARGS " --cpu pentium9");
+  expect_compile_failure(1, "unknown feature '+avx9000' for x86_64",
+                         MNIST_ARGS " --features +avx9000");
+  expect_compile_failure(2, "compile: unknown --emit kind 'dll' (kinds: obj, header, lib, so, exe)",
+                         MNIST_ARGS " --emit obj,dll");
+  expect_compile_failure(2, "empty --emit list", MNIST_ARGS " --emit ''");
+  expect_compile_failure(2, "--name 'my-model' is not a C identifier",
+                         MNIST_ARGS " --name my-model");
+  expect_compile_failure(2, "compile: unknown option '--frobnicate'", MNIST_ARGS " --frobnicate");
+  expect_compile_failure(2, "--emit needs a value", MNIST_ARGS " --emit");
+  expect_compile_failure(1, "needs its tfcompile config (--config FILE.pbtxt)", MNIST ".pb");
+  expect_compile_failure(1, "/nowhere/m: '", MNIST_ARGS " -o /nowhere/m");
+  expect_compile_failure(1, "link the hloc runtime, which is built for this machine",
+                         MNIST_ARGS " --target aarch64 --emit obj,exe");
+}
+END_TEST
+
+/* A model with an instruction codegen rejects leaves nothing, whatever was
+ * asked for; so does a failure after some outputs were already made (a C
+ * compiler that fails, after the object and header exist). */
+START_TEST(failed_compile_leaves_no_files) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/unsupported.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  fputs("HloModule m\n\nENTRY e {\n  p = f32[4]{0} parameter(0)\n"
+        "  ROOT c = f32[4]{0} custom-call(p), custom_call_target=\"my_op\"\n}\n",
+        f);
+  fclose(f);
+  char args[512];
+  snprintf(args, sizeof args, "%s --emit obj,header,lib,so,exe", path);
+  expect_compile_failure(1, "custom-call", args);
+  unlink(path);
+  ck_assert_int_eq(count_files(tmpdir), 0);
+  char *out;
+  int rc = sh(&out, "CC=false %s compile " MNIST_ARGS " -o %s/m --emit obj,header,lib,exe",
+              env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "the C compiler failed (exit status 1): false -o "), "%s", out);
+  ck_assert_int_eq(count_files(tmpdir), 0);
+  free(out);
+}
+END_TEST
+
+/* An AArch64 object and header from an x86-64 host. */
+START_TEST(cross_compiles_aarch64_object) {
+  char *out;
+  int rc = sh(&out, "%s compile " MNIST_ARGS " --target aarch64 --cpu neoverse-n1 -o %s/arm",
+              env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  char path[128];
+  snprintf(path, sizeof path, "%s/arm.o", tmpdir);
+  size_t len;
+  unsigned char *obj = (unsigned char *)ck_read_file(path, &len);
+  ck_assert_uint_ge(len, 64);
+  ck_assert_int_eq(obj[18] | obj[19] << 8, 183); /* e_machine: EM_AARCH64 */
+  free(obj);
+  ck_assert_int_eq(count_files(tmpdir), 2);
+}
+END_TEST
+
+/* Two models, each with its own --name, linked as libraries into one
+ * program: every symbol carries its prefix, and the runtime objects both
+ * libraries hold do not clash.  The second library's object has a name
+ * longer than 15 characters (text_classifier_long.o): the archive's
+ * long-name table. */
+START_TEST(two_models_link_into_one_program) {
+  char *out;
+  const char *bin = env("HLOC_BIN");
+  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit header,lib && "
+              "%s compile " MODELS "/text_classifier.pb --config " MODELS
+              "/text_classifier.config.pbtxt --name textcls -o %s/text_classifier_long "
+              "--emit header,lib",
+              bin, tmpdir, bin, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  char path[128];
+  snprintf(path, sizeof path, "%s/both.c", tmpdir);
+  FILE *f = fopen(path, "w");
+  fputs("#include <stdio.h>\n#include <stdlib.h>\n#include \"mnist.h\"\n"
+        "#include \"text_classifier_long.h\"\n"
+        "static void *load(const char *path) {\n"
+        "  RtArray a; char err[512];\n"
+        "  if (rt_npy_read(path, &a, err, sizeof err)) { fprintf(stderr, \"%s\\n\", err); exit(1); }\n"
+        "  return a.data;\n}\n"
+        "static void save(const char *path, const hloc_buffer_info *b, void *data) {\n"
+        "  RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = data, .nbytes = b->bytes};\n"
+        "  char err[512];\n"
+        "  for (int k = 0; k < b->rank; k++) a.dims[k] = b->dims[k];\n"
+        "  if (rt_npy_write(path, &a, err, sizeof err)) { fprintf(stderr, \"%s\\n\", err); exit(1); }\n"
+        "}\n"
+        "int main(int argc, char **argv) {\n"
+        "  static mnist_RESULT0_t probs[mnist_RESULT0_ELEMENTS];\n"
+        "  static textcls_RESULT0_t cls[textcls_RESULT0_ELEMENTS];\n"
+        "  void *mb[] = {load(argv[1]), probs}, *tb[] = {load(argv[2]), cls};\n"
+        "  if (hloc_program_run(&mnist_program, mb) || hloc_program_run(&textcls_program, tb)) return 1;\n"
+        "  save(argv[3], &mnist_program.results[0], probs);\n"
+        "  save(argv[4], &textcls_program.results[0], cls);\n"
+        "  return 0;\n}\n",
+        f);
+  fclose(f);
+  rc = sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/both %s/both.c -L%s -lmnist "
+          "-ltext_classifier_long -lm -pthread && %s/both " MNIST ".in0.npy " MODELS
+          "/text_classifier.in0.npy %s/m.npy %s/t.npy",
+          cc(), tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  char got[128];
+  snprintf(got, sizeof got, "%s/m.npy", tmpdir);
+  expect_close("mnist next to text_classifier", got, MNIST ".out0.npy");
+  snprintf(got, sizeof got, "%s/t.npy", tmpdir);
+  expect_close("text_classifier next to mnist", got, MODELS "/text_classifier.out0.npy");
+}
+END_TEST
+
+/* A host binding by name: dlopen the shared library, find N_program, run it
+ * with the library's own hloc_program_run. */
+START_TEST(shared_library_binds_by_name) {
+  char *out;
+  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit so",
+              env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  ck_assert_int_eq(count_files(tmpdir), 1);
+  char path[128];
+  snprintf(path, sizeof path, "%s/libmnist.so", tmpdir);
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  ck_assert_msg(lib != NULL, "%s", dlerror());
+  const hloc_program *p = dlsym(lib, "mnist_program");
+  int (*run)(const hloc_program *, void *const *) =
+      (int (*)(const hloc_program *, void *const *))dlsym(lib, "hloc_program_run");
+  ck_assert_ptr_nonnull(p);
+  ck_assert_ptr_nonnull(run);
+  ck_assert_ptr_nonnull(dlsym(lib, "mnist_run"));
+  ck_assert_ptr_nonnull(dlsym(lib, "mnist_run_buffers"));
+  ck_assert_str_eq(p->name, "mnist");
+  ck_assert_int_eq(p->num_args, 1);
+  ck_assert_int_eq(p->num_results, 1);
+  ck_assert_str_eq(p->args[0].name, "image");
+  ck_assert_str_eq(p->results[0].name, "probs");
+  HloLiteral *image = ck_read_npy(MNIST ".in0.npy"), *want = ck_read_npy(MNIST ".out0.npy");
+  ck_assert_uint_eq(p->args[0].bytes, hlo_shape_byte_size(&image->shape));
+  HloLiteral *got = hlo_literal_new(&want->shape);
+  void *buffers[] = {image->data, got->data};
+  ck_assert_int_eq(run(p, buffers), 0);
+  char msg[256];
+  ck_assert_msg(ck_allclose(got, want, ATOL, RTOL, msg, sizeof msg), "%s", msg);
+  hlo_literal_free(image);
+  hlo_literal_free(want);
+  hlo_literal_free(got);
+  dlclose(lib);
+}
+END_TEST
+
+START_TEST(executable_options_and_errors) {
+  char *out;
+  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit exe",
+              env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  ck_assert_int_eq(count_files(tmpdir), 1);
+  rc = sh(&out, "%s/mnist --input image=" MNIST ".in0.npy --output-dir %s/o --threads 3 "
+          "--bench 5", tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  ck_assert_msg(strstr(out, "mnist: 5 runs: median ") && strstr(out, " ms, min "), "%s", out);
+  free(out);
+  char got[128];
+  snprintf(got, sizeof got, "%s/o/probs.npy", tmpdir);
+  expect_close("mnist exe --threads 3", got, MNIST ".out0.npy");
+
+  static const struct {
+    int rc;
+    const char *args, *msg;
+  } errors[] = {
+      {1, "--input " MODELS "/small_cnn.in0.npy",
+       "input 'image' is float32[2,784], but the file holds float32[2,28,28,1]"},
+      {1, "--input label=" MNIST ".in0.npy", "the model has no input named 'label'; inputs: image"},
+      {1, "", "no --input for 'image' (float32[2,784])"},
+      {1, "--input " MNIST ".in0.npy --input " MNIST ".in0.npy", "takes only 1 input(s)"},
+      {1, "--input image=" MNIST ".in0.npy --input image=" MNIST ".in0.npy", "given twice"},
+      {1, "--input nope.npy", "nope.npy: No such file or directory"},
+      {2, "--threads 0", "--threads: '0' is not a count"},
+      {2, "--bench", "--bench needs a value"},
+      {2, "--frobnicate", "unknown argument '--frobnicate'"},
+  };
+  for (size_t i = 0; i < sizeof errors / sizeof *errors; i++) {
+    rc = sh(&out, "%s/mnist --output-dir %s/e %s", tmpdir, tmpdir, errors[i].args);
+    ck_assert_msg(rc == errors[i].rc, "'%s': exit %d: %s", errors[i].args, rc, out);
+    ck_assert_msg(strstr(out, errors[i].msg), "'%s': '%s' not in: %s", errors[i].args,
+                  errors[i].msg, out);
+    free(out);
+  }
+  rc = sh(&out, "%s/mnist --help", tmpdir);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_msg(strstr(out, "image float32[2,784]") && strstr(out, "probs float32[2,10]"), "%s",
+                out);
+  free(out);
+}
+END_TEST
+
+/* The runtime next to the hloc binary wins over the build tree's: a copy
+ * of hloc beside a broken libhloc_runtime.a fails to make a library (and
+ * leaves none); without it, the copy falls back to the build tree's. */
+START_TEST(runtime_is_found_next_to_the_binary) {
+  char *out;
+  int rc = sh(&out, "mkdir %s/bin %s/out && cp %s %s/bin/hloc && cp %s/libhloc_exe.a %s/bin && "
+              "echo broken > %s/bin/libhloc_runtime.a",
+              tmpdir, tmpdir, env("HLOC_BIN"), tmpdir, env("HLOC_RUNTIME_DIR"), tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  rc = sh(&out, "%s/bin/hloc compile " MNIST_ARGS " --emit header,lib -o %s/out/m", tmpdir,
+          tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "/bin/libhloc_runtime.a: not an ar archive"), "%s", out);
+  free(out);
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/out", tmpdir);
+  ck_assert_int_eq(count_files(dir), 0);
+  rc = sh(&out, "rm %s/bin/libhloc_runtime.a && %s/bin/hloc compile " MNIST_ARGS
+          " --emit header,lib -o %s/out/m", tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_eq(count_files(dir), 2);
+}
+END_TEST
+
+/* The runtime is meant to be small enough for any device: under 64 KB of
+ * code with the main of executables. */
+START_TEST(runtime_stays_small) {
+  char *out;
+  const char *dir = env("HLOC_RUNTIME_DIR");
+  int rc = sh(&out, "size -t %s/libhloc_runtime.a %s/libhloc_exe.a | tail -n 1", dir, dir);
+  ck_assert_msg(rc == 0, "%s", out);
+  long text = strtol(out, NULL, 10);
+  ck_assert_msg(text > 0 && text < 64 * 1024, "runtime text: %ld bytes (%s)", text, out);
+  free(out);
+}
+END_TEST
+
+/* The complete example of docs/header.md (its first ```c block) builds
+ * against the header and object `hloc compile` makes, and runs. */
+START_TEST(header_doc_example_builds) {
+  char *doc = ck_read_file("docs/header.md", NULL);
+  const char *start = strstr(doc, "```c\n");
+  ck_assert_msg(start != NULL, "docs/header.md has no ```c block");
+  start += 5;
+  const char *end = strstr(start, "```");
+  ck_assert_ptr_nonnull(end);
+  char path[128];
+  snprintf(path, sizeof path, "%s/example.c", tmpdir);
+  FILE *f = fopen(path, "w");
+  fwrite(start, 1, (size_t)(end - start), f);
+  fclose(f);
+  free(doc);
+  char cwd[256], *out;
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  int rc = sh(&out, "cd %s && %s compile %s/" MNIST ".pb --config %s/" MNIST ".config.pbtxt "
+              "--name mnist && %s -std=c17 -Wall -Wextra -Werror -I%s/runtime example.c mnist.o "
+              "-L%s -lhloc_runtime -lm -pthread -o example && ./example",
+              tmpdir, env("HLOC_BIN"), cwd, cwd, cc(), cwd, env("HLOC_RUNTIME_DIR"));
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "row 0: class "), "%s", out);
+  free(out);
+}
+END_TEST
+
+int main(void) {
+  read_manifest();
+  Suite *s = suite_create("driver_compile");
+  TCase *t = tcase_create("models");
+  tcase_add_checked_fixture(t, setup, teardown);
+  /* Compiling the largest model takes about a minute, twice. */
+  tcase_set_timeout(t, 900);
+  tcase_add_loop_test(t, model_compiles_and_matches_tensorflow, 0, nmodels);
+  suite_add_tcase(s, t);
+  TCase *c = tcase_create("cli");
+  tcase_add_checked_fixture(c, setup, teardown);
+  tcase_set_timeout(c, 300);
+  tcase_add_test(c, compile_errors);
+  tcase_add_test(c, failed_compile_leaves_no_files);
+  tcase_add_test(c, cross_compiles_aarch64_object);
+  tcase_add_test(c, two_models_link_into_one_program);
+  tcase_add_test(c, shared_library_binds_by_name);
+  tcase_add_test(c, executable_options_and_errors);
+  tcase_add_test(c, runtime_is_found_next_to_the_binary);
+  tcase_add_test(c, runtime_stays_small);
+  tcase_add_test(c, header_doc_example_builds);
+  suite_add_tcase(s, c);
+  return ck_run_suite(s);
+}
