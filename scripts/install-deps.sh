@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hloc builds and tests with, skipping those that
 # are already present, so it is cheap to run before every build.  It needs root
-# (or sudo) only when something is missing.  Python, TensorFlow and JAX are not
+# (or sudo) only when something is missing.  TensorFlow and JAX are not
 # installed here: they are needed only to regenerate testdata/ (scripts/venv.sh).
+# The Python binding's tests run with Debian's /usr/bin/python3 and its
+# python3-numpy, never a PyPI numpy.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev lld-22
   libprotobuf-c-dev protobuf-c-compiler
   check
+  python3-numpy
 )
 
 missing=()

@@ -1,0 +1,176 @@
+/*
+ * hloc.h — libhloc, the compile-and-run C API of hloc: the one public header
+ * of driver/.  For runtimes (Python, C++ servers) that JIT a model in
+ * process instead of linking an object that `hloc compile` wrote.
+ *
+ * A compiler (its target CPU and features) turns a frozen TensorFlow
+ * GraphDef with its tfcompile config, or an HLO module in XLA's text format,
+ * into an executable: native code for this machine, loaded in this process.
+ * An executable describes its inputs and outputs (name, element type, shape,
+ * byte size) and runs on buffers the caller owns.  The pipeline is the
+ * compiler's (DESIGN.md): frontend, HLO pass pipeline, codegen through MLIR
+ * and LLVM for this machine.
+ *
+ * Handles are opaque.  Errors are values: every function that can fail
+ * returns 0 on success and -1 on failure, and on failure stores a new
+ * hloc_error in *err (when err is not NULL; *err is set to NULL on success).
+ * The message names the file and position, the TensorFlow node or the HLO
+ * instruction at fault.  Nothing here exits, aborts or prints on bad input.
+ *
+ * Threads: every function may be called from any thread.  Compiles are
+ * serialized inside the library.  hloc_execute may run concurrently on the
+ * same executable: the executable keeps one scratch arena that one call at
+ * a time uses, and concurrent calls allocate their own.  An executable must
+ * not be freed while a call on it runs.
+ *
+ * Only the hloc_* functions declared here are exported by libhloc.so.
+ */
+#ifndef HLOC_H
+#define HLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(HLOC_BUILDING_LIBRARY)
+#define HLOC_API __attribute__((visibility("default")))
+#else
+#define HLOC_API
+#endif
+
+typedef struct hloc_compiler hloc_compiler;
+typedef struct hloc_executable hloc_executable;
+typedef struct hloc_error hloc_error;
+
+/* Element types, with NumPy's names; the values are the runtime's RtDtype
+ * and never change.  Buffers hold dense row-major arrays of the C type:
+ * bool is one byte 0 or 1; float16 and bfloat16 are their 16-bit patterns. */
+typedef enum hloc_dtype {
+  HLOC_DTYPE_INVALID = -1, /* what a query with a bad index answers */
+  HLOC_DTYPE_BOOL = 0,
+  HLOC_DTYPE_INT8 = 1,
+  HLOC_DTYPE_INT16 = 2,
+  HLOC_DTYPE_INT32 = 3,
+  HLOC_DTYPE_INT64 = 4,
+  HLOC_DTYPE_UINT8 = 5,
+  HLOC_DTYPE_UINT16 = 6,
+  HLOC_DTYPE_UINT32 = 7,
+  HLOC_DTYPE_UINT64 = 8,
+  HLOC_DTYPE_FLOAT16 = 9,
+  HLOC_DTYPE_BFLOAT16 = 10,
+  HLOC_DTYPE_FLOAT32 = 11,
+  HLOC_DTYPE_FLOAT64 = 12,
+} hloc_dtype;
+
+/* "0.1.0": the version of the library. */
+HLOC_API const char *hloc_version(void);
+
+/* --- errors --------------------------------------------------------------- */
+
+/* The message: valid until hloc_error_free.  NULL error: "". */
+HLOC_API const char *hloc_error_message(const hloc_error *err);
+HLOC_API void hloc_error_free(hloc_error *err); /* NULL is a no-op */
+
+/* --- compilers ------------------------------------------------------------ */
+
+/* What to compile for.  A zero-initialised struct (or NULL options) is
+ * valid: the CPU of this machine with all of its features.  The strings are
+ * copied.  Unknown names are reported by the first compile, with the list
+ * of valid ones. */
+typedef struct hloc_compiler_options {
+  const char *cpu;      /* an LLVM CPU name for this machine's architecture
+                         * ("x86-64-v3", "skylake-avx512", "znver4", …),
+                         * "native" or "generic"; NULL: "native" */
+  const char *features; /* "+avx2,-avx512f" style, added to the CPU's;
+                         * NULL: none */
+} hloc_compiler_options;
+
+HLOC_API int hloc_compiler_create(const hloc_compiler_options *opts,
+                                  hloc_compiler **out, hloc_error **err);
+/* NULL is a no-op.  Executables outlive the compiler that made them. */
+HLOC_API void hloc_compiler_free(hloc_compiler *compiler);
+
+/* --- compiling ------------------------------------------------------------ */
+
+/* A frozen GraphDef, binary or text, and its tfcompile config
+ * (tensorflow.tf2xla.Config), text or binary: each format is recognised from
+ * the content.  Inputs are the config's feeds, outputs its fetches, in
+ * config order, named as the config names them (made C identifiers). */
+HLOC_API int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph,
+                                   size_t graph_len, const void *config,
+                                   size_t config_len, hloc_executable **out,
+                                   hloc_error **err);
+/* The same from files; a .pb/.pbtxt extension decides the format, else the
+ * content does. */
+HLOC_API int hloc_compile_graphdef_file(hloc_compiler *compiler,
+                                        const char *graph_path,
+                                        const char *config_path,
+                                        hloc_executable **out,
+                                        hloc_error **err);
+/* An HLO module in XLA's text format.  Inputs are the entry computation's
+ * parameters in order, named after them; outputs are the arrays of the
+ * root's flattened tuple (one output when the root is an array), named
+ * result0, result1, … */
+HLOC_API int hloc_compile_hlo(hloc_compiler *compiler, const char *text,
+                              size_t len, hloc_executable **out,
+                              hloc_error **err);
+HLOC_API int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path,
+                                   hloc_executable **out, hloc_error **err);
+
+/* NULL is a no-op. */
+HLOC_API void hloc_executable_free(hloc_executable *exe);
+
+/* --- describing an executable --------------------------------------------- */
+
+/* Shapes are static: everything below is known once compiled.  Input and
+ * output i count from 0; an index out of range gives NULL, -1 or 0. */
+HLOC_API int hloc_executable_num_inputs(const hloc_executable *exe);
+HLOC_API int hloc_executable_num_outputs(const hloc_executable *exe);
+
+/* A C identifier, unique among the inputs and outputs; valid as long as
+ * the executable. */
+HLOC_API const char *hloc_executable_input_name(const hloc_executable *exe,
+                                                int i);
+HLOC_API hloc_dtype hloc_executable_input_dtype(const hloc_executable *exe,
+                                                int i);
+HLOC_API int hloc_executable_input_rank(const hloc_executable *exe, int i);
+/* rank entries (possibly NULL for rank 0), valid as long as the
+ * executable. */
+HLOC_API const int64_t *hloc_executable_input_dims(const hloc_executable *exe,
+                                                   int i);
+/* Elements × element size: the size of the buffer hloc_execute reads. */
+HLOC_API size_t hloc_executable_input_bytes(const hloc_executable *exe, int i);
+
+HLOC_API const char *hloc_executable_output_name(const hloc_executable *exe,
+                                                 int i);
+HLOC_API hloc_dtype hloc_executable_output_dtype(const hloc_executable *exe,
+                                                 int i);
+HLOC_API int hloc_executable_output_rank(const hloc_executable *exe, int i);
+HLOC_API const int64_t *hloc_executable_output_dims(const hloc_executable *exe,
+                                                    int i);
+HLOC_API size_t hloc_executable_output_bytes(const hloc_executable *exe,
+                                             int i);
+
+/* The size of the scratch arena each run uses (allocated by the library). */
+HLOC_API size_t hloc_executable_scratch_bytes(const hloc_executable *exe);
+
+/* --- running -------------------------------------------------------------- */
+
+/* Runs the executable: inputs[i] points to input i's bytes, outputs[i] to
+ * room for output i's bytes, each a dense row-major array aligned to its
+ * element size.  Outputs must not overlap each other or any input; inputs
+ * are only read.  A buffer may be NULL only when it has no bytes, and the
+ * inputs (outputs) array only when no input (output) has bytes.  Fails,
+ * with nothing written, on a NULL where a buffer is needed or when the
+ * scratch arena cannot be allocated. */
+HLOC_API int hloc_execute(hloc_executable *exe, const void *const *inputs,
+                          void *const *outputs, hloc_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HLOC_H */

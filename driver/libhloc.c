@@ -1,0 +1,414 @@
+/*
+ * libhloc.c — the compile-and-run C API of hloc.h, on top of the frontend,
+ * the pass pipeline and codegen's JIT.
+ *
+ * A compile is the compiler's pipeline kept in memory: GraphDef and config
+ * → tf_import (or HLO text → hlo_parse + hlo_verify) → pass_run_pipeline →
+ * cg_compile for this machine → cg_jit, which loads the object file that
+ * codegen would write for the program.  The executable is that JIT plus the
+ * N_program descriptor it exports (hloc_runtime.h); every query reads the
+ * descriptor, so what is reported is what the code was compiled for.
+ *
+ * Errors cross the API as hloc_error, a copy of the internal HloError's
+ * message, so callers never see the IR's error type.  NULL handles and
+ * buffers are errors too: a binding that passes NULL gets a message naming
+ * the function and the argument, not a crash inside generated code.
+ *
+ * Compiles hold one process-wide lock: the frontend and codegen do not
+ * promise thread safety (tf_type_name's rotating buffers, for one), and a
+ * compile is long enough that the lock costs nothing.
+ * Execution takes no lock: the scratch arena cached in the executable is
+ * claimed with an atomic flag, and a call that finds it taken allocates its
+ * own, so concurrent calls are correct and the common single-threaded call
+ * allocates nothing.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen.h"
+#include "frontend.h"
+#include "hlo.h"
+#include "hloc.h"
+#include "passes.h"
+
+_Static_assert(HLOC_DTYPE_BOOL == (int)RT_BOOL && HLOC_DTYPE_INT8 == (int)RT_I8 &&
+                   HLOC_DTYPE_INT16 == (int)RT_I16 && HLOC_DTYPE_INT32 == (int)RT_I32 &&
+                   HLOC_DTYPE_INT64 == (int)RT_I64 && HLOC_DTYPE_UINT8 == (int)RT_U8 &&
+                   HLOC_DTYPE_UINT16 == (int)RT_U16 && HLOC_DTYPE_UINT32 == (int)RT_U32 &&
+                   HLOC_DTYPE_UINT64 == (int)RT_U64 && HLOC_DTYPE_FLOAT16 == (int)RT_F16 &&
+                   HLOC_DTYPE_BFLOAT16 == (int)RT_BF16 && HLOC_DTYPE_FLOAT32 == (int)RT_F32 &&
+                   HLOC_DTYPE_FLOAT64 == (int)RT_F64,
+               "hloc_dtype must keep RtDtype's values: they are the public ABI");
+
+struct hloc_error {
+  char message[1]; /* NUL-terminated, allocated to its length */
+};
+
+struct hloc_compiler {
+  char *cpu;      /* NULL: codegen's default, the host CPU */
+  char *features; /* NULL: none */
+};
+
+struct hloc_executable {
+  CgJit *jit;                   /* owns the code and the descriptor */
+  const hloc_program *program;  /* N_program, inside the JIT */
+  void **buffers;               /* cached: inputs then outputs, per call */
+  void *scratch;                /* cached arena; NULL when none is needed */
+  atomic_flag busy;             /* set while a call uses the two above */
+};
+
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *hloc_version(void) { return HLOC_VERSION; }
+
+/* --- errors ----------------------------------------------------------------------------------- */
+
+/* Converts (and frees) an internal error; returns -1 for the caller to
+ * return. */
+static int fail(hloc_error **err, HloError *e) {
+  if (err) {
+    const char *msg = hlo_error_message(e);
+    size_t n = strlen(msg);
+    *err = malloc(sizeof **err + n);
+    HLO_CHECK(*err);
+    memcpy((*err)->message, msg, n + 1);
+  }
+  hlo_error_free(e);
+  return -1;
+}
+
+static int succeed(hloc_error **err) {
+  if (err) *err = NULL;
+  return 0;
+}
+
+const char *hloc_error_message(const hloc_error *err) { return err ? err->message : ""; }
+
+void hloc_error_free(hloc_error *err) { free(err); }
+
+/* --- compilers -------------------------------------------------------------------------------- */
+
+static char *copy_or_null(const char *s) {
+  if (!s) return NULL;
+  char *r = strdup(s);
+  HLO_CHECK(r);
+  return r;
+}
+
+int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,
+                         hloc_error **err) {
+  if (!out) return fail(err, hlo_error("hloc_compiler_create: out is NULL"));
+  hloc_compiler *c = calloc(1, sizeof *c);
+  HLO_CHECK(c);
+  if (opts) {
+    c->cpu = copy_or_null(opts->cpu);
+    c->features = copy_or_null(opts->features);
+  }
+  *out = c;
+  return succeed(err);
+}
+
+void hloc_compiler_free(hloc_compiler *compiler) {
+  if (!compiler) return;
+  free(compiler->cpu);
+  free(compiler->features);
+  free(compiler);
+}
+
+/* --- compiling -------------------------------------------------------------------------------- */
+
+/* The scratch arena of p, or NULL when it needs none (*ok false when the
+ * allocation fails). */
+static void *scratch_alloc(const hloc_program *p, bool *ok) {
+  *ok = true;
+  if (!p->scratch_bytes) return NULL;
+  size_t align = p->scratch_align > sizeof(void *) ? (size_t)p->scratch_align : sizeof(void *);
+  void *s = NULL;
+  if (posix_memalign(&s, align, (size_t)p->scratch_bytes)) *ok = false;
+  return s;
+}
+
+static void **buffers_alloc(const hloc_program *p) {
+  void **b = calloc((size_t)p->num_args + (size_t)p->num_results + 1, sizeof(void *));
+  HLO_CHECK(b);
+  return b;
+}
+
+/* Optimizes m (consumed) and compiles it for the host into an executable.
+ * Names (NULL: derived from the HLO) are the config's feeds and fetches. */
+static HloError *compile_module(const hloc_compiler *c, HloModule *m, const char *const *arg_names,
+                                int narg_names, const char *const *result_names,
+                                int nresult_names, hloc_executable **out) {
+  CgOptions o = {
+      .name = "model", /* each executable has a JIT of its own: no clashes */
+      .cpu = c->cpu,
+      .features = c->features,
+      .arg_names = arg_names,
+      .narg_names = narg_names,
+      .result_names = result_names,
+      .nresult_names = nresult_names,
+  };
+  CgProgram *prog = NULL;
+  CgJit *jit = NULL;
+  HloError *e = pass_run_pipeline(m, NULL);
+  if (!e) e = cg_compile(m, &o, &prog);
+  hlo_module_free(m);
+  if (!e) e = cg_jit(prog, &jit);
+  cg_program_free(prog);
+  if (e) return e;
+  hloc_executable *exe = calloc(1, sizeof *exe);
+  HLO_CHECK(exe);
+  exe->jit = jit;
+  exe->program = cg_jit_program(jit);
+  atomic_flag_clear(&exe->busy);
+  exe->buffers = buffers_alloc(exe->program);
+  bool ok;
+  exe->scratch = scratch_alloc(exe->program, &ok);
+  if (!ok) {
+    e = hlo_error("cannot allocate the %llu-byte scratch arena of the model",
+                  (unsigned long long)exe->program->scratch_bytes);
+    hloc_executable_free(exe);
+    return e;
+  }
+  *out = exe;
+  return NULL;
+}
+
+/* Lowers a TensorFlow graph view (consumed) and compiles it. */
+static HloError *compile_graph(const hloc_compiler *c, TfGraph *g, hloc_executable **out) {
+  HloModule *m = NULL;
+  HloError *e = tf_import(g, "model", &m);
+  if (!e) {
+    const char **feeds = calloc((size_t)g->nfeeds + 1, sizeof *feeds);
+    const char **fetches = calloc((size_t)g->nfetches + 1, sizeof *fetches);
+    HLO_CHECK(feeds && fetches);
+    for (int i = 0; i < g->nfeeds; i++) feeds[i] = g->feeds[i].name;
+    for (int i = 0; i < g->nfetches; i++) fetches[i] = g->fetches[i].name;
+    e = compile_module(c, m, feeds, g->nfeeds, fetches, g->nfetches, out);
+    free(feeds);
+    free(fetches);
+  }
+  tf_graph_free(g);
+  return e;
+}
+
+/* Checks the arguments every compile function shares. */
+static HloError *check_compile_args(const char *fn, const hloc_compiler *c,
+                                    hloc_executable **out) {
+  if (!c) return hlo_error("%s: compiler is NULL", fn);
+  if (!out) return hlo_error("%s: out is NULL", fn);
+  *out = NULL;
+  return NULL;
+}
+
+static HloError *check_bytes(const char *fn, const char *what, const void *data, size_t len) {
+  if (!data && len) return hlo_error("%s: %s is NULL but its length is %zu", fn, what, len);
+  return NULL;
+}
+
+static HloError *graphdef_from_memory(const hloc_compiler *c, const void *graph, size_t graph_len,
+                                      const void *config, size_t config_len,
+                                      hloc_executable **out) {
+  ProtobufCMessage *gd = NULL, *cfg = NULL;
+  /* "graph" and "config" have no extension: the content tells binary from
+   * text, and they name the input in messages. */
+  HloError *e = tf_proto_parse(&tensorflow__graph_def__descriptor, graph ? graph : "", graph_len,
+                               "graph", &gd);
+  if (!e)
+    e = tf_proto_parse(&tensorflow__tf2xla__config__descriptor, config ? config : "",
+                       config_len, "config", &cfg);
+  if (e) {
+    if (gd) protobuf_c_message_free_unpacked(gd, NULL);
+    return e;
+  }
+  TfGraph *g = NULL;
+  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
+  return e ? e : compile_graph(c, g, out);
+}
+
+int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph, size_t graph_len,
+                          const void *config, size_t config_len, hloc_executable **out,
+                          hloc_error **err) {
+  static const char fn[] = "hloc_compile_graphdef";
+  HloError *e = check_compile_args(fn, compiler, out);
+  if (!e) e = check_bytes(fn, "graph", graph, graph_len);
+  if (!e) e = check_bytes(fn, "config", config, config_len);
+  if (!e) {
+    pthread_mutex_lock(&compile_lock);
+    e = graphdef_from_memory(compiler, graph, graph_len, config, config_len, out);
+    pthread_mutex_unlock(&compile_lock);
+  }
+  return e ? fail(err, e) : succeed(err);
+}
+
+int hloc_compile_graphdef_file(hloc_compiler *compiler, const char *graph_path,
+                               const char *config_path, hloc_executable **out,
+                               hloc_error **err) {
+  static const char fn[] = "hloc_compile_graphdef_file";
+  HloError *e = check_compile_args(fn, compiler, out);
+  if (!e && !graph_path) e = hlo_error("%s: graph_path is NULL", fn);
+  if (!e && !config_path) e = hlo_error("%s: config_path is NULL", fn);
+  if (!e) {
+    pthread_mutex_lock(&compile_lock);
+    TfGraph *g = NULL;
+    e = tf_graph_load(graph_path, config_path, &g);
+    if (!e) e = compile_graph(compiler, g, out);
+    pthread_mutex_unlock(&compile_lock);
+  }
+  return e ? fail(err, e) : succeed(err);
+}
+
+/* Verifies a parsed module (consumed) and compiles it; `name` prefixes
+ * verifier messages. */
+static HloError *compile_parsed(const hloc_compiler *c, const char *name, HloModule *m,
+                                hloc_executable **out) {
+  HloError *e = hlo_verify(m);
+  if (e) {
+    hlo_module_free(m);
+    return hlo_error_wrap(e, "%s", name);
+  }
+  return compile_module(c, m, NULL, 0, NULL, 0, out);
+}
+
+int hloc_compile_hlo(hloc_compiler *compiler, const char *text, size_t len,
+                     hloc_executable **out, hloc_error **err) {
+  static const char fn[] = "hloc_compile_hlo";
+  HloError *e = check_compile_args(fn, compiler, out);
+  if (!e) e = check_bytes(fn, "text", text, len);
+  if (!e) {
+    pthread_mutex_lock(&compile_lock);
+    HloModule *m = NULL;
+    e = hlo_parse(text ? text : "", len, "hlo", &m);
+    if (!e) e = compile_parsed(compiler, "hlo", m, out);
+    pthread_mutex_unlock(&compile_lock);
+  }
+  return e ? fail(err, e) : succeed(err);
+}
+
+int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_executable **out,
+                          hloc_error **err) {
+  static const char fn[] = "hloc_compile_hlo_file";
+  HloError *e = check_compile_args(fn, compiler, out);
+  if (!e && !path) e = hlo_error("%s: path is NULL", fn);
+  if (!e) {
+    pthread_mutex_lock(&compile_lock);
+    HloModule *m = NULL;
+    e = hlo_parse_file(path, &m);
+    if (!e) e = compile_parsed(compiler, path, m, out);
+    pthread_mutex_unlock(&compile_lock);
+  }
+  return e ? fail(err, e) : succeed(err);
+}
+
+void hloc_executable_free(hloc_executable *exe) {
+  if (!exe) return;
+  free(exe->scratch);
+  free(exe->buffers);
+  cg_jit_free(exe->jit);
+  free(exe);
+}
+
+/* --- describing ------------------------------------------------------------------------------- */
+
+static const hloc_buffer_info *input_info(const hloc_executable *exe, int i) {
+  return exe && i >= 0 && i < exe->program->num_args ? &exe->program->args[i] : NULL;
+}
+
+static const hloc_buffer_info *output_info(const hloc_executable *exe, int i) {
+  return exe && i >= 0 && i < exe->program->num_results ? &exe->program->results[i] : NULL;
+}
+
+int hloc_executable_num_inputs(const hloc_executable *exe) {
+  return exe ? exe->program->num_args : 0;
+}
+
+int hloc_executable_num_outputs(const hloc_executable *exe) {
+  return exe ? exe->program->num_results : 0;
+}
+
+size_t hloc_executable_scratch_bytes(const hloc_executable *exe) {
+  return exe ? (size_t)exe->program->scratch_bytes : 0;
+}
+
+/* The five queries of one buffer, for inputs and outputs alike. */
+#define DEFINE_QUERIES(kind, info)                                                          \
+  const char *hloc_executable_##kind##_name(const hloc_executable *exe, int i) {           \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? b->name : NULL;                                                             \
+  }                                                                                        \
+  hloc_dtype hloc_executable_##kind##_dtype(const hloc_executable *exe, int i) {           \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? (hloc_dtype)b->dtype : HLOC_DTYPE_INVALID;                                  \
+  }                                                                                        \
+  int hloc_executable_##kind##_rank(const hloc_executable *exe, int i) {                   \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? b->rank : -1;                                                               \
+  }                                                                                        \
+  const int64_t *hloc_executable_##kind##_dims(const hloc_executable *exe, int i) {        \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? b->dims : NULL;                                                             \
+  }                                                                                        \
+  size_t hloc_executable_##kind##_bytes(const hloc_executable *exe, int i) {               \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? (size_t)b->bytes : 0;                                                       \
+  }
+
+DEFINE_QUERIES(input, input_info)
+DEFINE_QUERIES(output, output_info)
+
+/* --- running ---------------------------------------------------------------------------------- */
+
+/* The error for a NULL where buffer `i` (of `kind`, "input" or "output")
+ * needs one; `array` tells whether the whole array was NULL. */
+static HloError *missing_buffer(const char *kind, int i, const hloc_buffer_info *b, bool array) {
+  if (array)
+    return hlo_error("hloc_execute: %ss is NULL but %s %d (%s) needs %llu bytes", kind, kind, i,
+                     b->name, (unsigned long long)b->bytes);
+  return hlo_error("hloc_execute: %s %d (%s) is NULL but needs %llu bytes", kind, i, b->name,
+                   (unsigned long long)b->bytes);
+}
+
+/* Fills bufs (inputs then outputs), checking that every buffer with bytes
+ * is there. */
+static HloError *bind_buffers(const hloc_program *p, const void *const *inputs,
+                              void *const *outputs, void **bufs) {
+  for (int i = 0; i < p->num_args; i++) {
+    const void *b = inputs ? inputs[i] : NULL;
+    if (!b && p->args[i].bytes) return missing_buffer("input", i, &p->args[i], !inputs);
+    bufs[i] = (void *)b; /* the generated code only reads arguments */
+  }
+  for (int i = 0; i < p->num_results; i++) {
+    void *b = outputs ? outputs[i] : NULL;
+    if (!b && p->results[i].bytes) return missing_buffer("output", i, &p->results[i], !outputs);
+    bufs[p->num_args + i] = b;
+  }
+  return NULL;
+}
+
+int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *outputs,
+                 hloc_error **err) {
+  if (!exe) return fail(err, hlo_error("hloc_execute: executable is NULL"));
+  const hloc_program *p = exe->program;
+  bool cached = !atomic_flag_test_and_set_explicit(&exe->busy, memory_order_acquire);
+  void **bufs = cached ? exe->buffers : buffers_alloc(p);
+  bool ok = true;
+  void *scratch = cached ? exe->scratch : scratch_alloc(p, &ok);
+  HloError *e = NULL;
+  if (!ok)
+    e = hlo_error("hloc_execute: cannot allocate the %llu-byte scratch arena",
+                  (unsigned long long)p->scratch_bytes);
+  if (!e) e = bind_buffers(p, inputs, outputs, bufs);
+  if (!e) {
+    int status = p->run(bufs, scratch);
+    if (status) e = hlo_error("hloc_execute: the model returned status %d", status);
+  }
+  if (cached) {
+    atomic_flag_clear_explicit(&exe->busy, memory_order_release);
+  } else {
+    free(bufs);
+    free(scratch);
+  }
+  return e ? fail(err, e) : succeed(err);
+}

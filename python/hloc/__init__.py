@@ -1,0 +1,258 @@
+"""hloc: compile TensorFlow graphs and HLO modules to native code, run them on NumPy arrays.
+
+    import numpy as np, hloc
+    exe = hloc.compile_graphdef("mnist_mlp.pb", "mnist_mlp.config.pbtxt")
+    exe.inputs                      # (TensorSpec(name='image', dtype=float32, shape=(2, 784), ...),)
+    probs, = exe(np.zeros((2, 784), np.float32))
+    exe.run(image=x)                # {'probs': array(...)}
+
+A thin ctypes binding of libhloc.so (driver/hloc.h; see docs/api.md): the model
+is compiled for this machine by hloc's pipeline and loaded in this process.  Which libhloc.so is used: see hloc/_capi.py (HLOC_LIBRARY, or
+next to this package).
+
+Every failure, whether libhloc reports it (a malformed GraphDef, an unsupported
+op, an unknown CPU) or this binding rejects an argument (wrong dtype, wrong
+shape, unknown input name), raises hloc.Error with a message saying what and
+where.  Executables may be called from several threads at once; the GIL is
+released while compiled code runs.
+"""
+
+import collections
+import ctypes
+import os
+import threading
+import weakref
+
+import numpy as np
+
+from . import _capi
+
+__all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile_graphdef", "compile_hlo"]
+
+_lib = _capi.load()
+__version__ = _lib.hloc_version().decode()
+
+
+class Error(Exception):
+    """A compile or run failure; str(e) is the message (libhloc's, where it reported it)."""
+
+
+class TensorSpec(collections.namedtuple("TensorSpec", "name dtype shape nbytes")):
+    """One input or output: name (str), dtype (numpy.dtype), shape (tuple), nbytes (int)."""
+
+    def __str__(self):
+        return f"{self.name}: {self.dtype}[{','.join(map(str, self.shape))}]"
+
+
+def _bfloat16():
+    # NumPy has no bfloat16; ml_dtypes (from JAX) does.  Without it, bf16
+    # values travel as their 2-byte patterns, which is how .npy stores them.
+    try:
+        import ml_dtypes
+        return np.dtype(ml_dtypes.bfloat16)
+    except ImportError:
+        return np.dtype("V2")
+
+
+# hloc_dtype values (driver/hloc.h) are indices here.
+_DTYPES = [np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                                 np.uint16, np.uint32, np.uint64, np.float16)]
+_DTYPES += [_bfloat16(), np.dtype(np.float32), np.dtype(np.float64)]
+_BF16 = 10
+
+
+def _check(rc, err):
+    """Raises Error with libhloc's message when a call failed (rc != 0)."""
+    if rc == 0:
+        return
+    msg = _lib.hloc_error_message(err).decode("utf-8", "replace")
+    _lib.hloc_error_free(err)
+    raise Error(msg)
+
+
+def _is_path(x):
+    return isinstance(x, (str, os.PathLike))
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise Error(f"{os.fspath(path)}: {e.strerror}") from None
+
+
+def _contents(x, what):
+    if _is_path(x):
+        return _read(x)
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return bytes(x)
+    raise Error(f"{what}: expected a path (str or os.PathLike) or bytes, got {type(x).__name__}")
+
+
+class Compiler:
+    """Compiles for one CPU: cpu is an LLVM CPU name ("x86-64-v3", "znver4", ...),
+    "native" or "generic" (None: this machine's, "native"); features adds or removes
+    CPU features ("+avx2,-avx512f").  Unknown names raise Error at the first compile."""
+
+    def __init__(self, cpu=None, features=None):
+        opts = _capi.CompilerOptions(cpu.encode() if cpu else None,
+                                     features.encode() if features else None)
+        handle, err = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_lib.hloc_compiler_create(ctypes.byref(opts), ctypes.byref(handle),
+                                         ctypes.byref(err)), err)
+        self._handle = handle
+        weakref.finalize(self, _lib.hloc_compiler_free, handle)
+
+    def _finish(self, rc, exe, err):
+        _check(rc, err)
+        return Executable(exe)
+
+    def compile_graphdef(self, graph, config):
+        """A frozen GraphDef (.pb binary or .pbtxt text) and its tfcompile config (text or
+        binary), each a path or the file's bytes."""
+        exe, err = ctypes.c_void_p(), ctypes.c_void_p()
+        if _is_path(graph) and _is_path(config):
+            rc = _lib.hloc_compile_graphdef_file(self._handle, os.fsencode(graph),
+                                                 os.fsencode(config), ctypes.byref(exe),
+                                                 ctypes.byref(err))
+        else:
+            g, c = _contents(graph, "graph"), _contents(config, "config")
+            rc = _lib.hloc_compile_graphdef(self._handle, g, len(g), c, len(c), ctypes.byref(exe),
+                                            ctypes.byref(err))
+        return self._finish(rc, exe, err)
+
+    def compile_hlo(self, text_or_path):
+        """An HLO module in XLA's text format: bytes or a str holding the text (a str that
+        starts with "HloModule" or has a newline), else a path."""
+        exe, err = ctypes.c_void_p(), ctypes.c_void_p()
+        x = text_or_path
+        if isinstance(x, str) and (x.lstrip().startswith("HloModule") or "\n" in x):
+            x = x.encode()
+        if _is_path(x):
+            rc = _lib.hloc_compile_hlo_file(self._handle, os.fsencode(x), ctypes.byref(exe),
+                                            ctypes.byref(err))
+        else:
+            text = _contents(x, "hlo")
+            rc = _lib.hloc_compile_hlo(self._handle, text, len(text), ctypes.byref(exe),
+                                       ctypes.byref(err))
+        return self._finish(rc, exe, err)
+
+
+def _spec(handle, kind, i):
+    def query(what):
+        return getattr(_lib, f"hloc_executable_{kind}_{what}")(handle, i)
+    dims = query("dims")
+    return TensorSpec(query("name").decode(), _DTYPES[query("dtype")],
+                      tuple(dims[k] for k in range(query("rank"))), query("bytes"))
+
+
+def _specs(handle, kind):
+    count = getattr(_lib, f"hloc_executable_num_{kind}s")(handle)
+    return tuple(_spec(handle, kind, i) for i in range(count))
+
+
+class Executable:
+    """A compiled model loaded in this process (made by compile_graphdef / compile_hlo).
+
+    inputs, outputs: tuples of TensorSpec, in the order the model takes and gives them.
+    """
+
+    def __init__(self, handle):
+        self._handle = handle
+        weakref.finalize(self, _lib.hloc_executable_free, handle)
+        self.inputs = _specs(handle, "input")
+        self.outputs = _specs(handle, "output")
+        self.scratch_bytes = _lib.hloc_executable_scratch_bytes(handle)
+
+    def __repr__(self):
+        return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
+                f"outputs=[{', '.join(map(str, self.outputs))}]>")
+
+    def __call__(self, *arrays, **by_name):
+        """Runs the model on its inputs, given in order, by name, or both; returns the
+        outputs as a list of new arrays, in order.
+
+        A NumPy array must have the input's dtype exactly (bfloat16 inputs also take
+        uint16 bit patterns) and its shape; other values (lists, scalars) are converted
+        with numpy.asarray when that is a same-kind cast.  Anything else raises Error."""
+        ins = self._bind(arrays, by_name)
+        outs = [np.empty(s.shape, s.dtype) for s in self.outputs]
+        in_ptrs = (ctypes.c_void_p * max(len(ins), 1))(*[a.ctypes.data for a in ins])
+        out_ptrs = (ctypes.c_void_p * max(len(outs), 1))(*[a.ctypes.data for a in outs])
+        err = ctypes.c_void_p()
+        _check(_lib.hloc_execute(self._handle, in_ptrs, out_ptrs, ctypes.byref(err)), err)
+        return outs
+
+    def run(self, *arrays, **by_name):
+        """As calling the executable, but returns a dict: output name -> array."""
+        return dict(zip((s.name for s in self.outputs), self(*arrays, **by_name)))
+
+    def _bind(self, arrays, by_name):
+        if len(arrays) > len(self.inputs):
+            raise Error(f"{len(arrays)} inputs given but the model takes {len(self.inputs)} "
+                        f"({', '.join(s.name for s in self.inputs) or 'none'})")
+        values = list(arrays) + [None] * (len(self.inputs) - len(arrays))
+        given = [True] * len(arrays) + [False] * (len(self.inputs) - len(arrays))
+        index = {s.name: i for i, s in enumerate(self.inputs)}
+        for name, value in by_name.items():
+            if name not in index:
+                raise Error(f"the model has no input named '{name}' (inputs: "
+                            f"{', '.join(index) or 'none'})")
+            if given[index[name]]:
+                raise Error(f"input {index[name]} ({name}) is given twice")
+            values[index[name]], given[index[name]] = value, True
+        missing = [s.name for s, g in zip(self.inputs, given) if not g]
+        if missing:
+            raise Error(f"missing input(s): {', '.join(missing)}")
+        return [_as_input(i, s, v) for i, (s, v) in enumerate(zip(self.inputs, values))]
+
+
+def _as_input(i, spec, value):
+    """value as a C-contiguous aligned array of spec's dtype and shape, or Error."""
+    where = f"input {i} ({spec.name})"
+    if isinstance(value, np.ndarray):
+        a = value
+        if spec.dtype == _DTYPES[_BF16] and a.dtype in (np.dtype(np.uint16), np.dtype("V2")):
+            a = a.view(spec.dtype)
+        elif a.dtype != spec.dtype:
+            raise Error(f"{where}: dtype is {a.dtype}, expected {spec.dtype}")
+    else:
+        try:
+            a = np.asarray(value)
+        except (TypeError, ValueError) as e:
+            raise Error(f"{where}: cannot make an array of it: {e}") from None
+        if a.dtype != spec.dtype and not np.can_cast(a.dtype, spec.dtype, "same_kind"):
+            raise Error(f"{where}: {type(value).__name__} of {a.dtype} values cannot become "
+                        f"{spec.dtype}")
+        a = a.astype(spec.dtype, copy=False)
+    if a.shape != spec.shape:
+        raise Error(f"{where}: shape is {a.shape}, expected {spec.shape}")
+    return np.require(a, requirements=("C", "A"))
+
+
+_compilers = {}
+_compilers_lock = threading.Lock()
+
+
+def _compiler(cpu, features):
+    # One Compiler per (cpu, features), made on first use and kept: the
+    # module-level functions then need no handle of the caller's.
+    with _compilers_lock:
+        key = (cpu, features)
+        if key not in _compilers:
+            _compilers[key] = Compiler(cpu, features)
+        return _compilers[key]
+
+
+def compile_graphdef(graph, config, cpu=None, features=None):
+    """Compiles a frozen GraphDef with its tfcompile config (paths or bytes) for this
+    machine (or the CPU named; see Compiler).  Returns an Executable whose inputs are
+    the config's feeds and outputs its fetches."""
+    return _compiler(cpu, features).compile_graphdef(graph, config)
+
+
+def compile_hlo(text_or_path, cpu=None, features=None):
+    """Compiles an HLO module (text, or a path; see Compiler.compile_hlo).  Inputs are
+    the entry's parameters; outputs the root's flattened tuple elements."""
+    return _compiler(cpu, features).compile_hlo(text_or_path)

@@ -1,0 +1,80 @@
+"""Loading libhloc.so and declaring its C functions (driver/hloc.h) for ctypes.
+
+The library is the file the HLOC_LIBRARY environment variable names when it
+is set; otherwise libhloc.so inside this package's directory (where an
+installed copy of the binding ships it), then the dynamic loader's search
+path (LD_LIBRARY_PATH, ld.so.conf).  Every prototype is declared here, once, so that a wrong
+argument type fails in Python instead of inside the library.
+"""
+
+import ctypes
+import os
+
+
+class CompilerOptions(ctypes.Structure):
+    """struct hloc_compiler_options."""
+    _fields_ = [("cpu", ctypes.c_char_p), ("features", ctypes.c_char_p)]
+
+
+_c_p = ctypes.c_void_p
+_c_p_p = ctypes.POINTER(ctypes.c_void_p)
+_size = ctypes.c_size_t
+
+# name: (restype, argtypes), as driver/hloc.h declares them.
+_PROTOTYPES = {
+    "hloc_version": (ctypes.c_char_p, []),
+    "hloc_error_message": (ctypes.c_char_p, [_c_p]),
+    "hloc_error_free": (None, [_c_p]),
+    "hloc_compiler_create": (ctypes.c_int, [ctypes.POINTER(CompilerOptions), _c_p_p, _c_p_p]),
+    "hloc_compiler_free": (None, [_c_p]),
+    "hloc_compile_graphdef": (ctypes.c_int, [_c_p, ctypes.c_char_p, _size, ctypes.c_char_p,
+                                             _size, _c_p_p, _c_p_p]),
+    "hloc_compile_graphdef_file": (ctypes.c_int, [_c_p, ctypes.c_char_p, ctypes.c_char_p,
+                                                  _c_p_p, _c_p_p]),
+    "hloc_compile_hlo": (ctypes.c_int, [_c_p, ctypes.c_char_p, _size, _c_p_p, _c_p_p]),
+    "hloc_compile_hlo_file": (ctypes.c_int, [_c_p, ctypes.c_char_p, _c_p_p, _c_p_p]),
+    "hloc_executable_free": (None, [_c_p]),
+    "hloc_executable_num_inputs": (ctypes.c_int, [_c_p]),
+    "hloc_executable_num_outputs": (ctypes.c_int, [_c_p]),
+    "hloc_executable_scratch_bytes": (_size, [_c_p]),
+    "hloc_execute": (ctypes.c_int, [_c_p, _c_p_p, _c_p_p, _c_p_p]),
+}
+for _kind in ("input", "output"):
+    _PROTOTYPES.update({
+        f"hloc_executable_{_kind}_name": (ctypes.c_char_p, [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_dtype": (ctypes.c_int, [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_rank": (ctypes.c_int, [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_dims": (ctypes.POINTER(ctypes.c_int64), [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_bytes": (_size, [_c_p, ctypes.c_int]),
+    })
+
+
+def _candidates():
+    env = os.environ.get("HLOC_LIBRARY")
+    if env:
+        # An explicit choice is the only one tried: falling back silently
+        # would hide a typo behind another copy of the library.
+        return [env]
+    return [os.path.join(os.path.dirname(os.path.abspath(__file__)), "libhloc.so"), "libhloc.so"]
+
+
+def load():
+    """The loaded library with its prototypes; OSError naming what was tried."""
+    tried = []
+    for path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append(f"{path} ({e})")
+            continue
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            fn = getattr(lib, name)
+            fn.restype = restype
+            fn.argtypes = argtypes
+        return lib
+    raise OSError("hloc: cannot load libhloc.so; tried " + "; ".join(tried) +
+                  ". Set HLOC_LIBRARY to the library's path (build/driver/libhloc.so "
+                  "in a build tree)")

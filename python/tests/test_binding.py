@@ -1,0 +1,244 @@
+"""The hloc Python binding end to end: TensorFlow models and HLO corpus cases
+compiled, run on their stored inputs and compared with TensorFlow's and JAX's
+stored outputs; inputs by position and by name; every rejected call raising
+hloc.Error with a message that names the problem; docs/api.md's example.
+
+Tolerances: models atol 1e-4, rtol 1e-3 (generated kernels may reassociate
+sums); HLO cases as testdata/hlo/MANIFEST states; op cases of the "exact"
+family exactly.  Run from anywhere: paths are relative to this file.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import unittest
+
+try:
+    import numpy as np
+except ImportError as e:
+    raise ImportError(
+        f"the Python binding's tests need NumPy for {sys.executable}: install Debian's "
+        "python3-numpy (scripts/install-deps.sh does), not a PyPI numpy") from e
+
+import hloc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODELS = os.path.join(ROOT, "testdata", "tf", "models")
+OPS = os.path.join(ROOT, "testdata", "tf", "ops")
+CORPUS = os.path.join(ROOT, "testdata", "hlo")
+MODEL_ATOL, MODEL_RTOL = 1e-4, 1e-3
+
+
+def stored(prefix, kind, count):
+    return [np.load(f"{prefix}.{kind}{k}.npy") for k in range(count)]
+
+
+def manifest(name):
+    """(nin, nout, atol, rtol) of an HLO corpus case."""
+    with open(os.path.join(CORPUS, "MANIFEST")) as f:
+        for line in f:
+            fields = line.split()
+            if fields and fields[0] == name:
+                return int(fields[1]), int(fields[2]), float(fields[3]), float(fields[4])
+    raise AssertionError(f"{name} is not in the HLO corpus MANIFEST")
+
+
+_mnist = None
+
+
+def mnist():
+    """The MNIST MLP, compiled once for the tests that only run it."""
+    global _mnist
+    if _mnist is None:
+        _mnist = hloc.compile_graphdef(os.path.join(MODELS, "mnist_mlp.pb"),
+                                       os.path.join(MODELS, "mnist_mlp.config.pbtxt"))
+    return _mnist
+
+
+class ModelTest(unittest.TestCase):
+    def assert_outputs(self, got, want, atol, rtol):
+        self.assertEqual(len(got), len(want))
+        for k, (g, w) in enumerate(zip(got, want)):
+            self.assertEqual(g.dtype, w.dtype, f"output {k}")
+            self.assertEqual(g.shape, w.shape, f"output {k}")
+            np.testing.assert_allclose(g, w, atol=atol, rtol=rtol, err_msg=f"output {k}")
+
+    def test_mnist_from_paths(self):
+        exe = mnist()
+        self.assertEqual(exe.inputs, (hloc.TensorSpec("image", np.dtype(np.float32), (2, 784),
+                                                      2 * 784 * 4),))
+        self.assertEqual(exe.outputs, (hloc.TensorSpec("probs", np.dtype(np.float32), (2, 10),
+                                                       2 * 10 * 4),))
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        x, = stored(prefix, "in", 1)
+        self.assert_outputs(exe(x), stored(prefix, "out", 1), MODEL_ATOL, MODEL_RTOL)
+        by_name = exe.run(image=x)
+        self.assertEqual(list(by_name), ["probs"])
+        np.testing.assert_array_equal(by_name["probs"], exe(x)[0])
+
+    def test_models_from_bytes(self):
+        for name in ("small_cnn", "text_classifier"):
+            with self.subTest(model=name):
+                prefix = os.path.join(MODELS, name)
+                with open(prefix + ".pb", "rb") as g, open(prefix + ".config.pbtxt", "rb") as c:
+                    exe = hloc.compile_graphdef(g.read(), c.read())
+                got = exe(*stored(prefix, "in", len(exe.inputs)))
+                self.assert_outputs(got, stored(prefix, "out", len(exe.outputs)), MODEL_ATOL,
+                                    MODEL_RTOL)
+
+    def test_inputs_by_position_and_name(self):
+        prefix = os.path.join(OPS, "placeholder_multi")
+        exe = hloc.compile_graphdef(prefix + ".pbtxt", prefix + ".config.pbtxt")
+        self.assertEqual([s.name for s in exe.inputs], ["a", "b", "c"])
+        self.assertEqual([s.dtype for s in exe.inputs],
+                         [np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.bool_)])
+        a, b, c = stored(prefix, "in", 3)
+        want = stored(prefix, "out", 3)
+        self.assert_outputs(exe(a, b, c), want, 0, 0)
+        self.assert_outputs(exe(c=c, a=a, b=b), want, 0, 0)
+        self.assert_outputs(exe(a, c=c, b=b), want, 0, 0)
+        got = exe.run(a, b, c)
+        self.assertEqual(list(got), ["a2", "b1", "not_c"])
+        self.assert_outputs(list(got.values()), want, 0, 0)
+
+    def test_hlo_corpus(self):
+        # attention_tiny by path; tuple_mixed_dtypes as text: eight outputs of
+        # eight element types.
+        for name, as_text in (("attention_tiny", False), ("tuple_mixed_dtypes", True)):
+            with self.subTest(case=name):
+                nin, nout, atol, rtol = manifest(name)
+                path = os.path.join(CORPUS, name + ".hlo")
+                if as_text:
+                    with open(path) as f:
+                        exe = hloc.compile_hlo(f.read())
+                else:
+                    exe = hloc.compile_hlo(path)
+                self.assertEqual((len(exe.inputs), len(exe.outputs)), (nin, nout))
+                self.assertEqual([s.name for s in exe.outputs],
+                                 [f"result{k}" for k in range(nout)])
+                prefix = os.path.join(CORPUS, name)
+                self.assert_outputs(exe(*stored(prefix, "in", nin)), stored(prefix, "out", nout),
+                                    atol, rtol)
+
+    def test_non_contiguous_and_converted_inputs(self):
+        exe = mnist()
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        want = exe(x)[0]
+        np.testing.assert_array_equal(exe(np.asfortranarray(x))[0], want)
+        wide = np.zeros((2, 1568), np.float32)
+        wide[:, ::2] = x
+        np.testing.assert_array_equal(exe(wide[:, ::2])[0], want)
+        np.testing.assert_array_equal(exe(x.tolist())[0], want)  # float -> float32: same kind
+
+    def test_threads(self):
+        exe = mnist()
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        want = exe(x)[0]
+        failures = []
+
+        def work():
+            for _ in range(20):
+                if not np.array_equal(exe(x)[0], want):
+                    failures.append("differs")
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(failures, [])
+
+
+class ErrorTest(unittest.TestCase):
+    def assert_error(self, fn, *fragments):
+        with self.assertRaises(hloc.Error) as cm:
+            fn()
+        for f in fragments:
+            self.assertIn(f, str(cm.exception))
+
+    def test_error_is_an_exception(self):
+        self.assertTrue(issubclass(hloc.Error, Exception))
+
+    def test_bad_inputs(self):
+        exe = mnist()
+        x = np.zeros((2, 784), np.float32)
+        self.assert_error(lambda: exe(x.astype(np.float64)),
+                          "input 0 (image): dtype is float64, expected float32")
+        self.assert_error(lambda: exe(x[:1]), "input 0 (image): shape is (1, 784), expected (2, 784)")
+        self.assert_error(lambda: exe(np.float32(1)), "input 0 (image): shape is (), expected")
+        self.assert_error(lambda: exe(x, x), "2 inputs given but the model takes 1 (image)")
+        self.assert_error(lambda: exe(), "missing input(s): image")
+        self.assert_error(lambda: exe(imag=x), "no input named 'imag' (inputs: image)")
+        self.assert_error(lambda: exe(x, image=x), "input 0 (image) is given twice")
+        self.assert_error(lambda: exe("pixels"), "input 0 (image): str of <U6 values cannot "
+                          "become float32")
+        prefix = os.path.join(OPS, "placeholder_multi")
+        multi = hloc.compile_graphdef(prefix + ".pbtxt", prefix + ".config.pbtxt")
+        a, b, c = stored(prefix, "in", 3)
+        self.assert_error(lambda: multi(a, [1.5, 2, 3, 4], c),
+                          "input 1 (b): list of float64 values cannot become int32")
+
+    def test_unsupported_ops(self):
+        graph = b"""
+            node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }
+                   attr { key: 'shape' value { shape { dim { size: 4 } } } } }
+            node { name: 'uniq' op: 'Unique' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }
+                   attr { key: 'out_idx' value { type: DT_INT32 } } }
+            node { name: 'chol' op: 'Cholesky' input: 'uniq'
+                   attr { key: 'T' value { type: DT_FLOAT } } }"""
+        config = (b"feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
+                  b"fetch { id { node_name: 'chol' } }")
+        self.assert_error(lambda: hloc.compile_graphdef(graph, config),
+                          "TensorFlow ops hloc does not support", "Unique: 1 node ('uniq')",
+                          "Cholesky: 1 node ('chol')")
+
+    def test_bad_models(self):
+        config = os.path.join(MODELS, "mnist_mlp.config.pbtxt")
+        self.assert_error(lambda: hloc.compile_graphdef(b"\x0a\x05\x0a\x03", b""),
+                          "graph: malformed protobuf at byte")
+        self.assert_error(lambda: hloc.compile_graphdef("/nonexistent/g.pb", config),
+                          "/nonexistent/g.pb")
+        self.assert_error(lambda: hloc.compile_graphdef(b"", "/nonexistent/c.pbtxt"),
+                          "/nonexistent/c.pbtxt: No such file")
+        self.assert_error(lambda: hloc.compile_graphdef(42, config),
+                          "graph: expected a path (str or os.PathLike) or bytes, got int")
+        self.assert_error(lambda: hloc.compile_hlo("HloModule m\nENTRY e {\n"), "hlo:3:")
+        self.assert_error(lambda: hloc.compile_hlo(
+            "HloModule m\nENTRY e {\n  p = f32[2] parameter(0)\n  ROOT a = f32[3] add(p, p)\n}\n"),
+            "hlo: verifier")
+        self.assert_error(lambda: hloc.compile_hlo("/nonexistent/m.hlo"), "/nonexistent/m.hlo")
+
+    def test_unknown_cpu(self):
+        self.assert_error(lambda: hloc.compile_graphdef(
+            os.path.join(MODELS, "mnist_mlp.pb"), os.path.join(MODELS, "mnist_mlp.config.pbtxt"),
+            cpu="no-such-cpu"), "unknown CPU 'no-such-cpu'", "skylake")
+
+
+class PackagingTest(unittest.TestCase):
+    def python(self, code, env=None):
+        """Runs code in a fresh interpreter from the repository root."""
+        full_env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), **(env or {}))
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env,
+                              capture_output=True, text=True, timeout=300)
+
+    def test_doc_example(self):
+        with open(os.path.join(ROOT, "docs", "api.md")) as f:
+            doc = f.read()
+        marker = doc.index("<!-- example.py")
+        start = doc.index("```python\n", marker) + len("```python\n")
+        code = doc[start:doc.index("\n```", start)]
+        r = self.python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("TensorSpec(name='image'", r.stdout)
+        self.assertIn("input 0 (image): dtype is float64, expected float32", r.stdout)
+
+    def test_library_not_found(self):
+        r = self.python("import hloc", {"HLOC_LIBRARY": "/nonexistent/libhloc.so"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("cannot load libhloc.so; tried /nonexistent/libhloc.so (no such file)",
+                      r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,655 @@
+/*
+ * test_driver_api.c — libhloc (driver/hloc.h) end to end, linked the way
+ * its users link it: the shared library itself, not the stage archives.
+ *
+ * Models compile from files and from memory (binary and text GraphDefs, HLO
+ * text), report their inputs and outputs, and run to TensorFlow's stored
+ * outputs (atol 1e-4, rtol 1e-3: generated kernels may reassociate sums) or,
+ * for HLO, to the evaluator's results and JAX's within the corpus
+ * MANIFEST's tolerances.  Every error path returns -1 with a message that
+ * says what went wrong, and leaves the out-parameter NULL.  The library
+ * exports exactly the functions hloc.h declares (nm -D), the header compiles
+ * as C++, and the C example of docs/api.md builds and runs.
+ *
+ * CTest sets HLOC_LIBRARY (the libhloc.so under test), HLOC_CC and HLOC_CXX
+ * (the project's compilers), HLOC_CFLAGS (extra flags for the example: the
+ * sanitizers in such builds), and runs from the source root.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check_util.h"
+#include "hloc.h"
+#include "literal_io.h"
+
+#define MODELS "testdata/tf/models/"
+#define OPS "testdata/tf/ops/"
+#define CORPUS "testdata/hlo/"
+
+/* Tolerance for TensorFlow's outputs of models (see the top of the file). */
+#define MODEL_ATOL 1e-4
+#define MODEL_RTOL 1e-3
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  ck_assert_msg(v && *v, "%s is not set (run the test through ctest)", name);
+  return v;
+}
+
+static hloc_compiler *new_compiler(const hloc_compiler_options *opts) {
+  hloc_compiler *c = NULL;
+  hloc_error *err = NULL;
+  int rc = hloc_compiler_create(opts, &c, &err);
+  ck_assert_msg(rc == 0, "hloc_compiler_create: %s", hloc_error_message(err));
+  ck_assert_ptr_null(err);
+  return c;
+}
+
+static hloc_executable *compile_files(const char *graph, const char *config) {
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  int rc = hloc_compile_graphdef_file(c, graph, config, &exe, &err);
+  ck_assert_msg(rc == 0, "%s: %s", graph, hloc_error_message(err));
+  hloc_compiler_free(c); /* executables outlive their compiler */
+  return exe;
+}
+
+/* Runs exe on `args` (one literal per input, whose types and shapes must be
+ * the inputs') and returns one new literal per output. */
+static void run(hloc_executable *exe, HloLiteral *const *args, HloLiteral **results) {
+  int nin = hloc_executable_num_inputs(exe), nout = hloc_executable_num_outputs(exe);
+  const void *in[64];
+  void *out[64];
+  ck_assert(nin <= 64 && nout <= 64);
+  for (int i = 0; i < nin; i++) {
+    const HloShape *s = &args[i]->shape;
+    ck_assert_int_eq(hloc_type_from_dtype((RtDtype)hloc_executable_input_dtype(exe, i)), s->type);
+    ck_assert_int_eq(hloc_executable_input_rank(exe, i), s->rank);
+    for (int d = 0; d < s->rank; d++)
+      ck_assert_int_eq(hloc_executable_input_dims(exe, i)[d], s->dims[d]);
+    ck_assert_uint_eq(hloc_executable_input_bytes(exe, i), hlo_shape_byte_size(s));
+    in[i] = args[i]->data;
+  }
+  for (int i = 0; i < nout; i++) {
+    HloType t = hloc_type_from_dtype((RtDtype)hloc_executable_output_dtype(exe, i));
+    HloShape s = hlo_shape_array(t, hloc_executable_output_rank(exe, i),
+                                 hloc_executable_output_dims(exe, i));
+    results[i] = hlo_literal_new(&s);
+    ck_assert_uint_eq(hloc_executable_output_bytes(exe, i), hlo_shape_byte_size(&s));
+    /* Poison, so that an output the code never writes is caught. */
+    memset(results[i]->data, 0xA5, hlo_shape_byte_size(&s));
+    out[i] = results[i]->data;
+  }
+  hloc_error *err = NULL;
+  int rc = hloc_execute(exe, in, out, &err);
+  ck_assert_msg(rc == 0, "hloc_execute: %s", hloc_error_message(err));
+}
+
+/* Runs exe on PREFIX.in<K>.npy and compares with PREFIX.out<K>.npy. */
+static void check_stored(hloc_executable *exe, const char *prefix, double atol, double rtol) {
+  int nin = hloc_executable_num_inputs(exe), nout = hloc_executable_num_outputs(exe);
+  HloLiteral *args[64] = {0}, *got[64];
+  char path[512], msg[512];
+  for (int i = 0; i < nin; i++) {
+    snprintf(path, sizeof path, "%s.in%d.npy", prefix, i);
+    args[i] = ck_read_npy(path);
+  }
+  run(exe, args, got);
+  for (int i = 0; i < nout; i++) {
+    snprintf(path, sizeof path, "%s.out%d.npy", prefix, i);
+    HloLiteral *want = ck_read_npy(path);
+    ck_assert_msg(ck_allclose(got[i], want, atol, rtol, msg, sizeof msg), "%s output %d (%s): %s",
+                  prefix, i, hloc_executable_output_name(exe, i), msg);
+    hlo_literal_free(want);
+    hlo_literal_free(got[i]);
+  }
+  for (int i = 0; i < nin; i++) hlo_literal_free(args[i]);
+}
+
+/* The tolerances testdata/hlo/MANIFEST states for a case. */
+static void manifest_tolerance(const char *name, double *atol, double *rtol) {
+  const CkCorpusCase *cases;
+  int n = ck_hlo_corpus(&cases);
+  for (int i = 0; i < n; i++)
+    if (!strcmp(cases[i].name, name)) {
+      *atol = cases[i].atol;
+      *rtol = cases[i].rtol;
+      return;
+    }
+  ck_abort_msg("%s is not in the HLO corpus MANIFEST", name);
+}
+
+/* --- compiling and running -------------------------------------------------------------------- */
+
+START_TEST(test_mnist_from_files) {
+  hloc_compiler_options zero = {0}; /* zero-initialised options are valid */
+  hloc_compiler *c = new_compiler(&zero);
+  hloc_executable *exe = NULL;
+  hloc_error *err = (hloc_error *)&zero; /* must be reset to NULL on success */
+  ck_assert_int_eq(hloc_compile_graphdef_file(c, MODELS "mnist_mlp.pb",
+                                              MODELS "mnist_mlp.config.pbtxt", &exe, &err),
+                   0);
+  ck_assert_ptr_null(err);
+  hloc_compiler_free(c);
+
+  ck_assert_int_eq(hloc_executable_num_inputs(exe), 1);
+  ck_assert_str_eq(hloc_executable_input_name(exe, 0), "image");
+  ck_assert_int_eq(hloc_executable_input_dtype(exe, 0), HLOC_DTYPE_FLOAT32);
+  ck_assert_int_eq(hloc_executable_input_rank(exe, 0), 2);
+  ck_assert_int_eq(hloc_executable_input_dims(exe, 0)[0], 2);
+  ck_assert_int_eq(hloc_executable_input_dims(exe, 0)[1], 784);
+  ck_assert_uint_eq(hloc_executable_input_bytes(exe, 0), 2 * 784 * 4);
+  ck_assert_int_eq(hloc_executable_num_outputs(exe), 1);
+  ck_assert_str_eq(hloc_executable_output_name(exe, 0), "probs");
+  ck_assert_int_eq(hloc_executable_output_dtype(exe, 0), HLOC_DTYPE_FLOAT32);
+  ck_assert_int_eq(hloc_executable_output_rank(exe, 0), 2);
+  ck_assert_int_eq(hloc_executable_output_dims(exe, 0)[1], 10);
+  ck_assert_uint_eq(hloc_executable_output_bytes(exe, 0), 2 * 10 * 4);
+
+  /* Twice: the second run reuses the executable's scratch arena. */
+  check_stored(exe, MODELS "mnist_mlp", MODEL_ATOL, MODEL_RTOL);
+  check_stored(exe, MODELS "mnist_mlp", MODEL_ATOL, MODEL_RTOL);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+/* Models beyond an MLP: convolutions and pooling, a gather, a While loop. */
+static const char *const graph_models[] = {"small_cnn", "text_classifier", "lstm_while"};
+
+START_TEST(test_models_from_memory) {
+  const char *name = graph_models[_i];
+  char path[256];
+  size_t glen, clen;
+  snprintf(path, sizeof path, MODELS "%s.pb", name);
+  char *graph = ck_read_file(path, &glen);
+  snprintf(path, sizeof path, MODELS "%s.config.pbtxt", name);
+  char *config = ck_read_file(path, &clen);
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  int rc = hloc_compile_graphdef(c, graph, glen, config, clen, &exe, &err);
+  ck_assert_msg(rc == 0, "%s: %s", name, hloc_error_message(err));
+  free(graph);
+  free(config);
+  snprintf(path, sizeof path, MODELS "%s", name);
+  check_stored(exe, path, MODEL_ATOL, MODEL_RTOL);
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+}
+END_TEST
+
+/* A text GraphDef from memory, three feeds and three fetches (bool among
+ * them), which must match TensorFlow exactly. */
+START_TEST(test_text_graphdef_from_memory) {
+  size_t glen, clen;
+  char *graph = ck_read_file(OPS "placeholder_multi.pbtxt", &glen);
+  char *config = ck_read_file(OPS "placeholder_multi.config.pbtxt", &clen);
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  int rc = hloc_compile_graphdef(c, graph, glen, config, clen, &exe, NULL);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_eq(hloc_executable_num_inputs(exe), 3);
+  ck_assert_int_eq(hloc_executable_num_outputs(exe), 3);
+  check_stored(exe, OPS "placeholder_multi", 0, 0);
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+  free(graph);
+  free(config);
+}
+END_TEST
+
+/* A named CPU and features instead of the host's: same results. */
+START_TEST(test_cpu_options) {
+  hloc_compiler_options o = {.cpu = "generic", .features = "-avx2"};
+  hloc_compiler *c = new_compiler(&o);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  int rc = hloc_compile_graphdef_file(c, MODELS "mnist_mlp.pb", MODELS "mnist_mlp.config.pbtxt",
+                                      &exe, &err);
+  ck_assert_msg(rc == 0, "%s", hloc_error_message(err));
+  check_stored(exe, MODELS "mnist_mlp", MODEL_ATOL, MODEL_RTOL);
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+}
+END_TEST
+
+/* HLO from a file and from memory: against JAX's stored outputs and the
+ * evaluator, with the corpus tolerances.  tuple_mixed_dtypes has eight
+ * outputs of eight element types. */
+static const char *const hlo_cases[] = {"attention_tiny", "tuple_mixed_dtypes"};
+
+START_TEST(test_hlo) {
+  const char *name = hlo_cases[_i];
+  double atol, rtol;
+  manifest_tolerance(name, &atol, &rtol);
+  char path[256];
+  snprintf(path, sizeof path, CORPUS "%s.hlo", name);
+  size_t len;
+  char *text = ck_read_file(path, &len);
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *from_file = NULL, *from_memory = NULL;
+  hloc_error *err = NULL;
+  ck_assert_msg(hloc_compile_hlo_file(c, path, &from_file, &err) == 0, "%s",
+                hloc_error_message(err));
+  ck_assert_msg(hloc_compile_hlo(c, text, len, &from_memory, &err) == 0, "%s",
+                hloc_error_message(err));
+  snprintf(path, sizeof path, CORPUS "%s", name);
+  check_stored(from_file, path, atol, rtol);
+
+  HloModule *m = ck_parse_verified(text);
+  const HloComputation *entry = m->entry;
+  ck_assert_int_eq(hloc_executable_num_inputs(from_memory), entry->nparams);
+  HloLiteral *args[64] = {0}, *got[64], *leaves[64];
+  for (int i = 0; i < entry->nparams; i++) {
+    snprintf(path, sizeof path, CORPUS "%s.in%d.npy", name, i);
+    args[i] = ck_read_npy(path);
+  }
+  HloLiteral *want = ck_evaluate(m, args, entry->nparams);
+  int n = 1;
+  leaves[0] = want;
+  if (want->shape.type == HLO_TUPLE) {
+    n = want->shape.ntuple;
+    for (int i = 0; i < n; i++) leaves[i] = want->elems[i];
+  }
+  ck_assert_int_eq(hloc_executable_num_outputs(from_memory), n);
+  run(from_memory, args, got);
+  char msg[512];
+  for (int i = 0; i < n; i++) {
+    char result[32];
+    snprintf(result, sizeof result, "result%d", i);
+    ck_assert_str_eq(hloc_executable_output_name(from_memory, i), result);
+    ck_assert_msg(ck_allclose(got[i], leaves[i], atol, rtol, msg, sizeof msg),
+                  "%s output %d against the evaluator: %s", name, i, msg);
+    hlo_literal_free(got[i]);
+  }
+  hlo_literal_free(want);
+  for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
+  hlo_module_free(m);
+  hloc_executable_free(from_file);
+  hloc_executable_free(from_memory);
+  hloc_compiler_free(c);
+  free(text);
+}
+END_TEST
+
+/* --- concurrent execution --------------------------------------------------------------------- */
+
+enum { NTHREADS = 4, NRUNS = 25 };
+
+typedef struct RunJob {
+  hloc_executable *exe;
+  const float *input;
+  const float *expected; /* the single-threaded result, bit for bit */
+  int mismatches;        /* runs that failed or differed */
+} RunJob;
+
+static void *run_many(void *arg) {
+  RunJob *job = arg;
+  float out[20];
+  for (int r = 0; r < NRUNS; r++) {
+    const void *in[] = {job->input};
+    void *outs[] = {out};
+    memset(out, 0, sizeof out);
+    if (hloc_execute(job->exe, in, outs, NULL) || memcmp(out, job->expected, sizeof out))
+      job->mismatches++;
+  }
+  return NULL;
+}
+
+/* Calls that overlap on one executable each get a scratch arena of their
+ * own and the same results. */
+START_TEST(test_concurrent_execute) {
+  hloc_executable *exe = compile_files(MODELS "mnist_mlp.pb", MODELS "mnist_mlp.config.pbtxt");
+  HloLiteral *x = ck_read_npy(MODELS "mnist_mlp.in0.npy");
+  float expected[20];
+  const void *in[] = {x->data};
+  void *out[] = {expected};
+  ck_assert_int_eq(hloc_execute(exe, in, out, NULL), 0);
+  RunJob jobs[NTHREADS];
+  pthread_t threads[NTHREADS];
+  for (int t = 0; t < NTHREADS; t++) {
+    jobs[t] = (RunJob){exe, x->data, expected, 0};
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, run_many, &jobs[t]), 0);
+  }
+  for (int t = 0; t < NTHREADS; t++) {
+    pthread_join(threads[t], NULL);
+    ck_assert_msg(jobs[t].mismatches == 0, "thread %d: %d of %d runs differ", t,
+                  jobs[t].mismatches, NRUNS);
+  }
+  hlo_literal_free(x);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+/* --- errors ----------------------------------------------------------------------------------- */
+
+/* Asserts a failed call: rc -1, an error whose message contains each of the
+ * NULL-terminated `want` strings, and the out-parameter left NULL. */
+static void expect_error(int rc, hloc_error *err, const void *out, const char *const *want) {
+  ck_assert_int_eq(rc, -1);
+  ck_assert_ptr_nonnull(err);
+  const char *msg = hloc_error_message(err);
+  for (int i = 0; want[i]; i++)
+    ck_assert_msg(strstr(msg, want[i]), "message '%s' lacks '%s'", msg, want[i]);
+  ck_assert_ptr_null(out);
+  hloc_error_free(err);
+}
+
+/* The call runs first: it sets err and out, which are then checked. */
+#define EXPECT_ERROR(call, err, out, ...)                                                    \
+  do {                                                                                       \
+    int rc_ = (call);                                                                        \
+    expect_error(rc_, err, out, (const char *const[]){__VA_ARGS__, NULL});                   \
+  } while (0)
+
+/* A graph in text format: x -> Unique -> Square -> Cholesky. */
+static const char bad_graph[] =
+    "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }\n"
+    "       attr { key: 'shape' value { shape { dim { size: 4 } } } } }\n"
+    "node { name: 'uniq' op: 'Unique' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }\n"
+    "       attr { key: 'out_idx' value { type: DT_INT32 } } }\n"
+    "node { name: 'sq' op: 'Square' input: 'uniq' attr { key: 'T' value { type: DT_FLOAT } } }\n"
+    "node { name: 'chol' op: 'Cholesky' input: 'sq' attr { key: 'T' value { type: DT_FLOAT } } }\n";
+
+typedef struct GraphError {
+  const char *graph, *config;
+  const char *want[3]; /* substrings of the message */
+} GraphError;
+
+static const GraphError graph_errors[] = {
+    /* Every unsupported op at once, with counts and node names. */
+    {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
+                "fetch { id { node_name: 'chol' } }\n",
+     {"Unique: 1 node ('uniq')", "Cholesky: 1 node ('chol')"}},
+    {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 3 } } }\n"
+                "fetch { id { node_name: 'sq' } }\n",
+     {"feed 'x'", "does not match the Placeholder's shape [4]"}},
+    {bad_graph, "feed { id { node_name: 'x' } shap { dim { size: 4 } } }\n",
+     {"config:1:30:", "unknown field 'shap'"}},
+    {bad_graph, "feed { id { node_name: 'nope' } shape { dim { size: 4 } } }\n"
+                "fetch { id { node_name: 'sq' } }\n",
+     {"no node 'nope'"}},
+    {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n",
+     {"the config has no fetch"}},
+    {"\x0a\x05\x0a\x03", "", {"graph: malformed protobuf at byte"}},
+    {"node { name: 'a' op: 'Const' ", "", {"graph:1:"}},
+};
+
+START_TEST(test_graphdef_errors) {
+  const GraphError *t = &graph_errors[_i];
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  int rc = hloc_compile_graphdef(c, t->graph, strlen(t->graph), t->config, strlen(t->config),
+                                 &exe, &err);
+  expect_error(rc, err, exe, t->want);
+  hloc_compiler_free(c);
+}
+END_TEST
+
+START_TEST(test_other_compile_errors) {
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  const char *bad_hlo = "HloModule m\nENTRY e {\n  p = f32[2] parameter(0)\n"
+                        "  ROOT a = f32[3] add(p, p)\n}\n";
+  EXPECT_ERROR(hloc_compile_hlo(c, bad_hlo, strlen(bad_hlo), &exe, &err), err, exe,
+               "hlo: verifier", "f32[2]");
+  EXPECT_ERROR(hloc_compile_hlo(c, "HloModule m\nENTRY e {", 22, &exe, &err), err, exe, "hlo:2:");
+  EXPECT_ERROR(hloc_compile_hlo_file(c, "/nonexistent/m.hlo", &exe, &err), err, exe,
+               "/nonexistent/m.hlo");
+  EXPECT_ERROR(hloc_compile_graphdef_file(c, "/nonexistent/g.pb", MODELS "mnist_mlp.config.pbtxt",
+                                          &exe, &err),
+               err, exe, "/nonexistent/g.pb");
+  EXPECT_ERROR(hloc_compile_graphdef_file(c, MODELS "mnist_mlp.pb", "/nonexistent/c.pbtxt", &exe,
+                                          &err),
+               err, exe, "/nonexistent/c.pbtxt");
+
+  /* Invalid arguments. */
+  EXPECT_ERROR(hloc_compile_hlo(NULL, "", 0, &exe, &err), err, exe, "compiler is NULL");
+  EXPECT_ERROR(hloc_compile_hlo(c, NULL, 5, &exe, &err), err, exe, "text is NULL");
+  EXPECT_ERROR(hloc_compile_hlo(c, "", 0, NULL, &err), err, NULL, "out is NULL");
+  EXPECT_ERROR(hloc_compile_hlo_file(c, NULL, &exe, &err), err, exe, "path is NULL");
+  EXPECT_ERROR(hloc_compile_graphdef(c, NULL, 3, "", 0, &exe, &err), err, exe, "graph is NULL");
+  EXPECT_ERROR(hloc_compile_graphdef(c, "", 0, NULL, 3, &exe, &err), err, exe, "config is NULL");
+  EXPECT_ERROR(hloc_compile_graphdef_file(c, NULL, "c", &exe, &err), err, exe,
+               "graph_path is NULL");
+  EXPECT_ERROR(hloc_compile_graphdef_file(c, "g", NULL, &exe, &err), err, exe,
+               "config_path is NULL");
+  hloc_compiler *none = NULL;
+  EXPECT_ERROR(hloc_compiler_create(NULL, NULL, &err), err, none, "out is NULL");
+
+  /* err may be NULL: the failure is still reported by the status. */
+  ck_assert_int_eq(hloc_compile_hlo(c, "garbage", 7, &exe, NULL), -1);
+  ck_assert_ptr_null(exe);
+  hloc_compiler_free(c);
+}
+END_TEST
+
+START_TEST(test_unknown_cpu) {
+  hloc_compiler_options o = {.cpu = "no-such-cpu"};
+  hloc_compiler *c = new_compiler(&o);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  EXPECT_ERROR(hloc_compile_graphdef_file(c, MODELS "mnist_mlp.pb",
+                                          MODELS "mnist_mlp.config.pbtxt", &exe, &err),
+               err, exe, "unknown CPU 'no-such-cpu'", "skylake");
+  hloc_compiler_free(c);
+}
+END_TEST
+
+START_TEST(test_execute_errors) {
+  hloc_executable *exe = compile_files(MODELS "mnist_mlp.pb", MODELS "mnist_mlp.config.pbtxt");
+  static float image[2 * 784], probs[2 * 10];
+  memset(probs, 0xA5, sizeof probs);
+  const void *in[] = {image}, *no_in[] = {NULL};
+  void *out[] = {probs}, *no_out[] = {NULL};
+  hloc_error *err = NULL;
+  EXPECT_ERROR(hloc_execute(NULL, in, out, &err), err, NULL, "executable is NULL");
+  EXPECT_ERROR(hloc_execute(exe, NULL, out, &err), err, NULL,
+               "inputs is NULL but input 0 (image) needs 6272 bytes");
+  EXPECT_ERROR(hloc_execute(exe, no_in, out, &err), err, NULL,
+               "input 0 (image) is NULL but needs 6272 bytes");
+  EXPECT_ERROR(hloc_execute(exe, in, NULL, &err), err, NULL,
+               "outputs is NULL but output 0 (probs) needs 80 bytes");
+  EXPECT_ERROR(hloc_execute(exe, in, no_out, &err), err, NULL,
+               "output 0 (probs) is NULL but needs 80 bytes");
+  ck_assert_int_eq(hloc_execute(exe, in, no_out, NULL), -1);
+  for (size_t i = 0; i < sizeof probs; i++)
+    ck_assert_msg(((unsigned char *)probs)[i] == 0xA5, "a failed call wrote its output");
+  /* The executable still works after failed calls. */
+  ck_assert_int_eq(hloc_execute(exe, in, out, &err), 0);
+  ck_assert_ptr_null(err);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+START_TEST(test_queries_out_of_range) {
+  hloc_executable *exe = compile_files(MODELS "mnist_mlp.pb", MODELS "mnist_mlp.config.pbtxt");
+  const int bad[] = {-1, 1};
+  for (int k = 0; k < 2; k++) {
+    int i = bad[k];
+    ck_assert_ptr_null(hloc_executable_input_name(exe, i));
+    ck_assert_int_eq(hloc_executable_input_dtype(exe, i), HLOC_DTYPE_INVALID);
+    ck_assert_int_eq(hloc_executable_input_rank(exe, i), -1);
+    ck_assert_ptr_null(hloc_executable_input_dims(exe, i));
+    ck_assert_uint_eq(hloc_executable_input_bytes(exe, i), 0);
+    ck_assert_ptr_null(hloc_executable_output_name(exe, i));
+    ck_assert_int_eq(hloc_executable_output_dtype(exe, i), HLOC_DTYPE_INVALID);
+    ck_assert_int_eq(hloc_executable_output_rank(exe, i), -1);
+    ck_assert_ptr_null(hloc_executable_output_dims(exe, i));
+    ck_assert_uint_eq(hloc_executable_output_bytes(exe, i), 0);
+  }
+  ck_assert_int_eq(hloc_executable_num_inputs(NULL), 0);
+  ck_assert_int_eq(hloc_executable_num_outputs(NULL), 0);
+  ck_assert_ptr_null(hloc_executable_input_name(NULL, 0));
+  ck_assert_uint_eq(hloc_executable_scratch_bytes(NULL), 0);
+  ck_assert_str_eq(hloc_error_message(NULL), "");
+  ck_assert_str_eq(hloc_version(), "0.1.0");
+  hloc_error_free(NULL);
+  hloc_executable_free(NULL);
+  hloc_compiler_free(NULL);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+/* --- the shared library and the documentation ------------------------------------------------- */
+
+/* Runs a shell command; returns its exit status and its output (stdout and
+ * stderr) in *out (malloc'd). */
+static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(char **out, const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  HloStr s = {0};
+  char buf[1024];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
+  int status = pclose(p);
+  *out = s.buf ? hlo_str_take(&s) : strdup("");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether `name` is a line of the newline-separated `list`. */
+static bool listed(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)); p += n)
+    if ((p == list || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return true;
+  return false;
+}
+
+/* The dynamic symbol table holds exactly the functions hloc.h declares:
+ * none of the stage libraries, LLVM's archives or protobuf-c's descriptors
+ * leak into users' symbol namespaces. */
+START_TEST(test_exports) {
+  char *declared = ck_read_file("driver/hloc.h", NULL);
+  HloStr api = {0};
+  int napi = 0;
+  for (const char *p = declared; (p = strstr(p, "HLOC_API ")); p++) {
+    const char *paren = strchr(p, '(');
+    const char *name = paren;
+    while (name > p && (name[-1] == '_' || (name[-1] >= 'a' && name[-1] <= 'z') ||
+                        (name[-1] >= '0' && name[-1] <= '9')))
+      name--;
+    char fn[128];
+    snprintf(fn, sizeof fn, "%.*s", (int)(paren - name), name);
+    /* Skip the #defines of HLOC_API, and count each function once. */
+    if (strncmp(fn, "hloc_", 5) || (api.buf && listed(api.buf, fn))) continue;
+    hlo_str_printf(&api, "%s\n", fn);
+    napi++;
+  }
+  ck_assert_int_ge(napi, 20);
+  char *exported;
+  ck_assert_int_eq(sh(&exported, "nm -D --defined-only --format=just-symbols '%s' | sort",
+                      env("HLOC_LIBRARY")),
+                   0);
+  int nexported = 0;
+  for (char *line = strtok(exported, "\n"); line; line = strtok(NULL, "\n"), nexported++)
+    ck_assert_msg(listed(api.buf, line), "libhloc.so exports '%s', which hloc.h does not declare",
+                  line);
+  ck_assert_msg(nexported == napi, "libhloc.so exports %d symbols, hloc.h declares %d",
+                nexported, napi);
+  free(exported);
+  free(api.buf);
+  free(declared);
+}
+END_TEST
+
+/* C++ programs include hloc.h as is. */
+START_TEST(test_header_is_cxx) {
+  char *out;
+  int rc = sh(&out,
+              "printf '#include \"hloc.h\"\\nint main() { hloc_compiler *c = nullptr; "
+              "return hloc_compiler_create(nullptr, &c, nullptr); }\\n' | "
+              "'%s' -x c++ -std=c++17 -Wall -Werror -fsyntax-only -I driver -",
+              env("HLOC_CXX"));
+  ck_assert_msg(rc == 0, "hloc.h does not compile as C++:\n%s", out);
+  free(out);
+}
+END_TEST
+
+/* docs/api.md's C example, as a reader would copy it: built with -Wall
+ * -Werror against the library, then run on the MNIST model. */
+START_TEST(test_doc_example) {
+  char *doc = ck_read_file("docs/api.md", NULL);
+  char *marker = strstr(doc, "<!-- example.c");
+  ck_assert_msg(marker != NULL, "docs/api.md has no '<!-- example.c' marker");
+  char *start = strstr(marker, "```c\n");
+  ck_assert_ptr_nonnull(start);
+  start += 5;
+  char *end = strstr(start, "\n```");
+  ck_assert_ptr_nonnull(end);
+  char dir[] = "/tmp/hloc-api-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[64];
+  snprintf(path, sizeof path, "%s/example.c", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fwrite(start, 1, (size_t)(end - start) + 1, f);
+  fclose(f);
+  free(doc);
+
+  const char *lib = env("HLOC_LIBRARY");
+  char *out;
+  const char *cflags = getenv("HLOC_CFLAGS"); /* the sanitizers, in such builds */
+  int rc = sh(&out, "'%s' -std=c17 -Wall -Wextra -Werror %s -I driver -o %s/example %s '%s' "
+                    "-Wl,-rpath,\"$(dirname '%s')\"",
+              env("HLOC_CC"), cflags ? cflags : "", dir, path, lib, lib);
+  ck_assert_msg(rc == 0, "the example does not build:\n%s", out);
+  free(out);
+  rc = sh(&out, "%s/example " MODELS "mnist_mlp.pb " MODELS "mnist_mlp.config.pbtxt", dir);
+  ck_assert_msg(rc == 0 && strstr(out, "probs: dtype 11, shape [2,10] 0."),
+                "the example failed (%d):\n%s", rc, out);
+  free(out);
+  rc = sh(&out, "%s/example " MODELS "mnist_mlp.pb /nonexistent.pbtxt", dir);
+  ck_assert_msg(rc == 1 && strstr(out, "/nonexistent.pbtxt"), "bad config: (%d) %s", rc, out);
+  free(out);
+  rc = sh(&out, "rm -rf %s", dir);
+  free(out);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("driver_api");
+  TCase *run_case = tcase_create("run");
+  tcase_set_timeout(run_case, 300);
+  tcase_add_test(run_case, test_mnist_from_files);
+  tcase_add_loop_test(run_case, test_models_from_memory, 0,
+                      sizeof graph_models / sizeof *graph_models);
+  tcase_add_test(run_case, test_text_graphdef_from_memory);
+  tcase_add_test(run_case, test_cpu_options);
+  tcase_add_loop_test(run_case, test_hlo, 0, sizeof hlo_cases / sizeof *hlo_cases);
+  tcase_add_test(run_case, test_concurrent_execute);
+  suite_add_tcase(s, run_case);
+
+  TCase *errors = tcase_create("errors");
+  tcase_set_timeout(errors, 120);
+  tcase_add_loop_test(errors, test_graphdef_errors, 0,
+                      sizeof graph_errors / sizeof *graph_errors);
+  tcase_add_test(errors, test_other_compile_errors);
+  tcase_add_test(errors, test_unknown_cpu);
+  tcase_add_test(errors, test_execute_errors);
+  tcase_add_test(errors, test_queries_out_of_range);
+  suite_add_tcase(s, errors);
+
+  TCase *library = tcase_create("library");
+  tcase_set_timeout(library, 120);
+  tcase_add_test(library, test_exports);
+  tcase_add_test(library, test_header_is_cxx);
+  tcase_add_test(library, test_doc_example);
+  suite_add_tcase(s, library);
+  return s;
+}
+
+int main(void) { return ck_run_suite(suite()); }
