@@ -4,7 +4,10 @@
 # (or sudo) only when something is missing.  TensorFlow and JAX are not
 # installed here: they are needed only to regenerate testdata/ (scripts/venv.sh).
 # The Python binding's tests run with Debian's /usr/bin/python3 and its
-# python3-numpy, never a PyPI numpy.
+# python3-numpy, never a PyPI numpy.  The AArch64 cross compiler, its libc
+# (only recommended by the compiler, so named) and qemu-user link and run the
+# cross-compiled models in tests/test_driver_aarch64.c.  Graphviz's dot renders
+# `hloc dump --stage svg|png` (tests/test_driver_pipeline.c).
 set -euo pipefail
 
 packages=(
@@ -13,6 +16,8 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   check
   python3-numpy
+  graphviz
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 missing=()
