@@ -1,13 +1,16 @@
 /*
- * cli.h — what the files of the `hloc` command share: loading a model,
- * reporting errors with the command's exit statuses, and the commands
- * that live outside main.c.  Internal to driver/.
+ * cli.h — what the files of the `hloc` command share: the pipeline
+ * options, reporting errors with the command's exit statuses, and the
+ * commands that live outside main.c.  Internal to driver/.
  */
 #ifndef HLOC_DRIVER_CLI_H
 #define HLOC_DRIVER_CLI_H
 
+#include <stdio.h>
+
 #include "codegen.h"
 #include "hlo.h"
+#include "pipeline.h"
 
 /* 0 success, 1 (EXIT_FAILURE) a rejected model, input or output. */
 enum { EXIT_USAGE = 2 };
@@ -18,25 +21,35 @@ int usage_error(const char *fmt, const char *arg);
 /* Prints "hloc: error: MESSAGE", frees e; returns EXIT_FAILURE. */
 int report(HloError *e);
 
-/* A loaded, verified model and, for GraphDefs, the config's feed and fetch
- * names in config order (no names for HLO text). */
-typedef struct Model {
-  HloModule *m;
-  int nfeeds, nfetches;
-  char **feeds, **fetches;
-} Model;
+/* The pass-pipeline options that compile, run and dump share: --O0 (or
+ * --no-passes), --dump-after PASS|all, --dump-dir DIR, --disable-pass NAME
+ * (repeatable), --time-passes, --stats. */
+typedef struct PipelineFlags {
+  PipelineOptions opts;
+  bool stats;
+  const char *disabled[32]; /* opts.disabled points here; no duplicates */
+} PipelineFlags;
 
-/* Loads HLO text (.hlo), or a GraphDef (.pb, .pbtxt) with its config. */
-HloError *load_model(const char *path, const char *config, Model *md);
-void model_free(Model *md);
-/* Points o's argument and result names at the model's feeds and fetches;
- * o keeps pointing into md. */
-void model_names(const Model *md, CgOptions *o);
+/* When argv[*i] is a pipeline option, takes it and its value (advancing
+ * *i) into f and returns true; a bad value sets *bad to the usage error's
+ * exit status. */
+bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad);
+/* Checks the options together once all are parsed and points the
+ * statistics at `stats` (the timing table goes to stderr); returns 0 or
+ * the usage error's exit status. */
+int pipeline_flags_finish(PipelineFlags *f, FILE *stats);
 
 /* Whether s is a C identifier (what --name must be). */
 bool is_identifier(const char *s);
 
-/* `hloc compile` (compile.c). */
+/* The value of option argv[*i], advancing *i; NULL when it is missing. */
+const char *option_value(int argc, char **argv, int *i);
+
+/* Writes len bytes to path (compile.c). */
+HloError *write_file(const char *path, const void *data, size_t len);
+
+/* `hloc compile` (compile.c) and `hloc dump` (dump.c). */
 int cmd_compile(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif

@@ -4,9 +4,11 @@
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
  *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
+ *                [PIPELINE]
  *
- * codegen/ compiles the model once (cg_compile); each --emit kind is then
- * made from that program:
+ * The model goes through the pipeline of pipeline.c (the passes, unless
+ * --O0) and codegen/ compiles it once; each --emit kind is then made from
+ * that program:
  *
  *   obj     PREFIX.o          cg_program_emit
  *   header  PREFIX.h          cg_header
@@ -127,7 +129,7 @@ static HloError *outputs_commit(Outputs *o) {
   return e;
 }
 
-static HloError *write_file(const char *path, const void *data, size_t len) {
+HloError *write_file(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
   if (!f) return hlo_error("%s: %s", path, strerror(errno));
   bool ok = fwrite(data, 1, len, f) == len;
@@ -343,8 +345,14 @@ static HloError *check_host(const CgProgram *prog) {
 int cmd_compile(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *prefix = NULL, *emit_list = "obj,header";
   CgOptions opts = {0};
+  PipelineFlags flags = {0};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
+    int bad = 0;
+    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
+      if (bad) return bad;
+      continue;
+    }
     if (a[0] != '-') {
       if (model) return usage_error("compile: more than one model given ('%s')", a);
       model = a;
@@ -363,6 +371,8 @@ int cmd_compile(int argc, char **argv) {
     *slot = argv[++i];
   }
   if (!model) return usage_error("compile: no model given%s", "");
+  int usage = pipeline_flags_finish(&flags, stdout);
+  if (usage) return usage;
   char bad[64];
   int emit = parse_emit(emit_list, bad, sizeof bad);
   if (!emit)
@@ -388,12 +398,19 @@ int cmd_compile(int argc, char **argv) {
     return report(hlo_error("-o %s: '%s' is not a directory", prefix, j.dir));
 
   Model md;
-  HloError *e = load_model(model, config, &md);
-  if (e) return report(e);
-  model_names(&md, &opts);
+  HloError *e = pipeline_load_file(model, config, &md);
+  if (!e) e = pipeline_optimize(&md, &flags.opts);
+  if (e) {
+    model_free(&md);
+    return report(e);
+  }
   CgProgram *prog = NULL;
-  e = cg_compile(md.m, &opts, &prog);
+  e = pipeline_codegen(&md, &opts, &prog);
   j.prog = prog;
+  /* The arena the compiled code asks for (N_SCRATCH_BYTES), next to the
+   * buffer plan's numbers that --stats printed before codegen. */
+  if (!e && flags.stats)
+    printf("compiled arena    %zu\n", cg_program_signature(prog)->scratch_bytes);
   if (!e && (emit & (EMIT_LIB | EMIT_SO | EMIT_EXE))) {
     e = check_host(prog);
     if (!e) e = find_runtime(j.runtime, sizeof j.runtime);

@@ -2,10 +2,11 @@
  * libhloc.c — the compile-and-run C API of hloc.h, on top of the frontend,
  * the pass pipeline and codegen's JIT.
  *
- * A compile is the compiler's pipeline kept in memory: GraphDef and config
- * → tf_import (or HLO text → hlo_parse + hlo_verify) → pass_run_pipeline →
- * cg_compile for this machine → cg_jit, which loads the object file that
- * codegen would write for the program.  The executable is that JIT plus the
+ * A compile is the compiler's pipeline kept in memory: the pipeline of
+ * pipeline.c that `hloc` runs (GraphDef and config → tf_import, or HLO text
+ * → hlo_parse + hlo_verify; then the passes; then codegen for this
+ * machine), then cg_jit, which loads the object file that codegen would
+ * write for the program.  The executable is that JIT plus the
  * N_program descriptor it exports (hloc_runtime.h); every query reads the
  * descriptor, so what is reported is what the code was compiled for.
  *
@@ -31,7 +32,7 @@
 #include "frontend.h"
 #include "hlo.h"
 #include "hloc.h"
-#include "passes.h"
+#include "pipeline.h"
 
 _Static_assert(HLOC_DTYPE_BOOL == (int)RT_BOOL && HLOC_DTYPE_INT8 == (int)RT_I8 &&
                    HLOC_DTYPE_INT16 == (int)RT_I16 && HLOC_DTYPE_INT32 == (int)RT_I32 &&
@@ -136,25 +137,19 @@ static void **buffers_alloc(const hloc_program *p) {
   return b;
 }
 
-/* Optimizes m (consumed) and compiles it for the host into an executable.
- * Names (NULL: derived from the HLO) are the config's feeds and fetches. */
-static HloError *compile_module(const hloc_compiler *c, HloModule *m, const char *const *arg_names,
-                                int narg_names, const char *const *result_names,
-                                int nresult_names, hloc_executable **out) {
+/* Takes a loaded model (consumed) through the rest of the pipeline —
+ * the passes, then codegen for the host — into an executable. */
+static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executable **out) {
   CgOptions o = {
       .name = "model", /* each executable has a JIT of its own: no clashes */
       .cpu = c->cpu,
       .features = c->features,
-      .arg_names = arg_names,
-      .narg_names = narg_names,
-      .result_names = result_names,
-      .nresult_names = nresult_names,
   };
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
-  HloError *e = pass_run_pipeline(m, NULL);
-  if (!e) e = cg_compile(m, &o, &prog);
-  hlo_module_free(m);
+  HloError *e = pipeline_optimize(md, NULL);
+  if (!e) e = pipeline_codegen(md, &o, &prog);
+  model_free(md);
   if (!e) e = cg_jit(prog, &jit);
   cg_program_free(prog);
   if (e) return e;
@@ -174,24 +169,6 @@ static HloError *compile_module(const hloc_compiler *c, HloModule *m, const char
   }
   *out = exe;
   return NULL;
-}
-
-/* Lowers a TensorFlow graph view (consumed) and compiles it. */
-static HloError *compile_graph(const hloc_compiler *c, TfGraph *g, hloc_executable **out) {
-  HloModule *m = NULL;
-  HloError *e = tf_import(g, "model", &m);
-  if (!e) {
-    const char **feeds = calloc((size_t)g->nfeeds + 1, sizeof *feeds);
-    const char **fetches = calloc((size_t)g->nfetches + 1, sizeof *fetches);
-    HLO_CHECK(feeds && fetches);
-    for (int i = 0; i < g->nfeeds; i++) feeds[i] = g->feeds[i].name;
-    for (int i = 0; i < g->nfetches; i++) fetches[i] = g->fetches[i].name;
-    e = compile_module(c, m, feeds, g->nfeeds, fetches, g->nfetches, out);
-    free(feeds);
-    free(fetches);
-  }
-  tf_graph_free(g);
-  return e;
 }
 
 /* Checks the arguments every compile function shares. */
@@ -225,7 +202,9 @@ static HloError *graphdef_from_memory(const hloc_compiler *c, const void *graph,
   }
   TfGraph *g = NULL;
   e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
-  return e ? e : compile_graph(c, g, out);
+  Model md;
+  if (!e) e = pipeline_load_graph(g, &md);
+  return e ? e : compile_model(c, &md, out);
 }
 
 int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph, size_t graph_len,
@@ -253,23 +232,13 @@ int hloc_compile_graphdef_file(hloc_compiler *compiler, const char *graph_path,
   if (!e) {
     pthread_mutex_lock(&compile_lock);
     TfGraph *g = NULL;
+    Model md;
     e = tf_graph_load(graph_path, config_path, &g);
-    if (!e) e = compile_graph(compiler, g, out);
+    if (!e) e = pipeline_load_graph(g, &md);
+    if (!e) e = compile_model(compiler, &md, out);
     pthread_mutex_unlock(&compile_lock);
   }
   return e ? fail(err, e) : succeed(err);
-}
-
-/* Verifies a parsed module (consumed) and compiles it; `name` prefixes
- * verifier messages. */
-static HloError *compile_parsed(const hloc_compiler *c, const char *name, HloModule *m,
-                                hloc_executable **out) {
-  HloError *e = hlo_verify(m);
-  if (e) {
-    hlo_module_free(m);
-    return hlo_error_wrap(e, "%s", name);
-  }
-  return compile_module(c, m, NULL, 0, NULL, 0, out);
 }
 
 int hloc_compile_hlo(hloc_compiler *compiler, const char *text, size_t len,
@@ -279,9 +248,9 @@ int hloc_compile_hlo(hloc_compiler *compiler, const char *text, size_t len,
   if (!e) e = check_bytes(fn, "text", text, len);
   if (!e) {
     pthread_mutex_lock(&compile_lock);
-    HloModule *m = NULL;
-    e = hlo_parse(text ? text : "", len, "hlo", &m);
-    if (!e) e = compile_parsed(compiler, "hlo", m, out);
+    Model md;
+    e = pipeline_load_hlo_text(text ? text : "", len, "hlo", &md);
+    if (!e) e = compile_model(compiler, &md, out);
     pthread_mutex_unlock(&compile_lock);
   }
   return e ? fail(err, e) : succeed(err);
@@ -294,9 +263,9 @@ int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_execut
   if (!e && !path) e = hlo_error("%s: path is NULL", fn);
   if (!e) {
     pthread_mutex_lock(&compile_lock);
-    HloModule *m = NULL;
-    e = hlo_parse_file(path, &m);
-    if (!e) e = compile_parsed(compiler, path, m, out);
+    Model md;
+    e = pipeline_load_hlo_file(path, &md);
+    if (!e) e = compile_model(compiler, &md, out);
     pthread_mutex_unlock(&compile_lock);
   }
   return e ? fail(err, e) : succeed(err);

@@ -3,18 +3,25 @@
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
  *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
+ *                [PIPELINE]
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
- *            [--expect FILE.npy]... [--atol A] [--rtol R]
- *   hloc dump MODEL [--config CFG] [--stage hlo|mlir|llvm|asm] [--name N]
- *             [--target T] [--cpu C] [--features F]
+ *            [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]
+ *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
+ *             [--target T] [--cpu C] [--features F] [PIPELINE]
  *   hloc ops [--markdown]
  *   hloc version
  *
+ *   PIPELINE: [--O0 | --no-passes] [--dump-after PASS|all] [--dump-dir DIR]
+ *             [--disable-pass NAME]... [--time-passes] [--stats]
+ *
  * MODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) with
- * a tfcompile config (--config).  Every model is verified before use; for a
- * GraphDef the config's feed and fetch names name the compiled function's
- * arguments and results.  `compile` lives in compile.c.
+ * a tfcompile config (--config).  Every command takes the model through the
+ * one pipeline of pipeline.c (load, verify, the passes unless --O0, then
+ * codegen or the interpreter), the pipeline libhloc uses; for a GraphDef
+ * the config's feed and fetch names name the compiled function's arguments
+ * and results.  `compile` lives in compile.c, `dump` in dump.c; the
+ * pipeline options, shared by the three, are parsed here.
  *
  * `run` compiles the model in process (cg_compile, cg_jit) and runs it
  * through its hloc_program descriptor, or evaluates it with the reference
@@ -40,6 +47,7 @@
 #include "frontend.h"
 #include "hlo.h"
 #include "literal_io.h"
+#include "passes.h"
 
 int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "hloc: ");
@@ -54,11 +62,6 @@ int report(HloError *e) {
   return EXIT_FAILURE;
 }
 
-static bool has_suffix(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && !strcmp(s + n - k, suffix);
-}
-
 bool is_identifier(const char *s) {
   if (!*s || (*s >= '0' && *s <= '9')) return false;
   for (; *s; s++)
@@ -68,59 +71,76 @@ bool is_identifier(const char *s) {
   return true;
 }
 
-/* --- models ------------------------------------------------------------- */
-
-void model_free(Model *md) {
-  hlo_module_free(md->m);
-  for (int i = 0; i < md->nfeeds; i++) free(md->feeds[i]);
-  for (int i = 0; i < md->nfetches; i++) free(md->fetches[i]);
-  free(md->feeds);
-  free(md->fetches);
-  memset(md, 0, sizeof *md);
+const char *option_value(int argc, char **argv, int *i) {
+  return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
-void model_names(const Model *md, CgOptions *o) {
-  o->arg_names = (const char *const *)md->feeds;
-  o->narg_names = md->nfeeds;
-  o->result_names = (const char *const *)md->fetches;
-  o->nresult_names = md->nfetches;
+/* --- pipeline options ---------------------------------------------------- */
+
+/* "inline, tuple-simplify, …" (malloc'd). */
+static char *pass_list(void) {
+  HloStr s = {0};
+  for (const char *const *p = pass_names(); *p; p++)
+    hlo_str_printf(&s, "%s%s", p == pass_names() ? "" : ", ", *p);
+  return hlo_str_take(&s);
 }
 
-static HloError *load_graphdef(const char *path, const char *config, Model *md) {
-  if (!config)
-    return hlo_error("%s: a TensorFlow GraphDef needs its tfcompile config (--config "
-                     "FILE.pbtxt) to know the feeds and fetches",
-                     path);
-  TfGraph *g = NULL;
-  HloError *e = tf_graph_load(path, config, &g);
-  if (!e) e = tf_import(g, "model", &md->m);
-  if (!e) {
-    md->nfeeds = g->nfeeds;
-    md->feeds = calloc((size_t)g->nfeeds + 1, sizeof(char *));
-    for (int i = 0; i < g->nfeeds; i++) md->feeds[i] = strdup(g->feeds[i].name);
-    md->nfetches = g->nfetches;
-    md->fetches = calloc((size_t)g->nfetches + 1, sizeof(char *));
-    for (int i = 0; i < g->nfetches; i++) md->fetches[i] = strdup(g->fetches[i].name);
+static int unknown_pass(const char *option, const char *name, const char *extra) {
+  char *list = pass_list();
+  HloStr msg = {0};
+  hlo_str_printf(&msg, "%s: unknown pass '%s' (passes: %s%s)", option, name, list, extra);
+  int rc = usage_error("%s", msg.buf);
+  free(msg.buf);
+  free(list);
+  return rc;
+}
+
+bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
+  const char *a = argv[*i], *v;
+  if (!strcmp(a, "--O0") || !strcmp(a, "--no-passes")) {
+    f->opts.no_passes = true;
+    return true;
   }
-  if (g) tf_graph_free(g);
-  return e;
+  if (!strcmp(a, "--time-passes")) {
+    f->opts.timing = stderr;
+    return true;
+  }
+  if (!strcmp(a, "--stats")) {
+    f->stats = true;
+    return true;
+  }
+  if (strcmp(a, "--dump-after") && strcmp(a, "--dump-dir") && strcmp(a, "--disable-pass"))
+    return false;
+  if (!(v = option_value(argc, argv, i))) {
+    *bad = usage_error("%s needs a value", a);
+  } else if (!strcmp(a, "--dump-dir")) {
+    f->opts.dump_dir = v;
+  } else if (!strcmp(a, "--dump-after")) {
+    if (strcmp(v, "all") && !pass_name_is_known(v)) *bad = unknown_pass(a, v, ", or all");
+    f->opts.dump_after = v;
+  } else if (!pass_name_is_known(v)) {
+    *bad = unknown_pass(a, v, "");
+  } else {
+    int n = f->opts.ndisabled, k = 0;
+    while (k < n && strcmp(f->disabled[k], v)) k++;
+    HLO_CHECK(k < (int)(sizeof f->disabled / sizeof *f->disabled));
+    if (k == n) f->disabled[f->opts.ndisabled++] = v;
+    f->opts.disabled = f->disabled;
+  }
+  return true;
 }
 
-HloError *load_model(const char *path, const char *config, Model *md) {
-  memset(md, 0, sizeof *md);
-  if (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt")) return load_graphdef(path, config, md);
-  if (!has_suffix(path, ".hlo") && !has_suffix(path, ".txt"))
-    return hlo_error("%s: unknown model format (expected HLO text '.hlo', or a TensorFlow "
-                     "GraphDef '.pb'/'.pbtxt' with --config)",
-                     path);
-  if (config) return hlo_error("%s: --config applies to TensorFlow GraphDefs only", path);
-  HloError *e = hlo_parse_file(path, &md->m);
-  if (e) return e;
-  if ((e = hlo_verify(md->m))) {
-    model_free(md);
-    return hlo_error_wrap(e, "%s", path);
-  }
-  return NULL;
+int pipeline_flags_finish(PipelineFlags *f, FILE *stats) {
+  const PipelineOptions *o = &f->opts;
+  const char *needs_passes = o->dump_after    ? "--dump-after"
+                             : o->ndisabled   ? "--disable-pass"
+                             : o->timing      ? "--time-passes"
+                                              : NULL;
+  if (o->no_passes && needs_passes)
+    return usage_error("%s needs the pass pipeline, which --O0 turns off", needs_passes);
+  if (o->dump_dir && !o->dump_after) return usage_error("--dump-dir needs --dump-after%s", "");
+  f->opts.stats = f->stats ? stats : NULL;
+  return 0;
 }
 
 /* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
@@ -153,11 +173,6 @@ static char **result_file_names(const Model *md, int n) {
     names[i] = strdup(out);
   }
   return names;
-}
-
-/* The value of option argv[*i], advancing *i; NULL when it is missing. */
-static const char *option_value(int argc, char **argv, int *i) {
-  return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
 /* --- run ---------------------------------------------------------------- */
@@ -300,7 +315,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
                             HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
-  HloError *e = cg_compile(md->m, opts, &prog);
+  HloError *e = pipeline_codegen(md, opts, &prog);
   if (!e) e = cg_jit(prog, &jit);
   cg_program_free(prog);
   if (e) return e;
@@ -329,12 +344,15 @@ static int cmd_run(int argc, char **argv) {
   bool interpret = false, print = false;
   double atol = 1e-5, rtol = 1e-5;
   CgOptions opts = {0};
+  PipelineFlags flags = {0};
   RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
   const char **expect = calloc((size_t)argc + 1, sizeof *expect);
-  int ninputs = 0, nexpect = 0, rc = EXIT_FAILURE, bad = 0;
+  int ninputs = 0, nexpect = 0, nparams = 0, rc = EXIT_FAILURE, bad = 0;
   for (int i = 0; i < argc && !bad; i++) {
     const char *a = argv[i], *v;
-    if (!strcmp(a, "--interpret")) {
+    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
+      continue;
+    } else if (!strcmp(a, "--interpret")) {
       interpret = true;
     } else if (!strcmp(a, "--print")) {
       print = true;
@@ -374,16 +392,18 @@ static int cmd_run(int argc, char **argv) {
   HloLiteral **args = NULL, *result = NULL, **flat = NULL;
   HloError *e = NULL;
   if (!bad && !model) bad = usage_error("run: no model given%s", "");
+  /* stdout carries --print and --expect */
+  if (!bad) bad = pipeline_flags_finish(&flags, stderr);
   if (bad) {
     rc = bad;
     goto done;
   }
-  if ((e = load_model(model, config, &md))) goto fail;
-  model_names(&md, &opts);
-  HloComputation *entry = md.m->entry;
-  args = calloc((size_t)entry->nparams + 1, sizeof *args);
-  if ((e = bind_inputs(entry, inputs, ninputs, args))) goto fail;
-  if (interpret) e = hlo_evaluate(md.m, args, entry->nparams, &result);
+  if ((e = pipeline_load_file(model, config, &md))) goto fail;
+  nparams = md.m->entry->nparams;
+  args = calloc((size_t)nparams + 1, sizeof *args);
+  if ((e = bind_inputs(md.m->entry, inputs, ninputs, args))) goto fail;
+  if ((e = pipeline_optimize(&md, &flags.opts))) goto fail;
+  if (interpret) e = hlo_evaluate(md.m, args, nparams, &result);
   else e = run_native(&md, &opts, args, &result);
   if (e || (e = make_dir(outdir))) goto fail;
   int nflat = 0;
@@ -423,8 +443,7 @@ static int cmd_run(int argc, char **argv) {
 fail:
   rc = report(e);
 done:
-  if (args && md.m)
-    for (int p = 0; p < md.m->entry->nparams; p++) hlo_literal_free(args[p]);
+  for (int p = 0; args && p < nparams; p++) hlo_literal_free(args[p]);
   free(args);
   free(flat);
   hlo_literal_free(result);
@@ -433,62 +452,6 @@ done:
   free(inputs);
   free(expect);
   return rc;
-}
-
-/* --- dump --------------------------------------------------------------- */
-
-/* Prints the model at a stage of the pipeline: the verified HLO, the MLIR
- * codegen builds, or the optimized LLVM IR or assembly for the target. */
-static int cmd_dump(int argc, char **argv) {
-  const char *model = NULL, *config = NULL, *stage = "hlo";
-  CgOptions opts = {0};
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i], *v;
-    if (a[0] != '-') {
-      if (model) return usage_error("dump: more than one model given ('%s')", a);
-      model = a;
-      continue;
-    }
-    const char **slot = !strcmp(a, "--stage")      ? &stage
-                        : !strcmp(a, "--config")   ? &config
-                        : !strcmp(a, "--name")     ? &opts.name
-                        : !strcmp(a, "--target")   ? &opts.target
-                        : !strcmp(a, "--cpu")      ? &opts.cpu
-                        : !strcmp(a, "--features") ? &opts.features
-                                                   : NULL;
-    if (!slot) return usage_error("dump: unknown option '%s'", a);
-    if (!(v = option_value(argc, argv, &i))) return usage_error("%s needs a value", a);
-    *slot = v;
-  }
-  if (!model) return usage_error("dump: no model given%s", "");
-  if (strcmp(stage, "hlo") && strcmp(stage, "mlir") && strcmp(stage, "llvm") &&
-      strcmp(stage, "asm"))
-    return usage_error("dump: unknown stage '%s' (stages: hlo, mlir, llvm, asm)", stage);
-  if (opts.name && !is_identifier(opts.name))
-    return usage_error("--name '%s' is not a C identifier", opts.name);
-  Model md;
-  HloError *e = load_model(model, config, &md);
-  if (e) return report(e);
-  model_names(&md, &opts);
-  char *text = NULL;
-  size_t len = 0;
-  if (!strcmp(stage, "hlo")) {
-    text = hlo_module_to_string(md.m);
-  } else if (!strcmp(stage, "mlir")) {
-    e = cg_emit_mlir(md.m, &opts, &text);
-  } else {
-    CgProgram *prog = NULL;
-    e = cg_compile(md.m, &opts, &prog);
-    if (!e)
-      e = cg_program_emit(prog, !strcmp(stage, "llvm") ? CG_FILE_LLVM_IR : CG_FILE_ASSEMBLY,
-                          &text, &len);
-    cg_program_free(prog);
-  }
-  model_free(&md);
-  if (e) return report(e);
-  fputs(text, stdout);
-  free(text);
-  return EXIT_SUCCESS;
 }
 
 /* --- ops ------------------------------------------------------------------ */
@@ -538,22 +501,23 @@ static const struct {
 } commands[] = {
     {"compile", cmd_compile,
      "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
-     "          [--features F] [--emit obj,header,lib,so,exe]\n"
+     "          [--features F] [--emit obj,header,lib,so,exe] [PIPELINE]\n"
      "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
      "      libPREFIX.a, libPREFIX.so, or the executable PREFIX; N (default \"model\")\n"
      "      prefixes every symbol, PREFIX defaults to N"},
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
-     "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
+     "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
      "      --interpret) and run it on the inputs; writes one .npy per result into\n"
      "      DIR, prints them with --print, compares them in order with --expect files"},
     {"dump", cmd_dump,
-     "dump MODEL [--config CFG] [--stage hlo|mlir|llvm|asm] [--name N] [--target T]\n"
-     "          [--cpu C] [--features F]\n"
-     "      print the verified HLO module, the MLIR codegen builds, or the optimized\n"
-     "      LLVM IR or assembly"},
+     "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|mlir|llvm|asm] [-o FILE]\n"
+     "          [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"
+     "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
+     "      rendered by Graphviz's dot), the MLIR codegen builds, or the optimized\n"
+     "      LLVM IR or assembly; to stdout or FILE"},
     {"ops", cmd_ops, "ops [--markdown]\n      list the supported TensorFlow ops"},
     {"version", cmd_version, "version\n      print hloc's and LLVM's versions"},
     {"help", cmd_help, "help\n      this text"},
@@ -563,7 +527,24 @@ static int cmd_help(int argc, char **argv) {
   printf("usage: hloc COMMAND ...\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     printf("  %s\n", commands[i].help);
-  printf("\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
+  printf("\nPIPELINE options: the passes run by default (docs/passes.md)\n"
+         "  --O0, --no-passes       skip them: codegen gets the verified module as is\n"
+         "  --dump-after PASS|all   write the HLO after PASS (or every pass) to files\n"
+         "  --dump-dir DIR          where --dump-after writes (default ./hloc-dump)\n"
+         "  --disable-pass NAME     do not run pass NAME (repeatable)\n"
+         "  --time-passes           print the time spent in each pass to stderr\n"
+         "  --stats                 print kernels, fusions, arena, weight bytes, FLOPs and\n"
+         "                          bytes moved (stdout for compile, else stderr)\n"
+         "passes:");
+  int column = 7;
+  for (const char *const *p = pass_names(); *p; p++) {
+    if (column + 1 + (int)strlen(*p) > 78) {
+      printf("\n       ");
+      column = 7;
+    }
+    column += printf(" %s", *p);
+  }
+  printf("\n\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
          "tfcompile config (feeds with static shapes, fetches) --config names.\n"
          "Targets: x86_64, aarch64 (cross: obj and header only); CPUs and features are\n"
          "LLVM's names, listed when a name is not known.\n");

@@ -663,6 +663,9 @@ HloError *hlo_verify(const HloModule *m);
 void hlo_print_module(HloStr *out, const HloModule *m);
 char *hlo_module_to_string(const HloModule *m); /* malloc'd */
 void hlo_print_instr(HloStr *out, const HloInstr *instr);
+/* The entry computation as a Graphviz graph (DOT text, malloc'd): fusions
+ * as clusters, shapes on edges, TF node names in labels (dot.c). */
+char *hlo_module_to_dot(const HloModule *m);
 
 /* Parses HLO text; `filename` is used in messages "FILE:LINE:COL: …".
  * On success *out owns a module that has not yet been verified. */

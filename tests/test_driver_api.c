@@ -529,6 +529,43 @@ static bool listed(const char *list, const char *name) {
   return false;
 }
 
+/* The scratch arena of the code `hloc compile GRAPH --config CONFIG
+ * EXTRA` makes, as its --stats report it. */
+static long long compiled_arena(const char *graph, const char *config, const char *extra) {
+  char *out;
+  int rc = sh(&out, "d=$(mktemp -d) && %s compile %s --config %s %s --stats --emit header "
+                    "-o $d/m; s=$?; rm -rf $d; exit $s",
+              env("HLOC_BIN"), graph, config, extra);
+  ck_assert_msg(rc == 0, "hloc compile %s %s: %s", graph, extra, out);
+  const char *p = strstr(out, "compiled arena ");
+  ck_assert_msg(p != NULL, "no 'compiled arena' in:\n%s", out);
+  long long bytes = strtoll(p + strlen("compiled arena "), NULL, 10);
+  free(out);
+  return bytes;
+}
+
+/* The library and `hloc compile` share one pipeline (driver/pipeline.c):
+ * the passes run in both, so the compiled code asks for the same scratch
+ * arena — and not for what the unoptimized module would need. */
+START_TEST(test_same_pipeline_as_the_command) {
+  static const char *const models[] = {"mnist_mlp", "small_cnn"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+    char graph[256], config[256];
+    snprintf(graph, sizeof graph, MODELS "%s.pb", models[i]);
+    snprintf(config, sizeof config, MODELS "%s.config.pbtxt", models[i]);
+    hloc_executable *exe = compile_files(graph, config);
+    long long optimized = compiled_arena(graph, config, "");
+    long long unoptimized = compiled_arena(graph, config, "--O0");
+    ck_assert_msg((long long)hloc_executable_scratch_bytes(exe) == optimized,
+                  "%s: libhloc's arena is %zu bytes, hloc compile's %lld", models[i],
+                  hloc_executable_scratch_bytes(exe), optimized);
+    ck_assert_msg(optimized != unoptimized, "%s: the passes change nothing the arena shows",
+                  models[i]);
+    hloc_executable_free(exe);
+  }
+}
+END_TEST
+
 /* The dynamic symbol table holds exactly the functions hloc.h declares:
  * none of the stage libraries, LLVM's archives or protobuf-c's descriptors
  * leak into users' symbol namespaces. */
@@ -645,6 +682,7 @@ static Suite *suite(void) {
 
   TCase *library = tcase_create("library");
   tcase_set_timeout(library, 120);
+  tcase_add_test(library, test_same_pipeline_as_the_command);
   tcase_add_test(library, test_exports);
   tcase_add_test(library, test_header_is_cxx);
   tcase_add_test(library, test_doc_example);

@@ -11,8 +11,9 @@
  *   lib         the same harness linked with -L DIR -lPREFIX alone;
  *   so          the same harness linked against libPREFIX.so alone;
  *   exe         the executable run on the model's inputs;
- * and `hloc run` compiles and runs it in process.  A model that codegen
- * cannot compile fails its test.
+ * and `hloc run` compiles and runs it in process.  Both run the pass
+ * pipeline, as by default (--stats shows its fusions).  A model that
+ * codegen cannot compile fails its test.
  *
  * Then the command's contract: usage and target errors with their exit
  * statuses and messages, no files left by a failed compile, cross objects,
@@ -221,9 +222,12 @@ START_TEST(model_compiles_and_matches_tensorflow) {
   const char *n = m->name;
   char *out;
   int rc = sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt --name %s "
-              "-o %s/%s --emit obj,header,lib,so,exe",
+              "-o %s/%s --emit obj,header,lib,so,exe --stats",
               env("HLOC_BIN"), n, n, n, tmpdir, n);
   ck_assert_msg(rc == 0, "%s: hloc compile exit %d: %s", n, rc, out);
+  /* the pass pipeline ran: every model has fusions */
+  ck_assert_msg(strstr(out, "(fusions: ") && !strstr(out, "(fusions: 0 loop, 0 input, 0 output"),
+                "%s: no fusion in:\n%s", n, out);
   free(out);
 
   char path[256];

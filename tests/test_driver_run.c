@@ -192,7 +192,8 @@ START_TEST(dump_prints_module) {
   free(out);
   rc = hloc(&out, "dump " CASE ".hlo --stage nope");
   ck_assert_int_eq(rc, 2);
-  ck_assert_ptr_nonnull(strstr(out, "unknown stage 'nope' (stages: hlo, mlir, llvm, asm)"));
+  ck_assert_ptr_nonnull(
+      strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, mlir, llvm, asm)"));
   free(out);
 }
 END_TEST

@@ -1,0 +1,160 @@
+/*
+ * dump.c — `hloc dump`: the model at one stage of the pipeline.
+ *
+ *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
+ *             [--target T] [--cpu C] [--features F] [PIPELINE]
+ *
+ *   hlo       the HLO module codegen gets: after the passes, or as loaded
+ *             and verified with --O0
+ *   dot       that module as a Graphviz graph (hlo_module_to_dot)
+ *   svg, png  the graph rendered by Graphviz's `dot`, which must be on
+ *             PATH: hloc does not link Graphviz, a tool few builds need
+ *   mlir      the MLIR codegen builds, before any MLIR pass
+ *   llvm, asm the optimized LLVM IR or assembly for the target
+ *
+ * The output goes to stdout, or with -o to FILE, written under a temporary
+ * name and renamed (DESIGN.md: a failed command leaves no half-written
+ * file).  The stage decides how far the pipeline goes: `hlo` and the
+ * graph stages stop before codegen.
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+static const char *const stages[] = {"hlo", "dot", "svg", "png", "mlir", "llvm", "asm"};
+
+static bool is_stage(const char *s) {
+  for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
+    if (!strcmp(stages[i], s)) return true;
+  return false;
+}
+
+/* Runs `dot -TFORMAT [-o out] graph`: to `out`, or to stdout when out is
+ * NULL. */
+static HloError *run_dot(const char *format, const char *graph, const char *out) {
+  char type[16];
+  snprintf(type, sizeof type, "-T%s", format);
+  const char *argv[] = {"dot", type, graph, out ? "-o" : NULL, out, NULL};
+  fflush(stdout);
+  pid_t pid;
+  int status, err = posix_spawnp(&pid, "dot", NULL, NULL, (char *const *)argv, environ);
+  if (err == ENOENT) return hlo_error("Graphviz 'dot' not found: install the graphviz package");
+  if (err) return hlo_error("cannot run Graphviz 'dot': %s", strerror(err));
+  if (waitpid(pid, &status, 0) < 0) return hlo_error("waiting for 'dot': %s", strerror(errno));
+  if (!WIFEXITED(status) || WEXITSTATUS(status))
+    return hlo_error("Graphviz 'dot -T%s' failed (%s %d)", format,
+                     WIFEXITED(status) ? "exit status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  return NULL;
+}
+
+/* Renders the graph text with dot into `out` (NULL: stdout) by way of a
+ * temporary file, which dot reads at its own pace. */
+static HloError *render(const char *format, const char *graph, const char *out) {
+  const char *tmp = getenv("TMPDIR");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/hloc-graph-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) return hlo_error("%s: %s", path, strerror(errno));
+  close(fd);
+  HloError *e = write_file(path, graph, strlen(graph));
+  if (!e) e = run_dot(format, path, out);
+  unlink(path);
+  return e;
+}
+
+/* Writes the stage's output to `out`, a temporary path (NULL: stdout). */
+static HloError *emit_stage(const Model *md, const char *stage, const CgOptions *opts,
+                            const char *out) {
+  char *text = NULL;
+  size_t len = 0;
+  HloError *e = NULL;
+  if (!strcmp(stage, "hlo")) {
+    text = hlo_module_to_string(md->m);
+  } else if (!strcmp(stage, "dot") || !strcmp(stage, "svg") || !strcmp(stage, "png")) {
+    text = hlo_module_to_dot(md->m);
+    if (strcmp(stage, "dot")) {
+      e = render(stage, text, out);
+      free(text);
+      return e;
+    }
+  } else if (!strcmp(stage, "mlir")) {
+    e = pipeline_emit_mlir(md, opts, &text);
+  } else {
+    CgProgram *prog = NULL;
+    e = pipeline_codegen(md, opts, &prog);
+    if (!e)
+      e = cg_program_emit(prog, !strcmp(stage, "llvm") ? CG_FILE_LLVM_IR : CG_FILE_ASSEMBLY,
+                          &text, &len);
+    cg_program_free(prog);
+  }
+  if (!e) {
+    if (!len) len = strlen(text);
+    if (out) e = write_file(out, text, len);
+    else if (fwrite(text, 1, len, stdout) != len) e = hlo_error("stdout: write error");
+  }
+  free(text);
+  return e;
+}
+
+int cmd_dump(int argc, char **argv) {
+  const char *model = NULL, *config = NULL, *stage = "hlo", *out = NULL;
+  CgOptions opts = {0};
+  PipelineFlags flags = {0};
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i], *v;
+    int bad = 0;
+    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
+      if (bad) return bad;
+      continue;
+    }
+    if (a[0] != '-') {
+      if (model) return usage_error("dump: more than one model given ('%s')", a);
+      model = a;
+      continue;
+    }
+    const char **slot = !strcmp(a, "--stage")      ? &stage
+                        : !strcmp(a, "--config")   ? &config
+                        : !strcmp(a, "-o")         ? &out
+                        : !strcmp(a, "--name")     ? &opts.name
+                        : !strcmp(a, "--target")   ? &opts.target
+                        : !strcmp(a, "--cpu")      ? &opts.cpu
+                        : !strcmp(a, "--features") ? &opts.features
+                                                   : NULL;
+    if (!slot) return usage_error("dump: unknown option '%s'", a);
+    if (!(v = option_value(argc, argv, &i))) return usage_error("%s needs a value", a);
+    *slot = v;
+  }
+  if (!model) return usage_error("dump: no model given%s", "");
+  if (!is_stage(stage))
+    return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, mlir, llvm, asm)",
+                       stage);
+  if (opts.name && !is_identifier(opts.name))
+    return usage_error("--name '%s' is not a C identifier", opts.name);
+  /* stdout may carry the dump itself */
+  int bad = pipeline_flags_finish(&flags, stderr);
+  if (bad) return bad;
+  Model md;
+  HloError *e = pipeline_load_file(model, config, &md);
+  if (!e) e = pipeline_optimize(&md, &flags.opts);
+  char *tmp = NULL;
+  if (!e && out) {
+    HloStr s = {0};
+    hlo_str_printf(&s, "%s.tmp.%ld", out, (long)getpid());
+    tmp = hlo_str_take(&s);
+  }
+  if (!e) e = emit_stage(&md, stage, &opts, tmp);
+  if (!e && tmp && rename(tmp, out)) e = hlo_error("%s: %s", out, strerror(errno));
+  if (tmp) unlink(tmp);
+  free(tmp);
+  model_free(&md);
+  return e ? report(e) : EXIT_SUCCESS;
+}

@@ -1,0 +1,68 @@
+/*
+ * pipeline.h — the one compile pipeline of hloc, shared by every command
+ * (`compile`, `run` natively and with --interpret, `dump`) and by libhloc,
+ * so that what the CLI compiles and what the library compiles cannot
+ * differ.  Internal to driver/.
+ *
+ *   load (HLO text, or GraphDef + config) → verify → passes → codegen
+ *
+ * A Model goes through the stages in that order: a pipeline_load_* leaves
+ * it verified, pipeline_optimize runs the pass pipeline (or, with
+ * no_passes, nothing) and marks it ready, and only a ready model may be
+ * evaluated, dumped or given to pipeline_codegen, which checks it.
+ */
+#ifndef HLOC_DRIVER_PIPELINE_H
+#define HLOC_DRIVER_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "codegen.h"
+#include "frontend.h"
+#include "hlo.h"
+
+/* A loaded model and, for GraphDefs, the config's feed and fetch names in
+ * config order (none for HLO text): they name the compiled function's
+ * arguments and results. */
+typedef struct Model {
+  HloModule *m;
+  int nfeeds, nfetches;
+  char **feeds, **fetches;
+  bool ready; /* pipeline_optimize has run */
+} Model;
+
+/* How the passes run.  Zero-initialised options run the default pass
+ * pipeline silently (libhloc's choice). */
+typedef struct PipelineOptions {
+  bool no_passes;         /* --O0: codegen gets the verified input as is */
+  const char *dump_after; /* a pass name or "all": HLO text per pass … */
+  const char *dump_dir;   /* … into this directory (NULL: "hloc-dump"),
+                           * created if missing */
+  const char *const *disabled; /* passes not to run */
+  int ndisabled;
+  FILE *timing;           /* a table of time per pass, when set */
+  FILE *stats;            /* pass_stats of the optimized module, when set */
+} PipelineOptions;
+
+/* A model file: HLO text (.hlo, .txt) or a GraphDef (.pb, .pbtxt) with its
+ * tfcompile config; the suffix decides. */
+HloError *pipeline_load_file(const char *path, const char *config, Model *md);
+/* HLO text of any name, from a file or from memory (`filename` names it in
+ * messages). */
+HloError *pipeline_load_hlo_file(const char *path, Model *md);
+HloError *pipeline_load_hlo_text(const char *text, size_t len, const char *filename, Model *md);
+/* A TensorFlow graph view (consumed), lowered to HLO. */
+HloError *pipeline_load_graph(TfGraph *g, Model *md);
+void model_free(Model *md);
+
+/* Runs the pass pipeline on a loaded model as o says (o may be NULL). */
+HloError *pipeline_optimize(Model *md, const PipelineOptions *o);
+
+/* Compiles a ready model.  The model's feeds and fetches name the
+ * arguments and results (o's names are ignored; without feeds and fetches
+ * codegen derives names from the HLO). */
+HloError *pipeline_codegen(const Model *md, const CgOptions *o, CgProgram **out);
+/* The MLIR codegen builds for a ready model, named likewise (for dumps). */
+HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir);
+
+#endif
