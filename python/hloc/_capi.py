@@ -58,6 +58,17 @@ def _candidates():
     return [os.path.join(os.path.dirname(os.path.abspath(__file__)), "libhloc.so"), "libhloc.so"]
 
 
+def _dlopen_mode():
+    """RTLD_DEEPBIND makes libhloc resolve LLVM's symbols in its own
+    libLLVM.so: a process that loaded TensorFlow first holds another LLVM,
+    whose symbols would otherwise win ("Attribute 'noext' does not apply
+    to functions!").  AddressSanitizer refuses DEEPBIND, so a sanitized run
+    (libasan preloaded) loads plainly."""
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        return os.RTLD_NOW
+    return os.RTLD_NOW | getattr(os, "RTLD_DEEPBIND", 0)
+
+
 def load():
     """The loaded library with its prototypes; OSError naming what was tried."""
     tried = []
@@ -66,7 +77,7 @@ def load():
             tried.append(f"{path} (no such file)")
             continue
         try:
-            lib = ctypes.CDLL(path)
+            lib = ctypes.CDLL(path, mode=_dlopen_mode())
         except OSError as e:
             tried.append(f"{path} ({e})")
             continue
