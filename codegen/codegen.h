@@ -55,6 +55,12 @@ typedef struct CgOptions {
   int narg_names;
   const char *const *result_names;
   int nresult_names;
+  /* Where intermediates live.  false: passes/' buffer assignment — kernels
+   * run in its schedule and values whose lifetimes do not overlap share one
+   * packed arena (scratch_bytes is pass_assign_buffers' arena_bytes); true:
+   * every value gets a slot of its own (no analysis: for modules compiled
+   * without the pass pipeline, or to rule the plan out when debugging). */
+  bool one_slot_per_value;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

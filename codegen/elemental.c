@@ -73,6 +73,10 @@ void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias) {
   set_src(f, x, CG_SRC_ALIAS, 0, NULL, alias);
 }
 
+void cg_bind_compute(CgFn *f, const HloInstr *x) {
+  set_src(f, x, CG_SRC_COMPUTE, 0, NULL, NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Memory, regions, index arithmetic                                         */
 /* ------------------------------------------------------------------------ */
@@ -500,26 +504,6 @@ static CgVal elem_batch_norm(CgFn *f, const HloInstr *x, const CgVal *idx) {
 /* Dispatch                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Fusion: the fused computation's root with its parameters reading the
- * fusion's operands. */
-static int elem_fusion(CgFn *f, const HloInstr *x, const CgVal *idx,
-                       CgVal *out) {
-  const HloComputation *c = x->called[0];
-  CgSrc *saved = malloc((size_t)(c->nparams ? c->nparams : 1) * sizeof *saved);
-  HLO_CHECK(saved);
-  for (int i = 0; i < c->nparams; i++) {
-    saved[i] = f->src[c->params[i]->id];
-    f->src[c->params[i]->id] = (CgSrc){.kind = CG_SRC_ALIAS,
-                                       .alias = x->operands[i]};
-  }
-  int mark = f->nmemo;
-  int n = cg_elems(f, c->root, idx, out);
-  memo_truncate(f, mark);
-  for (int i = 0; i < c->nparams; i++) f->src[c->params[i]->id] = saved[i];
-  free(saved);
-  return n;
-}
-
 static CgVal elem_elementwise(CgFn *f, const HloInstr *x, const CgVal *idx) {
   HloType in = x->noperands ? x->operands[0]->shape.type : x->shape.type;
   switch (x->op) {
@@ -614,7 +598,6 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   case HLO_OP_CONVOLUTION: out[0] = cg_elem_convolution(f, x, idx); return 1;
   case HLO_OP_REDUCE: return cg_elem_reduce(f, x, idx, out);
   case HLO_OP_REDUCE_WINDOW: return cg_elem_reduce_window(f, x, idx, out);
-  case HLO_OP_FUSION: return elem_fusion(f, x, idx, out);
   default:
     break;
   }

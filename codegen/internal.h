@@ -7,7 +7,9 @@
  *   emitter.c   MLIR text: SSA names (%vN), indentation, a small printf
  *               with MLIR-friendly directives, type names.
  *   plan.c      the buffer plan: where every value lives (an argument, a
- *               result, a constant global, or a slot of the scratch arena).
+ *               result, a constant global, or an offset in the scratch
+ *               arena) and the order instructions run in, from passes/'
+ *               buffer assignment or one slot per value.
  *   elemental.c the elemental emitter: the element of an instruction at an
  *               output index, as SSA values, computed from its operands'
  *               elements (recursively through fused computations and
@@ -15,10 +17,12 @@
  *               in scalar.c (element-type semantics), math.c
  *               (transcendentals), reduce.c, dot.c, conv.c, gather.c.
  *   kernel.c    one kernel function per unfused instruction (a loop nest
- *               over the output storing emitted elements; scatter.c and
- *               sort.c for the kernels that are not elemental), and the
- *               entry function N_run with control flow (while, conditional,
- *               call) and the copies into result buffers.
+ *               over the output storing emitted elements, with values of
+ *               a row — row reductions — hoisted out of the inner loops;
+ *               scatter.c and sort.c for the kernels that are not
+ *               elemental), and the entry function N_run with control flow
+ *               (while, conditional, call) and the copies into result
+ *               buffers.
  *
  * Register representation of element types: pred is i1 (i8 in memory),
  * integers are signless iN (signedness picks the arith op), f32/f64 are
@@ -36,6 +40,7 @@
 #include <stdarg.h>
 
 #include "codegen.h"
+#include "passes.h"
 
 /* ------------------------------------------------------------------------ */
 /* emitter.c — MLIR text                                                    */
@@ -84,8 +89,6 @@ int cg_type_bits(HloType t); /* bits of the register type */
 /* plan.c — where values live                                               */
 /* ------------------------------------------------------------------------ */
 
-/* Replaceable by a buffer-assignment pass: the rest of codegen/ only reads
- * a CgPlan. */
 typedef enum CgBufKind {
   CG_BUF_ARG,     /* the entry's argument `index` */
   CG_BUF_RESULT,  /* the entry's result `index` */
@@ -95,11 +98,17 @@ typedef enum CgBufKind {
 
 typedef struct CgBuf {
   CgBufKind kind;
-  int index;                 /* ARG, RESULT; SCRATCH: the slot number */
+  int index;                 /* ARG, RESULT; SCRATCH: the slot (one memref
+                              * view per offset and shape) */
   size_t offset;             /* SCRATCH */
   const HloInstr *constant;  /* CONST */
   HloShape shape;            /* the array stored there */
 } CgBuf;
+
+typedef enum CgPlanKind {
+  CG_PLAN_ASSIGNED, /* pass_assign_buffers: schedules, shared packed arena */
+  CG_PLAN_SLOTS,    /* one slot per value, post order */
+} CgPlanKind;
 
 typedef struct CgPlan {
   int64_t ninstrs;   /* capacity of the per-instruction arrays (ids) */
@@ -111,19 +120,25 @@ typedef struct CgPlan {
    * (a parameter, a constant, a repeated value) are copied at the end. */
   int nresults;
   CgBuf *result_src;
-  int nslots;        /* SCRATCH slots, numbered 0.. in offset order */
+  int nslots;        /* SCRATCH views, numbered 0.. */
   size_t scratch_bytes, scratch_align;
+  PassBufferPlan *assigned; /* CG_PLAN_ASSIGNED: the analysis it follows */
 } CgPlan;
 
 /* Plans the entry computation and every computation it reaches through
- * while, conditional and call (their parameters get slots of their own:
+ * while, conditional and call (their parameters get buffers of their own:
  * callers copy arguments in).  Fused and to_apply computations are not
  * planned: they are emitted elementally inside kernels. */
-HloError *cg_plan_buffers(const HloModule *m, CgPlan *out);
+HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, CgPlan *out);
 void cg_plan_free(CgPlan *p);
 /* The leaves of a planned instruction (NULL when unplanned). */
 const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n);
+/* The same memory (scratch buffers at one offset are, whatever their
+ * shapes). */
 bool cg_buf_same(const CgBuf *a, const CgBuf *b);
+/* The order in which c's instructions run (malloc'd): its schedule under
+ * an assigned plan, else post order. */
+HloInstr **cg_plan_order(const CgPlan *p, const HloComputation *c, int *n);
 
 /* The array leaves of a shape in order (a flattened tuple; an array is its
  * own single leaf).  Returns the count; fills out[0..max). */
@@ -199,6 +214,8 @@ void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e);
 void cg_fn_free(CgFn *f);
 void cg_bind_memrefs(CgFn *f, const HloInstr *x, int n, const CgVal *memrefs);
 void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias);
+/* Back to computing x from its operands. */
+void cg_bind_compute(CgFn *f, const HloInstr *x);
 
 /* The element of array-shaped x at idx (x->shape.rank index values). */
 CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx);

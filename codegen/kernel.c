@@ -7,22 +7,27 @@
  * memrefs; the pipeline lowers them with the bare-pointer calling
  * convention, so the exported symbol is exactly the C signature of
  * codegen.h.  At its top N_run makes one memref.view of the arena per
- * scratch slot of the plan; everything after refers to those.
+ * scratch slot of the plan (plan.c); everything after refers to those.
+ * Instructions run in the plan's order: the schedule buffer assignment
+ * computed liveness over, so values sharing arena bytes never overlap in
+ * time.
  *
  * A kernel is a private function taking the memrefs of its operands and
  * outputs.  Elemental kernels (everything but scatter and sort) are a loop
  * nest over the output storing what the elemental emitter computes; a
  * fusion is one such kernel with its fused computation inlined.  Kernels
- * write only their own outputs, so kernels never conflict.
+ * write only their own outputs; an output may be the very buffer of an
+ * operand when buffer assignment saw that the kernel reads each element of
+ * it only to compute the same element of the output (in place), which the
+ * loop nest honours by loading before it stores.
  *
  * while, conditional and call run in N_run itself: the called
  * computations' instructions are emitted in place (their kernels are
  * functions like any other), with copies in and out of the callees'
- * parameter and root buffers (see plan.c: nothing is shared).  A while is
- * scf.while over memory state: copy the operand into the while's buffers;
- * then loop { copy state → condition parameter; run the condition; stop
- * unless true; copy state → body parameter; run the body; copy the body's
- * root → state }.
+ * parameter and root buffers.  A while is scf.while over memory state:
+ * copy the operand into the while's buffers; then loop { copy state →
+ * condition parameter; run the condition; stop unless true; copy state →
+ * body parameter; run the body; copy the body's root → state }.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -125,7 +130,10 @@ static void copy_leaves(Entry *en, const HloInstr *from, const HloInstr *to) {
   int n, m;
   const CgBuf *src = cg_plan_leaves(&en->g->plan, from, &n);
   const CgBuf *dst = cg_plan_leaves(&en->g->plan, to, &m);
-  HLO_CHECK(src && dst && n == m);
+  /* A callee parameter its root does not depend on is not scheduled, so
+   * has no buffer: nothing would read the copy. */
+  if (!dst) return;
+  HLO_CHECK(src && n == m);
   for (int i = 0; i < n; i++) copy_buffer(en, &src[i], &dst[i]);
 }
 
@@ -160,22 +168,301 @@ static int leaf_memrefs(CgFn *f, const HloInstr *x, bool bind,
   return next;
 }
 
-/* The loop nest over `shape` storing the elements of x's leaves (all of
- * that shape) into the memrefs out[]. */
-static void store_nest(CgFn *f, const HloInstr *x, const HloShape *shape,
-                       const CgVal *out) {
+/* ------------------------------------------------------------------------ */
+/* Loop nests and hoisting                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel is a loop nest over its output, outer dims first.  A member of
+ * a fused computation whose index is exactly the first d loop indices (a
+ * row vector broadcast along the rows, a row reduction, anything computed
+ * from those) is the same for every iteration of the inner loops, so it is
+ * evaluated once at depth d — after opening loops 0..d-1, before the
+ * rest — in post order; the memo then serves every later read at that
+ * index.  A reduce read through a row broadcast thus reduces its row once
+ * and the inner loops sweep the row with the scalar (softmax, layer norm),
+ * and a reduce nested in another reduce's operand is computed before the
+ * outer loop starts instead of in its every iteration.  passes/fusion.c
+ * relies on exactly this when it fuses expensive ops below such
+ * broadcasts.
+ *
+ * The analysis, per member, is the set of "prefix lengths" p it is read
+ * with: its index starts with the first p loop indices.  A root of rank r
+ * has p = r; elementwise ops (and same-dims reshapes) pass p on; a
+ * broadcast passes on the length of the common prefix of its dimensions
+ * and p; a reduce that of its kept dims and p; every other op 0.  A member
+ * of rank r read with p = r is evaluated exactly at a loop prefix.  Only
+ * unconditionally evaluated paths pass p on (pad, concatenate,
+ * dynamic-update-slice evaluate their operands under conditions and pass
+ * 0), so hoisting never evaluates an element the nest would not. */
+
+static int common_prefix(const int64_t *map, int n, int limit) {
+  int m = 0;
+  while (m < n && m < limit && map[m] == m) m++;
+  return m;
+}
+
+/* Prefix length operand i of u is read with when u is read with p. */
+static int operand_prefix(const HloInstr *u, int i, int p) {
+  const HloInstr *o = u->operands[i];
+  bool same = hlo_shape_same_dims(&u->shape, &o->shape);
+  if (o->shape.rank == 0) return 0;
+  if (same && (hlo_opcode_is_elementwise(u->op) || u->op == HLO_OP_RESHAPE ||
+               u->op == HLO_OP_BITCAST))
+    return p;
+  if (u->op == HLO_OP_BROADCAST)
+    return common_prefix(u->dimensions.v, u->dimensions.n, p);
+  if (u->op == HLO_OP_REDUCE && i < u->noperands / 2) {
+    int64_t kept[HLO_MAX_RANK];
+    int nk = 0;
+    for (int d = 0; d < o->shape.rank; d++)
+      if (!cg_dims_contain(&u->dimensions, d)) kept[nk++] = d;
+    return common_prefix(kept, nk, p);
+  }
+  return 0;
+}
+
+/* The members of fused computation fc evaluated exactly at a loop prefix
+ * when roots[] are read at theirs, in post order (malloc'd). */
+static HloInstr **hoisted(const HloComputation *fc, const HloInstr *const *roots, int nroots,
+                          int *n) {
+  int norder;
+  HloInstr **order = hlo_post_order(fc, &norder);
+  int64_t nids = fc->module->next_id;
+  uint16_t *prefixes = calloc((size_t)nids, sizeof *prefixes); /* bit p: read with p */
+  HLO_CHECK(prefixes);
+  for (int k = 0; k < nroots; k++) prefixes[roots[k]->id] |= 1u << roots[k]->shape.rank;
+  for (int i = norder - 1; i >= 0; i--) {
+    const HloInstr *u = order[i];
+    for (int p = 0; p <= HLO_MAX_RANK; p++)
+      if (prefixes[u->id] >> p & 1)
+        for (int j = 0; j < u->noperands; j++)
+          prefixes[u->operands[j]->id] |= 1u << operand_prefix(u, j, p);
+  }
+  *n = 0;
+  for (int i = 0; i < norder; i++) {
+    const HloInstr *x = order[i];
+    if (hlo_type_is_array(x->shape.type) && x->op != HLO_OP_CONSTANT &&
+        prefixes[x->id] >> x->shape.rank & 1)
+      order[(*n)++] = order[i];
+  }
+  free(prefixes);
+  return order;
+}
+
+/* One output of a kernel: the instruction whose leaves are stored and the
+ * memrefs of those leaves. */
+typedef struct Output {
+  const HloInstr *x;
+  const CgVal *out;
+} Output;
+
+/* Parking.  An expensive value computed inside a row reduction's loop is
+ * computed one scalar at a time: the loop carries the sum, which LLVM
+ * does not reassociate, so it does not vectorize it.  And a row kernel may
+ * read such a value in several passes over a row: softmax's exp(x - max)
+ * is summed by the row reduction, then divided by the sum in the sweep.
+ * So before the first reduction that reads it, a loop of its own over the
+ * row computes the value (no loop-carried value: it vectorizes) and stores
+ * it into an output of the kernel with the nest's shape; every later read
+ * of that row loads it, and the sweep overwrites an output element only
+ * after reading the value at the same index.  When the value is itself an
+ * output (a producer merged into the reduction that consumes it,
+ * multi_output_fusion.c), it needs no sweep at all.  This is safe only
+ * when every read of the value is of the current row: every user reads it
+ * at its own index (elementwise, same dims) and is equally safe, or is a
+ * reduction of the row hoisted at the row's depth, or is an output. */
+
+static bool costly(HloOpcode op) {
+  switch (op) {
+  case HLO_OP_DIVIDE: case HLO_OP_REMAINDER: case HLO_OP_POWER: case HLO_OP_ATAN2:
+  case HLO_OP_EXP: case HLO_OP_EXPM1: case HLO_OP_LOG: case HLO_OP_LOG1P:
+  case HLO_OP_LOGISTIC: case HLO_OP_SQRT: case HLO_OP_RSQRT: case HLO_OP_CBRT:
+  case HLO_OP_TANH: case HLO_OP_SIN: case HLO_OP_COS: case HLO_OP_TAN: case HLO_OP_ERF:
+    return true;
+  default:
+    return false;
+  }
+}
+
+typedef struct Park {
+  const HloInstr *value;  /* NULL: nothing parked */
+  const HloInstr *first;  /* the first hoisted reduction that reads it */
+  int output;             /* the output whose buffer holds it */
+} Park;
+
+typedef struct ParkCtx {
+  const HloComputation *fc;
+  const HloShape *nest;
+  int depth;              /* the rows' depth: rank of the reductions */
+  const bool *hoisted;    /* by id */
+  uint8_t *local;         /* by id: 0 unknown, 1 row-local, 2 not */
+} ParkCtx;
+
+/* y reduces, at the rows' depth, the trailing dims of the nest. */
+static bool row_reduction(const ParkCtx *c, const HloInstr *y) {
+  if (y->op != HLO_OP_REDUCE || y->noperands != 2 || !c->hoisted[y->id] ||
+      y->shape.rank != c->depth || !hlo_shape_same_dims(&y->operands[0]->shape, c->nest))
+    return false;
+  for (int k = 0; k < y->dimensions.n; k++)
+    if (y->dimensions.v[k] < c->depth) return false;
+  return true;
+}
+
+static bool row_local(ParkCtx *c, const HloInstr *x) {
+  if (c->local[x->id]) return c->local[x->id] == 1;
+  bool ok = true;
+  for (int u = 0; u < x->nusers && ok; u++) {
+    const HloInstr *y = x->users[u];
+    if (y == c->fc->root && y->op == HLO_OP_TUPLE) continue;
+    if (row_reduction(c, y)) continue;
+    ok = hlo_shape_same_dims(&y->shape, c->nest) &&
+         (hlo_opcode_is_elementwise(y->op) || y->op == HLO_OP_RESHAPE ||
+          y->op == HLO_OP_BITCAST) &&
+         row_local(c, y);
+  }
+  c->local[x->id] = ok ? 1 : 2;
+  return ok;
+}
+
+/* Does x's computation read `to`? */
+static bool reads(const HloInstr *x, const HloInstr *to, uint8_t *seen) {
+  if (x == to) return true;
+  if (seen[x->id]) return false;
+  seen[x->id] = 1;
+  for (int i = 0; i < x->noperands; i++)
+    if (reads(x->operands[i], to, seen)) return true;
+  return false;
+}
+
+static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
+                      const Output *outputs, int nout, const HloShape *nest) {
+  Park park = {0};
+  int64_t nids = fc->module->next_id;
+  bool *hoisted = calloc((size_t)nids, sizeof *hoisted);
+  uint8_t *seen = malloc((size_t)nids);
+  ParkCtx c = {.fc = fc, .nest = nest, .hoisted = hoisted, .local = calloc((size_t)nids, 1)};
+  HLO_CHECK(hoisted && seen && c.local);
+  for (int i = 0; i < nh; i++) hoisted[hoist[i]->id] = true;
+  int norder;
+  HloInstr **order = hlo_post_order(fc, &norder);
+  /* Closest to the outputs first: parking it saves the most. */
+  for (int i = norder - 1; i >= 0 && !park.value; i--) {
+    const HloInstr *e = order[i];
+    if (!costly(e->op) || e->shape.type == HLO_TUPLE || !hlo_shape_same_dims(&e->shape, nest))
+      continue;
+    const HloInstr *first = NULL;
+    for (int h = 0; h < nh && !first; h++) {
+      memset(seen, 0, (size_t)nids);
+      if (hoist[h]->shape.rank < nest->rank && reads(hoist[h], e, seen)) first = hoist[h];
+    }
+    int out = -1;
+    for (int k = 0; k < nout && out < 0; k++)
+      if (outputs[k].x == e) out = k;
+    for (int k = 0; k < nout && out < 0; k++)
+      if (outputs[k].x->shape.type == e->shape.type &&
+          hlo_shape_same_dims(&outputs[k].x->shape, nest))
+        out = k;
+    if (!first || out < 0) continue;
+    c.depth = first->shape.rank;
+    memset(c.local, 0, (size_t)nids);
+    if (!row_reduction(&c, first) || !row_local(&c, e)) continue;
+    park = (Park){e, first, out};
+  }
+  free(order);
+  free(c.local);
+  free(seen);
+  free(hoisted);
+  return park;
+}
+
+/* Parks value v: the loops over dims d.. of nest, within the row idx[0..d)
+ * is, store v into memref m; then v reads from m. */
+static void fill_row(CgFn *f, const HloInstr *v, CgVal m, const HloShape *nest,
+                     const CgVal *idx, int d) {
+  CgLoop loops[HLO_MAX_RANK];
+  CgVal at[HLO_MAX_RANK];
+  memcpy(at, idx, sizeof(CgVal) * (size_t)d);
+  for (int j = d; j < nest->rank; j++) {
+    loops[j] = cg_for(f, nest->dims[j], 0, NULL, NULL);
+    at[j] = loops[j].iv;
+  }
+  cg_store(f, cg_elem(f, v, at), m, &v->shape, at);
+  for (int j = nest->rank - 1; j >= d; j--) cg_for_end(f, &loops[j], NULL, NULL);
+  cg_bind_memrefs(f, v, 1, &m);
+}
+
+/* The loop nest over `shape` storing outputs[]: each output's dims are
+ * the leading dims of shape and it is stored at that depth (a row result
+ * next to the row it summarises).  fc, when given, is the fused
+ * computation whose members are hoisted. */
+static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs, int nout,
+                       const HloShape *shape) {
+  int nh = 0;
+  HloInstr **hoist = NULL;
+  Park park = {0};
+  if (fc) {
+    const HloInstr *roots[256];
+    for (int k = 0; k < nout; k++) roots[k] = outputs[k].x;
+    hoist = hoisted(fc, roots, nout, &nh);
+    park = plan_park(fc, hoist, nh, outputs, nout, shape);
+  }
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
-  for (int d = 0; d < shape->rank; d++) {
+  for (int d = 0; d <= shape->rank; d++) {
+    for (int i = 0; i < nh; i++) {
+      if (hoist[i]->shape.rank != d) continue;
+      if (hoist[i] == park.first) fill_row(f, park.value, outputs[park.output].out[0], shape, idx, d);
+      cg_elem(f, hoist[i], idx);
+    }
+    for (int k = 0; k < nout; k++) {
+      const HloShape *leaves[256];
+      int n = cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
+      if (leaves[0]->rank != d || (park.value && park.value == outputs[k].x)) continue;
+      CgVal vals[256];
+      cg_elems(f, outputs[k].x, idx, vals);
+      for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
+    }
+    if (d == shape->rank) break;
     loops[d] = cg_for(f, shape->dims[d], 0, NULL, NULL);
     idx[d] = loops[d].iv;
   }
-  CgVal vals[256];
-  int n = cg_elems(f, x, idx, vals);
-  const HloShape *leaves[256];
-  cg_shape_leaves(&x->shape, leaves, 256);
-  for (int k = 0; k < n; k++) cg_store(f, vals[k], out[k], leaves[k], idx);
   for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL, NULL);
+  if (park.value) cg_bind_compute(f, park.value);
+  free(hoist);
+}
+
+/* x only renames the row-major elements of its operand. */
+static bool is_view(const HloInstr *x) {
+  return (x->op == HLO_OP_RESHAPE || x->op == HLO_OP_BITCAST) &&
+         hlo_type_is_array(x->shape.type) && hlo_shape_has_default_layout(&x->shape) &&
+         hlo_shape_has_default_layout(&x->operands[0]->shape);
+}
+
+/* m (a memref of shape `from`) as a memref of shape `to`: the same
+ * row-major elements. */
+static CgVal view_as(CgFn *f, CgVal m, const HloShape *from, const HloShape *to) {
+  int64_t strides[HLO_MAX_RANK];
+  hlo_shape_strides(to, strides);
+  HloStr sizes = {0}, st = {0};
+  for (int d = 0; d < to->rank; d++) {
+    cg_append(&sizes, "%s%D", d ? ", " : "", to->dims[d]);
+    cg_append(&st, "%s%D", d ? ", " : "", strides[d]);
+  }
+  CgVal v = cg_def(f->e, "memref.reinterpret_cast %v to offset: [0], sizes: [%s], "
+                         "strides: [%s] : %s to %s",
+                   m, sizes.buf ? sizes.buf : "", st.buf ? st.buf : "",
+                   cg_memref_type(from).s, cg_memref_type(to).s);
+  free(sizes.buf);
+  free(st.buf);
+  return v;
+}
+
+/* Whether a's dims are the leading dims of b's. */
+static bool leading_dims(const HloShape *a, const HloShape *b) {
+  if (a->rank > b->rank) return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  return true;
 }
 
 /* The body of x's kernel: out[] are x's leaf memrefs, opm[i] the first
@@ -195,22 +482,52 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
     else cg_kernel_sort(f, x, out);
     return;
   }
-  bool same = true;
-  for (int k = 1; k < nout; k++) same &= hlo_shape_same_dims(leaves[k], leaves[0]);
-  if (same) {
-    store_nest(f, x, leaves[0], out);
+  /* A fusion's members are evaluated in place of the fusion, its
+   * parameters reading the fusion's operands; a multi-output fusion's
+   * outputs are its root tuple's operands.  A reshape at the root is a
+   * view of the same row-major bytes: the nest runs over its operand
+   * instead, so that the members sit at the nest's own index (what
+   * passes/fusion.c counts on to put a row kernel behind a reshape). */
+  const HloComputation *fc = x->op == HLO_OP_FUSION ? x->called[0] : NULL;
+  Output outputs[256];
+  CgVal view = out[0];
+  int n = 0;
+  if (fc) {
+    for (int i = 0; i < fc->nparams; i++) cg_bind_alias(f, fc->params[i], x->operands[i]);
+    const HloInstr *root = fc->root;
+    if (root->op == HLO_OP_TUPLE && root->noperands == nout) {
+      for (int k = 0; k < nout; k++) outputs[n++] = (Output){root->operands[k], &out[k]};
+    } else {
+      for (; is_view(root); root = root->operands[0])
+        view = view_as(f, view, &root->shape, &root->operands[0]->shape);
+      outputs[n++] = (Output){root, &view};
+    }
+  } else {
+    outputs[n++] = (Output){x, out};
+  }
+  /* The leaves of one output are stored together: they share dims. */
+  const HloShape *first[256] = {0};
+  for (int k = 0; k < n; k++) {
+    const HloShape *ls[256];
+    int nl = cg_shape_leaves(&outputs[k].x->shape, ls, 256);
+    for (int j = 1; j < nl; j++)
+      if (!hlo_shape_same_dims(ls[j], ls[0])) {
+        cg_fail_instr(f->g, x, "has outputs of different shapes");
+        return;
+      }
+    first[k] = ls[0];
+  }
+  const HloShape *nest = first[0];
+  for (int k = 1; k < n; k++)
+    if (first[k]->rank > nest->rank) nest = first[k];
+  bool one_nest = true;
+  for (int k = 0; k < n; k++) one_nest &= leading_dims(first[k], nest);
+  if (one_nest) {
+    store_nest(f, fc, outputs, n, nest);
     return;
   }
-  /* A multi-output fusion whose outputs differ in shape: one loop nest per
-   * output, each computing its own root operand. */
-  const HloComputation *c = x->op == HLO_OP_FUSION ? x->called[0] : NULL;
-  if (!c || c->root->op != HLO_OP_TUPLE || c->root->noperands != nout) {
-    cg_fail_instr(f->g, x, "has outputs of different shapes");
-    return;
-  }
-  for (int i = 0; i < c->nparams; i++) cg_bind_alias(f, c->params[i], x->operands[i]);
-  for (int k = 0; k < nout; k++)
-    store_nest(f, c->root->operands[k], leaves[k], &out[k]);
+  /* Outputs of unrelated shapes: one loop nest each. */
+  for (int k = 0; k < n; k++) store_nest(f, fc, &outputs[k], 1, first[k]);
 }
 
 static bool is_empty(const HloShape *s) {
@@ -386,7 +703,7 @@ static void emit_call(Entry *en, const HloInstr *x) {
 
 static void emit_computation(Entry *en, const HloComputation *c) {
   int n;
-  HloInstr **order = hlo_post_order(c, &n);
+  HloInstr **order = cg_plan_order(&en->g->plan, c, &n);
   for (int i = 0; i < n && !en->g->err; i++) {
     const HloInstr *x = order[i];
     switch (x->op) {
@@ -582,7 +899,8 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
   if (!is_identifier(prefix))
     return hlo_error("codegen: name '%s' is not a C identifier", prefix);
   CgGen g = {.m = m, .prefix = prefix};
-  HloError *err = cg_plan_buffers(m, &g.plan);
+  HloError *err = cg_plan_buffers(
+      m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &g.plan);
   if (err) return err;
   err = build_signature(m, o, &g.plan, prefix, sig);
   if (err) {

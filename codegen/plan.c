@@ -1,27 +1,34 @@
 /*
- * plan.c — the simplest buffer plan: every value gets a buffer of its own.
+ * plan.c — where every value lives, as the rest of codegen/ reads it (a
+ * CgPlan), and the order in which each computation's instructions run.
  *
- * Entry parameters live in the caller's argument buffers, constants in
- * read-only globals, and the values that the entry's root returns are
- * computed straight into the caller's result buffers when they are computed
- * in the entry computation (the first time a value appears in the result
- * tuple).  Every other array value — including the parameters and values of
- * computations run by while, conditional and call — gets its own slot in
- * the scratch arena, at an offset aligned to 64 bytes (a cache line and the
- * widest vector).  Tuples and get-tuple-element own nothing: their leaves
- * are their operands' buffers.
+ * Two planners fill the same CgPlan:
  *
- * Nothing is shared, so nothing needs liveness; a buffer-assignment pass in
- * passes/ can later produce a CgPlan with reuse and the emitters will not
- * notice.  A computation reached from several call sites gets one set of
- * slots: HLO has no recursion, so two activations never overlap.
+ *   assigned (the default)  passes/' buffer assignment: every computation
+ *       runs in the order of its schedule (pass_plan_schedule), and every
+ *       intermediate sits at the arena offset pass_assign_buffers gave it,
+ *       so values whose lifetimes do not overlap share bytes, an
+ *       elementwise kernel may write over the operand it is the last reader
+ *       of, and the arena is the packed size;
+ *   slots  every value gets a slot of its own, in post order — nothing is
+ *       shared, so nothing needs liveness: the plan for modules compiled
+ *       without the pass pipeline, and a reference when debugging a plan.
+ *
+ * In both, entry parameters live in the caller's argument buffers,
+ * constants in read-only globals, and the values that the entry's root
+ * returns are computed straight into the caller's result buffers when they
+ * are computed in the entry computation (the first time a value appears in
+ * the result tuple); tuples and get-tuple-element own nothing: their leaves
+ * are their operands' buffers.  Scratch offsets are aligned to 64 bytes (a
+ * cache line and the widest vector).  A computation reached from several
+ * call sites has one set of buffers: HLO has no recursion, so two
+ * activations never overlap.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define SLOT_ALIGN 64
+#include "passes.h"
 
 int cg_shape_leaves(const HloShape *s, const HloShape **out, int max) {
   if (!hlo_shape_is_tuple(s)) {
@@ -42,8 +49,9 @@ bool cg_buf_same(const CgBuf *a, const CgBuf *b) {
   if (a->kind != b->kind) return false;
   switch (a->kind) {
   case CG_BUF_ARG:
-  case CG_BUF_RESULT:
-  case CG_BUF_SCRATCH: return a->index == b->index;
+  case CG_BUF_RESULT: return a->index == b->index;
+  /* Values may share scratch bytes: the same offset is the same memory. */
+  case CG_BUF_SCRATCH: return a->offset == b->offset;
   case CG_BUF_CONST: return a->constant == b->constant;
   }
   return false;
@@ -82,14 +90,18 @@ typedef struct Planner {
   CgPlan *p;
   const HloModule *m;
   int cap;                 /* leaves allocated */
-  size_t offset;           /* next free scratch byte */
+  size_t offset;           /* slots: next free scratch byte */
   bool *planned;           /* by computation: visited (index in post order) */
   HloComputation **comps;
   int ncomps;
-  /* Entry-root claims: by (instruction id, leaf) the result it is computed
-   * into, as a list (results are few). */
+  /* Entry-root claims (slots): by (instruction id, leaf) the result it is
+   * computed into, as a list (results are few). */
   const HloInstr **claim_instr;
   int *claim_leaf;
+  /* Scratch slots: one memref view each in N_run, so one per distinct
+   * (offset, leaf) pair; slot_leaf indexes p->leaves. */
+  int *slot_leaf;
+  int slot_cap;
 } Planner;
 
 static int push_leaf(Planner *pl, const CgBuf *b) {
@@ -109,11 +121,61 @@ static int claimed_result(const Planner *pl, const HloInstr *x, int leaf) {
   return -1;
 }
 
+/* The slot number of a scratch buffer about to be pushed: views of the
+ * same bytes with the same shape are shared. */
+static int slot_of(Planner *pl, const CgBuf *b) {
+  CgPlan *p = pl->p;
+  for (int s = 0; s < p->nslots; s++) {
+    const CgBuf *o = &p->leaves[pl->slot_leaf[s]];
+    if (o->offset == b->offset && o->shape.type == b->shape.type &&
+        hlo_shape_same_dims(&o->shape, &b->shape))
+      return s;
+  }
+  if (p->nslots == pl->slot_cap) {
+    pl->slot_cap = pl->slot_cap ? 2 * pl->slot_cap : 64;
+    pl->slot_leaf = realloc(pl->slot_leaf, (size_t)pl->slot_cap * sizeof *pl->slot_leaf);
+    HLO_CHECK(pl->slot_leaf);
+  }
+  pl->slot_leaf[p->nslots] = p->nleaves;
+  return p->nslots++;
+}
+
+/* Leaf i of x (neither tuple, get-tuple-element, entry parameter nor
+ * constant): its buffer under the assigned plan, or a fresh slot. */
+static HloError *leaf_buffer(Planner *pl, const HloInstr *x, int i, CgBuf *b) {
+  if (pl->p->assigned) {
+    const PassBuf *pb = pass_buffer_of(pl->p->assigned, x, i);
+    if (pb && pb->kind == PASS_BUF_RESULT) {
+      b->kind = CG_BUF_RESULT;
+      b->index = (int)pb->index;
+      return NULL;
+    }
+    if (!pb || pb->kind != PASS_BUF_SCRATCH)
+      return hlo_error("codegen: internal error: buffer assignment gave %s "
+                       "leaf %d no storage", x->name, i);
+    b->kind = CG_BUF_SCRATCH;
+    b->offset = (size_t)pb->offset;
+  } else {
+    int r = x->parent->is_entry ? claimed_result(pl, x, i) : -1;
+    if (r >= 0) {
+      b->kind = CG_BUF_RESULT;
+      b->index = r;
+      return NULL;
+    }
+    b->kind = CG_BUF_SCRATCH;
+    b->offset = pl->offset;
+    size_t bytes = hlo_shape_byte_size(&b->shape);
+    pl->offset += (bytes + PASS_BUF_ALIGN - 1) / PASS_BUF_ALIGN * PASS_BUF_ALIGN;
+  }
+  b->index = slot_of(pl, b);
+  return NULL;
+}
+
 static HloError *plan_instr(Planner *pl, const HloInstr *x) {
   CgPlan *p = pl->p;
   int first = p->nleaves;
   if (x->op == HLO_OP_TUPLE || x->op == HLO_OP_GET_TUPLE_ELEMENT) {
-    /* Copy the defining leaves (defined earlier: post order). */
+    /* Copy the defining leaves (defined earlier: operands come first). */
     int n = cg_shape_nleaves(&x->shape);
     for (int i = 0; i < n; i++) {
       int dl;
@@ -143,17 +205,8 @@ static HloError *plan_instr(Planner *pl, const HloInstr *x) {
                        x->name, n);
     for (int i = 0; i < n; i++) {
       CgBuf b = {.shape = *leaves[i]};
-      int r = x->parent->is_entry ? claimed_result(pl, x, i) : -1;
-      if (r >= 0) {
-        b.kind = CG_BUF_RESULT;
-        b.index = r;
-      } else {
-        b.kind = CG_BUF_SCRATCH;
-        b.index = p->nslots++;
-        b.offset = pl->offset;
-        size_t bytes = hlo_shape_byte_size(leaves[i]);
-        pl->offset += (bytes + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
-      }
+      HloError *e = leaf_buffer(pl, x, i, &b);
+      if (e) return e;
       push_leaf(pl, &b);
     }
   }
@@ -175,7 +228,7 @@ static HloError *plan_computation(Planner *pl, const HloComputation *c) {
   if (pl->planned[ci]) return NULL;
   pl->planned[ci] = true;
   int n;
-  HloInstr **order = hlo_post_order(c, &n);
+  HloInstr **order = cg_plan_order(pl->p, c, &n);
   HloError *err = NULL;
   for (int i = 0; i < n && !err; i++) {
     HloInstr *x = order[i];
@@ -189,7 +242,7 @@ static HloError *plan_computation(Planner *pl, const HloComputation *c) {
   return err;
 }
 
-HloError *cg_plan_buffers(const HloModule *m, CgPlan *out) {
+HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, CgPlan *out) {
   memset(out, 0, sizeof *out);
   const HloComputation *entry = m->entry;
   if (!entry) return hlo_error("codegen: module %s has no entry computation",
@@ -199,6 +252,17 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlan *out) {
   out->count = calloc((size_t)m->next_id, sizeof *out->count);
   HLO_CHECK(out->first && out->count);
   for (int64_t i = 0; i < m->next_id; i++) out->first[i] = -1;
+  if (kind == CG_PLAN_ASSIGNED) {
+    out->assigned = malloc(sizeof *out->assigned);
+    HLO_CHECK(out->assigned);
+    HloError *e = pass_assign_buffers(m, out->assigned);
+    if (e) {
+      free(out->assigned);
+      out->assigned = NULL;
+      cg_plan_free(out);
+      return e;
+    }
+  }
 
   Planner pl = {.p = out, .m = m};
   pl.comps = hlo_computation_post_order(m, &pl.ncomps);
@@ -208,8 +272,9 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlan *out) {
   pl.claim_leaf = calloc((size_t)out->nresults, sizeof *pl.claim_leaf);
   HLO_CHECK(pl.planned && pl.claim_instr && pl.claim_leaf);
 
-  /* Results computed by the entry go straight to the caller's buffer. */
-  for (int r = 0; r < out->nresults; r++) {
+  /* Results computed by the entry go straight to the caller's buffer (the
+   * assigned plan decided that already). */
+  for (int r = 0; r < out->nresults && !out->assigned; r++) {
     int dl;
     const HloInstr *d = defining(entry->root, r, &dl);
     if (d->parent != entry || d->op == HLO_OP_PARAMETER ||
@@ -226,18 +291,33 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlan *out) {
     out->result_src = malloc((size_t)(n ? n : 1) * sizeof *out->result_src);
     HLO_CHECK(out->result_src);
     memcpy(out->result_src, root, (size_t)n * sizeof *root);
-    out->scratch_bytes = pl.offset;
-    out->scratch_align = SLOT_ALIGN;
+    out->scratch_bytes = out->assigned ? (size_t)out->assigned->arena_bytes : pl.offset;
+    out->scratch_align = PASS_BUF_ALIGN;
   }
   free(pl.comps);
   free(pl.planned);
   free(pl.claim_instr);
   free(pl.claim_leaf);
+  free(pl.slot_leaf);
   if (err) cg_plan_free(out);
   return err;
 }
 
+HloInstr **cg_plan_order(const CgPlan *p, const HloComputation *c, int *n) {
+  const PassSchedule *s = p->assigned ? pass_plan_schedule(p->assigned, c) : NULL;
+  if (!s) return hlo_post_order(c, n);
+  HloInstr **order = malloc((size_t)(s->n ? s->n : 1) * sizeof *order);
+  HLO_CHECK(order);
+  memcpy(order, s->order, (size_t)s->n * sizeof *order);
+  *n = s->n;
+  return order;
+}
+
 void cg_plan_free(CgPlan *p) {
+  if (p->assigned) {
+    pass_buffer_plan_free(p->assigned);
+    free(p->assigned);
+  }
   free(p->first);
   free(p->count);
   free(p->leaves);

@@ -152,6 +152,7 @@ HloError *pipeline_optimize(Model *md, const PipelineOptions *o) {
   }
   if (!e && o->stats) e = print_stats(o->stats, md->m);
   md->ready = !e;
+  md->unoptimized = o->no_passes;
   return e;
 }
 
@@ -163,6 +164,7 @@ static CgOptions named(const Model *md, const CgOptions *o) {
   r.narg_names = md->nfeeds;
   r.result_names = (const char *const *)md->fetches;
   r.nresult_names = md->nfetches;
+  r.one_slot_per_value |= md->unoptimized;
   return r;
 }
 

@@ -29,6 +29,8 @@ typedef struct Model {
   int nfeeds, nfetches;
   char **feeds, **fetches;
   bool ready; /* pipeline_optimize has run */
+  bool unoptimized; /* … without the passes: codegen gives every value a
+                     * scratch slot of its own instead of planning buffers */
 } Model;
 
 /* How the passes run.  Zero-initialised options run the default pass

@@ -11,8 +11,8 @@
  *     dims → a reshape, or a broadcast of the reshape's operand;
  *   reshape(e(reshape(a), …)) with every operand reshaped from the result
  *     shape (or a scalar broadcast) → e(a, …) — JAX's [n]→[n,1]→[n] dance;
- *   e(reshape(a), …) where the reshapes only add or drop size-1 dims →
- *     reshape(e(a, …)), so such reshapes drift to the consumer and cancel;
+ *   e(reshape(a), …) where the reshapes are all of one shape →
+ *     reshape(e(a, …)), so reshapes drift to the consumer and cancel;
  *   elementwise op of broadcasts with equal dimensions → broadcast of the
  *     op on the small operands (scalar work stays scalar);
  *   slice of concatenate inside one operand → slice of that operand;
@@ -22,7 +22,12 @@
  *     evaluator; XLA also rewrites inexact ones, trading ≤1 ulp;
  *   dot of a transpose → dot with permuted dimension numbers, when the
  *     result's dimension order is unchanged; convolution of a transpose, or
- *     a transpose of a convolution → convolution with permuted dim_labels.
+ *     a transpose of a convolution → convolution with permuted dim_labels;
+ *   convolution of a zero pad of its spatial dims → convolution with that
+ *     much more window padding (Keras' ZeroPadding2D before a strided
+ *     convolution), when the kernel is a constant of finite values: a tap
+ *     in the padding then adds 0·w = ±0 to a sum, which never changes it,
+ *     exactly as a tap the window padding skips.
  *
  * requires: a verified module.
  * keeps:    every value (bit for bit, except x+0 for x = -0.0, which XLA
@@ -169,16 +174,17 @@ static HloInstr *sink_reshape(HloInstr *in) {
   return e;
 }
 
-/* e(reshape(a), …) where every reshape only adds or drops size-1 dims of
- * same-dims a's, the rest splats → reshape(e(a, …)): reshapes move toward
- * the consumers, where they meet and cancel. */
+/* e(reshape(a), …) where every reshape is of same-dims a's, the rest
+ * splats → reshape(e(a, …)): reshapes move toward the consumers, where
+ * they meet and cancel (a dot's [m,n] result viewed as [b,s,n] for an
+ * activation and back), or end up at a kernel's root, where codegen
+ * treats them as views. */
 static HloInstr *hoist_reshape(HloInstr *in) {
   const HloShape *t = NULL;
   for (int i = 0; i < in->noperands; i++) {
     const HloInstr *o = in->operands[i];
     double v;
-    if (o->op == HLO_OP_RESHAPE && only_degenerate(&o->operands[0]->shape, &o->shape) &&
-        (!t || hlo_shape_same_dims(t, &o->operands[0]->shape)))
+    if (o->op == HLO_OP_RESHAPE && (!t || hlo_shape_same_dims(t, &o->operands[0]->shape)))
       t = &o->operands[0]->shape;
     else if (!px_splat(o, &v))
       return NULL;
@@ -375,6 +381,41 @@ static HloInstr *fold_conv_into_transpose(HloInstr *in) {
   return rebuild_conv(conv, conv->operands[0], conv->operands[1], &d, &in->shape, in);
 }
 
+static bool all_finite(const HloInstr *c) {
+  if (c->op != HLO_OP_CONSTANT || !hlo_type_is_float(c->shape.type)) return false;
+  int64_t n = hlo_shape_elements(&c->shape);
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(hlo_literal_get_f64(c->literal, i))) return false;
+  return true;
+}
+
+static HloInstr *fold_pad_into_conv(HloInstr *in) {
+  HloInstr *pad = in->operands[0], *w = in->operands[1];
+  const HloConvDims *d = &in->conv;
+  if (pad->op != HLO_OP_PAD || !px_is_splat_of(pad->operands[1], 0) || !all_finite(w))
+    return NULL;
+  for (int i = 0; i < pad->shape.rank; i++) {
+    const HloPadDim *p = &pad->padding[i];
+    bool spatial = false;
+    for (int s = 0; s < d->nspatial; s++) spatial |= d->in_spatial[s] == i;
+    if (p->interior || ((p->lo || p->hi) && !spatial) || p->lo < 0 || p->hi < 0) return NULL;
+  }
+  HloWindowDim window[HLO_MAX_RANK];
+  memcpy(window, in->window, sizeof(HloWindowDim) * (size_t)d->nspatial);
+  for (int s = 0; s < d->nspatial; s++) {
+    if (window[s].lhs_dilate != 1) return NULL;
+    window[s].pad_lo += pad->padding[d->in_spatial[s]].lo;
+    window[s].pad_hi += pad->padding[d->in_spatial[s]].hi;
+  }
+  HloError *e = NULL;
+  HloInstr *r = px_built(hlo_build_convolution(in->parent, pad->operands[0], w, window, d,
+                                               in->feature_group_count, in->batch_group_count,
+                                               in->shape.type, &e),
+                         e, in);
+  r->metadata = in->metadata;
+  return r;
+}
+
 static HloInstr *simplify(HloInstr *in) {
   HloInstr *r = NULL;
   if (hlo_opcode_is_elementwise(in->op) && in->noperands &&
@@ -405,7 +446,9 @@ static HloInstr *simplify(HloInstr *in) {
       if (in->padding[i].lo || in->padding[i].hi || in->padding[i].interior) return NULL;
     return in->operands[0];
   case HLO_OP_DOT: return fold_transpose_into_dot(in);
-  case HLO_OP_CONVOLUTION: return fold_transpose_into_conv(in);
+  case HLO_OP_CONVOLUTION:
+    if ((r = fold_pad_into_conv(in))) return r;
+    return fold_transpose_into_conv(in);
   default: return NULL;
   }
 }

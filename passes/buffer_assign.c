@@ -10,10 +10,11 @@
  *      step that reads it (through any alias); the root's values of a
  *      non-entry computation, and its parameters, live throughout (the
  *      caller reads and writes them);
- *   3. in place: an elementwise instruction (or a loop fusion that is
- *      elementwise all the way down) whose operand of the same byte size
- *      dies at that very step writes into the operand's buffer — each
- *      output element is written after the same input element was read;
+ *   3. in place: an instruction whose operand dies at that very step
+ *      writes into the operand's buffer when it reads each element of it
+ *      only for the output element at the same index and that element
+ *      occupies the same bytes (overwrites_operand) — each output element
+ *      is written after the same input element was read;
  *   4. packing: best-fit decreasing — the largest value first, into the
  *      smallest gap that fits among the values overlapping it in time,
  *      else on top; offsets aligned to PASS_BUF_ALIGN.
@@ -109,30 +110,51 @@ static int comp_index(const Ctx *x, const HloComputation *c) {
   return -1;
 }
 
-/* A loop fusion whose parameters reach the root only through elementwise
- * ops of the root's dims reads element i of each operand only for output
- * element i. */
-static bool elementwise_fusion(const HloInstr *f) {
-  if (f->op != HLO_OP_FUSION || f->fusion_kind != HLO_FUSION_LOOP ||
-      f->shape.type == HLO_TUPLE)
-    return false;
-  const HloComputation *fc = f->called[0];
-  for (const HloInstr *in = fc->first; in; in = in->next) {
-    if (in->op == HLO_OP_PARAMETER) {
-      if (!hlo_shape_same_dims(&in->shape, &f->shape)) return false;
-      continue;
+/* Evaluated at the root's own index and nowhere else: reached from the
+ * root only through elementwise ops of the same dims (a reshape at the
+ * root keeps the row-major position: codegen loops over its operand). */
+static bool *clean_members(const HloComputation *fc) {
+  int n;
+  HloInstr **order = hlo_post_order(fc, &n);
+  bool *clean = px_xcalloc((size_t)fc->module->next_id, sizeof(bool));
+  clean[fc->root->id] = hlo_type_is_array(fc->root->shape.type);
+  for (int i = n - 1; i >= 0; i--) {
+    const HloInstr *x = order[i];
+    if (x == fc->root) continue;
+    bool ok = x->nusers > 0;
+    for (int u = 0; u < x->nusers && ok; u++) {
+      const HloInstr *y = x->users[u];
+      bool view = y->op == HLO_OP_RESHAPE || y->op == HLO_OP_BITCAST;
+      ok = clean[y->id] && ((view && y == fc->root) ||
+                            (hlo_shape_same_dims(&y->shape, &x->shape) &&
+                             (hlo_opcode_is_elementwise(y->op) || view)));
     }
-    if (in->op == HLO_OP_CONSTANT && in->shape.rank == 0) continue;
-    if (in->op == HLO_OP_BROADCAST && in->operands[0]->op == HLO_OP_CONSTANT) continue;
-    if (!hlo_opcode_is_elementwise(in->op) || !hlo_shape_same_dims(&in->shape, &f->shape))
-      return false;
+    clean[x->id] = ok;
   }
-  return true;
+  free(order);
+  return clean;
 }
 
-static bool writes_in_place(const HloInstr *in) {
-  return (hlo_opcode_is_elementwise(in->op) && in->shape.type != HLO_TUPLE) ||
-         elementwise_fusion(in);
+/* May in's result overwrite operand k's buffer?  Only when in reads each
+ * element of the operand just to compute the output element at the same
+ * index — so the kernel loads it before it stores over it — and elements
+ * sit at the same bytes (same dims, same element size): elementwise ops,
+ * and loop and output fusions whose parameter k is read only at the
+ * root's index.  Input fusions never: a row kernel sweeps its row after
+ * reducing it, and may park values in its output meanwhile. */
+static bool overwrites_operand(const HloInstr *in, int k) {
+  const HloInstr *o = in->operands[k];
+  if (in->shape.type == HLO_TUPLE ||
+      hlo_shape_elements(&in->shape) != hlo_shape_elements(&o->shape) ||
+      hlo_type_size(in->shape.type) != hlo_type_size(o->shape.type))
+    return false;
+  if (hlo_opcode_is_elementwise(in->op)) return hlo_shape_same_dims(&in->shape, &o->shape);
+  if (in->op != HLO_OP_FUSION || in->fusion_kind == HLO_FUSION_INPUT) return false;
+  const HloComputation *fc = in->called[0];
+  bool *clean = clean_members(fc);
+  bool ok = clean[fc->params[k]->id];
+  free(clean);
+  return ok;
 }
 
 /* Best-fit decreasing over the values of computation ci; sets offsets and
@@ -281,12 +303,12 @@ static void plan_computation(Ctx *x, int ci) {
   /* In place: x's value joins its dying operand's buffer. */
   for (int i = 0; i < n; i++) {
     const HloInstr *in = s->order[i];
-    if (!writes_in_place(in) || p->count[in->id] != 1) continue;
+    if (p->count[in->id] != 1) continue;
     int vx = x->valof[p->first[in->id]];
     if (vx < 0 || x->vals[vx].result >= 0) continue;
     for (int k = 0; k < in->noperands; k++) {
       const HloInstr *o = in->operands[k];
-      if (p->count[o->id] != 1) continue;
+      if (p->count[o->id] != 1 || !overwrites_operand(in, k)) continue;
       int vo = x->valof[p->first[o->id]];
       if (vo < 0) continue;
       int r = find(x, vo);

@@ -1,35 +1,65 @@
 /*
  * fusion.c — groups instructions into `fusion` instructions, each of which
- * codegen emits as one kernel, so intermediate values stay in registers
- * instead of round-tripping through memory.
+ * codegen emits as one kernel (one loop nest over its root), so that
+ * intermediate values stay in registers instead of round-tripping through
+ * memory.
  *
- * A fusion has at most one "hero", which decides its kind:
- *   kLoop   no hero: elementwise and data-movement ops computed per output
- *           element;
- *   kInput  a reduce: its input's producers are computed as the reduction
- *           reads them, and elementwise ops on its result (same dims, no
- *           broadcast: each reduced value is read once) form an epilogue;
- *   kOutput a dot or convolution: only an epilogue (bias, activation,
- *           residual add, clamp, convert) — the operands of the contraction
- *           are packed by its emitter, not fused.
+ * The decision is made per producer, consumers first (reverse post order),
+ * so that when an instruction is decided every user of it already is: it
+ * is either materialized — it roots a kernel of its own and its result gets
+ * a buffer — or inlined into the kernels of its users, where it is computed
+ * as they read it.  An instruction inlined into several kernels is
+ * computed in each (duplicated); its operands then see all those kernels
+ * as users, so the decision propagates correctly down the graph: nothing is
+ * ever both inlined somewhere and needed in memory but for the free ops
+ * below, and no kernel reads a value that another kernel was meant to
+ * compute inside itself.
  *
- * How groups form.  Instructions are visited consumers first (reverse post
- * order).  An instruction that no group claimed starts a group as its root;
- * then the instructions below it are scanned downward, and an operand of a
- * member joins when
- *   - every user of it is already a member (it moves into the fusion), or
- *   - it is free or cheap to recompute (broadcast, reshape, iota, slice,
- *     convert, scalar constant, elementwise ops that are not expensive): it
- *     is copied into the fusion and stays for its other users;
- * and the cost model agrees: an expensive op (exp, log, tanh, divide, …)
- * is never fused below an op that reads an element many times (a
- * broadcast, a window), where it would be recomputed per reuse; a reduce,
- * dot or convolution joins only as the hero, only when all its users are
- * members, and only when the path from it to the root is elementwise on
- * its own dims.  Scanning downward in post order means that when an
- * instruction is considered, all its users that could be members already
- * are.  Non-scalar constants (weights) are never fused: they stay
- * operands, read from read-only data.
+ * What a kernel costs depends on how it reads each member, which codegen
+ * decides and this pass mirrors exactly (codegen/kernel.c, hoisting):
+ *   - at the root's own index through elementwise ops ("ident"): once per
+ *     element;
+ *   - below a broadcast whose operand dims are the leading dims of the
+ *     root's loop nest (a row vector broadcast along a row): codegen
+ *     evaluates the operand once per row, before the inner loops, so a row
+ *     reduction, an rsqrt of a variance, an exp of a max are computed once
+ *     per row and swept along it — softmax and layer norm are one kernel;
+ *   - below any other broadcast that expands, an overlapping window or a
+ *     gather ("expanded"): possibly many times per element.
+ * Rules, for a producer p:
+ *   - p is materialized when it is the computation's root, when a user
+ *     cannot compute it (a dot or convolution reads its operands from
+ *     memory; tuples, control flow, sort and scatter are not fused), or
+ *     when inlining would cost recomputation: an expensive op (exp, log,
+ *     divide, …) or a loop of its own (reduce, dot, convolution,
+ *     reduce-window) may be neither expanded nor duplicated into several
+ *     kernels; cheap elementwise and data-movement ops may be both, but
+ *     are duplicated only when what the copies would compute below them is
+ *     cheap too (or in memory anyway);
+ *   - free ops (broadcast, iota, scalar constants) are inlined into every
+ *     kernel that reads them, and materialized too when some user needs
+ *     them in memory: reading a broadcast's operand beats reading the
+ *     broadcast;
+ *   - a dot or convolution joins a kernel only at its root's index through
+ *     elementwise ops (its epilogue: bias, activation, residual add), one
+ *     per kernel, never with a reduce: kOutput.  An epilogue whose
+ *     consumer cannot take the contraction stays with the contraction (it
+ *     is materialized as that kernel's root), so conv+bias+relu is one
+ *     kernel even when a pooling or a reduction reads it.  Nor does a
+ *     contraction join a kernel computing transcendentals: an output element
+ *     comes out of a scalar reduction loop, so an erf or tanh in its
+ *     epilogue would run one element at a time, where a loop kernel of its
+ *     own computes it eight at a time (GELU after a dense layer);
+ *   - reduces may join with other reduces (kInput): the root of such a
+ *     kernel is either the reduce's result with an elementwise epilogue
+ *     (global average pooling) or, through row broadcasts, the reduce's
+ *     input shape (softmax, layer norm);
+ *   - a reshape rooting a kernel is a view of its operand's bytes:
+ *     codegen runs the kernel's nest over the operand's shape, so what it
+ *     reshapes sits at the nest's own index (a softmax over heads feeding
+ *     a batched dot is still one row kernel);
+ *   - non-scalar constants (weights) are never fused: they stay operands,
+ *     read from read-only data.
  *
  * requires: a verified module; runs last but for multi-output fusion (no
  *           pass after it understands fusions except DCE and the
@@ -55,20 +85,28 @@ static bool is_expensive(HloOpcode op) {
   }
 }
 
+/* Expensive and computed by a long polynomial (codegen/math.c), which
+ * pays to vectorize; divide and square roots are single instructions. */
+static bool is_transcendental(HloOpcode op) {
+  return is_expensive(op) && op != HLO_OP_DIVIDE && op != HLO_OP_REMAINDER &&
+         op != HLO_OP_SQRT && op != HLO_OP_RSQRT;
+}
+
 static bool is_scalar_constant(const HloInstr *in) {
   return in->op == HLO_OP_CONSTANT && in->shape.rank == 0 && hlo_type_is_array(in->shape.type);
 }
 
-/* Recomputing it costs (almost) nothing, so it may be copied into several
- * fusions. */
+/* Recomputing it in every reader costs less than reading it from memory. */
 static bool is_free(const HloInstr *in) {
-  switch (in->op) {
-  case HLO_OP_BROADCAST: case HLO_OP_RESHAPE: case HLO_OP_BITCAST: case HLO_OP_IOTA:
-  case HLO_OP_SLICE: case HLO_OP_CONVERT:
-    return true;
-  default:
-    return is_scalar_constant(in);
-  }
+  return in->op == HLO_OP_BROADCAST || in->op == HLO_OP_IOTA || is_scalar_constant(in);
+}
+
+static bool is_contraction(const HloInstr *in) {
+  return in->op == HLO_OP_DOT || in->op == HLO_OP_CONVOLUTION;
+}
+
+static bool is_reduce(const HloInstr *in) {
+  return in->op == HLO_OP_REDUCE && in->noperands == 2;
 }
 
 /* Elementwise or data movement computable per output element. */
@@ -78,7 +116,8 @@ static bool is_loop_op(const HloInstr *in) {
   switch (in->op) {
   case HLO_OP_BROADCAST: case HLO_OP_RESHAPE: case HLO_OP_BITCAST: case HLO_OP_TRANSPOSE:
   case HLO_OP_SLICE: case HLO_OP_CONCATENATE: case HLO_OP_PAD: case HLO_OP_REVERSE:
-  case HLO_OP_IOTA: case HLO_OP_DYNAMIC_SLICE: case HLO_OP_GATHER:
+  case HLO_OP_IOTA: case HLO_OP_DYNAMIC_SLICE: case HLO_OP_DYNAMIC_UPDATE_SLICE:
+  case HLO_OP_GATHER:
     return true;
   case HLO_OP_REDUCE_WINDOW:
     return in->noperands == 2; /* one input, one init */
@@ -87,144 +126,244 @@ static bool is_loop_op(const HloInstr *in) {
   }
 }
 
-static bool is_hero(const HloInstr *in) {
-  if (!hlo_type_is_array(in->shape.type)) return false;
-  return (in->op == HLO_OP_REDUCE && in->noperands == 2) || in->op == HLO_OP_DOT ||
-         in->op == HLO_OP_CONVOLUTION;
+/* Only renames the row-major elements of its operand. */
+static bool is_view(const HloInstr *in) {
+  return (in->op == HLO_OP_RESHAPE || in->op == HLO_OP_BITCAST) &&
+         hlo_shape_has_default_layout(&in->shape) &&
+         hlo_shape_has_default_layout(&in->operands[0]->shape);
 }
 
-/* `user` reads elements of `op` more than once per output element set. */
-static bool reuses(const HloInstr *user, const HloInstr *op) {
-  switch (user->op) {
-  case HLO_OP_BROADCAST:
-    return hlo_shape_elements(&user->shape) > hlo_shape_elements(&op->shape);
-  case HLO_OP_REDUCE_WINDOW: case HLO_OP_GATHER:
-    return true;
-  default:
-    return false;
-  }
+static bool is_fusible(const HloInstr *in) {
+  if (!hlo_type_is_array(in->shape.type)) return false;
+  return is_loop_op(in) || is_reduce(in) || is_contraction(in) || is_scalar_constant(in);
 }
+
+/* Runs loops of its own per element it produces. */
+static bool has_loops(const HloInstr *in) {
+  return is_reduce(in) || is_contraction(in) || in->op == HLO_OP_REDUCE_WINDOW;
+}
+
+/* Can the kernel computing u compute its operand i inside it? */
+static bool takes_operand(const HloInstr *u) {
+  return is_loop_op(u) || is_reduce(u);
+}
+
+/* How a kernel evaluates one of its members (see the top of the file). */
+typedef struct Use {
+  int k;          /* the kernel */
+  bool expanded;  /* elements may be computed any number of times */
+  bool ident;     /* at the root's own index, through elementwise ops */
+  int pfx;        /* its index starts with this many of the root's loop
+                   * indices (its rank: evaluated once per such prefix) */
+} Use;
+
+typedef struct Kernel {
+  HloInstr *root;
+  bool contraction;  /* holds a dot or convolution */
+  bool reduce;       /* holds a reduce */
+  bool transcendental; /* holds a transcendental op */
+  int nmembers, cap;
+  HloInstr **members; /* inlined instructions, in post order */
+} Kernel;
 
 typedef struct Fuser {
   HloComputation *c;
   int n;
-  HloInstr **order;
-  int *pos;          /* by id: index in order */
-  int *owner;        /* by id: group it moved into, -1 */
-  int *mark;         /* by id: stamp of the latest group it is a member of */
-  int *cand;         /* by id: stamp of the latest group it is an operand of */
-  bool *reuse;       /* by id: some member above reads it repeatedly */
-  bool *ew;          /* by id: elementwise on the root's dims down from root */
-  int *absorbed;     /* by id: uses of it that copies inside fusions serve */
-  int ngroups;       /* groups kept */
-  int stamp;         /* groups tried (kept or not): the marks' generation */
+  HloInstr **order;  /* post order */
+  uint8_t *dup;      /* by id: dupable(), 0 not known yet, 1 yes, 2 no */
+  int *own;          /* by id: the kernel it roots, -1 */
+  int *nuses;        /* by id: kernels it is inlined into … */
+  Use **uses;        /* … and how each reads it */
+  bool *epi;         /* by id: the elementwise epilogue of a lone dot or
+                      * convolution (that contraction's only reader, or
+                      * the only reader of such an epilogue) */
+  Kernel *kernels;
+  int nkernels;
 } Fuser;
 
-/* Moving p into group g (stamp s) is safe only when every user of p moves
- * too: a user merely copied into g stays outside and still needs p. */
-static bool all_users_move(const Fuser *f, const HloInstr *p, int g, int s) {
-  for (int i = 0; i < p->nusers; i++) {
-    const HloInstr *u = p->users[i];
-    if (f->mark[u->id] != s || f->owner[u->id] != g) return false;
+static bool dims_contain(const HloDims *d, int64_t v) {
+  for (int i = 0; i < d->n; i++)
+    if (d->v[i] == v) return true;
+  return false;
+}
+
+/* The longest m <= limit with map[j] == j for j < m. */
+static int common_prefix(const int64_t *map, int n, int limit) {
+  int m = 0;
+  while (m < n && m < limit && map[m] == m) m++;
+  return m;
+}
+
+/* Windows overlap: some input element is read by several outputs. */
+static bool windows_overlap(const HloInstr *rw) {
+  for (int d = 0; d < rw->shape.rank; d++) {
+    const HloWindowDim *w = &rw->window[d];
+    if (w->size > 1 && (w->rhs_dilate != 1 || w->lhs_dilate != 1 || w->stride < w->size))
+      return true;
   }
-  return p != f->c->root;
+  return false;
 }
 
-/* The decision for producer p of group g (hero: the group's hero so far). */
-typedef enum { JOIN_NO, JOIN_MOVE, JOIN_COPY, JOIN_HERO } Join;
-
-static Join decide(const Fuser *f, const HloInstr *p, int g, int s, const HloInstr *hero) {
-  bool all_in = all_users_move(f, p, g, s);
-  bool reused = false, ew_users = true;
-  for (int i = 0; i < p->nusers; i++) {
-    const HloInstr *u = p->users[i];
-    if (f->mark[u->id] != s) continue;
-    reused |= f->reuse[u->id] || reuses(u, p);
-    ew_users &= f->ew[u->id] && hlo_shape_same_dims(&u->shape, &p->shape);
+/* How kernel s.k evaluates operand i of u, given how it evaluates u. */
+static Use through(const HloInstr *u, int i, Use s) {
+  const HloInstr *p = u->operands[i];
+  Use r = {.k = s.k, .expanded = s.expanded, .ident = false, .pfx = 0};
+  if (p->shape.rank == 0) {
+    /* Read at the empty index: codegen computes it once, before any loop. */
+    r.expanded = false;
+    r.ident = s.ident && u->shape.rank == 0;
+    return r;
   }
-  if (is_scalar_constant(p)) return JOIN_COPY;
-  if (is_hero(p)) return !hero && all_in && ew_users ? JOIN_HERO : JOIN_NO;
-  if (!is_loop_op(p)) return JOIN_NO;
-  if (is_expensive(p->op) && reused) return JOIN_NO;
-  if (all_in) return JOIN_MOVE;
-  /* Cheap elementwise ops are copied too: re-reading their operands in
-   * each consumer beats writing and re-reading their result — except the
-   * epilogue of a dot or convolution, which belongs in its output fusion. */
-  if (is_free(p)) return JOIN_COPY;
-  if (!hlo_opcode_is_elementwise(p->op) || is_expensive(p->op)) return JOIN_NO;
-  for (int i = 0; i < p->noperands; i++)
-    if (p->operands[i]->op == HLO_OP_DOT || p->operands[i]->op == HLO_OP_CONVOLUTION)
-      return JOIN_NO;
-  return JOIN_COPY;
-}
-
-typedef struct Group {
-  HloInstr *root, *hero;
-  int nmembers;
-  HloInstr **members; /* in post order */
-} Group;
-
-static void add_member(Fuser *f, HloInstr *in, int s, bool reused) {
-  f->mark[in->id] = s;
-  f->reuse[in->id] = reused;
-  /* A hero's operands are not fused: only a reduce's are computed in it. */
-  if (in->op == HLO_OP_DOT || in->op == HLO_OP_CONVOLUTION) return;
-  for (int i = 0; i < in->noperands; i++) f->cand[in->operands[i]->id] = s;
-}
-
-/* Grows the group rooted at order[r]; returns false when it stays alone. */
-static bool grow(Fuser *f, int r, Group *grp) {
-  int g = f->ngroups, s = ++f->stamp;
-  HloInstr *root = f->order[r];
-  HloInstr **members = px_xmalloc(sizeof(HloInstr *) * (size_t)(r + 1));
-  int nm = 0, nontrivial = 0;
-  members[nm++] = root;
-  HloInstr *hero = is_hero(root) ? root : NULL;
-  f->ew[root->id] = hlo_opcode_is_elementwise(root->op);
-  f->owner[root->id] = g;
-  add_member(f, root, s, false);
-  for (int j = r - 1; j >= 0; j--) {
-    HloInstr *p = f->order[j];
-    if (f->cand[p->id] != s || f->owner[p->id] >= 0) continue;
-    Join how = decide(f, p, g, s, hero);
-    if (how == JOIN_NO) continue;
-    bool reused = false, ew = hlo_opcode_is_elementwise(p->op);
-    for (int i = 0; i < p->nusers; i++) {
-      const HloInstr *u = p->users[i];
-      if (f->mark[u->id] != s) continue;
-      reused |= f->reuse[u->id] || reuses(u, p);
-      ew &= f->ew[u->id] && hlo_shape_same_dims(&u->shape, &p->shape);
+  bool same = hlo_shape_same_dims(&u->shape, &p->shape);
+  if ((hlo_opcode_is_elementwise(u->op) && same) ||
+      ((u->op == HLO_OP_RESHAPE || u->op == HLO_OP_BITCAST) && same))
+    return s;
+  switch (u->op) {
+  case HLO_OP_BROADCAST: {
+    int m = common_prefix(u->dimensions.v, u->dimensions.n, s.pfx);
+    if (m == p->shape.rank) {
+      /* The operand's index is a prefix of the loop nest's: hoisted, once
+       * per distinct index. */
+      if (m == u->shape.rank) return s;
+      r.expanded = false;
+      r.pfx = m;
+      return r;
     }
-    f->ew[p->id] = ew;
-    if (how == JOIN_HERO) hero = p;
-    if (how != JOIN_COPY) f->owner[p->id] = g;
-    if (!is_scalar_constant(p)) nontrivial++;
-    add_member(f, p, s, reused);
-    members[nm++] = p;
+    r.pfx = m;
+    if (hlo_shape_elements(&u->shape) > hlo_shape_elements(&p->shape)) r.expanded = true;
+    return r;
   }
-  if (nontrivial == 0) {
-    for (int i = 0; i < nm; i++)
-      if (f->owner[members[i]->id] == g) f->owner[members[i]->id] = -1;
-    free(members);
-    return false;
+  case HLO_OP_REDUCE: {
+    int64_t kept[HLO_MAX_RANK];
+    int nk = 0;
+    for (int d = 0; d < p->shape.rank; d++)
+      if (!dims_contain(&u->dimensions, d)) kept[nk++] = d;
+    r.pfx = common_prefix(kept, nk, s.pfx);
+    return r;
   }
-  /* Members were found top-down; the fused body wants operands first. */
-  for (int i = 0; i < nm / 2; i++) {
-    HloInstr *t = members[i];
-    members[i] = members[nm - 1 - i];
-    members[nm - 1 - i] = t;
+  case HLO_OP_REDUCE_WINDOW:
+    r.expanded |= windows_overlap(u);
+    return r;
+  case HLO_OP_GATHER:
+    r.expanded = true;
+    return r;
+  default:
+    return r;
   }
-  for (int i = 0; i < nm; i++) {
-    HloInstr *d = members[i];
-    if (f->owner[d->id] == g) continue;
-    for (int k = 0; k < d->nusers; k++) f->absorbed[d->id] += f->owner[d->users[k]->id] == g;
+}
+
+/* Some user of x reads it from memory whatever is decided for x. */
+static bool read_from_memory(const Fuser *f, const HloInstr *x) {
+  if (x == f->c->root) return true;
+  for (int j = 0; j < x->nusers; j++)
+    if (!takes_operand(x->users[j])) return true;
+  return false;
+}
+
+/* Copying x into several kernels costs only cheap work: x and everything
+ * those copies would compute below it are cheap, or in memory anyway.
+ * Otherwise copying a cheap op would force the expensive ops it reads out
+ * into kernels of their own (each LSTM gate a kernel, because the cell
+ * state that reads them is read by two kernels). */
+static bool dupable(Fuser *f, const HloInstr *x) {
+  if (f->dup[x->id]) return f->dup[x->id] == 1;
+  bool ok;
+  if (!is_fusible(x) || is_scalar_constant(x) || read_from_memory(f, x)) {
+    ok = true;
+  } else if (is_expensive(x->op) || has_loops(x)) {
+    ok = false;
+  } else {
+    ok = true;
+    for (int i = 0; i < x->noperands && ok; i++) ok = dupable(f, x->operands[i]);
   }
-  grp->root = root;
-  grp->hero = hero;
-  grp->nmembers = nm;
-  grp->members = members;
-  f->ngroups++;
-  return true;
+  f->dup[x->id] = ok ? 1 : 2;
+  return ok;
+}
+
+static void add_use(Use **v, int *n, Use u) {
+  for (int i = 0; i < *n; i++) {
+    Use *w = &(*v)[i];
+    if (w->k != u.k) continue;
+    w->expanded |= u.expanded;
+    w->ident &= u.ident;
+    if (u.pfx < w->pfx) w->pfx = u.pfx;
+    return;
+  }
+  *v = realloc(*v, sizeof(Use) * (size_t)(*n + 1));
+  HLO_CHECK(*v);
+  (*v)[(*n)++] = u;
+}
+
+static int new_kernel(Fuser *f, HloInstr *root) {
+  f->kernels = realloc(f->kernels, sizeof(Kernel) * (size_t)(f->nkernels + 1));
+  HLO_CHECK(f->kernels);
+  f->kernels[f->nkernels] = (Kernel){.root = root,
+                                     .contraction = is_contraction(root),
+                                     .reduce = is_reduce(root),
+                                     .transcendental = is_transcendental(root->op)};
+  f->own[root->id] = f->nkernels;
+  return f->nkernels++;
+}
+
+/* Decides p (all its users are decided). */
+static void decide(Fuser *f, HloInstr *p) {
+  bool need = p == f->c->root; /* some reader needs p in memory */
+  Use *cand = NULL;
+  int nc = 0;
+  for (int j = 0; j < p->nusers; j++) {
+    const HloInstr *u = p->users[j];
+    bool takes = takes_operand(u);
+    if (f->own[u->id] < 0 && f->nuses[u->id] == 0) need = true; /* not fused */
+    for (int i = 0; i < u->noperands; i++) {
+      if (u->operands[i] != p) continue;
+      if (f->own[u->id] >= 0) {
+        Use root = {.k = f->own[u->id], .ident = true, .pfx = u->shape.rank};
+        /* A reshape rooting a kernel is a view: codegen runs the nest over
+         * its operand. */
+        Use view = {.k = root.k, .ident = true, .pfx = p->shape.rank};
+        if (takes) add_use(&cand, &nc, is_view(u) ? view : through(u, i, root));
+        else need = true;
+      }
+      for (int k = 0; k < f->nuses[u->id]; k++) {
+        if (takes) add_use(&cand, &nc, through(u, i, f->uses[u->id][k]));
+        else need = true;
+      }
+    }
+  }
+  bool inline_it = is_fusible(p) && nc > 0;
+  if (inline_it && !is_free(p)) {
+    inline_it = !need;
+    bool costly = is_expensive(p->op) || has_loops(p);
+    for (int i = 0; i < nc; i++) inline_it &= !(costly && cand[i].expanded);
+    if (nc > 1) inline_it &= !costly && dupable(f, p);
+    const Kernel *k = &f->kernels[cand[0].k];
+    if (is_contraction(p) || f->epi[p->id])
+      inline_it &= nc == 1 && cand[0].ident && !k->contraction && !k->reduce &&
+                   !k->transcendental;
+    if (is_reduce(p)) inline_it &= nc == 1 && !k->contraction;
+  }
+  if (inline_it) {
+    f->uses[p->id] = cand;
+    f->nuses[p->id] = nc;
+    for (int i = 0; i < nc; i++) {
+      Kernel *k = &f->kernels[cand[i].k];
+      k->contraction |= is_contraction(p);
+      k->reduce |= is_reduce(p);
+      k->transcendental |= is_transcendental(p->op);
+    }
+  } else {
+    free(cand);
+  }
+  if (is_fusible(p) && !is_scalar_constant(p) && (!inline_it || need)) new_kernel(f, p);
+}
+
+static void add_member(Kernel *k, HloInstr *in) {
+  if (k->nmembers == k->cap) {
+    k->cap = k->cap ? 2 * k->cap : 8;
+    k->members = realloc(k->members, sizeof(HloInstr *) * (size_t)k->cap);
+    HLO_CHECK(k->members);
+  }
+  k->members[k->nmembers++] = in;
 }
 
 /* Inserts computation x right before y in the module's list (callees come
@@ -241,16 +380,11 @@ static void place_before(HloModule *m, HloComputation *x, HloComputation *y) {
   y->prev = x;
 }
 
-static HloFusionKind kind_of(const HloInstr *hero) {
-  if (!hero) return HLO_FUSION_LOOP;
-  return hero->op == HLO_OP_REDUCE ? HLO_FUSION_INPUT : HLO_FUSION_OUTPUT;
-}
-
-/* Copies a group's members into a new fused computation and creates the
- * fusion instruction (not yet used by anyone).  Every group's body is
- * copied before any root is replaced, because an instruction copied into
- * one group may be the root of another, and replacing it unlinks it. */
-static HloInstr *build(Fuser *f, const Group *grp) {
+/* Copies a kernel's members and root into a new fused computation and
+ * creates the fusion instruction (not yet used by anyone).  Every kernel's
+ * body is copied before any root is replaced, because replacing a root
+ * unlinks what only it used, which another kernel may have inlined. */
+static HloInstr *build(Fuser *f, const Kernel *k) {
   HloComputation *c = f->c;
   HloModule *m = c->module;
   HloComputation *fc = hlo_computation_new(m, "fused_computation");
@@ -259,117 +393,89 @@ static HloInstr *build(Fuser *f, const Group *grp) {
   int64_t nids = m->next_id;
   HloInstr **map = px_xcalloc((size_t)nids, sizeof(HloInstr *));
   bool *member = px_xcalloc((size_t)nids, sizeof(bool));
-  for (int i = 0; i < grp->nmembers; i++) member[grp->members[i]->id] = true;
+  for (int i = 0; i < k->nmembers; i++) member[k->members[i]->id] = true;
+  member[k->root->id] = true;
   HloInstr **args = px_xmalloc(sizeof(HloInstr *) * (size_t)nids);
   int nargs = 0;
-  for (int i = 0; i < grp->nmembers; i++) {
-    HloInstr *in = grp->members[i];
+  for (int i = 0; i <= k->nmembers; i++) {
+    HloInstr *in = i < k->nmembers ? k->members[i] : k->root;
     HloInstr *ops[in->noperands ? in->noperands : 1];
-    for (int k = 0; k < in->noperands; k++) {
-      HloInstr *o = in->operands[k];
+    for (int j = 0; j < in->noperands; j++) {
+      HloInstr *o = in->operands[j];
       if (!member[o->id] && !map[o->id]) {
         char name[32];
         snprintf(name, sizeof name, "param_%d", nargs);
         map[o->id] = hlo_parameter_new(fc, nargs, &o->shape, name);
         args[nargs++] = o;
       }
-      ops[k] = map[o->id];
+      ops[j] = map[o->id];
     }
     map[in->id] = hlo_instr_clone(fc, in, ops, in->noperands);
   }
-  hlo_set_root(fc, map[grp->root->id]);
-  HloInstr *fusion = hlo_instr_new(c, HLO_OP_FUSION, &grp->root->shape, args, nargs, "fusion");
-  fusion->fusion_kind = kind_of(grp->hero);
-  fusion->metadata = (grp->hero ? grp->hero : grp->root)->metadata;
+  hlo_set_root(fc, map[k->root->id]);
+  HloInstr *fusion = hlo_instr_new(c, HLO_OP_FUSION, &k->root->shape, args, nargs, "fusion");
+  fusion->fusion_kind = k->contraction ? HLO_FUSION_OUTPUT
+                        : k->reduce    ? HLO_FUSION_INPUT
+                                       : HLO_FUSION_LOOP;
+  fusion->metadata = k->root->metadata;
   hlo_instr_set_called(fusion, &fc, 1);
-  hlo_instr_move_before(fusion, grp->root);
+  hlo_instr_move_before(fusion, k->root);
   free(args);
   free(member);
   free(map);
   return fusion;
 }
 
-/* Which groups the fused graph still needs.  A group's root may be needed
- * by no one once its users' groups copied it (or copied its users), so the
- * graph after fusion is traced from the computation's root: a needed group
- * needs its fusion's operands; a needed instruction outside groups needs
- * its operands; an instruction moved into a group needs nothing outside. */
-static bool *needed_groups(Fuser *f, const Group *groups) {
-  int64_t nids = f->c->module->next_id;
-  bool *needed = px_xcalloc((size_t)nids, sizeof(bool));
-  int *root_of = px_xmalloc(sizeof(int) * (size_t)nids);
-  int *in_group = px_xmalloc(sizeof(int) * (size_t)nids);
-  for (int64_t i = 0; i < nids; i++) root_of[i] = in_group[i] = -1;
-  for (int g = 0; g < f->ngroups; g++) root_of[groups[g].root->id] = g;
-  bool *live = px_xcalloc((size_t)(f->ngroups ? f->ngroups : 1), sizeof(bool));
-  needed[f->c->root->id] = true;
-  for (int i = f->n - 1; i >= 0; i--) {
-    const HloInstr *x = f->order[i];
-    if (!needed[x->id]) continue;
-    int g = root_of[x->id];
-    if (g >= 0) {
-      live[g] = true;
-      const Group *grp = &groups[g];
-      for (int k = 0; k < grp->nmembers; k++) in_group[grp->members[k]->id] = g;
-      for (int k = 0; k < grp->nmembers; k++) {
-        const HloInstr *m = grp->members[k];
-        for (int j = 0; j < m->noperands; j++)
-          if (in_group[m->operands[j]->id] != g) needed[m->operands[j]->id] = true;
-      }
-    } else if (f->owner[x->id] < 0 || !live[f->owner[x->id]]) {
-      /* Outside every fusion, or moved into a group that is not built. */
-      for (int j = 0; j < x->noperands; j++) needed[x->operands[j]->id] = true;
-    }
-  }
-  free(in_group);
-  free(root_of);
-  free(needed);
-  return live;
-}
-
 static bool fuse_computation(HloComputation *c) {
   Fuser f = {.c = c};
   f.order = hlo_post_order(c, &f.n);
   int64_t nids = c->module->next_id;
-  f.pos = px_xmalloc(sizeof(int) * (size_t)nids);
-  f.owner = px_xmalloc(sizeof(int) * (size_t)nids);
-  f.mark = px_xmalloc(sizeof(int) * (size_t)nids);
-  f.cand = px_xmalloc(sizeof(int) * (size_t)nids);
-  f.reuse = px_xcalloc((size_t)nids, sizeof(bool));
-  f.ew = px_xcalloc((size_t)nids, sizeof(bool));
-  f.absorbed = px_xcalloc((size_t)nids, sizeof(int));
-  for (int64_t i = 0; i < nids; i++) f.owner[i] = f.mark[i] = f.cand[i] = -1;
-  for (int i = 0; i < f.n; i++) f.pos[f.order[i]->id] = i;
-  Group *groups = px_xmalloc(sizeof(Group) * (size_t)(f.n ? f.n : 1));
-  for (int i = f.n - 1; i >= 0; i--) {
+  f.own = px_xmalloc(sizeof(int) * (size_t)nids);
+  f.nuses = px_xcalloc((size_t)nids, sizeof(int));
+  f.uses = px_xcalloc((size_t)nids, sizeof(Use *));
+  f.epi = px_xcalloc((size_t)nids, sizeof(bool));
+  f.dup = px_xcalloc((size_t)nids, 1);
+  for (int64_t i = 0; i < nids; i++) f.own[i] = -1;
+  for (int i = 0; i < f.n; i++) {
     HloInstr *in = f.order[i];
-    if (f.owner[in->id] >= 0 || !(is_loop_op(in) || is_hero(in))) continue;
-    /* Every use is served by copies inside fusions: it will be dead. */
-    if (f.absorbed[in->id] == in->nusers && in->nusers && c->root != in) continue;
-    grow(&f, i, &groups[f.ngroups]);
+    if (!hlo_opcode_is_elementwise(in->op)) continue;
+    for (int j = 0; j < in->noperands; j++) {
+      const HloInstr *o = in->operands[j];
+      if (o->nusers == 1 && (is_contraction(o) || f.epi[o->id])) f.epi[in->id] = true;
+    }
   }
-  bool *live = needed_groups(&f, groups);
-  HloInstr **fusions = px_xcalloc((size_t)(f.ngroups ? f.ngroups : 1), sizeof(HloInstr *));
-  for (int g = 0; g < f.ngroups; g++)
-    if (live[g]) fusions[g] = build(&f, &groups[g]);
+  for (int i = f.n - 1; i >= 0; i--) decide(&f, f.order[i]);
+
+  /* Members, in post order, so each fused body lists operands first. */
+  for (int i = 0; i < f.n; i++) {
+    HloInstr *in = f.order[i];
+    for (int k = 0; k < f.nuses[in->id]; k++) add_member(&f.kernels[f.uses[in->id][k].k], in);
+  }
+  HloInstr **fusions = px_xcalloc((size_t)(f.nkernels ? f.nkernels : 1), sizeof(HloInstr *));
+  bool changed = false;
+  for (int k = 0; k < f.nkernels; k++) {
+    const Kernel *kn = &f.kernels[k];
+    int nontrivial = 0;
+    for (int i = 0; i < kn->nmembers; i++) nontrivial += !is_scalar_constant(kn->members[i]);
+    if (nontrivial) fusions[k] = build(&f, kn);
+  }
   /* All fusions hold their operands now, so no replacement below can unlink
    * an instruction another fusion still reads. */
-  bool changed = false;
-  for (int g = 0; g < f.ngroups; g++) {
-    if (fusions[g]) px_replace(groups[g].root, fusions[g]);
-    changed |= live[g];
-    free(groups[g].members);
+  for (int k = 0; k < f.nkernels; k++) {
+    if (fusions[k]) {
+      px_replace(f.kernels[k].root, fusions[k]);
+      changed = true;
+    }
+    free(f.kernels[k].members);
   }
   free(fusions);
-  free(live);
-  free(groups);
-  free(f.absorbed);
-  free(f.ew);
-  free(f.reuse);
-  free(f.cand);
-  free(f.mark);
-  free(f.owner);
-  free(f.pos);
+  free(f.kernels);
+  for (int64_t i = 0; i < nids; i++) free(f.uses[i]);
+  free(f.uses);
+  free(f.nuses);
+  free(f.epi);
+  free(f.dup);
+  free(f.own);
   free(f.order);
   return changed;
 }

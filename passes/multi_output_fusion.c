@@ -1,8 +1,9 @@
 /*
- * multi_output_fusion.c — merges sibling fusions that read a common
- * operand into one fusion whose root is a tuple of both results, so the
- * shared operand is read from memory once (two reductions of the same
- * activation, or two elementwise maps of it, become one pass over it).
+ * multi_output_fusion.c — merges sibling kernels (fusions, and the lone
+ * reduces and elementwise ops fusion left) that read a common operand into
+ * one fusion whose root is a tuple of both results, so the shared operand
+ * is read from memory once (two reductions of the same activation, or two
+ * elementwise maps of it, become one pass over it).
  *
  * Siblings merge only when they can share a loop: both kLoop with results
  * of the same dims, or both kInput whose reductions read inputs of the same
@@ -10,11 +11,16 @@
  * other (a path between them would make the merged fusion its own operand).
  * Users of a merged fusion read their part through get-tuple-element.
  *
- * Producer and consumer merge too: a loop fusion whose result a reduction
- * (a plain reduce or an input fusion) reduces, but which other kernels also
- * read (softmax's exp feeds both the sum and the division), is computed
- * inside the reduction's kernel, which writes it out as a second result:
- * one pass over the data instead of two.
+ * Siblings that read only slices of a common operand (an unrolled loop's
+ * time steps) do not merge: they share no reads, and merged their results
+ * would all be live at once.
+ *
+ * Producer and consumer merge too: a loop fusion (or a lone elementwise
+ * op) whose result a reduction (a plain reduce or an input fusion) reduces
+ * row by row (its trailing dims), but which other kernels also read, is
+ * computed inside the reduction's kernel, which writes it out as a second
+ * result: codegen stores each element as the reduction's loop computes it
+ * (kernel.c), so one pass over the data replaces two.
  *
  * requires: a verified module after pass_fusion.
  * keeps:    values.
@@ -37,12 +43,29 @@ static const HloShape *loop_shape(const HloInstr *f) {
   return s->type == HLO_TUPLE ? &s->tuple[0] : s;
 }
 
+/* The kind of kernel x runs as, or -1 for what is never merged: fusions,
+ * and the reduces and elementwise ops fusion left alone, which are kernels
+ * all the same. */
+static int kernel_kind(const HloInstr *x) {
+  if (x->op == HLO_OP_FUSION) return (int)x->fusion_kind;
+  if (!hlo_type_is_array(x->shape.type)) return -1;
+  if (x->op == HLO_OP_REDUCE && x->noperands == 2) return HLO_FUSION_INPUT;
+  return hlo_opcode_is_elementwise(x->op) ? HLO_FUSION_LOOP : -1;
+}
+
+/* The reduce a reduction kernel (plain reduce or input fusion) runs. */
+static const HloInstr *reduction_of(const HloInstr *r) {
+  if (r->op == HLO_OP_REDUCE && r->noperands == 2 && hlo_type_is_array(r->shape.type)) return r;
+  if (r->op != HLO_OP_FUSION || r->fusion_kind != HLO_FUSION_INPUT) return NULL;
+  return first_reduce(r->called[0]);
+}
+
 static bool compatible(const HloInstr *a, const HloInstr *b) {
-  if (a->fusion_kind != b->fusion_kind) return false;
-  if (a->fusion_kind == HLO_FUSION_LOOP)
-    return hlo_shape_same_dims(loop_shape(a), loop_shape(b));
-  if (a->fusion_kind != HLO_FUSION_INPUT) return false;
-  const HloInstr *ra = first_reduce(a->called[0]), *rb = first_reduce(b->called[0]);
+  int ka = kernel_kind(a);
+  if (ka < 0 || ka != kernel_kind(b)) return false;
+  if (ka == HLO_FUSION_LOOP) return hlo_shape_same_dims(loop_shape(a), loop_shape(b));
+  if (ka != HLO_FUSION_INPUT) return false;
+  const HloInstr *ra = reduction_of(a), *rb = reduction_of(b);
   if (!ra || !rb || ra->dimensions.n != rb->dimensions.n) return false;
   return hlo_shape_same_dims(&ra->operands[0]->shape, &rb->operands[0]->shape) &&
          !memcmp(ra->dimensions.v, rb->dimensions.v, sizeof(int64_t) * (size_t)ra->dimensions.n) &&
@@ -71,12 +94,30 @@ static bool reaches(const HloInstr *from, const HloInstr *to, uint8_t *seen, int
   return found;
 }
 
+/* Does x reach a slice (of its operand's index space) on the way up? */
+static bool sliced(const HloInstr *x) {
+  for (int u = 0; u < x->nusers; u++) {
+    const HloInstr *y = x->users[u];
+    if (y->op == HLO_OP_SLICE || y->op == HLO_OP_DYNAMIC_SLICE || y->op == HLO_OP_GATHER ||
+        sliced(y))
+      return true;
+  }
+  return false;
+}
+
+/* Kernel f reads every element of its operand i (not only a slice of it,
+ * which a sibling may not read at all). */
+static bool reads_whole(const HloInstr *f, int i) {
+  return f->op != HLO_OP_FUSION || !sliced(f->called[0]->params[i]);
+}
+
+/* a and b both read all of some operand: merged, they read it once. */
 static bool shares_operand(const HloInstr *a, const HloInstr *b) {
   for (int i = 0; i < a->noperands; i++) {
     const HloInstr *o = a->operands[i];
-    if (o->op == HLO_OP_CONSTANT) continue;
+    if (o->op == HLO_OP_CONSTANT || !reads_whole(a, i)) continue;
     for (int j = 0; j < b->noperands; j++)
-      if (b->operands[j] == o) return true;
+      if (b->operands[j] == o && reads_whole(b, j)) return true;
   }
   return false;
 }
@@ -148,9 +189,10 @@ static void merge(HloInstr *a, HloInstr *b, bool produced, HloFusionKind kind) {
   }
   HloComputation *fc = hlo_computation_new(m, "fused_computation");
   fc->is_fusion = true;
-  /* Callees first: the new body goes right before a's body. */
+  /* Callees first: the new body goes right before a's body (a lone
+   * producer has none: then before the computation holding it). */
   hlo_computation_remove(fc);
-  HloComputation *before = a->called[0];
+  HloComputation *before = a->op == HLO_OP_FUSION ? a->called[0] : c;
   fc->next = before;
   fc->prev = before->prev;
   if (before->prev) before->prev->next = fc;
@@ -179,12 +221,20 @@ static void merge(HloInstr *a, HloInstr *b, bool produced, HloFusionKind kind) {
   reroute(a, merged, 0);
 }
 
-/* The dims a reduction kernel (plain reduce or input fusion) loops over. */
-static const HloShape *reduced_input(const HloInstr *r) {
-  if (r->op == HLO_OP_REDUCE && r->noperands == 2) return &r->operands[0]->shape;
-  if (r->op != HLO_OP_FUSION || r->fusion_kind != HLO_FUSION_INPUT) return NULL;
-  const HloInstr *red = first_reduce(r->called[0]);
-  return red ? &red->operands[0]->shape : NULL;
+/* red reduces the trailing dims of its input into the leading ones. */
+static bool reduces_rows(const HloInstr *red) {
+  int rank = red->operands[0]->shape.rank, nd = red->dimensions.n;
+  for (int i = 0; i < nd; i++)
+    if (red->dimensions.v[i] < rank - nd) return false;
+  return true;
+}
+
+/* Whether a's dims are the leading dims of b's. */
+static bool leading_dims(const HloShape *a, const HloShape *b) {
+  if (a->rank > b->rank) return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  return true;
 }
 
 /* Does p reach c other than through the edge p → c? */
@@ -199,24 +249,25 @@ static bool merge_one(HloComputation *c) {
   uint8_t *seen = px_xmalloc((size_t)nids);
   bool merged = false;
   for (HloInstr *a = c->first; a && !merged; a = a->next) {
-    if (a->op != HLO_OP_FUSION || !a->nusers) continue;
+    if (kernel_kind(a) < 0 || !a->nusers) continue;
     for (HloInstr *b = a->next; b && !merged; b = b->next) {
-      if (b->op != HLO_OP_FUSION || !b->nusers || !compatible(a, b) || !shares_operand(a, b))
-        continue;
+      if (!b->nusers || !compatible(a, b) || !shares_operand(a, b)) continue;
       if (reaches(a, b, seen, nids) || reaches(b, a, seen, nids)) continue;
-      merge(a, b, false, a->fusion_kind);
+      merge(a, b, false, (HloFusionKind)kernel_kind(a));
       merged = true;
     }
   }
   /* Producer into consumer: a loop fusion with several readers, one of
-   * them a reduction over exactly its result's dims. */
+   * them a reduction of rows of exactly its result. */
   for (HloInstr *r = c->first; r && !merged; r = r->next) {
-    const HloShape *in = reduced_input(r);
-    if (!in) continue;
+    const HloInstr *red = reduction_of(r);
+    if (!red || !reduces_rows(red) || !leading_dims(loop_shape(r), &red->operands[0]->shape))
+      continue;
     for (int i = 0; i < r->noperands && !merged; i++) {
       HloInstr *p = r->operands[i];
-      if (p->op != HLO_OP_FUSION || p->fusion_kind != HLO_FUSION_LOOP || p->nusers < 2 ||
-          p->shape.type == HLO_TUPLE || !hlo_shape_same_dims(&p->shape, in) ||
+      if (kernel_kind(p) != HLO_FUSION_LOOP || p->nusers < 2 ||
+          p->shape.type == HLO_TUPLE ||
+          !hlo_shape_same_dims(&p->shape, &red->operands[0]->shape) ||
           reaches_around(p, r, seen, nids))
         continue;
       merge(p, r, true, HLO_FUSION_INPUT);

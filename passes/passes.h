@@ -14,7 +14,7 @@
  *
  * The analyses never change the module.  Buffer assignment is computed over
  * a schedule: codegen must emit each computation's instructions in the
- * order the plan records (PassBufferPlan.order).
+ * order the plan records (pass_plan_schedule), as codegen/plan.c does.
  */
 #ifndef HLOC_PASSES_H
 #define HLOC_PASSES_H

@@ -80,13 +80,15 @@ pipeline (`passes/pipeline.c`) runs, in order:
 | 3 | `tuple-simplify`, `algsimp`, `scale-fold`, `constant-fold`, `cse`, `dce` | to a fixed point (at most 16 rounds): algebraic rewrites, batch-norm scales folded into conv/dot weights, constants folded through the evaluator, duplicates merged, dead code removed |
 | 4 | `dot-canonicalize` | every dot in the one [B,]M×K·K×N form the dot emitter handles |
 | 5 | `constant-fold`, `cse`, `dce` | to a fixed point (at most 4 rounds): the transposed weights that step 4 made are folded |
-| 6 | `fusion` | loop (elementwise), input (a reduce as hero) and output (a dot or convolution with its epilogue) fusions |
-| 7 | `multi-output-fusion` | sibling fusions that read a common operand, and a loop fusion with the reduction that reads it, share one kernel |
+| 6 | `fusion` | loop (elementwise and data movement), input (reduces: a reduction with its epilogue, or a row kernel that reduces each row, then sweeps it: softmax, layer norm) and output (a dot or convolution with its epilogue: bias, folded batch norm, ReLU/ReLU6, residual add) fusions; nothing expensive is recomputed per element |
+| 7 | `multi-output-fusion` | sibling kernels that read all of a common operand, and a loop kernel with the row reduction that reads it, share one kernel |
 | 8 | `dce` | |
 
 The verifier runs on the input and after every pass that changed the
 module; a failure names the pass. Buffer assignment then plans the scratch
-arena over a schedule (the best of three schedulers by simulated peak).
+arena over a schedule (the best of three schedulers by simulated peak), and
+codegen runs the kernels in that schedule with every intermediate at its
+planned offset (with `--O0`, one slot per value instead).
 
 ## Options
 

@@ -37,19 +37,19 @@ typedef struct Limit {
 } Limit;
 
 static const Limit limits[] = {
-    {"mnist_mlp", true, 5, 1152},
-    {"small_cnn", true, 8, 62720},
-    {"mobilenet_v2", true, 76, 903360},
-    {"resnet_blocks", true, 18, 196608},
-    {"transformer_block", true, 26, 20736},
-    {"text_classifier", true, 5, 256},
-    {"lstm_unrolled", true, 75, 5248},
-    {"lstm_while", true, 24, 28928},
-    {"unet_small", true, 18, 196608},
-    {"mlp_softmax", false, 5, 320},
-    {"layer_norm", false, 3, 128},
-    {"attention_tiny", false, 6, 576},
-    {"small_convnet", false, 6, 2560},
+    {"mnist_mlp", true, 3, 1152},
+    {"small_cnn", true, 6, 62720},
+    {"mobilenet_v2", true, 55, 552960},
+    {"resnet_blocks", true, 10, 131072},
+    {"transformer_block", true, 21, 20480},
+    {"text_classifier", true, 3, 192},
+    {"lstm_unrolled", true, 39, 896},
+    {"lstm_while", true, 13, 28032},
+    {"unet_small", true, 16, 196608},
+    {"mlp_softmax", false, 3, 320},
+    {"layer_norm", false, 1, 0},
+    {"attention_tiny", false, 4, 512},
+    {"small_convnet", false, 4, 2560},
     {"gelu_erf", false, 1, 0},
 };
 

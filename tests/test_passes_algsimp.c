@@ -119,6 +119,31 @@ START_TEST(transposes_fold_into_dot_and_convolution) {
 }
 END_TEST
 
+START_TEST(zero_pad_folds_into_convolution_window) {
+  /* ZeroPadding2D then a strided convolution: the pad becomes window
+   * padding (bit-exact: the padded taps only ever added zeros). */
+  static const char *const conv =
+      "  k = f32[3,3,2,1] constant({{{{1},{-2}},{{0.5},{3}},{{-1},{1}}},{{{2},{1}},{{-3},{0.25}},"
+      "{{1},{1}}},{{{0},{-1}},{{2},{2}},{{-0.5},{4}}}})\n"
+      "  ROOT c = f32[1,3,3,1] convolution(p, k), window={size=3x3 stride=2x2}, "
+      "dim_labels=b01f_01io->b01f\n";
+  char body[2048];
+  snprintf(body, sizeof body,
+           "  x = f32[1,6,6,2] parameter(0)\n  z = f32[] constant(0)\n"
+           "  p = f32[1,7,7,2] pad(x, z), padding=0_0x0_1x0_1x0_0\n%s", conv);
+  HloModule *m = simp(body);
+  ck_assert_str_eq(pu_root(m), "convolution(x, constant)");
+  ck_assert_int_eq(m->entry->root->window[0].pad_hi, 1);
+  ck_assert_int_eq(m->entry->root->window[1].pad_lo, 0);
+  hlo_module_free(m);
+  /* Padding with anything but zero is data. */
+  snprintf(body, sizeof body,
+           "HloModule m\nENTRY e {\n  x = f32[1,6,6,2] parameter(0)\n  z = f32[] constant(1)\n"
+           "  p = f32[1,7,7,2] pad(x, z), padding=0_0x0_1x0_1x0_0\n%s}\n", conv);
+  hlo_module_free(pu_differential(body, pass_algsimp, false, 0, 0));
+}
+END_TEST
+
 START_TEST(algsimp_nothing_to_do) {
   hlo_module_free(pu_differential(
       "HloModule m\nENTRY e {\n  x = f32[4,3] parameter(0)\n  y = f32[3,5] parameter(1)\n"
@@ -137,6 +162,7 @@ int main(void) {
   tcase_add_test(t, scalar_work_stays_scalar);
   tcase_add_test(t, exact_reciprocals_only);
   tcase_add_test(t, transposes_fold_into_dot_and_convolution);
+  tcase_add_test(t, zero_pad_folds_into_convolution_window);
   tcase_add_test(t, algsimp_nothing_to_do);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

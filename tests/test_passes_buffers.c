@@ -36,6 +36,70 @@ START_TEST(elementwise_chain_reuses_one_buffer) {
 }
 END_TEST
 
+/* Do a and b (scratch) share their first byte? */
+static bool same_place(const PassBufferPlan *p, const HloModule *m, const char *a, const char *b) {
+  const PassBuf *x = pass_buffer_of(p, find(m, a), 0), *y = pass_buffer_of(p, find(m, b), 0);
+  ck_assert_int_eq(x->kind, PASS_BUF_SCRATCH);
+  ck_assert_int_eq(y->kind, PASS_BUF_SCRATCH);
+  return x->offset == y->offset;
+}
+
+START_TEST(in_place_needs_same_dims_and_element_size) {
+  /* Same dims, same element size: in place, whatever the types. */
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  a = f32[4] exponential(x)\n"
+      "  c = s32[4] bitcast-convert(a)\n  d = s32[4] negate(c)\n  ROOT r = s32[4] negate(d)\n}\n");
+  PassBufferPlan p;
+  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(same_place(&p, m, "a", "c"));
+  pass_buffer_plan_free(&p);
+  hlo_module_free(m);
+  /* f32[4] → u8[4,4] has the same bytes, but output element (i, 1) would
+   * overwrite input element i before (i, 2) reads it. */
+  m = ck_parse_verified(
+      "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  a = f32[4] exponential(x)\n"
+      "  b = u8[4,4] bitcast-convert(a)\n  c = u8[4,4] negate(b)\n  ROOT r = u8[4,4] negate(c)\n}\n");
+  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!same_place(&p, m, "a", "b"));
+  ck_assert(same_place(&p, m, "b", "c"));
+  pass_buffer_plan_free(&p);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(fusions_overwrite_only_operands_read_at_their_own_index) {
+  /* The fusion reads p0 transposed and p1 at its own index: it may write
+   * over p1's buffer (b), never over p0's (a). */
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nfused {\n  p0 = f32[4,4] parameter(0)\n  p1 = f32[4,4] parameter(1)\n"
+      "  t = f32[4,4] transpose(p0), dimensions={1,0}\n  ROOT s = f32[4,4] add(t, p1)\n}\n"
+      "ENTRY e {\n  x = f32[4,4] parameter(0)\n  a = f32[4,4] exponential(x)\n"
+      "  b = f32[4,4] negate(x)\n  f = f32[4,4] fusion(a, b), kind=kLoop, calls=fused\n"
+      "  ROOT r = f32[4,4] negate(f)\n}\n");
+  PassBufferPlan p;
+  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!same_place(&p, m, "f", "a"));
+  ck_assert(same_place(&p, m, "f", "b"));
+  pass_buffer_plan_free(&p);
+  hlo_module_free(m);
+  /* A row kernel (input fusion) reduces its row before sweeping it: never
+   * in place. */
+  m = ck_parse_verified(
+      "HloModule m\nsum {\n  u = f32[] parameter(0)\n  v = f32[] parameter(1)\n"
+      "  ROOT s = f32[] add(u, v)\n}\n"
+      "fused {\n  p0 = f32[4,4] parameter(0)\n  z = f32[] constant(0)\n"
+      "  r = f32[4] reduce(p0, z), dimensions={1}, to_apply=sum\n"
+      "  rb = f32[4,4] broadcast(r), dimensions={0}\n  ROOT d = f32[4,4] divide(p0, rb)\n}\n"
+      "ENTRY e {\n  x = f32[4,4] parameter(0)\n  a = f32[4,4] exponential(x)\n"
+      "  f = f32[4,4] fusion(a), kind=kInput, calls=fused\n  ROOT r = f32[4,4] negate(f)\n}\n");
+  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!same_place(&p, m, "f", "a"));
+  ck_assert_int_eq(p.inplace_reuses, 0);
+  pass_buffer_plan_free(&p);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(values_live_together_get_disjoint_ranges) {
   HloModule *m = ck_parse_verified(
       "HloModule m\nENTRY e {\n  x = f32[64] parameter(0)\n  a = f32[64] exponential(x)\n"
@@ -167,6 +231,8 @@ int main(void) {
   Suite *s = suite_create("passes_buffers");
   TCase *t = tcase_create("buffers");
   tcase_add_test(t, elementwise_chain_reuses_one_buffer);
+  tcase_add_test(t, in_place_needs_same_dims_and_element_size);
+  tcase_add_test(t, fusions_overwrite_only_operands_read_at_their_own_index);
   tcase_add_test(t, values_live_together_get_disjoint_ranges);
   tcase_add_test(t, best_schedule_is_no_worse_than_post_order);
   tcase_add_test(t, stats_count_kernels_flops_and_bytes);

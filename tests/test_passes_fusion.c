@@ -35,13 +35,23 @@ START_TEST(loop_fusion_of_an_elementwise_chain) {
 END_TEST
 
 START_TEST(expensive_producers_are_not_recomputed_per_broadcast_element) {
+  /* Broadcast along dim 1: exp of a column would run once per row of the
+   * consumer, so it stays outside. */
   HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[100] parameter(0)\n  y = f32[4,100] parameter(1)\n"
+      "  e = f32[100] exponential(x)\n  b = f32[4,100] broadcast(e), dimensions={1}\n"
+      "  ROOT r = f32[4,100] add(y, b)\n}\n",
+      pass_fusion, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "fusion(exponential(x), y)");
+  hlo_module_free(m);
+  /* Broadcast along the leading dim: codegen evaluates exp once per row,
+   * before sweeping the row, so it fuses. */
+  m = pu_differential(
       "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  y = f32[4,100] parameter(1)\n"
       "  e = f32[4] exponential(x)\n  b = f32[4,100] broadcast(e), dimensions={0}\n"
       "  ROOT r = f32[4,100] add(y, b)\n}\n",
       pass_fusion, true, 0, 0);
-  /* exp stays outside: fused below the broadcast it would run 100 times. */
-  ck_assert_str_eq(pu_root(m), "fusion(exponential(x), y)");
+  ck_assert_str_eq(pu_root(m), "fusion(x, y)");
   hlo_module_free(m);
 }
 END_TEST
@@ -76,6 +86,115 @@ START_TEST(output_fusion_of_bias_activation_residual) {
 }
 END_TEST
 
+/* Instructions of every computation of m with opcode op (fused ones too). */
+static int count_all(const HloModule *m, HloOpcode op) {
+  int n = 0;
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *in = c->first; in; in = in->next) n += in->op == op;
+  return n;
+}
+
+START_TEST(residual_block_computes_each_convolution_once) {
+  /* y = relu(conv(x) + b) feeds both the next convolution and the
+   * residual add: y is one output fusion, read by the second one. */
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[1,6,6,4] parameter(0)\n"
+      "  k1 = f32[3,3,4,4] parameter(1)\n  k2 = f32[3,3,4,4] parameter(2)\n"
+      "  b = f32[4] parameter(3)\n"
+      "  c1 = f32[1,6,6,4] convolution(x, k1), window={size=3x3 pad=1_1x1_1}, "
+      "dim_labels=b01f_01io->b01f\n"
+      "  bb = f32[1,6,6,4] broadcast(b), dimensions={3}\n  a1 = f32[1,6,6,4] add(c1, bb)\n"
+      "  z = f32[] constant(0)\n  zb = f32[1,6,6,4] broadcast(z), dimensions={}\n"
+      "  y = f32[1,6,6,4] maximum(a1, zb)\n"
+      "  c2 = f32[1,6,6,4] convolution(y, k2), window={size=3x3 pad=1_1x1_1}, "
+      "dim_labels=b01f_01io->b01f\n"
+      "  a2 = f32[1,6,6,4] add(c2, y)\n  ROOT r = f32[1,6,6,4] maximum(a2, zb)\n}\n",
+      pass_fusion, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 2);
+  ck_assert_int_eq(count_all(m, HLO_OP_CONVOLUTION), 2);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_OUTPUT);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(convolution_keeps_its_epilogue_when_a_reduction_reads_it) {
+  /* conv + bias + relu6 is one kernel; the mean reads its result. */
+  HloModule *m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[1,4,4,3] parameter(0)\n  k = f32[1,1,3,8] parameter(1)\n"
+      "  b = f32[8] parameter(2)\n"
+      "  c = f32[1,4,4,8] convolution(x, k), window={size=1x1}, dim_labels=b01f_01io->b01f\n"
+      "  bb = f32[1,4,4,8] broadcast(b), dimensions={3}\n  a = f32[1,4,4,8] add(c, bb)\n"
+      "  z = f32[] constant(0)\n  six = f32[] constant(6)\n"
+      "  r6 = f32[1,4,4,8] clamp(z, a, six)\n"
+      "  ROOT m = f32[1,8] reduce(r6, z), dimensions={1,2}, to_apply=sum\n}\n",
+      pass_fusion, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 2);
+  const HloInstr *conv = m->entry->root->operands[0];
+  ck_assert_int_eq(conv->op, HLO_OP_FUSION);
+  ck_assert_int_eq(conv->fusion_kind, HLO_FUSION_OUTPUT);
+  ck_assert_int_eq(conv->called[0]->root->op, HLO_OP_CLAMP);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(transcendental_epilogue_is_a_loop_kernel_of_its_own) {
+  /* dot + bias is one kernel; the tanh GELU after it another, where it
+   * vectorizes instead of running once per scalar dot result. */
+  HloModule *m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
+      "  b = f32[6] parameter(2)\n"
+      "  d = f32[4,6] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  bb = f32[4,6] broadcast(b), dimensions={1}\n  a = f32[4,6] add(d, bb)\n"
+      "  t = f32[4,6] tanh(a)\n  h = f32[] constant(0.5)\n"
+      "  hb = f32[4,6] broadcast(h), dimensions={}\n  o = f32[] constant(1)\n"
+      "  ob = f32[4,6] broadcast(o), dimensions={}\n  u = f32[4,6] add(t, ob)\n"
+      "  v = f32[4,6] multiply(a, u)\n  ROOT g = f32[4,6] multiply(v, hb)\n}\n",
+      pass_fusion, true, 1e-6, 1e-6);
+  ck_assert_int_eq(kernels(m), 2);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_LOOP);
+  ck_assert_int_eq(m->entry->root->operands[0]->fusion_kind, HLO_FUSION_OUTPUT);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(layer_norm_is_one_row_kernel) {
+  /* mean, variance and the normalisation: each row is reduced twice, then
+   * swept; the kernel's root has the input's shape. */
+  HloModule *m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[3,7] parameter(0)\n  g = f32[7] parameter(1)\n"
+      "  z = f32[] constant(0)\n  n = f32[3] constant({7, 7, 7})\n"
+      "  s = f32[3] reduce(x, z), dimensions={1}, to_apply=sum\n  mean = f32[3] divide(s, n)\n"
+      "  mb = f32[3,7] broadcast(mean), dimensions={0}\n  d = f32[3,7] subtract(x, mb)\n"
+      "  sq = f32[3,7] multiply(d, d)\n  v = f32[3] reduce(sq, z), dimensions={1}, to_apply=sum\n"
+      "  var = f32[3] divide(v, n)\n  eps = f32[] constant(1e-5)\n"
+      "  eb = f32[3] broadcast(eps), dimensions={}\n  ve = f32[3] add(var, eb)\n"
+      "  rs = f32[3] rsqrt(ve)\n  rb = f32[3,7] broadcast(rs), dimensions={0}\n"
+      "  gb = f32[3,7] broadcast(g), dimensions={1}\n  y = f32[3,7] multiply(d, rb)\n"
+      "  ROOT o = f32[3,7] multiply(y, gb)\n}\n",
+      pass_fusion, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 1);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_INPUT);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(reductions_read_through_a_column_broadcast_stay_apart) {
+  /* Centering columns: the column mean would be recomputed per element
+   * below a broadcast along dim 0, so it is its own kernel. */
+  HloModule *m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[5,3] parameter(0)\n  z = f32[] constant(0)\n"
+      "  s = f32[3] reduce(x, z), dimensions={0}, to_apply=sum\n"
+      "  sb = f32[5,3] broadcast(s), dimensions={1}\n  ROOT d = f32[5,3] subtract(x, sb)\n}\n",
+      pass_fusion, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 2);
+  ck_assert_str_eq(pu_root(m), "fusion(reduce(x, constant), x)");
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(fusion_nothing_to_do) {
   hlo_module_free(pu_differential(
       "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
@@ -102,8 +221,7 @@ START_TEST(multi_output_fusion_of_siblings_and_of_producer_into_reduce) {
       fuse_all, true, 1e-6, 1e-6);
   ck_assert_int_eq(kernels(m), 1);
   hlo_module_free(m);
-  /* Softmax: the exp feeds the sum and the division; it is computed in the
-   * sum's kernel and written out once.  Three kernels: max, exp+sum, div. */
+  /* Softmax: one row kernel — max, then exp summed, then the sweep. */
   m = pu_differential(
       "HloModule m\nmx { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] maximum(a, b) }\n"
       "sum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
@@ -113,7 +231,31 @@ START_TEST(multi_output_fusion_of_siblings_and_of_producer_into_reduce) {
       "  e = f32[4,10] exponential(d)\n  s = f32[4] reduce(e, z), dimensions={1}, to_apply=sum\n"
       "  sb = f32[4,10] broadcast(s), dimensions={0}\n  ROOT r = f32[4,10] divide(e, sb)\n}\n",
       fuse_all, true, 1e-6, 1e-6);
-  ck_assert_int_eq(kernels(m), 3);
+  ck_assert_int_eq(kernels(m), 1);
+  ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_INPUT);
+  hlo_module_free(m);
+  /* An exp that a dot also reads is materialized, and its row sums are
+   * computed in the same kernel, which writes both. */
+  m = pu_differential(
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[4,10] parameter(0)\n  w = f32[10,3] parameter(1)\n"
+      "  z = f32[] constant(0)\n  e = f32[4,10] exponential(x)\n"
+      "  s = f32[4] reduce(e, z), dimensions={1}, to_apply=sum\n"
+      "  d = f32[4,3] dot(e, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  ROOT t = (f32[4], f32[4,3]) tuple(s, d)\n}\n",
+      fuse_all, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 2);
+  hlo_module_free(m);
+  /* Siblings that read different slices of one operand share no reads. */
+  m = pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[2,8] parameter(0)\n  w = f32[4,4] parameter(1)\n"
+      "  a = f32[2,4] slice(x), slice={[0:2], [0:4]}\n  b = f32[2,4] slice(x), slice={[0:2], [4:8]}\n"
+      "  na = f32[2,4] negate(a)\n  nb = f32[2,4] negate(b)\n"
+      "  da = f32[2,4] dot(na, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  db = f32[2,4] dot(nb, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  ROOT t = (f32[2,4], f32[2,4]) tuple(da, db)\n}\n",
+      fuse_all, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 4);
   hlo_module_free(m);
 }
 END_TEST
@@ -198,6 +340,11 @@ int main(void) {
   tcase_add_test(t, expensive_producers_are_not_recomputed_per_broadcast_element);
   tcase_add_test(t, input_fusion_with_epilogue);
   tcase_add_test(t, output_fusion_of_bias_activation_residual);
+  tcase_add_test(t, residual_block_computes_each_convolution_once);
+  tcase_add_test(t, convolution_keeps_its_epilogue_when_a_reduction_reads_it);
+  tcase_add_test(t, transcendental_epilogue_is_a_loop_kernel_of_its_own);
+  tcase_add_test(t, layer_norm_is_one_row_kernel);
+  tcase_add_test(t, reductions_read_through_a_column_broadcast_stay_apart);
   tcase_add_test(t, fusion_nothing_to_do);
   tcase_add_test(t, multi_output_fusion_of_siblings_and_of_producer_into_reduce);
   tcase_add_test(t, batch_norm_folds_into_convolution_weights);
