@@ -16,9 +16,133 @@
  *
  * Operands convert to the result type, accumulate in cg_accum_type (see
  * dot.c).  A naive loop nest, to be replaced by the tiled kernels of
- * DESIGN.md decision 5.
+ * DESIGN.md decision 5; float convolutions with the features minor in
+ * output and kernel take the row path (conv_row, and dot.c) instead.
  */
 #include "internal.h"
+
+/* The row path shared with dot.c (defined there; see its comment). */
+typedef struct CgRow {
+  CgVal buf, tag, row;
+  CgIf c;
+  int64_t n;
+  const char *aty;
+  bool hoisted;          /* the fill is moved before the row's loop */
+  size_t at, mark;       /* that loop's line; where the fill's text starts */
+  CgMemo *memo;          /* the function's memo, set aside meanwhile */
+  int nmemo, memo_cap;
+} CgRow;
+bool cg_row_order_ok(CgFn *f, const HloInstr *x);
+CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
+                   const char *aty);
+void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
+                const CgVal *b);
+int cg_row_unroll(int64_t k, int64_t n);
+CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
+
+static CgVal conv_operand(CgFn *f, const HloInstr *x, const HloInstr *op,
+                          const CgVal *i) {
+  HloType rt = x->shape.type;
+  return cg_to_float(f, cg_convert(f, cg_elem(f, op, i), op->shape.type, rt),
+                     rt);
+}
+
+/* The row path of a float convolution whose output features are the last
+ * output dim and the kernel's last dim (NHWC/HWIO and the like): a row is
+ * one output position, all Co features, filled taps outermost, then input
+ * features, output features innermost (contiguous in kernel and row):
+ *   row[o] = fma(in[pos, group(o)·Ci + c], k[tap, c, o], row[o]).
+ * Each feature sums in the naive loop's order.  Batch groups stay naive. */
+static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
+                     CgVal *out) {
+  const HloConvDims *cd = &x->conv;
+  const HloInstr *lhs = x->operands[0], *rhs = x->operands[1];
+  HloType rt = x->shape.type;
+  int r = x->shape.rank;
+  int64_t co = rhs->shape.dims[cd->k_out_feature];
+  int64_t ci = rhs->shape.dims[cd->k_in_feature];
+  int64_t fg = x->feature_group_count;
+  if (!hlo_type_is_float(rt) || x->batch_group_count != 1 || fg < 1 ||
+      cd->out_feature != r - 1 || cd->k_out_feature != rhs->shape.rank - 1 ||
+      co < 4 || co > 8192 || co % fg || !cg_row_order_ok(f, x))
+    return false;
+  int64_t cog = co / fg;
+  const char *aty = cg_float_type(rt);
+  int ns = cd->nspatial;
+  CgVal li[HLO_MAX_RANK], ki[HLO_MAX_RANK];
+  li[cd->in_batch] = idx[cd->out_batch];
+  CgRow row = cg_row_begin(f, &x->shape, idx, co, aty);
+  CgLoop loops[HLO_MAX_RANK + 1];
+  int nloops = 0;
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  bool checked = false;
+  for (int d = 0; d < ns; d++) {
+    const HloWindowDim *w = &x->window[d];
+    int64_t ksz = rhs->shape.dims[cd->k_spatial[d]];
+    int64_t isz = lhs->shape.dims[cd->in_spatial[d]];
+    int64_t osz = x->shape.dims[cd->out_spatial[d]];
+    CgVal wi;
+    if (ksz == 1) {
+      wi = cg_index(f, 0);
+    } else {
+      loops[nloops] = cg_for(f, ksz, 0, NULL, NULL);
+      wi = loops[nloops++].iv;
+    }
+    ki[cd->k_spatial[d]] =
+        w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
+    CgVal pos = cg_iadd_c(
+        f, cg_iop(f, "addi", cg_imul_c(f, idx[cd->out_spatial[d]], w->stride),
+                  cg_imul_c(f, wi, w->rhs_dilate)),
+        -w->pad_lo);
+    int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate -
+                      w->pad_lo;
+    if (!(w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz)) {
+      CgVal zero = cg_index(f, 0);
+      inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
+      if (w->lhs_dilate > 1) {
+        CgVal ld = cg_index(f, w->lhs_dilate);
+        inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
+                                           zero, "index"));
+        pos = cg_iop(f, "divsi", pos, ld);
+      }
+      inside = cg_and(f, inside, cg_icmp(f, "slt", pos, cg_index(f, isz),
+                                         "index"));
+      checked = true;
+    }
+    li[cd->in_spatial[d]] = pos;
+  }
+  CgIf c = {0};
+  if (checked) c = cg_if(f, inside, 0, NULL);
+  /* Input features u at a time (one load and store of the row). */
+  int u = cg_row_unroll(ci, co);
+  CgLoop cl = cg_for(f, ci / u, 0, NULL, NULL);
+  CgVal c0 = cg_imul_c(f, cl.iv, u), cu[4], a[4], k[4];
+  for (int i = 0; i < u; i++) {
+    cu[i] = cg_iadd_c(f, c0, i);
+    if (fg == 1) {
+      li[cd->in_feature] = cu[i];
+      a[i] = conv_operand(f, x, lhs, li);
+    }
+  }
+  CgLoop j = cg_for(f, co, 0, NULL, NULL);
+  ki[cd->k_out_feature] = j.iv;
+  CgVal g = fg == 1 ? 0 : cog > 1 ? cg_iop(f, "divui", j.iv, cg_index(f, cog)) : j.iv;
+  for (int i = 0; i < u; i++) {
+    if (fg > 1) {
+      li[cd->in_feature] = cg_iop(f, "addi", cg_imul_c(f, g, ci), cu[i]);
+      a[i] = conv_operand(f, x, lhs, li);
+    }
+    ki[cd->k_in_feature] = cu[i];
+    k[i] = conv_operand(f, x, rhs, ki);
+  }
+  cg_row_fma(f, &row, j.iv, u, a, k);
+  cg_for_end(f, &j, NULL, NULL);
+  cg_for_end(f, &cl, NULL, NULL);
+  if (checked) cg_endif(f, &c, NULL, NULL);
+  for (int l = nloops - 1; l >= 0; l--) cg_for_end(f, &loops[l], NULL, NULL);
+  *out = cg_from_float(f, cg_row_end(f, &row, idx[r - 1]), rt);
+  return true;
+}
 
 CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
   const HloConvDims *cd = &x->conv;
@@ -28,6 +152,8 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     cg_fail_instr(f->g, x, "is a convolution producing pred");
     return 0;
   }
+  CgVal rowv;
+  if (conv_row(f, x, idx, &rowv)) return rowv;
   bool fl = hlo_type_is_float(rt);
   const char *aty = fl ? cg_float_type(rt) : cg_reg_type(rt);
   int ns = cd->nspatial;
