@@ -21,25 +21,6 @@
  */
 #include "internal.h"
 
-/* The row path shared with dot.c (defined there; see its comment). */
-typedef struct CgRow {
-  CgVal buf, tag, row;
-  CgIf c;
-  int64_t n;
-  const char *aty;
-  bool hoisted;          /* the fill is moved before the row's loop */
-  size_t at, mark;       /* that loop's line; where the fill's text starts */
-  CgMemo *memo;          /* the function's memo, set aside meanwhile */
-  int nmemo, memo_cap;
-} CgRow;
-bool cg_row_order_ok(CgFn *f, const HloInstr *x);
-CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                   const char *aty);
-void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
-                const CgVal *b);
-int cg_row_unroll(int64_t k, int64_t n);
-CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
-
 static CgVal conv_operand(CgFn *f, const HloInstr *x, const HloInstr *op,
                           const CgVal *i) {
   HloType rt = x->shape.type;

@@ -20,25 +20,6 @@
 
 #include "internal.h"
 
-/* A row buffer being filled (cg_row_begin … cg_row_end; conv.c too). */
-typedef struct CgRow {
-  CgVal buf, tag, row;
-  CgIf c;
-  int64_t n;
-  const char *aty;
-  bool hoisted;          /* the fill is moved before the row's loop */
-  size_t at, mark;       /* that loop's line; where the fill's text starts */
-  CgMemo *memo;          /* the function's memo, set aside meanwhile */
-  int nmemo, memo_cap;
-} CgRow;
-bool cg_row_order_ok(CgFn *f, const HloInstr *x);
-CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                   const char *aty);
-void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
-                const CgVal *b);
-int cg_row_unroll(int64_t k, int64_t n);
-CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
-
 HloType cg_accum_type(HloType t) {
   if (hlo_type_is_float(t)) return t == HLO_F64 ? HLO_F64 : HLO_F32;
   return t;

@@ -374,6 +374,27 @@ bool cg_program_is_host(const CgProgram *p);
 /* Adds N_run_buffers and N_program to a translated module. */
 void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
 
+/* dot.c: float dots and convolutions (conv.c) whose output rows are
+ * contiguous compute a whole row at a time with vector FMA into a row
+ * buffer being filled (cg_row_begin … cg_row_end). */
+typedef struct CgRow {
+  CgVal buf, tag, row;
+  CgIf c;
+  int64_t n;
+  const char *aty;
+  bool hoisted;          /* the fill is moved before the row's loop */
+  size_t at, mark;       /* that loop's line; where the fill's text starts */
+  CgMemo *memo;          /* the function's memo, set aside meanwhile */
+  int nmemo, memo_cap;
+} CgRow;
+bool cg_row_order_ok(CgFn *f, const HloInstr *x);
+CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
+                   const char *aty);
+void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
+                const CgVal *b);
+int cg_row_unroll(int64_t k, int64_t n);
+CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
+
 /* Frees what a signature owns (kernel.c builds it). */
 void cg_signature_free(CgSignature *s);
 
