@@ -4,9 +4,11 @@
 #include "check_util.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "literal_io.h"
 
@@ -108,6 +110,40 @@ int ck_hlo_corpus(const CkCorpusCase **cases) {
     fclose(f);
   }
   *cases = all;
+  return n;
+}
+
+int ck_sh(char **out, const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  HloStr s = {0};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
+  int status = pclose(p);
+  char *text = hlo_str_take(&s);
+  if (out) *out = text;
+  else free(text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const char *ck_env(const char *name) {
+  const char *v = getenv(name);
+  ck_assert_msg(v != NULL, "%s is not set (run through ctest)", name);
+  return v;
+}
+
+int ck_count_files(const char *dir) {
+  char *out;
+  ck_assert_int_eq(ck_sh(&out, "ls -A %s | wc -l", dir), 0);
+  int n = atoi(out);
+  free(out);
   return n;
 }
 

@@ -41,6 +41,16 @@ typedef struct CkCorpusCase {
 /* The corpus cases, read once per process; returns their count. */
 int ck_hlo_corpus(const CkCorpusCase **cases);
 
+/* Runs a shell command line with stderr joined to stdout; *out (malloc'd)
+ * receives what it printed, or it is discarded when out is NULL.  Returns
+ * the exit status (-1 when killed by a signal). */
+int ck_sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An environment variable CTest sets for the suite; fails the test when
+ * it is missing. */
+const char *ck_env(const char *name);
+/* The number of entries in a directory. */
+int ck_count_files(const char *dir);
+
 /* Runs a suite with CK_NORMAL output; returns the process exit status. */
 int ck_run_suite(Suite *s);
 

@@ -80,42 +80,17 @@ static char tmpdir[64];
 
 /* Runs a shell command, capturing stdout and stderr into *out (malloc'd,
  * may be NULL to discard); returns the exit status. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-  FILE *p = popen(cmd, "r");
-  ck_assert_ptr_nonnull(p);
-  HloStr s = {0};
-  char buf[1024];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
-  int status = pclose(p);
-  char *text = hlo_str_take(&s);
-  if (out) *out = text;
-  else free(text);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v != NULL, "%s is not set (run through ctest)", name);
-  return v;
-}
 
 /* Every test needs the cross toolchain and the AArch64 runtime; without
  * them it fails with what to do. */
 static void setup(void) {
-  ck_assert_msg(sh(NULL, "command -v " CROSS_CC) == 0, CROSS_CC " not found: " INSTALL_HINT);
-  ck_assert_msg(sh(NULL, "command -v qemu-aarch64") == 0, "qemu-aarch64 not found: " INSTALL_HINT);
+  ck_assert_msg(ck_sh(NULL, "command -v " CROSS_CC) == 0, CROSS_CC " not found: " INSTALL_HINT);
+  ck_assert_msg(ck_sh(NULL, "command -v qemu-aarch64") == 0, "qemu-aarch64 not found: " INSTALL_HINT);
   ck_assert_msg(access(SYSROOT "/lib/libc.so.6", R_OK) == 0,
                 "no AArch64 libc in " SYSROOT ": " INSTALL_HINT);
   char path[512];
-  snprintf(path, sizeof path, "%s/aarch64/libhloc_runtime.a", env("HLOC_RUNTIME_DIR"));
+  snprintf(path, sizeof path, "%s/aarch64/libhloc_runtime.a", ck_env("HLOC_RUNTIME_DIR"));
   ck_assert_msg(access(path, R_OK) == 0,
                 "%s is missing: the build was configured without " CROSS_CC "; " INSTALL_HINT
                 ", then run cmake again",
@@ -271,12 +246,12 @@ static void expect_close(const Case *c, const char *got, int k) {
 static void compile_case(const Case *c) {
   char *out;
   int rc = c->graph
-               ? sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt "
+               ? ck_sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt "
                     TARGET " --name " NAME " -o %s/" NAME " --emit obj,header",
-                    env("HLOC_BIN"), c->name, c->name, tmpdir)
-               : sh(&out, "%s compile " CORPUS "/%s.hlo " TARGET " --name " NAME " -o %s/" NAME
+                    ck_env("HLOC_BIN"), c->name, c->name, tmpdir)
+               : ck_sh(&out, "%s compile " CORPUS "/%s.hlo " TARGET " --name " NAME " -o %s/" NAME
                     " --emit obj,header",
-                    env("HLOC_BIN"), c->name, tmpdir);
+                    ck_env("HLOC_BIN"), c->name, tmpdir);
   ck_assert_msg(rc == 0, "%s: hloc compile exit %d: %s", c->name, rc, out);
   free(out);
   char path[128];
@@ -291,9 +266,9 @@ static void run_case(const Case *c) {
   char path[256], *out;
   snprintf(path, sizeof path, "%s/harness.c", tmpdir);
   write_harness(path, c);
-  int rc = sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness "
+  int rc = ck_sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness "
               "%s/harness.c %s/" NAME ".o %s/aarch64/libhloc_runtime.a -lm -pthread",
-              tmpdir, tmpdir, tmpdir, tmpdir, env("HLOC_RUNTIME_DIR"));
+              tmpdir, tmpdir, tmpdir, tmpdir, ck_env("HLOC_RUNTIME_DIR"));
   ck_assert_msg(rc == 0, "%s: linking the AArch64 harness failed: %s", c->name, out);
   free(out);
 
@@ -304,7 +279,7 @@ static void run_case(const Case *c) {
     hlo_str_printf(&cmd, " %s", path);
   }
   for (int i = 0; i < c->nout; i++) hlo_str_printf(&cmd, " %s/out%d.npy", tmpdir, i);
-  rc = sh(&out, "%s", cmd.buf);
+  rc = ck_sh(&out, "%s", cmd.buf);
   ck_assert_msg(rc == 0, "%s: the harness exited %d under qemu-aarch64: %s", c->name, rc, out);
   free(out);
   free(cmd.buf);
@@ -341,13 +316,13 @@ START_TEST(executable_links_with_the_aarch64_runtime) {
         "int main(int argc, char **argv) { return hloc_exe_main(&" NAME "_program, argc, argv); }\n",
         f);
   fclose(f);
-  const char *rt = env("HLOC_RUNTIME_DIR");
-  int rc = sh(&out, CROSS_CC " -o %s/exe %s/main.c %s/" NAME ".o %s/aarch64/libhloc_exe.a "
+  const char *rt = ck_env("HLOC_RUNTIME_DIR");
+  int rc = ck_sh(&out, CROSS_CC " -o %s/exe %s/main.c %s/" NAME ".o %s/aarch64/libhloc_exe.a "
               "%s/aarch64/libhloc_runtime.a -lm -pthread",
               tmpdir, tmpdir, tmpdir, rt, rt);
   ck_assert_msg(rc == 0, "linking the AArch64 executable failed: %s", out);
   free(out);
-  rc = sh(&out, QEMU " %s/exe --input image=" MODELS "/mnist_mlp.in0.npy --output-dir %s/o "
+  rc = ck_sh(&out, QEMU " %s/exe --input image=" MODELS "/mnist_mlp.in0.npy --output-dir %s/o "
           "--threads 3 --bench 3",
           tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "the AArch64 executable exited %d: %s", rc, out);

@@ -34,11 +34,6 @@
 #define MODEL_ATOL 1e-4
 #define MODEL_RTOL 1e-3
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v && *v, "%s is not set (run the test through ctest)", name);
-  return v;
-}
 
 static hloc_compiler *new_compiler(const hloc_compiler_options *opts) {
   hloc_compiler *c = NULL;
@@ -502,24 +497,6 @@ END_TEST
 
 /* Runs a shell command; returns its exit status and its output (stdout and
  * stderr) in *out (malloc'd). */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-  FILE *p = popen(cmd, "r");
-  ck_assert_ptr_nonnull(p);
-  HloStr s = {0};
-  char buf[1024];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
-  int status = pclose(p);
-  *out = s.buf ? hlo_str_take(&s) : strdup("");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Whether `name` is a line of the newline-separated `list`. */
 static bool listed(const char *list, const char *name) {
@@ -533,9 +510,9 @@ static bool listed(const char *list, const char *name) {
  * EXTRA` makes, as its --stats report it. */
 static long long compiled_arena(const char *graph, const char *config, const char *extra) {
   char *out;
-  int rc = sh(&out, "d=$(mktemp -d) && %s compile %s --config %s %s --stats --emit header "
+  int rc = ck_sh(&out, "d=$(mktemp -d) && %s compile %s --config %s %s --stats --emit header "
                     "-o $d/m; s=$?; rm -rf $d; exit $s",
-              env("HLOC_BIN"), graph, config, extra);
+              ck_env("HLOC_BIN"), graph, config, extra);
   ck_assert_msg(rc == 0, "hloc compile %s %s: %s", graph, extra, out);
   const char *p = strstr(out, "compiled arena ");
   ck_assert_msg(p != NULL, "no 'compiled arena' in:\n%s", out);
@@ -588,8 +565,8 @@ START_TEST(test_exports) {
   }
   ck_assert_int_ge(napi, 20);
   char *exported;
-  ck_assert_int_eq(sh(&exported, "nm -D --defined-only --format=just-symbols '%s' | sort",
-                      env("HLOC_LIBRARY")),
+  ck_assert_int_eq(ck_sh(&exported, "nm -D --defined-only --format=just-symbols '%s' | sort",
+                      ck_env("HLOC_LIBRARY")),
                    0);
   int nexported = 0;
   for (char *line = strtok(exported, "\n"); line; line = strtok(NULL, "\n"), nexported++)
@@ -606,11 +583,11 @@ END_TEST
 /* C++ programs include hloc.h as is. */
 START_TEST(test_header_is_cxx) {
   char *out;
-  int rc = sh(&out,
+  int rc = ck_sh(&out,
               "printf '#include \"hloc.h\"\\nint main() { hloc_compiler *c = nullptr; "
               "return hloc_compiler_create(nullptr, &c, nullptr); }\\n' | "
               "'%s' -x c++ -std=c++17 -Wall -Werror -fsyntax-only -I driver -",
-              env("HLOC_CXX"));
+              ck_env("HLOC_CXX"));
   ck_assert_msg(rc == 0, "hloc.h does not compile as C++:\n%s", out);
   free(out);
 }
@@ -637,22 +614,22 @@ START_TEST(test_doc_example) {
   fclose(f);
   free(doc);
 
-  const char *lib = env("HLOC_LIBRARY");
+  const char *lib = ck_env("HLOC_LIBRARY");
   char *out;
   const char *cflags = getenv("HLOC_CFLAGS"); /* the sanitizers, in such builds */
-  int rc = sh(&out, "'%s' -std=c17 -Wall -Wextra -Werror %s -I driver -o %s/example %s '%s' "
+  int rc = ck_sh(&out, "'%s' -std=c17 -Wall -Wextra -Werror %s -I driver -o %s/example %s '%s' "
                     "-Wl,-rpath,\"$(dirname '%s')\"",
-              env("HLOC_CC"), cflags ? cflags : "", dir, path, lib, lib);
+              ck_env("HLOC_CC"), cflags ? cflags : "", dir, path, lib, lib);
   ck_assert_msg(rc == 0, "the example does not build:\n%s", out);
   free(out);
-  rc = sh(&out, "%s/example " MODELS "mnist_mlp.pb " MODELS "mnist_mlp.config.pbtxt", dir);
+  rc = ck_sh(&out, "%s/example " MODELS "mnist_mlp.pb " MODELS "mnist_mlp.config.pbtxt", dir);
   ck_assert_msg(rc == 0 && strstr(out, "probs: dtype 11, shape [2,10] 0."),
                 "the example failed (%d):\n%s", rc, out);
   free(out);
-  rc = sh(&out, "%s/example " MODELS "mnist_mlp.pb /nonexistent.pbtxt", dir);
+  rc = ck_sh(&out, "%s/example " MODELS "mnist_mlp.pb /nonexistent.pbtxt", dir);
   ck_assert_msg(rc == 1 && strstr(out, "/nonexistent.pbtxt"), "bad config: (%d) %s", rc, out);
   free(out);
-  rc = sh(&out, "rm -rf %s", dir);
+  rc = ck_sh(&out, "rm -rf %s", dir);
   free(out);
 }
 END_TEST

@@ -55,42 +55,10 @@ static void teardown(void) {
 
 /* Runs a shell command, capturing stdout and stderr into *out (malloc'd,
  * may be NULL to discard); returns the exit status. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-  FILE *p = popen(cmd, "r");
-  ck_assert_ptr_nonnull(p);
-  HloStr s = {0};
-  char buf[1024];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
-  int status = pclose(p);
-  char *text = hlo_str_take(&s);
-  if (out) *out = text;
-  else free(text);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v != NULL, "%s is not set (run through ctest)", name);
-  return v;
-}
 
 static const char *cc(void) { return getenv("CC") && *getenv("CC") ? getenv("CC") : "cc"; }
 
-static int count_files(const char *dir) {
-  char *out;
-  ck_assert_int_eq(sh(&out, "ls -A %s | wc -l", dir), 0);
-  int n = atoi(out);
-  free(out);
-  return n;
-}
 
 /* Fails the test unless `got` (a .npy file) matches `want` within the
  * model tolerance; `how` names the path that produced it. */
@@ -196,7 +164,7 @@ static void check_harness(const ModelCase *m, const char *kind) {
     k += snprintf(cmd + k, sizeof cmd - (size_t)k, " " MODELS "/%s.in%d.npy", m->name, i);
   for (int i = 0; i < m->nout; i++)
     k += snprintf(cmd + k, sizeof cmd - (size_t)k, " %s/%s/out%d.npy", tmpdir, kind, i);
-  int rc = sh(&out, "%s", cmd);
+  int rc = ck_sh(&out, "%s", cmd);
   ck_assert_msg(rc == 0, "%s: %s: harness exit %d: %s", m->name, kind, rc, out);
   free(out);
   for (int i = 0; i < m->nout; i++) {
@@ -211,7 +179,7 @@ static void check_harness(const ModelCase *m, const char *kind) {
 /* Builds the harness of `kind` with the given link arguments. */
 static void build_harness(const ModelCase *m, const char *kind, const char *link) {
   char *out;
-  int rc = sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness-%s %s/harness.c %s",
+  int rc = ck_sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness-%s %s/harness.c %s",
               cc(), tmpdir, tmpdir, kind, tmpdir, link);
   ck_assert_msg(rc == 0, "%s: building the %s harness failed: %s", m->name, kind, out);
   free(out);
@@ -221,9 +189,9 @@ START_TEST(model_compiles_and_matches_tensorflow) {
   const ModelCase *m = &models[_i];
   const char *n = m->name;
   char *out;
-  int rc = sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt --name %s "
+  int rc = ck_sh(&out, "%s compile " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt --name %s "
               "-o %s/%s --emit obj,header,lib,so,exe --stats",
-              env("HLOC_BIN"), n, n, n, tmpdir, n);
+              ck_env("HLOC_BIN"), n, n, n, tmpdir, n);
   ck_assert_msg(rc == 0, "%s: hloc compile exit %d: %s", n, rc, out);
   /* the pass pipeline ran: every model has fusions */
   ck_assert_msg(strstr(out, "(fusions: ") && !strstr(out, "(fusions: 0 loop, 0 input, 0 output"),
@@ -235,7 +203,7 @@ START_TEST(model_compiles_and_matches_tensorflow) {
   write_harness(path, m);
   char link[1024];
   snprintf(link, sizeof link, "%s/%s.o %s/libhloc_runtime.a -lm -pthread", tmpdir, n,
-           env("HLOC_RUNTIME_DIR"));
+           ck_env("HLOC_RUNTIME_DIR"));
   build_harness(m, "obj", link);
   check_harness(m, "obj");
   snprintf(link, sizeof link, "-L%s -Wl,-Bstatic -l%s -Wl,-Bdynamic -lm -pthread", tmpdir, n);
@@ -250,16 +218,16 @@ START_TEST(model_compiles_and_matches_tensorflow) {
   HloStr cmd = {0};
   hlo_str_printf(&cmd, "%s/%s --output-dir %s/exe", tmpdir, n, tmpdir);
   for (int i = 0; i < m->nin; i++) hlo_str_printf(&cmd, " --input " MODELS "/%s.in%d.npy", n, i);
-  rc = sh(&out, "%s", cmd.buf);
+  rc = ck_sh(&out, "%s", cmd.buf);
   ck_assert_msg(rc == 0, "%s: the executable exited %d: %s", n, rc, out);
   free(out);
   free(cmd.buf);
 
   cmd = (HloStr){0};
   hlo_str_printf(&cmd, "%s run " MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt "
-                 "--output-dir %s/jit", env("HLOC_BIN"), n, n, tmpdir);
+                 "--output-dir %s/jit", ck_env("HLOC_BIN"), n, n, tmpdir);
   for (int i = 0; i < m->nin; i++) hlo_str_printf(&cmd, " --input " MODELS "/%s.in%d.npy", n, i);
-  rc = sh(&out, "%s", cmd.buf);
+  rc = ck_sh(&out, "%s", cmd.buf);
   ck_assert_msg(rc == 0, "%s: hloc run exited %d: %s", n, rc, out);
   free(out);
   free(cmd.buf);
@@ -288,11 +256,11 @@ END_TEST
  * message containing want_msg, leaving no file behind. */
 static void expect_compile_failure(int want_rc, const char *want_msg, const char *args) {
   char *out;
-  int before = count_files(tmpdir);
-  int rc = sh(&out, "%s compile -o %s/m %s", env("HLOC_BIN"), tmpdir, args);
+  int before = ck_count_files(tmpdir);
+  int rc = ck_sh(&out, "%s compile -o %s/m %s", ck_env("HLOC_BIN"), tmpdir, args);
   ck_assert_msg(rc == want_rc, "exit %d (want %d): %s", rc, want_rc, out);
   ck_assert_msg(strstr(out, want_msg) != NULL, "message '%s' not in: %s", want_msg, out);
-  ck_assert_msg(count_files(tmpdir) == before, "files left behind by: hloc compile %s", args);
+  ck_assert_msg(ck_count_files(tmpdir) == before, "files left behind by: hloc compile %s", args);
   free(out);
 }
 
@@ -333,13 +301,13 @@ START_TEST(failed_compile_leaves_no_files) {
   snprintf(args, sizeof args, "%s --emit obj,header,lib,so,exe", path);
   expect_compile_failure(1, "custom-call", args);
   unlink(path);
-  ck_assert_int_eq(count_files(tmpdir), 0);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
   char *out;
-  int rc = sh(&out, "CC=false %s compile " MNIST_ARGS " -o %s/m --emit obj,header,lib,exe",
-              env("HLOC_BIN"), tmpdir);
+  int rc = ck_sh(&out, "CC=false %s compile " MNIST_ARGS " -o %s/m --emit obj,header,lib,exe",
+              ck_env("HLOC_BIN"), tmpdir);
   ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
   ck_assert_msg(strstr(out, "the C compiler failed (exit status 1): false -o "), "%s", out);
-  ck_assert_int_eq(count_files(tmpdir), 0);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
   free(out);
 }
 END_TEST
@@ -347,8 +315,8 @@ END_TEST
 /* An AArch64 object and header from an x86-64 host. */
 START_TEST(cross_compiles_aarch64_object) {
   char *out;
-  int rc = sh(&out, "%s compile " MNIST_ARGS " --target aarch64 --cpu neoverse-n1 -o %s/arm",
-              env("HLOC_BIN"), tmpdir);
+  int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --target aarch64 --cpu neoverse-n1 -o %s/arm",
+              ck_env("HLOC_BIN"), tmpdir);
   ck_assert_msg(rc == 0, "%s", out);
   free(out);
   char path[128];
@@ -358,7 +326,7 @@ START_TEST(cross_compiles_aarch64_object) {
   ck_assert_uint_ge(len, 64);
   ck_assert_int_eq(obj[18] | obj[19] << 8, 183); /* e_machine: EM_AARCH64 */
   free(obj);
-  ck_assert_int_eq(count_files(tmpdir), 2);
+  ck_assert_int_eq(ck_count_files(tmpdir), 2);
 }
 END_TEST
 
@@ -369,8 +337,8 @@ END_TEST
  * long-name table. */
 START_TEST(two_models_link_into_one_program) {
   char *out;
-  const char *bin = env("HLOC_BIN");
-  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit header,lib && "
+  const char *bin = ck_env("HLOC_BIN");
+  int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit header,lib && "
               "%s compile " MODELS "/text_classifier.pb --config " MODELS
               "/text_classifier.config.pbtxt --name textcls -o %s/text_classifier_long "
               "--emit header,lib",
@@ -402,7 +370,7 @@ START_TEST(two_models_link_into_one_program) {
         "  return 0;\n}\n",
         f);
   fclose(f);
-  rc = sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/both %s/both.c -L%s -lmnist "
+  rc = ck_sh(&out, "%s -std=c17 -Wall -Werror -I%s -Iruntime -o %s/both %s/both.c -L%s -lmnist "
           "-ltext_classifier_long -lm -pthread && %s/both " MNIST ".in0.npy " MODELS
           "/text_classifier.in0.npy %s/m.npy %s/t.npy",
           cc(), tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
@@ -420,11 +388,11 @@ END_TEST
  * with the library's own hloc_program_run. */
 START_TEST(shared_library_binds_by_name) {
   char *out;
-  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit so",
-              env("HLOC_BIN"), tmpdir);
+  int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit so",
+              ck_env("HLOC_BIN"), tmpdir);
   ck_assert_msg(rc == 0, "%s", out);
   free(out);
-  ck_assert_int_eq(count_files(tmpdir), 1);
+  ck_assert_int_eq(ck_count_files(tmpdir), 1);
   char path[128];
   snprintf(path, sizeof path, "%s/libmnist.so", tmpdir);
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -457,12 +425,12 @@ END_TEST
 
 START_TEST(executable_options_and_errors) {
   char *out;
-  int rc = sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit exe",
-              env("HLOC_BIN"), tmpdir);
+  int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --name mnist -o %s/mnist --emit exe",
+              ck_env("HLOC_BIN"), tmpdir);
   ck_assert_msg(rc == 0, "%s", out);
   free(out);
-  ck_assert_int_eq(count_files(tmpdir), 1);
-  rc = sh(&out, "%s/mnist --input image=" MNIST ".in0.npy --output-dir %s/o --threads 3 "
+  ck_assert_int_eq(ck_count_files(tmpdir), 1);
+  rc = ck_sh(&out, "%s/mnist --input image=" MNIST ".in0.npy --output-dir %s/o --threads 3 "
           "--bench 5", tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "%s", out);
   ck_assert_msg(strstr(out, "mnist: 5 runs: median ") && strstr(out, " ms, min "), "%s", out);
@@ -487,13 +455,13 @@ START_TEST(executable_options_and_errors) {
       {2, "--frobnicate", "unknown argument '--frobnicate'"},
   };
   for (size_t i = 0; i < sizeof errors / sizeof *errors; i++) {
-    rc = sh(&out, "%s/mnist --output-dir %s/e %s", tmpdir, tmpdir, errors[i].args);
+    rc = ck_sh(&out, "%s/mnist --output-dir %s/e %s", tmpdir, tmpdir, errors[i].args);
     ck_assert_msg(rc == errors[i].rc, "'%s': exit %d: %s", errors[i].args, rc, out);
     ck_assert_msg(strstr(out, errors[i].msg), "'%s': '%s' not in: %s", errors[i].args,
                   errors[i].msg, out);
     free(out);
   }
-  rc = sh(&out, "%s/mnist --help", tmpdir);
+  rc = ck_sh(&out, "%s/mnist --help", tmpdir);
   ck_assert_int_eq(rc, 0);
   ck_assert_msg(strstr(out, "image float32[2,784]") && strstr(out, "probs float32[2,10]"), "%s",
                 out);
@@ -506,24 +474,24 @@ END_TEST
  * leaves none); without it, the copy falls back to the build tree's. */
 START_TEST(runtime_is_found_next_to_the_binary) {
   char *out;
-  int rc = sh(&out, "mkdir %s/bin %s/out && cp %s %s/bin/hloc && cp %s/libhloc_exe.a %s/bin && "
+  int rc = ck_sh(&out, "mkdir %s/bin %s/out && cp %s %s/bin/hloc && cp %s/libhloc_exe.a %s/bin && "
               "echo broken > %s/bin/libhloc_runtime.a",
-              tmpdir, tmpdir, env("HLOC_BIN"), tmpdir, env("HLOC_RUNTIME_DIR"), tmpdir, tmpdir);
+              tmpdir, tmpdir, ck_env("HLOC_BIN"), tmpdir, ck_env("HLOC_RUNTIME_DIR"), tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "%s", out);
   free(out);
-  rc = sh(&out, "%s/bin/hloc compile " MNIST_ARGS " --emit header,lib -o %s/out/m", tmpdir,
+  rc = ck_sh(&out, "%s/bin/hloc compile " MNIST_ARGS " --emit header,lib -o %s/out/m", tmpdir,
           tmpdir);
   ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
   ck_assert_msg(strstr(out, "/bin/libhloc_runtime.a: not an ar archive"), "%s", out);
   free(out);
   char dir[128];
   snprintf(dir, sizeof dir, "%s/out", tmpdir);
-  ck_assert_int_eq(count_files(dir), 0);
-  rc = sh(&out, "rm %s/bin/libhloc_runtime.a && %s/bin/hloc compile " MNIST_ARGS
+  ck_assert_int_eq(ck_count_files(dir), 0);
+  rc = ck_sh(&out, "rm %s/bin/libhloc_runtime.a && %s/bin/hloc compile " MNIST_ARGS
           " --emit header,lib -o %s/out/m", tmpdir, tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
   free(out);
-  ck_assert_int_eq(count_files(dir), 2);
+  ck_assert_int_eq(ck_count_files(dir), 2);
 }
 END_TEST
 
@@ -531,8 +499,8 @@ END_TEST
  * code with the main of executables. */
 START_TEST(runtime_stays_small) {
   char *out;
-  const char *dir = env("HLOC_RUNTIME_DIR");
-  int rc = sh(&out, "size -t %s/libhloc_runtime.a %s/libhloc_exe.a | tail -n 1", dir, dir);
+  const char *dir = ck_env("HLOC_RUNTIME_DIR");
+  int rc = ck_sh(&out, "size -t %s/libhloc_runtime.a %s/libhloc_exe.a | tail -n 1", dir, dir);
   ck_assert_msg(rc == 0, "%s", out);
   long text = strtol(out, NULL, 10);
   ck_assert_msg(text > 0 && text < 64 * 1024, "runtime text: %ld bytes (%s)", text, out);
@@ -557,10 +525,10 @@ START_TEST(header_doc_example_builds) {
   free(doc);
   char cwd[256], *out;
   ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-  int rc = sh(&out, "cd %s && %s compile %s/" MNIST ".pb --config %s/" MNIST ".config.pbtxt "
+  int rc = ck_sh(&out, "cd %s && %s compile %s/" MNIST ".pb --config %s/" MNIST ".config.pbtxt "
               "--name mnist && %s -std=c17 -Wall -Wextra -Werror -I%s/runtime example.c mnist.o "
               "-L%s -lhloc_runtime -lm -pthread -o example && ./example",
-              tmpdir, env("HLOC_BIN"), cwd, cwd, cc(), cwd, env("HLOC_RUNTIME_DIR"));
+              tmpdir, ck_env("HLOC_BIN"), cwd, cwd, cc(), cwd, ck_env("HLOC_RUNTIME_DIR"));
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
   ck_assert_msg(strstr(out, "row 0: class "), "%s", out);
   free(out);

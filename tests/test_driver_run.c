@@ -50,16 +50,6 @@ static int hloc(char **out, const char *fmt, ...) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int count_files(const char *dir) {
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", dir);
-  FILE *p = popen(cmd, "r");
-  int n = -1;
-  ck_assert_int_eq(fscanf(p, "%d", &n), 1);
-  pclose(p);
-  return n;
-}
-
 #define CASE "testdata/hlo/int_arith_s32"
 
 static void expect_outputs_match(const char *dir, int nout) {
@@ -81,7 +71,7 @@ START_TEST(run_positional) {
                 tmpdir);
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
   expect_outputs_match(tmpdir, 9);
-  ck_assert_int_eq(count_files(tmpdir), 9);
+  ck_assert_int_eq(ck_count_files(tmpdir), 9);
   free(out);
 }
 END_TEST
@@ -101,11 +91,11 @@ END_TEST
 
 static void expect_failure(int want_rc, const char *want_msg, const char *args) {
   char *out;
-  int before = count_files(tmpdir);
+  int before = ck_count_files(tmpdir);
   int rc = hloc(&out, "%s --output-dir %s", args, tmpdir);
   ck_assert_msg(rc == want_rc, "exit %d (want %d): %s", rc, want_rc, out);
   ck_assert_msg(strstr(out, want_msg) != NULL, "message '%s' not in: %s", want_msg, out);
-  ck_assert_int_eq(count_files(tmpdir), before);
+  ck_assert_int_eq(ck_count_files(tmpdir), before);
   free(out);
 }
 
@@ -141,7 +131,7 @@ START_TEST(run_native) {
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
   ck_assert_msg(strstr(out, "out1: matches the expected output"), "%s", out);
   expect_outputs_match(tmpdir, 9);
-  ck_assert_int_eq(count_files(tmpdir), 9);
+  ck_assert_int_eq(ck_count_files(tmpdir), 9);
   free(out);
 }
 END_TEST
@@ -241,7 +231,7 @@ START_TEST(run_graphdef_names_results_after_fetches) {
   ck_assert_msg(ck_allclose(got, want, 1e-4, 1e-3, msg, sizeof msg), "%s", msg);
   hlo_literal_free(got);
   hlo_literal_free(want);
-  ck_assert_int_eq(count_files(tmpdir), 1);
+  ck_assert_int_eq(ck_count_files(tmpdir), 1);
 }
 END_TEST
 
