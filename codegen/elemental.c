@@ -117,8 +117,13 @@ static void append_types(HloStr *s, int n, const char *const *types) {
 
 CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
               const char *const *types) {
+  return cg_for_range(f, cg_index(f, 0), cg_index(f, n), niter, init, types);
+}
+
+CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init,
+                    const char *const *types) {
   CgLoop l = {.niter = niter, .mark = f->nmemo};
-  CgVal lo = cg_index(f, 0), hi = cg_index(f, n), step = cg_index(f, 1);
+  CgVal step = cg_index(f, 1);
   l.results = f->e->nvals;
   f->e->nvals += niter;
   l.iv = cg_new(f->e);

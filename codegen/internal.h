@@ -208,6 +208,13 @@ typedef struct CgFn {
   CgSrc *src;     /* by instruction id; default CG_SRC_COMPUTE */
   CgMemo *memo;   /* (instruction, index) → values, a scoped stack */
   int nmemo, memo_cap;
+  /* A parallel-for task (kernel.c): the kernel's loop nest runs its loop
+   * over dim par_dim (of par_n iterations, the dims before it being 1)
+   * over [par_lo, par_hi) only (index values). */
+  bool par;
+  int par_dim;
+  int64_t par_n;
+  CgVal par_lo, par_hi;
 } CgFn;
 
 void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e);
@@ -246,6 +253,9 @@ typedef struct CgLoop {
  * types starting at init; emission continues inside the body. */
 CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
               const char *const *types);
+/* The same over [lo, hi) (index values). */
+CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init,
+                    const char *const *types);
 void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields,
                 const char *const *types);
 

@@ -13,6 +13,7 @@
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
+#include "hloc_runtime.h"
 #include "internal.h"
 
 struct CgJit {
@@ -49,6 +50,16 @@ HloError *cg_jit(const CgProgram *p, CgJit **out) {
       &gen, LLVMOrcLLJITGetGlobalPrefix(j->jit), NULL, NULL);
   if (!e) {
     LLVMOrcJITDylibAddGenerator(lib, gen);
+    /* The runtime's parallel-for that large kernels call: this process's
+     * own (the runtime is linked in, but its symbols need not be
+     * exported for the generator above to find them). */
+    LLVMOrcCSymbolMapPair rt = {
+        LLVMOrcLLJITMangleAndIntern(j->jit, "rt_parallel_for"),
+        {(LLVMOrcExecutorAddress)(uintptr_t)&rt_parallel_for,
+         {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}}};
+    e = LLVMOrcJITDylibDefine(lib, LLVMOrcAbsoluteSymbols(&rt, 1));
+  }
+  if (!e) {
     e = LLVMOrcLLJITAddObjectFile(j->jit, lib, obj); /* takes obj */
   } else {
     LLVMDisposeMemoryBuffer(obj);

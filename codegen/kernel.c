@@ -406,6 +406,35 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     hoist = hoisted(fc, roots, nout, &nh);
     park = plan_park(fc, hoist, nh, outputs, nout, shape);
   }
+  /* In a parallel-for task the outermost loop runs over the task's range
+   * only: every output element is stored within the row of its first
+   * index, so tasks write disjoint elements.  A value parked at depth 0
+   * fills the whole nest: then the task whose range starts at 0 runs the
+   * whole nest and the others nothing (still correct, just serial). */
+  bool split = f->par;
+  int sd = f->par_dim;
+  f->par = false;
+  bool whole = false;
+  CgIf only_first = {0};
+  if (split) {
+    /* The split loop is the one parallel_kernel chose: the first of size
+     * > 1 (the dims before it are 1).  Whatever is stored or parked at a
+     * depth up to it would be written by every task. */
+    bool ok = sd < shape->rank && shape->dims[sd] == f->par_n;
+    for (int d = 0; ok && d < sd; d++) ok = shape->dims[d] == 1;
+    if (park.value && park.first->shape.rank <= sd) ok = false;
+    for (int k = 0; ok && k < nout; k++) {
+      const HloShape *leaves[256];
+      cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
+      if (leaves[0]->rank <= sd && !(park.value && park.value == outputs[k].x)) ok = false;
+    }
+    split = ok;
+    whole = !ok;
+  }
+  if (whole) {
+    CgVal is_first = cg_icmp(f, "eq", f->par_lo, cg_index(f, 0), "index");
+    only_first = cg_if(f, is_first, 0, NULL);
+  }
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
   for (int d = 0; d <= shape->rank; d++) {
@@ -423,10 +452,12 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
       for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
     }
     if (d == shape->rank) break;
-    loops[d] = cg_for(f, shape->dims[d], 0, NULL, NULL);
+    loops[d] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL, NULL)
+                               : cg_for(f, shape->dims[d], 0, NULL, NULL);
     idx[d] = loops[d].iv;
   }
   for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL, NULL);
+  if (whole) cg_endif(f, &only_first, NULL, NULL);
   if (park.value) cg_bind_compute(f, park.value);
   free(hoist);
 }
@@ -538,6 +569,145 @@ static bool is_empty(const HloShape *s) {
   return true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Parallel kernels                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel whose loop nest is large enough is split across threads: its
+ * function stores the aligned pointers of its memrefs in a context on the
+ * stack and calls the runtime's
+ *   rt_parallel_for(NULL, n, N_kK_task, ctx)
+ * over the n iterations of the nest's outermost loop of size > 1 (leading
+ * dims of 1, a batch of one, are no loop to split); the task rebuilds
+ * the memrefs from the context and runs the usual loop nest with that loop
+ * over [begin, end) only.  Every output element is stored in the iteration
+ * of its first index and no loop over a reduced dimension is split, so
+ * threads write disjoint elements and the results are bit-identical with
+ * any number of threads.  With no pool installed (hloc_set_thread_pool)
+ * the runtime runs the one range [0, n) on the calling thread.
+ *
+ * Worth it when that loop has >= 2 iterations and either
+ * the nest has >= PAR_MIN_ELEMENTS elements, or its dots, convolutions and
+ * reductions cost >= PAR_MIN_FLOPS (2 × elements × the values each output
+ * element reduces): below that, waking threads costs more than it saves. */
+enum { PAR_MIN_ELEMENTS = 32768, PAR_MIN_FLOPS = 1 << 20 };
+
+/* The values each output element of x reduces (0 for elementwise ops). */
+static int64_t reduced_per_element(const HloInstr *x) {
+  if (x->op == HLO_OP_DOT) {
+    int64_t k = 1;
+    const HloShape *l = &x->operands[0]->shape;
+    for (int i = 0; i < x->dot.lhs_contracting.n; i++)
+      k *= l->dims[x->dot.lhs_contracting.v[i]];
+    return k;
+  }
+  if (x->op == HLO_OP_CONVOLUTION) {
+    const HloShape *k = &x->operands[1]->shape;
+    int64_t out = k->dims[x->conv.k_out_feature];
+    return out > 0 ? hlo_shape_elements(k) / out : 0;
+  }
+  if (x->op == HLO_OP_REDUCE || x->op == HLO_OP_REDUCE_WINDOW) {
+    const HloShape *leaves[256];
+    cg_shape_leaves(&x->shape, leaves, 256);
+    int64_t out = hlo_shape_elements(leaves[0]);
+    return out > 0 ? hlo_shape_elements(&x->operands[0]->shape) / out : 0;
+  }
+  return 0;
+}
+
+/* Whether x's kernel is split across threads; *n: the iterations of its
+ * outermost loop.  The nest is found as kernel_body finds it. */
+static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
+  if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) return false;
+  const HloShape *leaves[256];
+  int nl = cg_shape_leaves(&x->shape, leaves, 256);
+  const HloShape *nest = leaves[0];
+  const HloComputation *fc = x->op == HLO_OP_FUSION ? x->called[0] : NULL;
+  int64_t per = reduced_per_element(x);
+  if (fc) {
+    const HloInstr *root = fc->root;
+    if (root->op == HLO_OP_TUPLE && root->noperands == nl) {
+      const HloShape *first[256];
+      nest = NULL;
+      for (int k = 0; k < nl; k++) {
+        const HloShape *ls[256];
+        cg_shape_leaves(&root->operands[k]->shape, ls, 256);
+        first[k] = ls[0];
+        if (!nest || ls[0]->rank > nest->rank) nest = ls[0];
+      }
+      for (int k = 0; k < nl; k++)
+        if (!leading_dims(first[k], nest)) return false;
+    } else {
+      while (is_view(root)) root = root->operands[0];
+      const HloShape *ls[256];
+      cg_shape_leaves(&root->shape, ls, 256);
+      nest = ls[0];
+    }
+    for (const HloInstr *i = fc->first; i; i = i->next) per += reduced_per_element(i);
+  }
+  /* The outermost loop of size > 1 (a batch of 1 is no loop). */
+  int d = 0;
+  while (d < nest->rank && nest->dims[d] == 1) d++;
+  if (d == nest->rank || nest->dims[d] < 2) return false;
+  int64_t elems = hlo_shape_elements(nest);
+  if (elems < PAR_MIN_ELEMENTS && (per <= 0 || 2 * elems * per < PAR_MIN_FLOPS)) return false;
+  *dim = d;
+  *n = nest->dims[d];
+  return true;
+}
+
+/* The LLVM struct of a (static, identity-layout) memref's descriptor. */
+static void descriptor_type(const HloShape *s, char *out, size_t size) {
+  if (s->rank == 0) {
+    snprintf(out, size, "!llvm.struct<(ptr, ptr, i64)>");
+    return;
+  }
+  snprintf(out, size, "!llvm.struct<(ptr, ptr, i64, array<%d x i64>, array<%d x i64>)>",
+           s->rank, s->rank);
+}
+
+/* In a task: memref `shape` at the pointer in slot i of ctx. */
+static CgVal memref_from_ctx(CgFn *f, CgVal ctx, int i, const HloShape *shape) {
+  char desc[160];
+  descriptor_type(shape, desc, sizeof desc);
+  CgVal slot = cg_def(f->e, "llvm.getelementptr %v[%d] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr",
+                      ctx, i);
+  CgVal p = cg_def(f->e, "llvm.load %v : !llvm.ptr -> !llvm.ptr", slot);
+  CgVal d = cg_def(f->e, "llvm.mlir.undef : %s", desc);
+  d = cg_def(f->e, "llvm.insertvalue %v, %v[0] : %s", p, d, desc);
+  d = cg_def(f->e, "llvm.insertvalue %v, %v[1] : %s", p, d, desc);
+  CgVal zero = cg_def(f->e, "llvm.mlir.constant(0 : i64) : i64");
+  d = cg_def(f->e, "llvm.insertvalue %v, %v[2] : %s", zero, d, desc);
+  int64_t strides[HLO_MAX_RANK];
+  hlo_shape_strides(shape, strides);
+  for (int j = 0; j < shape->rank; j++) {
+    CgVal sz = cg_def(f->e, "llvm.mlir.constant(%D : i64) : i64", shape->dims[j]);
+    d = cg_def(f->e, "llvm.insertvalue %v, %v[3, %d] : %s", sz, d, j, desc);
+    CgVal st = cg_def(f->e, "llvm.mlir.constant(%D : i64) : i64", strides[j]);
+    d = cg_def(f->e, "llvm.insertvalue %v, %v[4, %d] : %s", st, d, j, desc);
+  }
+  return cg_def(f->e, "builtin.unrealized_conversion_cast %v : %s to %s", d, desc,
+                cg_memref_type(shape).s);
+}
+
+/* The body of x's kernel function given its parameters (memrefs). */
+static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params) {
+  CgVal out[256], opm[256], leaf_vals[256];
+  int next = leaf_memrefs(f, x, false, params, 0, out);
+  int nout = cg_shape_nleaves(&x->shape);
+  for (int i = 0; i < x->noperands; i++) {
+    const HloInstr *op = x->operands[i];
+    int j = 0;
+    while (x->operands[j] != op) j++;
+    /* A constant operand stays computed: scalars become immediates. */
+    if (j == i)
+      next = leaf_memrefs(f, op, op->op != HLO_OP_CONSTANT, params, next,
+                          leaf_vals);
+    opm[i] = j == i ? leaf_vals[0] : opm[j];
+  }
+  kernel_body(f, x, out, nout, opm);
+}
+
 /* Emits x's kernel function and calls it from N_run. */
 static void emit_kernel(Entry *en, const HloInstr *x) {
   CgGen *g = en->g;
@@ -594,23 +764,54 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
                "passthrough = [\"noinline\"]} {",
           name, sig.buf ? sig.buf : "");
 
-  CgVal out[256], opm[256], leaf_vals[256];
-  int next = leaf_memrefs(&f, x, false, params, 0, out);
-  int nout = cg_shape_nleaves(&x->shape);
-  for (int i = 0; i < x->noperands; i++) {
-    const HloInstr *op = x->operands[i];
-    int j = 0;
-    while (x->operands[j] != op) j++;
-    /* A constant operand stays computed: scalars become immediates. */
-    if (j == i)
-      next = leaf_memrefs(&f, op, op->op != HLO_OP_CONSTANT, params, next,
-                          leaf_vals);
-    opm[i] = j == i ? leaf_vals[0] : opm[j];
+  int64_t niter = 0;
+  int split_dim = 0;
+  bool par = nargs > 0 && parallel_kernel(x, &split_dim, &niter);
+  if (!par) {
+    emit_body(&f, x, params);
+  } else {
+    /* The context: the aligned pointers of the parameters. */
+    CgVal n = cg_def(f.e, "arith.constant %d : i64", nargs);
+    CgVal ctx = cg_def(f.e, "llvm.alloca %v x !llvm.ptr : (i64) -> !llvm.ptr", n);
+    for (int i = 0; i < nargs; i++) {
+      CgTypeName ty = cg_memref_type(&args[i].shape);
+      CgVal a = cg_def(f.e, "memref.extract_aligned_pointer_as_index %v : %s -> index",
+                       params[i], ty.s);
+      CgVal ai = cg_def(f.e, "arith.index_cast %v : index to i64", a);
+      CgVal ap = cg_def(f.e, "llvm.inttoptr %v : i64 to !llvm.ptr", ai);
+      CgVal slot = cg_def(f.e, "llvm.getelementptr %v[%d] : (!llvm.ptr) -> !llvm.ptr, "
+                               "!llvm.ptr", ctx, i);
+      cg_line(f.e, "llvm.store %v, %v : !llvm.ptr, !llvm.ptr", ap, slot);
+    }
+    cg_declare(g, "rt_parallel_for",
+               "(!llvm.ptr, i64, (!llvm.ptr, i64, i64) -> (), !llvm.ptr)");
+    CgVal fn = cg_def(f.e, "func.constant @%s_task : (!llvm.ptr, i64, i64) -> ()", name);
+    CgVal pool = cg_def(f.e, "llvm.mlir.zero : !llvm.ptr");
+    CgVal count = cg_def(f.e, "arith.constant %D : i64", niter);
+    cg_line(f.e, "func.call @rt_parallel_for(%v, %v, %v, %v) : (!llvm.ptr, i64, "
+                 "(!llvm.ptr, i64, i64) -> (), !llvm.ptr) -> ()", pool, count, fn, ctx);
   }
-  kernel_body(&f, x, out, nout, opm);
   cg_line(f.e, "return");
   cg_close(f.e, "}");
   cg_fn_free(&f);
+  if (par) {
+    /* The task: the same kernel over [begin, end) of its outermost loop. */
+    cg_fn_init(&f, g, &g->kernels);
+    CgVal ctx = cg_new(f.e), begin = cg_new(f.e), end = cg_new(f.e);
+    cg_open(f.e, "func.func private @%s_task(%v: !llvm.ptr, %v: i64, %v: i64) attributes "
+                 "{llvm.linkage = #llvm.linkage<internal>} {",
+            name, ctx, begin, end);
+    for (int i = 0; i < nargs; i++) params[i] = memref_from_ctx(&f, ctx, i, &args[i].shape);
+    f.par = true;
+    f.par_dim = split_dim;
+    f.par_n = niter;
+    f.par_lo = cg_def(f.e, "arith.index_cast %v : i64 to index", begin);
+    f.par_hi = cg_def(f.e, "arith.index_cast %v : i64 to index", end);
+    emit_body(&f, x, params);
+    cg_line(f.e, "return");
+    cg_close(f.e, "}");
+    cg_fn_free(&f);
+  }
 
   CgVal *vals = malloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
   HLO_CHECK(vals);

@@ -1,0 +1,187 @@
+/*
+ * test_codegen_threads.c — large kernels as parallel-for loops
+ * (codegen/kernel.c, "Parallel kernels"): a kernel whose loop nest is big
+ * enough calls the runtime's rt_parallel_for over its outermost loop of
+ * size > 1, which runs inline with no pool installed and across the
+ * installed pool's threads with one (hloc_set_thread_pool).  Each case is
+ * run through the JIT with no pool and with a 2-thread pool: the outputs
+ * must be bit-identical (threads write disjoint elements, no reduction is
+ * split) and equal to the evaluator's within the usual bounds.  Small
+ * kernels stay plain loops.
+ */
+#include "hloc_runtime.h"
+#include "passes.h"
+#include "test_codegen_util.h"
+
+/* Whether the MLIR of m holds needle. */
+static bool mlir_has(const HloModule *m, const char *needle) {
+  CgOptions o = {.name = "t"};
+  char *mlir = NULL;
+  HloError *e = cg_emit_mlir(m, &o, &mlir);
+  ck_assert_msg(!e, "emit: %s", hlo_error_message(e));
+  bool has = strstr(mlir, needle) != NULL;
+  free(mlir);
+  return has;
+}
+
+/* Runs j on args into fresh outputs (poisoned first). */
+static void run(CgJit *j, HloLiteral *const *args, int nargs, HloLiteral **leaves, int n,
+                HloLiteral **got) {
+  const hloc_program *p = cg_jit_program(j);
+  ck_assert_int_eq(p->num_args, nargs);
+  ck_assert_int_eq(p->num_results, n);
+  void *bufs[64];
+  for (int i = 0; i < nargs; i++) bufs[i] = args[i]->data;
+  for (int r = 0; r < n; r++) {
+    got[r] = hlo_literal_new(&leaves[r]->shape);
+    memset(got[r]->data, 0xA5, hlo_shape_byte_size(&got[r]->shape));
+    bufs[nargs + r] = got[r]->data;
+  }
+  ck_assert_int_eq(hloc_program_run(p, bufs), 0);
+}
+
+/* Evaluates text, compiles it (after the pass pipeline when asked), checks
+ * that it has a parallel kernel, runs it with no pool and with 2 threads. */
+static void check_threads(const char *text, bool pipeline, bool small_ints, double atol,
+                          double rtol, uint64_t seed) {
+  HloModule *m = ck_parse_verified(text);
+  const HloComputation *entry = m->entry;
+  HloLiteral *args[16];
+  int nargs = entry->nparams;
+  uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 3;
+  for (int i = 0; i < nargs; i++) {
+    args[i] = hlo_literal_new(&entry->params[i]->shape);
+    cgt_fill_values(args[i], &s, small_ints);
+  }
+  HloLiteral *want = ck_evaluate(m, args, nargs);
+  if (pipeline) {
+    HloError *e = pass_run_pipeline(m, NULL);
+    ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  }
+  ck_assert_msg(mlir_has(m, "rt_parallel_for"), "no parallel kernel in:\n%s", text);
+  CgJit *j = cgt_jit(m, "t");
+  HloLiteral *leaves[16], *serial[16], *threaded[16];
+  int n = cgt_leaves(want, leaves);
+
+  ck_assert_ptr_null(hloc_thread_pool());
+  run(j, args, nargs, leaves, n, serial);
+  RtThreadPool *pool = rt_threadpool_create(2);
+  ck_assert_ptr_nonnull(pool);
+  hloc_set_thread_pool(pool);
+  run(j, args, nargs, leaves, n, threaded);
+  hloc_set_thread_pool(NULL);
+  rt_threadpool_free(pool);
+
+  for (int r = 0; r < n; r++) {
+    ck_assert_msg(memcmp(serial[r]->data, threaded[r]->data,
+                         hlo_shape_byte_size(&leaves[r]->shape)) == 0,
+                  "result %d differs with 2 threads", r);
+    char msg[512];
+    bool ok = ck_allclose(serial[r], leaves[r], atol, rtol, msg, sizeof msg);
+    ck_assert_msg(ok, "result %d: %s", r, msg);
+    hlo_literal_free(serial[r]);
+    hlo_literal_free(threaded[r]);
+  }
+  cg_jit_free(j);
+  hlo_literal_free(want);
+  for (int i = 0; i < nargs; i++) hlo_literal_free(args[i]);
+  hlo_module_free(m);
+}
+
+#define NHWC "dim_labels=b01f_01io->b01f"
+
+START_TEST(elementwise) {
+  /* 256x256 = 64K elements: split over the 256 rows. */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[256,256] parameter(0)\n"
+                "  y = f32[256,256] parameter(1)\n  a = f32[256,256] add(x, y)\n"
+                "  p = f32[256,256] multiply(a, x)\n  ROOT r = f32[256,256] maximum(p, y)\n}\n",
+                true, true, 0, 0, 1);
+  /* The same unfused, and transcendental (the evaluator's bounds). */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[128,512] parameter(0)\n"
+                "  t = f32[128,512] tanh(x)\n  ROOT r = f32[128,512] exponential(t)\n}\n",
+                false, false, 1e-6, 1e-5, 2);
+}
+END_TEST
+
+START_TEST(dot) {
+  /* 2 x 128 x 64 x 256 = 4 MFLOP, with a bias and relu fused. */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[128,256] parameter(0)\n"
+                "  w = f32[256,64] parameter(1)\n  b = f32[64] parameter(2)\n"
+                "  d = f32[128,64] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                "  bb = f32[128,64] broadcast(b), dimensions={1}\n  a = f32[128,64] add(d, bb)\n"
+                "  z = f32[] constant(0)\n  zb = f32[128,64] broadcast(z), dimensions={}\n"
+                "  ROOT r = f32[128,64] maximum(a, zb)\n}\n",
+                true, true, 0, 0, 3);
+  /* Random floats: whatever the summation order, it is the same with
+   * threads. */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[96,300] parameter(0)\n"
+                "  w = f32[300,80] parameter(1)\n"
+                "  ROOT d = f32[96,80] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+                false, false, 1e-3, 1e-4, 4);
+}
+END_TEST
+
+START_TEST(conv) {
+  /* A batch of one: split over the 32 output rows (dim 1). */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[1,32,32,16] parameter(0)\n"
+                "  k = f32[3,3,16,32] parameter(1)\n"
+                "  ROOT c = f32[1,32,32,32] convolution(x, k), window={size=3x3 pad=1_1x1_1}, " NHWC
+                "\n}\n",
+                true, true, 0, 0, 5);
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[2,20,20,24] parameter(0)\n"
+                "  k = f32[3,3,24,40] parameter(1)\n"
+                "  ROOT c = f32[2,20,20,40] convolution(x, k), window={size=3x3 pad=1_1x1_1}, " NHWC
+                "\n}\n",
+                false, true, 0, 0, 6);
+}
+END_TEST
+
+START_TEST(reductions) {
+  /* A row reduction: rows split, each row reduced whole by one thread. */
+  check_threads("HloModule m\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                "  ROOT s = f32[] add(a, b)\n}\n\nENTRY e {\n  x = f32[4096,256] parameter(0)\n"
+                "  z = f32[] constant(0)\n"
+                "  ROOT r = f32[4096] reduce(x, z), dimensions={1}, to_apply=add\n}\n",
+                false, false, 1e-4, 1e-5, 7);
+  /* Softmax through the pipeline: row maxima and sums hoisted and parked
+   * within each row. */
+  check_threads("HloModule m\n\nmax {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                "  ROOT s = f32[] maximum(a, b)\n}\n\nadd {\n  a = f32[] parameter(0)\n"
+                "  b = f32[] parameter(1)\n  ROOT s = f32[] add(a, b)\n}\n\nENTRY e {\n"
+                "  x = f32[256,200] parameter(0)\n  ninf = f32[] constant(-inf)\n"
+                "  m = f32[256] reduce(x, ninf), dimensions={1}, to_apply=max\n"
+                "  mb = f32[256,200] broadcast(m), dimensions={0}\n"
+                "  d = f32[256,200] subtract(x, mb)\n  ex = f32[256,200] exponential(d)\n"
+                "  z = f32[] constant(0)\n"
+                "  s = f32[256] reduce(ex, z), dimensions={1}, to_apply=add\n"
+                "  sb = f32[256,200] broadcast(s), dimensions={0}\n"
+                "  ROOT r = f32[256,200] divide(ex, sb)\n}\n",
+                true, false, 1e-6, 1e-5, 8);
+}
+END_TEST
+
+START_TEST(small_stays_serial) {
+  HloModule *m = ck_parse_verified("HloModule m\n\nENTRY e {\n  x = f32[64,64] parameter(0)\n"
+                                   "  ROOT r = f32[64,64] add(x, x)\n}\n");
+  ck_assert(!mlir_has(m, "rt_parallel_for"));
+  hlo_module_free(m);
+  /* Leading dims of 1 are no loop: the split one is the last. */
+  m = ck_parse_verified("HloModule m\n\nENTRY e {\n  x = f32[1,1,65536] parameter(0)\n"
+                        "  ROOT r = f32[1,1,65536] add(x, x)\n}\n");
+  ck_assert(mlir_has(m, "rt_parallel_for"));
+  hlo_module_free(m);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_threads");
+  TCase *t = tcase_create("threads");
+  tcase_set_timeout(t, 300);
+  tcase_add_test(t, elementwise);
+  tcase_add_test(t, dot);
+  tcase_add_test(t, conv);
+  tcase_add_test(t, reductions);
+  tcase_add_test(t, small_stays_serial);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
