@@ -21,6 +21,30 @@
  */
 #include "internal.h"
 
+/* The input position that output position `o` reads through window tap
+ * `wi` along one spatial dimension.  When some tap can fall into the
+ * padding or between lhs-dilated elements, the condition that it reads a
+ * real element is and-ed into *inside and *checked is set. */
+static CgVal tap_position(CgFn *f, const HloWindowDim *w, CgVal o, CgVal wi, int64_t osz,
+                          int64_t ksz, int64_t isz, CgVal *inside, bool *checked) {
+  CgVal pos = cg_iadd_c(
+      f, cg_iop(f, "addi", cg_imul_c(f, o, w->stride), cg_imul_c(f, wi, w->rhs_dilate)),
+      -w->pad_lo);
+  int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate - w->pad_lo;
+  if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz) return pos;
+  CgVal zero = cg_index(f, 0);
+  *inside = cg_and(f, *inside, cg_icmp(f, "sge", pos, zero, "index"));
+  if (w->lhs_dilate > 1) {
+    CgVal ld = cg_index(f, w->lhs_dilate);
+    *inside =
+        cg_and(f, *inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld), zero, "index"));
+    pos = cg_iop(f, "divsi", pos, ld);
+  }
+  *inside = cg_and(f, *inside, cg_icmp(f, "slt", pos, cg_index(f, isz), "index"));
+  *checked = true;
+  return pos;
+}
+
 static CgVal conv_operand(CgFn *f, const HloInstr *x, const HloInstr *op,
                           const CgVal *i) {
   HloType rt = x->shape.type;
@@ -71,26 +95,8 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
     }
     ki[cd->k_spatial[d]] =
         w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
-    CgVal pos = cg_iadd_c(
-        f, cg_iop(f, "addi", cg_imul_c(f, idx[cd->out_spatial[d]], w->stride),
-                  cg_imul_c(f, wi, w->rhs_dilate)),
-        -w->pad_lo);
-    int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate -
-                      w->pad_lo;
-    if (!(w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz)) {
-      CgVal zero = cg_index(f, 0);
-      inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
-      if (w->lhs_dilate > 1) {
-        CgVal ld = cg_index(f, w->lhs_dilate);
-        inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
-                                           zero, "index"));
-        pos = cg_iop(f, "divsi", pos, ld);
-      }
-      inside = cg_and(f, inside, cg_icmp(f, "slt", pos, cg_index(f, isz),
-                                         "index"));
-      checked = true;
-    }
-    li[cd->in_spatial[d]] = pos;
+    li[cd->in_spatial[d]] = tap_position(f, w, idx[cd->out_spatial[d]], wi, osz, ksz, isz,
+                                         &inside, &checked);
   }
   CgIf c = {0};
   if (checked) c = cg_if(f, inside, 0, NULL);
@@ -173,26 +179,8 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     }
     ki[cd->k_spatial[d]] =
         w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
-    CgVal pos = cg_iadd_c(
-        f, cg_iop(f, "addi", cg_imul_c(f, idx[cd->out_spatial[d]], w->stride),
-                  cg_imul_c(f, wi, w->rhs_dilate)),
-        -w->pad_lo);
-    int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate -
-                      w->pad_lo;
-    if (!(w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz)) {
-      CgVal zero = cg_index(f, 0);
-      inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
-      if (w->lhs_dilate > 1) {
-        CgVal ld = cg_index(f, w->lhs_dilate);
-        inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
-                                           zero, "index"));
-        pos = cg_iop(f, "divsi", pos, ld);
-      }
-      inside = cg_and(f, inside, cg_icmp(f, "slt", pos, cg_index(f, isz),
-                                         "index"));
-      checked = true;
-    }
-    li[cd->in_spatial[d]] = pos;
+    li[cd->in_spatial[d]] = tap_position(f, w, idx[cd->out_spatial[d]], wi, osz, ksz, isz,
+                                         &inside, &checked);
   }
   CgIf c = {0};
   if (checked) c = cg_if(f, inside, 1, &aty);
