@@ -31,23 +31,12 @@ static void teardown(void) {
  * the exit status. */
 static int hloc(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int hloc(char **out, const char *fmt, ...) {
-  const char *bin = getenv("HLOC_BIN");
-  ck_assert_msg(bin != NULL, "HLOC_BIN is not set (run through ctest)");
-  char args[4096], cmd[4400];
+  char args[4096];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(args, sizeof args, fmt, ap);
   va_end(ap);
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-  FILE *p = popen(cmd, "r");
-  ck_assert_ptr_nonnull(p);
-  HloStr s = {0};
-  char buf[1024];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) hlo_str_append(&s, buf, n);
-  int status = pclose(p);
-  *out = hlo_str_take(&s);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return ck_sh(out, "%s %s", ck_env("HLOC_BIN"), args);
 }
 
 #define CASE "testdata/hlo/int_arith_s32"
