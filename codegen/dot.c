@@ -94,8 +94,8 @@ static bool users_same_order(const HloInstr *x, const HloComputation *c) {
     const HloInstr *y = x->users[u];
     if (y == c->root && y->op == HLO_OP_TUPLE) continue;
     if (!hlo_shape_same_dims(&y->shape, &x->shape)) return false;
-    if (!hlo_opcode_is_elementwise(y->op) && y->op != HLO_OP_RESHAPE &&
-        y->op != HLO_OP_BITCAST && y->op != HLO_OP_COPY)
+    if (!hlo_opcode_is_elementwise(y->op) && !hlo_instr_is_reshape(y) &&
+        y->op != HLO_OP_COPY)
       return false;
     if (!users_same_order(y, c)) return false;
   }
@@ -325,10 +325,7 @@ CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx) {
   const HloDotDims *dd = &x->dot;
   const HloInstr *lhs = x->operands[0], *rhs = x->operands[1];
   HloType rt = x->shape.type, at = cg_accum_type(rt);
-  if (rt == HLO_PRED) {
-    cg_fail_instr(f->g, x, "is a dot producing pred");
-    return 0;
-  }
+  HLO_CHECK(rt != HLO_PRED); /* legalize.c counts true products in s32 */
   CgVal rowv;
   if (dot_row(f, x, idx, &rowv)) return rowv;
   const char *aty = hlo_type_is_float(rt) ? cg_float_type(rt) : cg_reg_type(rt);

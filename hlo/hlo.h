@@ -563,6 +563,10 @@ HloComputation **hlo_computation_post_order(const HloModule *m, int *n);
 /* "%name = f32[2]{0} add(%a, %b)" style one-liners for diagnostics: the
  * instruction's name, opcode and TF metadata (malloc'd). */
 char *hlo_instr_describe(const HloInstr *instr);
+/* x is a reshape, or a bitcast that is one (default layouts on both sides,
+ * one element type): its elements are its operand's in the same row-major
+ * order.  Any other bitcast reorders or reinterprets them. */
+bool hlo_instr_is_reshape(const HloInstr *x);
 
 /* ------------------------------------------------------------------------ */
 /* Shape inference and builder (shape_inference.c, builder.c)                */

@@ -657,6 +657,14 @@ bool hlo_opcode_is_elementwise(HloOpcode op) {
   return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;
 }
 
+bool hlo_instr_is_reshape(const HloInstr *x) {
+  if (x->op == HLO_OP_RESHAPE) return true;
+  if (x->op != HLO_OP_BITCAST) return false;
+  const HloShape *from = &x->operands[0]->shape;
+  return x->shape.type == from->type && hlo_shape_has_default_layout(&x->shape) &&
+         hlo_shape_has_default_layout(from);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Name table: open addressing over arena-owned strings                      */
 /* ------------------------------------------------------------------------ */

@@ -124,7 +124,7 @@ static bool *clean_members(const HloComputation *fc) {
     bool ok = x->nusers > 0;
     for (int u = 0; u < x->nusers && ok; u++) {
       const HloInstr *y = x->users[u];
-      bool view = y->op == HLO_OP_RESHAPE || y->op == HLO_OP_BITCAST;
+      bool view = hlo_instr_is_reshape(y);
       ok = clean[y->id] && ((view && y == fc->root) ||
                             (hlo_shape_same_dims(&y->shape, &x->shape) &&
                              (hlo_opcode_is_elementwise(y->op) || view)));

@@ -128,8 +128,7 @@ static bool is_loop_op(const HloInstr *in) {
 
 /* Only renames the row-major elements of its operand. */
 static bool is_view(const HloInstr *in) {
-  return (in->op == HLO_OP_RESHAPE || in->op == HLO_OP_BITCAST) &&
-         hlo_shape_has_default_layout(&in->shape) &&
+  return hlo_instr_is_reshape(in) && hlo_shape_has_default_layout(&in->shape) &&
          hlo_shape_has_default_layout(&in->operands[0]->shape);
 }
 
@@ -216,7 +215,7 @@ static Use through(const HloInstr *u, int i, Use s) {
   }
   bool same = hlo_shape_same_dims(&u->shape, &p->shape);
   if ((hlo_opcode_is_elementwise(u->op) && same) ||
-      ((u->op == HLO_OP_RESHAPE || u->op == HLO_OP_BITCAST) && same))
+      (hlo_instr_is_reshape(u) && same))
     return s;
   switch (u->op) {
   case HLO_OP_BROADCAST: {
