@@ -135,10 +135,7 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
   const HloConvDims *cd = &x->conv;
   const HloInstr *lhs = x->operands[0], *rhs = x->operands[1];
   HloType rt = x->shape.type, at = cg_accum_type(rt);
-  if (rt == HLO_PRED) {
-    cg_fail_instr(f->g, x, "is a convolution producing pred");
-    return 0;
-  }
+  HLO_CHECK(rt != HLO_PRED); /* legalize.c counts true products in s32 */
   CgVal rowv;
   if (conv_row(f, x, idx, &rowv)) return rowv;
   bool fl = hlo_type_is_float(rt);

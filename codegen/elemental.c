@@ -574,13 +574,9 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
     return n;
   }
   case HLO_OP_BROADCAST: out[0] = elem_broadcast(f, x, idx); return 1;
-  case HLO_OP_RESHAPE: out[0] = elem_reshape(f, x, idx); return 1;
-  case HLO_OP_BITCAST:
-    /* With default layouts a bitcast is a reshape; otherwise it reorders
-     * physical memory, which buffers here (always row-major) cannot. */
-    if (!hlo_shape_has_default_layout(&x->shape) ||
-        !hlo_shape_has_default_layout(&x->operands[0]->shape))
-      cg_fail_instr(f->g, x, "is a bitcast between non-default layouts");
+  case HLO_OP_RESHAPE:
+  case HLO_OP_BITCAST: /* legalize.c leaves only the bitcasts that reshape */
+    HLO_CHECK(hlo_instr_is_reshape(x));
     out[0] = elem_reshape(f, x, idx);
     return 1;
   case HLO_OP_TRANSPOSE: out[0] = elem_transpose(f, x, idx); return 1;

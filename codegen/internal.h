@@ -2,7 +2,10 @@
  * internal.h — what the files of codegen/ share; not part of the public API
  * (codegen.h).
  *
- * The backend builds one MLIR module as text.  Four layers, bottom up:
+ * The backend builds one MLIR module as text, from the module legalize.c
+ * hands it (tuple parameters and constants split, fusions that cannot be
+ * one kernel inlined, bitcasts that reorder memory and pred contractions
+ * rewritten; often the input itself).  Four layers, bottom up:
  *
  *   emitter.c   MLIR text: SSA names (%vN), indentation, a small printf
  *               with MLIR-friendly directives, type names.
@@ -176,6 +179,18 @@ void cg_declare(CgGen *g, const char *name, const char *signature);
  * the signature of the function it defines. */
 HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
                       CgSignature *sig);
+
+/* legalize.c: the module codegen emits (m, or a rewritten copy of it when
+ * m has forms the emitters do not take) and the options for it (argument
+ * names follow the flattening of tuple parameters). */
+typedef struct CgLegalized {
+  const HloModule *m;
+  CgOptions opts;
+  HloModule *owned;  /* the copy, when one was made */
+  char **arg_names;  /* owned: the flat argument names, with the copy */
+} CgLegalized;
+HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out);
+void cg_legalized_free(CgLegalized *l);
 
 /* ------------------------------------------------------------------------ */
 /* elemental.c — elements of instructions                                   */

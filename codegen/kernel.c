@@ -206,8 +206,7 @@ static int operand_prefix(const HloInstr *u, int i, int p) {
   const HloInstr *o = u->operands[i];
   bool same = hlo_shape_same_dims(&u->shape, &o->shape);
   if (o->shape.rank == 0) return 0;
-  if (same && (hlo_opcode_is_elementwise(u->op) || u->op == HLO_OP_RESHAPE ||
-               u->op == HLO_OP_BITCAST))
+  if (same && (hlo_opcode_is_elementwise(u->op) || hlo_instr_is_reshape(u)))
     return p;
   if (u->op == HLO_OP_BROADCAST)
     return common_prefix(u->dimensions.v, u->dimensions.n, p);
@@ -316,8 +315,7 @@ static bool row_local(ParkCtx *c, const HloInstr *x) {
     if (y == c->fc->root && y->op == HLO_OP_TUPLE) continue;
     if (row_reduction(c, y)) continue;
     ok = hlo_shape_same_dims(&y->shape, c->nest) &&
-         (hlo_opcode_is_elementwise(y->op) || y->op == HLO_OP_RESHAPE ||
-          y->op == HLO_OP_BITCAST) &&
+         (hlo_opcode_is_elementwise(y->op) || hlo_instr_is_reshape(y)) &&
          row_local(c, y);
   }
   c->local[x->id] = ok ? 1 : 2;
@@ -464,8 +462,8 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
 
 /* x only renames the row-major elements of its operand. */
 static bool is_view(const HloInstr *x) {
-  return (x->op == HLO_OP_RESHAPE || x->op == HLO_OP_BITCAST) &&
-         hlo_type_is_array(x->shape.type) && hlo_shape_has_default_layout(&x->shape) &&
+  return hlo_instr_is_reshape(x) && hlo_type_is_array(x->shape.type) &&
+         hlo_shape_has_default_layout(&x->shape) &&
          hlo_shape_has_default_layout(&x->operands[0]->shape);
 }
 
@@ -1099,13 +1097,19 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
   memset(sig, 0, sizeof *sig);
   if (!is_identifier(prefix))
     return hlo_error("codegen: name '%s' is not a C identifier", prefix);
-  CgGen g = {.m = m, .prefix = prefix};
-  HloError *err = cg_plan_buffers(
-      m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &g.plan);
+  CgLegalized legal;
+  HloError *err = cg_legalize(m, o, &legal);
   if (err) return err;
-  err = build_signature(m, o, &g.plan, prefix, sig);
+  m = legal.m;
+  o = &legal.opts;
+  CgGen g = {.m = m, .prefix = prefix};
+  err = cg_plan_buffers(m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &g.plan);
+  if (!err) {
+    err = build_signature(m, o, &g.plan, prefix, sig);
+    if (err) cg_plan_free(&g.plan);
+  }
   if (err) {
-    cg_plan_free(&g.plan);
+    cg_legalized_free(&legal);
     return err;
   }
   g.global_of = calloc((size_t)(m->next_id ? m->next_id : 1), sizeof *g.global_of);
@@ -1133,5 +1137,6 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
   free(g.kernels.text.buf);
   free(g.entry.text.buf);
   cg_plan_free(&g.plan);
+  cg_legalized_free(&legal);
   return err;
 }

@@ -184,17 +184,12 @@ static HloError *plan_instr(Planner *pl, const HloInstr *x) {
       push_leaf(pl, &b);
     }
   } else if (x->op == HLO_OP_PARAMETER && x->parent->is_entry) {
-    if (hlo_shape_is_tuple(&x->shape))
-      return hlo_error("codegen: tuple-shaped entry parameter %s is not "
-                       "supported (pass its elements as parameters)",
-                       x->name);
+    HLO_CHECK(!hlo_shape_is_tuple(&x->shape)); /* legalize.c flattened it */
     CgBuf b = {.kind = CG_BUF_ARG, .index = (int)x->parameter_number,
                .shape = x->shape};
     push_leaf(pl, &b);
   } else if (x->op == HLO_OP_CONSTANT) {
-    if (hlo_shape_is_tuple(&x->shape))
-      return hlo_error("codegen: tuple-shaped constant %s is not supported",
-                       x->name);
+    HLO_CHECK(!hlo_shape_is_tuple(&x->shape)); /* legalize.c split it */
     CgBuf b = {.kind = CG_BUF_CONST, .constant = x, .shape = x->shape};
     push_leaf(pl, &b);
   } else {

@@ -182,27 +182,48 @@ typedef struct RunInput {
   const char *path;
 } RunInput;
 
-/* Matches inputs to the entry's parameters: by parameter name, by "argN" or
+/* The arrays a model takes, in order: each entry parameter, or each leaf
+ * of a tuple-shaped one, named as the compiled function names its
+ * arguments (NAME_0, NAME_1_0, …: codegen/legalize.c). */
+typedef struct ArgLeaf {
+  char *name;
+  const HloShape *shape;
+} ArgLeaf;
+
+static void arg_leaves(const HloShape *s, const char *name, ArgLeaf *out, int *n) {
+  if (!hlo_shape_is_tuple(s)) {
+    if (out) out[*n] = (ArgLeaf){strdup(name), s};
+    (*n)++;
+    return;
+  }
+  for (int i = 0; i < s->ntuple; i++) {
+    char leaf[512];
+    snprintf(leaf, sizeof leaf, "%s_%d", name, i);
+    arg_leaves(&s->tuple[i], leaf, out, n);
+  }
+}
+
+/* Matches inputs to the model's arguments (leaves): by name, by "argN" or
  * "N", or positionally in command-line order. */
-static HloError *bind_inputs(const HloComputation *entry, const RunInput *inputs, int ninputs,
-                             HloLiteral **args) {
+static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput *inputs,
+                             int ninputs, HloLiteral **args) {
   int next_positional = 0;
   for (int i = 0; i < ninputs; i++) {
     int index = -1;
     if (inputs[i].name) {
-      for (int p = 0; p < entry->nparams; p++)
-        if (entry->params[p] && !strcmp(entry->params[p]->name, inputs[i].name)) index = p;
+      for (int p = 0; p < nleaves; p++)
+        if (!strcmp(leaves[p].name, inputs[i].name)) index = p;
       if (index < 0) {
         char *end;
         const char *num = inputs[i].name;
         if (!strncmp(num, "arg", 3)) num += 3;
         long v = strtol(num, &end, 10);
-        if (*num && !*end && v >= 0 && v < entry->nparams) index = (int)v;
+        if (*num && !*end && v >= 0 && v < nleaves) index = (int)v;
       }
       if (index < 0) {
         HloStr names = {0};
-        for (int p = 0; p < entry->nparams; p++)
-          hlo_str_printf(&names, "%s%s", p ? ", " : "", entry->params[p]->name);
+        for (int p = 0; p < nleaves; p++)
+          hlo_str_printf(&names, "%s%s", p ? ", " : "", leaves[p].name);
         HloError *e = hlo_error("--input %s: the model has no parameter of that name "
                                 "(parameters: %s)",
                                 inputs[i].name, names.buf ? names.buf : "none");
@@ -210,31 +231,57 @@ static HloError *bind_inputs(const HloComputation *entry, const RunInput *inputs
         return e;
       }
     } else {
-      while (next_positional < entry->nparams && args[next_positional]) next_positional++;
+      while (next_positional < nleaves && args[next_positional]) next_positional++;
       index = next_positional;
-      if (index >= entry->nparams)
+      if (index >= nleaves)
         return hlo_error("--input %s: the model takes only %d parameter(s)", inputs[i].path,
-                         entry->nparams);
+                         nleaves);
     }
     if (args[index])
       return hlo_error("--input %s: parameter %d (%s) is given twice", inputs[i].path, index,
-                       entry->params[index]->name);
+                       leaves[index].name);
     HloError *e = hloc_read_npy(inputs[i].path, &args[index]);
     if (e) return e;
-    const HloShape *want = &entry->params[index]->shape;
+    const HloShape *want = leaves[index].shape;
     if (!hlo_shape_equal(&args[index]->shape, want, false)) {
       char *g = hlo_shape_to_string(&args[index]->shape), *w = hlo_shape_to_string(want);
       e = hlo_error("--input %s: array is %s but parameter %d (%s) is %s", inputs[i].path, g,
-                    index, entry->params[index]->name, w);
+                    index, leaves[index].name, w);
       free(g);
       free(w);
       return e;
     }
   }
-  for (int p = 0; p < entry->nparams; p++)
-    if (!args[p])
-      return hlo_error("no --input for parameter %d (%s)", p, entry->params[p]->name);
+  for (int p = 0; p < nleaves; p++)
+    if (!args[p]) return hlo_error("no --input for parameter %d (%s)", p, leaves[p].name);
   return NULL;
+}
+
+/* The evaluator's argument for a parameter of shape s: a copy of the
+ * leaves from *next on, tupled as s is. */
+static HloLiteral *assemble(const HloShape *s, HloLiteral *const *leaves, int *next) {
+  if (!hlo_shape_is_tuple(s)) return hlo_literal_clone(leaves[(*next)++]);
+  HloLiteral **elems = calloc((size_t)s->ntuple + 1, sizeof *elems);
+  HLO_CHECK(elems);
+  for (int i = 0; i < s->ntuple; i++) elems[i] = assemble(&s->tuple[i], leaves, next);
+  HloLiteral *t = hlo_literal_tuple(elems, s->ntuple);
+  free(elems);
+  return t;
+}
+
+/* Evaluates the module on the argument leaves. */
+static HloError *run_interpreted(const Model *md, HloLiteral *const *leaves,
+                                 HloLiteral **result) {
+  const HloComputation *entry = md->m->entry;
+  HloLiteral **params = calloc((size_t)entry->nparams + 1, sizeof *params);
+  HLO_CHECK(params);
+  int next = 0;
+  for (int p = 0; p < entry->nparams; p++)
+    params[p] = assemble(&entry->params[p]->shape, leaves, &next);
+  HloError *e = hlo_evaluate(md->m, params, entry->nparams, result);
+  for (int p = 0; p < entry->nparams; p++) hlo_literal_free(params[p]);
+  free(params);
+  return e;
 }
 
 static void flatten(HloLiteral *l, HloLiteral **flat, int *n) {
@@ -311,8 +358,8 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
 
 /* Compiles the model for this machine, loads it and runs it on args
  * through its descriptor.  *result is a tuple of the flattened results. */
-static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral **args,
-                            HloLiteral **result) {
+static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *const *args,
+                            int nargs, HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
   HloError *e = pipeline_codegen(md, opts, &prog);
@@ -320,7 +367,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   cg_program_free(prog);
   if (e) return e;
   const hloc_program *p = cg_jit_program(jit);
-  HLO_CHECK(p->num_args == md->m->entry->nparams);
+  HLO_CHECK(p->num_args == nargs);
   HloLiteral **results = calloc((size_t)p->num_results + 1, sizeof *results);
   void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);
   for (int a = 0; a < p->num_args; a++) buffers[a] = args[a]->data;
@@ -347,7 +394,7 @@ static int cmd_run(int argc, char **argv) {
   PipelineFlags flags = {0};
   RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
   const char **expect = calloc((size_t)argc + 1, sizeof *expect);
-  int ninputs = 0, nexpect = 0, nparams = 0, rc = EXIT_FAILURE, bad = 0;
+  int ninputs = 0, nexpect = 0, nleaves = 0, rc = EXIT_FAILURE, bad = 0;
   for (int i = 0; i < argc && !bad; i++) {
     const char *a = argv[i], *v;
     if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
@@ -390,6 +437,7 @@ static int cmd_run(int argc, char **argv) {
   }
   Model md = {0};
   HloLiteral **args = NULL, *result = NULL, **flat = NULL;
+  ArgLeaf *leaves = NULL;
   HloError *e = NULL;
   if (!bad && !model) bad = usage_error("run: no model given%s", "");
   /* stdout carries --print and --expect */
@@ -399,12 +447,17 @@ static int cmd_run(int argc, char **argv) {
     goto done;
   }
   if ((e = pipeline_load_file(model, config, &md))) goto fail;
-  nparams = md.m->entry->nparams;
-  args = calloc((size_t)nparams + 1, sizeof *args);
-  if ((e = bind_inputs(md.m->entry, inputs, ninputs, args))) goto fail;
+  for (int p = 0; p < md.m->entry->nparams; p++)
+    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, NULL, &nleaves);
+  leaves = calloc((size_t)nleaves + 1, sizeof *leaves);
+  nleaves = 0;
+  for (int p = 0; p < md.m->entry->nparams; p++)
+    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, leaves, &nleaves);
+  args = calloc((size_t)nleaves + 1, sizeof *args);
+  if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
   if ((e = pipeline_optimize(&md, &flags.opts))) goto fail;
-  if (interpret) e = hlo_evaluate(md.m, args, nparams, &result);
-  else e = run_native(&md, &opts, args, &result);
+  if (interpret) e = run_interpreted(&md, args, &result);
+  else e = run_native(&md, &opts, args, nleaves, &result);
   if (e || (e = make_dir(outdir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
@@ -443,8 +496,10 @@ static int cmd_run(int argc, char **argv) {
 fail:
   rc = report(e);
 done:
-  for (int p = 0; args && p < nparams; p++) hlo_literal_free(args[p]);
+  for (int p = 0; args && p < nleaves; p++) hlo_literal_free(args[p]);
   free(args);
+  for (int p = 0; leaves && p < nleaves; p++) free(leaves[p].name);
+  free(leaves);
   free(flat);
   hlo_literal_free(result);
   model_free(&md);

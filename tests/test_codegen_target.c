@@ -153,20 +153,6 @@ START_TEST(unsupported_instruction_is_an_error) {
 }
 END_TEST
 
-START_TEST(physical_bitcast_is_an_error) {
-  HloModule *m = ck_parse_verified(
-      "HloModule b\n\nENTRY main {\n  x = f32[2,3]{0,1} parameter(0)\n"
-      "  ROOT c = f32[6]{0} bitcast(x)\n}\n");
-  char *mlir = NULL;
-  HloError *e = cg_emit_mlir(m, NULL, &mlir);
-  ck_assert_ptr_nonnull(e);
-  ck_assert_msg(strstr(hlo_error_message(e), "non-default layouts"), "%s",
-                hlo_error_message(e));
-  hlo_error_free(e);
-  hlo_module_free(m);
-}
-END_TEST
-
 START_TEST(mlir_text) {
   HloModule *m = ck_parse_verified(small_module);
   char *mlir = NULL;
@@ -353,7 +339,6 @@ int main(void) {
   tcase_add_test(t, object_aarch64);
   tcase_add_test(t, unknown_targets_list_valid_ones);
   tcase_add_test(t, unsupported_instruction_is_an_error);
-  tcase_add_test(t, physical_bitcast_is_an_error);
   tcase_add_test(t, mlir_text);
   tcase_add_test(t, signature_and_names);
   tcase_add_test(t, cross_program_is_not_jitted);

@@ -52,6 +52,10 @@ static inline double cgt_float_value(uint64_t *s) {
 /* Fills l (an array literal) with random values of its type; with
  * small_ints, floats get integers in [-8, 8] instead (see check_hlo_exact). */
 static inline void cgt_fill_values(HloLiteral *l, uint64_t *s, bool small_ints) {
+  if (l->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < l->shape.ntuple; i++) cgt_fill_values(l->elems[i], s, small_ints);
+    return;
+  }
   HloType t = l->shape.type;
   int64_t n = hlo_shape_elements(&l->shape);
   size_t size = hlo_type_size(t);
@@ -115,17 +119,22 @@ static inline int cgt_leaves(HloLiteral *l, HloLiteral **out) {
   return n;
 }
 
-/* Runs the compiled j on args and compares with the evaluator's `want`. */
+/* Runs the compiled j on args (a tuple argument is passed as its leaves,
+ * as the compiled function takes it) and compares with the evaluator's
+ * `want`. */
 static inline void cgt_compare(CgJit *j, HloLiteral *const *args, int nargs,
                                HloLiteral *want, double atol, double rtol) {
   const hloc_program *p = cg_jit_program(j);
-  HloLiteral *leaves[512];
+  HloLiteral *leaves[512], *flat[512];
+  int nflat = 0;
+  for (int i = 0; i < nargs; i++) nflat += cgt_leaves(args[i], flat + nflat);
   int n = cgt_leaves(want, leaves);
-  ck_assert_int_eq(p->num_args, nargs);
+  ck_assert_int_eq(p->num_args, nflat);
   ck_assert_int_eq(p->num_results, n);
   void *bufs[1024];
   HloLiteral *got[512];
-  for (int i = 0; i < nargs; i++) bufs[i] = args[i]->data;
+  for (int i = 0; i < nflat; i++) bufs[i] = flat[i]->data;
+  nargs = nflat;
   for (int r = 0; r < n; r++) {
     got[r] = hlo_literal_new(&leaves[r]->shape);
     /* Poison the output so a kernel that writes nothing is caught. */

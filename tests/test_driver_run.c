@@ -125,6 +125,50 @@ START_TEST(run_native) {
 }
 END_TEST
 
+/* A tuple-shaped parameter takes one input per leaf, named NAME_i (the
+ * compiled function's flat arguments); compiled and interpreted agree with
+ * the sum computed here. */
+START_TEST(run_tuple_parameter) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/t.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("HloModule t\n\nENTRY main {\n  p = (s32[3,5], (s32[3,5], s32[5])) parameter(0)\n"
+        "  a = s32[3,5] get-tuple-element(p), index=0\n"
+        "  q = (s32[3,5], s32[5]) get-tuple-element(p), index=1\n"
+        "  b = s32[3,5] get-tuple-element(q), index=0\n"
+        "  ROOT s = s32[3,5] add(a, b)\n}\n",
+        f);
+  fclose(f);
+  const char *modes[] = {"", "--interpret"};
+  for (int m = 0; m < 2; m++) {
+    char *out;
+    int rc = hloc(&out, "run %s %s --input p_1_1=" CASE ".in2.npy --input p_0=" CASE
+                        ".in0.npy --input p_1_0=" CASE ".in1.npy --output-dir %s",
+                  path, modes[m], tmpdir);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    char got_path[128];
+    snprintf(got_path, sizeof got_path, "%s/out0.npy", tmpdir);
+    HloLiteral *got = ck_read_npy(got_path), *a = ck_read_npy(CASE ".in0.npy"),
+               *b = ck_read_npy(CASE ".in1.npy");
+    for (int i = 0; i < 15; i++)
+      ck_assert_int_eq(hlo_literal_get_s64(got, i),
+                       (int32_t)(uint32_t)(hlo_literal_get_s64(a, i) + hlo_literal_get_s64(b, i)));
+    hlo_literal_free(got);
+    hlo_literal_free(a);
+    hlo_literal_free(b);
+  }
+  /* The tuple itself is no input name. */
+  char *out;
+  int rc = hloc(&out, "run %s --input p=" CASE ".in0.npy --output-dir %s", path, tmpdir);
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "no parameter of that name (parameters: p_0, p_1_0, p_1_1)"), "%s",
+                out);
+  free(out);
+}
+END_TEST
+
 /* What codegen cannot compile fails `run` with codegen's message naming the
  * instruction; the interpreter still evaluates what it knows. */
 START_TEST(run_native_errors) {
@@ -256,6 +300,7 @@ int main(void) {
   tcase_add_test(t, run_by_name_and_index);
   tcase_add_test(t, run_errors);
   tcase_add_test(t, run_native);
+  tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_reports_parse_position);
   tcase_add_test(t, dump_prints_module);
