@@ -99,6 +99,9 @@ const CgSignature *cg_program_signature(const CgProgram *p);
 /* The target triple and CPU the program was compiled for. */
 const char *cg_program_triple(const CgProgram *p);
 const char *cg_program_cpu(const CgProgram *p);
+/* Whether the program is for this machine's architecture (so it can be
+ * JIT-run, and links with the host's runtime). */
+bool cg_program_is_host(const CgProgram *p);
 
 typedef enum CgFileType {
   CG_FILE_OBJECT,   /* ELF relocatable object */

@@ -391,10 +391,8 @@ void cg_target_free(CgTarget *t);
 /* Sets triple and data layout, then runs default<O3>. */
 HloError *cg_optimize(LLVMModuleRef mod, const CgTarget *t);
 
-/* codegen.c: the program's object code in memory (for the JIT), and
- * whether it targets this host. */
+/* codegen.c: the program's object code in memory (for the JIT). */
 HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
-bool cg_program_is_host(const CgProgram *p);
 
 /* Adds N_run_buffers and N_program to a translated module. */
 void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig);

@@ -23,8 +23,11 @@
  *
  * (DIR/BASE split PREFIX at its last '/'.)  The runtime archives are those
  * this hloc was built with: next to the hloc binary, in ../lib from it, or
- * in the build tree (HLOC_RUNTIME_DIR, set by driver/CMakeLists.txt).  They
- * hold code for the host, so lib, so and exe need the host's target.
+ * in the build tree (HLOC_RUNTIME_DIR, set by driver/CMakeLists.txt); for
+ * another architecture, in the subdirectory named after it (aarch64/, which
+ * the build makes when Debian's cross compiler is installed).  The C
+ * compiler is $CC for the host and, for another architecture, $HLOC_CROSS_CC
+ * (default ARCH-linux-gnu-gcc, Debian's name for the cross compiler).
  *
  * Nothing is left half-made: every output is written to PATH.tmp.PID
  * beside its final path, and only when all of them exist are they renamed;
@@ -38,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,6 +142,13 @@ HloError *write_file(const char *path, const void *data, size_t len) {
 
 /* --- the runtime and the C compiler ----------------------------------------- */
 
+/* The runtime's subdirectory for a target: "" for the host, "/ARCH" else. */
+static void runtime_subdir(const CgProgram *prog, char *sub, size_t len) {
+  const char *triple = cg_program_triple(prog);
+  if (cg_program_is_host(prog)) *sub = '\0';
+  else snprintf(sub, len, "/%.*s", (int)strcspn(triple, "-"), triple);
+}
+
 static bool has_runtime(const char *dir) {
   char path[PATH_MAX + 32];
   snprintf(path, sizeof path, "%s/libhloc_runtime.a", dir);
@@ -148,10 +157,10 @@ static bool has_runtime(const char *dir) {
   return !access(path, R_OK);
 }
 
-/* The directory holding libhloc_runtime.a and libhloc_exe.a: next to this
- * binary or in ../lib from it (an installed or copied hloc), else the build
- * tree's. */
-static HloError *find_runtime(char *dir, size_t len) {
+/* The directory holding libhloc_runtime.a and libhloc_exe.a for the
+ * architecture subdirectory `sub` ("" for the host): next to this binary or
+ * in ../lib from it (an installed or copied hloc), else the build tree's. */
+static HloError *find_runtime(const char *sub, char *dir, size_t len) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   self[n > 0 ? n : 0] = '\0';
@@ -161,27 +170,48 @@ static HloError *find_runtime(char *dir, size_t len) {
     const char *const candidates[] = {"", "/../lib"};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
       HloStr s = {0};
-      hlo_str_printf(&s, "%s%s", self, candidates[i]);
+      hlo_str_printf(&s, "%s%s%s", self, candidates[i], sub);
       bool found = s.len < len && has_runtime(s.buf);
       if (found) memcpy(dir, s.buf, s.len + 1);
       free(s.buf);
       if (found) return NULL;
     }
   }
-  if (strlen(HLOC_RUNTIME_DIR) < len && has_runtime(HLOC_RUNTIME_DIR)) {
-    memcpy(dir, HLOC_RUNTIME_DIR, strlen(HLOC_RUNTIME_DIR) + 1);
-    return NULL;
-  }
+  snprintf(dir, len, "%s%s", HLOC_RUNTIME_DIR, sub);
+  if (has_runtime(dir)) return NULL;
+  if (*sub)
+    return hlo_error("--emit lib, so and exe link the hloc runtime built for the target, but "
+                     "there is none for %s (libhloc_runtime.a and libhloc_exe.a in %s): "
+                     "build hloc with that architecture's cross compiler installed, or emit "
+                     "obj,header and link them with a runtime built for it",
+                     sub + 1, dir);
   return hlo_error("cannot find the hloc runtime (libhloc_runtime.a and libhloc_exe.a) next "
                    "to the hloc binary, in ../lib from it, or in %s",
                    HLOC_RUNTIME_DIR);
 }
 
-/* Runs the C compiler driver ($CC, split at spaces; default cc) with the
- * arguments; its diagnostics go to stderr as they are. */
-static HloError *run_cc(const char *what, const char *const *args, int nargs) {
-  const char *cc = getenv("CC");
-  char *words = strdup(cc && *cc ? cc : "cc");
+/* The C compiler driver for a target and the variable that names it:
+ * $CC (default cc) for the host, $HLOC_CROSS_CC (default ARCH-linux-gnu-gcc)
+ * for architecture subdirectory `sub`. */
+typedef struct CCompiler {
+  char command[PATH_MAX]; /* split at spaces by run_cc */
+  const char *var;
+} CCompiler;
+
+static CCompiler c_compiler(const char *sub) {
+  CCompiler c = {.var = *sub ? "HLOC_CROSS_CC" : "CC"};
+  const char *env = getenv(c.var);
+  if (env && *env) snprintf(c.command, sizeof c.command, "%s", env);
+  else if (*sub) snprintf(c.command, sizeof c.command, "%s-linux-gnu-gcc", sub + 1);
+  else snprintf(c.command, sizeof c.command, "cc");
+  return c;
+}
+
+/* Runs the C compiler with the arguments; its diagnostics go to stderr as
+ * they are. */
+static HloError *run_cc(const CCompiler *cc, const char *what, const char *const *args,
+                        int nargs) {
+  char *words = strdup(cc->command);
   const char **argv = calloc(strlen(words) + (size_t)nargs + 2, sizeof *argv);
   int argc = 0;
   for (char *save = NULL, *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
@@ -193,8 +223,8 @@ static HloError *run_cc(const char *what, const char *const *args, int nargs) {
   int status = 0, err = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
   HloError *e = NULL;
   if (err) {
-    e = hlo_error("%s: cannot run the C compiler '%s': %s (set CC to name one)", what, argv[0],
-                  strerror(err));
+    e = hlo_error("%s: cannot run the C compiler '%s': %s (set %s to name one)", what, argv[0],
+                  strerror(err), cc->var);
   } else if (waitpid(pid, &status, 0) < 0) {
     e = hlo_error("%s: waiting for '%s': %s", what, argv[0], strerror(errno));
   } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -218,6 +248,7 @@ typedef struct Job {
   char dir[PATH_MAX]; /* PREFIX up to its last '/', or "." */
   const char *base;   /* PREFIX after its last '/' */
   char runtime[PATH_MAX];
+  CCompiler cc;        /* the C compiler for the target */
   char work[PATH_MAX / 2]; /* private temporary directory; "" until made */
   char *obj;          /* the object's bytes … */
   size_t objlen;      /* … and their count */
@@ -272,7 +303,7 @@ static HloError *emit_so(Job *j) {
   const char *args[] = {"-shared", "-o", output_add(&j->outputs, path), soname, j->objpath,
                         "-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lm",
                         "-pthread"};
-  return run_cc(path, args, sizeof args / sizeof *args);
+  return run_cc(&j->cc, path, args, sizeof args / sizeof *args);
 }
 
 static HloError *emit_exe(Job *j) {
@@ -296,7 +327,7 @@ static HloError *emit_exe(Job *j) {
   snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
   const char *args[] = {"-o", output_add(&j->outputs, j->prefix), stub, j->objpath, exe,
                         runtime, "-lm", "-pthread"};
-  return run_cc(j->prefix, args, sizeof args / sizeof *args);
+  return run_cc(&j->cc, j->prefix, args, sizeof args / sizeof *args);
 }
 
 /* Removes the work directory and what it holds. */
@@ -329,17 +360,6 @@ static HloError *emit_outputs(Job *j, int emit) {
   if (!e && (emit & EMIT_SO)) e = emit_so(j);
   if (!e && (emit & EMIT_EXE)) e = emit_exe(j);
   return e;
-}
-
-/* Links against the host-built runtime need the host's architecture. */
-static HloError *check_host(const CgProgram *prog) {
-  struct utsname u;
-  const char *triple = cg_program_triple(prog);
-  if (uname(&u) || !strncmp(triple, u.machine, strlen(u.machine))) return NULL;
-  return hlo_error("--emit lib, so and exe link the hloc runtime, which is built for this "
-                   "machine (%s), not for %s: emit obj,header and link them with a runtime "
-                   "built for that target",
-                   u.machine, triple);
 }
 
 int cmd_compile(int argc, char **argv) {
@@ -412,8 +432,10 @@ int cmd_compile(int argc, char **argv) {
   if (!e && flags.stats)
     printf("compiled arena    %zu\n", cg_program_signature(prog)->scratch_bytes);
   if (!e && (emit & (EMIT_LIB | EMIT_SO | EMIT_EXE))) {
-    e = check_host(prog);
-    if (!e) e = find_runtime(j.runtime, sizeof j.runtime);
+    char sub[64];
+    runtime_subdir(prog, sub, sizeof sub);
+    e = find_runtime(sub, j.runtime, sizeof j.runtime);
+    j.cc = c_compiler(sub);
   }
   if (!e) e = emit_outputs(&j, emit);
   if (!e) e = outputs_commit(&j.outputs);

@@ -13,8 +13,8 @@
  * built for AArch64 (runtime/CMakeLists.txt, $HLOC_RUNTIME_DIR/aarch64) and
  * run by qemu-aarch64 on the stored inputs.  Model outputs must match
  * TensorFlow's within atol 1e-4, rtol 1e-3 (as in test_driver_compile.c).
- * One model is also linked as the executable `--emit exe` would make, from
- * the AArch64 libhloc_exe.a, and run with a thread pool.
+ * One model is also compiled with --emit lib,so,exe (hloc links them with
+ * the AArch64 runtime and the cross compiler), and each is run.
  *
  * The cross compiler, its libc and qemu-user come from
  * scripts/install-deps.sh (which `make test` runs).  Without them every
@@ -77,10 +77,6 @@ typedef struct Case {
 static Case models[32];
 static int nmodels;
 static char tmpdir[64];
-
-/* Runs a shell command, capturing stdout and stderr into *out (malloc'd,
- * may be NULL to discard); returns the exit status. */
-
 
 /* Every test needs the cross toolchain and the AArch64 runtime; without
  * them it fails with what to do. */
@@ -164,12 +160,12 @@ static void expect_aarch64_object(const char *path) {
  * N_run_buffers (through hloc_program_run) must give the same bytes, and
  * the descriptor, which codegen lays out for the target, must agree with
  * the header; results are saved with the descriptor's shapes. */
-static void write_harness(const char *path, const Case *c) {
+static void write_harness(const char *path, const Case *c, const char *header) {
   const char *n = NAME;
   HloStr s = {0};
   hlo_str_printf(&s,
                  "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-                 "#include \"%s.h\"\n\n"
+                 "#include \"%s\"\n\n"
                  "static void *load(const char *path, const hloc_buffer_info *b) {\n"
                  "  RtArray a;\n  char err[512];\n"
                  "  if (rt_npy_read(path, &a, err, sizeof err)) { fprintf(stderr, \"%%s\\n\", err); exit(1); }\n"
@@ -192,7 +188,7 @@ static void write_harness(const char *path, const Case *c) {
                  "  expect(p->num_args == %s_NUM_ARGS && p->num_results == %s_NUM_RESULTS &&\n"
                  "         p->scratch_bytes == %s_SCRATCH_BYTES && p->scratch_align == %s_SCRATCH_ALIGN &&\n"
                  "         !strcmp(p->name, \"%s\"), \"the descriptor's counts and scratch differ from the header\");\n",
-                 n, n, c->nin + c->nout, 1 + c->nin + c->nout, n, n, n, n, n);
+                 header, n, c->nin + c->nout, 1 + c->nin + c->nout, n, n, n, n, n);
   for (int i = 0; i < c->nin; i++)
     hlo_str_printf(&s,
                    "  expect(p->args[%d].dtype == %s_ARG%d_DTYPE && p->args[%d].rank == %s_ARG%d_RANK &&\n"
@@ -259,34 +255,40 @@ static void compile_case(const Case *c) {
   expect_aarch64_object(path);
 }
 
-/* Compiles case c for AArch64, links the harness, runs it under qemu and
- * compares its results. */
-static void run_case(const Case *c) {
-  compile_case(c);
+/* Runs the AArch64 program TMPDIR/PROG (a harness: inputs, then result
+ * files) under qemu on case c's inputs and compares its results. */
+static void run_harness(const Case *c, const char *prog) {
   char path[256], *out;
-  snprintf(path, sizeof path, "%s/harness.c", tmpdir);
-  write_harness(path, c);
-  int rc = ck_sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness "
-              "%s/harness.c %s/" NAME ".o %s/aarch64/libhloc_runtime.a -lm -pthread",
-              tmpdir, tmpdir, tmpdir, tmpdir, ck_env("HLOC_RUNTIME_DIR"));
-  ck_assert_msg(rc == 0, "%s: linking the AArch64 harness failed: %s", c->name, out);
-  free(out);
-
   HloStr cmd = {0};
-  hlo_str_printf(&cmd, QEMU " %s/harness", tmpdir);
+  hlo_str_printf(&cmd, QEMU " %s/%s", tmpdir, prog);
   for (int i = 0; i < c->nin; i++) {
     data_path(path, sizeof path, c, "in", i);
     hlo_str_printf(&cmd, " %s", path);
   }
   for (int i = 0; i < c->nout; i++) hlo_str_printf(&cmd, " %s/out%d.npy", tmpdir, i);
-  rc = ck_sh(&out, "%s", cmd.buf);
-  ck_assert_msg(rc == 0, "%s: the harness exited %d under qemu-aarch64: %s", c->name, rc, out);
+  int rc = ck_sh(&out, "%s", cmd.buf);
+  ck_assert_msg(rc == 0, "%s: %s exited %d under qemu-aarch64: %s", c->name, prog, rc, out);
   free(out);
   free(cmd.buf);
   for (int i = 0; i < c->nout; i++) {
     snprintf(path, sizeof path, "%s/out%d.npy", tmpdir, i);
     expect_close(c, path, i);
   }
+}
+
+/* Compiles case c for AArch64, links the harness, runs it under qemu and
+ * compares its results. */
+static void run_case(const Case *c) {
+  compile_case(c);
+  char path[256], *out;
+  snprintf(path, sizeof path, "%s/harness.c", tmpdir);
+  write_harness(path, c, NAME ".h");
+  int rc = ck_sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/harness "
+              "%s/harness.c %s/" NAME ".o %s/aarch64/libhloc_runtime.a -lm -pthread",
+              tmpdir, tmpdir, tmpdir, tmpdir, ck_env("HLOC_RUNTIME_DIR"));
+  ck_assert_msg(rc == 0, "%s: linking the AArch64 harness failed: %s", c->name, out);
+  free(out);
+  run_harness(c, "harness");
 }
 
 START_TEST(model_runs_on_aarch64) { run_case(&models[_i]); }
@@ -298,33 +300,41 @@ START_TEST(corpus_case_runs_on_aarch64) {
 }
 END_TEST
 
-/* The executable `hloc compile --emit exe` makes on the host (driver/
- * compile.c: a two-line main, the object, libhloc_exe.a, libhloc_runtime.a),
- * made from the AArch64 archives: they are complete, and the runtime's
- * thread pool starts and joins its threads under qemu. */
-START_TEST(executable_links_with_the_aarch64_runtime) {
+/* `hloc compile --target aarch64 --emit lib,so,exe`: the AArch64 runtime
+ * archives and Debian's cross compiler make all three (driver/compile.c).
+ * The harness links with the static library alone (it holds the runtime)
+ * and with the shared one; the executable runs with a thread pool, so the
+ * runtime's threads start and join under qemu. */
+START_TEST(lib_so_exe_for_aarch64) {
   const Case *mnist = &models[0];
   ck_assert_str_eq(mnist->name, "mnist_mlp");
-  compile_case(mnist);
-  char path[128], *out;
-  snprintf(path, sizeof path, "%s/main.c", tmpdir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("struct hloc_program;\n"
-        "extern const struct hloc_program " NAME "_program;\n"
-        "int hloc_exe_main(const struct hloc_program *p, int argc, char **argv);\n"
-        "int main(int argc, char **argv) { return hloc_exe_main(&" NAME "_program, argc, argv); }\n",
-        f);
-  fclose(f);
-  const char *rt = ck_env("HLOC_RUNTIME_DIR");
-  int rc = ck_sh(&out, CROSS_CC " -o %s/exe %s/main.c %s/" NAME ".o %s/aarch64/libhloc_exe.a "
-              "%s/aarch64/libhloc_runtime.a -lm -pthread",
-              tmpdir, tmpdir, tmpdir, rt, rt);
-  ck_assert_msg(rc == 0, "linking the AArch64 executable failed: %s", out);
+  char path[256], *out;
+  int rc = ck_sh(&out, "%s compile " MODELS "/mnist_mlp.pb --config " MODELS
+                       "/mnist_mlp.config.pbtxt " TARGET " --name " NAME
+                       " -o %s/net --emit header,lib,so,exe",
+                 ck_env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "hloc compile exit %d: %s", rc, out);
   free(out);
-  rc = ck_sh(&out, QEMU " %s/exe --input image=" MODELS "/mnist_mlp.in0.npy --output-dir %s/o "
-          "--threads 3 --bench 3",
-          tmpdir, tmpdir);
+  ck_assert_int_eq(ck_count_files(tmpdir), 4);
+
+  snprintf(path, sizeof path, "%s/harness.c", tmpdir);
+  write_harness(path, mnist, "net.h");
+  rc = ck_sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/static %s/harness.c "
+                   "%s/libnet.a -lm -pthread",
+             tmpdir, tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "linking with libnet.a failed: %s", out);
+  free(out);
+  run_harness(mnist, "static");
+  rc = ck_sh(&out, CROSS_CC " -std=c17 -Wall -Werror -I%s -Iruntime -o %s/shared %s/harness.c "
+                   "-L%s -lnet -Wl,-rpath,%s -lm",
+             tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "linking with libnet.so failed: %s", out);
+  free(out);
+  run_harness(mnist, "shared");
+
+  rc = ck_sh(&out, QEMU " %s/net --input image=" MODELS "/mnist_mlp.in0.npy --output-dir %s/o "
+                   "--threads 3 --bench 3",
+             tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "the AArch64 executable exited %d: %s", rc, out);
   ck_assert_msg(strstr(out, NAME ": 3 runs: median "), "%s", out);
   free(out);
@@ -343,7 +353,7 @@ int main(void) {
   tcase_add_loop_test(t, model_runs_on_aarch64, 0, nmodels);
   tcase_add_loop_test(t, corpus_case_runs_on_aarch64, 0,
                       (int)(sizeof corpus_names / sizeof *corpus_names));
-  tcase_add_test(t, executable_links_with_the_aarch64_runtime);
+  tcase_add_test(t, lib_so_exe_for_aarch64);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

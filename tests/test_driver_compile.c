@@ -281,8 +281,17 @@ START_TEST(compile_errors) {
   expect_compile_failure(2, "--emit needs a value", MNIST_ARGS " --emit");
   expect_compile_failure(1, "needs its tfcompile config (--config FILE.pbtxt)", MNIST ".pb");
   expect_compile_failure(1, "/nowhere/m: '", MNIST_ARGS " -o /nowhere/m");
-  expect_compile_failure(1, "link the hloc runtime, which is built for this machine",
-                         MNIST_ARGS " --target aarch64 --emit obj,exe");
+  /* A cross link runs the target's C compiler ($HLOC_CROSS_CC), not $CC. */
+  char *out;
+  int rc = ck_sh(&out, "HLOC_CROSS_CC=/nowhere/cc CC=false %s compile -o %s/m " MNIST_ARGS
+                       " --target aarch64 --emit obj,exe",
+                 ck_env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "cannot run the C compiler '/nowhere/cc'") &&
+                    strstr(out, "(set HLOC_CROSS_CC to name one)"),
+                "%s", out);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
+  free(out);
 }
 END_TEST
 
