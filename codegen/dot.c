@@ -169,23 +169,39 @@ static bool row_hoist(CgFn *f, const HloShape *s, const CgVal *idx,
  * there; emission continues inside (cg_row_fma, then cg_row_end). */
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
                    const char *aty) {
-  CgRow r = {.n = n, .aty = aty};
+  return cg_row_begin_block(f, s, idx, n, aty, 1);
+}
+
+/* Blocks of rows: the hoisted fill runs at the first row of each block
+ * (idx[rank-2] % block == 0) and fills the block's rows; the others only
+ * read.  The buffer holds block × n elements, row p at p·n.  Rows are
+ * swept in order (cg_row_order_ok), so every block is filled before its
+ * rows are read. */
+CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
+                         const char *aty, int block) {
+  CgRow r = {.n = n, .aty = aty, .block = 1};
   r.buf = cg_new(f->e);
   if (row_hoist(f, s, idx, &r)) {
+    if (block > 1 && s->rank >= 2 && s->dims[s->rank - 2] % block == 0) r.block = block;
     HloStr chunk = {0};
     cg_append(&chunk,
               "    %v = memref.alloca() {alignment = 64 : i64} : memref<%Dx%s>\n",
-              r.buf, n, aty);
+              r.buf, n * r.block, aty);
     entry_insert(f, &chunk);
     free(chunk.buf);
     r.at += chunk.len;
     r.mark += chunk.len;
     /* A region of its own, so that the memo is empty again at its end. */
-    r.c = cg_if(f, cg_def(f->e, "arith.constant true"), 0, NULL);
-    CgLoop z = cg_for(f, n, 0, NULL, NULL);
+    CgVal fill = cg_def(f->e, "arith.constant true");
+    if (r.block > 1) {
+      r.in_block = cg_iop(f, "remui", idx[s->rank - 2], cg_index(f, r.block));
+      fill = cg_icmp(f, "eq", r.in_block, cg_index(f, 0), "index");
+    }
+    r.c = cg_if(f, fill, 0, NULL);
+    CgLoop z = cg_for(f, n * r.block, 0, NULL, NULL);
     CgVal zero = cg_def(f->e, "arith.constant 0.0 : %s", aty);
     cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", zero, r.buf, z.iv,
-            n, aty);
+            n * r.block, aty);
     cg_for_end(f, &z, NULL, NULL);
     return r;
   }
@@ -219,12 +235,17 @@ CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
  * steps of the reduction per load and store of the row. */
 void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
                 const CgVal *b) {
-  CgVal t = cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, j,
-                   r->n, r->aty);
+  cg_row_fma_at(f, r, 0, j, u, a, b);
+}
+
+void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
+                   const CgVal *b) {
+  int64_t size = r->n * r->block;
+  CgVal at = p ? cg_iadd_c(f, j, p * r->n) : j;
+  CgVal t = cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, at, size, r->aty);
   for (int i = 0; i < u; i++)
     t = cg_def(f->e, "math.fma %v, %v, %v : %s", a[i], b[i], t, r->aty);
-  cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", t, r->buf, j, r->n,
-          r->aty);
+  cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", t, r->buf, at, size, r->aty);
 }
 
 /* How many steps of a reduction loop of k iterations one pass over a row
@@ -254,7 +275,10 @@ CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j) {
     memmove(t->buf + r->at + n, t->buf + r->at, r->mark - r->at);
     memcpy(t->buf + r->at, fill, n);
     free(fill);
-    return cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, j, r->n,
+    /* in_block was computed in the fill, now before the loop: still in
+     * scope here. */
+    CgVal at = r->block > 1 ? cg_iop(f, "addi", cg_imul_c(f, r->in_block, r->n), j) : j;
+    return cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, at, r->n * r->block,
                   r->aty);
   }
   cg_line(f->e, "memref.store %v, %v[] : memref<index>", r->row, r->tag);

@@ -404,6 +404,8 @@ typedef struct CgRow {
   CgVal buf, tag, row;
   CgIf c;
   int64_t n;
+  int block;             /* rows filled at once (cg_row_begin_block) */
+  CgVal in_block;        /* which of them idx's row is */
   const char *aty;
   bool hoisted;          /* the fill is moved before the row's loop */
   size_t at, mark;       /* that loop's line; where the fill's text starts */
@@ -413,8 +415,16 @@ typedef struct CgRow {
 bool cg_row_order_ok(CgFn *f, const HloInstr *x);
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
                    const char *aty);
+/* The same, filling `block` consecutive rows along dim rank-2 at once when
+ * the fill can be hoisted (r.block says how many it does: 1 or block).
+ * block must divide that dim. */
+CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
+                         const char *aty, int block);
 void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
                 const CgVal *b);
+/* cg_row_fma on row p of the block. */
+void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
+                   const CgVal *b);
 int cg_row_unroll(int64_t k, int64_t n);
 CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
 
