@@ -2,7 +2,7 @@
  * reduce.c — elemental reduce and reduce-window: one output element is a
  * loop over the reduced elements carrying one accumulator per input
  * (variadic reductions carry several), combined by inlining the to_apply
- * computation on scalars.
+ * computation on scalars; small windows are unrolled instead.
  *
  * The order of combination is the evaluator's: row-major over the reduced
  * dimensions (reduce) or over the window (reduce-window), starting from the
@@ -69,35 +69,20 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   return n;
 }
 
-int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
-                          CgVal *out) {
-  int n = x->noperands / 2;
-  const char *types[256];
-  leaf_types(x, types);
+/* The input index that output idx reads through window offsets wi; when
+ * some offset can fall in padding or a base-dilation hole, the condition
+ * that it reads a real element is and-ed into *inside and true returned. */
+static bool window_position(CgFn *f, const HloInstr *x, const CgVal *idx, const CgVal *wi,
+                            CgVal *in_idx, CgVal *inside) {
   const HloShape *in = &x->operands[0]->shape;
   const HloShape *leaf;
   cg_shape_leaves(&x->shape, &leaf, 1);
-  CgVal acc[256];
-  for (int k = 0; k < n; k++) acc[k] = cg_elem(f, x->operands[n + k], NULL);
-
-  CgLoop loops[HLO_MAX_RANK];
-  int nloops = 0;
-  CgVal in_idx[HLO_MAX_RANK];
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  bool checked = false;
   for (int d = 0; d < in->rank; d++) {
     const HloWindowDim *w = &x->window[d];
-    CgVal wi;
-    if (w->size == 1) {
-      wi = cg_index(f, 0);
-    } else {
-      loops[nloops] = cg_for(f, w->size, n, acc, types);
-      wi = loops[nloops].iv;
-      for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
-      nloops++;
-    }
     /* Position in the padded, base-dilated input. */
     CgVal pos = cg_iadd_c(f, cg_iop(f, "addi", cg_imul_c(f, idx[d], w->stride),
-                                    cg_imul_c(f, wi, w->rhs_dilate)),
+                                    cg_imul_c(f, wi[d], w->rhs_dilate)),
                           -w->pad_lo);
     int64_t max_pos = (leaf->dims[d] - 1) * w->stride +
                       (w->size - 1) * w->rhs_dilate - w->pad_lo;
@@ -107,27 +92,85 @@ int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
       continue;
     }
     CgVal zero = cg_index(f, 0);
-    inside = cg_and(f, inside, cg_icmp(f, "sge", pos, zero, "index"));
+    *inside = cg_and(f, *inside, cg_icmp(f, "sge", pos, zero, "index"));
     if (w->lhs_dilate > 1) {
       CgVal ld = cg_index(f, w->lhs_dilate);
-      inside = cg_and(f, inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
-                                         zero, "index"));
+      *inside = cg_and(f, *inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
+                                           zero, "index"));
       pos = cg_iop(f, "divsi", pos, ld);
     }
-    inside = cg_and(f, inside, cg_icmp(f, "slt", pos,
-                                       cg_index(f, in->dims[d]), "index"));
+    *inside = cg_and(f, *inside, cg_icmp(f, "slt", pos,
+                                         cg_index(f, in->dims[d]), "index"));
     in_idx[d] = pos;
+    checked = true;
+  }
+  return checked;
+}
+
+/* acc combined with the element at window offsets wi, when it is real. */
+static void window_step(CgFn *f, const HloInstr *x, const CgVal *idx, const CgVal *wi,
+                        int n, const char *const *types, CgVal *acc) {
+  CgVal in_idx[HLO_MAX_RANK], next[256];
+  CgVal inside = cg_def(f->e, "arith.constant true");
+  if (!window_position(f, x, idx, wi, in_idx, &inside)) {
+    combine(f, x, n, acc, in_idx, next);
+    memcpy(acc, next, (size_t)n * sizeof *acc);
+    return;
   }
   CgIf c = cg_if(f, inside, n, types);
-  CgVal next[256];
   combine(f, x, n, acc, in_idx, next);
   cg_else(f, &c, next, types);
   cg_endif(f, &c, acc, types);
-  for (int k = 0; k < n; k++) next[k] = c.results + k;
-  for (int l = nloops - 1; l >= 0; l--) {
-    cg_for_end(f, &loops[l], next, types);
-    for (int k = 0; k < n; k++) next[k] = loops[l].results + k;
+  for (int k = 0; k < n; k++) acc[k] = c.results + k;
+}
+
+/* Windows of at most this many elements are unrolled: straight-line code
+ * per output element, so the loop over the output's minor dim is the
+ * innermost loop and LLVM vectorizes it (max-pooling 2x2 was scalar). */
+enum { UNROLL_WINDOW = 16 };
+
+int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
+                          CgVal *out) {
+  int n = x->noperands / 2;
+  const char *types[256];
+  leaf_types(x, types);
+  const HloShape *in = &x->operands[0]->shape;
+  CgVal acc[256];
+  for (int k = 0; k < n; k++) acc[k] = cg_elem(f, x->operands[n + k], NULL);
+  CgVal wi[HLO_MAX_RANK];
+
+  int64_t total = 1;
+  for (int d = 0; d < in->rank; d++) total *= x->window[d].size;
+  if (total <= UNROLL_WINDOW) {
+    /* Offsets in row-major order, the loops' order. */
+    for (int64_t t = 0; t < total; t++) {
+      for (int64_t d = in->rank - 1, rest = t; d >= 0; d--) {
+        wi[d] = cg_index(f, rest % x->window[d].size);
+        rest /= x->window[d].size;
+      }
+      window_step(f, x, idx, wi, n, types, acc);
+    }
+    memcpy(out, acc, (size_t)n * sizeof *out);
+    return n;
   }
-  memcpy(out, next, (size_t)n * sizeof *out);
+
+  CgLoop loops[HLO_MAX_RANK];
+  int nloops = 0;
+  for (int d = 0; d < in->rank; d++) {
+    if (x->window[d].size == 1) {
+      wi[d] = cg_index(f, 0);
+      continue;
+    }
+    loops[nloops] = cg_for(f, x->window[d].size, n, acc, types);
+    wi[d] = loops[nloops].iv;
+    for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
+    nloops++;
+  }
+  window_step(f, x, idx, wi, n, types, acc);
+  for (int l = nloops - 1; l >= 0; l--) {
+    cg_for_end(f, &loops[l], acc, types);
+    for (int k = 0; k < n; k++) acc[k] = loops[l].results + k;
+  }
+  memcpy(out, acc, (size_t)n * sizeof *out);
   return n;
 }

@@ -88,7 +88,8 @@ START_TEST(reduce_window) {
               "to_apply=max_f32\n}\n",
               seed, 0, 0);
     /* Sums with padding on both sides, base (lhs) and window (rhs)
-     * dilation, and a non-zero init. */
+     * dilation, and a non-zero init; windows of up to 16 elements are
+     * unrolled (codegen/reduce.c), larger ones loop. */
     check_hlo("HloModule rw\n\n" COMPUTATIONS
               "ENTRY main {\n  x = f32[7,13] parameter(0)\n"
               "  h = f16[13] parameter(1)\n  i = s32[7,13] parameter(2)\n"
@@ -104,8 +105,11 @@ START_TEST(reduce_window) {
               "to_apply=add_f16\n"
               "  e = s32[7,13] reduce-window(i, one), window={size=1x1}, "
               "to_apply=mul_s32\n"
-              "  ROOT t = (f32[9,7], f32[12,24], f32[2,4], f16[7], s32[7,13]) "
-              "tuple(a, b, c, d, e)\n}\n",
+              /* more than 16 elements: a loop over the window, not unrolled */
+              "  g = f32[7,13] reduce-window(x, v), window={size=5x5 pad=2_2x2_2}, "
+              "to_apply=add_f32\n"
+              "  ROOT t = (f32[9,7], f32[12,24], f32[2,4], f16[7], s32[7,13], f32[7,13]) "
+              "tuple(a, b, c, d, e, g)\n}\n",
               seed + 10, 0, 0);
   }
 }
