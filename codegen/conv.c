@@ -61,8 +61,10 @@ static CgVal conv_operand(CgFn *f, const HloInstr *x, const HloInstr *op,
  * parallel split never starts inside a block (kernel.c splits the
  * outermost dim of size > 1).  Measured on the bench models (AVX2, exe
  * --bench, min of 3 medians): blocks of 4 take resnet_blocks from 0.71 to
- * 0.52 ms and unet_small from 0.54 to 0.35; blocks of 2 (W = 14) made
- * small_cnn 15% slower, blocks of 8 gained nothing over 4. */
+ * 0.52 ms and unet_small from 0.54 to 0.35, blocks of 3 (W = 6 and 3: the
+ * 1x1 convolution to 1280 features reads its weights a third as often)
+ * mobilenet_v2 from 0.63 to 0.56; blocks of 2 (W = 14) made small_cnn 15%
+ * slower, blocks of 8 gained nothing over 4. */
 static int conv_block(const HloInstr *x) {
   const HloConvDims *cd = &x->conv;
   int r = x->shape.rank, ns = cd->nspatial;
@@ -72,7 +74,7 @@ static int conv_block(const HloInstr *x) {
   for (int d = 0; d < r - 2; d++) outer |= x->shape.dims[d] > 1;
   int64_t w = x->shape.dims[r - 2];
   if (!outer) return 1;
-  return w % 4 == 0 ? 4 : 1;
+  return w % 4 == 0 ? 4 : w % 3 == 0 ? 3 : 1;
 }
 
 /* The row path of a float convolution whose output features are the last

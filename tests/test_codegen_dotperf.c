@@ -149,7 +149,7 @@ START_TEST(conv_rows) {
       {"f32[1,4,4,3]", "f32[3,3,3,5]",
        "f32[1,9,9,5] convolution(x, k), window={size=3x3 pad=2_2x2_2 lhs_dilate=2x2 "
        "rhs_reversal=1x1}, " NHWC},
-      /* blocks of 4 positions along W (conv.c conv_block), with taps
+      /* blocks of 4 and 3 positions along W (conv.c conv_block), with taps
        * in padding for some positions of a block, negative padding,
        * stride and window dilation along W */
       {"f32[2,9,16,3]", "f32[3,3,3,8]",
@@ -158,6 +158,8 @@ START_TEST(conv_rows) {
        "f32[1,5,8,8] convolution(x, k), window={size=2x3 pad=0_0x1_-1 rhs_dilate=1x2}, " NHWC},
       {"f32[3,2,6,5]", "f32[1,5,5,4]",
        "f32[3,2,6,4] convolution(x, k), window={size=1x5 pad=0_0x2_2}, " NHWC},
+      {"f32[1,3,3,12]", "f32[1,1,12,40]",
+       "f32[1,3,3,40] convolution(x, k), window={size=1x1}, " NHWC},
       {"f32[1,8,8,4]", "f32[3,3,1,8]",
        "f32[1,8,8,8] convolution(x, k), window={size=3x3 pad=1_1x1_1}, " NHWC
        ", feature_group_count=4"},
