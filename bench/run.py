@@ -233,7 +233,8 @@ def profile_exe(m, exe, tmp, median_ms):
     """Share of cpu-clock samples per kind of kernel, and the hottest kernels, over
     enough runs of the executable (about 0.3 s) that its start-up does not count.
 
-    A kernel is a function NAME_kI_KIND_ID of the object, for the instruction
+    A kernel is a function NAME_kI_KIND_ID (and NAME_kI_KIND_ID_task for its
+    parallel loop) of the object, for the instruction
     KIND.ID (or KIND) of hloc's optimized HLO; a fusion counts as a
     convolution or dot when it holds one.  "libm" is the transcendentals
     kernels call there, "rest" the entry function, runtime, libc and OS."""
@@ -246,7 +247,8 @@ def profile_exe(m, exe, tmp, median_ms):
     report = child(["perf", "report", "-i", str(data), "--stdio", "--sort", "dso,symbol", "-q"])[0]
     shares, kernels = collections.Counter(), []
     for pct, dso, sym in re.findall(r"([\d.]+)%\s+(\S+)\s+\[.\]\s+(\S+)", report):
-        k = re.fullmatch(rf"{m.name}_k\d+_(\w+?)(?:_(\d+))?", sym)
+        # A parallel kernel's loop runs in NAME_kI_KIND_ID_task (codegen/kernel.c).
+        k = re.fullmatch(rf"{m.name}_k\d+_(\w+?)(?:_(\d+))?(?:_task)?", sym)
         if not k:
             shares["libm" if dso.startswith("libm.") else "rest"] += float(pct)
             continue
