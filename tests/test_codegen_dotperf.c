@@ -13,31 +13,12 @@
  * the order or fusing of the additions (the rounding bound of the general
  * case is test_codegen_contract.c's, which also runs through this path).
  */
-#include "passes.h"
 #include "test_codegen_util.h"
 
-/* Parses text, evaluates it on small-integer arguments, optionally runs the
- * pass pipeline, compiles and compares exactly. */
+/* Evaluates text on small-integer arguments, optionally runs the pass
+ * pipeline, compiles and compares exactly. */
 static void check_exact(const char *text, bool pipeline, uint64_t seed) {
-  HloModule *m = ck_parse_verified(text);
-  const HloComputation *entry = m->entry;
-  HloLiteral *args[16];
-  uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 7;
-  for (int i = 0; i < entry->nparams; i++) {
-    args[i] = hlo_literal_new(&entry->params[i]->shape);
-    cgt_fill_values(args[i], &s, true);
-  }
-  HloLiteral *want = ck_evaluate(m, args, entry->nparams);
-  if (pipeline) {
-    HloError *e = pass_run_pipeline(m, NULL);
-    ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
-  }
-  CgJit *j = cgt_jit(m, "t");
-  cgt_compare(j, args, entry->nparams, want, 0, 0);
-  cg_jit_free(j);
-  hlo_literal_free(want);
-  for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
-  hlo_module_free(m);
+  cgt_check_with(text, seed, true, pipeline, 0, 0);
 }
 
 /* Whether the MLIR of text holds needle. */

@@ -27,6 +27,7 @@
 
 #include "check_util.h"
 #include "codegen.h"
+#include "passes.h"
 
 /* xorshift64*: deterministic across platforms. */
 static inline uint64_t cgt_rand(uint64_t *s) {
@@ -151,8 +152,11 @@ static inline void cgt_compare(CgJit *j, HloLiteral *const *args, int nargs,
   }
 }
 
-static inline void cgt_check(const char *text, uint64_t seed, bool small_ints,
-                             double atol, double rtol) {
+/* The differential check of one module; with `pipeline`, the module goes
+ * through pass_run_pipeline after it is evaluated (the passes must not
+ * change its results). */
+static inline void cgt_check_with(const char *text, uint64_t seed, bool small_ints,
+                                  bool pipeline, double atol, double rtol) {
   HloModule *m = ck_parse_verified(text);
   const HloComputation *entry = m->entry;
   HloLiteral *args[64];
@@ -162,12 +166,21 @@ static inline void cgt_check(const char *text, uint64_t seed, bool small_ints,
     cgt_fill_values(args[i], &s, small_ints);
   }
   HloLiteral *want = ck_evaluate(m, args, entry->nparams);
+  if (pipeline) {
+    HloError *e = pass_run_pipeline(m, NULL);
+    ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  }
   CgJit *j = cgt_jit(m, "t");
   cgt_compare(j, args, entry->nparams, want, atol, rtol);
   cg_jit_free(j);
   hlo_literal_free(want);
   for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
   hlo_module_free(m);
+}
+
+static inline void cgt_check(const char *text, uint64_t seed, bool small_ints,
+                             double atol, double rtol) {
+  cgt_check_with(text, seed, small_ints, false, atol, rtol);
 }
 
 /* The differential test of one HLO module (see the top of this file). */
