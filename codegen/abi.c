@@ -142,3 +142,24 @@ void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 8));
   LLVMSetGlobalConstant(prog, 1);
 }
+
+void cg_globals_attach(LLVMModuleRef mod, const KirModule *k) {
+  LLVMContextRef ctx = LLVMGetModuleContext(mod);
+  for (int i = 0; i < k->nglobals; i++) {
+    const KirGlobal *kg = &k->globals[i];
+    LLVMValueRef decl = LLVMGetNamedGlobal(mod, kg->name);
+    HLO_CHECK(decl);
+    /* The bytes as an i8 array (no copy through text, one through LLVM's
+     * constant), then every use of the declaration redirected to it: with
+     * opaque pointers the two globals' addresses have one type. */
+    LLVMValueRef init = LLVMConstStringInContext2(ctx, kg->data ? kg->data : "", kg->bytes, 1);
+    LLVMValueRef g = LLVMAddGlobal(mod, LLVMTypeOf(init), "");
+    LLVMSetInitializer(g, init);
+    LLVMSetGlobalConstant(g, 1);
+    LLVMSetLinkage(g, LLVMInternalLinkage);
+    LLVMSetAlignment(g, 64);
+    LLVMReplaceAllUsesWith(decl, g);
+    LLVMDeleteGlobal(decl);
+    LLVMSetValueName2(g, kg->name, strlen(kg->name));
+  }
+}

@@ -3,8 +3,10 @@
  * verified HLO module to an optimized LLVM module for a target machine,
  * and writing that module out.
  *
- *   cg_generate (kernel.c)  HLO → MLIR text + signature
+ *   cg_generate (kernel.c)  HLO → kernel IR + signature
+ *   kir_print_mlir          kernel IR → MLIR text           (kir_mlir.c)
  *   cg_mlir_to_llvm         MLIR → LLVM dialect → LLVM IR   (lower.c)
+ *   cg_globals_attach       + the constants' bytes          (abi.c)
  *   cg_abi_finish           + N_run_buffers, N_program       (abi.c)
  *   cg_optimize             triple, data layout, default<O3> (target.c)
  *
@@ -29,11 +31,37 @@ struct CgProgram {
   CgSignature sig;
 };
 
-HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
-  CgSignature sig;
-  HloError *err = cg_generate(m, opts, mlir, &sig);
+/* The kernels of m, verified when the options ask (always, for dumps). */
+static HloError *kernels(const HloModule *m, const CgOptions *opts, bool verify,
+                         CgKernels *out) {
+  HloError *err = cg_generate(m, opts, out);
+  if (!err && (verify || (opts && opts->verify_kernels))) err = kir_verify(out->k);
+  if (err && out->k) {
+    cg_signature_free(&out->sig);
+    cg_kernels_free(out);
+  }
+  return err;
+}
+
+HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text) {
+  *text = NULL;
+  CgKernels ks;
+  HloError *err = kernels(m, opts, true, &ks);
   if (err) return err;
-  cg_signature_free(&sig);
+  *text = kir_print(ks.k);
+  cg_signature_free(&ks.sig);
+  cg_kernels_free(&ks);
+  return NULL;
+}
+
+HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
+  *mlir = NULL;
+  CgKernels ks;
+  HloError *err = kernels(m, opts, true, &ks);
+  if (err) return err;
+  *mlir = kir_print_mlir(ks.k);
+  cg_signature_free(&ks.sig);
+  cg_kernels_free(&ks);
   err = cg_mlir_check(*mlir);
   if (err) {
     free(*mlir);
@@ -47,14 +75,18 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   *out = NULL;
   CgProgram *p = calloc(1, sizeof *p);
   HLO_CHECK(p);
-  char *mlir = NULL;
+  CgKernels ks = {0};
   HloError *err = cg_target_create(opts, &p->target);
-  if (!err) err = cg_generate(m, opts, &mlir, &p->sig);
+  if (!err) err = kernels(m, opts, false, &ks);
   if (!err) {
+    p->sig = ks.sig;
+    char *mlir = kir_print_mlir(ks.k);
     p->ctx = LLVMContextCreate();
     err = cg_mlir_to_llvm(mlir, p->ctx, &p->mod);
+    free(mlir);
+    if (!err) cg_globals_attach(p->mod, ks.k);
+    cg_kernels_free(&ks);
   }
-  free(mlir);
   if (!err) {
     cg_abi_finish(p->mod, &p->sig);
     err = cg_optimize(p->mod, &p->target);

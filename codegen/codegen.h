@@ -61,6 +61,9 @@ typedef struct CgOptions {
    * every value gets a slot of its own (no analysis: for modules compiled
    * without the pass pipeline, or to rule the plan out when debugging). */
   bool one_slot_per_value;
+  /* Run the kernel-IR verifier on every kernel before printing it
+   * (--verify-kernels); dumps always do. */
+  bool verify_kernels;
 } CgOptions;
 
 /* One argument or result of the compiled function. */
@@ -85,9 +88,12 @@ typedef struct CgSignature {
 typedef struct CgProgram CgProgram; /* optimized LLVM module + signature */
 typedef struct CgJit CgJit;         /* a program loaded in-process */
 
-/* HLO → MLIR text as codegen builds it (before any MLIR pass), checked by
+/* HLO → MLIR text as codegen prints it (before any MLIR pass), checked by
  * parsing and verifying it; *mlir is malloc'd.  For dumps and tests. */
 HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir);
+/* HLO → the kernel IR in its readable form (`hloc dump --stage kir`),
+ * verified; *text is malloc'd. */
+HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text);
 
 /* The whole pipeline up to an optimized LLVM module for the target.  The
  * module must verify (hlo_verify).  Unknown targets, CPUs or features are

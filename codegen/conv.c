@@ -28,19 +28,19 @@
 static CgVal tap_position(CgFn *f, const HloWindowDim *w, CgVal o, CgVal wi, int64_t osz,
                           int64_t ksz, int64_t isz, CgVal *inside, bool *checked) {
   CgVal pos = cg_iadd_c(
-      f, cg_iop(f, "addi", cg_imul_c(f, o, w->stride), cg_imul_c(f, wi, w->rhs_dilate)),
+      f, cg_iop(f, KIR_ADDI, cg_imul_c(f, o, w->stride), cg_imul_c(f, wi, w->rhs_dilate)),
       -w->pad_lo);
   int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate - w->pad_lo;
   if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz) return pos;
   CgVal zero = cg_index(f, 0);
-  *inside = cg_and(f, *inside, cg_icmp(f, "sge", pos, zero, "index"));
+  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SGE, pos, zero));
   if (w->lhs_dilate > 1) {
     CgVal ld = cg_index(f, w->lhs_dilate);
     *inside =
-        cg_and(f, *inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld), zero, "index"));
-    pos = cg_iop(f, "divsi", pos, ld);
+        cg_and(f, *inside, cg_icmp(f, KIR_EQ, cg_iop(f, KIR_REMSI, pos, ld), zero));
+    pos = cg_iop(f, KIR_DIVSI, pos, ld);
   }
-  *inside = cg_and(f, *inside, cg_icmp(f, "slt", pos, cg_index(f, isz), "index"));
+  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SLT, pos, cg_index(f, isz)));
   *checked = true;
   return pos;
 }
@@ -101,7 +101,7 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
       co < 4 || co > 8192 || co % fg || !cg_row_order_ok(f, x))
     return false;
   int64_t cog = co / fg;
-  const char *aty = cg_float_type(rt);
+  KirElem aty = cg_float_elem(rt);
   int ns = cd->nspatial;
   CgVal li[HLO_MAX_RANK], ki[HLO_MAX_RANK];
   li[cd->in_batch] = idx[cd->out_batch];
@@ -110,7 +110,7 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
   int P = row.block, last = ns - 1;
   CgLoop loops[HLO_MAX_RANK + 1];
   int nloops = 0;
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal inside = kir_bool(&f->b, true);
   bool checked = false;
   /* Along the last spatial dim, one input position per row of the block
    * (row p is output position idx + p there). */
@@ -125,24 +125,23 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
     if (ksz == 1) {
       wi = cg_index(f, 0);
     } else {
-      loops[nloops] = cg_for(f, ksz, 0, NULL, NULL);
+      loops[nloops] = cg_for(f, ksz, 0, NULL);
       wi = loops[nloops++].iv;
     }
     ki[cd->k_spatial[d]] =
-        w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
+        w->reversal ? cg_iop(f, KIR_SUBI, cg_index(f, ksz - 1), wi) : wi;
     CgVal o = idx[cd->out_spatial[d]];
     if (d < last || P == 1) {
       li[cd->in_spatial[d]] = tap_position(f, w, o, wi, osz, ksz, isz, &inside, &checked);
       continue;
     }
     for (int p = 0; p < P; p++) {
-      lin[p] = cg_def(f->e, "arith.constant true");
+      lin[p] = kir_bool(&f->b, true);
       bool c = false;
       lpos[p] = tap_position(f, w, cg_iadd_c(f, o, p), wi, osz, ksz, isz, &lin[p], &c);
       if (c) {
         /* Read a real element; its product is dropped below. */
-        lpos[p] = cg_iop(f, "maxsi", cg_iop(f, "minsi", lpos[p], cg_index(f, isz - 1)),
-                         cg_index(f, 0));
+        lpos[p] = cg_iop(f, KIR_MAXSI, cg_iop(f, KIR_MINSI, lpos[p], cg_index(f, isz - 1)), cg_index(f, 0));
         lchecked = true;
       }
     }
@@ -152,37 +151,37 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
   /* Input features u at a time (one load and store of the row). */
   int u = cg_row_unroll(ci, co);
   if (P > 1 && u > 2) u = ci % 2 == 0 ? 2 : 1;
-  CgLoop cl = cg_for(f, ci / u, 0, NULL, NULL);
+  CgLoop cl = cg_for(f, ci / u, 0, NULL);
   CgVal c0 = cg_imul_c(f, cl.iv, u), cu[4], a[8][4], k[4];
-  CgVal zero = lchecked ? cg_def(f->e, "arith.constant 0.0 : %s", aty) : 0;
+  CgVal zero = lchecked ? kir_const_float(&f->b, kir_scalar(aty), 0.0) : 0;
   /* The lhs value of input feature `feat` for row p. */
 #define LHS_AT(p, feat)                                                              \
   do {                                                                               \
     li[cd->in_feature] = (feat);                                                     \
     if (P > 1) li[cd->in_spatial[last]] = lpos[p];                                   \
     a[p][i] = conv_operand(f, x, lhs, li);                                           \
-    if (P > 1 && lchecked) a[p][i] = cg_select(f, lin[p], a[p][i], zero, aty);       \
+    if (P > 1 && lchecked) a[p][i] = cg_select(f, lin[p], a[p][i], zero);       \
   } while (0)
   for (int i = 0; i < u; i++) {
     cu[i] = cg_iadd_c(f, c0, i);
     if (fg == 1)
       for (int p = 0; p < P; p++) LHS_AT(p, cu[i]);
   }
-  CgLoop j = cg_for(f, co, 0, NULL, NULL);
+  CgLoop j = cg_for(f, co, 0, NULL);
   ki[cd->k_out_feature] = j.iv;
-  CgVal g = fg == 1 ? 0 : cog > 1 ? cg_iop(f, "divui", j.iv, cg_index(f, cog)) : j.iv;
+  CgVal g = fg == 1 ? 0 : cog > 1 ? cg_iop(f, KIR_DIVUI, j.iv, cg_index(f, cog)) : j.iv;
   for (int i = 0; i < u; i++) {
     if (fg > 1)
-      for (int p = 0; p < P; p++) LHS_AT(p, cg_iop(f, "addi", cg_imul_c(f, g, ci), cu[i]));
+      for (int p = 0; p < P; p++) LHS_AT(p, cg_iop(f, KIR_ADDI, cg_imul_c(f, g, ci), cu[i]));
     ki[cd->k_in_feature] = cu[i];
     k[i] = conv_operand(f, x, rhs, ki);
   }
 #undef LHS_AT
   for (int p = 0; p < P; p++) cg_row_fma_at(f, &row, p, j.iv, u, a[p], k);
-  cg_for_end(f, &j, NULL, NULL);
-  cg_for_end(f, &cl, NULL, NULL);
-  if (checked) cg_endif(f, &c, NULL, NULL);
-  for (int l = nloops - 1; l >= 0; l--) cg_for_end(f, &loops[l], NULL, NULL);
+  cg_for_end(f, &j, NULL);
+  cg_for_end(f, &cl, NULL);
+  if (checked) cg_endif(f, &c, NULL);
+  for (int l = nloops - 1; l >= 0; l--) cg_for_end(f, &loops[l], NULL);
   *out = cg_from_float(f, cg_row_end(f, &row, idx[r - 1]), rt);
   return true;
 }
@@ -195,7 +194,6 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal rowv;
   if (conv_row(f, x, idx, &rowv)) return rowv;
   bool fl = hlo_type_is_float(rt);
-  const char *aty = fl ? cg_float_type(rt) : cg_reg_type(rt);
   int ns = cd->nspatial;
   int64_t co = rhs->shape.dims[cd->k_out_feature];
   int64_t ci = rhs->shape.dims[cd->k_in_feature];
@@ -204,8 +202,8 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
   int64_t groups = fg * bg, cog = co / groups;
 
   CgVal b = idx[cd->out_batch], o = idx[cd->out_feature];
-  CgVal g = groups > 1 ? cg_iop(f, "divui", o, cg_index(f, cog)) : 0;
-  CgVal in_b = bg > 1 ? cg_iop(f, "addi", cg_imul_c(f, g, nout), b) : b;
+  CgVal g = groups > 1 ? cg_iop(f, KIR_DIVUI, o, cg_index(f, cog)) : 0;
+  CgVal in_b = bg > 1 ? cg_iop(f, KIR_ADDI, cg_imul_c(f, g, nout), b) : b;
   CgVal fbase = fg > 1 ? cg_imul_c(f, g, ci) : cg_index(f, 0);
 
   CgVal li[HLO_MAX_RANK], ki[HLO_MAX_RANK];
@@ -214,7 +212,7 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal acc = cg_const(f, at, 0.0);
   CgLoop loops[HLO_MAX_RANK + 1];
   int nloops = 0;
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal inside = kir_bool(&f->b, true);
   bool checked = false;
   for (int d = 0; d < ns; d++) {
     const HloWindowDim *w = &x->window[d];
@@ -225,20 +223,21 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     if (ksz == 1) {
       wi = cg_index(f, 0);
     } else {
-      loops[nloops] = cg_for(f, ksz, 1, &acc, &aty);
+      loops[nloops] = cg_for(f, ksz, 1, &acc);
       wi = loops[nloops].iv;
       acc = loops[nloops].iters;
       nloops++;
     }
     ki[cd->k_spatial[d]] =
-        w->reversal ? cg_iop(f, "subi", cg_index(f, ksz - 1), wi) : wi;
+        w->reversal ? cg_iop(f, KIR_SUBI, cg_index(f, ksz - 1), wi) : wi;
     li[cd->in_spatial[d]] = tap_position(f, w, idx[cd->out_spatial[d]], wi, osz, ksz, isz,
                                          &inside, &checked);
   }
   CgIf c = {0};
+  KirType aty = cg_type(f, acc);
   if (checked) c = cg_if(f, inside, 1, &aty);
-  CgLoop fl_loop = cg_for(f, ci, 1, &acc, &aty);
-  li[cd->in_feature] = cg_iop(f, "addi", fbase, fl_loop.iv);
+  CgLoop fl_loop = cg_for(f, ci, 1, &acc);
+  li[cd->in_feature] = cg_iop(f, KIR_ADDI, fbase, fl_loop.iv);
   ki[cd->k_in_feature] = fl_loop.iv;
   CgVal a = cg_convert(f, cg_elem(f, lhs, li), lhs->shape.type, rt);
   CgVal k = cg_convert(f, cg_elem(f, rhs, ki), rhs->shape.type, rt);
@@ -246,18 +245,17 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     a = cg_to_float(f, a, rt);
     k = cg_to_float(f, k, rt);
   }
-  CgVal p = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "mulf" : "muli", a, k, aty);
-  CgVal s = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "addf" : "addi",
-                   fl_loop.iters, p, aty);
-  cg_for_end(f, &fl_loop, &s, &aty);
+  CgVal p = kir_binop(&f->b, fl ? KIR_MULF : KIR_MULI, a, k);
+  CgVal s = kir_binop(&f->b, fl ? KIR_ADDF : KIR_ADDI, fl_loop.iters, p);
+  cg_for_end(f, &fl_loop, &s);
   s = fl_loop.results;
   if (checked) {
-    cg_else(f, &c, &s, &aty);
-    cg_endif(f, &c, &acc, &aty);
+    cg_else(f, &c, &s);
+    cg_endif(f, &c, &acc);
     s = c.results;
   }
   for (int l = nloops - 1; l >= 0; l--) {
-    cg_for_end(f, &loops[l], &s, &aty);
+    cg_for_end(f, &loops[l], &s);
     s = loops[l].results;
   }
   return fl ? cg_from_float(f, s, rt) : s;

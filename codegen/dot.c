@@ -52,39 +52,6 @@ static CgVal to_accum(CgFn *f, CgVal v, HloType from, HloType rt) {
  * element still sums its products in the same k order from 0, so it
  * differs from the naive loop only by the FMA's single rounding. */
 
-/* The offset in t just after the opening line of the function being
- * emitted (its last "func.func" line); 0 when there is none. */
-static size_t fn_body(const HloStr *t) {
-  size_t at = 0;
-  for (size_t i = t->len; i > 0 && !at; i--) {
-    size_t s = i - 1;
-    if (s > 0 && t->buf[s - 1] != '\n') continue;
-    size_t p = s;
-    while (p < t->len && t->buf[p] == ' ') p++;
-    if (strncmp(t->buf + p, "func.func ", 10) != 0) continue;
-    const char *nl = strchr(t->buf + p, '\n');
-    if (!nl) break;
-    at = (size_t)(nl - t->buf) + 1;
-  }
-  return at;
-}
-
-/* Splices `chunk` (whole lines) at the start of the function being
- * emitted: the row buffers must outlive the kernel's loops, which
- * elemental emission sits inside. */
-static void entry_insert(CgFn *f, const HloStr *chunk) {
-  HloStr *t = &f->e->text;
-  size_t at = fn_body(t);
-  if (!at) {
-    cg_fail(f->g, hlo_error("codegen: no function to hoist a row buffer into"));
-    return;
-  }
-  size_t n = chunk->len, tail = t->len - at;
-  hlo_str_append(t, chunk->buf, n); /* grows t by n */
-  memmove(t->buf + at + n, t->buf + at, tail);
-  memcpy(t->buf + at, chunk->buf, n);
-}
-
 /* Whether every path from x to fused computation c's root is elementwise
  * on x's dims (so the nest reads x at its own index, in row order). */
 static bool users_same_order(const HloInstr *x, const HloComputation *c) {
@@ -103,7 +70,7 @@ static bool users_same_order(const HloInstr *x, const HloComputation *c) {
 }
 
 bool cg_row_order_ok(CgFn *f, const HloInstr *x) {
-  if (f->e != &f->g->kernels || x->shape.rank < 1) return false;
+  if (!f->fn->internal || x->shape.rank < 1) return false;
   const HloComputation *c = x->parent;
   if (!c || !c->is_fusion) return true; /* its own kernel, over its shape */
   if (c->root->op == HLO_OP_TUPLE) {
@@ -116,118 +83,74 @@ bool cg_row_order_ok(CgFn *f, const HloInstr *x) {
   return users_same_order(x, c);
 }
 
-/* Where "%vN" is defined in text[0, end): an SSA result, a loop variable
- * or a function argument.  Returns whether it is. */
-static bool defined_before(const HloStr *t, size_t start, size_t end, CgVal v) {
-  char pat[32];
-  int len = snprintf(pat, sizeof pat, "%%v%d", v);
-  for (const char *p = t->buf + start;
-       (p = strstr(p, pat)) && (size_t)(p - t->buf) < end;
-       p += len) {
-    const char *q = p + len;
-    if (*q >= '0' && *q <= '9') continue;
-    if (strncmp(q, " = ", 3) == 0 || *q == ':') return true;
-    if (p - t->buf >= 8 && strncmp(p - 8, "scf.for ", 8) == 0) return true;
-  }
-  return false;
+/* A buffer of n elements of kind e at the start of the function: the
+ * kernel's loops, which elemental emission sits inside, must not
+ * allocate it again and again. */
+static CgVal entry_buffer(CgFn *f, KirBuilder *at, int64_t n, KirElem e) {
+  kir_at_start(at, f->fn->body);
+  return kir_alloca(at, kir_memref(f->g->k, e, 1, &n), 64);
 }
 
-/* Row fills go before the loop over the row when they can: then the loop
- * is a plain sweep (buffer → epilogue → output) that LLVM vectorizes, and
- * no tag is checked per element.  That needs idx's last value to be an
- * scf.for variable of the text and every other index value defined before
- * that loop; the fill's text is emitted as usual, with the memo set aside
- * (nothing computed inside the loop may be reused), and moved there at
- * cg_row_end.  Else the fill stays in place under the tag check. */
-static bool row_hoist(CgFn *f, const HloShape *s, const CgVal *idx,
-                      CgRow *r) {
-  HloStr *t = &f->e->text;
-  char pat[48];
-  snprintf(pat, sizeof pat, "scf.for %%v%d = ", idx[s->rank - 1]);
-  /* Names are per function: only the current one's text counts. */
-  size_t start = fn_body(t);
-  if (!start) return false;
-  const char *hit = NULL;
-  for (const char *p = t->buf + start; (p = strstr(p, pat)); p++) hit = p;
-  if (!hit) return false;
-  size_t at = (size_t)(hit - t->buf);
-  while (at > 0 && t->buf[at - 1] != '\n') at--;
-  for (int d = 0; d + 1 < s->rank; d++)
-    if (!defined_before(t, start, at, idx[d])) return false;
-  r->hoisted = true;
-  r->at = at;
-  r->mark = t->len;
-  r->memo = f->memo;
-  r->nmemo = f->nmemo;
-  r->memo_cap = f->memo_cap;
-  f->memo = NULL;
-  f->nmemo = f->memo_cap = 0;
-  return true;
+/* Zeroes buf[0, n). */
+static void zero_fill(CgFn *f, CgVal buf, int64_t n, KirElem e) {
+  CgLoop z = cg_for(f, n, 0, NULL);
+  kir_store(&f->b, kir_const_float(&f->b, kir_scalar(e), 0.0), buf, &z.iv);
+  cg_for_end(f, &z, NULL);
 }
 
-/* Opens `scf.if` the buffer does not hold idx's row, zeroes the buffer
- * there; emission continues inside (cg_row_fma, then cg_row_end). */
+/* Opens an if where the buffer does not hold idx's row yet, zeroes the
+ * buffer there; emission continues inside (cg_row_fma, then cg_row_end). */
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                   const char *aty) {
+                   KirElem aty) {
   return cg_row_begin_block(f, s, idx, n, aty, 1);
 }
 
-/* Blocks of rows: the hoisted fill runs at the first row of each block
+/* Row fills are built before the loop over the row when they can be:
+ * then the loop is a plain sweep (buffer → epilogue → output) that LLVM
+ * vectorizes, and no tag is checked per element.  That needs idx's last
+ * value to be the induction variable of a loop still open and every other
+ * index value available before that loop; the fill is then emitted there
+ * (cg_detour), with the memo serving only what was computed before the
+ * loop.  Else the fill stays in place under the tag check.
+ *
+ * Blocks of rows: the hoisted fill runs at the first row of each block
  * (idx[rank-2] % block == 0) and fills the block's rows; the others only
  * read.  The buffer holds block × n elements, row p at p·n.  Rows are
  * swept in order (cg_row_order_ok), so every block is filled before its
  * rows are read. */
 CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                         const char *aty, int block) {
-  CgRow r = {.n = n, .aty = aty, .block = 1};
-  r.buf = cg_new(f->e);
-  if (row_hoist(f, s, idx, &r)) {
+                         KirElem aty, int block) {
+  CgRow r = {.n = n, .block = 1};
+  KirOp *loop = cg_open_loop_of(f, idx[s->rank - 1]);
+  for (int d = 0; loop && d + 1 < s->rank; d++)
+    if (!kir_available(f->fn, idx[d], loop)) loop = NULL;
+  KirBuilder entry;
+  if (loop) {
+    r.hoisted = true;
     if (block > 1 && s->rank >= 2 && s->dims[s->rank - 2] % block == 0) r.block = block;
-    HloStr chunk = {0};
-    cg_append(&chunk,
-              "    %v = memref.alloca() {alignment = 64 : i64} : memref<%Dx%s>\n",
-              r.buf, n * r.block, aty);
-    entry_insert(f, &chunk);
-    free(chunk.buf);
-    r.at += chunk.len;
-    r.mark += chunk.len;
-    /* A region of its own, so that the memo is empty again at its end. */
-    CgVal fill = cg_def(f->e, "arith.constant true");
+    r.buf = entry_buffer(f, &entry, n * r.block, aty);
+    r.detour = cg_detour(f, loop);
+    CgVal fill = kir_bool(&f->b, true);
     if (r.block > 1) {
-      r.in_block = cg_iop(f, "remui", idx[s->rank - 2], cg_index(f, r.block));
-      fill = cg_icmp(f, "eq", r.in_block, cg_index(f, 0), "index");
+      r.in_block = cg_iop(f, KIR_REMUI, idx[s->rank - 2], cg_index(f, r.block));
+      fill = cg_icmp(f, KIR_EQ, r.in_block, cg_index(f, 0));
     }
     r.c = cg_if(f, fill, 0, NULL);
-    CgLoop z = cg_for(f, n * r.block, 0, NULL, NULL);
-    CgVal zero = cg_def(f->e, "arith.constant 0.0 : %s", aty);
-    cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", zero, r.buf, z.iv,
-            n * r.block, aty);
-    cg_for_end(f, &z, NULL, NULL);
+    zero_fill(f, r.buf, n * r.block, aty);
     return r;
   }
-  r.tag = cg_new(f->e);
-  r.tag = cg_new(f->e);
-  CgVal m1 = cg_new(f->e);
-  HloStr chunk = {0};
-  cg_append(&chunk,
-            "    %v = memref.alloca() {alignment = 64 : i64} : memref<%Dx%s>\n"
-            "    %v = memref.alloca() : memref<index>\n"
-            "    %v = arith.constant -1 : index\n"
-            "    memref.store %v, %v[] : memref<index>\n",
-            r.buf, n, aty, r.tag, m1, m1, r.tag);
-  entry_insert(f, &chunk);
-  free(chunk.buf);
+  /* The tag holds the linear index of the row in the buffer (-1 at
+   * function entry), so any read order is correct. */
+  r.buf = entry_buffer(f, &entry, n, aty);
+  r.tag = kir_alloca(&entry, kir_memref(f->g->k, KIR_INDEX, 0, NULL), 8);
+  kir_store(&entry, kir_index(&entry, -1), r.tag, NULL);
   r.row = cg_index(f, 0);
   for (int d = 0; d + 1 < s->rank; d++)
-    r.row = cg_iop(f, "addi", cg_imul_c(f, r.row, s->dims[d]), idx[d]);
-  CgVal held = cg_def(f->e, "memref.load %v[] : memref<index>", r.tag);
-  CgVal miss = cg_icmp(f, "ne", held, r.row, "index");
+    r.row = cg_iop(f, KIR_ADDI, cg_imul_c(f, r.row, s->dims[d]), idx[d]);
+  CgVal held = kir_load(&f->b, r.tag, NULL);
+  CgVal miss = cg_icmp(f, KIR_NE, held, r.row);
   r.c = cg_if(f, miss, 0, NULL);
-  CgLoop z = cg_for(f, n, 0, NULL, NULL);
-  CgVal zero = cg_def(f->e, "arith.constant 0.0 : %s", aty);
-  cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", zero, r.buf, z.iv,
-          n, aty);
-  cg_for_end(f, &z, NULL, NULL);
+  zero_fill(f, r.buf, n, aty);
   return r;
 }
 
@@ -240,12 +163,10 @@ void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
 
 void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                    const CgVal *b) {
-  int64_t size = r->n * r->block;
   CgVal at = p ? cg_iadd_c(f, j, p * r->n) : j;
-  CgVal t = cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, at, size, r->aty);
-  for (int i = 0; i < u; i++)
-    t = cg_def(f->e, "math.fma %v, %v, %v : %s", a[i], b[i], t, r->aty);
-  cg_line(f->e, "memref.store %v, %v[%v] : memref<%Dx%s>", t, r->buf, at, size, r->aty);
+  CgVal t = kir_load(&f->b, r->buf, &at);
+  for (int i = 0; i < u; i++) t = kir_fma(&f->b, a[i], b[i], t);
+  kir_store(&f->b, t, r->buf, &at);
 }
 
 /* How many steps of a reduction loop of k iterations one pass over a row
@@ -262,29 +183,15 @@ int cg_row_unroll(int64_t k, int64_t n) {
 /* Closes the fill, records the row, loads element j of it. */
 CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j) {
   if (r->hoisted) {
-    cg_endif(f, &r->c, NULL, NULL);
-    free(f->memo); /* emptied by cg_endif */
-    f->memo = r->memo;
-    f->nmemo = r->nmemo;
-    f->memo_cap = r->memo_cap;
-    HloStr *t = &f->e->text;
-    size_t n = t->len - r->mark;
-    char *fill = malloc(n);
-    HLO_CHECK(fill);
-    memcpy(fill, t->buf + r->mark, n);
-    memmove(t->buf + r->at + n, t->buf + r->at, r->mark - r->at);
-    memcpy(t->buf + r->at, fill, n);
-    free(fill);
-    /* in_block was computed in the fill, now before the loop: still in
-     * scope here. */
-    CgVal at = r->block > 1 ? cg_iop(f, "addi", cg_imul_c(f, r->in_block, r->n), j) : j;
-    return cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, at, r->n * r->block,
-                  r->aty);
+    cg_endif(f, &r->c, NULL);
+    cg_resume(f, &r->detour);
+    /* in_block was computed before the loop: available here. */
+    CgVal at = r->block > 1 ? cg_iop(f, KIR_ADDI, cg_imul_c(f, r->in_block, r->n), j) : j;
+    return kir_load(&f->b, r->buf, &at);
   }
-  cg_line(f->e, "memref.store %v, %v[] : memref<index>", r->row, r->tag);
-  cg_endif(f, &r->c, NULL, NULL);
-  return cg_def(f->e, "memref.load %v[%v] : memref<%Dx%s>", r->buf, j, r->n,
-                r->aty);
+  kir_store(&f->b, r->row, r->tag, NULL);
+  cg_endif(f, &r->c, NULL);
+  return kir_load(&f->b, r->buf, &j);
 }
 
 /* The row path of a float dot whose last output dim is the rhs's last
@@ -302,7 +209,7 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
       cg_dims_contain(&dd->rhs_contracting, nd) || n < 4 || n > 8192 ||
       !cg_row_order_ok(f, x))
     return false;
-  const char *aty = cg_float_type(rt);
+  KirElem aty = cg_float_elem(rt);
   CgVal li[HLO_MAX_RANK], ri[HLO_MAX_RANK];
   int o = 0;
   for (int i = 0; i < dd->lhs_batch.n; i++, o++) {
@@ -321,7 +228,7 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   for (int k = 0; k < nc; k++) {
     int64_t ld = dd->lhs_contracting.v[k], kd = lhs->shape.dims[ld];
     if (k == nc - 1) u = cg_row_unroll(kd, n);
-    loops[k] = cg_for(f, kd / (k == nc - 1 ? u : 1), 0, NULL, NULL);
+    loops[k] = cg_for(f, kd / (k == nc - 1 ? u : 1), 0, NULL);
     li[ld] = ri[dd->rhs_contracting.v[k]] = loops[k].iv;
   }
   /* The innermost contracting loop steps u at a time. */
@@ -332,15 +239,15 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
     if (nc) li[lk] = cg_iadd_c(f, k0, i);
     a[i] = to_accum(f, cg_elem(f, lhs, li), lhs->shape.type, rt);
   }
-  CgLoop j = cg_for(f, n, 0, NULL, NULL);
+  CgLoop j = cg_for(f, n, 0, NULL);
   ri[nd] = j.iv;
   for (int i = 0; i < u; i++) {
     if (nc) ri[rk] = cg_iadd_c(f, k0, i);
     b[i] = to_accum(f, cg_elem(f, rhs, ri), rhs->shape.type, rt);
   }
   cg_row_fma(f, &row, j.iv, u, a, b);
-  cg_for_end(f, &j, NULL, NULL);
-  for (int k = nc - 1; k >= 0; k--) cg_for_end(f, &loops[k], NULL, NULL);
+  cg_for_end(f, &j, NULL);
+  for (int k = nc - 1; k >= 0; k--) cg_for_end(f, &loops[k], NULL);
   *out = cg_from_float(f, cg_row_end(f, &row, idx[r - 1]), rt);
   return true;
 }
@@ -352,7 +259,6 @@ CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx) {
   HLO_CHECK(rt != HLO_PRED); /* legalize.c counts true products in s32 */
   CgVal rowv;
   if (dot_row(f, x, idx, &rowv)) return rowv;
-  const char *aty = hlo_type_is_float(rt) ? cg_float_type(rt) : cg_reg_type(rt);
   CgVal li[HLO_MAX_RANK], ri[HLO_MAX_RANK];
   int o = 0;
   for (int i = 0; i < dd->lhs_batch.n; i++, o++) {
@@ -371,18 +277,17 @@ CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx) {
   int n = dd->lhs_contracting.n;
   for (int k = 0; k < n; k++) {
     int64_t ld = dd->lhs_contracting.v[k];
-    loops[k] = cg_for(f, lhs->shape.dims[ld], 1, &acc, &aty);
+    loops[k] = cg_for(f, lhs->shape.dims[ld], 1, &acc);
     li[ld] = ri[dd->rhs_contracting.v[k]] = loops[k].iv;
     acc = loops[k].iters;
   }
   CgVal a = to_accum(f, cg_elem(f, lhs, li), lhs->shape.type, rt);
   CgVal b = to_accum(f, cg_elem(f, rhs, ri), rhs->shape.type, rt);
   bool fl = hlo_type_is_float(rt);
-  CgVal p = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "mulf" : "muli", a, b, aty);
-  CgVal s = cg_def(f->e, "arith.%s %v, %v : %s", fl ? "addf" : "addi", acc, p,
-                   aty);
+  CgVal p = kir_binop(&f->b, fl ? KIR_MULF : KIR_MULI, a, b);
+  CgVal s = kir_binop(&f->b, fl ? KIR_ADDF : KIR_ADDI, acc, p);
   for (int k = n - 1; k >= 0; k--) {
-    cg_for_end(f, &loops[k], &s, &aty);
+    cg_for_end(f, &loops[k], &s);
     s = loops[k].results;
   }
   return fl ? cg_from_float(f, s, rt) : s;

@@ -1,6 +1,7 @@
 /*
  * elemental.c — the elemental emitter: for an instruction and an output
- * multi-index (SSA index values), the SSA value of that element.
+ * multi-index (kernel-IR index values), the kernel-IR value of that
+ * element.
  *
  * Every op that can be written as "output element = function of operand
  * elements" is emitted here or by a helper it dispatches to (scalar.c for
@@ -15,8 +16,11 @@
  *
  * Values are memoized by (instruction, index values) so that a value used
  * twice at the same index is computed once.  The memo is a stack whose
- * scopes follow MLIR regions (cg_for, cg_if): a value defined inside a
+ * scopes follow the IR's regions (cg_for, cg_if): a value defined inside a
  * region is forgotten when the region closes, so dominance always holds.
+ * Code can also be emitted at an outer point (cg_detour: before a loop
+ * that is still open, to compute a row once before the loop over it);
+ * the memo then serves only what was computed before that loop opened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +35,11 @@ struct CgMemo {
   CgVal *vals; /* n values, malloc'd */
 };
 
-void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e) {
+void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn) {
   memset(f, 0, sizeof *f);
   f->g = g;
-  f->e = e;
+  f->fn = fn;
+  kir_at_end(&f->b, fn->body);
   f->src = calloc((size_t)g->m->next_id, sizeof *f->src);
   HLO_CHECK(f->src);
 }
@@ -46,6 +51,7 @@ static void memo_truncate(CgFn *f, int mark) {
 void cg_fn_free(CgFn *f) {
   memo_truncate(f, 0);
   free(f->memo);
+  free(f->scopes);
   for (int64_t i = 0; i < f->g->m->next_id; i++) free(f->src[i].vals);
   free(f->src);
 }
@@ -81,164 +87,171 @@ void cg_bind_compute(CgFn *f, const HloInstr *x) {
 /* Memory, regions, index arithmetic                                         */
 /* ------------------------------------------------------------------------ */
 
-static void append_index(HloStr *s, int rank, const CgVal *idx) {
-  hlo_str_append(s, "[", 1);
-  cg_append(s, "%V", rank, idx);
-  hlo_str_append(s, "]", 1);
-}
-
 CgVal cg_load(CgFn *f, CgVal memref, const HloShape *s, const CgVal *idx) {
-  HloStr ix = {0};
-  append_index(&ix, s->rank, idx);
-  CgVal v = cg_def(f->e, "memref.load %v%s : %s", memref, ix.buf,
-                   cg_memref_type(s).s);
-  free(ix.buf);
+  CgVal v = kir_load(&f->b, memref, idx);
   if (s->type == HLO_PRED) {
     /* Any non-zero byte is true, as the evaluator reads it. */
-    CgVal zero = cg_def(f->e, "arith.constant 0 : i8");
-    v = cg_def(f->e, "arith.cmpi ne, %v, %v : i8", v, zero);
+    CgVal zero = kir_const_int(&f->b, kir_scalar(KIR_I8), 0);
+    v = kir_cmpi(&f->b, KIR_NE, v, zero);
   }
   return v;
 }
 
 void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
               const CgVal *idx) {
-  if (s->type == HLO_PRED) v = cg_def(f->e, "arith.extui %v : i1 to i8", v);
-  HloStr ix = {0};
-  append_index(&ix, s->rank, idx);
-  cg_line(f->e, "memref.store %v, %v%s : %s", v, memref, ix.buf,
-          cg_memref_type(s).s);
-  free(ix.buf);
+  if (s->type == HLO_PRED) v = kir_cast(&f->b, KIR_EXTUI, v, kir_scalar(KIR_I8));
+  kir_store(&f->b, v, memref, idx);
 }
 
-static void append_types(HloStr *s, int n, const char *const *types) {
-  for (int i = 0; i < n; i++) cg_append(s, "%s%s", i ? ", " : "", types[i]);
-}
-
-CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
-              const char *const *types) {
-  return cg_for_range(f, cg_index(f, 0), cg_index(f, n), niter, init, types);
-}
-
-CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init,
-                    const char *const *types) {
-  CgLoop l = {.niter = niter, .mark = f->nmemo};
-  CgVal step = cg_index(f, 1);
-  l.results = f->e->nvals;
-  f->e->nvals += niter;
-  l.iv = cg_new(f->e);
-  l.iters = f->e->nvals;
-  f->e->nvals += niter;
-  HloStr s = {0};
-  for (int i = 0; i < niter; i++)
-    cg_append(&s, "%s%v", i ? ", " : "", l.results + i);
-  if (niter) hlo_str_append(&s, " = ", 3);
-  cg_append(&s, "scf.for %v = %v to %v step %v", l.iv, lo, hi, step);
-  if (niter) {
-    hlo_str_append(&s, " iter_args(", 11);
-    for (int i = 0; i < niter; i++)
-      cg_append(&s, "%s%v = %v", i ? ", " : "", l.iters + i, init[i]);
-    hlo_str_append(&s, ") -> (", 6);
-    append_types(&s, niter, types);
-    hlo_str_append(&s, ")", 1);
+static void push_scope(CgFn *f, KirOp *op) {
+  if (f->nscopes == f->scope_cap) {
+    f->scope_cap = f->scope_cap ? 2 * f->scope_cap : 16;
+    f->scopes = realloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
+    HLO_CHECK(f->scopes);
   }
-  cg_open(f->e, "%s {", s.buf);
-  free(s.buf);
+  f->scopes[f->nscopes++] = (CgScope){op, f->nmemo};
+}
+
+/* Leaves the innermost region: what it computed is out of scope. */
+static void pop_scope(CgFn *f, KirOp *op) {
+  HLO_CHECK(f->nscopes > 0 && f->scopes[f->nscopes - 1].op == op);
+  memo_truncate(f, f->scopes[--f->nscopes].mark);
+}
+
+CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init) {
+  return cg_for_range(f, cg_index(f, 0), cg_index(f, n), niter, init);
+}
+
+CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init) {
+  CgVal step = cg_index(f, 1);
+  CgLoop l = {.niter = niter, .after = f->b};
+  l.op = kir_for(&f->b, lo, hi, step, niter, init);
+  l.iv = kir_for_iv(l.op);
+  l.iters = kir_for_iter(l.op, 0);
+  l.results = l.op->res;
+  push_scope(f, l.op);
+  kir_at_end(&f->b, kir_region(l.op, 0));
   return l;
 }
 
-static void yield(CgFn *f, int n, const CgVal *vals, const char *const *types) {
-  if (!n) return;
-  HloStr s = {0};
-  append_types(&s, n, types);
-  cg_line(f->e, "scf.yield %V : %s", n, vals, s.buf);
-  free(s.buf);
+void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields) {
+  kir_yield(&f->b, l->niter, yields);
+  pop_scope(f, l->op);
+  f->b = l->after;
 }
 
-void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields,
-                const char *const *types) {
-  yield(f, l->niter, yields, types);
-  memo_truncate(f, l->mark);
-  cg_close(f->e, "}");
-}
-
-CgIf cg_if(CgFn *f, CgVal cond, int nres, const char *const *types) {
-  CgIf c = {.nres = nres, .mark = f->nmemo};
-  c.results = f->e->nvals;
-  f->e->nvals += nres;
-  HloStr s = {0};
-  for (int i = 0; i < nres; i++)
-    cg_append(&s, "%s%v", i ? ", " : "", c.results + i);
-  if (nres) hlo_str_append(&s, " = ", 3);
-  cg_append(&s, "scf.if %v", cond);
-  if (nres) {
-    hlo_str_append(&s, " -> (", 5);
-    append_types(&s, nres, types);
-    hlo_str_append(&s, ")", 1);
-  }
-  cg_open(f->e, "%s {", s.buf);
-  free(s.buf);
+CgIf cg_if(CgFn *f, CgVal cond, int nres, const KirType *types) {
+  CgIf c = {.nres = nres, .after = f->b};
+  c.op = kir_if(&f->b, cond, nres, types);
+  c.results = c.op->res;
+  push_scope(f, c.op);
+  kir_at_end(&f->b, kir_region(c.op, 0));
   return c;
 }
 
-void cg_else(CgFn *f, CgIf *c, const CgVal *yields, const char *const *types) {
-  yield(f, c->nres, yields, types);
-  memo_truncate(f, c->mark);
-  cg_close(f->e, "} else {");
-  f->e->indent++;
+void cg_else(CgFn *f, CgIf *c, const CgVal *yields) {
+  kir_yield(&f->b, c->nres, yields);
+  memo_truncate(f, f->scopes[f->nscopes - 1].mark);
+  kir_at_end(&f->b, kir_region(c->op, 1));
 }
 
-void cg_endif(CgFn *f, CgIf *c, const CgVal *yields,
-              const char *const *types) {
-  yield(f, c->nres, yields, types);
-  memo_truncate(f, c->mark);
-  cg_close(f->e, "}");
+void cg_endif(CgFn *f, CgIf *c, const CgVal *yields) {
+  KirBlock *other = kir_region(c->op, 1);
+  kir_yield(&f->b, c->nres, yields);
+  /* An if without an else-branch yields nothing there. */
+  if (!other->last) {
+    kir_at_end(&f->b, other);
+    kir_yield(&f->b, 0, NULL);
+  }
+  pop_scope(f, c->op);
+  f->b = c->after;
 }
 
-CgVal cg_index(CgFn *f, int64_t v) {
-  return cg_def(f->e, "arith.constant %D : index", v);
+CgDetour cg_detour(CgFn *f, KirOp *op) {
+  CgDetour d = {.saved = f->b, .mark = f->nmemo, .depth = f->nscopes};
+  if (op) {
+    while (d.depth > 0 && f->scopes[d.depth - 1].op != op) d.depth--;
+    HLO_CHECK(d.depth > 0);
+    d.depth--;
+    d.mark = f->scopes[d.depth].mark;
+    kir_before(&f->b, op);
+  }
+  /* What the memo gained since op opened is not available before it, and
+   * the regions from op inwards are not open there. */
+  d.nmemo = f->nmemo - d.mark;
+  d.memo = malloc((size_t)(d.nmemo + 1) * sizeof *d.memo);
+  d.nscopes = f->nscopes - d.depth;
+  d.scopes = malloc((size_t)(d.nscopes + 1) * sizeof *d.scopes);
+  HLO_CHECK(d.memo && d.scopes);
+  memcpy(d.memo, f->memo + d.mark, (size_t)d.nmemo * sizeof *d.memo);
+  memcpy(d.scopes, f->scopes + d.depth, (size_t)d.nscopes * sizeof *d.scopes);
+  f->nmemo = d.mark;
+  f->nscopes = d.depth;
+  return d;
 }
 
-CgVal cg_iop(CgFn *f, const char *op, CgVal a, CgVal b) {
-  return cg_def(f->e, "arith.%s %v, %v : index", op, a, b);
+void cg_resume(CgFn *f, CgDetour *d) {
+  HLO_CHECK(f->nscopes == d->depth);
+  memo_truncate(f, d->mark);
+  if (d->mark + d->nmemo > f->memo_cap) {
+    f->memo_cap = d->mark + d->nmemo;
+    f->memo = realloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
+    HLO_CHECK(f->memo);
+  }
+  memcpy(f->memo + d->mark, d->memo, (size_t)d->nmemo * sizeof *d->memo);
+  f->nmemo = d->mark + d->nmemo;
+  if (d->depth + d->nscopes > f->scope_cap) {
+    f->scope_cap = d->depth + d->nscopes;
+    f->scopes = realloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
+    HLO_CHECK(f->scopes);
+  }
+  memcpy(f->scopes + d->depth, d->scopes, (size_t)d->nscopes * sizeof *d->scopes);
+  f->nscopes = d->depth + d->nscopes;
+  free(d->memo);
+  free(d->scopes);
+  f->b = d->saved;
 }
+
+KirOp *cg_open_loop_of(const CgFn *f, CgVal v) {
+  KirOp *owner = kir_arg_owner(f->fn, v);
+  if (!owner || owner->code != KIR_FOR || kir_for_iv(owner) != v) return NULL;
+  for (int i = 0; i < f->nscopes; i++)
+    if (f->scopes[i].op == owner) return owner;
+  return NULL;
+}
+
+CgVal cg_index(CgFn *f, int64_t v) { return kir_index(&f->b, v); }
+
+CgVal cg_iop(CgFn *f, KirOpcode op, CgVal a, CgVal b) { return kir_binop(&f->b, op, a, b); }
 
 CgVal cg_iadd_c(CgFn *f, CgVal a, int64_t c) {
-  return c ? cg_iop(f, "addi", a, cg_index(f, c)) : a;
+  return c ? cg_iop(f, KIR_ADDI, a, cg_index(f, c)) : a;
 }
 
 CgVal cg_imul_c(CgFn *f, CgVal a, int64_t c) {
   if (c == 1) return a;
-  return c ? cg_iop(f, "muli", a, cg_index(f, c)) : cg_index(f, 0);
+  return c ? cg_iop(f, KIR_MULI, a, cg_index(f, c)) : cg_index(f, 0);
 }
 
 CgVal cg_to_index(CgFn *f, CgVal v, HloType t) {
-  return cg_def(f->e, "arith.%s %v : %s to index",
-                hlo_type_is_unsigned(t) ? "index_castui" : "index_cast", v,
-                cg_reg_type(t));
+  return kir_cast(&f->b, hlo_type_is_unsigned(t) ? KIR_INDEX_CASTUI : KIR_INDEX_CAST, v,
+                  kir_scalar(KIR_INDEX));
 }
 
 CgVal cg_from_index(CgFn *f, CgVal v, HloType t) {
-  return cg_def(f->e, "arith.index_cast %v : index to %s", v,
-                cg_reg_type(t));
+  return kir_cast(&f->b, KIR_INDEX_CAST, v, cg_reg_type(t));
 }
 
 CgVal cg_iclamp(CgFn *f, CgVal v, int64_t lo, int64_t hi) {
-  v = cg_iop(f, "maxsi", v, cg_index(f, lo));
-  return cg_iop(f, "minsi", v, cg_index(f, hi));
+  v = cg_iop(f, KIR_MAXSI, v, cg_index(f, lo));
+  return cg_iop(f, KIR_MINSI, v, cg_index(f, hi));
 }
 
-CgVal cg_icmp(CgFn *f, const char *pred, CgVal a, CgVal b, const char *ty) {
-  return cg_def(f->e, "arith.cmpi %s, %v, %v : %s", pred, a, b, ty);
-}
+CgVal cg_icmp(CgFn *f, KirIPred pred, CgVal a, CgVal b) { return kir_cmpi(&f->b, pred, a, b); }
 
-CgVal cg_and(CgFn *f, CgVal a, CgVal b) {
-  return cg_def(f->e, "arith.andi %v, %v : i1", a, b);
-}
+CgVal cg_and(CgFn *f, CgVal a, CgVal b) { return kir_binop(&f->b, KIR_ANDI, a, b); }
 
-CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b, const char *ty) {
-  return cg_def(f->e, "arith.select %v, %v, %v : %s", c, a, b, ty);
-}
+CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b) { return kir_select(&f->b, c, a, b); }
 
 bool cg_dims_contain(const HloDims *d, int64_t v) {
   for (int i = 0; i < d->n; i++)
@@ -292,8 +305,7 @@ static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
 static CgVal elem_constant(CgFn *f, const HloInstr *x, const CgVal *idx) {
   if (hlo_shape_elements(&x->shape) == 1)
     return cg_literal_elem(f, x->literal, 0);
-  CgVal g = cg_def(f->e, "memref.get_global @%s : %s",
-                   cg_constant_global(f->g, x), cg_memref_type(&x->shape).s);
+  CgVal g = kir_get_global(&f->b, cg_constant_global(f->g, x), cg_memref_type(f->g, &x->shape));
   return cg_load(f, g, &x->shape, idx);
 }
 
@@ -321,15 +333,15 @@ static CgVal elem_reshape(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal lin = cg_index(f, 0);
   for (int k = 0; k < out->rank; k++)
     if (out->dims[k] > 1)
-      lin = cg_iop(f, "addi", lin, cg_imul_c(f, idx[k], so[k]));
+      lin = cg_iop(f, KIR_ADDI, lin, cg_imul_c(f, idx[k], so[k]));
   CgVal oi[HLO_MAX_RANK];
   for (int j = 0; j < in->rank; j++) {
     if (in->dims[j] == 1) {
       oi[j] = cg_index(f, 0);
       continue;
     }
-    CgVal q = si[j] > 1 ? cg_iop(f, "divui", lin, cg_index(f, si[j])) : lin;
-    oi[j] = j > 0 ? cg_iop(f, "remui", q, cg_index(f, in->dims[j])) : q;
+    CgVal q = si[j] > 1 ? cg_iop(f, KIR_DIVUI, lin, cg_index(f, si[j])) : lin;
+    oi[j] = j > 0 ? cg_iop(f, KIR_REMUI, q, cg_index(f, in->dims[j])) : q;
   }
   return cg_elem(f, x->operands[0], oi);
 }
@@ -353,7 +365,7 @@ static CgVal elem_reverse(CgFn *f, const HloInstr *x, const CgVal *idx) {
   memcpy(oi, idx, (size_t)x->shape.rank * sizeof *idx);
   for (int k = 0; k < x->dimensions.n; k++) {
     int64_t d = x->dimensions.v[k];
-    oi[d] = cg_iop(f, "subi", cg_index(f, x->shape.dims[d] - 1), idx[d]);
+    oi[d] = cg_iop(f, KIR_SUBI, cg_index(f, x->shape.dims[d] - 1), idx[d]);
   }
   return cg_elem(f, x->operands[0], oi);
 }
@@ -368,43 +380,43 @@ static CgVal concat_from(CgFn *f, const HloInstr *x, const CgVal *idx, int k,
   memcpy(oi, idx, (size_t)x->shape.rank * sizeof *idx);
   oi[d] = cg_iadd_c(f, idx[d], -offset);
   if (k == x->noperands - 1) return cg_elem(f, op, oi);
-  const char *ty = cg_reg_type(x->shape.type);
+  KirType ty = cg_reg_type(x->shape.type);
   int64_t next = offset + op->shape.dims[d];
-  CgVal in = cg_icmp(f, "ult", idx[d], cg_index(f, next), "index");
+  CgVal in = cg_icmp(f, KIR_ULT, idx[d], cg_index(f, next));
   CgIf c = cg_if(f, in, 1, &ty);
   CgVal a = cg_elem(f, op, oi);
-  cg_else(f, &c, &a, &ty);
+  cg_else(f, &c, &a);
   CgVal b = concat_from(f, x, idx, k + 1, next);
-  cg_endif(f, &c, &b, &ty);
+  cg_endif(f, &c, &b);
   return c.results;
 }
 
 static CgVal elem_pad(CgFn *f, const HloInstr *x, const CgVal *idx) {
   const HloShape *in = &x->operands[0]->shape;
-  const char *ty = cg_reg_type(x->shape.type);
+  KirType ty = cg_reg_type(x->shape.type);
   CgVal pad = cg_elem(f, x->operands[1], NULL);
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal inside = kir_bool(&f->b, true);
   CgVal oi[HLO_MAX_RANK];
   for (int j = 0; j < in->rank; j++) {
     const HloPadDim *p = &x->padding[j];
     CgVal q = cg_iadd_c(f, idx[j], -p->lo); /* position in the interior-
                                             * dilated operand */
     CgVal zero = cg_index(f, 0);
-    inside = cg_and(f, inside, cg_icmp(f, "sge", q, zero, "index"));
+    inside = cg_and(f, inside, cg_icmp(f, KIR_SGE, q, zero));
     if (p->interior > 0) {
       CgVal step = cg_index(f, p->interior + 1);
-      CgVal r = cg_iop(f, "remsi", q, step);
-      inside = cg_and(f, inside, cg_icmp(f, "eq", r, zero, "index"));
-      q = cg_iop(f, "divsi", q, step);
+      CgVal r = cg_iop(f, KIR_REMSI, q, step);
+      inside = cg_and(f, inside, cg_icmp(f, KIR_EQ, r, zero));
+      q = cg_iop(f, KIR_DIVSI, q, step);
     }
     inside = cg_and(f, inside,
-                    cg_icmp(f, "slt", q, cg_index(f, in->dims[j]), "index"));
+                    cg_icmp(f, KIR_SLT, q, cg_index(f, in->dims[j])));
     oi[j] = q;
   }
   CgIf c = cg_if(f, inside, 1, &ty);
   CgVal a = cg_elem(f, x->operands[0], oi);
-  cg_else(f, &c, &a, &ty);
-  cg_endif(f, &c, &pad, &ty);
+  cg_else(f, &c, &a);
+  cg_endif(f, &c, &pad);
   return c.results;
 }
 
@@ -422,7 +434,7 @@ static CgVal elem_dynamic_slice(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal oi[HLO_MAX_RANK];
   for (int j = 0; j < in->rank; j++) {
     CgVal s = dynamic_start(f, x, 1, j, in->dims[j], x->shape.dims[j]);
-    oi[j] = cg_iop(f, "addi", s, idx[j]);
+    oi[j] = cg_iop(f, KIR_ADDI, s, idx[j]);
   }
   return cg_elem(f, x->operands[0], oi);
 }
@@ -430,22 +442,21 @@ static CgVal elem_dynamic_slice(CgFn *f, const HloInstr *x, const CgVal *idx) {
 static CgVal elem_dynamic_update_slice(CgFn *f, const HloInstr *x,
                                        const CgVal *idx) {
   const HloShape *upd = &x->operands[1]->shape;
-  const char *ty = cg_reg_type(x->shape.type);
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  KirType ty = cg_reg_type(x->shape.type);
+  CgVal inside = kir_bool(&f->b, true);
   CgVal ui[HLO_MAX_RANK];
   for (int j = 0; j < x->shape.rank; j++) {
     CgVal s = dynamic_start(f, x, 2, j, x->shape.dims[j], upd->dims[j]);
-    ui[j] = cg_iop(f, "subi", idx[j], s);
-    inside = cg_and(f, inside, cg_icmp(f, "sge", ui[j], cg_index(f, 0),
-                                       "index"));
-    inside = cg_and(f, inside, cg_icmp(f, "slt", ui[j],
-                                       cg_index(f, upd->dims[j]), "index"));
+    ui[j] = cg_iop(f, KIR_SUBI, idx[j], s);
+    inside = cg_and(f, inside, cg_icmp(f, KIR_SGE, ui[j], cg_index(f, 0)));
+    inside = cg_and(f, inside, cg_icmp(f, KIR_SLT, ui[j],
+                                       cg_index(f, upd->dims[j])));
   }
   CgIf c = cg_if(f, inside, 1, &ty);
   CgVal a = cg_elem(f, x->operands[1], ui);
-  cg_else(f, &c, &a, &ty);
+  cg_else(f, &c, &a);
   CgVal b = cg_elem(f, x->operands[0], idx);
-  cg_endif(f, &c, &b, &ty);
+  cg_endif(f, &c, &b);
   return c.results;
 }
 
@@ -463,13 +474,11 @@ static CgVal elem_bitcast_convert(CgFn *f, const HloInstr *x, const CgVal *idx) 
   size_t sf = hlo_type_size(from), st = hlo_type_size(to);
   if (sf == st) return cg_bitcast(f, cg_elem(f, op, idx), from, to);
   HloType uf = unsigned_of_size(sf), ut = unsigned_of_size(st);
-  const char *fty = cg_reg_type(uf), *tty = cg_reg_type(ut);
   if (st < sf) {
     CgVal v = cg_bitcast(f, cg_elem(f, op, idx), from, uf);
     CgVal part = cg_imul_c(f, idx[x->shape.rank - 1], (int64_t)st * 8);
-    v = cg_def(f->e, "arith.shrui %v, %v : %s", v, cg_from_index(f, part, uf),
-               fty);
-    v = cg_def(f->e, "arith.trunci %v : %s to %s", v, fty, tty);
+    v = kir_binop(&f->b, KIR_SHRUI, v, cg_from_index(f, part, uf));
+    v = kir_cast(&f->b, KIR_TRUNCI, v, cg_reg_type(ut));
     return cg_bitcast(f, v, ut, to);
   }
   CgVal oi[HLO_MAX_RANK], acc = cg_const_bits(f, ut, 0);
@@ -477,10 +486,9 @@ static CgVal elem_bitcast_convert(CgFn *f, const HloInstr *x, const CgVal *idx) 
   for (size_t k = 0; k < st / sf; k++) {
     oi[x->shape.rank] = cg_index(f, (int64_t)k);
     CgVal v = cg_bitcast(f, cg_elem(f, op, oi), from, uf);
-    v = cg_def(f->e, "arith.extui %v : %s to %s", v, fty, tty);
-    v = cg_def(f->e, "arith.shli %v, %v : %s", v,
-               cg_const_bits(f, ut, k * sf * 8), tty);
-    acc = cg_def(f->e, "arith.ori %v, %v : %s", acc, v, tty);
+    v = kir_cast(&f->b, KIR_EXTUI, v, cg_reg_type(ut));
+    v = kir_binop(&f->b, KIR_SHLI, v, cg_const_bits(f, ut, k * sf * 8));
+    acc = kir_binop(&f->b, KIR_ORI, acc, v);
   }
   return cg_bitcast(f, acc, ut, to);
 }
@@ -496,12 +504,12 @@ static CgVal elem_batch_norm(CgFn *f, const HloInstr *x, const CgVal *idx) {
   for (int k = 1; k < 5; k++)
     v[k] = cg_convert(f, cg_elem(f, x->operands[k], &fi), t, HLO_F64);
   CgVal eps = cg_const(f, HLO_F64, (double)x->epsilon);
-  CgVal var = cg_def(f->e, "arith.addf %v, %v : f64", v[4], eps);
-  CgVal sd = cg_math_unary(f, HLO_OP_SQRT, "f64", var);
-  CgVal mul = cg_def(f->e, "arith.divf %v, %v : f64", v[1], sd);
-  CgVal centered = cg_def(f->e, "arith.subf %v, %v : f64", v[0], v[3]);
-  CgVal scaled = cg_def(f->e, "arith.mulf %v, %v : f64", centered, mul);
-  CgVal y = cg_def(f->e, "arith.addf %v, %v : f64", scaled, v[2]);
+  CgVal var = kir_binop(&f->b, KIR_ADDF, v[4], eps);
+  CgVal sd = cg_math_unary(f, HLO_OP_SQRT, var);
+  CgVal mul = kir_binop(&f->b, KIR_DIVF, v[1], sd);
+  CgVal centered = kir_binop(&f->b, KIR_SUBF, v[0], v[3]);
+  CgVal scaled = kir_binop(&f->b, KIR_MULF, centered, mul);
+  CgVal y = kir_binop(&f->b, KIR_ADDF, scaled, v[2]);
   return cg_convert(f, y, HLO_F64, t);
 }
 
@@ -517,7 +525,7 @@ static CgVal elem_elementwise(CgFn *f, const HloInstr *x, const CgVal *idx) {
                       cg_operand(f, x, 0, idx), cg_operand(f, x, 1, idx));
   case HLO_OP_SELECT:
     return cg_select(f, cg_operand(f, x, 0, idx), cg_operand(f, x, 1, idx),
-                     cg_operand(f, x, 2, idx), cg_reg_type(x->shape.type));
+                     cg_operand(f, x, 2, idx));
   case HLO_OP_CLAMP: {
     /* clamp(lo, x, hi) = min(max(x, lo), hi) */
     HloType t = x->shape.type;

@@ -59,7 +59,7 @@ CgVal cg_elem_gather(CgFn *f, const HloInstr *x, const CgVal *idx) {
       oi[d] = s;
       continue;
     }
-    oi[d] = cg_iop(f, "addi", s, idx[gd->offset_dims.v[w++]]);
+    oi[d] = cg_iop(f, KIR_ADDI, s, idx[gd->offset_dims.v[w++]]);
   }
   return cg_elem(f, op, oi);
 }

@@ -2,22 +2,23 @@
  * internal.h — what the files of codegen/ share; not part of the public API
  * (codegen.h).
  *
- * The backend builds one MLIR module as text, from the module legalize.c
- * hands it (tuple parameters and constants split, fusions that cannot be
- * one kernel inlined, bitcasts that reorder memory and pred contractions
- * rewritten; often the input itself).  Four layers, bottom up:
+ * The backend builds one kernel-IR module (kir.h) from the module
+ * legalize.c hands it (tuple parameters and constants split, fusions that
+ * cannot be one kernel inlined, bitcasts that reorder memory and pred
+ * contractions rewritten; often the input itself), verifies it when asked,
+ * and prints it once as MLIR.  Layers, bottom up:
  *
- *   emitter.c   MLIR text: SSA names (%vN), indentation, a small printf
- *               with MLIR-friendly directives, type names.
+ *   kir*.c      the kernel IR: types, builders, verifier, the MLIR
+ *               printer and the readable one.
  *   plan.c      the buffer plan: where every value lives (an argument, a
  *               result, a constant global, or an offset in the scratch
  *               arena) and the order instructions run in, from passes/'
  *               buffer assignment or one slot per value.
  *   elemental.c the elemental emitter: the element of an instruction at an
- *               output index, as SSA values, computed from its operands'
- *               elements (recursively through fused computations and
- *               called scalar computations, memoized per index).  Helpers
- *               in scalar.c (element-type semantics), math.c
+ *               output index, as kernel-IR values, computed from its
+ *               operands' elements (recursively through fused computations
+ *               and called scalar computations, memoized per index).
+ *               Helpers in scalar.c (element-type semantics), math.c
  *               (transcendentals), reduce.c, dot.c, conv.c, gather.c.
  *   kernel.c    one kernel function per unfused instruction (a loop nest
  *               over the output storing emitted elements, with values of
@@ -28,14 +29,16 @@
  *               buffers.
  *
  * Register representation of element types: pred is i1 (i8 in memory),
- * integers are signless iN (signedness picks the arith op), f32/f64 are
+ * integers are signless iN (signedness picks the op), f32/f64 are
  * themselves, and f16/bf16 stay their 16-bit patterns (i16) in registers
  * and memory: arithmetic decodes them to f32, computes, and rounds back
  * (round to nearest even), so every HLO instruction rounds its result the
  * way the evaluator does and no half-precision libcall is ever needed.
+ * scalar.c and math.c take every type from their operands, lanes included,
+ * so the same code computes one element or a vector of them.
  *
  * Errors while emitting are sticky: the first one is kept in CgGen.err and
- * emission carries on with placeholder values; the text is then discarded.
+ * emission carries on with placeholder values; the IR is then discarded.
  */
 #ifndef HLOC_CODEGEN_INTERNAL_H
 #define HLOC_CODEGEN_INTERNAL_H
@@ -43,49 +46,15 @@
 #include <stdarg.h>
 
 #include "codegen.h"
+#include "kir.h"
 #include "passes.h"
 
-/* ------------------------------------------------------------------------ */
-/* emitter.c — MLIR text                                                    */
-/* ------------------------------------------------------------------------ */
+typedef KirVal CgVal; /* a kernel-IR value of the function being built */
 
-typedef int CgVal; /* an SSA value, printed "%v<N>" */
-
-typedef struct CgEmitter {
-  HloStr text;
-  int indent; /* current nesting, two spaces each */
-  int nvals;  /* SSA names handed out (names are per function, so one
-               * emitter may reuse them across the functions it holds) */
-} CgEmitter;
-
-/* The formatting directives of every emitter function:
- *   %v  CgVal, printed %vN          %V  int n, const CgVal *v: "%va, %vb"
- *   %s  const char *                %d  int          %D  int64_t
- *   %%  a literal '%' */
-void cg_vappend(HloStr *out, const char *fmt, va_list ap);
-void cg_append(HloStr *out, const char *fmt, ...);
-/* One indented line. */
-void cg_line(CgEmitter *e, const char *fmt, ...);
-/* "%vN = <line>": a new value. */
-CgVal cg_def(CgEmitter *e, const char *fmt, ...);
-/* A fresh name for a block argument (loop variable, function argument). */
-CgVal cg_new(CgEmitter *e);
-/* A line that opens a region ("… {"), then indents. */
-void cg_open(CgEmitter *e, const char *fmt, ...);
-/* Dedents, then a line ("}" or "} else {"). */
-void cg_close(CgEmitter *e, const char *fmt, ...);
-
-/* Type names: fixed-size strings returned by value, used in the caller's
- * full expression (…(x).s). */
-typedef struct CgTypeName {
-  char s[320];
-} CgTypeName;
 /* The register type of an element type: i1 for pred, i16 for f16/bf16. */
-const char *cg_reg_type(HloType t);
-/* The memory type: i8 for pred, i16 for f16/bf16. */
-const char *cg_mem_type(HloType t);
-/* "memref<2x3xf32>", "memref<i8>" for an array shape. */
-CgTypeName cg_memref_type(const HloShape *s);
+KirType cg_reg_type(HloType t);
+/* The element kind in memory: i8 for pred, i16 for f16/bf16. */
+KirElem cg_mem_elem(HloType t);
 int cg_type_bits(HloType t); /* bits of the register type */
 
 /* ------------------------------------------------------------------------ */
@@ -156,13 +125,9 @@ typedef struct CgGen {
   const HloModule *m;
   const char *prefix;         /* symbol prefix N */
   CgPlan plan;
-  CgEmitter globals;          /* memref.global and libm declarations */
-  CgEmitter kernels;          /* kernel functions */
-  CgEmitter entry;            /* N_run */
+  KirModule *k;               /* the kernel IR being built */
   const char **global_of;     /* by instruction id: its constant's global */
   int nglobals;
-  const char **decls;         /* external functions declared so far */
-  int ndecls;
   int nkernels;
   HloError *err;              /* the first error (sticky) */
 } CgGen;
@@ -172,13 +137,8 @@ void cg_fail(CgGen *g, HloError *e);
 void cg_fail_instr(CgGen *g, const HloInstr *x, const char *what);
 /* The name of the read-only global holding constant x's literal. */
 const char *cg_constant_global(CgGen *g, const HloInstr *x);
-/* Declares `func.func private @name(args) -> result` once per module. */
-void cg_declare(CgGen *g, const char *name, const char *signature);
-
-/* Builds the MLIR text of a module (cg_emit_mlir without the parse) and
- * the signature of the function it defines. */
-HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
-                      CgSignature *sig);
+/* The memref type of an array shape. */
+KirType cg_memref_type(CgGen *g, const HloShape *s);
 
 /* legalize.c: the module codegen emits (m, or a rewritten copy of it when
  * m has forms the emitters do not take) and the options for it (argument
@@ -191,6 +151,18 @@ typedef struct CgLegalized {
 } CgLegalized;
 HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out);
 void cg_legalized_free(CgLegalized *l);
+
+/* A module's kernels, built: the kernel IR, the signature of the function
+ * it defines, and the legalized module, which owns the bytes of the
+ * globals (so it lives until they are in the LLVM module). */
+typedef struct CgKernels {
+  KirModule *k;
+  CgSignature sig;
+  CgLegalized legal;
+} CgKernels;
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, CgKernels *out);
+/* Frees the IR and the legalized module; the signature stays. */
+void cg_kernels_free(CgKernels *k);
 
 /* ------------------------------------------------------------------------ */
 /* elemental.c — elements of instructions                                   */
@@ -216,13 +188,23 @@ typedef struct CgSrc {
 
 typedef struct CgMemo CgMemo;
 
-/* One MLIR function being emitted. */
+/* A region being built (a loop's body, a branch) and the memo's size when
+ * it opened: what the memo held then is available before the region's op. */
+typedef struct CgScope {
+  KirOp *op;
+  int mark;
+} CgScope;
+
+/* One kernel-IR function being emitted. */
 typedef struct CgFn {
   CgGen *g;
-  CgEmitter *e;
+  KirFunc *fn;
+  KirBuilder b;   /* where the next op goes */
   CgSrc *src;     /* by instruction id; default CG_SRC_COMPUTE */
   CgMemo *memo;   /* (instruction, index) → values, a scoped stack */
   int nmemo, memo_cap;
+  CgScope *scopes; /* the regions open around the insertion point */
+  int nscopes, scope_cap;
   /* A parallel-for task (kernel.c): the kernel's loop nest runs its loop
    * over dim par_dim (of par_n iterations, the dims before it being 1)
    * over [par_lo, par_hi) only (index values). */
@@ -232,7 +214,7 @@ typedef struct CgFn {
   CgVal par_lo, par_hi;
 } CgFn;
 
-void cg_fn_init(CgFn *f, CgGen *g, CgEmitter *e);
+void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);
 void cg_fn_free(CgFn *f);
 void cg_bind_memrefs(CgFn *f, const HloInstr *x, int n, const CgVal *memrefs);
 void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias);
@@ -252,42 +234,63 @@ CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx);
 int cg_apply(CgFn *f, const HloComputation *c, const CgVal *args,
              CgVal *results);
 
-/* Memory and regions, keeping the memo's scopes in step with MLIR's. */
+/* Memory and regions, keeping the memo's scopes in step with the IR's. */
 CgVal cg_load(CgFn *f, CgVal memref, const HloShape *s, const CgVal *idx);
 void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
               const CgVal *idx);
+/* The type of a value of the function being emitted. */
+static inline KirType cg_type(const CgFn *f, CgVal v) { return kir_type(f->fn, v); }
 
 typedef struct CgLoop {
+  KirOp *op;
   CgVal iv;       /* the induction variable (index) */
-  CgVal iters;    /* first loop-carried value (niter consecutive names) */
+  CgVal iters;    /* first loop-carried value (niter consecutive values) */
   CgVal results;  /* first result after the loop */
   int niter;
-  int mark;       /* memo scope */
+  KirBuilder after; /* where emission resumes after the loop */
 } CgLoop;
-/* for iv in [0, n) with niter loop-carried values of the given register
- * types starting at init; emission continues inside the body. */
-CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init,
-              const char *const *types);
+/* for iv in [0, n) with niter loop-carried values starting at init;
+ * emission continues inside the body. */
+CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init);
 /* The same over [lo, hi) (index values). */
-CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init,
-                    const char *const *types);
-void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields,
-                const char *const *types);
+CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init);
+/* Yields the carried values (niter of them) and resumes after the loop. */
+void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields);
 
 typedef struct CgIf {
+  KirOp *op;
   CgVal results;  /* first of nres results */
   int nres;
-  int mark;
+  KirBuilder after;
 } CgIf;
-/* scf.if cond with nres results; emission continues in the then-region. */
-CgIf cg_if(CgFn *f, CgVal cond, int nres, const char *const *types);
-void cg_else(CgFn *f, CgIf *c, const CgVal *yields, const char *const *types);
-void cg_endif(CgFn *f, CgIf *c, const CgVal *yields,
-              const char *const *types);
+/* An if on cond with nres results of the given types; emission continues
+ * in the then-region. */
+CgIf cg_if(CgFn *f, CgVal cond, int nres, const KirType *types);
+void cg_else(CgFn *f, CgIf *c, const CgVal *yields);
+void cg_endif(CgFn *f, CgIf *c, const CgVal *yields);
+
+/* Emission at another point: ops go before `op`, a loop or branch open
+ * around the insertion point (or the insertion point's own block when op
+ * is NULL: nothing changes), and the memo serves only what is available
+ * there.  cg_resume returns to where emission was. */
+typedef struct CgDetour {
+  KirBuilder saved;
+  CgMemo *memo;         /* the memo's entries set aside … */
+  int nmemo;
+  int mark;             /* … from its size when op opened */
+  CgScope *scopes;      /* the scopes set aside (op's and those inside) … */
+  int nscopes;
+  int depth;            /* … from this depth */
+} CgDetour;
+CgDetour cg_detour(CgFn *f, KirOp *op);
+void cg_resume(CgFn *f, CgDetour *d);
+/* The innermost open region's op whose body has v as an argument (the loop
+ * whose induction variable v is), or NULL. */
+KirOp *cg_open_loop_of(const CgFn *f, CgVal v);
 
 /* Index arithmetic (values of type index). */
 CgVal cg_index(CgFn *f, int64_t v);
-CgVal cg_iop(CgFn *f, const char *op, CgVal a, CgVal b); /* arith.<op> */
+CgVal cg_iop(CgFn *f, KirOpcode op, CgVal a, CgVal b);
 CgVal cg_iadd_c(CgFn *f, CgVal a, int64_t c);
 CgVal cg_imul_c(CgFn *f, CgVal a, int64_t c);
 /* An integer element (register type of t) as an index, and back. */
@@ -297,25 +300,25 @@ CgVal cg_from_index(CgFn *f, CgVal v, HloType t);
 CgVal cg_iclamp(CgFn *f, CgVal v, int64_t lo, int64_t hi);
 /* Whether dimension list d holds v. */
 bool cg_dims_contain(const HloDims *d, int64_t v);
-/* Boolean (i1) ops. */
-CgVal cg_icmp(CgFn *f, const char *pred, CgVal a, CgVal b, const char *ty);
+/* Comparisons and boolean (i1) ops. */
+CgVal cg_icmp(CgFn *f, KirIPred pred, CgVal a, CgVal b);
 CgVal cg_and(CgFn *f, CgVal a, CgVal b);
-CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b, const char *ty);
+CgVal cg_select(CgFn *f, CgVal c, CgVal a, CgVal b);
 
 /* ------------------------------------------------------------------------ */
 /* scalar.c — element-type semantics on register values                     */
 /* ------------------------------------------------------------------------ */
 
-/* A constant of element type t (register representation). */
+/* A scalar constant of element type t (register representation). */
 CgVal cg_const(CgFn *f, HloType t, double v);
 CgVal cg_const_bits(CgFn *f, HloType t, uint64_t bits);
 /* The element i (row-major) of an array literal as a constant. */
 CgVal cg_literal_elem(CgFn *f, const HloLiteral *l, int64_t i);
 /* f16/bf16 bits → f32 and back (round to nearest even); identity for
- * f32/f64.  cg_float_type: the register type arithmetic on t uses. */
+ * f32/f64.  cg_float_elem: the register type arithmetic on t uses. */
 CgVal cg_to_float(CgFn *f, CgVal v, HloType t);
 CgVal cg_from_float(CgFn *f, CgVal v, HloType t);
-const char *cg_float_type(HloType t);
+KirElem cg_float_elem(HloType t);
 /* Elementwise HLO ops on register values; `t` is the operand type. */
 CgVal cg_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a);
 CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b);
@@ -329,10 +332,9 @@ CgVal cg_bitcast(CgFn *f, CgVal v, HloType from, HloType to);
 /* math.c — transcendentals (the one place they are emitted)                */
 /* ------------------------------------------------------------------------ */
 
-/* op on a float register value of type fty ("f32" or "f64"). */
-CgVal cg_math_unary(CgFn *f, HloOpcode op, const char *fty, CgVal a);
-CgVal cg_math_binary(CgFn *f, HloOpcode op, const char *fty, CgVal a,
-                     CgVal b);
+/* op on f32 or f64 values (scalars or vectors). */
+CgVal cg_math_unary(CgFn *f, HloOpcode op, CgVal a);
+CgVal cg_math_binary(CgFn *f, HloOpcode op, CgVal a, CgVal b);
 bool cg_math_handles(HloOpcode op);
 
 /* ------------------------------------------------------------------------ */
@@ -374,7 +376,8 @@ void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out);
 #include <llvm-c/TargetMachine.h>
 
 /* Parses and verifies MLIR text (mlir_check) or also lowers it to the LLVM
- * dialect and translates it into a new module of ctx (mlir_to_llvm). */
+ * dialect and translates it into a new module of ctx (mlir_to_llvm).  The
+ * MLIR comes from kir_print_mlir. */
 HloError *cg_mlir_check(const char *mlir);
 HloError *cg_mlir_to_llvm(const char *mlir, LLVMContextRef ctx,
                           LLVMModuleRef *out);
@@ -396,6 +399,9 @@ HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
 
 /* Adds N_run_buffers and N_program to a translated module. */
 void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
+/* Gives the translated module's global declarations their bytes: each
+ * becomes an internal constant holding the KirGlobal's data. */
+void cg_globals_attach(LLVMModuleRef mod, const KirModule *k);
 
 /* dot.c: float dots and convolutions (conv.c) whose output rows are
  * contiguous compute a whole row at a time with vector FMA into a row
@@ -406,20 +412,17 @@ typedef struct CgRow {
   int64_t n;
   int block;             /* rows filled at once (cg_row_begin_block) */
   CgVal in_block;        /* which of them idx's row is */
-  const char *aty;
-  bool hoisted;          /* the fill is moved before the row's loop */
-  size_t at, mark;       /* that loop's line; where the fill's text starts */
-  CgMemo *memo;          /* the function's memo, set aside meanwhile */
-  int nmemo, memo_cap;
+  bool hoisted;          /* the fill is built before the row's loop */
+  CgDetour detour;       /* … by this detour */
 } CgRow;
 bool cg_row_order_ok(CgFn *f, const HloInstr *x);
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                   const char *aty);
+                   KirElem aty);
 /* The same, filling `block` consecutive rows along dim rank-2 at once when
  * the fill can be hoisted (r.block says how many it does: 1 or block).
  * block must divide that dim. */
 CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,
-                         const char *aty, int block);
+                         KirElem aty, int block);
 void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
                 const CgVal *b);
 /* cg_row_fma on row p of the block. */

@@ -47,48 +47,22 @@ void cg_fail_instr(CgGen *g, const HloInstr *x, const char *what) {
   free(d);
 }
 
-void cg_declare(CgGen *g, const char *name, const char *signature) {
-  for (int i = 0; i < g->ndecls; i++)
-    if (!strcmp(g->decls[i], name)) return;
-  g->decls = realloc(g->decls, (size_t)(g->ndecls + 1) * sizeof *g->decls);
-  HLO_CHECK(g->decls);
-  g->decls[g->ndecls++] = strdup(name);
-  /* "(f32) -> f32" becomes the declaration's argument list and result. */
-  cg_line(&g->globals, "func.func private @%s%s", name, signature);
+KirType cg_memref_type(CgGen *g, const HloShape *s) {
+  return kir_memref(g->k, cg_mem_elem(s->type), s->rank, s->dims);
 }
 
+/* A constant's bytes become a global of the kernel IR, which carries them
+ * to the LLVM module untouched: no text, no copy. */
 const char *cg_constant_global(CgGen *g, const HloInstr *x) {
   if (g->global_of[x->id]) return g->global_of[x->id];
-  char name[256];
-  snprintf(name, sizeof name, "%s_const%d", g->prefix, g->nglobals++);
-  g->global_of[x->id] = strdup(name);
+  char name[64];
+  snprintf(name, sizeof name, "_const%d", g->nglobals++);
+  HloStr full = {0};
+  hlo_str_printf(&full, "%s%s", g->prefix, name);
+  g->global_of[x->id] = hlo_str_take(&full);
   const HloLiteral *l = x->literal;
-  size_t bytes = hlo_shape_byte_size(&l->shape);
-  CgTypeName ty = cg_memref_type(&l->shape);
-  if (bytes == 0) {
-    /* Nothing to read: an empty array has no initializer to give. */
-    cg_line(&g->globals, "memref.global \"private\" @%s : %s = uninitialized",
-            name, ty.s);
-    return g->global_of[x->id];
-  }
-  /* A hex blob of the little-endian payload: the form MLIR parses fastest,
-   * and exact for every element type. */
-  HloStr hex = {0};
-  static const char digits[] = "0123456789ABCDEF";
-  char *buf = malloc(2 * bytes + 1);
-  HLO_CHECK(buf);
-  const unsigned char *p = l->data;
-  for (size_t i = 0; i < bytes; i++) {
-    buf[2 * i] = digits[p[i] >> 4];
-    buf[2 * i + 1] = digits[p[i] & 15];
-  }
-  buf[2 * bytes] = '\0';
-  hlo_str_printf(&hex, "memref.global \"private\" constant @%s : %s = "
-                       "dense<\"0x%s\"> {alignment = 64 : i64}",
-                 name, ty.s, buf);
-  cg_line(&g->globals, "%s", hex.buf);
-  free(hex.buf);
-  free(buf);
+  kir_global_new(g->k, g->global_of[x->id], cg_memref_type(g, &l->shape), l->data,
+                 hlo_shape_byte_size(&l->shape));
   return g->global_of[x->id];
 }
 
@@ -111,9 +85,8 @@ static CgVal buffer_value(Entry *en, const CgBuf *b) {
   case CG_BUF_RESULT: return en->result_vals[b->index];
   case CG_BUF_SCRATCH: return en->slot_vals[b->index];
   case CG_BUF_CONST:
-    return cg_def(en->fn.e, "memref.get_global @%s : %s",
-                  cg_constant_global(en->g, b->constant),
-                  cg_memref_type(&b->shape).s);
+    return kir_get_global(&en->fn.b, cg_constant_global(en->g, b->constant),
+                          cg_memref_type(en->g, &b->shape));
   }
   HLO_UNREACHABLE();
 }
@@ -121,8 +94,7 @@ static CgVal buffer_value(Entry *en, const CgBuf *b) {
 static void copy_buffer(Entry *en, const CgBuf *from, const CgBuf *to) {
   if (cg_buf_same(from, to) || hlo_shape_elements(&to->shape) == 0) return;
   CgVal src = buffer_value(en, from), dst = buffer_value(en, to);
-  const char *ty = cg_memref_type(&to->shape).s;
-  cg_line(en->fn.e, "memref.copy %v, %v : %s to %s", src, dst, ty, ty);
+  kir_copy(&en->fn.b, src, dst);
 }
 
 /* Copies every leaf of `from`'s buffers into `to`'s (same flat shape). */
@@ -158,9 +130,8 @@ static int leaf_memrefs(CgFn *f, const HloInstr *x, bool bind,
   const CgBuf *leaves = cg_plan_leaves(&f->g->plan, x, &n);
   for (int i = 0; i < n; i++) {
     if (leaves[i].kind == CG_BUF_CONST)
-      out[i] = cg_def(f->e, "memref.get_global @%s : %s",
-                      cg_constant_global(f->g, leaves[i].constant),
-                      cg_memref_type(&leaves[i].shape).s);
+      out[i] = kir_get_global(&f->b, cg_constant_global(f->g, leaves[i].constant),
+                              cg_memref_type(f->g, &leaves[i].shape));
     else
       out[i] = params[next++];
   }
@@ -381,11 +352,11 @@ static void fill_row(CgFn *f, const HloInstr *v, CgVal m, const HloShape *nest,
   CgVal at[HLO_MAX_RANK];
   memcpy(at, idx, sizeof(CgVal) * (size_t)d);
   for (int j = d; j < nest->rank; j++) {
-    loops[j] = cg_for(f, nest->dims[j], 0, NULL, NULL);
+    loops[j] = cg_for(f, nest->dims[j], 0, NULL);
     at[j] = loops[j].iv;
   }
   cg_store(f, cg_elem(f, v, at), m, &v->shape, at);
-  for (int j = nest->rank - 1; j >= d; j--) cg_for_end(f, &loops[j], NULL, NULL);
+  for (int j = nest->rank - 1; j >= d; j--) cg_for_end(f, &loops[j], NULL);
   cg_bind_memrefs(f, v, 1, &m);
 }
 
@@ -430,7 +401,7 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     whole = !ok;
   }
   if (whole) {
-    CgVal is_first = cg_icmp(f, "eq", f->par_lo, cg_index(f, 0), "index");
+    CgVal is_first = cg_icmp(f, KIR_EQ, f->par_lo, cg_index(f, 0));
     only_first = cg_if(f, is_first, 0, NULL);
   }
   CgLoop loops[HLO_MAX_RANK];
@@ -450,12 +421,12 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
       for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
     }
     if (d == shape->rank) break;
-    loops[d] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL, NULL)
-                               : cg_for(f, shape->dims[d], 0, NULL, NULL);
+    loops[d] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL)
+                               : cg_for(f, shape->dims[d], 0, NULL);
     idx[d] = loops[d].iv;
   }
-  for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL, NULL);
-  if (whole) cg_endif(f, &only_first, NULL, NULL);
+  for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL);
+  if (whole) cg_endif(f, &only_first, NULL);
   if (park.value) cg_bind_compute(f, park.value);
   free(hoist);
 }
@@ -469,21 +440,8 @@ static bool is_view(const HloInstr *x) {
 
 /* m (a memref of shape `from`) as a memref of shape `to`: the same
  * row-major elements. */
-static CgVal view_as(CgFn *f, CgVal m, const HloShape *from, const HloShape *to) {
-  int64_t strides[HLO_MAX_RANK];
-  hlo_shape_strides(to, strides);
-  HloStr sizes = {0}, st = {0};
-  for (int d = 0; d < to->rank; d++) {
-    cg_append(&sizes, "%s%D", d ? ", " : "", to->dims[d]);
-    cg_append(&st, "%s%D", d ? ", " : "", strides[d]);
-  }
-  CgVal v = cg_def(f->e, "memref.reinterpret_cast %v to offset: [0], sizes: [%s], "
-                         "strides: [%s] : %s to %s",
-                   m, sizes.buf ? sizes.buf : "", st.buf ? st.buf : "",
-                   cg_memref_type(from).s, cg_memref_type(to).s);
-  free(sizes.buf);
-  free(st.buf);
-  return v;
+static CgVal view_as(CgFn *f, CgVal m, const HloShape *to) {
+  return kir_reshape(&f->b, m, cg_memref_type(f->g, to));
 }
 
 /* Whether a's dims are the leading dims of b's. */
@@ -502,11 +460,7 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
   cg_shape_leaves(&x->shape, leaves, 256);
   if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) {
     int n = x->op == HLO_OP_SORT ? x->noperands : (x->noperands - 1) / 2;
-    for (int k = 0; k < n; k++) {
-      CgTypeName ty = cg_memref_type(leaves[k]);
-      cg_line(f->e, "memref.copy %v, %v : %s to %s", opm[k], out[k], ty.s,
-              ty.s);
-    }
+    for (int k = 0; k < n; k++) kir_copy(&f->b, opm[k], out[k]);
     if (x->op == HLO_OP_SCATTER) cg_kernel_scatter(f, x, out);
     else cg_kernel_sort(f, x, out);
     return;
@@ -528,7 +482,7 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
       for (int k = 0; k < nout; k++) outputs[n++] = (Output){root->operands[k], &out[k]};
     } else {
       for (; is_view(root); root = root->operands[0])
-        view = view_as(f, view, &root->shape, &root->operands[0]->shape);
+        view = view_as(f, view, &root->operands[0]->shape);
       outputs[n++] = (Output){root, &view};
     }
   } else {
@@ -654,40 +608,6 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
   return true;
 }
 
-/* The LLVM struct of a (static, identity-layout) memref's descriptor. */
-static void descriptor_type(const HloShape *s, char *out, size_t size) {
-  if (s->rank == 0) {
-    snprintf(out, size, "!llvm.struct<(ptr, ptr, i64)>");
-    return;
-  }
-  snprintf(out, size, "!llvm.struct<(ptr, ptr, i64, array<%d x i64>, array<%d x i64>)>",
-           s->rank, s->rank);
-}
-
-/* In a task: memref `shape` at the pointer in slot i of ctx. */
-static CgVal memref_from_ctx(CgFn *f, CgVal ctx, int i, const HloShape *shape) {
-  char desc[160];
-  descriptor_type(shape, desc, sizeof desc);
-  CgVal slot = cg_def(f->e, "llvm.getelementptr %v[%d] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr",
-                      ctx, i);
-  CgVal p = cg_def(f->e, "llvm.load %v : !llvm.ptr -> !llvm.ptr", slot);
-  CgVal d = cg_def(f->e, "llvm.mlir.undef : %s", desc);
-  d = cg_def(f->e, "llvm.insertvalue %v, %v[0] : %s", p, d, desc);
-  d = cg_def(f->e, "llvm.insertvalue %v, %v[1] : %s", p, d, desc);
-  CgVal zero = cg_def(f->e, "llvm.mlir.constant(0 : i64) : i64");
-  d = cg_def(f->e, "llvm.insertvalue %v, %v[2] : %s", zero, d, desc);
-  int64_t strides[HLO_MAX_RANK];
-  hlo_shape_strides(shape, strides);
-  for (int j = 0; j < shape->rank; j++) {
-    CgVal sz = cg_def(f->e, "llvm.mlir.constant(%D : i64) : i64", shape->dims[j]);
-    d = cg_def(f->e, "llvm.insertvalue %v, %v[3, %d] : %s", sz, d, j, desc);
-    CgVal st = cg_def(f->e, "llvm.mlir.constant(%D : i64) : i64", strides[j]);
-    d = cg_def(f->e, "llvm.insertvalue %v, %v[4, %d] : %s", st, d, j, desc);
-  }
-  return cg_def(f->e, "builtin.unrealized_conversion_cast %v : %s to %s", d, desc,
-                cg_memref_type(shape).s);
-}
-
 /* The body of x's kernel function given its parameters (memrefs). */
 static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params) {
   CgVal out[256], opm[256], leaf_vals[256];
@@ -738,89 +658,69 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
     }
   }
 
-  char base[128], name[256];
+  char base[128];
   sanitize(base, sizeof base, x->name);
-  snprintf(name, sizeof name, "%s_k%d_%s", g->prefix, g->nkernels++, base);
-  CgFn f;
-  cg_fn_init(&f, g, &g->kernels);
+  HloStr nm = {0};
+  hlo_str_printf(&nm, "%s_k%d_%s", g->prefix, g->nkernels++, base);
+  char *name = hlo_str_take(&nm);
+  KirType *types = malloc((size_t)(nargs ? nargs : 1) * sizeof *types);
+  CgVal *vals = malloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
   CgVal *params = malloc((size_t)(nargs ? nargs : 1) * sizeof *params);
-  HLO_CHECK(params);
-  HloStr sig = {0}, types = {0};
-  for (int i = 0; i < nargs; i++) {
-    params[i] = cg_new(f.e);
-    CgTypeName ty = cg_memref_type(&args[i].shape);
-    cg_append(&sig, "%s%v: %s", i ? ", " : "", params[i], ty.s);
-    cg_append(&types, "%s%s", i ? ", " : "", ty.s);
-  }
+  HLO_CHECK(types && vals && params);
+  for (int i = 0; i < nargs; i++) types[i] = cg_memref_type(g, &args[i].shape);
   /* Internal linkage: only N_run, N_run_buffers and N_program are
    * exported, so objects of several models link together.  noinline:
    * inlined, the hundreds of single-call kernels of a model would make
    * N_run one huge function, and LLVM's O3 and code generation are
    * superlinear in function size (MobileNetV2: 67 s instead of 16 s). */
-  cg_open(f.e, "func.func private @%s(%s) attributes "
-               "{llvm.linkage = #llvm.linkage<internal>, "
-               "passthrough = [\"noinline\"]} {",
-          name, sig.buf ? sig.buf : "");
+  KirFunc *kf = kir_func_new(g->k, name, nargs, types, 0, NULL);
+  kf->internal = kf->noinline = true;
+  CgFn f;
+  cg_fn_init(&f, g, kf);
+  for (int i = 0; i < nargs; i++) params[i] = kir_param(kf, i);
 
   int64_t niter = 0;
   int split_dim = 0;
   bool par = nargs > 0 && parallel_kernel(x, &split_dim, &niter);
-  if (!par) {
-    emit_body(&f, x, params);
+  KirFunc *task = NULL;
+  if (par) {
+    /* The task: the same kernel over [begin, end) of its outermost loop,
+     * its memrefs rebuilt from the aligned pointers in the context. */
+    HloStr tn = {0};
+    hlo_str_printf(&tn, "%s_task", name);
+    char *task_name = hlo_str_take(&tn);
+    KirType tp[3] = {kir_scalar(KIR_PTR), kir_scalar(KIR_I64), kir_scalar(KIR_I64)};
+    task = kir_func_new(g->k, task_name, 3, tp, 0, NULL);
+    task->internal = true;
+    free(task_name);
+    CgVal ctx = kir_pack(&f.b, nargs, params);
+    kir_parallel_for(&f.b, kir_const_int(&f.b, kir_scalar(KIR_I64), niter), ctx, task);
   } else {
-    /* The context: the aligned pointers of the parameters. */
-    CgVal n = cg_def(f.e, "arith.constant %d : i64", nargs);
-    CgVal ctx = cg_def(f.e, "llvm.alloca %v x !llvm.ptr : (i64) -> !llvm.ptr", n);
-    for (int i = 0; i < nargs; i++) {
-      CgTypeName ty = cg_memref_type(&args[i].shape);
-      CgVal a = cg_def(f.e, "memref.extract_aligned_pointer_as_index %v : %s -> index",
-                       params[i], ty.s);
-      CgVal ai = cg_def(f.e, "arith.index_cast %v : index to i64", a);
-      CgVal ap = cg_def(f.e, "llvm.inttoptr %v : i64 to !llvm.ptr", ai);
-      CgVal slot = cg_def(f.e, "llvm.getelementptr %v[%d] : (!llvm.ptr) -> !llvm.ptr, "
-                               "!llvm.ptr", ctx, i);
-      cg_line(f.e, "llvm.store %v, %v : !llvm.ptr, !llvm.ptr", ap, slot);
-    }
-    cg_declare(g, "rt_parallel_for",
-               "(!llvm.ptr, i64, (!llvm.ptr, i64, i64) -> (), !llvm.ptr)");
-    CgVal fn = cg_def(f.e, "func.constant @%s_task : (!llvm.ptr, i64, i64) -> ()", name);
-    CgVal pool = cg_def(f.e, "llvm.mlir.zero : !llvm.ptr");
-    CgVal count = cg_def(f.e, "arith.constant %D : i64", niter);
-    cg_line(f.e, "func.call @rt_parallel_for(%v, %v, %v, %v) : (!llvm.ptr, i64, "
-                 "(!llvm.ptr, i64, i64) -> (), !llvm.ptr) -> ()", pool, count, fn, ctx);
+    emit_body(&f, x, params);
   }
-  cg_line(f.e, "return");
-  cg_close(f.e, "}");
+  kir_return(&f.b, 0, NULL);
   cg_fn_free(&f);
   if (par) {
-    /* The task: the same kernel over [begin, end) of its outermost loop. */
-    cg_fn_init(&f, g, &g->kernels);
-    CgVal ctx = cg_new(f.e), begin = cg_new(f.e), end = cg_new(f.e);
-    cg_open(f.e, "func.func private @%s_task(%v: !llvm.ptr, %v: i64, %v: i64) attributes "
-                 "{llvm.linkage = #llvm.linkage<internal>} {",
-            name, ctx, begin, end);
-    for (int i = 0; i < nargs; i++) params[i] = memref_from_ctx(&f, ctx, i, &args[i].shape);
+    cg_fn_init(&f, g, task);
+    for (int i = 0; i < nargs; i++) params[i] = kir_unpack(&f.b, kir_param(task, 0), i, types[i]);
     f.par = true;
     f.par_dim = split_dim;
     f.par_n = niter;
-    f.par_lo = cg_def(f.e, "arith.index_cast %v : i64 to index", begin);
-    f.par_hi = cg_def(f.e, "arith.index_cast %v : i64 to index", end);
+    KirType idx = kir_scalar(KIR_INDEX);
+    f.par_lo = kir_cast(&f.b, KIR_INDEX_CAST, kir_param(task, 1), idx);
+    f.par_hi = kir_cast(&f.b, KIR_INDEX_CAST, kir_param(task, 2), idx);
     emit_body(&f, x, params);
-    cg_line(f.e, "return");
-    cg_close(f.e, "}");
+    kir_return(&f.b, 0, NULL);
     cg_fn_free(&f);
   }
 
-  CgVal *vals = malloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
-  HLO_CHECK(vals);
   for (int i = 0; i < nargs; i++) vals[i] = buffer_value(en, &args[i]);
-  cg_line(en->fn.e, "func.call @%s(%V) : (%s) -> ()", name, nargs, vals,
-          types.buf ? types.buf : "");
+  kir_call(&en->fn.b, kf, nargs, vals);
   free(vals);
   free(params);
+  free(types);
   free(args);
-  free(sig.buf);
-  free(types.buf);
+  free(name);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -837,21 +737,26 @@ static CgVal load_scalar(Entry *en, const HloInstr *x) {
   return cg_load(&en->fn, buffer_value(en, b), &b->shape, NULL);
 }
 
+/* Builds region i of op: f(en, x, k) there, then its terminator. */
+static void in_region(Entry *en, KirOp *op, int i) {
+  kir_at_end(&en->fn.b, kir_region(op, i));
+}
+
 static void emit_while(Entry *en, const HloInstr *x) {
-  CgEmitter *e = en->fn.e;
+  KirBuilder *b = &en->fn.b, after = *b;
   const HloComputation *cond = x->called[0], *body = x->called[1];
   copy_leaves(en, x->operands[0], x);
-  cg_open(e, "scf.while : () -> () {");
+  KirOp *w = kir_while(b, 0, NULL);
+  in_region(en, w, 0);
   copy_leaves(en, x, cond->params[0]);
   emit_computation(en, cond);
-  cg_line(e, "scf.condition(%v)", load_scalar(en, cond->root));
-  cg_close(e, "} do {");
-  e->indent++;
+  kir_condition(b, load_scalar(en, cond->root), 0, NULL);
+  in_region(en, w, 1);
   copy_leaves(en, x, body->params[0]);
   emit_computation(en, body);
   copy_leaves(en, body->root, x);
-  cg_line(e, "scf.yield");
-  cg_close(e, "}");
+  kir_yield(b, 0, NULL);
+  *b = after;
 }
 
 /* Branch k of a conditional: its operand in, the branch, its root out. */
@@ -860,37 +765,36 @@ static void emit_branch(Entry *en, const HloInstr *x, int k) {
   copy_leaves(en, x->operands[k + 1], c->params[0]);
   emit_computation(en, c);
   copy_leaves(en, c->root, x);
+  kir_yield(&en->fn.b, 0, NULL);
 }
 
 static void emit_conditional(Entry *en, const HloInstr *x) {
-  CgEmitter *e = en->fn.e;
+  KirBuilder *b = &en->fn.b, after = *b;
   const HloInstr *sel = x->operands[0];
   CgVal v = load_scalar(en, sel);
   if (sel->shape.type == HLO_PRED) {
     /* true runs branch 0, false branch 1 */
-    cg_open(e, "scf.if %v {", v);
-    emit_branch(en, x, 0);
-    cg_close(e, "} else {");
-    e->indent++;
-    emit_branch(en, x, 1);
-    cg_close(e, "}");
+    KirOp *c = kir_if(b, v, 0, NULL);
+    for (int k = 0; k < 2; k++) {
+      in_region(en, c, k);
+      emit_branch(en, x, k);
+    }
+    *b = after;
     return;
   }
   /* An index out of range runs the last branch. */
   int nb = x->ncalled;
-  CgVal i = cg_to_index(&en->fn, v, sel->shape.type);
-  CgVal ok = cg_and(&en->fn, cg_icmp(&en->fn, "sge", i, cg_index(&en->fn, 0),
-                                     "index"),
-                    cg_icmp(&en->fn, "slt", i, cg_index(&en->fn, nb), "index"));
-  CgVal s = cg_select(&en->fn, ok, i, cg_index(&en->fn, nb - 1), "index");
-  cg_line(e, "scf.index_switch %v", s);
+  CgFn *f = &en->fn;
+  CgVal i = cg_to_index(f, v, sel->shape.type);
+  CgVal ok = cg_and(f, cg_icmp(f, KIR_SGE, i, cg_index(f, 0)),
+                    cg_icmp(f, KIR_SLT, i, cg_index(f, nb)));
+  CgVal s = cg_select(f, ok, i, cg_index(f, nb - 1));
+  KirOp *sw = kir_switch(b, s, nb - 1);
   for (int k = 0; k < nb; k++) {
-    if (k < nb - 1) cg_open(e, "case %d {", k);
-    else cg_open(e, "default {");
+    in_region(en, sw, k);
     emit_branch(en, x, k);
-    cg_line(e, "scf.yield");
-    cg_close(e, "}");
   }
+  *b = after;
 }
 
 static void emit_call(Entry *en, const HloInstr *x) {
@@ -1038,40 +942,39 @@ void cg_signature_free(CgSignature *s) {
 
 static void emit_entry(CgGen *g, const CgSignature *sig) {
   Entry en = {.g = g};
-  cg_fn_init(&en.fn, g, &g->entry);
-  CgEmitter *e = &g->entry;
   const CgPlan *p = &g->plan;
+  int nparams = sig->nargs + sig->nresults + 1;
+  KirType *types = malloc((size_t)nparams * sizeof *types);
+  HLO_CHECK(types);
+  for (int i = 0; i < sig->nargs; i++)
+    types[i] = cg_memref_type(g, &g->m->entry->params[i]->shape);
+  for (int i = 0; i < sig->nresults; i++)
+    types[sig->nargs + i] = cg_memref_type(g, &p->result_src[i].shape);
+  int64_t arena_bytes = (int64_t)p->scratch_bytes;
+  KirType arena = kir_memref(g->k, KIR_I8, 1, &arena_bytes);
+  types[nparams - 1] = arena;
+  HloStr nm = {0};
+  hlo_str_printf(&nm, "%s_run", g->prefix);
+  char *name = hlo_str_take(&nm);
+  KirType i32 = kir_scalar(KIR_I32);
+  KirFunc *run = kir_func_new(g->k, name, nparams, types, 1, &i32);
+  free(name);
+  free(types);
+  cg_fn_init(&en.fn, g, run);
   en.arg_vals = malloc((size_t)(sig->nargs + 1) * sizeof *en.arg_vals);
   en.result_vals = malloc((size_t)(sig->nresults + 1) * sizeof *en.result_vals);
   en.slot_vals = malloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
   HLO_CHECK(en.arg_vals && en.result_vals && en.slot_vals);
+  for (int i = 0; i < sig->nargs; i++) en.arg_vals[i] = kir_param(run, i);
+  for (int i = 0; i < sig->nresults; i++) en.result_vals[i] = kir_param(run, sig->nargs + i);
+  CgVal scratch = kir_param(run, nparams - 1);
 
-  HloStr params = {0};
-  for (int i = 0; i < sig->nargs; i++) {
-    en.arg_vals[i] = cg_new(e);
-    cg_append(&params, "%v: %s, ", en.arg_vals[i],
-              cg_memref_type(&g->m->entry->params[i]->shape).s);
-  }
-  for (int i = 0; i < sig->nresults; i++) {
-    en.result_vals[i] = cg_new(e);
-    cg_append(&params, "%v: %s, ", en.result_vals[i],
-              cg_memref_type(&p->result_src[i].shape).s);
-  }
-  CgVal scratch = cg_new(e);
-  char arena[64];
-  snprintf(arena, sizeof arena, "memref<%zuxi8>", p->scratch_bytes);
-  cg_append(&params, "%v: %s", scratch, arena);
-  cg_open(e, "func.func @%s_run(%s) -> i32 {", g->prefix, params.buf);
-  free(params.buf);
-
-  for (int s = 0; s < p->nslots; s++) en.slot_vals[s] = -1;
+  for (int s = 0; s < p->nslots; s++) en.slot_vals[s] = 0;
   for (int i = 0; i < p->nleaves; i++) {
     const CgBuf *b = &p->leaves[i];
-    if (b->kind != CG_BUF_SCRATCH || en.slot_vals[b->index] >= 0) continue;
+    if (b->kind != CG_BUF_SCRATCH || en.slot_vals[b->index]) continue;
     CgVal off = cg_index(&en.fn, (int64_t)b->offset);
-    en.slot_vals[b->index] = cg_def(e, "memref.view %v[%v][] : %s to %s",
-                                    scratch, off, arena,
-                                    cg_memref_type(&b->shape).s);
+    en.slot_vals[b->index] = kir_view(&en.fn.b, scratch, off, cg_memref_type(g, &b->shape));
   }
   emit_computation(&en, g->m->entry);
   for (int i = 0; i < sig->nresults; i++) {
@@ -1079,64 +982,51 @@ static void emit_entry(CgGen *g, const CgSignature *sig) {
                  .shape = p->result_src[i].shape};
     copy_buffer(&en, &p->result_src[i], &res);
   }
-  CgVal zero = cg_def(e, "arith.constant 0 : i32");
-  cg_line(e, "return %v : i32", zero);
-  cg_close(e, "}");
+  CgVal zero = kir_const_int(&en.fn.b, i32, 0);
+  kir_return(&en.fn.b, 1, &zero);
   cg_fn_free(&en.fn);
   free(en.arg_vals);
   free(en.result_vals);
   free(en.slot_vals);
 }
 
-HloError *cg_generate(const HloModule *m, const CgOptions *opts, char **mlir,
-                      CgSignature *sig) {
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, CgKernels *out) {
   static const CgOptions defaults = {0};
   const CgOptions *o = opts ? opts : &defaults;
   const char *prefix = o->name ? o->name : "model";
-  *mlir = NULL;
-  memset(sig, 0, sizeof *sig);
+  memset(out, 0, sizeof *out);
   if (!is_identifier(prefix))
     return hlo_error("codegen: name '%s' is not a C identifier", prefix);
-  CgLegalized legal;
-  HloError *err = cg_legalize(m, o, &legal);
+  HloError *err = cg_legalize(m, o, &out->legal);
   if (err) return err;
-  m = legal.m;
-  o = &legal.opts;
+  m = out->legal.m;
+  o = &out->legal.opts;
   CgGen g = {.m = m, .prefix = prefix};
   err = cg_plan_buffers(m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &g.plan);
   if (!err) {
-    err = build_signature(m, o, &g.plan, prefix, sig);
+    err = build_signature(m, o, &g.plan, prefix, &out->sig);
     if (err) cg_plan_free(&g.plan);
   }
   if (err) {
-    cg_legalized_free(&legal);
+    cg_legalized_free(&out->legal);
     return err;
   }
+  g.k = out->k = kir_module_new();
   g.global_of = calloc((size_t)(m->next_id ? m->next_id : 1), sizeof *g.global_of);
   HLO_CHECK(g.global_of);
-  g.globals.indent = g.kernels.indent = g.entry.indent = 1;
-  emit_entry(&g, sig);
-
-  err = g.err;
-  if (!err) {
-    HloStr text = {0};
-    hlo_str_append(&text, "module {\n", 9);
-    CgEmitter *parts[] = {&g.globals, &g.kernels, &g.entry};
-    for (int i = 0; i < 3; i++)
-      if (parts[i]->text.buf) hlo_str_append(&text, parts[i]->text.buf, parts[i]->text.len);
-    hlo_str_append(&text, "}\n", 2);
-    *mlir = hlo_str_take(&text);
-  } else {
-    cg_signature_free(sig);
-  }
+  emit_entry(&g, &out->sig);
   for (int64_t i = 0; i < m->next_id; i++) free((char *)g.global_of[i]);
   free(g.global_of);
-  for (int i = 0; i < g.ndecls; i++) free((char *)g.decls[i]);
-  free(g.decls);
-  free(g.globals.text.buf);
-  free(g.kernels.text.buf);
-  free(g.entry.text.buf);
   cg_plan_free(&g.plan);
-  cg_legalized_free(&legal);
-  return err;
+  if (g.err) {
+    cg_signature_free(&out->sig);
+    cg_kernels_free(out);
+  }
+  return g.err;
+}
+
+void cg_kernels_free(CgKernels *k) {
+  kir_module_free(k->k);
+  k->k = NULL;
+  cg_legalized_free(&k->legal);
 }

@@ -16,7 +16,7 @@
 #include "internal.h"
 
 /* The register types of x's leaves. */
-static int leaf_types(const HloInstr *x, const char **types) {
+static int leaf_types(const HloInstr *x, KirType *types) {
   const HloShape *leaves[256];
   int n = cg_shape_leaves(&x->shape, leaves, 256);
   for (int k = 0; k < n; k++) types[k] = cg_reg_type(leaves[k]->type);
@@ -36,8 +36,6 @@ static void combine(CgFn *f, const HloInstr *x, int n, const CgVal *acc,
 
 int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   int n = x->noperands / 2;
-  const char *types[256];
-  leaf_types(x, types);
   const HloShape *in = &x->operands[0]->shape;
   CgVal acc[256];
   for (int k = 0; k < n; k++) acc[k] = cg_elem(f, x->operands[n + k], NULL);
@@ -54,7 +52,7 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
       in_idx[d] = idx[kept++];
       continue;
     }
-    loops[nloops] = cg_for(f, in->dims[d], n, acc, types);
+    loops[nloops] = cg_for(f, in->dims[d], n, acc);
     in_idx[d] = loops[nloops].iv;
     for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
     nloops++;
@@ -62,7 +60,7 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   CgVal next[256];
   combine(f, x, n, acc, in_idx, next);
   for (int l = nloops - 1; l >= 0; l--) {
-    cg_for_end(f, &loops[l], next, types);
+    cg_for_end(f, &loops[l], next);
     for (int k = 0; k < n; k++) next[k] = loops[l].results + k;
   }
   memcpy(out, next, (size_t)n * sizeof *out);
@@ -81,8 +79,7 @@ static bool window_position(CgFn *f, const HloInstr *x, const CgVal *idx, const 
   for (int d = 0; d < in->rank; d++) {
     const HloWindowDim *w = &x->window[d];
     /* Position in the padded, base-dilated input. */
-    CgVal pos = cg_iadd_c(f, cg_iop(f, "addi", cg_imul_c(f, idx[d], w->stride),
-                                    cg_imul_c(f, wi[d], w->rhs_dilate)),
+    CgVal pos = cg_iadd_c(f, cg_iop(f, KIR_ADDI, cg_imul_c(f, idx[d], w->stride), cg_imul_c(f, wi[d], w->rhs_dilate)),
                           -w->pad_lo);
     int64_t max_pos = (leaf->dims[d] - 1) * w->stride +
                       (w->size - 1) * w->rhs_dilate - w->pad_lo;
@@ -92,15 +89,13 @@ static bool window_position(CgFn *f, const HloInstr *x, const CgVal *idx, const 
       continue;
     }
     CgVal zero = cg_index(f, 0);
-    *inside = cg_and(f, *inside, cg_icmp(f, "sge", pos, zero, "index"));
+    *inside = cg_and(f, *inside, cg_icmp(f, KIR_SGE, pos, zero));
     if (w->lhs_dilate > 1) {
       CgVal ld = cg_index(f, w->lhs_dilate);
-      *inside = cg_and(f, *inside, cg_icmp(f, "eq", cg_iop(f, "remsi", pos, ld),
-                                           zero, "index"));
-      pos = cg_iop(f, "divsi", pos, ld);
+      *inside = cg_and(f, *inside, cg_icmp(f, KIR_EQ, cg_iop(f, KIR_REMSI, pos, ld), zero));
+      pos = cg_iop(f, KIR_DIVSI, pos, ld);
     }
-    *inside = cg_and(f, *inside, cg_icmp(f, "slt", pos,
-                                         cg_index(f, in->dims[d]), "index"));
+    *inside = cg_and(f, *inside, cg_icmp(f, KIR_SLT, pos, cg_index(f, in->dims[d])));
     in_idx[d] = pos;
     checked = true;
   }
@@ -109,9 +104,9 @@ static bool window_position(CgFn *f, const HloInstr *x, const CgVal *idx, const 
 
 /* acc combined with the element at window offsets wi, when it is real. */
 static void window_step(CgFn *f, const HloInstr *x, const CgVal *idx, const CgVal *wi,
-                        int n, const char *const *types, CgVal *acc) {
+                        int n, const KirType *types, CgVal *acc) {
   CgVal in_idx[HLO_MAX_RANK], next[256];
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal inside = kir_bool(&f->b, true);
   if (!window_position(f, x, idx, wi, in_idx, &inside)) {
     combine(f, x, n, acc, in_idx, next);
     memcpy(acc, next, (size_t)n * sizeof *acc);
@@ -119,8 +114,8 @@ static void window_step(CgFn *f, const HloInstr *x, const CgVal *idx, const CgVa
   }
   CgIf c = cg_if(f, inside, n, types);
   combine(f, x, n, acc, in_idx, next);
-  cg_else(f, &c, next, types);
-  cg_endif(f, &c, acc, types);
+  cg_else(f, &c, next);
+  cg_endif(f, &c, acc);
   for (int k = 0; k < n; k++) acc[k] = c.results + k;
 }
 
@@ -132,7 +127,7 @@ enum { UNROLL_WINDOW = 16 };
 int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
                           CgVal *out) {
   int n = x->noperands / 2;
-  const char *types[256];
+  KirType types[256];
   leaf_types(x, types);
   const HloShape *in = &x->operands[0]->shape;
   CgVal acc[256];
@@ -161,14 +156,14 @@ int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
       wi[d] = cg_index(f, 0);
       continue;
     }
-    loops[nloops] = cg_for(f, x->window[d].size, n, acc, types);
+    loops[nloops] = cg_for(f, x->window[d].size, n, acc);
     wi[d] = loops[nloops].iv;
     for (int k = 0; k < n; k++) acc[k] = loops[nloops].iters + k;
     nloops++;
   }
   window_step(f, x, idx, wi, n, types, acc);
   for (int l = nloops - 1; l >= 0; l--) {
-    cg_for_end(f, &loops[l], acc, types);
+    cg_for_end(f, &loops[l], acc);
     for (int k = 0; k < n; k++) acc[k] = loops[l].results + k;
   }
   memcpy(out, acc, (size_t)n * sizeof *out);

@@ -23,38 +23,67 @@
  * LLVM's shifts and fptosi/fptoui are poison out of range; every such
  * value below is discarded by a select on the out-of-range condition,
  * which LLVM defines to be safe.
+ *
+ * Every op takes its types from its operands, lanes included: the same
+ * code computes an element or a vector of elements (a register tile's
+ * epilogue).  Constants are made "like" an operand (K, KI).
  */
-#include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
 /* ------------------------------------------------------------------------ */
-/* Constants                                                                 */
+/* Types and constants                                                      */
 /* ------------------------------------------------------------------------ */
 
-CgVal cg_const_bits(CgFn *f, HloType t, uint64_t bits) {
-  char buf[40];
+KirType cg_reg_type(HloType t) {
   switch (t) {
-  case HLO_PRED:
-    return cg_def(f->e, "arith.constant %s", bits ? "true" : "false");
-  case HLO_F32:
-    /* MLIR reads a hexadecimal float literal as the bit pattern: exact,
-     * and it covers NaN and infinities. */
-    snprintf(buf, sizeof buf, "0x%08" PRIX32, (uint32_t)bits);
-    return cg_def(f->e, "arith.constant %s : f32", buf);
-  case HLO_F64:
-    snprintf(buf, sizeof buf, "0x%016" PRIX64, bits);
-    return cg_def(f->e, "arith.constant %s : f64", buf);
-  default: {
-    int n = cg_type_bits(t);
-    int64_t v = n == 64 ? (int64_t)bits
-                        : (int64_t)(bits << (64 - n)) >> (64 - n);
-    return cg_def(f->e, "arith.constant %D : %s", v, cg_reg_type(t));
+  case HLO_PRED: return kir_scalar(KIR_I1);
+  case HLO_S8: case HLO_U8: return kir_scalar(KIR_I8);
+  case HLO_S16: case HLO_U16: case HLO_F16: case HLO_BF16: return kir_scalar(KIR_I16);
+  case HLO_S32: case HLO_U32: return kir_scalar(KIR_I32);
+  case HLO_S64: case HLO_U64: return kir_scalar(KIR_I64);
+  case HLO_F32: return kir_scalar(KIR_F32);
+  case HLO_F64: return kir_scalar(KIR_F64);
+  default: HLO_UNREACHABLE();
   }
-  }
+}
+
+KirElem cg_mem_elem(HloType t) {
+  return t == HLO_PRED ? KIR_I8 : (KirElem)cg_reg_type(t).elem;
+}
+
+int cg_type_bits(HloType t) {
+  return t == HLO_PRED ? 1 : (int)hlo_type_size(t) * 8;
+}
+
+KirElem cg_float_elem(HloType t) { return t == HLO_F64 ? KIR_F64 : KIR_F32; }
+
+static HloType float_compute(HloType t) {
+  return t == HLO_F64 ? HLO_F64 : HLO_F32;
+}
+
+/* The type of element kind e with v's lanes. */
+static KirType like(const CgFn *f, CgVal v, KirElem e) {
+  return kir_vector(e, cg_type(f, v).lanes);
+}
+
+/* A constant of v's type (lanes included) holding the integer c; KF: the
+ * float c, of element kind e with v's lanes. */
+static CgVal KI(CgFn *f, CgVal v, int64_t c) { return kir_const_int(&f->b, cg_type(f, v), c); }
+static CgVal KF(CgFn *f, CgVal v, KirElem e, double c) {
+  return kir_const_float(&f->b, like(f, v, e), c);
+}
+
+static CgVal bin(CgFn *f, KirOpcode op, CgVal a, CgVal b) { return kir_binop(&f->b, op, a, b); }
+static CgVal cast(CgFn *f, KirOpcode op, CgVal v, KirElem e) {
+  return kir_cast(&f->b, op, v, like(f, v, e));
+}
+static CgVal fcmp(CgFn *f, KirFPred p, CgVal a, CgVal b) { return kir_cmpf(&f->b, p, a, b); }
+
+CgVal cg_const_bits(CgFn *f, HloType t, uint64_t bits) {
+  return kir_const(&f->b, cg_reg_type(t), bits);
 }
 
 CgVal cg_const(CgFn *f, HloType t, double v) {
@@ -85,95 +114,75 @@ CgVal cg_literal_elem(CgFn *f, const HloLiteral *l, int64_t i) {
   return cg_const_bits(f, l->shape.type, bits);
 }
 
-/* An integer constant of register type ty ("i32", …). */
-static CgVal iconst(CgFn *f, int64_t v, const char *ty) {
-  return cg_def(f->e, "arith.constant %D : %s", v, ty);
-}
-
 /* ------------------------------------------------------------------------ */
 /* f16 and bf16                                                              */
 /* ------------------------------------------------------------------------ */
 
 static CgVal f16_to_f32(CgFn *f, CgVal h) {
-  CgEmitter *e = f->e;
-  CgVal w = cg_def(e, "arith.extui %v : i16 to i32", h);
-  CgVal sign = cg_def(e, "arith.andi %v, %v : i32", w, iconst(f, 0x8000, "i32"));
-  sign = cg_def(e, "arith.shli %v, %v : i32", sign, iconst(f, 16, "i32"));
-  CgVal em = cg_def(e, "arith.andi %v, %v : i32", w, iconst(f, 0x7fff, "i32"));
-  CgVal exp = cg_def(e, "arith.shrui %v, %v : i32", em, iconst(f, 10, "i32"));
-  CgVal mant = cg_def(e, "arith.andi %v, %v : i32", em, iconst(f, 0x3ff, "i32"));
-  CgVal shifted = cg_def(e, "arith.shli %v, %v : i32", em, iconst(f, 13, "i32"));
+  CgVal w = cast(f, KIR_EXTUI, h, KIR_I32);
+  CgVal sign = bin(f, KIR_ANDI, w, KI(f, w, 0x8000));
+  sign = bin(f, KIR_SHLI, sign, KI(f, w, 16));
+  CgVal em = bin(f, KIR_ANDI, w, KI(f, w, 0x7fff));
+  CgVal exp = bin(f, KIR_SHRUI, em, KI(f, w, 10));
+  CgVal mant = bin(f, KIR_ANDI, em, KI(f, w, 0x3ff));
+  CgVal shifted = bin(f, KIR_SHLI, em, KI(f, w, 13));
   /* Normal numbers: rebias the exponent by 127 - 15. */
-  CgVal normal = cg_def(e, "arith.addi %v, %v : i32", shifted,
-                        iconst(f, 112 << 23, "i32"));
-  CgVal infnan = cg_def(e, "arith.ori %v, %v : i32", shifted,
-                        iconst(f, 0x7f800000, "i32"));
+  CgVal normal = bin(f, KIR_ADDI, shifted, KI(f, w, 112 << 23));
+  CgVal infnan = bin(f, KIR_ORI, shifted, KI(f, w, 0x7f800000));
   /* Subnormals and zero: mant × 2^-24, exact in f32. */
-  CgVal sf = cg_def(e, "arith.uitofp %v : i32 to f32", mant);
-  sf = cg_def(e, "arith.mulf %v, %v : f32", sf, cg_const(f, HLO_F32, 0x1p-24));
-  CgVal sub = cg_def(e, "arith.bitcast %v : f32 to i32", sf);
-  CgVal r = cg_select(f, cg_icmp(f, "eq", exp, iconst(f, 31, "i32"), "i32"),
-                      infnan, normal, "i32");
-  r = cg_select(f, cg_icmp(f, "eq", exp, iconst(f, 0, "i32"), "i32"), sub, r,
-                "i32");
-  r = cg_def(e, "arith.ori %v, %v : i32", r, sign);
-  return cg_def(e, "arith.bitcast %v : i32 to f32", r);
+  CgVal sf = cast(f, KIR_UITOFP, mant, KIR_F32);
+  sf = bin(f, KIR_MULF, sf, KF(f, w, KIR_F32, 0x1p-24));
+  CgVal sub = cast(f, KIR_BITCAST, sf, KIR_I32);
+  CgVal r = cg_select(f, cg_icmp(f, KIR_EQ, exp, KI(f, w, 31)), infnan, normal);
+  r = cg_select(f, cg_icmp(f, KIR_EQ, exp, KI(f, w, 0)), sub, r);
+  r = bin(f, KIR_ORI, r, sign);
+  return cast(f, KIR_BITCAST, r, KIR_F32);
 }
 
 /* Round to nearest even (F. Giesen's float_to_half_fast3_rtne). */
 static CgVal f32_to_f16(CgFn *f, CgVal x) {
-  CgEmitter *e = f->e;
-  CgVal u = cg_def(e, "arith.bitcast %v : f32 to i32", x);
-  CgVal sign = cg_def(e, "arith.andi %v, %v : i32", u,
-                      iconst(f, INT32_MIN, "i32"));
-  CgVal a = cg_def(e, "arith.xori %v, %v : i32", u, sign);
+  CgVal u = cast(f, KIR_BITCAST, x, KIR_I32);
+  CgVal sign = bin(f, KIR_ANDI, u, KI(f, u, INT32_MIN));
+  CgVal a = bin(f, KIR_XORI, u, sign);
   /* |x| >= 65520 rounds to infinity; NaN stays a (quiet) NaN. */
-  CgVal big = cg_select(f, cg_icmp(f, "ugt", a, iconst(f, 0x7f800000, "i32"),
-                                   "i32"),
-                        iconst(f, 0x7e00, "i32"), iconst(f, 0x7c00, "i32"),
-                        "i32");
+  CgVal big = cg_select(f, cg_icmp(f, KIR_UGT, a, KI(f, u, 0x7f800000)), KI(f, u, 0x7e00),
+                        KI(f, u, 0x7c00));
   /* Results below the smallest normal: let the f32 adder round by adding
    * 0.5, whose exponent puts the f16 subnormal bits at the bottom. */
-  CgVal af = cg_def(e, "arith.bitcast %v : i32 to f32", a);
-  CgVal fl = cg_def(e, "arith.addf %v, %v : f32", af, cg_const(f, HLO_F32, 0.5));
-  CgVal small = cg_def(e, "arith.bitcast %v : f32 to i32", fl);
-  small = cg_def(e, "arith.subi %v, %v : i32", small,
-                 iconst(f, 0x3f000000, "i32"));
+  CgVal af = cast(f, KIR_BITCAST, a, KIR_F32);
+  CgVal fl = bin(f, KIR_ADDF, af, KF(f, u, KIR_F32, 0.5));
+  CgVal small = cast(f, KIR_BITCAST, fl, KIR_I32);
+  small = bin(f, KIR_SUBI, small, KI(f, u, 0x3f000000));
   /* Normal: rebias, add the rounding bias plus the odd bit, drop 13 bits. */
-  CgVal odd = cg_def(e, "arith.shrui %v, %v : i32", a, iconst(f, 13, "i32"));
-  odd = cg_def(e, "arith.andi %v, %v : i32", odd, iconst(f, 1, "i32"));
-  CgVal n = cg_def(e, "arith.addi %v, %v : i32", a,
-                   iconst(f, -(112 << 23) + 0xfff, "i32"));
-  n = cg_def(e, "arith.addi %v, %v : i32", n, odd);
-  n = cg_def(e, "arith.shrui %v, %v : i32", n, iconst(f, 13, "i32"));
-  CgVal r = cg_select(f, cg_icmp(f, "ult", a, iconst(f, 0x38800000, "i32"),
-                                 "i32"),
-                      small, n, "i32");
-  r = cg_select(f, cg_icmp(f, "uge", a, iconst(f, 0x47800000, "i32"), "i32"),
-                big, r, "i32");
-  CgVal s16 = cg_def(e, "arith.shrui %v, %v : i32", sign, iconst(f, 16, "i32"));
-  r = cg_def(e, "arith.ori %v, %v : i32", r, s16);
-  return cg_def(e, "arith.trunci %v : i32 to i16", r);
+  CgVal odd = bin(f, KIR_SHRUI, a, KI(f, u, 13));
+  odd = bin(f, KIR_ANDI, odd, KI(f, u, 1));
+  CgVal n = bin(f, KIR_ADDI, a, KI(f, u, -(112 << 23) + 0xfff));
+  n = bin(f, KIR_ADDI, n, odd);
+  n = bin(f, KIR_SHRUI, n, KI(f, u, 13));
+  CgVal r = cg_select(f, cg_icmp(f, KIR_ULT, a, KI(f, u, 0x38800000)), small, n);
+  r = cg_select(f, cg_icmp(f, KIR_UGE, a, KI(f, u, 0x47800000)), big, r);
+  CgVal s16 = bin(f, KIR_SHRUI, sign, KI(f, u, 16));
+  r = bin(f, KIR_ORI, r, s16);
+  return cast(f, KIR_TRUNCI, r, KIR_I16);
 }
 
 static CgVal bf16_to_f32(CgFn *f, CgVal h) {
-  CgVal w = cg_def(f->e, "arith.extui %v : i16 to i32", h);
-  w = cg_def(f->e, "arith.shli %v, %v : i32", w, iconst(f, 16, "i32"));
-  return cg_def(f->e, "arith.bitcast %v : i32 to f32", w);
+  CgVal w = cast(f, KIR_EXTUI, h, KIR_I32);
+  w = bin(f, KIR_SHLI, w, KI(f, w, 16));
+  return cast(f, KIR_BITCAST, w, KIR_F32);
 }
 
 static CgVal f32_to_bf16(CgFn *f, CgVal x) {
-  CgEmitter *e = f->e;
-  CgVal u = cg_def(e, "arith.bitcast %v : f32 to i32", x);
-  CgVal hi = cg_def(e, "arith.shrui %v, %v : i32", u, iconst(f, 16, "i32"));
-  CgVal lsb = cg_def(e, "arith.andi %v, %v : i32", hi, iconst(f, 1, "i32"));
-  CgVal r = cg_def(e, "arith.addi %v, %v : i32", u, iconst(f, 0x7fff, "i32"));
-  r = cg_def(e, "arith.addi %v, %v : i32", r, lsb);
-  r = cg_def(e, "arith.shrui %v, %v : i32", r, iconst(f, 16, "i32"));
-  CgVal qnan = cg_def(e, "arith.ori %v, %v : i32", hi, iconst(f, 0x40, "i32"));
-  CgVal isnan = cg_def(e, "arith.cmpf uno, %v, %v : f32", x, x);
-  r = cg_select(f, isnan, qnan, r, "i32");
-  return cg_def(e, "arith.trunci %v : i32 to i16", r);
+  CgVal u = cast(f, KIR_BITCAST, x, KIR_I32);
+  CgVal hi = bin(f, KIR_SHRUI, u, KI(f, u, 16));
+  CgVal lsb = bin(f, KIR_ANDI, hi, KI(f, u, 1));
+  CgVal r = bin(f, KIR_ADDI, u, KI(f, u, 0x7fff));
+  r = bin(f, KIR_ADDI, r, lsb);
+  r = bin(f, KIR_SHRUI, r, KI(f, u, 16));
+  CgVal qnan = bin(f, KIR_ORI, hi, KI(f, u, 0x40));
+  CgVal isnan = fcmp(f, KIR_UNO, x, x);
+  r = cg_select(f, isnan, qnan, r);
+  return cast(f, KIR_TRUNCI, r, KIR_I16);
 }
 
 CgVal cg_to_float(CgFn *f, CgVal v, HloType t) {
@@ -188,55 +197,45 @@ CgVal cg_from_float(CgFn *f, CgVal v, HloType t) {
   return v;
 }
 
-const char *cg_float_type(HloType t) { return t == HLO_F64 ? "f64" : "f32"; }
-
-static HloType float_compute(HloType t) {
-  return t == HLO_F64 ? HLO_F64 : HLO_F32;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Unary ops                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static CgVal int_sign(CgFn *f, HloType t, CgVal a) {
-  const char *ty = cg_reg_type(t);
-  CgVal zero = iconst(f, 0, ty);
-  CgVal r = cg_select(f, cg_icmp(f, "slt", a, zero, ty), iconst(f, -1, ty),
-                      zero, ty);
-  return cg_select(f, cg_icmp(f, "sgt", a, zero, ty), iconst(f, 1, ty), r, ty);
+static CgVal int_sign(CgFn *f, CgVal a) {
+  CgVal zero = KI(f, a, 0);
+  CgVal r = cg_select(f, cg_icmp(f, KIR_SLT, a, zero), KI(f, a, -1), zero);
+  return cg_select(f, cg_icmp(f, KIR_SGT, a, zero), KI(f, a, 1), r);
 }
 
 static CgVal float_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
-  const char *ft = cg_float_type(t);
-  HloType ct = float_compute(t);
+  KirElem fe = cg_float_elem(t);
   CgVal v = cg_to_float(f, a, t), r;
   switch (x->op) {
   case HLO_OP_NEGATE:
-    r = cg_def(f->e, "arith.negf %v : %s", v, ft);
+    r = kir_unop(&f->b, KIR_NEGF, v);
     break;
   case HLO_OP_ABS:
-    r = cg_def(f->e, "math.absf %v : %s", v, ft);
+    r = kir_unop(&f->b, KIR_ABSF, v);
     break;
   case HLO_OP_SIGN: {
     /* ±1 by sign; ±0 and NaN are their own sign. */
-    CgVal zero = cg_const(f, ct, 0.0);
-    CgVal neg = cg_def(f->e, "arith.cmpf olt, %v, %v : %s", v, zero, ft);
-    CgVal pos = cg_def(f->e, "arith.cmpf ogt, %v, %v : %s", v, zero, ft);
-    r = cg_select(f, neg, cg_const(f, ct, -1.0), v, ft);
-    r = cg_select(f, pos, cg_const(f, ct, 1.0), r, ft);
+    CgVal zero = KF(f, v, fe, 0.0);
+    CgVal neg = fcmp(f, KIR_OLT, v, zero);
+    CgVal pos = fcmp(f, KIR_OGT, v, zero);
+    r = cg_select(f, neg, KF(f, v, fe, -1.0), v);
+    r = cg_select(f, pos, KF(f, v, fe, 1.0), r);
     break;
   }
   case HLO_OP_IS_FINITE: {
-    CgVal abs = cg_def(f->e, "math.absf %v : %s", v, ft);
-    return cg_def(f->e, "arith.cmpf one, %v, %v : %s", abs,
-                  cg_const(f, ct, INFINITY), ft);
+    CgVal abs = kir_unop(&f->b, KIR_ABSF, v);
+    return fcmp(f, KIR_ONE, abs, KF(f, v, fe, INFINITY));
   }
   default:
     if (!cg_math_handles(x->op)) {
       cg_fail_instr(f->g, x, "is not defined on floating-point types");
-      return 0;
+      return a;
     }
-    r = cg_math_unary(f, x->op, ft, v);
+    r = cg_math_unary(f, x->op, v);
     break;
   }
   return cg_from_float(f, r, t);
@@ -244,31 +243,21 @@ static CgVal float_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
 
 CgVal cg_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
   if (hlo_type_is_float(t)) return float_unary(f, x, t, a);
-  const char *ty = cg_reg_type(t);
-  switch (x->op) {
-  case HLO_OP_NOT:
-    return cg_def(f->e, "arith.xori %v, %v : %s", a,
-                  t == HLO_PRED ? cg_const(f, HLO_PRED, 1) : iconst(f, -1, ty),
-                  ty);
-  default:
-    break;
-  }
+  if (x->op == HLO_OP_NOT) return bin(f, KIR_XORI, a, KI(f, a, -1));
   if (t == HLO_PRED) {
     cg_fail_instr(f->g, x, "is not defined on pred");
-    return 0;
+    return a;
   }
   switch (x->op) {
-  case HLO_OP_NEGATE:
-    return cg_def(f->e, "arith.subi %v, %v : %s", iconst(f, 0, ty), a, ty);
-  case HLO_OP_ABS:
-    /* math.absi keeps MIN as MIN, wrapping like the evaluator. */
-    return cg_def(f->e, "math.absi %v : %s", a, ty);
-  case HLO_OP_SIGN: return int_sign(f, t, a);
-  case HLO_OP_POPCNT: return cg_def(f->e, "math.ctpop %v : %s", a, ty);
-  case HLO_OP_CLZ: return cg_def(f->e, "math.ctlz %v : %s", a, ty);
+  case HLO_OP_NEGATE: return bin(f, KIR_SUBI, KI(f, a, 0), a);
+  /* math.absi keeps MIN as MIN, wrapping like the evaluator. */
+  case HLO_OP_ABS: return kir_unop(&f->b, KIR_ABSI, a);
+  case HLO_OP_SIGN: return int_sign(f, a);
+  case HLO_OP_POPCNT: return kir_unop(&f->b, KIR_CTPOP, a);
+  case HLO_OP_CLZ: return kir_unop(&f->b, KIR_CTLZ, a);
   default:
     cg_fail_instr(f->g, x, "is not defined on integer types");
-    return 0;
+    return a;
   }
 }
 
@@ -276,141 +265,109 @@ CgVal cg_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
 /* Binary ops                                                                */
 /* ------------------------------------------------------------------------ */
 
-static CgVal float_minmax(CgFn *f, bool max, const char *ft, CgVal a,
-                          CgVal b) {
-  CgVal pick_b = max ? cg_def(f->e, "arith.cmpf olt, %v, %v : %s", a, b, ft)
-                     : cg_def(f->e, "arith.cmpf olt, %v, %v : %s", b, a, ft);
-  CgVal r = cg_select(f, pick_b, b, a, ft);
-  r = cg_select(f, cg_def(f->e, "arith.cmpf uno, %v, %v : %s", b, b, ft), b, r,
-                ft);
-  return cg_select(f, cg_def(f->e, "arith.cmpf uno, %v, %v : %s", a, a, ft), a,
-                   r, ft);
+static CgVal float_minmax(CgFn *f, bool max, CgVal a, CgVal b) {
+  CgVal pick_b = max ? fcmp(f, KIR_OLT, a, b) : fcmp(f, KIR_OLT, b, a);
+  CgVal r = cg_select(f, pick_b, b, a);
+  r = cg_select(f, fcmp(f, KIR_UNO, b, b), b, r);
+  return cg_select(f, fcmp(f, KIR_UNO, a, a), a, r);
 }
 
-static CgVal float_binary(CgFn *f, HloOpcode op, HloType t, CgVal a,
-                          CgVal b) {
-  const char *ft = cg_float_type(t);
+static CgVal float_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
   CgVal x = cg_to_float(f, a, t), y = cg_to_float(f, b, t), r;
   switch (op) {
-  case HLO_OP_ADD: r = cg_def(f->e, "arith.addf %v, %v : %s", x, y, ft); break;
-  case HLO_OP_SUBTRACT:
-    r = cg_def(f->e, "arith.subf %v, %v : %s", x, y, ft);
-    break;
-  case HLO_OP_MULTIPLY:
-    r = cg_def(f->e, "arith.mulf %v, %v : %s", x, y, ft);
-    break;
-  case HLO_OP_DIVIDE: r = cg_def(f->e, "arith.divf %v, %v : %s", x, y, ft); break;
-  case HLO_OP_REMAINDER:
-    r = cg_def(f->e, "arith.remf %v, %v : %s", x, y, ft);
-    break;
-  case HLO_OP_MAXIMUM: r = float_minmax(f, true, ft, x, y); break;
-  case HLO_OP_MINIMUM: r = float_minmax(f, false, ft, x, y); break;
+  case HLO_OP_ADD: r = bin(f, KIR_ADDF, x, y); break;
+  case HLO_OP_SUBTRACT: r = bin(f, KIR_SUBF, x, y); break;
+  case HLO_OP_MULTIPLY: r = bin(f, KIR_MULF, x, y); break;
+  case HLO_OP_DIVIDE: r = bin(f, KIR_DIVF, x, y); break;
+  case HLO_OP_REMAINDER: r = bin(f, KIR_REMF, x, y); break;
+  case HLO_OP_MAXIMUM: r = float_minmax(f, true, x, y); break;
+  case HLO_OP_MINIMUM: r = float_minmax(f, false, x, y); break;
   case HLO_OP_POWER:
-  case HLO_OP_ATAN2: r = cg_math_binary(f, op, ft, x, y); break;
+  case HLO_OP_ATAN2: r = cg_math_binary(f, op, x, y); break;
   default:
     cg_fail(f->g, hlo_error("codegen: %s is not defined on floating-point "
                             "types", hlo_opcode_name(op)));
-    return 0;
+    return a;
   }
   return cg_from_float(f, r, t);
 }
 
 static CgVal int_divide(CgFn *f, bool rem, HloType t, CgVal a, CgVal b) {
-  const char *ty = cg_reg_type(t);
   int bits = cg_type_bits(t);
-  CgVal zero = iconst(f, 0, ty), one = iconst(f, 1, ty);
-  CgVal bz = cg_icmp(f, "eq", b, zero, ty);
+  CgVal zero = KI(f, a, 0), one = KI(f, a, 1);
+  CgVal bz = cg_icmp(f, KIR_EQ, b, zero);
   if (hlo_type_is_unsigned(t)) {
-    CgVal safe = cg_select(f, bz, one, b, ty);
-    CgVal q = cg_def(f->e, "arith.%s %v, %v : %s", rem ? "remui" : "divui", a,
-                     safe, ty);
-    return cg_select(f, bz, rem ? a : iconst(f, -1, ty), q, ty);
+    CgVal safe = cg_select(f, bz, one, b);
+    CgVal q = bin(f, rem ? KIR_REMUI : KIR_DIVUI, a, safe);
+    return cg_select(f, bz, rem ? a : KI(f, a, -1), q);
   }
-  CgVal m1 = cg_icmp(f, "eq", b, iconst(f, -1, ty), ty);
+  CgVal m1 = cg_icmp(f, KIR_EQ, b, KI(f, a, -1));
   int64_t min = bits == 64 ? INT64_MIN : -((int64_t)1 << (bits - 1));
-  CgVal amin = cg_icmp(f, "eq", a, iconst(f, min, ty), ty);
+  CgVal amin = cg_icmp(f, KIR_EQ, a, KI(f, a, min));
   /* Divisors that trap (0, and -1 with MIN) are replaced by 1: that
    * already gives MIN/-1 = MIN and MIN%-1 = 0; x/0 and x%0 are patched. */
   CgVal ovf = cg_and(f, m1, amin);
-  CgVal bad = cg_def(f->e, "arith.ori %v, %v : i1", bz, ovf);
-  CgVal safe = cg_select(f, bad, one, b, ty);
-  CgVal q = cg_def(f->e, "arith.%s %v, %v : %s", rem ? "remsi" : "divsi", a,
-                   safe, ty);
-  return cg_select(f, bz, rem ? a : iconst(f, -1, ty), q, ty);
+  CgVal bad = bin(f, KIR_ORI, bz, ovf);
+  CgVal safe = cg_select(f, bad, one, b);
+  CgVal q = bin(f, rem ? KIR_REMSI : KIR_DIVSI, a, safe);
+  return cg_select(f, bz, rem ? a : KI(f, a, -1), q);
 }
 
 static CgVal int_shift(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
-  const char *ty = cg_reg_type(t);
   int bits = cg_type_bits(t);
-  CgVal big = cg_icmp(f, "uge", b, iconst(f, bits, ty), ty);
-  const char *name = op == HLO_OP_SHIFT_LEFT ? "shli"
-                     : op == HLO_OP_SHIFT_RIGHT_LOGICAL ? "shrui"
-                                                        : "shrsi";
-  CgVal r = cg_def(f->e, "arith.%s %v, %v : %s", name, a, b, ty);
-  CgVal fill = op == HLO_OP_SHIFT_RIGHT_ARITHMETIC
-                   ? cg_def(f->e, "arith.shrsi %v, %v : %s", a,
-                            iconst(f, bits - 1, ty), ty)
-                   : iconst(f, 0, ty);
-  return cg_select(f, big, fill, r, ty);
+  CgVal big = cg_icmp(f, KIR_UGE, b, KI(f, a, bits));
+  KirOpcode k = op == HLO_OP_SHIFT_LEFT            ? KIR_SHLI
+                : op == HLO_OP_SHIFT_RIGHT_LOGICAL ? KIR_SHRUI
+                                                   : KIR_SHRSI;
+  CgVal r = bin(f, k, a, b);
+  CgVal fill = op == HLO_OP_SHIFT_RIGHT_ARITHMETIC ? bin(f, KIR_SHRSI, a, KI(f, a, bits - 1))
+                                                   : KI(f, a, 0);
+  return cg_select(f, big, fill, r);
 }
 
 static CgVal int_power(CgFn *f, HloType t, CgVal a, CgVal b) {
-  const char *ty = cg_reg_type(t);
   int bits = cg_type_bits(t);
-  const char *types[3] = {ty, ty, ty};
-  CgVal one = iconst(f, 1, ty), zero = iconst(f, 0, ty);
+  CgVal one = KI(f, a, 1), zero = KI(f, a, 0);
   CgVal init[3] = {one, a, b};
   /* bits squarings consume any exponent of that width. */
-  CgLoop l = cg_for(f, bits, 3, init, types);
+  CgLoop l = cg_for(f, bits, 3, init);
   CgVal acc = l.iters, base = l.iters + 1, ex = l.iters + 2;
-  CgVal odd = cg_icmp(f, "ne", cg_def(f->e, "arith.andi %v, %v : %s", ex, one,
-                                      ty),
-                      zero, ty);
+  CgVal odd = cg_icmp(f, KIR_NE, bin(f, KIR_ANDI, ex, one), zero);
   CgVal next[3];
-  next[0] = cg_select(f, odd, cg_def(f->e, "arith.muli %v, %v : %s", acc,
-                                     base, ty),
-                      acc, ty);
-  next[1] = cg_def(f->e, "arith.muli %v, %v : %s", base, base, ty);
-  next[2] = cg_def(f->e, "arith.shrui %v, %v : %s", ex, one, ty);
-  cg_for_end(f, &l, next, types);
+  next[0] = cg_select(f, odd, bin(f, KIR_MULI, acc, base), acc);
+  next[1] = bin(f, KIR_MULI, base, base);
+  next[2] = bin(f, KIR_SHRUI, ex, one);
+  cg_for_end(f, &l, next);
   CgVal r = l.results;
   if (hlo_type_is_unsigned(t)) return r;
-  CgVal m1 = iconst(f, -1, ty);
-  CgVal bodd = cg_icmp(f, "ne", cg_def(f->e, "arith.andi %v, %v : %s", b, one,
-                                       ty),
-                       zero, ty);
-  CgVal neg = cg_select(f, cg_icmp(f, "eq", a, m1, ty),
-                        cg_select(f, bodd, m1, one, ty), zero, ty);
-  neg = cg_select(f, cg_icmp(f, "eq", a, one, ty), one, neg, ty);
-  return cg_select(f, cg_icmp(f, "slt", b, zero, ty), neg, r, ty);
+  CgVal m1 = KI(f, a, -1);
+  CgVal bodd = cg_icmp(f, KIR_NE, bin(f, KIR_ANDI, b, one), zero);
+  CgVal neg = cg_select(f, cg_icmp(f, KIR_EQ, a, m1), cg_select(f, bodd, m1, one), zero);
+  neg = cg_select(f, cg_icmp(f, KIR_EQ, a, one), one, neg);
+  return cg_select(f, cg_icmp(f, KIR_SLT, b, zero), neg, r);
 }
 
 CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
   if (hlo_type_is_float(t)) return float_binary(f, op, t, a, b);
-  const char *ty = cg_reg_type(t);
   bool u = !hlo_type_is_signed(t); /* pred orders as unsigned */
   switch (op) {
-  case HLO_OP_AND: return cg_def(f->e, "arith.andi %v, %v : %s", a, b, ty);
-  case HLO_OP_OR: return cg_def(f->e, "arith.ori %v, %v : %s", a, b, ty);
-  case HLO_OP_XOR: return cg_def(f->e, "arith.xori %v, %v : %s", a, b, ty);
-  case HLO_OP_MAXIMUM:
-    return cg_def(f->e, "arith.%s %v, %v : %s", u ? "maxui" : "maxsi", a, b,
-                  ty);
-  case HLO_OP_MINIMUM:
-    return cg_def(f->e, "arith.%s %v, %v : %s", u ? "minui" : "minsi", a, b,
-                  ty);
+  case HLO_OP_AND: return bin(f, KIR_ANDI, a, b);
+  case HLO_OP_OR: return bin(f, KIR_ORI, a, b);
+  case HLO_OP_XOR: return bin(f, KIR_XORI, a, b);
+  case HLO_OP_MAXIMUM: return bin(f, u ? KIR_MAXUI : KIR_MAXSI, a, b);
+  case HLO_OP_MINIMUM: return bin(f, u ? KIR_MINUI : KIR_MINSI, a, b);
   default:
     break;
   }
   if (t == HLO_PRED) {
     cg_fail(f->g, hlo_error("codegen: %s is not defined on pred",
                             hlo_opcode_name(op)));
-    return 0;
+    return a;
   }
   switch (op) {
-  case HLO_OP_ADD: return cg_def(f->e, "arith.addi %v, %v : %s", a, b, ty);
-  case HLO_OP_SUBTRACT: return cg_def(f->e, "arith.subi %v, %v : %s", a, b, ty);
-  case HLO_OP_MULTIPLY: return cg_def(f->e, "arith.muli %v, %v : %s", a, b, ty);
+  case HLO_OP_ADD: return bin(f, KIR_ADDI, a, b);
+  case HLO_OP_SUBTRACT: return bin(f, KIR_SUBI, a, b);
+  case HLO_OP_MULTIPLY: return bin(f, KIR_MULI, a, b);
   case HLO_OP_DIVIDE: return int_divide(f, false, t, a, b);
   case HLO_OP_REMAINDER: return int_divide(f, true, t, a, b);
   case HLO_OP_POWER: return int_power(f, t, a, b);
@@ -420,7 +377,7 @@ CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
   default:
     cg_fail(f->g, hlo_error("codegen: %s is not defined on integer types",
                             hlo_opcode_name(op)));
-    return 0;
+    return a;
   }
 }
 
@@ -428,25 +385,21 @@ CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
 /* Compare                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static const char *const float_preds[] = {"oeq", "une", "olt", "ole", "ogt",
-                                          "oge"};
-static const char *const signed_preds[] = {"eq", "ne", "slt", "sle", "sgt",
-                                           "sge"};
-static const char *const unsigned_preds[] = {"eq", "ne", "ult", "ule", "ugt",
-                                             "uge"};
+/* HloCompareDir order: EQ, NE, LT, LE, GT, GE. */
+static const KirFPred float_preds[] = {KIR_OEQ, KIR_UNE, KIR_OLT, KIR_OLE, KIR_OGT, KIR_OGE};
+static const KirIPred signed_preds[] = {KIR_EQ, KIR_NE, KIR_SLT, KIR_SLE, KIR_SGT, KIR_SGE};
+static const KirIPred unsigned_preds[] = {KIR_EQ, KIR_NE, KIR_ULT, KIR_ULE, KIR_UGT, KIR_UGE};
 
 /* XLA's total order: flipping the magnitude bits of negative floats makes
  * the bit pattern order as a signed integer. */
 static CgVal total_order_key(CgFn *f, CgVal v, HloType t) {
   int bits = (int)hlo_type_size(t) * 8;
-  const char *ity = bits == 64 ? "i64" : bits == 32 ? "i32" : "i16";
-  if (bits > 16) v = cg_def(f->e, "arith.bitcast %v : %s to %s", v,
-                            cg_reg_type(t), ity);
-  CgVal s = cg_def(f->e, "arith.shrsi %v, %v : %s", v, iconst(f, bits - 1, ity),
-                   ity);
+  KirElem ie = bits == 64 ? KIR_I64 : bits == 32 ? KIR_I32 : KIR_I16;
+  if (bits > 16) v = cast(f, KIR_BITCAST, v, ie);
+  CgVal s = bin(f, KIR_SHRSI, v, KI(f, v, bits - 1));
   int64_t mag = bits == 64 ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1;
-  s = cg_def(f->e, "arith.andi %v, %v : %s", s, iconst(f, mag, ity), ity);
-  return cg_def(f->e, "arith.xori %v, %v : %s", v, s, ity);
+  s = bin(f, KIR_ANDI, s, KI(f, v, mag));
+  return bin(f, KIR_XORI, v, s);
 }
 
 CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
@@ -454,18 +407,14 @@ CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
   if (hlo_type_is_float(t)) {
     if (ct == HLO_CMPT_TOTALORDER) {
       CgVal ka = total_order_key(f, a, t), kb = total_order_key(f, b, t);
-      int bits = (int)hlo_type_size(t) * 8;
-      return cg_icmp(f, signed_preds[dir], ka, kb,
-                     bits == 64 ? "i64" : bits == 32 ? "i32" : "i16");
+      return cg_icmp(f, signed_preds[dir], ka, kb);
     }
     CgVal x = cg_to_float(f, a, t), y = cg_to_float(f, b, t);
-    return cg_def(f->e, "arith.cmpf %s, %v, %v : %s", float_preds[dir], x, y,
-                  cg_float_type(t));
+    return fcmp(f, float_preds[dir], x, y);
   }
   bool is_signed = ct == HLO_CMPT_SIGNED ||
                    (ct != HLO_CMPT_UNSIGNED && hlo_type_is_signed(t));
-  return cg_icmp(f, (is_signed ? signed_preds : unsigned_preds)[dir], a, b,
-                 cg_reg_type(t));
+  return cg_icmp(f, (is_signed ? signed_preds : unsigned_preds)[dir], a, b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -473,12 +422,11 @@ CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
 /* ------------------------------------------------------------------------ */
 
 /* Float (f32/f64 register) to integer type t, saturating, NaN → 0. */
-static CgVal float_to_int(CgFn *f, CgVal x, HloType ft_type, HloType t) {
-  const char *ft = cg_float_type(ft_type), *ty = cg_reg_type(t);
+static CgVal float_to_int(CgFn *f, CgVal x, HloType t) {
+  KirElem fe = (KirElem)cg_type(f, x).elem, ie = (KirElem)cg_reg_type(t).elem;
   int bits = cg_type_bits(t);
   bool is_signed = hlo_type_is_signed(t);
-  CgVal r = cg_def(f->e, "arith.%s %v : %s to %s",
-                   is_signed ? "fptosi" : "fptoui", x, ft, ty);
+  CgVal r = cast(f, is_signed ? KIR_FPTOSI : KIR_FPTOUI, x, ie);
   /* The limits are powers of two, exact in f32 and f64. */
   double hi = ldexp(1.0, is_signed ? bits - 1 : bits);
   double lo = is_signed ? -hi : 0.0;
@@ -488,50 +436,45 @@ static CgVal float_to_int(CgFn *f, CgVal x, HloType ft_type, HloType t) {
   int64_t min = is_signed ? (bits == 64 ? INT64_MIN
                                         : -((int64_t)1 << (bits - 1)))
                           : 0;
-  CgVal ge = cg_def(f->e, "arith.cmpf oge, %v, %v : %s", x,
-                    cg_const(f, ft_type, hi), ft);
-  r = cg_select(f, ge, iconst(f, max, ty), r, ty);
-  CgVal le = cg_def(f->e, "arith.cmpf ole, %v, %v : %s", x,
-                    cg_const(f, ft_type, lo), ft);
-  r = cg_select(f, le, iconst(f, min, ty), r, ty);
-  CgVal nan = cg_def(f->e, "arith.cmpf uno, %v, %v : %s", x, x, ft);
-  return cg_select(f, nan, iconst(f, 0, ty), r, ty);
+  CgVal ge = fcmp(f, KIR_OGE, x, KF(f, x, fe, hi));
+  r = cg_select(f, ge, KI(f, r, max), r);
+  CgVal le = fcmp(f, KIR_OLE, x, KF(f, x, fe, lo));
+  r = cg_select(f, le, KI(f, r, min), r);
+  CgVal nan = fcmp(f, KIR_UNO, x, x);
+  return cg_select(f, nan, KI(f, r, 0), r);
 }
 
 CgVal cg_convert(CgFn *f, CgVal v, HloType from, HloType to) {
   if (from == to) return v;
-  const char *fty = cg_reg_type(from), *tty = cg_reg_type(to);
+  KirElem te = (KirElem)cg_reg_type(to).elem;
   bool ffloat = hlo_type_is_float(from), tfloat = hlo_type_is_float(to);
   if (to == HLO_PRED) {
-    if (!ffloat) return cg_icmp(f, "ne", v, iconst(f, 0, fty), fty);
+    if (!ffloat) return cg_icmp(f, KIR_NE, v, KI(f, v, 0));
     CgVal x = cg_to_float(f, v, from);
-    return cg_def(f->e, "arith.cmpf une, %v, %v : %s", x,
-                  cg_const(f, float_compute(from), 0.0), cg_float_type(from));
+    return fcmp(f, KIR_UNE, x, KF(f, x, cg_float_elem(from), 0.0));
   }
   if (!ffloat && !tfloat) {
     int nf = cg_type_bits(from), nt = cg_type_bits(to);
     if (nt == nf) return v;
-    const char *op = nt < nf                   ? "trunci"
-                     : hlo_type_is_signed(from) ? "extsi"
-                                                : "extui";
-    return cg_def(f->e, "arith.%s %v : %s to %s", op, v, fty, tty);
+    KirOpcode op = nt < nf                    ? KIR_TRUNCI
+                   : hlo_type_is_signed(from) ? KIR_EXTSI
+                                              : KIR_EXTUI;
+    return cast(f, op, v, te);
   }
   if (!ffloat) {
     HloType ct = float_compute(to);
-    CgVal x = cg_def(f->e, "arith.%s %v : %s to %s",
-                     hlo_type_is_signed(from) ? "sitofp" : "uitofp", v, fty,
-                     cg_float_type(ct));
+    CgVal x = cast(f, hlo_type_is_signed(from) ? KIR_SITOFP : KIR_UITOFP, v, cg_float_elem(ct));
     return cg_from_float(f, x, to);
   }
   CgVal x = cg_to_float(f, v, from);
-  if (!tfloat) return float_to_int(f, x, float_compute(from), to);
-  if (to == HLO_F64) return cg_def(f->e, "arith.extf %v : f32 to f64", x);
-  if (from == HLO_F64) x = cg_def(f->e, "arith.truncf %v : f64 to f32", x);
+  if (!tfloat) return float_to_int(f, x, to);
+  if (to == HLO_F64) return cast(f, KIR_EXTF, x, KIR_F64);
+  if (from == HLO_F64) x = cast(f, KIR_TRUNCF, x, KIR_F32);
   return cg_from_float(f, x, to);
 }
 
 CgVal cg_bitcast(CgFn *f, CgVal v, HloType from, HloType to) {
-  const char *fty = cg_reg_type(from), *tty = cg_reg_type(to);
-  if (!strcmp(fty, tty)) return v;
-  return cg_def(f->e, "arith.bitcast %v : %s to %s", v, fty, tty);
+  KirType ft = cg_reg_type(from), tt = cg_reg_type(to);
+  if (ft.elem == tt.elem) return v;
+  return cast(f, KIR_BITCAST, v, (KirElem)tt.elem);
 }

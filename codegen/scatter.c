@@ -27,7 +27,7 @@ void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out) {
   int ng = 0;
   for (int d = 0; d < us->rank; d++) {
     if (cg_dims_contain(&sd->update_window_dims, d)) continue;
-    loops[nloops] = cg_for(f, us->dims[d], 0, NULL, NULL);
+    loops[nloops] = cg_for(f, us->dims[d], 0, NULL);
     grid[ng++] = ui[d] = loops[nloops++].iv;
   }
   CgVal start[HLO_MAX_RANK];
@@ -47,13 +47,11 @@ void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out) {
     window_dim[d] = (int)sd->update_window_dims.v[w++];
     wsize[d] = us->dims[window_dim[d]];
   }
-  CgVal inside = cg_def(f->e, "arith.constant true");
+  CgVal inside = kir_bool(&f->b, true);
   for (int d = 0; d < rank; d++) {
-    inside = cg_and(f, inside, cg_icmp(f, "sge", start[d], cg_index(f, 0),
-                                       "index"));
+    inside = cg_and(f, inside, cg_icmp(f, KIR_SGE, start[d], cg_index(f, 0)));
     inside = cg_and(f, inside,
-                    cg_icmp(f, "sle", start[d],
-                            cg_index(f, os->dims[d] - wsize[d]), "index"));
+                    cg_icmp(f, KIR_SLE, start[d], cg_index(f, os->dims[d] - wsize[d])));
   }
   CgIf c = cg_if(f, inside, 0, NULL);
   int first_window = nloops;
@@ -63,9 +61,9 @@ void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out) {
       oi[d] = start[d];
       continue;
     }
-    loops[nloops] = cg_for(f, wsize[d], 0, NULL, NULL);
+    loops[nloops] = cg_for(f, wsize[d], 0, NULL);
     ui[window_dim[d]] = loops[nloops].iv;
-    oi[d] = cg_iop(f, "addi", start[d], loops[nloops++].iv);
+    oi[d] = cg_iop(f, KIR_ADDI, start[d], loops[nloops++].iv);
   }
   CgVal args[2 * 256], res[256];
   for (int k = 0; k < n; k++) {
@@ -74,7 +72,7 @@ void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out) {
   }
   cg_apply(f, x->called[0], args, res);
   for (int k = 0; k < n; k++) cg_store(f, res[k], out[k], &x->operands[k]->shape, oi);
-  while (nloops > first_window) cg_for_end(f, &loops[--nloops], NULL, NULL);
-  cg_endif(f, &c, NULL, NULL);
-  while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL, NULL);
+  while (nloops > first_window) cg_for_end(f, &loops[--nloops], NULL);
+  cg_endif(f, &c, NULL);
+  while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
 }

@@ -17,26 +17,27 @@ void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out) {
   const HloShape *s = &x->operands[0]->shape;
   int64_t len = s->dims[dim];
   if (len < 2) return;
-  CgEmitter *e = f->e;
 
   CgLoop loops[HLO_MAX_RANK + 1];
   int nloops = 0;
   CgVal idx[HLO_MAX_RANK];
   for (int d = 0; d < s->rank; d++) {
     if (d == dim) continue;
-    loops[nloops] = cg_for(f, s->dims[d], 0, NULL, NULL);
+    loops[nloops] = cg_for(f, s->dims[d], 0, NULL);
     idx[d] = loops[nloops++].iv;
   }
   /* for i in [1, len): j = i; while j > 0 && x[j] before x[j-1]: swap. */
-  loops[nloops] = cg_for(f, len - 1, 0, NULL, NULL);
+  loops[nloops] = cg_for(f, len - 1, 0, NULL);
   CgVal i = cg_iadd_c(f, loops[nloops++].iv, 1);
 
-  CgVal j = cg_new(e), jr = cg_new(e);
-  cg_open(e, "%v = scf.while (%v = %v) : (index) -> index {", jr, j, i);
+  KirBuilder after = f->b;
+  KirOp *w = kir_while(&f->b, 1, &i);
+  kir_at_end(&f->b, kir_region(w, 0));
+  CgVal j = kir_arg(kir_region(w, 0), 0);
   CgVal zero = cg_index(f, 0);
-  CgVal pos = cg_icmp(f, "sgt", j, zero, "index");
+  CgVal pos = cg_icmp(f, KIR_SGT, j, zero);
   /* j - 1 clamped to 0, so both loads stay in bounds when j == 0. */
-  CgVal prev = cg_iop(f, "maxsi", cg_iadd_c(f, j, -1), zero);
+  CgVal prev = cg_iop(f, KIR_MAXSI, cg_iadd_c(f, j, -1), zero);
   CgVal args[2 * 256], before;
   CgVal a[HLO_MAX_RANK], b[HLO_MAX_RANK];
   for (int d = 0; d < s->rank; d++) a[d] = b[d] = idx[d];
@@ -48,11 +49,9 @@ void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out) {
   }
   cg_apply(f, x->called[0], args, &before);
   CgVal go = cg_and(f, pos, before);
-  cg_line(e, "scf.condition(%v) %v : index", go, j);
-  cg_close(e, "} do {");
-  CgVal j2 = cg_new(e);
-  cg_line(e, "^bb0(%v: index):", j2);
-  e->indent++;
+  kir_condition(&f->b, go, 1, &j);
+  kir_at_end(&f->b, kir_region(w, 1));
+  CgVal j2 = kir_arg(kir_region(w, 1), 0);
   CgVal prev2 = cg_iadd_c(f, j2, -1);
   a[dim] = j2;
   b[dim] = prev2;
@@ -62,7 +61,7 @@ void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out) {
     cg_store(f, vb, out[k], ks, a);
     cg_store(f, va, out[k], ks, b);
   }
-  cg_line(e, "scf.yield %v : index", prev2);
-  cg_close(e, "}");
-  while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL, NULL);
+  kir_yield(&f->b, 1, &prev2);
+  f->b = after;
+  while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
 }

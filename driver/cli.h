@@ -21,12 +21,13 @@ int usage_error(const char *fmt, const char *arg);
 /* Prints "hloc: error: MESSAGE", frees e; returns EXIT_FAILURE. */
 int report(HloError *e);
 
-/* The pass-pipeline options that compile, run and dump share: --O0 (or
+/* The pipeline options that compile, run and dump share: --O0 (or
  * --no-passes), --dump-after PASS|all, --dump-dir DIR, --disable-pass NAME
- * (repeatable), --time-passes, --stats. */
+ * (repeatable), --time-passes, --stats, and codegen's --verify-kernels. */
 typedef struct PipelineFlags {
   PipelineOptions opts;
   bool stats;
+  bool verify_kernels;
   const char *disabled[32]; /* opts.disabled points here; no duplicates */
 } PipelineFlags;
 
@@ -34,10 +35,10 @@ typedef struct PipelineFlags {
  * *i) into f and returns true; a bad value sets *bad to the usage error's
  * exit status. */
 bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad);
-/* Checks the options together once all are parsed and points the
- * statistics at `stats` (the timing table goes to stderr); returns 0 or
- * the usage error's exit status. */
-int pipeline_flags_finish(PipelineFlags *f, FILE *stats);
+/* Checks the options together once all are parsed, points the statistics
+ * at `stats` (the timing table goes to stderr) and sets codegen's options
+ * in cg; returns 0 or the usage error's exit status. */
+int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg);
 
 /* Whether s is a C identifier (what --name must be). */
 bool is_identifier(const char *s);

@@ -391,7 +391,7 @@ int cmd_compile(int argc, char **argv) {
     *slot = argv[++i];
   }
   if (!model) return usage_error("compile: no model given%s", "");
-  int usage = pipeline_flags_finish(&flags, stdout);
+  int usage = pipeline_flags_finish(&flags, stdout, &opts);
   if (usage) return usage;
   char bad[64];
   int emit = parse_emit(emit_list, bad, sizeof bad);

@@ -29,7 +29,7 @@
 
 extern char **environ;
 
-static const char *const stages[] = {"hlo", "dot", "svg", "png", "mlir", "llvm", "asm"};
+static const char *const stages[] = {"hlo", "dot", "svg", "png", "kir", "mlir", "llvm", "asm"};
 
 static bool is_stage(const char *s) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
@@ -86,6 +86,8 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
       free(text);
       return e;
     }
+  } else if (!strcmp(stage, "kir")) {
+    e = pipeline_emit_kir(md, opts, &text);
   } else if (!strcmp(stage, "mlir")) {
     e = pipeline_emit_mlir(md, opts, &text);
   } else {
@@ -135,12 +137,13 @@ int cmd_dump(int argc, char **argv) {
   }
   if (!model) return usage_error("dump: no model given%s", "");
   if (!is_stage(stage))
-    return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, mlir, llvm, asm)",
+    return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, kir, mlir, llvm, "
+                       "asm)",
                        stage);
   if (opts.name && !is_identifier(opts.name))
     return usage_error("--name '%s' is not a C identifier", opts.name);
   /* stdout may carry the dump itself */
-  int bad = pipeline_flags_finish(&flags, stderr);
+  int bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) return bad;
   Model md;
   HloError *e = pipeline_load_file(model, config, &md);

@@ -109,6 +109,10 @@ bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
     f->stats = true;
     return true;
   }
+  if (!strcmp(a, "--verify-kernels")) {
+    f->verify_kernels = true;
+    return true;
+  }
   if (strcmp(a, "--dump-after") && strcmp(a, "--dump-dir") && strcmp(a, "--disable-pass"))
     return false;
   if (!(v = option_value(argc, argv, i))) {
@@ -130,7 +134,7 @@ bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
   return true;
 }
 
-int pipeline_flags_finish(PipelineFlags *f, FILE *stats) {
+int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg) {
   const PipelineOptions *o = &f->opts;
   const char *needs_passes = o->dump_after    ? "--dump-after"
                              : o->ndisabled   ? "--disable-pass"
@@ -140,6 +144,7 @@ int pipeline_flags_finish(PipelineFlags *f, FILE *stats) {
     return usage_error("%s needs the pass pipeline, which --O0 turns off", needs_passes);
   if (o->dump_dir && !o->dump_after) return usage_error("--dump-dir needs --dump-after%s", "");
   f->opts.stats = f->stats ? stats : NULL;
+  cg->verify_kernels = f->verify_kernels;
   return 0;
 }
 
@@ -441,7 +446,7 @@ static int cmd_run(int argc, char **argv) {
   HloError *e = NULL;
   if (!bad && !model) bad = usage_error("run: no model given%s", "");
   /* stdout carries --print and --expect */
-  if (!bad) bad = pipeline_flags_finish(&flags, stderr);
+  if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) {
     rc = bad;
     goto done;
@@ -568,11 +573,11 @@ static const struct {
      "      --interpret) and run it on the inputs; writes one .npy per result into\n"
      "      DIR, prints them with --print, compares them in order with --expect files"},
     {"dump", cmd_dump,
-     "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|mlir|llvm|asm] [-o FILE]\n"
-     "          [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"
+     "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
+     "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
-     "      rendered by Graphviz's dot), the MLIR codegen builds, or the optimized\n"
-     "      LLVM IR or assembly; to stdout or FILE"},
+     "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
+     "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},
     {"ops", cmd_ops, "ops [--markdown]\n      list the supported TensorFlow ops"},
     {"version", cmd_version, "version\n      print hloc's and LLVM's versions"},
     {"help", cmd_help, "help\n      this text"},
@@ -590,6 +595,7 @@ static int cmd_help(int argc, char **argv) {
          "  --time-passes           print the time spent in each pass to stderr\n"
          "  --stats                 print kernels, fusions, arena, weight bytes, FLOPs and\n"
          "                          bytes moved (stdout for compile, else stderr)\n"
+         "  --verify-kernels        check every kernel's IR with the kernel-IR verifier\n"
          "passes:");
   int column = 7;
   for (const char *const *p = pass_names(); *p; p++) {

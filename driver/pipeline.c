@@ -177,3 +177,8 @@ HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir) {
   CgOptions n = named(md, o);
   return cg_emit_mlir(md->m, &n, mlir);
 }
+
+HloError *pipeline_emit_kir(const Model *md, const CgOptions *o, char **text) {
+  CgOptions n = named(md, o);
+  return cg_emit_kir(md->m, &n, text);
+}

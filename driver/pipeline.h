@@ -64,7 +64,9 @@ HloError *pipeline_optimize(Model *md, const PipelineOptions *o);
  * arguments and results (o's names are ignored; without feeds and fetches
  * codegen derives names from the HLO). */
 HloError *pipeline_codegen(const Model *md, const CgOptions *o, CgProgram **out);
-/* The MLIR codegen builds for a ready model, named likewise (for dumps). */
+/* The MLIR codegen prints, and the kernel IR it builds, for a ready model,
+ * named likewise (for dumps). */
 HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir);
+HloError *pipeline_emit_kir(const Model *md, const CgOptions *o, char **text);
 
 #endif

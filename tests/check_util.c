@@ -3,6 +3,7 @@
  */
 #include "check_util.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,4 +154,152 @@ int ck_run_suite(Suite *s) {
   int failed = srunner_ntests_failed(r);
   srunner_free(r);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ck_match                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct Binding {
+  char name[32];
+  char value[32];
+} Binding;
+
+typedef struct Bindings {
+  Binding b[256];
+  int n;
+} Bindings;
+
+static const char *bound(const Bindings *bs, const char *name, size_t n) {
+  for (int i = 0; i < bs->n; i++)
+    if (strlen(bs->b[i].name) == n && !strncmp(bs->b[i].name, name, n)) return bs->b[i].value;
+  return NULL;
+}
+
+/* Whether line [l, le) matches pattern [p, pe) from the start, to the end;
+ * new bindings go to bs (kept only on success). */
+static bool match_here(const char *l, const char *le, const char *p, const char *pe,
+                       Bindings *bs) {
+  while (p < pe) {
+    if (pe - p >= 3 && !strncmp(p, "...", 3)) {
+      for (const char *t = le; t >= l; t--) {
+        Bindings save = *bs;
+        if (match_here(t, le, p + 3, pe, bs)) return true;
+        *bs = save;
+      }
+      return false;
+    }
+    if (*p == '%' && p + 1 < pe && isalpha((unsigned char)p[1])) {
+      const char *q = p + 1;
+      while (q < pe && (isalnum((unsigned char)*q) || *q == '_')) q++;
+      if (l >= le || *l != '%' || l + 1 >= le || !isdigit((unsigned char)l[1])) return false;
+      const char *v = l + 1;
+      while (v < le && isdigit((unsigned char)*v)) v++;
+      const char *have = bound(bs, p + 1, (size_t)(q - p - 1));
+      if (have) {
+        if (strlen(have) != (size_t)(v - l) || strncmp(have, l, (size_t)(v - l))) return false;
+      } else {
+        ck_assert_int_lt(bs->n, 256);
+        Binding *b = &bs->b[bs->n++];
+        snprintf(b->name, sizeof b->name, "%.*s", (int)(q - p - 1), p + 1);
+        snprintf(b->value, sizeof b->value, "%.*s", (int)(v - l), l);
+      }
+      p = q;
+      l = v;
+      continue;
+    }
+    if (l >= le || *l != *p) return false;
+    l++;
+    p++;
+  }
+  return l == le;
+}
+
+/* Whether the pattern occurs in the line (anywhere: an implicit leading
+ * and trailing "..."). */
+static bool match_line(const char *l, const char *le, const char *p, const char *pe,
+                       Bindings *bs) {
+  for (const char *t = l; t <= le; t++) {
+    Bindings save = *bs;
+    for (const char *u = le; u >= t; u--)
+      if (match_here(t, u, p, pe, bs)) return true;
+    *bs = save;
+  }
+  return false;
+}
+
+static const char *line_end(const char *s) {
+  const char *e = strchr(s, '\n');
+  return e ? e : s + strlen(s);
+}
+
+static const char *skip_space(const char *s, const char *e) {
+  while (s < e && (*s == ' ' || *s == '\t')) s++;
+  return s;
+}
+
+/* The lines from `from` up to `to` (NULL: the end) that match no NOT
+ * pattern; else the account of the first that does. */
+static char *check_nots(const char *from, const char *to, const char *const (*nots)[2],
+                        int nnots, const Bindings *bs) {
+  for (int k = 0; k < nnots; k++)
+    for (const char *m = from; *m && (!to || m < to);) {
+      const char *me = line_end(m);
+      Bindings scratch = *bs;
+      if (match_line(m, me, nots[k][0], nots[k][1], &scratch)) {
+        HloStr s = {0};
+        hlo_str_printf(&s, "NOT: %.*s\n  matched: %.*s", (int)(nots[k][1] - nots[k][0]),
+                       nots[k][0], (int)(me - m), m);
+        return hlo_str_take(&s);
+      }
+      m = *me ? me + 1 : me;
+    }
+  return NULL;
+}
+
+char *ck_match(const char *text, const char *pattern) {
+  Bindings bs = {.n = 0};
+  const char *at = text;  /* where the next positive match may start */
+  const char *nots[64][2];
+  int nnots = 0;
+  for (const char *p = pattern; *p;) {
+    const char *pe = line_end(p), *ps = skip_space(p, pe);
+    const char *next = *pe ? pe + 1 : pe;
+    if (ps == pe) {
+      p = next;
+      continue;
+    }
+    if (pe - ps > 5 && !strncmp(ps, "NOT: ", 5)) {
+      ck_assert_int_lt(nnots, 64);
+      nots[nnots][0] = ps + 5;
+      nots[nnots++][1] = pe;
+      p = next;
+      continue;
+    }
+    const char *found = NULL, *l;
+    for (l = at; *l && !found;) {
+      const char *le = line_end(l);
+      if (match_line(l, le, ps, pe, &bs)) found = l;
+      else l = *le ? le + 1 : le;
+    }
+    char *why = check_nots(at, found, (const char *const(*)[2])nots, nnots, &bs);
+    if (why) return why;
+    nnots = 0;
+    if (!found) {
+      HloStr s = {0};
+      const char *ae = line_end(at);
+      hlo_str_printf(&s, "no line matches: %.*s\n  searching from: %.*s", (int)(pe - ps), ps,
+                     (int)(ae - at), at);
+      return hlo_str_take(&s);
+    }
+    const char *fe = line_end(found);
+    at = *fe ? fe + 1 : fe;
+    p = next;
+  }
+  return check_nots(at, NULL, (const char *const(*)[2])nots, nnots, &bs);
+}
+
+void ck_assert_match(const char *text, const char *pattern) {
+  char *why = ck_match(text, pattern);
+  ck_assert_msg(why == NULL, "%s\n--- in ---\n%s", why, text);
 }

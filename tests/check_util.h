@@ -51,6 +51,19 @@ const char *ck_env(const char *name);
 /* The number of entries in a directory. */
 int ck_count_files(const char *dir);
 
+/* FileCheck in small, for printed IR.  Each line of `pattern` must match
+ * a line of `text`, in order, each after the last one matched.  In a
+ * pattern line, "%name" (a letter first) matches a value "%N" of the text
+ * and binds name to it, so later uses must be the same value: tests check
+ * structure, not numbering; "..." matches any run of characters; spaces
+ * match as written.  A pattern line "NOT: P" says no line between the
+ * previous and the next matched line matches P (or up to the end).
+ * Returns NULL, or a malloc'd account of the first line that did not
+ * match and where the search started. */
+char *ck_match(const char *text, const char *pattern);
+/* Fails the test with ck_match's account when text does not match. */
+void ck_assert_match(const char *text, const char *pattern);
+
 /* Runs a suite with CK_NORMAL output; returns the process exit status. */
 int ck_run_suite(Suite *s);
 

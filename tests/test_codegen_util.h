@@ -96,9 +96,10 @@ static inline void cgt_fill(HloLiteral *l, uint64_t *s) {
   cgt_fill_values(l, s, false);
 }
 
-/* Compiles m for the host with default options and loads it. */
+/* Compiles m for the host with default options and loads it; every
+ * kernel goes through the kernel-IR verifier first. */
 static inline CgJit *cgt_jit(const HloModule *m, const char *name) {
-  CgOptions o = {.name = name};
+  CgOptions o = {.name = name, .verify_kernels = true};
   CgProgram *p = NULL;
   HloError *e = cg_compile(m, &o, &p);
   ck_assert_msg(e == NULL, "compile failed: %s", hlo_error_message(e));

@@ -410,8 +410,9 @@ START_TEST(help_lists_the_options_and_passes) {
   ck_assert_int_eq(hloc(&out, BOTH, "help"), 0);
   static const char *const wants[] = {"--O0, --no-passes", "--dump-after PASS|all",
                                       "--dump-dir DIR", "--disable-pass NAME", "--time-passes",
-                                      "--stats", "passes: inline tuple-simplify algsimp",
-                                      "--stage hlo|dot|svg|png|mlir|llvm|asm"};
+                                      "--stats", "--verify-kernels",
+                                      "passes: inline tuple-simplify algsimp",
+                                      "--stage hlo|dot|svg|png|kir|mlir|llvm|asm"};
   for (size_t i = 0; i < sizeof wants / sizeof *wants; i++) expect_in(out, wants[i], "help");
   free(out);
 }
@@ -578,8 +579,8 @@ START_TEST(dump_stage_errors) {
   ck_assert_int_eq(count_files(tmpdir), 0);
   rc = hloc(&out, BOTH, "dump " MNIST_ARGS " --stage jpeg");
   ck_assert_int_eq(rc, 2);
-  ck_assert_str_eq(out, "hloc: dump: unknown stage 'jpeg' (stages: hlo, dot, svg, png, mlir, "
-                        "llvm, asm)\nrun 'hloc help' for usage\n");
+  ck_assert_str_eq(out, "hloc: dump: unknown stage 'jpeg' (stages: hlo, dot, svg, png, kir, "
+                        "mlir, llvm, asm)\nrun 'hloc help' for usage\n");
   free(out);
   rc = hloc(&out, BOTH, "dump " MNIST_ARGS " -o");
   ck_assert_int_eq(rc, 2);

@@ -216,7 +216,7 @@ START_TEST(dump_prints_module) {
   rc = hloc(&out, "dump " CASE ".hlo --stage nope");
   ck_assert_int_eq(rc, 2);
   ck_assert_ptr_nonnull(
-      strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, mlir, llvm, asm)"));
+      strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, kir, mlir, llvm, asm)"));
   free(out);
 }
 END_TEST

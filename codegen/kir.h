@@ -1,0 +1,438 @@
+/*
+ * kir.h — the kernel IR: the small typed SSA IR every kernel of codegen/ is
+ * built in before it is printed, once, as MLIR (DESIGN.md decision 3).
+ * Internal to codegen/ (the public header is codegen.h).
+ *
+ * Why an IR of our own and not MLIR's C API: the emitters want to place
+ * code at a loop depth they choose (a row fill hoisted out of the loop over
+ * the row, a tile computed before the loops that read it), to move ops,
+ * and to ask "is this value available here?".  Building MLIR through its
+ * C API gives none of that cheaply, and writing MLIR text directly (what
+ * codegen did before) made every such move an edit of text.  So kernels
+ * are built here, verified here, and printed at the end; MLIR still parses
+ * and lowers them (mlirModuleCreateParse).
+ *
+ * The IR, in the spirit of XLA's loop emitters and tinygrad's UOps:
+ *   - a value has a type: an element kind (i1…i64, f32, f64, index, an
+ *     opaque pointer, a memref) and a lane count (0: a scalar, N: a vector
+ *     of N lanes);
+ *   - an op has operands, results (consecutive values), attributes and
+ *     regions; structured control flow only: `for` (bounds and step are
+ *     values; loop-carried values for accumulators), `if`, `while`,
+ *     `switch`, each region one block whose arguments are the loop
+ *     variable and carried values;
+ *   - a function owns its values and one body block; a module owns
+ *     functions, declarations of external functions, read-only globals
+ *     (whose bytes never become text: they are attached to the LLVM module
+ *     after translation) and an arena holding everything.
+ * Builders insert at an insertion point (before an op, at the start or the
+ * end of a block).  kir_verify checks types, dominance and region
+ * structure; kir_print_mlir writes MLIR (func, scf, arith, math, vector,
+ * memref, and the few llvm-dialect ops a parallel-for needs); kir_print
+ * writes the readable form `hloc dump --stage kir` shows.
+ *
+ * Values are small integers, per function; 0 is "no value".  Results of
+ * one op are consecutive, and so are the arguments of one block, so a
+ * caller may index them from the first.
+ */
+#ifndef HLOC_CODEGEN_KIR_H
+#define HLOC_CODEGEN_KIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hlo.h"
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum KirElem {
+  KIR_VOID,   /* no value */
+  KIR_I1,
+  KIR_I8,
+  KIR_I16,
+  KIR_I32,
+  KIR_I64,
+  KIR_F32,
+  KIR_F64,
+  KIR_INDEX,  /* the target's pointer-sized integer, for addressing */
+  KIR_PTR,    /* an opaque pointer */
+  KIR_MEMREF, /* a static, row-major buffer: KirType.mref says which */
+} KirElem;
+
+typedef struct KirType {
+  uint8_t elem;    /* KirElem */
+  uint16_t lanes;  /* 0: a scalar; N >= 1: a vector of N lanes */
+  int32_t mref;    /* KIR_MEMREF: index into the module's memref types */
+} KirType;
+
+/* A memref type: element kind (a scalar kind: pred is i8 in memory,
+ * f16/bf16 are i16) and static dims, row-major. */
+typedef struct KirMemref {
+  uint8_t elem;
+  int rank;
+  int64_t dims[HLO_MAX_RANK];
+} KirMemref;
+
+static inline KirType kir_scalar(KirElem e) { return (KirType){(uint8_t)e, 0, 0}; }
+static inline KirType kir_vector(KirElem e, int lanes) {
+  return (KirType){(uint8_t)e, (uint16_t)lanes, 0};
+}
+static inline bool kir_type_eq(KirType a, KirType b) {
+  return a.elem == b.elem && a.lanes == b.lanes && (a.elem != KIR_MEMREF || a.mref == b.mref);
+}
+bool kir_elem_is_int(KirElem e);   /* i1…i64 and index */
+bool kir_elem_is_float(KirElem e); /* f32, f64 */
+int kir_elem_bits(KirElem e);      /* i1: 1, index: 64 */
+
+/* ------------------------------------------------------------------------ */
+/* Ops                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Op classes: how the verifier checks an op and how printers lay it out. */
+typedef enum KirClass {
+  KIR_C_CONST,   /* a constant: imm holds the bits; a vector is a splat */
+  KIR_C_IBIN,    /* two integer operands of one type, that type out */
+  KIR_C_FBIN,    /* the same on floats */
+  KIR_C_IUN,     /* one integer operand, same type out */
+  KIR_C_FUN,     /* one float operand, same type out */
+  KIR_C_FMA,     /* a * b + c, one rounding */
+  KIR_C_CMPI,    /* integer compare (pred: KirIPred) → i1 (same lanes) */
+  KIR_C_CMPF,    /* float compare (pred: KirFPred) → i1 */
+  KIR_C_SELECT,  /* cond ? a : b */
+  KIR_C_CAST,    /* one operand to the result type */
+  KIR_C_MEM,     /* loads, stores, buffers */
+  KIR_C_VEC,     /* lane movement: broadcast, extract, insert, reduce, shuffle */
+  KIR_C_CTRL,    /* structured control flow and terminators */
+  KIR_C_CALL,    /* calls, returns, the parallel-for of the CPU runtime */
+} KirClass;
+
+/* X(enum suffix, readable name, MLIR name, class) */
+#define KIR_OPCODES(X)                                                   \
+  X(CONST, "const", "arith.constant", KIR_C_CONST)                       \
+  X(ADDI, "addi", "arith.addi", KIR_C_IBIN)                              \
+  X(SUBI, "subi", "arith.subi", KIR_C_IBIN)                              \
+  X(MULI, "muli", "arith.muli", KIR_C_IBIN)                              \
+  X(DIVSI, "divsi", "arith.divsi", KIR_C_IBIN)                           \
+  X(DIVUI, "divui", "arith.divui", KIR_C_IBIN)                           \
+  X(REMSI, "remsi", "arith.remsi", KIR_C_IBIN)                           \
+  X(REMUI, "remui", "arith.remui", KIR_C_IBIN)                           \
+  X(ANDI, "andi", "arith.andi", KIR_C_IBIN)                              \
+  X(ORI, "ori", "arith.ori", KIR_C_IBIN)                                 \
+  X(XORI, "xori", "arith.xori", KIR_C_IBIN)                              \
+  X(SHLI, "shli", "arith.shli", KIR_C_IBIN)                              \
+  X(SHRSI, "shrsi", "arith.shrsi", KIR_C_IBIN)                           \
+  X(SHRUI, "shrui", "arith.shrui", KIR_C_IBIN)                           \
+  X(MAXSI, "maxsi", "arith.maxsi", KIR_C_IBIN)                           \
+  X(MINSI, "minsi", "arith.minsi", KIR_C_IBIN)                           \
+  X(MAXUI, "maxui", "arith.maxui", KIR_C_IBIN)                           \
+  X(MINUI, "minui", "arith.minui", KIR_C_IBIN)                           \
+  X(ADDF, "addf", "arith.addf", KIR_C_FBIN)                              \
+  X(SUBF, "subf", "arith.subf", KIR_C_FBIN)                              \
+  X(MULF, "mulf", "arith.mulf", KIR_C_FBIN)                              \
+  X(DIVF, "divf", "arith.divf", KIR_C_FBIN)                              \
+  X(REMF, "remf", "arith.remf", KIR_C_FBIN)                              \
+  X(ABSI, "absi", "math.absi", KIR_C_IUN)                                \
+  X(CTPOP, "ctpop", "math.ctpop", KIR_C_IUN)                             \
+  X(CTLZ, "ctlz", "math.ctlz", KIR_C_IUN)                                \
+  X(NEGF, "negf", "arith.negf", KIR_C_FUN)                               \
+  X(ABSF, "absf", "math.absf", KIR_C_FUN)                                \
+  X(SQRT, "sqrt", "math.sqrt", KIR_C_FUN)                                \
+  X(FLOOR, "floor", "math.floor", KIR_C_FUN)                             \
+  X(CEIL, "ceil", "math.ceil", KIR_C_FUN)                                \
+  X(ROUND, "round", "math.round", KIR_C_FUN)                             \
+  X(ROUNDEVEN, "roundeven", "math.roundeven", KIR_C_FUN)                 \
+  X(FMA, "fma", "math.fma", KIR_C_FMA)                                   \
+  X(CMPI, "cmpi", "arith.cmpi", KIR_C_CMPI)                              \
+  X(CMPF, "cmpf", "arith.cmpf", KIR_C_CMPF)                              \
+  X(SELECT, "select", "arith.select", KIR_C_SELECT)                      \
+  X(EXTUI, "extui", "arith.extui", KIR_C_CAST)                           \
+  X(EXTSI, "extsi", "arith.extsi", KIR_C_CAST)                           \
+  X(TRUNCI, "trunci", "arith.trunci", KIR_C_CAST)                        \
+  X(SITOFP, "sitofp", "arith.sitofp", KIR_C_CAST)                        \
+  X(UITOFP, "uitofp", "arith.uitofp", KIR_C_CAST)                        \
+  X(FPTOSI, "fptosi", "arith.fptosi", KIR_C_CAST)                        \
+  X(FPTOUI, "fptoui", "arith.fptoui", KIR_C_CAST)                        \
+  X(EXTF, "extf", "arith.extf", KIR_C_CAST)                              \
+  X(TRUNCF, "truncf", "arith.truncf", KIR_C_CAST)                        \
+  X(BITCAST, "bitcast", "arith.bitcast", KIR_C_CAST)                     \
+  X(INDEX_CAST, "index_cast", "arith.index_cast", KIR_C_CAST)            \
+  X(INDEX_CASTUI, "index_castui", "arith.index_castui", KIR_C_CAST)      \
+  X(LOAD, "load", "memref.load", KIR_C_MEM)                              \
+  X(STORE, "store", "memref.store", KIR_C_MEM)                           \
+  X(VLOAD, "vload", "vector.load", KIR_C_MEM)                            \
+  X(VSTORE, "vstore", "vector.store", KIR_C_MEM)                         \
+  X(MLOAD, "mload", "vector.maskedload", KIR_C_MEM)                      \
+  X(MSTORE, "mstore", "vector.maskedstore", KIR_C_MEM)                   \
+  X(ALLOCA, "alloca", "memref.alloca", KIR_C_MEM)                        \
+  X(GLOBAL, "global", "memref.get_global", KIR_C_MEM)                    \
+  X(VIEW, "view", "memref.view", KIR_C_MEM)                              \
+  X(RESHAPE, "reshape", "memref.reinterpret_cast", KIR_C_MEM)            \
+  X(COPY, "copy", "memref.copy", KIR_C_MEM)                              \
+  X(BROADCAST, "broadcast", "vector.broadcast", KIR_C_VEC)               \
+  X(EXTRACT, "extract", "vector.extract", KIR_C_VEC)                     \
+  X(INSERT, "insert", "vector.insert", KIR_C_VEC)                        \
+  X(REDUCE, "reduce", "vector.reduction", KIR_C_VEC)                     \
+  X(SHUFFLE, "shuffle", "vector.shuffle", KIR_C_VEC)                     \
+  X(FOR, "for", "scf.for", KIR_C_CTRL)                                   \
+  X(IF, "if", "scf.if", KIR_C_CTRL)                                      \
+  X(WHILE, "while", "scf.while", KIR_C_CTRL)                             \
+  X(SWITCH, "switch", "scf.index_switch", KIR_C_CTRL)                    \
+  X(YIELD, "yield", "scf.yield", KIR_C_CTRL)                             \
+  X(CONDITION, "condition", "scf.condition", KIR_C_CTRL)                 \
+  X(CALL, "call", "func.call", KIR_C_CALL)                               \
+  X(RETURN, "return", "func.return", KIR_C_CALL)                         \
+  X(PACK, "pack", "llvm.alloca", KIR_C_CALL)                             \
+  X(UNPACK, "unpack", "llvm.load", KIR_C_CALL)                           \
+  X(PARALLEL_FOR, "parallel_for", "func.call", KIR_C_CALL)
+
+typedef enum KirOpcode {
+#define X(e, name, mlir, cls) KIR_##e,
+  KIR_OPCODES(X)
+#undef X
+  KIR_NUM_OPCODES
+} KirOpcode;
+
+const char *kir_opcode_name(KirOpcode op);
+const char *kir_opcode_mlir_name(KirOpcode op);
+KirClass kir_opcode_class(KirOpcode op);
+
+typedef enum KirIPred {
+  KIR_EQ, KIR_NE, KIR_SLT, KIR_SLE, KIR_SGT, KIR_SGE, KIR_ULT, KIR_ULE, KIR_UGT, KIR_UGE,
+} KirIPred;
+
+/* Ordered (o*: false when either is NaN) and unordered (u*: true then). */
+typedef enum KirFPred {
+  KIR_OEQ, KIR_ONE, KIR_OLT, KIR_OLE, KIR_OGT, KIR_OGE, KIR_ORD,
+  KIR_UEQ, KIR_UNE, KIR_ULTF, KIR_ULEF, KIR_UGTF, KIR_UGEF, KIR_UNO,
+} KirFPred;
+
+/* How REDUCE combines lanes. */
+typedef enum KirCombine {
+  KIR_COMBINE_ADD, KIR_COMBINE_MUL, KIR_COMBINE_MAXF, KIR_COMBINE_MINF,
+  KIR_COMBINE_AND, KIR_COMBINE_OR, KIR_COMBINE_XOR,
+} KirCombine;
+
+/* The predicates' and combiners' names, as MLIR spells them. */
+const char *kir_ipred_name(KirIPred p);
+const char *kir_fpred_name(KirFPred p);
+const char *kir_combine_name(KirCombine c);
+
+/* Op flags. */
+enum {
+  KIR_F_CONTRACT = 1, /* float ops: may fuse with a neighbour (fastmath<contract>) */
+};
+
+typedef struct KirBlock KirBlock;
+typedef struct KirFunc KirFunc;
+typedef struct KirModule KirModule;
+typedef int KirVal; /* a value of a function; 0: none */
+
+typedef struct KirOp {
+  KirOpcode code;
+  uint8_t pred;          /* CMPI: KirIPred; CMPF: KirFPred; REDUCE: KirCombine */
+  uint8_t flags;         /* KIR_F_* */
+  int nopnds;
+  KirVal *opnds;
+  int nres;
+  KirVal res;            /* the first result */
+  int nregions;
+  KirBlock **regions;    /* FOR: body; IF: then, else; WHILE: before, after;
+                          * SWITCH: case 0 … case n-2, default */
+  int64_t imm;           /* CONST: the bits (a float's bit pattern);
+                          * ALLOCA: alignment; EXTRACT/INSERT: the lane;
+                          * UNPACK: the slot */
+  const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR: a symbol */
+  int nmask;
+  const int32_t *mask;   /* SHUFFLE: the result's lanes from a ++ b */
+  struct KirOp *prev, *next;
+  KirBlock *parent;
+} KirOp;
+
+struct KirBlock {
+  KirOp *first, *last;
+  KirOp *parent;         /* the op whose region it is; NULL: a function body */
+  KirFunc *fn;
+  int nargs;
+  KirVal args;           /* the first argument */
+};
+
+/* What defines a value: an op's result or a block's argument. */
+typedef struct KirValue {
+  KirType type;
+  KirOp *def;            /* its op, or NULL for a block argument */
+  KirBlock *block;       /* a block argument's block */
+  int index;             /* the result's or argument's position */
+} KirValue;
+
+struct KirFunc {
+  const char *name;
+  bool external;         /* a declaration only (libm, the runtime) */
+  bool internal;         /* internal linkage (not exported) */
+  bool noinline;
+  int nparams;
+  KirType *params;
+  int nresults;          /* 0 or 1 */
+  KirType result;
+  KirBlock *body;        /* NULL when external; its arguments are the params */
+  KirValue *vals;        /* by KirVal; [0] unused */
+  int nvals, cap;
+  KirModule *m;
+  KirFunc *next;
+};
+
+/* A read-only buffer: a constant's bytes, never copied into text. */
+typedef struct KirGlobal {
+  const char *name;
+  KirType type;          /* a memref */
+  const void *data;      /* bytes, owned by the caller (the HLO module) */
+  size_t bytes;
+} KirGlobal;
+
+struct KirModule {
+  HloArena *arena;
+  KirFunc *first, *last;
+  KirMemref *mrefs;
+  int nmrefs, mref_cap;
+  KirGlobal *globals;
+  int nglobals, global_cap;
+};
+
+KirModule *kir_module_new(void);
+void kir_module_free(KirModule *m);
+
+/* The memref type of elem and dims (interned). */
+KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims);
+const KirMemref *kir_memref_of(const KirModule *m, KirType t);
+
+/* A function with a body (params: its arguments' types). */
+KirFunc *kir_func_new(KirModule *m, const char *name, int nparams, const KirType *params,
+                      int nresults, const KirType *results);
+/* The external function `name`, declared once per module. */
+KirFunc *kir_func_declare(KirModule *m, const char *name, int nparams, const KirType *params,
+                          int nresults, const KirType *results);
+KirFunc *kir_func_find(const KirModule *m, const char *name);
+/* A read-only global holding `bytes` bytes at `data` (not copied). */
+void kir_global_new(KirModule *m, const char *name, KirType memref, const void *data,
+                    size_t bytes);
+
+static inline KirType kir_type(const KirFunc *f, KirVal v) { return f->vals[v].type; }
+static inline KirVal kir_param(const KirFunc *f, int i) { return f->body->args + i; }
+static inline KirVal kir_result(const KirOp *op, int i) { return op->res + i; }
+static inline KirBlock *kir_region(const KirOp *op, int i) { return op->regions[i]; }
+static inline KirVal kir_arg(const KirBlock *b, int i) { return b->args + i; }
+/* The op whose region holds v as an argument (a loop's induction variable,
+ * say), or NULL. */
+KirOp *kir_arg_owner(const KirFunc *f, KirVal v);
+/* Whether v may be used just before op `at` (defined in a block enclosing
+ * `at`, and before it there). */
+bool kir_available(const KirFunc *f, KirVal v, const KirOp *at);
+
+/* ------------------------------------------------------------------------ */
+/* Building                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Where new ops go: before `before` in `block`, or at its end when NULL. */
+typedef struct KirBuilder {
+  KirFunc *fn;
+  KirBlock *block;
+  KirOp *before;
+} KirBuilder;
+
+void kir_at_end(KirBuilder *b, KirBlock *block);
+void kir_at_start(KirBuilder *b, KirBlock *block);
+void kir_before(KirBuilder *b, KirOp *op);
+void kir_after(KirBuilder *b, KirOp *op);
+/* Moves op (with its regions) to just before `anchor`. */
+void kir_move_before(KirOp *op, KirOp *anchor);
+
+/* Constants.  kir_const takes the bits of the element (a float's bit
+ * pattern; integers truncated to their width); vectors are splats. */
+KirVal kir_const(KirBuilder *b, KirType t, uint64_t bits);
+KirVal kir_const_int(KirBuilder *b, KirType t, int64_t v);
+KirVal kir_const_float(KirBuilder *b, KirType t, double v); /* rounded to t */
+KirVal kir_index(KirBuilder *b, int64_t v);
+KirVal kir_bool(KirBuilder *b, bool v);
+
+KirVal kir_binop(KirBuilder *b, KirOpcode op, KirVal x, KirVal y);
+KirVal kir_unop(KirBuilder *b, KirOpcode op, KirVal x);
+KirVal kir_fma(KirBuilder *b, KirVal x, KirVal y, KirVal z);
+KirVal kir_cmpi(KirBuilder *b, KirIPred p, KirVal x, KirVal y);
+KirVal kir_cmpf(KirBuilder *b, KirFPred p, KirVal x, KirVal y);
+KirVal kir_select(KirBuilder *b, KirVal c, KirVal x, KirVal y);
+KirVal kir_cast(KirBuilder *b, KirOpcode op, KirVal x, KirType to);
+/* The last op built, to set flags on it. */
+KirOp *kir_last(const KirBuilder *b);
+
+/* Memory.  idx has the memref's rank values (index). */
+KirVal kir_load(KirBuilder *b, KirVal mem, const KirVal *idx);
+void kir_store(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
+/* `lanes` consecutive elements along the last dim from idx. */
+KirVal kir_vload(KirBuilder *b, KirVal mem, const KirVal *idx, int lanes);
+void kir_vstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
+/* The same, only where the i1 vector mask is set (others: passthru). */
+KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru);
+void kir_mstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, KirVal mask);
+KirVal kir_alloca(KirBuilder *b, KirType memref, int align);
+KirVal kir_get_global(KirBuilder *b, const char *sym, KirType memref);
+/* memref `t` at byte `offset` (index) of a 1-D i8 memref. */
+KirVal kir_view(KirBuilder *b, KirVal arena, KirVal offset, KirType t);
+/* The same row-major elements as another static shape. */
+KirVal kir_reshape(KirBuilder *b, KirVal mem, KirType t);
+void kir_copy(KirBuilder *b, KirVal from, KirVal to);
+
+/* Lanes. */
+KirVal kir_broadcast(KirBuilder *b, KirVal x, int lanes);
+KirVal kir_extract(KirBuilder *b, KirVal v, int lane);
+KirVal kir_insert(KirBuilder *b, KirVal x, KirVal v, int lane);
+KirVal kir_reduce(KirBuilder *b, KirCombine c, KirVal v);
+KirVal kir_shuffle(KirBuilder *b, KirVal x, KirVal y, int n, const int32_t *mask);
+
+/* Control flow.  The builder stays where it was; build a region by moving
+ * into it (kir_at_end(b, kir_region(op, i))) and close it with kir_yield
+ * (or kir_condition) — every region ends in its terminator. */
+KirOp *kir_for(KirBuilder *b, KirVal lo, KirVal hi, KirVal step, int n, const KirVal *inits);
+static inline KirVal kir_for_iv(const KirOp *f) { return f->regions[0]->args; }
+static inline KirVal kir_for_iter(const KirOp *f, int i) { return f->regions[0]->args + 1 + i; }
+KirOp *kir_if(KirBuilder *b, KirVal cond, int nres, const KirType *types);
+/* scf.while carrying n values of the inits' types through both regions;
+ * its results are the values the condition forwards. */
+KirOp *kir_while(KirBuilder *b, int n, const KirVal *inits);
+/* Cases 0 … ncases-1 on an index value, and a default (region ncases). */
+KirOp *kir_switch(KirBuilder *b, KirVal index, int ncases);
+void kir_yield(KirBuilder *b, int n, const KirVal *vals);
+void kir_condition(KirBuilder *b, KirVal cond, int n, const KirVal *vals);
+
+/* Calls: the callee's result (0 when it has none). */
+KirVal kir_call(KirBuilder *b, const KirFunc *callee, int nargs, const KirVal *args);
+void kir_return(KirBuilder *b, int n, const KirVal *vals);
+/* The CPU runtime's parallel-for: the aligned pointers of memrefs packed
+ * into a context on the stack; unpacked in the task as memref t; and
+ *   rt_parallel_for(NULL, count, task, ctx)
+ * with count an i64 and task a function (ptr ctx, i64 begin, i64 end). */
+KirVal kir_pack(KirBuilder *b, int n, const KirVal *memrefs);
+KirVal kir_unpack(KirBuilder *b, KirVal ctx, int slot, KirType t);
+void kir_parallel_for(KirBuilder *b, KirVal count, KirVal ctx, const KirFunc *task);
+
+/* ------------------------------------------------------------------------ */
+/* Checking and printing                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Types of every op, dominance of every use, region structure and
+ * terminators, callees and globals that exist.  The message names the
+ * function and prints the offending op. */
+HloError *kir_verify(const KirModule *m);
+HloError *kir_verify_func(const KirFunc *f);
+
+/* The module as MLIR text (malloc'd).  Globals are declared, without
+ * their bytes (kir_globals_attach gives them in LLVM). */
+char *kir_print_mlir(const KirModule *m);
+/* The readable form (malloc'd): one op a line, values numbered in order. */
+char *kir_print(const KirModule *m);
+/* One op (and its regions) in the readable form, for messages. */
+void kir_print_op(HloStr *out, const KirFunc *f, const KirOp *op);
+void kir_type_print(HloStr *out, const KirModule *m, KirType t);
+
+#endif /* HLOC_CODEGEN_KIR_H */

@@ -1,0 +1,732 @@
+/*
+ * kir_mlir.c — the one printer of MLIR: a finished kernel-IR module as the
+ * text mlirModuleCreateParse reads (DESIGN.md decision 3).  Nothing is
+ * printed before the IR is complete and nothing printed is edited.
+ *
+ * Dialects: func, scf, arith, math, vector and memref, and for the CPU
+ * runtime's parallel-for (PACK, UNPACK, PARALLEL_FOR) the llvm-dialect ops
+ * that build a context of pointers and rebuild memref descriptors from
+ * it.  Values print as %N, numbered per function in print order; the few
+ * values an op's expansion needs of its own print as %tK_J.
+ *
+ * Globals print as external declarations (`memref.global constant @g :
+ * memref<…>`, no initializer): their bytes never go through text.  After
+ * translation to LLVM IR, codegen replaces each declaration with a global
+ * holding the bytes (cg_globals_attach).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kir.h"
+
+typedef struct Printer {
+  HloStr *out;
+  const KirFunc *fn;
+  int *name;        /* by value: its number, -1 before it is printed */
+  int next;         /* the next number */
+  int ntemps;       /* ops that printed temporaries of their own */
+  int indent;
+} Printer;
+
+
+static const char *elem_name(KirElem e) {
+  switch (e) {
+  case KIR_I1: return "i1";
+  case KIR_I8: return "i8";
+  case KIR_I16: return "i16";
+  case KIR_I32: return "i32";
+  case KIR_I64: return "i64";
+  case KIR_F32: return "f32";
+  case KIR_F64: return "f64";
+  case KIR_INDEX: return "index";
+  case KIR_PTR: return "!llvm.ptr";
+  default: HLO_UNREACHABLE();
+  }
+}
+
+void kir_type_print(HloStr *out, const KirModule *m, KirType t) {
+  if (t.elem == KIR_MEMREF) {
+    const KirMemref *r = kir_memref_of(m, t);
+    hlo_str_append(out, "memref<", 7);
+    for (int i = 0; i < r->rank; i++) hlo_str_printf(out, "%" PRId64 "x", r->dims[i]);
+    hlo_str_printf(out, "%s>", elem_name((KirElem)r->elem));
+  } else if (t.lanes) {
+    hlo_str_printf(out, "vector<%dx%s>", t.lanes, elem_name((KirElem)t.elem));
+  } else {
+    hlo_str_printf(out, "%s", elem_name((KirElem)t.elem));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pieces                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void text(Printer *p, const char *s) { hlo_str_append(p->out, s, strlen(s)); }
+
+static void line_start(Printer *p) {
+  for (int i = 0; i < p->indent; i++) text(p, "  ");
+}
+
+static void type(Printer *p, KirType t) { kir_type_print(p->out, p->fn->m, t); }
+static void vtype(Printer *p, KirVal v) { type(p, kir_type(p->fn, v)); }
+
+static void define(Printer *p, KirVal v) {
+  HLO_CHECK(p->name[v] < 0);
+  p->name[v] = p->next++;
+}
+
+static void val(Printer *p, KirVal v) {
+  HLO_CHECK(p->name[v] >= 0);
+  hlo_str_printf(p->out, "%%%d", p->name[v]);
+}
+
+static void vals(Printer *p, int n, const KirVal *v) {
+  for (int i = 0; i < n; i++) {
+    if (i) text(p, ", ");
+    val(p, v[i]);
+  }
+}
+
+static void vtypes(Printer *p, int n, const KirVal *v) {
+  for (int i = 0; i < n; i++) {
+    if (i) text(p, ", ");
+    vtype(p, v[i]);
+  }
+}
+
+/* "%a, %b = " for the op's results (defining them). */
+static void results(Printer *p, const KirOp *op) {
+  if (!op->nres) return;
+  for (int i = 0; i < op->nres; i++) define(p, op->res + i);
+  for (int i = 0; i < op->nres; i++) {
+    if (i) text(p, ", ");
+    val(p, op->res + i);
+  }
+  text(p, " = ");
+}
+
+/* "[%i, %j]" */
+static void indices(Printer *p, int n, const KirVal *v) {
+  text(p, "[");
+  vals(p, n, v);
+  text(p, "]");
+}
+
+static void temp(Printer *p, int k, const char *suffix) {
+  hlo_str_printf(p->out, "%%t%d_%s", k, suffix);
+}
+
+/* An integer constant of width bits, as its signed value. */
+static int64_t signed_bits(uint64_t bits, int width) {
+  if (width >= 64) return (int64_t)bits;
+  return (int64_t)(bits << (64 - width)) >> (64 - width);
+}
+
+static void constant_value(Printer *p, KirType t, uint64_t bits) {
+  KirElem e = (KirElem)t.elem;
+  if (e == KIR_I1) text(p, bits & 1 ? "true" : "false");
+  else if (e == KIR_F32) hlo_str_printf(p->out, "0x%08" PRIX32, (uint32_t)bits);
+  else if (e == KIR_F64) hlo_str_printf(p->out, "0x%016" PRIX64, bits);
+  else hlo_str_printf(p->out, "%" PRId64, signed_bits(bits, kir_elem_bits(e)));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ops                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static void block(Printer *p, const KirBlock *b);
+
+static void region(Printer *p, const KirBlock *b) {
+  p->indent++;
+  block(p, b);
+  p->indent--;
+}
+
+/* A memref type's static sizes and row-major strides. */
+static void sizes_strides(Printer *p, const KirMemref *r) {
+  int64_t stride[HLO_MAX_RANK], s = 1;
+  for (int d = r->rank - 1; d >= 0; d--) {
+    stride[d] = s;
+    s *= r->dims[d];
+  }
+  text(p, "sizes: [");
+  for (int d = 0; d < r->rank; d++) hlo_str_printf(p->out, "%s%" PRId64, d ? ", " : "", r->dims[d]);
+  text(p, "], strides: [");
+  for (int d = 0; d < r->rank; d++) hlo_str_printf(p->out, "%s%" PRId64, d ? ", " : "", stride[d]);
+  text(p, "]");
+}
+
+static void print_pack(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "n");
+  hlo_str_printf(p->out, " = llvm.mlir.constant(%d : i64) : i64\n", op->nopnds);
+  line_start(p);
+  results(p, op);
+  text(p, "llvm.alloca ");
+  temp(p, k, "n");
+  text(p, " x !llvm.ptr : (i64) -> !llvm.ptr\n");
+  for (int i = 0; i < op->nopnds; i++) {
+    char s[4][24];
+    for (int j = 0; j < 4; j++) snprintf(s[j], sizeof s[j], "%c%d", 'a' + j, i);
+    line_start(p);
+    temp(p, k, s[0]);
+    text(p, " = memref.extract_aligned_pointer_as_index ");
+    val(p, op->opnds[i]);
+    text(p, " : ");
+    vtype(p, op->opnds[i]);
+    text(p, " -> index\n");
+    line_start(p);
+    temp(p, k, s[1]);
+    text(p, " = arith.index_cast ");
+    temp(p, k, s[0]);
+    text(p, " : index to i64\n");
+    line_start(p);
+    temp(p, k, s[2]);
+    text(p, " = llvm.inttoptr ");
+    temp(p, k, s[1]);
+    text(p, " : i64 to !llvm.ptr\n");
+    line_start(p);
+    temp(p, k, s[3]);
+    text(p, " = llvm.getelementptr ");
+    val(p, op->res);
+    hlo_str_printf(p->out, "[%d] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr\n", i);
+    line_start(p);
+    text(p, "llvm.store ");
+    temp(p, k, s[2]);
+    text(p, ", ");
+    temp(p, k, s[3]);
+    text(p, " : !llvm.ptr, !llvm.ptr\n");
+  }
+}
+
+/* The memref descriptor (allocated = aligned = the pointer, offset 0, the
+ * static sizes and strides) built in the LLVM dialect and cast back. */
+static void print_unpack(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  const KirMemref *r = kir_memref_of(p->fn->m, kir_type(p->fn, op->res));
+  char desc[96];
+  if (r->rank == 0)
+    snprintf(desc, sizeof desc, "!llvm.struct<(ptr, ptr, i64)>");
+  else
+    snprintf(desc, sizeof desc, "!llvm.struct<(ptr, ptr, i64, array<%d x i64>, array<%d x i64>)>",
+             r->rank, r->rank);
+  temp(p, k, "slot");
+  text(p, " = llvm.getelementptr ");
+  val(p, op->opnds[0]);
+  hlo_str_printf(p->out, "[%" PRId64 "] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr\n", op->imm);
+  line_start(p);
+  temp(p, k, "p");
+  text(p, " = llvm.load ");
+  temp(p, k, "slot");
+  text(p, " : !llvm.ptr -> !llvm.ptr\n");
+  line_start(p);
+  temp(p, k, "zero");
+  text(p, " = llvm.mlir.constant(0 : i64) : i64\n");
+  line_start(p);
+  temp(p, k, "d0");
+  hlo_str_printf(p->out, " = llvm.mlir.undef : %s\n", desc);
+  /* Fields in order: allocated, aligned, offset, then sizes and strides. */
+  int64_t stride[HLO_MAX_RANK], s = 1;
+  for (int d = r->rank - 1; d >= 0; d--) {
+    stride[d] = s;
+    s *= r->dims[d];
+  }
+  int step = 0;
+  char cur[16], nxt[16];
+  snprintf(cur, sizeof cur, "d0");
+  for (int f = 0; f < 3 + 2 * r->rank; f++) {
+    char field[32], value[16];
+    if (f < 3) {
+      snprintf(field, sizeof field, "%d", f);
+      snprintf(value, sizeof value, "%s", f < 2 ? "p" : "zero");
+    } else {
+      int d = (f - 3) / 2, is_stride = (f - 3) % 2;
+      snprintf(field, sizeof field, "%d, %d", 3 + is_stride, d);
+      snprintf(value, sizeof value, "c%d", f);
+      line_start(p);
+      temp(p, k, value);
+      hlo_str_printf(p->out, " = llvm.mlir.constant(%" PRId64 " : i64) : i64\n",
+                     is_stride ? stride[d] : r->dims[d]);
+    }
+    snprintf(nxt, sizeof nxt, "d%d", ++step);
+    line_start(p);
+    temp(p, k, nxt);
+    text(p, " = llvm.insertvalue ");
+    temp(p, k, value);
+    text(p, ", ");
+    temp(p, k, cur);
+    hlo_str_printf(p->out, "[%s] : %s\n", field, desc);
+    memcpy(cur, nxt, sizeof cur);
+  }
+  line_start(p);
+  results(p, op);
+  text(p, "builtin.unrealized_conversion_cast ");
+  temp(p, k, cur);
+  hlo_str_printf(p->out, " : %s to ", desc);
+  vtype(p, op->res);
+  text(p, "\n");
+}
+
+static const char task_type[] = "(!llvm.ptr, i64, i64) -> ()";
+
+static void print_parallel_for(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "task");
+  hlo_str_printf(p->out, " = func.constant @%s : %s\n", op->sym, task_type);
+  line_start(p);
+  temp(p, k, "pool");
+  text(p, " = llvm.mlir.zero : !llvm.ptr\n");
+  line_start(p);
+  text(p, "func.call @rt_parallel_for(");
+  temp(p, k, "pool");
+  text(p, ", ");
+  val(p, op->opnds[0]);
+  text(p, ", ");
+  temp(p, k, "task");
+  text(p, ", ");
+  val(p, op->opnds[1]);
+  hlo_str_printf(p->out, ") : (!llvm.ptr, i64, %s, !llvm.ptr) -> ()\n", task_type);
+}
+
+static void print_for(Printer *p, const KirOp *op) {
+  const KirBlock *body = op->regions[0];
+  int n = op->nres;
+  results(p, op);
+  text(p, "scf.for ");
+  define(p, body->args);
+  val(p, body->args);
+  text(p, " = ");
+  val(p, op->opnds[0]);
+  text(p, " to ");
+  val(p, op->opnds[1]);
+  text(p, " step ");
+  val(p, op->opnds[2]);
+  if (n) {
+    text(p, " iter_args(");
+    for (int i = 0; i < n; i++) {
+      define(p, body->args + 1 + i);
+      if (i) text(p, ", ");
+      val(p, body->args + 1 + i);
+      text(p, " = ");
+      val(p, op->opnds[3 + i]);
+    }
+    text(p, ") -> (");
+    vtypes(p, n, op->opnds + 3);
+    text(p, ")");
+  }
+  text(p, " {\n");
+  region(p, body);
+  line_start(p);
+  text(p, "}\n");
+}
+
+static void print_if(Printer *p, const KirOp *op) {
+  results(p, op);
+  text(p, "scf.if ");
+  val(p, op->opnds[0]);
+  if (op->nres) {
+    text(p, " -> (");
+    for (int i = 0; i < op->nres; i++) {
+      if (i) text(p, ", ");
+      vtype(p, op->res + i);
+    }
+    text(p, ")");
+  }
+  text(p, " {\n");
+  region(p, op->regions[0]);
+  line_start(p);
+  text(p, "} else {\n");
+  region(p, op->regions[1]);
+  line_start(p);
+  text(p, "}\n");
+}
+
+static void print_while(Printer *p, const KirOp *op) {
+  const KirBlock *before = op->regions[0], *after = op->regions[1];
+  int n = op->nres;
+  results(p, op);
+  text(p, "scf.while ");
+  if (n) {
+    text(p, "(");
+    for (int i = 0; i < n; i++) {
+      define(p, before->args + i);
+      if (i) text(p, ", ");
+      val(p, before->args + i);
+      text(p, " = ");
+      val(p, op->opnds[i]);
+    }
+    text(p, ") ");
+  }
+  text(p, ": (");
+  vtypes(p, n, op->opnds);
+  text(p, ") -> (");
+  vtypes(p, n, op->opnds);
+  text(p, ") {\n");
+  region(p, before);
+  line_start(p);
+  text(p, "} do {\n");
+  if (n) {
+    line_start(p);
+    text(p, "^bb0(");
+    for (int i = 0; i < n; i++) {
+      define(p, after->args + i);
+      if (i) text(p, ", ");
+      val(p, after->args + i);
+      text(p, ": ");
+      vtype(p, after->args + i);
+    }
+    text(p, "):\n");
+  }
+  region(p, after);
+  line_start(p);
+  text(p, "}\n");
+}
+
+static void print_switch(Printer *p, const KirOp *op) {
+  text(p, "scf.index_switch ");
+  val(p, op->opnds[0]);
+  text(p, "\n");
+  for (int i = 0; i < op->nregions; i++) {
+    line_start(p);
+    if (i < op->nregions - 1) hlo_str_printf(p->out, "case %d {\n", i);
+    else text(p, "default {\n");
+    region(p, op->regions[i]);
+    line_start(p);
+    text(p, "}\n");
+  }
+}
+
+/* "OP %a, %b[ fastmath<contract>] : T" for the arithmetic classes. */
+static void print_arith(Printer *p, const KirOp *op) {
+  results(p, op);
+  text(p, kir_opcode_mlir_name(op->code));
+  text(p, " ");
+  KirClass c = kir_opcode_class(op->code);
+  if (c == KIR_C_CMPI) hlo_str_printf(p->out, "%s, ", kir_ipred_name((KirIPred)op->pred));
+  if (c == KIR_C_CMPF) hlo_str_printf(p->out, "%s, ", kir_fpred_name((KirFPred)op->pred));
+  vals(p, op->nopnds, op->opnds);
+  if (op->flags & KIR_F_CONTRACT) text(p, " fastmath<contract>");
+  text(p, " : ");
+  switch (c) {
+  case KIR_C_CMPI:
+  case KIR_C_CMPF:
+    vtype(p, op->opnds[0]);
+    break;
+  case KIR_C_SELECT:
+    if (kir_type(p->fn, op->opnds[0]).lanes) {
+      vtype(p, op->opnds[0]);
+      text(p, ", ");
+    }
+    vtype(p, op->res);
+    break;
+  case KIR_C_CAST:
+    vtype(p, op->opnds[0]);
+    text(p, " to ");
+    vtype(p, op->res);
+    break;
+  default:
+    vtype(p, op->res);
+    break;
+  }
+  text(p, "\n");
+}
+
+static void print_mem(Printer *p, const KirOp *op) {
+  const KirFunc *f = p->fn;
+  results(p, op);
+  text(p, kir_opcode_mlir_name(op->code));
+  text(p, op->code == KIR_ALLOCA ? "() " : " ");
+  switch (op->code) {
+  case KIR_LOAD:
+  case KIR_VLOAD:
+    val(p, op->opnds[0]);
+    indices(p, op->nopnds - 1, op->opnds + 1);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    if (op->code == KIR_VLOAD) {
+      text(p, ", ");
+      vtype(p, op->res);
+    }
+    break;
+  case KIR_STORE:
+  case KIR_VSTORE:
+    val(p, op->opnds[0]);
+    text(p, ", ");
+    val(p, op->opnds[1]);
+    indices(p, op->nopnds - 2, op->opnds + 2);
+    text(p, " : ");
+    vtype(p, op->opnds[1]);
+    if (op->code == KIR_VSTORE) {
+      text(p, ", ");
+      vtype(p, op->opnds[0]);
+    }
+    break;
+  case KIR_MLOAD:
+    val(p, op->opnds[0]);
+    indices(p, op->nopnds - 3, op->opnds + 1);
+    text(p, ", ");
+    vals(p, 2, op->opnds + op->nopnds - 2);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, ", ");
+    vtype(p, op->opnds[op->nopnds - 2]);
+    text(p, ", ");
+    vtype(p, op->res);
+    text(p, " into ");
+    vtype(p, op->res);
+    break;
+  case KIR_MSTORE:
+    val(p, op->opnds[1]);
+    indices(p, op->nopnds - 3, op->opnds + 2);
+    text(p, ", ");
+    val(p, op->opnds[op->nopnds - 1]);
+    text(p, ", ");
+    val(p, op->opnds[0]);
+    text(p, " : ");
+    vtype(p, op->opnds[1]);
+    text(p, ", ");
+    vtype(p, op->opnds[op->nopnds - 1]);
+    text(p, ", ");
+    vtype(p, op->opnds[0]);
+    break;
+  case KIR_ALLOCA:
+    hlo_str_printf(p->out, "{alignment = %" PRId64 " : i64} : ", op->imm);
+    vtype(p, op->res);
+    break;
+  case KIR_GLOBAL:
+    hlo_str_printf(p->out, "@%s : ", op->sym);
+    vtype(p, op->res);
+    break;
+  case KIR_VIEW:
+    val(p, op->opnds[0]);
+    text(p, "[");
+    val(p, op->opnds[1]);
+    text(p, "][] : ");
+    vtype(p, op->opnds[0]);
+    text(p, " to ");
+    vtype(p, op->res);
+    break;
+  case KIR_RESHAPE:
+    val(p, op->opnds[0]);
+    text(p, " to offset: [0], ");
+    sizes_strides(p, kir_memref_of(f->m, kir_type(f, op->res)));
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, " to ");
+    vtype(p, op->res);
+    break;
+  case KIR_COPY:
+    vals(p, 2, op->opnds);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, " to ");
+    vtype(p, op->opnds[1]);
+    break;
+  default:
+    HLO_UNREACHABLE();
+  }
+  text(p, "\n");
+}
+
+static void print_vec(Printer *p, const KirOp *op) {
+  results(p, op);
+  text(p, kir_opcode_mlir_name(op->code));
+  text(p, " ");
+  switch (op->code) {
+  case KIR_BROADCAST:
+    val(p, op->opnds[0]);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, " to ");
+    vtype(p, op->res);
+    break;
+  case KIR_EXTRACT:
+    val(p, op->opnds[0]);
+    hlo_str_printf(p->out, "[%" PRId64 "] : ", op->imm);
+    vtype(p, op->res);
+    text(p, " from ");
+    vtype(p, op->opnds[0]);
+    break;
+  case KIR_INSERT:
+    vals(p, 2, op->opnds);
+    hlo_str_printf(p->out, "[%" PRId64 "] : ", op->imm);
+    vtype(p, op->opnds[0]);
+    text(p, " into ");
+    vtype(p, op->res);
+    break;
+  case KIR_REDUCE:
+    hlo_str_printf(p->out, "<%s>, ", kir_combine_name((KirCombine)op->pred));
+    val(p, op->opnds[0]);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, " into ");
+    vtype(p, op->res);
+    break;
+  case KIR_SHUFFLE:
+    vals(p, 2, op->opnds);
+    text(p, " [");
+    for (int i = 0; i < op->nmask; i++) hlo_str_printf(p->out, "%s%d", i ? ", " : "", op->mask[i]);
+    text(p, "] : ");
+    vtypes(p, 2, op->opnds);
+    break;
+  default:
+    HLO_UNREACHABLE();
+  }
+  text(p, "\n");
+}
+
+static void print_call(Printer *p, const KirOp *op) {
+  const KirFunc *callee = kir_func_find(p->fn->m, op->sym);
+  results(p, op);
+  hlo_str_printf(p->out, "func.call @%s(", op->sym);
+  vals(p, op->nopnds, op->opnds);
+  text(p, ") : (");
+  vtypes(p, op->nopnds, op->opnds);
+  text(p, ") -> ");
+  if (callee->nresults) type(p, callee->result);
+  else text(p, "()");
+  text(p, "\n");
+}
+
+static void print_op(Printer *p, const KirOp *op) {
+  line_start(p);
+  switch (kir_opcode_class(op->code)) {
+  case KIR_C_CONST: {
+    KirType t = kir_type(p->fn, op->res);
+    results(p, op);
+    text(p, "arith.constant ");
+    if (t.lanes) text(p, "dense<");
+    constant_value(p, t, (uint64_t)op->imm);
+    if (t.lanes) text(p, ">");
+    if (t.lanes || t.elem != KIR_I1) {
+      text(p, " : ");
+      type(p, t);
+    }
+    text(p, "\n");
+    return;
+  }
+  case KIR_C_MEM: print_mem(p, op); return;
+  case KIR_C_VEC: print_vec(p, op); return;
+  case KIR_C_CTRL:
+    switch (op->code) {
+    case KIR_FOR: print_for(p, op); return;
+    case KIR_IF: print_if(p, op); return;
+    case KIR_WHILE: print_while(p, op); return;
+    case KIR_SWITCH: print_switch(p, op); return;
+    case KIR_YIELD:
+    case KIR_CONDITION: {
+      bool cond = op->code == KIR_CONDITION;
+      int skip = cond ? 1 : 0, n = op->nopnds - skip;
+      text(p, cond ? "scf.condition(" : "scf.yield");
+      if (cond) {
+        val(p, op->opnds[0]);
+        text(p, ")");
+      }
+      if (n) {
+        text(p, " ");
+        vals(p, n, op->opnds + skip);
+        text(p, " : ");
+        vtypes(p, n, op->opnds + skip);
+      }
+      text(p, "\n");
+      return;
+    }
+    default: HLO_UNREACHABLE();
+    }
+  case KIR_C_CALL:
+    switch (op->code) {
+    case KIR_CALL: print_call(p, op); return;
+    case KIR_RETURN:
+      text(p, "return");
+      if (op->nopnds) {
+        text(p, " ");
+        vals(p, op->nopnds, op->opnds);
+        text(p, " : ");
+        vtypes(p, op->nopnds, op->opnds);
+      }
+      text(p, "\n");
+      return;
+    case KIR_PACK: print_pack(p, op); return;
+    case KIR_UNPACK: print_unpack(p, op); return;
+    case KIR_PARALLEL_FOR: print_parallel_for(p, op); return;
+    default: HLO_UNREACHABLE();
+    }
+  default:
+    print_arith(p, op);
+    return;
+  }
+}
+
+static void block(Printer *p, const KirBlock *b) {
+  for (const KirOp *op = b->first; op; op = op->next) print_op(p, op);
+}
+
+static void print_func(HloStr *out, const KirFunc *f) {
+  if (f->external) {
+    hlo_str_printf(out, "  func.func private @%s(", f->name);
+    for (int i = 0; i < f->nparams; i++) {
+      if (i) hlo_str_append(out, ", ", 2);
+      kir_type_print(out, f->m, f->params[i]);
+    }
+    hlo_str_append(out, ")", 1);
+    if (f->nresults) {
+      hlo_str_append(out, " -> ", 4);
+      kir_type_print(out, f->m, f->result);
+    }
+    hlo_str_append(out, "\n", 1);
+    return;
+  }
+  Printer p = {.out = out, .fn = f, .indent = 2};
+  p.name = malloc((size_t)f->nvals * sizeof *p.name);
+  HLO_CHECK(p.name);
+  for (int i = 0; i < f->nvals; i++) p.name[i] = -1;
+  hlo_str_printf(out, "  func.func %s@%s(", f->internal ? "private " : "", f->name);
+  for (int i = 0; i < f->nparams; i++) {
+    define(&p, kir_param(f, i));
+    if (i) text(&p, ", ");
+    val(&p, kir_param(f, i));
+    text(&p, ": ");
+    type(&p, f->params[i]);
+  }
+  text(&p, ")");
+  if (f->nresults) {
+    text(&p, " -> ");
+    type(&p, f->result);
+  }
+  if (f->internal)
+    hlo_str_printf(out, " attributes {llvm.linkage = #llvm.linkage<internal>%s}",
+                   f->noinline ? ", passthrough = [\"noinline\"]" : "");
+  text(&p, " {\n");
+  block(&p, f->body);
+  text(&p, "  }\n");
+  free(p.name);
+}
+
+static bool uses_parallel_for(const KirBlock *b) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    if (op->code == KIR_PARALLEL_FOR) return true;
+    for (int i = 0; i < op->nregions; i++)
+      if (uses_parallel_for(op->regions[i])) return true;
+  }
+  return false;
+}
+
+char *kir_print_mlir(const KirModule *m) {
+  HloStr out = {0};
+  hlo_str_append(&out, "module {\n", 9);
+  for (int i = 0; i < m->nglobals; i++) {
+    hlo_str_printf(&out, "  memref.global constant @%s : ", m->globals[i].name);
+    kir_type_print(&out, m, m->globals[i].type);
+    hlo_str_append(&out, "\n", 1);
+  }
+  bool parallel = false;
+  for (const KirFunc *f = m->first; f; f = f->next) parallel |= f->body && uses_parallel_for(f->body);
+  if (parallel)
+    hlo_str_printf(&out, "  func.func private @rt_parallel_for(!llvm.ptr, i64, %s, !llvm.ptr)\n",
+                   task_type);
+  for (const KirFunc *f = m->first; f; f = f->next) print_func(&out, f);
+  hlo_str_append(&out, "}\n", 2);
+  return hlo_str_take(&out);
+}
