@@ -64,7 +64,10 @@ static void dump_block(Dumper *d, const KirBlock *b);
 
 static void dump_region(Dumper *d, const char *head, const KirBlock *b) {
   put(d, head);
-  if (b->nargs && !(b->parent && b->parent->code == KIR_FOR)) {
+  /* A for's and a while's first region show their arguments in the op. */
+  bool in_head = b->parent && (b->parent->code == KIR_FOR ||
+                               (b->parent->code == KIR_WHILE && b == b->parent->regions[0]));
+  if (b->nargs && !in_head) {
     put(d, "(");
     for (int i = 0; i < b->nargs; i++) {
       if (i) put(d, ", ");
@@ -129,6 +132,18 @@ static void dump_op(Dumper *d, const KirOp *op) {
       for (int i = 3; i < op->nopnds; i++) {
         if (i > 3) put(d, ", ");
         val(d, body->args + i - 2);
+        put(d, " = ");
+        val(d, op->opnds[i]);
+      }
+      put(d, ")");
+    }
+  } else if (op->code == KIR_WHILE) {
+    const KirBlock *before = op->regions[0];
+    if (op->nopnds) {
+      put(d, " (");
+      for (int i = 0; i < op->nopnds; i++) {
+        if (i) put(d, ", ");
+        val(d, before->args + i);
         put(d, " = ");
         val(d, op->opnds[i]);
       }
