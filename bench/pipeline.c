@@ -69,11 +69,14 @@ static void compile(const char *dir, const char *model, bool optimize, RtArray *
   HloError *e = tf_graph_load(pb, cfg, &g);
   if (!e) e = tf_import(g, "model", &m);
   tf_graph_free(g);
-  if (!e && optimize) e = pass_run_pipeline(m, NULL);
-  PassStats st;
-  if (!e) e = pass_stats(m, &st);
-  CgProgram *cp = NULL;
   CgOptions o = {.name = "model"};
+  PassPolicy policy;
+  if (!e) e = cg_pass_policy(&o, &policy);
+  PassOptions po = {.policy = &policy};
+  if (!e && optimize) e = pass_run_pipeline(m, &po);
+  PassStats st;
+  if (!e) e = pass_stats(m, &policy, &st);
+  CgProgram *cp = NULL;
   if (!e) e = cg_compile(m, &o, &cp);
   if (!e) e = cg_jit(cp, &prog->jit);
   if (e) die(model, e);

@@ -3,15 +3,15 @@
  * verified HLO module to an optimized LLVM module for a target machine,
  * and writing that module out.
  *
- *   cg_generate (kernel.c)  HLO → kernel IR + signature
+ *   cg_target_create        the backend taking --target; its facts
+ *   cg_generate (kernel.c)  HLO → kernel IR + signature, shaped by them
  *   kir_print_mlir          kernel IR → MLIR text           (kir_mlir.c)
- *   cg_mlir_to_llvm         MLIR → LLVM dialect → LLVM IR   (lower.c)
- *   cg_globals_attach       + the constants' bytes          (abi.c)
- *   cg_abi_finish           + N_run_buffers, N_program       (abi.c)
- *   cg_optimize             triple, data layout, default<O3> (target.c)
+ *   backend->lower          MLIR → LLVM dialect → LLVM IR   (cpu/backend.c)
+ *   backend->finish         constants' bytes, N_run_buffers, N_program,
+ *                           triple, data layout, default<O3> (cpu/)
  *
- * The target machine is created first, so a bad --target/--cpu fails
- * before any work.  A program owns its LLVM context, module and target
+ * The target is created first, so a bad --target/--cpu fails before any
+ * work.  A program owns its LLVM context, module and target
  * machine; emission works on a clone of the module because LLVM's codegen
  * passes modify the IR they run on, and a program may be emitted several
  * times (object, assembly, JIT).
@@ -31,10 +31,49 @@ struct CgProgram {
   CgSignature sig;
 };
 
-/* The kernels of m, verified when the options ask (always, for dumps). */
-static HloError *kernels(const HloModule *m, const CgOptions *opts, bool verify,
-                         CgKernels *out) {
-  HloError *err = cg_generate(m, opts, out);
+/* The backends, and which one takes a --target (the first: the default). */
+static const CgBackend *const backends[] = {&cg_cpu_backend};
+enum { NBACKENDS = sizeof backends / sizeof *backends };
+
+static bool takes(const CgBackend *b, const char *target) {
+  size_t n = strlen(target);
+  for (const char *p = b->targets; (p = strstr(p, target)); p += n)
+    if ((p == b->targets || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) return true;
+  return false;
+}
+
+HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
+  memset(out, 0, sizeof *out);
+  const char *target = opts && opts->target ? opts->target : NULL;
+  for (int i = 0; i < NBACKENDS; i++)
+    if (!target || takes(backends[i], target)) return backends[i]->create(opts, out);
+  HloStr all = {0};
+  for (int i = 0; i < NBACKENDS; i++)
+    hlo_str_printf(&all, "%s%s", i ? ", " : "", backends[i]->targets);
+  HloError *e = hlo_error("codegen: unknown target '%s'; valid targets: %s", target, all.buf);
+  free(all.buf);
+  return e;
+}
+
+void cg_target_free(CgTarget *t) {
+  if (t->backend) t->backend->destroy(t);
+  memset(t, 0, sizeof *t);
+}
+
+HloError *cg_pass_policy(const CgOptions *opts, PassPolicy *out) {
+  CgTarget t;
+  HloError *err = cg_target_create(opts, &t);
+  if (err) return err;
+  t.backend->policy(&t, out);
+  cg_target_free(&t);
+  return NULL;
+}
+
+/* The kernels of m for target t, verified when the options ask (always,
+ * for dumps). */
+static HloError *kernels(const HloModule *m, const CgOptions *opts, const CgTarget *t,
+                         bool verify, CgKernels *out) {
+  HloError *err = cg_generate(m, opts, t, out);
   if (!err && (verify || (opts && opts->verify_kernels))) err = kir_verify(out->k);
   if (err && out->k) {
     cg_signature_free(&out->sig);
@@ -45,8 +84,11 @@ static HloError *kernels(const HloModule *m, const CgOptions *opts, bool verify,
 
 HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text) {
   *text = NULL;
+  CgTarget t;
   CgKernels ks;
-  HloError *err = kernels(m, opts, true, &ks);
+  HloError *err = cg_target_create(opts, &t);
+  if (!err) err = kernels(m, opts, &t, true, &ks);
+  cg_target_free(&t);
   if (err) return err;
   *text = kir_print(ks.k);
   cg_signature_free(&ks.sig);
@@ -56,8 +98,11 @@ HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text) {
 
 HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
   *mlir = NULL;
+  CgTarget t;
   CgKernels ks;
-  HloError *err = kernels(m, opts, true, &ks);
+  HloError *err = cg_target_create(opts, &t);
+  if (!err) err = kernels(m, opts, &t, true, &ks);
+  cg_target_free(&t);
   if (err) return err;
   *mlir = kir_print_mlir(ks.k);
   cg_signature_free(&ks.sig);
@@ -77,19 +122,16 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   HLO_CHECK(p);
   CgKernels ks = {0};
   HloError *err = cg_target_create(opts, &p->target);
-  if (!err) err = kernels(m, opts, false, &ks);
+  if (!err) err = kernels(m, opts, &p->target, false, &ks);
   if (!err) {
+    const CgBackend *b = p->target.backend;
     p->sig = ks.sig;
     char *mlir = kir_print_mlir(ks.k);
     p->ctx = LLVMContextCreate();
-    err = cg_mlir_to_llvm(mlir, p->ctx, &p->mod);
+    err = b->lower(mlir, p->ctx, &p->mod);
     free(mlir);
-    if (!err) cg_globals_attach(p->mod, ks.k);
+    if (!err) err = b->finish(p->mod, &p->target, &p->sig, ks.k);
     cg_kernels_free(&ks);
-  }
-  if (!err) {
-    cg_abi_finish(p->mod, &p->sig);
-    err = cg_optimize(p->mod, &p->target);
   }
   if (err) {
     cg_program_free(p);

@@ -1,12 +1,13 @@
 /*
- * codegen.h — the CPU backend: HLO module → MLIR → LLVM → object code or
- * in-process JIT.  The one public header of codegen/.
+ * codegen.h — code generation: HLO module → kernel IR → MLIR → LLVM →
+ * object code or in-process JIT.  The one public header of codegen/.
  *
- * cg_compile() turns a verified HLO module into a CgProgram: one MLIR module
- * built as text (kernels are loop nests produced by the elemental emitter),
- * lowered by the MLIR pass pipeline of DESIGN.md, translated to LLVM IR,
- * given the target triple and data layout, and optimized with LLVM's
- * default<O3>.  A program can then be written out (object, assembly, LLVM
+ * cg_compile() turns a verified HLO module into a CgProgram: every kernel
+ * built as kernel IR (codegen/kir.h) shaped by the target's facts (vector
+ * width, registers, caches), printed once as MLIR, lowered by the
+ * backend's MLIR pass pipeline, translated to LLVM IR, given the target
+ * triple and data layout, and optimized with LLVM's default<O3>.  The CPU
+ * backend (codegen/cpu/) compiles for x86-64 and AArch64.  A program can then be written out (object, assembly, LLVM
  * IR), described by a C header, or run in-process through ORC's LLJIT.
  *
  * The compiled function (DESIGN.md, "The compiled function") for name N:
@@ -36,6 +37,7 @@
 
 #include "hlo.h"
 #include "hloc_runtime.h"
+#include "passes.h"
 
 /* What to compile for.  Zero-initialised options are valid: name "model",
  * target x86_64, CPU "native" when the target is the host's architecture
@@ -94,6 +96,11 @@ HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir);
 /* HLO → the kernel IR in its readable form (`hloc dump --stage kir`),
  * verified; *text is malloc'd. */
 HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text);
+
+/* The policy the passes follow for the target's backend (passes.h):
+ * what codegen does with kernels there.  Fails as cg_compile does on an
+ * unknown target, CPU or feature. */
+HloError *cg_pass_policy(const CgOptions *opts, PassPolicy *out);
 
 /* The whole pipeline up to an optimized LLVM module for the target.  The
  * module must verify (hlo_verify).  Unknown targets, CPUs or features are

@@ -167,18 +167,37 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
     if (fg == 1)
       for (int p = 0; p < P; p++) LHS_AT(p, cu[i]);
   }
-  CgLoop j = cg_for(f, co, 0, NULL);
-  ki[cd->k_out_feature] = j.iv;
-  CgVal g = fg == 1 ? 0 : cog > 1 ? cg_iop(f, KIR_DIVUI, j.iv, cg_index(f, cog)) : j.iv;
-  for (int i = 0; i < u; i++) {
-    if (fg > 1)
-      for (int p = 0; p < P; p++) LHS_AT(p, cg_iop(f, KIR_ADDI, cg_imul_c(f, g, ci), cu[i]));
-    ki[cd->k_in_feature] = cu[i];
-    k[i] = conv_operand(f, x, rhs, ki);
+  CgVal km;
+  /* Vectors along the output features when every lane reads the same
+   * input feature (no groups). */
+  int lanes = fg == 1 ? cg_row_lanes(f, rhs, rt, &km) : 0;
+  if (lanes) {
+    CgVal av[8][4], kv[4];
+    for (int p = 0; p < P; p++)
+      for (int i = 0; i < u; i++) av[p][i] = kir_broadcast(&f->b, a[p][i], lanes);
+    CgSweep s = cg_sweep(co, lanes);
+    while (cg_sweep_next(f, &s)) {
+      ki[cd->k_out_feature] = s.j;
+      for (int i = 0; i < u; i++) {
+        ki[cd->k_in_feature] = cu[i];
+        kv[i] = cg_vload(f, km, ki, lanes, s.mask);
+      }
+      for (int p = 0; p < P; p++) cg_row_vfma_at(f, &row, p, s.j, u, av[p], kv, lanes, s.mask);
+    }
+  } else {
+    CgLoop j = cg_for(f, co, 0, NULL);
+    ki[cd->k_out_feature] = j.iv;
+    CgVal g = fg == 1 ? 0 : cog > 1 ? cg_iop(f, KIR_DIVUI, j.iv, cg_index(f, cog)) : j.iv;
+    for (int i = 0; i < u; i++) {
+      if (fg > 1)
+        for (int p = 0; p < P; p++) LHS_AT(p, cg_iop(f, KIR_ADDI, cg_imul_c(f, g, ci), cu[i]));
+      ki[cd->k_in_feature] = cu[i];
+      k[i] = conv_operand(f, x, rhs, ki);
+    }
+    for (int p = 0; p < P; p++) cg_row_fma_at(f, &row, p, j.iv, u, a[p], k);
+    cg_for_end(f, &j, NULL);
   }
 #undef LHS_AT
-  for (int p = 0; p < P; p++) cg_row_fma_at(f, &row, p, j.iv, u, a[p], k);
-  cg_for_end(f, &j, NULL);
   cg_for_end(f, &cl, NULL);
   if (checked) cg_endif(f, &c, NULL);
   for (int l = nloops - 1; l >= 0; l--) cg_for_end(f, &loops[l], NULL);

@@ -52,35 +52,17 @@ static CgVal to_accum(CgFn *f, CgVal v, HloType from, HloType rt) {
  * element still sums its products in the same k order from 0, so it
  * differs from the naive loop only by the FMA's single rounding. */
 
-/* Whether every path from x to fused computation c's root is elementwise
- * on x's dims (so the nest reads x at its own index, in row order). */
-static bool users_same_order(const HloInstr *x, const HloComputation *c) {
-  if (x == c->root) return true;
-  if (x->nusers == 0) return false;
-  for (int u = 0; u < x->nusers; u++) {
-    const HloInstr *y = x->users[u];
-    if (y == c->root && y->op == HLO_OP_TUPLE) continue;
-    if (!hlo_shape_same_dims(&y->shape, &x->shape)) return false;
-    if (!hlo_opcode_is_elementwise(y->op) && !hlo_instr_is_reshape(y) &&
-        y->op != HLO_OP_COPY)
-      return false;
-    if (!users_same_order(y, c)) return false;
-  }
-  return true;
-}
-
+/* The dot or convolution x is read in its kernel's row order: it is the
+ * kernel or it sits at the fused kernel's own loop index (hlo/'s
+ * indexing analysis). */
 bool cg_row_order_ok(CgFn *f, const HloInstr *x) {
   if (!f->fn->internal || x->shape.rank < 1) return false;
   const HloComputation *c = x->parent;
   if (!c || !c->is_fusion) return true; /* its own kernel, over its shape */
-  if (c->root->op == HLO_OP_TUPLE) {
-    for (int i = 0; i < c->root->noperands; i++)
-      if (!hlo_shape_same_dims(&c->root->operands[i]->shape, &x->shape))
-        return false;
-  } else if (!hlo_shape_same_dims(&c->root->shape, &x->shape)) {
-    return false;
-  }
-  return users_same_order(x, c);
+  bool *at = hlo_fused_at_nest_index(c);
+  bool ok = at[x->id];
+  free(at);
+  return ok;
 }
 
 /* A buffer of n elements of kind e at the start of the function: the
@@ -161,6 +143,26 @@ void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
   cg_row_fma_at(f, r, 0, j, u, a, b);
 }
 
+void cg_row_vfma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
+                    const CgVal *b, int lanes, CgVal mask) {
+  CgVal at = p ? cg_iadd_c(f, j, p * r->n) : j;
+  CgVal t = cg_vload(f, r->buf, &at, lanes, mask);
+  for (int i = 0; i < u; i++) t = kir_fma(&f->b, a[i], b[i], t);
+  cg_vstore(f, t, r->buf, &at, mask);
+}
+
+/* Vectors of the target's width: the row sweep states its vector width
+ * instead of leaving it to LLVM's loop vectorizer, which on AVX-512 parts
+ * keeps to 256 bits. */
+int cg_row_lanes(CgFn *f, const HloInstr *op, HloType t, CgVal *mem) {
+  *mem = 0;
+  if (op->shape.type != t || (t != HLO_F32 && t != HLO_F64)) return 0;
+  int lanes = f->g->target->info.vector_bits / (t == HLO_F64 ? 64 : 32);
+  if (lanes < 2) return 0;
+  *mem = cg_memref_source(f, op);
+  return *mem ? lanes : 0;
+}
+
 void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                    const CgVal *b) {
   CgVal at = p ? cg_iadd_c(f, j, p * r->n) : j;
@@ -239,14 +241,34 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
     if (nc) li[lk] = cg_iadd_c(f, k0, i);
     a[i] = to_accum(f, cg_elem(f, lhs, li), lhs->shape.type, rt);
   }
-  CgLoop j = cg_for(f, n, 0, NULL);
-  ri[nd] = j.iv;
-  for (int i = 0; i < u; i++) {
-    if (nc) ri[rk] = cg_iadd_c(f, k0, i);
-    b[i] = to_accum(f, cg_elem(f, rhs, ri), rhs->shape.type, rt);
+  CgVal rm;
+  int lanes = cg_row_lanes(f, rhs, rt, &rm);
+  if (lanes) {
+    /* The row in vectors: a[k] broadcast, rhs[k, j…j+lanes) loaded. */
+    CgVal av[4], bv[4], rki[4];
+    for (int i = 0; i < u; i++) {
+      av[i] = kir_broadcast(&f->b, a[i], lanes);
+      rki[i] = nc ? cg_iadd_c(f, k0, i) : 0;
+    }
+    CgSweep s = cg_sweep(n, lanes);
+    while (cg_sweep_next(f, &s)) {
+      ri[nd] = s.j;
+      for (int i = 0; i < u; i++) {
+        if (nc) ri[rk] = rki[i];
+        bv[i] = cg_vload(f, rm, ri, lanes, s.mask);
+      }
+      cg_row_vfma_at(f, &row, 0, s.j, u, av, bv, lanes, s.mask);
+    }
+  } else {
+    CgLoop j = cg_for(f, n, 0, NULL);
+    ri[nd] = j.iv;
+    for (int i = 0; i < u; i++) {
+      if (nc) ri[rk] = cg_iadd_c(f, k0, i);
+      b[i] = to_accum(f, cg_elem(f, rhs, ri), rhs->shape.type, rt);
+    }
+    cg_row_fma(f, &row, j.iv, u, a, b);
+    cg_for_end(f, &j, NULL);
   }
-  cg_row_fma(f, &row, j.iv, u, a, b);
-  cg_for_end(f, &j, NULL);
   for (int k = nc - 1; k >= 0; k--) cg_for_end(f, &loops[k], NULL);
   *out = cg_from_float(f, cg_row_end(f, &row, idx[r - 1]), rt);
   return true;

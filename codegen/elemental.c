@@ -122,8 +122,7 @@ CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init) {
   return cg_for_range(f, cg_index(f, 0), cg_index(f, n), niter, init);
 }
 
-CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init) {
-  CgVal step = cg_index(f, 1);
+static CgLoop for_step(CgFn *f, CgVal lo, CgVal hi, CgVal step, int niter, const CgVal *init) {
   CgLoop l = {.niter = niter, .after = f->b};
   l.op = kir_for(&f->b, lo, hi, step, niter, init);
   l.iv = kir_for_iv(l.op);
@@ -132,6 +131,14 @@ CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init) {
   push_scope(f, l.op);
   kir_at_end(&f->b, kir_region(l.op, 0));
   return l;
+}
+
+CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init) {
+  return for_step(f, lo, hi, cg_index(f, 1), niter, init);
+}
+
+CgLoop cg_for_step(CgFn *f, int64_t lo, int64_t hi, int64_t step, int niter, const CgVal *init) {
+  return for_step(f, cg_index(f, lo), cg_index(f, hi), cg_index(f, step), niter, init);
 }
 
 void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields) {
@@ -165,6 +172,40 @@ void cg_endif(CgFn *f, CgIf *c, const CgVal *yields) {
   }
   pop_scope(f, c->op);
   f->b = c->after;
+}
+
+bool cg_sweep_next(CgFn *f, CgSweep *s) {
+  int64_t full = s->n / s->lanes * s->lanes;
+  if (s->phase == 0 && full) {
+    s->phase = 1;
+    s->loop = cg_for_step(f, 0, full, s->lanes, 0, NULL);
+    s->j = s->loop.iv;
+    s->mask = 0;
+    return true;
+  }
+  if (s->phase == 1) cg_for_end(f, &s->loop, NULL);
+  if (s->phase == 2 || full == s->n) {
+    s->phase = 2;
+    return false;
+  }
+  s->phase = 2;
+  s->j = cg_index(f, full);
+  s->mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, s->lanes),
+                     kir_const_int(&f->b, kir_vector(KIR_I32, s->lanes), s->n - full));
+  return true;
+}
+
+CgVal cg_vload(CgFn *f, CgVal m, const CgVal *idx, int lanes, CgVal mask) {
+  if (!mask) return kir_vload(&f->b, m, idx, lanes);
+  KirElem e = (KirElem)kir_memref_of(f->g->k, cg_type(f, m))->elem;
+  KirType t = kir_vector(e, lanes);
+  CgVal zero = kir_elem_is_float(e) ? kir_const_float(&f->b, t, 0.0) : kir_const_int(&f->b, t, 0);
+  return kir_mload(&f->b, m, idx, mask, zero);
+}
+
+void cg_vstore(CgFn *f, CgVal v, CgVal m, const CgVal *idx, CgVal mask) {
+  if (mask) kir_mstore(&f->b, v, m, idx, mask);
+  else kir_vstore(&f->b, v, m, idx);
 }
 
 CgDetour cg_detour(CgFn *f, KirOp *op) {
@@ -661,6 +702,21 @@ CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal v;
   cg_elems(f, x, idx, &v);
   return v;
+}
+
+CgVal cg_memref_source(CgFn *f, const HloInstr *x) {
+  for (;;) {
+    const CgSrc *s = &f->src[x->id];
+    if (s->kind == CG_SRC_ALIAS) {
+      x = s->alias;
+      continue;
+    }
+    if (s->kind == CG_SRC_MEMREF) return s->n == 1 ? s->vals[0] : 0;
+    if (s->kind == CG_SRC_COMPUTE && x->op == HLO_OP_CONSTANT && hlo_type_is_array(x->shape.type) &&
+        hlo_shape_elements(&x->shape) > 1)
+      return kir_get_global(&f->b, cg_constant_global(f->g, x), cg_memref_type(f->g, &x->shape));
+    return 0;
+  }
 }
 
 CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx) {

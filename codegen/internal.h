@@ -100,8 +100,10 @@ typedef struct CgPlan {
 /* Plans the entry computation and every computation it reaches through
  * while, conditional and call (their parameters get buffers of their own:
  * callers copy arguments in).  Fused and to_apply computations are not
- * planned: they are emitted elementally inside kernels. */
-HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, CgPlan *out);
+ * planned: they are emitted elementally inside kernels.  An assigned plan
+ * follows the backend's policy (in-place reuse). */
+HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy *policy,
+                          CgPlan *out);
 void cg_plan_free(CgPlan *p);
 /* The leaves of a planned instruction (NULL when unplanned). */
 const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n);
@@ -118,19 +120,111 @@ int cg_shape_leaves(const HloShape *s, const HloShape **out, int max);
 int cg_shape_nleaves(const HloShape *s);
 
 /* ------------------------------------------------------------------------ */
+/* Backends: what a target provides (cpu/ implements it; gpu/ will)         */
+/* ------------------------------------------------------------------------ */
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+/* Facts of the target that kernels are shaped by: vector width and
+ * register count decide tile shapes and how many lanes an op computes,
+ * cache sizes the blocking.  They come from the target description (the
+ * CPU's LLVM model and the features named), never from constants measured
+ * on one machine. */
+typedef struct CgTargetInfo {
+  int vector_bits;         /* the widest vector register for f32 arithmetic:
+                            * 128 (SSE2, NEON), 256 (AVX), 512 (AVX-512) */
+  int vector_regs;         /* architectural vector registers (16 or 32) */
+  bool fma;                /* fused multiply-add instructions */
+  bool int8_dot;           /* int8 dot-product instructions (VNNI, dotprod) */
+  int64_t l1d_bytes;       /* per-core L1 data cache */
+  int64_t l2_bytes;        /* per-core L2 */
+  int64_t l3_bytes;        /* the shared last level */
+} CgTargetInfo;
+
+/* f32 lanes of the target's widest vector. */
+static inline int cg_lanes_f32(const CgTargetInfo *i) { return i->vector_bits / 32; }
+
+typedef struct CgBackend CgBackend;
+typedef struct CgGen CgGen;
+
+/* A target: its backend, its facts, and the LLVM target machine. */
+typedef struct CgTarget {
+  const CgBackend *backend;
+  CgTargetInfo info;
+  LLVMTargetMachineRef tm;
+  char *triple;   /* malloc'd */
+  char *cpu;      /* malloc'd: the resolved CPU name */
+  bool is_host;   /* the target is this process's architecture */
+} CgTarget;
+
+/* Where a parallel kernel's split loop is emitted: the task function, the
+ * kernel's memrefs as the task sees them, and the loop's range [lo, hi)
+ * (index values) in it. */
+typedef struct CgTask {
+  KirFunc *fn;
+  CgVal *params;  /* malloc'd, one per kernel parameter */
+  CgVal lo, hi;
+} CgTask;
+
+/* What a backend implements.  codegen/ is target-independent: it plans
+ * buffers, legalizes, and builds every kernel as kernel IR from the
+ * target's facts; the backend says which targets it takes and what they
+ * are, how the passes should treat kernels for them, how a kernel's
+ * parallel dimension runs, how the printed MLIR becomes LLVM IR, and what
+ * the LLVM module needs before it is emitted.  A new backend (docs/
+ * backends.md) implements these and registers itself in codegen.c. */
+struct CgBackend {
+  const char *name;
+  const char *targets;   /* the --target names it takes, ", "-separated */
+  /* The target for the options (target, CPU and features validated). */
+  HloError *(*create)(const CgOptions *o, CgTarget *out);
+  void (*destroy)(CgTarget *t);
+  /* How the passes should treat kernels for this target. */
+  void (*policy)(const CgTarget *t, PassPolicy *out);
+  /* Runs kernel k's split loop of n iterations in parallel: builds k's
+   * body (which hands the iterations out) and returns the task where
+   * codegen emits the loop over [lo, hi). */
+  CgTask (*parallel)(CgGen *g, KirFunc *k, int64_t n);
+  /* The printed MLIR as an LLVM module of ctx (the backend's pipeline). */
+  HloError *(*lower)(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *out);
+  /* Completes the module (constants' bytes, entry points, descriptor) and
+   * optimizes it for the target. */
+  HloError *(*finish)(LLVMModuleRef mod, const CgTarget *t, const CgSignature *sig,
+                      const KirModule *k);
+};
+
+extern const CgBackend cg_cpu_backend;
+
+/* The target of the options, by the backend that takes it (codegen.c). */
+HloError *cg_target_create(const CgOptions *opts, CgTarget *out);
+void cg_target_free(CgTarget *t);
+
+/* mlir.c: parses and verifies MLIR text (mlir_check), or also runs a pass
+ * pipeline down to the LLVM dialect and translates the result into a new
+ * module of ctx (mlir_lower).  The MLIR comes from kir_print_mlir. */
+HloError *cg_mlir_check(const char *mlir);
+HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
+                        LLVMModuleRef *out);
+
+/* codegen.c: the program's object code in memory (for the JIT). */
+HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
+
+/* ------------------------------------------------------------------------ */
 /* kernel.c — the module being generated                                    */
 /* ------------------------------------------------------------------------ */
 
-typedef struct CgGen {
+struct CgGen {
   const HloModule *m;
   const char *prefix;         /* symbol prefix N */
+  const CgTarget *target;
   CgPlan plan;
   KirModule *k;               /* the kernel IR being built */
   const char **global_of;     /* by instruction id: its constant's global */
   int nglobals;
   int nkernels;
   HloError *err;              /* the first error (sticky) */
-} CgGen;
+};
 
 /* Records an error unless one is already recorded. */
 void cg_fail(CgGen *g, HloError *e);
@@ -160,7 +254,8 @@ typedef struct CgKernels {
   CgSignature sig;
   CgLegalized legal;
 } CgKernels;
-HloError *cg_generate(const HloModule *m, const CgOptions *opts, CgKernels *out);
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, const CgTarget *t,
+                      CgKernels *out);
 /* Frees the IR and the legalized module; the signature stays. */
 void cg_kernels_free(CgKernels *k);
 
@@ -226,6 +321,10 @@ CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx);
 /* The elements of every leaf of x at idx (all leaves share the index:
  * variadic reduce, tuples of such); returns the number of leaves. */
 int cg_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+/* The memref x's elements are loaded from, when they are (a kernel
+ * parameter, or a constant's global), so that they can be loaded as
+ * vectors; else 0 (x is computed). */
+CgVal cg_memref_source(CgFn *f, const HloInstr *x);
 /* Element of x's operand i at idx; a scalar operand of a non-scalar
  * elementwise op is read at the empty index. */
 CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx);
@@ -254,6 +353,8 @@ typedef struct CgLoop {
 CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init);
 /* The same over [lo, hi) (index values). */
 CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init);
+/* The same over [lo, hi) in steps of `step`. */
+CgLoop cg_for_step(CgFn *f, int64_t lo, int64_t hi, int64_t step, int niter, const CgVal *init);
 /* Yields the carried values (niter of them) and resumes after the loop. */
 void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields);
 
@@ -268,6 +369,27 @@ typedef struct CgIf {
 CgIf cg_if(CgFn *f, CgVal cond, int nres, const KirType *types);
 void cg_else(CgFn *f, CgIf *c, const CgVal *yields);
 void cg_endif(CgFn *f, CgIf *c, const CgVal *yields);
+
+/* A sweep over [0, n) by vectors of `lanes` elements: a loop over the
+ * full vectors, then one masked vector for the rest (when n is not a
+ * multiple).  while (cg_sweep_next(f, &s)) { … s.j, s.mask … } emits the
+ * body once for each: j is the first element's index, mask 0 for a full
+ * vector, else the i1 vector of the lanes inside [0, n). */
+typedef struct CgSweep {
+  int64_t n;
+  int lanes;
+  int phase;
+  CgLoop loop;
+  CgVal j, mask;
+} CgSweep;
+static inline CgSweep cg_sweep(int64_t n, int lanes) {
+  return (CgSweep){.n = n, .lanes = lanes};
+}
+bool cg_sweep_next(CgFn *f, CgSweep *s);
+/* `lanes` consecutive elements of memref m along its last dim from idx;
+ * where mask is given (not 0), only its lanes (the others read 0). */
+CgVal cg_vload(CgFn *f, CgVal m, const CgVal *idx, int lanes, CgVal mask);
+void cg_vstore(CgFn *f, CgVal v, CgVal m, const CgVal *idx, CgVal mask);
 
 /* Emission at another point: ops go before `op`, a loop or branch open
  * around the insertion point (or the insertion point's own block when op
@@ -368,41 +490,6 @@ HloType cg_accum_type(HloType t);
 void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out);
 void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out);
 
-/* ------------------------------------------------------------------------ */
-/* LLVM side: lower.c, target.c, abi.c                                      */
-/* ------------------------------------------------------------------------ */
-
-#include <llvm-c/Core.h>
-#include <llvm-c/TargetMachine.h>
-
-/* Parses and verifies MLIR text (mlir_check) or also lowers it to the LLVM
- * dialect and translates it into a new module of ctx (mlir_to_llvm).  The
- * MLIR comes from kir_print_mlir. */
-HloError *cg_mlir_check(const char *mlir);
-HloError *cg_mlir_to_llvm(const char *mlir, LLVMContextRef ctx,
-                          LLVMModuleRef *out);
-
-/* A target machine for the options (validating target, CPU, features). */
-typedef struct CgTarget {
-  LLVMTargetMachineRef tm;
-  char *triple;   /* malloc'd */
-  char *cpu;      /* malloc'd: the resolved CPU name */
-  bool is_host;   /* the target is this process's architecture */
-} CgTarget;
-HloError *cg_target_create(const CgOptions *opts, CgTarget *out);
-void cg_target_free(CgTarget *t);
-/* Sets triple and data layout, then runs default<O3>. */
-HloError *cg_optimize(LLVMModuleRef mod, const CgTarget *t);
-
-/* codegen.c: the program's object code in memory (for the JIT). */
-HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
-
-/* Adds N_run_buffers and N_program to a translated module. */
-void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
-/* Gives the translated module's global declarations their bytes: each
- * becomes an internal constant holding the KirGlobal's data. */
-void cg_globals_attach(LLVMModuleRef mod, const KirModule *k);
-
 /* dot.c: float dots and convolutions (conv.c) whose output rows are
  * contiguous compute a whole row at a time with vector FMA into a row
  * buffer being filled (cg_row_begin … cg_row_end). */
@@ -428,6 +515,14 @@ void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
 /* cg_row_fma on row p of the block. */
 void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                    const CgVal *b);
+/* The vector form: j the first of `lanes` elements (mask: see CgSweep),
+ * a[] broadcast to vectors, b[] vectors. */
+void cg_row_vfma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
+                    const CgVal *b, int lanes, CgVal mask);
+/* The lanes the row sweep of a contraction producing t loads its
+ * contiguous operand `op` with, its memref in *mem; 0 when op cannot be
+ * loaded as vectors of the accumulator (computed, or of another type). */
+int cg_row_lanes(CgFn *f, const HloInstr *op, HloType t, CgVal *mem);
 int cg_row_unroll(int64_t k, int64_t n);
 CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
 

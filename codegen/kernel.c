@@ -154,42 +154,13 @@ static int leaf_memrefs(CgFn *f, const HloInstr *x, bool bind,
  * and a reduce nested in another reduce's operand is computed before the
  * outer loop starts instead of in its every iteration.  passes/fusion.c
  * relies on exactly this when it fuses expensive ops below such
- * broadcasts.
+ * broadcasts (the backend's policy says so: PassPolicy.hoist_prefix_values).
  *
- * The analysis, per member, is the set of "prefix lengths" p it is read
- * with: its index starts with the first p loop indices.  A root of rank r
- * has p = r; elementwise ops (and same-dims reshapes) pass p on; a
- * broadcast passes on the length of the common prefix of its dimensions
- * and p; a reduce that of its kept dims and p; every other op 0.  A member
- * of rank r read with p = r is evaluated exactly at a loop prefix.  Only
- * unconditionally evaluated paths pass p on (pad, concatenate,
- * dynamic-update-slice evaluate their operands under conditions and pass
- * 0), so hoisting never evaluates an element the nest would not. */
-
-static int common_prefix(const int64_t *map, int n, int limit) {
-  int m = 0;
-  while (m < n && m < limit && map[m] == m) m++;
-  return m;
-}
-
-/* Prefix length operand i of u is read with when u is read with p. */
-static int operand_prefix(const HloInstr *u, int i, int p) {
-  const HloInstr *o = u->operands[i];
-  bool same = hlo_shape_same_dims(&u->shape, &o->shape);
-  if (o->shape.rank == 0) return 0;
-  if (same && (hlo_opcode_is_elementwise(u->op) || hlo_instr_is_reshape(u)))
-    return p;
-  if (u->op == HLO_OP_BROADCAST)
-    return common_prefix(u->dimensions.v, u->dimensions.n, p);
-  if (u->op == HLO_OP_REDUCE && i < u->noperands / 2) {
-    int64_t kept[HLO_MAX_RANK];
-    int nk = 0;
-    for (int d = 0; d < o->shape.rank; d++)
-      if (!cg_dims_contain(&u->dimensions, d)) kept[nk++] = d;
-    return common_prefix(kept, nk, p);
-  }
-  return 0;
-}
+ * The analysis is hlo/'s (hlo_fused_prefixes): per member, the "prefix
+ * lengths" p it is read with — its index starts with the first p loop
+ * indices.  A member of rank r read with p = r is evaluated exactly at a
+ * loop prefix.  Only unconditionally evaluated paths pass p on, so
+ * hoisting never evaluates an element the nest would not. */
 
 /* The members of fused computation fc evaluated exactly at a loop prefix
  * when roots[] are read at theirs, in post order (malloc'd). */
@@ -197,17 +168,7 @@ static HloInstr **hoisted(const HloComputation *fc, const HloInstr *const *roots
                           int *n) {
   int norder;
   HloInstr **order = hlo_post_order(fc, &norder);
-  int64_t nids = fc->module->next_id;
-  uint16_t *prefixes = calloc((size_t)nids, sizeof *prefixes); /* bit p: read with p */
-  HLO_CHECK(prefixes);
-  for (int k = 0; k < nroots; k++) prefixes[roots[k]->id] |= 1u << roots[k]->shape.rank;
-  for (int i = norder - 1; i >= 0; i--) {
-    const HloInstr *u = order[i];
-    for (int p = 0; p <= HLO_MAX_RANK; p++)
-      if (prefixes[u->id] >> p & 1)
-        for (int j = 0; j < u->noperands; j++)
-          prefixes[u->operands[j]->id] |= 1u << operand_prefix(u, j, p);
-  }
+  uint16_t *prefixes = hlo_fused_prefixes(fc, roots, nroots);
   *n = 0;
   for (int i = 0; i < norder; i++) {
     const HloInstr *x = order[i];
@@ -243,15 +204,8 @@ typedef struct Output {
  * reduction of the row hoisted at the row's depth, or is an output. */
 
 static bool costly(HloOpcode op) {
-  switch (op) {
-  case HLO_OP_DIVIDE: case HLO_OP_REMAINDER: case HLO_OP_POWER: case HLO_OP_ATAN2:
-  case HLO_OP_EXP: case HLO_OP_EXPM1: case HLO_OP_LOG: case HLO_OP_LOG1P:
-  case HLO_OP_LOGISTIC: case HLO_OP_SQRT: case HLO_OP_RSQRT: case HLO_OP_CBRT:
-  case HLO_OP_TANH: case HLO_OP_SIN: case HLO_OP_COS: case HLO_OP_TAN: case HLO_OP_ERF:
-    return true;
-  default:
-    return false;
-  }
+  HloCost c = hlo_opcode_cost(op);
+  return c == HLO_COST_EXPENSIVE || c == HLO_COST_TRANSCENDENTAL;
 }
 
 typedef struct Park {
@@ -285,8 +239,7 @@ static bool row_local(ParkCtx *c, const HloInstr *x) {
     const HloInstr *y = x->users[u];
     if (y == c->fc->root && y->op == HLO_OP_TUPLE) continue;
     if (row_reduction(c, y)) continue;
-    ok = hlo_shape_same_dims(&y->shape, c->nest) &&
-         (hlo_opcode_is_elementwise(y->op) || hlo_instr_is_reshape(y)) &&
+    ok = hlo_shape_same_dims(&y->shape, c->nest) && hlo_reads_at_own_index(y, x) &&
          row_local(c, y);
   }
   c->local[x->id] = ok ? 1 : 2;
@@ -431,13 +384,6 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
   free(hoist);
 }
 
-/* x only renames the row-major elements of its operand. */
-static bool is_view(const HloInstr *x) {
-  return hlo_instr_is_reshape(x) && hlo_type_is_array(x->shape.type) &&
-         hlo_shape_has_default_layout(&x->shape) &&
-         hlo_shape_has_default_layout(&x->operands[0]->shape);
-}
-
 /* m (a memref of shape `from`) as a memref of shape `to`: the same
  * row-major elements. */
 static CgVal view_as(CgFn *f, CgVal m, const HloShape *to) {
@@ -481,8 +427,8 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
     if (root->op == HLO_OP_TUPLE && root->noperands == nout) {
       for (int k = 0; k < nout; k++) outputs[n++] = (Output){root->operands[k], &out[k]};
     } else {
-      for (; is_view(root); root = root->operands[0])
-        view = view_as(f, view, &root->operands[0]->shape);
+      root = hlo_fused_nest_root(fc);
+      if (root != fc->root) view = view_as(f, view, &root->shape);
       outputs[n++] = (Output){root, &view};
     }
   } else {
@@ -525,18 +471,15 @@ static bool is_empty(const HloShape *s) {
 /* Parallel kernels                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* A kernel whose loop nest is large enough is split across threads: its
- * function stores the aligned pointers of its memrefs in a context on the
- * stack and calls the runtime's
- *   rt_parallel_for(NULL, n, N_kK_task, ctx)
- * over the n iterations of the nest's outermost loop of size > 1 (leading
- * dims of 1, a batch of one, are no loop to split); the task rebuilds
- * the memrefs from the context and runs the usual loop nest with that loop
- * over [begin, end) only.  Every output element is stored in the iteration
- * of its first index and no loop over a reduced dimension is split, so
- * threads write disjoint elements and the results are bit-identical with
- * any number of threads.  With no pool installed (hloc_set_thread_pool)
- * the runtime runs the one range [0, n) on the calling thread.
+/* A kernel whose loop nest is large enough is split across threads: the
+ * nest's outermost loop of size > 1 (leading dims of 1, a batch of one,
+ * are no loop to split) runs its n iterations in parallel, as the backend
+ * runs such a loop (CgBackend.parallel: on the CPU, tasks of the runtime's
+ * thread pool); the usual loop nest is emitted in the task with that loop
+ * over the task's range only.  Every output element is stored in the
+ * iteration of its first index and no loop over a reduced dimension is
+ * split, so threads write disjoint elements and the results are
+ * bit-identical with any number of threads.
  *
  * Worth it when that loop has >= 2 iterations and either
  * the nest has >= PAR_MIN_ELEMENTS elements, or its dots, convolutions and
@@ -590,7 +533,7 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
       for (int k = 0; k < nl; k++)
         if (!leading_dims(first[k], nest)) return false;
     } else {
-      while (is_view(root)) root = root->operands[0];
+      root = hlo_fused_nest_root(fc);
       const HloShape *ls[256];
       cg_shape_leaves(&root->shape, ls, 256);
       nest = ls[0];
@@ -676,43 +619,26 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   KirFunc *kf = kir_func_new(g->k, name, nargs, types, 0, NULL);
   kf->internal = kf->noinline = true;
   CgFn f;
-  cg_fn_init(&f, g, kf);
   for (int i = 0; i < nargs; i++) params[i] = kir_param(kf, i);
 
   int64_t niter = 0;
   int split_dim = 0;
-  bool par = nargs > 0 && parallel_kernel(x, &split_dim, &niter);
-  KirFunc *task = NULL;
-  if (par) {
-    /* The task: the same kernel over [begin, end) of its outermost loop,
-     * its memrefs rebuilt from the aligned pointers in the context. */
-    HloStr tn = {0};
-    hlo_str_printf(&tn, "%s_task", name);
-    char *task_name = hlo_str_take(&tn);
-    KirType tp[3] = {kir_scalar(KIR_PTR), kir_scalar(KIR_I64), kir_scalar(KIR_I64)};
-    task = kir_func_new(g->k, task_name, 3, tp, 0, NULL);
-    task->internal = true;
-    free(task_name);
-    CgVal ctx = kir_pack(&f.b, nargs, params);
-    kir_parallel_for(&f.b, kir_const_int(&f.b, kir_scalar(KIR_I64), niter), ctx, task);
+  if (nargs > 0 && parallel_kernel(x, &split_dim, &niter)) {
+    CgTask t = g->target->backend->parallel(g, kf, niter);
+    cg_fn_init(&f, g, t.fn);
+    f.par = true;
+    f.par_dim = split_dim;
+    f.par_n = niter;
+    f.par_lo = t.lo;
+    f.par_hi = t.hi;
+    emit_body(&f, x, t.params);
+    free(t.params);
   } else {
+    cg_fn_init(&f, g, kf);
     emit_body(&f, x, params);
   }
   kir_return(&f.b, 0, NULL);
   cg_fn_free(&f);
-  if (par) {
-    cg_fn_init(&f, g, task);
-    for (int i = 0; i < nargs; i++) params[i] = kir_unpack(&f.b, kir_param(task, 0), i, types[i]);
-    f.par = true;
-    f.par_dim = split_dim;
-    f.par_n = niter;
-    KirType idx = kir_scalar(KIR_INDEX);
-    f.par_lo = kir_cast(&f.b, KIR_INDEX_CAST, kir_param(task, 1), idx);
-    f.par_hi = kir_cast(&f.b, KIR_INDEX_CAST, kir_param(task, 2), idx);
-    emit_body(&f, x, params);
-    kir_return(&f.b, 0, NULL);
-    cg_fn_free(&f);
-  }
 
   for (int i = 0; i < nargs; i++) vals[i] = buffer_value(en, &args[i]);
   kir_call(&en->fn.b, kf, nargs, vals);
@@ -990,7 +916,8 @@ static void emit_entry(CgGen *g, const CgSignature *sig) {
   free(en.slot_vals);
 }
 
-HloError *cg_generate(const HloModule *m, const CgOptions *opts, CgKernels *out) {
+HloError *cg_generate(const HloModule *m, const CgOptions *opts, const CgTarget *t,
+                      CgKernels *out) {
   static const CgOptions defaults = {0};
   const CgOptions *o = opts ? opts : &defaults;
   const char *prefix = o->name ? o->name : "model";
@@ -1001,8 +928,11 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, CgKernels *out)
   if (err) return err;
   m = out->legal.m;
   o = &out->legal.opts;
-  CgGen g = {.m = m, .prefix = prefix};
-  err = cg_plan_buffers(m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &g.plan);
+  CgGen g = {.m = m, .prefix = prefix, .target = t};
+  PassPolicy policy;
+  t->backend->policy(t, &policy);
+  err = cg_plan_buffers(m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &policy,
+                        &g.plan);
   if (!err) {
     err = build_signature(m, o, &g.plan, prefix, &out->sig);
     if (err) cg_plan_free(&g.plan);

@@ -306,6 +306,11 @@ KirVal kir_const_float(KirBuilder *b, KirType t, double v) {
   return kir_const(b, t, bits);
 }
 
+KirVal kir_iota(KirBuilder *b, KirElem e, int lanes) {
+  KirType t = kir_vector(e, lanes);
+  return emit(b, KIR_IOTA, 0, NULL, 1, &t)->res;
+}
+
 KirVal kir_index(KirBuilder *b, int64_t v) { return kir_const_int(b, kir_scalar(KIR_INDEX), v); }
 KirVal kir_bool(KirBuilder *b, bool v) { return kir_const(b, kir_scalar(KIR_I1), v); }
 

@@ -93,7 +93,8 @@ int kir_elem_bits(KirElem e);      /* i1: 1, index: 64 */
 
 /* Op classes: how the verifier checks an op and how printers lay it out. */
 typedef enum KirClass {
-  KIR_C_CONST,   /* a constant: imm holds the bits; a vector is a splat */
+  KIR_C_CONST,   /* a constant: imm holds the bits, a vector is a splat;
+                  * IOTA: the integer vector 0, 1, 2, … */
   KIR_C_IBIN,    /* two integer operands of one type, that type out */
   KIR_C_FBIN,    /* the same on floats */
   KIR_C_IUN,     /* one integer operand, same type out */
@@ -112,6 +113,7 @@ typedef enum KirClass {
 /* X(enum suffix, readable name, MLIR name, class) */
 #define KIR_OPCODES(X)                                                   \
   X(CONST, "const", "arith.constant", KIR_C_CONST)                       \
+  X(IOTA, "iota", "arith.constant", KIR_C_CONST)                         \
   X(ADDI, "addi", "arith.addi", KIR_C_IBIN)                              \
   X(SUBI, "subi", "arith.subi", KIR_C_IBIN)                              \
   X(MULI, "muli", "arith.muli", KIR_C_IBIN)                              \
@@ -355,6 +357,8 @@ KirVal kir_const_int(KirBuilder *b, KirType t, int64_t v);
 KirVal kir_const_float(KirBuilder *b, KirType t, double v); /* rounded to t */
 KirVal kir_index(KirBuilder *b, int64_t v);
 KirVal kir_bool(KirBuilder *b, bool v);
+/* The integer vector (0, 1, …, lanes-1) of element kind e. */
+KirVal kir_iota(KirBuilder *b, KirElem e, int lanes);
 
 KirVal kir_binop(KirBuilder *b, KirOpcode op, KirVal x, KirVal y);
 KirVal kir_unop(KirBuilder *b, KirOpcode op, KirVal x);

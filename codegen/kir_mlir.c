@@ -597,6 +597,14 @@ static void print_op(Printer *p, const KirOp *op) {
     KirType t = kir_type(p->fn, op->res);
     results(p, op);
     text(p, "arith.constant ");
+    if (op->code == KIR_IOTA) {
+      text(p, "dense<[");
+      for (int i = 0; i < t.lanes; i++) hlo_str_printf(p->out, "%s%d", i ? ", " : "", i);
+      text(p, "]> : ");
+      type(p, t);
+      text(p, "\n");
+      return;
+    }
     if (t.lanes) text(p, "dense<");
     constant_value(p, t, (uint64_t)op->imm);
     if (t.lanes) text(p, ">");

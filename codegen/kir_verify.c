@@ -228,6 +228,8 @@ static bool check_arith(Verifier *v, const KirOp *op) {
   KirType r = T(v, op->res);
   switch (c) {
   case KIR_C_CONST:
+    if (op->code == KIR_IOTA && (!is_int(r) || r.lanes < 1 || r.elem == KIR_I1))
+      return fail(v, op, "an iota that is not an integer vector");
     return (is_int(r) || is_float(r)) || fail(v, op, "a constant of type %d", r.elem);
   case KIR_C_IBIN:
   case KIR_C_IUN:

@@ -237,7 +237,8 @@ static HloError *plan_computation(Planner *pl, const HloComputation *c) {
   return err;
 }
 
-HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, CgPlan *out) {
+HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy *policy,
+                          CgPlan *out) {
   memset(out, 0, sizeof *out);
   const HloComputation *entry = m->entry;
   if (!entry) return hlo_error("codegen: module %s has no entry computation",
@@ -250,7 +251,7 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, CgPlan *out) {
   if (kind == CG_PLAN_ASSIGNED) {
     out->assigned = malloc(sizeof *out->assigned);
     HLO_CHECK(out->assigned);
-    HloError *e = pass_assign_buffers(m, out->assigned);
+    HloError *e = pass_assign_buffers(m, policy, out->assigned);
     if (e) {
       free(out->assigned);
       out->assigned = NULL;

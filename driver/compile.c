@@ -419,7 +419,7 @@ int cmd_compile(int argc, char **argv) {
 
   Model md;
   HloError *e = pipeline_load_file(model, config, &md);
-  if (!e) e = pipeline_optimize(&md, &flags.opts);
+  if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   if (e) {
     model_free(&md);
     return report(e);

@@ -147,7 +147,7 @@ int cmd_dump(int argc, char **argv) {
   if (bad) return bad;
   Model md;
   HloError *e = pipeline_load_file(model, config, &md);
-  if (!e) e = pipeline_optimize(&md, &flags.opts);
+  if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   char *tmp = NULL;
   if (!e && out) {
     HloStr s = {0};

@@ -147,7 +147,7 @@ static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executabl
   };
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
-  HloError *e = pipeline_optimize(md, NULL);
+  HloError *e = pipeline_optimize(md, NULL, &o);
   if (!e) e = pipeline_codegen(md, &o, &prog);
   model_free(md);
   if (!e) e = cg_jit(prog, &jit);

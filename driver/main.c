@@ -460,7 +460,7 @@ static int cmd_run(int argc, char **argv) {
     arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, leaves, &nleaves);
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
-  if ((e = pipeline_optimize(&md, &flags.opts))) goto fail;
+  if ((e = pipeline_optimize(&md, &flags.opts, &opts))) goto fail;
   if (interpret) e = run_interpreted(&md, args, &result);
   else e = run_native(&md, &opts, args, nleaves, &result);
   if (e || (e = make_dir(outdir))) goto fail;

@@ -127,30 +127,32 @@ static HloError *make_dirs(const char *dir) {
   return e;
 }
 
-static HloError *print_stats(FILE *f, const HloModule *m) {
+static HloError *print_stats(FILE *f, const HloModule *m, const PassPolicy *policy) {
   PassStats s;
-  HloError *e = pass_stats(m, &s);
+  HloError *e = pass_stats(m, policy, &s);
   if (!e) pass_stats_print(f, &s);
   return e;
 }
 
-HloError *pipeline_optimize(Model *md, const PipelineOptions *o) {
+HloError *pipeline_optimize(Model *md, const PipelineOptions *o, const CgOptions *cg) {
   static const PipelineOptions defaults;
   if (!o) o = &defaults;
   HLO_CHECK(md->m && !md->ready);
-  HloError *e = NULL;
-  if (!o->no_passes) {
+  PassPolicy policy;
+  HloError *e = cg_pass_policy(cg, &policy);
+  if (!e && !o->no_passes) {
     PassOptions po = {
         .dump_after = o->dump_after,
         .dump_dir = o->dump_dir ? o->dump_dir : "hloc-dump",
         .disabled = o->disabled,
         .ndisabled = o->ndisabled,
         .timing = o->timing,
+        .policy = &policy,
     };
     if (po.dump_after) e = make_dirs(po.dump_dir);
     if (!e) e = pass_run_pipeline(md->m, &po);
   }
-  if (!e && o->stats) e = print_stats(o->stats, md->m);
+  if (!e && o->stats) e = print_stats(o->stats, md->m, &policy);
   md->ready = !e;
   md->unoptimized = o->no_passes;
   return e;

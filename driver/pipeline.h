@@ -57,8 +57,10 @@ HloError *pipeline_load_hlo_text(const char *text, size_t len, const char *filen
 HloError *pipeline_load_graph(TfGraph *g, Model *md);
 void model_free(Model *md);
 
-/* Runs the pass pipeline on a loaded model as o says (o may be NULL). */
-HloError *pipeline_optimize(Model *md, const PipelineOptions *o);
+/* Runs the pass pipeline on a loaded model as o says (o may be NULL),
+ * with the policy of the backend cg's target selects (codegen decides how
+ * kernels run, so fusion and buffer reuse follow it). */
+HloError *pipeline_optimize(Model *md, const PipelineOptions *o, const CgOptions *cg);
 
 /* Compiles a ready model.  The model's feeds and fetches name the
  * arguments and results (o's names are ignored; without feeds and fetches

@@ -29,6 +29,7 @@
  *   printer.c         HLO text out
  *   parser.c          HLO text in
  *   evaluator.c       the reference interpreter, oracle of every test
+ *   indexing.c        how instructions and fused kernels read their operands
  */
 #ifndef HLOC_HLO_H
 #define HLOC_HLO_H
@@ -236,85 +237,100 @@ typedef enum HloOpKind {
   HLO_KIND_OTHER,     /* batch-norm-inference */
 } HloOpKind;
 
-/* X(enum suffix, text name, operand count or HLO_ARITY_VARIADIC, kind) */
-#define HLO_OPCODES(X)                                                        \
-  X(PARAMETER, "parameter", 0, HLO_KIND_LEAF)                                 \
-  X(CONSTANT, "constant", 0, HLO_KIND_LEAF)                                   \
-  X(IOTA, "iota", 0, HLO_KIND_LEAF)                                           \
-  X(TUPLE, "tuple", HLO_ARITY_VARIADIC, HLO_KIND_TUPLE)                       \
-  X(GET_TUPLE_ELEMENT, "get-tuple-element", 1, HLO_KIND_TUPLE)                \
-  X(ADD, "add", 2, HLO_KIND_BINARY)                                           \
-  X(SUBTRACT, "subtract", 2, HLO_KIND_BINARY)                                 \
-  X(MULTIPLY, "multiply", 2, HLO_KIND_BINARY)                                 \
-  X(DIVIDE, "divide", 2, HLO_KIND_BINARY)                                     \
-  X(REMAINDER, "remainder", 2, HLO_KIND_BINARY)                               \
-  X(MAXIMUM, "maximum", 2, HLO_KIND_BINARY)                                   \
-  X(MINIMUM, "minimum", 2, HLO_KIND_BINARY)                                   \
-  X(POWER, "power", 2, HLO_KIND_BINARY)                                       \
-  X(ATAN2, "atan2", 2, HLO_KIND_BINARY)                                       \
-  X(AND, "and", 2, HLO_KIND_BINARY)                                           \
-  X(OR, "or", 2, HLO_KIND_BINARY)                                             \
-  X(XOR, "xor", 2, HLO_KIND_BINARY)                                           \
-  X(SHIFT_LEFT, "shift-left", 2, HLO_KIND_BINARY)                             \
-  X(SHIFT_RIGHT_ARITHMETIC, "shift-right-arithmetic", 2, HLO_KIND_BINARY)     \
-  X(SHIFT_RIGHT_LOGICAL, "shift-right-logical", 2, HLO_KIND_BINARY)           \
-  X(COMPARE, "compare", 2, HLO_KIND_BINARY)                                   \
-  X(NOT, "not", 1, HLO_KIND_UNARY)                                            \
-  X(NEGATE, "negate", 1, HLO_KIND_UNARY)                                      \
-  X(ABS, "abs", 1, HLO_KIND_UNARY)                                            \
-  X(SIGN, "sign", 1, HLO_KIND_UNARY)                                          \
-  X(EXP, "exponential", 1, HLO_KIND_UNARY)                                    \
-  X(EXPM1, "exponential-minus-one", 1, HLO_KIND_UNARY)                        \
-  X(LOG, "log", 1, HLO_KIND_UNARY)                                            \
-  X(LOG1P, "log-plus-one", 1, HLO_KIND_UNARY)                                 \
-  X(LOGISTIC, "logistic", 1, HLO_KIND_UNARY)                                  \
-  X(SQRT, "sqrt", 1, HLO_KIND_UNARY)                                          \
-  X(RSQRT, "rsqrt", 1, HLO_KIND_UNARY)                                        \
-  X(CBRT, "cbrt", 1, HLO_KIND_UNARY)                                          \
-  X(TANH, "tanh", 1, HLO_KIND_UNARY)                                          \
-  X(SIN, "sine", 1, HLO_KIND_UNARY)                                           \
-  X(COS, "cosine", 1, HLO_KIND_UNARY)                                         \
-  X(TAN, "tan", 1, HLO_KIND_UNARY)                                            \
-  X(ERF, "erf", 1, HLO_KIND_UNARY)                                            \
-  X(FLOOR, "floor", 1, HLO_KIND_UNARY)                                        \
-  X(CEIL, "ceil", 1, HLO_KIND_UNARY)                                          \
-  X(ROUND_AFZ, "round-nearest-afz", 1, HLO_KIND_UNARY)                        \
-  X(ROUND_EVEN, "round-nearest-even", 1, HLO_KIND_UNARY)                      \
-  X(IS_FINITE, "is-finite", 1, HLO_KIND_UNARY)                                \
-  X(POPCNT, "popcnt", 1, HLO_KIND_UNARY)                                      \
-  X(CLZ, "count-leading-zeros", 1, HLO_KIND_UNARY)                            \
-  X(CONVERT, "convert", 1, HLO_KIND_UNARY)                                    \
-  X(BITCAST_CONVERT, "bitcast-convert", 1, HLO_KIND_UNARY)                    \
-  X(COPY, "copy", 1, HLO_KIND_UNARY)                                          \
-  X(SELECT, "select", 3, HLO_KIND_TERNARY)                                    \
-  X(CLAMP, "clamp", 3, HLO_KIND_TERNARY)                                      \
-  X(BROADCAST, "broadcast", 1, HLO_KIND_DATA)                                 \
-  X(RESHAPE, "reshape", 1, HLO_KIND_DATA)                                     \
-  X(BITCAST, "bitcast", 1, HLO_KIND_DATA)                                     \
-  X(TRANSPOSE, "transpose", 1, HLO_KIND_DATA)                                 \
-  X(SLICE, "slice", 1, HLO_KIND_DATA)                                         \
-  X(DYNAMIC_SLICE, "dynamic-slice", HLO_ARITY_VARIADIC, HLO_KIND_DATA)        \
-  X(DYNAMIC_UPDATE_SLICE, "dynamic-update-slice", HLO_ARITY_VARIADIC,         \
-    HLO_KIND_DATA)                                                            \
-  X(CONCATENATE, "concatenate", HLO_ARITY_VARIADIC, HLO_KIND_DATA)            \
-  X(PAD, "pad", 2, HLO_KIND_DATA)                                             \
-  X(REVERSE, "reverse", 1, HLO_KIND_DATA)                                     \
-  X(GATHER, "gather", 2, HLO_KIND_DATA)                                       \
-  X(SCATTER, "scatter", HLO_ARITY_VARIADIC, HLO_KIND_DATA)                    \
-  X(REDUCE, "reduce", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)                 \
-  X(REDUCE_WINDOW, "reduce-window", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)   \
-  X(SORT, "sort", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION)                     \
-  X(DOT, "dot", 2, HLO_KIND_CONTRACT)                                         \
-  X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT)                         \
-  X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER)          \
-  X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)                       \
-  X(WHILE, "while", 1, HLO_KIND_CONTROL)                                      \
-  X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)         \
-  X(FUSION, "fusion", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)                   \
-  X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL)
+/* What computing one element of an op costs, for the passes' and the
+ * emitters' decisions (fusion, hoisting, what pays to vectorize). */
+typedef enum HloCost {
+  HLO_COST_FREE,           /* names or repeats elements that exist: parameter,
+                            * constant, iota, tuple, get-tuple-element, broadcast */
+  HLO_COST_MOVE,           /* data movement: index arithmetic, at most a select */
+  HLO_COST_CHEAP,          /* a few instructions per element */
+  HLO_COST_EXPENSIVE,      /* one slow instruction per element (divide, sqrt) */
+  HLO_COST_TRANSCENDENTAL, /* a polynomial per element (codegen/math.c) */
+  HLO_COST_LOOP,           /* a loop per element or over the operand: reduce,
+                            * reduce-window, dot, convolution, sort, scatter */
+  HLO_COST_CONTROL,        /* runs computations: call, while, conditional, fusion */
+} HloCost;
+
+/* X(enum suffix, text name, operand count or HLO_ARITY_VARIADIC, kind, cost) */
+#define HLO_OPCODES(X)                                                                \
+  X(PARAMETER, "parameter", 0, HLO_KIND_LEAF, HLO_COST_FREE)                          \
+  X(CONSTANT, "constant", 0, HLO_KIND_LEAF, HLO_COST_FREE)                            \
+  X(IOTA, "iota", 0, HLO_KIND_LEAF, HLO_COST_FREE)                                    \
+  X(TUPLE, "tuple", HLO_ARITY_VARIADIC, HLO_KIND_TUPLE, HLO_COST_FREE)                \
+  X(GET_TUPLE_ELEMENT, "get-tuple-element", 1, HLO_KIND_TUPLE, HLO_COST_FREE)         \
+  X(ADD, "add", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                   \
+  X(SUBTRACT, "subtract", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                         \
+  X(MULTIPLY, "multiply", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                         \
+  X(DIVIDE, "divide", 2, HLO_KIND_BINARY, HLO_COST_EXPENSIVE)                         \
+  X(REMAINDER, "remainder", 2, HLO_KIND_BINARY, HLO_COST_EXPENSIVE)                   \
+  X(MAXIMUM, "maximum", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                           \
+  X(MINIMUM, "minimum", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                           \
+  X(POWER, "power", 2, HLO_KIND_BINARY, HLO_COST_TRANSCENDENTAL)                      \
+  X(ATAN2, "atan2", 2, HLO_KIND_BINARY, HLO_COST_TRANSCENDENTAL)                      \
+  X(AND, "and", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                   \
+  X(OR, "or", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                     \
+  X(XOR, "xor", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                   \
+  X(SHIFT_LEFT, "shift-left", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                     \
+  X(SHIFT_RIGHT_ARITHMETIC, "shift-right-arithmetic", 2, HLO_KIND_BINARY,             \
+    HLO_COST_CHEAP)                                                                   \
+  X(SHIFT_RIGHT_LOGICAL, "shift-right-logical", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)   \
+  X(COMPARE, "compare", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                           \
+  X(NOT, "not", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                    \
+  X(NEGATE, "negate", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                              \
+  X(ABS, "abs", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                    \
+  X(SIGN, "sign", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
+  X(EXP, "exponential", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                   \
+  X(EXPM1, "exponential-minus-one", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)       \
+  X(LOG, "log", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                           \
+  X(LOG1P, "log-plus-one", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                \
+  X(LOGISTIC, "logistic", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                 \
+  X(SQRT, "sqrt", 1, HLO_KIND_UNARY, HLO_COST_EXPENSIVE)                              \
+  X(RSQRT, "rsqrt", 1, HLO_KIND_UNARY, HLO_COST_EXPENSIVE)                            \
+  X(CBRT, "cbrt", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(TANH, "tanh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(SIN, "sine", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                          \
+  X(COS, "cosine", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                        \
+  X(TAN, "tan", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                           \
+  X(ERF, "erf", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                           \
+  X(FLOOR, "floor", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                \
+  X(CEIL, "ceil", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
+  X(ROUND_AFZ, "round-nearest-afz", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                \
+  X(ROUND_EVEN, "round-nearest-even", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)              \
+  X(IS_FINITE, "is-finite", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                        \
+  X(POPCNT, "popcnt", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                              \
+  X(CLZ, "count-leading-zeros", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                    \
+  X(CONVERT, "convert", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                            \
+  X(BITCAST_CONVERT, "bitcast-convert", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)            \
+  X(COPY, "copy", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
+  X(SELECT, "select", 3, HLO_KIND_TERNARY, HLO_COST_CHEAP)                            \
+  X(CLAMP, "clamp", 3, HLO_KIND_TERNARY, HLO_COST_CHEAP)                              \
+  X(BROADCAST, "broadcast", 1, HLO_KIND_DATA, HLO_COST_FREE)                          \
+  X(RESHAPE, "reshape", 1, HLO_KIND_DATA, HLO_COST_MOVE)                              \
+  X(BITCAST, "bitcast", 1, HLO_KIND_DATA, HLO_COST_MOVE)                              \
+  X(TRANSPOSE, "transpose", 1, HLO_KIND_DATA, HLO_COST_MOVE)                          \
+  X(SLICE, "slice", 1, HLO_KIND_DATA, HLO_COST_MOVE)                                  \
+  X(DYNAMIC_SLICE, "dynamic-slice", HLO_ARITY_VARIADIC, HLO_KIND_DATA, HLO_COST_MOVE) \
+  X(DYNAMIC_UPDATE_SLICE, "dynamic-update-slice", HLO_ARITY_VARIADIC, HLO_KIND_DATA,  \
+    HLO_COST_MOVE)                                                                    \
+  X(CONCATENATE, "concatenate", HLO_ARITY_VARIADIC, HLO_KIND_DATA, HLO_COST_MOVE)     \
+  X(PAD, "pad", 2, HLO_KIND_DATA, HLO_COST_MOVE)                                      \
+  X(REVERSE, "reverse", 1, HLO_KIND_DATA, HLO_COST_MOVE)                              \
+  X(GATHER, "gather", 2, HLO_KIND_DATA, HLO_COST_MOVE)                                \
+  X(SCATTER, "scatter", HLO_ARITY_VARIADIC, HLO_KIND_DATA, HLO_COST_LOOP)             \
+  X(REDUCE, "reduce", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)          \
+  X(REDUCE_WINDOW, "reduce-window", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)\
+  X(SORT, "sort", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)              \
+  X(DOT, "dot", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                                  \
+  X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                  \
+  X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
+  X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
+  X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
+  X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
+  X(FUSION, "fusion", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)         \
+  X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)
 
 typedef enum HloOpcode {
-#define X(e, name, arity, kind) HLO_OP_##e,
+#define X(e, name, arity, kind, cost) HLO_OP_##e,
   HLO_OPCODES(X)
 #undef X
   HLO_NUM_OPCODES
@@ -323,6 +339,7 @@ typedef enum HloOpcode {
 const char *hlo_opcode_name(HloOpcode op);
 int hlo_opcode_arity(HloOpcode op); /* or HLO_ARITY_VARIADIC */
 HloOpKind hlo_opcode_kind(HloOpcode op);
+HloCost hlo_opcode_cost(HloOpcode op);
 bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out);
 /* Unary, binary (incl. compare) and ternary ops: out[i] depends on in[i]. */
 bool hlo_opcode_is_elementwise(HloOpcode op);
@@ -567,6 +584,47 @@ char *hlo_instr_describe(const HloInstr *instr);
  * one element type): its elements are its operand's in the same row-major
  * order.  Any other bitcast reorders or reinterprets them. */
 bool hlo_instr_is_reshape(const HloInstr *x);
+
+/* ------------------------------------------------------------------------ */
+/* Indexing (indexing.c): how instructions read their operands              */
+/* ------------------------------------------------------------------------ */
+
+/* How u reads operand i at an output index. */
+typedef struct HloOperandMap {
+  bool identity;             /* at the output's own index */
+  bool expands;              /* an operand element may feed several outputs */
+  bool partial;              /* some operand elements may feed none (slices,
+                              * dynamic slices, gathers) */
+  int rank;                  /* the operand's */
+  int8_t from[HLO_MAX_RANK]; /* operand dim d is output dim from[d]; -1 when it
+                              * is not one output index (reduced, windowed,
+                              * computed, or read under a condition) */
+} HloOperandMap;
+HloOperandMap hlo_operand_map(const HloInstr *u, int i);
+/* When u is read at an index starting with the first p indices of a loop
+ * nest, operand i is read at an index starting with the first m: the
+ * largest m <= p whose dims d < m all follow output dim d. */
+int hlo_operand_prefix(const HloOperandMap *m, int p);
+/* u reads x (one of its operands, perhaps several times) only at u's own
+ * output index. */
+bool hlo_reads_at_own_index(const HloInstr *u, const HloInstr *x);
+
+/* What a fused computation's kernel loops over: its root, or what a root
+ * that only renames elements (a reshape, default layouts) renames. */
+const HloInstr *hlo_fused_nest_root(const HloComputation *fc);
+/* By instruction id (malloc'd): read only at the kernel's own loop index —
+ * the outputs (a tuple root's operands when they share dims; else the nest
+ * root and the views above it) and what reaches them through identity
+ * maps alone. */
+bool *hlo_fused_at_nest_index(const HloComputation *fc);
+/* By instruction id (malloc'd): bit p is set when the member is read with
+ * an index starting with the first p loop indices, roots[] being read at
+ * their full rank. */
+uint16_t *hlo_fused_prefixes(const HloComputation *fc, const HloInstr *const *roots,
+                             int nroots);
+/* By instruction id (malloc'd): the kernel may read only part of the
+ * member's elements — some path to the root reads it partially. */
+bool *hlo_fused_partial_reads(const HloComputation *fc);
 
 /* ------------------------------------------------------------------------ */
 /* Shape inference and builder (shape_inference.c, builder.c)                */

@@ -620,8 +620,9 @@ static const struct {
   const char *name;
   int arity;
   HloOpKind kind;
+  HloCost cost;
 } opcode_table[] = {
-#define X(e, name, arity, kind) {name, arity, kind},
+#define X(e, name, arity, kind, cost) {name, arity, kind, cost},
     HLO_OPCODES(X)
 #undef X
 };
@@ -639,6 +640,11 @@ int hlo_opcode_arity(HloOpcode op) {
 HloOpKind hlo_opcode_kind(HloOpcode op) {
   HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
   return opcode_table[op].kind;
+}
+
+HloCost hlo_opcode_cost(HloOpcode op) {
+  HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
+  return opcode_table[op].cost;
 }
 
 bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out) {

@@ -10,7 +10,8 @@
  *      step that reads it (through any alias); the root's values of a
  *      non-entry computation, and its parameters, live throughout (the
  *      caller reads and writes them);
- *   3. in place: an instruction whose operand dies at that very step
+ *   3. in place, where the backend's policy allows it
+ *      (reuse_operand_buffers): an instruction whose operand dies at that very step
  *      writes into the operand's buffer when it reads each element of it
  *      only for the output element at the same index and that element
  *      occupies the same bytes (overwrites_operand) — each output element
@@ -54,6 +55,7 @@ typedef struct Ctx {
   int *parent;          /* by comp: index of the computation packing its frame */
   int64_t *frame;       /* by comp: frame bytes */
   int64_t *base;        /* by comp: absolute offset of the frame */
+  bool in_place;         /* the backend lets kernels write over operands */
 } Ctx;
 
 static int64_t align(int64_t n) { return (n + PASS_BUF_ALIGN - 1) / PASS_BUF_ALIGN * PASS_BUF_ALIGN; }
@@ -110,31 +112,6 @@ static int comp_index(const Ctx *x, const HloComputation *c) {
   return -1;
 }
 
-/* Evaluated at the root's own index and nowhere else: reached from the
- * root only through elementwise ops of the same dims (a reshape at the
- * root keeps the row-major position: codegen loops over its operand). */
-static bool *clean_members(const HloComputation *fc) {
-  int n;
-  HloInstr **order = hlo_post_order(fc, &n);
-  bool *clean = px_xcalloc((size_t)fc->module->next_id, sizeof(bool));
-  clean[fc->root->id] = hlo_type_is_array(fc->root->shape.type);
-  for (int i = n - 1; i >= 0; i--) {
-    const HloInstr *x = order[i];
-    if (x == fc->root) continue;
-    bool ok = x->nusers > 0;
-    for (int u = 0; u < x->nusers && ok; u++) {
-      const HloInstr *y = x->users[u];
-      bool view = hlo_instr_is_reshape(y);
-      ok = clean[y->id] && ((view && y == fc->root) ||
-                            (hlo_shape_same_dims(&y->shape, &x->shape) &&
-                             (hlo_opcode_is_elementwise(y->op) || view)));
-    }
-    clean[x->id] = ok;
-  }
-  free(order);
-  return clean;
-}
-
 /* May in's result overwrite operand k's buffer?  Only when in reads each
  * element of the operand just to compute the output element at the same
  * index — so the kernel loads it before it stores over it — and elements
@@ -151,9 +128,9 @@ static bool overwrites_operand(const HloInstr *in, int k) {
   if (hlo_opcode_is_elementwise(in->op)) return hlo_shape_same_dims(&in->shape, &o->shape);
   if (in->op != HLO_OP_FUSION || in->fusion_kind == HLO_FUSION_INPUT) return false;
   const HloComputation *fc = in->called[0];
-  bool *clean = clean_members(fc);
-  bool ok = clean[fc->params[k]->id];
-  free(clean);
+  bool *at = hlo_fused_at_nest_index(fc);
+  bool ok = at[fc->params[k]->id];
+  free(at);
   return ok;
 }
 
@@ -308,7 +285,7 @@ static void plan_computation(Ctx *x, int ci) {
     if (vx < 0 || x->vals[vx].result >= 0) continue;
     for (int k = 0; k < in->noperands; k++) {
       const HloInstr *o = in->operands[k];
-      if (p->count[o->id] != 1 || !overwrites_operand(in, k)) continue;
+      if (!x->in_place || p->count[o->id] != 1 || !overwrites_operand(in, k)) continue;
       int vo = x->valof[p->first[o->id]];
       if (vo < 0) continue;
       int r = find(x, vo);
@@ -341,9 +318,9 @@ static void plan_computation(Ctx *x, int ci) {
   if (entry) p->peak_live_bytes = peak;
 }
 
-HloError *pass_assign_buffers(const HloModule *m, PassBufferPlan *p) {
+HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *policy, PassBufferPlan *p) {
   memset(p, 0, sizeof *p);
-  Ctx x = {.m = m, .p = p};
+  Ctx x = {.m = m, .p = p, .in_place = policy && policy->reuse_operand_buffers};
   x.comps = (const HloComputation **)px_graph_computations(m, false, &x.ncomps);
   p->nids = m->next_id;
   p->first = px_xmalloc(sizeof(int) * (size_t)p->nids);

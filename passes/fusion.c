@@ -15,15 +15,17 @@
  * below, and no kernel reads a value that another kernel was meant to
  * compute inside itself.
  *
- * What a kernel costs depends on how it reads each member, which codegen
- * decides and this pass mirrors exactly (codegen/kernel.c, hoisting):
- *   - at the root's own index through elementwise ops ("ident"): once per
+ * What a kernel costs depends on how it reads each member: hlo/'s
+ * indexing analysis (hlo_operand_map) says how, the backend's policy
+ * (PassPolicy) what the backend makes of it:
+ *   - at the root's own index through identity maps ("ident"): once per
  *     element;
- *   - below a broadcast whose operand dims are the leading dims of the
- *     root's loop nest (a row vector broadcast along a row): codegen
- *     evaluates the operand once per row, before the inner loops, so a row
- *     reduction, an rsqrt of a variance, an exp of a max are computed once
- *     per row and swept along it — softmax and layer norm are one kernel;
+ *   - at an index made of the leading indices of the root's loop nest (a
+ *     row vector broadcast along a row): where the backend hoists such
+ *     values (hoist_prefix_values), once per row, before the inner loops,
+ *     so a row reduction, an rsqrt of a variance, an exp of a max are
+ *     computed once per row and swept along it — softmax and layer norm
+ *     are one kernel;
  *   - below any other broadcast that expands, an overlapping window or a
  *     gather ("expanded"): possibly many times per element.
  * Rules, for a producer p:
@@ -45,19 +47,20 @@
  *     per kernel, never with a reduce: kOutput.  An epilogue whose
  *     consumer cannot take the contraction stays with the contraction (it
  *     is materialized as that kernel's root), so conv+bias+relu is one
- *     kernel even when a pooling or a reduction reads it.  Nor does a
- *     contraction join a kernel computing transcendentals: an output element
- *     comes out of a scalar reduction loop, so an erf or tanh in its
- *     epilogue would run one element at a time, where a loop kernel of its
- *     own computes it eight at a time (GELU after a dense layer);
+ *     kernel even when a pooling or a reduction reads it.  Where the
+ *     backend computes a contraction's outputs one at a time
+ *     (scalar_contraction_epilogues), a contraction does not join a kernel
+ *     computing transcendentals either: an erf or tanh in its epilogue
+ *     would run one element at a time, where a loop kernel of its own
+ *     vectorizes it (GELU after a dense layer);
  *   - reduces may join with other reduces (kInput): the root of such a
  *     kernel is either the reduce's result with an elementwise epilogue
  *     (global average pooling) or, through row broadcasts, the reduce's
  *     input shape (softmax, layer norm);
- *   - a reshape rooting a kernel is a view of its operand's bytes:
- *     codegen runs the kernel's nest over the operand's shape, so what it
- *     reshapes sits at the nest's own index (a softmax over heads feeding
- *     a batched dot is still one row kernel);
+ *   - a reshape rooting a kernel is a view of its operand's bytes where
+ *     the backend runs the kernel's nest over the operand's shape
+ *     (root_views), so what it reshapes sits at the nest's own index (a
+ *     softmax over heads feeding a batched dot is still one row kernel);
  *   - non-scalar constants (weights) are never fused: they stay operands,
  *     read from read-only data.
  *
@@ -74,22 +77,14 @@
 #include "internal.h"
 
 static bool is_expensive(HloOpcode op) {
-  switch (op) {
-  case HLO_OP_DIVIDE: case HLO_OP_REMAINDER: case HLO_OP_POWER: case HLO_OP_ATAN2:
-  case HLO_OP_EXP: case HLO_OP_EXPM1: case HLO_OP_LOG: case HLO_OP_LOG1P:
-  case HLO_OP_LOGISTIC: case HLO_OP_SQRT: case HLO_OP_RSQRT: case HLO_OP_CBRT:
-  case HLO_OP_TANH: case HLO_OP_SIN: case HLO_OP_COS: case HLO_OP_TAN: case HLO_OP_ERF:
-    return true;
-  default:
-    return false;
-  }
+  HloCost c = hlo_opcode_cost(op);
+  return c == HLO_COST_EXPENSIVE || c == HLO_COST_TRANSCENDENTAL;
 }
 
-/* Expensive and computed by a long polynomial (codegen/math.c), which
- * pays to vectorize; divide and square roots are single instructions. */
+/* Computed by a long polynomial (codegen/math.c), which pays to vectorize;
+ * divide and square roots are single instructions. */
 static bool is_transcendental(HloOpcode op) {
-  return is_expensive(op) && op != HLO_OP_DIVIDE && op != HLO_OP_REMAINDER &&
-         op != HLO_OP_SQRT && op != HLO_OP_RSQRT;
+  return hlo_opcode_cost(op) == HLO_COST_TRANSCENDENTAL;
 }
 
 static bool is_scalar_constant(const HloInstr *in) {
@@ -113,14 +108,14 @@ static bool is_reduce(const HloInstr *in) {
 static bool is_loop_op(const HloInstr *in) {
   if (!hlo_type_is_array(in->shape.type)) return false;
   if (hlo_opcode_is_elementwise(in->op)) return true;
-  switch (in->op) {
-  case HLO_OP_BROADCAST: case HLO_OP_RESHAPE: case HLO_OP_BITCAST: case HLO_OP_TRANSPOSE:
-  case HLO_OP_SLICE: case HLO_OP_CONCATENATE: case HLO_OP_PAD: case HLO_OP_REVERSE:
-  case HLO_OP_IOTA: case HLO_OP_DYNAMIC_SLICE: case HLO_OP_DYNAMIC_UPDATE_SLICE:
-  case HLO_OP_GATHER:
-    return true;
-  case HLO_OP_REDUCE_WINDOW:
-    return in->noperands == 2; /* one input, one init */
+  switch (hlo_opcode_cost(in->op)) {
+  case HLO_COST_FREE:
+  case HLO_COST_MOVE:
+    /* Data movement; parameters, constants and tuples only name values. */
+    return hlo_opcode_kind(in->op) != HLO_KIND_TUPLE && in->op != HLO_OP_PARAMETER &&
+           in->op != HLO_OP_CONSTANT;
+  case HLO_COST_LOOP:
+    return in->op == HLO_OP_REDUCE_WINDOW && in->noperands == 2; /* one input, one init */
   default:
     return false;
   }
@@ -178,33 +173,14 @@ typedef struct Fuser {
                       * the only reader of such an epilogue) */
   Kernel *kernels;
   int nkernels;
+  PassPolicy policy;  /* the backend's */
 } Fuser;
 
-static bool dims_contain(const HloDims *d, int64_t v) {
-  for (int i = 0; i < d->n; i++)
-    if (d->v[i] == v) return true;
-  return false;
-}
-
-/* The longest m <= limit with map[j] == j for j < m. */
-static int common_prefix(const int64_t *map, int n, int limit) {
-  int m = 0;
-  while (m < n && m < limit && map[m] == m) m++;
-  return m;
-}
-
-/* Windows overlap: some input element is read by several outputs. */
-static bool windows_overlap(const HloInstr *rw) {
-  for (int d = 0; d < rw->shape.rank; d++) {
-    const HloWindowDim *w = &rw->window[d];
-    if (w->size > 1 && (w->rhs_dilate != 1 || w->lhs_dilate != 1 || w->stride < w->size))
-      return true;
-  }
-  return false;
-}
-
-/* How kernel s.k evaluates operand i of u, given how it evaluates u. */
-static Use through(const HloInstr *u, int i, Use s) {
+/* How kernel s.k evaluates operand i of u, given how it evaluates u
+ * (hlo/'s indexing analysis).  Where the backend computes a value read at
+ * a prefix of the loop nest's indices once per prefix, a member read that
+ * way is not expanded however many elements read it. */
+static Use through(const Fuser *f, const HloInstr *u, int i, Use s) {
   const HloInstr *p = u->operands[i];
   Use r = {.k = s.k, .expanded = s.expanded, .ident = false, .pfx = 0};
   if (p->shape.rank == 0) {
@@ -213,42 +189,16 @@ static Use through(const HloInstr *u, int i, Use s) {
     r.ident = s.ident && u->shape.rank == 0;
     return r;
   }
-  bool same = hlo_shape_same_dims(&u->shape, &p->shape);
-  if ((hlo_opcode_is_elementwise(u->op) && same) ||
-      (hlo_instr_is_reshape(u) && same))
-    return s;
-  switch (u->op) {
-  case HLO_OP_BROADCAST: {
-    int m = common_prefix(u->dimensions.v, u->dimensions.n, s.pfx);
-    if (m == p->shape.rank) {
-      /* The operand's index is a prefix of the loop nest's: hoisted, once
-       * per distinct index. */
-      if (m == u->shape.rank) return s;
-      r.expanded = false;
-      r.pfx = m;
-      return r;
-    }
-    r.pfx = m;
-    if (hlo_shape_elements(&u->shape) > hlo_shape_elements(&p->shape)) r.expanded = true;
+  HloOperandMap m = hlo_operand_map(u, i);
+  if (m.identity) return s;
+  r.pfx = hlo_operand_prefix(&m, s.pfx);
+  if (f->policy.hoist_prefix_values && r.pfx == p->shape.rank) {
+    if (r.pfx == u->shape.rank) return s;
+    r.expanded = false;
     return r;
   }
-  case HLO_OP_REDUCE: {
-    int64_t kept[HLO_MAX_RANK];
-    int nk = 0;
-    for (int d = 0; d < p->shape.rank; d++)
-      if (!dims_contain(&u->dimensions, d)) kept[nk++] = d;
-    r.pfx = common_prefix(kept, nk, s.pfx);
-    return r;
-  }
-  case HLO_OP_REDUCE_WINDOW:
-    r.expanded |= windows_overlap(u);
-    return r;
-  case HLO_OP_GATHER:
-    r.expanded = true;
-    return r;
-  default:
-    return r;
-  }
+  r.expanded |= m.expands;
+  return r;
 }
 
 /* Some user of x reads it from memory whatever is decided for x. */
@@ -317,14 +267,15 @@ static void decide(Fuser *f, HloInstr *p) {
       if (u->operands[i] != p) continue;
       if (f->own[u->id] >= 0) {
         Use root = {.k = f->own[u->id], .ident = true, .pfx = u->shape.rank};
-        /* A reshape rooting a kernel is a view: codegen runs the nest over
-         * its operand. */
+        /* A reshape rooting a kernel is a view, where the backend runs the
+         * nest over its operand. */
         Use view = {.k = root.k, .ident = true, .pfx = p->shape.rank};
-        if (takes) add_use(&cand, &nc, is_view(u) ? view : through(u, i, root));
+        bool as_view = f->policy.root_views && is_view(u);
+        if (takes) add_use(&cand, &nc, as_view ? view : through(f, u, i, root));
         else need = true;
       }
       for (int k = 0; k < f->nuses[u->id]; k++) {
-        if (takes) add_use(&cand, &nc, through(u, i, f->uses[u->id][k]));
+        if (takes) add_use(&cand, &nc, through(f, u, i, f->uses[u->id][k]));
         else need = true;
       }
     }
@@ -338,7 +289,7 @@ static void decide(Fuser *f, HloInstr *p) {
     const Kernel *k = &f->kernels[cand[0].k];
     if (is_contraction(p) || f->epi[p->id])
       inline_it &= nc == 1 && cand[0].ident && !k->contraction && !k->reduce &&
-                   !k->transcendental;
+                   !(f->policy.scalar_contraction_epilogues && k->transcendental);
     if (is_reduce(p)) inline_it &= nc == 1 && !k->contraction;
   }
   if (inline_it) {
@@ -425,8 +376,8 @@ static HloInstr *build(Fuser *f, const Kernel *k) {
   return fusion;
 }
 
-static bool fuse_computation(HloComputation *c) {
-  Fuser f = {.c = c};
+static bool fuse_computation(HloComputation *c, const PassPolicy *policy) {
+  Fuser f = {.c = c, .policy = *policy};
   f.order = hlo_post_order(c, &f.n);
   int64_t nids = c->module->next_id;
   f.own = px_xmalloc(sizeof(int) * (size_t)nids);
@@ -479,11 +430,12 @@ static bool fuse_computation(HloComputation *c) {
   return changed;
 }
 
-bool pass_fusion(HloModule *m) {
+bool pass_fusion(HloModule *m, const PassPolicy *policy) {
+  static const PassPolicy conservative;
   bool changed = false;
   int nc;
   HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int i = 0; i < nc; i++) changed |= fuse_computation(comps[i]);
+  for (int i = 0; i < nc; i++) changed |= fuse_computation(comps[i], policy ? policy : &conservative);
   free(comps);
   return changed;
 }

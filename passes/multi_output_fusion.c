@@ -15,12 +15,16 @@
  * time steps) do not merge: they share no reads, and merged their results
  * would all be live at once.
  *
- * Producer and consumer merge too: a loop fusion (or a lone elementwise
- * op) whose result a reduction (a plain reduce or an input fusion) reduces
- * row by row (its trailing dims), but which other kernels also read, is
- * computed inside the reduction's kernel, which writes it out as a second
- * result: codegen stores each element as the reduction's loop computes it
- * (kernel.c), so one pass over the data replaces two.
+ * Producer and consumer merge too, where the backend's policy says a
+ * reduction kernel can write out a producer (reductions_write_producers):
+ * a loop fusion (or a lone elementwise op) whose result a reduction (a
+ * plain reduce or an input fusion) reduces row by row (its trailing dims),
+ * but which other kernels also read, is computed inside the reduction's
+ * kernel, which writes it out as a second result as its loop computes
+ * each element, so one pass over the data replaces two.
+ *
+ * Whether a kernel reads all of an operand is hlo/'s indexing analysis
+ * (hlo_fused_partial_reads), one walk per fused computation.
  *
  * requires: a verified module after pass_fusion.
  * keeps:    values.
@@ -94,21 +98,15 @@ static bool reaches(const HloInstr *from, const HloInstr *to, uint8_t *seen, int
   return found;
 }
 
-/* Does x reach a slice (of its operand's index space) on the way up? */
-static bool sliced(const HloInstr *x) {
-  for (int u = 0; u < x->nusers; u++) {
-    const HloInstr *y = x->users[u];
-    if (y->op == HLO_OP_SLICE || y->op == HLO_OP_DYNAMIC_SLICE || y->op == HLO_OP_GATHER ||
-        sliced(y))
-      return true;
-  }
-  return false;
-}
-
 /* Kernel f reads every element of its operand i (not only a slice of it,
  * which a sibling may not read at all). */
 static bool reads_whole(const HloInstr *f, int i) {
-  return f->op != HLO_OP_FUSION || !sliced(f->called[0]->params[i]);
+  if (f->op != HLO_OP_FUSION) return true;
+  const HloComputation *fc = f->called[0];
+  bool *partial = hlo_fused_partial_reads(fc);
+  bool whole = !partial[fc->params[i]->id];
+  free(partial);
+  return whole;
 }
 
 /* a and b both read all of some operand: merged, they read it once. */
@@ -244,7 +242,7 @@ static bool reaches_around(const HloInstr *p, const HloInstr *c, uint8_t *seen, 
   return false;
 }
 
-static bool merge_one(HloComputation *c) {
+static bool merge_one(HloComputation *c, const PassPolicy *policy) {
   int64_t nids = c->module->next_id;
   uint8_t *seen = px_xmalloc((size_t)nids);
   bool merged = false;
@@ -259,7 +257,8 @@ static bool merge_one(HloComputation *c) {
   }
   /* Producer into consumer: a loop fusion with several readers, one of
    * them a reduction of rows of exactly its result. */
-  for (HloInstr *r = c->first; r && !merged; r = r->next) {
+  for (HloInstr *r = c->first; r && !merged && policy->reductions_write_producers;
+       r = r->next) {
     const HloInstr *red = reduction_of(r);
     if (!red || !reduces_rows(red) || !leading_dims(loop_shape(r), &red->operands[0]->shape))
       continue;
@@ -278,12 +277,13 @@ static bool merge_one(HloComputation *c) {
   return merged;
 }
 
-bool pass_multi_output_fusion(HloModule *m) {
+bool pass_multi_output_fusion(HloModule *m, const PassPolicy *policy) {
+  static const PassPolicy conservative;
   bool changed = false;
   int nc;
   HloComputation **comps = px_graph_computations(m, false, &nc);
   for (int i = 0; i < nc; i++)
-    while (merge_one(comps[i])) changed = true;
+    while (merge_one(comps[i], policy ? policy : &conservative)) changed = true;
   free(comps);
   return changed;
 }

@@ -26,6 +26,41 @@
 #include "hlo.h"
 
 /* ------------------------------------------------------------------------ */
+/* The backend's policy                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* What the backend that compiles the module does with a kernel, which
+ * fusion and buffer assignment must know to decide well.  The passes take
+ * it as input; the backend states it (codegen.h: cg_pass_policy).  Every
+ * choice is about speed and memory, never about values: any policy gives
+ * the same results.  Zero-initialised: the conservative one, which assumes
+ * none of these. */
+typedef struct PassPolicy {
+  /* A value a kernel reads at an index made of the first p indices of its
+   * loop nest is computed once per such prefix, before the inner loops:
+   * a row reduction read through a row broadcast costs one reduction per
+   * row, so expensive ops may sit below such broadcasts (softmax and layer
+   * norm are one kernel). */
+  bool hoist_prefix_values;
+  /* A reshape rooting a kernel is a view of its operand's bytes: the
+   * kernel loops over the operand. */
+  bool root_views;
+  /* A dot's or convolution's output elements come out of scalar loops one
+   * at a time, so transcendentals in its epilogue would not be vectorized:
+   * they stay in a kernel of their own. */
+  bool scalar_contraction_epilogues;
+  /* A reduction kernel can compute a producer it reduces row by row and
+   * write it out as a second result (producer-consumer multi-output
+   * fusion). */
+  bool reductions_write_producers;
+  /* An elementwise kernel, or a loop or output fusion, may write its
+   * result over an operand it reads only at its own index.  (Input
+   * fusions never: a row kernel may write its output before it has read
+   * its row.) */
+  bool reuse_operand_buffers;
+} PassPolicy;
+
+/* ------------------------------------------------------------------------ */
 /* Passes                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -38,8 +73,9 @@ bool pass_dce(HloModule *m);               /* "dce" */
 bool pass_batchnorm_expand(HloModule *m);  /* "batchnorm-expand" */
 bool pass_scale_fold(HloModule *m);        /* "scale-fold" */
 bool pass_dot_canonicalize(HloModule *m);  /* "dot-canonicalize" */
-bool pass_fusion(HloModule *m);            /* "fusion" */
-bool pass_multi_output_fusion(HloModule *m); /* "multi-output-fusion" */
+/* The fusion passes read the backend's policy (NULL: the conservative one). */
+bool pass_fusion(HloModule *m, const PassPolicy *p);            /* "fusion" */
+bool pass_multi_output_fusion(HloModule *m, const PassPolicy *p); /* "multi-output-fusion" */
 
 /* Constant folding leaves results larger than this (bytes) unfolded, unless
  * the op only rearranges or narrows its operand. */
@@ -60,6 +96,8 @@ typedef struct PassOptions {
   int ndisabled;
   /* When set, a table of time and runs per pass is printed here at the end. */
   FILE *timing;
+  /* The backend's policy (NULL: the conservative one). */
+  const PassPolicy *policy;
 } PassOptions;
 
 /* The names of every pass the pipeline may run, NULL-terminated. */
@@ -139,8 +177,9 @@ typedef struct PassBufferPlan {
   PassSchedule *schedules;
 } PassBufferPlan;
 
-/* Plans every non-fused computation of a verified module. */
-HloError *pass_assign_buffers(const HloModule *m, PassBufferPlan *out);
+/* Plans every non-fused computation of a verified module, reusing operand
+ * buffers in place where the backend's policy allows (NULL: never). */
+HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *p, PassBufferPlan *out);
 void pass_buffer_plan_free(PassBufferPlan *p);
 /* The storage of leaf k of instr (NULL when instr was not planned). */
 const PassBuf *pass_buffer_of(const PassBufferPlan *p, const HloInstr *instr, int leaf);
@@ -167,7 +206,8 @@ typedef struct PassStats {
  * parameter, constant, tuple, get-tuple-element, bitcast and the control
  * ops whose bodies are counted instead. */
 bool pass_is_kernel(const HloInstr *instr);
-HloError *pass_stats(const HloModule *m, PassStats *out);
+/* The arena figures follow the backend's policy (NULL: the conservative). */
+HloError *pass_stats(const HloModule *m, const PassPolicy *policy, PassStats *out);
 void pass_stats_print(FILE *f, const PassStats *s);
 
 #endif /* HLOC_PASSES_H */

@@ -53,7 +53,7 @@ static void count_fused(const HloComputation *fc, PassStats *s) {
   for (const HloInstr *in = fc->first; in; in = in->next) s->flops += flops_of(in);
 }
 
-HloError *pass_stats(const HloModule *m, PassStats *s) {
+HloError *pass_stats(const HloModule *m, const PassPolicy *policy, PassStats *s) {
   memset(s, 0, sizeof *s);
   int nc;
   HloComputation **comps = px_graph_computations(m, false, &nc);
@@ -74,7 +74,7 @@ HloError *pass_stats(const HloModule *m, PassStats *s) {
   }
   free(comps);
   PassBufferPlan plan;
-  HloError *e = pass_assign_buffers(m, &plan);
+  HloError *e = pass_assign_buffers(m, policy, &plan);
   if (e) return e;
   s->arena_bytes = plan.arena_bytes;
   s->naive_arena_bytes = plan.naive_bytes;

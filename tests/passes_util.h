@@ -17,6 +17,18 @@
 
 typedef bool (*PassFn)(HloModule *);
 
+/* The policy of a backend able to do all the policy names (what the CPU
+ * backend states today: codegen/cpu/backend.c), for the suites that expect
+ * its fusion and buffer decisions.  Suites compare it with the
+ * conservative policy where the difference is the point. */
+static const PassPolicy pu_capable = {
+    .hoist_prefix_values = true,
+    .root_views = true,
+    .scalar_contraction_epilogues = true,
+    .reductions_write_producers = true,
+    .reuse_operand_buffers = true,
+};
+
 /* Runs pass on m, verifies, and returns whether it reported a change. */
 static __attribute__((unused)) bool pu_run(HloModule *m, PassFn pass) {
   bool changed = pass(m);

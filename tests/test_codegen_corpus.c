@@ -17,9 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_util.h"
-#include "codegen.h"
-#include "passes.h"
+#include "test_codegen_util.h"
 
 #define CORPUS "testdata/hlo/"
 
@@ -104,10 +102,11 @@ START_TEST(corpus_after_pipeline_runs_like_jax) {
     const Case *c = &cases[i];
     if (c->nin < 0) continue;
     HloModule *m = parse_case(c);
-    HloError *e = pass_run_pipeline(m, NULL);
+    HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "%s: %s", c->name, hlo_error_message(e));
     PassBufferPlan plan;
-    ck_assert(!pass_assign_buffers(m, &plan));
+    PassPolicy policy = cgt_policy();
+    ck_assert(!pass_assign_buffers(m, &policy, &plan));
     CgOptions o = {.name = "corpus"};
     nfail += run_case(c, m, &o, plan.arena_bytes, &report);
     pass_buffer_plan_free(&plan);

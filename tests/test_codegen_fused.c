@@ -33,14 +33,15 @@ static void check_fused(const char *text, int kernels, bool in_place, double ato
     cgt_fill(args[i], &s);
   }
   HloLiteral *want = ck_evaluate(m, args, entry->nparams);
-  HloError *e = pass_run_pipeline(m, NULL);
+  HloError *e = cgt_optimize(m);
   ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  PassPolicy policy = cgt_policy();
   PassStats st;
-  ck_assert(!pass_stats(m, &st));
+  ck_assert(!pass_stats(m, &policy, &st));
   ck_assert_msg(st.kernels == kernels, "%lld kernels, want %d:\n%s", (long long)st.kernels,
                 kernels, hlo_module_to_string(m));
   PassBufferPlan plan;
-  ck_assert(!pass_assign_buffers(m, &plan));
+  ck_assert(!pass_assign_buffers(m, &policy, &plan));
   ck_assert_msg((plan.inplace_reuses > 0) == in_place, "%lld in-place reuses",
                 (long long)plan.inplace_reuses);
   pass_buffer_plan_free(&plan);

@@ -30,7 +30,7 @@ static void assert_lowers(const KirModule *m) {
   char *mlir = kir_print_mlir(m);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef mod = NULL;
-  e = cg_mlir_to_llvm(mlir, ctx, &mod);
+  e = cg_cpu_backend.lower(mlir, ctx, &mod);
   ck_assert_msg(!e, "%s\n%s", hlo_error_message(e), mlir);
   LLVMDisposeModule(mod);
   LLVMContextDispose(ctx);
@@ -360,15 +360,16 @@ END_TEST
 /* Kernel structure: HLO in, kernel IR out                                  */
 /* ------------------------------------------------------------------------ */
 
-/* The kernel IR of HLO text, after the pass pipeline when asked. */
+/* The kernel IR of HLO text for an AVX-512 CPU (16 f32 lanes), after the
+ * pass pipeline when asked. */
 static char *kir_of(const char *hlo, bool pipeline) {
   HloModule *m = ck_parse_verified(hlo);
   if (pipeline) {
-    HloError *e = pass_run_pipeline(m, NULL);
+    HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "%s", hlo_error_message(e));
   }
   char *text = NULL;
-  HloError *e = cg_emit_kir(m, &(CgOptions){.name = "t"}, &text);
+  HloError *e = cg_emit_kir(m, &(CgOptions){.name = "t", .cpu = "skylake-avx512"}, &text);
   ck_assert_msg(!e, "%s", hlo_error_message(e));
   hlo_module_free(m);
   return text;
@@ -447,8 +448,8 @@ END_TEST
 
 START_TEST(golden_dot_epilogue) {
   /* dot + bias + relu: one kernel.  The row of the dot is filled (k
-   * outer, n inner, fma into the row buffer) before the loop over the
-   * row, and the loop is a sweep applying the epilogue. */
+   * outer, n inner, vector fma into the row buffer) before the loop over
+   * the row, and the loop is a sweep applying the epilogue. */
   char *text = kir_of("HloModule d\n\nENTRY main {\n"
                       "  x = f32[3,8] parameter(0)\n  w = f32[8,16] parameter(1)\n"
                       "  b = f32[16] parameter(2)\n"
@@ -468,11 +469,12 @@ START_TEST(golden_dot_epilogue) {
                         "        store %zero, %row[%z]\n"
                         "      for %k = \n"
                         "        %a = load %x[%i, ...] : f32\n"
-                        "        for %n = \n"
-                        "          %bk = load %w[..., %n] : f32\n"
-                        "          %acc = load %row[%n] : f32\n"
-                        "          %f = fma %a, %bk, %acc : f32\n"
-                        "          store ..., %row[%n]\n"
+                        "        %av = broadcast %a : vector<16xf32>\n"
+                        "        for %n = ... step \n"
+                        "          %bk = vload %w[..., %n] : vector<16xf32>\n"
+                        "          %acc = vload %row[%n] : vector<16xf32>\n"
+                        "          %f = fma %av, %bk, %acc : vector<16xf32>\n"
+                        "          vstore ..., %row[%n]\n"
                         "    for %j = \n"
                         "      %v = load %row[%j] : f32\n"
                         "      %bj = load %b[%j] : f32\n"
@@ -508,9 +510,9 @@ START_TEST(golden_convolution) {
                         "            for %kx = \n"
                         "              if %inside {\n"
                         "                for %c = \n"
-                        "                  for %o = \n"
-                        "                    %kv = load %k[%ky, %kx, ..., %o] : f32\n"
-                        "                    %kw = load %k[%ky, %kx, ..., %o] : f32\n"
+                        "                  for %o = ... step \n"
+                        "                    %kv = vload %k[%ky, %kx, ..., %o] : vector<16xf32>\n"
+                        "                    %kw = vload %k[%ky, %kx, ..., %o] : vector<16xf32>\n"
                         "                    fma ..., %kv, \n"
                         "                    fma ..., %kw, \n"
                         "                    fma ..., %kv, \n"

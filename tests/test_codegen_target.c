@@ -172,6 +172,70 @@ START_TEST(mlir_text) {
 }
 END_TEST
 
+/* The lanes of the vectors the kernel IR of a dot holds for a target. */
+static int dot_lanes(const char *target, const char *cpu, const char *features) {
+  HloModule *m = ck_parse_verified(
+      "HloModule d\n\nENTRY main {\n  x = f32[4,8] parameter(0)\n  w = f32[8,64] parameter(1)\n"
+      "  ROOT d = f32[4,64] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n");
+  char *kir = NULL;
+  CgOptions o = {.name = "t", .target = target, .cpu = cpu, .features = features};
+  HloError *e = cg_emit_kir(m, &o, &kir);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  const char *v = strstr(kir, "vector<");
+  int lanes = v ? atoi(v + 7) : 0;
+  free(kir);
+  hlo_module_free(m);
+  return lanes;
+}
+
+START_TEST(cpu_decides_vector_width) {
+  /* The vector width is the target's, from the CPU's LLVM model and the
+   * features named: 512-bit AVX-512, 256-bit AVX, 128-bit SSE2 and NEON. */
+  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", NULL), 16);
+  ck_assert_int_eq(dot_lanes("x86_64", "znver4", NULL), 16);
+  ck_assert_int_eq(dot_lanes("x86_64", "x86-64-v3", NULL), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "haswell", NULL), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "x86-64", NULL), 4);
+  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", "-avx512f"), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "x86-64-v3", "-avx"), 4);
+  ck_assert_int_eq(dot_lanes("x86_64", "x86-64", "+avx"), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "x86-64", "+avx512f"), 4); /* needs +avx too */
+  ck_assert_int_eq(dot_lanes("aarch64", "neoverse-n1", NULL), 4);
+  ck_assert_int_eq(dot_lanes("aarch64", NULL, NULL), 4);
+}
+END_TEST
+
+START_TEST(every_vector_width_is_correct) {
+  /* The host runs all of them; each against the evaluator, exactly (small
+   * integers: every sum is exact whatever the order). */
+  static const char *const cpus[] = {"x86-64", "x86-64-v3", "skylake-avx512"};
+  HloModule *m = ck_parse_verified(
+      "HloModule d\n\nENTRY main {\n  x = f32[5,19] parameter(0)\n  w = f32[19,37] parameter(1)\n"
+      "  ROOT d = f32[5,37] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n");
+  HloLiteral *args[2];
+  uint64_t seed = 7;
+  for (int i = 0; i < 2; i++) {
+    args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+    cgt_fill_values(args[i], &seed, true);
+  }
+  HloLiteral *want = ck_evaluate(m, args, 2);
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++) {
+    CgProgram *p = NULL;
+    HloError *e = cg_compile(m, &(CgOptions){.name = "t", .cpu = cpus[c]}, &p);
+    ck_assert_msg(!e, "%s: %s", cpus[c], hlo_error_message(e));
+    CgJit *j = NULL;
+    e = cg_jit(p, &j);
+    ck_assert_msg(!e, "%s: %s", cpus[c], hlo_error_message(e));
+    cg_program_free(p);
+    cgt_compare(j, args, 2, want, 0, 0);
+    cg_jit_free(j);
+  }
+  hlo_literal_free(want);
+  for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(signature_and_names) {
   CgOptions o = {.name = "net",
                  .result_names = (const char *[]){"probs", NULL, "probs"},
@@ -342,6 +406,8 @@ int main(void) {
   tcase_add_test(t, unsupported_instruction_is_an_error);
   tcase_add_test(t, mlir_text);
   tcase_add_test(t, signature_and_names);
+  tcase_add_test(t, cpu_decides_vector_width);
+  tcase_add_test(t, every_vector_width_is_correct);
   tcase_add_test(t, cross_program_is_not_jitted);
   tcase_add_test(t, object_and_header_with_cc);
   suite_add_tcase(s, t);

@@ -55,7 +55,7 @@ static void check_threads(const char *text, bool pipeline, bool small_ints, doub
   }
   HloLiteral *want = ck_evaluate(m, args, nargs);
   if (pipeline) {
-    HloError *e = pass_run_pipeline(m, NULL);
+    HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
   }
   ck_assert_msg(mlir_has(m, "rt_parallel_for"), "no parallel kernel in:\n%s", text);

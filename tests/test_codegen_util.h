@@ -96,6 +96,20 @@ static inline void cgt_fill(HloLiteral *l, uint64_t *s) {
   cgt_fill_values(l, s, false);
 }
 
+/* The host CPU backend's policy for the passes. */
+static inline PassPolicy cgt_policy(void) {
+  PassPolicy policy;
+  HloError *e = cg_pass_policy(NULL, &policy);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  return policy;
+}
+
+/* The pass pipeline as hloc runs it for the host: with that policy. */
+static inline HloError *cgt_optimize(HloModule *m) {
+  PassPolicy policy = cgt_policy();
+  return pass_run_pipeline(m, &(PassOptions){.policy = &policy});
+}
+
 /* Compiles m for the host with default options and loads it; every
  * kernel goes through the kernel-IR verifier first. */
 static inline CgJit *cgt_jit(const HloModule *m, const char *name) {
@@ -168,7 +182,7 @@ static inline void cgt_check_with(const char *text, uint64_t seed, bool small_in
   }
   HloLiteral *want = ck_evaluate(m, args, entry->nparams);
   if (pipeline) {
-    HloError *e = pass_run_pipeline(m, NULL);
+    HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
   }
   CgJit *j = cgt_jit(m, "t");

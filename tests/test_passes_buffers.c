@@ -24,13 +24,18 @@ START_TEST(elementwise_chain_reuses_one_buffer) {
       "  b = f32[256] negate(a)\n  c = f32[256] tanh(b)\n  d = f32[256] sqrt(c)\n"
       "  ROOT r = f32[256] add(d, x)\n}\n");
   PassBufferPlan p;
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   ck_assert_int_eq(p.naive_bytes, 4 * 1024);
   ck_assert_int_eq(p.arena_bytes, 1024); /* a, b, c, d overwrite each other */
   ck_assert_int_eq(p.inplace_reuses, 3);
   ck_assert_int_eq(pass_buffer_of(&p, find(m, "x"), 0)->kind, PASS_BUF_ARG);
   ck_assert_int_eq(pass_buffer_of(&p, find(m, "r"), 0)->kind, PASS_BUF_RESULT);
   ck_assert_int_eq(pass_buffer_of(&p, find(m, "c"), 0)->kind, PASS_BUF_SCRATCH);
+  pass_buffer_plan_free(&p);
+  /* A backend that does not let kernels write over operands: none. */
+  ck_assert(!pass_assign_buffers(m, NULL, &p));
+  ck_assert_int_eq(p.inplace_reuses, 0);
+  ck_assert_int_gt(p.arena_bytes, 1024);
   pass_buffer_plan_free(&p);
   hlo_module_free(m);
 }
@@ -50,7 +55,7 @@ START_TEST(in_place_needs_same_dims_and_element_size) {
       "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  a = f32[4] exponential(x)\n"
       "  c = s32[4] bitcast-convert(a)\n  d = s32[4] negate(c)\n  ROOT r = s32[4] negate(d)\n}\n");
   PassBufferPlan p;
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   ck_assert(same_place(&p, m, "a", "c"));
   pass_buffer_plan_free(&p);
   hlo_module_free(m);
@@ -59,7 +64,7 @@ START_TEST(in_place_needs_same_dims_and_element_size) {
   m = ck_parse_verified(
       "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  a = f32[4] exponential(x)\n"
       "  b = u8[4,4] bitcast-convert(a)\n  c = u8[4,4] negate(b)\n  ROOT r = u8[4,4] negate(c)\n}\n");
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   ck_assert(!same_place(&p, m, "a", "b"));
   ck_assert(same_place(&p, m, "b", "c"));
   pass_buffer_plan_free(&p);
@@ -77,7 +82,7 @@ START_TEST(fusions_overwrite_only_operands_read_at_their_own_index) {
       "  b = f32[4,4] negate(x)\n  f = f32[4,4] fusion(a, b), kind=kLoop, calls=fused\n"
       "  ROOT r = f32[4,4] negate(f)\n}\n");
   PassBufferPlan p;
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   ck_assert(!same_place(&p, m, "f", "a"));
   ck_assert(same_place(&p, m, "f", "b"));
   pass_buffer_plan_free(&p);
@@ -92,7 +97,7 @@ START_TEST(fusions_overwrite_only_operands_read_at_their_own_index) {
       "  rb = f32[4,4] broadcast(r), dimensions={0}\n  ROOT d = f32[4,4] divide(p0, rb)\n}\n"
       "ENTRY e {\n  x = f32[4,4] parameter(0)\n  a = f32[4,4] exponential(x)\n"
       "  f = f32[4,4] fusion(a), kind=kInput, calls=fused\n  ROOT r = f32[4,4] negate(f)\n}\n");
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   ck_assert(!same_place(&p, m, "f", "a"));
   ck_assert_int_eq(p.inplace_reuses, 0);
   pass_buffer_plan_free(&p);
@@ -107,7 +112,7 @@ START_TEST(values_live_together_get_disjoint_ranges) {
       "  d = f32[64] add(c, a)\n  t = (f32[64], f32[128]) tuple(d, b)\n"
       "  g = f32[64] get-tuple-element(t), index=0\n  ROOT r = f32[64] negate(g)\n}\n");
   PassBufferPlan p;
-  ck_assert(!pass_assign_buffers(m, &p));
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
   const char *names[] = {"a", "b", "c"};
   for (int i = 0; i < 3; i++)
     for (int j = i + 1; j < 3; j++) {
@@ -156,11 +161,11 @@ static const char *const mlp =
 START_TEST(stats_count_kernels_flops_and_bytes) {
   HloModule *m = ck_parse_verified(mlp);
   PassStats s;
-  ck_assert(!pass_stats(m, &s));
+  ck_assert(!pass_stats(m, &pu_capable, &s));
   ck_assert_int_eq(s.kernels, 3); /* dot, broadcast, maximum */
   ck_assert_int_eq(s.flops, 2 * 4 * 16 * 8);
-  ck_assert(!pass_run_pipeline(m, NULL));
-  ck_assert(!pass_stats(m, &s));
+  ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
+  ck_assert(!pass_stats(m, &pu_capable, &s));
   ck_assert_int_eq(s.kernels, 1);
   ck_assert_int_eq(s.fusions[HLO_FUSION_OUTPUT], 1);
   ck_assert_int_eq(s.flops, 2 * 4 * 16 * 8);
@@ -184,7 +189,7 @@ START_TEST(pipeline_options_disable_dump_and_time) {
   size_t len = 0;
   FILE *tf = open_memstream(&timing, &len);
   PassOptions o = {.dump_after = "all", .dump_dir = dir, .disabled = off, .ndisabled = 1,
-                   .timing = tf};
+                   .timing = tf, .policy = &pu_capable};
   ck_assert(!pass_run_pipeline(m, &o));
   fclose(tf);
   ck_assert_int_eq(pu_count(m, HLO_OP_FUSION), 0);

@@ -13,6 +13,8 @@ static const HloInstr *root_fusion(const HloModule *m) {
   return r;
 }
 
+static bool fusion(HloModule *m) { return pass_fusion(m, &pu_capable); }
+
 static int kernels(const HloModule *m) {
   int n = 0;
   for (const HloInstr *in = m->entry->first; in; in = in->next) n += pass_is_kernel(in);
@@ -25,7 +27,7 @@ START_TEST(loop_fusion_of_an_elementwise_chain) {
       "  bb = f32[4,5] broadcast(b), dimensions={1}\n  a = f32[4,5] add(x, bb)\n"
       "  t = f32[4,5] tanh(a)\n  c = f32[] constant(0)\n  z = f32[4,5] broadcast(c), dimensions={}\n"
       "  ROOT r = f32[4,5] maximum(t, z)\n}\n",
-      pass_fusion, true, 0, 0);
+      fusion, true, 0, 0);
   const HloInstr *f = root_fusion(m);
   ck_assert_int_eq(f->fusion_kind, HLO_FUSION_LOOP);
   ck_assert_int_eq(f->noperands, 2); /* x and b; the scalar constant is inside */
@@ -41,7 +43,7 @@ START_TEST(expensive_producers_are_not_recomputed_per_broadcast_element) {
       "HloModule m\nENTRY e {\n  x = f32[100] parameter(0)\n  y = f32[4,100] parameter(1)\n"
       "  e = f32[100] exponential(x)\n  b = f32[4,100] broadcast(e), dimensions={1}\n"
       "  ROOT r = f32[4,100] add(y, b)\n}\n",
-      pass_fusion, true, 0, 0);
+      fusion, true, 0, 0);
   ck_assert_str_eq(pu_root(m), "fusion(exponential(x), y)");
   hlo_module_free(m);
   /* Broadcast along the leading dim: codegen evaluates exp once per row,
@@ -50,7 +52,7 @@ START_TEST(expensive_producers_are_not_recomputed_per_broadcast_element) {
       "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  y = f32[4,100] parameter(1)\n"
       "  e = f32[4] exponential(x)\n  b = f32[4,100] broadcast(e), dimensions={0}\n"
       "  ROOT r = f32[4,100] add(y, b)\n}\n",
-      pass_fusion, true, 0, 0);
+      fusion, true, 0, 0);
   ck_assert_str_eq(pu_root(m), "fusion(x, y)");
   hlo_module_free(m);
 }
@@ -64,7 +66,7 @@ START_TEST(input_fusion_with_epilogue) {
       "  r = f32[2,4] reduce(sq, c), dimensions={1,2}, to_apply=sum\n"
       "  n = f32[] constant(64)\n  nb = f32[2,4] broadcast(n), dimensions={}\n"
       "  ROOT m = f32[2,4] divide(r, nb)\n}\n",
-      pass_fusion, true, 1e-6, 1e-6);
+      fusion, true, 1e-6, 1e-6);
   ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_INPUT);
   ck_assert_int_eq(kernels(m), 1); /* global average pooling: one kernel */
   hlo_module_free(m);
@@ -79,7 +81,7 @@ START_TEST(output_fusion_of_bias_activation_residual) {
       "  bb = f32[4,6] broadcast(b), dimensions={1}\n  a = f32[4,6] add(d, bb)\n"
       "  c = f32[] constant(0)\n  z = f32[4,6] broadcast(c), dimensions={}\n"
       "  relu = f32[4,6] maximum(a, z)\n  ROOT r = f32[4,6] add(relu, res)\n}\n",
-      pass_fusion, true, 1e-6, 1e-6);
+      fusion, true, 1e-6, 1e-6);
   ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_OUTPUT);
   ck_assert_int_eq(kernels(m), 1);
   hlo_module_free(m);
@@ -109,7 +111,7 @@ START_TEST(residual_block_computes_each_convolution_once) {
       "  c2 = f32[1,6,6,4] convolution(y, k2), window={size=3x3 pad=1_1x1_1}, "
       "dim_labels=b01f_01io->b01f\n"
       "  a2 = f32[1,6,6,4] add(c2, y)\n  ROOT r = f32[1,6,6,4] maximum(a2, zb)\n}\n",
-      pass_fusion, true, 1e-5, 1e-5);
+      fusion, true, 1e-5, 1e-5);
   ck_assert_int_eq(kernels(m), 2);
   ck_assert_int_eq(count_all(m, HLO_OP_CONVOLUTION), 2);
   ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_OUTPUT);
@@ -128,7 +130,7 @@ START_TEST(convolution_keeps_its_epilogue_when_a_reduction_reads_it) {
       "  z = f32[] constant(0)\n  six = f32[] constant(6)\n"
       "  r6 = f32[1,4,4,8] clamp(z, a, six)\n"
       "  ROOT m = f32[1,8] reduce(r6, z), dimensions={1,2}, to_apply=sum\n}\n",
-      pass_fusion, true, 1e-5, 1e-5);
+      fusion, true, 1e-5, 1e-5);
   ck_assert_int_eq(kernels(m), 2);
   const HloInstr *conv = m->entry->root->operands[0];
   ck_assert_int_eq(conv->op, HLO_OP_FUSION);
@@ -150,7 +152,7 @@ START_TEST(transcendental_epilogue_is_a_loop_kernel_of_its_own) {
       "  hb = f32[4,6] broadcast(h), dimensions={}\n  o = f32[] constant(1)\n"
       "  ob = f32[4,6] broadcast(o), dimensions={}\n  u = f32[4,6] add(t, ob)\n"
       "  v = f32[4,6] multiply(a, u)\n  ROOT g = f32[4,6] multiply(v, hb)\n}\n",
-      pass_fusion, true, 1e-6, 1e-6);
+      fusion, true, 1e-6, 1e-6);
   ck_assert_int_eq(kernels(m), 2);
   ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_LOOP);
   ck_assert_int_eq(m->entry->root->operands[0]->fusion_kind, HLO_FUSION_OUTPUT);
@@ -173,9 +175,43 @@ START_TEST(layer_norm_is_one_row_kernel) {
       "  rs = f32[3] rsqrt(ve)\n  rb = f32[3,7] broadcast(rs), dimensions={0}\n"
       "  gb = f32[3,7] broadcast(g), dimensions={1}\n  y = f32[3,7] multiply(d, rb)\n"
       "  ROOT o = f32[3,7] multiply(y, gb)\n}\n",
-      pass_fusion, true, 1e-5, 1e-5);
+      fusion, true, 1e-5, 1e-5);
   ck_assert_int_eq(kernels(m), 1);
   ck_assert_int_eq(root_fusion(m)->fusion_kind, HLO_FUSION_INPUT);
+  hlo_module_free(m);
+}
+END_TEST
+
+/* Fusion under the conservative policy: a backend that computes nothing
+ * once per row. */
+static bool fusion_conservative(HloModule *m) { return pass_fusion(m, NULL); }
+
+START_TEST(the_backend_policy_decides) {
+  /* Layer norm is one kernel only where the backend hoists row values;
+   * else each row reduction read below a broadcast is a kernel of its own
+   * (it would be recomputed for every element). */
+  const char *ln =
+      "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n ROOT s = f32[] add(a, b) }\n"
+      "ENTRY e {\n  x = f32[3,7] parameter(0)\n  z = f32[] constant(0)\n"
+      "  s = f32[3] reduce(x, z), dimensions={1}, to_apply=sum\n  r = f32[3] rsqrt(s)\n"
+      "  rb = f32[3,7] broadcast(r), dimensions={0}\n  ROOT y = f32[3,7] multiply(x, rb)\n}\n";
+  HloModule *m = pu_differential(ln, fusion, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 1);
+  hlo_module_free(m);
+  m = pu_differential(ln, fusion_conservative, true, 1e-5, 1e-5);
+  ck_assert_int_eq(kernels(m), 2);
+  hlo_module_free(m);
+  /* The GELU epilogue joins its dense layer only where contraction
+   * outputs come as vectors (not today's CPU backend). */
+  const char *gelu =
+      "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
+      "  d = f32[4,6] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  ROOT t = f32[4,6] tanh(d)\n}\n";
+  m = pu_differential(gelu, fusion, false, 1e-6, 1e-6);
+  ck_assert_int_eq(kernels(m), 2);
+  hlo_module_free(m);
+  m = pu_differential(gelu, fusion_conservative, true, 1e-6, 1e-6);
+  ck_assert_int_eq(kernels(m), 1);
   hlo_module_free(m);
 }
 END_TEST
@@ -188,7 +224,7 @@ START_TEST(reductions_read_through_a_column_broadcast_stay_apart) {
       "ENTRY e {\n  x = f32[5,3] parameter(0)\n  z = f32[] constant(0)\n"
       "  s = f32[3] reduce(x, z), dimensions={0}, to_apply=sum\n"
       "  sb = f32[5,3] broadcast(s), dimensions={1}\n  ROOT d = f32[5,3] subtract(x, sb)\n}\n",
-      pass_fusion, true, 1e-5, 1e-5);
+      fusion, true, 1e-5, 1e-5);
   ck_assert_int_eq(kernels(m), 2);
   ck_assert_str_eq(pu_root(m), "fusion(reduce(x, constant), x)");
   hlo_module_free(m);
@@ -199,13 +235,13 @@ START_TEST(fusion_nothing_to_do) {
   hlo_module_free(pu_differential(
       "HloModule m\nENTRY e {\n  x = f32[4,8] parameter(0)\n  w = f32[8,6] parameter(1)\n"
       "  ROOT d = f32[4,6] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
-      pass_fusion, false, 0, 0));
+      fusion, false, 0, 0));
 }
 END_TEST
 
 static bool fuse_all(HloModule *m) {
-  bool a = pass_fusion(m);
-  bool b = pass_multi_output_fusion(m);
+  bool a = pass_fusion(m, &pu_capable);
+  bool b = pass_multi_output_fusion(m, &pu_capable);
   pass_dce(m);
   return a || b;
 }
@@ -345,6 +381,7 @@ int main(void) {
   tcase_add_test(t, transcendental_epilogue_is_a_loop_kernel_of_its_own);
   tcase_add_test(t, layer_norm_is_one_row_kernel);
   tcase_add_test(t, reductions_read_through_a_column_broadcast_stay_apart);
+  tcase_add_test(t, the_backend_policy_decides);
   tcase_add_test(t, fusion_nothing_to_do);
   tcase_add_test(t, multi_output_fusion_of_siblings_and_of_producer_into_reduce);
   tcase_add_test(t, batch_norm_folds_into_convolution_weights);

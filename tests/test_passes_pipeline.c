@@ -80,8 +80,8 @@ START_TEST(corpus_after_pipeline_matches_jax) {
     if (c->nin < 0) continue;
     HloModule *m = parse_case(c);
     PassStats before, after;
-    ck_assert(!pass_stats(m, &before));
-    HloError *e = pass_run_pipeline(m, NULL);
+    ck_assert(!pass_stats(m, &pu_capable, &before));
+    HloError *e = pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable});
     if (e) {
       hlo_str_printf(&report, "\n  %s: %s", c->name, hlo_error_message(e));
       nfail++;
@@ -89,7 +89,7 @@ START_TEST(corpus_after_pipeline_matches_jax) {
       hlo_module_free(m);
       continue;
     }
-    ck_assert(!pass_stats(m, &after));
+    ck_assert(!pass_stats(m, &pu_capable, &after));
     HloLiteral *args[64];
     for (int k = 0; k < c->nin; k++) {
       char p[300];
@@ -182,10 +182,10 @@ START_TEST(tf_models_fuse_and_pack) {
     tf_graph_free(g);
     ck_assert_msg(!e, "%s: %s", models[i].name, hlo_error_message(e));
     PassStats before, after;
-    ck_assert(!pass_stats(m, &before));
-    e = pass_run_pipeline(m, NULL);
+    ck_assert(!pass_stats(m, &pu_capable, &before));
+    e = pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable});
     ck_assert_msg(!e, "%s: %s", models[i].name, hlo_error_message(e));
-    ck_assert(!pass_stats(m, &after));
+    ck_assert(!pass_stats(m, &pu_capable, &after));
     fprintf(stderr, "%-22s kernels %3lld -> %3lld  arena: packed %8lld peak-live %8lld\n",
             models[i].name, (long long)before.kernels, (long long)after.kernels,
             (long long)after.arena_bytes, (long long)after.peak_live_bytes);

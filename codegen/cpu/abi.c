@@ -14,12 +14,16 @@
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
  *                       i64 scratch_align; ptr run }
+ *
+ * The constants' bytes also go in here: the MLIR declares each global
+ * without them, and each declaration is replaced by an internal constant
+ * holding the bytes, aligned for the widest vector load.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "cpu.h"
 
 /* The RtDtype of an element type (hloc_runtime.h's numbering). */
 static int dtype_of(HloType t) {
@@ -90,7 +94,7 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
   return private_constant(mod, arr, ".hloc.buffers");
 }
 
-void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
+void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
@@ -143,7 +147,7 @@ void cg_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMSetGlobalConstant(prog, 1);
 }
 
-void cg_globals_attach(LLVMModuleRef mod, const KirModule *k) {
+void cpu_globals_attach(LLVMModuleRef mod, const KirModule *k) {
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   for (int i = 0; i < k->nglobals; i++) {
     const KirGlobal *kg = &k->globals[i];

@@ -1,7 +1,7 @@
 /*
- * lower.c — MLIR text to LLVM IR: parse and verify the module built by
- * kernel.c, run the pass pipeline of DESIGN.md down to the LLVM dialect,
- * and translate it into an LLVMModuleRef.
+ * mlir.c — MLIR text to LLVM IR: parse and verify the module printed from
+ * the kernel IR (kir_mlir.c), run a backend's pass pipeline down to the
+ * LLVM dialect, and translate it into an LLVMModuleRef.
  *
  * Each call makes its own MLIR context, without threading (deterministic
  * output; the driver parallelises across models, not inside one).  Passes
@@ -20,18 +20,6 @@
 #include <mlir-c/Target/LLVMIR.h>
 
 #include "internal.h"
-
-/* The CPU lowering.  As DESIGN.md's recipe, plus convert-math-to-libm for
- * the math ops LLVM has no intrinsic for (erf, cbrt), and the bare-pointer
- * calling convention so N_run's memrefs become the plain pointers of the C
- * signature. */
-static const char pipeline[] =
-    "builtin.module(convert-vector-to-scf, convert-scf-to-cf, "
-    "convert-vector-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
-    "expand-strided-metadata, finalize-memref-to-llvm, convert-arith-to-llvm, "
-    "convert-cf-to-llvm, "
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}, "
-    "convert-index-to-llvm, reconcile-unrealized-casts)";
 
 static pthread_once_t passes_once = PTHREAD_ONCE_INIT;
 
@@ -89,8 +77,8 @@ HloError *cg_mlir_check(const char *mlir) {
   return err;
 }
 
-HloError *cg_mlir_to_llvm(const char *mlir, LLVMContextRef ctx,
-                          LLVMModuleRef *out) {
+HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
+                        LLVMModuleRef *out) {
   *out = NULL;
   Mlir m = {0};
   HloError *err = parse(mlir, &m);

@@ -1,6 +1,6 @@
 /*
- * target.c — the LLVM target machine for CgOptions, the O3 pipeline, and
- * object or assembly emission.
+ * target.c — the CPU target for CgOptions: the LLVM target machine, the
+ * facts kernels are shaped by (CgTargetInfo), and the O3 pipeline.
  *
  * Two targets: x86_64 and aarch64 (cross), both ELF on Linux.  LLVM
  * accepts any CPU or feature name and only warns on stderr (or aborts, for
@@ -10,9 +10,19 @@
  * Features) and is valid only for the host's architecture.  Code is
  * position-independent, so objects also link into shared libraries.
  * Optimization is LLVM's default<O3> with its loop unroller off (see
- * cg_optimize).
+ * cpu_optimize).
+ *
+ * The facts come from the target description.  The vector features a CPU
+ * name implies are LLVM's model of that CPU (cpu_features.inc, generated
+ * from it by scripts/gen_cpu_features.sh; LLVM's C API does not expose
+ * them), then the features named with --features apply on top, last one
+ * winning as in LLVM; "native" uses the host's own features.  Cache sizes
+ * are the host's (sysfs) for "native"; a named CPU, which may be anything
+ * from an embedded core to a server, gets the common floor of 32 KiB L1d,
+ * 512 KiB L2 and 8 MiB L3, so blocking stays safe where it is wrong.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +30,23 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "internal.h"
+#include "cpu.h"
 #include "target_names.inc"
+
+/* The vector features that shape kernels (cpu_features.inc). */
+enum {
+  CPU_AVX = 1,       /* 256-bit vectors (x86) */
+  CPU_AVX512 = 2,    /* 512-bit vectors, 32 registers (AVX-512F) */
+  CPU_FMA = 4,       /* fused multiply-add */
+  CPU_INT8_DOT = 8,  /* int8 dot products (AVX-512 VNNI / AVX-VNNI, dotprod) */
+};
+
+typedef struct CpuFeatures {
+  const char *cpu;
+  unsigned features;
+} CpuFeatures;
+
+#include "cpu_features.inc"
 
 typedef struct Arch {
   const char *name;          /* --target spelling */
@@ -29,13 +54,14 @@ typedef struct Arch {
   const char *generic_cpu;   /* the CPU when none is named (not host) */
   const char *const *cpus;
   const char *const *features;
+  const CpuFeatures *implied;  /* what each CPU name implies */
 } Arch;
 
 static const Arch arches[] = {
-    {"x86_64", "x86_64-unknown-linux-gnu", "x86-64", x86_64_cpus,
-     x86_64_features},
-    {"aarch64", "aarch64-unknown-linux-gnu", "generic", aarch64_cpus,
-     aarch64_features},
+    {"x86_64", "x86_64-unknown-linux-gnu", "x86-64", x86_64_cpus, x86_64_features,
+     x86_64_cpu_features},
+    {"aarch64", "aarch64-unknown-linux-gnu", "generic", aarch64_cpus, aarch64_features,
+     aarch64_cpu_features},
 };
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
@@ -89,7 +115,99 @@ static HloError *check_features(const Arch *a, const char *features) {
   return NULL;
 }
 
-HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
+/* The CPU_* flag LLVM's feature `name` (without its sign) sets, or 0. */
+static unsigned feature_flag(const Arch *a, const char *name, size_t n) {
+  static const struct {
+    const char *x86, *arm;
+    unsigned flag;
+  } names[] = {
+      {"avx", NULL, CPU_AVX},
+      {"avx512f", NULL, CPU_AVX512},
+      {"fma", NULL, CPU_FMA},
+      {"avx512vnni", NULL, CPU_INT8_DOT},
+      {"avxvnni", NULL, CPU_INT8_DOT},
+      {NULL, "dotprod", CPU_INT8_DOT},
+  };
+  bool x86 = !strcmp(a->name, "x86_64");
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    const char *s = x86 ? names[i].x86 : names[i].arm;
+    if (s && strlen(s) == n && !strncmp(s, name, n)) return names[i].flag;
+  }
+  return 0;
+}
+
+/* Applies "+f1,-f2,…" to a set of CPU_* flags, in order.  Turning a wide
+ * feature off turns off what needs it (no AVX-512 without AVX). */
+static unsigned apply_features(const Arch *a, unsigned flags, const char *features) {
+  for (const char *p = features; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    unsigned f = n > 1 ? feature_flag(a, p + 1, n - 1) : 0;
+    if (p[0] == '+') flags |= f;
+    if (p[0] == '-') flags &= ~f;
+    p += n + (end != NULL);
+  }
+  if (!(flags & CPU_AVX)) flags &= ~(unsigned)CPU_AVX512;
+  return flags;
+}
+
+/* One of the host's data or unified caches of `level`, in bytes; 0 when
+ * sysfs does not say. */
+static int64_t host_cache(int level) {
+  for (int i = 0; i < 8; i++) {
+    char path[96], buf[32];
+    int64_t lvl = 0, size = 0;
+    bool data = false;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+    FILE *f = fopen(path, "r");
+    if (!f) break;
+    if (fgets(buf, sizeof buf, f)) lvl = strtoll(buf, NULL, 10);
+    fclose(f);
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+    if ((f = fopen(path, "r"))) {
+      data = fgets(buf, sizeof buf, f) && strncmp(buf, "Instruction", 11) != 0;
+      fclose(f);
+    }
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    if ((f = fopen(path, "r"))) {
+      char *end = NULL;
+      if (fgets(buf, sizeof buf, f)) size = strtoll(buf, &end, 10);
+      if (end && (*end == 'K' || *end == 'k')) size <<= 10;
+      else if (end && (*end == 'M' || *end == 'm')) size <<= 20;
+      fclose(f);
+    }
+    if (lvl == level && data && size > 0) return size;
+  }
+  return 0;
+}
+
+static CgTargetInfo target_info(const Arch *a, unsigned flags, bool native) {
+  bool x86 = !strcmp(a->name, "x86_64");
+  CgTargetInfo i = {
+      .vector_bits = x86 ? (flags & CPU_AVX512 ? 512 : flags & CPU_AVX ? 256 : 128) : 128,
+      .vector_regs = x86 && !(flags & CPU_AVX512) ? 16 : 32,
+      .fma = (flags & CPU_FMA) != 0,
+      .int8_dot = (flags & CPU_INT8_DOT) != 0,
+      .l1d_bytes = 32 << 10,
+      .l2_bytes = 512 << 10,
+      .l3_bytes = 8 << 20,
+  };
+  if (native) {
+    int64_t l1 = host_cache(1), l2 = host_cache(2), l3 = host_cache(3);
+    if (l1) i.l1d_bytes = l1;
+    if (l2) i.l2_bytes = l2;
+    if (l3) i.l3_bytes = l3;
+  }
+  return i;
+}
+
+static unsigned implied_features(const Arch *a, const char *cpu) {
+  for (const CpuFeatures *c = a->implied; c->cpu; c++)
+    if (!strcmp(c->cpu, cpu)) return c->features;
+  return 0;
+}
+
+HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
   static const CgOptions defaults = {0};
   const CgOptions *o = opts ? opts : &defaults;
   memset(out, 0, sizeof *out);
@@ -103,17 +221,21 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
   out->is_host = is_host(a);
   const char *cpu = o->cpu ? o->cpu : out->is_host ? "native" : a->generic_cpu;
   HloStr features = {0};
-  if (!strcmp(cpu, "native")) {
+  bool native = !strcmp(cpu, "native");
+  unsigned flags = 0;
+  if (native) {
     if (!out->is_host)
       return hlo_error("codegen: CPU 'native' names the host, which is not "
                        "%s; name a CPU", a->name);
     char *host_cpu = LLVMGetHostCPUName(), *host_features = LLVMGetHostCPUFeatures();
     out->cpu = strdup(host_cpu);
     hlo_str_printf(&features, "%s", host_features);
+    flags = apply_features(a, 0, host_features);
     LLVMDisposeMessage(host_cpu);
     LLVMDisposeMessage(host_features);
   } else if (listed(a->cpus, cpu, strlen(cpu))) {
     out->cpu = strdup(cpu);
+    flags = implied_features(a, cpu);
   } else {
     char *valid = join(a->cpus);
     HloError *e = hlo_error("codegen: unknown CPU '%s' for %s; valid CPUs: "
@@ -131,7 +253,10 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
       return e;
     }
     hlo_str_printf(&features, "%s%s", features.len ? "," : "", o->features);
+    flags = apply_features(a, flags, o->features);
   }
+  out->backend = &cg_cpu_backend;
+  out->info = target_info(a, flags, native);
   char *err = NULL;
   LLVMTargetRef target;
   if (LLVMGetTargetFromTriple(a->triple, &target, &err)) {
@@ -152,14 +277,14 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
   return NULL;
 }
 
-void cg_target_free(CgTarget *t) {
+void cpu_target_destroy(CgTarget *t) {
   if (t->tm) LLVMDisposeTargetMachine(t->tm);
   free(t->triple);
   free(t->cpu);
   memset(t, 0, sizeof *t);
 }
 
-HloError *cg_optimize(LLVMModuleRef mod, const CgTarget *t) {
+HloError *cpu_optimize(LLVMModuleRef mod, const CgTarget *t) {
   LLVMSetTarget(mod, t->triple);
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(t->tm);
   char *layout = LLVMCopyStringRepOfTargetData(td);

@@ -14,7 +14,7 @@
 #include <llvm-c/Orc.h>
 
 #include "hloc_runtime.h"
-#include "internal.h"
+#include "cpu.h"
 
 struct CgJit {
   LLVMOrcLLJITRef jit;

@@ -1,0 +1,29 @@
+/*
+ * cpu.h — the CPU backend's files share these; codegen/ sees only
+ * cg_cpu_backend (internal.h).  Internal to codegen/cpu/.
+ *
+ *   backend.c   the backend's table: policy, MLIR pipeline, finishing
+ *   target.c    the LLVM target machine, the target's facts, O3
+ *   parallel.c  kernels split across the runtime's thread pool
+ *   abi.c       N_run_buffers, N_program, the constants' bytes
+ *   jit.c       running a program in this process (ORC LLJIT)
+ */
+#ifndef HLOC_CODEGEN_CPU_H
+#define HLOC_CODEGEN_CPU_H
+
+#include "../internal.h"
+
+HloError *cpu_target_create(const CgOptions *o, CgTarget *out);
+void cpu_target_destroy(CgTarget *t);
+/* Sets triple and data layout, then runs default<O3>. */
+HloError *cpu_optimize(LLVMModuleRef mod, const CgTarget *t);
+
+CgTask cpu_parallel(CgGen *g, KirFunc *k, int64_t n);
+
+/* Adds N_run_buffers and N_program to a translated module. */
+void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
+/* Gives the translated module's global declarations their bytes: each
+ * becomes an internal constant holding the KirGlobal's data. */
+void cpu_globals_attach(LLVMModuleRef mod, const KirModule *k);
+
+#endif /* HLOC_CODEGEN_CPU_H */
