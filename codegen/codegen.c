@@ -82,31 +82,29 @@ static HloError *kernels(const HloModule *m, const CgOptions *opts, const CgTarg
   return err;
 }
 
-HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text) {
-  *text = NULL;
+/* The verified kernels of m printed by `print` (for dumps). */
+static HloError *printed(const HloModule *m, const CgOptions *opts,
+                         char *(*print)(const KirModule *), char **out) {
+  *out = NULL;
   CgTarget t;
   CgKernels ks;
   HloError *err = cg_target_create(opts, &t);
   if (!err) err = kernels(m, opts, &t, true, &ks);
   cg_target_free(&t);
   if (err) return err;
-  *text = kir_print(ks.k);
+  *out = print(ks.k);
   cg_signature_free(&ks.sig);
   cg_kernels_free(&ks);
   return NULL;
 }
 
+HloError *cg_emit_kir(const HloModule *m, const CgOptions *opts, char **text) {
+  return printed(m, opts, kir_print, text);
+}
+
 HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
-  *mlir = NULL;
-  CgTarget t;
-  CgKernels ks;
-  HloError *err = cg_target_create(opts, &t);
-  if (!err) err = kernels(m, opts, &t, true, &ks);
-  cg_target_free(&t);
+  HloError *err = printed(m, opts, kir_print_mlir, mlir);
   if (err) return err;
-  *mlir = kir_print_mlir(ks.k);
-  cg_signature_free(&ks.sig);
-  cg_kernels_free(&ks);
   err = cg_mlir_check(*mlir);
   if (err) {
     free(*mlir);

@@ -21,30 +21,6 @@
  */
 #include "internal.h"
 
-/* The input position that output position `o` reads through window tap
- * `wi` along one spatial dimension.  When some tap can fall into the
- * padding or between lhs-dilated elements, the condition that it reads a
- * real element is and-ed into *inside and *checked is set. */
-static CgVal tap_position(CgFn *f, const HloWindowDim *w, CgVal o, CgVal wi, int64_t osz,
-                          int64_t ksz, int64_t isz, CgVal *inside, bool *checked) {
-  CgVal pos = cg_iadd_c(
-      f, cg_iop(f, KIR_ADDI, cg_imul_c(f, o, w->stride), cg_imul_c(f, wi, w->rhs_dilate)),
-      -w->pad_lo);
-  int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate - w->pad_lo;
-  if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz) return pos;
-  CgVal zero = cg_index(f, 0);
-  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SGE, pos, zero));
-  if (w->lhs_dilate > 1) {
-    CgVal ld = cg_index(f, w->lhs_dilate);
-    *inside =
-        cg_and(f, *inside, cg_icmp(f, KIR_EQ, cg_iop(f, KIR_REMSI, pos, ld), zero));
-    pos = cg_iop(f, KIR_DIVSI, pos, ld);
-  }
-  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SLT, pos, cg_index(f, isz)));
-  *checked = true;
-  return pos;
-}
-
 static CgVal conv_operand(CgFn *f, const HloInstr *x, const HloInstr *op,
                           const CgVal *i) {
   HloType rt = x->shape.type;
@@ -132,13 +108,13 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
         w->reversal ? cg_iop(f, KIR_SUBI, cg_index(f, ksz - 1), wi) : wi;
     CgVal o = idx[cd->out_spatial[d]];
     if (d < last || P == 1) {
-      li[cd->in_spatial[d]] = tap_position(f, w, o, wi, osz, ksz, isz, &inside, &checked);
+      li[cd->in_spatial[d]] = cg_window_position(f, w, o, wi, osz, ksz, isz, &inside, &checked);
       continue;
     }
     for (int p = 0; p < P; p++) {
       lin[p] = kir_bool(&f->b, true);
       bool c = false;
-      lpos[p] = tap_position(f, w, cg_iadd_c(f, o, p), wi, osz, ksz, isz, &lin[p], &c);
+      lpos[p] = cg_window_position(f, w, cg_iadd_c(f, o, p), wi, osz, ksz, isz, &lin[p], &c);
       if (c) {
         /* Read a real element; its product is dropped below. */
         lpos[p] = cg_iop(f, KIR_MAXSI, cg_iop(f, KIR_MINSI, lpos[p], cg_index(f, isz - 1)), cg_index(f, 0));
@@ -249,7 +225,7 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     }
     ki[cd->k_spatial[d]] =
         w->reversal ? cg_iop(f, KIR_SUBI, cg_index(f, ksz - 1), wi) : wi;
-    li[cd->in_spatial[d]] = tap_position(f, w, idx[cd->out_spatial[d]], wi, osz, ksz, isz,
+    li[cd->in_spatial[d]] = cg_window_position(f, w, idx[cd->out_spatial[d]], wi, osz, ksz, isz,
                                          &inside, &checked);
   }
   CgIf c = {0};

@@ -469,6 +469,13 @@ int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
 CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx);
 CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx);
 CgVal cg_elem_gather(CgFn *f, const HloInstr *x, const CgVal *idx);
+/* The input position output position o reads through window tap wi along
+ * one dim (sizes: output osz, window ksz, input isz; reduce.c).  When some
+ * tap can fall into padding or between base-dilated elements, the
+ * condition that it reads a real element is and-ed into *inside and
+ * *checked is set. */
+CgVal cg_window_position(CgFn *f, const HloWindowDim *w, CgVal o, CgVal wi, int64_t osz,
+                         int64_t ksz, int64_t isz, CgVal *inside, bool *checked);
 /* Gather and scatter: the operand start (rank index values, unclamped) of
  * the index grid position `grid` (one value per dim of `indices` other than
  * index dim ivd): index vector entry k goes to operand dim map[k]; operand

@@ -438,5 +438,7 @@ char *kir_print(const KirModule *m);
 /* One op (and its regions) in the readable form, for messages. */
 void kir_print_op(HloStr *out, const KirFunc *f, const KirOp *op);
 void kir_type_print(HloStr *out, const KirModule *m, KirType t);
+/* A declaration's signature: "(T, …)" and " -> R" when it has a result. */
+void kir_signature_print(HloStr *out, const KirFunc *f);
 
 #endif /* HLOC_CODEGEN_KIR_H */

@@ -221,16 +221,8 @@ static void dumper_init(Dumper *d, HloStr *out, const KirFunc *f) {
 
 static void dump_func(HloStr *out, const KirFunc *f) {
   if (f->external) {
-    hlo_str_printf(out, "declare @%s(", f->name);
-    for (int i = 0; i < f->nparams; i++) {
-      if (i) hlo_str_append(out, ", ", 2);
-      kir_type_print(out, f->m, f->params[i]);
-    }
-    hlo_str_append(out, ")", 1);
-    if (f->nresults) {
-      hlo_str_append(out, " -> ", 4);
-      kir_type_print(out, f->m, f->result);
-    }
+    hlo_str_printf(out, "declare @%s", f->name);
+    kir_signature_print(out, f);
     hlo_str_append(out, "\n", 1);
     return;
   }

@@ -59,6 +59,19 @@ void kir_type_print(HloStr *out, const KirModule *m, KirType t) {
   }
 }
 
+void kir_signature_print(HloStr *out, const KirFunc *f) {
+  hlo_str_append(out, "(", 1);
+  for (int i = 0; i < f->nparams; i++) {
+    if (i) hlo_str_append(out, ", ", 2);
+    kir_type_print(out, f->m, f->params[i]);
+  }
+  hlo_str_append(out, ")", 1);
+  if (f->nresults) {
+    hlo_str_append(out, " -> ", 4);
+    kir_type_print(out, f->m, f->result);
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Pieces                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -673,16 +686,8 @@ static void block(Printer *p, const KirBlock *b) {
 
 static void print_func(HloStr *out, const KirFunc *f) {
   if (f->external) {
-    hlo_str_printf(out, "  func.func private @%s(", f->name);
-    for (int i = 0; i < f->nparams; i++) {
-      if (i) hlo_str_append(out, ", ", 2);
-      kir_type_print(out, f->m, f->params[i]);
-    }
-    hlo_str_append(out, ")", 1);
-    if (f->nresults) {
-      hlo_str_append(out, " -> ", 4);
-      kir_type_print(out, f->m, f->result);
-    }
+    hlo_str_printf(out, "  func.func private @%s", f->name);
+    kir_signature_print(out, f);
     hlo_str_append(out, "\n", 1);
     return;
   }

@@ -70,35 +70,35 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
 /* The input index that output idx reads through window offsets wi; when
  * some offset can fall in padding or a base-dilation hole, the condition
  * that it reads a real element is and-ed into *inside and true returned. */
+CgVal cg_window_position(CgFn *f, const HloWindowDim *w, CgVal o, CgVal wi, int64_t osz,
+                         int64_t ksz, int64_t isz, CgVal *inside, bool *checked) {
+  /* Position in the padded, base-dilated input. */
+  CgVal pos = cg_iadd_c(
+      f, cg_iop(f, KIR_ADDI, cg_imul_c(f, o, w->stride), cg_imul_c(f, wi, w->rhs_dilate)),
+      -w->pad_lo);
+  int64_t max_pos = (osz - 1) * w->stride + (ksz - 1) * w->rhs_dilate - w->pad_lo;
+  if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < isz && osz > 0) return pos;
+  CgVal zero = cg_index(f, 0);
+  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SGE, pos, zero));
+  if (w->lhs_dilate > 1) {
+    CgVal ld = cg_index(f, w->lhs_dilate);
+    *inside = cg_and(f, *inside, cg_icmp(f, KIR_EQ, cg_iop(f, KIR_REMSI, pos, ld), zero));
+    pos = cg_iop(f, KIR_DIVSI, pos, ld);
+  }
+  *inside = cg_and(f, *inside, cg_icmp(f, KIR_SLT, pos, cg_index(f, isz)));
+  *checked = true;
+  return pos;
+}
+
 static bool window_position(CgFn *f, const HloInstr *x, const CgVal *idx, const CgVal *wi,
                             CgVal *in_idx, CgVal *inside) {
   const HloShape *in = &x->operands[0]->shape;
   const HloShape *leaf;
   cg_shape_leaves(&x->shape, &leaf, 1);
   bool checked = false;
-  for (int d = 0; d < in->rank; d++) {
-    const HloWindowDim *w = &x->window[d];
-    /* Position in the padded, base-dilated input. */
-    CgVal pos = cg_iadd_c(f, cg_iop(f, KIR_ADDI, cg_imul_c(f, idx[d], w->stride), cg_imul_c(f, wi[d], w->rhs_dilate)),
-                          -w->pad_lo);
-    int64_t max_pos = (leaf->dims[d] - 1) * w->stride +
-                      (w->size - 1) * w->rhs_dilate - w->pad_lo;
-    if (w->lhs_dilate == 1 && w->pad_lo <= 0 && max_pos < in->dims[d] &&
-        leaf->dims[d] > 0) {
-      in_idx[d] = pos; /* always inside */
-      continue;
-    }
-    CgVal zero = cg_index(f, 0);
-    *inside = cg_and(f, *inside, cg_icmp(f, KIR_SGE, pos, zero));
-    if (w->lhs_dilate > 1) {
-      CgVal ld = cg_index(f, w->lhs_dilate);
-      *inside = cg_and(f, *inside, cg_icmp(f, KIR_EQ, cg_iop(f, KIR_REMSI, pos, ld), zero));
-      pos = cg_iop(f, KIR_DIVSI, pos, ld);
-    }
-    *inside = cg_and(f, *inside, cg_icmp(f, KIR_SLT, pos, cg_index(f, in->dims[d])));
-    in_idx[d] = pos;
-    checked = true;
-  }
+  for (int d = 0; d < in->rank; d++)
+    in_idx[d] = cg_window_position(f, &x->window[d], idx[d], wi[d], leaf->dims[d],
+                                   x->window[d].size, in->dims[d], inside, &checked);
   return checked;
 }
 

@@ -42,23 +42,7 @@ static void put_escaped(HloStr *out, const char *s) {
 }
 
 /* f32[2,3] (no layout: labels are for people), tuples as (a, b). */
-static void put_shape(HloStr *out, const HloShape *s) {
-  if (s->type == HLO_TUPLE) {
-    hlo_str_append(out, "(", 1);
-    for (int i = 0; i < s->ntuple; i++) {
-      if (i) hlo_str_append(out, ", ", 2);
-      put_shape(out, &s->tuple[i]);
-    }
-    hlo_str_append(out, ")", 1);
-    return;
-  }
-  hlo_str_printf(out, "%s", hlo_type_name(s->type));
-  if (s->type == HLO_TOKEN) return;
-  hlo_str_append(out, "[", 1);
-  for (int i = 0; i < s->rank; i++)
-    hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);
-  hlo_str_append(out, "]", 1);
-}
+static void put_shape(HloStr *out, const HloShape *s) { hlo_shape_print_as(out, s, false); }
 
 static void put_dims(HloStr *out, const HloDims *d) {
   hlo_str_append(out, " {", 2);

@@ -43,18 +43,6 @@ enum { CHUNK = 512 };
 /* Small utilities                                                          */
 /* ------------------------------------------------------------------------ */
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
-  return p;
-}
-
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n, size);
-  return p;
-}
-
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -151,7 +139,7 @@ typedef struct Tables {
 static void tables_init(Tables *tb, int rank, const int64_t *dims) {
   int64_t total = 0;
   for (int d = 0; d < rank; d++) total += dims[d];
-  tb->buf = xmalloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  tb->buf = hlo_xmalloc(sizeof(int64_t) * (size_t)(total ? total : 1));
   int64_t off = 0;
   for (int d = 0; d < rank; d++) {
     tb->t[d] = tb->buf + off;
@@ -692,7 +680,7 @@ static const void *expand_scalar(const HloLiteral *l, int64_t n, void **tmp) {
   *tmp = NULL;
   if (l->shape.rank > 0 || n == 1) return l->data;
   size_t es = esize_of(l);
-  char *p = xmalloc((size_t)n * es);
+  char *p = hlo_xmalloc((size_t)n * es);
   for (int64_t i = 0; i < n; i++) memcpy(p + i * (int64_t)es, l->data, es);
   *tmp = p;
   return p;
@@ -823,7 +811,7 @@ static bool plan_is_scalar(const Plan *p) {
 }
 
 static Plan *plan_build(const HloComputation *c) {
-  Plan *p = xcalloc(1, sizeof *p);
+  Plan *p = hlo_xcalloc(1, sizeof *p);
   p->comp = c;
   int norder;
   HloInstr **order = hlo_post_order(c, &norder);
@@ -832,15 +820,15 @@ static Plan *plan_build(const HloComputation *c) {
     if (order[k]->id > max_id) max_id = order[k]->id;
   /* Reachability from the root: users come after their operands in post
    * order, so one backward sweep suffices. */
-  uint8_t *reach = xcalloc((size_t)max_id + 1, 1);
-  int *slot_of = xmalloc(sizeof(int) * ((size_t)max_id + 1));
+  uint8_t *reach = hlo_xcalloc((size_t)max_id + 1, 1);
+  int *slot_of = hlo_xmalloc(sizeof(int) * ((size_t)max_id + 1));
   reach[c->root->id] = 1;
   for (int k = norder - 1; k >= 0; k--) {
     HloInstr *in = order[k];
     if (!reach[in->id]) continue;
     for (int j = 0; j < in->noperands; j++) reach[in->operands[j]->id] = 1;
   }
-  p->instr = xmalloc(sizeof(HloInstr *) * (size_t)(norder ? norder : 1));
+  p->instr = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(norder ? norder : 1));
   int nops = 0;
   for (int k = 0; k < norder; k++) {
     slot_of[order[k]->id] = -1;
@@ -849,12 +837,12 @@ static Plan *plan_build(const HloComputation *c) {
     p->instr[p->n++] = order[k];
     nops += order[k]->noperands;
   }
-  p->opstart = xmalloc(sizeof(int) * (size_t)(p->n + 1));
-  p->opidx = xmalloc(sizeof(int) * (size_t)(nops ? nops : 1));
-  p->uses = xcalloc((size_t)p->n, sizeof(int));
-  p->gte_move = xcalloc((size_t)p->n, sizeof(bool));
+  p->opstart = hlo_xmalloc(sizeof(int) * (size_t)(p->n + 1));
+  p->opidx = hlo_xmalloc(sizeof(int) * (size_t)(nops ? nops : 1));
+  p->uses = hlo_xcalloc((size_t)p->n, sizeof(int));
+  p->gte_move = hlo_xcalloc((size_t)p->n, sizeof(bool));
   p->nparams = c->nparams;
-  p->param_slot = xmalloc(sizeof(int) * (size_t)(c->nparams ? c->nparams : 1));
+  p->param_slot = hlo_xmalloc(sizeof(int) * (size_t)(c->nparams ? c->nparams : 1));
   for (int k = 0; k < c->nparams; k++) p->param_slot[k] = -1;
   int at = 0;
   for (int i = 0; i < p->n; i++) {
@@ -888,7 +876,7 @@ static Plan *plan_build(const HloComputation *c) {
   p->reducer = find_reducer(p);
   p->scalar = plan_is_scalar(p);
   if (p->scalar) {
-    p->scratch = xcalloc((size_t)p->n, sizeof(HloLiteral *));
+    p->scratch = hlo_xcalloc((size_t)p->n, sizeof(HloLiteral *));
     for (int i = 0; i < p->n; i++) {
       HloInstr *in = p->instr[i];
       if (in->op == HLO_OP_CONSTANT) p->scratch[i] = in->literal;
@@ -926,7 +914,7 @@ static size_t ptr_hash(const void *p) {
 static Plan *plan_get(Ev *ev, const HloComputation *c) {
   if ((ev->count + 1) * 2 > ev->cap) {
     size_t cap = ev->cap ? ev->cap * 2 : 64;
-    Plan **plans = xcalloc(cap, sizeof *plans);
+    Plan **plans = hlo_xcalloc(cap, sizeof *plans);
     for (size_t i = 0; i < ev->cap; i++) {
       if (!ev->plans[i]) continue;
       size_t j = ptr_hash(ev->plans[i]->comp) & (cap - 1);
@@ -1009,10 +997,10 @@ static HloError *wrap_instr(HloError *e, const HloInstr *in) {
  * owned literal. */
 static HloError *run_plan(Ev *ev, const Plan *p, HloLiteral *const *args, const bool *owned,
                           HloLiteral **out) {
-  Slot *slots = xcalloc((size_t)p->n, sizeof(Slot));
-  bool *consumed = xcalloc((size_t)(p->nparams ? p->nparams : 1), sizeof(bool));
-  HloLiteral **opl = xmalloc(sizeof(HloLiteral *) * (size_t)(p->max_operands + 1));
-  uint8_t *mov = xmalloc((size_t)p->max_operands + 1);
+  Slot *slots = hlo_xcalloc((size_t)p->n, sizeof(Slot));
+  bool *consumed = hlo_xcalloc((size_t)(p->nparams ? p->nparams : 1), sizeof(bool));
+  HloLiteral **opl = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)(p->max_operands + 1));
+  uint8_t *mov = hlo_xmalloc((size_t)p->max_operands + 1);
   HloError *err = NULL;
   for (int i = 0; i < p->n; i++) {
     slots[i].uses = p->uses[i];
@@ -1128,8 +1116,8 @@ static HloError *apply_scalar(Ev *ev, Plan *p, const void *const *args, void *co
     }
     return NULL;
   }
-  HloLiteral **lits = xmalloc(sizeof(HloLiteral *) * (size_t)(c->nparams ? c->nparams : 1));
-  bool *owned = xmalloc(sizeof(bool) * (size_t)(c->nparams ? c->nparams : 1));
+  HloLiteral **lits = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)(c->nparams ? c->nparams : 1));
+  bool *owned = hlo_xmalloc(sizeof(bool) * (size_t)(c->nparams ? c->nparams : 1));
   for (int k = 0; k < c->nparams; k++) {
     lits[k] = hlo_literal_new(&c->params[k]->shape);
     memcpy(lits[k]->data, args[k], esize_of(lits[k]));
@@ -1219,7 +1207,7 @@ static HloLiteral *eval_bitcast(const HloInstr *in, const HloLiteral *x) {
     return eval_reshape(to, x);
   int logical[HLO_MAX_RANK];
   int64_t pdims[HLO_MAX_RANK], ps[HLO_MAX_RANK], ls[HLO_MAX_RANK], ss[HLO_MAX_RANK];
-  char *phys = xmalloc(hlo_shape_byte_size(&x->shape));
+  char *phys = hlo_xmalloc(hlo_shape_byte_size(&x->shape));
   physical_dims(from, logical, pdims);
   row_major_strides(from->rank, from->dims, ls);
   row_major_strides(from->rank, pdims, ps);
@@ -1388,7 +1376,7 @@ static void index_grid_init(IndexGrid *g, const HloLiteral *idx, int64_t ivd) {
   int rank = idx->shape.rank;
   int64_t st[HLO_MAX_RANK], n = elements_of(idx);
   row_major_strides(rank, idx->shape.dims, st);
-  g->v = xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+  g->v = hlo_xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
   convert_buffer(idx->data, idx->shape.type, g->v, HLO_S64, n);
   g->nb = 0;
   g->vec_stride = ivd < rank ? st[ivd] : 0;
@@ -1465,7 +1453,7 @@ static HloError *eval_scatter(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   const HloLiteral *idx = ops[n];
   HloLiteral *const *upd = ops + n + 1;
   Plan *p = plan_get(ev, in->called[0]);
-  HloLiteral **res = xmalloc(sizeof(HloLiteral *) * (size_t)n);
+  HloLiteral **res = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)n);
   for (int k = 0; k < n; k++) res[k] = take_operand(ops, mov, k);
   HloOpcode fast = HLO_NUM_OPCODES;
   if (n == 1 && (p->reducer == HLO_OP_PARAMETER ||
@@ -1497,12 +1485,12 @@ static HloError *eval_scatter(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   row_major_strides(nw, wdims, wrow);
   int64_t wn = 1;
   for (int j = 0; j < nw; j++) wn *= wdims[j];
-  char **cur = xmalloc(sizeof(char *) * (size_t)n), **new = xmalloc(sizeof(char *) * (size_t)n);
-  const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
-  void **outs = xmalloc(sizeof(void *) * (size_t)n);
+  char **cur = hlo_xmalloc(sizeof(char *) * (size_t)n), **new = hlo_xmalloc(sizeof(char *) * (size_t)n);
+  const void **args = hlo_xmalloc(sizeof(void *) * (size_t)(2 * n));
+  void **outs = hlo_xmalloc(sizeof(void *) * (size_t)n);
   for (int k = 0; k < n; k++) {
-    cur[k] = xmalloc((size_t)wn * esize_of(res[k]));
-    new[k] = xmalloc((size_t)wn * esize_of(res[k]));
+    cur[k] = hlo_xmalloc((size_t)wn * esize_of(res[k]));
+    new[k] = hlo_xmalloc((size_t)wn * esize_of(res[k]));
   }
   HloError *err = NULL;
   int64_t c[HLO_MAX_RANK] = {0}, start[HLO_MAX_RANK];
@@ -1666,14 +1654,14 @@ static HloError *eval_reduce(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
   }
   row_major_strides(rank, box, bs);
   HloLiteral *res = hlo_literal_new(&in->shape);
-  const char **x = xmalloc(sizeof(char *) * (size_t)n);
-  char **acc = xmalloc(sizeof(char *) * (size_t)n);
-  char **tmp = xcalloc((size_t)n, sizeof(char *));
+  const char **x = hlo_xmalloc(sizeof(char *) * (size_t)n);
+  char **acc = hlo_xmalloc(sizeof(char *) * (size_t)n);
+  char **tmp = hlo_xcalloc((size_t)n, sizeof(char *));
   for (int k = 0; k < n; k++) {
     size_t es = esize_of(ops[k]);
     x[k] = ops[k]->data;
     if (!in_place && rn * kn > 0) {
-      tmp[k] = xmalloc((size_t)(rn * kn) * es);
+      tmp[k] = hlo_xmalloc((size_t)(rn * kn) * es);
       copy_strided(tmp[k], bs, ops[k]->data, ss, rank, box, es);
       x[k] = tmp[k];
     }
@@ -1693,8 +1681,8 @@ static HloError *eval_reduce(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
         binary_kernel(p->reducer, t, acc[0], x[0] + r * kn * (int64_t)es, acc[0], kn);
     }
   } else {
-    const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
-    void **outs = xmalloc(sizeof(void *) * (size_t)n);
+    const void **args = hlo_xmalloc(sizeof(void *) * (size_t)(2 * n));
+    void **outs = hlo_xmalloc(sizeof(void *) * (size_t)n);
     for (int64_t r = 0; r < rn && !err; r++) {
       for (int64_t i = 0; i < kn && !err; i++) {
         for (int k = 0; k < n; k++) {
@@ -1731,20 +1719,20 @@ static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *cons
   int64_t xs[HLO_MAX_RANK], wdims[HLO_MAX_RANK], w[HLO_MAX_RANK] = {0};
   row_major_strides(rank, xdims, xs);
   for (int d = 0; d < rank; d++) wdims[d] = in->window[d].size;
-  char **acc = xmalloc(sizeof(char *) * (size_t)n), **xb = xmalloc(sizeof(char *) * (size_t)n);
+  char **acc = hlo_xmalloc(sizeof(char *) * (size_t)n), **xb = hlo_xmalloc(sizeof(char *) * (size_t)n);
   for (int k = 0; k < n; k++) {
     size_t as = esize_of(result_part(res, k));
     acc[k] = result_part(res, k)->data;
     for (int64_t i = 0; i < on; i++) memcpy(acc[k] + i * (int64_t)as, ops[n + k]->data, as);
-    xb[k] = xmalloc((size_t)on * esize_of(ops[k]));
+    xb[k] = hlo_xmalloc((size_t)on * esize_of(ops[k]));
   }
   HloType t = ops[0]->shape.type;
   bool fast = n == 1 && res->shape.type == t && vector_reducer(p->reducer, t);
   uint64_t fill = 0;
   if (fast) reducer_identity(p->reducer, t, &fill);
-  uint8_t *mask = xmalloc((size_t)(on ? on : 1)), one = 1, zero = 0;
-  const void **args = xmalloc(sizeof(void *) * (size_t)(2 * n));
-  void **outs = xmalloc(sizeof(void *) * (size_t)n);
+  uint8_t *mask = hlo_xmalloc((size_t)(on ? on : 1)), one = 1, zero = 0;
+  const void **args = hlo_xmalloc(sizeof(void *) * (size_t)(2 * n));
+  void **outs = hlo_xmalloc(sizeof(void *) * (size_t)n);
   Tables tb, mtb;
   tables_init(&tb, rank, odims);
   tables_init(&mtb, rank, odims);
@@ -1844,7 +1832,7 @@ static HloError *eval_sort(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t
                            HloLiteral **out) {
   int n = in->noperands, rank = ops[0]->shape.rank;
   int d = (int)in->dimensions.v[0];
-  HloLiteral **res = xmalloc(sizeof(HloLiteral *) * (size_t)n);
+  HloLiteral **res = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)n);
   for (int k = 0; k < n; k++) res[k] = take_operand(ops, mov, k);
   const int64_t *dims = res[0]->shape.dims;
   int64_t len = dims[d], xs[HLO_MAX_RANK], outer[HLO_MAX_RANK], c[HLO_MAX_RANK] = {0};
@@ -1856,16 +1844,16 @@ static HloError *eval_sort(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t
     outer[no] = dims[j];
     ost[no++] = xs[j];
   }
-  SortRow s = {ev, plan_get(ev, in->called[0]), n, xmalloc(sizeof(char *) * (size_t)n),
-               xmalloc(sizeof(size_t) * (size_t)n), xmalloc(sizeof(void *) * (size_t)(2 * n))};
-  char **sorted = xmalloc(sizeof(char *) * (size_t)n);
+  SortRow s = {ev, plan_get(ev, in->called[0]), n, hlo_xmalloc(sizeof(char *) * (size_t)n),
+               hlo_xmalloc(sizeof(size_t) * (size_t)n), hlo_xmalloc(sizeof(void *) * (size_t)(2 * n))};
+  char **sorted = hlo_xmalloc(sizeof(char *) * (size_t)n);
   for (int k = 0; k < n; k++) {
     s.es[k] = esize_of(res[k]);
-    s.row[k] = xmalloc((size_t)len * s.es[k]);
-    sorted[k] = xmalloc((size_t)len * s.es[k]);
+    s.row[k] = hlo_xmalloc((size_t)len * s.es[k]);
+    sorted[k] = hlo_xmalloc((size_t)len * s.es[k]);
   }
-  int64_t *perm = xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
-  int64_t *tmp = xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
+  int64_t *perm = hlo_xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
+  int64_t *tmp = hlo_xmalloc(sizeof(int64_t) * (size_t)(len ? len : 1));
   int64_t one = 1, stride = rank ? xs[d] : 1;
   HloError *err = NULL;
   bool more = len > 1 && !any_zero(outer, no);
@@ -1916,7 +1904,7 @@ static void *widen_arranged(const HloLiteral *l, HloType rt, const int *order) {
   const HloLiteral *c = converted(l, rt, &owned);
   int rank = l->shape.rank;
   int64_t n = elements_of(l);
-  void *w = xmalloc((size_t)n * 8), *p = xmalloc((size_t)n * 8);
+  void *w = hlo_xmalloc((size_t)n * 8), *p = hlo_xmalloc((size_t)n * 8);
   convert_buffer(c->data, rt, w, hlo_type_is_float(rt) ? HLO_F64 : HLO_S64, n);
   if (owned) hlo_literal_free((HloLiteral *)c);
   int64_t ls[HLO_MAX_RANK], box[HLO_MAX_RANK], ss[HLO_MAX_RANK], bs[HLO_MAX_RANK];
@@ -1974,7 +1962,7 @@ static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const Hlo
   int64_t nm = free_product(&lhs->shape, &dd->lhs_batch, &dd->lhs_contracting);
   int64_t nn = free_product(&rhs->shape, &dd->rhs_batch, &dd->rhs_contracting);
   void *a = widen_arranged(lhs, rt, lo), *b = widen_arranged(rhs, rt, ro);
-  void *c = xcalloc((size_t)(nb * nm * nn), 8);
+  void *c = hlo_xcalloc((size_t)(nb * nm * nn), 8);
 #define DOT_LOOP(T)                                                           \
   for (int64_t ib = 0; ib < nb; ib++)                                         \
     for (int64_t i = 0; i < nm; i++) {                                        \
@@ -2045,7 +2033,7 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
   int64_t *tap[HLO_MAX_RANK];
   for (int d = 0; d < ns; d++) {
     const HloWindowDim *wd = &in->window[d];
-    tap[d] = xmalloc(sizeof(int64_t) * (size_t)(osz[d] * ksz[d] + 1));
+    tap[d] = hlo_xmalloc(sizeof(int64_t) * (size_t)(osz[d] * ksz[d] + 1));
     for (int64_t o = 0; o < osz[d]; o++)
       for (int64_t w = 0; w < ksz[d]; w++) {
         int64_t pos = o * wd->stride - wd->pad_lo + w * wd->rhs_dilate;
@@ -2056,9 +2044,9 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
   }
   bool is_float = hlo_type_is_float(rt);
   void *x = widen_arranged(lhs, rt, io), *k = widen_arranged(rhs, rt, ko);
-  void *y = xcalloc((size_t)(nout * osn * co), 8);
-  int64_t *ioff = xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
-  int64_t *koff = xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
+  void *y = hlo_xcalloc((size_t)(nout * osn * co), 8);
+  int64_t *ioff = hlo_xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
+  int64_t *koff = hlo_xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
   bool depthwise = ci == 1 && cog == 1 && bg == 1;
   int64_t oc[HLO_MAX_RANK] = {0};
   bool more = nout * osn * co > 0;
@@ -2114,7 +2102,7 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
   int64_t n = nout * osn * co;
   HloLiteral *r = new_array(rt, s->rank, s->dims);
   size_t es = esize_of(r);
-  char *canon = xmalloc((size_t)n * es);
+  char *canon = hlo_xmalloc((size_t)n * es);
   convert_buffer(y, is_float ? HLO_F64 : HLO_S64, canon, rt, n);
   int64_t rs[HLO_MAX_RANK], box[HLO_MAX_RANK], ds[HLO_MAX_RANK], cs[HLO_MAX_RANK];
   row_major_strides(s->rank, s->dims, rs);
@@ -2150,7 +2138,7 @@ static HloError *eval_batch_norm_inference(const HloInstr *in, HloLiteral *const
   row_major_strides(x->shape.rank, x->shape.dims, st);
   double *v[4];
   for (int k = 0; k < 4; k++) {
-    v[k] = xmalloc(sizeof(double) * (size_t)(nf ? nf : 1));
+    v[k] = hlo_xmalloc(sizeof(double) * (size_t)(nf ? nf : 1));
     load_f64(ops[1 + k]->data, t, v[k], nf);
   }
   double *mul = v[0], *offset = v[1], *mean = v[2], *var = v[3];
@@ -2180,7 +2168,7 @@ static HloError *eval_batch_norm_inference(const HloInstr *in, HloLiteral *const
  * may give up. */
 static HloError *call_on_operands(Ev *ev, const HloComputation *c, HloLiteral **ops,
                                   uint8_t *mov, int first, int n, HloLiteral **out) {
-  bool *owned = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
+  bool *owned = hlo_xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
   for (int k = 0; k < n; k++) {
     owned[k] = mov[first + k] == MOV_ALLOWED;
     if (owned[k]) mov[first + k] = MOV_TAKEN;
@@ -2248,7 +2236,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_COPY: r = hlo_literal_clone(ops[0]); break;
   case HLO_OP_IOTA: r = eval_iota(in); break;
   case HLO_OP_TUPLE: {
-    HloLiteral **elems = xmalloc(sizeof(HloLiteral *) * (size_t)(in->noperands + 1));
+    HloLiteral **elems = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)(in->noperands + 1));
     for (int k = 0; k < in->noperands; k++) elems[k] = take_operand(ops, mov, k);
     r = hlo_literal_tuple(elems, in->noperands);
     free(elems);

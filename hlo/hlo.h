@@ -52,6 +52,12 @@ _Noreturn void hlo_fatal(const char *file, int line, const char *fmt, ...)
   } while (0)
 #define HLO_UNREACHABLE() hlo_fatal(__FILE__, __LINE__, "unreachable")
 
+/* malloc, calloc and realloc for the compiler's own bookkeeping: running
+ * out of memory there is fatal (file:line), and a zero size is one byte. */
+void *hlo_xmalloc(size_t n);
+void *hlo_xcalloc(size_t n, size_t size);
+void *hlo_xrealloc(void *p, size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -179,6 +185,8 @@ void hlo_shape_set_default_layout(HloShape *s);
 /* "f32[2,3]{1,0}", "(s32[], f32[4]{0})", "pred[]"; layouts printed for
  * arrays of rank >= 1 (the default layout when none was given). */
 void hlo_shape_print(HloStr *out, const HloShape *s);
+/* The same, with or without the layout ("f32[2,3]{1,0}" or "f32[2,3]"). */
+void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout);
 /* Convenience for diagnostics: a malloc'd string. */
 char *hlo_shape_to_string(const HloShape *s);
 /* Row-major strides of an array shape, in elements. */

@@ -32,20 +32,20 @@ struct HloError {
   char *msg;
 };
 
-static void *xmalloc(size_t n) {
+void *hlo_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
   return p;
 }
 
-static void *xcalloc(size_t n, size_t size) {
+void *hlo_xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
   if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n,
                     size);
   return p;
 }
 
-static void *xrealloc(void *p, size_t n) {
+void *hlo_xrealloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
   if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
   return p;
@@ -57,9 +57,9 @@ HloError *hlo_verror(const char *fmt, va_list ap) {
   va_copy(cp, ap);
   int n = vsnprintf(NULL, 0, fmt, cp);
   va_end(cp);
-  s.buf = xmalloc((size_t)n + 1);
+  s.buf = hlo_xmalloc((size_t)n + 1);
   vsnprintf(s.buf, (size_t)n + 1, fmt, ap);
-  HloError *e = xmalloc(sizeof *e);
+  HloError *e = hlo_xmalloc(sizeof *e);
   e->msg = s.buf;
   return e;
 }
@@ -79,7 +79,7 @@ HloError *hlo_error_wrap(HloError *e, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  char *prefix = xmalloc((size_t)n + 1);
+  char *prefix = hlo_xmalloc((size_t)n + 1);
   va_start(ap, fmt);
   vsnprintf(prefix, (size_t)n + 1, fmt, ap);
   va_end(ap);
@@ -106,7 +106,7 @@ static void str_reserve(HloStr *s, size_t extra) {
   if (s->len + extra + 1 <= s->cap) return;
   size_t cap = s->cap ? s->cap : 64;
   while (cap < s->len + extra + 1) cap *= 2;
-  s->buf = xrealloc(s->buf, cap);
+  s->buf = hlo_xrealloc(s->buf, cap);
   s->cap = cap;
 }
 
@@ -132,7 +132,7 @@ void hlo_str_printf(HloStr *s, const char *fmt, ...) {
 char *hlo_str_take(HloStr *s) {
   char *b = s->buf;
   if (!b) {
-    b = xmalloc(1);
+    b = hlo_xmalloc(1);
     b[0] = '\0';
   }
   s->buf = NULL;
@@ -168,7 +168,7 @@ static ArenaChunk *chunk_new(size_t size) {
   return c;
 }
 
-HloArena *hlo_arena_new(void) { return xcalloc(1, sizeof(HloArena)); }
+HloArena *hlo_arena_new(void) { return hlo_xcalloc(1, sizeof(HloArena)); }
 
 void hlo_arena_free(HloArena *a) {
   if (!a) return;
@@ -398,12 +398,12 @@ bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout) {
   return true;
 }
 
-void hlo_shape_print(HloStr *out, const HloShape *s) {
+void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout) {
   if (s->type == HLO_TUPLE) {
     hlo_str_append(out, "(", 1);
     for (int i = 0; i < s->ntuple; i++) {
       if (i) hlo_str_append(out, ", ", 2);
-      hlo_shape_print(out, &s->tuple[i]);
+      hlo_shape_print_as(out, &s->tuple[i], layout);
     }
     hlo_str_append(out, ")", 1);
     return;
@@ -414,7 +414,7 @@ void hlo_shape_print(HloStr *out, const HloShape *s) {
   for (int i = 0; i < s->rank; i++)
     hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);
   hlo_str_append(out, "]", 1);
-  if (s->rank == 0) return;
+  if (s->rank == 0 || !layout) return;
   hlo_str_append(out, "{", 1);
   for (int i = 0; i < s->rank; i++) {
     int d = s->has_layout ? s->minor_to_major[i] : s->rank - 1 - i;
@@ -422,6 +422,8 @@ void hlo_shape_print(HloStr *out, const HloShape *s) {
   }
   hlo_str_append(out, "}", 1);
 }
+
+void hlo_shape_print(HloStr *out, const HloShape *s) { hlo_shape_print_as(out, s, true); }
 
 char *hlo_shape_to_string(const HloShape *s) {
   HloStr out = {0};
@@ -445,18 +447,18 @@ void hlo_shape_strides(const HloShape *s, int64_t *strides) {
  * the literal (freed with it); arena literals copy them into the arena. */
 
 static HloLiteral *literal_new_heap(const HloShape *shape) {
-  HloLiteral *l = xcalloc(1, sizeof *l);
+  HloLiteral *l = hlo_xcalloc(1, sizeof *l);
   l->shape = *shape;
   if (shape->type == HLO_TUPLE) {
-    HloShape *el = xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloShape));
-    l->elems = xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloLiteral *));
+    HloShape *el = hlo_xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloShape));
+    l->elems = hlo_xcalloc((size_t)(shape->ntuple ? shape->ntuple : 1), sizeof(HloLiteral *));
     for (int i = 0; i < shape->ntuple; i++) {
       l->elems[i] = literal_new_heap(&shape->tuple[i]);
       el[i] = l->elems[i]->shape;
     }
     l->shape.tuple = el;
   } else {
-    l->data = xcalloc(1, hlo_shape_byte_size(shape));
+    l->data = hlo_xcalloc(1, hlo_shape_byte_size(shape));
   }
   return l;
 }
@@ -466,7 +468,7 @@ HloLiteral *hlo_literal_new(const HloShape *shape) { return literal_new_heap(sha
 HloLiteral *hlo_literal_clone(const HloLiteral *src) {
   if (src->shape.type == HLO_TUPLE) {
     int n = src->shape.ntuple;
-    HloLiteral **elems = xcalloc((size_t)(n ? n : 1), sizeof *elems);
+    HloLiteral **elems = hlo_xcalloc((size_t)(n ? n : 1), sizeof *elems);
     for (int i = 0; i < n; i++) elems[i] = hlo_literal_clone(src->elems[i]);
     HloLiteral *l = hlo_literal_tuple(elems, n);
     free(elems);
@@ -489,11 +491,11 @@ void hlo_literal_free(HloLiteral *l) {
 }
 
 HloLiteral *hlo_literal_tuple(HloLiteral **elems, int n) {
-  HloLiteral *l = xcalloc(1, sizeof *l);
+  HloLiteral *l = hlo_xcalloc(1, sizeof *l);
   l->shape.type = HLO_TUPLE;
   l->shape.ntuple = n;
-  HloShape *el = xcalloc((size_t)(n ? n : 1), sizeof(HloShape));
-  l->elems = xcalloc((size_t)(n ? n : 1), sizeof(HloLiteral *));
+  HloShape *el = hlo_xcalloc((size_t)(n ? n : 1), sizeof(HloShape));
+  l->elems = hlo_xcalloc((size_t)(n ? n : 1), sizeof(HloLiteral *));
   for (int i = 0; i < n; i++) {
     l->elems[i] = elems[i];
     el[i] = elems[i]->shape;
@@ -697,7 +699,7 @@ static bool names_contains(const struct HloNameTable *t, const char *s) {
 static void names_insert(struct HloNameTable *t, const char *s) {
   if ((t->count + 1) * 2 > t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    const char **slots = xcalloc(cap, sizeof *slots);
+    const char **slots = hlo_xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < t->cap; i++) {
       if (!t->slots[i]) continue;
       size_t j = hash_str(t->slots[i]) & (cap - 1);
@@ -739,10 +741,10 @@ static const char *unique_name(HloModule *m, const char *name) {
 /* ------------------------------------------------------------------------ */
 
 HloModule *hlo_module_new(const char *name) {
-  HloModule *m = xcalloc(1, sizeof *m);
+  HloModule *m = hlo_xcalloc(1, sizeof *m);
   m->arena = hlo_arena_new();
   m->name = hlo_arena_strdup(m->arena, name);
-  m->names = xcalloc(1, sizeof *m->names);
+  m->names = hlo_xcalloc(1, sizeof *m->names);
   return m;
 }
 
@@ -986,7 +988,7 @@ void hlo_replace_all_uses(HloInstr *old, HloInstr *new_instr) {
   if (old == new_instr) return;
   /* new_instr itself keeps using old: that is the idiom "insert f(old) and
    * route every other use of old through it". */
-  HloInstr **users = xmalloc(sizeof(HloInstr *) * (size_t)(old->nusers ? old->nusers : 1));
+  HloInstr **users = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(old->nusers ? old->nusers : 1));
   int n = old->nusers;
   if (n) memcpy(users, old->users, sizeof(HloInstr *) * (size_t)n);
   for (int k = 0; k < n; k++) {
@@ -1025,22 +1027,22 @@ void hlo_instr_remove(HloInstr *in) {
 HloInstr **hlo_post_order(const HloComputation *c, int *n) {
   int count = 0;
   for (HloInstr *in = c->first; in; in = in->next) count++;
-  HloInstr **out = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
-  HloInstr **list = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  HloInstr **out = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  HloInstr **list = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
   int64_t max_id = 0;
   for (HloInstr *in = c->first; in; in = in->next)
     if (in->id > max_id) max_id = in->id;
   /* state by id: 0 unvisited, 1 on stack, 2 done.  Ids are dense per
    * module, so index a byte map by id. */
-  uint8_t *state = xcalloc((size_t)max_id + 1, 1);
-  HloInstr **stack = xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
-  int *next_op = xmalloc(sizeof(int) * (size_t)(count ? count : 1));
+  uint8_t *state = hlo_xcalloc((size_t)max_id + 1, 1);
+  HloInstr **stack = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  int *next_op = hlo_xmalloc(sizeof(int) * (size_t)(count ? count : 1));
   int k = 0, nout = 0;
   for (HloInstr *in = c->first; in; in = in->next) list[k++] = in;
 
   /* Unreachable instructions first (in list order), then the root's cone,
    * so the root comes last. */
-  uint8_t *reach = xcalloc((size_t)max_id + 1, 1);
+  uint8_t *reach = hlo_xcalloc((size_t)max_id + 1, 1);
   if (c->root) {
     int sp = 0;
     stack[sp++] = c->root;
@@ -1097,14 +1099,14 @@ HloInstr **hlo_post_order(const HloComputation *c, int *n) {
 HloComputation **hlo_computation_post_order(const HloModule *m, int *n) {
   int count = 0;
   for (HloComputation *c = m->first; c; c = c->next) count++;
-  HloComputation **all = xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
-  HloComputation **out = xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
-  uint8_t *state = xcalloc((size_t)(count ? count : 1), 1);
+  HloComputation **all = hlo_xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
+  HloComputation **out = hlo_xmalloc(sizeof(HloComputation *) * (size_t)(count ? count : 1));
+  uint8_t *state = hlo_xcalloc((size_t)(count ? count : 1), 1);
   int k = 0, nout = 0;
   for (HloComputation *c = m->first; c; c = c->next) all[k++] = c;
   /* Recursion depth is the call depth, which is small. */
   struct Frame { int idx; HloInstr *in; int called; } *stack =
-      xmalloc(sizeof(struct Frame) * (size_t)(count ? count : 1) + sizeof(struct Frame));
+      hlo_xmalloc(sizeof(struct Frame) * (size_t)(count ? count : 1) + sizeof(struct Frame));
   for (int j = 0; j < count; j++) {
     if (state[j]) continue;
     int sp = 0;

@@ -453,25 +453,11 @@ static HloInstr *simplify(HloInstr *in) {
   }
 }
 
-bool pass_algsimp(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (!px_is_linked(in)) continue;
-      HloInstr *r = simplify(in);
-      if (!r || r == in) continue;
-      /* A rewrite never changes the (layout-free) shape. */
-      HLO_CHECK(hlo_shape_equal(&r->shape, &in->shape, false));
-      px_replace(in, r);
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+/* A rewrite never changes the (layout-free) shape. */
+static HloInstr *simplify_checked(HloInstr *in) {
+  HloInstr *r = simplify(in);
+  if (r) HLO_CHECK(hlo_shape_equal(&r->shape, &in->shape, false));
+  return r;
 }
+
+bool pass_algsimp(HloModule *m) { return px_rewrite_each(m, false, simplify_checked); }

@@ -40,20 +40,8 @@ static HloInstr *expand(HloInstr *bn) {
   return out;
 }
 
-bool pass_batchnorm_expand(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      if (order[i]->op != HLO_OP_BATCH_NORM_INFERENCE) continue;
-      px_replace(order[i], expand(order[i]));
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *rewrite(HloInstr *in) {
+  return in->op == HLO_OP_BATCH_NORM_INFERENCE ? expand(in) : NULL;
 }
+
+bool pass_batchnorm_expand(HloModule *m) { return px_rewrite_each(m, false, rewrite); }

@@ -137,7 +137,7 @@ static bool overwrites_operand(const HloInstr *in, int k) {
 /* Best-fit decreasing over the values of computation ci; sets offsets and
  * the frame size; returns the peak of live bytes. */
 static int64_t pack(Ctx *x, int ci, int nsteps) {
-  int *list = px_xmalloc(sizeof(int) * (size_t)(x->nvals ? x->nvals : 1));
+  int *list = hlo_xmalloc(sizeof(int) * (size_t)(x->nvals ? x->nvals : 1));
   int n = 0;
   for (int v = 0; v < x->nvals; v++)
     if (x->vals[v].comp == ci && find(x, v) == v && x->vals[v].result < 0) list[n++] = v;
@@ -153,7 +153,7 @@ static int64_t pack(Ctx *x, int ci, int nsteps) {
     }
     list[j] = v;
   }
-  int *near = px_xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+  int *near = hlo_xmalloc(sizeof(int) * (size_t)(n ? n : 1));
   int64_t top = 0;
   for (int i = 0; i < n; i++) {
     Val *v = &x->vals[list[i]];
@@ -323,15 +323,15 @@ HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *policy, Pass
   Ctx x = {.m = m, .p = p, .in_place = policy && policy->reuse_operand_buffers};
   x.comps = (const HloComputation **)px_graph_computations(m, false, &x.ncomps);
   p->nids = m->next_id;
-  p->first = px_xmalloc(sizeof(int) * (size_t)p->nids);
-  p->count = px_xcalloc((size_t)p->nids, sizeof(int));
+  p->first = hlo_xmalloc(sizeof(int) * (size_t)p->nids);
+  p->count = hlo_xcalloc((size_t)p->nids, sizeof(int));
   for (int64_t i = 0; i < p->nids; i++) p->first[i] = -1;
   p->nschedules = x.ncomps;
   p->computations = x.comps;
-  p->schedules = px_xcalloc((size_t)x.ncomps, sizeof(PassSchedule));
-  x.parent = px_xmalloc(sizeof(int) * (size_t)x.ncomps);
-  x.frame = px_xcalloc((size_t)x.ncomps, sizeof(int64_t));
-  x.base = px_xcalloc((size_t)x.ncomps, sizeof(int64_t));
+  p->schedules = hlo_xcalloc((size_t)x.ncomps, sizeof(PassSchedule));
+  x.parent = hlo_xmalloc(sizeof(int) * (size_t)x.ncomps);
+  x.frame = hlo_xcalloc((size_t)x.ncomps, sizeof(int64_t));
+  x.base = hlo_xcalloc((size_t)x.ncomps, sizeof(int64_t));
   int entry = comp_index(&x, m->entry);
   for (int i = 0; i < x.ncomps; i++) x.parent[i] = -1;
   for (int i = 0; i < x.ncomps; i++)

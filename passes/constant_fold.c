@@ -83,28 +83,16 @@ static HloLiteral *evaluate_alone(const HloInstr *in) {
   return out;
 }
 
-bool pass_constant_fold(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    HloComputation *c = comps[ci];
-    int n;
-    HloInstr **order = hlo_post_order(c, &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (!worth_folding(in)) continue;
-      HloLiteral *value = evaluate_alone(in);
-      if (!value) continue;
-      HloInstr *k = hlo_constant_new(c, hlo_literal_clone_in(m->arena, value), "constant");
-      hlo_literal_free(value);
-      k->shape = in->shape; /* keep the layout the literal does not carry */
-      hlo_instr_move_before(k, in);
-      px_replace(in, k);
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *fold(HloInstr *in) {
+  if (!worth_folding(in)) return NULL;
+  HloLiteral *value = evaluate_alone(in);
+  if (!value) return NULL;
+  HloComputation *c = in->parent;
+  HloInstr *k = hlo_constant_new(c, hlo_literal_clone_in(c->module->arena, value), "constant");
+  hlo_literal_free(value);
+  k->shape = in->shape; /* keep the layout the literal does not carry */
+  hlo_instr_move_before(k, in);
+  return k;
 }
+
+bool pass_constant_fold(HloModule *m) { return px_rewrite_each(m, false, fold); }

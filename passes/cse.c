@@ -73,7 +73,7 @@ static HloInstr *lookup_or_add(Table *t, HloInstr *in) {
   }
   if ((t->count + 1) * 2 > t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    Entry *slots = px_xcalloc(cap, sizeof(Entry));
+    Entry *slots = hlo_xcalloc(cap, sizeof(Entry));
     for (size_t i = 0; i < t->cap; i++) {
       if (!t->slots[i].instr) continue;
       size_t j = t->slots[i].hash & (cap - 1);

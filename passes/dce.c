@@ -36,8 +36,8 @@ bool pass_dce(HloModule *m) {
    * lists callees first, so walking it backwards marks callers first. */
   int n = 0;
   for (HloComputation *c = m->first; c; c = c->next) n++;
-  HloComputation **list = px_xmalloc(sizeof(HloComputation *) * (size_t)(n ? n : 1));
-  bool *live = px_xcalloc((size_t)(n ? n : 1), sizeof(bool));
+  HloComputation **list = hlo_xmalloc(sizeof(HloComputation *) * (size_t)(n ? n : 1));
+  bool *live = hlo_xcalloc((size_t)(n ? n : 1), sizeof(bool));
   int k = 0;
   for (HloComputation *c = m->first; c; c = c->next) list[k++] = c;
   bool grew = true;

@@ -95,21 +95,8 @@ static HloInstr *canonicalize(HloInstr *dot) {
                   e, dot);
 }
 
-bool pass_dot_canonicalize(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (in->op != HLO_OP_DOT || is_canonical(in)) continue;
-      px_replace(in, canonicalize(in));
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *rewrite(HloInstr *in) {
+  return in->op == HLO_OP_DOT && !is_canonical(in) ? canonicalize(in) : NULL;
 }
+
+bool pass_dot_canonicalize(HloModule *m) { return px_rewrite_each(m, false, rewrite); }

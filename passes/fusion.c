@@ -341,11 +341,11 @@ static HloInstr *build(Fuser *f, const Kernel *k) {
   fc->is_fusion = true;
   place_before(m, fc, c);
   int64_t nids = m->next_id;
-  HloInstr **map = px_xcalloc((size_t)nids, sizeof(HloInstr *));
-  bool *member = px_xcalloc((size_t)nids, sizeof(bool));
+  HloInstr **map = hlo_xcalloc((size_t)nids, sizeof(HloInstr *));
+  bool *member = hlo_xcalloc((size_t)nids, sizeof(bool));
   for (int i = 0; i < k->nmembers; i++) member[k->members[i]->id] = true;
   member[k->root->id] = true;
-  HloInstr **args = px_xmalloc(sizeof(HloInstr *) * (size_t)nids);
+  HloInstr **args = hlo_xmalloc(sizeof(HloInstr *) * (size_t)nids);
   int nargs = 0;
   for (int i = 0; i <= k->nmembers; i++) {
     HloInstr *in = i < k->nmembers ? k->members[i] : k->root;
@@ -380,11 +380,11 @@ static bool fuse_computation(HloComputation *c, const PassPolicy *policy) {
   Fuser f = {.c = c, .policy = *policy};
   f.order = hlo_post_order(c, &f.n);
   int64_t nids = c->module->next_id;
-  f.own = px_xmalloc(sizeof(int) * (size_t)nids);
-  f.nuses = px_xcalloc((size_t)nids, sizeof(int));
-  f.uses = px_xcalloc((size_t)nids, sizeof(Use *));
-  f.epi = px_xcalloc((size_t)nids, sizeof(bool));
-  f.dup = px_xcalloc((size_t)nids, 1);
+  f.own = hlo_xmalloc(sizeof(int) * (size_t)nids);
+  f.nuses = hlo_xcalloc((size_t)nids, sizeof(int));
+  f.uses = hlo_xcalloc((size_t)nids, sizeof(Use *));
+  f.epi = hlo_xcalloc((size_t)nids, sizeof(bool));
+  f.dup = hlo_xcalloc((size_t)nids, 1);
   for (int64_t i = 0; i < nids; i++) f.own[i] = -1;
   for (int i = 0; i < f.n; i++) {
     HloInstr *in = f.order[i];
@@ -401,7 +401,7 @@ static bool fuse_computation(HloComputation *c, const PassPolicy *policy) {
     HloInstr *in = f.order[i];
     for (int k = 0; k < f.nuses[in->id]; k++) add_member(&f.kernels[f.uses[in->id][k].k], in);
   }
-  HloInstr **fusions = px_xcalloc((size_t)(f.nkernels ? f.nkernels : 1), sizeof(HloInstr *));
+  HloInstr **fusions = hlo_xcalloc((size_t)(f.nkernels ? f.nkernels : 1), sizeof(HloInstr *));
   bool changed = false;
   for (int k = 0; k < f.nkernels; k++) {
     const Kernel *kn = &f.kernels[k];

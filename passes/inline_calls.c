@@ -12,23 +12,10 @@
 
 #include "internal.h"
 
-bool pass_inline_calls(HloModule *m) {
-  bool changed = false;
-  int nc;
-  /* Callees first: a callee's own calls are inlined before it is copied. */
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *call = order[i];
-      if (call->op != HLO_OP_CALL) continue;
-      HloInstr *root = px_clone_computation(comps[ci], call->called[0], call->operands, call);
-      px_replace(call, root);
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *inline_call(HloInstr *call) {
+  if (call->op != HLO_OP_CALL) return NULL;
+  return px_clone_computation(call->parent, call->called[0], call->operands, call);
 }
+
+/* Callees first: a callee's own calls are inlined before it is copied. */
+bool pass_inline_calls(HloModule *m) { return px_rewrite_each(m, false, inline_call); }

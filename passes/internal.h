@@ -13,14 +13,20 @@
 
 #include "passes.h"
 
-void *px_xmalloc(size_t n);
-void *px_xcalloc(size_t n, size_t size);
 
 /* Computations of m, callees before callers; fused computations (and the
  * scalar computations reduce/sort/scatter apply) are included only when
  * with_applied is true.  "Applied" computations run per element and are
  * never rewritten by graph passes.  malloc'd. */
 HloComputation **px_graph_computations(const HloModule *m, bool with_applied, int *n);
+
+/* The loop most passes are: every still linked instruction of every
+ * graph computation (callees first; applied computations too with
+ * with_applied), in post order, offered to `rewrite`, which returns its
+ * replacement or NULL (or the instruction itself) to leave it; a
+ * replacement takes the instruction's place (px_replace).  Returns whether
+ * anything was replaced. */
+bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloInstr *));
 
 /* instr is a constant whose elements all equal one value, or a broadcast of
  * such a constant; *v receives it (as a double). */

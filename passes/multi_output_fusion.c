@@ -79,7 +79,7 @@ static bool compatible(const HloInstr *a, const HloInstr *b) {
 /* Is `to` reachable from `from` through users? */
 static bool reaches(const HloInstr *from, const HloInstr *to, uint8_t *seen, int64_t nids) {
   memset(seen, 0, (size_t)nids);
-  const HloInstr **stack = px_xmalloc(sizeof(HloInstr *) * (size_t)nids);
+  const HloInstr **stack = hlo_xmalloc(sizeof(HloInstr *) * (size_t)nids);
   int sp = 0;
   stack[sp++] = from;
   bool found = false;
@@ -244,7 +244,7 @@ static bool reaches_around(const HloInstr *p, const HloInstr *c, uint8_t *seen, 
 
 static bool merge_one(HloComputation *c, const PassPolicy *policy) {
   int64_t nids = c->module->next_id;
-  uint8_t *seen = px_xmalloc((size_t)nids);
+  uint8_t *seen = hlo_xmalloc((size_t)nids);
   bool merged = false;
   for (HloInstr *a = c->first; a && !merged; a = a->next) {
     if (kernel_kind(a) < 0 || !a->nusers) continue;

@@ -165,23 +165,8 @@ static HloInstr *rewrite(HloInstr *in) {
   return NULL;
 }
 
-bool pass_scale_fold(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (!px_is_linked(in) || !hlo_type_is_float(in->shape.type)) continue;
-      HloInstr *r = rewrite(in);
-      if (!r) continue;
-      px_replace(in, r);
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *rewrite_float(HloInstr *in) {
+  return hlo_type_is_float(in->shape.type) ? rewrite(in) : NULL;
 }
+
+bool pass_scale_fold(HloModule *m) { return px_rewrite_each(m, false, rewrite_float); }

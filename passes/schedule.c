@@ -76,15 +76,15 @@ static void graph_init(Graph *g, const HloComputation *c) {
   int n;
   HloInstr **all = hlo_post_order(c, &n);
   g->nids = c->module->next_id;
-  g->idx = px_xmalloc(sizeof(int) * (size_t)g->nids);
+  g->idx = hlo_xmalloc(sizeof(int) * (size_t)g->nids);
   for (int64_t i = 0; i < g->nids; i++) g->idx[i] = -1;
   /* Unreachable instructions come first in hlo_post_order: skip them. */
-  uint8_t *reach = px_xcalloc((size_t)g->nids, 1);
+  uint8_t *reach = hlo_xcalloc((size_t)g->nids, 1);
   reach[c->root->id] = 1;
   for (int i = n - 1; i >= 0; i--)
     if (reach[all[i]->id])
       for (int k = 0; k < all[i]->noperands; k++) reach[all[i]->operands[k]->id] = 1;
-  g->post = px_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  g->post = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
   for (int i = 0; i < n; i++)
     if (reach[all[i]->id]) {
       g->idx[all[i]->id] = g->n;
@@ -92,10 +92,10 @@ static void graph_init(Graph *g, const HloComputation *c) {
     }
   free(reach);
   free(all);
-  g->nreaders = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int));
-  g->readers = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int *));
-  g->nrel = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int));
-  g->rel = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int *));
+  g->nreaders = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int));
+  g->readers = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int *));
+  g->nrel = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int));
+  g->rel = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int *));
   for (int i = 0; i < g->n; i++) collect_readers(g, i, g->post[i]);
 }
 
@@ -114,7 +114,7 @@ static void graph_free(Graph *g) {
 
 /* Peak of live bytes when running post[order[0]], post[order[1]], … */
 static int64_t simulate(const Graph *g, const int *order) {
-  int *left = px_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *left = hlo_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   for (int i = 0; i < g->n; i++) left[i] = g->nreaders[i];
   int64_t live = 0, peak = 0;
   int root = g->idx[g->c->root->id];
@@ -137,14 +137,14 @@ static void sched_post(const Graph *g, int *order) {
 }
 
 static void sched_dfs(const Graph *g, int *order) {
-  int64_t *cone = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int64_t));
+  int64_t *cone = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int64_t));
   for (int i = 0; i < g->n; i++) {
     const HloInstr *x = g->post[i];
     cone[i] = own_bytes(x);
     for (int k = 0; k < x->noperands; k++) cone[i] += cone[g->idx[x->operands[k]->id]];
   }
-  uint8_t *done = px_xcalloc((size_t)(g->n ? g->n : 1), 1);
-  int *stack = px_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1) * 2);
+  uint8_t *done = hlo_xcalloc((size_t)(g->n ? g->n : 1), 1);
+  int *stack = hlo_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1) * 2);
   int sp = 0, no = 0;
   stack[sp++] = g->idx[g->c->root->id];
   while (sp) {
@@ -174,9 +174,9 @@ static void sched_dfs(const Graph *g, int *order) {
 }
 
 static void sched_list(const Graph *g, int *order) {
-  int *waiting = px_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int)); /* unscheduled operands */
-  int *left = px_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
-  uint8_t *done = px_xcalloc((size_t)(g->n ? g->n : 1), 1);
+  int *waiting = hlo_xcalloc((size_t)(g->n ? g->n : 1), sizeof(int)); /* unscheduled operands */
+  int *left = hlo_xmalloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  uint8_t *done = hlo_xcalloc((size_t)(g->n ? g->n : 1), 1);
   for (int i = 0; i < g->n; i++) {
     left[i] = g->nreaders[i];
     const HloInstr *x = g->post[i];
@@ -216,8 +216,8 @@ static void sched_list(const Graph *g, int *order) {
 void pass_schedule(const HloComputation *c, PassScheduler which, PassSchedule *out) {
   Graph g;
   graph_init(&g, c);
-  int *order = px_xmalloc(sizeof(int) * (size_t)(g.n ? g.n : 1));
-  int *best = px_xmalloc(sizeof(int) * (size_t)(g.n ? g.n : 1));
+  int *order = hlo_xmalloc(sizeof(int) * (size_t)(g.n ? g.n : 1));
+  int *best = hlo_xmalloc(sizeof(int) * (size_t)(g.n ? g.n : 1));
   int64_t best_peak = -1;
   PassScheduler chosen = PASS_SCHED_POST_ORDER;
   static void (*const run[])(const Graph *, int *) = {sched_post, sched_dfs, sched_list};
@@ -232,7 +232,7 @@ void pass_schedule(const HloComputation *c, PassScheduler which, PassSchedule *o
     }
   }
   out->n = g.n;
-  out->order = px_xmalloc(sizeof(HloInstr *) * (size_t)(g.n ? g.n : 1));
+  out->order = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(g.n ? g.n : 1));
   for (int i = 0; i < g.n; i++) out->order[i] = g.post[best[i]];
   out->peak_bytes = best_peak;
   out->chosen = chosen;

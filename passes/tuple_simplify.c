@@ -24,27 +24,10 @@ static HloInstr *reassembled(const HloInstr *t) {
   return src->shape.ntuple == t->noperands ? src : NULL;
 }
 
-bool pass_tuple_simplify(HloModule *m) {
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, true, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (in->op == HLO_OP_GET_TUPLE_ELEMENT && in->operands[0]->op == HLO_OP_TUPLE) {
-        px_replace(in, in->operands[0]->operands[in->tuple_index]);
-        changed = true;
-      } else if (in->op == HLO_OP_TUPLE) {
-        HloInstr *src = reassembled(in);
-        if (!src) continue;
-        px_replace(in, src);
-        changed = true;
-      }
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+static HloInstr *simplify(HloInstr *in) {
+  if (in->op == HLO_OP_GET_TUPLE_ELEMENT && in->operands[0]->op == HLO_OP_TUPLE)
+    return in->operands[0]->operands[in->tuple_index];
+  return in->op == HLO_OP_TUPLE ? reassembled(in) : NULL;
 }
+
+bool pass_tuple_simplify(HloModule *m) { return px_rewrite_each(m, true, simplify); }

@@ -8,18 +8,6 @@
 
 #include "internal.h"
 
-void *px_xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
-  return p;
-}
-
-void *px_xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n, size);
-  return p;
-}
-
 /* Control flow runs its called computations as graphs; everything else
  * that calls a computation applies it to scalars (or is a fusion). */
 static bool calls_graphs(const HloInstr *in) {
@@ -34,7 +22,7 @@ HloComputation **px_graph_computations(const HloModule *m, bool with_applied, in
     return all;
   }
   /* Mark graphs top-down (reverse post order visits callers first). */
-  bool *graph = px_xcalloc((size_t)total, sizeof(bool));
+  bool *graph = hlo_xcalloc((size_t)total, sizeof(bool));
   for (int i = total - 1; i >= 0; i--) {
     if (all[i] == m->entry) graph[i] = true;
     if (!graph[i]) continue;
@@ -89,7 +77,7 @@ void px_remove_if_dead(HloInstr *in) {
   if (!px_is_linked(in) || in->nusers || in->parent->root == in || px_has_side_effect(in))
     return;
   int n = in->noperands;
-  HloInstr **ops = px_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
+  HloInstr **ops = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
   memcpy(ops, in->operands, sizeof(HloInstr *) * (size_t)n);
   hlo_instr_remove(in);
   for (int i = 0; i < n; i++) px_remove_if_dead(ops[i]);
@@ -136,7 +124,7 @@ HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee
   int64_t maxid = 0;
   for (int i = 0; i < n; i++)
     if (order[i]->id > maxid) maxid = order[i]->id;
-  HloInstr **map = px_xcalloc((size_t)maxid + 1, sizeof(HloInstr *));
+  HloInstr **map = hlo_xcalloc((size_t)maxid + 1, sizeof(HloInstr *));
   HloInstr *root = NULL;
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
@@ -165,4 +153,25 @@ int64_t px_shape_bytes(const HloShape *s) {
   }
   if (!hlo_type_is_array(s->type)) return 0;
   return (int64_t)hlo_shape_byte_size(s);
+}
+
+bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloInstr *)) {
+  bool changed = false;
+  int nc;
+  HloComputation **comps = px_graph_computations(m, with_applied, &nc);
+  for (int ci = 0; ci < nc; ci++) {
+    int n;
+    HloInstr **order = hlo_post_order(comps[ci], &n);
+    for (int i = 0; i < n; i++) {
+      HloInstr *in = order[i];
+      if (!px_is_linked(in)) continue;
+      HloInstr *r = rewrite(in);
+      if (!r || r == in) continue;
+      px_replace(in, r);
+      changed = true;
+    }
+    free(order);
+  }
+  free(comps);
+  return changed;
 }
