@@ -146,7 +146,7 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
   CgVal km;
   /* Vectors along the output features when every lane reads the same
    * input feature (no groups). */
-  int lanes = fg == 1 ? cg_row_lanes(f, rhs, rt, &km) : 0;
+  int lanes = fg == 1 ? cg_row_lanes(f, rhs, rt, co, &km) : 0;
   if (lanes) {
     CgVal av[8][4], kv[4];
     for (int p = 0; p < P; p++)

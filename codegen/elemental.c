@@ -175,23 +175,25 @@ void cg_endif(CgFn *f, CgIf *c, const CgVal *yields) {
 }
 
 bool cg_sweep_next(CgFn *f, CgSweep *s) {
-  int64_t full = s->n / s->lanes * s->lanes;
-  if (s->phase == 0 && full) {
+  int64_t nfull = s->n / s->lanes, full = nfull * s->lanes;
+  s->mask = 0;
+  if (s->phase == 0 && nfull > CG_SWEEP_UNROLL) {
     s->phase = 1;
     s->loop = cg_for_step(f, 0, full, s->lanes, 0, NULL);
     s->j = s->loop.iv;
-    s->mask = 0;
     return true;
   }
-  if (s->phase == 1) cg_for_end(f, &s->loop, NULL);
-  if (s->phase == 2 || full == s->n) {
-    s->phase = 2;
-    return false;
+  if (s->phase == 1) {
+    cg_for_end(f, &s->loop, NULL);
+    s->phase = 2 + (int)nfull;
   }
-  s->phase = 2;
-  s->j = cg_index(f, full);
-  s->mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, s->lanes),
-                     kir_const_int(&f->b, kir_vector(KIR_I32, s->lanes), s->n - full));
+  if (s->phase == 0) s->phase = 2;
+  int64_t k = s->phase++ - 2; /* the vector to emit now */
+  if (k > nfull || (k == nfull && full == s->n)) return false;
+  s->j = cg_index(f, k * s->lanes);
+  if (k == nfull)
+    s->mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, s->lanes),
+                       kir_const_int(&f->b, kir_vector(KIR_I32, s->lanes), s->n - full));
   return true;
 }
 

@@ -134,6 +134,10 @@ int cg_shape_nleaves(const HloShape *s);
 typedef struct CgTargetInfo {
   int vector_bits;         /* the widest vector register for f32 arithmetic:
                             * 128 (SSE2, NEON), 256 (AVX), 512 (AVX-512) */
+  int preferred_bits;      /* the width the CPU's model prefers where code
+                            * is not bound by arithmetic: 256 on Intel's
+                            * AVX-512 parts, whose clock drops with wide
+                            * vectors; vector_bits elsewhere */
   int vector_regs;         /* architectural vector registers (16 or 32) */
   bool fma;                /* fused multiply-add instructions */
   bool int8_dot;           /* int8 dot-product instructions (VNNI, dotprod) */
@@ -142,8 +146,6 @@ typedef struct CgTargetInfo {
   int64_t l3_bytes;        /* the shared last level */
 } CgTargetInfo;
 
-/* f32 lanes of the target's widest vector. */
-static inline int cg_lanes_f32(const CgTargetInfo *i) { return i->vector_bits / 32; }
 
 typedef struct CgBackend CgBackend;
 typedef struct CgGen CgGen;
@@ -370,15 +372,18 @@ CgIf cg_if(CgFn *f, CgVal cond, int nres, const KirType *types);
 void cg_else(CgFn *f, CgIf *c, const CgVal *yields);
 void cg_endif(CgFn *f, CgIf *c, const CgVal *yields);
 
-/* A sweep over [0, n) by vectors of `lanes` elements: a loop over the
- * full vectors, then one masked vector for the rest (when n is not a
- * multiple).  while (cg_sweep_next(f, &s)) { … s.j, s.mask … } emits the
- * body once for each: j is the first element's index, mask 0 for a full
- * vector, else the i1 vector of the lanes inside [0, n). */
+/* A sweep over [0, n) by vectors of `lanes` elements: the full vectors,
+ * then one masked vector for the rest (when n is not a multiple).
+ * while (cg_sweep_next(f, &s)) { … s.j, s.mask … } emits the body for
+ * each: j is the first element's index, mask 0 for a full vector, else the
+ * i1 vector of the lanes inside [0, n).  Up to CG_SWEEP_UNROLL full
+ * vectors are emitted one after the other, more as a loop (LLVM's loop
+ * unroller is off: cpu_optimize). */
+enum { CG_SWEEP_UNROLL = 4 };
 typedef struct CgSweep {
   int64_t n;
   int lanes;
-  int phase;
+  int phase;    /* 0: nothing emitted; 1: in the loop; 2 + k: k emitted */
   CgLoop loop;
   CgVal j, mask;
 } CgSweep;
@@ -526,10 +531,11 @@ void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *
  * a[] broadcast to vectors, b[] vectors. */
 void cg_row_vfma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                     const CgVal *b, int lanes, CgVal mask);
-/* The lanes the row sweep of a contraction producing t loads its
- * contiguous operand `op` with, its memref in *mem; 0 when op cannot be
- * loaded as vectors of the accumulator (computed, or of another type). */
-int cg_row_lanes(CgFn *f, const HloInstr *op, HloType t, CgVal *mem);
+/* The lanes the row sweep (of n elements) of a contraction producing t
+ * loads its contiguous operand `op` with, its memref in *mem; 0 when op
+ * cannot be loaded as vectors of the accumulator (computed, or of another
+ * type) or the row is too short. */
+int cg_row_lanes(CgFn *f, const HloInstr *op, HloType t, int64_t n, CgVal *mem);
 int cg_row_unroll(int64_t k, int64_t n);
 CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j);
 

@@ -3,13 +3,17 @@
 # codegen/cpu/target_names.inc, the vector features its LLVM model implies:
 # what kernels are shaped by (vector width, FMA, int8 dot products).
 # LLVM's C API does not say what a CPU name implies, so each CPU compiles
-# two probe functions with llc and the code it gets tells: a 16-lane f32
-# fma in zmm registers means AVX-512, in ymm AVX, as vfmadd FMA; an int8 dot
-# product intrinsic that selects means VNNI (x86) or dotprod (AArch64).
+# probe functions and the code it gets tells: a 16-lane f32 fma in zmm
+# registers means AVX-512, in ymm AVX, as vfmadd FMA; an int8 dot product
+# intrinsic that selects means VNNI (x86) or dotprod (AArch64); and a loop
+# that LLVM's vectorizer widens to 16 f32 lanes means its model of the CPU
+# prefers 512-bit vectors (AMD Zen 4 does; Intel's AVX-512 parts prefer 256,
+# as wide vectors lower their clock).
 # Regenerate with target_names.inc when LLVM is upgraded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LLC=${LLC:-/usr/lib/llvm-22/bin/llc}
+OPT=${OPT:-/usr/lib/llvm-22/bin/opt}
 inc=codegen/cpu/target_names.inc
 out=codegen/cpu/cpu_features.inc
 tmp=$(mktemp -d)
@@ -35,6 +39,25 @@ define <4 x i32> @g(<4 x i32> %a, <16 x i8> %b, <16 x i8> %c) {
 }
 declare <4 x i32> @llvm.aarch64.neon.udot.v4i32.v16i8(<4 x i32>, <16 x i8>, <16 x i8>)
 LL
+cat >"$tmp/loop.ll" <<'LL'
+define void @f(ptr noalias %a, ptr noalias %b) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [0, %entry], [%n, %loop]
+  %pa = getelementptr float, ptr %a, i64 %i
+  %pb = getelementptr float, ptr %b, i64 %i
+  %x = load float, ptr %pa
+  %y = load float, ptr %pb
+  %z = fadd float %x, %y
+  store float %z, ptr %pa
+  %n = add i64 %i, 1
+  %c = icmp eq i64 %n, 4096
+  br i1 %c, label %exit, label %loop
+exit:
+  ret void
+}
+LL
 # The names between "static const char *const ARCH_cpus[] = {" and "};".
 names() {
   sed -n "/^static const char \*const $1_cpus\[\] = {/,/^};/p" "$inc" |
@@ -44,7 +67,13 @@ compiles() { "$LLC" -mtriple="$1" -mcpu="$2" "$3" -o - 2>/dev/null || true; }
 x86_64_features() {
   local asm f=()
   asm=$(compiles x86_64-linux-gnu "$1" "$tmp/fma.ll")
-  if grep -q zmm <<<"$asm"; then f+=(CPU_AVX512 CPU_AVX); elif grep -q ymm <<<"$asm"; then f+=(CPU_AVX); fi
+  if grep -q zmm <<<"$asm"; then
+    f+=(CPU_AVX512 CPU_AVX)
+    if grep -q '<16 x float>' <<<"$("$OPT" -mtriple=x86_64-linux-gnu -mcpu="$1" -passes='default<O3>' \
+        "$tmp/loop.ll" -S 2>/dev/null || true)"; then f+=(CPU_PREFER512); fi
+  elif grep -q ymm <<<"$asm"; then
+    f+=(CPU_AVX)
+  fi
   if grep -q vfmadd <<<"$asm"; then f+=(CPU_FMA); fi
   if grep -q vpdpbusd <<<"$(compiles x86_64-linux-gnu "$1" "$tmp/vnni.ll")"; then f+=(CPU_INT8_DOT); fi
   join "${f[@]+"${f[@]}"}"

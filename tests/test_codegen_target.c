@@ -189,14 +189,19 @@ static int dot_lanes(const char *target, const char *cpu, const char *features) 
 }
 
 START_TEST(cpu_decides_vector_width) {
-  /* The vector width is the target's, from the CPU's LLVM model and the
-   * features named: 512-bit AVX-512, 256-bit AVX, 128-bit SSE2 and NEON. */
-  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", NULL), 16);
+  /* The row sweep's vector width is the target's preferred one, from the
+   * CPU's LLVM model and the features named: 512-bit where AVX-512 is
+   * preferred (Zen 4), 256 on Intel's AVX-512 parts and AVX, 128-bit SSE2
+   * and NEON. */
   ck_assert_int_eq(dot_lanes("x86_64", "znver4", NULL), 16);
+  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", NULL), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "sapphirerapids", NULL), 8);
   ck_assert_int_eq(dot_lanes("x86_64", "x86-64-v3", NULL), 8);
   ck_assert_int_eq(dot_lanes("x86_64", "haswell", NULL), 8);
   ck_assert_int_eq(dot_lanes("x86_64", "x86-64", NULL), 4);
-  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", "-avx512f"), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "znver4", "-avx512f"), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "znver4", "+prefer-256-bit"), 8);
+  ck_assert_int_eq(dot_lanes("x86_64", "skylake-avx512", "-prefer-256-bit"), 16);
   ck_assert_int_eq(dot_lanes("x86_64", "x86-64-v3", "-avx"), 4);
   ck_assert_int_eq(dot_lanes("x86_64", "x86-64", "+avx"), 8);
   ck_assert_int_eq(dot_lanes("x86_64", "x86-64", "+avx512f"), 4); /* needs +avx too */
@@ -208,7 +213,12 @@ END_TEST
 START_TEST(every_vector_width_is_correct) {
   /* The host runs all of them; each against the evaluator, exactly (small
    * integers: every sum is exact whatever the order). */
-  static const char *const cpus[] = {"x86-64", "x86-64-v3", "skylake-avx512"};
+  static const struct {
+    const char *cpu, *features;
+  } targets[] = {{"x86-64", NULL},
+                 {"x86-64-v3", NULL},
+                 {"skylake-avx512", NULL},
+                 {"skylake-avx512", "-prefer-256-bit"}};
   HloModule *m = ck_parse_verified(
       "HloModule d\n\nENTRY main {\n  x = f32[5,19] parameter(0)\n  w = f32[19,37] parameter(1)\n"
       "  ROOT d = f32[5,37] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n");
@@ -219,13 +229,14 @@ START_TEST(every_vector_width_is_correct) {
     cgt_fill_values(args[i], &seed, true);
   }
   HloLiteral *want = ck_evaluate(m, args, 2);
-  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++) {
+  for (size_t c = 0; c < sizeof targets / sizeof *targets; c++) {
     CgProgram *p = NULL;
-    HloError *e = cg_compile(m, &(CgOptions){.name = "t", .cpu = cpus[c]}, &p);
-    ck_assert_msg(!e, "%s: %s", cpus[c], hlo_error_message(e));
+    CgOptions o = {.name = "t", .cpu = targets[c].cpu, .features = targets[c].features};
+    HloError *e = cg_compile(m, &o, &p);
+    ck_assert_msg(!e, "%s: %s", targets[c].cpu, hlo_error_message(e));
     CgJit *j = NULL;
     e = cg_jit(p, &j);
-    ck_assert_msg(!e, "%s: %s", cpus[c], hlo_error_message(e));
+    ck_assert_msg(!e, "%s: %s", targets[c].cpu, hlo_error_message(e));
     cg_program_free(p);
     cgt_compare(j, args, 2, want, 0, 0);
     cg_jit_free(j);

@@ -13,10 +13,11 @@
  * cpu_optimize).
  *
  * The facts come from the target description.  The vector features a CPU
- * name implies are LLVM's model of that CPU (cpu_features.inc, generated
- * from it by scripts/gen_cpu_features.sh; LLVM's C API does not expose
- * them), then the features named with --features apply on top, last one
- * winning as in LLVM; "native" uses the host's own features.  Cache sizes
+ * name implies, and whether its model prefers 512-bit vectors, are LLVM's
+ * model of that CPU (cpu_features.inc, generated from it by
+ * scripts/gen_cpu_features.sh; LLVM's C API does not expose them), then
+ * the features named with --features apply on top, last one winning as in
+ * LLVM; "native" uses the host's own features.  Cache sizes
  * are the host's (sysfs) for "native"; a named CPU, which may be anything
  * from an embedded core to a server, gets the common floor of 32 KiB L1d,
  * 512 KiB L2 and 8 MiB L3, so blocking stays safe where it is wrong.
@@ -39,6 +40,7 @@ enum {
   CPU_AVX512 = 2,    /* 512-bit vectors, 32 registers (AVX-512F) */
   CPU_FMA = 4,       /* fused multiply-add */
   CPU_INT8_DOT = 8,  /* int8 dot products (AVX-512 VNNI / AVX-VNNI, dotprod) */
+  CPU_PREFER512 = 16, /* the CPU's model prefers 512-bit vectors to 256 */
 };
 
 typedef struct CpuFeatures {
@@ -115,23 +117,29 @@ static HloError *check_features(const Arch *a, const char *features) {
   return NULL;
 }
 
-/* The CPU_* flag LLVM's feature `name` (without its sign) sets, or 0. */
-static unsigned feature_flag(const Arch *a, const char *name, size_t n) {
+/* The CPU_* flag LLVM's feature `name` (without its sign) sets, or 0;
+ * *inverted when "+name" clears it (prefer-256-bit). */
+static unsigned feature_flag(const Arch *a, const char *name, size_t n, bool *inverted) {
   static const struct {
     const char *x86, *arm;
     unsigned flag;
+    bool inverted;
   } names[] = {
-      {"avx", NULL, CPU_AVX},
-      {"avx512f", NULL, CPU_AVX512},
-      {"fma", NULL, CPU_FMA},
-      {"avx512vnni", NULL, CPU_INT8_DOT},
-      {"avxvnni", NULL, CPU_INT8_DOT},
-      {NULL, "dotprod", CPU_INT8_DOT},
+      {"avx", NULL, CPU_AVX, false},
+      {"avx512f", NULL, CPU_AVX512, false},
+      {"fma", NULL, CPU_FMA, false},
+      {"avx512vnni", NULL, CPU_INT8_DOT, false},
+      {"avxvnni", NULL, CPU_INT8_DOT, false},
+      {"prefer-256-bit", NULL, CPU_PREFER512, true},
+      {NULL, "dotprod", CPU_INT8_DOT, false},
   };
   bool x86 = !strcmp(a->name, "x86_64");
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     const char *s = x86 ? names[i].x86 : names[i].arm;
-    if (s && strlen(s) == n && !strncmp(s, name, n)) return names[i].flag;
+    if (s && strlen(s) == n && !strncmp(s, name, n)) {
+      *inverted = names[i].inverted;
+      return names[i].flag;
+    }
   }
   return 0;
 }
@@ -142,9 +150,10 @@ static unsigned apply_features(const Arch *a, unsigned flags, const char *featur
   for (const char *p = features; p && *p;) {
     const char *end = strchr(p, ',');
     size_t n = end ? (size_t)(end - p) : strlen(p);
-    unsigned f = n > 1 ? feature_flag(a, p + 1, n - 1) : 0;
-    if (p[0] == '+') flags |= f;
-    if (p[0] == '-') flags &= ~f;
+    bool inverted = false;
+    unsigned f = n > 1 ? feature_flag(a, p + 1, n - 1, &inverted) : 0;
+    if ((p[0] == '+') != inverted) flags |= f;
+    else flags &= ~f;
     p += n + (end != NULL);
   }
   if (!(flags & CPU_AVX)) flags &= ~(unsigned)CPU_AVX512;
@@ -183,8 +192,10 @@ static int64_t host_cache(int level) {
 
 static CgTargetInfo target_info(const Arch *a, unsigned flags, bool native) {
   bool x86 = !strcmp(a->name, "x86_64");
+  int bits = x86 ? (flags & CPU_AVX512 ? 512 : flags & CPU_AVX ? 256 : 128) : 128;
   CgTargetInfo i = {
-      .vector_bits = x86 ? (flags & CPU_AVX512 ? 512 : flags & CPU_AVX ? 256 : 128) : 128,
+      .vector_bits = bits,
+      .preferred_bits = bits == 512 && !(flags & CPU_PREFER512) ? 256 : bits,
       .vector_regs = x86 && !(flags & CPU_AVX512) ? 16 : 32,
       .fma = (flags & CPU_FMA) != 0,
       .int8_dot = (flags & CPU_INT8_DOT) != 0,
@@ -230,7 +241,8 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
     char *host_cpu = LLVMGetHostCPUName(), *host_features = LLVMGetHostCPUFeatures();
     out->cpu = strdup(host_cpu);
     hlo_str_printf(&features, "%s", host_features);
-    flags = apply_features(a, 0, host_features);
+    /* The features are the host's; the preference is the CPU model's. */
+    flags = apply_features(a, implied_features(a, host_cpu) & CPU_PREFER512, host_features);
     LLVMDisposeMessage(host_cpu);
     LLVMDisposeMessage(host_features);
   } else if (listed(a->cpus, cpu, strlen(cpu))) {
