@@ -151,14 +151,15 @@ static bool conv_row(CgFn *f, const HloInstr *x, const CgVal *idx,
     CgVal av[8][4], kv[4];
     for (int p = 0; p < P; p++)
       for (int i = 0; i < u; i++) av[p][i] = kir_broadcast(&f->b, a[p][i], lanes);
-    CgSweep s = cg_sweep(co, lanes);
+    CgSweep s = cg_sweep(co, lanes, true);
     while (cg_sweep_next(f, &s)) {
       ki[cd->k_out_feature] = s.j;
       for (int i = 0; i < u; i++) {
         ki[cd->k_in_feature] = cu[i];
-        kv[i] = cg_vload(f, km, ki, lanes, s.mask);
+        kv[i] = cg_vload(f, km, ki, s.now, 0);
       }
-      for (int p = 0; p < P; p++) cg_row_vfma_at(f, &row, p, s.j, u, av[p], kv, lanes, s.mask);
+      for (int p = 0; p < P; p++)
+        cg_row_vfma_at(f, &row, p, s.j, u, s.now ? av[p] : a[p], kv, s.now, 0);
     }
   } else {
     CgLoop j = cg_for(f, co, 0, NULL);

@@ -249,20 +249,21 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   CgVal rm;
   int lanes = cg_row_lanes(f, rhs, rt, n, &rm);
   if (lanes) {
-    /* The row in vectors: a[k] broadcast, rhs[k, j…j+lanes) loaded. */
+    /* The row in vectors: a[k] broadcast, rhs[k, j…j+lanes) loaded; the
+     * rest of the row element by element. */
     CgVal av[4], bv[4], rki[4];
     for (int i = 0; i < u; i++) {
       av[i] = kir_broadcast(&f->b, a[i], lanes);
       rki[i] = nc ? cg_iadd_c(f, k0, i) : 0;
     }
-    CgSweep s = cg_sweep(n, lanes);
+    CgSweep s = cg_sweep(n, lanes, true);
     while (cg_sweep_next(f, &s)) {
       ri[nd] = s.j;
       for (int i = 0; i < u; i++) {
         if (nc) ri[rk] = rki[i];
-        bv[i] = cg_vload(f, rm, ri, lanes, s.mask);
+        bv[i] = cg_vload(f, rm, ri, s.now, 0);
       }
-      cg_row_vfma_at(f, &row, 0, s.j, u, av, bv, lanes, s.mask);
+      cg_row_vfma_at(f, &row, 0, s.j, u, s.now ? av : a, bv, s.now, 0);
     }
   } else {
     CgLoop j = cg_for(f, n, 0, NULL);

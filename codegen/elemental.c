@@ -30,6 +30,7 @@
 struct CgMemo {
   const HloInstr *x;
   int rank;
+  int lanes;   /* vector mode's, 0 for an element */
   CgVal idx[HLO_MAX_RANK];
   int n;
   CgVal *vals; /* n values, malloc'd */
@@ -87,20 +88,28 @@ void cg_bind_compute(CgFn *f, const HloInstr *x) {
 /* Memory, regions, index arithmetic                                         */
 /* ------------------------------------------------------------------------ */
 
+/* In vector mode, a load or store of a rank >= 1 array moves vlanes
+ * elements along its last dim; a scalar is loaded and broadcast. */
 CgVal cg_load(CgFn *f, CgVal memref, const HloShape *s, const CgVal *idx) {
-  CgVal v = kir_load(&f->b, memref, idx);
+  int lanes = f->vlanes;
+  CgVal v;
+  if (lanes && s->rank > 0) v = cg_vload(f, memref, idx, lanes, f->vmask);
+  else v = kir_load(&f->b, memref, idx);
   if (s->type == HLO_PRED) {
     /* Any non-zero byte is true, as the evaluator reads it. */
-    CgVal zero = kir_const_int(&f->b, kir_scalar(KIR_I8), 0);
+    CgVal zero = kir_const_int(&f->b, cg_type(f, v), 0);
     v = kir_cmpi(&f->b, KIR_NE, v, zero);
   }
+  if (lanes && s->rank == 0) v = kir_broadcast(&f->b, v, lanes);
   return v;
 }
 
 void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
               const CgVal *idx) {
-  if (s->type == HLO_PRED) v = kir_cast(&f->b, KIR_EXTUI, v, kir_scalar(KIR_I8));
-  kir_store(&f->b, v, memref, idx);
+  int lanes = f->vlanes;
+  if (s->type == HLO_PRED) v = kir_cast(&f->b, KIR_EXTUI, v, kir_vector(KIR_I8, lanes));
+  if (lanes && s->rank > 0) cg_vstore(f, v, memref, idx, f->vmask);
+  else kir_store(&f->b, v, memref, idx);
 }
 
 static void push_scope(CgFn *f, KirOp *op) {
@@ -177,6 +186,7 @@ void cg_endif(CgFn *f, CgIf *c, const CgVal *yields) {
 bool cg_sweep_next(CgFn *f, CgSweep *s) {
   int64_t nfull = s->n / s->lanes, full = nfull * s->lanes;
   s->mask = 0;
+  s->now = s->lanes;
   if (s->phase == 0 && nfull > CG_SWEEP_UNROLL) {
     s->phase = 1;
     s->loop = cg_for_step(f, 0, full, s->lanes, 0, NULL);
@@ -188,16 +198,27 @@ bool cg_sweep_next(CgFn *f, CgSweep *s) {
     s->phase = 2 + (int)nfull;
   }
   if (s->phase == 0) s->phase = 2;
-  int64_t k = s->phase++ - 2; /* the vector to emit now */
-  if (k > nfull || (k == nfull && full == s->n)) return false;
-  s->j = cg_index(f, k * s->lanes);
-  if (k == nfull)
-    s->mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, s->lanes),
-                       kir_const_int(&f->b, kir_vector(KIR_I32, s->lanes), s->n - full));
+  int64_t k = s->phase++ - 2; /* the step to emit now */
+  if (k < nfull) {
+    s->j = cg_index(f, k * s->lanes);
+    return true;
+  }
+  int64_t rest = s->n - full, t = k - nfull;
+  if (s->scalar_tail) {
+    if (t >= rest) return false;
+    s->j = cg_index(f, full + t);
+    s->now = 0;
+    return true;
+  }
+  if (t > 0 || rest == 0) return false;
+  s->j = cg_index(f, full);
+  s->mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, s->lanes),
+                     kir_const_int(&f->b, kir_vector(KIR_I32, s->lanes), rest));
   return true;
 }
 
 CgVal cg_vload(CgFn *f, CgVal m, const CgVal *idx, int lanes, CgVal mask) {
+  if (!lanes) return kir_load(&f->b, m, idx);
   if (!mask) return kir_vload(&f->b, m, idx, lanes);
   KirElem e = (KirElem)kir_memref_of(f->g->k, cg_type(f, m))->elem;
   KirType t = kir_vector(e, lanes);
@@ -207,7 +228,8 @@ CgVal cg_vload(CgFn *f, CgVal m, const CgVal *idx, int lanes, CgVal mask) {
 
 void cg_vstore(CgFn *f, CgVal v, CgVal m, const CgVal *idx, CgVal mask) {
   if (mask) kir_mstore(&f->b, v, m, idx, mask);
-  else kir_vstore(&f->b, v, m, idx);
+  else if (cg_type(f, v).lanes) kir_vstore(&f->b, v, m, idx);
+  else kir_store(&f->b, v, m, idx);
 }
 
 CgDetour cg_detour(CgFn *f, KirOp *op) {
@@ -226,8 +248,8 @@ CgDetour cg_detour(CgFn *f, KirOp *op) {
   d.nscopes = f->nscopes - d.depth;
   d.scopes = malloc((size_t)(d.nscopes + 1) * sizeof *d.scopes);
   HLO_CHECK(d.memo && d.scopes);
-  memcpy(d.memo, f->memo + d.mark, (size_t)d.nmemo * sizeof *d.memo);
-  memcpy(d.scopes, f->scopes + d.depth, (size_t)d.nscopes * sizeof *d.scopes);
+  if (d.nmemo) memcpy(d.memo, f->memo + d.mark, (size_t)d.nmemo * sizeof *d.memo);
+  if (d.nscopes) memcpy(d.scopes, f->scopes + d.depth, (size_t)d.nscopes * sizeof *d.scopes);
   f->nmemo = d.mark;
   f->nscopes = d.depth;
   return d;
@@ -241,14 +263,14 @@ void cg_resume(CgFn *f, CgDetour *d) {
     f->memo = realloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
     HLO_CHECK(f->memo);
   }
-  memcpy(f->memo + d->mark, d->memo, (size_t)d->nmemo * sizeof *d->memo);
+  if (d->nmemo) memcpy(f->memo + d->mark, d->memo, (size_t)d->nmemo * sizeof *d->memo);
   f->nmemo = d->mark + d->nmemo;
   if (d->depth + d->nscopes > f->scope_cap) {
     f->scope_cap = d->depth + d->nscopes;
     f->scopes = realloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
     HLO_CHECK(f->scopes);
   }
-  memcpy(f->scopes + d->depth, d->scopes, (size_t)d->nscopes * sizeof *d->scopes);
+  if (d->nscopes) memcpy(f->scopes + d->depth, d->scopes, (size_t)d->nscopes * sizeof *d->scopes);
   f->nscopes = d->depth + d->nscopes;
   free(d->memo);
   free(d->scopes);
@@ -317,7 +339,7 @@ static const CgMemo *memo_find(const CgFn *f, const HloInstr *x,
   int rank = index_rank(x);
   for (int i = f->nmemo - 1; i >= 0; i--) {
     const CgMemo *m = &f->memo[i];
-    if (m->x == x && m->rank == rank &&
+    if (m->x == x && m->rank == rank && m->lanes == f->vlanes &&
         (rank == 0 || !memcmp(m->idx, idx, (size_t)rank * sizeof *idx)))
       return m;
   }
@@ -334,6 +356,7 @@ static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
   CgMemo *m = &f->memo[f->nmemo++];
   m->x = x;
   m->rank = index_rank(x);
+  m->lanes = f->vlanes;
   if (m->rank) memcpy(m->idx, idx, (size_t)m->rank * sizeof *idx);
   m->n = n;
   m->vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
@@ -346,8 +369,10 @@ static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
 /* ------------------------------------------------------------------------ */
 
 static CgVal elem_constant(CgFn *f, const HloInstr *x, const CgVal *idx) {
-  if (hlo_shape_elements(&x->shape) == 1)
-    return cg_literal_elem(f, x->literal, 0);
+  if (hlo_shape_elements(&x->shape) == 1) {
+    CgVal v = cg_literal_elem(f, x->literal, 0);
+    return f->vlanes ? kir_broadcast(&f->b, v, f->vlanes) : v;
+  }
   CgVal g = kir_get_global(&f->b, cg_constant_global(f->g, x), cg_memref_type(f->g, &x->shape));
   return cg_load(f, g, &x->shape, idx);
 }
@@ -355,15 +380,37 @@ static CgVal elem_constant(CgFn *f, const HloInstr *x, const CgVal *idx) {
 static CgVal elem_iota(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal i = idx[x->iota_dimension];
   HloType t = x->shape.type;
-  if (hlo_type_is_integer(t)) return cg_from_index(f, i, t);
+  int lanes = f->vlanes;
   CgVal w = cg_from_index(f, i, HLO_S64);
+  if (lanes) {
+    w = kir_broadcast(&f->b, w, lanes);
+    /* Along the last dim the lanes count up. */
+    if (x->iota_dimension == x->shape.rank - 1)
+      w = kir_binop(&f->b, KIR_ADDI, w, kir_iota(&f->b, KIR_I64, lanes));
+  }
   return cg_convert(f, w, HLO_S64, t);
+}
+
+/* In vector mode, an operand whose last dim is the output's last dim is
+ * read as vectors too; any other operand element is the same for every
+ * lane: read once and broadcast. */
+static bool follows_last_dim(const HloInstr *x) {
+  int n = x->dimensions.n;
+  return n > 0 && x->dimensions.v[n - 1] == x->shape.rank - 1;
 }
 
 static CgVal elem_broadcast(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal oi[HLO_MAX_RANK];
   for (int j = 0; j < x->dimensions.n; j++) oi[j] = idx[x->dimensions.v[j]];
-  return cg_elem(f, x->operands[0], oi);
+  if (!f->vlanes || follows_last_dim(x)) return cg_elem(f, x->operands[0], oi);
+  int lanes = f->vlanes;
+  CgVal mask = f->vmask, v;
+  f->vlanes = 0;
+  f->vmask = 0;
+  v = cg_elem(f, x->operands[0], oi);
+  f->vlanes = lanes;
+  f->vmask = mask;
+  return kir_broadcast(&f->b, v, lanes);
 }
 
 /* reshape and bitcast (default layouts): the same row-major position. */
@@ -595,8 +642,127 @@ static CgVal elem_elementwise(CgFn *f, const HloInstr *x, const CgVal *idx) {
   }
 }
 
+/* ---- Vector mode ---------------------------------------------------- */
+
+/* compute() takes x as vectors in vector mode: its elements along the last
+ * dim come from consecutive elements of each operand's last dim (or from a
+ * scalar, broadcast). */
+static bool vec_direct(const HloInstr *x) {
+  int r = x->shape.rank;
+  if (!hlo_type_is_array(x->shape.type)) return x->op == HLO_OP_TUPLE || x->op == HLO_OP_GET_TUPLE_ELEMENT;
+  if (hlo_opcode_is_elementwise(x->op)) {
+    for (int i = 0; i < x->noperands; i++) {
+      const HloShape *s = &x->operands[i]->shape;
+      if (s->rank && !hlo_shape_same_dims(s, &x->shape)) return false;
+    }
+    return true;
+  }
+  switch (x->op) {
+  case HLO_OP_CONSTANT: case HLO_OP_IOTA: case HLO_OP_BROADCAST: case HLO_OP_TUPLE:
+  case HLO_OP_GET_TUPLE_ELEMENT:
+    return true;
+  case HLO_OP_RESHAPE:
+  case HLO_OP_BITCAST: {
+    const HloShape *in = &x->operands[0]->shape;
+    /* Equal last dims: the operand's last index is the output's. */
+    return hlo_instr_is_reshape(x) && in->rank > 0 && in->dims[in->rank - 1] == x->shape.dims[r - 1];
+  }
+  case HLO_OP_TRANSPOSE: return x->dimensions.v[r - 1] == r - 1;
+  case HLO_OP_SLICE: return x->slice[r - 1].stride == 1;
+  default: return false;
+  }
+}
+
+/* In scalar mode (vector mode set aside): x's leaves at idx. */
+static int scalar_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  int lanes = f->vlanes;
+  CgVal mask = f->vmask;
+  f->vlanes = 0;
+  f->vmask = 0;
+  int n = cg_elems(f, x, idx, out);
+  f->vlanes = lanes;
+  f->vmask = mask;
+  return n;
+}
+
+/* x's lanes computed one at a time and gathered into vectors.  Under a
+ * mask, positions past the end read the last element instead (in bounds;
+ * those lanes are not used). */
+static int per_lane(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  const HloShape *leaves[256];
+  int n = cg_shape_leaves(&x->shape, leaves, 256), r = leaves[0]->rank;
+  int lanes = f->vlanes;
+  for (int k = 0; k < n; k++) {
+    KirType t = cg_reg_type(leaves[k]->type);
+    t.lanes = (uint16_t)lanes;
+    out[k] = kir_elem_is_float((KirElem)t.elem) ? kir_const_float(&f->b, t, 0.0)
+                                                : kir_const_int(&f->b, t, 0);
+  }
+  CgVal li[HLO_MAX_RANK], vals[256];
+  memcpy(li, idx, (size_t)r * sizeof *idx);
+  for (int l = 0; l < lanes; l++) {
+    li[r - 1] = cg_iadd_c(f, idx[r - 1], l);
+    if (f->vmask) li[r - 1] = cg_iop(f, KIR_MINSI, li[r - 1], cg_index(f, leaves[0]->dims[r - 1] - 1));
+    scalar_elems(f, x, li, vals);
+    for (int k = 0; k < n; k++) out[k] = kir_insert(&f->b, vals[k], out[k], l);
+  }
+  return n;
+}
+
+static bool native(const CgFn *f, const HloInstr *x, uint8_t *seen) {
+  if (seen[x->id]) return seen[x->id] == 1;
+  const CgSrc *s = &f->src[x->id];
+  bool ok;
+  if (s->kind == CG_SRC_ALIAS) ok = native(f, s->alias, seen);
+  else if (s->kind != CG_SRC_COMPUTE || index_rank(x) == 0) ok = true;
+  else if (!vec_direct(x)) ok = false;
+  else if (x->op == HLO_OP_BROADCAST && !follows_last_dim(x)) ok = true; /* a scalar read */
+  else {
+    ok = true;
+    for (int i = 0; i < x->noperands && ok; i++) ok = native(f, x->operands[i], seen);
+  }
+  seen[x->id] = ok ? 1 : 2;
+  return ok;
+}
+
+bool cg_vec_native(const CgFn *f, const HloInstr *x) {
+  uint8_t *seen = calloc((size_t)f->g->m->next_id, 1);
+  HLO_CHECK(seen);
+  bool ok = native(f, x, seen);
+  free(seen);
+  return ok;
+}
+
+int cg_elems_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal mask,
+                 CgVal *out) {
+  int saved = f->vlanes;
+  CgVal saved_mask = f->vmask;
+  f->vlanes = lanes;
+  f->vmask = mask;
+  int n = cg_elems(f, x, idx, out);
+  f->vlanes = saved;
+  f->vmask = saved_mask;
+  return n;
+}
+
+CgVal cg_elem_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal mask) {
+  HLO_CHECK(!hlo_shape_is_tuple(&x->shape));
+  CgVal v;
+  cg_elems_vec(f, x, idx, lanes, mask, &v);
+  return v;
+}
+
 /* Computes x's leaves at idx (x has source CG_SRC_COMPUTE). */
 static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  if (f->vlanes) {
+    /* A scalar's one element serves every lane. */
+    if (index_rank(x) == 0) {
+      int n = scalar_elems(f, x, idx, out);
+      for (int k = 0; k < n; k++) out[k] = kir_broadcast(&f->b, out[k], f->vlanes);
+      return n;
+    }
+    if (!vec_direct(x)) return per_lane(f, x, idx, out);
+  }
   switch (x->op) {
   case HLO_OP_CONSTANT:
     out[0] = elem_constant(f, x, idx);

@@ -302,6 +302,11 @@ typedef struct CgFn {
   int nmemo, memo_cap;
   CgScope *scopes; /* the regions open around the insertion point */
   int nscopes, scope_cap;
+  /* Vector mode (cg_elem_vec): the last index value is the first of
+   * vlanes consecutive positions along the last dim, every element is a
+   * vector of them, and vmask (0: all) the lanes inside the array. */
+  int vlanes;
+  CgVal vmask;
   /* A parallel-for task (kernel.c): the kernel's loop nest runs its loop
    * over dim par_dim (of par_n iterations, the dims before it being 1)
    * over [par_lo, par_hi) only (index values). */
@@ -320,6 +325,17 @@ void cg_bind_compute(CgFn *f, const HloInstr *x);
 
 /* The element of array-shaped x at idx (x->shape.rank index values). */
 CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx);
+/* `lanes` consecutive elements of x along its last dim from idx, as a
+ * vector (mask: see CgSweep; lanes it leaves out hold anything).  Ops
+ * whose elements along the last dim come from consecutive operand
+ * elements (elementwise ops, broadcasts, reshapes and transposes that keep
+ * the last dim, unit-stride slices, loads) are computed as vectors; others
+ * one lane at a time.  cg_vec_native says whether all of x's computation
+ * at such an index is vectors. */
+CgVal cg_elem_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal mask);
+int cg_elems_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal mask,
+                 CgVal *out);
+bool cg_vec_native(const CgFn *f, const HloInstr *x);
 /* The elements of every leaf of x at idx (all leaves share the index:
  * variadic reduce, tuples of such); returns the number of leaves. */
 int cg_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
@@ -373,26 +389,34 @@ void cg_else(CgFn *f, CgIf *c, const CgVal *yields);
 void cg_endif(CgFn *f, CgIf *c, const CgVal *yields);
 
 /* A sweep over [0, n) by vectors of `lanes` elements: the full vectors,
- * then one masked vector for the rest (when n is not a multiple).
- * while (cg_sweep_next(f, &s)) { … s.j, s.mask … } emits the body for
- * each: j is the first element's index, mask 0 for a full vector, else the
- * i1 vector of the lanes inside [0, n).  Up to CG_SWEEP_UNROLL full
- * vectors are emitted one after the other, more as a loop (LLVM's loop
- * unroller is off: cpu_optimize). */
+ * then the rest (when n is not a multiple) as one masked vector or, with
+ * scalar_tail, element by element.  while (cg_sweep_next(f, &s)) { … s.j,
+ * s.now, s.mask … } emits the body for each: j is the first element's
+ * index, `now` the lanes of this step (0: one element, a scalar), mask 0
+ * for a full vector, else the i1 vector of the lanes inside [0, n).  Up
+ * to CG_SWEEP_UNROLL full vectors are emitted one after the other, more as
+ * a loop (LLVM's loop unroller is off: cpu_optimize).
+ *
+ * Scalar tails exist because LLVM 22 miscompiles some masked stores: a
+ * one-lane masked store of a truncated vector (<4 x i16> from <4 x i64>)
+ * becomes a store of the whole untruncated element, past the row. */
 enum { CG_SWEEP_UNROLL = 4 };
 typedef struct CgSweep {
   int64_t n;
   int lanes;
+  bool scalar_tail;
   int phase;    /* 0: nothing emitted; 1: in the loop; 2 + k: k emitted */
   CgLoop loop;
   CgVal j, mask;
+  int now;
 } CgSweep;
-static inline CgSweep cg_sweep(int64_t n, int lanes) {
-  return (CgSweep){.n = n, .lanes = lanes};
+static inline CgSweep cg_sweep(int64_t n, int lanes, bool scalar_tail) {
+  return (CgSweep){.n = n, .lanes = lanes, .scalar_tail = scalar_tail};
 }
 bool cg_sweep_next(CgFn *f, CgSweep *s);
-/* `lanes` consecutive elements of memref m along its last dim from idx;
- * where mask is given (not 0), only its lanes (the others read 0). */
+/* `lanes` consecutive elements of memref m along its last dim from idx
+ * (lanes 0: the one element); where mask is given (not 0), only its lanes
+ * (the others read 0).  cg_vstore stores a vector or an element. */
 CgVal cg_vload(CgFn *f, CgVal m, const CgVal *idx, int lanes, CgVal mask);
 void cg_vstore(CgFn *f, CgVal v, CgVal m, const CgVal *idx, CgVal mask);
 
@@ -528,7 +552,7 @@ void cg_row_fma(CgFn *f, const CgRow *r, CgVal j, int u, const CgVal *a,
 void cg_row_fma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                    const CgVal *b);
 /* The vector form: j the first of `lanes` elements (mask: see CgSweep),
- * a[] broadcast to vectors, b[] vectors. */
+ * a[] broadcast to vectors, b[] vectors; lanes 0: elements. */
 void cg_row_vfma_at(CgFn *f, const CgRow *r, int p, CgVal j, int u, const CgVal *a,
                     const CgVal *b, int lanes, CgVal mask);
 /* The lanes the row sweep (of n elements) of a contraction producing t

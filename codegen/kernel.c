@@ -297,19 +297,66 @@ static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
   return park;
 }
 
+/* The lanes a loop over the last dim (of n elements) computing values of
+ * `bits` runs as vectors with: the target's preferred width (such loops
+ * are bound by memory, or by math.c's polynomials, which vectorize at any
+ * width), narrowed where that makes n a multiple; 0 for short rows. */
+static int row_lanes(const CgFn *f, int64_t n, int bits) {
+  if (n < 4) return 0;
+  int lanes = f->g->target->info.preferred_bits / bits;
+  while (lanes > 4 && n % lanes) lanes /= 2;
+  return lanes >= 2 ? lanes : 0;
+}
+
+/* Stores the elements of `values` along the last dim of `shape`, from idx
+ * (whose last value this sets): as vectors of `lanes` (0: one at a time,
+ * in a loop), the rest element by element. */
+static void sweep_last(CgFn *f, const HloShape *shape, CgVal *idx, int lanes,
+                       void (*body)(CgFn *, const CgVal *, void *), void *ctx) {
+  int r = shape->rank;
+  if (!lanes) {
+    CgLoop l = cg_for(f, shape->dims[r - 1], 0, NULL);
+    idx[r - 1] = l.iv;
+    body(f, idx, ctx);
+    cg_for_end(f, &l, NULL);
+    return;
+  }
+  CgSweep s = cg_sweep(shape->dims[r - 1], lanes, true);
+  while (cg_sweep_next(f, &s)) {
+    idx[r - 1] = s.j;
+    f->vlanes = s.now;
+    body(f, idx, ctx);
+    f->vlanes = 0;
+  }
+}
+
+typedef struct Fill {
+  const HloInstr *v;
+  CgVal m;
+} Fill;
+
+static void fill_one(CgFn *f, const CgVal *at, void *ctx) {
+  const Fill *fl = ctx;
+  cg_store(f, cg_elem(f, fl->v, at), fl->m, &fl->v->shape, at);
+}
+
 /* Parks value v: the loops over dims d.. of nest, within the row idx[0..d)
- * is, store v into memref m; then v reads from m. */
+ * is, store v into memref m (the last as vectors where v is computed as
+ * vectors); then v reads from m. */
 static void fill_row(CgFn *f, const HloInstr *v, CgVal m, const HloShape *nest,
                      const CgVal *idx, int d) {
   CgLoop loops[HLO_MAX_RANK];
   CgVal at[HLO_MAX_RANK];
+  int r = nest->rank;
   memcpy(at, idx, sizeof(CgVal) * (size_t)d);
-  for (int j = d; j < nest->rank; j++) {
+  for (int j = d; j < r - 1; j++) {
     loops[j] = cg_for(f, nest->dims[j], 0, NULL);
     at[j] = loops[j].iv;
   }
-  cg_store(f, cg_elem(f, v, at), m, &v->shape, at);
-  for (int j = nest->rank - 1; j >= d; j--) cg_for_end(f, &loops[j], NULL);
+  Fill fl = {v, m};
+  int lanes = cg_vec_native(f, v) ? row_lanes(f, nest->dims[r - 1], cg_type_bits(v->shape.type) > 32 ? 64 : 32) : 0;
+  sweep_last(f, nest, at, lanes, fill_one, &fl);
+  for (int j = r - 2; j >= d; j--) cg_for_end(f, &loops[j], NULL);
   cg_bind_memrefs(f, v, 1, &m);
 }
 
@@ -317,6 +364,63 @@ static void fill_row(CgFn *f, const HloInstr *v, CgVal m, const HloShape *nest,
  * the leading dims of shape and it is stored at that depth (a row result
  * next to the row it summarises).  fc, when given, is the fused
  * computation whose members are hoisted. */
+/* The members hoisted to depth d (and the parked value's fill before the
+ * reduction that first reads it), then the outputs stored at depth d. */
+static void emit_depth(CgFn *f, int d, HloInstr *const *hoist, int nh, const Park *park,
+                       const Output *outputs, int nout, const HloShape *shape, const CgVal *idx) {
+  for (int i = 0; i < nh; i++) {
+    if (hoist[i]->shape.rank != d) continue;
+    if (hoist[i] == park->first)
+      fill_row(f, park->value, outputs[park->output].out[0], shape, idx, d);
+    cg_elem(f, hoist[i], idx);
+  }
+  for (int k = 0; k < nout; k++) {
+    const HloShape *leaves[256];
+    int n = cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
+    if (leaves[0]->rank != d || (park->value && park->value == outputs[k].x)) continue;
+    CgVal vals[256];
+    cg_elems(f, outputs[k].x, idx, vals);
+    for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
+  }
+}
+
+typedef struct Depth {
+  HloInstr *const *hoist;
+  int nh;
+  const Park *park;
+  const Output *outputs;
+  int nout;
+  const HloShape *shape;
+} Depth;
+
+static void emit_full_depth(CgFn *f, const CgVal *idx, void *ctx) {
+  const Depth *d = ctx;
+  emit_depth(f, d->shape->rank, d->hoist, d->nh, d->park, d->outputs, d->nout, d->shape, idx);
+}
+
+/* The lanes the nest's innermost loop runs as vectors with, or 0: when
+ * everything computed at the nest's full index is vectors (cg_vec_native),
+ * at the target's preferred width (a loop kernel is bound by memory, or by
+ * math.c's polynomials, which vectorize at any width), narrowed so that
+ * the row is a multiple where it can be. */
+static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *outputs,
+                      int nout, const HloShape *shape, bool split_last) {
+  int r = shape->rank;
+  if (r < 1 || split_last) return 0;
+  int bits = 32;
+  for (int k = 0; k < nout; k++) {
+    const HloShape *leaves[256];
+    int n = cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
+    if (leaves[0]->rank != r) continue;
+    for (int j = 0; j < n; j++)
+      if (cg_type_bits(leaves[j]->type) > bits) bits = cg_type_bits(leaves[j]->type);
+    if (!cg_vec_native(f, outputs[k].x)) return 0;
+  }
+  for (int i = 0; i < nh; i++)
+    if (hoist[i]->shape.rank == r && !cg_vec_native(f, hoist[i])) return 0;
+  return row_lanes(f, shape->dims[r - 1], bits);
+}
+
 static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs, int nout,
                        const HloShape *shape) {
   int nh = 0;
@@ -357,28 +461,25 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     CgVal is_first = cg_icmp(f, KIR_EQ, f->par_lo, cg_index(f, 0));
     only_first = cg_if(f, is_first, 0, NULL);
   }
+  /* The innermost loop runs as vectors when it can (a sweep, cg_sweep). */
+  int r = shape->rank;
+  int lanes = nest_lanes(f, hoist, nh, outputs, nout, shape, split && sd == r - 1);
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
-  for (int d = 0; d <= shape->rank; d++) {
-    for (int i = 0; i < nh; i++) {
-      if (hoist[i]->shape.rank != d) continue;
-      if (hoist[i] == park.first) fill_row(f, park.value, outputs[park.output].out[0], shape, idx, d);
-      cg_elem(f, hoist[i], idx);
+  int nloops = 0;
+  for (int d = 0; d <= r; d++) {
+    emit_depth(f, d, hoist, nh, &park, outputs, nout, shape, idx);
+    if (d == r) break;
+    if (d == r - 1 && lanes) {
+      Depth at = {hoist, nh, &park, outputs, nout, shape};
+      sweep_last(f, shape, idx, lanes, emit_full_depth, &at);
+      break;
     }
-    for (int k = 0; k < nout; k++) {
-      const HloShape *leaves[256];
-      int n = cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
-      if (leaves[0]->rank != d || (park.value && park.value == outputs[k].x)) continue;
-      CgVal vals[256];
-      cg_elems(f, outputs[k].x, idx, vals);
-      for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
-    }
-    if (d == shape->rank) break;
-    loops[d] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL)
-                               : cg_for(f, shape->dims[d], 0, NULL);
-    idx[d] = loops[d].iv;
+    loops[nloops] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL)
+                                     : cg_for(f, shape->dims[d], 0, NULL);
+    idx[d] = loops[nloops++].iv;
   }
-  for (int d = shape->rank - 1; d >= 0; d--) cg_for_end(f, &loops[d], NULL);
+  while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
   if (whole) cg_endif(f, &only_first, NULL);
   if (park.value) cg_bind_compute(f, park.value);
   free(hoist);

@@ -377,7 +377,8 @@ static char *kir_of(const char *hlo, bool pipeline) {
 
 START_TEST(golden_loop_fusion) {
   /* add, multiply, a broadcast row: one kernel, one nest, the operands
-   * loaded at the output's index, the row vector at its column. */
+   * loaded at the output's index, the row vector at its column; the row
+   * of 10 as two vectors of 4 and two elements. */
   char *text = kir_of("HloModule f\n\nENTRY main {\n"
                       "  x = f32[6,10] parameter(0)\n  y = f32[6,10] parameter(1)\n"
                       "  c = f32[10] parameter(2)\n"
@@ -392,13 +393,17 @@ START_TEST(golden_loop_fusion) {
                         "func @t_k0_fusion(%o: memref<6x10xf32>, %p: memref<6x10xf32>, "
                         "%q: memref<6x10xf32>, %r: memref<10xf32>) internal noinline {\n"
                         "  for %i = \n"
-                        "    for %j = \n"
-                        "      %a = load %p[%i, %j] : f32\n"
-                        "      %b = load %q[%i, %j] : f32\n"
-                        "      %sum = addf %a, %b : f32\n"
-                        "      %col = load %r[%j] : f32\n"
-                        "      %m = mulf %sum, %col : f32\n"
-                        "      store %m, %o[%i, %j]\n");
+                        "    %a = vload %p[%i, %j] : vector<4xf32>\n"
+                        "    %b = vload %q[%i, %j] : vector<4xf32>\n"
+                        "    %sum = addf %a, %b : vector<4xf32>\n"
+                        "    %col = vload %r[%j] : vector<4xf32>\n"
+                        "    %m = mulf %sum, %col : vector<4xf32>\n"
+                        "    vstore %m, %o[%i, %j]\n"
+                        "    vstore ..., %o[%i, %k]\n"
+                        "    %e = load %p[%i, %l] : f32\n"
+                        "    store ..., %o[%i, %l]\n"
+                        "    store ..., %o[%i, %n]\n"
+                        "NOT: for\n");
   free(text);
 }
 END_TEST
@@ -418,8 +423,9 @@ END_TEST
 
 START_TEST(golden_softmax) {
   /* One kernel.  Per row: the max reduced once (a loop carrying it), then
-   * exp(x - max) computed by a loop of its own and parked in the output,
-   * its sum reduced from there, and the sweep dividing in place. */
+   * exp(x - max) computed as vectors and parked in the output, its sum
+   * reduced from there, and the sweep dividing in place, as vectors: the
+   * row of 32 is two vectors of 16. */
   char *text = kir_of(SOFTMAX, true);
   ck_assert_match(text, "func @t_k0_fusion(%out: memref<4x32xf32>, %x: memref<4x32xf32>)\n"
                         "  for %row = \n"
@@ -427,19 +433,20 @@ START_TEST(golden_softmax) {
                         "      %a = load %x[%row, %j] : f32\n"
                         "      cmpf olt %m, %a\n"
                         "    }\n"
-                        "    for %k = \n"
-                        "      %b = load %x[%row, %k] : f32\n"
-                        "      %d = subf %b, %max : f32\n"
-                        "      store ..., %out[%row, %k]\n"
-                        "    }\n"
+                        "    %mv = broadcast %max : vector<16xf32>\n"
+                        "    %b = vload %x[%row, %k] : vector<16xf32>\n"
+                        "    %d = subf %b, %mv : vector<16xf32>\n"
+                        "    vstore ..., %out[%row, %k]\n"
+                        "    vstore ..., %out[%row, %k2]\n"
                         "    %sum = for %l = ... iter(%s = ...) : f32 {\n"
                         "      %e = load %out[%row, %l] : f32\n"
                         "      addf %s, %e : f32\n"
                         "    }\n"
-                        "    for %n = \n"
-                        "      %p = load %out[%row, %n] : f32\n"
-                        "      %q = divf %p, %sum : f32\n"
-                        "      store %q, %out[%row, %n]\n"
+                        "    %p = vload %out[%row, %n] : vector<16xf32>\n"
+                        "    %sv = broadcast %sum : vector<16xf32>\n"
+                        "    %q = divf %p, %sv : vector<16xf32>\n"
+                        "    vstore %q, %out[%row, %n]\n"
+                        "    vstore ..., %out[%row, %n2]\n"
                         "NOT: for\n"
                         "  return\n");
   free(text);
