@@ -84,6 +84,10 @@ void cg_bind_compute(CgFn *f, const HloInstr *x) {
   set_src(f, x, CG_SRC_COMPUTE, 0, NULL, NULL);
 }
 
+void cg_bind_value(CgFn *f, const HloInstr *x, CgVal v) {
+  set_src(f, x, CG_SRC_SCALARS, 1, &v, NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Memory, regions, index arithmetic                                         */
 /* ------------------------------------------------------------------------ */
@@ -647,7 +651,7 @@ static CgVal elem_elementwise(CgFn *f, const HloInstr *x, const CgVal *idx) {
 /* compute() takes x as vectors in vector mode: its elements along the last
  * dim come from consecutive elements of each operand's last dim (or from a
  * scalar, broadcast). */
-static bool vec_direct(const HloInstr *x) {
+bool cg_vec_direct(const HloInstr *x) {
   int r = x->shape.rank;
   if (!hlo_type_is_array(x->shape.type)) return x->op == HLO_OP_TUPLE || x->op == HLO_OP_GET_TUPLE_ELEMENT;
   if (hlo_opcode_is_elementwise(x->op)) {
@@ -715,7 +719,7 @@ static bool native(const CgFn *f, const HloInstr *x, uint8_t *seen) {
   bool ok;
   if (s->kind == CG_SRC_ALIAS) ok = native(f, s->alias, seen);
   else if (s->kind != CG_SRC_COMPUTE || index_rank(x) == 0) ok = true;
-  else if (!vec_direct(x)) ok = false;
+  else if (!cg_vec_direct(x)) ok = false;
   else if (x->op == HLO_OP_BROADCAST && !follows_last_dim(x)) ok = true; /* a scalar read */
   else {
     ok = true;
@@ -761,7 +765,7 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
       for (int k = 0; k < n; k++) out[k] = kir_broadcast(&f->b, out[k], f->vlanes);
       return n;
     }
-    if (!vec_direct(x)) return per_lane(f, x, idx, out);
+    if (!cg_vec_direct(x)) return per_lane(f, x, idx, out);
   }
   switch (x->op) {
   case HLO_OP_CONSTANT:

@@ -279,7 +279,8 @@ typedef struct CgSrc {
   CgSrcKind kind;
   int n;
   CgVal *vals;               /* MEMREF: n values (owned); SCALARS: n values
-                              * (borrowed from the cg_apply caller) */
+                              * (borrowed from the cg_apply caller, or owned:
+                              * cg_bind_value) */
   const HloInstr *alias;     /* ALIAS */
 } CgSrc;
 
@@ -322,6 +323,8 @@ void cg_bind_memrefs(CgFn *f, const HloInstr *x, int n, const CgVal *memrefs);
 void cg_bind_alias(CgFn *f, const HloInstr *x, const HloInstr *alias);
 /* Back to computing x from its operands. */
 void cg_bind_compute(CgFn *f, const HloInstr *x);
+/* x's element is v wherever it is read (a register tile's accumulator). */
+void cg_bind_value(CgFn *f, const HloInstr *x, CgVal v);
 
 /* The element of array-shaped x at idx (x->shape.rank index values). */
 CgVal cg_elem(CgFn *f, const HloInstr *x, const CgVal *idx);
@@ -336,6 +339,8 @@ CgVal cg_elem_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal
 int cg_elems_vec(CgFn *f, const HloInstr *x, const CgVal *idx, int lanes, CgVal mask,
                  CgVal *out);
 bool cg_vec_native(const CgFn *f, const HloInstr *x);
+/* x itself is computed as vectors in vector mode (its operands may not). */
+bool cg_vec_direct(const HloInstr *x);
 /* The elements of every leaf of x at idx (all leaves share the index:
  * variadic reduce, tuples of such); returns the number of leaves. */
 int cg_elems(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
@@ -516,6 +521,27 @@ void cg_grid_start(CgFn *f, const HloInstr *indices, int64_t ivd,
 /* The accumulator type of a dot or convolution producing t: f32 for f16,
  * bf16 and f32, f64 for f64, t itself for integers (dot.c). */
 HloType cg_accum_type(HloType t);
+
+/* gemm.c: a kernel that is a canonical f32 dot, or an output fusion of one
+ * with an elementwise epilogue, computed by register tiles. */
+typedef struct CgGemm {
+  const HloInstr *dot;
+  const HloInstr *root;     /* what the kernel stores: the dot, or the fused
+                             * root (its nest root) */
+  int64_t B, M, N, K;
+  int lanes;                /* of the vectors (the target's widest) */
+  int mr, nv;               /* the register tile: mr rows × nv vectors */
+  int64_t npanels;          /* of nv·lanes columns */
+  int64_t ntiles;           /* rows of mr-row tiles */
+  int64_t nunits;           /* B · npanels · ntiles: the tiles a parallel
+                             * task takes a range of */
+  const HloInstr *packed;   /* the constant B, packed at compile time */
+} CgGemm;
+/* Whether kernel x is one (then *out plans it). */
+bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);
+/* The kernel's body, its operands bound, storing into memref out (of the
+ * root's shape); in a parallel task, over its range of units. */
+void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out);
 
 /* ------------------------------------------------------------------------ */
 /* Kernels that are not elemental (write their outputs in place)            */

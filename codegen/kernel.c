@@ -502,7 +502,7 @@ static bool leading_dims(const HloShape *a, const HloShape *b) {
 /* The body of x's kernel: out[] are x's leaf memrefs, opm[i] the first
  * leaf memref of operand i (operands are bound). */
 static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
-                        int nout, const CgVal *opm) {
+                        int nout, const CgVal *opm, const CgGemm *gemm) {
   const HloShape *leaves[256];
   cg_shape_leaves(&x->shape, leaves, 256);
   if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) {
@@ -534,6 +534,10 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
     }
   } else {
     outputs[n++] = (Output){x, out};
+  }
+  if (gemm) { /* one output: x itself or the fusion's (viewed) root */
+    cg_gemm_emit(f, gemm, view);
+    return;
   }
   /* The leaves of one output are stored together: they share dims. */
   const HloShape *first[256] = {0};
@@ -587,6 +591,13 @@ static bool is_empty(const HloShape *s) {
  * reductions cost >= PAR_MIN_FLOPS (2 × elements × the values each output
  * element reduces): below that, waking threads costs more than it saves. */
 enum { PAR_MIN_ELEMENTS = 32768, PAR_MIN_FLOPS = 1 << 20 };
+
+/* A matrix multiply runs its register tiles in parallel (gemm.c), when
+ * there are several and the multiply costs as much as PAR_MIN_FLOPS. */
+static bool gemm_parallel(const CgGemm *gm, int64_t *n) {
+  *n = gm->nunits;
+  return *n >= 2 && 2 * gm->B * gm->M * gm->N * gm->K >= PAR_MIN_FLOPS;
+}
 
 /* The values each output element of x reduces (0 for elementwise ops). */
 static int64_t reduced_per_element(const HloInstr *x) {
@@ -653,7 +664,7 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
 }
 
 /* The body of x's kernel function given its parameters (memrefs). */
-static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params) {
+static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params, const CgGemm *gemm) {
   CgVal out[256], opm[256], leaf_vals[256];
   int next = leaf_memrefs(f, x, false, params, 0, out);
   int nout = cg_shape_nleaves(&x->shape);
@@ -667,7 +678,7 @@ static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params) {
                           leaf_vals);
     opm[i] = j == i ? leaf_vals[0] : opm[j];
   }
-  kernel_body(f, x, out, nout, opm);
+  kernel_body(f, x, out, nout, opm, gemm);
 }
 
 /* Emits x's kernel function and calls it from N_run. */
@@ -724,7 +735,11 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
 
   int64_t niter = 0;
   int split_dim = 0;
-  if (nargs > 0 && parallel_kernel(x, &split_dim, &niter)) {
+  CgGemm gm;
+  const CgGemm *gemm = cg_gemm_plan(g, x, &gm) ? &gm : NULL;
+  bool par = nargs > 0 && (gemm ? gemm_parallel(gemm, &niter)
+                                : parallel_kernel(x, &split_dim, &niter));
+  if (par) {
     CgTask t = g->target->backend->parallel(g, kf, niter);
     cg_fn_init(&f, g, t.fn);
     f.par = true;
@@ -732,11 +747,11 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
     f.par_n = niter;
     f.par_lo = t.lo;
     f.par_hi = t.hi;
-    emit_body(&f, x, t.params);
+    emit_body(&f, x, t.params, gemm);
     free(t.params);
   } else {
     cg_fn_init(&f, g, kf);
-    emit_body(&f, x, params);
+    emit_body(&f, x, params, gemm);
   }
   kir_return(&f.b, 0, NULL);
   cg_fn_free(&f);

@@ -8,6 +8,9 @@
 # (only recommended by the compiler, so named) and qemu-user link and run the
 # cross-compiled models in tests/test_driver_aarch64.c.  Graphviz's dot renders
 # `hloc dump --stage svg|png` (tests/test_driver_pipeline.c).
+#   scripts/install-deps.sh --bench  also installs the kernel peers that
+#   bench/kernels.c measures against: oneDNN and OpenBLAS (not needed to build
+#   or test).
 set -euo pipefail
 
 packages=(
@@ -19,6 +22,12 @@ packages=(
   graphviz
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(libdnnl-dev libopenblas-pthread-dev)
+elif [ $# -gt 0 ]; then
+  echo "install-deps: unknown argument '$1' (only --bench)" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -282,7 +282,7 @@ START_TEST(verifier_rules) {
       {"selects between other types", 14},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-    KirModule *m = kir_module_new();
+    KirModule *m = kir_module_new(), *other = NULL;
     KirFunc *f = start(m, &b);
     CgVal fm = kir_param(f, 0), im = kir_param(f, 1);
     CgVal i0 = kir_index(&b, 0);
@@ -303,10 +303,9 @@ START_TEST(verifier_rules) {
       break;
     }
     case 7: {
-      KirModule *other = kir_module_new();
+      other = kir_module_new(); /* freed after the verifier ran */
       KirFunc *callee = kir_func_declare(other, "nowhere", 0, NULL, 0, NULL);
       kir_call(&b, callee, 0, NULL);
-      kir_module_free(other);
       break;
     }
     case 8: kir_get_global(&b, "nothing", kir_type(f, fm)); break;
@@ -335,6 +334,7 @@ START_TEST(verifier_rules) {
     if (ret) kir_return(&b, 0, NULL);
     assert_rejects(m, cases[k].want);
     kir_module_free(m);
+    kir_module_free(other);
   }
 }
 END_TEST
@@ -454,10 +454,11 @@ START_TEST(golden_softmax) {
 END_TEST
 
 START_TEST(golden_dot_epilogue) {
-  /* dot + bias + relu: one kernel.  The row of the dot is filled (k
-   * outer, n inner, vector fma into the row buffer: 96 = 6 vectors, a
-   * loop) before the loop over the row, and the loop is a sweep applying
-   * the epilogue. */
+  /* dot + bias + relu: one kernel, a register-tiled matrix multiply
+   * (gemm.c).  A tile of 3 rows × 4 vectors of 16 is carried through the
+   * loop over k (each step: 4 vector loads of w, per row one broadcast of
+   * x and 4 fma), then the epilogue runs on the tile's vectors (the bias
+   * one vector load) and each vector is stored.  No row buffer. */
   char *text = kir_of("HloModule d\n\nENTRY main {\n"
                       "  x = f32[3,8] parameter(0)\n  w = f32[8,96] parameter(1)\n"
                       "  b = f32[96] parameter(2)\n"
@@ -470,25 +471,26 @@ START_TEST(golden_dot_epilogue) {
                       true);
   ck_assert_match(text, "func @t_k0_fusion(%out: memref<3x96xf32>, %x: memref<3x8xf32>, "
                         "%w: memref<8x96xf32>, %b: memref<96xf32>)\n"
-                        "  %row = alloca align 64 : memref<96xf32>\n"
-                        "  for %i = \n"
-                        "    if %fill {\n"
-                        "      for %z = \n"
-                        "        store %zero, %row[%z]\n"
-                        "      for %k = \n"
-                        "        %a = load %x[%i, ...] : f32\n"
-                        "        %av = broadcast %a : vector<16xf32>\n"
-                        "        for %n = ... step \n"
-                        "          %bk = vload %w[..., %n] : vector<16xf32>\n"
-                        "          %acc = vload %row[%n] : vector<16xf32>\n"
-                        "          %f = fma %av, %bk, %acc : vector<16xf32>\n"
-                        "          vstore ..., %row[%n]\n"
-                        "    for %j = \n"
-                        "      %v = load %row[%j] : f32\n"
-                        "      %bj = load %b[%j] : f32\n"
-                        "      %s = addf %v, %bj : f32\n"
-                        "      cmpf olt %s, \n"
-                        "      store ..., %out[%i, %j]\n");
+                        "NOT: alloca\n"
+                        "%c0, %c1, %c2, %c3, %c4, ... = for %k = ... : vector<16xf32>, ... {\n"
+                        "  %w0 = vload %w[%k, %n] : vector<16xf32>\n"
+                        "  %w1 = vload %w[%k, ...] : vector<16xf32>\n"
+                        "  %w2 = vload %w[%k, ...] : vector<16xf32>\n"
+                        "  %w3 = vload %w[%k, ...] : vector<16xf32>\n"
+                        "  %a0 = load %x[%m, %k] : f32\n"
+                        "  %v0 = broadcast %a0 : vector<16xf32>\n"
+                        "  fma %v0, %w0, \n"
+                        "  fma %v0, %w1, \n"
+                        "  fma %v0, %w2, \n"
+                        "  fma %v0, %w3, \n"
+                        "  yield \n"
+                        "}\n"
+                        "%bias = vload %b[%n] : vector<16xf32>\n"
+                        "%s = addf %c0, %bias : vector<16xf32>\n"
+                        "cmpf olt %s, \n"
+                        "vstore ..., %out[%m, %n]\n"
+                        "%s1 = addf %c1, \n"
+                        "%s4 = addf %c4, \n");
   free(text);
 }
 END_TEST

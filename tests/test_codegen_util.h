@@ -110,10 +110,11 @@ static inline HloError *cgt_optimize(HloModule *m) {
   return pass_run_pipeline(m, &(PassOptions){.policy = &policy});
 }
 
-/* Compiles m for the host with default options and loads it; every
- * kernel goes through the kernel-IR verifier first. */
-static inline CgJit *cgt_jit(const HloModule *m, const char *name) {
-  CgOptions o = {.name = name, .verify_kernels = true};
+/* Compiles m with options o (a host CPU) and loads it; every kernel goes
+ * through the kernel-IR verifier first. */
+static inline CgJit *cgt_jit_with(const HloModule *m, const CgOptions *opts) {
+  CgOptions o = *opts;
+  o.verify_kernels = true;
   CgProgram *p = NULL;
   HloError *e = cg_compile(m, &o, &p);
   ck_assert_msg(e == NULL, "compile failed: %s", hlo_error_message(e));
@@ -122,6 +123,11 @@ static inline CgJit *cgt_jit(const HloModule *m, const char *name) {
   ck_assert_msg(e == NULL, "JIT failed: %s", hlo_error_message(e));
   cg_program_free(p);
   return j;
+}
+
+/* Compiles m for the host with default options and loads it. */
+static inline CgJit *cgt_jit(const HloModule *m, const char *name) {
+  return cgt_jit_with(m, &(CgOptions){.name = name});
 }
 
 /* The flat leaves of a (possibly tuple) literal. */
@@ -170,8 +176,9 @@ static inline void cgt_compare(CgJit *j, HloLiteral *const *args, int nargs,
 /* The differential check of one module; with `pipeline`, the module goes
  * through pass_run_pipeline after it is evaluated (the passes must not
  * change its results). */
-static inline void cgt_check_with(const char *text, uint64_t seed, bool small_ints,
-                                  bool pipeline, double atol, double rtol) {
+static inline void cgt_check_opts(const char *text, uint64_t seed, bool small_ints,
+                                  bool pipeline, const CgOptions *o, double atol,
+                                  double rtol) {
   HloModule *m = ck_parse_verified(text);
   const HloComputation *entry = m->entry;
   HloLiteral *args[64];
@@ -185,12 +192,17 @@ static inline void cgt_check_with(const char *text, uint64_t seed, bool small_in
     HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
   }
-  CgJit *j = cgt_jit(m, "t");
+  CgJit *j = cgt_jit_with(m, o);
   cgt_compare(j, args, entry->nparams, want, atol, rtol);
   cg_jit_free(j);
   hlo_literal_free(want);
   for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
   hlo_module_free(m);
+}
+
+static inline void cgt_check_with(const char *text, uint64_t seed, bool small_ints,
+                                  bool pipeline, double atol, double rtol) {
+  cgt_check_opts(text, seed, small_ints, pipeline, &(CgOptions){.name = "t"}, atol, rtol);
 }
 
 static inline void cgt_check(const char *text, uint64_t seed, bool small_ints,

@@ -1,0 +1,227 @@
+/*
+ * test_codegen_gemm.c — the register-tiled matrix multiply (codegen/
+ * gemm.c) against the evaluator: tile interiors and every edge (rows past
+ * the last full tile, a last panel of fewer vectors, a partial last
+ * vector), odd and prime sizes, M = 1, batches, B from a parameter and B
+ * constant (packed at compile time), every epilogue kind fusion gives the
+ * kernel (bias, activation, residual add, clamp, a transcendental, a
+ * narrowing convert), with 1 and 2 threads, for every vector width class
+ * the host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
+ *
+ * Arguments are integers in [-8, 8]: every product and partial sum is an
+ * integer far below 2^24, exact in f32 and double, so results must equal
+ * the evaluator's exactly whatever the order of the sums.  The tanh
+ * epilogue scales by 0.01 first, which scale-fold moves into constant
+ * weights (w·0.01 rounded per element, then summed: up to K roundings of
+ * 2^-24 each), and tanh is within 2 ulp (docs/math.md): 1e-5 relative.
+ * Each case also asserts that the kernel IR holds the register tile, so a
+ * case cannot pass by falling back to another path.
+ */
+#include "hloc_runtime.h"
+#include "test_codegen_util.h"
+
+static const struct {
+  const char *cpu, *features;
+} targets[] = {
+    {"x86-64", NULL},                          /* 4 lanes, 16 registers */
+    {"x86-64-v3", NULL},                       /* 8 lanes, 16 registers */
+    {"skylake-avx512", NULL},                  /* 16 lanes, 32 registers */
+    {"skylake-avx512", "-prefer-256-bit"},
+};
+enum { NTARGETS = sizeof targets / sizeof *targets };
+
+/* A constant f32 literal of `rank` dims (nested braces) with small
+ * integers. */
+static void constant_text(HloStr *s, int rank, const int64_t *dims, uint64_t *seed) {
+  hlo_str_printf(s, "{");
+  for (int64_t i = 0; i < dims[0]; i++) {
+    if (i) hlo_str_printf(s, ", ");
+    if (rank > 1) constant_text(s, rank - 1, dims + 1, seed);
+    else hlo_str_printf(s, "%d", (int)(cgt_rand(seed) % 17) - 8);
+  }
+  hlo_str_printf(s, "}");
+}
+
+/* Whether the kernel IR of text (for the target) holds a loop carrying
+ * vector accumulators: the register tile. */
+static bool has_tile(const char *text, const CgOptions *o) {
+  HloModule *m = ck_parse_verified(text);
+  char *kir = NULL;
+  HloError *e = cg_emit_kir(m, o, &kir);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  bool yes = false;
+  for (char *l = kir; l && *l && !yes; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    char *end = strchr(l, '\n');
+    if (end) *end = '\0';
+    yes = strstr(l, "= for ") && strstr(l, "iter(") && strstr(l, ") : vector<");
+    if (end) *end = '\n';
+  }
+  yes = yes && strstr(kir, "fma ");
+  free(kir);
+  hlo_module_free(m);
+  return yes;
+}
+
+/* [b,]m,k x [b,]k,n, B a parameter or a constant, with an epilogue:
+ *   0 none, 1 bias + relu, 2 residual add + clamp, 3 tanh, 4 convert f16. */
+static void check(int64_t b, int64_t m, int64_t k, int64_t n, bool const_b, int epilogue,
+                  int target, uint64_t seed) {
+  HloStr s = {0};
+  char bm[32] = "", bk[32] = "", bn[32] = "";
+  if (b) {
+    snprintf(bm, sizeof bm, "%lld,", (long long)b);
+    snprintf(bk, sizeof bk, "%lld,", (long long)b);
+    snprintf(bn, sizeof bn, "%lld,", (long long)b);
+  }
+  const char *batch = b ? "lhs_batch_dims={0}, rhs_batch_dims={0}, " : "";
+  int nb = b ? 1 : 0;
+  hlo_str_printf(&s, "HloModule g\n\nENTRY main {\n  x = f32[%s%lld,%lld] parameter(0)\n", bm,
+                 (long long)m, (long long)k);
+  int next = 1;
+  if (const_b) {
+    int64_t dims[3] = {b, k, n};
+    hlo_str_printf(&s, "  w = f32[%s%lld,%lld] constant(", bk, (long long)k, (long long)n);
+    constant_text(&s, nb + 2, dims + (b ? 0 : 1), &seed);
+    hlo_str_printf(&s, ")\n");
+  } else {
+    hlo_str_printf(&s, "  w = f32[%s%lld,%lld] parameter(%d)\n", bk, (long long)k, (long long)n,
+                   next++);
+  }
+  hlo_str_printf(&s, "  d = f32[%s%lld,%lld] dot(x, w), %slhs_contracting_dims={%d}, "
+                     "rhs_contracting_dims={%d}\n",
+                 bn, (long long)m, (long long)n, batch, nb + 1, nb);
+  const char *out = "f32";
+  switch (epilogue) {
+  case 0:
+    hlo_str_printf(&s, "  ROOT r = f32[%s%lld,%lld] copy(d)\n", bn, (long long)m, (long long)n);
+    break;
+  case 1:
+    hlo_str_printf(&s, "  c = f32[%lld] parameter(%d)\n", (long long)n, next++);
+    hlo_str_printf(&s, "  cb = f32[%s%lld,%lld] broadcast(c), dimensions={%d}\n", bn,
+                   (long long)m, (long long)n, nb + 1);
+    hlo_str_printf(&s, "  a = f32[%s%lld,%lld] add(d, cb)\n  z = f32[] constant(0)\n", bn,
+                   (long long)m, (long long)n);
+    hlo_str_printf(&s, "  zb = f32[%s%lld,%lld] broadcast(z), dimensions={}\n", bn,
+                   (long long)m, (long long)n);
+    hlo_str_printf(&s, "  ROOT r = f32[%s%lld,%lld] maximum(a, zb)\n", bn, (long long)m,
+                   (long long)n);
+    break;
+  case 2:
+    hlo_str_printf(&s, "  y = f32[%s%lld,%lld] parameter(%d)\n", bn, (long long)m,
+                   (long long)n, next++);
+    hlo_str_printf(&s, "  a = f32[%s%lld,%lld] add(d, y)\n  lo = f32[] constant(-20)\n"
+                       "  hi = f32[] constant(30)\n",
+                   bn, (long long)m, (long long)n);
+    hlo_str_printf(&s, "  ROOT r = f32[%s%lld,%lld] clamp(lo, a, hi)\n", bn, (long long)m,
+                   (long long)n);
+    break;
+  case 3:
+    hlo_str_printf(&s, "  k = f32[] constant(0.01)\n"
+                       "  kb = f32[%s%lld,%lld] broadcast(k), dimensions={}\n"
+                       "  a = f32[%s%lld,%lld] multiply(d, kb)\n"
+                       "  ROOT r = f32[%s%lld,%lld] tanh(a)\n",
+                   bn, (long long)m, (long long)n, bn, (long long)m, (long long)n, bn,
+                   (long long)m, (long long)n);
+    break;
+  default:
+    out = "f16";
+    hlo_str_printf(&s, "  ROOT r = f16[%s%lld,%lld] convert(d)\n", bn, (long long)m,
+                   (long long)n);
+    break;
+  }
+  (void)out;
+  hlo_str_printf(&s, "}\n");
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+  HloModule *mod = ck_parse_verified(s.buf);
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
+  char *optimized = hlo_module_to_string(mod);
+  hlo_module_free(mod);
+  ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
+  free(optimized);
+  double rtol = epilogue == 3 ? 1e-5 : 0;
+  cgt_check_opts(s.buf, seed, true, true, &o, 0, rtol);
+  free(s.buf);
+}
+
+START_TEST(tile_edges) {
+  /* Rows: below, at and above the tile height (mr is 4 to 14 here); columns:
+   * partial vectors, a partial last panel, whole panels. */
+  static const int64_t ms[] = {1, 2, 5, 6, 7, 13, 15, 29};
+  static const int64_t ns[] = {4, 5, 15, 16, 17, 33, 64, 65, 100};
+  int t = _i;
+  uint64_t seed = 1;
+  for (size_t i = 0; i < sizeof ms / sizeof *ms; i++)
+    for (size_t j = 0; j < sizeof ns / sizeof *ns; j++)
+      check(0, ms[i], 7 + (int64_t)(i + j) % 5, ns[j], (i + j) % 2, 0, t, seed++);
+}
+END_TEST
+
+START_TEST(epilogues_and_batches) {
+  int t = _i;
+  uint64_t seed = 100;
+  for (int e = 0; e < 5; e++) {
+    check(0, 9, 13, 37, false, e, t, seed++);
+    check(0, 9, 13, 37, true, e, t, seed++);
+    check(3, 5, 11, 20, false, e, t, seed++);
+  }
+  /* K = 1, and a long K. */
+  check(0, 8, 1, 48, true, 1, t, seed++);
+  check(0, 4, 300, 24, true, 1, t, seed++);
+}
+END_TEST
+
+START_TEST(threads_agree) {
+  /* Split by panels (N large) and by rows of tiles (M large): the same
+   * bits with 2 threads as with none. */
+  static const char *const mods[] = {
+      "HloModule p\n\nENTRY main {\n  x = f32[24,96] parameter(0)\n  w = f32[96,200] parameter(1)\n"
+      "  ROOT d = f32[24,200] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+      "HloModule r\n\nENTRY main {\n  x = f32[203,96] parameter(0)\n  w = f32[96,40] parameter(1)\n"
+      "  ROOT d = f32[203,40] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+  };
+  for (size_t i = 0; i < sizeof mods / sizeof *mods; i++) {
+    HloModule *m = ck_parse_verified(mods[i]);
+    HloLiteral *args[2];
+    uint64_t s = 77 + i;
+    for (int a = 0; a < 2; a++) {
+      args[a] = hlo_literal_new(&m->entry->params[a]->shape);
+      cgt_fill_values(args[a], &s, false);
+    }
+    HloLiteral *want = ck_evaluate(m, args, 2);
+    CgJit *j = cgt_jit(m, "t");
+    ck_assert(strstr(cg_jit_program(j)->name, "t"));
+    HloLiteral *serial = hlo_literal_new(&m->entry->root->shape);
+    HloLiteral *threaded = hlo_literal_new(&m->entry->root->shape);
+    void *bufs[3] = {args[0]->data, args[1]->data, serial->data};
+    ck_assert_int_eq(hloc_program_run(cg_jit_program(j), bufs), 0);
+    RtThreadPool *pool = rt_threadpool_create(2);
+    hloc_set_thread_pool(pool);
+    bufs[2] = threaded->data;
+    ck_assert_int_eq(hloc_program_run(cg_jit_program(j), bufs), 0);
+    hloc_set_thread_pool(NULL);
+    rt_threadpool_free(pool);
+    ck_assert(!memcmp(serial->data, threaded->data, hlo_shape_byte_size(&serial->shape)));
+    char msg[256];
+    ck_assert_msg(ck_allclose(serial, want, 1e-3, 1e-4, msg, sizeof msg), "%s", msg);
+    hlo_literal_free(serial);
+    hlo_literal_free(threaded);
+    hlo_literal_free(want);
+    for (int a = 0; a < 2; a++) hlo_literal_free(args[a]);
+    cg_jit_free(j);
+    hlo_module_free(m);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_gemm");
+  TCase *t = tcase_create("gemm");
+  tcase_set_timeout(t, 300);
+  tcase_add_loop_test(t, tile_edges, 0, NTARGETS);
+  tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
+  tcase_add_test(t, threads_agree);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
