@@ -1,18 +1,25 @@
 /*
- * kernels.c — hloc's matrix multiply against the libraries users would
- * otherwise call: oneDNN's dnnl_sgemm and OpenBLAS's cblas_sgemm (Debian's
- * libdnnl-dev and libopenblas-pthread-dev), single-threaded, on the GEMM
- * shapes of issue "CPU kernels at library speed" and of real models.
+ * kernels.c — hloc's matrix multiply and convolution against the libraries
+ * users would otherwise call: oneDNN's dnnl_sgemm and convolution
+ * primitive and OpenBLAS's cblas_sgemm (Debian's libdnnl-dev and
+ * libopenblas-pthread-dev), single-threaded, on the shapes of issue "CPU
+ * kernels at library speed" and of real models.
  *
  *   hloc_bench_kernels [--cpu C] [--seconds S] [SHAPE...]
  *
- * A SHAPE is MxKxN (as 128x768x3072).  Each shape is compiled twice by
- * hloc (JIT, for --cpu, default native): with B a constant (weights: hloc
- * packs them at compile time, the case of every model) and with B an
- * argument.  Then the four are timed in rounds that alternate between
+ * A SHAPE is MxKxN (a GEMM, as 128x768x3072), or a batch-1 NHWC
+ * convolution HxWxCxOkKsSpP (as 56x56x64x64k3s1p1: input H × W × C, O
+ * output features, a K × K window, stride S, padding P on every side), or
+ * a depthwise one dwHxWxCkKsSpP.  A GEMM is compiled twice by hloc (JIT,
+ * for --cpu, default native): with B a constant (weights: hloc packs them
+ * at compile time, the case of every model) and with B an argument; a
+ * convolution once, its kernel a constant, and oneDNN's primitive is
+ * given its weights in the layout it asks for (reordered before timing).
+ * Then the implementations are timed in rounds that alternate between
  * them, each round running one for at least 20 ms, until S seconds
  * (default 10) have passed; the median of each one's rounds gives GFLOP/s
- * (2·M·N·K per call).  Every result is checked against OpenBLAS's.
+ * (2 multiply-adds' worth per weight use).  Every result is checked
+ * against OpenBLAS's (GEMM) or oneDNN's (convolution).
  *
  * Set OPENBLAS_CORETYPE for the machine (Debian's 0.3.21 does not know
  * recent CPUs and silently falls back to generic kernels: SkylakeX for
@@ -52,22 +59,20 @@ static float *floats(int64_t n, unsigned *seed) {
 }
 
 /* The dot [M,K] x [K,N] as HLO text, B a constant of `b` or an argument. */
+static size_t literal(char *s, size_t cap, size_t len, const float *v, const int64_t *d,
+                      int rank);
 static char *dot_text(int64_t M, int64_t K, int64_t N, const float *b) {
-  size_t cap = (size_t)(K * N) * 16 + 4096;
+  size_t cap = (size_t)(K * N) * 20 + 4096;
   char *s = malloc(cap);
   if (!s) exit(1);
   size_t n = (size_t)snprintf(s, cap, "HloModule gemm\n\nENTRY main {\n  a = f32[%lld,%lld] parameter(0)\n",
                               (long long)M, (long long)K);
   if (b) {
-    n += (size_t)snprintf(s + n, cap - n, "  b = f32[%lld,%lld] constant({", (long long)K,
+    int64_t d[2] = {K, N};
+    n += (size_t)snprintf(s + n, cap - n, "  b = f32[%lld,%lld] constant(", (long long)K,
                           (long long)N);
-    for (int64_t k = 0; k < K; k++) {
-      n += (size_t)snprintf(s + n, cap - n, "%s{", k ? ", " : "");
-      for (int64_t j = 0; j < N; j++)
-        n += (size_t)snprintf(s + n, cap - n, "%s%.9g", j ? ", " : "", (double)b[k * N + j]);
-      n += (size_t)snprintf(s + n, cap - n, "}");
-    }
-    n += (size_t)snprintf(s + n, cap - n, "})\n");
+    n = literal(s, cap, n, b, d, 2);
+    n += (size_t)snprintf(s + n, cap - n, ")\n");
   } else {
     n += (size_t)snprintf(s + n, cap - n, "  b = f32[%lld,%lld] parameter(1)\n", (long long)K,
                           (long long)N);
@@ -97,18 +102,59 @@ static CgJit *compile(const char *text, const char *cpu) {
   return j;
 }
 
+/* Times run(ctx, i) for i in [0, n) in alternating rounds (each at least
+ * 20 ms of one), for `seconds`; med[i]: the median seconds per call. */
+static void time_rounds(int n, void (*run)(void *, int), void *ctx, double seconds,
+                        double *med) {
+  enum { MAXR = 4000, MAXI = 8 };
+  static double rounds[MAXI][MAXR];
+  int nr = 0;
+  double t0 = now();
+  while (nr < MAXR && (now() - t0 < seconds || nr < 3)) {
+    for (int i = 0; i < n; i++) {
+      int reps = 0;
+      double start = now(), t;
+      do {
+        run(ctx, i);
+        reps++;
+      } while ((t = now() - start) < 0.02);
+      rounds[i][nr] = t / reps;
+    }
+    nr++;
+  }
+  for (int i = 0; i < n; i++) {
+    qsort(rounds[i], (size_t)nr, sizeof(double), by_value);
+    med[i] = rounds[i][nr / 2];
+  }
+}
+
+/* Whether got matches want within f32 rounding of sums of n terms. */
+static bool close_to(const float *got, const float *want, int64_t n, const char *what,
+                     const char *shape) {
+  for (int64_t k = 0; k < n; k++)
+    if (!(fabsf(got[k] - want[k]) <= 1e-3f * (1.0f + fabsf(want[k])))) {
+      fprintf(stderr, "%s: %s differs at %lld: %g vs %g\n", shape, what, (long long)k,
+              (double)got[k], (double)want[k]);
+      return false;
+    }
+  return true;
+}
+
+/* ---- GEMM ---------------------------------------------------------------- */
+
 enum { HLOC_CONST, HLOC_ARG, ONEDNN, OPENBLAS, NIMPL };
 static const char *const impl_names[NIMPL] = {"hloc (weights)", "hloc (B arg)", "oneDNN",
                                               "OpenBLAS"};
 
-typedef struct Case {
+typedef struct Gemm {
   int64_t M, K, N;
   float *a, *b, *c[NIMPL];
   CgJit *jit[2];
   void *scratch[2];
-} Case;
+} Gemm;
 
-static void run(Case *c, int impl) {
+static void gemm_run(void *ctx, int impl) {
+  Gemm *c = ctx;
   switch (impl) {
   case HLOC_CONST:
   case HLOC_ARG: {
@@ -129,13 +175,227 @@ static void run(Case *c, int impl) {
   }
 }
 
+static int bench_gemm(const char *shape, const char *cpu, double seconds) {
+  Gemm c = {0};
+  if (sscanf(shape, "%lldx%lldx%lld", (long long *)&c.M, (long long *)&c.K,
+             (long long *)&c.N) != 3)
+    return 2;
+  unsigned seed = 42;
+  c.a = floats(c.M * c.K, &seed);
+  c.b = floats(c.K * c.N, &seed);
+  for (int i = 0; i < NIMPL; i++) c.c[i] = floats(c.M * c.N, &seed);
+  for (int i = 0; i < 2; i++) {
+    char *text = dot_text(c.M, c.K, c.N, i == HLOC_CONST ? c.b : NULL);
+    c.jit[i] = compile(text, cpu);
+    free(text);
+    size_t sb = cg_jit_program(c.jit[i])->scratch_bytes;
+    c.scratch[i] = sb ? aligned_alloc(64, (sb + 63) / 64 * 64) : NULL;
+  }
+  for (int i = 0; i < NIMPL; i++) gemm_run(&c, i);
+  for (int i = 0; i < NIMPL - 1; i++)
+    if (!close_to(c.c[i], c.c[OPENBLAS], c.M * c.N, impl_names[i], shape)) return 1;
+  double med[NIMPL], gflops[NIMPL];
+  time_rounds(NIMPL, gemm_run, &c, seconds, med);
+  for (int i = 0; i < NIMPL; i++) gflops[i] = 2.0 * (double)(c.M * c.N * c.K) / med[i] * 1e-9;
+  printf("| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |\n", shape, gflops[HLOC_CONST],
+         gflops[HLOC_ARG], gflops[ONEDNN], gflops[OPENBLAS], gflops[HLOC_CONST] / gflops[ONEDNN],
+         gflops[HLOC_CONST] / gflops[OPENBLAS]);
+  fflush(stdout);
+  for (int i = 0; i < 2; i++) {
+    cg_jit_free(c.jit[i]);
+    free(c.scratch[i]);
+  }
+  free(c.a);
+  free(c.b);
+  for (int i = 0; i < NIMPL; i++) free(c.c[i]);
+  return 0;
+}
+
+/* ---- Convolution --------------------------------------------------------- */
+
+typedef struct Conv {
+  int64_t H, W, C, O, K, S, P, OH, OW;
+  bool depthwise;
+  float *x, *w, *y[2];    /* w: HWIO (depthwise: H, W, 1, C) */
+  CgJit *jit;
+  void *scratch;
+  dnnl_engine_t engine;
+  dnnl_stream_t stream;
+  dnnl_primitive_t prim;
+  dnnl_memory_t src, wei, dst;
+} Conv;
+
+static void dnnl_ok(dnnl_status_t st, const char *what) {
+  if (st != dnnl_success) {
+    fprintf(stderr, "oneDNN: %s failed (%d)\n", what, (int)st);
+    exit(1);
+  }
+}
+
+/* Appends the literal of v (dims d[0..rank)) in nested braces to s. */
+static size_t literal(char *s, size_t cap, size_t len, const float *v, const int64_t *d,
+                      int rank) {
+  int64_t inner = 1;
+  for (int k = 1; k < rank; k++) inner *= d[k];
+  len += (size_t)snprintf(s + len, cap - len, "{");
+  for (int64_t i = 0; i < d[0]; i++) {
+    if (i) len += (size_t)snprintf(s + len, cap - len, ", ");
+    if (rank > 1) len = literal(s, cap, len, v + i * inner, d + 1, rank - 1);
+    else len += (size_t)snprintf(s + len, cap - len, "%.9g", (double)v[i]);
+  }
+  return len + (size_t)snprintf(s + len, cap - len, "}");
+}
+
+/* The convolution as HLO text, its kernel a constant. */
+static char *conv_text(const Conv *c) {
+  int64_t ci = c->depthwise ? 1 : c->C;
+  int64_t d[4] = {c->K, c->K, ci, c->O};
+  size_t cap = (size_t)(c->K * c->K * ci * c->O) * 20 + 4096;
+  char *s = malloc(cap);
+  if (!s) exit(1);
+  size_t len = (size_t)snprintf(
+      s, cap, "HloModule conv\n\nENTRY main {\n  x = f32[1,%lld,%lld,%lld] parameter(0)\n"
+              "  w = f32[%lld,%lld,%lld,%lld] constant(",
+      (long long)c->H, (long long)c->W, (long long)c->C, (long long)c->K, (long long)c->K,
+      (long long)ci, (long long)c->O);
+  len = literal(s, cap, len, c->w, d, 4);
+  len += (size_t)snprintf(
+      s + len, cap - len,
+      ")\n  ROOT y = f32[1,%lld,%lld,%lld] convolution(x, w), window={size=%lldx%lld "
+      "stride=%lldx%lld pad=%lld_%lldx%lld_%lld}, dim_labels=b01f_01io->b01f",
+      (long long)c->OH, (long long)c->OW, (long long)c->O, (long long)c->K, (long long)c->K,
+      (long long)c->S, (long long)c->S, (long long)c->P, (long long)c->P, (long long)c->P,
+      (long long)c->P);
+  if (c->depthwise)
+    len += (size_t)snprintf(s + len, cap - len, ", feature_group_count=%lld", (long long)c->C);
+  snprintf(s + len, cap - len, "\n}\n");
+  return s;
+}
+
+/* oneDNN's primitive for c, its weights reordered into the layout it
+ * chose from c->w (HWIO). */
+static void conv_dnnl(Conv *c) {
+  dnnl_ok(dnnl_engine_create(&c->engine, dnnl_cpu, 0), "engine");
+  dnnl_ok(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags), "stream");
+  dnnl_memory_desc_t src_md, dst_md, wei_any, wei_user;
+  dnnl_dims_t sd = {1, c->C, c->H, c->W}, dd = {1, c->depthwise ? c->C : c->O, c->OH, c->OW};
+  dnnl_ok(dnnl_memory_desc_init_by_tag(&src_md, 4, sd, dnnl_f32, dnnl_nhwc), "src md");
+  dnnl_ok(dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc), "dst md");
+  if (c->depthwise) {
+    dnnl_dims_t wd = {c->C, 1, 1, c->K, c->K};
+    dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_any, 5, wd, dnnl_f32, dnnl_format_tag_any), "w");
+    dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_user, 5, wd, dnnl_f32, dnnl_hwigo), "w user");
+  } else {
+    dnnl_dims_t wd = {c->O, c->C, c->K, c->K};
+    dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_any, 4, wd, dnnl_f32, dnnl_format_tag_any), "w");
+    dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_user, 4, wd, dnnl_f32, dnnl_hwio), "w user");
+  }
+  dnnl_convolution_desc_t cd;
+  dnnl_dims_t st = {c->S, c->S}, pad = {c->P, c->P};
+  dnnl_ok(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                             dnnl_convolution_direct, &src_md, &wei_any, NULL,
+                                             &dst_md, st, pad, pad),
+          "convolution desc");
+  dnnl_primitive_desc_t pd;
+  dnnl_ok(dnnl_primitive_desc_create(&pd, &cd, NULL, c->engine, NULL), "convolution pd");
+  const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  dnnl_ok(dnnl_memory_create(&c->src, &src_md, c->engine, c->x), "src");
+  dnnl_ok(dnnl_memory_create(&c->dst, &dst_md, c->engine, c->y[1]), "dst");
+  dnnl_ok(dnnl_memory_create(&c->wei, wei_md, c->engine, DNNL_MEMORY_ALLOCATE), "weights");
+  dnnl_memory_t user;
+  dnnl_ok(dnnl_memory_create(&user, &wei_user, c->engine, c->w), "user weights");
+  dnnl_primitive_desc_t rpd;
+  dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, &wei_user, c->engine, wei_md, c->engine,
+                                             NULL),
+          "reorder pd");
+  dnnl_primitive_t reorder;
+  dnnl_ok(dnnl_primitive_create(&reorder, rpd), "reorder");
+  dnnl_exec_arg_t rargs[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, c->wei}};
+  dnnl_ok(dnnl_primitive_execute(reorder, c->stream, 2, rargs), "reorder run");
+  dnnl_ok(dnnl_stream_wait(c->stream), "wait");
+  dnnl_primitive_destroy(reorder);
+  dnnl_primitive_desc_destroy(rpd);
+  dnnl_memory_destroy(user);
+  dnnl_ok(dnnl_primitive_create(&c->prim, pd), "convolution");
+  dnnl_primitive_desc_destroy(pd);
+}
+
+static void conv_run(void *ctx, int impl) {
+  Conv *c = ctx;
+  if (impl == 0) {
+    void *bufs[2] = {c->x, c->y[0]};
+    cg_jit_program(c->jit)->run(bufs, c->scratch);
+    return;
+  }
+  dnnl_exec_arg_t args[3] = {
+      {DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_DST, c->dst}};
+  dnnl_ok(dnnl_primitive_execute(c->prim, c->stream, 3, args), "convolution run");
+  dnnl_ok(dnnl_stream_wait(c->stream), "wait");
+}
+
+static int bench_conv(const char *shape, const char *cpu, double seconds) {
+  Conv c = {0};
+  const char *p = shape;
+  c.depthwise = !strncmp(p, "dw", 2);
+  if (c.depthwise) {
+    p += 2;
+    if (sscanf(p, "%lldx%lldx%lldk%llds%lldp%lld", (long long *)&c.H, (long long *)&c.W,
+               (long long *)&c.C, (long long *)&c.K, (long long *)&c.S, (long long *)&c.P) != 6)
+      return 2;
+    c.O = c.C;
+  } else if (sscanf(p, "%lldx%lldx%lldx%lldk%llds%lldp%lld", (long long *)&c.H,
+                    (long long *)&c.W, (long long *)&c.C, (long long *)&c.O, (long long *)&c.K,
+                    (long long *)&c.S, (long long *)&c.P) != 7) {
+    return 2;
+  }
+  c.OH = (c.H + 2 * c.P - c.K) / c.S + 1;
+  c.OW = (c.W + 2 * c.P - c.K) / c.S + 1;
+  unsigned seed = 7;
+  c.x = floats(c.H * c.W * c.C, &seed);
+  c.w = floats(c.K * c.K * (c.depthwise ? 1 : c.C) * c.O, &seed);
+  for (int i = 0; i < 2; i++) c.y[i] = floats(c.OH * c.OW * c.O, &seed);
+  char *text = conv_text(&c);
+  c.jit = compile(text, cpu);
+  free(text);
+  size_t sb = cg_jit_program(c.jit)->scratch_bytes;
+  c.scratch = sb ? aligned_alloc(64, (sb + 63) / 64 * 64) : NULL;
+  conv_dnnl(&c);
+  for (int i = 0; i < 2; i++) conv_run(&c, i);
+  if (!close_to(c.y[0], c.y[1], c.OH * c.OW * c.O, "hloc", shape)) return 1;
+  double med[2];
+  time_rounds(2, conv_run, &c, seconds, med);
+  double flops = 2.0 * (double)(c.OH * c.OW * c.O * c.K * c.K * (c.depthwise ? 1 : c.C));
+  printf("| %s | %.1f | %.1f | %.2f |\n", shape, flops / med[0] * 1e-9, flops / med[1] * 1e-9,
+         med[1] / med[0]);
+  fflush(stdout);
+  cg_jit_free(c.jit);
+  free(c.scratch);
+  dnnl_primitive_destroy(c.prim);
+  dnnl_memory_destroy(c.src);
+  dnnl_memory_destroy(c.wei);
+  dnnl_memory_destroy(c.dst);
+  dnnl_stream_destroy(c.stream);
+  dnnl_engine_destroy(c.engine);
+  free(c.x);
+  free(c.w);
+  for (int i = 0; i < 2; i++) free(c.y[i]);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cpu = NULL;
   double seconds = 10;
   static const char *const defaults[] = {
-      "256x256x256",   "512x512x512",   "1024x1024x1024", "2048x2048x2048", "128x768x768",
-      "128x768x3072",  "128x3072x768",  "1x512x2048",     "1x2048x1000",    "49x2048x512",
-      "1x768x768",     "196x1152x128",  "3136x64x64"};
+      "256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048", "128x768x768",
+      "128x768x3072", "128x3072x768", "1x512x2048", "1x2048x1000", "49x2048x512", "1x768x768",
+      /* ResNet-50's 3x3 and 1x1 layers at 56², 28², 14², 7² */
+      "56x56x64x64k3s1p1", "56x56x64x256k1s1p0", "56x56x256x64k1s1p0",
+      "28x28x128x128k3s1p1", "28x28x128x512k1s1p0", "28x28x512x128k1s1p0",
+      "14x14x256x256k3s1p1", "14x14x256x1024k1s1p0", "14x14x1024x256k1s1p0",
+      "7x7x512x512k3s1p1", "7x7x512x2048k1s1p0", "7x7x2048x512k1s1p0",
+      "224x224x3x64k7s2p3",
+      /* MobileNetV2's depthwise 3x3 at 112² and 56² */
+      "dw112x112x96k3s2p1", "dw112x112x32k3s1p1", "dw56x56x144k3s1p1"};
   const char *shapes[64];
   int nshapes = 0;
   for (int i = 1; i < argc; i++) {
@@ -147,70 +407,27 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) shapes[nshapes++] = defaults[i];
   openblas_set_num_threads(1);
   const char *core = getenv("OPENBLAS_CORETYPE");
-  printf("OpenBLAS core: %s (%s); OMP_NUM_THREADS=%s; hloc --cpu %s\n\n",
+  printf("OpenBLAS core: %s (%s); OMP_NUM_THREADS=%s; hloc --cpu %s\n",
          openblas_get_corename(), core ? core : "OPENBLAS_CORETYPE unset",
          getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "unset", cpu ? cpu : "native");
-  printf("| M×K×N | hloc (weights) GFLOP/s | hloc (B arg) | oneDNN | OpenBLAS | "
-         "hloc/oneDNN | hloc/OpenBLAS |\n|---|---:|---:|---:|---:|---:|---:|\n");
+  bool gemm_header = false, conv_header = false;
   for (int s = 0; s < nshapes; s++) {
-    Case c = {0};
-    if (sscanf(shapes[s], "%lldx%lldx%lld", (long long *)&c.M, (long long *)&c.K,
-               (long long *)&c.N) != 3) {
-      fprintf(stderr, "bad shape '%s' (MxKxN)\n", shapes[s]);
-      return 2;
+    bool conv = strchr(shapes[s], 'k') != NULL;
+    if (!conv && !gemm_header) {
+      printf("\n| M×K×N | hloc (weights) GFLOP/s | hloc (B arg) | oneDNN | OpenBLAS | "
+             "hloc/oneDNN | hloc/OpenBLAS |\n|---|---:|---:|---:|---:|---:|---:|\n");
+      gemm_header = true;
+      conv_header = false;
     }
-    unsigned seed = 42;
-    c.a = floats(c.M * c.K, &seed);
-    c.b = floats(c.K * c.N, &seed);
-    for (int i = 0; i < NIMPL; i++) c.c[i] = floats(c.M * c.N, &seed);
-    for (int i = 0; i < 2; i++) {
-      char *text = dot_text(c.M, c.K, c.N, i == HLOC_CONST ? c.b : NULL);
-      c.jit[i] = compile(text, cpu);
-      free(text);
-      size_t sb = cg_jit_program(c.jit[i])->scratch_bytes;
-      c.scratch[i] = sb ? aligned_alloc(64, (sb + 63) / 64 * 64) : NULL;
+    if (conv && !conv_header) {
+      printf("\n| convolution | hloc GFLOP/s | oneDNN | hloc/oneDNN |\n|---|---:|---:|---:|\n");
+      conv_header = true;
+      gemm_header = false;
     }
-    /* Every result against OpenBLAS's. */
-    for (int i = 0; i < NIMPL; i++) run(&c, i);
-    for (int i = 0; i < NIMPL - 1; i++)
-      for (int64_t k = 0; k < c.M * c.N; k++)
-        if (fabsf(c.c[i][k] - c.c[OPENBLAS][k]) > 1e-3f * (1.0f + fabsf(c.c[OPENBLAS][k]))) {
-          fprintf(stderr, "%s: %s differs at %lld: %g vs %g\n", shapes[s], impl_names[i],
-                  (long long)k, (double)c.c[i][k], (double)c.c[OPENBLAS][k]);
-          return 1;
-        }
-    enum { MAXR = 4000 };
-    static double rounds[NIMPL][MAXR];
-    int nr = 0;
-    double t0 = now();
-    while (nr < MAXR && (now() - t0 < seconds || nr < 3)) {
-      for (int i = 0; i < NIMPL; i++) {
-        int reps = 0;
-        double start = now(), t;
-        do {
-          run(&c, i);
-          reps++;
-        } while ((t = now() - start) < 0.02);
-        rounds[i][nr] = t / reps;
-      }
-      nr++;
-    }
-    double gflops[NIMPL];
-    for (int i = 0; i < NIMPL; i++) {
-      qsort(rounds[i], (size_t)nr, sizeof(double), by_value);
-      gflops[i] = 2.0 * (double)(c.M * c.N * c.K) / rounds[i][nr / 2] * 1e-9;
-    }
-    printf("| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |\n", shapes[s], gflops[HLOC_CONST],
-           gflops[HLOC_ARG], gflops[ONEDNN], gflops[OPENBLAS], gflops[HLOC_CONST] / gflops[ONEDNN],
-           gflops[HLOC_CONST] / gflops[OPENBLAS]);
-    fflush(stdout);
-    for (int i = 0; i < 2; i++) {
-      cg_jit_free(c.jit[i]);
-      free(c.scratch[i]);
-    }
-    free(c.a);
-    free(c.b);
-    for (int i = 0; i < NIMPL; i++) free(c.c[i]);
+    int rc = conv ? bench_conv(shapes[s], cpu, seconds) : bench_gemm(shapes[s], cpu, seconds);
+    if (rc == 2) fprintf(stderr, "bad shape '%s' (MxKxN, HxWxCxOkKsSpP or dwHxWxCkKsSpP)\n",
+                         shapes[s]);
+    if (rc) return rc;
   }
   return 0;
 }

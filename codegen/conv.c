@@ -15,9 +15,10 @@
  * g·N + b (N the output batch).
  *
  * Operands convert to the result type, accumulate in cg_accum_type (see
- * dot.c).  A naive loop nest, to be replaced by the tiled kernels of
- * DESIGN.md decision 5; float convolutions with the features minor in
- * output and kernel take the row path (conv_row, and dot.c) instead.
+ * dot.c).  A naive loop nest: f32 NHWC convolutions without groups or
+ * base dilation are register-tiled kernels (gemm.c); of the others, float
+ * convolutions with the features minor in output and kernel take the row
+ * path (conv_row, and dot.c).
  */
 #include "internal.h"
 

@@ -10,10 +10,11 @@
  * evaluator accumulates floats in double, so float dots differ from it by
  * rounding only; the tests bound that.
  *
- * This is the correct-first naive loop; DESIGN.md decision 5 (tiled,
- * packed, vectorized) will replace it as a kernel of its own.  Float dots
- * whose last output dim is the rhs's minor dim take the row path below
- * instead (whole output rows, vectorizable, FMA), convolutions too.
+ * This is the correct-first naive loop.  f32 dots in canonical form and
+ * NHWC convolutions without groups are register-tiled kernels of their
+ * own (gemm.c); of the rest, float dots whose last output dim is the rhs's
+ * minor dim take the row path below (whole output rows, vectorizable,
+ * FMA), convolutions too (grouped, depthwise, transposed, other types).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,15 @@
 /*
- * gemm.c — the register-tiled matrix-multiply kernel (DESIGN.md decision
- * 5): a dot in the canonical form of passes/dot_canonicalize.c,
- * [B,]M,K × [B,]K,N → [B,]M,N in f32, alone or with an elementwise
- * epilogue fused after it (bias, activation, residual add, clamp, convert:
- * an output fusion), computed a register tile at a time.
+ * gemm.c — the register-tiled contraction kernel (DESIGN.md decision 5):
+ * a dot in the canonical form of passes/dot_canonicalize.c,
+ * [B,]M,K × [B,]K,N → [B,]M,N, or a convolution in NHWC/HWIO form (one
+ * or two spatial dims, any stride, padding and window dilation, no
+ * groups, no base dilation) as the implicit matrix multiply of its output
+ * pixels (M = batch × output positions) by its output features (N), K
+ * running over the taps and input features, or a depthwise convolution
+ * (a group per feature) the same way, K the taps only and the input read
+ * as vectors of features instead of broadcast; f32 throughout, alone or with
+ * an elementwise epilogue fused after it (bias, activation, residual add,
+ * clamp, convert: an output fusion), computed a register tile at a time.
  *
  * The micro-kernel keeps an MR × NR tile of C in vector registers (NR = nv
  * vectors of the target's widest width) across the whole K loop: each step
@@ -13,9 +19,18 @@
  * vectors and one broadcast in its vector registers (6 × 64 with AVX-512's
  * 32 registers of 16 lanes; 4 × 24 with AVX2's 16 of 8).  The epilogue
  * runs on the tile before it is stored: the fused root is computed in the
- * elemental emitter's vector mode with the dot bound to the accumulator
- * (cg_bind_value), so a bias is one vector load and a GELU one vector
- * polynomial per 16 outputs.
+ * elemental emitter's vector mode with the contraction bound to the
+ * accumulator (cg_bind_value), so a bias is one vector load and a GELU one
+ * vector polynomial per 16 outputs.
+ *
+ * A convolution's A element for tile row r (an output pixel) and K step
+ * (tap, input feature) is the input at the pixel's window position plus
+ * the tap, or zero where that falls in padding: the K loop is three loops
+ * (kernel rows, kernel columns, input features; a loop of one trip is
+ * left out), and a tile whose pixels' windows all lie inside the input
+ * runs without checks, a border tile with a clamped load and its FMAs
+ * selected away where the tap falls in padding (the evaluator skips such
+ * taps: 0 × inf would be NaN).
  *
  * Loops: batches, then panels of NR columns, then tiles of MR rows, K
  * innermost: the B panel (K × NR) is reused from L2 across the M tiles.
@@ -27,12 +42,13 @@
  * rows, the last panel has the vectors it needs, its last vector stored
  * (and, for a B in memory, loaded) under a mask.
  *
- * Constant B (weights) is packed at compile time into panels, K × NR
- * contiguous each, zero-padded to whole vectors, and stored that way in
- * the object's read-only data: the compiled model never repacks weights.
- * A B computed at run time is read in place (rows of N are contiguous).
+ * Constant B (weights; a convolution's HWIO kernel is its K × N matrix) is
+ * packed at compile time into panels, K × NR contiguous each, zero-padded
+ * to whole vectors, and stored that way in the object's read-only data:
+ * the compiled model never repacks weights.  A B computed at run time is
+ * read in place (rows of N are contiguous).
  *
- * Every output element is summed in k order from 0 with one rounding per
+ * Every output element is summed in K order from 0 with one rounding per
  * step (fma), like the row path it replaces; results are bit-identical
  * for any number of threads (each element is computed by one task).
  */
@@ -46,33 +62,81 @@
 /* ------------------------------------------------------------------------ */
 
 /* The dot's dims when it is in canonical form and f32 throughout. */
-static bool canonical(const HloInstr *d, int64_t *B, int64_t *M, int64_t *K, int64_t *N) {
+static bool dot_form(const HloInstr *d, CgGemm *g) {
   const HloDotDims *dd = &d->dot;
   const HloShape *l = &d->operands[0]->shape, *r = &d->operands[1]->shape;
-  if (d->shape.type != HLO_F32 || l->type != HLO_F32 || r->type != HLO_F32) return false;
   int nb = dd->lhs_batch.n;
   if (nb > 1 || l->rank != nb + 2 || r->rank != nb + 2 || dd->lhs_contracting.n != 1 ||
       dd->lhs_contracting.v[0] != nb + 1 || dd->rhs_contracting.v[0] != nb)
     return false;
   if (nb && (dd->lhs_batch.v[0] != 0 || dd->rhs_batch.v[0] != 0)) return false;
-  if (!hlo_shape_has_default_layout(l) || !hlo_shape_has_default_layout(r) ||
-      !hlo_shape_has_default_layout(&d->shape))
-    return false;
-  *B = nb ? l->dims[0] : 1;
-  *M = l->dims[nb];
-  *K = l->dims[nb + 1];
-  *N = r->dims[nb + 1];
+  g->B = nb ? l->dims[0] : 1;
+  g->M = l->dims[nb];
+  g->K = l->dims[nb + 1];
+  g->N = r->dims[nb + 1];
   return true;
 }
 
-/* What the epilogue computes from the dot is vectors in the elemental
- * emitter's vector mode: every member between the root and the dot
- * (which it reads at its own index) or the fusion's parameters. */
-static bool epilogue_ok(const HloInstr *x, const HloInstr *dot, uint8_t *seen) {
-  if (x == dot || x->op == HLO_OP_PARAMETER) return true;
+/* A convolution's geometry when it is NHWC × HWIO → NHWC (the batch
+ * first, the features last; one or two spatial dims), without groups (but
+ * depthwise, one output feature per input feature), base dilation or
+ * window reversal.  One spatial dim is taken as two with the first of
+ * size 1. */
+static bool conv_form(const HloInstr *x, CgGemm *g) {
+  const HloConvDims *cd = &x->conv;
+  int ns = cd->nspatial;
+  const HloShape *in = &x->operands[0]->shape, *k = &x->operands[1]->shape;
+  /* Depthwise: a group per input feature, one output feature each. */
+  g->depthwise = x->feature_group_count > 1 && x->feature_group_count == in->dims[ns + 1] &&
+                 k->dims[ns + 1] == in->dims[ns + 1];
+  if (ns < 1 || ns > 2 || (x->feature_group_count != 1 && !g->depthwise) ||
+      x->batch_group_count != 1 ||
+      cd->in_batch != 0 || cd->in_feature != ns + 1 || cd->k_in_feature != ns ||
+      cd->k_out_feature != ns + 1 || cd->out_batch != 0 || cd->out_feature != ns + 1)
+    return false;
+  g->ns = ns;
+  int64_t taps = 1;
+  for (int i = 0; i < 2; i++) {
+    int d = i - (2 - ns); /* the spatial dim, or -1: the added one */
+    if (d < 0) {
+      g->in_sp[i] = g->out_sp[i] = g->k_sp[i] = g->stride[i] = g->dilate[i] = 1;
+      g->pad_lo[i] = 0;
+      continue;
+    }
+    const HloWindowDim *w = &x->window[d];
+    if (cd->in_spatial[d] != d + 1 || cd->k_spatial[d] != d || cd->out_spatial[d] != d + 1 ||
+        w->lhs_dilate != 1 || w->reversal)
+      return false;
+    g->in_sp[i] = in->dims[d + 1];
+    g->out_sp[i] = x->shape.dims[d + 1];
+    g->k_sp[i] = w->size;
+    g->stride[i] = w->stride;
+    g->dilate[i] = w->rhs_dilate;
+    g->pad_lo[i] = w->pad_lo;
+    g->guarded |= w->pad_lo > 0 || w->pad_hi > 0;
+    taps *= w->size;
+  }
+  g->IC = g->depthwise ? 1 : in->dims[ns + 1]; /* the kernel's input features */
+  g->B = 1;
+  g->M = x->shape.dims[0] * g->out_sp[0] * g->out_sp[1];
+  g->K = taps * g->IC;
+  g->N = k->dims[ns + 1];
+  return true;
+}
+
+static bool is_contraction(const HloInstr *x) {
+  return x->op == HLO_OP_DOT || x->op == HLO_OP_CONVOLUTION;
+}
+
+/* What the epilogue computes from the contraction is vectors in the
+ * elemental emitter's vector mode: every member between the root and the
+ * contraction (which it reads at its own index) or the fusion's
+ * parameters. */
+static bool epilogue_ok(const HloInstr *x, const HloInstr *op, uint8_t *seen) {
+  if (x == op || x->op == HLO_OP_PARAMETER) return true;
   if (seen[x->id]) return seen[x->id] == 1;
-  bool ok = cg_vec_direct(x) && x->op != HLO_OP_DOT;
-  for (int i = 0; i < x->noperands && ok; i++) ok = epilogue_ok(x->operands[i], dot, seen);
+  bool ok = cg_vec_direct(x) && !is_contraction(x);
+  for (int i = 0; i < x->noperands && ok; i++) ok = epilogue_ok(x->operands[i], op, seen);
   seen[x->id] = ok ? 1 : 2;
   return ok;
 }
@@ -80,16 +144,17 @@ static bool epilogue_ok(const HloInstr *x, const HloInstr *dot, uint8_t *seen) {
 /* The register tile: nv vectors of `lanes` by mr rows, the fewest loads
  * per FMA (mr broadcasts and nv vector loads feed mr·nv FMAs) among the
  * tiles whose mr·nv accumulators, nv B vectors and one broadcast fit the
- * registers; no wider than N needs, no taller than M. */
+ * registers; no wider than N needs, no taller than M (nor than a nearby
+ * height dividing M). */
 static void choose_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr,
                         int *nv) {
   int64_t need = (N + lanes - 1) / lanes;
   double best = 1e30;
   *mr = 1;
   *nv = 1;
-  for (int v = 1; v <= 4 && v <= need; v++) {
+  for (int v = 1; v <= CG_GEMM_MAX_NV && v <= need; v++) {
     int m = (t->vector_regs - v - 1) / v;
-    if (m > 16) m = 16;
+    if (m > CG_GEMM_MAX_MR) m = CG_GEMM_MAX_MR;
     if (m > M) m = (int)M;
     if (m < 1) continue;
     double loads_per_fma = (double)(m + v) / (m * v);
@@ -99,53 +164,64 @@ static void choose_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, 
       *nv = v;
     }
   }
+  /* A height that divides M saves the partial tile's code when it costs
+   * little: down to 3/4 of the best. */
+  for (int m = *mr; 4 * m >= 3 * *mr && M % *mr; m--)
+    if (M % m == 0) *mr = m;
 }
 
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   memset(out, 0, sizeof *out);
-  const HloInstr *dot = x, *root = x;
+  const HloInstr *op = x, *root = x;
   if (x->op == HLO_OP_FUSION) {
     const HloComputation *fc = x->called[0];
     if (fc->root->op == HLO_OP_TUPLE) return false;
-    dot = NULL;
+    op = NULL;
     for (const HloInstr *i = fc->first; i; i = i->next) {
-      if (i->op == HLO_OP_DOT) {
-        if (dot) return false;
-        dot = i;
+      if (is_contraction(i)) {
+        if (op) return false;
+        op = i;
       } else if (hlo_opcode_cost(i->op) == HLO_COST_LOOP) {
         return false;
       }
     }
-    if (!dot) return false;
+    if (!op) return false;
     root = hlo_fused_nest_root(fc);
-    if (!hlo_shape_same_dims(&root->shape, &dot->shape)) return false;
+    if (!hlo_shape_same_dims(&root->shape, &op->shape)) return false;
     bool *at = hlo_fused_at_nest_index(fc);
-    bool ok = at[dot->id];
+    bool ok = at[op->id];
     free(at);
     uint8_t *seen = calloc((size_t)g->m->next_id, 1);
     HLO_CHECK(seen);
-    ok = ok && epilogue_ok(root, dot, seen);
+    ok = ok && epilogue_ok(root, op, seen);
     free(seen);
-    /* The dot reads its operands from the kernel's parameters. */
-    ok = ok && dot->operands[0]->op == HLO_OP_PARAMETER &&
-         dot->operands[1]->op == HLO_OP_PARAMETER;
+    /* The contraction reads its operands from the kernel's parameters. */
+    ok = ok && op->operands[0]->op == HLO_OP_PARAMETER &&
+         op->operands[1]->op == HLO_OP_PARAMETER;
     if (!ok) return false;
-  } else if (x->op != HLO_OP_DOT) {
+  } else if (!is_contraction(x)) {
     return false;
   }
-  int64_t B, M, K, N;
-  if (!canonical(dot, &B, &M, &K, &N) || N < 4 || K < 1) return false;
+  const HloShape *l = &op->operands[0]->shape, *r = &op->operands[1]->shape;
+  if (op->shape.type != HLO_F32 || l->type != HLO_F32 || r->type != HLO_F32 ||
+      !hlo_shape_has_default_layout(l) || !hlo_shape_has_default_layout(r) ||
+      !hlo_shape_has_default_layout(&op->shape))
+    return false;
+  if (!(op->op == HLO_OP_DOT ? dot_form(op, out) : conv_form(op, out))) return false;
+  if (out->N < 4 || out->K < 1 || out->M < 1) return false;
   const CgTargetInfo *t = &g->target->info;
   int lanes = t->vector_bits / 32;
   if (lanes < 4) return false;
-  *out = (CgGemm){.dot = dot, .root = root, .B = B, .M = M, .N = N, .K = K, .lanes = lanes};
-  choose_tile(t, M, N, lanes, &out->mr, &out->nv);
+  out->op = op;
+  out->root = root;
+  out->lanes = lanes;
+  choose_tile(t, out->M, out->N, lanes, &out->mr, &out->nv);
   int64_t nr = (int64_t)out->nv * lanes;
-  out->npanels = (N + nr - 1) / nr;
-  out->ntiles = (M + out->mr - 1) / out->mr;
-  out->nunits = B * out->npanels * out->ntiles;
+  out->npanels = (out->N + nr - 1) / nr;
+  out->ntiles = (out->M + out->mr - 1) / out->mr;
+  out->nunits = out->B * out->npanels * out->ntiles;
   /* The operand the kernel reads B from: a constant is packed. */
-  const HloInstr *rhs = dot->operands[1];
+  const HloInstr *rhs = op->operands[1];
   if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
   out->packed = rhs->op == HLO_OP_CONSTANT ? rhs : NULL;
   return true;
@@ -155,8 +231,9 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
 /* Packing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The global holding constant rhs [B,]K,N as panels: for each batch and
- * panel p, K rows of nr floats (columns p·nr …), zero past N. */
+/* The global holding constant B ([B,]K,N, or a kernel HWIO: K = H·W·I
+ * rows of N) as panels: for each batch and panel p, K rows of nr floats
+ * (columns p·nr …), zero past N. */
 static CgVal packed_global(CgFn *f, const CgGemm *gm) {
   CgGen *g = f->g;
   const HloInstr *c = gm->packed;
@@ -192,78 +269,214 @@ typedef struct Ctx {
   const CgGemm *gm;
   CgVal a, bmem, out;   /* memrefs: lhs, rhs (packed or not), the output */
   bool packed;
-  bool batched;
-  int rank;             /* of the output */
+  bool batched;         /* a dot with a batch dim */
+  bool conv;
 } Ctx;
 
-/* idx[] for output element (b, m, n). */
-static void out_index(const Ctx *c, CgVal b, CgVal m, CgVal n, CgVal *idx) {
+/* One tile being emitted: its place, its rows, and the K loops' indices. */
+typedef struct Tile {
+  CgVal b, p, n0;       /* batch, panel, its first column */
+  int mr, nv, last_lanes;
+  CgVal mask;           /* of the last vector's lanes when partial */
+  bool guard;           /* a border tile: taps may fall in padding */
+  CgVal row[CG_GEMM_MAX_MR];            /* a dot's rows */
+  CgVal img[CG_GEMM_MAX_MR], pos[2][CG_GEMM_MAX_MR];  /* a conv's pixels */
+  CgVal at[2][CG_GEMM_MAX_MR];          /* …their window's first position */
+  CgVal tap[2];         /* conv: the kernel row and column */
+  CgVal in_pos[2][CG_GEMM_MAX_MR];      /* conv: the rows' input position
+                                         * at the tap (clamped when guarded) */
+  CgVal valid[CG_GEMM_MAX_MR];          /* guarded: the position is inside */
+} Tile;
+
+/* The output index of tile row r, column n. */
+static void out_index(const Ctx *c, const Tile *t, int r, CgVal n, CgVal *idx) {
   int o = 0;
-  if (c->batched) idx[o++] = b;
-  idx[o++] = m;
+  if (c->conv) {
+    idx[o++] = t->img[r];
+    if (c->gm->ns == 2) idx[o++] = t->pos[0][r];
+    idx[o++] = t->pos[1][r];
+  } else {
+    if (c->batched) idx[o++] = t->b;
+    idx[o++] = t->row[r];
+  }
   idx[o] = n;
 }
 
-/* One micro-kernel: rows [m0, m0+mr) × columns of panel p (nv vectors,
- * the last of `last_lanes` lanes when partial: 0 means full). */
-static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
+/* Where the tile's rows start: a dot's row indices, or a conv's pixels
+ * (image, output position) and their windows' first input position. */
+static void tile_rows(const Ctx *c, Tile *t, CgVal m0) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
-  int L = gm->lanes;
-  int64_t nr = (int64_t)gm->nv * L;
-  KirType vt = kir_vector(KIR_F32, L);
-  int nacc = mr * nv;
-  CgVal init[16 * 4];
-  CgVal zero = kir_const_float(&f->b, vt, 0.0);
-  for (int i = 0; i < nacc; i++) init[i] = zero;
-  CgVal mask = 0;
-  if (last_lanes)
-    mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
-                    kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
-  CgVal n0 = cg_imul_c(f, p, nr);
-  CgVal rows[16];
-  for (int r = 0; r < mr; r++) rows[r] = cg_iadd_c(f, m0, r);
-  CgLoop k = cg_for(f, gm->K, nacc, init);
-  CgVal bv[4], next[16 * 4];
+  for (int r = 0; r < t->mr; r++) {
+    CgVal q = cg_iadd_c(f, m0, r);
+    if (!c->conv) {
+      t->row[r] = q;
+      continue;
+    }
+    int64_t plane = gm->out_sp[0] * gm->out_sp[1];
+    t->img[r] = cg_iop(f, KIR_DIVSI, q, cg_index(f, plane));
+    CgVal in = cg_iop(f, KIR_REMSI, q, cg_index(f, plane));
+    t->pos[0][r] = cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->out_sp[1]));
+    t->pos[1][r] = cg_iop(f, KIR_REMSI, in, cg_index(f, gm->out_sp[1]));
+    for (int d = 0; d < 2; d++)
+      t->at[d][r] = cg_iadd_c(f, cg_imul_c(f, t->pos[d][r], gm->stride[d]), -gm->pad_lo[d]);
+  }
+}
+
+/* Whether every window of the tile's pixels lies inside the input. */
+static CgVal tile_inside(const Ctx *c, const Tile *t) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  CgVal all = kir_bool(&f->b, true);
+  for (int r = 0; r < t->mr; r++)
+    for (int d = 0; d < 2; d++) {
+      int64_t reach = (gm->k_sp[d] - 1) * gm->dilate[d];
+      all = cg_and(f, all, cg_icmp(f, KIR_SGE, t->at[d][r], cg_index(f, 0)));
+      all = cg_and(f, all, cg_icmp(f, KIR_SLT, cg_iadd_c(f, t->at[d][r], reach),
+                                   cg_index(f, gm->in_sp[d])));
+    }
+  return all;
+}
+
+/* Entering K level `level` at index iv: a conv's kernel row (0) and column
+ * (1) fix the rows' input positions along that dim; at the column, a
+ * border tile also decides which rows read inside the input. */
+static void enter_level(const Ctx *c, Tile *t, int level, CgVal iv) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  if (!c->conv || level > 1) return;
+  t->tap[level] = iv;
+  for (int r = 0; r < t->mr; r++)
+    t->in_pos[level][r] = cg_iop(f, KIR_ADDI, t->at[level][r], cg_imul_c(f, iv, gm->dilate[level]));
+  if (level != 1 || !t->guard) return;
+  for (int r = 0; r < t->mr; r++) {
+    CgVal ok = kir_bool(&f->b, true);
+    for (int d = 0; d < 2; d++) {
+      CgVal x = t->in_pos[d][r];
+      ok = cg_and(f, ok, cg_icmp(f, KIR_SGE, x, cg_index(f, 0)));
+      ok = cg_and(f, ok, cg_icmp(f, KIR_SLT, x, cg_index(f, gm->in_sp[d])));
+    }
+    t->valid[r] = ok;
+    for (int d = 0; d < 2; d++) t->in_pos[d][r] = cg_select(f, ok, t->in_pos[d][r], cg_index(f, 0));
+  }
+}
+
+/* One K step at index k of the innermost level: nv B vectors, one
+ * broadcast A element per row (depthwise: nv A vectors, the input's
+ * features at the tile's columns), mr·nv FMAs from acc into next. */
+static void k_step(const Ctx *c, const Tile *t, CgVal k, const CgVal *acc, CgVal *next) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int L = gm->lanes, nv = t->nv;
+  CgVal flat = k; /* a conv's row of its K × N kernel matrix */
+  if (c->conv) {
+    CgVal tap = cg_iop(f, KIR_ADDI, cg_imul_c(f, t->tap[0], gm->k_sp[1]), t->tap[1]);
+    flat = cg_iop(f, KIR_ADDI, cg_imul_c(f, tap, gm->IC), k);
+  }
+  CgVal bv[CG_GEMM_MAX_NV];
   for (int v = 0; v < nv; v++) {
     CgVal bi[4];
     int o = 0;
     if (c->packed) {
-      bi[o++] = b;
-      bi[o++] = p;
-      bi[o++] = k.iv;
+      bi[o++] = t->b;
+      bi[o++] = t->p;
+      bi[o++] = flat;
       bi[o] = cg_index(f, v * L);
+    } else if (c->conv) {
+      if (gm->ns == 2) bi[o++] = t->tap[0];
+      bi[o++] = t->tap[1];
+      bi[o++] = k;
+      bi[o] = cg_iadd_c(f, t->n0, v * L);
     } else {
-      if (c->batched) bi[o++] = b;
-      bi[o++] = k.iv;
-      bi[o] = cg_iadd_c(f, n0, v * L);
+      if (c->batched) bi[o++] = t->b;
+      bi[o++] = k;
+      bi[o] = cg_iadd_c(f, t->n0, v * L);
     }
-    bool partial = !c->packed && last_lanes && v == nv - 1;
-    bv[v] = cg_vload(f, c->bmem, bi, L, partial ? mask : 0);
+    bool partial = !c->packed && t->last_lanes && v == nv - 1;
+    bv[v] = cg_vload(f, c->bmem, bi, L, partial ? t->mask : 0);
   }
-  for (int r = 0; r < mr; r++) {
-    CgVal ai[3];
+  for (int r = 0; r < t->mr; r++) {
+    CgVal ai[4];
     int o = 0;
-    if (c->batched) ai[o++] = b;
-    ai[o++] = rows[r];
-    ai[o] = k.iv;
-    CgVal av = kir_broadcast(&f->b, kir_load(&f->b, c->a, ai), L);
-    for (int v = 0; v < nv; v++)
-      next[r * nv + v] = kir_fma(&f->b, av, bv[v], kir_for_iter(k.op, r * nv + v));
-  }
-  cg_for_end(f, &k, next);
-
-  /* The epilogue on the tile, then the store: the root in vector mode with
-   * the dot bound to each accumulator. */
-  for (int r = 0; r < mr; r++)
+    if (c->conv) {
+      ai[o++] = t->img[r];
+      if (gm->ns == 2) ai[o++] = t->in_pos[0][r];
+      ai[o++] = t->in_pos[1][r];
+    } else {
+      if (c->batched) ai[o++] = t->b;
+      ai[o++] = t->row[r];
+    }
+    ai[o] = k;
+    CgVal av = 0;
+    if (!gm->depthwise) av = kir_broadcast(&f->b, kir_load(&f->b, c->a, ai), L);
     for (int v = 0; v < nv; v++) {
-      CgVal acc = kir_result(k.op, r * nv + v), idx[3];
-      CgVal vmask = last_lanes && v == nv - 1 ? mask : 0;
-      out_index(c, b, rows[r], cg_iadd_c(f, n0, v * L), idx);
+      if (gm->depthwise) { /* the input's features are the output's */
+        ai[o] = cg_iadd_c(f, t->n0, v * L);
+        av = cg_vload(f, c->a, ai, L, t->last_lanes && v == nv - 1 ? t->mask : 0);
+      }
+      CgVal sum = kir_fma(&f->b, av, bv[v], acc[r * nv + v]);
+      /* A tap in padding adds nothing (not 0 × b: b may be infinite);
+       * AVX-512 makes this a masked FMA. */
+      if (t->guard) sum = kir_select(&f->b, t->valid[r], sum, acc[r * nv + v]);
+      next[r * nv + v] = sum;
+    }
+  }
+}
+
+/* The K levels from `level` in: a dot's one (K), a conv's three (kernel
+ * rows, kernel columns, input features), a tap level of one trip
+ * without a loop; the accumulators in[] carried through, the sums into out[]. */
+static void k_levels(const Ctx *c, Tile *t, int level, const CgVal *in, CgVal *out) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int nacc = t->mr * t->nv, last = c->conv ? 2 : 0;
+  int64_t n = !c->conv ? gm->K : level < 2 ? gm->k_sp[level] : gm->IC;
+  CgVal iters[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], res[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgLoop l = {0};
+  const CgVal *cur = in;
+  CgVal iv;
+  bool loop = n > 1 || level == last; /* the innermost always loops */
+  if (loop) {
+    l = cg_for(f, n, nacc, in);
+    for (int i = 0; i < nacc; i++) iters[i] = kir_for_iter(l.op, i);
+    cur = iters;
+    iv = l.iv;
+  } else {
+    iv = cg_index(f, 0);
+  }
+  enter_level(c, t, level, iv);
+  if (level == last) k_step(c, t, iv, cur, res);
+  else k_levels(c, t, level + 1, cur, res);
+  if (loop) {
+    cg_for_end(f, &l, res);
+    for (int i = 0; i < nacc; i++) out[i] = kir_result(l.op, i);
+  } else {
+    memcpy(out, res, (size_t)nacc * sizeof *out);
+  }
+}
+
+/* One micro-kernel on the rows of t (already placed): the K loops, then
+ * the epilogue on the tile and the store. */
+static void tile_body(const Ctx *c, Tile *t) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int L = gm->lanes, nacc = t->mr * t->nv;
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, L), 0.0);
+  for (int i = 0; i < nacc; i++) init[i] = zero;
+  k_levels(c, t, 0, init, acc);
+
+  /* The root in vector mode with the contraction bound to each
+   * accumulator. */
+  for (int r = 0; r < t->mr; r++)
+    for (int v = 0; v < t->nv; v++) {
+      CgVal idx[4];
+      CgVal vmask = t->last_lanes && v == t->nv - 1 ? t->mask : 0;
+      out_index(c, t, r, cg_iadd_c(f, t->n0, v * L), idx);
       CgDetour scope = cg_detour(f, NULL);
-      CgVal val = acc;
-      if (gm->root != gm->dot) {
-        cg_bind_value(f, gm->dot, acc);
+      CgVal val = acc[r * t->nv + v];
+      if (gm->root != gm->op) {
+        cg_bind_value(f, gm->op, val);
         val = cg_elem_vec(f, gm->root, idx, L, vmask);
       }
       f->vlanes = L;
@@ -273,6 +486,31 @@ static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int l
       f->vmask = 0;
       cg_resume(f, &scope);
     }
+}
+
+/* The tile of mr rows from m0 in panel p (nv vectors, the last of
+ * last_lanes lanes when partial: 0 means full).  A conv with padding
+ * runs border tiles with checks, the others without. */
+static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int L = gm->lanes;
+  Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
+  t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
+  if (last_lanes)
+    t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
+                      kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
+  tile_rows(c, &t, m0);
+  if (!c->conv || !gm->guarded) {
+    tile_body(c, &t);
+    return;
+  }
+  CgIf inside = cg_if(f, tile_inside(c, &t), 0, NULL);
+  tile_body(c, &t);
+  cg_else(f, &inside, NULL);
+  t.guard = true;
+  tile_body(c, &t);
+  cg_endif(f, &inside, NULL);
 }
 
 /* The tiles [lo, hi) of one panel (full, or the partial last one): the
@@ -297,11 +535,11 @@ static void panel_tiles(const Ctx *c, CgVal b, CgVal p, bool p_partial, CgVal lo
 }
 
 void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
-  Ctx c = {.f = f, .gm = gm, .out = out, .batched = gm->dot->shape.rank == 3,
-           .rank = gm->dot->shape.rank};
-  c.a = cg_memref_source(f, gm->dot->operands[0]);
+  Ctx c = {.f = f, .gm = gm, .out = out, .conv = gm->op->op == HLO_OP_CONVOLUTION};
+  c.batched = !c.conv && gm->op->shape.rank == 3;
+  c.a = cg_memref_source(f, gm->op->operands[0]);
   c.packed = gm->packed != NULL;
-  c.bmem = c.packed ? packed_global(f, gm) : cg_memref_source(f, gm->dot->operands[1]);
+  c.bmem = c.packed ? packed_global(f, gm) : cg_memref_source(f, gm->op->operands[1]);
   HLO_CHECK(c.a && c.bmem);
   int64_t nr = (int64_t)gm->nv * gm->lanes;
   /* The units [lo, hi): all of them, or a parallel task's range.  Unit u
@@ -320,7 +558,7 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   CgVal t_hi = cg_iop(f, KIR_MINSI, cg_iop(f, KIR_SUBI, hi, first), cg_index(f, nt));
   CgVal b = cg_iop(f, KIR_DIVSI, ol.iv, cg_index(f, gm->npanels));
   CgVal p = cg_iop(f, KIR_REMSI, ol.iv, cg_index(f, gm->npanels));
-  if (gm->N % nr) {
+  if (gm->N % nr && gm->N > nr) {
     /* The last panel has fewer vectors, its last one partial. */
     CgIf full = cg_if(f, cg_icmp(f, KIR_SLT, p, cg_index(f, gm->N / nr)), 0, NULL);
     panel_tiles(&c, b, p, false, t_lo, t_hi);
@@ -328,7 +566,7 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
     panel_tiles(&c, b, p, true, t_lo, t_hi);
     cg_endif(f, &full, NULL);
   } else {
-    panel_tiles(&c, b, p, false, t_lo, t_hi);
+    panel_tiles(&c, b, p, gm->N < nr, t_lo, t_hi); /* one panel, maybe partial */
   }
   cg_for_end(f, &ol, NULL);
 }

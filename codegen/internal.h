@@ -524,11 +524,13 @@ HloType cg_accum_type(HloType t);
 
 /* gemm.c: a kernel that is a canonical f32 dot, or an output fusion of one
  * with an elementwise epilogue, computed by register tiles. */
+enum { CG_GEMM_MAX_MR = 16, CG_GEMM_MAX_NV = 4 };
 typedef struct CgGemm {
-  const HloInstr *dot;
-  const HloInstr *root;     /* what the kernel stores: the dot, or the fused
+  const HloInstr *op;       /* the dot or convolution */
+  const HloInstr *root;     /* what the kernel stores: op, or the fused
                              * root (its nest root) */
-  int64_t B, M, N, K;
+  int64_t B, M, N, K;       /* a conv: B 1, M its output pixels, N its
+                             * output features, K taps × input features */
   int lanes;                /* of the vectors (the target's widest) */
   int mr, nv;               /* the register tile: mr rows × nv vectors */
   int64_t npanels;          /* of nv·lanes columns */
@@ -536,6 +538,14 @@ typedef struct CgGemm {
   int64_t nunits;           /* B · npanels · ntiles: the tiles a parallel
                              * task takes a range of */
   const HloInstr *packed;   /* the constant B, packed at compile time */
+  /* A convolution's geometry, two spatial dims (one is taken as two, the
+   * first of size 1): input, output and kernel sizes, stride, window
+   * dilation, low padding; IC input features. */
+  int ns;
+  int64_t in_sp[2], out_sp[2], k_sp[2], stride[2], dilate[2], pad_lo[2], IC;
+  bool guarded;             /* some tap falls in padding */
+  bool depthwise;           /* a group per feature: IC 1, the input read at
+                             * the output's features */
 } CgGemm;
 /* Whether kernel x is one (then *out plans it). */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);

@@ -71,7 +71,10 @@ KirModule *kir_module_new(void) {
 
 void kir_module_free(KirModule *m) {
   if (!m) return;
-  for (KirFunc *f = m->first; f; f = f->next) free(f->vals);
+  for (KirFunc *f = m->first; f; f = f->next) {
+    free(f->vals);
+    free(f->consts);
+  }
   free(m->mrefs);
   free(m->globals);
   hlo_arena_free(m->arena);
@@ -282,12 +285,57 @@ static void add_regions(KirOp *op, int n) {
 /* Constants and arithmetic                                                 */
 /* ------------------------------------------------------------------------ */
 
+static uint64_t const_hash(KirType t, uint64_t bits) {
+  uint64_t h = (bits ^ ((uint64_t)t.elem << 56)) * 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 29);
+}
+
+/* The slot of scalar constant (t, bits) in f's table: its value or 0. */
+static KirVal *const_slot(KirFunc *f, KirType t, uint64_t bits) {
+  uint64_t mask = (uint64_t)f->const_cap - 1;
+  for (uint64_t i = const_hash(t, bits) & mask;; i = (i + 1) & mask) {
+    KirVal *s = &f->consts[i];
+    if (!*s) return s;
+    const KirValue *v = &f->vals[*s];
+    if (kir_type_eq(v->type, t) && (uint64_t)v->def->imm == bits) return s;
+  }
+}
+
+/* Scalar constants are made once per function, at the start of its body
+ * (which every use is inside): the kernels ask for the same index and
+ * float constants at every tile row and every element, and the text MLIR
+ * parses is many times shorter.  Vector constants stay where asked. */
 KirVal kir_const(KirBuilder *b, KirType t, uint64_t bits) {
   int n = kir_elem_bits((KirElem)t.elem);
   if (kir_elem_is_int((KirElem)t.elem) && n < 64) bits &= ((uint64_t)1 << n) - 1;
-  KirOp *op = emit(b, KIR_CONST, 0, NULL, 1, &t);
-  op->imm = (int64_t)bits;
-  return op->res;
+  KirFunc *f = b->fn;
+  if (t.lanes || !f || !f->body) {
+    KirOp *op = emit(b, KIR_CONST, 0, NULL, 1, &t);
+    op->imm = (int64_t)bits;
+    return op->res;
+  }
+  if (2 * (f->nconsts + 1) > f->const_cap) {
+    KirVal *old = f->consts;
+    int old_cap = f->const_cap;
+    f->const_cap = old_cap ? 2 * old_cap : 64;
+    f->consts = calloc((size_t)f->const_cap, sizeof *f->consts);
+    HLO_CHECK(f->consts);
+    for (int i = 0; i < old_cap; i++)
+      if (old[i]) *const_slot(f, f->vals[old[i]].type, (uint64_t)f->vals[old[i]].def->imm) = old[i];
+    free(old);
+  }
+  KirVal *s = const_slot(f, t, bits);
+  if (!*s) {
+    KirBuilder top;
+    if (f->last_const) kir_after(&top, f->last_const);
+    else kir_at_start(&top, f->body);
+    KirOp *op = emit(&top, KIR_CONST, 0, NULL, 1, &t);
+    op->imm = (int64_t)bits;
+    f->last_const = op;
+    *s = op->res;
+    f->nconsts++;
+  }
+  return *s;
 }
 
 KirVal kir_const_int(KirBuilder *b, KirType t, int64_t v) { return kir_const(b, t, (uint64_t)v); }

@@ -281,6 +281,10 @@ struct KirFunc {
   KirBlock *body;        /* NULL when external; its arguments are the params */
   KirValue *vals;        /* by KirVal; [0] unused */
   int nvals, cap;
+  KirVal *consts;        /* scalar constants at the body's start, hashed by
+                          * type and bits (open addressing; 0: empty) */
+  int nconsts, const_cap;
+  KirOp *last_const;     /* the last of them (they keep their order) */
   KirModule *m;
   KirFunc *next;
 };

@@ -5,8 +5,10 @@
  * vector), odd and prime sizes, M = 1, batches, B from a parameter and B
  * constant (packed at compile time), every epilogue kind fusion gives the
  * kernel (bias, activation, residual add, clamp, a transcendental, a
- * narrowing convert), with 1 and 2 threads, for every vector width class
- * the host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
+ * narrowing convert); convolutions as implicit matrix multiplies (padding
+ * of every sign, strides, window dilation, 1x1, 7x7, one spatial dim,
+ * border tiles); with 1 and 2 threads, for every vector width class the
+ * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
  *
  * Arguments are integers in [-8, 8]: every product and partial sum is an
  * integer far below 2^24, exact in f32 and double, so results must equal
@@ -172,14 +174,143 @@ START_TEST(epilogues_and_batches) {
 }
 END_TEST
 
+/* A convolution case: NHWC input [n, h, w, ci] (h 0: one spatial dim),
+ * HWIO kernel kh × kw, co output features, the window string, and an
+ * epilogue: 0 none, 1 bias + relu, 2 residual add + clamp. */
+typedef struct ConvCase {
+  int64_t n, h, w, ci, co, kh, kw;
+  const char *window;
+  bool depthwise; /* co = ci, a group per feature */
+} ConvCase;
+
+/* Checks one case, the output shape computed from the window (its size,
+ * stride, pad and rhs_dilate). */
+static void conv_check(const ConvCase *cc, bool const_k, int epilogue, int target,
+                       uint64_t seed) {
+  int ns = cc->h ? 2 : 1;
+  int64_t in[2] = {cc->h, cc->w}, k[2] = {cc->kh, cc->kw}, stride[2] = {1, 1},
+          dil[2] = {1, 1}, plo[2] = {0, 0}, phi[2] = {0, 0};
+  const char *p;
+  if ((p = strstr(cc->window, "stride=")))
+    sscanf(p, ns == 2 ? "stride=%ldx%ld" : "stride=%ld", (long *)&stride[2 - ns],
+           (long *)&stride[1]);
+  if ((p = strstr(cc->window, "rhs_dilate=")))
+    sscanf(p, ns == 2 ? "rhs_dilate=%ldx%ld" : "rhs_dilate=%ld", (long *)&dil[2 - ns],
+           (long *)&dil[1]);
+  if ((p = strstr(cc->window, "pad=")))
+    sscanf(p, ns == 2 ? "pad=%ld_%ldx%ld_%ld" : "pad=%ld_%ld", (long *)&plo[2 - ns],
+           (long *)&phi[2 - ns], (long *)&plo[1], (long *)&phi[1]);
+  int64_t out[2];
+  for (int d = 2 - ns; d < 2; d++)
+    out[d] = (in[d] + plo[d] + phi[d] - ((k[d] - 1) * dil[d] + 1)) / stride[d] + 1;
+  char xs[64], ks[64], os[64];
+  if (ns == 2) {
+    snprintf(xs, sizeof xs, "%lld,%lld,%lld,%lld", (long long)cc->n, (long long)cc->h,
+             (long long)cc->w, (long long)cc->ci);
+    snprintf(ks, sizeof ks, "%lld,%lld,%lld,%lld", (long long)cc->kh, (long long)cc->kw,
+             (long long)(cc->depthwise ? 1 : cc->ci), (long long)cc->co);
+    snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)cc->n, (long long)out[0],
+             (long long)out[1], (long long)cc->co);
+  } else {
+    snprintf(xs, sizeof xs, "%lld,%lld,%lld", (long long)cc->n, (long long)cc->w,
+             (long long)cc->ci);
+    snprintf(ks, sizeof ks, "%lld,%lld,%lld", (long long)cc->kw,
+             (long long)(cc->depthwise ? 1 : cc->ci), (long long)cc->co);
+    snprintf(os, sizeof os, "%lld,%lld,%lld", (long long)cc->n, (long long)out[1],
+             (long long)cc->co);
+  }
+  HloStr s = {0};
+  hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[%s] parameter(0)\n", xs);
+  int next = 1;
+  if (const_k) {
+    int64_t dims[4] = {cc->kh, cc->kw, cc->depthwise ? 1 : cc->ci, cc->co};
+    hlo_str_printf(&s, "  k = f32[%s] constant(", ks);
+    constant_text(&s, ns + 2, dims + (2 - ns), &seed);
+    hlo_str_printf(&s, ")\n");
+  } else {
+    hlo_str_printf(&s, "  k = f32[%s] parameter(%d)\n", ks, next++);
+  }
+  hlo_str_printf(&s, "  d = f32[%s] convolution(x, k), window={%s}, dim_labels=%s", os,
+                 cc->window, ns == 2 ? "b01f_01io->b01f" : "b0f_0io->b0f");
+  if (cc->depthwise) hlo_str_printf(&s, ", feature_group_count=%lld", (long long)cc->ci);
+  hlo_str_printf(&s, "\n");
+  switch (epilogue) {
+  case 0:
+    hlo_str_printf(&s, "  ROOT r = f32[%s] copy(d)\n", os);
+    break;
+  case 1:
+    hlo_str_printf(&s, "  c = f32[%lld] parameter(%d)\n", (long long)cc->co, next++);
+    hlo_str_printf(&s, "  cb = f32[%s] broadcast(c), dimensions={%d}\n", os, ns + 1);
+    hlo_str_printf(&s, "  a = f32[%s] add(d, cb)\n  z = f32[] constant(0)\n", os);
+    hlo_str_printf(&s, "  zb = f32[%s] broadcast(z), dimensions={}\n", os);
+    hlo_str_printf(&s, "  ROOT r = f32[%s] maximum(a, zb)\n", os);
+    break;
+  default:
+    hlo_str_printf(&s, "  y = f32[%s] parameter(%d)\n", os, next++);
+    hlo_str_printf(&s, "  a = f32[%s] add(d, y)\n  lo = f32[] constant(-20)\n"
+                       "  hi = f32[] constant(30)\n",
+                   os);
+    hlo_str_printf(&s, "  ROOT r = f32[%s] clamp(lo, a, hi)\n", os);
+    break;
+  }
+  hlo_str_printf(&s, "}\n");
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+  HloModule *mod = ck_parse_verified(s.buf);
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
+  char *optimized = hlo_module_to_string(mod);
+  hlo_module_free(mod);
+  ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
+  free(optimized);
+  cgt_check_opts(s.buf, seed, true, true, &o, 0, 0);
+  free(s.buf);
+}
+
+START_TEST(convolutions) {
+  /* Same and valid padding, strides, window dilation, asymmetric and
+   * negative padding, 1x1 (with and without stride), 7x7 stride 2 (a
+   * stem), one spatial dim, a batch of 2, odd feature counts (partial
+   * vectors), windows wider than the input, every tile a border tile;
+   * depthwise ones. */
+  static const ConvCase cases[] = {
+      {1, 6, 7, 3, 8, 3, 3, "size=3x3 pad=1_1x1_1"},
+      {2, 5, 5, 4, 17, 3, 3, "size=3x3"},
+      {1, 9, 8, 5, 20, 3, 3, "size=3x3 stride=2x2 pad=1_1x1_1"},
+      {1, 7, 9, 3, 6, 3, 2, "size=3x2 rhs_dilate=2x3 pad=2_2x3_3"},
+      {1, 6, 6, 2, 5, 3, 3, "size=3x3 stride=2x1 pad=0_1x2_0"},
+      {1, 8, 8, 3, 4, 3, 3, "size=3x3 pad=-1_1x1_-1"},
+      {1, 5, 7, 16, 33, 1, 1, "size=1x1"},
+      {2, 7, 7, 8, 12, 1, 1, "size=1x1 stride=2x2"},
+      {1, 11, 11, 3, 16, 7, 7, "size=7x7 stride=2x2 pad=3_3x3_3"},
+      {2, 0, 13, 3, 7, 0, 4, "size=4 stride=3 pad=1_2"},
+      {1, 2, 2, 3, 9, 5, 5, "size=5x5 pad=2_2x2_2"},
+      /* depthwise: whole and partial vectors of features, strided, 1-D */
+      {1, 9, 9, 32, 32, 3, 3, "size=3x3 pad=1_1x1_1", true},
+      {2, 8, 7, 20, 20, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true},
+      {1, 6, 6, 5, 5, 5, 5, "size=5x5 pad=2_2x2_2 rhs_dilate=1x2", true},
+      {1, 0, 17, 24, 24, 0, 3, "size=3 pad=1_1", true},
+  };
+  int t = _i;
+  uint64_t seed = 500;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (int e = 0; e < 3; e++) conv_check(&cases[i], (i + (size_t)e) % 2, e, t, seed++);
+}
+END_TEST
+
 START_TEST(threads_agree) {
-  /* Split by panels (N large) and by rows of tiles (M large): the same
-   * bits with 2 threads as with none. */
+  /* Split by panels (N large), by rows of tiles (M large), and a padded
+   * convolution (border and inside tiles): the same bits with 2 threads as
+   * with none. */
   static const char *const mods[] = {
       "HloModule p\n\nENTRY main {\n  x = f32[24,96] parameter(0)\n  w = f32[96,200] parameter(1)\n"
       "  ROOT d = f32[24,200] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
       "HloModule r\n\nENTRY main {\n  x = f32[203,96] parameter(0)\n  w = f32[96,40] parameter(1)\n"
       "  ROOT d = f32[203,40] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+      "HloModule c\n\nENTRY main {\n  x = f32[1,24,24,8] parameter(0)\n"
+      "  k = f32[3,3,8,20] parameter(1)\n"
+      "  ROOT c = f32[1,24,24,20] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+      "dim_labels=b01f_01io->b01f\n}\n",
   };
   for (size_t i = 0; i < sizeof mods / sizeof *mods; i++) {
     HloModule *m = ck_parse_verified(mods[i]);
@@ -221,6 +352,7 @@ int main(void) {
   tcase_set_timeout(t, 300);
   tcase_add_loop_test(t, tile_edges, 0, NTARGETS);
   tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
+  tcase_add_loop_test(t, convolutions, 0, NTARGETS);
   tcase_add_test(t, threads_agree);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

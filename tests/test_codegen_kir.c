@@ -324,7 +324,7 @@ START_TEST(verifier_rules) {
       KirOp *l = kir_for(&b, i0, i0, i0, 0, NULL);
       KirBuilder in;
       kir_at_end(&in, kir_region(l, 0));
-      CgVal inside = kir_index(&in, 3);
+      CgVal inside = kir_binop(&in, KIR_ADDI, i0, i0);
       kir_yield(&in, 0, NULL);
       kir_binop(&b, KIR_ADDI, inside, i0);
       break;
@@ -424,8 +424,8 @@ END_TEST
 START_TEST(golden_softmax) {
   /* One kernel.  Per row: the max reduced once (a loop carrying it), then
    * exp(x - max) computed as vectors and parked in the output, its sum
-   * reduced from there, and the sweep dividing in place, as vectors: the
-   * row of 32 is two vectors of 16. */
+   * reduced from there, and the sweep dividing the parked vectors, still
+   * in registers, storing in place: the row of 32 is two vectors of 16. */
   char *text = kir_of(SOFTMAX, true);
   ck_assert_match(text, "func @t_k0_fusion(%out: memref<4x32xf32>, %x: memref<4x32xf32>)\n"
                         "  for %row = \n"
@@ -436,17 +436,18 @@ START_TEST(golden_softmax) {
                         "    %mv = broadcast %max : vector<16xf32>\n"
                         "    %b = vload %x[%row, %k] : vector<16xf32>\n"
                         "    %d = subf %b, %mv : vector<16xf32>\n"
-                        "    vstore ..., %out[%row, %k]\n"
-                        "    vstore ..., %out[%row, %k2]\n"
+                        "    vstore %e0, %out[%row, %k]\n"
+                        "    vstore %e1, %out[%row, %k2]\n"
                         "    %sum = for %l = ... iter(%s = ...) : f32 {\n"
                         "      %e = load %out[%row, %l] : f32\n"
                         "      addf %s, %e : f32\n"
                         "    }\n"
-                        "    %p = vload %out[%row, %n] : vector<16xf32>\n"
                         "    %sv = broadcast %sum : vector<16xf32>\n"
-                        "    %q = divf %p, %sv : vector<16xf32>\n"
-                        "    vstore %q, %out[%row, %n]\n"
-                        "    vstore ..., %out[%row, %n2]\n"
+                        "    %q = divf %e0, %sv : vector<16xf32>\n"
+                        "    vstore %q, %out[%row, %k]\n"
+                        "    %sv1 = broadcast %sum : vector<16xf32>\n"
+                        "    %q1 = divf %e1, %sv1 : vector<16xf32>\n"
+                        "    vstore %q1, %out[%row, %k2]\n"
                         "NOT: for\n"
                         "  return\n");
   free(text);
@@ -496,43 +497,42 @@ START_TEST(golden_dot_epilogue) {
 END_TEST
 
 START_TEST(golden_convolution) {
-  /* NHWC 3x3 convolution, 8 → 16 features: rows (one output position,
-   * all 16 features: one vector) in blocks of 4 positions along W; each
-   * kernel vector loaded once per tap and input feature feeds the 4 rows.
-   * Taps that fall in the padding are checked. */
+  /* NHWC 3x3 convolution, 8 → 16 features, as an implicit matrix multiply
+   * (gemm.c): a tile of the 6 output pixels × 1 vector of features carried
+   * through the loops over kernel rows, kernel columns and input features
+   * (each step: one vector of the kernel, per pixel one broadcast input
+   * and one fma).  A tile whose windows lie inside the input runs without
+   * checks; a border tile clamps each pixel's position per tap and selects
+   * the old sum where the tap falls in padding. */
   char *text = kir_of("HloModule c\n\nENTRY main {\n"
-                      "  x = f32[1,4,8,8] parameter(0)\n  k = f32[3,3,8,16] parameter(1)\n"
-                      "  ROOT c = f32[1,4,8,16] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+                      "  x = f32[1,2,3,8] parameter(0)\n  k = f32[3,3,8,16] parameter(1)\n"
+                      "  ROOT c = f32[1,2,3,16] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
                       "dim_labels=b01f_01io->b01f\n}\n",
                       false);
-  ck_assert_match(text, "func @t_k0_c(%out: memref<1x4x8x16xf32>, %x: memref<1x4x8x8xf32>, "
+  ck_assert_match(text, "func @t_k0_c(%out: memref<1x2x3x16xf32>, %x: memref<1x2x3x8xf32>, "
                         "%k: memref<3x3x8x16xf32>)\n"
-                        "  %row = alloca align 64 : memref<64xf32>\n"
-                        "  for %n = \n"
-                        "    for %h = \n"
-                        "      for %w = \n"
-                        "        %blk = remui %w, \n"
-                        "        %first = cmpi eq %blk, \n"
-                        "        if %first {\n"
-                        "          for %z = \n"
-                        "            store %zero, %row[%z]\n"
-                        "          for %ky = \n"
-                        "            for %kx = \n"
-                        "              if %inside {\n"
-                        "                for %c = \n"
-                        "                  %kv = vload %k[%ky, %kx, ...] : vector<16xf32>\n"
-                        "                  %kw = vload %k[%ky, %kx, ...] : vector<16xf32>\n"
-                        "                    fma ..., %kv, \n"
-                        "                    fma ..., %kw, \n"
-                        "                    fma ..., %kv, \n"
-                        "                    fma ..., %kw, \n"
-                        "                    fma ..., %kv, \n"
-                        "                    fma ..., %kw, \n"
-                        "                    fma ..., %kv, \n"
-                        "                    fma ..., %kw, \n"
-                        "        for %f = \n"
-                        "          %v = load %row[...] : f32\n"
-                        "          store %v, %out[%n, %h, %w, %f]\n");
+                        "NOT: alloca\n"
+                        "if %inside {\n"
+                        "  %c0, ... = for %ky = ... : vector<16xf32>, ... {\n"
+                        "    = for %kx = \n"
+                        "      = for %i = \n"
+                        "        %kv = vload %k[%ky, %kx, %i, %n] : vector<16xf32>\n"
+                        "        %a0 = load %x[...] : f32\n"
+                        "        %v0 = broadcast %a0 : vector<16xf32>\n"
+                        "        fma %v0, %kv, \n"
+                        "NOT: select\n"
+                        "        yield \n"
+                        "  vstore %c0, %out[...]\n"
+                        "} else {\n"
+                        "  = for %ky2 = \n"
+                        "    = for %kx2 = ... iter(%acc = \n"
+                        "      %h = select %ok, ... : index\n"
+                        "      = for %i2 = ... iter(%s = %acc\n"
+                        "        %kv2 = vload %k[%ky2, %kx2, %i2, %n] : vector<16xf32>\n"
+                        "        %b0 = load %x[..., %h, ..., %i2] : f32\n"
+                        "        %w0 = broadcast %b0 : vector<16xf32>\n"
+                        "        %f0 = fma %w0, %kv2, %s : vector<16xf32>\n"
+                        "        select %ok, %f0, %s : vector<16xf32>\n");
   free(text);
 }
 END_TEST
