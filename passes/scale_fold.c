@@ -54,6 +54,15 @@ static HloLiteral *scaled(HloModule *m, const HloLiteral *w, int dim, double v,
   HloLiteral *r = hlo_literal_clone_in(m->arena, w);
   int64_t n = hlo_shape_elements(&w->shape), strides[HLO_MAX_RANK];
   hlo_shape_strides(&w->shape, strides);
+  if (w->shape.type == HLO_F32) { /* the weights of every model: no per-element dispatch */
+    float *d = r->data;
+    int64_t len = dim < 0 ? n : w->shape.dims[dim], stride = dim < 0 ? 1 : strides[dim];
+    for (int64_t i = 0; i < n; i++) {
+      double f = dim < 0 ? v : hlo_literal_get_f64(vec, (i / stride) % len);
+      d[i] = (float)((double)d[i] * f);
+    }
+    return r;
+  }
   for (int64_t i = 0; i < n; i++) {
     double f = dim < 0 ? v : hlo_literal_get_f64(vec, (i / strides[dim]) % w->shape.dims[dim]);
     hlo_literal_set_f64(r, i, hlo_literal_get_f64(w, i) * f);
