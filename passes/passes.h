@@ -66,6 +66,7 @@ typedef struct PassPolicy {
 
 bool pass_inline_calls(HloModule *m);      /* "inline" */
 bool pass_tuple_simplify(HloModule *m);    /* "tuple-simplify" */
+bool pass_while_invariant(HloModule *m);   /* "while-invariant" */
 bool pass_algsimp(HloModule *m);           /* "algsimp" */
 bool pass_constant_fold(HloModule *m);     /* "constant-fold" */
 bool pass_cse(HloModule *m);               /* "cse" */

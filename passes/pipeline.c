@@ -12,7 +12,10 @@
  *
  * Why this order: calls are inlined first so nothing hides behind a call;
  * batch-norm-inference is expanded into arithmetic that the simplify group
- * then folds into the weights of the producing convolution or dot; dots are
+ * then folds into the weights of the producing convolution or dot; in that
+ * group while-invariant follows tuple-simplify (which leaves loops' init
+ * tuples as `tuple` instructions it needs) and precedes the folds, CSE and
+ * DCE that clean up what it sinks into loop bodies and strands; dots are
  * canonicalized once the graph is simple (and algsimp, which would fold the
  * new transposes back into the dot, does not run after that); fusion comes
  * last, on the final arithmetic, and multi-output fusion merges the
@@ -34,6 +37,7 @@ typedef struct PassDef {
 static const PassDef pass_table[] = {
     {"inline", pass_inline_calls, NULL},
     {"tuple-simplify", pass_tuple_simplify, NULL},
+    {"while-invariant", pass_while_invariant, NULL},
     {"algsimp", pass_algsimp, NULL},
     {"constant-fold", pass_constant_fold, NULL},
     {"cse", pass_cse, NULL},
@@ -56,7 +60,8 @@ static const Step pipeline[] = {
     {1, {"inline"}},
     {1, {"batchnorm-expand"}},
     {16,
-     {"tuple-simplify", "algsimp", "scale-fold", "constant-fold", "cse", "dce"}},
+     {"tuple-simplify", "while-invariant", "algsimp", "scale-fold", "constant-fold", "cse",
+      "dce"}},
     {1, {"dot-canonicalize"}},
     {4, {"constant-fold", "cse", "dce"}},
     {1, {"fusion"}},

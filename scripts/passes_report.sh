@@ -77,7 +77,7 @@ pipeline (`passes/pipeline.c`) runs, in order:
 |---|---|---|
 | 1 | `inline` | calls are replaced by their bodies, so nothing hides behind a call |
 | 2 | `batchnorm-expand` | batch-norm-inference becomes per-feature arithmetic |
-| 3 | `tuple-simplify`, `algsimp`, `scale-fold`, `constant-fold`, `cse`, `dce` | to a fixed point (at most 16 rounds): algebraic rewrites, batch-norm scales folded into conv/dot weights, constants folded through the evaluator, duplicates merged, dead code removed |
+| 3 | `tuple-simplify`, `while-invariant`, `algsimp`, `scale-fold`, `constant-fold`, `cse`, `dce` | to a fixed point (at most 16 rounds): tuples forwarded, constants a `while` only carries sunk into its body and condition and the elements it only carries taken out of its state (a frozen LSTM's weights: no copy per iteration, and its dots read constant weights), algebraic rewrites, batch-norm scales folded into conv/dot weights, constants folded through the evaluator, duplicates merged, dead code removed |
 | 4 | `dot-canonicalize` | every dot in the one [B,]M×K·K×N form the dot emitter handles |
 | 5 | `constant-fold`, `cse`, `dce` | to a fixed point (at most 4 rounds): the transposed weights that step 4 made are folded |
 | 6 | `fusion` | loop (elementwise and data movement), input (reduces: a reduction with its epilogue, or a row kernel that reduces each row, then sweeps it: softmax, layer norm) and output (a dot or convolution with its epilogue: bias, folded batch norm, ReLU/ReLU6, residual add) fusions; nothing expensive is recomputed per element |

@@ -44,7 +44,7 @@ static const Limit limits[] = {
     {"transformer_block", true, 21, 20480},
     {"text_classifier", true, 3, 192},
     {"lstm_unrolled", true, 39, 896},
-    {"lstm_while", true, 13, 28032},
+    {"lstm_while", true, 13, 5568},
     {"unet_small", true, 16, 196608},
     {"mlp_softmax", false, 3, 320},
     {"layer_norm", false, 1, 0},
