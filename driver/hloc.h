@@ -21,7 +21,9 @@
  * serialized inside the library.  hloc_execute may run concurrently on the
  * same executable: the executable keeps one scratch arena that one call at
  * a time uses, and concurrent calls allocate their own.  An executable must
- * not be freed while a call on it runs.
+ * not be freed while a call on it runs.  Each executable runs on as many
+ * threads as hloc_executable_set_threads gave it (1 by default: the
+ * calling thread alone), whichever thread calls it.
  *
  * Only the hloc_* functions declared here are exported by libhloc.so.
  */
@@ -168,6 +170,34 @@ HLOC_API size_t hloc_executable_scratch_bytes(const hloc_executable *exe);
  * scratch arena cannot be allocated. */
 HLOC_API int hloc_execute(hloc_executable *exe, const void *const *inputs,
                           void *const *outputs, hloc_error **err);
+
+/* --- threads -------------------------------------------------------------- */
+
+/* Runs exe's kernels on nthreads threads in all, the caller's included: the
+ * executable owns a pool of nthreads - 1 worker threads, and every
+ * hloc_execute of it splits the parallel loops of large kernels (the
+ * outermost loop over disjoint output elements; no reduction is split)
+ * across the pool and the calling thread.  Results are bit-identical for
+ * every thread count.  nthreads 1 (the default) starts no thread: runs use
+ * the calling thread alone.  The pool is the calling thread's for the
+ * duration of each hloc_execute only, so executables with different thread
+ * counts run side by side, from the same or different threads.
+ *
+ * A new count replaces the pool: the old one is stopped and freed, after
+ * the calls running on it have returned (this call waits for them; calls
+ * that start meanwhile wait for the new pool).  The same count keeps the
+ * pool.  Fails, leaving the executable as it was, when nthreads < 1 or when
+ * the threads cannot be started.
+ *
+ * Concurrent calls of one executable share its pool: a kernel's loop runs
+ * on the pool when the pool is idle; a loop that finds it busy with another
+ * call's loop runs whole on its own calling thread instead (correct, and
+ * without waiting, but not spread).  To run several calls at once each on
+ * several threads, use one executable per concurrent caller. */
+HLOC_API int hloc_executable_set_threads(hloc_executable *exe, int nthreads,
+                                         hloc_error **err);
+/* The count last set (1 by default); 0 for NULL. */
+HLOC_API int hloc_executable_threads(const hloc_executable *exe);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,20 @@
  * claimed with an atomic flag, and a call that finds it taken allocates its
  * own, so concurrent calls are correct and the common single-threaded call
  * allocates nothing.
+ *
+ * Threads: an executable may own a runtime thread pool
+ * (hloc_executable_set_threads).  hloc_execute installs it as the calling
+ * thread's pool (hloc_use_thread_pool) around the call and restores the
+ * previous one, so executables with different thread counts, run from
+ * different threads, never see each other's pool.  The compiled code finds
+ * it because cg_jit resolves the code's rt_parallel_for to this library's
+ * own copy of the runtime (codegen/cpu/jit.c takes &rt_parallel_for, and
+ * --exclude-libs keeps the copy private): the one whose thread-local pool
+ * hloc_execute sets.  Calls count themselves in `pool_users` while they
+ * hold the pool; hloc_executable_set_threads holds new calls back
+ * (`replacing`) and waits for the count to drop to zero before it swaps
+ * and frees the pool — so a stream of calls cannot starve it, and a call
+ * never runs on a freed pool.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,6 +72,12 @@ struct hloc_executable {
   void **buffers;               /* cached: inputs then outputs, per call */
   void *scratch;                /* cached arena; NULL when none is needed */
   atomic_flag busy;             /* set while a call uses the two above */
+  pthread_mutex_t pool_lock;    /* guards the three below */
+  pthread_cond_t pool_changed;  /* pool_users reached 0, or replacing ended */
+  int pool_users;               /* calls running on `pool` */
+  bool replacing;               /* set_threads is waiting for pool_users == 0 */
+  RtThreadPool *pool;           /* NULL: runs on the calling thread */
+  atomic_int nthreads;          /* as last set; 1 by default */
 };
 
 static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -158,6 +178,9 @@ static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executabl
   exe->jit = jit;
   exe->program = cg_jit_program(jit);
   atomic_flag_clear(&exe->busy);
+  pthread_mutex_init(&exe->pool_lock, NULL);
+  pthread_cond_init(&exe->pool_changed, NULL);
+  atomic_init(&exe->nthreads, 1);
   exe->buffers = buffers_alloc(exe->program);
   bool ok;
   exe->scratch = scratch_alloc(exe->program, &ok);
@@ -273,6 +296,9 @@ int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_execut
 
 void hloc_executable_free(hloc_executable *exe) {
   if (!exe) return;
+  rt_threadpool_free(exe->pool);
+  pthread_cond_destroy(&exe->pool_changed);
+  pthread_mutex_destroy(&exe->pool_lock);
   free(exe->scratch);
   free(exe->buffers);
   cg_jit_free(exe->jit);
@@ -356,6 +382,23 @@ static HloError *bind_buffers(const hloc_program *p, const void *const *inputs,
   return NULL;
 }
 
+/* The executable's pool for one call (NULL: none), held until
+ * pool_release. */
+static RtThreadPool *pool_acquire(hloc_executable *exe) {
+  pthread_mutex_lock(&exe->pool_lock);
+  while (exe->replacing) pthread_cond_wait(&exe->pool_changed, &exe->pool_lock);
+  exe->pool_users++;
+  RtThreadPool *pool = exe->pool;
+  pthread_mutex_unlock(&exe->pool_lock);
+  return pool;
+}
+
+static void pool_release(hloc_executable *exe) {
+  pthread_mutex_lock(&exe->pool_lock);
+  if (--exe->pool_users == 0) pthread_cond_broadcast(&exe->pool_changed);
+  pthread_mutex_unlock(&exe->pool_lock);
+}
+
 int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *outputs,
                  hloc_error **err) {
   if (!exe) return fail(err, hlo_error("hloc_execute: executable is NULL"));
@@ -370,7 +413,10 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
                   (unsigned long long)p->scratch_bytes);
   if (!e) e = bind_buffers(p, inputs, outputs, bufs);
   if (!e) {
+    RtThreadPool *previous = hloc_use_thread_pool(pool_acquire(exe));
     int status = p->run(bufs, scratch);
+    hloc_use_thread_pool(previous);
+    pool_release(exe);
     if (status) e = hlo_error("hloc_execute: the model returned status %d", status);
   }
   if (cached) {
@@ -380,4 +426,39 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
     free(scratch);
   }
   return e ? fail(err, e) : succeed(err);
+}
+
+/* --- threads ---------------------------------------------------------------------------------- */
+
+int hloc_executable_set_threads(hloc_executable *exe, int nthreads, hloc_error **err) {
+  static const char fn[] = "hloc_executable_set_threads";
+  if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
+  if (nthreads < 1)
+    return fail(err, hlo_error("%s: nthreads is %d, but must be at least 1 (1: run on the "
+                               "calling thread alone)",
+                               fn, nthreads));
+  if (nthreads == atomic_load(&exe->nthreads)) return succeed(err);
+  /* The new pool first: when its threads cannot be started, the old one
+   * stays. */
+  RtThreadPool *pool = NULL;
+  if (nthreads > 1 && !(pool = rt_threadpool_create(nthreads)))
+    return fail(err, hlo_error("%s: cannot start a pool of %d threads (the system refused to "
+                               "create %d more threads)",
+                               fn, nthreads, nthreads - 1));
+  pthread_mutex_lock(&exe->pool_lock);
+  while (exe->replacing) pthread_cond_wait(&exe->pool_changed, &exe->pool_lock);
+  exe->replacing = true; /* no new call takes the pool … */
+  while (exe->pool_users) pthread_cond_wait(&exe->pool_changed, &exe->pool_lock);
+  RtThreadPool *old = exe->pool; /* … and none runs on it */
+  exe->pool = pool;
+  atomic_store(&exe->nthreads, nthreads);
+  exe->replacing = false;
+  pthread_cond_broadcast(&exe->pool_changed);
+  pthread_mutex_unlock(&exe->pool_lock);
+  rt_threadpool_free(old);
+  return succeed(err);
+}
+
+int hloc_executable_threads(const hloc_executable *exe) {
+  return exe ? atomic_load(&((hloc_executable *)exe)->nthreads) : 0;
 }

@@ -5,7 +5,7 @@
  *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
  *                [PIPELINE]
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
- *            [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
+ *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
  *            [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
  *             [--target T] [--cpu C] [--features F] [PIPELINE]
@@ -25,7 +25,11 @@
  *
  * `run` compiles the model in process (cg_compile, cg_jit) and runs it
  * through its hloc_program descriptor, or evaluates it with the reference
- * interpreter (--interpret); both then share everything else.  Results are
+ * interpreter (--interpret); both then share everything else.  --threads N
+ * runs the compiled code's parallel loops on a runtime pool of N threads,
+ * installed as the calling thread's pool (hloc_use_thread_pool), as libhloc
+ * does: the JIT resolves the code's rt_parallel_for to this binary's
+ * runtime.  Results are
  * written as one .npy per result into DIR (default "."): for a GraphDef,
  * FETCH.npy named after each config fetch; for HLO, a tuple root gives
  * out0.npy, out1.npy, … (nested tuples flattened depth first) and an array
@@ -362,9 +366,11 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
 }
 
 /* Compiles the model for this machine, loads it and runs it on args
- * through its descriptor.  *result is a tuple of the flattened results. */
+ * through its descriptor on `threads` threads; with `stats`, says there
+ * how many loops the pool took.  *result is a tuple of the flattened
+ * results. */
 static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *const *args,
-                            int nargs, HloLiteral **result) {
+                            int nargs, int threads, FILE *stats, HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
   HloError *e = pipeline_codegen(md, opts, &prog);
@@ -382,8 +388,19 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
     results[r] = hlo_literal_new(&s);
     buffers[p->num_args + r] = results[r]->data;
   }
-  int status = hloc_program_run(p, buffers);
-  if (status) e = hlo_error("the compiled model failed (status %d)", status);
+  RtThreadPool *pool = NULL;
+  if (threads > 1 && !(pool = rt_threadpool_create(threads)))
+    e = hlo_error("--threads %d: cannot start %d threads", threads, threads);
+  if (!e) {
+    RtThreadPool *previous = hloc_use_thread_pool(pool);
+    int status = hloc_program_run(p, buffers);
+    hloc_use_thread_pool(previous);
+    if (status) e = hlo_error("the compiled model failed (status %d)", status);
+  }
+  if (!e && stats && pool)
+    fprintf(stats, "threads: %d (%lld parallel loops split across them)\n", threads,
+            (long long)rt_threadpool_parallel_loops(pool));
+  rt_threadpool_free(pool);
   *result = hlo_literal_tuple(results, p->num_results);
   free(results);
   free(buffers);
@@ -395,6 +412,8 @@ static int cmd_run(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *outdir = ".";
   bool interpret = false, print = false;
   double atol = 1e-5, rtol = 1e-5;
+  const char *threads_arg = NULL;
+  int threads = 1;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
   RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -413,7 +432,7 @@ static int cmd_run(int argc, char **argv) {
       model = a;
     } else if (strcmp(a, "--expect") && strcmp(a, "--atol") && strcmp(a, "--rtol") &&
                strcmp(a, "--input") && strcmp(a, "--output-dir") && strcmp(a, "--config") &&
-               strcmp(a, "--cpu") && strcmp(a, "--features")) {
+               strcmp(a, "--cpu") && strcmp(a, "--features") && strcmp(a, "--threads")) {
       bad = usage_error("run: unknown option '%s'", a);
     } else if (!(v = option_value(argc, argv, &i))) {
       bad = usage_error("%s needs a value", a);
@@ -433,6 +452,16 @@ static int cmd_run(int argc, char **argv) {
       opts.cpu = v;
     } else if (!strcmp(a, "--features")) {
       opts.features = v;
+    } else if (!strcmp(a, "--threads")) {
+      char *end;
+      errno = 0;
+      long n = strtol(v, &end, 10);
+      threads_arg = v;
+      if (errno || *end || end == v || n < 1 || n > 1000000)
+        bad = usage_error("--threads '%s': the thread count must be a whole number from 1 to "
+                          "1000000",
+                          v);
+      else threads = (int)n;
     } else {
       const char *eq = strchr(v, '=');
       inputs[ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
@@ -445,6 +474,10 @@ static int cmd_run(int argc, char **argv) {
   ArgLeaf *leaves = NULL;
   HloError *e = NULL;
   if (!bad && !model) bad = usage_error("run: no model given%s", "");
+  if (!bad && interpret && threads_arg)
+    bad = usage_error("run: --threads %s conflicts with --interpret: threads run compiled "
+                      "code, the interpreter runs on one thread",
+                      threads_arg);
   /* stdout carries --print and --expect */
   if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) {
@@ -462,7 +495,7 @@ static int cmd_run(int argc, char **argv) {
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
   if ((e = pipeline_optimize(&md, &flags.opts, &opts))) goto fail;
   if (interpret) e = run_interpreted(&md, args, &result);
-  else e = run_native(&md, &opts, args, nleaves, &result);
+  else e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &result);
   if (e || (e = make_dir(outdir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
@@ -566,12 +599,13 @@ static const struct {
      "      libPREFIX.a, libPREFIX.so, or the executable PREFIX; N (default \"model\")\n"
      "      prefixes every symbol, PREFIX defaults to N"},
     {"run", cmd_run,
-     "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]\n"
+     "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
      "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
-     "      --interpret) and run it on the inputs; writes one .npy per result into\n"
-     "      DIR, prints them with --print, compares them in order with --expect files"},
+     "      --interpret) and run it on the inputs, on N threads (default 1); writes\n"
+     "      one .npy per result into DIR, prints them with --print, compares them in\n"
+     "      order with --expect files"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"

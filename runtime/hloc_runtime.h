@@ -117,10 +117,11 @@ int hloc_program_run(const hloc_program *p, void *const *buffers);
 /* ------------------------------------------------------------------------ */
 
 /* Compiled code parallelises a large loop by calling rt_parallel_for with a
- * NULL pool: the loop then runs on the pool installed with
- * hloc_set_thread_pool, or on the calling thread when none is installed —
- * so a model runs single-threaded unless its host asks for threads.  Hosts
- * may also call rt_parallel_for with a pool of their own. */
+ * NULL pool: the loop then runs on the calling thread's pool
+ * (hloc_use_thread_pool), else on the process's pool
+ * (hloc_set_thread_pool), else on the calling thread — so a model runs
+ * single-threaded unless its host asks for threads.  Hosts may also call
+ * rt_parallel_for with a pool of their own. */
 
 typedef struct RtThreadPool RtThreadPool;
 
@@ -128,25 +129,52 @@ typedef struct RtThreadPool RtThreadPool;
  * rt_parallel_for (nthreads - 1 workers are started; nthreads <= 1 starts
  * none).  NULL when memory or threads cannot be had. */
 RtThreadPool *rt_threadpool_create(int nthreads);
-/* Joins the workers; also uninstalls the pool if it is the installed one.
- * No loop may be running on it.  NULL is allowed. */
+/* Joins the workers; also uninstalls the pool where it is the process's
+ * pool or the calling thread's.  No loop may be running on it, and no
+ * other thread may still use it as its pool.  NULL is allowed. */
 void rt_threadpool_free(RtThreadPool *pool);
 /* nthreads as created (1 for NULL). */
 int rt_threadpool_threads(const RtThreadPool *pool);
+/* How many loops the pool has taken since it was created: loops handed to
+ * its threads, not those rt_parallel_for ran inline (one iteration, a
+ * one-thread pool, a busy pool).  0 for NULL.  For tests and statistics. */
+int64_t rt_threadpool_parallel_loops(const RtThreadPool *pool);
 
 /* One piece of a loop: the iterations [begin, end). */
 typedef void (*rt_range_fn)(void *ctx, int64_t begin, int64_t end);
 
 /* Runs fn over the iterations [0, n), split into contiguous ranges that run
  * concurrently on the pool's threads, the caller's included; returns when
- * all are done.  pool NULL: the installed pool, if any.  With no pool, or
- * while the pool runs another loop (a nested or concurrent call), the loop
- * runs as one range on the calling thread.  Thread-safe. */
+ * all are done.  pool NULL: the calling thread's pool, else the process's
+ * pool, if any (see below).  With no pool, or while the pool runs another
+ * loop (a nested or concurrent call), the loop runs as one range on the
+ * calling thread.  Thread-safe. */
 void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx);
 
-/* The thread-pool hook: the pool that rt_parallel_for(NULL, …) uses, for
- * every model of the process; NULL (the default) runs loops on the calling
- * thread.  The caller keeps ownership of the pool. */
+/* The thread-pool hooks: which pool rt_parallel_for(NULL, …) — compiled
+ * code — uses.  The caller keeps ownership of the pools; a pool must stay
+ * alive while it is installed.
+ *
+ * hloc_use_thread_pool sets the calling thread's pool and returns the
+ * previous one (NULL when it had none), so a host running a model with
+ * threads of its own brackets the call:
+ *     RtThreadPool *prev = hloc_use_thread_pool(pool);
+ *     N_run(…);
+ *     hloc_use_thread_pool(prev);
+ * Each thread has its own, so two threads may run models on different
+ * pools (or none) at once.  NULL leaves the thread to the process's pool;
+ * to run on the calling thread alone whatever the process's pool, use a
+ * pool of one thread (rt_threadpool_create(1): no workers, no cost).  A
+ * pool's workers use their own pool as theirs, so a loop nested in a
+ * chunk runs inline.  hloc_used_thread_pool returns the calling thread's
+ * pool.
+ *
+ * hloc_set_thread_pool sets the process's pool, for every thread that has
+ * none of its own (the generated executables' --threads); NULL (the
+ * default) runs such threads' loops on themselves.  hloc_thread_pool
+ * returns it. */
+RtThreadPool *hloc_use_thread_pool(RtThreadPool *pool);
+RtThreadPool *hloc_used_thread_pool(void);
 void hloc_set_thread_pool(RtThreadPool *pool);
 RtThreadPool *hloc_thread_pool(void);
 

@@ -1,6 +1,7 @@
 /*
  * threadpool.c — the runtime's thread pool and parallel-for, and the
- * process-wide hook through which compiled code finds a pool.
+ * hooks through which compiled code finds a pool: the calling thread's
+ * (thread-local), else the process's.
  *
  * A pool of N threads starts N - 1 workers: the thread calling
  * rt_parallel_for is the N-th and works on the loop too, so a pool of one
@@ -20,6 +21,14 @@
  * A loop lives on the caller's stack; a worker joins it, under the lock,
  * only while it is published, and a generation counter makes sure it joins
  * each loop at most once.
+ *
+ * rt_parallel_for(NULL, …) looks for a pool first in a thread-local
+ * variable (hloc_use_thread_pool: libhloc installs an executable's pool
+ * there for the duration of a call, so executables with different thread
+ * counts run side by side), then in the process-wide atomic
+ * (hloc_set_thread_pool).  Workers set their thread-local pool to their
+ * own pool, so that a loop nested in a chunk finds it busy and runs
+ * inline rather than spilling onto another pool.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,9 +60,11 @@ struct RtThreadPool {
   Job *job;             /* the loop workers may join; NULL: none */
   uint64_t generation;  /* incremented for every loop */
   bool stop;            /* rt_threadpool_free: workers exit */
+  atomic_int_fast64_t loops; /* loops handed to the workers */
 };
 
 static _Atomic(RtThreadPool *) installed_pool;
+static _Thread_local RtThreadPool *thread_pool;
 
 /* Claims and runs chunks until the range is exhausted. */
 static void run_chunks(Job *job) {
@@ -68,6 +79,7 @@ static void run_chunks(Job *job) {
 static void *worker_main(void *arg) {
   RtThreadPool *pool = arg;
   uint64_t seen = 0;
+  thread_pool = pool;
   pthread_mutex_lock(&pool->lock);
   for (;;) {
     while ((!pool->job || pool->generation == seen) && !pool->stop)
@@ -109,6 +121,7 @@ RtThreadPool *rt_threadpool_create(int nthreads) {
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->done, NULL);
+  atomic_init(&pool->loops, 0);
   if (!pool->workers) {
     destroy(pool, 0);
     return NULL;
@@ -124,16 +137,22 @@ RtThreadPool *rt_threadpool_create(int nthreads) {
 
 void rt_threadpool_free(RtThreadPool *pool) {
   if (!pool) return;
-  /* Uninstall it so the hook never points at freed memory. */
+  /* Uninstall it so the hooks never point at freed memory. */
   RtThreadPool *expected = pool;
   atomic_compare_exchange_strong(&installed_pool, &expected, NULL);
+  if (thread_pool == pool) thread_pool = NULL;
   destroy(pool, pool->nthreads - 1);
 }
 
 int rt_threadpool_threads(const RtThreadPool *pool) { return pool ? pool->nthreads : 1; }
 
+int64_t rt_threadpool_parallel_loops(const RtThreadPool *pool) {
+  return pool ? (int64_t)atomic_load(&((RtThreadPool *)pool)->loops) : 0;
+}
+
 void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx) {
   if (n <= 0) return;
+  if (!pool) pool = thread_pool;
   if (!pool) pool = atomic_load(&installed_pool);
   if (!pool || pool->nthreads == 1 || n == 1 || pthread_mutex_trylock(&pool->busy)) {
     fn(ctx, 0, n);
@@ -142,6 +161,7 @@ void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx) {
   int64_t pieces = (int64_t)pool->nthreads * CHUNKS_PER_THREAD;
   Job job = {.fn = fn, .ctx = ctx, .n = n, .chunk = n < pieces ? 1 : (n + pieces - 1) / pieces};
   atomic_init(&job.next, 0);
+  atomic_fetch_add(&pool->loops, 1);
   pthread_mutex_lock(&pool->lock);
   pool->job = &job;
   pool->generation++;
@@ -154,6 +174,14 @@ void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx) {
   pthread_mutex_unlock(&pool->lock);
   pthread_mutex_unlock(&pool->busy);
 }
+
+RtThreadPool *hloc_use_thread_pool(RtThreadPool *pool) {
+  RtThreadPool *previous = thread_pool;
+  thread_pool = pool;
+  return previous;
+}
+
+RtThreadPool *hloc_used_thread_pool(void) { return thread_pool; }
 
 void hloc_set_thread_pool(RtThreadPool *pool) { atomic_store(&installed_pool, pool); }
 

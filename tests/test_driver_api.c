@@ -9,18 +9,25 @@
  * MANIFEST's tolerances.  Every error path returns -1 with a message that
  * says what went wrong, and leaves the out-parameter NULL.  The library
  * exports exactly the functions hloc.h declares (nm -D), the header compiles
- * as C++, and the C example of docs/api.md builds and runs.
+ * as C++, and the C example of docs/api.md builds and runs.  With threads
+ * (hloc_executable_set_threads) results are bit-identical for 1, 2 and 3
+ * threads, the kernels' loops really run on the executable's workers
+ * (their CPU time in /proc), the pool's threads come and go with the count,
+ * and calls may overlap with each other and with a change of the count.
  *
  * CTest sets HLOC_LIBRARY (the libhloc.so under test), HLOC_CC and HLOC_CXX
  * (the project's compilers), HLOC_CFLAGS (extra flags for the example: the
  * sanitizers in such builds), and runs from the source root.
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "check_util.h"
 #include "hloc.h"
@@ -321,6 +328,247 @@ START_TEST(test_concurrent_execute) {
 }
 END_TEST
 
+/* --- threads ---------------------------------------------------------------------------------- */
+
+/* Kernels large enough for codegen to split (test_codegen_threads): a
+ * 256x256x256 matmul with a tanh, and a 3x3 convolution of 16 to 32
+ * channels over 32x32. */
+static const char threads_hlo[] =
+    "HloModule m\n\nENTRY e {\n  x = f32[256,256] parameter(0)\n"
+    "  w = f32[256,256] parameter(1)\n"
+    "  d = f32[256,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+    "  t = f32[256,256] tanh(d)\n  i = f32[1,32,32,16] parameter(2)\n"
+    "  k = f32[3,3,16,32] parameter(3)\n"
+    "  c = f32[1,32,32,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, "
+    "dim_labels=b01f_01io->b01f\n"
+    "  ROOT r = (f32[256,256], f32[1,32,32,32]) tuple(t, c)\n}\n";
+
+enum { THREADS_IN = 4, THREADS_OUT = 2 };
+
+/* The model's inputs (pseudo-random, fixed) and room for its outputs. */
+typedef struct ThreadsModel {
+  hloc_executable *exe;
+  float *in[THREADS_IN];
+  size_t out_bytes[THREADS_OUT];
+} ThreadsModel;
+
+static ThreadsModel threads_model(void) {
+  ThreadsModel m = {0};
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_error *err = NULL;
+  ck_assert_msg(hloc_compile_hlo(c, threads_hlo, strlen(threads_hlo), &m.exe, &err) == 0, "%s",
+                hloc_error_message(err));
+  hloc_compiler_free(c);
+  ck_assert_int_eq(hloc_executable_num_inputs(m.exe), THREADS_IN);
+  ck_assert_int_eq(hloc_executable_num_outputs(m.exe), THREADS_OUT);
+  uint32_t s = 12345;
+  for (int i = 0; i < THREADS_IN; i++) {
+    size_t n = hloc_executable_input_bytes(m.exe, i) / sizeof(float);
+    m.in[i] = malloc(n * sizeof(float));
+    for (size_t k = 0; k < n; k++) {
+      s = s * 1664525u + 1013904223u;
+      m.in[i][k] = ((float)(s >> 8) / (float)(1u << 24) - 0.5f) / 8;
+    }
+  }
+  for (int r = 0; r < THREADS_OUT; r++) m.out_bytes[r] = hloc_executable_output_bytes(m.exe, r);
+  return m;
+}
+
+/* Runs m into out (poisoned first); false when the call fails. */
+static bool threads_run(const ThreadsModel *m, void *const *out) {
+  for (int r = 0; r < THREADS_OUT; r++) memset(out[r], 0xA5, m->out_bytes[r]);
+  return hloc_execute(m->exe, (const void *const *)m->in, out, NULL) == 0;
+}
+
+static void **threads_outputs(const ThreadsModel *m) {
+  void **out = calloc(THREADS_OUT, sizeof *out);
+  for (int r = 0; r < THREADS_OUT; r++) out[r] = malloc(m->out_bytes[r]);
+  return out;
+}
+
+static void free_outputs(void **out) {
+  for (int r = 0; r < THREADS_OUT; r++) free(out[r]);
+  free(out);
+}
+
+static bool same_outputs(const ThreadsModel *m, void *const *a, void *const *b) {
+  for (int r = 0; r < THREADS_OUT; r++)
+    if (memcmp(a[r], b[r], m->out_bytes[r])) return false;
+  return true;
+}
+
+static void threads_model_free(ThreadsModel *m) {
+  hloc_executable_free(m->exe);
+  for (int i = 0; i < THREADS_IN; i++) free(m->in[i]);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+  nanosleep(&t, NULL);
+}
+
+/* This process's threads (their ids into ids, at most max); the count. */
+static int task_ids(int *ids, int max) {
+  DIR *d = opendir("/proc/self/task");
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    if (e->d_name[0] != '.' && n < max) ids[n++] = atoi(e->d_name);
+  closedir(d);
+  return n;
+}
+
+/* Waits (up to 5 s: a joined thread leaves /proc a moment after the
+ * join) until the process has `want` threads; returns the count. */
+static int settle_tasks(int want) {
+  int ids[256], n = 0;
+  for (int i = 0; i < 500 && (n = task_ids(ids, 256)) != want; i++) sleep_ms(10);
+  return n;
+}
+
+/* The CPU time thread `tid` of this process has used, in clock ticks. */
+static long long task_ticks(int tid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
+  unsigned long long utime = 0, stime = 0;
+  if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                   &stime) != 2)
+    return 0;
+  return (long long)(utime + stime);
+}
+
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Results with 1, 2 and 3 threads are bit-identical, and with threads the
+ * loops run on the workers: the threads the pool started use CPU time.
+ * The pool's threads start with a count and stop with the next one or
+ * with the executable. */
+START_TEST(test_set_threads) {
+  ThreadsModel m = threads_model();
+  ck_assert_int_eq(hloc_executable_threads(m.exe), 1);
+  void **want = threads_outputs(&m), **got = threads_outputs(&m);
+  ck_assert(threads_run(&m, want));
+  int before[256], after[256];
+  int nbefore = task_ids(before, 256);
+
+  hloc_error *err = NULL;
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 3, &err), 0);
+  ck_assert_ptr_null(err);
+  ck_assert_int_eq(hloc_executable_threads(m.exe), 3);
+  int nafter = task_ids(after, 256);
+  ck_assert_int_eq(nafter, nbefore + 2);
+  int workers[2], nworkers = 0;
+  for (int a = 0; a < nafter; a++) {
+    bool old = false;
+    for (int b = 0; b < nbefore; b++) old |= after[a] == before[b];
+    if (!old && nworkers < 2) workers[nworkers++] = after[a];
+  }
+  ck_assert_int_eq(nworkers, 2);
+  /* Run until the workers have used a clock tick: with loops split they do
+   * at once; if the code never reached the pool, never. */
+  long long ticks = 0;
+  int runs = 0;
+  for (double t0 = seconds(); (ticks == 0 || runs < 3) && seconds() - t0 < 30; runs++) {
+    ck_assert(threads_run(&m, got));
+    ck_assert_msg(same_outputs(&m, want, got), "run %d with 3 threads differs from 1 thread",
+                  runs);
+    ticks = task_ticks(workers[0]) + task_ticks(workers[1]);
+  }
+  ck_assert_msg(ticks > 0, "%d runs on 3 threads and the pool's workers never ran a loop", runs);
+
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 2, &err), 0);
+  ck_assert_int_eq(hloc_executable_threads(m.exe), 2);
+  ck_assert_int_eq(settle_tasks(nbefore + 1), nbefore + 1);
+  ck_assert(threads_run(&m, got));
+  ck_assert_msg(same_outputs(&m, want, got), "2 threads differ from 1");
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 2, &err), 0); /* the same: kept */
+  ck_assert_int_eq(task_ids(after, 256), nbefore + 1);
+
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 1, &err), 0);
+  ck_assert_int_eq(hloc_executable_threads(m.exe), 1);
+  ck_assert_int_eq(settle_tasks(nbefore), nbefore);
+  ck_assert(threads_run(&m, got));
+  ck_assert_msg(same_outputs(&m, want, got), "back on 1 thread, the results differ");
+
+  /* The executable frees its pool. */
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 3, NULL), 0);
+  ck_assert_int_eq(task_ids(after, 256), nbefore + 2);
+  free_outputs(want);
+  free_outputs(got);
+  threads_model_free(&m);
+  ck_assert_int_eq(settle_tasks(nbefore), nbefore);
+}
+END_TEST
+
+/* Calls that overlap share the executable's pool while another thread
+ * changes the count under them: every run completes, bit-identical. */
+typedef struct ThreadsJob {
+  const ThreadsModel *m;
+  void *const *want;
+  int mismatches;
+} ThreadsJob;
+
+static void *threads_many(void *arg) {
+  ThreadsJob *job = arg;
+  void **out = threads_outputs(job->m);
+  for (int r = 0; r < 6; r++)
+    if (!threads_run(job->m, out) || !same_outputs(job->m, job->want, out)) job->mismatches++;
+  free_outputs(out);
+  return NULL;
+}
+
+typedef struct Toggler {
+  hloc_executable *exe;
+  atomic_bool stop;
+  int changes, failures;
+} Toggler;
+
+static void *toggle_threads(void *arg) {
+  Toggler *t = arg;
+  for (int k = 0; !atomic_load(&t->stop); k++, t->changes++) {
+    if (hloc_executable_set_threads(t->exe, 1 + k % 4, NULL)) t->failures++;
+    sleep_ms(2);
+  }
+  return NULL;
+}
+
+START_TEST(test_threads_concurrent) {
+  ThreadsModel m = threads_model();
+  void **want = threads_outputs(&m);
+  ck_assert(threads_run(&m, want));
+  ck_assert_int_eq(hloc_executable_set_threads(m.exe, 3, NULL), 0);
+  Toggler toggler = {.exe = m.exe};
+  atomic_init(&toggler.stop, false);
+  pthread_t toggle, threads[3];
+  ThreadsJob jobs[3];
+  ck_assert_int_eq(pthread_create(&toggle, NULL, toggle_threads, &toggler), 0);
+  for (int t = 0; t < 3; t++) {
+    jobs[t] = (ThreadsJob){&m, want, 0};
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, threads_many, &jobs[t]), 0);
+  }
+  for (int t = 0; t < 3; t++) pthread_join(threads[t], NULL);
+  atomic_store(&toggler.stop, true);
+  pthread_join(toggle, NULL);
+  for (int t = 0; t < 3; t++)
+    ck_assert_msg(jobs[t].mismatches == 0, "thread %d: %d runs failed or differ", t,
+                  jobs[t].mismatches);
+  ck_assert_int_eq(toggler.failures, 0);
+  ck_assert_int_gt(toggler.changes, 0);
+  free_outputs(want);
+  threads_model_free(&m);
+}
+END_TEST
+
 /* --- errors ----------------------------------------------------------------------------------- */
 
 /* Asserts a failed call: rc -1, an error whose message contains each of the
@@ -460,6 +708,23 @@ START_TEST(test_execute_errors) {
   /* The executable still works after failed calls. */
   ck_assert_int_eq(hloc_execute(exe, in, out, &err), 0);
   ck_assert_ptr_null(err);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+START_TEST(test_set_threads_errors) {
+  hloc_executable *exe = compile_files(MODELS "mnist_mlp.pb", MODELS "mnist_mlp.config.pbtxt");
+  hloc_error *err = NULL;
+  ck_assert_int_eq(hloc_executable_set_threads(exe, 2, &err), 0);
+  EXPECT_ERROR(hloc_executable_set_threads(exe, 0, &err), err, NULL,
+               "hloc_executable_set_threads: nthreads is 0, but must be at least 1");
+  EXPECT_ERROR(hloc_executable_set_threads(exe, -3, &err), err, NULL, "nthreads is -3");
+  EXPECT_ERROR(hloc_executable_set_threads(NULL, 2, &err), err, NULL,
+               "hloc_executable_set_threads: executable is NULL");
+  ck_assert_int_eq(hloc_executable_set_threads(exe, 0, NULL), -1);
+  ck_assert_int_eq(hloc_executable_threads(exe), 2); /* a failed call changes nothing */
+  ck_assert_int_eq(hloc_executable_threads(NULL), 0);
+  check_stored(exe, MODELS "mnist_mlp", MODEL_ATOL, MODEL_RTOL);
   hloc_executable_free(exe);
 }
 END_TEST
@@ -645,6 +910,8 @@ static Suite *suite(void) {
   tcase_add_test(run_case, test_cpu_options);
   tcase_add_loop_test(run_case, test_hlo, 0, sizeof hlo_cases / sizeof *hlo_cases);
   tcase_add_test(run_case, test_concurrent_execute);
+  tcase_add_test(run_case, test_set_threads);
+  tcase_add_test(run_case, test_threads_concurrent);
   suite_add_tcase(s, run_case);
 
   TCase *errors = tcase_create("errors");
@@ -654,6 +921,7 @@ static Suite *suite(void) {
   tcase_add_test(errors, test_other_compile_errors);
   tcase_add_test(errors, test_unknown_cpu);
   tcase_add_test(errors, test_execute_errors);
+  tcase_add_test(errors, test_set_threads_errors);
   tcase_add_test(errors, test_queries_out_of_range);
   suite_add_tcase(s, errors);
 

@@ -2,8 +2,9 @@
  * test_runtime_threadpool.c — the runtime's thread pool, parallel-for and
  * thread-pool hook: every iteration runs exactly once whatever the split,
  * loops run inline without a pool (or with a busy one: nested and
- * concurrent loops), the hook is what a NULL pool means, and freeing a
- * pool uninstalls it.
+ * concurrent loops), the hooks are what a NULL pool means — the calling
+ * thread's pool first, then the process's — each thread's pool is its
+ * own, freeing a pool uninstalls it, and a pool counts the loops it took.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +31,12 @@ static void visit(void *ctx, int64_t begin, int64_t end) {
   if (begin >= end || begin < 0 || end > v->n) atomic_fetch_add(&v->count[0], 2);
   atomic_fetch_add(&v->pieces, 1);
   if (!pthread_equal(pthread_self(), v->caller)) atomic_store(&v->off_caller, true);
+}
+
+static void visit_nothing(void *ctx, int64_t begin, int64_t end) {
+  (void)ctx;
+  (void)begin;
+  (void)end;
 }
 
 static void visits_init(Visits *v, int64_t n) {
@@ -182,6 +189,118 @@ START_TEST(concurrent_loops_share_a_pool) {
 }
 END_TEST
 
+/* The calling thread's pool wins over the process's; NULL falls back to
+ * the process's; hloc_use_thread_pool returns the previous pool; a
+ * one-thread pool runs inline whatever the process's pool; freeing the
+ * thread's pool uninstalls it. */
+START_TEST(thread_pool_before_process_pool) {
+  RtThreadPool *mine = rt_threadpool_create(3), *process = rt_threadpool_create(2),
+               *one = rt_threadpool_create(1);
+  ck_assert_ptr_null(hloc_used_thread_pool());
+  hloc_set_thread_pool(process);
+  ck_assert_ptr_null(hloc_use_thread_pool(mine));
+  ck_assert_ptr_eq(hloc_used_thread_pool(), mine);
+  Visits v;
+  visits_init(&v, 64);
+  rt_parallel_for(NULL, 64, waiting_visit, &v);
+  ck_assert(atomic_load(&v.off_caller));
+  expect_each_once(&v);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(mine), 1);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(process), 0);
+
+  ck_assert_ptr_eq(hloc_use_thread_pool(NULL), mine); /* back to the process's */
+  visits_init(&v, 64);
+  rt_parallel_for(NULL, 64, visit, &v);
+  expect_each_once(&v);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(mine), 1);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(process), 1);
+
+  hloc_use_thread_pool(one); /* inline, though the process has a pool */
+  visits_init(&v, 64);
+  rt_parallel_for(NULL, 64, visit, &v);
+  ck_assert_int_eq(atomic_load(&v.pieces), 1);
+  ck_assert(!atomic_load(&v.off_caller));
+  expect_each_once(&v);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(process), 1);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(one), 0);
+
+  hloc_use_thread_pool(mine);
+  rt_threadpool_free(mine);
+  ck_assert_ptr_null(hloc_used_thread_pool());
+  ck_assert_ptr_eq(hloc_thread_pool(), process); /* freeing one pool leaves the other */
+  hloc_set_thread_pool(NULL);
+  rt_threadpool_free(process);
+  rt_threadpool_free(one);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(NULL), 0);
+}
+END_TEST
+
+/* Loops run inline are not counted: one iteration, a nested loop on the
+ * busy pool. */
+static void nested_piece(void *ctx, int64_t begin, int64_t end) {
+  RtThreadPool *pool = ctx;
+  (void)begin;
+  (void)end;
+  rt_parallel_for(NULL, 100, visit_nothing, NULL); /* the worker's pool: this busy one */
+  rt_parallel_for(pool, 100, visit_nothing, NULL);
+}
+
+START_TEST(parallel_loops_counts_loops_taken) {
+  RtThreadPool *pool = rt_threadpool_create(4);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(pool), 0);
+  for (int i = 0; i < 5; i++) rt_parallel_for(pool, 1000, visit_nothing, NULL);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(pool), 5);
+  rt_parallel_for(pool, 1, visit_nothing, NULL);
+  rt_parallel_for(pool, 0, visit_nothing, NULL);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(pool), 5);
+  hloc_use_thread_pool(pool);
+  rt_parallel_for(NULL, 64, nested_piece, pool);
+  hloc_use_thread_pool(NULL);
+  ck_assert_int_eq(rt_threadpool_parallel_loops(pool), 6);
+  rt_threadpool_free(pool);
+}
+END_TEST
+
+/* Two threads, each with a pool of its own, loop at once: every loop runs
+ * on its own thread's pool, never on the other's. */
+typedef struct Own {
+  RtThreadPool *pool;
+  RtThreadPool *seen; /* hloc_used_thread_pool on the thread */
+  int loops;
+} Own;
+
+static void *use_own(void *arg) {
+  Own *o = arg;
+  hloc_use_thread_pool(o->pool);
+  o->seen = hloc_used_thread_pool();
+  for (int k = 0; k < o->loops; k++) {
+    Visits v;
+    visits_init(&v, 5000);
+    v.caller = pthread_self();
+    rt_parallel_for(NULL, 5000, visit, &v);
+    for (int64_t i = 0; i < v.n; i++)
+      if (atomic_load(&v.count[i]) != 1) o->seen = NULL;
+    free(v.count);
+  }
+  hloc_use_thread_pool(NULL);
+  return NULL;
+}
+
+START_TEST(each_thread_its_own_pool) {
+  Own own[2] = {{rt_threadpool_create(2), NULL, 30}, {rt_threadpool_create(3), NULL, 50}};
+  pthread_t threads[2];
+  for (int t = 0; t < 2; t++)
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, use_own, &own[t]), 0);
+  for (int t = 0; t < 2; t++) pthread_join(threads[t], NULL);
+  for (int t = 0; t < 2; t++) {
+    ck_assert_msg(own[t].seen == own[t].pool, "thread %d: wrong pool or iterations lost", t);
+    ck_assert_int_eq(rt_threadpool_parallel_loops(own[t].pool), own[t].loops);
+    rt_threadpool_free(own[t].pool);
+  }
+  ck_assert_ptr_null(hloc_used_thread_pool()); /* this thread's is untouched */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime_threadpool");
   TCase *t = tcase_create("threadpool");
@@ -190,6 +309,9 @@ int main(void) {
   tcase_add_test(t, hook_installs_and_free_uninstalls);
   tcase_add_test(t, nested_loops_run_inline);
   tcase_add_test(t, concurrent_loops_share_a_pool);
+  tcase_add_test(t, thread_pool_before_process_pool);
+  tcase_add_test(t, parallel_loops_counts_loops_taken);
+  tcase_add_test(t, each_thread_its_own_pool);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -14,11 +14,14 @@ Every failure, whether libhloc reports it (a malformed GraphDef, an unsupported
 op, an unknown CPU) or this binding rejects an argument (wrong dtype, wrong
 shape, unknown input name), raises hloc.Error with a message saying what and
 where.  Executables may be called from several threads at once; the GIL is
-released while compiled code runs.
+released while compiled code runs.  exe.set_threads(n) (or threads=n when
+compiling) runs an executable's large kernels on n threads; results are
+bit-identical for any n.
 """
 
 import collections
 import ctypes
+import numbers
 import os
 import threading
 import weakref
@@ -68,6 +71,20 @@ def _check(rc, err):
     msg = _lib.hloc_error_message(err).decode("utf-8", "replace")
     _lib.hloc_error_free(err)
     raise Error(msg)
+
+
+_MAX_THREADS = 2**31 - 1  # a C int
+
+
+def _check_threads(n):
+    """n as a thread count (an int >= 1), or Error."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise Error(f"threads must be a positive integer, got {n!r} ({type(n).__name__})")
+    if n < 1:
+        raise Error(f"threads must be a positive integer, got {n}")
+    if n > _MAX_THREADS:
+        raise Error(f"threads must be a positive integer of at most {_MAX_THREADS}, got {n}")
+    return int(n)
 
 
 def _is_path(x):
@@ -165,6 +182,22 @@ class Executable:
         self.outputs = _specs(handle, "output")
         self.scratch_bytes = _lib.hloc_executable_scratch_bytes(handle)
 
+    @property
+    def threads(self):
+        """How many threads its runs use, the caller's included (1 by default)."""
+        return _lib.hloc_executable_threads(self._handle)
+
+    def set_threads(self, n):
+        """Runs the model's large kernels on n threads in all (n >= 1; 1: the calling
+        thread alone): the executable owns a pool of n - 1 threads that every call uses.
+        Results are bit-identical for any n.  Calls from several Python threads at once
+        share the pool: a kernel that finds it busy runs on its caller's thread alone.
+        A count that is not a positive integer, or threads that cannot be started,
+        raise Error."""
+        n = _check_threads(n)
+        err = ctypes.c_void_p()
+        _check(_lib.hloc_executable_set_threads(self._handle, n, ctypes.byref(err)), err)
+
     def __repr__(self):
         return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
                 f"outputs=[{', '.join(map(str, self.outputs))}]>")
@@ -245,14 +278,26 @@ def _compiler(cpu, features):
         return _compilers[key]
 
 
-def compile_graphdef(graph, config, cpu=None, features=None):
+def _with_threads(exe, threads):
+    if threads is not None:
+        exe.set_threads(threads)
+    return exe
+
+
+def compile_graphdef(graph, config, cpu=None, features=None, threads=None):
     """Compiles a frozen GraphDef with its tfcompile config (paths or bytes) for this
     machine (or the CPU named; see Compiler).  Returns an Executable whose inputs are
-    the config's feeds and outputs its fetches."""
-    return _compiler(cpu, features).compile_graphdef(graph, config)
+    the config's feeds and outputs its fetches, running on `threads` threads
+    (None: 1; see Executable.set_threads)."""
+    if threads is not None:
+        _check_threads(threads)
+    return _with_threads(_compiler(cpu, features).compile_graphdef(graph, config), threads)
 
 
-def compile_hlo(text_or_path, cpu=None, features=None):
+def compile_hlo(text_or_path, cpu=None, features=None, threads=None):
     """Compiles an HLO module (text, or a path; see Compiler.compile_hlo).  Inputs are
-    the entry's parameters; outputs the root's flattened tuple elements."""
-    return _compiler(cpu, features).compile_hlo(text_or_path)
+    the entry's parameters; outputs the root's flattened tuple elements.  threads: as
+    for compile_graphdef."""
+    if threads is not None:
+        _check_threads(threads)
+    return _with_threads(_compiler(cpu, features).compile_hlo(text_or_path), threads)

@@ -38,6 +38,8 @@ _PROTOTYPES = {
     "hloc_executable_num_outputs": (ctypes.c_int, [_c_p]),
     "hloc_executable_scratch_bytes": (_size, [_c_p]),
     "hloc_execute": (ctypes.c_int, [_c_p, _c_p_p, _c_p_p, _c_p_p]),
+    "hloc_executable_set_threads": (ctypes.c_int, [_c_p, ctypes.c_int, _c_p_p]),
+    "hloc_executable_threads": (ctypes.c_int, [_c_p]),
 }
 for _kind in ("input", "output"):
     _PROTOTYPES.update({

@@ -1,17 +1,21 @@
 """The hloc Python binding end to end: TensorFlow models and HLO corpus cases
 compiled, run on their stored inputs and compared with TensorFlow's and JAX's
 stored outputs; inputs by position and by name; every rejected call raising
-hloc.Error with a message that names the problem; docs/api.md's example.
+hloc.Error with a message that names the problem; docs/api.md's example;
+threads (Executable.set_threads, threads=): bit-identical results for 1, 2
+and 3 threads, the pool's threads started and stopped, bad counts rejected.
 
 Tolerances: models atol 1e-4, rtol 1e-3 (generated kernels may reassociate
 sums); HLO cases as testdata/hlo/MANIFEST states; op cases of the "exact"
 family exactly.  Run from anywhere: paths are relative to this file.
 """
 
+import gc
 import os
 import subprocess
 import sys
 import threading
+import time
 import unittest
 
 try:
@@ -148,6 +152,115 @@ class ModelTest(unittest.TestCase):
         for t in threads:
             t.join()
         self.assertEqual(failures, [])
+
+
+# Kernels large enough for codegen to split across threads: a 256x256x256
+# matmul with a tanh and a 3x3 convolution of 16 to 32 channels.
+THREADS_HLO = """HloModule m
+
+ENTRY e {
+  x = f32[256,256] parameter(0)
+  w = f32[256,256] parameter(1)
+  d = f32[256,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  t = f32[256,256] tanh(d)
+  i = f32[1,32,32,16] parameter(2)
+  k = f32[3,3,16,32] parameter(3)
+  c = f32[1,32,32,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+  ROOT r = (f32[256,256], f32[1,32,32,32]) tuple(t, c)
+}
+"""
+
+
+def os_threads():
+    """The number of this process's threads (native ones included)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+def settle(want):
+    """Waits a little for joined threads to leave /proc; the thread count."""
+    for _ in range(500):
+        if os_threads() == want:
+            break
+        time.sleep(0.01)
+    return os_threads()
+
+
+class ThreadsTest(unittest.TestCase):
+    def inputs(self, exe):
+        rng = np.random.default_rng(0)
+        return [(rng.standard_normal(s.shape) / 8).astype(s.dtype) for s in exe.inputs]
+
+    def assert_identical(self, got, want, what):
+        for k, (g, w) in enumerate(zip(got, want)):
+            self.assertTrue(np.array_equal(g.view(np.uint32), w.view(np.uint32)),
+                            f"{what}: output {k} differs")
+
+    def test_set_threads(self):
+        exe = hloc.compile_hlo(THREADS_HLO)
+        self.assertEqual(exe.threads, 1)
+        xs = self.inputs(exe)
+        want = exe(*xs)
+        base = os_threads()
+        for n, started in ((3, 2), (2, 1), (1, 0), (3, 2)):
+            exe.set_threads(n)
+            self.assertEqual(exe.threads, n)
+            self.assertEqual(settle(base + started), base + started, f"set_threads({n})")
+            for _ in range(3):
+                self.assert_identical(exe(*xs), want, f"{n} threads")
+        exe.set_threads(np.int64(2))  # any integral type
+        self.assertEqual(exe.threads, 2)
+        del exe  # frees its pool
+        gc.collect()
+        self.assertEqual(settle(base), base)
+
+    def test_threads_keyword(self):
+        single = hloc.compile_hlo(THREADS_HLO)
+        xs = self.inputs(single)
+        want = single(*xs)
+        exe = hloc.compile_hlo(THREADS_HLO, threads=3)
+        self.assertEqual(exe.threads, 3)
+        self.assert_identical(exe(*xs), want, "compile_hlo(threads=3)")
+        mnist3 = hloc.compile_graphdef(os.path.join(MODELS, "mnist_mlp.pb"),
+                                       os.path.join(MODELS, "mnist_mlp.config.pbtxt"), threads=2)
+        self.assertEqual(mnist3.threads, 2)
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        np.testing.assert_array_equal(mnist3(x)[0], mnist()(x)[0])
+
+    def test_python_threads_share_the_pool(self):
+        exe = hloc.compile_hlo(THREADS_HLO, threads=2)
+        xs = self.inputs(exe)
+        want = exe(*xs)
+        failures = []
+
+        def work():
+            for _ in range(5):
+                got = exe(*xs)
+                if not all(np.array_equal(g, w) for g, w in zip(got, want)):
+                    failures.append("differs")
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for n in (1, 3, 2):
+            exe.set_threads(n)  # while the calls run
+        for t in threads:
+            t.join()
+        self.assertEqual(failures, [])
+
+    def test_bad_thread_counts(self):
+        exe = mnist()
+        for bad, fragment in ((0, "got 0"), (-2, "got -2"), (2.0, "got 2.0 (float)"),
+                              ("2", "got '2' (str)"), (True, "got True (bool)"),
+                              (None, "got None"), (2**31, "at most 2147483647")):
+            with self.subTest(threads=bad):
+                with self.assertRaises(hloc.Error) as cm:
+                    exe.set_threads(bad)
+                self.assertIn("threads must be a positive integer", str(cm.exception))
+                self.assertIn(fragment, str(cm.exception))
+        self.assertEqual(exe.threads, 1)
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.compile_hlo(THREADS_HLO, threads=0)
+        self.assertIn("threads must be a positive integer, got 0", str(cm.exception))
 
 
 class ErrorTest(unittest.TestCase):
