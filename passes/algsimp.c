@@ -8,7 +8,9 @@
  *     transpose, identity broadcast, whole-operand slice, all-zero pad → x;
  *   reshape∘reshape, transpose∘transpose, broadcast∘broadcast → one op;
  *   a transpose or a broadcast∘reshape that only moves or drops size-1
- *     dims → a reshape, or a broadcast of the reshape's operand;
+ *     dims → a reshape, or a broadcast of the reshape's operand; a
+ *     broadcast that only inserts size-1 dims (of a non-scalar) → a
+ *     reshape;
  *   reshape(e(reshape(a), …)) with every operand reshaped from the result
  *     shape (or a scalar broadcast) → e(a, …) — JAX's [n]→[n,1]→[n] dance;
  *   e(reshape(a), …) where the reshapes are all of one shape →
@@ -244,6 +246,13 @@ static HloInstr *simplify_broadcast(HloInstr *in) {
   HloComputation *c = in->parent;
   HloError *e = NULL;
   if (hlo_shape_same_dims(&x->shape, &in->shape) && is_identity_perm(d->v, d->n)) return x;
+  /* Inserting dims of size 1, the operand's in order: a reshape (a batch
+   * dim of 1 on a BatchMatMul's weights, which then fold to a constant). */
+  bool ordered = hlo_shape_elements(&x->shape) == hlo_shape_elements(&in->shape);
+  for (int i = 1; i < d->n && ordered; i++) ordered = d->v[i] > d->v[i - 1];
+  if (ordered && x->shape.rank > 0 && hlo_shape_has_default_layout(&in->shape) &&
+      hlo_shape_has_default_layout(&x->shape))
+    return reshape_to(x, &in->shape, in);
   if (x->op == HLO_OP_BROADCAST) {
     int64_t dims[HLO_MAX_RANK];
     for (int i = 0; i < x->dimensions.n; i++) dims[i] = d->v[x->dimensions.v[i]];

@@ -60,6 +60,10 @@ START_TEST(shape_chains) {
   expect_root("  x = f32[4,1,3] parameter(0)\n"
               "  ROOT r = f32[1,4,3] transpose(x), dimensions={1,0,2}\n",
               "reshape(x)");
+  /* BatchMatMul's weights given a batch dim of 1: a reshape. */
+  expect_root("  w = f32[3,4] parameter(0)\n"
+              "  ROOT r = f32[1,3,4] broadcast(w), dimensions={1,2}\n",
+              "reshape(w)");
 }
 END_TEST
 
@@ -150,6 +154,17 @@ START_TEST(algsimp_nothing_to_do) {
       "  d = f32[4,5] dot(x, y), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
       "  t = f32[5,4] transpose(d), dimensions={1,0}\n  ROOT r = f32[5,4] exponential(t)\n}\n",
       pass_algsimp, false, 0, 0));
+  /* Broadcasts that repeat, reorder, or spread a scalar are not reshapes. */
+  static const char *const broadcasts[] = {
+      "  w = f32[3,4] parameter(0)\n  ROOT r = f32[2,3,4] broadcast(w), dimensions={1,2}\n",
+      "  w = f32[4,4] parameter(0)\n  ROOT r = f32[1,4,4] broadcast(w), dimensions={2,1}\n",
+      "  s = f32[] parameter(0)\n  ROOT r = f32[1,1] broadcast(s), dimensions={}\n",
+  };
+  for (size_t i = 0; i < sizeof broadcasts / sizeof *broadcasts; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "HloModule m\nENTRY e {\n%s}\n", broadcasts[i]);
+    hlo_module_free(pu_differential(text, pass_algsimp, false, 0, 0));
+  }
 }
 END_TEST
 
