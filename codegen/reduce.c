@@ -6,10 +6,17 @@
  *
  * The order of combination is the evaluator's: row-major over the reduced
  * dimensions (reduce) or over the window (reduce-window), starting from the
- * init value, acc = to_apply(acc, x).  So float reductions match it exactly.
+ * init value, acc = to_apply(acc, x), with one exception: a reduction of
+ * the minor dim by add, multiply, maximum or minimum (the rows of softmax,
+ * layer norm, pooling to a vector) runs as vectors of the target's
+ * preferred width, lane l combining the elements l, l + L, l + 2L, …, the
+ * lanes then folded in halves, combined with the init value, then the last
+ * n mod L elements (XLA's CPU backend reassociates these too).  Float sums then differ from
+ * the evaluator's by rounding; maximum and minimum do not (NaN still wins).
  * Window positions that fall in padding or between base-dilated elements
  * are skipped, as XLA's backends do.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +41,82 @@ static void combine(CgFn *f, const HloInstr *x, int n, const CgVal *acc,
   cg_apply(f, x->called[0], args, out);
 }
 
+/* The combiner's op when to_apply is add, multiply, maximum or minimum of
+ * its two parameters. */
+static bool simple_combiner(const HloComputation *c, HloOpcode *op) {
+  const HloInstr *r = c->root;
+  if (c->nparams != 2 || r->noperands != 2) return false;
+  if (r->op != HLO_OP_ADD && r->op != HLO_OP_MULTIPLY && r->op != HLO_OP_MAXIMUM &&
+      r->op != HLO_OP_MINIMUM)
+    return false;
+  const HloInstr *a = r->operands[0], *b = r->operands[1];
+  if (a->op != HLO_OP_PARAMETER || b->op != HLO_OP_PARAMETER ||
+      a->parameter_number == b->parameter_number)
+    return false;
+  *op = r->op;
+  return true;
+}
+
+/* op's identity on t: what a lane starts from. */
+static CgVal identity(CgFn *f, HloOpcode op, HloType t) {
+  bool fl = hlo_type_is_float(t);
+  switch (op) {
+  case HLO_OP_ADD: return fl ? cg_const(f, t, -0.0) : cg_const(f, t, 0);
+  case HLO_OP_MULTIPLY: return cg_const(f, t, 1);
+  case HLO_OP_MAXIMUM:
+    return fl ? cg_const(f, t, -INFINITY)
+              : cg_const_bits(f, t, (uint64_t)1 << (cg_type_bits(t) - 1));
+  default:
+    return fl ? cg_const(f, t, INFINITY)
+              : cg_const_bits(f, t, ((uint64_t)1 << (cg_type_bits(t) - 1)) - 1);
+  }
+}
+
+/* A reduction of the minor dim as vectors (see the top of this file);
+ * false when x is not one. */
+static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  HloOpcode op;
+  if (f->vlanes || x->noperands != 2 || !simple_combiner(x->called[0], &op)) return false;
+  const HloInstr *in = x->operands[0];
+  const HloShape *s = &in->shape;
+  HloType t = x->shape.type;
+  if (x->dimensions.n != 1 || x->dimensions.v[0] != s->rank - 1 ||
+      (t != HLO_F32 && t != HLO_F64 && t != HLO_S32 && t != HLO_S64))
+    return false;
+  int64_t n = s->dims[s->rank - 1];
+  int lanes = f->g->target->info.preferred_bits / cg_type_bits(t);
+  if (lanes < 2 || n < 2 * lanes) return false;
+  CgVal in_idx[HLO_MAX_RANK];
+  memcpy(in_idx, idx, (size_t)(s->rank - 1) * sizeof *in_idx);
+  CgVal acc = kir_broadcast(&f->b, identity(f, op, t), lanes);
+  CgLoop l = cg_for_step(f, 0, n - n % lanes, lanes, 1, &acc);
+  in_idx[s->rank - 1] = l.iv;
+  CgVal v = cg_elem_vec(f, in, in_idx, lanes, 0);
+  CgVal next = cg_binary(f, op, t, kir_for_iter(l.op, 0), v);
+  cg_for_end(f, &l, &next);
+  acc = kir_result(l.op, 0);
+  /* The lanes folded in halves (lane i with lane i + w/2), then the init
+   * value with the result, then the rest, by the combiner. */
+  for (int w = lanes; w > 1; w /= 2) {
+    int32_t hi[64];
+    for (int i = 0; i < w / 2; i++) hi[i] = w / 2 + i;
+    int32_t lo[64];
+    for (int i = 0; i < w / 2; i++) lo[i] = i;
+    CgVal a = kir_shuffle(&f->b, acc, acc, w / 2, lo);
+    CgVal b = kir_shuffle(&f->b, acc, acc, w / 2, hi);
+    acc = cg_binary(f, op, t, a, b);
+  }
+  CgVal r = cg_binary(f, op, t, cg_elem(f, x->operands[1], NULL), kir_extract(&f->b, acc, 0));
+  for (int64_t j = n - n % lanes; j < n; j++) {
+    in_idx[s->rank - 1] = cg_index(f, j);
+    r = cg_binary(f, op, t, r, cg_elem(f, in, in_idx));
+  }
+  out[0] = r;
+  return true;
+}
+
 int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  if (reduce_row_vec(f, x, idx, out)) return 1;
   int n = x->noperands / 2;
   const HloShape *in = &x->operands[0]->shape;
   CgVal acc[256];

@@ -422,30 +422,39 @@ END_TEST
   "  ROOT r = f32[4,32] divide(e, sb)\n}\n"
 
 START_TEST(golden_softmax) {
-  /* One kernel.  Per row: the max reduced once (a loop carrying it), then
-   * exp(x - max) computed as vectors and parked in the output, its sum
-   * reduced from there, and the sweep dividing the parked vectors, still
-   * in registers, storing in place: the row of 32 is two vectors of 16. */
+  /* One kernel.  Per row: the max reduced once, as vectors (a loop
+   * carrying a vector of 16 maxima, folded in halves, then the init value),
+   * then exp(x - max) computed as vectors and parked in the output, its
+   * sum reduced from there the same way, and the sweep dividing the parked
+   * vectors, still in registers, storing in place: the row of 32 is two
+   * vectors of 16. */
   char *text = kir_of(SOFTMAX, true);
   ck_assert_match(text, "func @t_k0_fusion(%out: memref<4x32xf32>, %x: memref<4x32xf32>)\n"
                         "  for %row = \n"
-                        "    %max = for %j = ... iter(%m = ...) : f32 {\n"
-                        "      %a = load %x[%row, %j] : f32\n"
-                        "      cmpf olt %m, %a\n"
+                        "    %max = for %j = ... iter(%m = ...) : vector<16xf32> {\n"
+                        "      %a = vload %x[%row, %j] : vector<16xf32>\n"
+                        "      cmpf olt %m, %a : vector<16xi1>\n"
                         "    }\n"
-                        "    %mv = broadcast %max : vector<16xf32>\n"
+                        "    %lo = shuffle %max, %max [0, 1, 2, 3, 4, 5, 6, 7] : vector<8xf32>\n"
+                        "    %hi = shuffle %max, %max [8, 9, 10, 11, 12, 13, 14, 15] : vector<8xf32>\n"
+                        "    cmpf olt %lo, %hi : vector<8xi1>\n"
+                        "    %m1 = extract ... [0] : f32\n"
+                        "    select ..., %m1, ... : f32\n"
+                        "    %mv = broadcast ... : vector<16xf32>\n"
                         "    %b = vload %x[%row, %k] : vector<16xf32>\n"
                         "    %d = subf %b, %mv : vector<16xf32>\n"
                         "    vstore %e0, %out[%row, %k]\n"
                         "    vstore %e1, %out[%row, %k2]\n"
-                        "    %sum = for %l = ... iter(%s = ...) : f32 {\n"
-                        "      %e = load %out[%row, %l] : f32\n"
-                        "      addf %s, %e : f32\n"
+                        "    %sum = for %l = ... iter(%s = ...) : vector<16xf32> {\n"
+                        "      %e = vload %out[%row, %l] : vector<16xf32>\n"
+                        "      addf %s, %e : vector<16xf32>\n"
                         "    }\n"
-                        "    %sv = broadcast %sum : vector<16xf32>\n"
+                        "    %s1 = extract ... [0] : f32\n"
+                        "    %total = addf ..., %s1 : f32\n"
+                        "    %sv = broadcast %total : vector<16xf32>\n"
                         "    %q = divf %e0, %sv : vector<16xf32>\n"
                         "    vstore %q, %out[%row, %k]\n"
-                        "    %sv1 = broadcast %sum : vector<16xf32>\n"
+                        "    %sv1 = broadcast %total : vector<16xf32>\n"
                         "    %q1 = divf %e1, %sv1 : vector<16xf32>\n"
                         "    vstore %q1, %out[%row, %k2]\n"
                         "NOT: for\n"
