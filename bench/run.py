@@ -1,6 +1,6 @@
 """Latency of hloc against TensorFlow, TensorFlow with XLA and ONNX Runtime.
 
-For every model of testdata/tf/models (or those named), this compiles the
+For every model of testdata/tf/models (or --models-dir, or those named), this compiles the
 model with hloc (an object, header and executable: compile time, object size,
 scratch arena, peak RSS) and then, in this one process and back to back, times
 one inference on the model's stored input (the config's static shapes, so its
@@ -32,18 +32,24 @@ import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
-MODELS = TOP / "testdata/tf/models"
 OBSERVATIONS = "\n## Observations\n"
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-ap.add_argument("models", nargs="*", help="model names (default: all of testdata/tf/models)")
+ap.add_argument("models", nargs="*", help="model names (default: all of the models directory)")
+ap.add_argument("--models-dir", default="testdata/tf/models",
+                help="where NAME.pb, NAME.config.pbtxt, NAME.inK.npy, NAME.outK.npy are "
+                     "(default testdata/tf/models; bench/gen_models.py writes build-bench/models)")
 ap.add_argument("--build", default="build-bench", help="hloc build directory (default build-bench)")
 ap.add_argument("--runs", type=int, default=100, help="timed runs per peer (default 100)")
 ap.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
+ap.add_argument("--seconds", type=float, default=None,
+                help="at most about this many seconds of timed calls per peer and model (at least "
+                     "3 calls; warm-up likewise capped to a fifth of it): for the large models")
 ap.add_argument("-o", "--output", default="bench/results.md", help="report (default bench/results.md)")
 args = ap.parse_args()
 BUILD = (TOP / args.build).resolve()
 HLOC = BUILD / "driver/hloc"
+MODELS = (TOP / args.models_dir).resolve()
 
 # The binding loads this build's libhloc, and before TensorFlow does: TF's
 # libraries export LLVM symbols of their own version that, loaded first, take
@@ -99,15 +105,33 @@ class Model:
 
 
 def time_calls(call):
-    """(median, min) in ms of --runs calls after --warmup calls."""
-    for _ in range(args.warmup):
+    """(median, min) in ms of --runs calls after --warmup calls; with --seconds, fewer
+    of each where they would take longer (at least one warm-up call, 3 timed calls)."""
+    budget = args.seconds if args.seconds else float("inf")
+    t0 = time.perf_counter()
+    for i in range(args.warmup):
+        if i and time.perf_counter() - t0 > budget / 5:
+            break
         call()
     times = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
+    t0 = time.perf_counter()
+    for i in range(args.runs):
+        if i >= 3 and time.perf_counter() - t0 > budget:
+            break
+        t1 = time.perf_counter()
         call()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3, min(times) * 1e3
+        times.append(time.perf_counter() - t1)
+    return statistics.median(times) * 1e3, min(times) * 1e3, len(times)
+
+
+def exe_runs(m, exe, tmp):
+    """--runs, or with --seconds as many of the executable's runs as fit (3 at least),
+    from the time of one run."""
+    if not args.seconds:
+        return args.runs
+    out = child(exe_cmd(m, exe, tmp / "out", 1))[0]
+    one = float(re.search(r"median ([\d.]+) ms", out).group(1))
+    return max(3, min(args.runs, int(args.seconds * 1e3 / max(one, 1e-3))))
 
 
 def child(cmd, rss=False):
@@ -220,10 +244,25 @@ def exe_cmd(m, exe, outdir, runs):
 
 def bench_exe(m, exe, tmp):
     """The executable's own --bench timing, its peak RSS and whether its outputs match."""
-    out, _, rss = child(exe_cmd(m, exe, tmp / "out", args.runs), rss=True)
+    runs = exe_runs(m, exe, tmp)
+    out, _, rss = child(exe_cmd(m, exe, tmp / "out", runs), rss=True)
     med, low = map(float, re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", out).groups())
     ok = m.matches([np.load(tmp / "out" / f"{n}.npy") for n in m.fetch_names])
-    return (med, low), ok, rss
+    return (med, low, runs), ok, rss
+
+
+def optimized_hlo(m):
+    """`hloc dump` of the model, constants' literals elided as they stream in: a
+    large model's weights print as gigabytes of text."""
+    p = subprocess.Popen([str(HLOC), "dump", str(m.pb), "--config", str(m.config)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    for line in p.stdout:
+        i = line.find(b" constant({")
+        lines.append((line[:i] + b" constant({...})\n" if i >= 0 else line).decode())
+    if p.wait():
+        raise RuntimeError(f"hloc dump exited {p.returncode}: {p.stderr.read().decode().strip()[-300:]}")
+    return "".join(lines)
 
 
 SHARES = ("convolution", "dot", "other kernels", "libm", "rest")
@@ -238,10 +277,10 @@ def profile_exe(m, exe, tmp, median_ms):
     KIND.ID (or KIND) of hloc's optimized HLO; a fusion counts as a
     convolution or dot when it holds one.  "libm" is the transcendentals
     kernels call there, "rest" the entry function, runtime, libc and OS."""
-    hlo = child([str(HLOC), "dump", str(m.pb), "--config", str(m.config)])[0]
+    hlo = optimized_hlo(m)
     bodies = dict(re.findall(r"^(%\S+) \(.*?\{\n(.*?)^\}", hlo, re.M | re.S))
     data = tmp / "perf.data"
-    runs = min(max(args.runs, int(300 / median_ms)), 100000)
+    runs = min(max(args.runs if not args.seconds else 1, int(300 / median_ms)), 100000)
     child(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4999", "-o", str(data), "--"]
           + exe_cmd(m, exe, tmp / "out", runs))
     report = child(["perf", "report", "-i", str(data), "--stdio", "--sort", "dso,symbol", "-q"])[0]
@@ -291,6 +330,10 @@ def versions():
 
 
 def report(rows, command):
+    runs = str(args.runs) if not args.seconds else \
+        f"up to {args.runs} (fewer past {args.seconds:g} s, 3 at least)"
+    warmup = str(args.warmup) if not args.seconds else \
+        f"up to {args.warmup} (fewer past {args.seconds / 5:g} s)"
     L = ["# hloc against TensorFlow, XLA and ONNX Runtime",
          "",
          f"Written by `bench/run.py` on {datetime.date.today()}; everything but the "
@@ -299,9 +342,9 @@ def report(rows, command):
          f"- Machine: {machine()}.",
          f"- Versions: {versions()}.",
          f"- Command: `{command}`",
-         f"- Method: per model, one process times each peer back to back: {args.warmup} warm-up calls, "
-         f"then {args.runs} timed calls (numpy in, numpy out, Python's `perf_counter`); the "
-         f"executable times {args.runs} calls after one warm-up with its own `--bench`. Inputs are "
+         f"- Method: per model, one process times each peer back to back: {warmup} warm-up calls, "
+         f"then {runs} timed calls (numpy in, numpy out, Python's `perf_counter`); the "
+         f"executable times {runs} calls after one warm-up with its own `--bench`. Inputs are "
          "the models' stored inputs (the config's static shapes, batch included). hloc's code runs "
          "on the calling thread (no thread pool); \"default\" threads are each runtime's own default "
          f"(the {NPROC} cores here). Outputs are checked against TensorFlow's stored outputs "
@@ -316,7 +359,7 @@ def report(rows, command):
         cells = []
         for k in PEERS:
             if k in r["lat"]:
-                (med, low), ok = r["lat"][k]
+                (med, low, _), ok = r["lat"][k]
                 cells.append(f"{ms(med)} / {ms(low)}" + ("" if ok else " ≠"))
             else:
                 notes.append(f"{r['name']}, {PEERS[k]}: {r['err'][k]}")
@@ -352,7 +395,7 @@ def report(rows, command):
     L += ["", "## hloc compile and memory", "",
           "`hloc compile --emit obj,header` (wall time and peak RSS of the compiler); the object's "
           "size (weights included); the scratch arena (`SCRATCH_BYTES` of the header); peak RSS of "
-          f"the executable over its {args.runs + 1} runs; JIT compile through the binding.", "",
+          f"the executable over its {runs} runs and one warm-up; JIT compile through the binding.", "",
           "| model | compile, s | compile peak RSS, MiB | object, KiB | scratch, KiB | exe peak RSS, MiB | JIT compile, s |",
           "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -382,8 +425,10 @@ def report(rows, command):
 
 
 def main():
-    names = args.models or [l.split()[0] for l in (MODELS / "MANIFEST").read_text().splitlines()
-                            if l and not l.startswith("#")]
+    manifest = MODELS / "MANIFEST"
+    names = args.models or ([l.split()[0] for l in manifest.read_text().splitlines()
+                             if l and not l.startswith("#")] if manifest.exists() else
+                            sorted(p.name[:-len(".config.pbtxt")] for p in MODELS.glob("*.config.pbtxt")))
     perf = shutil.which("perf")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
