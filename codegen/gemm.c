@@ -170,6 +170,25 @@ static void choose_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, 
     if (M % m == 0) *mr = m;
 }
 
+/* Whether some tile of a padded convolution has every pixel's window
+ * inside the input (else only the checked border code is emitted: small
+ * images, whose tiles of consecutive pixels span rows, have none). */
+static bool any_tile_inside(const CgGemm *g) {
+  int64_t plane = g->out_sp[0] * g->out_sp[1];
+  for (int64_t t = 0; t < g->ntiles; t++) {
+    bool inside = true;
+    for (int64_t q = t * g->mr; q < (t + 1) * g->mr && q < g->M && inside; q++) {
+      int64_t pos[2] = {q % plane / g->out_sp[1], q % g->out_sp[1]};
+      for (int d = 0; d < 2; d++) {
+        int64_t at = pos[d] * g->stride[d] - g->pad_lo[d];
+        inside &= at >= 0 && at + (g->k_sp[d] - 1) * g->dilate[d] < g->in_sp[d];
+      }
+    }
+    if (inside) return true;
+  }
+  return false;
+}
+
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   memset(out, 0, sizeof *out);
   const HloInstr *op = x, *root = x;
@@ -220,6 +239,7 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->npanels = (out->N + nr - 1) / nr;
   out->ntiles = (out->M + out->mr - 1) / out->mr;
   out->nunits = out->B * out->npanels * out->ntiles;
+  if (out->guarded && !any_tile_inside(out)) out->all_border = true;
   /* The operand the kernel reads B from: a constant is packed. */
   const HloInstr *rhs = op->operands[1];
   if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
@@ -501,7 +521,8 @@ static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int l
     t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
                       kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
   tile_rows(c, &t, m0);
-  if (!c->conv || !gm->guarded) {
+  if (!c->conv || !gm->guarded || gm->all_border) {
+    t.guard = c->conv && gm->guarded;
     tile_body(c, &t);
     return;
   }

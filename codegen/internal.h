@@ -544,6 +544,7 @@ typedef struct CgGemm {
   int ns;
   int64_t in_sp[2], out_sp[2], k_sp[2], stride[2], dilate[2], pad_lo[2], IC;
   bool guarded;             /* some tap falls in padding */
+  bool all_border;          /* … for some pixel of every tile */
   bool depthwise;           /* a group per feature: IC 1, the input read at
                              * the output's features */
 } CgGemm;

@@ -506,20 +506,20 @@ START_TEST(golden_dot_epilogue) {
 END_TEST
 
 START_TEST(golden_convolution) {
-  /* NHWC 3x3 convolution, 8 → 16 features, as an implicit matrix multiply
-   * (gemm.c): a tile of the 6 output pixels × 1 vector of features carried
+  /* NHWC 3x3 convolution, 8 → 64 features, as an implicit matrix multiply
+   * (gemm.c): a tile of 6 output pixels × 4 vectors of features carried
    * through the loops over kernel rows, kernel columns and input features
-   * (each step: one vector of the kernel, per pixel one broadcast input
-   * and one fma).  A tile whose windows lie inside the input runs without
+   * (each step: the kernel's vectors, per pixel one broadcast input and
+   * its fmas).  A tile whose windows lie inside the input runs without
    * checks; a border tile clamps each pixel's position per tap and selects
    * the old sum where the tap falls in padding. */
   char *text = kir_of("HloModule c\n\nENTRY main {\n"
-                      "  x = f32[1,2,3,8] parameter(0)\n  k = f32[3,3,8,16] parameter(1)\n"
-                      "  ROOT c = f32[1,2,3,16] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+                      "  x = f32[1,4,14,8] parameter(0)\n  k = f32[3,3,8,64] parameter(1)\n"
+                      "  ROOT c = f32[1,4,14,64] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
                       "dim_labels=b01f_01io->b01f\n}\n",
                       false);
-  ck_assert_match(text, "func @t_k0_c(%out: memref<1x2x3x16xf32>, %x: memref<1x2x3x8xf32>, "
-                        "%k: memref<3x3x8x16xf32>)\n"
+  ck_assert_match(text, "func @t_k0_c(%out: memref<1x4x14x64xf32>, %x: memref<1x4x14x8xf32>, "
+                        "%k: memref<3x3x8x64xf32>)\n"
                         "NOT: alloca\n"
                         "if %inside {\n"
                         "  %c0, ... = for %ky = ... : vector<16xf32>, ... {\n"
