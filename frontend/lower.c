@@ -220,6 +220,39 @@ HloInstr *tf_scalar(TfLower *L, HloType t, double v) {
   return hlo_build_constant_scalar(L->c, t, v);
 }
 
+HloInstr *tf_unary(TfLower *L, HloOpcode op, HloInstr *x, HloError **e) {
+  return *e ? NULL : hlo_build_unary(L->c, op, x, e);
+}
+
+HloInstr *tf_binary(TfLower *L, HloOpcode op, HloInstr *a, HloInstr *b, HloError **e) {
+  return *e ? NULL : hlo_build_binary(L->c, op, a, b, e);
+}
+
+HloInstr *tf_compare(TfLower *L, HloCompareDir dir, HloInstr *a, HloInstr *b, HloError **e) {
+  return *e ? NULL : hlo_build_compare(L->c, dir, a, b, e);
+}
+
+HloInstr *tf_select(TfLower *L, HloInstr *p, HloInstr *a, HloInstr *b, HloError **e) {
+  return *e ? NULL : hlo_build_ternary(L->c, HLO_OP_SELECT, p, a, b, e);
+}
+
+HloInstr *tf_converted(TfLower *L, HloInstr *x, HloType t, HloError **e) {
+  if (!*e) *e = tf_convert(L, x, t, &x);
+  return *e ? NULL : x;
+}
+
+HloInstr *tf_full(TfLower *L, HloInstr *like, double v, HloError **e) {
+  if (*e) return NULL;
+  HloInstr *s = tf_scalar(L, like->shape.type, v);
+  if (like->shape.rank == 0) return s;
+  return hlo_build_broadcast(L->c, s, &like->shape, NULL, 0, e);
+}
+
+HloError *tf_finish(TfLower *L, const TfNode *n, HloInstr *y, HloError **e) {
+  if (!*e) tf_set_output(L, n, 0, y);
+  return *e;
+}
+
 HloError *tf_broadcast_to(TfLower *L, HloInstr *x, int rank, const int64_t *dims,
                           HloInstr **out) {
   const HloShape *s = &x->shape;

@@ -92,6 +92,21 @@ HloError *tf_broadcast_to(TfLower *L, HloInstr *x, int rank,
 HloError *tf_broadcast_pair(TfLower *L, HloInstr **a, HloInstr **b);
 /* x converted to t (x itself when it already has type t). */
 HloError *tf_convert(TfLower *L, HloInstr *x, HloType t, HloInstr **out);
+
+/* Builders with a sticky error: each returns NULL and does nothing once
+ * *e is set, and sets it on failure, so a lowering reads as straight-line
+ * code with one check at the end (tf_finish). */
+HloInstr *tf_unary(TfLower *L, HloOpcode op, HloInstr *x, HloError **e);
+HloInstr *tf_binary(TfLower *L, HloOpcode op, HloInstr *a, HloInstr *b, HloError **e);
+HloInstr *tf_compare(TfLower *L, HloCompareDir dir, HloInstr *a, HloInstr *b, HloError **e);
+HloInstr *tf_select(TfLower *L, HloInstr *p, HloInstr *a, HloInstr *b, HloError **e);
+/* x converted to t (tf_convert). */
+HloInstr *tf_converted(TfLower *L, HloInstr *x, HloType t, HloError **e);
+/* The constant v in the type and shape of `like`. */
+HloInstr *tf_full(TfLower *L, HloInstr *like, double v, HloError **e);
+/* Sets n's output 0 to y unless a step failed; returns *e. */
+HloError *tf_finish(TfLower *L, const TfNode *n, HloInstr *y, HloError **e);
+
 /* Normalises a possibly negative axis against rank; error when out of
  * range, naming `what` ("axis", "dim" …). */
 HloError *tf_axis(int64_t axis, int rank, const char *what, int64_t *out);

@@ -11,8 +11,9 @@
  *
  * Inputs are assumed to have the types the op's definition allows (its T);
  * what an HLO builder rejects (exp of an integer …) is reported with the
- * rule it breaks.  The formulas are written with small builders that keep
- * the first error and make later steps no-ops, so they read as formulas.
+ * rule it breaks.  The formulas are written with lower.h's builders, which
+ * keep the first error and make later steps no-ops, so they read as
+ * formulas.
  */
 #include "lower.h"
 
@@ -20,53 +21,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------------ */
-/* Formula builders with a sticky error                                      */
-/* ------------------------------------------------------------------------ */
-
-typedef struct Emit {
-  TfLower *L;
-  HloError *e; /* the first error; once set, every builder returns NULL */
-} Emit;
-
-static HloInstr *un(Emit *b, HloOpcode op, HloInstr *x) {
-  return b->e ? NULL : hlo_build_unary(b->L->c, op, x, &b->e);
-}
-
-static HloInstr *bin(Emit *b, HloOpcode op, HloInstr *x, HloInstr *y) {
-  return b->e ? NULL : hlo_build_binary(b->L->c, op, x, y, &b->e);
-}
-
-static HloInstr *cmp(Emit *b, HloCompareDir dir, HloInstr *x, HloInstr *y) {
-  return b->e ? NULL : hlo_build_compare(b->L->c, dir, x, y, &b->e);
-}
-
-static HloInstr *sel(Emit *b, HloInstr *p, HloInstr *x, HloInstr *y) {
-  return b->e ? NULL : hlo_build_ternary(b->L->c, HLO_OP_SELECT, p, x, y, &b->e);
-}
-
-static HloInstr *conv(Emit *b, HloInstr *x, HloType t) {
-  if (b->e) return NULL;
-  HloInstr *y;
-  b->e = tf_convert(b->L, x, t, &y);
-  return b->e ? NULL : y;
-}
-
-/* The constant v in the type and shape of `like`. */
-static HloInstr *full(Emit *b, HloInstr *like, double v) {
-  if (b->e) return NULL;
-  HloInstr *s = tf_scalar(b->L, like->shape.type, v);
-  if (like->shape.rank == 0) return s;
-  return hlo_build_broadcast(b->L->c, s, &like->shape, NULL, 0, &b->e);
-}
-
-/* Sets output 0 to y unless a step failed. */
-static HloError *finish(TfLower *L, const TfNode *n, Emit *b, HloInstr *y) {
-  if (b->e) return b->e;
-  tf_set_output(L, n, 0, y);
-  return NULL;
-}
 
 /* Reads the two inputs of a binary op, broadcast to their common shape. */
 static HloError *binary_inputs(TfLower *L, const TfNode *n, HloInstr **x, HloInstr **y) {
@@ -111,8 +65,8 @@ static HloError *lower_unary(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, un(&b, unary_opcode(n->op), x));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_unary(L, unary_opcode(n->op), x, &err), &err);
 }
 
 /* Round: half to even; integers are already whole. */
@@ -120,45 +74,45 @@ static HloError *lower_round(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  if (!hlo_type_is_float(x->shape.type)) return finish(L, n, &b, x);
-  return finish(L, n, &b, un(&b, HLO_OP_ROUND_EVEN, x));
+  HloError *err = NULL;
+  if (!hlo_type_is_float(x->shape.type)) return tf_finish(L, n, x, &err);
+  return tf_finish(L, n, tf_unary(L, HLO_OP_ROUND_EVEN, x, &err), &err);
 }
 
 static HloError *lower_square(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, bin(&b, HLO_OP_MULTIPLY, x, x));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_binary(L, HLO_OP_MULTIPLY, x, x, &err), &err);
 }
 
 static HloError *lower_reciprocal(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *one = full(&b, x, 1);
-  return finish(L, n, &b, bin(&b, HLO_OP_DIVIDE, one, x));
+  HloError *err = NULL;
+  HloInstr *one = tf_full(L, x, 1, &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_DIVIDE, one, x, &err), &err);
 }
 
 static HloError *lower_relu(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *zero = full(&b, x, 0);
-  return finish(L, n, &b, bin(&b, HLO_OP_MAXIMUM, x, zero));
+  HloError *err = NULL;
+  HloInstr *zero = tf_full(L, x, 0, &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_MAXIMUM, x, zero, &err), &err);
 }
 
 static HloError *lower_relu6(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *zero = full(&b, x, 0), *six = full(&b, x, 6);
-  HloInstr *y = b.e ? NULL : hlo_build_ternary(L->c, HLO_OP_CLAMP, zero, x, six, &b.e);
-  return finish(L, n, &b, y);
+  HloError *err = NULL;
+  HloInstr *zero = tf_full(L, x, 0, &err), *six = tf_full(L, x, 6, &err);
+  HloInstr *y = err ? NULL : hlo_build_ternary(L->c, HLO_OP_CLAMP, zero, x, six, &err);
+  return tf_finish(L, n, y, &err);
 }
 
 /* Elu and Selu: x for x > 0, else alpha * expm1(x), all times scale. */
@@ -166,13 +120,13 @@ static HloError *exp_linear(TfLower *L, const TfNode *n, double alpha, double sc
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *pos = cmp(&b, HLO_CMP_GT, x, full(&b, x, 0));
-  HloInstr *neg = un(&b, HLO_OP_EXPM1, x);
-  if (alpha != 1) neg = bin(&b, HLO_OP_MULTIPLY, neg, full(&b, x, alpha));
-  HloInstr *y = sel(&b, pos, x, neg);
-  if (scale != 1) y = bin(&b, HLO_OP_MULTIPLY, y, full(&b, x, scale));
-  return finish(L, n, &b, y);
+  HloError *err = NULL;
+  HloInstr *pos = tf_compare(L, HLO_CMP_GT, x, tf_full(L, x, 0, &err), &err);
+  HloInstr *neg = tf_unary(L, HLO_OP_EXPM1, x, &err);
+  if (alpha != 1) neg = tf_binary(L, HLO_OP_MULTIPLY, neg, tf_full(L, x, alpha, &err), &err);
+  HloInstr *y = tf_select(L, pos, x, neg, &err);
+  if (scale != 1) y = tf_binary(L, HLO_OP_MULTIPLY, y, tf_full(L, x, scale, &err), &err);
+  return tf_finish(L, n, y, &err);
 }
 
 static HloError *lower_elu(TfLower *L, const TfNode *n) { return exp_linear(L, n, 1, 1); }
@@ -189,10 +143,10 @@ static HloError *lower_leaky_relu(TfLower *L, const TfNode *n) {
   if (e) return e;
   float alpha = 0.2f;
   if (tf_attr_find(n, "alpha") && (e = tf_attr_float(n, "alpha", &alpha))) return e;
-  Emit b = {L, NULL};
-  HloInstr *pos = cmp(&b, HLO_CMP_GT, x, full(&b, x, 0));
-  HloInstr *neg = bin(&b, HLO_OP_MULTIPLY, x, full(&b, x, alpha));
-  return finish(L, n, &b, sel(&b, pos, x, neg));
+  HloError *err = NULL;
+  HloInstr *pos = tf_compare(L, HLO_CMP_GT, x, tf_full(L, x, 0, &err), &err);
+  HloInstr *neg = tf_binary(L, HLO_OP_MULTIPLY, x, tf_full(L, x, alpha, &err), &err);
+  return tf_finish(L, n, tf_select(L, pos, x, neg, &err), &err);
 }
 
 /* The machine epsilon of a float type, for Softplus's thresholds. */
@@ -212,24 +166,24 @@ static HloError *lower_softplus(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
+  HloError *err = NULL;
   double threshold = log(epsilon_of(x->shape.type)) + 2;
-  HloInstr *too_large = cmp(&b, HLO_CMP_GT, x, full(&b, x, -threshold));
-  HloInstr *too_small = cmp(&b, HLO_CMP_LT, x, full(&b, x, threshold));
-  HloInstr *ex = un(&b, HLO_OP_EXP, x);
-  HloInstr *mid = un(&b, HLO_OP_LOG1P, ex);
-  HloInstr *y = sel(&b, too_small, ex, mid);
-  return finish(L, n, &b, sel(&b, too_large, x, y));
+  HloInstr *too_large = tf_compare(L, HLO_CMP_GT, x, tf_full(L, x, -threshold, &err), &err);
+  HloInstr *too_small = tf_compare(L, HLO_CMP_LT, x, tf_full(L, x, threshold, &err), &err);
+  HloInstr *ex = tf_unary(L, HLO_OP_EXP, x, &err);
+  HloInstr *mid = tf_unary(L, HLO_OP_LOG1P, ex, &err);
+  HloInstr *y = tf_select(L, too_small, ex, mid, &err);
+  return tf_finish(L, n, tf_select(L, too_large, x, y, &err), &err);
 }
 
 static HloError *lower_softsign(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *abs = un(&b, HLO_OP_ABS, x);
-  HloInstr *den = bin(&b, HLO_OP_ADD, abs, full(&b, x, 1));
-  return finish(L, n, &b, bin(&b, HLO_OP_DIVIDE, x, den));
+  HloError *err = NULL;
+  HloInstr *abs = tf_unary(L, HLO_OP_ABS, x, &err);
+  HloInstr *den = tf_binary(L, HLO_OP_ADD, abs, tf_full(L, x, 1, &err), &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_DIVIDE, x, den, &err), &err);
 }
 
 /* 1 - erf(x): absolute error within an ulp of 1, which is what Keras's
@@ -239,26 +193,28 @@ static HloError *lower_erfc(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *one = full(&b, x, 1);
-  return finish(L, n, &b, bin(&b, HLO_OP_SUBTRACT, one, un(&b, HLO_OP_ERF, x)));
+  HloError *err = NULL;
+  HloInstr *one = tf_full(L, x, 1, &err);
+  HloInstr *erf = tf_unary(L, HLO_OP_ERF, x, &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_SUBTRACT, one, erf, &err), &err);
 }
 
 static HloError *lower_is_nan(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, cmp(&b, HLO_CMP_NE, x, x));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_compare(L, HLO_CMP_NE, x, x, &err), &err);
 }
 
 static HloError *lower_is_inf(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *inf = full(&b, x, INFINITY);
-  return finish(L, n, &b, cmp(&b, HLO_CMP_EQ, un(&b, HLO_OP_ABS, x), inf));
+  HloError *err = NULL;
+  HloInstr *inf = tf_full(L, x, INFINITY, &err);
+  HloInstr *mag = tf_unary(L, HLO_OP_ABS, x, &err);
+  return tf_finish(L, n, tf_compare(L, HLO_CMP_EQ, mag, inf, &err), &err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -277,9 +233,9 @@ static int mantissa_bits(HloType t) {
 
 /* Zeroes the mantissa bits of x that type t cannot hold, so that the
  * following convert is exact: Cast's Truncate rounds toward zero. */
-static HloInstr *truncate_mantissa(Emit *b, HloInstr *x, HloType t) {
+static HloInstr *truncate_mantissa(TfLower *L, HloInstr *x, HloType t, HloError **err) {
   int drop = mantissa_bits(x->shape.type) - mantissa_bits(t);
-  if (b->e || drop <= 0) return x;
+  if (*err || drop <= 0) return x;
   HloType bits;
   switch (hlo_type_size(x->shape.type)) {
   case 2: bits = HLO_U16; break;
@@ -288,14 +244,14 @@ static HloInstr *truncate_mantissa(Emit *b, HloInstr *x, HloType t) {
   }
   HloShape s = x->shape;
   s.type = bits;
-  HloInstr *raw = hlo_instr_new(b->L->c, HLO_OP_BITCAST_CONVERT, &s, &x, 1, NULL);
-  HloInstr *mask = tf_scalar(b->L, bits, 0);
+  HloInstr *raw = hlo_instr_new(L->c, HLO_OP_BITCAST_CONVERT, &s, &x, 1, NULL);
+  HloInstr *mask = tf_scalar(L, bits, 0);
   hlo_literal_set_s64(mask->literal, 0, (int64_t)(~(uint64_t)0 << drop));
-  if (s.rank) mask = hlo_build_broadcast(b->L->c, mask, &s, NULL, 0, &b->e);
-  raw = bin(b, HLO_OP_AND, raw, mask);
-  if (b->e) return NULL;
+  if (s.rank) mask = hlo_build_broadcast(L->c, mask, &s, NULL, 0, err);
+  raw = tf_binary(L, HLO_OP_AND, raw, mask, err);
+  if (*err) return NULL;
   s.type = x->shape.type;
-  return hlo_instr_new(b->L->c, HLO_OP_BITCAST_CONVERT, &s, &raw, 1, NULL);
+  return hlo_instr_new(L->c, HLO_OP_BITCAST_CONVERT, &s, &raw, 1, NULL);
 }
 
 static HloError *lower_cast(TfLower *L, const TfNode *n) {
@@ -311,14 +267,14 @@ static HloError *lower_cast(TfLower *L, const TfNode *n) {
   if (src != x->shape.type)
     return hlo_error("attr 'SrcT' is %s but the input has type %s", hlo_type_name(src),
                      hlo_type_name(x->shape.type));
-  Emit b = {L, NULL};
+  HloError *err = NULL;
   /* bool(x) is x != 0, NaN included: spelled out rather than left to
    * convert's float-to-pred rule. */
   if (dst == HLO_PRED && src != HLO_PRED)
-    return finish(L, n, &b, cmp(&b, HLO_CMP_NE, x, full(&b, x, 0)));
+    return tf_finish(L, n, tf_compare(L, HLO_CMP_NE, x, tf_full(L, x, 0, &err), &err), &err);
   if (truncate && hlo_type_is_float(src) && hlo_type_is_float(dst))
-    x = truncate_mantissa(&b, x, dst);
-  return finish(L, n, &b, conv(&b, x, dst));
+    x = truncate_mantissa(L, x, dst, &err);
+  return tf_finish(L, n, tf_converted(L, x, dst, &err), &err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -350,8 +306,8 @@ static HloError *lower_binary(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, bin(&b, binary_opcode(n->op), x, y));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_binary(L, binary_opcode(n->op), x, y, &err), &err);
 }
 
 static const struct {
@@ -372,18 +328,18 @@ static HloError *lower_compare(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, cmp(&b, compare_dir(n->op), x, y));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_compare(L, compare_dir(n->op), x, y, &err), &err);
 }
 
 /* Whether the truncated quotient q = x / y with remainder r must be
  * corrected toward negative infinity: r != 0 and r, y of opposite signs. */
-static HloInstr *floor_fixup(Emit *b, HloInstr *r, HloInstr *y) {
-  HloInstr *zero = full(b, r, 0);
-  HloInstr *nonzero = cmp(b, HLO_CMP_NE, r, zero);
-  HloInstr *r_neg = cmp(b, HLO_CMP_LT, r, zero);
-  HloInstr *y_neg = cmp(b, HLO_CMP_LT, y, zero);
-  return bin(b, HLO_OP_AND, nonzero, cmp(b, HLO_CMP_NE, r_neg, y_neg));
+static HloInstr *floor_fixup(TfLower *L, HloInstr *r, HloInstr *y, HloError **err) {
+  HloInstr *zero = tf_full(L, r, 0, err);
+  HloInstr *nonzero = tf_compare(L, HLO_CMP_NE, r, zero, err);
+  HloInstr *r_neg = tf_compare(L, HLO_CMP_LT, r, zero, err);
+  HloInstr *y_neg = tf_compare(L, HLO_CMP_LT, y, zero, err);
+  return tf_binary(L, HLO_OP_AND, nonzero, tf_compare(L, HLO_CMP_NE, r_neg, y_neg, err), err);
 }
 
 /* Integers: the truncated quotient, one less where the division was
@@ -393,13 +349,14 @@ static HloError *lower_floor_div(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *q = bin(&b, HLO_OP_DIVIDE, x, y);
-  if (hlo_type_is_float(x->shape.type)) return finish(L, n, &b, un(&b, HLO_OP_FLOOR, q));
-  if (hlo_type_is_unsigned(x->shape.type)) return finish(L, n, &b, q);
-  HloInstr *fix = floor_fixup(&b, bin(&b, HLO_OP_REMAINDER, x, y), y);
-  HloInstr *down = bin(&b, HLO_OP_SUBTRACT, q, full(&b, x, 1));
-  return finish(L, n, &b, sel(&b, fix, down, q));
+  HloError *err = NULL;
+  HloInstr *q = tf_binary(L, HLO_OP_DIVIDE, x, y, &err);
+  if (hlo_type_is_float(x->shape.type))
+    return tf_finish(L, n, tf_unary(L, HLO_OP_FLOOR, q, &err), &err);
+  if (hlo_type_is_unsigned(x->shape.type)) return tf_finish(L, n, q, &err);
+  HloInstr *fix = floor_fixup(L, tf_binary(L, HLO_OP_REMAINDER, x, y, &err), y, &err);
+  HloInstr *down = tf_binary(L, HLO_OP_SUBTRACT, q, tf_full(L, x, 1, &err), &err);
+  return tf_finish(L, n, tf_select(L, fix, down, q, &err), &err);
 }
 
 /* The remainder with the sign of the divisor: the truncated remainder plus
@@ -408,11 +365,11 @@ static HloError *lower_floor_mod(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *r = bin(&b, HLO_OP_REMAINDER, x, y);
-  if (hlo_type_is_unsigned(x->shape.type)) return finish(L, n, &b, r);
-  HloInstr *fix = floor_fixup(&b, r, y);
-  return finish(L, n, &b, sel(&b, fix, bin(&b, HLO_OP_ADD, r, y), r));
+  HloError *err = NULL;
+  HloInstr *r = tf_binary(L, HLO_OP_REMAINDER, x, y, &err);
+  if (hlo_type_is_unsigned(x->shape.type)) return tf_finish(L, n, r, &err);
+  HloInstr *fix = floor_fixup(L, r, y, &err);
+  return tf_finish(L, n, tf_select(L, fix, tf_binary(L, HLO_OP_ADD, r, y, &err), r, &err), &err);
 }
 
 /* Integers: XLA's divide truncates.  Floats: the quotient rounded toward
@@ -421,12 +378,12 @@ static HloError *lower_truncate_div(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *q = bin(&b, HLO_OP_DIVIDE, x, y);
-  if (!hlo_type_is_float(x->shape.type)) return finish(L, n, &b, q);
-  HloInstr *neg = cmp(&b, HLO_CMP_LT, q, full(&b, q, 0));
-  HloInstr *up = un(&b, HLO_OP_CEIL, q);
-  return finish(L, n, &b, sel(&b, neg, up, un(&b, HLO_OP_FLOOR, q)));
+  HloError *err = NULL;
+  HloInstr *q = tf_binary(L, HLO_OP_DIVIDE, x, y, &err);
+  if (!hlo_type_is_float(x->shape.type)) return tf_finish(L, n, q, &err);
+  HloInstr *neg = tf_compare(L, HLO_CMP_LT, q, tf_full(L, q, 0, &err), &err);
+  HloInstr *up = tf_unary(L, HLO_OP_CEIL, q, &err);
+  return tf_finish(L, n, tf_select(L, neg, up, tf_unary(L, HLO_OP_FLOOR, q, &err), &err), &err);
 }
 
 /* DivNoNan and MulNoNan: 0 where y is 0, whatever x is. */
@@ -434,10 +391,10 @@ static HloError *no_nan(TfLower *L, const TfNode *n, HloOpcode op) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *zero = full(&b, y, 0);
-  HloInstr *is_zero = cmp(&b, HLO_CMP_EQ, y, zero);
-  return finish(L, n, &b, sel(&b, is_zero, zero, bin(&b, op, x, y)));
+  HloError *err = NULL;
+  HloInstr *zero = tf_full(L, y, 0, &err);
+  HloInstr *is_zero = tf_compare(L, HLO_CMP_EQ, y, zero, &err);
+  return tf_finish(L, n, tf_select(L, is_zero, zero, tf_binary(L, op, x, y, &err), &err), &err);
 }
 
 static HloError *lower_div_no_nan(TfLower *L, const TfNode *n) {
@@ -452,9 +409,9 @@ static HloError *lower_squared_difference(TfLower *L, const TfNode *n) {
   HloInstr *x, *y;
   HloError *e = binary_inputs(L, n, &x, &y);
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *d = bin(&b, HLO_OP_SUBTRACT, x, y);
-  return finish(L, n, &b, bin(&b, HLO_OP_MULTIPLY, d, d));
+  HloError *err = NULL;
+  HloInstr *d = tf_binary(L, HLO_OP_SUBTRACT, x, y, &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_MULTIPLY, d, d, &err), &err);
 }
 
 /* AddN: inputs of one shape (no broadcasting), summed left to right. */
@@ -462,13 +419,13 @@ static HloError *lower_add_n(TfLower *L, const TfNode *n) {
   HloError *e = tf_expect_inputs(n, 1, -1);
   HloInstr *sum;
   if (e || (e = tf_input(L, n, 0, &sum))) return e;
-  Emit b = {L, NULL};
-  for (int i = 1; i < n->ninputs && !b.e; i++) {
+  HloError *err = NULL;
+  for (int i = 1; i < n->ninputs && !err; i++) {
     HloInstr *x;
     if ((e = tf_input(L, n, i, &x))) return e;
-    sum = bin(&b, HLO_OP_ADD, sum, x);
+    sum = tf_binary(L, HLO_OP_ADD, sum, x, &err);
   }
-  return finish(L, n, &b, sum);
+  return tf_finish(L, n, sum, &err);
 }
 
 /* max(min(t, hi), lo), in the order of Eigen's kernel (it decides what
@@ -488,9 +445,9 @@ static HloError *lower_clip_by_value(TfLower *L, const TfNode *n) {
     if (!e) e = tf_broadcast_to(L, v[i], s->rank, s->dims, &v[i]);
   }
   if (e) return e;
-  Emit b = {L, NULL};
-  HloInstr *below = bin(&b, HLO_OP_MINIMUM, v[0], v[2]);
-  return finish(L, n, &b, bin(&b, HLO_OP_MAXIMUM, below, v[1]));
+  HloError *err = NULL;
+  HloInstr *below = tf_binary(L, HLO_OP_MINIMUM, v[0], v[2], &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_MAXIMUM, below, v[1], &err), &err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -505,7 +462,7 @@ static HloError *lower_select(TfLower *L, const TfNode *n) {
   if (e) return e;
   HloInstr *c = v[0], *t = v[1], *f = v[2];
   const HloShape *s = &t->shape;
-  Emit b = {L, NULL};
+  HloError *err = NULL;
   if (!hlo_shape_same_dims(&c->shape, s)) {
     bool rows = c->shape.rank == 1 && s->rank >= 1 && c->shape.dims[0] == s->dims[0];
     if (c->shape.rank != 0 && !rows) {
@@ -519,9 +476,9 @@ static HloError *lower_select(TfLower *L, const TfNode *n) {
     }
     int64_t dim0 = 0;
     HloShape target = hlo_shape_array(HLO_PRED, s->rank, s->dims);
-    c = hlo_build_broadcast(L->c, c, &target, &dim0, c->shape.rank, &b.e);
+    c = hlo_build_broadcast(L->c, c, &target, &dim0, c->shape.rank, &err);
   }
-  return finish(L, n, &b, sel(&b, c, t, f));
+  return tf_finish(L, n, tf_select(L, c, t, f, &err), &err);
 }
 
 /* SelectV2: the three operands broadcast together. */
@@ -532,8 +489,8 @@ static HloError *lower_select_v2(TfLower *L, const TfNode *n) {
   if (!e) e = tf_broadcast_pair(L, &v[0], &v[1]);
   if (!e) e = tf_broadcast_to(L, v[2], v[1]->shape.rank, v[1]->shape.dims, &v[2]);
   if (e) return e;
-  Emit b = {L, NULL};
-  return finish(L, n, &b, sel(&b, v[0], v[1], v[2]));
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_select(L, v[0], v[1], v[2], &err), &err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -29,8 +29,8 @@
 /* Builders with a sticky error                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Each does nothing once *e is set and sets it on failure, so a lowering
- * reads as straight-line code with one check at the end. */
+/* More of lower.h's sticky-error builders (tf_unary, tf_binary, …), for
+ * the shapes of neural-network ops. */
 
 static HloInstr *reshape(TfLower *L, HloInstr *x, int rank, const int64_t *dims, HloError **e) {
   return *e ? NULL : hlo_build_reshape(L->c, x, rank, dims, e);
@@ -40,18 +40,6 @@ static HloInstr *transpose(TfLower *L, HloInstr *x, const int64_t *perm, HloErro
   return *e ? NULL : hlo_build_transpose(L->c, x, perm, e);
 }
 
-static HloInstr *unary(TfLower *L, HloOpcode op, HloInstr *x, HloError **e) {
-  return *e ? NULL : hlo_build_unary(L->c, op, x, e);
-}
-
-static HloInstr *binary(TfLower *L, HloOpcode op, HloInstr *a, HloInstr *b, HloError **e) {
-  return *e ? NULL : hlo_build_binary(L->c, op, a, b, e);
-}
-
-static HloInstr *convert(TfLower *L, HloInstr *x, HloType t, HloError **e) {
-  if (!*e) *e = tf_convert(L, x, t, &x);
-  return *e ? NULL : x;
-}
 
 /* x broadcast into `shape`, its dim i becoming dim map[i]. */
 static HloInstr *broadcast_in_dim(TfLower *L, HloInstr *x, const HloShape *shape,
@@ -288,8 +276,8 @@ static HloError *batch_dot(TfLower *L, HloInstr *x, HloInstr *y, bool adj_x, boo
   dims[nb] = sy->dims[sy->rank - 2];
   dims[nb + 1] = sy->dims[sy->rank - 1];
   if ((e = tf_broadcast_to(L, y, nb + 2, dims, &y))) return e;
-  x = convert(L, x, t, &e);
-  y = convert(L, y, t, &e);
+  x = tf_converted(L, x, t, &e);
+  y = tf_converted(L, y, t, &e);
   int64_t bdims[HLO_MAX_RANK];
   for (int i = 0; i < nb; i++) bdims[i] = i;
   int64_t cx = adj_x ? nb : nb + 1, cy = adj_y ? nb + 1 : nb;
@@ -576,7 +564,7 @@ static HloError *lower_bias_add(TfLower *L, const TfNode *n) {
     free(bs);
     return e;
   }
-  HloInstr *r = binary(L, HLO_OP_ADD, x, broadcast_along(L, b, x, lay.feature, &e), &e);
+  HloInstr *r = tf_binary(L, HLO_OP_ADD, x, broadcast_along(L, b, x, lay.feature, &e), &e);
   if (!e) tf_set_output(L, n, 0, r);
   return e;
 }
@@ -771,7 +759,7 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
     HloInstr *count = constant(L, &cs, v);
     free(v);
     count = broadcast_in_dim(L, count, &r->shape, pd, &e);
-    r = binary(L, HLO_OP_DIVIDE, r, count, &e);
+    r = tf_binary(L, HLO_OP_DIVIDE, r, count, &e);
   }
   if (!e) tf_set_output(L, n, 0, r);
   return e;
@@ -812,13 +800,13 @@ static HloError *lower_fused_batch_norm(TfLower *L, const TfNode *n) {
     }
   HloType u = p[0]->shape.type, t = x->shape.type;
   HloInstr *eps_v = broadcast_in_dim(L, tf_scalar(L, u, eps), &p[3]->shape, NULL, &e);
-  HloInstr *factor = binary(L, HLO_OP_ADD, p[3], eps_v, &e);
-  factor = binary(L, HLO_OP_MULTIPLY, unary(L, HLO_OP_RSQRT, factor, &e), p[0], &e);
-  HloInstr *y = convert(L, x, u, &e);
-  y = binary(L, HLO_OP_SUBTRACT, y, broadcast_along(L, p[2], y, lay.feature, &e), &e);
-  y = binary(L, HLO_OP_MULTIPLY, y, broadcast_along(L, factor, y, lay.feature, &e), &e);
-  y = binary(L, HLO_OP_ADD, y, broadcast_along(L, p[1], y, lay.feature, &e), &e);
-  y = convert(L, y, t, &e);
+  HloInstr *factor = tf_binary(L, HLO_OP_ADD, p[3], eps_v, &e);
+  factor = tf_binary(L, HLO_OP_MULTIPLY, tf_unary(L, HLO_OP_RSQRT, factor, &e), p[0], &e);
+  HloInstr *y = tf_converted(L, x, u, &e);
+  y = tf_binary(L, HLO_OP_SUBTRACT, y, broadcast_along(L, p[2], y, lay.feature, &e), &e);
+  y = tf_binary(L, HLO_OP_MULTIPLY, y, broadcast_along(L, factor, y, lay.feature, &e), &e);
+  y = tf_binary(L, HLO_OP_ADD, y, broadcast_along(L, p[1], y, lay.feature, &e), &e);
+  y = tf_converted(L, y, t, &e);
   if (e) return e;
   tf_set_output(L, n, 0, y);
   tf_set_output(L, n, 1, p[2]);
@@ -846,15 +834,15 @@ static HloError *lower_softmax(TfLower *L, const TfNode *n) {
   for (int i = 0; i < rank - 1; i++) keep[i] = i;
   HloShape s = x->shape;
   HloInstr *max = reduce(L, x, &last, 1, HLO_OP_MAXIMUM, -INFINITY, &e);
-  HloInstr *shifted = binary(L, HLO_OP_SUBTRACT, x, broadcast_in_dim(L, max, &s, keep, &e), &e);
-  HloInstr *ex = unary(L, HLO_OP_EXP, shifted, &e);
+  HloInstr *shifted = tf_binary(L, HLO_OP_SUBTRACT, x, broadcast_in_dim(L, max, &s, keep, &e), &e);
+  HloInstr *ex = tf_unary(L, HLO_OP_EXP, shifted, &e);
   HloInstr *sum = reduce(L, ex, &last, 1, HLO_OP_ADD, 0, &e);
   HloInstr *r;
   if (!strcmp(n->op, "LogSoftmax"))
-    r = binary(L, HLO_OP_SUBTRACT, shifted,
-               broadcast_in_dim(L, unary(L, HLO_OP_LOG, sum, &e), &s, keep, &e), &e);
+    r = tf_binary(L, HLO_OP_SUBTRACT, shifted,
+               broadcast_in_dim(L, tf_unary(L, HLO_OP_LOG, sum, &e), &s, keep, &e), &e);
   else
-    r = binary(L, HLO_OP_DIVIDE, ex, broadcast_in_dim(L, sum, &s, keep, &e), &e);
+    r = tf_binary(L, HLO_OP_DIVIDE, ex, broadcast_in_dim(L, sum, &s, keep, &e), &e);
   if (!e) tf_set_output(L, n, 0, r);
   return e;
 }
@@ -904,7 +892,7 @@ static HloError *lower_top_k(TfLower *L, const TfNode *n) {
   for (int k = 0; k < 2 && !e; k++) {
     HloInstr *v = hlo_build_get_tuple_element(L->c, sorted, k, &e);
     if (!e) v = hlo_build_slice(L->c, v, slice, &e);
-    if (k == 1) v = convert(L, v, it, &e);
+    if (k == 1) v = tf_converted(L, v, it, &e);
     if (!e) tf_set_output(L, n, k, v);
   }
   return e;
@@ -976,7 +964,7 @@ static HloError *lower_resize_bilinear(TfLower *L, const TfNode *n) {
   HloInstr *wy = bilinear_weights(L, d[1], ra.out[0], &ra);
   HloInstr *wx = bilinear_weights(L, d[2], ra.out[1], &ra);
   int64_t one = 1;
-  x = convert(L, x, HLO_F32, &e);
+  x = tf_converted(L, x, HLO_F32, &e);
   HloInstr *r = dot(L, x, wy, NULL, NULL, 0, &one, &one, 1, HLO_F32, &e); /* [N, W, C, OH] */
   r = dot(L, r, wx, NULL, NULL, 0, &one, &one, 1, HLO_F32, &e);           /* [N, C, OH, OW] */
   r = transpose(L, r, (int64_t[]){0, 2, 3, 1}, &e);
