@@ -43,8 +43,23 @@ int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg);
 /* Whether s is a C identifier (what --name must be). */
 bool is_identifier(const char *s);
 
-/* The value of option argv[*i], advancing *i; NULL when it is missing. */
-const char *option_value(int argc, char **argv, int *i);
+/* One option of a command, in the table cli_parse reads: a flag sets
+ * *flag; an option with a value stores it in *slot or, when it repeats or
+ * must be checked, hands it to take, which returns 0 or a usage status. */
+typedef struct CliOption {
+  const char *name;
+  const char **slot;
+  bool *flag;
+  int (*take)(const char *name, const char *value, void *ctx);
+} CliOption;
+
+/* Parses the arguments of command `cmd` ("compile", …): the pipeline
+ * options (into *flags), the one model (the argument not starting with
+ * '-'), and the options of the table (ending with a NULL name), each
+ * option's value the next argument.  Returns 0 or the usage error's exit
+ * status, naming the command, the option and what was wrong. */
+int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, void *ctx,
+              PipelineFlags *flags, const char **model);
 
 /* Writes len bytes to path (compile.c). */
 HloError *write_file(const char *path, const void *data, size_t len);

@@ -366,32 +366,13 @@ int cmd_compile(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *prefix = NULL, *emit_list = "obj,header";
   CgOptions opts = {0};
   PipelineFlags flags = {0};
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    int bad = 0;
-    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
-      if (bad) return bad;
-      continue;
-    }
-    if (a[0] != '-') {
-      if (model) return usage_error("compile: more than one model given ('%s')", a);
-      model = a;
-      continue;
-    }
-    const char **slot = !strcmp(a, "--config")     ? &config
-                        : !strcmp(a, "--name")     ? &opts.name
-                        : !strcmp(a, "-o")         ? &prefix
-                        : !strcmp(a, "--target")   ? &opts.target
-                        : !strcmp(a, "--cpu")      ? &opts.cpu
-                        : !strcmp(a, "--features") ? &opts.features
-                        : !strcmp(a, "--emit")     ? &emit_list
-                                                   : NULL;
-    if (!slot) return usage_error("compile: unknown option '%s'", a);
-    if (i + 1 >= argc) return usage_error("%s needs a value", a);
-    *slot = argv[++i];
-  }
-  if (!model) return usage_error("compile: no model given%s", "");
-  int usage = pipeline_flags_finish(&flags, stdout, &opts);
+  const CliOption options[] = {
+      {"--config", &config},      {"--name", &opts.name}, {"-o", &prefix},
+      {"--target", &opts.target}, {"--cpu", &opts.cpu},   {"--features", &opts.features},
+      {"--emit", &emit_list},     {NULL},
+  };
+  int usage = cli_parse("compile", argc, argv, options, NULL, &flags, &model);
+  if (!usage) usage = pipeline_flags_finish(&flags, stdout, &opts);
   if (usage) return usage;
   char bad[64];
   int emit = parse_emit(emit_list, bad, sizeof bad);

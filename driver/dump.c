@@ -111,31 +111,13 @@ int cmd_dump(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *stage = "hlo", *out = NULL;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i], *v;
-    int bad = 0;
-    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
-      if (bad) return bad;
-      continue;
-    }
-    if (a[0] != '-') {
-      if (model) return usage_error("dump: more than one model given ('%s')", a);
-      model = a;
-      continue;
-    }
-    const char **slot = !strcmp(a, "--stage")      ? &stage
-                        : !strcmp(a, "--config")   ? &config
-                        : !strcmp(a, "-o")         ? &out
-                        : !strcmp(a, "--name")     ? &opts.name
-                        : !strcmp(a, "--target")   ? &opts.target
-                        : !strcmp(a, "--cpu")      ? &opts.cpu
-                        : !strcmp(a, "--features") ? &opts.features
-                                                   : NULL;
-    if (!slot) return usage_error("dump: unknown option '%s'", a);
-    if (!(v = option_value(argc, argv, &i))) return usage_error("%s needs a value", a);
-    *slot = v;
-  }
-  if (!model) return usage_error("dump: no model given%s", "");
+  const CliOption options[] = {
+      {"--stage", &stage},     {"--config", &config},          {"-o", &out},
+      {"--name", &opts.name},  {"--target", &opts.target},     {"--cpu", &opts.cpu},
+      {"--features", &opts.features}, {NULL},
+  };
+  int usage = cli_parse("dump", argc, argv, options, NULL, &flags, &model);
+  if (usage) return usage;
   if (!is_stage(stage))
     return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, kir, mlir, llvm, "
                        "asm)",

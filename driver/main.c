@@ -75,8 +75,41 @@ bool is_identifier(const char *s) {
   return true;
 }
 
-const char *option_value(int argc, char **argv, int *i) {
-  return *i + 1 < argc ? argv[++*i] : NULL;
+/* usage_error with the command's name put in front of fmt. */
+static int command_error(const char *cmd, const char *fmt, const char *arg) {
+  char full[128];
+  snprintf(full, sizeof full, "%s: %s", cmd, fmt);
+  return usage_error(full, arg);
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, void *ctx,
+              PipelineFlags *flags, const char **model) {
+  *model = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    int bad = 0;
+    if (pipeline_flag(argc, argv, &i, flags, &bad)) {
+      if (bad) return bad;
+      continue;
+    }
+    if (a[0] != '-') {
+      if (*model) return command_error(cmd, "more than one model given ('%s')", a);
+      *model = a;
+      continue;
+    }
+    const CliOption *o = options;
+    while (o->name && strcmp(o->name, a)) o++;
+    if (!o->name) return command_error(cmd, "unknown option '%s'", a);
+    if (o->flag) {
+      *o->flag = true;
+      continue;
+    }
+    if (i + 1 >= argc) return usage_error("%s needs a value", a);
+    const char *v = argv[++i];
+    if (o->slot) *o->slot = v;
+    else if ((bad = o->take(a, v, ctx))) return bad;
+  }
+  return *model ? 0 : command_error(cmd, "no model given%s", "");
 }
 
 /* --- pipeline options ---------------------------------------------------- */
@@ -119,7 +152,7 @@ bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
   }
   if (strcmp(a, "--dump-after") && strcmp(a, "--dump-dir") && strcmp(a, "--disable-pass"))
     return false;
-  if (!(v = option_value(argc, argv, i))) {
+  if (!(v = *i + 1 < argc ? argv[++*i] : NULL)) {
     *bad = usage_error("%s needs a value", a);
   } else if (!strcmp(a, "--dump-dir")) {
     f->opts.dump_dir = v;
@@ -408,72 +441,87 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   return e;
 }
 
+/* What `hloc run` collects from its repeatable and checked options. */
+typedef struct RunArgs {
+  RunInput *inputs;
+  const char **expect;
+  int ninputs, nexpect;
+  double atol, rtol;
+  const char *threads_arg;
+  int threads;
+} RunArgs;
+
+static int take_input(const char *name, const char *v, void *ctx) {
+  RunArgs *r = ctx;
+  (void)name;
+  const char *eq = strchr(v, '=');
+  r->inputs[r->ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
+  r->inputs[r->ninputs].path = eq ? eq + 1 : v;
+  r->ninputs++;
+  return 0;
+}
+
+static int take_expect(const char *name, const char *v, void *ctx) {
+  RunArgs *r = ctx;
+  (void)name;
+  r->expect[r->nexpect++] = v;
+  return 0;
+}
+
+static int take_tolerance(const char *name, const char *v, void *ctx) {
+  RunArgs *r = ctx;
+  char *end;
+  double x = strtod(v, &end);
+  if (*end || end == v || x < 0) return usage_error("bad tolerance '%s'", v);
+  if (!strcmp(name, "--atol")) r->atol = x;
+  else r->rtol = x;
+  return 0;
+}
+
+static int take_threads(const char *name, const char *v, void *ctx) {
+  RunArgs *r = ctx;
+  char *end;
+  (void)name;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  r->threads_arg = v;
+  if (errno || *end || end == v || n < 1 || n > 1000000)
+    return usage_error("--threads '%s': the thread count must be a whole number from 1 to "
+                       "1000000",
+                       v);
+  r->threads = (int)n;
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *model = NULL, *config = NULL, *outdir = ".";
   bool interpret = false, print = false;
-  double atol = 1e-5, rtol = 1e-5;
-  const char *threads_arg = NULL;
-  int threads = 1;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
-  RunInput *inputs = calloc((size_t)argc + 1, sizeof *inputs);
-  const char **expect = calloc((size_t)argc + 1, sizeof *expect);
-  int ninputs = 0, nexpect = 0, nleaves = 0, rc = EXIT_FAILURE, bad = 0;
-  for (int i = 0; i < argc && !bad; i++) {
-    const char *a = argv[i], *v;
-    if (pipeline_flag(argc, argv, &i, &flags, &bad)) {
-      continue;
-    } else if (!strcmp(a, "--interpret")) {
-      interpret = true;
-    } else if (!strcmp(a, "--print")) {
-      print = true;
-    } else if (a[0] != '-') {
-      if (model) bad = usage_error("run: more than one model given ('%s')", a);
-      model = a;
-    } else if (strcmp(a, "--expect") && strcmp(a, "--atol") && strcmp(a, "--rtol") &&
-               strcmp(a, "--input") && strcmp(a, "--output-dir") && strcmp(a, "--config") &&
-               strcmp(a, "--cpu") && strcmp(a, "--features") && strcmp(a, "--threads")) {
-      bad = usage_error("run: unknown option '%s'", a);
-    } else if (!(v = option_value(argc, argv, &i))) {
-      bad = usage_error("%s needs a value", a);
-    } else if (!strcmp(a, "--expect")) {
-      expect[nexpect++] = v;
-    } else if (!strcmp(a, "--atol") || !strcmp(a, "--rtol")) {
-      char *end;
-      double x = strtod(v, &end);
-      if (*end || end == v || x < 0) bad = usage_error("bad tolerance '%s'", v);
-      else if (!strcmp(a, "--atol")) atol = x;
-      else rtol = x;
-    } else if (!strcmp(a, "--output-dir")) {
-      outdir = v;
-    } else if (!strcmp(a, "--config")) {
-      config = v;
-    } else if (!strcmp(a, "--cpu")) {
-      opts.cpu = v;
-    } else if (!strcmp(a, "--features")) {
-      opts.features = v;
-    } else if (!strcmp(a, "--threads")) {
-      char *end;
-      errno = 0;
-      long n = strtol(v, &end, 10);
-      threads_arg = v;
-      if (errno || *end || end == v || n < 1 || n > 1000000)
-        bad = usage_error("--threads '%s': the thread count must be a whole number from 1 to "
-                          "1000000",
-                          v);
-      else threads = (int)n;
-    } else {
-      const char *eq = strchr(v, '=');
-      inputs[ninputs].name = eq ? strndup(v, (size_t)(eq - v)) : NULL;
-      inputs[ninputs].path = eq ? eq + 1 : v;
-      ninputs++;
-    }
-  }
+  RunArgs ra = {.inputs = calloc((size_t)argc + 1, sizeof *ra.inputs),
+                .expect = calloc((size_t)argc + 1, sizeof *ra.expect),
+                .atol = 1e-5,
+                .rtol = 1e-5,
+                .threads = 1};
+  const CliOption options[] = {
+      {"--interpret", .flag = &interpret}, {"--print", .flag = &print},
+      {"--config", &config},               {"--output-dir", &outdir},
+      {"--cpu", &opts.cpu},                {"--features", &opts.features},
+      {"--input", .take = take_input},     {"--expect", .take = take_expect},
+      {"--atol", .take = take_tolerance},  {"--rtol", .take = take_tolerance},
+      {"--threads", .take = take_threads}, {NULL},
+  };
+  int nleaves = 0, rc = EXIT_FAILURE;
+  int bad = cli_parse("run", argc, argv, options, &ra, &flags, &model);
+  RunInput *inputs = ra.inputs;
+  const char **expect = ra.expect;
+  int ninputs = ra.ninputs, nexpect = ra.nexpect, threads = ra.threads;
+  double atol = ra.atol, rtol = ra.rtol;
+  const char *threads_arg = ra.threads_arg;
   Model md = {0};
   HloLiteral **args = NULL, *result = NULL, **flat = NULL;
   ArgLeaf *leaves = NULL;
   HloError *e = NULL;
-  if (!bad && !model) bad = usage_error("run: no model given%s", "");
   if (!bad && interpret && threads_arg)
     bad = usage_error("run: --threads %s conflicts with --interpret: threads run compiled "
                       "code, the interpreter runs on one thread",
