@@ -97,20 +97,27 @@ static void mark_reads(const HloInstr *p, const HloInstr *pass_root, bool *read,
   }
 }
 
+/* A copy of x's users (*n of them), which the caller may rewrite while it
+ * walks the copy; free it. */
+static HloInstr **users_of(const HloInstr *x, int *n) {
+  *n = x->nusers;
+  HloInstr **u = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(*n ? *n : 1));
+  if (*n) memcpy(u, x->users, sizeof(HloInstr *) * (size_t)*n);
+  return u;
+}
+
 /* Every read of element i of c's state parameter (as mark_reads defines
  * it) now reads a copy of x placed in c.  Returns whether any did. */
 static bool sink(HloComputation *c, int i, const HloInstr *x, const HloInstr *pass_root) {
   HloInstr *p = c->params[0];
   HloInstr *k = NULL;
-  int nusers = p->nusers;
-  HloInstr **gtes = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(nusers ? nusers : 1));
-  memcpy(gtes, p->users, sizeof(HloInstr *) * (size_t)nusers);
+  int nusers;
+  HloInstr **gtes = users_of(p, &nusers);
   for (int u = 0; u < nusers; u++) {
     HloInstr *g = gtes[u];
     if (g->op != HLO_OP_GET_TUPLE_ELEMENT || g->tuple_index != i) continue;
-    int ng = g->nusers;
-    HloInstr **users = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(ng ? ng : 1));
-    memcpy(users, g->users, sizeof(HloInstr *) * (size_t)ng);
+    int ng;
+    HloInstr **users = users_of(g, &ng);
     for (int v = 0; v < ng; v++) {
       HloInstr *w = users[v];
       for (int s = 0; s < w->noperands; s++) {
@@ -137,9 +144,8 @@ static void reparameterize(HloComputation *c, const HloShape *shape, const int *
   HloInstr *np = hlo_parameter_new(c, 0, shape, old->name);
   np->metadata = old->metadata;
   hlo_instr_move_before(np, old);
-  int nusers = old->nusers;
-  HloInstr **gtes = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(nusers ? nusers : 1));
-  memcpy(gtes, old->users, sizeof(HloInstr *) * (size_t)nusers);
+  int nusers;
+  HloInstr **gtes = users_of(old, &nusers);
   for (int u = 0; u < nusers; u++) {
     HloInstr *g = gtes[u];
     HLO_CHECK(g->op == HLO_OP_GET_TUPLE_ELEMENT);
@@ -202,9 +208,8 @@ static void remove_elements(HloInstr *w, const int *map, int nkept) {
 
   /* Its users: get-tuple-elements are re-indexed or become the init
    * operand; anything else gets the whole state rebuilt. */
-  int nusers = w->nusers;
-  HloInstr **users = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(nusers ? nusers : 1));
-  memcpy(users, w->users, sizeof(HloInstr *) * (size_t)nusers);
+  int nusers;
+  HloInstr **users = users_of(w, &nusers);
   for (int u = 0; u < nusers; u++) {
     HloInstr *g = users[u];
     if (g->op != HLO_OP_GET_TUPLE_ELEMENT) continue;
