@@ -16,8 +16,10 @@
  * passes modify the IR they run on, and a program may be emitted several
  * times (object, assembly, JIT).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
@@ -29,7 +31,23 @@ struct CgProgram {
   LLVMModuleRef mod;
   CgTarget target;
   CgSignature sig;
+  FILE *timing; /* CgOptions.timing */
 };
+
+/* --time-passes for codegen: one line per phase, after the passes' table. */
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Prints the phase that started at *since, and starts the next one. */
+static void phase(FILE *f, const char *name, double *since) {
+  if (!f) return;
+  double t = seconds_now();
+  fprintf(f, "%-22s %10.3f\n", name, (t - *since) * 1e3);
+  *since = t;
+}
 
 /* The backends, and which one takes a --target (the first: the default). */
 static const CgBackend *const backends[] = {&cg_cpu_backend};
@@ -119,16 +137,23 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   CgProgram *p = calloc(1, sizeof *p);
   HLO_CHECK(p);
   CgKernels ks = {0};
+  p->timing = opts ? opts->timing : NULL;
+  double t = seconds_now();
+  if (p->timing) fprintf(p->timing, "%-22s %10s\n", "codegen phase", "ms");
   HloError *err = cg_target_create(opts, &p->target);
   if (!err) err = kernels(m, opts, &p->target, false, &ks);
+  phase(p->timing, "kernel IR", &t);
   if (!err) {
     const CgBackend *b = p->target.backend;
     p->sig = ks.sig;
     char *mlir = kir_print_mlir(ks.k);
+    phase(p->timing, "MLIR printing", &t);
     p->ctx = LLVMContextCreate();
     err = b->lower(mlir, p->ctx, &p->mod);
     free(mlir);
+    phase(p->timing, "lowering to LLVM IR", &t);
     if (!err) err = b->finish(p->mod, &p->target, &p->sig, ks.k);
+    phase(p->timing, "LLVM optimization", &t);
     cg_kernels_free(&ks);
   }
   if (err) {
@@ -155,11 +180,13 @@ bool cg_program_is_host(const CgProgram *p) { return p->target.is_host; }
 
 static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type,
                       LLVMMemoryBufferRef *out) {
+  double t = seconds_now();
   LLVMModuleRef clone = LLVMCloneModule(p->mod);
   char *msg = NULL;
   LLVMBool failed =
       LLVMTargetMachineEmitToMemoryBuffer(p->target.tm, clone, type, &msg, out);
   LLVMDisposeModule(clone);
+  phase(p->timing, type == LLVMObjectFile ? "object emission" : "assembly emission", &t);
   if (!failed) return NULL;
   HloError *e = hlo_error("codegen: LLVM code generation failed: %s", msg);
   LLVMDisposeMessage(msg);

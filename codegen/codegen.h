@@ -66,6 +66,10 @@ typedef struct CgOptions {
   /* Run the kernel-IR verifier on every kernel before printing it
    * (--verify-kernels); dumps always do. */
   bool verify_kernels;
+  /* When set, the time of each codegen phase (kernel IR, MLIR printing,
+   * lowering, LLVM optimization, and each emission) is printed here, after
+   * the passes' table of --time-passes. */
+  FILE *timing;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

@@ -182,6 +182,7 @@ int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg) {
   if (o->dump_dir && !o->dump_after) return usage_error("--dump-dir needs --dump-after%s", "");
   f->opts.stats = f->stats ? stats : NULL;
   cg->verify_kernels = f->verify_kernels;
+  cg->timing = o->timing;
   return 0;
 }
 
@@ -674,7 +675,8 @@ static int cmd_help(int argc, char **argv) {
          "  --dump-after PASS|all   write the HLO after PASS (or every pass) to files\n"
          "  --dump-dir DIR          where --dump-after writes (default ./hloc-dump)\n"
          "  --disable-pass NAME     do not run pass NAME (repeatable)\n"
-         "  --time-passes           print the time spent in each pass to stderr\n"
+         "  --time-passes           print the time spent in each pass and codegen phase\n"
+         "                          to stderr\n"
          "  --stats                 print kernels, fusions, arena, weight bytes, FLOPs and\n"
          "                          bytes moved (stdout for compile, else stderr)\n"
          "  --verify-kernels        check every kernel's IR with the kernel-IR verifier\n"
