@@ -475,19 +475,22 @@ static void k_levels(const Ctx *c, Tile *t, int level, const CgVal *in, CgVal *o
   }
 }
 
-/* One micro-kernel on the rows of t (already placed): the K loops, then
- * the epilogue on the tile and the store. */
-static void tile_body(const Ctx *c, Tile *t) {
+/* The K loops of the micro-kernel on the rows of t (already placed): the
+ * tile's sums, one vector per accumulator, into acc. */
+static void tile_sums(const Ctx *c, Tile *t, CgVal *acc) {
+  CgFn *f = c->f;
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, c->gm->lanes), 0.0);
+  for (int i = 0; i < t->mr * t->nv; i++) init[i] = zero;
+  k_levels(c, t, 0, init, acc);
+}
+
+/* The epilogue on the tile's sums and the store: the root in vector mode
+ * with the contraction bound to each accumulator. */
+static void tile_store(const Ctx *c, const Tile *t, const CgVal *acc) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
-  int L = gm->lanes, nacc = t->mr * t->nv;
-  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
-  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, L), 0.0);
-  for (int i = 0; i < nacc; i++) init[i] = zero;
-  k_levels(c, t, 0, init, acc);
-
-  /* The root in vector mode with the contraction bound to each
-   * accumulator. */
+  int L = gm->lanes;
   for (int r = 0; r < t->mr; r++)
     for (int v = 0; v < t->nv; v++) {
       CgVal idx[4];
@@ -508,30 +511,69 @@ static void tile_body(const Ctx *c, Tile *t) {
     }
 }
 
+/* The shortest K for which a fused epilogue runs in a loop over the
+ * tile's rows, its sums kept in a stack tile, rather than once per
+ * accumulator: one more store and load per sum against K FMAs is noise
+ * there (≤ 2/K), and the epilogue's code, most of a fused kernel's, is
+ * emitted once per vector of a row instead of once per accumulator. */
+enum { EPILOGUE_LOOP_MIN_K = 32 };
+
+/* tile_store through a stack tile, in a loop over the rows from m0. */
+static void tile_store_rows(const Ctx *c, const Tile *t, CgVal m0, const CgVal *acc) {
+  CgFn *f = c->f;
+  int L = c->gm->lanes, nv = t->nv;
+  int64_t dims[2] = {t->mr, (int64_t)nv * L};
+  KirBuilder at = f->b;
+  kir_at_start(&at, f->fn->body);
+  CgVal buf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 2, dims), 64);
+  for (int r = 0; r < t->mr; r++)
+    for (int v = 0; v < nv; v++)
+      cg_vstore(f, acc[r * nv + v], buf, (CgVal[]){cg_index(f, r), cg_index(f, v * L)}, 0);
+  CgLoop l = cg_for(f, t->mr, 0, NULL);
+  Tile row = *t;
+  row.mr = 1;
+  tile_rows(c, &row, cg_iop(f, KIR_ADDI, m0, l.iv));
+  CgVal sums[CG_GEMM_MAX_NV];
+  for (int v = 0; v < nv; v++)
+    sums[v] = cg_vload(f, buf, (CgVal[]){l.iv, cg_index(f, v * L)}, L, 0);
+  tile_store(c, &row, sums);
+  cg_for_end(f, &l, NULL);
+}
+
 /* The tile of mr rows from m0 in panel p (nv vectors, the last of
  * last_lanes lanes when partial: 0 means full).  A conv with padding
- * runs border tiles with checks, the others without. */
+ * sums border tiles with checks and the others without; both variants
+ * yield their sums to one epilogue, which is most of a fused kernel's
+ * code. */
 static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
-  int L = gm->lanes;
+  int L = gm->lanes, nacc = mr * nv;
   Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
   t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
   if (last_lanes)
     t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
                       kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
   tile_rows(c, &t, m0);
+  CgVal acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   if (!c->conv || !gm->guarded || gm->all_border) {
     t.guard = c->conv && gm->guarded;
-    tile_body(c, &t);
-    return;
+    tile_sums(c, &t, acc);
+  } else {
+    KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+    for (int i = 0; i < nacc; i++) types[i] = kir_vector(KIR_F32, L);
+    CgIf inside = cg_if(f, tile_inside(c, &t), nacc, types);
+    tile_sums(c, &t, acc);
+    cg_else(f, &inside, acc);
+    t.guard = true;
+    tile_sums(c, &t, acc);
+    cg_endif(f, &inside, acc);
+    for (int i = 0; i < nacc; i++) acc[i] = inside.results + i;
   }
-  CgIf inside = cg_if(f, tile_inside(c, &t), 0, NULL);
-  tile_body(c, &t);
-  cg_else(f, &inside, NULL);
-  t.guard = true;
-  tile_body(c, &t);
-  cg_endif(f, &inside, NULL);
+  if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && mr > 1)
+    tile_store_rows(c, &t, m0, acc);
+  else
+    tile_store(c, &t, acc);
 }
 
 /* The tiles [lo, hi) of one panel (full, or the partial last one): the

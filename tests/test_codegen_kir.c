@@ -510,9 +510,10 @@ START_TEST(golden_convolution) {
    * (gemm.c): a tile of 6 output pixels × 4 vectors of features carried
    * through the loops over kernel rows, kernel columns and input features
    * (each step: the kernel's vectors, per pixel one broadcast input and
-   * its fmas).  A tile whose windows lie inside the input runs without
+   * its fmas).  A tile whose windows lie inside the input sums without
    * checks; a border tile clamps each pixel's position per tap and selects
-   * the old sum where the tap falls in padding. */
+   * the old sum where the tap falls in padding.  Both yield their sums to
+   * one epilogue and store. */
   char *text = kir_of("HloModule c\n\nENTRY main {\n"
                       "  x = f32[1,4,14,8] parameter(0)\n  k = f32[3,3,8,64] parameter(1)\n"
                       "  ROOT c = f32[1,4,14,64] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
@@ -521,7 +522,7 @@ START_TEST(golden_convolution) {
   ck_assert_match(text, "func @t_k0_c(%out: memref<1x4x14x64xf32>, %x: memref<1x4x14x8xf32>, "
                         "%k: memref<3x3x8x64xf32>)\n"
                         "NOT: alloca\n"
-                        "if %inside {\n"
+                        "%t0, ... = if %inside : vector<16xf32>, ... {\n"
                         "  %c0, ... = for %ky = ... : vector<16xf32>, ... {\n"
                         "    = for %kx = \n"
                         "      = for %i = \n"
@@ -531,7 +532,8 @@ START_TEST(golden_convolution) {
                         "        fma %v0, %kv, \n"
                         "NOT: select\n"
                         "        yield \n"
-                        "  vstore %c0, %out[...]\n"
+                        "  yield %c0, \n"
+                        "NOT: vstore\n"
                         "} else {\n"
                         "  = for %ky2 = \n"
                         "    = for %kx2 = ... iter(%acc = \n"
@@ -541,7 +543,10 @@ START_TEST(golden_convolution) {
                         "        %b0 = load %x[..., %h, ..., %i2] : f32\n"
                         "        %w0 = broadcast %b0 : vector<16xf32>\n"
                         "        %f0 = fma %w0, %kv2, %s : vector<16xf32>\n"
-                        "        select %ok, %f0, %s : vector<16xf32>\n");
+                        "        select %ok, %f0, %s : vector<16xf32>\n"
+                        "NOT: vstore\n"
+                        "  }\n"
+                        "vstore %t0, %out[...]\n");
   free(text);
 }
 END_TEST
