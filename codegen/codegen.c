@@ -1,38 +1,68 @@
 /*
  * codegen.c — the public entry points of codegen/: the pipeline from a
- * verified HLO module to an optimized LLVM module for a target machine,
- * and writing that module out.
+ * verified HLO module to optimized LLVM modules for a target machine, and
+ * writing them out.
  *
  *   cg_target_create        the backend taking --target; its facts
  *   cg_generate (kernel.c)  HLO → kernel IR + signature, shaped by them
- *   kir_print_mlir          kernel IR → MLIR text           (kir_mlir.c)
+ *   kir_split (split.c)     the kernels cut into parts by size
+ *   kir_print_mlir_part     a part → MLIR text                (kir_mlir.c)
  *   backend->lower          MLIR → LLVM dialect → LLVM IR   (cpu/backend.c)
- *   backend->finish         constants' bytes, N_run_buffers, N_program,
+ *   backend->finish         part 0: N_run_buffers, N_program; then
  *                           triple, data layout, default<O3> (cpu/)
+ *   emission                each part's object, merged into one with the
+ *                           constants' bytes (object.c)
+ *
+ * A large model's parts are lowered, optimized and emitted on as many
+ * threads as the machine has, each part in its own MLIR and LLVM context
+ * with its own target machine (LLVM shares none of them between threads).
+ * How many parts there are depends on the module only, so the object's
+ * bytes do not depend on the machine.
  *
  * The target is created first, so a bad --target/--cpu fails before any
- * work.  A program owns its LLVM context, module and target
- * machine; emission works on a clone of the module because LLVM's codegen
- * passes modify the IR they run on, and a program may be emitted several
- * times (object, assembly, JIT).
+ * work.  A program owns its parts; emission works on a clone of a part's
+ * module because LLVM's codegen passes modify the IR they run on, and a
+ * program may be emitted several times (object, assembly, JIT).
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
 #include "internal.h"
 
-struct CgProgram {
+/* One part of a program: its module, in a context of its own, and a
+ * target machine of its own (parts are compiled on several threads). */
+typedef struct CgPart {
+  CgTarget target;
   LLVMContextRef ctx;
   LLVMModuleRef mod;
-  CgTarget target;
+} CgPart;
+
+struct CgProgram {
+  CgPart *parts;  /* part 0 holds the entry points and the constants */
+  int nparts;
   CgSignature sig;
-  FILE *timing; /* CgOptions.timing */
+  CgData consts;  /* the constants' bytes, added to the object */
+  FILE *timing;   /* CgOptions.timing */
 };
+
+/* Where the constants' bytes start: aligned for the widest vector load. */
+enum { CG_DATA_ALIGN = 64 };
+
+/* About this many ops of kernel IR make a part (at most KIR_MAX_PARTS):
+ * large enough that a part's fixed costs (an MLIR context, a target
+ * machine, declarations of the others' functions) are noise, small enough
+ * that a model of a few convolutions already runs on two threads.  1000,
+ * 2000 and 4000 were measured on the testdata models and ResNet-50 (2
+ * cores); 2000 was never the slowest. */
+enum { CG_OPS_PER_PART = 2000 };
 
 /* --time-passes for codegen: one line per phase, after the passes' table. */
 static double seconds_now(void) {
@@ -131,29 +161,146 @@ HloError *cg_emit_mlir(const HloModule *m, const CgOptions *opts, char **mlir) {
   return err;
 }
 
+/* Runs job(ctx, i) for i in [0, n) on up to as many threads as the
+ * machine has (the calling one among them); returns the error of the
+ * lowest i that failed. */
+typedef struct Jobs {
+  int n;
+  atomic_int next;
+  HloError **errs;
+  HloError *(*job)(void *ctx, int i);
+  void *ctx;
+} Jobs;
+
+static void *worker(void *arg) {
+  Jobs *j = arg;
+  for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) j->errs[i] = j->job(j->ctx, i);
+  return NULL;
+}
+
+static HloError *run_jobs(int n, HloError *(*job)(void *, int), void *ctx) {
+  Jobs j = {.n = n, .job = job, .ctx = ctx};
+  atomic_init(&j.next, 0);
+  j.errs = calloc((size_t)n, sizeof *j.errs);
+  HLO_CHECK(j.errs);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int nthreads = (int)(cpus < 1 ? 1 : cpus < n ? cpus : n) - 1, started = 0;
+  pthread_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
+  HLO_CHECK(threads);
+  for (int t = 0; t < nthreads; t++)
+    if (!pthread_create(&threads[started], NULL, worker, &j)) started++;
+  worker(&j); /* fewer threads than asked (or none) still finish the jobs */
+  for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+  free(threads);
+  HloError *e = NULL;
+  for (int i = 0; i < n; i++) {
+    if (!e) e = j.errs[i];
+    else if (j.errs[i]) hlo_error_free(j.errs[i]);
+  }
+  free(j.errs);
+  return e;
+}
+
+/* Across parts, the functions one part defines and another calls are
+ * hidden: called directly (no PLT), and made local again when the objects
+ * are merged (object.c). */
+static void hide_shared(LLVMModuleRef mod, const KirModule *k, const KirSplit *s, int part) {
+  for (const KirFunc *f = k->first; f; f = f->next) {
+    if (!f->body || (kir_split_part(s, f) == part && !kir_split_shared(s, f))) continue;
+    LLVMValueRef fn = LLVMGetNamedFunction(mod, f->name);
+    if (fn) LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  }
+}
+
+/* The constants are declarations in every part: hidden (addressed
+ * directly), and aligned as the object's data places them. */
+static void declare_constants(LLVMModuleRef mod, const KirModule *k) {
+  for (int i = 0; i < k->nglobals; i++) {
+    LLVMValueRef g = LLVMGetNamedGlobal(mod, k->globals[i].name);
+    if (!g) continue;
+    LLVMSetVisibility(g, LLVMHiddenVisibility);
+    LLVMSetAlignment(g, CG_DATA_ALIGN);
+  }
+}
+
+/* The constants' bytes, copied: the program outlives the HLO module whose
+ * literals (and kernel IR, packed weights) hold them. */
+static void collect_constants(const KirModule *k, CgData *d) {
+  size_t size = 0;
+  d->syms = calloc((size_t)k->nglobals + 1, sizeof *d->syms);
+  HLO_CHECK(d->syms);
+  for (int i = 0; i < k->nglobals; i++) {
+    size = (size + CG_DATA_ALIGN - 1) / CG_DATA_ALIGN * CG_DATA_ALIGN;
+    d->syms[i] = (CgDataSymbol){strdup(k->globals[i].name), size, k->globals[i].bytes};
+    HLO_CHECK(d->syms[i].name);
+    size += k->globals[i].bytes;
+  }
+  d->nsyms = k->nglobals;
+  d->size = size;
+  d->bytes = calloc(size ? size : 1, 1);
+  HLO_CHECK(d->bytes);
+  for (int i = 0; i < k->nglobals; i++)
+    if (k->globals[i].bytes)
+      memcpy(d->bytes + d->syms[i].offset, k->globals[i].data, k->globals[i].bytes);
+}
+
+/* What the threads compiling a program's parts share. */
+typedef struct Compile {
+  CgProgram *p;
+  const CgKernels *ks;
+  const KirSplit *split; /* NULL: one part */
+} Compile;
+
+static HloError *compile_part(void *arg, int i) {
+  Compile *c = arg;
+  CgPart *pt = &c->p->parts[i];
+  const CgBackend *b = pt->target.backend;
+  char *mlir = kir_print_mlir_part(c->ks->k, c->split, i);
+  pt->ctx = LLVMContextCreate();
+  HloError *err = b->lower(mlir, pt->ctx, &pt->mod);
+  free(mlir);
+  if (!err && c->split) hide_shared(pt->mod, c->ks->k, c->split, i);
+  if (!err) declare_constants(pt->mod, c->ks->k);
+  if (!err) err = b->finish(pt->mod, &pt->target, &c->p->sig, i);
+  return err;
+}
+
 HloError *cg_compile(const HloModule *m, const CgOptions *opts,
                      CgProgram **out) {
   *out = NULL;
   CgProgram *p = calloc(1, sizeof *p);
   HLO_CHECK(p);
+  p->parts = calloc(1, sizeof *p->parts);
+  HLO_CHECK(p->parts);
+  p->nparts = 1;
   CgKernels ks = {0};
   p->timing = opts ? opts->timing : NULL;
   double t = seconds_now();
   if (p->timing) fprintf(p->timing, "%-22s %10s\n", "codegen phase", "ms");
-  HloError *err = cg_target_create(opts, &p->target);
-  if (!err) err = kernels(m, opts, &p->target, false, &ks);
+  HloError *err = cg_target_create(opts, &p->parts[0].target);
+  if (!err) err = kernels(m, opts, &p->parts[0].target, false, &ks);
   phase(p->timing, "kernel IR", &t);
   if (!err) {
-    const CgBackend *b = p->target.backend;
     p->sig = ks.sig;
-    char *mlir = kir_print_mlir(ks.k);
-    phase(p->timing, "MLIR printing", &t);
-    p->ctx = LLVMContextCreate();
-    err = b->lower(mlir, p->ctx, &p->mod);
-    free(mlir);
-    phase(p->timing, "lowering to LLVM IR", &t);
-    if (!err) err = b->finish(p->mod, &p->target, &p->sig, ks.k);
-    phase(p->timing, "LLVM optimization", &t);
+    collect_constants(ks.k, &p->consts);
+    KirSplit *split = kir_split(ks.k, opts ? opts->parts : 0, CG_OPS_PER_PART);
+    if (split->nparts > 1) {
+      CgPart *parts = calloc((size_t)split->nparts, sizeof *parts);
+      HLO_CHECK(parts);
+      parts[0] = p->parts[0];
+      free(p->parts);
+      p->parts = parts;
+      p->nparts = split->nparts;
+      for (int i = 1; i < p->nparts && !err; i++) err = cg_target_create(opts, &parts[i].target);
+    } else {
+      kir_split_free(split);
+      split = NULL;
+    }
+    if (p->timing) fprintf(p->timing, "%-22s %10d\n", "parts", p->nparts);
+    Compile c = {.p = p, .ks = &ks, .split = split};
+    if (!err) err = run_jobs(p->nparts, compile_part, &c);
+    phase(p->timing, "lower and optimize", &t);
+    kir_split_free(split);
     cg_kernels_free(&ks);
   }
   if (err) {
@@ -166,36 +313,31 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
 
 void cg_program_free(CgProgram *p) {
   if (!p) return;
-  if (p->mod) LLVMDisposeModule(p->mod);
-  if (p->ctx) LLVMContextDispose(p->ctx);
-  cg_target_free(&p->target);
+  for (int i = 0; i < p->nparts; i++) {
+    if (p->parts[i].mod) LLVMDisposeModule(p->parts[i].mod);
+    if (p->parts[i].ctx) LLVMContextDispose(p->parts[i].ctx);
+    cg_target_free(&p->parts[i].target);
+  }
+  free(p->parts);
   cg_signature_free(&p->sig);
+  for (int i = 0; i < p->consts.nsyms; i++) free(p->consts.syms[i].name);
+  free(p->consts.syms);
+  free(p->consts.bytes);
   free(p);
 }
 
 const CgSignature *cg_program_signature(const CgProgram *p) { return &p->sig; }
-const char *cg_program_triple(const CgProgram *p) { return p->target.triple; }
-const char *cg_program_cpu(const CgProgram *p) { return p->target.cpu; }
-bool cg_program_is_host(const CgProgram *p) { return p->target.is_host; }
+const char *cg_program_triple(const CgProgram *p) { return p->parts[0].target.triple; }
+const char *cg_program_cpu(const CgProgram *p) { return p->parts[0].target.cpu; }
+bool cg_program_is_host(const CgProgram *p) { return p->parts[0].target.is_host; }
 
-static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type,
-                      LLVMMemoryBufferRef *out) {
-  double t = seconds_now();
-  LLVMModuleRef clone = LLVMCloneModule(p->mod);
-  char *msg = NULL;
-  LLVMBool failed =
-      LLVMTargetMachineEmitToMemoryBuffer(p->target.tm, clone, type, &msg, out);
-  LLVMDisposeModule(clone);
-  phase(p->timing, type == LLVMObjectFile ? "object emission" : "assembly emission", &t);
-  if (!failed) return NULL;
-  HloError *e = hlo_error("codegen: LLVM code generation failed: %s", msg);
-  LLVMDisposeMessage(msg);
-  return e;
-}
-
-HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out) {
-  return emit(p, LLVMObjectFile, out);
-}
+/* Emission of every part, on threads. */
+typedef struct Emit {
+  const CgProgram *p;
+  LLVMCodeGenFileType type;
+  char **data;
+  size_t *len;
+} Emit;
 
 static char *copy_bytes(const char *src, size_t n) {
   char *d = malloc(n + 1);
@@ -205,23 +347,85 @@ static char *copy_bytes(const char *src, size_t n) {
   return d;
 }
 
+static HloError *emit_part(void *arg, int i) {
+  Emit *em = arg;
+  const CgPart *pt = &em->p->parts[i];
+  LLVMModuleRef clone = LLVMCloneModule(pt->mod);
+  char *msg = NULL;
+  LLVMMemoryBufferRef buf;
+  LLVMBool failed =
+      LLVMTargetMachineEmitToMemoryBuffer(pt->target.tm, clone, em->type, &msg, &buf);
+  LLVMDisposeModule(clone);
+  if (failed) {
+    HloError *e = hlo_error("codegen: LLVM code generation failed: %s", msg);
+    LLVMDisposeMessage(msg);
+    return e;
+  }
+  em->len[i] = LLVMGetBufferSize(buf);
+  em->data[i] = copy_bytes(LLVMGetBufferStart(buf), em->len[i]);
+  LLVMDisposeMemoryBuffer(buf);
+  return NULL;
+}
+
+/* The program as an object (the parts' merged, with the constants) or as
+ * assembly (the parts', one after another, each a complete assembly file;
+ * the constants are declared there, their bytes only in the object). */
+static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
+                      size_t *len) {
+  double t = seconds_now();
+  int n = p->nparts;
+  Emit em = {.p = p, .type = type};
+  em.data = calloc((size_t)n, sizeof *em.data);
+  em.len = calloc((size_t)n, sizeof *em.len);
+  HLO_CHECK(em.data && em.len);
+  HloError *err = run_jobs(n, emit_part, &em);
+  if (!err && type == LLVMObjectFile) {
+    err = cg_object_merge((const char *const *)em.data, em.len, n, &p->consts, data, len);
+  } else if (!err && n == 1) {
+    *data = em.data[0];
+    *len = em.len[0];
+    em.data[0] = NULL;
+  } else if (!err) {
+    HloStr all = {0};
+    for (int i = 0; i < n; i++) {
+      hlo_str_printf(&all, "# part %d of %d\n", i, n);
+      hlo_str_append(&all, em.data[i], em.len[i]);
+    }
+    *len = all.len;
+    *data = hlo_str_take(&all);
+  }
+  for (int i = 0; i < n; i++) free(em.data[i]);
+  free(em.data);
+  free(em.len);
+  phase(p->timing, type == LLVMObjectFile ? "object emission" : "assembly emission", &t);
+  return err;
+}
+
+HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out) {
+  char *data;
+  size_t len;
+  HloError *err = emit(p, LLVMObjectFile, &data, &len);
+  if (err) return err;
+  *out = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len, "object");
+  free(data);
+  return NULL;
+}
+
 HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
                           size_t *len) {
   *data = NULL;
   *len = 0;
   if (type == CG_FILE_LLVM_IR) {
-    char *s = LLVMPrintModuleToString(p->mod);
-    *len = strlen(s);
-    *data = copy_bytes(s, *len);
-    LLVMDisposeMessage(s);
+    HloStr all = {0};
+    for (int i = 0; i < p->nparts; i++) {
+      char *s = LLVMPrintModuleToString(p->parts[i].mod);
+      if (p->nparts > 1) hlo_str_printf(&all, "; part %d of %d\n", i, p->nparts);
+      hlo_str_append(&all, s, strlen(s));
+      LLVMDisposeMessage(s);
+    }
+    *len = all.len;
+    *data = hlo_str_take(&all);
     return NULL;
   }
-  LLVMMemoryBufferRef buf;
-  HloError *err = emit(p, type == CG_FILE_OBJECT ? LLVMObjectFile
-                                                 : LLVMAssemblyFile, &buf);
-  if (err) return err;
-  *len = LLVMGetBufferSize(buf);
-  *data = copy_bytes(LLVMGetBufferStart(buf), *len);
-  LLVMDisposeMemoryBuffer(buf);
-  return NULL;
+  return emit(p, type == CG_FILE_OBJECT ? LLVMObjectFile : LLVMAssemblyFile, data, len);
 }

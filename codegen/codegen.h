@@ -70,6 +70,10 @@ typedef struct CgOptions {
    * lowering, LLVM optimization, and each emission) is printed here, after
    * the passes' table of --time-passes. */
   FILE *timing;
+  /* The kernels are lowered, optimized and emitted in this many parts, in
+   * parallel, and merged into one object (split.c); 0: by the module's
+   * size (small ones stay whole); 1: never split. */
+  int parts;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

@@ -190,10 +190,11 @@ struct CgBackend {
   CgTask (*parallel)(CgGen *g, KirFunc *k, int64_t n);
   /* The printed MLIR as an LLVM module of ctx (the backend's pipeline). */
   HloError *(*lower)(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *out);
-  /* Completes the module (constants' bytes, entry points, descriptor) and
-   * optimizes it for the target. */
-  HloError *(*finish)(LLVMModuleRef mod, const CgTarget *t, const CgSignature *sig,
-                      const KirModule *k);
+  /* Completes part `part` of a program (split.c): part 0 gets the entry
+   * points and the descriptor; then optimizes it for the target.  (The
+   * constants are declarations; their bytes join the object when the
+   * parts' objects are merged, object.c.) */
+  HloError *(*finish)(LLVMModuleRef mod, const CgTarget *t, const CgSignature *sig, int part);
 };
 
 extern const CgBackend cg_cpu_backend;
@@ -208,6 +209,26 @@ void cg_target_free(CgTarget *t);
 HloError *cg_mlir_check(const char *mlir);
 HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
                         LLVMModuleRef *out);
+
+/* Read-only data an object defines besides its parts': the constants'
+ * bytes, each at a 64-byte aligned offset of one section, named. */
+typedef struct CgDataSymbol {
+  char *name;     /* malloc'd */
+  size_t offset, size;
+} CgDataSymbol;
+typedef struct CgData {
+  char *bytes;    /* malloc'd */
+  size_t size;
+  CgDataSymbol *syms;
+  int nsyms;
+} CgData;
+
+/* object.c: one relocatable ELF object out of n (a program's parts') and
+ * its constants: sections of one name concatenated, symbol tables merged,
+ * hidden definitions and the constants local, undefined symbols resolved.
+ * *out is malloc'd. */
+HloError *cg_object_merge(const char *const *objs, const size_t *lens, int n,
+                          const CgData *data, char **out, size_t *out_len);
 
 /* codegen.c: the program's object code in memory (for the JIT). */
 HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);

@@ -437,6 +437,26 @@ HloError *kir_verify_func(const KirFunc *f);
 /* The module as MLIR text (malloc'd).  Globals are declared, without
  * their bytes (kir_globals_attach gives them in LLVM). */
 char *kir_print_mlir(const KirModule *m);
+/* A module cut into parts compiled apart (split.c): each function's part
+ * (-1: a declaration) and whether another part refers to it (`shared`:
+ * then it keeps external linkage).  nparts 0 takes one part per
+ * ops_per_part ops of the module; at most KIR_MAX_PARTS, at most one per
+ * group of functions that refer to each other. */
+enum { KIR_MAX_PARTS = 64 };
+typedef struct KirSplit {
+  int nparts;
+  int nfuncs;
+  KirFunc **funcs;  /* in module order */
+  int *part;        /* by function */
+  bool *shared;     /* by function */
+} KirSplit;
+KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part);
+int kir_split_part(const KirSplit *s, const KirFunc *f);
+bool kir_split_shared(const KirSplit *s, const KirFunc *f);
+void kir_split_free(KirSplit *s);
+/* Part `part` of split s as MLIR: its functions' definitions, the others
+ * declared, every global declared. */
+char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part);
 /* The readable form (malloc'd): one op a line, values numbered in order. */
 char *kir_print(const KirModule *m);
 /* One op (and its regions) in the readable form, for messages. */

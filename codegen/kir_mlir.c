@@ -684,18 +684,21 @@ static void block(Printer *p, const KirBlock *b) {
   for (const KirOp *op = b->first; op; op = op->next) print_op(p, op);
 }
 
-static void print_func(HloStr *out, const KirFunc *f) {
-  if (f->external) {
-    hlo_str_printf(out, "  func.func private @%s", f->name);
-    kir_signature_print(out, f);
-    hlo_str_append(out, "\n", 1);
-    return;
-  }
+/* f as a declaration: an external function, or one another part defines
+ * (hidden in LLVM, codegen.c). */
+static void print_declaration(HloStr *out, const KirFunc *f) {
+  hlo_str_printf(out, "  func.func private @%s", f->name);
+  kir_signature_print(out, f);
+  hlo_str_append(out, "\n", 1);
+}
+
+/* f's definition; `internal` gives it internal linkage. */
+static void print_func(HloStr *out, const KirFunc *f, bool internal) {
   Printer p = {.out = out, .fn = f, .indent = 2};
   p.name = malloc((size_t)f->nvals * sizeof *p.name);
   HLO_CHECK(p.name);
   for (int i = 0; i < f->nvals; i++) p.name[i] = -1;
-  hlo_str_printf(out, "  func.func %s@%s(", f->internal ? "private " : "", f->name);
+  hlo_str_printf(out, "  func.func %s@%s(", internal ? "private " : "", f->name);
   for (int i = 0; i < f->nparams; i++) {
     define(&p, kir_param(f, i));
     if (i) text(&p, ", ");
@@ -708,9 +711,12 @@ static void print_func(HloStr *out, const KirFunc *f) {
     text(&p, " -> ");
     type(&p, f->result);
   }
-  if (f->internal)
-    hlo_str_printf(out, " attributes {llvm.linkage = #llvm.linkage<internal>%s}",
-                   f->noinline ? ", passthrough = [\"noinline\"]" : "");
+  const char *noinline = f->noinline ? "passthrough = [\"noinline\"]" : NULL;
+  if (internal)
+    hlo_str_printf(out, " attributes {llvm.linkage = #llvm.linkage<internal>%s%s}",
+                   noinline ? ", " : "", noinline ? noinline : "");
+  else if (noinline)
+    hlo_str_printf(out, " attributes {%s}", noinline);
   text(&p, " {\n");
   block(&p, f->body);
   text(&p, "  }\n");
@@ -726,7 +732,7 @@ static bool uses_parallel_for(const KirBlock *b) {
   return false;
 }
 
-char *kir_print_mlir(const KirModule *m) {
+char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part) {
   HloStr out = {0};
   hlo_str_append(&out, "module {\n", 9);
   for (int i = 0; i < m->nglobals; i++) {
@@ -735,11 +741,19 @@ char *kir_print_mlir(const KirModule *m) {
     hlo_str_append(&out, "\n", 1);
   }
   bool parallel = false;
-  for (const KirFunc *f = m->first; f; f = f->next) parallel |= f->body && uses_parallel_for(f->body);
+  for (const KirFunc *f = m->first; f; f = f->next)
+    if (f->body && (!s || kir_split_part(s, f) == part)) parallel |= uses_parallel_for(f->body);
   if (parallel)
     hlo_str_printf(&out, "  func.func private @rt_parallel_for(!llvm.ptr, i64, %s, !llvm.ptr)\n",
                    task_type);
-  for (const KirFunc *f = m->first; f; f = f->next) print_func(&out, f);
+  for (const KirFunc *f = m->first; f; f = f->next) {
+    if (!f->body || (s && kir_split_part(s, f) != part))
+      print_declaration(&out, f);
+    else
+      print_func(&out, f, f->internal && !(s && kir_split_shared(s, f)));
+  }
   hlo_str_append(&out, "}\n", 2);
   return hlo_str_take(&out);
 }
+
+char *kir_print_mlir(const KirModule *m) { return kir_print_mlir_part(m, NULL, 0); }

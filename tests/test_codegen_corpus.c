@@ -10,8 +10,9 @@
  * arena and elementwise kernels writing over dying operands.  The scratch
  * size the program declares must be exactly the plan's arena.  The same
  * modules compiled without the pipeline, with one slot per value (the
- * plan for unoptimized modules), must give the same answers.  Each test
- * reports every failing case at once.
+ * plan for unoptimized modules), must give the same answers, and so must
+ * the modules compiled in as many parts as they have kernel groups.  Each
+ * test reports every failing case at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,31 @@ START_TEST(corpus_after_pipeline_runs_like_jax) {
 }
 END_TEST
 
+START_TEST(corpus_split_into_parts_runs_like_jax) {
+  /* Every group of kernels its own part (codegen/split.c): lowered and
+   * optimized apart, on threads, and merged into one object (object.c)
+   * that the JIT loads: the same answers as whole. */
+  const Case *cases;
+  int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0;
+  HloStr report = {0};
+  for (int i = 0; i < ncases; i++) {
+    const Case *c = &cases[i];
+    if (c->nin < 0) continue;
+    HloModule *m = parse_case(c);
+    HloError *e = cgt_optimize(m);
+    ck_assert_msg(!e, "%s: %s", c->name, hlo_error_message(e));
+    CgOptions o = {.name = "corpus", .parts = 64};
+    nfail += run_case(c, m, &o, -1, &report);
+    nrun++;
+    hlo_module_free(m);
+  }
+  ck_assert_int_ge(nrun, 40);
+  ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
+                report.buf ? report.buf : "");
+  free(report.buf);
+}
+END_TEST
+
 START_TEST(corpus_unoptimized_with_one_slot_per_value_runs_like_jax) {
   const Case *cases;
   int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0;
@@ -145,6 +171,7 @@ int main(void) {
   tcase_set_timeout(t, 900);
   tcase_add_test(t, corpus_after_pipeline_runs_like_jax);
   tcase_add_test(t, corpus_unoptimized_with_one_slot_per_value_runs_like_jax);
+  tcase_add_test(t, corpus_split_into_parts_runs_like_jax);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -302,7 +302,7 @@ START_TEST(time_passes_goes_to_stderr) {
     if (i < 2) { /* compile and run reach codegen: its phases follow */
       expect_in(out, "\ncodegen phase ", args);
       expect_in(out, "\nkernel IR ", args);
-      expect_in(out, "\nLLVM optimization ", args);
+      expect_in(out, "\nlower and optimize ", args);
     }
     if (i == 1) expect_in(out, "\nobject emission ", args); /* the JIT loads it */
     free(out);

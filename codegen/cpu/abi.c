@@ -14,10 +14,6 @@
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
  *                       i64 scratch_align; ptr run }
- *
- * The constants' bytes also go in here: the MLIR declares each global
- * without them, and each declaration is replaced by an internal constant
- * holding the bytes, aligned for the widest vector load.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,25 +141,4 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, name);
   LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 8));
   LLVMSetGlobalConstant(prog, 1);
-}
-
-void cpu_globals_attach(LLVMModuleRef mod, const KirModule *k) {
-  LLVMContextRef ctx = LLVMGetModuleContext(mod);
-  for (int i = 0; i < k->nglobals; i++) {
-    const KirGlobal *kg = &k->globals[i];
-    LLVMValueRef decl = LLVMGetNamedGlobal(mod, kg->name);
-    HLO_CHECK(decl);
-    /* The bytes as an i8 array (no copy through text, one through LLVM's
-     * constant), then every use of the declaration redirected to it: with
-     * opaque pointers the two globals' addresses have one type. */
-    LLVMValueRef init = LLVMConstStringInContext2(ctx, kg->data ? kg->data : "", kg->bytes, 1);
-    LLVMValueRef g = LLVMAddGlobal(mod, LLVMTypeOf(init), "");
-    LLVMSetInitializer(g, init);
-    LLVMSetGlobalConstant(g, 1);
-    LLVMSetLinkage(g, LLVMInternalLinkage);
-    LLVMSetAlignment(g, 64);
-    LLVMReplaceAllUsesWith(decl, g);
-    LLVMDeleteGlobal(decl);
-    LLVMSetValueName2(g, kg->name, strlen(kg->name));
-  }
 }

@@ -4,8 +4,8 @@
  * passes follow for its kernels, and its MLIR pipeline.
  *
  * Kernels run on the calling thread or as tasks of the runtime's thread
- * pool (parallel.c); the object holds the constants' bytes in read-only
- * data and the C entry points of the compiled function (abi.c).
+ * pool (parallel.c); the object holds the C entry points of the compiled
+ * function (abi.c), and codegen.c adds the constants' bytes to it.
  */
 #include "cpu.h"
 
@@ -42,9 +42,8 @@ static HloError *cpu_lower(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *
 }
 
 static HloError *cpu_finish(LLVMModuleRef mod, const CgTarget *t, const CgSignature *sig,
-                            const KirModule *k) {
-  cpu_globals_attach(mod, k);
-  cpu_abi_finish(mod, sig);
+                            int part) {
+  if (part == 0) cpu_abi_finish(mod, sig);
   return cpu_optimize(mod, t);
 }
 

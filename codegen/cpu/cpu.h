@@ -22,8 +22,5 @@ CgTask cpu_parallel(CgGen *g, KirFunc *k, int64_t n);
 
 /* Adds N_run_buffers and N_program to a translated module. */
 void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
-/* Gives the translated module's global declarations their bytes: each
- * becomes an internal constant holding the KirGlobal's data. */
-void cpu_globals_attach(LLVMModuleRef mod, const KirModule *k);
 
 #endif /* HLOC_CODEGEN_CPU_H */
