@@ -189,6 +189,23 @@ static bool any_tile_inside(const CgGemm *g) {
   return false;
 }
 
+/* K blocking for a dot whose panel slice K × nr does not fit half the L1
+ * (the other half for A's rows and the sums): blocks of kc steps that do,
+ * over groups of tiles whose sums (group × mr × nr floats) take a quarter
+ * of it at most.  Each sum still adds its products in k order, so results
+ * are the same bits as one pass. */
+static void block_k(const CgTargetInfo *t, CgGemm *g) {
+  int64_t nr = (int64_t)g->nv * g->lanes, half = t->l1d_bytes / 2;
+  if (g->op->op != HLO_OP_DOT || g->K * nr * 4 <= half || g->ntiles < 2) return;
+  g->kc = half / (nr * 4);
+  if (g->kc < 16) {
+    g->kc = 0;
+    return;
+  }
+  int64_t group = t->l1d_bytes / 4 / ((int64_t)g->mr * nr * 4);
+  g->group = (int)(group < 1 ? 1 : group > 16 ? 16 : group);
+}
+
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   memset(out, 0, sizeof *out);
   const HloInstr *op = x, *root = x;
@@ -240,6 +257,7 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->ntiles = (out->M + out->mr - 1) / out->mr;
   out->nunits = out->B * out->npanels * out->ntiles;
   if (out->guarded && !any_tile_inside(out)) out->all_border = true;
+  block_k(t, out);
   /* The operand the kernel reads B from: a constant is packed. */
   const HloInstr *rhs = op->operands[1];
   if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
@@ -306,6 +324,7 @@ typedef struct Tile {
   CgVal in_pos[2][CG_GEMM_MAX_MR];      /* conv: the rows' input position
                                          * at the tap (clamped when guarded) */
   CgVal valid[CG_GEMM_MAX_MR];          /* guarded: the position is inside */
+  CgVal k_lo, k_hi;     /* a dot's K block (0: all of K) */
 } Tile;
 
 /* The output index of tile row r, column n. */
@@ -456,7 +475,12 @@ static void k_levels(const Ctx *c, Tile *t, int level, const CgVal *in, CgVal *o
   const CgVal *cur = in;
   CgVal iv;
   bool loop = n > 1 || level == last; /* the innermost always loops */
-  if (loop) {
+  if (loop && t->k_hi) { /* a K block */
+    l = cg_for_range(f, t->k_lo, t->k_hi, nacc, in);
+    for (int i = 0; i < nacc; i++) iters[i] = kir_for_iter(l.op, i);
+    cur = iters;
+    iv = l.iv;
+  } else if (loop) {
     l = cg_for(f, n, nacc, in);
     for (int i = 0; i < nacc; i++) iters[i] = kir_for_iter(l.op, i);
     cur = iters;
@@ -576,6 +600,77 @@ static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int l
     tile_store(c, &t, acc);
 }
 
+/* One block [k_lo, k_hi) of the tile of mr rows from m0 (a dot's, K
+ * blocked): its sums start at 0 in the first block and at those the
+ * previous block left in slot `slot` of buf, and go back there, or through
+ * the epilogue to the output after the last block. */
+static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int last_lanes,
+                       CgVal kb, CgVal buf, CgVal slot) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
+  int64_t nblocks = (gm->K + gm->kc - 1) / gm->kc;
+  Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
+  t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
+  if (last_lanes)
+    t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
+                      kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
+  tile_rows(c, &t, m0);
+  t.k_lo = cg_imul_c(f, kb, gm->kc);
+  t.k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t.k_lo, gm->kc), cg_index(f, gm->K));
+  CgVal row0 = cg_imul_c(f, slot, mr);
+  KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  for (int i = 0; i < nacc; i++) types[i] = kir_vector(KIR_F32, L);
+  CgIf first = cg_if(f, cg_icmp(f, KIR_EQ, kb, cg_index(f, 0)), nacc, types);
+  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, L), 0.0);
+  for (int i = 0; i < nacc; i++) init[i] = zero;
+  cg_else(f, &first, init);
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++)
+      init[r * nv + v] = cg_vload(f, buf, (CgVal[]){cg_iadd_c(f, row0, r), cg_index(f, v * L)},
+                                  L, 0);
+  cg_endif(f, &first, init);
+  for (int i = 0; i < nacc; i++) init[i] = first.results + i;
+  k_levels(c, &t, 0, init, acc);
+  CgIf last = cg_if(f, cg_icmp(f, KIR_EQ, kb, cg_index(f, nblocks - 1)), 0, NULL);
+  if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && mr > 1)
+    tile_store_rows(c, &t, m0, acc);
+  else
+    tile_store(c, &t, acc);
+  cg_else(f, &last, NULL);
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++)
+      cg_vstore(f, acc[r * nv + v], buf, (CgVal[]){cg_iadd_c(f, row0, r), cg_index(f, v * L)},
+                0);
+  cg_endif(f, &last, NULL);
+}
+
+/* The full tiles [lo, hi) of one panel, K blocked: in groups of
+ * gm->group tiles, each K block over the group's tiles in turn. */
+static void panel_tiles_blocked(const Ctx *c, CgVal b, CgVal p, int nv, int last_lanes,
+                                CgVal lo, CgVal hi) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int64_t G = gm->group, nr = (int64_t)gm->nv * gm->lanes;
+  int64_t dims[2] = {G * gm->mr, nr};
+  KirBuilder at = f->b;
+  kir_at_start(&at, f->fn->body);
+  CgVal buf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 2, dims), 64);
+  CgVal n = cg_iop(f, KIR_SUBI, hi, lo);
+  CgVal ngroups = cg_iop(f, KIR_DIVSI, cg_iadd_c(f, n, G - 1), cg_index(f, G));
+  CgLoop gl = cg_for_range(f, cg_index(f, 0), ngroups, 0, NULL);
+  CgVal g0 = cg_iop(f, KIR_ADDI, lo, cg_imul_c(f, gl.iv, G));
+  CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, g0, G), hi);
+  CgLoop kl = cg_for(f, (gm->K + gm->kc - 1) / gm->kc, 0, NULL);
+  CgLoop tl = cg_for_range(f, g0, g1, 0, NULL);
+  tile_block(c, b, cg_imul_c(f, tl.iv, gm->mr), p, nv, last_lanes, kl.iv, buf,
+             cg_iop(f, KIR_SUBI, tl.iv, g0));
+  cg_for_end(f, &tl, NULL);
+  cg_for_end(f, &kl, NULL);
+  cg_for_end(f, &gl, NULL);
+}
+
 /* The tiles [lo, hi) of one panel (full, or the partial last one): the
  * full tiles in a loop, then the partial last one (M mod mr rows) when the
  * range holds it. */
@@ -588,9 +683,13 @@ static void panel_tiles(const Ctx *c, CgVal b, CgVal p, bool p_partial, CgVal lo
   int64_t nfull = gm->M / gm->mr;
   bool rest = gm->M % gm->mr != 0;
   CgVal full_hi = rest ? cg_iop(f, KIR_MINSI, hi, cg_index(f, nfull)) : hi;
-  CgLoop l = cg_for_range(f, lo, full_hi, 0, NULL);
-  tile(c, b, cg_imul_c(f, l.iv, gm->mr), p, gm->mr, nv, last_lanes);
-  cg_for_end(f, &l, NULL);
+  if (gm->kc) {
+    panel_tiles_blocked(c, b, p, nv, last_lanes, lo, full_hi);
+  } else {
+    CgLoop l = cg_for_range(f, lo, full_hi, 0, NULL);
+    tile(c, b, cg_imul_c(f, l.iv, gm->mr), p, gm->mr, nv, last_lanes);
+    cg_for_end(f, &l, NULL);
+  }
   if (!rest) return;
   CgIf in = cg_if(f, cg_icmp(f, KIR_SGT, hi, cg_index(f, nfull)), 0, NULL);
   tile(c, b, cg_index(f, nfull * gm->mr), p, (int)(gm->M % gm->mr), nv, last_lanes);

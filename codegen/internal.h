@@ -568,6 +568,12 @@ typedef struct CgGemm {
   bool all_border;          /* … for some pixel of every tile */
   bool depthwise;           /* a group per feature: IC 1, the input read at
                              * the output's features */
+  /* K blocking (dots): the K loop runs in blocks of kc steps, each block
+   * over a group of `group` tiles while its kc × nr slice of B stays in L1,
+   * the tiles' sums kept in a stack buffer between blocks; kc 0: one pass
+   * over K (its slice of B fits L1 whole). */
+  int64_t kc;
+  int group;
 } CgGemm;
 /* Whether kernel x is one (then *out plans it). */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);

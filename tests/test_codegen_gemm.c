@@ -180,6 +180,15 @@ START_TEST(epilogues_and_batches) {
   /* K = 1, and a long K. */
   check(0, 8, 1, 48, true, 1, t, seed++);
   check(0, 4, 300, 24, true, 1, t, seed++);
+  /* K blocked (gemm.c, block_k: the slice of B over half the L1): several
+   * blocks and a partial last one, groups of tiles and a partial group,
+   * the partial tile, partial panels, every epilogue, batches; 700 blocks
+   * even SSE2's narrow panels. */
+  for (int e = 0; e < 5; e++) {
+    check(0, 29, 200, 37, e % 2, e, t, seed++);
+    check(2, 13, 200, 100, e % 2 == 0, e, t, seed++);
+  }
+  check(0, 130, 700, 20, true, 1, t, seed++);
 }
 END_TEST
 
@@ -316,6 +325,9 @@ START_TEST(threads_agree) {
       "  ROOT d = f32[24,200] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
       "HloModule r\n\nENTRY main {\n  x = f32[203,96] parameter(0)\n  w = f32[96,40] parameter(1)\n"
       "  ROOT d = f32[203,40] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+      /* K blocked, the rows of tiles split between the threads */
+      "HloModule k\n\nENTRY main {\n  x = f32[203,300] parameter(0)\n  w = f32[300,70] parameter(1)\n"
+      "  ROOT d = f32[203,70] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
       "HloModule c\n\nENTRY main {\n  x = f32[1,24,24,8] parameter(0)\n"
       "  k = f32[3,3,8,20] parameter(1)\n"
       "  ROOT c = f32[1,24,24,20] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
