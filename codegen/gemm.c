@@ -189,15 +189,20 @@ static bool any_tile_inside(const CgGemm *g) {
   return false;
 }
 
-/* K blocking for a dot whose panel slice K × nr does not fit half the L1
- * (the other half for A's rows and the sums): blocks of kc steps that do,
- * over groups of tiles whose sums (group × mr × nr floats) take a quarter
- * of it at most.  Each sum still adds its products in k order, so results
- * are the same bits as one pass. */
+/* K blocking for a contraction whose panel slice K × nr does not fit half
+ * the L1 (the other half for A's rows and the sums): blocks of kc steps
+ * that do (a convolution's within one tap's input features), over groups
+ * of tiles whose sums (group × mr × nr floats) take a quarter of it at
+ * most.  Each sum still adds its products in k order, so results are the
+ * same bits as one pass. */
 static void block_k(const CgTargetInfo *t, CgGemm *g) {
   int64_t nr = (int64_t)g->nv * g->lanes, half = t->l1d_bytes / 2;
-  if (g->op->op != HLO_OP_DOT || g->K * nr * 4 <= half || g->ntiles < 2) return;
+  /* Convolutions with several taps gained nothing measurable (their
+   * border tiles cost more than B's L2 traffic); 1x1 ones gain a little. */
+  bool taps = g->op->op == HLO_OP_CONVOLUTION && g->k_sp[0] * g->k_sp[1] > 1;
+  if (g->depthwise || taps || g->K * nr * 4 <= half || g->ntiles < 2) return;
   g->kc = half / (nr * 4);
+  if (g->op->op == HLO_OP_CONVOLUTION && g->kc > g->IC) g->kc = g->IC;
   if (g->kc < 16) {
     g->kc = 0;
     return;
@@ -600,24 +605,51 @@ static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int l
     tile_store(c, &t, acc);
 }
 
-/* One block [k_lo, k_hi) of the tile of mr rows from m0 (a dot's, K
- * blocked): its sums start at 0 in the first block and at those the
- * previous block left in slot `slot` of buf, and go back there, or through
- * the epilogue to the output after the last block. */
+/* The K blocks of a blocked contraction: a dot's ceil(K / kc); a
+ * convolution's, ceil(IC / kc) for each tap in turn. */
+static int64_t k_blocks(const CgGemm *gm) {
+  if (gm->op->op == HLO_OP_DOT) return (gm->K + gm->kc - 1) / gm->kc;
+  return gm->k_sp[0] * gm->k_sp[1] * ((gm->IC + gm->kc - 1) / gm->kc);
+}
+
+/* The sums of K block kb of tile t into acc, from init: a dot's steps
+ * [kb·kc, …); a convolution's tap kb / (blocks per tap) and the input
+ * features of block kb mod that. */
+static void block_sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal *acc) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  if (!c->conv) {
+    t->k_lo = cg_imul_c(f, kb, gm->kc);
+    t->k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t->k_lo, gm->kc), cg_index(f, gm->K));
+    k_levels(c, t, 0, init, acc);
+    return;
+  }
+  CgVal per_tap = cg_index(f, (gm->IC + gm->kc - 1) / gm->kc);
+  CgVal tap = cg_iop(f, KIR_DIVSI, kb, per_tap);
+  t->k_lo = cg_imul_c(f, cg_iop(f, KIR_REMSI, kb, per_tap), gm->kc);
+  t->k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t->k_lo, gm->kc), cg_index(f, gm->IC));
+  enter_level(c, t, 0, cg_iop(f, KIR_DIVSI, tap, cg_index(f, gm->k_sp[1])));
+  enter_level(c, t, 1, cg_iop(f, KIR_REMSI, tap, cg_index(f, gm->k_sp[1])));
+  k_levels(c, t, 2, init, acc);
+}
+
+/* One K block kb of the tile of mr rows from m0 (K blocked): its sums
+ * start at 0 in the first block and at those the previous block left in
+ * slot `slot` of buf, and go back there, or through the epilogue to the
+ * output after the last block.  A padded convolution's tile sums with or
+ * without checks as tile() decides. */
 static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int last_lanes,
                        CgVal kb, CgVal buf, CgVal slot) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
   int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
-  int64_t nblocks = (gm->K + gm->kc - 1) / gm->kc;
+  int64_t nblocks = k_blocks(gm);
   Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
   t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
   if (last_lanes)
     t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
                       kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
   tile_rows(c, &t, m0);
-  t.k_lo = cg_imul_c(f, kb, gm->kc);
-  t.k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t.k_lo, gm->kc), cg_index(f, gm->K));
   CgVal row0 = cg_imul_c(f, slot, mr);
   KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
@@ -632,7 +664,18 @@ static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int las
                                   L, 0);
   cg_endif(f, &first, init);
   for (int i = 0; i < nacc; i++) init[i] = first.results + i;
-  k_levels(c, &t, 0, init, acc);
+  if (!c->conv || !gm->guarded || gm->all_border) {
+    t.guard = c->conv && gm->guarded;
+    block_sums(c, &t, kb, init, acc);
+  } else {
+    CgIf inside = cg_if(f, tile_inside(c, &t), nacc, types);
+    block_sums(c, &t, kb, init, acc);
+    cg_else(f, &inside, acc);
+    t.guard = true;
+    block_sums(c, &t, kb, init, acc);
+    cg_endif(f, &inside, acc);
+    for (int i = 0; i < nacc; i++) acc[i] = inside.results + i;
+  }
   CgIf last = cg_if(f, cg_icmp(f, KIR_EQ, kb, cg_index(f, nblocks - 1)), 0, NULL);
   if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && mr > 1)
     tile_store_rows(c, &t, m0, acc);
@@ -662,7 +705,7 @@ static void panel_tiles_blocked(const Ctx *c, CgVal b, CgVal p, int nv, int last
   CgLoop gl = cg_for_range(f, cg_index(f, 0), ngroups, 0, NULL);
   CgVal g0 = cg_iop(f, KIR_ADDI, lo, cg_imul_c(f, gl.iv, G));
   CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, g0, G), hi);
-  CgLoop kl = cg_for(f, (gm->K + gm->kc - 1) / gm->kc, 0, NULL);
+  CgLoop kl = cg_for(f, k_blocks(gm), 0, NULL);
   CgLoop tl = cg_for_range(f, g0, g1, 0, NULL);
   tile_block(c, b, cg_imul_c(f, tl.iv, gm->mr), p, nv, last_lanes, kl.iv, buf,
              cg_iop(f, KIR_SUBI, tl.iv, g0));

@@ -568,10 +568,10 @@ typedef struct CgGemm {
   bool all_border;          /* … for some pixel of every tile */
   bool depthwise;           /* a group per feature: IC 1, the input read at
                              * the output's features */
-  /* K blocking (dots): the K loop runs in blocks of kc steps, each block
-   * over a group of `group` tiles while its kc × nr slice of B stays in L1,
-   * the tiles' sums kept in a stack buffer between blocks; kc 0: one pass
-   * over K (its slice of B fits L1 whole). */
+  /* K blocking: the K loop runs in blocks of kc steps (a convolution's
+   * within one tap), each block over a group of `group` tiles while its
+   * kc × nr slice of B stays in L1, the tiles' sums kept in a stack buffer
+   * between blocks; kc 0: one pass over K (its slice of B fits L1 whole). */
   int64_t kc;
   int group;
 } CgGemm;

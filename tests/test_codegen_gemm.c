@@ -303,6 +303,12 @@ START_TEST(convolutions) {
       {1, 11, 11, 3, 16, 7, 7, "size=7x7 stride=2x2 pad=3_3x3_3"},
       {2, 0, 13, 3, 7, 0, 4, "size=4 stride=3 pad=1_2"},
       {1, 2, 2, 3, 9, 5, 5, "size=5x5 pad=2_2x2_2"},
+      /* long K: many input features per tap (strided, every tile a border
+       * tile), and a 1x1 K blocked in blocks of input features (block_k) */
+      {1, 6, 7, 40, 20, 3, 3, "size=3x3 pad=1_1x1_1"},
+      {1, 5, 9, 150, 33, 3, 3, "size=3x3 stride=2x1 pad=1_1x1_1"},
+      {1, 7, 7, 300, 24, 1, 1, "size=1x1"},
+      {1, 3, 3, 64, 17, 3, 3, "size=3x3 pad=1_1x1_1"},
       /* depthwise: whole and partial vectors of features, strided, 1-D */
       {1, 9, 9, 32, 32, 3, 3, "size=3x3 pad=1_1x1_1", true},
       {2, 8, 7, 20, 20, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true},
