@@ -58,6 +58,9 @@ typedef struct PassPolicy {
    * fusions never: a row kernel may write its output before it has read
    * its row.) */
   bool reuse_operand_buffers;
+  /* A convolution runs fastest without padding to check: its zero padding
+   * is better a pad of its input, one copy (conv-pad, where exact). */
+  bool explicit_conv_padding;
 } PassPolicy;
 
 /* ------------------------------------------------------------------------ */
@@ -75,6 +78,7 @@ bool pass_batchnorm_expand(HloModule *m);  /* "batchnorm-expand" */
 bool pass_scale_fold(HloModule *m);        /* "scale-fold" */
 bool pass_dot_canonicalize(HloModule *m);  /* "dot-canonicalize" */
 /* The fusion passes read the backend's policy (NULL: the conservative one). */
+bool pass_conv_pad(HloModule *m, const PassPolicy *p);          /* "conv-pad" */
 bool pass_fusion(HloModule *m, const PassPolicy *p);            /* "fusion" */
 bool pass_multi_output_fusion(HloModule *m, const PassPolicy *p); /* "multi-output-fusion" */
 

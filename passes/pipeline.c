@@ -17,7 +17,9 @@
  * tuples as `tuple` instructions it needs) and precedes the folds, CSE and
  * DCE that clean up what it sinks into loop bodies and strands; dots are
  * canonicalized once the graph is simple (and algsimp, which would fold the
- * new transposes back into the dot, does not run after that); fusion comes
+ * new transposes back into the dot, does not run after that), and
+ * convolutions' padding made a pad where the backend asks (algsimp would
+ * fold that back too); fusion comes
  * last, on the final arithmetic, and multi-output fusion merges the
  * resulting siblings.
  */
@@ -45,6 +47,7 @@ static const PassDef pass_table[] = {
     {"batchnorm-expand", pass_batchnorm_expand, NULL},
     {"scale-fold", pass_scale_fold, NULL},
     {"dot-canonicalize", pass_dot_canonicalize, NULL},
+    {"conv-pad", NULL, pass_conv_pad},
     {"fusion", NULL, pass_fusion},
     {"multi-output-fusion", NULL, pass_multi_output_fusion},
 };
@@ -63,6 +66,7 @@ static const Step pipeline[] = {
      {"tuple-simplify", "while-invariant", "algsimp", "scale-fold", "constant-fold", "cse",
       "dce"}},
     {1, {"dot-canonicalize"}},
+    {1, {"conv-pad"}},
     {4, {"constant-fold", "cse", "dce"}},
     {1, {"fusion"}},
     {1, {"multi-output-fusion"}},

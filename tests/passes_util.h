@@ -27,6 +27,7 @@ static const PassPolicy pu_capable = {
     .scalar_contraction_epilogues = true,
     .reductions_write_producers = true,
     .reuse_operand_buffers = true,
+    .explicit_conv_padding = true,
 };
 
 /* Runs pass on m, verifies, and returns whether it reported a change. */

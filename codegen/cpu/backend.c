@@ -14,7 +14,8 @@
  * a fused root is a view, contraction outputs come one at a time out of
  * scalar loops, a reduction writes a producer it reduces by rows, and
  * kernels that read an operand only at their own index may write over it
- * (buffer reuse). */
+ * (buffer reuse), and a convolution's padding is a copy of its input
+ * (gemm.c's border tiles check every tap). */
 static void cpu_policy(const CgTarget *t, PassPolicy *out) {
   (void)t;
   *out = (PassPolicy){
@@ -23,6 +24,7 @@ static void cpu_policy(const CgTarget *t, PassPolicy *out) {
       .scalar_contraction_epilogues = true,
       .reductions_write_producers = true,
       .reuse_operand_buffers = true,
+      .explicit_conv_padding = true,
   };
 }
 
