@@ -90,6 +90,11 @@ static CgJit *compile(const char *text, const char *cpu) {
   if (!e) e = hlo_verify(m);
   CgProgram *p = NULL;
   CgOptions o = {.name = "gemm", .cpu = cpu};
+  /* The pass pipeline first, as for a model: a padded convolution with
+   * constant weights is timed with the pad of its input (conv-pad). */
+  PassPolicy policy;
+  if (!e) e = cg_pass_policy(&o, &policy);
+  if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
   if (!e) e = cg_compile(m, &o, &p);
   CgJit *j = NULL;
   if (!e) e = cg_jit(p, &j);
