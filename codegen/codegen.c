@@ -223,25 +223,63 @@ static void declare_constants(LLVMModuleRef mod, const KirModule *k) {
   }
 }
 
-/* The constants' bytes, copied: the program outlives the HLO module whose
- * literals (and kernel IR, packed weights) hold them. */
+/* Marks in read[] (by value) every operand of the ops of b. */
+static void mark_operands(const KirBlock *b, bool *read) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    for (int i = 0; i < op->nopnds; i++) read[op->opnds[i]] = true;
+    for (int i = 0; i < op->nregions; i++) mark_operands(op->regions[i], read);
+  }
+}
+
+/* Marks in used[] (by index in k) the globals whose address the ops of b
+ * take and some op reads (read[]: by value of b's function). */
+static void mark_used(const KirModule *k, const KirBlock *b, const bool *read, bool *used) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    if (op->code == KIR_GLOBAL && read[op->res])
+      for (int i = 0; i < k->nglobals; i++)
+        if (!used[i] && !strcmp(k->globals[i].name, op->sym)) {
+          used[i] = true;
+          break;
+        }
+    for (int i = 0; i < op->nregions; i++) mark_used(k, op->regions[i], read, used);
+  }
+}
+
+/* The bytes of the constants the kernels read (a constant packed for a
+ * contraction leaves its unpacked form unread, though its address is
+ * taken), copied: the program
+ * outlives the HLO module whose literals (and kernel IR, packed weights)
+ * hold them. */
 static void collect_constants(const KirModule *k, CgData *d) {
-  size_t size = 0;
+  bool *used = calloc((size_t)k->nglobals + 1, sizeof *used);
   d->syms = calloc((size_t)k->nglobals + 1, sizeof *d->syms);
-  HLO_CHECK(d->syms);
+  HLO_CHECK(used && d->syms);
+  for (const KirFunc *f = k->first; f; f = f->next) {
+    if (!f->body) continue;
+    bool *read = calloc((size_t)f->nvals + 1, sizeof *read);
+    HLO_CHECK(read);
+    mark_operands(f->body, read);
+    mark_used(k, f->body, read, used);
+    free(read);
+  }
+  size_t size = 0;
   for (int i = 0; i < k->nglobals; i++) {
+    if (!used[i]) continue;
     size = (size + CG_DATA_ALIGN - 1) / CG_DATA_ALIGN * CG_DATA_ALIGN;
-    d->syms[i] = (CgDataSymbol){strdup(k->globals[i].name), size, k->globals[i].bytes};
-    HLO_CHECK(d->syms[i].name);
+    d->syms[d->nsyms] = (CgDataSymbol){strdup(k->globals[i].name), size, k->globals[i].bytes};
+    HLO_CHECK(d->syms[d->nsyms].name);
+    d->nsyms++;
     size += k->globals[i].bytes;
   }
-  d->nsyms = k->nglobals;
   d->size = size;
   d->bytes = calloc(size ? size : 1, 1);
   HLO_CHECK(d->bytes);
-  for (int i = 0; i < k->nglobals; i++)
-    if (k->globals[i].bytes)
-      memcpy(d->bytes + d->syms[i].offset, k->globals[i].data, k->globals[i].bytes);
+  for (int i = 0, n = 0; i < k->nglobals; i++)
+    if (used[i] && k->globals[i].bytes)
+      memcpy(d->bytes + d->syms[n++].offset, k->globals[i].data, k->globals[i].bytes);
+    else if (used[i])
+      n++;
+  free(used);
 }
 
 /* What the threads compiling a program's parts share. */
