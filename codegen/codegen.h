@@ -6,9 +6,11 @@
  * built as kernel IR (codegen/kir.h) shaped by the target's facts (vector
  * width, registers, caches), printed once as MLIR, lowered by the
  * backend's MLIR pass pipeline, translated to LLVM IR, given the target
- * triple and data layout, and optimized with LLVM's default<O3>.  The CPU
- * backend (codegen/cpu/) compiles for x86-64 and AArch64.  A program can then be written out (object, assembly, LLVM
- * IR), described by a C header, or run in-process through ORC's LLJIT.
+ * triple and data layout, and optimized with LLVM's default<O3> — a large
+ * model in parts, on every core (docs/backends.md).  The CPU backend
+ * (codegen/cpu/) compiles for x86-64 and AArch64.  A program can then be
+ * written out (object, assembly, LLVM IR), described by a C header, or run
+ * in-process through ORC's LLJIT.
  *
  * The compiled function (DESIGN.md, "The compiled function") for name N:
  *
@@ -95,7 +97,7 @@ typedef struct CgSignature {
   size_t scratch_align;        /* its required alignment (bytes) */
 } CgSignature;
 
-typedef struct CgProgram CgProgram; /* optimized LLVM module + signature */
+typedef struct CgProgram CgProgram; /* optimized LLVM modules + signature */
 typedef struct CgJit CgJit;         /* a program loaded in-process */
 
 /* HLO → MLIR text as codegen prints it (before any MLIR pass), checked by

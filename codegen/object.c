@@ -15,8 +15,8 @@
  * are: they never pass through LLVM.  Symbols:
  *   - one section symbol per merged section, then every part's local
  *     symbols, then the constants (local);
- *   - hidden definitions (the functions and constants parts share, split.c)
- *     become local: the merged object exports what an unsplit one does;
+ *   - hidden definitions (the functions parts share, split.c) become
+ *     local: the merged object exports what an unsplit one does;
  *   - the other definitions stay global (they are unique: duplicates are
  *     an error);
  *   - an undefined symbol that some part defines becomes that definition;
