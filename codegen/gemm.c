@@ -504,16 +504,6 @@ static void k_levels(const Ctx *c, Tile *t, int level, const CgVal *in, CgVal *o
   }
 }
 
-/* The K loops of the micro-kernel on the rows of t (already placed): the
- * tile's sums, one vector per accumulator, into acc. */
-static void tile_sums(const Ctx *c, Tile *t, CgVal *acc) {
-  CgFn *f = c->f;
-  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
-  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, c->gm->lanes), 0.0);
-  for (int i = 0; i < t->mr * t->nv; i++) init[i] = zero;
-  k_levels(c, t, 0, init, acc);
-}
-
 /* The epilogue on the tile's sums and the store: the root in vector mode
  * with the contraction bound to each accumulator. */
 static void tile_store(const Ctx *c, const Tile *t, const CgVal *acc) {
@@ -570,39 +560,68 @@ static void tile_store_rows(const Ctx *c, const Tile *t, CgVal m0, const CgVal *
 }
 
 /* The tile of mr rows from m0 in panel p (nv vectors, the last of
- * last_lanes lanes when partial: 0 means full).  A conv with padding
- * sums border tiles with checks and the others without; both variants
- * yield their sums to one epilogue, which is most of a fused kernel's
- * code. */
-static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
+ * last_lanes lanes when partial: 0 means full), placed. */
+static Tile tile_at(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
   CgFn *f = c->f;
-  const CgGemm *gm = c->gm;
-  int L = gm->lanes, nacc = mr * nv;
+  int L = c->gm->lanes;
   Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
-  t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
+  t.n0 = cg_imul_c(f, p, (int64_t)c->gm->nv * L);
   if (last_lanes)
     t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
                       kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
   tile_rows(c, &t, m0);
-  CgVal acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  return t;
+}
+
+static void block_sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal *acc);
+
+/* The tile's sums into acc, from init: over all of K (kb 0) or over K
+ * block kb.  A conv with padding sums border tiles with checks and the
+ * others without; both variants yield their sums to one epilogue, which
+ * is most of a fused kernel's code. */
+static void sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal *acc) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int nacc = t->mr * t->nv;
   if (!c->conv || !gm->guarded || gm->all_border) {
-    t.guard = c->conv && gm->guarded;
-    tile_sums(c, &t, acc);
-  } else {
-    KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
-    for (int i = 0; i < nacc; i++) types[i] = kir_vector(KIR_F32, L);
-    CgIf inside = cg_if(f, tile_inside(c, &t), nacc, types);
-    tile_sums(c, &t, acc);
-    cg_else(f, &inside, acc);
-    t.guard = true;
-    tile_sums(c, &t, acc);
-    cg_endif(f, &inside, acc);
-    for (int i = 0; i < nacc; i++) acc[i] = inside.results + i;
+    t->guard = c->conv && gm->guarded;
+    if (kb) block_sums(c, t, kb, init, acc);
+    else k_levels(c, t, 0, init, acc);
+    return;
   }
-  if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && mr > 1)
-    tile_store_rows(c, &t, m0, acc);
+  KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  for (int i = 0; i < nacc; i++) types[i] = kir_vector(KIR_F32, gm->lanes);
+  CgIf inside = cg_if(f, tile_inside(c, t), nacc, types);
+  for (int guard = 0; guard < 2; guard++) {
+    t->guard = guard;
+    if (kb) block_sums(c, t, kb, init, acc);
+    else k_levels(c, t, 0, init, acc);
+    if (!guard) cg_else(f, &inside, acc);
+  }
+  cg_endif(f, &inside, acc);
+  for (int i = 0; i < nacc; i++) acc[i] = inside.results + i;
+}
+
+/* The epilogue and the store of the tile's sums: in a loop over its rows
+ * when K is long (EPILOGUE_LOOP_MIN_K), else once per accumulator. */
+static void store(const Ctx *c, const Tile *t, CgVal m0, const CgVal *acc) {
+  const CgGemm *gm = c->gm;
+  if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && t->mr > 1)
+    tile_store_rows(c, t, m0, acc);
   else
-    tile_store(c, &t, acc);
+    tile_store(c, t, acc);
+}
+
+/* The tile of mr rows from m0 in panel p over all of K: sums from 0, then
+ * the epilogue and the store. */
+static void tile(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes) {
+  CgFn *f = c->f;
+  Tile t = tile_at(c, b, m0, p, mr, nv, last_lanes);
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, c->gm->lanes), 0.0);
+  for (int i = 0; i < mr * nv; i++) init[i] = zero;
+  sums(c, &t, 0, init, acc);
+  store(c, &t, m0, acc);
 }
 
 /* The K blocks of a blocked contraction: a dot's ceil(K / kc); a
@@ -637,19 +656,13 @@ static void block_sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal
  * start at 0 in the first block and at those the previous block left in
  * slot `slot` of buf, and go back there, or through the epilogue to the
  * output after the last block.  A padded convolution's tile sums with or
- * without checks as tile() decides. */
+ * without checks as sums() decides. */
 static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int last_lanes,
                        CgVal kb, CgVal buf, CgVal slot) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
   int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
-  int64_t nblocks = k_blocks(gm);
-  Tile t = {.b = b, .p = p, .mr = mr, .nv = nv, .last_lanes = last_lanes};
-  t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
-  if (last_lanes)
-    t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
-                      kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
-  tile_rows(c, &t, m0);
+  Tile t = tile_at(c, b, m0, p, mr, nv, last_lanes);
   CgVal row0 = cg_imul_c(f, slot, mr);
   KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
@@ -664,23 +677,9 @@ static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int las
                                   L, 0);
   cg_endif(f, &first, init);
   for (int i = 0; i < nacc; i++) init[i] = first.results + i;
-  if (!c->conv || !gm->guarded || gm->all_border) {
-    t.guard = c->conv && gm->guarded;
-    block_sums(c, &t, kb, init, acc);
-  } else {
-    CgIf inside = cg_if(f, tile_inside(c, &t), nacc, types);
-    block_sums(c, &t, kb, init, acc);
-    cg_else(f, &inside, acc);
-    t.guard = true;
-    block_sums(c, &t, kb, init, acc);
-    cg_endif(f, &inside, acc);
-    for (int i = 0; i < nacc; i++) acc[i] = inside.results + i;
-  }
-  CgIf last = cg_if(f, cg_icmp(f, KIR_EQ, kb, cg_index(f, nblocks - 1)), 0, NULL);
-  if (gm->root != gm->op && gm->K >= EPILOGUE_LOOP_MIN_K && mr > 1)
-    tile_store_rows(c, &t, m0, acc);
-  else
-    tile_store(c, &t, acc);
+  sums(c, &t, kb, init, acc);
+  CgIf last = cg_if(f, cg_icmp(f, KIR_EQ, kb, cg_index(f, k_blocks(gm) - 1)), 0, NULL);
+  store(c, &t, m0, acc);
   cg_else(f, &last, NULL);
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < nv; v++)
