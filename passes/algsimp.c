@@ -390,18 +390,10 @@ static HloInstr *fold_conv_into_transpose(HloInstr *in) {
   return rebuild_conv(conv, conv->operands[0], conv->operands[1], &d, &in->shape, in);
 }
 
-static bool all_finite(const HloInstr *c) {
-  if (c->op != HLO_OP_CONSTANT || !hlo_type_is_float(c->shape.type)) return false;
-  int64_t n = hlo_shape_elements(&c->shape);
-  for (int64_t i = 0; i < n; i++)
-    if (!isfinite(hlo_literal_get_f64(c->literal, i))) return false;
-  return true;
-}
-
 static HloInstr *fold_pad_into_conv(HloInstr *in) {
   HloInstr *pad = in->operands[0], *w = in->operands[1];
   const HloConvDims *d = &in->conv;
-  if (pad->op != HLO_OP_PAD || !px_is_splat_of(pad->operands[1], 0) || !all_finite(w))
+  if (pad->op != HLO_OP_PAD || !px_is_splat_of(pad->operands[1], 0) || !px_is_finite_constant(w))
     return NULL;
   for (int i = 0; i < pad->shape.rank; i++) {
     const HloPadDim *p = &pad->padding[i];

@@ -21,22 +21,13 @@
  * keeps:    values, bit for bit (see above).
  * breaks:   nothing; algsimp would undo it.
  */
-#include <math.h>
 #include <string.h>
 
 #include "internal.h"
 
-static bool finite_constant(const HloInstr *c) {
-  if (c->op != HLO_OP_CONSTANT || !hlo_type_is_float(c->shape.type)) return false;
-  int64_t n = hlo_shape_elements(&c->shape);
-  for (int64_t i = 0; i < n; i++)
-    if (!isfinite(hlo_literal_get_f64(c->literal, i))) return false;
-  return true;
-}
-
 static HloInstr *rewrite(HloInstr *in) {
   if (in->op != HLO_OP_CONVOLUTION || in->feature_group_count != 1 ||
-      in->batch_group_count != 1 || !finite_constant(in->operands[1]))
+      in->batch_group_count != 1 || !px_is_finite_constant(in->operands[1]))
     return NULL;
   const HloConvDims *d = &in->conv;
   HloInstr *x = in->operands[0];

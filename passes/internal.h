@@ -34,6 +34,9 @@ bool px_splat(const HloInstr *instr, double *v);
 bool px_is_splat_of(const HloInstr *instr, double v);
 /* A constant (any shape) or a broadcast of a constant. */
 bool px_is_constant_like(const HloInstr *instr);
+/* A float constant whose every element is finite (0 × it is ±0: a zero
+ * padding it multiplies changes no sum). */
+bool px_is_finite_constant(const HloInstr *instr);
 
 /* False once the instruction was unlinked (hlo_instr_remove). */
 bool px_is_linked(const HloInstr *instr);

@@ -3,6 +3,7 @@
  * rewrite, recognising splat constants, replacing and unlinking, and
  * copying a computation's body into another computation.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,14 @@ bool px_is_splat_of(const HloInstr *in, double v) {
 bool px_is_constant_like(const HloInstr *in) {
   if (in->op == HLO_OP_BROADCAST) in = in->operands[0];
   return in->op == HLO_OP_CONSTANT;
+}
+
+bool px_is_finite_constant(const HloInstr *c) {
+  if (c->op != HLO_OP_CONSTANT || !hlo_type_is_float(c->shape.type)) return false;
+  int64_t n = hlo_shape_elements(&c->shape);
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(hlo_literal_get_f64(c->literal, i))) return false;
+  return true;
 }
 
 bool px_has_side_effect(const HloInstr *in) {

@@ -95,7 +95,10 @@ static HloModule *parse_case(const Case *c) {
   return m;
 }
 
-START_TEST(corpus_after_pipeline_runs_like_jax) {
+/* Every runnable case of the corpus, optimized by the pipeline or not,
+ * compiled with o (a plan's arena expected as scratch when check_scratch)
+ * and run against JAX's outputs; reports every failure at once. */
+static void run_corpus(bool optimize, const CgOptions *o, bool check_scratch) {
   const Case *cases;
   int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0;
   HloStr report = {0};
@@ -103,14 +106,17 @@ START_TEST(corpus_after_pipeline_runs_like_jax) {
     const Case *c = &cases[i];
     if (c->nin < 0) continue;
     HloModule *m = parse_case(c);
-    HloError *e = cgt_optimize(m);
+    HloError *e = optimize ? cgt_optimize(m) : NULL;
     ck_assert_msg(!e, "%s: %s", c->name, hlo_error_message(e));
-    PassBufferPlan plan;
-    PassPolicy policy = cgt_policy();
-    ck_assert(!pass_assign_buffers(m, &policy, &plan));
-    CgOptions o = {.name = "corpus"};
-    nfail += run_case(c, m, &o, plan.arena_bytes, &report);
-    pass_buffer_plan_free(&plan);
+    int64_t scratch = -1;
+    if (check_scratch) {
+      PassBufferPlan plan;
+      PassPolicy policy = cgt_policy();
+      ck_assert(!pass_assign_buffers(m, &policy, &plan));
+      scratch = plan.arena_bytes;
+      pass_buffer_plan_free(&plan);
+    }
+    nfail += run_case(c, m, o, scratch, &report);
     nrun++;
     hlo_module_free(m);
   }
@@ -118,6 +124,10 @@ START_TEST(corpus_after_pipeline_runs_like_jax) {
   ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
                 report.buf ? report.buf : "");
   free(report.buf);
+}
+
+START_TEST(corpus_after_pipeline_runs_like_jax) {
+  run_corpus(true, &(CgOptions){.name = "corpus"}, true);
 }
 END_TEST
 
@@ -125,43 +135,12 @@ START_TEST(corpus_split_into_parts_runs_like_jax) {
   /* Every group of kernels its own part (codegen/split.c): lowered and
    * optimized apart, on threads, and merged into one object (object.c)
    * that the JIT loads: the same answers as whole. */
-  const Case *cases;
-  int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0;
-  HloStr report = {0};
-  for (int i = 0; i < ncases; i++) {
-    const Case *c = &cases[i];
-    if (c->nin < 0) continue;
-    HloModule *m = parse_case(c);
-    HloError *e = cgt_optimize(m);
-    ck_assert_msg(!e, "%s: %s", c->name, hlo_error_message(e));
-    CgOptions o = {.name = "corpus", .parts = 64};
-    nfail += run_case(c, m, &o, -1, &report);
-    nrun++;
-    hlo_module_free(m);
-  }
-  ck_assert_int_ge(nrun, 40);
-  ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
-                report.buf ? report.buf : "");
-  free(report.buf);
+  run_corpus(true, &(CgOptions){.name = "corpus", .parts = 64}, false);
 }
 END_TEST
 
 START_TEST(corpus_unoptimized_with_one_slot_per_value_runs_like_jax) {
-  const Case *cases;
-  int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0;
-  HloStr report = {0};
-  for (int i = 0; i < ncases; i++) {
-    const Case *c = &cases[i];
-    if (c->nin < 0) continue;
-    HloModule *m = parse_case(c);
-    CgOptions o = {.name = "corpus", .one_slot_per_value = true};
-    nfail += run_case(c, m, &o, -1, &report);
-    nrun++;
-    hlo_module_free(m);
-  }
-  ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
-                report.buf ? report.buf : "");
-  free(report.buf);
+  run_corpus(false, &(CgOptions){.name = "corpus", .one_slot_per_value = true}, false);
 }
 END_TEST
 
