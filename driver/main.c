@@ -691,8 +691,9 @@ static int cmd_help(int argc, char **argv) {
   }
   printf("\n\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
          "tfcompile config (feeds with static shapes, fetches) --config names.\n"
-         "Targets: x86_64, aarch64 (cross: obj and header only); CPUs and features are\n"
-         "LLVM's names, listed when a name is not known.\n");
+         "Targets: x86_64, aarch64 (cross: lib, so and exe need the runtime built for it,\n"
+         "which the build makes when Debian's cross compiler is installed); CPUs and\n"
+         "features are LLVM's names, listed when a name is not known.\n");
   return EXIT_SUCCESS;
 }
 
