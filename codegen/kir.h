@@ -23,8 +23,8 @@
  *     variable and carried values;
  *   - a function owns its values and one body block; a module owns
  *     functions, declarations of external functions, read-only globals
- *     (whose bytes never become text: they are attached to the LLVM module
- *     after translation) and an arena holding everything.
+ *     (whose bytes never become text nor LLVM IR: codegen writes them into
+ *     the object, object.c) and an arena holding everything.
  * Builders insert at an insertion point (before an op, at the start or the
  * end of a block).  kir_verify checks types, dominance and region
  * structure; kir_print_mlir writes MLIR (func, scf, arith, math, vector,
@@ -435,7 +435,7 @@ HloError *kir_verify(const KirModule *m);
 HloError *kir_verify_func(const KirFunc *f);
 
 /* The module as MLIR text (malloc'd).  Globals are declared, without
- * their bytes (kir_globals_attach gives them in LLVM). */
+ * their bytes (the object gets them, object.c). */
 char *kir_print_mlir(const KirModule *m);
 /* A module cut into parts compiled apart (split.c): each function's part
  * (-1: a declaration) and whether another part refers to it (`shared`:

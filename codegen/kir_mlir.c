@@ -10,9 +10,10 @@
  * values an op's expansion needs of its own print as %tK_J.
  *
  * Globals print as external declarations (`memref.global constant @g :
- * memref<…>`, no initializer): their bytes never go through text.  After
- * translation to LLVM IR, codegen replaces each declaration with a global
- * holding the bytes (cg_globals_attach).
+ * memref<…>`, no initializer): their bytes never go through text, nor
+ * through LLVM: the object merge writes them as a section of the object
+ * (object.c).  kir_print_mlir_part prints one part of a split module
+ * (split.c): its functions, the others declared.
  */
 #include <inttypes.h>
 #include <stdio.h>
