@@ -488,6 +488,7 @@ static CgVal concat_from(CgFn *f, const HloInstr *x, const CgVal *idx, int k,
 static CgVal elem_pad(CgFn *f, const HloInstr *x, const CgVal *idx) {
   const HloShape *in = &x->operands[0]->shape;
   KirType ty = cg_reg_type(x->shape.type);
+  if (f->vlanes) ty.lanes = (uint16_t)f->vlanes; /* cg_vec_direct: lanes agree */
   CgVal pad = cg_elem(f, x->operands[1], NULL);
   CgVal inside = kir_bool(&f->b, true);
   CgVal oi[HLO_MAX_RANK];
@@ -673,6 +674,12 @@ bool cg_vec_direct(const HloInstr *x) {
   }
   case HLO_OP_TRANSPOSE: return x->dimensions.v[r - 1] == r - 1;
   case HLO_OP_SLICE: return x->slice[r - 1].stride == 1;
+  case HLO_OP_PAD: {
+    /* An unpadded last dim: whether an element is padding is one test for
+     * every lane (a convolution's spatial pad, conv-pad). */
+    const HloPadDim *p = &x->padding[r - 1];
+    return !p->lo && !p->hi && !p->interior;
+  }
   default: return false;
   }
 }

@@ -90,11 +90,17 @@ START_TEST(slice_concat_pad_reverse) {
              "  p0 = %s[10,32] pad(x, v), padding=1_2x3_4_1\n"
              "  p1 = %s[5,8] pad(x, v), padding=-1_-1x-2_-3\n"
              "  p2 = %s[7,3] pad(y, v), padding=0_0x1_1\n"
+             /* the last dim unpadded: vectors, one padding test per vector */
+             "  p3 = %s[9,13] pad(x, v), padding=1_1x0_0\n"
+             "  p4 = %s[16,13] pad(x, v), padding=1_2_1x0_0\n"
+             "  p5 = %s[8,13] pad(x, v), padding=-1_2x0_0\n"
              "  r0 = %s[7,13] reverse(x), dimensions={0,1}\n"
              "  r1 = %s[7,13] reverse(x), dimensions={1}\n"
              "  ROOT t = (%s[3,5], %s[1,13], %s[7,18], %s[14,13], %s[10,32], %s[5,8], "
-             "%s[7,3], %s[7,13], %s[7,13]) tuple(s0, s1, c0, c1, p0, p1, p2, r0, r1)\n}\n",
-             t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t);
+             "%s[7,3], %s[9,13], %s[16,13], %s[8,13], %s[7,13], %s[7,13]) "
+             "tuple(s0, s1, c0, c1, p0, p1, p2, p3, p4, p5, r0, r1)\n}\n",
+             t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t, t,
+             t);
 }
 END_TEST
 
