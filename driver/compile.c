@@ -407,6 +407,9 @@ int cmd_compile(int argc, char **argv) {
   }
   CgProgram *prog = NULL;
   e = pipeline_codegen(&md, &opts, &prog);
+  /* The program holds all it needs (the constants' bytes included): the
+   * module's weights need not be alive while the object is made. */
+  model_free(&md);
   j.prog = prog;
   /* The arena the compiled code asks for (N_SCRATCH_BYTES), next to the
    * buffer plan's numbers that --stats printed before codegen. */
@@ -424,6 +427,5 @@ int cmd_compile(int argc, char **argv) {
   remove_work(&j);
   free(j.obj);
   cg_program_free(prog);
-  model_free(&md);
   return e ? report(e) : EXIT_SUCCESS;
 }
