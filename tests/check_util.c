@@ -304,3 +304,13 @@ void ck_assert_match(const char *text, const char *pattern) {
   /* Check's messages are short: the account and the text's first lines. */
   ck_assert_msg(why == NULL, "%s\n--- in ---\n%.3000s", why, text);
 }
+
+const char ck_threads_hlo[] =
+    "HloModule m\n\nENTRY e {\n  x = f32[256,256] parameter(0)\n"
+    "  w = f32[256,256] parameter(1)\n"
+    "  d = f32[256,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+    "  t = f32[256,256] tanh(d)\n  i = f32[1,32,32,16] parameter(2)\n"
+    "  k = f32[3,3,16,32] parameter(3)\n"
+    "  c = f32[1,32,32,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, "
+    "dim_labels=b01f_01io->b01f\n"
+    "  ROOT r = (f32[256,256], f32[1,32,32,32]) tuple(t, c)\n}\n";

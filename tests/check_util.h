@@ -22,6 +22,11 @@ HloLiteral *ck_read_npy(const char *path);
 /* Evaluates m on args; fails the test on error. */
 HloLiteral *ck_evaluate(const HloModule *m, HloLiteral *const *args, int nargs);
 
+/* A module whose kernels are large enough for codegen to split across
+ * threads: a 256x256x256 matmul with a tanh, and a 3x3 convolution of 16
+ * to 32 channels over 32x32 (the thread tests of the driver suites). */
+extern const char ck_threads_hlo[];
+
 /* Compares two array literals of equal shape: each element must satisfy
  * |got - want| <= atol + rtol * |want| (NaN matches NaN, infinities must
  * match exactly).  On mismatch writes the first bad index and values into

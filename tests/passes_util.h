@@ -124,13 +124,11 @@ static void pu_eval3(const HloModule *m, HloLiteral **out) {
   }
 }
 
-/* The differential check: parses text, evaluates it, runs pass (which must
- * report `expect_change`), verifies, evaluates again and compares.
- * Returns the rewritten module for further expectations. */
-static __attribute__((unused)) HloModule *pu_differential(const char *text, PassFn pass,
-                                                          bool expect_change, double atol,
-                                                          double rtol) {
-  HloModule *m = ck_parse_verified(text);
+/* The differential check on m: evaluates it, runs pass (which must report
+ * `expect_change`), verifies, evaluates again and compares. */
+static __attribute__((unused)) void pu_differential_on(HloModule *m, PassFn pass,
+                                                       bool expect_change, double atol,
+                                                       double rtol) {
   HloLiteral *before[3], *after[3];
   pu_eval3(m, before);
   bool changed = pu_run(m, pass);
@@ -144,6 +142,15 @@ static __attribute__((unused)) HloModule *pu_differential(const char *text, Pass
     hlo_literal_free(before[k]);
     hlo_literal_free(after[k]);
   }
+}
+
+/* The same on text, parsed; returns the rewritten module for further
+ * expectations. */
+static __attribute__((unused)) HloModule *pu_differential(const char *text, PassFn pass,
+                                                          bool expect_change, double atol,
+                                                          double rtol) {
+  HloModule *m = ck_parse_verified(text);
+  pu_differential_on(m, pass, expect_change, atol, rtol);
   return m;
 }
 

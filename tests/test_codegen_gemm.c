@@ -65,6 +65,21 @@ static bool has_tile(const char *text, const CgOptions *o) {
   return yes;
 }
 
+/* Module text for target: after the pass pipeline its kernels hold the
+ * register tile, and it runs like the evaluator on small integers. */
+static void check_tiled(const char *text, int target, uint64_t seed, double atol, double rtol) {
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+  HloModule *mod = ck_parse_verified(text);
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
+  char *optimized = hlo_module_to_string(mod);
+  hlo_module_free(mod);
+  ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
+  free(optimized);
+  cgt_check_opts(text, seed, true, true, &o, atol, rtol);
+}
+
 /* [b,]m,k x [b,]k,n, B a parameter or a constant, with an epilogue:
  *   0 none, 1 bias + relu, 2 residual add + clamp, 3 tanh, 4 convert f16. */
 static void check(int64_t b, int64_t m, int64_t k, int64_t n, bool const_b, int epilogue,
@@ -134,21 +149,12 @@ static void check(int64_t b, int64_t m, int64_t k, int64_t n, bool const_b, int 
   }
   (void)out;
   hlo_str_printf(&s, "}\n");
-  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
-  HloModule *mod = ck_parse_verified(s.buf);
-  PassPolicy policy;
-  ck_assert(!cg_pass_policy(&o, &policy));
-  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
-  char *optimized = hlo_module_to_string(mod);
-  hlo_module_free(mod);
-  ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
-  free(optimized);
   /* tanh: relative to its value, and absolute for sums the rounded
    * weights leave near 0 where the exact ones cancel (K products of
    * |x| ≤ 8 by a weight ≤ 0.08 rounded by 2^-24 relatively). */
   double rtol = epilogue == 3 ? 1e-5 : 0;
   double atol = epilogue == 3 ? (double)k * 8 * 0.08 * 0x1p-24 : 0;
-  cgt_check_opts(s.buf, seed, true, true, &o, atol, rtol);
+  check_tiled(s.buf, target, seed, atol, rtol);
   free(s.buf);
 }
 
@@ -272,16 +278,7 @@ static void conv_check(const ConvCase *cc, bool const_k, int epilogue, int targe
     break;
   }
   hlo_str_printf(&s, "}\n");
-  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
-  HloModule *mod = ck_parse_verified(s.buf);
-  PassPolicy policy;
-  ck_assert(!cg_pass_policy(&o, &policy));
-  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
-  char *optimized = hlo_module_to_string(mod);
-  hlo_module_free(mod);
-  ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
-  free(optimized);
-  cgt_check_opts(s.buf, seed, true, true, &o, 0, 0);
+  check_tiled(s.buf, target, seed, 0, 0);
   free(s.buf);
 }
 

@@ -330,18 +330,6 @@ END_TEST
 
 /* --- threads ---------------------------------------------------------------------------------- */
 
-/* Kernels large enough for codegen to split (test_codegen_threads): a
- * 256x256x256 matmul with a tanh, and a 3x3 convolution of 16 to 32
- * channels over 32x32. */
-static const char threads_hlo[] =
-    "HloModule m\n\nENTRY e {\n  x = f32[256,256] parameter(0)\n"
-    "  w = f32[256,256] parameter(1)\n"
-    "  d = f32[256,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
-    "  t = f32[256,256] tanh(d)\n  i = f32[1,32,32,16] parameter(2)\n"
-    "  k = f32[3,3,16,32] parameter(3)\n"
-    "  c = f32[1,32,32,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, "
-    "dim_labels=b01f_01io->b01f\n"
-    "  ROOT r = (f32[256,256], f32[1,32,32,32]) tuple(t, c)\n}\n";
 
 enum { THREADS_IN = 4, THREADS_OUT = 2 };
 
@@ -356,7 +344,7 @@ static ThreadsModel threads_model(void) {
   ThreadsModel m = {0};
   hloc_compiler *c = new_compiler(NULL);
   hloc_error *err = NULL;
-  ck_assert_msg(hloc_compile_hlo(c, threads_hlo, strlen(threads_hlo), &m.exe, &err) == 0, "%s",
+  ck_assert_msg(hloc_compile_hlo(c, ck_threads_hlo, strlen(ck_threads_hlo), &m.exe, &err) == 0, "%s",
                 hloc_error_message(err));
   hloc_compiler_free(c);
   ck_assert_int_eq(hloc_executable_num_inputs(m.exe), THREADS_IN);

@@ -282,26 +282,15 @@ START_TEST(run_graphdef_errors) {
 }
 END_TEST
 
-/* Kernels large enough for codegen to split: a 256x256x256 matmul with a
- * tanh and a 3x3 convolution of 16 to 32 channels over 32x32. */
-static const char threads_hlo[] =
-    "HloModule m\n\nENTRY e {\n  x = f32[256,256] parameter(0)\n"
-    "  w = f32[256,256] parameter(1)\n"
-    "  d = f32[256,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
-    "  t = f32[256,256] tanh(d)\n  i = f32[1,32,32,16] parameter(2)\n"
-    "  k = f32[3,3,16,32] parameter(3)\n"
-    "  c = f32[1,32,32,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, "
-    "dim_labels=b01f_01io->b01f\n"
-    "  ROOT r = (f32[256,256], f32[1,32,32,32]) tuple(t, c)\n}\n";
 
-/* Writes threads_hlo as DIR/threads.hlo and pseudo-random inputs as
+/* Writes ck_threads_hlo as DIR/threads.hlo and pseudo-random inputs as
  * DIR/in<i>.npy. */
 static void write_threads_model(const char *dir) {
   char path[256];
   snprintf(path, sizeof path, "%s/threads.hlo", dir);
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
-  fputs(threads_hlo, f);
+  fputs(ck_threads_hlo, f);
   fclose(f);
   static const int64_t dims[4][4] = {{256, 256}, {256, 256}, {1, 32, 32, 16}, {3, 3, 16, 32}};
   static const int ranks[4] = {2, 2, 4, 4};

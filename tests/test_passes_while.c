@@ -8,22 +8,9 @@
  */
 #include "passes_util.h"
 
-/* Runs the pass on m (which must report `expect_change`), verifies, and
- * compares the evaluator's results before and after on random inputs. */
+/* The differential check of the pass on m (passes_util.h). */
 static void run_checked(HloModule *m, bool expect_change) {
-  HloLiteral *before[3], *after[3];
-  pu_eval3(m, before);
-  bool changed = pu_run(m, pass_while_invariant);
-  ck_assert_msg(changed == expect_change, "pass %s the module:\n%s",
-                changed ? "changed" : "did not change", hlo_module_to_string(m));
-  pu_eval3(m, after);
-  for (int k = 0; k < 3; k++) {
-    char msg[256];
-    ck_assert_msg(pu_close(after[k], before[k], 1e-6, 1e-6, msg, sizeof msg),
-                  "results differ after the pass: %s", msg);
-    hlo_literal_free(before[k]);
-    hlo_literal_free(after[k]);
-  }
+  pu_differential_on(m, pass_while_invariant, expect_change, 1e-6, 1e-6);
 }
 
 static HloComputation *comp(const HloModule *m, const char *name) {
