@@ -204,9 +204,10 @@ static HloError *run_jobs(int n, HloError *(*job)(void *, int), void *ctx) {
 /* Across parts, the functions one part defines and another calls are
  * hidden: called directly (no PLT), and made local again when the objects
  * are merged (object.c). */
-static void hide_shared(LLVMModuleRef mod, const KirModule *k, const KirSplit *s, int part) {
-  for (const KirFunc *f = k->first; f; f = f->next) {
-    if (!f->body || (kir_split_part(s, f) == part && !kir_split_shared(s, f))) continue;
+static void hide_shared(LLVMModuleRef mod, const KirSplit *s, int part) {
+  for (int i = 0; i < s->nfuncs; i++) {
+    const KirFunc *f = s->funcs[i];
+    if (!f->body || (s->part[i] == part && !s->shared[i])) continue;
     LLVMValueRef fn = LLVMGetNamedFunction(mod, f->name);
     if (fn) LLVMSetVisibility(fn, LLVMHiddenVisibility);
   }
@@ -297,7 +298,7 @@ static HloError *compile_part(void *arg, int i) {
   pt->ctx = LLVMContextCreate();
   HloError *err = b->lower(mlir, pt->ctx, &pt->mod);
   free(mlir);
-  if (!err && c->split) hide_shared(pt->mod, c->ks->k, c->split, i);
+  if (!err && c->split) hide_shared(pt->mod, c->split, i);
   if (!err) declare_constants(pt->mod, c->ks->k);
   if (!err) err = b->finish(pt->mod, &pt->target, &c->p->sig, i);
   return err;

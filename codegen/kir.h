@@ -446,13 +446,11 @@ enum { KIR_MAX_PARTS = 64 };
 typedef struct KirSplit {
   int nparts;
   int nfuncs;
-  KirFunc **funcs;  /* in module order */
+  KirFunc **funcs;  /* in module order: part[i] and shared[i] are funcs[i]'s */
   int *part;        /* by function */
   bool *shared;     /* by function */
 } KirSplit;
 KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part);
-int kir_split_part(const KirSplit *s, const KirFunc *f);
-bool kir_split_shared(const KirSplit *s, const KirFunc *f);
 void kir_split_free(KirSplit *s);
 /* Part `part` of split s as MLIR: its functions' definitions, the others
  * declared, every global declared. */

@@ -741,17 +741,20 @@ char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part) {
     kir_type_print(&out, m, m->globals[i].type);
     hlo_str_append(&out, "\n", 1);
   }
+  /* s->funcs is the module's order: function i is s's i-th. */
   bool parallel = false;
-  for (const KirFunc *f = m->first; f; f = f->next)
-    if (f->body && (!s || kir_split_part(s, f) == part)) parallel |= uses_parallel_for(f->body);
+  int i = 0;
+  for (const KirFunc *f = m->first; f; f = f->next, i++)
+    if (f->body && (!s || s->part[i] == part)) parallel |= uses_parallel_for(f->body);
   if (parallel)
     hlo_str_printf(&out, "  func.func private @rt_parallel_for(!llvm.ptr, i64, %s, !llvm.ptr)\n",
                    task_type);
-  for (const KirFunc *f = m->first; f; f = f->next) {
-    if (!f->body || (s && kir_split_part(s, f) != part))
+  i = 0;
+  for (const KirFunc *f = m->first; f; f = f->next, i++) {
+    if (!f->body || (s && s->part[i] != part))
       print_declaration(&out, f);
     else
-      print_func(&out, f, f->internal && !(s && kir_split_shared(s, f)));
+      print_func(&out, f, f->internal && !(s && s->shared[i]));
   }
   hlo_str_append(&out, "}\n", 2);
   return hlo_str_take(&out);

@@ -165,18 +165,6 @@ KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part) {
   return s;
 }
 
-int kir_split_part(const KirSplit *s, const KirFunc *f) {
-  for (int i = 0; i < s->nfuncs; i++)
-    if (s->funcs[i] == f) return s->part[i];
-  return -1;
-}
-
-bool kir_split_shared(const KirSplit *s, const KirFunc *f) {
-  for (int i = 0; i < s->nfuncs; i++)
-    if (s->funcs[i] == f) return s->shared[i];
-  return false;
-}
-
 void kir_split_free(KirSplit *s) {
   if (!s) return;
   free(s->funcs);
