@@ -52,8 +52,9 @@ _Noreturn void hlo_fatal(const char *file, int line, const char *fmt, ...)
   } while (0)
 #define HLO_UNREACHABLE() hlo_fatal(__FILE__, __LINE__, "unreachable")
 
-/* malloc, calloc and realloc for the compiler's own bookkeeping: running
- * out of memory there is fatal (file:line), and a zero size is one byte. */
+/* malloc, calloc and realloc for the compiler's own memory (the arena
+ * uses them too): running out of memory is fatal (file:line) unless an
+ * hlo_guard_oom on this thread catches it; a zero size is one byte. */
 void *hlo_xmalloc(size_t n);
 void *hlo_xcalloc(size_t n, size_t size);
 void *hlo_xrealloc(void *p, size_t n);
@@ -69,8 +70,17 @@ HloError *hlo_verror(const char *fmt, va_list ap);
 /* Prepends "CONTEXT: " to e's message (e may be NULL: returns NULL). */
 HloError *hlo_error_wrap(HloError *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
 const char *hlo_error_message(const HloError *e);
 void hlo_error_free(HloError *e);
+
+/* Runs fn(ctx) so that running out of memory in hlo_xmalloc and friends on
+ * this thread, anywhere below fn, returns "out of memory: cannot allocate N
+ * bytes" instead of ending the process: the library's entry points and the
+ * driver's commands run under it.  What fn allocated before the failure is
+ * not freed (it is unreachable), and what fn was changing may be left
+ * mid-update: the caller frees it and does not use it. */
+HloError *hlo_guard_oom(HloError *(*fn)(void *ctx), void *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Growable strings (printer, diagnostics)                                   */
@@ -191,6 +201,27 @@ void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout);
 char *hlo_shape_to_string(const HloShape *s);
 /* Row-major strides of an array shape, in elements. */
 void hlo_shape_strides(const HloShape *s, int64_t *strides);
+
+/* Sizes.  Every stage checks sizes with these before it multiplies or adds
+ * dimensions, so a few bytes of input cannot ask for an overflowing or
+ * absurd buffer: one array holds at most HLO_MAX_BUFFER_BYTES, and a
+ * compiled model's scratch arena at most HLO_MAX_ARENA_BYTES, whether the
+ * module came from HLO text, a GraphDef or the builder. */
+#define HLO_MAX_BUFFER_BYTES ((int64_t)1 << 40)
+#define HLO_MAX_ARENA_BYTES ((int64_t)1 << 42)
+/* a + b and a * b in int64: false on overflow (*r is then unspecified). */
+static inline bool hlo_add_ok(int64_t a, int64_t b, int64_t *r) {
+  return !__builtin_add_overflow(a, b, r);
+}
+static inline bool hlo_mul_ok(int64_t a, int64_t b, int64_t *r) {
+  return !__builtin_mul_overflow(a, b, r);
+}
+/* The product of n sizes, each >= 0; false when one is negative or the
+ * product overflows int64. */
+bool hlo_dims_product(const int64_t *dims, int n, int64_t *product);
+/* NULL when every array of s (tuple elements included) has dims >= 0 and at
+ * most HLO_MAX_BUFFER_BYTES bytes; else "shape f32[…] is too large: …". */
+HloError *hlo_shape_check_size(const HloShape *s);
 
 /* ------------------------------------------------------------------------ */
 /* Literals                                                                 */

@@ -11,6 +11,7 @@
 #include "hlo.h"
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,22 +33,52 @@ struct HloError {
   char *msg;
 };
 
+/* The innermost hlo_guard_oom of this thread, and the size that failed. */
+static _Thread_local jmp_buf *oom_trap;
+static _Thread_local size_t oom_bytes;
+
+static _Noreturn void out_of_memory(const char *file, int line, size_t n) {
+  if (oom_trap) {
+    oom_bytes = n;
+    longjmp(*oom_trap, 1);
+  }
+  hlo_fatal(file, line, "out of memory (%zu bytes)", n);
+}
+
+/* n * size, saturated: an overflowing request fails like a huge one. */
+static size_t product_or_max(size_t n, size_t size) {
+  size_t r;
+  return __builtin_mul_overflow(n, size, &r) ? SIZE_MAX : r;
+}
+
+HloError *hlo_guard_oom(HloError *(*fn)(void *ctx), void *ctx) {
+  jmp_buf trap;
+  jmp_buf *volatile outer = oom_trap;
+  if (setjmp(trap)) {
+    oom_trap = outer;
+    return hlo_error("out of memory: cannot allocate %zu bytes", oom_bytes);
+  }
+  oom_trap = &trap;
+  HloError *e = fn(ctx);
+  oom_trap = outer;
+  return e;
+}
+
 void *hlo_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  if (!p) out_of_memory(__FILE__, __LINE__, n);
   return p;
 }
 
 void *hlo_xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu x %zu bytes)", n,
-                    size);
+  if (!p) out_of_memory(__FILE__, __LINE__, product_or_max(n, size));
   return p;
 }
 
 void *hlo_xrealloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", n);
+  if (!p) out_of_memory(__FILE__, __LINE__, n);
   return p;
 }
 
@@ -161,7 +192,7 @@ static ArenaChunk *chunk_new(size_t size) {
   ArenaChunk *c = aligned_alloc(ARENA_ALIGN,
                                 (sizeof(ArenaChunk) + size + ARENA_ALIGN - 1) /
                                     ARENA_ALIGN * ARENA_ALIGN);
-  if (!c) hlo_fatal(__FILE__, __LINE__, "out of memory (%zu bytes)", size);
+  if (!c) out_of_memory(__FILE__, __LINE__, size);
   c->next = NULL;
   c->used = 0;
   c->size = size;
@@ -358,6 +389,58 @@ int64_t hlo_shape_elements(const HloShape *s) {
 
 size_t hlo_shape_byte_size(const HloShape *s) {
   return (size_t)hlo_shape_elements(s) * hlo_type_size(s->type);
+}
+
+bool hlo_dims_product(const int64_t *dims, int n, int64_t *product) {
+  int64_t p = 1;
+  bool ok = true;
+  for (int i = 0; i < n; i++) {
+    if (dims[i] < 0) return false;
+    /* Keep checking signs after an overflow: a zero dim does not excuse a
+     * negative one. */
+    if (ok && !hlo_mul_ok(p, dims[i], &p)) ok = false;
+  }
+  if (ok) *product = p;
+  return ok;
+}
+
+static int log2_of(int64_t v) {
+  int k = 0;
+  while (((int64_t)1 << k) < v) k++;
+  return k;
+}
+
+static char *dims_string(const HloShape *s) {
+  HloStr str = {0};
+  hlo_shape_print_as(&str, s, false);
+  return hlo_str_take(&str);
+}
+
+HloError *hlo_shape_check_size(const HloShape *s) {
+  if (s->type == HLO_TUPLE) {
+    for (int i = 0; i < s->ntuple; i++) {
+      HloError *e = hlo_shape_check_size(&s->tuple[i]);
+      if (e) return e;
+    }
+    return NULL;
+  }
+  for (int i = 0; i < s->rank; i++)
+    if (s->dims[i] < 0) {
+      char *str = dims_string(s);
+      HloError *e = hlo_error("shape %s has a negative dimension", str);
+      free(str);
+      return e;
+    }
+  int64_t n, bytes;
+  bool fits = hlo_dims_product(s->dims, s->rank, &n) &&
+              hlo_mul_ok(n, (int64_t)hlo_type_size(s->type), &bytes) &&
+              bytes <= HLO_MAX_BUFFER_BYTES;
+  if (fits) return NULL;
+  char *str = dims_string(s);
+  HloError *e = hlo_error("shape %s is too large: one buffer holds at most 2^%d bytes", str,
+                          log2_of(HLO_MAX_BUFFER_BYTES));
+  free(str);
+  return e;
 }
 
 bool hlo_shape_has_default_layout(const HloShape *s) {

@@ -137,8 +137,10 @@ static bool is_scalar_of(const HloShape *s, HloType t) {
   return s->type == t && s->rank == 0;
 }
 
-static int64_t dilated_bound(int64_t bound, int64_t dilation) {
-  return bound == 0 ? 0 : (bound - 1) * dilation + 1;
+/* (bound - 1) * dilation + 1, or 0 for an empty bound; false on overflow. */
+static bool dilated_bound(int64_t bound, int64_t dilation, int64_t *r) {
+  if (bound == 0) return *r = 0, true;
+  return hlo_mul_ok(bound - 1, dilation, r) && hlo_add_ok(*r, 1, r);
 }
 
 static int64_t strided_bound(int64_t bound, int64_t window, int64_t stride) {
@@ -621,7 +623,8 @@ static HloError *infer_concatenate(Infer *cx, HloShape *out) {
     if (!ok)
       return fail(cx, "operand %d %s does not match operand 0 %s outside dimension %lld", i,
                   shape_str(cx, y), shape_str(cx, x), (long long)dim);
-    out->dims[dim] += y->dims[dim];
+    if (!hlo_add_ok(out->dims[dim], y->dims[dim], &out->dims[dim]))
+      return fail(cx, "the sizes of dimension %lld add up to more than 2^63", (long long)dim);
   }
   return NULL;
 }
@@ -640,8 +643,12 @@ static HloError *infer_pad(Infer *cx, HloShape *out) {
     HloPadDim p = cx->in->padding[i];
     if (p.interior < 0)
       return fail(cx, "interior padding %lld of dimension %d is negative", (long long)p.interior, i);
-    int64_t d = x->dims[i];
-    out->dims[i] = p.lo + p.hi + d + (d > 0 ? d - 1 : 0) * p.interior;
+    int64_t d = x->dims[i], inner, sum;
+    if (!hlo_mul_ok(d > 0 ? d - 1 : 0, p.interior, &inner) || !hlo_add_ok(inner, d, &sum) ||
+        !hlo_add_ok(sum, p.lo, &sum) || !hlo_add_ok(sum, p.hi, &sum))
+      return fail(cx, "padding %lld_%lld_%lld of dimension %d overflows its size",
+                  (long long)p.lo, (long long)p.hi, (long long)p.interior, i);
+    out->dims[i] = sum;
     if (out->dims[i] < 0)
       return fail(cx, "padding %lld_%lld_%lld makes dimension %d negative", (long long)p.lo,
                   (long long)p.hi, (long long)p.interior, i);
@@ -946,8 +953,15 @@ static HloError *window_output(Infer *cx, const HloWindowDim *w, int n, const in
     if (w[i].lhs_dilate < 1 || w[i].rhs_dilate < 1)
       return fail(cx, "window dimension %d has dilations %lld and %lld, which must be >= 1", i,
                   (long long)w[i].lhs_dilate, (long long)w[i].rhs_dilate);
-    int64_t padded = w[i].pad_lo + dilated_bound(base[i], w[i].lhs_dilate) + w[i].pad_hi;
-    result[i] = strided_bound(padded, dilated_bound(w[i].size, w[i].rhs_dilate), w[i].stride);
+    int64_t padded, window;
+    if (!dilated_bound(base[i], w[i].lhs_dilate, &padded) ||
+        !hlo_add_ok(padded, w[i].pad_lo, &padded) || !hlo_add_ok(padded, w[i].pad_hi, &padded) ||
+        !dilated_bound(w[i].size, w[i].rhs_dilate, &window))
+      return fail(cx, "window dimension %d overflows: size %lld, padding %lld_%lld, dilations "
+                  "%lld and %lld over a base of %lld", i, (long long)w[i].size,
+                  (long long)w[i].pad_lo, (long long)w[i].pad_hi, (long long)w[i].lhs_dilate,
+                  (long long)w[i].rhs_dilate, (long long)base[i]);
+    result[i] = strided_bound(padded, window, w[i].stride);
   }
   return NULL;
 }
@@ -1297,10 +1311,24 @@ static HloError *infer(Infer *cx, HloShape *out) {
   }
 }
 
+/* The one size check every instruction passes, whatever built it. */
+static HloError *check_size(const HloInstr *instr, const HloShape *s) {
+  HloError *e = hlo_shape_check_size(s);
+  if (!e) return NULL;
+  char *d = hlo_instr_describe(instr);
+  e = hlo_error_wrap(e, "%s: %s", d, hlo_opcode_name(instr->op));
+  free(d);
+  return e;
+}
+
 HloError *hlo_infer_shape(const HloInstr *instr, HloShape *out) {
   Infer cx = {.in = instr, .arena = instr->parent->module->arena};
   HloShape result;
-  HloError *e = infer(&cx, &result);
+  /* The declared shape first: the rules of reshape, broadcast, bitcast and
+   * the leaves read it. */
+  HloError *e = check_size(instr, &instr->shape);
+  if (!e) e = infer(&cx, &result);
+  if (!e) e = check_size(instr, &result);
   for (int i = 0; i < cx.nstrs; i++) free(cx.strs[i]);
   if (!e) *out = result;
   return e;

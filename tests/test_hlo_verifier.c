@@ -63,6 +63,53 @@ START_TEST(elementwise_mismatch) {
 }
 END_TEST
 
+/* One limit on a buffer, whatever declared the shape: 2^38 f64 elements
+ * pass the parser's element limit but not the 2^40-byte buffer limit. */
+START_TEST(buffer_too_large) {
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = f64[] parameter(0)\n"
+                 "  ROOT b = f64[274877906944] broadcast(a), dimensions={}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %b = f64[274877906944]{0} "
+                 "broadcast(%a): broadcast: shape f64[274877906944] is too "
+                 "large: one buffer holds at most 2^40 bytes");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  ROOT a = f64[274877906944] parameter(0)\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %a = f64[274877906944]{0} "
+                 "parameter(): parameter: shape f64[274877906944] is too large: one buffer "
+                 "holds at most 2^40 bytes");
+}
+END_TEST
+
+/* Window and padding arithmetic near 2^63 is refused, not wrapped. */
+START_TEST(window_arithmetic_overflows) {
+  assert_rejects("HloModule m\n"
+                 "add { x = f32[] parameter(0)\n y = f32[] parameter(1)\n"
+                 "  ROOT s = f32[] add(x, y) }\n"
+                 "ENTRY e {\n"
+                 "  a = f32[4] parameter(0)\n"
+                 "  z = f32[] constant(0)\n"
+                 "  ROOT r = f32[1] reduce-window(a, z), "
+                 "window={size=2 pad=9223372036854775807_0}, to_apply=add\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %r = f32[1]{0} reduce-window(%a, %z): "
+                 "reduce-window: "
+                 "window dimension 0 overflows: size 2, padding 9223372036854775807_0, "
+                 "dilations 1 and 1 over a base of 4");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = f32[4] parameter(0)\n"
+                 "  z = f32[] constant(0)\n"
+                 "  ROOT p = f32[4] pad(a, z), padding=0_0_3074457345618258602\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %p = f32[4]{0} pad(%a, %z): pad: padding 0_0_3074457345618258602 of "
+                 "dimension 0 overflows its size");
+}
+END_TEST
+
 START_TEST(result_shape_mismatch) {
   assert_rejects("HloModule m\n"
                  "ENTRY e {\n"
@@ -522,6 +569,8 @@ int main(void) {
   TCase *rules = tcase_create("shape_rules");
   tcase_add_test(rules, elementwise_mismatch);
   tcase_add_test(rules, result_shape_mismatch);
+  tcase_add_test(rules, buffer_too_large);
+  tcase_add_test(rules, window_arithmetic_overflows);
   tcase_add_test(rules, broadcast_dims_out_of_range);
   tcase_add_test(rules, reshape_element_count);
   tcase_add_test(rules, transpose_not_a_permutation);
