@@ -267,8 +267,17 @@ HloError *tf_tensor_shape(const Tensorflow__TensorProto *t, HloShape *out);
 HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
                                HloArena *arena, HloLiteral **out);
 
-/* The value of a Const node (its "value" attr, checked against its "dtype"
- * attr), as tf_tensor_to_literal; errors name the node. */
+/* For a TensorProto compressed by that rule (no tensor_content, fewer
+ * values than elements): *values = the values given, as a 1-D literal (one
+ * zero when none are), so a caller can build the tensor without decoding
+ * all of it; the tensor is those values, then the last repeated.  *values
+ * is NULL for a tensor not compressed. */
+HloError *tf_tensor_repeated(const Tensorflow__TensorProto *t, HloArena *arena,
+                             HloLiteral **values);
+
+/* The "value" attr of a Const node, checked against its "dtype" attr. */
+HloError *tf_node_tensor(const TfNode *n, const Tensorflow__TensorProto **out);
+/* The value of a Const node, as tf_tensor_to_literal; errors name the node. */
 HloError *tf_node_const(const TfNode *n, HloArena *arena, HloLiteral **out);
 
 /* ------------------------------------------------------------------------ */

@@ -370,9 +370,49 @@ HloComputation *tf_computation_new(TfLower *L, const char *name) {
 /* Core ops                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A Const of at least this many elements that its TensorProto gives by
+ * TensorFlow's repeat-the-last-value rule is built from the values given
+ * rather than decoded: a few bytes of GraphDef must not become gigabytes
+ * of constant data (for the compiler or in the object). */
+#define REPEATED_CONST_MIN_ELEMENTS 4096
+
+/* The given values, then the last one broadcast over the remaining
+ * elements, reshaped to `shape`. */
+static HloInstr *repeated_const(TfLower *L, HloLiteral *values, const HloShape *shape,
+                                HloError **e) {
+  int64_t nv = values->shape.dims[0], total = hlo_shape_elements(shape);
+  HloInstr *given = hlo_constant_new(L->c, values, NULL);
+  HloSliceDim head = {0, nv - 1, 1}, last = {nv - 1, nv, 1};
+  HloInstr *tail = hlo_build_slice(L->c, given, &last, e);
+  if (tail) tail = hlo_build_reshape(L->c, tail, 0, NULL, e);
+  int64_t rest = total - nv + 1;
+  HloShape rest_shape = hlo_shape_array(shape->type, 1, &rest);
+  if (tail) tail = hlo_build_broadcast(L->c, tail, &rest_shape, NULL, 0, e);
+  HloInstr *flat = tail;
+  if (tail && nv > 1) {
+    HloInstr *parts[2] = {hlo_build_slice(L->c, given, &head, e), tail};
+    flat = parts[0] ? hlo_build_concatenate(L->c, parts, 2, 0, e) : NULL;
+  }
+  return flat ? hlo_build_reshape(L->c, flat, shape->rank, shape->dims, e) : NULL;
+}
+
 static HloError *lower_const(TfLower *L, const TfNode *n) {
+  const Tensorflow__TensorProto *t;
+  HloShape shape;
+  HloLiteral *values = NULL;
+  HloError *e = tf_node_tensor(n, &t);
+  /* A bad value is reported by tf_node_const below, naming the attr. */
+  HloError *bad = e ? NULL : tf_tensor_shape(t, &shape);
+  if (!e && !bad && hlo_shape_elements(&shape) >= REPEATED_CONST_MIN_ELEMENTS)
+    bad = tf_tensor_repeated(t, L->m->arena, &values);
+  hlo_error_free(bad);
+  if (!e && values) {
+    HloInstr *r = repeated_const(L, values, &shape, &e);
+    if (r) tf_set_output(L, n, 0, r);
+    return e;
+  }
   HloLiteral *lit;
-  HloError *e = tf_node_const(n, L->m->arena, &lit);
+  if (!e) e = tf_node_const(n, L->m->arena, &lit);
   if (e) return e;
   tf_set_output(L, n, 0, hlo_constant_new(L->c, lit, NULL));
   return NULL;
@@ -517,11 +557,12 @@ static HloError *name_node(const TfLower *L, const TfNode *n, HloError *e) {
 }
 
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
-                         HloInstr *const *feeds, TfLower *parent, const char *scope,
-                         HloInstr ***results) {
+                         HloInstr *const *feeds, TfLower *parent, const char *function,
+                         const char *scope, HloInstr ***results) {
   HloError *e = check_supported(body);
   if (e) return e;
-  TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .scope = scope ? scope : ""};
+  TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .function = function,
+               .scope = scope ? scope : ""};
   int nn = body->nnodes;
   L.feeds = calloc((size_t)body->nfeeds + 1, sizeof *L.feeds);
   L.values = calloc((size_t)nn + 1, sizeof *L.values);
@@ -586,7 +627,7 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
   }
   HloInstr **results = NULL;
   if (!e && g->nfetches == 0) e = hlo_error("the config has no fetches");
-  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, "", &results);
+  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results);
   if (!e) {
     HloInstr *root = results[0];
     if (g->nfetches != 1) {

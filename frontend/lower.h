@@ -25,6 +25,7 @@ struct TfLower {
   int *nvalues;          /* per node id: outputs set so far */
   int *cap;              /* per node id: room in values[id] */
   TfLower *parent;       /* the enclosing lowering, for function bodies */
+  const char *function;  /* the library function lowered here (NULL: the graph) */
   const char *scope;     /* "" or "FUNCTION/" prefixed to op_name metadata */
 };
 
@@ -51,10 +52,11 @@ extern const TfOpLowering tf_lower_control[];
 const TfOpLowering *tf_find_lowering(const char *op);
 
 /* Lowers every live node of `body` into L->c (a fresh context is set up
- * from `parent` for function bodies), with feeds[i] the HLO value of the
- * body's feed i; *results receives one HLO value per fetch (malloc'd). */
+ * from `parent` for the body of library function `function`; both NULL for
+ * the graph), with feeds[i] the HLO value of the body's feed i; *results
+ * receives one HLO value per fetch (malloc'd). */
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
-                         HloInstr *const *feeds, TfLower *parent,
+                         HloInstr *const *feeds, TfLower *parent, const char *function,
                          const char *scope, HloInstr ***results);
 
 /* --- reading inputs -------------------------------------------------------- */

@@ -87,13 +87,42 @@ static bool *outputs_read(const TfLower *L, const TfNode *n, int count) {
   return used;
 }
 
+/* Functions are inlined, so one that reaches itself again (directly or
+ * through others) would never end; nesting is bounded too, to keep the
+ * lowering's stack small. */
+#define MAX_FUNCTION_NESTING 64
+
+static HloError *check_nesting(const TfLower *L, const char *fname) {
+  const char *chain[MAX_FUNCTION_NESTING + 1];
+  int n = 0;
+  const TfLower *p = L;
+  for (; p && p->function; p = p->parent) {
+    if (n == MAX_FUNCTION_NESTING)
+      return hlo_error("function '%s' is nested more than %d calls deep", fname,
+                       MAX_FUNCTION_NESTING);
+    chain[n++] = p->function;
+    if (!strcmp(p->function, fname)) break;
+  }
+  if (!p || !p->function) return NULL;
+  /* chain holds the callers innermost first, ending with fname's earlier
+   * entry: print them in call order. */
+  HloStr s = {0};
+  for (int i = n - 1; i >= 0; i--) hlo_str_printf(&s, "%s -> ", chain[i]);
+  hlo_str_printf(&s, "%s", fname);
+  HloError *e = hlo_error("function '%s' calls itself: %s", fname, s.buf);
+  free(s.buf);
+  return e;
+}
+
 /* Lowers library function `fname` into computation c of module m with the
  * given argument values; *results receives its count values (malloc'd). */
 static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const char *fname,
                             HloInstr *const *args, int nargs, HloInstr ***results,
                             int *count) {
+  HloError *e = check_nesting(L, fname);
+  if (e) return e;
   TfGraph *body;
-  HloError *e = tf_graph_function(L->g, fname, &body);
+  e = tf_graph_function(L->g, fname, &body);
   if (e) return e;
   if (body->nfeeds != nargs) {
     e = hlo_error("function '%s' takes %d argument(s), the node passes %d", fname, body->nfeeds,
@@ -101,7 +130,7 @@ static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const c
   } else {
     HloStr scope = {0};
     hlo_str_printf(&scope, "%s%s/", L->scope, fname);
-    e = tf_lower_graph(m, c, body, args, L, scope.buf, results);
+    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results);
     free(scope.buf);
     *count = body->nfetches;
   }

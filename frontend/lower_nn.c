@@ -143,6 +143,11 @@ static HloError *layout_attr(const TfNode *n, int rank, Layout *lay) {
 
 /* An int-list attribute of exactly `count` entries, each >= min, or all
  * `dflt` when the node does not have it. */
+/* Window sizes, strides, dilations and paddings above this are refused
+ * (TensorFlow's kernels keep them in int), so two of them multiply and a
+ * few add without overflow. */
+#define WINDOW_ATTR_MAX INT64_C(2147483647)
+
 static HloError *ints_attr(const TfNode *n, const char *name, int count, int64_t dflt,
                            int64_t min, int64_t *out) {
   if (!tf_attr_find(n, name)) {
@@ -158,6 +163,9 @@ static HloError *ints_attr(const TfNode *n, const char *name, int count, int64_t
     if (v[i] < min)
       return hlo_error("attribute '%s' has entry %lld, expected >= %lld", name, (long long)v[i],
                        (long long)min);
+    if (v[i] > WINDOW_ATTR_MAX)
+      return hlo_error("attribute '%s' has entry %lld, expected <= %lld", name, (long long)v[i],
+                       (long long)WINDOW_ATTR_MAX);
     out[i] = v[i];
   }
   return NULL;
@@ -180,12 +188,20 @@ static HloError *padding_attr(const TfNode *n, bool explicit_ok, Padding *out) {
 /* TensorFlow's SAME padding of one dim: the output has ceil(in / stride)
  * elements and the window (of effective size `window`) is centred, the odd
  * element of padding going at the end. */
-static void same_padding(int64_t in, int64_t window, int64_t stride, int64_t *lo, int64_t *hi) {
-  int64_t out = (in + stride - 1) / stride;
-  int64_t total = (out - 1) * stride + window - in;
+static bool same_padding(int64_t in, int64_t window, int64_t stride, int64_t *lo, int64_t *hi) {
+  int64_t out = in / stride + (in % stride != 0), total;
+  if (!hlo_mul_ok(out > 0 ? out - 1 : 0, stride, &total) || !hlo_add_ok(total, window, &total))
+    return false;
+  total -= in;
   if (total < 0) total = 0;
   *lo = total / 2;
   *hi = total - *lo;
+  return true;
+}
+
+/* (size - 1) * dilation + 1: the extent of a dilated window. */
+static bool window_extent(int64_t size, int64_t dilation, int64_t *extent) {
+  return hlo_mul_ok(size - 1, dilation, extent) && hlo_add_ok(*extent, 1, extent);
 }
 
 /* The spatial window of Conv2D and its kin: kernel sizes ksize[i] per
@@ -213,7 +229,12 @@ static HloError *conv_window(const TfNode *n, const HloShape *x, const Layout *l
       wi->pad_lo = pads[2 * d];
       wi->pad_hi = pads[2 * d + 1];
     } else if (*padding == PAD_SAME) {
-      same_padding(x->dims[d], (ksize[i] - 1) * dil[d] + 1, strides[d], &wi->pad_lo, &wi->pad_hi);
+      int64_t extent;
+      if (!window_extent(ksize[i], dil[d], &extent) ||
+          !same_padding(x->dims[d], extent, strides[d], &wi->pad_lo, &wi->pad_hi))
+        return hlo_error("the window of size %lld, dilation %lld and stride %lld over %lld "
+                         "elements overflows", (long long)ksize[i], (long long)dil[d],
+                         (long long)strides[d], (long long)x->dims[d]);
     }
   }
   return NULL;
@@ -652,8 +673,15 @@ static HloError *lower_conv2d_backprop_input(TfLower *L, const TfNode *n) {
   if ((e = conv_window(n, &in_shape, &lay, wd, win, &pad))) return e;
   for (int i = 0; i < 2; i++) {
     HloWindowDim *wi = &win[i];
-    int64_t eff = (wi->size - 1) * wi->rhs_dilate + 1;
-    int64_t expanded = (dy->shape.dims[lay.spatial[i]] - 1) * wi->stride + 1;
+    int64_t eff, expanded, dy_size = dy->shape.dims[lay.spatial[i]];
+    /* Every term is below 2^62 once these hold (sizes are at most 2^40). */
+    if (!window_extent(wi->size, wi->rhs_dilate, &eff) ||
+        !window_extent(dy_size > 0 ? dy_size : 1, wi->stride, &expanded) ||
+        eff > INT64_C(1) << 61 || expanded > INT64_C(1) << 61)
+      return hlo_error("the window of size %lld, dilation %lld and stride %lld over %lld "
+                       "elements overflows", (long long)wi->size, (long long)wi->rhs_dilate,
+                       (long long)wi->stride, (long long)dy_size);
+    if (dy_size == 0) expanded = 1 - wi->stride;
     int64_t lo = eff - 1 - wi->pad_lo;
     wi->pad_hi = in[lay.spatial[i]] + eff - 1 - expanded - lo;
     wi->pad_lo = lo;
@@ -705,6 +733,8 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
     if (!e && (nk != 4 || ns != 4)) e = hlo_error("ksize and strides must have 4 entries");
     for (int d = 0; d < 4 && !e; d++) {
       if (kv[d] < 1 || sv[d] < 1) e = hlo_error("ksize and strides must be positive");
+      else if (kv[d] > WINDOW_ATTR_MAX || sv[d] > WINDOW_ATTR_MAX)
+        e = hlo_error("ksize and strides must be at most %lld", (long long)WINDOW_ATTR_MAX);
       ksize[d] = kv[d];
       strides[d] = sv[d];
     }
@@ -720,8 +750,11 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
   HloWindowDim win[4];
   for (int d = 0; d < 4; d++) {
     win[d] = (HloWindowDim){.size = ksize[d], .stride = strides[d]};
-    if (pad == PAD_SAME)
-      same_padding(s->dims[d], ksize[d], strides[d], &win[d].pad_lo, &win[d].pad_hi);
+    /* Cannot overflow: each factor is below 2^41. */
+    if (pad == PAD_SAME) {
+      bool ok = same_padding(s->dims[d], ksize[d], strides[d], &win[d].pad_lo, &win[d].pad_hi);
+      HLO_CHECK(ok);
+    }
   }
   HloOpcode op = is_max ? HLO_OP_MAXIMUM : HLO_OP_ADD;
   HloInstr *init = tf_scalar(L, t, is_max ? lowest(t) : 0);
@@ -744,8 +777,7 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
     }
     HloShape cs = hlo_shape_array(t, np, cdims);
     int64_t total = hlo_shape_elements(&cs);
-    double *v = malloc(sizeof(double) * (size_t)total);
-    HLO_CHECK(v != NULL);
+    double *v = hlo_xmalloc(sizeof(double) * (size_t)total);
     for (int64_t i = 0; i < total; i++) {
       int64_t rest = i;
       v[i] = fixed;
@@ -923,6 +955,16 @@ static HloError *resize_attrs(TfLower *L, const TfNode *n, HloInstr **x, ResizeA
     return hlo_error("align_corners and half_pixel_centers cannot both be true");
   ra->out[0] = size[0];
   ra->out[1] = size[1];
+  /* The result, and the [out, in] interpolation matrices bilinear builds. */
+  const int64_t *d = (*x)->shape.dims;
+  HloShape checks[3] = {hlo_shape_array(HLO_F32, 4, (int64_t[]){d[0], size[0], size[1], d[3]}),
+                        hlo_shape_array(HLO_F64, 2, (int64_t[]){size[0], d[1]}),
+                        hlo_shape_array(HLO_F64, 2, (int64_t[]){size[1], d[2]})};
+  for (int i = 0; i < 3; i++)
+    if ((e = hlo_shape_check_size(&checks[i])))
+      return hlo_error_wrap(e, "resizing %s to %lldx%lld",
+                            i == 0 ? "the images" : "one dimension", (long long)size[0],
+                            (long long)size[1]);
   return NULL;
 }
 
@@ -936,8 +978,7 @@ static float resize_scale(int64_t in, int64_t out, bool align_corners) {
  * computed as TensorFlow's compute_interpolation_weights does. */
 static HloInstr *bilinear_weights(TfLower *L, int64_t in, int64_t out, const ResizeAttrs *ra) {
   float scale = resize_scale(in, out, ra->align_corners);
-  double *w = calloc((size_t)(in * out), sizeof *w);
-  HLO_CHECK(w != NULL);
+  double *w = hlo_xcalloc((size_t)(in * out), sizeof *w);
   for (int64_t o = 0; o < out; o++) {
     float src = ra->half_pixel ? ((float)o + 0.5f) * scale - 0.5f : (float)o * scale;
     float fl = floorf(src);
@@ -977,8 +1018,7 @@ static HloInstr *gather_rows(TfLower *L, HloInstr *x, int axis, const int64_t *i
                              HloError **e) {
   if (*e) return NULL;
   HloShape is = hlo_shape_array(HLO_S32, 1, &n);
-  double *v = malloc(sizeof(double) * (size_t)n);
-  HLO_CHECK(v != NULL);
+  double *v = hlo_xmalloc(sizeof(double) * (size_t)n);
   for (int64_t i = 0; i < n; i++) v[i] = (double)idx[i];
   HloInstr *indices = constant(L, &is, v);
   free(v);
@@ -1006,8 +1046,7 @@ static HloError *lower_resize_nearest(TfLower *L, const TfNode *n) {
   if (e) return e;
   for (int k = 0; k < 2; k++) {
     int64_t in = x->shape.dims[1 + k], out = ra.out[k];
-    int64_t *idx = malloc(sizeof(int64_t) * (size_t)out);
-    HLO_CHECK(idx != NULL);
+    int64_t *idx = hlo_xmalloc(sizeof(int64_t) * (size_t)out);
     float scale = resize_scale(in, out, ra.align_corners);
     for (int64_t o = 0; o < out; o++) {
       float src = ra.half_pixel ? ((float)o + 0.5f) * scale : (float)o * scale;

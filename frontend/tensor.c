@@ -82,15 +82,10 @@ typedef struct ValField {
       dst[i] = (CT)(vals)[(size_t)i < (nv) ? (size_t)i : (nv) - 1];           \
   } while (0)
 
-HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
-                               HloArena *arena, HloLiteral **out) {
-  *out = NULL;
-  HloShape shape;
-  HloError *e = tf_tensor_shape(t, &shape);
-  if (e) return e;
-  int64_t count = hlo_shape_elements(&shape);
-  size_t bytes = hlo_shape_byte_size(&shape);
-
+/* The typed field t's dtype (as HLO type `type`) takes its values from,
+ * and how many it holds; an error when another field is set. */
+static HloError *typed_values(const Tensorflow__TensorProto *t, HloType type,
+                              const char **field, size_t *count) {
   const ValField fields[] = {
       {"half_val", t->n_half_val},       {"float_val", t->n_float_val},
       {"double_val", t->n_double_val},   {"int_val", t->n_int_val},
@@ -100,7 +95,7 @@ HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
       {"uint64_val", t->n_uint64_val},
   };
   const char *want;
-  switch (shape.type) {
+  switch (type) {
   case HLO_F16: case HLO_BF16: want = "half_val"; break;
   case HLO_F32: want = "float_val"; break;
   case HLO_F64: want = "double_val"; break;
@@ -121,6 +116,23 @@ HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
                        "tensor_content", fields[i].name,
                        tf_type_name(t->dtype), want);
   }
+  *field = want;
+  *count = nv;
+  return NULL;
+}
+
+HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
+                               HloArena *arena, HloLiteral **out) {
+  *out = NULL;
+  HloShape shape;
+  HloError *e = tf_tensor_shape(t, &shape);
+  if (e) return e;
+  int64_t count = hlo_shape_elements(&shape);
+  size_t bytes = hlo_shape_byte_size(&shape);
+
+  const char *want;
+  size_t nv;
+  if ((e = typed_values(t, shape.type, &want, &nv))) return e;
 
   if (t->tensor_content.len) {
     if (t->tensor_content.len != bytes) {
@@ -172,16 +184,44 @@ HloError *tf_tensor_to_literal(const Tensorflow__TensorProto *t,
   return NULL;
 }
 
+HloError *tf_tensor_repeated(const Tensorflow__TensorProto *t, HloArena *arena,
+                            HloLiteral **values) {
+  *values = NULL;
+  HloShape shape;
+  HloError *e = tf_tensor_shape(t, &shape);
+  const char *field;
+  size_t nv;
+  if (!e) e = typed_values(t, shape.type, &field, &nv);
+  if (e || t->tensor_content.len || nv >= (uint64_t)hlo_shape_elements(&shape)) return e;
+  /* The same tensor with the shape [nv] (one zero when nv is 0) decodes
+   * the given values by the same rules. */
+  Tensorflow__TensorShapeProto__Dim dim = TENSORFLOW__TENSOR_SHAPE_PROTO__DIM__INIT;
+  Tensorflow__TensorShapeProto__Dim *dims[1] = {&dim};
+  Tensorflow__TensorShapeProto given = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
+  dim.size = nv ? (int64_t)nv : 1;
+  given.n_dim = 1;
+  given.dim = dims;
+  Tensorflow__TensorProto copy = *t;
+  copy.tensor_shape = &given;
+  return tf_tensor_to_literal(&copy, arena, values);
+}
+
+HloError *tf_node_tensor(const TfNode *n, const Tensorflow__TensorProto **out) {
+  Tensorflow__DataType dtype;
+  HloError *e = tf_attr_tensor(n, "value", out);
+  if (!e) e = tf_attr_type(n, "dtype", &dtype);
+  if (e) return e;
+  if ((*out)->dtype != dtype)
+    return tf_node_error(n, "attr 'value' has dtype %s, but attr 'dtype' is "
+                         "%s", tf_type_name((*out)->dtype), tf_type_name(dtype));
+  return NULL;
+}
+
 HloError *tf_node_const(const TfNode *n, HloArena *arena, HloLiteral **out) {
   *out = NULL;
   const Tensorflow__TensorProto *t;
-  Tensorflow__DataType dtype;
-  HloError *e = tf_attr_tensor(n, "value", &t);
-  if (!e) e = tf_attr_type(n, "dtype", &dtype);
+  HloError *e = tf_node_tensor(n, &t);
   if (e) return e;
-  if (t->dtype != dtype)
-    return tf_node_error(n, "attr 'value' has dtype %s, but attr 'dtype' is "
-                         "%s", tf_type_name(t->dtype), tf_type_name(dtype));
   e = tf_tensor_to_literal(t, arena, out);
   if (e) {
     HloError *w = tf_node_error(n, "attr 'value': %s", hlo_error_message(e));
