@@ -208,26 +208,65 @@ static HloError *check_bytes(const char *fn, const char *what, const void *data,
   return NULL;
 }
 
-static HloError *graphdef_from_memory(const hloc_compiler *c, const void *graph, size_t graph_len,
-                                      const void *config, size_t config_len,
-                                      hloc_executable **out) {
+/* One compile request: which loader, its inputs, and where the
+ * executable goes. */
+typedef enum { FROM_GRAPHDEF, FROM_GRAPHDEF_FILES, FROM_HLO, FROM_HLO_FILE } CompileSource;
+
+typedef struct CompileJob {
+  const hloc_compiler *c;
+  CompileSource source;
+  const void *data, *config;    /* FROM_GRAPHDEF, FROM_HLO */
+  size_t data_len, config_len;
+  const char *path, *config_path; /* the _file variants */
+  hloc_executable **out;
+} CompileJob;
+
+static HloError *load_graphdef(const CompileJob *j, Model *md) {
   ProtobufCMessage *gd = NULL, *cfg = NULL;
   /* "graph" and "config" have no extension: the content tells binary from
    * text, and they name the input in messages. */
-  HloError *e = tf_proto_parse(&tensorflow__graph_def__descriptor, graph ? graph : "", graph_len,
-                               "graph", &gd);
+  HloError *e = tf_proto_parse(&tensorflow__graph_def__descriptor, j->data ? j->data : "",
+                               j->data_len, "graph", &gd);
   if (!e)
-    e = tf_proto_parse(&tensorflow__tf2xla__config__descriptor, config ? config : "",
-                       config_len, "config", &cfg);
+    e = tf_proto_parse(&tensorflow__tf2xla__config__descriptor, j->config ? j->config : "",
+                       j->config_len, "config", &cfg);
   if (e) {
     if (gd) protobuf_c_message_free_unpacked(gd, NULL);
     return e;
   }
   TfGraph *g = NULL;
   e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
+  return e ? e : pipeline_load_graph(g, md);
+}
+
+static HloError *run_job(void *ctx) {
+  const CompileJob *j = ctx;
   Model md;
-  if (!e) e = pipeline_load_graph(g, &md);
-  return e ? e : compile_model(c, &md, out);
+  HloError *e = NULL;
+  TfGraph *g = NULL;
+  switch (j->source) {
+  case FROM_GRAPHDEF: e = load_graphdef(j, &md); break;
+  case FROM_GRAPHDEF_FILES:
+    e = tf_graph_load(j->path, j->config_path, &g);
+    if (!e) e = pipeline_load_graph(g, &md);
+    break;
+  case FROM_HLO:
+    e = pipeline_load_hlo_text(j->data ? j->data : "", j->data_len, "hlo", &md);
+    break;
+  case FROM_HLO_FILE: e = pipeline_load_hlo_file(j->path, &md); break;
+  }
+  return e ? e : compile_model(j->c, &md, j->out);
+}
+
+/* Compiles one at a time (LLVM's and the passes' globals), and never lets
+ * running out of memory end the caller's process. */
+static int compile_job(const CompileJob *j, HloError *e, hloc_error **err) {
+  if (!e) {
+    pthread_mutex_lock(&compile_lock);
+    e = hlo_guard_oom(run_job, (void *)j);
+    pthread_mutex_unlock(&compile_lock);
+  }
+  return e ? fail(err, e) : succeed(err);
 }
 
 int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph, size_t graph_len,
@@ -237,12 +276,9 @@ int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph, size_t gra
   HloError *e = check_compile_args(fn, compiler, out);
   if (!e) e = check_bytes(fn, "graph", graph, graph_len);
   if (!e) e = check_bytes(fn, "config", config, config_len);
-  if (!e) {
-    pthread_mutex_lock(&compile_lock);
-    e = graphdef_from_memory(compiler, graph, graph_len, config, config_len, out);
-    pthread_mutex_unlock(&compile_lock);
-  }
-  return e ? fail(err, e) : succeed(err);
+  CompileJob j = {compiler, FROM_GRAPHDEF, .data = graph, .data_len = graph_len,
+                  .config = config, .config_len = config_len, .out = out};
+  return compile_job(&j, e, err);
 }
 
 int hloc_compile_graphdef_file(hloc_compiler *compiler, const char *graph_path,
@@ -252,16 +288,9 @@ int hloc_compile_graphdef_file(hloc_compiler *compiler, const char *graph_path,
   HloError *e = check_compile_args(fn, compiler, out);
   if (!e && !graph_path) e = hlo_error("%s: graph_path is NULL", fn);
   if (!e && !config_path) e = hlo_error("%s: config_path is NULL", fn);
-  if (!e) {
-    pthread_mutex_lock(&compile_lock);
-    TfGraph *g = NULL;
-    Model md;
-    e = tf_graph_load(graph_path, config_path, &g);
-    if (!e) e = pipeline_load_graph(g, &md);
-    if (!e) e = compile_model(compiler, &md, out);
-    pthread_mutex_unlock(&compile_lock);
-  }
-  return e ? fail(err, e) : succeed(err);
+  CompileJob j = {compiler, FROM_GRAPHDEF_FILES, .path = graph_path,
+                  .config_path = config_path, .out = out};
+  return compile_job(&j, e, err);
 }
 
 int hloc_compile_hlo(hloc_compiler *compiler, const char *text, size_t len,
@@ -269,14 +298,8 @@ int hloc_compile_hlo(hloc_compiler *compiler, const char *text, size_t len,
   static const char fn[] = "hloc_compile_hlo";
   HloError *e = check_compile_args(fn, compiler, out);
   if (!e) e = check_bytes(fn, "text", text, len);
-  if (!e) {
-    pthread_mutex_lock(&compile_lock);
-    Model md;
-    e = pipeline_load_hlo_text(text ? text : "", len, "hlo", &md);
-    if (!e) e = compile_model(compiler, &md, out);
-    pthread_mutex_unlock(&compile_lock);
-  }
-  return e ? fail(err, e) : succeed(err);
+  CompileJob j = {compiler, FROM_HLO, .data = text, .data_len = len, .out = out};
+  return compile_job(&j, e, err);
 }
 
 int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_executable **out,
@@ -284,14 +307,8 @@ int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_execut
   static const char fn[] = "hloc_compile_hlo_file";
   HloError *e = check_compile_args(fn, compiler, out);
   if (!e && !path) e = hlo_error("%s: path is NULL", fn);
-  if (!e) {
-    pthread_mutex_lock(&compile_lock);
-    Model md;
-    e = pipeline_load_hlo_file(path, &md);
-    if (!e) e = compile_model(compiler, &md, out);
-    pthread_mutex_unlock(&compile_lock);
-  }
-  return e ? fail(err, e) : succeed(err);
+  CompileJob j = {compiler, FROM_HLO_FILE, .path = path, .out = out};
+  return compile_job(&j, e, err);
 }
 
 void hloc_executable_free(hloc_executable *exe) {

@@ -697,6 +697,20 @@ static int cmd_help(int argc, char **argv) {
   return EXIT_SUCCESS;
 }
 
+/* A command run so that running out of memory is an error, not an abort. */
+typedef struct Command {
+  int (*fn)(int argc, char **argv);
+  int argc;
+  char **argv;
+  int status;
+} Command;
+
+static HloError *run_command(void *ctx) {
+  Command *c = ctx;
+  c->status = c->fn(c->argc, c->argv);
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     cmd_help(0, NULL);
@@ -705,6 +719,10 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "--version")) return cmd_version(0, NULL);
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cmd_help(0, NULL);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 2, argv + 2);
+    if (!strcmp(argv[1], commands[i].name)) {
+      Command c = {commands[i].fn, argc - 2, argv + 2, 0};
+      HloError *e = hlo_guard_oom(run_command, &c);
+      return e ? report(e) : c.status;
+    }
   return usage_error("unknown command '%s'", argv[1]);
 }
