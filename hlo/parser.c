@@ -1088,8 +1088,67 @@ static const struct {
     {"metadata", A_METADATA},
 };
 
-/* Whether op gives attribute k a meaning; any other attribute of op is
- * kept verbatim in instr->raw. */
+/* Annotations XLA prints on instructions that change nothing hloc
+ * computes: accepted on any instruction, kept verbatim in instr->raw (and
+ * printed back).  Any other attribute an op does not define is an error, so
+ * a misspelt one cannot silently mean its default.  custom-call keeps every
+ * attribute: they are its target's. */
+static const char *const annotations[] = {
+    "backend_config", "frontend_attributes", "sharding", "control-predecessors",
+    "statistics", "statistics_viz", "result_accuracy", "operand_precision", "algorithm", "origin",
+    "parameter_replication",
+};
+
+static bool is_annotation(const Ref *an) {
+  for (size_t i = 0; i < sizeof annotations / sizeof annotations[0]; i++)
+    if (ref_is(an, annotations[i])) return true;
+  return false;
+}
+
+/* Levenshtein distance of a and b (short names only; 99 when either is
+ * longer than 47 characters). */
+static int edit_distance(const char *a, size_t na, const char *b, size_t nb) {
+  if (na > 47 || nb > 47) return 99;
+  int row[48];
+  for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= na; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= nb; j++) {
+      int up = row[j];
+      int best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[nb];
+}
+
+static bool interprets(HloOpcode op, AttrKind k);
+
+/* "unknown attribute 'iota_dimenson' for iota (did you mean
+ * 'iota_dimension'?)", or that a known attribute does not apply to op. */
+static bool undefined_attribute(Parser *p, const Ref *an, HloOpcode op, bool known) {
+  if (known)
+    return fail_at(p, an->pos, "attribute '%.*s' does not apply to %s", (int)an->n, an->s,
+                   hlo_opcode_name(op));
+  const char *best = NULL;
+  int best_d = 3; /* suggest only close names */
+  for (size_t i = 0; i < sizeof attr_names / sizeof attr_names[0]; i++) {
+    if (!interprets(op, attr_names[i].kind)) continue;
+    int d = edit_distance(an->s, an->n, attr_names[i].name, strlen(attr_names[i].name));
+    if (d < best_d) best_d = d, best = attr_names[i].name;
+  }
+  if (best)
+    return fail_at(p, an->pos, "unknown attribute '%.*s' for %s (did you mean '%s'?)",
+                   (int)an->n, an->s, hlo_opcode_name(op), best);
+  return fail_at(p, an->pos, "unknown attribute '%.*s' for %s", (int)an->n, an->s,
+                 hlo_opcode_name(op));
+}
+
+/* Whether op gives attribute k a meaning. */
 static bool interprets(HloOpcode op, AttrKind k) {
   switch (k) {
   case A_METADATA: return true;
@@ -1475,6 +1534,8 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name) {
       if (!parse_attr_value(p, in, (AttrKind)kind)) return false;
       continue;
     }
+    if (in->op != HLO_OP_CUSTOM_CALL && !is_annotation(&an))
+      return undefined_attribute(p, &an, in->op, kind >= 0);
     for (int i = 0; i < in->nraw; i++)
       if (ref_is(&an, in->raw[i].name))
         return fail_at(p, an.pos, "attribute '%.*s' is given twice", (int)an.n, an.s);

@@ -907,8 +907,21 @@ END_TEST
 
 START_TEST(error_attributes) {
   assert_error(MODULE_HEAD
-               "  p = f32[2] parameter(0)\n  ROOT b = f32[2] negate(p), foo=1, foo=2\n}\n",
-               "t.hlo:4:37: attribute 'foo' is given twice");
+               "  p = f32[2] parameter(0)\n  ROOT b = f32[2] negate(p), backend_config=1, "
+               "backend_config=2\n}\n",
+               "t.hlo:4:48: attribute 'backend_config' is given twice");
+  /* An attribute the op does not define is an error, not a silent default;
+   * XLA's annotations are accepted on any op. */
+  assert_error(MODULE_HEAD
+               "  ROOT i = s32[2,3] iota(), iota_dimenson=1\n}\n",
+               "t.hlo:3:29: unknown attribute 'iota_dimenson' for iota (did you mean "
+               "'iota_dimension'?)");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT b = f32[2] negate(p), foo=1\n}\n",
+               "t.hlo:4:30: unknown attribute 'foo' for negate");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT b = f32[2] negate(p), dimensions={0}\n}\n",
+               "t.hlo:4:30: attribute 'dimensions' does not apply to negate");
   assert_error(MODULE_HEAD
                "  p = f32[2] parameter(0)\n  ROOT b = f32[2] broadcast(p), dimensions={0}, "
                "dimensions={0}\n}\n",
