@@ -70,6 +70,15 @@ HloError *tf_expect_inputs(const TfNode *n, int min, int max) {
   return NULL;
 }
 
+HloError *tf_expect_n(const TfNode *n, int count) {
+  if (!tf_attr_find(n, "N")) return NULL;
+  int64_t v;
+  HloError *e = tf_attr_int(n, "N", &v);
+  if (!e && v != count)
+    e = hlo_error("attribute N is %lld, but the node has %d such input(s)", (long long)v, count);
+  return e;
+}
+
 HloError *tf_input(TfLower *L, const TfNode *n, int i, HloInstr **out) {
   if (i >= n->ninputs) return hlo_error("expects at least %d input(s), has %d", i + 1, n->ninputs);
   const TfInput *in = &n->inputs[i];

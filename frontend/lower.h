@@ -63,6 +63,9 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
 
 /* Fails unless n has between min and max data inputs (max < 0: no limit). */
 HloError *tf_expect_inputs(const TfNode *n, int min, int max);
+/* When n has an "N" attribute (ConcatV2, Pack, AddN: the length of its
+ * list input), it must be `count`. */
+HloError *tf_expect_n(const TfNode *n, int count);
 /* The HLO value of data input i. */
 HloError *tf_input(TfLower *L, const TfNode *n, int i, HloInstr **out);
 /* Checks that n has exactly `count` data inputs and reads them all. */

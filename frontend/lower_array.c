@@ -285,18 +285,21 @@ static HloError *concat(TfLower *L, const TfNode *n, int first, int count, int a
 /* ConcatV2: values..., axis. */
 static HloError *lower_concat_v2(TfLower *L, const TfNode *n) {
   HloError *e = tf_expect_inputs(n, 2, -1);
+  if (!e) e = tf_expect_n(n, n->ninputs - 1);
   return e ? e : concat(L, n, 0, n->ninputs - 1, n->ninputs - 1);
 }
 
 /* Concat (TensorFlow 1): axis, values.... */
 static HloError *lower_concat(TfLower *L, const TfNode *n) {
   HloError *e = tf_expect_inputs(n, 2, -1);
+  if (!e) e = tf_expect_n(n, n->ninputs - 1);
   return e ? e : concat(L, n, 1, n->ninputs - 1, 0);
 }
 
 static HloError *lower_pack(TfLower *L, const TfNode *n) {
   int64_t axis;
   HloError *e = tf_expect_inputs(n, 1, -1);
+  if (!e) e = tf_expect_n(n, n->ninputs);
   if (!e) e = tf_attr_int_or(n, "axis", 0, &axis);
   if (e) return e;
   HloInstr **xs = hlo_arena_alloc(L->m->arena, sizeof *xs * (size_t)n->ninputs);

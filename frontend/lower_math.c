@@ -417,6 +417,7 @@ static HloError *lower_squared_difference(TfLower *L, const TfNode *n) {
 /* AddN: inputs of one shape (no broadcasting), summed left to right. */
 static HloError *lower_add_n(TfLower *L, const TfNode *n) {
   HloError *e = tf_expect_inputs(n, 1, -1);
+  if (!e) e = tf_expect_n(n, n->ninputs);
   HloInstr *sum;
   if (e || (e = tf_input(L, n, 0, &sum))) return e;
   HloError *err = NULL;

@@ -5,7 +5,8 @@
  * functions that call themselves.  Each must be refused at import with a
  * message naming the node, before anything of that size is allocated.  And
  * what is valid must stay small: a Const given by one repeated value
- * imports as a broadcast, not as gigabytes of data.
+ * imports as a broadcast, not as gigabytes of data.  Attributes that
+ * disagree with the node (an N that is not the input count) are refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,28 @@ START_TEST(repeated_const_values) {
 }
 END_TEST
 
+/* An N attribute that disagrees with the inputs is refused, not ignored. */
+START_TEST(n_attribute_disagrees) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                  "node { name: 'a' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
+                  " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { }"
+                  " int_val: 0 } } } }\n"
+                  NODE("t", "ConcatV2", "input: 'x' input: 'x' input: 'a'",
+                       T_FLOAT ATTR_INT("N", "1000000") ATTR_TYPE("Tidx", "DT_INT32")),
+                  X_2x3 FETCH("t"),
+                  "node 't' (ConcatV2): attribute N is 1000000, but the node has 2 such "
+                  "input(s)");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                  NODE("t", "AddN", "input: 'x' input: 'x'", T_FLOAT ATTR_INT("N", "3")),
+                  X_2x3 FETCH("t"),
+                  "node 't' (AddN): attribute N is 3, but the node has 2 such input(s)");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                  NODE("t", "Pack", "input: 'x'", T_FLOAT ATTR_INT("N", "2")),
+                  X_2x3 FETCH("t"),
+                  "node 't' (Pack): attribute N is 2, but the node has 1 such input(s)");
+}
+END_TEST
+
 #define CALL(name, input, fn)                                                 \
   "node_def { name: '" name "' op: 'PartitionedCall' input: '" input "'"                  \
   " attr { key: 'Tin' value { list { type: DT_FLOAT } } }"                                \
@@ -255,6 +278,7 @@ int main(void) {
   tcase_add_test(t, splat_const_is_a_broadcast);
   tcase_add_test(t, repeated_const_values);
   tcase_add_test(t, function_calls_itself);
+  tcase_add_test(t, n_attribute_disagrees);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
