@@ -322,6 +322,14 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   if (!err) {
     p->sig = ks.sig;
     collect_constants(ks.k, &p->consts);
+    if (opts && opts->separate_weights) {
+      HloStr sym = {0};
+      hlo_str_printf(&sym, "%s_weights", p->sig.name);
+      p->consts.region_symbol = hlo_str_take(&sym);
+      p->sig.separate_weights = true;
+      p->sig.weights_bytes = p->consts.size;
+      p->sig.weights_fingerprint = hloc_weights_fingerprint(p->consts.bytes, p->consts.size);
+    }
     KirSplit *split = kir_split(ks.k, opts ? opts->parts : 0, CG_OPS_PER_PART);
     if (split->nparts > 1) {
       CgPart *parts = calloc((size_t)split->nparts, sizeof *parts);
@@ -362,10 +370,16 @@ void cg_program_free(CgProgram *p) {
   for (int i = 0; i < p->consts.nsyms; i++) free(p->consts.syms[i].name);
   free(p->consts.syms);
   free(p->consts.bytes);
+  free(p->consts.region_symbol);
   free(p);
 }
 
 const CgSignature *cg_program_signature(const CgProgram *p) { return &p->sig; }
+
+void cg_program_weights(const CgProgram *p, const void **bytes, size_t *len) {
+  *bytes = p->consts.bytes;
+  *len = p->consts.size;
+}
 const char *cg_program_triple(const CgProgram *p) { return p->parts[0].target.triple; }
 const char *cg_program_cpu(const CgProgram *p) { return p->parts[0].target.cpu; }
 bool cg_program_is_host(const CgProgram *p) { return p->parts[0].target.is_host; }

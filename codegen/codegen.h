@@ -76,6 +76,12 @@ typedef struct CgOptions {
    * parallel, and merged into one object (split.c); 0: by the module's
    * size (small ones stay whole); 1: never split. */
   int parts;
+  /* The constants go to a separate weights file instead of the object:
+   * the object reserves zeroed, writable space for them (N_weights, in
+   * .bss) that the host fills from the file before the first run
+   * (hloc_load_weights), so a 2 GB model needs no 2 GB object.  The bytes
+   * for the file come from cg_program_weights. */
+  bool separate_weights;
 } CgOptions;
 
 /* One argument or result of the compiled function. */
@@ -95,6 +101,11 @@ typedef struct CgSignature {
   CgBufferInfo *results;       /* flattened result tuple, in order */
   size_t scratch_bytes;        /* size of the scratch arena */
   size_t scratch_align;        /* its required alignment (bytes) */
+  /* With CgOptions.separate_weights: the bytes N_weights must hold and
+   * their fingerprint (hloc_weights_fingerprint), else 0 and false. */
+  bool separate_weights;
+  size_t weights_bytes;
+  uint64_t weights_fingerprint;
 } CgSignature;
 
 typedef struct CgProgram CgProgram; /* optimized LLVM modules + signature */
@@ -119,6 +130,9 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
                      CgProgram **out);
 void cg_program_free(CgProgram *p);
 const CgSignature *cg_program_signature(const CgProgram *p);
+/* The constants' bytes as N_weights holds them (the payload of the weights
+ * file of a program compiled with separate_weights); valid while p is. */
+void cg_program_weights(const CgProgram *p, const void **bytes, size_t *len);
 /* The target triple and CPU the program was compiled for. */
 const char *cg_program_triple(const CgProgram *p);
 const char *cg_program_cpu(const CgProgram *p);

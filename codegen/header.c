@@ -114,6 +114,22 @@ char *cg_header(const CgSignature *sig) {
   hlo_str_printf(&s, "void *scratch);\n");
   hlo_str_printf(&s, "int %s_run_buffers(void *const *buffers, void *scratch);\n", n);
   hlo_str_printf(&s, "extern const hloc_program %s_program;\n\n", n);
+  if (sig->separate_weights) {
+    hlo_str_printf(&s,
+                   "/* The weights are not in %s.o: before the first run, load the weights\n"
+                   " * file compiled with it into %s_weights (%s_load_weights; 0 or -1 with\n"
+                   " * a message in err). */\n"
+                   "#define %s_WEIGHTS_BYTES %zu\n"
+                   "#define %s_WEIGHTS_FINGERPRINT UINT64_C(0x%016" PRIx64 ")\n"
+                   "extern unsigned char %s_weights[];\n"
+                   "static inline int %s_load_weights(const char *path, char *err, "
+                   "size_t errlen) {\n"
+                   "  return hloc_load_weights(path, %s_weights, %s_WEIGHTS_BYTES,\n"
+                   "                           %s_WEIGHTS_FINGERPRINT, err, errlen);\n"
+                   "}\n\n",
+                   n, n, n, n, sig->weights_bytes, n, sig->weights_fingerprint, n, n, n, n,
+                   n);
+  }
   hlo_str_printf(&s, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
   return hlo_str_take(&s);
 }

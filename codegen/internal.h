@@ -221,6 +221,10 @@ typedef struct CgData {
   size_t size;
   CgDataSymbol *syms;
   int nsyms;
+  /* Set for separate weights: the section is zeroed writable space
+   * (.bss.hloc_weights, no bytes in the object) and this global symbol
+   * (N_weights) names all of it. */
+  char *region_symbol;
 } CgData;
 
 /* object.c: one relocatable ELF object out of n (a program's parts') and

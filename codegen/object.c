@@ -12,7 +12,9 @@
  * part's section symbol becomes one against the merged section's, its
  * addend moved the same way.  The constants' bytes (codegen.c) are one
  * more section, .rodata.hloc_constants, written from the bytes as they
- * are: they never pass through LLVM.  Symbols:
+ * are: they never pass through LLVM.  With separate weights that section
+ * is .bss.hloc_weights instead: the same layout, no bytes, writable, and
+ * named as a whole by a global symbol (N_weights) the host fills.  Symbols:
  *   - one section symbol per merged section, then every part's local
  *     symbols, then the constants (local);
  *   - hidden definitions (the functions parts share, split.c) become
@@ -227,7 +229,12 @@ static HloError *place_sections(Merge *mg) {
       mg->out_of[p][i] = o + 1; /* merged section o is section o + 1 */
     }
   }
-  if (mg->data && mg->data->nsyms) {
+  if (mg->data && mg->data->region_symbol) {
+    static const Elf64_Shdr bss = {.sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE};
+    mg->secs[mg->nsecs++] = (OutSec){.name = ".bss.hloc_weights", .first = &bss,
+                                     .size = mg->data->size, .align = 64};
+    mg->data_sec = mg->nsecs;
+  } else if (mg->data && mg->data->nsyms) {
     static const Elf64_Shdr rodata = {.sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC};
     mg->secs[mg->nsecs++] = (OutSec){.name = ".rodata.hloc_constants", .first = &rodata,
                                      .size = mg->data->size, .align = 64};
@@ -251,6 +258,7 @@ static HloError *merge_symbols(Merge *mg, int *first_global) {
   }
   int ndefs = 0, cap = 0;
   for (int p = 0; p < mg->n; p++) cap += mg->parts[p].nsyms;
+  if (mg->data) cap += mg->data->nsyms + 1; /* the constants, the region */
   Def *defs = calloc((size_t)cap + 1, sizeof *defs);
   HLO_CHECK(defs);
   for (int p = 0; p < mg->n && !e; p++)
@@ -271,6 +279,15 @@ static HloError *merge_symbols(Merge *mg, int *first_global) {
   }
   for (int pass = 0; pass < 2 && !e; pass++) {
     if (pass == 1) *first_global = (int)(mg->syms.len / sizeof(Elf64_Sym));
+    if (pass == 1 && mg->data_sec && mg->data->region_symbol) {
+      /* Separate weights: the host fills the whole section by this name. */
+      Elf64_Sym s = {.st_name = add_str(&mg->strs, mg->data->region_symbol),
+                     .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+                     .st_shndx = (Elf64_Section)mg->data_sec,
+                     .st_size = mg->data->size};
+      defs[ndefs++] = (Def){mg->data->region_symbol, (int)(mg->syms.len / sizeof s)};
+      hlo_str_append(&mg->syms, (const char *)&s, sizeof s);
+    }
     for (int p = 0; p < mg->n && !e; p++)
       for (int i = 1; i < mg->parts[p].nsyms && !e; i++) {
         const Elf64_Sym *s = &mg->parts[p].syms[i];
@@ -368,7 +385,7 @@ static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
     align_to(out, os->align);
     s.sh_offset = out->len;
     if (o + 1 == mg->data_sec) {
-      hlo_str_append(out, mg->data->bytes, mg->data->size);
+      if (!mg->data->region_symbol) hlo_str_append(out, mg->data->bytes, mg->data->size);
     } else if (s.sh_type != SHT_NOBITS) {
       size_t at = out->len;
       static const char zeros[64];

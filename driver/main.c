@@ -643,10 +643,12 @@ static const struct {
 } commands[] = {
     {"compile", cmd_compile,
      "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
-     "          [--features F] [--emit obj,header,lib,so,exe] [PIPELINE]\n"
+     "          [--features F] [--emit obj,header,lib,so,exe] [--separate-weights]\n"
+     "          [PIPELINE]\n"
      "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
      "      libPREFIX.a, libPREFIX.so, or the executable PREFIX; N (default \"model\")\n"
-     "      prefixes every symbol, PREFIX defaults to N"},
+     "      prefixes every symbol, PREFIX defaults to N; --separate-weights writes\n"
+     "      the weights to PREFIX.weights instead of the object"},
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"

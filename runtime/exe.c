@@ -15,6 +15,9 @@
  * temporary name, then renamed) once the run succeeded.  --bench N times N
  * further runs and prints their median and minimum.  Buffers and the
  * scratch arena are allocated once, so timed runs measure the model only.
+ * A model compiled with separate weights has them loaded first, from the
+ * weights file next to the executable (hloc_exe_load_weights, called by
+ * the generated main).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hloc_runtime.h"
 
@@ -195,6 +199,32 @@ static int write_results(const hloc_program *p, void *const *results, const char
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s.npy", dir, b->name);
     if (rt_npy_write(path, &a, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
+  }
+  return 0;
+}
+
+int hloc_exe_load_weights(const char *file, void *dst, uint64_t bytes, uint64_t fingerprint) {
+  char self[4096], err[4096 + 256];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) {
+    fprintf(stderr, "%s: error: cannot find the executable's directory: %s\n", prog_name,
+            strerror(errno));
+    return EXIT_REJECTED;
+  }
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  size_t dir = slash ? (size_t)(slash - self) + 1 : 0;
+  static char name[4096];
+  memcpy(name, self + dir, strlen(self + dir) + 1);
+  prog_name = name;
+  if (dir + strlen(file) >= sizeof self) {
+    fprintf(stderr, "%s: error: the weights file's path is too long\n", prog_name);
+    return EXIT_REJECTED;
+  }
+  memcpy(self + dir, file, strlen(file) + 1);
+  if (hloc_load_weights(self, dst, bytes, fingerprint, err, sizeof err)) {
+    fprintf(stderr, "%s: error: %s\n", prog_name, err);
+    return EXIT_REJECTED;
   }
   return 0;
 }

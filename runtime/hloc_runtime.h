@@ -5,8 +5,9 @@
  * This header is the runtime's one public header.  It holds the `.npy`
  * reader/writer that generated executables and the `hloc` driver use to
  * exchange arrays with NumPy, the generic descriptor of a compiled program
- * (hloc_program) with the helper that runs one, the thread pool that
- * compiled code may use, and the main of generated executables.
+ * (hloc_program) with the helper that runs one, the loader of separate
+ * weights files, the thread pool that compiled code may use, and the main
+ * of generated executables.
  *
  * Errors: functions return 0 on success, -1 on failure with a message in the
  * caller's buffer (`err`, `errlen`) naming the file and the problem.
@@ -113,6 +114,30 @@ typedef struct hloc_program {
 int hloc_program_run(const hloc_program *p, void *const *buffers);
 
 /* ------------------------------------------------------------------------ */
+/* Weights files (`hloc compile --separate-weights`)                        */
+/* ------------------------------------------------------------------------ */
+
+/* A model compiled with separate weights keeps its constants out of the
+ * object: N.o reserves zeroed space for them (N_weights, N_WEIGHTS_BYTES
+ * bytes) and PREFIX.weights holds them.  The file is a 64-byte header —
+ * the magic "HLOCWTS1", the payload's byte count and its fingerprint, both
+ * little-endian uint64, then zeros — followed by the payload.  The
+ * fingerprint identifies the model the file belongs to; it is not a
+ * checksum of the payload (computing one would read the whole file). */
+#define HLOC_WEIGHTS_MAGIC "HLOCWTS1"
+#define HLOC_WEIGHTS_HEADER_BYTES 64
+
+/* The fingerprint of a payload (a 64-bit hash of its bytes). */
+uint64_t hloc_weights_fingerprint(const void *bytes, size_t len);
+
+/* Reads the weights file at `path` into dst, which holds `bytes` bytes,
+ * after checking its magic, byte count and fingerprint against the
+ * model's (N_WEIGHTS_BYTES, N_WEIGHTS_FINGERPRINT).  On failure dst may be
+ * partly written and the model must not run. */
+int hloc_load_weights(const char *path, void *dst, uint64_t bytes, uint64_t fingerprint,
+                      char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
 /* Threads: a pool, a parallel-for, and the hook compiled code reads        */
 /* ------------------------------------------------------------------------ */
 
@@ -188,6 +213,12 @@ RtThreadPool *hloc_thread_pool(void);
  * per result into DIR.  Returns the process exit status: 0, 1 (a rejected
  * input, a failed run or write), 2 (a usage error). */
 int hloc_exe_main(const hloc_program *p, int argc, char **argv);
+
+/* For an executable whose model has separate weights: loads the weights
+ * file `file` (a name, looked up in the executable's own directory) into
+ * dst before hloc_exe_main runs.  Returns 0, or prints the error and
+ * returns the exit status 1. */
+int hloc_exe_load_weights(const char *file, void *dst, uint64_t bytes, uint64_t fingerprint);
 
 #ifdef __cplusplus
 }
