@@ -760,6 +760,8 @@ typedef struct Plan {
 typedef struct Ev {
   Plan **plans;          /* open addressing, keyed by computation */
   size_t cap, count;
+  int64_t while_left;    /* body runs the limits still allow; -1: no limit */
+  int64_t while_limit;   /* as given, for the message */
 } Ev;
 
 static HloOpcode find_reducer(const Plan *p) {
@@ -2192,6 +2194,12 @@ static HloError *eval_while(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
     bool go = ((const uint8_t *)pred->data)[0] != 0;
     hlo_literal_free(pred);
     if (!go) break;
+    if (ev->while_left == 0) {
+      hlo_literal_free(state);
+      return hlo_error("while loops ran %lld iterations, the evaluation's limit",
+                       (long long)ev->while_limit);
+    }
+    if (ev->while_left > 0) ev->while_left--;
     bool owned = true;
     HloLiteral *next = NULL;
     if ((e = run_plan(ev, body, &state, &owned, &next))) return e;
@@ -2275,8 +2283,8 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   return NULL;
 }
 
-HloError *hlo_evaluate_computation(const HloComputation *c, HloLiteral *const *args, int nargs,
-                                   HloLiteral **out) {
+static HloError *evaluate(const HloComputation *c, HloLiteral *const *args, int nargs,
+                          const HloEvalLimits *limits, HloLiteral **out) {
   *out = NULL;
   if (!c->root) return hlo_error("computation %%%s has no root", c->name);
   if (nargs != c->nparams)
@@ -2293,15 +2301,27 @@ HloError *hlo_evaluate_computation(const HloComputation *c, HloLiteral *const *a
       return e;
     }
   }
-  Ev ev = {0};
+  Ev ev = {.while_left = -1};
+  if (limits && limits->max_while_iterations > 0)
+    ev.while_left = ev.while_limit = limits->max_while_iterations;
   HloError *e = run_plan(&ev, plan_get(&ev, c), args, NULL, out);
   ev_free(&ev);
   return e;
 }
 
-HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
-                       HloLiteral **out) {
+HloError *hlo_evaluate_computation(const HloComputation *c, HloLiteral *const *args, int nargs,
+                                   HloLiteral **out) {
+  return evaluate(c, args, nargs, NULL, out);
+}
+
+HloError *hlo_evaluate_limited(const HloModule *m, HloLiteral *const *args, int nargs,
+                               const HloEvalLimits *limits, HloLiteral **out) {
   *out = NULL;
   if (!m->entry) return hlo_error("module %s has no entry computation", m->name);
-  return hlo_evaluate_computation(m->entry, args, nargs, out);
+  return evaluate(m->entry, args, nargs, limits, out);
+}
+
+HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
+                       HloLiteral **out) {
+  return hlo_evaluate_limited(m, args, nargs, NULL, out);
 }

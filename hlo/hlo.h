@@ -783,5 +783,16 @@ HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
 HloError *hlo_evaluate_computation(const HloComputation *c,
                                    HloLiteral *const *args, int nargs,
                                    HloLiteral **out);
+/* Bounds on one evaluation, for modules that may never finish (untrusted
+ * input, fuzzing).  Zero fields impose nothing. */
+typedef struct HloEvalLimits {
+  /* Body runs of all while loops together; one more is an error naming
+   * the while instruction. */
+  int64_t max_while_iterations;
+} HloEvalLimits;
+/* hlo_evaluate under `limits` (NULL: none). */
+HloError *hlo_evaluate_limited(const HloModule *m, HloLiteral *const *args,
+                               int nargs, const HloEvalLimits *limits,
+                               HloLiteral **out);
 
 #endif /* HLOC_HLO_H */

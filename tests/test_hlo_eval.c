@@ -1115,6 +1115,62 @@ START_TEST(while_loop_state) {
 }
 END_TEST
 
+START_TEST(while_iteration_limit) {
+  /* A loop that never ends stops at the limit, naming the loop; nested
+   * loops share one budget; a loop within the limit runs as without one. */
+  const char *forever =
+      "HloModule m\n"
+      "cond {\n  x = s32[] parameter(0)\n  ROOT t = pred[] constant(true)\n}\n"
+      "body {\n  x = s32[] parameter(0)\n  one = s32[] constant(1)\n"
+      "  ROOT y = s32[] add(x, one)\n}\n"
+      "ENTRY e {\n  z = s32[] constant(0)\n"
+      "  ROOT forever = s32[] while(z), condition=cond, body=body\n}\n";
+  HloModule *m = ck_parse_verified(forever);
+  HloEvalLimits limits = {.max_while_iterations = 1000};
+  HloLiteral *out = NULL;
+  HloError *e = hlo_evaluate_limited(m, NULL, 0, &limits, &out);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_null(out);
+  const char *msg = hlo_error_message(e);
+  ck_assert_msg(strstr(msg, "%forever") && strstr(msg, "1000 iterations"), "message: %s", msg);
+  hlo_error_free(e);
+  hlo_module_free(m);
+  /* 10 outer iterations of 10 inner ones: 110 body runs in all. */
+  const char *nested =
+      "HloModule m\n"
+      "icond {\n  s = (s32[], s32[]) parameter(0)\n  i = s32[] get-tuple-element(s), index=0\n"
+      "  ten = s32[] constant(10)\n  ROOT lt = pred[] compare(i, ten), direction=LT\n}\n"
+      "ibody {\n  s = (s32[], s32[]) parameter(0)\n  i = s32[] get-tuple-element(s), index=0\n"
+      "  a = s32[] get-tuple-element(s), index=1\n  one = s32[] constant(1)\n"
+      "  j = s32[] add(i, one)\n  b = s32[] add(a, one)\n"
+      "  ROOT t = (s32[], s32[]) tuple(j, b)\n}\n"
+      "ocond {\n  s = (s32[], s32[]) parameter(0)\n  i = s32[] get-tuple-element(s), index=0\n"
+      "  ten = s32[] constant(10)\n  ROOT lt = pred[] compare(i, ten), direction=LT\n}\n"
+      "obody {\n  s = (s32[], s32[]) parameter(0)\n  i = s32[] get-tuple-element(s), index=0\n"
+      "  a = s32[] get-tuple-element(s), index=1\n  z = s32[] constant(0)\n"
+      "  it = (s32[], s32[]) tuple(z, a)\n"
+      "  w = (s32[], s32[]) while(it), condition=icond, body=ibody\n"
+      "  b = s32[] get-tuple-element(w), index=1\n  one = s32[] constant(1)\n"
+      "  j = s32[] add(i, one)\n  ROOT t = (s32[], s32[]) tuple(j, b)\n}\n"
+      "ENTRY e {\n  z = s32[] constant(0)\n  init = (s32[], s32[]) tuple(z, z)\n"
+      "  ROOT outer = (s32[], s32[]) while(init), condition=ocond, body=obody\n}\n";
+  m = ck_parse_verified(nested);
+  limits.max_while_iterations = 110;
+  ck_assert_ptr_null(hlo_evaluate_limited(m, NULL, 0, &limits, &out));
+  HloLiteral *want = literal("(s32[], s32[]) (10, 100)");
+  assert_same(out, want, __LINE__);
+  hlo_literal_free(want);
+  hlo_literal_free(out);
+  limits.max_while_iterations = 109;
+  e = hlo_evaluate_limited(m, NULL, 0, &limits, &out);
+  ck_assert_ptr_nonnull(e);
+  msg = hlo_error_message(e);
+  ck_assert_msg(strstr(msg, "109 iterations"), "message: %s", msg);
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(conditional_branches) {
   const char *m = "HloModule m\n"
                   "b0 {\n  x = f32[] parameter(0)\n  ROOT y = f32[] negate(x)\n}\n"
@@ -1251,6 +1307,7 @@ int main(void) {
   tcase_add_test(t, convolution_1d_and_0d);
   tcase_add_test(t, batch_norm_inference);
   tcase_add_test(t, while_loop_state);
+  tcase_add_test(t, while_iteration_limit);
   tcase_add_test(t, conditional_branches);
   tcase_add_test(t, call_fusion_tuples);
   tcase_add_test(t, arguments_are_not_consumed);
