@@ -128,10 +128,8 @@ static HloInstr *hoist_broadcasts(HloInstr *in) {
   HloInstr *ops[3];
   for (int i = 0; i < in->noperands; i++) {
     const HloInstr *b = in->operands[i];
-    if (b->op != HLO_OP_BROADCAST || b->dimensions.n != b0->dimensions.n ||
+    if (b->op != HLO_OP_BROADCAST || !px_dims_equal(&b->dimensions, &b0->dimensions) ||
         !hlo_shape_same_dims(&b->operands[0]->shape, small))
-      return NULL;
-    if (memcmp(b->dimensions.v, b0->dimensions.v, sizeof(int64_t) * (size_t)b->dimensions.n))
       return NULL;
     ops[i] = b->operands[0];
   }

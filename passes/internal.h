@@ -69,4 +69,9 @@ HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee
 /* Bytes of every array leaf of a shape. */
 int64_t px_shape_bytes(const HloShape *s);
 
+/* Same numbers in the same order.  An empty list may have no array (v
+ * NULL: a broadcast of a scalar, a reduce of no dimensions), which
+ * memcmp must not see. */
+bool px_dims_equal(const HloDims *a, const HloDims *b);
+
 #endif /* HLOC_PASSES_INTERNAL_H */

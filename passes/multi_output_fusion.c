@@ -70,9 +70,9 @@ static bool compatible(const HloInstr *a, const HloInstr *b) {
   if (ka == HLO_FUSION_LOOP) return hlo_shape_same_dims(loop_shape(a), loop_shape(b));
   if (ka != HLO_FUSION_INPUT) return false;
   const HloInstr *ra = reduction_of(a), *rb = reduction_of(b);
-  if (!ra || !rb || ra->dimensions.n != rb->dimensions.n) return false;
+  if (!ra || !rb) return false;
   return hlo_shape_same_dims(&ra->operands[0]->shape, &rb->operands[0]->shape) &&
-         !memcmp(ra->dimensions.v, rb->dimensions.v, sizeof(int64_t) * (size_t)ra->dimensions.n) &&
+         px_dims_equal(&ra->dimensions, &rb->dimensions) &&
          hlo_shape_same_dims(loop_shape(a), loop_shape(b));
 }
 

@@ -184,3 +184,8 @@ bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloIn
   free(comps);
   return changed;
 }
+
+bool px_dims_equal(const HloDims *a, const HloDims *b) {
+  return a->n == b->n &&
+         (a->n == 0 || !memcmp(a->v, b->v, sizeof(int64_t) * (size_t)a->n));
+}

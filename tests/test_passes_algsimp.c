@@ -85,6 +85,13 @@ START_TEST(scalar_work_stays_scalar) {
               "  ba = f32[4,5] broadcast(a), dimensions={}\n  bb = f32[4,5] broadcast(b), dimensions={}\n"
               "  ROOT r = f32[4,5] multiply(ba, bb)\n",
               "broadcast(multiply(a, b))");
+  /* The same without dimensions= at all: the lists are empty, with no
+   * array behind them (compared with memcmp, that was undefined: found by
+   * fuzz_hlo_eval under UBSan). */
+  expect_root("  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+              "  ba = f32[4,5] broadcast(a)\n  bb = f32[4,5] broadcast(b)\n"
+              "  ROOT r = f32[4,5] multiply(ba, bb)\n",
+              "broadcast(multiply(a, b))");
   expect_root("  a = f32[4] parameter(0)\n  ba = f32[4,5] broadcast(a), dimensions={0}\n"
               "  ROOT r = f32[4,5] exponential(ba)\n",
               "broadcast(exponential(a))");
