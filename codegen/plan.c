@@ -35,9 +35,10 @@ int cg_shape_leaves(const HloShape *s, const HloShape **out, int max) {
     if (max > 0) out[0] = s;
     return 1;
   }
+  /* out is NULL when only counting: no pointer arithmetic on it. */
   int n = 0;
   for (int i = 0; i < s->ntuple; i++)
-    n += cg_shape_leaves(&s->tuple[i], out + n, max - n > 0 ? max - n : 0);
+    n += cg_shape_leaves(&s->tuple[i], out ? out + n : NULL, max - n > 0 ? max - n : 0);
   return n;
 }
 

@@ -588,6 +588,25 @@ START_TEST(golden_while) {
 }
 END_TEST
 
+START_TEST(shape_leaves_of_nested_tuples) {
+  /* Counting leaves passes no array: the recursion must not offset a NULL
+   * pointer (undefined: found by fuzz_api under UBSan on a tuple root). */
+  HloArena *a = hlo_arena_new();
+  HloShape f = hlo_shape_scalar(HLO_F32), s = hlo_shape_scalar(HLO_S32);
+  HloShape inner_elems[2] = {f, s};
+  HloShape inner = hlo_shape_tuple(a, 2, inner_elems);
+  HloShape outer_elems[3] = {inner, f, hlo_shape_tuple(a, 0, NULL)};
+  HloShape outer = hlo_shape_tuple(a, 3, outer_elems);
+  ck_assert_int_eq(cg_shape_nleaves(&outer), 3);
+  const HloShape *leaves[3];
+  ck_assert_int_eq(cg_shape_leaves(&outer, leaves, 3), 3);
+  ck_assert_int_eq(leaves[0]->type, HLO_F32);
+  ck_assert_int_eq(leaves[1]->type, HLO_S32);
+  ck_assert_int_eq(leaves[2]->type, HLO_F32);
+  hlo_arena_free(a);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_kir");
   TCase *t = tcase_create("kir");
@@ -596,6 +615,7 @@ int main(void) {
   tcase_add_test(t, insertion_points_and_moves);
   tcase_add_test(t, verifier_rules);
   tcase_add_test(t, match_can_fail);
+  tcase_add_test(t, shape_leaves_of_nested_tuples);
   suite_add_tcase(s, t);
   TCase *g = tcase_create("golden");
   tcase_add_test(g, golden_loop_fusion);
