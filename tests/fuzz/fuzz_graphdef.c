@@ -2,92 +2,18 @@
  * fuzz_graphdef.c — libFuzzer harness for the binary GraphDef path: the
  * wire-format scan and unpack (frontend/wire.c), then the TfGraph view
  * (graph.c) under a permissive config that feeds every Placeholder and
- * fetches every other node, the views of every library function, attribute
- * accessors and Const decoding (attr.c, tensor.c).  Everything is freed, so
+ * fetches every other node (fuzz_util.c), the views of every library
+ * function, attribute accessors and Const decoding (attr.c, tensor.c).  Everything is freed, so
  * LeakSanitizer checks ownership too.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "frontend.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Const values above this many elements are not decoded: their size comes
  * from the shape, not the input (a few bytes can ask for 2^31 elements). */
 #define MAX_DECODED_ELEMENTS (1 << 16)
-
-static Tensorflow__GraphDef *parse(const uint8_t *data, size_t size) {
-  ProtobufCMessage *m;
-  HloError *e = tf_proto_parse_binary(&tensorflow__graph_def__descriptor,
-                                      data, size, "fuzz.pb", &m);
-  if (e) {
-    hlo_error_free(e);
-    return NULL;
-  }
-  return (Tensorflow__GraphDef *)m;
-}
-
-/* Feeds for the Placeholders (their static shape attr, else a scalar),
- * fetches of output 0 of every other node; built on the stack, packed, and
- * read back as an owned message. */
-static Tensorflow__Tf2xla__Config *permissive_config(
-    const Tensorflow__GraphDef *gd) {
-  size_t n = gd->n_node;
-  Tensorflow__Tf2xla__TensorId *ids = calloc(n + 1, sizeof *ids);
-  Tensorflow__Tf2xla__Feed *feeds = calloc(n + 1, sizeof *feeds);
-  Tensorflow__Tf2xla__Feed **fp = calloc(n + 1, sizeof *fp);
-  Tensorflow__Tf2xla__Fetch *fetches = calloc(n + 1, sizeof *fetches);
-  Tensorflow__Tf2xla__Fetch **tp = calloc(n + 1, sizeof *tp);
-  Tensorflow__Tf2xla__Config cfg = TENSORFLOW__TF2XLA__CONFIG__INIT;
-  cfg.feed = fp;
-  cfg.fetch = tp;
-  for (size_t i = 0; i < n; i++) {
-    const Tensorflow__NodeDef *nd = gd->node[i];
-    tensorflow__tf2xla__tensor_id__init(&ids[i]);
-    ids[i].node_name = nd->name;
-    if (strcmp(nd->op, "Placeholder")) {
-      Tensorflow__Tf2xla__Fetch *f = &fetches[cfg.n_fetch];
-      tensorflow__tf2xla__fetch__init(f);
-      f->id = &ids[i];
-      tp[cfg.n_fetch++] = f;
-      continue;
-    }
-    Tensorflow__Tf2xla__Feed *f = &feeds[cfg.n_feed];
-    tensorflow__tf2xla__feed__init(f);
-    f->id = &ids[i];
-    f->type = TENSORFLOW__DATA_TYPE__DT_FLOAT;
-    for (size_t j = 0; j < nd->n_attr; j++) {
-      const Tensorflow__AttrValue *v = nd->attr[j]->value;
-      if (!v) continue;
-      if (!strcmp(nd->attr[j]->key, "dtype") &&
-          v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE)
-        f->type = v->type;
-      if (!strcmp(nd->attr[j]->key, "shape") &&
-          v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_SHAPE) {
-        bool known = !v->shape->unknown_rank;
-        for (size_t k = 0; k < v->shape->n_dim; k++)
-          known &= v->shape->dim[k]->size >= 0;
-        if (known) f->shape = v->shape;
-      }
-    }
-    fp[cfg.n_feed++] = f;
-  }
-  size_t len = tensorflow__tf2xla__config__get_packed_size(&cfg);
-  uint8_t *buf = malloc(len + 1);
-  tensorflow__tf2xla__config__pack(&cfg, buf);
-  ProtobufCMessage *m;
-  HloError *e = tf_proto_parse_binary(&tensorflow__tf2xla__config__descriptor,
-                                      buf, len, "config.pb", &m);
-  if (e) abort(); /* what protobuf-c packs must read back */
-  free(buf);
-  free(ids);
-  free(feeds);
-  free(fp);
-  free(fetches);
-  free(tp);
-  return (Tensorflow__Tf2xla__Config *)m;
-}
 
 /* Reads every attribute of n with every accessor (most calls fail, which
  * is the point), and decodes n's value when it is a small Const. */
@@ -135,9 +61,9 @@ static void exercise_node(const TfNode *n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The graph under a permissive config. */
-  Tensorflow__GraphDef *gd = parse(data, size);
+  Tensorflow__GraphDef *gd = fz_parse_graphdef(data, size);
   if (!gd) return 0;
-  Tensorflow__Tf2xla__Config *cfg = permissive_config(gd);
+  Tensorflow__Tf2xla__Config *cfg = fz_permissive_config(gd);
   TfGraph *g;
   HloError *e = tf_graph_new(gd, cfg, &g);
   if (e) {
@@ -147,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tf_graph_free(g);
   }
   /* Without a config: every node and every library function. */
-  gd = parse(data, size);
+  gd = fz_parse_graphdef(data, size);
   e = tf_graph_new(gd, NULL, &g);
   if (e) {
     hlo_error_free(e);

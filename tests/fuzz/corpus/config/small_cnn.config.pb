@@ -1,0 +1,7 @@
+
+$
+
+imageimage 
+
+
+Identityprobs
