@@ -464,8 +464,11 @@ static HloError *lower_ensure_shape(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_input(L, n, 0, &x);
   if (e) return e;
-  const Tensorflow__TensorShapeProto *s;
-  if (!tf_attr_shape(n, "shape", &s) && !s->unknown_rank) {
+  /* Without the attribute there is nothing to check; one that is not a
+   * shape is an error (it was dropped, and its message leaked). */
+  const Tensorflow__TensorShapeProto *s = NULL;
+  if (tf_attr_find(n, "shape") && (e = tf_attr_shape(n, "shape", &s))) return e;
+  if (s && !s->unknown_rank) {
     bool ok = (int)s->n_dim == x->shape.rank;
     for (size_t i = 0; ok && i < s->n_dim; i++)
       ok = s->dim[i]->size < 0 || s->dim[i]->size == x->shape.dims[i];

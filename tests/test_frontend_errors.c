@@ -278,6 +278,18 @@ END_TEST
 /* Unsupported ops                                                          */
 /* ------------------------------------------------------------------------ */
 
+START_TEST(ensure_shape_attr_not_a_shape) {
+  /* A 'shape' that is not a shape was ignored, and its error leaked
+   * (found by fuzz_tf_lower under LeakSanitizer). */
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                      NODE("s", "EnsureShape", "input: 'x'", "attr { key: 'shape' value { i: 3 } }"),
+                  CONFIG_X("s"),
+                  "node 's' (EnsureShape): attr 'shape' holds an int, expected a shape");
+  expect_ok(PLACEHOLDER("x", "DT_FLOAT") NODE("s", "EnsureShape", "input: 'x'", ""),
+            CONFIG_X("s"));
+}
+END_TEST
+
 START_TEST(unsupported_ops_listed_at_once) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("a", "FancyOp", "input: 'x'", "")
@@ -317,6 +329,7 @@ int main(void) {
   tcase_add_test(t, input_count);
   tcase_add_test(t, cast_src_type);
   tcase_add_test(t, select_condition_shape);
+  tcase_add_test(t, ensure_shape_attr_not_a_shape);
   tcase_add_test(t, unsupported_ops_listed_at_once);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
