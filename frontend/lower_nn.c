@@ -617,6 +617,8 @@ static HloError *lower_conv(TfLower *L, const TfNode *n) {
     if (wd[2] == 0 || depth % wd[2])
       return hlo_error("input depth %lld is not a multiple of the filter's input depth %lld",
                        (long long)depth, (long long)wd[2]);
+    /* 0 groups: nothing to convolve, and the group count divides below. */
+    if (depth == 0) return hlo_error("input depth is 0: there are no channels to convolve");
     groups = depth / wd[2];
     if (wd[3] % groups)
       return hlo_error("filter's output depth %lld is not a multiple of the group count %lld",
@@ -951,6 +953,13 @@ static HloError *resize_attrs(TfLower *L, const TfNode *n, HloInstr **x, ResizeA
   if (e) return e;
   if (ns != 2 || size[0] < 1 || size[1] < 1)
     return hlo_error("size must hold 2 positive sizes");
+  /* As TensorFlow: there is nothing to interpolate from. */
+  if ((*x)->shape.dims[1] == 0 || (*x)->shape.dims[2] == 0) {
+    char *xs = hlo_shape_to_string(&(*x)->shape);
+    e = hlo_error("images %s has an empty height or width: nothing to resize", xs);
+    free(xs);
+    return e;
+  }
   if (ra->align_corners && ra->half_pixel)
     return hlo_error("align_corners and half_pixel_centers cannot both be true");
   ra->out[0] = size[0];

@@ -72,6 +72,35 @@ START_TEST(conv2d_input_depth_mismatch) {
 }
 END_TEST
 
+START_TEST(conv2d_empty_input_depth) {
+  /* Zero channels made zero groups, then a division by them (found by
+   * fuzz_tf_lower under UBSan). */
+  fu_expect_error(CONV_GRAPH(""),
+               FEED("x", DIMS4(1, 4, 4, 0)) FEED("w", DIMS4(3, 3, 2, 4)) FETCH("c"),
+               "node 'c' (Conv2D): input depth is 0: there are no channels to convolve");
+}
+END_TEST
+
+START_TEST(resize_empty_image) {
+  /* An empty height left the interpolation weights nothing to point into
+   * (found by fuzz_tf_lower under ASan: a heap overflow). */
+  for (int k = 0; k < 2; k++) {
+    const char *op = k ? "ResizeNearestNeighbor" : "ResizeBilinear";
+    char graph[1024];
+    snprintf(graph, sizeof graph,
+             PLACEHOLDER("x") CONST_I32("size", "dim { size: 2 }", "int_val: 3 int_val: 3")
+                 NODE("r", "%s", "input: 'x' input: 'size'", ATTR_T),
+             op);
+    char want[256];
+    snprintf(want, sizeof want,
+             "node 'r' (%s): images f32[1,0,4,1]{3,2,1,0} has an empty height or width: "
+             "nothing to resize",
+             op);
+    fu_expect_error(graph, FEED("x", DIMS4(1, 0, 4, 1)) FETCH("r"), want);
+  }
+}
+END_TEST
+
 START_TEST(conv2d_data_format_unsupported) {
   fu_expect_error(CONV_GRAPH(ATTR_STR("data_format", "NCHW_VECT_C")),
                CONV_CONFIG(DIMS4(3, 3, 3, 4)),
@@ -242,6 +271,8 @@ int main(void) {
   Suite *s = suite_create("frontend_nn");
   TCase *t = tcase_create("errors");
   tcase_add_test(t, conv2d_input_depth_mismatch);
+  tcase_add_test(t, conv2d_empty_input_depth);
+  tcase_add_test(t, resize_empty_image);
   tcase_add_test(t, conv2d_data_format_unsupported);
   tcase_add_test(t, conv2d_batch_stride);
   tcase_add_test(t, depthwise_depth_mismatch);
