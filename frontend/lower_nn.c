@@ -85,6 +85,23 @@ static HloInstr *constant(TfLower *L, const HloShape *shape, const double *v) {
   return hlo_constant_new(L->c, lit, NULL);
 }
 
+/* Constants the lowering computes itself (interpolation matrices, gather
+ * indices, pooling divisors) are built at compile time, in doubles: a few
+ * bytes of graph must not make the compiler build gigabytes. */
+#define MAX_BUILT_CONSTANT_BYTES (INT64_C(1) << 28)
+
+static HloError *check_built_constant(const char *what, int rank, const int64_t *dims) {
+  int64_t n;
+  if (hlo_dims_product(dims, rank, &n) && n <= MAX_BUILT_CONSTANT_BYTES / 8) return NULL;
+  HloShape s = hlo_shape_array(HLO_F64, rank, dims);
+  HloStr str = {0};
+  hlo_shape_print_as(&str, &s, false);
+  HloError *e = hlo_error("%s would be a constant of %s elements built at compile time (at most "
+                          "%lld are)", what, str.buf + 3, (long long)(MAX_BUILT_CONSTANT_BYTES / 8));
+  free(str.buf);
+  return e;
+}
+
 /* The lowest value of t: what max-pooling starts from. */
 static double lowest(HloType t) {
   switch (t) {
@@ -777,6 +794,7 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
         fixed *= (double)ksize[d];
       }
     }
+    if ((e = check_built_constant("the window sizes to divide by", np, cdims))) return e;
     HloShape cs = hlo_shape_array(t, np, cdims);
     int64_t total = hlo_shape_elements(&cs);
     double *v = hlo_xmalloc(sizeof(double) * (size_t)total);
@@ -964,16 +982,11 @@ static HloError *resize_attrs(TfLower *L, const TfNode *n, HloInstr **x, ResizeA
     return hlo_error("align_corners and half_pixel_centers cannot both be true");
   ra->out[0] = size[0];
   ra->out[1] = size[1];
-  /* The result, and the [out, in] interpolation matrices bilinear builds. */
   const int64_t *d = (*x)->shape.dims;
-  HloShape checks[3] = {hlo_shape_array(HLO_F32, 4, (int64_t[]){d[0], size[0], size[1], d[3]}),
-                        hlo_shape_array(HLO_F64, 2, (int64_t[]){size[0], d[1]}),
-                        hlo_shape_array(HLO_F64, 2, (int64_t[]){size[1], d[2]})};
-  for (int i = 0; i < 3; i++)
-    if ((e = hlo_shape_check_size(&checks[i])))
-      return hlo_error_wrap(e, "resizing %s to %lldx%lld",
-                            i == 0 ? "the images" : "one dimension", (long long)size[0],
-                            (long long)size[1]);
+  HloShape r = hlo_shape_array(HLO_F32, 4, (int64_t[]){d[0], size[0], size[1], d[3]});
+  if ((e = hlo_shape_check_size(&r)))
+    return hlo_error_wrap(e, "resizing the images to %lldx%lld", (long long)size[0],
+                          (long long)size[1]);
   return NULL;
 }
 
@@ -1011,6 +1024,9 @@ static HloError *lower_resize_bilinear(TfLower *L, const TfNode *n) {
   HloError *e = resize_attrs(L, n, &x, &ra);
   if (e) return e;
   const int64_t *d = x->shape.dims;
+  for (int k = 0; k < 2 && !e; k++)
+    e = check_built_constant("the interpolation matrix", 2, (int64_t[]){ra.out[k], d[1 + k]});
+  if (e) return e;
   HloInstr *wy = bilinear_weights(L, d[1], ra.out[0], &ra);
   HloInstr *wx = bilinear_weights(L, d[2], ra.out[1], &ra);
   int64_t one = 1;
@@ -1052,6 +1068,8 @@ static HloError *lower_resize_nearest(TfLower *L, const TfNode *n) {
   HloInstr *x;
   ResizeAttrs ra;
   HloError *e = resize_attrs(L, n, &x, &ra);
+  if (e) return e;
+  for (int k = 0; k < 2 && !e; k++) e = check_built_constant("the source rows", 1, &ra.out[k]);
   if (e) return e;
   for (int k = 0; k < 2; k++) {
     int64_t in = x->shape.dims[1 + k], out = ra.out[k];

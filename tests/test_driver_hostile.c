@@ -82,9 +82,10 @@ static void expect_compiles(const char *text) {
 #endif
 #endif
 
-/* Resizing 2^15 rows to 2^15 builds a [2^15, 2^15] interpolation matrix
- * (8 GiB in doubles); with the address space limited to what the process
- * has now plus 1 GiB, the allocation fails and the compile reports it. */
+/* Resizing 8192 rows to 4096 builds a [4096, 8192] interpolation matrix
+ * (256 MiB in doubles, the most the lowering builds); with the address
+ * space limited to what the process has now plus 96 MiB, the allocation
+ * fails and the compile reports it. */
 static void out_of_memory_case(void) {
 #ifdef HAVE_ASAN
   fprintf(stderr, "skipped: the out-of-memory case (AddressSanitizer build)\n");
@@ -97,15 +98,15 @@ static void out_of_memory_case(void) {
   struct rlimit old, lim;
   ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
   lim = old;
-  lim.rlim_cur = (rlim_t)pages * 4096 + ((rlim_t)1 << 30);
+  lim.rlim_cur = (rlim_t)pages * 4096 + ((rlim_t)96 << 20);
   ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
   expect_graph_error(PLACEHOLDER("x", "DT_FLOAT")
                      "node { name: 's' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
                      " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape {"
-                     " dim { size: 2 } } int_val: 32768 int_val: 1 } } } }\n"
+                     " dim { size: 2 } } int_val: 4096 int_val: 1 } } } }\n"
                      NODE("t", "ResizeBilinear", "input: 'x' input: 's'",
                           ATTR_TYPE("T", "DT_FLOAT")),
-                     FEED_X("dim { size: 1 } dim { size: 32768 } dim { size: 1 } dim { size: 1 }")
+                     FEED_X("dim { size: 1 } dim { size: 8192 } dim { size: 1 } dim { size: 1 }")
                      FETCH_T, "out of memory: cannot allocate");
   ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
 #endif

@@ -152,9 +152,9 @@ START_TEST(resize_too_large) {
 }
 END_TEST
 
-/* f32[1,2^20,2^20,2] fits, but the [2^20, 4] interpolation matrix built in
- * doubles must too: here the height matrix is fine and the check passes;
- * 2^38 rows would not. */
+/* The result fits in a buffer, but the [2^31 - 1, 1024] interpolation
+ * matrix the lowering would build at compile time is refused before it is
+ * allocated; so are the indices of a huge nearest-neighbour resize. */
 START_TEST(resize_matrix_too_large) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                   "node { name: 's' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
@@ -163,8 +163,8 @@ START_TEST(resize_matrix_too_large) {
                   NODE("t", "ResizeBilinear", "input: 'x' input: 's'", T_FLOAT),
                   FEED("x", "DT_FLOAT", "dim { size: 1 } dim { size: 4 } dim { size: 1024 } "
                                         "dim { size: 1 }") FETCH("t"),
-                  "node 't' (ResizeBilinear): resizing one dimension to 1x2147483647: shape "
-                  "f64[2147483647,1024] is too large: one buffer holds at most 2^40 bytes");
+                  "node 't' (ResizeBilinear): the interpolation matrix would be a constant of "
+                  "[2147483647,1024] elements built at compile time (at most 33554432 are)");
 }
 END_TEST
 
@@ -238,6 +238,19 @@ START_TEST(n_attribute_disagrees) {
 }
 END_TEST
 
+START_TEST(resize_nearest_indices_too_large) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                  "node { name: 's' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
+                  " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape {"
+                  " dim { size: 2 } } int_val: 1 int_val: 2147483647 } } } }\n"
+                  NODE("t", "ResizeNearestNeighbor", "input: 'x' input: 's'", T_FLOAT),
+                  FEED("x", "DT_FLOAT", "dim { size: 1 } dim { size: 1 } dim { size: 1 } "
+                                        "dim { size: 1 }") FETCH("t"),
+                  "node 't' (ResizeNearestNeighbor): the source rows would be a constant of "
+                  "[2147483647] elements built at compile time (at most 33554432 are)");
+}
+END_TEST
+
 #define CALL(name, input, fn)                                                 \
   "node_def { name: '" name "' op: 'PartitionedCall' input: '" input "'"                  \
   " attr { key: 'Tin' value { list { type: DT_FLOAT } } }"                                \
@@ -275,6 +288,7 @@ int main(void) {
   tcase_add_test(t, conv_dilated_window_at_the_limit);
   tcase_add_test(t, resize_too_large);
   tcase_add_test(t, resize_matrix_too_large);
+  tcase_add_test(t, resize_nearest_indices_too_large);
   tcase_add_test(t, splat_const_is_a_broadcast);
   tcase_add_test(t, repeated_const_values);
   tcase_add_test(t, function_calls_itself);
