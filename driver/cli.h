@@ -61,9 +61,6 @@ typedef struct CliOption {
 int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, void *ctx,
               PipelineFlags *flags, const char **model);
 
-/* Writes len bytes to path (compile.c). */
-HloError *write_file(const char *path, const void *data, size_t len);
-
 /* `hloc compile` (compile.c) and `hloc dump` (dump.c). */
 int cmd_compile(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -33,10 +33,10 @@
  * compiler is $CC for the host and, for another architecture, $HLOC_CROSS_CC
  * (default ARCH-linux-gnu-gcc, Debian's name for the cross compiler).
  *
- * Nothing is left half-made: every output is written to PATH.tmp.PID
- * beside its final path, and only when all of them exist are they renamed;
- * on any failure the temporaries are removed.  Intermediate files for the
- * C compiler live in a private temporary directory, removed at the end.
+ * Nothing is left half-made: the outputs, the C compiler's included, are
+ * one set of output.c's, written under temporary names and renamed
+ * together only when all of them exist.  Intermediate files for the C
+ * compiler live in a private temporary directory, removed at the end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,6 +51,7 @@
 
 #include "archive.h"
 #include "cli.h"
+#include "output.h"
 
 extern char **environ;
 
@@ -84,65 +85,6 @@ static int parse_emit(const char *list, char *bad, size_t badlen) {
     if (!end) return mask;
     p = end;
   }
-}
-
-/* --- outputs: temporary files, renamed together --------------------------- */
-
-typedef struct Output {
-  char *path; /* the final name */
-  char *tmp;  /* where it is written first */
-} Output;
-
-typedef struct Outputs {
-  Output v[8];
-  int n;
-} Outputs;
-
-/* Registers an output; returns the temporary name to write it under. */
-static const char *output_add(Outputs *o, const char *path) {
-  HLO_CHECK(o->n < (int)(sizeof o->v / sizeof *o->v));
-  Output *out = &o->v[o->n++];
-  HloStr tmp = {0};
-  hlo_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-  out->path = strdup(path);
-  out->tmp = hlo_str_take(&tmp);
-  return out->tmp;
-}
-
-/* Removes the temporaries (after a failure) and forgets the outputs. */
-static void outputs_discard(Outputs *o) {
-  for (int i = 0; i < o->n; i++) {
-    unlink(o->v[i].tmp);
-    free(o->v[i].path);
-    free(o->v[i].tmp);
-  }
-  o->n = 0;
-}
-
-/* Renames every temporary to its final name.  Should one rename fail, the
- * outputs already renamed are removed too: all or nothing. */
-static HloError *outputs_commit(Outputs *o) {
-  HloError *e = NULL;
-  int done = 0;
-  for (; done < o->n; done++) {
-    if (rename(o->v[done].tmp, o->v[done].path)) {
-      e = hlo_error("%s: %s", o->v[done].path, strerror(errno));
-      break;
-    }
-  }
-  if (e)
-    for (int i = 0; i < done; i++) unlink(o->v[i].path);
-  outputs_discard(o);
-  return e;
-}
-
-HloError *write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return hlo_error("%s: %s", path, strerror(errno));
-  bool ok = fwrite(data, 1, len, f) == len;
-  if (fclose(f)) ok = false;
-  if (!ok) return hlo_error("%s: write error", path);
-  return NULL;
 }
 
 /* --- the runtime and the C compiler ----------------------------------------- */
@@ -276,7 +218,7 @@ static HloError *emit_lib(Job *j) {
   for (int i = 0; i < nrt; i++) members[i + 1] = rt[i];
   HloStr archive = {0};
   e = ar_build(members, nrt + 1, &archive);
-  if (!e) e = write_file(output_add(&j->outputs, path), archive.buf, archive.len);
+  if (!e) e = outputs_write_bytes(&j->outputs, path, archive.buf, archive.len);
   free(archive.buf);
   free(objname.buf);
   free(members);
@@ -294,8 +236,8 @@ static HloError *work_object(Job *j) {
     *j->work = '\0';
     return e;
   }
-  snprintf(j->objpath, sizeof j->objpath, "%s/%s.o", j->work, j->name);
-  return write_file(j->objpath, j->obj, j->objlen);
+  snprintf(j->objpath, sizeof j->objpath, "%s/model.o", j->work);
+  return write_file(j->objpath, &(struct iovec){j->obj, j->objlen}, 1);
 }
 
 static HloError *emit_so(Job *j) {
@@ -305,7 +247,7 @@ static HloError *emit_so(Job *j) {
   snprintf(soname, sizeof soname, "-Wl,-soname,lib%s.so", j->base);
   HloError *e = work_object(j);
   if (e) return e;
-  const char *args[] = {"-shared", "-o", output_add(&j->outputs, path), soname, j->objpath,
+  const char *args[] = {"-shared", "-o", outputs_add(&j->outputs, path), soname, j->objpath,
                         "-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lm",
                         "-pthread"};
   return run_cc(&j->cc, path, args, sizeof args / sizeof *args);
@@ -342,12 +284,12 @@ static HloError *emit_exe(Job *j) {
                    "int main(int argc, char **argv) { return hloc_exe_main(&%s_program, argc, "
                    "argv); }\n",
                    j->name);
-  e = write_file(stub, text.buf, text.len);
+  e = write_file(stub, &(struct iovec){text.buf, text.len}, 1);
   free(text.buf);
   if (e) return e;
   snprintf(exe, sizeof exe, "%s/libhloc_exe.a", j->runtime);
   snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
-  const char *args[] = {"-o", output_add(&j->outputs, j->prefix), stub, j->objpath, exe,
+  const char *args[] = {"-o", outputs_add(&j->outputs, j->prefix), stub, j->objpath, exe,
                         runtime, "-lm", "-pthread"};
   return run_cc(&j->cc, j->prefix, args, sizeof args / sizeof *args);
 }
@@ -365,17 +307,11 @@ static HloError *emit_weights(Job *j) {
     head[8 + i] = (unsigned char)((uint64_t)len >> (8 * i));
     head[16 + i] = (unsigned char)(sig->weights_fingerprint >> (8 * i));
   }
-  char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s.weights", j->prefix);
-  const char *tmp = output_add(&j->outputs, path);
-  HloError *e = write_file(tmp, head, sizeof head);
-  FILE *f = e ? NULL : fopen(tmp, "ab");
-  if (!e && !f) e = hlo_error("%s: %s", path, strerror(errno));
-  if (f) {
-    bool ok = fwrite(bytes, 1, len, f) == len;
-    if (fclose(f)) ok = false;
-    if (!ok) e = hlo_error("%s: write error: %s", path, strerror(errno));
-  }
+  HloStr path = {0};
+  hlo_str_printf(&path, "%s.weights", j->prefix);
+  struct iovec parts[2] = {{head, sizeof head}, {(void *)bytes, len}};
+  HloError *e = outputs_write(&j->outputs, path.buf, parts, 2);
+  free(path.buf);
   return e;
 }
 
@@ -397,12 +333,12 @@ static HloError *emit_outputs(Job *j, int emit) {
     e = cg_program_emit(j->prog, CG_FILE_OBJECT, &j->obj, &j->objlen);
   if (!e && (emit & EMIT_OBJ)) {
     snprintf(path, sizeof path, "%s.o", j->prefix);
-    e = write_file(output_add(&j->outputs, path), j->obj, j->objlen);
+    e = outputs_write_bytes(&j->outputs, path, j->obj, j->objlen);
   }
   if (!e && (emit & EMIT_HEADER)) {
     snprintf(path, sizeof path, "%s.h", j->prefix);
     char *h = cg_header(cg_program_signature(j->prog));
-    e = write_file(output_add(&j->outputs, path), h, strlen(h));
+    e = outputs_write_bytes(&j->outputs, path, h, strlen(h));
     free(h);
   }
   if (!e && cg_program_signature(j->prog)->separate_weights) e = emit_weights(j);

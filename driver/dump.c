@@ -12,9 +12,9 @@
  *   mlir      the MLIR codegen builds, before any MLIR pass
  *   llvm, asm the optimized LLVM IR or assembly for the target
  *
- * The output goes to stdout, or with -o to FILE, written under a temporary
- * name and renamed (DESIGN.md: a failed command leaves no half-written
- * file).  The stage decides how far the pipeline goes: `hlo` and the
+ * The output goes to stdout, or with -o to FILE, an output of output.c:
+ * written under a temporary name and renamed (DESIGN.md: a failed command
+ * leaves no half-written file).  The stage decides how far the pipeline goes: `hlo` and the
  * graph stages stop before codegen.
  */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 
 extern char **environ;
 
@@ -56,24 +57,24 @@ static HloError *run_dot(const char *format, const char *graph, const char *out)
   return NULL;
 }
 
-/* Renders the graph text with dot into `out` (NULL: stdout) by way of a
- * temporary file, which dot reads at its own pace. */
-static HloError *render(const char *format, const char *graph, const char *out) {
+/* Renders the graph text with dot into output `out` of o (NULL: stdout)
+ * by way of a temporary file, which dot reads at its own pace. */
+static HloError *render(const char *format, const char *graph, Outputs *o, const char *out) {
   const char *tmp = getenv("TMPDIR");
   char path[4096];
   snprintf(path, sizeof path, "%s/hloc-graph-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   int fd = mkstemp(path);
   if (fd < 0) return hlo_error("%s: %s", path, strerror(errno));
   close(fd);
-  HloError *e = write_file(path, graph, strlen(graph));
-  if (!e) e = run_dot(format, path, out);
+  HloError *e = write_file(path, &(struct iovec){(void *)graph, strlen(graph)}, 1);
+  if (!e) e = run_dot(format, path, out ? outputs_add(o, out) : NULL);
   unlink(path);
   return e;
 }
 
-/* Writes the stage's output to `out`, a temporary path (NULL: stdout). */
+/* Writes the stage's output to output `out` of o (NULL: stdout). */
 static HloError *emit_stage(const Model *md, const char *stage, const CgOptions *opts,
-                            const char *out) {
+                            Outputs *o, const char *out) {
   char *text = NULL;
   size_t len = 0;
   HloError *e = NULL;
@@ -82,7 +83,7 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
   } else if (!strcmp(stage, "dot") || !strcmp(stage, "svg") || !strcmp(stage, "png")) {
     text = hlo_module_to_dot(md->m);
     if (strcmp(stage, "dot")) {
-      e = render(stage, text, out);
+      e = render(stage, text, o, out);
       free(text);
       return e;
     }
@@ -100,8 +101,9 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
   }
   if (!e) {
     if (!len) len = strlen(text);
-    if (out) e = write_file(out, text, len);
-    else if (fwrite(text, 1, len, stdout) != len) e = hlo_error("stdout: write error");
+    if (out) e = outputs_write_bytes(o, out, text, len);
+    else if (fwrite(text, 1, len, stdout) != len || fflush(stdout))
+      e = hlo_error("cannot write to stdout: %s", strerror(errno));
   }
   free(text);
   return e;
@@ -130,16 +132,10 @@ int cmd_dump(int argc, char **argv) {
   Model md;
   HloError *e = pipeline_load_file(model, config, &md);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
-  char *tmp = NULL;
-  if (!e && out) {
-    HloStr s = {0};
-    hlo_str_printf(&s, "%s.tmp.%ld", out, (long)getpid());
-    tmp = hlo_str_take(&s);
-  }
-  if (!e) e = emit_stage(&md, stage, &opts, tmp);
-  if (!e && tmp && rename(tmp, out)) e = hlo_error("%s: %s", out, strerror(errno));
-  if (tmp) unlink(tmp);
-  free(tmp);
+  Outputs outputs = {0};
+  if (!e) e = emit_stage(&md, stage, &opts, &outputs, out);
+  if (!e) e = outputs_commit(&outputs);
+  outputs_discard(&outputs);
   model_free(&md);
   return e ? report(e) : EXIT_SUCCESS;
 }

@@ -50,15 +50,30 @@ HloError *hloc_read_npy(const char *path, HloLiteral **out) {
   return NULL;
 }
 
-HloError *hloc_write_npy(const char *path, const HloLiteral *l) {
-  RtArray a = {0};
-  if (!hloc_dtype_from_type(l->shape.type, &a.dtype))
+/* The runtime's view of an array literal (no copy); errors name path. */
+static HloError *as_array(const HloLiteral *l, const char *path, RtArray *a) {
+  *a = (RtArray){0};
+  if (!hloc_dtype_from_type(l->shape.type, &a->dtype))
     return hlo_error("%s: cannot write a %s value as .npy", path, hlo_type_name(l->shape.type));
-  a.rank = l->shape.rank;
-  for (int i = 0; i < a.rank; i++) a.dims[i] = l->shape.dims[i];
-  a.data = l->data;
-  a.nbytes = hlo_shape_byte_size(&l->shape);
-  char err[512];
-  if (rt_npy_write(path, &a, err, sizeof err)) return hlo_error("%s", err);
+  a->rank = l->shape.rank;
+  for (int i = 0; i < a->rank; i++) a->dims[i] = l->shape.dims[i];
+  a->data = l->data;
+  a->nbytes = hlo_shape_byte_size(&l->shape);
   return NULL;
+}
+
+HloError *hloc_write_npy(const char *path, const HloLiteral *l) {
+  RtArray a;
+  HloError *e = as_array(l, path, &a);
+  char err[512];
+  if (!e && rt_npy_write(path, &a, err, sizeof err)) e = hlo_error("%s", err);
+  return e;
+}
+
+HloError *hloc_npy_header(const HloLiteral *l, const char *path, unsigned char *buf,
+                          size_t *len) {
+  RtArray a;
+  HloError *e = as_array(l, path, &a);
+  if (!e) *len = rt_npy_header(&a, buf);
+  return e;
 }

@@ -17,5 +17,9 @@ bool hloc_dtype_from_type(HloType t, RtDtype *out);
 HloError *hloc_read_npy(const char *path, HloLiteral **out);
 /* Writes an array literal to PATH atomically (temporary name, rename). */
 HloError *hloc_write_npy(const char *path, const HloLiteral *l);
+/* The bytes of an array literal's .npy file that precede its data (at most
+ * RT_NPY_HEADER_MAX, into buf) and their count; errors name path. */
+HloError *hloc_npy_header(const HloLiteral *l, const char *path, unsigned char *buf,
+                          size_t *len);
 
 #endif

@@ -33,7 +33,9 @@
  * written as one .npy per result into DIR (default "."): for a GraphDef,
  * FETCH.npy named after each config fetch; for HLO, a tuple root gives
  * out0.npy, out1.npy, … (nested tuples flattened depth first) and an array
- * root out0.npy.  Nothing is written unless every result was computed.
+ * root out0.npy.  The results are one set of output.c's outputs: written
+ * under temporary names and renamed together once all are written, so a
+ * failure leaves none of them (nor the directory, when the run made it).
  *
  * Exit status: 0 on success, 1 when the model, an input or an output is
  * rejected, 2 for a usage error.
@@ -43,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <llvm-c/Core.h>
 
@@ -51,6 +54,7 @@
 #include "frontend.h"
 #include "hlo.h"
 #include "literal_io.h"
+#include "output.h"
 #include "passes.h"
 
 int usage_error(const char *fmt, const char *arg) {
@@ -336,9 +340,11 @@ static void flatten(HloLiteral *l, HloLiteral **flat, int *n) {
   (*n)++;
 }
 
-static HloError *make_dir(const char *dir) {
-  if (mkdir(dir, 0777) && errno != EEXIST)
-    return hlo_error("--output-dir %s: %s", dir, strerror(errno));
+/* Makes the output directory unless it exists (*made: whether it was
+ * made, so that a failed run can remove it again). */
+static HloError *make_dir(const char *dir, bool *made) {
+  *made = !mkdir(dir, 0777);
+  if (!*made && errno != EEXIST) return hlo_error("--output-dir %s: %s", dir, strerror(errno));
   struct stat st;
   if (stat(dir, &st) || !S_ISDIR(st.st_mode))
     return hlo_error("--output-dir %s: not a directory", dir);
@@ -523,6 +529,9 @@ static int cmd_run(int argc, char **argv) {
   HloLiteral **args = NULL, *result = NULL, **flat = NULL;
   ArgLeaf *leaves = NULL;
   HloError *e = NULL;
+  Outputs outputs = {0};
+  char **names = NULL;
+  bool made_dir = false;
   if (!bad && interpret && threads_arg)
     bad = usage_error("run: --threads %s conflicts with --interpret: threads run compiled "
                       "code, the interpreter runs on one thread",
@@ -545,7 +554,7 @@ static int cmd_run(int argc, char **argv) {
   if ((e = pipeline_optimize(&md, &flags.opts, &opts))) goto fail;
   if (interpret) e = run_interpreted(&md, args, &result);
   else e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &result);
-  if (e || (e = make_dir(outdir))) goto fail;
+  if (e || (e = make_dir(outdir, &made_dir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
   flat = calloc((size_t)nflat + 1, sizeof *flat);
@@ -555,20 +564,28 @@ static int cmd_run(int argc, char **argv) {
     e = hlo_error("%d --expect files given but the model has %d result(s)", nexpect, nflat);
     goto fail;
   }
-  char **names = result_file_names(&md, nflat);
+  names = result_file_names(&md, nflat);
   for (int i = 0; i < nflat && !e; i++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.npy", outdir, names[i]);
-    e = hloc_write_npy(path, flat[i]);
-    if (!e && print) {
-      int64_t strides[HLO_MAX_RANK];
-      hlo_shape_strides(&flat[i]->shape, strides);
-      char *sh = hlo_shape_to_string(&flat[i]->shape);
-      printf("%s: %s\n  ", names[i], sh);
-      free(sh);
-      print_array(stdout, flat[i], 0, 0, strides);
-      printf("\n");
-    }
+    HloStr path = {0};
+    hlo_str_printf(&path, "%s/%s.npy", outdir, names[i]);
+    unsigned char header[RT_NPY_HEADER_MAX];
+    size_t hlen;
+    e = hloc_npy_header(flat[i], path.buf, header, &hlen);
+    struct iovec parts[2] = {{header, hlen},
+                             {flat[i]->data, hlo_shape_byte_size(&flat[i]->shape)}};
+    if (!e) e = outputs_write(&outputs, path.buf, parts, 2);
+    free(path.buf);
+  }
+  if (!e) e = outputs_commit(&outputs);
+  if (e) goto fail;
+  for (int i = 0; i < nflat && print; i++) {
+    int64_t strides[HLO_MAX_RANK];
+    hlo_shape_strides(&flat[i]->shape, strides);
+    char *sh = hlo_shape_to_string(&flat[i]->shape);
+    printf("%s: %s\n  ", names[i], sh);
+    free(sh);
+    print_array(stdout, flat[i], 0, 0, strides);
+    printf("\n");
   }
   rc = EXIT_SUCCESS;
   for (int i = 0; i < nexpect && !e; i++) {
@@ -577,12 +594,14 @@ static int cmd_run(int argc, char **argv) {
     if (!check_expected(names[i], flat[i], want, atol, rtol)) rc = EXIT_FAILURE;
     hlo_literal_free(want);
   }
-  for (int i = 0; i < nflat; i++) free(names[i]);
-  free(names);
   if (!e) goto done;
 fail:
+  outputs_discard(&outputs);
+  if (made_dir) rmdir(outdir);
   rc = report(e);
 done:
+  for (int i = 0; names && names[i]; i++) free(names[i]);
+  free(names);
   for (int p = 0; args && p < nleaves; p++) hlo_literal_free(args[p]);
   free(args);
   for (int p = 0; leaves && p < nleaves; p++) free(leaves[p].name);

@@ -73,8 +73,15 @@ int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen);
 int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out,
                  char *err, size_t errlen);
 /* Writes a version 1.0 .npy file, first to PATH.tmp.PID then renamed, so a
- * failure leaves no partial file. */
+ * failure leaves no partial file; the message names PATH and the system's
+ * reason ("cannot write 'out/y.npy': No space left on device"). */
 int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen);
+/* The bytes of a version 1.0 .npy file that precede a's data (magic,
+ * version, length, and the dict padded to 64 bytes): written to buf, which
+ * holds RT_NPY_HEADER_MAX bytes; returns their count.  For writers that put
+ * the file together themselves (hloc run's all-or-nothing outputs). */
+#define RT_NPY_HEADER_MAX 512
+size_t rt_npy_header(const RtArray *a, unsigned char *buf);
 
 /* ------------------------------------------------------------------------ */
 /* Compiled programs: the generic descriptor (ABI shared with codegen/)     */

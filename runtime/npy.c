@@ -13,6 +13,7 @@
 #include "hloc_runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,42 +239,60 @@ io_error:
   return fail(err, errlen, "%s: read error: %s", path, strerror(errno));
 }
 
-int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen) {
-  char header[512];
-  int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                   rt_dtype_descr(a->dtype));
+size_t rt_npy_header(const RtArray *a, unsigned char *buf) {
+  char *dict = (char *)buf + 10;
+  int n = sprintf(dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                  rt_dtype_descr(a->dtype));
   for (int i = 0; i < a->rank; i++)
-    n += snprintf(header + n, sizeof header - (size_t)n, "%lld%s", (long long)a->dims[i],
-                  a->rank == 1 ? "," : (i + 1 < a->rank ? ", " : ""));
-  n += snprintf(header + n, sizeof header - (size_t)n, "), }");
-  /* Pad with spaces so magic + lengths + header + '\n' is a multiple of 64. */
-  int total = 10 + n + 1;
-  int pad = (64 - total % 64) % 64;
-  memset(header + n, ' ', (size_t)pad);
+    n += sprintf(dict + n, "%lld%s", (long long)a->dims[i],
+                 a->rank == 1 ? "," : (i + 1 < a->rank ? ", " : ""));
+  n += sprintf(dict + n, "), }");
+  /* Pad with spaces so magic + lengths + dict + '\n' is a multiple of 64. */
+  int pad = (64 - (10 + n + 1) % 64) % 64;
+  memset(dict + n, ' ', (size_t)pad);
   n += pad;
-  header[n++] = '\n';
+  dict[n++] = '\n';
+  memcpy(buf, "\x93NUMPY\x01\x00", 8);
+  buf[8] = (unsigned char)(n & 0xff);
+  buf[9] = (unsigned char)(n >> 8);
+  return 10 + (size_t)n;
+}
 
+/* Writes len bytes to fd, resuming after short writes; 0 or -1 (errno). */
+static int write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen) {
+  unsigned char header[RT_NPY_HEADER_MAX];
+  size_t hlen = rt_npy_header(a, header);
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 32);
-  if (!tmp) return fail(err, errlen, "%s: out of memory", path);
+  if (!tmp) return fail(err, errlen, "cannot write '%s': %s", path, strerror(ENOMEM));
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    fail(err, errlen, "%s: %s", path, strerror(errno));
-    free(tmp);
-    return -1;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int ok = fd >= 0 && !write_all(fd, header, hlen) && !write_all(fd, a->data, a->nbytes);
+  int saved = errno;
+  if (fd >= 0 && close(fd) && ok) {
+    ok = 0;
+    saved = errno;
   }
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff),
-                           (unsigned char)(n >> 8)};
-  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)n, f) == (size_t)n &&
-           (a->nbytes == 0 || fwrite(a->data, 1, a->nbytes, f) == a->nbytes);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path)) {
-    fail(err, errlen, "%s: write error: %s", path, strerror(errno));
+  if (ok && rename(tmp, path)) {
+    ok = 0;
+    saved = errno;
+  }
+  if (!ok) {
+    fail(err, errlen, "cannot write '%s': %s", path, strerror(saved));
     unlink(tmp);
-    free(tmp);
-    return -1;
   }
   free(tmp);
-  return 0;
+  return ok ? 0 : -1;
 }

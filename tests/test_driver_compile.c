@@ -295,6 +295,23 @@ START_TEST(compile_errors) {
 }
 END_TEST
 
+/* An output that cannot be written (a file-size limit stands in for a full
+ * disk: `ulimit -f`, with SIGXFSZ ignored so that write(2) fails with
+ * EFBIG) is named as the user gave it, with the system's reason, and
+ * nothing is left. */
+START_TEST(write_error_names_the_output) {
+  char *out, want[256];
+  int rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s compile -o %s/m " MNIST_ARGS
+                       " --emit header,obj",
+                 ck_env("HLOC_BIN"), tmpdir);
+  snprintf(want, sizeof want, "hloc: error: cannot write '%s/m.o': File too large\n", tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_str_eq(out, want);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
+  free(out);
+}
+END_TEST
+
 /* A model with an instruction codegen rejects leaves nothing, whatever was
  * asked for; so does a failure after some outputs were already made (a C
  * compiler that fails, after the object and header exist). */
@@ -558,6 +575,7 @@ int main(void) {
   tcase_set_timeout(c, 300);
   tcase_add_test(c, compile_errors);
   tcase_add_test(c, failed_compile_leaves_no_files);
+  tcase_add_test(c, write_error_names_the_output);
   tcase_add_test(c, cross_compiles_aarch64_object);
   tcase_add_test(c, two_models_link_into_one_program);
   tcase_add_test(c, shared_library_binds_by_name);

@@ -192,6 +192,58 @@ START_TEST(run_native_errors) {
 }
 END_TEST
 
+/* Writes text to DIR/name (the test's temporary directory). */
+static void write_text(const char *name, const char *text, char *path, size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Two results, a small one and one of 16 KiB. */
+static const char two_results_hlo[] =
+    "HloModule two\n\nENTRY main {\n  x = s32[2] constant({1, 2})\n"
+    "  c = f32[] constant(1.5)\n  big = f32[4096] broadcast(c), dimensions={}\n"
+    "  ROOT t = (s32[2], f32[4096]) tuple(x, big)\n}\n";
+
+/* The results are written all or none: when the second cannot be written
+ * (a file-size limit stands in for a full disk: `ulimit -f`, with SIGXFSZ
+ * ignored so that write(2) fails with EFBIG) the first is not left behind
+ * either, nor the output directory the run made; the message names the
+ * user's file, not a temporary, and the system's reason. */
+START_TEST(run_writes_all_results_or_none) {
+  char path[128];
+  write_text("two.hlo", two_results_hlo, path, sizeof path);
+  const char *modes[] = {"--interpret", ""};
+  for (int m = 0; m < 2; m++) {
+    char *out, want[256];
+    int rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s run %s %s --output-dir %s/new",
+                   ck_env("HLOC_BIN"), path, modes[m], tmpdir);
+    snprintf(want, sizeof want, "hloc: error: cannot write '%s/new/out1.npy': File too large\n",
+             tmpdir);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(ck_count_files(tmpdir), 1); /* two.hlo: no new/ */
+    free(out);
+  }
+  char *out;
+  ck_assert_int_eq(ck_sh(NULL, "mkdir %s/old", tmpdir), 0);
+  int rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s run %s --output-dir %s/old",
+                 ck_env("HLOC_BIN"), path, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "/old/out1.npy': File too large"), "exit %d: %s", rc, out);
+  free(out);
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/old", tmpdir);
+  ck_assert_int_eq(ck_count_files(dir), 0);
+  /* Without the limit both are written, and nothing else. */
+  rc = hloc(&out, "run %s --output-dir %s", path, dir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  ck_assert_int_eq(ck_count_files(dir), 2);
+  free(out);
+}
+END_TEST
+
 START_TEST(run_reports_parse_position) {
   char path[128];
   snprintf(path, sizeof path, "%s/bad.hlo", tmpdir);
@@ -220,6 +272,12 @@ START_TEST(dump_prints_module) {
   ck_assert_int_eq(rc, 2);
   ck_assert_ptr_nonnull(
       strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, kir, mlir, llvm, asm)"));
+  free(out);
+  /* A full stdout is an error with the system's reason, not a silent
+   * loss at exit. */
+  rc = ck_sh(&out, "(%s dump " CASE ".hlo > /dev/full)", ck_env("HLOC_BIN"));
+  ck_assert_int_eq(rc, 1);
+  ck_assert_str_eq(out, "hloc: error: cannot write to stdout: No space left on device\n");
   free(out);
 }
 END_TEST
@@ -382,6 +440,7 @@ int main(void) {
   tcase_add_test(t, run_native);
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
+  tcase_add_test(t, run_writes_all_results_or_none);
   tcase_add_test(t, run_reports_parse_position);
   tcase_add_test(t, dump_prints_module);
   tcase_add_test(t, dump_codegen_stages);

@@ -3,6 +3,7 @@
  * files NumPy wrote (testdata) read back, and malformed files are rejected
  * with a message naming the problem.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,26 @@ START_TEST(scalar_and_empty) {
   ck_assert_int_eq(rt_npy_read(path, &r, err, sizeof err), 0);
   ck_assert(r.rank == 2 && r.dims[0] == 0 && r.nbytes == 0);
   rt_array_free(&r);
+}
+END_TEST
+
+/* The header of the widest shape fits RT_NPY_HEADER_MAX and keeps the data
+ * 64-byte aligned; a write that fails names the file and the reason. */
+START_TEST(header_bound_and_write_errors) {
+  RtArray a = {.dtype = RT_F64, .rank = RT_MAX_RANK};
+  for (int i = 0; i < RT_MAX_RANK; i++) a.dims[i] = INT64_MAX;
+  unsigned char buf[RT_NPY_HEADER_MAX];
+  size_t n = rt_npy_header(&a, buf);
+  ck_assert_uint_le(n, RT_NPY_HEADER_MAX);
+  ck_assert_uint_eq(n % 64, 0);
+  char path[128], err[256], want[256];
+  double v = 1;
+  RtArray s = {.dtype = RT_F64, .rank = 0, .data = &v, .nbytes = 8};
+  snprintf(path, sizeof path, "%s/missing/s.npy", tmpdir);
+  ck_assert_int_eq(rt_npy_write(path, &s, err, sizeof err), -1);
+  snprintf(want, sizeof want, "cannot write '%s': No such file or directory", path);
+  ck_assert_str_eq(err, want);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
 }
 END_TEST
 
@@ -139,6 +160,7 @@ int main(void) {
   tcase_add_checked_fixture(t, setup, teardown);
   tcase_add_test(t, round_trip_every_dtype);
   tcase_add_test(t, scalar_and_empty);
+  tcase_add_test(t, header_bound_and_write_errors);
   tcase_add_test(t, malformed_headers);
   tcase_add_test(t, reads_numpy_files);
   suite_add_tcase(s, t);
