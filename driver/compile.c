@@ -41,7 +41,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +51,6 @@
 #include "archive.h"
 #include "cli.h"
 #include "output.h"
-
-extern char **environ;
 
 enum { EMIT_OBJ = 1, EMIT_HEADER = 2, EMIT_LIB = 4, EMIT_SO = 8, EMIT_EXE = 16 };
 
@@ -166,14 +163,11 @@ static HloError *run_cc(const CCompiler *cc, const char *what, const char *const
   for (int i = 0; i < nargs; i++) argv[argc++] = args[i];
   HloStr line = {0};
   for (int i = 0; i < argc; i++) hlo_str_printf(&line, "%s%s", i ? " " : "", argv[i]);
-  pid_t pid;
-  int status = 0, err = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+  int status = 0, err = child_run(argv, &status);
   HloError *e = NULL;
   if (err) {
     e = hlo_error("%s: cannot run the C compiler '%s': %s (set %s to name one)", what, argv[0],
                   strerror(err), cc->var);
-  } else if (waitpid(pid, &status, 0) < 0) {
-    e = hlo_error("%s: waiting for '%s': %s", what, argv[0], strerror(errno));
   } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
     e = hlo_error("%s: the C compiler failed (%s %d): %s", what,
                   WIFEXITED(status) ? "exit status" : "signal",
@@ -196,10 +190,11 @@ typedef struct Job {
   const char *base;   /* PREFIX after its last '/' */
   char runtime[PATH_MAX];
   CCompiler cc;        /* the C compiler for the target */
-  char work[PATH_MAX / 2]; /* private temporary directory; "" until made */
+  char *work;         /* private temporary directory; NULL until made */
   char *obj;          /* the object's bytes … */
   size_t objlen;      /* … and their count */
-  char objpath[PATH_MAX]; /* the object in `work`, for the C compiler */
+  char *objpath;      /* the object in `work`, for the C compiler … */
+  char *stub;         /* … and the executable's main() */
   Outputs outputs;
 } Job;
 
@@ -228,15 +223,13 @@ static HloError *emit_lib(Job *j) {
 
 /* The object as a file in the work directory, for the C compiler. */
 static HloError *work_object(Job *j) {
-  if (*j->objpath) return NULL;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(j->work, sizeof j->work, "%s/hloc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(j->work)) {
-    HloError *e = hlo_error("%s: %s", j->work, strerror(errno));
-    *j->work = '\0';
-    return e;
-  }
-  snprintf(j->objpath, sizeof j->objpath, "%s/model.o", j->work);
+  if (j->objpath) return NULL;
+  HloError *e = temp_make("hloc", true, &j->work);
+  if (e) return e;
+  HloStr path = {0};
+  hlo_str_printf(&path, "%s/model.o", j->work);
+  j->objpath = hlo_str_take(&path);
+  temp_add(j->objpath, false);
   return write_file(j->objpath, &(struct iovec){j->obj, j->objlen}, 1);
 }
 
@@ -254,10 +247,13 @@ static HloError *emit_so(Job *j) {
 }
 
 static HloError *emit_exe(Job *j) {
-  char stub[PATH_MAX], runtime[PATH_MAX + 32], exe[PATH_MAX + 32];
+  char runtime[PATH_MAX + 32], exe[PATH_MAX + 32];
   HloError *e = work_object(j);
   if (e) return e;
-  snprintf(stub, sizeof stub, "%s/main.c", j->work);
+  HloStr stub = {0};
+  hlo_str_printf(&stub, "%s/main.c", j->work);
+  j->stub = hlo_str_take(&stub);
+  temp_add(j->stub, false);
   HloStr text = {0};
   const CgSignature *sig = cg_program_signature(j->prog);
   hlo_str_printf(&text,
@@ -284,12 +280,12 @@ static HloError *emit_exe(Job *j) {
                    "int main(int argc, char **argv) { return hloc_exe_main(&%s_program, argc, "
                    "argv); }\n",
                    j->name);
-  e = write_file(stub, &(struct iovec){text.buf, text.len}, 1);
+  e = write_file(j->stub, &(struct iovec){text.buf, text.len}, 1);
   free(text.buf);
   if (e) return e;
   snprintf(exe, sizeof exe, "%s/libhloc_exe.a", j->runtime);
   snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
-  const char *args[] = {"-o", outputs_add(&j->outputs, j->prefix), stub, j->objpath, exe,
+  const char *args[] = {"-o", outputs_add(&j->outputs, j->prefix), j->stub, j->objpath, exe,
                         runtime, "-lm", "-pthread"};
   return run_cc(&j->cc, j->prefix, args, sizeof args / sizeof *args);
 }
@@ -317,12 +313,11 @@ static HloError *emit_weights(Job *j) {
 
 /* Removes the work directory and what it holds. */
 static void remove_work(Job *j) {
-  if (!*j->work) return;
-  char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/main.c", j->work);
-  unlink(path);
-  if (*j->objpath) unlink(j->objpath);
-  rmdir(j->work);
+  char *paths[] = {j->stub, j->objpath, j->work};
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+    if (paths[i]) temp_remove(paths[i]);
+    free(paths[i]);
+  }
 }
 
 /* Makes every output of emit, under temporary names. */

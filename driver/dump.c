@@ -18,7 +18,6 @@
  * graph stages stop before codegen.
  */
 #include <errno.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +26,6 @@
 
 #include "cli.h"
 #include "output.h"
-
-extern char **environ;
 
 static const char *const stages[] = {"hlo", "dot", "svg", "png", "kir", "mlir", "llvm", "asm"};
 
@@ -45,11 +42,9 @@ static HloError *run_dot(const char *format, const char *graph, const char *out)
   snprintf(type, sizeof type, "-T%s", format);
   const char *argv[] = {"dot", type, graph, out ? "-o" : NULL, out, NULL};
   fflush(stdout);
-  pid_t pid;
-  int status, err = posix_spawnp(&pid, "dot", NULL, NULL, (char *const *)argv, environ);
+  int status, err = child_run(argv, &status);
   if (err == ENOENT) return hlo_error("Graphviz 'dot' not found: install the graphviz package");
   if (err) return hlo_error("cannot run Graphviz 'dot': %s", strerror(err));
-  if (waitpid(pid, &status, 0) < 0) return hlo_error("waiting for 'dot': %s", strerror(errno));
   if (!WIFEXITED(status) || WEXITSTATUS(status))
     return hlo_error("Graphviz 'dot -T%s' failed (%s %d)", format,
                      WIFEXITED(status) ? "exit status" : "signal",
@@ -60,15 +55,13 @@ static HloError *run_dot(const char *format, const char *graph, const char *out)
 /* Renders the graph text with dot into output `out` of o (NULL: stdout)
  * by way of a temporary file, which dot reads at its own pace. */
 static HloError *render(const char *format, const char *graph, Outputs *o, const char *out) {
-  const char *tmp = getenv("TMPDIR");
-  char path[4096];
-  snprintf(path, sizeof path, "%s/hloc-graph-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  int fd = mkstemp(path);
-  if (fd < 0) return hlo_error("%s: %s", path, strerror(errno));
-  close(fd);
-  HloError *e = write_file(path, &(struct iovec){(void *)graph, strlen(graph)}, 1);
+  char *path;
+  HloError *e = temp_make("hloc-graph", false, &path);
+  if (e) return e;
+  e = write_file(path, &(struct iovec){(void *)graph, strlen(graph)}, 1);
   if (!e) e = run_dot(format, path, out ? outputs_add(o, out) : NULL);
-  unlink(path);
+  temp_remove(path);
+  free(path);
   return e;
 }
 

@@ -341,9 +341,10 @@ static void flatten(HloLiteral *l, HloLiteral **flat, int *n) {
 }
 
 /* Makes the output directory unless it exists (*made: whether it was
- * made, so that a failed run can remove it again). */
+ * made, registered as a temporary so that a failed or interrupted run
+ * removes it again). */
 static HloError *make_dir(const char *dir, bool *made) {
-  *made = !mkdir(dir, 0777);
+  *made = !temp_mkdir(dir);
   if (!*made && errno != EEXIST) return hlo_error("--output-dir %s: %s", dir, strerror(errno));
   struct stat st;
   if (stat(dir, &st) || !S_ISDIR(st.st_mode))
@@ -578,6 +579,7 @@ static int cmd_run(int argc, char **argv) {
   }
   if (!e) e = outputs_commit(&outputs);
   if (e) goto fail;
+  if (made_dir) temp_keep(outdir);
   for (int i = 0; i < nflat && print; i++) {
     int64_t strides[HLO_MAX_RANK];
     hlo_shape_strides(&flat[i]->shape, strides);
@@ -597,7 +599,7 @@ static int cmd_run(int argc, char **argv) {
   if (!e) goto done;
 fail:
   outputs_discard(&outputs);
-  if (made_dir) rmdir(outdir);
+  if (made_dir) temp_remove(outdir);
   rc = report(e);
 done:
   for (int i = 0; names && names[i]; i++) free(names[i]);
@@ -733,6 +735,7 @@ static HloError *run_command(void *ctx) {
 }
 
 int main(int argc, char **argv) {
+  output_catch_signals();
   if (argc < 2) {
     cmd_help(0, NULL);
     return EXIT_USAGE;

@@ -5,11 +5,14 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "literal_io.h"
 
@@ -132,6 +135,46 @@ int ck_sh(char **out, const char *fmt, ...) {
   if (out) *out = text;
   else free(text);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+pid_t ck_sh_start(const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+void ck_wait_for_file(pid_t pid, const char *path, double seconds) {
+  for (int i = 0; i < seconds * 100; i++) {
+    if (!access(path, F_OK)) return;
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      ck_abort_msg("%s did not appear: the process ended first (status %#x)", path, status);
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_abort_msg("%s did not appear in %g s", path, seconds);
+}
+
+int ck_wait_signal(pid_t pid, double seconds) {
+  for (int i = 0; i < seconds * 100; i++) {
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_abort_msg("process %d did not end in %g s", (int)pid, seconds);
+  return -1;
 }
 
 const char *ck_env(const char *name) {

@@ -7,6 +7,7 @@
 #define HLOC_TESTS_CHECK_UTIL_H
 
 #include <check.h>
+#include <sys/types.h>
 
 #include "hlo.h"
 
@@ -50,6 +51,16 @@ int ck_hlo_corpus(const CkCorpusCase **cases);
  * receives what it printed, or it is discarded when out is NULL.  Returns
  * the exit status (-1 when killed by a signal). */
 int ck_sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Starts `sh -c COMMAND` without waiting for it; a command that ends in
+ * `exec PROGRAM …` makes the returned pid PROGRAM's (and `$$` names it
+ * beforehand, as in `mkfifo out.tmp.$$ && exec hloc …`). */
+pid_t ck_sh_start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Polls every 10 ms, for up to `seconds`, until `path` exists; fails the
+ * test, killing `pid`, when it does not or when pid ends first. */
+void ck_wait_for_file(pid_t pid, const char *path, double seconds);
+/* Waits up to `seconds` for pid to end; returns the signal that ended
+ * it, or 0 when it exited (failing the test, killing it, on time-out). */
+int ck_wait_signal(pid_t pid, double seconds);
 /* An environment variable CTest sets for the suite; fails the test when
  * it is missing. */
 const char *ck_env(const char *name);

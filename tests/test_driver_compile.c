@@ -26,11 +26,14 @@
  * $CC or cc.
  */
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_util.h"
@@ -312,6 +315,51 @@ START_TEST(write_error_names_the_output) {
 }
 END_TEST
 
+/* SIGTERM while the C compiler links removes the outputs' temporaries and
+ * the private temporary directory ($TMPDIR, a fresh directory here, must be
+ * empty again), and ends the compiler too, so that it cannot write its
+ * output afterwards.  The compiler ($CC) is a script that records its pid
+ * and sleeps: the signal always arrives mid-link. */
+START_TEST(interrupted_compile_leaves_nothing) {
+  char cc[128], ccpid[128], tmp[128], out[128];
+  snprintf(cc, sizeof cc, "%s/cc.sh", tmpdir);
+  snprintf(ccpid, sizeof ccpid, "%s/cc.pid", tmpdir);
+  snprintf(tmp, sizeof tmp, "%s/tmp", tmpdir);
+  snprintf(out, sizeof out, "%s/out", tmpdir);
+  FILE *f = fopen(cc, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "#!/bin/sh\necho $$ > %s.new && mv %s.new %s\nexec sleep 60\n", ccpid, ccpid,
+          ccpid);
+  ck_assert_int_eq(fclose(f), 0);
+  ck_assert_int_eq(chmod(cc, 0755), 0);
+  ck_assert_int_eq(mkdir(tmp, 0777), 0);
+  ck_assert_int_eq(mkdir(out, 0777), 0);
+  pid_t pid = ck_sh_start("TMPDIR=%s CC=%s exec %s compile " MNIST_ARGS
+                          " --emit obj,header,so -o %s/m >/dev/null 2>&1",
+                          tmp, cc, ck_env("HLOC_BIN"), out);
+  ck_wait_for_file(pid, ccpid, 120);
+  ck_assert_int_eq(ck_count_files(out), 2); /* m.o and m.h, under temporary names */
+  ck_assert_int_eq(ck_count_files(tmp), 1); /* hloc-XXXXXX with the object */
+  ck_assert_int_eq(kill(pid, SIGTERM), 0);
+  ck_assert_int_eq(ck_wait_signal(pid, 60), SIGTERM);
+  ck_assert_int_eq(ck_count_files(out), 0);
+  ck_assert_int_eq(ck_count_files(tmp), 0);
+  /* The compiler is gone (or a zombie nobody reaped yet). */
+  char *text = ck_read_file(ccpid, NULL), stat_path[64], state = 0;
+  snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", atoi(text));
+  free(text);
+  for (int i = 0; i < 500; i++) {
+    FILE *s = fopen(stat_path, "r");
+    state = 'X';
+    if (s && fscanf(s, "%*d %*s %c", &state) != 1) state = '?';
+    if (s) fclose(s);
+    if (state == 'X' || state == 'Z') break;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  ck_assert_msg(state == 'X' || state == 'Z', "the C compiler still runs (state %c)", state);
+}
+END_TEST
+
 /* A model with an instruction codegen rejects leaves nothing, whatever was
  * asked for; so does a failure after some outputs were already made (a C
  * compiler that fails, after the object and header exist). */
@@ -576,6 +624,7 @@ int main(void) {
   tcase_add_test(c, compile_errors);
   tcase_add_test(c, failed_compile_leaves_no_files);
   tcase_add_test(c, write_error_names_the_output);
+  tcase_add_test(c, interrupted_compile_leaves_nothing);
   tcase_add_test(c, cross_compiles_aarch64_object);
   tcase_add_test(c, two_models_link_into_one_program);
   tcase_add_test(c, shared_library_binds_by_name);

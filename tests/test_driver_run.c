@@ -8,9 +8,11 @@
  * its pool took) and writes the same bytes as one thread.  Runs the binary
  * named by $HLOC_BIN (set by CTest).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,6 +246,29 @@ START_TEST(run_writes_all_results_or_none) {
 }
 END_TEST
 
+/* ^C while the results are written removes what was written so far.  The
+ * second result's temporary name, DIR/out1.npy.tmp.PID, is made a FIFO
+ * before hloc starts (the shell's pid is hloc's after exec), so hloc blocks
+ * opening it, with the first result complete under its temporary name: the
+ * signal always lands mid-write.  The handler removes both, FIFO included,
+ * and hloc dies of SIGINT. */
+START_TEST(run_interrupted_leaves_nothing) {
+  char path[128], dir[160], first[200];
+  write_text("two.hlo", two_results_hlo, path, sizeof path);
+  snprintf(dir, sizeof dir, "%s/out", tmpdir);
+  ck_assert_int_eq(mkdir(dir, 0777), 0);
+  pid_t pid = ck_sh_start("mkfifo %s/out1.npy.tmp.$$ && exec %s run %s --interpret "
+                          "--output-dir %s >/dev/null 2>&1",
+                          dir, ck_env("HLOC_BIN"), path, dir);
+  snprintf(first, sizeof first, "%s/out0.npy.tmp.%d", dir, (int)pid);
+  ck_wait_for_file(pid, first, 60);
+  ck_assert_int_eq(ck_count_files(dir), 2);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(ck_wait_signal(pid, 60), SIGINT);
+  ck_assert_int_eq(ck_count_files(dir), 0);
+}
+END_TEST
+
 START_TEST(run_reports_parse_position) {
   char path[128];
   snprintf(path, sizeof path, "%s/bad.hlo", tmpdir);
@@ -441,6 +466,7 @@ int main(void) {
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_writes_all_results_or_none);
+  tcase_add_test(t, run_interrupted_leaves_nothing);
   tcase_add_test(t, run_reports_parse_position);
   tcase_add_test(t, dump_prints_module);
   tcase_add_test(t, dump_codegen_stages);
