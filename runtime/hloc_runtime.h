@@ -66,7 +66,9 @@ void rt_array_free(RtArray *a);
 
 /* Reads a version 1/2/3 .npy file: little-endian or byte-order-free dtypes
  * above, C order, rank <= RT_MAX_RANK; anything else is an error naming the
- * file and the header field. */
+ * file and the header field.  Only regular files are read ("cannot read
+ * 'DIR': Is a directory"), and the data is allocated once, at the size the
+ * header gives, after checking that the file holds that much. */
 int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen);
 /* Parses an in-memory .npy image (the same checks as rt_npy_read); `name`
  * is used in messages.  The data is copied. */

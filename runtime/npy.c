@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct {
@@ -174,27 +175,32 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
   return 0;
 }
 
-int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, char *err,
-                 size_t errlen) {
-  const unsigned char *b = buf;
-  memset(out, 0, sizeof *out);
+/* The fixed prefix: magic, version and header length.  `len` bytes of
+ * the file are at b (at least 12, or the whole file when shorter); sets
+ * *off to where the header dict starts and *hlen to its length. */
+static int parse_prefix(const unsigned char *b, size_t len, const char *name, size_t *off,
+                        size_t *hlen, char *err, size_t errlen) {
   if (len < 10 || memcmp(b, "\x93NUMPY", 6))
     return fail(err, errlen, "%s: not a .npy file (bad magic)", name);
   unsigned major = b[6];
-  size_t hlen, off;
   if (major == 1) {
-    hlen = b[8] | (size_t)b[9] << 8;
-    off = 10;
+    *hlen = b[8] | (size_t)b[9] << 8;
+    *off = 10;
   } else if (major == 2 || major == 3) {
     if (len < 12) return fail(err, errlen, "%s: truncated .npy header", name);
-    hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-    off = 12;
+    *hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+    *off = 12;
   } else {
     return fail(err, errlen, "%s: unsupported .npy version %u", name, major);
   }
-  if (hlen > len - off) return fail(err, errlen, "%s: truncated .npy header", name);
-  if (parse_header(name, (const char *)b + off, hlen, out, err, errlen)) return -1;
-  off += hlen;
+  return 0;
+}
+
+/* Parses the header dict into out and checks that `payload` bytes are
+ * what its shape and dtype need; sets out->nbytes. */
+static int parse_dict(const char *name, const char *h, size_t hlen, size_t payload,
+                      RtArray *out, char *err, size_t errlen) {
+  if (parse_header(name, h, hlen, out, err, errlen)) return -1;
   /* Element count and byte size, guarding against overflow. */
   size_t esize = rt_dtype_size(out->dtype), count = 1;
   for (int i = 0; i < out->rank; i++) {
@@ -204,39 +210,81 @@ int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, ch
     count *= d;
   }
   size_t nbytes = count * esize;
-  if (len - off != nbytes)
+  if (payload != nbytes)
     return fail(err, errlen, "%s: data has %zu bytes but shape and dtype need %zu", name,
-                len - off, nbytes);
+                payload, nbytes);
   out->nbytes = nbytes;
-  out->data = malloc(nbytes ? nbytes : 1);
-  if (!out->data) return fail(err, errlen, "%s: out of memory", name);
-  memcpy(out->data, b + off, nbytes);
   return 0;
 }
 
+int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, char *err,
+                 size_t errlen) {
+  const unsigned char *b = buf;
+  memset(out, 0, sizeof *out);
+  size_t off, hlen;
+  if (parse_prefix(b, len, name, &off, &hlen, err, errlen)) return -1;
+  if (hlen > len - off) return fail(err, errlen, "%s: truncated .npy header", name);
+  if (parse_dict(name, (const char *)b + off, hlen, len - off - hlen, out, err, errlen))
+    return -1;
+  out->data = malloc(out->nbytes ? out->nbytes : 1);
+  if (!out->data)
+    return fail(err, errlen, "%s: %zu bytes of data: %s", name, out->nbytes, strerror(ENOMEM));
+  memcpy(out->data, b + off + hlen, out->nbytes);
+  return 0;
+}
+
+/* Reads len bytes at the file's position into buf; 0, or -1 with a
+ * message (a short read is a file that changed under us). */
+static int read_exactly(FILE *f, void *buf, size_t len, const char *path, char *err,
+                        size_t errlen) {
+  if (fread(buf, 1, len, f) == len) return 0;
+  if (ferror(f)) return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  return fail(err, errlen, "cannot read '%s': the file shrank while it was read", path);
+}
+
+/* The file is read in three steps (prefix, header dict, data) and the data
+ * lands in its final buffer at once: memory is the array's size, allocated
+ * only once the header says the file's size is right for it.  A directory
+ * or a device is refused before any read. */
 int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
-  if (fseek(f, 0, SEEK_END)) goto io_error;
-  long size = ftell(f);
-  if (size < 0 || fseek(f, 0, SEEK_SET)) goto io_error;
-  unsigned char *buf = malloc((size_t)size + 1);
-  if (!buf) {
-    fclose(f);
-    return fail(err, errlen, "%s: out of memory", path);
+  if (!f) return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  struct stat st;
+  int rc = -1;
+  char *dict = NULL;
+  if (fstat(fileno(f), &st)) {
+    fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  } else if (S_ISDIR(st.st_mode)) {
+    fail(err, errlen, "cannot read '%s': %s", path, strerror(EISDIR));
+  } else if (!S_ISREG(st.st_mode)) {
+    fail(err, errlen, "cannot read '%s': not a regular file", path);
+  } else {
+    unsigned char prefix[12];
+    size_t size = (size_t)st.st_size, got = size < sizeof prefix ? size : sizeof prefix;
+    size_t off, hlen;
+    if (!read_exactly(f, prefix, got, path, err, errlen) &&
+        !parse_prefix(prefix, got, path, &off, &hlen, err, errlen)) {
+      if (hlen > size - off) {
+        fail(err, errlen, "%s: truncated .npy header", path);
+      } else if (!(dict = malloc(hlen + 1))) {
+        fail(err, errlen, "cannot read '%s': %s", path, strerror(ENOMEM));
+      } else if (fseek(f, (long)off, SEEK_SET)) {
+        fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+      } else if (!read_exactly(f, dict, hlen, path, err, errlen) &&
+                 !parse_dict(path, dict, hlen, size - off - hlen, out, err, errlen)) {
+        if (!(out->data = malloc(out->nbytes ? out->nbytes : 1)))
+          fail(err, errlen, "cannot read '%s': %zu bytes of data: %s", path, out->nbytes,
+               strerror(ENOMEM));
+        else if (!read_exactly(f, out->data, out->nbytes, path, err, errlen))
+          rc = 0;
+      }
+    }
   }
-  if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    goto io_error;
-  }
+  free(dict);
   fclose(f);
-  int rc = rt_npy_parse(buf, (size_t)size, path, out, err, errlen);
-  free(buf);
+  if (rc) rt_array_free(out);
   return rc;
-io_error:
-  fclose(f);
-  return fail(err, errlen, "%s: read error: %s", path, strerror(errno));
 }
 
 size_t rt_npy_header(const RtArray *a, unsigned char *buf) {

@@ -523,7 +523,7 @@ START_TEST(executable_options_and_errors) {
       {1, "", "no --input for 'image' (float32[2,784])"},
       {1, "--input " MNIST ".in0.npy --input " MNIST ".in0.npy", "takes only 1 input(s)"},
       {1, "--input image=" MNIST ".in0.npy --input image=" MNIST ".in0.npy", "given twice"},
-      {1, "--input nope.npy", "nope.npy: No such file or directory"},
+      {1, "--input nope.npy", "cannot read 'nope.npy': No such file or directory"},
       {2, "--threads 0", "--threads: '0' is not a count"},
       {2, "--bench", "--bench needs a value"},
       {2, "--frobnicate", "unknown argument '--frobnicate'"},

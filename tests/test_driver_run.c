@@ -105,8 +105,14 @@ START_TEST(run_errors) {
   expect_failure(1, "the model takes only 3 parameter(s)",
                  "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE
                  ".in1.npy --input " CASE ".in2.npy --input " CASE ".in2.npy");
-  expect_failure(1, "missing.npy: No such file or directory",
+  expect_failure(1, "hloc: error: cannot read 'missing.npy': No such file or directory\n",
                  "run " CASE ".hlo --interpret --input missing.npy");
+  /* A directory is named as such, not reported as "out of memory". */
+  char want[160];
+  snprintf(want, sizeof want, "hloc: error: cannot read '%s': Is a directory\n", tmpdir);
+  char args[256];
+  snprintf(args, sizeof args, "run " CASE ".hlo --interpret --input %s", tmpdir);
+  expect_failure(1, want, args);
   expect_failure(1, "model.onnx: unknown model format", "run model.onnx --interpret");
   expect_failure(2, "hloc: run: unknown option '--frobnicate'",
                  "run " CASE ".hlo --frobnicate");

@@ -131,7 +131,53 @@ START_TEST(malformed_headers) {
   ck_assert_int_eq(rt_npy_parse("NUMPY", 5, "y.npy", &a, err, sizeof err), -1);
   ck_assert_str_eq(err, "y.npy: not a .npy file (bad magic)");
   ck_assert_int_eq(rt_npy_read("/nonexistent/z.npy", &a, err, sizeof err), -1);
-  ck_assert_str_eq(err, "/nonexistent/z.npy: No such file or directory");
+  ck_assert_str_eq(err, "cannot read '/nonexistent/z.npy': No such file or directory");
+}
+END_TEST
+
+/* Writes n bytes to DIR/name; returns the path (static). */
+static const char *write_bytes(const char *name, const void *bytes, size_t n) {
+  static char path[128];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(bytes, 1, n, f), n);
+  ck_assert_int_eq(fclose(f), 0);
+  return path;
+}
+
+/* What is not a regular file is refused before any read, and the header
+ * is checked against the file's size before the data is allocated: a tiny
+ * file cannot ask for a huge buffer. */
+START_TEST(reading_refuses_what_is_not_an_array_file) {
+  char err[256], want[256];
+  RtArray a;
+  ck_assert_int_eq(rt_npy_read(tmpdir, &a, err, sizeof err), -1);
+  snprintf(want, sizeof want, "cannot read '%s': Is a directory", tmpdir);
+  ck_assert_str_eq(err, want);
+  ck_assert_int_eq(rt_npy_read("/dev/zero", &a, err, sizeof err), -1);
+  ck_assert_str_eq(err, "cannot read '/dev/zero': not a regular file");
+  /* Version 2: a 4-byte header length claiming 4 GiB in a 12-byte file. */
+  const char *p = write_bytes("h.npy", "\x93NUMPY\x02\x00\xff\xff\xff\xff", 12);
+  ck_assert_int_eq(rt_npy_read(p, &a, err, sizeof err), -1);
+  snprintf(want, sizeof want, "%s: truncated .npy header", p);
+  ck_assert_str_eq(err, want);
+  /* 2^40 float64 elements announced, 8 bytes present. */
+  char file[128] = "\x93NUMPY\x01\x00";
+  const char dict[] = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }";
+  file[8] = (char)(sizeof dict - 1);
+  memcpy(file + 10, dict, sizeof dict - 1);
+  p = write_bytes("d.npy", file, 10 + sizeof dict - 1 + 8);
+  ck_assert_int_eq(rt_npy_read(p, &a, err, sizeof err), -1);
+  snprintf(want, sizeof want, "%s: data has 8 bytes but shape and dtype need 8796093022208", p);
+  ck_assert_str_eq(err, want);
+  /* The same file with its shape corrected reads back. */
+  file[10 + strlen("{'descr': '<f8', 'fortran_order': False, 'shape': (")] = '1';
+  memcpy(strstr(file + 10, "(1") + 2, ",), }          ", 15);
+  p = write_bytes("ok.npy", file, 10 + sizeof dict - 1 + 8);
+  ck_assert_msg(rt_npy_read(p, &a, err, sizeof err) == 0, "%s", err);
+  ck_assert(a.rank == 1 && a.dims[0] == 1 && a.nbytes == 8);
+  rt_array_free(&a);
 }
 END_TEST
 
@@ -163,6 +209,7 @@ int main(void) {
   tcase_add_test(t, header_bound_and_write_errors);
   tcase_add_test(t, malformed_headers);
   tcase_add_test(t, reads_numpy_files);
+  tcase_add_test(t, reading_refuses_what_is_not_an_array_file);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
