@@ -225,10 +225,12 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
   HloInstr *elems[256];
   HLO_CHECK(s->ntuple <= 256);
   for (int i = 0; i < s->ntuple; i++) {
-    char n[512], a[512];
-    snprintf(n, sizeof n, "%s_%d", name, i);
-    snprintf(a, sizeof a, "%s_%d", arg, i);
-    elems[i] = flat_parameters(k, dst, p, &s->tuple[i], n, a);
+    HloStr n = {0}, a = {0};
+    hlo_str_printf(&n, "%s_%d", name, i);
+    hlo_str_printf(&a, "%s_%d", arg, i);
+    elems[i] = flat_parameters(k, dst, p, &s->tuple[i], n.buf, a.buf);
+    free(n.buf);
+    free(a.buf);
   }
   HloError *e = NULL;
   return checked(hlo_build_tuple(dst, elems, s->ntuple, &e), e);

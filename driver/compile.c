@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +63,27 @@ static const struct {
     {"so", EMIT_SO},   {"exe", EMIT_EXE},
 };
 
+/* printf into a new string (malloc'd): for paths and arguments made from
+ * the user's prefix and name, whose length has no limit. */
+static char *str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *s = malloc((size_t)n + 1);
+  HLO_CHECK(n >= 0 && s);
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
 /* The kinds of a comma-separated --emit list; 0 when one is unknown or the
- * list is empty (*bad: the first unknown kind, or ""). */
-static int parse_emit(const char *list, char *bad, size_t badlen) {
+ * list is empty (*bad: the first unknown kind, or NULL; malloc'd). */
+static int parse_emit(const char *list, char **bad) {
   int mask = 0;
-  *bad = '\0';
+  *bad = NULL;
   for (const char *p = list;; p++) {
     const char *end = strchr(p, ',');
     size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -75,7 +92,7 @@ static int parse_emit(const char *list, char *bad, size_t badlen) {
       if (strlen(emit_kinds[k].name) == n && !strncmp(emit_kinds[k].name, p, n))
         bit = emit_kinds[k].bit;
     if (!bit) {
-      snprintf(bad, badlen, "%.*s", (int)n, p);
+      if (n) *bad = str("%.*s", (int)n, p);
       return 0;
     }
     mask |= bit;
@@ -138,16 +155,16 @@ static HloError *find_runtime(const char *sub, char *dir, size_t len) {
  * $CC (default cc) for the host, $HLOC_CROSS_CC (default ARCH-linux-gnu-gcc)
  * for architecture subdirectory `sub`. */
 typedef struct CCompiler {
-  char command[PATH_MAX]; /* split at spaces by run_cc */
+  char *command; /* split at spaces by run_cc (malloc'd) */
   const char *var;
 } CCompiler;
 
 static CCompiler c_compiler(const char *sub) {
   CCompiler c = {.var = *sub ? "HLOC_CROSS_CC" : "CC"};
   const char *env = getenv(c.var);
-  if (env && *env) snprintf(c.command, sizeof c.command, "%s", env);
-  else if (*sub) snprintf(c.command, sizeof c.command, "%s-linux-gnu-gcc", sub + 1);
-  else snprintf(c.command, sizeof c.command, "cc");
+  if (env && *env) c.command = str("%s", env);
+  else if (*sub) c.command = str("%s-linux-gnu-gcc", sub + 1);
+  else c.command = str("cc");
   return c;
 }
 
@@ -186,7 +203,7 @@ typedef struct Job {
   const CgProgram *prog;
   const char *name;   /* N */
   const char *prefix; /* PREFIX */
-  char dir[PATH_MAX]; /* PREFIX up to its last '/', or "." */
+  char *dir;          /* PREFIX up to its last '/', or "." */
   const char *base;   /* PREFIX after its last '/' */
   char runtime[PATH_MAX];
   CCompiler cc;        /* the C compiler for the target */
@@ -199,13 +216,15 @@ typedef struct Job {
 } Job;
 
 static HloError *emit_lib(Job *j) {
-  char path[PATH_MAX + 16], runtime[PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/lib%s.a", j->dir, j->base);
+  char runtime[PATH_MAX + 32], *path = str("%s/lib%s.a", j->dir, j->base);
   snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
   ArMember *rt;
   int nrt;
   HloError *e = ar_read(runtime, &rt, &nrt);
-  if (e) return e;
+  if (e) {
+    free(path);
+    return e;
+  }
   ArMember *members = calloc((size_t)nrt + 1, sizeof *members);
   HloStr objname = {0};
   hlo_str_printf(&objname, "%s.o", j->base);
@@ -217,6 +236,7 @@ static HloError *emit_lib(Job *j) {
   free(archive.buf);
   free(objname.buf);
   free(members);
+  free(path);
   ar_members_free(rt, nrt);
   return e;
 }
@@ -234,16 +254,18 @@ static HloError *work_object(Job *j) {
 }
 
 static HloError *emit_so(Job *j) {
-  char path[PATH_MAX + 16], runtime[PATH_MAX + 32], soname[PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/lib%s.so", j->dir, j->base);
-  snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
-  snprintf(soname, sizeof soname, "-Wl,-soname,lib%s.so", j->base);
   HloError *e = work_object(j);
   if (e) return e;
+  char runtime[PATH_MAX + 32], *path = str("%s/lib%s.so", j->dir, j->base);
+  char *soname = str("-Wl,-soname,lib%s.so", j->base);
+  snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
   const char *args[] = {"-shared", "-o", outputs_add(&j->outputs, path), soname, j->objpath,
                         "-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lm",
                         "-pthread"};
-  return run_cc(&j->cc, path, args, sizeof args / sizeof *args);
+  e = run_cc(&j->cc, path, args, sizeof args / sizeof *args);
+  free(path);
+  free(soname);
+  return e;
 }
 
 static HloError *emit_exe(Job *j) {
@@ -323,18 +345,18 @@ static void remove_work(Job *j) {
 /* Makes every output of emit, under temporary names. */
 static HloError *emit_outputs(Job *j, int emit) {
   HloError *e = NULL;
-  char path[PATH_MAX + 8];
   if (emit & (EMIT_OBJ | EMIT_LIB | EMIT_SO | EMIT_EXE))
     e = cg_program_emit(j->prog, CG_FILE_OBJECT, &j->obj, &j->objlen);
   if (!e && (emit & EMIT_OBJ)) {
-    snprintf(path, sizeof path, "%s.o", j->prefix);
+    char *path = str("%s.o", j->prefix);
     e = outputs_write_bytes(&j->outputs, path, j->obj, j->objlen);
+    free(path);
   }
   if (!e && (emit & EMIT_HEADER)) {
-    snprintf(path, sizeof path, "%s.h", j->prefix);
-    char *h = cg_header(cg_program_signature(j->prog));
+    char *path = str("%s.h", j->prefix), *h = cg_header(cg_program_signature(j->prog));
     e = outputs_write_bytes(&j->outputs, path, h, strlen(h));
     free(h);
+    free(path);
   }
   if (!e && cg_program_signature(j->prog)->separate_weights) e = emit_weights(j);
   if (!e && (emit & EMIT_LIB)) e = emit_lib(j);
@@ -356,13 +378,16 @@ int cmd_compile(int argc, char **argv) {
   int usage = cli_parse("compile", argc, argv, options, NULL, &flags, &model);
   if (!usage) usage = pipeline_flags_finish(&flags, stdout, &opts);
   if (usage) return usage;
-  char bad[64];
-  int emit = parse_emit(emit_list, bad, sizeof bad);
-  if (!emit)
-    return usage_error(*bad ? "compile: unknown --emit kind '%s' (kinds: obj, header, lib, so, "
+  char *bad;
+  int emit = parse_emit(emit_list, &bad);
+  if (!emit) {
+    usage = usage_error(bad ? "compile: unknown --emit kind '%s' (kinds: obj, header, lib, so, "
                               "exe)"
                             : "compile: empty --emit list%s",
-                       bad);
+                        bad ? bad : "");
+    free(bad);
+    return usage;
+  }
   if (!opts.name) opts.name = "model";
   if (!is_identifier(opts.name))
     return usage_error("--name '%s' is not a C identifier (it prefixes every symbol)",
@@ -373,18 +398,22 @@ int cmd_compile(int argc, char **argv) {
     return usage_error("-o '%s' names a directory; give a file prefix such as DIR/NAME", prefix);
 
   Job j = {.name = opts.name, .prefix = prefix, .base = slash ? slash + 1 : prefix};
-  if (!slash) snprintf(j.dir, sizeof j.dir, ".");
-  else if (slash == prefix) snprintf(j.dir, sizeof j.dir, "/");
-  else snprintf(j.dir, sizeof j.dir, "%.*s", (int)(slash - prefix), prefix);
+  j.dir = !slash            ? str(".")
+          : slash == prefix ? str("/")
+                            : str("%.*s", (int)(slash - prefix), prefix);
   struct stat st;
-  if (stat(j.dir, &st) || !S_ISDIR(st.st_mode))
-    return report(hlo_error("-o %s: '%s' is not a directory", prefix, j.dir));
+  if (stat(j.dir, &st) || !S_ISDIR(st.st_mode)) {
+    HloError *e = hlo_error("-o %s: '%s' is not a directory", prefix, j.dir);
+    free(j.dir);
+    return report(e);
+  }
 
   Model md;
   HloError *e = pipeline_load_file(model, config, &md);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   if (e) {
     model_free(&md);
+    free(j.dir);
     return report(e);
   }
   CgProgram *prog = NULL;
@@ -408,6 +437,8 @@ int cmd_compile(int argc, char **argv) {
   outputs_discard(&j.outputs);
   remove_work(&j);
   free(j.obj);
+  free(j.dir);
+  free(j.cc.command);
   cg_program_free(prog);
   return e ? report(e) : EXIT_SUCCESS;
 }

@@ -244,9 +244,10 @@ static void arg_leaves(const HloShape *s, const char *name, ArgLeaf *out, int *n
     return;
   }
   for (int i = 0; i < s->ntuple; i++) {
-    char leaf[512];
-    snprintf(leaf, sizeof leaf, "%s_%d", name, i);
-    arg_leaves(&s->tuple[i], leaf, out, n);
+    HloStr leaf = {0};
+    hlo_str_printf(&leaf, "%s_%d", name, i);
+    arg_leaves(&s->tuple[i], leaf.buf, out, n);
+    free(leaf.buf);
   }
 }
 

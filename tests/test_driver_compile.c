@@ -298,6 +298,53 @@ START_TEST(compile_errors) {
 }
 END_TEST
 
+/* --name has no length limit: every symbol carries it, and the executable
+ * made with it runs.  (A fixed 300-byte buffer once aborted at 296.)  With
+ * no -o the name is also the file name, which the file system may refuse:
+ * then the message says so, and nothing is left. */
+START_TEST(long_names_compile) {
+  const int lengths[] = {296, 1000};
+  for (int i = 0; i < 2; i++) {
+    char *name = malloc((size_t)lengths[i] + 1), *out;
+    memset(name, 'n', (size_t)lengths[i]);
+    name[lengths[i]] = '\0';
+    int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --name %s -o %s/m --emit header,exe",
+                   ck_env("HLOC_BIN"), name, tmpdir);
+    ck_assert_msg(rc == 0, "--name of %d characters: exit %d: %s", lengths[i], rc, out);
+    free(out);
+    char path[128], want[1200];
+    snprintf(path, sizeof path, "%s/m.h", tmpdir);
+    char *header = ck_read_file(path, NULL);
+    snprintf(want, sizeof want, "int %s_run(", name);
+    ck_assert_msg(strstr(header, want), "no %s in the header", want);
+    free(header);
+    rc = ck_sh(&out, "%s/m --help", tmpdir);
+    ck_assert_msg(rc == 0 && strstr(out, "image"), "exit %d: %s", rc, out);
+    free(out);
+    rc = ck_sh(&out, "%s dump " MNIST_ARGS " --stage llvm --name %s", ck_env("HLOC_BIN"), name);
+    snprintf(want, sizeof want, "@%s_run_buffers(", name);
+    ck_assert_msg(rc == 0 && strstr(out, want), "dump --stage llvm: exit %d", rc);
+    free(out);
+    rc = ck_sh(&out, "rm %s/m %s/m.h", tmpdir, tmpdir);
+    ck_assert_int_eq(rc, 0);
+    free(out);
+    if (lengths[i] == 1000) {
+      char cwd[256];
+      ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+      rc = ck_sh(&out, "cd %s && %s compile %s/" MNIST ".pb --config %s/" MNIST
+                       ".config.pbtxt --name %s",
+                 tmpdir, ck_env("HLOC_BIN"), cwd, cwd, name);
+      snprintf(want, sizeof want, "hloc: error: cannot write '%s.o': File name too long\n", name);
+      ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+      ck_assert_str_eq(out, want);
+      ck_assert_int_eq(ck_count_files(tmpdir), 0);
+      free(out);
+    }
+    free(name);
+  }
+}
+END_TEST
+
 /* An output that cannot be written (a file-size limit stands in for a full
  * disk: `ulimit -f`, with SIGXFSZ ignored so that write(2) fails with
  * EFBIG) is named as the user gave it, with the system's reason, and
@@ -624,6 +671,7 @@ int main(void) {
   tcase_add_test(c, compile_errors);
   tcase_add_test(c, failed_compile_leaves_no_files);
   tcase_add_test(c, write_error_names_the_output);
+  tcase_add_test(c, long_names_compile);
   tcase_add_test(c, interrupted_compile_leaves_nothing);
   tcase_add_test(c, cross_compiles_aarch64_object);
   tcase_add_test(c, two_models_link_into_one_program);

@@ -94,15 +94,17 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
-  char name[300];
+  /* The names carry --name, of any length. */
+  HloStr run_name = {0}, rb_name = {0}, prog_name = {0};
+  hlo_str_printf(&run_name, "%s_run", sig->name);
+  hlo_str_printf(&rb_name, "%s_run_buffers", sig->name);
+  hlo_str_printf(&prog_name, "%s_program", sig->name);
 
   /* int N_run_buffers(void *const *buffers, void *scratch) */
-  snprintf(name, sizeof name, "%s_run", sig->name);
-  LLVMValueRef run = LLVMGetNamedFunction(mod, name);
+  LLVMValueRef run = LLVMGetNamedFunction(mod, run_name.buf);
   HLO_CHECK(run);
   LLVMTypeRef params[2] = {ptr, ptr};
-  snprintf(name, sizeof name, "%s_run_buffers", sig->name);
-  LLVMValueRef rb = LLVMAddFunction(mod, name, LLVMFunctionType(i32, params, 2, 0));
+  LLVMValueRef rb = LLVMAddFunction(mod, rb_name.buf, LLVMFunctionType(i32, params, 2, 0));
   LLVMBuilderRef bld = LLVMCreateBuilderInContext(ctx);
   LLVMPositionBuilderAtEnd(bld, LLVMAppendBasicBlockInContext(ctx, rb, "entry"));
   int nbuf = sig->nargs + sig->nresults;
@@ -137,8 +139,10 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
       LLVMConstInt(i64, sig->scratch_align, 0),
       rb,
   };
-  snprintf(name, sizeof name, "%s_program", sig->name);
-  LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, name);
+  LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, prog_name.buf);
+  free(run_name.buf);
+  free(rb_name.buf);
+  free(prog_name.buf);
   LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 8));
   LLVMSetGlobalConstant(prog, 1);
 }

@@ -65,10 +65,11 @@ HloError *cg_jit(const CgProgram *p, CgJit **out) {
     LLVMDisposeMemoryBuffer(obj);
   }
   const CgSignature *sig = cg_program_signature(p);
-  char name[300];
-  snprintf(name, sizeof name, "%s_program", sig->name);
+  HloStr name = {0};
+  hlo_str_printf(&name, "%s_program", sig->name);
   LLVMOrcExecutorAddress addr = 0;
-  if (!e) e = LLVMOrcLLJITLookup(j->jit, &addr, name);
+  if (!e) e = LLVMOrcLLJITLookup(j->jit, &addr, name.buf);
+  free(name.buf);
   if (e) {
     err = llvm_error(e, "cannot load the program");
     cg_jit_free(j);
