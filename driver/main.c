@@ -41,6 +41,7 @@
  * rejected, 2 for a usage error.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,11 +478,19 @@ static int take_expect(const char *name, const char *v, void *ctx) {
   return 0;
 }
 
+/* A tolerance is a finite number >= 0: NaN would make every comparison
+ * fail and infinity every one pass, silently. */
 static int take_tolerance(const char *name, const char *v, void *ctx) {
   RunArgs *r = ctx;
   char *end;
   double x = strtod(v, &end);
-  if (*end || end == v || x < 0) return usage_error("bad tolerance '%s'", v);
+  if (*end || end == v || !isfinite(x) || x < 0) {
+    HloStr msg = {0};
+    hlo_str_printf(&msg, "%s '%%s': a tolerance must be a finite number, 0 or more", name);
+    int rc = usage_error(msg.buf, v);
+    free(msg.buf);
+    return rc;
+  }
   if (!strcmp(name, "--atol")) r->atol = x;
   else r->rtol = x;
   return 0;
@@ -494,7 +503,8 @@ static int take_threads(const char *name, const char *v, void *ctx) {
   errno = 0;
   long n = strtol(v, &end, 10);
   r->threads_arg = v;
-  if (errno || *end || end == v || n < 1 || n > 1000000)
+  /* strtol would also take leading blanks and a sign */
+  if (errno || *end || !(*v >= '0' && *v <= '9') || n < 1 || n > 1000000)
     return usage_error("--threads '%s': the thread count must be a whole number from 1 to "
                        "1000000",
                        v);

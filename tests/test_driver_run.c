@@ -429,7 +429,7 @@ START_TEST(run_threads) {
 END_TEST
 
 START_TEST(run_threads_errors) {
-  static const char *const bad[] = {"0", "-2", "abc", "2x", "", "99999999999"};
+  static const char *const bad[] = {"0", "-2", "abc", "2x", "", "99999999999", " 2"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     char args[256], want[128];
     snprintf(args, sizeof args, "run " CASE ".hlo --threads '%s'", bad[i]);
@@ -445,6 +445,23 @@ START_TEST(run_threads_errors) {
   ck_assert_int_eq(rc, 2);
   ck_assert_msg(strstr(out, "hloc: --threads needs a value"), "%s", out);
   free(out);
+}
+END_TEST
+
+/* --atol and --rtol are finite and not negative: NaN would fail every
+ * comparison and infinity pass every one, silently. */
+START_TEST(run_tolerance_errors) {
+  static const char *const bad[] = {"nan", "inf", "-inf", "1e999", "-1", "abc", "", "1e-3x"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    const char *option = i % 2 ? "--rtol" : "--atol";
+    char args[256], want[128];
+    snprintf(args, sizeof args, "run " CASE ".hlo %s '%s'", option, bad[i]);
+    snprintf(want, sizeof want,
+             "hloc: %s '%s': a tolerance must be a finite number, 0 or more\nrun 'hloc help' "
+             "for usage\n",
+             option, bad[i]);
+    expect_failure(2, want, args);
+  }
 }
 END_TEST
 
@@ -480,6 +497,7 @@ int main(void) {
   tcase_add_test(t, run_graphdef_errors);
   tcase_add_test(t, run_threads);
   tcase_add_test(t, run_threads_errors);
+  tcase_add_test(t, run_tolerance_errors);
   tcase_add_test(t, ops_doc_is_current);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
