@@ -18,7 +18,9 @@
  *  3. Feeds and fetches, from the config (or a function's signature).  A
  *     feed names a tensor (node, output); every edge reading that tensor
  *     reads the feed instead.  The feed's type is the config's or the
- *     node's dtype attr; its shape must be static.
+ *     node's dtype attr; its shape must be static.  A name the config
+ *     gives to two feeds, or to two fetches, is an error (as in tfcompile);
+ *     an entry without a name takes its node's.
  *  4. Pruning and order: a depth-first walk from the fetches along data
  *     edges, not crossing fed edges, marks the live nodes and lists them in
  *     post-order (producers first).  Control edges do not make a node live:
@@ -535,6 +537,17 @@ static HloError *config_tensor(TfGraph *g, const char *kind, int i,
   return NULL;
 }
 
+/* A name the config gives to two feeds (or two fetches) is an error, as in
+ * tfcompile: the names name the compiled function's arguments (results),
+ * and renaming one would hide the mistake.  `first` is the earlier
+ * entry's tensor, `id` the later one's. */
+static HloError *name_given_twice(TfGraph *g, const char *kind, const char *name,
+                                  const Tensorflow__Tf2xla__TensorId *first, const char *id) {
+  return hlo_error("%s name '%s' is given twice (%s '%s' and '%s')", kind, name,
+                   !strcmp(kind, "feed") ? "feeds" : "fetches",
+                   tensor_id(g, first->node_name, first->output_index), id);
+}
+
 /* Step 3 for a main graph: the config's feeds and fetches. */
 static HloError *add_config(TfGraph *g, const Tensorflow__Tf2xla__Config *cfg) {
   if (cfg->n_variable)
@@ -553,6 +566,9 @@ static HloError *add_config(TfGraph *g, const Tensorflow__Tf2xla__Config *cfg) {
     f->index = (int)cf->id->output_index;
     if (feed_of(g, n, f->index) >= 0)
       return hlo_error("feed '%s' is given twice", id);
+    for (size_t k = 0; k < i && *cf->name; k++)
+      if (!strcmp(cfg->feed[k]->name, cf->name))
+        return name_given_twice(g, "feed", cf->name, cfg->feed[k]->id, id);
     f->name = *cf->name ? cf->name : n->name;
     f->dtype = cf->type;
     if (!f->dtype) e = feed_dtype(n, &f->dtype);
@@ -577,6 +593,9 @@ static HloError *add_config(TfGraph *g, const Tensorflow__Tf2xla__Config *cfg) {
     const char *id;
     HloError *e = config_tensor(g, "fetch", (int)i, cf->id, &n, &id);
     if (e) return e;
+    for (size_t k = 0; k < i && *cf->name; k++)
+      if (!strcmp(cfg->fetch[k]->name, cf->name))
+        return name_given_twice(g, "fetch", cf->name, cfg->fetch[k]->id, id);
     TfFetch *f = &g->fetches[g->nfetches++];
     f->name = *cf->name ? cf->name : n->name;
     int k = (int)cf->id->output_index;

@@ -607,6 +607,15 @@ static const GraphError graph_errors[] = {
      {"no node 'nope'"}},
     {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n",
      {"the config has no fetch"}},
+    /* Names given twice are errors, never renamed. */
+    {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } name: 'in' }\n"
+                "feed { id { node_name: 'sq' } shape { dim { size: 4 } } name: 'in' }\n"
+                "fetch { id { node_name: 'chol' } }\n",
+     {"feed name 'in' is given twice (feeds 'x' and 'sq')"}},
+    {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
+                "fetch { id { node_name: 'sq' } name: 'y' }\n"
+                "fetch { id { node_name: 'chol' } name: 'y' }\n",
+     {"fetch name 'y' is given twice (fetches 'sq' and 'chol')"}},
     {"\x0a\x05\x0a\x03", "", {"graph: malformed protobuf at byte"}},
     {"node { name: 'a' op: 'Const' ", "", {"graph:1:"}},
 };

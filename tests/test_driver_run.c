@@ -368,6 +368,20 @@ START_TEST(run_graphdef_errors) {
   expect_failure(1, "--input nope: the model has no parameter of that name (parameters: image)",
                  "run " MNIST ".pb --config " MNIST ".config.pbtxt --interpret --input nope="
                  MNIST ".in0.npy");
+  /* A fetch name given twice is an error, not renamed "probs_2". */
+  char path[128], args[512];
+  write_text("dup.config.pbtxt",
+             "feed { id { node_name: 'image' } shape { dim { size: 2 } dim { size: 784 } } "
+             "name: 'image' }\n"
+             "fetch { id { node_name: 'Identity' } name: 'probs' }\n"
+             "fetch { id { node_name: 'image' } name: 'probs' }\n",
+             path, sizeof path);
+  snprintf(args, sizeof args, "run " MNIST ".pb --config %s --interpret --input " MNIST ".in0.npy",
+           path);
+  expect_failure(1, "hloc: error: fetch name 'probs' is given twice (fetches 'Identity' and "
+                    "'image')\n",
+                 args);
+  unlink(path);
 }
 END_TEST
 

@@ -229,6 +229,17 @@ START_TEST(errors_in_config) {
   graph_err(gr, "feed { id { node_name: 'x' output_index: 3 } }" FETCH("out"),
             "feed 'x:3': node 'x' (Placeholder) has 1 output");
   graph_err(gr, FEED("x") FEED("x") FETCH("out"), "feed 'x' is given twice");
+  /* Names are the function's argument and result names: one given twice
+   * is an error, never renamed. */
+  graph_err(gr,
+            "feed { id { node_name: 'x' } shape { dim { size: 2 } } name: 'in' }\n"
+            "feed { id { node_name: 'z' } shape { dim { size: 2 } } name: 'in' }\n"
+            FETCH("out"),
+            "feed name 'in' is given twice (feeds 'x' and 'z')");
+  graph_err(gr,
+            FEED("x") "fetch { id { node_name: 'out' } name: 'y' }\n"
+            "fetch { id { node_name: 'x' output_index: 0 } name: 'y' }\n",
+            "fetch name 'y' is given twice (fetches 'out' and 'x')");
   graph_err(gr, FEED("x"), "the config has no fetch");
   graph_err(gr, "feed { shape { } }" FETCH("out"),
             "feed #0 has no id.node_name");
