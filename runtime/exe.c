@@ -11,8 +11,9 @@
  *
  * Inputs bind to the model's arguments by name (the config's feed names)
  * or, without NAME=, in order; each array's dtype and shape must equal the
- * argument's.  Results are written as DIR/NAME.npy (rt_npy_write: a
- * temporary name, then renamed) once the run succeeded.  --bench N times N
+ * argument's.  Results are written as DIR/NAME.npy once the run
+ * succeeded: all under temporary names, then renamed together, so a
+ * failed write leaves none of them.  --bench N times N
  * further runs and prints their median and minimum.  Buffers and the
  * scratch arena are allocated once, so timed runs measure the model only.
  * A model compiled with separate weights has them loaded first, from the
@@ -188,19 +189,40 @@ static int bench(const hloc_program *p, void *const *buffers, void *scratch, lon
   return 0;
 }
 
+/* Writes every result under a temporary name, then renames them all: a
+ * failure on one leaves none (the temporaries are removed). */
 static int write_results(const hloc_program *p, void *const *results, const char *dir) {
   if (mkdir(dir, 0777) && errno != EEXIST)
     return fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
-  for (int r = 0; r < p->num_results; r++) {
-    const hloc_buffer_info *b = &p->results[r];
-    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = results[r],
+  int n = p->num_results, written = 0, status = 0;
+  char (*paths)[2][4096] = calloc((size_t)n + 1, sizeof *paths);
+  if (!paths) return fail(EXIT_REJECTED, "out of memory");
+  for (; written < n && !status; written++) { /* written: temporaries that may exist */
+    const hloc_buffer_info *b = &p->results[written];
+    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = results[written],
                  .nbytes = (size_t)b->bytes};
     for (int k = 0; k < b->rank; k++) a.dims[k] = b->dims[k];
-    char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/%s.npy", dir, b->name);
-    if (rt_npy_write(path, &a, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
+    char err[8192 + 64];
+    snprintf(paths[written][0], sizeof paths[written][0], "%s/%s.npy", dir, b->name);
+    snprintf(paths[written][1], sizeof paths[written][1], "%s.tmp.%ld", paths[written][0],
+             (long)getpid());
+    if (rt_npy_write(paths[written][1], &a, err, sizeof err))
+      status = fail(EXIT_REJECTED, "cannot write '%s': %s", paths[written][0],
+                    strrchr(err, ':') ? strrchr(err, ':') + 2 : err);
   }
-  return 0;
+  int renamed = 0;
+  while (!status && renamed < n) {
+    if (rename(paths[renamed][1], paths[renamed][0]))
+      status = fail(EXIT_REJECTED, "cannot write '%s': %s", paths[renamed][0], strerror(errno));
+    else
+      renamed++;
+  }
+  if (status) {
+    for (int i = 0; i < renamed; i++) unlink(paths[i][0]);
+    for (int i = renamed; i < written; i++) unlink(paths[i][1]);
+  }
+  free(paths);
+  return status;
 }
 
 int hloc_exe_load_weights(const char *file, void *dst, uint64_t bytes, uint64_t fingerprint) {

@@ -252,6 +252,29 @@ START_TEST(run_writes_all_results_or_none) {
 }
 END_TEST
 
+/* The same for an executable made by `hloc compile --emit exe`. */
+START_TEST(executable_writes_all_results_or_none) {
+  char path[128], *out;
+  write_text("two.hlo", two_results_hlo, path, sizeof path);
+  int rc = hloc(&out, "compile %s --name two -o %s/two --emit exe", path, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_eq(ck_sh(NULL, "mkdir %s/o", tmpdir), 0);
+  rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s/two --output-dir %s/o", tmpdir, tmpdir);
+  char want[256], dir[128];
+  snprintf(want, sizeof want, "two: cannot write '%s/o/result1.npy': File too large\n", tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_str_eq(out, want);
+  free(out);
+  snprintf(dir, sizeof dir, "%s/o", tmpdir);
+  ck_assert_int_eq(ck_count_files(dir), 0);
+  rc = ck_sh(&out, "%s/two --output-dir %s/o", tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_eq(ck_count_files(dir), 2);
+}
+END_TEST
+
 /* ^C while the results are written removes what was written so far.  The
  * second result's temporary name, DIR/out1.npy.tmp.PID, is made a FIFO
  * before hloc starts (the shell's pid is hloc's after exec), so hloc blocks
@@ -503,6 +526,7 @@ int main(void) {
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_writes_all_results_or_none);
+  tcase_add_test(t, executable_writes_all_results_or_none);
   tcase_add_test(t, run_interrupted_leaves_nothing);
   tcase_add_test(t, run_reports_parse_position);
   tcase_add_test(t, dump_prints_module);
