@@ -104,11 +104,12 @@ static HloInstr *clone_body(Cloner *k, HloComputation *dst, const HloComputation
 static HloInstr *split_constant(HloComputation *dst, const HloLiteral *l, const char *name) {
   if (l->shape.type != HLO_TUPLE)
     return hlo_constant_new(dst, hlo_literal_clone_in(dst->module->arena, l), name);
-  HloInstr *elems[256];
-  HLO_CHECK(l->shape.ntuple <= 256);
+  HloInstr **elems = hlo_xmalloc(sizeof *elems * (size_t)l->shape.ntuple);
   for (int i = 0; i < l->shape.ntuple; i++) elems[i] = split_constant(dst, l->elems[i], name);
   HloError *e = NULL;
-  return checked(hlo_build_tuple(dst, elems, l->shape.ntuple, &e), e);
+  HloInstr *t = checked(hlo_build_tuple(dst, elems, l->shape.ntuple, &e), e);
+  free(elems);
+  return t;
 }
 
 /* The permutation that lists s's dims major-to-minor in memory. */
@@ -199,10 +200,10 @@ static HloInstr *clone_instr(Cloner *k, HloComputation *dst, const HloInstr *x,
     return decompose_pred_contraction(dst, x, ops);
   HloInstr *y = hlo_instr_clone(dst, x, ops, x->noperands);
   if (x->ncalled) {
-    HloComputation *called[64];
-    HLO_CHECK(x->ncalled <= 64);
+    HloComputation **called = hlo_xmalloc(sizeof *called * (size_t)x->ncalled);
     for (int i = 0; i < x->ncalled; i++) called[i] = clone_computation(k, x->called[i]);
     hlo_instr_set_called(y, called, x->ncalled);
+    free(called);
   }
   return y;
 }
@@ -222,8 +223,7 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
     k->nargs++;
     return leaf;
   }
-  HloInstr *elems[256];
-  HLO_CHECK(s->ntuple <= 256);
+  HloInstr **elems = hlo_xmalloc(sizeof *elems * (size_t)s->ntuple);
   for (int i = 0; i < s->ntuple; i++) {
     HloStr n = {0}, a = {0};
     hlo_str_printf(&n, "%s_%d", name, i);
@@ -233,7 +233,9 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
     free(a.buf);
   }
   HloError *e = NULL;
-  return checked(hlo_build_tuple(dst, elems, s->ntuple, &e), e);
+  HloInstr *t = checked(hlo_build_tuple(dst, elems, s->ntuple, &e), e);
+  free(elems);
+  return t;
 }
 
 /* Copies c's instructions into dst; parameters become args[i] when args
@@ -250,17 +252,22 @@ static HloInstr *clone_body(Cloner *k, HloComputation *dst, const HloComputation
     }
   int n;
   HloInstr **order = hlo_post_order(c, &n);
-  HloInstr *ops[512];
+  int cap = 16;
+  HloInstr **ops = hlo_xmalloc(sizeof *ops * (size_t)cap);
   for (int i = 0; i < n; i++) {
     const HloInstr *x = order[i];
     if (x->op == HLO_OP_PARAMETER && (args || c->is_entry)) {
       if (args) k->map[x->id] = args[x->parameter_number];
       continue;
     }
-    HLO_CHECK(x->noperands <= 512);
+    if (x->noperands > cap) {
+      cap = x->noperands;
+      ops = hlo_xrealloc(ops, sizeof *ops * (size_t)cap);
+    }
     for (int j = 0; j < x->noperands; j++) ops[j] = k->map[x->operands[j]->id];
     k->map[x->id] = clone_instr(k, dst, x, ops);
   }
+  free(ops);
   free(order);
   return k->map[c->root->id];
 }

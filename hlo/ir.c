@@ -1233,8 +1233,16 @@ char *hlo_instr_describe(const HloInstr *in) {
   hlo_str_printf(&s, "%%%s = ", in->name);
   hlo_shape_print(&s, &in->shape);
   hlo_str_printf(&s, " %s(", hlo_opcode_name(in->op));
-  for (int i = 0; i < in->noperands; i++)
+  /* A message stays readable: long operand lists show their ends. */
+  enum { SHOWN = 8 };
+  for (int i = 0; i < in->noperands; i++) {
+    if (in->noperands > SHOWN && i == SHOWN - 2) {
+      hlo_str_printf(&s, ", … (%d operands in all)", in->noperands);
+      i = in->noperands - 2;
+      continue;
+    }
     hlo_str_printf(&s, i ? ", %%%s" : "%%%s", in->operands[i]->name);
+  }
   hlo_str_append(&s, ")", 1);
   if (in->metadata.op_name || in->metadata.op_type) {
     hlo_str_printf(&s, " (from TF node '%s'", in->metadata.op_name ? in->metadata.op_name : "?");

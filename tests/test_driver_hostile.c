@@ -4,8 +4,9 @@
  * the caller's process or write past a buffer: sizes that overflow or ask
  * for more than a buffer may hold (Fill, Tile, OneHot, Pad,
  * ResizeBilinear), window attributes near 2^62, a library function that
- * calls itself, shapes over the limit in HLO text, and a constant whose
- * decoding runs out of memory under an address-space limit.  Each must
+ * calls itself, shapes over the limit in HLO text, an allocation that
+ * fails under an address-space limit, and modules wider than fixed
+ * arrays once were.  Each must
  * return -1 with its message, leave the executable NULL, and the process
  * must go on to compile a good model at the end.
  *
@@ -112,6 +113,37 @@ static void out_of_memory_case(void) {
 #endif
 }
 
+/* Modules wider than the fixed arrays some stages used to keep: a
+ * 300-element tuple parameter and result compile; a 600-operand
+ * concatenate is refused by codegen with a short message. */
+static void wide_modules(void) {
+  enum { N = 300, CAT = 600 };
+  size_t cap = 64 * 1024, k = 0;
+  char *t = malloc(cap);
+  ck_assert_ptr_nonnull(t);
+  k += (size_t)snprintf(t + k, cap - k, "HloModule wide\nENTRY main {\n  p = (");
+  for (int i = 0; i < N; i++) k += (size_t)snprintf(t + k, cap - k, i ? ", f32[2]" : "f32[2]");
+  k += (size_t)snprintf(t + k, cap - k, ") parameter(0)\n");
+  for (int i = 0; i < N; i++)
+    k += (size_t)snprintf(t + k, cap - k,
+                          "  g%d = f32[2] get-tuple-element(p), index=%d\n"
+                          "  n%d = f32[2] negate(g%d)\n", i, i, i, i);
+  k += (size_t)snprintf(t + k, cap - k, "  ROOT t = (");
+  for (int i = 0; i < N; i++) k += (size_t)snprintf(t + k, cap - k, i ? ", f32[2]" : "f32[2]");
+  k += (size_t)snprintf(t + k, cap - k, ") tuple(");
+  for (int i = 0; i < N; i++) k += (size_t)snprintf(t + k, cap - k, i ? ", n%d" : "n%d", i);
+  k += (size_t)snprintf(t + k, cap - k, ")\n}\n");
+  ck_assert_uint_lt(k, cap);
+  expect_compiles(t);
+  k = (size_t)snprintf(t, cap, "HloModule cat\nENTRY main {\n  p = f32[2] parameter(0)\n"
+                               "  ROOT c = f32[%d] concatenate(", 2 * CAT);
+  for (int i = 0; i < CAT; i++) k += (size_t)snprintf(t + k, cap - k, i ? ", p" : "p");
+  snprintf(t + k, cap - k, "), dimensions={0}\n}\n");
+  expect_hlo_error(t, "concatenate(%p, %p, %p, %p, %p, %p, … (600 operands in all), %p) has "
+                      "more than 256 outputs or operands");
+  free(t);
+}
+
 START_TEST(survives_every_class) {
   hloc_error *err = NULL;
   ck_assert_int_eq(hloc_compiler_create(NULL, &compiler, &err), 0);
@@ -169,6 +201,7 @@ START_TEST(survives_every_class) {
                    "}\n",
                    "shape f64[274877906944] is too large");
   out_of_memory_case();
+  wide_modules();
 
   /* Still alive, and still compiling. */
   expect_compiles("HloModule m\n"
