@@ -28,6 +28,12 @@
  * arithmetic wraps; dot and convolution accumulate floats in double and
  * integers in 64-bit wrapping arithmetic, converting the operands to the
  * result type first (as XLA does) and the sum back at the end.
+ *
+ * Bounded running (HloEvalOptions): a cancellation flag is read before
+ * each instruction a plan runs and at the head of each while iteration,
+ * and while loops may have an iteration limit.  A cancellation unwinds
+ * without the usual "in instruction …" wrapping, so its message is just
+ * where it stopped.
  */
 #include "hlo.h"
 
@@ -760,8 +766,10 @@ typedef struct Plan {
 typedef struct Ev {
   Plan **plans;          /* open addressing, keyed by computation */
   size_t cap, count;
-  int64_t while_left;    /* body runs the limits still allow; -1: no limit */
-  int64_t while_limit;   /* as given, for the message */
+  HloEvalOptions *opts;  /* NULL: unbounded */
+  const HloInstr *loop;  /* the innermost while running, or NULL */
+  bool stopped;          /* the error being returned is a cancellation */
+  int64_t while_runs;    /* body runs of all while loops so far */
 } Ev;
 
 static HloOpcode find_reducer(const Plan *p) {
@@ -987,6 +995,23 @@ static void slot_release(Slot *slots, int i) {
   }
 }
 
+/* Whether the host asked the evaluation to stop. */
+static bool cancelled(const Ev *ev) {
+  return ev->opts && ev->opts->cancel &&
+         atomic_load_explicit(ev->opts->cancel, memory_order_relaxed);
+}
+
+/* The cancellation error at `in` (a while iteration when `iteration`). */
+static HloError *stop_at(Ev *ev, const HloInstr *in, bool iteration) {
+  HloStr s = {0};
+  if (iteration) hlo_str_printf(&s, "while %%%s", in->name);
+  else if (ev->loop) hlo_str_printf(&s, "%%%s in %%%s", in->name, ev->loop->name);
+  else hlo_str_printf(&s, "%%%s", in->name);
+  ev->stopped = true;
+  ev->opts->stopped_at = hlo_str_take(&s);
+  return hlo_error("cancelled at %s", ev->opts->stopped_at);
+}
+
 static HloError *wrap_instr(HloError *e, const HloInstr *in) {
   char *d = hlo_instr_describe(in);
   e = hlo_error_wrap(e, "%s", d);
@@ -1043,6 +1068,10 @@ static HloError *run_plan(Ev *ev, const Plan *p, HloLiteral *const *args, const 
         for (int q = 0; q < no; q++) once &= q == k || oi[q] != oi[k];
         mov[k] = o->owned && o->uses == 1 && o->borrowers == 0 && once ? MOV_ALLOWED : MOV_NO;
       }
+      if (cancelled(ev)) {
+        err = stop_at(ev, in, false);
+        break;
+      }
       err = eval_instr(ev, in, opl, mov, &s->lit);
       for (int k = 0; k < no; k++) {
         if (mov[k] != MOV_TAKEN) continue;
@@ -1050,7 +1079,7 @@ static HloError *run_plan(Ev *ev, const Plan *p, HloLiteral *const *args, const 
         slots[oi[k]].owned = false;
       }
       if (err) {
-        err = wrap_instr(err, in);
+        if (!ev->stopped) err = wrap_instr(err, in);
         break;
       }
       s->owned = true;
@@ -2184,26 +2213,38 @@ static HloError *eval_while(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
                             HloLiteral **out) {
   Plan *cond = plan_get(ev, in->called[0]), *body = plan_get(ev, in->called[1]);
   HloLiteral *state = take_operand(ops, mov, 0);
+  const HloInstr *outer = ev->loop;
+  int64_t limit = ev->opts ? ev->opts->max_while_iterations : 0;
+  HloError *e = NULL;
   for (;;) {
-    HloLiteral *pred = NULL;
-    HloError *e = run_plan(ev, cond, &state, NULL, &pred);
-    if (e) {
-      hlo_literal_free(state);
-      return e;
+    if (cancelled(ev)) {
+      e = stop_at(ev, in, true);
+      break;
     }
+    ev->loop = in;
+    HloLiteral *pred = NULL;
+    if ((e = run_plan(ev, cond, &state, NULL, &pred))) break;
     bool go = ((const uint8_t *)pred->data)[0] != 0;
     hlo_literal_free(pred);
     if (!go) break;
-    if (ev->while_left == 0) {
-      hlo_literal_free(state);
-      return hlo_error("while loops ran %lld iterations, the evaluation's limit",
-                       (long long)ev->while_limit);
+    if (limit > 0 && ev->while_runs == limit) {
+      e = hlo_error("still running after %lld iterations, the evaluator's limit",
+                    (long long)limit);
+      break;
     }
-    if (ev->while_left > 0) ev->while_left--;
+    ev->while_runs++;
     bool owned = true;
     HloLiteral *next = NULL;
-    if ((e = run_plan(ev, body, &state, &owned, &next))) return e;
+    if ((e = run_plan(ev, body, &state, &owned, &next))) {
+      state = NULL;
+      break;
+    }
     state = next;
+  }
+  ev->loop = outer;
+  if (e) {
+    hlo_literal_free(state);
+    return e;
   }
   *out = state;
   return NULL;
@@ -2283,8 +2324,9 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   return NULL;
 }
 
-static HloError *evaluate(const HloComputation *c, HloLiteral *const *args, int nargs,
-                          const HloEvalLimits *limits, HloLiteral **out) {
+/* hlo_evaluate_computation under opts (NULL: unbounded). */
+static HloError *evaluate_computation(const HloComputation *c, HloLiteral *const *args,
+                                      int nargs, HloEvalOptions *opts, HloLiteral **out) {
   *out = NULL;
   if (!c->root) return hlo_error("computation %%%s has no root", c->name);
   if (nargs != c->nparams)
@@ -2301,9 +2343,8 @@ static HloError *evaluate(const HloComputation *c, HloLiteral *const *args, int 
       return e;
     }
   }
-  Ev ev = {.while_left = -1};
-  if (limits && limits->max_while_iterations > 0)
-    ev.while_left = ev.while_limit = limits->max_while_iterations;
+  Ev ev = {.opts = opts};
+  if (opts) opts->stopped_at = NULL;
   HloError *e = run_plan(&ev, plan_get(&ev, c), args, NULL, out);
   ev_free(&ev);
   return e;
@@ -2311,17 +2352,18 @@ static HloError *evaluate(const HloComputation *c, HloLiteral *const *args, int 
 
 HloError *hlo_evaluate_computation(const HloComputation *c, HloLiteral *const *args, int nargs,
                                    HloLiteral **out) {
-  return evaluate(c, args, nargs, NULL, out);
+  return evaluate_computation(c, args, nargs, NULL, out);
 }
 
-HloError *hlo_evaluate_limited(const HloModule *m, HloLiteral *const *args, int nargs,
-                               const HloEvalLimits *limits, HloLiteral **out) {
+HloError *hlo_evaluate_with(const HloModule *m, HloLiteral *const *args, int nargs,
+                            HloEvalOptions *opts, HloLiteral **out) {
   *out = NULL;
+  if (opts) opts->stopped_at = NULL;
   if (!m->entry) return hlo_error("module %s has no entry computation", m->name);
-  return evaluate(m->entry, args, nargs, limits, out);
+  return evaluate_computation(m->entry, args, nargs, opts, out);
 }
 
 HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
                        HloLiteral **out) {
-  return hlo_evaluate_limited(m, args, nargs, NULL, out);
+  return hlo_evaluate_with(m, args, nargs, NULL, out);
 }

@@ -35,6 +35,7 @@
 #define HLOC_HLO_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -783,16 +784,26 @@ HloError *hlo_evaluate(const HloModule *m, HloLiteral *const *args, int nargs,
 HloError *hlo_evaluate_computation(const HloComputation *c,
                                    HloLiteral *const *args, int nargs,
                                    HloLiteral **out);
-/* Bounds on one evaluation, for modules that may never finish (untrusted
- * input, fuzzing).  Zero fields impose nothing. */
-typedef struct HloEvalLimits {
-  /* Body runs of all while loops together; one more is an error naming
-   * the while instruction. */
+/* Bounds on an evaluation's running time (hlo_evaluate_with), for modules
+ * that may never finish (untrusted input, fuzzing, `hloc run`). */
+typedef struct HloEvalOptions {
+  /* Read (relaxed) before every instruction and at the head of every while
+   * iteration: once another thread has made it non-zero, the evaluation
+   * stops with the error "cancelled at WHERE", WHERE being "%x" or
+   * "%x in %loop" (the instruction about to run, and its innermost while)
+   * or "while %loop" (an iteration about to start).  NULL: never. */
+  const atomic_int *cancel;
+  /* Body runs of all while loops together: once this many have run, a
+   * loop whose condition is still true is an error naming it and the
+   * limit (one budget, so nested loops cannot multiply it).  0: none. */
   int64_t max_while_iterations;
-} HloEvalLimits;
-/* hlo_evaluate under `limits` (NULL: none). */
-HloError *hlo_evaluate_limited(const HloModule *m, HloLiteral *const *args,
-                               int nargs, const HloEvalLimits *limits,
-                               HloLiteral **out);
+  /* Out: WHERE when the evaluation was cancelled (malloc'd, for the
+   * caller to free), else NULL. */
+  char *stopped_at;
+} HloEvalOptions;
+
+/* hlo_evaluate under opts (NULL: unbounded, as hlo_evaluate). */
+HloError *hlo_evaluate_with(const HloModule *m, HloLiteral *const *args, int nargs,
+                            HloEvalOptions *opts, HloLiteral **out);
 
 #endif /* HLOC_HLO_H */

@@ -8,8 +8,10 @@
  * definition, over many window/group/dim_labels configurations.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check_util.h"
 
@@ -1126,9 +1128,9 @@ START_TEST(while_iteration_limit) {
       "ENTRY e {\n  z = s32[] constant(0)\n"
       "  ROOT forever = s32[] while(z), condition=cond, body=body\n}\n";
   HloModule *m = ck_parse_verified(forever);
-  HloEvalLimits limits = {.max_while_iterations = 1000};
+  HloEvalOptions limits = {.max_while_iterations = 1000};
   HloLiteral *out = NULL;
-  HloError *e = hlo_evaluate_limited(m, NULL, 0, &limits, &out);
+  HloError *e = hlo_evaluate_with(m, NULL, 0, &limits, &out);
   ck_assert_ptr_nonnull(e);
   ck_assert_ptr_null(out);
   const char *msg = hlo_error_message(e);
@@ -1156,13 +1158,13 @@ START_TEST(while_iteration_limit) {
       "  ROOT outer = (s32[], s32[]) while(init), condition=ocond, body=obody\n}\n";
   m = ck_parse_verified(nested);
   limits.max_while_iterations = 110;
-  ck_assert_ptr_null(hlo_evaluate_limited(m, NULL, 0, &limits, &out));
+  ck_assert_ptr_null(hlo_evaluate_with(m, NULL, 0, &limits, &out));
   HloLiteral *want = literal("(s32[], s32[]) (10, 100)");
   assert_same(out, want, __LINE__);
   hlo_literal_free(want);
   hlo_literal_free(out);
   limits.max_while_iterations = 109;
-  e = hlo_evaluate_limited(m, NULL, 0, &limits, &out);
+  e = hlo_evaluate_with(m, NULL, 0, &limits, &out);
   ck_assert_ptr_nonnull(e);
   msg = hlo_error_message(e);
   ck_assert_msg(strstr(msg, "109 iterations"), "message: %s", msg);
@@ -1274,6 +1276,100 @@ START_TEST(errors_name_the_instruction) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Bounded running                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A loop whose condition is always true, doubling x each iteration. */
+static const char endless[] =
+    "HloModule m\ncond {\n  p = (s32[], f32[4]) parameter(0)\n  ROOT t = pred[] constant(true)\n}\n"
+    "body {\n  p = (s32[], f32[4]) parameter(0)\n  i = s32[] get-tuple-element(p), index=0\n"
+    "  one = s32[] constant(1)\n  next = s32[] add(i, one)\n"
+    "  x = f32[4] get-tuple-element(p), index=1\n  y = f32[4] add(x, x)\n"
+    "  ROOT r = (s32[], f32[4]) tuple(next, y)\n}\n"
+    "ENTRY e {\n  x = f32[4] parameter(0)\n  zero = s32[] constant(0)\n"
+    "  init = (s32[], f32[4]) tuple(zero, x)\n"
+    "  loop = (s32[], f32[4]) while(init), condition=cond, body=body\n"
+    "  ROOT out = f32[4] get-tuple-element(loop), index=1\n}\n";
+
+/* Sets the flag after a few milliseconds. */
+static void *set_later(void *flag) {
+  struct timespec ts = {0, 50 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  atomic_store((atomic_int *)flag, 1);
+  return NULL;
+}
+
+START_TEST(cancellation_stops_an_endless_loop) {
+  HloModule *m = ck_parse_verified(endless);
+  HloLiteral *arg = literal("f32[4] {1, 2, 3, 4}"), *out = NULL;
+  atomic_int flag = 1;
+  /* Set before the start: the first instruction computed stops it. */
+  HloEvalOptions o = {.cancel = &flag};
+  HloError *e = hlo_evaluate_with(m, &arg, 1, &o, &out);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_null(out);
+  ck_assert_str_eq(hlo_error_message(e), "cancelled at %init");
+  ck_assert_str_eq(o.stopped_at, "%init");
+  hlo_error_free(e);
+  free(o.stopped_at);
+  /* Set by another thread while the loop runs: it stops inside it, and
+   * the message is only where (no "in instruction" wrapping). */
+  atomic_store(&flag, 0);
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, set_later, &flag), 0);
+  e = hlo_evaluate_with(m, &arg, 1, &o, &out);
+  pthread_join(t, NULL);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_null(out);
+  const char *msg = hlo_error_message(e);
+  ck_assert_msg(!strcmp(msg, "cancelled at while %loop") ||
+                    (!strncmp(msg, "cancelled at %", 14) && strstr(msg, " in %loop")),
+                "%s", msg);
+  ck_assert_str_eq(msg + strlen("cancelled at "), o.stopped_at);
+  hlo_error_free(e);
+  free(o.stopped_at);
+  hlo_literal_free(arg);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(while_iteration_limit) {
+  /* while_loop_state's loop runs its body 5 times: a limit of 5 lets it
+   * finish, 4 stops it with an error naming the loop and the limit. */
+  const char *counted =
+      "HloModule m\ncond {\n  p = (s32[], f32[]) parameter(0)\n"
+      "  i = s32[] get-tuple-element(p), index=0\n  n = s32[] constant(5)\n"
+      "  ROOT lt = pred[] compare(i, n), direction=LT\n}\n"
+      "body {\n  p = (s32[], f32[]) parameter(0)\n  i = s32[] get-tuple-element(p), index=0\n"
+      "  one = s32[] constant(1)\n  next = s32[] add(i, one)\n"
+      "  x = f32[] get-tuple-element(p), index=1\n  y = f32[] add(x, x)\n"
+      "  ROOT r = (s32[], f32[]) tuple(next, y)\n}\n"
+      "ENTRY e {\n  zero = s32[] constant(0)\n  x = f32[] constant(1)\n"
+      "  init = (s32[], f32[]) tuple(zero, x)\n"
+      "  w = (s32[], f32[]) while(init), condition=cond, body=body\n"
+      "  ROOT out = f32[] get-tuple-element(w), index=1\n}\n";
+  HloModule *m = ck_parse_verified(counted);
+  HloLiteral *out = NULL;
+  HloEvalOptions o = {.max_while_iterations = 5};
+  HloError *e = hlo_evaluate_with(m, NULL, 0, &o, &out);
+  ck_assert_msg(e == NULL, "%s", hlo_error_message(e));
+  HloLiteral *want = literal("f32[] 32");
+  assert_same(out, want, __LINE__);
+  hlo_literal_free(want);
+  hlo_literal_free(out);
+  o.max_while_iterations = 4;
+  e = hlo_evaluate_with(m, NULL, 0, &o, &out);
+  ck_assert_ptr_nonnull(e);
+  const char *msg = hlo_error_message(e);
+  ck_assert_msg(strstr(msg, "%w = ") && strstr(msg, "still running after 4 iterations"), "%s",
+                msg);
+  ck_assert_ptr_null(o.stopped_at);
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_eval");
   TCase *t = tcase_create("eval");
@@ -1312,6 +1408,8 @@ int main(void) {
   tcase_add_test(t, call_fusion_tuples);
   tcase_add_test(t, arguments_are_not_consumed);
   tcase_add_test(t, errors_name_the_instruction);
+  tcase_add_test(t, cancellation_stops_an_endless_loop);
+  tcase_add_test(t, while_iteration_limit);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

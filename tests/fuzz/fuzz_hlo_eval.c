@@ -53,9 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int64_t iterations = MAX_WHILE_ITERATIONS;
   if (cost.loop_work > 0 && MAX_WORK / cost.loop_work < iterations)
     iterations = MAX_WORK / cost.loop_work > 0 ? MAX_WORK / cost.loop_work : 1;
-  HloEvalLimits limits = {.max_while_iterations = iterations};
+  HloEvalOptions limits = {.max_while_iterations = iterations};
   HloLiteral *out = NULL;
-  e = hlo_evaluate_limited(m, args, entry->nparams, &limits, &out);
+  e = hlo_evaluate_with(m, args, entry->nparams, &limits, &out);
   fz_drop(e);
   hlo_literal_free(out);
   for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
