@@ -106,6 +106,11 @@ typedef struct CgSignature {
   bool separate_weights;
   size_t weights_bytes;
   uint64_t weights_fingerprint;
+  /* Where a cancelled run can stop: N_run_cancellable returns k (1-based)
+   * when it stopped at cancel_points[k - 1], one per kernel call ("%fusion.2",
+   * "%add.3 in %loop") and per while loop ("while %loop"), in program order. */
+  char **cancel_points;
+  int ncancel_points;
 } CgSignature;
 
 typedef struct CgProgram CgProgram; /* optimized LLVM modules + signature */

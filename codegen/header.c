@@ -92,13 +92,18 @@ char *cg_header(const CgSignature *sig) {
                  " * hosts that bind by name (hloc_program_run allocates the scratch).\n"
                  " * Link %s.o with the hloc runtime (its large loops call\n"
                  " * rt_parallel_for; hloc_program_run is there too).\n"
+                 " * %s_run_cancellable and %s_run_buffers_cancellable take one more\n"
+                 " * argument, a flag another thread may set to stop the run (checked\n"
+                 " * before each kernel and each while-loop iteration): they then return\n"
+                 " * the point where they stopped, a number > 0 that\n"
+                 " * hloc_program_cancel_point(&%s_program, status) names.\n"
                  " */\n"
                  "#ifndef HLOC_GENERATED_%s_H\n"
                  "#define HLOC_GENERATED_%s_H\n\n"
                  "#include <stdint.h>\n\n"
                  "#include \"hloc_runtime.h\"\n\n"
                  "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
-                 n, n, n, n, n, n, n, n, n, n);
+                 n, n, n, n, n, n, n, n, n, n, n, n, n);
   hlo_str_printf(&s, "#define %s_SCRATCH_BYTES %zu\n", n, sig->scratch_bytes);
   hlo_str_printf(&s, "#define %s_SCRATCH_ALIGN %zu\n", n, sig->scratch_align);
   hlo_str_printf(&s, "#define %s_NUM_ARGS %d\n", n, sig->nargs);
@@ -106,13 +111,19 @@ char *cg_header(const CgSignature *sig) {
   for (int i = 0; i < sig->nargs; i++) buffer_macros(&s, n, "ARG", i, &sig->args[i]);
   for (int i = 0; i < sig->nresults; i++)
     buffer_macros(&s, n, "RESULT", i, &sig->results[i]);
-  hlo_str_printf(&s, "int %s_run(", n);
-  for (int i = 0; i < sig->nargs; i++)
-    hlo_str_printf(&s, "const %s *%s, ", c_type(sig->args[i].type), sig->args[i].name);
-  for (int i = 0; i < sig->nresults; i++)
-    hlo_str_printf(&s, "%s *%s, ", c_type(sig->results[i].type), sig->results[i].name);
-  hlo_str_printf(&s, "void *scratch);\n");
+  for (int cancellable = 0; cancellable < 2; cancellable++) {
+    hlo_str_printf(&s, "int %s_run%s(", n, cancellable ? "_cancellable" : "");
+    for (int i = 0; i < sig->nargs; i++)
+      hlo_str_printf(&s, "const %s *%s, ", c_type(sig->args[i].type), sig->args[i].name);
+    for (int i = 0; i < sig->nresults; i++)
+      hlo_str_printf(&s, "%s *%s, ", c_type(sig->results[i].type), sig->results[i].name);
+    hlo_str_printf(&s, "void *scratch%s);\n", cancellable ? ", const int32_t *cancel" : "");
+  }
   hlo_str_printf(&s, "int %s_run_buffers(void *const *buffers, void *scratch);\n", n);
+  hlo_str_printf(&s,
+                 "int %s_run_buffers_cancellable(void *const *buffers, void *scratch,\n"
+                 "    const int32_t *cancel);\n",
+                 n);
   hlo_str_printf(&s, "extern const hloc_program %s_program;\n\n", n);
   if (sig->separate_weights) {
     hlo_str_printf(&s,

@@ -1,7 +1,8 @@
 /*
  * kernel.c — the MLIR module of a compiled program: one kernel function
- * per unfused instruction, and the entry function N_run that calls them in
- * order, runs control flow and fills the result buffers.
+ * per unfused instruction, and the entry function N_run (printed as
+ * N_run_cancellable, see "Cancellation" below) that calls them in order,
+ * runs control flow and fills the result buffers.
  *
  * N_run takes its arguments, its results and the scratch arena as static
  * memrefs; the pipeline lowers them with the bare-pointer calling
@@ -28,6 +29,18 @@
  * copy the operand into the while's buffers; then loop { copy state →
  * condition parameter; run the condition; stop unless true; copy state →
  * body parameter; run the body; copy the body's root → state }.
+ *
+ * Cancellation.  The body is N_run_cancellable, which takes one more
+ * argument: a pointer to an i32 flag a host may set from another thread
+ * (N_run and N_run_buffers, built in cpu/abi.c, pass a constant zero).  It
+ * is polled — one atomic monotonic load — before every kernel call and at
+ * the head of every while iteration, the cancellation points.  The first
+ * point that sees it set records its number in a status cell; from then on
+ * every kernel call is skipped (each is guarded by "status is 0") and
+ * every while condition is false, so the run ends after a bounded number
+ * of copies and returns that number, which the signature's cancel_points
+ * map to a name.  The flag is never written, and a run whose flag stays 0
+ * computes exactly what it did without polling.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -72,7 +85,11 @@ const char *cg_constant_global(CgGen *g, const HloInstr *x) {
 
 typedef struct Entry {
   CgGen *g;
-  CgFn fn;              /* N_run */
+  CgSignature *sig;     /* gets the cancellation points */
+  CgFn fn;              /* N_run_cancellable */
+  CgVal cancel;         /* its flag argument (ptr) */
+  CgVal status;         /* memref<1xi32>: 0, or the point that stopped the run */
+  const HloInstr *loop; /* the innermost while being emitted, or NULL */
   CgVal *arg_vals;      /* by argument number */
   CgVal *result_vals;   /* by result number */
   CgVal *slot_vals;     /* by scratch slot */
@@ -681,6 +698,50 @@ static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params, const CgG
   kernel_body(f, x, out, nout, opm, gemm);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Cancellation points                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Moves N_run's builder to the end of region i of op. */
+static void in_region(Entry *en, KirOp *op, int i) {
+  kir_at_end(&en->fn.b, kir_region(op, i));
+}
+
+/* Whether the run goes on: status is still 0. */
+static CgVal running(Entry *en) {
+  KirBuilder *b = &en->fn.b;
+  CgVal at = kir_index(b, 0);
+  return kir_cmpi(b, KIR_EQ, kir_load(b, en->status, &at),
+                  kir_const_int(b, kir_scalar(KIR_I32), 0));
+}
+
+/* A cancellation point named `where`: when the run still goes on and the
+ * flag is set, the status becomes this point's number.  Returns whether
+ * the run goes on. */
+static CgVal poll(Entry *en, char *where) {
+  CgSignature *sig = en->sig;
+  sig->cancel_points = hlo_xrealloc(sig->cancel_points, (size_t)(sig->ncancel_points + 1) *
+                                                           sizeof *sig->cancel_points);
+  sig->cancel_points[sig->ncancel_points++] = where;
+  KirBuilder *b = &en->fn.b;
+  KirType i32 = kir_scalar(KIR_I32);
+  CgVal at = kir_index(b, 0), zero = kir_const_int(b, i32, 0);
+  CgVal status = kir_load(b, en->status, &at);
+  CgVal stop = kir_binop(b, KIR_ANDI, kir_cmpi(b, KIR_EQ, status, zero),
+                         kir_cmpi(b, KIR_NE, kir_poll(b, en->cancel), zero));
+  status = kir_select(b, stop, kir_const_int(b, i32, sig->ncancel_points), status);
+  kir_store(b, status, en->status, &at);
+  return kir_cmpi(b, KIR_EQ, status, zero);
+}
+
+/* The name of the point before kernel x: x, and the loop it runs in. */
+static char *kernel_point(const Entry *en, const HloInstr *x) {
+  HloStr s = {0};
+  hlo_str_printf(&s, "%%%s", x->name);
+  if (en->loop) hlo_str_printf(&s, " in %%%s", en->loop->name);
+  return hlo_str_take(&s);
+}
+
 /* Emits x's kernel function and calls it from N_run. */
 static void emit_kernel(Entry *en, const HloInstr *x) {
   CgGen *g = en->g;
@@ -756,8 +817,15 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   kir_return(&f.b, 0, NULL);
   cg_fn_free(&f);
 
+  KirBuilder *b = &en->fn.b, after = *b;
+  KirOp *go = kir_if(b, poll(en, kernel_point(en, x)), 0, NULL);
+  in_region(en, go, 0);
   for (int i = 0; i < nargs; i++) vals[i] = buffer_value(en, &args[i]);
-  kir_call(&en->fn.b, kf, nargs, vals);
+  kir_call(b, kf, nargs, vals);
+  kir_yield(b, 0, NULL);
+  in_region(en, go, 1);
+  kir_yield(b, 0, NULL);
+  *b = after;
   free(vals);
   free(params);
   free(types);
@@ -779,25 +847,28 @@ static CgVal load_scalar(Entry *en, const HloInstr *x) {
   return cg_load(&en->fn, buffer_value(en, b), &b->shape, NULL);
 }
 
-/* Builds region i of op: f(en, x, k) there, then its terminator. */
-static void in_region(Entry *en, KirOp *op, int i) {
-  kir_at_end(&en->fn.b, kir_region(op, i));
-}
-
 static void emit_while(Entry *en, const HloInstr *x) {
   KirBuilder *b = &en->fn.b, after = *b;
   const HloComputation *cond = x->called[0], *body = x->called[1];
+  const HloInstr *outer = en->loop;
   copy_leaves(en, x->operands[0], x);
   KirOp *w = kir_while(b, 0, NULL);
   in_region(en, w, 0);
+  HloStr where = {0};
+  hlo_str_printf(&where, "while %%%s", x->name);
+  poll(en, hlo_str_take(&where));
+  en->loop = x;
   copy_leaves(en, x, cond->params[0]);
   emit_computation(en, cond);
-  kir_condition(b, load_scalar(en, cond->root), 0, NULL);
+  /* A cancelled run leaves the loop whatever the (skipped) condition. */
+  CgVal go = kir_binop(b, KIR_ANDI, load_scalar(en, cond->root), running(en));
+  kir_condition(b, go, 0, NULL);
   in_region(en, w, 1);
   copy_leaves(en, x, body->params[0]);
   emit_computation(en, body);
   copy_leaves(en, body->root, x);
   kir_yield(b, 0, NULL);
+  en->loop = outer;
   *b = after;
 }
 
@@ -893,7 +964,7 @@ static bool is_reserved(const char *s) {
       "inline", "int", "long", "register", "restrict", "return", "short",
       "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
       "unsigned", "void", "volatile", "while", "bool", "true", "false",
-      "scratch", "buffers"};
+      "scratch", "buffers", "cancel"};
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (!strcmp(s, words[i])) return true;
   return false;
@@ -974,6 +1045,8 @@ void cg_signature_free(CgSignature *s) {
   for (int i = 0; i < s->nresults; i++) free((char *)s->results[i].name);
   free(s->args);
   free(s->results);
+  for (int i = 0; i < s->ncancel_points; i++) free(s->cancel_points[i]);
+  free(s->cancel_points);
   free((char *)s->name);
   memset(s, 0, sizeof *s);
 }
@@ -982,10 +1055,10 @@ void cg_signature_free(CgSignature *s) {
 /* The module                                                                */
 /* ------------------------------------------------------------------------ */
 
-static void emit_entry(CgGen *g, const CgSignature *sig) {
-  Entry en = {.g = g};
+static void emit_entry(CgGen *g, CgSignature *sig) {
+  Entry en = {.g = g, .sig = sig};
   const CgPlan *p = &g->plan;
-  int nparams = sig->nargs + sig->nresults + 1;
+  int nparams = sig->nargs + sig->nresults + 2;
   KirType *types = malloc((size_t)nparams * sizeof *types);
   HLO_CHECK(types);
   for (int i = 0; i < sig->nargs; i++)
@@ -994,9 +1067,10 @@ static void emit_entry(CgGen *g, const CgSignature *sig) {
     types[sig->nargs + i] = cg_memref_type(g, &p->result_src[i].shape);
   int64_t arena_bytes = (int64_t)p->scratch_bytes;
   KirType arena = kir_memref(g->k, KIR_I8, 1, &arena_bytes);
-  types[nparams - 1] = arena;
+  types[nparams - 2] = arena;
+  types[nparams - 1] = kir_scalar(KIR_PTR);
   HloStr nm = {0};
-  hlo_str_printf(&nm, "%s_run", g->prefix);
+  hlo_str_printf(&nm, "%s_run_cancellable", g->prefix);
   char *name = hlo_str_take(&nm);
   KirType i32 = kir_scalar(KIR_I32);
   KirFunc *run = kir_func_new(g->k, name, nparams, types, 1, &i32);
@@ -1009,7 +1083,12 @@ static void emit_entry(CgGen *g, const CgSignature *sig) {
   HLO_CHECK(en.arg_vals && en.result_vals && en.slot_vals);
   for (int i = 0; i < sig->nargs; i++) en.arg_vals[i] = kir_param(run, i);
   for (int i = 0; i < sig->nresults; i++) en.result_vals[i] = kir_param(run, sig->nargs + i);
-  CgVal scratch = kir_param(run, nparams - 1);
+  CgVal scratch = kir_param(run, nparams - 2);
+  en.cancel = kir_param(run, nparams - 1);
+  int64_t one = 1;
+  en.status = kir_alloca(&en.fn.b, kir_memref(g->k, KIR_I32, 1, &one), 4);
+  CgVal at = kir_index(&en.fn.b, 0);
+  kir_store(&en.fn.b, kir_const_int(&en.fn.b, i32, 0), en.status, &at);
 
   for (int s = 0; s < p->nslots; s++) en.slot_vals[s] = 0;
   for (int i = 0; i < p->nleaves; i++) {
@@ -1024,8 +1103,8 @@ static void emit_entry(CgGen *g, const CgSignature *sig) {
                  .shape = p->result_src[i].shape};
     copy_buffer(&en, &p->result_src[i], &res);
   }
-  CgVal zero = kir_const_int(&en.fn.b, i32, 0);
-  kir_return(&en.fn.b, 1, &zero);
+  CgVal status = kir_load(&en.fn.b, en.status, &at);
+  kir_return(&en.fn.b, 1, &status);
   cg_fn_free(&en.fn);
   free(en.arg_vals);
   free(en.result_vals);

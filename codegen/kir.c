@@ -602,3 +602,7 @@ void kir_parallel_for(KirBuilder *b, KirVal count, KirVal ctx, const KirFunc *ta
   KirOp *op = emit(b, KIR_PARALLEL_FOR, 2, o, 0, NULL);
   op->sym = task->name;
 }
+
+KirVal kir_poll(KirBuilder *b, KirVal flag) {
+  return emit1(b, KIR_POLL, 1, &flag, kir_scalar(KIR_I32));
+}

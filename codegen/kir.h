@@ -28,8 +28,9 @@
  * Builders insert at an insertion point (before an op, at the start or the
  * end of a block).  kir_verify checks types, dominance and region
  * structure; kir_print_mlir writes MLIR (func, scf, arith, math, vector,
- * memref, and the few llvm-dialect ops a parallel-for needs); kir_print
- * writes the readable form `hloc dump --stage kir` shows.
+ * memref, and the few llvm-dialect ops a parallel-for and a cancellation
+ * poll need); kir_print writes the readable form `hloc dump --stage kir`
+ * shows.
  *
  * Values are small integers, per function; 0 is "no value".  Results of
  * one op are consecutive, and so are the arguments of one block, so a
@@ -188,7 +189,8 @@ typedef enum KirClass {
   X(RETURN, "return", "func.return", KIR_C_CALL)                         \
   X(PACK, "pack", "llvm.alloca", KIR_C_CALL)                             \
   X(UNPACK, "unpack", "llvm.load", KIR_C_CALL)                           \
-  X(PARALLEL_FOR, "parallel_for", "func.call", KIR_C_CALL)
+  X(PARALLEL_FOR, "parallel_for", "func.call", KIR_C_CALL)               \
+  X(POLL, "poll", "llvm.load", KIR_C_CALL)
 
 typedef enum KirOpcode {
 #define X(e, name, mlir, cls) KIR_##e,
@@ -423,6 +425,10 @@ void kir_return(KirBuilder *b, int n, const KirVal *vals);
 KirVal kir_pack(KirBuilder *b, int n, const KirVal *memrefs);
 KirVal kir_unpack(KirBuilder *b, KirVal ctx, int slot, KirType t);
 void kir_parallel_for(KirBuilder *b, KirVal count, KirVal ctx, const KirFunc *task);
+/* The i32 a host's cancellation flag (a ptr) holds now: an atomic load
+ * (monotonic), so it is read afresh each time and never hoisted out of a
+ * loop, and another thread may set it meanwhile. */
+KirVal kir_poll(KirBuilder *b, KirVal flag);
 
 /* ------------------------------------------------------------------------ */
 /* Checking and printing                                                    */

@@ -6,7 +6,7 @@
  * Dialects: func, scf, arith, math, vector and memref, and for the CPU
  * runtime's parallel-for (PACK, UNPACK, PARALLEL_FOR) the llvm-dialect ops
  * that build a context of pointers and rebuild memref descriptors from
- * it.  Values print as %N, numbered per function in print order; the few
+ * it, and for the cancellation flag (POLL) an atomic llvm.load.  Values print as %N, numbered per function in print order; the few
  * values an op's expansion needs of its own print as %tK_J.
  *
  * Globals print as external declarations (`memref.global constant @g :
@@ -673,6 +673,12 @@ static void print_op(Printer *p, const KirOp *op) {
     case KIR_PACK: print_pack(p, op); return;
     case KIR_UNPACK: print_unpack(p, op); return;
     case KIR_PARALLEL_FOR: print_parallel_for(p, op); return;
+    case KIR_POLL:
+      results(p, op);
+      text(p, "llvm.load ");
+      val(p, op->opnds[0]);
+      text(p, " atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32\n");
+      return;
     default: HLO_UNREACHABLE();
     }
   default:

@@ -368,6 +368,11 @@ static bool check_call(Verifier *v, const KirOp *op) {
         !is_memref(T(v, op->res)) || op->imm < 0)
       return fail(v, op, "unpacks a memref from a pointer");
     return true;
+  case KIR_POLL:
+    if (!arity(v, op, 1, 1) || !is_scalar(T(v, op->opnds[0]), KIR_PTR) ||
+        !is_scalar(T(v, op->res), KIR_I32))
+      return fail(v, op, "polls other than an i32 behind a pointer");
+    return true;
   case KIR_PARALLEL_FOR: {
     if (!arity(v, op, 2, 0)) return false;
     const KirFunc *task = kir_func_find(m, op->sym);

@@ -116,11 +116,35 @@ typedef struct hloc_program {
   /* N_run_buffers: buffers holds the arguments then the results; scratch
    * as above (NULL allowed when scratch_bytes is 0).  Returns 0. */
   int (*run)(void *const *buffers, void *scratch);
+  /* N_run_buffers_cancellable: the same, stopping early when *cancel
+   * becomes non-zero (below); cancel NULL is not allowed. */
+  int (*run_cancellable)(void *const *buffers, void *scratch, const int32_t *cancel);
+  int32_t num_cancel_points;
+  /* Where a cancelled run stopped: status k in 1..num_cancel_points is
+   * cancel_points[k - 1], "%fusion.2", "%add.3 in %loop" (before a kernel,
+   * in a while loop) or "while %loop" (at the head of an iteration). */
+  const char *const *cancel_points;
 } hloc_program;
 
 /* Runs p with a scratch arena allocated (aligned) and freed around the
  * call.  Returns p's status, or -1 when the scratch cannot be allocated. */
 int hloc_program_run(const hloc_program *p, void *const *buffers);
+
+/* Cancellation.  A run through run_cancellable (N_run_cancellable in the
+ * generated header) reads *cancel, an int32_t the host owns, before every
+ * kernel and at the head of every while-loop iteration: one relaxed atomic
+ * load each.  Once it reads non-zero it skips the remaining kernels, leaves
+ * its loops and returns the number of the point where it stopped (> 0);
+ * the results are then garbage.  Another thread (a watchdog, a signal
+ * handler) sets the flag with an atomic store: C11 atomic_store on an
+ * atomic_int (the same object), __atomic_store_n, or std::atomic_ref in
+ * C++.  The generated code never writes it.  N_run and run pass a flag
+ * that is always 0, so hosts that never cancel need nothing. */
+int hloc_program_run_cancellable(const hloc_program *p, void *const *buffers,
+                                 const int32_t *cancel);
+/* The name of the point where a run that returned `status` stopped, or
+ * NULL when status is not such a point (0, -1). */
+const char *hloc_program_cancel_point(const hloc_program *p, int status);
 
 /* ------------------------------------------------------------------------ */
 /* Weights files (`hloc compile --separate-weights`)                        */

@@ -66,6 +66,7 @@ START_TEST(every_op_prints_and_lowers) {
   KirBuilder b;
   kir_at_end(&b, task->body);
   CgVal tm = kir_unpack(&b, kir_param(task, 0), 0, buf);
+  kir_poll(&b, kir_param(task, 0));
   CgVal z = kir_index(&b, 0);
   kir_store(&b, kir_const_float(&b, f32, 2.5), tm, &z);
   kir_return(&b, 0, NULL);
@@ -140,6 +141,7 @@ START_TEST(every_op_prints_and_lowers) {
                         "declare @expf(f32) -> f32\n"
                         "func @task(%ctx: !llvm.ptr, %lo: i64, %hi: i64) internal {\n"
                         "  %m = unpack %ctx [0] : memref<16xf32>\n"
+                        "  %flag = poll %ctx : i32\n"
                         "func @all(%in: memref<16xf32>, %out: memref<2x8xf32>, %a: memref<64xi8>) -> i32 {\n"
                         "  %r = for %i = ... iter(%acc = %z) : vector<8xf32> {\n"
                         "    %v = vload %in[%at] : vector<8xf32>\n"
@@ -160,6 +162,7 @@ START_TEST(every_op_prints_and_lowers) {
   ck_assert_match(mlir, "memref.global constant @g0 : memref<16xf32>\n"
                         "func.func private @rt_parallel_for(\n"
                         "func.func private @expf(f32) -> f32\n"
+                        "llvm.load ... atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32\n"
                         "func.func @all(\n"
                         "vector.maskedload\n"
                         "vector.reduction <add>\n"
@@ -385,10 +388,16 @@ START_TEST(golden_loop_fusion) {
                       "  cb = f32[6,10] broadcast(c), dimensions={1}\n"
                       "  a = f32[6,10] add(x, y)\n  ROOT m = f32[6,10] multiply(a, cb)\n}\n",
                       true);
-  ck_assert_match(text, "func @t_run(%x: memref<6x10xf32>, %y: memref<6x10xf32>, "
-                        "%c: memref<10xf32>, %out: memref<6x10xf32>, %arena: memref<0xi8>) -> i32 {\n"
-                        "  call @t_k0_fusion %out, %x, %y, %c\n"
+  ck_assert_match(text, "func @t_run_cancellable(%x: memref<6x10xf32>, %y: memref<6x10xf32>, "
+                        "%c: memref<10xf32>, %out: memref<6x10xf32>, %arena: memref<0xi8>, "
+                        "%flag: !llvm.ptr) -> i32 {\n"
+                        "  %st = alloca align 4 : memref<1xi32>\n"
+                        "  %set = poll %flag : i32\n"
+                        "  if %go {\n"
+                        "    call @t_k0_fusion %out, %x, %y, %c\n"
                         "NOT: call\n"
+                        "  %status = load %st[...] : i32\n"
+                        "  return %status\n"
                         "}\n"
                         "func @t_k0_fusion(%o: memref<6x10xf32>, %p: memref<6x10xf32>, "
                         "%q: memref<6x10xf32>, %r: memref<10xf32>) internal noinline {\n"
@@ -570,15 +579,20 @@ START_TEST(golden_while) {
                       "  ROOT r = f32[4] get-tuple-element(w), index=1\n}\n",
                       false);
   /* The result buffer is the loop's state for x. */
-  ck_assert_match(text, "func @t_run(%x: memref<4xf32>, %out: memref<4xf32>, %s: memref<...xi8>)\n"
+  ck_assert_match(text, "func @t_run_cancellable(%x: memref<4xf32>, %out: memref<4xf32>, "
+                        "%s: memref<...xi8>, %flag: !llvm.ptr)\n"
                         "  copy %x, %out\n"
                         "  while {\n"
+                        "    %f0 = poll %flag : i32\n"
                         "    call @t_k\n"
                         "    %c = load ... : i8\n"
                         "    %b = cmpi ne %c, \n"
-                        "    condition %b\n"
+                        "    %go = andi %b, ...\n"
+                        "    condition %go\n"
                         "  } do {\n"
+                        "    %f1 = poll %flag : i32\n"
                         "    call @t_k\n"
+                        "    %f2 = poll %flag : i32\n"
                         "    call @t_k\n"
                         "    copy ..., %out\n"
                         "    yield\n"

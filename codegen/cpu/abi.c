@@ -1,19 +1,24 @@
 /*
  * abi.c — the parts of the compiled function's ABI built directly in LLVM
- * IR, after translation: N_run_buffers (the generic entry: loads each
- * buffer pointer from an array and calls N_run) and N_program, the
- * descriptor hosts bind by name.
+ * IR, after translation, around N_run_cancellable (the entry function the
+ * MLIR holds, kernel.c): N_run (the typed entry: N_run_cancellable with a
+ * flag that is a constant zero, so users who never cancel pass nothing),
+ * N_run_buffers and N_run_buffers_cancellable (the generic entries: load
+ * each buffer pointer from an array and call N_run_cancellable), and
+ * N_program, the descriptor hosts bind by name, with the names of the
+ * cancellation points.
  *
- * They are built here rather than in MLIR because both refer to N_run as a
- * symbol, which MLIR's LLVM dialect can only do once func.func has become
- * llvm.func, i.e. after the pipeline.  The struct layouts are those of
+ * They are built here rather than in MLIR because they refer to functions
+ * and globals as symbols, which MLIR's LLVM dialect can only do once
+ * func.func has become llvm.func, i.e. after the pipeline.  The struct layouts are those of
  * hloc_buffer_info and hloc_program in runtime/hloc_runtime.h under the
  * LP64 C ABI of both supported targets (natural alignment, no packing):
  *
  *   hloc_buffer_info  { ptr name; i32 dtype; i32 rank; ptr dims; i64 bytes }
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
- *                       i64 scratch_align; ptr run }
+ *                       i64 scratch_align; ptr run; ptr run_cancellable;
+ *                       i32 num_cancel_points; ptr cancel_points }
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,46 +95,110 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
   return private_constant(mod, arr, ".hloc.buffers");
 }
 
+/* The array of the cancellation points' names (NULL pointer when none). */
+static LLVMValueRef point_names(LLVMModuleRef mod, const CgSignature *sig) {
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(LLVMGetModuleContext(mod), 0);
+  if (sig->ncancel_points == 0) return LLVMConstNull(ptr);
+  LLVMValueRef *names = malloc((size_t)sig->ncancel_points * sizeof *names);
+  HLO_CHECK(names);
+  for (int i = 0; i < sig->ncancel_points; i++)
+    names[i] = string_constant(mod, sig->cancel_points[i]);
+  LLVMValueRef arr = LLVMConstArray2(ptr, names, (uint64_t)sig->ncancel_points);
+  free(names);
+  return private_constant(mod, arr, ".hloc.cancel_points");
+}
+
+/* What the entries pass on to N_run_cancellable. */
+typedef struct Forward {
+  LLVMValueRef body;  /* N_run_cancellable */
+  int nbuf;           /* arguments + results */
+  LLVMValueRef never; /* the constant zero flag */
+} Forward;
+
+/* An exported `int name(ptr × nparams)` returning what N_run_cancellable
+ * returns on the arguments `pass` builds from its parameters. */
+static LLVMValueRef forwarder(LLVMModuleRef mod, const char *name, int nparams,
+                              const Forward *fw,
+                              void (*pass)(LLVMBuilderRef, LLVMValueRef fn, LLVMValueRef *args,
+                                           const Forward *fw)) {
+  LLVMContextRef c = LLVMGetModuleContext(mod);
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(c, 0), i32 = LLVMInt32TypeInContext(c);
+  LLVMTypeRef *params = malloc((size_t)nparams * sizeof *params);
+  LLVMValueRef *args = malloc((size_t)(fw->nbuf + 2) * sizeof *args);
+  HLO_CHECK(params && args);
+  for (int i = 0; i < nparams; i++) params[i] = ptr;
+  LLVMValueRef fn = LLVMAddFunction(mod, name, LLVMFunctionType(i32, params, (unsigned)nparams, 0));
+  LLVMBuilderRef bld = LLVMCreateBuilderInContext(c);
+  LLVMPositionBuilderAtEnd(bld, LLVMAppendBasicBlockInContext(c, fn, "entry"));
+  pass(bld, fn, args, fw);
+  LLVMValueRef status = LLVMBuildCall2(bld, LLVMGlobalGetValueType(fw->body), fw->body, args,
+                                       (unsigned)(fw->nbuf + 2), "");
+  LLVMBuildRet(bld, status);
+  LLVMDisposeBuilder(bld);
+  free(args);
+  free(params);
+  return fn;
+}
+
+/* N_run(bufs…, scratch): the same, then the constant flag. */
+static void typed_args(LLVMBuilderRef bld, LLVMValueRef fn, LLVMValueRef *args,
+                       const Forward *fw) {
+  (void)bld;
+  for (int i = 0; i <= fw->nbuf; i++) args[i] = LLVMGetParam(fn, (unsigned)i);
+  args[fw->nbuf + 1] = fw->never;
+}
+
+/* N_run_buffers(buffers, scratch[, cancel]): each buffer loaded from the
+ * array, scratch, then cancel or the constant flag. */
+static void array_args(LLVMBuilderRef bld, LLVMValueRef fn, LLVMValueRef *args,
+                       const Forward *fw) {
+  LLVMTypeRef ptr = LLVMTypeOf(LLVMGetParam(fn, 0));
+  LLVMTypeRef i64 = LLVMInt64TypeInContext(LLVMGetTypeContext(ptr));
+  for (int i = 0; i < fw->nbuf; i++) {
+    LLVMValueRef at = LLVMConstInt(i64, (unsigned long long)i, 0);
+    LLVMValueRef slot = LLVMBuildGEP2(bld, ptr, LLVMGetParam(fn, 0), &at, 1, "");
+    args[i] = LLVMBuildLoad2(bld, ptr, slot, "");
+  }
+  args[fw->nbuf] = LLVMGetParam(fn, 1);
+  args[fw->nbuf + 1] = LLVMCountParams(fn) > 2 ? LLVMGetParam(fn, 2) : fw->never;
+}
+
+/* Empties s for the next name (keeping its buffer). */
+static HloStr *name_reset(HloStr *s) {
+  s->len = 0;
+  return s;
+}
+
 void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
   /* The names carry --name, of any length. */
-  HloStr run_name = {0}, rb_name = {0}, prog_name = {0};
-  hlo_str_printf(&run_name, "%s_run", sig->name);
-  hlo_str_printf(&rb_name, "%s_run_buffers", sig->name);
-  hlo_str_printf(&prog_name, "%s_program", sig->name);
-
+  HloStr name = {0};
+  hlo_str_printf(&name, "%s_run_cancellable", sig->name);
+  Forward fw = {LLVMGetNamedFunction(mod, name.buf), sig->nargs + sig->nresults,
+                private_constant(mod, LLVMConstInt(i32, 0, 0), ".hloc.never_cancelled")};
+  HLO_CHECK(fw.body);
+  LLVMSetAlignment(fw.never, 4);
+  /* int N_run(bufs…, void *scratch) */
+  hlo_str_printf(name_reset(&name), "%s_run", sig->name);
+  forwarder(mod, name.buf, fw.nbuf + 1, &fw, typed_args);
   /* int N_run_buffers(void *const *buffers, void *scratch) */
-  LLVMValueRef run = LLVMGetNamedFunction(mod, run_name.buf);
-  HLO_CHECK(run);
-  LLVMTypeRef params[2] = {ptr, ptr};
-  LLVMValueRef rb = LLVMAddFunction(mod, rb_name.buf, LLVMFunctionType(i32, params, 2, 0));
-  LLVMBuilderRef bld = LLVMCreateBuilderInContext(ctx);
-  LLVMPositionBuilderAtEnd(bld, LLVMAppendBasicBlockInContext(ctx, rb, "entry"));
-  int nbuf = sig->nargs + sig->nresults;
-  LLVMValueRef *args = malloc((size_t)(nbuf + 1) * sizeof *args);
-  HLO_CHECK(args);
-  for (int i = 0; i < nbuf; i++) {
-    LLVMValueRef at = LLVMConstInt(i64, (unsigned long long)i, 0);
-    LLVMValueRef slot = LLVMBuildGEP2(bld, ptr, LLVMGetParam(rb, 0), &at, 1, "");
-    args[i] = LLVMBuildLoad2(bld, ptr, slot, "");
-  }
-  args[nbuf] = LLVMGetParam(rb, 1);
-  LLVMValueRef status = LLVMBuildCall2(bld, LLVMGlobalGetValueType(run), run,
-                                       args, (unsigned)(nbuf + 1), "");
-  LLVMBuildRet(bld, status);
-  LLVMDisposeBuilder(bld);
-  free(args);
+  hlo_str_printf(name_reset(&name), "%s_run_buffers", sig->name);
+  LLVMValueRef rb = forwarder(mod, name.buf, 2, &fw, array_args);
+  /* int N_run_buffers_cancellable(void *const *buffers, void *scratch,
+   *                               const int32_t *cancel) */
+  hlo_str_printf(name_reset(&name), "%s_run_buffers_cancellable", sig->name);
+  LLVMValueRef rbc = forwarder(mod, name.buf, 3, &fw, array_args);
 
   /* const hloc_program N_program */
   LLVMTypeRef info_ty = LLVMStructCreateNamed(ctx, "hloc_buffer_info");
   LLVMTypeRef info_fields[5] = {ptr, i32, i32, ptr, i64};
   LLVMStructSetBody(info_ty, info_fields, 5, 0);
   LLVMTypeRef prog_ty = LLVMStructCreateNamed(ctx, "hloc_program");
-  LLVMTypeRef prog_fields[8] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr};
-  LLVMStructSetBody(prog_ty, prog_fields, 8, 0);
-  LLVMValueRef fields[8] = {
+  LLVMTypeRef prog_fields[11] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr};
+  LLVMStructSetBody(prog_ty, prog_fields, 11, 0);
+  LLVMValueRef fields[11] = {
       string_constant(mod, sig->name),
       LLVMConstInt(i32, (unsigned long long)sig->nargs, 0),
       LLVMConstInt(i32, (unsigned long long)sig->nresults, 0),
@@ -138,11 +207,13 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
       LLVMConstInt(i64, sig->scratch_bytes, 0),
       LLVMConstInt(i64, sig->scratch_align, 0),
       rb,
+      rbc,
+      LLVMConstInt(i32, (unsigned long long)sig->ncancel_points, 0),
+      point_names(mod, sig),
   };
-  LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, prog_name.buf);
-  free(run_name.buf);
-  free(rb_name.buf);
-  free(prog_name.buf);
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 8));
+  hlo_str_printf(name_reset(&name), "%s_program", sig->name);
+  LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, name.buf);
+  free(name.buf);
+  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 11));
   LLVMSetGlobalConstant(prog, 1);
 }
