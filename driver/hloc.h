@@ -171,6 +171,19 @@ HLOC_API size_t hloc_executable_scratch_bytes(const hloc_executable *exe);
 HLOC_API int hloc_execute(hloc_executable *exe, const void *const *inputs,
                           void *const *outputs, hloc_error **err);
 
+/* Stops the calls of hloc_execute on exe that are running when it is
+ * called; callable from any thread (a watchdog, the thread of a user's
+ * "stop" button), never blocking.  The compiled code checks before every
+ * kernel and at the head of every while-loop iteration, so each such call
+ * soon returns -1 with "hloc_execute: cancelled at WHERE", WHERE naming the
+ * kernel's HLO instruction ("%fusion.3", "%add.1 in %loop" inside a while
+ * loop) or the loop ("while %loop"); its outputs are then garbage.  Calls
+ * that start afterwards are not affected: with no call running it does
+ * nothing.  Returns the number of calls it asked to stop (0: none was
+ * running — a caller racing a call that has not yet started may retry);
+ * 0 for NULL. */
+HLOC_API int hloc_executable_cancel(hloc_executable *exe);
+
 /* --- threads -------------------------------------------------------------- */
 
 /* Runs exe's kernels on nthreads threads in all, the caller's included: the

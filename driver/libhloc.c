@@ -36,6 +36,13 @@
  * (`replacing`) and waits for the count to drop to zero before it swaps
  * and frees the pool — so a stream of calls cannot starve it, and a call
  * never runs on a freed pool.
+ *
+ * Cancellation: each call runs the code through the descriptor's
+ * run_cancellable with a flag of its own, listed in the executable's `runs`
+ * while the call lasts; hloc_executable_cancel sets the flags of the calls
+ * listed then.  One flag per call, rather than one per executable, so that
+ * a cancel stops exactly the calls running when it is made, never a later
+ * one, and concurrent calls need no agreement on when to clear it.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -78,7 +85,17 @@ struct hloc_executable {
   bool replacing;               /* set_threads is waiting for pool_users == 0 */
   RtThreadPool *pool;           /* NULL: runs on the calling thread */
   atomic_int nthreads;          /* as last set; 1 by default */
+  struct Run *runs;             /* calls now running (runs_lock) */
 };
+
+/* A call of hloc_execute while its code runs: the flag the code polls. */
+typedef struct Run {
+  atomic_int cancel;
+  struct Run *next;
+} Run;
+
+/* Guards every executable's `runs`: held only to link, unlink or walk. */
+static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -430,11 +447,25 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
                   (unsigned long long)p->scratch_bytes);
   if (!e) e = bind_buffers(p, inputs, outputs, bufs);
   if (!e) {
+    Run run = {.cancel = 0};
+    pthread_mutex_lock(&runs_lock);
+    run.next = exe->runs;
+    exe->runs = &run;
+    pthread_mutex_unlock(&runs_lock);
     RtThreadPool *previous = hloc_use_thread_pool(pool_acquire(exe));
-    int status = p->run(bufs, scratch);
+    /* atomic_int and int32_t are one object on every target: the code
+     * reads it with an atomic load. */
+    int status = p->run_cancellable(bufs, scratch, (const int32_t *)&run.cancel);
     hloc_use_thread_pool(previous);
     pool_release(exe);
-    if (status) e = hlo_error("hloc_execute: the model returned status %d", status);
+    pthread_mutex_lock(&runs_lock);
+    Run **at = &exe->runs;
+    while (*at != &run) at = &(*at)->next;
+    *at = run.next;
+    pthread_mutex_unlock(&runs_lock);
+    const char *where = hloc_program_cancel_point(p, status);
+    if (where) e = hlo_error("hloc_execute: cancelled at %s", where);
+    else if (status) e = hlo_error("hloc_execute: the model returned status %d", status);
   }
   if (cached) {
     atomic_flag_clear_explicit(&exe->busy, memory_order_release);
@@ -443,6 +474,15 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
     free(scratch);
   }
   return e ? fail(err, e) : succeed(err);
+}
+
+int hloc_executable_cancel(hloc_executable *exe) {
+  if (!exe) return 0;
+  int n = 0;
+  pthread_mutex_lock(&runs_lock);
+  for (Run *r = exe->runs; r; r = r->next, n++) atomic_store(&r->cancel, 1);
+  pthread_mutex_unlock(&runs_lock);
+  return n;
 }
 
 /* --- threads ---------------------------------------------------------------------------------- */

@@ -14,6 +14,8 @@
  * threads, the kernels' loops really run on the executable's workers
  * (their CPU time in /proc), the pool's threads come and go with the count,
  * and calls may overlap with each other and with a change of the count.
+ * hloc_executable_cancel stops a call running an (all but) endless loop
+ * from another thread, and leaves calls that start afterwards alone.
  *
  * CTest sets HLOC_LIBRARY (the libhloc.so under test), HLOC_CC and HLOC_CXX
  * (the project's compilers), HLOC_CFLAGS (extra flags for the example: the
@@ -324,6 +326,93 @@ START_TEST(test_concurrent_execute) {
                   jobs[t].mismatches, NRUNS);
   }
   hlo_literal_free(x);
+  hloc_executable_free(exe);
+}
+END_TEST
+
+/* --- cancellation ----------------------------------------------------------------------------- */
+
+/* x + n after n iterations: with n = 2^31 - 1, endless for a test. */
+static const char counting_loop[] =
+    "HloModule counting\n"
+    "cond {\n  p = (s32[], s32[], f32[4]) parameter(0)\n"
+    "  i = s32[] get-tuple-element(p), index=0\n  n = s32[] get-tuple-element(p), index=1\n"
+    "  ROOT lt = pred[] compare(i, n), direction=LT\n}\n"
+    "body {\n  p = (s32[], s32[], f32[4]) parameter(0)\n"
+    "  i = s32[] get-tuple-element(p), index=0\n  n = s32[] get-tuple-element(p), index=1\n"
+    "  x = f32[4] get-tuple-element(p), index=2\n  one = s32[] constant(1)\n"
+    "  next = s32[] add(i, one)\n  f = f32[] constant(1)\n"
+    "  fb = f32[4] broadcast(f), dimensions={}\n  y = f32[4] add(x, fb)\n"
+    "  ROOT r = (s32[], s32[], f32[4]) tuple(next, n, y)\n}\n"
+    "ENTRY main {\n  x = f32[4] parameter(0)\n  n = s32[] parameter(1)\n"
+    "  zero = s32[] constant(0)\n  init = (s32[], s32[], f32[4]) tuple(zero, n, x)\n"
+    "  loop = (s32[], s32[], f32[4]) while(init), condition=cond, body=body\n"
+    "  ROOT out = f32[4] get-tuple-element(loop), index=2\n}\n";
+
+typedef struct CancelJob {
+  hloc_executable *exe;
+  const void *const *in;
+  void *const *out;
+  int rc;
+  hloc_error *err;
+  atomic_bool done;
+} CancelJob;
+
+static void *execute_job(void *arg) {
+  CancelJob *j = arg;
+  j->rc = hloc_execute(j->exe, j->in, j->out, &j->err);
+  atomic_store(&j->done, true);
+  return NULL;
+}
+
+START_TEST(test_cancel) {
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_msg(hloc_compile_hlo(c, counting_loop, strlen(counting_loop), &exe, &err) == 0, "%s",
+                hloc_error_message(err));
+  hloc_compiler_free(c);
+  ck_assert_int_eq(hloc_executable_cancel(NULL), 0);
+  /* Nothing running: nothing to stop, and the next call is not affected. */
+  ck_assert_int_eq(hloc_executable_cancel(exe), 0);
+  float x[4] = {1, 2, 3, 4}, y[4];
+  int32_t n = 3;
+  const void *in[] = {x, &n};
+  void *out[] = {y};
+  ck_assert_int_eq(hloc_execute(exe, in, out, NULL), 0);
+  ck_assert(y[0] == 4 && y[1] == 5 && y[2] == 6 && y[3] == 7);
+
+  /* A call that would run for minutes stops soon after the cancel. */
+  n = INT32_MAX;
+  CancelJob job = {exe, in, out, 0, NULL, false};
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, execute_job, &job), 0);
+  struct timespec tick = {0, 20 * 1000 * 1000}, start, end;
+  nanosleep(&tick, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int asked = 0;
+  /* Until the call has started (it may not have yet) and been told. */
+  for (int k = 0; k < 500 && !asked && !atomic_load(&job.done); k++) {
+    asked = hloc_executable_cancel(exe);
+    if (!asked) nanosleep(&tick, NULL);
+  }
+  pthread_join(t, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  ck_assert_int_eq(asked, 1);
+  ck_assert_int_eq(job.rc, -1);
+  const char *msg = hloc_error_message(job.err);
+  ck_assert_msg(!strcmp(msg, "hloc_execute: cancelled at while %loop") ||
+                    (!strncmp(msg, "hloc_execute: cancelled at %", 28) && strstr(msg, " in %loop")),
+                "%s", msg);
+  hloc_error_free(job.err);
+  double waited = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) * 1e-9;
+  ck_assert_msg(waited < 2, "the call took %.2f s to stop", waited);
+  ck_assert_int_eq(hloc_executable_cancel(exe), 0);
+
+  /* The executable runs normally afterwards. */
+  n = 5;
+  ck_assert_int_eq(hloc_execute(exe, in, out, NULL), 0);
+  ck_assert(y[0] == 6 && y[3] == 9);
   hloc_executable_free(exe);
 }
 END_TEST
@@ -907,6 +996,7 @@ static Suite *suite(void) {
   tcase_add_test(run_case, test_cpu_options);
   tcase_add_loop_test(run_case, test_hlo, 0, sizeof hlo_cases / sizeof *hlo_cases);
   tcase_add_test(run_case, test_concurrent_execute);
+  tcase_add_test(run_case, test_cancel);
   tcase_add_test(run_case, test_set_threads);
   tcase_add_test(run_case, test_threads_concurrent);
   suite_add_tcase(s, run_case);
