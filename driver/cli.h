@@ -6,6 +6,8 @@
 #ifndef HLOC_DRIVER_CLI_H
 #define HLOC_DRIVER_CLI_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "codegen.h"
@@ -60,6 +62,32 @@ typedef struct CliOption {
  * status, naming the command, the option and what was wrong. */
 int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, void *ctx,
               PipelineFlags *flags, const char **model);
+
+/* What bounds `hloc run` (bound.c): --timeout and --max-iterations. */
+typedef struct RunBound {
+  const char *timeout_arg;        /* --timeout as written; NULL: none */
+  double timeout;                 /* its seconds */
+  const char *max_iterations_arg; /* --max-iterations as written; NULL: none */
+  int64_t max_iterations;         /* the interpreter's while limit; 0: none */
+  atomic_int cancel;              /* the flag the run polls; the watchdog sets it */
+  bool watching;                  /* the fields below are live */
+  bool finished;                  /* the run ended (lock) */
+  pthread_t thread;               /* the watchdog */
+  pthread_mutex_t lock;
+  pthread_cond_t wake;            /* finished became true */
+} RunBound;
+
+/* Takes --timeout (a positive, finite number of seconds) or
+ * --max-iterations (a whole number >= 1) into b; returns 0 or the usage
+ * error's exit status. */
+int run_bound_option(RunBound *b, const char *name, const char *value);
+/* Clears the flag and, with a timeout, starts the watchdog that sets it
+ * once the time has passed. */
+HloError *run_bound_start(RunBound *b);
+/* Stops the watchdog (when one runs) and waits for it. */
+void run_bound_stop(RunBound *b);
+/* "timed out after SECONDS s at WHERE". */
+HloError *run_bound_timed_out(const RunBound *b, const char *where);
 
 /* `hloc compile` (compile.c) and `hloc dump` (dump.c). */
 int cmd_compile(int argc, char **argv);

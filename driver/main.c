@@ -6,7 +6,8 @@
  *                [PIPELINE]
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
- *            [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]
+ *            [--expect FILE.npy]... [--atol A] [--rtol R] [--timeout SECONDS]
+ *            [--max-iterations N] [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
  *             [--target T] [--cpu C] [--features F] [PIPELINE]
  *   hloc ops [--markdown]
@@ -36,6 +37,7 @@
  * root out0.npy.  The results are one set of output.c's outputs: written
  * under temporary names and renamed together once all are written, so a
  * failure leaves none of them (nor the directory, when the run made it).
+ * --timeout and --max-iterations bound the run (bound.c).
  *
  * Exit status: 0 on success, 1 when the model, an input or an output is
  * rejected, 2 for a usage error.
@@ -318,8 +320,8 @@ static HloLiteral *assemble(const HloShape *s, HloLiteral *const *leaves, int *n
   return t;
 }
 
-/* Evaluates the module on the argument leaves. */
-static HloError *run_interpreted(const Model *md, HloLiteral *const *leaves,
+/* Evaluates the module on the argument leaves, within bound's limits. */
+static HloError *run_interpreted(const Model *md, HloLiteral *const *leaves, RunBound *bound,
                                  HloLiteral **result) {
   const HloComputation *entry = md->m->entry;
   HloLiteral **params = calloc((size_t)entry->nparams + 1, sizeof *params);
@@ -327,7 +329,13 @@ static HloError *run_interpreted(const Model *md, HloLiteral *const *leaves,
   int next = 0;
   for (int p = 0; p < entry->nparams; p++)
     params[p] = assemble(&entry->params[p]->shape, leaves, &next);
-  HloError *e = hlo_evaluate(md->m, params, entry->nparams, result);
+  HloEvalOptions o = {.cancel = &bound->cancel, .max_while_iterations = bound->max_iterations};
+  HloError *e = hlo_evaluate_with(md->m, params, entry->nparams, &o, result);
+  if (e && o.stopped_at) {
+    hlo_error_free(e);
+    e = run_bound_timed_out(bound, o.stopped_at);
+  }
+  free(o.stopped_at);
   for (int p = 0; p < entry->nparams; p++) hlo_literal_free(params[p]);
   free(params);
   return e;
@@ -413,7 +421,8 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
  * how many loops the pool took.  *result is a tuple of the flattened
  * results. */
 static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *const *args,
-                            int nargs, int threads, FILE *stats, HloLiteral **result) {
+                            int nargs, int threads, FILE *stats, RunBound *bound,
+                            HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
   HloError *e = pipeline_codegen(md, opts, &prog);
@@ -434,12 +443,17 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   RtThreadPool *pool = NULL;
   if (threads > 1 && !(pool = rt_threadpool_create(threads)))
     e = hlo_error("--threads %d: cannot start %d threads", threads, threads);
+  if (!e) e = run_bound_start(bound);
   if (!e) {
     RtThreadPool *previous = hloc_use_thread_pool(pool);
-    int status = hloc_program_run(p, buffers);
+    /* atomic_int and int32_t are one object: the code reads it atomically. */
+    int status = hloc_program_run_cancellable(p, buffers, (const int32_t *)&bound->cancel);
     hloc_use_thread_pool(previous);
-    if (status) e = hlo_error("the compiled model failed (status %d)", status);
+    const char *where = hloc_program_cancel_point(p, status);
+    if (where) e = run_bound_timed_out(bound, where);
+    else if (status) e = hlo_error("the compiled model failed (status %d)", status);
   }
+  run_bound_stop(bound);
   if (!e && stats && pool)
     fprintf(stats, "threads: %d (%lld parallel loops split across them)\n", threads,
             (long long)rt_threadpool_parallel_loops(pool));
@@ -459,7 +473,12 @@ typedef struct RunArgs {
   double atol, rtol;
   const char *threads_arg;
   int threads;
+  RunBound bound;
 } RunArgs;
+
+static int take_bound(const char *name, const char *v, void *ctx) {
+  return run_bound_option(&((RunArgs *)ctx)->bound, name, v);
+}
 
 static int take_input(const char *name, const char *v, void *ctx) {
   RunArgs *r = ctx;
@@ -528,7 +547,8 @@ static int cmd_run(int argc, char **argv) {
       {"--cpu", &opts.cpu},                {"--features", &opts.features},
       {"--input", .take = take_input},     {"--expect", .take = take_expect},
       {"--atol", .take = take_tolerance},  {"--rtol", .take = take_tolerance},
-      {"--threads", .take = take_threads}, {NULL},
+      {"--threads", .take = take_threads}, {"--timeout", .take = take_bound},
+      {"--max-iterations", .take = take_bound}, {NULL},
   };
   int nleaves = 0, rc = EXIT_FAILURE;
   int bad = cli_parse("run", argc, argv, options, &ra, &flags, &model);
@@ -548,6 +568,10 @@ static int cmd_run(int argc, char **argv) {
     bad = usage_error("run: --threads %s conflicts with --interpret: threads run compiled "
                       "code, the interpreter runs on one thread",
                       threads_arg);
+  if (!bad && !interpret && ra.bound.max_iterations_arg)
+    bad = usage_error("run: --max-iterations %s needs --interpret: compiled code has no "
+                      "iteration limit (bound it with --timeout)",
+                      ra.bound.max_iterations_arg);
   /* stdout carries --print and --expect */
   if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) {
@@ -564,8 +588,13 @@ static int cmd_run(int argc, char **argv) {
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
   if ((e = pipeline_optimize(&md, &flags.opts, &opts))) goto fail;
-  if (interpret) e = run_interpreted(&md, args, &result);
-  else e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &result);
+  if (interpret) {
+    if (!(e = run_bound_start(&ra.bound))) e = run_interpreted(&md, args, &ra.bound, &result);
+    run_bound_stop(&ra.bound);
+  } else {
+    e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &ra.bound,
+                   &result);
+  }
   if (e || (e = make_dir(outdir, &made_dir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
@@ -684,11 +713,13 @@ static const struct {
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
-     "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R] [PIPELINE]\n"
+     "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
+     "          [--timeout SECONDS] [--max-iterations N] [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
      "      --interpret) and run it on the inputs, on N threads (default 1); writes\n"
      "      one .npy per result into DIR, prints them with --print, compares them in\n"
-     "      order with --expect files"},
+     "      order with --expect files; stops the run (not the compile) after SECONDS,\n"
+     "      and the interpreter's while loops after N iterations, as errors"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"

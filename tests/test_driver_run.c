@@ -5,7 +5,9 @@
  * out<i>.npy and equal to JAX's; every stage of dump; and every bad
  * invocation failing with its message, the right exit status, and no output
  * files.  `run --threads N` splits large kernels (--stats counts the loops
- * its pool took) and writes the same bytes as one thread.  Runs the binary
+ * its pool took) and writes the same bytes as one thread.  `run --timeout`
+ * stops an endless while loop, compiled or interpreted, with a message
+ * naming where; --max-iterations bounds the interpreter's loops.  Runs the binary
  * named by $HLOC_BIN (set by CTest).
  */
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_util.h"
@@ -502,6 +505,103 @@ START_TEST(run_tolerance_errors) {
 }
 END_TEST
 
+/* A while loop whose condition is always true: x doubles for ever. */
+static void write_endless(char *path, size_t n) {
+  snprintf(path, n, "%s/endless.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("HloModule endless\n\ncond {\n  p = (s32[], f32[4]) parameter(0)\n"
+        "  ROOT t = pred[] constant(true)\n}\n\n"
+        "body {\n  p = (s32[], f32[4]) parameter(0)\n  i = s32[] get-tuple-element(p), index=0\n"
+        "  one = s32[] constant(1)\n  next = s32[] add(i, one)\n"
+        "  x = f32[4] get-tuple-element(p), index=1\n  y = f32[4] add(x, x)\n"
+        "  ROOT r = (s32[], f32[4]) tuple(next, y)\n}\n\n"
+        "ENTRY main {\n  x = f32[4] parameter(0)\n  zero = s32[] constant(0)\n"
+        "  init = (s32[], f32[4]) tuple(zero, x)\n"
+        "  loop = (s32[], f32[4]) while(init), condition=cond, body=body\n"
+        "  ROOT out = f32[4] get-tuple-element(loop), index=1\n}\n",
+        f);
+  fclose(f);
+}
+
+START_TEST(run_timeout) {
+  char path[128], args[512];
+  write_endless(path, sizeof path);
+  const char *modes[] = {"", "--interpret"};
+  for (int m = 0; m < 2; m++) {
+    char *out;
+    time_t start = time(NULL);
+    snprintf(args, sizeof args, "run %s %s --input testdata/hlo/while_fori.in0.npy --timeout 1",
+             path, modes[m]);
+    int before = ck_count_files(tmpdir);
+    int rc = hloc(&out, "%s --output-dir %s", args, tmpdir);
+    time_t took = time(NULL) - start;
+    ck_assert_msg(rc == 1, "%s: exit %d: %s", modes[m], rc, out);
+    /* Where: the loop's iteration, or a kernel (instruction) inside it. */
+    ck_assert_msg(strstr(out, "hloc: error: timed out after 1 s at while %loop\n") ||
+                      (strstr(out, "hloc: error: timed out after 1 s at %") &&
+                       strstr(out, " in %loop\n")),
+                  "%s: %s", modes[m], out);
+    ck_assert_msg(took < 10, "%s: took %ld s", modes[m], (long)took);
+    ck_assert_int_eq(ck_count_files(tmpdir), before);
+    free(out);
+  }
+  /* A model that finishes in time is not affected. */
+  char *out;
+  int rc = hloc(&out, "run testdata/hlo/while_fori.hlo --input testdata/hlo/while_fori.in0.npy "
+                      "--input testdata/hlo/while_fori.in1.npy --timeout 60 "
+                      "--expect testdata/hlo/while_fori.out0.npy --output-dir %s",
+                tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
+START_TEST(run_max_iterations) {
+  /* while_fori runs its body 7 times. */
+  const char *run = "run testdata/hlo/while_fori.hlo --interpret --input "
+                    "testdata/hlo/while_fori.in0.npy --input testdata/hlo/while_fori.in1.npy";
+  char *out;
+  int rc = hloc(&out, "%s --max-iterations 7 --expect testdata/hlo/while_fori.out0.npy "
+                      "--output-dir %s",
+                run, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  int before = ck_count_files(tmpdir);
+  rc = hloc(&out, "%s --max-iterations 6 --output-dir %s", run, tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "hloc: error: %while.7 = ") &&
+                    strstr(out, ": still running after 6 iterations, the evaluator's limit\n"),
+                "%s", out);
+  ck_assert_int_eq(ck_count_files(tmpdir), before);
+  free(out);
+}
+END_TEST
+
+START_TEST(run_bound_errors) {
+  static const char *const bad[] = {"0", "-1", "abc", "1x", "", "nan", "inf", "1e300"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char args[256], want[160];
+    snprintf(args, sizeof args, "run " CASE ".hlo --timeout '%s'", bad[i]);
+    snprintf(want, sizeof want,
+             "hloc: --timeout '%s': the time limit must be a positive number of seconds",
+             bad[i]);
+    expect_failure(2, want, args);
+  }
+  static const char *const bad_n[] = {"0", "-3", "1.5", "x", ""};
+  for (size_t i = 0; i < sizeof bad_n / sizeof *bad_n; i++) {
+    char args[256], want[160];
+    snprintf(args, sizeof args, "run " CASE ".hlo --interpret --max-iterations '%s'", bad_n[i]);
+    snprintf(want, sizeof want,
+             "hloc: --max-iterations '%s': the limit must be a whole number of at least 1",
+             bad_n[i]);
+    expect_failure(2, want, args);
+  }
+  expect_failure(2, "hloc: run: --max-iterations 5 needs --interpret",
+                 "run " CASE ".hlo --max-iterations 5");
+}
+END_TEST
+
 /* docs/ops.md is generated by `hloc ops --markdown`; it must not drift. */
 START_TEST(ops_doc_is_current) {
   char *out;
@@ -536,6 +636,9 @@ int main(void) {
   tcase_add_test(t, run_threads);
   tcase_add_test(t, run_threads_errors);
   tcase_add_test(t, run_tolerance_errors);
+  tcase_add_test(t, run_timeout);
+  tcase_add_test(t, run_max_iterations);
+  tcase_add_test(t, run_bound_errors);
   tcase_add_test(t, ops_doc_is_current);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -1334,7 +1334,7 @@ START_TEST(cancellation_stops_an_endless_loop) {
 }
 END_TEST
 
-START_TEST(while_iteration_limit) {
+START_TEST(while_iteration_limit_counted) {
   /* while_loop_state's loop runs its body 5 times: a limit of 5 lets it
    * finish, 4 stops it with an error naming the loop and the limit. */
   const char *counted =
@@ -1409,7 +1409,7 @@ int main(void) {
   tcase_add_test(t, arguments_are_not_consumed);
   tcase_add_test(t, errors_name_the_instruction);
   tcase_add_test(t, cancellation_stops_an_endless_loop);
-  tcase_add_test(t, while_iteration_limit);
+  tcase_add_test(t, while_iteration_limit_counted);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
