@@ -172,9 +172,24 @@ typedef struct Jobs {
   void *ctx;
 } Jobs;
 
+typedef struct OneJob {
+  Jobs *jobs;
+  int i;
+} OneJob;
+
+static HloError *one_job(void *arg) {
+  OneJob *o = arg;
+  return o->jobs->job(o->jobs->ctx, o->i);
+}
+
+/* Each job runs under its own out-of-memory guard: running out of memory
+ * on a worker thread is that job's error, as on the calling thread. */
 static void *worker(void *arg) {
   Jobs *j = arg;
-  for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) j->errs[i] = j->job(j->ctx, i);
+  for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) {
+    OneJob o = {j, i};
+    j->errs[i] = hlo_guard_oom(one_job, &o);
+  }
   return NULL;
 }
 
