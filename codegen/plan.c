@@ -290,6 +290,11 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
     memcpy(out->result_src, root, (size_t)n * sizeof *root);
     out->scratch_bytes = out->assigned ? (size_t)out->assigned->arena_bytes : pl.offset;
     out->scratch_align = PASS_BUF_ALIGN;
+    /* Each buffer is within HLO_MAX_BUFFER_BYTES (shape inference), so the
+     * sum of far fewer than 2^23 of them cannot overflow. */
+    if (out->scratch_bytes > (size_t)HLO_MAX_ARENA_BYTES)
+      err = hlo_error("codegen: the model needs a scratch arena of %zu bytes, more than the "
+                      "limit of 2^42", out->scratch_bytes);
   }
   free(pl.comps);
   free(pl.planned);

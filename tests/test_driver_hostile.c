@@ -4,7 +4,8 @@
  * the caller's process or write past a buffer: sizes that overflow or ask
  * for more than a buffer may hold (Fill, Tile, OneHot, Pad,
  * ResizeBilinear), window attributes near 2^62, a library function that
- * calls itself, shapes over the limit in HLO text, an allocation that
+ * calls itself, shapes over the limit in HLO text, a scratch arena over
+ * its limit, an allocation that
  * fails under an address-space limit, and modules wider than fixed
  * arrays once were.  Each must
  * return -1 with its message, leave the executable NULL, and the process
@@ -144,6 +145,34 @@ static void wide_modules(void) {
   free(t);
 }
 
+/* Six sorts of 2*10^11 floats, all live until their sum: every buffer is
+ * within the limit, the arena of 7.2 TB is not. */
+static void arena_too_large(void) {
+  static const char *const N = "200000000000";
+  size_t cap = 8192, k = 0;
+  char *t = malloc(cap);
+  ck_assert_ptr_nonnull(t);
+  k += (size_t)snprintf(t + k, cap - k,
+                        "HloModule big\nadd {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n"
+                        "  ROOT s = f32[] add(x, y)\n}\nlt {\n  x = f32[] parameter(0)\n"
+                        "  y = f32[] parameter(1)\n  ROOT c = pred[] compare(x, y), direction=LT\n}\n"
+                        "ENTRY main {\n  p = f32[] parameter(0)\n"
+                        "  a = f32[%s] broadcast(p), dimensions={}\n", N);
+  for (int i = 0; i < 6; i++)
+    k += (size_t)snprintf(t + k, cap - k,
+                          "  c%d = f32[] constant(%d)\n  k%d = f32[%s] broadcast(c%d), dimensions={}\n"
+                          "  x%d = f32[%s] add(a, k%d)\n"
+                          "  s%d = f32[%s] sort(x%d), dimensions={0}, to_apply=lt\n",
+                          i, i, i, N, i, i, N, i, i, N, i);
+  k += (size_t)snprintf(t + k, cap - k, "  t1 = f32[%s] add(s0, s1)\n", N);
+  for (int i = 2; i < 6; i++)
+    k += (size_t)snprintf(t + k, cap - k, "  t%d = f32[%s] add(t%d, s%d)\n", i, N, i - 1, i);
+  snprintf(t + k, cap - k, "  ROOT r = f32[] reduce(t5, p), dimensions={0}, to_apply=add\n}\n");
+  expect_hlo_error(t, "codegen: the model needs a scratch arena of 7200000000000 bytes, more "
+                      "than the limit of 2^42");
+  free(t);
+}
+
 START_TEST(survives_every_class) {
   hloc_error *err = NULL;
   ck_assert_int_eq(hloc_compiler_create(NULL, &compiler, &err), 0);
@@ -202,6 +231,7 @@ START_TEST(survives_every_class) {
                    "shape f64[274877906944] is too large");
   out_of_memory_case();
   wide_modules();
+  arena_too_large();
 
   /* Still alive, and still compiling. */
   expect_compiles("HloModule m\n"
