@@ -5,11 +5,10 @@
  * for more than a buffer may hold (Fill, Tile, OneHot, Pad,
  * ResizeBilinear), window attributes near 2^62, a library function that
  * calls itself, shapes over the limit in HLO text, a scratch arena over
- * its limit, an allocation that
- * fails under an address-space limit, and modules wider than fixed
- * arrays once were.  Each must
- * return -1 with its message, leave the executable NULL, and the process
- * must go on to compile a good model at the end.
+ * its limit, an allocation that fails under an address-space limit, and
+ * modules wider than fixed arrays once were.  Each must return -1 with its
+ * message, leave the executable NULL, and the process must go on to
+ * compile a good model at the end.
  *
  * Links libhloc.so, as its users do.  The out-of-memory case needs
  * RLIMIT_AS, which AddressSanitizer's shadow memory defeats: it is skipped
