@@ -198,6 +198,13 @@ class Executable:
         err = ctypes.c_void_p()
         _check(_lib.hloc_executable_set_threads(self._handle, n, ctypes.byref(err)), err)
 
+    def cancel(self):
+        """Stops the calls of this executable running now, from any thread: each raises
+        Error("hloc_execute: cancelled at WHERE") soon (the compiled code checks before
+        every kernel and every while-loop iteration).  Calls that start later run
+        normally.  Returns how many calls it asked to stop (0 when none was running)."""
+        return _lib.hloc_executable_cancel(self._handle)
+
     def __repr__(self):
         return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
                 f"outputs=[{', '.join(map(str, self.outputs))}]>")

@@ -40,6 +40,7 @@ _PROTOTYPES = {
     "hloc_execute": (ctypes.c_int, [_c_p, _c_p_p, _c_p_p, _c_p_p]),
     "hloc_executable_set_threads": (ctypes.c_int, [_c_p, ctypes.c_int, _c_p_p]),
     "hloc_executable_threads": (ctypes.c_int, [_c_p]),
+    "hloc_executable_cancel": (ctypes.c_int, [_c_p]),
 }
 for _kind in ("input", "output"):
     _PROTOTYPES.update({

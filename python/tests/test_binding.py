@@ -263,6 +263,54 @@ class ThreadsTest(unittest.TestCase):
         self.assertIn("threads must be a positive integer, got 0", str(cm.exception))
 
 
+ENDLESS_HLO = """HloModule endless
+cond {
+  p = (s32[], f32[4]) parameter(0)
+  ROOT t = pred[] constant(true)
+}
+body {
+  p = (s32[], f32[4]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  one = s32[] constant(1)
+  next = s32[] add(i, one)
+  x = f32[4] get-tuple-element(p), index=1
+  y = f32[4] add(x, x)
+  ROOT r = (s32[], f32[4]) tuple(next, y)
+}
+ENTRY main {
+  x = f32[4] parameter(0)
+  zero = s32[] constant(0)
+  init = (s32[], f32[4]) tuple(zero, x)
+  loop = (s32[], f32[4]) while(init), condition=cond, body=body
+  ROOT out = f32[4] get-tuple-element(loop), index=1
+}
+"""
+
+
+class CancelTest(unittest.TestCase):
+    def test_cancel_stops_an_endless_run(self):
+        exe = hloc.compile_hlo(ENDLESS_HLO)
+        self.assertEqual(exe.cancel(), 0)  # nothing running: nothing to stop
+        raised = []
+
+        def run():
+            try:
+                exe(np.ones(4, np.float32))
+            except hloc.Error as e:
+                raised.append(str(e))
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 30
+        while t.is_alive() and exe.cancel() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        t.join(30)
+        self.assertFalse(t.is_alive(), "the run was not stopped")
+        self.assertEqual(len(raised), 1)
+        self.assertIn("hloc_execute: cancelled at ", raised[0])
+        self.assertIn("%loop", raised[0])
+
+
 class ErrorTest(unittest.TestCase):
     def assert_error(self, fn, *fragments):
         with self.assertRaises(hloc.Error) as cm:
