@@ -7,20 +7,24 @@
  * same and nothing but the descriptor is generated:
  *
  *   ./PREFIX --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N]
- *            [--bench N]
+ *            [--bench N] [--timeout SECONDS]
  *
  * Inputs bind to the model's arguments by name (the config's feed names)
  * or, without NAME=, in order; each array's dtype and shape must equal the
  * argument's.  Results are written as DIR/NAME.npy once the run
  * succeeded: all under temporary names, then renamed together, so a
  * failed write leaves none of them.  --bench N times N
- * further runs and prints their median and minimum.  Buffers and the
+ * further runs and prints their median and minimum.  --timeout stops the
+ * (first) run after that many seconds: a watchdog thread sets the flag the
+ * compiled code polls between kernels and loop iterations.  Buffers and the
  * scratch arena are allocated once, so timed runs measure the model only.
  * A model compiled with separate weights has them loaded first, from the
  * weights file next to the executable (hloc_exe_load_weights, called by
  * the generated main).
  */
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,11 +72,13 @@ static const char *type_text(char *buf, size_t len, int dtype, int rank, const i
 
 static void usage(const hloc_program *p) {
   char t[256];
-  printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n\n"
+  printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n"
+         "          [--timeout SECONDS]\n\n"
          "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
          "into DIR (default: the current directory).  Inputs bind by NAME or in order.\n"
          "  --threads N  run on N threads (default 1)\n"
-         "  --bench N    time N more runs; print the median and minimum latency\n\n"
+         "  --bench N    time N more runs; print the median and minimum latency\n"
+         "  --timeout S  stop the run after S seconds (an error naming where)\n\n"
          "inputs:\n",
          prog_name, p->name);
   for (int i = 0; i < p->num_args; i++)
@@ -82,6 +88,70 @@ static void usage(const hloc_program *p) {
   for (int i = 0; i < p->num_results; i++)
     printf("  %s %s\n", p->results[i].name,
            type_text(t, sizeof t, p->results[i].dtype, p->results[i].rank, p->results[i].dims));
+}
+
+/* --timeout: a thread that sets the run's cancellation flag once the time
+ * has passed, unless the run finished first. */
+typedef struct Watchdog {
+  double seconds;
+  int32_t flag;
+  bool done, started;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  pthread_t thread;
+} Watchdog;
+
+static void *watch(void *arg) {
+  Watchdog *w = arg;
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  double whole = floor(w->seconds);
+  until.tv_sec += (time_t)whole;
+  until.tv_nsec += (long)((w->seconds - whole) * 1e9);
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&w->lock);
+  while (!w->done)
+    if (pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT) {
+      __atomic_store_n(&w->flag, 1, __ATOMIC_RELAXED);
+      break;
+    }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+static bool watchdog_start(Watchdog *w) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&w->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&w->lock, NULL);
+  w->started = !pthread_create(&w->thread, NULL, watch, w);
+  return w->started;
+}
+
+static void watchdog_stop(Watchdog *w) {
+  if (!w->started) return;
+  pthread_mutex_lock(&w->lock);
+  w->done = true;
+  pthread_cond_signal(&w->wake);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thread, NULL);
+  pthread_cond_destroy(&w->wake);
+  pthread_mutex_destroy(&w->lock);
+}
+
+/* --timeout's value: a positive, finite number of seconds, at most a year. */
+static bool parse_seconds(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || end == s || !(v > 0) || v > 366.0 * 86400) return false;
+  *out = v;
+  return true;
 }
 
 /* A positive count, for --threads and --bench. */
@@ -256,6 +326,7 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   prog_name = slash ? slash + 1 : argc > 0 ? argv[0] : p->name;
   const char *outdir = ".";
   long threads = 1, runs = 0;
+  Watchdog dog = {0};
   const char **specs = calloc((size_t)argc + 1, sizeof *specs);
   int nspecs = 0;
   for (int i = 1; i < argc; i++) {
@@ -266,7 +337,8 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       return 0;
     }
     bool takes_value = !strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
-                       !strcmp(a, "--threads") || !strcmp(a, "--bench");
+                       !strcmp(a, "--threads") || !strcmp(a, "--bench") ||
+                       !strcmp(a, "--timeout");
     if (!takes_value) {
       free(specs);
       return fail(EXIT_USAGE, "unknown argument '%s'", a);
@@ -280,6 +352,11 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       specs[nspecs++] = v;
     } else if (!strcmp(a, "--output-dir")) {
       outdir = v;
+    } else if (!strcmp(a, "--timeout")) {
+      if (!parse_seconds(v, &dog.seconds)) {
+        free(specs);
+        return fail(EXIT_USAGE, "--timeout: '%s' is not a number of seconds above 0", v);
+      }
     } else if (!parse_count(v, !strcmp(a, "--threads") ? &threads : &runs)) {
       free(specs);
       return fail(EXIT_USAGE, "%s: '%s' is not a count from 1 to 1000000", a, v);
@@ -304,9 +381,16 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       rc = fail(EXIT_REJECTED, "cannot start %ld threads", threads);
     hloc_set_thread_pool(pool);
   }
+  if (!rc && dog.seconds > 0 && !watchdog_start(&dog))
+    rc = fail(EXIT_REJECTED, "cannot start the --timeout watchdog");
   if (!rc) {
-    int status = p->run(buffers, scratch);
-    if (status) rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
+    int status = p->run_cancellable(buffers, scratch, &dog.flag);
+    watchdog_stop(&dog);
+    const char *where = hloc_program_cancel_point(p, status);
+    if (status && where && __atomic_load_n(&dog.flag, __ATOMIC_RELAXED))
+      rc = fail(EXIT_REJECTED, "timed out after %g s at %s", dog.seconds, where);
+    else if (status)
+      rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
   }
   if (!rc) rc = write_results(p, buffers + p->num_args, outdir);
   if (!rc && runs) rc = bench(p, buffers, scratch, runs);

@@ -557,6 +557,36 @@ START_TEST(run_timeout) {
 }
 END_TEST
 
+/* The executable of `hloc compile --emit exe` takes --timeout too. */
+START_TEST(executable_timeout) {
+  char path[128], *out;
+  write_endless(path, sizeof path);
+  int rc = hloc(&out, "compile %s --name endless -o %s/endless --emit exe", path, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  time_t start = time(NULL);
+  rc = ck_sh(&out, "%s/endless --input testdata/hlo/while_fori.in0.npy --timeout 0.5 "
+             "--output-dir %s/o", tmpdir, tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "endless: timed out after 0.5 s at while %loop\n") ||
+                    (strstr(out, "endless: timed out after 0.5 s at %") &&
+                     strstr(out, " in %loop\n")),
+                "%s", out);
+  ck_assert_msg(time(NULL) - start < 10, "took %ld s", (long)(time(NULL) - start));
+  free(out);
+  char dir[160];
+  snprintf(dir, sizeof dir, "%s/o", tmpdir);
+  ck_assert_msg(access(dir, F_OK) != 0, "results were written");
+  static const char *const bad[] = {"0", "-1", "nan", "inf", "x", "1e99"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    rc = ck_sh(&out, "%s/endless --timeout '%s'", tmpdir, bad[i]);
+    ck_assert_msg(rc == 2 && strstr(out, "is not a number of seconds above 0"), "'%s': %d: %s",
+                  bad[i], rc, out);
+    free(out);
+  }
+}
+END_TEST
+
 START_TEST(run_max_iterations) {
   /* while_fori runs its body 7 times. */
   const char *run = "run testdata/hlo/while_fori.hlo --interpret --input "
@@ -637,6 +667,7 @@ int main(void) {
   tcase_add_test(t, run_threads_errors);
   tcase_add_test(t, run_tolerance_errors);
   tcase_add_test(t, run_timeout);
+  tcase_add_test(t, executable_timeout);
   tcase_add_test(t, run_max_iterations);
   tcase_add_test(t, run_bound_errors);
   tcase_add_test(t, ops_doc_is_current);
