@@ -11,6 +11,7 @@
  * a message, never read past its end or allowed to request a huge buffer.
  */
 #include "hloc_runtime.h"
+#include "rt_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +46,7 @@ void rt_array_free(RtArray *a) {
   a->nbytes = 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
+int rt_fail(char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen) {
     va_list ap;
     va_start(ap, fmt);
@@ -96,16 +95,16 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
                         char *err, size_t errlen) {
   Cursor c = {h, h + hlen};
   int have_descr = 0, have_order = 0, have_shape = 0;
-  if (!eat(&c, '{')) return fail(err, errlen, "%s: .npy header is not a dict", name);
+  if (!eat(&c, '{')) return rt_fail(err, errlen, "%s: .npy header is not a dict", name);
   while (!eat(&c, '}')) {
     char key[32];
     if (!parse_string(&c, key, sizeof key) || !eat(&c, ':'))
-      return fail(err, errlen, "%s: malformed .npy header near offset %zu", name,
+      return rt_fail(err, errlen, "%s: malformed .npy header near offset %zu", name,
                   (size_t)(c.p - h));
     if (!strcmp(key, "descr")) {
       char descr[32];
       if (!parse_string(&c, descr, sizeof descr))
-        return fail(err, errlen, "%s: .npy 'descr' is not a simple dtype string", name);
+        return rt_fail(err, errlen, "%s: .npy 'descr' is not a simple dtype string", name);
       /* '=' and '<' are little-endian here; '|' only for 1-byte types. */
       if (descr[0] == '=') descr[0] = '<';
       int found = -1;
@@ -117,8 +116,8 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
       }
       if (found < 0) {
         if (descr[0] == '>')
-          return fail(err, errlen, "%s: big-endian dtype '%s' is not supported", name, descr);
-        return fail(err, errlen,
+          return rt_fail(err, errlen, "%s: big-endian dtype '%s' is not supported", name, descr);
+        return rt_fail(err, errlen,
                     "%s: unsupported dtype '%s' (expected one of bool, int8..int64, "
                     "uint8..uint64, float16, float32, float64, or bfloat16 as '<V2')",
                     name, descr);
@@ -130,14 +129,14 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
       if (c.end - c.p >= 5 && !memcmp(c.p, "False", 5)) {
         c.p += 5;
       } else if (c.end - c.p >= 4 && !memcmp(c.p, "True", 4)) {
-        return fail(err, errlen, "%s: Fortran-order arrays are not supported (save in C order)",
+        return rt_fail(err, errlen, "%s: Fortran-order arrays are not supported (save in C order)",
                     name);
       } else {
-        return fail(err, errlen, "%s: .npy 'fortran_order' must be True or False", name);
+        return rt_fail(err, errlen, "%s: .npy 'fortran_order' must be True or False", name);
       }
       have_order = 1;
     } else if (!strcmp(key, "shape")) {
-      if (!eat(&c, '(')) return fail(err, errlen, "%s: .npy 'shape' is not a tuple", name);
+      if (!eat(&c, '(')) return rt_fail(err, errlen, "%s: .npy 'shape' is not a tuple", name);
       out->rank = 0;
       while (!eat(&c, ')')) {
         skip_space(&c);
@@ -145,32 +144,32 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
         int digits = 0;
         while (c.p < c.end && *c.p >= '0' && *c.p <= '9') {
           if (v > (INT64_MAX - 9) / 10)
-            return fail(err, errlen, "%s: .npy dimension too large", name);
+            return rt_fail(err, errlen, "%s: .npy dimension too large", name);
           v = v * 10 + (*c.p++ - '0');
           digits++;
         }
         if (!digits)
-          return fail(err, errlen, "%s: .npy 'shape' has a non-integer dimension", name);
+          return rt_fail(err, errlen, "%s: .npy 'shape' has a non-integer dimension", name);
         if (out->rank == RT_MAX_RANK)
-          return fail(err, errlen, "%s: rank exceeds %d", name, RT_MAX_RANK);
+          return rt_fail(err, errlen, "%s: rank exceeds %d", name, RT_MAX_RANK);
         out->dims[out->rank++] = v;
         if (!eat(&c, ',')) {
           if (!eat(&c, ')'))
-            return fail(err, errlen, "%s: .npy 'shape' tuple is not closed", name);
+            return rt_fail(err, errlen, "%s: .npy 'shape' tuple is not closed", name);
           break;
         }
       }
       have_shape = 1;
     } else {
-      return fail(err, errlen, "%s: unexpected key '%s' in .npy header", name, key);
+      return rt_fail(err, errlen, "%s: unexpected key '%s' in .npy header", name, key);
     }
     if (!eat(&c, ',')) {
-      if (!eat(&c, '}')) return fail(err, errlen, "%s: malformed .npy header dict", name);
+      if (!eat(&c, '}')) return rt_fail(err, errlen, "%s: malformed .npy header dict", name);
       break;
     }
   }
   if (!have_descr || !have_order || !have_shape)
-    return fail(err, errlen, "%s: .npy header lacks '%s'", name,
+    return rt_fail(err, errlen, "%s: .npy header lacks '%s'", name,
                 !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
   return 0;
 }
@@ -181,17 +180,17 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
 static int parse_prefix(const unsigned char *b, size_t len, const char *name, size_t *off,
                         size_t *hlen, char *err, size_t errlen) {
   if (len < 10 || memcmp(b, "\x93NUMPY", 6))
-    return fail(err, errlen, "%s: not a .npy file (bad magic)", name);
+    return rt_fail(err, errlen, "%s: not a .npy file (bad magic)", name);
   unsigned major = b[6];
   if (major == 1) {
     *hlen = b[8] | (size_t)b[9] << 8;
     *off = 10;
   } else if (major == 2 || major == 3) {
-    if (len < 12) return fail(err, errlen, "%s: truncated .npy header", name);
+    if (len < 12) return rt_fail(err, errlen, "%s: truncated .npy header", name);
     *hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
     *off = 12;
   } else {
-    return fail(err, errlen, "%s: unsupported .npy version %u", name, major);
+    return rt_fail(err, errlen, "%s: unsupported .npy version %u", name, major);
   }
   return 0;
 }
@@ -206,12 +205,12 @@ static int parse_dict(const char *name, const char *h, size_t hlen, size_t paylo
   for (int i = 0; i < out->rank; i++) {
     size_t d = (size_t)out->dims[i];
     if (d && count > SIZE_MAX / d / esize)
-      return fail(err, errlen, "%s: shape is too large", name);
+      return rt_fail(err, errlen, "%s: shape is too large", name);
     count *= d;
   }
   size_t nbytes = count * esize;
   if (payload != nbytes)
-    return fail(err, errlen, "%s: data has %zu bytes but shape and dtype need %zu", name,
+    return rt_fail(err, errlen, "%s: data has %zu bytes but shape and dtype need %zu", name,
                 payload, nbytes);
   out->nbytes = nbytes;
   return 0;
@@ -223,12 +222,12 @@ int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, ch
   memset(out, 0, sizeof *out);
   size_t off, hlen;
   if (parse_prefix(b, len, name, &off, &hlen, err, errlen)) return -1;
-  if (hlen > len - off) return fail(err, errlen, "%s: truncated .npy header", name);
+  if (hlen > len - off) return rt_fail(err, errlen, "%s: truncated .npy header", name);
   if (parse_dict(name, (const char *)b + off, hlen, len - off - hlen, out, err, errlen))
     return -1;
   out->data = malloc(out->nbytes ? out->nbytes : 1);
   if (!out->data)
-    return fail(err, errlen, "%s: %zu bytes of data: %s", name, out->nbytes, strerror(ENOMEM));
+    return rt_fail(err, errlen, "%s: %zu bytes of data: %s", name, out->nbytes, strerror(ENOMEM));
   memcpy(out->data, b + off + hlen, out->nbytes);
   return 0;
 }
@@ -238,8 +237,8 @@ int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, ch
 static int read_exactly(FILE *f, void *buf, size_t len, const char *path, char *err,
                         size_t errlen) {
   if (fread(buf, 1, len, f) == len) return 0;
-  if (ferror(f)) return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-  return fail(err, errlen, "cannot read '%s': the file shrank while it was read", path);
+  if (ferror(f)) return rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  return rt_fail(err, errlen, "cannot read '%s': the file shrank while it was read", path);
 }
 
 /* The file is read in three steps (prefix, header dict, data) and the data
@@ -249,16 +248,16 @@ static int read_exactly(FILE *f, void *buf, size_t len, const char *path, char *
 int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+  if (!f) return rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
   struct stat st;
   int rc = -1;
   char *dict = NULL;
   if (fstat(fileno(f), &st)) {
-    fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+    rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
   } else if (S_ISDIR(st.st_mode)) {
-    fail(err, errlen, "cannot read '%s': %s", path, strerror(EISDIR));
+    rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(EISDIR));
   } else if (!S_ISREG(st.st_mode)) {
-    fail(err, errlen, "cannot read '%s': not a regular file", path);
+    rt_fail(err, errlen, "cannot read '%s': not a regular file", path);
   } else {
     unsigned char prefix[12];
     size_t size = (size_t)st.st_size, got = size < sizeof prefix ? size : sizeof prefix;
@@ -266,15 +265,15 @@ int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen) {
     if (!read_exactly(f, prefix, got, path, err, errlen) &&
         !parse_prefix(prefix, got, path, &off, &hlen, err, errlen)) {
       if (hlen > size - off) {
-        fail(err, errlen, "%s: truncated .npy header", path);
+        rt_fail(err, errlen, "%s: truncated .npy header", path);
       } else if (!(dict = malloc(hlen + 1))) {
-        fail(err, errlen, "cannot read '%s': %s", path, strerror(ENOMEM));
+        rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(ENOMEM));
       } else if (fseek(f, (long)off, SEEK_SET)) {
-        fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        rt_fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
       } else if (!read_exactly(f, dict, hlen, path, err, errlen) &&
                  !parse_dict(path, dict, hlen, size - off - hlen, out, err, errlen)) {
         if (!(out->data = malloc(out->nbytes ? out->nbytes : 1)))
-          fail(err, errlen, "cannot read '%s': %zu bytes of data: %s", path, out->nbytes,
+          rt_fail(err, errlen, "cannot read '%s': %zu bytes of data: %s", path, out->nbytes,
                strerror(ENOMEM));
         else if (!read_exactly(f, out->data, out->nbytes, path, err, errlen))
           rc = 0;
@@ -324,7 +323,7 @@ int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen) {
   size_t hlen = rt_npy_header(a, header);
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 32);
-  if (!tmp) return fail(err, errlen, "cannot write '%s': %s", path, strerror(ENOMEM));
+  if (!tmp) return rt_fail(err, errlen, "cannot write '%s': %s", path, strerror(ENOMEM));
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   int ok = fd >= 0 && !write_all(fd, header, hlen) && !write_all(fd, a->data, a->nbytes);
@@ -338,7 +337,7 @@ int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen) {
     saved = errno;
   }
   if (!ok) {
-    fail(err, errlen, "cannot write '%s': %s", path, strerror(saved));
+    rt_fail(err, errlen, "cannot write '%s': %s", path, strerror(saved));
     unlink(tmp);
   }
   free(tmp);

@@ -11,22 +11,12 @@
  * path and the reason.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "hloc_runtime.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+#include "rt_internal.h"
 
 /* FNV-1a over 64-bit little-endian words (and the tail bytes), with the
  * length mixed in: fast enough for gigabytes at compile time. */
@@ -52,29 +42,29 @@ static uint64_t le64(const unsigned char *b) {
 int hloc_load_weights(const char *path, void *dst, uint64_t bytes, uint64_t fingerprint,
                       char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, errlen, "cannot open weights file '%s': %s", path, strerror(errno));
+  if (!f) return rt_fail(err, errlen, "cannot open weights file '%s': %s", path, strerror(errno));
   struct stat st;
   int rc = -1;
   unsigned char head[HLOC_WEIGHTS_HEADER_BYTES];
   if (fstat(fileno(f), &st)) {
-    fail(err, errlen, "cannot read weights file '%s': %s", path, strerror(errno));
+    rt_fail(err, errlen, "cannot read weights file '%s': %s", path, strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    fail(err, errlen, "weights file '%s' is not a regular file", path);
+    rt_fail(err, errlen, "weights file '%s' is not a regular file", path);
   } else if (fread(head, 1, sizeof head, f) != sizeof head ||
              memcmp(head, HLOC_WEIGHTS_MAGIC, 8)) {
-    fail(err, errlen, "'%s' is not an hloc weights file", path);
+    rt_fail(err, errlen, "'%s' is not an hloc weights file", path);
   } else if (le64(head + 8) != bytes || (uint64_t)st.st_size != sizeof head + bytes) {
-    fail(err, errlen,
+    rt_fail(err, errlen,
          "weights file '%s' holds %llu bytes of weights in %lld bytes, but the model needs "
          "%llu", path, (unsigned long long)le64(head + 8), (long long)st.st_size,
          (unsigned long long)bytes);
   } else if (le64(head + 16) != fingerprint) {
-    fail(err, errlen,
+    rt_fail(err, errlen,
          "weights file '%s' belongs to another model (fingerprint %016llx, this model's is "
          "%016llx): recompile, or use the file written with this model", path,
          (unsigned long long)le64(head + 16), (unsigned long long)fingerprint);
   } else if (bytes && fread(dst, 1, (size_t)bytes, f) != bytes) {
-    fail(err, errlen, "cannot read weights file '%s': %s", path,
+    rt_fail(err, errlen, "cannot read weights file '%s': %s", path,
          ferror(f) ? strerror(errno) : "it is shorter than its header says");
   } else {
     rc = 0;

@@ -46,20 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   Tensorflow__GraphDef *gd = fz_parse_graphdef(graph, graph_len);
   if (!gd) abort(); /* the graph is testdata: it parses */
-  TfGraph *g;
-  e = tf_graph_new(gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
-  if (e) {
-    fz_drop(e);
-    return 0;
-  }
-  HloModule *m = NULL;
-  e = tf_import(g, "fuzz", &m);
-  tf_graph_free(g);
-  if (e) {
-    fz_drop(e);
-    return 0;
-  }
-  fz_optimize(m);
-  hlo_module_free(m);
+  fz_lower_graph(gd, (Tensorflow__Tf2xla__Config *)cfg);
   return 0;
 }

@@ -20,20 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Tensorflow__GraphDef *gd = fz_parse_graphdef(data, size);
   if (!gd) return 0;
-  TfGraph *g;
-  HloError *e = tf_graph_new(gd, fz_permissive_config(gd), &g);
-  if (e) {
-    fz_drop(e);
-    return 0;
-  }
-  HloModule *m = NULL;
-  e = tf_import(g, "fuzz", &m);
-  tf_graph_free(g);
-  if (e) {
-    fz_drop(e);
-    return 0;
-  }
-  fz_optimize(m);
-  hlo_module_free(m);
+  fz_lower_graph(gd, fz_permissive_config(gd));
   return 0;
 }

@@ -114,6 +114,24 @@ void fz_optimize(HloModule *m) {
   if ((e = pass_stats(m, &policy, &stats))) die("statistics", e, m);
 }
 
+void fz_lower_graph(Tensorflow__GraphDef *gd, Tensorflow__Tf2xla__Config *cfg) {
+  TfGraph *g;
+  HloError *e = tf_graph_new(gd, cfg, &g);
+  if (e) {
+    fz_drop(e);
+    return;
+  }
+  HloModule *m = NULL;
+  e = tf_import(g, "fuzz", &m);
+  tf_graph_free(g);
+  if (e) {
+    fz_drop(e);
+    return;
+  }
+  fz_optimize(m);
+  hlo_module_free(m);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Cost                                                                     */
 /* ------------------------------------------------------------------------ */

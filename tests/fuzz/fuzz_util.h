@@ -30,6 +30,10 @@ Tensorflow__Tf2xla__Config *fz_permissive_config(const Tensorflow__GraphDef *gd)
  * for libFuzzer to save the input. */
 void fz_optimize(HloModule *m);
 
+/* The graph view of gd (consumed) under cfg (consumed), lowered to HLO and
+ * optimized (fz_optimize); an input the frontend refuses is dropped. */
+void fz_lower_graph(Tensorflow__GraphDef *gd, Tensorflow__Tf2xla__Config *cfg);
+
 /* What evaluating a module costs, roughly: `work` counts element steps
  * (an elementwise op is one per element, a dot the contraction length per
  * element, a reduce-window the window size, a call of a computation its
