@@ -263,14 +263,32 @@ static bool row_local(ParkCtx *c, const HloInstr *x) {
   return ok;
 }
 
-/* Does x's computation read `to`? */
-static bool reads(const HloInstr *x, const HloInstr *to, uint8_t *seen) {
-  if (x == to) return true;
-  if (seen[x->id]) return false;
-  seen[x->id] = 1;
-  for (int i = 0; i < x->noperands; i++)
-    if (reads(x->operands[i], to, seen)) return true;
-  return false;
+/* first[id] = the index of the first hoisted value (of rank below the
+ * nest's) whose computation reads instruction id, or -1: one walk in all,
+ * since a walk may stop where an earlier one passed (all below was marked
+ * then, by an earlier value). */
+static int *first_readers(HloInstr *const *hoist, int nh, int64_t nids, int rank) {
+  int *first = hlo_xmalloc(sizeof *first * (size_t)nids);
+  for (int64_t i = 0; i < nids; i++) first[i] = -1;
+  int cap = 64, n = 0;
+  const HloInstr **stack = hlo_xmalloc(sizeof *stack * (size_t)cap);
+  for (int h = 0; h < nh; h++) {
+    if (hoist[h]->shape.rank >= rank || first[hoist[h]->id] >= 0) continue;
+    first[hoist[h]->id] = h;
+    stack[n++] = hoist[h];
+    while (n) {
+      const HloInstr *x = stack[--n];
+      for (int i = 0; i < x->noperands; i++) {
+        const HloInstr *o = x->operands[i];
+        if (first[o->id] >= 0) continue;
+        first[o->id] = h;
+        if (n == cap) stack = hlo_xrealloc(stack, sizeof *stack * (size_t)(cap *= 2));
+        stack[n++] = o;
+      }
+    }
+  }
+  free(stack);
+  return first;
 }
 
 static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
@@ -278,10 +296,10 @@ static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
   Park park = {0};
   int64_t nids = fc->module->next_id;
   bool *hoisted = calloc((size_t)nids, sizeof *hoisted);
-  uint8_t *seen = malloc((size_t)nids);
   ParkCtx c = {.fc = fc, .nest = nest, .hoisted = hoisted, .local = calloc((size_t)nids, 1)};
-  HLO_CHECK(hoisted && seen && c.local);
+  HLO_CHECK(hoisted && c.local);
   for (int i = 0; i < nh; i++) hoisted[hoist[i]->id] = true;
+  int *reader = first_readers(hoist, nh, nids, nest->rank);
   int norder;
   HloInstr **order = hlo_post_order(fc, &norder);
   /* Closest to the outputs first: parking it saves the most. */
@@ -289,11 +307,7 @@ static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
     const HloInstr *e = order[i];
     if (!costly(e->op) || e->shape.type == HLO_TUPLE || !hlo_shape_same_dims(&e->shape, nest))
       continue;
-    const HloInstr *first = NULL;
-    for (int h = 0; h < nh && !first; h++) {
-      memset(seen, 0, (size_t)nids);
-      if (hoist[h]->shape.rank < nest->rank && reads(hoist[h], e, seen)) first = hoist[h];
-    }
+    const HloInstr *first = reader[e->id] >= 0 ? hoist[reader[e->id]] : NULL;
     int out = -1;
     for (int k = 0; k < nout && out < 0; k++)
       if (outputs[k].x == e) out = k;
@@ -309,7 +323,7 @@ static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
   }
   free(order);
   free(c.local);
-  free(seen);
+  free(reader);
   free(hoisted);
   return park;
 }

@@ -220,7 +220,7 @@ int rt_npy_parse(const void *buf, size_t len, const char *name, RtArray *out, ch
                  size_t errlen) {
   const unsigned char *b = buf;
   memset(out, 0, sizeof *out);
-  size_t off, hlen;
+  size_t off = 0, hlen = 0;
   if (parse_prefix(b, len, name, &off, &hlen, err, errlen)) return -1;
   if (hlen > len - off) return rt_fail(err, errlen, "%s: truncated .npy header", name);
   if (parse_dict(name, (const char *)b + off, hlen, len - off - hlen, out, err, errlen))
@@ -261,7 +261,7 @@ int rt_npy_read(const char *path, RtArray *out, char *err, size_t errlen) {
   } else {
     unsigned char prefix[12];
     size_t size = (size_t)st.st_size, got = size < sizeof prefix ? size : sizeof prefix;
-    size_t off, hlen;
+    size_t off = 0, hlen = 0;
     if (!read_exactly(f, prefix, got, path, err, errlen) &&
         !parse_prefix(prefix, got, path, &off, &hlen, err, errlen)) {
       if (hlen > size - off) {
