@@ -26,8 +26,9 @@
  * from its own directory before it runs.
  *
  * (DIR/BASE split PREFIX at its last '/'.)  The runtime archives are those
- * this hloc was built with: next to the hloc binary, in ../lib from it, or
- * in the build tree (HLOC_RUNTIME_DIR, set by driver/CMakeLists.txt); for
+ * this hloc was built with: next to the hloc binary, in ../lib from it (the
+ * installed layout), or, for the hloc of the build tree only, in the build
+ * tree (HLOC_RUNTIME_DIR, set by driver/CMakeLists.txt); for
  * another architecture, in the subdirectory named after it (aarch64/, which
  * the build makes when Debian's cross compiler is installed).  The C
  * compiler is $CC for the host and, for another architecture, $HLOC_CROSS_CC
@@ -118,14 +119,26 @@ static bool has_runtime(const char *dir) {
   return !access(path, R_OK);
 }
 
+/* Whether directory `dir` is the build tree's directory of hloc
+ * (HLOC_BUILD_DIR): only that binary may take the build tree's runtime, so
+ * that an installed or copied hloc never links with archives a later build
+ * changed, or whose build tree is gone. */
+static bool in_build_tree(const char *dir) {
+  struct stat a, b;
+  return !stat(dir, &a) && !stat(HLOC_BUILD_DIR, &b) && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
 /* The directory holding libhloc_runtime.a and libhloc_exe.a for the
  * architecture subdirectory `sub` ("" for the host): next to this binary or
- * in ../lib from it (an installed or copied hloc), else the build tree's. */
+ * in ../lib from it (an installed or copied hloc, CMake's install layout
+ * bin/ and lib/), else, for the build tree's hloc, the build tree's. */
 static HloError *find_runtime(const char *sub, char *dir, size_t len) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   self[n > 0 ? n : 0] = '\0';
   char *slash = strrchr(self, '/');
+  bool built = false;
   if (slash) {
     *slash = '\0';
     const char *const candidates[] = {"", "/../lib"};
@@ -137,18 +150,28 @@ static HloError *find_runtime(const char *sub, char *dir, size_t len) {
       free(s.buf);
       if (found) return NULL;
     }
+    built = in_build_tree(self);
   }
-  snprintf(dir, len, "%s%s", HLOC_RUNTIME_DIR, sub);
-  if (has_runtime(dir)) return NULL;
+  if (built) {
+    snprintf(dir, len, "%s%s", HLOC_RUNTIME_DIR, sub);
+    if (has_runtime(dir)) return NULL;
+  } else {
+    snprintf(dir, len, "%s/../lib%s", slash ? self : ".", sub);
+  }
   if (*sub)
     return hlo_error("--emit lib, so and exe link the hloc runtime built for the target, but "
                      "there is none for %s (libhloc_runtime.a and libhloc_exe.a in %s): "
                      "build hloc with that architecture's cross compiler installed, or emit "
                      "obj,header and link them with a runtime built for it",
                      sub + 1, dir);
+  if (built)
+    return hlo_error("cannot find the hloc runtime (libhloc_runtime.a and libhloc_exe.a) next "
+                     "to the hloc binary, in ../lib from it, or in %s",
+                     HLOC_RUNTIME_DIR);
   return hlo_error("cannot find the hloc runtime (libhloc_runtime.a and libhloc_exe.a) next "
-                   "to the hloc binary, in ../lib from it, or in %s",
-                   HLOC_RUNTIME_DIR);
+                   "to the hloc binary (%s) or in ../lib from it: install hloc with "
+                   "'cmake --install', which puts them in PREFIX/lib",
+                   slash ? self : "?");
 }
 
 /* The C compiler driver for a target and the variable that names it:

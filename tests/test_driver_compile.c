@@ -592,7 +592,9 @@ END_TEST
 
 /* The runtime next to the hloc binary wins over the build tree's: a copy
  * of hloc beside a broken libhloc_runtime.a fails to make a library (and
- * leaves none); without it, the copy falls back to the build tree's. */
+ * leaves none).  Only the build tree's hloc takes the build tree's runtime:
+ * without one of its own, the copy fails saying where it looked, and with
+ * the archives in ../lib from it (the installed layout) it works. */
 START_TEST(runtime_is_found_next_to_the_binary) {
   char *out;
   int rc = ck_sh(&out, "mkdir %s/bin %s/out && cp %s %s/bin/hloc && cp %s/libhloc_exe.a %s/bin && "
@@ -610,6 +612,15 @@ START_TEST(runtime_is_found_next_to_the_binary) {
   ck_assert_int_eq(ck_count_files(dir), 0);
   rc = ck_sh(&out, "rm %s/bin/libhloc_runtime.a && %s/bin/hloc compile " MNIST_ARGS
           " --emit header,lib -o %s/out/m", tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "cannot find the hloc runtime") && strstr(out, "/bin) or in ../lib") &&
+                    !strstr(out, ck_env("HLOC_RUNTIME_DIR")),
+                "%s", out);
+  free(out);
+  ck_assert_int_eq(ck_count_files(dir), 0);
+  rc = ck_sh(&out, "mkdir %s/lib && mv %s/bin/libhloc_exe.a %s/lib && cp %s/libhloc_runtime.a %s/lib "
+              "&& %s/bin/hloc compile " MNIST_ARGS " --emit header,lib -o %s/out/m",
+              tmpdir, tmpdir, tmpdir, ck_env("HLOC_RUNTIME_DIR"), tmpdir, tmpdir, tmpdir);
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
   free(out);
   ck_assert_int_eq(ck_count_files(dir), 2);
