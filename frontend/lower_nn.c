@@ -88,7 +88,7 @@ static HloInstr *constant(TfLower *L, const HloShape *shape, const double *v) {
 /* Constants the lowering computes itself (interpolation matrices, gather
  * indices, pooling divisors) are built at compile time, in doubles: a few
  * bytes of graph must not make the compiler build gigabytes. */
-#define MAX_BUILT_CONSTANT_BYTES (INT64_C(1) << 28)
+#define MAX_BUILT_CONSTANT_BYTES (INT64_C(1) << 26)
 
 static HloError *check_built_constant(const char *what, int rank, const int64_t *dims) {
   int64_t n;

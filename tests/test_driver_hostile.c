@@ -83,9 +83,9 @@ static void expect_compiles(const char *text) {
 #endif
 #endif
 
-/* Resizing 8192 rows to 4096 builds a [4096, 8192] interpolation matrix
- * (256 MiB in doubles, the most the lowering builds); with the address
- * space limited to what the process has now plus 96 MiB, the allocation
+/* Resizing 2048 rows to 4096 builds a [4096, 2048] interpolation matrix
+ * (64 MiB in doubles, the most the lowering builds); with the address
+ * space limited to what the process has now plus 24 MiB, the allocation
  * fails and the compile reports it. */
 static void out_of_memory_case(void) {
 #ifdef HAVE_ASAN
@@ -99,7 +99,7 @@ static void out_of_memory_case(void) {
   struct rlimit old, lim;
   ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
   lim = old;
-  lim.rlim_cur = (rlim_t)pages * 4096 + ((rlim_t)96 << 20);
+  lim.rlim_cur = (rlim_t)pages * 4096 + ((rlim_t)24 << 20);
   ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
   expect_graph_error(PLACEHOLDER("x", "DT_FLOAT")
                      "node { name: 's' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
@@ -107,7 +107,7 @@ static void out_of_memory_case(void) {
                      " dim { size: 2 } } int_val: 4096 int_val: 1 } } } }\n"
                      NODE("t", "ResizeBilinear", "input: 'x' input: 's'",
                           ATTR_TYPE("T", "DT_FLOAT")),
-                     FEED_X("dim { size: 1 } dim { size: 8192 } dim { size: 1 } dim { size: 1 }")
+                     FEED_X("dim { size: 1 } dim { size: 2048 } dim { size: 1 } dim { size: 1 }")
                      FETCH_T, "out of memory: cannot allocate");
   ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
 #endif

@@ -164,7 +164,7 @@ START_TEST(resize_matrix_too_large) {
                   FEED("x", "DT_FLOAT", "dim { size: 1 } dim { size: 4 } dim { size: 1024 } "
                                         "dim { size: 1 }") FETCH("t"),
                   "node 't' (ResizeBilinear): the interpolation matrix would be a constant of "
-                  "[2147483647,1024] elements built at compile time (at most 33554432 are)");
+                  "[2147483647,1024] elements built at compile time (at most 8388608 are)");
 }
 END_TEST
 
@@ -247,7 +247,7 @@ START_TEST(resize_nearest_indices_too_large) {
                   FEED("x", "DT_FLOAT", "dim { size: 1 } dim { size: 1 } dim { size: 1 } "
                                         "dim { size: 1 }") FETCH("t"),
                   "node 't' (ResizeNearestNeighbor): the source rows would be a constant of "
-                  "[2147483647] elements built at compile time (at most 33554432 are)");
+                  "[2147483647] elements built at compile time (at most 8388608 are)");
 }
 END_TEST
 
