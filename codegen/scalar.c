@@ -350,6 +350,7 @@ static CgVal int_power(CgFn *f, HloType t, CgVal a, CgVal b) {
 CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
   if (hlo_type_is_float(t)) return float_binary(f, op, t, a, b);
   bool u = !hlo_type_is_signed(t); /* pred orders as unsigned */
+  if (t == HLO_PRED && op == HLO_OP_MULTIPLY) op = HLO_OP_AND; /* XLA's definition */
   switch (op) {
   case HLO_OP_AND: return bin(f, KIR_ANDI, a, b);
   case HLO_OP_OR: return bin(f, KIR_ORI, a, b);

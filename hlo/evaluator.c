@@ -558,7 +558,9 @@ static bool binary_kernel(HloOpcode op, HloType t, const void *a, const void *b,
     return true;
   }
   case HLO_PRED:
-    /* On 0/1 values the bitwise ops, max and min are the logical ones. */
+    /* On 0/1 values the bitwise ops, max and min are the logical ones, and
+     * multiply is and (XLA's definition). */
+    if (op == HLO_OP_MULTIPLY) op = HLO_OP_AND;
     if (op != HLO_OP_AND && op != HLO_OP_OR && op != HLO_OP_XOR && op != HLO_OP_MAXIMUM &&
         op != HLO_OP_MINIMUM)
       return false;

@@ -256,10 +256,10 @@ START_TEST(bitwise_popcnt_clz) {
         "  a = pred[4] constant({true, true, false, false})\n"
         "  b = pred[4] constant({true, false, true, false})\n"
         "  x = pred[4] and(a, b)\n  y = pred[4] or(a, b)\n  z = pred[4] xor(a, b)\n"
-        "  n = pred[4] not(a)\n"
-        "  ROOT t = (pred[4], pred[4], pred[4], pred[4]) tuple(x, y, z, n)\n}\n",
-        "(pred[4], pred[4], pred[4], pred[4]) ({1, 0, 0, 0}, {1, 1, 1, 0}, {0, 1, 1, 0}, "
-        "{0, 0, 1, 1})");
+        "  n = pred[4] not(a)\n  m = pred[4] multiply(a, b)\n"
+        "  ROOT t = (pred[4], pred[4], pred[4], pred[4], pred[4]) tuple(x, y, z, n, m)\n}\n",
+        "(pred[4], pred[4], pred[4], pred[4], pred[4]) ({1, 0, 0, 0}, {1, 1, 1, 0}, "
+        "{0, 1, 1, 0}, {0, 0, 1, 1}, {1, 0, 0, 0})");
   CHECK("HloModule m\nENTRY e {\n"
         "  a = s32[4] constant({0, 1, -1, 255})\n"
         "  p = s32[4] popcnt(a)\n  c = s32[4] count-leading-zeros(a)\n  n = s32[4] not(a)\n"
