@@ -835,8 +835,11 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
     return 1;
   }
   cg_fail_instr(f->g, x, "has no elemental form");
-  int n = cg_shape_nleaves(&x->shape);
-  for (int i = 0; i < n; i++) out[i] = 0;
+  /* Zeros of the leaves' types stand in, so the kernel stays well formed
+   * until the failure is reported. */
+  const HloShape *leaves[256];
+  int n = cg_shape_leaves(&x->shape, leaves, 256);
+  for (int i = 0; i < n; i++) out[i] = cg_const(f, leaves[i]->type, 0);
   return n;
 }
 

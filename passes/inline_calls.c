@@ -17,5 +17,7 @@ static HloInstr *inline_call(HloInstr *call) {
   return px_clone_computation(call->parent, call->called[0], call->operands, call);
 }
 
-/* Callees first: a callee's own calls are inlined before it is copied. */
-bool pass_inline_calls(HloModule *m) { return px_rewrite_each(m, false, inline_call); }
+/* Callees first: a callee's own calls are inlined before it is copied.  Calls
+ * in applied computations (a sort comparator, a reducer) are inlined too:
+ * their kernels are elemental and have no call. */
+bool pass_inline_calls(HloModule *m) { return px_rewrite_each(m, true, inline_call); }

@@ -247,6 +247,31 @@ START_TEST(sort) {
 }
 END_TEST
 
+/* A comparator that calls another computation (XLA prints such modules;
+ * issue #15, bug 5): the pipeline inlines the call, so the compiled sort
+ * agrees with the interpreter; without the passes codegen refuses it with
+ * a message, not an abort. */
+START_TEST(sort_comparator_with_call) {
+  static const char text[] =
+      "HloModule sc\n\nlt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT c = pred[] compare(a, b), direction=LT\n}\n\n"
+      "cmp {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT c = pred[] call(a, b), to_apply=lt\n}\n\n"
+      "ENTRY main {\n  p = f32[37] parameter(0)\n"
+      "  ROOT s = f32[37] sort(p), dimensions={0}, to_apply=cmp\n}\n";
+  cgt_check_with(text, 5, false, true, 0, 0);
+  HloModule *m = ck_parse_verified(text);
+  CgProgram *p = NULL;
+  HloError *e = cg_compile(m, &(CgOptions){.name = "t"}, &p);
+  ck_assert_ptr_null(p);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_msg(strstr(hlo_error_message(e), "call(%a.1, %b.2) has no elemental form"), "%s",
+                hlo_error_message(e));
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_data");
   TCase *t = tcase_create("data");
@@ -260,6 +285,7 @@ int main(void) {
   tcase_add_test(t, gather);
   tcase_add_test(t, scatter);
   tcase_add_test(t, sort);
+  tcase_add_test(t, sort_comparator_with_call);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
