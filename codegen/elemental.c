@@ -788,15 +788,29 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
     return n;
   }
   case HLO_OP_GET_TUPLE_ELEMENT: {
-    const HloShape *t = &x->operands[0]->shape;
-    int nall = cg_shape_nleaves(t);
-    CgVal *all = malloc((size_t)nall * sizeof *all);
-    HLO_CHECK(all);
-    cg_elems(f, x->operands[0], idx, all);
+    /* Only the selected element is read at idx: the tuple's others may
+     * have other shapes, for which idx means nothing. */
+    const HloInstr *tuple = x->operands[0];
+    while (f->src[tuple->id].kind == CG_SRC_ALIAS) tuple = f->src[tuple->id].alias;
+    if (tuple->op == HLO_OP_TUPLE && f->src[tuple->id].kind == CG_SRC_COMPUTE)
+      return cg_elems(f, tuple->operands[x->tuple_index], idx, out);
+    const HloShape *t = &tuple->shape;
     int first = 0;
     for (int i = 0; i < x->tuple_index; i++)
       first += cg_shape_nleaves(&t->tuple[i]);
     int n = cg_shape_nleaves(&x->shape);
+    const CgSrc *src = &f->src[tuple->id];
+    if (src->kind == CG_SRC_MEMREF) {
+      const HloShape *leaves[256];
+      cg_shape_leaves(t, leaves, 256);
+      for (int k = 0; k < n; k++)
+        out[k] = cg_load(f, src->vals[first + k], leaves[first + k], idx);
+      return n;
+    }
+    int nall = cg_shape_nleaves(t);
+    CgVal *all = malloc((size_t)nall * sizeof *all);
+    HLO_CHECK(all);
+    cg_elems(f, tuple, idx, all);
     memcpy(out, all + first, (size_t)n * sizeof *out);
     free(all);
     return n;

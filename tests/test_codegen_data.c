@@ -272,6 +272,21 @@ START_TEST(sort_comparator_with_call) {
 }
 END_TEST
 
+/* A fusion reading one element of a tuple parameter whose elements have
+ * other ranks (issue #15, bug 2): only the selected element is read at
+ * the consumer's index.  With and without the pipeline. */
+START_TEST(fusion_of_mixed_rank_tuple) {
+  static const char text[] =
+      "HloModule b2\n\nfused {\n  p0 = (f32[4], f32[2,2,3]) parameter(0)\n"
+      "  g = f32[4] get-tuple-element(p0), index=0\n  ROOT n = f32[4] negate(g)\n}\n\n"
+      "ENTRY main {\n  a = f32[4] parameter(0)\n  b = f32[2,2,3] parameter(1)\n"
+      "  t = (f32[4], f32[2,2,3]) tuple(a, b)\n"
+      "  ROOT f = f32[4] fusion(t), kind=kLoop, calls=fused\n}\n";
+  cgt_check_with(text, 2, false, false, 0, 0);
+  cgt_check_with(text, 2, false, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_data");
   TCase *t = tcase_create("data");
@@ -286,6 +301,7 @@ int main(void) {
   tcase_add_test(t, scatter);
   tcase_add_test(t, sort);
   tcase_add_test(t, sort_comparator_with_call);
+  tcase_add_test(t, fusion_of_mixed_rank_tuple);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
