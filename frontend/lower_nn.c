@@ -882,6 +882,8 @@ static HloError *lower_softmax(TfLower *L, const TfNode *n) {
   if (e) return e;
   int rank = x->shape.rank;
   if (rank < 1) return shape_error("logits must have rank >= 1, has shape %s", &x->shape);
+  if (!hlo_type_is_float(x->shape.type))
+    return shape_error("logits must have a floating-point type, have shape %s", &x->shape);
   int64_t last = rank - 1, keep[HLO_MAX_RANK];
   for (int i = 0; i < rank - 1; i++) keep[i] = i;
   HloShape s = x->shape;

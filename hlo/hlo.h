@@ -247,8 +247,9 @@ HloLiteral *hlo_literal_tuple(HloLiteral **elems, int n);
 /* Arena literals (constants of a module): never freed individually. */
 HloLiteral *hlo_literal_new_in(HloArena *a, const HloShape *shape);
 HloLiteral *hlo_literal_clone_in(HloArena *a, const HloLiteral *l);
-/* Element access by linear (row-major) index, converting to/from double.
- * Convenient in tests and constant folding; not for hot loops. */
+/* Element access by linear (row-major) index, converting to/from double
+ * (into an integer type saturating, NaN becoming 0).  Convenient in tests
+ * and constant folding; not for hot loops. */
 double hlo_literal_get_f64(const HloLiteral *l, int64_t i);
 void hlo_literal_set_f64(HloLiteral *l, int64_t i, double v);
 int64_t hlo_literal_get_s64(const HloLiteral *l, int64_t i);

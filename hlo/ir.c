@@ -635,18 +635,26 @@ double hlo_literal_get_f64(const HloLiteral *l, int64_t i) {
   }
 }
 
+/* v in [lo, hi] (NaN: 0), so that converting it to an integer type is
+ * defined: an infinite or huge double saturates. */
+static double clamped(double v, double lo, double hi) {
+  return v != v ? 0 : v < lo ? lo : v > hi ? hi : v;
+}
+
 void hlo_literal_set_f64(HloLiteral *l, int64_t i, double v) {
   void *p = l->data;
+  /* The largest doubles below 2^63 and 2^64. */
+  const double s64_max = 9223372036854774784.0, u64_max = 18446744073709549568.0;
   switch (l->shape.type) {
   case HLO_PRED: ((uint8_t *)p)[i] = v != 0; break;
-  case HLO_S8: ((int8_t *)p)[i] = (int8_t)v; break;
-  case HLO_S16: ((int16_t *)p)[i] = (int16_t)v; break;
-  case HLO_S32: ((int32_t *)p)[i] = (int32_t)v; break;
-  case HLO_S64: ((int64_t *)p)[i] = (int64_t)v; break;
-  case HLO_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-  case HLO_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
-  case HLO_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
-  case HLO_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+  case HLO_S8: ((int8_t *)p)[i] = (int8_t)clamped(v, INT8_MIN, INT8_MAX); break;
+  case HLO_S16: ((int16_t *)p)[i] = (int16_t)clamped(v, INT16_MIN, INT16_MAX); break;
+  case HLO_S32: ((int32_t *)p)[i] = (int32_t)clamped(v, INT32_MIN, INT32_MAX); break;
+  case HLO_S64: ((int64_t *)p)[i] = (int64_t)clamped(v, (double)INT64_MIN, s64_max); break;
+  case HLO_U8: ((uint8_t *)p)[i] = (uint8_t)clamped(v, 0, UINT8_MAX); break;
+  case HLO_U16: ((uint16_t *)p)[i] = (uint16_t)clamped(v, 0, UINT16_MAX); break;
+  case HLO_U32: ((uint32_t *)p)[i] = (uint32_t)clamped(v, 0, UINT32_MAX); break;
+  case HLO_U64: ((uint64_t *)p)[i] = (uint64_t)clamped(v, 0, u64_max); break;
   case HLO_F16: ((uint16_t *)p)[i] = hlo_f32_to_f16((float)v); break;
   case HLO_BF16: ((uint16_t *)p)[i] = hlo_f32_to_bf16((float)v); break;
   case HLO_F32: ((float *)p)[i] = (float)v; break;

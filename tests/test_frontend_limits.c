@@ -8,6 +8,7 @@
  * imports as a broadcast, not as gigabytes of data.  Attributes that
  * disagree with the node (an N that is not the input count) are refused.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,29 @@ START_TEST(resize_nearest_indices_too_large) {
 }
 END_TEST
 
+/* Found by fuzz_tf_lower: Softmax of integers built its -inf start value
+ * in an integer literal (undefined behaviour); it is refused, and a double
+ * out of an integer's range saturates wherever a literal is set. */
+START_TEST(softmax_of_integers) {
+  fu_expect_error(PLACEHOLDER("x", "DT_INT64")
+                  NODE("t", "Softmax", "input: 'x'", ATTR_TYPE("T", "DT_INT64")),
+                  FEED("x", "DT_INT64", DIMS2(2, 3)) FETCH("t"),
+                  "node 't' (Softmax): logits must have a floating-point type, have shape "
+                  "s64[2,3]{1,0}");
+  HloShape s = hlo_shape_array(HLO_S64, 1, (int64_t[]){4});
+  HloLiteral *l = hlo_literal_new(&s);
+  hlo_literal_set_f64(l, 0, -INFINITY);
+  hlo_literal_set_f64(l, 1, 1e300);
+  hlo_literal_set_f64(l, 2, NAN);
+  hlo_literal_set_f64(l, 3, -5);
+  ck_assert_int_eq(hlo_literal_get_s64(l, 0), INT64_MIN);
+  ck_assert_int_eq(hlo_literal_get_s64(l, 1), 9223372036854774784);
+  ck_assert_int_eq(hlo_literal_get_s64(l, 2), 0);
+  ck_assert_int_eq(hlo_literal_get_s64(l, 3), -5);
+  hlo_literal_free(l);
+}
+END_TEST
+
 #define CALL(name, input, fn)                                                 \
   "node_def { name: '" name "' op: 'PartitionedCall' input: '" input "'"                  \
   " attr { key: 'Tin' value { list { type: DT_FLOAT } } }"                                \
@@ -293,6 +317,7 @@ int main(void) {
   tcase_add_test(t, repeated_const_values);
   tcase_add_test(t, function_calls_itself);
   tcase_add_test(t, n_attribute_disagrees);
+  tcase_add_test(t, softmax_of_integers);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
