@@ -156,7 +156,13 @@ static HloError *find_runtime(const char *sub, char *dir, size_t len) {
     snprintf(dir, len, "%s%s", HLOC_RUNTIME_DIR, sub);
     if (has_runtime(dir)) return NULL;
   } else {
-    snprintf(dir, len, "%s/../lib%s", slash ? self : ".", sub);
+    /* For the message below: a path too long for dir is shortened. */
+    HloStr s = {0};
+    hlo_str_printf(&s, "%s/../lib%s", slash ? self : ".", sub);
+    size_t k = s.len < len ? s.len : len - 1;
+    memcpy(dir, s.buf, k);
+    dir[k] = '\0';
+    free(s.buf);
   }
   if (*sub)
     return hlo_error("--emit lib, so and exe link the hloc runtime built for the target, but "
