@@ -680,7 +680,8 @@ static HloError *lower_tile(TfLower *L, const TfNode *n) {
     if (w == HLO_MAX_RANK) return hlo_error("tiling needs more than %d dimensions", HLO_MAX_RANK);
     map[d] = w;
     wide[w++] = s->dims[d];
-    out[d] = mult[d] * s->dims[d];
+    /* An overflow makes the broadcast below too large: it reports that. */
+    if (!hlo_mul_ok(mult[d], s->dims[d], &out[d])) out[d] = -1;
   }
   HloInstr *y = x;
   if (w != s->rank) {
@@ -900,11 +901,12 @@ static HloError *lower_one_hot(TfLower *L, const TfNode *n) {
   HloShape s = hlo_shape_array(is->type, is->rank + 1, dims);
   HloShape vs = hlo_shape_array(on->shape.type, is->rank + 1, dims);
   HloInstr *iota = hlo_build_iota(L->c, &s, axis, &e), *wide = NULL, *hit = NULL, *y = NULL;
+  HloInstr *ons = NULL, *offs = NULL;
   if (iota) wide = hlo_build_broadcast(L->c, idx, &s, map, is->rank, &e);
   if (wide) hit = hlo_build_compare(L->c, HLO_CMP_EQ, wide, iota, &e);
-  if (hit) on = hlo_build_broadcast(L->c, on, &vs, NULL, 0, &e);
-  if (on) off = hlo_build_broadcast(L->c, off, &vs, NULL, 0, &e);
-  if (off) y = hlo_build_ternary(L->c, HLO_OP_SELECT, hit, on, off, &e);
+  if (hit) ons = hlo_build_broadcast(L->c, on, &vs, NULL, 0, &e);
+  if (ons) offs = hlo_build_broadcast(L->c, off, &vs, NULL, 0, &e);
+  if (offs) y = hlo_build_ternary(L->c, HLO_OP_SELECT, hit, ons, offs, &e);
   if (y) tf_set_output(L, n, 0, y);
   return e;
 }

@@ -69,7 +69,7 @@ START_TEST(one_hot_too_large) {
                   NODE("t", "OneHot", "input: 'x' input: 'd' input: 'on' input: 'off'",
                        T_FLOAT ATTR_TYPE("TI", "DT_INT32") ATTR_INT("axis", "-1")),
                   FEED("x", "DT_INT32", DIMS2(2000, 3000)) FETCH("t"),
-                  "node 't' (OneHot): broadcast: shape f32[2000,3000,2147483647] is too large: "
+                  "node 't' (OneHot): iota: shape s32[2000,3000,2147483647] is too large: "
                   "one buffer holds at most 2^40 bytes");
 }
 END_TEST
