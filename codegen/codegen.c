@@ -196,12 +196,10 @@ static void *worker(void *arg) {
 static HloError *run_jobs(int n, HloError *(*job)(void *, int), void *ctx) {
   Jobs j = {.n = n, .job = job, .ctx = ctx};
   atomic_init(&j.next, 0);
-  j.errs = calloc((size_t)n, sizeof *j.errs);
-  HLO_CHECK(j.errs);
+  j.errs = hlo_xcalloc((size_t)n, sizeof *j.errs);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int nthreads = (int)(cpus < 1 ? 1 : cpus < n ? cpus : n) - 1, started = 0;
-  pthread_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
-  HLO_CHECK(threads);
+  pthread_t *threads = hlo_xcalloc((size_t)nthreads + 1, sizeof *threads);
   for (int t = 0; t < nthreads; t++)
     if (!pthread_create(&threads[started], NULL, worker, &j)) started++;
   worker(&j); /* fewer threads than asked (or none) still finish the jobs */
@@ -267,13 +265,11 @@ static void mark_used(const KirModule *k, const KirBlock *b, const bool *read, b
  * outlives the HLO module whose literals (and kernel IR, packed weights)
  * hold them. */
 static void collect_constants(const KirModule *k, CgData *d) {
-  bool *used = calloc((size_t)k->nglobals + 1, sizeof *used);
-  d->syms = calloc((size_t)k->nglobals + 1, sizeof *d->syms);
-  HLO_CHECK(used && d->syms);
+  bool *used = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *used);
+  d->syms = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *d->syms);
   for (const KirFunc *f = k->first; f; f = f->next) {
     if (!f->body) continue;
-    bool *read = calloc((size_t)f->nvals + 1, sizeof *read);
-    HLO_CHECK(read);
+    bool *read = hlo_xcalloc((size_t)f->nvals + 1, sizeof *read);
     mark_operands(f->body, read);
     mark_used(k, f->body, read, used);
     free(read);
@@ -288,8 +284,7 @@ static void collect_constants(const KirModule *k, CgData *d) {
     size += k->globals[i].bytes;
   }
   d->size = size;
-  d->bytes = calloc(size ? size : 1, 1);
-  HLO_CHECK(d->bytes);
+  d->bytes = hlo_xcalloc(size ? size : 1, 1);
   for (int i = 0, n = 0; i < k->nglobals; i++)
     if (used[i] && k->globals[i].bytes)
       memcpy(d->bytes + d->syms[n++].offset, k->globals[i].data, k->globals[i].bytes);
@@ -322,10 +317,8 @@ static HloError *compile_part(void *arg, int i) {
 HloError *cg_compile(const HloModule *m, const CgOptions *opts,
                      CgProgram **out) {
   *out = NULL;
-  CgProgram *p = calloc(1, sizeof *p);
-  HLO_CHECK(p);
-  p->parts = calloc(1, sizeof *p->parts);
-  HLO_CHECK(p->parts);
+  CgProgram *p = hlo_xcalloc(1, sizeof *p);
+  p->parts = hlo_xcalloc(1, sizeof *p->parts);
   p->nparts = 1;
   CgKernels ks = {0};
   p->timing = opts ? opts->timing : NULL;
@@ -347,8 +340,7 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
     }
     KirSplit *split = kir_split(ks.k, opts ? opts->parts : 0, CG_OPS_PER_PART);
     if (split->nparts > 1) {
-      CgPart *parts = calloc((size_t)split->nparts, sizeof *parts);
-      HLO_CHECK(parts);
+      CgPart *parts = hlo_xcalloc((size_t)split->nparts, sizeof *parts);
       parts[0] = p->parts[0];
       free(p->parts);
       p->parts = parts;
@@ -408,8 +400,7 @@ typedef struct Emit {
 } Emit;
 
 static char *copy_bytes(const char *src, size_t n) {
-  char *d = malloc(n + 1);
-  HLO_CHECK(d);
+  char *d = hlo_xmalloc(n + 1);
   memcpy(d, src, n);
   d[n] = '\0';
   return d;
@@ -443,9 +434,8 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
   double t = seconds_now();
   int n = p->nparts;
   Emit em = {.p = p, .type = type};
-  em.data = calloc((size_t)n, sizeof *em.data);
-  em.len = calloc((size_t)n, sizeof *em.len);
-  HLO_CHECK(em.data && em.len);
+  em.data = hlo_xcalloc((size_t)n, sizeof *em.data);
+  em.len = hlo_xcalloc((size_t)n, sizeof *em.len);
   HloError *err = run_jobs(n, emit_part, &em);
   if (!err && type == LLVMObjectFile) {
     err = cg_object_merge((const char *const *)em.data, em.len, n, &p->consts, data, len);

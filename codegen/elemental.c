@@ -41,8 +41,7 @@ void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn) {
   f->g = g;
   f->fn = fn;
   kir_at_end(&f->b, fn->body);
-  f->src = calloc((size_t)g->m->next_id, sizeof *f->src);
-  HLO_CHECK(f->src);
+  f->src = hlo_xcalloc((size_t)g->m->next_id, sizeof *f->src);
 }
 
 static void memo_truncate(CgFn *f, int mark) {
@@ -65,8 +64,7 @@ static void set_src(CgFn *f, const HloInstr *x, CgSrcKind kind, int n,
   s->n = n;
   s->vals = NULL;
   if (n) {
-    s->vals = malloc((size_t)n * sizeof *vals);
-    HLO_CHECK(s->vals);
+    s->vals = hlo_xmalloc((size_t)n * sizeof *vals);
     memcpy(s->vals, vals, (size_t)n * sizeof *vals);
   }
   s->alias = alias;
@@ -119,8 +117,7 @@ void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
 static void push_scope(CgFn *f, KirOp *op) {
   if (f->nscopes == f->scope_cap) {
     f->scope_cap = f->scope_cap ? 2 * f->scope_cap : 16;
-    f->scopes = realloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
-    HLO_CHECK(f->scopes);
+    f->scopes = hlo_xrealloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
   }
   f->scopes[f->nscopes++] = (CgScope){op, f->nmemo};
 }
@@ -248,10 +245,9 @@ CgDetour cg_detour(CgFn *f, KirOp *op) {
   /* What the memo gained since op opened is not available before it, and
    * the regions from op inwards are not open there. */
   d.nmemo = f->nmemo - d.mark;
-  d.memo = malloc((size_t)(d.nmemo + 1) * sizeof *d.memo);
+  d.memo = hlo_xmalloc((size_t)(d.nmemo + 1) * sizeof *d.memo);
   d.nscopes = f->nscopes - d.depth;
-  d.scopes = malloc((size_t)(d.nscopes + 1) * sizeof *d.scopes);
-  HLO_CHECK(d.memo && d.scopes);
+  d.scopes = hlo_xmalloc((size_t)(d.nscopes + 1) * sizeof *d.scopes);
   if (d.nmemo) memcpy(d.memo, f->memo + d.mark, (size_t)d.nmemo * sizeof *d.memo);
   if (d.nscopes) memcpy(d.scopes, f->scopes + d.depth, (size_t)d.nscopes * sizeof *d.scopes);
   f->nmemo = d.mark;
@@ -264,15 +260,13 @@ void cg_resume(CgFn *f, CgDetour *d) {
   memo_truncate(f, d->mark);
   if (d->mark + d->nmemo > f->memo_cap) {
     f->memo_cap = d->mark + d->nmemo;
-    f->memo = realloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
-    HLO_CHECK(f->memo);
+    f->memo = hlo_xrealloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
   }
   if (d->nmemo) memcpy(f->memo + d->mark, d->memo, (size_t)d->nmemo * sizeof *d->memo);
   f->nmemo = d->mark + d->nmemo;
   if (d->depth + d->nscopes > f->scope_cap) {
     f->scope_cap = d->depth + d->nscopes;
-    f->scopes = realloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
-    HLO_CHECK(f->scopes);
+    f->scopes = hlo_xrealloc(f->scopes, (size_t)f->scope_cap * sizeof *f->scopes);
   }
   if (d->nscopes) memcpy(f->scopes + d->depth, d->scopes, (size_t)d->nscopes * sizeof *d->scopes);
   f->nscopes = d->depth + d->nscopes;
@@ -354,8 +348,7 @@ static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
                      const CgVal *vals) {
   if (f->nmemo == f->memo_cap) {
     f->memo_cap = f->memo_cap ? 2 * f->memo_cap : 64;
-    f->memo = realloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
-    HLO_CHECK(f->memo);
+    f->memo = hlo_xrealloc(f->memo, (size_t)f->memo_cap * sizeof *f->memo);
   }
   CgMemo *m = &f->memo[f->nmemo++];
   m->x = x;
@@ -363,8 +356,7 @@ static void memo_add(CgFn *f, const HloInstr *x, const CgVal *idx, int n,
   m->lanes = f->vlanes;
   if (m->rank) memcpy(m->idx, idx, (size_t)m->rank * sizeof *idx);
   m->n = n;
-  m->vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
-  HLO_CHECK(m->vals);
+  m->vals = hlo_xmalloc((size_t)(n ? n : 1) * sizeof *vals);
   memcpy(m->vals, vals, (size_t)n * sizeof *vals);
 }
 
@@ -737,8 +729,7 @@ static bool native(const CgFn *f, const HloInstr *x, uint8_t *seen) {
 }
 
 bool cg_vec_native(const CgFn *f, const HloInstr *x) {
-  uint8_t *seen = calloc((size_t)f->g->m->next_id, 1);
-  HLO_CHECK(seen);
+  uint8_t *seen = hlo_xcalloc((size_t)f->g->m->next_id, 1);
   bool ok = native(f, x, seen);
   free(seen);
   return ok;
@@ -808,8 +799,7 @@ static int compute(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
       return n;
     }
     int nall = cg_shape_nleaves(t);
-    CgVal *all = malloc((size_t)nall * sizeof *all);
-    HLO_CHECK(all);
+    CgVal *all = hlo_xmalloc((size_t)nall * sizeof *all);
     cg_elems(f, tuple, idx, all);
     memcpy(out, all + first, (size_t)n * sizeof *out);
     free(all);
@@ -922,8 +912,7 @@ CgVal cg_operand(CgFn *f, const HloInstr *x, int i, const CgVal *idx) {
 
 int cg_apply(CgFn *f, const HloComputation *c, const CgVal *args,
              CgVal *results) {
-  CgSrc *saved = malloc((size_t)(c->nparams ? c->nparams : 1) * sizeof *saved);
-  HLO_CHECK(saved);
+  CgSrc *saved = hlo_xmalloc((size_t)(c->nparams ? c->nparams : 1) * sizeof *saved);
   for (int i = 0; i < c->nparams; i++) {
     saved[i] = f->src[c->params[i]->id];
     f->src[c->params[i]->id] = (CgSrc){.kind = CG_SRC_SCALARS, .n = 1,

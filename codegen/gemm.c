@@ -232,8 +232,7 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
     bool *at = hlo_fused_at_nest_index(fc);
     bool ok = at[op->id];
     free(at);
-    uint8_t *seen = calloc((size_t)g->m->next_id, 1);
-    HLO_CHECK(seen);
+    uint8_t *seen = hlo_xcalloc((size_t)g->m->next_id, 1);
     ok = ok && epilogue_ok(root, op, seen);
     free(seen);
     /* The contraction reads its operands from the kernel's parameters. */

@@ -767,8 +767,7 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   /* Parameters: x's leaves, then each distinct operand's non-constant
    * leaves. */
   int cap = 16, nargs = 0;
-  CgBuf *args = malloc((size_t)cap * sizeof *args);
-  HLO_CHECK(args);
+  CgBuf *args = hlo_xmalloc((size_t)cap * sizeof *args);
   for (int i = -1; i < x->noperands; i++) {
     const HloInstr *op = i < 0 ? x : x->operands[i];
     bool seen = false;
@@ -781,8 +780,7 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
       if (leaves[k].kind == CG_BUF_CONST) continue;
       if (nargs == cap) {
         cap *= 2;
-        args = realloc(args, (size_t)cap * sizeof *args);
-        HLO_CHECK(args);
+        args = hlo_xrealloc(args, (size_t)cap * sizeof *args);
       }
       args[nargs++] = leaves[k];
     }
@@ -793,10 +791,9 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   HloStr nm = {0};
   hlo_str_printf(&nm, "%s_k%d_%s", g->prefix, g->nkernels++, base);
   char *name = hlo_str_take(&nm);
-  KirType *types = malloc((size_t)(nargs ? nargs : 1) * sizeof *types);
-  CgVal *vals = malloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
-  CgVal *params = malloc((size_t)(nargs ? nargs : 1) * sizeof *params);
-  HLO_CHECK(types && vals && params);
+  KirType *types = hlo_xmalloc((size_t)(nargs ? nargs : 1) * sizeof *types);
+  CgVal *vals = hlo_xmalloc((size_t)(nargs ? nargs : 1) * sizeof *vals);
+  CgVal *params = hlo_xmalloc((size_t)(nargs ? nargs : 1) * sizeof *params);
   for (int i = 0; i < nargs; i++) types[i] = cg_memref_type(g, &args[i].shape);
   /* Internal linkage: only N_run, N_run_buffers and N_program are
    * exported, so objects of several models link together.  noinline:
@@ -987,14 +984,12 @@ static bool is_reserved(const char *s) {
 /* A C identifier from `want`, unique among names[0..n). */
 static char *unique_name(const char *want, char **names, int n) {
   size_t len = strlen(want);
-  char *base = malloc(len + 3);
-  HLO_CHECK(base);
+  char *base = hlo_xmalloc(len + 3);
   sanitize(base + 1, len + 1, want);
   base[0] = '_';
   char *b = isdigit((unsigned char)base[1]) || !base[1] ? base : base + 1;
   if (is_reserved(b)) strcat(b, "_");
-  char *name = malloc(strlen(b) + 24);
-  HLO_CHECK(name);
+  char *name = hlo_xmalloc(strlen(b) + 24);
   strcpy(name, b);
   for (int suffix = 2;; suffix++) {
     bool clash = false;
@@ -1073,8 +1068,7 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
   Entry en = {.g = g, .sig = sig};
   const CgPlan *p = &g->plan;
   int nparams = sig->nargs + sig->nresults + 2;
-  KirType *types = malloc((size_t)nparams * sizeof *types);
-  HLO_CHECK(types);
+  KirType *types = hlo_xmalloc((size_t)nparams * sizeof *types);
   for (int i = 0; i < sig->nargs; i++)
     types[i] = cg_memref_type(g, &g->m->entry->params[i]->shape);
   for (int i = 0; i < sig->nresults; i++)
@@ -1091,10 +1085,9 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
   free(name);
   free(types);
   cg_fn_init(&en.fn, g, run);
-  en.arg_vals = malloc((size_t)(sig->nargs + 1) * sizeof *en.arg_vals);
-  en.result_vals = malloc((size_t)(sig->nresults + 1) * sizeof *en.result_vals);
-  en.slot_vals = malloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
-  HLO_CHECK(en.arg_vals && en.result_vals && en.slot_vals);
+  en.arg_vals = hlo_xmalloc((size_t)(sig->nargs + 1) * sizeof *en.arg_vals);
+  en.result_vals = hlo_xmalloc((size_t)(sig->nresults + 1) * sizeof *en.result_vals);
+  en.slot_vals = hlo_xmalloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
   for (int i = 0; i < sig->nargs; i++) en.arg_vals[i] = kir_param(run, i);
   for (int i = 0; i < sig->nresults; i++) en.result_vals[i] = kir_param(run, sig->nargs + i);
   CgVal scratch = kir_param(run, nparams - 2);
@@ -1151,8 +1144,7 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, const CgTarget 
     return err;
   }
   g.k = out->k = kir_module_new();
-  g.global_of = calloc((size_t)(m->next_id ? m->next_id : 1), sizeof *g.global_of);
-  HLO_CHECK(g.global_of);
+  g.global_of = hlo_xcalloc((size_t)(m->next_id ? m->next_id : 1), sizeof *g.global_of);
   emit_entry(&g, &out->sig);
   for (int64_t i = 0; i < m->next_id; i++) free((char *)g.global_of[i]);
   free(g.global_of);

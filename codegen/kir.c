@@ -63,8 +63,7 @@ int kir_elem_bits(KirElem e) {
 /* ------------------------------------------------------------------------ */
 
 KirModule *kir_module_new(void) {
-  KirModule *m = calloc(1, sizeof *m);
-  HLO_CHECK(m);
+  KirModule *m = hlo_xcalloc(1, sizeof *m);
   m->arena = hlo_arena_new();
   return m;
 }
@@ -89,8 +88,7 @@ KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims) {
     if (!memcmp(&m->mrefs[i], &want, sizeof want)) return (KirType){KIR_MEMREF, 0, i};
   if (m->nmrefs == m->mref_cap) {
     m->mref_cap = m->mref_cap ? 2 * m->mref_cap : 32;
-    m->mrefs = realloc(m->mrefs, (size_t)m->mref_cap * sizeof *m->mrefs);
-    HLO_CHECK(m->mrefs);
+    m->mrefs = hlo_xrealloc(m->mrefs, (size_t)m->mref_cap * sizeof *m->mrefs);
   }
   m->mrefs[m->nmrefs] = want;
   return (KirType){KIR_MEMREF, 0, m->nmrefs++};
@@ -104,8 +102,7 @@ const KirMemref *kir_memref_of(const KirModule *m, KirType t) {
 static KirVal new_values(KirFunc *f, int n) {
   if (f->nvals + n > f->cap) {
     while (f->nvals + n > f->cap) f->cap = f->cap ? 2 * f->cap : 64;
-    f->vals = realloc(f->vals, (size_t)f->cap * sizeof *f->vals);
-    HLO_CHECK(f->vals);
+    f->vals = hlo_xrealloc(f->vals, (size_t)f->cap * sizeof *f->vals);
   }
   KirVal first = f->nvals;
   memset(&f->vals[first], 0, (size_t)n * sizeof *f->vals);
@@ -170,8 +167,7 @@ void kir_global_new(KirModule *m, const char *name, KirType memref, const void *
                     size_t bytes) {
   if (m->nglobals == m->global_cap) {
     m->global_cap = m->global_cap ? 2 * m->global_cap : 16;
-    m->globals = realloc(m->globals, (size_t)m->global_cap * sizeof *m->globals);
-    HLO_CHECK(m->globals);
+    m->globals = hlo_xrealloc(m->globals, (size_t)m->global_cap * sizeof *m->globals);
   }
   m->globals[m->nglobals++] =
       (KirGlobal){hlo_arena_strdup(m->arena, name), memref, data, bytes};
@@ -318,8 +314,7 @@ KirVal kir_const(KirBuilder *b, KirType t, uint64_t bits) {
     KirVal *old = f->consts;
     int old_cap = f->const_cap;
     f->const_cap = old_cap ? 2 * old_cap : 64;
-    f->consts = calloc((size_t)f->const_cap, sizeof *f->consts);
-    HLO_CHECK(f->consts);
+    f->consts = hlo_xcalloc((size_t)f->const_cap, sizeof *f->consts);
     for (int i = 0; i < old_cap; i++)
       if (old[i]) *const_slot(f, f->vals[old[i]].type, (uint64_t)f->vals[old[i]].def->imm) = old[i];
     free(old);
@@ -526,9 +521,8 @@ static KirType *types_of(const KirFunc *f, int n, const KirVal *v, KirType *buf)
 }
 
 KirOp *kir_for(KirBuilder *b, KirVal lo, KirVal hi, KirVal step, int n, const KirVal *inits) {
-  KirVal *o = malloc((size_t)(n + 3) * sizeof *o);
-  KirType *t = malloc((size_t)(n + 1) * sizeof *t);
-  HLO_CHECK(o && t);
+  KirVal *o = hlo_xmalloc((size_t)(n + 3) * sizeof *o);
+  KirType *t = hlo_xmalloc((size_t)(n + 1) * sizeof *t);
   o[0] = lo;
   o[1] = hi;
   o[2] = step;
@@ -551,8 +545,7 @@ KirOp *kir_if(KirBuilder *b, KirVal cond, int nres, const KirType *types) {
 }
 
 KirOp *kir_while(KirBuilder *b, int n, const KirVal *inits) {
-  KirType *t = malloc((size_t)(n ? n : 1) * sizeof *t);
-  HLO_CHECK(t);
+  KirType *t = hlo_xmalloc((size_t)(n ? n : 1) * sizeof *t);
   types_of(b->fn, n, inits, t);
   KirOp *op = emit(b, KIR_WHILE, n, inits, n, t);
   add_regions(op, 2);
@@ -571,8 +564,7 @@ KirOp *kir_switch(KirBuilder *b, KirVal index, int ncases) {
 void kir_yield(KirBuilder *b, int n, const KirVal *vals) { emit(b, KIR_YIELD, n, vals, 0, NULL); }
 
 void kir_condition(KirBuilder *b, KirVal cond, int n, const KirVal *vals) {
-  KirVal *o = malloc((size_t)(n + 1) * sizeof *o);
-  HLO_CHECK(o);
+  KirVal *o = hlo_xmalloc((size_t)(n + 1) * sizeof *o);
   o[0] = cond;
   for (int i = 0; i < n; i++) o[1 + i] = vals[i];
   emit(b, KIR_CONDITION, n + 1, o, 0, NULL);

@@ -213,8 +213,7 @@ static void dump_block(Dumper *d, const KirBlock *b) {
 
 static void dumper_init(Dumper *d, HloStr *out, const KirFunc *f) {
   *d = (Dumper){.out = out, .fn = f, .indent = 1};
-  d->name = malloc((size_t)f->nvals * sizeof *d->name);
-  HLO_CHECK(d->name);
+  d->name = hlo_xmalloc((size_t)f->nvals * sizeof *d->name);
   for (int i = 0; i < f->nvals; i++) d->name[i] = -1;
   number_block(d, f->body);
 }

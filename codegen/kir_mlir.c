@@ -702,8 +702,7 @@ static void print_declaration(HloStr *out, const KirFunc *f) {
 /* f's definition; `internal` gives it internal linkage. */
 static void print_func(HloStr *out, const KirFunc *f, bool internal) {
   Printer p = {.out = out, .fn = f, .indent = 2};
-  p.name = malloc((size_t)f->nvals * sizeof *p.name);
-  HLO_CHECK(p.name);
+  p.name = hlo_xmalloc((size_t)f->nvals * sizeof *p.name);
   for (int i = 0; i < f->nvals; i++) p.name[i] = -1;
   hlo_str_printf(out, "  func.func %s@%s(", internal ? "private " : "", f->name);
   for (int i = 0; i < f->nparams; i++) {

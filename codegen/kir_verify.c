@@ -294,8 +294,7 @@ static bool check_ctrl(Verifier *v, const KirOp *op) {
   case KIR_IF: {
     if (op->nopnds != 1 || op->nregions != 2 || !is_scalar(T(v, op->opnds[0]), KIR_I1))
       return fail(v, op, "malformed if");
-    KirVal *res = malloc((size_t)(op->nres + 1) * sizeof *res);
-    HLO_CHECK(res);
+    KirVal *res = hlo_xmalloc((size_t)(op->nres + 1) * sizeof *res);
     for (int i = 0; i < op->nres; i++) res[i] = op->res + i;
     bool ok = check_terminator(v, op, op->regions[0], KIR_YIELD, 0, op->nres, res) &&
               check_terminator(v, op, op->regions[1], KIR_YIELD, 0, op->nres, res);
@@ -431,8 +430,7 @@ static bool check_block(Verifier *v, const KirBlock *b) {
 HloError *kir_verify_func(const KirFunc *f) {
   if (f->external) return NULL;
   Verifier v = {.f = f};
-  v.avail = calloc((size_t)f->nvals, sizeof *v.avail);
-  HLO_CHECK(v.avail);
+  v.avail = hlo_xcalloc((size_t)f->nvals, sizeof *v.avail);
   if (check_block(&v, f->body) && (!f->body->last || f->body->last->code != KIR_RETURN))
     fail(&v, NULL, "the function does not end in return");
   free(v.avail);

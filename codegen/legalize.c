@@ -216,8 +216,7 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
   if (!hlo_shape_is_tuple(s)) {
     HloInstr *leaf = hlo_parameter_new(dst, k->nargs, s, name);
     leaf->metadata = p->metadata;
-    k->arg_names = realloc(k->arg_names, (size_t)(k->nargs + 1) * sizeof *k->arg_names);
-    HLO_CHECK(k->arg_names);
+    k->arg_names = hlo_xrealloc(k->arg_names, (size_t)(k->nargs + 1) * sizeof *k->arg_names);
     k->arg_names[k->nargs] = strdup(arg);
     HLO_CHECK(k->arg_names[k->nargs]);
     k->nargs++;
@@ -290,9 +289,8 @@ static HloComputation *clone_computation(Cloner *k, const HloComputation *c) {
   clone_callees(k, c);
   HloComputation *d = hlo_computation_new(k->dst, c->name);
   d->is_fusion = c->is_fusion;
-  k->from = realloc(k->from, (size_t)(k->ncomps + 1) * sizeof *k->from);
-  k->to = realloc(k->to, (size_t)(k->ncomps + 1) * sizeof *k->to);
-  HLO_CHECK(k->from && k->to);
+  k->from = hlo_xrealloc(k->from, (size_t)(k->ncomps + 1) * sizeof *k->from);
+  k->to = hlo_xrealloc(k->to, (size_t)(k->ncomps + 1) * sizeof *k->to);
   k->from[k->ncomps] = c;
   k->to[k->ncomps++] = d;
   hlo_set_root(d, clone_body(k, d, c, NULL));
@@ -311,8 +309,7 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
   if (module_is_legal(m)) return NULL;
 
   Cloner k = {.src = m, .dst = hlo_module_new(m->name), .opts = o};
-  k.map = calloc((size_t)(m->next_id ? m->next_id : 1), sizeof *k.map);
-  HLO_CHECK(k.map);
+  k.map = hlo_xcalloc((size_t)(m->next_id ? m->next_id : 1), sizeof *k.map);
   hlo_module_set_entry(k.dst, clone_computation(&k, m->entry));
   free(k.map);
   free(k.from);

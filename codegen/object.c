@@ -108,8 +108,7 @@ static HloError *read_part(int p, const void *bytes, size_t len, Part *pt) {
     if (pt->syms[i].st_name >= pt->strs_len ||
         !memchr(pt->strs + pt->syms[i].st_name, '\0', pt->strs_len - pt->syms[i].st_name))
       return bad(p, "a symbol name outside the string table");
-  pt->sym_map = calloc((size_t)pt->nsyms + 1, sizeof *pt->sym_map);
-  HLO_CHECK(pt->sym_map);
+  pt->sym_map = hlo_xcalloc((size_t)pt->nsyms + 1, sizeof *pt->sym_map);
   return NULL;
 }
 
@@ -259,8 +258,7 @@ static HloError *merge_symbols(Merge *mg, int *first_global) {
   int ndefs = 0, cap = 0;
   for (int p = 0; p < mg->n; p++) cap += mg->parts[p].nsyms;
   if (mg->data) cap += mg->data->nsyms + 1; /* the constants, the region */
-  Def *defs = calloc((size_t)cap + 1, sizeof *defs);
-  HLO_CHECK(defs);
+  Def *defs = hlo_xcalloc((size_t)cap + 1, sizeof *defs);
   for (int p = 0; p < mg->n && !e; p++)
     for (int i = 1; i < mg->parts[p].nsyms && !e; i++) {
       const Elf64_Sym *s = &mg->parts[p].syms[i];
@@ -370,9 +368,8 @@ static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
   int nsec = 1 + mg->nsecs + nrela + 3;
   int symtab = nsec - 3, strtab = nsec - 2, shstrtab = nsec - 1;
   if (nsec >= SHN_LORESERVE) return bad(0, "too many sections");
-  Elf64_Shdr *sh = calloc((size_t)nsec, sizeof *sh);
+  Elf64_Shdr *sh = hlo_xcalloc((size_t)nsec, sizeof *sh);
   HloStr names = {0};
-  HLO_CHECK(sh);
   hlo_str_append(&names, "", 1);
   Elf64_Ehdr eh = *mg->parts[0].eh;
   hlo_str_append(out, (const char *)&eh, sizeof eh);
@@ -460,14 +457,12 @@ static HloError *merge(Part *parts, int n, const CgData *data, HloStr *out) {
   Merge mg = {.parts = parts, .n = n, .data = data};
   int total = 0;
   for (int p = 0; p < n; p++) total += parts[p].eh->e_shnum;
-  mg.secs = calloc((size_t)total + 2, sizeof *mg.secs);
-  mg.out_of = calloc((size_t)n, sizeof *mg.out_of);
-  mg.base = calloc((size_t)n, sizeof *mg.base);
-  HLO_CHECK(mg.secs && mg.out_of && mg.base);
+  mg.secs = hlo_xcalloc((size_t)total + 2, sizeof *mg.secs);
+  mg.out_of = hlo_xcalloc((size_t)n, sizeof *mg.out_of);
+  mg.base = hlo_xcalloc((size_t)n, sizeof *mg.base);
   for (int p = 0; p < n; p++) {
-    mg.out_of[p] = calloc(parts[p].eh->e_shnum, sizeof *mg.out_of[p]);
-    mg.base[p] = calloc(parts[p].eh->e_shnum, sizeof *mg.base[p]);
-    HLO_CHECK(mg.out_of[p] && mg.base[p]);
+    mg.out_of[p] = hlo_xcalloc(parts[p].eh->e_shnum, sizeof *mg.out_of[p]);
+    mg.base[p] = hlo_xcalloc(parts[p].eh->e_shnum, sizeof *mg.base[p]);
   }
   int first_global = 0;
   HloError *e = place_sections(&mg);
@@ -491,8 +486,7 @@ HloError *cg_object_merge(const char *const *objs, const size_t *lens, int n,
                           const CgData *data, char **out, size_t *out_len) {
   *out = NULL;
   *out_len = 0;
-  Part *parts = calloc((size_t)n, sizeof *parts);
-  HLO_CHECK(parts);
+  Part *parts = hlo_xcalloc((size_t)n, sizeof *parts);
   HloError *e = NULL;
   for (int p = 0; p < n && !e; p++) e = read_part(p, objs[p], lens[p], &parts[p]);
   HloStr o = {0};

@@ -109,8 +109,7 @@ static int push_leaf(Planner *pl, const CgBuf *b) {
   CgPlan *p = pl->p;
   if (p->nleaves == pl->cap) {
     pl->cap = pl->cap ? 2 * pl->cap : 64;
-    p->leaves = realloc(p->leaves, (size_t)pl->cap * sizeof *p->leaves);
-    HLO_CHECK(p->leaves);
+    p->leaves = hlo_xrealloc(p->leaves, (size_t)pl->cap * sizeof *p->leaves);
   }
   p->leaves[p->nleaves] = *b;
   return p->nleaves++;
@@ -134,8 +133,7 @@ static int slot_of(Planner *pl, const CgBuf *b) {
   }
   if (p->nslots == pl->slot_cap) {
     pl->slot_cap = pl->slot_cap ? 2 * pl->slot_cap : 64;
-    pl->slot_leaf = realloc(pl->slot_leaf, (size_t)pl->slot_cap * sizeof *pl->slot_leaf);
-    HLO_CHECK(pl->slot_leaf);
+    pl->slot_leaf = hlo_xrealloc(pl->slot_leaf, (size_t)pl->slot_cap * sizeof *pl->slot_leaf);
   }
   pl->slot_leaf[p->nslots] = p->nleaves;
   return p->nslots++;
@@ -245,13 +243,11 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
   if (!entry) return hlo_error("codegen: module %s has no entry computation",
                                m->name);
   out->ninstrs = m->next_id;
-  out->first = malloc((size_t)m->next_id * sizeof *out->first);
-  out->count = calloc((size_t)m->next_id, sizeof *out->count);
-  HLO_CHECK(out->first && out->count);
+  out->first = hlo_xmalloc((size_t)m->next_id * sizeof *out->first);
+  out->count = hlo_xcalloc((size_t)m->next_id, sizeof *out->count);
   for (int64_t i = 0; i < m->next_id; i++) out->first[i] = -1;
   if (kind == CG_PLAN_ASSIGNED) {
-    out->assigned = malloc(sizeof *out->assigned);
-    HLO_CHECK(out->assigned);
+    out->assigned = hlo_xmalloc(sizeof *out->assigned);
     HloError *e = pass_assign_buffers(m, policy, out->assigned);
     if (e) {
       free(out->assigned);
@@ -263,11 +259,10 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
 
   Planner pl = {.p = out, .m = m};
   pl.comps = hlo_computation_post_order(m, &pl.ncomps);
-  pl.planned = calloc((size_t)pl.ncomps, sizeof *pl.planned);
+  pl.planned = hlo_xcalloc((size_t)pl.ncomps, sizeof *pl.planned);
   out->nresults = cg_shape_nleaves(&entry->root->shape);
-  pl.claim_instr = calloc((size_t)out->nresults, sizeof *pl.claim_instr);
-  pl.claim_leaf = calloc((size_t)out->nresults, sizeof *pl.claim_leaf);
-  HLO_CHECK(pl.planned && pl.claim_instr && pl.claim_leaf);
+  pl.claim_instr = hlo_xcalloc((size_t)out->nresults, sizeof *pl.claim_instr);
+  pl.claim_leaf = hlo_xcalloc((size_t)out->nresults, sizeof *pl.claim_leaf);
 
   /* Results computed by the entry go straight to the caller's buffer (the
    * assigned plan decided that already). */
@@ -285,8 +280,7 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
   if (!err) {
     int n = 0;
     const CgBuf *root = cg_plan_leaves(out, entry->root, &n);
-    out->result_src = malloc((size_t)(n ? n : 1) * sizeof *out->result_src);
-    HLO_CHECK(out->result_src);
+    out->result_src = hlo_xmalloc((size_t)(n ? n : 1) * sizeof *out->result_src);
     memcpy(out->result_src, root, (size_t)n * sizeof *root);
     out->scratch_bytes = out->assigned ? (size_t)out->assigned->arena_bytes : pl.offset;
     out->scratch_align = PASS_BUF_ALIGN;
@@ -308,8 +302,7 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
 HloInstr **cg_plan_order(const CgPlan *p, const HloComputation *c, int *n) {
   const PassSchedule *s = p->assigned ? pass_plan_schedule(p->assigned, c) : NULL;
   if (!s) return hlo_post_order(c, n);
-  HloInstr **order = malloc((size_t)(s->n ? s->n : 1) * sizeof *order);
-  HLO_CHECK(order);
+  HloInstr **order = hlo_xmalloc((size_t)(s->n ? s->n : 1) * sizeof *order);
   memcpy(order, s->order, (size_t)s->n * sizeof *order);
   *n = s->n;
   return order;

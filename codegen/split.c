@@ -90,8 +90,7 @@ static int by_ops(const void *a, const void *b) {
 }
 
 KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part) {
-  KirSplit *s = calloc(1, sizeof *s);
-  HLO_CHECK(s);
+  KirSplit *s = hlo_xcalloc(1, sizeof *s);
   for (const KirFunc *f = m->first; f; f = f->next) s->nfuncs++;
   s->funcs = calloc((size_t)s->nfuncs + 1, sizeof *s->funcs);
   s->part = calloc((size_t)s->nfuncs + 1, sizeof *s->part);
@@ -131,9 +130,8 @@ KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part) {
   if (nparts > ngroups) nparts = ngroups;
   if (nparts < 1) nparts = 1;
   s->nparts = nparts;
-  load = calloc((size_t)nparts, sizeof *load);
-  int *part_of_group = calloc((size_t)s->nfuncs + 1, sizeof *part_of_group);
-  HLO_CHECK(load && part_of_group);
+  load = hlo_xcalloc((size_t)nparts, sizeof *load);
+  int *part_of_group = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *part_of_group);
   for (int g = 0; g < ngroups; g++) part_of_group[groups[g].root] = -1;
   for (i = 0; i < s->nfuncs; i++) /* the entry points' groups */
     if (s->part[i] != -1 && !s->funcs[i]->internal) {

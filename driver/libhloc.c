@@ -138,8 +138,7 @@ static char *copy_or_null(const char *s) {
 int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,
                          hloc_error **err) {
   if (!out) return fail(err, hlo_error("hloc_compiler_create: out is NULL"));
-  hloc_compiler *c = calloc(1, sizeof *c);
-  HLO_CHECK(c);
+  hloc_compiler *c = hlo_xcalloc(1, sizeof *c);
   if (opts) {
     c->cpu = copy_or_null(opts->cpu);
     c->features = copy_or_null(opts->features);
@@ -169,8 +168,7 @@ static void *scratch_alloc(const hloc_program *p, bool *ok) {
 }
 
 static void **buffers_alloc(const hloc_program *p) {
-  void **b = calloc((size_t)p->num_args + (size_t)p->num_results + 1, sizeof(void *));
-  HLO_CHECK(b);
+  void **b = hlo_xcalloc((size_t)p->num_args + (size_t)p->num_results + 1, sizeof(void *));
   return b;
 }
 
@@ -190,8 +188,7 @@ static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executabl
   if (!e) e = cg_jit(prog, &jit);
   cg_program_free(prog);
   if (e) return e;
-  hloc_executable *exe = calloc(1, sizeof *exe);
-  HLO_CHECK(exe);
+  hloc_executable *exe = hlo_xcalloc(1, sizeof *exe);
   exe->jit = jit;
   exe->program = cg_jit_program(jit);
   atomic_flag_clear(&exe->busy);

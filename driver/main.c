@@ -312,8 +312,7 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
  * leaves from *next on, tupled as s is. */
 static HloLiteral *assemble(const HloShape *s, HloLiteral *const *leaves, int *next) {
   if (!hlo_shape_is_tuple(s)) return hlo_literal_clone(leaves[(*next)++]);
-  HloLiteral **elems = calloc((size_t)s->ntuple + 1, sizeof *elems);
-  HLO_CHECK(elems);
+  HloLiteral **elems = hlo_xcalloc((size_t)s->ntuple + 1, sizeof *elems);
   for (int i = 0; i < s->ntuple; i++) elems[i] = assemble(&s->tuple[i], leaves, next);
   HloLiteral *t = hlo_literal_tuple(elems, s->ntuple);
   free(elems);
@@ -324,8 +323,7 @@ static HloLiteral *assemble(const HloShape *s, HloLiteral *const *leaves, int *n
 static HloError *run_interpreted(const Model *md, HloLiteral *const *leaves, RunBound *bound,
                                  HloLiteral **result) {
   const HloComputation *entry = md->m->entry;
-  HloLiteral **params = calloc((size_t)entry->nparams + 1, sizeof *params);
-  HLO_CHECK(params);
+  HloLiteral **params = hlo_xcalloc((size_t)entry->nparams + 1, sizeof *params);
   int next = 0;
   for (int p = 0; p < entry->nparams; p++)
     params[p] = assemble(&entry->params[p]->shape, leaves, &next);

@@ -47,8 +47,7 @@ static HloError *adopt_verified(Model *md, const char *what) {
 }
 
 static char **new_names(int n) {
-  char **v = calloc((size_t)n + 1, sizeof *v);
-  HLO_CHECK(v);
+  char **v = hlo_xcalloc((size_t)n + 1, sizeof *v);
   return v;
 }
 

@@ -268,8 +268,7 @@ static HloError *output_arg_base(const TfNode *p, const char *arg, size_t n,
 /* ------------------------------------------------------------------------ */
 
 static TfGraph *graph_alloc(const Tensorflow__GraphDef *def) {
-  TfGraph *g = calloc(1, sizeof *g);
-  HLO_CHECK(g);
+  TfGraph *g = hlo_xcalloc(1, sizeof *g);
   g->arena = hlo_arena_new();
   g->priv = hlo_arena_alloc(g->arena, sizeof *g->priv);
   g->def = def;
@@ -704,10 +703,9 @@ static HloError *cycle_error(TfNode **stack, int from, int top) {
 static HloError *prune_and_order(TfGraph *g, bool *used) {
   int n = g->nnodes;
   g->order = hlo_arena_alloc(g->arena, sizeof(TfNode *) * (size_t)(n + 1));
-  uint8_t *state = calloc((size_t)n + 1, 1); /* 0 new, 1 on stack, 2 done */
-  TfNode **stack = malloc(sizeof(TfNode *) * ((size_t)n + 1));
-  int *next = malloc(sizeof(int) * ((size_t)n + 1));
-  HLO_CHECK(state && stack && next);
+  uint8_t *state = hlo_xcalloc((size_t)n + 1, 1); /* 0 new, 1 on stack, 2 done */
+  TfNode **stack = hlo_xmalloc(sizeof(TfNode *) * ((size_t)n + 1));
+  int *next = hlo_xmalloc(sizeof(int) * ((size_t)n + 1));
   HloError *e = NULL;
   for (int f = 0; f < g->nfetches && !e; f++) {
     const TfInput *root = &g->fetches[f].value;
@@ -749,8 +747,7 @@ static HloError *prune_and_order(TfGraph *g, bool *used) {
 /* Steps 4 and 5, shared by graphs and function bodies. */
 static HloError *finish(TfGraph *g) {
   cut_fed_edges(g);
-  bool *used = calloc((size_t)g->nfeeds + 1, sizeof *used);
-  HLO_CHECK(used);
+  bool *used = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *used);
   HloError *e = prune_and_order(g, used);
   for (int i = 0; !e && !g->function && i < g->nfeeds; i++)
     if (!used[i])

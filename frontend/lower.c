@@ -45,8 +45,7 @@ const TfOpInfo *tf_supported_ops(int *n) {
     int total = 0;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
       for (const TfOpLowering *l = tables[t]; l->op; l++) total++;
-    TfOpInfo *v = calloc((size_t)total, sizeof *v);
-    HLO_CHECK(v != NULL);
+    TfOpInfo *v = hlo_xcalloc((size_t)total, sizeof *v);
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
       for (const TfOpLowering *l = tables[t]; l->op; l++)
         v[count++] = (TfOpInfo){l->op, l->attrs ? l->attrs : "", l->notes ? l->notes : ""};
@@ -106,8 +105,7 @@ void tf_set_output(TfLower *L, const TfNode *n, int k, HloInstr *v) {
   if (k >= L->cap[id]) {
     int cap = L->cap[id] ? L->cap[id] : 4;
     while (cap <= k) cap *= 2;
-    HloInstr **vals = calloc((size_t)cap, sizeof *vals);
-    HLO_CHECK(vals != NULL);
+    HloInstr **vals = hlo_xcalloc((size_t)cap, sizeof *vals);
     if (L->nvalues[id]) memcpy(vals, L->values[id], sizeof *vals * (size_t)L->nvalues[id]);
     free(L->values[id]);
     L->values[id] = vals;
@@ -133,8 +131,7 @@ static HloError *fold(TfLower *L, HloInstr *v, HloLiteral **out) {
     int64_t max_id = 0;
     for (int i = 0; i < n; i++)
       if (order[i]->id > max_id) max_id = order[i]->id;
-    char *in_cone = calloc((size_t)max_id + 1, 1);
-    HLO_CHECK(in_cone != NULL);
+    char *in_cone = hlo_xcalloc((size_t)max_id + 1, 1);
     in_cone[v->id] = 1;
     for (int i = n - 1; i >= 0; i--) {
       if (!in_cone[order[i]->id]) continue;
@@ -157,8 +154,7 @@ static HloError *fold(TfLower *L, HloInstr *v, HloLiteral **out) {
   HloComputation *tc = hlo_computation_new(t, "fold");
   hlo_module_set_entry(t, tc);
   /* map original -> copy by position in `order` */
-  HloInstr **copy = calloc((size_t)n + 1, sizeof *copy);
-  HLO_CHECK(copy != NULL);
+  HloInstr **copy = hlo_xcalloc((size_t)n + 1, sizeof *copy);
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
     HloInstr *ops[64];
@@ -509,8 +505,7 @@ const TfOpLowering tf_lower_core[] = {
 static HloError *check_supported(const TfGraph *g) {
   HloStr s = {0};
   int nbad = 0, ntypes = 0;
-  const char **seen = calloc((size_t)g->norder + 1, sizeof *seen);
-  HLO_CHECK(seen != NULL);
+  const char **seen = hlo_xcalloc((size_t)g->norder + 1, sizeof *seen);
   for (int i = 0; i < g->norder; i++) {
     const char *op = g->order[i]->op;
     if (tf_find_lowering(op) || tf_graph_find_function(g, op)) continue;
@@ -576,11 +571,10 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
   TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .function = function,
                .scope = scope ? scope : ""};
   int nn = body->nnodes;
-  L.feeds = calloc((size_t)body->nfeeds + 1, sizeof *L.feeds);
-  L.values = calloc((size_t)nn + 1, sizeof *L.values);
-  L.nvalues = calloc((size_t)nn + 1, sizeof *L.nvalues);
-  L.cap = calloc((size_t)nn + 1, sizeof *L.cap);
-  HLO_CHECK(L.feeds && L.values && L.nvalues && L.cap);
+  L.feeds = hlo_xcalloc((size_t)body->nfeeds + 1, sizeof *L.feeds);
+  L.values = hlo_xcalloc((size_t)nn + 1, sizeof *L.values);
+  L.nvalues = hlo_xcalloc((size_t)nn + 1, sizeof *L.nvalues);
+  L.cap = hlo_xcalloc((size_t)nn + 1, sizeof *L.cap);
   for (int i = 0; i < body->nfeeds; i++) L.feeds[i] = feeds[i];
   for (int i = 0; i < body->norder && !e; i++) {
     const TfNode *n = body->order[i];
@@ -595,8 +589,7 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
     set_metadata(&L, n, first_id);
   }
   if (!e) {
-    HloInstr **res = calloc((size_t)body->nfetches + 1, sizeof *res);
-    HLO_CHECK(res != NULL);
+    HloInstr **res = hlo_xcalloc((size_t)body->nfetches + 1, sizeof *res);
     for (int i = 0; i < body->nfetches && !e; i++) {
       const TfInput *v = &body->fetches[i].value;
       if (v->feed >= 0) {
@@ -624,8 +617,7 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
   HloModule *m = hlo_module_new(name);
   HloComputation *entry = hlo_computation_new(m, "main");
   hlo_module_set_entry(m, entry);
-  HloInstr **params = calloc((size_t)g->nfeeds + 1, sizeof *params);
-  HLO_CHECK(params != NULL);
+  HloInstr **params = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *params);
   HloError *e = NULL;
   for (int i = 0; i < g->nfeeds && !e; i++) {
     const TfFeed *f = &g->feeds[i];

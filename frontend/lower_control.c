@@ -72,8 +72,7 @@ static int64_t pending_length(const HloInstr *v) {
 /* Which of n's first `count` outputs the graph reads, so that unread loop
  * variables get no get-tuple-element (malloc'd). */
 static bool *outputs_read(const TfLower *L, const TfNode *n, int count) {
-  bool *used = calloc((size_t)count + 1, sizeof *used);
-  HLO_CHECK(used != NULL);
+  bool *used = hlo_xcalloc((size_t)count + 1, sizeof *used);
   const TfGraph *g = L->g;
   for (int i = 0; i < g->norder; i++)
     for (int k = 0; k < g->order[i]->ninputs; k++) {
@@ -144,8 +143,7 @@ static HloError *lower_function(TfLower *L, const char *fname, const HloShape *a
                                 HloComputation **out, HloInstr ***results, int *count) {
   HloComputation *c = tf_computation_new(L, fname);
   HloInstr *param = hlo_parameter_new(c, 0, args, "arg_tuple");
-  HloInstr **feeds = calloc((size_t)args->ntuple + 1, sizeof *feeds);
-  HLO_CHECK(feeds != NULL);
+  HloInstr **feeds = hlo_xcalloc((size_t)args->ntuple + 1, sizeof *feeds);
   HloError *e = NULL;
   for (int i = 0; i < args->ntuple && !e; i++)
     feeds[i] = hlo_build_get_tuple_element(c, param, i, &e);
@@ -216,8 +214,7 @@ static HloError *settle_pending_lists(TfLower *L, const char *body_name, HloInst
   HloModule *t = hlo_module_new("settle");
   HloComputation *tc = hlo_computation_new(t, "settle");
   hlo_module_set_entry(t, tc);
-  HloInstr **args = calloc((size_t)nv + 1, sizeof *args), **res = NULL;
-  HLO_CHECK(args != NULL);
+  HloInstr **args = hlo_xcalloc((size_t)nv + 1, sizeof *args), **res = NULL;
   int nparams = 0, nres = 0;
   for (int i = 0; i < nv; i++)
     args[i] = is_pending_list(state[i]) ? pending_list(tc, pending_length(state[i]))
@@ -252,9 +249,8 @@ static HloError *lower_while(TfLower *L, const TfNode *n) {
   if (!e) e = func_attr(n, "body", &body_name);
   if (e) return e;
   int nv = n->ninputs;
-  HloInstr **state = calloc((size_t)nv + 1, sizeof *state), **res = NULL;
-  HloShape *shapes = calloc((size_t)nv + 1, sizeof *shapes);
-  HLO_CHECK(state && shapes);
+  HloInstr **state = hlo_xcalloc((size_t)nv + 1, sizeof *state), **res = NULL;
+  HloShape *shapes = hlo_xcalloc((size_t)nv + 1, sizeof *shapes);
   bool pending = false;
   for (int i = 0; i < nv && !e; i++) {
     e = tf_input(L, n, i, &state[i]);
@@ -335,9 +331,8 @@ static HloError *lower_if(TfLower *L, const TfNode *n) {
   if (!e) e = predicate(L, cond, &cond);
   if (e) return e;
   int nops = n->ninputs - 1;
-  HloInstr **ops = calloc((size_t)nops + 1, sizeof *ops), **res[2] = {NULL, NULL};
-  HloShape *shapes = calloc((size_t)nops + 1, sizeof *shapes);
-  HLO_CHECK(ops && shapes);
+  HloInstr **ops = hlo_xcalloc((size_t)nops + 1, sizeof *ops), **res[2] = {NULL, NULL};
+  HloShape *shapes = hlo_xcalloc((size_t)nops + 1, sizeof *shapes);
   for (int i = 0; i < nops && !e; i++) {
     e = tf_input(L, n, 1 + i, &ops[i]);
     if (!e && is_pending_list(ops[i]))
@@ -549,8 +544,7 @@ static HloError *lower_list_stack(TfLower *L, const TfNode *n) {
  * lowered in place, its arguments being the node's inputs. */
 static HloError *lower_call(TfLower *L, const TfNode *n) {
   const char *fname;
-  HloInstr **args = calloc((size_t)n->ninputs + 1, sizeof *args), **res = NULL;
-  HLO_CHECK(args != NULL);
+  HloInstr **args = hlo_xcalloc((size_t)n->ninputs + 1, sizeof *args), **res = NULL;
   int nres = 0;
   HloError *e = func_attr(n, "f", &fname);
   for (int i = 0; i < n->ninputs && !e; i++) {

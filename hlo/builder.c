@@ -233,8 +233,7 @@ HloInstr *hlo_build_convolution(HloComputation *c, HloInstr *lhs, HloInstr *rhs,
 static HloInstr *create_reduction(HloComputation *c, HloOpcode op, HloInstr *const *inputs,
                                   HloInstr *const *inits, int n, HloComputation *to_apply) {
   HLO_CHECK(n >= 1);
-  HloInstr **ops = malloc(sizeof(HloInstr *) * (size_t)(2 * n));
-  HLO_CHECK(ops);
+  HloInstr **ops = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(2 * n));
   for (int i = 0; i < n; i++) {
     ops[i] = inputs[i];
     ops[n + i] = inits[i];
@@ -303,8 +302,7 @@ HloInstr *hlo_build_scatter(HloComputation *c, HloInstr *const *inputs, HloInstr
                             HloInstr *const *updates, int n, const HloScatterDims *dims,
                             HloComputation *to_apply, HloError **err) {
   HLO_CHECK(n >= 1);
-  HloInstr **ops = malloc(sizeof(HloInstr *) * (size_t)(2 * n + 1));
-  HLO_CHECK(ops);
+  HloInstr **ops = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(2 * n + 1));
   for (int i = 0; i < n; i++) {
     ops[i] = inputs[i];
     ops[n + 1 + i] = updates[i];

@@ -169,8 +169,7 @@ static bool drawn(Dot *d, const HloComputation *c) {
     if (d->drawn[i] == c) return true;
   if (d->ndrawn == d->drawn_cap) {
     d->drawn_cap = d->drawn_cap ? 2 * d->drawn_cap : 8;
-    d->drawn = realloc(d->drawn, (size_t)d->drawn_cap * sizeof *d->drawn);
-    HLO_CHECK(d->drawn);
+    d->drawn = hlo_xrealloc(d->drawn, (size_t)d->drawn_cap * sizeof *d->drawn);
   }
   d->drawn[d->ndrawn++] = c;
   return false;

@@ -135,8 +135,7 @@ const HloInstr *hlo_fused_nest_root(const HloComputation *fc) {
 bool *hlo_fused_at_nest_index(const HloComputation *fc) {
   int n;
   HloInstr **order = hlo_post_order(fc, &n);
-  bool *at = calloc((size_t)fc->module->next_id, sizeof *at);
-  HLO_CHECK(at);
+  bool *at = hlo_xcalloc((size_t)fc->module->next_id, sizeof *at);
   const HloInstr *root = fc->root;
   /* The outputs: a tuple root's operands when all have the same dims (one
    * nest), else the nest root and the views above it. */
@@ -172,8 +171,7 @@ uint16_t *hlo_fused_prefixes(const HloComputation *fc, const HloInstr *const *ro
                              int nroots) {
   int n;
   HloInstr **order = hlo_post_order(fc, &n);
-  uint16_t *pfx = calloc((size_t)fc->module->next_id, sizeof *pfx);
-  HLO_CHECK(pfx);
+  uint16_t *pfx = hlo_xcalloc((size_t)fc->module->next_id, sizeof *pfx);
   for (int k = 0; k < nroots; k++)
     pfx[roots[k]->id] |= (uint16_t)(1u << roots[k]->shape.rank);
   for (int i = n - 1; i >= 0; i--) {
@@ -193,8 +191,7 @@ uint16_t *hlo_fused_prefixes(const HloComputation *fc, const HloInstr *const *ro
 bool *hlo_fused_partial_reads(const HloComputation *fc) {
   int n;
   HloInstr **order = hlo_post_order(fc, &n);
-  bool *partial = calloc((size_t)fc->module->next_id, sizeof *partial);
-  HLO_CHECK(partial);
+  bool *partial = hlo_xcalloc((size_t)fc->module->next_id, sizeof *partial);
   /* Users first, so each member is decided once: linear in the edges. */
   for (int i = n - 1; i >= 0; i--) {
     const HloInstr *x = order[i];

@@ -158,9 +158,8 @@ static HloError *check_use_lists(const HloComputation *c) {
     nuse += (size_t)in->noperands;
     nlisted += (size_t)in->nusers;
   }
-  Edge *uses = malloc(sizeof(Edge) * (nuse ? nuse : 1));
-  Edge *listed = malloc(sizeof(Edge) * (nlisted ? nlisted : 1));
-  HLO_CHECK(uses && listed);
+  Edge *uses = hlo_xmalloc(sizeof(Edge) * (nuse ? nuse : 1));
+  Edge *listed = hlo_xmalloc(sizeof(Edge) * (nlisted ? nlisted : 1));
   size_t nu = 0, nl = 0;
   for (const HloInstr *in = c->first; in; in = in->next) {
     for (int i = 0; i < in->noperands; i++) uses[nu++] = (Edge){in, in->operands[i]};
@@ -198,9 +197,8 @@ static HloError *check_use_lists(const HloComputation *c) {
 static HloError *check_acyclic(const HloComputation *c, uint8_t *state) {
   int count = 0;
   for (const HloInstr *in = c->first; in; in = in->next) count++;
-  const HloInstr **stack = malloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
-  int *next = malloc(sizeof(int) * (size_t)(count ? count : 1));
-  HLO_CHECK(stack && next);
+  const HloInstr **stack = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  int *next = hlo_xmalloc(sizeof(int) * (size_t)(count ? count : 1));
   HloError *e = NULL;
   for (const HloInstr *start = c->first; start && !e; start = start->next) {
     if (state[start->id]) continue;
@@ -327,10 +325,9 @@ HloError *hlo_verify(const HloModule *m) {
   if (!m->entry) return hlo_error("verifier: module '%s' has no entry computation", m->name);
   Verify v = {.nids = m->next_id};
   for (const HloComputation *c = m->first; c; c = c->next) v.ncomps++;
-  v.comps = malloc(sizeof(HloComputation *) * (size_t)(v.ncomps ? v.ncomps : 1));
-  v.owner = calloc((size_t)(v.nids ? v.nids : 1), sizeof(HloComputation *));
-  uint8_t *state = calloc((size_t)(v.nids ? v.nids : 1), 1);
-  HLO_CHECK(v.comps && v.owner && state);
+  v.comps = hlo_xmalloc(sizeof(HloComputation *) * (size_t)(v.ncomps ? v.ncomps : 1));
+  v.owner = hlo_xcalloc((size_t)(v.nids ? v.nids : 1), sizeof(HloComputation *));
+  uint8_t *state = hlo_xcalloc((size_t)(v.nids ? v.nids : 1), 1);
   int k = 0;
   for (const HloComputation *c = m->first; c; c = c->next) v.comps[k++] = c;
 

@@ -85,8 +85,7 @@ static int find(Ctx *x, int v) {
 static int new_val(Ctx *x, int64_t size, int start, int end, int comp) {
   if (x->nvals == x->vcap) {
     x->vcap = x->vcap ? x->vcap * 2 : 256;
-    x->vals = realloc(x->vals, sizeof(Val) * (size_t)x->vcap);
-    HLO_CHECK(x->vals);
+    x->vals = hlo_xrealloc(x->vals, sizeof(Val) * (size_t)x->vcap);
   }
   x->vals[x->nvals] = (Val){align(size), start, end, x->nvals, comp, 0, -1, -1};
   return x->nvals++;
@@ -97,9 +96,8 @@ static int new_buf(Ctx *x, PassBuf b, int val) {
   PassBufferPlan *p = x->p;
   if (p->nbufs == x->cap) {
     x->cap = x->cap ? x->cap * 2 : 256;
-    p->bufs = realloc(p->bufs, sizeof(PassBuf) * (size_t)x->cap);
-    x->valof = realloc(x->valof, sizeof(int) * (size_t)x->cap);
-    HLO_CHECK(p->bufs && x->valof);
+    p->bufs = hlo_xrealloc(p->bufs, sizeof(PassBuf) * (size_t)x->cap);
+    x->valof = hlo_xrealloc(x->valof, sizeof(int) * (size_t)x->cap);
   }
   p->bufs[p->nbufs] = b;
   x->valof[p->nbufs] = val;

@@ -244,8 +244,7 @@ static void add_use(Use **v, int *n, Use u) {
 }
 
 static int new_kernel(Fuser *f, HloInstr *root) {
-  f->kernels = realloc(f->kernels, sizeof(Kernel) * (size_t)(f->nkernels + 1));
-  HLO_CHECK(f->kernels);
+  f->kernels = hlo_xrealloc(f->kernels, sizeof(Kernel) * (size_t)(f->nkernels + 1));
   f->kernels[f->nkernels] = (Kernel){.root = root,
                                      .contraction = is_contraction(root),
                                      .reduce = is_reduce(root),
@@ -310,8 +309,7 @@ static void decide(Fuser *f, HloInstr *p) {
 static void add_member(Kernel *k, HloInstr *in) {
   if (k->nmembers == k->cap) {
     k->cap = k->cap ? 2 * k->cap : 8;
-    k->members = realloc(k->members, sizeof(HloInstr *) * (size_t)k->cap);
-    HLO_CHECK(k->members);
+    k->members = hlo_xrealloc(k->members, sizeof(HloInstr *) * (size_t)k->cap);
   }
   k->members[k->nmembers++] = in;
 }

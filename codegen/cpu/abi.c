@@ -70,8 +70,7 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
   if (n == 0) return LLVMConstNull(ptr);
-  LLVMValueRef *infos = malloc((size_t)n * sizeof *infos);
-  HLO_CHECK(infos);
+  LLVMValueRef *infos = hlo_xmalloc((size_t)n * sizeof *infos);
   for (int i = 0; i < n; i++) {
     LLVMValueRef dims = LLVMConstNull(ptr);
     if (b[i].rank > 0) {
@@ -99,8 +98,7 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
 static LLVMValueRef point_names(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMTypeRef ptr = LLVMPointerTypeInContext(LLVMGetModuleContext(mod), 0);
   if (sig->ncancel_points == 0) return LLVMConstNull(ptr);
-  LLVMValueRef *names = malloc((size_t)sig->ncancel_points * sizeof *names);
-  HLO_CHECK(names);
+  LLVMValueRef *names = hlo_xmalloc((size_t)sig->ncancel_points * sizeof *names);
   for (int i = 0; i < sig->ncancel_points; i++)
     names[i] = string_constant(mod, sig->cancel_points[i]);
   LLVMValueRef arr = LLVMConstArray2(ptr, names, (uint64_t)sig->ncancel_points);
@@ -123,9 +121,8 @@ static LLVMValueRef forwarder(LLVMModuleRef mod, const char *name, int nparams,
                                            const Forward *fw)) {
   LLVMContextRef c = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(c, 0), i32 = LLVMInt32TypeInContext(c);
-  LLVMTypeRef *params = malloc((size_t)nparams * sizeof *params);
-  LLVMValueRef *args = malloc((size_t)(fw->nbuf + 2) * sizeof *args);
-  HLO_CHECK(params && args);
+  LLVMTypeRef *params = hlo_xmalloc((size_t)nparams * sizeof *params);
+  LLVMValueRef *args = hlo_xmalloc((size_t)(fw->nbuf + 2) * sizeof *args);
   for (int i = 0; i < nparams; i++) params[i] = ptr;
   LLVMValueRef fn = LLVMAddFunction(mod, name, LLVMFunctionType(i32, params, (unsigned)nparams, 0));
   LLVMBuilderRef bld = LLVMCreateBuilderInContext(c);

@@ -36,8 +36,7 @@ HloError *cg_jit(const CgProgram *p, CgJit **out) {
   LLVMMemoryBufferRef obj;
   HloError *err = cg_program_object(p, &obj);
   if (err) return err;
-  CgJit *j = calloc(1, sizeof *j);
-  HLO_CHECK(j);
+  CgJit *j = hlo_xcalloc(1, sizeof *j);
   LLVMErrorRef e = LLVMOrcCreateLLJIT(&j->jit, NULL);
   if (e) {
     LLVMDisposeMemoryBuffer(obj);

@@ -25,8 +25,7 @@ CgTask cpu_parallel(CgGen *g, KirFunc *k, int64_t n) {
 
   KirBuilder b;
   kir_at_end(&b, k->body);
-  CgVal *params = malloc((size_t)(k->nparams + 1) * sizeof *params);
-  HLO_CHECK(params);
+  CgVal *params = hlo_xmalloc((size_t)(k->nparams + 1) * sizeof *params);
   for (int i = 0; i < k->nparams; i++) params[i] = kir_param(k, i);
   CgVal ctx = kir_pack(&b, k->nparams, params);
   kir_parallel_for(&b, kir_const_int(&b, kir_scalar(KIR_I64), n), ctx, task);
