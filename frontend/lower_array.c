@@ -759,6 +759,17 @@ static HloError *lower_const_like(TfLower *L, const TfNode *n) {
   return e;
 }
 
+/* A Range is built as a constant at compile time: a few bytes of graph
+ * must not make gigabytes of it. */
+#define MAX_RANGE_BYTES (INT64_C(1) << 26)
+
+static HloError *check_range_size(int64_t size, HloType t) {
+  if (size <= MAX_RANGE_BYTES / (int64_t)hlo_type_size(t)) return NULL;
+  return hlo_error("a range of %lld %s elements would be a constant of more than %lld MiB "
+                   "built at compile time", (long long)size, hlo_type_name(t),
+                   (long long)(MAX_RANGE_BYTES >> 20));
+}
+
 /* Range: start, limit and delta must be constants.  Element i is
  * start + i * delta with each operation rounded to the element type, as
  * TensorFlow's kernel computes it. */
@@ -788,6 +799,7 @@ static HloError *lower_range(TfLower *L, const TfNode *n) {
     if (span / step >= (UINT64_C(1) << 31))
       return hlo_error("range of more than 2^31 elements");
     size = (int64_t)((span + step - 1) / step);
+    if ((e = check_range_size(size, t))) return e;
     lit = new_literal(L, t, 1, &size);
     /* Unsigned: every value lies between start and limit, but i * delta
      * alone may not fit. */
@@ -802,6 +814,7 @@ static HloError *lower_range(TfLower *L, const TfNode *n) {
     double count = ceil(fabs((limit - start) / delta));
     if (count > (double)(INT64_C(1) << 31)) return hlo_error("range of more than 2^31 elements");
     size = (int64_t)count;
+    if ((e = check_range_size(size, t))) return e;
     lit = new_literal(L, t, 1, &size);
     for (int64_t i = 0; i < size; i++) {
       hlo_literal_set_f64(lit, i, (double)i * delta); /* rounded to t */

@@ -275,6 +275,24 @@ START_TEST(softmax_of_integers) {
 }
 END_TEST
 
+/* Found by fuzz_tf_lower: a Range of 2^29 floats made a 2 GiB constant
+ * in the lowering. */
+START_TEST(range_too_large) {
+  fu_expect_error(
+      "node { name: 'a' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+      " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { } float_val: 0 } } } }\n"
+      "node { name: 'b' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+      " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { }"
+      " float_val: 536870912 } } } }\n"
+      "node { name: 'd' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+      " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { } float_val: 1 } } } }\n"
+      NODE("t", "Range", "input: 'a' input: 'b' input: 'd'", ATTR_TYPE("Tidx", "DT_FLOAT")),
+      FETCH("t"),
+      "node 't' (Range): a range of 536870912 f32 elements would be a constant of more than "
+      "64 MiB built at compile time");
+}
+END_TEST
+
 #define CALL(name, input, fn)                                                 \
   "node_def { name: '" name "' op: 'PartitionedCall' input: '" input "'"                  \
   " attr { key: 'Tin' value { list { type: DT_FLOAT } } }"                                \
@@ -318,6 +336,7 @@ int main(void) {
   tcase_add_test(t, function_calls_itself);
   tcase_add_test(t, n_attribute_disagrees);
   tcase_add_test(t, softmax_of_integers);
+  tcase_add_test(t, range_too_large);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
