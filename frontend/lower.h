@@ -29,6 +29,11 @@ struct TfLower {
   const char *scope;     /* "" or "FUNCTION/" prefixed to op_name metadata */
 };
 
+/* Constants the lowering computes itself at compile time (interpolation
+ * matrices, gather indices, pooling divisors, a Range) are refused above
+ * this many bytes: a few bytes of graph must not make gigabytes. */
+#define TF_MAX_BUILT_CONSTANT_BYTES (INT64_C(1) << 26)
+
 /* Lowers node n: reads its inputs with tf_input*, builds HLO in L->c and
  * sets every output the graph uses with tf_set_output.  Errors need not
  * name the node: the caller prefixes "node 'NAME' (OP): ". */

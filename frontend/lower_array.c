@@ -759,15 +759,12 @@ static HloError *lower_const_like(TfLower *L, const TfNode *n) {
   return e;
 }
 
-/* A Range is built as a constant at compile time: a few bytes of graph
- * must not make gigabytes of it. */
-#define MAX_RANGE_BYTES (INT64_C(1) << 26)
-
+/* A Range is a constant built at compile time, bounded like the others. */
 static HloError *check_range_size(int64_t size, HloType t) {
-  if (size <= MAX_RANGE_BYTES / (int64_t)hlo_type_size(t)) return NULL;
+  if (size <= TF_MAX_BUILT_CONSTANT_BYTES / (int64_t)hlo_type_size(t)) return NULL;
   return hlo_error("a range of %lld %s elements would be a constant of more than %lld MiB "
                    "built at compile time", (long long)size, hlo_type_name(t),
-                   (long long)(MAX_RANGE_BYTES >> 20));
+                   (long long)(TF_MAX_BUILT_CONSTANT_BYTES >> 20));
 }
 
 /* Range: start, limit and delta must be constants.  Element i is

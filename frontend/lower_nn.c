@@ -85,19 +85,15 @@ static HloInstr *constant(TfLower *L, const HloShape *shape, const double *v) {
   return hlo_constant_new(L->c, lit, NULL);
 }
 
-/* Constants the lowering computes itself (interpolation matrices, gather
- * indices, pooling divisors) are built at compile time, in doubles: a few
- * bytes of graph must not make the compiler build gigabytes. */
-#define MAX_BUILT_CONSTANT_BYTES (INT64_C(1) << 26)
-
+/* Built constants are counted in doubles, as they are built. */
 static HloError *check_built_constant(const char *what, int rank, const int64_t *dims) {
   int64_t n;
-  if (hlo_dims_product(dims, rank, &n) && n <= MAX_BUILT_CONSTANT_BYTES / 8) return NULL;
+  if (hlo_dims_product(dims, rank, &n) && n <= TF_MAX_BUILT_CONSTANT_BYTES / 8) return NULL;
   HloShape s = hlo_shape_array(HLO_F64, rank, dims);
   HloStr str = {0};
   hlo_shape_print_as(&str, &s, false);
   HloError *e = hlo_error("%s would be a constant of %s elements built at compile time (at most "
-                          "%lld are)", what, str.buf + 3, (long long)(MAX_BUILT_CONSTANT_BYTES / 8));
+                          "%lld are)", what, str.buf + 3, (long long)(TF_MAX_BUILT_CONSTANT_BYTES / 8));
   free(str.buf);
   return e;
 }
