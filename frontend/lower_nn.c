@@ -93,7 +93,8 @@ static HloError *check_built_constant(const char *what, int rank, const int64_t 
   HloStr str = {0};
   hlo_shape_print_as(&str, &s, false);
   HloError *e = hlo_error("%s would be a constant of %s elements built at compile time (at most "
-                          "%lld are)", what, str.buf + 3, (long long)(TF_MAX_BUILT_CONSTANT_BYTES / 8));
+                          "%lld are)",
+                          what, str.buf + 3, (long long)(TF_MAX_BUILT_CONSTANT_BYTES / 8));
   free(str.buf);
   return e;
 }
