@@ -237,7 +237,7 @@ void *hlo_arena_alloc(HloArena *a, size_t size) {
 
 char *hlo_arena_strndup(HloArena *a, const char *s, size_t n) {
   char *p = hlo_arena_alloc(a, n + 1);
-  memcpy(p, s, n);
+  if (n) memcpy(p, s, n); /* an empty protobuf string has no data */
   p[n] = '\0';
   return p;
 }

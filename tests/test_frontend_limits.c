@@ -293,6 +293,18 @@ START_TEST(range_too_large) {
 }
 END_TEST
 
+/* Found by fuzz_tf_lower in CI: an empty string attribute (no data)
+ * was copied with memcpy from NULL. */
+START_TEST(empty_string_attribute) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+                  NODE("t", "Einsum", "input: 'x' input: 'x'",
+                       T_FLOAT ATTR_INT("N", "2") ATTR_STR("equation", "")),
+                  X_2x3 FETCH("t"),
+                  "node 't' (Einsum): equation '' names 1 operand(s) but the node has 2 "
+                  "input(s)");
+}
+END_TEST
+
 #define CALL(name, input, fn)                                                 \
   "node_def { name: '" name "' op: 'PartitionedCall' input: '" input "'"                  \
   " attr { key: 'Tin' value { list { type: DT_FLOAT } } }"                                \
@@ -337,6 +349,7 @@ int main(void) {
   tcase_add_test(t, n_attribute_disagrees);
   tcase_add_test(t, softmax_of_integers);
   tcase_add_test(t, range_too_large);
+  tcase_add_test(t, empty_string_attribute);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
