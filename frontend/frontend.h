@@ -33,6 +33,9 @@
  *                  pruning, topological order, validation, function bodies
  *   attr.c         node attribute accessors, DataType <-> HloType
  *   tensor.c       TensorProto -> HloLiteral, TensorShapeProto -> HloShape
+ *   bundle.c       checkpoints (TensorBundle: PREFIX.index and its data
+ *                  files), as TF2 checkpoints and SavedModel variables/
+ *                  hold them: validated at open, tensors read as literals
  */
 #ifndef HLOC_FRONTEND_H
 #define HLOC_FRONTEND_H
@@ -279,6 +282,68 @@ HloError *tf_tensor_repeated(const Tensorflow__TensorProto *t, HloArena *arena,
 HloError *tf_node_tensor(const TfNode *n, const Tensorflow__TensorProto **out);
 /* The value of a Const node, as tf_tensor_to_literal; errors name the node. */
 HloError *tf_node_const(const TfNode *n, HloArena *arena, HloLiteral **out);
+
+/* ------------------------------------------------------------------------ */
+/* Checkpoints (bundle.c)                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct TfBundle TfBundle;
+
+/* One tensor of a checkpoint, as its index describes it. */
+typedef struct TfBundleEntry {
+  const char *key;            /* the checkpoint key, NUL-terminated */
+  size_t key_len;             /* its length: the keys of a partitioned
+                               * variable's slices hold NUL bytes */
+  Tensorflow__DataType dtype;
+  int rank;                   /* -1 if the shape is unknown */
+  int64_t dims[HLO_MAX_RANK];
+  int shard;                  /* data file index */
+  uint64_t offset, size;      /* byte range in the shard */
+  uint32_t crc32c;            /* as stored (masked, see tf_crc32c_mask) */
+  bool sliced;                /* a partitioned variable (slices): reading
+                               * it is an error for now */
+} TfBundleEntry;
+
+/* Opens PREFIX.index, validates the whole table (every block CRC, every key
+ * order, every entry: dtype, shape, shard < num_shards, offset+size without
+ * overflow) and checks that every data shard exists and is large enough for
+ * its entries.  Errors name the file and what is wrong, e.g.
+ * "ckpt/variables.index: block at byte 1234: CRC32C mismatch" or
+ * "ckpt/variables.data-00000-of-00001: entry
+ * 'dense/kernel/.ATTRIBUTES/VARIABLE_VALUE' reads bytes 0..4096 past the end
+ * of the file (2048 bytes)".  Data files are read when a tensor is. */
+HloError *tf_bundle_open(const char *prefix, TfBundle **out);
+/* The same from memory (for fuzzing and tests): the index, and the
+ * `nshards` data files the header must name.  `name` stands for the prefix
+ * in messages.  The index is not needed after the call; the shards are
+ * read in place and must outlive the bundle. */
+HloError *tf_bundle_open_memory(const char *name, const void *index,
+                                size_t index_len, int nshards,
+                                const void *const *shards,
+                                const size_t *shard_lens, TfBundle **out);
+void tf_bundle_free(TfBundle *b);
+/* The entries without the header, sorted by key (bytewise). */
+int tf_bundle_size(const TfBundle *b);
+const TfBundleEntry *tf_bundle_entry(const TfBundle *b, int i);
+/* The entry of `key`, or NULL if absent. */
+const TfBundleEntry *tf_bundle_find(const TfBundle *b, const char *key);
+/* Reads a numeric tensor (any dtype tf_type_to_hlo accepts) into a literal
+ * of its shape, checking that size == elements*element size and the CRC32C
+ * of the bytes.  Literal in `arena` (or heap when NULL, as
+ * tf_tensor_to_literal). */
+HloError *tf_bundle_read(TfBundle *b, const TfBundleEntry *e, HloArena *arena,
+                         HloLiteral **out);
+/* Reads a scalar DT_STRING entry (e.g. "_CHECKPOINTABLE_OBJECT_GRAPH", a
+ * serialized TrackableObjectGraph), checking both of its checksums:
+ * *data and *len point into memory owned by `arena` (not NULL). */
+HloError *tf_bundle_read_string(TfBundle *b, const TfBundleEntry *e,
+                                HloArena *arena, const uint8_t **data,
+                                size_t *len);
+
+/* CRC32C (Castagnoli) of n bytes, continuing `crc` (0 to start), and the
+ * masked form TensorFlow stores (a CRC of data holding CRCs is weak). */
+uint32_t tf_crc32c_extend(uint32_t crc, const void *data, size_t n);
+uint32_t tf_crc32c_mask(uint32_t crc);
 
 /* ------------------------------------------------------------------------ */
 /* Lowering to HLO (lower*.c)                                               */
