@@ -3,7 +3,7 @@
 .npy inputs/outputs) for the hloc C test suite.
 
     $(bash scripts/venv.sh tf) scripts/gen_tf_testdata.py [--only REGEX]
-        [--skip-ops] [--skip-models] [--out testdata/tf]
+        [--skip-ops] [--skip-models] [--skip-checkpoints] [--out testdata/tf]
 
 Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.pb             frozen binary GraphDef (FunctionDefLibrary kept)
@@ -12,6 +12,8 @@ Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.inK.npy        inputs in config feed order
   NAME.outK.npy       TensorFlow's outputs in config fetch order
   MANIFEST            "NAME FAMILY NIN NOUT" + "# ops: ..." per case
+testdata/tf/checkpoints holds small TensorBundle checkpoints with their
+values as .npy (scripts/tfgen/checkpoints.py; "--only checkpoints").
 Everything is deterministic (seeds derive from case names); nothing is
 downloaded.
 """
@@ -109,6 +111,7 @@ def main():
                          "left untouched)")
     ap.add_argument("--skip-ops", action="store_true")
     ap.add_argument("--skip-models", action="store_true")
+    ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -134,6 +137,11 @@ def main():
         s = run_dir(os.path.join(args.out, "models"), models.build_cases(),
                     hdr, args.only, not args.quiet)
         print("models: %d cases" % len(s))
+    if not args.skip_checkpoints and (args.only is None or
+                                      re.search(args.only, "checkpoints")):
+        from tfgen import checkpoints
+        n = checkpoints.build(os.path.join(args.out, "checkpoints"))
+        print("checkpoints: %d keys" % n)
 
 
 if __name__ == "__main__":
