@@ -1,0 +1,547 @@
+/*
+ * test_frontend_bundle.c — checkpoint reading (frontend/bundle.c).
+ *
+ * testdata/tf/checkpoints holds a TF2 checkpoint (tf.train.Checkpoint of a
+ * module with variables of several dtypes and ranks) and a TF1 one (Saver
+ * over VariableV2 nodes, one partitioned), with TensorFlow's own reading of
+ * every key as .npy (MANIFEST).  Every tensor read must equal it bit for
+ * bit.  The corrupt inputs are the good files patched in the test (in
+ * memory, or copied to a temporary directory for what concerns files),
+ * block checksums recomputed where the damage is meant to lie behind them;
+ * each error message is asserted exactly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "frontend.h"
+
+#define DIR "testdata/tf/checkpoints/"
+#define TF1 DIR "tf1/model"
+#define TF2 DIR "tf2/ckpt"
+
+static TfBundle *open_ok(const char *prefix) {
+  TfBundle *b;
+  HloError *e = tf_bundle_open(prefix, &b);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  return b;
+}
+
+static void expect(HloError *e, const char *want) {
+  ck_assert_msg(e != NULL, "no error, expected: %s", want);
+  ck_assert_str_eq(hlo_error_message(e), want);
+  hlo_error_free(e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Good checkpoints                                                         */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(reads_what_tensorflow_reads) {
+  char *manifest = ck_read_file(DIR "MANIFEST", NULL);
+  TfBundle *tf1 = open_ok(TF1), *tf2 = open_ok(TF2);
+  HloArena *a = hlo_arena_new();
+  int listed[2] = {0, 0}, read = 0;
+  for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n")) {
+    if (line[0] == '#') continue;
+    char ckpt[64], key[256], file[64], dtype[32];
+    ck_assert_int_eq(sscanf(line, "%63s %255s %63s %31s", ckpt, key, file,
+                            dtype), 4);
+    int which = !strcmp(ckpt, "tf2/ckpt");
+    TfBundle *b = which ? tf2 : tf1;
+    listed[which]++;
+    const TfBundleEntry *e = tf_bundle_find(b, key);
+    ck_assert_msg(e != NULL, "%s: no key %s", ckpt, key);
+    ck_assert_str_eq(tf_type_name(e->dtype), dtype);
+    if (!strcmp(file, "-")) continue;
+    char path[256];
+    snprintf(path, sizeof path, DIR "%s", file);
+    HloLiteral *want = ck_read_npy(path);
+    if (e->dtype == TENSORFLOW__DATA_TYPE__DT_STRING) {
+      const uint8_t *data;
+      size_t len;
+      HloError *err = tf_bundle_read_string(b, e, a, &data, &len);
+      ck_assert_msg(!err, "%s", hlo_error_message(err));
+      ck_assert_int_eq(len, hlo_shape_elements(&want->shape));
+      ck_assert_msg(!memcmp(data, want->data, len), "%s: bytes differ", key);
+    } else {
+      HloLiteral *heap, *in_arena;
+      HloError *err = tf_bundle_read(b, e, NULL, &heap);
+      ck_assert_msg(!err, "%s", hlo_error_message(err));
+      ck_assert_ptr_null(tf_bundle_read(b, e, a, &in_arena));
+      ck_assert_msg(hlo_literal_equal(heap, want), "%s: values differ", key);
+      ck_assert(hlo_literal_equal(in_arena, want));
+      hlo_literal_free(heap);
+    }
+    hlo_literal_free(want);
+    read++;
+  }
+  /* TF2 lists every entry; TF1 lists the partitioned variable once, the
+   * bundle also holds its two slices. */
+  ck_assert_int_eq(listed[1], 13);
+  ck_assert_int_eq(tf_bundle_size(tf2), listed[1]);
+  ck_assert_int_eq(listed[0], 4);
+  ck_assert_int_eq(tf_bundle_size(tf1), listed[0] + 2);
+  ck_assert_int_eq(read, 15);
+  hlo_arena_free(a);
+  tf_bundle_free(tf1);
+  tf_bundle_free(tf2);
+  free(manifest);
+}
+END_TEST
+
+START_TEST(entries) {
+  TfBundle *b = open_ok(TF2);
+  const TfBundleEntry *e =
+      tf_bundle_find(b, "model/kernel/.ATTRIBUTES/VARIABLE_VALUE");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_int_eq(e->dtype, TENSORFLOW__DATA_TYPE__DT_FLOAT);
+  ck_assert_int_eq(e->rank, 2);
+  ck_assert_int_eq(e->dims[0], 3);
+  ck_assert_int_eq(e->dims[1], 4);
+  ck_assert_int_eq(e->shard, 0);
+  ck_assert_int_eq(e->size, 48);
+  ck_assert(!e->sliced);
+  e = tf_bundle_find(b, "model/scale/.ATTRIBUTES/VARIABLE_VALUE");
+  ck_assert_int_eq(e->rank, 0);
+  e = tf_bundle_find(b, "model/empty/.ATTRIBUTES/VARIABLE_VALUE");
+  ck_assert_int_eq(e->size, 0);
+  ck_assert_ptr_null(tf_bundle_find(b, "model/kernel"));
+  ck_assert_ptr_null(tf_bundle_find(b, ""));
+  ck_assert_ptr_null(tf_bundle_find(b, "zzz"));
+  for (int i = 1; i < tf_bundle_size(b); i++)
+    ck_assert_int_lt(strcmp(tf_bundle_entry(b, i - 1)->key,
+                            tf_bundle_entry(b, i)->key), 0);
+  /* The object graph is a serialized TrackableObjectGraph: it starts with
+   * its field 1 (nodes), length-delimited. */
+  HloArena *a = hlo_arena_new();
+  const uint8_t *data;
+  size_t len;
+  e = tf_bundle_find(b, "_CHECKPOINTABLE_OBJECT_GRAPH");
+  ck_assert_ptr_null(tf_bundle_read_string(b, e, a, &data, &len));
+  ck_assert_int_gt(len, 100);
+  ck_assert_int_eq(data[0], 0x0a);
+  hlo_arena_free(a);
+  tf_bundle_free(b);
+
+  /* A partitioned variable: the full entry, and its slices under binary
+   * keys that sort first (they start with a NUL byte). */
+  b = open_ok(TF1);
+  e = tf_bundle_find(b, "embedding");
+  ck_assert(e->sliced);
+  ck_assert_int_eq(e->rank, 2);
+  ck_assert_int_eq(e->dims[0], 4);
+  for (int i = 0; i < 2; i++) {
+    e = tf_bundle_entry(b, i);
+    ck_assert_int_eq(e->key[0], 0);
+    ck_assert_int_gt(e->key_len, 10);
+    ck_assert(!e->sliced);
+    ck_assert_int_eq(e->rank, 2);
+    ck_assert_int_eq(e->dims[0], 2);
+  }
+  tf_bundle_free(b);
+}
+END_TEST
+
+START_TEST(crc32c) {
+  /* The check value of CRC-32C, and masking (TensorFlow's rule). */
+  ck_assert_uint_eq(tf_crc32c_extend(0, "123456789", 9), 0xe3069283);
+  ck_assert_uint_eq(tf_crc32c_extend(tf_crc32c_extend(0, "1234", 4), "56789", 5),
+                    0xe3069283);
+  ck_assert_uint_eq(tf_crc32c_extend(0, "", 0), 0);
+  ck_assert_uint_eq(tf_crc32c_mask(0), 0xa282ead8);
+  ck_assert_uint_eq(tf_crc32c_mask(0x00008000), 0xa282ead9);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Corrupt checkpoints, from memory                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A checkpoint's files in memory, to patch. */
+typedef struct Ckpt {
+  uint8_t *index, *data;
+  size_t index_len, data_len;
+} Ckpt;
+
+static Ckpt load(const char *prefix) {
+  char path[256];
+  Ckpt c;
+  snprintf(path, sizeof path, "%s.index", prefix);
+  c.index = (uint8_t *)ck_read_file(path, &c.index_len);
+  snprintf(path, sizeof path, "%s.data-00000-of-00001", prefix);
+  c.data = (uint8_t *)ck_read_file(path, &c.data_len);
+  return c;
+}
+
+static void unload(Ckpt *c) {
+  free(c->index);
+  free(c->data);
+}
+
+static HloError *open_mem(const Ckpt *c, TfBundle **b) {
+  const void *shards[1] = {c->data};
+  return tf_bundle_open_memory("ckpt", c->index, c->index_len, 1, shards,
+                               &c->data_len, b);
+}
+
+static void open_err(const Ckpt *c, const char *want) {
+  TfBundle *b;
+  expect(open_mem(c, &b), want);
+  ck_assert_ptr_null(b);
+}
+
+static uint64_t varint(const uint8_t *p, size_t *pos) {
+  uint64_t v = 0;
+  for (int s = 0;; s += 7) {
+    uint8_t c = p[(*pos)++];
+    v |= (uint64_t)(c & 0x7f) << s;
+    if (!(c & 0x80)) return v;
+  }
+}
+
+/* The first data block, through the footer and the index block. */
+static void first_block(const Ckpt *c, size_t *off, size_t *size) {
+  size_t pos = c->index_len - 48;
+  varint(c->index, &pos);
+  varint(c->index, &pos);
+  pos = varint(c->index, &pos);
+  ck_assert_int_eq(c->index[pos], 0); /* shared */
+  pos++;
+  uint64_t klen = varint(c->index, &pos);
+  varint(c->index, &pos);
+  pos += klen;
+  *off = varint(c->index, &pos);
+  *size = varint(c->index, &pos);
+}
+
+/* Recomputes the first data block's checksum after a patch inside it. */
+static void fix_crc(Ckpt *c) {
+  size_t off, size;
+  first_block(c, &off, &size);
+  uint32_t crc = tf_crc32c_extend(0, c->index + off, size + 1);
+  crc = tf_crc32c_mask(crc);
+  memcpy(c->index + off + size + 1, &crc, 4);
+}
+
+/* The offset of `what` (n bytes) in the index, which must hold it. */
+static size_t find(const Ckpt *c, const char *what, size_t n) {
+  for (size_t i = 0; i + n <= c->index_len; i++)
+    if (!memcmp(c->index + i, what, n)) return i;
+  ck_abort_msg("pattern not in the index");
+  return 0;
+}
+
+START_TEST(truncated_index) {
+  Ckpt c = load(TF1);
+  size_t full = c.index_len;
+  open_err(&(Ckpt){c.index, c.data, 0, c.data_len},
+           "ckpt.index: 0 bytes is too short for a table (its footer alone "
+           "has 48)");
+  open_err(&(Ckpt){c.index, c.data, 47, c.data_len},
+           "ckpt.index: 47 bytes is too short for a table (its footer alone "
+           "has 48)");
+  open_err(&(Ckpt){c.index, c.data, 48, c.data_len},
+           "ckpt.index: not a checkpoint index: no table magic number at "
+           "byte 40");
+  size_t cuts[] = {full / 2, full - 8, full - 1};
+  for (int i = 0; i < 3; i++) {
+    char want[256];
+    snprintf(want, sizeof want, "ckpt.index: not a checkpoint index: no "
+             "table magic number at byte %zu", cuts[i] - 8);
+    open_err(&(Ckpt){c.index, c.data, cuts[i], c.data_len}, want);
+  }
+  unload(&c);
+}
+END_TEST
+
+START_TEST(bad_magic) {
+  Ckpt c = load(TF1);
+  c.index[c.index_len - 1] ^= 0x40;
+  char want[256];
+  snprintf(want, sizeof want, "ckpt.index: not a checkpoint index: no table "
+           "magic number at byte %zu", c.index_len - 8);
+  open_err(&c, want);
+  unload(&c);
+}
+END_TEST
+
+START_TEST(bad_block_crc) {
+  Ckpt c = load(TF1);
+  c.index[find(&c, "global_step", 11)] = 'G';
+  open_err(&c, "ckpt.index: block at byte 0: CRC32C mismatch");
+  unload(&c);
+  /* The index block: the last block before the footer. */
+  c = load(TF2);
+  size_t pos = c.index_len - 48, ioff;
+  varint(c.index, &pos);
+  varint(c.index, &pos);
+  ioff = varint(c.index, &pos);
+  c.index[ioff + 3] ^= 1;
+  char want[128];
+  snprintf(want, sizeof want, "ckpt.index: block at byte %zu: CRC32C "
+           "mismatch", ioff);
+  open_err(&c, want);
+  unload(&c);
+}
+END_TEST
+
+START_TEST(compressed_block) {
+  Ckpt c = load(TF1);
+  size_t off, size;
+  first_block(&c, &off, &size);
+  c.index[off + size] = 1;
+  fix_crc(&c);
+  open_err(&c, "ckpt.index: block at byte 0: compressed with Snappy, which "
+           "hloc does not read (TensorFlow writes checkpoints uncompressed)");
+  c.index[off + size] = 7;
+  fix_crc(&c);
+  open_err(&c, "ckpt.index: block at byte 0: unknown compression type 7");
+  unload(&c);
+}
+END_TEST
+
+START_TEST(unsorted_table) {
+  /* "dense/bias" then "dense/kernel", stored as 6 shared bytes and
+   * "kernel": make it "dense/aernel". */
+  Ckpt c = load(TF1);
+  size_t at = find(&c, "\x06\x06\x15kernel", 9);
+  c.index[at + 3] = 'a';
+  fix_crc(&c);
+  char want[256];
+  snprintf(want, sizeof want, "ckpt.index: key 'dense/aernel' at byte %zu "
+           "is not after the previous key 'dense/bias': the table is not "
+           "sorted", at);
+  open_err(&c, want);
+  unload(&c);
+}
+END_TEST
+
+START_TEST(bad_entries) {
+  Ckpt c = load(TF1);
+  /* dense/bias is dtype 3, shape [3], size 12 (fields 1, 2, 5): size 12
+   * becomes shard_id 3 (field 3), of the same length. */
+  size_t at = find(&c, "bias\x08\x03\x12\x04\x12\x02\x08\x03\x28\x0c", 14);
+  size_t entry = at - 9; /* its three lengths and "dense/" */
+  char want[256];
+  c.index[at + 12] = 0x18;
+  c.index[at + 13] = 3;
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'dense/bias' (at byte "
+           "%zu): shard 3 is not one of the 1 data files", entry);
+  open_err(&c, want);
+  unload(&c);
+
+  /* dtype 77 */
+  c = load(TF1);
+  at = find(&c, "bias\x08\x03", 6);
+  c.index[at + 5] = 77;
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'dense/bias' (at byte "
+           "%zu): dtype 77 is not a TensorFlow DataType", entry);
+  open_err(&c, want);
+  unload(&c);
+
+  /* a value that is not a BundleEntryProto: field 1 with wire type 2 */
+  c = load(TF1);
+  c.index[at + 4] = 0x0a;
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'dense/bias' (at byte "
+           "%zu): its tensorflow.BundleEntryProto: malformed protobuf at "
+           "byte 0: field 1 (dtype) of tensorflow.BundleEntryProto has wire "
+           "type 2 (length-delimited), expected 0 (varint)", entry);
+  open_err(&c, want);
+  unload(&c);
+
+  /* the header names 2 data files, but one was given */
+  c = load(TF1);
+  at = find(&c, "\x08\x01\x1a\x02\x08\x01", 6);
+  c.index[at + 1] = 2;
+  fix_crc(&c);
+  open_err(&c, "ckpt.index: the header names 2 data files, but 1 were "
+           "given");
+  unload(&c);
+}
+END_TEST
+
+START_TEST(bad_tensors) {
+  Ckpt c = load(TF1);
+  TfBundle *b;
+  /* dense/bias is s32[3]: say [4] (12 bytes no longer match) */
+  size_t at = find(&c, "bias\x08\x03\x12\x04\x12\x02\x08\x03\x28\x0c", 14);
+  c.index[at + 11] = 4;
+  fix_crc(&c);
+  ck_assert_ptr_null(open_mem(&c, &b));
+  HloLiteral *l;
+  const TfBundleEntry *e = tf_bundle_find(b, "dense/bias");
+  expect(tf_bundle_read(b, e, NULL, &l),
+         "ckpt.index: entry 'dense/bias': size is 12 bytes, but s32[4]{0} "
+         "takes 16");
+  ck_assert_ptr_null(l);
+  tf_bundle_free(b);
+  unload(&c);
+
+  /* a flipped bit in dense/kernel's data */
+  c = load(TF1);
+  ck_assert_ptr_null(open_mem(&c, &b));
+  e = tf_bundle_find(b, "dense/kernel");
+  c.data[e->offset + 5] ^= 0x10;
+  char want[256];
+  snprintf(want, sizeof want, "ckpt.data-00000-of-00001: entry "
+           "'dense/kernel' (bytes %llu..%llu): CRC32C mismatch",
+           (unsigned long long)e->offset,
+           (unsigned long long)(e->offset + e->size));
+  expect(tf_bundle_read(b, e, NULL, &l), want);
+  HloArena *a = hlo_arena_new();
+  expect(tf_bundle_read(b, e, a, &l), want);
+  hlo_arena_free(a);
+  expect(tf_bundle_read(b, tf_bundle_find(b, "embedding"), NULL, &l),
+         "ckpt.index: entry 'embedding': a partitioned variable (stored in "
+         "slices), which hloc cannot read yet");
+  tf_bundle_free(b);
+  unload(&c);
+}
+END_TEST
+
+START_TEST(bad_strings) {
+  Ckpt c = load(TF2);
+  TfBundle *b;
+  ck_assert_ptr_null(open_mem(&c, &b));
+  HloArena *a = hlo_arena_new();
+  const uint8_t *data;
+  size_t len;
+  HloLiteral *l;
+  const char *label = "model/label/.ATTRIBUTES/VARIABLE_VALUE";
+  const TfBundleEntry *e = tf_bundle_find(b, label);
+  ck_assert_ptr_null(tf_bundle_read_string(b, e, a, &data, &len));
+  ck_assert_int_eq(len, 17);
+  ck_assert(!memcmp(data, "hello, checkpoint", 17));
+  expect(tf_bundle_read(b, e, NULL, &l),
+         "ckpt.index: entry 'model/label/.ATTRIBUTES/VARIABLE_VALUE': dtype "
+         "DT_STRING is not numeric");
+  expect(tf_bundle_read_string(
+             b, tf_bundle_find(b, "model/vocab/.ATTRIBUTES/VARIABLE_VALUE"), a,
+             &data, &len),
+         "ckpt.index: entry 'model/vocab/.ATTRIBUTES/VARIABLE_VALUE': a "
+         "string tensor of rank 1: only scalars are read");
+  expect(tf_bundle_read_string(
+             b, tf_bundle_find(b, "model/steps/.ATTRIBUTES/VARIABLE_VALUE"), a,
+             &data, &len),
+         "ckpt.index: entry 'model/steps/.ATTRIBUTES/VARIABLE_VALUE': dtype "
+         "DT_INT32 is not DT_STRING");
+  /* the length (one varint byte), its checksum, the bytes */
+  char want[256];
+  snprintf(want, sizeof want, "ckpt.data-00000-of-00001: entry '%s' (bytes "
+           "%llu..%llu): CRC32C mismatch", label,
+           (unsigned long long)e->offset,
+           (unsigned long long)(e->offset + e->size));
+  c.data[e->offset + 7] ^= 1;
+  expect(tf_bundle_read_string(b, e, a, &data, &len), want);
+  c.data[e->offset + 7] ^= 1;
+  snprintf(want, sizeof want, "ckpt.data-00000-of-00001: entry '%s' (bytes "
+           "%llu..%llu): the string length's CRC32C mismatch", label,
+           (unsigned long long)e->offset,
+           (unsigned long long)(e->offset + e->size));
+  c.data[e->offset + 2] ^= 1;
+  expect(tf_bundle_read_string(b, e, a, &data, &len), want);
+  c.data[e->offset + 2] ^= 1;
+  c.data[e->offset] = 16;
+  snprintf(want, sizeof want, "ckpt.index: entry '%s': a string of 16 bytes "
+           "does not fill the entry's 22 bytes after a 1-byte length and a "
+           "4-byte checksum", label);
+  expect(tf_bundle_read_string(b, e, a, &data, &len), want);
+  hlo_arena_free(a);
+  tf_bundle_free(b);
+  unload(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Corrupt checkpoints, as files                                            */
+/* ------------------------------------------------------------------------ */
+
+static void write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fwrite(data, 1, len, f), len);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(files) {
+  TfBundle *b;
+  expect(tf_bundle_open(DIR "nope", &b),
+         DIR "nope.index: cannot open: No such file or directory");
+  ck_assert_ptr_null(b);
+
+  char dir[] = "/tmp/hloc_bundle_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char prefix[64], index[80], data[96], want[512];
+  snprintf(prefix, sizeof prefix, "%s/ckpt", dir);
+  snprintf(index, sizeof index, "%s.index", prefix);
+  snprintf(data, sizeof data, "%s.data-00000-of-00001", prefix);
+  Ckpt c = load(TF2);
+
+  write_file(index, c.index, c.index_len);
+  snprintf(want, sizeof want, "%s: cannot open: No such file or directory",
+           data);
+  expect(tf_bundle_open(prefix, &b), want);
+
+  /* Cut after 100 bytes: the first entry (in key order) past them. */
+  write_file(data, c.data, 100);
+  TfBundle *good = open_ok(TF2);
+  const TfBundleEntry *e = NULL;
+  for (int i = 0; !e && i < tf_bundle_size(good); i++)
+    if (tf_bundle_entry(good, i)->offset + tf_bundle_entry(good, i)->size > 100)
+      e = tf_bundle_entry(good, i);
+  ck_assert_ptr_nonnull(e);
+  snprintf(want, sizeof want, "%s: entry '%s' reads bytes %llu..%llu past "
+           "the end of the file (100 bytes)", data, e->key,
+           (unsigned long long)e->offset,
+           (unsigned long long)(e->offset + e->size));
+  expect(tf_bundle_open(prefix, &b), want);
+  tf_bundle_free(good);
+
+  /* A file that shrinks after the open. */
+  write_file(data, c.data, c.data_len);
+  b = open_ok(prefix);
+  e = tf_bundle_find(b, "model/mean/.ATTRIBUTES/VARIABLE_VALUE");
+  ck_assert_int_eq(truncate(data, (off_t)(e->offset + 8)), 0);
+  snprintf(want, sizeof want, "%s: entry '%s': the file ends at byte %llu, "
+           "before the entry's end (byte %llu): it changed since the "
+           "checkpoint was opened", data, e->key,
+           (unsigned long long)(e->offset + 8),
+           (unsigned long long)(e->offset + e->size));
+  HloLiteral *l;
+  expect(tf_bundle_read(b, e, NULL, &l), want);
+  unlink(data);
+  snprintf(want, sizeof want, "%s: cannot open: No such file or directory",
+           data);
+  expect(tf_bundle_read(b, e, NULL, &l), want);
+  tf_bundle_free(b);
+
+  unlink(index);
+  ck_assert_int_eq(rmdir(dir), 0);
+  unload(&c);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("frontend_bundle");
+  TCase *t = tcase_create("bundle");
+  tcase_add_test(t, reads_what_tensorflow_reads);
+  tcase_add_test(t, entries);
+  tcase_add_test(t, crc32c);
+  tcase_add_test(t, truncated_index);
+  tcase_add_test(t, bad_magic);
+  tcase_add_test(t, bad_block_crc);
+  tcase_add_test(t, compressed_block);
+  tcase_add_test(t, unsorted_table);
+  tcase_add_test(t, bad_entries);
+  tcase_add_test(t, bad_tensors);
+  tcase_add_test(t, bad_strings);
+  tcase_add_test(t, files);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
