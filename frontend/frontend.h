@@ -36,6 +36,12 @@
  *   bundle.c       checkpoints (TensorBundle: PREFIX.index and its data
  *                  files), as TF2 checkpoints and SavedModel variables/
  *                  hold them: validated at open, tensors read as literals
+ *   savedmodel.c   SavedModel directories: meta graph and signature
+ *                  selection, the signature as feeds and fetches, the
+ *                  object graph that names each captured variable's
+ *                  checkpoint key
+ *   variables.c    variables (VarHandleOp, VariableV2) bound to their
+ *                  values in a checkpoint
  */
 #ifndef HLOC_FRONTEND_H
 #define HLOC_FRONTEND_H
@@ -43,6 +49,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "graph.pb-c.h"
+#include "saved_model.pb-c.h"
 #include "tf2xla.pb-c.h"
 
 #include "hlo.h"
@@ -116,6 +123,10 @@ struct TfNode {
                                    * callee signatures, "_output_shapes");
                                    * -1 when unknown */
   bool live;                      /* needed by a fetch: in `order` */
+  const HloLiteral *value;        /* variables (VarHandleOp, VariableV2):
+                                   * the value a checkpoint gave them
+                                   * (variables.c), in the graph's arena;
+                                   * NULL for every other node */
 };
 
 /* An argument of the computation: a config feed, or a function argument. */
@@ -199,6 +210,96 @@ HloError *tf_graph_function(const TfGraph *g, const char *name,
  * nodes of function bodies: the way the lowering reports problems. */
 HloError *tf_node_error(const TfNode *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------ */
+/* SavedModels and checkpoints (savedmodel.c, variables.c)                  */
+/* ------------------------------------------------------------------------ */
+
+/* A static shape for a model input whose saved shape has dimensions fixed
+ * only at run time ("--input-shape NAME=1,224,224,3"). */
+typedef struct TfInputShape {
+  const char *name;            /* the signature's input key */
+  int rank;
+  int64_t dims[HLO_MAX_RANK];
+} TfInputShape;
+
+/* How a SavedModel becomes a graph.  Zero-initialised: the "serve" meta
+ * graph, its "serving_default" signature, saved shapes only. */
+typedef struct TfSavedModelOptions {
+  const char *tags;      /* the meta graph's tag set, comma-separated; it
+                          * must equal the saved set (NULL: "serve") */
+  const char *signature; /* signature key (NULL: "serving_default") */
+  const TfInputShape *input_shapes;
+  int ninput_shapes;
+} TfSavedModelOptions;
+
+/* True when `path` is a directory holding saved_model.pb or
+ * saved_model.pbtxt. */
+bool tf_is_saved_model(const char *path);
+
+/* Reads DIR/saved_model.pb (or .pbtxt).  Free with
+ * tensorflow__saved_model__free_unpacked(*out, NULL). */
+HloError *tf_saved_model_read(const char *dir, Tensorflow__SavedModel **out);
+
+/* The meta graph whose tag set equals `tags` (comma-separated; NULL:
+ * "serve"); an error lists the tag sets there are.  `dir` names the model
+ * in messages. */
+HloError *tf_saved_model_meta_graph(const Tensorflow__SavedModel *sm, const char *dir,
+                                    const char *tags, Tensorflow__MetaGraphDef **out);
+
+/* The signature `key` (NULL: "serving_default"); an error lists the keys
+ * there are.  *out points into mg. */
+HloError *tf_saved_model_signature(const Tensorflow__MetaGraphDef *mg, const char *dir,
+                                   const char *key, const Tensorflow__SignatureDef **out);
+
+/* The tfcompile config a signature stands for: its inputs as feeds (with
+ * the shapes o gives, else the saved ones) and its outputs as fetches,
+ * named by their keys, in key order.  Saved shapes that leave dimensions
+ * to run time are errors unless open_ok (a config template: such shapes
+ * are kept, -1 and all; an unknown rank gives no shape).  Free with
+ * tensorflow__tf2xla__config__free_unpacked(*out, NULL). */
+HloError *tf_saved_model_config(const Tensorflow__SignatureDef *sig,
+                                const TfSavedModelOptions *o, bool open_ok,
+                                Tensorflow__Tf2xla__Config **out);
+
+/* A SavedModel directory as a graph view: the selected signature's inputs
+ * become the feeds and its outputs the fetches, both named by the
+ * signature's keys and taken in key order; every live variable is bound to
+ * its value in DIR/variables (through the object graph for TensorFlow 2
+ * models, see variables.c).  With config_path, that tfcompile config names
+ * the feeds and fetches instead of the signature.  Errors name the
+ * directory and what is missing: the tag set, the signature, an input's
+ * static shape (naming its saved shape), a variable's value. */
+HloError *tf_saved_model_load(const char *dir, const char *config_path,
+                              const TfSavedModelOptions *o, TfGraph **out);
+
+/* The TensorFlow 2 checkpoint keys of the variables a SavedModel's graph g
+ * captures: for every call in g (StatefulPartitionedCall,
+ * PartitionedCall) of a concrete function with bound inputs, its trailing
+ * inputs are the captured variables; the object graph of the meta graph
+ * and the checkpoint's own (the serialized TrackableObjectGraph
+ * `trackable`, `len` bytes; NULL: none) give each its key.  *keys is one
+ * entry per node of g (NULL: no key), arena memory. */
+HloError *tf_saved_model_variable_keys(const TfGraph *g, const Tensorflow__MetaGraphDef *mg,
+                                       const uint8_t *trackable, size_t len, HloArena *arena,
+                                       const char ***keys);
+
+/* VarHandleOp, VariableV2, VariableV1, Variable: the ops whose value a
+ * checkpoint gives. */
+bool tf_is_variable_op(const char *op);
+
+/* Binds every live variable of g (VarHandleOp, VariableV2, VariableV1,
+ * Variable) to its value in the checkpoint PREFIX (PREFIX.index and its
+ * data shards): the key is keys[node id] where keys and that entry are
+ * non-NULL, else the node's name, else its shared_name.  The value's type
+ * and shape must match the node's dtype and shape attributes.  Errors
+ * name the node, the checkpoint and the keys tried. */
+HloError *tf_graph_bind_checkpoint(TfGraph *g, const char *prefix, const char *const *keys);
+/* The same with the checkpoint already open (bundle.c); `prefix` names it
+ * in messages. */
+struct TfBundle;
+HloError *tf_graph_bind_bundle(TfGraph *g, struct TfBundle *b, const char *prefix,
+                               const char *const *keys);
 
 /* ------------------------------------------------------------------------ */
 /* Attributes and types (attr.c)                                            */

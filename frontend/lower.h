@@ -117,6 +117,13 @@ HloInstr *tf_full(TfLower *L, HloInstr *like, double v, HloError **e);
 /* Sets n's output 0 to y unless a step failed; returns *e. */
 HloError *tf_finish(TfLower *L, const TfNode *n, HloInstr *y, HloError **e);
 
+/* params p gathered along `axis` (negative: from the end) at `idx` (s32 or
+ * s64), the first `batch` dimensions of both matched pairwise:
+ * TensorFlow's GatherV2 with batch_dims.  The result's shape is
+ * p[:axis] + idx[batch:] + p[axis+1:]. */
+HloError *tf_gather(TfLower *L, HloInstr *p, HloInstr *idx, int64_t axis, int64_t batch,
+                    HloInstr **out);
+
 /* Normalises a possibly negative axis against rank; error when out of
  * range, naming `what` ("axis", "dim" …). */
 HloError *tf_axis(int64_t axis, int rank, const char *what, int64_t *out);

@@ -826,20 +826,13 @@ static HloError *lower_range(TfLower *L, const TfNode *n) {
 /* Gathers                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* GatherV2: params, indices, axis; batch_dims leading dimensions of params
- * and indices are matched pairwise (XLA's batching dimensions).  The
- * result's shape is params[:axis] + indices[batch_dims:] +
- * params[axis+1:]. */
-static HloError *lower_gather_v2(TfLower *L, const TfNode *n) {
-  HloInstr *p, *idx;
-  int64_t axis, batch;
-  HloError *e = tf_expect_inputs(n, 3, 3);
-  if (!e) e = tf_input(L, n, 0, &p);
-  if (!e) e = tf_input(L, n, 1, &idx);
-  if (!e) e = input_int(L, n, 2, "axis", &axis);
-  if (!e) e = tf_attr_int_or(n, "batch_dims", 0, &batch);
-  if (e) return e;
+/* params gathered along `axis` at `indices`; the first `batch` dimensions of
+ * both are matched pairwise (XLA's batching dimensions).  The result's
+ * shape is params[:axis] + indices[batch:] + params[axis+1:]. */
+HloError *tf_gather(TfLower *L, HloInstr *p, HloInstr *idx, int64_t axis, int64_t batch,
+                    HloInstr **out) {
   const HloShape *ps = &p->shape, *is = &idx->shape;
+  HloError *e;
   if (is->type != HLO_S32 && is->type != HLO_S64)
     return hlo_error("indices must be int32 or int64, are %s", hlo_type_name(is->type));
   if (batch < 0) batch += is->rank;
@@ -870,8 +863,21 @@ static HloError *lower_gather_v2(TfLower *L, const TfNode *n) {
       .index_vector_dim = is->rank,
       .slice_sizes = {ps->rank, sizes},
   };
-  HloInstr *y = hlo_build_gather(L->c, p, idx, &g, &e);
-  if (y) tf_set_output(L, n, 0, y);
+  *out = hlo_build_gather(L->c, p, idx, &g, &e);
+  return e;
+}
+
+/* GatherV2: params, indices, axis, with batch_dims (tf_gather). */
+static HloError *lower_gather_v2(TfLower *L, const TfNode *n) {
+  HloInstr *p, *idx, *y = NULL;
+  int64_t axis = 0, batch = 0;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &p);
+  if (!e) e = tf_input(L, n, 1, &idx);
+  if (!e) e = input_int(L, n, 2, "axis", &axis);
+  if (!e) e = tf_attr_int_or(n, "batch_dims", 0, &batch);
+  if (!e) e = tf_gather(L, p, idx, axis, batch, &y);
+  if (!e) tf_set_output(L, n, 0, y);
   return e;
 }
 

@@ -24,6 +24,10 @@
  *
  * PartitionedCall inlines its function.  Assert has no effect here:
  * compiled code has no side effects.
+ *
+ * Variables are constants: their values come from a checkpoint when the
+ * graph is loaded (variables.c), and a resource handle is lowered to the
+ * value it holds, so reads anywhere down a call chain see it.
  */
 #include "lower.h"
 
@@ -537,6 +541,54 @@ static HloError *lower_list_stack(TfLower *L, const TfNode *n) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Variables                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A variable node is its value (TfNode.value, bound from a checkpoint by
+ * variables.c): a constant.  A resource handle is that value too, so a
+ * handle passed to a function arrives as the value its reads give. */
+static HloError *lower_variable(TfLower *L, const TfNode *n) {
+  if (!n->value)
+    return hlo_error("the variable has no value: give the checkpoint that holds it "
+                     "(--checkpoint PREFIX), or compile a frozen graph");
+  HloLiteral *v = hlo_literal_clone_in(L->m->arena, n->value);
+  tf_set_output(L, n, 0, hlo_constant_new(L->c, v, NULL));
+  return NULL;
+}
+
+/* The variable that input 0 of n reads, checked against n's dtype. */
+static HloError *variable_input(TfLower *L, const TfNode *n, int ninputs, HloInstr **v) {
+  HloType t;
+  HloError *e = tf_expect_inputs(n, ninputs, ninputs);
+  if (!e) e = tf_attr_hlo_type(n, "dtype", &t);
+  if (!e) e = tf_input(L, n, 0, v);
+  if (!e && (*v)->shape.type != t)
+    e = hlo_error("reads a variable of %s as %s", hlo_type_name((*v)->shape.type),
+                  hlo_type_name(t));
+  return e;
+}
+
+static HloError *lower_read_variable(TfLower *L, const TfNode *n) {
+  HloInstr *v;
+  HloError *e = variable_input(L, n, 1, &v);
+  if (!e) tf_set_output(L, n, 0, v);
+  return e;
+}
+
+/* ResourceGather: the variable's slices along dimension batch_dims at the
+ * indices, the first batch_dims dimensions matched pairwise. */
+static HloError *lower_resource_gather(TfLower *L, const TfNode *n) {
+  HloInstr *v, *idx, *y = NULL;
+  int64_t batch;
+  HloError *e = variable_input(L, n, 2, &v);
+  if (!e) e = tf_input(L, n, 1, &idx);
+  if (!e) e = tf_attr_int_or(n, "batch_dims", 0, &batch);
+  if (!e) e = tf_gather(L, v, idx, batch, batch, &y);
+  if (!e) tf_set_output(L, n, 0, y);
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Calls, Assert                                                            */
 /* ------------------------------------------------------------------------ */
 
@@ -582,6 +634,13 @@ const TfOpLowering tf_lower_control[] = {
     {"TensorListStack", lower_list_stack, "element_dtype, num_elements", "the array itself"},
     {"PartitionedCall", lower_call, "Tin, Tout, f", "the function is inlined"},
     {"StatefulPartitionedCall", lower_call, "Tin, Tout, f", "the function is inlined"},
+    {"VarHandleOp", lower_variable, "dtype, shape, shared_name",
+     "the value from the checkpoint (SavedModel variables, --checkpoint)"},
+    {"VariableV2", lower_variable, "dtype, shape",
+     "the value from the checkpoint (SavedModel variables, --checkpoint)"},
+    {"ReadVariableOp", lower_read_variable, "dtype", "the variable's value"},
+    {"ResourceGather", lower_resource_gather, "dtype, Tindices, batch_dims, validate_indices",
+     "gather along dimension batch_dims; an index out of range is clamped"},
     {"Assert", lower_assert, "T, summarize", "dropped: compiled code checks nothing"},
     {NULL, NULL, NULL, NULL},
 };

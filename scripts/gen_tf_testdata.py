@@ -75,6 +75,9 @@ TensorFlow-generated test data for hloc.  Do not edit: regenerate with
 
 ops/     one small graph per op (several where attributes matter)
 models/  small Keras models with random weights (fixed seeds)
+savedmodels/  SavedModel directories (TF2 Keras export, tf.Module, TF1
+         SavedModelBuilder) and a TF1 GraphDef with its checkpoint; their
+         MANIFEST and layout are described in scripts/tfgen/savedmodels.py
 
 Per case NAME:
   NAME.pb            frozen binary GraphDef; variables are Consts, While/If
@@ -112,6 +115,7 @@ def main():
     ap.add_argument("--skip-ops", action="store_true")
     ap.add_argument("--skip-models", action="store_true")
     ap.add_argument("--skip-checkpoints", action="store_true")
+    ap.add_argument("--skip-savedmodels", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -142,6 +146,10 @@ def main():
         from tfgen import checkpoints
         n = checkpoints.build(os.path.join(args.out, "checkpoints"))
         print("checkpoints: %d keys" % n)
+    if not args.skip_savedmodels and args.only is None:
+        from tfgen import savedmodels
+        savedmodels.generate(os.path.join(args.out, "savedmodels"),
+                             not args.quiet)
 
 
 if __name__ == "__main__":
