@@ -25,9 +25,13 @@ int report(HloError *e);
 
 /* The pipeline options that compile, run and dump share: --O0 (or
  * --no-passes), --dump-after PASS|all, --dump-dir DIR, --disable-pass NAME
- * (repeatable), --time-passes, --stats, and codegen's --verify-kernels. */
+ * (repeatable), --time-passes, --stats, and codegen's --verify-kernels;
+ * and where a TensorFlow model's feeds, fetches and variables come from:
+ * --config CFG, --tag TAGS, --signature KEY, --input-shape NAME=D,D,...
+ * (repeatable) and --checkpoint PREFIX. */
 typedef struct PipelineFlags {
   PipelineOptions opts;
+  ModelSource source;
   bool stats;
   bool verify_kernels;
   const char *disabled[32]; /* opts.disabled points here; no duplicates */
@@ -89,8 +93,10 @@ void run_bound_stop(RunBound *b);
 /* "timed out after SECONDS s at WHERE". */
 HloError *run_bound_timed_out(const RunBound *b, const char *where);
 
-/* `hloc compile` (compile.c) and `hloc dump` (dump.c). */
+/* `hloc compile` (compile.c), `hloc dump` (dump.c), `hloc inspect`
+ * (inspect.c). */
 int cmd_compile(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

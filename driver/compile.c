@@ -395,11 +395,11 @@ static HloError *emit_outputs(Job *j, int emit) {
 }
 
 int cmd_compile(int argc, char **argv) {
-  const char *model = NULL, *config = NULL, *prefix = NULL, *emit_list = "obj,header";
+  const char *model = NULL, *prefix = NULL, *emit_list = "obj,header";
   CgOptions opts = {0};
   PipelineFlags flags = {0};
   const CliOption options[] = {
-      {"--config", &config},      {"--name", &opts.name}, {"-o", &prefix},
+      {"--name", &opts.name}, {"-o", &prefix},
       {"--target", &opts.target}, {"--cpu", &opts.cpu},   {"--features", &opts.features},
       {"--emit", &emit_list},     {"--separate-weights", .flag = &opts.separate_weights},
       {NULL},
@@ -438,7 +438,7 @@ int cmd_compile(int argc, char **argv) {
   }
 
   Model md;
-  HloError *e = pipeline_load_file(model, config, &md);
+  HloError *e = pipeline_load_file(model, &flags.source, &md);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   if (e) {
     model_free(&md);

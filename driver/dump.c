@@ -103,11 +103,11 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
 }
 
 int cmd_dump(int argc, char **argv) {
-  const char *model = NULL, *config = NULL, *stage = "hlo", *out = NULL;
+  const char *model = NULL, *stage = "hlo", *out = NULL;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
   const CliOption options[] = {
-      {"--stage", &stage},     {"--config", &config},          {"-o", &out},
+      {"--stage", &stage},     {"-o", &out},
       {"--name", &opts.name},  {"--target", &opts.target},     {"--cpu", &opts.cpu},
       {"--features", &opts.features}, {NULL},
   };
@@ -123,7 +123,7 @@ int cmd_dump(int argc, char **argv) {
   int bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) return bad;
   Model md;
-  HloError *e = pipeline_load_file(model, config, &md);
+  HloError *e = pipeline_load_file(model, &flags.source, &md);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   Outputs outputs = {0};
   if (!e) e = emit_stage(&md, stage, &opts, &outputs, out);

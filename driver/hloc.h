@@ -122,6 +122,36 @@ HLOC_API int hloc_compile_hlo(hloc_compiler *compiler, const char *text,
 HLOC_API int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path,
                                    hloc_executable **out, hloc_error **err);
 
+/* Where a model's feeds, fetches and variables come from, for
+ * hloc_compile_model.  A zero-initialised struct (or NULL options) is
+ * valid.  The strings are read during the call only. */
+typedef struct hloc_model_options {
+  const char *config;     /* a tfcompile config (text or binary): required for
+                           * a GraphDef; for a SavedModel it replaces the
+                           * signature */
+  const char *checkpoint; /* GraphDef: the checkpoint prefix (PREFIX.index
+                           * and its data files) whose values freeze the
+                           * graph's variables */
+  const char *tags;       /* SavedModel: the meta graph's tag set,
+                           * comma-separated; NULL: "serve" */
+  const char *signature;  /* SavedModel: the signature key; NULL:
+                           * "serving_default" */
+  int num_input_shapes;   /* SavedModel: static shapes for inputs whose
+                           * saved shapes leave dimensions to run time */
+  const char *const *input_shape_names; /* the signature's input keys */
+  const int *input_shape_ranks;
+  const int64_t *const *input_shape_dims; /* rank entries each */
+} hloc_model_options;
+
+/* A model file or directory: a SavedModel directory (TensorFlow 2
+ * tf.saved_model.save / Keras export, or TensorFlow 1 SavedModelBuilder),
+ * a GraphDef (.pb, .pbtxt) with options->config, or HLO text (.hlo).  A
+ * SavedModel's inputs and outputs are its signature's, named by their keys,
+ * in key order; its variables take their values from its checkpoint. */
+HLOC_API int hloc_compile_model(hloc_compiler *compiler, const char *path,
+                                const hloc_model_options *options,
+                                hloc_executable **out, hloc_error **err);
+
 /* NULL is a no-op. */
 HLOC_API void hloc_executable_free(hloc_executable *exe);
 

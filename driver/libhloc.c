@@ -224,7 +224,13 @@ static HloError *check_bytes(const char *fn, const char *what, const void *data,
 
 /* One compile request: which loader, its inputs, and where the
  * executable goes. */
-typedef enum { FROM_GRAPHDEF, FROM_GRAPHDEF_FILES, FROM_HLO, FROM_HLO_FILE } CompileSource;
+typedef enum {
+  FROM_GRAPHDEF,
+  FROM_GRAPHDEF_FILES,
+  FROM_HLO,
+  FROM_HLO_FILE,
+  FROM_MODEL_FILE
+} CompileSource;
 
 typedef struct CompileJob {
   const hloc_compiler *c;
@@ -232,6 +238,7 @@ typedef struct CompileJob {
   const void *data, *config;    /* FROM_GRAPHDEF, FROM_HLO */
   size_t data_len, config_len;
   const char *path, *config_path; /* the _file variants */
+  const ModelSource *model;       /* FROM_MODEL_FILE */
   hloc_executable **out;
 } CompileJob;
 
@@ -268,6 +275,7 @@ static HloError *run_job(void *ctx) {
     e = pipeline_load_hlo_text(j->data ? j->data : "", j->data_len, "hlo", &md);
     break;
   case FROM_HLO_FILE: e = pipeline_load_hlo_file(j->path, &md); break;
+  case FROM_MODEL_FILE: e = pipeline_load_file(j->path, j->model, &md); break;
   }
   return e ? e : compile_model(j->c, &md, j->out);
 }
@@ -281,6 +289,49 @@ static int compile_job(const CompileJob *j, HloError *e, hloc_error **err) {
     pthread_mutex_unlock(&compile_lock);
   }
   return e ? fail(err, e) : succeed(err);
+}
+
+/* The model options as the pipeline takes them (src->shapes holds the
+ * input shapes). */
+static HloError *model_source(const char *fn, const hloc_model_options *o, ModelSource *src) {
+  memset(src, 0, sizeof *src);
+  if (!o) return NULL;
+  src->config = o->config;
+  src->checkpoint = o->checkpoint;
+  src->saved.tags = o->tags;
+  src->saved.signature = o->signature;
+  int n = o->num_input_shapes;
+  if (n < 0 || n > MODEL_MAX_INPUT_SHAPES)
+    return hlo_error("%s: num_input_shapes is %d; at most %d", fn, n, MODEL_MAX_INPUT_SHAPES);
+  if (n && (!o->input_shape_names || !o->input_shape_ranks || !o->input_shape_dims))
+    return hlo_error("%s: num_input_shapes is %d but a shape array is NULL", fn, n);
+  for (int i = 0; i < n; i++) {
+    TfInputShape *s = &src->shapes[i];
+    int rank = o->input_shape_ranks[i];
+    if (!o->input_shape_names[i])
+      return hlo_error("%s: input shape %d has no name", fn, i);
+    if (rank < 0 || rank > HLO_MAX_RANK || (rank && !o->input_shape_dims[i]))
+      return hlo_error("%s: input shape '%s' has rank %d (0 to %d, with dims)", fn,
+                       o->input_shape_names[i], rank, HLO_MAX_RANK);
+    s->name = o->input_shape_names[i];
+    s->rank = rank;
+    for (int d = 0; d < rank; d++) s->dims[d] = o->input_shape_dims[i][d];
+  }
+  src->saved.input_shapes = src->shapes;
+  src->saved.ninput_shapes = n;
+  return NULL;
+}
+
+int hloc_compile_model(hloc_compiler *compiler, const char *path,
+                       const hloc_model_options *options, hloc_executable **out,
+                       hloc_error **err) {
+  static const char fn[] = "hloc_compile_model";
+  ModelSource src;
+  HloError *e = check_compile_args(fn, compiler, out);
+  if (!e && !path) e = hlo_error("%s: path is NULL", fn);
+  if (!e) e = model_source(fn, options, &src);
+  CompileJob j = {compiler, FROM_MODEL_FILE, .path = path, .model = &src, .out = out};
+  return compile_job(&j, e, err);
 }
 
 int hloc_compile_graphdef(hloc_compiler *compiler, const void *graph, size_t graph_len,

@@ -10,14 +10,17 @@
  *            [--max-iterations N] [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
  *             [--target T] [--cpu C] [--features F] [PIPELINE]
+ *   hloc inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]
  *   hloc ops [--markdown]
  *   hloc version
  *
  *   PIPELINE: [--O0 | --no-passes] [--dump-after PASS|all] [--dump-dir DIR]
  *             [--disable-pass NAME]... [--time-passes] [--stats]
  *
- * MODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) with
- * a tfcompile config (--config).  Every command takes the model through the
+ * MODEL is HLO text (.hlo), a TensorFlow GraphDef (.pb, .pbtxt) with a
+ * tfcompile config (--config) and, for its variables, a checkpoint
+ * (--checkpoint), or a SavedModel directory (--tag, --signature,
+ * --input-shape select and complete its signature).  Every command takes the model through the
  * one pipeline of pipeline.c (load, verify, the passes unless --O0, then
  * codegen or the interpreter), the pipeline libhloc uses; for a GraphDef
  * the config's feed and fetch names name the compiled function's arguments
@@ -139,8 +142,58 @@ static int unknown_pass(const char *option, const char *name, const char *extra)
   return rc;
 }
 
+/* --input-shape NAME=D,D,... (NAME= alone: a scalar) into f's sources. */
+static int input_shape_flag(PipelineFlags *f, const char *v) {
+  const char *eq = strrchr(v, '=');
+  if (!eq || eq == v)
+    return usage_error("--input-shape '%s': expected NAME=D,D,... (e.g. input=1,224,224,3)", v);
+  TfSavedModelOptions *o = &f->source.saved;
+  if (o->ninput_shapes == MODEL_MAX_INPUT_SHAPES)
+    return usage_error("--input-shape '%s': too many input shapes", v);
+  TfInputShape *s = &f->source.shapes[o->ninput_shapes];
+  memset(s, 0, sizeof *s);
+  for (const char *p = eq + 1; *p;) {
+    char *end;
+    errno = 0;
+    long long d = strtoll(p, &end, 10);
+    if (end == p || d < 0 || errno || (*end && *end != ',') || s->rank == HLO_MAX_RANK)
+      return usage_error("--input-shape '%s': dimensions are whole numbers >= 0, at most 12, "
+                         "separated by commas",
+                         v);
+    s->dims[s->rank++] = d;
+    p = *end ? end + 1 : end;
+    if (*end && !*p) return usage_error("--input-shape '%s': a trailing comma", v);
+  }
+  size_t n = (size_t)(eq - v);
+  char *name = malloc(n + 1);
+  HLO_CHECK(name);
+  memcpy(name, v, n);
+  name[n] = '\0';
+  for (int k = 0; k < o->ninput_shapes; k++)
+    if (!strcmp(f->source.shapes[k].name, name)) {
+      free(name);
+      return usage_error("--input-shape: input '%s' is given twice", f->source.shapes[k].name);
+    }
+  s->name = name; /* lives as long as the process */
+  o->input_shapes = f->source.shapes;
+  o->ninput_shapes++;
+  return 0;
+}
+
 bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
   const char *a = argv[*i], *v;
+  static const char *const sources[] = {"--config", "--checkpoint", "--tag", "--signature",
+                                        "--input-shape"};
+  for (size_t k = 0; k < sizeof sources / sizeof *sources; k++) {
+    if (strcmp(a, sources[k])) continue;
+    if (!(v = *i + 1 < argc ? argv[++*i] : NULL)) *bad = usage_error("%s needs a value", a);
+    else if (k == 0) f->source.config = v;
+    else if (k == 1) f->source.checkpoint = v;
+    else if (k == 2) f->source.saved.tags = v;
+    else if (k == 3) f->source.saved.signature = v;
+    else *bad = input_shape_flag(f, v);
+    return true;
+  }
   if (!strcmp(a, "--O0") || !strcmp(a, "--no-passes")) {
     f->opts.no_passes = true;
     return true;
@@ -530,7 +583,7 @@ static int take_threads(const char *name, const char *v, void *ctx) {
 }
 
 static int cmd_run(int argc, char **argv) {
-  const char *model = NULL, *config = NULL, *outdir = ".";
+  const char *model = NULL, *outdir = ".";
   bool interpret = false, print = false;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
@@ -541,7 +594,7 @@ static int cmd_run(int argc, char **argv) {
                 .threads = 1};
   const CliOption options[] = {
       {"--interpret", .flag = &interpret}, {"--print", .flag = &print},
-      {"--config", &config},               {"--output-dir", &outdir},
+      {"--output-dir", &outdir},
       {"--cpu", &opts.cpu},                {"--features", &opts.features},
       {"--input", .take = take_input},     {"--expect", .take = take_expect},
       {"--atol", .take = take_tolerance},  {"--rtol", .take = take_tolerance},
@@ -576,7 +629,7 @@ static int cmd_run(int argc, char **argv) {
     rc = bad;
     goto done;
   }
-  if ((e = pipeline_load_file(model, config, &md))) goto fail;
+  if ((e = pipeline_load_file(model, &flags.source, &md))) goto fail;
   for (int p = 0; p < md.m->entry->nparams; p++)
     arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, NULL, &nleaves);
   leaves = calloc((size_t)nleaves + 1, sizeof *leaves);
@@ -724,6 +777,11 @@ static const struct {
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
      "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
      "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},
+    {"inspect", cmd_inspect,
+     "inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]\n"
+     "      list a SavedModel's signatures (inputs, outputs, dtypes, saved shapes)\n"
+     "      or a GraphDef's placeholders and likely fetches; --config-template\n"
+     "      prints a tfcompile config for them instead"},
     {"ops", cmd_ops, "ops [--markdown]\n      list the supported TensorFlow ops"},
     {"version", cmd_version, "version\n      print hloc's and LLVM's versions"},
     {"help", cmd_help, "help\n      this text"},
@@ -752,8 +810,17 @@ static int cmd_help(int argc, char **argv) {
     }
     column += printf(" %s", *p);
   }
-  printf("\n\nMODEL is HLO text (.hlo) or a frozen TensorFlow GraphDef (.pb, .pbtxt) whose\n"
-         "tfcompile config (feeds with static shapes, fetches) --config names.\n"
+  printf("\n\nMODEL is HLO text (.hlo), a TensorFlow GraphDef (.pb, .pbtxt) whose tfcompile\n"
+         "config (feeds with static shapes, fetches) --config names, or a SavedModel\n"
+         "directory.  TensorFlow models take, with compile, run and dump:\n"
+         "  --config CFG            the feeds and fetches (a SavedModel: instead of its\n"
+         "                          signature)\n"
+         "  --checkpoint PREFIX     GraphDef: take the variables' values from the\n"
+         "                          checkpoint PREFIX.index + data files\n"
+         "  --tag TAGS              SavedModel: the meta graph's tag set (default serve)\n"
+         "  --signature KEY         SavedModel: the signature (default serving_default)\n"
+         "  --input-shape NAME=D,D  SavedModel: a static shape for an input saved with\n"
+         "                          -1 dimensions (repeatable)\n"
          "Targets: x86_64, aarch64 (cross: lib, so and exe need the runtime built for it,\n"
          "which the build makes when Debian's cross compiler is installed); CPUs and\n"
          "features are LLVM's names, listed when a name is not known.\n");

@@ -84,22 +84,88 @@ HloError *pipeline_load_hlo_file(const char *path, Model *md) {
   return e ? e : adopt_verified(md, path);
 }
 
-HloError *pipeline_load_file(const char *path, const char *config, Model *md) {
+/* Options that apply to another kind of model than `path` is. */
+static HloError *check_source(const char *path, const ModelSource *src, bool graphdef,
+                              bool saved) {
+  const char *bad = !graphdef && !saved && src->config       ? "--config"
+                    : !graphdef && src->checkpoint          ? "--checkpoint"
+                    : !saved && src->saved.tags             ? "--tag"
+                    : !saved && src->saved.signature        ? "--signature"
+                    : !saved && src->saved.ninput_shapes    ? "--input-shape"
+                                                            : NULL;
+  if (!bad) return NULL;
+  const char *kind = graphdef ? "a TensorFlow GraphDef" : saved ? "a SavedModel" : "HLO text";
+  const char *applies = !strcmp(bad, "--config")       ? "TensorFlow GraphDefs and SavedModels"
+                        : !strcmp(bad, "--checkpoint") ? "TensorFlow GraphDefs"
+                                                       : "SavedModels";
+  return hlo_error("%s: %s applies to %s; this is %s", path, bad, applies, kind);
+}
+
+/* Model formats hloc does not read, recognised by their first bytes (or,
+ * for ONNX, a protobuf with the name's suffix), with what to do instead;
+ * NULL for anything else. */
+static HloError *foreign_format(const char *path) {
+  unsigned char head[16] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  static const char export_hint[] =
+      "export a SavedModel (Keras: model.export(DIR); TensorFlow: tf.saved_model.save(obj, "
+      "DIR)) or a frozen GraphDef, and compile that";
+  if (n >= 8 && !memcmp(head, "\x89HDF\r\n\x1a\n", 8))
+    return hlo_error("%s: a Keras HDF5 model (.h5), which hloc does not read: load it with "
+                     "keras.models.load_model, then %s",
+                     path, export_hint);
+  if (n >= 4 && !memcmp(head, "PK\x03\x04", 4))
+    return hlo_error("%s: a zip archive (a Keras '.keras' model?), which hloc does not read: "
+                     "load it with keras.models.load_model, then %s",
+                     path, export_hint);
+  if (n >= 8 && !memcmp(head + 4, "TFL3", 4))
+    return hlo_error("%s: a TensorFlow Lite flatbuffer (.tflite), which hloc does not read: "
+                     "compile the SavedModel or GraphDef it was converted from",
+                     path);
+  if (has_suffix(path, ".onnx"))
+    return hlo_error("%s: an ONNX model, which hloc does not read: compile the TensorFlow "
+                     "model it came from (a SavedModel or a frozen GraphDef)",
+                     path);
+  return NULL;
+}
+
+HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md) {
+  static const ModelSource none;
+  if (!src) src = &none;
   memset(md, 0, sizeof *md);
-  if (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt")) {
-    if (!config)
+  bool saved = tf_is_saved_model(path);
+  bool graphdef = !saved && (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt"));
+  struct stat st;
+  if (!saved && !stat(path, &st) && S_ISDIR(st.st_mode))
+    return hlo_error("%s: a directory, but not a SavedModel (it holds no saved_model.pb)", path);
+  HloError *e = saved || graphdef ? NULL : foreign_format(path);
+  if (!e) e = check_source(path, src, graphdef, saved);
+  if (e) return e;
+  TfGraph *g = NULL;
+  if (saved) {
+    e = tf_saved_model_load(path, src->config, &src->saved, &g);
+    return e ? e : pipeline_load_graph(g, md);
+  }
+  if (graphdef) {
+    if (!src->config)
       return hlo_error("%s: a TensorFlow GraphDef needs its tfcompile config (--config "
                        "FILE.pbtxt) to know the feeds and fetches",
                        path);
-    TfGraph *g = NULL;
-    HloError *e = tf_graph_load(path, config, &g);
-    return e ? e : pipeline_load_graph(g, md);
+    e = tf_graph_load(path, src->config, &g);
+    if (!e && src->checkpoint) e = tf_graph_bind_checkpoint(g, src->checkpoint, NULL);
+    if (e) {
+      tf_graph_free(g);
+      return e;
+    }
+    return pipeline_load_graph(g, md);
   }
   if (!has_suffix(path, ".hlo") && !has_suffix(path, ".txt"))
-    return hlo_error("%s: unknown model format (expected HLO text '.hlo', or a TensorFlow "
-                     "GraphDef '.pb'/'.pbtxt' with --config)",
+    return hlo_error("%s: unknown model format (expected HLO text '.hlo', a TensorFlow "
+                     "GraphDef '.pb'/'.pbtxt' with --config, or a SavedModel directory)",
                      path);
-  if (config) return hlo_error("%s: --config applies to TensorFlow GraphDefs only", path);
   return pipeline_load_hlo_file(path, md);
 }
 

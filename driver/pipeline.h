@@ -46,9 +46,22 @@ typedef struct PipelineOptions {
   FILE *stats;            /* pass_stats of the optimized module, when set */
 } PipelineOptions;
 
-/* A model file: HLO text (.hlo, .txt) or a GraphDef (.pb, .pbtxt) with its
- * tfcompile config; the suffix decides. */
-HloError *pipeline_load_file(const char *path, const char *config, Model *md);
+/* Where a TensorFlow model's feeds, fetches and variables come from: the
+ * options --config, --tag, --signature, --input-shape and --checkpoint. */
+#define MODEL_MAX_INPUT_SHAPES 64
+typedef struct ModelSource {
+  const char *config;     /* a tfcompile config (GraphDef: required) */
+  const char *checkpoint; /* GraphDef: the checkpoint prefix that freezes its
+                           * variables */
+  TfSavedModelOptions saved; /* SavedModel: tag set, signature, shapes
+                              * (input_shapes points into shapes) */
+  TfInputShape shapes[MODEL_MAX_INPUT_SHAPES];
+} ModelSource;
+
+/* A model: HLO text (.hlo, .txt), a GraphDef (.pb, .pbtxt) with its
+ * tfcompile config, or a SavedModel directory.  src may be NULL (no
+ * options). */
+HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md);
 /* HLO text of any name, from a file or from memory (`filename` names it in
  * messages). */
 HloError *pipeline_load_hlo_file(const char *path, Model *md);

@@ -389,7 +389,7 @@ END_TEST
 START_TEST(run_graphdef_errors) {
   expect_failure(1, "needs its tfcompile config (--config FILE.pbtxt)",
                  "run " MNIST ".pb --interpret --input " MNIST ".in0.npy");
-  expect_failure(1, "--config applies to TensorFlow GraphDefs only",
+  expect_failure(1, "--config applies to TensorFlow GraphDefs and SavedModels; this is HLO text",
                  "run " CASE ".hlo --config " MNIST ".config.pbtxt --interpret");
   expect_failure(1, "--input nope: the model has no parameter of that name (parameters: image)",
                  "run " MNIST ".pb --config " MNIST ".config.pbtxt --interpret --input nope="

@@ -30,7 +30,8 @@ import numpy as np
 
 from . import _capi
 
-__all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile_graphdef", "compile_hlo"]
+__all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile_graphdef", "compile_model",
+           "compile_hlo"]
 
 _lib = _capi.load()
 __version__ = _lib.hloc_version().decode()
@@ -137,6 +138,33 @@ class Compiler:
             g, c = _contents(graph, "graph"), _contents(config, "config")
             rc = _lib.hloc_compile_graphdef(self._handle, g, len(g), c, len(c), ctypes.byref(exe),
                                             ctypes.byref(err))
+        return self._finish(rc, exe, err)
+
+    def compile_model(self, path, config=None, checkpoint=None, tags=None, signature=None,
+                      input_shapes=None):
+        """A model by path: a SavedModel directory, a GraphDef (with config, the path of
+        its tfcompile config, and checkpoint, the prefix of the checkpoint holding its
+        variables) or HLO text.  For a SavedModel: tags selects the meta graph (a str,
+        comma-separated, or a list; None: "serve"), signature the signature (None:
+        "serving_default"), and input_shapes ({input key: shape}) gives static shapes
+        for inputs saved with -1 dimensions."""
+        enc = lambda x: os.fsencode(x) if x is not None else None
+        if isinstance(tags, (list, tuple)):
+            tags = ",".join(tags)
+        shapes = dict(input_shapes or {})
+        n = len(shapes)
+        names = (ctypes.c_char_p * (n + 1))(*[k.encode() for k in shapes])
+        dims = [(ctypes.c_int64 * (len(v) + 1))(*[int(d) for d in v]) for v in shapes.values()]
+        ranks = (ctypes.c_int * (n + 1))(*[len(v) for v in shapes.values()])
+        dim_ptrs = (ctypes.POINTER(ctypes.c_int64) * (n + 1))(
+            *[ctypes.cast(d, ctypes.POINTER(ctypes.c_int64)) for d in dims])
+        opts = _capi.ModelOptions(enc(config), enc(checkpoint),
+                                  tags.encode() if tags is not None else None,
+                                  signature.encode() if signature is not None else None,
+                                  n, names, ranks, dim_ptrs)
+        exe, err = ctypes.c_void_p(), ctypes.c_void_p()
+        rc = _lib.hloc_compile_model(self._handle, os.fsencode(path), ctypes.byref(opts),
+                                     ctypes.byref(exe), ctypes.byref(err))
         return self._finish(rc, exe, err)
 
     def compile_hlo(self, text_or_path):
@@ -299,6 +327,19 @@ def compile_graphdef(graph, config, cpu=None, features=None, threads=None):
     if threads is not None:
         _check_threads(threads)
     return _with_threads(_compiler(cpu, features).compile_graphdef(graph, config), threads)
+
+
+def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
+                  input_shapes=None, cpu=None, features=None, threads=None):
+    """Compiles a SavedModel directory, a GraphDef (with its config and, for its
+    variables, a checkpoint prefix) or HLO text by path (see Compiler.compile_model).
+    A SavedModel's inputs and outputs are its signature's, named by their keys, in key
+    order.  threads: as for compile_graphdef."""
+    if threads is not None:
+        _check_threads(threads)
+    exe = _compiler(cpu, features).compile_model(path, config, checkpoint, tags, signature,
+                                                 input_shapes)
+    return _with_threads(exe, threads)
 
 
 def compile_hlo(text_or_path, cpu=None, features=None, threads=None):

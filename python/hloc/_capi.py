@@ -16,6 +16,16 @@ class CompilerOptions(ctypes.Structure):
     _fields_ = [("cpu", ctypes.c_char_p), ("features", ctypes.c_char_p)]
 
 
+class ModelOptions(ctypes.Structure):
+    """struct hloc_model_options."""
+    _fields_ = [("config", ctypes.c_char_p), ("checkpoint", ctypes.c_char_p),
+                ("tags", ctypes.c_char_p), ("signature", ctypes.c_char_p),
+                ("num_input_shapes", ctypes.c_int),
+                ("input_shape_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("input_shape_ranks", ctypes.POINTER(ctypes.c_int)),
+                ("input_shape_dims", ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)))]
+
+
 _c_p = ctypes.c_void_p
 _c_p_p = ctypes.POINTER(ctypes.c_void_p)
 _size = ctypes.c_size_t
@@ -33,6 +43,8 @@ _PROTOTYPES = {
                                                   _c_p_p, _c_p_p]),
     "hloc_compile_hlo": (ctypes.c_int, [_c_p, ctypes.c_char_p, _size, _c_p_p, _c_p_p]),
     "hloc_compile_hlo_file": (ctypes.c_int, [_c_p, ctypes.c_char_p, _c_p_p, _c_p_p]),
+    "hloc_compile_model": (ctypes.c_int, [_c_p, ctypes.c_char_p, ctypes.POINTER(ModelOptions),
+                                          _c_p_p, _c_p_p]),
     "hloc_executable_free": (None, [_c_p]),
     "hloc_executable_num_inputs": (ctypes.c_int, [_c_p]),
     "hloc_executable_num_outputs": (ctypes.c_int, [_c_p]),

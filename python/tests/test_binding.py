@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODELS = os.path.join(ROOT, "testdata", "tf", "models")
 OPS = os.path.join(ROOT, "testdata", "tf", "ops")
 CORPUS = os.path.join(ROOT, "testdata", "hlo")
+SAVED = os.path.join(ROOT, "testdata", "tf", "savedmodels")
 MODEL_ATOL, MODEL_RTOL = 1e-4, 1e-3
 
 
@@ -90,6 +91,34 @@ class ModelTest(unittest.TestCase):
                 got = exe(*stored(prefix, "in", len(exe.inputs)))
                 self.assert_outputs(got, stored(prefix, "out", len(exe.outputs)), MODEL_ATOL,
                                     MODEL_RTOL)
+
+    def test_saved_models(self):
+        """Every SavedModel case of testdata/tf/savedmodels/MANIFEST, compiled by path with
+        its signature and input shapes, against TensorFlow's outputs."""
+        with open(os.path.join(SAVED, "MANIFEST")) as f:
+            cases = [line.split() for line in f if line.strip() and not line.startswith("#")]
+        self.assertGreaterEqual(len(cases), 7)
+        for name, directory, signature, nin, nout, *shapes in cases:
+            with self.subTest(model=name):
+                dims = {k: [int(d) for d in v.split(",")]
+                        for k, v in (x.split("=") for x in shapes)}
+                exe = hloc.compile_model(os.path.join(SAVED, directory), signature=signature,
+                                         input_shapes=dims, tags=["serve"])
+                prefix = os.path.join(SAVED, name)
+                got = exe(*stored(prefix, "in", int(nin)))
+                self.assert_outputs(got, stored(prefix, "out", int(nout)), MODEL_ATOL,
+                                    MODEL_RTOL)
+
+    def test_checkpoint_and_errors(self):
+        prefix = os.path.join(SAVED, "tf1_graph")
+        exe = hloc.compile_model(prefix + ".pbtxt", config=prefix + ".config.pbtxt",
+                                 checkpoint=prefix + ".ckpt")
+        self.assert_outputs(exe(*stored(prefix, "in", 1)), stored(prefix, "out", 1),
+                            MODEL_ATOL, MODEL_RTOL)
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.compile_model(os.path.join(SAVED, "module_multi"), signature="nope")
+        self.assertIn("no signature 'nope'; the meta graph has 'lookup', 'serving_default'",
+                      str(cm.exception))
 
     def test_inputs_by_position_and_name(self):
         prefix = os.path.join(OPS, "placeholder_multi")
