@@ -1,7 +1,8 @@
 /*
  * lower_nn.c — TensorFlow's neural-network ops: matrix products (MatMul,
  * BatchMatMul*, Einsum), convolutions, pooling, batch normalisation,
- * softmax, top-k, image resizing and depth/space rearrangement.
+ * softmax, local response normalisation, top-k, image resizing and
+ * depth/space/batch rearrangement.
  *
  * Each op becomes the HLO tf2xla would build for it.  Products are one
  * dot whose result (batch dims, then the lhs free dims, then the rhs free
@@ -9,13 +10,24 @@
  * Convolutions are one convolution whose dimension numbers name the
  * data_format directly, so NCHW needs no transposes; padding follows
  * TensorFlow's SAME rule (output ceil(in / stride), the odd element of
- * padding at the end).  Pooling is a reduce-window.  Resizing multiplies
+ * padding at the end).  The 3-D convolution and pools share the 2-D code.
+ * Pooling is a reduce-window.  Resizing multiplies
  * by interpolation matrices (bilinear) or gathers rows (nearest) computed
  * here, at compile time, with TensorFlow's own float coordinate arithmetic
  * so the sample positions agree with TensorFlow's bit for bit.
  *
+ * SpaceToBatchND and BatchToSpaceND are pad/reshape/transpose/reshape
+ * and reshape/transpose/reshape/slice, exact for any block rank.  The
+ * chain SpaceToBatchND -> VALID Conv2D/DepthwiseConv2dNative ->
+ * BatchToSpaceND that tf.nn.convolution and Keras write for a dilated
+ * convolution is also matched when BatchToSpaceND is lowered and becomes
+ * one convolution with rhs dilation (the block) over the unshuffled
+ * input; the chain's own nodes then feed nothing and dead-code
+ * elimination removes them.
+ *
  * Assumes static shapes, and inputs that steer shapes (TopKV2's k, the
- * resize size, Conv2DBackpropInput's input_sizes) foldable to constants.
+ * resize size, Conv2DBackpropInput's input_sizes, block shapes, paddings
+ * and crops) foldable to constants.
  * Shape disagreements are reported in TensorFlow's terms before HLO shape
  * inference could report them in its own.
  */
@@ -145,9 +157,11 @@ static HloError *layout_attr(const TfNode *n, int rank, Layout *lay) {
     HloError *e = tf_attr_string(n, "data_format", &f);
     if (e) return e;
   }
-  bool last = !strcmp(f, "NHWC");
-  if (!last && strcmp(f, "NCHW"))
-    return hlo_error("data_format '%s' is not supported (NHWC or NCHW)", f);
+  /* The 3-D ops spell the same two layouts NDHWC and NCDHW. */
+  bool last = !strcmp(f, "NHWC") || !strcmp(f, "NDHWC");
+  if (!last && strcmp(f, "NCHW") && strcmp(f, "NCDHW"))
+    return hlo_error("data_format '%s' is not supported (%s)", f,
+                     rank == 5 ? "NDHWC or NCDHW" : "NHWC or NCHW");
   lay->batch = 0;
   lay->feature = last ? rank - 1 : 1;
   lay->nspatial = rank - 2;
@@ -604,45 +618,59 @@ static HloError *lower_bias_add(TfLower *L, const TfNode *n) {
   return e;
 }
 
-/* Conv2D (groups when the input depth is a multiple of the filter's) and
- * DepthwiseConv2dNative (one group per input channel, the [H, W, C, M]
+/* The filter of Conv2D, Conv3D or DepthwiseConv2dNative applied to input
+ * x (depth along lay->feature), as an HLO kernel whose spatial dims come
+ * first, then in, out, and the feature group count.  Conv2D and Conv3D
+ * are grouped when the input depth is a multiple of the filter's;
+ * DepthwiseConv2dNative has one group per input channel, the [H, W, C, M]
  * filter read as [H, W, 1, C*M]: output channel c*M + m belongs to group
- * c, TensorFlow's order). */
+ * c, TensorFlow's order. */
+static HloError *conv_filter(TfLower *L, const TfNode *n, const HloInstr *x, const Layout *lay,
+                             HloInstr **w, int64_t *groups) {
+  const int64_t *wd = (*w)->shape.dims;
+  int ns = lay->nspatial;
+  int64_t depth = x->shape.dims[lay->feature], in = wd[ns], out = wd[ns + 1];
+  HloError *e = NULL;
+  if (!strcmp(n->op, "DepthwiseConv2dNative")) {
+    if (in != depth)
+      return hlo_error("filter's input depth %lld differs from the input depth %lld",
+                       (long long)in, (long long)depth);
+    int64_t dims[4] = {wd[0], wd[1], 1, in * out};
+    *w = reshape(L, *w, 4, dims, &e);
+    *groups = depth;
+    return e;
+  }
+  if (in == 0 || depth % in)
+    return hlo_error("input depth %lld is not a multiple of the filter's input depth %lld",
+                     (long long)depth, (long long)in);
+  /* 0 groups: nothing to convolve, and the group count divides below. */
+  if (depth == 0) return hlo_error("input depth is 0: there are no channels to convolve");
+  *groups = depth / in;
+  if (out % *groups)
+    return hlo_error("filter's output depth %lld is not a multiple of the group count %lld",
+                     (long long)out, (long long)*groups);
+  return NULL;
+}
+
+/* Conv2D, Conv3D and DepthwiseConv2dNative: one convolution. */
 static HloError *lower_conv(TfLower *L, const TfNode *n) {
+  int rank = !strcmp(n->op, "Conv3D") ? 5 : 4;
   HloInstr *x, *w;
   HloError *e = tf_expect_inputs(n, 2, 2);
   if (!e) e = tf_input(L, n, 0, &x);
   if (!e) e = tf_input(L, n, 1, &w);
-  if (!e) e = expect_rank("input", x, 4);
-  if (!e) e = expect_rank("filter", w, 4);
+  if (!e) e = expect_rank("input", x, rank);
+  if (!e) e = expect_rank("filter", w, rank);
   Layout lay;
-  if (!e) e = layout_attr(n, 4, &lay);
+  if (!e) e = layout_attr(n, rank, &lay);
   if (e) return e;
-  const int64_t *wd = w->shape.dims;
-  int64_t depth = x->shape.dims[lay.feature], groups;
-  if (!strcmp(n->op, "DepthwiseConv2dNative")) {
-    if (wd[2] != depth)
-      return hlo_error("filter's input depth %lld differs from the input depth %lld",
-                       (long long)wd[2], (long long)depth);
-    int64_t dims[4] = {wd[0], wd[1], 1, wd[2] * wd[3]};
-    w = reshape(L, w, 4, dims, &e);
-    groups = depth;
-  } else {
-    if (wd[2] == 0 || depth % wd[2])
-      return hlo_error("input depth %lld is not a multiple of the filter's input depth %lld",
-                       (long long)depth, (long long)wd[2]);
-    /* 0 groups: nothing to convolve, and the group count divides below. */
-    if (depth == 0) return hlo_error("input depth is 0: there are no channels to convolve");
-    groups = depth / wd[2];
-    if (wd[3] % groups)
-      return hlo_error("filter's output depth %lld is not a multiple of the group count %lld",
-                       (long long)wd[3], (long long)groups);
-  }
-  HloWindowDim win[2];
+  int64_t ksize[HLO_MAX_RANK], groups;
+  memcpy(ksize, w->shape.dims, sizeof(int64_t) * (size_t)lay.nspatial);
+  if ((e = conv_filter(L, n, x, &lay, &w, &groups))) return e;
+  HloWindowDim win[3];
   Padding pad;
-  if (!e) e = conv_window(n, &x->shape, &lay, wd, win, &pad);
-  if (e) return e;
-  HloConvDims d = conv_dims(&lay, 2, 3);
+  if ((e = conv_window(n, &x->shape, &lay, ksize, win, &pad))) return e;
+  HloConvDims d = conv_dims(&lay, lay.nspatial, lay.nspatial + 1);
   HloInstr *r = hlo_build_convolution(L->c, x, w, win, &d, groups, 1, x->shape.type, &e);
   if (!e) tf_set_output(L, n, 0, r);
   return e;
@@ -727,20 +755,22 @@ static HloError *lower_conv2d_backprop_input(TfLower *L, const TfNode *n) {
 /* Pooling                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* MaxPool, MaxPoolV2 (ksize and strides as inputs 1 and 2) and AvgPool:
- * a reduce-window over every dim with TensorFlow's padding.  Max pads with
+/* MaxPool, MaxPoolV2 (ksize and strides as inputs 1 and 2), AvgPool and
+ * their 3-D forms MaxPool3D, AvgPool3D: a reduce-window over every dim
+ * with TensorFlow's padding.  Max pads with
  * the lowest value; AvgPool divides each window's sum by the number of
  * input elements it covers, so SAME windows at the border average only
  * what lies inside the image, as TensorFlow does. */
 static HloError *lower_pool(TfLower *L, const TfNode *n) {
   bool is_max = strncmp(n->op, "MaxPool", 7) == 0, v2 = !strcmp(n->op, "MaxPoolV2");
+  int rank = strstr(n->op, "3D") ? 5 : 4;
   HloInstr *x;
   HloError *e = tf_expect_inputs(n, v2 ? 3 : 1, v2 ? 3 : 1);
   if (!e) e = tf_input(L, n, 0, &x);
-  if (!e) e = expect_rank("input", x, 4);
+  if (!e) e = expect_rank("input", x, rank);
   Layout lay;
-  if (!e) e = layout_attr(n, 4, &lay);
-  int64_t ksize[4], strides[4];
+  if (!e) e = layout_attr(n, rank, &lay);
+  int64_t ksize[5], strides[5];
   if (!e && v2) {
     int64_t *kv, *sv;
     int nk, ns;
@@ -755,16 +785,16 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
       strides[d] = sv[d];
     }
   } else if (!e) {
-    e = ints_attr(n, "ksize", 4, 1, 1, ksize);
-    if (!e) e = ints_attr(n, "strides", 4, 1, 1, strides);
+    e = ints_attr(n, "ksize", rank, 1, 1, ksize);
+    if (!e) e = ints_attr(n, "strides", rank, 1, 1, strides);
   }
-  Padding pad;
+  Padding pad = PAD_VALID;
   if (!e) e = padding_attr(n, false, &pad);
   if (e) return e;
   const HloShape *s = &x->shape;
   HloType t = s->type;
-  HloWindowDim win[4];
-  for (int d = 0; d < 4; d++) {
+  HloWindowDim win[5];
+  for (int d = 0; d < rank; d++) {
     win[d] = (HloWindowDim){.size = ksize[d], .stride = strides[d]};
     /* Cannot overflow: each factor is below 2^41. */
     if (pad == PAD_SAME) {
@@ -780,10 +810,10 @@ static HloError *lower_pool(TfLower *L, const TfNode *n) {
     /* The number of input elements under each window: ksize in unpadded
      * dims, the window's overlap with [0, in) in padded ones.  A constant
      * over the padded dims, broadcast along the others. */
-    int64_t pd[4], cdims[4];
+    int64_t pd[5], cdims[5];
     int np = 0;
     double fixed = 1;
-    for (int d = 0; d < 4; d++) {
+    for (int d = 0; d < rank; d++) {
       if (win[d].pad_lo || win[d].pad_hi) {
         pd[np] = d;
         cdims[np++] = r->shape.dims[d];
@@ -896,6 +926,52 @@ static HloError *lower_softmax(TfLower *L, const TfNode *n) {
     r = tf_binary(L, HLO_OP_DIVIDE, ex, broadcast_in_dim(L, sum, &s, keep, &e), &e);
   if (!e) tf_set_output(L, n, 0, r);
   return e;
+}
+
+/* LRN: x / (bias + alpha * sum of x^2 over the 2r+1 channels around each
+ * one)^beta, the sum a reduce-window along the depth; 16-bit floats are
+ * computed in f32.  The power is what TensorFlow's CPU kernel uses: a
+ * division for beta 1, rsqrt for 0.5, else exp(-beta * log). */
+static HloError *lower_lrn(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  int64_t radius;
+  float bias = 1, alpha = 1, beta = 0.5f;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (!e) e = expect_rank("input", x, 4);
+  if (!e) e = tf_attr_int_or(n, "depth_radius", 5, &radius);
+  if (!e && tf_attr_find(n, "bias")) e = tf_attr_float(n, "bias", &bias);
+  if (!e && tf_attr_find(n, "alpha")) e = tf_attr_float(n, "alpha", &alpha);
+  if (!e && tf_attr_find(n, "beta")) e = tf_attr_float(n, "beta", &beta);
+  if (e) return e;
+  if (radius < 0 || radius > WINDOW_ATTR_MAX / 2)
+    return hlo_error("depth_radius %lld is out of range (0 to %lld)", (long long)radius,
+                     (long long)(WINDOW_ATTR_MAX / 2));
+  if (!hlo_type_is_float(x->shape.type))
+    return shape_error("input must have a floating-point type, has shape %s", &x->shape);
+  HloType t = x->shape.type, ct = t == HLO_F16 || t == HLO_BF16 ? HLO_F32 : t;
+  HloInstr *xc = tf_converted(L, x, ct, &e);
+  HloInstr *sq = tf_binary(L, HLO_OP_MULTIPLY, xc, xc, &e);
+  HloWindowDim win[4];
+  for (int d = 0; d < 4; d++) win[d] = (HloWindowDim){.size = 1, .stride = 1};
+  win[3] = (HloWindowDim){.size = 2 * radius + 1, .stride = 1, .pad_lo = radius,
+                          .pad_hi = radius};
+  HloInstr *zero = tf_scalar(L, ct, 0), *sum = NULL;
+  if (!e)
+    sum = hlo_build_reduce_window(L->c, &sq, &zero, 1, win,
+                                  hlo_build_scalar_computation(L->m, HLO_OP_ADD, ct), &e);
+  HloInstr *scale = tf_binary(L, HLO_OP_MULTIPLY, sum, tf_full(L, xc, alpha, &e), &e);
+  scale = tf_binary(L, HLO_OP_ADD, scale, tf_full(L, xc, bias, &e), &e);
+  HloInstr *y;
+  if (beta == 1) {
+    y = tf_binary(L, HLO_OP_DIVIDE, xc, scale, &e);
+  } else if (beta == 0.5f) {
+    y = tf_binary(L, HLO_OP_MULTIPLY, xc, tf_unary(L, HLO_OP_RSQRT, scale, &e), &e);
+  } else {
+    HloInstr *p = tf_binary(L, HLO_OP_MULTIPLY, tf_unary(L, HLO_OP_LOG, scale, &e),
+                            tf_full(L, xc, -beta, &e), &e);
+    y = tf_binary(L, HLO_OP_MULTIPLY, xc, tf_unary(L, HLO_OP_EXP, p, &e), &e);
+  }
+  return tf_finish(L, n, tf_converted(L, y, t, &e), &e);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1145,6 +1221,230 @@ static HloError *lower_depth_space(TfLower *L, const TfNode *n) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* SpaceToBatchND, BatchToSpaceND                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The block_shape input (M >= 1 positive sizes for dims 1..M of an input
+ * of rank `rank`) and the [M, 2] paddings or crops input, non-negative. */
+static HloError *block_inputs(TfLower *L, const TfNode *n, int rank, const char *what,
+                              int64_t *block, int *m, int64_t *lo, int64_t *hi) {
+  int64_t *b;
+  HloLiteral *p;
+  HloError *e = tf_input_ints(L, n, 1, &b, m);
+  if (!e) e = tf_input_literal(L, n, 2, &p);
+  if (e) return e;
+  if (*m < 1 || *m > rank - 1)
+    return hlo_error("block_shape has %d entries, expected 1 to %d for an input of rank %d", *m,
+                     rank - 1, rank);
+  for (int i = 0; i < *m; i++) {
+    if (b[i] < 1 || b[i] > WINDOW_ATTR_MAX)
+      return hlo_error("block_shape entry %d is %lld, expected 1 to %lld", i, (long long)b[i],
+                       (long long)WINDOW_ATTR_MAX);
+    block[i] = b[i];
+  }
+  const HloShape *ps = &p->shape;
+  if (!hlo_type_is_integer(ps->type) || ps->rank != 2 || ps->dims[0] != *m || ps->dims[1] != 2)
+    return shape_error("%s must be an integer [M,2] matrix for the M block dims, is %s", ps);
+  for (int i = 0; i < *m; i++) {
+    lo[i] = hlo_literal_get_s64(p, 2 * i);
+    hi[i] = hlo_literal_get_s64(p, 2 * i + 1);
+    if (lo[i] < 0 || hi[i] < 0 || lo[i] > WINDOW_ATTR_MAX || hi[i] > WINDOW_ATTR_MAX)
+      return hlo_error("%s of block dim %d are (%lld, %lld), expected 0 to %lld", what, i,
+                       (long long)lo[i], (long long)hi[i], (long long)WINDOW_ATTR_MAX);
+  }
+  return NULL;
+}
+
+/* The batch dim splits into the block (outermost, row-major) times the
+ * original batch; each spatial dim into (size / block, block). */
+static HloError *lower_space_to_batch(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  int rank = s->rank, m;
+  int64_t block[HLO_MAX_RANK], lo[HLO_MAX_RANK], hi[HLO_MAX_RANK];
+  if ((e = block_inputs(L, n, rank, "paddings", block, &m, lo, hi))) return e;
+  int wide = rank + m;
+  if (wide > HLO_MAX_RANK)
+    return hlo_error("the rearrangement needs rank %d, above hloc's limit of %d", wide,
+                     HLO_MAX_RANK);
+  HloPadDim pad[HLO_MAX_RANK] = {{0}};
+  int64_t split[HLO_MAX_RANK], perm[HLO_MAX_RANK], out[HLO_MAX_RANK];
+  int64_t batch = s->dims[0];
+  for (int i = 0; i < m; i++) {
+    int64_t size = s->dims[1 + i] + lo[i] + hi[i];
+    if (size % block[i])
+      return hlo_error("padded size %lld of dimension %d is not a multiple of the block size "
+                       "%lld",
+                       (long long)size, 1 + i, (long long)block[i]);
+    pad[1 + i] = (HloPadDim){lo[i], hi[i], 0};
+    split[1 + 2 * i] = size / block[i];
+    split[2 + 2 * i] = block[i];
+    perm[i] = 2 + 2 * i;             /* the block dims first */
+    perm[m + 1 + i] = 1 + 2 * i;     /* then batch, the reduced spatial dims */
+    out[1 + i] = size / block[i];
+    if (!hlo_mul_ok(batch, block[i], &batch))
+      return hlo_error("the output batch overflows");
+  }
+  split[0] = s->dims[0];
+  perm[m] = 0;
+  out[0] = batch;
+  for (int d = 1 + m; d < rank; d++) {
+    split[d + m] = out[d] = s->dims[d];
+    perm[d + m] = d + m;
+  }
+  HloInstr *y = x;
+  bool padded = false;
+  for (int i = 0; i < m; i++) padded |= lo[i] || hi[i];
+  if (padded) y = hlo_build_pad(L->c, x, tf_scalar(L, s->type, 0), pad, &e);
+  y = reshape(L, y, wide, split, &e);
+  y = transpose(L, y, perm, &e);
+  y = reshape(L, y, rank, out, &e);
+  if (!e) tf_set_output(L, n, 0, y);
+  return e;
+}
+
+/* x sliced to [lo[i], size - hi[i]) along dims 1..m (lo, hi already
+ * checked to fit). */
+static HloInstr *crop(TfLower *L, HloInstr *x, int m, const int64_t *lo, const int64_t *hi,
+                      HloError **e) {
+  if (*e) return NULL;
+  bool any = false;
+  HloSliceDim sl[HLO_MAX_RANK];
+  for (int d = 0; d < x->shape.rank; d++) sl[d] = (HloSliceDim){0, x->shape.dims[d], 1};
+  for (int i = 0; i < m; i++) {
+    sl[1 + i] = (HloSliceDim){lo[i], x->shape.dims[1 + i] - hi[i], 1};
+    any |= lo[i] || hi[i];
+  }
+  return any ? hlo_build_slice(L->c, x, sl, e) : x;
+}
+
+/* The dilated-convolution chain ending in BatchToSpaceND node n (block
+ * `block`, rank 2, crops lo/hi): when n reads a VALID, stride-1,
+ * undilated NHWC Conv2D or DepthwiseConv2dNative that reads a
+ * SpaceToBatchND of the same block, the convolution of that
+ * SpaceToBatchND's input with the filter dilated by the block, padded by
+ * its paddings, then cropped.  *out stays NULL when the chain is not
+ * there; errors are those of the convolution. */
+static HloError *fold_dilated_conv(TfLower *L, const TfNode *n, const int64_t *block,
+                                   const int64_t *crop_lo, const int64_t *crop_hi,
+                                   HloInstr **out) {
+  *out = NULL;
+  const TfInput *in = &n->inputs[0];
+  const TfNode *conv = in->node;
+  if (in->feed >= 0 || !conv || in->index != 0 || conv->ninputs != 2 ||
+      (strcmp(conv->op, "Conv2D") && strcmp(conv->op, "DepthwiseConv2dNative")))
+    return NULL;
+  const TfInput *cin = &conv->inputs[0];
+  const TfNode *stb = cin->node;
+  if (cin->feed >= 0 || !stb || cin->index != 0 || strcmp(stb->op, "SpaceToBatchND") ||
+      stb->ninputs != 3)
+    return NULL;
+  /* The conv's attributes as the plain lowering reads them: VALID,
+   * NHWC, every stride and dilation 1. */
+  const char *fmt = "NHWC", *padding = "";
+  int64_t strides[4], dil[4];
+  HloError *e = NULL;
+  if (tf_attr_find(conv, "data_format")) e = tf_attr_string(conv, "data_format", &fmt);
+  if (!e) e = tf_attr_string(conv, "padding", &padding);
+  if (!e) e = ints_attr(conv, "strides", 4, 1, 1, strides);
+  if (!e) e = ints_attr(conv, "dilations", 4, 1, 1, dil);
+  /* Bad attributes are the plain lowering's to report. */
+  if (e) {
+    hlo_error_free(e);
+    return NULL;
+  }
+  if (strcmp(fmt, "NHWC") || strcmp(padding, "VALID")) return NULL;
+  for (int d = 0; d < 4; d++)
+    if (strides[d] != 1 || dil[d] != 1) return NULL;
+  HloInstr *x, *w;
+  int64_t sblock[HLO_MAX_RANK], lo[HLO_MAX_RANK], hi[HLO_MAX_RANK];
+  int m;
+  if ((e = tf_input(L, stb, 0, &x)) || (e = tf_input(L, conv, 1, &w))) return e;
+  if (x->shape.rank != 4 || w->shape.rank != 4) return NULL;
+  /* SpaceToBatchND was lowered already: its inputs are good. */
+  if ((e = block_inputs(L, stb, 4, "paddings", sblock, &m, lo, hi))) return e;
+  if (m != 2 || sblock[0] != block[0] || sblock[1] != block[1]) return NULL;
+  Layout lay;
+  if ((e = layout_attr(conv, 4, &lay))) return e;
+  int64_t groups, ksize[2] = {w->shape.dims[0], w->shape.dims[1]};
+  if ((e = conv_filter(L, conv, x, &lay, &w, &groups))) return e;
+  /* Cropping what was padded is padding less (SAME's usual case); what
+   * the crops take beyond that is sliced off.  The spatial sizes before
+   * the crops are the chain's, already checked against them. */
+  HloWindowDim win[2];
+  int64_t clo[2], chi[2];
+  for (int i = 0; i < 2; i++) {
+    int64_t cut_lo = crop_lo[i] < lo[i] ? crop_lo[i] : lo[i];
+    int64_t cut_hi = crop_hi[i] < hi[i] ? crop_hi[i] : hi[i];
+    win[i] = (HloWindowDim){.size = ksize[i], .stride = 1, .pad_lo = lo[i] - cut_lo,
+                            .pad_hi = hi[i] - cut_hi, .lhs_dilate = 1, .rhs_dilate = block[i]};
+    clo[i] = crop_lo[i] - cut_lo;
+    chi[i] = crop_hi[i] - cut_hi;
+  }
+  HloConvDims d = conv_dims(&lay, 2, 3);
+  HloInstr *r = hlo_build_convolution(L->c, x, w, win, &d, groups, 1, x->shape.type, &e);
+  *out = crop(L, r, 2, clo, chi, &e);
+  return e;
+}
+
+/* The inverse: the batch splits into the block and the output batch, each
+ * block dim moves behind its spatial dim, the pairs merge, and the crops
+ * are sliced off. */
+static HloError *lower_batch_to_space(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  int rank = s->rank, m;
+  int64_t block[HLO_MAX_RANK], lo[HLO_MAX_RANK], hi[HLO_MAX_RANK];
+  if ((e = block_inputs(L, n, rank, "crops", block, &m, lo, hi))) return e;
+  int wide = rank + m;
+  if (wide > HLO_MAX_RANK)
+    return hlo_error("the rearrangement needs rank %d, above hloc's limit of %d", wide,
+                     HLO_MAX_RANK);
+  int64_t prod = 1;
+  for (int i = 0; i < m; i++)
+    if (!hlo_mul_ok(prod, block[i], &prod)) prod = -1;
+  if (prod < 0 || s->dims[0] % prod)
+    return hlo_error("batch %lld is not a multiple of the block's %lld elements",
+                     (long long)s->dims[0], (long long)prod);
+  int64_t split[HLO_MAX_RANK], perm[HLO_MAX_RANK], out[HLO_MAX_RANK];
+  for (int i = 0; i < m; i++) {
+    int64_t size;
+    if (!hlo_mul_ok(s->dims[1 + i], block[i], &size) || lo[i] + hi[i] > size)
+      return hlo_error("crops (%lld, %lld) of dimension %d exceed its size %lld times the "
+                       "block size %lld",
+                       (long long)lo[i], (long long)hi[i], 1 + i, (long long)s->dims[1 + i],
+                       (long long)block[i]);
+    split[i] = block[i];
+    split[m + 1 + i] = s->dims[1 + i];
+    perm[1 + 2 * i] = m + 1 + i; /* spatial dim, then its block dim */
+    perm[2 + 2 * i] = i;
+    out[1 + i] = size;
+  }
+  split[m] = out[0] = s->dims[0] / prod;
+  perm[0] = m;
+  for (int d = 1 + m; d < rank; d++) {
+    split[d + m] = out[d] = s->dims[d];
+    perm[d + m] = d + m;
+  }
+  HloInstr *y = NULL;
+  if (m == 2 && (e = fold_dilated_conv(L, n, block, lo, hi, &y))) return e;
+  if (!y) {
+    y = reshape(L, x, wide, split, &e);
+    y = transpose(L, y, perm, &e);
+    y = reshape(L, y, rank, out, &e);
+    y = crop(L, y, m, lo, hi, &e);
+  }
+  if (!e) tf_set_output(L, n, 0, y);
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The table                                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -1168,7 +1468,14 @@ const TfOpLowering tf_lower_nn[] = {
     {"Conv2DBackpropInput", lower_conv2d_backprop_input,
      "T, strides, padding, explicit_paddings, dilations, data_format",
      "input_sizes must be constant (4 sizes, or the 2 spatial ones); not grouped"},
+    {"Conv3D", lower_conv, "T, strides, padding, dilations, data_format",
+     "NDHWC or NCDHW; SAME or VALID; grouped when the input depth is a multiple of the "
+     "filter's"},
     {"MaxPool", lower_pool, "T, ksize, strides, padding, data_format", "SAME or VALID"},
+    {"MaxPool3D", lower_pool, "T, ksize, strides, padding, data_format",
+     "NDHWC or NCDHW; SAME or VALID"},
+    {"AvgPool3D", lower_pool, "T, ksize, strides, padding, data_format",
+     "NDHWC or NCDHW; SAME divides by the number of elements inside the input"},
     {"MaxPoolV2", lower_pool, "T, padding, data_format",
      "ksize and strides inputs must be constant"},
     {"AvgPool", lower_pool, "T, ksize, strides, padding, data_format",
@@ -1189,5 +1496,13 @@ const TfOpLowering tf_lower_nn[] = {
      "NHWC; size must be constant"},
     {"DepthToSpace", lower_depth_space, "T, block_size, data_format", "NHWC or NCHW"},
     {"SpaceToDepth", lower_depth_space, "T, block_size, data_format", "NHWC or NCHW"},
+    {"SpaceToBatchND", lower_space_to_batch, "T, Tblock_shape, Tpaddings",
+     "block_shape and paddings constant; any block rank"},
+    {"BatchToSpaceND", lower_batch_to_space, "T, Tblock_shape, Tcrops",
+     "block_shape and crops constant; any block rank; SpaceToBatchND -> VALID Conv2D or "
+     "DepthwiseConv2dNative (NHWC, stride 1) -> BatchToSpaceND becomes one dilated "
+     "convolution"},
+    {"LRN", lower_lrn, "T, depth_radius, bias, alpha, beta",
+     "NHWC; f16/bf16 computed in f32"},
     {NULL, NULL, NULL, NULL},
 };

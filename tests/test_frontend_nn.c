@@ -176,6 +176,76 @@ START_TEST(fused_batch_norm_training) {
 }
 END_TEST
 
+#define BLOCK_GRAPH(op, block, pads)                                          \
+  PLACEHOLDER("x") CONST_I32("b", "dim { size: 2 }", block)                   \
+  CONST_I32("p", "dim { size: 2 } dim { size: 2 }", pads)                     \
+  NODE("s", op, "input: 'x' input: 'b' input: 'p'", ATTR_T)
+#define ZERO_PADS "int_val: 0 int_val: 0 int_val: 0 int_val: 0"
+
+START_TEST(space_to_batch_errors) {
+  fu_expect_error(BLOCK_GRAPH("SpaceToBatchND", "int_val: 2 int_val: 2", ZERO_PADS),
+                  FEED("x", DIMS4(1, 5, 4, 2)) FETCH("s"),
+                  "node 's' (SpaceToBatchND): padded size 5 of dimension 1 is not a multiple of "
+                  "the block size 2");
+  fu_expect_error(BLOCK_GRAPH("SpaceToBatchND", "int_val: 2 int_val: 0", ZERO_PADS),
+                  FEED("x", DIMS4(1, 4, 4, 2)) FETCH("s"),
+                  "node 's' (SpaceToBatchND): block_shape entry 1 is 0, expected 1 to "
+                  "2147483647");
+  fu_expect_error(BLOCK_GRAPH("SpaceToBatchND", "int_val: 2 int_val: 2",
+                              "int_val: 0 int_val: -1 int_val: 0 int_val: 0"),
+                  FEED("x", DIMS4(1, 4, 4, 2)) FETCH("s"),
+                  "node 's' (SpaceToBatchND): paddings of block dim 0 are (0, -1), expected 0 "
+                  "to 2147483647");
+  /* Two block dims need an input of rank 3 at least. */
+  fu_expect_error(BLOCK_GRAPH("SpaceToBatchND", "int_val: 2 int_val: 2", ZERO_PADS),
+                  FEED("x", DIMS2(4, 4)) FETCH("s"),
+                  "node 's' (SpaceToBatchND): block_shape has 2 entries, expected 1 to 1 for "
+                  "an input of rank 2");
+}
+END_TEST
+
+START_TEST(batch_to_space_errors) {
+  fu_expect_error(BLOCK_GRAPH("BatchToSpaceND", "int_val: 2 int_val: 2", ZERO_PADS),
+                  FEED("x", DIMS4(6, 2, 2, 1)) FETCH("s"),
+                  "node 's' (BatchToSpaceND): batch 6 is not a multiple of the block's 4 "
+                  "elements");
+  fu_expect_error(BLOCK_GRAPH("BatchToSpaceND", "int_val: 2 int_val: 2",
+                              "int_val: 3 int_val: 2 int_val: 0 int_val: 0"),
+                  FEED("x", DIMS4(4, 2, 2, 1)) FETCH("s"),
+                  "node 's' (BatchToSpaceND): crops (3, 2) of dimension 1 exceed its size 2 "
+                  "times the block size 2");
+}
+END_TEST
+
+START_TEST(lrn_errors) {
+  fu_expect_error(PLACEHOLDER("x") NODE("l", "LRN", "input: 'x'",
+                                        ATTR_T ATTR_INT("depth_radius", "-1")),
+                  FEED("x", DIMS4(1, 2, 2, 3)) FETCH("l"),
+                  "node 'l' (LRN): depth_radius -1 is out of range (0 to 1073741823)");
+  fu_expect_error(PLACEHOLDER("x") NODE("l", "LRN", "input: 'x'", ATTR_T),
+                  FEED("x", DIMS3(2, 2, 3)) FETCH("l"),
+                  "node 'l' (LRN): input must have rank 4, has shape f32[2,2,3]{2,1,0}");
+}
+END_TEST
+
+START_TEST(conv3d_errors) {
+  fu_expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+                  NODE("c", "Conv3D", "input: 'x' input: 'w'",
+                       ATTR_T ATTR_INTS("strides", "i: 1 i: 1 i: 1 i: 1 i: 1")
+                       ATTR_STR("padding", "SAME") ATTR_STR("data_format", "NHWDC")),
+                  FEED("x", "dim { size: 1 } " DIMS4(3, 3, 3, 2))
+                  FEED("w", "dim { size: 1 } " DIMS4(1, 1, 2, 2)) FETCH("c"),
+                  "node 'c' (Conv3D): data_format 'NHWDC' is not supported (NDHWC or NCDHW)");
+  fu_expect_error(PLACEHOLDER("x") PLACEHOLDER("w")
+                  NODE("c", "Conv3D", "input: 'x' input: 'w'",
+                       ATTR_T ATTR_INTS("strides", "i: 1 i: 1 i: 1 i: 1")
+                       ATTR_STR("padding", "SAME")),
+                  FEED("x", "dim { size: 1 } " DIMS4(3, 3, 3, 2))
+                  FEED("w", "dim { size: 1 } " DIMS4(1, 1, 2, 2)) FETCH("c"),
+                  "node 'c' (Conv3D): attribute 'strides' has 4 entries, expected 5");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Equivalences                                                             */
 /* ------------------------------------------------------------------------ */
@@ -267,6 +337,52 @@ START_TEST(conv2d_grouped) {
 }
 END_TEST
 
+/* SpaceToBatchND -> VALID Conv2D -> BatchToSpaceND (tf.nn.convolution's
+ * dilated convolution) becomes one convolution with rhs dilation, whose
+ * values are those of Conv2D with dilations and SAME padding. */
+START_TEST(dilated_conv_chain_folds) {
+  const char *graph =
+      PLACEHOLDER("x") PLACEHOLDER("w")
+      CONST_I32("b", "dim { size: 2 }", "int_val: 2 int_val: 2")
+      CONST_I32("p", "dim { size: 2 } dim { size: 2 }",
+                "int_val: 2 int_val: 3 int_val: 2 int_val: 2")
+      CONST_I32("c", "dim { size: 2 } dim { size: 2 }",
+                "int_val: 0 int_val: 1 int_val: 0 int_val: 0")
+      NODE("s2b", "SpaceToBatchND", "input: 'x' input: 'b' input: 'p'", ATTR_T)
+      NODE("conv", "Conv2D", "input: 's2b' input: 'w'",
+           ATTR_T STRIDES_1 ATTR_STR("padding", "VALID"))
+      NODE("b2s", "BatchToSpaceND", "input: 'conv' input: 'b' input: 'c'", ATTR_T)
+      NODE("direct", "Conv2D", "input: 'x' input: 'w'",
+           ATTR_T STRIDES_1 ATTR_STR("padding", "SAME")
+           ATTR_INTS("dilations", "i: 1 i: 2 i: 2 i: 1"));
+  const char *config =
+      FEED("x", DIMS4(1, 9, 8, 3)) FEED("w", DIMS4(3, 3, 3, 4)) FETCH("b2s") FETCH("direct");
+  char *msg = NULL;
+  HloModule *m = fu_import(graph, config, &msg);
+  ck_assert_msg(m != NULL, "import: %s", msg);
+  const HloInstr *r = m->entry->root->operands[0];
+  ck_assert_str_eq(hlo_opcode_name(r->op), "convolution");
+  ck_assert_int_eq(r->window[0].rhs_dilate, 2);
+  ck_assert_int_eq(r->window[1].rhs_dilate, 2);
+  ck_assert_int_eq(r->operands[0]->op, HLO_OP_PARAMETER);
+  hlo_module_free(m);
+  expect_same(graph, config, 1e-6);
+}
+END_TEST
+
+/* The generic rearrangement: BatchToSpaceND undoes SpaceToBatchND. */
+START_TEST(batch_to_space_inverts) {
+  expect_same(PLACEHOLDER("x")
+              CONST_I32("b", "dim { size: 3 }", "int_val: 2 int_val: 1 int_val: 3")
+              CONST_I32("p", "dim { size: 3 } dim { size: 2 }",
+                        "int_val: 1 int_val: 0 int_val: 0 int_val: 2 int_val: 2 int_val: 1")
+              NODE("s2b", "SpaceToBatchND", "input: 'x' input: 'b' input: 'p'", ATTR_T)
+              NODE("b2s", "BatchToSpaceND", "input: 's2b' input: 'b' input: 'p'", ATTR_T)
+              NODE("id", "Identity", "input: 'x'", ATTR_T),
+              FEED("x", DIMS4(2, 3, 3, 3)) FETCH("b2s") FETCH("id"), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("frontend_nn");
   TCase *t = tcase_create("errors");
@@ -280,6 +396,10 @@ int main(void) {
   tcase_add_test(t, einsum_equation_errors);
   tcase_add_test(t, top_k_too_large);
   tcase_add_test(t, fused_batch_norm_training);
+  tcase_add_test(t, space_to_batch_errors);
+  tcase_add_test(t, batch_to_space_errors);
+  tcase_add_test(t, lrn_errors);
+  tcase_add_test(t, conv3d_errors);
   suite_add_tcase(s, t);
   t = tcase_create("equivalences");
   tcase_add_test(t, einsum_ellipsis_is_batch_matmul);
@@ -289,6 +409,8 @@ int main(void) {
   tcase_add_test(t, depth_to_space_nchw);
   tcase_add_test(t, space_to_depth_inverts);
   tcase_add_test(t, conv2d_grouped);
+  tcase_add_test(t, dilated_conv_chain_folds);
+  tcase_add_test(t, batch_to_space_inverts);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -544,6 +544,46 @@ def build_cases():
     pool("avgpool_nchw_same", "avg", [1, 2, 7, 7], (3, 3), (2, 2), "SAME",
          fmt="NCHW")
 
+    def conv3d(name, xs, ws, strides, padding, dil=(1, 1, 1)):
+        add(name, lambda x, w: raw.Conv3D(
+                input=x, filter=w, strides=[1] + list(strides) + [1],
+                padding=padding, dilations=[1] + list(dil) + [1]),
+            lambda r: [("x", U(r, xs)), ("w", U(r, ws))], "conv", ["Conv3D"])
+    conv3d("conv3d_same", [1, 5, 6, 4, 2], [2, 3, 2, 2, 3], (1, 1, 1), "SAME")
+    conv3d("conv3d_valid_s2", [2, 6, 5, 7, 3], [3, 2, 3, 3, 2], (2, 1, 2),
+           "VALID")
+    conv3d("conv3d_same_s2_odd", [1, 5, 7, 6, 2], [3, 3, 2, 2, 4], (2, 2, 3),
+           "SAME")
+    conv3d("conv3d_1x1x1", [2, 3, 3, 3, 4], [1, 1, 1, 4, 2], (1, 1, 1),
+           "VALID")
+
+    def pool3d(name, kind, xs, k, s, padding):
+        op = raw.MaxPool3D if kind == "max" else raw.AvgPool3D
+        add(name, lambda x: op(input=x, ksize=[1] + list(k) + [1],
+                               strides=[1] + list(s) + [1], padding=padding),
+            lambda r: [("x", distinct(r, xs))],
+            "exact" if kind == "max" else "reduce",
+            ["MaxPool3D" if kind == "max" else "AvgPool3D"])
+    pool3d("maxpool3d_valid", "max", [1, 4, 6, 6, 2], (2, 2, 2), (2, 2, 2),
+           "VALID")
+    pool3d("maxpool3d_same", "max", [2, 5, 5, 4, 3], (3, 3, 2), (2, 2, 1),
+           "SAME")
+    pool3d("avgpool3d_valid", "avg", [1, 4, 6, 5, 2], (2, 3, 2), (2, 3, 1),
+           "VALID")
+    pool3d("avgpool3d_same", "avg", [1, 5, 5, 5, 2], (3, 3, 3), (2, 2, 2),
+           "SAME")
+
+    def lrn(name, xs, **kw):
+        add(name, lambda x: raw.LRN(input=x, **kw),
+            lambda r: [("x", U(r, xs, -2, 2))], "transcendental", ["LRN"])
+    lrn("lrn_default", [1, 2, 3, 12])
+    lrn("lrn_r2_beta075", [2, 3, 3, 8], depth_radius=2, bias=1.5, alpha=0.3,
+        beta=0.75)
+    lrn("lrn_r0_beta1", [1, 2, 2, 5], depth_radius=0, bias=2.0, alpha=1.0,
+        beta=1.0)
+    lrn("lrn_wide_radius", [1, 1, 2, 3], depth_radius=4, bias=1.0, alpha=0.1,
+        beta=0.5)
+
     def bn_inputs(xs, c):
         return lambda r: [("x", N(r, xs)), ("scale", U(r, [c], 0.5, 2)),
                           ("offset", U(r, [c])), ("mean", U(r, [c])),
@@ -862,6 +902,53 @@ def build_cases():
     add("space_to_depth_b3", lambda x: tf.nn.space_to_depth(x, 3),
         lambda r: [("x", I(r, [1, 3, 6, 2], -9, 9))], "exact",
         ["SpaceToDepth"])
+
+    def s2b(name, xs, block, pads, ints=False):
+        add(name, lambda x: raw.SpaceToBatchND(
+                input=x, block_shape=tf.constant(block, tf.int32),
+                paddings=tf.constant(pads, tf.int32)),
+            lambda r: [("x", I(r, xs, -99, 99) if ints else U(r, xs))],
+            "exact", ["SpaceToBatchND"])
+    s2b("space_to_batch_nd", [2, 4, 6, 3], [2, 3], [[0, 0], [0, 0]])
+    s2b("space_to_batch_nd_pad", [1, 5, 4, 2], [2, 2], [[1, 0], [2, 2]])
+    s2b("space_to_batch_nd_rank1", [2, 5, 3], [3], [[1, 0]], ints=True)
+    s2b("space_to_batch_nd_block1", [2, 3, 2, 2], [1, 1], [[1, 1], [0, 2]])
+    s2b("space_to_batch_nd_rank3", [1, 4, 2, 6, 2], [2, 1, 3],
+        [[0, 0], [1, 1], [0, 0]], ints=True)
+
+    def b2s(name, xs, block, crops, ints=False):
+        add(name, lambda x: raw.BatchToSpaceND(
+                input=x, block_shape=tf.constant(block, tf.int64),
+                crops=tf.constant(crops, tf.int64)),
+            lambda r: [("x", I(r, xs, -99, 99) if ints else U(r, xs))],
+            "exact", ["BatchToSpaceND"])
+    b2s("batch_to_space_nd", [4, 2, 3, 2], [2, 2], [[0, 0], [0, 0]])
+    b2s("batch_to_space_nd_crops", [6, 2, 3, 1], [2, 3], [[1, 0], [2, 1]])
+    b2s("batch_to_space_nd_rank1", [6, 4, 2], [3], [[0, 2]], ints=True)
+    b2s("batch_to_space_nd_block1", [2, 3, 3, 2], [1, 1], [[0, 1], [1, 1]])
+    b2s("batch_to_space_nd_rank3", [12, 2, 1, 2, 3], [2, 3, 2],
+        [[1, 1], [0, 1], [0, 0]], ints=True)
+
+    # the dilated convolutions tf.nn.convolution (and so Keras'
+    # Conv2D(dilation_rate=...)) and tf.nn.atrous_conv2d write as
+    # SpaceToBatchND -> VALID Conv2D -> BatchToSpaceND
+    add("atrous_conv2d_same", lambda x, w: tf.nn.atrous_conv2d(
+            x, w, rate=2, padding="SAME"),
+        lambda r: [("x", U(r, [1, 9, 8, 3])), ("w", U(r, [3, 3, 3, 4]))],
+        "conv", ["SpaceToBatchND", "Conv2D", "BatchToSpaceND"])
+    add("atrous_conv2d_valid", lambda x, w: tf.nn.atrous_conv2d(
+            x, w, rate=3, padding="VALID"),
+        lambda r: [("x", U(r, [2, 10, 11, 2])), ("w", U(r, [2, 3, 2, 3]))],
+        "conv", ["SpaceToBatchND", "Conv2D", "BatchToSpaceND"])
+    add("convolution_dilated_2x3", lambda x, w: tf.nn.convolution(
+            x, w, padding="SAME", dilations=[2, 3]),
+        lambda r: [("x", U(r, [2, 7, 10, 2])), ("w", U(r, [3, 2, 2, 5]))],
+        "conv", ["SpaceToBatchND", "Conv2D", "BatchToSpaceND"])
+    add("depthwise_dilated_s2b", lambda x, w: tf.nn.depthwise_conv2d(
+            x, w, strides=[1, 1, 1, 1], padding="SAME", dilations=[2, 2]),
+        lambda r: [("x", U(r, [1, 8, 9, 3])), ("w", U(r, [3, 3, 3, 2]))],
+        "conv", ["SpaceToBatchND", "DepthwiseConv2dNative",
+                 "BatchToSpaceND"])
 
     # ---- functional control flow ------------------------------------------
     def while_fixed(x):
