@@ -224,6 +224,54 @@ START_TEST(gather_batch_dims) {
 }
 END_TEST
 
+START_TEST(gather_nd_errors) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               CONST_I32("i", "dim { size: 1 } dim { size: 3 }", "int_val: 0")
+               NODE("g", "GatherNd", "input: 'x' input: 'i'", ""),
+               CONFIG_X("g"),
+               "node 'g' (GatherNd): the index vectors of indices s32[1,3]{1,0} have 3 entries, "
+               "more than the rank 2 of params f32[2,3]{1,0}");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") NODE("g", "GatherNd", "input: 'x' input: 'x'", ""),
+               CONFIG_X("g"), "node 'g' (GatherNd): indices must be integers, are f32[2,3]{1,0}");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("i", "", "int_val: 0")
+               NODE("g", "GatherNd", "input: 'x' input: 'i'", ""),
+               CONFIG_X("g"),
+               "node 'g' (GatherNd): indices must have rank >= 1 (the index vector is the last "
+               "dim), are s32[]");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               CONST_I32("i", "dim { size: 1 } dim { size: 1 }", "int_val: 0")
+               NODE("g", "GatherNd", "input: 'x' input: 'i'",
+                    ATTR_STR("bad_indices_policy", "CLAMP")),
+               CONFIG_X("g"),
+               "node 'g' (GatherNd): bad_indices_policy 'CLAMP' is not DEFAULT, ERROR or "
+               "IGNORE");
+}
+END_TEST
+
+START_TEST(scatter_errors) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               CONST_I32("i", "dim { size: 2 } dim { size: 1 }", "int_val: 0 int_val: 1")
+               CONST_I32("shape", "dim { size: 2 }", "int_val: 4 int_val: 2")
+               NODE("s", "ScatterNd", "input: 'i' input: 'x' input: 'shape'", ""),
+               CONFIG_X("s"),
+               "node 's' (ScatterNd): updates f32[2,3]{1,0} do not have the shape "
+               "indices.shape[:-1] + shape[1:] for indices s32[2,1]{1,0} and a tensor "
+               "f32[4,2]{1,0}");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               CONST_I32("i", "dim { size: 2 } dim { size: 1 }", "int_val: 0 int_val: 1")
+               CONST_I32("shape", "dim { size: 2 }", "int_val: -4 int_val: 3")
+               NODE("s", "ScatterNd", "input: 'i' input: 'x' input: 'shape'", ""),
+               CONFIG_X("s"), "node 's' (ScatterNd): shape has the negative size -4");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               CONST_I32("i", "dim { size: 3 } dim { size: 1 }", "int_val: 0")
+               NODE("s", "TensorScatterUpdate", "input: 'x' input: 'i' input: 'x'", ""),
+               CONFIG_X("s"),
+               "node 's' (TensorScatterUpdate): updates f32[2,3]{1,0} do not have the shape "
+               "indices.shape[:-1] + shape[1:] for indices s32[3,1]{1,0} and a tensor "
+               "f32[2,3]{1,0}");
+}
+END_TEST
+
 START_TEST(broadcast_to_incompatible) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("shape", "dim { size: 2 }", "int_val: 2 int_val: 4")
@@ -324,6 +372,8 @@ int main(void) {
   tcase_add_test(t, pad_errors);
   tcase_add_test(t, reduction_duplicate_axis);
   tcase_add_test(t, gather_batch_dims);
+  tcase_add_test(t, gather_nd_errors);
+  tcase_add_test(t, scatter_errors);
   tcase_add_test(t, broadcast_to_incompatible);
   tcase_add_test(t, binary_not_broadcastable);
   tcase_add_test(t, input_count);

@@ -846,6 +846,69 @@ def build_cases():
            lambda r: I(r, [2, 4], 0, 5), 2, bd=1)
     gather("gather_v2_scalar_idx", [4, 3], lambda r: np.array(2, I32), 0)
 
+    def gather_nd(name, ps, idx_fn, pdtype=F32, **kw):
+        add(name, lambda p, i: raw.GatherNd(params=p, indices=i, **kw),
+            lambda r: [("params", U(r, ps, -9, 9).astype(pdtype)),
+                       ("indices", idx_fn(r))], "exact", ["GatherNd"])
+    gather_nd("gather_nd", [4, 5], lambda r: np.stack(
+        [I(r, [3], 0, 4), I(r, [3], 0, 5)], -1))
+    gather_nd("gather_nd_slices", [3, 4, 2], lambda r: I(r, [2, 1], 0, 3))
+    gather_nd("gather_nd_batch_i64", [2, 3, 4], lambda r: np.stack(
+        [I(r, [2, 2], 0, 2, I64), I(r, [2, 2], 0, 3, I64)], -1),
+        pdtype=I32)
+    gather_nd("gather_nd_full_rank", [2, 3, 2], lambda r: np.stack(
+        [I(r, [4], 0, 2), I(r, [4], 0, 3), I(r, [4], 0, 2)], -1))
+    # out-of-range index vectors give zeros under the IGNORE policy
+    gather_nd("gather_nd_ignore_bad", [4, 3],
+              lambda r: np.array([[1], [4], [-1], [3], [0]], I32),
+              bad_indices_policy="IGNORE")
+    add("gather_nd_empty_index", lambda p: raw.GatherNd(
+            params=p, indices=tf.zeros([2, 0], tf.int32)),
+        lambda r: [("params", U(r, [3, 2]))], "exact", ["GatherNd"])
+
+    def scatter_nd(name, idx, us, shape, udtype=F32, **kw):
+        add(name, lambda i, u: raw.ScatterNd(
+                indices=i, updates=u,
+                shape=tf.constant(shape, tf.as_dtype(idx.dtype)), **kw),
+            lambda r: [("indices", idx),
+                       ("updates", U(r, us, -9, 9).astype(udtype)
+                        if udtype != I32 else I(r, us, -9, 9))],
+            "exact", ["ScatterNd"])
+    scatter_nd("scatter_nd", np.array([[4], [3], [1], [7]], I32), [4], [8])
+    scatter_nd("scatter_nd_duplicates", np.array([[1], [3], [1], [1], [0]],
+                                                 I32), [5], [6], udtype=I32)
+    scatter_nd("scatter_nd_slices", np.array([[0], [2]], I64), [2, 4, 3],
+               [5, 4, 3])
+    scatter_nd("scatter_nd_2d_index", np.array([[0, 1], [3, 2], [1, 0]], I32),
+               [3, 2], [4, 3, 2])
+    scatter_nd("scatter_nd_ignore_bad", np.array([[2], [6], [-1], [0]], I32),
+               [4, 2], [5, 2], bad_indices_policy="IGNORE")
+
+    def tscatter(name, op, xs, idx, us, xdtype=F32, **kw):
+        def vals(r, shape):
+            return I(r, shape, -9, 9) if xdtype == I32 else U(r, shape, -9, 9)
+        add(name, lambda x, i, u: getattr(raw, op)(
+                tensor=x, indices=i, updates=u, **kw),
+            lambda r: [("tensor", vals(r, xs)), ("indices", idx),
+                       ("updates", vals(r, us))], "exact", [op])
+    tscatter("tensor_scatter_update", "TensorScatterUpdate", [5, 3],
+             np.array([[3], [0]], I32), [2, 3])
+    tscatter("tensor_scatter_update_elems", "TensorScatterUpdate", [4, 4],
+             np.array([[0, 3], [2, 2], [3, 0]], I64), [3], xdtype=I32)
+    tscatter("tensor_scatter_update_ignore_bad", "TensorScatterUpdate",
+             [4, 2], np.array([[5], [1], [-2]], I32), [3, 2],
+             bad_indices_policy="IGNORE")
+    tscatter("tensor_scatter_add", "TensorScatterAdd", [6, 2],
+             np.array([[1], [4], [1], [5]], I32), [4, 2], xdtype=I32)
+    tscatter("tensor_scatter_add_f32", "TensorScatterAdd", [3, 4, 2],
+             np.array([[0, 1], [2, 3]], I32), [2, 2])
+    tscatter("tensor_scatter_sub", "TensorScatterSub", [5],
+             np.array([[2], [0], [2]], I32), [3], xdtype=I32)
+    tscatter("tensor_scatter_max", "TensorScatterMax", [4, 3],
+             np.array([[3], [1], [3]], I32), [3, 3])
+    tscatter("tensor_scatter_min", "TensorScatterMin", [4, 3],
+             np.array([[0], [2], [0]], I64), [3, 3], xdtype=I32)
+
     add("one_hot", lambda i: tf.one_hot(i, 5),
         lambda r: [("indices", I(r, [4], 0, 5))], "exact", ["OneHot"])
     add("one_hot_axis0", lambda i: raw.OneHot(
