@@ -1,6 +1,6 @@
 /*
  * lower_array.c — TensorFlow's shape and data-movement ops (reshapes,
- * slices, concatenation, padding, gathers …), the constants that static
+ * slices, concatenation, padding, gathers, band masks …), the constants that static
  * shapes make of Shape/Size/Rank/Range, and the reductions (Sum … Any,
  * ArgMax/ArgMin, Cumsum/Cumprod).
  *
@@ -928,6 +928,63 @@ static HloError *lower_one_hot(TfLower *L, const TfNode *n) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* MatrixBandPart                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* MatrixBandPart: input, num_lower, num_upper.  Keeps element (i, j) of
+ * each innermost matrix where (num_lower < 0 || i - j <= num_lower) and
+ * (num_upper < 0 || j - i <= num_upper), else 0.  The bounds may be
+ * values known only at run time: the mask is computed from iotas. */
+static HloError *lower_matrix_band_part(TfLower *L, const TfNode *n) {
+  HloInstr *x, *lower, *upper;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (!e) e = tf_input(L, n, 1, &lower);
+  if (!e) e = tf_input(L, n, 2, &upper);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  if (s->rank < 2) return hlo_error("input must have rank >= 2, is %s", shape_str(L, s));
+  if (lower->shape.rank || upper->shape.rank || !hlo_type_is_integer(lower->shape.type) ||
+      lower->shape.type != upper->shape.type || lower->shape.type == HLO_PRED)
+    return hlo_error("num_lower %s and num_upper %s must be integer scalars of one type",
+                     shape_str(L, &lower->shape), shape_str(L, &upper->shape));
+  HloType it = lower->shape.type;
+  int64_t mdims[2] = {s->dims[s->rank - 2], s->dims[s->rank - 1]};
+  /* TensorFlow's range check, where the bounds are Consts. */
+  for (int k = 0; k < 2; k++) {
+    const TfInput *in = &n->inputs[1 + k];
+    int64_t *v;
+    int count;
+    if (in->feed >= 0 || strcmp(in->node->op, "Const")) continue;
+    if ((e = tf_input_ints(L, n, 1 + k, &v, &count))) return e;
+    if (v[0] > mdims[k])
+      return hlo_error("%s must be negative or at most the number of %s (%lld), is %lld",
+                       k ? "num_upper" : "num_lower", k ? "columns" : "rows",
+                       (long long)mdims[k], (long long)v[0]);
+  }
+  HloShape ms = hlo_shape_array(it, 2, mdims);
+  HloInstr *row = hlo_build_iota(L->c, &ms, 0, &e), *col = NULL;
+  if (row) col = hlo_build_iota(L->c, &ms, 1, &e);
+  HloInstr *below = tf_binary(L, HLO_OP_SUBTRACT, row, col, &e);  /* i - j */
+  HloInstr *above = tf_unary(L, HLO_OP_NEGATE, below, &e);        /* j - i */
+  HloInstr *lo = splat(L, it, 0, &ms, &e), *hi = lo;
+  if (!e) lo = hlo_build_broadcast(L->c, lower, &ms, NULL, 0, &e);
+  if (!e) hi = hlo_build_broadcast(L->c, upper, &ms, NULL, 0, &e);
+  HloInstr *zero = splat(L, it, 0, &ms, &e);
+  HloInstr *keep_lo = tf_binary(L, HLO_OP_OR, tf_compare(L, HLO_CMP_LT, lo, zero, &e),
+                                tf_compare(L, HLO_CMP_LE, below, lo, &e), &e);
+  HloInstr *keep_hi = tf_binary(L, HLO_OP_OR, tf_compare(L, HLO_CMP_LT, hi, zero, &e),
+                                tf_compare(L, HLO_CMP_LE, above, hi, &e), &e);
+  HloInstr *keep = tf_binary(L, HLO_OP_AND, keep_lo, keep_hi, &e);
+  if (!e && s->rank > 2) {
+    HloShape ps = hlo_shape_array(HLO_PRED, s->rank, s->dims);
+    int64_t map[2] = {s->rank - 2, s->rank - 1};
+    keep = hlo_build_broadcast(L->c, keep, &ps, map, 2, &e);
+  }
+  return tf_finish(L, n, tf_select(L, keep, x, tf_full(L, x, 0, &e), &e), &e);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Reductions                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1147,6 +1204,8 @@ const TfOpLowering tf_lower_array[] = {
      "start, limit, delta constant: the result is a constant"},
     {"GatherV2", lower_gather_v2, "Tparams, Tindices, Taxis, batch_dims",
      "axis constant; out-of-range indices are clamped (TensorFlow's CPU kernel fails)"},
+    {"MatrixBandPart", lower_matrix_band_part, "T, Tindex",
+     "num_lower and num_upper may be run-time values; negative keeps the whole triangle"},
     {"OneHot", lower_one_hot, "T, TI, axis", "depth constant; out-of-range indices give off_value"},
     REDUCTION("Sum", "f16/bf16 accumulate in f32"),
     REDUCTION("Mean", "f16/bf16 accumulate in f32; integers truncate"),

@@ -272,6 +272,21 @@ START_TEST(scatter_errors) {
 }
 END_TEST
 
+START_TEST(matrix_band_part_errors) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("lo", "", "int_val: 3")
+               CONST_I32("hi", "", "int_val: -1")
+               NODE("b", "MatrixBandPart", "input: 'x' input: 'lo' input: 'hi'", ""),
+               CONFIG_X("b"),
+               "node 'b' (MatrixBandPart): num_lower must be negative or at most the number of "
+               "rows (2), is 3");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("lo", "dim { size: 1 }", "int_val: 0")
+               NODE("b", "MatrixBandPart", "input: 'x' input: 'lo' input: 'lo'", ""),
+               CONFIG_X("b"),
+               "node 'b' (MatrixBandPart): num_lower s32[1]{0} and num_upper s32[1]{0} must be "
+               "integer scalars of one type");
+}
+END_TEST
+
 START_TEST(broadcast_to_incompatible) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                CONST_I32("shape", "dim { size: 2 }", "int_val: 2 int_val: 4")
@@ -319,6 +334,22 @@ START_TEST(select_condition_shape) {
                CONFIG_X("s") FEED("c", "DT_BOOL", "dim { size: 3 }"),
                "node 's' (Select): condition pred[3]{0} must be a scalar, a vector of the first "
                "dimension of t, or have the shape of t, f32[2,3]{1,0}");
+}
+END_TEST
+
+START_TEST(bucketize_unsorted) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("b", "Bucketize", "input: 'x'",
+                    "attr { key: 'boundaries' value { list { f: 0 f: 2 f: 1 } } }"),
+               CONFIG_X("b"),
+               "node 'b' (Bucketize): boundaries must be sorted, but entry 2 (1) follows 2");
+}
+END_TEST
+
+START_TEST(erfinv_f64) {
+  fu_expect_error(PLACEHOLDER("x", "DT_DOUBLE") NODE("e", "Erfinv", "input: 'x'", ""),
+               FEED("x", "DT_DOUBLE", "dim { size: 3 }") FETCH("e"),
+               "node 'e' (Erfinv): x has type f64; the approximation is for f32, f16 and bf16");
 }
 END_TEST
 
@@ -379,6 +410,9 @@ int main(void) {
   tcase_add_test(t, input_count);
   tcase_add_test(t, cast_src_type);
   tcase_add_test(t, select_condition_shape);
+  tcase_add_test(t, matrix_band_part_errors);
+  tcase_add_test(t, bucketize_unsorted);
+  tcase_add_test(t, erfinv_f64);
   tcase_add_test(t, ensure_shape_attr_not_a_shape);
   tcase_add_test(t, unsupported_ops_listed_at_once);
   suite_add_tcase(s, t);

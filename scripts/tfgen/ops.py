@@ -1092,6 +1092,39 @@ def build_cases():
     unary("erfc", tf.math.erfc, lambda r: [("x", U(r, S, -3, 3))],
           "transcendental", "Erfc")
 
+    def band(name, xs, lo, hi, tidx=tf.int64, xdtype=F32):
+        add(name, lambda x: raw.MatrixBandPart(
+                input=x, num_lower=tf.constant(lo, tidx),
+                num_upper=tf.constant(hi, tidx)),
+            lambda r: [("x", U(r, xs, -9, 9).astype(xdtype))], "exact",
+            ["MatrixBandPart"])
+    band("matrix_band_part", [4, 5], 1, 2)
+    band("matrix_band_part_lower_tri", [2, 4, 4], -1, 0)
+    band("matrix_band_part_diag_i32", [3, 2, 3], 0, 0, tidx=tf.int32,
+         xdtype=I32)
+    band("matrix_band_part_wide", [2, 3], 2, -1)
+    add("matrix_band_part_runtime_bounds", lambda x, lo, hi: raw.MatrixBandPart(
+            input=x, num_lower=lo, num_upper=hi),
+        lambda r: [("x", U(r, [3, 5, 4])), ("lo", np.array(0, I64)),
+                   ("hi", np.array(-1, I64))], "exact", ["MatrixBandPart"])
+
+    def bucketize(name, x, bounds):
+        add(name, lambda x: raw.Bucketize(input=x, boundaries=bounds),
+            lambda r: [("x", x(r))], "exact", ["Bucketize"])
+    bucketize("bucketize", lambda r: np.concatenate([
+        U(r, [9], -3, 3), np.array([-0.5, 0, 2.5, -2, np.nan], F32)]).reshape(
+            [2, 7]), [-2.0, -0.5, 0.0, 0.5, 2.5])
+    bucketize("bucketize_int32", lambda r: I(r, [3, 4], -8, 12),
+              [-5.0, 0.0, 3.5, 10.0])
+    bucketize("bucketize_f64_repeated", lambda r: np.concatenate([
+        U(r, [6], -2, 2, F64), np.array([1.0, 1.5], F64)]), [-1.0, 1.0, 1.0])
+    bucketize("bucketize_no_boundaries", lambda r: U(r, [5]), [])
+
+    unary("erfinv", tf.math.erfinv, lambda r: [("x", np.concatenate([
+        U(r, [18], -0.999, 0.999),
+        np.array([0.0, 1.0, -1.0, 1.5, 0.99, -0.995], F32)]).reshape([4, 6]))],
+          "transcendental", "Erfinv")
+
     # ---- misc dtypes --------------------------------------------------------
     add("mul_f16", lambda x, y: x * y,
         lambda r: [("x", U(r, [3, 4], -4, 4, F16)),
