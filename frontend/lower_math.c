@@ -294,6 +294,104 @@ static HloError *lower_bucketize(TfLower *L, const TfNode *n) {
   return tf_finish(L, n, y, &err);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Fake quantization                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* x quantized to the grid of [min, max] and back, as TensorFlow's
+ * FakeQuant kernels do in f32: the range is first nudged so that 0 is on
+ * the grid (zero point round(qmin - min / scale), half away from zero,
+ * clamped into [qmin, qmax]), then x is clamped into the nudged range and
+ * rounded to a multiple of the scale by floor(shifted / scale + 0.5).
+ * min and max have x's shape (broadcast by the caller), so per-tensor and
+ * per-channel ranges, constant or not, are one formula. */
+static HloInstr *fake_quant(TfLower *L, HloInstr *x, HloInstr *min, HloInstr *max, int64_t bits,
+                            bool narrow, HloError **err) {
+  double qmin = narrow ? 1 : 0, qmax = (double)((INT64_C(1) << bits) - 1);
+  HloInstr *scale = tf_binary(L, HLO_OP_DIVIDE, tf_binary(L, HLO_OP_SUBTRACT, max, min, err),
+                              tf_full(L, x, qmax - qmin, err), err);
+  HloInstr *zp = tf_binary(L, HLO_OP_SUBTRACT, tf_full(L, x, qmin, err),
+                           tf_binary(L, HLO_OP_DIVIDE, min, scale, err), err);
+  zp = *err ? NULL : hlo_build_ternary(L->c, HLO_OP_CLAMP, tf_full(L, x, qmin, err), zp,
+                                       tf_full(L, x, qmax, err), err);
+  zp = tf_unary(L, HLO_OP_ROUND_AFZ, zp, err);
+  HloInstr *lo = tf_binary(L, HLO_OP_MULTIPLY,
+                           tf_binary(L, HLO_OP_SUBTRACT, tf_full(L, x, qmin, err), zp, err), scale,
+                           err);
+  HloInstr *hi = tf_binary(L, HLO_OP_MULTIPLY,
+                           tf_binary(L, HLO_OP_SUBTRACT, tf_full(L, x, qmax, err), zp, err), scale,
+                           err);
+  HloInstr *inv = tf_binary(L, HLO_OP_DIVIDE, tf_full(L, x, 1, err), scale, err);
+  HloInstr *c = *err ? NULL : hlo_build_ternary(L->c, HLO_OP_CLAMP, lo, x, hi, err);
+  HloInstr *q = tf_binary(L, HLO_OP_MULTIPLY, tf_binary(L, HLO_OP_SUBTRACT, c, lo, err), inv, err);
+  q = tf_unary(L, HLO_OP_FLOOR, tf_binary(L, HLO_OP_ADD, q, tf_full(L, x, 0.5, err), err), err);
+  return tf_binary(L, HLO_OP_ADD, tf_binary(L, HLO_OP_MULTIPLY, q, scale, err), lo, err);
+}
+
+/* num_bits (2 to 16, default 8) and narrow_range (default false). */
+static HloError *fake_quant_attrs(const TfNode *n, int64_t *bits, bool *narrow) {
+  HloError *e = tf_attr_int_or(n, "num_bits", 8, bits);
+  if (!e) e = tf_attr_bool_or(n, "narrow_range", false, narrow);
+  if (!e && (*bits < 2 || *bits > 16))
+    e = hlo_error("attribute 'num_bits' is %lld, expected 2 to 16", (long long)*bits);
+  return e;
+}
+
+static HloError *lower_fake_quant_args(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  int64_t bits;
+  bool narrow;
+  float min = -6, max = 6;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (!e) e = fake_quant_attrs(n, &bits, &narrow);
+  if (!e && tf_attr_find(n, "min")) e = tf_attr_float(n, "min", &min);
+  if (!e && tf_attr_find(n, "max")) e = tf_attr_float(n, "max", &max);
+  if (e) return e;
+  if (!(min < max))
+    return hlo_error("attribute 'min' (%g) must be smaller than attribute 'max' (%g)",
+                     (double)min, (double)max);
+  if (x->shape.type != HLO_F32)
+    return hlo_error("inputs must be f32, are %s", hlo_type_name(x->shape.type));
+  HloError *err = NULL;
+  HloInstr *y = fake_quant(L, x, tf_full(L, x, min, &err), tf_full(L, x, max, &err), bits, narrow,
+                           &err);
+  return tf_finish(L, n, y, &err);
+}
+
+/* FakeQuantWithMinMaxVars (scalar min, max) and ...PerChannel (min, max
+ * of x's last dim). */
+static HloError *lower_fake_quant_vars(TfLower *L, const TfNode *n) {
+  HloInstr *v[3];
+  int64_t bits;
+  bool narrow;
+  HloError *e = tf_inputs(L, n, 3, v);
+  if (!e) e = fake_quant_attrs(n, &bits, &narrow);
+  if (e) return e;
+  HloInstr *x = v[0];
+  const HloShape *s = &x->shape;
+  if (s->type != HLO_F32) return hlo_error("inputs must be f32, are %s", hlo_type_name(s->type));
+  bool per_channel = strstr(n->op, "PerChannel") != NULL;
+  if (per_channel && s->rank < 1) return hlo_error("inputs must have rank >= 1, are a scalar");
+  int64_t depth = per_channel ? s->dims[s->rank - 1] : 0, last = s->rank - 1;
+  for (int k = 1; k < 3; k++) {
+    const HloShape *ms = &v[k]->shape;
+    bool ok = ms->type == HLO_F32 && (per_channel ? ms->rank == 1 && ms->dims[0] == depth
+                                                  : ms->rank == 0);
+    if (!ok) {
+      char *str = hlo_shape_to_string(ms);
+      e = per_channel ? hlo_error("%s %s must be f32[%lld], one value per channel",
+                                  k == 1 ? "min" : "max", str, (long long)depth)
+                      : hlo_error("%s %s must be an f32 scalar", k == 1 ? "min" : "max", str);
+      free(str);
+      return e;
+    }
+    v[k] = hlo_build_broadcast(L->c, v[k], s, per_channel ? &last : NULL, per_channel, &e);
+    if (e) return e;
+  }
+  HloError *err = NULL;
+  return tf_finish(L, n, fake_quant(L, x, v[1], v[2], bits, narrow, &err), &err);
+}
+
 static HloError *lower_is_nan(TfLower *L, const TfNode *n) {
   HloInstr *x;
   HloError *e = tf_inputs(L, n, 1, &x);
@@ -637,6 +735,12 @@ const TfOpLowering tf_lower_math[] = {
      "f32, f16, bf16 (not f64): Giles' f32 approximation, relative error below 3e-7"},
     {"Bucketize", lower_bucketize, "T, boundaries",
      "boundaries sorted; compared in f32 (f64 for f64 inputs) as TensorFlow does"},
+    {"FakeQuantWithMinMaxArgs", lower_fake_quant_args, "min, max, num_bits, narrow_range",
+     "f32; the range nudged so 0 is on the grid, as TensorFlow does"},
+    {"FakeQuantWithMinMaxVars", lower_fake_quant_vars, "num_bits, narrow_range",
+     "f32; min and max scalars, may be run-time values; nudged as TensorFlow does"},
+    {"FakeQuantWithMinMaxVarsPerChannel", lower_fake_quant_vars, "num_bits, narrow_range",
+     "f32; min and max per channel (the last dim), may be run-time values"},
     {"IsNan", lower_is_nan, "T", "x != x"},
     {"IsInf", lower_is_inf, "T", "|x| == inf"},
     {"Cast", lower_cast, "SrcT, DstT, Truncate",

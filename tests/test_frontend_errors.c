@@ -346,6 +346,26 @@ START_TEST(bucketize_unsorted) {
 }
 END_TEST
 
+START_TEST(fake_quant_errors) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("q", "FakeQuantWithMinMaxArgs", "input: 'x'", ATTR_INT("num_bits", "1")),
+               CONFIG_X("q"),
+               "node 'q' (FakeQuantWithMinMaxArgs): attribute 'num_bits' is 1, expected 2 to 16");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("q", "FakeQuantWithMinMaxArgs", "input: 'x'",
+                    "attr { key: 'min' value { f: 2 } } attr { key: 'max' value { f: 2 } }"),
+               CONFIG_X("q"),
+               "node 'q' (FakeQuantWithMinMaxArgs): attribute 'min' (2) must be smaller than "
+               "attribute 'max' (2)");
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("m", "DT_FLOAT")
+               NODE("q", "FakeQuantWithMinMaxVarsPerChannel", "input: 'x' input: 'm' input: 'm'",
+                    ""),
+               CONFIG_X("q") FEED("m", "DT_FLOAT", "dim { size: 2 }"),
+               "node 'q' (FakeQuantWithMinMaxVarsPerChannel): min f32[2]{0} must be f32[3], one "
+               "value per channel");
+}
+END_TEST
+
 START_TEST(erfinv_f64) {
   fu_expect_error(PLACEHOLDER("x", "DT_DOUBLE") NODE("e", "Erfinv", "input: 'x'", ""),
                FEED("x", "DT_DOUBLE", "dim { size: 3 }") FETCH("e"),
@@ -413,6 +433,7 @@ int main(void) {
   tcase_add_test(t, matrix_band_part_errors);
   tcase_add_test(t, bucketize_unsorted);
   tcase_add_test(t, erfinv_f64);
+  tcase_add_test(t, fake_quant_errors);
   tcase_add_test(t, ensure_shape_attr_not_a_shape);
   tcase_add_test(t, unsupported_ops_listed_at_once);
   suite_add_tcase(s, t);

@@ -1125,6 +1125,32 @@ def build_cases():
         np.array([0.0, 1.0, -1.0, 1.5, 0.99, -0.995], F32)]).reshape([4, 6]))],
           "transcendental", "Erfinv")
 
+    add("fake_quant_args", lambda x: raw.FakeQuantWithMinMaxArgs(inputs=x),
+        lambda r: [("x", U(r, [3, 7], -8, 8))], "elementwise",
+        ["FakeQuantWithMinMaxArgs"])
+    add("fake_quant_args_narrow_4bit", lambda x: raw.FakeQuantWithMinMaxArgs(
+            inputs=x, min=-0.3, max=1.7, num_bits=4, narrow_range=True),
+        lambda r: [("x", U(r, [4, 5], -1, 2))], "elementwise",
+        ["FakeQuantWithMinMaxArgs"])
+    add("fake_quant_args_positive_range", lambda x: raw.FakeQuantWithMinMaxArgs(
+            inputs=x, min=0.5, max=3.0),
+        lambda r: [("x", U(r, [10], -1, 4))], "elementwise",
+        ["FakeQuantWithMinMaxArgs"])
+    add("fake_quant_vars", lambda x: raw.FakeQuantWithMinMaxVars(
+            inputs=x, min=tf.constant(-1.2), max=tf.constant(2.9)),
+        lambda r: [("x", U(r, [2, 3, 4], -2, 4))], "elementwise",
+        ["FakeQuantWithMinMaxVars"])
+    add("fake_quant_vars_runtime_16bit", lambda x, lo, hi:
+        raw.FakeQuantWithMinMaxVars(inputs=x, min=lo, max=hi, num_bits=16),
+        lambda r: [("x", U(r, [12], -1, 1)), ("lo", np.array(-0.7, F32)),
+                   ("hi", np.array(0.8, F32))], "elementwise",
+        ["FakeQuantWithMinMaxVars"])
+    add("fake_quant_vars_per_channel", lambda x: raw.FakeQuantWithMinMaxVarsPerChannel(
+            inputs=x, min=tf.constant([-1.0, 0.0, -3.0]),
+            max=tf.constant([1.0, 2.5, 0.5]), narrow_range=True),
+        lambda r: [("x", U(r, [2, 4, 3], -3, 3))], "elementwise",
+        ["FakeQuantWithMinMaxVarsPerChannel"])
+
     # ---- misc dtypes --------------------------------------------------------
     add("mul_f16", lambda x, y: x * y,
         lambda r: [("x", U(r, [3, 4], -4, 4, F16)),
