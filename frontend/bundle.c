@@ -387,7 +387,19 @@ static HloError *parse_value(const Block *k, const ProtobufCMessageDescriptor *d
   snprintf(name, sizeof name, "%s: entry '%s' (at byte %llu): its %s",
            k->b->index_name, key_text(key, sizeof key, k->key, k->klen),
            (unsigned long long)k->entry_at, d->name);
-  return tf_proto_parse_binary(d, k->value, k->vlen, name, out);
+  HloError *e = tf_proto_parse_binary(d, k->value, k->vlen, name, out);
+  /* The parser's advice for a .pb that looks like text does not apply to
+   * a value inside a table. */
+  static const char hint[] = " (the file looks like protobuf text format: "
+                             "name it .pbtxt)";
+  const char *m = e ? hlo_error_message(e) : "";
+  size_t n = strlen(m), h = sizeof hint - 1;
+  if (n > h && !strcmp(m + n - h, hint)) {
+    HloError *plain = hlo_error("%.*s", (int)(n - h), m);
+    hlo_error_free(e);
+    e = plain;
+  }
+  return e;
 }
 
 static HloError *read_header(TfBundle *b, const Block *k) {

@@ -355,6 +355,17 @@ START_TEST(bad_entries) {
   open_err(&c, want);
   unload(&c);
 
+  /* a value of printable bytes: no advice to rename the file */
+  c = load(TF1);
+  memcpy(c.index + at + 4, "abcdefghijklmno", 15);
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'dense/bias' (at byte "
+           "%zu): its tensorflow.BundleEntryProto: malformed protobuf at "
+           "byte 9: truncated length-delimited unknown field 13 of "
+           "tensorflow.BundleEntryProto: length 107, 4 bytes left", entry);
+  open_err(&c, want);
+  unload(&c);
+
   /* the header names 2 data files, but one was given */
   c = load(TF1);
   at = find(&c, "\x08\x01\x1a\x02\x08\x01", 6);
