@@ -46,6 +46,17 @@ seeds() {
       cp "$f" "$work/"
     done < <(find testdata -name '*.npy' -size -1025c | sort)
     ;;
+  bundle) # each checkpoint as the index's length (4 bytes, little-endian),
+    # the index, the data file (fuzz_bundle.c)
+    local idx n
+    for idx in testdata/tf/checkpoints/*/*.index; do
+      n=$(stat -c %s "$idx")
+      { printf '%b' "$(printf '\\x%02x' $((n & 255)) $((n >> 8 & 255)) \
+          $((n >> 16 & 255)) $((n >> 24 & 255)))"
+        cat "$idx" "${idx%.index}".data-00000-of-00001
+      } > "$work/$(basename "$(dirname "$idx")").ckpt"
+    done
+    ;;
   api) # small HLO modules, each behind one of a few call scripts (fuzz_api.c)
     local f i=0
     local scripts=('\x05\x00\x02\x04\x05\x08' '\x09\x10\x02\x04\x27\x05\x15\x17\x05\x08'
