@@ -438,7 +438,8 @@ static void print_array(FILE *f, const HloLiteral *l, int dim, int64_t offset,
 }
 
 /* Compares a result with an expected array: |got - want| <= atol + rtol *
- * |want| elementwise (NaN matches NaN).  Writes the verdict to stdout. */
+ * |want| elementwise (NaN matches NaN, an infinity only the same
+ * infinity).  Writes the verdict to stdout. */
 static bool check_expected(const char *name, const HloLiteral *got, const HloLiteral *want,
                            double atol, double rtol) {
   if (!hlo_shape_equal(&got->shape, &want->shape, false)) {
@@ -452,7 +453,7 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
   int64_t bad = -1, n = hlo_shape_elements(&got->shape);
   for (int64_t i = 0; i < n; i++) {
     double g = hlo_literal_get_f64(got, i), w = hlo_literal_get_f64(want, i);
-    if (g != g && w != w) continue;
+    if ((g != g && w != w) || (isinf(g) && g == w)) continue;
     double d = g > w ? g - w : w - g;
     if (!(d <= atol + rtol * (w < 0 ? -w : w)) && bad < 0) bad = i;
     if (d > worst || d != d) worst = d;

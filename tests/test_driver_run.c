@@ -10,6 +10,7 @@
  * naming where; --max-iterations bounds the interpreter's loops.  Runs the binary
  * named by $HLOC_BIN (set by CTest).
  */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,6 +506,37 @@ START_TEST(run_tolerance_errors) {
 }
 END_TEST
 
+/* Infinities match only themselves: erfinv(±1) is ±inf. */
+START_TEST(run_expect_infinities) {
+  char *out;
+  int rc = hloc(&out, "run testdata/tf/ops/erfinv.pb --config testdata/tf/ops/erfinv.config.pbtxt "
+                      "--input testdata/tf/ops/erfinv.in0.npy --expect "
+                      "testdata/tf/ops/erfinv.out0.npy --output-dir %s",
+                tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "matches the expected output"), "%s", out);
+  free(out);
+  /* the result against its own negation: -inf is no match for inf */
+  HloLiteral *want = ck_read_npy("testdata/tf/ops/erfinv.out0.npy");
+  int64_t n = hlo_shape_elements(&want->shape), at = -1;
+  for (int64_t i = 0; i < n; i++) {
+    double v = hlo_literal_get_f64(want, i);
+    if (isinf(v) && at < 0) at = i;
+    hlo_literal_set_f64(want, i, -v);
+  }
+  ck_assert_int_ge(at, 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/negated.npy", tmpdir);
+  HloError *e = hloc_write_npy(path, want);
+  ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+  hlo_literal_free(want);
+  rc = hloc(&out, "run testdata/tf/ops/erfinv.pb --config testdata/tf/ops/erfinv.config.pbtxt "
+                  "--input testdata/tf/ops/erfinv.in0.npy --expect %s --output-dir %s",
+            path, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "MISMATCH"), "%s", out);
+  free(out);
+}
+END_TEST
+
 /* A while loop whose condition is always true: x doubles for ever. */
 static void write_endless(char *path, size_t n) {
   snprintf(path, n, "%s/endless.hlo", tmpdir);
@@ -666,6 +698,7 @@ int main(void) {
   tcase_add_test(t, run_threads);
   tcase_add_test(t, run_threads_errors);
   tcase_add_test(t, run_tolerance_errors);
+  tcase_add_test(t, run_expect_infinities);
   tcase_add_test(t, run_timeout);
   tcase_add_test(t, executable_timeout);
   tcase_add_test(t, run_max_iterations);
