@@ -581,7 +581,7 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
     const TfOpLowering *l = tf_find_lowering(n->op);
     int64_t first_id = m->next_id;
     if (l) e = l->fn(&L, n);
-    else e = hlo_error("calls to library functions as ops are not supported");
+    else e = tf_lower_function_call(&L, n, n->op); /* check_supported: a function */
     if (e) {
       e = name_node(&L, n, e);
       break;

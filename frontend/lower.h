@@ -65,6 +65,11 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
                          const char *scope, HloInstr ***results);
 
+/* Lowers a call of library function `fname` in place (inlined): its
+ * arguments are n's inputs, its results n's outputs.  PartitionedCall and
+ * direct calls (a node whose op is the function's name). */
+HloError *tf_lower_function_call(TfLower *L, const TfNode *n, const char *fname);
+
 /* --- reading inputs -------------------------------------------------------- */
 
 /* Fails unless n has between min and max data inputs (max < 0: no limit). */

@@ -22,7 +22,8 @@
  * learn the element shape from what the body stores, then starts the loop
  * from a zero array of that shape — again as tf2xla does.
  *
- * PartitionedCall inlines its function.  Assert has no effect here:
+ * PartitionedCall inlines its function, as does a node whose op names a
+ * function of the library (a direct call).  Assert has no effect here:
  * compiled code has no side effects.
  *
  * Variables are constants: their values come from a checkpoint when the
@@ -592,13 +593,10 @@ static HloError *lower_resource_gather(TfLower *L, const TfNode *n) {
 /* Calls, Assert                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* PartitionedCall and StatefulPartitionedCall: the function's body is
- * lowered in place, its arguments being the node's inputs. */
-static HloError *lower_call(TfLower *L, const TfNode *n) {
-  const char *fname;
+HloError *tf_lower_function_call(TfLower *L, const TfNode *n, const char *fname) {
   HloInstr **args = hlo_xcalloc((size_t)n->ninputs + 1, sizeof *args), **res = NULL;
   int nres = 0;
-  HloError *e = func_attr(n, "f", &fname);
+  HloError *e = NULL;
   for (int i = 0; i < n->ninputs && !e; i++) {
     e = tf_input(L, n, i, &args[i]);
     if (!e && is_pending_list(args[i]))
@@ -609,6 +607,14 @@ static HloError *lower_call(TfLower *L, const TfNode *n) {
   free(res);
   free(args);
   return e;
+}
+
+/* PartitionedCall and StatefulPartitionedCall: the function `f` is
+ * inlined. */
+static HloError *lower_call(TfLower *L, const TfNode *n) {
+  const char *fname;
+  HloError *e = func_attr(n, "f", &fname);
+  return e ? e : tf_lower_function_call(L, n, fname);
 }
 
 static HloError *lower_assert(TfLower *L, const TfNode *n) { return NULL; }

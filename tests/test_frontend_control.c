@@ -248,6 +248,32 @@ START_TEST(partitioned_call_inlined) {
 }
 END_TEST
 
+/* A node whose op is a library function's name calls it (tfcompile's
+ * tffunction; Defun graphs): inlined like PartitionedCall, also inside
+ * another function. */
+START_TEST(direct_call_inlined) {
+  const char *graph = PLACEHOLDER("x", "DT_FLOAT")
+      NODE("c", "twice", "input: 'x'", "")
+      NODE("d", "neg", "input: 'c'", "")
+      LIBRARY(TIMES_TWO NEGATE);
+  const char *config = FEED("x", "DT_FLOAT", "dim { size: 2 }") FETCH("d");
+  HloLiteral *x = vector_f32(2, (double[]){1.5, -2});
+  HloLiteral *out = run(graph, config, &x, 1);
+  ck_assert_double_eq(hlo_literal_get_f64(out, 0), -3);
+  ck_assert_double_eq(hlo_literal_get_f64(out, 1), 4);
+  hlo_literal_free(out);
+  hlo_literal_free(x);
+  /* a function that calls itself is an error, not a hang */
+  const char *self = PLACEHOLDER("x", "DT_FLOAT")
+      NODE("c", "loop", "input: 'x'", "")
+      LIBRARY(FUNCTION("loop", ARG("a", "DT_FLOAT"), RESULT("r", "DT_FLOAT"),
+                       BODY_NODE("again", "loop", "input: 'a'", ""), RET("r", "again:r:0")));
+  fu_expect_error(self, FEED("x", "DT_FLOAT", "dim { size: 2 }") FETCH("c"),
+                  "node 'c' (loop): loop/node 'again' (loop): function 'loop' "
+                  "calls itself: loop -> loop");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* TensorLists                                                              */
 /* ------------------------------------------------------------------------ */
@@ -336,6 +362,7 @@ int main(void) {
   suite_add_tcase(s, t);
   t = tcase_create("call");
   tcase_add_test(t, partitioned_call_inlined);
+  tcase_add_test(t, direct_call_inlined);
   suite_add_tcase(s, t);
   t = tcase_create("tensor_list");
   tcase_add_test(t, list_pending_set_outside_loop);
