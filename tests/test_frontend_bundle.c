@@ -303,6 +303,35 @@ START_TEST(compressed_block) {
 }
 END_TEST
 
+START_TEST(bad_restarts) {
+  /* The block ends with its restart offsets (one: 0) and their count. */
+  Ckpt c = load(TF1);
+  size_t off, size;
+  first_block(&c, &off, &size);
+  uint8_t *count = c.index + off + size - 4, *first = count - 4;
+  ck_assert_int_eq(count[0], 1);
+  count[0] = 0xe8;
+  count[1] = 0x03;
+  fix_crc(&c);
+  char want[128];
+  snprintf(want, sizeof want, "ckpt.index: block at byte 0: 1000 restart "
+           "points do not fit in its %zu bytes", size);
+  open_err(&c, want);
+  count[0] = 1;
+  count[1] = 0;
+  first[0] = 3;
+  fix_crc(&c);
+  open_err(&c, "ckpt.index: block at byte 0: the first entry is not a "
+           "restart point");
+  /* with none, neither */
+  memcpy(first, "\0\0\0\0\0\0\0\0", 8);
+  fix_crc(&c);
+  open_err(&c, "ckpt.index: block at byte 0: the first entry is not a "
+           "restart point");
+  unload(&c);
+}
+END_TEST
+
 START_TEST(unsorted_table) {
   /* "dense/bias" then "dense/kernel", stored as 6 shared bytes and
    * "kernel": make it "dense/aernel". */
@@ -548,6 +577,7 @@ int main(void) {
   tcase_add_test(t, bad_magic);
   tcase_add_test(t, bad_block_crc);
   tcase_add_test(t, compressed_block);
+  tcase_add_test(t, bad_restarts);
   tcase_add_test(t, unsorted_table);
   tcase_add_test(t, bad_entries);
   tcase_add_test(t, bad_tensors);
