@@ -253,6 +253,165 @@ static HloError *lower_erfinv(TfLower *L, const TfNode *n) {
   return tf_finish(L, n, tf_converted(L, y, t, &err), &err);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Inverse trigonometric and hyperbolic functions                           */
+/* ------------------------------------------------------------------------ */
+
+/* Reads the one input of a float-only function; integers and bools are
+ * refused with the op's name rather than an HLO builder's rule. */
+static HloError *float_input(TfLower *L, const TfNode *n, HloInstr **x) {
+  HloError *e = tf_inputs(L, n, 1, x);
+  if (!e && !hlo_type_is_float((*x)->shape.type))
+    e = hlo_error("x has type %s; %s is defined for floating-point types",
+                  hlo_type_name((*x)->shape.type), n->op);
+  return e;
+}
+
+/* (1 - x)(1 + x): 1 - x^2 without the cancellation near |x| = 1. */
+static HloInstr *one_minus_square(TfLower *L, HloInstr *x, HloError **err) {
+  HloInstr *one = tf_full(L, x, 1, err);
+  return tf_binary(L, HLO_OP_MULTIPLY, tf_binary(L, HLO_OP_SUBTRACT, one, x, err),
+                   tf_binary(L, HLO_OP_ADD, one, x, err), err);
+}
+
+/* atan(x) = atan2(x, 1). */
+static HloError *lower_atan(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  return tf_finish(L, n, tf_binary(L, HLO_OP_ATAN2, x, tf_full(L, x, 1, &err), &err), &err);
+}
+
+/* asin(x) = atan2(x, sqrt(1 - x^2)); |x| > 1 gives the sqrt's NaN. */
+static HloError *lower_asin(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *c = tf_unary(L, HLO_OP_SQRT, one_minus_square(L, x, &err), &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_ATAN2, x, c, &err), &err);
+}
+
+/* acos(x) = atan2(sqrt(1 - x^2), x): 0 at 1, pi at -1. */
+static HloError *lower_acos(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *s = tf_unary(L, HLO_OP_SQRT, one_minus_square(L, x, &err), &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_ATAN2, s, x, &err), &err);
+}
+
+/* log 2, which C17 does not name. */
+#define LN2 0.69314718055994530942
+
+/* exp(x) / 2, which is finite up to log(max) + log 2: where exp(x)
+ * overflows, exp(x - log 2) instead. */
+static HloInstr *half_exp(TfLower *L, HloInstr *x, HloError **err) {
+  HloInstr *ex = tf_unary(L, HLO_OP_EXP, x, err);
+  HloInstr *half = tf_binary(L, HLO_OP_MULTIPLY, ex, tf_full(L, x, 0.5, err), err);
+  HloInstr *shifted =
+      tf_unary(L, HLO_OP_EXP, tf_binary(L, HLO_OP_ADD, x, tf_full(L, x, -LN2, err), err), err);
+  HloInstr *over = tf_compare(L, HLO_CMP_EQ, ex, tf_full(L, x, INFINITY, err), err);
+  return tf_select(L, over, shifted, half, err);
+}
+
+/* sinh: (expm1(x) - expm1(-x)) / 2 for |x| < 1, where the difference of
+ * exponentials cancels, else exp(x)/2 - exp(-x)/2. */
+static HloError *lower_sinh(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *nx = tf_unary(L, HLO_OP_NEGATE, x, &err);
+  HloInstr *small = tf_binary(L, HLO_OP_SUBTRACT, tf_unary(L, HLO_OP_EXPM1, x, &err),
+                              tf_unary(L, HLO_OP_EXPM1, nx, &err), &err);
+  small = tf_binary(L, HLO_OP_MULTIPLY, small, tf_full(L, x, 0.5, &err), &err);
+  HloInstr *large = tf_binary(L, HLO_OP_SUBTRACT, half_exp(L, x, &err), half_exp(L, nx, &err),
+                              &err);
+  HloInstr *is_small = tf_compare(L, HLO_CMP_LT, tf_unary(L, HLO_OP_ABS, x, &err),
+                                  tf_full(L, x, 1, &err), &err);
+  return tf_finish(L, n, tf_select(L, is_small, small, large, &err), &err);
+}
+
+/* cosh = exp(x)/2 + exp(-x)/2: a sum, so nothing cancels. */
+static HloError *lower_cosh(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *nx = tf_unary(L, HLO_OP_NEGATE, x, &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_ADD, half_exp(L, x, &err), half_exp(L, nx, &err),
+                                   &err),
+                   &err);
+}
+
+/* log(2 a) for a so large that a^2 would overflow: log(a) + log 2. */
+static HloInstr *log_twice(TfLower *L, HloInstr *a, HloError **err) {
+  return tf_binary(L, HLO_OP_ADD, tf_unary(L, HLO_OP_LOG, a, err), tf_full(L, a, LN2, err),
+                   err);
+}
+
+/* The largest a whose square is finite in t (with margin). */
+static double sqrt_max(HloType t) {
+  switch (t) {
+  case HLO_F16: return 0x1p7;
+  case HLO_F64: return 0x1p500;
+  default: return 0x1p63; /* f32 and bf16 share f32's exponent range */
+  }
+}
+
+/* asinh(x) = sign(x) log1p(a + a^2 / (1 + sqrt(1 + a^2))), a = |x|: the
+ * log1p form is exact to rounding near 0; beyond sqrt_max, log(2a). */
+static HloError *lower_asinh(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *a = tf_unary(L, HLO_OP_ABS, x, &err), *one = tf_full(L, x, 1, &err);
+  HloInstr *a2 = tf_binary(L, HLO_OP_MULTIPLY, a, a, &err);
+  HloInstr *den = tf_binary(L, HLO_OP_ADD, one,
+                            tf_unary(L, HLO_OP_SQRT, tf_binary(L, HLO_OP_ADD, one, a2, &err),
+                                     &err),
+                            &err);
+  HloInstr *sum = tf_binary(L, HLO_OP_ADD, a, tf_binary(L, HLO_OP_DIVIDE, a2, den, &err), &err);
+  HloInstr *y = tf_unary(L, HLO_OP_LOG1P, sum, &err);
+  HloInstr *huge = tf_compare(L, HLO_CMP_GT, a, tf_full(L, x, sqrt_max(x->shape.type), &err), &err);
+  y = tf_select(L, huge, log_twice(L, a, &err), y, &err);
+  HloInstr *neg = tf_compare(L, HLO_CMP_LT, x, tf_full(L, x, 0, &err), &err);
+  return tf_finish(L, n, tf_select(L, neg, tf_unary(L, HLO_OP_NEGATE, y, &err), y, &err), &err);
+}
+
+/* acosh(x) = log1p(t + sqrt(t (x + 1))), t = x - 1 (exact for x near 1,
+ * where log(x + sqrt(x^2 - 1)) loses the digits); beyond sqrt_max, log(2x).
+ * x < 1 gives the sqrt's NaN. */
+static HloError *lower_acosh(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *one = tf_full(L, x, 1, &err);
+  HloInstr *t = tf_binary(L, HLO_OP_SUBTRACT, x, one, &err);
+  HloInstr *r = tf_binary(L, HLO_OP_MULTIPLY, t, tf_binary(L, HLO_OP_ADD, x, one, &err), &err);
+  r = tf_unary(L, HLO_OP_SQRT, r, &err);
+  HloInstr *y = tf_unary(L, HLO_OP_LOG1P, tf_binary(L, HLO_OP_ADD, t, r, &err), &err);
+  HloInstr *huge = tf_compare(L, HLO_CMP_GT, x, tf_full(L, x, sqrt_max(x->shape.type), &err), &err);
+  return tf_finish(L, n, tf_select(L, huge, log_twice(L, x, &err), y, &err), &err);
+}
+
+/* atanh(x) = (log1p(x) - log1p(-x)) / 2: +-inf at +-1, NaN beyond. */
+static HloError *lower_atanh(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = float_input(L, n, &x);
+  if (e) return e;
+  HloError *err = NULL;
+  HloInstr *d = tf_binary(L, HLO_OP_SUBTRACT, tf_unary(L, HLO_OP_LOG1P, x, &err),
+                          tf_unary(L, HLO_OP_LOG1P, tf_unary(L, HLO_OP_NEGATE, x, &err), &err),
+                          &err);
+  return tf_finish(L, n, tf_binary(L, HLO_OP_MULTIPLY, d, tf_full(L, x, 0.5, &err), &err), &err);
+}
+
 /* Bucketize: the number of boundaries b with !(x < b), which for sorted
  * boundaries is std::upper_bound's index, as TensorFlow's kernel computes
  * it (NaN lands past the last boundary there and here).  The comparison
@@ -607,6 +766,32 @@ static HloError *lower_squared_difference(TfLower *L, const TfNode *n) {
   return tf_finish(L, n, tf_binary(L, HLO_OP_MULTIPLY, d, d, &err), &err);
 }
 
+/* Xlogy, Xlog1py, Xdivy: x * f(y), but 0 wherever x is 0 (whatever y is,
+ * NaN included), as TensorFlow's functors test it. */
+static HloError *x_times(TfLower *L, const TfNode *n, HloOpcode f) {
+  HloInstr *x, *y;
+  HloError *e = binary_inputs(L, n, &x, &y);
+  if (e) return e;
+  if (!hlo_type_is_float(x->shape.type))
+    return hlo_error("x has type %s; %s is defined for floating-point types",
+                     hlo_type_name(x->shape.type), n->op);
+  HloError *err = NULL;
+  HloInstr *zero = tf_full(L, x, 0, &err);
+  HloInstr *v = f == HLO_OP_DIVIDE
+                    ? tf_binary(L, HLO_OP_DIVIDE, x, y, &err)
+                    : tf_binary(L, HLO_OP_MULTIPLY, x, tf_unary(L, f, y, &err), &err);
+  HloInstr *is_zero = tf_compare(L, HLO_CMP_EQ, x, zero, &err);
+  return tf_finish(L, n, tf_select(L, is_zero, zero, v, &err), &err);
+}
+
+static HloError *lower_xlogy(TfLower *L, const TfNode *n) { return x_times(L, n, HLO_OP_LOG); }
+
+static HloError *lower_xlog1py(TfLower *L, const TfNode *n) {
+  return x_times(L, n, HLO_OP_LOG1P);
+}
+
+static HloError *lower_xdivy(TfLower *L, const TfNode *n) { return x_times(L, n, HLO_OP_DIVIDE); }
+
 /* AddN: inputs of one shape (no broadcasting), summed left to right. */
 static HloError *lower_add_n(TfLower *L, const TfNode *n) {
   HloError *e = tf_expect_inputs(n, 1, -1);
@@ -733,6 +918,16 @@ const TfOpLowering tf_lower_math[] = {
      "1 - erf(x): absolute error of an ulp of 1, relative error grows where erfc < 1e-7"},
     {"Erfinv", lower_erfinv, "T",
      "f32, f16, bf16 (not f64): Giles' f32 approximation, relative error below 3e-7"},
+    {"Atan", lower_atan, "T", "atan2(x, 1)"},
+    {"Asin", lower_asin, "T", "atan2(x, sqrt((1 - x)(1 + x)))"},
+    {"Acos", lower_acos, "T", "atan2(sqrt((1 - x)(1 + x)), x)"},
+    {"Sinh", lower_sinh, "T",
+     "(expm1(x) - expm1(-x)) / 2 below |x| = 1, else exp(x)/2 - exp(-x)/2"},
+    {"Cosh", lower_cosh, "T", "exp(x)/2 + exp(-x)/2, finite wherever cosh is"},
+    {"Asinh", lower_asinh, "T",
+     "sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))); log(2|x|) for huge x"},
+    {"Acosh", lower_acosh, "T", "log1p(t + sqrt(t (x + 1))), t = x - 1; log(2x) for huge x"},
+    {"Atanh", lower_atanh, "T", "(log1p(x) - log1p(-x)) / 2"},
     {"Bucketize", lower_bucketize, "T, boundaries",
      "boundaries sorted; compared in f32 (f64 for f64 inputs) as TensorFlow does"},
     {"FakeQuantWithMinMaxArgs", lower_fake_quant_args, "min, max, num_bits, narrow_range",
@@ -770,6 +965,9 @@ const TfOpLowering tf_lower_math[] = {
     {"DivNoNan", lower_div_no_nan, "T", "numpy broadcasting; 0 where y == 0"},
     {"MulNoNan", lower_mul_no_nan, "T", "numpy broadcasting; 0 where y == 0"},
     {"SquaredDifference", lower_squared_difference, "T", "numpy broadcasting; (x - y)^2"},
+    {"Xlogy", lower_xlogy, "T", "numpy broadcasting; 0 where x == 0, else x * log(y)"},
+    {"Xlog1py", lower_xlog1py, "T", "numpy broadcasting; 0 where x == 0, else x * log1p(y)"},
+    {"Xdivy", lower_xdivy, "T", "numpy broadcasting; 0 where x == 0, else x / y"},
     {"AddN", lower_add_n, "N, T", "inputs of one shape"},
     {"ClipByValue", lower_clip_by_value, "T",
      "bounds scalar or of t's shape; max(min(t, hi), lo)"},

@@ -373,6 +373,16 @@ START_TEST(erfinv_f64) {
 }
 END_TEST
 
+START_TEST(float_only_functions_reject_integers) {
+  fu_expect_error(PLACEHOLDER("x", "DT_INT32") NODE("a", "Asinh", "input: 'x'", ""),
+               FEED("x", "DT_INT32", "dim { size: 3 }") FETCH("a"),
+               "node 'a' (Asinh): x has type s32; Asinh is defined for floating-point types");
+  fu_expect_error(PLACEHOLDER("x", "DT_INT32") NODE("a", "Xlogy", "input: 'x' input: 'x'", ""),
+               FEED("x", "DT_INT32", "dim { size: 3 }") FETCH("a"),
+               "node 'a' (Xlogy): x has type s32; Xlogy is defined for floating-point types");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Unsupported ops                                                          */
 /* ------------------------------------------------------------------------ */
@@ -433,6 +443,7 @@ int main(void) {
   tcase_add_test(t, matrix_band_part_errors);
   tcase_add_test(t, bucketize_unsorted);
   tcase_add_test(t, erfinv_f64);
+  tcase_add_test(t, float_only_functions_reject_integers);
   tcase_add_test(t, fake_quant_errors);
   tcase_add_test(t, ensure_shape_attr_not_a_shape);
   tcase_add_test(t, unsupported_ops_listed_at_once);

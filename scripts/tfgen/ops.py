@@ -1151,6 +1151,49 @@ def build_cases():
         lambda r: [("x", U(r, [2, 4, 3], -3, 3))], "elementwise",
         ["FakeQuantWithMinMaxVarsPerChannel"])
 
+    # ---- inverse trigonometric, hyperbolic, x-times ops -------------------
+    def edges(r, shape, lo, hi, extra, dtype=F32):
+        a = U(r, [int(np.prod(shape)) - len(extra)], lo, hi, dtype)
+        return np.concatenate([a, np.array(extra, dtype)]).reshape(shape)
+    unary("atan", tf.math.atan, lambda r: [("x", edges(
+        r, [4, 5], -20, 20, [0.0, 1e-4, -1e-4, np.inf, -np.inf]))],
+          "transcendental", "Atan")
+    unary("asin", tf.math.asin, lambda r: [("x", edges(
+        r, [4, 5], -1, 1, [0.0, 1.0, -1.0, 0.9999, 1e-5, 1.5]))],
+          "transcendental", "Asin")
+    unary("acos", tf.math.acos, lambda r: [("x", edges(
+        r, [4, 5], -1, 1, [0.0, 1.0, -1.0, -0.9999, 1e-5, -2.0]))],
+          "transcendental", "Acos")
+    unary("sinh", tf.math.sinh, lambda r: [("x", edges(
+        r, [4, 6], -6, 6, [0.0, 1e-5, -3e-3, 0.999, -1.0, 89.0, -89.5, 95.0]))],
+          "transcendental", "Sinh")
+    unary("cosh", tf.math.cosh, lambda r: [("x", edges(
+        r, [4, 6], -6, 6, [0.0, 1e-5, 89.0, -89.5, 95.0]))],
+          "transcendental", "Cosh")
+    unary("cosh_f64", tf.math.cosh, lambda r: [("x", U(r, [7], -4, 4, F64))],
+          "transcendental", "Cosh")
+    unary("asinh", tf.math.asinh, lambda r: [("x", edges(
+        r, [4, 6], -10, 10, [0.0, 1e-6, -3e-3, 1e20, -3e38, np.inf]))],
+          "transcendental", "Asinh")
+    unary("acosh", tf.math.acosh, lambda r: [("x", edges(
+        r, [4, 6], 1, 20, [1.0, 1.0001, 1e20, 3e38, 0.5, np.inf]))],
+          "transcendental", "Acosh")
+    unary("atanh", tf.math.atanh, lambda r: [("x", edges(
+        r, [4, 6], -1, 1, [0.0, 1e-6, 1.0, -1.0, 0.99999, 2.0]))],
+          "transcendental", "Atanh")
+
+    def x_times(name, op, optype, ys):
+        add(name, op, lambda r: [
+            ("x", np.where(I(r, [3, 5], 0, 3) == 0, 0.0, U(r, [3, 5], -3, 3))
+             .astype(F32)),
+            ("y", ys(r))], "transcendental", [optype])
+    x_times("xlogy", tf.math.xlogy, "Xlogy", lambda r: edges(
+        r, [5], 0.01, 5, [0.0, np.nan]))
+    x_times("xlog1py", tf.math.xlog1py, "Xlog1py", lambda r: edges(
+        r, [5], -0.9, 5, [1e-6, -1.0]))
+    x_times("xdivy", tf.math.xdivy, "Xdivy", lambda r: edges(
+        r, [3, 5], 0.5, 3, [0.0, 0.0, -1.0, np.nan]))
+
     # ---- misc dtypes --------------------------------------------------------
     add("mul_f16", lambda x, y: x * y,
         lambda r: [("x", U(r, [3, 4], -4, 4, F16)),
