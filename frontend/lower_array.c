@@ -985,6 +985,189 @@ static HloError *lower_matrix_band_part(TfLower *L, const TfNode *n) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Diagonals                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* i == j over the last two dimensions of `like` (pred, like's dims). */
+static HloInstr *diagonal_mask(TfLower *L, const HloShape *like, HloError **e) {
+  int r = like->rank;
+  int64_t mn[2] = {like->dims[r - 2], like->dims[r - 1]};
+  HloShape ms = hlo_shape_array(HLO_S64, 2, mn);
+  HloInstr *row = *e ? NULL : hlo_build_iota(L->c, &ms, 0, e);
+  HloInstr *col = *e ? NULL : hlo_build_iota(L->c, &ms, 1, e);
+  HloInstr *eq = tf_compare(L, HLO_CMP_EQ, row, col, e);
+  if (*e || r == 2) return eq;
+  HloShape ps = hlo_shape_array(HLO_PRED, r, like->dims);
+  int64_t map[2] = {r - 2, r - 1};
+  return hlo_build_broadcast(L->c, eq, &ps, map, 2, e);
+}
+
+/* The [..., m, n] matrices with diagonal d [..., k] (k = min(m, n)) and
+ * `pad` (a scalar) elsewhere: d is broadcast along whichever of the two
+ * dimensions it does not run along, then masked. */
+static HloInstr *diagonal_matrix(TfLower *L, HloInstr *d, int64_t m, int64_t nc, HloInstr *pad,
+                                 HloError **e) {
+  const HloShape *ds = &d->shape;
+  int r = ds->rank + 1;
+  if (r > HLO_MAX_RANK) {
+    *e = hlo_error("rank %d exceeds hloc's limit of %d", r, HLO_MAX_RANK);
+    return NULL;
+  }
+  int64_t dims[HLO_MAX_RANK], map[HLO_MAX_RANK];
+  for (int i = 0; i < ds->rank - 1; i++) dims[i] = ds->dims[i], map[i] = i;
+  dims[r - 2] = m;
+  dims[r - 1] = nc;
+  map[ds->rank - 1] = m == ds->dims[ds->rank - 1] ? r - 2 : r - 1;
+  HloShape s = hlo_shape_array(ds->type, r, dims);
+  HloInstr *full = hlo_build_broadcast(L->c, d, &s, map, ds->rank, e);
+  HloInstr *padded = *e ? NULL : hlo_build_broadcast(L->c, pad, &s, NULL, 0, e);
+  return tf_select(L, diagonal_mask(L, &s, e), full, padded, e);
+}
+
+/* The main diagonals [..., min(m, n)] of x [..., m, n]: x flattened to
+ * [..., m*n] and gathered at i*(n+1), so the values move bit for bit. */
+static HloInstr *diagonal_part(TfLower *L, HloInstr *x, HloError **e) {
+  const HloShape *s = &x->shape;
+  int r = s->rank;
+  int64_t m = s->dims[r - 2], nc = s->dims[r - 1], k = m < nc ? m : nc;
+  int64_t dims[HLO_MAX_RANK];
+  for (int i = 0; i < r - 2; i++) dims[i] = s->dims[i];
+  dims[r - 2] = m * nc;
+  HloInstr *flat = *e ? NULL : hlo_build_reshape(L->c, x, r - 1, dims, e);
+  HloLiteral *lit = new_literal(L, HLO_S64, 1, &k);
+  for (int64_t i = 0; i < k; i++) hlo_literal_set_s64(lit, i, i * (nc + 1));
+  HloInstr *y = NULL;
+  if (!*e) *e = tf_gather(L, flat, hlo_constant_new(L->c, lit, NULL), r - 2, 0, &y);
+  return y;
+}
+
+/* Fails unless x has rank >= 2. */
+static HloError *expect_matrices(TfLower *L, const char *what, const HloShape *s) {
+  if (s->rank >= 2) return NULL;
+  return hlo_error("%s must have rank >= 2, is %s", what, shape_str(L, s));
+}
+
+/* The V2/V3 ops' diagonal offsets k (input i), which must be 0 here: a
+ * scalar 0 or a pair (0, 0). */
+static HloError *expect_main_diagonal(TfLower *L, const TfNode *n, int i) {
+  int64_t *k;
+  int count;
+  HloError *e = tf_input_ints(L, n, i, &k, &count);
+  if (e) return e;
+  if (count < 1 || count > 2 || k[0] || k[count - 1])
+    return hlo_error("k %s must be 0: only the main diagonal is supported",
+                     ints_str(L, k, count));
+  return NULL;
+}
+
+/* MatrixDiag (diagonal) and MatrixDiagV2/V3 (diagonal, k, num_rows,
+ * num_cols, padding_value; V3's align does not matter for k = 0).  With
+ * k = 0, TensorFlow's defaults make a missing (-1) size the diagonal's
+ * length, and one of the two sizes must be that length. */
+static HloError *lower_matrix_diag(TfLower *L, const TfNode *n) {
+  bool v1 = !strcmp(n->op, "MatrixDiag");
+  HloInstr *d, *pad;
+  HloError *e = tf_expect_inputs(n, v1 ? 1 : 5, v1 ? 1 : 5);
+  if (!e) e = tf_input(L, n, 0, &d);
+  if (e) return e;
+  if (d->shape.rank < 1) return hlo_error("diagonal must have rank >= 1, is a scalar");
+  int64_t k = d->shape.dims[d->shape.rank - 1], m = -1, nc = -1;
+  if (v1) {
+    pad = tf_scalar(L, d->shape.type, 0);
+  } else {
+    if ((e = expect_main_diagonal(L, n, 1)) || (e = input_int(L, n, 2, "num_rows", &m)) ||
+        (e = input_int(L, n, 3, "num_cols", &nc)) || (e = tf_input(L, n, 4, &pad)))
+      return e;
+    if (pad->shape.rank || pad->shape.type != d->shape.type)
+      return hlo_error("padding_value %s must be a scalar of the diagonal's type %s",
+                       shape_str(L, &pad->shape), hlo_type_name(d->shape.type));
+  }
+  if (m == -1) m = k;
+  if (nc == -1) nc = k;
+  if (m < k || nc < k || (m != k && nc != k))
+    return hlo_error("num_rows %lld and num_cols %lld do not fit a main diagonal of length %lld: "
+                     "one must equal it and neither be smaller",
+                     (long long)m, (long long)nc, (long long)k);
+  return tf_finish(L, n, diagonal_matrix(L, d, m, nc, pad, &e), &e);
+}
+
+/* MatrixDiagPart (input) and MatrixDiagPartV2/V3 (input, k,
+ * padding_value; with k = 0 every element of the diagonal exists, so the
+ * padding is never used). */
+static HloError *lower_matrix_diag_part(TfLower *L, const TfNode *n) {
+  bool v1 = !strcmp(n->op, "MatrixDiagPart");
+  HloInstr *x;
+  HloError *e = tf_expect_inputs(n, v1 ? 1 : 3, v1 ? 1 : 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (!e) e = expect_matrices(L, "input", &x->shape);
+  if (!e && !v1) e = expect_main_diagonal(L, n, 1);
+  if (e) return e;
+  return tf_finish(L, n, diagonal_part(L, x, &e), &e);
+}
+
+/* MatrixSetDiag (input, diagonal) and MatrixSetDiagV2/V3 (input,
+ * diagonal, k): the diagonal has input's batch dimensions and
+ * min(m, n) elements. */
+static HloError *lower_matrix_set_diag(TfLower *L, const TfNode *n) {
+  bool v1 = !strcmp(n->op, "MatrixSetDiag");
+  HloInstr *x, *d;
+  HloError *e = tf_expect_inputs(n, v1 ? 2 : 3, v1 ? 2 : 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (!e) e = tf_input(L, n, 1, &d);
+  if (!e) e = expect_matrices(L, "input", &x->shape);
+  if (!e && !v1) e = expect_main_diagonal(L, n, 2);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  int64_t m = s->dims[s->rank - 2], nc = s->dims[s->rank - 1];
+  int64_t want[HLO_MAX_RANK];
+  for (int i = 0; i < s->rank - 2; i++) want[i] = s->dims[i];
+  want[s->rank - 2] = m < nc ? m : nc;
+  HloShape ws = hlo_shape_array(s->type, s->rank - 1, want);
+  if (d->shape.type != s->type || !hlo_shape_same_dims(&d->shape, &ws))
+    return hlo_error("diagonal %s must be %s for input %s", shape_str(L, &d->shape),
+                     shape_str(L, &ws), shape_str(L, s));
+  HloInstr *full = diagonal_matrix(L, d, m, nc, tf_scalar(L, s->type, 0), &e);
+  return tf_finish(L, n, tf_select(L, diagonal_mask(L, s, &e), full, x, &e), &e);
+}
+
+/* Diag: x of dims D becomes the rank-2r tensor of dims D + D holding x
+ * on its diagonal: the diagonal matrix of x flattened, reshaped. */
+static HloError *lower_diag(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  if (s->rank < 1) return hlo_error("diagonal must have rank >= 1, is a scalar");
+  if (2 * s->rank > HLO_MAX_RANK)
+    return hlo_error("rank %d exceeds hloc's limit of %d", 2 * s->rank, HLO_MAX_RANK);
+  int64_t p = hlo_shape_elements(s), dims[HLO_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) dims[i] = dims[s->rank + i] = s->dims[i];
+  HloInstr *flat = hlo_build_reshape(L->c, x, 1, &p, &e);
+  HloInstr *y = diagonal_matrix(L, flat, p, p, tf_scalar(L, s->type, 0), &e);
+  if (!e) y = hlo_build_reshape(L->c, y, 2 * s->rank, dims, &e);
+  return tf_finish(L, n, y, &e);
+}
+
+/* DiagPart: Diag's inverse, for inputs of dims D + D. */
+static HloError *lower_diag_part(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  int r = s->rank / 2;
+  bool ok = s->rank >= 2 && s->rank % 2 == 0;
+  for (int i = 0; ok && i < r; i++) ok = s->dims[i] == s->dims[r + i];
+  if (!ok)
+    return hlo_error("input %s must have an even rank and dims D + D", shape_str(L, s));
+  int64_t p = 1;
+  for (int i = 0; i < r; i++) p *= s->dims[i];
+  HloInstr *y = hlo_build_reshape(L->c, x, 2, (int64_t[]){p, p}, &e);
+  y = diagonal_part(L, y, &e);
+  if (!e) y = hlo_build_reshape(L->c, y, r, s->dims, &e);
+  return tf_finish(L, n, y, &e);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Reductions                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1164,6 +1347,215 @@ static HloError *lower_cumulative(TfLower *L, const TfNode *n) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Permutations, rolls, sequences                                           */
+/* ------------------------------------------------------------------------ */
+
+/* y[j] = the i with x[i] == j, as the sum over i of (x[i] == j ? i : 0):
+ * n^2 comparisons, but it needs no constant x and no scatter, and
+ * permutations are short.  Where x is not a permutation TensorFlow fails
+ * at run time; here a missing j gives 0 (duplicates add up). */
+static HloError *lower_invert_permutation(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  if (s->rank != 1 || (s->type != HLO_S32 && s->type != HLO_S64))
+    return hlo_error("x %s must be an s32 or s64 vector", shape_str(L, s));
+  int64_t sq[2] = {s->dims[0], s->dims[0]}, dim0 = 0;
+  HloShape ss = hlo_shape_array(s->type, 2, sq);
+  HloInstr *xi = hlo_build_broadcast(L->c, x, &ss, &dim0, 1, &e); /* x[i] at [i, j] */
+  HloInstr *i = e ? NULL : hlo_build_iota(L->c, &ss, 0, &e);
+  HloInstr *j = e ? NULL : hlo_build_iota(L->c, &ss, 1, &e);
+  HloInstr *hit = tf_select(L, tf_compare(L, HLO_CMP_EQ, xi, j, &e), i, tf_full(L, i, 0, &e), &e);
+  HloInstr *zero = tf_scalar(L, s->type, 0), *y = NULL;
+  if (!e)
+    y = hlo_build_reduce(L->c, &hit, &zero, 1, &dim0, 1,
+                         hlo_build_scalar_computation(L->m, HLO_OP_ADD, s->type), &e);
+  return tf_finish(L, n, y, &e);
+}
+
+/* Roll with constant shift and axis (scalars, or vectors of one length;
+ * shifts of a repeated axis add up): per axis, the last s elements move
+ * to the front, one concatenation of two slices. */
+static HloError *lower_roll(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  int64_t *shift, *axis;
+  int ns, na;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (!e) e = tf_input_ints(L, n, 1, &shift, &ns);
+  if (!e) e = tf_input_ints(L, n, 2, &axis, &na);
+  if (e) return e;
+  if (ns != na)
+    return hlo_error("shift %s and axis %s must have the same length", ints_str(L, shift, ns),
+                     ints_str(L, axis, na));
+  const HloShape *s = &x->shape;
+  int64_t total[HLO_MAX_RANK] = {0};
+  for (int i = 0; i < na; i++) {
+    int64_t a;
+    if ((e = tf_axis(axis[i], s->rank, "axis", &a))) return e;
+    total[a] += shift[i] % (s->dims[a] ? s->dims[a] : 1);
+  }
+  HloInstr *y = x;
+  for (int d = 0; d < s->rank && !e; d++) {
+    int64_t size = s->dims[d], k = size ? ((total[d] % size) + size) % size : 0;
+    if (!k) continue;
+    HloInstr *parts[2] = {slice_dim(L, y, d, size - k, size, &e), NULL};
+    if (!e) parts[1] = slice_dim(L, y, d, 0, size - k, &e);
+    if (!e) y = hlo_build_concatenate(L->c, parts, 2, d, &e);
+  }
+  return tf_finish(L, n, y, &e);
+}
+
+/* ReverseSequence: along seq_dim, the first seq_lengths[b] elements of
+ * each batch entry b (along batch_dim) reversed, the rest kept.  x is
+ * transposed to [batch, seq, rest…] and gathered along seq, batch by
+ * batch, at index (i < len ? len - 1 - i : i), then transposed back.
+ * seq_lengths may be run-time values; TensorFlow fails on lengths beyond
+ * the sequence, where the gather clamps. */
+static HloError *lower_reverse_sequence(TfLower *L, const TfNode *n) {
+  HloInstr *x, *len;
+  int64_t seq, batch;
+  HloError *e = tf_expect_inputs(n, 2, 2);
+  if (!e) e = tf_input(L, n, 0, &x);
+  if (!e) e = tf_input(L, n, 1, &len);
+  if (!e) e = tf_attr_int(n, "seq_dim", &seq);
+  if (!e) e = tf_attr_int_or(n, "batch_dim", 0, &batch);
+  if (e) return e;
+  const HloShape *s = &x->shape;
+  int r = s->rank;
+  if (seq < 0 || seq >= r || batch < 0 || batch >= r || seq == batch)
+    return hlo_error("seq_dim %lld and batch_dim %lld must be distinct dimensions of %s",
+                     (long long)seq, (long long)batch, shape_str(L, s));
+  const HloShape *ls = &len->shape;
+  if (ls->rank != 1 || ls->dims[0] != s->dims[batch] || !hlo_type_is_integer(ls->type))
+    return hlo_error("seq_lengths %s must be an integer vector of %lld elements (dim %lld of %s)",
+                     shape_str(L, ls), (long long)s->dims[batch], (long long)batch,
+                     shape_str(L, s));
+  int64_t perm[HLO_MAX_RANK], inv[HLO_MAX_RANK];
+  perm[0] = batch;
+  perm[1] = seq;
+  for (int d = 0, k = 2; d < r; d++)
+    if (d != batch && d != seq) perm[k++] = d;
+  for (int d = 0; d < r; d++) inv[perm[d]] = d;
+  HloInstr *xt = hlo_build_transpose(L->c, x, perm, &e);
+  int64_t bs[2] = {s->dims[batch], s->dims[seq]}, dim0 = 0;
+  HloShape is = hlo_shape_array(HLO_S64, 2, bs);
+  HloInstr *l = tf_converted(L, len, HLO_S64, &e);
+  if (!e) l = hlo_build_broadcast(L->c, l, &is, &dim0, 1, &e);
+  HloInstr *i = e ? NULL : hlo_build_iota(L->c, &is, 1, &e);
+  HloInstr *rev = tf_binary(L, HLO_OP_SUBTRACT,
+                            tf_binary(L, HLO_OP_SUBTRACT, l, tf_full(L, l, 1, &e), &e), i, &e);
+  HloInstr *idx = tf_select(L, tf_compare(L, HLO_CMP_LT, i, l, &e), rev, i, &e), *y = NULL;
+  if (!e) e = tf_gather(L, xt, idx, 1, 1, &y);
+  if (!e) y = hlo_build_transpose(L->c, y, inv, &e);
+  return tf_finish(L, n, y, &e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small formulas                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* LinSpace: num constant (it is the shape), start and stop scalars that
+ * may be run-time values.  As TensorFlow's kernel: step = (stop - start)
+ * / (num - 1) in the element type, element i = start + step * i, and the
+ * last element exactly stop. */
+static HloError *lower_lin_space(TfLower *L, const TfNode *n) {
+  HloInstr *start, *stop;
+  int64_t num;
+  HloError *e = tf_expect_inputs(n, 3, 3);
+  if (!e) e = tf_input(L, n, 0, &start);
+  if (!e) e = tf_input(L, n, 1, &stop);
+  if (!e) e = input_int(L, n, 2, "num", &num);
+  if (e) return e;
+  HloType t = start->shape.type;
+  if (start->shape.rank || stop->shape.rank || stop->shape.type != t || !hlo_type_is_float(t))
+    return hlo_error("start %s and stop %s must be float scalars of one type",
+                     shape_str(L, &start->shape), shape_str(L, &stop->shape));
+  if (num <= 0) return hlo_error("num must be positive, is %lld", (long long)num);
+  if (num == 1) return tf_finish(L, n, hlo_build_reshape(L->c, start, 1, &num, &e), &e);
+  HloShape s = hlo_shape_array(t, 1, &num);
+  HloInstr *i = hlo_build_iota(L->c, &s, 0, &e);
+  HloInstr *step = tf_binary(L, HLO_OP_DIVIDE, tf_binary(L, HLO_OP_SUBTRACT, stop, start, &e),
+                             tf_scalar(L, t, (double)(num - 1)), &e);
+  HloInstr *b_start = e ? NULL : hlo_build_broadcast(L->c, start, &s, NULL, 0, &e);
+  HloInstr *b_stop = e ? NULL : hlo_build_broadcast(L->c, stop, &s, NULL, 0, &e);
+  HloInstr *b_step = e ? NULL : hlo_build_broadcast(L->c, step, &s, NULL, 0, &e);
+  HloInstr *y = tf_binary(L, HLO_OP_ADD, b_start, tf_binary(L, HLO_OP_MULTIPLY, b_step, i, &e), &e);
+  HloInstr *last = tf_compare(L, HLO_CMP_EQ, i, tf_full(L, i, (double)(num - 1), &e), &e);
+  return tf_finish(L, n, tf_select(L, last, b_stop, y, &e), &e);
+}
+
+/* Cross: a x b over the last dimension, which must be 3. */
+static HloError *lower_cross(TfLower *L, const TfNode *n) {
+  HloInstr *v[2];
+  HloError *e = tf_inputs(L, n, 2, v);
+  if (e) return e;
+  const HloShape *s = &v[0]->shape;
+  if (s->rank < 1 || s->dims[s->rank - 1] != 3 || v[1]->shape.type != s->type ||
+      !hlo_shape_same_dims(s, &v[1]->shape))
+    return hlo_error("a %s and b %s must have one shape whose last dimension is 3",
+                     shape_str(L, s), shape_str(L, &v[1]->shape));
+  int last = s->rank - 1;
+  HloInstr *c[2][3];
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < 3; i++) c[k][i] = e ? NULL : slice_dim(L, v[k], last, i, i + 1, &e);
+  HloInstr *out[3];
+  for (int i = 0; i < 3; i++) {
+    int p = (i + 1) % 3, q = (i + 2) % 3;
+    out[i] = tf_binary(L, HLO_OP_SUBTRACT, tf_binary(L, HLO_OP_MULTIPLY, c[0][p], c[1][q], &e),
+                       tf_binary(L, HLO_OP_MULTIPLY, c[0][q], c[1][p], &e), &e);
+  }
+  HloInstr *y = e ? NULL : hlo_build_concatenate(L->c, out, 3, last, &e);
+  return tf_finish(L, n, y, &e);
+}
+
+/* BroadcastArgs: the numpy-broadcast shape of two constant shapes, as a
+ * constant of their type. */
+static HloError *lower_broadcast_args(TfLower *L, const TfNode *n) {
+  HloInstr *t;
+  int64_t *a, *b;
+  int na, nb;
+  HloError *e = tf_expect_inputs(n, 2, 2);
+  if (!e) e = tf_input(L, n, 0, &t);
+  if (!e) e = tf_input_ints(L, n, 0, &a, &na);
+  if (!e) e = tf_input_ints(L, n, 1, &b, &nb);
+  if (e) return e;
+  int64_t r = na > nb ? na : nb;
+  HloLiteral *lit = new_literal(L, t->shape.type, 1, &r);
+  for (int64_t i = 0; i < r; i++) {
+    int64_t ia = i - (r - na), ib = i - (r - nb);
+    int64_t x = ia >= 0 ? a[ia] : 1, y = ib >= 0 ? b[ib] : 1;
+    if (x != y && x != 1 && y != 1)
+      return hlo_error("shapes %s and %s are incompatible", ints_str(L, a, na), ints_str(L, b, nb));
+    hlo_literal_set_s64(lit, i, x == 1 ? y : x);
+  }
+  return tf_finish(L, n, hlo_constant_new(L->c, lit, NULL), &e);
+}
+
+/* L2Loss: sum(t^2) / 2, a scalar, accumulated in f32 for 16-bit floats
+ * as the reductions are. */
+static HloError *lower_l2_loss(TfLower *L, const TfNode *n) {
+  HloInstr *x;
+  HloError *e = tf_inputs(L, n, 1, &x);
+  if (e) return e;
+  HloType t = x->shape.type, acc = accumulation_type(t);
+  if (!hlo_type_is_float(t))
+    return hlo_error("t has type %s; L2Loss is defined for floating-point types",
+                     hlo_type_name(t));
+  HloInstr *w = tf_converted(L, x, acc, &e);
+  HloInstr *sq = tf_binary(L, HLO_OP_MULTIPLY, w, w, &e);
+  int64_t dims[HLO_MAX_RANK];
+  for (int d = 0; d < x->shape.rank; d++) dims[d] = d;
+  HloInstr *zero = tf_scalar(L, acc, 0), *y = sq;
+  if (!e && x->shape.rank)
+    y = hlo_build_reduce(L->c, &sq, &zero, 1, dims, x->shape.rank,
+                         hlo_build_scalar_computation(L->m, HLO_OP_ADD, acc), &e);
+  y = tf_binary(L, HLO_OP_MULTIPLY, y, tf_scalar(L, acc, 0.5), &e);
+  return tf_finish(L, n, tf_converted(L, y, t, &e), &e);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The table                                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -1206,6 +1598,29 @@ const TfOpLowering tf_lower_array[] = {
      "axis constant; out-of-range indices are clamped (TensorFlow's CPU kernel fails)"},
     {"MatrixBandPart", lower_matrix_band_part, "T, Tindex",
      "num_lower and num_upper may be run-time values; negative keeps the whole triangle"},
+    {"MatrixDiag", lower_matrix_diag, "T", "square matrices of the diagonal"},
+    {"MatrixDiagV2", lower_matrix_diag, "T", "k constant 0; num_rows, num_cols constant"},
+    {"MatrixDiagV3", lower_matrix_diag, "T, align",
+     "k constant 0; num_rows, num_cols constant (one equal to the diagonal's length)"},
+    {"MatrixDiagPart", lower_matrix_diag_part, "T", "the main diagonal"},
+    {"MatrixDiagPartV2", lower_matrix_diag_part, "T", "k constant 0"},
+    {"MatrixDiagPartV3", lower_matrix_diag_part, "T, align", "k constant 0"},
+    {"MatrixSetDiag", lower_matrix_set_diag, "T", "the main diagonal"},
+    {"MatrixSetDiagV2", lower_matrix_set_diag, "T", "k constant 0"},
+    {"MatrixSetDiagV3", lower_matrix_set_diag, "T, align", "k constant 0"},
+    {"Diag", lower_diag, "T", "result of dims D + D"},
+    {"DiagPart", lower_diag_part, "T", "input of dims D + D"},
+    {"InvertPermutation", lower_invert_permutation, "T",
+     "x may be a run-time value; n^2 comparisons; a non-permutation is not detected"},
+    {"Roll", lower_roll, "T, Tshift, Taxis",
+     "shift and axis constant; shifts of a repeated axis add up"},
+    {"ReverseSequence", lower_reverse_sequence, "T, Tlen, seq_dim, batch_dim",
+     "seq_lengths may be run-time values; lengths beyond the dimension are not detected"},
+    {"LinSpace", lower_lin_space, "T, Tidx",
+     "num constant; start, stop may be run-time values; last element exactly stop"},
+    {"Cross", lower_cross, "T", "last dimension 3"},
+    {"BroadcastArgs", lower_broadcast_args, "T", "s0, s1 constant: the result is a constant"},
+    {"L2Loss", lower_l2_loss, "T", "sum(t^2) / 2; f16/bf16 accumulate in f32"},
     {"OneHot", lower_one_hot, "T, TI, axis", "depth constant; out-of-range indices give off_value"},
     REDUCTION("Sum", "f16/bf16 accumulate in f32"),
     REDUCTION("Mean", "f16/bf16 accumulate in f32; integers truncate"),

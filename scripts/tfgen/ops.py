@@ -1194,6 +1194,67 @@ def build_cases():
     x_times("xdivy", tf.math.xdivy, "Xdivy", lambda r: edges(
         r, [3, 5], 0.5, 3, [0.0, 0.0, -1.0, np.nan]))
 
+    # ---- diagonals, permutations, rolls, small formulas ----------------------
+    add("matrix_diag", lambda d: raw.MatrixDiag(diagonal=d),
+        lambda r: [("d", U(r, [2, 4]))], "exact", ["MatrixDiag"])
+    add("matrix_diag_v3_wide_pad", lambda d: raw.MatrixDiagV3(
+            diagonal=d, k=0, num_rows=3, num_cols=5, padding_value=-1.5),
+        lambda r: [("d", U(r, [2, 3]))], "exact", ["MatrixDiagV3"])
+    add("matrix_diag_v3_tall_i32", lambda d: raw.MatrixDiagV3(
+            diagonal=d, k=0, num_rows=4, num_cols=-1, padding_value=7),
+        lambda r: [("d", I(r, [3], -9, 9))], "exact", ["MatrixDiagV3"])
+    add("matrix_diag_part", lambda x: raw.MatrixDiagPart(input=x),
+        lambda r: [("x", U(r, [2, 3, 5]))], "exact", ["MatrixDiagPart"])
+    add("matrix_diag_part_v3_tall", lambda x: raw.MatrixDiagPartV3(
+            input=x, k=0, padding_value=0.0),
+        lambda r: [("x", U(r, [5, 3]))], "exact", ["MatrixDiagPartV3"])
+    add("matrix_set_diag", lambda x, d: raw.MatrixSetDiag(input=x, diagonal=d),
+        lambda r: [("x", U(r, [2, 3, 3])), ("d", U(r, [2, 3]))], "exact",
+        ["MatrixSetDiag"])
+    add("matrix_set_diag_v3_tall", lambda x, d: raw.MatrixSetDiagV3(
+            input=x, diagonal=d, k=0),
+        lambda r: [("x", U(r, [5, 3])), ("d", U(r, [3]))], "exact",
+        ["MatrixSetDiagV3"])
+    add("matrix_set_diag_v3_wide", lambda x, d: raw.MatrixSetDiagV3(
+            input=x, diagonal=d, k=0),
+        lambda r: [("x", I(r, [2, 2, 4], -9, 9)), ("d", I(r, [2, 2], -9, 9))],
+        "exact", ["MatrixSetDiagV3"])
+    add("diag", lambda x: raw.Diag(diagonal=x),
+        lambda r: [("x", U(r, [2, 3]))], "exact", ["Diag"])
+    add("diag_part", lambda x: raw.DiagPart(input=x),
+        lambda r: [("x", U(r, [2, 3, 2, 3]))], "exact", ["DiagPart"])
+    add("invert_permutation", lambda x: raw.InvertPermutation(x=x),
+        lambda r: [("x", r.permutation(7).astype(I32))], "exact",
+        ["InvertPermutation"])
+    add("roll", lambda x: raw.Roll(input=x, shift=tf.constant([2, -1, 4]),
+                                   axis=tf.constant([0, 1, 0])),
+        lambda r: [("x", U(r, [5, 4]))], "exact", ["Roll"])
+    add("roll_scalar_neg_axis", lambda x: raw.Roll(
+            input=x, shift=tf.constant(-7, tf.int64), axis=tf.constant(-1)),
+        lambda r: [("x", I(r, [2, 3, 5], -9, 9))], "exact", ["Roll"])
+    add("reverse_sequence", lambda x, l: raw.ReverseSequence(
+            input=x, seq_lengths=l, seq_dim=1, batch_dim=0),
+        lambda r: [("x", U(r, [4, 5, 2])), ("l", np.array([0, 1, 3, 5], I64))],
+        "exact", ["ReverseSequence"])
+    add("reverse_sequence_batch_last", lambda x, l: raw.ReverseSequence(
+            input=x, seq_lengths=l, seq_dim=0, batch_dim=2),
+        lambda r: [("x", I(r, [6, 2, 3], -9, 9)), ("l", np.array([6, 2, 4], I32))],
+        "exact", ["ReverseSequence"])
+    add("lin_space", lambda a, b: raw.LinSpace(start=a, stop=b, num=7),
+        lambda r: [("a", np.array(-1.3, F32)), ("b", np.array(2.9, F32))],
+        "exact", ["LinSpace"])
+    add("lin_space_one_f64", lambda a, b: raw.LinSpace(start=a, stop=b, num=1),
+        lambda r: [("a", np.array(0.7, F64)), ("b", np.array(2.0, F64))],
+        "exact", ["LinSpace"])
+    add("cross", lambda a, b: raw.Cross(a=a, b=b),
+        lambda r: [("a", U(r, [4, 3], -3, 3)), ("b", U(r, [4, 3], -3, 3))],
+        "elementwise", ["Cross"])
+    add("broadcast_args", lambda x: tf.broadcast_to(x, raw.BroadcastArgs(
+            s0=tf.constant([3, 1]), s1=tf.constant([2, 1, 4]))),
+        lambda r: [("x", U(r, [3, 1]))], "exact", ["BroadcastArgs", "BroadcastTo"])
+    add("l2_loss", lambda x: raw.L2Loss(t=x),
+        lambda r: [("x", U(r, [6, 7], -2, 2))], "reduce", ["L2Loss"])
+
     # ---- misc dtypes --------------------------------------------------------
     add("mul_f16", lambda x, y: x * y,
         lambda r: [("x", U(r, [3, 4], -4, 4, F16)),
