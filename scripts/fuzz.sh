@@ -57,6 +57,17 @@ seeds() {
       } > "$work/$(basename "$(dirname "$idx")").ckpt"
     done
     ;;
+  savedmodel) # each saved_model.pb as its length (4 bytes, little-endian)
+    # and the bytes, with no checkpoint object graph (fuzz_savedmodel.c)
+    local pb n
+    for pb in testdata/tf/savedmodels/*/saved_model.pb; do
+      n=$(stat -c %s "$pb")
+      { printf '%b' "$(printf '\\x%02x' $((n & 255)) $((n >> 8 & 255)) \
+          $((n >> 16 & 255)) $((n >> 24 & 255)))"
+        cat "$pb"
+      } > "$work/$(basename "$(dirname "$pb")").sm"
+    done
+    ;;
   api) # small HLO modules, each behind one of a few call scripts (fuzz_api.c)
     local f i=0
     local scripts=('\x05\x00\x02\x04\x05\x08' '\x09\x10\x02\x04\x27\x05\x15\x17\x05\x08'
@@ -84,7 +95,10 @@ for name in "${names[@]}"; do
   dict=()
   case $name in hlo_*|api) dict=(-dict=tests/fuzz/hlo_parser.dict) ;; esac
   [ -f tests/fuzz/"$name".dict ] && dict=(-dict=tests/fuzz/"$name".dict)
+  # SavedModel seeds are tens of KB (a Keras export's graph and functions)
+  max_len=8192
+  case $name in savedmodel) max_len=131072 ;; esac
   echo "fuzz_$name: ${seconds}s from $(ls "$work" | wc -l) seeds"
-  "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  "$bin" -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
     "${dict[@]}" -artifact_prefix=build-fuzz/ "$work" 2>&1 | tail -n 5
 done
