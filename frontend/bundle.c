@@ -705,43 +705,15 @@ HloError *tf_bundle_open_memory(const char *name, const void *index,
   return NULL;
 }
 
-/* Reads the whole index file into a malloc'd buffer. */
-static HloError *read_index_file(const char *path, uint8_t **data,
-                                 size_t *len) {
-  *data = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return hlo_error("%s: cannot open: %s", path, strerror(errno));
-  HloStr s = {0};
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (s.len + n > MAX_INDEX_BYTES) {
-      fclose(f);
-      free(s.buf);
-      return hlo_error("%s: larger than the 2 GiB an index may have", path);
-    }
-    hlo_str_append(&s, chunk, n);
-  }
-  bool failed = ferror(f);
-  int err = errno;
-  fclose(f);
-  if (failed) {
-    free(s.buf);
-    return hlo_error("%s: read error: %s", path, strerror(err));
-  }
-  *len = s.len;
-  *data = (uint8_t *)hlo_str_take(&s);
-  return NULL;
-}
-
 HloError *tf_bundle_open(const char *prefix, TfBundle **out) {
   *out = NULL;
   TfBundle *b = bundle_new(prefix);
-  uint8_t *index;
+  char *index;
   size_t len;
-  HloError *e = read_index_file(b->index_name, &index, &len);
+  HloError *e =
+      tf_file_read(b->index_name, MAX_INDEX_BYTES, "the 2 GiB an index may have", &index, &len);
   if (!e) {
-    e = read_index(b, index, len);
+    e = read_index(b, (const uint8_t *)index, len);
     free(index);
   }
   /* Each file is looked at before the next is allocated for: a header

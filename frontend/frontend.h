@@ -81,6 +81,10 @@ HloError *tf_proto_parse_text(const ProtobufCMessageDescriptor *desc,
 HloError *tf_proto_parse(const ProtobufCMessageDescriptor *desc,
                          const void *data, size_t len, const char *filename,
                          ProtobufCMessage **out);
+/* Reads a whole file into a malloc'd buffer (NUL-terminated, not counted
+ * in *len); a file over `max` bytes is an error "PATH: larger than LIMIT". */
+HloError *tf_file_read(const char *path, size_t max, const char *limit, char **data,
+                       size_t *len);
 /* Reads a whole file and parses it with tf_proto_parse. */
 HloError *tf_proto_read_file(const ProtobufCMessageDescriptor *desc,
                              const char *path, ProtobufCMessage **out);

@@ -292,7 +292,8 @@ HloError *tf_proto_parse(const ProtobufCMessageDescriptor *desc,
 }
 
 /* Reads the whole file into a malloc'd buffer. */
-static HloError *read_file(const char *path, char **data, size_t *len) {
+HloError *tf_file_read(const char *path, size_t max, const char *limit, char **data,
+                       size_t *len) {
   *data = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return hlo_error("%s: cannot open: %s", path, strerror(errno));
@@ -300,10 +301,10 @@ static HloError *read_file(const char *path, char **data, size_t *len) {
   char chunk[1 << 16];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (s.len + n > MAX_PROTO_BYTES) {
+    if (s.len + n > max) {
       fclose(f);
       free(s.buf);
-      return hlo_error("%s: larger than protobuf's 2 GiB limit", path);
+      return hlo_error("%s: larger than %s", path, limit);
     }
     hlo_str_append(&s, chunk, n);
   }
@@ -324,7 +325,7 @@ HloError *tf_proto_read_file(const ProtobufCMessageDescriptor *desc,
   *out = NULL;
   char *data;
   size_t len;
-  HloError *e = read_file(path, &data, &len);
+  HloError *e = tf_file_read(path, MAX_PROTO_BYTES, "protobuf's 2 GiB limit", &data, &len);
   if (e) return e;
   e = tf_proto_parse(desc, data, len, path, out);
   free(data);
