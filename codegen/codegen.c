@@ -278,8 +278,8 @@ static void collect_constants(const KirModule *k, CgData *d) {
   for (int i = 0; i < k->nglobals; i++) {
     if (!used[i]) continue;
     size = (size + CG_DATA_ALIGN - 1) / CG_DATA_ALIGN * CG_DATA_ALIGN;
-    d->syms[d->nsyms] = (CgDataSymbol){strdup(k->globals[i].name), size, k->globals[i].bytes};
-    HLO_CHECK(d->syms[d->nsyms].name);
+    d->syms[d->nsyms] =
+        (CgDataSymbol){hlo_xstrdup(k->globals[i].name), size, k->globals[i].bytes};
     d->nsyms++;
     size += k->globals[i].bytes;
   }

@@ -295,9 +295,8 @@ static Park plan_park(const HloComputation *fc, HloInstr *const *hoist, int nh,
                       const Output *outputs, int nout, const HloShape *nest) {
   Park park = {0};
   int64_t nids = fc->module->next_id;
-  bool *hoisted = calloc((size_t)nids, sizeof *hoisted);
-  ParkCtx c = {.fc = fc, .nest = nest, .hoisted = hoisted, .local = calloc((size_t)nids, 1)};
-  HLO_CHECK(hoisted && c.local);
+  bool *hoisted = hlo_xcalloc((size_t)nids, sizeof *hoisted);
+  ParkCtx c = {.fc = fc, .nest = nest, .hoisted = hoisted, .local = hlo_xcalloc((size_t)nids, 1)};
   for (int i = 0; i < nh; i++) hoisted[hoist[i]->id] = true;
   int *reader = first_readers(hoist, nh, nids, nest->rank);
   int norder;
@@ -1020,14 +1019,12 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
   if (o->result_names && o->nresult_names != plan->nresults)
     return hlo_error("codegen: %d result names given for %d results",
                      o->nresult_names, plan->nresults);
-  sig->name = strdup(prefix);
+  sig->name = hlo_xstrdup(prefix);
   sig->nargs = entry->nparams;
   sig->nresults = plan->nresults;
-  sig->args = calloc((size_t)(sig->nargs ? sig->nargs : 1), sizeof *sig->args);
-  sig->results = calloc((size_t)(sig->nresults ? sig->nresults : 1),
-                        sizeof *sig->results);
-  char **names = calloc((size_t)(sig->nargs + sig->nresults + 1), sizeof *names);
-  HLO_CHECK(sig->name && sig->args && sig->results && names);
+  sig->args = hlo_xcalloc((size_t)sig->nargs, sizeof *sig->args);
+  sig->results = hlo_xcalloc((size_t)sig->nresults, sizeof *sig->results);
+  char **names = hlo_xcalloc((size_t)(sig->nargs + sig->nresults + 1), sizeof *names);
   int nn = 0;
   for (int i = 0; i < sig->nargs; i++) {
     const HloInstr *p = entry->params[i];

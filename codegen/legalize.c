@@ -217,8 +217,7 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
     HloInstr *leaf = hlo_parameter_new(dst, k->nargs, s, name);
     leaf->metadata = p->metadata;
     k->arg_names = hlo_xrealloc(k->arg_names, (size_t)(k->nargs + 1) * sizeof *k->arg_names);
-    k->arg_names[k->nargs] = strdup(arg);
-    HLO_CHECK(k->arg_names[k->nargs]);
+    k->arg_names[k->nargs] = hlo_xstrdup(arg);
     k->nargs++;
     return leaf;
   }

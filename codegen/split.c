@@ -92,15 +92,14 @@ static int by_ops(const void *a, const void *b) {
 KirSplit *kir_split(const KirModule *m, int nparts, int64_t ops_per_part) {
   KirSplit *s = hlo_xcalloc(1, sizeof *s);
   for (const KirFunc *f = m->first; f; f = f->next) s->nfuncs++;
-  s->funcs = calloc((size_t)s->nfuncs + 1, sizeof *s->funcs);
-  s->part = calloc((size_t)s->nfuncs + 1, sizeof *s->part);
-  s->shared = calloc((size_t)s->nfuncs + 1, sizeof *s->shared);
+  s->funcs = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *s->funcs);
+  s->part = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *s->part);
+  s->shared = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *s->shared);
   Split sp = {.s = s, .m = m};
-  sp.group = calloc((size_t)s->nfuncs + 1, sizeof *sp.group);
-  sp.ops = calloc((size_t)s->nfuncs + 1, sizeof *sp.ops);
-  Group *groups = calloc((size_t)s->nfuncs + 1, sizeof *groups);
+  sp.group = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *sp.group);
+  sp.ops = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *sp.ops);
+  Group *groups = hlo_xcalloc((size_t)s->nfuncs + 1, sizeof *groups);
   int64_t *load = NULL;
-  HLO_CHECK(s->funcs && s->part && s->shared && sp.group && sp.ops && groups);
   int i = 0;
   for (KirFunc *f = m->first; f; f = f->next, i++) {
     s->funcs[i] = f;

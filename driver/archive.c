@@ -116,12 +116,10 @@ HloError *ar_read(const char *path, ArMember **members, int *n) {
         e = hlo_error("%s: bad member name at byte %zu", path, pos);
         break;
       }
-      m = realloc(m, ((size_t)count + 1) * sizeof *m);
-      HLO_CHECK(m);
+      m = hlo_xrealloc(m, ((size_t)count + 1) * sizeof *m);
       m[count].name = name;
       m[count].size = (size_t)size;
-      m[count].data = malloc((size_t)size + 1);
-      HLO_CHECK(m[count].data);
+      m[count].data = hlo_xmalloc((size_t)size + 1);
       memcpy(m[count].data, body, (size_t)size);
       count++;
     }
@@ -211,7 +209,7 @@ static void body(HloStr *out, const void *data, size_t size) {
 
 HloError *ar_build(const ArMember *members, int n, HloStr *out) {
   HloStr names = {0}, longnames = {0};
-  int *nsyms = calloc((size_t)n + 1, sizeof *nsyms);
+  int *nsyms = hlo_xcalloc((size_t)n + 1, sizeof *nsyms);
   int total = 0;
   for (int i = 0; i < n; i++) {
     HloError *e = defined_symbols(&members[i], &names, &nsyms[i]);
@@ -228,7 +226,7 @@ HloError *ar_build(const ArMember *members, int n, HloStr *out) {
   size_t index_size = 4 + 4 * (size_t)total + names.len;
   uint64_t pos = sizeof magic - 1 + HEADER_SIZE + index_size + (index_size & 1);
   if (longnames.len) pos += HEADER_SIZE + longnames.len + (longnames.len & 1);
-  uint32_t *offsets = calloc((size_t)n + 1, sizeof *offsets);
+  uint32_t *offsets = hlo_xcalloc((size_t)n + 1, sizeof *offsets);
   for (int i = 0; i < n; i++) {
     if (pos > UINT32_MAX) {
       free(names.buf);

@@ -72,8 +72,8 @@ static char *str(const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  char *s = malloc((size_t)n + 1);
-  HLO_CHECK(n >= 0 && s);
+  HLO_CHECK(n >= 0);
+  char *s = hlo_xmalloc((size_t)n + 1);
   va_start(ap, fmt);
   vsnprintf(s, (size_t)n + 1, fmt, ap);
   va_end(ap);
@@ -201,8 +201,8 @@ static CCompiler c_compiler(const char *sub) {
  * they are. */
 static HloError *run_cc(const CCompiler *cc, const char *what, const char *const *args,
                         int nargs) {
-  char *words = strdup(cc->command);
-  const char **argv = calloc(strlen(words) + (size_t)nargs + 2, sizeof *argv);
+  char *words = hlo_xstrdup(cc->command);
+  const char **argv = hlo_xcalloc(strlen(words) + (size_t)nargs + 2, sizeof *argv);
   int argc = 0;
   for (char *save = NULL, *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
     argv[argc++] = w;
@@ -254,7 +254,7 @@ static HloError *emit_lib(Job *j) {
     free(path);
     return e;
   }
-  ArMember *members = calloc((size_t)nrt + 1, sizeof *members);
+  ArMember *members = hlo_xcalloc((size_t)nrt + 1, sizeof *members);
   HloStr objname = {0};
   hlo_str_printf(&objname, "%s.o", j->base);
   members[0] = (ArMember){objname.buf, (unsigned char *)j->obj, j->objlen};

@@ -130,9 +130,7 @@ void hloc_error_free(hloc_error *err) { free(err); }
 
 static char *copy_or_null(const char *s) {
   if (!s) return NULL;
-  char *r = strdup(s);
-  HLO_CHECK(r);
-  return r;
+  return hlo_xstrdup(s);
 }
 
 int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,

@@ -165,8 +165,7 @@ static int input_shape_flag(PipelineFlags *f, const char *v) {
     if (*end && !*p) return usage_error("--input-shape '%s': a trailing comma", v);
   }
   size_t n = (size_t)(eq - v);
-  char *name = malloc(n + 1);
-  HLO_CHECK(name);
+  char *name = hlo_xmalloc(n + 1);
   memcpy(name, v, n);
   name[n] = '\0';
   for (int k = 0; k < o->ninput_shapes; k++)

@@ -82,15 +82,13 @@ static void unblock(const sigset_t *old) { sigprocmask(SIG_SETMASK, old, NULL); 
 static void add_blocked(const char *path, bool dir) {
   if (ntemps == captemps) {
     int cap = captemps ? 2 * captemps : 16;
-    Temp *v = malloc((size_t)cap * sizeof *v);
-    HLO_CHECK(v);
+    Temp *v = hlo_xmalloc((size_t)cap * sizeof *v);
     if (ntemps) memcpy(v, temps, (size_t)ntemps * sizeof *v);
     free(temps);
     temps = v;
     captemps = cap;
   }
-  char *copy = strdup(path);
-  HLO_CHECK(copy);
+  char *copy = hlo_xstrdup(path);
   temps[ntemps++] = (Temp){copy, dir};
 }
 
@@ -183,14 +181,12 @@ int child_run(const char *const *argv, int *status) {
 const char *outputs_add(Outputs *o, const char *path) {
   if (o->n == o->cap) {
     o->cap = o->cap ? 2 * o->cap : 8;
-    o->v = realloc(o->v, (size_t)o->cap * sizeof *o->v);
-    HLO_CHECK(o->v);
+    o->v = hlo_xrealloc(o->v, (size_t)o->cap * sizeof *o->v);
   }
   HloStr tmp = {0};
   hlo_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   Output *out = &o->v[o->n++];
-  out->path = strdup(path);
-  HLO_CHECK(out->path);
+  out->path = hlo_xstrdup(path);
   out->tmp = hlo_str_take(&tmp);
   temp_add(out->tmp, false);
   return out->tmp;

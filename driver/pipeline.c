@@ -52,9 +52,7 @@ static char **new_names(int n) {
 }
 
 static char *copy(const char *s) {
-  char *r = strdup(s);
-  HLO_CHECK(r);
-  return r;
+  return hlo_xstrdup(s);
 }
 
 HloError *pipeline_load_graph(TfGraph *g, Model *md) {
@@ -171,8 +169,7 @@ HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md
 
 /* mkdir -p: the pass pipeline writes its dumps into an existing directory. */
 static HloError *make_dirs(const char *dir) {
-  char *path = strdup(dir);
-  HLO_CHECK(path);
+  char *path = hlo_xstrdup(dir);
   HloError *e = NULL;
   for (char *p = path + 1;; p++) {
     bool last = !*p;

@@ -464,8 +464,7 @@ static bool parse_float(Parser *P, const ProtobufCFieldDescriptor *f,
   } else if (t->kind == TOK_NUMBER) {
     size_t n = t->n;
     if (t->p[n - 1] == 'f' || t->p[n - 1] == 'F') n--;
-    char *s = malloc(n + 1);
-    HLO_CHECK(s);
+    char *s = hlo_xmalloc(n + 1);
     memcpy(s, t->p, n);
     s[n] = '\0';
     *v = strtod(s, NULL);
@@ -670,8 +669,7 @@ static bool parse_list(Parser *P, const ProtobufCFieldDescriptor *f,
 static bool parse_body(Parser *P, const ProtobufCMessageDescriptor *d,
                        HloStr *out, char close, int depth, int open_line,
                        int open_col) {
-  bool *seen = calloc(d->n_fields ? d->n_fields : 1, sizeof *seen);
-  HLO_CHECK(seen);
+  bool *seen = hlo_xcalloc(d->n_fields, sizeof *seen);
   bool ok = false;
   char b[64];
   for (;;) {

@@ -217,11 +217,6 @@ static Entry *sorted_outputs(const Tensorflow__SignatureDef *sig) {
   return v;
 }
 
-static char *xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  return memcpy(hlo_xmalloc(n), s, n);
-}
-
 /* "(-1, 224, 224, 3)", "(?)" for an unknown rank: the way TensorFlow's
  * tools print a saved shape. */
 static void print_saved_shape(HloStr *s, const Tensorflow__TensorShapeProto *t) {
@@ -251,7 +246,7 @@ static Tensorflow__TensorShapeProto *new_shape(int rank, const int64_t *dims) {
 static Tensorflow__Tf2xla__TensorId *new_id(const char *tensor) {
   Tensorflow__Tf2xla__TensorId *id = hlo_xmalloc(sizeof *id);
   tensorflow__tf2xla__tensor_id__init(id);
-  id->node_name = xstrdup(tensor);
+  id->node_name = hlo_xstrdup(tensor);
   /* "node:K" names output K; a bare node name output 0. */
   char *colon = strrchr(id->node_name, ':');
   if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
@@ -353,7 +348,7 @@ HloError *tf_saved_model_config(const Tensorflow__SignatureDef *sig,
     tensorflow__tf2xla__feed__init(f);
     f->id = new_id(in[i].info->name);
     f->shape = shape;
-    f->name = xstrdup(in[i].key);
+    f->name = hlo_xstrdup(in[i].key);
     f->type = in[i].info->dtype;
     cfg->feed[cfg->n_feed++] = f;
   }
@@ -364,7 +359,7 @@ HloError *tf_saved_model_config(const Tensorflow__SignatureDef *sig,
     Tensorflow__Tf2xla__Fetch *f = hlo_xmalloc(sizeof *f);
     tensorflow__tf2xla__fetch__init(f);
     f->id = new_id(res[i].info->name);
-    f->name = xstrdup(res[i].key);
+    f->name = hlo_xstrdup(res[i].key);
     cfg->fetch[cfg->n_fetch++] = f;
   }
   if (!e && !sig->n_outputs) e = hlo_error("the signature has no outputs");

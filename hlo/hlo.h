@@ -59,6 +59,7 @@ _Noreturn void hlo_fatal(const char *file, int line, const char *fmt, ...)
 void *hlo_xmalloc(size_t n);
 void *hlo_xcalloc(size_t n, size_t size);
 void *hlo_xrealloc(void *p, size_t n);
+char *hlo_xstrdup(const char *s);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */

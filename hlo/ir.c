@@ -82,6 +82,11 @@ void *hlo_xrealloc(void *p, size_t n) {
   return p;
 }
 
+char *hlo_xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  return memcpy(hlo_xmalloc(n), s, n);
+}
+
 HloError *hlo_verror(const char *fmt, va_list ap) {
   HloStr s = {0};
   va_list cp;

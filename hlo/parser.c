@@ -143,8 +143,7 @@ static void *grow(void *p, int *cap, int need, size_t elem) {
   if (need <= *cap) return p;
   int c = *cap ? *cap : 16;
   while (c < need) c = c > INT_MAX / 2 ? INT_MAX : c * 2;
-  p = realloc(p, (size_t)c * elem);
-  if (!p) hlo_fatal(__FILE__, __LINE__, "out of memory");
+  p = hlo_xrealloc(p, (size_t)c * elem);
   *cap = c;
   return p;
 }
@@ -156,8 +155,7 @@ static char *scratch(Parser *p, size_t n) {
     size_t cap = p->buf_cap ? p->buf_cap : 256;
     while (cap < n) cap *= 2;
     free(p->buf);
-    p->buf = malloc(cap);
-    if (!p->buf) hlo_fatal(__FILE__, __LINE__, "out of memory");
+    p->buf = hlo_xmalloc(cap);
     p->buf_cap = cap;
   }
   return p->buf;
@@ -194,8 +192,7 @@ static int map_find(const NameMap *m, const char *s, size_t n) {
 static void map_put(NameMap *m, const char *s, size_t n, int value) {
   if ((m->count + 1) * 2 > m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    struct NameSlot *slots = calloc(cap, sizeof *slots);
-    if (!slots) hlo_fatal(__FILE__, __LINE__, "out of memory");
+    struct NameSlot *slots = hlo_xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < m->cap; i++) {
       if (!m->slots[i].s) continue;
       size_t j = hash_bytes(m->slots[i].s, m->slots[i].n) & (cap - 1);

@@ -250,14 +250,13 @@ static int comp_index(const Verify *v, const HloComputation *c) {
 /* Recursion: a computation reachable from itself through called
  * computations (depth-first over the call graph, which is small). */
 static HloError *check_call_graph(const Verify *v) {
-  uint8_t *state = calloc((size_t)v->ncomps + 1, 1);
+  uint8_t *state = hlo_xcalloc((size_t)v->ncomps + 1, 1);
   typedef struct {
     int comp;
     const HloInstr *in;
     int called;
   } Frame;
-  Frame *stack = malloc(sizeof(Frame) * ((size_t)v->ncomps + 1));
-  HLO_CHECK(state && stack);
+  Frame *stack = hlo_xcalloc((size_t)v->ncomps + 1, sizeof(Frame));
   HloError *e = NULL;
   for (int s = 0; s < v->ncomps && !e; s++) {
     if (state[s]) continue;

@@ -238,8 +238,7 @@ static void add_use(Use **v, int *n, Use u) {
     if (u.pfx < w->pfx) w->pfx = u.pfx;
     return;
   }
-  *v = realloc(*v, sizeof(Use) * (size_t)(*n + 1));
-  HLO_CHECK(*v);
+  *v = hlo_xrealloc(*v, sizeof(Use) * (size_t)(*n + 1));
   (*v)[(*n)++] = u;
 }
 

@@ -48,8 +48,7 @@ typedef struct Graph {
 } Graph;
 
 static void push(int **v, int *n, int x) {
-  *v = realloc(*v, sizeof(int) * (size_t)(*n + 1));
-  HLO_CHECK(*v);
+  *v = hlo_xrealloc(*v, sizeof(int) * (size_t)(*n + 1));
   (*v)[(*n)++] = x;
 }
 

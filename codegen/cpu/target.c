@@ -239,14 +239,14 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
       return hlo_error("codegen: CPU 'native' names the host, which is not "
                        "%s; name a CPU", a->name);
     char *host_cpu = LLVMGetHostCPUName(), *host_features = LLVMGetHostCPUFeatures();
-    out->cpu = strdup(host_cpu);
+    out->cpu = hlo_xstrdup(host_cpu);
     hlo_str_printf(&features, "%s", host_features);
     /* The features are the host's; the preference is the CPU model's. */
     flags = apply_features(a, implied_features(a, host_cpu) & CPU_PREFER512, host_features);
     LLVMDisposeMessage(host_cpu);
     LLVMDisposeMessage(host_features);
   } else if (listed(a->cpus, cpu, strlen(cpu))) {
-    out->cpu = strdup(cpu);
+    out->cpu = hlo_xstrdup(cpu);
     flags = implied_features(a, cpu);
   } else {
     char *valid = join(a->cpus);
@@ -280,7 +280,7 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
     out->cpu = NULL;
     return e;
   }
-  out->triple = strdup(a->triple);
+  out->triple = hlo_xstrdup(a->triple);
   out->tm = LLVMCreateTargetMachine(target, a->triple, out->cpu,
                                     features.buf ? features.buf : "",
                                     LLVMCodeGenLevelAggressive, LLVMRelocPIC,
