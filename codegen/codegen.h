@@ -159,6 +159,13 @@ HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
 /* The C header declaring N_run, N_run_buffers, N_program and the size
  * constants of a signature (malloc'd text). */
 char *cg_header(const CgSignature *sig);
+/* The C++ header of a signature (*out, malloc'd): a header-only class in
+ * the shape of tfcompile's generated classes wrapping the C API, named
+ * cpp_class ("ns1::ns2::Name", each part a C++ identifier; NULL: N in
+ * CamelCase) and including the C header by the name c_header.  An error
+ * when the class would have a member of its own name. */
+HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const char *c_header,
+                        char **out);
 
 /* Loads the program's object code into this process (ORC LLJIT); the
  * program must target the host's architecture.  The JIT does not refer to
