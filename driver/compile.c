@@ -3,8 +3,8 @@
  * static or shared library, or a standalone executable.
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
- *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
- *                [--separate-weights] [PIPELINE]
+ *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe,cpp]
+ *                [--cpp-class NS::NAME] [--separate-weights] [PIPELINE]
  *
  * The model goes through the pipeline of pipeline.c (the passes, unless
  * --O0) and codegen/ compiles it once; each --emit kind is then made from
@@ -12,6 +12,9 @@
  *
  *   obj     PREFIX.o          cg_program_emit
  *   header  PREFIX.h          cg_header
+ *   cpp     PREFIX.hpp        cg_header_cpp: a C++ class (--cpp-class, default
+ *                             the name in CamelCase) wrapping PREFIX.h, which
+ *                             is then written too
  *   lib     DIR/libBASE.a     the object and the runtime's objects, read
  *                             out of libhloc_runtime.a (archive.c)
  *   so      DIR/libBASE.so    $CC -shared: the object and the whole
@@ -54,14 +57,14 @@
 #include "cli.h"
 #include "output.h"
 
-enum { EMIT_OBJ = 1, EMIT_HEADER = 2, EMIT_LIB = 4, EMIT_SO = 8, EMIT_EXE = 16 };
+enum { EMIT_OBJ = 1, EMIT_HEADER = 2, EMIT_LIB = 4, EMIT_SO = 8, EMIT_EXE = 16, EMIT_CPP = 32 };
 
 static const struct {
   const char *name;
   int bit;
 } emit_kinds[] = {
     {"obj", EMIT_OBJ}, {"header", EMIT_HEADER}, {"lib", EMIT_LIB},
-    {"so", EMIT_SO},   {"exe", EMIT_EXE},
+    {"so", EMIT_SO},   {"exe", EMIT_EXE},       {"cpp", EMIT_CPP},
 };
 
 /* printf into a new string (malloc'd): for paths and arguments made from
@@ -99,6 +102,49 @@ static int parse_emit(const char *list, char **bad) {
     mask |= bit;
     if (!end) return mask;
     p = end;
+  }
+}
+
+/* C++'s keywords and alternative tokens: none may name a class or a
+ * namespace. */
+static bool is_cpp_keyword(const char *s, size_t n) {
+  static const char *const words[] = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+      "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
+      "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
+      "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
+      "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
+      "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
+      "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
+      "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
+      "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
+      "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq"};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (strlen(words[i]) == n && !strncmp(words[i], s, n)) return true;
+  return false;
+}
+
+/* Checks --cpp-class: NAME or NS::...::NAME, each part a C identifier that
+ * is no C++ keyword.  Returns 0 or the usage error's exit status. */
+static int check_cpp_class(const char *cls) {
+  for (const char *p = cls;;) {
+    const char *end = strstr(p, "::");
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    char *part = str("%.*s", (int)n, p);
+    int usage = 0;
+    if (!is_identifier(part))
+      usage = usage_error("--cpp-class '%s' is not a C++ class name such as ns1::ns2::Name "
+                          "(identifiers joined by '::')",
+                          cls);
+    else if (is_cpp_keyword(p, n)) {
+      char *msg = str("--cpp-class '%s': '%s' is a C++ keyword", cls, part);
+      usage = usage_error("%s", msg);
+      free(msg);
+    }
+    free(part);
+    if (usage || !end) return usage;
+    p = end + 2;
   }
 }
 
@@ -234,6 +280,7 @@ typedef struct Job {
   const char *prefix; /* PREFIX */
   char *dir;          /* PREFIX up to its last '/', or "." */
   const char *base;   /* PREFIX after its last '/' */
+  const char *cpp_class; /* --cpp-class, or NULL */
   char runtime[PATH_MAX];
   CCompiler cc;        /* the C compiler for the target */
   char *work;         /* private temporary directory; NULL until made */
@@ -387,6 +434,14 @@ static HloError *emit_outputs(Job *j, int emit) {
     free(h);
     free(path);
   }
+  if (!e && (emit & EMIT_CPP)) {
+    char *path = str("%s.hpp", j->prefix), *include = str("%s.h", j->base), *hpp;
+    e = cg_header_cpp(cg_program_signature(j->prog), j->cpp_class, include, &hpp);
+    if (!e) e = outputs_write_bytes(&j->outputs, path, hpp, strlen(hpp));
+    free(hpp);
+    free(include);
+    free(path);
+  }
   if (!e && cg_program_signature(j->prog)->separate_weights) e = emit_weights(j);
   if (!e && (emit & EMIT_LIB)) e = emit_lib(j);
   if (!e && (emit & EMIT_SO)) e = emit_so(j);
@@ -395,14 +450,14 @@ static HloError *emit_outputs(Job *j, int emit) {
 }
 
 int cmd_compile(int argc, char **argv) {
-  const char *model = NULL, *prefix = NULL, *emit_list = "obj,header";
+  const char *model = NULL, *prefix = NULL, *emit_list = "obj,header", *cpp_class = NULL;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
   const CliOption options[] = {
       {"--name", &opts.name}, {"-o", &prefix},
       {"--target", &opts.target}, {"--cpu", &opts.cpu},   {"--features", &opts.features},
       {"--emit", &emit_list},     {"--separate-weights", .flag = &opts.separate_weights},
-      {NULL},
+      {"--cpp-class", &cpp_class}, {NULL},
   };
   int usage = cli_parse("compile", argc, argv, options, NULL, &flags, &model);
   if (!usage) usage = pipeline_flags_finish(&flags, stdout, &opts);
@@ -411,12 +466,19 @@ int cmd_compile(int argc, char **argv) {
   int emit = parse_emit(emit_list, &bad);
   if (!emit) {
     usage = usage_error(bad ? "compile: unknown --emit kind '%s' (kinds: obj, header, lib, so, "
-                              "exe)"
+                              "exe) or cpp"
                             : "compile: empty --emit list%s",
                         bad ? bad : "");
     free(bad);
     return usage;
   }
+  if (cpp_class && !(emit & EMIT_CPP))
+    return usage_error("compile: --cpp-class '%s' names the class of --emit cpp, which is not "
+                       "asked for",
+                       cpp_class);
+  if (cpp_class && (usage = check_cpp_class(cpp_class))) return usage;
+  /* The C++ class wraps the C header. */
+  if (emit & EMIT_CPP) emit |= EMIT_HEADER;
   if (!opts.name) opts.name = "model";
   if (!is_identifier(opts.name))
     return usage_error("--name '%s' is not a C identifier (it prefixes every symbol)",
@@ -426,7 +488,8 @@ int cmd_compile(int argc, char **argv) {
   if (!*prefix || (slash && !slash[1]))
     return usage_error("-o '%s' names a directory; give a file prefix such as DIR/NAME", prefix);
 
-  Job j = {.name = opts.name, .prefix = prefix, .base = slash ? slash + 1 : prefix};
+  Job j = {.name = opts.name, .prefix = prefix, .base = slash ? slash + 1 : prefix,
+           .cpp_class = cpp_class};
   j.dir = !slash            ? str(".")
           : slash == prefix ? str("/")
                             : str("%.*s", (int)(slash - prefix), prefix);
