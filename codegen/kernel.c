@@ -974,7 +974,14 @@ static bool is_reserved(const char *s) {
       "inline", "int", "long", "register", "restrict", "return", "short",
       "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
       "unsigned", "void", "volatile", "while", "bool", "true", "false",
-      "scratch", "buffers", "cancel"};
+      "scratch", "buffers", "cancel",
+      /* C++'s own, so that the header compiles as C++ (and --emit cpp) */
+      "alignas", "alignof", "and", "asm", "catch", "class", "const_cast", "constexpr",
+      "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable",
+      "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private",
+      "protected", "public", "reinterpret_cast", "static_assert", "static_cast", "template",
+      "this", "thread_local", "throw", "try", "typeid", "typename", "using", "virtual",
+      "wchar_t", "xor", "char16_t", "char32_t"};
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (!strcmp(s, words[i])) return true;
   return false;

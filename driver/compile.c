@@ -466,7 +466,7 @@ int cmd_compile(int argc, char **argv) {
   int emit = parse_emit(emit_list, &bad);
   if (!emit) {
     usage = usage_error(bad ? "compile: unknown --emit kind '%s' (kinds: obj, header, lib, so, "
-                              "exe) or cpp"
+                              "exe, cpp)"
                             : "compile: empty --emit list%s",
                         bad ? bad : "");
     free(bad);

@@ -2,7 +2,7 @@
  * main.c — the `hloc` command.
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
- *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe]
+ *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe,cpp]
  *                [PIPELINE]
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
@@ -755,12 +755,13 @@ static const struct {
 } commands[] = {
     {"compile", cmd_compile,
      "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
-     "          [--features F] [--emit obj,header,lib,so,exe] [--separate-weights]\n"
-     "          [PIPELINE]\n"
+     "          [--features F] [--emit obj,header,lib,so,exe,cpp] [--cpp-class NS::C]\n"
+     "          [--separate-weights] [PIPELINE]\n"
      "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
-     "      libPREFIX.a, libPREFIX.so, or the executable PREFIX; N (default \"model\")\n"
-     "      prefixes every symbol, PREFIX defaults to N; --separate-weights writes\n"
-     "      the weights to PREFIX.weights instead of the object"},
+     "      libPREFIX.a, libPREFIX.so, the executable PREFIX, or PREFIX.hpp (a C++\n"
+     "      class in tfcompile's shape, named NS::C); N (default \"model\") prefixes\n"
+     "      every symbol, PREFIX defaults to N; --separate-weights writes the weights\n"
+     "      to PREFIX.weights instead of the object"},
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"

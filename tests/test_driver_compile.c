@@ -275,7 +275,7 @@ START_TEST(compile_errors) {
   expect_compile_failure(1, "skylake-avx512", MNIST_ARGS " --cpu pentium9");
   expect_compile_failure(1, "unknown feature '+avx9000' for x86_64",
                          MNIST_ARGS " --features +avx9000");
-  expect_compile_failure(2, "compile: unknown --emit kind 'dll' (kinds: obj, header, lib, so, exe)",
+  expect_compile_failure(2, "compile: unknown --emit kind 'dll' (kinds: obj, header, lib, so, exe, cpp)",
                          MNIST_ARGS " --emit obj,dll");
   expect_compile_failure(2, "empty --emit list", MNIST_ARGS " --emit ''");
   expect_compile_failure(2, "--name 'my-model' is not a C identifier",

@@ -392,6 +392,31 @@ START_TEST(test_clashing_name_left_out) {
 }
 END_TEST
 
+/* A feed named like a C++ keyword ("class") is renamed in the C header
+ * (class_), so both headers compile as C++. */
+START_TEST(test_cxx_keyword_name) {
+  char *config = ck_read_file(OPS "placeholder_multi.config.pbtxt", NULL);
+  char *b = strstr(config, "\n  name: \"b\"");
+  ck_assert_ptr_nonnull(b);
+  char path[128];
+  snprintf(path, sizeof path, "%s/kw.config.pbtxt", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "%.*s\n  name: \"class\"%s", (int)(b - config), config,
+          b + strlen("\n  name: \"b\""));
+  ck_assert_int_eq(fclose(f), 0);
+  free(config);
+  char *out;
+  int rc = ck_sh(&out, "%s compile " OPS "placeholder_multi.pb --config %s --name k -o %s/k "
+                       "--emit obj,cpp && printf '#include \"k.hpp\"\\nint main() { K k; "
+                       "return !k.Run(); }\\n' | '%s' -x c++ -std=c++11 -Wall -Wextra -Werror "
+                       "-fsyntax-only -I runtime -I %s - && grep -c 'class_' %s/k.h",
+                 ck_env("HLOC_BIN"), path, tmpdir, ck_env("HLOC_CXX"), tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("driver_cpp");
   TCase *run = tcase_create("run");
@@ -407,6 +432,7 @@ static Suite *suite(void) {
   tcase_add_test(errors, test_bad_class);
   tcase_add_test(errors, test_class_named_like_member);
   tcase_add_test(errors, test_clashing_name_left_out);
+  tcase_add_test(errors, test_cxx_keyword_name);
   suite_add_tcase(s, errors);
   return s;
 }
