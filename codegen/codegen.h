@@ -162,7 +162,8 @@ char *cg_header(const CgSignature *sig);
 /* The C++ header of a signature (*out, malloc'd): a header-only class in
  * the shape of tfcompile's generated classes wrapping the C API, named
  * cpp_class ("ns1::ns2::Name", each part a C++ identifier; NULL: N in
- * CamelCase) and including the C header by the name c_header.  An error
+ * CamelCase) and including the C header by the name c_header (NULL: the
+ * caller puts the C header's text before this one, in the same file).  An error
  * when the class would have a member of its own name. */
 HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const char *c_header,
                         char **out);

@@ -502,9 +502,9 @@ HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const cha
                    "#include <cstddef>\n"
                    "#include <cstdint>\n"
                    "#include <cstdlib>\n"
-                   "#include <string>\n\n"
-                   "#include \"%s\"\n\n",
-                   n, qualified, c_header, qualified, n, n, c_header);
+                   "#include <string>\n\n",
+                   n, qualified, c_header ? c_header : "the declarations above", qualified, n, n);
+    if (c_header) hlo_str_printf(&s, "#include \"%s\"\n\n", c_header);
     for (int i = 0; i < nspaces; i++)
       hlo_str_printf(&s, "namespace %.*s {\n", (int)(strstr(spaces[i], "::") - spaces[i]),
                      spaces[i]);

@@ -981,7 +981,9 @@ static bool is_reserved(const char *s) {
       "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private",
       "protected", "public", "reinterpret_cast", "static_assert", "static_cast", "template",
       "this", "thread_local", "throw", "try", "typeid", "typename", "using", "virtual",
-      "wchar_t", "xor", "char16_t", "char32_t"};
+      "wchar_t", "xor", "char16_t", "char32_t", "and_eq", "bitand", "bitor", "compl",
+      "not_eq", "or_eq", "xor_eq", "char8_t", "concept", "consteval", "constinit", "co_await",
+      "co_return", "co_yield", "requires"};
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (!strcmp(s, words[i])) return true;
   return false;

@@ -98,5 +98,7 @@ HloError *run_bound_timed_out(const RunBound *b, const char *where);
 int cmd_compile(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+/* `hloc tfcompile` (compile.c): tfcompile's command line. */
+int cmd_tfcompile(int argc, char **argv);
 
 #endif

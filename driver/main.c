@@ -87,14 +87,99 @@ bool is_identifier(const char *s) {
 
 /* usage_error with the command's name put in front of fmt. */
 static int command_error(const char *cmd, const char *fmt, const char *arg) {
-  char full[128];
+  char full[256];
   snprintf(full, sizeof full, "%s: %s", cmd, fmt);
   return usage_error(full, arg);
+}
+
+/* Memory the parsed command line points into, kept for the life of the
+ * process (and reachable from here, so not a leak). */
+static void **kept;
+static size_t nkept;
+
+static void *keep(void *p) {
+  kept = hlo_xrealloc(kept, (nkept + 1) * sizeof *kept);
+  kept[nkept++] = p;
+  return p;
+}
+
+/* The options every command that takes a model shares (pipeline_flag):
+ * those taking a value, then the flags. */
+static const char *const shared_valued[] = {"--config",     "--checkpoint",  "--tag",
+                                            "--signature",  "--input-shape", "--dump-after",
+                                            "--dump-dir",   "--disable-pass", NULL};
+static const char *const shared_flags[] = {"--O0", "--no-passes", "--time-passes", "--stats",
+                                           "--verify-kernels", NULL};
+
+/* Edit distance of a and b (short strings: option names), capped at 9. */
+static int distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  if (n > 40 || m > 40) return 9;
+  int row[41];
+  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[m] < 9 ? row[m] : 9;
+}
+
+/* "unknown option 'X'", with the closest known option when one is near. */
+static int unknown_option(const char *cmd, const char *a, const CliOption *options) {
+  const char *best = NULL;
+  int bestd = 3; /* at most two edits away */
+  for (const CliOption *o = options; o->name; o++)
+    if (distance(a, o->name) < bestd) bestd = distance(a, best = o->name);
+  for (const char *const *p = shared_valued; *p; p++)
+    if (distance(a, *p) < bestd) bestd = distance(a, best = *p);
+  for (const char *const *p = shared_flags; *p; p++)
+    if (distance(a, *p) < bestd) bestd = distance(a, best = *p);
+  if (!best) return command_error(cmd, "unknown option '%s'", a);
+  char msg[96];
+  snprintf(msg, sizeof msg, "unknown option '%%s' (did you mean '%.40s'?)", best);
+  return command_error(cmd, msg, a);
+}
+
+static bool in_list(const char *const *list, const char *name) {
+  for (; *list; list++)
+    if (!strcmp(*list, name)) return true;
+  return false;
 }
 
 int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, void *ctx,
               PipelineFlags *flags, const char **model) {
   *model = NULL;
+  /* --opt=value is --opt value: split such arguments first (argv may be
+   * rewritten; the pieces live as long as the process). */
+  char **args = keep(hlo_xcalloc((size_t)argc * 2 + 1, sizeof *args));
+  int nargs = 0;
+  for (int i = 0; i < argc; i++) {
+    char *eq = argv[i][0] == '-' && argv[i][1] == '-' ? strchr(argv[i], '=') : NULL;
+    if (!eq) {
+      args[nargs++] = argv[i];
+      continue;
+    }
+    size_t n = (size_t)(eq - argv[i]);
+    char *name = keep(hlo_xmalloc(n + 1));
+    memcpy(name, argv[i], n);
+    name[n] = '\0';
+    const CliOption *o = options;
+    while (o->name && strcmp(o->name, name)) o++;
+    if ((o->name && o->flag) || in_list(shared_flags, name)) {
+      return command_error(cmd, "option '%s' takes no value", name);
+    }
+    args[nargs++] = name;
+    args[nargs++] = eq + 1;
+  }
+  argc = nargs;
+  argv = args;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     int bad = 0;
@@ -109,7 +194,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const CliOption *options, 
     }
     const CliOption *o = options;
     while (o->name && strcmp(o->name, a)) o++;
-    if (!o->name) return command_error(cmd, "unknown option '%s'", a);
+    if (!o->name) return unknown_option(cmd, a, options);
     if (o->flag) {
       *o->flag = true;
       continue;
@@ -165,15 +250,13 @@ static int input_shape_flag(PipelineFlags *f, const char *v) {
     if (*end && !*p) return usage_error("--input-shape '%s': a trailing comma", v);
   }
   size_t n = (size_t)(eq - v);
-  char *name = hlo_xmalloc(n + 1);
+  char *name = keep(hlo_xmalloc(n + 1));
   memcpy(name, v, n);
   name[n] = '\0';
   for (int k = 0; k < o->ninput_shapes; k++)
-    if (!strcmp(f->source.shapes[k].name, name)) {
-      free(name);
+    if (!strcmp(f->source.shapes[k].name, name))
       return usage_error("--input-shape: input '%s' is given twice", f->source.shapes[k].name);
-    }
-  s->name = name; /* lives as long as the process */
+  s->name = name;
   o->input_shapes = f->source.shapes;
   o->ninput_shapes++;
   return 0;
@@ -778,6 +861,15 @@ static const struct {
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
      "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
      "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},
+    {"tfcompile", cmd_tfcompile,
+     "tfcompile --graph=G --config=C --cpp_class=NS::CLASS [--entry_point=N]\n"
+     "          [--target_triple=T] [--target_cpu=C] [--target_features=F]\n"
+     "          [--out_function_object=F.o] [--out_header=F.h] [--out_metadata_object=M.o]\n"
+     "          [--checkpoint=PREFIX] [--dump_fetch_nodes] [--gen_name_to_index]\n"
+     "          [--gen_program_shape]\n"
+     "      tfcompile's command line (what tf_library's genrule runs): the object,\n"
+     "      one header with the C API and the C++ class, and a metadata object;\n"
+     "      defaults as tfcompile's (out_model.o, out.h, out_helper.o, entry)"},
     {"inspect", cmd_inspect,
      "inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]\n"
      "      list a SavedModel's signatures (inputs, outputs, dtypes, saved shapes)\n"
@@ -852,6 +944,14 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cmd_help(0, NULL);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name)) {
+      for (int k = 2; k < argc; k++)
+        if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+          printf("usage: hloc %s\n", commands[i].help);
+          if (commands[i].fn == cmd_compile || commands[i].fn == cmd_run ||
+              commands[i].fn == cmd_dump)
+            printf("\nPIPELINE and the TensorFlow model options: see 'hloc help'.\n");
+          return EXIT_SUCCESS;
+        }
       Command c = {commands[i].fn, argc - 2, argv + 2, 0};
       HloError *e = hlo_guard_oom(run_command, &c);
       return e ? report(e) : c.status;

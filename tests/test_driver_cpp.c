@@ -417,6 +417,82 @@ START_TEST(test_cxx_keyword_name) {
 }
 END_TEST
 
+/* hloc tfcompile with tfcompile's flags, as tf_library's genrule runs it:
+ * the object, the one header (C API and class) and the metadata object,
+ * at the paths given; a tfcompile_test.cc-style program builds against
+ * them and matches TensorFlow. */
+static const char tfcompile_program[] =
+    "#include \"gen/mnist.h\"\n"
+    "\n"
+    "int main() {\n"
+    "  RtArray image = load(\"" MODELS "mnist_mlp.in0.npy\");\n"
+    "  RtArray probs = load(\"" MODELS "mnist_mlp.out0.npy\");\n"
+    "  foo::bar::MnistComp comp;\n"
+    "  comp.set_arg0_data(image.data);\n"
+    "  CHECK(comp.Run());\n"
+    "  for (size_t i = 0; i < 2; i++)\n"
+    "    for (size_t j = 0; j < 10; j++) {\n"
+    "      float got = comp.result0(i, j), want = values<float>(probs)[i * 10 + j];\n"
+    "      CHECK(std::fabs(got - want) <= 1e-4 + 1e-3 * std::fabs(want));\n"
+    "    }\n"
+    "  CHECK(comp.LookupArgIndex(\"image\") == 0 && comp.LookupResultIndex(\"probs\") == 0);\n"
+    "  CHECK(std::string(mnist_tfcompile_class) == \"foo::bar::MnistComp\");\n"
+    "  rt_array_free(&image);\n"
+    "  rt_array_free(&probs);\n"
+    "  return failures ? 1 : 0;\n"
+    "}\n";
+
+START_TEST(test_tfcompile_command) {
+  char *out;
+  int rc = ck_sh(&out, "mkdir %s/gen && %s tfcompile --graph=" MODELS "mnist_mlp.pb --config "
+                       MODELS "mnist_mlp.config.pbtxt --cpp_class=foo::bar::MnistComp "
+                       "--entry_point=mnist --target_triple=x86_64-pc-linux "
+                       "--out_function_object=%s/gen/mnist.o --out_header=%s/gen/mnist.h "
+                       "--out_metadata_object=%s/gen/mnist_helper.o --gen_name_to_index "
+                       "--gen_program_shape=true",
+                 tmpdir, ck_env("HLOC_BIN"), tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "tfcompile: exit %d: %s", rc, out);
+  free(out);
+  char path[128];
+  snprintf(path, sizeof path, "%s/test.cc", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(prelude, f);
+  fputs("extern \"C\" const char mnist_tfcompile_class[];\n", f);
+  fputs(tfcompile_program, f);
+  ck_assert_int_eq(fclose(f), 0);
+  rc = ck_sh(&out, "'%s' -std=c++17 -Wall -Wextra -Werror -pedantic -I runtime -I %s "
+                   "-o %s/test %s %s/gen/mnist.o %s/gen/mnist_helper.o '%s/libhloc_runtime.a' "
+                   "-lm -pthread && %s/test",
+             ck_env("HLOC_CXX"), tmpdir, tmpdir, path, tmpdir, tmpdir,
+             ck_env("HLOC_RUNTIME_DIR"), tmpdir);
+  ck_assert_msg(rc == 0, "the tfcompile-style program failed (%d):\n%s", rc, out);
+  free(out);
+  /* tfcompile's --dump_fetch_nodes, and misuse */
+  rc = ck_sh(&out, "%s tfcompile --config=" MODELS "mnist_mlp.config.pbtxt --dump_fetch_nodes",
+             ck_env("HLOC_BIN"));
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(strstr(out, "Identity"));
+  free(out);
+  rc = ck_sh(&out, "%s tfcompile --graph=" MODELS "mnist_mlp.pb --config=" MODELS
+                   "mnist_mlp.config.pbtxt",
+             ck_env("HLOC_BIN"));
+  ck_assert_int_eq(rc, 2);
+  ck_assert_ptr_nonnull(strstr(out, "hloc: tfcompile: must specify --cpp_class"));
+  free(out);
+  rc = ck_sh(&out, "%s tfcompile --graph=x.pb --config=y --cpp_class=A --target_triple=riscv64",
+             ck_env("HLOC_BIN"));
+  ck_assert_int_eq(rc, 2);
+  ck_assert_ptr_nonnull(strstr(out, "--target_triple 'riscv64': hloc compiles for x86_64 and "
+                                    "aarch64 triples"));
+  free(out);
+  rc = ck_sh(&out, "%s tfcompile --grap=x", ck_env("HLOC_BIN"));
+  ck_assert_int_eq(rc, 2);
+  ck_assert_ptr_nonnull(strstr(out, "unknown flag '--grap=x' (flags: --graph, --config"));
+  free(out);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("driver_cpp");
   TCase *run = tcase_create("run");
@@ -424,6 +500,7 @@ static Suite *suite(void) {
   tcase_set_timeout(run, 180);
   tcase_add_loop_test(run, test_class_runs, 0, sizeof cases / sizeof *cases);
   tcase_add_test(run, test_cxx11);
+  tcase_add_test(run, test_tfcompile_command);
   suite_add_tcase(s, run);
 
   TCase *errors = tcase_create("errors");
