@@ -506,6 +506,29 @@ START_TEST(run_tolerance_errors) {
 }
 END_TEST
 
+/* --opt=value is --opt value; --help per command; a misspelt option is
+ * answered with the closest one. */
+START_TEST(command_line_conventions) {
+  char *out;
+  int rc = hloc(&out, "run " CASE ".hlo --input=" CASE ".in0.npy --input=" CASE ".in1.npy "
+                      "--input=" CASE ".in2.npy --output-dir=%s --expect=" CASE ".out0.npy "
+                      "--atol=0",
+                tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "matches the expected output"), "%s", out);
+  free(out);
+  rc = hloc(&out, "compile --help");
+  ck_assert_msg(rc == 0 && !strncmp(out, "usage: hloc compile MODEL", 25), "%s", out);
+  free(out);
+  expect_failure(2, "hloc: run: unknown option '--atoll' (did you mean '--atol'?)",
+                 "run " CASE ".hlo --atoll 1");
+  expect_failure(2, "hloc: run: unknown option '--inptu' (did you mean '--input'?)",
+                 "run " CASE ".hlo --inptu x");
+  expect_failure(2, "hloc: run: unknown option '--zzzzzz'\n", "run " CASE ".hlo --zzzzzz");
+  expect_failure(2, "hloc: run: option '--print' takes no value", "run " CASE ".hlo --print=1");
+  expect_failure(2, "hloc: dump: option '--O0' takes no value", "dump " CASE ".hlo --O0=yes");
+}
+END_TEST
+
 /* Infinities match only themselves: erfinv(±1) is ±inf. */
 START_TEST(run_expect_infinities) {
   char *out;
@@ -699,6 +722,7 @@ int main(void) {
   tcase_add_test(t, run_threads_errors);
   tcase_add_test(t, run_tolerance_errors);
   tcase_add_test(t, run_expect_infinities);
+  tcase_add_test(t, command_line_conventions);
   tcase_add_test(t, run_timeout);
   tcase_add_test(t, executable_timeout);
   tcase_add_test(t, run_max_iterations);
