@@ -4,7 +4,9 @@
 # (or sudo) only when something is missing.  TensorFlow and JAX are not
 # installed here: they are needed only to regenerate testdata/ (scripts/venv.sh).
 # The Python binding's tests run with Debian's /usr/bin/python3 and its
-# python3-numpy, never a PyPI numpy.  The AArch64 cross compiler, its libc
+# python3-numpy, never a PyPI numpy; python3-venv, python3-pip and
+# python3-setuptools let tests/python_install.sh `pip install ./python` into
+# a fresh virtual environment, offline.  The AArch64 cross compiler, its libc
 # (only recommended by the compiler, so named) and qemu-user link and run the
 # cross-compiled models in tests/test_driver_aarch64.c.  Graphviz's dot renders
 # `hloc dump --stage svg|png` (tests/test_driver_pipeline.c).
@@ -18,7 +20,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev lld-22
   libprotobuf-c-dev protobuf-c-compiler
   check
-  python3-numpy
+  python3-numpy python3-venv python3-pip python3-setuptools
   graphviz
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )

@@ -1,14 +1,17 @@
 """Loading libhloc.so and declaring its C functions (driver/hloc.h) for ctypes.
 
 The library is the file the HLOC_LIBRARY environment variable names when it
-is set; otherwise libhloc.so inside this package's directory (where an
-installed copy of the binding ships it), then the dynamic loader's search
-path (LD_LIBRARY_PATH, ld.so.conf).  Every prototype is declared here, once, so that a wrong
-argument type fails in Python instead of inside the library.
+is set; otherwise libhloc.so inside this package's directory (where
+`pip install ./python` puts a copy when it can find one), then the one of an
+installed hloc (PREFIX/lib beside the PREFIX/bin/hloc on PATH), then the
+dynamic loader's search path (LD_LIBRARY_PATH, ld.so.conf).  Every
+prototype is declared here, once, so that a wrong argument type fails in
+Python instead of inside the library.
 """
 
 import ctypes
 import os
+import shutil
 
 
 class CompilerOptions(ctypes.Structure):
@@ -70,7 +73,14 @@ def _candidates():
         # An explicit choice is the only one tried: falling back silently
         # would hide a typo behind another copy of the library.
         return [env]
-    return [os.path.join(os.path.dirname(os.path.abspath(__file__)), "libhloc.so"), "libhloc.so"]
+    found = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "libhloc.so")]
+    # An installed hloc (cmake --install) keeps the library in ../lib from
+    # its bin/hloc.
+    exe = shutil.which("hloc")
+    if exe:
+        found.append(os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(exe))),
+                                  "lib", "libhloc.so"))
+    return found + ["libhloc.so"]
 
 
 def _dlopen_mode():
