@@ -116,6 +116,7 @@ def main():
     ap.add_argument("--skip-models", action="store_true")
     ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("--skip-savedmodels", action="store_true")
+    ap.add_argument("--skip-v1control", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -150,6 +151,11 @@ def main():
         from tfgen import savedmodels
         savedmodels.generate(os.path.join(args.out, "savedmodels"),
                              not args.quiet)
+    if not args.skip_v1control and args.only is None:
+        from tfgen import v1control
+        n = v1control.generate(os.path.join(args.out, "v1control"),
+                               not args.quiet)
+        print("v1control: %d cases" % n)
 
 
 if __name__ == "__main__":
