@@ -31,6 +31,9 @@
  *                  protobuf-c's descriptors
  *   graph.c        TfGraph: node table, input edges, feeds and fetches,
  *                  pruning, topological order, validation, function bodies
+ *   functionalize.c  TensorFlow 1 control flow (Switch, Merge, Enter, Exit,
+ *                  NextIteration, LoopCond) rewritten as While and If with
+ *                  new library functions, before the view is built
  *   attr.c         node attribute accessors, DataType <-> HloType
  *   tensor.c       TensorProto -> HloLiteral, TensorShapeProto -> HloShape
  *   bundle.c       checkpoints (TensorBundle: PREFIX.index and its data
@@ -190,6 +193,17 @@ struct TfGraph {
  * on error. */
 HloError *tf_graph_new(Tensorflow__GraphDef *gd,
                        Tensorflow__Tf2xla__Config *cfg, TfGraph **out);
+/* True when gd holds TensorFlow 1 control flow ops (Switch, Merge, Enter,
+ * Exit, NextIteration, LoopCond or their Ref forms). */
+bool tf_has_v1_control_flow(const Tensorflow__GraphDef *gd);
+/* Rewrites them in place as functional While and If nodes whose cond,
+ * body and branches are new functions of gd's library (functionalize.c);
+ * Merges and Exits stay as Identity nodes of the same names.  tf_graph_new
+ * calls it.  Structures that are no loop or cond are errors naming the
+ * nodes, e.g. a Merge whose inputs come from different predicates or an
+ * Exit no Enter leads to. */
+HloError *tf_functionalize(Tensorflow__GraphDef *gd);
+
 /* Reads both files and calls tf_graph_new. */
 HloError *tf_graph_load(const char *graph_path, const char *config_path,
                         TfGraph **out);

@@ -766,7 +766,9 @@ HloError *tf_graph_new(Tensorflow__GraphDef *gd,
   TfGraph *g = graph_alloc(gd);
   g->priv->gd = gd;
   g->priv->cfg = cfg;
-  HloError *e = add_nodes(g, gd->node, gd->n_node, NULL);
+  HloError *e = NULL;
+  if (tf_has_v1_control_flow(gd)) e = tf_functionalize(gd);
+  if (!e) e = add_nodes(g, gd->node, gd->n_node, NULL);
   if (!e) e = add_edges(g);
   if (!e && cfg) e = add_config(g, cfg);
   if (!e) e = finish(g);
