@@ -48,6 +48,8 @@
  * malloc per message, string and array), so tensorflow__graph_def__free_
  * unpacked frees them with the rest.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,14 +115,15 @@ static char *xstrdup(const char *s) {
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...) {
-  HloStr s = {0};
   va_list ap;
   va_start(ap, fmt);
-  char buf[512];
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  hlo_str_printf(&s, "%s", buf);
-  return hlo_str_take(&s);
+  char *s = hlo_xmalloc((size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
 }
 
 /* Appends p to a protobuf-c repeated field (a malloc'd array and count). */
@@ -246,22 +249,21 @@ static bool has_function(const Tensorflow__GraphDef *gd, const char *name) {
   return false;
 }
 
-/* "base" made a unique function name: characters TensorFlow does not take
- * in op names become '_'. */
-static char *function_name(const Tensorflow__GraphDef *gd, const char *base, const char *what) {
-  char *s = xprintf("%s_%s", base, what);
+/* Characters TensorFlow does not take in op names become '_'. */
+static char *op_name(char *s) {
   for (char *p = s; *p; p++)
-    if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-        !(*p >= '0' && *p <= '9') && *p != '_')
+    if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+        *p != '_')
       *p = '_';
+  return s;
+}
+
+/* A function name made of base and what, not yet in the library. */
+static char *function_name(const Tensorflow__GraphDef *gd, const char *base, const char *what) {
+  char *s = op_name(xprintf("%s_%s", base, what));
   for (int k = 1; has_function(gd, s); k++) {
-    char *t = xprintf("%s_%s_%d", base, what, k);
     free(s);
-    s = t;
-    for (char *p = s; *p; p++)
-      if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-          !(*p >= '0' && *p <= '9') && *p != '_')
-        *p = '_';
+    s = op_name(xprintf("%s_%s_%d", base, what, k));
   }
   return s;
 }
@@ -421,7 +423,7 @@ static Tensorflow__DataType output_type(const Fz *z, int i, int port) {
         return v->list->type[port];
       return 0;
     }
-  static const char *const keys[] = {"dtype", "DstT", "out_type", "T"};
+  static const char *const keys[] = {"dtype", "DstT", "out_type", "output_type", "T"};
   for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
     Tensorflow__DataType t = attr_type(d, keys[k]);
     if (t) return t;
@@ -704,6 +706,11 @@ static HloError *merge_state(Conds *c, int m) {
 static HloError *merge_pred(Conds *c, int m, const State *const *in) {
   Fz *z = c->z;
   for (int k = 0; k < 2; k++) {
+    int p = z->in[m][k].node;
+    if (!in[k]->n && z->kind[p] == K_EXIT)
+      return hlo_error("node '%s' (%s) reads the while loop of Exit '%s' as a cond's branch: "
+                       "a while loop inside a cond cannot be functionalized", name(z, m),
+                       op(z, m), name(z, p));
     if (!in[k]->n)
       return hlo_error("node '%s' (%s): input '%s' comes from no Switch, so no cond leads to "
                        "this Merge", name(z, m), op(z, m), z->gd->node[m]->input[k]);
@@ -832,6 +839,14 @@ static Verdict classify_branch(void *ctx, Ref r, int reader, Tensorflow__DataTyp
     return V_ERROR;
   }
   if (is_source(z, i)) return V_COPY;
+  if (z->kind[i] != K_OTHER) {
+    /* A loop's Exit, say: loops inside conds are not functionalized. */
+    *e = hlo_error("node '%s' (%s) in the %s branch of predicate '%s' reads '%s' (%s): a while "
+                   "loop inside a cond cannot be functionalized", name(z, reader), op(z, reader),
+                   s->side ? "true" : "false", pred_name(z, s->pred, p, sizeof p), name(z, i),
+                   op(z, i));
+    return V_ERROR;
+  }
   *t = output_type(z, i, r.port);
   if (!*t) {
     *e = hlo_error("node '%s' (%s) reads '%s' (%s) from outside its cond, whose type is not "
@@ -972,36 +987,40 @@ static HloError *convert_cond(Conds *c, const int *group, int n) {
   return e;
 }
 
-/* The Switches a Merge's branches read directly (for grouping). */
-static bool share_switch(Conds *c, int m1, int m2) {
+/* The Switches a Merge's branches read directly, sorted (for grouping). */
+static int merge_switches(Conds *c, int m, int **out) {
   Fz *z = c->z;
-  int ep = ++z->epoch;
-  /* Mark m1's cone, then look for one of its Switches in m2's. */
-  for (int pass = 0; pass < 2; pass++) {
-    int m = pass ? m2 : m1;
-    int cap = 16, top = 0;
-    int *stack = hlo_xmalloc(sizeof(int) * (size_t)cap);
-    int *seen = hlo_xcalloc((size_t)z->n + 1, sizeof(int));
-    for (int k = 0; k < 2; k++) stack[top++] = z->in[m][k].node;
-    bool hit = false;
-    while (top > 0 && !hit) {
-      int i = stack[--top];
-      if (i < 0 || seen[i]) continue;
-      seen[i] = 1;
-      if (z->kind[i] == K_SWITCH && !c->loop[i]) {
-        if (pass == 0) z->mark[i] = ep;
-        else hit = z->mark[i] == ep;
-        continue;
-      }
-      if (!state_has(&c->st[i], c->pred[m]) && !state_has(&c->st[i], c->pred[m] | 1)) continue;
-      for (int k = 0; k < ndata(z, i); k++) {
-        if (top == cap) stack = hlo_xrealloc(stack, sizeof(int) * (size_t)(cap *= 2));
-        stack[top++] = z->in[i][k].node;
-      }
+  int ep = ++z->epoch, cap = 16, top = 0, n = 0;
+  int *stack = hlo_xmalloc(sizeof(int) * (size_t)cap);
+  int *sw = hlo_xmalloc(sizeof(int));
+  for (int k = 0; k < 2; k++) stack[top++] = z->in[m][k].node;
+  while (top > 0) {
+    int i = stack[--top];
+    if (i < 0 || z->mark[i] == ep) continue;
+    z->mark[i] = ep;
+    if (z->kind[i] == K_SWITCH && !c->loop[i]) {
+      PUSH(sw, n, i);
+      continue;
     }
-    free(stack);
-    free(seen);
-    if (hit) return true;
+    if (!state_has(&c->st[i], c->pred[m]) && !state_has(&c->st[i], c->pred[m] | 1)) continue;
+    for (int k = 0; k < ndata(z, i); k++) {
+      if (top == cap) stack = hlo_xrealloc(stack, sizeof(int) * (size_t)(cap *= 2));
+      stack[top++] = z->in[i][k].node;
+    }
+  }
+  free(stack);
+  qsort(sw, (size_t)n, sizeof(int), cmp_int);
+  *out = sw;
+  return n;
+}
+
+static bool share(const int *a, int na, const int *b, int nb) {
+  for (int i = 0, j = 0; i < na && j < nb;) {
+    if (a[i] == b[j]) return true;
+    if (a[i] < b[j])
+      i++;
+    else
+      j++;
   }
   return false;
 }
@@ -1032,12 +1051,20 @@ static HloError *cond_round(Fz *z, bool *done) {
       cand[ncand++] = i;
   *done = ncand == 0;
   int *parent = hlo_xmalloc(sizeof(int) * ((size_t)ncand + 1));
-  for (int i = 0; i < ncand; i++) parent[i] = i;
+  int **sw = hlo_xmalloc(sizeof(int *) * ((size_t)ncand + 1));
+  int *nsw = hlo_xmalloc(sizeof(int) * ((size_t)ncand + 1));
+  for (int i = 0; i < ncand; i++) {
+    parent[i] = i;
+    nsw[i] = merge_switches(&c, cand[i], &sw[i]);
+  }
   for (int i = 0; i < ncand && !e; i++)
     for (int j = i + 1; j < ncand; j++)
       if (c.pred[cand[i]] == c.pred[cand[j]] && state_eq(&c.st[cand[i]], &c.st[cand[j]]) &&
-          uf_find(parent, i) != uf_find(parent, j) && share_switch(&c, cand[i], cand[j]))
+          uf_find(parent, i) != uf_find(parent, j) && share(sw[i], nsw[i], sw[j], nsw[j]))
         parent[uf_find(parent, j)] = uf_find(parent, i);
+  for (int i = 0; i < ncand; i++) free(sw[i]);
+  free(sw);
+  free(nsw);
   int *group = hlo_xmalloc(sizeof(int) * ((size_t)ncand + 1));
   for (int i = 0; i < ncand && !e; i++) {
     if (uf_find(parent, i) != i) continue;

@@ -303,6 +303,18 @@ START_TEST(loop_reads_outside) {
 }
 END_TEST
 
+/* A loop inside a cond's branch is not functionalized (yet). */
+START_TEST(loop_inside_cond) {
+  expect_error(LOOP_GRAPH("one", PLACEHOLDER("p", "DT_BOOL")
+                                     NODE("sw", "Switch", "input: 'x' input: 'p'", ATTR_F32)
+                                     NODE("mm", "Merge", "input: 'sw' input: 'ex'",
+                                          ATTR_F32 ATTR_INT("N", "2"))),
+               FEED("x", "DT_FLOAT") FEED("p", "DT_BOOL") FETCH("mm"),
+               "TensorFlow 1 control flow: node 'mm' (Merge) reads the while loop of Exit 'ex' "
+               "as a cond's branch: a while loop inside a cond cannot be functionalized");
+}
+END_TEST
+
 /* A cycle of ordinary ops is still the view's error. */
 START_TEST(real_cycle_is_reported) {
   char *msg = NULL;
@@ -337,6 +349,7 @@ int main(void) {
   tcase_add_test(t, exit_without_frame);
   tcase_add_test(t, loop_without_switch);
   tcase_add_test(t, loop_reads_outside);
+  tcase_add_test(t, loop_inside_cond);
   tcase_add_test(t, real_cycle_is_reported);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
