@@ -2267,6 +2267,94 @@ static HloError *eval_conditional(Ev *ev, const HloInstr *in, HloLiteral **ops, 
 }
 
 /* ------------------------------------------------------------------------ */
+/* Collectives, tokens and async pairs: one participant                     */
+/* ------------------------------------------------------------------------ */
+
+/* The operand, or a tuple of the operands (copies). */
+static HloLiteral *own_operands(const HloInstr *in, HloLiteral **ops) {
+  if (in->noperands == 1) return hlo_literal_clone(ops[0]);
+  HloLiteral **elems = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)in->noperands);
+  for (int k = 0; k < in->noperands; k++) elems[k] = hlo_literal_clone(ops[k]);
+  HloLiteral *r = hlo_literal_tuple(elems, in->noperands);
+  free(elems);
+  return r;
+}
+
+/* (a, b, context…): a start's value, the context zeros of the declared
+ * shape's trailing elements. */
+static HloLiteral *start_tuple(const HloInstr *in, HloLiteral *a, HloLiteral *b) {
+  int n = in->shape.ntuple;
+  HloLiteral **elems = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)n);
+  elems[0] = a;
+  elems[1] = b;
+  for (int k = 2; k < n; k++) elems[k] = hlo_literal_new(&in->shape.tuple[k]);
+  HloLiteral *r = hlo_literal_tuple(elems, n);
+  free(elems);
+  return r;
+}
+
+static HloError *eval_single_device(Ev *ev, const HloInstr *in, HloLiteral **ops,
+                                    HloLiteral **out) {
+  HloLiteral *r;
+  switch (in->op) {
+  case HLO_OP_ALL_REDUCE: case HLO_OP_ALL_GATHER: case HLO_OP_REDUCE_SCATTER:
+  case HLO_OP_ALL_TO_ALL: case HLO_OP_COLLECTIVE_BROADCAST: case HLO_OP_OPT_BARRIER:
+  case HLO_OP_DOMAIN: case HLO_OP_ASYNC_UPDATE:
+    r = own_operands(in, ops);
+    break;
+  case HLO_OP_ALL_REDUCE_START: case HLO_OP_ALL_GATHER_START:
+    r = own_operands(in, ops);
+    if (in->op == HLO_OP_ALL_GATHER_START || hlo_start_is_tuple(in))
+      r = start_tuple(in, own_operands(in, ops), r);
+    break;
+  case HLO_OP_COLLECTIVE_PERMUTE:
+  case HLO_OP_COLLECTIVE_PERMUTE_START: {
+    /* Participant 0 receives only where a pair {0,0} sends it its own
+     * value; verified pairs name no one else. */
+    HloLiteral *x = own_operands(in, ops);
+    if (!in->source_target_pairs.n) {
+      HloLiteral *zeros = hlo_literal_new(&x->shape);
+      hlo_literal_free(x);
+      x = zeros;
+    }
+    r = in->op == HLO_OP_COLLECTIVE_PERMUTE_START && hlo_start_is_tuple(in)
+            ? start_tuple(in, own_operands(in, ops), x)
+            : x;
+    break;
+  }
+  case HLO_OP_ALL_REDUCE_DONE: case HLO_OP_COLLECTIVE_PERMUTE_DONE:
+    r = hlo_literal_clone(hlo_start_is_tuple(in->operands[0]) ? ops[0]->elems[1] : ops[0]);
+    break;
+  case HLO_OP_ALL_GATHER_DONE: case HLO_OP_ASYNC_DONE:
+    r = hlo_literal_clone(ops[0]->elems[1]);
+    break;
+  case HLO_OP_COPY_DONE: r = hlo_literal_clone(ops[0]->elems[0]); break;
+  case HLO_OP_COPY_START:
+    r = start_tuple(in, hlo_literal_clone(ops[0]), hlo_literal_clone(ops[0]));
+    break;
+  case HLO_OP_REPLICA_ID: case HLO_OP_PARTITION_ID: case HLO_OP_AFTER_ALL:
+    r = hlo_literal_new(&in->shape);
+    break;
+  case HLO_OP_ASYNC_START: {
+    HloLiteral *result;
+    HloError *e = run_plan(ev, plan_get(ev, in->called[0]), ops, NULL, &result);
+    if (e) return e;
+    /* element 0 is the tuple of the operands, also of one */
+    HloLiteral **args = hlo_xmalloc(sizeof(HloLiteral *) * (size_t)(in->noperands + 1));
+    for (int k = 0; k < in->noperands; k++) args[k] = hlo_literal_clone(ops[k]);
+    r = start_tuple(in, hlo_literal_tuple(args, in->noperands), result);
+    free(args);
+    break;
+  }
+  default:
+    return hlo_error("%s cannot be evaluated on shape %s", hlo_opcode_name(in->op),
+                     hlo_type_name(in->shape.type));
+  }
+  *out = r;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Dispatch and entry points                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -2318,9 +2406,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_CUSTOM_CALL:
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator",
                      in->custom_call_target ? in->custom_call_target : "");
-  default:
-    return hlo_error("%s cannot be evaluated on shape %s", hlo_opcode_name(in->op),
-                     hlo_type_name(in->shape.type));
+  default: return eval_single_device(ev, in, ops, out);
   }
   *out = r;
   return NULL;

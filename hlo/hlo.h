@@ -276,7 +276,8 @@ typedef enum HloOpKind {
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
-  HLO_KIND_OTHER,     /* batch-norm-inference */
+  HLO_KIND_OTHER,     /* batch-norm-inference; collectives, tokens and async
+                       * wrappers (pass_single_device rewrites those away) */
 } HloOpKind;
 
 /* What computing one element of an op costs, for the passes' and the
@@ -369,7 +370,46 @@ typedef enum HloCost {
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
   X(FUSION, "fusion", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)         \
-  X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)
+  X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
+  HLO_SINGLE_DEVICE_OPCODES(X)
+
+/* Collectives, tokens and asynchronous pairs, with XLA's semantics for one
+ * participant (hloc compiles single-device programs): the collectives are
+ * identities (collective-permute without a pair for 0 gives zeros),
+ * replica-id and partition-id are u32[] 0, a start/done pair is the op
+ * it carries, async-start runs its called computation.  The verifier
+ * rejects replica groups or pairs naming other participants;
+ * passes/single_device.c rewrites them into plain HLO first in the
+ * pipeline, so codegen never sees them. */
+#define HLO_SINGLE_DEVICE_OPCODES(X)                                                  \
+  X(ALL_REDUCE, "all-reduce", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_MOVE)      \
+  X(ALL_REDUCE_START, "all-reduce-start", HLO_ARITY_VARIADIC, HLO_KIND_OTHER,         \
+    HLO_COST_MOVE)                                                                    \
+  X(ALL_REDUCE_DONE, "all-reduce-done", 1, HLO_KIND_OTHER, HLO_COST_MOVE)             \
+  X(ALL_GATHER, "all-gather", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_MOVE)      \
+  X(ALL_GATHER_START, "all-gather-start", HLO_ARITY_VARIADIC, HLO_KIND_OTHER,         \
+    HLO_COST_MOVE)                                                                    \
+  X(ALL_GATHER_DONE, "all-gather-done", 1, HLO_KIND_OTHER, HLO_COST_MOVE)             \
+  X(REDUCE_SCATTER, "reduce-scatter", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_MOVE)\
+  X(ALL_TO_ALL, "all-to-all", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_MOVE)      \
+  X(COLLECTIVE_PERMUTE, "collective-permute", HLO_ARITY_VARIADIC, HLO_KIND_OTHER,     \
+    HLO_COST_MOVE)                                                                    \
+  X(COLLECTIVE_PERMUTE_START, "collective-permute-start", HLO_ARITY_VARIADIC,         \
+    HLO_KIND_OTHER, HLO_COST_MOVE)                                                    \
+  X(COLLECTIVE_PERMUTE_DONE, "collective-permute-done", 1, HLO_KIND_OTHER,            \
+    HLO_COST_MOVE)                                                                    \
+  X(COLLECTIVE_BROADCAST, "collective-broadcast", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, \
+    HLO_COST_MOVE)                                                                    \
+  X(REPLICA_ID, "replica-id", 0, HLO_KIND_OTHER, HLO_COST_FREE)                       \
+  X(PARTITION_ID, "partition-id", 0, HLO_KIND_OTHER, HLO_COST_FREE)                   \
+  X(AFTER_ALL, "after-all", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_FREE)        \
+  X(OPT_BARRIER, "opt-barrier", 1, HLO_KIND_OTHER, HLO_COST_FREE)                     \
+  X(DOMAIN, "domain", 1, HLO_KIND_OTHER, HLO_COST_FREE)                               \
+  X(ASYNC_START, "async-start", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_CONTROL) \
+  X(ASYNC_UPDATE, "async-update", 1, HLO_KIND_OTHER, HLO_COST_FREE)                   \
+  X(ASYNC_DONE, "async-done", 1, HLO_KIND_OTHER, HLO_COST_FREE)                       \
+  X(COPY_START, "copy-start", 1, HLO_KIND_OTHER, HLO_COST_MOVE)                       \
+  X(COPY_DONE, "copy-done", 1, HLO_KIND_OTHER, HLO_COST_FREE)
 
 typedef enum HloOpcode {
 #define X(e, name, arity, kind, cost) HLO_OP_##e,
@@ -499,7 +539,9 @@ struct HloInstr {
   /* Called computations: to_apply (reduce, reduce-window, sort, scatter,
    * call, and the comparator of sort); while: [condition, body];
    * conditional: the branches in order (pred predicate: [true, false]);
-   * fusion: [fused computation]. */
+   * fusion: [fused computation]; all-reduce[-start], reduce-scatter:
+   * [to_apply]; async-start (async-update and async-done may repeat it):
+   * [the computation it runs]. */
   int ncalled;
   HloComputation **called;
 
@@ -529,6 +571,14 @@ struct HloInstr {
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
   const char *custom_call_target; /* custom-call */
+  /* replica_groups={{0},{1,2}} (collectives): every group's ids, one group
+   * after another, and each group's size; both empty when not given or {}
+   * (one group of all participants).  The iota form [G,S]<=[…] is
+   * expanded. */
+  HloDims replica_groups, replica_group_sizes;
+  /* source_target_pairs={{0,1},{1,0}} (collective-permute[-start]), each
+   * pair's source then target. */
+  HloDims source_target_pairs;
 
   HloMetadata metadata;
   int nraw;
@@ -626,6 +676,10 @@ char *hlo_instr_describe(const HloInstr *instr);
  * one element type): its elements are its operand's in the same row-major
  * order.  Any other bitcast reorders or reinterprets them. */
 bool hlo_instr_is_reshape(const HloInstr *x);
+/* An all-reduce-start or collective-permute-start whose value is the tuple
+ * (operand, result[, context]), as XLA prints them, rather than the result
+ * alone, as some exporters do (shape_inference.c). */
+bool hlo_start_is_tuple(const HloInstr *start);
 
 /* ------------------------------------------------------------------------ */
 /* Indexing (indexing.c): how instructions read their operands              */

@@ -1032,7 +1032,7 @@ typedef enum AttrKind {
   A_UPDATE_WINDOW_DIMS, A_INSERTED_WINDOW_DIMS, A_SCATTER_DIMS_TO_OPERAND,
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
-  A_COUNT
+  A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1083,6 +1083,8 @@ static const struct {
     {"custom_call_target", A_TARGET},
     {"called_computations", A_CALLED_COMPUTATIONS},
     {"metadata", A_METADATA},
+    {"replica_groups", A_REPLICA_GROUPS},
+    {"source_target_pairs", A_SOURCE_TARGET_PAIRS},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1093,12 +1095,29 @@ static const struct {
 static const char *const annotations[] = {
     "backend_config", "frontend_attributes", "sharding", "control-predecessors",
     "statistics", "statistics_viz", "result_accuracy", "operand_precision", "algorithm", "origin",
-    "parameter_replication",
+    "parameter_replication", "is_composite", "output_to_operand_aliasing",
 };
 
-static bool is_annotation(const Ref *an) {
+/* What the collectives, tokens and async pairs carry that changes nothing
+ * on one device (a channel, how ids are numbered, the thread an async op
+ * runs on, the sharding a domain separates): accepted on those ops only,
+ * kept verbatim. */
+static const char *const single_device_annotations[] = {
+    "channel_id", "use_global_device_ids", "constrain_layout", "async_execution_thread",
+    "async_group_id", "cross_program_prefetch_index", "is_cross_program_prefetch", "domain",
+    "keep_original_sequence_order_in_group",
+};
+
+static bool is_single_device_op(HloOpcode op) {
+  return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE;
+}
+
+static bool is_annotation(HloOpcode op, const Ref *an) {
   for (size_t i = 0; i < sizeof annotations / sizeof annotations[0]; i++)
     if (ref_is(an, annotations[i])) return true;
+  size_t n = sizeof single_device_annotations / sizeof single_device_annotations[0];
+  for (size_t i = 0; is_single_device_op(op) && i < n; i++)
+    if (ref_is(an, single_device_annotations[i])) return true;
   return false;
 }
 
@@ -1151,7 +1170,15 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_METADATA: return true;
   case A_DIMENSIONS:
     return op == HLO_OP_BROADCAST || op == HLO_OP_TRANSPOSE || op == HLO_OP_REDUCE ||
-           op == HLO_OP_REVERSE || op == HLO_OP_CONCATENATE || op == HLO_OP_SORT;
+           op == HLO_OP_REVERSE || op == HLO_OP_CONCATENATE || op == HLO_OP_SORT ||
+           op == HLO_OP_ALL_GATHER || op == HLO_OP_ALL_GATHER_START ||
+           op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_ALL_TO_ALL;
+  case A_REPLICA_GROUPS:
+    return op == HLO_OP_ALL_REDUCE || op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_ALL_GATHER ||
+           op == HLO_OP_ALL_GATHER_START || op == HLO_OP_REDUCE_SCATTER ||
+           op == HLO_OP_ALL_TO_ALL || op == HLO_OP_COLLECTIVE_BROADCAST;
+  case A_SOURCE_TARGET_PAIRS:
+    return op == HLO_OP_COLLECTIVE_PERMUTE || op == HLO_OP_COLLECTIVE_PERMUTE_START;
   case A_SLICE: return op == HLO_OP_SLICE;
   case A_PADDING: return op == HLO_OP_PAD;
   case A_WINDOW: return op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_CONVOLUTION;
@@ -1162,9 +1189,12 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_DIRECTION: case A_COMPARE_TYPE: return op == HLO_OP_COMPARE;
   case A_TO_APPLY:
     return op == HLO_OP_REDUCE || op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_SORT ||
-           op == HLO_OP_SCATTER || op == HLO_OP_CALL;
+           op == HLO_OP_SCATTER || op == HLO_OP_CALL || op == HLO_OP_ALL_REDUCE ||
+           op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_REDUCE_SCATTER;
   case A_CONDITION: case A_BODY: return op == HLO_OP_WHILE;
-  case A_CALLS: return op == HLO_OP_FUSION || op == HLO_OP_CALL;
+  case A_CALLS:
+    return op == HLO_OP_FUSION || op == HLO_OP_CALL || op == HLO_OP_ASYNC_START ||
+           op == HLO_OP_ASYNC_UPDATE || op == HLO_OP_ASYNC_DONE;
   case A_KIND: return op == HLO_OP_FUSION;
   case A_BRANCHES: case A_TRUE: case A_FALSE: return op == HLO_OP_CONDITIONAL;
   case A_INDEX: return op == HLO_OP_GET_TUPLE_ELEMENT;
@@ -1412,6 +1442,117 @@ static bool parse_dim_labels(Parser *p, HloInstr *in) {
   return true;
 }
 
+/* The iota form of replica groups, [G,S]<=[d0,d1,…] or …T(perm): the ids
+ * 0…N-1 laid out with dims d, transposed by perm, cut into G groups of S.
+ * XLA prints it for large meshes; it is expanded here (at most 2^20 ids). */
+static bool parse_iota_groups(Parser *p, HloInstr *in) {
+  size_t at = p->pos;
+  int64_t gs[2], dims[HLO_MAX_RANK], perm[HLO_MAX_RANK];
+  int nd = 0;
+  if (!expect(p, '[', "'['") || !parse_int64(p, "group count", &gs[0]) ||
+      !expect(p, ',', "','") || !parse_int64(p, "group size", &gs[1]) ||
+      !expect(p, ']', "']'"))
+    return false;
+  skip_ws(p);
+  if (peek(p) != '<' || peek_at(p, 1) != '=') return fail_expected(p, "'<='");
+  p->pos += 2;
+  if (!expect(p, '[', "'['")) return false;
+  int64_t total = 1;
+  for (;;) {
+    if (nd == HLO_MAX_RANK) return fail_at(p, p->pos, "too many replica group dimensions");
+    if (!parse_int64(p, "dimension size", &dims[nd])) return false;
+    if (dims[nd] < 1 || dims[nd] > (1 << 20) || total * dims[nd] > (1 << 20))
+      return fail_at(p, at, "replica groups of more than 2^20 ids are not supported");
+    total *= dims[nd];
+    perm[nd] = nd;
+    nd++;
+    if (accept(p, ',')) continue;
+    if (!expect(p, ']', "',' or ']'")) return false;
+    break;
+  }
+  if (accept_word(p, "T")) {
+    bool seen[HLO_MAX_RANK] = {false};
+    if (!expect(p, '(', "'('")) return false;
+    for (int i = 0; i < nd; i++) {
+      if (i && !expect(p, ',', "','")) return false;
+      size_t ppos = p->pos;
+      if (!parse_int64(p, "dimension", &perm[i])) return false;
+      if (perm[i] < 0 || perm[i] >= nd || seen[perm[i]])
+        return fail_at(p, ppos, "replica group transpose is not a permutation");
+      seen[perm[i]] = true;
+    }
+    if (!expect(p, ')', "')'")) return false;
+  }
+  if (gs[0] < 1 || gs[1] < 1 || gs[0] > total || gs[0] * gs[1] != total)
+    return fail_at(p, at, "replica groups [%lld,%lld] do not hold the %lld ids", (long long)gs[0],
+                   (long long)gs[1], (long long)total);
+  int64_t *ids = hlo_xmalloc(sizeof(int64_t) * (size_t)total);
+  for (int64_t k = 0; k < total; k++) {
+    /* k indexes the transposed array; find the id at that position. */
+    int64_t rest = k, idx[HLO_MAX_RANK], id = 0;
+    for (int i = nd - 1; i >= 0; i--) {
+      idx[perm[i]] = rest % dims[perm[i]];
+      rest /= dims[perm[i]];
+    }
+    for (int i = 0; i < nd; i++) id = id * dims[i] + idx[i];
+    ids[k] = id;
+  }
+  hlo_instr_set_dims(in, &in->replica_groups, ids, (int)total);
+  free(ids);
+  p->nints = 0;
+  for (int64_t g = 0; g < gs[0]; g++) {
+    p->ints = grow(p->ints, &p->ints_cap, p->nints + 1, sizeof *p->ints);
+    p->ints[p->nints++] = gs[1];
+  }
+  hlo_instr_set_dims(in, &in->replica_group_sizes, p->ints, p->nints);
+  return true;
+}
+
+/* {{a,b,…},{…},…} into *flat (every list's entries, one after another)
+ * and *sizes (each list's length); `pairs` wants two entries a list. */
+static bool parse_id_lists(Parser *p, HloInstr *in, HloDims *flat, HloDims *sizes,
+                           bool pairs) {
+  int64_t *ids = NULL, *lens = NULL;
+  int nids = 0, ids_cap = 0, nlens = 0, lens_cap = 0;
+  bool ok = expect(p, '{', "'{'");
+  if (ok && !accept(p, '}')) {
+    for (;;) {
+      size_t at = p->pos;
+      if (!(ok = parse_int_list(p))) break;
+      if (pairs && p->nints != 2) {
+        ok = fail_at(p, at, "a source-target pair needs 2 ids, has %d", p->nints);
+        break;
+      }
+      ids = grow(ids, &ids_cap, nids + p->nints, sizeof *ids);
+      if (p->nints) memcpy(ids + nids, p->ints, sizeof *ids * (size_t)p->nints);
+      nids += p->nints;
+      lens = grow(lens, &lens_cap, nlens + 1, sizeof *lens);
+      lens[nlens++] = p->nints;
+      if (accept(p, ',')) continue;
+      ok = expect(p, '}', "',' or '}'");
+      break;
+    }
+  }
+  if (ok) {
+    hlo_instr_set_dims(in, flat, ids, nids);
+    if (sizes) hlo_instr_set_dims(in, sizes, lens, nlens);
+  }
+  free(ids);
+  free(lens);
+  return ok;
+}
+
+/* replica_groups={{0,1},{2,3}}, {} or the iota form [2,2]<=[4]. */
+static bool parse_replica_groups(Parser *p, HloInstr *in) {
+  skip_ws(p);
+  if (peek(p) == '[') return parse_iota_groups(p, in);
+  return parse_id_lists(p, in, &in->replica_groups, &in->replica_group_sizes, false);
+}
+
+static bool parse_source_target_pairs(Parser *p, HloInstr *in) {
+  return parse_id_lists(p, in, &in->source_target_pairs, NULL, true);
+}
+
 /* A computation reference (to_apply=%c) appended to p->comp_refs. */
 static bool parse_comp_ref(Parser *p, int64_t key) {
   Ref r;
@@ -1505,6 +1646,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   case A_FEATURE_INDEX: return parse_int64(p, "integer", &in->feature_index);
   case A_TARGET: return parse_string(p, &in->custom_call_target);
   case A_METADATA: return parse_metadata(p, in);
+  case A_REPLICA_GROUPS: return parse_replica_groups(p, in);
+  case A_SOURCE_TARGET_PAIRS: return parse_source_target_pairs(p, in);
   case A_COUNT: break;
   }
   HLO_UNREACHABLE();
@@ -1531,7 +1674,7 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name) {
       if (!parse_attr_value(p, in, (AttrKind)kind)) return false;
       continue;
     }
-    if (in->op != HLO_OP_CUSTOM_CALL && !is_annotation(&an))
+    if (in->op != HLO_OP_CUSTOM_CALL && !is_annotation(in->op, &an))
       return undefined_attribute(p, &an, in->op, kind >= 0);
     for (int i = 0; i < in->nraw; i++)
       if (ref_is(&an, in->raw[i].name))

@@ -280,6 +280,22 @@ static void print_dim_labels(HloStr *out, const HloConvDims *d) {
   print_dim_labels_side(out, ns, 'b', d->out_batch, 'f', d->out_feature, d->out_spatial);
 }
 
+/* {{0,1},{2}}: the lists of flat, sizes[i] entries each (or n entries
+ * each when sizes is NULL). */
+static void print_id_lists(HloStr *out, const char *name, const HloDims *flat,
+                           const HloDims *sizes, int n) {
+  hlo_str_printf(out, ", %s={", name);
+  int64_t at = 0;
+  int count = sizes ? sizes->n : n ? flat->n / n : 0;
+  for (int g = 0; g < count; g++) {
+    int64_t len = sizes ? sizes->v[g] : n;
+    if (g) hlo_str_append(out, ",", 1);
+    print_int_list(out, flat->v + at, (int)len);
+    at += len;
+  }
+  hlo_str_append(out, "}", 1);
+}
+
 /* Attributes interpreted by the IR, in XLA's order for each opcode. */
 static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
   static const char *const directions[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
@@ -387,6 +403,17 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     hlo_str_printf(out, ", feature_index=%lld", (long long)in->feature_index);
     break;
   }
+  case HLO_OP_ALL_REDUCE: case HLO_OP_ALL_REDUCE_START: case HLO_OP_COLLECTIVE_BROADCAST:
+    print_id_lists(out, "replica_groups", &in->replica_groups, &in->replica_group_sizes, 0);
+    break;
+  case HLO_OP_ALL_GATHER: case HLO_OP_ALL_GATHER_START: case HLO_OP_REDUCE_SCATTER:
+  case HLO_OP_ALL_TO_ALL:
+    print_id_lists(out, "replica_groups", &in->replica_groups, &in->replica_group_sizes, 0);
+    print_dims_if_any(out, "dimensions", &in->dimensions);
+    break;
+  case HLO_OP_COLLECTIVE_PERMUTE: case HLO_OP_COLLECTIVE_PERMUTE_START:
+    print_id_lists(out, "source_target_pairs", &in->source_target_pairs, NULL, 2);
+    break;
   case HLO_OP_CUSTOM_CALL:
     if (in->custom_call_target) {
       hlo_str_printf(out, ", custom_call_target=");
@@ -424,7 +451,7 @@ static void print_called(HloStr *out, const HloInstr *in) {
   case HLO_OP_CUSTOM_CALL:
     hlo_str_printf(out, ", called_computations={");
     break;
-  case HLO_OP_FUSION:
+  case HLO_OP_FUSION: case HLO_OP_ASYNC_START: case HLO_OP_ASYNC_UPDATE: case HLO_OP_ASYNC_DONE:
     hlo_str_printf(out, ", calls=");
     print_comp(out, in->called[0]);
     return;

@@ -1265,6 +1265,278 @@ static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Collectives, tokens and async pairs on one device                        */
+/* ------------------------------------------------------------------------ */
+
+/* What a collective would need more than one participant for. */
+static HloError *multi_device(Infer *cx, const char *fmt, const char *what) {
+  HloStr s = {0};
+  hlo_str_printf(&s, fmt, what);
+  HloError *e = fail(cx, "%s: hloc compiles single-device programs", s.buf ? s.buf : "");
+  free(hlo_str_take(&s));
+  return e;
+}
+
+/* "{{0,1},{2}}" */
+static const char *groups_str(Infer *cx, const HloDims *flat, const HloDims *sizes, int each) {
+  HloStr s = {0};
+  hlo_str_append(&s, "{", 1);
+  int64_t at = 0;
+  int count = sizes ? sizes->n : flat->n / each;
+  for (int g = 0; g < count; g++) {
+    int64_t len = sizes ? sizes->v[g] : each;
+    hlo_str_printf(&s, "%s{", g ? "," : "");
+    for (int64_t i = 0; i < len; i++)
+      hlo_str_printf(&s, i ? ",%lld" : "%lld", (long long)flat->v[at + i]);
+    hlo_str_append(&s, "}", 1);
+    at += len;
+  }
+  hlo_str_append(&s, "}", 1);
+  return keep(cx, hlo_str_take(&s));
+}
+
+/* replica_groups: none, {}, or groups naming participant 0 alone. */
+static HloError *check_replica_groups(Infer *cx) {
+  const HloDims *ids = &cx->in->replica_groups, *sizes = &cx->in->replica_group_sizes;
+  bool one = true;
+  for (int i = 0; i < ids->n; i++) one &= ids->v[i] == 0;
+  for (int i = 0; i < sizes->n; i++) one &= sizes->v[i] <= 1;
+  if (one) return NULL;
+  return multi_device(cx, "replica_groups=%s name participants other than 0",
+                      groups_str(cx, ids, sizes, 0));
+}
+
+/* One participant's result: the operand, or a tuple of the operands. */
+static HloShape own_operands(Infer *cx) {
+  if (cx->in->noperands == 1) return no_layout(cx, OPND(cx, 0));
+  return operands_tuple(cx, cx->in->noperands);
+}
+
+/* The declared shape of operand i's result (the whole shape, or tuple
+ * element i when the op has several operands), NULL when absent. */
+static const HloShape *declared_result(const HloShape *s, int n, int i) {
+  if (n == 1) return s;
+  return s->type == HLO_TUPLE && i < s->ntuple ? &s->tuple[i] : NULL;
+}
+
+/* A collective over arrays: at least one operand, all arrays. */
+static HloError *expect_collective_operands(Infer *cx) {
+  if (cx->in->noperands < 1) return fail(cx, "expects at least 1 operand");
+  return expect_arrays(cx);
+}
+
+/* to_apply is (T[], T[]) -> T[] and T is each operand's element type. */
+static HloError *check_collective_reducer(Infer *cx) {
+  HloError *e = expect_called(cx, 1, "to_apply");
+  if (!e) e = check_signature(cx, "to_apply", cx->in->called[0]);
+  if (e) return e;
+  const HloComputation *f = cx->in->called[0];
+  const HloShape *r = &f->root->shape;
+  if (f->nparams != 2 || !hlo_type_is_array(r->type) || r->rank != 0 ||
+      !is_scalar_of(&f->params[0]->shape, r->type) || !is_scalar_of(&f->params[1]->shape, r->type))
+    return fail(cx, "to_apply must be (T[], T[]) -> T[] (%s has %s)", f->name,
+                signature_str(cx, f));
+  for (int i = 0; i < cx->in->noperands; i++)
+    if (OPND(cx, i)->type != r->type)
+      return fail(cx, "to_apply %s combines %s but operand %d is %s", f->name,
+                  hlo_type_name(r->type), i, shape_str(cx, OPND(cx, i)));
+  return NULL;
+}
+
+/* all-gather and reduce-scatter: dimensions={d} names a dimension of every
+ * operand, and the declared result (`declared`, for the whole op) keeps
+ * its size, which a second participant would multiply or divide. */
+static HloError *check_gather_dim(Infer *cx, const HloShape *declared, const char *verb) {
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != 1) return fail(cx, "dimensions must name one dimension, has %d", d->n);
+  int n = cx->in->noperands;
+  for (int i = 0; i < n; i++) {
+    const HloShape *x = OPND(cx, i);
+    if (d->v[0] < 0 || d->v[0] >= x->rank)
+      return fail(cx, "dimension %lld is out of range for operand %d %s", (long long)d->v[0], i,
+                  shape_str(cx, x));
+    const HloShape *r = declared_result(declared, n, i);
+    if (r && r->type == x->type && r->rank == x->rank && r->dims[d->v[0]] != x->dims[d->v[0]]) {
+      char buf[160];
+      snprintf(buf, sizeof buf, "%s %%s into %s: more than one participant", verb,
+               shape_str(cx, r));
+      return multi_device(cx, buf, shape_str(cx, x));
+    }
+  }
+  return NULL;
+}
+
+/* source_target_pairs: none, or only {0,0}. */
+static HloError *check_pairs(Infer *cx) {
+  const HloDims *st = &cx->in->source_target_pairs;
+  for (int i = 0; i < st->n; i++)
+    if (st->v[i] != 0)
+      return multi_device(cx, "source_target_pairs=%s name participants other than 0",
+                          groups_str(cx, st, NULL, 2));
+  return NULL;
+}
+
+/* The async context XLA appends to a start's tuple after element 1 (u32[]
+ * or s32[] scalars), taken from the declared shape. */
+static HloShape with_context(Infer *cx, const HloShape *a, const HloShape *b) {
+  const HloShape *d = &cx->in->shape;
+  int extra = d->type == HLO_TUPLE && d->ntuple > 2 ? d->ntuple - 2 : 0;
+  HloShape *el;
+  HloShape t = new_tuple(cx, 2 + extra, &el);
+  el[0] = *a;
+  el[1] = *b;
+  for (int i = 0; i < extra; i++) el[2 + i] = no_layout(cx, &d->tuple[2 + i]);
+  return t;
+}
+
+static HloError *check_context(Infer *cx) {
+  const HloShape *d = &cx->in->shape;
+  for (int i = 2; d->type == HLO_TUPLE && i < d->ntuple; i++)
+    if (!is_scalar_of(&d->tuple[i], HLO_U32) && !is_scalar_of(&d->tuple[i], HLO_S32))
+      return fail(cx, "async context element %d %s must be u32[] or s32[]", i,
+                  shape_str(cx, &d->tuple[i]));
+  return NULL;
+}
+
+/* A *-done's operand: the start's tuple, whose element k is the result. */
+static HloError *start_element(Infer *cx, int k, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (e) return e;
+  const HloShape *t = OPND(cx, 0);
+  if (t->type != HLO_TUPLE || t->ntuple < 2)
+    return fail(cx, "operand %s is not the tuple of a start", shape_str(cx, t));
+  *out = no_layout(cx, &t->tuple[k]);
+  return NULL;
+}
+
+bool hlo_start_is_tuple(const HloInstr *start) {
+  return start->shape.type == HLO_TUPLE &&
+         !(start->noperands > 1 && start->shape.ntuple == start->noperands);
+}
+
+static HloError *infer_single_device(Infer *cx, HloShape *out) {
+  const HloInstr *in = cx->in;
+  HloError *e = NULL;
+  switch (in->op) {
+  case HLO_OP_ALL_REDUCE:
+  case HLO_OP_ALL_REDUCE_START: {
+    if (!(e = expect_collective_operands(cx)) && !(e = check_replica_groups(cx)))
+      e = check_collective_reducer(cx);
+    HloShape x = own_operands(cx);
+    if (in->op == HLO_OP_ALL_REDUCE_START && hlo_start_is_tuple(in)) {
+      if (!e) e = check_context(cx);
+      x = with_context(cx, &x, &x);
+    }
+    *out = x;
+    return e;
+  }
+  case HLO_OP_ALL_GATHER:
+  case HLO_OP_REDUCE_SCATTER:
+    if (!(e = expect_collective_operands(cx)) && !(e = check_replica_groups(cx)) &&
+        !(e = check_gather_dim(cx, &in->shape,
+                               in->op == HLO_OP_ALL_GATHER ? "gathers" : "scatters")) &&
+        in->op == HLO_OP_REDUCE_SCATTER)
+      e = check_collective_reducer(cx);
+    *out = own_operands(cx);
+    return e;
+  case HLO_OP_ALL_GATHER_START: {
+    const HloShape *d = &in->shape;
+    if (!(e = expect_collective_operands(cx)) && !(e = check_replica_groups(cx)))
+      e = check_gather_dim(cx, d->type == HLO_TUPLE && d->ntuple == 2 ? &d->tuple[1] : d,
+                           "gathers");
+    HloShape x = own_operands(cx);
+    *out = with_context(cx, &x, &x);
+    return e;
+  }
+  case HLO_OP_ALL_TO_ALL:
+    if (!(e = expect_collective_operands(cx)) && !(e = check_replica_groups(cx))) {
+      const HloDims *d = &in->dimensions;
+      if (d->n > 1) return fail(cx, "dimensions must name at most one dimension, has %d", d->n);
+      for (int i = 0; i < in->noperands && d->n; i++)
+        if (d->v[0] < 0 || d->v[0] >= OPND(cx, i)->rank)
+          return fail(cx, "dimension %lld is out of range for operand %d %s",
+                      (long long)d->v[0], i, shape_str(cx, OPND(cx, i)));
+    }
+    *out = own_operands(cx);
+    return e;
+  case HLO_OP_COLLECTIVE_BROADCAST:
+    if (!(e = expect_collective_operands(cx))) e = check_replica_groups(cx);
+    *out = own_operands(cx);
+    return e;
+  case HLO_OP_COLLECTIVE_PERMUTE:
+  case HLO_OP_COLLECTIVE_PERMUTE_START: {
+    if (!(e = expect_collective_operands(cx))) e = check_pairs(cx);
+    HloShape x = own_operands(cx);
+    if (in->op == HLO_OP_COLLECTIVE_PERMUTE_START && hlo_start_is_tuple(in)) {
+      if (!e) e = check_context(cx);
+      x = with_context(cx, &x, &x);
+    }
+    *out = x;
+    return e;
+  }
+  case HLO_OP_ALL_REDUCE_DONE:
+  case HLO_OP_COLLECTIVE_PERMUTE_DONE: {
+    if ((e = expect_operands(cx, 1))) return e;
+    const HloInstr *start = in->operands[0];
+    HloOpcode want = in->op == HLO_OP_ALL_REDUCE_DONE ? HLO_OP_ALL_REDUCE_START
+                                                      : HLO_OP_COLLECTIVE_PERMUTE_START;
+    if (start->op != want)
+      return fail(cx, "operand %%%s is not a %s", start->name, hlo_opcode_name(want));
+    if (hlo_start_is_tuple(start)) return start_element(cx, 1, out);
+    *out = no_layout(cx, OPND(cx, 0));
+    return NULL;
+  }
+  case HLO_OP_ALL_GATHER_DONE:
+  case HLO_OP_ASYNC_DONE:
+    return start_element(cx, 1, out);
+  case HLO_OP_COPY_DONE:
+    return start_element(cx, 0, out);
+  case HLO_OP_REPLICA_ID:
+  case HLO_OP_PARTITION_ID:
+    if ((e = expect_operands(cx, 0))) return e;
+    *out = hlo_shape_scalar(HLO_U32);
+    return NULL;
+  case HLO_OP_AFTER_ALL:
+    for (int i = 0; i < in->noperands; i++)
+      if (OPND(cx, i)->type != HLO_TOKEN)
+        return fail(cx, "operand %d %s is not a token", i, shape_str(cx, OPND(cx, i)));
+    memset(out, 0, sizeof *out);
+    out->type = HLO_TOKEN;
+    return NULL;
+  case HLO_OP_OPT_BARRIER:
+  case HLO_OP_DOMAIN:
+  case HLO_OP_ASYNC_UPDATE:
+    if ((e = expect_operands(cx, 1))) return e;
+    if (in->op == HLO_OP_ASYNC_UPDATE && (OPND(cx, 0)->type != HLO_TUPLE ||
+                                          OPND(cx, 0)->ntuple < 2))
+      return fail(cx, "operand %s is not the tuple of a start", shape_str(cx, OPND(cx, 0)));
+    *out = no_layout(cx, OPND(cx, 0));
+    return NULL;
+  case HLO_OP_ASYNC_START: {
+    if ((e = expect_called(cx, 1, "calls"))) return e;
+    if ((e = check_args(cx, "calls", in->called[0], 0, in->noperands))) return e;
+    if (in->shape.type != HLO_TUPLE || in->shape.ntuple < 2)
+      return fail(cx, "result %s must be (operands, result[, context])",
+                  shape_str(cx, &in->shape));
+    if ((e = check_context(cx))) return e;
+    HloShape ops = operands_tuple(cx, in->noperands);
+    HloShape r = no_layout(cx, &in->called[0]->root->shape);
+    *out = with_context(cx, &ops, &r);
+    return NULL;
+  }
+  case HLO_OP_COPY_START: {
+    if ((e = expect_operands(cx, 1))) return e;
+    HloShape x = no_layout(cx, OPND(cx, 0)), *el;
+    *out = new_tuple(cx, 3, &el);
+    el[0] = el[1] = x;
+    el[2] = hlo_shape_scalar(HLO_U32);
+    return NULL;
+  }
+  default: HLO_UNREACHABLE();
+  }
+}
+
 static HloError *infer(Infer *cx, HloShape *out) {
   const HloInstr *in = cx->in;
   switch (hlo_opcode_kind(in->op)) {
@@ -1307,7 +1579,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_FUSION: return infer_call(cx, out, "fused computation");
   case HLO_OP_WHILE: return infer_while(cx, out);
   case HLO_OP_CONDITIONAL: return infer_conditional(cx, out);
-  default: HLO_UNREACHABLE();
+  default: return infer_single_device(cx, out);
   }
 }
 

@@ -67,6 +67,10 @@ typedef struct PassPolicy {
 /* Passes                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Collectives, tokens and async pairs as the plain HLO they compute on one
+ * device.  pass_run_pipeline runs it before its steps whatever is disabled
+ * (a lowering codegen needs, so not among pass_names). */
+bool pass_single_device(HloModule *m);
 bool pass_inline_calls(HloModule *m);      /* "inline" */
 bool pass_tuple_simplify(HloModule *m);    /* "tuple-simplify" */
 bool pass_while_invariant(HloModule *m);   /* "while-invariant" */

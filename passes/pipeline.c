@@ -10,6 +10,10 @@
  * The verifier runs on the input and after every pass that reports a
  * change, so a broken invariant is blamed on the pass that broke it.
  *
+ * Before the steps, and not among the passes one may disable, collectives
+ * and async pairs are lowered to plain HLO (single_device.c): codegen has
+ * no kernels for them.
+ *
  * Why this order: calls are inlined first so nothing hides behind a call;
  * batch-norm-inference is expanded into arithmetic that the simplify group
  * then folds into the weights of the producing convolution or dot; in that
@@ -168,6 +172,8 @@ HloError *pass_run_pipeline(HloModule *m, const PassOptions *opts) {
   if (e) return hlo_error_wrap(e, "pipeline input");
   Run r = {.opts = opts};
   if ((e = dump(&r, m, "input"))) return e;
+  if (pass_single_device(m) && (e = hlo_verify(m)))
+    return hlo_error_wrap(e, "after lowering to one device");
   for (int s = 0; s < NSTEPS && !e; s++) {
     const Step *st = &pipeline[s];
     for (int round = 0; round < st->max_rounds && !e; round++) {

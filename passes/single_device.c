@@ -1,0 +1,121 @@
+/*
+ * single_device.c — collectives, tokens and asynchronous pairs become the
+ * plain HLO they compute on one device, so codegen never sees them.
+ *
+ * XLA prints these ops in every module a multi-device program passed
+ * through, also when it ran on one device; with one participant (the
+ * verifier rejects replica groups and source-target pairs that name
+ * another) each is a renaming: all-reduce, all-gather, reduce-scatter,
+ * all-to-all, collective-broadcast, opt-barrier and domain are their
+ * operand (a tuple of them when there are several); collective-permute is
+ * its operand when the pair {0,0} is given and zeros when no pair is;
+ * replica-id and partition-id are the constant 0; a start/done pair is the
+ * tuple XLA gives the start, (operand, result[, context]), with the done
+ * taking the result out of it; async-start runs its computation inline.
+ * after-all stays: it is free, and nothing but a token would do where one
+ * is still needed (DCE removes it once its users are gone).
+ *
+ * The pipeline runs this before its steps, whatever passes are disabled:
+ * it is a lowering codegen depends on, not an optimization.
+ *
+ * requires: a verified module.
+ * keeps:    every other instruction's shape; the entry's signature.
+ * breaks:   nothing; tuples it leaves are forwarded by tuple-simplify.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* x with the shape `want` (the instruction it replaces): a copy when only
+ * the layouts differ, so the replacement keeps the declared layout. */
+static HloInstr *with_layout(HloInstr *x, const HloShape *want, HloInstr *before) {
+  if (x->shape.type == HLO_TUPLE || hlo_shape_equal(&x->shape, want, true) ||
+      (hlo_shape_has_default_layout(&x->shape) && hlo_shape_has_default_layout(want)))
+    return x;
+  HloInstr *c = hlo_instr_new(before->parent, HLO_OP_COPY, want, &x, 1, NULL);
+  hlo_instr_move_before(c, before);
+  return c;
+}
+
+static HloInstr *tuple_of(HloInstr *const *xs, int n, HloInstr *before) {
+  HloError *err = NULL;
+  return px_built(hlo_build_tuple(before->parent, xs, n, &err), err, before);
+}
+
+/* Element k of t: t's operand when t is a tuple instruction. */
+static HloInstr *element(HloInstr *t, int k, HloInstr *before) {
+  if (t->op == HLO_OP_TUPLE) return t->operands[k];
+  HloError *err = NULL;
+  return px_built(hlo_build_get_tuple_element(before->parent, t, k, &err), err, before);
+}
+
+/* The value of in on one participant: its operand or a tuple of them;
+ * zeros of their shapes when `zeros`. */
+static HloInstr *own_operands(HloInstr *in, bool zeros) {
+  int n = in->noperands;
+  HloInstr **xs = hlo_xmalloc(sizeof(HloInstr *) * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    HloInstr *x = in->operands[i];
+    xs[i] = zeros ? px_constant_splat(in->parent, &x->shape, 0, in) : x;
+  }
+  HloInstr *r = n == 1 ? xs[0] : tuple_of(xs, n, in);
+  free(xs);
+  return r;
+}
+
+/* (a, b, context zeros…) shaped as the start `in`. */
+static HloInstr *start_tuple(HloInstr *in, HloInstr *a, HloInstr *b) {
+  int n = in->shape.ntuple;
+  HloInstr **xs = hlo_xmalloc(sizeof(HloInstr *) * (size_t)n);
+  xs[0] = a;
+  xs[1] = b;
+  for (int k = 2; k < n; k++) xs[k] = px_constant_splat(in->parent, &in->shape.tuple[k], 0, in);
+  HloInstr *r = tuple_of(xs, n, in);
+  free(xs);
+  return r;
+}
+
+static HloInstr *lower(HloInstr *in) {
+  HloComputation *c = in->parent;
+  switch (in->op) {
+  case HLO_OP_ALL_REDUCE: case HLO_OP_ALL_GATHER: case HLO_OP_REDUCE_SCATTER:
+  case HLO_OP_ALL_TO_ALL: case HLO_OP_COLLECTIVE_BROADCAST: case HLO_OP_OPT_BARRIER:
+  case HLO_OP_DOMAIN: case HLO_OP_ASYNC_UPDATE:
+    return with_layout(own_operands(in, false), &in->shape, in);
+  case HLO_OP_COLLECTIVE_PERMUTE:
+    return with_layout(own_operands(in, in->source_target_pairs.n == 0), &in->shape, in);
+  case HLO_OP_ALL_REDUCE_START: case HLO_OP_ALL_GATHER_START: {
+    HloInstr *x = own_operands(in, false);
+    if (in->op == HLO_OP_ALL_REDUCE_START && !hlo_start_is_tuple(in))
+      return with_layout(x, &in->shape, in);
+    return start_tuple(in, x, x);
+  }
+  case HLO_OP_COLLECTIVE_PERMUTE_START: {
+    HloInstr *r = own_operands(in, in->source_target_pairs.n == 0);
+    if (!hlo_start_is_tuple(in)) return with_layout(r, &in->shape, in);
+    return start_tuple(in, own_operands(in, false), r);
+  }
+  case HLO_OP_ALL_REDUCE_DONE: case HLO_OP_COLLECTIVE_PERMUTE_DONE: {
+    /* The start was rewritten already: a tuple when XLA's form had one. */
+    HloInstr *s = in->operands[0];
+    bool whole = hlo_shape_equal(&s->shape, &in->shape, false);
+    return with_layout(whole ? s : element(s, 1, in), &in->shape, in);
+  }
+  case HLO_OP_ALL_GATHER_DONE: case HLO_OP_ASYNC_DONE:
+    return with_layout(element(in->operands[0], 1, in), &in->shape, in);
+  case HLO_OP_COPY_DONE:
+    return with_layout(element(in->operands[0], 0, in), &in->shape, in);
+  case HLO_OP_COPY_START:
+    return start_tuple(in, in->operands[0], in->operands[0]);
+  case HLO_OP_REPLICA_ID: case HLO_OP_PARTITION_ID:
+    return px_constant_splat(c, &in->shape, 0, in);
+  case HLO_OP_ASYNC_START: {
+    HloInstr *r = px_clone_computation(c, in->called[0], in->operands, in);
+    HloInstr *args = tuple_of(in->operands, in->noperands, in);
+    return start_tuple(in, args, r);
+  }
+  default: return NULL;
+  }
+}
+
+bool pass_single_device(HloModule *m) { return px_rewrite_each(m, true, lower); }
