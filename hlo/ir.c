@@ -497,7 +497,6 @@ void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout) {
     return;
   }
   hlo_str_printf(out, "%s", hlo_type_name(s->type));
-  if (s->type == HLO_TOKEN) return;
   hlo_str_append(out, "[", 1);
   for (int i = 0; i < s->rank; i++)
     hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);

@@ -196,11 +196,33 @@ START_TEST(call) {
 }
 END_TEST
 
+/* Collectives and async pairs of one device, compiled after the pipeline
+ * lowered them, against the evaluator on the original. */
+START_TEST(single_device_collectives) {
+  cgt_check_with(
+      "HloModule m\n"
+      "add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
+      "body {\n  a = f32[4,3] parameter(0)\n  ROOT n = f32[4,3] tanh(a)\n}\n"
+      "ENTRY e {\n  p = f32[4,3] parameter(0)\n  q = s32[5] parameter(1)\n"
+      "  ar = f32[4,3] all-reduce(p), channel_id=1, replica_groups={{0}}, to_apply=add\n"
+      "  ag = f32[4,3] all-gather(ar), replica_groups={}, dimensions={1}\n"
+      "  s = ((f32[4,3]), f32[4,3], s32[]) async-start(ag), calls=body\n"
+      "  d = f32[4,3] async-done(s)\n"
+      "  cp = s32[5] collective-permute(q), source_target_pairs={}\n"
+      "  c2 = s32[5] collective-permute(q), source_target_pairs={{0,0}}\n"
+      "  x = s32[5] add(cp, c2)\n"
+      "  rid = u32[] partition-id()\n"
+      "  ROOT r = (f32[4,3], s32[5], u32[]) tuple(d, x, rid)\n}\n",
+      7, true, true, 1e-6, 1e-6);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_control");
   TCase *t = tcase_create("control");
   tcase_set_timeout(t, 300);
   tcase_add_test(t, loop_fusion);
+  tcase_add_test(t, single_device_collectives);
   tcase_add_test(t, input_and_output_fusion);
   tcase_add_test(t, multi_output_fusion);
   tcase_add_test(t, while_loop);

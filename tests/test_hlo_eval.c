@@ -1370,11 +1370,64 @@ START_TEST(while_iteration_limit_counted) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Collectives on one participant                                           */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(single_device_collectives) {
+  static const char *head =
+      "HloModule m\n"
+      "add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
+      "neg {\n  a = f32[2] parameter(0)\n  ROOT n = f32[2] negate(a)\n}\n";
+  char text[2048];
+#define SD(body, want)                                                                  \
+  do {                                                                                  \
+    snprintf(text, sizeof text, "%sENTRY e {\n  c = f32[2] constant({1.5, -2})\n%s}\n", \
+             head, body);                                                               \
+    CHECK(text, want);                                                                  \
+  } while (0)
+  SD("  ROOT r = f32[2] all-reduce(c), replica_groups={{0}}, to_apply=add\n", "f32[2] {1.5, -2}");
+  SD("  k = f32[] constant(7)\n"
+     "  ROOT r = (f32[2], f32[]) all-reduce(c, k), replica_groups={}, to_apply=add\n",
+     "(f32[2], f32[]) ({1.5, -2}, 7)");
+  SD("  ROOT r = f32[2] all-gather(c), replica_groups={}, dimensions={0}\n", "f32[2] {1.5, -2}");
+  SD("  ROOT r = f32[2] reduce-scatter(c), dimensions={0}, to_apply=add\n", "f32[2] {1.5, -2}");
+  SD("  ROOT r = f32[2] all-to-all(c), replica_groups={{0}}, dimensions={0}\n",
+     "f32[2] {1.5, -2}");
+  SD("  ROOT r = f32[2] collective-permute(c), source_target_pairs={{0,0}}\n",
+     "f32[2] {1.5, -2}");
+  SD("  ROOT r = f32[2] collective-permute(c), source_target_pairs={}\n", "f32[2] {0, 0}");
+  SD("  s = (f32[2], f32[2], u32[], u32[]) collective-permute-start(c), source_target_pairs={}\n"
+     "  ROOT r = f32[2] collective-permute-done(s)\n", "f32[2] {0, 0}");
+  SD("  ROOT r = f32[2] collective-broadcast(c), replica_groups={{0}}\n", "f32[2] {1.5, -2}");
+  SD("  ROOT r = u32[] replica-id()\n", "u32[] 0");
+  SD("  ROOT r = u32[] partition-id()\n", "u32[] 0");
+  SD("  t = token[] after-all()\n  u = token[] after-all(t, t)\n"
+     "  b = (f32[2], token[]) tuple(c, u)\n  o = (f32[2], token[]) opt-barrier(b)\n"
+     "  ROOT r = f32[2] get-tuple-element(o), index=0\n", "f32[2] {1.5, -2}");
+  SD("  s = f32[2] all-reduce-start(c), to_apply=add\n  ROOT r = f32[2] all-reduce-done(s)\n",
+     "f32[2] {1.5, -2}");
+  SD("  s = (f32[2], f32[2]) all-gather-start(c), dimensions={0}\n"
+     "  ROOT r = f32[2] all-gather-done(s)\n", "f32[2] {1.5, -2}");
+  SD("  s = ((f32[2]), f32[2], s32[]) async-start(c), calls=neg\n"
+     "  u = ((f32[2]), f32[2], s32[]) async-update(s)\n"
+     "  ROOT r = f32[2] async-done(u)\n", "f32[2] {-1.5, 2}");
+  SD("  s = ((f32[2]), f32[2], s32[]) async-start(c), calls=neg\n"
+     "  ROOT r = (f32[2]) get-tuple-element(s), index=0\n", "(f32[2]) ({1.5, -2})");
+  SD("  s = (f32[2], f32[2], u32[]) copy-start(c)\n  ROOT r = f32[2] copy-done(s)\n",
+     "f32[2] {1.5, -2}");
+  SD("  ROOT r = f32[2] domain(c), domain={kind=\"sharding\", entry={}, exit={}}\n",
+     "f32[2] {1.5, -2}");
+#undef SD
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_eval");
   TCase *t = tcase_create("eval");
   tcase_set_timeout(t, 120);
   tcase_add_test(t, arithmetic_every_type);
+  tcase_add_test(t, single_device_collectives);
   tcase_add_test(t, integer_division_edge_cases);
   tcase_add_test(t, integer_power);
   tcase_add_test(t, shifts);

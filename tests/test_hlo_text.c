@@ -1015,6 +1015,72 @@ START_TEST(digit_module_name) {
 }
 END_TEST
 
+/* Collectives, tokens and async pairs with their attributes; the iota form
+ * of replica groups prints as the groups it stands for. */
+START_TEST(single_device_ops) {
+  assert_canonical(
+      "HloModule collectives\n\n"
+      "%add (x: f32[], y: f32[]) -> f32[] {\n"
+      "  %x = f32[] parameter(0)\n"
+      "  %y = f32[] parameter(1)\n"
+      "  ROOT %s = f32[] add(%x, %y)\n"
+      "}\n\n"
+      "%wrapped (a: f32[4]) -> f32[4] {\n"
+      "  %a = f32[4]{0} parameter(0)\n"
+      "  ROOT %n = f32[4]{0} negate(%a)\n"
+      "}\n\n"
+      "ENTRY %main (p: f32[4], q: f32[2,3]) -> (f32[4], u32[]) {\n"
+      "  %p = f32[4]{0} parameter(0)\n"
+      "  %q = f32[2,3]{1,0} parameter(1)\n"
+      "  %ar = f32[4]{0} all-reduce(%p), replica_groups={{0}}, to_apply=%add, channel_id=1, "
+      "use_global_device_ids=true\n"
+      "  %ag = f32[4]{0} all-gather(%ar), replica_groups={}, dimensions={0}\n"
+      "  %rs = f32[4]{0} reduce-scatter(%ag), replica_groups={{0}}, dimensions={0}, "
+      "to_apply=%add\n"
+      "  %a2a = (f32[4]{0}, f32[2,3]{1,0}) all-to-all(%rs, %q), replica_groups={{0}}\n"
+      "  %g0 = f32[4]{0} get-tuple-element(%a2a), index=0\n"
+      "  %cp = f32[4]{0} collective-permute(%g0), source_target_pairs={{0,0}}\n"
+      "  %cb = f32[4]{0} collective-broadcast(%cp), replica_groups={{0}}\n"
+      "  %rid = u32[] replica-id()\n"
+      "  %pid = u32[] partition-id()\n"
+      "  %tok = token[] after-all()\n"
+      "  %obt = (f32[4]{0}, token[]) tuple(%cb, %tok)\n"
+      "  %ob = (f32[4]{0}, token[]) opt-barrier(%obt)\n"
+      "  %o0 = f32[4]{0} get-tuple-element(%ob), index=0\n"
+      "  %dm = f32[4]{0} domain(%o0), domain={kind=\"sharding\", entry={maximal device=0}, "
+      "exit={replicated}}\n"
+      "  %ars = f32[4]{0} all-reduce-start(%dm), replica_groups={}, to_apply=%add\n"
+      "  %ard = f32[4]{0} all-reduce-done(%ars)\n"
+      "  %ags = (f32[4]{0}, f32[4]{0}) all-gather-start(%ard), replica_groups={{0}}, "
+      "dimensions={0}\n"
+      "  %agd = f32[4]{0} all-gather-done(%ags)\n"
+      "  %cps = (f32[4]{0}, f32[4]{0}, u32[], u32[]) collective-permute-start(%agd), "
+      "source_target_pairs={{0,0}}\n"
+      "  %cpd = f32[4]{0} collective-permute-done(%cps)\n"
+      "  %as = ((f32[4]{0}), f32[4]{0}, s32[]) async-start(%cpd), calls=%wrapped\n"
+      "  %au = ((f32[4]{0}), f32[4]{0}, s32[]) async-update(%as)\n"
+      "  %ad = f32[4]{0} async-done(%au), calls=%wrapped\n"
+      "  %cs = (f32[4]{0}, f32[4]{0}, u32[]) copy-start(%ad), cross_program_prefetch_index=0\n"
+      "  %cd = f32[4]{0} copy-done(%cs)\n"
+      "  ROOT %r = (f32[4]{0}, u32[]) tuple(%cd, %rid)\n"
+      "}\n\n");
+  char *got = round_trip("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                         "  ROOT r = f32[4] all-to-all(p), replica_groups=[4,1]<=[2,2]T(1,0), "
+                         "dimensions={0}\n}\n");
+  ck_assert_msg(strstr(got, "replica_groups={{0},{2},{1},{3}}, dimensions={0}"), "%s", got);
+  free(got);
+  assert_error("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+               "  ROOT r = f32[4] collective-permute(p), source_target_pairs={{0,1,2}}\n}\n",
+               "t.hlo:4:63: a source-target pair needs 2 ids, has 3");
+  assert_error("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+               "  ROOT r = f32[4] all-to-all(p), replica_groups=[3,2]<=[4]\n}\n",
+               "t.hlo:4:49: replica groups [3,2] do not hold the 4 ids");
+  assert_error("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+               "  ROOT r = f32[4] negate(p), channel_id=1\n}\n",
+               "t.hlo:4:30: unknown attribute 'channel_id' for negate");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_text");
   TCase *t = tcase_create("round_trip");
@@ -1023,6 +1089,7 @@ int main(void) {
   tcase_add_test(t, reductions_gather_scatter_sort);
   tcase_add_test(t, contractions_and_batch_norm);
   tcase_add_test(t, control_flow_ops);
+  tcase_add_test(t, single_device_ops);
   tcase_add_test(t, constants_of_every_type);
   tcase_add_test(t, constant_values);
   tcase_add_test(t, float_printing_round_trips_bits);

@@ -564,6 +564,53 @@ START_TEST(corpus_verifies) {
 }
 END_TEST
 
+/* One participant only: groups, pairs or shapes that need another are
+ * rejected, naming the construct. */
+START_TEST(collectives_single_device) {
+  static const char *head = "HloModule m\n"
+                            "add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n"
+                            "  ROOT s = f32[] add(x, y)\n}\n";
+  char text[1024];
+  snprintf(text, sizeof text, "%sENTRY e {\n  p = f32[4] parameter(0)\n"
+           "  ROOT r = f32[4] all-reduce(p), replica_groups={{0,1}}, to_apply=add\n}\n", head);
+  assert_rejects(text, "verifier: computation 'e', instruction %r = f32[4]{0} all-reduce(%p): "
+                       "all-reduce: replica_groups={{0,1}} name participants other than 0: "
+                       "hloc compiles single-device programs");
+  snprintf(text, sizeof text, "%sENTRY e {\n  p = f32[4] parameter(0)\n"
+           "  ROOT r = f32[4] all-reduce(p), replica_groups=[2,1]<=[2], to_apply=add\n}\n", head);
+  assert_rejects(text, "verifier: computation 'e', instruction %r = f32[4]{0} all-reduce(%p): "
+                       "all-reduce: replica_groups={{0},{1}} name participants other than 0: "
+                       "hloc compiles single-device programs");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[2,3] parameter(0)\n"
+                 "  ROOT r = f32[8,3] all-gather(p), replica_groups={}, dimensions={0}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[8,3]{1,0} all-gather(%p): "
+                 "all-gather: gathers f32[2,3]{1,0} into f32[8,3]{1,0}: more than one "
+                 "participant: hloc compiles single-device programs");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                 "  ROOT r = f32[4] collective-permute(p), source_target_pairs={{0,1},{1,0}}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p): "
+                 "collective-permute: source_target_pairs={{0,1},{1,0}} name participants "
+                 "other than 0: hloc compiles single-device programs");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                 "  ROOT t = token[] after-all(p)\n}\n",
+                 "verifier: computation 'e', instruction %t = token[] after-all(%p): "
+                 "after-all: operand 0 f32[4]{0} is not a token");
+  assert_rejects("HloModule m\nENTRY e {\n  p = s32[] parameter(0)\n"
+                 "  ROOT r = s32[] replica-id()\n}\n",
+                 "verifier: computation 'e', instruction %r = s32[] replica-id(): "
+                 "shape s32[] differs from the inferred shape u32[]");
+  snprintf(text, sizeof text, "%sENTRY e {\n  p = s32[4] parameter(0)\n"
+           "  ROOT r = s32[4] all-reduce(p), replica_groups={}, to_apply=add\n}\n", head);
+  assert_rejects(text, "verifier: computation 'e', instruction %r = s32[4]{0} all-reduce(%p): "
+                       "all-reduce: to_apply add combines f32 but operand 0 is s32[4]{0}");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                 "  s = f32[4] all-reduce-start(p), replica_groups={}\n"
+                 "  ROOT d = f32[4] all-reduce-done(s)\n}\n",
+                 "verifier: computation 'e', instruction %s = f32[4]{0} all-reduce-start(%p): "
+                 "all-reduce-start: expects 1 called computation (to_apply), has 0");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_verifier");
   TCase *rules = tcase_create("shape_rules");
@@ -583,6 +630,7 @@ int main(void) {
   tcase_add_test(rules, conditional_branches_disagree);
   tcase_add_test(rules, data_movement_rules);
   tcase_add_test(rules, call_arguments);
+  tcase_add_test(rules, collectives_single_device);
   suite_add_tcase(s, rules);
   TCase *structure = tcase_create("structure");
   tcase_add_test(structure, wrong_arity);

@@ -125,11 +125,64 @@ START_TEST(inline_nothing_to_do) {
 }
 END_TEST
 
+START_TEST(single_device_lowers_collectives) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
+      "neg {\n  a = f32[4] parameter(0)\n  ROOT n = f32[4] negate(a)\n}\n"
+      "ENTRY e {\n  p = f32[4] parameter(0)\n  q = f32[2,3] parameter(1)\n"
+      "  ar = f32[4] all-reduce(p), replica_groups={{0}}, to_apply=add\n"
+      "  ag = f32[4] all-gather(ar), replica_groups={}, dimensions={0}\n"
+      "  cz = f32[2,3] collective-permute(q), source_target_pairs={}\n"
+      "  rid = u32[] replica-id()\n  tok = token[] after-all()\n"
+      "  b = (f32[4], token[]) tuple(ag, tok)\n  o = (f32[4], token[]) opt-barrier(b)\n"
+      "  o0 = f32[4] get-tuple-element(o), index=0\n"
+      "  s = (f32[4], f32[4], u32[], u32[]) collective-permute-start(o0), "
+      "source_target_pairs={{0,0}}\n"
+      "  d = f32[4] collective-permute-done(s)\n"
+      "  as = ((f32[4]), f32[4], s32[]) async-start(d), calls=neg\n"
+      "  ad = f32[4] async-done(as)\n"
+      "  cs = (f32[4], f32[4], u32[]) copy-start(ad)\n  cd = f32[4] copy-done(cs)\n"
+      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, cz, rid)\n}\n",
+      pass_single_device, true, 0, 0);
+  /* The user's tuple and get-tuple-element stay for tuple-simplify. */
+  ck_assert_str_eq(pu_root(m),
+                   "tuple(negate(get-tuple-element(tuple(p, after-all))), constant, constant)");
+  for (HloOpcode op = HLO_OP_ALL_REDUCE; op < HLO_NUM_OPCODES; op++)
+    ck_assert_msg(pu_count(m, op) == (op == HLO_OP_AFTER_ALL), "%s is left",
+                  hlo_opcode_name(op));
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(single_device_nothing_to_do) {
+  hlo_module_free(pu_differential("HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n"
+                                  "  ROOT r = f32[4] negate(x)\n}\n",
+                                  pass_single_device, false, 0, 0));
+}
+END_TEST
+
+/* The pipeline lowers them whatever passes are disabled. */
+START_TEST(pipeline_lowers_collectives) {
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n"
+      "  ROOT r = f32[4] all-to-all(x), replica_groups={{0}}, dimensions={0}\n}\n");
+  const char *off[] = {"inline", "tuple-simplify", "dce"};
+  HloError *e = pass_run_pipeline(m, &(PassOptions){.disabled = off, .ndisabled = 3});
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  ck_assert_str_eq(pu_root(m), "x");
+  hlo_module_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_cleanup");
   TCase *t = tcase_create("cleanup");
   tcase_add_test(t, dce_removes_dead_instructions_and_computations);
   tcase_add_test(t, dce_nothing_to_do);
+  tcase_add_test(t, single_device_lowers_collectives);
+  tcase_add_test(t, single_device_nothing_to_do);
+  tcase_add_test(t, pipeline_lowers_collectives);
   tcase_add_test(t, cse_merges_equal_instructions);
   tcase_add_test(t, cse_keeps_parameters_and_different_attributes);
   tcase_add_test(t, constant_fold_folds_and_respects_the_cap);
