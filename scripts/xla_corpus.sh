@@ -1,0 +1,122 @@
+#!/bin/bash
+# Runs hloc over the HLO modules extracted from XLA's repository
+# (../shared/xla-hlo-corpus, or $XLA_CORPUS): every module is parsed and
+# verified (hloc dump --O0); a module whose entry takes only arrays of
+# float or integer types is also run, compiled and with --interpret, on
+# generated inputs, and the two results compared.  Prints the counts and
+# the most frequent first error messages (numbers and names masked).
+# Exits 0 when the corpus is absent.
+#
+#   scripts/xla_corpus.sh [-j N] [--no-run]
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${XLA_CORPUS:-$root/../shared/xla-hlo-corpus}
+hloc=${HLOC:-$root/build/driver/hloc}
+jobs=2
+run=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    -j) jobs=$2; shift 2 ;;
+    --no-run) run=0; shift ;;
+    *) echo "usage: $0 [-j N] [--no-run]" >&2; exit 2 ;;
+  esac
+done
+if [ ! -d "$corpus" ]; then
+  echo "xla_corpus: no corpus at $corpus: nothing to do"
+  exit 0
+fi
+if [ ! -x "$hloc" ]; then
+  echo "xla_corpus: no $hloc: build first, or set HLOC" >&2
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One module: "OK name", "FAIL name message", then for runnable modules
+# "RUN name same|differs|error message".
+one() {
+  f=$1 hloc=$2 run=$3 work=$4
+  name=$(basename "$f")
+  d=$work/$name.d
+  mkdir -p "$d"
+  if ! msg=$(timeout 60 "$hloc" dump "$f" --O0 --stage hlo -o "$d/m.hlo" 2>&1); then
+    echo "FAIL $name $(printf '%s' "$msg" | head -1)"
+    rm -rf "$d"
+    return
+  fi
+  echo "OK $name"
+  if [ "$run" = 1 ] && python3 - "$d" <<'PY'
+import re, struct, sys
+d = sys.argv[1]
+text = open(d + '/m.hlo').read()
+m = re.search(r'^ENTRY \S+ \((.*)\) -> ', text, re.M)
+if not m:
+    sys.exit(1)
+codes = {'f32': ('<f4', 'f'), 'f64': ('<f8', 'd'), 's32': ('<i4', 'i'), 's64': ('<i8', 'q'),
+         'u32': ('<u4', 'I'), 's8': ('|i1', 'b'), 'u8': ('|u1', 'B'), 'pred': ('|b1', 'B')}
+params = re.findall(r'[\w.-]+: ([^,()]+)', m.group(1)) if m.group(1) else []
+if m.group(1) and len(params) != m.group(1).count(':'):
+    sys.exit(1)  # a tuple parameter
+for k, p in enumerate(params):
+    t = re.fullmatch(r'(\w+)\[([\d,]*)\]', p.strip())
+    if not t or t.group(1) not in codes:
+        sys.exit(1)
+    dims = [int(x) for x in t.group(2).split(',')] if t.group(2) else []
+    n = 1
+    for x in dims:
+        n *= x
+    if n > 1 << 20:
+        sys.exit(1)
+    descr, fmt = codes[t.group(1)]
+    vals = [((i * 7 + k) % 11) - 5 for i in range(n)]
+    if t.group(1) == 'pred' or t.group(1).startswith('u'):
+        vals = [abs(v) % 2 if t.group(1) == 'pred' else abs(v) for v in vals]
+    shape = '(%s)' % (''.join('%d,' % x for x in dims) if len(dims) == 1 else ', '.join(map(str, dims)))
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    hdr += ' ' * ((64 - (10 + len(hdr) + 1) % 64) % 64) + '\n'
+    with open('%s/in%d.npy' % (d, k), 'wb') as f:
+        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
+        f.write(struct.pack('<%d%s' % (n, fmt), *vals))
+open(d + '/args', 'w').write(' '.join('--input %s/in%d.npy' % (d, k) for k in range(len(params))))
+PY
+  then
+    args=$(cat "$d/args")
+    mkdir -p "$d/i" "$d/c"
+    # shellcheck disable=SC2086
+    if ! msg=$(timeout 60 "$hloc" run "$f" $args --interpret --max-iterations 100000 \
+                 --output-dir "$d/i" 2>&1); then
+      echo "RUN $name error interpret: $(printf '%s' "$msg" | head -1)"
+    elif ! msg=$(timeout 120 "$hloc" run "$f" $args --output-dir "$d/c" \
+                   $(for o in $(ls -v "$d"/i/*.npy); do printf -- '--expect %s ' "$o"; done) \
+                   --atol 1e-4 --rtol 1e-3 2>&1); then
+      case $msg in
+        *differ*|*mismatch*|*expect*) echo "RUN $name differs $(printf '%s' "$msg" | head -1)" ;;
+        *) echo "RUN $name error compile: $(printf '%s' "$msg" | head -1)" ;;
+      esac
+    else
+      echo "RUN $name same"
+    fi
+  fi
+  rm -rf "$d"
+}
+export -f one
+
+ls "$corpus"/*.hlo | xargs -P "$jobs" -I{} bash -c 'one "$1" "$2" "$3" "$4"' _ {} "$hloc" "$run" "$work" \
+  > "$work/results.txt"
+r=$work/results.txt
+total=$(grep -c '^OK \|^FAIL ' "$r")
+ok=$(grep -c '^OK ' "$r")
+echo "parse+verify: $ok of $total modules ($(awk "BEGIN{printf \"%.1f\", 100*$ok/($total?$total:1)}")%)"
+if [ "$run" = 1 ]; then
+  echo "run (entry of arrays): $(grep -c '^RUN ' "$r") run, $(grep -c '^RUN [^ ]* same' "$r") same," \
+       "$(grep -c '^RUN [^ ]* differs' "$r") differ, $(grep -c '^RUN [^ ]* error' "$r") errors"
+fi
+echo "most frequent first errors:"
+grep '^FAIL ' "$r" | sed -E 's/^FAIL [^ ]+ //; s/^hloc: error: //; s/^[^ :]+:[0-9]+:[0-9]+: //;
+  s/^[^ ]+\.hlo: //; s/instruction %[^ ]+ = .*\): ([a-z-]+: )/instruction: \1/' |
+  sed -E "s/'[^']*'/'_'/g; s/[0-9]+/N/g" | sort | uniq -c | sort -rn | head -${TOP:-20}
+if [ "$run" = 1 ] && grep -q '^RUN [^ ]* \(differs\|error\)' "$r"; then
+  echo "runs that failed:"
+  grep '^RUN [^ ]* \(differs\|error\)' "$r" | head -${TOP:-20}
+fi
+exit 0
