@@ -213,6 +213,11 @@ HloError *pipeline_optimize(Model *md, const PipelineOptions *o, const CgOptions
     };
     if (po.dump_after) e = make_dirs(po.dump_dir);
     if (!e) e = pass_run_pipeline(md->m, &po);
+  } else if (!e && pass_single_device(md->m)) {
+    /* --O0 still lowers collectives, tokens and async pairs to the plain
+     * HLO they compute on one device: codegen has no kernels for them. */
+    e = hlo_verify(md->m);
+    if (e) e = hlo_error_wrap(e, "after lowering to one device");
   }
   if (!e && o->stats) e = print_stats(o->stats, md->m, &policy);
   md->ready = !e;

@@ -506,6 +506,44 @@ START_TEST(run_tolerance_errors) {
 }
 END_TEST
 
+/* Collectives of one participant compile with and without the passes (the
+ * lowering to plain HLO runs under --O0 too) and agree with the
+ * interpreter. */
+START_TEST(run_single_device_collectives) {
+  char path[128], in[128];
+  snprintf(path, sizeof path, "%s/coll.hlo", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("HloModule coll\n\nsum {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+        "  ROOT s = f32[] add(a, b)\n}\n\nENTRY main {\n  x = f32[4] parameter(0)\n"
+        "  ar = f32[4] all-reduce(x), replica_groups={}, to_apply=sum\n"
+        "  ag = f32[4] all-gather(ar), dimensions={0}, replica_groups={{0}}\n"
+        "  id = u32[] replica-id()\n  c = f32[] convert(id)\n"
+        "  b = f32[4] broadcast(c), dimensions={}\n  ROOT r = f32[4] add(ag, b)\n}\n",
+        f);
+  ck_assert_int_eq(fclose(f), 0);
+  snprintf(in, sizeof in, "%s/x.npy", tmpdir);
+  int64_t four = 4;
+  HloShape s = hlo_shape_array(HLO_F32, 1, &four);
+  HloLiteral *x = hlo_literal_new(&s);
+  for (int i = 0; i < 4; i++) hlo_literal_set_f64(x, i, 1.5 * i - 2);
+  HloError *e = hloc_write_npy(in, x);
+  ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+  hlo_literal_free(x);
+  const char *modes[] = {"", "--O0", "--interpret"};
+  char *printed[3];
+  for (int m = 0; m < 3; m++) {
+    int rc = hloc(&printed[m], "run %s %s --input %s --print --output-dir %s", path, modes[m], in,
+                  tmpdir);
+    ck_assert_msg(rc == 0, "%s: %s", modes[m], printed[m]);
+  }
+  ck_assert_str_eq(printed[0], printed[2]);
+  ck_assert_str_eq(printed[1], printed[2]);
+  ck_assert_msg(strstr(printed[2], "[-2, -0.5, 1, 2.5]"), "%s", printed[2]);
+  for (int m = 0; m < 3; m++) free(printed[m]);
+}
+END_TEST
+
 /* --opt=value is --opt value; --help per command; a misspelt option is
  * answered with the closest one. */
 START_TEST(command_line_conventions) {
@@ -723,6 +761,7 @@ int main(void) {
   tcase_add_test(t, run_tolerance_errors);
   tcase_add_test(t, run_expect_infinities);
   tcase_add_test(t, command_line_conventions);
+  tcase_add_test(t, run_single_device_collectives);
   tcase_add_test(t, run_timeout);
   tcase_add_test(t, executable_timeout);
   tcase_add_test(t, run_max_iterations);
