@@ -3,7 +3,8 @@
 .npy inputs/outputs) for the hloc C test suite.
 
     $(bash scripts/venv.sh tf) scripts/gen_tf_testdata.py [--only REGEX]
-        [--skip-ops] [--skip-models] [--skip-checkpoints] [--out testdata/tf]
+        [--skip-ops] [--skip-models] [--skip-checkpoints] [--skip-savedmodels]
+        [--skip-v1control] [--out testdata/tf]
 
 Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.pb             frozen binary GraphDef (FunctionDefLibrary kept)
@@ -75,9 +76,13 @@ TensorFlow-generated test data for hloc.  Do not edit: regenerate with
 
 ops/     one small graph per op (several where attributes matter)
 models/  small Keras models with random weights (fixed seeds)
+checkpoints/  TensorBundle checkpoints (TF2 tf.train.Checkpoint, TF1 Saver)
+         with each key's value as .npy (scripts/tfgen/checkpoints.py)
 savedmodels/  SavedModel directories (TF2 Keras export, tf.Module, TF1
          SavedModelBuilder) and a TF1 GraphDef with its checkpoint; their
          MANIFEST and layout are described in scripts/tfgen/savedmodels.py
+v1control/  TensorFlow 1 control flow (Switch/Merge/Enter/Exit/NextIteration)
+         graphs with configs, inputs and outputs (scripts/tfgen/v1control.py)
 
 Per case NAME:
   NAME.pb            frozen binary GraphDef; variables are Consts, While/If
