@@ -75,7 +75,8 @@ static void usage(const hloc_program *p) {
   printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n"
          "          [--timeout SECONDS]\n\n"
          "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
-         "into DIR (default: the current directory).  Inputs bind by NAME or in order.\n"
+         "into DIR (default: the current directory).  Inputs bind by NAME, by position\n"
+         "(N= or argN=) or in order.\n"
          "  --threads N  run on N threads (default 1)\n"
          "  --bench N    time N more runs; print the median and minimum latency\n"
          "  --timeout S  stop the run after S seconds (an error naming where)\n\n"
@@ -185,10 +186,17 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
     const char *spec = specs[i], *eq = strchr(spec, '=');
     int index = -1;
     if (eq) {
+      size_t n = (size_t)(eq - spec);
       for (int a = 0; a < p->num_args; a++)
-        if (strlen(p->args[a].name) == (size_t)(eq - spec) &&
-            !strncmp(p->args[a].name, spec, (size_t)(eq - spec)))
-          index = a;
+        if (strlen(p->args[a].name) == n && !strncmp(p->args[a].name, spec, n)) index = a;
+      /* as `hloc run`: an input's position, N or argN, when no input has
+       * that name */
+      const char *num = n > 3 && !strncmp(spec, "arg", 3) ? spec + 3 : spec;
+      if (index < 0 && num < eq && strspn(num, "0123456789") == (size_t)(eq - num) &&
+          eq - num < 10) {
+        long v = strtol(num, NULL, 10);
+        if (v < p->num_args) index = (int)v;
+      }
       if (index < 0) {
         fprintf(stderr, "%s: --input %s: the model has no input named '%.*s'; inputs:", prog_name,
                 spec, (int)(eq - spec), spec);

@@ -559,6 +559,15 @@ START_TEST(executable_options_and_errors) {
   char got[128];
   snprintf(got, sizeof got, "%s/o/probs.npy", tmpdir);
   expect_close("mnist exe --threads 3", got, MNIST ".out0.npy");
+  /* inputs by position, as hloc run takes them */
+  for (const char *const *form = (const char *const[]){"0=", "arg0=", NULL}; *form; form++) {
+    rc = ck_sh(&out, "%s/mnist --input %s" MNIST ".in0.npy --output-dir %s/p", tmpdir, *form,
+               tmpdir);
+    ck_assert_msg(rc == 0, "--input %s: %s", *form, out);
+    free(out);
+    snprintf(got, sizeof got, "%s/p/probs.npy", tmpdir);
+    expect_close("mnist exe --input N=", got, MNIST ".out0.npy");
+  }
 
   static const struct {
     int rc;
@@ -567,6 +576,7 @@ START_TEST(executable_options_and_errors) {
       {1, "--input " MODELS "/small_cnn.in0.npy",
        "input 'image' is float32[2,784], but the file holds float32[2,28,28,1]"},
       {1, "--input label=" MNIST ".in0.npy", "the model has no input named 'label'; inputs: image"},
+      {1, "--input 1=" MNIST ".in0.npy", "the model has no input named '1'; inputs: image"},
       {1, "", "no --input for 'image' (float32[2,784])"},
       {1, "--input " MNIST ".in0.npy --input " MNIST ".in0.npy", "takes only 1 input(s)"},
       {1, "--input image=" MNIST ".in0.npy --input image=" MNIST ".in0.npy", "given twice"},
