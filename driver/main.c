@@ -36,8 +36,9 @@
  * runtime.  Results are
  * written as one .npy per result into DIR (default "."): for a GraphDef,
  * FETCH.npy named after each config fetch; for HLO, a tuple root gives
- * out0.npy, out1.npy, … (nested tuples flattened depth first) and an array
- * root out0.npy.  The results are one set of output.c's outputs: written
+ * result0.npy, result1.npy, … (nested tuples flattened depth first, as the
+ * compiled program and libhloc name them) and an array
+ * root result0.npy.  The results are one set of output.c's outputs: written
  * under temporary names and renamed together once all are written, so a
  * failure leaves none of them (nor the directory, when the run made it).
  * --timeout and --max-iterations bound the run (bound.c).
@@ -346,14 +347,15 @@ static bool names_unique(char *const *names, int n) {
 }
 
 /* The file names (without ".npy") of a model's n results: its fetches' for
- * a GraphDef, unless two would collide; else out0, out1, …  Malloc'd. */
+ * a GraphDef, unless two would collide; else result0, result1, … (the
+ * compiled program's names).  Malloc'd. */
 static char **result_file_names(const Model *md, int n) {
   char **names = calloc((size_t)n + 1, sizeof *names);
   for (int i = 0; i < n && md->nfetches == n; i++) names[i] = file_name_for(md->fetches[i]);
   if (md->nfetches == n && names_unique(names, n)) return names;
   for (int i = 0; i < n; i++) {
     char out[32];
-    snprintf(out, sizeof out, "out%d", i);
+    snprintf(out, sizeof out, "result%d", i);
     free(names[i]);
     names[i] = strdup(out);
   }

@@ -53,10 +53,10 @@ static int hloc(char **out, const char *fmt, ...) {
 static void expect_outputs_match(const char *dir, int nout) {
   for (int k = 0; k < nout; k++) {
     char got_path[256], want_path[256], msg[256];
-    snprintf(got_path, sizeof got_path, "%s/out%d.npy", dir, k);
+    snprintf(got_path, sizeof got_path, "%s/result%d.npy", dir, k);
     snprintf(want_path, sizeof want_path, CASE ".out%d.npy", k);
     HloLiteral *got = ck_read_npy(got_path), *want = ck_read_npy(want_path);
-    ck_assert_msg(ck_allclose(got, want, 0, 0, msg, sizeof msg), "out%d: %s", k, msg);
+    ck_assert_msg(ck_allclose(got, want, 0, 0, msg, sizeof msg), "result%d: %s", k, msg);
     hlo_literal_free(got);
     hlo_literal_free(want);
   }
@@ -133,7 +133,7 @@ START_TEST(run_native) {
                       "--expect " CASE ".out1.npy --atol 0 --rtol 0",
                 tmpdir);
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
-  ck_assert_msg(strstr(out, "out1: matches the expected output"), "%s", out);
+  ck_assert_msg(strstr(out, "result1: matches the expected output"), "%s", out);
   expect_outputs_match(tmpdir, 9);
   ck_assert_int_eq(ck_count_files(tmpdir), 9);
   free(out);
@@ -164,7 +164,7 @@ START_TEST(run_tuple_parameter) {
     ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
     free(out);
     char got_path[128];
-    snprintf(got_path, sizeof got_path, "%s/out0.npy", tmpdir);
+    snprintf(got_path, sizeof got_path, "%s/result0.npy", tmpdir);
     HloLiteral *got = ck_read_npy(got_path), *a = ck_read_npy(CASE ".in0.npy"),
                *b = ck_read_npy(CASE ".in1.npy");
     for (int i = 0; i < 15; i++)
@@ -232,7 +232,7 @@ START_TEST(run_writes_all_results_or_none) {
     char *out, want[256];
     int rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s run %s %s --output-dir %s/new",
                    ck_env("HLOC_BIN"), path, modes[m], tmpdir);
-    snprintf(want, sizeof want, "hloc: error: cannot write '%s/new/out1.npy': File too large\n",
+    snprintf(want, sizeof want, "hloc: error: cannot write '%s/new/result1.npy': File too large\n",
              tmpdir);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
     ck_assert_str_eq(out, want);
@@ -243,7 +243,7 @@ START_TEST(run_writes_all_results_or_none) {
   ck_assert_int_eq(ck_sh(NULL, "mkdir %s/old", tmpdir), 0);
   int rc = ck_sh(&out, "trap '' XFSZ; ulimit -f 4; %s run %s --output-dir %s/old",
                  ck_env("HLOC_BIN"), path, tmpdir);
-  ck_assert_msg(rc == 1 && strstr(out, "/old/out1.npy': File too large"), "exit %d: %s", rc, out);
+  ck_assert_msg(rc == 1 && strstr(out, "/old/result1.npy': File too large"), "exit %d: %s", rc, out);
   free(out);
   char dir[128];
   snprintf(dir, sizeof dir, "%s/old", tmpdir);
@@ -280,7 +280,7 @@ START_TEST(executable_writes_all_results_or_none) {
 END_TEST
 
 /* ^C while the results are written removes what was written so far.  The
- * second result's temporary name, DIR/out1.npy.tmp.PID, is made a FIFO
+ * second result's temporary name, DIR/result1.npy.tmp.PID, is made a FIFO
  * before hloc starts (the shell's pid is hloc's after exec), so hloc blocks
  * opening it, with the first result complete under its temporary name: the
  * signal always lands mid-write.  The handler removes both, FIFO included,
@@ -290,10 +290,10 @@ START_TEST(run_interrupted_leaves_nothing) {
   write_text("two.hlo", two_results_hlo, path, sizeof path);
   snprintf(dir, sizeof dir, "%s/out", tmpdir);
   ck_assert_int_eq(mkdir(dir, 0777), 0);
-  pid_t pid = ck_sh_start("mkfifo %s/out1.npy.tmp.$$ && exec %s run %s --interpret "
+  pid_t pid = ck_sh_start("mkfifo %s/result1.npy.tmp.$$ && exec %s run %s --interpret "
                           "--output-dir %s >/dev/null 2>&1",
                           dir, ck_env("HLOC_BIN"), path, dir);
-  snprintf(first, sizeof first, "%s/out0.npy.tmp.%d", dir, (int)pid);
+  snprintf(first, sizeof first, "%s/result0.npy.tmp.%d", dir, (int)pid);
   ck_wait_for_file(pid, first, 60);
   ck_assert_int_eq(ck_count_files(dir), 2);
   ck_assert_int_eq(kill(pid, SIGINT), 0);
@@ -460,8 +460,8 @@ START_TEST(run_threads) {
     free(out);
     if (r == 0) continue;
     for (int k = 0; k < 2; k++) {
-      rc = ck_sh(&out, "cmp %s/r0/out%d.npy %s/r%d/out%d.npy", tmpdir, k, tmpdir, r, k);
-      ck_assert_msg(rc == 0, "%s: out%d.npy differs from the one-thread run: %s", runs[r], k,
+      rc = ck_sh(&out, "cmp %s/r0/result%d.npy %s/r%d/result%d.npy", tmpdir, k, tmpdir, r, k);
+      ck_assert_msg(rc == 0, "%s: result%d.npy differs from the one-thread run: %s", runs[r], k,
                     out);
       free(out);
     }
