@@ -459,16 +459,6 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
   return err;
 }
 
-HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out) {
-  char *data;
-  size_t len;
-  HloError *err = emit(p, LLVMObjectFile, &data, &len);
-  if (err) return err;
-  *out = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len, "object");
-  free(data);
-  return NULL;
-}
-
 HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
                           size_t *len) {
   *data = NULL;

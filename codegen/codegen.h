@@ -172,6 +172,12 @@ HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const cha
  * program must target the host's architecture.  The JIT does not refer to
  * the program afterwards. */
 HloError *cg_jit(const CgProgram *p, CgJit **out);
+/* cg_jit that also hands over the object file it loaded (*object,
+ * malloc'd; NULL on error), for a caller that keeps it (a cache). */
+HloError *cg_jit_keep(const CgProgram *p, CgJit **out, char **object, size_t *object_len);
+/* Loads an object file's bytes (what cg_jit_keep handed over, for this
+ * host), whose program descriptor is `name`_program. */
+HloError *cg_jit_bytes(const void *data, size_t len, const char *name, CgJit **out);
 /* The loaded N_program descriptor; valid until cg_jit_free. */
 const hloc_program *cg_jit_program(const CgJit *j);
 void cg_jit_free(CgJit *j);

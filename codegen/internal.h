@@ -234,9 +234,6 @@ typedef struct CgData {
 HloError *cg_object_merge(const char *const *objs, const size_t *lens, int n,
                           const CgData *data, char **out, size_t *out_len);
 
-/* codegen.c: the program's object code in memory (for the JIT). */
-HloError *cg_program_object(const CgProgram *p, LLVMMemoryBufferRef *out);
-
 /* ------------------------------------------------------------------------ */
 /* kernel.c — the module being generated                                    */
 /* ------------------------------------------------------------------------ */

@@ -141,6 +141,13 @@ typedef struct hloc_model_options {
   const char *const *input_shape_names; /* the signature's input keys */
   const int *input_shape_ranks;
   const int64_t *const *input_shape_dims; /* rank entries each */
+  const char *cache_dir;  /* NULL: no cache.  Else compiled models are kept
+                           * in this directory (made if missing), named by
+                           * a hash of everything the compile reads (the
+                           * model's, config's and checkpoint's bytes, the
+                           * options, the CPU, hloc's version), and a later
+                           * compile of the same inputs loads the kept code
+                           * instead of compiling */
 } hloc_model_options;
 
 /* A model file or directory: a SavedModel directory (TensorFlow 2

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "codegen.h"
 #include "frontend.h"
 #include "hlo.h"
@@ -172,9 +173,17 @@ static void **buffers_alloc(const hloc_program *p) {
 
 /* Takes a loaded model (consumed) through the rest of the pipeline —
  * the passes, then codegen for the host — into an executable. */
-static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executable **out) {
+/* Each executable has a JIT of its own: one name serves them all. */
+#define PROGRAM_NAME "model"
+
+static HloError *executable_new(CgJit *jit, hloc_executable **out);
+
+/* Compiles a loaded model; *object, when not NULL, receives the object
+ * file the JIT loaded (for the cache). */
+static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_executable **out,
+                                    char **object, size_t *object_len) {
   CgOptions o = {
-      .name = "model", /* each executable has a JIT of its own: no clashes */
+      .name = PROGRAM_NAME,
       .cpu = c->cpu,
       .features = c->features,
   };
@@ -183,9 +192,18 @@ static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executabl
   HloError *e = pipeline_optimize(md, NULL, &o);
   if (!e) e = pipeline_codegen(md, &o, &prog);
   model_free(md);
-  if (!e) e = cg_jit(prog, &jit);
+  if (!e) e = cg_jit_keep(prog, &jit, object, object_len);
   cg_program_free(prog);
-  if (e) return e;
+  return e ? e : executable_new(jit, out);
+}
+
+static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executable **out) {
+  return compile_model_keep(c, md, out, NULL, NULL);
+}
+
+/* An executable around a loaded program (taken). */
+static HloError *executable_new(CgJit *jit, hloc_executable **out) {
+  HloError *e;
   hloc_executable *exe = hlo_xcalloc(1, sizeof *exe);
   exe->jit = jit;
   exe->program = cg_jit_program(jit);
@@ -237,8 +255,39 @@ typedef struct CompileJob {
   size_t data_len, config_len;
   const char *path, *config_path; /* the _file variants */
   const ModelSource *model;       /* FROM_MODEL_FILE */
+  const char *cache_dir;          /* FROM_MODEL_FILE: the compile cache, or NULL */
   hloc_executable **out;
 } CompileJob;
+
+/* A model file through the cache (cache.c): the kept object when one
+ * loads, else a compile whose object is kept. */
+static HloError *compile_cached(const CompileJob *j) {
+  char name[40];
+  HloError *e = cache_name(j->path, j->model, j->c->cpu, j->c->features, name);
+  char *object = NULL;
+  size_t len = 0;
+  if (!e) e = cache_read(j->cache_dir, name, &object, &len);
+  if (e) return e;
+  if (object) {
+    CgJit *jit = NULL;
+    HloError *bad = cg_jit_bytes(object, len, PROGRAM_NAME, &jit);
+    free(object);
+    if (!bad) return executable_new(jit, j->out);
+    hlo_error_free(bad); /* not loadable (truncated, foreign): compile again */
+  }
+  Model md;
+  e = pipeline_load_file(j->path, j->model, &md);
+  if (!e) e = compile_model_keep(j->c, &md, j->out, &object, &len);
+  if (!e) {
+    e = cache_write(j->cache_dir, name, object, len);
+    if (e) {
+      hloc_executable_free(*j->out);
+      *j->out = NULL;
+    }
+  }
+  free(object);
+  return e;
+}
 
 static HloError *load_graphdef(const CompileJob *j, Model *md) {
   ProtobufCMessage *gd = NULL, *cfg = NULL;
@@ -273,7 +322,10 @@ static HloError *run_job(void *ctx) {
     e = pipeline_load_hlo_text(j->data ? j->data : "", j->data_len, "hlo", &md);
     break;
   case FROM_HLO_FILE: e = pipeline_load_hlo_file(j->path, &md); break;
-  case FROM_MODEL_FILE: e = pipeline_load_file(j->path, j->model, &md); break;
+  case FROM_MODEL_FILE:
+    if (j->cache_dir) return compile_cached(j);
+    e = pipeline_load_file(j->path, j->model, &md);
+    break;
   }
   return e ? e : compile_model(j->c, &md, j->out);
 }
@@ -328,7 +380,8 @@ int hloc_compile_model(hloc_compiler *compiler, const char *path,
   HloError *e = check_compile_args(fn, compiler, out);
   if (!e && !path) e = hlo_error("%s: path is NULL", fn);
   if (!e) e = model_source(fn, options, &src);
-  CompileJob j = {compiler, FROM_MODEL_FILE, .path = path, .model = &src, .out = out};
+  CompileJob j = {compiler, FROM_MODEL_FILE, .path = path, .model = &src,
+                  .cache_dir = options ? options->cache_dir : NULL, .out = out};
   return compile_job(&j, e, err);
 }
 

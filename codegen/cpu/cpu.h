@@ -13,6 +13,9 @@
 
 #include "../internal.h"
 
+/* Registers LLVM's x86-64 and AArch64 targets, once per process (what
+ * cpu_target_create and the JIT need). */
+void cpu_init_targets(void);
 HloError *cpu_target_create(const CgOptions *o, CgTarget *out);
 void cpu_target_destroy(CgTarget *t);
 /* Sets triple and data layout, then runs default<O3>. */

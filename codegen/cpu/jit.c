@@ -28,14 +28,10 @@ static HloError *llvm_error(LLVMErrorRef e, const char *what) {
   return err;
 }
 
-HloError *cg_jit(const CgProgram *p, CgJit **out) {
-  *out = NULL;
-  if (!cg_program_is_host(p))
-    return hlo_error("codegen: JIT: the program targets %s, not this host",
-                     cg_program_triple(p));
-  LLVMMemoryBufferRef obj;
-  HloError *err = cg_program_object(p, &obj);
-  if (err) return err;
+/* Loads object `obj` (taken) and looks up NAME_program. */
+static HloError *jit_object(LLVMMemoryBufferRef obj, const char *prog_name, CgJit **out) {
+  HloError *err;
+  cpu_init_targets(); /* a cached object may be the first code of the process */
   CgJit *j = hlo_xcalloc(1, sizeof *j);
   LLVMErrorRef e = LLVMOrcCreateLLJIT(&j->jit, NULL);
   if (e) {
@@ -63,9 +59,8 @@ HloError *cg_jit(const CgProgram *p, CgJit **out) {
   } else {
     LLVMDisposeMemoryBuffer(obj);
   }
-  const CgSignature *sig = cg_program_signature(p);
   HloStr name = {0};
-  hlo_str_printf(&name, "%s_program", sig->name);
+  hlo_str_printf(&name, "%s_program", prog_name);
   LLVMOrcExecutorAddress addr = 0;
   if (!e) e = LLVMOrcLLJITLookup(j->jit, &addr, name.buf);
   free(name.buf);
@@ -77,6 +72,35 @@ HloError *cg_jit(const CgProgram *p, CgJit **out) {
   j->program = (const hloc_program *)(uintptr_t)addr;
   *out = j;
   return NULL;
+}
+
+HloError *cg_jit_keep(const CgProgram *p, CgJit **out, char **object, size_t *object_len) {
+  *out = NULL;
+  if (object) *object = NULL;
+  if (!cg_program_is_host(p))
+    return hlo_error("codegen: JIT: the program targets %s, not this host",
+                     cg_program_triple(p));
+  char *data;
+  size_t len;
+  HloError *err = cg_program_emit(p, CG_FILE_OBJECT, &data, &len);
+  if (err) return err;
+  LLVMMemoryBufferRef obj = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len, "object");
+  err = jit_object(obj, cg_program_signature(p)->name, out);
+  if (!err && object) {
+    *object = data;
+    *object_len = len;
+  } else {
+    free(data);
+  }
+  return err;
+}
+
+HloError *cg_jit(const CgProgram *p, CgJit **out) { return cg_jit_keep(p, out, NULL, NULL); }
+
+HloError *cg_jit_bytes(const void *data, size_t len, const char *name, CgJit **out) {
+  *out = NULL;
+  LLVMMemoryBufferRef obj = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len, "object");
+  return jit_object(obj, name, out);
 }
 
 const hloc_program *cg_jit_program(const CgJit *j) { return j->program; }

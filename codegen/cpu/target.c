@@ -79,6 +79,8 @@ static void init_targets(void) {
   LLVMInitializeAArch64AsmPrinter();
 }
 
+void cpu_init_targets(void) { pthread_once(&targets_once, init_targets); }
+
 static bool listed(const char *const *names, const char *s, size_t n) {
   for (; *names; names++)
     if (strlen(*names) == n && !strncmp(*names, s, n)) return true;
@@ -222,7 +224,7 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
   static const CgOptions defaults = {0};
   const CgOptions *o = opts ? opts : &defaults;
   memset(out, 0, sizeof *out);
-  pthread_once(&targets_once, init_targets);
+  cpu_init_targets();
   const char *want = o->target ? o->target : "x86_64";
   const Arch *a = NULL;
   for (size_t i = 0; i < sizeof arches / sizeof *arches; i++)

@@ -141,13 +141,15 @@ class Compiler:
         return self._finish(rc, exe, err)
 
     def compile_model(self, path, config=None, checkpoint=None, tags=None, signature=None,
-                      input_shapes=None):
+                      input_shapes=None, cache_dir=None):
         """A model by path: a SavedModel directory, a GraphDef (with config, the path of
         its tfcompile config, and checkpoint, the prefix of the checkpoint holding its
         variables) or HLO text.  For a SavedModel: tags selects the meta graph (a str,
         comma-separated, or a list; None: "serve"), signature the signature (None:
         "serving_default"), and input_shapes ({input key: shape}) gives static shapes
-        for inputs saved with -1 dimensions."""
+        for inputs saved with -1 dimensions.  With cache_dir (a directory, made if
+        missing), the compiled code is kept there, keyed by a hash of everything the
+        compile reads, and a later compile of the same inputs loads it instead."""
         enc = lambda x: os.fsencode(x) if x is not None else None
         if isinstance(tags, (list, tuple)):
             tags = ",".join(tags)
@@ -161,7 +163,7 @@ class Compiler:
         opts = _capi.ModelOptions(enc(config), enc(checkpoint),
                                   tags.encode() if tags is not None else None,
                                   signature.encode() if signature is not None else None,
-                                  n, names, ranks, dim_ptrs)
+                                  n, names, ranks, dim_ptrs, enc(cache_dir))
         exe, err = ctypes.c_void_p(), ctypes.c_void_p()
         rc = _lib.hloc_compile_model(self._handle, os.fsencode(path), ctypes.byref(opts),
                                      ctypes.byref(exe), ctypes.byref(err))
@@ -330,7 +332,7 @@ def compile_graphdef(graph, config, cpu=None, features=None, threads=None):
 
 
 def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
-                  input_shapes=None, cpu=None, features=None, threads=None):
+                  input_shapes=None, cpu=None, features=None, threads=None, cache_dir=None):
     """Compiles a SavedModel directory, a GraphDef (with its config and, for its
     variables, a checkpoint prefix) or HLO text by path (see Compiler.compile_model).
     A SavedModel's inputs and outputs are its signature's, named by their keys, in key
@@ -338,7 +340,7 @@ def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
     if threads is not None:
         _check_threads(threads)
     exe = _compiler(cpu, features).compile_model(path, config, checkpoint, tags, signature,
-                                                 input_shapes)
+                                                 input_shapes, cache_dir)
     return _with_threads(exe, threads)
 
 

@@ -26,7 +26,8 @@ class ModelOptions(ctypes.Structure):
                 ("num_input_shapes", ctypes.c_int),
                 ("input_shape_names", ctypes.POINTER(ctypes.c_char_p)),
                 ("input_shape_ranks", ctypes.POINTER(ctypes.c_int)),
-                ("input_shape_dims", ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)))]
+                ("input_shape_dims", ctypes.POINTER(ctypes.POINTER(ctypes.c_int64))),
+                ("cache_dir", ctypes.c_char_p)]
 
 
 _c_p = ctypes.c_void_p

@@ -109,6 +109,44 @@ class ModelTest(unittest.TestCase):
                 self.assert_outputs(got, stored(prefix, "out", int(nout)), MODEL_ATOL,
                                     MODEL_RTOL)
 
+    def test_compile_cache(self):
+        """A second process compiling the same SavedModel with the same cache_dir loads
+        the kept code (the file is not rewritten: same inode) and computes the same."""
+        import tempfile
+        s = os.path.join(SAVED, "module_multi")
+        code = ("import sys, numpy as np, hloc\n"
+                "exe = hloc.compile_model(sys.argv[1], input_shapes={'x': (3, 4)}, "
+                "cache_dir=sys.argv[2])\n"
+                "y, z = exe(np.load(sys.argv[1] + '.in0.npy'))\n"
+                "np.testing.assert_allclose(y, np.load(sys.argv[1] + '.out0.npy'), atol=1e-4, "
+                "rtol=1e-3)\n")
+        with tempfile.TemporaryDirectory() as cache:
+            cache = os.path.join(cache, "made")  # made by the first compile
+            env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+            run = lambda: subprocess.run([sys.executable, "-c", code, s, cache], env=env,
+                                         check=True, capture_output=True)
+            run()
+            files = os.listdir(cache)
+            self.assertEqual(len(files), 1)
+            inode = os.stat(os.path.join(cache, files[0])).st_ino
+            run()
+            self.assertEqual(os.listdir(cache), files)
+            self.assertEqual(os.stat(os.path.join(cache, files[0])).st_ino, inode)
+            # a kept file that does not load is compiled again and replaced
+            with open(os.path.join(cache, files[0]), "r+b") as f:
+                f.truncate(100)
+            run()
+            self.assertGreater(os.path.getsize(os.path.join(cache, files[0])), 100)
+            # another input shape is another compile
+            exe = hloc.compile_model(s, input_shapes={"x": (5, 4)}, cache_dir=cache)
+            self.assertEqual(len(os.listdir(cache)), 2)
+            self.assertEqual(exe.inputs[0].shape, (5, 4))
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.compile_model(s, input_shapes={"x": (3, 4)},
+                               cache_dir=os.path.join(SAVED, "MANIFEST"))
+        self.assertIn("cache directory " + os.path.join(SAVED, "MANIFEST") +
+                      ": not a directory", str(cm.exception))
+
     def test_checkpoint_and_errors(self):
         prefix = os.path.join(SAVED, "tf1_graph")
         exe = hloc.compile_model(prefix + ".pbtxt", config=prefix + ".config.pbtxt",
