@@ -6,7 +6,10 @@
  *
  *   hlo       the HLO module codegen gets: after the passes, or as loaded
  *             and verified with --O0
- *   dot       that module as a Graphviz graph (hlo_module_to_dot)
+ *   dot       that module as a Graphviz graph (hlo_module_to_dot): above
+ *             400 instructions each fusion is one box, except those named
+ *             by --expand NAME (repeatable); --expand-all draws every one
+ *             as the cluster of what it holds
  *   svg, png  the graph rendered by Graphviz's `dot`, which must be on
  *             PATH: hloc does not link Graphviz, a tool few builds need
  *   mlir      the MLIR codegen builds, before any MLIR pass
@@ -67,14 +70,14 @@ static HloError *render(const char *format, const char *graph, Outputs *o, const
 
 /* Writes the stage's output to output `out` of o (NULL: stdout). */
 static HloError *emit_stage(const Model *md, const char *stage, const CgOptions *opts,
-                            Outputs *o, const char *out) {
+                            const HloDotOptions *dot, Outputs *o, const char *out) {
   char *text = NULL;
   size_t len = 0;
   HloError *e = NULL;
   if (!strcmp(stage, "hlo")) {
     text = hlo_module_to_string(md->m);
   } else if (!strcmp(stage, "dot") || !strcmp(stage, "svg") || !strcmp(stage, "png")) {
-    text = hlo_module_to_dot(md->m);
+    text = hlo_module_to_dot(md->m, dot);
     if (strcmp(stage, "dot")) {
       e = render(stage, text, o, out);
       free(text);
@@ -102,16 +105,37 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
   return e;
 }
 
+/* Graphs with more instructions than this (fused ones counted) draw each
+ * fusion as one box: a few hundred boxes still render legibly in seconds. */
+#define COLLAPSE_ABOVE 400
+
+/* --expand NAME (repeatable) and --expand-all. */
+typedef struct DotFlags {
+  const char *names[64];
+  int n;
+  bool all;
+} DotFlags;
+
+static int take_expand(const char *name, const char *value, void *ctx) {
+  DotFlags *f = ctx;
+  if (f->n == (int)(sizeof f->names / sizeof *f->names))
+    return usage_error("dump: too many --expand fusions (at most 64; %s)", value);
+  f->names[f->n++] = value;
+  return 0;
+}
+
 int cmd_dump(int argc, char **argv) {
   const char *model = NULL, *stage = "hlo", *out = NULL;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
+  DotFlags dot = {0};
   const CliOption options[] = {
       {"--stage", &stage},     {"-o", &out},
       {"--name", &opts.name},  {"--target", &opts.target},     {"--cpu", &opts.cpu},
-      {"--features", &opts.features}, {NULL},
+      {"--features", &opts.features}, {"--expand", .take = take_expand},
+      {"--expand-all", .flag = &dot.all}, {NULL},
   };
-  int usage = cli_parse("dump", argc, argv, options, NULL, &flags, &model);
+  int usage = cli_parse("dump", argc, argv, options, &dot, &flags, &model);
   if (usage) return usage;
   if (!is_stage(stage))
     return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, kir, mlir, llvm, "
@@ -126,7 +150,9 @@ int cmd_dump(int argc, char **argv) {
   HloError *e = pipeline_load_file(model, &flags.source, &md);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
   Outputs outputs = {0};
-  if (!e) e = emit_stage(&md, stage, &opts, &outputs, out);
+  HloDotOptions dot_options = {.collapse_above = dot.all ? 0 : COLLAPSE_ABOVE,
+                               .expand = dot.names, .nexpand = dot.n};
+  if (!e) e = emit_stage(&md, stage, &opts, &dot_options, &outputs, out);
   if (!e) e = outputs_commit(&outputs);
   outputs_discard(&outputs);
   model_free(&md);

@@ -859,7 +859,8 @@ static const struct {
      "      and the interpreter's while loops after N iterations, as errors"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
-     "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F] [PIPELINE]\n"
+     "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"
+     "          [--expand FUSION]... [--expand-all] [PIPELINE]\n"
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
      "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
      "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},

@@ -14,6 +14,12 @@
  * applied to scalars (a reduce's to_apply, a sort's comparator) are named
  * in the label instead, by their root's opcode when that says it all.
  *
+ * A large model drawn that way is a picture nobody can read (ResNet-50:
+ * thousands of nodes, a 32767-pixel-wide image): above a size the caller
+ * chooses, each fusion is one box instead, labelled with its kind, how many
+ * instructions it holds and which (contractions and reductions first),
+ * and the TF node of its root; the caller may still expand some by name.
+ *
  * A node's label is the instruction's name, its opcode with the
  * attributes that tell such instructions apart, and the TensorFlow node it
  * was lowered from (metadata op_name), which is how a user finds their
@@ -26,6 +32,8 @@
 #include "hlo.h"
 
 typedef struct Dot {
+  const HloDotOptions *o; /* NULL: expand every fusion */
+  bool collapse;          /* fusions are boxes unless o->expand names them */
   HloStr nodes;  /* node and cluster statements, nested */
   HloStr edges;  /* edge statements, after all the nodes */
   const HloComputation **drawn; /* control-flow computations already drawn */
@@ -131,16 +139,65 @@ static void put_node(Dot *d, const HloInstr *in, bool result) {
   hlo_str_printf(o, "\" fillcolor=\"%s\"%s];\n", fill_of(in), root ? " penwidth=2" : "");
 }
 
-/* The node a value leaves from: a fusion's value leaves its fused root. */
-static const HloInstr *source_of(const HloInstr *in) {
-  while (in->op == HLO_OP_FUSION) in = in->called[0]->root;
+static const char *fusion_kind_name(HloFusionKind k) {
+  static const char *const names[] = {"kLoop", "kInput", "kOutput", "kCustom"};
+  return names[k];
+}
+
+/* Whether fusion `in` is drawn as one box. */
+static bool collapsed(const Dot *d, const HloInstr *in) {
+  if (!d->collapse) return false;
+  for (int i = 0; i < d->o->nexpand; i++)
+    if (!strcmp(d->o->expand[i], in->name)) return false;
+  return true;
+}
+
+/* The node a value leaves from: an expanded fusion's value leaves its
+ * fused root. */
+static const HloInstr *source_of(const Dot *d, const HloInstr *in) {
+  while (in->op == HLO_OP_FUSION && !collapsed(d, in)) in = in->called[0]->root;
   return in;
+}
+
+/* A collapsed fusion's box: its name and kind, what it holds, the TF node
+ * of its root. */
+static void put_fusion_box(Dot *d, const HloInstr *in, bool result) {
+  const HloComputation *f = in->called[0];
+  HloStr *o = &d->nodes, label = {0};
+  int count = 0;
+  for (const HloInstr *x = f->first; x; x = x->next) count += x->op != HLO_OP_PARAMETER;
+  hlo_str_printf(&label, "%s\nfusion %s, %d op%s:", in->name, fusion_kind_name(in->fusion_kind),
+                 count, count == 1 ? "" : "s");
+  /* the costly opcodes first, each named once, at most five */
+  int named = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (const HloInstr *x = f->first; x && named < 5; x = x->next) {
+      HloOpKind k = hlo_opcode_kind(x->op);
+      bool costly = k == HLO_KIND_CONTRACT || k == HLO_KIND_REDUCTION;
+      if (x->op == HLO_OP_PARAMETER || costly != !pass) continue;
+      bool seen = false;
+      for (const HloInstr *y = f->first; y != x && !seen; y = y->next) seen = y->op == x->op;
+      if (seen) continue;
+      hlo_str_printf(&label, " %s", hlo_opcode_name(x->op));
+      named++;
+    }
+  const char *tf = f->root->metadata.op_name;
+  if (tf && *tf) hlo_str_printf(&label, "\n%s", tf);
+  if (result) {
+    hlo_str_printf(&label, "\n-> ");
+    put_shape(&label, &in->shape);
+  }
+  hlo_str_printf(o, "n%lld [label=\"", (long long)in->id);
+  put_escaped(o, label.buf);
+  hlo_str_printf(o, "\" fillcolor=\"#fff2cc\" color=\"#bf9000\"%s];\n",
+                 in == in->parent->root ? " penwidth=2" : "");
+  free(label.buf);
 }
 
 /* The edge carrying operand `from` to `to` (the user, or the fused
  * parameter that receives it); `user` is the instruction that reads it. */
 static void put_edge(Dot *d, const HloInstr *from, const HloInstr *to, const HloInstr *user) {
-  const HloInstr *src = source_of(from);
+  const HloInstr *src = source_of(d, from);
   hlo_str_printf(&d->edges, "n%lld -> n%lld [label=\"", (long long)src->id, (long long)to->id);
   HloStr sh = {0};
   /* what flows into a get-tuple-element is the one element it takes */
@@ -184,10 +241,6 @@ static void put_control_edge(Dot *d, const HloInstr *in, const HloComputation *c
                  (long long)to->id, role);
 }
 
-static const char *fusion_kind_name(HloFusionKind k) {
-  static const char *const names[] = {"kLoop", "kInput", "kOutput", "kCustom"};
-  return names[k];
-}
 
 /* The clusters of the computations a control-flow instruction runs. */
 static void put_callees(Dot *d, const HloInstr *in) {
@@ -212,6 +265,11 @@ static void put_callees(Dot *d, const HloInstr *in) {
 static void put_computation(Dot *d, const HloComputation *c, bool result) {
   for (const HloInstr *in = c->first; in; in = in->next) {
     bool is_result = result && in == c->root;
+    if (in->op == HLO_OP_FUSION && collapsed(d, in)) {
+      put_fusion_box(d, in, is_result);
+      for (int k = 0; k < in->noperands; k++) put_edge(d, in->operands[k], in, in);
+      continue;
+    }
     if (in->op == HLO_OP_FUSION) {
       const HloComputation *f = in->called[0];
       HloStr title = {0};
@@ -230,8 +288,19 @@ static void put_computation(Dot *d, const HloComputation *c, bool result) {
   }
 }
 
-char *hlo_module_to_dot(const HloModule *m) {
-  Dot d = {0};
+/* Instructions of c and of everything it calls, fused ones included. */
+static int64_t size_of(const HloComputation *c, int depth) {
+  int64_t n = 0;
+  for (const HloInstr *in = c->first; in; in = in->next) {
+    n++;
+    for (int k = 0; k < in->ncalled && depth < 32; k++) n += size_of(in->called[k], depth + 1);
+  }
+  return n;
+}
+
+char *hlo_module_to_dot(const HloModule *m, const HloDotOptions *o) {
+  Dot d = {.o = o};
+  d.collapse = o && o->collapse_above > 0 && size_of(m->entry, 0) > o->collapse_above;
   put_computation(&d, m->entry, true);
   HloStr out = {0};
   hlo_str_append(&out, "digraph \"", 9);

@@ -821,9 +821,18 @@ HloError *hlo_verify(const HloModule *m);
 void hlo_print_module(HloStr *out, const HloModule *m);
 char *hlo_module_to_string(const HloModule *m); /* malloc'd */
 void hlo_print_instr(HloStr *out, const HloInstr *instr);
+/* How hlo_module_to_dot draws fusions. */
+typedef struct HloDotOptions {
+  int collapse_above; /* draw each fusion as one box when the graph has more
+                       * instructions than this (fused ones counted); 0:
+                       * always expand.  A large model stays legible. */
+  const char *const *expand; /* fusions drawn expanded all the same, by name */
+  int nexpand;
+} HloDotOptions;
 /* The entry computation as a Graphviz graph (DOT text, malloc'd): fusions
- * as clusters, shapes on edges, TF node names in labels (dot.c). */
-char *hlo_module_to_dot(const HloModule *m);
+ * as clusters (or, collapsed, as one box naming what they hold), shapes on
+ * edges, TF node names in labels (dot.c).  o may be NULL: always expand. */
+char *hlo_module_to_dot(const HloModule *m, const HloDotOptions *o);
 
 /* Parses HLO text; `filename` is used in messages "FILE:LINE:COL: …".
  * On success *out owns a module that has not yet been verified. */

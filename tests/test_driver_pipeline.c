@@ -428,7 +428,7 @@ END_TEST
 
 static char *dot_of(const char *hlo) {
   HloModule *m = ck_parse_verified(hlo);
-  char *dot = hlo_module_to_dot(m);
+  char *dot = hlo_module_to_dot(m, NULL);
   hlo_module_free(m);
   return dot;
 }
@@ -467,6 +467,49 @@ START_TEST(dot_of_a_fusion) {
   ck_assert_int_eq(edges, 5);
   ck_assert_int_eq(dot[strlen(dot) - 2], '}');
   free(dot);
+}
+END_TEST
+
+/* Above the size given, a fusion is one box naming its kind, its op count
+ * and its ops (contractions and reductions first) and its root's TF node;
+ * --expand's names keep their clusters. */
+START_TEST(dot_collapses_large_graphs) {
+  HloModule *m = ck_parse_verified(
+      "HloModule m\n\n"
+      "fused {\n"
+      "  p0 = f32[4]{0} parameter(0)\n"
+      "  p1 = f32[4,4]{1,0} parameter(1)\n"
+      "  d = f32[4]{0} dot(p0, p1), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
+      "  ROOT mul = f32[4]{0} multiply(d, p0), metadata={op_name=\"dense/MatMul\"}\n"
+      "}\n\n"
+      "ENTRY e {\n"
+      "  x = f32[4]{0} parameter(0)\n"
+      "  w = f32[4,4]{1,0} parameter(1)\n"
+      "  n = f32[4]{0} negate(x)\n"
+      "  ROOT f = f32[4]{0} fusion(n, w), kind=kOutput, calls=fused\n"
+      "}\n");
+  HloDotOptions o = {.collapse_above = 3};
+  char *dot = hlo_module_to_dot(m, &o);
+  expect_in(dot, "[label=\"f\\nfusion kOutput, 2 ops: dot multiply\\ndense/MatMul\\n-> f32[4]\" "
+                 "fillcolor=\"#fff2cc\" color=\"#bf9000\" penwidth=2];",
+            "collapsed dot");
+  ck_assert_ptr_null(strstr(dot, "cluster_f"));
+  /* x -> n, n -> f, w -> f: into the box, none into its insides */
+  int edges = 0;
+  for (const char *p = dot; (p = strstr(p, " -> ")); p++) edges++;
+  ck_assert_int_eq(edges, 3);
+  free(dot);
+  const char *names[] = {"f"};
+  o.expand = names;
+  o.nexpand = 1;
+  dot = hlo_module_to_dot(m, &o);
+  expect_in(dot, "subgraph \"cluster_f\" {", "expanded dot");
+  free(dot);
+  o = (HloDotOptions){.collapse_above = 100}; /* small: drawn whole */
+  dot = hlo_module_to_dot(m, &o);
+  expect_in(dot, "subgraph \"cluster_f\" {", "small dot");
+  free(dot);
+  hlo_module_free(m);
 }
 END_TEST
 
@@ -621,6 +664,7 @@ int main(void) {
   tcase_add_checked_fixture(g, setup, teardown);
   tcase_set_timeout(g, 300);
   tcase_add_test(g, dot_of_a_fusion);
+  tcase_add_test(g, dot_collapses_large_graphs);
   tcase_add_test(g, dot_of_control_flow);
   tcase_add_test(g, every_model_renders);
   tcase_add_test(g, dump_dot_svg_png);
