@@ -522,6 +522,12 @@ typedef struct HloModule HloModule;
 typedef struct HloComputation HloComputation;
 typedef struct HloInstr HloInstr;
 
+/* One input/output alias of a module (HloModule.alias). */
+typedef struct HloAlias {
+  int result; /* leaf of the entry's flattened root */
+  int param;  /* entry parameter number */
+} HloAlias;
+
 struct HloInstr {
   HloOpcode op;
   const char *name;          /* unique within the module, without '%' */
@@ -609,6 +615,14 @@ struct HloModule {
   int64_t next_id;
   int64_t next_name_suffix;
   struct HloNameTable *names; /* uniquing of instruction names */
+  /* Results that write back into parameters (XLA's input_output_alias,
+   * as config variables need): leaf `result` of the entry's flattened
+   * root is the new value of entry parameter `param`, an array of the
+   * same shape; the caller's argument buffer receives it when the run
+   * ends.  Passes keep the root's leaves and the parameters, so the
+   * numbers stay valid. */
+  int nalias;
+  HloAlias *alias;           /* arena */
 };
 
 HloModule *hlo_module_new(const char *name);

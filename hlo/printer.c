@@ -576,6 +576,15 @@ static void print_computation(HloStr *out, const HloComputation *c) {
 void hlo_print_module(HloStr *out, const HloModule *m) {
   hlo_str_printf(out, "HloModule %s", m->name);
   for (int i = 0; i < m->nraw; i++) hlo_str_printf(out, ", %s=%s", m->raw[i].name, m->raw[i].value);
+  /* XLA's spelling: leaf k of a tuple root (of arrays) is {k}, an array root {}. */
+  bool tuple = m->entry && m->entry->root && hlo_shape_is_tuple(&m->entry->root->shape);
+  for (int i = 0; i < m->nalias; i++) {
+    hlo_str_printf(out, "%s", i ? ", " : ", input_output_alias={ ");
+    if (tuple) hlo_str_printf(out, "{%d}", m->alias[i].result);
+    else hlo_str_append(out, "{}", 2);
+    hlo_str_printf(out, ": (%d, {}, must-alias)", m->alias[i].param);
+  }
+  if (m->nalias) hlo_str_append(out, " }", 2);
   hlo_str_append(out, "\n\n", 2);
   for (const HloComputation *c = m->first; c; c = c->next) print_computation(out, c);
 }

@@ -320,6 +320,43 @@ static HloError *check_shape(const HloInstr *in) {
   return NULL;
 }
 
+/* Leaf k of shape s, flattened depth first (NULL past the end); *k counts
+ * down the leaves passed. */
+static const HloShape *flat_leaf(const HloShape *s, int *k) {
+  if (!hlo_shape_is_tuple(s)) return (*k)-- == 0 ? s : NULL;
+  for (int i = 0; i < s->ntuple; i++) {
+    const HloShape *l = flat_leaf(&s->tuple[i], k);
+    if (l) return l;
+  }
+  return NULL;
+}
+
+/* Each alias names an existing root leaf and parameter of equal array
+ * shapes, and no leaf or parameter is aliased twice. */
+static HloError *check_aliases(const HloModule *m) {
+  const HloComputation *c = m->entry;
+  for (int i = 0; i < m->nalias; i++) {
+    const HloAlias *a = &m->alias[i];
+    int k = a->result;
+    const HloShape *r = c->root && a->result >= 0 ? flat_leaf(&c->root->shape, &k) : NULL;
+    if (!r) return hlo_error("verifier: alias %d: the root has no result %d", i, a->result);
+    if (a->param < 0 || a->param >= c->nparams)
+      return hlo_error("verifier: alias %d: the entry has no parameter %d", i, a->param);
+    if (!hlo_shape_equal(r, &c->params[a->param]->shape, false)) {
+      char *x = hlo_shape_to_string(r), *y = hlo_shape_to_string(&c->params[a->param]->shape);
+      HloError *e = hlo_error("verifier: alias %d: result %d is %s but parameter %d is %s", i,
+                              a->result, x, a->param, y);
+      free(x);
+      free(y);
+      return e;
+    }
+    for (int j = 0; j < i; j++)
+      if (m->alias[j].result == a->result || m->alias[j].param == a->param)
+        return hlo_error("verifier: aliases %d and %d share a result or a parameter", j, i);
+  }
+  return NULL;
+}
+
 HloError *hlo_verify(const HloModule *m) {
   if (!m->entry) return hlo_error("verifier: module '%s' has no entry computation", m->name);
   Verify v = {.nids = m->next_id};
@@ -339,6 +376,7 @@ HloError *hlo_verify(const HloModule *m) {
   if (!e) e = check_call_graph(&v);
   for (int i = 0; i < v.ncomps && !e; i++)
     for (const HloInstr *in = v.comps[i]->first; in && !e; in = in->next) e = check_shape(in);
+  if (!e) e = check_aliases(m);
 
   free(state);
   free(v.owner);
