@@ -149,6 +149,13 @@ typedef struct TfFeed {
                                * feeds, from the "_output_shapes" arg
                                * attribute for function arguments */
   HloShape shape;
+  bool variable;              /* a config variable: `node` is its VarHandleOp,
+                               * the feed its value when the run starts;
+                               * assigns replace it (the lowering follows
+                               * them), and unless readonly its last value
+                               * goes back to the caller */
+  bool readonly;              /* a variable the config marks readonly:
+                               * assigning it is an error */
 } TfFeed;
 
 /* A result of the computation: a config fetch, or a function result. */
@@ -165,7 +172,8 @@ struct TfGraph {
   int norder;        /* the live nodes, each after the producers of its data
                       * inputs: lower them in this order */
   TfNode **order;
-  int nfeeds;        /* in config (or signature) order */
+  int nfeeds;        /* in config (or signature) order; the config's
+                      * variables follow its feeds, in config order */
   TfFeed *feeds;
   int nfetches;      /* in config (or signature) order */
   TfFetch *fetches;
@@ -179,14 +187,19 @@ struct TfGraph {
 
 /* Builds the view of a GraphDef for a config: resolves inputs, applies the
  * feeds (a fed tensor is read from the feed, and its producer is not walked
- * through that edge), prunes to what the fetches need along data edges,
- * orders the live nodes and validates.  Errors, each naming the node:
+ * through that edge), prunes to what the fetches need along data edges
+ * (and, in a graph with config variables, control edges to variable reads,
+ * assigns and NoOps: side effects on the variables run when a fetch
+ * depends on them), orders the live nodes and validates.  Config variables
+ * become feeds of their VarHandleOp, after the config's feeds.  Errors,
+ * each naming the node:
  * duplicate or empty node names, inputs naming missing nodes or malformed
  * ("a:x"), output indices out of range where the op tells its output count,
  * a fetch or feed naming a missing node, a feed no fetch needs ("feed 'x' is
  * not used by any fetch"), a feed shape with an open dimension or unknown
  * rank or disagreeing with its Placeholder, a feed type unsupported or
- * unknown, config variables (frozen graphs only), a cycle (naming the nodes
+ * unknown, a config variable whose node is missing or no VarHandleOp or
+ * whose type or shape differ from the node's, a cycle (naming the nodes
  * on it), a Placeholder the fetches need that no feed gives.  cfg may be
  * NULL: then there are no feeds or fetches and nothing is live (for tools
  * that list nodes or open functions).  Takes ownership of gd and cfg, also
@@ -471,6 +484,11 @@ uint32_t tf_crc32c_mask(uint32_t crc);
 /* Lowers the live part of g into a new HLO module named `name`: the feeds
  * become the entry's parameters in config order (named after the feeds),
  * the fetches its result (a tuple when there are several, in config order).
+ * Each read-write config variable adds one more result after the fetches,
+ * its value when the run ends, and a module alias (HloModule.alias) that
+ * writes it back into the variable's parameter.  Reads of a variable see
+ * the assigns (AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp)
+ * lowered before them, in the order the graph's edges give.
  * Every instruction carries the TF node name and op as metadata.  Before
  * lowering anything, every op without a lowering is reported at once (op
  * type, count, node names).  The module is verified; it does not point into

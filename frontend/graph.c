@@ -20,12 +20,18 @@
  *     reads the feed instead.  The feed's type is the config's or the
  *     node's dtype attr; its shape must be static.  A name the config
  *     gives to two feeds, or to two fetches, is an error (as in tfcompile);
- *     an entry without a name takes its node's.
+ *     an entry without a name takes its node's.  A config variable is a
+ *     feed of its VarHandleOp's handle, after the feeds: every read of the
+ *     handle reads the variable's value instead.
  *  4. Pruning and order: a depth-first walk from the fetches along data
  *     edges, not crossing fed edges, marks the live nodes and lists them in
  *     post-order (producers first).  Control edges do not make a node live:
  *     hloc compiles the values the fetches need, and in frozen graphs control
- *     edges only order side effects (NoOp, Assert) that have none here.  A
+ *     edges only order side effects (NoOp, Assert) that have none here.
+ *     Config variables are the exception: their reads and assigns are side
+ *     effects that control edges order, so in a graph with variables the
+ *     walk also follows control edges to them (and to the NoOps grouping
+ *     them), which both makes them live and puts them in that order.  A
  *     node met again while still on the walk's stack closes a cycle: the
  *     error lists it.
  *  5. Checks on the result: every feed must be used (tfcompile rejects
@@ -51,6 +57,7 @@ struct TfGraphPriv {
   size_t mask;                     /* table size - 1 (a power of 2 - 1) */
   NameSlot *slots;                 /* name == NULL: empty */
   bool *fed;                       /* per node: some output of it is fed */
+  int nvariables;                  /* config variables among the feeds */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -464,14 +471,10 @@ static void print_dims(HloStr *s, const Tensorflow__TensorShapeProto *p) {
   hlo_str_append(s, "]", 1);
 }
 
-/* A feed of a Placeholder must agree with the Placeholder's attrs. */
-static HloError *check_placeholder(const TfNode *n, const TfFeed *f,
-                                   const Tensorflow__Tf2xla__Feed *cf) {
-  const Tensorflow__AttrValue *t = tf_attr_find(n, "dtype");
-  if (cf->type && t && t->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE &&
-      t->type != cf->type)
-    return hlo_error("type %s differs from the %s's dtype %s",
-                     tf_type_name(cf->type), n->op, tf_type_name(t->type));
+/* The feed's shape (the config gave `given`) must agree with the node's
+ * "shape" attr, where it has one. */
+static HloError *check_shape_attr(const TfNode *n, const TfFeed *f,
+                                  const Tensorflow__TensorShapeProto *given) {
   const Tensorflow__AttrValue *s = tf_attr_find(n, "shape");
   if (!s || s->value_case != TENSORFLOW__ATTR_VALUE__VALUE_SHAPE ||
       s->shape->unknown_rank)
@@ -482,13 +485,24 @@ static HloError *check_placeholder(const TfNode *n, const TfFeed *f,
     ok = ps->dim[i]->size < 0 || ps->dim[i]->size == f->shape.dims[i];
   if (ok) return NULL;
   HloStr a = {0}, b = {0};
-  print_dims(&a, cf->shape);
+  print_dims(&a, given);
   print_dims(&b, ps);
   HloError *e = hlo_error("shape %s does not match the %s's shape %s", a.buf,
                           n->op, b.buf);
   free(a.buf);
   free(b.buf);
   return e;
+}
+
+/* A feed of a Placeholder must agree with the Placeholder's attrs. */
+static HloError *check_placeholder(const TfNode *n, const TfFeed *f,
+                                   const Tensorflow__Tf2xla__Feed *cf) {
+  const Tensorflow__AttrValue *t = tf_attr_find(n, "dtype");
+  if (cf->type && t && t->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE &&
+      t->type != cf->type)
+    return hlo_error("type %s differs from the %s's dtype %s",
+                     tf_type_name(cf->type), n->op, tf_type_name(t->type));
+  return check_shape_attr(n, f, cf->shape);
 }
 
 /* The feed's type when the config gives none: the node's dtype (or T). */
@@ -547,13 +561,50 @@ static HloError *name_given_twice(TfGraph *g, const char *kind, const char *name
                    tensor_id(g, first->node_name, first->output_index), id);
 }
 
-/* Step 3 for a main graph: the config's feeds and fetches. */
+/* A config variable: a feed of its VarHandleOp's handle whose value is the
+ * variable's, typed and shaped as the config says and the node agrees. */
+static HloError *add_variable(TfGraph *g, int i, const Tensorflow__Tf2xla__Variable *cv) {
+  if (!*cv->node_name) return hlo_error("config variable #%d has no node_name", i);
+  const char *name = cv->node_name;
+  TfNode *n = tf_graph_node(g, name);
+  if (!n) return hlo_error("config variable '%s': no node '%s' in the graph", name, name);
+  if (strcmp(n->op, "VarHandleOp"))
+    return hlo_error("config variable '%s': node '%s' is a %s, not a VarHandleOp (resource "
+                     "variables only)", name, name, n->op);
+  if (feed_of(g, n, 0) >= 0) return hlo_error("config variable '%s' is given twice", name);
+  TfFeed *f = &g->feeds[g->nfeeds];
+  *f = (TfFeed){.name = *cv->name ? cv->name : n->name, .node = n, .dtype = cv->type,
+                .variable = true, .readonly = cv->readonly};
+  HloError *e = NULL;
+  const Tensorflow__AttrValue *dt = tf_attr_find(n, "dtype");
+  Tensorflow__DataType node_type =
+      dt && dt->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE ? dt->type : 0;
+  if (!f->dtype) f->dtype = node_type;
+  if (!f->dtype)
+    e = hlo_error("the config gives no type and the node has no dtype attr");
+  else if (node_type && node_type != f->dtype)
+    e = hlo_error("type %s differs from the VarHandleOp's dtype %s", tf_type_name(f->dtype),
+                  tf_type_name(node_type));
+  HloType t;
+  if (!e) e = tf_type_to_hlo(f->dtype, &t);
+  if (!e) {
+    e = tf_shape_to_hlo(cv->shape, t, &f->shape);
+    if (e) e = hlo_error_wrap(e, "variables need static shapes");
+  }
+  if (!e) e = check_shape_attr(n, f, cv->shape);
+  if (e) return hlo_error_wrap(e, "config variable '%s'", name);
+  f->has_shape = true;
+  g->priv->fed[n->id] = true;
+  g->priv->nvariables++;
+  g->nfeeds++;
+  return NULL;
+}
+
+/* Step 3 for a main graph: the config's feeds, variables and fetches. */
 static HloError *add_config(TfGraph *g, const Tensorflow__Tf2xla__Config *cfg) {
-  if (cfg->n_variable)
-    return hlo_error("config variable '%s': variables are not supported "
-                     "(compile a frozen graph)", cfg->variable[0]->node_name);
   if (!cfg->n_fetch) return hlo_error("the config has no fetch");
-  g->feeds = hlo_arena_alloc(g->arena, sizeof(TfFeed) * (cfg->n_feed + 1));
+  g->feeds =
+      hlo_arena_alloc(g->arena, sizeof(TfFeed) * (cfg->n_feed + cfg->n_variable + 1));
   for (size_t i = 0; i < cfg->n_feed; i++) {
     const Tensorflow__Tf2xla__Feed *cf = cfg->feed[i];
     TfNode *n;
@@ -584,6 +635,10 @@ static HloError *add_config(TfGraph *g, const Tensorflow__Tf2xla__Config *cfg) {
     f->has_shape = true;
     g->priv->fed[n->id] = true;
     g->nfeeds++;
+  }
+  for (size_t i = 0; i < cfg->n_variable; i++) {
+    HloError *e = add_variable(g, (int)i, cfg->variable[i]);
+    if (e) return e;
   }
   g->fetches = hlo_arena_alloc(g->arena, sizeof(TfFetch) * cfg->n_fetch);
   for (size_t i = 0; i < cfg->n_fetch; i++) {
@@ -698,6 +753,20 @@ static HloError *cycle_error(TfNode **stack, int from, int top) {
   return e;
 }
 
+/* Whether the walk follows control edge `to`: in a graph with config
+ * variables, the reads and assigns of variables and the NoOps grouping
+ * them are side effects a fetch may depend on through control edges
+ * alone (a read ordered after an assign), so they must run, in that
+ * order. */
+static bool follows_control(const TfGraph *g, const TfNode *to) {
+  static const char *const ops[] = {"AssignVariableOp", "AssignAddVariableOp",
+                                    "AssignSubVariableOp", "ReadVariableOp", "NoOp"};
+  if (!g->priv->nvariables) return false;
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+    if (!strcmp(to->op, ops[i])) return true;
+  return false;
+}
+
 /* Step 4: marks the live nodes and lists them producers first; used[i] is
  * set for each feed that is read. */
 static HloError *prune_and_order(TfGraph *g, bool *used) {
@@ -717,24 +786,34 @@ static HloError *prune_and_order(TfGraph *g, bool *used) {
     state[root->node->id] = 1;
     while (top >= 0 && !e) {
       TfNode *cur = stack[top];
-      if (next[top] == cur->ninputs) {
+      if (next[top] == cur->ninputs + cur->ncontrol) {
         state[cur->id] = 2;
         cur->live = true;
         g->order[g->norder++] = cur;
         top--;
         continue;
       }
-      const TfInput *in = &cur->inputs[next[top]++];
-      if (in->feed >= 0) used[in->feed] = true;
-      if (in->feed >= 0 || !in->node || state[in->node->id] == 2) continue;
-      if (state[in->node->id] == 1) {
+      /* Data inputs, then the control inputs the walk follows. */
+      int k = next[top]++;
+      TfNode *p;
+      if (k < cur->ninputs) {
+        const TfInput *in = &cur->inputs[k];
+        if (in->feed >= 0) used[in->feed] = true;
+        if (in->feed >= 0) continue;
+        p = in->node;
+      } else {
+        p = cur->control[k - cur->ninputs];
+        if (!follows_control(g, p)) continue;
+      }
+      if (!p || state[p->id] == 2) continue;
+      if (state[p->id] == 1) {
         int from = top;
-        while (stack[from] != in->node) from--;
+        while (stack[from] != p) from--;
         e = cycle_error(stack, from, top);
         break;
       }
-      state[in->node->id] = 1;
-      stack[++top] = in->node;
+      state[p->id] = 1;
+      stack[++top] = p;
       next[top] = 0;
     }
   }
@@ -750,7 +829,7 @@ static HloError *finish(TfGraph *g) {
   bool *used = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *used);
   HloError *e = prune_and_order(g, used);
   for (int i = 0; !e && !g->function && i < g->nfeeds; i++)
-    if (!used[i])
+    if (!used[i] && !g->feeds[i].variable)
       e = hlo_error("feed '%s' is not used by any fetch",
                     tensor_id(g, g->feeds[i].node->name, g->feeds[i].index));
   free(used);

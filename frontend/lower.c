@@ -565,7 +565,7 @@ static HloError *name_node(const TfLower *L, const TfNode *n, HloError *e) {
 
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
-                         const char *scope, HloInstr ***results) {
+                         const char *scope, HloInstr ***results, HloInstr **final_feeds) {
   HloError *e = check_supported(body);
   if (e) return e;
   TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .function = function,
@@ -605,6 +605,7 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
     if (e) free(res);
     else *results = res;
   }
+  for (int i = 0; !e && final_feeds && i < body->nfeeds; i++) final_feeds[i] = L.feeds[i];
   for (int i = 0; i < nn; i++) free(L.values[i]);
   free(L.values);
   free(L.nvalues);
@@ -626,16 +627,32 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
       break;
     }
     params[i] = hlo_parameter_new(entry, i, &f->shape, hlo_name(m->arena, f->name));
-    params[i]->metadata.op_type = "Placeholder";
+    params[i]->metadata.op_type = f->variable ? "VarHandleOp" : "Placeholder";
     params[i]->metadata.op_name = hlo_arena_strdup(m->arena, f->node ? f->node->name : f->name);
   }
   HloInstr **results = NULL;
+  HloInstr **final = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *final);
   if (!e && g->nfetches == 0) e = hlo_error("the config has no fetches");
-  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results);
+  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results, final);
   if (!e) {
+    /* Each read-write variable's last value is one more result, written
+     * back into its parameter. */
+    int nres = g->nfetches;
+    for (int i = 0; i < g->nfeeds; i++)
+      if (g->feeds[i].variable && !g->feeds[i].readonly) nres++;
+    if (nres > g->nfetches) {
+      results = hlo_xrealloc(results, sizeof *results * (size_t)nres);
+      m->alias = hlo_arena_alloc(m->arena, sizeof *m->alias * (size_t)(nres - g->nfetches));
+      for (int i = 0; i < g->nfeeds; i++) {
+        if (!g->feeds[i].variable || g->feeds[i].readonly) continue;
+        int r = g->nfetches + m->nalias;
+        results[r] = final[i];
+        m->alias[m->nalias++] = (HloAlias){r, i};
+      }
+    }
     HloInstr *root = results[0];
-    if (g->nfetches != 1) {
-      root = hlo_build_tuple(entry, results, g->nfetches, &e);
+    if (nres != 1) {
+      root = hlo_build_tuple(entry, results, nres, &e);
     } else if (root->op == HLO_OP_PARAMETER || root->op == HLO_OP_CONSTANT) {
       /* A root must be an instruction of its own for result buffers to be
        * distinct from parameters and read-only constants. */
@@ -644,6 +661,7 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
     if (root) hlo_set_root(entry, root);
   }
   free(results);
+  free(final);
   free(params);
   if (!e) e = hlo_verify(m);
   if (e) {

@@ -20,7 +20,9 @@ struct TfLower {
   HloModule *m;
   HloComputation *c;     /* the computation being built */
   const TfGraph *g;      /* the graph or function body being lowered */
-  HloInstr **feeds;      /* per feed of g: its HLO value */
+  HloInstr **feeds;      /* per feed of g: its HLO value (a config
+                          * variable's: its value after the assigns
+                          * lowered so far) */
   HloInstr ***values;    /* per node id: its outputs (NULL until lowered) */
   int *nvalues;          /* per node id: outputs set so far */
   int *cap;              /* per node id: room in values[id] */
@@ -60,10 +62,12 @@ const TfOpLowering *tf_find_lowering(const char *op);
 /* Lowers every live node of `body` into L->c (a fresh context is set up
  * from `parent` for the body of library function `function`; both NULL for
  * the graph), with feeds[i] the HLO value of the body's feed i; *results
- * receives one HLO value per fetch (malloc'd). */
+ * receives one HLO value per fetch (malloc'd).  Assigns to a config
+ * variable replace its feed's value as the walk goes (TfLower.feeds);
+ * final_feeds (NULL: not wanted) receives the values the feeds end with. */
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
-                         const char *scope, HloInstr ***results);
+                         const char *scope, HloInstr ***results, HloInstr **final_feeds);
 
 /* Lowers a call of library function `fname` in place (inlined): its
  * arguments are n's inputs, its results n's outputs.  PartitionedCall and

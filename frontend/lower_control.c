@@ -26,9 +26,14 @@
  * function of the library (a direct call).  Assert has no effect here:
  * compiled code has no side effects.
  *
- * Variables are constants: their values come from a checkpoint when the
- * graph is loaded (variables.c), and a resource handle is lowered to the
- * value it holds, so reads anywhere down a call chain see it.
+ * Variables bound from a checkpoint are constants: their values come from
+ * the checkpoint when the graph is loaded (variables.c), and a resource
+ * handle is lowered to the value it holds, so reads anywhere down a call
+ * chain see it.  Config variables (tfcompile's variable {} entries) are
+ * feeds instead: the handle reads the feed, whose value each assign
+ * replaces (in the order the graph view put the assigns and reads, which
+ * follows their control edges), and tf_import returns the last value of
+ * each read-write one.
  */
 #include "lower.h"
 
@@ -134,7 +139,7 @@ static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const c
   } else {
     HloStr scope = {0};
     hlo_str_printf(&scope, "%s%s/", L->scope, fname);
-    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results);
+    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results, NULL);
     free(scope.buf);
     *count = body->nfetches;
   }
@@ -576,6 +581,57 @@ static HloError *lower_read_variable(TfLower *L, const TfNode *n) {
   return e;
 }
 
+/* The feed of the config variable that assign n writes (input 0). */
+static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k) {
+  HloError *e = tf_expect_inputs(n, 2, 2);
+  if (e) return e;
+  int feed = n->inputs[0].feed;
+  const TfFeed *f = feed >= 0 ? &L->g->feeds[feed] : NULL;
+  if (!f || !f->variable)
+    return hlo_error("assigns a resource that is no config variable: name its VarHandleOp in "
+                     "a variable {} entry of the config%s",
+                     L->function ? " (and assign it outside functions)" : "");
+  if (f->readonly)
+    return hlo_error("assigns variable '%s', which the config marks readonly", f->name);
+  *k = feed;
+  return NULL;
+}
+
+/* AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp: the
+ * variable's value from here on is the input, or its sum or difference
+ * with the value so far (op: HLO_OP_ADD, HLO_OP_SUBTRACT; else plain). */
+static HloError *assign_variable(TfLower *L, const TfNode *n, HloOpcode op, bool plain) {
+  int k = 0;
+  HloInstr *v;
+  HloType t;
+  HloError *e = assigned_variable(L, n, &k);
+  if (!e) e = tf_attr_hlo_type(n, "dtype", &t);
+  if (!e) e = tf_input(L, n, 1, &v);
+  if (e) return e;
+  HloInstr *old = L->feeds[k];
+  if (t != old->shape.type || v->shape.type != t)
+    return hlo_error("assigns %s (dtype %s) to variable '%s' of %s",
+                     hlo_type_name(v->shape.type), hlo_type_name(t), L->g->feeds[k].name,
+                     hlo_type_name(old->shape.type));
+  if (!hlo_shape_equal(&v->shape, &old->shape, false))
+    return shape_mismatch("assigns a value of shape %s to a variable of shape %s", &v->shape,
+                          &old->shape);
+  L->feeds[k] = plain ? v : tf_binary(L, op, old, v, &e);
+  return e;
+}
+
+static HloError *lower_assign_variable(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_ADD, true);
+}
+
+static HloError *lower_assign_add_variable(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_ADD, false);
+}
+
+static HloError *lower_assign_sub_variable(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_SUBTRACT, false);
+}
+
 /* ResourceGather: the variable's slices along dimension batch_dims at the
  * indices, the first batch_dims dimensions matched pairwise. */
 static HloError *lower_resource_gather(TfLower *L, const TfNode *n) {
@@ -644,7 +700,14 @@ const TfOpLowering tf_lower_control[] = {
      "the value from the checkpoint (SavedModel variables, --checkpoint)"},
     {"VariableV2", lower_variable, "dtype, shape",
      "the value from the checkpoint (SavedModel variables, --checkpoint)"},
-    {"ReadVariableOp", lower_read_variable, "dtype", "the variable's value"},
+    {"ReadVariableOp", lower_read_variable, "dtype",
+     "the variable's value (a config variable's: after the assigns ordered before the read)"},
+    {"AssignVariableOp", lower_assign_variable, "dtype",
+     "config variables only (not readonly, not inside functions)"},
+    {"AssignAddVariableOp", lower_assign_add_variable, "dtype",
+     "config variables only (not readonly, not inside functions)"},
+    {"AssignSubVariableOp", lower_assign_sub_variable, "dtype",
+     "config variables only (not readonly, not inside functions)"},
     {"ResourceGather", lower_resource_gather, "dtype, Tindices, batch_dims, validate_indices",
      "gather along dimension batch_dims; an index out of range is clamped"},
     {"Assert", lower_assert, "T, summarize", "dropped: compiled code checks nothing"},

@@ -244,8 +244,10 @@ START_TEST(errors_in_config) {
   graph_err(gr, "feed { shape { } }" FETCH("out"),
             "feed #0 has no id.node_name");
   graph_err(gr, FEED("x") FETCH("out") "variable { node_name: 'v' }",
-            "config variable 'v': variables are not supported (compile a "
-            "frozen graph)");
+            "config variable 'v': no node 'v' in the graph");
+  graph_err(gr, FEED("x") FETCH("out") "variable { node_name: 'x' }",
+            "config variable 'x': node 'x' is a Placeholder, not a VarHandleOp "
+            "(resource variables only)");
 }
 END_TEST
 
