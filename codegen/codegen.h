@@ -28,6 +28,13 @@
  * the object itself) describes the same signature for hosts that bind by
  * name (struct hloc_program in runtime/hloc_runtime.h).
  *
+ * A module whose results alias parameters (HloModule.alias: tfcompile's
+ * read-write config variables) updates those arguments in place: the
+ * aliased results are no result buffers of the function; they are
+ * computed in scratch and copied into the argument's buffer after the
+ * last kernel, when nothing reads the old value any more.  Such an
+ * argument is `T *x`, not `const T *x`, and CgBufferInfo.updated.
+ *
  * Everything here returns errors as values (HloError *, NULL on success);
  * unsupported instructions are errors naming the instruction.
  */
@@ -91,6 +98,10 @@ typedef struct CgBufferInfo {
   int rank;
   int64_t dims[HLO_MAX_RANK];
   size_t bytes;                /* elements × element size */
+  bool updated;                /* arguments: a variable the run updates (a
+                                * module alias): its buffer receives the
+                                * new value when the run ends, so the
+                                * header declares it non-const */
 } CgBufferInfo;
 
 /* The signature of a compiled program, known at compile time. */
@@ -98,7 +109,10 @@ typedef struct CgSignature {
   const char *name;            /* the symbol prefix N */
   int nargs, nresults;
   CgBufferInfo *args;          /* entry parameters, in parameter order */
-  CgBufferInfo *results;       /* flattened result tuple, in order */
+  CgBufferInfo *results;       /* flattened result tuple, in order,
+                                * less the results aliased to arguments
+                                * (HloModule.alias): those are written
+                                * back into their argument instead */
   size_t scratch_bytes;        /* size of the scratch arena */
   size_t scratch_align;        /* its required alignment (bytes) */
   /* With CgOptions.separate_weights: the bytes N_weights must hold and

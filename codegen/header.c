@@ -63,7 +63,7 @@ static void buffer_macros(HloStr *s, const char *n, const char *kind, int i,
   hlo_str_printf(s, "/* %s %d: %s, ", kind[0] == 'A' ? "argument" : "result",
                  i, b->name);
   shape_text(s, b);
-  hlo_str_printf(s, " */\n");
+  hlo_str_printf(s, "%s */\n", b->updated ? ", a variable: the run writes its new value back" : "");
   hlo_str_printf(s, "#define %s_%s%d_NAME \"%s\"\n", n, kind, i, b->name);
   hlo_str_printf(s, "#define %s_%s%d_DTYPE %s\n", n, kind, i, rt_dtype(b->type));
   hlo_str_printf(s, "typedef %s %s_%s%d_t;\n", c_type(b->type), n, kind, i);
@@ -96,14 +96,21 @@ char *cg_header(const CgSignature *sig) {
                  " * argument, a flag another thread may set to stop the run (checked\n"
                  " * before each kernel and each while-loop iteration): they then return\n"
                  " * the point where they stopped, a number > 0 that\n"
-                 " * hloc_program_cancel_point(&%s_program, status) names.\n"
+                 " * hloc_program_cancel_point(&%s_program, status) names.\n",
+                 n, n, n, n, n, n, n, n, n, n, n);
+  bool updates = false;
+  for (int i = 0; i < sig->nargs; i++) updates |= sig->args[i].updated;
+  if (updates)
+    hlo_str_printf(&s, " * Arguments that are variables (non-const pointers) are updated in\n"
+                       " * place: when the run ends, their buffers hold the new values.\n");
+  hlo_str_printf(&s,
                  " */\n"
                  "#ifndef HLOC_GENERATED_%s_H\n"
                  "#define HLOC_GENERATED_%s_H\n\n"
                  "#include <stdint.h>\n\n"
                  "#include \"hloc_runtime.h\"\n\n"
                  "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
-                 n, n, n, n, n, n, n, n, n, n, n, n, n);
+                 n, n);
   hlo_str_printf(&s, "#define %s_SCRATCH_BYTES %zu\n", n, sig->scratch_bytes);
   hlo_str_printf(&s, "#define %s_SCRATCH_ALIGN %zu\n", n, sig->scratch_align);
   hlo_str_printf(&s, "#define %s_NUM_ARGS %d\n", n, sig->nargs);
@@ -114,7 +121,8 @@ char *cg_header(const CgSignature *sig) {
   for (int cancellable = 0; cancellable < 2; cancellable++) {
     hlo_str_printf(&s, "int %s_run%s(", n, cancellable ? "_cancellable" : "");
     for (int i = 0; i < sig->nargs; i++)
-      hlo_str_printf(&s, "const %s *%s, ", c_type(sig->args[i].type), sig->args[i].name);
+      hlo_str_printf(&s, "%s%s *%s, ", sig->args[i].updated ? "" : "const ",
+                     c_type(sig->args[i].type), sig->args[i].name);
     for (int i = 0; i < sig->nresults; i++)
       hlo_str_printf(&s, "%s *%s, ", c_type(sig->results[i].type), sig->results[i].name);
     hlo_str_printf(&s, "void *scratch%s);\n", cancellable ? ", const int32_t *cancel" : "");

@@ -1017,6 +1017,21 @@ static void fill_info(CgBufferInfo *info, const HloShape *s, char *name) {
   info->bytes = hlo_shape_byte_size(s);
 }
 
+/* The parameter result r writes back into (HloModule.alias), or -1. */
+static int aliased_param(const HloModule *m, int r) {
+  for (int i = 0; i < m->nalias; i++)
+    if (m->alias[i].result == r) return m->alias[i].param;
+  return -1;
+}
+
+/* Bytes past the plan's arena for the aliased results (see emit_entry). */
+static size_t alias_bytes(const HloModule *m, const CgPlan *plan) {
+  size_t bytes = 0;
+  for (int i = 0; i < m->nalias; i++)
+    bytes += (hlo_shape_byte_size(&plan->result_src[m->alias[i].result].shape) + 63) & ~(size_t)63;
+  return bytes;
+}
+
 static HloError *build_signature(const HloModule *m, const CgOptions *o,
                                  const CgPlan *plan, const char *prefix,
                                  CgSignature *sig) {
@@ -1030,7 +1045,7 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
                      o->nresult_names, plan->nresults);
   sig->name = hlo_xstrdup(prefix);
   sig->nargs = entry->nparams;
-  sig->nresults = plan->nresults;
+  sig->nresults = plan->nresults - m->nalias;
   sig->args = hlo_xcalloc((size_t)sig->nargs, sizeof *sig->args);
   sig->results = hlo_xcalloc((size_t)sig->nresults, sizeof *sig->results);
   char **names = hlo_xcalloc((size_t)(sig->nargs + sig->nresults + 1), sizeof *names);
@@ -1041,16 +1056,18 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
     names[nn] = unique_name(want, names, nn);
     fill_info(&sig->args[i], &p->shape, names[nn++]);
   }
-  for (int i = 0; i < sig->nresults; i++) {
+  for (int i = 0; i < m->nalias; i++) sig->args[m->alias[i].param].updated = true;
+  for (int i = 0, k = 0; i < plan->nresults; i++) {
+    if (aliased_param(m, i) >= 0) continue;
     char dflt[32];
-    snprintf(dflt, sizeof dflt, "result%d", i);
+    snprintf(dflt, sizeof dflt, "result%d", k);
     const char *want =
         o->result_names && o->result_names[i] ? o->result_names[i] : dflt;
     names[nn] = unique_name(want, names, nn);
-    fill_info(&sig->results[i], &plan->result_src[i].shape, names[nn++]);
+    fill_info(&sig->results[k++], &plan->result_src[i].shape, names[nn++]);
   }
   free(names);
-  sig->scratch_bytes = plan->scratch_bytes;
+  sig->scratch_bytes = plan->scratch_bytes + alias_bytes(m, plan);
   sig->scratch_align = plan->scratch_align;
   return NULL;
 }
@@ -1073,13 +1090,14 @@ void cg_signature_free(CgSignature *s) {
 static void emit_entry(CgGen *g, CgSignature *sig) {
   Entry en = {.g = g, .sig = sig};
   const CgPlan *p = &g->plan;
+  const HloModule *m = g->m;
   int nparams = sig->nargs + sig->nresults + 2;
   KirType *types = hlo_xmalloc((size_t)nparams * sizeof *types);
   for (int i = 0; i < sig->nargs; i++)
     types[i] = cg_memref_type(g, &g->m->entry->params[i]->shape);
-  for (int i = 0; i < sig->nresults; i++)
-    types[sig->nargs + i] = cg_memref_type(g, &p->result_src[i].shape);
-  int64_t arena_bytes = (int64_t)p->scratch_bytes;
+  for (int i = 0, k = 0; i < p->nresults; i++)
+    if (aliased_param(m, i) < 0) types[sig->nargs + k++] = cg_memref_type(g, &p->result_src[i].shape);
+  int64_t arena_bytes = (int64_t)sig->scratch_bytes;
   KirType arena = kir_memref(g->k, KIR_I8, 1, &arena_bytes);
   types[nparams - 2] = arena;
   types[nparams - 1] = kir_scalar(KIR_PTR);
@@ -1092,11 +1110,25 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
   free(types);
   cg_fn_init(&en.fn, g, run);
   en.arg_vals = hlo_xmalloc((size_t)(sig->nargs + 1) * sizeof *en.arg_vals);
-  en.result_vals = hlo_xmalloc((size_t)(sig->nresults + 1) * sizeof *en.result_vals);
+  en.result_vals = hlo_xmalloc((size_t)(p->nresults + 1) * sizeof *en.result_vals);
   en.slot_vals = hlo_xmalloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
   for (int i = 0; i < sig->nargs; i++) en.arg_vals[i] = kir_param(run, i);
-  for (int i = 0; i < sig->nresults; i++) en.result_vals[i] = kir_param(run, sig->nargs + i);
   CgVal scratch = kir_param(run, nparams - 2);
+  /* An aliased result is no buffer of the caller: it lives past the
+   * plan's arena, where nothing else does, and is copied into its
+   * parameter's buffer at the end.  Computing it into the parameter
+   * itself would overwrite the old value while kernels still read it. */
+  size_t alias_at = p->scratch_bytes;
+  for (int i = 0, k = 0; i < p->nresults; i++) {
+    if (aliased_param(m, i) < 0) {
+      en.result_vals[i] = kir_param(run, sig->nargs + k++);
+      continue;
+    }
+    const HloShape *rs = &p->result_src[i].shape;
+    en.result_vals[i] =
+        kir_view(&en.fn.b, scratch, cg_index(&en.fn, (int64_t)alias_at), cg_memref_type(g, rs));
+    alias_at += (hlo_shape_byte_size(rs) + 63) & ~(size_t)63;
+  }
   en.cancel = kir_param(run, nparams - 1);
   int64_t one = 1;
   en.status = kir_alloca(&en.fn.b, kir_memref(g->k, KIR_I32, 1, &one), 4);
@@ -1111,10 +1143,22 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
     en.slot_vals[b->index] = kir_view(&en.fn.b, scratch, off, cg_memref_type(g, &b->shape));
   }
   emit_computation(&en, g->m->entry);
-  for (int i = 0; i < sig->nresults; i++) {
+  for (int i = 0; i < p->nresults; i++) {
+    int param = aliased_param(m, i);
     CgBuf res = {.kind = CG_BUF_RESULT, .index = i,
                  .shape = p->result_src[i].shape};
-    copy_buffer(&en, &p->result_src[i], &res);
+    CgBuf arg = {.kind = CG_BUF_ARG, .index = param, .shape = res.shape};
+    /* A variable left as it was needs no copy at all. */
+    if (param < 0 || !cg_buf_same(&p->result_src[i], &arg)) copy_buffer(&en, &p->result_src[i], &res);
+  }
+  /* Only after every result is in place: one result may read another's
+   * argument (x' = y, y' = x). */
+  for (int i = 0; i < m->nalias; i++) {
+    const HloAlias *a = &m->alias[i];
+    CgBuf res = {.kind = CG_BUF_RESULT, .index = a->result,
+                 .shape = p->result_src[a->result].shape};
+    CgBuf arg = {.kind = CG_BUF_ARG, .index = a->param, .shape = res.shape};
+    if (!cg_buf_same(&p->result_src[a->result], &arg)) copy_buffer(&en, &res, &arg);
   }
   CgVal status = kir_load(&en.fn.b, en.status, &at);
   kir_return(&en.fn.b, 1, &status);

@@ -310,6 +310,17 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
   Cloner k = {.src = m, .dst = hlo_module_new(m->name), .opts = o};
   k.map = hlo_xcalloc((size_t)(m->next_id ? m->next_id : 1), sizeof *k.map);
   hlo_module_set_entry(k.dst, clone_computation(&k, m->entry));
+  /* The aliases follow the parameters to their first leaf (the result
+   * leaves keep their order). */
+  if (m->nalias) {
+    k.dst->alias = hlo_arena_alloc(k.dst->arena, sizeof *k.dst->alias * (size_t)m->nalias);
+    for (int i = 0; i < m->nalias; i++) {
+      int param = 0;
+      for (int p = 0; p < m->alias[i].param; p++)
+        param += cg_shape_nleaves(&m->entry->params[p]->shape);
+      k.dst->alias[k.dst->nalias++] = (HloAlias){m->alias[i].result, param};
+    }
+  }
   free(k.map);
   free(k.from);
   free(k.to);

@@ -201,7 +201,13 @@ HLOC_API size_t hloc_executable_scratch_bytes(const hloc_executable *exe);
 /* Runs the executable: inputs[i] points to input i's bytes, outputs[i] to
  * room for output i's bytes, each a dense row-major array aligned to its
  * element size.  Outputs must not overlap each other or any input; inputs
- * are only read.  A buffer may be NULL only when it has no bytes, and the
+ * are only read, except the read-write variables of a tfcompile config
+ * (its variable {} entries, inputs after the feeds, in config order):
+ * when the call returns, such an input's buffer holds the variable's new
+ * value, so calls in a row carry the state (as tfcompile's generated
+ * classes do; the inputs array stays const for the other inputs' sake,
+ * and a variable's buffer must be writable).  Readonly variables are only
+ * read.  A buffer may be NULL only when it has no bytes, and the
  * inputs (outputs) array only when no input (output) has bytes.  Fails,
  * with nothing written, on a NULL where a buffer is needed or when the
  * scratch arena cannot be allocated. */

@@ -505,7 +505,7 @@ static HloError *bind_buffers(const hloc_program *p, const void *const *inputs,
   for (int i = 0; i < p->num_args; i++) {
     const void *b = inputs ? inputs[i] : NULL;
     if (!b && p->args[i].bytes) return missing_buffer("input", i, &p->args[i], !inputs);
-    bufs[i] = (void *)b; /* the generated code only reads arguments */
+    bufs[i] = (void *)b; /* written only for config variables (hloc.h) */
   }
   for (int i = 0; i < p->num_results; i++) {
     void *b = outputs ? outputs[i] : NULL;

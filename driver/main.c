@@ -35,7 +35,8 @@
  * does: the JIT resolves the code's rt_parallel_for to this binary's
  * runtime.  Results are
  * written as one .npy per result into DIR (default "."): for a GraphDef,
- * FETCH.npy named after each config fetch; for HLO, a tuple root gives
+ * FETCH.npy named after each config fetch, then VAR.npy with the value
+ * each read-write config variable ends with; for HLO, a tuple root gives
  * result0.npy, result1.npy, … (nested tuples flattened depth first, as the
  * compiled program and libhloc name them) and an array
  * root result0.npy.  The results are one set of output.c's outputs: written
@@ -594,7 +595,18 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
     fprintf(stats, "threads: %d (%lld parallel loops split across them)\n", threads,
             (long long)rt_threadpool_parallel_loops(pool));
   rt_threadpool_free(pool);
-  *result = hlo_literal_tuple(results, p->num_results);
+  /* The variables the run updated in their argument buffers are results
+   * too, where the module's aliases put them (as the interpreter gives). */
+  int nflat = p->num_results + md->m->nalias;
+  HloLiteral **flat = calloc((size_t)nflat + 1, sizeof *flat);
+  for (int r = 0, k = 0; r < nflat; r++) {
+    int param = -1;
+    for (int i = 0; i < md->m->nalias; i++)
+      if (md->m->alias[i].result == r) param = md->m->alias[i].param;
+    flat[r] = param >= 0 ? hlo_literal_clone(args[param]) : results[k++];
+  }
+  *result = hlo_literal_tuple(flat, nflat);
+  free(flat);
   free(results);
   free(buffers);
   cg_jit_free(jit);

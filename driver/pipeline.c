@@ -62,9 +62,13 @@ HloError *pipeline_load_graph(TfGraph *g, Model *md) {
     md->nfeeds = g->nfeeds;
     md->feeds = new_names(g->nfeeds);
     for (int i = 0; i < g->nfeeds; i++) md->feeds[i] = copy(g->feeds[i].name);
-    md->nfetches = g->nfetches;
-    md->fetches = new_names(g->nfetches);
+    /* The results: the fetches, then each read-write variable's new value
+     * (named after the variable) that the module writes back. */
+    md->nfetches = g->nfetches + md->m->nalias;
+    md->fetches = new_names(md->nfetches);
     for (int i = 0; i < g->nfetches; i++) md->fetches[i] = copy(g->fetches[i].name);
+    for (int i = 0; i < md->m->nalias; i++)
+      md->fetches[md->m->alias[i].result] = copy(g->feeds[md->m->alias[i].param].name);
   }
   tf_graph_free(g);
   return e;

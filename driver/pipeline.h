@@ -23,7 +23,9 @@
 
 /* A loaded model and, for GraphDefs, the config's feed and fetch names in
  * config order (none for HLO text): they name the compiled function's
- * arguments and results. */
+ * arguments and results.  Config variables are feeds after the config's
+ * feeds, and the new values of the read-write ones are results after its
+ * fetches (module aliases), named after the variables. */
 typedef struct Model {
   HloModule *m;
   int nfeeds, nfetches;
