@@ -14,7 +14,9 @@ Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.outK.npy       TensorFlow's outputs in config fetch order
   MANIFEST            "NAME FAMILY NIN NOUT" + "# ops: ..." per case
 testdata/tf/checkpoints holds small TensorBundle checkpoints with their
-values as .npy (scripts/tfgen/checkpoints.py; "--only checkpoints").
+values as .npy (scripts/tfgen/checkpoints.py; "--only checkpoints");
+testdata/tf/variables graphs of config variables run several times in a
+row (scripts/tfgen/variables.py; "--only variables").
 Everything is deterministic (seeds derive from case names); nothing is
 downloaded.
 """
@@ -83,6 +85,8 @@ savedmodels/  SavedModel directories (TF2 Keras export, tf.Module, TF1
          MANIFEST and layout are described in scripts/tfgen/savedmodels.py
 v1control/  TensorFlow 1 control flow (Switch/Merge/Enter/Exit/NextIteration)
          graphs with configs, inputs and outputs (scripts/tfgen/v1control.py)
+variables/  graphs of tfcompile config variables, run several times in a
+         row (scripts/tfgen/variables.py describes the layout)
 
 Per case NAME:
   NAME.pb            frozen binary GraphDef; variables are Consts, While/If
@@ -122,6 +126,7 @@ def main():
     ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("--skip-savedmodels", action="store_true")
     ap.add_argument("--skip-v1control", action="store_true")
+    ap.add_argument("--skip-variables", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -161,6 +166,12 @@ def main():
         n = v1control.generate(os.path.join(args.out, "v1control"),
                                not args.quiet)
         print("v1control: %d cases" % n)
+    if not args.skip_variables and (args.only is None or
+                                    re.search(args.only, "variables")):
+        from tfgen import variables
+        n = variables.generate(os.path.join(args.out, "variables"),
+                               not args.quiet)
+        print("variables: %d cases" % n)
 
 
 if __name__ == "__main__":
