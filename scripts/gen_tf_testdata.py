@@ -4,7 +4,7 @@
 
     $(bash scripts/venv.sh tf) scripts/gen_tf_testdata.py [--only REGEX]
         [--skip-ops] [--skip-models] [--skip-checkpoints] [--skip-savedmodels]
-        [--skip-v1control] [--out testdata/tf]
+        [--skip-v1control] [--skip-variables] [--out testdata/tf]
 
 Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.pb             frozen binary GraphDef (FunctionDefLibrary kept)
