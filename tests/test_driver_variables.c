@@ -62,7 +62,7 @@ static void load_cases(void) {
     int used;
     if (sscanf(line, "%63s %d %d %d%n", c->name, &c->nfeeds, &c->nfetches, &c->nruns,
                &used) != 4)
-      abort(); /* a malformed MANIFEST */
+      ck_abort_msg("malformed " VARS "/MANIFEST line: %s", line);
     char *save;
     for (char *v = strtok_r(line + used, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
       char *ro = strstr(v, ":ro");
@@ -74,7 +74,7 @@ static void load_cases(void) {
   free(text);
   for (int i = 0; i < ncases; i++) {
     char path[256];
-    snprintf(path, sizeof path, VARS "/%s.config.pbtxt", cases[i].name);
+    snprintf(path, sizeof path, VARS "/%.63s.config.pbtxt", cases[i].name);
     char *cfg = slurp(path);
     int k = 0;
     for (char *at = cfg; (at = strstr(at, "fetch { id { node_name: \"")); at++)
