@@ -267,17 +267,37 @@ static int bench(const hloc_program *p, void *const *buffers, void *scratch, lon
   return 0;
 }
 
-/* Writes every result under a temporary name, then renames them all: a
- * failure on one leaves none (the temporaries are removed). */
-static int write_results(const hloc_program *p, void *const *results, const char *dir) {
+/* Writes every result, then the value each read-write variable ends with
+ * (as hloc run does), under temporary names, then renames them all: a
+ * failure on one leaves none (the temporaries are removed).  buffers holds
+ * the arguments, then the results. */
+static int write_results(const hloc_program *p, void *const *buffers, const char *dir) {
   if (mkdir(dir, 0777) && errno != EEXIST)
     return fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
   int n = p->num_results, written = 0, status = 0;
+  for (int a = 0; a < p->num_args; a++) n += p->args[a].updated != 0;
+  const hloc_buffer_info **infos = calloc((size_t)n + 1, sizeof *infos);
+  void **data = calloc((size_t)n + 1, sizeof *data);
   char (*paths)[2][4096] = calloc((size_t)n + 1, sizeof *paths);
-  if (!paths) return fail(EXIT_REJECTED, "out of memory");
+  if (!paths || !infos || !data) {
+    free(paths);
+    free(infos);
+    free(data);
+    return fail(EXIT_REJECTED, "out of memory");
+  }
+  int m = 0;
+  for (int r = 0; r < p->num_results; r++, m++) {
+    infos[m] = &p->results[r];
+    data[m] = buffers[p->num_args + r];
+  }
+  for (int a = 0; a < p->num_args; a++)
+    if (p->args[a].updated) {
+      infos[m] = &p->args[a];
+      data[m++] = buffers[a];
+    }
   for (; written < n && !status; written++) { /* written: temporaries that may exist */
-    const hloc_buffer_info *b = &p->results[written];
-    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = results[written],
+    const hloc_buffer_info *b = infos[written];
+    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = data[written],
                  .nbytes = (size_t)b->bytes};
     for (int k = 0; k < b->rank; k++) a.dims[k] = b->dims[k];
     char err[8192 + 64];
@@ -300,6 +320,8 @@ static int write_results(const hloc_program *p, void *const *results, const char
     for (int i = renamed; i < written; i++) unlink(paths[i][1]);
   }
   free(paths);
+  free(infos);
+  free(data);
   return status;
 }
 
@@ -400,7 +422,7 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
     else if (status)
       rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
   }
-  if (!rc) rc = write_results(p, buffers + p->num_args, outdir);
+  if (!rc) rc = write_results(p, buffers, outdir);
   if (!rc && runs) rc = bench(p, buffers, scratch, runs);
   hloc_set_thread_pool(NULL);
   rt_threadpool_free(pool);

@@ -103,6 +103,9 @@ typedef struct hloc_buffer_info {
   int32_t rank;
   const int64_t *dims;    /* rank entries */
   uint64_t bytes;         /* elements × element size */
+  int32_t updated;        /* arguments: 1 for a read-write variable (a
+                           * tfcompile config variable) whose buffer the
+                           * run overwrites with its new value; else 0 */
 } hloc_buffer_info;
 
 typedef struct hloc_program {

@@ -234,12 +234,18 @@ END_TEST
 
 /* `hloc run` (natively, or with --interpret) nruns times, each run fed
  * the read-write variables the previous one wrote. */
-static void run_chain(const VarCase *c, const char *how, const char *opt) {
+/* Runs the case c->nruns times with `hloc run` (opt: its options), or
+ * with the executable `exe` when not NULL, each run starting from the
+ * variables the previous one wrote. */
+static void run_chain(const VarCase *c, const char *how, const char *opt, const char *exe) {
   const char *n = c->name;
   for (int r = 0; r < c->nruns; r++) {
     HloStr cmd = {0};
-    hlo_str_printf(&cmd, "%s run " VARS "/%s.pb --config " VARS "/%s.config.pbtxt %s "
-                   "--output-dir %s/%s%d", ck_env("HLOC_BIN"), n, n, opt, tmpdir, how, r);
+    if (exe)
+      hlo_str_printf(&cmd, "%s --output-dir %s/%s%d", exe, tmpdir, how, r);
+    else
+      hlo_str_printf(&cmd, "%s run " VARS "/%s.pb --config " VARS "/%s.config.pbtxt %s "
+                     "--output-dir %s/%s%d", ck_env("HLOC_BIN"), n, n, opt, tmpdir, how, r);
     for (int i = 0; i < c->nfeeds; i++) hlo_str_printf(&cmd, " --input " VARS "/%s.in%d.npy", n, i);
     for (int v = 0; v < c->nvars; v++) {
       if (r == 0 || c->readonly[v])
@@ -272,8 +278,23 @@ static void run_chain(const VarCase *c, const char *how, const char *opt) {
 }
 
 START_TEST(hloc_run_chains_the_variables) {
-  run_chain(&cases[_i], "interpret", "--interpret");
-  run_chain(&cases[_i], "native", "--threads 2");
+  run_chain(&cases[_i], "interpret", "--interpret", NULL);
+  run_chain(&cases[_i], "native", "--threads 2", NULL);
+}
+END_TEST
+
+/* The executable of --emit exe writes each read-write variable's new
+ * value (N_program marks those arguments updated), as hloc run does. */
+START_TEST(executable_writes_the_variables) {
+  const VarCase *c = &cases[_i];
+  char *out, exe[256];
+  snprintf(exe, sizeof exe, "%s/%s", tmpdir, c->name);
+  int rc = ck_sh(&out, "%s compile " VARS "/%s.pb --config " VARS "/%s.config.pbtxt --name v "
+                       "--emit exe -o %s",
+                 ck_env("HLOC_BIN"), c->name, c->name, exe);
+  ck_assert_msg(rc == 0, "%s: %s", c->name, out);
+  free(out);
+  run_chain(c, "exe", NULL, exe);
 }
 END_TEST
 
@@ -421,6 +442,7 @@ int main(void) {
   tcase_add_checked_fixture(t, setup, teardown);
   tcase_add_loop_test(t, compiled_runs_update_the_variables, 0, ncases);
   tcase_add_loop_test(t, hloc_run_chains_the_variables, 0, ncases);
+  tcase_add_loop_test(t, executable_writes_the_variables, 0, ncases);
   tcase_add_loop_test(t, libhloc_updates_the_input_buffers, 0, ncases);
   tcase_add_test(t, config_variable_errors);
   tcase_add_test(t, import_aliases_the_variables);

@@ -14,7 +14,8 @@
  * hloc_buffer_info and hloc_program in runtime/hloc_runtime.h under the
  * LP64 C ABI of both supported targets (natural alignment, no packing):
  *
- *   hloc_buffer_info  { ptr name; i32 dtype; i32 rank; ptr dims; i64 bytes }
+ *   hloc_buffer_info  { ptr name; i32 dtype; i32 rank; ptr dims; i64 bytes;
+ *                       i32 updated }
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
  *                       i64 scratch_align; ptr run; ptr run_cancellable;
@@ -80,14 +81,15 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
       dims = private_constant(mod, LLVMConstArray2(i64, d, (uint64_t)b[i].rank),
                               ".hloc.dims");
     }
-    LLVMValueRef fields[5] = {
+    LLVMValueRef fields[6] = {
         string_constant(mod, b[i].name),
         LLVMConstInt(i32, (unsigned long long)dtype_of(b[i].type), 0),
         LLVMConstInt(i32, (unsigned long long)b[i].rank, 0),
         dims,
         LLVMConstInt(i64, b[i].bytes, 0),
+        LLVMConstInt(i32, b[i].updated ? 1 : 0, 0),
     };
-    infos[i] = LLVMConstNamedStruct(info_ty, fields, 5);
+    infos[i] = LLVMConstNamedStruct(info_ty, fields, 6);
   }
   LLVMValueRef arr = LLVMConstArray2(info_ty, infos, (uint64_t)n);
   free(infos);
@@ -190,8 +192,8 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
 
   /* const hloc_program N_program */
   LLVMTypeRef info_ty = LLVMStructCreateNamed(ctx, "hloc_buffer_info");
-  LLVMTypeRef info_fields[5] = {ptr, i32, i32, ptr, i64};
-  LLVMStructSetBody(info_ty, info_fields, 5, 0);
+  LLVMTypeRef info_fields[6] = {ptr, i32, i32, ptr, i64, i32};
+  LLVMStructSetBody(info_ty, info_fields, 6, 0);
   LLVMTypeRef prog_ty = LLVMStructCreateNamed(ctx, "hloc_program");
   LLVMTypeRef prog_fields[11] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr};
   LLVMStructSetBody(prog_ty, prog_fields, 11, 0);
