@@ -18,11 +18,14 @@ CC=clang-22 CXX=clang++-22 cmake -S . -B build-fuzz -DHLOC_FUZZ=ON \
 cmake --build build-fuzz -j "${FUZZ_JOBS:-$(nproc)}"
 
 # Copies files of testdata/ no larger than $1 bytes matching find's
-# arguments after it into $work.
+# arguments after it into $work, each named after its path (two
+# directories may hold files of one name).
 copy_small() {
-  local max=$1
+  local max=$1 f
   shift
-  find testdata "$@" -size -"$((max + 1))"c -exec cp -t "$work" {} +
+  while IFS= read -r -d '' f; do
+    cp "$f" "$work/$(printf '%s' "${f#testdata/}" | tr / _)"
+  done < <(find testdata "$@" -size -"$((max + 1))"c -print0)
 }
 
 # Seeds from testdata/ for harness $1 into $work.
