@@ -34,6 +34,16 @@ bool hloc_dtype_from_type(HloType t, RtDtype *out) {
   return false;
 }
 
+char *hloc_array_text(const HloShape *s) {
+  RtDtype t;
+  if (!hloc_dtype_from_type(s->type, &t)) return hlo_shape_to_string(s);
+  HloStr out = {0};
+  hlo_str_printf(&out, "%s[", rt_dtype_name(t));
+  for (int i = 0; i < s->rank; i++) hlo_str_printf(&out, "%s%lld", i ? "," : "", (long long)s->dims[i]);
+  hlo_str_printf(&out, "]");
+  return hlo_str_take(&out);
+}
+
 HloError *hloc_read_npy(const char *path, HloLiteral **out) {
   RtArray a;
   char err[512];

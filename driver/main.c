@@ -433,7 +433,7 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
     if (e) return e;
     const HloShape *want = leaves[index].shape;
     if (!hlo_shape_equal(&args[index]->shape, want, false)) {
-      char *g = hlo_shape_to_string(&args[index]->shape), *w = hlo_shape_to_string(want);
+      char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
       e = hlo_error("--input %s: array is %s but parameter %d (%s) is %s", inputs[i].path, g,
                     index, leaves[index].name, w);
       free(g);
@@ -528,7 +528,7 @@ static void print_array(FILE *f, const HloLiteral *l, int dim, int64_t offset,
 static bool check_expected(const char *name, const HloLiteral *got, const HloLiteral *want,
                            double atol, double rtol) {
   if (!hlo_shape_equal(&got->shape, &want->shape, false)) {
-    char *g = hlo_shape_to_string(&got->shape), *w = hlo_shape_to_string(&want->shape);
+    char *g = hloc_array_text(&got->shape), *w = hloc_array_text(&want->shape);
     printf("%s: MISMATCH: result is %s, expected %s\n", name, g, w);
     free(g);
     free(w);
@@ -771,7 +771,7 @@ static int cmd_run(int argc, char **argv) {
   for (int i = 0; i < nflat && print; i++) {
     int64_t strides[HLO_MAX_RANK];
     hlo_shape_strides(&flat[i]->shape, strides);
-    char *sh = hlo_shape_to_string(&flat[i]->shape);
+    char *sh = hloc_array_text(&flat[i]->shape);
     printf("%s: %s\n  ", names[i], sh);
     free(sh);
     print_array(stdout, flat[i], 0, 0, strides);

@@ -38,13 +38,6 @@
 
 enum { EXIT_REJECTED = 1, EXIT_USAGE = 2 };
 
-/* NumPy's names, for messages a NumPy user recognises. */
-static const char *const dtype_names[RT_NUM_DTYPES] = {
-    [RT_BOOL] = "bool",     [RT_I8] = "int8",     [RT_I16] = "int16",     [RT_I32] = "int32",
-    [RT_I64] = "int64",     [RT_U8] = "uint8",    [RT_U16] = "uint16",    [RT_U32] = "uint32",
-    [RT_U64] = "uint64",    [RT_F16] = "float16", [RT_BF16] = "bfloat16", [RT_F32] = "float32",
-    [RT_F64] = "float64",
-};
 
 static const char *prog_name = "model";
 
@@ -62,7 +55,7 @@ static int fail(int status, const char *fmt, ...) {
 
 /* "float32[2,784]" into buf. */
 static const char *type_text(char *buf, size_t len, int dtype, int rank, const int64_t *dims) {
-  const char *t = dtype >= 0 && dtype < RT_NUM_DTYPES ? dtype_names[dtype] : "?";
+  const char *t = rt_dtype_name((RtDtype)dtype);
   int k = snprintf(buf, len, "%s[", t);
   for (int i = 0; i < rank && k > 0 && (size_t)k < len; i++)
     k += snprintf(buf + k, len - (size_t)k, "%s%lld", i ? "," : "", (long long)dims[i]);

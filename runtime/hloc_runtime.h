@@ -60,6 +60,9 @@ typedef struct RtArray {
 } RtArray;
 
 const char *rt_dtype_descr(RtDtype t);
+/* NumPy's name of the type ("float32", "int8", "bool", "bfloat16"): the
+ * notation of every message about an array. */
+const char *rt_dtype_name(RtDtype t);
 size_t rt_dtype_size(RtDtype t);
 int64_t rt_array_elements(const RtArray *a);
 void rt_array_free(RtArray *a);

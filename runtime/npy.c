@@ -32,6 +32,16 @@ static const struct {
 };
 
 const char *rt_dtype_descr(RtDtype t) { return dtype_table[t].descr; }
+
+const char *rt_dtype_name(RtDtype t) {
+  static const char *const names[RT_NUM_DTYPES] = {
+      [RT_BOOL] = "bool",   [RT_I8] = "int8",       [RT_I16] = "int16",     [RT_I32] = "int32",
+      [RT_I64] = "int64",   [RT_U8] = "uint8",      [RT_U16] = "uint16",    [RT_U32] = "uint32",
+      [RT_U64] = "uint64",  [RT_F16] = "float16",   [RT_BF16] = "bfloat16", [RT_F32] = "float32",
+      [RT_F64] = "float64",
+  };
+  return (int)t >= 0 && t < RT_NUM_DTYPES && names[t] ? names[t] : "?";
+}
 size_t rt_dtype_size(RtDtype t) { return dtype_table[t].size; }
 
 int64_t rt_array_elements(const RtArray *a) {

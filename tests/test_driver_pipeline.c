@@ -344,7 +344,7 @@ START_TEST(stats_destinations) {
                         "--print",
                         tmpdir),
                    0);
-  ck_assert_msg(!strncmp(out, "probs: f32[2,10]", 16), "%s", out);
+  ck_assert_msg(!strncmp(out, "probs: float32[2,10]", 20), "%s", out);
   free(out);
 }
 END_TEST
