@@ -7,8 +7,9 @@
  *                  computation+
  *   computation := 'ENTRY'? name ('(' params ')' '->' shape)?
  *                  '{' instruction+ '}'
- *   instruction := 'ROOT'? name '=' shape opcode '(' operands ')'
- *                  (',' name '=' value)*
+ *   instruction := 'ROOT'? name '=' rhs
+ *   rhs         := shape? opcode '(' operands ')' (',' name '=' value)*
+ *   operand     := shape? name
  *
  * Names may carry XLA's '%' or not; operands may be preceded by their shape
  * (older XLA prints them); comments are skipped wherever whitespace is
@@ -20,8 +21,10 @@
  * Names are resolved late, as XLA allows uses before definitions: operands
  * when a computation's closing brace is reached (they are scoped to their
  * computation), called computations after the whole text.  Until then each
- * use is kept as a Ref pointing into the input text.  Shapes come from the
- * text and are not inferred or checked here: hlo_verify does that.
+ * use is kept as a Ref pointing into the input text.  Shapes written in the
+ * text are kept and not checked here (hlo_verify does that); a shape left
+ * out, for the opcodes where XLA allows it, is inferred with
+ * hlo_infer_shape once everything is resolved.
  *
  * The stack-frame tables newer XLA prints after the module header
  * (FileNames, FunctionNames, FileLocations, StackFrames) are read only to
@@ -57,6 +60,7 @@ typedef struct Ref {
   size_t n;
   size_t pos; /* where it appears, for messages */
   int64_t key; /* called computations: order among the instruction's */
+  HloInstr *instr; /* an operand written inline: the instruction itself */
 } Ref;
 
 /* Text name -> index, open addressing; keys point into the input. */
@@ -88,6 +92,12 @@ typedef struct CompDef {
   HloComputation *c;
   size_t pos;
 } CompDef;
+
+/* An instruction written without its result shape, inferred at the end. */
+typedef struct Unshaped {
+  HloInstr *instr;
+  size_t pos;
+} Unshaped;
 
 /* Stack-frame tables: FileNames, FileLocations, StackFrames entries. */
 typedef struct FrameEntry {
@@ -129,6 +139,8 @@ typedef struct Parser {
   int ncalls, calls_cap;
   HloRawAttr *mraw;
   int nmraw, mraw_cap;
+  Unshaped *unshaped;
+  int nunshaped, unshaped_cap;
 
   /* Scratch lists. */
   int64_t *ints;
@@ -1653,12 +1665,13 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   HLO_UNREACHABLE();
 }
 
-/* Attributes after the operand list; called computations are collected in
- * p->comp_refs from index `first_ref` on and sorted into their slots. */
-static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name) {
+/* Attributes after the operand list (none when !allow, but the checks
+ * still run); called computations are collected in p->comp_refs from index
+ * `first_ref` on and sorted into their slots. */
+static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allow) {
   uint64_t seen = 0;
   int first_ref = p->ncomp_refs;
-  while (accept(p, ',')) {
+  while (allow && accept(p, ',')) {
     Ref an;
     if (!parse_name(p, "attribute name", &an)) return false;
     if (!expect(p, '=', "'='")) return false;
@@ -1729,31 +1742,156 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name) {
 /* Instructions and computations                                            */
 /* ------------------------------------------------------------------------ */
 
-/* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored). */
-static bool parse_operands(Parser *p, Pending *pd) {
-  if (accept(p, ')')) return true;
-  for (;;) {
-    skip_ws(p);
-    size_t at = p->pos;
-    while (is_alnum(peek(p))) p->pos++;
-    HloType t;
-    bool shape = peek(p) == '[' && hlo_type_from_name(p->src + at, p->pos - at, &t);
-    p->pos = at;
-    if (shape || peek(p) == '(') {
-      HloShape ignored;
-      if (!parse_shape(p, &ignored)) return false;
-    }
-    Ref r;
-    if (!parse_name(p, "operand name", &r)) return false;
-    p->refs = grow(p->refs, &p->refs_cap, p->nrefs + 1, sizeof *p->refs);
-    p->refs[p->nrefs++] = r;
-    pd->nrefs++;
-    if (accept(p, ',')) continue;
-    return expect(p, ')', "',' or ')'");
+/* Whether the text may leave op's result shape out, XLA inferring it from
+ * the operands and attributes (hlo_parser.cc's CanInferShape, for the
+ * opcodes hloc has).  XLA wants it written for conversions, reshapes,
+ * slices, leaves, fusions, custom-calls and collectives. */
+static bool can_infer_shape(HloOpcode op) {
+  switch (hlo_opcode_kind(op)) {
+  case HLO_KIND_UNARY: return op != HLO_OP_CONVERT && op != HLO_OP_BITCAST_CONVERT;
+  case HLO_KIND_BINARY: case HLO_KIND_TERNARY: case HLO_KIND_TUPLE:
+  case HLO_KIND_REDUCTION: case HLO_KIND_CONTRACT:
+    return true;
+  default: break;
+  }
+  switch (op) {
+  case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_PAD:
+  case HLO_OP_REVERSE: case HLO_OP_GATHER: case HLO_OP_SCATTER: case HLO_OP_CALL:
+  case HLO_OP_WHILE: case HLO_OP_CONDITIONAL: case HLO_OP_BATCH_NORM_INFERENCE:
+  case HLO_OP_AFTER_ALL: case HLO_OP_OPT_BARRIER: case HLO_OP_DOMAIN: case HLO_OP_REPLICA_ID:
+  case HLO_OP_PARTITION_ID:
+    return true;
+  default: return false;
   }
 }
 
-static bool parse_instruction(Parser *p, int *root) {
+/* Whether an instruction's right-hand side starts with its shape: a tuple
+ * shape, a word followed by '[' (an unknown element type is reported by
+ * parse_shape), or "token", the one shape written without brackets. */
+static bool rhs_has_shape(Parser *p) {
+  skip_ws(p);
+  if (peek(p) == '(') return true;
+  size_t at = p->pos;
+  while (is_alnum(peek(p))) p->pos++;
+  size_t n = p->pos - at;
+  bool shape = n && (peek(p) == '[' || (n == 5 && !memcmp(p->src + at, "token", 5) &&
+                                        !is_name_char(peek(p)) && peek(p) != '('));
+  p->pos = at;
+  return shape;
+}
+
+static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index);
+
+/* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored).
+ * The operands of pend[index] go to p->refs in one run. */
+static bool parse_operands(Parser *p, int index, int depth) {
+  Ref *list = NULL;
+  int n = 0, cap = 0;
+  bool ok = true;
+  if (!accept(p, ')')) {
+    for (;;) {
+      skip_ws(p);
+      size_t at = p->pos;
+      while (is_alnum(peek(p))) p->pos++;
+      HloType t;
+      bool shape = peek(p) == '[' && hlo_type_from_name(p->src + at, p->pos - at, &t);
+      p->pos = at;
+      HloShape ignored;
+      Ref r;
+      if ((shape || peek(p) == '(') && !(ok = parse_shape(p, &ignored))) break;
+      if (!(ok = parse_name(p, "operand name", &r))) break;
+      skip_ws(p);
+      list = grow(list, &cap, n + 1, sizeof *list);
+      list[n++] = r;
+      if (accept(p, ',')) continue;
+      ok = expect(p, ')', "',' or ')'");
+      break;
+    }
+  }
+  if (ok) {
+    p->refs = grow(p->refs, &p->refs_cap, p->nrefs + n, sizeof *p->refs);
+    if (n) memcpy(p->refs + p->nrefs, list, sizeof *list * (size_t)n);
+    p->pend[index].first_ref = p->nrefs;
+    p->pend[index].nrefs = n;
+    p->nrefs += n;
+  }
+  free(list);
+  return ok;
+}
+
+/* [shape] opcode(operands) [, attributes]: the instruction `name`, or, when
+ * name is NULL, an operand written inline, which XLA names "opcode.anon"
+ * and which has no attributes (a ',' there separates operands).  *index is
+ * its entry in p->pend. */
+static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
+  skip_ws(p);
+  size_t at = p->pos;
+  if (depth > MAX_NESTING)
+    return fail_at(p, at, "instructions written inline nested more than %d deep", MAX_NESTING);
+  HloShape shape;
+  bool has_shape = rhs_has_shape(p);
+  if (has_shape && !parse_shape(p, &shape)) return false;
+  skip_ws(p);
+  size_t op_at = p->pos;
+  if (!is_alpha(peek(p))) return fail_expected(p, has_shape ? "opcode" : "shape or opcode");
+  while (is_name_char(peek(p))) p->pos++;
+  HloOpcode op;
+  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op))
+    return fail_at(p, op_at, "unknown opcode '%.*s'",
+                   (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at), p->src + op_at);
+  if (!has_shape && !can_infer_shape(op))
+    return fail_at(p, op_at, "the result shape of %s cannot be inferred: write it before the "
+                             "opcode", hlo_opcode_name(op));
+  if (!expect(p, '(', "'('")) return false;
+
+  if (!has_shape) {
+    /* Until infer_shapes: an empty tuple, which no operand count fits. */
+    memset(&shape, 0, sizeof shape);
+    shape.type = HLO_TUPLE;
+  }
+  const char *text_name;
+  if (name) {
+    text_name = cstr(p, name->s, name->n);
+  } else {
+    char *b = scratch(p, strlen(hlo_opcode_name(op)) + 6);
+    sprintf(b, "%s.anon", hlo_opcode_name(op));
+    text_name = b;
+  }
+  HloInstr *in = hlo_instr_new(p->comp, op, &shape, NULL, 0, text_name);
+  if (name) map_put(&p->instrs, name->s, name->n, p->npend);
+  p->pend = grow(p->pend, &p->pend_cap, p->npend + 1, sizeof *p->pend);
+  *index = p->npend++;
+  Ref self = name ? *name : (Ref){in->name, strlen(in->name), at, 0, NULL};
+  p->pend[*index] = (Pending){in, self.s, self.n, self.pos, p->nrefs, 0};
+  if (!has_shape) {
+    p->unshaped = grow(p->unshaped, &p->unshaped_cap, p->nunshaped + 1, sizeof *p->unshaped);
+    p->unshaped[p->nunshaped++] = (Unshaped){in, self.pos};
+  }
+
+  if (op == HLO_OP_PARAMETER) {
+    if (!parse_int64(p, "parameter number", &in->parameter_number)) return false;
+    if (!expect(p, ')', "')'")) return false;
+  } else if (op == HLO_OP_CONSTANT) {
+    skip_ws(p);
+    if (has_token(&shape))
+      return fail_at(p, self.pos, "constants of type token are not supported");
+    /* Every element takes at least one character, so a shape with more
+     * elements than the text has left cannot be satisfied: check the text
+     * without allocating (it fails with a precise message). */
+    bool fits = total_elements(&shape) <= (int64_t)(p->len - p->pos);
+    HloLiteral *lit = fits ? hlo_literal_new_in(p->m->arena, &shape) : NULL;
+    if (!parse_literal(p, &shape, lit)) return false;
+    HLO_CHECK(fits);
+    in->literal = lit;
+    if (!expect(p, ')', "')'")) return false;
+  } else if (!parse_operands(p, *index, depth)) {
+    return false;
+  }
+  return parse_attributes(p, in, &self, name != NULL);
+}
+
+/* [ROOT] name = rhs; *index is its entry in p->pend. */
+static bool parse_instruction(Parser *p, int *root, int *index) {
   bool is_root = accept_keyword(p, "ROOT");
   Ref name;
   if (!parse_name(p, "instruction name", &name)) return false;
@@ -1764,53 +1902,16 @@ static bool parse_instruction(Parser *p, int *root) {
     return fail_at(p, name.pos, "duplicate instruction name '%.*s' (first defined at %d:%d)",
                    (int)name.n, name.s, line, col);
   }
-  HloShape shape;
-  if (!expect(p, '=', "'='") || !parse_shape(p, &shape)) return false;
-  skip_ws(p);
-  size_t op_at = p->pos;
-  while (is_name_char(peek(p))) p->pos++;
-  HloOpcode op;
-  if (p->pos == op_at) return fail_expected(p, "opcode");
-  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op))
-    return fail_at(p, op_at, "unknown opcode '%.*s'",
-                   (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at), p->src + op_at);
-  if (!expect(p, '(', "'('")) return false;
-
-  HloInstr *in = hlo_instr_new(p->comp, op, &shape, NULL, 0, cstr(p, name.s, name.n));
-  map_put(&p->instrs, name.s, name.n, p->npend);
-  p->pend = grow(p->pend, &p->pend_cap, p->npend + 1, sizeof *p->pend);
-  Pending *pd = &p->pend[p->npend++];
-  *pd = (Pending){in, name.s, name.n, name.pos, p->nrefs, 0};
-  if (is_root) {
-    if (*root >= 0)
-      return fail_at(p, name.pos, "second ROOT instruction '%.*s' (the first is '%.*s')",
-                     (int)name.n, name.s, (int)p->pend[*root].name_len, p->pend[*root].name);
-    *root = p->npend - 1;
-  }
-
-  if (op == HLO_OP_PARAMETER) {
-    if (!parse_int64(p, "parameter number", &in->parameter_number)) return false;
-    if (!expect(p, ')', "')'")) return false;
-  } else if (op == HLO_OP_CONSTANT) {
-    skip_ws(p);
-    if (has_token(&shape))
-      return fail_at(p, name.pos, "constants of type token are not supported");
-    /* Every element takes at least one character, so a shape with more
-     * elements than the text has left cannot be satisfied: check the text
-     * without allocating (it fails with a precise message). */
-    bool fits = total_elements(&shape) <= (int64_t)(p->len - p->pos);
-    HloLiteral *lit = fits ? hlo_literal_new_in(p->m->arena, &shape) : NULL;
-    if (!parse_literal(p, &shape, lit)) return false;
-    HLO_CHECK(fits);
-    in->literal = lit;
-    if (!expect(p, ')', "')'")) return false;
-  } else if (!parse_operands(p, pd)) {
-    return false;
-  }
-  return parse_attributes(p, in, &name);
+  if (is_root && *root >= 0)
+    return fail_at(p, name.pos, "second ROOT instruction '%.*s' (the first is '%.*s')",
+                   (int)name.n, name.s, (int)p->pend[*root].name_len, p->pend[*root].name);
+  if (!expect(p, '=', "'='") || !parse_rhs(p, &name, 0, index)) return false;
+  if (is_root) *root = *index;
+  return true;
 }
 
-/* Operands, parameters and root of the computation just read. */
+/* Operands, parameters and root (pend[root]) of the computation just
+ * read. */
 static bool finish_computation(Parser *p, const Ref *cname, size_t close, int root) {
   HloComputation *c = p->comp;
   if (p->npend == 0)
@@ -1822,6 +1923,10 @@ static bool finish_computation(Parser *p, const Ref *cname, size_t close, int ro
     HloInstr **ops = (HloInstr **)p->ptrs;
     for (int k = 0; k < pd->nrefs; k++) {
       const Ref *r = &p->refs[pd->first_ref + k];
+      if (r->instr) {
+        ops[k] = r->instr;
+        continue;
+      }
       int idx = map_find(&p->instrs, r->s, r->n);
       if (idx < 0)
         return fail_at(p, r->pos, "instruction '%.*s' uses undefined operand '%.*s'",
@@ -1852,7 +1957,7 @@ static bool finish_computation(Parser *p, const Ref *cname, size_t close, int ro
   }
   c->params = params;
   c->nparams = c->params_cap = nparams;
-  hlo_set_root(c, p->pend[root >= 0 ? root : p->npend - 1].instr);
+  hlo_set_root(c, p->pend[root].instr);
   return true;
 }
 
@@ -1904,7 +2009,9 @@ static bool parse_computation(Parser *p) {
   p->comp = c;
   p->npend = p->nrefs = 0;
   map_clear(&p->instrs);
-  int root = -1;
+  /* Without ROOT the last instruction written is the root, not one
+   * written inline in it. */
+  int root = -1, last = -1;
   for (;;) {
     skip_ws(p);
     if (peek(p) == '}') break;
@@ -1914,10 +2021,10 @@ static bool parse_computation(Parser *p) {
                (int)(name.n > 60 ? 60 : name.n), name.s);
       return fail_expected(p, what);
     }
-    if (!parse_instruction(p, &root)) return false;
+    if (!parse_instruction(p, &root, &last)) return false;
   }
   size_t close = p->pos++;
-  return finish_computation(p, &name, close, root);
+  return finish_computation(p, &name, close, root >= 0 ? root : last);
 }
 
 /* Called computations, once every computation is known. */
@@ -1937,6 +2044,139 @@ static bool resolve_calls(Parser *p) {
     if (cs->instr->op == HLO_OP_FUSION) called[0]->is_fusion = true;
   }
   return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Result shapes left out                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* XLA's shape of broadcast(x), dimensions={…} written without one
+ * (ShapeInference::InferBroadcastShape of the operand and sizes): the
+ * dimensions read as sizes, in front of the operand's. */
+static bool infer_broadcast_shape(Parser *p, HloInstr *x, size_t at, HloShape *out) {
+  const HloShape *o = &x->operands[0]->shape;
+  const HloDims *d = &x->dimensions;
+  if (d->n + o->rank > HLO_MAX_RANK)
+    return fail_at(p, at, "cannot infer the shape of broadcast '%s': it would have more than %d "
+                          "dimensions", x->name, HLO_MAX_RANK);
+  int64_t dims[HLO_MAX_RANK];
+  for (int i = 0; i < d->n; i++) {
+    if (d->v[i] < 0)
+      return fail_at(p, at, "cannot infer the shape of broadcast '%s': size %lld is negative",
+                     x->name, (long long)d->v[i]);
+    dims[i] = d->v[i];
+  }
+  memcpy(dims + d->n, o->dims, sizeof *dims * (size_t)o->rank);
+  *out = hlo_shape_array(o->type, d->n + o->rank, dims);
+  return true;
+}
+
+/* What XLA's inference keeps of the operands' layouts: an elementwise
+ * result, a copy and the ops that pass a value through have the layout of
+ * the operand they are shaped like; a tuple, get-tuple-element, while and
+ * call have the very shapes (with layouts) they are made of.  s is the
+ * inferred shape, without layouts. */
+static HloShape with_source_layout(Parser *p, const HloInstr *x, HloShape s) {
+  const HloShape *src = NULL;
+  if (x->op == HLO_OP_TUPLE) {
+    HloShape *el = hlo_xmalloc(sizeof *el * (size_t)(x->noperands ? x->noperands : 1));
+    for (int i = 0; i < x->noperands; i++) el[i] = x->operands[i]->shape;
+    HloShape t = hlo_shape_tuple(p->m->arena, x->noperands, el);
+    free(el);
+    return t;
+  }
+  if (x->op == HLO_OP_GET_TUPLE_ELEMENT)
+    src = &x->operands[0]->shape.tuple[x->tuple_index];
+  else if (x->op == HLO_OP_WHILE || x->op == HLO_OP_COPY || x->op == HLO_OP_OPT_BARRIER ||
+           x->op == HLO_OP_DOMAIN)
+    src = &x->operands[0]->shape;
+  else if (x->op == HLO_OP_CALL)
+    src = &x->called[0]->root->shape;
+  if (src) return hlo_shape_equal(src, &s, false) ? *src : s;
+  if (!hlo_opcode_is_elementwise(x->op) || s.type == HLO_TUPLE) return s;
+  const HloShape *like = &x->operands[x->op == HLO_OP_SELECT || x->op == HLO_OP_CLAMP]->shape;
+  if (like->has_layout && like->rank == s.rank) {
+    s.has_layout = true;
+    memcpy(s.minor_to_major, like->minor_to_major, sizeof s.minor_to_major);
+  }
+  return s;
+}
+
+/* The shape of x, written without one, from its operands' (inferred
+ * already), attributes and called computations; shape_pos[id] is 1 + the
+ * position of an instruction still waiting for its shape. */
+static bool infer_one(Parser *p, HloInstr *x, const size_t *shape_pos) {
+  size_t at = shape_pos[x->id] - 1;
+  for (int i = 0; i < x->noperands; i++)
+    if (shape_pos[x->operands[i]->id])
+      return fail_at(p, at, "cannot infer the shape of %s '%s': its operand '%s' depends on it",
+                     hlo_opcode_name(x->op), x->name, x->operands[i]->name);
+  for (int i = 0; i < x->ncalled; i++)
+    if (x->called[i]->root && shape_pos[x->called[i]->root->id])
+      return fail_at(p, at, "cannot infer the shape of %s '%s': computation '%s' depends on it",
+                     hlo_opcode_name(x->op), x->name, x->called[i]->name);
+  HloShape s;
+  if (x->op == HLO_OP_BROADCAST && x->noperands == 1 &&
+      hlo_type_is_array(x->operands[0]->shape.type)) {
+    if (!infer_broadcast_shape(p, x, at, &s)) return false;
+  } else {
+    /* A dot or convolution takes its element type from its own shape
+     * (XLA's preferred element type); XLA infers none: the operands'. */
+    if ((x->op == HLO_OP_DOT || x->op == HLO_OP_CONVOLUTION) && x->noperands > 0 &&
+        hlo_type_is_array(x->operands[0]->shape.type))
+      x->shape = hlo_shape_scalar(x->operands[0]->shape.type);
+    HloError *e = hlo_infer_shape(x, &s);
+    if (e) {
+      /* The rule without the instruction hlo_infer_shape names: its shape
+       * is the placeholder. */
+      char *d = hlo_instr_describe(x);
+      const char *msg = hlo_error_message(e), *op = hlo_opcode_name(x->op);
+      size_t dn = strlen(d), on = strlen(op);
+      if (!strncmp(msg, d, dn) && !strncmp(msg + dn, ": ", 2) && !strncmp(msg + dn + 2, op, on) &&
+          !strncmp(msg + dn + 2 + on, ": ", 2))
+        msg += dn + 2 + on + 2;
+      fail_at(p, at, "cannot infer the shape of %s '%s': %s", op, x->name, msg);
+      free(d);
+      hlo_error_free(e);
+      return false;
+    }
+    s = with_source_layout(p, x, s);
+  }
+  HloError *e = hlo_shape_check_size(&s);
+  if (e) {
+    fail_at(p, at, "cannot infer the shape of %s '%s': %s", hlo_opcode_name(x->op), x->name,
+            hlo_error_message(e));
+    hlo_error_free(e);
+    return false;
+  }
+  x->shape = s;
+  return true;
+}
+
+/* Shapes left out of the text, once operands and called computations are
+ * resolved: callees before callers, operands before users, as XLA, which
+ * infers each one as it reads it (it allows no uses before definitions). */
+static bool infer_shapes(Parser *p) {
+  if (!p->nunshaped) return true;
+  size_t *shape_pos = hlo_xcalloc((size_t)p->m->next_id, sizeof *shape_pos);
+  for (int i = 0; i < p->nunshaped; i++)
+    shape_pos[p->unshaped[i].instr->id] = p->unshaped[i].pos + 1;
+  int nc;
+  HloComputation **comps = hlo_computation_post_order(p->m, &nc);
+  bool ok = true;
+  for (int i = 0; ok && i < nc; i++) {
+    int n;
+    HloInstr **order = hlo_post_order(comps[i], &n);
+    for (int k = 0; ok && k < n; k++) {
+      if (!shape_pos[order[k]->id]) continue;
+      ok = infer_one(p, order[k], shape_pos);
+      shape_pos[order[k]->id] = 0;
+    }
+    free(order);
+  }
+  free(comps);
+  free(shape_pos);
+  return ok;
 }
 
 static bool parse_module(Parser *p) {
@@ -1966,7 +2206,7 @@ static bool parse_module(Parser *p) {
   if (p->open_comment) return fail_at(p, p->open_comment - 1, "unterminated comment");
   if (!resolve_calls(p)) return false;
   if (!p->m->entry) hlo_module_set_entry(p->m, p->m->last);
-  return true;
+  return infer_shapes(p);
 }
 
 HloError *hlo_parse(const char *text, size_t len, const char *filename, HloModule **out) {
@@ -1989,6 +2229,7 @@ HloError *hlo_parse(const char *text, size_t len, const char *filename, HloModul
   free(p.comp_refs);
   free(p.calls);
   free(p.mraw);
+  free(p.unshaped);
   free(p.ints);
   free(p.ptrs);
   free(p.files.v);

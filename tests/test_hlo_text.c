@@ -83,6 +83,9 @@ static HloInstr *find_instr(const HloModule *m, const char *name) {
   return NULL;
 }
 
+/* The start of a one-computation module, for short cases. */
+#define MODULE_HEAD "HloModule m\nENTRY e {\n"
+
 /* ------------------------------------------------------------------------ */
 /* Round trips of canonical text, one group of opcodes at a time            */
 /* ------------------------------------------------------------------------ */
@@ -570,6 +573,99 @@ START_TEST(xla_spellings) {
 }
 END_TEST
 
+/* Result shapes left out, which XLA infers from the operands and
+ * attributes; a kept operand layout where XLA keeps it (elementwise
+ * results, tuples); broadcast reads its dimensions as sizes in front of
+ * the operand's, as XLA's InferBroadcastShape; dot takes the operands'
+ * element type.  An explicit shape stays authoritative: the verifier
+ * checks it. */
+START_TEST(shapes_left_out) {
+  assert_prints_as(
+      "HloModule m\n"
+      "sum { x = f32[] parameter(0) y = f32[] parameter(1) ROOT s = add(x, y) }\n"
+      "ENTRY e {\n"
+      "  p = f32[2,3]{0,1} parameter(0)\n"
+      "  q = f32[3,4] parameter(1)\n"
+      "  n = negate(p)\n"
+      "  c = compare(n, p), direction=LT\n"
+      "  v = select(c, n, p)\n"
+      "  z = f32[] constant(0)\n"
+      "  r = reduce(v, z), dimensions={1}, to_apply=sum\n"
+      "  b = broadcast(r), dimensions={1}\n"
+      "  d = dot(p, q), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  t = tuple(v, b, d)\n"
+      "  ROOT g = get-tuple-element(t), index=0\n"
+      "}\n",
+      "HloModule m\n\n"
+      "%sum (x: f32[], y: f32[]) -> f32[] {\n"
+      "  %x = f32[] parameter(0)\n"
+      "  %y = f32[] parameter(1)\n"
+      "  ROOT %s = f32[] add(%x, %y)\n"
+      "}\n\n"
+      "ENTRY %e (p: f32[2,3], q: f32[3,4]) -> f32[2,3] {\n"
+      "  %p = f32[2,3]{0,1} parameter(0)\n"
+      "  %q = f32[3,4]{1,0} parameter(1)\n"
+      "  %n = f32[2,3]{0,1} negate(%p)\n"
+      "  %c = pred[2,3]{0,1} compare(%n, %p), direction=LT\n"
+      "  %v = f32[2,3]{0,1} select(%c, %n, %p)\n"
+      "  %z = f32[] constant(0)\n"
+      "  %r = f32[2]{0} reduce(%v, %z), dimensions={1}, to_apply=%sum\n"
+      "  %b = f32[1,2]{1,0} broadcast(%r), dimensions={1}\n"
+      "  %d = f32[2,4]{1,0} dot(%p, %q), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  %t = (f32[2,3]{0,1}, f32[1,2]{1,0}, f32[2,4]{1,0}) tuple(%v, %b, %d)\n"
+      "  ROOT %g = f32[2,3]{0,1} get-tuple-element(%t), index=0\n"
+      "}\n\n");
+  /* Uses before definitions, control flow through computations whose own
+   * roots are inferred, tokens and ids. */
+  assert_prints_as(
+      "HloModule m\n"
+      "ENTRY e {\n"
+      "  w = while(t), condition=cond, body=body\n"
+      "  t = tuple(i)\n"
+      "  i = s32[] parameter(0)\n"
+      "  k = call(i), to_apply=body_inner\n"
+      "  a = after-all()\n"
+      "  ROOT id = replica-id()\n"
+      "}\n"
+      "body_inner { x = s32[] parameter(0) ROOT y = negate(x) }\n"
+      "cond { c = (s32[]) parameter(0) i = get-tuple-element(c), index=0 "
+      "ROOT lt = compare(i, i), direction=LT }\n"
+      "body { b = (s32[]) parameter(0) i = get-tuple-element(b), index=0 "
+      "ROOT r = tuple(i) }\n",
+      "HloModule m\n\n"
+      "ENTRY %e (i: s32[]) -> u32[] {\n"
+      "  %w = (s32[]) while(%t), condition=%cond, body=%body\n"
+      "  %t = (s32[]) tuple(%i)\n"
+      "  %i = s32[] parameter(0)\n"
+      "  %k = s32[] call(%i), to_apply=%body_inner\n"
+      "  %a = token[] after-all()\n"
+      "  ROOT %id = u32[] replica-id()\n"
+      "}\n\n"
+      "%body_inner (x: s32[]) -> s32[] {\n"
+      "  %x = s32[] parameter(0)\n"
+      "  ROOT %y = s32[] negate(%x)\n"
+      "}\n\n"
+      "%cond (c: (s32[])) -> pred[] {\n"
+      "  %c = (s32[]) parameter(0)\n"
+      "  %i.1 = s32[] get-tuple-element(%c), index=0\n"
+      "  ROOT %lt = pred[] compare(%i.1, %i.1), direction=LT\n"
+      "}\n\n"
+      "%body (b: (s32[])) -> (s32[]) {\n"
+      "  %b = (s32[]) parameter(0)\n"
+      "  %i.2 = s32[] get-tuple-element(%b), index=0\n"
+      "  ROOT %r = (s32[]) tuple(%i.2)\n"
+      "}\n\n");
+  /* An explicit shape is kept as written, and checked by the verifier. */
+  HloModule *m = NULL;
+  const char *text = MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT n = f32[3] negate(p)\n}\n";
+  ck_assert_ptr_null(hlo_parse(text, strlen(text), "t.hlo", &m));
+  HloError *e = hlo_verify(m);
+  ck_assert_ptr_nonnull(e);
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(literal_spellings) {
   assert_prints_as(
       "HloModule m\n"
@@ -775,8 +871,6 @@ END_TEST
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define MODULE_HEAD "HloModule m\nENTRY e {\n"
-
 START_TEST(error_unknown_opcode) {
   assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT q = f32[2] frobnicate(p)\n}\n",
                "t.hlo:4:19: unknown opcode 'frobnicate'");
@@ -812,7 +906,7 @@ START_TEST(error_bad_shapes) {
                "t.hlo:3:13: expected dimension size, found 'x'");
   assert_error(MODULE_HEAD "  p = c64[2] parameter(0)\n}\n",
                "t.hlo:3:7: unknown element type 'c64'");
-  assert_error(MODULE_HEAD "  p = 7 parameter(0)\n}\n", "t.hlo:3:7: expected shape, found '7'");
+  assert_error(MODULE_HEAD "  p = 7 parameter(0)\n}\n", "t.hlo:3:7: expected shape or opcode, found '7'");
   assert_error(MODULE_HEAD "  p = f32[2,<=5] parameter(0)\n}\n",
                "t.hlo:3:13: dynamic dimension sizes are not supported");
   assert_error(MODULE_HEAD "  p = f32[1048576,1048577] parameter(0)\n}\n",
@@ -892,6 +986,25 @@ START_TEST(error_names) {
   assert_error(MODULE_HEAD "  p = f32[2] parameter(1)\n  q = f32[2] parameter(1)\n}\n",
                "t.hlo:4:3: parameter number 1 is used twice");
   assert_error(MODULE_HEAD "}\n", "t.hlo:3:1: computation 'e' has no instructions");
+}
+END_TEST
+
+START_TEST(error_shapes_left_out) {
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT r = reshape(p)\n}\n",
+               "t.hlo:4:12: the result shape of reshape cannot be inferred: write it before "
+               "the opcode");
+  assert_error(MODULE_HEAD "  ROOT p = parameter(0)\n}\n",
+               "t.hlo:3:12: the result shape of parameter cannot be inferred: write it before "
+               "the opcode");
+  assert_error(MODULE_HEAD "  p = pred[2] parameter(0)\n  ROOT n = negate(p)\n}\n",
+               "t.hlo:4:8: cannot infer the shape of negate 'n': operand type pred is not an "
+               "integer or floating-point type");
+  assert_error(MODULE_HEAD "  a = negate(b)\n  b = negate(a)\n}\n",
+               "t.hlo:3:3: cannot infer the shape of negate 'a': its operand 'b' depends on it");
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT b = broadcast(p), "
+               "dimensions={1048576,1048577}\n}\n",
+               "t.hlo:4:8: cannot infer the shape of broadcast 'b': shape f32[1048576,1048577,2] "
+               "is too large: one buffer holds at most 2^40 bytes");
 }
 END_TEST
 
@@ -1096,6 +1209,7 @@ int main(void) {
   tcase_add_test(t, attribute_fields);
   tcase_add_test(t, called_computation_slots);
   tcase_add_test(t, xla_spellings);
+  tcase_add_test(t, shapes_left_out);
   tcase_add_test(t, literal_spellings);
   tcase_add_test(t, metadata_and_stack_frames);
   tcase_add_test(t, raw_attributes_kept_verbatim);
@@ -1111,6 +1225,7 @@ int main(void) {
   tcase_add_test(errors, error_bad_shapes);
   tcase_add_test(errors, error_literals);
   tcase_add_test(errors, error_names);
+  tcase_add_test(errors, error_shapes_left_out);
   tcase_add_test(errors, error_garbage_after_module);
   tcase_add_test(errors, error_attributes);
   tcase_add_test(errors, error_nul_bytes_and_no_file_name);
