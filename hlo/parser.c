@@ -3,7 +3,7 @@
  *
  * Reads XLA's HLO text format, as XLA and JAX print it, into an HloModule:
  *
- *   module      := 'HloModule' name (',' name '=' value)* stack-tables?
+ *   module      := ('HloModule' name ':'? (',' name '=' value)*)? stack-tables?
  *                  computation+
  *   computation := 'ENTRY'? name ('(' params ')' '->' shape)?
  *                  '{' instruction+ '}'
@@ -2179,12 +2179,22 @@ static bool infer_shapes(Parser *p) {
   return ok;
 }
 
+/* The header is optional: without one, XLA names the module after its
+ * entry computation. */
 static bool parse_module(Parser *p) {
-  if (!accept_word(p, "HloModule")) return fail_expected(p, "'HloModule'");
+  bool header = accept_word(p, "HloModule");
   Ref name;
-  if (!parse_bare_name(p, "module name", &name)) return false;
-  p->m = hlo_module_new(cstr(p, name.s, name.n));
-  while (accept(p, ',')) {
+  if (!header) {
+    skip_ws(p);
+    if (p->pos >= p->len) return fail_expected(p, "'HloModule' or a computation");
+    p->m = hlo_module_new("module");
+  } else {
+    if (!parse_bare_name(p, "module name", &name)) return false;
+    /* Older XLA ends the name with a colon: "HloModule m:". */
+    if (peek(p) == ':') p->pos++;
+    p->m = hlo_module_new(cstr(p, name.s, name.n));
+  }
+  while (header && accept(p, ',')) {
     Ref key;
     size_t s, e;
     if (!parse_name(p, "module attribute name", &key) || !expect(p, '=', "'='") ||
@@ -2206,6 +2216,12 @@ static bool parse_module(Parser *p) {
   if (p->open_comment) return fail_at(p, p->open_comment - 1, "unterminated comment");
   if (!resolve_calls(p)) return false;
   if (!p->m->entry) hlo_module_set_entry(p->m, p->m->last);
+  if (!header) {
+    const char *entry = p->m->entry->name;
+    char *b = scratch(p, strlen(entry) + 8);
+    sprintf(b, "module_%s", entry);
+    p->m->name = hlo_arena_strdup(p->m->arena, b);
+  }
   return infer_shapes(p);
 }
 

@@ -666,6 +666,33 @@ START_TEST(shapes_left_out) {
 }
 END_TEST
 
+/* A module of computations alone, named as XLA names it, and the header
+ * of older XLA, whose name ends with a colon. */
+START_TEST(module_header_optional) {
+  assert_prints_as(
+      "c { ROOT p = f32[] parameter(0) }\n"
+      "ENTRY main { a = f32[] parameter(0) ROOT r = f32[] call(a), to_apply=c }\n",
+      "HloModule module_main\n\n"
+      "%c (p: f32[]) -> f32[] {\n"
+      "  ROOT %p = f32[] parameter(0)\n"
+      "}\n\n"
+      "ENTRY %main (a: f32[]) -> f32[] {\n"
+      "  %a = f32[] parameter(0)\n"
+      "  ROOT %r = f32[] call(%a), to_apply=%c\n"
+      "}\n\n");
+  assert_prints_as("%e (p: f32[]) -> f32[] { ROOT %p = f32[] parameter(0) }\n",
+                   "HloModule module_e\n\n"
+                   "ENTRY %e (p: f32[]) -> f32[] {\n"
+                   "  ROOT %p = f32[] parameter(0)\n"
+                   "}\n\n");
+  assert_prints_as("HloModule convolution.167:\n\nENTRY e { ROOT p = f32[] parameter(0) }\n",
+                   "HloModule convolution.167\n\n"
+                   "ENTRY %e (p: f32[]) -> f32[] {\n"
+                   "  ROOT %p = f32[] parameter(0)\n"
+                   "}\n\n");
+}
+END_TEST
+
 START_TEST(literal_spellings) {
   assert_prints_as(
       "HloModule m\n"
@@ -894,7 +921,7 @@ START_TEST(error_truncated) {
   assert_error(MODULE_HEAD "  p = f32[2] constant({1, 2",
                "t.hlo:3:28: unexpected end of input, expected ',' or '}' in literal");
   assert_error("HloModule m\n", "t.hlo:2:1: unexpected end of input, expected computation");
-  assert_error("", "t.hlo:1:1: unexpected end of input, expected 'HloModule'");
+  assert_error("", "t.hlo:1:1: unexpected end of input, expected 'HloModule' or a computation");
   assert_error(MODULE_HEAD "  p = f32[2] parameter(0) /* open", "t.hlo:3:27: unterminated comment");
   assert_error(MODULE_HEAD "  p = f32[2] custom-call(), custom_call_target=\"abc\n}\n",
                "t.hlo:3:48: unterminated string");
@@ -1005,6 +1032,12 @@ START_TEST(error_shapes_left_out) {
                "dimensions={1048576,1048577}\n}\n",
                "t.hlo:4:8: cannot infer the shape of broadcast 'b': shape f32[1048576,1048577,2] "
                "is too large: one buffer holds at most 2^40 bytes");
+}
+END_TEST
+
+START_TEST(error_module_header) {
+  assert_error("HloModule :\nENTRY e { ROOT p = f32[] parameter(0) }\n",
+               "t.hlo:1:11: expected module name, found ':'");
 }
 END_TEST
 
@@ -1210,6 +1243,7 @@ int main(void) {
   tcase_add_test(t, called_computation_slots);
   tcase_add_test(t, xla_spellings);
   tcase_add_test(t, shapes_left_out);
+  tcase_add_test(t, module_header_optional);
   tcase_add_test(t, literal_spellings);
   tcase_add_test(t, metadata_and_stack_frames);
   tcase_add_test(t, raw_attributes_kept_verbatim);
@@ -1226,6 +1260,7 @@ int main(void) {
   tcase_add_test(errors, error_literals);
   tcase_add_test(errors, error_names);
   tcase_add_test(errors, error_shapes_left_out);
+  tcase_add_test(errors, error_module_header);
   tcase_add_test(errors, error_garbage_after_module);
   tcase_add_test(errors, error_attributes);
   tcase_add_test(errors, error_nul_bytes_and_no_file_name);
