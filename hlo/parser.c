@@ -9,7 +9,7 @@
  *                  '{' instruction+ '}'
  *   instruction := 'ROOT'? name '=' rhs
  *   rhs         := shape? opcode '(' operands ')' (',' name '=' value)*
- *   operand     := shape? name
+ *   operand     := shape? name | shape? opcode '(' operands ')'
  *
  * Names may carry XLA's '%' or not; operands may be preceded by their shape
  * (older XLA prints them); comments are skipped wherever whitespace is
@@ -24,7 +24,9 @@
  * use is kept as a Ref pointing into the input text.  Shapes written in the
  * text are kept and not checked here (hlo_verify does that); a shape left
  * out, for the opcodes where XLA allows it, is inferred with
- * hlo_infer_shape once everything is resolved.
+ * hlo_infer_shape once everything is resolved.  An operand written as an
+ * instruction (XLA's "nested instruction") becomes an instruction of its
+ * own, without attributes, in front of its user.
  *
  * The stack-frame tables newer XLA prints after the module header
  * (FileNames, FunctionNames, FileLocations, StackFrames) are read only to
@@ -1782,8 +1784,10 @@ static bool rhs_has_shape(Parser *p) {
 
 static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index);
 
-/* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored).
- * The operands of pend[index] go to p->refs in one run. */
+/* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored),
+ * or an instruction written inline, [shape] opcode(operands), which is
+ * created before its user.  The operands of pend[index] go to p->refs in
+ * one run, after those of the inline instructions. */
 static bool parse_operands(Parser *p, int index, int depth) {
   Ref *list = NULL;
   int n = 0, cap = 0;
@@ -1801,6 +1805,19 @@ static bool parse_operands(Parser *p, int index, int depth) {
       if ((shape || peek(p) == '(') && !(ok = parse_shape(p, &ignored))) break;
       if (!(ok = parse_name(p, "operand name", &r))) break;
       skip_ws(p);
+      if (peek(p) == '(') {
+        /* It and the instructions inline in it are created at the end of
+         * the list, in order, and move in front of the user. */
+        HloInstr *user = p->pend[index].instr, *mark = p->comp->last;
+        int k;
+        p->pos = at;
+        if (!(ok = parse_rhs(p, NULL, depth + 1, &k))) break;
+        r = (Ref){NULL, 0, at, 0, p->pend[k].instr};
+        for (HloInstr *x = mark->next, *next; x; x = next) {
+          next = x->next;
+          hlo_instr_move_before(x, user);
+        }
+      }
       list = grow(list, &cap, n + 1, sizeof *list);
       list[n++] = r;
       if (accept(p, ',')) continue;

@@ -693,6 +693,43 @@ START_TEST(module_header_optional) {
 }
 END_TEST
 
+/* Operands written as instructions, which XLA names "opcode.anon" and
+ * creates before their user, nested, with or without shapes; without ROOT
+ * the last instruction written is the root. */
+START_TEST(inline_operands) {
+  assert_prints_as(
+      "HloModule m\n"
+      "sum { x = f32[] parameter(0) y = f32[] parameter(1) ROOT s = add(x, y) }\n"
+      "ENTRY e {\n"
+      "  p = f32[2] parameter(0)\n"
+      "  r = f32[] reduce(p, f32[] constant(0)), dimensions={0}, to_apply=sum\n"
+      "  a = add(f32[] parameter(1), multiply(r, f32[] constant(2)))\n"
+      "}\n",
+      "HloModule m\n\n"
+      "%sum (x: f32[], y: f32[]) -> f32[] {\n"
+      "  %x = f32[] parameter(0)\n"
+      "  %y = f32[] parameter(1)\n"
+      "  ROOT %s = f32[] add(%x, %y)\n"
+      "}\n\n"
+      "ENTRY %e (p: f32[2], parameter.anon: f32[]) -> f32[] {\n"
+      "  %p = f32[2]{0} parameter(0)\n"
+      "  %constant.anon = f32[] constant(0)\n"
+      "  %r = f32[] reduce(%p, %constant.anon), dimensions={0}, to_apply=%sum\n"
+      "  %parameter.anon = f32[] parameter(1)\n"
+      "  %constant.anon.1 = f32[] constant(2)\n"
+      "  %multiply.anon = f32[] multiply(%r, %constant.anon.1)\n"
+      "  ROOT %a = f32[] add(%parameter.anon, %multiply.anon)\n"
+      "}\n\n");
+  /* An operand named like an opcode is still a name. */
+  assert_prints_as(MODULE_HEAD "  negate = f32[] parameter(0)\n  ROOT n = negate(negate)\n}\n",
+                   "HloModule m\n\n"
+                   "ENTRY %e (negate: f32[]) -> f32[] {\n"
+                   "  %negate = f32[] parameter(0)\n"
+                   "  ROOT %n = f32[] negate(%negate)\n"
+                   "}\n\n");
+}
+END_TEST
+
 START_TEST(literal_spellings) {
   assert_prints_as(
       "HloModule m\n"
@@ -1035,6 +1072,28 @@ START_TEST(error_shapes_left_out) {
 }
 END_TEST
 
+START_TEST(error_inline_operands) {
+  /* An inline operand has no attributes: a ',' separates operands. */
+  assert_error(MODULE_HEAD "  p = f32[] parameter(0)\n  ROOT c = pred[] and(compare(p, p), p)\n}\n",
+               "t.hlo:4:23: compare 'compare.anon' needs direction=");
+  assert_error(MODULE_HEAD "  p = f32[] parameter(0)\n  ROOT n = negate(negate(p), "
+               "metadata={})\n}\n",
+               "t.hlo:4:38: expected ',' or ')', found '='");
+  assert_error(MODULE_HEAD "  ROOT n = negate(f32[] frobnicate(1))\n}\n",
+               "t.hlo:3:25: unknown opcode 'frobnicate'");
+  /* Nesting is bounded. */
+  HloStr s = {0};
+  hlo_str_printf(&s, MODULE_HEAD "  p = f32[] parameter(0)\n  ROOT n = ");
+  for (int i = 0; i < 70; i++) hlo_str_printf(&s, "negate(");
+  hlo_str_printf(&s, "p");
+  for (int i = 0; i < 70; i++) hlo_str_printf(&s, ")");
+  hlo_str_printf(&s, "\n}\n");
+  char *text = hlo_str_take(&s);
+  assert_error(text, "t.hlo:4:467: instructions written inline nested more than 64 deep");
+  free(text);
+}
+END_TEST
+
 START_TEST(error_module_header) {
   assert_error("HloModule :\nENTRY e { ROOT p = f32[] parameter(0) }\n",
                "t.hlo:1:11: expected module name, found ':'");
@@ -1244,6 +1303,7 @@ int main(void) {
   tcase_add_test(t, xla_spellings);
   tcase_add_test(t, shapes_left_out);
   tcase_add_test(t, module_header_optional);
+  tcase_add_test(t, inline_operands);
   tcase_add_test(t, literal_spellings);
   tcase_add_test(t, metadata_and_stack_frames);
   tcase_add_test(t, raw_attributes_kept_verbatim);
@@ -1261,6 +1321,7 @@ int main(void) {
   tcase_add_test(errors, error_names);
   tcase_add_test(errors, error_shapes_left_out);
   tcase_add_test(errors, error_module_header);
+  tcase_add_test(errors, error_inline_operands);
   tcase_add_test(errors, error_garbage_after_module);
   tcase_add_test(errors, error_attributes);
   tcase_add_test(errors, error_nul_bytes_and_no_file_name);
