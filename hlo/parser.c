@@ -6,7 +6,7 @@
  *   module      := ('HloModule' name ':'? (',' name '=' value)*)? stack-tables?
  *                  computation+
  *   computation := 'ENTRY'? name ('(' params ')' '->' shape)?
- *                  '{' instruction+ '}'
+ *                  '{' instruction+ '}' (',' 'execution_thread' '=' string)?
  *   instruction := 'ROOT'? name '=' rhs
  *   rhs         := shape? opcode '(' operands ')' (',' name '=' value)*
  *   operand     := shape? name | shape? opcode '(' operands ')'
@@ -2041,7 +2041,19 @@ static bool parse_computation(Parser *p) {
     if (!parse_instruction(p, &root, &last)) return false;
   }
   size_t close = p->pos++;
-  return finish_computation(p, &name, close, root >= 0 ? root : last);
+  if (!finish_computation(p, &name, close, root >= 0 ? root : last)) return false;
+  /* execution_thread="host": the thread XLA runs the computation on,
+   * which changes nothing on one device, so it is read and dropped. */
+  if (accept(p, ',')) {
+    Ref an;
+    size_t s, e;
+    if (!parse_name(p, "computation attribute", &an)) return false;
+    if (!ref_is(&an, "execution_thread"))
+      return fail_at(p, an.pos, "unknown computation attribute '%.*s' (only execution_thread)",
+                     (int)an.n, an.s);
+    if (!expect(p, '=', "'='") || !scan_string(p, &s, &e)) return false;
+  }
+  return true;
 }
 
 /* Called computations, once every computation is known. */

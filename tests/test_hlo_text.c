@@ -730,6 +730,23 @@ START_TEST(inline_operands) {
 }
 END_TEST
 
+/* execution_thread= after a computation is read and dropped: on one
+ * device there is one thread. */
+START_TEST(execution_thread) {
+  assert_prints_as(
+      "HloModule m\n"
+      "c { ROOT p = f32[] parameter(0) }, execution_thread=\"host\"\n"
+      "ENTRY e { ROOT p = f32[] parameter(0) }, execution_thread=\"main\" // entry\n",
+      "HloModule m\n\n"
+      "%c (p: f32[]) -> f32[] {\n"
+      "  ROOT %p = f32[] parameter(0)\n"
+      "}\n\n"
+      "ENTRY %e (p.1: f32[]) -> f32[] {\n"
+      "  ROOT %p.1 = f32[] parameter(0)\n"
+      "}\n\n");
+}
+END_TEST
+
 START_TEST(literal_spellings) {
   assert_prints_as(
       "HloModule m\n"
@@ -1100,6 +1117,14 @@ START_TEST(error_module_header) {
 }
 END_TEST
 
+START_TEST(error_execution_thread) {
+  assert_error("HloModule m\nENTRY e { ROOT p = f32[] parameter(0) }, thread=\"x\"\n",
+               "t.hlo:2:42: unknown computation attribute 'thread' (only execution_thread)");
+  assert_error("HloModule m\nENTRY e { ROOT p = f32[] parameter(0) }, execution_thread=x\n",
+               "t.hlo:2:59: expected a string, found 'x'");
+}
+END_TEST
+
 START_TEST(error_garbage_after_module) {
   assert_error(MODULE_HEAD "  ROOT p = f32[2] parameter(0)\n}\n}\n",
                "t.hlo:5:1: expected computation, found '}'");
@@ -1304,6 +1329,7 @@ int main(void) {
   tcase_add_test(t, shapes_left_out);
   tcase_add_test(t, module_header_optional);
   tcase_add_test(t, inline_operands);
+  tcase_add_test(t, execution_thread);
   tcase_add_test(t, literal_spellings);
   tcase_add_test(t, metadata_and_stack_frames);
   tcase_add_test(t, raw_attributes_kept_verbatim);
@@ -1322,6 +1348,7 @@ int main(void) {
   tcase_add_test(errors, error_shapes_left_out);
   tcase_add_test(errors, error_module_header);
   tcase_add_test(errors, error_inline_operands);
+  tcase_add_test(errors, error_execution_thread);
   tcase_add_test(errors, error_garbage_after_module);
   tcase_add_test(errors, error_attributes);
   tcase_add_test(errors, error_nul_bytes_and_no_file_name);
