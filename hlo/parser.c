@@ -143,6 +143,7 @@ typedef struct Parser {
   int nmraw, mraw_cap;
   Unshaped *unshaped;
   int nunshaped, unshaped_cap;
+  bool shape_left_out; /* of the instruction whose attributes are read */
 
   /* Scratch lists. */
   int64_t *ints;
@@ -1328,7 +1329,13 @@ static bool parse_padding(Parser *p, HloInstr *in) {
     }
   }
   int n = p->nints / 3;
-  if (n != in->shape.rank)
+  /* A pad written without its shape keeps the count in its placeholder's
+   * rank, for infer_one. */
+  if (p->shape_left_out && n > HLO_MAX_RANK)
+    return fail_at(p, at, "padding has more than %d dimensions", HLO_MAX_RANK);
+  if (p->shape_left_out)
+    in->shape.rank = n;
+  else if (n != in->shape.rank)
     return fail_at(p, at, "padding has %d dimensions, the shape has %d", n, in->shape.rank);
   in->padding = hlo_arena_alloc(p->m->arena, sizeof(HloPadDim) * (size_t)(n ? n : 1));
   for (int i = 0; i < n; i++)
@@ -1904,6 +1911,7 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
   } else if (!parse_operands(p, *index, depth)) {
     return false;
   }
+  p->shape_left_out = !has_shape;
   return parse_attributes(p, in, &self, name != NULL);
 }
 
@@ -2154,6 +2162,12 @@ static bool infer_one(Parser *p, HloInstr *x, const size_t *shape_pos) {
     if ((x->op == HLO_OP_DOT || x->op == HLO_OP_CONVOLUTION) && x->noperands > 0 &&
         hlo_type_is_array(x->operands[0]->shape.type))
       x->shape = hlo_shape_scalar(x->operands[0]->shape.type);
+    /* A pad's padding has an entry per dimension of its own shape: that
+     * many the placeholder got from parse_padding. */
+    if (x->op == HLO_OP_PAD) {
+      int64_t dims[HLO_MAX_RANK] = {0};
+      x->shape = hlo_shape_array(HLO_F32, x->shape.rank, dims);
+    }
     HloError *e = hlo_infer_shape(x, &s);
     if (e) {
       /* The rule without the instruction hlo_infer_shape names: its shape

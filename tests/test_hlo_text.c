@@ -666,6 +666,27 @@ START_TEST(shapes_left_out) {
 }
 END_TEST
 
+/* A pad written without its shape: its padding is counted against the
+ * operand once that is known, not against the missing shape. */
+START_TEST(pad_shape_left_out) {
+  assert_prints_as(MODULE_HEAD "  p = f32[2,3] parameter(0)\n  z = f32[] constant(0)\n"
+                   "  ROOT q = pad(p, z), padding=0_1x2_0_1\n}\n",
+                   "HloModule m\n\n"
+                   "ENTRY %e (p: f32[2,3]) -> f32[3,7] {\n"
+                   "  %p = f32[2,3]{1,0} parameter(0)\n"
+                   "  %z = f32[] constant(0)\n"
+                   "  ROOT %q = f32[3,7]{1,0} pad(%p, %z), padding=0_1_0x2_0_1\n"
+                   "}\n\n");
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  z = f32[] constant(0)\n"
+               "  ROOT q = pad(p, z), padding=0_1x0_1\n}\n",
+               "t.hlo:5:8: cannot infer the shape of pad 'q': padding has 2 entries (one per "
+               "result dim) but the operand f32[2]{0} has rank 1");
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  z = f32[] constant(0)\n"
+               "  ROOT q = pad(p, z), padding=0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0x0_0\n}\n",
+               "t.hlo:5:31: padding has more than 12 dimensions");
+}
+END_TEST
+
 /* A module of computations alone, named as XLA names it, and the header
  * of older XLA, whose name ends with a colon. */
 START_TEST(module_header_optional) {
@@ -1327,6 +1348,7 @@ int main(void) {
   tcase_add_test(t, called_computation_slots);
   tcase_add_test(t, xla_spellings);
   tcase_add_test(t, shapes_left_out);
+  tcase_add_test(t, pad_shape_left_out);
   tcase_add_test(t, module_header_optional);
   tcase_add_test(t, inline_operands);
   tcase_add_test(t, execution_thread);
