@@ -553,14 +553,15 @@ static bool parse_float_bits(Parser *p, HloType t, uint64_t *bits) {
 }
 
 /* Finds the end of a string literal starting at pos (a '"'), honouring
- * backslash escapes; leaves pos after the closing quote. */
+ * backslash escapes; leaves pos after the closing quote.  A string may run
+ * over several lines, as in XLA. */
 static bool scan_string(Parser *p, size_t *start, size_t *end) {
   skip_ws(p);
   if (peek(p) != '"') return fail_expected(p, "a string");
   size_t s = ++p->pos;
   while (p->pos < p->len && p->src[p->pos] != '"') {
     if (p->src[p->pos] == '\\') p->pos++;
-    if (p->pos < p->len && (p->src[p->pos] == '\n' || p->src[p->pos] == '\0')) break;
+    if (p->pos < p->len && p->src[p->pos] == '\0') break;
     p->pos++;
   }
   /* A NUL byte would cut the C string the text becomes (escape it). */
@@ -691,8 +692,10 @@ static bool parse_tuple_shape(Parser *p, HloShape *out, int depth) {
   return ok;
 }
 
-/* f32[2,3]{1,0}, pred[], token[], (s32[], f32[4]{0}) — no blanks inside an
- * array shape before its layout, so "-> f32[2] {" is a shape then a body. */
+/* f32[2,3]{1,0}, pred[], token[], (s32[], f32[4]{0}).  As in XLA's lexer,
+ * blanks may come before a layout that starts with a dimension or ':', so
+ * that "-> f32[2] {" is still a shape then a body (which starts with a
+ * name). */
 static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   skip_ws(p);
   if (peek(p) == '(') return parse_tuple_shape(p, out, depth);
@@ -738,6 +741,16 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   if (t == HLO_TOKEN && out->rank)
     return fail_at(p, at, "a token shape has no dimensions");
   if (peek(p) == '{') return parse_layout(p, out);
+  size_t end = p->pos;
+  skip_ws(p);
+  if (peek(p) == '{') {
+    size_t brace = p->pos++;
+    skip_ws(p);
+    int c = peek(p);
+    p->pos = brace;
+    if (is_digit(c) || c == ':') return parse_layout(p, out);
+  }
+  p->pos = end;
   return true;
 }
 

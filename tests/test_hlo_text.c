@@ -768,6 +768,25 @@ START_TEST(execution_thread) {
 }
 END_TEST
 
+/* XLA's lexer skips blanks, so a layout may follow its shape after them
+ * when it starts with a dimension or ':' ("-> f32[2] {" is still a
+ * signature then a body), and a string may run over several lines. */
+START_TEST(layout_after_blanks_and_strings_over_lines) {
+  assert_prints_as("HloModule m\nENTRY e (p: f32[2,3] {0,1}) -> f32[2,3] {\n"
+                   "  p = f32[2,3] { 0,1 } parameter(0)\n"
+                   "  s = s32[] {:T(128)} constant(1)\n"
+                   "  ROOT n = f32[2,3]\t{0,1} negate(p), backend_config=\"{\n  \\\"x\\\": 1\n}\"\n}\n",
+                   "HloModule m\n\n"
+                   "ENTRY %e (p: f32[2,3]) -> f32[2,3] {\n"
+                   "  %p = f32[2,3]{0,1} parameter(0)\n"
+                   "  %s = s32[] constant(1)\n"
+                   "  ROOT %n = f32[2,3]{0,1} negate(%p), backend_config=\"{\n  \\\"x\\\": 1\n}\"\n"
+                   "}\n\n");
+  assert_error(MODULE_HEAD "  p = f32[2,3] {0} parameter(0)\n}\n",
+               "t.hlo:3:16: layout has 1 entries, the shape has 2 dimensions");
+}
+END_TEST
+
 START_TEST(literal_spellings) {
   assert_prints_as(
       "HloModule m\n"
@@ -1352,6 +1371,7 @@ int main(void) {
   tcase_add_test(t, module_header_optional);
   tcase_add_test(t, inline_operands);
   tcase_add_test(t, execution_thread);
+  tcase_add_test(t, layout_after_blanks_and_strings_over_lines);
   tcase_add_test(t, literal_spellings);
   tcase_add_test(t, metadata_and_stack_frames);
   tcase_add_test(t, raw_attributes_kept_verbatim);
