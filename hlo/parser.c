@@ -705,7 +705,9 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   if (!hlo_type_from_name(p->src + at, p->pos - at, &t) || t == HLO_TUPLE) {
     bool bracket = p->pos > at && peek(p) == '[';
     size_t n = p->pos - at;
+    bool buffer = n == 1 && p->src[at] == 'b' && peek(p) == '(';
     p->pos = at;
+    if (buffer) return fail_at(p, at, "buffer shapes (b(...)) are not supported");
     if (bracket)
       return fail_at(p, at, "unknown element type '%.*s'", (int)(n > 40 ? 40 : n), p->src + at);
     return fail_expected(p, "shape");
@@ -1789,7 +1791,8 @@ static bool can_infer_shape(HloOpcode op) {
 
 /* Whether an instruction's right-hand side starts with its shape: a tuple
  * shape, a word followed by '[' (an unknown element type is reported by
- * parse_shape), or "token", the one shape written without brackets. */
+ * parse_shape), "token", the one shape written without brackets, or XLA's
+ * buffer shape b(…) (which parse_shape refuses). */
 static bool rhs_has_shape(Parser *p) {
   skip_ws(p);
   if (peek(p) == '(') return true;
@@ -1797,7 +1800,8 @@ static bool rhs_has_shape(Parser *p) {
   while (is_alnum(peek(p))) p->pos++;
   size_t n = p->pos - at;
   bool shape = n && (peek(p) == '[' || (n == 5 && !memcmp(p->src + at, "token", 5) &&
-                                        !is_name_char(peek(p)) && peek(p) != '('));
+                                        !is_name_char(peek(p)) && peek(p) != '(') ||
+                     (n == 1 && p->src[at] == 'b' && peek(p) == '('));
   p->pos = at;
   return shape;
 }

@@ -1046,6 +1046,10 @@ START_TEST(error_bad_shapes) {
                "t.hlo:3:16: layout has more entries than the shape's 1 dimensions");
   assert_error(MODULE_HEAD "  p = token[2] parameter(0)\n}\n",
                "t.hlo:3:7: a token shape has no dimensions");
+  assert_error(MODULE_HEAD "  p = b(f32[16]) parameter(0)\n}\n",
+               "t.hlo:3:7: buffer shapes (b(...)) are not supported");
+  assert_error(MODULE_HEAD "  p = (b(f32[16]), f32[16]) parameter(0)\n}\n",
+               "t.hlo:3:8: buffer shapes (b(...)) are not supported");
 }
 END_TEST
 
