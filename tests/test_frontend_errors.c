@@ -272,6 +272,43 @@ START_TEST(scatter_errors) {
 }
 END_TEST
 
+START_TEST(random_errors) {
+  const char *key_counter =
+      PLACEHOLDER("k", "DT_UINT64") PLACEHOLDER("c", "DT_UINT64")
+      CONST_I32("shape", "dim { size: 1 }", "int_val: 4");
+  const char *kc_config = FEED("k", "DT_UINT64", "dim { size: 1 }")
+      FEED("c", "DT_UINT64", "dim { size: 2 }") FETCH("r");
+  char graph[2048];
+  snprintf(graph, sizeof graph, "%s%s%s", key_counter, CONST_I32("alg", "", "int_val: 2"),
+           NODE("r", "StatelessRandomUniformV2",
+                "input: 'shape' input: 'k' input: 'c' input: 'alg'",
+                ATTR_TYPE("dtype", "DT_FLOAT")));
+  fu_expect_error(graph, kc_config,
+                  "node 'r' (StatelessRandomUniformV2): alg 2 (ThreeFry) is not supported: only "
+                  "Philox (1) and auto-select (3), which is Philox on the CPU");
+  snprintf(graph, sizeof graph, "%s%s%s", key_counter, CONST_I32("alg", "", "int_val: 1"),
+           NODE("r", "StatelessRandomNormalV2",
+                "input: 'shape' input: 'k' input: 'c' input: 'alg'",
+                ATTR_TYPE("dtype", "DT_INT32")));
+  fu_expect_error(graph, kc_config,
+                  "node 'r' (StatelessRandomNormalV2): normal values of type DT_INT32 are not "
+                  "supported");
+  fu_expect_error(CONST_I32("shape", "dim { size: 1 }", "int_val: 4")
+               CONST_I32("seed", "dim { size: 3 }", "int_val: 1 int_val: 2 int_val: 3")
+               NODE("r", "StatelessRandomUniform", "input: 'shape' input: 'seed'",
+                    ATTR_TYPE("dtype", "DT_FLOAT")),
+               FETCH("r"),
+               "node 'r' (StatelessRandomUniform): seed must be int32[2] or int64[2]");
+  fu_expect_error(CONST_I32("shape", "dim { size: 1 }", "int_val: 4")
+               NODE("r", "RandomUniform", "input: 'shape'",
+                    ATTR_TYPE("dtype", "DT_FLOAT") ATTR_INT("seed", "0") ATTR_INT("seed2", "0")),
+               FETCH("r"),
+               "node 'r' (RandomUniform): seed and seed2 are both 0, so TensorFlow draws a new "
+               "random seed on every run; set a seed (tf.random.set_seed or the op's seed) or "
+               "use the stateless ops");
+}
+END_TEST
+
 START_TEST(matrix_band_part_errors) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("lo", "", "int_val: 3")
                CONST_I32("hi", "", "int_val: -1")
@@ -435,6 +472,7 @@ int main(void) {
   tcase_add_test(t, gather_batch_dims);
   tcase_add_test(t, gather_nd_errors);
   tcase_add_test(t, scatter_errors);
+  tcase_add_test(t, random_errors);
   tcase_add_test(t, broadcast_to_incompatible);
   tcase_add_test(t, binary_not_broadcastable);
   tcase_add_test(t, input_count);

@@ -1266,4 +1266,68 @@ def build_cases():
         lambda r: [("x", U(r, [5], dtype=F64)), ("y", U(r, [5], dtype=F64))],
         "elementwise", ["Sub"])
 
+    # ---- random numbers (Philox, as TensorFlow's CPU kernels) ----------------
+    U64 = np.uint64
+
+    def seed(r, dtype=I32):
+        return [("seed", I(r, [2], -2**31, 2**31 - 1, I64).astype(dtype))]
+    add("stateless_uniform", lambda s: tf.random.stateless_uniform([3, 5], s),
+        seed, "exact", ["StatelessRandomGetKeyCounter",
+                        "StatelessRandomUniformV2"])
+    add("stateless_uniform_f64_i64seed", lambda s: tf.random.stateless_uniform(
+            [7], s, dtype=tf.float64),
+        lambda r: seed(r, I64), "exact", ["StatelessRandomUniformV2"])
+    add("stateless_uniform_f16", lambda s: tf.random.stateless_uniform(
+            [2, 3], s, minval=-2.0, maxval=3.0, dtype=tf.float16),
+        seed, "exact", ["StatelessRandomUniformV2"])
+    add("stateless_uniform_bf16", lambda s: tf.cast(tf.random.stateless_uniform(
+            [5], s, dtype=tf.bfloat16), tf.float32),
+        seed, "exact", ["StatelessRandomUniformV2"])
+    add("stateless_normal", lambda s: tf.random.stateless_normal(
+            [4, 5], s, mean=1.0, stddev=2.0),
+        seed, "transcendental", ["StatelessRandomNormalV2"])
+    add("stateless_normal_f64", lambda s: tf.random.stateless_normal(
+            [5], s, dtype=tf.float64),
+        seed, "transcendental", ["StatelessRandomNormalV2"])
+    add("stateless_normal_f16", lambda s: tf.random.stateless_normal(
+            [2, 5], s, dtype=tf.float16),
+        seed, "transcendental", ["StatelessRandomNormalV2"])
+    add("stateless_uniform_int", lambda s: tf.random.stateless_uniform(
+            [3, 7], s, minval=-5, maxval=1000, dtype=tf.int32),
+        seed, "exact", ["StatelessRandomUniformIntV2"])
+    add("stateless_uniform_int64", lambda s: tf.random.stateless_uniform(
+            [5], s, minval=-2**40, maxval=2**62, dtype=tf.int64),
+        seed, "exact", ["StatelessRandomUniformIntV2"])
+    add("stateless_uniform_full_int", lambda s: tf.random.stateless_uniform(
+            [6], s, minval=None, maxval=None, dtype=tf.int64),
+        seed, "exact", ["StatelessRandomUniformFullIntV2"])
+    add("stateless_get_key_counter",
+        lambda s: tuple(raw.StatelessRandomGetKeyCounter(seed=s)),
+        lambda r: seed(r, I64), "exact", ["StatelessRandomGetKeyCounter"])
+    # A counter one below a 64-bit carry: the blocks' counters carry into
+    # the upper words.
+    add("stateless_uniform_v2_key_counter", lambda k, c: raw.StatelessRandomUniformV2(
+            shape=[11], key=k, counter=c, alg=1),
+        lambda r: [("key", np.array([0x0123456789abcdef], U64)),
+                   ("counter", np.array([2**64 - 2, 2**63 + 5], U64))],
+        "exact", ["StatelessRandomUniformV2"])
+    add("stateless_v1_uniform", lambda s: raw.StatelessRandomUniform(
+            shape=[3, 4], seed=s, dtype=tf.float32),
+        seed, "exact", ["StatelessRandomUniform"])
+    add("stateless_v1_normal", lambda s: raw.StatelessRandomNormal(
+            shape=[9], seed=s, dtype=tf.float32),
+        lambda r: seed(r, I64), "transcendental", ["StatelessRandomNormal"])
+    add("stateless_v1_uniform_int", lambda s: raw.StatelessRandomUniformInt(
+            shape=[2, 5], seed=s, minval=tf.constant(3, tf.int64),
+            maxval=tf.constant(17, tf.int64)),
+        seed, "exact", ["StatelessRandomUniformInt"])
+    add("random_uniform_seeded", lambda x: x + raw.RandomUniform(
+            shape=[3, 4], dtype=tf.float32, seed=11, seed2=7),
+        lambda r: [("x", U(r, [3, 4]))], "elementwise", ["RandomUniform"],
+        check_eager=False)
+    add("random_normal_seeded", lambda x: x * raw.RandomStandardNormal(
+            shape=[6], dtype=tf.float32, seed=87654321, seed2=3),
+        lambda r: [("x", U(r, [6]))], "transcendental", ["RandomStandardNormal"],
+        check_eager=False)
+
     return cases
