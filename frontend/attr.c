@@ -16,6 +16,11 @@
  * The DataType <-> HloType mapping is here too: TensorFlow's numeric types
  * map one to one onto HLO element types; reference types (DT_FLOAT_REF =
  * DT_FLOAT + 100, from TensorFlow 1 variables) map as their base type.
+ * The quantized types (qint8, quint8, qint16, quint16, qint32) map onto the
+ * integer type of their width and sign: TensorFlow stores them as exactly
+ * those integers and only its quantization ops (QuantizeV2, Dequantize)
+ * give them a meaning, through min/max inputs that travel beside them.  So
+ * a qint8 value in HLO is an s8, and its way back to DataType is DT_INT8.
  */
 #include <string.h>
 
@@ -51,6 +56,11 @@ HloError *tf_type_to_hlo(Tensorflow__DataType t, HloType *out) {
   case TENSORFLOW__DATA_TYPE__DT_UINT32: *out = HLO_U32; return NULL;
   case TENSORFLOW__DATA_TYPE__DT_UINT64: *out = HLO_U64; return NULL;
   case TENSORFLOW__DATA_TYPE__DT_BOOL: *out = HLO_PRED; return NULL;
+  case TENSORFLOW__DATA_TYPE__DT_QINT8: *out = HLO_S8; return NULL;
+  case TENSORFLOW__DATA_TYPE__DT_QUINT8: *out = HLO_U8; return NULL;
+  case TENSORFLOW__DATA_TYPE__DT_QINT16: *out = HLO_S16; return NULL;
+  case TENSORFLOW__DATA_TYPE__DT_QUINT16: *out = HLO_U16; return NULL;
+  case TENSORFLOW__DATA_TYPE__DT_QINT32: *out = HLO_S32; return NULL;
   default: return hlo_error("type %s is not supported", tf_type_name(t));
   }
 }

@@ -26,7 +26,7 @@
 
 static const TfOpLowering *const tables[] = {tf_lower_core, tf_lower_math, tf_lower_array,
                                              tf_lower_nn, tf_lower_scatter, tf_lower_random,
-                                             tf_lower_control};
+                                             tf_lower_quant, tf_lower_control};
 
 const TfOpLowering *tf_find_lowering(const char *op) {
   for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

@@ -4,9 +4,9 @@
  * function that reads the node's inputs as HLO values, builds HLO in the
  * current computation with the hlo_build_* functions, and sets the node's
  * outputs.  The tables are split by family (lower_math.c, lower_array.c,
- * lower_nn.c, lower_scatter.c, lower_random.c, lower_control.c, and the
- * core ops in lower.c); lower.c merges them, drives the walk over the graph in
- * producer-first order, attaches the TF node name and op to every
+ * lower_nn.c, lower_scatter.c, lower_random.c, lower_quant.c,
+ * lower_control.c, and the core ops in lower.c); lower.c merges them,
+ * drives the walk over the graph in producer-first order, attaches the TF node name and op to every
  * instruction as metadata, and prefixes every error with the node.
  */
 #ifndef HLOC_FRONTEND_LOWER_H
@@ -55,6 +55,7 @@ extern const TfOpLowering tf_lower_array[];
 extern const TfOpLowering tf_lower_nn[];
 extern const TfOpLowering tf_lower_scatter[];
 extern const TfOpLowering tf_lower_random[];
+extern const TfOpLowering tf_lower_quant[];
 extern const TfOpLowering tf_lower_control[];
 
 /* The lowering of `op`, or NULL. */

@@ -309,6 +309,40 @@ START_TEST(random_errors) {
 }
 END_TEST
 
+START_TEST(quantize_errors) {
+  const char *ranges = "node { name: 'lo' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+                       " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { }"
+                       " float_val: -1 } } } }\n"
+                       "node { name: 'hi' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+                       " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { }"
+                       " float_val: 1 } } } }\n";
+  char graph[2048];
+  snprintf(graph, sizeof graph, "%s%s%s", PLACEHOLDER("x", "DT_FLOAT"), ranges,
+           NODE("q", "QuantizeV2", "input: 'x' input: 'lo' input: 'hi'",
+                ATTR_TYPE("T", "DT_QINT8") ATTR_STR("mode", "MIN_COMBINED")
+                    ATTR_STR("round_mode", "HALF_TO_EVEN")));
+  fu_expect_error(graph, CONFIG_X("q"),
+                  "node 'q' (QuantizeV2): round_mode HALF_TO_EVEN needs mode SCALED");
+  snprintf(graph, sizeof graph, "%s%s%s", PLACEHOLDER("x", "DT_FLOAT"), ranges,
+           NODE("q", "QuantizeV2", "input: 'x' input: 'lo' input: 'hi'",
+                ATTR_TYPE("T", "DT_QINT8") ATTR_STR("mode", "MIN_FIRST") ATTR_INT("axis", "1")));
+  fu_expect_error(graph, CONFIG_X("q"),
+                  "node 'q' (QuantizeV2): mode MIN_FIRST does not take an axis");
+  snprintf(graph, sizeof graph, "%s%s%s", PLACEHOLDER("x", "DT_FLOAT"), ranges,
+           NODE("q", "QuantizeV2", "input: 'x' input: 'lo' input: 'hi'",
+                ATTR_TYPE("T", "DT_QINT8") ATTR_STR("mode", "SCALED") ATTR_INT("axis", "1")));
+  fu_expect_error(graph, CONFIG_X("q"),
+                  "node 'q' (QuantizeV2): the min and max ranges must be vectors of 3 values, "
+                  "one per slice along axis 1");
+  snprintf(graph, sizeof graph, "%s%s%s", PLACEHOLDER("x", "DT_FLOAT"), ranges,
+           NODE("q", "QuantizeV2", "input: 'x' input: 'lo' input: 'hi'",
+                ATTR_TYPE("T", "DT_INT8")));
+  fu_expect_error(graph, CONFIG_X("q"),
+                  "node 'q' (QuantizeV2): T is DT_INT8, not qint8, quint8, qint16, quint16 or "
+                  "qint32");
+}
+END_TEST
+
 START_TEST(matrix_band_part_errors) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") CONST_I32("lo", "", "int_val: 3")
                CONST_I32("hi", "", "int_val: -1")
@@ -473,6 +507,7 @@ int main(void) {
   tcase_add_test(t, gather_nd_errors);
   tcase_add_test(t, scatter_errors);
   tcase_add_test(t, random_errors);
+  tcase_add_test(t, quantize_errors);
   tcase_add_test(t, broadcast_to_incompatible);
   tcase_add_test(t, binary_not_broadcastable);
   tcase_add_test(t, input_count);

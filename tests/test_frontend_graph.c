@@ -498,8 +498,8 @@ START_TEST(type_mapping) {
              "type DT_RESOURCE_REF is not supported");
   assert_err(tf_type_to_hlo(TENSORFLOW__DATA_TYPE__DT_VARIANT, &t),
              "type DT_VARIANT is not supported");
-  assert_err(tf_type_to_hlo(TENSORFLOW__DATA_TYPE__DT_QINT8, &t),
-             "type DT_QINT8 is not supported");
+  assert_err(tf_type_to_hlo(TENSORFLOW__DATA_TYPE__DT_RESOURCE, &t),
+             "type DT_RESOURCE is not supported");
   assert_err(tf_type_to_hlo(TENSORFLOW__DATA_TYPE__DT_INVALID, &t),
              "type DT_INVALID is not supported");
 }

@@ -1330,4 +1330,59 @@ def build_cases():
         lambda r: [("x", U(r, [6]))], "transcendental", ["RandomStandardNormal"],
         check_eager=False)
 
+    # ---- quantization (QuantizeV2 / Dequantize) -------------------------------
+    def quantize(name, T, lo, hi, xs=(3, 4), xlo=-3.0, xhi=5.0, dq=False,
+                 dtype=tf.float32, **kw):
+        def fn(x):
+            q = raw.QuantizeV2(input=x, min_range=tf.constant(lo, tf.float32),
+                               max_range=tf.constant(hi, tf.float32), T=T, **kw)
+            if dq:
+                dkw = {k: v for k, v in kw.items()
+                       if k in ("mode", "narrow_range", "axis")}
+                return raw.Dequantize(input=q.output, min_range=q.output_min,
+                                      max_range=q.output_max, dtype=dtype, **dkw)
+            return (tf.cast(q.output, tf.int32), q.output_min, q.output_max)
+        ops = ["QuantizeV2"] + (["Dequantize"] if dq else ["Cast"])
+        add(name, fn, lambda r: [("x", np.concatenate([
+                halves(r, [int(np.prod(xs)) // 2]),
+                U(r, [int(np.prod(xs)) - int(np.prod(xs)) // 2], xlo, xhi)])
+                .reshape(xs).astype(F32))],
+            "exact", ops, fetch_direct=not dq)
+    quantize("quantize_min_combined_quint8", tf.quint8, -1.0, 3.0)
+    quantize("quantize_min_combined_qint8", tf.qint8, -2.5, 4.0)
+    quantize("quantize_min_combined_qint16", tf.qint16, -3.0, 6.0)
+    quantize("quantize_min_combined_tiny_range", tf.quint8, 0.25, 0.25,
+             ensure_minimum_range=0.5)
+    quantize("quantize_min_first_quint8", tf.quint8, -1.5, 3.0,
+             mode="MIN_FIRST")
+    quantize("quantize_min_first_qint8", tf.qint8, -2.0, 2.0, mode="MIN_FIRST")
+    quantize("quantize_min_first_qint32", tf.qint32, -4.0, 4.0,
+             mode="MIN_FIRST")
+    quantize("quantize_scaled_qint8", tf.qint8, -4.0, 3.0, mode="SCALED")
+    quantize("quantize_scaled_qint8_narrow_even", tf.qint8, -2.0, 6.0,
+             mode="SCALED", narrow_range=True, round_mode="HALF_TO_EVEN")
+    quantize("quantize_scaled_quint16", tf.quint16, 0.0, 5.0, mode="SCALED")
+    quantize("quantize_scaled_qint8_axis", tf.qint8, [-4.0, -1.0, -2.0],
+             [3.0, 1.0, 8.0], xs=(2, 3, 4), mode="SCALED", axis=1)
+    quantize("quantize_min_combined_quint8_axis", tf.quint8,
+             [-1.0, -3.0, 0.5, -2.0], [3.0, 1.0, 2.0, 2.0], mode="MIN_COMBINED",
+             axis=1)
+    quantize("dequantize_min_combined_qint8", tf.qint8, -2.5, 4.0, dq=True)
+    quantize("dequantize_min_combined_quint16", tf.quint16, -1.0, 3.0, dq=True)
+    quantize("dequantize_min_first_quint8", tf.quint8, -1.5, 3.0, dq=True,
+             mode="MIN_FIRST")
+    quantize("dequantize_min_first_qint16", tf.qint16, -3.0, 2.0, dq=True,
+             mode="MIN_FIRST")
+    quantize("dequantize_scaled_qint8_narrow", tf.qint8, -2.0, 6.0, dq=True,
+             mode="SCALED", narrow_range=True)
+    quantize("dequantize_min_combined_quint8_bf16", tf.quint8, -1.0, 5.0,
+             dq=True, dtype=tf.bfloat16)
+    quantize("dequantize_scaled_qint8_axis", tf.qint8, [-4.0, -1.0, -2.0],
+             [3.0, 1.0, 8.0], xs=(2, 3, 4), dq=True, mode="SCALED", axis=1)
+    add("dequantize_cast_qint8", lambda x: raw.Dequantize(
+            input=tf.cast(x, tf.qint8), min_range=tf.constant(-1.0),
+            max_range=tf.constant(2.0), mode="MIN_COMBINED"),
+        lambda r: [("x", I(r, [8], -128, 128, np.int8))], "exact",
+        ["Cast", "Dequantize"])
+
     return cases
