@@ -61,6 +61,13 @@ void cg_fail_instr(CgGen *g, const HloInstr *x, const char *what) {
 }
 
 KirType cg_memref_type(CgGen *g, const HloShape *s) {
+  /* An array with no elements is memref<0xT> whatever its rank: nothing
+   * reads or writes it (its kernels are skipped), and MLIR's bare-pointer
+   * calling convention does not lower memref<4x0xT> arguments. */
+  if (s->rank > 1 && hlo_shape_elements(s) == 0) {
+    int64_t zero = 0;
+    return kir_memref(g->k, cg_mem_elem(s->type), 1, &zero);
+  }
   return kir_memref(g->k, cg_mem_elem(s->type), s->rank, s->dims);
 }
 

@@ -287,6 +287,28 @@ START_TEST(fusion_of_mixed_rank_tuple) {
 }
 END_TEST
 
+/* Issue #15's first bug: arrays with no elements in a dimension after the
+ * first (f32[3,0], f32[3000,0] reduced, a dot over K = 0, a concatenate
+ * with an empty operand) compile, with and without the passes, and agree
+ * with the evaluator. */
+START_TEST(zero_sized_dimensions) {
+  static const char text[] =
+      "HloModule z\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT s = f32[] add(a, b)\n}\n\n"
+      "ENTRY main {\n  p = f32[3000,0] parameter(0)\n  z = f32[] constant(0)\n"
+      "  r = f32[3000] reduce(p, z), dimensions={1}, to_apply=add\n"
+      "  q = f32[2,0,3] parameter(1)\n  t = f32[0,2,3] transpose(q), dimensions={1,0,2}\n"
+      "  c = f32[3,0] parameter(2)\n  d = f32[0,5] parameter(3)\n"
+      "  m = f32[3,5] dot(c, d), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  e = f32[3,4] parameter(4)\n  cat = f32[3,4] concatenate(c, e), dimensions={1}\n"
+      "  n = f32[3,0] negate(c)\n"
+      "  ROOT out = (f32[3000], f32[0,2,3], f32[3,5], f32[3,4], f32[3,0]) "
+      "tuple(r, t, m, cat, n)\n}\n";
+  cgt_check_with(text, 5, false, false, 0, 0);
+  cgt_check_with(text, 5, false, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_data");
   TCase *t = tcase_create("data");
@@ -302,6 +324,7 @@ int main(void) {
   tcase_add_test(t, sort);
   tcase_add_test(t, sort_comparator_with_call);
   tcase_add_test(t, fusion_of_mixed_rank_tuple);
+  tcase_add_test(t, zero_sized_dimensions);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
