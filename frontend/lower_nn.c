@@ -123,6 +123,7 @@ static double lowest(HloType t) {
   }
 }
 
+/* An error whose format has exactly one %s, which receives s. */
 static HloError *shape_error(const char *fmt, const HloShape *s) {
   char *str = hlo_shape_to_string(s);
   HloError *e = hlo_error(fmt, str);
@@ -1243,8 +1244,13 @@ static HloError *block_inputs(TfLower *L, const TfNode *n, int rank, const char 
     block[i] = b[i];
   }
   const HloShape *ps = &p->shape;
-  if (!hlo_type_is_integer(ps->type) || ps->rank != 2 || ps->dims[0] != *m || ps->dims[1] != 2)
-    return shape_error("%s must be an integer [M,2] matrix for the M block dims, is %s", ps);
+  if (!hlo_type_is_integer(ps->type) || ps->rank != 2 || ps->dims[0] != *m || ps->dims[1] != 2) {
+    char *str = hlo_shape_to_string(ps);
+    e = hlo_error("%s must be an integer [%d,2] matrix for the %d block dims, is %s", what, *m,
+                  *m, str);
+    free(str);
+    return e;
+  }
   for (int i = 0; i < *m; i++) {
     lo[i] = hlo_literal_get_s64(p, 2 * i);
     hi[i] = hlo_literal_get_s64(p, 2 * i + 1);

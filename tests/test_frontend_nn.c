@@ -196,6 +196,14 @@ START_TEST(space_to_batch_errors) {
                   FEED("x", DIMS4(1, 4, 4, 2)) FETCH("s"),
                   "node 's' (SpaceToBatchND): paddings of block dim 0 are (0, -1), expected 0 "
                   "to 2147483647");
+  /* paddings of the wrong shape (a fuzzer found the message's format
+   * reading a missing argument) */
+  fu_expect_error(PLACEHOLDER("x") CONST_I32("b", "dim { size: 2 }", "int_val: 2 int_val: 2")
+                  CONST_I32("p", "dim { size: 4 }", ZERO_PADS)
+                  NODE("s", "SpaceToBatchND", "input: 'x' input: 'b' input: 'p'", ATTR_T),
+                  FEED("x", DIMS4(1, 4, 4, 2)) FETCH("s"),
+                  "node 's' (SpaceToBatchND): paddings must be an integer [2,2] matrix for the "
+                  "2 block dims, is s32[4]{0}");
   /* Two block dims need an input of rank 3 at least. */
   fu_expect_error(BLOCK_GRAPH("SpaceToBatchND", "int_val: 2 int_val: 2", ZERO_PADS),
                   FEED("x", DIMS2(4, 4)) FETCH("s"),
