@@ -385,6 +385,14 @@ static int64_t scalar_s64(const HloLiteral *l) { return hlo_literal_get_s64(l, 0
     case HLO_OP_SIN: EACH(sin##F(x[i]))                                       \
     case HLO_OP_COS: EACH(cos##F(x[i]))                                       \
     case HLO_OP_TAN: EACH(tan##F(x[i]))                                       \
+    case HLO_OP_ACOS: EACH(acos##F(x[i]))                                     \
+    case HLO_OP_ASIN: EACH(asin##F(x[i]))                                     \
+    case HLO_OP_ATAN: EACH(atan##F(x[i]))                                     \
+    case HLO_OP_ACOSH: EACH(acosh##F(x[i]))                                   \
+    case HLO_OP_ASINH: EACH(asinh##F(x[i]))                                   \
+    case HLO_OP_ATANH: EACH(atanh##F(x[i]))                                   \
+    case HLO_OP_COSH: EACH(cosh##F(x[i]))                                     \
+    case HLO_OP_SINH: EACH(sinh##F(x[i]))                                     \
     case HLO_OP_ERF: EACH(erf##F(x[i]))                                       \
     case HLO_OP_FLOOR: EACH(floor##F(x[i]))                                   \
     case HLO_OP_CEIL: EACH(ceil##F(x[i]))                                     \
@@ -696,6 +704,50 @@ static const void *expand_scalar(const HloLiteral *l, int64_t n, void **tmp) {
 
 /* Evaluates an elementwise instruction into out (allocated by the caller
  * with the instruction's shape). */
+/* reduce-precision on the bits x of a float with `bits` bits, E exponent
+ * and M mantissa bits, to e exponent and m mantissa bits: XLA's rule —
+ * round the mantissa to nearest even, then flush what is below the
+ * narrow format's normal range to signed zero and what is above it to
+ * signed infinity (so denormals are not kept); NaN stays NaN unless m is
+ * 0, where it becomes infinity as the bits say. */
+static uint64_t reduce_precision_bits(uint64_t x, int bits, int E, int M, int64_t e,
+                                      int64_t m) {
+  uint64_t all = bits == 64 ? ~(uint64_t)0 : ((uint64_t)1 << bits) - 1;
+  uint64_t exp_mask = (((uint64_t)1 << E) - 1) << M, man_mask = ((uint64_t)1 << M) - 1;
+  bool nan = (x & exp_mask) == exp_mask && (x & man_mask);
+  uint64_t y = x;
+  if (m < M) {
+    int k = M - (int)m;
+    uint64_t last = (uint64_t)1 << k;
+    uint64_t bias = ((y & last) >> k) + (last >> 1) - 1;
+    y = ((y + bias) & ~(last - 1)) & all;
+  }
+  if (e < E) {
+    uint64_t sign = (uint64_t)1 << (bits - 1);
+    uint64_t ebias = ((uint64_t)1 << (E - 1)) - 1, rbias = ((uint64_t)1 << (e - 1)) - 1;
+    uint64_t yexp = y & exp_mask;
+    if (yexp > (ebias + rbias) << M) y = (y & sign) | exp_mask;
+    else if (yexp <= (ebias - rbias) << M) y = y & sign;
+  }
+  return m > 0 && nan ? x : y;
+}
+
+static HloError *eval_reduce_precision(const HloInstr *in, const HloLiteral *x,
+                                       HloLiteral *out) {
+  HloType t = x->shape.type;
+  int E = t == HLO_F64 ? 11 : t == HLO_F16 ? 5 : 8;
+  int M = t == HLO_F64 ? 52 : t == HLO_F32 ? 23 : t == HLO_F16 ? 10 : 7;
+  int bits = (int)hlo_type_size(t) * 8;
+  int64_t n = elements_of(x);
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t v = 0;
+    memcpy(&v, (const char *)x->data + i * (bits / 8), (size_t)bits / 8);
+    v = reduce_precision_bits(v, bits, E, M, in->exponent_bits, in->mantissa_bits);
+    memcpy((char *)out->data + i * (bits / 8), &v, (size_t)bits / 8);
+  }
+  return NULL;
+}
+
 static HloError *eval_elementwise(const HloInstr *in, HloLiteral *const *ops,
                                   HloLiteral *out) {
   int64_t n = elements_of(out);
@@ -712,6 +764,9 @@ static HloError *eval_elementwise(const HloInstr *in, HloLiteral *const *ops,
     return NULL;
   case HLO_OP_IS_FINITE:
     return is_finite_kernel(t, ops[0]->data, out->data, n) ? NULL : unsupported_type(in->op, t);
+  case HLO_OP_REDUCE_PRECISION:
+    if (!hlo_type_is_float(t)) return unsupported_type(in->op, t);
+    return eval_reduce_precision(in, ops[0], out);
   case HLO_OP_COMPARE:
     compare_kernel(in->direction, in->compare_type, t, ops[0]->data, ops[1]->data, out->data,
                    n);
@@ -1664,6 +1719,29 @@ static HloLiteral *result_part(HloLiteral *res, int k) {
 /* reduce: each input is first arranged as [reduced dims..., kept dims...],
  * so reduction step r combines one contiguous row of Kn values into the Kn
  * accumulators, in the row-major order of the reduced dims. */
+/* map: the scalar computation on each index's operand elements. */
+static HloError *eval_map(Ev *ev, const HloInstr *in, HloLiteral *const *ops, HloLiteral **out) {
+  Plan *p = plan_get(ev, in->called[0]);
+  int n = in->noperands;
+  HloLiteral *res = hlo_literal_new(&in->shape);
+  const void **args = hlo_xmalloc(sizeof(void *) * (size_t)n);
+  int64_t count = elements_of(res);
+  size_t es = esize_of(res);
+  HloError *e = NULL;
+  for (int64_t i = 0; i < count && !e; i++) {
+    for (int k = 0; k < n; k++) args[k] = (const char *)ops[k]->data + i * (int64_t)esize_of(ops[k]);
+    void *o = (char *)res->data + i * (int64_t)es;
+    e = apply_scalar(ev, p, args, &o, 1);
+  }
+  free(args);
+  if (e) {
+    hlo_literal_free(res);
+    return e;
+  }
+  *out = res;
+  return NULL;
+}
+
 static HloError *eval_reduce(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
                              HloLiteral **out) {
   int n = in->noperands / 2, rank = ops[0]->shape.rank;
@@ -2396,6 +2474,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_REDUCE: return eval_reduce(ev, in, ops, out);
   case HLO_OP_REDUCE_WINDOW: return eval_reduce_window(ev, in, ops, out);
   case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
+  case HLO_OP_MAP: return eval_map(ev, in, ops, out);
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);

@@ -272,7 +272,7 @@ typedef enum HloOpKind {
   HLO_KIND_BINARY,    /* elementwise, two operands of equal shape */
   HLO_KIND_TERNARY,   /* elementwise, three operands (select, clamp) */
   HLO_KIND_DATA,      /* data movement / shape manipulation */
-  HLO_KIND_REDUCTION, /* reduce, reduce-window, sort (call a computation) */
+  HLO_KIND_REDUCTION, /* reduce, reduce-window, sort, map (call a computation) */
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
@@ -334,11 +334,20 @@ typedef enum HloCost {
   X(SIN, "sine", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                          \
   X(COS, "cosine", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                        \
   X(TAN, "tan", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                           \
+  X(ACOS, "acos", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(ASIN, "asin", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(ATAN, "atan", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(ACOSH, "acosh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                       \
+  X(ASINH, "asinh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                       \
+  X(ATANH, "atanh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                       \
+  X(COSH, "cosh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
+  X(SINH, "sinh", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                         \
   X(ERF, "erf", 1, HLO_KIND_UNARY, HLO_COST_TRANSCENDENTAL)                           \
   X(FLOOR, "floor", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                \
   X(CEIL, "ceil", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
   X(ROUND_AFZ, "round-nearest-afz", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                \
   X(ROUND_EVEN, "round-nearest-even", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)              \
+  X(REDUCE_PRECISION, "reduce-precision", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)          \
   X(IS_FINITE, "is-finite", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                        \
   X(POPCNT, "popcnt", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                              \
   X(CLZ, "count-leading-zeros", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                    \
@@ -363,6 +372,7 @@ typedef enum HloCost {
   X(REDUCE, "reduce", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)          \
   X(REDUCE_WINDOW, "reduce-window", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)\
   X(SORT, "sort", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)              \
+  X(MAP, "map", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_CONTROL)             \
   X(DOT, "dot", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                                  \
   X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                  \
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
@@ -576,6 +586,9 @@ struct HloInstr {
   bool is_stable;            /* sort */
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
+  /* reduce-precision: the format rounded to (exponent_bits >= 1,
+   * mantissa_bits >= 0, as shape inference checks). */
+  int64_t exponent_bits, mantissa_bits;
   const char *custom_call_target; /* custom-call */
   /* replica_groups={{0},{1,2}} (collectives): every group's ids, one group
    * after another, and each group's size; both empty when not given or {}

@@ -1061,7 +1061,7 @@ typedef enum AttrKind {
   A_START_INDICES_BATCHING, A_INDEX_VECTOR_DIM, A_SLICE_SIZES, A_INDICES_SORTED,
   A_UPDATE_WINDOW_DIMS, A_INSERTED_WINDOW_DIMS, A_SCATTER_DIMS_TO_OPERAND,
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
-  A_EPSILON, A_FEATURE_INDEX, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
+  A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_COUNT
 } AttrKind;
 
@@ -1110,6 +1110,8 @@ static const struct {
     {"is_stable", A_IS_STABLE},
     {"epsilon", A_EPSILON},
     {"feature_index", A_FEATURE_INDEX},
+    {"exponent_bits", A_EXPONENT_BITS},
+    {"mantissa_bits", A_MANTISSA_BITS},
     {"custom_call_target", A_TARGET},
     {"called_computations", A_CALLED_COMPUTATIONS},
     {"metadata", A_METADATA},
@@ -1202,7 +1204,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_BROADCAST || op == HLO_OP_TRANSPOSE || op == HLO_OP_REDUCE ||
            op == HLO_OP_REVERSE || op == HLO_OP_CONCATENATE || op == HLO_OP_SORT ||
            op == HLO_OP_ALL_GATHER || op == HLO_OP_ALL_GATHER_START ||
-           op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_ALL_TO_ALL;
+           op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_ALL_TO_ALL || op == HLO_OP_MAP;
   case A_REPLICA_GROUPS:
     return op == HLO_OP_ALL_REDUCE || op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_ALL_GATHER ||
            op == HLO_OP_ALL_GATHER_START || op == HLO_OP_REDUCE_SCATTER ||
@@ -1220,7 +1222,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_TO_APPLY:
     return op == HLO_OP_REDUCE || op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_SORT ||
            op == HLO_OP_SCATTER || op == HLO_OP_CALL || op == HLO_OP_ALL_REDUCE ||
-           op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_REDUCE_SCATTER;
+           op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_MAP;
   case A_CONDITION: case A_BODY: return op == HLO_OP_WHILE;
   case A_CALLS:
     return op == HLO_OP_FUSION || op == HLO_OP_CALL || op == HLO_OP_ASYNC_START ||
@@ -1240,6 +1242,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_SCATTER;
   case A_IS_STABLE: return op == HLO_OP_SORT;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
+  case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
   case A_COUNT: break;
   }
@@ -1680,6 +1683,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
     return true;
   }
   case A_FEATURE_INDEX: return parse_int64(p, "integer", &in->feature_index);
+  case A_EXPONENT_BITS: return parse_int64(p, "integer", &in->exponent_bits);
+  case A_MANTISSA_BITS: return parse_int64(p, "integer", &in->mantissa_bits);
   case A_TARGET: return parse_string(p, &in->custom_call_target);
   case A_METADATA: return parse_metadata(p, in);
   case A_REPLICA_GROUPS: return parse_replica_groups(p, in);
@@ -1738,6 +1743,10 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
   if (in->op == HLO_OP_PAD && !(seen >> A_PADDING & 1)) what = "padding=";
   if (in->op == HLO_OP_COMPARE && !(seen >> A_DIRECTION & 1)) what = "direction=";
   if (in->op == HLO_OP_CONVOLUTION && !(seen >> A_DIM_LABELS & 1)) what = "dim_labels=";
+  if (in->op == HLO_OP_REDUCE_PRECISION && !(seen >> A_EXPONENT_BITS & 1))
+    what = "exponent_bits=";
+  if (in->op == HLO_OP_REDUCE_PRECISION && !(seen >> A_MANTISSA_BITS & 1))
+    what = "mantissa_bits=";
   if (what)
     return fail_at(p, name->pos, "%s '%.*s' needs %s", hlo_opcode_name(in->op), (int)name->n,
                    name->s, what);

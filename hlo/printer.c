@@ -403,6 +403,18 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     hlo_str_printf(out, ", feature_index=%lld", (long long)in->feature_index);
     break;
   }
+  case HLO_OP_REDUCE_PRECISION:
+    hlo_str_printf(out, ", exponent_bits=%lld, mantissa_bits=%lld", (long long)in->exponent_bits,
+                   (long long)in->mantissa_bits);
+    break;
+  case HLO_OP_MAP: {
+    /* Always every dimension in order, which is all XLA maps over: its
+     * parser ignores the list and its printer writes this one. */
+    hlo_str_printf(out, ", dimensions={");
+    for (int d = 0; d < in->shape.rank; d++) hlo_str_printf(out, "%s%d", d ? "," : "", d);
+    hlo_str_append(out, "}", 1);
+    break;
+  }
   case HLO_OP_ALL_REDUCE: case HLO_OP_ALL_REDUCE_START: case HLO_OP_COLLECTIVE_BROADCAST:
     print_id_lists(out, "replica_groups", &in->replica_groups, &in->replica_group_sizes, 0);
     break;

@@ -356,6 +356,15 @@ static HloError *infer_unary(Infer *cx, HloShape *out) {
     if (!is_float) return type_error(cx, t, "a floating-point type");
     *out = array_of(HLO_PRED, x->rank, x->dims);
     return NULL;
+  case HLO_OP_REDUCE_PRECISION:
+    if (!is_float) return type_error(cx, t, "a floating-point type");
+    if (cx->in->exponent_bits < 1)
+      return fail(cx, "exponent_bits is %lld, must be at least 1",
+                  (long long)cx->in->exponent_bits);
+    if (cx->in->mantissa_bits < 0)
+      return fail(cx, "mantissa_bits is %lld, must be at least 0",
+                  (long long)cx->in->mantissa_bits);
+    break;
   default: /* the transcendental and rounding functions */
     if (!is_float) return type_error(cx, t, "a floating-point type");
     break;
@@ -1326,6 +1335,46 @@ static HloError *expect_collective_operands(Infer *cx) {
   return expect_arrays(cx);
 }
 
+/* map: operands of one dims, to_apply (T0[], …, Tn-1[]) -> R[] with Ti
+ * operand i's element type; the result is R with the operands' dims.
+ * dimensions={…}, when given, is every dimension in order: XLA maps over
+ * no other. */
+static HloError *infer_map(Infer *cx, HloShape *out) {
+  const HloInstr *in = cx->in;
+  if (in->noperands < 1) return fail(cx, "expects at least 1 operand");
+  HloError *e = expect_arrays(cx);
+  if (!e) e = expect_called(cx, 1, "to_apply");
+  if (!e) e = check_signature(cx, "to_apply", in->called[0]);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  for (int i = 1; i < in->noperands; i++)
+    if (!hlo_shape_same_dims(x, OPND(cx, i)))
+      return fail(cx, "operand %d %s and operand 0 %s have different dims", i,
+                  shape_str(cx, OPND(cx, i)), shape_str(cx, x));
+  if (in->dimensions.n) {
+    bool all = in->dimensions.n == x->rank;
+    for (int d = 0; all && d < x->rank; d++) all = in->dimensions.v[d] == d;
+    if (!all)
+      return fail(cx, "dimensions %s must be every dimension of %s in order",
+                  dims_str(cx, in->dimensions.v, in->dimensions.n), shape_str(cx, x));
+  }
+  const HloComputation *f = in->called[0];
+  const HloShape *r = &f->root->shape;
+  bool ok = f->nparams == in->noperands && hlo_type_is_array(r->type) && r->rank == 0;
+  for (int i = 0; ok && i < in->noperands; i++)
+    ok = is_scalar_of(&f->params[i]->shape, OPND(cx, i)->type);
+  if (!ok) {
+    HloStr want = {0};
+    for (int i = 0; i < in->noperands; i++)
+      hlo_str_printf(&want, "%s%s[]", i ? ", " : "", hlo_type_name(OPND(cx, i)->type));
+    const char *w = keep(cx, hlo_str_take(&want));
+    return fail(cx, "to_apply must be (%s) -> a scalar (%s has %s)", w, f->name,
+                signature_str(cx, f));
+  }
+  *out = array_of(r->type, x->rank, x->dims);
+  return NULL;
+}
+
 /* to_apply is (T[], T[]) -> T[] and T is each operand's element type. */
 static HloError *check_collective_reducer(Infer *cx) {
   HloError *e = expect_called(cx, 1, "to_apply");
@@ -1572,6 +1621,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_REDUCE: return infer_reduce(cx, out);
   case HLO_OP_REDUCE_WINDOW: return infer_reduce_window(cx, out);
   case HLO_OP_SORT: return infer_sort(cx, out);
+  case HLO_OP_MAP: return infer_map(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

@@ -365,6 +365,108 @@ START_TEST(float_transcendentals) {
 }
 END_TEST
 
+/* The inverse and hyperbolic functions are libm's, at points inside
+ * their domains, at their edges and outside (NaN). */
+START_TEST(inverse_and_hyperbolic) {
+  static const struct {
+    const char *op;
+    double (*fn)(double);
+    double xs[5];
+  } cases[] = {
+      {"acos", acos, {0.5, -1, 1, 0.125, 2}},     {"asin", asin, {0.5, -1, 1, -0.125, 2}},
+      {"atan", atan, {0.5, -1.75, 1e30, 0, -3}},  {"acosh", acosh, {1, 1.5, 10, 1e30, 0.5}},
+      {"asinh", asinh, {0.5, -1.75, 1e30, -0.0, 3}}, {"atanh", atanh, {0.5, -0.75, 1, -1, 2}},
+      {"cosh", cosh, {0.5, -1.75, 80, 0, -3}},    {"sinh", sinh, {0.5, -1.75, 80, 1e-3, -3}},
+  };
+  const char *types[] = {"f32", "f64"};
+  for (int t = 0; t < 2; t++)
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      const double *x = cases[k].xs;
+      HloStr m = {0};
+      hlo_str_printf(&m,
+                     "HloModule m\nENTRY e {\n  a = %s[5] constant({%.17g, %.17g, %.17g, %.17g, "
+                     "%.17g})\n  ROOT r = %s[5] %s(a)\n}\n",
+                     types[t], x[0], x[1], x[2], x[3], x[4], types[t], cases[k].op);
+      HloLiteral *got = evaluate_text(m.buf, NULL, 0);
+      for (int i = 0; i < 5; i++) {
+        double xi = t ? x[i] : (double)(float)x[i];
+        double want = t ? cases[k].fn(xi) : (double)(float)cases[k].fn(xi);
+        double g = hlo_literal_get_f64(got, i);
+        double tol = t ? 1e-15 : 2e-7;
+        ck_assert_msg(isnan(want) ? isnan(g)
+                                  : g == want || fabs(g - want) <= tol * fabs(want),
+                      "%s %s(%g): got %.17g, expected %.17g", types[t], cases[k].op, xi, g,
+                      want);
+      }
+      hlo_literal_free(got);
+      free(m.buf);
+    }
+}
+END_TEST
+
+/* XLA's reduce-precision: the mantissa rounds to nearest even, what
+ * leaves the narrow exponent range becomes signed infinity or zero
+ * (denormals included), NaN stays NaN unless no mantissa bit is left. */
+START_TEST(reduce_precision_rounding) {
+  /* To bf16's precision: ties to even, above a tie up. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[5] constant({1.00390625, 1.01171875, 1.0039064, -1.00390625, 3.1415927})\n"
+        "  ROOT r = f32[5] reduce-precision(a), exponent_bits=8, mantissa_bits=7\n}\n",
+        "f32[5] {1, 1.015625, 1.0078125, -1, 3.140625}");
+  /* To f16's range: overflow to inf, underflow to signed zero. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[7] constant({65504, 65520, 1e-05, -1e-05, nan, -inf, 6.1035156e-05})\n"
+        "  ROOT r = f32[7] reduce-precision(a), exponent_bits=5, mantissa_bits=10\n}\n",
+        "f32[7] {65504, inf, 0, -0, nan, -inf, 6.1035156e-05}");
+  /* No mantissa bit: ties go to the even exponent, so 1.5 becomes 2 and
+   * -3 becomes -2. */
+  CHECK("HloModule m\nENTRY e {\n  a = f64[3] constant({1.5, 1.25, -3})\n"
+        "  ROOT r = f64[3] reduce-precision(a), exponent_bits=11, mantissa_bits=0\n}\n",
+        "f64[3] {2, 1, -2}");
+  /* Wider than the type: nothing changes. */
+  CHECK("HloModule m\nENTRY e {\n  a = bf16[2] constant({1.5, -0.1})\n"
+        "  ROOT r = bf16[2] reduce-precision(a), exponent_bits=8, mantissa_bits=23\n}\n",
+        "bf16[2] {1.5, -0.1}");
+  HloModule *m = ck_parse("HloModule m\nENTRY e {\n  a = s32[2] parameter(0)\n"
+                          "  ROOT r = s32[2] reduce-precision(a), exponent_bits=8, "
+                          "mantissa_bits=7\n}\n");
+  HloError *e = hlo_verify(m);
+  ck_assert_msg(e && strstr(hlo_error_message(e), "floating-point"), "%s",
+                e ? hlo_error_message(e) : "verified");
+  hlo_error_free(e);
+  hlo_module_free(m);
+  m = ck_parse("HloModule m\nENTRY e {\n  a = f32[2] parameter(0)\n"
+               "  ROOT r = f32[2] reduce-precision(a), exponent_bits=0, mantissa_bits=7\n}\n");
+  e = hlo_verify(m);
+  ck_assert_msg(e && strstr(hlo_error_message(e), "exponent_bits is 0, must be at least 1"),
+                "%s", e ? hlo_error_message(e) : "verified");
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
+/* map applies its computation at every index, operands of different
+ * types and all. */
+START_TEST(map_applies_computation) {
+  CHECK("HloModule m\n"
+        "f {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n  c = f32[] convert(b)\n"
+        "  one = f32[] constant(1)\n  m = f32[] multiply(a, c)\n  ROOT r = f32[] add(m, one)\n}\n"
+        "ENTRY e {\n  x = f32[2,2] constant({{1, 2}, {3, 4}})\n"
+        "  i = s32[2,2] constant({{5, 6}, {7, -1}})\n"
+        "  ROOT r = f32[2,2] map(x, i), dimensions={0,1}, to_apply=f\n}\n",
+        "f32[2,2] {{6, 13}, {22, -3}}");
+  HloModule *m = ck_parse("HloModule m\n"
+                          "f {\n  a = f32[] parameter(0)\n  ROOT r = f32[] negate(a)\n}\n"
+                          "ENTRY e {\n  x = s32[2] parameter(0)\n"
+                          "  ROOT r = f32[2] map(x), to_apply=f\n}\n");
+  HloError *e = hlo_verify(m);
+  ck_assert_msg(e && strstr(hlo_error_message(e), "to_apply must be (s32[]) -> a scalar"), "%s",
+                e ? hlo_error_message(e) : "verified");
+  hlo_error_free(e);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(minmax_clamp_select_nan) {
   CHECK("HloModule m\nENTRY e {\n"
         "  a = f32[3] constant({nan, 1, 2})\n  b = f32[3] constant({1, nan, 3})\n"
@@ -1435,6 +1537,9 @@ int main(void) {
   tcase_add_test(t, integer_unary);
   tcase_add_test(t, float_unary_exact);
   tcase_add_test(t, float_transcendentals);
+  tcase_add_test(t, inverse_and_hyperbolic);
+  tcase_add_test(t, reduce_precision_rounding);
+  tcase_add_test(t, map_applies_computation);
   tcase_add_test(t, minmax_clamp_select_nan);
   tcase_add_test(t, compare_directions_and_types);
   tcase_add_test(t, compare_totalorder);

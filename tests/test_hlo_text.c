@@ -1289,6 +1289,89 @@ START_TEST(digit_module_name) {
 }
 END_TEST
 
+/* The inverse and hyperbolic trigonometric functions, map and
+ * reduce-precision, which XLA prints and expand_ops.c rewrites.  map's
+ * dimensions are always every dimension (XLA's parser ignores them), so
+ * a map without them prints them. */
+START_TEST(trig_map_reduce_precision_ops) {
+  assert_canonical(
+      "HloModule trig\n\n"
+      "%mul (a: f32[], b: s32[]) -> f32[] {\n"
+      "  %a = f32[] parameter(0)\n"
+      "  %b = s32[] parameter(1)\n"
+      "  %c = f32[] convert(%b)\n"
+      "  ROOT %m = f32[] multiply(%a, %c)\n"
+      "}\n\n"
+      "ENTRY %main (x: f32[2,3], i: s32[2,3]) -> f32[2,3] {\n"
+      "  %x = f32[2,3]{1,0} parameter(0)\n"
+      "  %i = s32[2,3]{1,0} parameter(1)\n"
+      "  %acos = f32[2,3]{1,0} acos(%x)\n"
+      "  %asin = f32[2,3]{1,0} asin(%acos)\n"
+      "  %atan = f32[2,3]{1,0} atan(%asin)\n"
+      "  %acosh = f32[2,3]{1,0} acosh(%atan)\n"
+      "  %asinh = f32[2,3]{1,0} asinh(%acosh)\n"
+      "  %atanh = f32[2,3]{1,0} atanh(%asinh)\n"
+      "  %cosh = f32[2,3]{1,0} cosh(%atanh)\n"
+      "  %sinh = f32[2,3]{1,0} sinh(%cosh)\n"
+      "  %tan = f32[2,3]{1,0} tan(%sinh)\n"
+      "  %rp = f32[2,3]{1,0} reduce-precision(%tan), exponent_bits=5, mantissa_bits=10\n"
+      "  ROOT %map = f32[2,3]{1,0} map(%rp, %i), dimensions={0,1}, to_apply=%mul\n"
+      "}\n\n");
+  assert_prints_as(
+      "HloModule m\n"
+      "f {\n  a = f32[] parameter(0)\n  ROOT n = f32[] negate(a)\n}\n"
+      "ENTRY e {\n  p = f32[4] parameter(0)\n  ROOT m = f32[4] map(p), to_apply=f\n}\n",
+      "HloModule m\n\n"
+      "%f (a: f32[]) -> f32[] {\n"
+      "  %a = f32[] parameter(0)\n"
+      "  ROOT %n = f32[] negate(%a)\n"
+      "}\n\n"
+      "ENTRY %e (p: f32[4]) -> f32[4] {\n"
+      "  %p = f32[4]{0} parameter(0)\n"
+      "  ROOT %m = f32[4]{0} map(%p), dimensions={0}, to_apply=%f\n"
+      "}\n\n");
+  /* Shapes left out are inferred, as XLA's parser does. */
+  assert_prints_as(MODULE_HEAD "  p = bf16[2] parameter(0)\n  s = sinh(p)\n"
+                   "  ROOT r = reduce-precision(s), mantissa_bits=3, exponent_bits=4\n}\n",
+                   "HloModule m\n\n"
+                   "ENTRY %e (p: bf16[2]) -> bf16[2] {\n"
+                   "  %p = bf16[2]{0} parameter(0)\n"
+                   "  %s = bf16[2]{0} sinh(%p)\n"
+                   "  ROOT %r = bf16[2]{0} reduce-precision(%s), exponent_bits=4, "
+                   "mantissa_bits=3\n"
+                   "}\n\n");
+}
+END_TEST
+
+START_TEST(error_trig_map_reduce_precision) {
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT r = f32[2] acosine(p)\n}\n",
+               "t.hlo:4:19: unknown opcode 'acosine'");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] reduce-precision(p), "
+               "exponent_bits=8\n}\n",
+               "t.hlo:4:8: reduce-precision 'r' needs mantissa_bits=");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] reduce-precision(p), "
+               "mantissa_bits=8\n}\n",
+               "t.hlo:4:8: reduce-precision 'r' needs exponent_bits=");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] reduce-precision(p), "
+               "exponent_bit=8, mantissa_bits=2\n}\n",
+               "t.hlo:4:40: unknown attribute 'exponent_bit' for reduce-precision (did you "
+               "mean 'exponent_bits'?)");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] reduce-precision(p), "
+               "exponent_bits=x, mantissa_bits=2\n}\n",
+               "t.hlo:4:54: expected integer, found 'x'");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] map(p), to_apply=nowhere\n}\n",
+               "t.hlo:4:36: computation 'nowhere' is not defined");
+  assert_error(MODULE_HEAD
+               "  p = f32[2] parameter(0)\n  ROOT r = f32[2] sinh(p), exponent_bits=3\n}\n",
+               "t.hlo:4:28: attribute 'exponent_bits' does not apply to sinh");
+}
+END_TEST
+
 /* Collectives, tokens and async pairs with their attributes; the iota form
  * of replica groups prints as the groups it stands for. */
 START_TEST(single_device_ops) {
@@ -1364,6 +1447,7 @@ int main(void) {
   tcase_add_test(t, contractions_and_batch_norm);
   tcase_add_test(t, control_flow_ops);
   tcase_add_test(t, single_device_ops);
+  tcase_add_test(t, trig_map_reduce_precision_ops);
   tcase_add_test(t, constants_of_every_type);
   tcase_add_test(t, constant_values);
   tcase_add_test(t, float_printing_round_trips_bits);
@@ -1397,6 +1481,7 @@ int main(void) {
   tcase_add_test(errors, error_execution_thread);
   tcase_add_test(errors, error_garbage_after_module);
   tcase_add_test(errors, error_attributes);
+  tcase_add_test(errors, error_trig_map_reduce_precision);
   tcase_add_test(errors, error_nul_bytes_and_no_file_name);
   suite_add_tcase(s, errors);
   TCase *fuzz = tcase_create("fuzz_regressions");
