@@ -53,6 +53,14 @@ bool px_has_side_effect(const HloInstr *instr);
  * `before` (when given). */
 HloInstr *px_built(HloInstr *r, HloError *err, HloInstr *before);
 
+/* x with the shape `want` (the instruction it replaces): a copy when only
+ * the layouts differ, so the replacement keeps the declared layout. */
+HloInstr *px_with_layout(HloInstr *x, const HloShape *want, HloInstr *before);
+
+/* The plain HLO computing instr when it is an opcode codegen has no kernel
+ * for (expand_ops.c), else NULL; pass_single_device's walk calls it. */
+HloInstr *px_expand_op(HloInstr *instr);
+
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,
                             HloInstr *before);

@@ -15,6 +15,10 @@
  * after-all stays: it is free, and nothing but a token would do where one
  * is still needed (DCE removes it once its users are gone).
  *
+ * The same walk offers every other instruction to expand_ops.c, which
+ * rewrites the opcodes codegen has no kernel for (the inverse and
+ * hyperbolic trigonometric functions, map, reduce-precision).
+ *
  * The pipeline runs this before its steps, whatever passes are disabled:
  * it is a lowering codegen depends on, not an optimization.
  *
@@ -25,17 +29,6 @@
 #include <stdlib.h>
 
 #include "internal.h"
-
-/* x with the shape `want` (the instruction it replaces): a copy when only
- * the layouts differ, so the replacement keeps the declared layout. */
-static HloInstr *with_layout(HloInstr *x, const HloShape *want, HloInstr *before) {
-  if (x->shape.type == HLO_TUPLE || hlo_shape_equal(&x->shape, want, true) ||
-      (hlo_shape_has_default_layout(&x->shape) && hlo_shape_has_default_layout(want)))
-    return x;
-  HloInstr *c = hlo_instr_new(before->parent, HLO_OP_COPY, want, &x, 1, NULL);
-  hlo_instr_move_before(c, before);
-  return c;
-}
 
 static HloInstr *tuple_of(HloInstr *const *xs, int n, HloInstr *before) {
   HloError *err = NULL;
@@ -81,30 +74,30 @@ static HloInstr *lower(HloInstr *in) {
   case HLO_OP_ALL_REDUCE: case HLO_OP_ALL_GATHER: case HLO_OP_REDUCE_SCATTER:
   case HLO_OP_ALL_TO_ALL: case HLO_OP_COLLECTIVE_BROADCAST: case HLO_OP_OPT_BARRIER:
   case HLO_OP_DOMAIN: case HLO_OP_ASYNC_UPDATE:
-    return with_layout(own_operands(in, false), &in->shape, in);
+    return px_with_layout(own_operands(in, false), &in->shape, in);
   case HLO_OP_COLLECTIVE_PERMUTE:
-    return with_layout(own_operands(in, in->source_target_pairs.n == 0), &in->shape, in);
+    return px_with_layout(own_operands(in, in->source_target_pairs.n == 0), &in->shape, in);
   case HLO_OP_ALL_REDUCE_START: case HLO_OP_ALL_GATHER_START: {
     HloInstr *x = own_operands(in, false);
     if (in->op == HLO_OP_ALL_REDUCE_START && !hlo_start_is_tuple(in))
-      return with_layout(x, &in->shape, in);
+      return px_with_layout(x, &in->shape, in);
     return start_tuple(in, x, x);
   }
   case HLO_OP_COLLECTIVE_PERMUTE_START: {
     HloInstr *r = own_operands(in, in->source_target_pairs.n == 0);
-    if (!hlo_start_is_tuple(in)) return with_layout(r, &in->shape, in);
+    if (!hlo_start_is_tuple(in)) return px_with_layout(r, &in->shape, in);
     return start_tuple(in, own_operands(in, false), r);
   }
   case HLO_OP_ALL_REDUCE_DONE: case HLO_OP_COLLECTIVE_PERMUTE_DONE: {
     /* The start was rewritten already: a tuple when XLA's form had one. */
     HloInstr *s = in->operands[0];
     bool whole = hlo_shape_equal(&s->shape, &in->shape, false);
-    return with_layout(whole ? s : element(s, 1, in), &in->shape, in);
+    return px_with_layout(whole ? s : element(s, 1, in), &in->shape, in);
   }
   case HLO_OP_ALL_GATHER_DONE: case HLO_OP_ASYNC_DONE:
-    return with_layout(element(in->operands[0], 1, in), &in->shape, in);
+    return px_with_layout(element(in->operands[0], 1, in), &in->shape, in);
   case HLO_OP_COPY_DONE:
-    return with_layout(element(in->operands[0], 0, in), &in->shape, in);
+    return px_with_layout(element(in->operands[0], 0, in), &in->shape, in);
   case HLO_OP_COPY_START:
     return start_tuple(in, in->operands[0], in->operands[0]);
   case HLO_OP_REPLICA_ID: case HLO_OP_PARTITION_ID:
@@ -114,7 +107,7 @@ static HloInstr *lower(HloInstr *in) {
     HloInstr *args = tuple_of(in->operands, in->noperands, in);
     return start_tuple(in, args, r);
   }
-  default: return NULL;
+  default: return px_expand_op(in);
   }
 }
 

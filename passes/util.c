@@ -106,6 +106,15 @@ HloInstr *px_built(HloInstr *r, HloError *err, HloInstr *before) {
   return r;
 }
 
+HloInstr *px_with_layout(HloInstr *x, const HloShape *want, HloInstr *before) {
+  if (x->shape.type == HLO_TUPLE || hlo_shape_equal(&x->shape, want, true) ||
+      (hlo_shape_has_default_layout(&x->shape) && hlo_shape_has_default_layout(want)))
+    return x;
+  HloInstr *c = hlo_instr_new(before->parent, HLO_OP_COPY, want, &x, 1, NULL);
+  hlo_instr_move_before(c, before);
+  return c;
+}
+
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,
                             HloInstr *before) {
   HloShape s = hlo_shape_array(shape->type, shape->rank, shape->dims);
