@@ -459,15 +459,6 @@ static HloError *parse_equation(const char *eq, int nops, const int *ranks, Subs
   for (int k = 0; k < nops; k++) {
     HloError *e = expand_ellipsis(eq, &in[k], ranks[k] - in[k].n, width);
     if (e) return e;
-    for (int i = 0; i < in[k].n; i++)
-      for (int j = 0; j < i; j++)
-        if (in[k].label[i] == in[k].label[j]) {
-          char b[16];
-          label_name(in[k].label[i], b);
-          return hlo_error("equation '%s': label '%s' repeats in operand %d (diagonals and "
-                           "traces are not supported)",
-                           eq, b, k);
-        }
   }
   if (arrow) {
     HloError *e = parse_subscripts(eq, arrow + 2, strlen(arrow + 2), "the output", out);
@@ -476,9 +467,11 @@ static HloError *parse_equation(const char *eq, int nops, const int *ranks, Subs
   } else {
     *out = (Subscripts){0};
     for (int k = 0; k < width; k++) out->label[out->n++] = ELLIPSIS + k;
+    /* Occurrences, not operands: "ii" is a trace, as numpy reads it. */
     for (int c = 'A'; c <= 'z'; c++) {
       int uses = 0;
-      for (int k = 0; k < nops; k++) uses += find_label(&in[k], c) >= 0;
+      for (int k = 0; k < nops; k++)
+        for (int i = 0; i < in[k].n; i++) uses += in[k].label[i] == c;
       if (uses == 1) out->label[out->n++] = c;
     }
   }
@@ -494,6 +487,63 @@ static HloError *parse_equation(const char *eq, int nops, const int *ranks, Subs
         return hlo_error("equation '%s': output label '%s' repeats", eq, b);
   }
   return NULL;
+}
+
+/* Takes the diagonal of every label that repeats in operand k's
+ * subscripts `s` (numpy's "ii->i"), leaving each label once in s.  The
+ * two dims of a repeated label are moved last and merged, and a slice of
+ * stride size + 1 picks the diagonal: exact, with no arithmetic that could
+ * turn -0 into +0 or let an off-diagonal NaN in. */
+static HloInstr *take_diagonals(TfLower *L, HloInstr *x, Subscripts *s, const char *eq, int k,
+                                HloError **e) {
+  for (;;) {
+    if (*e) return NULL;
+    int i = -1, j = -1;
+    for (int b = 0; b < s->n && i < 0; b++)
+      for (int a = 0; a < b; a++)
+        if (s->label[a] == s->label[b]) {
+          i = a;
+          j = b;
+          break;
+        }
+    if (i < 0) return x;
+    const int64_t *d = x->shape.dims;
+    if (d[i] != d[j]) {
+      char l[16];
+      label_name(s->label[i], l);
+      *e = hlo_error("equation '%s': label '%s' repeats in operand %d with sizes %lld and %lld",
+                     eq, l, k, (long long)d[i], (long long)d[j]);
+      return NULL;
+    }
+    /* Merging the two dims must not overflow (only an empty operand
+     * could have such dims). */
+    if (d[i] > INT64_C(1) << 31) {
+      *e = hlo_error("equation '%s': operand %d's diagonal of size %lld is too large", eq, k,
+                     (long long)d[i]);
+      return NULL;
+    }
+    int64_t size = d[i], perm[HLO_MAX_RANK], dims[HLO_MAX_RANK];
+    int label[HLO_MAX_RANK], r = 0;
+    for (int a = 0; a < s->n; a++)
+      if (a != i && a != j) {
+        perm[r] = a;
+        dims[r] = d[a];
+        label[r++] = s->label[a];
+      }
+    perm[r] = i;
+    perm[r + 1] = j;
+    label[r] = s->label[i];
+    dims[r] = size * size;
+    x = transpose(L, x, perm, e);
+    x = reshape(L, x, r + 1, dims, e);
+    if (*e) return NULL;
+    HloSliceDim sl[HLO_MAX_RANK];
+    for (int a = 0; a <= r; a++) sl[a] = (HloSliceDim){0, dims[a], 1};
+    sl[r].stride = size + 1;
+    x = hlo_build_slice(L->c, x, sl, e);
+    memcpy(s->label, label, sizeof(int) * (size_t)(r + 1));
+    s->n = r + 1;
+  }
 }
 
 /* Sums x over the labels of `s` that `keep` (and `keep2`, when given)
@@ -538,6 +588,8 @@ static HloError *lower_einsum(TfLower *L, const TfNode *n) {
   }
   Subscripts in[2], out;
   if ((e = parse_equation(eq, n->ninputs, ranks, in, &out))) return e;
+  for (int k = 0; k < n->ninputs; k++) x[k] = take_diagonals(L, x[k], &in[k], eq, k, &e);
+  if (e) return e;
   HloType t = x[0]->shape.type;
   HloInstr *r;
   if (n->ninputs == 1) {
@@ -1461,8 +1513,8 @@ const TfOpLowering tf_lower_nn[] = {
     {"BatchMatMulV3", lower_batch_matmul, "Ta, Tb, Tout, adj_x, adj_y",
      "batch dims broadcast; operands converted to Tout"},
     {"Einsum", lower_einsum, "equation, N, T",
-     "1 or 2 operands; explicit or implicit output, ellipsis, upper-case labels; no repeated "
-     "label within an operand (diagonals, traces)"},
+     "1 or 2 operands; explicit or implicit output, ellipsis, upper-case labels; a label "
+     "repeated within an operand takes the diagonal (\"ii->i\", traces \"ii->\")"},
     {"BiasAdd", lower_bias_add, "T, data_format", "NHWC or NCHW, any rank"},
     {"BiasAddV1", lower_bias_add, "T", "bias along the last dim"},
     {"Conv2D", lower_conv, "T, strides, padding, explicit_paddings, dilations, data_format",

@@ -470,6 +470,16 @@ START_TEST(ensure_shape_attr_not_a_shape) {
 }
 END_TEST
 
+/* A diagonal needs the repeated label's dims to agree. */
+START_TEST(einsum_diagonal_sizes) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("d", "Einsum", "input: 'x'", ATTR_STR("equation", "ii->i")),
+               CONFIG_X("d"),
+               "node 'd' (Einsum): equation 'ii->i': label 'i' repeats in operand 0 with sizes "
+               "2 and 3");
+}
+END_TEST
+
 START_TEST(unsupported_ops_listed_at_once) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
                NODE("a", "FancyOp", "input: 'x'", "")
@@ -519,6 +529,7 @@ int main(void) {
   tcase_add_test(t, float_only_functions_reject_integers);
   tcase_add_test(t, fake_quant_errors);
   tcase_add_test(t, ensure_shape_attr_not_a_shape);
+  tcase_add_test(t, einsum_diagonal_sizes);
   tcase_add_test(t, unsupported_ops_listed_at_once);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

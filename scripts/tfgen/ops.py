@@ -408,6 +408,14 @@ def build_cases():
         ("einsum_transpose", "ij->ji", [[3, 5]]),
         ("einsum_dot", "i,i->", [[7], [7]]),
         ("einsum_outer", "i,j->ij", [[3], [4]]),
+        # a label repeated within an operand: diagonals and traces
+        ("einsum_diag", "ii->i", [[4, 4]]),
+        ("einsum_trace", "ii->", [[5, 5]]),
+        ("einsum_batch_diag", "bii->bi", [[2, 3, 3]]),
+        ("einsum_diag_keep", "iij->ij", [[3, 3, 4]]),
+        ("einsum_diag_contract", "ij,jj->i", [[3, 4], [4, 4]]),
+        ("einsum_diag_transposed", "jii->ij", [[2, 3, 3]]),
+        ("einsum_diag_both", "iji,jj->ij", [[3, 2, 3], [2, 2]]),
     ]
     for nm, eq, shapes in einsums:
         names = ["a", "b"][:len(shapes)]

@@ -1,0 +1,13 @@
+
+6
+aPlaceholder*
+dtype0*
+shape:
+<
+EinsumEinsuma*
+N*
+T0*
+equation	bii->bi
+%
+IdentityIdentityEinsum*
+T0"ª
