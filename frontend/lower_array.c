@@ -1,8 +1,8 @@
 /*
  * lower_array.c — TensorFlow's shape and data-movement ops (reshapes,
  * slices, concatenation, padding, gathers, band masks …), the constants that static
- * shapes make of Shape/Size/Rank/Range, and the reductions (Sum … Any,
- * ArgMax/ArgMin, Cumsum/Cumprod).
+ * shapes make of Shape/Size/Rank/Range and of Unique of a constant, and the
+ * reductions (Sum … Any, ArgMax/ArgMin, Cumsum/Cumprod).
  *
  * Shapes are static, so every input that steers a shape (Reshape's shape,
  * axes, paddings, slice bounds …) must be known at compile time:
@@ -1533,6 +1533,137 @@ static HloError *lower_broadcast_args(TfLower *L, const TfNode *n) {
   return tf_finish(L, n, hlo_constant_new(L->c, lit, NULL), &e);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Unique                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The slices of x along one axis, for Unique: slice k holds the elements
+ * (o, k, i) for o < outer, i < inner. */
+typedef struct Slices {
+  const HloLiteral *x;
+  int64_t outer, size, inner;
+} Slices;
+
+static int64_t slice_elem(const Slices *s, int64_t k, int64_t o, int64_t i) {
+  return (o * s->size + k) * s->inner + i;
+}
+
+/* Slices a and b are equal when every pair of elements compares equal with
+ * C's ==, as TensorFlow's kernel compares them: 0.0 equals -0.0, a NaN
+ * equals nothing, so a slice holding one is always new. */
+static bool slices_equal(const Slices *s, int64_t a, int64_t b) {
+  HloType t = s->x->shape.type;
+  size_t w = hlo_type_size(t);
+  for (int64_t o = 0; o < s->outer; o++)
+    for (int64_t i = 0; i < s->inner; i++) {
+      int64_t ea = slice_elem(s, a, o, i), eb = slice_elem(s, b, o, i);
+      if (hlo_type_is_float(t)) {
+        if (hlo_literal_get_f64(s->x, ea) != hlo_literal_get_f64(s->x, eb)) return false;
+      } else if (memcmp((const char *)s->x->data + (size_t)ea * w,
+                        (const char *)s->x->data + (size_t)eb * w, w)) {
+        return false;
+      }
+    }
+  return true;
+}
+
+/* A hash that agrees with slices_equal: floats hash by value with -0.0
+ * made +0.0. */
+static uint64_t slice_hash(const Slices *s, int64_t k) {
+  HloType t = s->x->shape.type;
+  size_t w = hlo_type_size(t);
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (int64_t o = 0; o < s->outer; o++)
+    for (int64_t i = 0; i < s->inner; i++) {
+      int64_t e = slice_elem(s, k, o, i);
+      unsigned char b[8];
+      size_t nb = w;
+      if (hlo_type_is_float(t)) {
+        double v = hlo_literal_get_f64(s->x, e);
+        if (v == 0) v = 0;
+        memcpy(b, &v, sizeof v);
+        nb = sizeof v;
+      } else {
+        memcpy(b, (const char *)s->x->data + (size_t)e * w, w);
+      }
+      for (size_t j = 0; j < nb; j++) h = (h ^ b[j]) * UINT64_C(1099511628211);
+    }
+  return h;
+}
+
+/* Unique, UniqueV2, UniqueWithCounts, UniqueWithCountsV2: the number of
+ * unique values is data, so x must fold to a constant, and the results
+ * are constants: y in the order of first occurrence (TensorFlow's), idx
+ * mapping each slice of x to its row of y, and the counts.  The V2 forms
+ * take axis as a vector of zero or one element; none means x is a vector. */
+static HloError *lower_unique(TfLower *L, const TfNode *n) {
+  bool v2 = strstr(n->op, "V2") != NULL, counts = strstr(n->op, "Counts") != NULL;
+  HloLiteral *x;
+  HloType it;
+  int64_t *axes = NULL, axis = 0;
+  int naxes = 0;
+  HloError *e = tf_expect_inputs(n, v2 ? 2 : 1, v2 ? 2 : 1);
+  if (!e) e = tf_attr_hlo_type_or(n, "out_idx", HLO_S32, &it);
+  if (!e && (e = tf_input_literal(L, n, 0, &x)))
+    e = hlo_error_wrap(e, "the number of unique values depends on the data");
+  if (!e && v2) e = tf_input_ints(L, n, 1, &axes, &naxes);
+  if (e) return e;
+  const HloShape *xs = &x->shape;
+  if (naxes > 1) return hlo_error("axis has %d elements, at most 1 is supported", naxes);
+  if (naxes == 1) {
+    if ((e = tf_axis(axes[0], xs->rank, "axis", &axis))) return e;
+  } else if (xs->rank != 1) {
+    return hlo_error("x must be a vector, is %s", shape_str(L, xs));
+  }
+  if (it != HLO_S32 && it != HLO_S64)
+    return hlo_error("out_idx must be int32 or int64, is %s", hlo_type_name(it));
+  if (!hlo_type_is_float(xs->type) && !hlo_type_is_integer(xs->type) && xs->type != HLO_PRED)
+    return hlo_error("unsupported type %s", hlo_type_name(xs->type));
+  Slices s = {x, 1, xs->dims[axis], 1};
+  for (int d = 0; d < xs->rank; d++) {
+    if (d < axis) s.outer *= xs->dims[d];
+    if (d > axis) s.inner *= xs->dims[d];
+  }
+  /* Open addressing over the first occurrences; the table has a free slot
+   * for every slice. */
+  int64_t cap = 2;
+  while (cap < 2 * s.size) cap *= 2;
+  int64_t *table = hlo_xmalloc(sizeof(int64_t) * (size_t)cap);
+  int64_t *first = hlo_xmalloc(sizeof(int64_t) * (size_t)(s.size ? s.size : 1));
+  int64_t *count = hlo_xcalloc((size_t)(s.size ? s.size : 1), sizeof(int64_t));
+  int64_t dims[1] = {s.size}, m = 0;
+  HloLiteral *idx = new_literal(L, it, 1, dims);
+  for (int64_t k = 0; k < cap; k++) table[k] = -1;
+  for (int64_t k = 0; k < s.size; k++) {
+    int64_t h = (int64_t)(slice_hash(&s, k) & (uint64_t)(cap - 1));
+    while (table[h] >= 0 && !slices_equal(&s, first[table[h]], k)) h = (h + 1) & (cap - 1);
+    if (table[h] < 0) {
+      table[h] = m;
+      first[m++] = k;
+    }
+    count[table[h]]++;
+    hlo_literal_set_s64(idx, k, table[h]);
+  }
+  int64_t yd[HLO_MAX_RANK];
+  memcpy(yd, xs->dims, sizeof(int64_t) * (size_t)xs->rank);
+  yd[axis] = m;
+  HloLiteral *y = new_literal(L, xs->type, xs->rank, yd), *c = new_literal(L, it, 1, &m);
+  size_t w = hlo_type_size(xs->type), row = (size_t)s.inner * w;
+  for (int64_t j = 0; j < m; j++) {
+    hlo_literal_set_s64(c, j, count[j]);
+    for (int64_t o = 0; o < s.outer && row; o++)
+      memcpy((char *)y->data + (size_t)((o * m + j) * s.inner) * w,
+             (const char *)x->data + (size_t)slice_elem(&s, first[j], o, 0) * w, row);
+  }
+  free(table);
+  free(first);
+  free(count);
+  tf_set_output(L, n, 0, hlo_constant_new(L->c, y, NULL));
+  tf_set_output(L, n, 1, hlo_constant_new(L->c, idx, NULL));
+  if (counts) tf_set_output(L, n, 2, hlo_constant_new(L->c, c, NULL));
+  return NULL;
+}
+
 /* L2Loss: sum(t^2) / 2, a scalar, accumulated in f32 for 16-bit floats
  * as the reductions are. */
 static HloError *lower_l2_loss(TfLower *L, const TfNode *n) {
@@ -1620,6 +1751,14 @@ const TfOpLowering tf_lower_array[] = {
      "num constant; start, stop may be run-time values; last element exactly stop"},
     {"Cross", lower_cross, "T", "last dimension 3"},
     {"BroadcastArgs", lower_broadcast_args, "T", "s0, s1 constant: the result is a constant"},
+    {"Unique", lower_unique, "T, out_idx",
+     "x constant (the size of y depends on its values): the results are constants"},
+    {"UniqueV2", lower_unique, "T, Taxis, out_idx",
+     "x and axis constant: the results are constants"},
+    {"UniqueWithCounts", lower_unique, "T, out_idx",
+     "x constant (the size of y depends on its values): the results are constants"},
+    {"UniqueWithCountsV2", lower_unique, "T, Taxis, out_idx",
+     "x and axis constant: the results are constants"},
     {"L2Loss", lower_l2_loss, "T", "sum(t^2) / 2; f16/bf16 accumulate in f32"},
     {"OneHot", lower_one_hot, "T, TI, axis", "depth constant; out-of-range indices give off_value"},
     REDUCTION("Sum", "f16/bf16 accumulate in f32"),

@@ -667,13 +667,12 @@ static void expect_error(int rc, hloc_error *err, const void *out, const char *c
     expect_error(rc_, err, out, (const char *const[]){__VA_ARGS__, NULL});                   \
   } while (0)
 
-/* A graph in text format: x -> Unique -> Square -> Cholesky. */
+/* A graph in text format: x -> Where -> Square -> Cholesky. */
 static const char bad_graph[] =
     "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }\n"
     "       attr { key: 'shape' value { shape { dim { size: 4 } } } } }\n"
-    "node { name: 'uniq' op: 'Unique' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }\n"
-    "       attr { key: 'out_idx' value { type: DT_INT32 } } }\n"
-    "node { name: 'sq' op: 'Square' input: 'uniq' attr { key: 'T' value { type: DT_FLOAT } } }\n"
+    "node { name: 'where' op: 'Where' input: 'x' attr { key: 'T' value { type: DT_FLOAT } } }\n"
+    "node { name: 'sq' op: 'Square' input: 'where' attr { key: 'T' value { type: DT_FLOAT } } }\n"
     "node { name: 'chol' op: 'Cholesky' input: 'sq' attr { key: 'T' value { type: DT_FLOAT } } }\n";
 
 typedef struct GraphError {
@@ -685,7 +684,7 @@ static const GraphError graph_errors[] = {
     /* Every unsupported op at once, with counts and node names. */
     {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
                 "fetch { id { node_name: 'chol' } }\n",
-     {"Unique: 1 node ('uniq')", "Cholesky: 1 node ('chol')"}},
+     {"Where: 1 node ('where')", "Cholesky: 1 node ('chol')"}},
     {bad_graph, "feed { id { node_name: 'x' } shape { dim { size: 3 } } }\n"
                 "fetch { id { node_name: 'sq' } }\n",
      {"feed 'x'", "does not match the Placeholder's shape [4]"}},

@@ -470,6 +470,23 @@ START_TEST(ensure_shape_attr_not_a_shape) {
 }
 END_TEST
 
+/* Unique folds a constant x; a fed one leaves the result's size open. */
+START_TEST(unique_errors) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT") NODE("u", "Unique", "input: 'x'", ""),
+               CONFIG_X("u"),
+               "node 'u' (Unique): the number of unique values depends on the data: input 0 "
+               "must be a constant known at compile time (it determines a shape or an "
+               "attribute), but it cannot be folded: it depends on parameter 'x'");
+  fu_expect_error(CONST_I32("c", "dim { size: 2 } dim { size: 2 }", "int_val: 1")
+               NODE("u", "Unique", "input: 'c'", ""),
+               FETCH("u"), "node 'u' (Unique): x must be a vector, is s32[2,2]{1,0}");
+  fu_expect_error(CONST_I32("c", "dim { size: 2 } dim { size: 2 }", "int_val: 1")
+               CONST_I32("a", "dim { size: 1 }", "int_val: 2")
+               NODE("u", "UniqueV2", "input: 'c' input: 'a'", ""),
+               FETCH("u"), "node 'u' (UniqueV2): axis 2 is out of range for rank 2");
+}
+END_TEST
+
 /* A diagonal needs the repeated label's dims to agree. */
 START_TEST(einsum_diagonal_sizes) {
   fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
@@ -529,6 +546,7 @@ int main(void) {
   tcase_add_test(t, float_only_functions_reject_integers);
   tcase_add_test(t, fake_quant_errors);
   tcase_add_test(t, ensure_shape_attr_not_a_shape);
+  tcase_add_test(t, unique_errors);
   tcase_add_test(t, einsum_diagonal_sizes);
   tcase_add_test(t, unsupported_ops_listed_at_once);
   suite_add_tcase(s, t);

@@ -411,14 +411,13 @@ class ErrorTest(unittest.TestCase):
         graph = b"""
             node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }
                    attr { key: 'shape' value { shape { dim { size: 4 } } } } }
-            node { name: 'uniq' op: 'Unique' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }
-                   attr { key: 'out_idx' value { type: DT_INT32 } } }
-            node { name: 'chol' op: 'Cholesky' input: 'uniq'
+            node { name: 'where' op: 'Where' input: 'x' attr { key: 'T' value { type: DT_FLOAT } } }
+            node { name: 'chol' op: 'Cholesky' input: 'where'
                    attr { key: 'T' value { type: DT_FLOAT } } }"""
         config = (b"feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
                   b"fetch { id { node_name: 'chol' } }")
         self.assert_error(lambda: hloc.compile_graphdef(graph, config),
-                          "TensorFlow ops hloc does not support", "Unique: 1 node ('uniq')",
+                          "TensorFlow ops hloc does not support", "Where: 1 node ('where')",
                           "Cholesky: 1 node ('chol')")
 
     def test_bad_models(self):

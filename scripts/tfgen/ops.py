@@ -1262,6 +1262,25 @@ def build_cases():
         lambda r: [("x", U(r, [3, 1]))], "exact", ["BroadcastArgs", "BroadcastTo"])
     add("l2_loss", lambda x: raw.L2Loss(t=x),
         lambda r: [("x", U(r, [6, 7], -2, 2))], "reduce", ["L2Loss"])
+    # Unique of a constant (or a constant subgraph) folds to constants
+    add("unique", lambda: tuple(raw.Unique(
+            x=tf.constant([4, 1, 4, 7, 1, 1, 9, -3], tf.int32))),
+        lambda r: [], "exact", ["Unique"])
+    add("unique_f32_folded", lambda x: (lambda u: (x + u.y, u.idx))(raw.Unique(
+            x=tf.constant([1.5, -0.0, 2.0, 1.5, 0.0, 2.0, 3.0]) * 2.0,
+            out_idx=tf.int64)),
+        lambda r: [("x", U(r, [4]))], "exact", ["Unique", "Mul", "AddV2"])
+    add("unique_v2_axis0", lambda: tuple(raw.UniqueV2(
+            x=tf.constant([[1, 2], [3, 4], [1, 2], [5, 6], [3, 4]], tf.int64),
+            axis=tf.constant([0], tf.int64))),
+        lambda r: [], "exact", ["UniqueV2"])
+    add("unique_v2_axis1", lambda: tuple(raw.UniqueV2(
+            x=tf.constant([[1, 1, 2, 1], [3, 3, 4, 5]], tf.float32),
+            axis=tf.constant([-1], tf.int32))),
+        lambda r: [], "exact", ["UniqueV2"])
+    add("unique_with_counts", lambda: tuple(raw.UniqueWithCounts(
+            x=tf.constant([2, 2, 0, 5, 0, 2], tf.uint8), out_idx=tf.int64)),
+        lambda r: [], "exact", ["UniqueWithCounts"])
 
     # ---- misc dtypes --------------------------------------------------------
     add("mul_f16", lambda x, y: x * y,
