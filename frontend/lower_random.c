@@ -1,9 +1,10 @@
 /*
  * lower_random.c — TensorFlow's random number ops, bit for bit as its CPU
  * kernels compute them: the stateless family (StatelessRandomUniform,
- * …Normal, …UniformInt in their seed (V1) and key/counter (V2) forms,
- * StatelessRandomGetKeyCounter) and the stateful RandomUniform,
- * RandomStandardNormal and RandomUniformInt with fixed seeds.
+ * …Normal, …UniformInt, StatelessTruncatedNormal in their seed (V1) and
+ * key/counter (V2) forms, StatelessRandomGetKeyCounter) and the stateful
+ * RandomUniform, RandomStandardNormal, TruncatedNormal and RandomUniformInt
+ * with fixed seeds.
  *
  * Every one of them draws from Philox-4x32-10: a block cipher mapping a
  * 128-bit counter and a 64-bit key to four 32-bit words.  Ten rounds each
@@ -25,6 +26,9 @@
  *    second the angle (2*pi*u, with pi in double precision), giving sine then
  *    cosine; half and bfloat16 compute in float and round.  Doubles use
  *    all four words for one pair.
+ *  - Truncated normals give up the fixed block per group: group g reads its
+ *    own stream from block g * 256 (f64: g * 128) past the base counter,
+ *    keeping the normals of magnitude below 2, until it has four (two).
  *  - Integers in [lo, hi) are lo + word mod (hi - lo) in unsigned arithmetic.
  *  - A V1 seed (two int32 or int64, sign-extended) is the counter of one
  *    Philox block under the key 0x3ec8f720, 0x02461e29; its output words 0,1
@@ -61,7 +65,13 @@ typedef struct Philox {
   HloInstr *ctr[4];
 } Philox;
 
-typedef enum Dist { DIST_UNIFORM, DIST_NORMAL, DIST_INT, DIST_FULL_INT } Dist;
+typedef enum Dist {
+  DIST_UNIFORM,
+  DIST_NORMAL,
+  DIST_TRUNCATED_NORMAL,
+  DIST_INT,
+  DIST_FULL_INT
+} Dist;
 
 /* ------------------------------------------------------------------------ */
 /* u32 and u64 arithmetic                                                   */
@@ -252,6 +262,153 @@ static HloInstr *in_range(TfLower *L, HloInstr *bits, HloInstr *lo, HloInstr *ra
   return bitcast(L, y, t, e);
 }
 
+/* The output of shape (rank, dims) from slots v[0..k), u[groups] each:
+ * output i is slot i mod k of group i / k.  The k slots are stacked as
+ * the minor dim, flattened, and the last group's unused tail dropped. */
+static HloError *interleave(TfLower *L, HloInstr **v, int k, int64_t groups, int rank,
+                            const int64_t *dims, HloInstr **out) {
+  HloError *e = NULL;
+  int64_t col[2] = {groups, 1}, flat = groups * k, n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  for (int i = 0; i < k && !e; i++) v[i] = hlo_build_reshape(L->c, v[i], 2, col, &e);
+  HloInstr *y = e ? NULL : hlo_build_concatenate(L->c, v, k, 1, &e);
+  if (!e) y = hlo_build_reshape(L->c, y, 1, &flat, &e);
+  if (!e && n != flat) y = hlo_build_slice(L->c, y, &(HloSliceDim){0, n, 1}, &e);
+  if (!e) y = hlo_build_reshape(L->c, y, rank, dims, &e);
+  *out = y;
+  return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Truncated normals                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* A distribution that rejects samples owns this many samples per output
+ * (random_op_cpu.h): output group g starts its own stream at block
+ * g * k * 256 / 4 past the base counter and reads on, past its share if
+ * it must, until its k values are accepted. */
+#define RESERVED_SAMPLES_PER_OUTPUT 256
+
+/* The counters ctr (u32 words, low first) plus the u64 off, 128 bits. */
+static void add_to_counter(TfLower *L, HloInstr *ctr[4], HloInstr *off, HloError **e) {
+  HloInstr *lo = op2(L, HLO_OP_ADD, join64(L, ctr[0], ctr[1], e), off, e);
+  HloInstr *carry = tf_converted(L, tf_compare(L, HLO_CMP_LT, lo, off, e), HLO_U64, e);
+  HloInstr *hi = op2(L, HLO_OP_ADD, join64(L, ctr[2], ctr[3], e), carry, e);
+  split64(L, lo, &ctr[0], &ctr[1], e);
+  split64(L, hi, &ctr[2], &ctr[3], e);
+}
+
+/* The loop state of truncated_normal: the group's counters, the key, how
+ * many values each group holds, and the k value slots. */
+enum { TN_CTR = 0, TN_KEY = 4, TN_COUNT = 6, TN_VALUES = 7 };
+
+/* The body: one block per group, its Box-Muller values taken in order while
+ * they lie strictly within 2 and the group has room. */
+static HloInstr *truncated_normal_body(TfLower *L, HloInstr *state, int k, HloError **e) {
+  HloInstr *v[TN_VALUES + 4];
+  for (int i = 0; i < TN_VALUES + k && !*e; i++)
+    v[i] = hlo_build_get_tuple_element(L->c, state, i, e);
+  if (*e) return NULL;
+  HloInstr *w[4] = {v[0], v[1], v[2], v[3]}, *z[4];
+  Philox key = {{v[TN_KEY], v[TN_KEY + 1]}};
+  philox_blocks(L, &key, w, e);
+  if (k == 2) {
+    box_muller(L, unit_f64(L, w[0], w[1], e), unit_f64(L, w[2], w[3], e), &z[0], &z[1], e);
+  } else {
+    box_muller(L, unit_f32(L, w[0], e), unit_f32(L, w[1], e), &z[0], &z[1], e);
+    box_muller(L, unit_f32(L, w[2], e), unit_f32(L, w[3], e), &z[2], &z[3], e);
+  }
+  /* A block gives k candidates: four f32 normals, or two f64. */
+  HloInstr *count = v[TN_COUNT];
+  for (int i = 0; i < k && !*e; i++) {
+    HloInstr *inside = tf_compare(L, HLO_CMP_LT, tf_unary(L, HLO_OP_ABS, z[i], e),
+                                  tf_full(L, z[i], 2.0, e), e);
+    HloInstr *room = tf_compare(L, HLO_CMP_LT, count, tf_full(L, count, k, e), e);
+    HloInstr *take = op2(L, HLO_OP_AND, inside, room, e);
+    for (int j = 0; j < k; j++) {
+      HloInstr *here = tf_compare(L, HLO_CMP_EQ, count, tf_full(L, count, j, e), e);
+      v[TN_VALUES + j] = tf_select(L, op2(L, HLO_OP_AND, take, here, e), z[i],
+                                   v[TN_VALUES + j], e);
+    }
+    count = op2(L, HLO_OP_ADD, count, tf_converted(L, take, HLO_S32, e), e);
+  }
+  v[TN_COUNT] = count;
+  HloInstr *ctr[4] = {v[0], v[1], v[2], v[3]};
+  HloShape g64 = hlo_shape_array(HLO_U64, 1, v[0]->shape.dims);
+  add_to_counter(L, ctr, spread(L, tf_scalar(L, HLO_U64, 1), &g64, e), e);
+  memcpy(v, ctr, sizeof ctr);
+  return *e ? NULL : hlo_build_tuple(L->c, v, TN_VALUES + k, e);
+}
+
+/* TensorFlow's TruncatedNormalDistribution: groups of k = 4 values (2 for
+ * f64), each drawing Box-Muller pairs from its own stream and keeping
+ * those of magnitude below 2 (f16 and bf16 test the float, then round).
+ * How many blocks a group reads is data, so the groups run side by side in
+ * a while loop, one block each per iteration, until every group is full:
+ * values bit-exact with the CPU kernel whatever the rejections.  The
+ * output is not empty (generate checks). */
+static HloError *truncated_normal(TfLower *L, const Philox *s, HloType t, int rank,
+                                  const int64_t *dims, HloInstr **out) {
+  HloError *e = NULL;
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  int k = t == HLO_F64 ? 2 : 4;
+  HloType ct = t == HLO_F64 ? HLO_F64 : HLO_F32;
+  int64_t groups = (n + k - 1) / k;
+  HloShape g64 = hlo_shape_array(HLO_U64, 1, &groups), gs = hlo_shape_array(HLO_U32, 1, &groups);
+  HloInstr *init[TN_VALUES + 4];
+  for (int i = 0; i < 4; i++) init[TN_CTR + i] = spread(L, s->ctr[i], &gs, &e);
+  HloInstr *g = e ? NULL : hlo_build_iota(L->c, &g64, 0, &e);
+  HloInstr *skip = op2(L, HLO_OP_MULTIPLY, g,
+                       bits_like(L, g, (uint64_t)k * RESERVED_SAMPLES_PER_OUTPUT / 4, &e), &e);
+  add_to_counter(L, &init[TN_CTR], skip, &e);
+  init[TN_KEY] = s->key[0];
+  init[TN_KEY + 1] = s->key[1];
+  HloShape cs = hlo_shape_array(HLO_S32, 1, &groups), vs = hlo_shape_array(ct, 1, &groups);
+  init[TN_COUNT] = e ? NULL : hlo_build_broadcast(L->c, tf_scalar(L, HLO_S32, 0), &cs, NULL, 0, &e);
+  for (int j = 0; j < k && !e; j++)
+    init[TN_VALUES + j] = hlo_build_broadcast(L->c, tf_scalar(L, ct, 0), &vs, NULL, 0, &e);
+  if (e) return e;
+  HloShape shapes[TN_VALUES + 4];
+  for (int i = 0; i < TN_VALUES + k; i++) shapes[i] = init[i]->shape;
+  HloShape tuple = hlo_shape_tuple(L->m->arena, TN_VALUES + k, shapes);
+  HloComputation *outer = L->c;
+  HloComputation *called[2] = {tf_computation_new(L, "truncated_normal_cond"),
+                               tf_computation_new(L, "truncated_normal_body")};
+  /* The condition: some group has fewer than k values. */
+  L->c = called[0];
+  HloInstr *p = hlo_parameter_new(L->c, 0, &tuple, "state");
+  HloInstr *count = hlo_build_get_tuple_element(L->c, p, TN_COUNT, &e);
+  HloInstr *least = NULL;
+  if (!e) {
+    HloInstr *big = tf_scalar(L, HLO_S32, k);
+    int64_t dim0 = 0;
+    least = hlo_build_reduce(L->c, &count, &big, 1, &dim0, 1,
+                             hlo_build_scalar_computation(L->m, HLO_OP_MINIMUM, HLO_S32), &e);
+  }
+  HloInstr *more = tf_compare(L, HLO_CMP_LT, least, tf_scalar(L, HLO_S32, k), &e);
+  if (!e) hlo_set_root(L->c, more);
+  L->c = called[1];
+  p = e ? NULL : hlo_parameter_new(L->c, 0, &tuple, "state");
+  HloInstr *next = truncated_normal_body(L, p, k, &e);
+  if (!e) hlo_set_root(L->c, next);
+  L->c = outer;
+  if (e) return e;
+  HloInstr *state = hlo_build_tuple(L->c, init, TN_VALUES + k, &e);
+  if (e) return e;
+  HloInstr *loop = hlo_instr_new(L->c, HLO_OP_WHILE, &tuple, &state, 1, NULL);
+  hlo_instr_set_called(loop, called, 2);
+  HloShape inferred;
+  if ((e = hlo_infer_shape(loop, &inferred))) return e;
+  HloInstr *v[4];
+  for (int j = 0; j < k && !e; j++) {
+    v[j] = hlo_build_get_tuple_element(L->c, loop, TN_VALUES + j, &e);
+    v[j] = tf_converted(L, v[j], t, &e);
+  }
+  if (e) return e;
+  return interleave(L, v, k, groups, rank, dims, out);
+}
+
 /* The values of distribution d for `s`, of type t and shape (rank, dims),
  * in TensorFlow's order: output i is element i mod k of group i / k.  For
  * DIST_INT lo and hi are the scalar bounds (of type t). */
@@ -265,6 +422,7 @@ static HloError *generate(TfLower *L, const Philox *s, Dist d, HloType t, int ra
     *out = hlo_build_broadcast(L->c, tf_scalar(L, t, 0), &os, NULL, 0, &e);
     return e;
   }
+  if (d == DIST_TRUNCATED_NORMAL) return truncated_normal(L, s, t, rank, dims, out);
   bool wide = hlo_type_size(t) == 8;
   int k = wide ? 2 : 4;
   int64_t groups = (n + k - 1) / k;
@@ -297,19 +455,11 @@ static HloError *generate(TfLower *L, const Philox *s, Dist d, HloType t, int ra
       break;
     case DIST_INT: v[i] = in_range(L, bits, ulo, range, t, &e); break;
     case DIST_FULL_INT: v[i] = bitcast(L, bits, t, &e); break;
+    case DIST_TRUNCATED_NORMAL: break; /* returned above */
     }
   }
   if (e) return e;
-  /* Stack the k slots as the minor dim, flatten, drop the last group's
-   * unused tail. */
-  int64_t col[2] = {groups, 1}, flat = groups * k;
-  for (int i = 0; i < k && !e; i++) v[i] = hlo_build_reshape(L->c, v[i], 2, col, &e);
-  HloInstr *y = e ? NULL : hlo_build_concatenate(L->c, v, k, 1, &e);
-  if (!e) y = hlo_build_reshape(L->c, y, 1, &flat, &e);
-  if (!e && n != flat) y = hlo_build_slice(L->c, y, &(HloSliceDim){0, n, 1}, &e);
-  if (!e) y = hlo_build_reshape(L->c, y, rank, dims, &e);
-  *out = y;
-  return e;
+  return interleave(L, v, k, groups, rank, dims, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -320,7 +470,8 @@ static HloError *generate(TfLower *L, const Philox *s, Dist d, HloType t, int ra
 static bool dist_has_type(Dist d, HloType t) {
   switch (d) {
   case DIST_UNIFORM:
-  case DIST_NORMAL: return t == HLO_F16 || t == HLO_BF16 || t == HLO_F32 || t == HLO_F64;
+  case DIST_NORMAL:
+  case DIST_TRUNCATED_NORMAL: return t == HLO_F16 || t == HLO_BF16 || t == HLO_F32 || t == HLO_F64;
   default: return t == HLO_S32 || t == HLO_S64 || t == HLO_U32 || t == HLO_U64;
   }
 }
@@ -329,6 +480,7 @@ static const char *dist_name(Dist d) {
   switch (d) {
   case DIST_UNIFORM: return "uniform";
   case DIST_NORMAL: return "normal";
+  case DIST_TRUNCATED_NORMAL: return "truncated normal";
   case DIST_INT: return "uniform integer";
   default: return "full-range integer";
   }
@@ -382,11 +534,13 @@ static HloError *philox_alg(TfLower *L, const TfNode *n, int i) {
 static Dist dist_of(const char *op) {
   if (strstr(op, "FullInt")) return DIST_FULL_INT;
   if (strstr(op, "Int")) return DIST_INT;
+  if (strstr(op, "TruncatedNormal")) return DIST_TRUNCATED_NORMAL;
   if (strstr(op, "Normal")) return DIST_NORMAL;
   return DIST_UNIFORM;
 }
 
-/* StatelessRandom{Uniform,Normal,UniformInt}(shape, seed[, minval, maxval]). */
+/* StatelessRandom{Uniform,Normal,UniformInt}(shape, seed[, minval, maxval])
+ * and StatelessTruncatedNormal(shape, seed). */
 static HloError *lower_stateless_v1(TfLower *L, const TfNode *n) {
   Dist d = dist_of(n->op);
   HloType t;
@@ -404,8 +558,8 @@ static HloError *lower_stateless_v1(TfLower *L, const TfNode *n) {
   return e;
 }
 
-/* StatelessRandom{Uniform,Normal,UniformInt,UniformFullInt}V2(shape, key,
- * counter, alg[, minval, maxval]). */
+/* StatelessRandom{Uniform,Normal,UniformInt,UniformFullInt}V2 and
+ * StatelessTruncatedNormalV2(shape, key, counter, alg[, minval, maxval]). */
 static HloError *lower_stateless_v2(TfLower *L, const TfNode *n) {
   Dist d = dist_of(n->op);
   HloType t;
@@ -455,7 +609,7 @@ static HloError *lower_get_alg(TfLower *L, const TfNode *n) {
   return e;
 }
 
-/* RandomUniform, RandomStandardNormal (shape) and RandomUniformInt
+/* RandomUniform, RandomStandardNormal, TruncatedNormal (shape) and RandomUniformInt
  * (shape, minval, maxval) with attributes seed and seed2: the values of
  * TensorFlow's first run. */
 static HloError *lower_stateful(TfLower *L, const TfNode *n) {
@@ -494,16 +648,21 @@ static HloError *lower_stateful(TfLower *L, const TfNode *n) {
   "seed or seed2 nonzero; every run gives the values of TensorFlow's first run (its kernel "   \
   "moves on each run); " V1_NOTE
 
+#define TRUNCATED_NOTE "a while loop draws until every group of values is accepted; "
+
 const TfOpLowering tf_lower_random[] = {
     {"StatelessRandomUniform", lower_stateless_v1, "dtype, T, Tseed", V1_NOTE},
     {"StatelessRandomNormal", lower_stateless_v1, "dtype, T, Tseed", V1_NOTE},
     {"StatelessRandomUniformInt", lower_stateless_v1, "dtype, T, Tseed",
      "minval < maxval is not checked; " V1_NOTE},
+    {"StatelessTruncatedNormal", lower_stateless_v1, "dtype, T, Tseed", TRUNCATED_NOTE V1_NOTE},
     {"StatelessRandomUniformV2", lower_stateless_v2, "dtype, Tshape", V2_NOTE},
     {"StatelessRandomNormalV2", lower_stateless_v2, "dtype, Tshape", V2_NOTE},
     {"StatelessRandomUniformIntV2", lower_stateless_v2, "dtype, Tshape",
      "minval < maxval is not checked; " V2_NOTE},
     {"StatelessRandomUniformFullIntV2", lower_stateless_v2, "dtype, Tshape", V2_NOTE},
+    {"StatelessTruncatedNormalV2", lower_stateless_v2, "dtype, Tshape",
+     TRUNCATED_NOTE V2_NOTE},
     {"StatelessRandomGetKeyCounter", lower_get_key_counter, "Tseed",
      "key and counter for Philox, as on the CPU"},
     {"StatelessRandomGetKeyCounterAlg", lower_get_key_counter, "Tseed",
@@ -511,6 +670,8 @@ const TfOpLowering tf_lower_random[] = {
     {"StatelessRandomGetAlg", lower_get_alg, "", "Philox (1), as on the CPU"},
     {"RandomUniform", lower_stateful, "dtype, T, seed, seed2", STATEFUL_NOTE},
     {"RandomStandardNormal", lower_stateful, "dtype, T, seed, seed2", STATEFUL_NOTE},
+    {"TruncatedNormal", lower_stateful, "dtype, T, seed, seed2",
+     TRUNCATED_NOTE STATEFUL_NOTE},
     {"RandomUniformInt", lower_stateful, "Tout, T, seed, seed2",
      "minval < maxval is not checked; " STATEFUL_NOTE},
     {NULL, NULL, NULL, NULL},

@@ -293,6 +293,13 @@ START_TEST(random_errors) {
   fu_expect_error(graph, kc_config,
                   "node 'r' (StatelessRandomNormalV2): normal values of type DT_INT32 are not "
                   "supported");
+  snprintf(graph, sizeof graph, "%s%s%s", key_counter, CONST_I32("alg", "", "int_val: 1"),
+           NODE("r", "StatelessTruncatedNormalV2",
+                "input: 'shape' input: 'k' input: 'c' input: 'alg'",
+                ATTR_TYPE("dtype", "DT_INT64")));
+  fu_expect_error(graph, kc_config,
+                  "node 'r' (StatelessTruncatedNormalV2): truncated normal values of type "
+                  "DT_INT64 are not supported");
   fu_expect_error(CONST_I32("shape", "dim { size: 1 }", "int_val: 4")
                CONST_I32("seed", "dim { size: 3 }", "int_val: 1 int_val: 2 int_val: 3")
                NODE("r", "StatelessRandomUniform", "input: 'shape' input: 'seed'",

@@ -1356,6 +1356,30 @@ def build_cases():
             shape=[6], dtype=tf.float32, seed=87654321, seed2=3),
         lambda r: [("x", U(r, [6]))], "transcendental", ["RandomStandardNormal"],
         check_eager=False)
+    # truncated normals: 53 groups of 4, so some groups reject and read on
+    add("stateless_truncated_normal", lambda s: tf.random.stateless_truncated_normal(
+            [30, 7], s, mean=1.0, stddev=2.0),
+        seed, "transcendental", ["StatelessTruncatedNormalV2"])
+    add("stateless_truncated_normal_f64", lambda s: tf.random.stateless_truncated_normal(
+            [41], s, dtype=tf.float64),
+        lambda r: seed(r, I64), "transcendental", ["StatelessTruncatedNormalV2"])
+    add("stateless_truncated_normal_f16", lambda s: tf.random.stateless_truncated_normal(
+            [6, 5], s, dtype=tf.float16),
+        seed, "transcendental", ["StatelessTruncatedNormalV2"])
+    # group g starts g * 256 blocks on: a 64-bit carry a few groups in
+    add("stateless_truncated_normal_v2_key_counter",
+        lambda k, c: raw.StatelessTruncatedNormalV2(
+            shape=[23], key=k, counter=c, alg=1),
+        lambda r: [("key", np.array([0x0123456789abcdef], U64)),
+                   ("counter", np.array([2**64 - 700, 2**63 + 5], U64))],
+        "transcendental", ["StatelessTruncatedNormalV2"])
+    add("stateless_v1_truncated_normal", lambda s: raw.StatelessTruncatedNormal(
+            shape=[3, 9], seed=s, dtype=tf.float32),
+        seed, "transcendental", ["StatelessTruncatedNormal"])
+    add("truncated_normal_seeded", lambda x: x * raw.TruncatedNormal(
+            shape=[13], dtype=tf.float32, seed=5, seed2=9),
+        lambda r: [("x", U(r, [13]))], "transcendental", ["TruncatedNormal"],
+        check_eager=False)
 
     # ---- quantization (QuantizeV2 / Dequantize) -------------------------------
     def quantize(name, T, lo, hi, xs=(3, 4), xlo=-3.0, xhi=5.0, dq=False,
