@@ -28,6 +28,12 @@ HloLiteral *ck_evaluate(const HloModule *m, HloLiteral *const *args, int nargs);
  * to 32 channels over 32x32 (the thread tests of the driver suites). */
 extern const char ck_threads_hlo[];
 
+/* A module of every opcode the first lowering step expands into plain HLO
+ * (acos…sinh in three float types, reduce-precision, a map whose scalar
+ * computation holds a conditional and a call): the pass test and the
+ * codegen test both check it against the evaluator. */
+extern const char ck_expanded_ops_hlo[];
+
 /* Compares two array literals of equal shape: each element must satisfy
  * |got - want| <= atol + rtol * |want| (NaN matches NaN, infinities must
  * match exactly).  On mismatch writes the first bad index and values into

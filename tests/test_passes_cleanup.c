@@ -159,36 +159,7 @@ END_TEST
  * plain elementwise HLO in the same walk; reduce-precision's bits are
  * compared exactly. */
 START_TEST(single_device_expands_ops) {
-  HloModule *m = pu_differential(
-      "HloModule m\n"
-      "pick_true {\n  t = () parameter(0)\n  ROOT c = f32[] constant(0)\n}\n"
-      "pick_false {\n  t = () parameter(0)\n  ROOT c = f32[] constant(1)\n}\n"
-      "half {\n  h = f32[] parameter(0)\n  k = f32[] constant(0.5)\n"
-      "  ROOT m = f32[] multiply(h, k)\n}\n"
-      "f {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n  c = f32[] convert(b)\n"
-      "  lt = pred[] compare(a, c), direction=LT\n  t = () tuple()\n"
-      "  s = f32[] conditional(lt, t, t), true_computation=pick_true, "
-      "false_computation=pick_false\n"
-      "  h = f32[] call(a), to_apply=half\n  q = f32[] sinh(h)\n"
-      "  ROOT r = f32[] add(s, q)\n}\n"
-      "ENTRY e {\n  x = f32[4,3] parameter(0)\n  y = f64[4,3] parameter(1)\n"
-      "  z = bf16[4,3] parameter(2)\n  i = s32[4,3] parameter(3)\n"
-      "  a0 = f32[4,3] acos(x)\n  a1 = f32[4,3] asin(x)\n  a2 = f32[4,3] atan(x)\n"
-      "  a3 = f32[4,3] acosh(x)\n  a4 = f32[4,3] asinh(x)\n  a5 = f32[4,3] atanh(x)\n"
-      "  a6 = f32[4,3] cosh(x)\n  a7 = f32[4,3] sinh(x)\n"
-      "  b0 = f64[4,3] asinh(y)\n  b1 = f64[4,3] cosh(y)\n  b2 = f64[4,3] acos(y)\n"
-      "  c0 = bf16[4,3] atanh(z)\n  c1 = bf16[4,3] sinh(z)\n"
-      "  r0 = f32[4,3] reduce-precision(x), exponent_bits=5, mantissa_bits=10\n"
-      "  r1 = f32[4,3] reduce-precision(a6), exponent_bits=8, mantissa_bits=7\n"
-      "  r2 = f64[4,3] reduce-precision(y), exponent_bits=8, mantissa_bits=23\n"
-      "  r3 = bf16[4,3] reduce-precision(z), exponent_bits=5, mantissa_bits=2\n"
-      "  u0 = u32[4,3] bitcast-convert(r0)\n  u1 = u32[4,3] bitcast-convert(r1)\n"
-      "  u2 = u64[4,3] bitcast-convert(r2)\n  u3 = u16[4,3] bitcast-convert(r3)\n"
-      "  m = f32[4,3] map(x, i), dimensions={0,1}, to_apply=f\n"
-      "  ROOT out = (f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], "
-      "f32[4,3], f64[4,3], f64[4,3], f64[4,3], bf16[4,3], bf16[4,3], u32[4,3], u32[4,3], "
-      "u64[4,3], u16[4,3], f32[4,3]) "
-      "tuple(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, c0, c1, u0, u1, u2, u3, m)\n}\n",
+  HloModule *m = pu_differential(ck_expanded_ops_hlo,
       pass_single_device, true, 1e-6, 1e-5);
   for (HloOpcode op = HLO_OP_ACOS; op <= HLO_OP_SINH; op++)
     ck_assert_msg(pu_count(m, op) == 0, "%s is left", hlo_opcode_name(op));
