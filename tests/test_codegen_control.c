@@ -221,8 +221,7 @@ END_TEST
  * compiled after the pipeline expanded them, against the evaluator's libm
  * on the original; inputs include infinities, NaN and denormals. */
 START_TEST(expanded_ops) {
-  cgt_check_with(ck_expanded_ops_hlo,
-      11, false, true, 1e-6, 1e-5);
+  cgt_check_with(ck_expanded_ops_hlo, 11, false, true, 1e-6, 1e-5);
 }
 END_TEST
 

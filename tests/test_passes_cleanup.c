@@ -159,8 +159,7 @@ END_TEST
  * plain elementwise HLO in the same walk; reduce-precision's bits are
  * compared exactly. */
 START_TEST(single_device_expands_ops) {
-  HloModule *m = pu_differential(ck_expanded_ops_hlo,
-      pass_single_device, true, 1e-6, 1e-5);
+  HloModule *m = pu_differential(ck_expanded_ops_hlo, pass_single_device, true, 1e-6, 1e-5);
   for (HloOpcode op = HLO_OP_ACOS; op <= HLO_OP_SINH; op++)
     ck_assert_msg(pu_count(m, op) == 0, "%s is left", hlo_opcode_name(op));
   ck_assert_int_eq(pu_count(m, HLO_OP_MAP), 0);
