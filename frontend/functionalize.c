@@ -772,6 +772,11 @@ static HloError *compute_states(Conds *c) {
     int i = queue[head++];
     Kind k = z->kind[i];
     bool loopish = k == K_ENTER || k == K_EXIT || k == K_NEXT || k == K_LOOPCOND || c->loop[i];
+    if (k == K_SWITCH && !c->loop[i] && ndata(z, i) != 2) {
+      e = hlo_error("node '%s' (%s): a Switch has 2 inputs (data, predicate), it has %d",
+                    name(z, i), op(z, i), ndata(z, i));
+      break;
+    }
     if (k == K_SWITCH && !c->loop[i]) c->pred[i] = switch_pred(z, i);
     if (k == K_MERGE && !c->loop[i]) {
       e = merge_state(c, i);

@@ -263,6 +263,18 @@ START_TEST(merge_of_two_predicates) {
 }
 END_TEST
 
+/* A Switch without its predicate (fuzz_tf_lower found it read past its
+ * inputs). */
+START_TEST(switch_without_predicate) {
+  expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("s", "Switch", "input: 'x'", ATTR_F32)
+               NODE("m", "Merge", "input: 's' input: 's:1'", ATTR_F32 ATTR_INT("N", "2")),
+               FEED("x", "DT_FLOAT") FETCH("m"),
+               "TensorFlow 1 control flow: node 's' (Switch): a Switch has 2 inputs (data, "
+               "predicate), it has 1");
+}
+END_TEST
+
 START_TEST(merge_of_one_branch) {
   expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("p", "DT_BOOL")
                NODE("s", "Switch", "input: 'x' input: 'p'", ATTR_F32)
@@ -346,6 +358,7 @@ int main(void) {
   t = tcase_create("refusals");
   tcase_add_test(t, merge_of_two_predicates);
   tcase_add_test(t, merge_of_one_branch);
+  tcase_add_test(t, switch_without_predicate);
   tcase_add_test(t, exit_without_frame);
   tcase_add_test(t, loop_without_switch);
   tcase_add_test(t, loop_reads_outside);
