@@ -178,23 +178,8 @@ HloError *cache_read(const char *dir, const char *name, char **data, size_t *len
   HloStr path = {0};
   hlo_str_printf(&path, "%s/%s", dir, name);
   HloError *e = NULL;
-  FILE *f = fopen(path.buf, "rb");
-  if (f) {
-    HloStr s = {0};
-    char buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) hlo_str_append(&s, buf, n);
-    if (ferror(f)) {
-      e = hlo_error("%s: read error", path.buf);
-      free(s.buf);
-    } else {
-      *len = s.len;
-      *data = hlo_str_take(&s);
-    }
-    fclose(f);
-  } else if (errno != ENOENT) {
-    e = hlo_error("%s: cannot open: %s", path.buf, strerror(errno));
-  }
+  if (!stat(path.buf, &st) || errno != ENOENT) /* a miss is no file */
+    e = tf_file_read(path.buf, SIZE_MAX, "what a cache file may hold", data, len);
   free(path.buf);
   return e;
 }

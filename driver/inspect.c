@@ -25,17 +25,6 @@
 
 /* --- printing ----------------------------------------------------------- */
 
-static void print_dims(HloStr *s, const Tensorflow__TensorShapeProto *t) {
-  if (!t || t->unknown_rank) {
-    hlo_str_printf(s, "(unknown rank)");
-    return;
-  }
-  hlo_str_printf(s, "(");
-  for (size_t i = 0; i < t->n_dim; i++)
-    hlo_str_printf(s, "%s%lld", i ? ", " : "", (long long)t->dim[i]->size);
-  hlo_str_printf(s, ")");
-}
-
 /* A string in the text format's double quotes. */
 static void print_quoted(HloStr *s, const char *v) {
   hlo_str_printf(s, "\"");
@@ -121,7 +110,7 @@ static void print_tensor(HloStr *s, const char *what, const char *key,
     return;
   }
   hlo_str_printf(s, "%s ", tf_type_name(t->dtype));
-  print_dims(s, t->tensor_shape);
+  tf_shape_print(s, t->tensor_shape);
   if (t->encoding_case == TENSORFLOW__TENSOR_INFO__ENCODING_NAME)
     hlo_str_printf(s, "  %s\n", t->name);
   else
@@ -244,7 +233,7 @@ static HloError *inspect_graphdef(const char *path, bool tmpl, HloStr *s) {
       cfg.feed[cfg.n_feed++] = f;
       if (!tmpl) {
         hlo_str_printf(s, "  placeholder %s: %s ", n->name, tf_type_name(f->type));
-        print_dims(s, shape && shape->value_case == TENSORFLOW__ATTR_VALUE__VALUE_SHAPE
+        tf_shape_print(s, shape && shape->value_case == TENSORFLOW__ATTR_VALUE__VALUE_SHAPE
                           ? shape->shape
                           : NULL);
         hlo_str_printf(s, "\n");

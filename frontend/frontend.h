@@ -383,6 +383,10 @@ Tensorflow__DataType tf_type_from_hlo(HloType t);
 /* A static shape of element type `type`: errors for unknown rank, negative
  * (open) dimensions, rank above HLO_MAX_RANK and element counts overflowing
  * int64.  NULL `s` is a scalar. */
+/* A saved shape as TensorFlow's tools print it: "(-1, 224, 224, 3)", "()"
+ * for a scalar, "(unknown rank)" for an unknown rank or no shape (NULL). */
+void tf_shape_print(HloStr *out, const Tensorflow__TensorShapeProto *s);
+
 HloError *tf_shape_to_hlo(const Tensorflow__TensorShapeProto *s, HloType type,
                           HloShape *out);
 

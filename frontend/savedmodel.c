@@ -217,19 +217,6 @@ static Entry *sorted_outputs(const Tensorflow__SignatureDef *sig) {
   return v;
 }
 
-/* "(-1, 224, 224, 3)", "(?)" for an unknown rank: the way TensorFlow's
- * tools print a saved shape. */
-static void print_saved_shape(HloStr *s, const Tensorflow__TensorShapeProto *t) {
-  if (t && t->unknown_rank) {
-    hlo_str_printf(s, "(unknown rank)");
-    return;
-  }
-  hlo_str_printf(s, "(");
-  for (size_t i = 0; t && i < t->n_dim; i++)
-    hlo_str_printf(s, "%s%lld", i ? ", " : "", (long long)t->dim[i]->size);
-  hlo_str_printf(s, ")");
-}
-
 static Tensorflow__TensorShapeProto *new_shape(int rank, const int64_t *dims) {
   Tensorflow__TensorShapeProto *s = hlo_xmalloc(sizeof *s);
   tensorflow__tensor_shape_proto__init(s);
@@ -288,7 +275,7 @@ static HloError *input_shape(const Entry *x, const TfSavedModelOptions *o, bool 
       for (int d = 0; d < given->rank; d++)
         hlo_str_printf(&s, "%s%lld", d ? ", " : "", (long long)given->dims[d]);
       hlo_str_printf(&s, ") does not fit its saved shape ");
-      print_saved_shape(&s, saved);
+      tf_shape_print(&s, saved);
       HloError *e = hlo_error("the shape given for input '%s' %s", x->key, s.buf);
       free(s.buf);
       return e;
@@ -301,7 +288,7 @@ static HloError *input_shape(const Entry *x, const TfSavedModelOptions *o, bool 
   if (open && open_ok && unknown_rank) return NULL;
   if (open && !open_ok) {
     HloStr s = {0};
-    print_saved_shape(&s, saved);
+    tf_shape_print(&s, saved);
     HloError *e = hlo_error("input '%s' has the saved shape %s, fixed only at run time: give "
                             "it a static shape (--input-shape %s=N,...)",
                             x->key, s.buf, x->key);

@@ -24,6 +24,17 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 #define MAX_ELEMENTS (INT64_C(1) << 31)
 
+void tf_shape_print(HloStr *out, const Tensorflow__TensorShapeProto *s) {
+  if (!s || s->unknown_rank) {
+    hlo_str_printf(out, "(unknown rank)");
+    return;
+  }
+  hlo_str_printf(out, "(");
+  for (size_t i = 0; i < s->n_dim; i++)
+    hlo_str_printf(out, "%s%lld", i ? ", " : "", (long long)s->dim[i]->size);
+  hlo_str_printf(out, ")");
+}
+
 HloError *tf_shape_to_hlo(const Tensorflow__TensorShapeProto *s, HloType type,
                           HloShape *out) {
   if (!s) {
