@@ -433,6 +433,11 @@ int hlo_opcode_arity(HloOpcode op); /* or HLO_ARITY_VARIADIC */
 HloOpKind hlo_opcode_kind(HloOpcode op);
 HloCost hlo_opcode_cost(HloOpcode op);
 bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out);
+/* For an opcode of XLA's that hloc does not have, a predicate saying what
+ * it does and why hloc has not got it ("receives data from another device
+ * or the host: hloc compiles single-device programs, …"); NULL for other
+ * names. */
+const char *hlo_opcode_missing_reason(const char *name, size_t n);
 /* Unary, binary (incl. compare) and ternary ops: out[i] depends on in[i]. */
 bool hlo_opcode_is_elementwise(HloOpcode op);
 

@@ -755,6 +755,66 @@ bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out) {
   return false;
 }
 
+/* XLA's opcodes that hloc does not have, each with why: what the parser
+ * says instead of "unknown opcode", so that a module XLA prints is refused
+ * by what it needs.  Names as XLA's hlo_opcode.h spells them. */
+static const struct {
+  const char *name, *why;
+} xla_only_opcodes[] = {
+#define DEVICES ": hloc compiles single-device programs, without host transfers"
+#define STATIC ": hloc compiles static shapes only"
+#define NOT_YET ", which hloc does not implement yet"
+    {"send", "sends data to another device or the host" DEVICES},
+    {"send-done", "completes a send to another device or the host" DEVICES},
+    {"recv", "receives data from another device or the host" DEVICES},
+    {"recv-done", "completes a receive from another device or the host" DEVICES},
+    {"infeed", "reads data the host streams in while the program runs" DEVICES},
+    {"outfeed", "streams data out to the host while the program runs" DEVICES},
+    {"ragged-all-to-all", "exchanges ragged slices between devices" DEVICES},
+    {"rng-get-and-update-state", "advances a device's random-number state, which hloc has not"},
+    {"rng", "draws random numbers" NOT_YET},
+    {"rng-bit-generator", "draws random bits" NOT_YET},
+    {"get-dimension-size", "reads the size of a dynamic dimension" STATIC},
+    {"set-dimension-size", "makes a dimension dynamic" STATIC},
+    {"dynamic-reshape", "reshapes to sizes known at run time" STATIC},
+    {"batch-norm-training", "is a training op" NOT_YET " (batch-norm-inference works)"},
+    {"batch-norm-grad", "is a training op" NOT_YET " (batch-norm-inference works)"},
+    {"select-and-scatter", "is max pooling's gradient, a training op" NOT_YET},
+    {"add-dependency", "orders a value after a token" NOT_YET},
+    {"cholesky", "is a matrix factorization" NOT_YET},
+    {"triangular-solve", "is a linear solve" NOT_YET},
+    {"fft", "needs complex element types" NOT_YET},
+    {"real", "needs complex element types" NOT_YET},
+    {"imag", "needs complex element types" NOT_YET},
+    {"complex", "needs complex element types" NOT_YET},
+    {"topk", "is an XLA op" NOT_YET " (sort and slice compute it)"},
+    {"ragged-dot", "is an XLA op" NOT_YET},
+    {"scaled-dot", "is an XLA op" NOT_YET},
+    {"stochastic-convert", "is an XLA op" NOT_YET},
+#undef DEVICES
+#undef STATIC
+#undef NOT_YET
+};
+
+const char *hlo_opcode_missing_reason(const char *name, size_t n) {
+  for (size_t i = 0; i < sizeof xla_only_opcodes / sizeof *xla_only_opcodes; i++)
+    if (strlen(xla_only_opcodes[i].name) == n && !memcmp(xla_only_opcodes[i].name, name, n))
+      return xla_only_opcodes[i].why;
+  /* XLA's older asynchronous form: OP-start, OP-update, OP-done around an
+   * opcode (custom-call-start, fusion-start, …); async-start, async-update
+   * and async-done are the current one. */
+  static const char *const suffixes[] = {"-start", "-update", "-done"};
+  for (size_t i = 0; i < 3; i++) {
+    size_t k = strlen(suffixes[i]);
+    HloOpcode op;
+    if (n > k && !memcmp(name + n - k, suffixes[i], k) && hlo_opcode_from_name(name, n - k, &op))
+      return "is XLA's older form of an asynchronous op, which hloc does not read "
+             "(it reads async-start, async-update and async-done, and the collectives' "
+             "own -start and -done)";
+  }
+  return NULL;
+}
+
 bool hlo_opcode_is_elementwise(HloOpcode op) {
   HloOpKind k = hlo_opcode_kind(op);
   return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;

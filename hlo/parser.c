@@ -1886,9 +1886,13 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
   if (!is_alpha(peek(p))) return fail_expected(p, has_shape ? "opcode" : "shape or opcode");
   while (is_name_char(peek(p))) p->pos++;
   HloOpcode op;
-  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op))
-    return fail_at(p, op_at, "unknown opcode '%.*s'",
-                   (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at), p->src + op_at);
+  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op)) {
+    int n = (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at);
+    const char *why = hlo_opcode_missing_reason(p->src + op_at, p->pos - op_at);
+    if (why)
+      return fail_at(p, op_at, "opcode '%.*s' %s", n, p->src + op_at, why);
+    return fail_at(p, op_at, "unknown opcode '%.*s'", n, p->src + op_at);
+  }
   if (!has_shape && !can_infer_shape(op))
     return fail_at(p, op_at, "the result shape of %s cannot be inferred: write it before the "
                              "opcode", hlo_opcode_name(op));

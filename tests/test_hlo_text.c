@@ -997,6 +997,23 @@ START_TEST(error_unknown_opcode) {
                "t.hlo:4:19: unknown opcode 'frobnicate'");
   assert_error(MODULE_HEAD "  ROOT q = f32[2] = (p)\n}\n",
                "t.hlo:3:19: expected opcode, found '='");
+  /* XLA's opcodes that hloc lacks say what they need, not "unknown". */
+  assert_error(MODULE_HEAD "  t = token[] after-all()\n"
+                           "  ROOT r = (f32[2], token[]) recv(t), channel_id=1\n}\n",
+               "t.hlo:4:30: opcode 'recv' receives data from another device or the host: hloc "
+               "compiles single-device programs, without host transfers");
+  assert_error(MODULE_HEAD "  a = f32[] parameter(0)\n"
+                           "  ROOT r = f32[2] rng(a, a), distribution=rng_uniform\n}\n",
+               "t.hlo:4:19: opcode 'rng' draws random numbers, which hloc does not implement yet");
+  assert_error(MODULE_HEAD "  a = f32[] parameter(0)\n"
+                           "  ROOT r = ((f32[]), f32[], u32[]) custom-call-start(a), "
+                           "custom_call_target=\"x\"\n}\n",
+               "t.hlo:4:36: opcode 'custom-call-start' is XLA's older form of an asynchronous "
+               "op, which hloc does not read (it reads async-start, async-update and "
+               "async-done, and the collectives' own -start and -done)");
+  /* A suffix alone does not make an opcode known. */
+  assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT q = f32[2] frob-start(p)\n}\n",
+               "t.hlo:4:19: unknown opcode 'frob-start'");
 }
 END_TEST
 
