@@ -6,6 +6,8 @@
  * Per computation (callees first), over its schedule (schedule.c):
  *   1. values: each array leaf an instruction defines; tuple and
  *      get-tuple-element define none, they forward their operands' leaves;
+ *      and the working memory a kernel asks for (the backend's policy:
+ *      kernel_temp_bytes; a sort's merge buffers), live at its step only;
  *   2. liveness: a value lives from the step that defines it to the last
  *      step that reads it (through any alias); the root's values of a
  *      non-entry computation, and its parameters, live throughout (the
@@ -56,6 +58,8 @@ typedef struct Ctx {
   int64_t *frame;       /* by comp: frame bytes */
   int64_t *base;        /* by comp: absolute offset of the frame */
   bool in_place;         /* the backend lets kernels write over operands */
+  int64_t (*temp_bytes)(const HloInstr *); /* the backend's, or NULL */
+  int *temp_val;        /* by instruction id: its working memory's Val, -1 */
 } Ctx;
 
 static int64_t align(int64_t n) { return (n + PASS_BUF_ALIGN - 1) / PASS_BUF_ALIGN * PASS_BUF_ALIGN; }
@@ -256,6 +260,8 @@ static void plan_computation(Ctx *x, int ci) {
       }
       new_buf(x, b, val);
     }
+    int64_t temp = x->temp_bytes ? x->temp_bytes(in) : 0;
+    if (temp > 0) x->temp_val[in->id] = new_val(x, temp, i, i, ci);
   }
   /* Liveness: every reader extends the values it reads. */
   for (int i = 0; i < n; i++) {
@@ -318,12 +324,15 @@ static void plan_computation(Ctx *x, int ci) {
 
 HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *policy, PassBufferPlan *p) {
   memset(p, 0, sizeof *p);
-  Ctx x = {.m = m, .p = p, .in_place = policy && policy->reuse_operand_buffers};
+  Ctx x = {.m = m, .p = p, .in_place = policy && policy->reuse_operand_buffers,
+           .temp_bytes = policy ? policy->kernel_temp_bytes : NULL};
   x.comps = (const HloComputation **)px_graph_computations(m, false, &x.ncomps);
   p->nids = m->next_id;
   p->first = hlo_xmalloc(sizeof(int) * (size_t)p->nids);
   p->count = hlo_xcalloc((size_t)p->nids, sizeof(int));
-  for (int64_t i = 0; i < p->nids; i++) p->first[i] = -1;
+  p->temp_offset = hlo_xmalloc(sizeof(int64_t) * (size_t)(p->nids ? p->nids : 1));
+  x.temp_val = hlo_xmalloc(sizeof(int) * (size_t)(p->nids ? p->nids : 1));
+  for (int64_t i = 0; i < p->nids; i++) p->first[i] = x.temp_val[i] = -1;
   p->nschedules = x.ncomps;
   p->computations = x.comps;
   p->schedules = hlo_xcalloc((size_t)x.ncomps, sizeof(PassSchedule));
@@ -360,6 +369,11 @@ HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *policy, Pass
       p->bufs[b].offset = x.base[x.vals[r].comp] + x.vals[r].offset;
     }
   }
+  for (int64_t i = 0; i < p->nids; i++) {
+    int v = x.temp_val[i];
+    p->temp_offset[i] = v < 0 ? -1 : x.base[x.vals[v].comp] + x.vals[v].offset;
+  }
+  free(x.temp_val);
   free(x.base);
   free(x.frame);
   free(x.parent);
@@ -375,12 +389,17 @@ void pass_buffer_plan_free(PassBufferPlan *p) {
   free(p->bufs);
   free(p->count);
   free(p->first);
+  free(p->temp_offset);
   memset(p, 0, sizeof *p);
 }
 
 const PassBuf *pass_buffer_of(const PassBufferPlan *p, const HloInstr *in, int leaf) {
   if (in->id >= p->nids || p->first[in->id] < 0 || leaf >= p->count[in->id]) return NULL;
   return &p->bufs[p->first[in->id] + leaf];
+}
+
+int64_t pass_temp_offset(const PassBufferPlan *p, const HloInstr *in) {
+  return in->id < p->nids ? p->temp_offset[in->id] : -1;
 }
 
 const PassSchedule *pass_plan_schedule(const PassBufferPlan *p, const HloComputation *c) {

@@ -61,6 +61,11 @@ typedef struct PassPolicy {
   /* A convolution runs fastest without padding to check: its zero padding
    * is better a pad of its input, one copy (conv-pad, where exact). */
   bool explicit_conv_padding;
+  /* The working memory the kernel of instruction x needs while it runs,
+   * besides its outputs (a sort's merge buffers), in bytes; NULL, or 0 for
+   * an instruction: none.  Buffer assignment gives it an arena offset,
+   * live during that instruction's step only. */
+  int64_t (*kernel_temp_bytes)(const HloInstr *x);
 } PassPolicy;
 
 /* ------------------------------------------------------------------------ */
@@ -180,6 +185,9 @@ typedef struct PassBufferPlan {
   int64_t peak_live_bytes; /* max over schedule steps of live scratch bytes:
                             * a lower bound for any packing of this schedule */
   int64_t inplace_reuses;  /* values that overwrite their operand's buffer */
+  /* By instruction id: the arena offset of its kernel's working memory
+   * (PassPolicy.kernel_temp_bytes), -1 when it has none. */
+  int64_t *temp_offset;
   /* The schedules used, one per planned computation (entry last). */
   int nschedules;
   const HloComputation **computations;
@@ -192,6 +200,8 @@ HloError *pass_assign_buffers(const HloModule *m, const PassPolicy *p, PassBuffe
 void pass_buffer_plan_free(PassBufferPlan *p);
 /* The storage of leaf k of instr (NULL when instr was not planned). */
 const PassBuf *pass_buffer_of(const PassBufferPlan *p, const HloInstr *instr, int leaf);
+/* The arena offset of instr's kernel's working memory, or -1 (none). */
+int64_t pass_temp_offset(const PassBufferPlan *p, const HloInstr *instr);
 /* The schedule of computation c in the plan (NULL when not planned). */
 const PassSchedule *pass_plan_schedule(const PassBufferPlan *p, const HloComputation *c);
 

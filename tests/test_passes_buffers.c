@@ -134,6 +134,46 @@ START_TEST(values_live_together_get_disjoint_ranges) {
 }
 END_TEST
 
+/* A backend's kernels that ask for working memory (here: 1000 bytes for
+ * every sort): it gets arena bytes of its own, apart from everything live
+ * while the kernel runs (its operand, its outputs), and shared with what
+ * is not; no other instruction gets any, and without the policy's callback
+ * none does. */
+static int64_t sort_temp(const HloInstr *x) { return x->op == HLO_OP_SORT ? 1000 : 0; }
+
+START_TEST(kernels_get_working_memory_live_at_their_step) {
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nlt {\n  u = f32[] parameter(0)\n  v = f32[] parameter(1)\n"
+      "  ROOT w = pred[] compare(u, v), direction=LT\n}\n"
+      "ENTRY e {\n  x = f32[256] parameter(0)\n  a = f32[256] exponential(x)\n"
+      "  s = f32[256] sort(a), dimensions={0}, to_apply=lt\n  b = f32[256] negate(s)\n"
+      "  c = f32[256] tanh(b)\n  ROOT r = f32[256] add(c, x)\n}\n");
+  PassPolicy policy = pu_capable;
+  policy.kernel_temp_bytes = sort_temp;
+  PassBufferPlan p;
+  ck_assert(!pass_assign_buffers(m, &policy, &p));
+  int64_t at = pass_temp_offset(&p, find(m, "s"));
+  ck_assert_int_ge(at, 0);
+  ck_assert_int_le(at + 1000, p.arena_bytes);
+  const char *live[] = {"a", "s"};
+  for (int i = 0; i < 2; i++) {
+    const PassBuf *u = pass_buffer_of(&p, find(m, live[i]), 0);
+    ck_assert_int_eq(u->kind, PASS_BUF_SCRATCH);
+    ck_assert_msg(u->offset + u->size <= at || at + 1000 <= u->offset,
+                  "%s overlaps the sort's working memory", live[i]);
+  }
+  ck_assert_int_eq(pass_temp_offset(&p, find(m, "a")), -1);
+  ck_assert_int_eq(pass_temp_offset(&p, find(m, "b")), -1);
+  /* A slot of its own without liveness: counted like a value. */
+  ck_assert_int_eq(p.naive_bytes, 4 * 1024 + 1024);
+  pass_buffer_plan_free(&p);
+  ck_assert(!pass_assign_buffers(m, &pu_capable, &p));
+  ck_assert_int_eq(pass_temp_offset(&p, find(m, "s")), -1);
+  pass_buffer_plan_free(&p);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(best_schedule_is_no_worse_than_post_order) {
   /* Two branches: finishing the big one first keeps the peak low. */
   HloModule *m = ck_parse_verified(
@@ -239,6 +279,7 @@ int main(void) {
   tcase_add_test(t, in_place_needs_same_dims_and_element_size);
   tcase_add_test(t, fusions_overwrite_only_operands_read_at_their_own_index);
   tcase_add_test(t, values_live_together_get_disjoint_ranges);
+  tcase_add_test(t, kernels_get_working_memory_live_at_their_step);
   tcase_add_test(t, best_schedule_is_no_worse_than_post_order);
   tcase_add_test(t, stats_count_kernels_flops_and_bytes);
   tcase_add_test(t, pipeline_options_disable_dump_and_time);
