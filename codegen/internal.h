@@ -86,6 +86,9 @@ typedef struct CgPlan {
   int64_t ninstrs;   /* capacity of the per-instruction arrays (ids) */
   int *first;        /* by instruction id: first leaf, -1 when unplanned */
   int *count;        /* by instruction id: leaves of its (flat) shape */
+  int *temp;         /* by instruction id: the leaf (not among its own) of
+                      * its kernel's working memory, a SCRATCH u8 array;
+                      * -1: none */
   CgBuf *leaves;     /* a tuple's leaves repeat its operands' buffers */
   int nleaves;
   /* Where result i is computed; results whose buffer is not RESULT(i)
@@ -107,6 +110,8 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
 void cg_plan_free(CgPlan *p);
 /* The leaves of a planned instruction (NULL when unplanned). */
 const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n);
+/* The working memory of x's kernel (NULL when it needs none). */
+const CgBuf *cg_plan_temp(const CgPlan *p, const HloInstr *x);
 /* The same memory (scratch buffers at one offset are, whatever their
  * shapes). */
 bool cg_buf_same(const CgBuf *a, const CgBuf *b);
@@ -587,9 +592,18 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out);
 /* ------------------------------------------------------------------------ */
 
 /* out[] are the memrefs of x's leaves, already holding copies of the
- * operands being updated (scatter) or sorted (sort). */
+ * operands being updated. */
 void cg_kernel_scatter(CgFn *f, const HloInstr *x, const CgVal *out);
-void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out);
+/* Sorts operands op[] into x's leaves out[], with temp (a u8 memref of
+ * cg_sort_temp_bytes(x) bytes; 0 when that is 0) between. */
+void cg_kernel_sort(CgFn *f, const HloInstr *x, const CgVal *out, const CgVal *op,
+                    CgVal temp);
+int64_t cg_sort_temp_bytes(const HloInstr *x);
+/* Element moves of x's sort (its cost): elements × merge passes. */
+int64_t cg_sort_moves(const HloInstr *x);
+/* The working memory x's kernel needs besides its outputs (bytes; the
+ * backend's PassPolicy.kernel_temp_bytes). */
+int64_t cg_kernel_temp_bytes(const HloInstr *x);
 
 /* dot.c: float dots and convolutions (conv.c) whose output rows are
  * contiguous compute a whole row at a time with vector FMA into a row

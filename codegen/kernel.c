@@ -14,10 +14,13 @@
  * time.
  *
  * A kernel is a private function taking the memrefs of its operands and
- * outputs.  Elemental kernels (everything but scatter and sort) are a loop
- * nest over the output storing what the elemental emitter computes; a
- * fusion is one such kernel with its fused computation inlined.  Kernels
- * write only their own outputs; an output may be the very buffer of an
+ * outputs, and of its working memory when it needs some (a sort: the
+ * backend's policy says how much, cg_kernel_temp_bytes, and the plan has
+ * it in the arena).  Elemental kernels (everything but scatter and sort)
+ * are a loop nest over the output storing what the elemental emitter
+ * computes; a fusion is one such kernel with its fused computation
+ * inlined.  Kernels write only their own outputs and working memory; an
+ * output may be the very buffer of an
  * operand when buffer assignment saw that the kernel reads each element of
  * it only to compute the same element of the output (in place), which the
  * loop nest honours by loading before it stores.
@@ -539,14 +542,16 @@ static bool leading_dims(const HloShape *a, const HloShape *b) {
 /* The body of x's kernel: out[] are x's leaf memrefs, opm[i] the first
  * leaf memref of operand i (operands are bound). */
 static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
-                        int nout, const CgVal *opm, const CgGemm *gemm) {
+                        int nout, const CgVal *opm, CgVal temp, const CgGemm *gemm) {
   const HloShape *leaves[256];
   cg_shape_leaves(&x->shape, leaves, 256);
-  if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) {
-    int n = x->op == HLO_OP_SORT ? x->noperands : (x->noperands - 1) / 2;
-    for (int k = 0; k < n; k++) kir_copy(&f->b, opm[k], out[k]);
-    if (x->op == HLO_OP_SCATTER) cg_kernel_scatter(f, x, out);
-    else cg_kernel_sort(f, x, out);
+  if (x->op == HLO_OP_SORT) {
+    cg_kernel_sort(f, x, out, opm, temp);
+    return;
+  }
+  if (x->op == HLO_OP_SCATTER) {
+    for (int k = 0; k < (x->noperands - 1) / 2; k++) kir_copy(&f->b, opm[k], out[k]);
+    cg_kernel_scatter(f, x, out);
     return;
   }
   /* A fusion's members are evaluated in place of the fusion, its
@@ -599,6 +604,10 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
   }
   /* Outputs of unrelated shapes: one loop nest each. */
   for (int k = 0; k < n; k++) store_nest(f, fc, &outputs[k], 1, first[k]);
+}
+
+int64_t cg_kernel_temp_bytes(const HloInstr *x) {
+  return x->op == HLO_OP_SORT ? cg_sort_temp_bytes(x) : 0;
 }
 
 static bool is_empty(const HloShape *s) {
@@ -659,10 +668,26 @@ static int64_t reduced_per_element(const HloInstr *x) {
   return 0;
 }
 
+/* A sort runs its rows in parallel, split along its largest dim other
+ * than the sort dim, when there are >= 2 such rows and the sort moves
+ * PAR_MIN_ELEMENTS elements. */
+static bool parallel_sort(const HloInstr *x, int *dim, int64_t *n) {
+  const HloShape *s = &x->operands[0]->shape;
+  int64_t sd = x->dimensions.v[0];
+  *n = 0;
+  for (int d = 0; d < s->rank; d++)
+    if (d != sd && s->dims[d] > *n) {
+      *dim = d;
+      *n = s->dims[d];
+    }
+  return *n >= 2 && cg_sort_moves(x) >= PAR_MIN_ELEMENTS;
+}
+
 /* Whether x's kernel is split across threads; *n: the iterations of its
  * outermost loop.  The nest is found as kernel_body finds it. */
 static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
-  if (x->op == HLO_OP_SCATTER || x->op == HLO_OP_SORT) return false;
+  if (x->op == HLO_OP_SORT) return parallel_sort(x, dim, n);
+  if (x->op == HLO_OP_SCATTER) return false;
   const HloShape *leaves[256];
   int nl = cg_shape_leaves(&x->shape, leaves, 256);
   const HloShape *nest = leaves[0];
@@ -700,7 +725,8 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
   return true;
 }
 
-/* The body of x's kernel function given its parameters (memrefs). */
+/* The body of x's kernel function given its parameters (memrefs; its
+ * working memory, when it has some, last). */
 static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params, const CgGemm *gemm) {
   CgVal out[256], opm[256], leaf_vals[256];
   int next = leaf_memrefs(f, x, false, params, 0, out);
@@ -715,7 +741,8 @@ static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params, const CgG
                           leaf_vals);
     opm[i] = j == i ? leaf_vals[0] : opm[j];
   }
-  kernel_body(f, x, out, nout, opm, gemm);
+  CgVal temp = cg_plan_temp(&f->g->plan, x) ? params[next] : 0;
+  kernel_body(f, x, out, nout, opm, temp, gemm);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -771,7 +798,7 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
     return;
   }
   /* Parameters: x's leaves, then each distinct operand's non-constant
-   * leaves. */
+   * leaves, then its working memory. */
   int cap = 16, nargs = 0;
   CgBuf *args = hlo_xmalloc((size_t)cap * sizeof *args);
   for (int i = -1; i < x->noperands; i++) {
@@ -790,6 +817,11 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
       }
       args[nargs++] = leaves[k];
     }
+  }
+  const CgBuf *temp = cg_plan_temp(&g->plan, x);
+  if (temp) {
+    if (nargs == cap) args = hlo_xrealloc(args, (size_t)++cap * sizeof *args);
+    args[nargs++] = *temp;
   }
 
   char base[128];

@@ -23,6 +23,11 @@
  * cache line and the widest vector).  A computation reached from several
  * call sites has one set of buffers: HLO has no recursion, so two
  * activations never overlap.
+ *
+ * A kernel that needs working memory besides its outputs (a sort's merge
+ * buffers: the backend's policy says how much, kernel_temp_bytes) gets it
+ * as one more scratch buffer, a u8 array: the offset buffer assignment
+ * packed it at, or a slot of its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +63,11 @@ bool cg_buf_same(const CgBuf *a, const CgBuf *b) {
   return false;
 }
 
+const CgBuf *cg_plan_temp(const CgPlan *p, const HloInstr *x) {
+  if (x->id >= p->ninstrs || p->temp[x->id] < 0) return NULL;
+  return &p->leaves[p->temp[x->id]];
+}
+
 const CgBuf *cg_plan_leaves(const CgPlan *p, const HloInstr *x, int *n) {
   if (x->id >= p->ninstrs || p->first[x->id] < 0) return NULL;
   *n = p->count[x->id];
@@ -90,6 +100,7 @@ static const HloInstr *defining(const HloInstr *x, int leaf, int *def_leaf) {
 typedef struct Planner {
   CgPlan *p;
   const HloModule *m;
+  int64_t (*temp_bytes)(const HloInstr *); /* the policy's, or NULL */
   int cap;                 /* leaves allocated */
   size_t offset;           /* slots: next free scratch byte */
   bool *planned;           /* by computation: visited (index in post order) */
@@ -206,6 +217,22 @@ static HloError *plan_instr(Planner *pl, const HloInstr *x) {
   }
   p->first[x->id] = first;
   p->count[x->id] = p->nleaves - first;
+  int64_t temp = pl->temp_bytes && x->op != HLO_OP_PARAMETER ? pl->temp_bytes(x) : 0;
+  if (temp > 0) {
+    CgBuf b = {.kind = CG_BUF_SCRATCH, .shape = hlo_shape_array(HLO_U8, 1, &temp)};
+    if (p->assigned) {
+      int64_t at = pass_temp_offset(p->assigned, x);
+      if (at < 0)
+        return hlo_error("codegen: internal error: buffer assignment gave %s no "
+                         "working memory", x->name);
+      b.offset = (size_t)at;
+    } else {
+      b.offset = pl->offset;
+      pl->offset += ((size_t)temp + PASS_BUF_ALIGN - 1) / PASS_BUF_ALIGN * PASS_BUF_ALIGN;
+    }
+    b.index = slot_of(pl, &b);
+    p->temp[x->id] = push_leaf(pl, &b);
+  }
   return NULL;
 }
 
@@ -245,7 +272,8 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
   out->ninstrs = m->next_id;
   out->first = hlo_xmalloc((size_t)m->next_id * sizeof *out->first);
   out->count = hlo_xcalloc((size_t)m->next_id, sizeof *out->count);
-  for (int64_t i = 0; i < m->next_id; i++) out->first[i] = -1;
+  out->temp = hlo_xmalloc((size_t)(m->next_id ? m->next_id : 1) * sizeof *out->temp);
+  for (int64_t i = 0; i < m->next_id; i++) out->first[i] = out->temp[i] = -1;
   if (kind == CG_PLAN_ASSIGNED) {
     out->assigned = hlo_xmalloc(sizeof *out->assigned);
     HloError *e = pass_assign_buffers(m, policy, out->assigned);
@@ -257,7 +285,7 @@ HloError *cg_plan_buffers(const HloModule *m, CgPlanKind kind, const PassPolicy 
     }
   }
 
-  Planner pl = {.p = out, .m = m};
+  Planner pl = {.p = out, .m = m, .temp_bytes = policy ? policy->kernel_temp_bytes : NULL};
   pl.comps = hlo_computation_post_order(m, &pl.ncomps);
   pl.planned = hlo_xcalloc((size_t)pl.ncomps, sizeof *pl.planned);
   out->nresults = cg_shape_nleaves(&entry->root->shape);
@@ -315,6 +343,7 @@ void cg_plan_free(CgPlan *p) {
   }
   free(p->first);
   free(p->count);
+  free(p->temp);
   free(p->leaves);
   free(p->result_src);
   memset(p, 0, sizeof *p);

@@ -145,7 +145,8 @@ static void wide_modules(void) {
 }
 
 /* Six sorts of 2*10^11 floats, all live until their sum: every buffer is
- * within the limit, the arena of 7.2 TB is not. */
+ * within the limit, the arena of 8 TB (7.2 TB of values and the last
+ * sort's working memory) is not. */
 static void arena_too_large(void) {
   static const char *const N = "200000000000";
   size_t cap = 8192, k = 0;
@@ -167,7 +168,7 @@ static void arena_too_large(void) {
   for (int i = 2; i < 6; i++)
     k += (size_t)snprintf(t + k, cap - k, "  t%d = f32[%s] add(t%d, s%d)\n", i, N, i - 1, i);
   snprintf(t + k, cap - k, "  ROOT r = f32[] reduce(t5, p), dimensions={0}, to_apply=add\n}\n");
-  expect_hlo_error(t, "codegen: the model needs a scratch arena of 7200000000000 bytes, more "
+  expect_hlo_error(t, "codegen: the model needs a scratch arena of 8000000000000 bytes, more "
                       "than the limit of 2^42");
   free(t);
 }

@@ -14,8 +14,9 @@
  * a fused root is a view, contraction outputs come one at a time out of
  * scalar loops, a reduction writes a producer it reduces by rows, and
  * kernels that read an operand only at their own index may write over it
- * (buffer reuse), and a convolution's padding is a copy of its input
- * (gemm.c's border tiles check every tap). */
+ * (buffer reuse), a convolution's padding is a copy of its input
+ * (gemm.c's border tiles check every tap), and a sort merges through
+ * working memory in the arena (sort.c). */
 static void cpu_policy(const CgTarget *t, PassPolicy *out) {
   (void)t;
   *out = (PassPolicy){
@@ -25,6 +26,7 @@ static void cpu_policy(const CgTarget *t, PassPolicy *out) {
       .reductions_write_producers = true,
       .reuse_operand_buffers = true,
       .explicit_conv_padding = true,
+      .kernel_temp_bytes = cg_kernel_temp_bytes,
   };
 }
 
