@@ -42,6 +42,24 @@
  * rows, the last panel has the vectors it needs, its last vector stored
  * (and, for a B in memory, loaded) under a mask.
  *
+ * A depthwise convolution reads each input vector once per tap that uses
+ * it, so a tile of consecutive pixels in flat order, which reloads per tap
+ * what the neighbouring pixel's window already loaded (mr + 1 loads per mr
+ * FMAs), waits on loads.  Where it can, it runs by rows instead (as
+ * oneDNN's kernels do): a tile is mr consecutive pixels of one output row
+ * and one vector of features; per kernel row, it loads the kw weight
+ * vectors and then each input vector of the row segment that its windows
+ * cover once, multiplying it into every pixel whose window holds it (mr +
+ * 2 loads and 3 weights per 3·mr FMAs for a 3-wide window at stride 1,
+ * 2·mr + 1 at stride 2).  mr is what the registers hold besides the
+ * weights and one input vector (16 with AVX-512, 12 with AVX2), evened
+ * over the row.  A kernel row in padding is no trip of the kernel-row
+ * loop (its bounds computed per output row); along the row, the first and
+ * the last tile are placed at compile time and leave out the taps in
+ * padding, the tiles between read inside the input without checks (else,
+ * for wide padding, the flat tiles above run).  Each pixel still sums its
+ * taps in K order from 0, so the results are the same bits.
+ *
  * Constant B (weights; a convolution's HWIO kernel is its K × N matrix) is
  * packed at compile time into panels, K × NR contiguous each, zero-padded
  * to whole vectors, and stored that way in the object's read-only data:
@@ -211,6 +229,37 @@ static void block_k(const CgTargetInfo *t, CgGemm *g) {
   g->group = (int)(group < 1 ? 1 : group > 16 ? 16 : group);
 }
 
+/* A depthwise convolution's tile by rows: one vector of features (the
+ * loads per FMA, (span + kw) / (mr · kw) with span the input vectors a
+ * kernel row of the tile reads, do not depend on how many vectors, so the
+ * widest row wins) and mr pixels, as many as fit the registers with the
+ * kw weights of a kernel row and one input vector, split evenly over the
+ * output row.  Only when the tiles between the first and the last read
+ * inside the input along the row: those two are placed at compile time
+ * and skip the taps in padding, the others have no checks. */
+enum { DW_MAX_KW = 32 }; /* more taps along a row than registers anyway */
+
+static bool dw_rows_plan(const CgTargetInfo *t, CgGemm *g) {
+  int64_t ow = g->out_sp[1], kw = g->k_sp[1], mr = t->vector_regs - kw - 1;
+  if (mr > CG_GEMM_MAX_MR) mr = CG_GEMM_MAX_MR;
+  if (mr < 1 || kw > DW_MAX_KW) return false;
+  int64_t tiles = (ow + mr - 1) / mr;
+  mr = (ow + tiles - 1) / tiles;
+  tiles = (ow + mr - 1) / mr;
+  if (tiles > 2) {
+    int64_t lo = mr * g->stride[1] - g->pad_lo[1];
+    int64_t hi = ((tiles - 1) * mr - 1) * g->stride[1] - g->pad_lo[1] + (kw - 1) * g->dilate[1];
+    if (lo < 0 || hi >= g->in_sp[1]) return false;
+  }
+  g->dw_rows = true;
+  g->mr = (int)mr;
+  g->nv = 1;
+  g->dw_tiles = tiles;
+  g->npanels = (g->N + g->lanes - 1) / g->lanes;
+  g->nunits = g->M / ow * tiles;
+  return true;
+}
+
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   memset(out, 0, sizeof *out);
   const HloInstr *op = x, *root = x;
@@ -260,8 +309,12 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->npanels = (out->N + nr - 1) / nr;
   out->ntiles = (out->M + out->mr - 1) / out->mr;
   out->nunits = out->B * out->npanels * out->ntiles;
-  if (out->guarded && !any_tile_inside(out)) out->all_border = true;
-  block_k(t, out);
+  if (out->depthwise && dw_rows_plan(t, out)) {
+    out->ntiles = 0;
+  } else {
+    if (out->guarded && !any_tile_inside(out)) out->all_border = true;
+    block_k(t, out);
+  }
   /* The operand the kernel reads B from: a constant is packed. */
   const HloInstr *rhs = op->operands[1];
   if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
@@ -737,6 +790,179 @@ static void panel_tiles(const Ctx *c, CgVal b, CgVal p, bool p_partial, CgVal lo
   cg_endif(f, &in, NULL);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Depthwise by rows                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* The output row a depthwise tile lies in: its image and row, the flat
+ * index of its first pixel, the input row of kernel row 0, and the kernel
+ * rows [kh_lo, kh_hi) that read inside the input. */
+typedef struct DwRow {
+  CgVal img, oh, m0, ih0, kh_lo, kh_hi;
+} DwRow;
+
+static DwRow dw_row(const Ctx *c, CgVal row) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int64_t oh = gm->out_sp[0], kh = gm->k_sp[0], d = gm->dilate[0], h = gm->in_sp[0];
+  DwRow r;
+  r.img = cg_iop(f, KIR_DIVSI, row, cg_index(f, oh));
+  r.oh = cg_iop(f, KIR_REMSI, row, cg_index(f, oh));
+  r.m0 = cg_imul_c(f, row, gm->out_sp[1]);
+  r.ih0 = cg_iadd_c(f, cg_imul_c(f, r.oh, gm->stride[0]), -gm->pad_lo[0]);
+  bool inside = gm->pad_lo[0] <= 0 &&
+                (oh - 1) * gm->stride[0] - gm->pad_lo[0] + (kh - 1) * d < h;
+  if (inside) {
+    r.kh_lo = cg_index(f, 0);
+    r.kh_hi = cg_index(f, kh);
+    return r;
+  }
+  /* From ceil(-ih0 / d) to ceil((h - ih0) / d); where a numerator is not
+   * positive, truncation gives a bound <= 0 too, which the clamps make
+   * an empty or a whole range as it should be. */
+  CgVal lo = cg_iop(f, KIR_DIVSI, cg_iop(f, KIR_SUBI, cg_index(f, d - 1), r.ih0), cg_index(f, d));
+  CgVal hi = cg_iop(f, KIR_DIVSI, cg_iop(f, KIR_SUBI, cg_index(f, h + d - 1), r.ih0),
+                    cg_index(f, d));
+  r.kh_lo = cg_iop(f, KIR_MAXSI, lo, cg_index(f, 0));
+  r.kh_hi = cg_iop(f, KIR_MINSI, hi, cg_index(f, kh));
+  return r;
+}
+
+/* Whether input vector q of a depthwise tile row (of `width` pixels)
+ * feeds pixel i at tap j (i·stride + j·dilate = q): then *i. */
+static bool dw_feeds(const CgGemm *gm, int width, int64_t q, int64_t j, int *i) {
+  int64_t e = q - j * gm->dilate[1];
+  if (e < 0 || e % gm->stride[1] || e / gm->stride[1] >= width) return false;
+  *i = (int)(e / gm->stride[1]);
+  return true;
+}
+
+/* One depthwise tile: `width` pixels of the row from output column ow0
+ * (known at compile time when col >= 0, and then the taps that fall in
+ * padding are left out; else every tap reads inside the input) over panel
+ * p of nv vectors, the last of last_lanes lanes when partial.  For each
+ * kernel row, the kw weight vectors, then the input vectors that the
+ * tile's windows cover in that row, in order, each loaded once and
+ * multiplied into every pixel whose window holds it (pixel i's tap j reads
+ * vector i·stride + j·dilate: a tile of mr pixels, stride 1 and 3 taps
+ * reads mr + 2 vectors, not 3·mr).  Each pixel still adds its taps in K
+ * order (kernel rows, then columns), from 0, as the other tiles do. */
+static void dw_tile(const Ctx *c, const DwRow *row, CgVal ow0, int64_t col, int width, CgVal p,
+                    int nv, int last_lanes) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int L = gm->lanes, nacc = width * nv;
+  int64_t kw = gm->k_sp[1], s = gm->stride[1], pad = gm->pad_lo[1];
+  int64_t span = (width - 1) * s + (kw - 1) * gm->dilate[1] + 1;
+  Tile t = {.b = cg_index(f, 0), .p = p, .mr = width, .nv = nv, .last_lanes = last_lanes};
+  t.n0 = cg_imul_c(f, p, (int64_t)gm->nv * L);
+  if (last_lanes)
+    t.mask = kir_cmpi(&f->b, KIR_SLT, kir_iota(&f->b, KIR_I32, L),
+                      kir_const_int(&f->b, kir_vector(KIR_I32, L), last_lanes));
+  for (int i = 0; i < width; i++) {
+    t.img[i] = row->img;
+    t.pos[0][i] = row->oh;
+    t.pos[1][i] = cg_iadd_c(f, ow0, i);
+  }
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal zero = kir_const_float(&f->b, kir_vector(KIR_F32, L), 0.0);
+  for (int i = 0; i < nacc; i++) init[i] = zero;
+  CgLoop l = cg_for_range(f, row->kh_lo, row->kh_hi, nacc, init);
+  for (int i = 0; i < nacc; i++) acc[i] = kir_for_iter(l.op, i);
+  CgVal ih = cg_iop(f, KIR_ADDI, row->ih0, cg_imul_c(f, l.iv, gm->dilate[0]));
+  CgVal wv[DW_MAX_KW][CG_GEMM_MAX_NV];
+  for (int64_t j = 0; j < kw; j++)
+    for (int v = 0; v < nv; v++) {
+      CgVal bi[4];
+      int o = 0;
+      if (c->packed) {
+        bi[o++] = t.b;
+        bi[o++] = p;
+        bi[o++] = cg_iadd_c(f, cg_imul_c(f, l.iv, kw), j);
+        bi[o] = cg_index(f, v * L);
+      } else {
+        if (gm->ns == 2) bi[o++] = l.iv;
+        bi[o++] = cg_index(f, j);
+        bi[o++] = cg_index(f, 0);
+        bi[o] = cg_iadd_c(f, t.n0, v * L);
+      }
+      bool partial = !c->packed && last_lanes && v == nv - 1;
+      wv[j][v] = cg_vload(f, c->bmem, bi, L, partial ? t.mask : 0);
+    }
+  CgVal iw0 = cg_iadd_c(f, cg_imul_c(f, ow0, s), -pad);
+  for (int64_t q = 0; q < span; q++) {
+    int i;
+    bool used = false;
+    for (int64_t j = 0; j < kw && !used; j++) used = dw_feeds(gm, width, q, j, &i);
+    if (!used || (col >= 0 && (col * s - pad + q < 0 || col * s - pad + q >= gm->in_sp[1])))
+      continue;
+    for (int v = 0; v < nv; v++) {
+      CgVal ai[4];
+      int o = 0;
+      ai[o++] = row->img;
+      if (gm->ns == 2) ai[o++] = ih;
+      ai[o++] = cg_iadd_c(f, iw0, q);
+      ai[o] = cg_iadd_c(f, t.n0, v * L);
+      CgVal in = cg_vload(f, c->a, ai, L, last_lanes && v == nv - 1 ? t.mask : 0);
+      for (int64_t j = 0; j < kw; j++)
+        if (dw_feeds(gm, width, q, j, &i))
+          acc[i * nv + v] = kir_fma(&f->b, in, wv[j][v], acc[i * nv + v]);
+    }
+  }
+  cg_for_end(f, &l, acc);
+  for (int i = 0; i < nacc; i++) acc[i] = kir_result(l.op, i);
+  store(c, &t, cg_iop(f, KIR_ADDI, row->m0, ow0), acc);
+}
+
+/* The tile of `width` pixels from column ow0 (col: see dw_tile) over
+ * every panel: the full ones in a loop, then the partial last one. */
+static void dw_panels(const Ctx *c, const DwRow *row, CgVal ow0, int64_t col, int width) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int64_t nr = (int64_t)gm->nv * gm->lanes, nfull = gm->N / nr, rem = gm->N % nr;
+  if (nfull) {
+    CgLoop l = cg_for(f, nfull, 0, NULL);
+    dw_tile(c, row, ow0, col, width, l.iv, gm->nv, 0);
+    cg_for_end(f, &l, NULL);
+  }
+  if (rem)
+    dw_tile(c, row, ow0, col, width, cg_index(f, nfull), (int)((rem + gm->lanes - 1) / gm->lanes),
+            (int)(rem % gm->lanes));
+}
+
+/* The units [lo, hi) of a depthwise convolution by rows: unit u is tile
+ * u mod dw_tiles of output row u / dw_tiles (rows counting those of every
+ * image in turn).  A row's first and last tiles are placed at compile time
+ * (they hold the pixels whose windows reach into padding along the row),
+ * those between in a loop. */
+static void dw_rows_emit(const Ctx *c, CgVal lo, CgVal hi) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  int64_t nt = gm->dw_tiles, last = (nt - 1) * gm->mr;
+  CgVal r_lo = cg_iop(f, KIR_DIVSI, lo, cg_index(f, nt));
+  CgVal r_hi = cg_iop(f, KIR_DIVSI, cg_iadd_c(f, hi, nt - 1), cg_index(f, nt));
+  CgLoop rl = cg_for_range(f, r_lo, r_hi, 0, NULL);
+  CgVal first = cg_imul_c(f, rl.iv, nt);
+  CgVal t_lo = cg_iop(f, KIR_MAXSI, cg_iop(f, KIR_SUBI, lo, first), cg_index(f, 0));
+  CgVal t_hi = cg_iop(f, KIR_MINSI, cg_iop(f, KIR_SUBI, hi, first), cg_index(f, nt));
+  DwRow row = dw_row(c, rl.iv);
+  CgIf a = cg_if(f, cg_icmp(f, KIR_EQ, t_lo, cg_index(f, 0)), 0, NULL);
+  dw_panels(c, &row, cg_index(f, 0), 0, nt == 1 ? (int)gm->out_sp[1] : gm->mr);
+  cg_endif(f, &a, NULL);
+  if (nt > 2) {
+    CgLoop ml = cg_for_range(f, cg_iop(f, KIR_MAXSI, t_lo, cg_index(f, 1)),
+                             cg_iop(f, KIR_MINSI, t_hi, cg_index(f, nt - 1)), 0, NULL);
+    dw_panels(c, &row, cg_imul_c(f, ml.iv, gm->mr), -1, gm->mr);
+    cg_for_end(f, &ml, NULL);
+  }
+  if (nt > 1) {
+    CgIf z = cg_if(f, cg_icmp(f, KIR_EQ, t_hi, cg_index(f, nt)), 0, NULL);
+    dw_panels(c, &row, cg_index(f, last), last, (int)(gm->out_sp[1] - last));
+    cg_endif(f, &z, NULL);
+  }
+  cg_for_end(f, &rl, NULL);
+}
+
 void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   Ctx c = {.f = f, .gm = gm, .out = out, .conv = gm->op->op == HLO_OP_CONVOLUTION};
   c.batched = !c.conv && gm->op->shape.rank == 3;
@@ -752,6 +978,10 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   CgVal lo = f->par ? f->par_lo : cg_index(f, 0);
   CgVal hi = f->par ? f->par_hi : cg_index(f, gm->nunits);
   f->par = false;
+  if (gm->dw_rows) {
+    dw_rows_emit(&c, lo, hi);
+    return;
+  }
   int64_t nt = gm->ntiles;
   CgVal o_lo = cg_iop(f, KIR_DIVSI, lo, cg_index(f, nt));
   CgVal o_hi = cg_iop(f, KIR_DIVSI, cg_iadd_c(f, hi, nt - 1), cg_index(f, nt));

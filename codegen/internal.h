@@ -580,6 +580,12 @@ typedef struct CgGemm {
    * between blocks; kc 0: one pass over K (its slice of B fits L1 whole). */
   int64_t kc;
   int group;
+  /* A depthwise convolution by rows (gemm.c, "Depthwise by rows"): a
+   * tile is mr consecutive pixels of one output row (dw_tiles tiles per
+   * row, the last of the rest) over all panels of nv vectors in turn, and
+   * a unit one tile of one row (nunits: batch × output rows × dw_tiles). */
+  bool dw_rows;
+  int64_t dw_tiles;
 } CgGemm;
 /* Whether kernel x is one (then *out plans it). */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);

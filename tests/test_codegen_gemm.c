@@ -7,7 +7,11 @@
  * kernel (bias, activation, residual add, clamp, a transcendental, a
  * narrowing convert); convolutions as implicit matrix multiplies (padding
  * of every sign, strides, window dilation, 1x1, 7x7, one spatial dim,
- * border tiles); with 1 and 2 threads, for every vector width class the
+ * border tiles); depthwise convolutions by rows (each row's first, middle
+ * and last tiles, kernel rows in padding, strides, dilation, 3x3 to 7x7
+ * windows, feature counts off the vector width, bias + relu6 as MobileNet
+ * has, the fallback where the middle tiles would reach into padding);
+ * with 1 and 2 threads, for every vector width class the
  * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
  *
  * Arguments are integers in [-8, 8]: every product and partial sum is an
@@ -21,6 +25,7 @@
  * case cannot pass by falling back to another path.
  */
 #include "hloc_runtime.h"
+#include "internal.h"
 #include "test_codegen_util.h"
 
 static const struct {
@@ -65,19 +70,44 @@ static bool has_tile(const char *text, const CgOptions *o) {
   return yes;
 }
 
+/* Whether the module's depthwise convolution kernel runs by rows (gemm.c,
+ * dw_rows_plan) for the target: 1 or 0, -1 when it has none. */
+static int dw_rows(const HloModule *m, const CgOptions *o) {
+  CgTarget target;
+  HloError *e = cg_target_create(o, &target);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  CgGen g = {.m = m, .target = &target};
+  int rows = -1;
+  for (const HloInstr *x = m->entry->first; x; x = x->next) {
+    CgGemm gm;
+    if (cg_gemm_plan(&g, x, &gm) && gm.depthwise) rows = gm.dw_rows;
+  }
+  cg_target_free(&target);
+  return rows;
+}
+
 /* Module text for target: after the pass pipeline its kernels hold the
- * register tile, and it runs like the evaluator on small integers. */
-static void check_tiled(const char *text, int target, uint64_t seed, double atol, double rtol) {
+ * register tile (a depthwise one by rows or not as want_rows says, -1:
+ * either), and it runs like the evaluator on small integers. */
+static void check_tiled_rows(const char *text, int target, uint64_t seed, double atol,
+                             double rtol, int want_rows) {
   CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
   HloModule *mod = ck_parse_verified(text);
   PassPolicy policy;
   ck_assert(!cg_pass_policy(&o, &policy));
   ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
+  if (want_rows >= 0)
+    ck_assert_msg(dw_rows(mod, &o) == want_rows, "depthwise by rows: want %d for:\n%s",
+                  want_rows, text);
   char *optimized = hlo_module_to_string(mod);
   hlo_module_free(mod);
   ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
   free(optimized);
   cgt_check_opts(text, seed, true, true, &o, atol, rtol);
+}
+
+static void check_tiled(const char *text, int target, uint64_t seed, double atol, double rtol) {
+  check_tiled_rows(text, target, seed, atol, rtol, -1);
 }
 
 /* [b,]m,k x [b,]k,n, B a parameter or a constant, with an epilogue:
@@ -200,11 +230,14 @@ END_TEST
 
 /* A convolution case: NHWC input [n, h, w, ci] (h 0: one spatial dim),
  * HWIO kernel kh × kw, co output features, the window string, and an
- * epilogue: 0 none, 1 bias + relu, 2 residual add + clamp. */
+ * epilogue: 0 none, 1 bias + relu, 2 residual add + clamp, 3 bias + relu6
+ * (MobileNet's). */
 typedef struct ConvCase {
   int64_t n, h, w, ci, co, kh, kw;
   const char *window;
   bool depthwise; /* co = ci, a group per feature */
+  int rows;       /* depthwise: by rows (1) or not (0) on every target;
+                   * -1: either */
 } ConvCase;
 
 /* Checks one case, the output shape computed from the window (its size,
@@ -269,16 +302,24 @@ static void conv_check(const ConvCase *cc, bool const_k, int epilogue, int targe
     hlo_str_printf(&s, "  zb = f32[%s] broadcast(z), dimensions={}\n", os);
     hlo_str_printf(&s, "  ROOT r = f32[%s] maximum(a, zb)\n", os);
     break;
-  default:
+  case 2:
     hlo_str_printf(&s, "  y = f32[%s] parameter(%d)\n", os, next++);
     hlo_str_printf(&s, "  a = f32[%s] add(d, y)\n  lo = f32[] constant(-20)\n"
                        "  hi = f32[] constant(30)\n",
                    os);
     hlo_str_printf(&s, "  ROOT r = f32[%s] clamp(lo, a, hi)\n", os);
     break;
+  default:
+    hlo_str_printf(&s, "  c = f32[%lld] parameter(%d)\n", (long long)cc->co, next++);
+    hlo_str_printf(&s, "  cb = f32[%s] broadcast(c), dimensions={%d}\n", os, ns + 1);
+    hlo_str_printf(&s, "  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
+                       "  hi = f32[] constant(6)\n",
+                   os);
+    hlo_str_printf(&s, "  ROOT r = f32[%s] clamp(lo, a, hi)\n", os);
+    break;
   }
   hlo_str_printf(&s, "}\n");
-  check_tiled(s.buf, target, seed, 0, 0);
+  check_tiled_rows(s.buf, target, seed, 0, 0, cc->depthwise ? cc->rows : -1);
   free(s.buf);
 }
 
@@ -307,15 +348,48 @@ START_TEST(convolutions) {
       {1, 7, 7, 300, 24, 1, 1, "size=1x1"},
       {1, 3, 3, 64, 17, 3, 3, "size=3x3 pad=1_1x1_1"},
       /* depthwise: whole and partial vectors of features, strided, 1-D */
-      {1, 9, 9, 32, 32, 3, 3, "size=3x3 pad=1_1x1_1", true},
-      {2, 8, 7, 20, 20, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true},
-      {1, 6, 6, 5, 5, 5, 5, "size=5x5 pad=2_2x2_2 rhs_dilate=1x2", true},
-      {1, 0, 17, 24, 24, 0, 3, "size=3 pad=1_1", true},
+      {1, 9, 9, 32, 32, 3, 3, "size=3x3 pad=1_1x1_1", true, 1},
+      {2, 8, 7, 20, 20, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true, 1},
+      {1, 6, 6, 5, 5, 5, 5, "size=5x5 pad=2_2x2_2 rhs_dilate=1x2", true, 1},
+      {1, 0, 17, 24, 24, 0, 3, "size=3 pad=1_1", true, 1},
   };
   int t = _i;
   uint64_t seed = 500;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     for (int e = 0; e < 3; e++) conv_check(&cases[i], (i + (size_t)e) % 2, e, t, seed++);
+}
+END_TEST
+
+START_TEST(depthwise_rows) {
+  /* Rows wide enough for tiles between the first and the last (up to 16
+   * pixels a tile here), a last tile of the rest; kernel rows in padding
+   * at the top and bottom, and rows whose every kernel row is (pad 4 of a
+   * 3-row window); stride 2 with TF's SAME padding (0 before, 1 after) and
+   * symmetric; dilation, with stride 2 too (every other input vector
+   * unread); 5x5 (EfficientNet) and 7x7 (K long enough for the
+   * epilogue's row loop); negative padding; a 1-D one; batches (the rows
+   * of two images); prime sizes and feature counts off every vector width
+   * (5, 13, 19, 37).  Then padding too wide for the middle tiles to read
+   * inside the input: the tiles of consecutive pixels instead. */
+  static const ConvCase cases[] = {
+      {1, 5, 40, 20, 20, 3, 3, "size=3x3 pad=1_1x1_1", true, 1},
+      {1, 3, 40, 16, 16, 3, 3, "size=3x3 pad=4_4x1_1", true, 1},
+      {1, 5, 71, 19, 19, 3, 3, "size=3x3 stride=2x2 pad=1_1x1_1", true, 1},
+      {2, 6, 64, 24, 24, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true, 1},
+      {1, 9, 43, 17, 17, 3, 3, "size=3x3 pad=2_2x2_2 rhs_dilate=2x2", true, 1},
+      {1, 5, 45, 16, 16, 3, 3, "size=3x3 stride=2x2 pad=2_2x2_2 rhs_dilate=2x2", true, 1},
+      {1, 11, 53, 40, 40, 5, 5, "size=5x5 stride=2x2 pad=1_2x1_2", true, 1},
+      {1, 9, 41, 8, 8, 7, 7, "size=7x7 pad=3_3x3_3", true, 1},
+      {1, 6, 40, 13, 13, 3, 3, "size=3x3 pad=-1_1x-1_1", true, 1},
+      {1, 7, 31, 37, 37, 3, 3, "size=3x3 stride=1x2 pad=1_1x1_1", true, 1},
+      {2, 0, 50, 5, 5, 0, 5, "size=5 pad=2_2", true, 1},
+      {1, 4, 41, 16, 16, 3, 3, "size=3x3 pad=1_1x20_20", true, 0},
+  };
+  int t = _i;
+  uint64_t seed = 900;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (int e = 0; e < 4; e += 2)
+      conv_check(&cases[i], (i + (size_t)e / 2) % 2, (int)(e + i) % 4, t, seed++);
 }
 END_TEST
 
@@ -335,6 +409,11 @@ START_TEST(threads_agree) {
       "  k = f32[3,3,8,20] parameter(1)\n"
       "  ROOT c = f32[1,24,24,20] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
       "dim_labels=b01f_01io->b01f\n}\n",
+      /* depthwise by rows: the units (tiles of a row) split mid-row */
+      "HloModule d\n\nENTRY main {\n  x = f32[2,7,80,70] parameter(0)\n"
+      "  k = f32[3,3,1,70] parameter(1)\n"
+      "  ROOT c = f32[2,7,80,70] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+      "dim_labels=b01f_01io->b01f, feature_group_count=70\n}\n",
   };
   for (size_t i = 0; i < sizeof mods / sizeof *mods; i++) {
     HloModule *m = ck_parse_verified(mods[i]);
@@ -377,6 +456,7 @@ int main(void) {
   tcase_add_loop_test(t, tile_edges, 0, NTARGETS);
   tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
   tcase_add_loop_test(t, convolutions, 0, NTARGETS);
+  tcase_add_loop_test(t, depthwise_rows, 0, NTARGETS);
   tcase_add_test(t, threads_agree);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
