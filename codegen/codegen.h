@@ -18,6 +18,10 @@
  *   int N_run_buffers(void *const *buffers, void *scratch);
  *   extern const hloc_program N_program;
  *
+ * and the same with a cancellation flag (N_run_cancellable,
+ * N_run_buffers_cancellable) and with a flag and a profiler
+ * (N_run_profiled, N_run_buffers_profiled; runtime/hloc_runtime.h). 
+ *
  * Arguments are the entry computation's parameters in parameter order;
  * results are the arrays of the flattened result tuple (one result when the
  * root is an array).  Buffers are dense row-major arrays of the element's C
@@ -104,6 +108,12 @@ typedef struct CgBufferInfo {
                                 * header declares it non-const */
 } CgBufferInfo;
 
+/* A kernel the entry function calls, for profiles (hloc_kernel_info in
+ * runtime/hloc_runtime.h says what each field holds; NULL: nothing). */
+typedef struct CgKernelInfo {
+  char *symbol, *instruction, *kind, *shape, *tf_op, *loop;
+} CgKernelInfo;
+
 /* The signature of a compiled program, known at compile time. */
 typedef struct CgSignature {
   const char *name;            /* the symbol prefix N */
@@ -125,6 +135,10 @@ typedef struct CgSignature {
    * "%add.3 in %loop") and per while loop ("while %loop"), in program order. */
   char **cancel_points;
   int ncancel_points;
+  /* The kernel calls of N_run, in program order: kernel k is the k that
+   * N_run_profiled passes to the profiler's hooks. */
+  CgKernelInfo *kernels;
+  int nkernels;
 } CgSignature;
 
 typedef struct CgProgram CgProgram; /* optimized LLVM modules + signature */

@@ -96,8 +96,11 @@ char *cg_header(const CgSignature *sig) {
                  " * argument, a flag another thread may set to stop the run (checked\n"
                  " * before each kernel and each while-loop iteration): they then return\n"
                  " * the point where they stopped, a number > 0 that\n"
-                 " * hloc_program_cancel_point(&%s_program, status) names.\n",
-                 n, n, n, n, n, n, n, n, n, n, n);
+                 " * hloc_program_cancel_point(&%s_program, status) names.\n"
+                 " * %s_run_profiled and %s_run_buffers_profiled take a profiler after\n"
+                 " * the flag and call its hooks around each kernel (NULL: none), for\n"
+                 " * hloc_profile_run and the kernels %s_program lists.\n",
+                 n, n, n, n, n, n, n, n, n, n, n, n, n, n);
   bool updates = false;
   for (int i = 0; i < sig->nargs; i++) updates |= sig->args[i].updated;
   if (updates)
@@ -118,20 +121,25 @@ char *cg_header(const CgSignature *sig) {
   for (int i = 0; i < sig->nargs; i++) buffer_macros(&s, n, "ARG", i, &sig->args[i]);
   for (int i = 0; i < sig->nresults; i++)
     buffer_macros(&s, n, "RESULT", i, &sig->results[i]);
-  for (int cancellable = 0; cancellable < 2; cancellable++) {
-    hlo_str_printf(&s, "int %s_run%s(", n, cancellable ? "_cancellable" : "");
+  static const char *const variants[] = {"", "_cancellable", "_profiled"};
+  static const char *const extra[] = {"", ", const int32_t *cancel",
+                                      ",\n    const int32_t *cancel, hloc_profiler *profiler"};
+  for (int v = 0; v < 3; v++) {
+    hlo_str_printf(&s, "int %s_run%s(", n, variants[v]);
     for (int i = 0; i < sig->nargs; i++)
       hlo_str_printf(&s, "%s%s *%s, ", sig->args[i].updated ? "" : "const ",
                      c_type(sig->args[i].type), sig->args[i].name);
     for (int i = 0; i < sig->nresults; i++)
       hlo_str_printf(&s, "%s *%s, ", c_type(sig->results[i].type), sig->results[i].name);
-    hlo_str_printf(&s, "void *scratch%s);\n", cancellable ? ", const int32_t *cancel" : "");
+    hlo_str_printf(&s, "void *scratch%s);\n", extra[v]);
   }
   hlo_str_printf(&s, "int %s_run_buffers(void *const *buffers, void *scratch);\n", n);
   hlo_str_printf(&s,
                  "int %s_run_buffers_cancellable(void *const *buffers, void *scratch,\n"
-                 "    const int32_t *cancel);\n",
-                 n);
+                 "    const int32_t *cancel);\n"
+                 "int %s_run_buffers_profiled(void *const *buffers, void *scratch,\n"
+                 "    const int32_t *cancel, hloc_profiler *profiler);\n",
+                 n, n);
   hlo_str_printf(&s, "extern const hloc_program %s_program;\n\n", n);
   if (sig->separate_weights) {
     hlo_str_printf(&s,

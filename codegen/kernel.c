@@ -1,7 +1,8 @@
 /*
  * kernel.c — the MLIR module of a compiled program: one kernel function
  * per unfused instruction, and the entry function N_run (printed as
- * N_run_cancellable, see "Cancellation" below) that calls them in order,
+ * N_run_profiled, see "Cancellation" and "Profiling" below) that calls
+ * them in order,
  * runs control flow and fills the result buffers.
  *
  * N_run takes its arguments, its results and the scratch arena as static
@@ -33,7 +34,7 @@
  * condition parameter; run the condition; stop unless true; copy state →
  * body parameter; run the body; copy the body's root → state }.
  *
- * Cancellation.  The body is N_run_cancellable, which takes one more
+ * Cancellation.  The body takes one more
  * argument: a pointer to an i32 flag a host may set from another thread
  * (N_run and N_run_buffers, built in cpu/abi.c, pass a constant zero).  It
  * is polled — one atomic monotonic load — before every kernel call and at
@@ -44,6 +45,23 @@
  * of copies and returns that number, which the signature's cancel_points
  * map to a name.  The flag is never written, and a run whose flag stays 0
  * computes exactly what it did without polling.
+ *
+ * Profiling.  The body is printed as N_run_profiled: after the flag it
+ * takes a profiler (hloc_profiler in runtime/hloc_runtime.h, or NULL), and
+ * each kernel call k is bracketed by profiler->enter(profiler, k) and
+ * profiler->leave(profiler, k), called through the pointers the profiler
+ * holds.  The entry tests the profiler for NULL once, at its top; each
+ * bracket is an scf.if on that bit.  So one object serves both: a run
+ * without a profiler (N_run, N_run_cancellable, built in cpu/abi.c, pass
+ * NULL) pays two untaken, perfectly predicted branches per kernel call —
+ * nothing next to a kernel, and less than the cancellation poll beside it
+ * — and needs no profiling build; and the object refers to no runtime
+ * symbol for it, so hosts that never profile link nothing more.  (A
+ * second entry compiled only on request would save even the branches,
+ * but every profile would then need a recompile, and the executables
+ * could not offer --profile.)  Kernel k is a call site, numbered in
+ * program order: a kernel in a while body is one kernel called once per
+ * iteration.  The signature's kernels describe each (CgKernelInfo).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -96,8 +114,10 @@ const char *cg_constant_global(CgGen *g, const HloInstr *x) {
 typedef struct Entry {
   CgGen *g;
   CgSignature *sig;     /* gets the cancellation points */
-  CgFn fn;              /* N_run_cancellable */
+  CgFn fn;              /* N_run_profiled */
   CgVal cancel;         /* its flag argument (ptr) */
+  CgVal profiler;       /* its profiler argument (ptr, may be NULL) */
+  CgVal profiling;      /* i1: the profiler is not NULL */
   CgVal status;         /* memref<1xi32>: 0, or the point that stopped the run */
   const HloInstr *loop; /* the innermost while being emitted, or NULL */
   CgVal *arg_vals;      /* by argument number */
@@ -789,6 +809,69 @@ static char *kernel_point(const Entry *en, const HloInstr *x) {
   return hlo_str_take(&s);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Profiling                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* How much an instruction says about the time of a fusion holding it:
+ * contractions, then reductions, then the other loops with work of their
+ * own (scatter, sort); 0 for elementwise and data movement. */
+static int weight(const HloInstr *i) {
+  switch (hlo_opcode_kind(i->op)) {
+  case HLO_KIND_CONTRACT: return 3;
+  case HLO_KIND_REDUCTION: return 2;
+  default: return hlo_opcode_cost(i->op) == HLO_COST_LOOP ? 1 : 0;
+  }
+}
+
+/* The instruction that dominates x's kernel: x, or for a fusion the
+ * first of its fused instructions of the greatest weight (NULL when all
+ * are elementwise or data movement). */
+static const HloInstr *hero(const HloInstr *x) {
+  if (x->op != HLO_OP_FUSION || x->ncalled < 1) return x;
+  const HloInstr *best = NULL;
+  for (const HloInstr *i = x->called[0]->first; i; i = i->next)
+    if (weight(i) > (best ? weight(best) : 0)) best = i;
+  return best;
+}
+
+/* Records kernel x (function `symbol`) in the signature; returns its
+ * number. */
+static int kernel_info(Entry *en, const HloInstr *x, const char *symbol) {
+  CgSignature *sig = en->sig;
+  sig->kernels = hlo_xrealloc(sig->kernels, (size_t)(sig->nkernels + 1) * sizeof *sig->kernels);
+  CgKernelInfo *k = &sig->kernels[sig->nkernels];
+  const HloInstr *h = hero(x);
+  HloStr kind = {0};
+  hlo_str_printf(&kind, "%s", hlo_opcode_name(x->op));
+  if (h && h != x) hlo_str_printf(&kind, "(%s)", hlo_opcode_name(h->op));
+  const char *tf = h && h->metadata.op_name ? h->metadata.op_name : x->metadata.op_name;
+  HloStr shape = {0};
+  hlo_shape_print_as(&shape, &x->shape, false);
+  *k = (CgKernelInfo){
+      .symbol = hlo_xstrdup(symbol),
+      .instruction = hlo_xstrdup(x->name),
+      .kind = hlo_str_take(&kind),
+      .shape = hlo_str_take(&shape),
+      .tf_op = tf ? hlo_xstrdup(tf) : NULL,
+      .loop = en->loop ? hlo_xstrdup(en->loop->name) : NULL,
+  };
+  return sig->nkernels++;
+}
+
+/* Calls the profiler's hook `slot` (0: enter, 1: leave) for kernel k when
+ * there is a profiler. */
+static void profile_hook(Entry *en, int slot, int k) {
+  KirBuilder *b = &en->fn.b, here = *b;
+  KirOp *on = kir_if(b, en->profiling, 0, NULL);
+  in_region(en, on, 0);
+  kir_hook(b, en->profiler, slot, kir_const_int(b, kir_scalar(KIR_I32), k));
+  kir_yield(b, 0, NULL);
+  in_region(en, on, 1);
+  kir_yield(b, 0, NULL);
+  *b = here;
+}
+
 /* Emits x's kernel function and calls it from N_run. */
 static void emit_kernel(Entry *en, const HloInstr *x) {
   CgGen *g = en->g;
@@ -870,7 +953,10 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   KirOp *go = kir_if(b, poll(en, kernel_point(en, x)), 0, NULL);
   in_region(en, go, 0);
   for (int i = 0; i < nargs; i++) vals[i] = buffer_value(en, &args[i]);
+  int k = kernel_info(en, x, name);
+  profile_hook(en, 0, k);
   kir_call(b, kf, nargs, vals);
+  profile_hook(en, 1, k);
   kir_yield(b, 0, NULL);
   in_region(en, go, 1);
   kir_yield(b, 0, NULL);
@@ -1013,7 +1099,7 @@ static bool is_reserved(const char *s) {
       "inline", "int", "long", "register", "restrict", "return", "short",
       "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
       "unsigned", "void", "volatile", "while", "bool", "true", "false",
-      "scratch", "buffers", "cancel",
+      "scratch", "buffers", "cancel", "profiler",
       /* C++'s own, so that the header compiles as C++ (and --emit cpp) */
       "alignas", "alignof", "and", "asm", "catch", "class", "const_cast", "constexpr",
       "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable",
@@ -1118,6 +1204,16 @@ void cg_signature_free(CgSignature *s) {
   free(s->results);
   for (int i = 0; i < s->ncancel_points; i++) free(s->cancel_points[i]);
   free(s->cancel_points);
+  for (int i = 0; i < s->nkernels; i++) {
+    CgKernelInfo *k = &s->kernels[i];
+    free(k->symbol);
+    free(k->instruction);
+    free(k->kind);
+    free(k->shape);
+    free(k->tf_op);
+    free(k->loop);
+  }
+  free(s->kernels);
   free((char *)s->name);
   memset(s, 0, sizeof *s);
 }
@@ -1130,7 +1226,7 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
   Entry en = {.g = g, .sig = sig};
   const CgPlan *p = &g->plan;
   const HloModule *m = g->m;
-  int nparams = sig->nargs + sig->nresults + 2;
+  int nparams = sig->nargs + sig->nresults + 3;
   KirType *types = hlo_xmalloc((size_t)nparams * sizeof *types);
   for (int i = 0; i < sig->nargs; i++)
     types[i] = cg_memref_type(g, &g->m->entry->params[i]->shape);
@@ -1138,10 +1234,10 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
     if (aliased_param(m, i) < 0) types[sig->nargs + k++] = cg_memref_type(g, &p->result_src[i].shape);
   int64_t arena_bytes = (int64_t)sig->scratch_bytes;
   KirType arena = kir_memref(g->k, KIR_I8, 1, &arena_bytes);
-  types[nparams - 2] = arena;
-  types[nparams - 1] = kir_scalar(KIR_PTR);
+  types[nparams - 3] = arena;
+  types[nparams - 2] = types[nparams - 1] = kir_scalar(KIR_PTR);
   HloStr nm = {0};
-  hlo_str_printf(&nm, "%s_run_cancellable", g->prefix);
+  hlo_str_printf(&nm, "%s_run_profiled", g->prefix);
   char *name = hlo_str_take(&nm);
   KirType i32 = kir_scalar(KIR_I32);
   KirFunc *run = kir_func_new(g->k, name, nparams, types, 1, &i32);
@@ -1152,7 +1248,7 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
   en.result_vals = hlo_xmalloc((size_t)(p->nresults + 1) * sizeof *en.result_vals);
   en.slot_vals = hlo_xmalloc((size_t)(p->nslots + 1) * sizeof *en.slot_vals);
   for (int i = 0; i < sig->nargs; i++) en.arg_vals[i] = kir_param(run, i);
-  CgVal scratch = kir_param(run, nparams - 2);
+  CgVal scratch = kir_param(run, nparams - 3);
   /* An aliased result is no buffer of the caller: it lives past the
    * plan's arena, where nothing else does, and is copied into its
    * parameter's buffer at the end.  Computing it into the parameter
@@ -1168,7 +1264,9 @@ static void emit_entry(CgGen *g, CgSignature *sig) {
         kir_view(&en.fn.b, scratch, cg_index(&en.fn, (int64_t)alias_at), cg_memref_type(g, rs));
     alias_at += (hlo_shape_byte_size(rs) + 63) & ~(size_t)63;
   }
-  en.cancel = kir_param(run, nparams - 1);
+  en.cancel = kir_param(run, nparams - 2);
+  en.profiler = kir_param(run, nparams - 1);
+  en.profiling = kir_nonnull(&en.fn.b, en.profiler);
   int64_t one = 1;
   en.status = kir_alloca(&en.fn.b, kir_memref(g->k, KIR_I32, 1, &one), 4);
   CgVal at = kir_index(&en.fn.b, 0);

@@ -598,3 +598,12 @@ void kir_parallel_for(KirBuilder *b, KirVal count, KirVal ctx, const KirFunc *ta
 KirVal kir_poll(KirBuilder *b, KirVal flag) {
   return emit1(b, KIR_POLL, 1, &flag, kir_scalar(KIR_I32));
 }
+
+KirVal kir_nonnull(KirBuilder *b, KirVal ptr) {
+  return emit1(b, KIR_NONNULL, 1, &ptr, kir_scalar(KIR_I1));
+}
+
+void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg) {
+  KirVal o[2] = {obj, arg};
+  emit(b, KIR_HOOK, 2, o, 0, NULL)->imm = slot;
+}

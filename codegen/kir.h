@@ -28,8 +28,8 @@
  * Builders insert at an insertion point (before an op, at the start or the
  * end of a block).  kir_verify checks types, dominance and region
  * structure; kir_print_mlir writes MLIR (func, scf, arith, math, vector,
- * memref, and the few llvm-dialect ops a parallel-for and a cancellation
- * poll need); kir_print writes the readable form `hloc dump --stage kir`
+ * memref, and the few llvm-dialect ops a parallel-for, a cancellation
+ * poll and a profiler's hooks need); kir_print writes the readable form `hloc dump --stage kir`
  * shows.
  *
  * Values are small integers, per function; 0 is "no value".  Results of
@@ -190,7 +190,9 @@ typedef enum KirClass {
   X(PACK, "pack", "llvm.alloca", KIR_C_CALL)                             \
   X(UNPACK, "unpack", "llvm.load", KIR_C_CALL)                           \
   X(PARALLEL_FOR, "parallel_for", "func.call", KIR_C_CALL)               \
-  X(POLL, "poll", "llvm.load", KIR_C_CALL)
+  X(POLL, "poll", "llvm.load", KIR_C_CALL)                               \
+  X(NONNULL, "nonnull", "llvm.icmp", KIR_C_CALL)                         \
+  X(HOOK, "hook", "llvm.call", KIR_C_CALL)
 
 typedef enum KirOpcode {
 #define X(e, name, mlir, cls) KIR_##e,
@@ -247,7 +249,7 @@ typedef struct KirOp {
                           * SWITCH: case 0 … case n-2, default */
   int64_t imm;           /* CONST: the bits (a float's bit pattern);
                           * ALLOCA: alignment; EXTRACT/INSERT: the lane;
-                          * UNPACK: the slot */
+                          * UNPACK, HOOK: the slot */
   const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR: a symbol */
   int nmask;
   const int32_t *mask;   /* SHUFFLE: the result's lanes from a ++ b */
@@ -429,6 +431,12 @@ void kir_parallel_for(KirBuilder *b, KirVal count, KirVal ctx, const KirFunc *ta
  * (monotonic), so it is read afresh each time and never hoisted out of a
  * loop, and another thread may set it meanwhile. */
 KirVal kir_poll(KirBuilder *b, KirVal flag);
+/* Whether a pointer is not NULL (i1). */
+KirVal kir_nonnull(KirBuilder *b, KirVal ptr);
+/* A host's hook: obj points to a struct whose pointer-sized field `slot`
+ * holds a function void(ptr obj, i32 arg), called as fn(obj, arg) (the
+ * profiler's enter and leave, runtime/hloc_runtime.h). */
+void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg);
 
 /* ------------------------------------------------------------------------ */
 /* Checking and printing                                                    */

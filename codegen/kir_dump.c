@@ -175,7 +175,8 @@ static void dump_op(Dumper *d, const KirOp *op) {
     put(d, " ");
     vals(d, op->nopnds, op->opnds);
   }
-  if (op->code == KIR_EXTRACT || op->code == KIR_INSERT || op->code == KIR_UNPACK)
+  if (op->code == KIR_EXTRACT || op->code == KIR_INSERT || op->code == KIR_UNPACK ||
+      op->code == KIR_HOOK)
     hlo_str_printf(d->out, " [%" PRId64 "]", op->imm);
   if (op->code == KIR_ALLOCA) hlo_str_printf(d->out, " align %" PRId64, op->imm);
   if (op->code == KIR_PARALLEL_FOR) hlo_str_printf(d->out, " @%s", op->sym);

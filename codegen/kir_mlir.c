@@ -6,7 +6,10 @@
  * Dialects: func, scf, arith, math, vector and memref, and for the CPU
  * runtime's parallel-for (PACK, UNPACK, PARALLEL_FOR) the llvm-dialect ops
  * that build a context of pointers and rebuild memref descriptors from
- * it, and for the cancellation flag (POLL) an atomic llvm.load.  Values print as %N, numbered per function in print order; the few
+ * it, for the cancellation flag (POLL) an atomic llvm.load, and for a
+ * profiler's hooks (NONNULL, HOOK) a null test and an indirect llvm.call
+ * through a field of the profiler.  Values print as %N, numbered per
+ * function in print order; the few
  * values an op's expansion needs of its own print as %tK_J.
  *
  * Globals print as external declarations (`memref.global constant @g :
@@ -302,6 +305,39 @@ static void print_parallel_for(Printer *p, const KirOp *op) {
   text(p, ", ");
   val(p, op->opnds[1]);
   hlo_str_printf(p->out, ") : (!llvm.ptr, i64, %s, !llvm.ptr) -> ()\n", task_type);
+}
+
+static void print_nonnull(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "null");
+  text(p, " = llvm.mlir.zero : !llvm.ptr\n");
+  line_start(p);
+  results(p, op);
+  text(p, "llvm.icmp \"ne\" ");
+  val(p, op->opnds[0]);
+  text(p, ", ");
+  temp(p, k, "null");
+  text(p, " : !llvm.ptr\n");
+}
+
+/* fn = ((void (**)(ptr, i32))obj)[slot]; fn(obj, arg) */
+static void print_hook(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "slot");
+  text(p, " = llvm.getelementptr ");
+  val(p, op->opnds[0]);
+  hlo_str_printf(p->out, "[%" PRId64 "] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr\n", op->imm);
+  line_start(p);
+  temp(p, k, "fn");
+  text(p, " = llvm.load ");
+  temp(p, k, "slot");
+  text(p, " : !llvm.ptr -> !llvm.ptr\n");
+  line_start(p);
+  text(p, "llvm.call ");
+  temp(p, k, "fn");
+  text(p, "(");
+  vals(p, 2, op->opnds);
+  text(p, ") : !llvm.ptr, (!llvm.ptr, i32) -> ()\n");
 }
 
 static void print_for(Printer *p, const KirOp *op) {
@@ -679,6 +715,8 @@ static void print_op(Printer *p, const KirOp *op) {
       val(p, op->opnds[0]);
       text(p, " atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32\n");
       return;
+    case KIR_NONNULL: print_nonnull(p, op); return;
+    case KIR_HOOK: print_hook(p, op); return;
     default: HLO_UNREACHABLE();
     }
   default:

@@ -372,6 +372,16 @@ static bool check_call(Verifier *v, const KirOp *op) {
         !is_scalar(T(v, op->res), KIR_I32))
       return fail(v, op, "polls other than an i32 behind a pointer");
     return true;
+  case KIR_NONNULL:
+    if (!arity(v, op, 1, 1) || !is_scalar(T(v, op->opnds[0]), KIR_PTR) ||
+        !is_scalar(T(v, op->res), KIR_I1))
+      return fail(v, op, "tests other than a pointer for NULL");
+    return true;
+  case KIR_HOOK:
+    if (!arity(v, op, 2, 0) || !is_scalar(T(v, op->opnds[0]), KIR_PTR) ||
+        !is_scalar(T(v, op->opnds[1]), KIR_I32) || op->imm < 0)
+      return fail(v, op, "calls a hook other than (ptr, i32) from a field of a pointer");
+    return true;
   case KIR_PARALLEL_FOR: {
     if (!arity(v, op, 2, 0)) return false;
     const KirFunc *task = kir_func_find(m, op->sym);

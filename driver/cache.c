@@ -28,7 +28,9 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
-#define FORMAT "hloc compile cache 1"
+/* 2: hloc_program gained the kernels and run_profiled; objects of format
+ * 1 lack them. */
+#define FORMAT "hloc compile cache 2"
 
 typedef struct Hash {
   uint64_t a, b;

@@ -99,6 +99,23 @@ size_t rt_npy_header(const RtArray *a, unsigned char *buf);
  * targets it supports: keep field types and order in sync with
  * codegen/abi.c. */
 
+typedef struct hloc_profiler hloc_profiler; /* below, "Profiling" */
+
+/* One kernel the entry function calls (a call site: a kernel emitted in a
+ * while body is one kernel however many times the loop runs it), for
+ * profiles.  Strings are NULL where there is nothing to say. */
+typedef struct hloc_kernel_info {
+  const char *symbol;      /* the kernel's function ("mnist_k3_fusion_2") */
+  const char *instruction; /* the HLO instruction it computes ("fusion.2") */
+  const char *kind;        /* its opcode; a fusion with the instruction that
+                            * dominates it: "fusion(convolution)" */
+  const char *shape;       /* its result ("f32[1,10]", "(f32[2], s32[])") */
+  const char *tf_op;       /* the TensorFlow node it came from (HLO op_name
+                            * metadata: the dominating instruction's in a
+                            * fusion, else the root's); NULL for HLO input */
+  const char *loop;        /* the innermost while it runs in ("while.3") */
+} hloc_kernel_info;
+
 /* One argument or result buffer: a dense row-major array. */
 typedef struct hloc_buffer_info {
   const char *name;       /* as the config named it (a C identifier) */
@@ -130,6 +147,15 @@ typedef struct hloc_program {
    * cancel_points[k - 1], "%fusion.2", "%add.3 in %loop" (before a kernel,
    * in a while loop) or "while %loop" (at the head of an iteration). */
   const char *const *cancel_points;
+  /* The kernels the run calls, in program order; kernel k is the k passed
+   * to the profiler's hooks. */
+  int32_t num_kernels;
+  const hloc_kernel_info *kernels;
+  /* N_run_buffers_profiled: run_cancellable that also calls
+   * profiler->enter(profiler, k) right before kernel k and
+   * profiler->leave(profiler, k) right after it (profiler NULL: neither). */
+  int (*run_profiled)(void *const *buffers, void *scratch, const int32_t *cancel,
+                      hloc_profiler *profiler);
 } hloc_program;
 
 /* Runs p with a scratch arena allocated (aligned) and freed around the
@@ -151,6 +177,56 @@ int hloc_program_run_cancellable(const hloc_program *p, void *const *buffers,
 /* The name of the point where a run that returned `status` stopped, or
  * NULL when status is not such a point (0, -1). */
 const char *hloc_program_cancel_point(const hloc_program *p, int status);
+
+/* ------------------------------------------------------------------------ */
+/* Profiling (profile.c)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The hooks a profiled run (run_profiled, N_run_profiled) calls around each
+ * kernel, on the thread that called the run: enter right before kernel k
+ * (hloc_program.kernels[k]), leave right after it, so the time in between
+ * is the kernel's, its parallel loops included.  A host embeds this struct
+ * first in its own and casts back in the hooks.  The compiled code reaches
+ * the hooks through the pointer it is given, so objects need no symbol of
+ * the runtime for them, and a run without a profiler (N_run, run,
+ * run_cancellable) pays one untaken branch per kernel. */
+struct hloc_profiler {
+  void (*enter)(hloc_profiler *self, int32_t kernel);
+  void (*leave)(hloc_profiler *self, int32_t kernel);
+};
+
+/* The runtime's profiler: time and calls per kernel, summed over runs,
+ * with CLOCK_MONOTONIC.  Not shared between concurrent runs: give each its
+ * own and add them up (hloc_profile_add). */
+typedef struct hloc_profile {
+  hloc_profiler hooks;          /* pass &prof->hooks as the profiler */
+  const hloc_program *program;  /* whose kernels are counted */
+  uint64_t runs;                /* runs timed by hloc_profile_run */
+  uint64_t run_ns;              /* their wall time, all of it */
+  uint64_t *kernel_ns;          /* per kernel: time inside it … */
+  uint64_t *kernel_calls;       /* … and how often it ran */
+  uint64_t started_ns;          /* when the running kernel entered */
+} hloc_profile;
+
+/* Zeroed counters for p's kernels; -1 when memory cannot be had. */
+int hloc_profile_init(hloc_profile *prof, const hloc_program *p);
+void hloc_profile_release(hloc_profile *prof); /* frees the counters */
+void hloc_profile_clear(hloc_profile *prof);   /* zeroes them */
+/* Adds from's counts into into's (both of one program). */
+void hloc_profile_add(hloc_profile *into, const hloc_profile *from);
+/* One run of prof's program through run_profiled, timed as a whole as
+ * well (run_ns: what the kernels took plus the copies, loop control and
+ * calls between them).  scratch NULL: allocated around the run as
+ * hloc_program_run does; cancel NULL: never cancelled.  Returns the run's
+ * status (-1: no scratch). */
+int hloc_profile_run(hloc_profile *prof, void *const *buffers, void *scratch,
+                     const int32_t *cancel);
+/* The profile as a table, in the manner of XLA's HLO profile: kernels
+ * sorted by time, each with its rank, time (total and per call), share of
+ * the runs' time and the cumulative share, calls, and the kernel's HLO
+ * instruction, kind, shape and TensorFlow op; then the time outside
+ * kernels and the total.  malloc'd text; NULL when memory cannot be had. */
+char *hloc_profile_report(const hloc_profile *prof);
 
 /* ------------------------------------------------------------------------ */
 /* Weights files (`hloc compile --separate-weights`)                        */

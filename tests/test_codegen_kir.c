@@ -388,13 +388,18 @@ START_TEST(golden_loop_fusion) {
                       "  cb = f32[6,10] broadcast(c), dimensions={1}\n"
                       "  a = f32[6,10] add(x, y)\n  ROOT m = f32[6,10] multiply(a, cb)\n}\n",
                       true);
-  ck_assert_match(text, "func @t_run_cancellable(%x: memref<6x10xf32>, %y: memref<6x10xf32>, "
+  ck_assert_match(text, "func @t_run_profiled(%x: memref<6x10xf32>, %y: memref<6x10xf32>, "
                         "%c: memref<10xf32>, %out: memref<6x10xf32>, %arena: memref<0xi8>, "
-                        "%flag: !llvm.ptr) -> i32 {\n"
+                        "%flag: !llvm.ptr, %prof: !llvm.ptr) -> i32 {\n"
+                        "  %on = nonnull %prof : i1\n"
                         "  %st = alloca align 4 : memref<1xi32>\n"
                         "  %set = poll %flag : i32\n"
                         "  if %go {\n"
+                        "    if %on {\n"
+                        "      hook %prof, %k0 [0]\n"
                         "    call @t_k0_fusion %out, %x, %y, %c\n"
+                        "    if %on {\n"
+                        "      hook %prof, %k0 [1]\n"
                         "NOT: call\n"
                         "  %status = load %st[...] : i32\n"
                         "  return %status\n"
@@ -579,8 +584,8 @@ START_TEST(golden_while) {
                       "  ROOT r = f32[4] get-tuple-element(w), index=1\n}\n",
                       false);
   /* The result buffer is the loop's state for x. */
-  ck_assert_match(text, "func @t_run_cancellable(%x: memref<4xf32>, %out: memref<4xf32>, "
-                        "%s: memref<...xi8>, %flag: !llvm.ptr)\n"
+  ck_assert_match(text, "func @t_run_profiled(%x: memref<4xf32>, %out: memref<4xf32>, "
+                        "%s: memref<...xi8>, %flag: !llvm.ptr, %prof: !llvm.ptr)\n"
                         "  copy %x, %out\n"
                         "  while {\n"
                         "    %f0 = poll %flag : i32\n"

@@ -176,11 +176,13 @@ START_TEST(merged_object_exports_entry_points_only) {
       globals++;
       ck_assert_msg(!strcmp(name, "t_run") || !strcmp(name, "t_run_buffers") ||
                         !strcmp(name, "t_run_cancellable") ||
-                        !strcmp(name, "t_run_buffers_cancellable") || !strcmp(name, "t_program"),
+                        !strcmp(name, "t_run_buffers_cancellable") ||
+                        !strcmp(name, "t_run_profiled") ||
+                        !strcmp(name, "t_run_buffers_profiled") || !strcmp(name, "t_program"),
                     "%s is exported", name);
     }
   }
-  ck_assert_int_eq(globals, 5);
+  ck_assert_int_eq(globals, 7);
   ck_assert_int_ge(constants, 4);
   ck_assert_int_ge(unwind_entries_at_functions(obj), 3); /* from several parts */
   free(obj);

@@ -81,11 +81,11 @@ static void check_object(const char *target, const char *cpu, int machine) {
   ck_assert_int_eq(eh->e_ident[EI_CLASS], ELFCLASS64);
   ck_assert_int_eq(eh->e_type, ET_REL);
   ck_assert_int_eq(eh->e_machine, machine);
-  /* Exactly the five ABI symbols are exported: kernels and constants are
+  /* Exactly the seven ABI symbols are exported: kernels and constants are
    * internal, so several models link together. */
   char *globals = defined_globals(obj, len);
-  ck_assert_str_eq(globals, " net_run_cancellable net_run net_run_buffers "
-                            "net_run_buffers_cancellable net_program ");
+  ck_assert_str_eq(globals, " net_run_profiled net_run net_run_cancellable net_run_buffers "
+                            "net_run_buffers_cancellable net_run_buffers_profiled net_program ");
   free(globals);
   free(obj);
   char *as;
@@ -160,13 +160,13 @@ START_TEST(mlir_text) {
   HloError *e = cg_emit_mlir(m, &(CgOptions){.name = "net"}, &mlir);
   ck_assert_msg(e == NULL, "%s", hlo_error_message(e));
   /* The entry takes args, results and scratch as memrefs, then the
-   * cancellation flag as a pointer; the weights are
+   * cancellation flag and the profiler as pointers; the weights are
    * a read-only global declared without its bytes (they never become text:
    * 1.0f would be 0x3F800000); kernels are private functions. */
-  ck_assert_ptr_nonnull(strstr(mlir, "func.func @net_run_cancellable(%0: memref<2x3xf32>, "
+  ck_assert_ptr_nonnull(strstr(mlir, "func.func @net_run_profiled(%0: memref<2x3xf32>, "
                                      "%1: memref<3xi32>, %2: memref<2x4xf32>, "
                                      "%3: memref<2xf32>, %4: memref<3xi32>, "));
-  ck_assert_ptr_nonnull(strstr(mlir, "xi8>, %6: !llvm.ptr) -> i32 {\n"));
+  ck_assert_ptr_nonnull(strstr(mlir, "xi8>, %6: !llvm.ptr, %7: !llvm.ptr) -> i32 {\n"));
   ck_assert_ptr_nonnull(strstr(mlir, "memref.global constant @net_const0 : memref<3x4xf32>\n"));
   ck_assert_ptr_null(strstr(mlir, "3F800000"));
   ck_assert_ptr_nonnull(strstr(mlir, "func.func private @net_k"));

@@ -346,7 +346,7 @@ START_TEST(dump_codegen_stages) {
   static const struct {
     const char *args, *want;
   } stages[] = {
-      {"--stage mlir --name m1", "func.func @m1_run_cancellable("},
+      {"--stage mlir --name m1", "func.func @m1_run_profiled("},
       {"--stage llvm --name m2", "i32 @m2_run("},
       {"--stage asm --name m3", "m3_run:"},
       {"--stage asm --target aarch64 --cpu cortex-a72", "ldr\t"},

@@ -1,25 +1,31 @@
 /*
  * abi.c — the parts of the compiled function's ABI built directly in LLVM
- * IR, after translation, around N_run_cancellable (the entry function the
- * MLIR holds, kernel.c): N_run (the typed entry: N_run_cancellable with a
- * flag that is a constant zero, so users who never cancel pass nothing),
- * N_run_buffers and N_run_buffers_cancellable (the generic entries: load
- * each buffer pointer from an array and call N_run_cancellable), and
- * N_program, the descriptor hosts bind by name, with the names of the
- * cancellation points.
+ * IR, after translation, around N_run_profiled (the entry function the
+ * MLIR holds, kernel.c, taking the buffers, scratch, a cancellation flag
+ * and a profiler): N_run and N_run_cancellable (the typed entries: a flag
+ * that is a constant zero, so users who never cancel pass nothing, or the
+ * caller's; no profiler), N_run_buffers, N_run_buffers_cancellable and
+ * N_run_buffers_profiled (the generic entries: load each buffer pointer
+ * from an array and call N_run_profiled), and N_program, the descriptor
+ * hosts bind by name, with the names of the cancellation points and the
+ * kernels.
  *
  * They are built here rather than in MLIR because they refer to functions
  * and globals as symbols, which MLIR's LLVM dialect can only do once
  * func.func has become llvm.func, i.e. after the pipeline.  The struct layouts are those of
- * hloc_buffer_info and hloc_program in runtime/hloc_runtime.h under the
- * LP64 C ABI of both supported targets (natural alignment, no packing):
+ * hloc_buffer_info, hloc_kernel_info and hloc_program in
+ * runtime/hloc_runtime.h under the LP64 C ABI of both supported targets
+ * (natural alignment, no packing):
  *
  *   hloc_buffer_info  { ptr name; i32 dtype; i32 rank; ptr dims; i64 bytes;
  *                       i32 updated }
+ *   hloc_kernel_info  { ptr symbol; ptr instruction; ptr kind; ptr shape;
+ *                       ptr tf_op; ptr loop }
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
  *                       i64 scratch_align; ptr run; ptr run_cancellable;
- *                       i32 num_cancel_points; ptr cancel_points }
+ *                       i32 num_cancel_points; ptr cancel_points;
+ *                       i32 num_kernels; ptr kernels; ptr run_profiled }
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,14 +114,36 @@ static LLVMValueRef point_names(LLVMModuleRef mod, const CgSignature *sig) {
   return private_constant(mod, arr, ".hloc.cancel_points");
 }
 
-/* What the entries pass on to N_run_cancellable. */
+/* The array of the kernels' hloc_kernel_info (NULL pointer when none). */
+static LLVMValueRef kernel_infos(LLVMModuleRef mod, const CgSignature *sig) {
+  LLVMContextRef ctx = LLVMGetModuleContext(mod);
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
+  if (sig->nkernels == 0) return LLVMConstNull(ptr);
+  LLVMTypeRef info_ty = LLVMStructCreateNamed(ctx, "hloc_kernel_info");
+  LLVMTypeRef info_fields[6] = {ptr, ptr, ptr, ptr, ptr, ptr};
+  LLVMStructSetBody(info_ty, info_fields, 6, 0);
+  LLVMValueRef *infos = hlo_xmalloc((size_t)sig->nkernels * sizeof *infos);
+  for (int i = 0; i < sig->nkernels; i++) {
+    const CgKernelInfo *k = &sig->kernels[i];
+    const char *text[6] = {k->symbol, k->instruction, k->kind, k->shape, k->tf_op, k->loop};
+    LLVMValueRef fields[6];
+    for (int f = 0; f < 6; f++)
+      fields[f] = text[f] ? string_constant(mod, text[f]) : LLVMConstNull(ptr);
+    infos[i] = LLVMConstNamedStruct(info_ty, fields, 6);
+  }
+  LLVMValueRef arr = LLVMConstArray2(info_ty, infos, (uint64_t)sig->nkernels);
+  free(infos);
+  return private_constant(mod, arr, ".hloc.kernels");
+}
+
+/* What the entries pass on to N_run_profiled. */
 typedef struct Forward {
-  LLVMValueRef body;  /* N_run_cancellable */
+  LLVMValueRef body;  /* N_run_profiled */
   int nbuf;           /* arguments + results */
   LLVMValueRef never; /* the constant zero flag */
 } Forward;
 
-/* An exported `int name(ptr × nparams)` returning what N_run_cancellable
+/* An exported `int name(ptr × nparams)` returning what N_run_profiled
  * returns on the arguments `pass` builds from its parameters. */
 static LLVMValueRef forwarder(LLVMModuleRef mod, const char *name, int nparams,
                               const Forward *fw,
@@ -124,14 +152,14 @@ static LLVMValueRef forwarder(LLVMModuleRef mod, const char *name, int nparams,
   LLVMContextRef c = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(c, 0), i32 = LLVMInt32TypeInContext(c);
   LLVMTypeRef *params = hlo_xmalloc((size_t)nparams * sizeof *params);
-  LLVMValueRef *args = hlo_xmalloc((size_t)(fw->nbuf + 2) * sizeof *args);
+  LLVMValueRef *args = hlo_xmalloc((size_t)(fw->nbuf + 3) * sizeof *args);
   for (int i = 0; i < nparams; i++) params[i] = ptr;
   LLVMValueRef fn = LLVMAddFunction(mod, name, LLVMFunctionType(i32, params, (unsigned)nparams, 0));
   LLVMBuilderRef bld = LLVMCreateBuilderInContext(c);
   LLVMPositionBuilderAtEnd(bld, LLVMAppendBasicBlockInContext(c, fn, "entry"));
   pass(bld, fn, args, fw);
   LLVMValueRef status = LLVMBuildCall2(bld, LLVMGlobalGetValueType(fw->body), fw->body, args,
-                                       (unsigned)(fw->nbuf + 2), "");
+                                       (unsigned)(fw->nbuf + 3), "");
   LLVMBuildRet(bld, status);
   LLVMDisposeBuilder(bld);
   free(args);
@@ -139,16 +167,20 @@ static LLVMValueRef forwarder(LLVMModuleRef mod, const char *name, int nparams,
   return fn;
 }
 
-/* N_run(bufs…, scratch): the same, then the constant flag. */
+/* N_run(bufs…, scratch[, cancel]): the same, then cancel or the constant
+ * flag, and no profiler. */
 static void typed_args(LLVMBuilderRef bld, LLVMValueRef fn, LLVMValueRef *args,
                        const Forward *fw) {
   (void)bld;
   for (int i = 0; i <= fw->nbuf; i++) args[i] = LLVMGetParam(fn, (unsigned)i);
-  args[fw->nbuf + 1] = fw->never;
+  bool cancellable = (int)LLVMCountParams(fn) > fw->nbuf + 1;
+  args[fw->nbuf + 1] = cancellable ? LLVMGetParam(fn, (unsigned)fw->nbuf + 1) : fw->never;
+  args[fw->nbuf + 2] = LLVMConstNull(LLVMTypeOf(fw->never));
 }
 
-/* N_run_buffers(buffers, scratch[, cancel]): each buffer loaded from the
- * array, scratch, then cancel or the constant flag. */
+/* N_run_buffers(buffers, scratch[, cancel[, profiler]]): each buffer
+ * loaded from the array, scratch, then cancel or the constant flag, then
+ * the profiler or none. */
 static void array_args(LLVMBuilderRef bld, LLVMValueRef fn, LLVMValueRef *args,
                        const Forward *fw) {
   LLVMTypeRef ptr = LLVMTypeOf(LLVMGetParam(fn, 0));
@@ -160,6 +192,7 @@ static void array_args(LLVMBuilderRef bld, LLVMValueRef fn, LLVMValueRef *args,
   }
   args[fw->nbuf] = LLVMGetParam(fn, 1);
   args[fw->nbuf + 1] = LLVMCountParams(fn) > 2 ? LLVMGetParam(fn, 2) : fw->never;
+  args[fw->nbuf + 2] = LLVMCountParams(fn) > 3 ? LLVMGetParam(fn, 3) : LLVMConstNull(ptr);
 }
 
 /* Empties s for the next name (keeping its buffer). */
@@ -174,7 +207,7 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
   /* The names carry --name, of any length. */
   HloStr name = {0};
-  hlo_str_printf(&name, "%s_run_cancellable", sig->name);
+  hlo_str_printf(&name, "%s_run_profiled", sig->name);
   Forward fw = {LLVMGetNamedFunction(mod, name.buf), sig->nargs + sig->nresults,
                 private_constant(mod, LLVMConstInt(i32, 0, 0), ".hloc.never_cancelled")};
   HLO_CHECK(fw.body);
@@ -182,6 +215,9 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
   /* int N_run(bufs…, void *scratch) */
   hlo_str_printf(name_reset(&name), "%s_run", sig->name);
   forwarder(mod, name.buf, fw.nbuf + 1, &fw, typed_args);
+  /* int N_run_cancellable(bufs…, void *scratch, const int32_t *cancel) */
+  hlo_str_printf(name_reset(&name), "%s_run_cancellable", sig->name);
+  forwarder(mod, name.buf, fw.nbuf + 2, &fw, typed_args);
   /* int N_run_buffers(void *const *buffers, void *scratch) */
   hlo_str_printf(name_reset(&name), "%s_run_buffers", sig->name);
   LLVMValueRef rb = forwarder(mod, name.buf, 2, &fw, array_args);
@@ -189,15 +225,20 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
    *                               const int32_t *cancel) */
   hlo_str_printf(name_reset(&name), "%s_run_buffers_cancellable", sig->name);
   LLVMValueRef rbc = forwarder(mod, name.buf, 3, &fw, array_args);
+  /* int N_run_buffers_profiled(void *const *buffers, void *scratch,
+   *                            const int32_t *cancel, hloc_profiler *profiler) */
+  hlo_str_printf(name_reset(&name), "%s_run_buffers_profiled", sig->name);
+  LLVMValueRef rbp = forwarder(mod, name.buf, 4, &fw, array_args);
 
   /* const hloc_program N_program */
   LLVMTypeRef info_ty = LLVMStructCreateNamed(ctx, "hloc_buffer_info");
   LLVMTypeRef info_fields[6] = {ptr, i32, i32, ptr, i64, i32};
   LLVMStructSetBody(info_ty, info_fields, 6, 0);
   LLVMTypeRef prog_ty = LLVMStructCreateNamed(ctx, "hloc_program");
-  LLVMTypeRef prog_fields[11] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr};
-  LLVMStructSetBody(prog_ty, prog_fields, 11, 0);
-  LLVMValueRef fields[11] = {
+  LLVMTypeRef prog_fields[14] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr,
+                                 i32, ptr, ptr};
+  LLVMStructSetBody(prog_ty, prog_fields, 14, 0);
+  LLVMValueRef fields[14] = {
       string_constant(mod, sig->name),
       LLVMConstInt(i32, (unsigned long long)sig->nargs, 0),
       LLVMConstInt(i32, (unsigned long long)sig->nresults, 0),
@@ -209,10 +250,13 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
       rbc,
       LLVMConstInt(i32, (unsigned long long)sig->ncancel_points, 0),
       point_names(mod, sig),
+      LLVMConstInt(i32, (unsigned long long)sig->nkernels, 0),
+      kernel_infos(mod, sig),
+      rbp,
   };
   hlo_str_printf(name_reset(&name), "%s_program", sig->name);
   LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, name.buf);
   free(name.buf);
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 11));
+  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 14));
   LLVMSetGlobalConstant(prog, 1);
 }
