@@ -255,6 +255,63 @@ HLOC_API int hloc_executable_set_threads(hloc_executable *exe, int nthreads,
 /* The count last set (1 by default); 0 for NULL. */
 HLOC_API int hloc_executable_threads(const hloc_executable *exe);
 
+/* --- profiling ------------------------------------------------------------ */
+
+/* With profiling on, every hloc_execute of exe times each kernel the
+ * compiled code calls (a fusion, a convolution, a dot, …: one call site of
+ * the program, so a kernel in a while loop counts each iteration) and the
+ * run as a whole, and adds the times to the executable's profile; off (the
+ * default) the code runs without a profiler, paying one untaken branch per
+ * kernel.  Turning it on or off keeps what was gathered.  The profile is
+ * what `hloc run --profile` and an executable's --profile print (docs/
+ * cli.md): the per-kernel figures below and a table of them.  Concurrent
+ * calls each time their own run and add it up when done.  Fails only for
+ * a NULL executable. */
+HLOC_API int hloc_executable_set_profiling(hloc_executable *exe, int on, hloc_error **err);
+/* Forgets the profile gathered so far; NULL is a no-op. */
+HLOC_API void hloc_executable_clear_profile(hloc_executable *exe);
+
+/* The kernels of exe (0 for NULL); kernel i counts from 0 in program
+ * order. */
+HLOC_API int hloc_executable_num_kernels(const hloc_executable *exe);
+
+/* One kernel, and its share of the profile.  The strings are valid as long
+ * as the executable; NULL where there is nothing to say. */
+typedef struct hloc_kernel_profile {
+  const char *symbol;      /* the kernel's function in the compiled code */
+  const char *instruction; /* the HLO instruction it computes ("fusion.3") */
+  const char *kind;        /* its opcode, a fusion with its dominating
+                            * instruction's: "fusion(convolution)" */
+  const char *shape;       /* its result ("f32[1,112,112,64]") */
+  const char *tf_op;       /* the TensorFlow node it came from, when the
+                            * model was a GraphDef or SavedModel */
+  const char *loop;        /* the while loop it runs in ("while.3") */
+  uint64_t calls;          /* how often it ran in the profiled runs */
+  double seconds;          /* the time it took, summed over them */
+} hloc_kernel_profile;
+
+HLOC_API int hloc_executable_kernel_profile(const hloc_executable *exe, int i,
+                                            hloc_kernel_profile *out, hloc_error **err);
+
+/* The profiled runs: how many, their wall time summed, and how much of
+ * it went to kernels (the rest: copies, loop control between kernels). */
+typedef struct hloc_profile_summary {
+  uint64_t runs;
+  double seconds;
+  double kernel_seconds;
+} hloc_profile_summary;
+
+HLOC_API int hloc_executable_profile_summary(const hloc_executable *exe,
+                                             hloc_profile_summary *out, hloc_error **err);
+
+/* The profile as the table `hloc run --profile` prints: written to buf as
+ * snprintf does (at most size bytes, NUL-terminated when size > 0), and
+ * the length of the whole text returned, so a first call with size 0
+ * gives the size to allocate (plus 1).  0 for NULL or when memory runs
+ * out. */
+HLOC_API size_t hloc_executable_profile_report(const hloc_executable *exe, char *buf,
+                                               size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,12 @@
  * listed then.  One flag per call, rather than one per executable, so that
  * a cancel stops exactly the calls running when it is made, never a later
  * one, and concurrent calls need no agreement on when to clear it.
+ *
+ * Profiling: with it on, a call runs the code through the descriptor's
+ * run_profiled with a runtime profiler of its own (hloc_profile_run) and
+ * adds what it measured to the executable's profile under a lock when it
+ * returns; so concurrent calls never share counters, and the lock is
+ * taken once per call, not per kernel.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -87,6 +93,9 @@ struct hloc_executable {
   RtThreadPool *pool;           /* NULL: runs on the calling thread */
   atomic_int nthreads;          /* as last set; 1 by default */
   struct Run *runs;             /* calls now running (runs_lock) */
+  atomic_int profiling;         /* hloc_executable_set_profiling */
+  pthread_mutex_t profile_lock; /* guards `profile` */
+  hloc_profile profile;         /* what the profiled calls gathered */
 };
 
 /* A call of hloc_execute while its code runs: the flag the code polls. */
@@ -211,9 +220,11 @@ static HloError *executable_new(CgJit *jit, hloc_executable **out) {
   pthread_mutex_init(&exe->pool_lock, NULL);
   pthread_cond_init(&exe->pool_changed, NULL);
   atomic_init(&exe->nthreads, 1);
+  atomic_init(&exe->profiling, 0);
+  pthread_mutex_init(&exe->profile_lock, NULL);
   exe->buffers = buffers_alloc(exe->program);
-  bool ok;
-  exe->scratch = scratch_alloc(exe->program, &ok);
+  bool ok = !hloc_profile_init(&exe->profile, exe->program);
+  exe->scratch = ok ? scratch_alloc(exe->program, &ok) : NULL;
   if (!ok) {
     e = hlo_error("cannot allocate the %llu-byte scratch arena of the model",
                   (unsigned long long)exe->program->scratch_bytes);
@@ -432,6 +443,8 @@ void hloc_executable_free(hloc_executable *exe) {
   rt_threadpool_free(exe->pool);
   pthread_cond_destroy(&exe->pool_changed);
   pthread_mutex_destroy(&exe->pool_lock);
+  pthread_mutex_destroy(&exe->profile_lock);
+  hloc_profile_release(&exe->profile);
   free(exe->scratch);
   free(exe->buffers);
   cg_jit_free(exe->jit);
@@ -554,7 +567,17 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
     RtThreadPool *previous = hloc_use_thread_pool(pool_acquire(exe));
     /* atomic_int and int32_t are one object on every target: the code
      * reads it with an atomic load. */
-    int status = p->run_cancellable(bufs, scratch, (const int32_t *)&run.cancel);
+    const int32_t *cancel = (const int32_t *)&run.cancel;
+    hloc_profile prof;
+    bool profiled = atomic_load(&exe->profiling) && !hloc_profile_init(&prof, p);
+    int status = profiled ? hloc_profile_run(&prof, bufs, scratch, cancel)
+                          : p->run_cancellable(bufs, scratch, cancel);
+    if (profiled) {
+      pthread_mutex_lock(&exe->profile_lock);
+      hloc_profile_add(&exe->profile, &prof);
+      pthread_mutex_unlock(&exe->profile_lock);
+      hloc_profile_release(&prof);
+    }
     hloc_use_thread_pool(previous);
     pool_release(exe);
     pthread_mutex_lock(&runs_lock);
@@ -617,4 +640,81 @@ int hloc_executable_set_threads(hloc_executable *exe, int nthreads, hloc_error *
 
 int hloc_executable_threads(const hloc_executable *exe) {
   return exe ? atomic_load(&((hloc_executable *)exe)->nthreads) : 0;
+}
+
+/* --- profiling -------------------------------------------------------------------------------- */
+
+int hloc_executable_set_profiling(hloc_executable *exe, int on, hloc_error **err) {
+  if (!exe) return fail(err, hlo_error("hloc_executable_set_profiling: executable is NULL"));
+  atomic_store(&exe->profiling, on != 0);
+  return succeed(err);
+}
+
+void hloc_executable_clear_profile(hloc_executable *exe) {
+  if (!exe) return;
+  pthread_mutex_lock(&exe->profile_lock);
+  hloc_profile_clear(&exe->profile);
+  pthread_mutex_unlock(&exe->profile_lock);
+}
+
+int hloc_executable_num_kernels(const hloc_executable *exe) {
+  return exe ? exe->program->num_kernels : 0;
+}
+
+int hloc_executable_kernel_profile(const hloc_executable *exe, int i, hloc_kernel_profile *out,
+                                   hloc_error **err) {
+  static const char fn[] = "hloc_executable_kernel_profile";
+  if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
+  if (!out) return fail(err, hlo_error("%s: out is NULL", fn));
+  int n = exe->program->num_kernels;
+  if (i < 0 || i >= n)
+    return fail(err, hlo_error("%s: kernel %d does not exist (the executable has %d)", fn, i, n));
+  const hloc_kernel_info *k = &exe->program->kernels[i];
+  hloc_executable *e = (hloc_executable *)exe; /* the lock only */
+  pthread_mutex_lock(&e->profile_lock);
+  *out = (hloc_kernel_profile){
+      .symbol = k->symbol,
+      .instruction = k->instruction,
+      .kind = k->kind,
+      .shape = k->shape,
+      .tf_op = k->tf_op,
+      .loop = k->loop,
+      .calls = exe->profile.kernel_calls[i],
+      .seconds = (double)exe->profile.kernel_ns[i] / 1e9,
+  };
+  pthread_mutex_unlock(&e->profile_lock);
+  return succeed(err);
+}
+
+int hloc_executable_profile_summary(const hloc_executable *exe, hloc_profile_summary *out,
+                                    hloc_error **err) {
+  static const char fn[] = "hloc_executable_profile_summary";
+  if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
+  if (!out) return fail(err, hlo_error("%s: out is NULL", fn));
+  hloc_executable *e = (hloc_executable *)exe;
+  pthread_mutex_lock(&e->profile_lock);
+  uint64_t in_kernels = 0;
+  for (int i = 0; i < exe->program->num_kernels; i++) in_kernels += exe->profile.kernel_ns[i];
+  *out = (hloc_profile_summary){.runs = exe->profile.runs,
+                                .seconds = (double)exe->profile.run_ns / 1e9,
+                                .kernel_seconds = (double)in_kernels / 1e9};
+  pthread_mutex_unlock(&e->profile_lock);
+  return succeed(err);
+}
+
+size_t hloc_executable_profile_report(const hloc_executable *exe, char *buf, size_t size) {
+  if (!exe) return 0;
+  hloc_executable *e = (hloc_executable *)exe;
+  pthread_mutex_lock(&e->profile_lock);
+  char *text = hloc_profile_report(&exe->profile);
+  pthread_mutex_unlock(&e->profile_lock);
+  if (!text) return 0;
+  size_t n = strlen(text);
+  if (size > 0) {
+    size_t k = n < size - 1 ? n : size - 1;
+    memcpy(buf, text, k);
+    buf[k] = '\0';
+  }
+  free(text);
+  return n;
 }

@@ -7,7 +7,7 @@
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
  *            [--expect FILE.npy]... [--atol A] [--rtol R] [--timeout SECONDS]
- *            [--max-iterations N] [PIPELINE]
+ *            [--max-iterations N] [--profile] [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
  *             [--target T] [--cpu C] [--features F] [PIPELINE]
  *   hloc inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]
@@ -42,7 +42,9 @@
  * root result0.npy.  The results are one set of output.c's outputs: written
  * under temporary names and renamed together once all are written, so a
  * failure leaves none of them (nor the directory, when the run made it).
- * --timeout and --max-iterations bound the run (bound.c).
+ * --timeout and --max-iterations bound the run (bound.c).  --profile runs
+ * the code through its profiled entry with the runtime's profiler
+ * (hloc_profile_run) and prints the per-kernel table to stdout.
  *
  * Exit status: 0 on success, 1 when the model, an input or an output is
  * rejected, 2 for a usage error.
@@ -558,7 +560,7 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
  * how many loops the pool took.  *result is a tuple of the flattened
  * results. */
 static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *const *args,
-                            int nargs, int threads, FILE *stats, RunBound *bound,
+                            int nargs, int threads, FILE *stats, RunBound *bound, bool profile,
                             HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
@@ -580,17 +582,28 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   RtThreadPool *pool = NULL;
   if (threads > 1 && !(pool = rt_threadpool_create(threads)))
     e = hlo_error("--threads %d: cannot start %d threads", threads, threads);
+  hloc_profile prof = {0};
+  if (!e && profile && hloc_profile_init(&prof, p)) e = hlo_error("out of memory");
   if (!e) e = run_bound_start(bound);
   if (!e) {
     RtThreadPool *previous = hloc_use_thread_pool(pool);
     /* atomic_int and int32_t are one object: the code reads it atomically. */
-    int status = hloc_program_run_cancellable(p, buffers, (const int32_t *)&bound->cancel);
+    const int32_t *cancel = (const int32_t *)&bound->cancel;
+    int status = profile ? hloc_profile_run(&prof, buffers, NULL, cancel)
+                         : hloc_program_run_cancellable(p, buffers, cancel);
     hloc_use_thread_pool(previous);
     const char *where = hloc_program_cancel_point(p, status);
     if (where) e = run_bound_timed_out(bound, where);
     else if (status) e = hlo_error("the compiled model failed (status %d)", status);
   }
   run_bound_stop(bound);
+  if (!e && profile) {
+    char *text = hloc_profile_report(&prof);
+    if (!text) e = hlo_error("out of memory");
+    else fputs(text, stdout);
+    free(text);
+  }
+  hloc_profile_release(&prof);
   if (!e && stats && pool)
     fprintf(stats, "threads: %d (%lld parallel loops split across them)\n", threads,
             (long long)rt_threadpool_parallel_loops(pool));
@@ -681,7 +694,7 @@ static int take_threads(const char *name, const char *v, void *ctx) {
 
 static int cmd_run(int argc, char **argv) {
   const char *model = NULL, *outdir = ".";
-  bool interpret = false, print = false;
+  bool interpret = false, print = false, profile = false;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
   RunArgs ra = {.inputs = calloc((size_t)argc + 1, sizeof *ra.inputs),
@@ -691,6 +704,7 @@ static int cmd_run(int argc, char **argv) {
                 .threads = 1};
   const CliOption options[] = {
       {"--interpret", .flag = &interpret}, {"--print", .flag = &print},
+      {"--profile", .flag = &profile},
       {"--output-dir", &outdir},
       {"--cpu", &opts.cpu},                {"--features", &opts.features},
       {"--input", .take = take_input},     {"--expect", .take = take_expect},
@@ -716,6 +730,8 @@ static int cmd_run(int argc, char **argv) {
     bad = usage_error("run: --threads %s conflicts with --interpret: threads run compiled "
                       "code, the interpreter runs on one thread",
                       threads_arg);
+  if (!bad && interpret && profile)
+    bad = usage_error("run: --profile%s times compiled kernels; it conflicts with --interpret", "");
   if (!bad && !interpret && ra.bound.max_iterations_arg)
     bad = usage_error("run: --max-iterations %s needs --interpret: compiled code has no "
                       "iteration limit (bound it with --timeout)",
@@ -741,7 +757,7 @@ static int cmd_run(int argc, char **argv) {
     run_bound_stop(&ra.bound);
   } else {
     e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &ra.bound,
-                   &result);
+                   profile, &result);
   }
   if (e || (e = make_dir(outdir, &made_dir))) goto fail;
   int nflat = 0;
@@ -863,12 +879,14 @@ static const struct {
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
      "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
-     "          [--timeout SECONDS] [--max-iterations N] [PIPELINE]\n"
+     "          [--timeout SECONDS] [--max-iterations N] [--profile] [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
      "      --interpret) and run it on the inputs, on N threads (default 1); writes\n"
      "      one .npy per result into DIR, prints them with --print, compares them in\n"
      "      order with --expect files; stops the run (not the compile) after SECONDS,\n"
-     "      and the interpreter's while loops after N iterations, as errors"},
+     "      and the interpreter's while loops after N iterations, as errors;\n"
+     "      --profile prints the time of each kernel with its HLO instruction and\n"
+     "      TensorFlow op (docs/cli.md, \"Profiling\")"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"

@@ -7,14 +7,17 @@
  * same and nothing but the descriptor is generated:
  *
  *   ./PREFIX --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N]
- *            [--bench N] [--timeout SECONDS]
+ *            [--bench N] [--timeout SECONDS] [--profile]
  *
  * Inputs bind to the model's arguments by name (the config's feed names)
  * or, without NAME=, in order; each array's dtype and shape must equal the
  * argument's.  Results are written as DIR/NAME.npy once the run
  * succeeded: all under temporary names, then renamed together, so a
  * failed write leaves none of them.  --bench N times N
- * further runs and prints their median and minimum.  --timeout stops the
+ * further runs and prints their median and minimum.  --profile prints the
+ * time of each kernel (profile.c's table): of the run, or with --bench of
+ * the N timed runs together (the first run, with its cold caches and
+ * first touches of memory, is then left out).  --timeout stops the
  * (first) run after that many seconds: a watchdog thread sets the flag the
  * compiled code polls between kernels and loop iterations.  Buffers and the
  * scratch arena are allocated once, so timed runs measure the model only.
@@ -66,13 +69,15 @@ static const char *type_text(char *buf, size_t len, int dtype, int rank, const i
 static void usage(const hloc_program *p) {
   char t[256];
   printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n"
-         "          [--timeout SECONDS]\n\n"
+         "          [--timeout SECONDS] [--profile]\n\n"
          "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
          "into DIR (default: the current directory).  Inputs bind by NAME, by position\n"
          "(N= or argN=) or in order.\n"
          "  --threads N  run on N threads (default 1)\n"
          "  --bench N    time N more runs; print the median and minimum latency\n"
-         "  --timeout S  stop the run after S seconds (an error naming where)\n\n"
+         "  --timeout S  stop the run after S seconds (an error naming where)\n"
+         "  --profile    print the time of each kernel, with its HLO instruction and\n"
+         "               TensorFlow op (with --bench: over the timed runs)\n\n"
          "inputs:\n",
          prog_name, p->name);
   for (int i = 0; i < p->num_args; i++)
@@ -240,13 +245,15 @@ static int compare_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Runs p `runs` more times and prints the median and minimum latency. */
-static int bench(const hloc_program *p, void *const *buffers, void *scratch, long runs) {
+/* Runs p `runs` more times and prints the median and minimum latency;
+ * with prof, the runs are profiled into it. */
+static int bench(const hloc_program *p, void *const *buffers, void *scratch, long runs,
+                 hloc_profile *prof) {
   double *ms = malloc((size_t)runs * sizeof *ms);
   if (!ms) return fail(EXIT_REJECTED, "out of memory");
   for (long i = 0; i < runs; i++) {
     double t0 = now_ms();
-    int status = p->run(buffers, scratch);
+    int status = prof ? hloc_profile_run(prof, buffers, scratch, NULL) : p->run(buffers, scratch);
     ms[i] = now_ms() - t0;
     if (status) {
       free(ms);
@@ -257,6 +264,14 @@ static int bench(const hloc_program *p, void *const *buffers, void *scratch, lon
   double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
   printf("%s: %ld runs: median %.3f ms, min %.3f ms\n", p->name, runs, median, ms[0]);
   free(ms);
+  return 0;
+}
+
+static int print_profile(const hloc_profile *prof) {
+  char *text = hloc_profile_report(prof);
+  if (!text) return fail(EXIT_REJECTED, "out of memory");
+  fputs(text, stdout);
+  free(text);
   return 0;
 }
 
@@ -349,6 +364,7 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   prog_name = slash ? slash + 1 : argc > 0 ? argv[0] : p->name;
   const char *outdir = ".";
   long threads = 1, runs = 0;
+  bool profile = false;
   Watchdog dog = {0};
   const char **specs = calloc((size_t)argc + 1, sizeof *specs);
   int nspecs = 0;
@@ -358,6 +374,10 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       usage(p);
       free(specs);
       return 0;
+    }
+    if (!strcmp(a, "--profile")) {
+      profile = true;
+      continue;
     }
     bool takes_value = !strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
                        !strcmp(a, "--threads") || !strcmp(a, "--bench") ||
@@ -390,7 +410,9 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);
   void *scratch = NULL;
   RtThreadPool *pool = NULL;
+  hloc_profile prof = {0};
   int rc = bind_inputs(p, specs, nspecs, args, bound);
+  if (!rc && profile && hloc_profile_init(&prof, p)) rc = fail(EXIT_REJECTED, "out of memory");
   for (int a = 0; a < p->num_args; a++) buffers[a] = args[a].data;
   for (int r = 0; r < p->num_results && !rc; r++) {
     buffers[p->num_args + r] = alloc_aligned(p->results[r].bytes, 64);
@@ -407,7 +429,8 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   if (!rc && dog.seconds > 0 && !watchdog_start(&dog))
     rc = fail(EXIT_REJECTED, "cannot start the --timeout watchdog");
   if (!rc) {
-    int status = p->run_cancellable(buffers, scratch, &dog.flag);
+    int status = profile && !runs ? hloc_profile_run(&prof, buffers, scratch, &dog.flag)
+                                  : p->run_cancellable(buffers, scratch, &dog.flag);
     watchdog_stop(&dog);
     const char *where = hloc_program_cancel_point(p, status);
     if (status && where && __atomic_load_n(&dog.flag, __ATOMIC_RELAXED))
@@ -416,7 +439,9 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
   }
   if (!rc) rc = write_results(p, buffers, outdir);
-  if (!rc && runs) rc = bench(p, buffers, scratch, runs);
+  if (!rc && runs) rc = bench(p, buffers, scratch, runs, profile ? &prof : NULL);
+  if (!rc && profile) rc = print_profile(&prof);
+  hloc_profile_release(&prof);
   hloc_set_thread_pool(NULL);
   rt_threadpool_free(pool);
   for (int a = 0; a < p->num_args; a++) rt_array_free(&args[a]);

@@ -235,6 +235,44 @@ class Executable:
         normally.  Returns how many calls it asked to stop (0 when none was running)."""
         return _lib.hloc_executable_cancel(self._handle)
 
+    def set_profiling(self, on=True):
+        """With profiling on, every call times each kernel of the compiled code and adds
+        the times to the executable's profile (profile(), profile_report()); off (the
+        default) calls run unprofiled.  What was gathered is kept either way."""
+        err = ctypes.c_void_p()
+        _check(_lib.hloc_executable_set_profiling(self._handle, 1 if on else 0,
+                                                  ctypes.byref(err)), err)
+
+    def clear_profile(self):
+        """Forgets the profile gathered so far."""
+        _lib.hloc_executable_clear_profile(self._handle)
+
+    def profile(self):
+        """The profile: a dict with runs, seconds (their wall time summed),
+        kernel_seconds, and kernels, a list of dicts in program order (symbol,
+        instruction, kind, shape, tf_op, loop, calls, seconds)."""
+        err = ctypes.c_void_p()
+        summary = _capi.ProfileSummary()
+        _check(_lib.hloc_executable_profile_summary(self._handle, ctypes.byref(summary),
+                                                    ctypes.byref(err)), err)
+        kernels = []
+        for i in range(_lib.hloc_executable_num_kernels(self._handle)):
+            k = _capi.KernelProfile()
+            _check(_lib.hloc_executable_kernel_profile(self._handle, i, ctypes.byref(k),
+                                                       ctypes.byref(err)), err)
+            text = {f: (getattr(k, f).decode() if getattr(k, f) is not None else None)
+                    for f in ("symbol", "instruction", "kind", "shape", "tf_op", "loop")}
+            kernels.append(dict(text, calls=k.calls, seconds=k.seconds))
+        return {"runs": summary.runs, "seconds": summary.seconds,
+                "kernel_seconds": summary.kernel_seconds, "kernels": kernels}
+
+    def profile_report(self):
+        """The profile as the table `hloc run --profile` prints (a str)."""
+        n = _lib.hloc_executable_profile_report(self._handle, None, 0)
+        buf = ctypes.create_string_buffer(n + 1)
+        _lib.hloc_executable_profile_report(self._handle, buf, n + 1)
+        return buf.value.decode()
+
     def __repr__(self):
         return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
                 f"outputs=[{', '.join(map(str, self.outputs))}]>")

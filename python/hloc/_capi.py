@@ -30,6 +30,18 @@ class ModelOptions(ctypes.Structure):
                 ("cache_dir", ctypes.c_char_p)]
 
 
+class KernelProfile(ctypes.Structure):
+    _fields_ = [("symbol", ctypes.c_char_p), ("instruction", ctypes.c_char_p),
+                ("kind", ctypes.c_char_p), ("shape", ctypes.c_char_p),
+                ("tf_op", ctypes.c_char_p), ("loop", ctypes.c_char_p),
+                ("calls", ctypes.c_uint64), ("seconds", ctypes.c_double)]
+
+
+class ProfileSummary(ctypes.Structure):
+    _fields_ = [("runs", ctypes.c_uint64), ("seconds", ctypes.c_double),
+                ("kernel_seconds", ctypes.c_double)]
+
+
 _c_p = ctypes.c_void_p
 _c_p_p = ctypes.POINTER(ctypes.c_void_p)
 _size = ctypes.c_size_t
@@ -57,6 +69,14 @@ _PROTOTYPES = {
     "hloc_executable_set_threads": (ctypes.c_int, [_c_p, ctypes.c_int, _c_p_p]),
     "hloc_executable_threads": (ctypes.c_int, [_c_p]),
     "hloc_executable_cancel": (ctypes.c_int, [_c_p]),
+    "hloc_executable_set_profiling": (ctypes.c_int, [_c_p, ctypes.c_int, _c_p_p]),
+    "hloc_executable_clear_profile": (None, [_c_p]),
+    "hloc_executable_num_kernels": (ctypes.c_int, [_c_p]),
+    "hloc_executable_kernel_profile": (ctypes.c_int, [_c_p, ctypes.c_int,
+                                                      ctypes.POINTER(KernelProfile), _c_p_p]),
+    "hloc_executable_profile_summary": (ctypes.c_int, [_c_p, ctypes.POINTER(ProfileSummary),
+                                                       _c_p_p]),
+    "hloc_executable_profile_report": (_size, [_c_p, ctypes.c_char_p, _size]),
 }
 for _kind in ("input", "output"):
     _PROTOTYPES.update({

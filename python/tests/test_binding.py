@@ -378,6 +378,35 @@ class CancelTest(unittest.TestCase):
         self.assertIn("%loop", raised[0])
 
 
+class ProfileTest(unittest.TestCase):
+    def test_profile(self):
+        exe = hloc.compile_graphdef(os.path.join(MODELS, "mnist_mlp.pb"),
+                                    os.path.join(MODELS, "mnist_mlp.config.pbtxt"))
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        want = exe(x)[0]
+        self.assertEqual(exe.profile()["runs"], 0)
+        exe.set_profiling(True)
+        np.testing.assert_array_equal(exe(x)[0], want)
+        np.testing.assert_array_equal(exe(x)[0], want)
+        p = exe.profile()
+        self.assertEqual(p["runs"], 2)
+        self.assertLessEqual(p["kernel_seconds"], p["seconds"])
+        self.assertGreater(len(p["kernels"]), 0)
+        for k in p["kernels"]:
+            self.assertEqual(k["calls"], 2)
+            self.assertGreaterEqual(k["seconds"], 0)
+            self.assertIsNotNone(k["tf_op"])
+            self.assertIsNone(k["loop"])
+        report = exe.profile_report()
+        self.assertIn("profile of", report)
+        self.assertIn("(outside kernels", report)
+        self.assertIn(p["kernels"][0]["tf_op"], report)
+        exe.set_profiling(False)
+        exe.clear_profile()
+        exe(x)
+        self.assertEqual(exe.profile()["runs"], 0)
+
+
 class ErrorTest(unittest.TestCase):
     def assert_error(self, fn, *fragments):
         with self.assertRaises(hloc.Error) as cm:
