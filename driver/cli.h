@@ -25,7 +25,8 @@ int report(HloError *e);
 
 /* The pipeline options that compile, run and dump share: --O0 (or
  * --no-passes), --dump-after PASS|all, --dump-dir DIR, --disable-pass NAME
- * (repeatable), --time-passes, --stats, and codegen's --verify-kernels;
+ * (repeatable), --time-passes, --stats, -v (--verbose), and codegen's
+ * --verify-kernels;
  * and where a TensorFlow model's feeds, fetches and variables come from:
  * --config CFG, --tag TAGS, --signature KEY, --input-shape NAME=D,D,...
  * (repeatable) and --checkpoint PREFIX. */
@@ -34,8 +35,22 @@ typedef struct PipelineFlags {
   ModelSource source;
   bool stats;
   bool verify_kernels;
+  FILE *verbose;            /* -v: stages and their times go here (stderr) */
   const char *disabled[32]; /* opts.disabled points here; no duplicates */
 } PipelineFlags;
+
+/* -v: a command's stages, one line each with its wall time, to stderr
+ * ("hloc: passes  41.2 ms"); codegen's phases (kernel IR, lowering and
+ * LLVM's optimization, object emission) print in between, as with
+ * --time-passes.  Without -v, nothing. */
+typedef struct CliClock {
+  FILE *out;
+  double since;
+} CliClock;
+void cli_clock_start(CliClock *c, const PipelineFlags *f);
+/* Prints the stage that ends now (fmt with one string argument) and starts
+ * the next. */
+void cli_stage(CliClock *c, const char *fmt, const char *arg);
 
 /* When argv[*i] is a pipeline option, takes it and its value (advancing
  * *i) into f and returns true; a bad value sets *bad to the usage error's

@@ -510,8 +510,12 @@ static int compile_and_emit(const char *model, PipelineFlags *flags, CgOptions *
   }
 
   Model md;
+  CliClock clock;
+  cli_clock_start(&clock, flags);
   HloError *e = pipeline_load_file(model, &flags->source, &md);
+  cli_stage(&clock, "load %s", model);
   if (!e) e = pipeline_optimize(&md, &flags->opts, opts);
+  cli_stage(&clock, "%s", flags->opts.no_passes ? "verify (--O0: no passes)" : "passes");
   if (e) {
     model_free(&md);
     free(j->dir);
@@ -519,6 +523,7 @@ static int compile_and_emit(const char *model, PipelineFlags *flags, CgOptions *
   }
   CgProgram *prog = NULL;
   e = pipeline_codegen(&md, opts, &prog);
+  cli_stage(&clock, "%s", "codegen");
   /* The program holds all it needs (the constants' bytes included): the
    * module's weights need not be alive while the object is made. */
   model_free(&md);
@@ -535,6 +540,7 @@ static int compile_and_emit(const char *model, PipelineFlags *flags, CgOptions *
   }
   if (!e) e = emit_outputs(j, emit);
   if (!e) e = outputs_commit(&j->outputs);
+  cli_stage(&clock, "write %s", j->prefix);
   outputs_discard(&j->outputs);
   remove_work(j);
   free(j->obj);

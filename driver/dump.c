@@ -147,13 +147,18 @@ int cmd_dump(int argc, char **argv) {
   int bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) return bad;
   Model md;
+  CliClock clock;
+  cli_clock_start(&clock, &flags);
   HloError *e = pipeline_load_file(model, &flags.source, &md);
+  cli_stage(&clock, "load %s", model);
   if (!e) e = pipeline_optimize(&md, &flags.opts, &opts);
+  cli_stage(&clock, "%s", flags.opts.no_passes ? "verify (--O0: no passes)" : "passes");
   Outputs outputs = {0};
   HloDotOptions dot_options = {.collapse_above = dot.all ? 0 : COLLAPSE_ABOVE,
                                .expand = dot.names, .nexpand = dot.n};
   if (!e) e = emit_stage(&md, stage, &opts, &dot_options, &outputs, out);
   if (!e) e = outputs_commit(&outputs);
+  cli_stage(&clock, "dump %s", stage);
   outputs_discard(&outputs);
   model_free(&md);
   return e ? report(e) : EXIT_SUCCESS;

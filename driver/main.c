@@ -15,7 +15,7 @@
  *   hloc version
  *
  *   PIPELINE: [--O0 | --no-passes] [--dump-after PASS|all] [--dump-dir DIR]
- *             [--disable-pass NAME]... [--time-passes] [--stats]
+ *             [--disable-pass NAME]... [--time-passes] [--stats] [-v]
  *
  * MODEL is HLO text (.hlo), a TensorFlow GraphDef (.pb, .pbtxt) with a
  * tfcompile config (--config) and, for its variables, a checkpoint
@@ -112,8 +112,9 @@ static void *keep(void *p) {
 static const char *const shared_valued[] = {"--config",     "--checkpoint",  "--tag",
                                             "--signature",  "--input-shape", "--dump-after",
                                             "--dump-dir",   "--disable-pass", NULL};
-static const char *const shared_flags[] = {"--O0", "--no-passes", "--time-passes", "--stats",
-                                           "--verify-kernels", NULL};
+static const char *const shared_flags[] = {"--O0",    "--no-passes",      "--time-passes",
+                                           "--stats", "--verify-kernels", "--verbose",
+                                           NULL};
 
 /* Edit distance of a and b (short strings: option names), capped at 9. */
 static int distance(const char *a, const char *b) {
@@ -292,6 +293,10 @@ bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
     f->stats = true;
     return true;
   }
+  if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+    f->verbose = stderr;
+    return true;
+  }
   if (!strcmp(a, "--verify-kernels")) {
     f->verify_kernels = true;
     return true;
@@ -328,8 +333,28 @@ int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg) {
   if (o->dump_dir && !o->dump_after) return usage_error("--dump-dir needs --dump-after%s", "");
   f->opts.stats = f->stats ? stats : NULL;
   cg->verify_kernels = f->verify_kernels;
-  cg->timing = o->timing;
+  cg->timing = o->timing ? o->timing : f->verbose;
   return 0;
+}
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_clock_start(CliClock *c, const PipelineFlags *f) {
+  c->out = f->verbose;
+  c->since = seconds_now();
+}
+
+void cli_stage(CliClock *c, const char *fmt, const char *arg) {
+  if (!c->out) return;
+  double t = seconds_now();
+  char what[512];
+  snprintf(what, sizeof what, fmt, arg);
+  fprintf(c->out, "hloc: %-40s %10.1f ms\n", what, (t - c->since) * 1e3);
+  c->since = t;
 }
 
 /* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
@@ -561,11 +586,13 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
  * results. */
 static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *const *args,
                             int nargs, int threads, FILE *stats, RunBound *bound, bool profile,
-                            HloLiteral **result) {
+                            CliClock *clock, HloLiteral **result) {
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
   HloError *e = pipeline_codegen(md, opts, &prog);
+  cli_stage(clock, "%s", "codegen");
   if (!e) e = cg_jit(prog, &jit);
+  cli_stage(clock, "%s", "load (JIT link)");
   cg_program_free(prog);
   if (e) return e;
   const hloc_program *p = cg_jit_program(jit);
@@ -597,6 +624,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
     else if (status) e = hlo_error("the compiled model failed (status %d)", status);
   }
   run_bound_stop(bound);
+  cli_stage(clock, "%s", "run");
   if (!e && profile) {
     char *text = hloc_profile_report(&prof);
     if (!text) e = hlo_error("out of memory");
@@ -713,6 +741,7 @@ static int cmd_run(int argc, char **argv) {
       {"--max-iterations", .take = take_bound}, {NULL},
   };
   int nleaves = 0, rc = EXIT_FAILURE;
+  CliClock clock = {0};
   int bad = cli_parse("run", argc, argv, options, &ra, &flags, &model);
   RunInput *inputs = ra.inputs;
   const char **expect = ra.expect;
@@ -742,7 +771,10 @@ static int cmd_run(int argc, char **argv) {
     rc = bad;
     goto done;
   }
-  if ((e = pipeline_load_file(model, &flags.source, &md))) goto fail;
+  cli_clock_start(&clock, &flags);
+  e = pipeline_load_file(model, &flags.source, &md);
+  cli_stage(&clock, "load %s", model);
+  if (e) goto fail;
   for (int p = 0; p < md.m->entry->nparams; p++)
     arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, NULL, &nleaves);
   leaves = calloc((size_t)nleaves + 1, sizeof *leaves);
@@ -751,13 +783,16 @@ static int cmd_run(int argc, char **argv) {
     arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, leaves, &nleaves);
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
-  if ((e = pipeline_optimize(&md, &flags.opts, &opts))) goto fail;
+  e = pipeline_optimize(&md, &flags.opts, &opts);
+  cli_stage(&clock, "%s", flags.opts.no_passes ? "verify (--O0: no passes)" : "passes");
+  if (e) goto fail;
   if (interpret) {
     if (!(e = run_bound_start(&ra.bound))) e = run_interpreted(&md, args, &ra.bound, &result);
     run_bound_stop(&ra.bound);
+    cli_stage(&clock, "%s", "interpret");
   } else {
     e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &ra.bound,
-                   profile, &result);
+                   profile, &clock, &result);
   }
   if (e || (e = make_dir(outdir, &made_dir))) goto fail;
   int nflat = 0;
@@ -782,6 +817,7 @@ static int cmd_run(int argc, char **argv) {
     free(path.buf);
   }
   if (!e) e = outputs_commit(&outputs);
+  cli_stage(&clock, "write results to %s", outdir);
   if (e) goto fail;
   if (made_dir) temp_keep(outdir);
   for (int i = 0; i < nflat && print; i++) {
@@ -927,6 +963,8 @@ static int cmd_help(int argc, char **argv) {
          "  --stats                 print kernels, fusions, arena, weight bytes, FLOPs and\n"
          "                          bytes moved (stdout for compile, else stderr)\n"
          "  --verify-kernels        check every kernel's IR with the kernel-IR verifier\n"
+         "  -v, --verbose           print each stage (load, passes, codegen's phases,\n"
+         "                          writing) with its time to stderr\n"
          "passes:");
   int column = 7;
   for (const char *const *p = pass_names(); *p; p++) {

@@ -313,6 +313,47 @@ START_TEST(time_passes_goes_to_stderr) {
 }
 END_TEST
 
+/* -v: each command's stages in order, each with its time, on stderr,
+ * codegen's phases among them; stdout untouched; --O0 says so. */
+START_TEST(verbose_lists_stages) {
+  static const struct {
+    const char *args, *stages[6];
+  } cases[] = {
+      {"compile " MNIST_ARGS " --emit header,obj,so -o %s/m",
+       {"hloc: load ", "hloc: passes ", "\nkernel IR ", "hloc: codegen ", "hloc: write ", NULL}},
+      {"run " MNIST_ARGS " --input " MNIST ".in0.npy --output-dir %s",
+       {"hloc: load ", "hloc: passes ", "hloc: codegen ", "hloc: load (JIT link) ",
+        "hloc: run ", "hloc: write results to "}},
+      {"run " MNIST_ARGS " --input " MNIST ".in0.npy --output-dir %s --interpret --O0",
+       {"hloc: load ", "hloc: verify (--O0: no passes) ", "hloc: interpret ",
+        "hloc: write results to ", NULL}},
+      {"dump " MNIST_ARGS " --stage hlo -o %s/m.hlo",
+       {"hloc: load ", "hloc: passes ", "hloc: dump hlo ", NULL}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char args[512], *out;
+    snprintf(args, sizeof args, cases[i].args, tmpdir);
+    int rc = hloc(&out, STDERR, "%s -v", args);
+    ck_assert_msg(rc == 0, "%s: %s", args, out);
+    const char *at = out;
+    for (int k = 0; k < 6 && cases[i].stages[k]; k++) {
+      const char *s = strstr(at, cases[i].stages[k]);
+      ck_assert_msg(s, "%s -v: no '%s' after the stages before it in:\n%s", args,
+                    cases[i].stages[k], out);
+      if (!strncmp(s, "hloc: ", 6)) { /* "hloc: WHAT   12.3 ms" */
+        const char *nl = strchr(s, '\n');
+        ck_assert_msg(nl && nl - s > 3 && !strncmp(nl - 3, " ms", 3), "%s: %.60s", args, s);
+      }
+      at = s + 1;
+    }
+    free(out);
+    rc = hloc(&out, STDOUT, "%s --verbose", args);
+    expect_not_in(out, "hloc: ", args);
+    free(out);
+  }
+}
+END_TEST
+
 /* --stats: stdout for compile, whose stdout is otherwise empty; stderr for
  * run and dump, whose stdout carries results and the dump. */
 START_TEST(stats_destinations) {
@@ -669,6 +710,7 @@ int main(void) {
   tcase_add_test(g, every_model_renders);
   tcase_add_test(g, dump_dot_svg_png);
   tcase_add_test(g, dump_stage_errors);
+  tcase_add_test(g, verbose_lists_stages);
   suite_add_tcase(s, g);
   return ck_run_suite(s);
 }
