@@ -209,6 +209,8 @@ const PassSchedule *pass_plan_schedule(const PassBufferPlan *p, const HloComputa
 /* Statistics                                                               */
 /* ------------------------------------------------------------------------ */
 
+enum { PASS_STATS_MAX_LOOPS = 8 };
+
 typedef struct PassStats {
   int64_t instructions;    /* in non-fused computations */
   int64_t kernels;         /* fusions + non-trivial instructions outside them */
@@ -219,6 +221,12 @@ typedef struct PassStats {
   int64_t arena_bytes;     /* pass_assign_buffers' packed arena */
   int64_t naive_arena_bytes; /* one slot per value */
   int64_t peak_live_bytes;
+  /* One run: while bodies times their trip counts (see stats.c). */
+  int64_t run_kernels, run_flops, run_bytes_moved;
+  int64_t nwhile;          /* while loops a run enters, nested ones per parent */
+  int64_t while_unknown;   /* of them, those without a static trip count */
+  const char *while_name[PASS_STATS_MAX_LOOPS]; /* the first loops, as found */
+  int64_t while_trips[PASS_STATS_MAX_LOOPS];    /* their trip counts; -1: unknown */
 } PassStats;
 
 /* True for what runs as a kernel outside fusions: everything but

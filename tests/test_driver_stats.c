@@ -136,6 +136,37 @@ START_TEST(model_meets_its_limits) {
 }
 END_TEST
 
+/* A Keras LSTM's while loop (a step counter and the iteration limit, the
+ * condition fused by the passes) runs once per time step: --stats counts
+ * its body 8 times per run, the sequence's length. */
+START_TEST(while_bodies_count_by_trip_count) {
+  char *out;
+  int rc = hloc_stdout(&out, "compile " MODELS "lstm_while.pb --config " MODELS
+                             "lstm_while.config.pbtxt --stats --emit header -o %s/m", tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  const char *w = strstr(out, "\nwhile loops       1 (trip counts: %while.");
+  ck_assert_msg(w && strstr(w, " 8)\n"), "no trip count 8 in:\n%s", out);
+  int64_t flops = stat_of(out, "flops", "lstm_while");
+  const char *r = strstr(out, "\nper run           kernels ");
+  int64_t run_kernels = 0, run_flops = 0;
+  ck_assert_msg(r && sscanf(r, "\nper run           kernels %" SCNd64 ", flops %" SCNd64,
+                            &run_kernels, &run_flops) == 2,
+                "no per-run line in:\n%s", out);
+  /* The dense layer after the loop runs once, the loop's matmuls 8 times. */
+  ck_assert_msg(run_flops > flops && run_flops < 8 * flops, "flops %" PRId64 ", per run %" PRId64,
+                flops, run_flops);
+  ck_assert_int_gt(run_kernels, stat_of(out, "kernels", "lstm_while"));
+  free(out);
+  /* Without loops the per-run lines are left out: they would repeat. */
+  rc = hloc_stdout(&out, "compile " MODELS "mnist_mlp.pb --config " MODELS
+                         "mnist_mlp.config.pbtxt --stats --emit header -o %s/m", tmpdir);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_null(strstr(out, "while loops"));
+  ck_assert_ptr_null(strstr(out, "per run"));
+  free(out);
+}
+END_TEST
+
 /* The limits cover every model the MANIFEST lists: a new model needs its
  * numbers recorded. */
 START_TEST(every_model_has_limits) {
@@ -160,6 +191,7 @@ int main(void) {
   tcase_set_timeout(t, 300);
   tcase_add_loop_test(t, model_meets_its_limits, 0, sizeof limits / sizeof *limits);
   tcase_add_test(t, every_model_has_limits);
+  tcase_add_test(t, while_bodies_count_by_trip_count);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -359,6 +359,91 @@ START_TEST(the_pipeline_runs_it) {
 }
 END_TEST
 
+/* --stats' trip counts (passes/stats.c): a loop that also counts its
+ * iterations in element 1, run by the evaluator, is the oracle for the
+ * static count; its body's dot makes the per-run FLOPs trips × 128. */
+static HloModule *counted_loop(const char *next_i, const char *compare, const char *entry_i,
+                               const char *limit) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "HloModule m\n"
+           "cond {\n  p = (s32[], s32[], s32[], f32[4,4]) parameter(0)\n"
+           "  i = s32[] get-tuple-element(p), index=0\n"
+           "  b = s32[] get-tuple-element(p), index=2\n"
+           "  k = s32[] constant(7)\n"
+           "  ROOT c = pred[] compare(%s\n}\n"
+           "body {\n  p = (s32[], s32[], s32[], f32[4,4]) parameter(0)\n"
+           "  i = s32[] get-tuple-element(p), index=0\n"
+           "  n = s32[] get-tuple-element(p), index=1\n"
+           "  b = s32[] get-tuple-element(p), index=2\n"
+           "  x = f32[4,4] get-tuple-element(p), index=3\n"
+           "  s = s32[] constant(3)\n  one = s32[] constant(1)\n"
+           "  i2 = s32[] %s\n  n2 = s32[] add(n, one)\n"
+           "  d = f32[4,4] dot(x, x), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+           "  ROOT t = (s32[], s32[], s32[], f32[4,4]) tuple(i2, n2, b, d)\n}\n"
+           "ENTRY e {\n  q = s32[] parameter(0)\n  i0 = s32[] %s\n"
+           "  z = s32[] constant(0)\n  b0 = s32[] %s\n"
+           "  h = f32[] constant(0.5)\n  x0 = f32[4,4] broadcast(h), dimensions={}\n"
+           "  init = (s32[], s32[], s32[], f32[4,4]) tuple(i0, z, b0, x0)\n"
+           "  w = (s32[], s32[], s32[], f32[4,4]) while(init), condition=cond, body=body\n"
+           "  ROOT r = s32[] get-tuple-element(w), index=1\n}\n",
+           compare, next_i, entry_i, limit);
+  return ck_parse_verified(text);
+}
+
+START_TEST(static_trip_counts) {
+  static const struct {
+    const char *next_i, *compare, *entry_i, *limit;
+    bool known;
+  } cases[] = {
+      {"add(i, s)", "i, b), direction=LT", "constant(0)", "constant(10)", true},   /* 4 */
+      {"add(s, i)", "i, b), direction=LE", "constant(-2)", "constant(10)", true},  /* 5 */
+      {"add(i, s)", "b, i), direction=GT", "constant(1)", "constant(9)", true},    /* b > i */
+      {"add(i, s)", "i, k), direction=LT", "constant(0)", "constant(0)", true},    /* constant */
+      {"subtract(i, s)", "i, b), direction=GT", "constant(20)", "constant(2)", true},
+      {"subtract(i, s)", "i, b), direction=GE", "constant(20)", "constant(2)", true},
+      {"add(i, s)", "i, b), direction=NE", "constant(1)", "constant(13)", true},
+      {"add(i, s)", "i, b), direction=LT", "constant(12)", "constant(10)", true},  /* 0 */
+      {"add(i, s)", "i, b), direction=LT", "parameter(0)", "constant(10)", false},
+      {"add(i, s)", "i, b), direction=LT", "constant(0)", "parameter(0)", false},
+      {"multiply(i, s)", "i, b), direction=LT", "constant(1)", "constant(10)", false},
+      {"subtract(s, i)", "i, b), direction=LT", "constant(0)", "constant(10)", false},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    /* "parameter(0)" is the entry's q: written as a use of it. */
+    const char *entry_i = strcmp(cases[c].entry_i, "parameter(0)") ? cases[c].entry_i
+                                                                   : "add(q, q)";
+    const char *limit = strcmp(cases[c].limit, "parameter(0)") ? cases[c].limit : "add(q, q)";
+    HloModule *m = counted_loop(cases[c].next_i, cases[c].compare, entry_i, limit);
+    PassStats st;
+    ck_assert(!pass_stats(m, NULL, &st));
+    ck_assert_int_eq(st.nwhile, 1);
+    ck_assert_str_eq(st.while_name[0], "w");
+    ck_assert_int_eq(st.flops, 128);
+    if (!cases[c].known) {
+      ck_assert_msg(st.while_trips[0] == -1, "case %zu: %lld", c, (long long)st.while_trips[0]);
+      ck_assert_int_eq(st.while_unknown, 1);
+      ck_assert_int_eq(st.run_flops, 128); /* counted once */
+      hlo_module_free(m);
+      continue;
+    }
+    HloShape sq = hlo_shape_array(HLO_S32, 0, NULL);
+    HloLiteral *q = hlo_literal_new(&sq), *out = NULL;
+    HloError *e = hlo_evaluate(m, &q, 1, &out);
+    ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+    int64_t iterations = hlo_literal_get_s64(out, 0);
+    ck_assert_msg(st.while_trips[0] == iterations, "case %zu: trip count %lld, the loop ran %lld",
+                  c, (long long)st.while_trips[0], (long long)iterations);
+    ck_assert_int_eq(st.while_unknown, 0);
+    ck_assert_int_eq(st.run_flops, 128 * iterations);
+    ck_assert(st.run_kernels > st.kernels || iterations <= 1);
+    hlo_literal_free(q);
+    hlo_literal_free(out);
+    hlo_module_free(m);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_while");
   TCase *t = tcase_create("while_invariant");
@@ -369,6 +454,7 @@ int main(void) {
   tcase_add_test(t, swapped_elements_are_kept);
   tcase_add_test(t, nothing_to_do);
   tcase_add_test(t, the_pipeline_runs_it);
+  tcase_add_test(t, static_trip_counts);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
