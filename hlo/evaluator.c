@@ -37,6 +37,7 @@
  */
 #include "hlo.h"
 
+#include <complex.h>
 #include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
@@ -218,7 +219,9 @@ static void load_f64(const void *src, HloType t, double *w, int64_t m) {
     for (int64_t i = 0; i < m; i++) w[i] = ((const float *)src)[i];
     break;
   case HLO_F64: memcpy(w, src, (size_t)m * 8); break;
-  default: HLO_UNREACHABLE();
+  default:
+    for (int64_t i = 0; i < m; i++) w[i] = hlo_small_to_f32(t, ((const uint8_t *)src)[i]);
+    break;
   }
 }
 
@@ -263,6 +266,10 @@ static void store_from_f64(const double *w, int64_t m, void *dst, HloType t) {
   SATURATE(U16, uint16_t, 0, UINT16_MAX)
   SATURATE(U32, uint32_t, 0, UINT32_MAX)
   SATURATE(U64, uint64_t, 0, UINT64_MAX)
+  SATURATE(S2, int8_t, -2, 1)
+  SATURATE(S4, int8_t, -8, 7)
+  SATURATE(U2, uint8_t, 0, 3)
+  SATURATE(U4, uint8_t, 0, 15)
 #undef SATURATE
   case HLO_F16:
     for (int64_t i = 0; i < m; i++) ((uint16_t *)dst)[i] = hlo_f32_to_f16((float)w[i]);
@@ -274,7 +281,16 @@ static void store_from_f64(const double *w, int64_t m, void *dst, HloType t) {
     for (int64_t i = 0; i < m; i++) ((float *)dst)[i] = (float)w[i];
     break;
   case HLO_F64: memcpy(dst, w, (size_t)m * 8); break;
-  default: HLO_UNREACHABLE();
+  /* A real number becomes a complex one with imaginary part 0. */
+  case HLO_C64:
+    for (int64_t i = 0; i < m; i++) ((float complex *)dst)[i] = (float)w[i];
+    break;
+  case HLO_C128:
+    for (int64_t i = 0; i < m; i++) ((double complex *)dst)[i] = w[i];
+    break;
+  default: /* the f8/f4 types, rounded once from the double */
+    for (int64_t i = 0; i < m; i++) ((uint8_t *)dst)[i] = hlo_small_from_f64(t, w[i]);
+    break;
   }
 }
 
@@ -311,14 +327,38 @@ static void store_from_i64(const uint64_t *w, int64_t m, bool is_unsigned, void 
     for (int64_t i = 0; i < m; i++)
       ((double *)dst)[i] = is_unsigned ? (double)w[i] : (double)(int64_t)w[i];
     break;
-  default: HLO_UNREACHABLE();
+  case HLO_S2: case HLO_S4: case HLO_U2: case HLO_U4:
+    for (int64_t i = 0; i < m; i++) ((int8_t *)dst)[i] = (int8_t)hlo_small_int_wrap(t, (int64_t)w[i]);
+    break;
+  case HLO_C64:
+    for (int64_t i = 0; i < m; i++)
+      ((float complex *)dst)[i] = is_unsigned ? (float)w[i] : (float)(int64_t)w[i];
+    break;
+  case HLO_C128:
+    for (int64_t i = 0; i < m; i++)
+      ((double complex *)dst)[i] = is_unsigned ? (double)w[i] : (double)(int64_t)w[i];
+    break;
+  default: /* the f8/f4 types: through f32, as ml_dtypes converts integers */
+    for (int64_t i = 0; i < m; i++)
+      ((uint8_t *)dst)[i] =
+          hlo_small_from_f32(t, is_unsigned ? (float)w[i] : (float)(int64_t)w[i]);
+    break;
   }
 }
 
-/* XLA's convert between any two of the 13 array types. */
+/* XLA's convert between any two array types but complex to real (which
+ * HLO does not allow: real() and imag() say which part). */
 static void convert_buffer(const void *src, HloType st, void *dst, HloType dt, int64_t n) {
   if (st == dt) {
     memcpy(dst, src, (size_t)n * hlo_type_size(st));
+    return;
+  }
+  if (hlo_type_is_complex(st)) {
+    HLO_CHECK(hlo_type_is_complex(dt));
+    for (int64_t i = 0; i < n; i++) {
+      if (st == HLO_C64) ((double complex *)dst)[i] = ((const float complex *)src)[i];
+      else ((float complex *)dst)[i] = (float complex)((const double complex *)src)[i];
+    }
     return;
   }
   size_t ss = hlo_type_size(st), ds = hlo_type_size(dt);
@@ -499,38 +539,128 @@ INT_KERNELS(u16, uint16_t, uint16_t, int16_t, uint32_t, 16, 0, 0)
 INT_KERNELS(u32, uint32_t, uint32_t, int32_t, uint32_t, 32, 0, 0)
 INT_KERNELS(u64, uint64_t, uint64_t, int64_t, uint64_t, 64, 0, 0)
 #undef INT_KERNELS
+
+/* Complex numbers: C's complex arithmetic (Annex G) and functions.  abs
+ * returns the real type and so is not here (eval_complex_abs). */
+#define COMPLEX_KERNELS(SUF, T, F)                                            \
+  static bool unary_##SUF(HloOpcode op, const T *x, T *y, int64_t n) {        \
+    switch (op) {                                                             \
+    case HLO_OP_NEGATE: EACH(-x[i])                                           \
+    case HLO_OP_EXP: EACH(cexp##F(x[i]))                                      \
+    case HLO_OP_LOG: EACH(clog##F(x[i]))                                      \
+    case HLO_OP_SQRT: EACH(csqrt##F(x[i]))                                    \
+    case HLO_OP_RSQRT: EACH(1 / csqrt##F(x[i]))                               \
+    case HLO_OP_SIN: EACH(csin##F(x[i]))                                      \
+    case HLO_OP_COS: EACH(ccos##F(x[i]))                                      \
+    case HLO_OP_TAN: EACH(ctan##F(x[i]))                                      \
+    case HLO_OP_TANH: EACH(ctanh##F(x[i]))                                    \
+    /* x / |x|, and 0 for 0 (XLA) */                                          \
+    case HLO_OP_SIGN: EACH(x[i] == 0 ? x[i] : x[i] / cabs##F(x[i]))           \
+    default: return false;                                                    \
+    }                                                                         \
+  }                                                                           \
+  static bool binary_##SUF(HloOpcode op, const T *a, const T *b, T *y, int64_t n) { \
+    switch (op) {                                                             \
+    case HLO_OP_ADD: EACH(a[i] + b[i])                                        \
+    case HLO_OP_SUBTRACT: EACH(a[i] - b[i])                                   \
+    case HLO_OP_MULTIPLY: EACH(a[i] * b[i])                                   \
+    case HLO_OP_DIVIDE: EACH(a[i] / b[i])                                     \
+    case HLO_OP_POWER: EACH(cpow##F(a[i], b[i]))                              \
+    default: return false;                                                    \
+    }                                                                         \
+  }
+
+COMPLEX_KERNELS(c64, float complex, f)
+COMPLEX_KERNELS(c128, double complex, )
+#undef COMPLEX_KERNELS
 #undef EACH
 
-static void half_to_f32(const uint16_t *h, HloType t, float *f, int64_t m) {
-  if (t == HLO_F16)
-    for (int64_t i = 0; i < m; i++) f[i] = hlo_f16_to_f32(h[i]);
-  else
-    for (int64_t i = 0; i < m; i++) f[i] = hlo_bf16_to_f32(h[i]);
+/* The float types narrower than f32 compute in f32 and round back. */
+static bool computes_in_f32(HloType t) {
+  return t == HLO_F16 || t == HLO_BF16 || hlo_small_float(t);
 }
 
-static void f32_to_half(const float *f, HloType t, uint16_t *h, int64_t m) {
+static void half_to_f32(const void *h, HloType t, float *f, int64_t m) {
   if (t == HLO_F16)
-    for (int64_t i = 0; i < m; i++) h[i] = hlo_f32_to_f16(f[i]);
+    for (int64_t i = 0; i < m; i++) f[i] = hlo_f16_to_f32(((const uint16_t *)h)[i]);
+  else if (t == HLO_BF16)
+    for (int64_t i = 0; i < m; i++) f[i] = hlo_bf16_to_f32(((const uint16_t *)h)[i]);
   else
-    for (int64_t i = 0; i < m; i++) h[i] = hlo_f32_to_bf16(f[i]);
+    for (int64_t i = 0; i < m; i++) f[i] = hlo_small_to_f32(t, ((const uint8_t *)h)[i]);
+}
+
+static void f32_to_half(const float *f, HloType t, void *h, int64_t m) {
+  if (t == HLO_F16)
+    for (int64_t i = 0; i < m; i++) ((uint16_t *)h)[i] = hlo_f32_to_f16(f[i]);
+  else if (t == HLO_BF16)
+    for (int64_t i = 0; i < m; i++) ((uint16_t *)h)[i] = hlo_f32_to_bf16(f[i]);
+  else
+    for (int64_t i = 0; i < m; i++) ((uint8_t *)h)[i] = hlo_small_from_f32(t, f[i]);
+}
+
+/* s2/s4/u2/u4 compute as s8/u8 on their extended bytes and wrap back.  The
+ * ops that read the bits above the sign (a logical right shift, popcount,
+ * count leading zeros) take the value zero-extended, and an arithmetic
+ * right shift takes it sign-extended; clz counts only the type's bits. */
+static bool unary_kernel(HloOpcode op, HloType t, const void *x, void *y, int64_t n);
+static bool binary_kernel(HloOpcode op, HloType t, const void *a, const void *b, void *y,
+                          int64_t n);
+
+static int64_t sext_bits(int64_t v, int bits) {
+  return (int64_t)((uint64_t)v << (64 - bits)) >> (64 - bits);
+}
+
+static bool small_int_kernel(HloOpcode op, HloType t, const void *a, const void *b, void *y,
+                             int64_t n) {
+  int bits = hlo_type_bits(t);
+  int64_t mask = (1 << bits) - 1;
+  bool zext = op == HLO_OP_SHIFT_RIGHT_LOGICAL || op == HLO_OP_POPCNT || op == HLO_OP_CLZ;
+  bool as_signed = op == HLO_OP_SHIFT_RIGHT_ARITHMETIC || (hlo_type_is_signed(t) && !zext);
+  bool shift = op == HLO_OP_SHIFT_LEFT || op == HLO_OP_SHIFT_RIGHT_LOGICAL ||
+               op == HLO_OP_SHIFT_RIGHT_ARITHMETIC;
+  HloType wide = as_signed ? HLO_S8 : HLO_U8;
+  bool ok = true;
+  for (int64_t i0 = 0; i0 < n && ok; i0 += CHUNK) {
+    int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    uint8_t x[CHUNK], z[CHUNK], r[CHUNK];
+    for (int64_t i = 0; i < m; i++) {
+      int64_t v = ((const int8_t *)a)[i0 + i];
+      x[i] = (uint8_t)(as_signed ? sext_bits(v, bits) : v & mask);
+      if (b) {
+        /* a shift amount is read as unsigned, whatever the type */
+        int64_t w = ((const int8_t *)b)[i0 + i];
+        z[i] = (uint8_t)(as_signed && !shift ? sext_bits(w, bits) : w & mask);
+      }
+    }
+    ok = b ? binary_kernel(op, wide, x, z, r, m) : unary_kernel(op, wide, x, r, m);
+    for (int64_t i = 0; i < m; i++) {
+      int64_t v = as_signed ? (int8_t)r[i] : r[i];
+      if (op == HLO_OP_CLZ) v -= 8 - bits;
+      ((int8_t *)y)[i0 + i] = (int8_t)hlo_small_int_wrap(t, v);
+    }
+  }
+  return ok;
 }
 
 static bool unary_kernel(HloOpcode op, HloType t, const void *x, void *y, int64_t n) {
   switch (t) {
   case HLO_F32: return unary_f32(op, x, y, n);
   case HLO_F64: return unary_f64(op, x, y, n);
-  case HLO_F16:
-  case HLO_BF16: {
-    if (!unary_f32(op, NULL, NULL, 0)) return false;
+  case HLO_C64: return unary_c64(op, x, y, n);
+  case HLO_C128: return unary_c128(op, x, y, n);
+  case HLO_S2: case HLO_S4: case HLO_U2: case HLO_U4:
+    return small_int_kernel(op, t, x, NULL, y, n);
+  default:
+    if (!computes_in_f32(t) || !unary_f32(op, NULL, NULL, 0)) return false;
     for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
       int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+      size_t es = hlo_type_size(t);
       float fx[CHUNK];
-      half_to_f32((const uint16_t *)x + i0, t, fx, m);
+      half_to_f32((const char *)x + i0 * (int64_t)es, t, fx, m);
       unary_f32(op, fx, fx, m);
-      f32_to_half(fx, t, (uint16_t *)y + i0, m);
+      f32_to_half(fx, t, (char *)y + i0 * (int64_t)es, m);
     }
     return true;
-  }
   case HLO_PRED:
     if (op != HLO_OP_NOT) return false;
     for (int64_t i = 0; i < n; i++) ((uint8_t *)y)[i] = !((const uint8_t *)x)[i];
@@ -543,7 +673,6 @@ static bool unary_kernel(HloOpcode op, HloType t, const void *x, void *y, int64_
   case HLO_U16: return unary_u16(op, x, y, n);
   case HLO_U32: return unary_u32(op, x, y, n);
   case HLO_U64: return unary_u64(op, x, y, n);
-  default: return false;
   }
 }
 
@@ -552,19 +681,22 @@ static bool binary_kernel(HloOpcode op, HloType t, const void *a, const void *b,
   switch (t) {
   case HLO_F32: return binary_f32(op, a, b, y, n);
   case HLO_F64: return binary_f64(op, a, b, y, n);
-  case HLO_F16:
-  case HLO_BF16: {
-    if (!binary_f32(op, NULL, NULL, NULL, 0)) return false;
+  case HLO_C64: return binary_c64(op, a, b, y, n);
+  case HLO_C128: return binary_c128(op, a, b, y, n);
+  case HLO_S2: case HLO_S4: case HLO_U2: case HLO_U4:
+    return small_int_kernel(op, t, a, b, y, n);
+  default:
+    if (!computes_in_f32(t) || !binary_f32(op, NULL, NULL, NULL, 0)) return false;
     for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
       int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+      size_t es = hlo_type_size(t);
       float fa[CHUNK], fb[CHUNK];
-      half_to_f32((const uint16_t *)a + i0, t, fa, m);
-      half_to_f32((const uint16_t *)b + i0, t, fb, m);
+      half_to_f32((const char *)a + i0 * (int64_t)es, t, fa, m);
+      half_to_f32((const char *)b + i0 * (int64_t)es, t, fb, m);
       binary_f32(op, fa, fb, fa, m);
-      f32_to_half(fa, t, (uint16_t *)y + i0, m);
+      f32_to_half(fa, t, (char *)y + i0 * (int64_t)es, m);
     }
     return true;
-  }
   case HLO_PRED:
     /* On 0/1 values the bitwise ops, max and min are the logical ones, and
      * multiply is and (XLA's definition). */
@@ -581,7 +713,6 @@ static bool binary_kernel(HloOpcode op, HloType t, const void *a, const void *b,
   case HLO_U16: return binary_u16(op, a, b, y, n);
   case HLO_U32: return binary_u32(op, a, b, y, n);
   case HLO_U64: return binary_u64(op, a, b, y, n);
-  default: return false;
   }
 }
 
@@ -622,6 +753,13 @@ static void load_keys(KeyKind kind, HloType t, const void *src, Keys *k, int64_t
     load_f64(src, t, k->f, m);
   } else if (hlo_type_is_float(t)) {
     switch (hlo_type_size(t)) {
+    case 1:
+      /* f8e8m0fnu has no sign: its bits already order. */
+      for (int64_t i = 0; i < m; i++) {
+        int8_t b = ((const int8_t *)src)[i];
+        k->s[i] = t == HLO_F8E8M0FNU ? (uint8_t)b : (int8_t)(b ^ ((b >> 7) & 0x7f));
+      }
+      break;
     case 2:
       for (int64_t i = 0; i < m; i++) {
         int16_t b = ((const int16_t *)src)[i];
@@ -647,6 +785,14 @@ static void load_keys(KeyKind kind, HloType t, const void *src, Keys *k, int64_t
 
 static void compare_kernel(HloCompareDir dir, HloCompareType ct, HloType t, const void *a,
                            const void *b, uint8_t *y, int64_t n) {
+  if (hlo_type_is_complex(t)) { /* EQ or NE (the verifier allows no other) */
+    for (int64_t i = 0; i < n; i++) {
+      bool eq = t == HLO_C64 ? ((const float complex *)a)[i] == ((const float complex *)b)[i]
+                             : ((const double complex *)a)[i] == ((const double complex *)b)[i];
+      y[i] = dir == HLO_CMP_EQ ? eq : !eq;
+    }
+    return;
+  }
   KeyKind kind = key_kind(t, ct);
   size_t es = hlo_type_size(t);
   for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
@@ -757,13 +903,61 @@ static HloError *eval_elementwise(const HloInstr *in, HloLiteral *const *ops,
     convert_buffer(ops[0]->data, t, out->data, out->shape.type, n);
     return NULL;
   case HLO_OP_BITCAST_CONVERT:
+    if ((t != HLO_PRED && hlo_type_bits(t) < 8) ||
+        (out->shape.type != HLO_PRED && hlo_type_bits(out->shape.type) < 8)) {
+      /* Sub-byte types: the same bits, extended as the result type keeps
+       * them; packing several into a wider type is not implemented. */
+      if (hlo_type_bits(t) != hlo_type_bits(out->shape.type))
+        return hlo_error("bitcast-convert from %s to %s (packing sub-byte values) is not "
+                         "supported", hlo_type_name(t), hlo_type_name(out->shape.type));
+      int bits = hlo_type_bits(t);
+      for (int64_t i = 0; i < n; i++) {
+        int64_t v = ((const uint8_t *)ops[0]->data)[i] & ((1 << bits) - 1);
+        ((int8_t *)out->data)[i] = (int8_t)hlo_small_int_wrap(out->shape.type, v);
+      }
+      return NULL;
+    }
     /* A reinterpretation of the bytes; when the element sizes differ the
      * minor dimension added or removed makes the byte counts equal. */
+    memcpy(out->data, ops[0]->data, hlo_shape_byte_size(&out->shape));
+    return NULL;
   case HLO_OP_COPY:
     memcpy(out->data, ops[0]->data, hlo_shape_byte_size(&out->shape));
     return NULL;
   case HLO_OP_IS_FINITE:
     return is_finite_kernel(t, ops[0]->data, out->data, n) ? NULL : unsupported_type(in->op, t);
+  case HLO_OP_REAL:
+  case HLO_OP_IMAG:
+  case HLO_OP_ABS:
+    if (!hlo_type_is_complex(t)) {
+      if (in->op == HLO_OP_ABS) break;
+      /* of a real number: itself, and 0 */
+      if (in->op == HLO_OP_REAL) memcpy(out->data, ops[0]->data, hlo_shape_byte_size(&out->shape));
+      else memset(out->data, 0, hlo_shape_byte_size(&out->shape));
+      return NULL;
+    }
+    for (int64_t i = 0; i < n; i++) {
+      double complex z = t == HLO_C64 ? ((const float complex *)ops[0]->data)[i]
+                                      : ((const double complex *)ops[0]->data)[i];
+      /* |z| in the part's own precision, as XLA (hypot avoids overflow) */
+      double v = in->op == HLO_OP_REAL ? creal(z)
+                 : in->op == HLO_OP_IMAG ? cimag(z)
+                 : t == HLO_C64 ? (double)hypotf((float)creal(z), (float)cimag(z))
+                                : hypot(creal(z), cimag(z));
+      if (t == HLO_C64) ((float *)out->data)[i] = (float)v;
+      else ((double *)out->data)[i] = v;
+    }
+    return NULL;
+  case HLO_OP_COMPLEX:
+    for (int64_t i = 0; i < n; i++) {
+      if (t == HLO_F32)
+        ((float complex *)out->data)[i] =
+            CMPLXF(((const float *)ops[0]->data)[i], ((const float *)ops[1]->data)[i]);
+      else
+        ((double complex *)out->data)[i] =
+            CMPLX(((const double *)ops[0]->data)[i], ((const double *)ops[1]->data)[i]);
+    }
+    return NULL;
   case HLO_OP_REDUCE_PRECISION:
     if (!hlo_type_is_float(t)) return unsupported_type(in->op, t);
     return eval_reduce_precision(in, ops[0], out);
@@ -1654,8 +1848,21 @@ static void reducer_identity(HloOpcode op, HloType t, void *out) {
   memset(&l, 0, sizeof l);
   l.shape = hlo_shape_scalar(t);
   l.data = &buf;
-  int shift = 64 - 8 * (int)hlo_type_size(t);
+  int shift = 64 - hlo_type_bits(t);
   bool f = hlo_type_is_float(t), s = hlo_type_is_signed(t);
+  const HloSmallFloat *sf = hlo_small_float(t);
+  if (sf && sf->kind != HLO_SF_IEEE && (op == HLO_OP_MAXIMUM || op == HLO_OP_MINIMUM)) {
+    /* No infinity: the extreme finite value (NaN would win). */
+    uint8_t lowest, highest;
+    switch (sf->kind) {
+    case HLO_SF_E8M0: lowest = 0x00, highest = 0xfe; break;
+    case HLO_SF_FN: lowest = 0xfe, highest = 0x7e; break;
+    case HLO_SF_FNUZ: lowest = 0xff, highest = 0x7f; break;
+    default: lowest = 0x0f, highest = 0x07; break; /* f4e2m1fn */
+    }
+    *(uint8_t *)out = op == HLO_OP_MAXIMUM ? lowest : highest;
+    return;
+  }
   switch (op) {
   case HLO_OP_ADD: f ? hlo_literal_set_f64(&l, 0, -0.0) : hlo_literal_set_s64(&l, 0, 0); break;
   case HLO_OP_MULTIPLY: hlo_literal_set_s64(&l, 0, 1); break;
@@ -2007,16 +2214,23 @@ static HloError *eval_sort(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t
 /* Dot and convolution                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* The type dot and convolution accumulate result type rt in: double for
+ * floats, double complex for complex, wrapping 64-bit integers otherwise. */
+static HloType accumulator_type(HloType rt) {
+  return hlo_type_is_complex(rt) ? HLO_C128 : hlo_type_is_float(rt) ? HLO_F64 : HLO_S64;
+}
+
 /* l converted to the result type rt (XLA converts operands first), widened
- * to 64 bits (double for floats, wrapping integers otherwise) and arranged
- * with its dims in the order `order` (row-major).  malloc'd. */
+ * to the accumulator type and arranged with its dims in the order `order`
+ * (row-major).  malloc'd. */
 static void *widen_arranged(const HloLiteral *l, HloType rt, const int *order) {
   bool owned;
   const HloLiteral *c = converted(l, rt, &owned);
   int rank = l->shape.rank;
   int64_t n = elements_of(l);
-  void *w = hlo_xmalloc((size_t)n * 8), *p = hlo_xmalloc((size_t)n * 8);
-  convert_buffer(c->data, rt, w, hlo_type_is_float(rt) ? HLO_F64 : HLO_S64, n);
+  size_t ws = hlo_type_size(accumulator_type(rt));
+  void *w = hlo_xmalloc((size_t)n * ws), *p = hlo_xmalloc((size_t)n * ws);
+  convert_buffer(c->data, rt, w, accumulator_type(rt), n);
   if (owned) hlo_literal_free((HloLiteral *)c);
   int64_t ls[HLO_MAX_RANK], box[HLO_MAX_RANK], ss[HLO_MAX_RANK], bs[HLO_MAX_RANK];
   row_major_strides(rank, l->shape.dims, ls);
@@ -2025,7 +2239,7 @@ static void *widen_arranged(const HloLiteral *l, HloType rt, const int *order) {
     ss[j] = ls[order[j]];
   }
   row_major_strides(rank, box, bs);
-  if (n) copy_strided(p, bs, w, ss, rank, box, 8);
+  if (n) copy_strided(p, bs, w, ss, rank, box, ws);
   free(w);
   return p;
 }
@@ -2073,7 +2287,7 @@ static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const Hlo
   int64_t nm = free_product(&lhs->shape, &dd->lhs_batch, &dd->lhs_contracting);
   int64_t nn = free_product(&rhs->shape, &dd->rhs_batch, &dd->rhs_contracting);
   void *a = widen_arranged(lhs, rt, lo), *b = widen_arranged(rhs, rt, ro);
-  void *c = hlo_xcalloc((size_t)(nb * nm * nn), 8);
+  void *c = hlo_xcalloc((size_t)(nb * nm * nn), hlo_type_size(accumulator_type(rt)));
 #define DOT_LOOP(T)                                                           \
   for (int64_t ib = 0; ib < nb; ib++)                                         \
     for (int64_t i = 0; i < nm; i++) {                                        \
@@ -2085,14 +2299,16 @@ static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const Hlo
         for (int64_t j = 0; j < nn; j++) cr[j] += av * br[j];                 \
       }                                                                       \
     }
-  if (hlo_type_is_float(rt)) {
+  if (hlo_type_is_complex(rt)) {
+    DOT_LOOP(double complex)
+  } else if (hlo_type_is_float(rt)) {
     DOT_LOOP(double)
   } else {
     DOT_LOOP(uint64_t)
   }
 #undef DOT_LOOP
   HloLiteral *r = new_array(rt, s->rank, s->dims);
-  convert_buffer(c, hlo_type_is_float(rt) ? HLO_F64 : HLO_S64, r->data, rt, elements_of(r));
+  convert_buffer(c, accumulator_type(rt), r->data, rt, elements_of(r));
   free(a);
   free(b);
   free(c);
@@ -2155,7 +2371,7 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
   }
   bool is_float = hlo_type_is_float(rt);
   void *x = widen_arranged(lhs, rt, io), *k = widen_arranged(rhs, rt, ko);
-  void *y = hlo_xcalloc((size_t)(nout * osn * co), 8);
+  void *y = hlo_xcalloc((size_t)(nout * osn * co), hlo_type_size(accumulator_type(rt)));
   int64_t *ioff = hlo_xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
   int64_t *koff = hlo_xmalloc(sizeof(int64_t) * (size_t)(ksn ? ksn : 1));
   bool depthwise = ci == 1 && cog == 1 && bg == 1;
@@ -2201,7 +2417,9 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
       }                                                                       \
     }                                                                         \
   }
-    if (is_float) {
+    if (hlo_type_is_complex(rt)) {
+      CONV_LOOP(double complex)
+    } else if (is_float) {
       CONV_LOOP(double)
     } else {
       CONV_LOOP(uint64_t)
@@ -2214,7 +2432,7 @@ static HloLiteral *eval_convolution(const HloInstr *in, const HloLiteral *lhs,
   HloLiteral *r = new_array(rt, s->rank, s->dims);
   size_t es = esize_of(r);
   char *canon = hlo_xmalloc((size_t)n * es);
-  convert_buffer(y, is_float ? HLO_F64 : HLO_S64, canon, rt, n);
+  convert_buffer(y, accumulator_type(rt), canon, rt, n);
   int64_t rs[HLO_MAX_RANK], box[HLO_MAX_RANK], ds[HLO_MAX_RANK], cs[HLO_MAX_RANK];
   row_major_strides(s->rank, s->dims, rs);
   box[0] = nout;

@@ -23,6 +23,7 @@
  * The files of hlo/:
  *   ir.c              arena, errors, element types, shapes, literals, the
  *                     module/computation/instruction graph and its edges
+ *   narrow.c          the sub-byte integer and the f8/f4 float types
  *   shape_inference.c one shape rule per opcode (used by builder + verifier)
  *   builder.c         convenience constructors that infer shapes
  *   verifier.c        structural and shape checks of a whole module
@@ -118,7 +119,14 @@ void *hlo_arena_memdup(HloArena *a, const void *p, size_t n);
 /* Element types                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* X(enum suffix, text name, bytes per element) */
+/* X(enum suffix, text name, bytes per element).  The types after TOKEN
+ * came later and are stored one element per byte (or two floats for the
+ * complex ones): XLA packs s4/u4/s2/u2/f4e2m1fn several to a byte only under
+ * a layout with an explicit element_size_in_bits, and its literals, like
+ * ml_dtypes' NumPy arrays, hold one element per byte, as hloc does
+ * everywhere (literals, buffers, kernels).  A sub-byte integer's byte holds
+ * its value sign- or zero-extended; a small float's byte its bit pattern in
+ * the low bits. */
 #define HLO_TYPES(X)                                                          \
   X(PRED, "pred", 1)                                                          \
   X(S8, "s8", 1)                                                              \
@@ -134,7 +142,22 @@ void *hlo_arena_memdup(HloArena *a, const void *p, size_t n);
   X(F32, "f32", 4)                                                            \
   X(F64, "f64", 8)                                                            \
   X(TUPLE, "tuple", 0)                                                        \
-  X(TOKEN, "token", 0)
+  X(TOKEN, "token", 0)                                                        \
+  X(S2, "s2", 1)                                                              \
+  X(S4, "s4", 1)                                                              \
+  X(U2, "u2", 1)                                                              \
+  X(U4, "u4", 1)                                                              \
+  X(F8E4M3FN, "f8e4m3fn", 1)                                                  \
+  X(F8E5M2, "f8e5m2", 1)                                                      \
+  X(F8E4M3FNUZ, "f8e4m3fnuz", 1)                                              \
+  X(F8E5M2FNUZ, "f8e5m2fnuz", 1)                                              \
+  X(F8E4M3B11FNUZ, "f8e4m3b11fnuz", 1)                                        \
+  X(F8E4M3, "f8e4m3", 1)                                                      \
+  X(F8E3M4, "f8e3m4", 1)                                                      \
+  X(F8E8M0FNU, "f8e8m0fnu", 1)                                                \
+  X(F4E2M1FN, "f4e2m1fn", 1)                                                  \
+  X(C64, "c64", 8)                                                            \
+  X(C128, "c128", 16)
 
 typedef enum HloType {
 #define X(e, name, bytes) HLO_##e,
@@ -147,17 +170,63 @@ const char *hlo_type_name(HloType t);
 size_t hlo_type_size(HloType t); /* 0 for TUPLE and TOKEN */
 /* Looks up "f32", "pred", … (n bytes of name); false when unknown. */
 bool hlo_type_from_name(const char *name, size_t n, HloType *out);
-bool hlo_type_is_float(HloType t);    /* f16 bf16 f32 f64 */
-bool hlo_type_is_signed(HloType t);   /* s8 … s64 */
-bool hlo_type_is_unsigned(HloType t); /* u8 … u64 */
+bool hlo_type_is_float(HloType t);    /* f16 bf16 f32 f64, the f8 and f4 types */
+bool hlo_type_is_signed(HloType t);   /* s2 s4 s8 … s64 */
+bool hlo_type_is_unsigned(HloType t); /* u2 u4 u8 … u64 */
 bool hlo_type_is_integer(HloType t);  /* signed or unsigned, not pred */
+bool hlo_type_is_complex(HloType t);  /* c64 c128 */
 bool hlo_type_is_array(HloType t);    /* not TUPLE/TOKEN */
+/* The value's width in bits: 1 for pred, 2 for s2, 4 for s4 and f4e2m1fn,
+ * 8 for the f8 types, 64 for c64 (the two halves); 0 for TUPLE/TOKEN. */
+int hlo_type_bits(HloType t);
+/* The float type of a complex type's halves (f32 for c64, f64 for c128),
+ * and the complex type with halves of float type t (none: false). */
+HloType hlo_complex_part_type(HloType t);
+bool hlo_complex_type_of(HloType t, HloType *out);
 
 /* f16 and bf16 are stored as their 16-bit patterns. */
 float hlo_f16_to_f32(uint16_t h);
 uint16_t hlo_f32_to_f16(float f);   /* round to nearest even */
 float hlo_bf16_to_f32(uint16_t h);
 uint16_t hlo_f32_to_bf16(float f);  /* round to nearest even */
+
+/* The 8- and 4-bit float types (narrow.c), as ml_dtypes defines them:
+ * bits = [sign] exponent mantissa, value (-1)^s × 2^(e-bias) × 1.m, and
+ * e = 0 subnormal (0.m × 2^(1-bias)), except where the kind says. */
+typedef enum HloSmallFloatKind {
+  HLO_SF_IEEE, /* e = all ones: ±inf (m = 0) or NaN (f8e5m2, f8e4m3, f8e3m4) */
+  HLO_SF_FN,   /* no inf; only all ones (either sign) is NaN (f8e4m3fn) */
+  HLO_SF_FNUZ, /* no inf, no -0; 0x80 (the -0 pattern) is the one NaN */
+  HLO_SF_E8M0, /* f8e8m0fnu: no sign, no zero, no subnormals: bits b are
+                  2^(b-127), 0xff is NaN; ties round up */
+  HLO_SF_F4,   /* f4e2m1fn: no inf, no NaN; overflow saturates */
+} HloSmallFloatKind;
+
+typedef struct HloSmallFloat {
+  int ebits;              /* exponent field width */
+  int mbits;              /* mantissa field width */
+  int bias;               /* exponent bias */
+  HloSmallFloatKind kind; /* which special values exist */
+} HloSmallFloat;
+
+/* t's format, or NULL when t is not one of the f8/f4 types. */
+const HloSmallFloat *hlo_small_float(HloType t);
+/* Exact widening; NaN keeps its sign bit (fnuz's NaN is -NaN, e8m0's +NaN). */
+float hlo_small_to_f32(HloType t, uint8_t bits);
+/* XLA's convert (ml_dtypes' rules): round to nearest even (e8m0: ties up);
+ * out of range becomes inf (IEEE), NaN (fn, fnuz, e8m0) or the largest
+ * value (f4e2m1fn); NaN becomes the type's NaN (f4e2m1fn: -0 for +NaN and
+ * +0 for -NaN, as ml_dtypes); e8m0 maps zero and negatives to NaN and
+ * values below 2^-127 to 2^-127. */
+uint8_t hlo_small_from_f32(HloType t, float f);
+/* The same from a double, rounded once (not twice through f32). */
+uint8_t hlo_small_from_f64(HloType t, double d);
+/* An integer wrapped to a sub-byte integer type's width (sign-extended for
+ * s2/s4, zero-extended for u2/u4); other types: v unchanged. */
+int64_t hlo_small_int_wrap(HloType t, int64_t v);
+/* A double rounded to f32 with round-to-odd: rounding that to a format
+ * with at most 21 mantissa bits gives the double's own rounding. */
+float hlo_f64_to_f32_odd(double d);
 
 /* ------------------------------------------------------------------------ */
 /* Shapes                                                                   */
@@ -231,7 +300,9 @@ HloError *hlo_shape_check_size(const HloShape *s);
 
 /* A value: an array in logical row-major order (layouts do not affect the
  * element order of a literal), or a tuple of literals.  Elements use their
- * native C representation: pred as uint8_t 0/1, f16/bf16 as uint16_t bits. */
+ * native C representation: pred as uint8_t 0/1, f16/bf16 as uint16_t bits,
+ * s2/s4/u2/u4 as one extended byte, f8/f4 as one byte of bits, c64/c128 as
+ * {real, imaginary} pairs of float/double. */
 typedef struct HloLiteral {
   HloShape shape;
   void *data;                  /* arrays: hlo_shape_byte_size bytes */
@@ -310,6 +381,7 @@ typedef enum HloCost {
   X(MINIMUM, "minimum", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                           \
   X(POWER, "power", 2, HLO_KIND_BINARY, HLO_COST_TRANSCENDENTAL)                      \
   X(ATAN2, "atan2", 2, HLO_KIND_BINARY, HLO_COST_TRANSCENDENTAL)                      \
+  X(COMPLEX, "complex", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                           \
   X(AND, "and", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                   \
   X(OR, "or", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                     \
   X(XOR, "xor", 2, HLO_KIND_BINARY, HLO_COST_CHEAP)                                   \
@@ -349,6 +421,8 @@ typedef enum HloCost {
   X(ROUND_EVEN, "round-nearest-even", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)              \
   X(REDUCE_PRECISION, "reduce-precision", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)          \
   X(IS_FINITE, "is-finite", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                        \
+  X(REAL, "real", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
+  X(IMAG, "imag", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                                  \
   X(POPCNT, "popcnt", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                              \
   X(CLZ, "count-leading-zeros", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                    \
   X(CONVERT, "convert", 1, HLO_KIND_UNARY, HLO_COST_CHEAP)                            \

@@ -291,13 +291,37 @@ bool hlo_type_from_name(const char *name, size_t n, HloType *out) {
 }
 
 bool hlo_type_is_float(HloType t) {
-  return t == HLO_F16 || t == HLO_BF16 || t == HLO_F32 || t == HLO_F64;
+  return t == HLO_F16 || t == HLO_BF16 || t == HLO_F32 || t == HLO_F64 ||
+         hlo_small_float(t) != NULL;
 }
 bool hlo_type_is_signed(HloType t) {
-  return t == HLO_S8 || t == HLO_S16 || t == HLO_S32 || t == HLO_S64;
+  return t == HLO_S8 || t == HLO_S16 || t == HLO_S32 || t == HLO_S64 || t == HLO_S2 ||
+         t == HLO_S4;
 }
 bool hlo_type_is_unsigned(HloType t) {
-  return t == HLO_U8 || t == HLO_U16 || t == HLO_U32 || t == HLO_U64;
+  return t == HLO_U8 || t == HLO_U16 || t == HLO_U32 || t == HLO_U64 || t == HLO_U2 ||
+         t == HLO_U4;
+}
+bool hlo_type_is_complex(HloType t) { return t == HLO_C64 || t == HLO_C128; }
+
+int hlo_type_bits(HloType t) {
+  switch (t) {
+  case HLO_PRED: return 1;
+  case HLO_S2: case HLO_U2: return 2;
+  case HLO_S4: case HLO_U4: case HLO_F4E2M1FN: return 4;
+  default: return (int)hlo_type_size(t) * 8;
+  }
+}
+
+HloType hlo_complex_part_type(HloType t) {
+  HLO_CHECK(hlo_type_is_complex(t));
+  return t == HLO_C64 ? HLO_F32 : HLO_F64;
+}
+
+bool hlo_complex_type_of(HloType t, HloType *out) {
+  if (t != HLO_F32 && t != HLO_F64) return false;
+  *out = t == HLO_F32 ? HLO_C64 : HLO_C128;
+  return true;
 }
 bool hlo_type_is_integer(HloType t) {
   return hlo_type_is_signed(t) || hlo_type_is_unsigned(t);
@@ -635,7 +659,12 @@ double hlo_literal_get_f64(const HloLiteral *l, int64_t i) {
   case HLO_BF16: return hlo_bf16_to_f32(((const uint16_t *)p)[i]);
   case HLO_F32: return ((const float *)p)[i];
   case HLO_F64: return ((const double *)p)[i];
-  default: HLO_UNREACHABLE();
+  case HLO_S2: case HLO_S4: return ((const int8_t *)p)[i];
+  case HLO_U2: case HLO_U4: return ((const uint8_t *)p)[i];
+  /* A complex number's real part, as converting it to a real type would. */
+  case HLO_C64: return ((const float *)p)[2 * i];
+  case HLO_C128: return ((const double *)p)[2 * i];
+  default: return hlo_small_to_f32(l->shape.type, ((const uint8_t *)p)[i]);
   }
 }
 
@@ -663,7 +692,13 @@ void hlo_literal_set_f64(HloLiteral *l, int64_t i, double v) {
   case HLO_BF16: ((uint16_t *)p)[i] = hlo_f32_to_bf16((float)v); break;
   case HLO_F32: ((float *)p)[i] = (float)v; break;
   case HLO_F64: ((double *)p)[i] = v; break;
-  default: HLO_UNREACHABLE();
+  case HLO_S2: ((int8_t *)p)[i] = (int8_t)clamped(v, -2, 1); break;
+  case HLO_S4: ((int8_t *)p)[i] = (int8_t)clamped(v, -8, 7); break;
+  case HLO_U2: ((uint8_t *)p)[i] = (uint8_t)clamped(v, 0, 3); break;
+  case HLO_U4: ((uint8_t *)p)[i] = (uint8_t)clamped(v, 0, 15); break;
+  case HLO_C64: ((float *)p)[2 * i] = (float)v; ((float *)p)[2 * i + 1] = 0; break;
+  case HLO_C128: ((double *)p)[2 * i] = v; ((double *)p)[2 * i + 1] = 0; break;
+  default: ((uint8_t *)p)[i] = hlo_small_from_f64(l->shape.type, v); break;
   }
 }
 
@@ -679,6 +714,8 @@ int64_t hlo_literal_get_s64(const HloLiteral *l, int64_t i) {
   case HLO_U16: return ((const uint16_t *)p)[i];
   case HLO_U32: return ((const uint32_t *)p)[i];
   case HLO_U64: return (int64_t)((const uint64_t *)p)[i];
+  case HLO_S2: case HLO_S4: return ((const int8_t *)p)[i];
+  case HLO_U2: case HLO_U4: return ((const uint8_t *)p)[i];
   default: return (int64_t)hlo_literal_get_f64(l, i);
   }
 }
@@ -695,6 +732,9 @@ void hlo_literal_set_s64(HloLiteral *l, int64_t i, int64_t v) {
   case HLO_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
   case HLO_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
   case HLO_U64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+  case HLO_S2: case HLO_S4: case HLO_U2: case HLO_U4:
+    ((int8_t *)p)[i] = (int8_t)hlo_small_int_wrap(l->shape.type, v);
+    break;
   default: hlo_literal_set_f64(l, i, (double)v); break;
   }
 }

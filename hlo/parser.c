@@ -42,6 +42,7 @@
 #include "hlo.h"
 
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -792,6 +793,46 @@ static bool parse_element(Parser *p, HloType t, void *data, int64_t i) {
     if (data) ((uint8_t *)data)[i] = v;
     return true;
   }
+  if (hlo_small_float(t)) {
+    /* Read as a double, then rounded to the type; a value the type cannot
+     * hold (overflow, an infinity or NaN it lacks) is an error, as in
+     * XLA's parser. */
+    uint64_t bits;
+    double d;
+    if (!parse_float_bits(p, HLO_F64, &bits)) return false;
+    memcpy(&d, &bits, 8);
+    HloSmallFloatKind kind = hlo_small_float(t)->kind;
+    uint8_t b = hlo_small_from_f64(t, d);
+    float back = hlo_small_to_f32(t, b);
+    const char *lacks = isinf(d) && kind != HLO_SF_IEEE ? "has no infinity"
+                        : isnan(d) && kind == HLO_SF_F4 ? "has no NaN"
+                        : !isnan(d) && !isinf(d) && (isnan(back) || isinf(back))
+                            ? "cannot hold it (out of range)"
+                            : NULL;
+    if (lacks)
+      return fail_at(p, at, "value %.*s: %s %s", (int)(p->pos - at > 40 ? 40 : p->pos - at),
+                     p->src + at, hlo_type_name(t), lacks);
+    if (data) ((uint8_t *)data)[i] = b;
+    return true;
+  }
+  if (hlo_type_is_complex(t)) {
+    /* (real, imaginary) */
+    HloType part = hlo_complex_part_type(t);
+    uint64_t re, im;
+    if (!expect(p, '(', "'(' starting a complex number") || !parse_float_bits(p, part, &re) ||
+        !expect(p, ',', "',' in a complex number") || !parse_float_bits(p, part, &im) ||
+        !expect(p, ')', "')' ending a complex number"))
+      return false;
+    if (!data) return true;
+    if (part == HLO_F32) {
+      ((uint32_t *)data)[2 * i] = (uint32_t)re;
+      ((uint32_t *)data)[2 * i + 1] = (uint32_t)im;
+    } else {
+      ((uint64_t *)data)[2 * i] = re;
+      ((uint64_t *)data)[2 * i + 1] = im;
+    }
+    return true;
+  }
   if (hlo_type_is_float(t)) {
     uint64_t bits;
     if (!parse_float_bits(p, t, &bits)) return false;
@@ -814,7 +855,7 @@ static bool parse_element(Parser *p, HloType t, void *data, int64_t i) {
     return fail_at(p, ts, "expected %s integer, found '%.*s'", hlo_type_name(t),
                    (int)(te - ts > 40 ? 40 : te - ts), p->src + ts);
   }
-  int bits = (int)hlo_type_size(t) * 8;
+  int bits = hlo_type_bits(t);
   bool ok;
   if (hlo_type_is_signed(t))
     ok = neg ? mag <= (uint64_t)1 << (bits - 1) : mag < (uint64_t)1 << (bits - 1);
@@ -825,7 +866,7 @@ static bool parse_element(Parser *p, HloType t, void *data, int64_t i) {
                    (int)(te - ts > 40 ? 40 : te - ts), p->src + ts, hlo_type_name(t));
   if (!data) return true;
   uint64_t u = neg ? 0 - mag : mag;
-  switch (bits) {
+  switch (hlo_type_size(t) * 8) {
   case 8: ((uint8_t *)data)[i] = (uint8_t)u; break;
   case 16: ((uint16_t *)data)[i] = (uint16_t)u; break;
   case 32: ((uint32_t *)data)[i] = (uint32_t)u; break;

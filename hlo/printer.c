@@ -25,6 +25,7 @@
  */
 #include "hlo.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,20 @@ static void print_float_bits(HloStr *out, HloType t, uint64_t bits) {
   print_finite(out, t, v, bits);
 }
 
+/* An f8/f4 value: nan by name (fnuz's one NaN as "nan"), else as the f32
+ * it widens to exactly, so 448 prints as 448, not as the shortest
+ * "4.5e+02" that would round back to it. */
+static void print_small_float(HloStr *out, HloType t, uint8_t bits) {
+  float f = hlo_small_to_f32(t, bits);
+  if (f != f) {
+    hlo_str_printf(out, signbit(f) && hlo_small_float(t)->kind != HLO_SF_FNUZ ? "-nan" : "nan");
+    return;
+  }
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  print_float_bits(out, HLO_F32, u);
+}
+
 /* Element i of an array literal.  XLA prints pred as true/false in a
  * scalar and as 1/0 inside arrays (denser).  Formatted into a local buffer:
  * large constants make this the printer's hot loop. */
@@ -115,7 +130,26 @@ static void print_element(HloStr *out, const HloLiteral *l, int64_t i) {
   case HLO_F64:
     print_float_bits(out, t, ((const uint64_t *)p)[i]);
     return;
+  /* XLA writes a complex number as (real, imaginary). */
+  case HLO_C64:
+    hlo_str_append(out, "(", 1);
+    print_float_bits(out, HLO_F32, ((const uint32_t *)p)[2 * i]);
+    hlo_str_append(out, ", ", 2);
+    print_float_bits(out, HLO_F32, ((const uint32_t *)p)[2 * i + 1]);
+    hlo_str_append(out, ")", 1);
+    return;
+  case HLO_C128:
+    hlo_str_append(out, "(", 1);
+    print_float_bits(out, HLO_F64, ((const uint64_t *)p)[2 * i]);
+    hlo_str_append(out, ", ", 2);
+    print_float_bits(out, HLO_F64, ((const uint64_t *)p)[2 * i + 1]);
+    hlo_str_append(out, ")", 1);
+    return;
   default:
+    if (hlo_small_float(t)) {
+      print_small_float(out, t, ((const uint8_t *)p)[i]);
+      return;
+    }
     snprintf(buf, sizeof buf, "%lld", (long long)hlo_literal_get_s64(l, i));
     hlo_str_append(out, buf, strlen(buf));
     return;

@@ -298,12 +298,17 @@ static HloError *infer_convert(Infer *cx, HloShape *out) {
   if (!hlo_type_is_array(to))
     return fail(cx, "cannot convert to %s", shape_str(cx, &cx->in->shape));
   if (cx->in->op == HLO_OP_CONVERT) {
+    if (hlo_type_is_complex(x->type) && !hlo_type_is_complex(to))
+      return fail(cx, "converting %s to %s is not allowed: real() or imag() takes a part",
+                  hlo_type_name(x->type), hlo_type_name(to));
     *out = array_of(to, x->rank, x->dims);
     return NULL;
   }
   /* bitcast-convert: a wider element splits into a new minor dim of
-   * ratio narrower ones; narrower ones merge from a minor dim of ratio. */
-  size_t from_bits = hlo_type_size(x->type) * 8, to_bits = hlo_type_size(to) * 8;
+   * ratio narrower ones; narrower ones merge from a minor dim of ratio
+   * (widths in bits, as XLA counts them: s4 is 4 bits). */
+  size_t from_bits = (size_t)hlo_type_bits(x->type), to_bits = (size_t)hlo_type_bits(to);
+  if (x->type == HLO_PRED || to == HLO_PRED) from_bits = to_bits = 8;
   if (from_bits == to_bits) {
     *out = array_of(to, x->rank, x->dims);
     return NULL;
@@ -333,10 +338,29 @@ static HloError *infer_unary(Infer *cx, HloShape *out) {
   if ((e = expect_array(cx, 0))) return e;
   HloType t = x->type;
   bool is_int = hlo_type_is_integer(t), is_float = hlo_type_is_float(t);
+  if (hlo_type_is_complex(t)) {
+    switch (cx->in->op) {
+    case HLO_OP_CONVERT: case HLO_OP_BITCAST_CONVERT: return infer_convert(cx, out);
+    case HLO_OP_ABS: case HLO_OP_REAL: case HLO_OP_IMAG:
+      *out = array_of(hlo_complex_part_type(t), x->rank, x->dims);
+      return NULL;
+    case HLO_OP_NEGATE: case HLO_OP_SIGN: case HLO_OP_EXP: case HLO_OP_LOG:
+    case HLO_OP_SQRT: case HLO_OP_RSQRT: case HLO_OP_SIN: case HLO_OP_COS:
+    case HLO_OP_TAN: case HLO_OP_TANH:
+      *out = array_of(t, x->rank, x->dims);
+      return NULL;
+    default: return type_error(cx, t, "a type it is defined on (complex is not)");
+    }
+  }
   switch (cx->in->op) {
   case HLO_OP_CONVERT:
   case HLO_OP_BITCAST_CONVERT:
     return infer_convert(cx, out);
+  case HLO_OP_REAL:
+  case HLO_OP_IMAG:
+    /* XLA takes real() of a real number as itself, imag() as 0. */
+    if (!is_float) return type_error(cx, t, "a complex or floating-point type");
+    break;
   case HLO_OP_NOT:
     if (!is_int && t != HLO_PRED) return type_error(cx, t, "pred or an integer type");
     break;
@@ -401,7 +425,30 @@ static HloError *infer_binary(Infer *cx, HloShape *out) {
     return fail(cx, "operands have different shapes %s and %s", shape_str(cx, a),
                 shape_str(cx, b));
   HloType t = a->type;
+  if (hlo_type_is_complex(t)) {
+    switch (cx->in->op) {
+    case HLO_OP_ADD: case HLO_OP_SUBTRACT: case HLO_OP_MULTIPLY: case HLO_OP_DIVIDE:
+    case HLO_OP_POWER:
+      break;
+    case HLO_OP_COMPARE:
+      if (cx->in->direction != HLO_CMP_EQ && cx->in->direction != HLO_CMP_NE)
+        return fail(cx, "complex numbers compare only for EQ and NE");
+      if (cx->in->compare_type != HLO_CMPT_DEFAULT && cx->in->compare_type != HLO_CMPT_FLOAT)
+        return fail(cx, "complex numbers compare only as FLOAT");
+      *out = array_of(HLO_PRED, a->rank, a->dims);
+      return NULL;
+    default: return type_error(cx, t, "a type it is defined on (complex is not)");
+    }
+    *out = array_of(t, a->rank, a->dims);
+    return NULL;
+  }
   switch (cx->in->op) {
+  case HLO_OP_COMPLEX: {
+    HloType c;
+    if (!hlo_complex_type_of(t, &c)) return type_error(cx, t, "f32 or f64");
+    *out = array_of(c, a->rank, a->dims);
+    return NULL;
+  }
   case HLO_OP_SUBTRACT:
   case HLO_OP_DIVIDE:
   case HLO_OP_REMAINDER:

@@ -371,6 +371,38 @@ START_TEST(constants_of_every_type) {
 }
 END_TEST
 
+/* The sub-byte integers, the f8/f4 floats and the complex types: XLA's
+ * spellings, each value printed with the fewest digits that read back. */
+START_TEST(constants_of_narrow_and_complex_types) {
+  assert_canonical(
+      "HloModule narrow\n\n"
+      "ENTRY %main () -> pred[] {\n"
+      "  %c0 = s2[4]{0} constant({-2, -1, 0, 1})\n"
+      "  %c1 = u2[2]{0} constant({0, 3})\n"
+      "  %c2 = s4[3]{0} constant({-8, 0, 7})\n"
+      "  %c3 = u4[2]{0} constant({0, 15})\n"
+      "  %c4 = f8e4m3fn[6]{0} constant({448, -0.001953125, 0.0625, -0, nan, -nan})\n"
+      "  %c5 = f8e5m2[5]{0} constant({57344, 1.52587891e-05, -inf, inf, nan})\n"
+      "  %c6 = f8e4m3fnuz[3]{0} constant({240, 0.0009765625, nan})\n"
+      "  %c7 = f8e5m2fnuz[2]{0} constant({57344, 7.62939453e-06})\n"
+      "  %c8 = f8e4m3b11fnuz[2]{0} constant({30, 0.000122070312})\n"
+      "  %c9 = f8e4m3[3]{0} constant({240, 0.001953125, -inf})\n"
+      "  %c10 = f8e3m4[3]{0} constant({15.5, 0.015625, 1.0625})\n"
+      "  %c11 = f8e8m0fnu[4]{0} constant({1, 5.87747175e-39, 1.70141183e+38, nan})\n"
+      "  %c12 = f4e2m1fn[8]{0} constant({0, 0.5, 1, 1.5, 2, 3, 4, -6})\n"
+      "  %c13 = c64[2]{0} constant({(1, -2.5), (0.1, inf)})\n"
+      "  %c14 = c128[] constant((0.33333333333333331, -0))\n"
+      "  ROOT %c15 = pred[] constant(false)\n"
+      "}\n\n");
+  /* Decimal input rounds to nearest even, as XLA's parser. */
+  char *got = round_trip(
+      "HloModule r\nENTRY %e () -> f8e4m3fn[3] {\n"
+      "  ROOT %c = f8e4m3fn[3]{0} constant({0.3, 17, 464})\n}\n");
+  ck_assert_msg(strstr(got, "constant({0.3125, 16, 448})"), "got %s", got);
+  free(got);
+}
+END_TEST
+
 /* The literal values, not only their text, come out right. */
 START_TEST(constant_values) {
   HloModule *m = ck_parse(
@@ -1042,8 +1074,19 @@ END_TEST
 START_TEST(error_bad_shapes) {
   assert_error(MODULE_HEAD "  p = f32[2,x] parameter(0)\n}\n",
                "t.hlo:3:13: expected dimension size, found 'x'");
-  assert_error(MODULE_HEAD "  p = c64[2] parameter(0)\n}\n",
-               "t.hlo:3:7: unknown element type 'c64'");
+  assert_error(MODULE_HEAD "  p = c256[2] parameter(0)\n}\n",
+               "t.hlo:3:7: unknown element type 'c256'");
+  /* Values a narrow type cannot hold are errors, not silently NaN. */
+  assert_error(MODULE_HEAD "  c = f8e4m3fn[] constant(500)\n}\n",
+               "t.hlo:3:27: value 500: f8e4m3fn cannot hold it (out of range)");
+  assert_error(MODULE_HEAD "  c = f8e4m3fn[] constant(-inf)\n}\n",
+               "t.hlo:3:27: value -inf: f8e4m3fn has no infinity");
+  assert_error(MODULE_HEAD "  c = f4e2m1fn[] constant(nan)\n}\n",
+               "t.hlo:3:27: value nan: f4e2m1fn has no NaN");
+  assert_error(MODULE_HEAD "  c = s4[] constant(8)\n}\n", "t.hlo:3:21: value 8 is out of range for s4");
+  assert_error(MODULE_HEAD "  c = u2[] constant(-1)\n}\n", "t.hlo:3:21: value -1 is out of range for u2");
+  assert_error(MODULE_HEAD "  c = c64[] constant(1)\n}\n",
+               "t.hlo:3:22: expected '(' starting a complex number, found '1'");
   assert_error(MODULE_HEAD "  p = 7 parameter(0)\n}\n", "t.hlo:3:7: expected shape or opcode, found '7'");
   assert_error(MODULE_HEAD "  p = f32[2,<=5] parameter(0)\n}\n",
                "t.hlo:3:13: dynamic dimension sizes are not supported");
@@ -1466,6 +1509,7 @@ int main(void) {
   tcase_add_test(t, single_device_ops);
   tcase_add_test(t, trig_map_reduce_precision_ops);
   tcase_add_test(t, constants_of_every_type);
+  tcase_add_test(t, constants_of_narrow_and_complex_types);
   tcase_add_test(t, constant_values);
   tcase_add_test(t, float_printing_round_trips_bits);
   tcase_add_test(t, attribute_fields);
