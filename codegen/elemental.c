@@ -559,6 +559,10 @@ static CgVal elem_bitcast_convert(CgFn *f, const HloInstr *x, const CgVal *idx) 
   const HloInstr *op = x->operands[0];
   HloType from = op->shape.type, to = x->shape.type;
   size_t sf = hlo_type_size(from), st = hlo_type_size(to);
+  if (from != HLO_PRED && to != HLO_PRED && hlo_type_bits(from) != hlo_type_bits(to) && sf == st) {
+    cg_fail_instr(f->g, x, "packs sub-byte values (not supported)");
+    return cg_const_bits(f, to, 0);
+  }
   if (sf == st) return cg_bitcast(f, cg_elem(f, op, idx), from, to);
   HloType uf = unsigned_of_size(sf), ut = unsigned_of_size(st);
   if (st < sf) {

@@ -23,6 +23,13 @@
  *       (a count of true products, which cannot overflow: it is at most
  *       the contracted size), and compare(≠ 0).
  *
+ * Before any of that, types the compiled code cannot take are refused with
+ * a message naming the type and the instruction: c64/c128 anywhere (complex
+ * types are evaluated by the interpreter only), and the sub-byte integer
+ * and f8/f4 types at the entry's boundary, which have no runtime dtype
+ * (.npy and the C API name none; inside a program they compile, one
+ * element per byte, as the evaluator stores them).
+ *
  * Assumes a verified module.  Instruction names are kept, so messages from
  * later stages name the user's instructions; new instructions get derived
  * names.  The copy shares attribute arrays and literals with the original,
@@ -60,6 +67,51 @@ static bool needs_rewrite(const HloInstr *x) {
   case HLO_OP_CONVOLUTION: return x->shape.type == HLO_PRED;
   default: return false;
   }
+}
+
+static bool has_type(const HloShape *s, bool (*pred)(HloType)) {
+  if (s->type == HLO_TUPLE) {
+    for (int i = 0; i < s->ntuple; i++)
+      if (has_type(&s->tuple[i], pred)) return true;
+    return false;
+  }
+  return pred(s->type);
+}
+
+static bool complex_type(HloType t) { return hlo_type_is_complex(t); }
+static bool no_dtype(HloType t) {
+  return (t != HLO_PRED && hlo_type_bits(t) < 8) || hlo_small_float(t) != NULL;
+}
+
+/* The first leaf type of s that pred accepts. */
+static HloType first_type(const HloShape *s, bool (*pred)(HloType)) {
+  if (s->type != HLO_TUPLE) return s->type;
+  for (int i = 0; i < s->ntuple; i++)
+    if (has_type(&s->tuple[i], pred)) return first_type(&s->tuple[i], pred);
+  HLO_UNREACHABLE();
+}
+
+static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
+  char *d = hlo_instr_describe(x);
+  HloError *e = hlo_error("codegen: unsupported: %s has element type %s: %s", d, hlo_type_name(t), why);
+  free(d);
+  return e;
+}
+
+static HloError *check_types(const HloModule *m) {
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next)
+      if (has_type(&x->shape, complex_type))
+        return refuse(x, first_type(&x->shape, complex_type),
+                      "complex types are evaluated by the interpreter only (hloc run --interpret)");
+  const char *boundary = "it has no runtime dtype, so it cannot be an argument or a result of a "
+                         "compiled function; convert to a wider type at the boundary";
+  for (int i = 0; i < m->entry->nparams; i++)
+    if (has_type(&m->entry->params[i]->shape, no_dtype))
+      return refuse(m->entry->params[i], first_type(&m->entry->params[i]->shape, no_dtype), boundary);
+  if (has_type(&m->entry->root->shape, no_dtype))
+    return refuse(m->entry->root, first_type(&m->entry->root->shape, no_dtype), boundary);
+  return NULL;
 }
 
 static bool module_is_legal(const HloModule *m) {
@@ -305,6 +357,8 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
   if (o->arg_names && o->narg_names != m->entry->nparams)
     return hlo_error("codegen: %d argument names given for %d parameters", o->narg_names,
                      m->entry->nparams);
+  HloError *e = check_types(m);
+  if (e) return e;
   if (module_is_legal(m)) return NULL;
 
   Cloner k = {.src = m, .dst = hlo_module_new(m->name), .opts = o};

@@ -17,7 +17,15 @@
  *   - float → integer converts saturate and NaN → 0; integer → f16/bf16
  *     and f64 → f16/bf16 go through f32;
  *   - integer power by squaring, wrapping; a negative exponent gives 0
- *     except for the bases 1 (→ 1) and -1 (→ ±1).
+ *     except for the bases 1 (→ 1) and -1 (→ ±1);
+ *   - the f8/f4 types are i8 registers holding their bits: they compute in
+ *     f32 like f16, through a decoder and a round-to-nearest-even encoder
+ *     built from hlo/narrow.c's table of formats (the same definitions the
+ *     evaluator uses); f64 → f8/f4 rounds to f32 with round-to-odd first,
+ *     so it rounds once, like the evaluator;
+ *   - s2/s4/u2/u4 are i8 registers holding the value sign- or
+ *     zero-extended: they compute as s8/u8 and wrap back to their width
+ *     (logical shifts, popcount and clz read the value zero-extended).
  * Transcendentals and rounding ops are delegated to math.c.
  *
  * LLVM's shifts and fptosi/fptoui are poison out of range; every such
@@ -46,8 +54,16 @@ KirType cg_reg_type(HloType t) {
   case HLO_S64: case HLO_U64: return kir_scalar(KIR_I64);
   case HLO_F32: return kir_scalar(KIR_F32);
   case HLO_F64: return kir_scalar(KIR_F64);
-  default: HLO_UNREACHABLE();
+  default:
+    /* s2/s4/u2/u4 and the f8/f4 types, one per byte; complex types never
+     * get here (cg_legalize refuses them). */
+    HLO_CHECK(hlo_type_size(t) == 1);
+    return kir_scalar(KIR_I8);
   }
+}
+
+static bool sub_byte_int(HloType t) {
+  return t == HLO_S2 || t == HLO_S4 || t == HLO_U2 || t == HLO_U4;
 }
 
 KirElem cg_mem_elem(HloType t) {
@@ -101,7 +117,9 @@ CgVal cg_const(CgFn *f, HloType t, double v) {
   }
   case HLO_F64: memcpy(&bits, &v, 8); break;
   default:
-    bits = hlo_type_is_signed(t) ? (uint64_t)(int64_t)v : (uint64_t)v;
+    if (hlo_small_float(t)) bits = hlo_small_from_f64(t, v);
+    else bits = hlo_type_is_signed(t) ? (uint64_t)(int64_t)v : (uint64_t)v;
+    if (sub_byte_int(t)) bits = (uint64_t)hlo_small_int_wrap(t, (int64_t)bits);
     break;
   }
   return cg_const_bits(f, t, bits);
@@ -185,16 +203,180 @@ static CgVal f32_to_bf16(CgFn *f, CgVal x) {
   return cast(f, KIR_TRUNCI, r, KIR_I16);
 }
 
+/* ------------------------------------------------------------------------ */
+/* f8 and f4 (hlo/narrow.c's formats, the same algorithm in vector ops)       */
+/* ------------------------------------------------------------------------ */
+
+static CgVal sel(CgFn *f, CgVal c, CgVal a, CgVal b) { return cg_select(f, c, a, b); }
+static CgVal eqc(CgFn *f, CgVal v, int64_t c) { return cg_icmp(f, KIR_EQ, v, KI(f, v, c)); }
+
+static CgVal small_to_f32(CgFn *f, CgVal h, HloType t) {
+  const HloSmallFloat *F = hlo_small_float(t);
+  int E = F->ebits, M = F->mbits, B = F->bias;
+  CgVal w = cast(f, KIR_EXTUI, h, KIR_I32);
+  if (F->kind == HLO_SF_E8M0) {
+    /* 2^(w-127) has f32 exponent field w; w = 0 is the f32 subnormal
+     * 2^-127 and 0xff the NaN. */
+    CgVal r = bin(f, KIR_SHLI, w, KI(f, w, 23));
+    r = sel(f, eqc(f, w, 0), KI(f, w, 0x00400000), r);
+    r = sel(f, eqc(f, w, 0xff), KI(f, w, 0x7fc00000), r);
+    return cast(f, KIR_BITCAST, r, KIR_F32);
+  }
+  int64_t emask = (1 << E) - 1, mmask = (1 << M) - 1;
+  CgVal sign = bin(f, KIR_ANDI, w, KI(f, w, 1 << (E + M)));
+  sign = bin(f, KIR_SHLI, sign, KI(f, w, 31 - E - M));
+  CgVal e = bin(f, KIR_ANDI, bin(f, KIR_SHRUI, w, KI(f, w, M)), KI(f, w, emask));
+  CgVal m = bin(f, KIR_ANDI, w, KI(f, w, mmask));
+  CgVal normal = bin(f, KIR_SHLI, bin(f, KIR_ADDI, e, KI(f, w, 127 - B)), KI(f, w, 23));
+  normal = bin(f, KIR_ORI, normal, bin(f, KIR_SHLI, m, KI(f, w, 23 - M)));
+  /* Subnormals and zero: m × 2^(1-bias-M), exact in f32. */
+  CgVal sf = cast(f, KIR_UITOFP, m, KIR_F32);
+  sf = bin(f, KIR_MULF, sf, KF(f, w, KIR_F32, ldexp(1.0, 1 - B - M)));
+  CgVal r = sel(f, eqc(f, e, 0), cast(f, KIR_BITCAST, sf, KIR_I32), normal);
+  switch (F->kind) {
+  case HLO_SF_IEEE: {
+    CgVal special = sel(f, eqc(f, m, 0), KI(f, w, 0x7f800000), KI(f, w, 0x7fc00000));
+    r = sel(f, eqc(f, e, emask), special, r);
+    break;
+  }
+  case HLO_SF_FN:
+    r = sel(f, eqc(f, bin(f, KIR_ANDI, w, KI(f, w, (1 << (E + M)) - 1)), (1 << (E + M)) - 1),
+            KI(f, w, 0x7fc00000), r);
+    break;
+  case HLO_SF_FNUZ: /* the -0 pattern; the sign below makes it -NaN */
+    r = sel(f, eqc(f, w, 0x80), KI(f, w, 0x7fc00000), r);
+    break;
+  default:
+    break;
+  }
+  r = bin(f, KIR_ORI, r, sign);
+  return cast(f, KIR_BITCAST, r, KIR_F32);
+}
+
+/* XLA's convert f32 → t: the integer significand S × 2^s of |x| shifted
+ * right by r = max(k, emin) - M - s bits with round to nearest even (e8m0:
+ * ties up), the binade's exponent field added above it, then the kind's
+ * overflow, zero and NaN rules (hlo_small_from_f32 is the same steps). */
+static CgVal f32_to_small(CgFn *f, CgVal x, HloType t) {
+  const HloSmallFloat *F = hlo_small_float(t);
+  int E = F->ebits, M = F->mbits, B = F->bias;
+  bool e8m0 = F->kind == HLO_SF_E8M0;
+  int emin = e8m0 ? -B : 1 - B;
+  CgVal u = cast(f, KIR_BITCAST, x, KIR_I32);
+  CgVal sign = bin(f, KIR_SHRUI, u, KI(f, u, 31));
+  CgVal a = bin(f, KIR_ANDI, u, KI(f, u, 0x7fffffff));
+  CgVal fe = bin(f, KIR_SHRUI, a, KI(f, u, 23));
+  CgVal fe0 = eqc(f, fe, 0);
+  CgVal S = sel(f, fe0, a, bin(f, KIR_ORI, bin(f, KIR_ANDI, a, KI(f, u, 0x7fffff)),
+                               KI(f, u, 0x800000)));
+  CgVal s = sel(f, fe0, KI(f, u, -149), bin(f, KIR_SUBI, fe, KI(f, u, 150)));
+  /* f32 subnormals lie below every format's smallest binade (e8m0's is
+   * 2^-127, where k = -127 is also right). */
+  CgVal k = bin(f, KIR_SUBI, fe, KI(f, u, 127));
+  CgVal kk = bin(f, KIR_MAXSI, k, KI(f, u, emin));
+  CgVal r = bin(f, KIR_SUBI, bin(f, KIR_SUBI, kk, KI(f, u, M)), s);
+  r = bin(f, KIR_MINSI, r, KI(f, u, 31)); /* >= 32 drops all of S too */
+  CgVal N = bin(f, KIR_SHRUI, S, r);
+  CgVal one = KI(f, u, 1);
+  CgVal rem = bin(f, KIR_ANDI, S, bin(f, KIR_SUBI, bin(f, KIR_SHLI, one, r), one));
+  CgVal half = bin(f, KIR_SHLI, one, bin(f, KIR_SUBI, r, one));
+  CgVal up;
+  if (e8m0) {
+    up = cg_icmp(f, KIR_UGE, rem, half);
+  } else {
+    CgVal odd = cg_icmp(f, KIR_NE, bin(f, KIR_ANDI, N, one), KI(f, u, 0));
+    up = bin(f, KIR_ORI, cg_icmp(f, KIR_UGT, rem, half),
+             cg_and(f, cg_icmp(f, KIR_EQ, rem, half), odd));
+  }
+  N = bin(f, KIR_ADDI, N, cast(f, KIR_EXTUI, up, KIR_I32));
+  CgVal enc = bin(f, KIR_SHLI, bin(f, KIR_SUBI, kk, KI(f, u, emin)), KI(f, u, M));
+  enc = bin(f, KIR_ADDI, enc, N);
+  CgVal isnan = cg_icmp(f, KIR_UGT, a, KI(f, u, 0x7f800000));
+  CgVal res;
+  if (e8m0) {
+    enc = bin(f, KIR_SUBI, enc, one);
+    res = bin(f, KIR_MAXSI, enc, KI(f, u, 0));
+    res = sel(f, cg_icmp(f, KIR_SGT, enc, KI(f, u, 0xfe)), KI(f, u, 0xff), res);
+    CgVal bad = bin(f, KIR_ORI, bin(f, KIR_ORI, eqc(f, sign, 1), eqc(f, a, 0)), isnan);
+    res = sel(f, bad, KI(f, u, 0xff), res);
+  } else {
+    int64_t eall = (1 << E) - 1, max;
+    switch (F->kind) {
+    case HLO_SF_IEEE: max = (eall << M) - 1; break;
+    case HLO_SF_FN: max = (1 << (E + M)) - 2; break;
+    default: max = (1 << (E + M)) - 1; break;
+    }
+    CgVal sbit = bin(f, KIR_SHLI, sign, KI(f, u, E + M));
+    CgVal ovf, nan;
+    switch (F->kind) {
+    case HLO_SF_IEEE:
+      ovf = bin(f, KIR_ORI, sbit, KI(f, u, eall << M));
+      nan = bin(f, KIR_ORI, sbit, KI(f, u, eall << M | 1 << (M - 1)));
+      break;
+    case HLO_SF_FN:
+      ovf = nan = bin(f, KIR_ORI, sbit, KI(f, u, max + 1));
+      break;
+    case HLO_SF_FNUZ:
+      ovf = nan = KI(f, u, 0x80);
+      break;
+    default: /* f4e2m1fn: saturates; NaN becomes -0 (+NaN) or +0 (-NaN) */
+      ovf = bin(f, KIR_ORI, sbit, KI(f, u, max));
+      nan = sel(f, eqc(f, sign, 1), KI(f, u, 0), KI(f, u, 1 << (E + M)));
+      break;
+    }
+    res = bin(f, KIR_ORI, sbit, enc);
+    if (F->kind == HLO_SF_FNUZ) res = sel(f, eqc(f, enc, 0), KI(f, u, 0), res);
+    res = sel(f, cg_icmp(f, KIR_SGT, enc, KI(f, u, max)), ovf, res);
+    res = sel(f, isnan, nan, res);
+  }
+  return cast(f, KIR_TRUNCI, res, KIR_I8);
+}
+
+/* An f64 rounded to f32 with round-to-odd (hlo_f64_to_f32_odd): an inexact
+ * result whose last bit is even moves one step toward the f64 (an overflow
+ * to inf comes back to FLT_MAX). */
+static CgVal f64_to_f32_odd(CgFn *f, CgVal d) {
+  CgVal x = cast(f, KIR_TRUNCF, d, KIR_F32);
+  CgVal back = cast(f, KIR_EXTF, x, KIR_F64);
+  CgVal inexact = fcmp(f, KIR_ONE, back, d);
+  CgVal b = cast(f, KIR_BITCAST, x, KIR_I32);
+  CgVal even = eqc(f, bin(f, KIR_ANDI, b, KI(f, b, 1)), 0);
+  CgVal toward = fcmp(f, KIR_OLT, kir_unop(&f->b, KIR_ABSF, back), kir_unop(&f->b, KIR_ABSF, d));
+  CgVal step = sel(f, toward, KI(f, b, 1), KI(f, b, -1));
+  b = sel(f, cg_and(f, inexact, even), bin(f, KIR_ADDI, b, step), b);
+  return cast(f, KIR_BITCAST, b, KIR_F32);
+}
+
 CgVal cg_to_float(CgFn *f, CgVal v, HloType t) {
   if (t == HLO_F16) return f16_to_f32(f, v);
   if (t == HLO_BF16) return bf16_to_f32(f, v);
+  if (hlo_small_float(t)) return small_to_f32(f, v, t);
   return v;
 }
 
 CgVal cg_from_float(CgFn *f, CgVal v, HloType t) {
   if (t == HLO_F16) return f32_to_f16(f, v);
   if (t == HLO_BF16) return f32_to_bf16(f, v);
+  if (hlo_small_float(t)) return f32_to_small(f, v, t);
   return v;
+}
+
+/* ------------------------------------------------------------------------ */
+/* s2, s4, u2, u4                                                            */
+/* ------------------------------------------------------------------------ */
+
+static CgVal zext_bits(CgFn *f, CgVal v, HloType t) {
+  return bin(f, KIR_ANDI, v, KI(f, v, (1 << hlo_type_bits(t)) - 1));
+}
+
+static CgVal sext_bits(CgFn *f, CgVal v, HloType t) {
+  CgVal sh = KI(f, v, 8 - hlo_type_bits(t));
+  return bin(f, KIR_SHRSI, bin(f, KIR_SHLI, v, sh), sh);
+}
+
+/* An i8 result wrapped to t's width, extended as t keeps it. */
+static CgVal wrap_to(CgFn *f, CgVal v, HloType t) {
+  return hlo_type_is_signed(t) ? sext_bits(f, v, t) : zext_bits(f, v, t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -243,6 +425,14 @@ static CgVal float_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
 
 CgVal cg_unary(CgFn *f, const HloInstr *x, HloType t, CgVal a) {
   if (hlo_type_is_float(t)) return float_unary(f, x, t, a);
+  if (sub_byte_int(t)) {
+    if (x->op == HLO_OP_POPCNT || x->op == HLO_OP_CLZ) {
+      CgVal r = cg_unary(f, x, HLO_U8, zext_bits(f, a, t));
+      if (x->op == HLO_OP_CLZ) r = bin(f, KIR_SUBI, r, KI(f, r, 8 - hlo_type_bits(t)));
+      return wrap_to(f, r, t); /* s2 holds no 2 */
+    }
+    return wrap_to(f, cg_unary(f, x, hlo_type_is_signed(t) ? HLO_S8 : HLO_U8, a), t);
+  }
   if (x->op == HLO_OP_NOT) return bin(f, KIR_XORI, a, KI(f, a, -1));
   if (t == HLO_PRED) {
     cg_fail_instr(f->g, x, "is not defined on pred");
@@ -349,6 +539,18 @@ static CgVal int_power(CgFn *f, HloType t, CgVal a, CgVal b) {
 
 CgVal cg_binary(CgFn *f, HloOpcode op, HloType t, CgVal a, CgVal b) {
   if (hlo_type_is_float(t)) return float_binary(f, op, t, a, b);
+  if (sub_byte_int(t)) {
+    /* As s8/u8 on the extended values (the evaluator's rules); a shift
+     * amount is read as unsigned, an arithmetic shift reads the value as
+     * signed and a logical one as unsigned. */
+    bool shift = op == HLO_OP_SHIFT_LEFT || op == HLO_OP_SHIFT_RIGHT_LOGICAL ||
+                 op == HLO_OP_SHIFT_RIGHT_ARITHMETIC;
+    bool as_signed = op == HLO_OP_SHIFT_RIGHT_ARITHMETIC ||
+                     (hlo_type_is_signed(t) && op != HLO_OP_SHIFT_RIGHT_LOGICAL);
+    CgVal x = as_signed ? sext_bits(f, a, t) : zext_bits(f, a, t);
+    CgVal y = shift || !as_signed ? zext_bits(f, b, t) : sext_bits(f, b, t);
+    return wrap_to(f, cg_binary(f, op, as_signed ? HLO_S8 : HLO_U8, x, y), t);
+  }
   bool u = !hlo_type_is_signed(t); /* pred orders as unsigned */
   if (t == HLO_PRED && op == HLO_OP_MULTIPLY) op = HLO_OP_AND; /* XLA's definition */
   switch (op) {
@@ -395,6 +597,7 @@ static const KirIPred unsigned_preds[] = {KIR_EQ, KIR_NE, KIR_ULT, KIR_ULE, KIR_
  * the bit pattern order as a signed integer. */
 static CgVal total_order_key(CgFn *f, CgVal v, HloType t) {
   int bits = (int)hlo_type_size(t) * 8;
+  if (t == HLO_F8E8M0FNU) return bin(f, KIR_XORI, v, KI(f, v, 0x80)); /* unsigned bits */
   KirElem ie = bits == 64 ? KIR_I64 : bits == 32 ? KIR_I32 : KIR_I16;
   if (bits > 16) v = cast(f, KIR_BITCAST, v, ie);
   CgVal s = bin(f, KIR_SHRSI, v, KI(f, v, bits - 1));
@@ -415,6 +618,10 @@ CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
   }
   bool is_signed = ct == HLO_CMPT_SIGNED ||
                    (ct != HLO_CMPT_UNSIGNED && hlo_type_is_signed(t));
+  if (sub_byte_int(t)) {
+    a = is_signed ? sext_bits(f, a, t) : zext_bits(f, a, t);
+    b = is_signed ? sext_bits(f, b, t) : zext_bits(f, b, t);
+  }
   return cg_icmp(f, (is_signed ? signed_preds : unsigned_preds)[dir], a, b);
 }
 
@@ -425,7 +632,7 @@ CgVal cg_compare(CgFn *f, HloCompareDir dir, HloCompareType ct, HloType t,
 /* Float (f32/f64 register) to integer type t, saturating, NaN → 0. */
 static CgVal float_to_int(CgFn *f, CgVal x, HloType t) {
   KirElem fe = (KirElem)cg_type(f, x).elem, ie = (KirElem)cg_reg_type(t).elem;
-  int bits = cg_type_bits(t);
+  int bits = sub_byte_int(t) ? hlo_type_bits(t) : cg_type_bits(t);
   bool is_signed = hlo_type_is_signed(t);
   CgVal r = cast(f, is_signed ? KIR_FPTOSI : KIR_FPTOUI, x, ie);
   /* The limits are powers of two, exact in f32 and f64. */
@@ -433,7 +640,8 @@ static CgVal float_to_int(CgFn *f, CgVal x, HloType t) {
   double lo = is_signed ? -hi : 0.0;
   int64_t max = is_signed ? (bits == 64 ? INT64_MAX
                                         : ((int64_t)1 << (bits - 1)) - 1)
-                          : -1; /* all ones */
+                          : sub_byte_int(t) ? ((int64_t)1 << bits) - 1
+                                            : -1; /* all ones */
   int64_t min = is_signed ? (bits == 64 ? INT64_MIN
                                         : -((int64_t)1 << (bits - 1)))
                           : 0;
@@ -456,11 +664,12 @@ CgVal cg_convert(CgFn *f, CgVal v, HloType from, HloType to) {
   }
   if (!ffloat && !tfloat) {
     int nf = cg_type_bits(from), nt = cg_type_bits(to);
-    if (nt == nf) return v;
+    if (nt == nf && !sub_byte_int(to)) return v;
     KirOpcode op = nt < nf                    ? KIR_TRUNCI
                    : hlo_type_is_signed(from) ? KIR_EXTSI
                                               : KIR_EXTUI;
-    return cast(f, op, v, te);
+    CgVal r = nt == nf ? v : cast(f, op, v, te);
+    return sub_byte_int(to) ? wrap_to(f, r, to) : r;
   }
   if (!ffloat) {
     HloType ct = float_compute(to);
@@ -470,11 +679,17 @@ CgVal cg_convert(CgFn *f, CgVal v, HloType from, HloType to) {
   CgVal x = cg_to_float(f, v, from);
   if (!tfloat) return float_to_int(f, x, to);
   if (to == HLO_F64) return cast(f, KIR_EXTF, x, KIR_F64);
-  if (from == HLO_F64) x = cast(f, KIR_TRUNCF, x, KIR_F32);
+  if (from == HLO_F64)
+    x = hlo_small_float(to) ? f64_to_f32_odd(f, x) : cast(f, KIR_TRUNCF, x, KIR_F32);
   return cg_from_float(f, x, to);
 }
 
 CgVal cg_bitcast(CgFn *f, CgVal v, HloType from, HloType to) {
+  if (sub_byte_int(from) || sub_byte_int(to)) {
+    /* equal widths (s4, u4, f4e2m1fn): the low bits, extended as `to` keeps them */
+    if (sub_byte_int(from)) v = zext_bits(f, v, from);
+    return sub_byte_int(to) ? wrap_to(f, v, to) : v;
+  }
   KirType ft = cg_reg_type(from), tt = cg_reg_type(to);
   if (ft.elem == tt.elem) return v;
   return cast(f, KIR_BITCAST, v, (KirElem)tt.elem);

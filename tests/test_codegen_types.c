@@ -1,0 +1,214 @@
+/*
+ * test_codegen_types.c — the sub-byte integer and f8/f4 types in compiled
+ * code, against the evaluator (test_codegen_util.h), and the clean refusal
+ * of what compiled code does not take (complex types; these types at the
+ * entry's boundary).
+ *
+ * The evaluator's own conversions are checked against the types'
+ * definitions in test_hlo_types.c; here every one of the 256 bit patterns
+ * of each type goes through the kernel decoder and encoder, and random f32
+ * and f64 values (the harness mixes in ±0, ±inf, NaN, subnormals and
+ * halves) through the encoder.  The compiled function's arguments and
+ * results are wider types (bits as u8, or f32/s32), since these types have
+ * no runtime dtype.  Everything is exact: the f8/f4 ops compute in f32
+ * like the evaluator and round with the same rule.
+ */
+#include "test_codegen_util.h"
+
+static const char *const small_floats[] = {"f8e4m3fn", "f8e5m2", "f8e4m3fnuz", "f8e5m2fnuz",
+                                           "f8e4m3b11fnuz", "f8e4m3", "f8e3m4", "f8e8m0fnu",
+                                           "f4e2m1fn"};
+#define NSMALL 9
+
+/* The bits type of a small float: u4 for f4e2m1fn, u8 otherwise (a u4
+ * result is widened to u8: it has no runtime dtype). */
+static const char *bits_of(const char *t) { return strcmp(t, "f4e2m1fn") ? "u8" : "u4"; }
+
+/* "  NAME = u8[N] …" holding the bits of X, of small float type u. */
+static void bits_result(HloStr *s, const char *name, const char *x, const char *u, int n) {
+  if (strcmp(u, "f4e2m1fn"))
+    hlo_str_printf(s, "  %s = u8[%d] bitcast-convert(%s)\n", name, n, x);
+  else
+    hlo_str_printf(s, "  %s_4 = u4[%d] bitcast-convert(%s)\n  %s = u8[%d] convert(%s_4)\n", name,
+                   n, x, name, n, name);
+}
+static int npatterns(const char *t) { return strcmp(t, "f4e2m1fn") ? 256 : 16; }
+
+/* Every bit pattern of type _i widened to f32 and f64, and converted to
+ * every other small float type (results as bits). */
+START_TEST(every_pattern_decodes_and_converts) {
+  const char *t = small_floats[_i];
+  int n = npatterns(t);
+  HloStr s = {0}, root = {0}, shape = {0};
+  hlo_str_printf(&s, "HloModule p\nENTRY e {\n  i = %s[%d] iota(), iota_dimension=0\n"
+                 "  x = %s[%d] bitcast-convert(i)\n  a = f32[%d] convert(x)\n"
+                 "  b = f64[%d] convert(x)\n  c = f16[%d] convert(x)\n  d = s32[%d] convert(x)\n"
+                 "  g = s4[%d] convert(x)\n  g2 = s32[%d] convert(g)\n  h = u8[%d] convert(x)\n",
+                 bits_of(t), n, t, n, n, n, n, n, n, n, n);
+  hlo_str_printf(&root, "a, b, c, d, g2, h");
+  hlo_str_printf(&shape, "f32[%d], f64[%d], f16[%d], s32[%d], s32[%d], u8[%d]", n, n, n, n, n, n);
+  for (int k = 0; k < NSMALL; k++) {
+    if (k == _i) continue;
+    const char *u = small_floats[k];
+    char y[8], z[8];
+    snprintf(y, sizeof y, "y%d", k);
+    snprintf(z, sizeof z, "z%d", k);
+    hlo_str_printf(&s, "  %s = %s[%d] convert(x)\n", y, u, n);
+    bits_result(&s, z, y, u, n);
+    hlo_str_printf(&root, ", %s", z);
+    hlo_str_printf(&shape, ", u8[%d]", n);
+  }
+  hlo_str_printf(&s, "  ROOT t = (%s) tuple(%s)\n}\n", shape.buf, root.buf);
+  check_hlo(s.buf, 1, 0, 0);
+  free(s.buf);
+  free(root.buf);
+  free(shape.buf);
+}
+END_TEST
+
+/* Rounding into each type from f32 and f64 (random values with the
+ * harness's specials), and from s32; then the f32 arithmetic on the type. */
+START_TEST(rounding_and_arithmetic) {
+  const char *t = small_floats[_i];
+  HloStr s = {0};
+  hlo_str_printf(&s, "HloModule r\nENTRY e {\n  x = f32[257] parameter(0)\n"
+                 "  y = f32[257] parameter(1)\n  w = f64[257] parameter(2)\n"
+                 "  i = s32[257] parameter(3)\n  h0 = f32[] constant(0.5)\n"
+                 "  h = f32[257] broadcast(h0), dimensions={}\n  xs = f32[257] multiply(x, h)\n"
+                 "  a = %1$s[257] convert(x)\n  c = %1$s[257] convert(y)\n"
+                 "  d = %1$s[257] convert(w)\n  k = %1$s[257] convert(i)\n"
+                 "  q = %1$s[257] convert(xs)\n"
+                 "  s = %1$s[257] add(a, c)\n  m = %1$s[257] multiply(a, c)\n"
+                 "  v = %1$s[257] divide(a, c)\n  mx = %1$s[257] maximum(a, q)\n"
+                 "  n = %1$s[257] negate(a)\n  ab = %1$s[257] abs(c)\n"
+                 "  sq = %1$s[257] sqrt(ab)\n"
+                 "  lt = pred[257] compare(a, c), direction=LT\n"
+                 "  to = pred[257] compare(a, c), direction=LT, type=TOTALORDER\n"
+                 "  sl = %1$s[257] select(lt, a, c)\n", t);
+  static const char *const outs[] = {"a", "d", "k", "s", "m", "v", "mx", "n", "sq", "sl"};
+  HloStr root = {0}, shape = {0};
+  for (int o = 0; o < 10; o++) {
+    char name[8];
+    snprintf(name, sizeof name, "b%d", o);
+    bits_result(&s, name, outs[o], t, 257);
+    hlo_str_printf(&root, "%s, ", name);
+    hlo_str_printf(&shape, "u8[257], ");
+  }
+  hlo_str_printf(&s, "  ROOT t = (%spred[257], pred[257]) tuple(%slt, to)\n}\n", shape.buf,
+                 root.buf);
+  for (uint64_t seed = 1; seed <= 3; seed++) check_hlo(s.buf, seed, 0, 0);
+  free(s.buf);
+  free(root.buf);
+  free(shape.buf);
+}
+END_TEST
+
+/* Quantized matmuls: f8 operands, f32 accumulation (operands converted to
+ * the result type first); an f8 result rounds the f32 sum. */
+START_TEST(f8_dot_and_reduce) {
+  check_hlo_exact(
+      "HloModule q\nENTRY e {\n  x = f32[8,32] parameter(0)\n  y = f32[32,16] parameter(1)\n"
+      "  a = f8e4m3fn[8,32] convert(x)\n  b = f8e5m2[32,16] convert(y)\n"
+      "  ROOT d = f32[8,16] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+      1);
+  check_hlo_exact(
+      "HloModule q\nENTRY e {\n  x = f32[4,6] parameter(0)\n  y = f32[6,3] parameter(1)\n"
+      "  a = f8e4m3fn[4,6] convert(x)\n  b = f8e4m3fn[6,3] convert(y)\n"
+      "  d = f8e4m3fn[4,3] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  ROOT r = f32[4,3] convert(d)\n}\n",
+      2);
+  /* a reduce whose accumulator is f8: every step rounds */
+  check_hlo_exact(
+      "HloModule r\nadd {\n  a = f8e5m2[] parameter(0)\n  b = f8e5m2[] parameter(1)\n"
+      "  ROOT s = f8e5m2[] add(a, b)\n}\nENTRY e {\n  x = f32[5,40] parameter(0)\n"
+      "  a = f8e5m2[5,40] convert(x)\n  z = f8e5m2[] constant(0)\n"
+      "  r = f8e5m2[5] reduce(a, z), dimensions={1}, to_apply=add\n"
+      "  ROOT o = f32[5] convert(r)\n}\n",
+      3);
+}
+END_TEST
+
+/* s2/s4/u2/u4: every op wraps at the width (evaluator rules), converts
+ * from s32 wrap and from f32 saturate. */
+START_TEST(sub_byte_integers) {
+  static const char *const types[] = {"s4", "u4", "s2", "u2"};
+  static const char *const ops[] = {"add", "subtract", "multiply", "divide", "remainder",
+                                    "maximum", "minimum", "and", "or", "xor", "shift-left",
+                                    "shift-right-logical", "shift-right-arithmetic", "power"};
+  for (int k = 0; k < 4; k++) {
+    HloStr s = {0}, root = {0}, shape = {0};
+    const char *t = types[k];
+    bool is_signed = t[0] == 's', four = t[1] == '4';
+    hlo_str_printf(&s, "HloModule i\nENTRY e {\n  x = s32[64] parameter(0)\n"
+                   "  y = s32[64] parameter(1)\n  f = f32[64] parameter(2)\n"
+                   "  a = %s[64] convert(x)\n  b = %s[64] convert(y)\n  g = %s[64] convert(f)\n",
+                   t, t, t);
+    for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+      hlo_str_printf(&s, "  r%zu = %s[64] %s(a, b)\n  w%zu = s32[64] convert(r%zu)\n", o, t,
+                     ops[o], o, o);
+      hlo_str_printf(&root, "w%zu, ", o);
+      hlo_str_printf(&shape, "s32[64], ");
+    }
+    /* the same bits as the other 4-bit integer type (s4 <-> u4) */
+    const char *other = !four ? NULL : is_signed ? "u4" : "s4";
+    if (other)
+      hlo_str_printf(&s, "  bu = %s[64] bitcast-convert(g)\n  wb = s32[64] convert(bu)\n", other);
+    else
+      hlo_str_printf(&s, "  wb = s32[64] convert(g)\n");
+    hlo_str_printf(&s, "  n = %s[64] negate(a)\n  p = %s[64] popcnt(a)\n"
+                   "  c = %s[64] count-leading-zeros(a)\n  m = %s[64] not(a)\n"
+                   "  lt = pred[64] compare(a, b), direction=LT\n"
+                   "  ut = pred[64] compare(a, b), direction=GE, type=%s\n"
+                   "  wn = s32[64] convert(n)\n  wp = s32[64] convert(p)\n  wc = s32[64] convert(c)\n"
+                   "  wm = s32[64] convert(m)\n  wg = s32[64] convert(g)\n"
+                   "  ROOT t = (%ss32[64], s32[64], s32[64], s32[64], s32[64], s32[64], pred[64], "
+                   "pred[64]) tuple(%swn, wp, wc, wm, wg, wb, lt, ut)\n}\n",
+                   t, t, t, t, is_signed ? "SIGNED" : "UNSIGNED", shape.buf, root.buf);
+    for (uint64_t seed = 1; seed <= 3; seed++) check_hlo(s.buf, seed, 0, 0);
+    free(s.buf);
+    free(root.buf);
+    free(shape.buf);
+  }
+}
+END_TEST
+
+static const char *compile_error(const char *text) {
+  static char msg[1024];
+  HloModule *m = ck_parse_verified(text);
+  CgProgram *p = NULL;
+  HloError *e = cg_compile(m, &(CgOptions){.name = "t"}, &p);
+  ck_assert_msg(e != NULL, "compile succeeded");
+  snprintf(msg, sizeof msg, "%s", hlo_error_message(e));
+  hlo_error_free(e);
+  hlo_module_free(m);
+  return msg;
+}
+
+START_TEST(unsupported_types_are_refused_by_name) {
+  const char *msg = compile_error(
+      "HloModule c\nENTRY e {\n  x = f32[4] parameter(0)\n  c = c64[4] convert(x)\n"
+      "  ROOT r = f32[4] real(c)\n}\n");
+  ck_assert_msg(strstr(msg, "%c = c64[4]") && strstr(msg, "element type c64") &&
+                    strstr(msg, "interpreter only"),
+                "%s", msg);
+  msg = compile_error("HloModule c\nENTRY e {\n  x = f8e4m3fn[4] parameter(0)\n"
+                      "  ROOT r = f32[4] convert(x)\n}\n");
+  ck_assert_msg(strstr(msg, "%x = f8e4m3fn[4]") && strstr(msg, "no runtime dtype"), "%s", msg);
+  msg = compile_error("HloModule c\nENTRY e {\n  x = s32[4] parameter(0)\n"
+                      "  ROOT r = s4[4] convert(x)\n}\n");
+  ck_assert_msg(strstr(msg, "element type s4") && strstr(msg, "no runtime dtype"), "%s", msg);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_types");
+  TCase *t = tcase_create("types");
+  tcase_set_timeout(t, 600);
+  tcase_add_loop_test(t, every_pattern_decodes_and_converts, 0, NSMALL);
+  tcase_add_loop_test(t, rounding_and_arithmetic, 0, NSMALL);
+  tcase_add_test(t, f8_dot_and_reduce);
+  tcase_add_test(t, sub_byte_integers);
+  tcase_add_test(t, unsupported_types_are_refused_by_name);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
