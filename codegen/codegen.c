@@ -23,6 +23,15 @@
  * work.  A program owns its parts; emission works on a clone of a part's
  * module because LLVM's codegen passes modify the IR they run on, and a
  * program may be emitted several times (object, assembly, JIT).
+ *
+ * Memory: a model's weights dominate what a compile holds, so they exist
+ * once past the HLO module.  A program owns the bytes of the constants
+ * its kernels read, each in a buffer of its own: a packed constant's are
+ * taken from the kernel IR that packed them, the others copied from the
+ * module's literals, and nothing else refers to the module once the
+ * kernels are built (cg_program_build), so a caller can free it before
+ * LLVM runs.  The object is written around those buffers
+ * (cg_program_object), never gathering them into one.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,6 +60,10 @@ struct CgProgram {
   CgSignature sig;
   CgData consts;  /* the constants' bytes, added to the object */
   FILE *timing;   /* CgOptions.timing */
+  /* Built, not yet lowered (cg_program_lower empties them): */
+  KirModule *k;   /* the kernels */
+  KirSplit *split; /* how they fall into parts; NULL: one part */
+  bool lowered;
 };
 
 /* Where the constants' bytes start: aligned for the widest vector load. */
@@ -261,10 +274,10 @@ static void mark_used(const KirModule *k, const KirBlock *b, const bool *read, b
 
 /* The bytes of the constants the kernels read (a constant packed for a
  * contraction leaves its unpacked form unread, though its address is
- * taken), copied: the program
- * outlives the HLO module whose literals (and kernel IR, packed weights)
- * hold them. */
-static void collect_constants(const KirModule *k, CgData *d) {
+ * taken), each in a buffer the program owns: the packed ones are taken
+ * from the kernel IR, the others copied from the HLO module's literals, so
+ * that the program outlives the module and holds each constant once. */
+static void collect_constants(KirModule *k, CgData *d) {
   bool *used = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *used);
   d->syms = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *d->syms);
   for (const KirFunc *f = k->first; f; f = f->next) {
@@ -277,45 +290,76 @@ static void collect_constants(const KirModule *k, CgData *d) {
   size_t size = 0;
   for (int i = 0; i < k->nglobals; i++) {
     if (!used[i]) continue;
+    KirGlobal *g = &k->globals[i];
     size = (size + CG_DATA_ALIGN - 1) / CG_DATA_ALIGN * CG_DATA_ALIGN;
-    d->syms[d->nsyms] =
-        (CgDataSymbol){hlo_xstrdup(k->globals[i].name), size, k->globals[i].bytes};
-    d->nsyms++;
-    size += k->globals[i].bytes;
+    char *bytes = NULL;
+    if (g->bytes && g->owned) {
+      bytes = g->owned;
+      g->owned = NULL;
+    } else if (g->bytes) {
+      bytes = hlo_xmalloc(g->bytes);
+      memcpy(bytes, g->data, g->bytes);
+    }
+    d->syms[d->nsyms++] = (CgDataSymbol){hlo_xstrdup(g->name), size, g->bytes, bytes};
+    size += g->bytes;
   }
   d->size = size;
-  d->bytes = hlo_xcalloc(size ? size : 1, 1);
-  for (int i = 0, n = 0; i < k->nglobals; i++)
-    if (used[i] && k->globals[i].bytes)
-      memcpy(d->bytes + d->syms[n++].offset, k->globals[i].data, k->globals[i].bytes);
-    else if (used[i])
-      n++;
+  /* What is left of the globals is their names and types: the bytes are
+   * the program's now, or were never read, and the module's may be freed. */
+  for (int i = 0; i < k->nglobals; i++) k->globals[i].data = NULL;
   free(used);
 }
 
-/* What the threads compiling a program's parts share. */
-typedef struct Compile {
-  CgProgram *p;
-  const CgKernels *ks;
-  const KirSplit *split; /* NULL: one part */
-} Compile;
+/* hloc_weights_fingerprint (runtime/weights.c) of the section's bytes,
+ * taken piece by piece as they would be written: FNV-1a over 64-bit
+ * little-endian words, then the tail bytes, with the length mixed in. */
+static uint64_t data_fingerprint(const CgData *d) {
+  const uint64_t prime = 0x100000001b3u;
+  uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)d->size;
+  uint64_t carry = 0; /* the bytes of a word begun in an earlier piece */
+  int have = 0;
+  struct iovec *v = NULL;
+  int n = cg_data_pieces(d, &v, 0);
+  for (int i = 0; i < n; i++) {
+    const unsigned char *p = v[i].iov_base;
+    size_t len = v[i].iov_len, j = 0;
+    for (; j < len && have; j++) {
+      carry |= (uint64_t)p[j] << (8 * have);
+      if (++have == 8) {
+        h = (h ^ carry) * prime;
+        carry = 0;
+        have = 0;
+      }
+    }
+    for (; j + 8 <= len; j += 8) {
+      uint64_t w;
+      memcpy(&w, p + j, 8);
+      h = (h ^ w) * prime;
+    }
+    for (; j < len; j++) carry |= (uint64_t)p[j] << (8 * have++);
+  }
+  free(v);
+  for (int i = 0; i < have; i++) h = (h ^ ((carry >> (8 * i)) & 0xff)) * prime;
+  return h ^ (h >> 29);
+}
 
+/* Part i of a built program (arg), lowered and optimized: a job of
+ * cg_program_lower. */
 static HloError *compile_part(void *arg, int i) {
-  Compile *c = arg;
-  CgPart *pt = &c->p->parts[i];
+  CgProgram *p = arg;
+  CgPart *pt = &p->parts[i];
   const CgBackend *b = pt->target.backend;
-  char *mlir = kir_print_mlir_part(c->ks->k, c->split, i);
+  char *mlir = kir_print_mlir_part(p->k, p->split, i);
   pt->ctx = LLVMContextCreate();
   HloError *err = b->lower(mlir, pt->ctx, &pt->mod);
   free(mlir);
-  if (!err && c->split) hide_shared(pt->mod, c->split, i);
-  if (!err) declare_constants(pt->mod, c->ks->k);
-  if (!err) err = b->finish(pt->mod, &pt->target, &c->p->sig, i);
+  if (!err && p->split) hide_shared(pt->mod, p->split, i);
+  if (!err) declare_constants(pt->mod, p->k);
+  if (!err) err = b->finish(pt->mod, &pt->target, &p->sig, i);
   return err;
 }
 
-HloError *cg_compile(const HloModule *m, const CgOptions *opts,
-                     CgProgram **out) {
+HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out) {
   *out = NULL;
   CgProgram *p = hlo_xcalloc(1, sizeof *p);
   p->parts = hlo_xcalloc(1, sizeof *p->parts);
@@ -330,32 +374,32 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   if (!err) {
     p->sig = ks.sig;
     collect_constants(ks.k, &p->consts);
+    /* The program holds the constants' bytes: it is done with m and with
+     * the legalized module (whose own literals some of them were). */
+    p->k = ks.k;
+    ks.k = NULL;
+    cg_kernels_free(&ks);
     if (opts && opts->separate_weights) {
       HloStr sym = {0};
       hlo_str_printf(&sym, "%s_weights", p->sig.name);
       p->consts.region_symbol = hlo_str_take(&sym);
       p->sig.separate_weights = true;
       p->sig.weights_bytes = p->consts.size;
-      p->sig.weights_fingerprint = hloc_weights_fingerprint(p->consts.bytes, p->consts.size);
+      p->sig.weights_fingerprint = data_fingerprint(&p->consts);
     }
-    KirSplit *split = kir_split(ks.k, opts ? opts->parts : 0, CG_OPS_PER_PART);
-    if (split->nparts > 1) {
-      CgPart *parts = hlo_xcalloc((size_t)split->nparts, sizeof *parts);
+    p->split = kir_split(p->k, opts ? opts->parts : 0, CG_OPS_PER_PART);
+    if (p->split->nparts > 1) {
+      CgPart *parts = hlo_xcalloc((size_t)p->split->nparts, sizeof *parts);
       parts[0] = p->parts[0];
       free(p->parts);
       p->parts = parts;
-      p->nparts = split->nparts;
+      p->nparts = p->split->nparts;
       for (int i = 1; i < p->nparts && !err; i++) err = cg_target_create(opts, &parts[i].target);
     } else {
-      kir_split_free(split);
-      split = NULL;
+      kir_split_free(p->split);
+      p->split = NULL;
     }
     if (p->timing) fprintf(p->timing, "%-22s %10d\n", "parts", p->nparts);
-    Compile c = {.p = p, .ks = &ks, .split = split};
-    if (!err) err = run_jobs(p->nparts, compile_part, &c);
-    phase(p->timing, "lower and optimize", &t);
-    kir_split_free(split);
-    cg_kernels_free(&ks);
   }
   if (err) {
     cg_program_free(p);
@@ -363,6 +407,32 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
   }
   *out = p;
   return NULL;
+}
+
+HloError *cg_program_lower(CgProgram *p) {
+  HLO_CHECK(!p->lowered);
+  double t = seconds_now();
+  HloError *err = run_jobs(p->nparts, compile_part, p);
+  phase(p->timing, "lower and optimize", &t);
+  kir_split_free(p->split);
+  p->split = NULL;
+  kir_module_free(p->k);
+  p->k = NULL;
+  p->lowered = !err;
+  return err;
+}
+
+HloError *cg_compile(const HloModule *m, const CgOptions *opts,
+                     CgProgram **out) {
+  CgProgram *p;
+  HloError *err = cg_program_build(m, opts, &p);
+  if (!err) err = cg_program_lower(p);
+  if (err) {
+    cg_program_free(p);
+    p = NULL;
+  }
+  *out = p;
+  return err;
 }
 
 void cg_program_free(CgProgram *p) {
@@ -374,18 +444,22 @@ void cg_program_free(CgProgram *p) {
   }
   free(p->parts);
   cg_signature_free(&p->sig);
-  for (int i = 0; i < p->consts.nsyms; i++) free(p->consts.syms[i].name);
+  for (int i = 0; i < p->consts.nsyms; i++) {
+    free(p->consts.syms[i].name);
+    free(p->consts.syms[i].bytes);
+  }
   free(p->consts.syms);
-  free(p->consts.bytes);
   free(p->consts.region_symbol);
+  kir_split_free(p->split);
+  kir_module_free(p->k);
   free(p);
 }
 
 const CgSignature *cg_program_signature(const CgProgram *p) { return &p->sig; }
 
-void cg_program_weights(const CgProgram *p, const void **bytes, size_t *len) {
-  *bytes = p->consts.bytes;
-  *len = p->consts.size;
+int cg_program_weights(const CgProgram *p, struct iovec **pieces) {
+  *pieces = NULL;
+  return cg_data_pieces(&p->consts, pieces, 0);
 }
 const char *cg_program_triple(const CgProgram *p) { return p->parts[0].target.triple; }
 const char *cg_program_cpu(const CgProgram *p) { return p->parts[0].target.cpu; }
@@ -426,6 +500,21 @@ static HloError *emit_part(void *arg, int i) {
   return NULL;
 }
 
+/* Every part's object or assembly (em->data[i], em->len[i]: malloc'd). */
+static HloError *emit_parts(const CgProgram *p, LLVMCodeGenFileType type, Emit *em) {
+  HLO_CHECK(p->lowered);
+  *em = (Emit){.p = p, .type = type};
+  em->data = hlo_xcalloc((size_t)p->nparts, sizeof *em->data);
+  em->len = hlo_xcalloc((size_t)p->nparts, sizeof *em->len);
+  return run_jobs(p->nparts, emit_part, em);
+}
+
+static void emit_free(const CgProgram *p, Emit *em) {
+  for (int i = 0; i < p->nparts; i++) free(em->data[i]);
+  free(em->data);
+  free(em->len);
+}
+
 /* The program as an object (the parts' merged, with the constants) or as
  * assembly (the parts', one after another, each a complete assembly file;
  * the constants are declared there, their bytes only in the object). */
@@ -433,10 +522,8 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
                       size_t *len) {
   double t = seconds_now();
   int n = p->nparts;
-  Emit em = {.p = p, .type = type};
-  em.data = hlo_xcalloc((size_t)n, sizeof *em.data);
-  em.len = hlo_xcalloc((size_t)n, sizeof *em.len);
-  HloError *err = run_jobs(n, emit_part, &em);
+  Emit em;
+  HloError *err = emit_parts(p, type, &em);
   if (!err && type == LLVMObjectFile) {
     err = cg_object_merge((const char *const *)em.data, em.len, n, &p->consts, data, len);
   } else if (!err && n == 1) {
@@ -452,11 +539,39 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
     *len = all.len;
     *data = hlo_str_take(&all);
   }
-  for (int i = 0; i < n; i++) free(em.data[i]);
-  free(em.data);
-  free(em.len);
+  emit_free(p, &em);
   phase(p->timing, type == LLVMObjectFile ? "object emission" : "assembly emission", &t);
   return err;
+}
+
+HloError *cg_program_object(const CgProgram *p, CgObjectFile *out) {
+  *out = (CgObjectFile){0};
+  double t = seconds_now();
+  Emit em;
+  HloError *err = emit_parts(p, LLVMObjectFile, &em);
+  if (!err)
+    err = cg_object_merge_around((const char *const *)em.data, em.len, p->nparts, &p->consts,
+                                 &out->head, &out->tail);
+  emit_free(p, &em);
+  if (!err) {
+    int n = 0;
+    out->pieces = hlo_xcalloc(1, sizeof *out->pieces);
+    out->pieces[n++] = (struct iovec){out->head.buf, out->head.len};
+    if (p->consts.nsyms && !p->consts.region_symbol) n = cg_data_pieces(&p->consts, &out->pieces, n);
+    out->pieces = hlo_xrealloc(out->pieces, sizeof *out->pieces * ((size_t)n + 1));
+    out->pieces[n++] = (struct iovec){out->tail.buf, out->tail.len};
+    out->npieces = n;
+    for (int i = 0; i < n; i++) out->size += out->pieces[i].iov_len;
+  }
+  phase(p->timing, "object emission", &t);
+  return err;
+}
+
+void cg_object_file_free(CgObjectFile *f) {
+  free(f->pieces);
+  free(f->head.buf);
+  free(f->tail.buf);
+  *f = (CgObjectFile){0};
 }
 
 HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
@@ -464,6 +579,7 @@ HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
   *data = NULL;
   *len = 0;
   if (type == CG_FILE_LLVM_IR) {
+    HLO_CHECK(p->lowered);
     HloStr all = {0};
     for (int i = 0; i < p->nparts; i++) {
       char *s = LLVMPrintModuleToString(p->parts[i].mod);

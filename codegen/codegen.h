@@ -47,6 +47,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "hlo.h"
 #include "hloc_runtime.h"
@@ -158,14 +159,25 @@ HloError *cg_pass_policy(const CgOptions *opts, PassPolicy *out);
 
 /* The whole pipeline up to an optimized LLVM module for the target.  The
  * module must verify (hlo_verify).  Unknown targets, CPUs or features are
- * errors listing the valid ones. */
+ * errors listing the valid ones.  The program does not refer to m. */
 HloError *cg_compile(const HloModule *m, const CgOptions *opts,
                      CgProgram **out);
+/* cg_compile in two steps, for a caller that frees the module in between,
+ * so that a model's weights are not held twice (the module's literals,
+ * the program's constants) while LLVM runs.  cg_program_build makes the
+ * kernels and takes from m every byte the program needs (the constants
+ * the kernels read, packed for a contraction or copied); cg_program_lower
+ * then lowers and optimizes the kernels, once.  Only a lowered program may
+ * be emitted or JIT-loaded; a built one may be freed. */
+HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out);
+HloError *cg_program_lower(CgProgram *p);
 void cg_program_free(CgProgram *p);
 const CgSignature *cg_program_signature(const CgProgram *p);
 /* The constants' bytes as N_weights holds them (the payload of the weights
- * file of a program compiled with separate_weights); valid while p is. */
-void cg_program_weights(const CgProgram *p, const void **bytes, size_t *len);
+ * file of a program compiled with separate_weights), as pieces to write
+ * one after another: *pieces (malloc'd) point into p, valid while it is,
+ * and add up to the signature's weights_bytes.  Returns their count. */
+int cg_program_weights(const CgProgram *p, struct iovec **pieces);
 /* The target triple and CPU the program was compiled for. */
 const char *cg_program_triple(const CgProgram *p);
 const char *cg_program_cpu(const CgProgram *p);
@@ -183,6 +195,19 @@ typedef enum CgFileType {
  * outputs are also NUL-terminated). */
 HloError *cg_program_emit(const CgProgram *p, CgFileType type, char **data,
                           size_t *len);
+
+/* The object file cg_program_emit(CG_FILE_OBJECT) makes, as pieces to
+ * write one after another (writev's iovecs): the constants' pieces are the
+ * program's own bytes, so writing a model's object copies none of its
+ * weights.  The pieces are valid while p and the CgObjectFile are. */
+typedef struct CgObjectFile {
+  struct iovec *pieces;
+  int npieces;
+  size_t size;       /* the file's bytes: the pieces' total */
+  HloStr head, tail; /* what the pieces hold besides the constants */
+} CgObjectFile;
+HloError *cg_program_object(const CgProgram *p, CgObjectFile *out);
+void cg_object_file_free(CgObjectFile *f);
 
 /* The C header declaring N_run, N_run_buffers, N_program and the size
  * constants of a signature (malloc'd text). */

@@ -340,7 +340,9 @@ static CgVal packed_global(CgFn *f, const CgGemm *gm) {
   hlo_str_printf(&full, "%s%s", g->prefix, name);
   KirType t = kir_memref(g->k, KIR_F32, 4, dims);
   size_t bytes = (size_t)(gm->B * gm->npanels * gm->K * nr) * sizeof(float);
-  float *data = hlo_arena_alloc(g->k->arena, bytes); /* zeroed */
+  /* Zeroed, and the kernel IR's own: the program takes it as it is
+   * (codegen.c), so a model's packed weights exist once. */
+  float *data = hlo_xcalloc(bytes, 1);
   const float *src = c->literal->data;
   for (int64_t b = 0; b < gm->B; b++)
     for (int64_t p = 0; p < gm->npanels; p++)
@@ -349,7 +351,7 @@ static CgVal packed_global(CgFn *f, const CgGemm *gm) {
         int64_t n0 = p * nr, w = gm->N - n0 < nr ? gm->N - n0 : nr;
         memcpy(row, src + (b * gm->K + k) * gm->N + n0, (size_t)w * sizeof(float));
       }
-  kir_global_new(g->k, full.buf, t, data, bytes);
+  kir_global_adopt(g->k, full.buf, t, data, bytes);
   CgVal m = kir_get_global(&f->b, full.buf, t);
   free(full.buf);
   return m;

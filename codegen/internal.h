@@ -216,15 +216,18 @@ HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef c
                         LLVMModuleRef *out);
 
 /* Read-only data an object defines besides its parts': the constants'
- * bytes, each at a 64-byte aligned offset of one section, named. */
+ * bytes, each at a 64-byte aligned offset of one section, named, zeros
+ * between them.  Each constant's bytes are a buffer of their own, made
+ * (packed or copied) once and written out from there: a model's weights
+ * are never gathered into one more buffer, in memory or in the object. */
 typedef struct CgDataSymbol {
   char *name;     /* malloc'd */
   size_t offset, size;
+  char *bytes;    /* its `size` bytes, malloc'd (NULL when size is 0) */
 } CgDataSymbol;
 typedef struct CgData {
-  char *bytes;    /* malloc'd */
-  size_t size;
-  CgDataSymbol *syms;
+  size_t size;    /* the section's: where the last symbol ends */
+  CgDataSymbol *syms; /* by offset */
   int nsyms;
   /* Set for separate weights: the section is zeroed writable space
    * (.bss.hloc_weights, no bytes in the object) and this global symbol
@@ -232,10 +235,20 @@ typedef struct CgData {
   char *region_symbol;
 } CgData;
 
+/* object.c: the section's bytes as pieces to write one after another
+ * (each symbol's bytes and the zeros before it), appended to (*v)[0..n)
+ * (realloc'd); returns the new count.  The pieces point into d. */
+int cg_data_pieces(const CgData *d, struct iovec **v, int n);
+
 /* object.c: one relocatable ELF object out of n (a program's parts') and
  * its constants: sections of one name concatenated, symbol tables merged,
  * hidden definitions and the constants local, undefined symbols resolved.
- * *out is malloc'd. */
+ * The file is *head, then the constants' bytes as cg_data_pieces gives
+ * them (none with separate weights, or without constants), then *tail;
+ * both malloc'd. */
+HloError *cg_object_merge_around(const char *const *objs, const size_t *lens, int n,
+                                 const CgData *data, HloStr *head, HloStr *tail);
+/* The same object in one buffer (*out, malloc'd). */
 HloError *cg_object_merge(const char *const *objs, const size_t *lens, int n,
                           const CgData *data, char **out, size_t *out_len);
 
@@ -276,8 +289,9 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out);
 void cg_legalized_free(CgLegalized *l);
 
 /* A module's kernels, built: the kernel IR, the signature of the function
- * it defines, and the legalized module, which owns the bytes of the
- * globals (so it lives until they are in the LLVM module). */
+ * it defines, and the legalized module, whose literals are the bytes of
+ * the globals that are no packed constants (so it lives until the program
+ * has taken them: collect_constants, codegen.c). */
 typedef struct CgKernels {
   KirModule *k;
   CgSignature sig;

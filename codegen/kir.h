@@ -297,8 +297,12 @@ struct KirFunc {
 typedef struct KirGlobal {
   const char *name;
   KirType type;          /* a memref */
-  const void *data;      /* bytes, owned by the caller (the HLO module) */
+  const void *data;      /* bytes: the caller's (an HLO module's literal), or
+                          * `owned` */
   size_t bytes;
+  void *owned;           /* data when the module owns it (malloc'd: a
+                          * constant packed for a contraction), freed with
+                          * the module unless a program took it; else NULL */
 } KirGlobal;
 
 struct KirModule {
@@ -327,6 +331,10 @@ KirFunc *kir_func_find(const KirModule *m, const char *name);
 /* A read-only global holding `bytes` bytes at `data` (not copied). */
 void kir_global_new(KirModule *m, const char *name, KirType memref, const void *data,
                     size_t bytes);
+/* kir_global_new of bytes the module takes (malloc'd `data`): the global's
+ * `owned`, which whoever keeps the bytes beyond the module may take (set
+ * it to NULL). */
+void kir_global_adopt(KirModule *m, const char *name, KirType memref, void *data, size_t bytes);
 
 static inline KirType kir_type(const KirFunc *f, KirVal v) { return f->vals[v].type; }
 static inline KirVal kir_param(const KirFunc *f, int i) { return f->body->args + i; }

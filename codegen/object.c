@@ -352,17 +352,36 @@ static HloError *merge_relocations(Merge *mg) {
   return NULL;
 }
 
-static void align_to(HloStr *out, uint64_t align) {
+/* The file being written: `head`, then a hole of `hole` bytes (the
+ * constants' section, whose bytes the caller writes from where they are),
+ * then `tail`.  File offsets count the hole. */
+typedef struct Out {
+  HloStr *head, *tail;
+  size_t hole;
+  bool in_tail;          /* the hole is placed: bytes go to the tail */
+} Out;
+
+static HloStr *cur(Out *out) { return out->in_tail ? out->tail : out->head; }
+
+static size_t pos(const Out *out) {
+  return out->in_tail ? out->head->len + out->hole + out->tail->len : out->head->len;
+}
+
+static void put(Out *out, const void *bytes, size_t n) { hlo_str_append(cur(out), bytes, n); }
+
+static void align_to(Out *out, uint64_t align) {
   static const char zeros[64];
-  while (align > 1 && out->len % align) {
-    size_t n = align - out->len % align;
-    hlo_str_append(out, zeros, n < sizeof zeros ? n : sizeof zeros);
+  while (align > 1 && pos(out) % align) {
+    size_t n = align - pos(out) % align;
+    put(out, zeros, n < sizeof zeros ? n : sizeof zeros);
   }
 }
 
 /* The file: header, merged sections, their relocations, the tables, the
- * section headers. */
-static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
+ * section headers.  The constants' section is the last merged one
+ * (place_sections), so the hole of its bytes comes after every other
+ * section's. */
+static HloError *write_object(Merge *mg, int first_global, Out *out) {
   int nrela = 0;
   for (int o = 0; o < mg->nsecs; o++) nrela += mg->secs[o].rela.len > 0;
   int nsec = 1 + mg->nsecs + nrela + 3;
@@ -372,7 +391,7 @@ static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
   HloStr names = {0};
   hlo_str_append(&names, "", 1);
   Elf64_Ehdr eh = *mg->parts[0].eh;
-  hlo_str_append(out, (const char *)&eh, sizeof eh);
+  put(out, &eh, sizeof eh);
   for (int o = 0; o < mg->nsecs; o++) {
     OutSec *os = &mg->secs[o];
     Elf64_Shdr s = *os->first;
@@ -380,18 +399,22 @@ static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
     s.sh_size = os->size;
     s.sh_addralign = os->align;
     align_to(out, os->align);
-    s.sh_offset = out->len;
+    s.sh_offset = pos(out);
     if (o + 1 == mg->data_sec) {
-      if (!mg->data->region_symbol) hlo_str_append(out, mg->data->bytes, mg->data->size);
+      HLO_CHECK(o == mg->nsecs - 1);
+      if (!mg->data->region_symbol) {
+        out->hole = mg->data->size;
+        out->in_tail = true;
+      }
     } else if (s.sh_type != SHT_NOBITS) {
-      size_t at = out->len;
+      size_t at = cur(out)->len;
       static const char zeros[64];
       for (uint64_t k = 0; k < os->size; k += sizeof zeros)
-        hlo_str_append(out, zeros, os->size - k < sizeof zeros ? os->size - k : sizeof zeros);
+        put(out, zeros, os->size - k < sizeof zeros ? os->size - k : sizeof zeros);
       for (int p = 0; p < mg->n; p++)
         for (int i = 1; i < mg->parts[p].eh->e_shnum; i++)
           if (mg->out_of[p][i] == o + 1)
-            memcpy(out->buf + at + mg->base[p][i],
+            memcpy(cur(out)->buf + at + mg->base[p][i],
                    mg->parts[p].bytes + mg->parts[p].sh[i].sh_offset, mg->parts[p].sh[i].sh_size);
     }
     sh[o + 1] = s;
@@ -406,50 +429,50 @@ static HloError *write_object(Merge *mg, int first_global, HloStr *out) {
     sh[k] = (Elf64_Shdr){.sh_name = add_str(&names, name),
                          .sh_type = SHT_RELA,
                          .sh_flags = SHF_INFO_LINK,
-                         .sh_offset = out->len,
+                         .sh_offset = pos(out),
                          .sh_size = os->rela.len,
                          .sh_link = (Elf64_Word)symtab,
                          .sh_info = (Elf64_Word)(o + 1),
                          .sh_addralign = 8,
                          .sh_entsize = sizeof(Elf64_Rela)};
-    hlo_str_append(out, os->rela.buf, os->rela.len);
+    put(out, os->rela.buf, os->rela.len);
     k++;
   }
   align_to(out, 8);
   sh[symtab] = (Elf64_Shdr){.sh_name = add_str(&names, ".symtab"),
                             .sh_type = SHT_SYMTAB,
-                            .sh_offset = out->len,
+                            .sh_offset = pos(out),
                             .sh_size = mg->syms.len,
                             .sh_link = (Elf64_Word)strtab,
                             .sh_info = (Elf64_Word)first_global,
                             .sh_addralign = 8,
                             .sh_entsize = sizeof(Elf64_Sym)};
-  hlo_str_append(out, mg->syms.buf, mg->syms.len);
+  put(out, mg->syms.buf, mg->syms.len);
   sh[strtab] = (Elf64_Shdr){.sh_name = add_str(&names, ".strtab"),
                             .sh_type = SHT_STRTAB,
-                            .sh_offset = out->len,
+                            .sh_offset = pos(out),
                             .sh_size = mg->strs.len,
                             .sh_addralign = 1};
-  hlo_str_append(out, mg->strs.buf, mg->strs.len);
+  put(out, mg->strs.buf, mg->strs.len);
   uint32_t shstr_name = add_str(&names, ".shstrtab");
   sh[shstrtab] = (Elf64_Shdr){.sh_name = shstr_name,
                               .sh_type = SHT_STRTAB,
-                              .sh_offset = out->len,
+                              .sh_offset = pos(out),
                               .sh_size = names.len,
                               .sh_addralign = 1};
-  hlo_str_append(out, names.buf, names.len);
+  put(out, names.buf, names.len);
   align_to(out, 8);
-  Elf64_Ehdr *h = (Elf64_Ehdr *)out->buf;
-  h->e_shoff = out->len;
+  Elf64_Ehdr *h = (Elf64_Ehdr *)out->head->buf;
+  h->e_shoff = pos(out);
   h->e_shnum = (Elf64_Half)nsec;
   h->e_shstrndx = (Elf64_Half)shstrtab;
-  hlo_str_append(out, (const char *)sh, (size_t)nsec * sizeof *sh);
+  put(out, sh, (size_t)nsec * sizeof *sh);
   free(sh);
   free(names.buf);
   return NULL;
 }
 
-static HloError *merge(Part *parts, int n, const CgData *data, HloStr *out) {
+static HloError *merge(Part *parts, int n, const CgData *data, Out *out) {
   for (int p = 1; p < n; p++)
     if (parts[p].eh->e_machine != parts[0].eh->e_machine ||
         parts[p].eh->e_flags != parts[0].eh->e_flags)
@@ -482,22 +505,56 @@ static HloError *merge(Part *parts, int n, const CgData *data, HloStr *out) {
   return e;
 }
 
+HloError *cg_object_merge_around(const char *const *objs, const size_t *lens, int n,
+                                 const CgData *data, HloStr *head, HloStr *tail) {
+  *head = (HloStr){0};
+  *tail = (HloStr){0};
+  Part *parts = hlo_xcalloc((size_t)n, sizeof *parts);
+  HloError *e = NULL;
+  for (int p = 0; p < n && !e; p++) e = read_part(p, objs[p], lens[p], &parts[p]);
+  Out out = {.head = head, .tail = tail};
+  if (!e) e = merge(parts, n, data, &out);
+  for (int p = 0; p < n; p++) free(parts[p].sym_map);
+  free(parts);
+  if (e) {
+    free(head->buf);
+    free(tail->buf);
+    *head = *tail = (HloStr){0};
+  }
+  return e;
+}
+
+int cg_data_pieces(const CgData *d, struct iovec **v, int n) {
+  static const char zeros[64];
+  *v = hlo_xrealloc(*v, sizeof **v * ((size_t)n + 2 * (size_t)d->nsyms + 1));
+  size_t at = 0;
+  for (int i = 0; i < d->nsyms; i++) {
+    const CgDataSymbol *s = &d->syms[i];
+    HLO_CHECK(s->offset >= at && s->offset - at <= sizeof zeros);
+    if (s->offset > at) (*v)[n++] = (struct iovec){(void *)zeros, s->offset - at};
+    if (s->size) (*v)[n++] = (struct iovec){s->bytes, s->size};
+    at = s->offset + s->size;
+  }
+  HLO_CHECK(at == d->size);
+  return n;
+}
+
 HloError *cg_object_merge(const char *const *objs, const size_t *lens, int n,
                           const CgData *data, char **out, size_t *out_len) {
   *out = NULL;
   *out_len = 0;
-  Part *parts = hlo_xcalloc((size_t)n, sizeof *parts);
-  HloError *e = NULL;
-  for (int p = 0; p < n && !e; p++) e = read_part(p, objs[p], lens[p], &parts[p]);
-  HloStr o = {0};
-  if (!e) e = merge(parts, n, data, &o);
-  for (int p = 0; p < n; p++) free(parts[p].sym_map);
-  free(parts);
-  if (e) {
-    free(o.buf);
-    return e;
+  HloStr head, tail;
+  HloError *e = cg_object_merge_around(objs, lens, n, data, &head, &tail);
+  if (e) return e;
+  if (data && data->nsyms && !data->region_symbol) {
+    struct iovec *v = NULL;
+    int nv = cg_data_pieces(data, &v, 0);
+    for (int i = 0; i < nv; i++) hlo_str_append(&head, v[i].iov_base, v[i].iov_len);
+    free(v);
   }
-  *out = o.buf;
-  *out_len = o.len;
+  if (tail.len) hlo_str_append(&head, tail.buf, tail.len);
+  free(tail.buf);
+  *out = head.buf;
+  *out_len = head.len;
   return NULL;
 }

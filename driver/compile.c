@@ -10,7 +10,7 @@
  * --O0) and codegen/ compiles it once; each --emit kind is then made from
  * that program:
  *
- *   obj     PREFIX.o          cg_program_emit
+ *   obj     PREFIX.o          cg_program_object
  *   header  PREFIX.h          cg_header
  *   cpp     PREFIX.hpp        cg_header_cpp: a C++ class (--cpp-class, default
  *                             the name in CamelCase) wrapping PREFIX.h, which
@@ -293,8 +293,8 @@ typedef struct Job {
   char runtime[PATH_MAX];
   CCompiler cc;        /* the C compiler for the target */
   char *work;         /* private temporary directory; NULL until made */
-  char *obj;          /* the object's bytes … */
-  size_t objlen;      /* … and their count */
+  CgObjectFile obj;   /* the object, in pieces (the weights are the
+                       * program's: never copied into one buffer) */
   char *objpath;      /* the object in `work`, for the C compiler … */
   char *stub;         /* … and the executable's main() */
   Outputs outputs;
@@ -311,14 +311,18 @@ static HloError *emit_lib(Job *j) {
     return e;
   }
   ArMember *members = hlo_xcalloc((size_t)nrt + 1, sizeof *members);
-  HloStr objname = {0};
+  HloStr objname = {0}, obj = {0};
   hlo_str_printf(&objname, "%s.o", j->base);
-  members[0] = (ArMember){objname.buf, (unsigned char *)j->obj, j->objlen};
+  for (int i = 0; i < j->obj.npieces; i++)
+    if (j->obj.pieces[i].iov_len)
+      hlo_str_append(&obj, j->obj.pieces[i].iov_base, j->obj.pieces[i].iov_len);
+  members[0] = (ArMember){objname.buf, (unsigned char *)obj.buf, obj.len};
   for (int i = 0; i < nrt; i++) members[i + 1] = rt[i];
   HloStr archive = {0};
   e = ar_build(members, nrt + 1, &archive);
   if (!e) e = outputs_write_bytes(&j->outputs, path, archive.buf, archive.len);
   free(archive.buf);
+  free(obj.buf);
   free(objname.buf);
   free(members);
   free(path);
@@ -335,7 +339,7 @@ static HloError *work_object(Job *j) {
   hlo_str_printf(&path, "%s/model.o", j->work);
   j->objpath = hlo_str_take(&path);
   temp_add(j->objpath, false);
-  return write_file(j->objpath, &(struct iovec){j->obj, j->objlen}, 1);
+  return write_file(j->objpath, j->obj.pieces, j->obj.npieces);
 }
 
 static HloError *emit_so(Job *j) {
@@ -401,9 +405,9 @@ static HloError *emit_exe(Job *j) {
  * N_weights holds. */
 static HloError *emit_weights(Job *j) {
   const CgSignature *sig = cg_program_signature(j->prog);
-  const void *bytes;
-  size_t len;
-  cg_program_weights(j->prog, &bytes, &len);
+  struct iovec *weights;
+  int n = cg_program_weights(j->prog, &weights);
+  size_t len = sig->weights_bytes;
   unsigned char head[HLOC_WEIGHTS_HEADER_BYTES] = {0};
   memcpy(head, HLOC_WEIGHTS_MAGIC, 8);
   for (int i = 0; i < 8; i++) {
@@ -412,8 +416,12 @@ static HloError *emit_weights(Job *j) {
   }
   HloStr path = {0};
   hlo_str_printf(&path, "%s.weights", j->prefix);
-  struct iovec parts[2] = {{head, sizeof head}, {(void *)bytes, len}};
-  HloError *e = outputs_write(&j->outputs, path.buf, parts, 2);
+  struct iovec *parts = hlo_xcalloc((size_t)n + 1, sizeof *parts);
+  parts[0] = (struct iovec){head, sizeof head};
+  memcpy(parts + 1, weights, (size_t)n * sizeof *parts);
+  HloError *e = outputs_write(&j->outputs, path.buf, parts, n + 1);
+  free(parts);
+  free(weights);
   free(path.buf);
   return e;
 }
@@ -464,10 +472,10 @@ static void remove_work(Job *j) {
 static HloError *emit_outputs(Job *j, int emit) {
   HloError *e = NULL;
   if (emit & (EMIT_OBJ | EMIT_LIB | EMIT_SO | EMIT_EXE))
-    e = cg_program_emit(j->prog, CG_FILE_OBJECT, &j->obj, &j->objlen);
+    e = cg_program_object(j->prog, &j->obj);
   if (!e && (emit & EMIT_OBJ)) {
     char *path = j->out_object ? str("%s", j->out_object) : str("%s.o", j->prefix);
-    e = outputs_write_bytes(&j->outputs, path, j->obj, j->objlen);
+    e = outputs_write(&j->outputs, path, j->obj.pieces, j->obj.npieces);
     free(path);
   }
   if (!e && j->out_header) e = emit_tfcompile_header(j);
@@ -522,11 +530,10 @@ static int compile_and_emit(const char *model, PipelineFlags *flags, CgOptions *
     return report(e);
   }
   CgProgram *prog = NULL;
-  e = pipeline_codegen(&md, opts, &prog);
+  /* The program takes all it needs (the constants' bytes included), and
+   * the module's weights are freed before LLVM runs. */
+  e = pipeline_compile(&md, opts, &prog);
   cli_stage(&clock, "%s", "codegen");
-  /* The program holds all it needs (the constants' bytes included): the
-   * module's weights need not be alive while the object is made. */
-  model_free(&md);
   j->prog = prog;
   /* The arena the compiled code asks for (N_SCRATCH_BYTES), next to the
    * buffer plan's numbers that --stats printed before codegen. */
@@ -543,7 +550,7 @@ static int compile_and_emit(const char *model, PipelineFlags *flags, CgOptions *
   cli_stage(&clock, "write %s", j->prefix);
   outputs_discard(&j->outputs);
   remove_work(j);
-  free(j->obj);
+  cg_object_file_free(&j->obj);
   free(j->dir);
   free(j->cc.command);
   cg_program_free(prog);

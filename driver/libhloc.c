@@ -199,7 +199,7 @@ static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_exec
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
   HloError *e = pipeline_optimize(md, NULL, &o);
-  if (!e) e = pipeline_codegen(md, &o, &prog);
+  if (!e) e = pipeline_compile(md, &o, &prog);
   model_free(md);
   if (!e) e = cg_jit_keep(prog, &jit, object, object_len);
   cg_program_free(prog);

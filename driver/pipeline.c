@@ -246,6 +246,18 @@ HloError *pipeline_codegen(const Model *md, const CgOptions *o, CgProgram **out)
   return cg_compile(md->m, &n, out);
 }
 
+HloError *pipeline_compile(Model *md, const CgOptions *o, CgProgram **out) {
+  CgOptions n = named(md, o);
+  HloError *e = cg_program_build(md->m, &n, out);
+  model_free(md);
+  if (!e) e = cg_program_lower(*out);
+  if (e) {
+    cg_program_free(*out);
+    *out = NULL;
+  }
+  return e;
+}
+
 HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir) {
   CgOptions n = named(md, o);
   return cg_emit_mlir(md->m, &n, mlir);

@@ -81,6 +81,11 @@ HloError *pipeline_optimize(Model *md, const PipelineOptions *o, const CgOptions
  * arguments and results (o's names are ignored; without feeds and fetches
  * codegen derives names from the HLO). */
 HloError *pipeline_codegen(const Model *md, const CgOptions *o, CgProgram **out);
+/* pipeline_codegen that frees the model (md is left empty, also on error)
+ * as soon as codegen holds what it needs from it, before LLVM runs: a
+ * model's weights are then never held twice while LLVM takes its share of
+ * memory. */
+HloError *pipeline_compile(Model *md, const CgOptions *o, CgProgram **out);
 /* The MLIR codegen prints, and the kernel IR it builds, for a ready model,
  * named likewise (for dumps). */
 HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir);
