@@ -217,6 +217,9 @@ HloError *pipeline_optimize(Model *md, const PipelineOptions *o, const CgOptions
     };
     if (po.dump_after) e = make_dirs(po.dump_dir);
     if (!e) e = pass_run_pipeline(md->m, &po);
+    /* Folding rewrote weights into new constants (batch norm scales, layout
+     * changes): their originals would go on taking as much memory. */
+    if (!e) hlo_module_release_dead_literals(md->m);
   } else if (!e && pass_single_device(md->m)) {
     /* --O0 still lowers collectives, tokens and async pairs to the plain
      * HLO they compute on one device: codegen has no kernels for them. */

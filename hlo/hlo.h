@@ -12,7 +12,11 @@
  * Memory: a module owns an arena.  Everything reachable from a module —
  * computations, instructions, operand and user arrays, names, attribute
  * arrays, constant payloads — lives in it and is freed with the module.
- * Passes unlink instructions, they never free them.  Literals produced by the
+ * Passes unlink instructions, they never free them.  Large constant
+ * payloads (a model's weights) are blocks of their own in the arena, so
+ * that those of constants no instruction holds any more can be freed
+ * before the module, at a point where nothing else refers to them
+ * (hlo_module_release_dead_literals).  Literals produced by the
  * evaluator are the exception: they are malloc'd and freed with
  * hlo_literal_free().
  *
@@ -111,6 +115,14 @@ HloArena *hlo_arena_new(void);
 void hlo_arena_free(HloArena *a);
 /* Zeroed, 64-byte aligned memory that lives as long as the arena. */
 void *hlo_arena_alloc(HloArena *a, size_t size);
+/* hlo_arena_alloc of a block of its own, which hlo_arena_release may free
+ * before the arena (large payloads that can die while the arena lives).
+ * Large blocks are mapped from the system, not malloc'd, so that freeing
+ * one gives its memory back whatever malloc's thresholds have become. */
+void *hlo_arena_alloc_block(HloArena *a, size_t size);
+/* Frees a block of hlo_arena_alloc_block now.  (A module's blocks are its
+ * literals' payloads, which hlo_module_release_dead_literals frees.) */
+void hlo_arena_release(HloArena *a, void *block);
 char *hlo_arena_strdup(HloArena *a, const char *s);
 char *hlo_arena_strndup(HloArena *a, const char *s, size_t n);
 void *hlo_arena_memdup(HloArena *a, const void *p, size_t n);
@@ -316,7 +328,8 @@ HloLiteral *hlo_literal_clone(const HloLiteral *l);
 void hlo_literal_free(HloLiteral *l);
 /* A tuple literal taking ownership of elems[0..n). */
 HloLiteral *hlo_literal_tuple(HloLiteral **elems, int n);
-/* Arena literals (constants of a module): never freed individually. */
+/* Arena literals (constants of a module): never freed individually, but
+ * large payloads are arena blocks (hlo_module_release_dead_literals). */
 HloLiteral *hlo_literal_new_in(HloArena *a, const HloShape *shape);
 HloLiteral *hlo_literal_clone_in(HloArena *a, const HloLiteral *l);
 /* Element access by linear (row-major) index, converting to/from double
@@ -719,6 +732,12 @@ struct HloModule {
 
 HloModule *hlo_module_new(const char *name);
 void hlo_module_free(HloModule *m);
+/* Frees the large payloads of m's arena literals that no constant of any
+ * computation of m holds (those of constants the passes replaced, a
+ * folded weight's original, say); returns their bytes.  Only where
+ * nothing refers to an unlinked instruction's literal: between passes,
+ * before codegen. */
+size_t hlo_module_release_dead_literals(HloModule *m);
 
 /* Appends a computation (name made unique).  Set is_entry via
  * hlo_module_set_entry. */

@@ -8,12 +8,16 @@
  * Instruction names are unique per module; a small open-addressing table of
  * names makes uniquing O(1).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, beside POSIX 2008 */
 #include "hlo.h"
 
 #include <math.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Fatal errors and error values                                            */
@@ -180,17 +184,23 @@ char *hlo_str_take(HloStr *s) {
 /* Arena: a list of chunks; large requests get a chunk of their own.         */
 /* ------------------------------------------------------------------------ */
 
-enum { ARENA_CHUNK = 64 * 1024, ARENA_ALIGN = 64 };
+/* Blocks (hlo_arena_alloc_block) of this size and more are mapped: a
+ * model's weights, which freed from malloc's heap would leave holes that
+ * stay resident.  Below it the page rounding would cost more. */
+enum { ARENA_CHUNK = 64 * 1024, ARENA_ALIGN = 64, ARENA_MAP_BYTES = 256 * 1024 };
 
 typedef struct ArenaChunk {
   struct ArenaChunk *next;
+  struct ArenaChunk *prev; /* blocks: in the arena's doubly linked list */
   size_t used, size;
+  bool mapped;             /* blocks: mmap'd (size rounded to pages) */
   _Alignas(ARENA_ALIGN) unsigned char data[];
 } ArenaChunk;
 
 struct HloArena {
-  ArenaChunk *head; /* the chunk small requests are served from */
-  ArenaChunk *big;  /* dedicated chunks of large requests */
+  ArenaChunk *head;   /* the chunk small requests are served from */
+  ArenaChunk *big;    /* dedicated chunks of large requests */
+  ArenaChunk *blocks; /* hlo_arena_alloc_block's, releasable */
 };
 
 static ArenaChunk *chunk_new(size_t size) {
@@ -206,6 +216,11 @@ static ArenaChunk *chunk_new(size_t size) {
 
 HloArena *hlo_arena_new(void) { return hlo_xcalloc(1, sizeof(HloArena)); }
 
+static void block_free(ArenaChunk *c) {
+  if (c->mapped) munmap(c, sizeof(ArenaChunk) + c->size);
+  else free(c);
+}
+
 void hlo_arena_free(HloArena *a) {
   if (!a) return;
   for (ArenaChunk *c = a->head, *n; c; c = n) {
@@ -216,7 +231,43 @@ void hlo_arena_free(HloArena *a) {
     n = c->next;
     free(c);
   }
+  for (ArenaChunk *c = a->blocks, *n; c; c = n) {
+    n = c->next;
+    block_free(c);
+  }
   free(a);
+}
+
+void *hlo_arena_alloc_block(HloArena *a, size_t size) {
+  size_t rounded = (size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+  if (rounded == 0) rounded = ARENA_ALIGN;
+  ArenaChunk *c;
+  if (rounded >= ARENA_MAP_BYTES) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = (sizeof(ArenaChunk) + rounded + page - 1) / page * page;
+    c = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED) out_of_memory(__FILE__, __LINE__, size);
+    c->size = total - sizeof(ArenaChunk); /* fresh pages are zero */
+    c->mapped = true;
+  } else {
+    c = chunk_new(rounded);
+    c->mapped = false;
+    memset(c->data, 0, rounded);
+  }
+  c->used = c->size;
+  c->prev = NULL;
+  c->next = a->blocks;
+  if (a->blocks) a->blocks->prev = c;
+  a->blocks = c;
+  return c->data;
+}
+
+void hlo_arena_release(HloArena *a, void *block) {
+  ArenaChunk *c = (ArenaChunk *)((unsigned char *)block - offsetof(ArenaChunk, data));
+  if (c->prev) c->prev->next = c->next;
+  else a->blocks = c->next;
+  if (c->next) c->next->prev = c->prev;
+  block_free(c);
 }
 
 void *hlo_arena_alloc(HloArena *a, size_t size) {
@@ -627,7 +678,8 @@ HloLiteral *hlo_literal_new_in(HloArena *a, const HloShape *shape) {
     }
     l->shape.tuple = el;
   } else {
-    l->data = hlo_arena_alloc(a, hlo_shape_byte_size(shape));
+    size_t bytes = hlo_shape_byte_size(shape);
+    l->data = bytes > ARENA_CHUNK / 4 ? hlo_arena_alloc_block(a, bytes) : hlo_arena_alloc(a, bytes);
   }
   return l;
 }
@@ -946,6 +998,52 @@ void hlo_module_free(HloModule *m) {
   free(m->names);
   hlo_arena_free(m->arena);
   free(m);
+}
+
+/* The payloads of l (a tuple's elements') into *live. */
+static void live_payloads(const HloLiteral *l, const unsigned char ***live, size_t *n,
+                          size_t *cap) {
+  if (l->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < l->shape.ntuple; i++) live_payloads(l->elems[i], live, n, cap);
+    return;
+  }
+  if (*n == *cap) {
+    *cap = *cap ? 2 * *cap : 64;
+    *live = hlo_xrealloc(*live, *cap * sizeof **live);
+  }
+  (*live)[(*n)++] = l->data;
+}
+
+static int compare_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (const unsigned char *const *)a;
+  uintptr_t y = (uintptr_t) * (const unsigned char *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+size_t hlo_module_release_dead_literals(HloModule *m) {
+  const unsigned char **live = NULL;
+  size_t n = 0, cap = 0;
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next)
+      if (x->op == HLO_OP_CONSTANT && x->literal) live_payloads(x->literal, &live, &n, &cap);
+  if (n) qsort(live, n, sizeof *live, compare_ptr);
+  /* A block stays while any live payload lies in it (a literal sharing
+   * or pointing into another's bytes keeps them). */
+  size_t freed = 0;
+  for (ArenaChunk *b = m->arena->blocks, *next; b; b = next) {
+    next = b->next;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if ((uintptr_t)live[mid] < (uintptr_t)b->data) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < n && (uintptr_t)live[lo] < (uintptr_t)b->data + b->size) continue;
+    freed += b->size;
+    hlo_arena_release(m->arena, b->data);
+  }
+  free(live);
+  return freed;
 }
 
 HloComputation *hlo_computation_new(HloModule *m, const char *name) {

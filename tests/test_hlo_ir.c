@@ -86,6 +86,50 @@ START_TEST(arena_alignment_and_big_blocks) {
 }
 END_TEST
 
+START_TEST(arena_blocks_release) {
+  HloArena *a = hlo_arena_new();
+  size_t sizes[] = {100, 64 << 10, 1u << 20}; /* malloc'd, and mapped */
+  unsigned char *b[3];
+  for (int i = 0; i < 3; i++) {
+    b[i] = hlo_arena_alloc_block(a, sizes[i]);
+    ck_assert_uint_eq((uintptr_t)b[i] % 64, 0);
+    ck_assert_uint_eq(b[i][0] | b[i][sizes[i] - 1], 0);
+    memset(b[i], 0x5a, sizes[i]);
+  }
+  hlo_arena_release(a, b[1]);
+  hlo_arena_release(a, b[2]);
+  ck_assert_uint_eq(b[0][99], 0x5a);
+  hlo_arena_free(a); /* frees b[0] */
+}
+END_TEST
+
+/* The payload of an unlinked constant goes; those of constants in any
+ * computation, a tuple's elements included, stay. */
+START_TEST(release_dead_literals) {
+  HloModule *m = hlo_module_new("m");
+  HloComputation *c = hlo_computation_new(m, "main");
+  hlo_module_set_entry(m, c);
+  int64_t n = 8192;
+  HloShape s = hlo_shape_array(HLO_F32, 1, &n);
+  HloLiteral *dead = hlo_literal_new_in(m->arena, &s), *live = hlo_literal_new_in(m->arena, &s);
+  for (int64_t i = 0; i < n; i++) ((float *)live->data)[i] = (float)i;
+  HloShape pair[] = {s, s};
+  HloShape ts = hlo_shape_tuple(m->arena, 2, pair);
+  HloLiteral *tuple = hlo_literal_new_in(m->arena, &ts);
+  HloInstr *k = hlo_constant_new(c, dead, NULL);
+  HloInstr *ops[] = {hlo_constant_new(c, live, NULL), hlo_constant_new(c, tuple, NULL)};
+  HloShape rs[] = {s, ts};
+  HloShape root = hlo_shape_tuple(m->arena, 2, rs);
+  hlo_set_root(c, hlo_instr_new(c, HLO_OP_TUPLE, &root, ops, 2, NULL));
+  hlo_instr_remove(k);
+  ck_assert_uint_eq(hlo_module_release_dead_literals(m), n * sizeof(float));
+  ck_assert_uint_eq(hlo_module_release_dead_literals(m), 0);
+  ck_assert(((float *)live->data)[n - 1] == (float)(n - 1));
+  ck_assert(((float *)tuple->elems[1]->data)[n - 1] == 0);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(literal_access) {
   int64_t d[] = {3};
   HloShape s = hlo_shape_array(HLO_BF16, 1, d);
@@ -242,6 +286,8 @@ int main(void) {
   tcase_add_test(t, half_conversions);
   tcase_add_test(t, shape_text);
   tcase_add_test(t, arena_alignment_and_big_blocks);
+  tcase_add_test(t, arena_blocks_release);
+  tcase_add_test(t, release_dead_literals);
   tcase_add_test(t, literal_access);
   tcase_add_test(t, use_lists);
   tcase_add_test(t, unique_names);
