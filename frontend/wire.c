@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "frontend.h"
 
@@ -298,6 +299,14 @@ HloError *tf_file_read(const char *path, size_t max, const char *limit, char **d
   FILE *f = fopen(path, "rb");
   if (!f) return hlo_error("%s: cannot open: %s", path, strerror(errno));
   HloStr s = {0};
+  /* A regular file's buffer is its size: one grown by doubling would take
+   * up to twice a model's bytes while its protobuf is parsed. */
+  struct stat st;
+  if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && (uintmax_t)st.st_size <= max) {
+    s.cap = (size_t)st.st_size + 1;
+    s.buf = hlo_xmalloc(s.cap);
+    s.buf[0] = '\0';
+  }
   char chunk[1 << 16];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
