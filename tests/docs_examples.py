@@ -33,8 +33,9 @@ directory (a later one may use what an earlier one wrote) that holds
 `build` (a link to BUILD_DIR), with BUILD_DIR's hloc first on PATH and
 HOME pointing at the directory, so examples written for the source root
 work unchanged and write nowhere else (but `cmake --install build` leaves
-its install_manifest.txt in BUILD_DIR).  With HLOC_DOCS_PYTHON_PRELOAD set
-(a sanitized build: the ASan runtime), Python blocks run with it preloaded.
+its install_manifest.txt in BUILD_DIR).  With HLOC_DOCS_PRELOAD set (a
+sanitized build: the ASan runtime), every example runs with it preloaded,
+as Python and the programs the examples link against libhloc need.
 
     tests/docs_examples.py BUILD_DIR    (from the source root; ctest runs it)
 """
@@ -159,9 +160,6 @@ def run_block(block, setup, fails, work, env):
         argv = ["bash", "-euo", "pipefail", "-c", block.text]
     elif block.lang == "python":
         argv = [sys.executable, "-c", block.text]
-        preload = os.environ.get("HLOC_DOCS_PYTHON_PRELOAD")
-        if preload:  # a sanitized libhloc in an uninstrumented interpreter
-            env = dict(env, LD_PRELOAD=preload, ASAN_OPTIONS="detect_leaks=0")
     else:
         return [f"{block.where()}: a {block.lang or 'plain'} block runs only as a transcript"]
     r = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
@@ -195,6 +193,9 @@ def main():
                        PATH=os.path.join(build, "driver") + os.pathsep + os.environ["PATH"],
                        HLOC_LIBRARY=os.path.join(build, "driver", "libhloc.so"),
                        PYTHONPATH=os.path.join(root, "python"))
+            preload = os.environ.get("HLOC_DOCS_PRELOAD")
+            if preload:  # a sanitized libhloc in Python and in the examples' programs
+                env.update(LD_PRELOAD=preload, ASAN_OPTIONS="detect_leaks=0")
             for b, p in todo:
                 if p[0] == "file":
                     with open(os.path.join(work, p[1]), "w", encoding="utf-8") as f:
