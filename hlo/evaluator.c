@@ -38,6 +38,14 @@
 #include "hlo.h"
 
 #include <complex.h>
+/* C11's CMPLX and CMPLXF (a complex from its parts, exact for infinities
+ * and NaNs, unlike re + im * I): glibc defines them for GCC only. */
+#ifndef CMPLXF
+#define CMPLXF(re, im) __builtin_complex((float)(re), (float)(im))
+#endif
+#ifndef CMPLX
+#define CMPLX(re, im) __builtin_complex((double)(re), (double)(im))
+#endif
 #include <fenv.h>
 #include <math.h>
 #include <stdlib.h>

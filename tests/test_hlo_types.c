@@ -12,6 +12,12 @@
  * and every integer of s8/u8 to each of them.
  */
 #include <complex.h>
+#ifndef CMPLXF /* glibc defines C11's CMPLX and CMPLXF for GCC only */
+#define CMPLXF(re, im) __builtin_complex((float)(re), (float)(im))
+#endif
+#ifndef CMPLX
+#define CMPLX(re, im) __builtin_complex((double)(re), (double)(im))
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
