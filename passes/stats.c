@@ -57,8 +57,14 @@ static int64_t flops_of(const HloInstr *in) {
   return 0;
 }
 
-static void count_fused(const HloComputation *fc, PassStats *s) {
-  for (const HloInstr *in = fc->first; in; in = in->next) s->flops += flops_of(in);
+/* A kernel's FLOPs (a fusion's: its members') and the bytes it moves (its
+ * operands read, its result written). */
+static void kernel_cost(const HloInstr *in, int64_t *flops, int64_t *bytes) {
+  *flops = flops_of(in);
+  if (in->op == HLO_OP_FUSION)
+    for (const HloInstr *f = in->called[0]->first; f; f = f->next) *flops += flops_of(f);
+  *bytes = px_shape_bytes(&in->shape);
+  for (int k = 0; k < in->noperands; k++) *bytes += px_shape_bytes(&in->operands[k]->shape);
 }
 
 /* Where the loop analysis looks: a while condition's or body's value,
@@ -237,10 +243,8 @@ static void count_run(const HloComputation *c, int64_t mult, PassStats *s, RunCo
     }
     if (!pass_is_kernel(in)) continue;
     r->kernels += mult;
-    int64_t flops = flops_of(in), bytes = px_shape_bytes(&in->shape);
-    if (in->op == HLO_OP_FUSION)
-      for (const HloInstr *f = in->called[0]->first; f; f = f->next) flops += flops_of(f);
-    for (int k = 0; k < in->noperands; k++) bytes += px_shape_bytes(&in->operands[k]->shape);
+    int64_t flops, bytes;
+    kernel_cost(in, &flops, &bytes);
     r->flops += mult * flops;
     r->bytes += mult * bytes;
   }
@@ -256,13 +260,11 @@ HloError *pass_stats(const HloModule *m, const PassPolicy *policy, PassStats *s)
       if (in->op == HLO_OP_CONSTANT) s->weight_bytes += px_shape_bytes(&in->shape);
       if (!pass_is_kernel(in)) continue;
       s->kernels++;
-      if (in->op == HLO_OP_FUSION) {
-        s->fusions[in->fusion_kind]++;
-        count_fused(in->called[0], s);
-      }
-      s->flops += flops_of(in);
-      s->bytes_moved += px_shape_bytes(&in->shape);
-      for (int k = 0; k < in->noperands; k++) s->bytes_moved += px_shape_bytes(&in->operands[k]->shape);
+      if (in->op == HLO_OP_FUSION) s->fusions[in->fusion_kind]++;
+      int64_t flops, bytes;
+      kernel_cost(in, &flops, &bytes);
+      s->flops += flops;
+      s->bytes_moved += bytes;
     }
   }
   free(comps);

@@ -174,15 +174,15 @@ def main():
     files = ["README.md"] + sorted(glob.glob("docs/*.md"))
     failures, counts = [], {"run": 0, "file": 0, "elsewhere": 0, "skip": 0}
     for path in files:
-        todo = []
+        planned = []
         for b in blocks(path):
             p = plan(b, root)
             if isinstance(p, str):
                 failures.append(f"{b.where()}: {p}")
                 continue
             counts[p[0]] += 1
-            todo.append((b, p))
-        if not any(p[0] in ("run", "file") for _, p in todo):
+            planned.append((b, p))
+        if not any(p[0] in ("run", "file") for _, p in planned):
             continue
         work = tempfile.mkdtemp(prefix="hloc-doc-")
         try:
@@ -196,11 +196,11 @@ def main():
             preload = os.environ.get("HLOC_DOCS_PRELOAD")
             if preload:  # a sanitized libhloc in Python and in the examples' programs
                 env.update(LD_PRELOAD=preload, ASAN_OPTIONS="detect_leaks=0")
-            for b, p in todo:
+            for b, p in planned:
                 if p[0] == "file":
                     with open(os.path.join(work, p[1]), "w", encoding="utf-8") as f:
                         f.write(b.text + "\n")
-            for b, p in todo:
+            for b, p in planned:
                 if p[0] == "run":
                     failures += run_block(b, p[1], p[2], work, env)
         finally:
