@@ -8,7 +8,13 @@
 # finds stay in the scratch corpus, never in the tree.  With HARNESS names
 # only those run.  Exits non-zero on the first crash, leak or timeout.
 #
+# With FUZZ_RUNS=N each harness instead runs N executions (a campaign, e.g.
+# 10000000) at nice 19, resuming from the scratch corpus a previous run
+# left in build-fuzz/corpus-NAME rather than starting afresh, and prints
+# libFuzzer's final statistics (executions, new inputs, peak memory).
+#
 #   scripts/fuzz.sh [SECONDS [HARNESS...]]     e.g. scripts/fuzz.sh 600 hlo_eval
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 0 api
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
@@ -92,16 +98,25 @@ fi
 for name in "${names[@]}"; do
   bin=build-fuzz/tests/fuzz/fuzz_$name
   work=build-fuzz/corpus-$name
-  rm -rf "$work"; mkdir -p "$work"
-  cp -r tests/fuzz/corpus/"$name"/. "$work"/ 2>/dev/null || true
-  seeds "$name"
+  if [ -z "${FUZZ_RUNS:-}" ] || [ ! -d "$work" ]; then
+    rm -rf "$work"; mkdir -p "$work"
+    cp -r tests/fuzz/corpus/"$name"/. "$work"/ 2>/dev/null || true
+    seeds "$name"
+  fi
   dict=()
   case $name in hlo_*|api) dict=(-dict=tests/fuzz/hlo_parser.dict) ;; esac
   [ -f tests/fuzz/"$name".dict ] && dict=(-dict=tests/fuzz/"$name".dict)
   # SavedModel seeds are tens of KB (a Keras export's graph and functions)
   max_len=8192
   case $name in savedmodel) max_len=131072 ;; esac
-  echo "fuzz_$name: ${seconds}s from $(ls "$work" | wc -l) seeds"
-  "$bin" -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
-    "${dict[@]}" -artifact_prefix=build-fuzz/ "$work" 2>&1 | tail -n 5
+  if [ -n "${FUZZ_RUNS:-}" ]; then
+    echo "fuzz_$name: $FUZZ_RUNS runs from $(ls "$work" | wc -l) inputs"
+    nice -n 19 "$bin" -runs="$FUZZ_RUNS" -print_final_stats=1 -max_len=$max_len -timeout=10 \
+      -rss_limit_mb=2048 "${dict[@]}" -artifact_prefix=build-fuzz/ "$work" 2>&1 |
+      grep -E '^(Done|stat::|==[0-9]+==|SUMMARY)' | grep -v 'slowest_unit'
+  else
+    echo "fuzz_$name: ${seconds}s from $(ls "$work" | wc -l) seeds"
+    "$bin" -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
+      "${dict[@]}" -artifact_prefix=build-fuzz/ "$work" 2>&1 | tail -n 5
+  fi
 done
