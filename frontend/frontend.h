@@ -149,8 +149,9 @@ typedef struct TfFeed {
                                * feeds, from the "_output_shapes" arg
                                * attribute for function arguments */
   HloShape shape;
-  bool variable;              /* a config variable: `node` is its VarHandleOp,
-                               * the feed its value when the run starts;
+  bool variable;              /* a config variable: `node` is its VarHandleOp
+                               * or VariableV2, the feed its value when the
+                               * run starts;
                                * assigns replace it (the lowering follows
                                * them), and unless readonly its last value
                                * goes back to the caller */
@@ -191,14 +192,15 @@ struct TfGraph {
  * (and, in a graph with config variables, control edges to variable reads,
  * assigns and NoOps: side effects on the variables run when a fetch
  * depends on them), orders the live nodes and validates.  Config variables
- * become feeds of their VarHandleOp, after the config's feeds.  Errors,
+ * become feeds of their VarHandleOp or VariableV2, after the config's
+ * feeds.  Errors,
  * each naming the node:
  * duplicate or empty node names, inputs naming missing nodes or malformed
  * ("a:x"), output indices out of range where the op tells its output count,
  * a fetch or feed naming a missing node, a feed no fetch needs ("feed 'x' is
  * not used by any fetch"), a feed shape with an open dimension or unknown
  * rank or disagreeing with its Placeholder, a feed type unsupported or
- * unknown, a config variable whose node is missing or no VarHandleOp or
+ * unknown, a config variable whose node is missing or no variable or
  * whose type or shape differ from the node's, a cycle (naming the nodes
  * on it), a Placeholder the fetches need that no feed gives.  cfg may be
  * NULL: then there are no feeds or fetches and nothing is live (for tools
@@ -491,8 +493,9 @@ uint32_t tf_crc32c_mask(uint32_t crc);
  * Each read-write config variable adds one more result after the fetches,
  * its value when the run ends, and a module alias (HloModule.alias) that
  * writes it back into the variable's parameter.  Reads of a variable see
- * the assigns (AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp)
- * lowered before them, in the order the graph's edges give.
+ * the assigns (AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp,
+ * and for reference variables Assign, AssignAdd, AssignSub) lowered before
+ * them, in the order the graph's edges give.
  * Every instruction carries the TF node name and op as metadata.  Before
  * lowering anything, every op without a lowering is reported at once (op
  * type, count, node names).  The module is verified; it does not point into

@@ -21,8 +21,9 @@
  *     node's dtype attr; its shape must be static.  A name the config
  *     gives to two feeds, or to two fetches, is an error (as in tfcompile);
  *     an entry without a name takes its node's.  A config variable is a
- *     feed of its VarHandleOp's handle, after the feeds: every read of the
- *     handle reads the variable's value instead.
+ *     feed of its variable node (a VarHandleOp's handle, a VariableV2's
+ *     reference), after the feeds: every read of the handle or reference
+ *     reads the variable's value instead.
  *  4. Pruning and order: a depth-first walk from the fetches along data
  *     edges, not crossing fed edges, marks the live nodes and lists them in
  *     post-order (producers first).  Control edges do not make a node live:
@@ -561,16 +562,17 @@ static HloError *name_given_twice(TfGraph *g, const char *kind, const char *name
                    tensor_id(g, first->node_name, first->output_index), id);
 }
 
-/* A config variable: a feed of its VarHandleOp's handle whose value is the
- * variable's, typed and shaped as the config says and the node agrees. */
+/* A config variable: a feed of its variable node's output (a VarHandleOp's
+ * handle, or a VariableV2's reference) whose value is the variable's, typed
+ * and shaped as the config says and the node agrees. */
 static HloError *add_variable(TfGraph *g, int i, const Tensorflow__Tf2xla__Variable *cv) {
   if (!*cv->node_name) return hlo_error("config variable #%d has no node_name", i);
   const char *name = cv->node_name;
   TfNode *n = tf_graph_node(g, name);
   if (!n) return hlo_error("config variable '%s': no node '%s' in the graph", name, name);
-  if (strcmp(n->op, "VarHandleOp"))
-    return hlo_error("config variable '%s': node '%s' is a %s, not a VarHandleOp (resource "
-                     "variables only)", name, name, n->op);
+  if (!tf_is_variable_op(n->op))
+    return hlo_error("config variable '%s': node '%s' is a %s, not a variable (VarHandleOp "
+                     "or VariableV2)", name, name, n->op);
   if (feed_of(g, n, 0) >= 0) return hlo_error("config variable '%s' is given twice", name);
   TfFeed *f = &g->feeds[g->nfeeds];
   *f = (TfFeed){.name = *cv->name ? cv->name : n->name, .node = n, .dtype = cv->type,
@@ -583,7 +585,7 @@ static HloError *add_variable(TfGraph *g, int i, const Tensorflow__Tf2xla__Varia
   if (!f->dtype)
     e = hlo_error("the config gives no type and the node has no dtype attr");
   else if (node_type && node_type != f->dtype)
-    e = hlo_error("type %s differs from the VarHandleOp's dtype %s", tf_type_name(f->dtype),
+    e = hlo_error("type %s differs from the %s's dtype %s", tf_type_name(f->dtype), n->op,
                   tf_type_name(node_type));
   HloType t;
   if (!e) e = tf_type_to_hlo(f->dtype, &t);
@@ -757,13 +759,17 @@ static HloError *cycle_error(TfNode **stack, int from, int top) {
  * variables, the reads and assigns of variables and the NoOps grouping
  * them are side effects a fetch may depend on through control edges
  * alone (a read ordered after an assign), so they must run, in that
- * order. */
+ * order.  A read is a ReadVariableOp, or any node reading a config
+ * variable's reference (a VariableV2's "read" Identity). */
 static bool follows_control(const TfGraph *g, const TfNode *to) {
   static const char *const ops[] = {"AssignVariableOp", "AssignAddVariableOp",
-                                    "AssignSubVariableOp", "ReadVariableOp", "NoOp"};
+                                    "AssignSubVariableOp", "ReadVariableOp", "Assign",
+                                    "AssignAdd", "AssignSub", "NoOp"};
   if (!g->priv->nvariables) return false;
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
     if (!strcmp(to->op, ops[i])) return true;
+  for (int i = 0; i < to->ninputs; i++)
+    if (to->inputs[i].feed >= 0 && g->feeds[to->inputs[i].feed].variable) return true;
   return false;
 }
 

@@ -628,7 +628,8 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
       break;
     }
     params[i] = hlo_parameter_new(entry, i, &f->shape, hlo_name(m->arena, f->name));
-    params[i]->metadata.op_type = f->variable ? "VarHandleOp" : "Placeholder";
+    params[i]->metadata.op_type =
+        f->variable ? hlo_arena_strdup(m->arena, f->node->op) : "Placeholder";
     params[i]->metadata.op_name = hlo_arena_strdup(m->arena, f->node ? f->node->name : f->name);
   }
   HloInstr **results = NULL;

@@ -29,11 +29,12 @@
  * Variables bound from a checkpoint are constants: their values come from
  * the checkpoint when the graph is loaded (variables.c), and a resource
  * handle is lowered to the value it holds, so reads anywhere down a call
- * chain see it.  Config variables (tfcompile's variable {} entries) are
- * feeds instead: the handle reads the feed, whose value each assign
- * replaces (in the order the graph view put the assigns and reads, which
- * follows their control edges), and tf_import returns the last value of
- * each read-write one.
+ * chain see it.  Config variables (tfcompile's variable {} entries, a
+ * VarHandleOp or a TensorFlow 1 VariableV2) are feeds instead: the handle
+ * or reference reads the feed, whose value each assign replaces in the
+ * order the graph view put the assigns and reads (which follows their
+ * control edges), and tf_import returns the last value of each read-write
+ * one.  A reference assign's output is the variable's new value.
  */
 #include "lower.h"
 
@@ -588,8 +589,8 @@ static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k) {
   int feed = n->inputs[0].feed;
   const TfFeed *f = feed >= 0 ? &L->g->feeds[feed] : NULL;
   if (!f || !f->variable)
-    return hlo_error("assigns a resource that is no config variable: name its VarHandleOp in "
-                     "a variable {} entry of the config%s",
+    return hlo_error("assigns a variable that is no config variable: name its VarHandleOp or "
+                     "VariableV2 in a variable {} entry of the config%s",
                      L->function ? " (and assign it outside functions)" : "");
   if (f->readonly)
     return hlo_error("assigns variable '%s', which the config marks readonly", f->name);
@@ -597,39 +598,55 @@ static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k) {
   return NULL;
 }
 
-/* AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp: the
+/* AssignVariableOp, AssignAddVariableOp, AssignSubVariableOp (type attr
+ * "dtype") and the reference variables' Assign, AssignAdd, AssignSub
+ * (attr "T", output 0 the variable, which holds the new value): the
  * variable's value from here on is the input, or its sum or difference
  * with the value so far (op: HLO_OP_ADD, HLO_OP_SUBTRACT; else plain). */
-static HloError *assign_variable(TfLower *L, const TfNode *n, HloOpcode op, bool plain) {
+static HloError *assign_variable(TfLower *L, const TfNode *n, HloOpcode op, bool plain,
+                                 bool ref) {
   int k = 0;
   HloInstr *v;
   HloType t;
   HloError *e = assigned_variable(L, n, &k);
-  if (!e) e = tf_attr_hlo_type(n, "dtype", &t);
+  if (!e) e = tf_attr_hlo_type(n, ref ? "T" : "dtype", &t);
   if (!e) e = tf_input(L, n, 1, &v);
   if (e) return e;
   HloInstr *old = L->feeds[k];
   if (t != old->shape.type || v->shape.type != t)
-    return hlo_error("assigns %s (dtype %s) to variable '%s' of %s",
-                     hlo_type_name(v->shape.type), hlo_type_name(t), L->g->feeds[k].name,
-                     hlo_type_name(old->shape.type));
+    return hlo_error("assigns %s (%s %s) to variable '%s' of %s",
+                     hlo_type_name(v->shape.type), ref ? "T" : "dtype", hlo_type_name(t),
+                     L->g->feeds[k].name, hlo_type_name(old->shape.type));
   if (!hlo_shape_equal(&v->shape, &old->shape, false))
     return shape_mismatch("assigns a value of shape %s to a variable of shape %s", &v->shape,
                           &old->shape);
   L->feeds[k] = plain ? v : tf_binary(L, op, old, v, &e);
+  if (!e && ref) tf_set_output(L, n, 0, L->feeds[k]);
   return e;
 }
 
 static HloError *lower_assign_variable(TfLower *L, const TfNode *n) {
-  return assign_variable(L, n, HLO_OP_ADD, true);
+  return assign_variable(L, n, HLO_OP_ADD, true, false);
 }
 
 static HloError *lower_assign_add_variable(TfLower *L, const TfNode *n) {
-  return assign_variable(L, n, HLO_OP_ADD, false);
+  return assign_variable(L, n, HLO_OP_ADD, false, false);
 }
 
 static HloError *lower_assign_sub_variable(TfLower *L, const TfNode *n) {
-  return assign_variable(L, n, HLO_OP_SUBTRACT, false);
+  return assign_variable(L, n, HLO_OP_SUBTRACT, false, false);
+}
+
+static HloError *lower_assign(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_ADD, true, true);
+}
+
+static HloError *lower_assign_add(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_ADD, false, true);
+}
+
+static HloError *lower_assign_sub(TfLower *L, const TfNode *n) {
+  return assign_variable(L, n, HLO_OP_SUBTRACT, false, true);
 }
 
 /* ResourceGather: the variable's slices along dimension batch_dims at the
@@ -699,7 +716,8 @@ const TfOpLowering tf_lower_control[] = {
     {"VarHandleOp", lower_variable, "dtype, shape, shared_name",
      "the value from the checkpoint (SavedModel variables, --checkpoint)"},
     {"VariableV2", lower_variable, "dtype, shape",
-     "the value from the checkpoint (SavedModel variables, --checkpoint)"},
+     "the value from the checkpoint (SavedModel variables, --checkpoint); a config variable's "
+     "reads see the assigns ordered before them"},
     {"ReadVariableOp", lower_read_variable, "dtype",
      "the variable's value (a config variable's: after the assigns ordered before the read)"},
     {"AssignVariableOp", lower_assign_variable, "dtype",
@@ -708,6 +726,12 @@ const TfOpLowering tf_lower_control[] = {
      "config variables only (not readonly, not inside functions)"},
     {"AssignSubVariableOp", lower_assign_sub_variable, "dtype",
      "config variables only (not readonly, not inside functions)"},
+    {"Assign", lower_assign, "T, use_locking, validate_shape",
+     "config variables (VariableV2) only, not readonly; the output is the new value"},
+    {"AssignAdd", lower_assign_add, "T, use_locking",
+     "config variables (VariableV2) only, not readonly; the output is the new value"},
+    {"AssignSub", lower_assign_sub, "T, use_locking",
+     "config variables (VariableV2) only, not readonly; the output is the new value"},
     {"ResourceGather", lower_resource_gather, "dtype, Tindices, batch_dims, validate_indices",
      "gather along dimension batch_dims; an index out of range is clamped"},
     {"Assert", lower_assert, "T, summarize", "dropped: compiled code checks nothing"},

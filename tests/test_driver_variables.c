@@ -13,8 +13,8 @@
  *             variables the previous one wrote (VAR.npy);
  *   libhloc   hloc_execute several times on the same input buffers.
  * Then the frontend's errors, with their messages: a readonly variable
- * assigned, a variable whose node is missing or no VarHandleOp, and a
- * config type or shape that differs from the node's.
+ * assigned (resource or reference), a variable whose node is missing or
+ * no variable, and a config type or shape that differs from the node's.
  *
  * CTest sets HLOC_BIN and HLOC_RUNTIME_DIR and runs from the source root;
  * the C compiler is $CC or cc.
@@ -387,8 +387,8 @@ START_TEST(config_variable_errors) {
       {"tfvariable", FETCH "variable { node_name: \"nope\" shape { } type: DT_FLOAT }",
        "config variable 'nope': no node 'nope' in the graph"},
       {"tfvariable", FETCH "variable { node_name: \"result\" shape { } type: DT_FLOAT }",
-       "config variable 'result': node 'result' is a Pack, not a VarHandleOp (resource "
-       "variables only)"},
+       "config variable 'result': node 'result' is a Pack, not a variable (VarHandleOp or "
+       "VariableV2)"},
       {"tfvariable", FETCH "variable { node_name: \"x\" shape { dim { size: 1 } } type: DT_INT32 }",
        "config variable 'x': type DT_INT32 differs from the VarHandleOp's dtype DT_FLOAT"},
       {"tfvariable", FETCH "variable { node_name: \"x\" shape { dim { size: 2 } } type: DT_FLOAT }",
@@ -397,6 +397,18 @@ START_TEST(config_variable_errors) {
        FETCH "variable { node_name: \"x\" shape { dim { size: 1 } } }\n"
              "variable { node_name: \"x\" shape { dim { size: 1 } } }",
        "config variable 'x' is given twice"},
+      {"ref_assign_add",
+       FETCH "variable { node_name: \"x\" shape { dim { size: 2 } } type: DT_FLOAT readonly: "
+             "true }",
+       "node 'AssignAdd' (AssignAdd): assigns variable 'x', which the config marks readonly"},
+      {"ref_assign_add", FETCH "variable { node_name: \"x\" shape { dim { size: 2 } } type: DT_INT32 }",
+       "config variable 'x': type DT_INT32 differs from the VariableV2's dtype DT_FLOAT"},
+      {"ref_assign_add", FETCH "variable { node_name: \"x\" shape { dim { size: 3 } } type: DT_FLOAT }",
+       "config variable 'x': shape [3] does not match the VariableV2's shape [2]"},
+      {"ref_sequential_updates",
+       FETCH "variable { node_name: \"y\" shape { } type: DT_FLOAT readonly: true }",
+       "node 'x' (VariableV2): the variable has no value: give the checkpoint that holds it "
+       "(--checkpoint PREFIX), or compile a frozen graph"},
       {"tfvariable_sequential_updates",
        FETCH "variable { node_name: \"x\" shape { } type: DT_FLOAT }",
        "node 'y' (VarHandleOp): the variable has no value: give the checkpoint that holds it "

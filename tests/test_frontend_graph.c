@@ -246,8 +246,8 @@ START_TEST(errors_in_config) {
   graph_err(gr, FEED("x") FETCH("out") "variable { node_name: 'v' }",
             "config variable 'v': no node 'v' in the graph");
   graph_err(gr, FEED("x") FETCH("out") "variable { node_name: 'x' }",
-            "config variable 'x': node 'x' is a Placeholder, not a VarHandleOp "
-            "(resource variables only)");
+            "config variable 'x': node 'x' is a Placeholder, not a variable "
+            "(VarHandleOp or VariableV2)");
 }
 END_TEST
 

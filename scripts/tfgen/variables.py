@@ -4,7 +4,8 @@ testdata/tf/variables.
 The graphs are TensorFlow 1 graphs of resource variables (VarHandleOp,
 ReadVariableOp, Assign*VariableOp, ordered by control dependencies), built
 as tensorflow/compiler/aot/tests/make_test_graphs.py builds its
-tfvariable* graphs, and not frozen: the variables stay variables, and the
+tfvariable* graphs, and the same with reference variables (VariableV2,
+Assign, AssignAdd, AssignSub, reads through Identity); none is frozen: the variables stay variables, and the
 config names them.  TensorFlow runs each graph several times in a row in
 one Session, so each run starts from the variables the previous one left.
 
@@ -90,8 +91,61 @@ def feed_and_variables():
         {"acc": acc0, "step": np.int32(5)}
 
 
+def ref_assign_add():
+    """tfvariable with a TensorFlow 1 reference variable (VariableV2):
+    the value read through its "read" Identity, then the AssignAdd's
+    output.  The read goes through a Mul that the AssignAdd waits for: a
+    reference read is a view of the variable's buffer, which the in-place
+    AssignAdd would change under a later reader."""
+    x = tf.compat.v1.Variable([1000.0, -3.0], name="x", use_resource=False)
+    old_x = x.read_value() * 1.0
+    with tf.control_dependencies([old_x]):
+        new_x = x.assign_add([42.0, 0.5])
+    tf.stack([old_x, new_x], name="result")
+    return [], ["result"], [("x", False)], {
+        "x": np.array([1000.0, -3.0], np.float32)}
+
+
+def ref_sequential_updates():
+    """tfvariable_sequential_updates with reference variables: three
+    AssignSubs chained by control dependencies, each reading the value
+    the previous one left; y is readonly and read through its snapshot."""
+    x = tf.compat.v1.Variable(1.0, name="x", use_resource=False)
+    y = tf.compat.v1.Variable(1.0, name="y", use_resource=False)
+    updates = tf.no_op()
+    for _ in range(3):
+        with tf.control_dependencies([updates]):
+            x_val = x.read_value() + y
+            updates = x.assign_sub(0.1 * x_val)
+    tf.identity(updates, name="result")
+    return [], ["result"], [("x", False), ("y", True)], {
+        "x": np.float32(2.0), "y": np.float32(1.0)}
+
+
+def ref_assign_feed():
+    """Reference variables with a feed: an int32 counter replaced by
+    Assign, a matrix decayed towards the feed by AssignSub, and a fetch of
+    the Assign's output."""
+    v = tf.compat.v1.placeholder(tf.float32, [2, 2], name="v")
+    m = tf.compat.v1.Variable(np.zeros((2, 2), np.float32), name="m",
+                              use_resource=False)
+    n = tf.compat.v1.Variable(np.int32(0), name="n", use_resource=False)
+    delta = (m.read_value() - v) * 0.5
+    with tf.control_dependencies([delta]):
+        moved = m.assign_sub(delta)
+    with tf.control_dependencies([moved]):
+        counted = n.assign(n.read_value() * 2 + 1)
+    tf.identity(moved, name="moved")
+    tf.identity(counted, name="counted")
+    r = common.rng_for("variables/ref_assign_feed")
+    return [("v", r.standard_normal((2, 2)).astype(np.float32))], \
+        ["moved", "counted"], [("m", False), ("n", False)], \
+        {"m": r.standard_normal((2, 2)).astype(np.float32), "n": np.int32(3)}
+
+
 CASES = [tfvariable, tfvariable_readonly, tfvariable_sequential_updates,
-         feed_and_variables]
+         feed_and_variables, ref_assign_add, ref_sequential_updates,
+         ref_assign_feed]
 
 
 def _dims(shape):
