@@ -213,8 +213,8 @@ HloError *tf_graph_new(Tensorflow__GraphDef *gd,
 bool tf_has_v1_control_flow(const Tensorflow__GraphDef *gd);
 /* Rewrites them in place as functional While and If nodes whose cond,
  * body and branches are new functions of gd's library (functionalize.c);
- * Merges and Exits stay as Identity nodes of the same names.  tf_graph_new
- * calls it.  Structures that are no loop or cond are errors naming the
+ * Merges and Exits stay as Identity nodes of the same names; conds and
+ * loops may nest either way.  tf_graph_new calls it.  Structures that are no loop or cond are errors naming the
  * nodes, e.g. a Merge whose inputs come from different predicates or an
  * Exit no Enter leads to. */
 HloError *tf_functionalize(Tensorflow__GraphDef *gd);

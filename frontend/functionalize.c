@@ -7,12 +7,13 @@
  * TF2 graphs frozen with lower_control_flow=True, hold the dataflow ones.
  *
  * The rewrite works on the protobuf GraphDef in place, before the view is
- * built, in two stages that each repeat until nothing is left to do:
+ * built, in two stages that each repeat until nothing is left to do (and
+ * alternate, see below):
  *
  *  1. Conds.  Every node gets a branch state: the set of (predicate, side)
- *     pairs it depends on, found by propagating from the Switches outside
- *     loops (output 0: the false side, 1: the true side) along data and
- *     control edges; a Merge drops the one predicate on which its two
+ *     pairs it depends on, found by propagating from the conds' Switches
+ *     (output 0: the false side, 1: the true side) along data and control
+ *     edges, through loops but not along their back edges; a Merge drops the one predicate on which its two
  *     inputs disagree, and that predicate is the Merge's.  The deepest
  *     Merges are converted first, grouped with the others of the same
  *     predicate and state that share a Switch: each group becomes one If
@@ -42,7 +43,15 @@
  * not have the shape of a cond or a loop are errors naming the nodes;
  * what no Merge or Exit leads to stays as it is, for the view to report
  * (a NextIteration cycle without an Enter is the view's cycle error).
- * Loops inside conds are not functionalized.
+ *
+ * Conds and loops nest both ways (a cond in a loop's body, a loop in a
+ * cond's branch), so the two stages alternate: a cond whose branch still
+ * holds a loop waits for the loops stage, and a loop whose body still holds
+ * a cond (or an inner loop that does) waits for the next conds stage.  The
+ * branch states flow through loops, so a loop inside a branch belongs to
+ * it, and once converted its While is an ordinary node of the branch.
+ * When a pass converts nothing, one more pass without waiting reports the
+ * structure that cannot be converted.
  *
  * New messages are allocated as protobuf-c's unpack allocates them (one
  * malloc per message, string and array), so tensorflow__graph_def__free_
@@ -609,6 +618,8 @@ typedef struct Conds {
   Br *pred;        /* per node: a Switch's normalized predicate (side 0), a
                     * cond Merge's predicate; -1 otherwise */
   bool *loop;      /* per node: a loop's Switch or Merge */
+  bool hit_loop;   /* the last walk failed on a loop inside a branch, which
+                    * the loops stage may convert first */
 } Conds;
 
 static bool state_has(const State *s, Br b) {
@@ -673,6 +684,12 @@ static const char *pred_name(const Fz *z, Br p, char *buf, size_t n) {
 
 static HloError *merge_pred(Conds *c, int m, const State *const *in);
 
+/* An Enter, Exit, NextIteration, LoopCond, or a loop's Switch or Merge. */
+static bool is_loop_node(const Conds *c, int i) {
+  Kind k = c->z->kind[i];
+  return k == K_ENTER || k == K_EXIT || k == K_NEXT || k == K_LOOPCOND || c->loop[i];
+}
+
 /* The state of the value an edge carries: its producer's, and the branch
  * of a cond Switch's output (malloc'd). */
 static State edge_state(const Conds *c, Ref r) {
@@ -706,11 +723,6 @@ static HloError *merge_state(Conds *c, int m) {
 static HloError *merge_pred(Conds *c, int m, const State *const *in) {
   Fz *z = c->z;
   for (int k = 0; k < 2; k++) {
-    int p = z->in[m][k].node;
-    if (!in[k]->n && z->kind[p] == K_EXIT)
-      return hlo_error("node '%s' (%s) reads the while loop of Exit '%s' as a cond's branch: "
-                       "a while loop inside a cond cannot be functionalized", name(z, m),
-                       op(z, m), name(z, p));
     if (!in[k]->n)
       return hlo_error("node '%s' (%s): input '%s' comes from no Switch, so no cond leads to "
                        "this Merge", name(z, m), op(z, m), z->gd->node[m]->input[k]);
@@ -771,7 +783,6 @@ static HloError *compute_states(Conds *c) {
   while (head < tail && !e) {
     int i = queue[head++];
     Kind k = z->kind[i];
-    bool loopish = k == K_ENTER || k == K_EXIT || k == K_NEXT || k == K_LOOPCOND || c->loop[i];
     if (k == K_SWITCH && !c->loop[i] && ndata(z, i) != 2) {
       e = hlo_error("node '%s' (%s): a Switch has 2 inputs (data, predicate), it has %d",
                     name(z, i), op(z, i), ndata(z, i));
@@ -780,9 +791,11 @@ static HloError *compute_states(Conds *c) {
     if (k == K_SWITCH && !c->loop[i]) c->pred[i] = switch_pred(z, i);
     if (k == K_MERGE && !c->loop[i]) {
       e = merge_state(c, i);
-    } else if (!loopish) {
+    } else {
       State *s = &c->st[i];
       for (int j = 0; j < z->nin[i]; j++) {
+        int p = z->in[i][j].node;
+        if (p >= 0 && z->kind[p] == K_NEXT) continue; /* the loop's back edge */
         State t = edge_state(c, z->in[i][j]);
         state_union(s, &t);
         free(t.b);
@@ -831,6 +844,7 @@ static Verdict classify_branch(void *ctx, Ref r, int reader, Tensorflow__DataTyp
       return V_ERROR;
     }
     if (z->kind[i] != K_OTHER) {
+      s->c->hit_loop = is_loop_node(s->c, i);
       *e = hlo_error("node '%s' (%s) inside a branch of predicate '%s' cannot be "
                      "functionalized", name(z, i), op(z, i), pred_name(z, s->pred, p, sizeof p));
       return V_ERROR;
@@ -845,9 +859,12 @@ static Verdict classify_branch(void *ctx, Ref r, int reader, Tensorflow__DataTyp
   }
   if (is_source(z, i)) return V_COPY;
   if (z->kind[i] != K_OTHER) {
-    /* A loop's Exit, say: loops inside conds are not functionalized. */
-    *e = hlo_error("node '%s' (%s) in the %s branch of predicate '%s' reads '%s' (%s): a while "
-                   "loop inside a cond cannot be functionalized", name(z, reader), op(z, reader),
+    /* A Switch or Merge of another cond, read without a Switch; a loop's
+     * Exit is read as any value once the loop is converted. */
+    s->c->hit_loop = is_loop_node(s->c, i);
+    *e = hlo_error("node '%s' (%s) in the %s branch of predicate '%s' reads '%s' (%s) from "
+                   "outside the cond without a Switch: cannot functionalize", name(z, reader),
+                   op(z, reader),
                    s->side ? "true" : "false", pred_name(z, s->pred, p, sizeof p), name(z, i),
                    op(z, i));
     return V_ERROR;
@@ -1035,8 +1052,10 @@ static int uf_find(int *p, int i) {
   return i;
 }
 
-/* One round: converts the deepest cond Merges; *done when there are none. */
-static HloError *cond_round(Fz *z, bool *done) {
+/* One round: converts the deepest cond Merges; *done when none was.
+ * Unless strict, a cond with a loop still inside a branch waits for the
+ * loops stage instead of being an error.  *converted counts the Ifs. */
+static HloError *cond_round(Fz *z, bool strict, bool *done, int *converted) {
   index_build(z);
   Conds c = {z};
   c.st = hlo_xcalloc((size_t)z->n + 1, sizeof(State));
@@ -1054,7 +1073,7 @@ static HloError *cond_round(Fz *z, bool *done) {
     if (z->kind[i] == K_MERGE && !c.loop[i] && !z->gone[i] && c.pred[i] >= 0 &&
         c.st[i].n == depth)
       cand[ncand++] = i;
-  *done = ncand == 0;
+  *done = true;
   int *parent = hlo_xmalloc(sizeof(int) * ((size_t)ncand + 1));
   int **sw = hlo_xmalloc(sizeof(int *) * ((size_t)ncand + 1));
   int *nsw = hlo_xmalloc(sizeof(int) * ((size_t)ncand + 1));
@@ -1076,7 +1095,14 @@ static HloError *cond_round(Fz *z, bool *done) {
     int n = 0;
     for (int j = 0; j < ncand; j++)
       if (uf_find(parent, j) == i) group[n++] = cand[j];
+    c.hit_loop = false;
     e = convert_cond(&c, group, n);
+    if (e && c.hit_loop && !strict) {
+      hlo_error_free(e);
+      e = NULL;
+      continue;
+    }
+    if (!e) *done = false, ++*converted;
   }
   free(group);
   free(parent);
@@ -1406,8 +1432,42 @@ static HloError *convert_loop(Fz *z, int f) {
   return e;
 }
 
-static HloError *loops(Fz *z) {
+/* Whether frame f must wait for other control flow to be converted first:
+ * a frame nested in it, or a cond in its body (a Switch on no LoopCond, a
+ * Merge of no Enter or NextIteration). */
+static bool loop_waits(const Fz *z, int f, const bool *converted) {
+  for (int g = 1; g < z->nframes; g++)
+    if (z->frames[g].parent == f && !converted[g]) return true;
+  for (int i = 0; i < z->n; i++) {
+    if (z->gone[i] || z->frame[i] != f) continue;
+    if (z->kind[i] == K_SWITCH && ndata(z, i) == 2 && z->in[i][1].node >= 0 &&
+        z->kind[z->in[i][1].node] != K_LOOPCOND)
+      return true;
+    if (z->kind[i] == K_MERGE) {
+      bool loop = false;
+      for (int k = 0; k < ndata(z, i); k++) {
+        int p = z->in[i][k].node;
+        loop |= p >= 0 && (z->kind[p] == K_ENTER || z->kind[p] == K_NEXT);
+      }
+      if (!loop) return true;
+    }
+  }
+  return false;
+}
+
+static void frames_free(Fz *z) {
+  for (int f = 0; f < z->nframes; f++) free(z->frames[f].name);
+  free(z->frames);
+  z->frames = NULL;
+  z->nframes = 0;
+}
+
+/* Converts the loops, innermost first; unless strict, a loop that still
+ * holds a cond (or a loop that does) waits for the next conds stage.
+ * *converted counts the Whiles. */
+static HloError *loops(Fz *z, bool strict, int *converted) {
   index_build(z);
+  frames_free(z);
   HloError *e = find_frames(z);
   int *order = hlo_xmalloc(sizeof(int) * ((size_t)z->nframes + 1)), nf = 0;
   for (int f = 1; f < z->nframes; f++) order[nf++] = f;
@@ -1418,7 +1478,13 @@ static HloError *loops(Fz *z) {
       order[b] = order[b - 1];
       order[b - 1] = t;
     }
-  for (int k = 0; k < nf && !e; k++) e = convert_loop(z, order[k]);
+  bool *done = hlo_xcalloc((size_t)z->nframes + 1, sizeof(bool));
+  for (int k = 0; k < nf && !e; k++) {
+    if (!strict && loop_waits(z, order[k], done)) continue;
+    e = convert_loop(z, order[k]);
+    if (!e) done[order[k]] = true, ++*converted;
+  }
+  free(done);
   free(order);
   return e;
 }
@@ -1436,16 +1502,23 @@ bool tf_has_v1_control_flow(const Tensorflow__GraphDef *gd) {
 HloError *tf_functionalize(Tensorflow__GraphDef *gd) {
   Fz z = {gd};
   HloError *e = NULL;
-  for (bool done = false; !done && !e;) e = cond_round(&z, &done);
-  if (!e) sweep(&z);
-  if (!e) e = loops(&z);
-  if (!e) sweep(&z);
+  /* Conds and loops nest both ways: each pass converts the conds, then the
+   * loops, that hold no unconverted control flow of the other kind.  When
+   * a pass converts nothing, a last strict pass reports what is left. */
+  for (bool strict = false; !e;) {
+    int converted = 0;
+    for (bool done = false; !done && !e;) e = cond_round(&z, strict, &done, &converted);
+    if (!e) sweep(&z);
+    if (!e) e = loops(&z, strict, &converted);
+    if (!e) sweep(&z);
+    if (strict) break;
+    strict = converted == 0;
+  }
   index_free(&z);
   free(z.gone);
   free(z.frame);
   free(z.mark);
-  for (int f = 0; f < z.nframes; f++) free(z.frames[f].name);
-  free(z.frames);
+  frames_free(&z);
   if (e) e = hlo_error_wrap(e, "TensorFlow 1 control flow");
   return e;
 }

@@ -161,7 +161,8 @@ def main():
         from tfgen import savedmodels
         savedmodels.generate(os.path.join(args.out, "savedmodels"),
                              not args.quiet)
-    if not args.skip_v1control and args.only is None:
+    if not args.skip_v1control and (args.only is None or
+                                    re.search(args.only, "v1control")):
         from tfgen import v1control
         n = v1control.generate(os.path.join(args.out, "v1control"),
                                not args.quiet)

@@ -315,15 +315,87 @@ START_TEST(loop_reads_outside) {
 }
 END_TEST
 
-/* A loop inside a cond's branch is not functionalized (yet). */
-START_TEST(loop_inside_cond) {
+/* A Merge reading a loop that no Switch leads to is no cond. */
+START_TEST(merge_of_a_loop_outside_branches) {
   expect_error(LOOP_GRAPH("one", PLACEHOLDER("p", "DT_BOOL")
                                      NODE("sw", "Switch", "input: 'x' input: 'p'", ATTR_F32)
                                      NODE("mm", "Merge", "input: 'sw' input: 'ex'",
                                           ATTR_F32 ATTR_INT("N", "2"))),
                FEED("x", "DT_FLOAT") FEED("p", "DT_BOOL") FETCH("mm"),
-               "TensorFlow 1 control flow: node 'mm' (Merge) reads the while loop of Exit 'ex' "
-               "as a cond's branch: a while loop inside a cond cannot be functionalized");
+               "TensorFlow 1 control flow: node 'mm' (Merge): input 'ex' comes from no Switch, "
+               "so no cond leads to this Merge");
+}
+END_TEST
+
+/* Lowers g (feeds x: f32[], p: pred[]; frees it) and evaluates it at x =
+ * -0.5, with p true then false. */
+static void expect_xp(TfGraph *g, double want_true, double want_false) {
+  HloModule *m = NULL;
+  HloError *e = tf_import(g, "xp", &m);
+  ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+  tf_graph_free(g);
+  HloShape s = hlo_shape_scalar(HLO_F32), sp = hlo_shape_scalar(HLO_PRED);
+  HloLiteral *args[2] = {hlo_literal_new(&s), hlo_literal_new(&sp)};
+  double want[2] = {want_false, want_true};
+  for (int p = 1; p >= 0; p--) {
+    hlo_literal_set_f64(args[0], 0, -0.5);
+    hlo_literal_set_f64(args[1], 0, p);
+    HloLiteral *out = ck_evaluate(m, args, 2);
+    ck_assert_double_eq(hlo_literal_get_f64(out, 0), want[p]);
+    hlo_literal_free(out);
+  }
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+  hlo_module_free(m);
+}
+
+/* A loop inside the true branch of a cond: the loop reads the Switch's
+ * true side, and the Merge the loop's Exit.  The If's then branch holds the
+ * While. */
+START_TEST(loop_inside_cond_becomes_while_in_if) {
+  char *msg = NULL;
+  TfGraph *g = load(PLACEHOLDER("p", "DT_BOOL") PLACEHOLDER("x", "DT_FLOAT")
+                    CONST_F32("three", "3") CONST_F32("one", "1")
+                    NODE("sw", "Switch", "input: 'x' input: 'p'", ATTR_F32)
+                    NODE("en", "Enter", "input: 'sw:1'", ATTR_F32 FRAME("L"))
+                    NODE("bound", "Enter", "input: 'three'",
+                         ATTR_F32 FRAME("L") "attr { key: 'is_constant' value { b: true } }")
+                    NODE("m", "Merge", "input: 'en' input: 'nx'", ATTR_F32 ATTR_INT("N", "2"))
+                    NODE("lt", "Less", "input: 'm' input: 'bound'", ATTR_F32)
+                    NODE("lc", "LoopCond", "input: 'lt'", "")
+                    NODE("s", "Switch", "input: 'm' input: 'lc'", ATTR_F32)
+                    NODE("id", "Identity", "input: 's:1'", ATTR_F32)
+                    NODE("add", "AddV2", "input: 'id' input: 'one'", ATTR_F32)
+                    NODE("nx", "NextIteration", "input: 'add'", ATTR_F32)
+                    NODE("ex", "Exit", "input: 's'", ATTR_F32)
+                    NODE("neg", "Neg", "input: 'sw'", ATTR_F32)
+                    NODE("mm", "Merge", "input: 'neg' input: 'ex'", ATTR_F32 ATTR_INT("N", "2")),
+                    FEED("x", "DT_FLOAT") FEED("p", "DT_BOOL") FETCH("mm"), &msg);
+  ck_assert_msg(g != NULL, "%s", msg);
+  ck_assert_str_eq(tf_graph_node(g, "mm")->op, "Identity");
+  const TfNode *f = tf_graph_node(g, "mm")->inputs[0].node;
+  ck_assert_str_eq(f->op, "If");
+  bool while_in_then = false;
+  const Tensorflow__AttrValue *then = tf_attr_find(f, "then_branch");
+  const Tensorflow__FunctionDef *fd = tf_graph_find_function(g, then->func->name);
+  for (size_t i = 0; i < fd->n_node_def; i++) while_in_then |= !strcmp(fd->node_def[i]->op, "While");
+  ck_assert(while_in_then);
+  expect_xp(g, 3.5, 0.5);
+}
+END_TEST
+
+/* A branch reading a loop outside the cond without a Switch waits for the
+ * loop to be converted, then reads its While as any outside value. */
+START_TEST(branch_reads_a_loop_outside_the_cond) {
+  char *msg = NULL;
+  TfGraph *g = load(LOOP_GRAPH("one", PLACEHOLDER("p", "DT_BOOL")
+                                          NODE("sw", "Switch", "input: 'x' input: 'p'", ATTR_F32)
+                                          NODE("a", "AddV2", "input: 'sw:1' input: 'ex'", ATTR_F32)
+                                          NODE("mm", "Merge", "input: 'sw' input: 'a'",
+                                               ATTR_F32 ATTR_INT("N", "2"))),
+                    FEED("x", "DT_FLOAT") FEED("p", "DT_BOOL") FETCH("mm"), &msg);
+  ck_assert_msg(g != NULL, "%s", msg);
+  expect_xp(g, 3.0, -0.5);
 }
 END_TEST
 
@@ -354,6 +426,8 @@ int main(void) {
   t = tcase_create("rewrite");
   tcase_add_test(t, cond_becomes_if);
   tcase_add_test(t, loop_becomes_while);
+  tcase_add_test(t, loop_inside_cond_becomes_while_in_if);
+  tcase_add_test(t, branch_reads_a_loop_outside_the_cond);
   suite_add_tcase(s, t);
   t = tcase_create("refusals");
   tcase_add_test(t, merge_of_two_predicates);
@@ -362,7 +436,7 @@ int main(void) {
   tcase_add_test(t, exit_without_frame);
   tcase_add_test(t, loop_without_switch);
   tcase_add_test(t, loop_reads_outside);
-  tcase_add_test(t, loop_inside_cond);
+  tcase_add_test(t, merge_of_a_loop_outside_branches);
   tcase_add_test(t, real_cycle_is_reported);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
