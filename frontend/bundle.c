@@ -34,8 +34,15 @@
  * opening the file for that read only, so a checkpoint of thousands of
  * shards holds no descriptors.  Only TensorFlow's own choices are read:
  * uncompressed blocks (TensorFlow never compresses checkpoint indexes),
- * little-endian data, whole tensors (a partitioned variable's slices are
- * listed but not assembled).
+ * little-endian data.
+ *
+ * A partitioned variable (TensorFlow 1's get_variable with a partitioner)
+ * is one entry listing its slices (BundleEntryProto.slices: a start and a
+ * length per dimension) and no bytes; each slice is an entry of its own
+ * under a binary key that encodes the variable's key and the slice.  Open
+ * checks every slice against the variable's shape; a read finds each
+ * slice's entry, checks its dtype, shape and size, and assembles the
+ * tensor, which the slices must cover exactly once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -431,6 +438,53 @@ static HloError *read_header(TfBundle *b, const Block *k) {
   return e;
 }
 
+/* Slices in the order of their starts, dimension by dimension (the starts
+ * past the rank are 0). */
+static int cmp_slices(const void *x, const void *y) {
+  const TfBundleSlice *a = x, *b = y;
+  for (int d = 0; d < HLO_MAX_RANK; d++)
+    if (a->start[d] != b->start[d]) return a->start[d] < b->start[d] ? -1 : 1;
+  return 0;
+}
+
+/* A partitioned variable's slices, checked against its shape t->dims and
+ * sorted; in b's arena. */
+static HloError *take_slices(TfBundle *b, const Tensorflow__BundleEntryProto *p,
+                             TfBundleEntry *t) {
+  if (t->rank < 0) return hlo_error("a partitioned variable of unknown shape");
+  TfBundleSlice *sl = hlo_arena_alloc(b->arena, sizeof *sl * p->n_slices);
+  for (size_t i = 0; i < p->n_slices; i++) {
+    const Tensorflow__TensorSliceProto *sp = p->slices[i];
+    TfBundleSlice *x = &sl[i];
+    memset(x, 0, sizeof *x);
+    if (sp->n_extent != (size_t)t->rank)
+      return hlo_error("slice %zu has %zu extents, but the tensor has rank %d", i,
+                       sp->n_extent, t->rank);
+    for (int d = 0; d < t->rank; d++) {
+      const Tensorflow__TensorSliceProto__Extent *x_d = sp->extent[d];
+      int64_t start = x_d->start, end;
+      bool full = x_d->has_length_case != TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+      int64_t len = full ? t->dims[d] : x_d->length;
+      if (start < 0 || len < 0)
+        return hlo_error("slice %zu: dimension %d has start %lld and length %lld (negative)", i,
+                         d, (long long)start, (long long)len);
+      if (full && start)
+        return hlo_error("slice %zu: dimension %d has no length (the whole dimension) but "
+                         "starts at %lld", i, d, (long long)start);
+      if (!hlo_add_ok(start, len, &end) || end > t->dims[d])
+        return hlo_error("slice %zu: dimension %d: %lld + %lld exceeds the tensor's %lld", i,
+                         d, (long long)start, (long long)len, (long long)t->dims[d]);
+      x->start[d] = start;
+      x->length[d] = len;
+      if (full) x->full |= 1u << d;
+    }
+  }
+  qsort(sl, p->n_slices, sizeof *sl, cmp_slices);
+  t->slices = sl;
+  t->nslices = (int)p->n_slices;
+  return NULL;
+}
+
 /* Checks a BundleEntryProto and appends it as an entry. */
 static HloError *add_entry(TfBundle *b, const Block *k) {
   ProtobufCMessage *m;
@@ -471,6 +525,8 @@ static HloError *add_entry(TfBundle *b, const Block *k) {
   else if (!hlo_add_ok(p->offset, p->size, &end))
     e = hlo_error("offset %lld + size %lld overflows", (long long)p->offset,
                   (long long)p->size);
+  else if (p->n_slices)
+    e = take_slices(b, p, &t);
   if (e) {
     tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
     return hlo_error_wrap(e, "%s: entry '%s' (at byte %llu)", b->index_name,
@@ -765,20 +821,164 @@ const TfBundleEntry *tf_bundle_entry(const TfBundle *b, int i) {
   return &b->entries[i];
 }
 
-const TfBundleEntry *tf_bundle_find(const TfBundle *b, const char *key) {
-  size_t len = strlen(key);
+static const TfBundleEntry *find_key(const TfBundle *b, const uint8_t *key, size_t len) {
   int lo = 0, hi = b->nentries;
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
     const TfBundleEntry *e = &b->entries[mid];
-    int c = key_cmp((const uint8_t *)e->key, e->key_len, (const uint8_t *)key,
-                    len);
+    int c = key_cmp((const uint8_t *)e->key, e->key_len, key, len);
     if (!c) return e;
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
+  return NULL;
+}
+
+const TfBundleEntry *tf_bundle_find(const TfBundle *b, const char *key) {
+  return find_key(b, (const uint8_t *)key, strlen(key));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Slices                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The key of a slice is TensorFlow's "ordered code" (strings/ordered_code.h,
+ * used by checkpoint::EncodeTensorNameSlice): the number 0, the variable's
+ * key, the rank, then each dimension's start and length (-1 for the whole
+ * dimension) as signed numbers.  Each encoding sorts bytewise like the
+ * values it encodes. */
+typedef struct Bytes {
+  uint8_t *p;
+  size_t n;
+} Bytes;
+
+static void put(Bytes *k, const void *src, size_t n) {
+  k->p = hlo_xrealloc(k->p, k->n + n + 1);
+  memcpy(k->p + k->n, src, n);
+  k->n += n;
+}
+
+/* An unsigned number: its byte count, then its bytes big-endian. */
+static void put_unsigned(Bytes *k, uint64_t v) {
+  uint8_t buf[9];
+  int n = 0;
+  for (uint64_t x = v; x; x >>= 8) n++;
+  buf[0] = (uint8_t)n;
+  for (int i = 0; i < n; i++) buf[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+  put(k, buf, (size_t)n + 1);
+}
+
+/* A string: NUL as 00 ff, 0xff as ff 00, ended by 00 01. */
+static void put_string(Bytes *k, const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    uint8_t c = (uint8_t)s[i];
+    if (c == 0x00) put(k, "\x00\xff", 2);
+    else if (c == 0xff) put(k, "\xff\x00", 2);
+    else put(k, &c, 1);
+  }
+  put(k, "\x00\x01", 2);
+}
+
+/* A signed number in n = 1 + b / 7 bytes, b its significant bits (of ~v
+ * for a negative v): two's complement, sign-extended to 10 bytes,
+ * big-endian, the last n bytes kept with their first n bits inverted.
+ * Those bits repeat the sign, so a non-negative number starts with n ones
+ * and a zero, a negative one with n zeros and a one. */
+static void put_signed(Bytes *k, int64_t v) {
+  uint64_t x = v < 0 ? ~(uint64_t)v : (uint64_t)v;
+  int bits = 0;
+  while (x >> bits) bits++;
+  int n = (bits + 7) / 7;
+  uint8_t buf[10];
+  buf[0] = buf[1] = v < 0 ? 0xff : 0x00;
+  for (int i = 0; i < 8; i++) buf[2 + i] = (uint8_t)((uint64_t)v >> (8 * (7 - i)));
+  uint8_t *at = buf + 10 - n;
+  /* n leading 1 bits then a 0 bit, across one or two bytes */
+  uint16_t header = (uint16_t)(0xffffu << (16 - n));
+  at[0] ^= (uint8_t)(header >> 8);
+  if (n > 1) at[1] ^= (uint8_t)header;
+  put(k, at, (size_t)n);
+}
+
+static void slice_key(const TfBundleEntry *e, const TfBundleSlice *x, Bytes *k) {
+  put_unsigned(k, 0);
+  put_string(k, e->key, e->key_len);
+  put_unsigned(k, (uint64_t)e->rank);
+  for (int d = 0; d < e->rank; d++) {
+    put_signed(k, x->start[d]);
+    put_signed(k, x->full >> d & 1 ? -1 : x->length[d]);
+  }
+}
+
+/* TensorFlow's text of a slice: "start,length" per dimension, "-" for the
+ * whole one, joined by ':'. */
+static const char *slice_text(char *buf, size_t n, const TfBundleEntry *e,
+                              const TfBundleSlice *x) {
+  size_t o = 0;
+  buf[0] = 0;
+  for (int d = 0; d < e->rank && o < n; d++) {
+    if (x->full >> d & 1)
+      o += (size_t)snprintf(buf + o, n - o, "%s-", d ? ":" : "");
+    else
+      o += (size_t)snprintf(buf + o, n - o, "%s%lld,%lld", d ? ":" : "",
+                            (long long)x->start[d], (long long)x->length[d]);
+  }
+  return buf;
+}
+
+/* err, prefixed with the variable's entry and the slice. */
+static HloError *slice_wrap(const TfBundle *b, const TfBundleEntry *e, const TfBundleSlice *x,
+                            HloError *err) {
+  char key[KEY_TEXT], sl[256];
+  return hlo_error_wrap(err, "%s: entry '%s': slice %s", b->index_name,
+                        entry_text(key, sizeof key, e), slice_text(sl, sizeof sl, e, x));
+}
+
+static HloError *slice_error(const TfBundle *b, const TfBundleEntry *e,
+                             const TfBundleSlice *x, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static HloError *slice_error(const TfBundle *b, const TfBundleEntry *e,
+                             const TfBundleSlice *x, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  HloError *what = hlo_verror(fmt, ap);
+  va_end(ap);
+  char key[KEY_TEXT], sl[256];
+  HloError *err = hlo_error("%s: entry '%s': slice %s %s", b->index_name,
+                            entry_text(key, sizeof key, e), slice_text(sl, sizeof sl, e, x),
+                            hlo_error_message(what));
+  hlo_error_free(what);
+  return err;
+}
+
+HloError *tf_bundle_slice_entry(const TfBundle *b, const TfBundleEntry *e,
+                                int s, const TfBundleEntry **out) {
+  *out = NULL;
+  HLO_CHECK(e->sliced && s >= 0 && s < e->nslices);
+  const TfBundleSlice *x = &e->slices[s];
+  Bytes k = {0};
+  slice_key(e, x, &k);
+  const TfBundleEntry *p = find_key(b, k.p, k.n);
+  free(k.p);
+  if (!p) return slice_error(b, e, x, "has no entry in the checkpoint");
+  if (p->sliced) return slice_error(b, e, x, "is itself partitioned");
+  if (p->dtype != e->dtype)
+    return slice_error(b, e, x, "holds %s, the variable %s", tf_type_name(p->dtype),
+                       tf_type_name(e->dtype));
+  bool same = p->rank == e->rank;
+  for (int d = 0; same && d < e->rank; d++) same = p->dims[d] == x->length[d];
+  if (!same) {
+    HloStr got = {0};
+    for (int d = 0; d < p->rank; d++)
+      hlo_str_printf(&got, "%s%lld", d ? "," : "", (long long)p->dims[d]);
+    HloError *err = slice_error(b, e, x, "is stored with shape [%s]",
+                                p->rank < 0 ? "unknown" : got.buf ? got.buf : "");
+    free(got.buf);
+    return err;
+  }
+  *out = p;
   return NULL;
 }
 
@@ -844,9 +1044,6 @@ static HloError *entry_error(const TfBundle *b, const TfBundleEntry *e,
 
 /* Errors for what no entry of this reader can be read as. */
 static HloError *check_readable(const TfBundle *b, const TfBundleEntry *e) {
-  if (e->sliced)
-    return entry_error(b, e, "a partitioned variable (stored in slices), "
-                       "which hloc cannot read yet");
   if (e->rank < 0) return entry_error(b, e, "its shape is unknown");
   return NULL;
 }
@@ -860,40 +1057,120 @@ static HloError *crc_error(const TfBundle *b, const TfBundleEntry *e,
                    (unsigned long long)(e->offset + e->size), what);
 }
 
-HloError *tf_bundle_read(TfBundle *b, const TfBundleEntry *e, HloArena *arena,
-                         HloLiteral **out) {
-  *out = NULL;
+/* The shape of numeric entry e. */
+static HloError *numeric_shape(const TfBundle *b, const TfBundleEntry *e, HloShape *shape) {
   HloError *err = check_readable(b, e);
   if (err) return err;
   HloType type;
   if (e->dtype == TENSORFLOW__DATA_TYPE__DT_STRING)
     return entry_error(b, e, "dtype DT_STRING is not numeric");
-  if ((err = tf_type_to_hlo(e->dtype, &type)))
-    return entry_wrap(b, e, err);
-  HloShape shape = hlo_shape_array(type, e->rank, e->dims);
-  if ((err = hlo_shape_check_size(&shape))) return entry_wrap(b, e, err);
-  size_t bytes = hlo_shape_byte_size(&shape);
-  if (bytes != e->size) {
-    char *s = hlo_shape_to_string(&shape);
-    err = entry_error(b, e, "size is %llu bytes, but %s takes %zu",
-                      (unsigned long long)e->size, s, bytes);
-    free(s);
-    return err;
+  if ((err = tf_type_to_hlo(e->dtype, &type))) return entry_wrap(b, e, err);
+  *shape = hlo_shape_array(type, e->rank, e->dims);
+  if ((err = hlo_shape_check_size(shape))) return entry_wrap(b, e, err);
+  return NULL;
+}
+
+/* Unpartitioned entry e must hold the bytes of `shape`. */
+static HloError *check_size(const TfBundle *b, const TfBundleEntry *e, const HloShape *shape) {
+  size_t bytes = hlo_shape_byte_size(shape);
+  if (bytes == e->size) return NULL;
+  char *s = hlo_shape_to_string(shape);
+  HloError *err = entry_error(b, e, "size is %llu bytes, but %s takes %zu",
+                              (unsigned long long)e->size, s, bytes);
+  free(s);
+  return err;
+}
+
+/* Reads unpartitioned numeric entry e, of the given shape (check_size),
+ * into dst. */
+static HloError *read_tensor(const TfBundle *b, const TfBundleEntry *e, const HloShape *shape,
+                             void *dst) {
+  size_t bytes = hlo_shape_byte_size(shape);
+  HloError *err = read_bytes(b, e, dst);
+  if (!err && !crc_matches(e->crc32c, tf_crc32c_extend(0, dst, bytes)))
+    err = crc_error(b, e, "");
+  if (!err && shape->type == HLO_PRED)
+    for (size_t i = 0; i < bytes; i++) ((uint8_t *)dst)[i] = ((uint8_t *)dst)[i] != 0;
+  return err;
+}
+
+/* Assembles partitioned entry e, of the given shape, into a new literal:
+ * every slice read from its own entry and copied row by row into place,
+ * after checking that the slices' elements add up to the tensor's and
+ * (marking each element as it is written) that no two overlap, so that
+ * they cover it exactly once.  Nothing is allocated for the tensor before
+ * its slices' entries are found, each within its data file. */
+static HloError *read_sliced(const TfBundle *b, const TfBundleEntry *e, const HloShape *shape,
+                             HloArena *arena, HloLiteral **out) {
+  const TfBundleEntry **parts = hlo_xcalloc((size_t)e->nslices + 1, sizeof *parts);
+  int64_t total = hlo_shape_elements(shape), sum = 0;
+  HloError *err = NULL;
+  for (int s = 0; s < e->nslices && !err; s++) {
+    const TfBundleSlice *x = &e->slices[s];
+    HloShape ps = hlo_shape_array(shape->type, e->rank, x->length); /* <= shape */
+    err = tf_bundle_slice_entry(b, e, s, &parts[s]);
+    if (!err && (err = check_size(b, parts[s], &ps))) err = slice_wrap(b, e, x, err);
+    if (!err && !hlo_add_ok(sum, hlo_shape_elements(&ps), &sum)) sum = INT64_MAX;
   }
+  if (!err && sum != total)
+    err = entry_error(b, e, "its slices hold %lld elements, but the tensor has %lld",
+                      (long long)sum, (long long)total);
+  size_t esize = hlo_type_size(shape->type);
+  uint8_t *seen = err ? NULL : hlo_xcalloc((size_t)total + 1, 1);
+  HloLiteral *lit = err ? NULL : arena ? hlo_literal_new_in(arena, shape) : hlo_literal_new(shape);
+  uint8_t *dst = lit ? lit->data : NULL;
+  int64_t stride[HLO_MAX_RANK + 1]; /* elements between neighbours along d */
+  stride[e->rank] = 1;
+  for (int d = e->rank - 1; d >= 0; d--)
+    stride[d] = d == e->rank - 1 ? 1 : stride[d + 1] * e->dims[d + 1];
+  for (int s = 0; s < e->nslices && !err; s++) {
+    const TfBundleSlice *x = &e->slices[s];
+    HloShape ps = hlo_shape_array(shape->type, e->rank, x->length);
+    uint8_t *buf = hlo_xmalloc(hlo_shape_byte_size(&ps) + 1);
+    if ((err = read_tensor(b, parts[s], &ps, buf))) err = slice_wrap(b, e, x, err);
+    /* Rows along the last dimension are contiguous in both. */
+    int64_t row = e->rank ? x->length[e->rank - 1] : 1;
+    int64_t rows = row ? hlo_shape_elements(&ps) / row : 0;
+    int64_t idx[HLO_MAX_RANK] = {0};
+    for (int64_t r = 0; r < rows && !err; r++) {
+      int64_t at = 0;
+      for (int d = 0; d < e->rank; d++) at += (x->start[d] + idx[d]) * stride[d];
+      for (int64_t i = 0; i < row && !err; i++)
+        if (seen[at + i]++)
+          err = slice_error(b, e, x, "overlaps another slice");
+      memcpy(dst + (size_t)at * esize, buf + (size_t)(r * row) * esize,
+             (size_t)row * esize);
+      for (int d = e->rank - 2; d >= 0; d--) {
+        if (++idx[d] < x->length[d]) break;
+        idx[d] = 0;
+      }
+    }
+    free(buf);
+  }
+  free(seen);
+  free(parts);
+  if (err && lit && !arena) hlo_literal_free(lit);
+  *out = err ? NULL : lit;
+  return err;
+}
+
+HloError *tf_bundle_read(TfBundle *b, const TfBundleEntry *e, HloArena *arena,
+                         HloLiteral **out) {
+  *out = NULL;
+  HloShape shape;
+  HloError *err = numeric_shape(b, e, &shape);
+  if (err) return err;
+  if (e->sliced) return read_sliced(b, e, &shape, arena, out);
   /* The size is within the shard (checked at open): allocating it is
    * bounded by the checkpoint's size. */
+  if ((err = check_size(b, e, &shape))) return err;
   HloLiteral *lit = arena ? hlo_literal_new_in(arena, &shape)
                           : hlo_literal_new(&shape);
-  err = read_bytes(b, e, lit->data);
-  if (!err && !crc_matches(e->crc32c, tf_crc32c_extend(0, lit->data, bytes)))
-    err = crc_error(b, e, "");
+  err = read_tensor(b, e, &shape, lit->data);
   if (err) {
     if (!arena) hlo_literal_free(lit);
     return err;
   }
-  if (type == HLO_PRED)
-    for (size_t i = 0; i < bytes; i++)
-      ((uint8_t *)lit->data)[i] = ((uint8_t *)lit->data)[i] != 0;
   *out = lit;
   return NULL;
 }
@@ -911,6 +1188,7 @@ HloError *tf_bundle_read_string(TfBundle *b, const TfBundleEntry *e,
   *len = 0;
   HloError *err = check_readable(b, e);
   if (err) return err;
+  if (e->sliced) return entry_error(b, e, "a partitioned string tensor is not read");
   if (e->dtype != TENSORFLOW__DATA_TYPE__DT_STRING)
     return entry_error(b, e, "dtype %s is not DT_STRING",
                        tf_type_name(e->dtype));

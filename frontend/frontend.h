@@ -39,12 +39,14 @@
  *   bundle.c       checkpoints (TensorBundle: PREFIX.index and its data
  *                  files), as TF2 checkpoints and SavedModel variables/
  *                  hold them: validated at open, tensors read as literals
+ *                  (partitioned variables assembled from their slices)
  *   savedmodel.c   SavedModel directories: meta graph and signature
  *                  selection, the signature as feeds and fetches, the
  *                  object graph that names each captured variable's
  *                  checkpoint key
  *   variables.c    variables (VarHandleOp, VariableV2) bound to their
- *                  values in a checkpoint
+ *                  values in a checkpoint (a partitioned variable's parts
+ *                  to its slices)
  */
 #ifndef HLOC_FRONTEND_H
 #define HLOC_FRONTEND_H
@@ -324,9 +326,11 @@ bool tf_is_variable_op(const char *op);
 /* Binds every live variable of g (VarHandleOp, VariableV2, VariableV1,
  * Variable) to its value in the checkpoint PREFIX (PREFIX.index and its
  * data shards): the key is keys[node id] where keys and that entry are
- * non-NULL, else the node's name, else its shared_name.  The value's type
- * and shape must match the node's dtype and shape attributes.  Errors
- * name the node, the checkpoint and the keys tried. */
+ * non-NULL, else the node's name, else its shared_name; a node NAME/part_K
+ * that none names takes slice K (in the order of their starts) of the
+ * partitioned variable NAME.  The value's type and shape must match the
+ * node's dtype and shape attributes.  Errors name the node, the checkpoint
+ * and the keys tried. */
 HloError *tf_graph_bind_checkpoint(TfGraph *g, const char *prefix, const char *const *keys);
 /* The same with the checkpoint already open (bundle.c); `prefix` names it
  * in messages. */
@@ -427,6 +431,15 @@ HloError *tf_node_const(const TfNode *n, HloArena *arena, HloLiteral **out);
 
 typedef struct TfBundle TfBundle;
 
+/* Where one slice of a partitioned variable lies in the whole tensor: per
+ * dimension, the first index and the extent (the whole dimension where
+ * `full` has bit d set: the slice's proto gives no length). */
+typedef struct TfBundleSlice {
+  int64_t start[HLO_MAX_RANK];
+  int64_t length[HLO_MAX_RANK];
+  uint32_t full;
+} TfBundleSlice;
+
 /* One tensor of a checkpoint, as its index describes it. */
 typedef struct TfBundleEntry {
   const char *key;            /* the checkpoint key, NUL-terminated */
@@ -438,13 +451,17 @@ typedef struct TfBundleEntry {
   int shard;                  /* data file index */
   uint64_t offset, size;      /* byte range in the shard */
   uint32_t crc32c;            /* as stored (masked, see tf_crc32c_mask) */
-  bool sliced;                /* a partitioned variable (slices): reading
-                               * it is an error for now */
+  bool sliced;                /* a partitioned variable: the tensor is
+                               * assembled from its slices, each stored
+                               * under a key of its own */
+  int nslices;                /* sliced: the slices, checked to lie inside
+                               * the shape, sorted by their starts */
+  const TfBundleSlice *slices;
 } TfBundleEntry;
 
 /* Opens PREFIX.index, validates the whole table (every block CRC, every key
  * order, every entry: dtype, shape, shard < num_shards, offset+size without
- * overflow) and checks that every data shard exists and is large enough for
+ * overflow, a partitioned variable's slices inside its known shape) and checks that every data shard exists and is large enough for
  * its entries.  Errors name the file and what is wrong, e.g.
  * "ckpt/variables.index: block at byte 1234: CRC32C mismatch" or
  * "ckpt/variables.data-00000-of-00001: entry
@@ -467,10 +484,17 @@ const TfBundleEntry *tf_bundle_entry(const TfBundle *b, int i);
 const TfBundleEntry *tf_bundle_find(const TfBundle *b, const char *key);
 /* Reads a numeric tensor (any dtype tf_type_to_hlo accepts) into a literal
  * of its shape, checking that size == elements*element size and the CRC32C
- * of the bytes.  Literal in `arena` (or heap when NULL, as
- * tf_tensor_to_literal). */
+ * of the bytes.  A partitioned variable is assembled from its slices
+ * (tf_bundle_slice_entry), which must cover it exactly once.  Literal in
+ * `arena` (or heap when NULL, as tf_tensor_to_literal). */
 HloError *tf_bundle_read(TfBundle *b, const TfBundleEntry *e, HloArena *arena,
                          HloLiteral **out);
+/* The entry holding slice s of partitioned entry e (its key is TensorFlow's
+ * encoding of e's key and the slice), checked to be an unpartitioned
+ * tensor of e's dtype and the slice's shape.  Errors name e's key and the
+ * slice as TensorFlow prints it ("0,2:-"). */
+HloError *tf_bundle_slice_entry(const TfBundle *b, const TfBundleEntry *e,
+                                int s, const TfBundleEntry **out);
 /* Reads a scalar DT_STRING entry (e.g. "_CHECKPOINTABLE_OBJECT_GRAPH", a
  * serialized TrackableObjectGraph), checking both of its checksums:
  * *data and *len point into memory owned by `arena` (not NULL). */

@@ -14,6 +14,14 @@
  * TensorFlow 1's Saver writes), its shared_name.  The value must have the
  * node's dtype and, where the node's shape attribute knows them, its
  * dimensions.
+ *
+ * A partitioned variable (tf.compat.v1.get_variable with a partitioner) is
+ * one VariableV2 per part, "NAME/part_K", which the graph concatenates;
+ * the checkpoint holds NAME as one partitioned entry whose slices are the
+ * parts, split along one axis.  So a node NAME/part_K that no key names
+ * takes slice K of NAME, the slices taken in the order of their starts
+ * (bundle.c sorts them), which must have the node's shape.  A variable
+ * named by a partitioned entry itself gets the whole tensor, assembled.
  */
 #include "frontend.h"
 
@@ -29,14 +37,17 @@ static Tensorflow__DataType base_type(Tensorflow__DataType t) {
   return t > 100 ? (Tensorflow__DataType)(t - 100) : t; /* DT_*_REF = DT_* + 100 */
 }
 
-/* Checks the entry against the node's dtype and shape attributes. */
-static HloError *check_entry(const TfNode *n, const TfBundleEntry *x, const char *prefix) {
+/* Checks the entry against the node's dtype and shape attributes; `what`
+ * names the entry in messages ("under 'KEY'", or a part of a partitioned
+ * variable, whose own key is binary). */
+static HloError *check_entry(const TfNode *n, const TfBundleEntry *x, const char *prefix,
+                             const char *what) {
   Tensorflow__DataType t;
   HloError *e = tf_attr_type(n, "dtype", &t);
   if (e) return e;
   if (base_type(t) != base_type(x->dtype))
-    return tf_node_error(n, "the variable is %s, but checkpoint '%s' holds %s under '%s'",
-                         tf_type_name(t), prefix, tf_type_name(x->dtype), x->key);
+    return tf_node_error(n, "the variable is %s, but checkpoint '%s' holds %s %s",
+                         tf_type_name(t), prefix, tf_type_name(x->dtype), what);
   const Tensorflow__AttrValue *a = tf_attr_find(n, "shape");
   if (!a || a->value_case != TENSORFLOW__ATTR_VALUE__VALUE_SHAPE || !a->shape ||
       a->shape->unknown_rank || x->rank < 0)
@@ -50,8 +61,8 @@ static HloError *check_entry(const TfNode *n, const TfBundleEntry *x, const char
     hlo_str_printf(&want, "%s%lld", d ? "," : "", (long long)a->shape->dim[d]->size);
   for (int d = 0; d < x->rank; d++)
     hlo_str_printf(&got, "%s%lld", d ? "," : "", (long long)x->dims[d]);
-  e = tf_node_error(n, "the variable has shape [%s], but checkpoint '%s' holds [%s] under '%s'",
-                    want.buf ? want.buf : "", prefix, got.buf ? got.buf : "", x->key);
+  e = tf_node_error(n, "the variable has shape [%s], but checkpoint '%s' holds [%s] %s",
+                    want.buf ? want.buf : "", prefix, got.buf ? got.buf : "", what);
   free(want.buf);
   free(got.buf);
   return e;
@@ -60,7 +71,9 @@ static HloError *check_entry(const TfNode *n, const TfBundleEntry *x, const char
 /* The entry of n's value: keys[n->id], else n's name, else its
  * shared_name. */
 static HloError *find_entry(const TfNode *n, TfBundle *b, const char *prefix,
-                            const char *const *keys, const TfBundleEntry **out) {
+                            const char *const *keys, const TfBundleEntry **out,
+                            const char **what) {
+  HloArena *arena = n->graph->arena;
   const char *tried[3];
   int ntried = 0;
   if (keys && keys[n->id]) {
@@ -77,7 +90,37 @@ static HloError *find_entry(const TfNode *n, TfBundle *b, const char *prefix,
     }
   }
   for (int i = 0; i < ntried; i++)
-    if ((*out = tf_bundle_find(b, tried[i]))) return NULL;
+    if ((*out = tf_bundle_find(b, tried[i]))) {
+      HloStr w = {0};
+      hlo_str_printf(&w, "under '%s'", tried[i]);
+      *what = hlo_arena_strdup(arena, w.buf);
+      free(w.buf);
+      return NULL;
+    }
+  const char *part = strrchr(n->name, '/');
+  char *end;
+  long k = part && !strncmp(part, "/part_", 6) && part[6] >= '0' && part[6] <= '9'
+               ? strtol(part + 6, &end, 10)
+               : -1;
+  if (k >= 0 && !*end) {
+    char *whole = hlo_arena_alloc(arena, (size_t)(part - n->name) + 1);
+    memcpy(whole, n->name, (size_t)(part - n->name));
+    whole[part - n->name] = '\0';
+    const TfBundleEntry *x = tf_bundle_find(b, whole);
+    if (x && x->sliced && k < x->nslices) {
+      HloError *e = tf_bundle_slice_entry(b, x, (int)k, out), *w = NULL;
+      if (e) w = tf_node_error(n, "%s", hlo_error_message(e));
+      hlo_error_free(e);
+      HloStr t = {0};
+      hlo_str_printf(&t, "as part %ld of partitioned variable '%s'", k, whole);
+      *what = hlo_arena_strdup(arena, t.buf);
+      free(t.buf);
+      return w;
+    }
+    if (x && x->sliced)
+      return tf_node_error(n, "checkpoint '%s' holds %d slices of partitioned variable '%s', "
+                           "so no part %ld", prefix, x->nslices, whole, k);
+  }
   HloStr s = {0};
   for (int i = 0; i < ntried; i++) hlo_str_printf(&s, "%s'%s'", i ? " or " : "", tried[i]);
   HloError *e = tf_node_error(n, "checkpoint '%s' holds no value for the variable (no key %s)",
@@ -92,9 +135,10 @@ HloError *tf_graph_bind_bundle(TfGraph *g, TfBundle *b, const char *prefix,
     TfNode *n = g->order[i];
     if (!tf_is_variable_op(n->op)) continue;
     const TfBundleEntry *x;
+    const char *what;
     HloLiteral *v = NULL;
-    HloError *e = find_entry(n, b, prefix, keys, &x);
-    if (!e) e = check_entry(n, x, prefix);
+    HloError *e = find_entry(n, b, prefix, keys, &x, &what);
+    if (!e) e = check_entry(n, x, prefix, what);
     if (!e) {
       e = tf_bundle_read(b, x, g->arena, &v);
       if (e) e = hlo_error_wrap(e, "node '%s' (%s)", n->name, n->op);

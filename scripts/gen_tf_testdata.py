@@ -16,7 +16,10 @@ Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
 testdata/tf/checkpoints holds small TensorBundle checkpoints with their
 values as .npy (scripts/tfgen/checkpoints.py; "--only checkpoints");
 testdata/tf/variables graphs of config variables run several times in a
-row (scripts/tfgen/variables.py; "--only variables").
+row (scripts/tfgen/variables.py; "--only variables"); savedmodels and
+v1control regenerate with "--only savedmodels" and "--only v1control"
+(TensorFlow does not write SavedModels byte for byte the same twice: keep
+the directories of cases that did not change).
 Everything is deterministic (seeds derive from case names); nothing is
 downloaded.
 """
@@ -78,8 +81,9 @@ TensorFlow-generated test data for hloc.  Do not edit: regenerate with
 
 ops/     one small graph per op (several where attributes matter)
 models/  small Keras models with random weights (fixed seeds)
-checkpoints/  TensorBundle checkpoints (TF2 tf.train.Checkpoint, TF1 Saver)
-         with each key's value as .npy (scripts/tfgen/checkpoints.py)
+checkpoints/  TensorBundle checkpoints (TF2 tf.train.Checkpoint, TF1 Saver,
+         partitioned variables) with each key's value as .npy, and a graph
+         of partitioned variables (scripts/tfgen/checkpoints.py)
 savedmodels/  SavedModel directories (TF2 Keras export, tf.Module, TF1
          SavedModelBuilder) and a TF1 GraphDef with its checkpoint; their
          MANIFEST and layout are described in scripts/tfgen/savedmodels.py
@@ -157,7 +161,8 @@ def main():
         from tfgen import checkpoints
         n = checkpoints.build(os.path.join(args.out, "checkpoints"))
         print("checkpoints: %d keys" % n)
-    if not args.skip_savedmodels and args.only is None:
+    if not args.skip_savedmodels and (args.only is None or
+                                      re.search(args.only, "savedmodels")):
         from tfgen import savedmodels
         savedmodels.generate(os.path.join(args.out, "savedmodels"),
                              not args.quiet)

@@ -2,10 +2,11 @@
  * test_frontend_bundle.c — checkpoint reading (frontend/bundle.c).
  *
  * testdata/tf/checkpoints holds a TF2 checkpoint (tf.train.Checkpoint of a
- * module with variables of several dtypes and ranks) and a TF1 one (Saver
- * over VariableV2 nodes, one partitioned), with TensorFlow's own reading of
- * every key as .npy (MANIFEST).  Every tensor read must equal it bit for
- * bit.  The corrupt inputs are the good files patched in the test (in
+ * module with variables of several dtypes and ranks) and two TF1 ones
+ * (Saver over VariableV2 nodes, one partitioned; partitioned variables
+ * along either axis), with TensorFlow's own reading of every key as .npy
+ * (MANIFEST), partitioned variables assembled.  Every tensor read must
+ * equal it bit for bit.  The corrupt inputs are the good files patched in the test (in
  * memory, or copied to a temporary directory for what concerns files),
  * block checksums recomputed where the damage is meant to lie behind them;
  * each error message is asserted exactly.
@@ -21,6 +22,7 @@
 #define DIR "testdata/tf/checkpoints/"
 #define TF1 DIR "tf1/model"
 #define TF2 DIR "tf2/ckpt"
+#define PARTS DIR "parts/model"
 
 static TfBundle *open_ok(const char *prefix) {
   TfBundle *b;
@@ -41,16 +43,19 @@ static void expect(HloError *e, const char *want) {
 
 START_TEST(reads_what_tensorflow_reads) {
   char *manifest = ck_read_file(DIR "MANIFEST", NULL);
-  TfBundle *tf1 = open_ok(TF1), *tf2 = open_ok(TF2);
+  static const char *const names[3] = {"tf1/model", "tf2/ckpt", "parts/model"};
+  TfBundle *bundles[3] = {open_ok(TF1), open_ok(TF2), open_ok(PARTS)};
   HloArena *a = hlo_arena_new();
-  int listed[2] = {0, 0}, read = 0;
+  int listed[3] = {0, 0, 0}, read = 0;
   for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n")) {
     if (line[0] == '#') continue;
     char ckpt[64], key[256], file[64], dtype[32];
     ck_assert_int_eq(sscanf(line, "%63s %255s %63s %31s", ckpt, key, file,
                             dtype), 4);
-    int which = !strcmp(ckpt, "tf2/ckpt");
-    TfBundle *b = which ? tf2 : tf1;
+    int which = 0;
+    while (which < 2 && strcmp(ckpt, names[which])) which++;
+    ck_assert_str_eq(ckpt, names[which]);
+    TfBundle *b = bundles[which];
     listed[which]++;
     const TfBundleEntry *e = tf_bundle_find(b, key);
     ck_assert_msg(e != NULL, "%s: no key %s", ckpt, key);
@@ -78,16 +83,17 @@ START_TEST(reads_what_tensorflow_reads) {
     hlo_literal_free(want);
     read++;
   }
-  /* TF2 lists every entry; TF1 lists the partitioned variable once, the
-   * bundle also holds its two slices. */
+  /* TF2 lists every entry; TF1 lists a partitioned variable once, the
+   * bundle also holds its slices (2 of embedding; 2 of rows, 3 of cols). */
   ck_assert_int_eq(listed[1], 13);
-  ck_assert_int_eq(tf_bundle_size(tf2), listed[1]);
+  ck_assert_int_eq(tf_bundle_size(bundles[1]), listed[1]);
   ck_assert_int_eq(listed[0], 4);
-  ck_assert_int_eq(tf_bundle_size(tf1), listed[0] + 2);
-  ck_assert_int_eq(read, 15);
+  ck_assert_int_eq(tf_bundle_size(bundles[0]), listed[0] + 2);
+  ck_assert_int_eq(listed[2], 3);
+  ck_assert_int_eq(tf_bundle_size(bundles[2]), listed[2] + 5);
+  ck_assert_int_eq(read, 19);
   hlo_arena_free(a);
-  tf_bundle_free(tf1);
-  tf_bundle_free(tf2);
+  for (int i = 0; i < 3; i++) tf_bundle_free(bundles[i]);
   free(manifest);
 }
 END_TEST
@@ -133,6 +139,10 @@ START_TEST(entries) {
   ck_assert(e->sliced);
   ck_assert_int_eq(e->rank, 2);
   ck_assert_int_eq(e->dims[0], 4);
+  ck_assert_int_eq(e->nslices, 2);
+  ck_assert_int_eq(e->slices[1].start[0], 2);
+  ck_assert_int_eq(e->slices[1].length[0], 2);
+  ck_assert_int_eq(e->slices[1].length[1], 2);
   for (int i = 0; i < 2; i++) {
     e = tf_bundle_entry(b, i);
     ck_assert_int_eq(e->key[0], 0);
@@ -437,11 +447,194 @@ START_TEST(bad_tensors) {
   HloArena *a = hlo_arena_new();
   expect(tf_bundle_read(b, e, a, &l), want);
   hlo_arena_free(a);
-  expect(tf_bundle_read(b, tf_bundle_find(b, "embedding"), NULL, &l),
-         "ckpt.index: entry 'embedding': a partitioned variable (stored in "
-         "slices), which hloc cannot read yet");
   tf_bundle_free(b);
   unload(&c);
+}
+END_TEST
+
+/* A key as messages print it: \xNN for bytes outside printable ASCII. */
+static void key_text(char *buf, const char *key, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)key[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
+      buf[o++] = (char)c;
+    else
+      o += (size_t)sprintf(buf + o, "\\x%02x", c);
+  }
+  buf[o] = 0;
+}
+
+/* Opens the patched TF1 checkpoint and reads 'embedding' (partitioned in
+ * two: [0,2) and [2,4) of 4 x 2), expecting `want`. */
+static void sliced_err(Ckpt *c, const char *want) {
+  TfBundle *b;
+  HloError *e = open_mem(c, &b);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  HloLiteral *l;
+  expect(tf_bundle_read(b, tf_bundle_find(b, "embedding"), NULL, &l), want);
+  ck_assert_ptr_null(l);
+  tf_bundle_free(b);
+}
+
+/* The slices of 'embedding' as TensorSliceProtos inside its entry: slice
+ * 0 {extent {length 2} extent {length 2}}, slice 1 {extent {start 2
+ * length 2} extent {length 2}} (a start of 0 is not written). */
+#define SLICE0 "\x3a\x08\x0a\x02\x10\x02\x0a\x02\x10\x02"
+#define SLICE1 "\x3a\x0a\x0a\x04\x08\x02\x10\x02\x0a\x02\x10\x02"
+
+START_TEST(bad_slices) {
+  char want[512];
+  /* At open: a slice past the shape, a start without a length. */
+  Ckpt c = load(TF1);
+  size_t s1 = find(&c, SLICE1, 12), entry = find(&c, "\x00\x09\x22" "embedding", 12);
+  c.index[s1 + 7] = 5;
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'embedding' (at byte %zu): slice 1: "
+           "dimension 0: 2 + 5 exceeds the tensor's 4", entry);
+  open_err(&c, want);
+  c.index[s1 + 7] = 2;
+  c.index[s1 + 6] = 0x18; /* length becomes unknown field 3 */
+  fix_crc(&c);
+  snprintf(want, sizeof want, "ckpt.index: entry 'embedding' (at byte %zu): slice 1: "
+           "dimension 0 has no length (the whole dimension) but starts at 2", entry);
+  open_err(&c, want);
+  unload(&c);
+
+  /* At read: a slice no entry holds. */
+  c = load(TF1);
+  size_t s0 = find(&c, SLICE0, 10);
+  c.index[s0 + 5] = 1;
+  fix_crc(&c);
+  sliced_err(&c, "ckpt.index: entry 'embedding': slice 0,1:0,2 has no entry in the checkpoint");
+  unload(&c);
+
+  /* Both slices [0,2): their elements add up, but they overlap. */
+  c = load(TF1);
+  s1 = find(&c, SLICE1, 12);
+  c.index[s1 + 5] = 0;
+  fix_crc(&c);
+  sliced_err(&c, "ckpt.index: entry 'embedding': slice 0,2:0,2 overlaps another slice");
+  /* Slice 1 dropped (its field number becomes an unknown one). */
+  c.index[s1 + 5] = 2;
+  c.index[s1] = 0x42;
+  fix_crc(&c);
+  sliced_err(&c, "ckpt.index: entry 'embedding': its slices hold 4 elements, but the tensor "
+                 "has 8");
+  unload(&c);
+
+  /* The entry of slice 0 says int32 (same size), then f32[2,3]. */
+  c = load(TF1);
+  size_t p0 = find(&c, "\x08\x01\x12\x08\x12\x02\x08\x02\x12\x02\x08\x02", 12);
+  c.index[p0 + 1] = 3;
+  fix_crc(&c);
+  sliced_err(&c, "ckpt.index: entry 'embedding': slice 0,2:0,2 holds DT_INT32, the variable "
+                 "DT_FLOAT");
+  c.index[p0 + 1] = 1;
+  c.index[p0 + 11] = 3;
+  fix_crc(&c);
+  sliced_err(&c, "ckpt.index: entry 'embedding': slice 0,2:0,2 is stored with shape [2,3]");
+  unload(&c);
+
+  /* A flipped bit in slice 1's data: its checksum, naming both keys. */
+  c = load(TF1);
+  TfBundle *b;
+  ck_assert_ptr_null(open_mem(&c, &b));
+  const TfBundleEntry *full = tf_bundle_find(b, "embedding"), *part;
+  ck_assert_int_eq(full->nslices, 2);
+  ck_assert_ptr_null(tf_bundle_slice_entry(b, full, 1, &part));
+  c.data[part->offset + 3] ^= 0x10;
+  char key[256];
+  key_text(key, part->key, part->key_len);
+  snprintf(want, sizeof want, "ckpt.index: entry 'embedding': slice 2,2:0,2: "
+           "ckpt.data-00000-of-00001: entry '%s' (bytes %llu..%llu): CRC32C mismatch", key,
+           (unsigned long long)part->offset, (unsigned long long)(part->offset + part->size));
+  HloLiteral *l;
+  expect(tf_bundle_read(b, full, NULL, &l), want);
+  tf_bundle_free(b);
+  unload(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Partitioned variables in graphs                                          */
+/* ------------------------------------------------------------------------ */
+
+/* parts_graph reads "rows" and "cols" through their parts (VariableV2
+ * nodes rows/part_0, ...): frozen with parts/model it computes what
+ * TensorFlow computed. */
+START_TEST(parts_freeze_a_graph) {
+  TfGraph *g;
+  HloModule *m = NULL;
+  HloError *e = tf_graph_load(DIR "parts_graph.pbtxt", DIR "parts_graph.config.pbtxt", &g);
+  if (!e) e = tf_graph_bind_checkpoint(g, PARTS, NULL);
+  if (!e) e = tf_import(g, "parts", &m);
+  tf_graph_free(g);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  HloLiteral *x = ck_read_npy(DIR "parts_graph.in0.npy"), *want = ck_read_npy(DIR "parts_graph.out0.npy");
+  HloLiteral *y = ck_evaluate(m, &x, 1);
+  char msg[256];
+  ck_assert_msg(ck_allclose(y, want, 1e-5, 1e-5, msg, sizeof msg), "%s", msg);
+  hlo_literal_free(x);
+  hlo_literal_free(y);
+  hlo_literal_free(want);
+  hlo_module_free(m);
+}
+END_TEST
+
+/* The error binding a graph of one VariableV2 `name` of shape `dims` (and
+ * dtype DT_FLOAT) to parts/model. */
+static char *bind_error(const char *name, const char *dims) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "node { name: '%s' op: 'VariableV2' attr { key: 'dtype' value { type: DT_FLOAT } } "
+           "attr { key: 'shape' value { shape { %s } } } }\n"
+           "node { name: 'y' op: 'Identity' input: '%s' attr { key: 'T' value { type: DT_FLOAT } } }",
+           name, dims, name);
+  ProtobufCMessage *gd = NULL, *cfg = NULL;
+  HloError *e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, text, strlen(text),
+                                    "graph.pbtxt", &gd);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  static const char config[] = "fetch { id { node_name: 'y' } }";
+  e = tf_proto_parse_text(&tensorflow__tf2xla__config__descriptor, config, strlen(config),
+                          "config.pbtxt", &cfg);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  TfGraph *g;
+  e = tf_graph_new((Tensorflow__GraphDef *)gd, (Tensorflow__Tf2xla__Config *)cfg, &g);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  e = tf_graph_bind_checkpoint(g, PARTS, NULL);
+  tf_graph_free(g);
+  ck_assert_msg(e != NULL, "%s: bound", name);
+  char *msg = strdup(hlo_error_message(e));
+  hlo_error_free(e);
+  return msg;
+}
+
+START_TEST(parts_that_do_not_fit) {
+  static const struct {
+    const char *name, *dims, *message;
+  } bad[] = {
+      {"rows/part_2", "dim { size: 65 } dim { size: 2 }",
+       "node 'rows/part_2' (VariableV2): checkpoint '" PARTS "' holds 2 slices of partitioned "
+       "variable 'rows', so no part 2"},
+      {"rows/part_1", "dim { size: 64 } dim { size: 2 }",
+       "node 'rows/part_1' (VariableV2): the variable has shape [64,2], but checkpoint '" PARTS
+       "' holds [65,2] as part 1 of partitioned variable 'rows'"},
+      {"cols/part_0", "dim { size: 2 } dim { size: 2 }",
+       "node 'cols/part_0' (VariableV2): the variable is DT_FLOAT, but checkpoint '" PARTS
+       "' holds DT_INT32 as part 0 of partitioned variable 'cols'"},
+      {"plain/part_0", "dim { size: 2 }",
+       "node 'plain/part_0' (VariableV2): checkpoint '" PARTS "' holds no value for the "
+       "variable (no key 'plain/part_0')"},
+      {"rows", "dim { size: 130 } dim { size: 3 }",
+       "node 'rows' (VariableV2): the variable has shape [130,3], but checkpoint '" PARTS
+       "' holds [130,2] under 'rows'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char *msg = bind_error(bad[i].name, bad[i].dims);
+    ck_assert_str_eq(msg, bad[i].message);
+    free(msg);
+  }
 }
 END_TEST
 
@@ -582,6 +775,9 @@ int main(void) {
   tcase_add_test(t, bad_entries);
   tcase_add_test(t, bad_tensors);
   tcase_add_test(t, bad_strings);
+  tcase_add_test(t, bad_slices);
+  tcase_add_test(t, parts_freeze_a_graph);
+  tcase_add_test(t, parts_that_do_not_fit);
   tcase_add_test(t, files);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

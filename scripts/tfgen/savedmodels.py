@@ -183,6 +183,36 @@ def tf1_builder(d):
     return "predict", [xin], [0]
 
 
+def tf1_partitioned(d):
+    """TensorFlow 1: a partitioned variable (three VariableV2 parts, one
+    checkpoint entry in slices) saved by SavedModelBuilder."""
+    g = tf.Graph()
+    r = _rng("tf1_partitioned")
+    full = r.standard_normal((6, 4)).astype(np.float32)
+
+    def init(shape, dtype=None, partition_info=None):
+        o = partition_info.var_offset
+        return full[o[0]:o[0] + shape[0], o[1]:o[1] + shape[1]]
+
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 6], name="x")
+        w = tf.compat.v1.get_variable(
+            "w", shape=(6, 4), initializer=init, use_resource=False,
+            partitioner=tf.compat.v1.fixed_size_partitioner(3))
+        y = tf.nn.relu(tf.matmul(x, w), name="y")
+        with tf.compat.v1.Session(graph=g) as s:
+            s.run(tf.compat.v1.global_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(d)
+            sig = tf.compat.v1.saved_model.predict_signature_def(
+                inputs={"x": x}, outputs={"y": y})
+            builder.add_meta_graph_and_variables(
+                s, ["serve"], signature_def_map={"predict": sig})
+            builder.save()
+    xin = _rng("tf1_partitioned_in").standard_normal((3, 6)).astype(
+        np.float32)
+    return "predict", [xin], [0]
+
+
 def tf1_graph(out):
     """A GraphDef with VariableV2 nodes and a TF1 checkpoint of them."""
     g = tf.Graph()
@@ -226,7 +256,7 @@ def tf1_graph(out):
 
 
 CASES = [keras_mlp, keras_conv, module_multi, module_multi_lookup, nested,
-         keras_lstm, tf1_builder]
+         keras_lstm, tf1_builder, tf1_partitioned]
 # cases that read another case's directory
 SHARED_DIR = {"module_multi_lookup": "module_multi"}
 

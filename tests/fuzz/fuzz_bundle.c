@@ -11,7 +11,8 @@
  * them.
  *
  * A bundle that opens is walked completely: every entry is looked up by
- * key and read as a tensor and as a string; whatever fails must fail with
+ * key and read as a tensor (a partitioned one assembled from its slices)
+ * and as a string; whatever fails must fail with
  * a message, and what reads must agree with the entry.  No crash, leak,
  * read outside the input, or undefined behaviour.
  */
@@ -79,8 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     HloLiteral *l = NULL;
     e = tf_bundle_read(b, t, NULL, &l);
     if (!e) {
-      if (hlo_shape_byte_size(&l->shape) != t->size)
+      if (!t->sliced && hlo_shape_byte_size(&l->shape) != t->size)
         fail("a literal whose size is not the entry's");
+      if (l->shape.rank != t->rank ||
+          (t->rank && memcmp(l->shape.dims, t->dims, sizeof *t->dims * (size_t)t->rank)))
+        fail("a literal whose shape is not the entry's");
       hlo_literal_free(l);
     } else if (l) {
       fail("an error and a literal");
