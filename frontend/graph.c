@@ -58,7 +58,10 @@ struct TfGraphPriv {
   size_t mask;                     /* table size - 1 (a power of 2 - 1) */
   NameSlot *slots;                 /* name == NULL: empty */
   bool *fed;                       /* per node: some output of it is fed */
-  int nvariables;                  /* config variables among the feeds */
+  int nvariables;                  /* config variables among the feeds; in
+                                    * a function body, its resource
+                                    * arguments (a caller may pass it a
+                                    * config variable to assign) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -701,6 +704,7 @@ static HloError *add_signature(TfGraph *g) {
     f->name = a->name;
     f->index = (int)i;
     f->dtype = a->type;
+    if (a->type == TENSORFLOW__DATA_TYPE__DT_RESOURCE) g->priv->nvariables++;
     arg_shape(fd, i, f);
   }
   g->fetches =
@@ -756,11 +760,13 @@ static HloError *cycle_error(TfNode **stack, int from, int top) {
 }
 
 /* Whether the walk follows control edge `to`: in a graph with config
- * variables, the reads and assigns of variables and the NoOps grouping
- * them are side effects a fetch may depend on through control edges
- * alone (a read ordered after an assign), so they must run, in that
+ * variables (or a function body taking resources, which a call may pass
+ * config variables), the reads and assigns of variables and the NoOps
+ * grouping them are side effects a fetch may depend on through control
+ * edges alone (a read ordered after an assign), so they must run, in that
  * order.  A read is a ReadVariableOp, or any node reading a config
- * variable's reference (a VariableV2's "read" Identity). */
+ * variable's reference (a VariableV2's "read" Identity) or handle (a call
+ * that assigns it). */
 static bool follows_control(const TfGraph *g, const TfNode *to) {
   static const char *const ops[] = {"AssignVariableOp", "AssignAddVariableOp",
                                     "AssignSubVariableOp", "ReadVariableOp", "Assign",

@@ -566,13 +566,17 @@ static HloError *name_node(const TfLower *L, const TfNode *n, HloError *e) {
 
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
-                         const char *scope, HloInstr ***results, HloInstr **final_feeds) {
+                         const char *scope, HloInstr ***results, HloInstr **final_feeds,
+                         const TfFeed *const *vars) {
   HloError *e = check_supported(body);
   if (e) return e;
   TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .function = function,
                .scope = scope ? scope : ""};
   int nn = body->nnodes;
   L.feeds = hlo_xcalloc((size_t)body->nfeeds + 1, sizeof *L.feeds);
+  L.vars = hlo_xcalloc((size_t)body->nfeeds + 1, sizeof *L.vars);
+  for (int i = 0; i < body->nfeeds; i++)
+    L.vars[i] = vars ? vars[i] : body->feeds[i].variable ? &body->feeds[i] : NULL;
   L.values = hlo_xcalloc((size_t)nn + 1, sizeof *L.values);
   L.nvalues = hlo_xcalloc((size_t)nn + 1, sizeof *L.nvalues);
   L.cap = hlo_xcalloc((size_t)nn + 1, sizeof *L.cap);
@@ -612,6 +616,7 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
   free(L.nvalues);
   free(L.cap);
   free(L.feeds);
+  free(L.vars);
   return e;
 }
 
@@ -635,7 +640,7 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
   HloInstr **results = NULL;
   HloInstr **final = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *final);
   if (!e && g->nfetches == 0) e = hlo_error("the config has no fetches");
-  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results, final);
+  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results, final, NULL);
   if (!e) {
     /* Each read-write variable's last value is one more result, written
      * back into its parameter. */

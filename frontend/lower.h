@@ -26,6 +26,10 @@ struct TfLower {
   HloInstr ***values;    /* per node id: its outputs (NULL until lowered) */
   int *nvalues;          /* per node id: outputs set so far */
   int *cap;              /* per node id: room in values[id] */
+  const TfFeed **vars;   /* per feed of g: the config variable it is (the
+                          * graph) or holds (a resource argument a call
+                          * passed one to), which assigns may write;
+                          * NULL for other feeds */
   TfLower *parent;       /* the enclosing lowering, for function bodies */
   const char *function;  /* the library function lowered here (NULL: the graph) */
   const char *scope;     /* "" or "FUNCTION/" prefixed to op_name metadata */
@@ -66,10 +70,13 @@ const TfOpLowering *tf_find_lowering(const char *op);
  * the graph), with feeds[i] the HLO value of the body's feed i; *results
  * receives one HLO value per fetch (malloc'd).  Assigns to a config
  * variable replace its feed's value as the walk goes (TfLower.feeds);
- * final_feeds (NULL: not wanted) receives the values the feeds end with. */
+ * final_feeds (NULL: not wanted) receives the values the feeds end with.
+ * vars[i] is the config variable feed i holds (NULL: none; vars NULL: the
+ * graph's own config variables). */
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
-                         const char *scope, HloInstr ***results, HloInstr **final_feeds);
+                         const char *scope, HloInstr ***results, HloInstr **final_feeds,
+                         const TfFeed *const *vars);
 
 /* Lowers a call of library function `fname` in place (inlined): its
  * arguments are n's inputs, its results n's outputs.  PartitionedCall and

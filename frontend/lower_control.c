@@ -125,10 +125,13 @@ static HloError *check_nesting(const TfLower *L, const char *fname) {
 }
 
 /* Lowers library function `fname` into computation c of module m with the
- * given argument values; *results receives its count values (malloc'd). */
+ * given argument values; *results receives its count values (malloc'd).
+ * vars (NULL: none) are the config variables the arguments hold, which the
+ * body may assign; final (NULL: not wanted) receives the arguments' last
+ * values. */
 static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const char *fname,
                             HloInstr *const *args, int nargs, HloInstr ***results,
-                            int *count) {
+                            int *count, const TfFeed *const *vars, HloInstr **final) {
   HloError *e = check_nesting(L, fname);
   if (e) return e;
   TfGraph *body;
@@ -140,7 +143,7 @@ static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const c
   } else {
     HloStr scope = {0};
     hlo_str_printf(&scope, "%s%s/", L->scope, fname);
-    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results, NULL);
+    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results, final, vars);
     free(scope.buf);
     *count = body->nfetches;
   }
@@ -158,7 +161,7 @@ static HloError *lower_function(TfLower *L, const char *fname, const HloShape *a
   HloError *e = NULL;
   for (int i = 0; i < args->ntuple && !e; i++)
     feeds[i] = hlo_build_get_tuple_element(c, param, i, &e);
-  if (!e) e = lower_body(L, L->m, c, fname, feeds, args->ntuple, results, count);
+  if (!e) e = lower_body(L, L->m, c, fname, feeds, args->ntuple, results, count, NULL, NULL);
   free(feeds);
   *out = c;
   return e;
@@ -230,7 +233,7 @@ static HloError *settle_pending_lists(TfLower *L, const char *body_name, HloInst
   for (int i = 0; i < nv; i++)
     args[i] = is_pending_list(state[i]) ? pending_list(tc, pending_length(state[i]))
                                         : hlo_parameter_new(tc, nparams++, &state[i]->shape, NULL);
-  HloError *e = lower_body(L, t, tc, body_name, args, nv, &res, &nres);
+  HloError *e = lower_body(L, t, tc, body_name, args, nv, &res, &nres, NULL, NULL);
   if (!e && nres != nv)
     e = hlo_error("body '%s' returns %d value(s) for %d loop variable(s)", body_name, nres, nv);
   for (int i = 0; i < nv && !e; i++) {
@@ -582,19 +585,23 @@ static HloError *lower_read_variable(TfLower *L, const TfNode *n) {
   return e;
 }
 
-/* The feed of the config variable that assign n writes (input 0). */
-static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k) {
+/* The feed that assign n writes (input 0): a config variable, or a
+ * resource argument that holds one (*var). */
+static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k, const TfFeed **var) {
   HloError *e = tf_expect_inputs(n, 2, 2);
   if (e) return e;
   int feed = n->inputs[0].feed;
-  const TfFeed *f = feed >= 0 ? &L->g->feeds[feed] : NULL;
-  if (!f || !f->variable)
+  const TfFeed *f = feed >= 0 ? L->vars[feed] : NULL;
+  if (!f)
     return hlo_error("assigns a variable that is no config variable: name its VarHandleOp or "
                      "VariableV2 in a variable {} entry of the config%s",
-                     L->function ? " (and assign it outside functions)" : "");
+                     L->function ? " and pass its handle to the function by a call (While "
+                                   "and If bodies may not assign)"
+                                 : "");
   if (f->readonly)
     return hlo_error("assigns variable '%s', which the config marks readonly", f->name);
   *k = feed;
+  *var = f;
   return NULL;
 }
 
@@ -606,9 +613,10 @@ static HloError *assigned_variable(TfLower *L, const TfNode *n, int *k) {
 static HloError *assign_variable(TfLower *L, const TfNode *n, HloOpcode op, bool plain,
                                  bool ref) {
   int k = 0;
+  const TfFeed *var = NULL;
   HloInstr *v;
   HloType t;
-  HloError *e = assigned_variable(L, n, &k);
+  HloError *e = assigned_variable(L, n, &k, &var);
   if (!e) e = tf_attr_hlo_type(n, ref ? "T" : "dtype", &t);
   if (!e) e = tf_input(L, n, 1, &v);
   if (e) return e;
@@ -616,7 +624,7 @@ static HloError *assign_variable(TfLower *L, const TfNode *n, HloOpcode op, bool
   if (t != old->shape.type || v->shape.type != t)
     return hlo_error("assigns %s (%s %s) to variable '%s' of %s",
                      hlo_type_name(v->shape.type), ref ? "T" : "dtype", hlo_type_name(t),
-                     L->g->feeds[k].name, hlo_type_name(old->shape.type));
+                     var->name, hlo_type_name(old->shape.type));
   if (!hlo_shape_equal(&v->shape, &old->shape, false))
     return shape_mismatch("assigns a value of shape %s to a variable of shape %s", &v->shape,
                           &old->shape);
@@ -666,19 +674,34 @@ static HloError *lower_resource_gather(TfLower *L, const TfNode *n) {
 /* Calls, Assert                                                            */
 /* ------------------------------------------------------------------------ */
 
+/* A call passes a config variable's handle (or a resource argument that
+ * holds one) as an argument: the body reads and assigns the variable
+ * through it, and its last value there is the variable's value after the
+ * call. */
 HloError *tf_lower_function_call(TfLower *L, const TfNode *n, const char *fname) {
   HloInstr **args = hlo_xcalloc((size_t)n->ninputs + 1, sizeof *args), **res = NULL;
+  HloInstr **final = hlo_xcalloc((size_t)n->ninputs + 1, sizeof *final);
+  const TfFeed **vars = hlo_xcalloc((size_t)n->ninputs + 1, sizeof *vars);
   int nres = 0;
   HloError *e = NULL;
   for (int i = 0; i < n->ninputs && !e; i++) {
     e = tf_input(L, n, i, &args[i]);
     if (!e && is_pending_list(args[i]))
       e = hlo_error("input %d is a TensorList of unknown element shape", i);
+    int feed = n->inputs[i].feed;
+    if (!e && feed >= 0) vars[i] = L->vars[feed];
+    for (int j = 0; j < i && !e && vars[i]; j++)
+      if (n->inputs[j].feed == feed)
+        e = hlo_error("passes variable '%s' twice (inputs %d and %d)", vars[i]->name, j, i);
   }
-  if (!e) e = lower_body(L, L->m, L->c, fname, args, n->ninputs, &res, &nres);
+  if (!e) e = lower_body(L, L->m, L->c, fname, args, n->ninputs, &res, &nres, vars, final);
   for (int k = 0; k < nres && !e; k++) tf_set_output(L, n, k, res[k]);
+  for (int i = 0; i < n->ninputs && !e; i++)
+    if (vars[i] && !vars[i]->readonly) L->feeds[n->inputs[i].feed] = final[i];
   free(res);
   free(args);
+  free(final);
+  free(vars);
   return e;
 }
 
@@ -721,11 +744,11 @@ const TfOpLowering tf_lower_control[] = {
     {"ReadVariableOp", lower_read_variable, "dtype",
      "the variable's value (a config variable's: after the assigns ordered before the read)"},
     {"AssignVariableOp", lower_assign_variable, "dtype",
-     "config variables only (not readonly, not inside functions)"},
+     "config variables only (not readonly; in functions, those a call passes)"},
     {"AssignAddVariableOp", lower_assign_add_variable, "dtype",
-     "config variables only (not readonly, not inside functions)"},
+     "config variables only (not readonly; in functions, those a call passes)"},
     {"AssignSubVariableOp", lower_assign_sub_variable, "dtype",
-     "config variables only (not readonly, not inside functions)"},
+     "config variables only (not readonly; in functions, those a call passes)"},
     {"Assign", lower_assign, "T, use_locking, validate_shape",
      "config variables (VariableV2) only, not readonly; the output is the new value"},
     {"AssignAdd", lower_assign_add, "T, use_locking",

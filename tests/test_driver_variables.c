@@ -405,6 +405,13 @@ START_TEST(config_variable_errors) {
        "config variable 'x': type DT_INT32 differs from the VariableV2's dtype DT_FLOAT"},
       {"ref_assign_add", FETCH "variable { node_name: \"x\" shape { dim { size: 3 } } type: DT_FLOAT }",
        "config variable 'x': shape [3] does not match the VariableV2's shape [2]"},
+      {"assign_in_function",
+       "feed { id { node_name: \"d\" } shape { dim { size: 2 } } }\n"
+       "fetch { id { node_name: \"doubled\" } }\n"
+       "variable { node_name: \"x\" shape { dim { size: 2 } } type: DT_FLOAT readonly: true }",
+       "node 'StatefulPartitionedCall' (StatefulPartitionedCall): __inference_step_195/node "
+       "'AssignAddVariableOp' (AssignAddVariableOp): assigns variable 'x', which the config "
+       "marks readonly"},
       {"ref_sequential_updates",
        FETCH "variable { node_name: \"y\" shape { } type: DT_FLOAT readonly: true }",
        "node 'x' (VariableV2): the variable has no value: give the checkpoint that holds it "

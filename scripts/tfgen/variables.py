@@ -143,9 +143,32 @@ def ref_assign_feed():
         {"m": r.standard_normal((2, 2)).astype(np.float32), "n": np.int32(3)}
 
 
+def assign_in_function():
+    """A tf.function that assigns the variable it is passed (a
+    StatefulPartitionedCall whose body holds the AssignAddVariableOp and a
+    read ordered after it), and a read of the variable after the call."""
+    x = tf.compat.v1.Variable([1.0, 2.0], name="x", use_resource=True)
+    d = tf.compat.v1.placeholder(tf.float32, [2], name="d")
+
+    @tf.function
+    def step(v, delta):
+        v.assign_add(delta * 0.5)
+        return v.read_value() * 2.0
+
+    y = step(x, d)
+    with tf.control_dependencies([y]):
+        after = x.read_value() + 1.0
+    tf.identity(y, name="doubled")
+    tf.identity(after, name="after")
+    r = common.rng_for("variables/assign_in_function")
+    return [("d", r.standard_normal(2).astype(np.float32))], \
+        ["doubled", "after"], [("x", False)], \
+        {"x": r.standard_normal(2).astype(np.float32)}
+
+
 CASES = [tfvariable, tfvariable_readonly, tfvariable_sequential_updates,
          feed_and_variables, ref_assign_add, ref_sequential_updates,
-         ref_assign_feed]
+         ref_assign_feed, assign_in_function]
 
 
 def _dims(shape):
