@@ -274,6 +274,81 @@ START_TEST(direct_call_inlined) {
 }
 END_TEST
 
+/* Config variable x (f32[2]) and feed d, for calls that assign x. */
+#define VAR_X                                                                 \
+  "node { name: 'x' op: 'VarHandleOp' attr { key: 'dtype' value { type: DT_FLOAT } }"         \
+  " attr { key: 'shape' value { shape { dim { size: 2 } } } } }\n"
+#define CONFIG_VAR_X(fetches)                                                 \
+  FEED("d", "DT_FLOAT", "dim { size: 2 }") fetches                            \
+  "variable { node_name: 'x' shape { dim { size: 2 } } type: DT_FLOAT }\n"
+#define ATTR_DTYPE ATTR_TYPE("dtype", "DT_FLOAT")
+
+/* A call passes x on to a call that assigns it: the outer call's result
+ * and a read ordered after it see the assign, and so does the value
+ * written back. */
+START_TEST(calls_assign_a_config_variable) {
+  const char *graph = VAR_X PLACEHOLDER("d", "DT_FLOAT")
+      NODE("c", "StatefulPartitionedCall", "input: 'x' input: 'd'", ATTR_FUNC("f", "outer"))
+      NODE("after", "ReadVariableOp", "input: 'x' input: '^c'", ATTR_DTYPE)
+      LIBRARY(FUNCTION("outer", ARG("v", "DT_RESOURCE") ARG("delta", "DT_FLOAT"),
+                       RESULT("r", "DT_FLOAT"),
+                       BODY_NODE("ic", "StatefulPartitionedCall", "input: 'v' input: 'delta'",
+                                 ATTR_FUNC("f", "inner")),
+                       RET("r", "ic:output:0"))
+              FUNCTION("inner", ARG("v", "DT_RESOURCE") ARG("delta", "DT_FLOAT"),
+                       RESULT("r", "DT_FLOAT"),
+                       BODY_NODE("a", "AssignAddVariableOp", "input: 'v' input: 'delta'",
+                                 ATTR_DTYPE)
+                       BODY_NODE("rd", "ReadVariableOp", "input: 'v' input: '^a'", ATTR_DTYPE),
+                       RET("r", "rd:value:0")));
+  HloLiteral *args[2] = {vector_f32(2, (double[]){10, 20}), vector_f32(2, (double[]){1, 2})};
+  HloLiteral *out = run(graph, CONFIG_VAR_X(FETCH("c") FETCH("after")), args, 2);
+  ck_assert_int_eq(out->shape.ntuple, 3); /* c, after, x's new value */
+  for (int r = 0; r < 3; r++) {
+    ck_assert_double_eq(hlo_literal_get_f64(out->elems[r], 0), 11);
+    ck_assert_double_eq(hlo_literal_get_f64(out->elems[r], 1), 22);
+  }
+  hlo_literal_free(out);
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+}
+END_TEST
+
+/* A While body may not assign the variable in its loop state, nor a call
+ * pass a variable twice. */
+START_TEST(assigns_refused_in_loops) {
+  fu_expect_error(VAR_X PLACEHOLDER("d", "DT_FLOAT")
+                  NODE("w", "While", "input: 'x' input: 'd'",
+                       "attr { key: 'T' value { list { type: DT_RESOURCE type: DT_FLOAT } } }"
+                       LOOP("cond", "body"))
+                  LIBRARY(FUNCTION("cond", ARG("v", "DT_RESOURCE") ARG("e", "DT_FLOAT"),
+                                   RESULT("r", "DT_BOOL"),
+                                   BODY_CONST("f", "DT_BOOL", "", "bool_val: false"),
+                                   RET("r", "f:output:0"))
+                          FUNCTION("body", ARG("v", "DT_RESOURCE") ARG("e", "DT_FLOAT"),
+                                   RESULT("r", "DT_RESOURCE") RESULT("s", "DT_FLOAT"),
+                                   BODY_NODE("a", "AssignAddVariableOp", "input: 'v' input: 'e'",
+                                             ATTR_DTYPE)
+                                   BODY_NODE("id", "Identity", "input: 'e' input: '^a'", ATTR_F32),
+                                   RET("r", "v") RET("s", "id:output:0"))),
+                  CONFIG_VAR_X(FETCH_K("w", 1)),
+                  "node 'w' (While): body/node 'a' (AssignAddVariableOp): assigns a variable "
+                  "that is no config variable: name its VarHandleOp or VariableV2 in a "
+                  "variable {} entry of the config and pass its handle to the function by a "
+                  "call (While and If bodies may not assign)");
+  fu_expect_error(VAR_X PLACEHOLDER("d", "DT_FLOAT")
+                  NODE("c", "PartitionedCall", "input: 'x' input: 'd' input: 'x'",
+                       ATTR_FUNC("f", "two"))
+                  LIBRARY(FUNCTION("two", ARG("a", "DT_RESOURCE") ARG("e", "DT_FLOAT")
+                                              ARG("b", "DT_RESOURCE"),
+                                   RESULT("r", "DT_FLOAT"),
+                                   BODY_NODE("rd", "ReadVariableOp", "input: 'a'", ATTR_DTYPE),
+                                   RET("r", "rd:value:0"))),
+                  CONFIG_VAR_X(FETCH("c")),
+                  "node 'c' (PartitionedCall): passes variable 'x' twice (inputs 0 and 2)");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* TensorLists                                                              */
 /* ------------------------------------------------------------------------ */
@@ -363,6 +438,8 @@ int main(void) {
   t = tcase_create("call");
   tcase_add_test(t, partitioned_call_inlined);
   tcase_add_test(t, direct_call_inlined);
+  tcase_add_test(t, calls_assign_a_config_variable);
+  tcase_add_test(t, assigns_refused_in_loops);
   suite_add_tcase(s, t);
   t = tcase_create("tensor_list");
   tcase_add_test(t, list_pending_set_outside_loop);
