@@ -1119,8 +1119,7 @@ static HloError *read_sliced(const TfBundle *b, const TfBundleEntry *e, const Hl
   uint8_t *seen = err ? NULL : hlo_xcalloc((size_t)total + 1, 1);
   HloLiteral *lit = err ? NULL : arena ? hlo_literal_new_in(arena, shape) : hlo_literal_new(shape);
   uint8_t *dst = lit ? lit->data : NULL;
-  int64_t stride[HLO_MAX_RANK + 1]; /* elements between neighbours along d */
-  stride[e->rank] = 1;
+  int64_t stride[HLO_MAX_RANK]; /* elements between neighbours along d */
   for (int d = e->rank - 1; d >= 0; d--)
     stride[d] = d == e->rank - 1 ? 1 : stride[d + 1] * e->dims[d + 1];
   for (int s = 0; s < e->nslices && !err; s++) {
