@@ -17,9 +17,10 @@
  *                             is then written too
  *   lib     DIR/libBASE.a     the object and the runtime's objects, read
  *                             out of libhloc_runtime.a (archive.c)
- *   so      DIR/libBASE.so    $CC -shared: the object and the whole
- *                             runtime, so a host that dlopens it needs
- *                             nothing else
+ *   so      DIR/libBASE.so    $CC -shared: the object, the whole
+ *                             runtime and library.c's stub, so a host
+ *                             that dlopens it needs nothing else, and
+ *                             hloc_executable_load reads it
  *   exe     PREFIX            $CC: a generated main() calling the runtime's
  *                             hloc_exe_main with N_program, the object and
  *                             the runtime (libhloc_exe.a, libhloc_runtime.a)
@@ -61,6 +62,7 @@
 
 #include "archive.h"
 #include "cli.h"
+#include "library.h"
 #include "output.h"
 
 enum { EMIT_OBJ = 1, EMIT_HEADER = 2, EMIT_LIB = 4, EMIT_SO = 8, EMIT_EXE = 16, EMIT_CPP = 32 };
@@ -296,7 +298,8 @@ typedef struct Job {
   CgObjectFile obj;   /* the object, in pieces (the weights are the
                        * program's: never copied into one buffer) */
   char *objpath;      /* the object in `work`, for the C compiler … */
-  char *stub;         /* … and the executable's main() */
+  char *stub;         /* … the executable's main() … */
+  char *lib_stub;     /* … and the model library's symbols (library.c) */
   Outputs outputs;
 } Job;
 
@@ -342,16 +345,26 @@ static HloError *work_object(Job *j) {
   return write_file(j->objpath, j->obj.pieces, j->obj.npieces);
 }
 
+/* DIR/libBASE.so: a model library (library.c), which hloc_executable_load
+ * reads. */
 static HloError *emit_so(Job *j) {
   HloError *e = work_object(j);
+  if (e) return e;
+  HloStr stub = {0};
+  hlo_str_printf(&stub, "%s/library.c", j->work);
+  j->lib_stub = hlo_str_take(&stub);
+  temp_add(j->lib_stub, false);
+  char *text = library_stub(j->name);
+  e = write_file(j->lib_stub, &(struct iovec){text, strlen(text)}, 1);
+  free(text);
   if (e) return e;
   char runtime[PATH_MAX + 32], *path = str("%s/lib%s.so", j->dir, j->base);
   char *soname = str("-Wl,-soname,lib%s.so", j->base);
   snprintf(runtime, sizeof runtime, "%s/libhloc_runtime.a", j->runtime);
-  const char *args[] = {"-shared", "-o", outputs_add(&j->outputs, path), soname, j->objpath,
-                        "-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lm",
-                        "-pthread"};
-  e = run_cc(&j->cc, path, args, sizeof args / sizeof *args);
+  const char *args[LIBRARY_LINK_MAX_ARGS];
+  int n = library_link_args(outputs_add(&j->outputs, path), soname, j->lib_stub, j->objpath,
+                            runtime, args);
+  e = run_cc(&j->cc, path, args, n);
   free(path);
   free(soname);
   return e;
@@ -461,7 +474,7 @@ static HloError *emit_metadata(Job *j) {
 
 /* Removes the work directory and what it holds. */
 static void remove_work(Job *j) {
-  char *paths[] = {j->stub, j->objpath, j->work};
+  char *paths[] = {j->stub, j->lib_stub, j->objpath, j->work};
   for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
     if (paths[i]) temp_remove(paths[i]);
     free(paths[i]);

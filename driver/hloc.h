@@ -162,6 +162,35 @@ HLOC_API int hloc_compile_model(hloc_compiler *compiler, const char *path,
 /* NULL is a no-op. */
 HLOC_API void hloc_executable_free(hloc_executable *exe);
 
+/* --- saving and loading --------------------------------------------------- */
+
+/* Writes exe as a model library at path: a shared library holding the
+ * compiled code and a copy of the runtime, as `hloc compile --emit so`
+ * makes (docs/header.md), which hloc_executable_load reads back — in
+ * another process, without compiling.  Linking needs a C compiler ($CC,
+ * default cc) and the runtime archive libhloc_runtime.a beside
+ * libhloc.so (where `cmake --install` and `pip install ./python` put it;
+ * in a build tree, the tree's).  The library is written under a temporary
+ * name and renamed: path is the whole library or as it was.  A compiled
+ * executable keeps its object file (about the size of its weights) for
+ * this; one that hloc_executable_load made cannot be saved (its file is
+ * the library already).  The code is for the compiler's CPU: a library
+ * saved for this machine's CPU runs on machines that have its features. */
+HLOC_API int hloc_executable_save(const hloc_executable *exe, const char *path,
+                                  hloc_error **err);
+
+/* Loads the model library at path (made by hloc_executable_save or `hloc
+ * compile --emit so`, of any --name) as an executable, which then works as
+ * a compiled one does: its inputs and outputs, hloc_execute, threads (on
+ * the library's own copy of the runtime), cancellation and profiling.
+ * Fails, naming path, for a missing or unreadable file, a file that is not
+ * a shared library, a shared library that is no model library, and a model
+ * library of another library ABI (HLOC_LIBRARY_ABI of hloc_runtime.h: made
+ * by an hloc whose descriptor differs from this one's; compile it again).
+ * Loading runs the library's initialisers, as dlopen does: load only files
+ * you trust. */
+HLOC_API int hloc_executable_load(const char *path, hloc_executable **out, hloc_error **err);
+
 /* --- describing an executable --------------------------------------------- */
 
 /* Shapes are static: everything below is known once compiled.  Input and

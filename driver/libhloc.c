@@ -44,6 +44,13 @@
  * a cancel stops exactly the calls running when it is made, never a later
  * one, and concurrent calls need no agreement on when to clear it.
  *
+ * Model libraries (library.c): hloc_executable_save links the object the
+ * JIT loaded, which a compiled executable keeps, into a shared library;
+ * hloc_executable_load opens one.  A loaded executable runs the same way,
+ * except that its pools come from, and are installed in, the library's own
+ * copy of the runtime (the executable's pool_* functions), since that is
+ * the copy whose rt_parallel_for its code calls.
+ *
  * Profiling: with it on, a call runs the code through the descriptor's
  * run_profiled with a runtime profiler of its own (hloc_profile_run) and
  * adds what it measured to the executable's profile under a lock when it
@@ -60,6 +67,7 @@
 #include "frontend.h"
 #include "hlo.h"
 #include "hloc.h"
+#include "library.h"
 #include "pipeline.h"
 
 _Static_assert(HLOC_DTYPE_BOOL == (int)RT_BOOL && HLOC_DTYPE_INT8 == (int)RT_I8 &&
@@ -81,8 +89,17 @@ struct hloc_compiler {
 };
 
 struct hloc_executable {
-  CgJit *jit;                   /* owns the code and the descriptor */
-  const hloc_program *program;  /* N_program, inside the JIT */
+  CgJit *jit;                   /* owns the code and the descriptor … */
+  Library lib;                  /* … or a loaded model library does */
+  const hloc_program *program;  /* N_program, inside either */
+  char *object;                 /* the JIT's object file, for saving; NULL
+                                 * for a loaded library */
+  size_t object_len;
+  /* The runtime the code calls: libhloc's own for the JIT, the library's
+   * copy for a loaded library (library.c). */
+  RtThreadPool *(*pool_create)(int nthreads);
+  void (*pool_free)(RtThreadPool *pool);
+  RtThreadPool *(*use_pool)(RtThreadPool *pool);
   void **buffers;               /* cached: inputs then outputs, per call */
   void *scratch;                /* cached arena; NULL when none is needed */
   atomic_flag busy;             /* set while a call uses the two above */
@@ -185,10 +202,11 @@ static void **buffers_alloc(const hloc_program *p) {
 /* Each executable has a JIT of its own: one name serves them all. */
 #define PROGRAM_NAME "model"
 
-static HloError *executable_new(CgJit *jit, hloc_executable **out);
+static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t object_len,
+                                hloc_executable **out);
 
-/* Compiles a loaded model; *object, when not NULL, receives the object
- * file the JIT loaded (for the cache). */
+/* Compiles a loaded model; *object, when not NULL, receives a copy of the
+ * object file the JIT loaded (for the cache). */
 static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_executable **out,
                                     char **object, size_t *object_len) {
   CgOptions o = {
@@ -201,21 +219,43 @@ static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_exec
   HloError *e = pipeline_optimize(md, NULL, &o);
   if (!e) e = pipeline_compile(md, &o, &prog);
   model_free(md);
-  if (!e) e = cg_jit_keep(prog, &jit, object, object_len);
+  char *kept = NULL;
+  size_t kept_len = 0;
+  if (!e) e = cg_jit_keep(prog, &jit, &kept, &kept_len);
   cg_program_free(prog);
-  return e ? e : executable_new(jit, out);
+  if (!e && object) {
+    *object = hlo_xmalloc(kept_len ? kept_len : 1);
+    memcpy(*object, kept, kept_len);
+    *object_len = kept_len;
+  }
+  return e ? e : executable_new(jit, NULL, kept, kept_len, out);
 }
 
 static HloError *compile_model(const hloc_compiler *c, Model *md, hloc_executable **out) {
   return compile_model_keep(c, md, out, NULL, NULL);
 }
 
-/* An executable around a loaded program (taken). */
-static HloError *executable_new(CgJit *jit, hloc_executable **out) {
+/* An executable around a program (all taken): JIT'd from `object`, or a
+ * loaded library (lib; jit and object NULL). */
+static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t object_len,
+                                hloc_executable **out) {
   HloError *e;
   hloc_executable *exe = hlo_xcalloc(1, sizeof *exe);
   exe->jit = jit;
-  exe->program = cg_jit_program(jit);
+  exe->object = object;
+  exe->object_len = object_len;
+  if (lib) {
+    exe->lib = *lib;
+    exe->program = lib->program;
+    exe->pool_create = lib->pool_create;
+    exe->pool_free = lib->pool_free;
+    exe->use_pool = lib->use_pool;
+  } else {
+    exe->program = cg_jit_program(jit);
+    exe->pool_create = rt_threadpool_create;
+    exe->pool_free = rt_threadpool_free;
+    exe->use_pool = hloc_use_thread_pool;
+  }
   atomic_flag_clear(&exe->busy);
   pthread_mutex_init(&exe->pool_lock, NULL);
   pthread_cond_init(&exe->pool_changed, NULL);
@@ -282,8 +322,8 @@ static HloError *compile_cached(const CompileJob *j) {
   if (object) {
     CgJit *jit = NULL;
     HloError *bad = cg_jit_bytes(object, len, PROGRAM_NAME, &jit);
+    if (!bad) return executable_new(jit, NULL, object, len, j->out);
     free(object);
-    if (!bad) return executable_new(jit, j->out);
     hlo_error_free(bad); /* not loadable (truncated, foreign): compile again */
   }
   Model md;
@@ -440,7 +480,8 @@ int hloc_compile_hlo_file(hloc_compiler *compiler, const char *path, hloc_execut
 
 void hloc_executable_free(hloc_executable *exe) {
   if (!exe) return;
-  rt_threadpool_free(exe->pool);
+  /* The pool's threads run the library's code: stopped before it goes. */
+  if (exe->pool) exe->pool_free(exe->pool);
   pthread_cond_destroy(&exe->pool_changed);
   pthread_mutex_destroy(&exe->pool_lock);
   pthread_mutex_destroy(&exe->profile_lock);
@@ -448,7 +489,37 @@ void hloc_executable_free(hloc_executable *exe) {
   free(exe->scratch);
   free(exe->buffers);
   cg_jit_free(exe->jit);
+  library_close(&exe->lib);
+  free(exe->object);
   free(exe);
+}
+
+/* --- saving and loading ----------------------------------------------------------------------- */
+
+int hloc_executable_save(const hloc_executable *exe, const char *path, hloc_error **err) {
+  static const char fn[] = "hloc_executable_save";
+  if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
+  if (!path) return fail(err, hlo_error("%s: path is NULL", fn));
+  if (!exe->object)
+    return fail(err, hlo_error("%s: %s: the executable was loaded from a model library, "
+                               "which is what saving makes: copy that file instead",
+                               fn, path));
+  char *runtime = NULL;
+  HloError *e = library_runtime_archive(&runtime);
+  if (!e) e = library_save(exe->object, exe->object_len, PROGRAM_NAME, runtime, path);
+  free(runtime);
+  return e ? fail(err, e) : succeed(err);
+}
+
+int hloc_executable_load(const char *path, hloc_executable **out, hloc_error **err) {
+  static const char fn[] = "hloc_executable_load";
+  if (!out) return fail(err, hlo_error("%s: out is NULL", fn));
+  *out = NULL;
+  if (!path) return fail(err, hlo_error("%s: path is NULL", fn));
+  Library lib;
+  HloError *e = library_open(path, &lib);
+  if (!e) e = executable_new(NULL, &lib, NULL, 0, out);
+  return e ? fail(err, e) : succeed(err);
 }
 
 /* --- describing ------------------------------------------------------------------------------- */
@@ -564,7 +635,7 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
     run.next = exe->runs;
     exe->runs = &run;
     pthread_mutex_unlock(&runs_lock);
-    RtThreadPool *previous = hloc_use_thread_pool(pool_acquire(exe));
+    RtThreadPool *previous = exe->use_pool(pool_acquire(exe));
     /* atomic_int and int32_t are one object on every target: the code
      * reads it with an atomic load. */
     const int32_t *cancel = (const int32_t *)&run.cancel;
@@ -578,7 +649,7 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
       pthread_mutex_unlock(&exe->profile_lock);
       hloc_profile_release(&prof);
     }
-    hloc_use_thread_pool(previous);
+    exe->use_pool(previous);
     pool_release(exe);
     pthread_mutex_lock(&runs_lock);
     Run **at = &exe->runs;
@@ -620,7 +691,7 @@ int hloc_executable_set_threads(hloc_executable *exe, int nthreads, hloc_error *
   /* The new pool first: when its threads cannot be started, the old one
    * stays. */
   RtThreadPool *pool = NULL;
-  if (nthreads > 1 && !(pool = rt_threadpool_create(nthreads)))
+  if (nthreads > 1 && !(pool = exe->pool_create(nthreads)))
     return fail(err, hlo_error("%s: cannot start a pool of %d threads (the system refused to "
                                "create %d more threads)",
                                fn, nthreads, nthreads - 1));
@@ -634,7 +705,7 @@ int hloc_executable_set_threads(hloc_executable *exe, int nthreads, hloc_error *
   exe->replacing = false;
   pthread_cond_broadcast(&exe->pool_changed);
   pthread_mutex_unlock(&exe->pool_lock);
-  rt_threadpool_free(old);
+  if (old) exe->pool_free(old);
   return succeed(err);
 }
 

@@ -891,7 +891,7 @@ static int cmd_ops(int argc, char **argv) {
 static int cmd_version(int argc, char **argv) {
   unsigned major, minor, patch;
   LLVMGetVersion(&major, &minor, &patch);
-  printf("hloc 0.1.0 (LLVM %u.%u.%u)\n", major, minor, patch);
+  printf("hloc %s (LLVM %u.%u.%u)\n", HLOC_VERSION, major, minor, patch);
   return EXIT_SUCCESS;
 }
 

@@ -158,6 +158,20 @@ typedef struct hloc_program {
                       hloc_profiler *profiler);
 } hloc_program;
 
+/* Model libraries (`hloc compile --emit so`, libhloc's
+ * hloc_executable_save): a shared library holding one model's object and a
+ * whole copy of this runtime, which libhloc's hloc_executable_load reads.
+ * Besides N_program and the runtime's functions it defines
+ *   const uint32_t hloc_library_abi;            HLOC_LIBRARY_ABI when made
+ *   const char hloc_library_version[];          hloc's version ("0.1.0")
+ *   const hloc_program *const hloc_library_program;   &N_program
+ * A loader reads hloc_library_abi first and nothing else of a library whose
+ * number differs from its own.  The number changes whenever hloc_program's
+ * layout or the meaning of a field changes, or a function a loader takes
+ * from the library (rt_threadpool_create, rt_threadpool_free,
+ * hloc_use_thread_pool) changes its signature or contract. */
+#define HLOC_LIBRARY_ABI 1
+
 /* Runs p with a scratch arena allocated (aligned) and freed around the
  * call.  Returns p's status, or -1 when the scratch cannot be allocated. */
 int hloc_program_run(const hloc_program *p, void *const *buffers);

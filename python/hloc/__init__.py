@@ -5,6 +5,8 @@
     exe.inputs                      # (TensorSpec(name='image', dtype=float32, shape=(2, 784), ...),)
     probs, = exe(np.zeros((2, 784), np.float32))
     exe.run(image=x)                # {'probs': array(...)}
+    exe.save("libmnist.so")         # a shared library of the compiled code ...
+    exe = hloc.load("libmnist.so")  # ... which a later process loads without compiling
 
 A thin ctypes binding of libhloc.so (driver/hloc.h; see docs/api.md): the model
 is compiled for this machine by hloc's pipeline and loaded in this process.  Which libhloc.so is used: see hloc/_capi.py (HLOC_LIBRARY, or
@@ -31,7 +33,7 @@ import numpy as np
 from . import _capi
 
 __all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile_graphdef", "compile_model",
-           "compile_hlo"]
+           "compile_hlo", "load"]
 
 _lib = _capi.load()
 __version__ = _lib.hloc_version().decode()
@@ -200,7 +202,8 @@ def _specs(handle, kind):
 
 
 class Executable:
-    """A compiled model loaded in this process (made by compile_graphdef / compile_hlo).
+    """A compiled model loaded in this process (made by compile_graphdef, compile_model,
+    compile_hlo or load).
 
     inputs, outputs: tuples of TensorSpec, in the order the model takes and gives them.
     """
@@ -272,6 +275,18 @@ class Executable:
         buf = ctypes.create_string_buffer(n + 1)
         _lib.hloc_executable_profile_report(self._handle, buf, n + 1)
         return buf.value.decode()
+
+    def save(self, path):
+        """Writes the compiled model as a shared library at path (str or os.PathLike),
+        which hloc.load reads back in any later process without compiling
+        (hloc_executable_save: the C compiler links it with a copy of hloc's runtime;
+        the file appears whole or not at all).  An executable that hloc.load made
+        raises Error: its file is such a library already."""
+        if not _is_path(path):
+            raise Error(f"save: expected a path (str or os.PathLike), got {type(path).__name__}")
+        err = ctypes.c_void_p()
+        _check(_lib.hloc_executable_save(self._handle, os.fsencode(path), ctypes.byref(err)),
+               err)
 
     def __repr__(self):
         return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
@@ -380,6 +395,23 @@ def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
     exe = _compiler(cpu, features).compile_model(path, config, checkpoint, tags, signature,
                                                  input_shapes, cache_dir)
     return _with_threads(exe, threads)
+
+
+def load(path, threads=None):
+    """Loads a model library (made by Executable.save or `hloc compile --emit so`) as
+    an Executable, without compiling anything; threads: as for compile_graphdef.
+    A missing file, a file that is not a shared library, a shared library that no
+    hloc made and a library of another hloc ABI raise Error naming the file.  Loading
+    runs the library's initialisers (as any shared library's): load only files you
+    trust."""
+    if not _is_path(path):
+        raise Error(f"load: expected a path (str or os.PathLike), got {type(path).__name__}")
+    if threads is not None:
+        _check_threads(threads)
+    exe, err = ctypes.c_void_p(), ctypes.c_void_p()
+    _check(_lib.hloc_executable_load(os.fsencode(path), ctypes.byref(exe), ctypes.byref(err)),
+           err)
+    return _with_threads(Executable(exe), threads)
 
 
 def compile_hlo(text_or_path, cpu=None, features=None, threads=None):

@@ -62,6 +62,8 @@ _PROTOTYPES = {
     "hloc_compile_model": (ctypes.c_int, [_c_p, ctypes.c_char_p, ctypes.POINTER(ModelOptions),
                                           _c_p_p, _c_p_p]),
     "hloc_executable_free": (None, [_c_p]),
+    "hloc_executable_save": (ctypes.c_int, [_c_p, ctypes.c_char_p, _c_p_p]),
+    "hloc_executable_load": (ctypes.c_int, [ctypes.c_char_p, _c_p_p, _c_p_p]),
     "hloc_executable_num_inputs": (ctypes.c_int, [_c_p]),
     "hloc_executable_num_outputs": (ctypes.c_int, [_c_p]),
     "hloc_executable_scratch_bytes": (_size, [_c_p]),

@@ -407,6 +407,106 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(exe.profile()["runs"], 0)
 
 
+class LibraryTest(unittest.TestCase):
+    """Executable.save and hloc.load: model libraries (hloc_executable_save/load)."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def test_save_then_load_in_another_process(self):
+        """A library saved here runs in a later process that only loads it (nothing in it
+        compiles: hloc.load is its one call), on threads and profiled."""
+        lib = self.path("libmnist.so")
+        mnist().save(lib)
+        self.assertEqual(os.listdir(self.dir.name), ["libmnist.so"])
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        code = ("import sys, numpy as np, hloc\n"
+                "exe = hloc.load(sys.argv[1], threads=2)\n"
+                "assert exe.threads == 2\n"
+                "assert [str(s) for s in exe.inputs] == ['image: float32[2,784]'], exe.inputs\n"
+                "exe.set_profiling()\n"
+                "probs, = exe(np.load(sys.argv[2] + '.in0.npy'))\n"
+                "np.testing.assert_allclose(probs, np.load(sys.argv[2] + '.out0.npy'), "
+                "atol=1e-4, rtol=1e-3)\n"
+                "ops = [k['tf_op'] for k in exe.profile()['kernels'] if k['calls'] == 1]\n"
+                "assert any('MatMul' in (op or '') for op in ops), ops\n")
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        subprocess.run([sys.executable, "-c", code, lib, prefix], env=env, check=True,
+                       capture_output=True)
+
+    def test_load_emit_so(self):
+        """A library of `hloc compile --emit so` loads; its results match the JIT's."""
+        hloc_bin = os.environ.get("HLOC_BIN") or os.path.join(
+            os.path.dirname(os.environ["HLOC_LIBRARY"]), "hloc")
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        subprocess.run([hloc_bin, "compile", prefix + ".pb", "--config",
+                        prefix + ".config.pbtxt", "--name", "mnist", "--emit", "so", "-o",
+                        self.path("m")], check=True, capture_output=True)
+        exe = hloc.load(pathlib_path(self.path("libm.so")))
+        x, = stored(prefix, "in", 1)
+        np.testing.assert_array_equal(exe(x)[0], mnist()(x)[0])
+
+    def test_threads_bit_identical(self):
+        single = hloc.compile_hlo(THREADS_HLO)
+        rng = np.random.default_rng(0)
+        xs = [(rng.standard_normal(s.shape) / 8).astype(s.dtype) for s in single.inputs]
+        want = single(*xs)
+        single.save(self.path("libt.so"))
+        exe = hloc.load(self.path("libt.so"), threads=3)
+        for g, w in zip(exe(*xs), want):
+            self.assertTrue(np.array_equal(g.view(np.uint32), w.view(np.uint32)))
+
+    def test_bad_inputs_of_a_loaded_library(self):
+        mnist().save(self.path("lib.so"))
+        exe = hloc.load(self.path("lib.so"))
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        with self.assertRaises(hloc.Error) as cm:
+            exe(x.astype(np.float64))
+        self.assertEqual(str(cm.exception), "input 0 (image): dtype is float64, expected float32")
+        with self.assertRaises(hloc.Error) as cm:
+            exe(x[:1])
+        self.assertEqual(str(cm.exception), "input 0 (image): shape is (1, 784), expected (2, 784)")
+        with self.assertRaises(hloc.Error) as cm:
+            exe.save(self.path("again.so"))
+        self.assertIn("loaded from a model library", str(cm.exception))
+        self.assertFalse(os.path.exists(self.path("again.so")))
+
+    def test_bad_files(self):
+        npy = os.path.join(MODELS, "mnist_mlp.in0.npy")
+        cases = [(self.path("none.so"), "none.so: No such file or directory"),
+                 (self.dir.name, "not a regular file"),
+                 (npy, npy + ": not a shared library this process can load: "),
+                 ("/lib/x86_64-linux-gnu/libm.so.6" if os.path.exists(
+                     "/lib/x86_64-linux-gnu/libm.so.6") else None,
+                  "a shared library, but not a model library made by hloc")]
+        for path, message in cases:
+            if path is None:
+                continue
+            with self.subTest(path=path):
+                with self.assertRaises(hloc.Error) as cm:
+                    hloc.load(path)
+                self.assertIn(message, str(cm.exception))
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.load(42)
+        self.assertEqual(str(cm.exception), "load: expected a path (str or os.PathLike), got int")
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.load(self.path("none.so"), threads=0)
+        self.assertEqual(str(cm.exception), "threads must be a positive integer, got 0")
+        with self.assertRaises(hloc.Error) as cm:
+            mnist().save(os.path.join(self.path("missing"), "lib.so"))
+        self.assertIn(os.path.join(self.path("missing"), "lib.so"), str(cm.exception))
+
+
+def pathlib_path(p):
+    import pathlib
+    return pathlib.Path(p)
+
+
 class ErrorTest(unittest.TestCase):
     def assert_error(self, fn, *fragments):
         with self.assertRaises(hloc.Error) as cm:
