@@ -7,7 +7,10 @@
  * object with few changes (docs/header.md, "C++ class", lists them).
  *
  * The class wraps what the C header declares: it calls
- * N_run_buffers_cancellable with the buffers it holds, names a stop with
+ * N_run_buffers_cancellable with the buffers it holds (or, with profiling
+ * on, the runtime's hloc_profile_run, which calls N_run_buffers_profiled
+ * with the instance's own hloc_profile: the profile `hloc run --profile`
+ * and libhloc report, per instance), names a stop with
  * hloc_program_cancel_point, and brackets the call with the thread-pool
  * hook.  It owns one block for the arguments (unless the caller supplies
  * them), the results and the scratch arena, each aligned; the layout is
@@ -225,6 +228,71 @@ static char *camel_case(const char *name) {
   return t;
 }
 
+/* Profiling: the switch, the kernels and their counts, the report.  The
+ * counters are allocated when profiling is first turned on. */
+static void profile_members(Class *c) {
+  const char *n = c->sig->name;
+  add(c, NULL, 0, false,
+      "  // Profiling: with it on, every Run times each kernel of the function\n"
+      "  // (kernel k is program().kernels[k]: its HLO instruction, kind, shape\n"
+      "  // and TensorFlow op) and the run as a whole, and adds the times to this\n"
+      "  // instance's profile; off (the default), Run pays one untaken branch per\n"
+      "  // kernel.  Turning it off keeps what was gathered.  set_profiling(true)\n"
+      "  // returns false, with error_msg(), when the counters cannot be had.\n");
+  add(c, "set_profiling", 1, false,
+      "  bool set_profiling(bool on) {\n"
+      "    if (on && !profile_.kernel_ns && hloc_profile_init(&profile_, &%s_program)) {\n"
+      "      error_msg_ = \"cannot allocate the profile's counters\";\n"
+      "      return false;\n"
+      "    }\n"
+      "    profiling_ = on;\n"
+      "    return true;\n"
+      "  }\n",
+      n);
+  add(c, "hlo_profiling_enabled", 0, true,
+      "  bool hlo_profiling_enabled() const { return profiling_; }\n");
+  add(c, "clear_profile", 0, false,
+      "  void clear_profile() {\n"
+      "    if (profile_.kernel_ns) hloc_profile_clear(&profile_);\n"
+      "  }\n");
+  add(c, "num_kernels", 0, false,
+      "  static int num_kernels() { return %s_program.num_kernels; }\n", n);
+  add(c, "kernel_info", 1, false,
+      "  static const hloc_kernel_info &kernel_info(int k) { return %s_program.kernels[k]; }\n",
+      n);
+  add(c, "kernel_calls", 1, true,
+      "  uint64_t kernel_calls(int k) const {\n"
+      "    return profile_.kernel_calls ? profile_.kernel_calls[k] : 0;\n"
+      "  }\n");
+  add(c, "kernel_seconds", 1, true,
+      "  double kernel_seconds(int k) const {\n"
+      "    return profile_.kernel_ns ? static_cast<double>(profile_.kernel_ns[k]) / 1e9 : 0;\n"
+      "  }\n");
+  add(c, "profiled_runs", 0, true,
+      "  // The profiled runs and their wall time, kernels and all.\n"
+      "  uint64_t profiled_runs() const { return profile_.runs; }\n");
+  add(c, "profiled_seconds", 0, true,
+      "  double profiled_seconds() const { return static_cast<double>(profile_.run_ns) / 1e9; "
+      "}\n");
+  add(c, "profile_report", 0, true,
+      "  // The profile as the table `hloc run --profile` prints (kernels by time,\n"
+      "  // with their share of the runs and their TensorFlow ops).\n"
+      "  std::string profile_report() const {\n"
+      "    hloc_profile empty = {};\n"
+      "    const hloc_profile *p = &profile_;\n"
+      "    if (!profile_.kernel_ns) {\n"
+      "      if (hloc_profile_init(&empty, &%s_program)) return std::string();\n"
+      "      p = &empty;\n"
+      "    }\n"
+      "    char *text = hloc_profile_report(p);\n"
+      "    std::string report = text ? text : \"\";\n"
+      "    std::free(text);\n"
+      "    hloc_profile_release(&empty);\n"
+      "    return report;\n"
+      "  }\n\n",
+      n);
+}
+
 /* The members that do not depend on one argument or result. */
 static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t *offsets,
                           size_t total) {
@@ -282,7 +350,8 @@ static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t
   hlo_str_printf(&ctor, "  }\n");
   add(c, NULL, 0, false, "%s", ctor.buf);
   free(ctor.buf);
-  add(c, NULL, 0, false, "  ~%s() { std::free(block_); }\n", cls);
+  add(c, NULL, 0, false, "  ~%s() {\n    std::free(block_);\n    hloc_profile_release(&profile_);\n  }\n",
+      cls);
   add(c, NULL, 0, false, "  %s(const %s &) = delete;\n  %s &operator=(const %s &) = delete;\n\n",
       cls, cls, cls, cls);
 
@@ -303,11 +372,14 @@ static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t
                    i, i, sig->args[i].name, i);
   hlo_str_printf(&run,
                  "    static const int32_t never = 0;\n"
+                 "    const int32_t *cancel = cancel_ ? cancel_ : &never;\n"
                  "    RtThreadPool *previous = thread_pool_ ? hloc_use_thread_pool(thread_pool_) "
                  ": nullptr;\n"
-                 "    const int status =\n"
-                 "        %s_run_buffers_cancellable(buffers_, scratch_, cancel_ ? cancel_ : "
-                 "&never);\n"
+                 "    const int status = profiling_\n"
+                 "                           ? hloc_profile_run(&profile_, buffers_, scratch_, "
+                 "cancel)\n"
+                 "                           : %s_run_buffers_cancellable(buffers_, scratch_, "
+                 "cancel);\n"
                  "    if (thread_pool_) hloc_use_thread_pool(previous);\n"
                  "    if (status == 0) {\n"
                  "      error_msg_.clear();\n"
@@ -336,6 +408,7 @@ static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t
       "  // A flag another thread may set (atomically) to stop Run, which then\n"
       "  // returns false naming where it stopped; nullptr: never cancelled.\n"
       "  void set_cancel_flag(const int32_t *flag) { cancel_ = flag; }\n\n");
+  profile_members(c);
 
   add(c, NULL, 0, false,
       "  // The buffers by index.  set_arg_data may be called in either mode and\n"
@@ -475,6 +548,8 @@ HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const cha
       "  void *scratch_ = nullptr;\n"
       "  RtThreadPool *thread_pool_ = nullptr;\n"
       "  const int32_t *cancel_ = nullptr;\n"
+      "  bool profiling_ = false;\n"
+      "  hloc_profile profile_ = {};  // counters allocated by set_profiling(true)\n"
       "  std::string error_msg_;\n",
       nbuf ? nbuf : 1);
 

@@ -10,9 +10,10 @@
  * builds it with -Wall -Wextra -Werror -pedantic against the object and
  * the runtime archive, and runs it: its exit status is the verdict, its
  * output the account of a failed check.  Cases: the MNIST MLP (default
- * class name, a thread pool, cancellation), three inputs and three results
+ * class name, a thread pool, profiling with TensorFlow's op names,
+ * cancellation), three inputs and three results
  * of three dtypes in a namespaced class (both allocation modes), and
- * scalars (rank-0 accessors).
+ * scalars (rank-0 accessors; the profile of a while loop's kernels).
  *
  * Then the option's contract: bad --cpp-class values with their exact
  * usage messages, nothing written; a class named like its own member; an
@@ -113,6 +114,30 @@ static const char mnist_program[] =
     "  CHECK(comp.LookupArgIndex(\"probs\") == -1);\n"
     "  CHECK(std::string(comp.program_shape()) == \"(image: f32[2,784]) -> (probs: f32[2,10])\");\n"
     "\n"
+    "  CHECK(!comp.hlo_profiling_enabled() && comp.profiled_runs() == 0);\n"
+    "  CHECK(comp.profile_report().rfind(\"profile of mnist_mlp: 0 runs\", 0) == 0);\n"
+    "  CHECK(comp.set_profiling(true) && comp.hlo_profiling_enabled());\n"
+    "  for (int r = 0; r < 3; r++) CHECK(comp.Run());\n"
+    "  CHECK(std::fabs(comp.result0(1, 9) - values<float>(probs)[19]) <= 1e-3);\n"
+    "  CHECK(comp.profiled_runs() == 3 && comp.profiled_seconds() > 0);\n"
+    "  CHECK(MnistMlp::num_kernels() > 0 &&\n"
+    "        MnistMlp::num_kernels() == MnistMlp::program().num_kernels);\n"
+    "  bool matmul = false;\n"
+    "  double in_kernels = 0;\n"
+    "  for (int k = 0; k < MnistMlp::num_kernels(); k++) {\n"
+    "    CHECK(comp.kernel_calls(k) == 3);\n"
+    "    in_kernels += comp.kernel_seconds(k);\n"
+    "    const char *op = MnistMlp::kernel_info(k).tf_op;\n"
+    "    matmul |= op && std::strstr(op, \"MatMul\");\n"
+    "  }\n"
+    "  CHECK(matmul && in_kernels > 0 && in_kernels <= comp.profiled_seconds());\n"
+    "  const std::string report = comp.profile_report();\n"
+    "  CHECK(report.rfind(\"profile of mnist_mlp: 3 runs\", 0) == 0);\n"
+    "  CHECK(report.find(\"MatMul\") != std::string::npos);\n"
+    "  CHECK(comp.set_profiling(false) && comp.Run() && comp.profiled_runs() == 3);\n"
+    "  comp.clear_profile();\n"
+    "  CHECK(comp.profiled_runs() == 0 && comp.kernel_calls(0) == 0);\n"
+    "\n"
     "  int32_t stop = 1;\n"
     "  comp.set_cancel_flag(&stop);\n"
     "  CHECK(MnistMlp::program().num_cancel_points > 0);\n"
@@ -212,6 +237,19 @@ static const char scalar_program[] =
     "  }\n"
     "  CHECK(std::string(comp.program_shape()) == \"(n: s32[], x: f32[3]) -> (s: f32[3], acc: "
     "f32[])\");\n"
+    "  // Profiled twice: a kernel of the loop's body counts every iteration.\n"
+    "  CHECK(comp.set_profiling(true) && comp.Run() && comp.Run());\n"
+    "  const int32_t trips = values<int32_t>(n)[0];\n"
+    "  bool in_loop = false;\n"
+    "  for (int k = 0; k < comp.num_kernels(); k++)\n"
+    "    if (hloc_test::Trip::kernel_info(k).loop) {\n"
+    "      in_loop = true;\n"
+    "      CHECK(comp.kernel_calls(k) >= 2u * static_cast<uint64_t>(trips));\n"
+    "    } else {\n"
+    "      CHECK(comp.kernel_calls(k) == 2);\n"
+    "    }\n"
+    "  CHECK(in_loop && trips > 1);\n"
+    "  CHECK(comp.profile_report().find(\" in %while\") != std::string::npos);\n"
     "  for (RtArray *a : {&n, &x, &s, &acc}) rt_array_free(a);\n"
     "  return failures ? 1 : 0;\n"
     "}\n";
