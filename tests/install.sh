@@ -8,7 +8,8 @@
 #     runtime's rt_npy_read, and compares with TensorFlow's output; a second
 #     build compiles nothing, and one after the config changed recompiles;
 #   - a pkg-config project: libhloc compiling an HLO module through the C
-#     API and running it on its inputs (pkg-config hloc hloc-runtime).
+#     API and running it on its inputs (pkg-config hloc hloc-runtime), then
+#     the same saved as a model library and loaded back.
 # Last, the installed hloc must take the installed runtime, never the build
 # tree's.  Run by CTest from the source root:
 #   install.sh CMAKE BUILD_DIR CC    ($HLOC_CFLAGS: flags for libhloc users)
@@ -117,16 +118,22 @@ static int fail(const char *what, hloc_error *err) {
   return 1;
 }
 
-/* jit MODEL.hlo PREFIX: runs the module on PREFIX.inN.npy and compares its
- * outputs with PREFIX.outN.npy. */
+/* jit MODEL.hlo PREFIX [LIB.so]: runs the module on PREFIX.inN.npy and
+ * compares its outputs with PREFIX.outN.npy; with LIB.so, runs it saved
+ * there as a model library and loaded back. */
 int main(int argc, char **argv) {
-  if (argc != 3) return 2;
+  if (argc != 3 && argc != 4) return 2;
   hloc_error *err;
   hloc_compiler *compiler;
   hloc_executable *exe;
   if (hloc_compiler_create(NULL, &compiler, &err)) return fail("hloc_compiler_create", err);
   if (hloc_compile_hlo_file(compiler, argv[1], &exe, &err)) return fail(argv[1], err);
   hloc_compiler_free(compiler);
+  if (argc == 4) {
+    if (hloc_executable_save(exe, argv[3], &err)) return fail("hloc_executable_save", err);
+    hloc_executable_free(exe);
+    if (hloc_executable_load(argv[3], &exe, &err)) return fail("hloc_executable_load", err);
+  }
   int nin = hloc_executable_num_inputs(exe), nout = hloc_executable_num_outputs(exe);
   RtArray *in = calloc(nin + 1, sizeof *in);
   const void **inputs = calloc(nin + 1, sizeof *inputs);
@@ -171,6 +178,9 @@ libdir=$(pkg-config --variable=libdir hloc)
   -Wl,-rpath,"$libdir" || fail "pkg-config consumer: build"
 h=$src/testdata/hlo/mlp_softmax
 "$tmp/jit" "$h.hlo" "$h" || fail "pkg-config consumer: the module's result differs"
+# The installed libhloc saves model libraries with the runtime beside it.
+"$tmp/jit" "$h.hlo" "$h" "$tmp/libsaved.so" >/dev/null ||
+  fail "pkg-config consumer: a saved and loaded model library differs"
 
 # --- the installed hloc takes the installed runtime ------------------------------
 "$p/bin/hloc" compile "$m.pb" --config "$m.config.pbtxt" --name mnist -o "$tmp/mnist" --emit exe
