@@ -277,9 +277,7 @@ int cmd_inspect(int argc, char **argv) {
   } else if (src->saved.tags || src->saved.signature) {
     e = hlo_error("%s: --tag and --signature apply to SavedModels", model);
   } else {
-    size_t n = strlen(model);
-    bool graphdef = (n > 3 && !strcmp(model + n - 3, ".pb")) ||
-                    (n > 6 && !strcmp(model + n - 6, ".pbtxt"));
+    bool graphdef = pipeline_is_graphdef(model);
     e = graphdef ? inspect_graphdef(model, tmpl, &s)
                  : hlo_error("%s: inspect reads SavedModel directories and TensorFlow "
                              "GraphDefs (.pb, .pbtxt)",

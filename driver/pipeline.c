@@ -134,16 +134,68 @@ static HloError *foreign_format(const char *path) {
   return NULL;
 }
 
+/* What a file holds, by its first bytes, for names whose extension does
+ * not say (.pb, .pbtxt, .hlo).  After blank lines and '#' comments, HLO
+ * text starts with "HloModule", a text GraphDef with one of GraphDef's
+ * fields (node, library, versions, version); a binary GraphDef starts with
+ * the tag of one of those (fields 1, 2, 4 and 3, length-delimited or, for
+ * version, a varint) and holds bytes no text has. */
+typedef enum { CONTENT_UNKNOWN, CONTENT_HLO, CONTENT_GRAPHDEF } Content;
+
+static Content sniff(const char *path) {
+  char head[512];
+  FILE *f = fopen(path, "rb");
+  if (!f) return CONTENT_UNKNOWN;
+  size_t n = fread(head, 1, sizeof head - 1, f);
+  fclose(f);
+  head[n] = '\0';
+  bool binary = false;
+  for (size_t i = 0; i < n; i++)
+    binary |= (unsigned char)head[i] < 0x09 || ((unsigned char)head[i] > 0x0d &&
+                                                 (unsigned char)head[i] < 0x20);
+  unsigned char first = n ? (unsigned char)head[0] : 0;
+  if (binary)
+    return first == 0x0a || first == 0x12 || first == 0x22 || first == 0x18 ? CONTENT_GRAPHDEF
+                                                                            : CONTENT_UNKNOWN;
+  const char *p = head;
+  for (;;) {
+    p += strspn(p, " \t\r\n");
+    if (*p != '#') break;
+    p += strcspn(p, "\n");
+  }
+  size_t word = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+  if (word == 9 && !strncmp(p, "HloModule", 9)) return CONTENT_HLO;
+  static const char *const fields[] = {"node", "library", "versions", "version"};
+  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+    if (word == strlen(fields[i]) && !strncmp(p, fields[i], word) &&
+        strchr(" \t{:", p[word]) && p[word])
+      return CONTENT_GRAPHDEF;
+  return CONTENT_UNKNOWN;
+}
+
+bool pipeline_is_graphdef(const char *path) {
+  if (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt")) return true;
+  return !has_suffix(path, ".hlo") && !tf_is_saved_model(path) && sniff(path) == CONTENT_GRAPHDEF;
+}
+
 HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md) {
   static const ModelSource none;
   if (!src) src = &none;
   memset(md, 0, sizeof *md);
   bool saved = tf_is_saved_model(path);
   bool graphdef = !saved && (has_suffix(path, ".pb") || has_suffix(path, ".pbtxt"));
+  Content content = saved || graphdef || has_suffix(path, ".hlo") ? CONTENT_UNKNOWN : sniff(path);
+  graphdef |= content == CONTENT_GRAPHDEF;
   struct stat st;
   if (!saved && !stat(path, &st) && S_ISDIR(st.st_mode))
     return hlo_error("%s: a directory, but not a SavedModel (it holds no saved_model.pb)", path);
+  bool hlo = !saved && !graphdef && (has_suffix(path, ".hlo") || content == CONTENT_HLO);
   HloError *e = saved || graphdef ? NULL : foreign_format(path);
+  if (!e && !saved && !graphdef && !hlo)
+    e = hlo_error("%s: unknown model format (expected HLO text '.hlo', a TensorFlow "
+                  "GraphDef '.pb'/'.pbtxt' with --config, or a SavedModel directory; "
+                  "other names are recognised by their content)",
+                  path);
   if (!e) e = check_source(path, src, graphdef, saved);
   if (e) return e;
   TfGraph *g = NULL;
@@ -164,10 +216,6 @@ HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md
     }
     return pipeline_load_graph(g, md);
   }
-  if (!has_suffix(path, ".hlo") && !has_suffix(path, ".txt"))
-    return hlo_error("%s: unknown model format (expected HLO text '.hlo', a TensorFlow "
-                     "GraphDef '.pb'/'.pbtxt' with --config, or a SavedModel directory)",
-                     path);
   return pipeline_load_hlo_file(path, md);
 }
 

@@ -60,8 +60,15 @@ typedef struct ModelSource {
   TfInputShape shapes[MODEL_MAX_INPUT_SHAPES];
 } ModelSource;
 
-/* A model: HLO text (.hlo, .txt), a GraphDef (.pb, .pbtxt) with its
- * tfcompile config, or a SavedModel directory.  src may be NULL (no
+/* Whether `path` is a TensorFlow GraphDef file: by its extension (.pb,
+ * .pbtxt) or, for a name with another (not .hlo), by its content, as
+ * pipeline_load_file decides. */
+bool pipeline_is_graphdef(const char *path);
+
+/* A model: HLO text (.hlo), a GraphDef (.pb, .pbtxt) with its tfcompile
+ * config, or a SavedModel directory; a file of another name is HLO text
+ * or a GraphDef by its content (its first word HloModule; a GraphDef's
+ * field, by name or as a binary tag).  src may be NULL (no
  * options). */
 HloError *pipeline_load_file(const char *path, const ModelSource *src, Model *md);
 /* HLO text of any name, from a file or from memory (`filename` names it in

@@ -124,6 +124,43 @@ START_TEST(run_errors) {
 }
 END_TEST
 
+/* A model file of another name than .hlo, .pb or .pbtxt is recognised by
+ * its content: a binary GraphDef, a text GraphDef after comments and blank
+ * lines, HLO text; anything else is an unknown format, even with --config. */
+START_TEST(run_format_by_content) {
+  char *out;
+  const char *m = "testdata/tf/models/mnist_mlp";
+  int rc = ck_sh(&out, "cp %s.pb %s/model.bin && cp %s.config.pbtxt %s/cfg && "
+                       "cp " CASE ".hlo %s/module && echo garbage > %s/junk && "
+                       "printf '\\n# a comment\\n' > %s/graph.txt && cat %s.pbtxt >> %s/graph.txt",
+                 m, tmpdir, m, tmpdir, tmpdir, tmpdir, tmpdir, "testdata/tf/ops/placeholder_multi",
+                 tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  rc = hloc(&out, "run %s/model.bin --config %s/cfg --input %s.in0.npy --expect %s.out0.npy "
+                  "--atol 1e-4 --rtol 1e-3 --output-dir %s/o1",
+            tmpdir, tmpdir, m, m, tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "probs: matches"), "%s", out);
+  free(out);
+  rc = hloc(&out, "run %s/module --input " CASE ".in0.npy --input " CASE ".in1.npy --input " CASE
+                  ".in2.npy --output-dir %s/o2",
+            tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/o2", tmpdir);
+  expect_outputs_match(dir, 9);
+  rc = hloc(&out, "inspect %s/graph.txt", tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "GraphDef") && strstr(out, "placeholder a: DT_FLOAT"), "%s",
+                out);
+  free(out);
+  rc = hloc(&out, "run %s/junk --config %s/cfg", tmpdir, tmpdir);
+  ck_assert_int_eq(rc, 1);
+  ck_assert_msg(strstr(out, "junk: unknown model format"), "%s", out);
+  free(out);
+}
+END_TEST
+
 /* Without --interpret the model is compiled in process and run natively:
  * integer arithmetic must equal JAX's exactly. */
 START_TEST(run_native) {
@@ -745,6 +782,7 @@ int main(void) {
   tcase_add_test(t, run_positional);
   tcase_add_test(t, run_by_name_and_index);
   tcase_add_test(t, run_errors);
+  tcase_add_test(t, run_format_by_content);
   tcase_add_test(t, run_native);
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
