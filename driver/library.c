@@ -142,6 +142,20 @@ static HloError *run_cc(const char *what, const char *const *args, int nargs) {
 HloError *library_save(const void *object, size_t len, const char *name,
                        const char *runtime_archive, const char *path) {
   static atomic_uint serial;
+  /* The directory first: the linker would fail on it with a message of
+   * its own, about the temporary name. */
+  const char *slash = strrchr(path, '/');
+  HloStr dir = {0};
+  hlo_str_printf(&dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+                 slash ? path : ".");
+  struct stat st;
+  HloError *bad = stat(dir.buf, &st) ? hlo_error("%s: cannot write: %s: %s", path, dir.buf,
+                                                 strerror(errno))
+                  : !S_ISDIR(st.st_mode)
+                      ? hlo_error("%s: cannot write: %s is not a directory", path, dir.buf)
+                      : NULL;
+  free(dir.buf);
+  if (bad) return bad;
   const char *tmpdir = getenv("TMPDIR");
   HloStr work = {0}, obj = {0}, stub = {0}, tmp = {0};
   hlo_str_printf(&work, "%s/hloc-save-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
