@@ -47,7 +47,7 @@ class TensorSpec(collections.namedtuple("TensorSpec", "name dtype shape nbytes")
     """One input or output: name (str), dtype (numpy.dtype), shape (tuple), nbytes (int)."""
 
     def __str__(self):
-        return f"{self.name}: {self.dtype}[{','.join(map(str, self.shape))}]"
+        return f"{self.name}: {_notation(self.dtype, self.shape)}"
 
 
 def _bfloat16():
@@ -331,26 +331,39 @@ class Executable:
         return [_as_input(i, s, v) for i, (s, v) in enumerate(zip(self.inputs, values))]
 
 
+def _dtype_name(dtype):
+    """NumPy's name of a dtype, bfloat16's without ml_dtypes included."""
+    return "bfloat16" if dtype == _DTYPES[_BF16] else (dtype.name if dtype.kind != "U" else
+                                                       str(dtype))
+
+
+def _notation(dtype, shape):
+    """"float32[2,784]": the notation of every hloc message about an array."""
+    return f"{_dtype_name(dtype)}[{','.join(map(str, shape))}]"
+
+
 def _as_input(i, spec, value):
     """value as a C-contiguous aligned array of spec's dtype and shape, or Error."""
-    where = f"input {i} ({spec.name})"
+    where = f"input {i} ({spec.name}) is {_notation(spec.dtype, spec.shape)}"
     if isinstance(value, np.ndarray):
         a = value
         if spec.dtype == _DTYPES[_BF16] and a.dtype in (np.dtype(np.uint16), np.dtype("V2")):
             a = a.view(spec.dtype)
         elif a.dtype != spec.dtype:
-            raise Error(f"{where}: dtype is {a.dtype}, expected {spec.dtype}")
+            raise Error(f"{where}, but the array is {_notation(a.dtype, a.shape)}")
     else:
         try:
             a = np.asarray(value)
         except (TypeError, ValueError) as e:
-            raise Error(f"{where}: cannot make an array of it: {e}") from None
+            raise Error(f"{where}, but no array can be made of the {type(value).__name__}: "
+                        f"{e}") from None
         if a.dtype != spec.dtype and not np.can_cast(a.dtype, spec.dtype, "same_kind"):
-            raise Error(f"{where}: {type(value).__name__} of {a.dtype} values cannot become "
-                        f"{spec.dtype}")
+            raise Error(f"{where}, but the {type(value).__name__} is "
+                        f"{_notation(a.dtype, a.shape)}, which does not convert to "
+                        f"{_dtype_name(spec.dtype)} (not a same-kind cast)")
         a = a.astype(spec.dtype, copy=False)
     if a.shape != spec.shape:
-        raise Error(f"{where}: shape is {a.shape}, expected {spec.shape}")
+        raise Error(f"{where}, but the array is {_notation(a.dtype, a.shape)}")
     return np.require(a, requirements=("C", "A"))
 
 

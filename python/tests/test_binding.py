@@ -467,10 +467,12 @@ class LibraryTest(unittest.TestCase):
         x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
         with self.assertRaises(hloc.Error) as cm:
             exe(x.astype(np.float64))
-        self.assertEqual(str(cm.exception), "input 0 (image): dtype is float64, expected float32")
+        self.assertEqual(str(cm.exception),
+                         "input 0 (image) is float32[2,784], but the array is float64[2,784]")
         with self.assertRaises(hloc.Error) as cm:
             exe(x[:1])
-        self.assertEqual(str(cm.exception), "input 0 (image): shape is (1, 784), expected (2, 784)")
+        self.assertEqual(str(cm.exception),
+                         "input 0 (image) is float32[2,784], but the array is float32[1,784]")
         with self.assertRaises(hloc.Error) as cm:
             exe.save(self.path("again.so"))
         self.assertIn("loaded from a model library", str(cm.exception))
@@ -521,20 +523,24 @@ class ErrorTest(unittest.TestCase):
         exe = mnist()
         x = np.zeros((2, 784), np.float32)
         self.assert_error(lambda: exe(x.astype(np.float64)),
-                          "input 0 (image): dtype is float64, expected float32")
-        self.assert_error(lambda: exe(x[:1]), "input 0 (image): shape is (1, 784), expected (2, 784)")
-        self.assert_error(lambda: exe(np.float32(1)), "input 0 (image): shape is (), expected")
+                          "input 0 (image) is float32[2,784], but the array is float64[2,784]")
+        self.assert_error(lambda: exe(x[:1]),
+                          "input 0 (image) is float32[2,784], but the array is float32[1,784]")
+        self.assert_error(lambda: exe(np.float32(1)),
+                          "input 0 (image) is float32[2,784], but the array is float32[]")
         self.assert_error(lambda: exe(x, x), "2 inputs given but the model takes 1 (image)")
         self.assert_error(lambda: exe(), "missing input(s): image")
         self.assert_error(lambda: exe(imag=x), "no input named 'imag' (inputs: image)")
         self.assert_error(lambda: exe(x, image=x), "input 0 (image) is given twice")
-        self.assert_error(lambda: exe("pixels"), "input 0 (image): str of <U6 values cannot "
-                          "become float32")
+        self.assert_error(lambda: exe("pixels"), "input 0 (image) is float32[2,784], but the "
+                          "str is <U6[], which does not convert to float32 (not a same-kind "
+                          "cast)")
         prefix = os.path.join(OPS, "placeholder_multi")
         multi = hloc.compile_graphdef(prefix + ".pbtxt", prefix + ".config.pbtxt")
         a, b, c = stored(prefix, "in", 3)
         self.assert_error(lambda: multi(a, [1.5, 2, 3, 4], c),
-                          "input 1 (b): list of float64 values cannot become int32")
+                          "input 1 (b) is int32[4], but the list is float64[4], which does not "
+                          "convert to int32 (not a same-kind cast)")
 
     def test_unsupported_ops(self):
         graph = b"""
@@ -587,7 +593,8 @@ class PackagingTest(unittest.TestCase):
         r = self.python(code)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("TensorSpec(name='image'", r.stdout)
-        self.assertIn("input 0 (image): dtype is float64, expected float32", r.stdout)
+        self.assertIn("input 0 (image) is float32[2,784], but the array is float64[2,784]",
+                      r.stdout)
 
     def test_library_not_found(self):
         r = self.python("import hloc", {"HLOC_LIBRARY": "/nonexistent/libhloc.so"})
