@@ -125,6 +125,12 @@ START_TEST(unknown_targets_list_valid_ones) {
                "valid targets: x86_64, aarch64");
   assert_error(&(CgOptions){.cpu = "pentium9"}, "unknown CPU 'pentium9'",
                "skylake-avx512");
+  /* A near miss gets a suggestion before the list. */
+  assert_error(&(CgOptions){.cpu = "skylak"},
+               "unknown CPU 'skylak' for x86_64 (did you mean 'skylake'?); valid CPUs:",
+               "znver4");
+  assert_error(&(CgOptions){.target = "aarch64", .cpu = "neoverse-n9"},
+               "(did you mean 'neoverse-n1'?)", "cortex-a76");
   assert_error(&(CgOptions){.target = "aarch64", .cpu = "skylake"},
                "unknown CPU 'skylake' for aarch64", "neoverse-n1");
   assert_error(&(CgOptions){.target = "aarch64", .cpu = "native"},

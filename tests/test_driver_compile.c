@@ -270,8 +270,11 @@ static void expect_compile_failure(int want_rc, const char *want_msg, const char
 START_TEST(compile_errors) {
   expect_compile_failure(1, "unknown target 'riscv64'; valid targets: x86_64, aarch64",
                          MNIST_ARGS " --target riscv64");
-  expect_compile_failure(1, "unknown CPU 'pentium9' for x86_64; valid CPUs: native",
+  expect_compile_failure(1, "unknown CPU 'pentium9' for x86_64 (did you mean 'pentium'?); "
+                            "valid CPUs: native",
                          MNIST_ARGS " --cpu pentium9");
+  expect_compile_failure(1, "unknown CPU 'zen4' for x86_64; valid CPUs: native",
+                         MNIST_ARGS " --cpu zen4");
   expect_compile_failure(1, "skylake-avx512", MNIST_ARGS " --cpu pentium9");
   expect_compile_failure(1, "unknown feature '+avx9000' for x86_64",
                          MNIST_ARGS " --features +avx9000");

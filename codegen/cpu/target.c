@@ -93,6 +93,38 @@ static char *join(const char *const *names) {
   return hlo_str_take(&s);
 }
 
+/* The edit distance of a and b (insertions, deletions, substitutions),
+ * capped at 9: only small ones matter for a suggestion. */
+static int distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  if (n > 64 || m > 64) return 9;
+  int row[65];
+  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[m] < 9 ? row[m] : 9;
+}
+
+/* The listed name closest to s, when at most two edits away; else NULL. */
+static const char *closest(const char *const *names, const char *s) {
+  const char *best = NULL;
+  int bestd = 3;
+  for (; *names; names++) {
+    int d = distance(s, *names);
+    if (d < bestd) bestd = d, best = *names;
+  }
+  return best;
+}
+
 static bool is_host(const Arch *a) {
   char *t = LLVMGetDefaultTargetTriple();
   bool host = !strncmp(t, a->name, strlen(a->name));
@@ -251,10 +283,12 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
     out->cpu = hlo_xstrdup(cpu);
     flags = implied_features(a, cpu);
   } else {
+    const char *near = closest(a->cpus, cpu);
     char *valid = join(a->cpus);
-    HloError *e = hlo_error("codegen: unknown CPU '%s' for %s; valid CPUs: "
+    HloError *e = hlo_error("codegen: unknown CPU '%s' for %s%s%s%s; valid CPUs: "
                             "native (the host's), %s",
-                            cpu, a->name, valid);
+                            cpu, a->name, near ? " (did you mean '" : "", near ? near : "",
+                            near ? "'?)" : "", valid);
     free(valid);
     return e;
   }
