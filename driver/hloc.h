@@ -184,7 +184,8 @@ HLOC_API int hloc_executable_save(const hloc_executable *exe, const char *path,
  * a compiled one does: its inputs and outputs, hloc_execute, threads (on
  * the library's own copy of the runtime), cancellation and profiling.
  * Fails, naming path, for a missing or unreadable file, a file that is not
- * a shared library, a shared library that is no model library, and a model
+ * a shared library, a shared library for another architecture, a shared
+ * library that is no model library, and a model
  * library of another library ABI (HLOC_LIBRARY_ABI of hloc_runtime.h: made
  * by an hloc whose descriptor differs from this one's; compile it again).
  * Loading runs the library's initialisers, as dlopen does: load only files

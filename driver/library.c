@@ -18,6 +18,9 @@
  * process holds another runtime whose symbols are global.  Libraries are
  * opened RTLD_LOCAL for the same reason: two models' runtimes never mix.
  *
+ * Before dlopen, the loader reads the ELF header itself, so that a file
+ * of the wrong kind or architecture is named as such.
+ *
  * Saving runs the C compiler as `hloc compile --emit so` does (the same
  * arguments, library_link_args), but for libhloc: with posix_spawn, no
  * signal handlers and nothing registered, in a private temporary
@@ -27,6 +30,7 @@
 #include "library.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -272,11 +276,63 @@ static HloError *check_library(void *handle, const char *path, Library *out) {
   return NULL;
 }
 
+/* The ELF machine this code runs on, and its name in messages. */
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#else
+#error "model libraries: an unknown host architecture"
+#endif
+
+static const char *machine_name(unsigned machine) {
+  switch (machine) {
+  case EM_X86_64: return "x86-64";
+  case EM_AARCH64: return "AArch64";
+  case EM_386: return "i386";
+  case EM_ARM: return "32-bit ARM";
+  case EM_RISCV: return "RISC-V";
+  default: return NULL;
+  }
+}
+
+/* What dlopen would say less clearly (glibc answers "No such file or
+ * directory" for a library of another architecture): the file must be a
+ * 64-bit little-endian ELF shared object for this machine. */
+static HloError *check_elf(const char *path) {
+  Elf64_Ehdr h;
+  FILE *f = fopen(path, "rb");
+  if (!f) return hlo_error("%s: %s", path, strerror(errno));
+  size_t n = fread(&h, 1, sizeof h, f);
+  fclose(f);
+  if (n < EI_NIDENT || memcmp(h.e_ident, ELFMAG, SELFMAG))
+    return hlo_error("%s: not a shared library (not an ELF file)", path);
+  if (n < sizeof h || h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB)
+    return hlo_error("%s: not a shared library this process can load (a %s ELF file)", path,
+                     h.e_ident[EI_CLASS] == ELFCLASS32 ? "32-bit" : "big-endian or damaged");
+  if (h.e_type != ET_DYN)
+    return hlo_error("%s: an ELF file, but not a shared library (%s)", path,
+                     h.e_type == ET_REL ? "a relocatable object: link it with --emit so"
+                     : h.e_type == ET_EXEC ? "an executable"
+                                           : "of an unknown type");
+  if (h.e_machine != HOST_MACHINE) {
+    const char *name = machine_name(h.e_machine);
+    char number[32];
+    snprintf(number, sizeof number, "ELF machine %u", (unsigned)h.e_machine);
+    return hlo_error("%s: a shared library for %s, but this process runs on %s: load it on "
+                     "such a machine",
+                     path, name ? name : number, machine_name(HOST_MACHINE));
+  }
+  return NULL;
+}
+
 HloError *library_open(const char *path, Library *out) {
   memset(out, 0, sizeof *out);
   struct stat st;
   if (stat(path, &st)) return hlo_error("%s: %s", path, strerror(errno));
   if (!S_ISREG(st.st_mode)) return hlo_error("%s: not a regular file", path);
+  HloError *bad = check_elf(path);
+  if (bad) return bad;
   /* A name without a slash would make dlopen search the library path. */
   HloStr p = {0};
   hlo_str_printf(&p, "%s%s", strchr(path, '/') ? "" : "./", path);

@@ -61,7 +61,8 @@ typedef struct Library {
 
 /* Loads the model library at `path` (RTLD_NOW | RTLD_LOCAL, so two
  * libraries never see each other's symbols) after checking it is one: a
- * readable regular file, a shared library, with hloc_library_abi equal to
+ * readable regular file, an ELF shared library for this machine (checked
+ * before dlopen, whose messages are vague), with hloc_library_abi equal to
  * this hloc's HLOC_LIBRARY_ABI, and every symbol a loader takes.  Errors
  * name the path and say which check failed; on one nothing stays loaded.
  * Loading runs the library's initialisers, as dlopen does: load only

@@ -11,9 +11,10 @@
  * loops really run on the pool the executable made with the library's own
  * runtime (the workers' CPU time in /proc; a pool installed in libhloc's
  * copy instead would never run).  Every bad input fails with a message
- * naming the file: no file, a directory, a file that is no shared
- * library, a shared library that no hloc made, one of another library
- * ABI, one of this ABI missing a symbol; saving a loaded library, into a
+ * naming the file: no file, a directory, a file that is not ELF, an object
+ * file, a shared library of another architecture, a shared library that
+ * no hloc made, one of another library ABI, one of this ABI missing a
+ * symbol; saving a loaded library, into a
  * missing directory, or with a C compiler that fails leaves nothing
  * behind.
  *
@@ -327,9 +328,18 @@ START_TEST(test_load_errors) {
 
   EXPECT_LOAD_ERROR(tmp_path("none.so"), "none.so: No such file or directory");
   EXPECT_LOAD_ERROR(tmpdir, "not a regular file");
-  EXPECT_LOAD_ERROR(MNIST ".in0.npy", MNIST ".in0.npy: not a shared library this process can "
-                    "load: ", "ELF");
+  EXPECT_LOAD_ERROR(MNIST ".in0.npy", MNIST ".in0.npy: not a shared library (not an ELF file)");
   const char *foreign = shared_library("libforeign.so", "int answer(void) { return 42; }\n");
+  ck_assert_int_eq(ck_sh(NULL, "${CC:-cc} -c -o %s/foreign.o %s.c", tmpdir, foreign), 0);
+  EXPECT_LOAD_ERROR(tmp_path("foreign.o"), "foreign.o: an ELF file, but not a shared library (a "
+                    "relocatable object");
+  /* The same library, marked as AArch64's (e_machine, at byte 18, EM_AARCH64 = 183). */
+  ck_assert_int_eq(ck_sh(NULL, "cp %s %s/libarm.so && printf '\\267\\000' | "
+                               "dd of=%s/libarm.so bs=1 seek=18 conv=notrunc 2>/dev/null",
+                         foreign, tmpdir, tmpdir),
+                   0);
+  EXPECT_LOAD_ERROR(tmp_path("libarm.so"), "libarm.so: a shared library for AArch64, but this "
+                    "process runs on x86-64");
   EXPECT_LOAD_ERROR(foreign, "libforeign.so: a shared library, but not a model library made "
                     "by hloc");
   const char *old = shared_library(
