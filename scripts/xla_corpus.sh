@@ -5,20 +5,26 @@
 # float or integer types is also run, compiled and with --interpret, on
 # generated inputs, and the two results compared.  Prints the counts and
 # the most frequent first error messages (numbers and names masked).
+# "parses" counts the modules the parser reads (an error at FILE:LINE:COL
+# is a parse error); "parses + verifies" those hlo_verify accepts too,
+# whose refusals name the instruction instead ("FILE: verifier: ...").
+# --results FILE keeps each module's line (OK/FAIL/RUN name message).
 # Exits 0 when the corpus is absent.
 #
-#   scripts/xla_corpus.sh [-j N] [--no-run]
+#   scripts/xla_corpus.sh [-j N] [--no-run] [--results FILE]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${XLA_CORPUS:-$root/../shared/xla-hlo-corpus}
 hloc=${HLOC:-$root/build/driver/hloc}
 jobs=2
 run=1
+results=
 while [ $# -gt 0 ]; do
   case $1 in
     -j) jobs=$2; shift 2 ;;
     --no-run) run=0; shift ;;
-    *) echo "usage: $0 [-j N] [--no-run]" >&2; exit 2 ;;
+    --results) results=$2; shift 2 ;;
+    *) echo "usage: $0 [-j N] [--no-run] [--results FILE]" >&2; exit 2 ;;
   esac
 done
 if [ ! -d "$corpus" ]; then
@@ -104,9 +110,13 @@ export -f one
 ls "$corpus"/*.hlo | xargs -P "$jobs" -I{} bash -c 'one "$1" "$2" "$3" "$4"' _ {} "$hloc" "$run" "$work" \
   > "$work/results.txt"
 r=$work/results.txt
+[ -n "$results" ] && sort "$r" > "$results"
 total=$(grep -c '^OK \|^FAIL ' "$r")
 ok=$(grep -c '^OK ' "$r")
-echo "parse+verify: $ok of $total modules ($(awk "BEGIN{printf \"%.1f\", 100*$ok/($total?$total:1)}")%)"
+unverified=$(grep -c '^FAIL [^ ]* \(hloc: error: \)\?[^ :]*: verifier: ' "$r")
+pct() { awk "BEGIN{printf \"%.1f\", 100*$1/($total?$total:1)}"; }
+echo "parses: $((ok + unverified)) of $total modules ($(pct $((ok + unverified)))%)"
+echo "parses + verifies: $ok of $total modules ($(pct "$ok")%)"
 if [ "$run" = 1 ]; then
   echo "run (entry of arrays): $(grep -c '^RUN ' "$r") run, $(grep -c '^RUN [^ ]* same' "$r") same," \
        "$(grep -c '^RUN [^ ]* differs' "$r") differ, $(grep -c '^RUN [^ ]* error' "$r") errors"
