@@ -362,6 +362,8 @@ typedef enum HloOpKind {
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
   HLO_KIND_OTHER,     /* batch-norm-inference; collectives, tokens and async
                        * wrappers (pass_single_device rewrites those away) */
+  HLO_KIND_REFUSED,   /* XLA's opcodes that hloc reads but does not compile:
+                       * hlo_verify refuses them (hlo_opcode_refusal) */
 } HloOpKind;
 
 /* What computing one element of an op costs, for the passes' and the
@@ -468,7 +470,8 @@ typedef enum HloCost {
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
   X(FUSION, "fusion", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)         \
   X(CUSTOM_CALL, "custom-call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
-  HLO_SINGLE_DEVICE_OPCODES(X)
+  HLO_SINGLE_DEVICE_OPCODES(X)                                                        \
+  HLO_REFUSED_OPCODES(X)
 
 /* Collectives, tokens and asynchronous pairs, with XLA's semantics for one
  * participant (hloc compiles single-device programs): the collectives are
@@ -508,6 +511,46 @@ typedef enum HloCost {
   X(COPY_START, "copy-start", 1, HLO_KIND_OTHER, HLO_COST_MOVE)                       \
   X(COPY_DONE, "copy-done", 1, HLO_KIND_OTHER, HLO_COST_FREE)
 
+/* The rest of XLA's opcodes (hlo_opcode.h), with XLA's arities.  The
+ * parser reads them like a custom-call: the result shape must be written,
+ * every attribute is kept verbatim (and printed back), so that a module
+ * XLA prints always parses and what it needs is said by name.  hlo_verify
+ * refuses each with hlo_opcode_refusal's reason (host transfers and
+ * devices, dynamic shapes, or an op hloc has not implemented yet): no
+ * later stage ever sees one. */
+#define HLO_REFUSED_OPCODES(X)                                                        \
+  X(ADD_DEPENDENCY, "add-dependency", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)          \
+  X(BATCH_NORM_GRAD, "batch-norm-grad", 5, HLO_KIND_REFUSED, HLO_COST_CONTROL)        \
+  X(BATCH_NORM_TRAINING, "batch-norm-training", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)\
+  X(CHOLESKY, "cholesky", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                      \
+  X(COLLECTIVE_REDUCE, "collective-reduce", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,     \
+    HLO_COST_CONTROL)                                                                 \
+  X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
+    HLO_COST_CONTROL)                                                                 \
+  X(FFT, "fft", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                                \
+  X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
+  X(INFEED, "infeed", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                          \
+  X(MULHI, "mulhi", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                            \
+  X(OUTFEED, "outfeed", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
+  X(RAGGED_ALL_TO_ALL, "ragged-all-to-all", 6, HLO_KIND_REFUSED, HLO_COST_CONTROL)    \
+  X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
+  X(RECV, "recv", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
+  X(RECV_DONE, "recv-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
+  X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)               \
+  X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)    \
+  X(RNG_GET_AND_UPDATE_STATE, "rng-get-and-update-state", 0, HLO_KIND_REFUSED,        \
+    HLO_COST_CONTROL)                                                                 \
+  X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
+  X(SCAN, "scan", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)             \
+  X(SELECT_AND_SCATTER, "select-and-scatter", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
+  X(SEND, "send", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
+  X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
+  X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
+  X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
+  X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
+  X(TOPK, "topk", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
+  X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)
+
 typedef enum HloOpcode {
 #define X(e, name, arity, kind, cost) HLO_OP_##e,
   HLO_OPCODES(X)
@@ -520,10 +563,12 @@ int hlo_opcode_arity(HloOpcode op); /* or HLO_ARITY_VARIADIC */
 HloOpKind hlo_opcode_kind(HloOpcode op);
 HloCost hlo_opcode_cost(HloOpcode op);
 bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out);
-/* For an opcode of XLA's that hloc does not have, a predicate saying what
- * it does and why hloc has not got it ("receives data from another device
- * or the host: hloc compiles single-device programs, …"); NULL for other
- * names. */
+/* For an opcode of kind HLO_KIND_REFUSED, a predicate saying what it does
+ * and why hloc does not compile it ("receives data from another device or
+ * the host: hloc compiles single-device programs, …"); NULL for others. */
+const char *hlo_opcode_refusal(HloOpcode op);
+/* For a name that is not an opcode but XLA's older asynchronous form of
+ * one (custom-call-start, …), why hloc does not read it; else NULL. */
 const char *hlo_opcode_missing_reason(const char *name, size_t n);
 /* Unary, binary (incl. compare) and ternary ops: out[i] depends on in[i]. */
 bool hlo_opcode_is_elementwise(HloOpcode op);

@@ -847,48 +847,55 @@ bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out) {
   return false;
 }
 
-/* XLA's opcodes that hloc does not have, each with why: what the parser
- * says instead of "unknown opcode", so that a module XLA prints is refused
- * by what it needs.  Names as XLA's hlo_opcode.h spells them. */
-static const struct {
-  const char *name, *why;
-} xla_only_opcodes[] = {
+/* Why each HLO_KIND_REFUSED opcode is refused: what hlo_verify says
+ * instead of compiling something else.  Names as XLA's hlo_opcode.h
+ * spells them. */
 #define DEVICES ": hloc compiles single-device programs, without host transfers"
 #define STATIC ": hloc compiles static shapes only"
 #define NOT_YET ", which hloc does not implement yet"
-    {"send", "sends data to another device or the host" DEVICES},
-    {"send-done", "completes a send to another device or the host" DEVICES},
-    {"recv", "receives data from another device or the host" DEVICES},
-    {"recv-done", "completes a receive from another device or the host" DEVICES},
-    {"infeed", "reads data the host streams in while the program runs" DEVICES},
-    {"outfeed", "streams data out to the host while the program runs" DEVICES},
-    {"ragged-all-to-all", "exchanges ragged slices between devices" DEVICES},
-    {"rng-get-and-update-state", "advances a device's random-number state, which hloc has not"},
-    {"rng", "draws random numbers" NOT_YET},
-    {"rng-bit-generator", "draws random bits" NOT_YET},
-    {"get-dimension-size", "reads the size of a dynamic dimension" STATIC},
-    {"set-dimension-size", "makes a dimension dynamic" STATIC},
-    {"dynamic-reshape", "reshapes to sizes known at run time" STATIC},
-    {"batch-norm-training", "is a training op" NOT_YET " (batch-norm-inference works)"},
-    {"batch-norm-grad", "is a training op" NOT_YET " (batch-norm-inference works)"},
-    {"select-and-scatter", "is max pooling's gradient, a training op" NOT_YET},
-    {"add-dependency", "orders a value after a token" NOT_YET},
-    {"cholesky", "is a matrix factorization" NOT_YET},
-    {"triangular-solve", "is a linear solve" NOT_YET},
-    {"fft", "is a Fourier transform" NOT_YET},
-    {"topk", "is an XLA op" NOT_YET " (sort and slice compute it)"},
-    {"ragged-dot", "is an XLA op" NOT_YET},
-    {"scaled-dot", "is an XLA op" NOT_YET},
-    {"stochastic-convert", "is an XLA op" NOT_YET},
+static const char *const refusals[HLO_NUM_OPCODES] = {
+    [HLO_OP_SEND] = "sends data to another device or the host" DEVICES,
+    [HLO_OP_SEND_DONE] = "completes a send to another device or the host" DEVICES,
+    [HLO_OP_RECV] = "receives data from another device or the host" DEVICES,
+    [HLO_OP_RECV_DONE] = "completes a receive from another device or the host" DEVICES,
+    [HLO_OP_INFEED] = "reads data the host streams in while the program runs" DEVICES,
+    [HLO_OP_OUTFEED] = "streams data out to the host while the program runs" DEVICES,
+    [HLO_OP_RAGGED_ALL_TO_ALL] = "exchanges ragged slices between devices" DEVICES,
+    [HLO_OP_COLLECTIVE_REDUCE] = "reduces across devices" DEVICES,
+    [HLO_OP_RNG_GET_AND_UPDATE_STATE] =
+        "advances a device's random-number state, which hloc has not",
+    [HLO_OP_RNG] = "draws random numbers" NOT_YET,
+    [HLO_OP_RNG_BIT_GENERATOR] = "draws random bits" NOT_YET,
+    [HLO_OP_GET_DIMENSION_SIZE] = "reads the size of a dynamic dimension" STATIC,
+    [HLO_OP_SET_DIMENSION_SIZE] = "makes a dimension dynamic" STATIC,
+    [HLO_OP_DYNAMIC_RESHAPE] = "reshapes to sizes known at run time" STATIC,
+    [HLO_OP_BATCH_NORM_TRAINING] = "is a training op" NOT_YET " (batch-norm-inference works)",
+    [HLO_OP_BATCH_NORM_GRAD] = "is a training op" NOT_YET " (batch-norm-inference works)",
+    [HLO_OP_SELECT_AND_SCATTER] = "is max pooling's gradient, a training op" NOT_YET,
+    [HLO_OP_ADD_DEPENDENCY] = "orders a value after a token" NOT_YET,
+    [HLO_OP_CHOLESKY] = "is a matrix factorization" NOT_YET,
+    [HLO_OP_TRIANGULAR_SOLVE] = "is a linear solve" NOT_YET,
+    [HLO_OP_FFT] = "is a Fourier transform" NOT_YET,
+    [HLO_OP_TOPK] = "is an XLA op" NOT_YET " (sort and slice compute it)",
+    [HLO_OP_RAGGED_DOT] = "is an XLA op" NOT_YET,
+    [HLO_OP_SCALED_DOT] = "is an XLA op" NOT_YET,
+    [HLO_OP_STOCHASTIC_CONVERT] = "is an XLA op" NOT_YET,
+    [HLO_OP_MULHI] = "is an XLA op" NOT_YET,
+    [HLO_OP_SCAN] = "is an XLA op" NOT_YET,
+    [HLO_OP_SHUFFLE] = "is an XLA op" NOT_YET,
+};
 #undef DEVICES
 #undef STATIC
 #undef NOT_YET
-};
+
+const char *hlo_opcode_refusal(HloOpcode op) {
+  HLO_CHECK((unsigned)op < HLO_NUM_OPCODES);
+  const char *why = refusals[op];
+  HLO_CHECK((why != NULL) == (opcode_table[op].kind == HLO_KIND_REFUSED));
+  return why;
+}
 
 const char *hlo_opcode_missing_reason(const char *name, size_t n) {
-  for (size_t i = 0; i < sizeof xla_only_opcodes / sizeof *xla_only_opcodes; i++)
-    if (strlen(xla_only_opcodes[i].name) == n && !memcmp(xla_only_opcodes[i].name, name, n))
-      return xla_only_opcodes[i].why;
   /* XLA's older asynchronous form: OP-start, OP-update, OP-done around an
    * opcode (custom-call-start, fusion-start, …); async-start, async-update
    * and async-done are the current one. */

@@ -1164,7 +1164,8 @@ static const struct {
  * computes: accepted on any instruction, kept verbatim in instr->raw (and
  * printed back).  Any other attribute an op does not define is an error, so
  * a misspelt one cannot silently mean its default.  custom-call keeps every
- * attribute: they are its target's. */
+ * attribute: they are its target's; so do the opcodes hlo_verify refuses
+ * (HLO_KIND_REFUSED), which nothing reads. */
 static const char *const annotations[] = {
     "backend_config", "frontend_attributes", "sharding", "control-predecessors",
     "statistics", "statistics_viz", "result_accuracy", "operand_precision", "algorithm", "origin",
@@ -1757,7 +1758,8 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
       if (!parse_attr_value(p, in, (AttrKind)kind)) return false;
       continue;
     }
-    if (in->op != HLO_OP_CUSTOM_CALL && !is_annotation(in->op, &an))
+    if (in->op != HLO_OP_CUSTOM_CALL && hlo_opcode_kind(in->op) != HLO_KIND_REFUSED &&
+        !is_annotation(in->op, &an))
       return undefined_attribute(p, &an, in->op, kind >= 0);
     for (int i = 0; i < in->nraw; i++)
       if (ref_is(&an, in->raw[i].name))

@@ -1639,6 +1639,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_KIND_UNARY: return infer_unary(cx, out);
   case HLO_KIND_BINARY: return infer_binary(cx, out);
   case HLO_KIND_TERNARY: return infer_ternary(cx, out);
+  case HLO_KIND_REFUSED: return fail(cx, "%s", hlo_opcode_refusal(in->op));
   default: break;
   }
   switch (in->op) {

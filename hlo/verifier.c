@@ -7,7 +7,8 @@
  * c->params; each instruction has the operand count its opcode allows,
  * operands from its own computation, use lists that agree both ways, called
  * computations that belong to the module; no instruction depends on itself
- * and no computation calls itself.  The shape phase then compares every
+ * and no computation calls itself; no instruction has an opcode hloc reads
+ * but refuses (HLO_KIND_REFUSED: what it needs is said by name).  The shape phase then compares every
  * instruction's shape, ignoring layouts, with hlo_infer_shape()'s, which
  * also checks attributes and the signatures of called computations; and a
  * constant's literal must have the instruction's shape.
@@ -105,6 +106,8 @@ static HloError *check_params(const Verify *v, const HloComputation *c) {
 
 static HloError *check_instr(const Verify *v, const HloInstr *in) {
   const HloComputation *c = in->parent;
+  if (hlo_opcode_kind(in->op) == HLO_KIND_REFUSED)
+    return instr_error(in, "%s %s", hlo_opcode_name(in->op), hlo_opcode_refusal(in->op));
   int arity = hlo_opcode_arity(in->op);
   if (arity != HLO_ARITY_VARIADIC && in->noperands != arity)
     return instr_error(in, "%s: expects %d operand%s, has %d", hlo_opcode_name(in->op), arity,
