@@ -257,6 +257,15 @@ typedef struct HloShape {
   int8_t minor_to_major[HLO_MAX_RANK]; /* layout; default {rank-1,…,0} */
   int ntuple;                        /* tuples: element count */
   const struct HloShape *tuple;      /* tuples: the elements */
+  /* XLA's dynamic dimensions, read and printed but refused by hlo_verify
+   * (hloc compiles static shapes): bit d of `dynamic` is set when dim d
+   * is written "<=N" (dims[d] is the bound N) or "?" (also bit d of
+   * `unbounded`; dims[d] is then 0). */
+  uint16_t dynamic, unbounded;
+  /* XLA's buffer shape b(f32[16]) (a buffer holding that array, which
+   * custom-calls pin and update in place): read and printed, refused by
+   * hlo_verify. */
+  bool is_buffer;
 } HloShape;
 
 /* An array shape with the default (row-major) layout. */
@@ -269,6 +278,10 @@ int64_t hlo_shape_elements(const HloShape *s);   /* product of dims */
 size_t hlo_shape_byte_size(const HloShape *s);   /* arrays only */
 /* Structural equality; layouts are compared only when with_layout. */
 bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout);
+/* Some array of s (tuple elements included) has a dynamic dimension or
+ * is a buffer shape b(…): what hloc reads but does not compile. */
+bool hlo_shape_is_dynamic(const HloShape *s);
+bool hlo_shape_has_buffer(const HloShape *s);
 /* Same dims, any element type. */
 bool hlo_shape_same_dims(const HloShape *a, const HloShape *b);
 /* True when the layout is absent or equals the default {rank-1,…,0}. */

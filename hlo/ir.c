@@ -571,10 +571,23 @@ void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout) {
     hlo_str_append(out, ")", 1);
     return;
   }
+  if (s->is_buffer) {
+    HloShape a = *s;
+    a.is_buffer = false;
+    hlo_str_append(out, "b(", 2);
+    hlo_shape_print_as(out, &a, layout);
+    hlo_str_append(out, ")", 1);
+    return;
+  }
   hlo_str_printf(out, "%s", hlo_type_name(s->type));
   hlo_str_append(out, "[", 1);
-  for (int i = 0; i < s->rank; i++)
-    hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);
+  for (int i = 0; i < s->rank; i++) {
+    if (i) hlo_str_append(out, ",", 1);
+    if (s->unbounded >> i & 1)
+      hlo_str_append(out, "?", 1);
+    else
+      hlo_str_printf(out, "%s%lld", s->dynamic >> i & 1 ? "<=" : "", (long long)s->dims[i]);
+  }
   hlo_str_append(out, "]", 1);
   if (s->rank == 0 || !layout) return;
   hlo_str_append(out, "{", 1);
@@ -586,6 +599,20 @@ void hlo_shape_print_as(HloStr *out, const HloShape *s, bool layout) {
 }
 
 void hlo_shape_print(HloStr *out, const HloShape *s) { hlo_shape_print_as(out, s, true); }
+
+bool hlo_shape_has_buffer(const HloShape *s) {
+  if (s->type != HLO_TUPLE) return s->is_buffer;
+  for (int i = 0; i < s->ntuple; i++)
+    if (hlo_shape_has_buffer(&s->tuple[i])) return true;
+  return false;
+}
+
+bool hlo_shape_is_dynamic(const HloShape *s) {
+  if (s->type != HLO_TUPLE) return s->dynamic != 0;
+  for (int i = 0; i < s->ntuple; i++)
+    if (hlo_shape_is_dynamic(&s->tuple[i])) return true;
+  return false;
+}
 
 char *hlo_shape_to_string(const HloShape *s) {
   HloStr out = {0};

@@ -706,9 +706,19 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   if (!hlo_type_from_name(p->src + at, p->pos - at, &t) || t == HLO_TUPLE) {
     bool bracket = p->pos > at && peek(p) == '[';
     size_t n = p->pos - at;
-    bool buffer = n == 1 && p->src[at] == 'b' && peek(p) == '(';
+    if (n == 1 && p->src[at] == 'b' && peek(p) == '(') {
+      /* b(array shape): a buffer holding the array. */
+      p->pos++;
+      skip_ws(p);
+      size_t inner = p->pos;
+      if (peek(p) == '(') return fail_expected(p, "array shape in a buffer shape");
+      if (!parse_shape_at(p, out, depth + 1)) return false;
+      if (out->type == HLO_TOKEN || out->is_buffer)
+        return fail_at(p, inner, "a buffer shape holds an array");
+      out->is_buffer = true;
+      return expect(p, ')', "')' closing a buffer shape");
+    }
     p->pos = at;
-    if (buffer) return fail_at(p, at, "buffer shapes (b(...)) are not supported");
     if (bracket)
       return fail_at(p, at, "unknown element type '%.*s'", (int)(n > 40 ? 40 : n), p->src + at);
     return fail_expected(p, "shape");
@@ -724,14 +734,25 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
     for (;;) {
       skip_ws(p);
       size_t dpos = p->pos;
-      if (peek(p) == '<' || peek(p) == '?')
-        return fail_at(p, dpos, "dynamic dimension sizes are not supported");
+      if (out->rank == HLO_MAX_RANK)
+        return fail_at(p, dpos, "shape has more than %d dimensions", HLO_MAX_RANK);
+      /* A dynamic dimension: "<=N" (bounded by N) or "?" (unbounded). */
+      if (accept(p, '?')) {
+        out->dynamic |= (uint16_t)(1u << out->rank);
+        out->unbounded |= (uint16_t)(1u << out->rank);
+        out->dims[out->rank++] = 0;
+        if (accept(p, ',')) continue;
+        if (!expect(p, ']', "',' or ']' in shape")) return false;
+        break;
+      }
+      if (peek(p) == '<' && peek_at(p, 1) == '=') {
+        p->pos += 2;
+        out->dynamic |= (uint16_t)(1u << out->rank);
+      }
       bool neg;
       uint64_t d;
       if (!is_digit(peek(p))) return fail_expected(p, "dimension size");
       if (!scan_integer(p, "dimension size", &neg, &d)) return false;
-      if (out->rank == HLO_MAX_RANK)
-        return fail_at(p, dpos, "shape has more than %d dimensions", HLO_MAX_RANK);
       if (d > (uint64_t)MAX_ELEMENTS || (d && product > MAX_ELEMENTS / (int64_t)d))
         return fail_at(p, at, "shape is too large: its dimensions multiply to more than 2^40");
       if (d) product *= (int64_t)d;

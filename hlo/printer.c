@@ -564,13 +564,8 @@ static void print_shape_as(HloStr *out, const HloShape *s, bool layout) {
     hlo_str_append(out, ")", 1);
   } else if (s->type == HLO_TOKEN) {
     hlo_str_append(out, "token[]", 7);
-  } else if (layout) {
-    hlo_shape_print(out, s);
   } else {
-    hlo_str_printf(out, "%s[", hlo_type_name(s->type));
-    for (int i = 0; i < s->rank; i++)
-      hlo_str_printf(out, i ? ",%lld" : "%lld", (long long)s->dims[i]);
-    hlo_str_append(out, "]", 1);
+    hlo_shape_print_as(out, s, layout);
   }
 }
 

@@ -108,6 +108,11 @@ static HloError *check_instr(const Verify *v, const HloInstr *in) {
   const HloComputation *c = in->parent;
   if (hlo_opcode_kind(in->op) == HLO_KIND_REFUSED)
     return instr_error(in, "%s %s", hlo_opcode_name(in->op), hlo_opcode_refusal(in->op));
+  if (hlo_shape_is_dynamic(&in->shape))
+    return instr_error(in, "its shape has a dynamic dimension (<=N or ?): hloc compiles "
+                           "static shapes only");
+  if (hlo_shape_has_buffer(&in->shape))
+    return instr_error(in, "its shape is a buffer (b(...)), which hloc does not implement");
   int arity = hlo_opcode_arity(in->op);
   if (arity != HLO_ARITY_VARIADIC && in->noperands != arity)
     return instr_error(in, "%s: expects %d operand%s, has %d", hlo_opcode_name(in->op), arity,

@@ -1081,8 +1081,6 @@ START_TEST(error_bad_shapes) {
   assert_error(MODULE_HEAD "  c = c64[] constant(1)\n}\n",
                "t.hlo:3:22: expected '(' starting a complex number, found '1'");
   assert_error(MODULE_HEAD "  p = 7 parameter(0)\n}\n", "t.hlo:3:7: expected shape or opcode, found '7'");
-  assert_error(MODULE_HEAD "  p = f32[2,<=5] parameter(0)\n}\n",
-               "t.hlo:3:13: dynamic dimension sizes are not supported");
   assert_error(MODULE_HEAD "  p = f32[1048576,1048577] parameter(0)\n}\n",
                "t.hlo:3:7: shape is too large: its dimensions multiply to more than 2^40");
   assert_error(MODULE_HEAD "  p = f32[0,1048576,1048577] parameter(0)\n}\n",
@@ -1099,10 +1097,14 @@ START_TEST(error_bad_shapes) {
                "t.hlo:3:16: layout has more entries than the shape's 1 dimensions");
   assert_error(MODULE_HEAD "  p = token[2] parameter(0)\n}\n",
                "t.hlo:3:7: a token shape has no dimensions");
-  assert_error(MODULE_HEAD "  p = b(f32[16]) parameter(0)\n}\n",
-               "t.hlo:3:7: buffer shapes (b(...)) are not supported");
-  assert_error(MODULE_HEAD "  p = (b(f32[16]), f32[16]) parameter(0)\n}\n",
-               "t.hlo:3:8: buffer shapes (b(...)) are not supported");
+  assert_error(MODULE_HEAD "  p = b((f32[16])) parameter(0)\n}\n",
+               "t.hlo:3:9: expected array shape in a buffer shape, found '('");
+  assert_error(MODULE_HEAD "  p = b(token[]) parameter(0)\n}\n",
+               "t.hlo:3:9: a buffer shape holds an array");
+  assert_error(MODULE_HEAD "  p = b(f32[2] parameter(0)\n}\n",
+               "t.hlo:3:16: expected ')' closing a buffer shape, found 'parameter'");
+  assert_error(MODULE_HEAD "  p = f32[2,<5] parameter(0)\n}\n",
+               "t.hlo:3:13: expected dimension size, found '<'");
 }
 END_TEST
 
@@ -1554,6 +1556,25 @@ START_TEST(refused_ops) {
 }
 END_TEST
 
+/* Dynamic dimensions and buffer shapes parse and print back; the
+ * verifier refuses them. */
+START_TEST(dynamic_and_buffer_shapes) {
+  const char *text = "HloModule m\n\n"
+                     "ENTRY %e (p: f32[<=4,?], q: b(s32[2,8])) -> (f32[<=4,?], b(s32[2,8])) {\n"
+                     "  %p = f32[<=4,?]{0,1} parameter(0)\n"
+                     "  %q = b(s32[2,8]{0,1}) parameter(1)\n"
+                     "  ROOT %t = (f32[<=4,?]{0,1}, b(s32[2,8]{0,1})) tuple(%p, %q)\n"
+                     "}\n\n";
+  assert_canonical(text);
+  assert_refused(text, "verifier: computation 'e', instruction %p = f32[<=4,?]{0,1} "
+                       "parameter(): its shape has a dynamic dimension (<=N or ?): hloc "
+                       "compiles static shapes only");
+  assert_refused(MODULE_HEAD "  ROOT p = b(f32[16]) parameter(0)\n}\n",
+                 "verifier: computation 'e', instruction %p = b(f32[16]{0}) parameter(): its "
+                 "shape is a buffer (b(...)), which hloc does not implement");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_text");
   TCase *t = tcase_create("round_trip");
@@ -1564,6 +1585,7 @@ int main(void) {
   tcase_add_test(t, control_flow_ops);
   tcase_add_test(t, single_device_ops);
   tcase_add_test(t, refused_ops);
+  tcase_add_test(t, dynamic_and_buffer_shapes);
   tcase_add_test(t, trig_map_reduce_precision_ops);
   tcase_add_test(t, constants_of_every_type);
   tcase_add_test(t, constants_of_narrow_and_complex_types);
