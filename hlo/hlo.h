@@ -713,7 +713,10 @@ struct HloInstr {
 
   /* Attributes; each is meaningful only for the opcodes named. */
   int64_t parameter_number;  /* parameter */
-  HloLiteral *literal;       /* constant (arena) */
+  HloLiteral *literal;       /* constant (arena); NULL when elided */
+  /* constant: written {...}, XLA's text for values it did not print; read
+   * and printed back, refused by hlo_verify (there is nothing to compute) */
+  bool literal_elided;
   int64_t tuple_index;       /* get-tuple-element: index=N */
   int64_t iota_dimension;    /* iota */
   /* dimensions={…}: broadcast (operand dim i -> result dim v[i]),

@@ -52,6 +52,9 @@ enum {
   MAX_NUMBER_LEN = 128, /* longest numeric token converted with strtod */
 };
 #define MAX_ELEMENTS ((int64_t)1 << 40)
+/* The most elements an array constant written as one value may have: its
+ * zeros are allocated although the text is a few bytes. */
+#define MAX_BARE_ELEMENTS ((int64_t)1 << 24)
 
 /* ------------------------------------------------------------------------ */
 /* Parser state                                                             */
@@ -903,9 +906,8 @@ static bool parse_array_level(Parser *p, const HloShape *s, void *data, int64_t 
   if (!expect(p, '{', "'{'")) return false;
   skip_ws(p);
   if (p->pos + 3 <= p->len && !memcmp(p->src + p->pos, "...", 3))
-    return fail_at(p, p->pos,
-                   "the constant's values were not printed ({...}); dump the HLO with "
-                   "large constants printed");
+    return fail_at(p, p->pos, "'...' (values not printed) stands only for a whole array "
+                              "constant");
   int64_t count = 0, want = s->dims[level];
   if (peek(p) != '}') {
     for (;;) {
@@ -929,6 +931,20 @@ static bool parse_array_level(Parser *p, const HloShape *s, void *data, int64_t 
                    (long long)want, level, (long long)count);
   p->pos++;
   return true;
+}
+
+/* An array constant's "{...}": XLA prints it for values it left out.
+ * Consumes it and returns true when the text at p is one. */
+static bool elided_literal(Parser *p, const HloShape *s) {
+  size_t at = p->pos;
+  if (s->type == HLO_TUPLE || s->rank == 0 || !accept(p, '{')) return false;
+  skip_ws(p);
+  if (p->pos + 3 <= p->len && !memcmp(p->src + p->pos, "...", 3)) {
+    p->pos += 3;
+    if (accept(p, '}')) return true;
+  }
+  p->pos = at;
+  return false;
 }
 
 /* A literal of shape s into lit (NULL: check the syntax and counts only). */
@@ -1993,6 +2009,25 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
     skip_ws(p);
     if (has_token(&shape))
       return fail_at(p, self.pos, "constants of type token are not supported");
+    if (elided_literal(p, &shape)) {
+      in->literal_elided = true;
+      if (!expect(p, ')', "')'")) return false;
+      return parse_attributes(p, in, &self, name != NULL);
+    }
+    if (shape.type != HLO_TUPLE && shape.rank > 0 && peek(p) != '{') {
+      /* One value for an array: XLA's parser reads it as the first
+       * element and leaves the others zero (f32[3] constant(1) is
+       * {1, 0, 0}), which is not a splat. */
+      int64_t n = hlo_shape_elements(&shape);
+      if (n == 0 || n > MAX_BARE_ELEMENTS)
+        return fail_at(p, p->pos, "expected '{' starting the literal of %s",
+                       n ? "a constant this large" : "an empty array");
+      HloLiteral *lit = hlo_literal_new_in(p->m->arena, &shape);
+      if (!parse_element(p, shape.type, lit->data, 0)) return false;
+      in->literal = lit;
+      if (!expect(p, ')', "')'")) return false;
+      return parse_attributes(p, in, &self, name != NULL);
+    }
     /* Every element takes at least one character, so a shape with more
      * elements than the text has left cannot be satisfied: check the text
      * without allocating (it fails with a precise message). */

@@ -577,6 +577,7 @@ void hlo_print_instr(HloStr *out, const HloInstr *in) {
     hlo_str_printf(out, "%lld", (long long)in->parameter_number);
   } else if (in->op == HLO_OP_CONSTANT) {
     if (in->literal) print_literal(out, in->literal);
+    if (in->literal_elided) hlo_str_append(out, "{...}", 5);
   } else {
     for (int i = 0; i < in->noperands; i++) {
       if (i) hlo_str_append(out, ", ", 2);

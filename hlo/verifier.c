@@ -111,6 +111,9 @@ static HloError *check_instr(const Verify *v, const HloInstr *in) {
   if (hlo_shape_is_dynamic(&in->shape))
     return instr_error(in, "its shape has a dynamic dimension (<=N or ?): hloc compiles "
                            "static shapes only");
+  if (in->op == HLO_OP_CONSTANT && in->literal_elided)
+    return instr_error(in, "the constant's values were not printed ({...}); dump the HLO "
+                           "with large constants printed");
   if (hlo_shape_has_buffer(&in->shape))
     return instr_error(in, "its shape is a buffer (b(...)), which hloc does not implement");
   int arity = hlo_opcode_arity(in->op);

@@ -1115,9 +1115,12 @@ START_TEST(error_literals) {
                "t.hlo:3:46: too many elements in dimension 1 of the literal: expected 2");
   assert_error(MODULE_HEAD "  ROOT c = f32[2,2] constant({1, 2, 3, 4})\n}\n",
                "t.hlo:3:31: expected '{', found '1'");
-  assert_error(MODULE_HEAD "  ROOT c = f32[4096] constant({...})\n}\n",
-               "t.hlo:3:32: the constant's values were not printed ({...}); dump the HLO with "
-               "large constants printed");
+  assert_error(MODULE_HEAD "  ROOT c = f32[2,2] constant({{...}, {1, 2}})\n}\n",
+               "t.hlo:3:32: '...' (values not printed) stands only for a whole array constant");
+  assert_error(MODULE_HEAD "  ROOT c = f32[0] constant(1)\n}\n",
+               "t.hlo:3:28: expected '{' starting the literal of an empty array");
+  assert_error(MODULE_HEAD "  ROOT c = f32[20000000] constant(1)\n}\n",
+               "t.hlo:3:35: expected '{' starting the literal of a constant this large");
   assert_error(MODULE_HEAD "  ROOT c = u8[2] constant({1, 256})\n}\n",
                "t.hlo:3:31: value 256 is out of range for u8");
   assert_error(MODULE_HEAD "  ROOT c = u32[1] constant({-1})\n}\n",
@@ -1556,9 +1559,9 @@ START_TEST(refused_ops) {
 }
 END_TEST
 
-/* Dynamic dimensions and buffer shapes parse and print back; the
- * verifier refuses them. */
-START_TEST(dynamic_and_buffer_shapes) {
+/* Dynamic dimensions, buffer shapes and elided constants parse and print
+ * back; the verifier refuses them. */
+START_TEST(dynamic_buffer_and_elided) {
   const char *text = "HloModule m\n\n"
                      "ENTRY %e (p: f32[<=4,?], q: b(s32[2,8])) -> (f32[<=4,?], b(s32[2,8])) {\n"
                      "  %p = f32[<=4,?]{0,1} parameter(0)\n"
@@ -1569,9 +1572,29 @@ START_TEST(dynamic_and_buffer_shapes) {
   assert_refused(text, "verifier: computation 'e', instruction %p = f32[<=4,?]{0,1} "
                        "parameter(): its shape has a dynamic dimension (<=N or ?): hloc "
                        "compiles static shapes only");
+  assert_canonical("HloModule m\n\nENTRY %e () -> f32[4096,2] {\n"
+                   "  ROOT %c = f32[4096,2]{1,0} constant({...})\n}\n\n");
+  assert_refused(MODULE_HEAD "  ROOT c = f32[4096] constant({ ... })\n}\n",
+                 "verifier: computation 'e', instruction %c = f32[4096]{0} constant(): the "
+                 "constant's values were not printed ({...}); dump the HLO with large "
+                 "constants printed");
   assert_refused(MODULE_HEAD "  ROOT p = b(f32[16]) parameter(0)\n}\n",
                  "verifier: computation 'e', instruction %p = b(f32[16]{0}) parameter(): its "
                  "shape is a buffer (b(...)), which hloc does not implement");
+}
+END_TEST
+
+/* XLA's parser reads one value for an array constant as its first
+ * element, the others zero (not a splat); hloc prints the whole array. */
+START_TEST(bare_scalar_array_constant) {
+  assert_prints_as(MODULE_HEAD "  ROOT c = f32[2,2] constant(1.5)\n}\n",
+                   "HloModule m\n\nENTRY %e () -> f32[2,2] {\n"
+                   "  ROOT %c = f32[2,2]{1,0} constant({ { 1.5, 0 }, { 0, 0 } })\n}\n\n");
+  assert_prints_as(MODULE_HEAD "  ROOT c = s32[3] constant(-2)\n}\n",
+                   "HloModule m\n\nENTRY %e () -> s32[3] {\n"
+                   "  ROOT %c = s32[3]{0} constant({-2, 0, 0})\n}\n\n");
+  assert_error(MODULE_HEAD "  ROOT c = u8[3] constant(300)\n}\n",
+               "t.hlo:3:27: value 300 is out of range for u8");
 }
 END_TEST
 
@@ -1585,7 +1608,8 @@ int main(void) {
   tcase_add_test(t, control_flow_ops);
   tcase_add_test(t, single_device_ops);
   tcase_add_test(t, refused_ops);
-  tcase_add_test(t, dynamic_and_buffer_shapes);
+  tcase_add_test(t, dynamic_buffer_and_elided);
+  tcase_add_test(t, bare_scalar_array_constant);
   tcase_add_test(t, trig_map_reduce_precision_ops);
   tcase_add_test(t, constants_of_every_type);
   tcase_add_test(t, constants_of_narrow_and_complex_types);
