@@ -1226,6 +1226,10 @@ static bool is_single_device_op(HloOpcode op) {
 static bool is_annotation(HloOpcode op, const Ref *an) {
   for (size_t i = 0; i < sizeof annotations / sizeof annotations[0]; i++)
     if (ref_is(an, annotations[i])) return true;
+  /* The in-place collective-permute's slices: kept for hlo_verify to refuse. */
+  if ((op == HLO_OP_COLLECTIVE_PERMUTE || op == HLO_OP_COLLECTIVE_PERMUTE_START) &&
+      ref_is(an, "slice_sizes"))
+    return true;
   size_t n = sizeof single_device_annotations / sizeof single_device_annotations[0];
   for (size_t i = 0; is_single_device_op(op) && i < n; i++)
     if (ref_is(an, single_device_annotations[i])) return true;

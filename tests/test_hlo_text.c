@@ -1552,6 +1552,17 @@ START_TEST(refused_ops) {
                              "  ROOT r = f32[4,4] cholesky(a), lower=true\n}\n",
                  "verifier: computation 'e', instruction %r = f32[4,4]{1,0} cholesky(%a): "
                  "cholesky is a matrix factorization, which hloc does not implement yet");
+  /* The in-place collective-permute parses; its slices are refused. */
+  assert_refused(MODULE_HEAD "  p = f32[4] parameter(0)\n  o = f32[4] parameter(1)\n"
+                             "  i = s32[] constant(0)\n  t = (s32[]) tuple(i)\n"
+                             "  ROOT r = f32[4] collective-permute(p, o, t, t), "
+                             "source_target_pairs={{0,0}}, slice_sizes={{2}}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p, "
+                 "%o, %t, %t): collective-permute: slice_sizes= (XLA's in-place form, which "
+                 "writes slices into an output operand) is not implemented");
+  assert_error(MODULE_HEAD "  p = f32[4] parameter(0)\n"
+                           "  ROOT r = f32[4] all-reduce(p), slice_sizes={{2}}\n}\n",
+               "t.hlo:4:34: attribute 'slice_sizes' does not apply to all-reduce");
   /* XLA cannot infer their shapes either. */
   assert_error(MODULE_HEAD "  a = f32[4,4] parameter(0)\n  ROOT r = cholesky(a)\n}\n",
                "t.hlo:4:12: the result shape of cholesky cannot be inferred: write it before "
