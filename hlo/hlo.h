@@ -580,9 +580,6 @@ bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out);
  * and why hloc does not compile it ("receives data from another device or
  * the host: hloc compiles single-device programs, …"); NULL for others. */
 const char *hlo_opcode_refusal(HloOpcode op);
-/* For a name that is not an opcode but XLA's older asynchronous form of
- * one (custom-call-start, …), why hloc does not read it; else NULL. */
-const char *hlo_opcode_missing_reason(const char *name, size_t n);
 /* Unary, binary (incl. compare) and ternary ops: out[i] depends on in[i]. */
 bool hlo_opcode_is_elementwise(HloOpcode op);
 

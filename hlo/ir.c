@@ -922,22 +922,6 @@ const char *hlo_opcode_refusal(HloOpcode op) {
   return why;
 }
 
-const char *hlo_opcode_missing_reason(const char *name, size_t n) {
-  /* XLA's older asynchronous form: OP-start, OP-update, OP-done around an
-   * opcode (custom-call-start, fusion-start, …); async-start, async-update
-   * and async-done are the current one. */
-  static const char *const suffixes[] = {"-start", "-update", "-done"};
-  for (size_t i = 0; i < 3; i++) {
-    size_t k = strlen(suffixes[i]);
-    HloOpcode op;
-    if (n > k && !memcmp(name + n - k, suffixes[i], k) && hlo_opcode_from_name(name, n - k, &op))
-      return "is XLA's older form of an asynchronous op, which hloc does not read "
-             "(it reads async-start, async-update and async-done, and the collectives' "
-             "own -start and -done)";
-  }
-  return NULL;
-}
-
 bool hlo_opcode_is_elementwise(HloOpcode op) {
   HloOpKind k = hlo_opcode_kind(op);
   return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;

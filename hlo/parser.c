@@ -1778,9 +1778,11 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
 }
 
 /* Attributes after the operand list (none when !allow, but the checks
- * still run); called computations are collected in p->comp_refs from index
+ * still run; async_op: in is the op an OP-start wraps, which also takes
+ * the pair's async_execution_thread); called computations are collected in p->comp_refs from index
  * `first_ref` on and sorted into their slots. */
-static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allow) {
+static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allow,
+                             bool async_op) {
   uint64_t seen = 0;
   int first_ref = p->ncomp_refs;
   while (allow && accept(p, ',')) {
@@ -1800,7 +1802,7 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
       continue;
     }
     if (in->op != HLO_OP_CUSTOM_CALL && hlo_opcode_kind(in->op) != HLO_KIND_REFUSED &&
-        !is_annotation(in->op, &an))
+        !is_annotation(in->op, &an) && !(async_op && ref_is(&an, "async_execution_thread")))
       return undefined_attribute(p, &an, in->op, kind >= 0);
     for (int i = 0; i < in->nraw; i++)
       if (ref_is(&an, in->raw[i].name))
@@ -1901,6 +1903,63 @@ static bool rhs_has_shape(Parser *p) {
 
 static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index);
 
+/* XLA's older asynchronous spelling, OP-start, OP-update and OP-done
+ * around any opcode OP (custom-call-start, call-done, ...), which XLA's
+ * parser reads as async-start, async-update and async-done. */
+static bool async_sugar(const char *s, size_t n, HloOpcode *op, HloOpcode *wrapped) {
+  static const struct {
+    const char *suffix;
+    HloOpcode op;
+  } forms[] = {{"-start", HLO_OP_ASYNC_START},
+               {"-update", HLO_OP_ASYNC_UPDATE},
+               {"-done", HLO_OP_ASYNC_DONE}};
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    size_t k = strlen(forms[i].suffix);
+    if (n > k && !memcmp(s + n - k, forms[i].suffix, k) && hlo_opcode_from_name(s, n - k, wrapped)) {
+      *op = forms[i].op;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* OP-start(operands), attributes: as XLA, the async-start `start` calls a
+ * computation of its own, placed before the one being read, whose
+ * parameters have the shapes of start's tuple element 0 and whose root is
+ * OP with the attributes, shaped as element 1.  The thread the pair runs
+ * on stays with start. */
+static bool wrap_async(Parser *p, HloInstr *start, HloOpcode op, const Ref *self, bool allow) {
+  const HloShape *args = &start->shape.tuple[0];
+  HloComputation *w = hlo_computation_new(p->m, "async_wrapped");
+  /* Move w in front of the computation being read (callees first; the
+   * last computation stays the entry when none is marked). */
+  HloComputation *cur = p->comp;
+  p->m->last = w->prev;
+  w->prev->next = NULL;
+  w->prev = cur->prev;
+  w->next = cur;
+  if (cur->prev) cur->prev->next = w;
+  else p->m->first = w;
+  cur->prev = w;
+  p->ptrs = grow(p->ptrs, &p->ptrs_cap, args->ntuple, sizeof *p->ptrs);
+  HloInstr **params = (HloInstr **)p->ptrs;
+  for (int i = 0; i < args->ntuple; i++)
+    params[i] = hlo_parameter_new(w, i, &args->tuple[i], "async_param");
+  HloInstr *root = hlo_instr_new(w, op, &start->shape.tuple[1], params, args->ntuple, "async_op");
+  hlo_set_root(w, root);
+  hlo_instr_set_called(start, &w, 1);
+  if (!parse_attributes(p, root, self, allow, true)) return false;
+  int kept = 0;
+  for (int i = 0; i < root->nraw; i++) {
+    if (!strcmp(root->raw[i].name, "async_execution_thread"))
+      hlo_instr_add_raw(start, root->raw[i].name, root->raw[i].value);
+    else
+      root->raw[kept++] = root->raw[i];
+  }
+  root->nraw = kept;
+  return true;
+}
+
 /* Operands: [shape] name, …  (shapes, printed by older XLA, are ignored),
  * or an instruction written inline, [shape] opcode(operands), which is
  * created before its user.  The operands of pend[index] go to p->refs in
@@ -1969,14 +2028,16 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
   size_t op_at = p->pos;
   if (!is_alpha(peek(p))) return fail_expected(p, has_shape ? "opcode" : "shape or opcode");
   while (is_name_char(peek(p))) p->pos++;
-  HloOpcode op;
-  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op)) {
+  HloOpcode op, wrapped = HLO_NUM_OPCODES;
+  if (!hlo_opcode_from_name(p->src + op_at, p->pos - op_at, &op) &&
+      !async_sugar(p->src + op_at, p->pos - op_at, &op, &wrapped)) {
     int n = (int)(p->pos - op_at > 40 ? 40 : p->pos - op_at);
-    const char *why = hlo_opcode_missing_reason(p->src + op_at, p->pos - op_at);
-    if (why)
-      return fail_at(p, op_at, "opcode '%.*s' %s", n, p->src + op_at, why);
     return fail_at(p, op_at, "unknown opcode '%.*s'", n, p->src + op_at);
   }
+  if (wrapped != HLO_NUM_OPCODES && op == HLO_OP_ASYNC_START && has_shape &&
+      !(shape.type == HLO_TUPLE && shape.ntuple >= 2 && shape.tuple[0].type == HLO_TUPLE))
+    return fail_at(p, op_at, "the shape of %s-start must be ((operands), result, context...)",
+                   hlo_opcode_name(wrapped));
   if (!has_shape && !can_infer_shape(op))
     return fail_at(p, op_at, "the result shape of %s cannot be inferred: write it before the "
                              "opcode", hlo_opcode_name(op));
@@ -2016,7 +2077,7 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
     if (elided_literal(p, &shape)) {
       in->literal_elided = true;
       if (!expect(p, ')', "')'")) return false;
-      return parse_attributes(p, in, &self, name != NULL);
+      return parse_attributes(p, in, &self, name != NULL, false);
     }
     if (shape.type != HLO_TUPLE && shape.rank > 0 && peek(p) != '{') {
       /* One value for an array: XLA's parser reads it as the first
@@ -2030,7 +2091,7 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
       if (!parse_element(p, shape.type, lit->data, 0)) return false;
       in->literal = lit;
       if (!expect(p, ')', "')'")) return false;
-      return parse_attributes(p, in, &self, name != NULL);
+      return parse_attributes(p, in, &self, name != NULL, false);
     }
     /* Every element takes at least one character, so a shape with more
      * elements than the text has left cannot be satisfied: check the text
@@ -2045,7 +2106,9 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
     return false;
   }
   p->shape_left_out = !has_shape;
-  return parse_attributes(p, in, &self, name != NULL);
+  if (wrapped != HLO_NUM_OPCODES && op == HLO_OP_ASYNC_START)
+    return wrap_async(p, in, wrapped, &self, name != NULL);
+  return parse_attributes(p, in, &self, name != NULL, false);
 }
 
 /* [ROOT] name = rhs; *index is its entry in p->pend. */

@@ -1029,13 +1029,10 @@ START_TEST(error_unknown_opcode) {
                "t.hlo:4:19: unknown opcode 'frobnicate'");
   assert_error(MODULE_HEAD "  ROOT q = f32[2] = (p)\n}\n",
                "t.hlo:3:19: expected opcode, found '='");
-  /* XLA's older asynchronous form says what it is, not "unknown". */
   assert_error(MODULE_HEAD "  a = f32[] parameter(0)\n"
-                           "  ROOT r = ((f32[]), f32[], u32[]) custom-call-start(a), "
-                           "custom_call_target=\"x\"\n}\n",
-               "t.hlo:4:36: opcode 'custom-call-start' is XLA's older form of an asynchronous "
-               "op, which hloc does not read (it reads async-start, async-update and "
-               "async-done, and the collectives' own -start and -done)");
+                           "  ROOT r = f32[] custom-call-start(a), custom_call_target=\"x\"\n}\n",
+               "t.hlo:4:18: the shape of custom-call-start must be ((operands), result, "
+               "context...)");
   /* A suffix alone does not make an opcode known. */
   assert_error(MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT q = f32[2] frob-start(p)\n}\n",
                "t.hlo:4:19: unknown opcode 'frob-start'");
@@ -1509,6 +1506,39 @@ static void assert_refused(const char *text, const char *want) {
   hlo_module_free(m);
 }
 
+/* XLA's older spelling OP-start/-update/-done is async-start/-update/-done
+ * calling a computation that holds OP, as XLA's parser builds it. */
+START_TEST(async_sugar) {
+  assert_prints_as(MODULE_HEAD "  a = f32[2] parameter(0)\n"
+                               "  s = ((f32[2]), f32[2], u32[]) custom-call-start(a), "
+                               "custom_call_target=\"foo\", async_execution_thread=\"t\"\n"
+                               "  u = ((f32[2]), f32[2], u32[]) custom-call-update(s)\n"
+                               "  ROOT d = f32[2] custom-call-done(u)\n}\n",
+                   "HloModule m\n\n"
+                   "%async_wrapped (async_param: f32[2]) -> f32[2] {\n"
+                   "  %async_param = f32[2]{0} parameter(0)\n"
+                   "  ROOT %async_op = f32[2]{0} custom-call(%async_param), "
+                   "custom_call_target=\"foo\"\n"
+                   "}\n\n"
+                   "ENTRY %e (a: f32[2]) -> f32[2] {\n"
+                   "  %a = f32[2]{0} parameter(0)\n"
+                   "  %s = ((f32[2]{0}), f32[2]{0}, u32[]) async-start(%a), calls=%async_wrapped, "
+                   "async_execution_thread=\"t\"\n"
+                   "  %u = ((f32[2]{0}), f32[2]{0}, u32[]) async-update(%s)\n"
+                   "  ROOT %d = f32[2]{0} async-done(%u)\n"
+                   "}\n\n");
+  HloModule *m = NULL;
+  /* Without ENTRY the last computation written stays the entry. */
+  const char *text = "HloModule m\ne {\n  a = f32[2] parameter(0)\n"
+                     "  s = ((f32[2]), f32[2], s32[]) negate-start(a)\n"
+                     "  ROOT d = f32[2] negate-done(s)\n}\n";
+  ck_assert_ptr_null(hlo_parse(text, strlen(text), "t.hlo", &m));
+  ck_assert_ptr_null(hlo_verify(m));
+  ck_assert_str_eq(m->entry->name, "e");
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(refused_ops) {
   const char *text =
       "HloModule refused\n\n"
@@ -1619,6 +1649,7 @@ int main(void) {
   tcase_add_test(t, control_flow_ops);
   tcase_add_test(t, single_device_ops);
   tcase_add_test(t, refused_ops);
+  tcase_add_test(t, async_sugar);
   tcase_add_test(t, dynamic_buffer_and_elided);
   tcase_add_test(t, bare_scalar_array_constant);
   tcase_add_test(t, trig_map_reduce_precision_ops);
