@@ -67,6 +67,7 @@ typedef struct Ref {
   size_t pos; /* where it appears, for messages */
   int64_t key; /* called computations: order among the instruction's */
   HloInstr *instr; /* an operand written inline: the instruction itself */
+  HloComputation *comp; /* a computation written inline: the computation */
 } Ref;
 
 /* Text name -> index, open addressing; keys point into the input. */
@@ -148,6 +149,8 @@ typedef struct Parser {
   Unshaped *unshaped;
   int nunshaped, unshaped_cap;
   bool shape_left_out; /* of the instruction whose attributes are read */
+  int attr_first;      /* its called computations start at comp_refs[attr_first] */
+  int inline_depth;    /* computations written inline, one in another */
 
   /* Scratch lists. */
   int64_t *ints;
@@ -1676,8 +1679,12 @@ static bool parse_source_target_pairs(Parser *p, HloInstr *in) {
 }
 
 /* A computation reference (to_apply=%c) appended to p->comp_refs. */
+static bool parse_inline_computation(Parser *p, int64_t key);
+
 static bool parse_comp_ref(Parser *p, int64_t key) {
-  Ref r;
+  skip_ws(p);
+  if (peek(p) == '{') return parse_inline_computation(p, key);
+  Ref r = {0};
   if (!parse_name(p, "computation name", &r)) return false;
   r.key = key;
   p->comp_refs = grow(p->comp_refs, &p->comp_refs_cap, p->ncomp_refs + 1, sizeof *p->comp_refs);
@@ -1784,7 +1791,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
 static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allow,
                              bool async_op) {
   uint64_t seen = 0;
-  int first_ref = p->ncomp_refs;
+  int outer_first = p->attr_first;
+  p->attr_first = p->ncomp_refs;
   while (allow && accept(p, ',')) {
     Ref an;
     if (!parse_name(p, "attribute name", &an)) return false;
@@ -1841,6 +1849,10 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
                                  "spatial dimensions",
                    (int)name->n, name->s, in->window_rank, in->conv.nspatial);
 
+  /* A computation written inline moved this list's start (its own
+   * instructions' references come first). */
+  int first_ref = p->attr_first;
+  p->attr_first = outer_first;
   int n = p->ncomp_refs - first_ref;
   if (n == 0) return true;
   Ref *r = p->comp_refs + first_ref;
@@ -1923,17 +1935,11 @@ static bool async_sugar(const char *s, size_t n, HloOpcode *op, HloOpcode *wrapp
   return false;
 }
 
-/* OP-start(operands), attributes: as XLA, the async-start `start` calls a
- * computation of its own, placed before the one being read, whose
- * parameters have the shapes of start's tuple element 0 and whose root is
- * OP with the attributes, shaped as element 1.  The thread the pair runs
- * on stays with start. */
-static bool wrap_async(Parser *p, HloInstr *start, HloOpcode op, const Ref *self, bool allow) {
-  const HloShape *args = &start->shape.tuple[0];
-  HloComputation *w = hlo_computation_new(p->m, "async_wrapped");
-  /* Move w in front of the computation being read (callees first; the
-   * last computation stays the entry when none is marked). */
-  HloComputation *cur = p->comp;
+/* A computation made while another is read, placed in front of it
+ * (callees first; the last computation stays the entry when none is
+ * marked). */
+static HloComputation *new_computation_before(Parser *p, const char *name) {
+  HloComputation *w = hlo_computation_new(p->m, name), *cur = p->comp;
   p->m->last = w->prev;
   w->prev->next = NULL;
   w->prev = cur->prev;
@@ -1941,6 +1947,17 @@ static bool wrap_async(Parser *p, HloInstr *start, HloOpcode op, const Ref *self
   if (cur->prev) cur->prev->next = w;
   else p->m->first = w;
   cur->prev = w;
+  return w;
+}
+
+/* OP-start(operands), attributes: as XLA, the async-start `start` calls a
+ * computation of its own, placed before the one being read, whose
+ * parameters have the shapes of start's tuple element 0 and whose root is
+ * OP with the attributes, shaped as element 1.  The thread the pair runs
+ * on stays with start. */
+static bool wrap_async(Parser *p, HloInstr *start, HloOpcode op, const Ref *self, bool allow) {
+  const HloShape *args = &start->shape.tuple[0];
+  HloComputation *w = new_computation_before(p, "async_wrapped");
   p->ptrs = grow(p->ptrs, &p->ptrs_cap, args->ntuple, sizeof *p->ptrs);
   HloInstr **params = (HloInstr **)p->ptrs;
   for (int i = 0; i < args->ntuple; i++)
@@ -2182,6 +2199,70 @@ static bool finish_computation(Parser *p, const Ref *cname, size_t close, int ro
   return true;
 }
 
+/* The instructions of p->comp, after its '{', and the closing '}'. */
+static bool parse_body(Parser *p, const Ref *name) {
+  /* Without ROOT the last instruction written is the root, not one
+   * written inline in it. */
+  int root = -1, last = -1;
+  for (;;) {
+    skip_ws(p);
+    if (peek(p) == '}') break;
+    if (p->pos >= p->len) {
+      char what[128];
+      snprintf(what, sizeof what, "instruction or '}' closing computation '%.*s'",
+               (int)(name->n > 60 ? 60 : name->n), name->s);
+      return fail_expected(p, what);
+    }
+    if (!parse_instruction(p, &root, &last)) return false;
+  }
+  size_t close = p->pos++;
+  return finish_computation(p, name, close, root >= 0 ? root : last);
+}
+
+/* A computation written as an attribute's value, to_apply={ instructions }:
+ * XLA names it "_" and gives it a scope of its own.  It is read with the
+ * outer computation's state set aside, placed before that computation,
+ * and referred to directly.  The references to called computations the
+ * outer attribute list has collected so far move after the nested
+ * computation's own, so that the list stays in one run. */
+static bool parse_inline_computation(Parser *p, int64_t key) {
+  size_t at = p->pos;
+  if (p->inline_depth >= MAX_NESTING)
+    return fail_at(p, at, "computations written inline nested more than %d deep", MAX_NESTING);
+  int nouter = p->ncomp_refs - p->attr_first;
+  Ref *outer = hlo_xmalloc(sizeof *outer * (size_t)(nouter ? nouter : 1));
+  if (nouter) memcpy(outer, p->comp_refs + p->attr_first, sizeof *outer * (size_t)nouter);
+  p->ncomp_refs = p->attr_first;
+  Parser saved = *p;
+  p->pend = NULL, p->npend = p->pend_cap = 0;
+  p->refs = NULL, p->nrefs = p->refs_cap = 0;
+  p->instrs = (NameMap){0};
+  p->inline_depth++;
+  HloComputation *c = new_computation_before(p, "_");
+  p->comp = c;
+  p->pos++; /* '{' */
+  Ref name = {"_", 1, at, 0, NULL, NULL};
+  bool ok = parse_body(p, &name);
+  free(p->pend);
+  free(p->refs);
+  map_clear(&p->instrs);
+  p->comp = saved.comp;
+  p->pend = saved.pend, p->npend = saved.npend, p->pend_cap = saved.pend_cap;
+  p->refs = saved.refs, p->nrefs = saved.nrefs, p->refs_cap = saved.refs_cap;
+  p->instrs = saved.instrs;
+  p->shape_left_out = saved.shape_left_out;
+  p->inline_depth--;
+  p->attr_first = p->ncomp_refs;
+  p->comp_refs =
+      grow(p->comp_refs, &p->comp_refs_cap, p->ncomp_refs + nouter + 1, sizeof *p->comp_refs);
+  if (nouter) memcpy(p->comp_refs + p->ncomp_refs, outer, sizeof *outer * (size_t)nouter);
+  p->ncomp_refs += nouter;
+  free(outer);
+  if (!ok) return false;
+  p->comp_refs[p->ncomp_refs++] = (Ref){"_", 1, at, key, NULL, c};
+  return true;
+}
+
 /* [ENTRY] name [(p: shape, …) -> shape] { instructions } */
 static bool parse_computation(Parser *p) {
   bool is_entry = accept_keyword(p, "ENTRY");
@@ -2230,22 +2311,7 @@ static bool parse_computation(Parser *p) {
   p->comp = c;
   p->npend = p->nrefs = 0;
   map_clear(&p->instrs);
-  /* Without ROOT the last instruction written is the root, not one
-   * written inline in it. */
-  int root = -1, last = -1;
-  for (;;) {
-    skip_ws(p);
-    if (peek(p) == '}') break;
-    if (p->pos >= p->len) {
-      char what[128];
-      snprintf(what, sizeof what, "instruction or '}' closing computation '%.*s'",
-               (int)(name.n > 60 ? 60 : name.n), name.s);
-      return fail_expected(p, what);
-    }
-    if (!parse_instruction(p, &root, &last)) return false;
-  }
-  size_t close = p->pos++;
-  if (!finish_computation(p, &name, close, root >= 0 ? root : last)) return false;
+  if (!parse_body(p, &name)) return false;
   /* execution_thread="host": the thread XLA runs the computation on,
    * which changes nothing on one device, so it is read and dropped. */
   if (accept(p, ',')) {
@@ -2268,6 +2334,10 @@ static bool resolve_calls(Parser *p) {
     HloComputation **called = (HloComputation **)p->ptrs;
     for (int k = 0; k < cs->n; k++) {
       const Ref *r = &p->comp_refs[cs->first + k];
+      if (r->comp) {
+        called[k] = r->comp;
+        continue;
+      }
       int idx = map_find(&p->comps, r->s, r->n);
       if (idx < 0)
         return fail_at(p, r->pos, "computation '%.*s' is not defined", (int)r->n, r->s);

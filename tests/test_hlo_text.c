@@ -1506,6 +1506,73 @@ static void assert_refused(const char *text, const char *want) {
   hlo_module_free(m);
 }
 
+/* Computations written inline in an attribute (to_apply={ ... }), nested
+ * too, and one in a list after a named one: XLA names them "_"; hloc
+ * places each before the computation that holds it and keeps the list's
+ * order. */
+START_TEST(inline_computations) {
+  assert_prints_as(
+      "HloModule m\n"
+      "b0 {\n"
+      "  x = f32[] parameter(0)\n"
+      "  ROOT n = f32[] negate(x)\n"
+      "}\n"
+      "ENTRY e {\n"
+      "  i = s32[] parameter(0)\n"
+      "  x = f32[] parameter(1)\n"
+      "  c = f32[] conditional(i, x, x), branch_computations={b0, {\n"
+      "    y = f32[] parameter(0)\n"
+      "    ROOT r = f32[] call(y), to_apply={\n"
+      "      z = f32[] parameter(0)\n"
+      "      ROOT e = f32[] exponential(z)\n"
+      "    }\n"
+      "  }}\n"
+      "  ROOT w = f32[] call(c), to_apply={\n"
+      "    y = f32[] parameter(0)\n"
+      "    ROOT a = f32[] add(y, y)\n"
+      "  }\n"
+      "}\n",
+      "HloModule m\n"
+      "\n"
+      "%b0 (x: f32[]) -> f32[] {\n"
+      "  %x = f32[] parameter(0)\n"
+      "  ROOT %n = f32[] negate(%x)\n"
+      "}\n"
+      "\n"
+      "%_.2 (z: f32[]) -> f32[] {\n"
+      "  %z = f32[] parameter(0)\n"
+      "  ROOT %e.3 = f32[] exponential(%z)\n"
+      "}\n"
+      "\n"
+      "%_ (y: f32[]) -> f32[] {\n"
+      "  %y = f32[] parameter(0)\n"
+      "  ROOT %r = f32[] call(%y), to_apply=%_.2\n"
+      "}\n"
+      "\n"
+      "%_.4 (y.5: f32[]) -> f32[] {\n"
+      "  %y.5 = f32[] parameter(0)\n"
+      "  ROOT %a = f32[] add(%y.5, %y.5)\n"
+      "}\n"
+      "\n"
+      "ENTRY %e (i: s32[], x.1: f32[]) -> f32[] {\n"
+      "  %i = s32[] parameter(0)\n"
+      "  %x.1 = f32[] parameter(1)\n"
+      "  %c = f32[] conditional(%i, %x.1, %x.1), branch_computations={%b0, %_}\n"
+      "  ROOT %w = f32[] call(%c), to_apply=%_.4\n"
+      "}\n"
+      "\n");
+  assert_error(MODULE_HEAD "  x = f32[] parameter(0)\n  ROOT c = f32[] call(x), to_apply={}\n}\n",
+               "t.hlo:4:37: computation '_' has no instructions");
+  assert_error(MODULE_HEAD "  x = f32[] parameter(0)\n  ROOT c = f32[] call(x), to_apply={\n"
+                           "    y = f32[] parameter(0)\n",
+               "t.hlo:6:1: unexpected end of input, expected instruction or '}' closing "
+               "computation '_'");
+  assert_error(MODULE_HEAD "  x = f32[] parameter(0)\n  ROOT c = f32[] call(x), to_apply={\n"
+                           "    ROOT y = f32[] negate(x)\n  }\n}\n",
+               "t.hlo:5:27: instruction 'y' uses undefined operand 'x'");
+}
+END_TEST
+
 /* XLA's older spelling OP-start/-update/-done is async-start/-update/-done
  * calling a computation that holds OP, as XLA's parser builds it. */
 START_TEST(async_sugar) {
@@ -1650,6 +1717,7 @@ int main(void) {
   tcase_add_test(t, single_device_ops);
   tcase_add_test(t, refused_ops);
   tcase_add_test(t, async_sugar);
+  tcase_add_test(t, inline_computations);
   tcase_add_test(t, dynamic_buffer_and_elided);
   tcase_add_test(t, bare_scalar_array_constant);
   tcase_add_test(t, trig_map_reduce_precision_ops);
