@@ -1352,13 +1352,15 @@ static const char *groups_str(Infer *cx, const HloDims *flat, const HloDims *siz
   return keep(cx, hlo_str_take(&s));
 }
 
-/* replica_groups: none, {}, or groups naming participant 0 alone. */
+/* replica_groups: none, {}, or groups of one participant each, 0 among
+ * them ({{0},{1}}: every collective has one participant, and the program
+ * hloc compiles is participant 0's). */
 static HloError *check_replica_groups(Infer *cx) {
   const HloDims *ids = &cx->in->replica_groups, *sizes = &cx->in->replica_group_sizes;
-  bool one = true;
-  for (int i = 0; i < ids->n; i++) one &= ids->v[i] == 0;
+  bool one = true, has0 = ids->n == 0;
+  for (int i = 0; i < ids->n; i++) has0 |= ids->v[i] == 0;
   for (int i = 0; i < sizes->n; i++) one &= sizes->v[i] <= 1;
-  if (one) return NULL;
+  if (one && has0) return NULL;
   return multi_device(cx, "replica_groups=%s name participants other than 0",
                       groups_str(cx, ids, sizes, 0));
 }
@@ -1463,14 +1465,18 @@ static HloError *check_gather_dim(Infer *cx, const HloShape *declared, const cha
   return NULL;
 }
 
-/* source_target_pairs: none, or only {0,0}. */
+/* source_target_pairs: none, or pairs of a participant with itself, {0,0}
+ * among them (participant 0 keeps its operand). */
 static HloError *check_pairs(Infer *cx) {
   const HloDims *st = &cx->in->source_target_pairs;
-  for (int i = 0; i < st->n; i++)
-    if (st->v[i] != 0)
-      return multi_device(cx, "source_target_pairs=%s name participants other than 0",
-                          groups_str(cx, st, NULL, 2));
-  return NULL;
+  bool self = true, has0 = st->n == 0;
+  for (int i = 0; i + 1 < st->n; i += 2) {
+    self &= st->v[i] == st->v[i + 1];
+    has0 |= st->v[i] == 0;
+  }
+  if (self && has0) return NULL;
+  return multi_device(cx, "source_target_pairs=%s name participants other than 0",
+                      groups_str(cx, st, NULL, 2));
 }
 
 /* The async context XLA appends to a start's tuple after element 1 (u32[]

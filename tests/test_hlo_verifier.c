@@ -576,11 +576,27 @@ START_TEST(collectives_single_device) {
   assert_rejects(text, "verifier: computation 'e', instruction %r = f32[4]{0} all-reduce(%p): "
                        "all-reduce: replica_groups={{0,1}} name participants other than 0: "
                        "hloc compiles single-device programs");
+  /* Groups of one each, participant 0 among them: every collective has
+   * one participant, and participant 0's program is what hloc compiles. */
   snprintf(text, sizeof text, "%sENTRY e {\n  p = f32[4] parameter(0)\n"
-           "  ROOT r = f32[4] all-reduce(p), replica_groups=[2,1]<=[2], to_apply=add\n}\n", head);
+           "  a = f32[4] all-reduce(p), replica_groups=[2,1]<=[2], to_apply=add\n"
+           "  ROOT r = f32[4] collective-permute(a), source_target_pairs={{1,1},{0,0}}\n}\n",
+           head);
+  HloModule *m = NULL;
+  ck_assert_ptr_null(hlo_parse(text, strlen(text), "t.hlo", &m));
+  HloError *e = hlo_verify(m);
+  ck_assert_msg(e == NULL, "%s", e ? hlo_error_message(e) : "");
+  hlo_module_free(m);
+  snprintf(text, sizeof text, "%sENTRY e {\n  p = f32[4] parameter(0)\n"
+           "  ROOT r = f32[4] all-reduce(p), replica_groups={{1},{2}}, to_apply=add\n}\n", head);
   assert_rejects(text, "verifier: computation 'e', instruction %r = f32[4]{0} all-reduce(%p): "
-                       "all-reduce: replica_groups={{0},{1}} name participants other than 0: "
+                       "all-reduce: replica_groups={{1},{2}} name participants other than 0: "
                        "hloc compiles single-device programs");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                 "  ROOT r = f32[4] collective-permute(p), source_target_pairs={{1,1}}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p): "
+                 "collective-permute: source_target_pairs={{1,1}} name participants "
+                 "other than 0: hloc compiles single-device programs");
   assert_rejects("HloModule m\nENTRY e {\n  p = f32[2,3] parameter(0)\n"
                  "  ROOT r = f32[8,3] all-gather(p), replica_groups={}, dimensions={0}\n}\n",
                  "verifier: computation 'e', instruction %r = f32[8,3]{1,0} all-gather(%p): "
