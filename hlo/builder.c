@@ -391,3 +391,23 @@ HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op, HloType
   move_to_front(m, c);
   return c;
 }
+
+HloComputation *hlo_build_sort_comparator(HloModule *m, HloCompareDir dir, const HloType *types,
+                                          int n) {
+  HLO_CHECK(n >= 1);
+  HloComputation *c = hlo_computation_new(m, "compare_total_order");
+  HloInstr *lhs = NULL, *rhs = NULL;
+  for (int i = 0; i < n; i++) {
+    HloShape s = hlo_shape_scalar(types[i]);
+    HloInstr *a = hlo_parameter_new(c, 2 * i, &s, "lhs");
+    HloInstr *b = hlo_parameter_new(c, 2 * i + 1, &s, "rhs");
+    if (i == 0) lhs = a, rhs = b;
+  }
+  HloError *err = NULL;
+  HloInstr *r = hlo_build_compare(c, dir, lhs, rhs, &err);
+  if (!r) hlo_fatal(__FILE__, __LINE__, "%s", hlo_error_message(err));
+  if (hlo_type_is_float(types[0])) r->compare_type = HLO_CMPT_TOTALORDER;
+  hlo_set_root(c, r);
+  move_to_front(m, c);
+  return c;
+}

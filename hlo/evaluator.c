@@ -2218,6 +2218,60 @@ static HloError *eval_sort(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t
   return err;
 }
 
+/* topk: each row along the last dimension ordered as XLA's decomposition
+ * orders it — a stable sort comparing in total order (for floats -NaN <
+ * -inf < … < -0 < +0 < … < +inf < +NaN), greatest first when largest —
+ * and its first k elements with their indices. */
+typedef struct TopkKey {
+  int64_t key; /* total-order key: greater value, greater key */
+  int64_t index;
+} TopkKey;
+
+static int topk_cmp_desc(const void *pa, const void *pb) {
+  const TopkKey *a = pa, *b = pb;
+  if (a->key != b->key) return a->key > b->key ? -1 : 1;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int topk_cmp_asc(const void *pa, const void *pb) {
+  const TopkKey *a = pa, *b = pb;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int64_t topk_key(const HloLiteral *x, int64_t i) {
+  HloType t = x->shape.type;
+  if (hlo_type_is_float(t)) {
+    double v = hlo_literal_get_f64(x, i);
+    int64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b < 0 ? b ^ INT64_MAX : b;
+  }
+  if (t == HLO_U64) return (int64_t)(((const uint64_t *)x->data)[i] ^ ((uint64_t)1 << 63));
+  return hlo_literal_get_s64(x, i);
+}
+
+static HloLiteral *eval_topk(const HloInstr *in, const HloLiteral *x) {
+  HloLiteral *vals = hlo_literal_new(&in->shape.tuple[0]);
+  HloLiteral *idxs = hlo_literal_new(&in->shape.tuple[1]);
+  int64_t len = x->shape.dims[x->shape.rank - 1], k = in->topk_k;
+  int64_t rows = len ? elements_of(x) / len : 0;
+  size_t es = esize_of(x);
+  TopkKey *row = hlo_xmalloc(sizeof *row * (size_t)(len ? len : 1));
+  for (int64_t r = 0; r < rows; r++) {
+    for (int64_t i = 0; i < len; i++) row[i] = (TopkKey){topk_key(x, r * len + i), i};
+    qsort(row, (size_t)len, sizeof *row, in->topk_largest ? topk_cmp_desc : topk_cmp_asc);
+    for (int64_t i = 0; i < k; i++) {
+      memcpy((char *)vals->data + (r * k + i) * (int64_t)es,
+             (const char *)x->data + (r * len + row[i].index) * (int64_t)es, es);
+      ((int32_t *)idxs->data)[r * k + i] = (int32_t)row[i].index;
+    }
+  }
+  free(row);
+  HloLiteral *both[2] = {vals, idxs};
+  return hlo_literal_tuple(both, 2);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Dot and convolution                                                      */
 /* ------------------------------------------------------------------------ */
@@ -2701,6 +2755,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_REDUCE_WINDOW: return eval_reduce_window(ev, in, ops, out);
   case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
+  case HLO_OP_TOPK: r = eval_topk(in, ops[0]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);

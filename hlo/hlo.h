@@ -475,6 +475,7 @@ typedef enum HloCost {
   X(REDUCE_WINDOW, "reduce-window", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)\
   X(SORT, "sort", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_LOOP)              \
   X(MAP, "map", HLO_ARITY_VARIADIC, HLO_KIND_REDUCTION, HLO_COST_CONTROL)             \
+  X(TOPK, "topk", 1, HLO_KIND_REDUCTION, HLO_COST_LOOP)                               \
   X(DOT, "dot", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                                  \
   X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                  \
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
@@ -561,7 +562,6 @@ typedef enum HloCost {
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
-  X(TOPK, "topk", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)
 
 typedef enum HloOpcode {
@@ -734,6 +734,11 @@ struct HloInstr {
   HloCompareType compare_type; /* compare */
   HloFusionKind fusion_kind; /* fusion */
   bool is_stable;            /* sort */
+  /* topk: the k largest (or smallest) elements of each row along the
+   * last dimension, in that order, and their indices (XLA: a stable sort
+   * in total order, then the first k). */
+  int64_t topk_k;
+  bool topk_largest;
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
   /* reduce-precision: the format rounded to (exponent_bits >= 1,
@@ -986,6 +991,12 @@ HloInstr *hlo_build_sort(HloComputation *c, HloInstr *const *xs, int n,
                          int64_t dim, bool is_stable,
                          HloComputation *comparator, HloError **err);
 HloInstr *hlo_build_constant_scalar(HloComputation *c, HloType t, double v);
+/* A sort comparator over n operands of element types types[0..n):
+ * (lhs0, rhs0, lhs1, rhs1, …) -> compare(lhs0, rhs0), dir, in total order
+ * for floats (XLA's CreateScalarGtComputation and Lt…, one generator);
+ * created first in m with a unique name. */
+HloComputation *hlo_build_sort_comparator(HloModule *m, HloCompareDir dir, const HloType *types,
+                                          int n);
 /* A scalar computation (x, y) -> op(x, y) of type t, e.g. the to_apply of a
  * sum; created in c's module with a unique name. */
 HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op,

@@ -903,7 +903,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_CHOLESKY] = "is a matrix factorization" NOT_YET,
     [HLO_OP_TRIANGULAR_SOLVE] = "is a linear solve" NOT_YET,
     [HLO_OP_FFT] = "is a Fourier transform" NOT_YET,
-    [HLO_OP_TOPK] = "is an XLA op" NOT_YET " (sort and slice compute it)",
     [HLO_OP_RAGGED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_SCALED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_STOCHASTIC_CONVERT] = "is an XLA op" NOT_YET,

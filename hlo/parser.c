@@ -1143,7 +1143,7 @@ typedef enum AttrKind {
   A_UPDATE_WINDOW_DIMS, A_INSERTED_WINDOW_DIMS, A_SCATTER_DIMS_TO_OPERAND,
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
-  A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_COUNT
+  A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1198,6 +1198,8 @@ static const struct {
     {"metadata", A_METADATA},
     {"replica_groups", A_REPLICA_GROUPS},
     {"source_target_pairs", A_SOURCE_TARGET_PAIRS},
+    {"k", A_K},
+    {"largest", A_LARGEST},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1327,6 +1329,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_INPUT_BATCHING: case A_SCATTER_INDICES_BATCHING: case A_UNIQUE_INDICES:
     return op == HLO_OP_SCATTER;
   case A_IS_STABLE: return op == HLO_OP_SORT;
+  case A_K: case A_LARGEST: return op == HLO_OP_TOPK;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
@@ -1765,6 +1768,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
     return parse_dims(p, in, &in->scatter.scatter_indices_batching_dims);
   case A_UNIQUE_INDICES: return parse_bool(p, &in->scatter.unique_indices);
   case A_IS_STABLE: return parse_bool(p, &in->is_stable);
+  case A_K: return parse_int64(p, "integer", &in->topk_k);
+  case A_LARGEST: return parse_bool(p, &in->topk_largest);
   case A_EPSILON: {
     uint64_t bits;
     if (!parse_float_bits(p, HLO_F32, &bits)) return false;
@@ -1837,6 +1842,8 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
   if (in->op == HLO_OP_PAD && !(seen >> A_PADDING & 1)) what = "padding=";
   if (in->op == HLO_OP_COMPARE && !(seen >> A_DIRECTION & 1)) what = "direction=";
   if (in->op == HLO_OP_CONVOLUTION && !(seen >> A_DIM_LABELS & 1)) what = "dim_labels=";
+  if (in->op == HLO_OP_TOPK && !(seen >> A_K & 1)) what = "k=";
+  if (in->op == HLO_OP_TOPK && !(seen >> A_LARGEST & 1)) in->topk_largest = true;
   if (in->op == HLO_OP_REDUCE_PRECISION && !(seen >> A_EXPONENT_BITS & 1))
     what = "exponent_bits=";
   if (in->op == HLO_OP_REDUCE_PRECISION && !(seen >> A_MANTISSA_BITS & 1))

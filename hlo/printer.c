@@ -355,6 +355,10 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     print_dims_attr(out, "dimensions", &in->dimensions);
     if (in->is_stable) hlo_str_printf(out, ", is_stable=true");
     break;
+  case HLO_OP_TOPK:
+    hlo_str_printf(out, ", k=%lld, largest=%s", (long long)in->topk_k,
+                   in->topk_largest ? "true" : "false");
+    break;
   case HLO_OP_SLICE: {
     /* Strides are printed for every dimension or, when all are 1, for none. */
     bool strides = false;

@@ -1321,6 +1321,31 @@ static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* topk(x), k=K: x an array of rank >= 1 of a real or integer type (or
+ * pred) whose last dimension has at least K elements; the result is
+ * (values, s32 indices), both x's dims with K last (XLA's InferTopKShape). */
+static HloError *infer_topk(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  int64_t k = cx->in->topk_k;
+  if (x->rank == 0) return fail(cx, "operand %s is a scalar", shape_str(cx, x));
+  if (hlo_type_is_complex(x->type))
+    return fail(cx, "operand %s is complex, which has no order", shape_str(cx, x));
+  if (k < 0 || k > x->dims[x->rank - 1])
+    return fail(cx, "k=%lld is not within the last dimension of %s", (long long)k,
+                shape_str(cx, x));
+  int64_t dims[HLO_MAX_RANK];
+  memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  dims[x->rank - 1] = k;
+  HloShape *el;
+  *out = new_tuple(cx, 2, &el);
+  el[0] = array_of(x->type, x->rank, dims);
+  el[1] = array_of(HLO_S32, x->rank, dims);
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Collectives, tokens and async pairs on one device                        */
 /* ------------------------------------------------------------------------ */
@@ -1680,6 +1705,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_REDUCE_WINDOW: return infer_reduce_window(cx, out);
   case HLO_OP_SORT: return infer_sort(cx, out);
   case HLO_OP_MAP: return infer_map(cx, out);
+  case HLO_OP_TOPK: return infer_topk(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

@@ -1,7 +1,7 @@
 /*
  * expand_ops.c — opcodes XLA prints that codegen has no kernel for,
  * rewritten into the elementwise HLO it has: the inverse and hyperbolic
- * trigonometric functions, map and reduce-precision.
+ * trigonometric functions, map, reduce-precision and topk.
  *
  * The functions become atan2, log1p, expm1, exp and sqrt in forms that
  * keep f32's accuracy where the textbook ones lose it (1 - x^2 as
@@ -15,7 +15,8 @@
  * integer as wide as the float: round the mantissa to nearest even by
  * adding a bias and truncating, flush exponents beyond the narrow range
  * to signed infinity or zero, and give NaN back unless no mantissa bit is
- * left.
+ * left.  topk is XLA's TopkDecomposer: a stable sort of the values and
+ * their indices along the last dimension, in total order, then a slice.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -341,6 +342,32 @@ static HloInstr *inline_scalar(HloInstr *at, const HloComputation *f, HloInstr *
   return root;
 }
 
+/* topk as XLA's TopkDecomposer writes it: a stable sort of (x, iota of
+ * indices) along the last dimension in total order, greatest first when
+ * largest, and the first k of each. */
+static HloInstr *expand_topk(HloInstr *in) {
+  HloComputation *c = in->parent;
+  HloInstr *x = in->operands[0];
+  int rank = x->shape.rank;
+  HloError *e = NULL;
+  HloShape is = hlo_shape_array(HLO_S32, rank, x->shape.dims);
+  HloInstr *iota = px_built(hlo_build_iota(c, &is, rank - 1, &e), e, in);
+  HloType types[2] = {x->shape.type, HLO_S32};
+  HloComputation *cmp =
+      hlo_build_sort_comparator(c->module, in->topk_largest ? HLO_CMP_GT : HLO_CMP_LT, types, 2);
+  HloInstr *xs[2] = {x, iota};
+  HloInstr *sorted = px_built(hlo_build_sort(c, xs, 2, rank - 1, true, cmp, &e), e, in);
+  HloSliceDim sl[HLO_MAX_RANK];
+  for (int d = 0; d < rank; d++)
+    sl[d] = (HloSliceDim){0, d == rank - 1 ? in->topk_k : x->shape.dims[d], 1};
+  HloInstr *parts[2];
+  for (int i = 0; i < 2; i++) {
+    HloInstr *g = px_built(hlo_build_get_tuple_element(c, sorted, i, &e), e, in);
+    parts[i] = px_built(hlo_build_slice(c, g, sl, &e), e, in);
+  }
+  return px_built(hlo_build_tuple(c, parts, 2, &e), e, in);
+}
+
 static HloInstr *inline_map(HloInstr *in) {
   if (!inlinable(in->called[0], 0)) return NULL;
   return inline_scalar(in, in->called[0], in->operands, &in->shape);
@@ -355,6 +382,7 @@ HloInstr *px_expand_op(HloInstr *in) {
     break;
   case HLO_OP_REDUCE_PRECISION: r = expand_reduce_precision(in); break;
   case HLO_OP_MAP: r = inline_map(in); break;
+  case HLO_OP_TOPK: r = expand_topk(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

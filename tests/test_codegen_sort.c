@@ -395,6 +395,26 @@ START_TEST(a_million_by_key) {
 }
 END_TEST
 
+/* topk, compiled after the pipeline rewrote it into XLA's decomposition
+ * (a stable sort of values and indices in total order, then slices),
+ * against the evaluator's own topk: f32 rows with NaN, ±0 and extremes,
+ * and integer rows with many equal keys (the indices show the order ties
+ * end up in), k from 0 to the whole row, both directions. */
+START_TEST(topk_decomposed) {
+  for (int small = 0; small < 2; small++) {
+    cgt_check_with("HloModule m\nENTRY e {\n  x = f32[3,4,37] parameter(0)\n"
+                   "  a = (f32[3,4,5], s32[3,4,5]) topk(x), k=5\n"
+                   "  b = (f32[3,4,37], s32[3,4,37]) topk(x), k=37, largest=false\n"
+                   "  y = s32[64] parameter(1)\n"
+                   "  c = (s32[1], s32[1]) topk(y), k=1\n"
+                   "  d = (s32[0], s32[0]) topk(y), k=0, largest=false\n"
+                   "  ROOT t = ((f32[3,4,5], s32[3,4,5]), (f32[3,4,37], s32[3,4,37]), "
+                   "(s32[1], s32[1]), (s32[0], s32[0])) tuple(a, b, c, d)\n}\n",
+                   17 + (uint64_t)small, small, true, 0, 0);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_sort");
   TCase *t = tcase_create("sort");
@@ -404,6 +424,7 @@ int main(void) {
   tcase_add_test(t, ranks_and_dimensions);
   tcase_add_test(t, operands);
   tcase_add_test(t, stable_with_equal_keys);
+  tcase_add_test(t, topk_decomposed);
   tcase_add_test(t, nans_and_orders);
   tcase_add_test(t, rows_in_parallel);
   tcase_add_test(t, a_million_by_key);

@@ -948,6 +948,25 @@ START_TEST(sort_stable_multi_operand) {
 }
 END_TEST
 
+/* topk as XLA decomposes it: a stable sort in total order along the last
+ * dimension, greatest first (largest, the default) or least first; ties
+ * keep the lower index first. */
+START_TEST(topk_rows_in_total_order) {
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,5] constant({{1, 5, -0, 0, 5}, "
+        "{nan, -inf, 2, -nan, 3}})\n  ROOT t = topk(x), k=3\n}\n",
+        "(f32[2,3], s32[2,3]) ({{5, 5, 1}, {nan, 3, 2}}, {{1, 4, 0}, {0, 4, 2}})");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,5] constant({{1, 5, -0, 0, 5}, "
+        "{nan, -inf, 2, -nan, 3}})\n  ROOT t = topk(x), k=3, largest=false\n}\n",
+        "(f32[2,3], s32[2,3]) ({{-0, 0, 1}, {-nan, -inf, 2}}, {{2, 3, 0}, {3, 1, 2}})");
+  CHECK("HloModule m\nENTRY e {\n  x = u32[4] constant({7, 4294967295, 7, 0})\n"
+        "  ROOT t = (u32[2], s32[2]) topk(x), k=2, largest=true\n}\n",
+        "(u32[2], s32[2]) ({4294967295, 7}, {1, 0})");
+  CHECK("HloModule m\nENTRY e {\n  x = s8[3] constant({-1, -128, 5})\n"
+        "  ROOT t = (s8[0], s32[0]) topk(x), k=0\n}\n",
+        "(s8[0], s32[0]) ({}, {})");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Dot, convolution, batch norm                                             */
 /* ------------------------------------------------------------------------ */
@@ -1556,6 +1575,7 @@ int main(void) {
   tcase_add_test(t, reduce_variadic_argmax);
   tcase_add_test(t, reduce_window_padding_dilation);
   tcase_add_test(t, sort_stable_multi_operand);
+  tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

@@ -1660,6 +1660,16 @@ START_TEST(refused_ops) {
   assert_error(MODULE_HEAD "  p = f32[4] parameter(0)\n"
                            "  ROOT r = f32[4] all-reduce(p), slice_sizes={{2}}\n}\n",
                "t.hlo:4:34: attribute 'slice_sizes' does not apply to all-reduce");
+  /* topk is read and checked, not refused. */
+  assert_error(MODULE_HEAD "  a = f32[4] parameter(0)\n  ROOT r = topk(a), largest=false\n}\n",
+               "t.hlo:4:8: topk 'r' needs k=");
+  assert_refused(MODULE_HEAD "  a = f32[4] parameter(0)\n  ROOT r = (f32[5], s32[5]) topk(a), k=5\n}\n",
+                 "verifier: computation 'e', instruction %r = (f32[5]{0}, s32[5]{0}) topk(%a): "
+                 "topk: k=5 is not within the last dimension of f32[4]{0}");
+  assert_refused(MODULE_HEAD "  a = c64[4] parameter(0)\n"
+                             "  ROOT r = (c64[1], s32[1]) topk(a), k=1\n}\n",
+                 "verifier: computation 'e', instruction %r = (c64[1]{0}, s32[1]{0}) topk(%a): "
+                 "topk: operand c64[4]{0} is complex, which has no order");
   /* XLA cannot infer their shapes either. */
   assert_error(MODULE_HEAD "  a = f32[4,4] parameter(0)\n  ROOT r = cholesky(a)\n}\n",
                "t.hlo:4:12: the result shape of cholesky cannot be inferred: write it before "
