@@ -101,6 +101,15 @@ static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
 static HloError *check_types(const HloModule *m) {
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
+      if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE) {
+        char *d = hlo_instr_describe(x);
+        HloError *e = hlo_error("codegen: unsupported: %s: cholesky and triangular-solve are "
+                                "evaluated by the interpreter only (hloc run --interpret)", d);
+        free(d);
+        return e;
+      }
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next)
       if (has_type(&x->shape, complex_type))
         return refuse(x, first_type(&x->shape, complex_type),
                       "complex types are evaluated by the interpreter only (hloc run --interpret)");

@@ -2272,6 +2272,89 @@ static HloLiteral *eval_topk(const HloInstr *in, const HloLiteral *x) {
   return hlo_literal_tuple(both, 2);
 }
 
+/* cholesky: per matrix of the batch, Cholesky-Banachiewicz in double from
+ * the triangle `lower` names (a's other triangle is not read), the factor
+ * rounded once to the type and written to that triangle; the other one is
+ * zero (XLA leaves it implementation-defined).  A matrix that is not
+ * positive definite gives NaN from the first failing pivot on. */
+static HloLiteral *eval_cholesky(const HloInstr *in, const HloLiteral *a) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int rank = a->shape.rank;
+  int64_t n = a->shape.dims[rank - 1], nn = n * n;
+  int64_t batch = nn ? elements_of(a) / nn : 0;
+  double *l = hlo_xmalloc(sizeof(double) * (size_t)(nn ? nn : 1));
+  for (int64_t b = 0; b < batch; b++) {
+    int64_t base = b * nn;
+    /* A(i, j) for i >= j, read from the triangle given. */
+#define A_LOW(i, j) hlo_literal_get_f64(a, base + (in->lower ? (i) * n + (j) : (j) * n + (i)))
+    for (int64_t j = 0; j < n; j++) {
+      double d = A_LOW(j, j);
+      for (int64_t k = 0; k < j; k++) d -= l[j * n + k] * l[j * n + k];
+      l[j * n + j] = sqrt(d);
+      for (int64_t i = j + 1; i < n; i++) {
+        double v = A_LOW(i, j);
+        for (int64_t k = 0; k < j; k++) v -= l[i * n + k] * l[j * n + k];
+        l[i * n + j] = v / l[j * n + j];
+      }
+    }
+#undef A_LOW
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j <= i; j++)
+        hlo_literal_set_f64(r, base + (in->lower ? i * n + j : j * n + i), l[i * n + j]);
+  }
+  free(l);
+  return r;
+}
+
+/* triangular-solve: per matrix of the batch, op(T) x = b (left_side) or
+ * x op(T) = b, T the triangle of a that `lower` names (with ones on the
+ * diagonal when unit_diagonal), op transposing for TRANSPOSE and ADJOINT
+ * (one for real types); substitution in double, rounded once. */
+static HloLiteral *eval_triangular_solve(const HloInstr *in, const HloLiteral *a,
+                                         const HloLiteral *bl) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int rank = a->shape.rank;
+  int64_t m = a->shape.dims[rank - 1], mm = m * m;
+  int64_t rows = bl->shape.dims[rank - 2], cols = bl->shape.dims[rank - 1], bn = rows * cols;
+  int64_t batch = mm && bn ? elements_of(a) / mm : 0;
+  bool trans = in->transpose_a != HLO_TRANSPOSE_NO;
+  double *t = hlo_xmalloc(sizeof(double) * (size_t)(mm ? mm : 1));
+  double *x = hlo_xmalloc(sizeof(double) * (size_t)(bn ? bn : 1));
+  for (int64_t bi = 0; bi < batch; bi++) {
+    /* t = op(T), made the matrix applied from the left: x op(T) = b is
+     * op(T)^T x^T = b^T. */
+    bool left_t = in->left_side ? trans : !trans;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < m; j++) {
+        bool in_tri = in->lower ? j <= i : j >= i;
+        double v = i == j && in->unit_diagonal ? 1
+                   : in_tri                    ? hlo_literal_get_f64(a, bi * mm + i * m + j)
+                                               : 0;
+        t[left_t ? j * m + i : i * m + j] = v;
+      }
+    bool low = in->lower != left_t;
+    /* Columns of b (left) or rows of b (right) are the right-hand sides. */
+    int64_t nrhs = in->left_side ? cols : rows;
+    for (int64_t c = 0; c < nrhs; c++) {
+#define B_AT(k) (in->left_side ? (k) * cols + c : c * cols + (k))
+      for (int64_t s = 0; s < m; s++) {
+        int64_t i = low ? s : m - 1 - s;
+        double v = hlo_literal_get_f64(bl, bi * bn + B_AT(i));
+        for (int64_t u = 0; u < s; u++) {
+          int64_t k = low ? u : m - 1 - u;
+          v -= t[i * m + k] * x[B_AT(k)];
+        }
+        x[B_AT(i)] = v / t[i * m + i];
+      }
+#undef B_AT
+    }
+    for (int64_t k = 0; k < bn; k++) hlo_literal_set_f64(r, bi * bn + k, x[k]);
+  }
+  free(t);
+  free(x);
+  return r;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Dot and convolution                                                      */
 /* ------------------------------------------------------------------------ */
@@ -2756,6 +2839,8 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
   case HLO_OP_TOPK: r = eval_topk(in, ops[0]); break;
+  case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
+  case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);

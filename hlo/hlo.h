@@ -373,8 +373,9 @@ typedef enum HloOpKind {
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
-  HLO_KIND_OTHER,     /* batch-norm-inference; collectives, tokens and async
-                       * wrappers (pass_single_device rewrites those away) */
+  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve;
+                       * collectives, tokens and async wrappers
+                       * (pass_single_device rewrites those away) */
   HLO_KIND_REFUSED,   /* XLA's opcodes that hloc reads but does not compile:
                        * hlo_verify refuses them (hlo_opcode_refusal) */
 } HloOpKind;
@@ -479,6 +480,8 @@ typedef enum HloCost {
   X(DOT, "dot", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                                  \
   X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                  \
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
+  X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
+  X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
@@ -536,7 +539,6 @@ typedef enum HloCost {
   X(ADD_DEPENDENCY, "add-dependency", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)          \
   X(BATCH_NORM_GRAD, "batch-norm-grad", 5, HLO_KIND_REFUSED, HLO_COST_CONTROL)        \
   X(BATCH_NORM_TRAINING, "batch-norm-training", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)\
-  X(CHOLESKY, "cholesky", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                      \
   X(COLLECTIVE_REDUCE, "collective-reduce", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,     \
     HLO_COST_CONTROL)                                                                 \
   X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
@@ -561,8 +563,7 @@ typedef enum HloCost {
   X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
-  X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
-  X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)
+  X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)
 
 typedef enum HloOpcode {
 #define X(e, name, arity, kind, cost) HLO_OP_##e,
@@ -607,6 +608,12 @@ typedef enum HloCompareType {
 typedef enum HloFusionKind {
   HLO_FUSION_LOOP, HLO_FUSION_INPUT, HLO_FUSION_OUTPUT, HLO_FUSION_CUSTOM,
 } HloFusionKind;
+
+/* triangular-solve's transpose_a=, numbered as XLA's proto; NONE: not
+ * given, which the verifier refuses as XLA does. */
+typedef enum HloTranspose {
+  HLO_TRANSPOSE_NONE, HLO_TRANSPOSE_NO, HLO_TRANSPOSE_YES, HLO_TRANSPOSE_ADJOINT,
+} HloTranspose;
 
 /* slice={[start:limit:stride], …} */
 typedef struct HloSliceDim {
@@ -739,6 +746,12 @@ struct HloInstr {
    * in total order, then the first k). */
   int64_t topk_k;
   bool topk_largest;
+  /* cholesky and triangular-solve: lower= (which triangle of a is read;
+   * XLA's default false); triangular-solve: left_side= (solve op(a) x = b,
+   * else x op(a) = b), unit_diagonal= (a's diagonal taken as ones, not
+   * read) and transpose_a= (op: NO_TRANSPOSE, TRANSPOSE or ADJOINT). */
+  bool lower, left_side, unit_diagonal;
+  HloTranspose transpose_a;
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
   /* reduce-precision: the format rounded to (exponent_bits >= 1,

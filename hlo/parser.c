@@ -1143,7 +1143,8 @@ typedef enum AttrKind {
   A_UPDATE_WINDOW_DIMS, A_INSERTED_WINDOW_DIMS, A_SCATTER_DIMS_TO_OPERAND,
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
-  A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_COUNT
+  A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
+  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1200,6 +1201,10 @@ static const struct {
     {"source_target_pairs", A_SOURCE_TARGET_PAIRS},
     {"k", A_K},
     {"largest", A_LARGEST},
+    {"lower", A_LOWER},
+    {"left_side", A_LEFT_SIDE},
+    {"unit_diagonal", A_UNIT_DIAGONAL},
+    {"transpose_a", A_TRANSPOSE_A},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1225,7 +1230,8 @@ static const char *const single_device_annotations[] = {
 };
 
 static bool is_single_device_op(HloOpcode op) {
-  return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE;
+  return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
+         op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1330,6 +1336,9 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_SCATTER;
   case A_IS_STABLE: return op == HLO_OP_SORT;
   case A_K: case A_LARGEST: return op == HLO_OP_TOPK;
+  case A_LOWER: return op == HLO_OP_CHOLESKY || op == HLO_OP_TRIANGULAR_SOLVE;
+  case A_LEFT_SIDE: case A_UNIT_DIAGONAL: case A_TRANSPOSE_A:
+    return op == HLO_OP_TRIANGULAR_SOLVE;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
@@ -1714,6 +1723,7 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   static const char *const directions[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
   static const char *const compare_types[] = {"", "FLOAT", "TOTALORDER", "SIGNED", "UNSIGNED"};
   static const char *const fusion_kinds[] = {"kLoop", "kInput", "kOutput", "kCustom"};
+  static const char *const transposes[] = {"NO_TRANSPOSE", "TRANSPOSE", "ADJOINT"};
   int e;
   switch (k) {
   case A_DIMENSIONS: return parse_dims(p, in, &in->dimensions);
@@ -1770,6 +1780,13 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   case A_IS_STABLE: return parse_bool(p, &in->is_stable);
   case A_K: return parse_int64(p, "integer", &in->topk_k);
   case A_LARGEST: return parse_bool(p, &in->topk_largest);
+  case A_LOWER: return parse_bool(p, &in->lower);
+  case A_LEFT_SIDE: return parse_bool(p, &in->left_side);
+  case A_UNIT_DIAGONAL: return parse_bool(p, &in->unit_diagonal);
+  case A_TRANSPOSE_A:
+    if (!parse_enum(p, "transpose_a", transposes, 3, &e)) return false;
+    in->transpose_a = (HloTranspose)(e + 1);
+    return true;
   case A_EPSILON: {
     uint64_t bits;
     if (!parse_float_bits(p, HLO_F32, &bits)) return false;
@@ -1896,6 +1913,7 @@ static bool can_infer_shape(HloOpcode op) {
   case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_PAD:
   case HLO_OP_REVERSE: case HLO_OP_GATHER: case HLO_OP_SCATTER: case HLO_OP_CALL:
   case HLO_OP_WHILE: case HLO_OP_CONDITIONAL: case HLO_OP_BATCH_NORM_INFERENCE:
+  case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE:
   case HLO_OP_AFTER_ALL: case HLO_OP_OPT_BARRIER: case HLO_OP_DOMAIN: case HLO_OP_REPLICA_ID:
   case HLO_OP_PARTITION_ID:
     return true;

@@ -355,6 +355,17 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     print_dims_attr(out, "dimensions", &in->dimensions);
     if (in->is_stable) hlo_str_printf(out, ", is_stable=true");
     break;
+  case HLO_OP_CHOLESKY:
+    if (in->lower) hlo_str_printf(out, ", lower=true");
+    break;
+  case HLO_OP_TRIANGULAR_SOLVE: {
+    static const char *const transposes[] = {"", "NO_TRANSPOSE", "TRANSPOSE", "ADJOINT"};
+    if (in->left_side) hlo_str_printf(out, ", left_side=true");
+    if (in->lower) hlo_str_printf(out, ", lower=true");
+    if (in->unit_diagonal) hlo_str_printf(out, ", unit_diagonal=true");
+    if (in->transpose_a) hlo_str_printf(out, ", transpose_a=%s", transposes[in->transpose_a]);
+    break;
+  }
   case HLO_OP_TOPK:
     hlo_str_printf(out, ", k=%lld, largest=%s", (long long)in->topk_k,
                    in->topk_largest ? "true" : "false");

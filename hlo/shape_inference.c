@@ -1346,6 +1346,46 @@ static HloError *infer_topk(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* cholesky(a): a real float array of rank >= 2 whose two minor
+ * dimensions are equal; the result has its shape.  (XLA also takes
+ * complex types, which hloc does not factor.) */
+static HloError *infer_cholesky(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *a = OPND(cx, 0);
+  if (!hlo_type_is_float(a->type))
+    return fail(cx, "operand %s is not of a real floating-point type", shape_str(cx, a));
+  if (a->rank < 2 || a->dims[a->rank - 1] != a->dims[a->rank - 2])
+    return fail(cx, "operand %s is not a (batch of) square matrices", shape_str(cx, a));
+  *out = no_layout(cx, a);
+  return NULL;
+}
+
+/* triangular-solve(a, b): a [..., m, m] and b [..., m, n] (left_side) or
+ * [..., n, m], one real float type, the same batch dims, and transpose_a
+ * given; the result has b's shape (XLA's InferTriangularSolveShape). */
+static HloError *infer_triangular_solve(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1);
+  int r = a->rank;
+  if (!hlo_type_is_float(a->type) || a->type != b->type)
+    return fail(cx, "operands %s and %s are not of one real floating-point type",
+                shape_str(cx, a), shape_str(cx, b));
+  if (r < 2 || a->dims[r - 1] != a->dims[r - 2])
+    return fail(cx, "a %s is not a (batch of) square matrices", shape_str(cx, a));
+  if (b->rank != r || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)(r - 2)) ||
+      b->dims[cx->in->left_side ? r - 2 : r - 1] != a->dims[r - 1])
+    return fail(cx, "b %s does not fit a %s %s", shape_str(cx, b), shape_str(cx, a),
+                cx->in->left_side ? "on the left" : "on the right");
+  if (cx->in->transpose_a == HLO_TRANSPOSE_NONE)
+    return fail(cx, "needs transpose_a= (NO_TRANSPOSE, TRANSPOSE or ADJOINT)");
+  *out = no_layout(cx, b);
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Collectives, tokens and async pairs on one device                        */
 /* ------------------------------------------------------------------------ */
@@ -1706,6 +1746,8 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_SORT: return infer_sort(cx, out);
   case HLO_OP_MAP: return infer_map(cx, out);
   case HLO_OP_TOPK: return infer_topk(cx, out);
+  case HLO_OP_CHOLESKY: return infer_cholesky(cx, out);
+  case HLO_OP_TRIANGULAR_SOLVE: return infer_triangular_solve(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

@@ -197,6 +197,12 @@ START_TEST(unsupported_types_are_refused_by_name) {
   msg = compile_error("HloModule c\nENTRY e {\n  x = s32[4] parameter(0)\n"
                       "  ROOT r = s4[4] convert(x)\n}\n");
   ck_assert_msg(strstr(msg, "element type s4") && strstr(msg, "no runtime dtype"), "%s", msg);
+  /* Opcodes only the interpreter evaluates. */
+  msg = compile_error("HloModule c\nENTRY e {\n  a = f32[3,3] parameter(0)\n"
+                      "  ROOT r = f32[3,3] cholesky(a), lower=true\n}\n");
+  ck_assert_str_eq(msg, "codegen: unsupported: %r = f32[3,3]{1,0} cholesky(%a): cholesky and "
+                        "triangular-solve are evaluated by the interpreter only (hloc run "
+                        "--interpret)");
 }
 END_TEST
 

@@ -967,6 +967,37 @@ START_TEST(topk_rows_in_total_order) {
 }
 END_TEST
 
+/* cholesky reads only the triangle `lower` names (the 99s are not read)
+ * and writes the factor there, zeros elsewhere; triangular-solve on each
+ * side, transposed, with a unit diagonal, over a batch.  Every value here
+ * is exact. */
+START_TEST(cholesky_and_triangular_solve) {
+  CHECK("HloModule m\nENTRY e {\n  a = f32[3,3] constant({{4, 99, 99}, {2, 10, 99}, {-2, 2, 6}})\n"
+        "  ROOT c = f32[3,3] cholesky(a), lower=true\n}\n",
+        "f32[3,3] {{2, 0, 0}, {1, 3, 0}, {-1, 1, 2}}");
+  CHECK("HloModule m\nENTRY e {\n  a = f64[1,3,3] constant({{{4, 2, -2}, {99, 10, 2}, "
+        "{99, 99, 6}}})\n  ROOT c = f64[1,3,3] cholesky(a)\n}\n",
+        "f64[1,3,3] {{{2, 1, -1}, {0, 3, 1}, {0, 0, 2}}}");
+  const char *solve = "HloModule m\nENTRY e {\n  a = f32[2,2,2] constant({{{2, 7}, {1, 3}}, "
+                      "{{1, 7}, {1, 5}}})\n  b = f32[2,2,1] constant({{{4}, {11}}, {{4}, {11}}})\n"
+                      "  bt = f32[2,2,1] constant({{{7}, {9}}, {{7}, {9}}})\n"
+                      "  br = f32[2,1,2] constant({{{7, 9}}, {{7, 9}}})\n"
+                      "  x = f32[2,2,1] triangular-solve(a, b), left_side=true, lower=true, "
+                      "transpose_a=NO_TRANSPOSE\n"
+                      "  y = f32[2,2,1] triangular-solve(a, bt), left_side=true, lower=true, "
+                      "transpose_a=TRANSPOSE\n"
+                      "  z = f32[2,1,2] triangular-solve(a, br), lower=true, "
+                      "transpose_a=NO_TRANSPOSE\n"
+                      "  u = f32[2,2,1] triangular-solve(a, b), left_side=true, lower=true, "
+                      "unit_diagonal=true, transpose_a=NO_TRANSPOSE\n"
+                      "  ROOT t = (f32[2,2,1], f32[2,2,1], f32[2,1,2], f32[2,2,1]) "
+                      "tuple(x, y, z, u)\n}\n";
+  CHECK(solve, "(f32[2,2,1], f32[2,2,1], f32[2,1,2], f32[2,2,1]) ("
+               "{{{2}, {3}}, {{4}, {1.4}}}, {{{2}, {3}}, {{5.2}, {1.8}}}, "
+               "{{{2, 3}}, {{5.2, 1.8}}}, {{{4}, {7}}, {{4}, {7}}})");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Dot, convolution, batch norm                                             */
 /* ------------------------------------------------------------------------ */
@@ -1576,6 +1607,7 @@ int main(void) {
   tcase_add_test(t, reduce_window_padding_dilation);
   tcase_add_test(t, sort_stable_multi_operand);
   tcase_add_test(t, topk_rows_in_total_order);
+  tcase_add_test(t, cholesky_and_triangular_solve);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

@@ -1645,10 +1645,10 @@ START_TEST(refused_ops) {
                              "  ROOT r = f32[2] rng(a, a), distribution=rng_uniform\n}\n",
                  "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a): rng "
                  "draws random numbers, which hloc does not implement yet");
-  assert_refused(MODULE_HEAD "  a = f32[4,4] parameter(0)\n"
-                             "  ROOT r = f32[4,4] cholesky(a), lower=true\n}\n",
-                 "verifier: computation 'e', instruction %r = f32[4,4]{1,0} cholesky(%a): "
-                 "cholesky is a matrix factorization, which hloc does not implement yet");
+  assert_refused(MODULE_HEAD "  a = c64[8] parameter(0)\n"
+                             "  ROOT r = c64[8] fft(a), fft_type=FFT, fft_length={8}\n}\n",
+                 "verifier: computation 'e', instruction %r = c64[8]{0} fft(%a): "
+                 "fft is a Fourier transform, which hloc does not implement yet");
   /* The in-place collective-permute parses; its slices are refused. */
   assert_refused(MODULE_HEAD "  p = f32[4] parameter(0)\n  o = f32[4] parameter(1)\n"
                              "  i = s32[] constant(0)\n  t = (s32[]) tuple(i)\n"
@@ -1671,9 +1671,29 @@ START_TEST(refused_ops) {
                  "verifier: computation 'e', instruction %r = (c64[1]{0}, s32[1]{0}) topk(%a): "
                  "topk: operand c64[4]{0} is complex, which has no order");
   /* XLA cannot infer their shapes either. */
-  assert_error(MODULE_HEAD "  a = f32[4,4] parameter(0)\n  ROOT r = cholesky(a)\n}\n",
-               "t.hlo:4:12: the result shape of cholesky cannot be inferred: write it before "
+  assert_error(MODULE_HEAD "  a = c64[8] parameter(0)\n  ROOT r = fft(a)\n}\n",
+               "t.hlo:4:12: the result shape of fft cannot be inferred: write it before "
                "the opcode");
+  /* cholesky and triangular-solve are read and checked. */
+  assert_canonical("HloModule m\n\nENTRY %e (a: f32[3,3], b: f32[3,2]) -> f32[3,2] {\n"
+                   "  %a = f32[3,3]{1,0} parameter(0)\n  %b = f32[3,2]{1,0} parameter(1)\n"
+                   "  %c = f32[3,3]{1,0} cholesky(%a), lower=true\n"
+                   "  ROOT %t = f32[3,2]{1,0} triangular-solve(%c, %b), left_side=true, "
+                   "lower=true, unit_diagonal=true, transpose_a=ADJOINT\n}\n\n");
+  assert_refused(MODULE_HEAD "  a = f32[3,3] parameter(0)\n  b = f32[2,3] parameter(1)\n"
+                             "  ROOT t = f32[2,3] triangular-solve(a, b), left_side=true, "
+                             "transpose_a=NO_TRANSPOSE\n}\n",
+                 "verifier: computation 'e', instruction %t = f32[2,3]{1,0} "
+                 "triangular-solve(%a, %b): triangular-solve: b f32[2,3]{1,0} does not fit a "
+                 "f32[3,3]{1,0} on the left");
+  assert_refused(MODULE_HEAD "  a = f32[3,3] parameter(0)\n"
+                             "  ROOT t = f32[3,3] triangular-solve(a, a), left_side=true\n}\n",
+                 "verifier: computation 'e', instruction %t = f32[3,3]{1,0} "
+                 "triangular-solve(%a, %a): triangular-solve: needs transpose_a= "
+                 "(NO_TRANSPOSE, TRANSPOSE or ADJOINT)");
+  assert_refused(MODULE_HEAD "  a = s32[3,3] parameter(0)\n  ROOT c = s32[3,3] cholesky(a)\n}\n",
+                 "verifier: computation 'e', instruction %c = s32[3,3]{1,0} cholesky(%a): "
+                 "cholesky: operand s32[3,3]{1,0} is not of a real floating-point type");
 }
 END_TEST
 
