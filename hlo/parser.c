@@ -52,8 +52,9 @@ enum {
   MAX_NUMBER_LEN = 128, /* longest numeric token converted with strtod */
 };
 #define MAX_ELEMENTS ((int64_t)1 << 40)
-/* The most elements an array constant written as one value may have: its
- * zeros are allocated although the text is a few bytes. */
+/* The most elements the array constants written as one value may have
+ * together in a module: their zeros are allocated although the text is a
+ * few bytes. */
 #define MAX_BARE_ELEMENTS ((int64_t)1 << 24)
 
 /* ------------------------------------------------------------------------ */
@@ -151,6 +152,7 @@ typedef struct Parser {
   bool shape_left_out; /* of the instruction whose attributes are read */
   int attr_first;      /* its called computations start at comp_refs[attr_first] */
   int inline_depth;    /* computations written inline, one in another */
+  int64_t bare_elements; /* of the array constants written as one value */
 
   /* Scratch lists. */
   int64_t *ints;
@@ -2126,9 +2128,10 @@ static bool parse_rhs(Parser *p, const Ref *name, int depth, int *index) {
        * element and leaves the others zero (f32[3] constant(1) is
        * {1, 0, 0}), which is not a splat. */
       int64_t n = hlo_shape_elements(&shape);
-      if (n == 0 || n > MAX_BARE_ELEMENTS)
+      if (n == 0 || n > MAX_BARE_ELEMENTS - p->bare_elements)
         return fail_at(p, p->pos, "expected '{' starting the literal of %s",
                        n ? "a constant this large" : "an empty array");
+      p->bare_elements += n;
       HloLiteral *lit = hlo_literal_new_in(p->m->arena, &shape);
       if (!parse_element(p, shape.type, lit->data, 0)) return false;
       in->literal = lit;

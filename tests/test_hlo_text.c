@@ -1733,6 +1733,9 @@ START_TEST(bare_scalar_array_constant) {
                    "  ROOT %c = s32[3]{0} constant({-2, 0, 0})\n}\n\n");
   assert_error(MODULE_HEAD "  ROOT c = u8[3] constant(300)\n}\n",
                "t.hlo:3:27: value 300 is out of range for u8");
+  /* The zeros of all of them together are bounded. */
+  assert_error(MODULE_HEAD "  a = u8[4096,4096] constant(1)\n  ROOT b = u8[2] constant(1)\n}\n",
+               "t.hlo:4:27: expected '{' starting the literal of a constant this large");
 }
 END_TEST
 
