@@ -123,7 +123,7 @@ if [ "$run" = 1 ]; then
 fi
 echo "most frequent first errors:"
 grep '^FAIL ' "$r" | sed -E 's/^FAIL [^ ]+ //; s/^hloc: error: //; s/^[^ :]+:[0-9]+:[0-9]+: //;
-  s/^[^ ]+\.hlo: //; s/instruction %[^ ]+ = .*\): ([a-z-]+: )/instruction: \1/' |
+  s/^[^ ]+\.hlo: //; s/instruction %[^ ]+ = [^%]* ([a-z-]+)\((%[^()]*)?\): ([a-z-]+: )?/instruction \1: /' |
   sed -E "s/'[^']*'/'_'/g; s/[0-9]+/N/g" | sort | uniq -c | sort -rn | head -${TOP:-20}
 if [ "$run" = 1 ] && grep -q '^RUN [^ ]* \(differs\|error\)' "$r"; then
   echo "runs that failed:"
