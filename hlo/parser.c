@@ -701,10 +701,10 @@ static bool parse_tuple_shape(Parser *p, HloShape *out, int depth) {
   return ok;
 }
 
-/* f32[2,3]{1,0}, pred[], token[], (s32[], f32[4]{0}).  As in XLA's lexer,
- * blanks may come before a layout that starts with a dimension or ':', so
- * that "-> f32[2] {" is still a shape then a body (which starts with a
- * name). */
+/* f32[2,3]{1,0}, pred[], token[], (s32[], f32[4]{0}).  As in XLA's
+ * parser, a '{' starts a layout only when a dimension or ':' follows it,
+ * blanks or not, so that "-> f32[2] {" and "-> f32[2]{" are still a shape
+ * then a body (which starts with a name). */
 static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   skip_ws(p);
   if (peek(p) == '(') return parse_tuple_shape(p, out, depth);
@@ -772,7 +772,6 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   }
   if (t == HLO_TOKEN && out->rank)
     return fail_at(p, at, "a token shape has no dimensions");
-  if (peek(p) == '{') return parse_layout(p, out);
   size_t end = p->pos;
   skip_ws(p);
   if (peek(p) == '{') {
@@ -1239,6 +1238,8 @@ static bool is_single_device_op(HloOpcode op) {
 static bool is_annotation(HloOpcode op, const Ref *an) {
   for (size_t i = 0; i < sizeof annotations / sizeof annotations[0]; i++)
     if (ref_is(an, annotations[i])) return true;
+  /* The dimension XLA's dynamic reshape derived: nothing for static shapes. */
+  if (op == HLO_OP_RESHAPE && ref_is(an, "inferred_dimension")) return true;
   /* The in-place collective-permute's slices: kept for hlo_verify to refuse. */
   if ((op == HLO_OP_COLLECTIVE_PERMUTE || op == HLO_OP_COLLECTIVE_PERMUTE_START) &&
       ref_is(an, "slice_sizes"))

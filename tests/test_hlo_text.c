@@ -816,6 +816,14 @@ START_TEST(layout_after_blanks_and_strings_over_lines) {
                    "}\n\n");
   assert_error(MODULE_HEAD "  p = f32[2,3] {0} parameter(0)\n}\n",
                "t.hlo:3:16: layout has 1 entries, the shape has 2 dimensions");
+  assert_canonical("HloModule m\n\nENTRY %e (p: f32[6]) -> f32[2,3] {\n"
+                   "  %p = f32[6]{0} parameter(0)\n"
+                   "  ROOT %r = f32[2,3]{1,0} reshape(%p), inferred_dimension=1\n}\n\n");
+  /* Nor does a '{' right after ']' start a layout unless a dimension or
+   * ':' follows: here it opens the body, as XLA reads it. */
+  assert_prints_as("HloModule m\nENTRY e (p: f32[2]) -> f32[2]{\n  ROOT p = f32[2]{0} parameter(0)\n}\n",
+                   "HloModule m\n\nENTRY %e (p: f32[2]) -> f32[2] {\n"
+                   "  ROOT %p = f32[2]{0} parameter(0)\n}\n\n");
 }
 END_TEST
 
