@@ -90,6 +90,9 @@ bool pass_dot_canonicalize(HloModule *m);  /* "dot-canonicalize" */
 bool pass_conv_pad(HloModule *m, const PassPolicy *p);          /* "conv-pad" */
 bool pass_fusion(HloModule *m, const PassPolicy *p);            /* "fusion" */
 bool pass_multi_output_fusion(HloModule *m, const PassPolicy *p); /* "multi-output-fusion" */
+/* The same, adding to *work the instructions it looked at (the tests check
+ * that this grows linearly with the module). */
+bool pass_multi_output_fusion_counted(HloModule *m, const PassPolicy *p, int64_t *work);
 
 /* Constant folding leaves results larger than this (bytes) unfolded, unless
  * the op only rearranges or narrows its operand. */

@@ -296,6 +296,86 @@ START_TEST(multi_output_fusion_of_siblings_and_of_producer_into_reduce) {
 }
 END_TEST
 
+/* Three shapes of module that grow with n: n siblings reading one
+ * operand (all merge); n levels of two siblings, each level reading the
+ * last one's dot (the pairs merge; a search for a path between the two of
+ * a pair must not walk the levels below); n levels of a loop kernel that
+ * a dot and a row reduction read (the reduction writes it), the dot being
+ * the next level's input. */
+static char *growing_module(int shape, int n) {
+  HloStr s = {0};
+  hlo_str_printf(&s, "HloModule m\nsum { a = f32[] parameter(0)\n b = f32[] parameter(1)\n"
+                     " ROOT s = f32[] add(a, b) }\nENTRY e {\n  x0 = f32[8,8] parameter(0)\n"
+                     "  w = f32[8,8] parameter(1)\n  z = f32[] constant(0)\n");
+  for (int i = 0; i < n; i++) {
+    if (shape == 0) {
+      hlo_str_printf(&s, "  c%d = f32[] constant(%d)\n  b%d = f32[8,8] broadcast(c%d), dimensions={}\n"
+                         "  m%d = f32[8,8] multiply(x0, b%d)\n  x%d = f32[8,8] exponential(m%d)\n",
+                     i, i + 1, i, i, i, i, i + 1, i);
+    } else if (shape == 1) {
+      hlo_str_printf(&s, "  e%d = f32[8,8] exponential(x%d)\n  g%d = f32[8,8] negate(x%d)\n"
+                         "  x%d = f32[8,8] dot(e%d, g%d), lhs_contracting_dims={1}, "
+                         "rhs_contracting_dims={0}\n",
+                     i, i, i, i, i + 1, i, i);
+    } else {
+      hlo_str_printf(&s, "  e%d = f32[8,8] exponential(x%d)\n"
+                         "  s%d = f32[8] reduce(e%d, z), dimensions={1}, to_apply=sum\n"
+                         "  x%d = f32[8,8] dot(e%d, w), lhs_contracting_dims={1}, "
+                         "rhs_contracting_dims={0}\n",
+                     i, i, i, i, i + 1, i);
+    }
+  }
+  if (shape == 0) {
+    hlo_str_printf(&s, "  ROOT t = (");
+    for (int i = 1; i <= n; i++) hlo_str_printf(&s, "%sf32[8,8]", i > 1 ? ", " : "");
+    hlo_str_printf(&s, ") tuple(");
+    for (int i = 1; i <= n; i++) hlo_str_printf(&s, "%sx%d", i > 1 ? ", " : "", i);
+    hlo_str_printf(&s, ")\n}\n");
+  } else if (shape == 1) {
+    hlo_str_printf(&s, "  ROOT r = f32[8,8] negate(x%d)\n}\n", n);
+  } else {
+    hlo_str_printf(&s, "  ROOT t = (f32[8,8]");
+    for (int i = 0; i < n; i++) hlo_str_printf(&s, ", f32[8]");
+    hlo_str_printf(&s, ") tuple(x%d", n);
+    for (int i = 0; i < n; i++) hlo_str_printf(&s, ", s%d", i);
+    hlo_str_printf(&s, ")\n}\n");
+  }
+  return s.buf;
+}
+
+static int64_t mof_work;
+
+static bool fuse_all_counted(HloModule *m) {
+  bool a = pass_fusion(m, &pu_capable);
+  bool b = pass_multi_output_fusion_counted(m, &pu_capable, &mof_work);
+  pass_dce(m);
+  return a || b;
+}
+
+START_TEST(multi_output_fusion_work_grows_linearly) {
+  for (int shape = 0; shape < 3; shape++) {
+    char *text = growing_module(shape, 6);
+    hlo_module_free(pu_differential(text, fuse_all_counted, true, 1e-4, 1e-4));
+    free(text);
+    int64_t last = 0;
+    for (int n = 32; n <= 512; n *= 2) {
+      text = growing_module(shape, n);
+      HloModule *m = ck_parse_verified(text);
+      free(text);
+      mof_work = 0;
+      ck_assert(pu_run(m, fuse_all_counted));
+      /* One kernel in all, or a merged pair and a dot per level. */
+      ck_assert_int_eq(kernels(m), shape == 0 ? 1 : 2 * n);
+      /* Twice the module, at most a little over twice the work. */
+      if (last) ck_assert_msg(mof_work <= last * 9 / 4, "shape %d: n=%d: work %lld after %lld",
+                              shape, n, (long long)mof_work, (long long)last);
+      last = mof_work;
+      hlo_module_free(m);
+    }
+  }
+}
+END_TEST
+
 START_TEST(batch_norm_folds_into_convolution_weights) {
   HloModule *m = ck_parse_verified(
       "HloModule m\nENTRY e {\n  x = f32[1,5,5,2] parameter(0)\n"
@@ -384,6 +464,7 @@ int main(void) {
   tcase_add_test(t, the_backend_policy_decides);
   tcase_add_test(t, fusion_nothing_to_do);
   tcase_add_test(t, multi_output_fusion_of_siblings_and_of_producer_into_reduce);
+  tcase_add_test(t, multi_output_fusion_work_grows_linearly);
   tcase_add_test(t, batch_norm_folds_into_convolution_weights);
   tcase_add_test(t, scale_folds_into_dot_weights);
   tcase_add_test(t, scale_fold_nothing_to_do);
