@@ -26,6 +26,12 @@ static const char *c_type(HloType t) {
   case HLO_U64: return "uint64_t";
   case HLO_F32: return "float";
   case HLO_F64: return "double";
+  /* One byte per element: a sub-byte integer sign- or zero-extended, a
+   * float8 or float4 its bit pattern (hloc_runtime.h). */
+  case HLO_S2: case HLO_S4: return "int8_t";
+  case HLO_U2: case HLO_U4: case HLO_F8E4M3FN: case HLO_F8E5M2: case HLO_F8E4M3FNUZ:
+  case HLO_F8E5M2FNUZ: case HLO_F8E4M3B11FNUZ: case HLO_F8E4M3: case HLO_F8E3M4:
+  case HLO_F8E8M0FNU: case HLO_F4E2M1FN: return "uint8_t";
   default: HLO_UNREACHABLE();
   }
 }
@@ -45,6 +51,19 @@ static const char *rt_dtype(HloType t) {
   case HLO_BF16: return "RT_BF16";
   case HLO_F32: return "RT_F32";
   case HLO_F64: return "RT_F64";
+  case HLO_S2: return "RT_I2";
+  case HLO_S4: return "RT_I4";
+  case HLO_U2: return "RT_U2";
+  case HLO_U4: return "RT_U4";
+  case HLO_F8E4M3FN: return "RT_F8E4M3FN";
+  case HLO_F8E5M2: return "RT_F8E5M2";
+  case HLO_F8E4M3FNUZ: return "RT_F8E4M3FNUZ";
+  case HLO_F8E5M2FNUZ: return "RT_F8E5M2FNUZ";
+  case HLO_F8E4M3B11FNUZ: return "RT_F8E4M3B11FNUZ";
+  case HLO_F8E4M3: return "RT_F8E4M3";
+  case HLO_F8E3M4: return "RT_F8E3M4";
+  case HLO_F8E8M0FNU: return "RT_F8E8M0FNU";
+  case HLO_F4E2M1FN: return "RT_F4E2M1FN";
   default: HLO_UNREACHABLE();
   }
 }

@@ -25,10 +25,9 @@
  *
  * Before any of that, types the compiled code cannot take are refused with
  * a message naming the type and the instruction: c64/c128 anywhere (complex
- * types are evaluated by the interpreter only), and the sub-byte integer
- * and f8/f4 types at the entry's boundary, which have no runtime dtype
- * (.npy and the C API name none; inside a program they compile, one
- * element per byte, as the evaluator stores them).
+ * types are evaluated by the interpreter only).  The sub-byte integer and
+ * f8/f4 types compile, one element per byte as the evaluator stores them,
+ * at the entry's boundary too (the runtime's narrow dtypes).
  *
  * Assumes a verified module.  Instruction names are kept, so messages from
  * later stages name the user's instructions; new instructions get derived
@@ -79,9 +78,6 @@ static bool has_type(const HloShape *s, bool (*pred)(HloType)) {
 }
 
 static bool complex_type(HloType t) { return hlo_type_is_complex(t); }
-static bool no_dtype(HloType t) {
-  return (t != HLO_PRED && hlo_type_bits(t) < 8) || hlo_small_float(t) != NULL;
-}
 
 /* The first leaf type of s that pred accepts. */
 static HloType first_type(const HloShape *s, bool (*pred)(HloType)) {
@@ -113,13 +109,6 @@ static HloError *check_types(const HloModule *m) {
       if (has_type(&x->shape, complex_type))
         return refuse(x, first_type(&x->shape, complex_type),
                       "complex types are evaluated by the interpreter only (hloc run --interpret)");
-  const char *boundary = "it has no runtime dtype, so it cannot be an argument or a result of a "
-                         "compiled function; convert to a wider type at the boundary";
-  for (int i = 0; i < m->entry->nparams; i++)
-    if (has_type(&m->entry->params[i]->shape, no_dtype))
-      return refuse(m->entry->params[i], first_type(&m->entry->params[i]->shape, no_dtype), boundary);
-  if (has_type(&m->entry->root->shape, no_dtype))
-    return refuse(m->entry->root, first_type(&m->entry->root->shape, no_dtype), boundary);
   return NULL;
 }
 

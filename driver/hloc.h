@@ -65,6 +65,22 @@ typedef enum hloc_dtype {
   HLOC_DTYPE_BFLOAT16 = 10,
   HLOC_DTYPE_FLOAT32 = 11,
   HLOC_DTYPE_FLOAT64 = 12,
+  /* 13 is the runtime's raw '|V1' bytes, never a program's type.  The
+   * narrow types: one byte per element, an int2/int4 sign-extended in it,
+   * the others' bits in its low bits (docs/header.md). */
+  HLOC_DTYPE_INT2 = 14,
+  HLOC_DTYPE_INT4 = 15,
+  HLOC_DTYPE_UINT2 = 16,
+  HLOC_DTYPE_UINT4 = 17,
+  HLOC_DTYPE_FLOAT8_E4M3FN = 18,
+  HLOC_DTYPE_FLOAT8_E5M2 = 19,
+  HLOC_DTYPE_FLOAT8_E4M3FNUZ = 20,
+  HLOC_DTYPE_FLOAT8_E5M2FNUZ = 21,
+  HLOC_DTYPE_FLOAT8_E4M3B11FNUZ = 22,
+  HLOC_DTYPE_FLOAT8_E4M3 = 23,
+  HLOC_DTYPE_FLOAT8_E3M4 = 24,
+  HLOC_DTYPE_FLOAT8_E8M0FNU = 25,
+  HLOC_DTYPE_FLOAT4_E2M1FN = 26,
 } hloc_dtype;
 
 /* "0.1.0": the version of the library. */

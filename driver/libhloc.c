@@ -76,7 +76,18 @@ _Static_assert(HLOC_DTYPE_BOOL == (int)RT_BOOL && HLOC_DTYPE_INT8 == (int)RT_I8 
                    HLOC_DTYPE_UINT16 == (int)RT_U16 && HLOC_DTYPE_UINT32 == (int)RT_U32 &&
                    HLOC_DTYPE_UINT64 == (int)RT_U64 && HLOC_DTYPE_FLOAT16 == (int)RT_F16 &&
                    HLOC_DTYPE_BFLOAT16 == (int)RT_BF16 && HLOC_DTYPE_FLOAT32 == (int)RT_F32 &&
-                   HLOC_DTYPE_FLOAT64 == (int)RT_F64,
+                   HLOC_DTYPE_FLOAT64 == (int)RT_F64 && HLOC_DTYPE_INT2 == (int)RT_I2 &&
+                   HLOC_DTYPE_INT4 == (int)RT_I4 && HLOC_DTYPE_UINT2 == (int)RT_U2 &&
+                   HLOC_DTYPE_UINT4 == (int)RT_U4 &&
+                   HLOC_DTYPE_FLOAT8_E4M3FN == (int)RT_F8E4M3FN &&
+                   HLOC_DTYPE_FLOAT8_E5M2 == (int)RT_F8E5M2 &&
+                   HLOC_DTYPE_FLOAT8_E4M3FNUZ == (int)RT_F8E4M3FNUZ &&
+                   HLOC_DTYPE_FLOAT8_E5M2FNUZ == (int)RT_F8E5M2FNUZ &&
+                   HLOC_DTYPE_FLOAT8_E4M3B11FNUZ == (int)RT_F8E4M3B11FNUZ &&
+                   HLOC_DTYPE_FLOAT8_E4M3 == (int)RT_F8E4M3 &&
+                   HLOC_DTYPE_FLOAT8_E3M4 == (int)RT_F8E3M4 &&
+                   HLOC_DTYPE_FLOAT8_E8M0FNU == (int)RT_F8E8M0FNU &&
+                   HLOC_DTYPE_FLOAT4_E2M1FN == (int)RT_F4E2M1FN,
                "hloc_dtype must keep RtDtype's values: they are the public ABI");
 
 struct hloc_error {

@@ -18,7 +18,12 @@ bool hloc_dtype_from_type(HloType t, RtDtype *out);
  * Malloc'd. */
 char *hloc_array_text(const HloShape *s);
 
-/* Reads PATH into a heap literal (hlo_literal_free). */
+/* Reads PATH into a heap literal (hlo_literal_free).  A '|V1' file (the
+ * narrow types: runtime/hloc_runtime.h) takes the element type `narrow`,
+ * its bytes checked; with narrow not one of those types it is an error
+ * saying that the type is not known. */
+HloError *hloc_read_npy_as(const char *path, HloType narrow, HloLiteral **out);
+/* hloc_read_npy_as with no narrow type known. */
 HloError *hloc_read_npy(const char *path, HloLiteral **out);
 /* Writes an array literal to PATH atomically (temporary name, rename). */
 HloError *hloc_write_npy(const char *path, const HloLiteral *l);

@@ -456,9 +456,9 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
     if (args[index])
       return hlo_error("--input %s: parameter %d (%s) is given twice", inputs[i].path, index,
                        leaves[index].name);
-    HloError *e = hloc_read_npy(inputs[i].path, &args[index]);
-    if (e) return e;
     const HloShape *want = leaves[index].shape;
+    HloError *e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
+    if (e) return e;
     if (!hlo_shape_equal(&args[index]->shape, want, false)) {
       char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
       e = hlo_error("--input %s: array is %s but parameter %d (%s) is %s", inputs[i].path, g,
@@ -832,7 +832,7 @@ static int cmd_run(int argc, char **argv) {
   rc = EXIT_SUCCESS;
   for (int i = 0; i < nexpect && !e; i++) {
     HloLiteral *want = NULL;
-    if ((e = hloc_read_npy(expect[i], &want))) break;
+    if ((e = hloc_read_npy_as(expect[i], flat[i]->shape.type, &want))) break;
     if (!check_expected(names[i], flat[i], want, atol, rtol)) rc = EXIT_FAILURE;
     hlo_literal_free(want);
   }

@@ -26,7 +26,21 @@ extern "C" {
 
 /* Element types of .npy files, with the NumPy descr each reads from and
  * writes as.  bf16 has no NumPy dtype; ml_dtypes stores it as the 2-byte
- * void type '<V2', which is what RT_BF16 reads and writes. */
+ * void type '<V2', which is what RT_BF16 reads and writes.
+ *
+ * The narrow types after RT_V1 (ml_dtypes' int2, int4, uint2, uint4 and
+ * its float8 and float4 types) take one byte per element.  In a file the
+ * byte is ml_dtypes': the value's bits in its low bits (2, 4 or 8), the
+ * others 0 when ml_dtypes writes and ignored when it reads.  In memory (a
+ * compiled program's buffers) an int2 or int4 is sign-extended to fill its
+ * byte, the others as in a file; hloc writes that byte as it is, which
+ * ml_dtypes reads as the same value.  NumPy saves them all as the void
+ * type '|V1' (float8_e5m2 as '<f1', which NumPy itself cannot load), so
+ * a file does not say which: rt_npy_read reads either as
+ * RT_V1, raw bytes, and a reader that knows the type it wants (a compiled
+ * program's argument) gives it with rt_array_retype.  New types are
+ * appended: the numbers are an ABI (hloc_buffer_info.dtype, libhloc's
+ * hloc_dtype). */
 #define RT_DTYPES(X)                                                          \
   X(BOOL, "|b1", 1)                                                           \
   X(I8, "|i1", 1)                                                             \
@@ -40,7 +54,21 @@ extern "C" {
   X(F16, "<f2", 2)                                                            \
   X(BF16, "<V2", 2)                                                           \
   X(F32, "<f4", 4)                                                            \
-  X(F64, "<f8", 8)
+  X(F64, "<f8", 8)                                                            \
+  X(V1, "|V1", 1)                                                             \
+  X(I2, "|V1", 1)                                                             \
+  X(I4, "|V1", 1)                                                             \
+  X(U2, "|V1", 1)                                                             \
+  X(U4, "|V1", 1)                                                             \
+  X(F8E4M3FN, "|V1", 1)                                                       \
+  X(F8E5M2, "|V1", 1)                                                         \
+  X(F8E4M3FNUZ, "|V1", 1)                                                     \
+  X(F8E5M2FNUZ, "|V1", 1)                                                     \
+  X(F8E4M3B11FNUZ, "|V1", 1)                                                  \
+  X(F8E4M3, "|V1", 1)                                                         \
+  X(F8E3M4, "|V1", 1)                                                         \
+  X(F8E8M0FNU, "|V1", 1)                                                      \
+  X(F4E2M1FN, "|V1", 1)
 
 typedef enum RtDtype {
 #define X(e, descr, size) RT_##e,
@@ -66,6 +94,11 @@ const char *rt_dtype_name(RtDtype t);
 size_t rt_dtype_size(RtDtype t);
 int64_t rt_array_elements(const RtArray *a);
 void rt_array_free(RtArray *a);
+/* Gives a, read as RT_V1 (raw bytes), the narrow type t, each byte taken
+ * as ml_dtypes takes it (its low bits) and held as in memory; an array
+ * already of type t is left as it is.  Any other pair is an error naming
+ * `name` and both types. */
+int rt_array_retype(RtArray *a, RtDtype t, const char *name, char *err, size_t errlen);
 
 /* Reads a version 1/2/3 .npy file: little-endian or byte-order-free dtypes
  * above, C order, rank <= RT_MAX_RANK; anything else is an error naming the

@@ -38,7 +38,12 @@ const char *rt_dtype_name(RtDtype t) {
       [RT_BOOL] = "bool",   [RT_I8] = "int8",       [RT_I16] = "int16",     [RT_I32] = "int32",
       [RT_I64] = "int64",   [RT_U8] = "uint8",      [RT_U16] = "uint16",    [RT_U32] = "uint32",
       [RT_U64] = "uint64",  [RT_F16] = "float16",   [RT_BF16] = "bfloat16", [RT_F32] = "float32",
-      [RT_F64] = "float64",
+      [RT_F64] = "float64", [RT_V1] = "void8", [RT_I2] = "int2", [RT_I4] = "int4",
+      [RT_U2] = "uint2", [RT_U4] = "uint4", [RT_F8E4M3FN] = "float8_e4m3fn",
+      [RT_F8E5M2] = "float8_e5m2", [RT_F8E4M3FNUZ] = "float8_e4m3fnuz",
+      [RT_F8E5M2FNUZ] = "float8_e5m2fnuz", [RT_F8E4M3B11FNUZ] = "float8_e4m3b11fnuz",
+      [RT_F8E4M3] = "float8_e4m3", [RT_F8E3M4] = "float8_e3m4",
+      [RT_F8E8M0FNU] = "float8_e8m0fnu", [RT_F4E2M1FN] = "float4_e2m1fn",
   };
   return (int)t >= 0 && t < RT_NUM_DTYPES && names[t] ? names[t] : "?";
 }
@@ -54,6 +59,32 @@ void rt_array_free(RtArray *a) {
   free(a->data);
   a->data = NULL;
   a->nbytes = 0;
+}
+
+int rt_array_retype(RtArray *a, RtDtype t, const char *name, char *err, size_t errlen) {
+  if (a->dtype == t) return 0;
+  if (a->dtype != RT_V1 || t <= RT_V1 || t >= RT_NUM_DTYPES)
+    return rt_fail(err, errlen, "%s: the file holds %s, not %s", name, rt_dtype_name(a->dtype),
+                   rt_dtype_name(t));
+  int bits = 8, sign = 0;
+  switch (t) {
+  case RT_I2: bits = 2, sign = 1; break;
+  case RT_I4: bits = 4, sign = 1; break;
+  case RT_U2: bits = 2; break;
+  case RT_U4: case RT_F4E2M1FN: bits = 4; break;
+  default: break;
+  }
+  /* The low bits hold the value (ml_dtypes writes the rest 0 and reads
+   * past it); in memory a signed one fills its byte. */
+  unsigned char *b = a->data;
+  int64_t n = rt_array_elements(a);
+  for (int64_t i = 0; bits < 8 && i < n; i++) {
+    unsigned v = b[i] & ((1u << bits) - 1);
+    if (sign && v >> (bits - 1)) v |= 0xffu << bits;
+    b[i] = (unsigned char)v;
+  }
+  a->dtype = t;
+  return 0;
 }
 
 int rt_fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -117,8 +148,12 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
         return rt_fail(err, errlen, "%s: .npy 'descr' is not a simple dtype string", name);
       /* '=' and '<' are little-endian here; '|' only for 1-byte types. */
       if (descr[0] == '=') descr[0] = '<';
+      /* ml_dtypes gives float8_e5m2 the kind 'f', so NumPy saves it as
+       * '<f1' (no NumPy type): raw bytes like the other narrow types. */
+      if (descr[0] && strchr("<>|", descr[0]) && !strcmp(descr + 1, "f1")) strcpy(descr, "|V1");
+      /* The first match: '|V1' is RT_V1, whatever narrow type it holds. */
       int found = -1;
-      for (int t = 0; t < RT_NUM_DTYPES; t++) {
+      for (int t = 0; t < RT_NUM_DTYPES && found < 0; t++) {
         const char *d = dtype_table[t].descr;
         if (!strcmp(descr, d) ||
             (d[0] == '|' && (descr[0] == '<' || descr[0] == '>') && !strcmp(descr + 1, d + 1)))
@@ -129,7 +164,8 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
           return rt_fail(err, errlen, "%s: big-endian dtype '%s' is not supported", name, descr);
         return rt_fail(err, errlen,
                     "%s: unsupported dtype '%s' (expected one of bool, int8..int64, "
-                    "uint8..uint64, float16, float32, float64, or bfloat16 as '<V2')",
+                    "uint8..uint64, float16, float32, float64, bfloat16 as '<V2', or the "
+                    "ml_dtypes narrow types as '|V1')",
                     name, descr);
       }
       out->dtype = (RtDtype)found;

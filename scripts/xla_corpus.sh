@@ -2,8 +2,9 @@
 # Runs hloc over the HLO modules extracted from XLA's repository
 # (../shared/xla-hlo-corpus, or $XLA_CORPUS): every module is parsed and
 # verified (hloc dump --O0); a module whose entry takes only arrays of
-# float or integer types is also run, compiled and with --interpret, on
-# generated inputs, and the two results compared.  Prints the counts and
+# float or integer types (the narrow ones too, as ml_dtypes saves them) is
+# also run, compiled and with --interpret, on generated inputs, and the
+# two results compared.  Prints the counts and
 # the most frequent first error messages (numbers and names masked).
 # "parses" counts the modules the parser reads (an error at FILE:LINE:COL
 # is a parse error); "parses + verifies" those hlo_verify accepts too,
@@ -59,7 +60,17 @@ m = re.search(r'^ENTRY \S+ \((.*)\) -> ', text, re.M)
 if not m:
     sys.exit(1)
 codes = {'f32': ('<f4', 'f'), 'f64': ('<f8', 'd'), 's32': ('<i4', 'i'), 's64': ('<i8', 'q'),
-         'u32': ('<u4', 'I'), 's8': ('|i1', 'b'), 'u8': ('|u1', 'B'), 'pred': ('|b1', 'B')}
+         'u32': ('<u4', 'I'), 's8': ('|i1', 'b'), 'u8': ('|u1', 'B'), 'pred': ('|b1', 'B'),
+         'f16': ('<f2', 'e'), 'bf16': ('<V2', 'H'), 's16': ('<i2', 'h'), 'u16': ('<u2', 'H'),
+         'u64': ('<u8', 'Q')}
+# ml_dtypes' narrow types, saved by NumPy as '|V1': one byte, the value's
+# bits in its low bits; f8/f4 values are bit patterns that are never inf
+# or NaN (sign, then an exponent whose top bit is 0; e8m0fnu below 0xff).
+narrow = {'s4': 4, 'u4': 4, 's2': 2, 'u2': 2}
+small_floats = ('f8e4m3fn', 'f8e5m2', 'f8e4m3fnuz', 'f8e5m2fnuz', 'f8e4m3b11fnuz', 'f8e4m3',
+                'f8e3m4', 'f8e8m0fnu', 'f4e2m1fn')
+for t in list(narrow) + list(small_floats):
+    codes[t] = ('|V1', 'B')
 params = re.findall(r'[\w.-]+: ([^,()]+)', m.group(1)) if m.group(1) else []
 if m.group(1) and len(params) != m.group(1).count(':'):
     sys.exit(1)  # a tuple parameter
@@ -74,9 +85,21 @@ for k, p in enumerate(params):
     if n > 1 << 20:
         sys.exit(1)
     descr, fmt = codes[t.group(1)]
+    ty = t.group(1)
     vals = [((i * 7 + k) % 11) - 5 for i in range(n)]
-    if t.group(1) == 'pred' or t.group(1).startswith('u'):
-        vals = [abs(v) % 2 if t.group(1) == 'pred' else abs(v) for v in vals]
+    if ty == 'pred' or ty.startswith('u'):
+        vals = [abs(v) % 2 if ty == 'pred' else abs(v) for v in vals]
+    if ty in narrow:
+        w = narrow[ty]
+        vals = [(v if ty[0] == 's' and w == 4 else v % 4 - 2 if ty[0] == 's' else v % 4)
+                & ((1 << w) - 1) for v in vals]
+    elif ty == 'f4e2m1fn':
+        vals = [(i * 5 + k) % 16 for i in range(n)]
+    elif ty in small_floats:
+        vals = [((i * 37 + k * 11) % 63 + 1) | (0x80 if i % 3 == 1 and ty != 'f8e8m0fnu' else 0)
+                for i in range(n)]
+    elif ty == 'bf16':
+        vals = [struct.unpack('<I', struct.pack('<f', v))[0] >> 16 for v in vals]
     shape = '(%s)' % (''.join('%d,' % x for x in dims) if len(dims) == 1 else ', '.join(map(str, dims)))
     hdr = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
     hdr += ' ' * ((64 - (10 + len(hdr) + 1) % 64) % 64) + '\n'

@@ -88,6 +88,13 @@ static inline void cgt_fill_values(HloLiteral *l, uint64_t *s, bool small_ints) 
                     : cgt_rand(s) % 41;
       break;
     }
+    /* A sub-byte integer fills its byte as the evaluator holds it:
+     * wrapped to its width, sign-extended when signed. */
+    int width = hlo_type_bits(t);
+    if (width < bits) {
+      v &= ((uint64_t)1 << width) - 1;
+      if (is_signed && v >> (width - 1)) v |= ~(uint64_t)0 << width;
+    }
     memcpy((char *)l->data + i * (int64_t)size, &v, size); /* little-endian */
   }
 }

@@ -256,6 +256,78 @@ static const char two_results_hlo[] =
     "  c = f32[] constant(1.5)\n  big = f32[4096] broadcast(c), dimensions={}\n"
     "  ROOT t = (s32[2], f32[4096]) tuple(x, big)\n}\n";
 
+/* Writes n raw bytes as a '|V1' .npy file (what NumPy with ml_dtypes
+ * saves for int4, float8_e4m3fn, …) at DIR/name. */
+static void write_v1(const char *name, const char *bytes, int n, char *path, size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  RtArray a = {.dtype = RT_V1, .rank = 1, .dims = {n}, .data = (void *)bytes, .nbytes = (size_t)n};
+  char err[256];
+  ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
+}
+
+/* ml_dtypes' narrow types in and out: int4 [-8, -3, 0, 1, 7, 5] (the value
+ * in the low 4 bits, as ml_dtypes writes it) doubled wraps to [0, -6, 0, 2,
+ * -2, -6], written sign-extended in its byte; float8_e4m3fn [1, -2, 0.5, 3]
+ * squared is [1, 4, 0.25, 9].  Compiled and interpreted alike, --expect
+ * files read as the result's type; inputs whose type or size disagree are
+ * refused by name. */
+START_TEST(run_narrow_types) {
+  char hlo[128], a[128], b[128], want0[128], want1[128], bad[128], shortf[128];
+  write_text("narrow.hlo",
+             "HloModule narrow\nENTRY e {\n  a = s4[6] parameter(0)\n  b = f8e4m3fn[4] parameter(1)\n"
+             "  s = s4[6] add(a, a)\n  m = f8e4m3fn[4] multiply(b, b)\n"
+             "  ROOT t = (s4[6], f8e4m3fn[4]) tuple(s, m)\n}\n",
+             hlo, sizeof hlo);
+  write_v1("a.npy", "\x08\x0d\x00\x01\x07\x05", 6, a, sizeof a);
+  write_v1("b.npy", "\x38\xc0\x30\x44", 4, b, sizeof b);
+  write_v1("want0.npy", "\x00\x0a\x00\x02\x0e\x0a", 6, want0, sizeof want0);
+  write_v1("want1.npy", "\x38\x48\x28\x51", 4, want1, sizeof want1);
+  for (int native = 0; native < 2; native++) {
+    char *out, dir[128];
+    snprintf(dir, sizeof dir, "%s/out%d", tmpdir, native);
+    int rc = hloc(&out, "run %s --input %s --input %s --output-dir %s --expect %s --expect %s "
+                        "--atol 0 --rtol 0 --print %s",
+                  hlo, a, b, dir, want0, want1, native ? "" : "--interpret");
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "result0: int4[6]\n  [0, -6, 0, 2, -2, -6]") &&
+                      strstr(out, "result1: float8_e4m3fn[4]\n  [1, 4, 0.25, 9]") &&
+                      strstr(out, "result1: matches the expected output"),
+                  "%s", out);
+    free(out);
+    char path[160];
+    snprintf(path, sizeof path, "%s/result0.npy", dir);
+    RtArray r;
+    char err[256];
+    ck_assert_msg(rt_npy_read(path, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(r.dtype, RT_V1);
+    ck_assert_mem_eq(r.data, "\x00\xfa\x00\x02\xfe\xfa", 6);
+    rt_array_free(&r);
+  }
+  char args[512];
+  /* an int32 file for the int4 parameter, a '|V1' one for float32 */
+  snprintf(args, sizeof args, "run %s --input " CASE ".in2.npy --input %s", hlo, b);
+  expect_failure(1, "array is int32[5] but parameter 0 (a) is int4[6]", args);
+  write_text("f.hlo", "HloModule f\nENTRY e {\n  x = f32[4] parameter(0)\n  ROOT n = f32[4] negate(x)\n}\n",
+             bad, sizeof bad);
+  snprintf(args, sizeof args, "run %s --input %s", bad, b);
+  expect_failure(1, "b.npy: the file holds one-byte void elements ('|V1', an ml_dtypes narrow type) "
+                    "where f32 is expected", args);
+  /* a size that disagrees: with the parameter (a '|V1' file is read as
+   * the parameter's type), and with the file's own shape */
+  snprintf(args, sizeof args, "run %s --input %s --input %s", hlo, b, b);
+  expect_failure(1, "b.npy: array is int4[4] but parameter 0 (a) is int4[6]", args);
+  write_v1("short.npy", "\x01\x02\x03", 3, shortf, sizeof shortf);
+  FILE *f = fopen(shortf, "r+b");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+  long size = ftell(f);
+  ck_assert_int_eq(fclose(f), 0);
+  ck_assert_int_eq(truncate(shortf, size - 1), 0);
+  snprintf(args, sizeof args, "run %s --input %s --input %s", hlo, shortf, b);
+  expect_failure(1, "short.npy: data has 2 bytes but shape and dtype need 3", args);
+}
+END_TEST
+
 /* The results are written all or none: when the second cannot be written
  * (a file-size limit stands in for a full disk: `ulimit -f`, with SIGXFSZ
  * ignored so that write(2) fails with EFBIG) the first is not left behind
@@ -786,6 +858,7 @@ int main(void) {
   tcase_add_test(t, run_native);
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
+  tcase_add_test(t, run_narrow_types);
   tcase_add_test(t, run_writes_all_results_or_none);
   tcase_add_test(t, executable_writes_all_results_or_none);
   tcase_add_test(t, run_interrupted_leaves_nothing);

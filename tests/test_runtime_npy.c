@@ -33,11 +33,22 @@ START_TEST(round_trip_every_dtype) {
     for (size_t i = 0; i < a.nbytes; i++) ((unsigned char *)a.data)[i] = (unsigned char)(i * 7 + t);
     if (a.dtype == RT_BOOL)
       for (size_t i = 0; i < a.nbytes; i++) ((unsigned char *)a.data)[i] &= 1;
+    /* In memory an int2/int4 is sign-extended, a uint2/uint4/float4 in
+     * the low bits. */
+    int bits = t == RT_I2 || t == RT_U2 ? 2 : t == RT_I4 || t == RT_U4 || t == RT_F4E2M1FN ? 4 : 8;
+    for (size_t i = 0; bits < 8 && i < a.nbytes; i++) {
+      unsigned char *b = (unsigned char *)a.data + i;
+      *b &= (unsigned char)((1u << bits) - 1);
+      if ((t == RT_I2 || t == RT_I4) && *b >> (bits - 1)) *b |= (unsigned char)(0xffu << bits);
+    }
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/a%d.npy", tmpdir, t);
     ck_assert_int_eq(rt_npy_write(path, &a, err, sizeof err), 0);
     RtArray b;
     ck_assert_msg(rt_npy_read(path, &b, err, sizeof err) == 0, "%s", err);
+    /* The narrow types are all '|V1': raw bytes until given their type. */
+    ck_assert_int_eq(b.dtype, t > RT_V1 ? RT_V1 : a.dtype);
+    ck_assert_int_eq(rt_array_retype(&b, a.dtype, path, err, sizeof err), 0);
     ck_assert_int_eq(b.dtype, a.dtype);
     ck_assert_int_eq(b.rank, 2);
     ck_assert(b.dims[0] == 3 && b.dims[1] == 5);
@@ -100,6 +111,55 @@ static int parse_with(const char *dict, size_t payload, char *err, size_t errlen
   if (rc == 0) rt_array_free(&a);
   return rc;
 }
+
+/* NumPy with ml_dtypes saves int4 [-2, 7, -8, 0] as '|V1' with the value
+ * in the low bits; read as int4 it fills its byte, sign-extended.  The
+ * high bits are ignored as ml_dtypes ignores them; float8_e5m2 comes as
+ * '<f1'; sizes and types must still agree. */
+START_TEST(narrow_types_take_the_readers_type) {
+  static const char v1[] = "{'descr': '|V1', 'fortran_order': False, 'shape': (4,), }";
+  unsigned char buf[128] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, sizeof v1 - 1, 0};
+  memcpy(buf + 10, v1, sizeof v1 - 1);
+  size_t n = 10 + sizeof v1 - 1;
+  memcpy(buf + n, "\x0e\x07\x08\xf0", 4);
+  RtArray a;
+  char err[256];
+  ck_assert_msg(rt_npy_parse(buf, n + 4, "q.npy", &a, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(a.dtype, RT_V1);
+  ck_assert_int_eq(rt_array_retype(&a, RT_I4, "q.npy", err, sizeof err), 0);
+  ck_assert_int_eq(a.dtype, RT_I4);
+  ck_assert_mem_eq(a.data, "\xfe\x07\xf8\x00", 4);
+  /* already int4: nothing to do; to another type: no */
+  ck_assert_int_eq(rt_array_retype(&a, RT_I4, "q.npy", err, sizeof err), 0);
+  ck_assert_int_eq(rt_array_retype(&a, RT_U4, "q.npy", err, sizeof err), -1);
+  ck_assert_str_eq(err, "q.npy: the file holds int4, not uint4");
+  rt_array_free(&a);
+  ck_assert_int_eq(rt_npy_parse(buf, n + 4, "q.npy", &a, err, sizeof err), 0);
+  ck_assert_int_eq(rt_array_retype(&a, RT_U4, "q.npy", err, sizeof err), 0);
+  ck_assert_mem_eq(a.data, "\x0e\x07\x08\x00", 4);
+  rt_array_free(&a);
+  ck_assert_int_eq(rt_npy_parse(buf, n + 4, "q.npy", &a, err, sizeof err), 0);
+  ck_assert_int_eq(rt_array_retype(&a, RT_F8E4M3FN, "q.npy", err, sizeof err), 0);
+  ck_assert_mem_eq(a.data, "\x0e\x07\x08\xf0", 4);
+  rt_array_free(&a);
+  /* A float32 file is not an int4 one. */
+  ck_assert_int_eq(parse_with("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8,
+                              err, sizeof err), 0);
+  RtArray f = {.dtype = RT_F32, .rank = 1, .dims = {2}};
+  ck_assert_int_eq(rt_array_retype(&f, RT_I4, "f.npy", err, sizeof err), -1);
+  ck_assert_str_eq(err, "f.npy: the file holds float32, not int4");
+  /* float8_e5m2 as ml_dtypes saves it */
+  ck_assert_int_eq(parse_with("{'descr': '<f1', 'fortran_order': False, 'shape': (3,), }", 3,
+                              err, sizeof err), 0);
+  /* a payload that disagrees with the shape */
+  ck_assert_int_eq(parse_with(v1, 3, err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: data has 3 bytes but shape and dtype need 4");
+  ck_assert_int_eq(parse_with(v1, 5, err, sizeof err), -1);
+  ck_assert_str_eq(err, "x.npy: data has 5 bytes but shape and dtype need 4");
+  ck_assert_int_eq(parse_with("{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", 3,
+                              err, sizeof err), -1);
+}
+END_TEST
 
 START_TEST(malformed_headers) {
   char err[256];
@@ -208,6 +268,7 @@ int main(void) {
   tcase_add_test(t, scalar_and_empty);
   tcase_add_test(t, header_bound_and_write_errors);
   tcase_add_test(t, malformed_headers);
+  tcase_add_test(t, narrow_types_take_the_readers_type);
   tcase_add_test(t, reads_numpy_files);
   tcase_add_test(t, reading_refuses_what_is_not_an_array_file);
   suite_add_tcase(s, t);

@@ -3,7 +3,7 @@
  * the driver's conversion to literals (driver/literal_io.c).
  *
  * Each input is parsed from memory (rt_npy_parse) and, written to a file
- * as is, read by path into a literal (hloc_read_npy): the two must agree
+ * as is, read by path into a literal (hloc_read_npy_as): the two must agree
  * on accepting it and on the bytes.  What is accepted is written back
  * (rt_npy_write) and must read back identical.  Everything else must be
  * an error with a message: no crash, leak, or read past the input.
@@ -52,11 +52,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FILE *f = fopen(raw_path, "wb");
   if (!f || fwrite(data, 1, size, f) != size || fclose(f)) fail("cannot write", raw_path);
   HloLiteral *l = NULL;
-  HloError *e = hloc_read_npy(raw_path, &l);
+  /* A '|V1' file as float8_e4m3fn, whose bytes are its values as they are. */
+  HloError *e = hloc_read_npy_as(raw_path, HLO_F8E4M3FN, &l);
   unlink(raw_path);
   if (!bad && e) {
     /* literal_io refuses ranks the IR cannot hold; nothing else. */
-    if (a.rank <= HLO_MAX_RANK) fail("hloc_read_npy refuses what rt_npy_parse reads",
+    if (a.rank <= HLO_MAX_RANK) fail("hloc_read_npy_as refuses what rt_npy_parse reads",
                                      hlo_error_message(e));
   } else if (bad && !e) {
     fail("hloc_read_npy reads what rt_npy_parse refuses", err);
