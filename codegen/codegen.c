@@ -7,7 +7,8 @@
  *   cg_generate (kernel.c)  HLO → kernel IR + signature, shaped by them
  *   kir_split (split.c)     the kernels cut into parts by size
  *   kir_print_mlir_part     a part → MLIR text                (kir_mlir.c)
- *   backend->lower          MLIR → LLVM dialect → LLVM IR   (cpu/backend.c)
+ *   backend->place          the GPU's: kernels onto the device (gpu/device.c)
+ *   backend->lower          MLIR → LLVM dialect → LLVM IR   (cpu/, gpu/backend.c)
  *   backend->finish         part 0: N_run_buffers, N_program; then
  *                           triple, data layout, default<O3> (cpu/)
  *   emission                each part's object, merged into one with the
@@ -93,7 +94,7 @@ static void phase(FILE *f, const char *name, double *since) {
 }
 
 /* The backends, and which one takes a --target (the first: the default). */
-static const CgBackend *const backends[] = {&cg_cpu_backend};
+static const CgBackend *const backends[] = {&cg_cpu_backend, &cg_gpu_backend};
 enum { NBACKENDS = sizeof backends / sizeof *backends };
 
 static bool takes(const CgBackend *b, const char *target) {
@@ -135,6 +136,7 @@ HloError *cg_pass_policy(const CgOptions *opts, PassPolicy *out) {
 static HloError *kernels(const HloModule *m, const CgOptions *opts, const CgTarget *t,
                          bool verify, CgKernels *out) {
   HloError *err = cg_generate(m, opts, t, out);
+  if (!err && t->backend->place) err = t->backend->place(out->k, &out->sig, t);
   if (!err && (verify || (opts && opts->verify_kernels))) err = kir_verify(out->k);
   if (err && out->k) {
     cg_signature_free(&out->sig);
@@ -387,7 +389,8 @@ HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram 
       p->sig.weights_bytes = p->consts.size;
       p->sig.weights_fingerprint = data_fingerprint(&p->consts);
     }
-    p->split = kir_split(p->k, opts ? opts->parts : 0, CG_OPS_PER_PART);
+    const CgBackend *b = p->parts[0].target.backend;
+    p->split = kir_split(p->k, b->whole ? 1 : opts ? opts->parts : 0, CG_OPS_PER_PART);
     if (p->split->nparts > 1) {
       CgPart *parts = hlo_xcalloc((size_t)p->split->nparts, sizeof *parts);
       parts[0] = p->parts[0];
@@ -518,8 +521,17 @@ static void emit_free(const CgProgram *p, Emit *em) {
 /* The program as an object (the parts' merged, with the constants) or as
  * assembly (the parts', one after another, each a complete assembly file;
  * the constants are declared there, their bytes only in the object). */
+/* An error when the program's target has no objects yet. */
+static HloError *object_refused(const CgProgram *p) {
+  const CgTarget *t = &p->parts[0].target;
+  if (!t->backend->no_object) return NULL;
+  return hlo_error("codegen: no object file for %s: %s", t->triple, t->backend->no_object);
+}
+
 static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
                       size_t *len) {
+  HloError *refused = type == LLVMObjectFile ? object_refused(p) : NULL;
+  if (refused) return refused;
   double t = seconds_now();
   int n = p->nparts;
   Emit em;
@@ -546,6 +558,8 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
 
 HloError *cg_program_object(const CgProgram *p, CgObjectFile *out) {
   *out = (CgObjectFile){0};
+  HloError *refused = object_refused(p);
+  if (refused) return refused;
   double t = seconds_now();
   Emit em;
   HloError *err = emit_parts(p, LLVMObjectFile, &em);

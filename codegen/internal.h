@@ -125,7 +125,7 @@ int cg_shape_leaves(const HloShape *s, const HloShape **out, int max);
 int cg_shape_nleaves(const HloShape *s);
 
 /* ------------------------------------------------------------------------ */
-/* Backends: what a target provides (cpu/ implements it; gpu/ will)         */
+/* Backends: what a target provides (cpu/ and gpu/ implement it)           */
 /* ------------------------------------------------------------------------ */
 
 #include <llvm-c/Core.h>
@@ -193,6 +193,17 @@ struct CgBackend {
    * body (which hands the iterations out) and returns the task where
    * codegen emits the loop over [lo, hi). */
   CgTask (*parallel)(CgGen *g, KirFunc *k, int64_t n);
+  /* NULL, or adapts the finished kernel IR to the target before it is
+   * verified and printed: the GPU backend moves the kernels onto the
+   * device and launches them from the entry (gpu/device.c).  An error
+   * names the instruction a kernel cannot run on the target. */
+  HloError *(*place)(KirModule *k, const CgSignature *sig, const CgTarget *t);
+  /* The program is compiled as one part, never split (split.c): the GPU's
+   * device code is one PTX module. */
+  bool whole;
+  /* NULL, or why the target's programs cannot be written as objects yet
+   * (then they can be emitted as assembly only). */
+  const char *no_object;
   /* The printed MLIR as an LLVM module of ctx (the backend's pipeline). */
   HloError *(*lower)(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *out);
   /* Completes part `part` of a program (split.c): part 0 gets the entry
@@ -203,6 +214,7 @@ struct CgBackend {
 };
 
 extern const CgBackend cg_cpu_backend;
+extern const CgBackend cg_gpu_backend;
 
 /* The target of the options, by the backend that takes it (codegen.c). */
 HloError *cg_target_create(const CgOptions *opts, CgTarget *out);
@@ -214,6 +226,10 @@ void cg_target_free(CgTarget *t);
 HloError *cg_mlir_check(const char *mlir);
 HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
                         LLVMModuleRef *out);
+/* The same, then translates only what the op named `nested` (the first
+ * one in the module's body: a gpu.module) holds. */
+HloError *cg_mlir_lower_nested(const char *mlir, const char *pipeline, const char *nested,
+                               LLVMContextRef ctx, LLVMModuleRef *out);
 
 /* Read-only data an object defines besides its parts': the constants'
  * bytes, each at a 64-byte aligned offset of one section, named, zeros

@@ -250,6 +250,8 @@ void kir_move_before(KirOp *op, KirOp *anchor) {
   link_before(anchor->parent, op, anchor);
 }
 
+void kir_erase(KirOp *op) { unlink_op(op); }
+
 KirOp *kir_last(const KirBuilder *b) { return b->before ? b->before->prev : b->block->last; }
 
 /* A new op at the insertion point with nres results of the given types. */
@@ -612,4 +614,19 @@ KirVal kir_nonnull(KirBuilder *b, KirVal ptr) {
 void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg) {
   KirVal o[2] = {obj, arg};
   emit(b, KIR_HOOK, 2, o, 0, NULL)->imm = slot;
+}
+
+KirVal kir_gpu_index(KirBuilder *b, KirOpcode op) {
+  HLO_CHECK(op == KIR_THREAD_ID || op == KIR_BLOCK_ID || op == KIR_BLOCK_DIM || op == KIR_GRID_DIM);
+  return emit1(b, op, 0, NULL, kir_scalar(KIR_INDEX));
+}
+
+void kir_launch(KirBuilder *b, const KirFunc *kernel, KirVal grid, KirVal block, int nargs,
+                const KirVal *args) {
+  KirVal *o = hlo_xmalloc((size_t)(nargs + 2) * sizeof *o);
+  o[0] = grid;
+  o[1] = block;
+  for (int i = 0; i < nargs; i++) o[2 + i] = args[i];
+  emit(b, KIR_LAUNCH, nargs + 2, o, 0, NULL)->sym = kernel->name;
+  free(o);
 }

@@ -29,7 +29,8 @@
  * end of a block).  kir_verify checks types, dominance and region
  * structure; kir_print_mlir writes MLIR (func, scf, arith, math, vector,
  * memref, and the few llvm-dialect ops a parallel-for, a cancellation
- * poll and a profiler's hooks need); kir_print writes the readable form `hloc dump --stage kir`
+ * poll and a profiler's hooks need; gpu and a gpu.module for a GPU's
+ * device functions); kir_print writes the readable form `hloc dump --stage kir`
  * shows.
  *
  * Values are small integers, per function; 0 is "no value".  Results of
@@ -109,6 +110,8 @@ typedef enum KirClass {
   KIR_C_VEC,     /* lane movement: broadcast, extract, insert, reduce, shuffle */
   KIR_C_CTRL,    /* structured control flow and terminators */
   KIR_C_CALL,    /* calls, returns, the parallel-for of the CPU runtime */
+  KIR_C_GPU,     /* a GPU's thread and block ids and dims (along x, in
+                  * device functions) and kernel launches (in host ones) */
 } KirClass;
 
 /* X(enum suffix, readable name, MLIR name, class) */
@@ -192,7 +195,12 @@ typedef enum KirClass {
   X(PARALLEL_FOR, "parallel_for", "func.call", KIR_C_CALL)               \
   X(POLL, "poll", "llvm.load", KIR_C_CALL)                               \
   X(NONNULL, "nonnull", "llvm.icmp", KIR_C_CALL)                         \
-  X(HOOK, "hook", "llvm.call", KIR_C_CALL)
+  X(HOOK, "hook", "llvm.call", KIR_C_CALL)                               \
+  X(THREAD_ID, "thread_id", "gpu.thread_id", KIR_C_GPU)                  \
+  X(BLOCK_ID, "block_id", "gpu.block_id", KIR_C_GPU)                     \
+  X(BLOCK_DIM, "block_dim", "gpu.block_dim", KIR_C_GPU)                  \
+  X(GRID_DIM, "grid_dim", "gpu.grid_dim", KIR_C_GPU)                     \
+  X(LAUNCH, "launch", "gpu.launch_func", KIR_C_GPU)
 
 typedef enum KirOpcode {
 #define X(e, name, mlir, cls) KIR_##e,
@@ -250,7 +258,7 @@ typedef struct KirOp {
   int64_t imm;           /* CONST: the bits (a float's bit pattern);
                           * ALLOCA: alignment; EXTRACT/INSERT: the lane;
                           * UNPACK, HOOK: the slot */
-  const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR: a symbol */
+  const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR, LAUNCH: a symbol */
   int nmask;
   const int32_t *mask;   /* SHUFFLE: the result's lanes from a ++ b */
   struct KirOp *prev, *next;
@@ -278,6 +286,13 @@ struct KirFunc {
   bool external;         /* a declaration only (libm, the runtime) */
   bool internal;         /* internal linkage (not exported) */
   bool noinline;
+  /* A GPU's code (codegen/gpu/): device functions run on the GPU and are
+   * printed in the module's gpu.module; a kernel is a device function the
+   * host launches (LAUNCH), on `threads` threads (its grid-stride loop's
+   * iterations; 0: one thread runs it all). */
+  bool device;
+  bool kernel;
+  int64_t threads;
   int nparams;
   KirType *params;
   int nresults;          /* 0 or 1 */
@@ -365,6 +380,9 @@ void kir_before(KirBuilder *b, KirOp *op);
 void kir_after(KirBuilder *b, KirOp *op);
 /* Moves op (with its regions) to just before `anchor`. */
 void kir_move_before(KirOp *op, KirOp *anchor);
+/* Takes op out of its block (an op whose results nothing uses, replaced:
+ * a call that became a launch). */
+void kir_erase(KirOp *op);
 
 /* Constants.  kir_const takes the bits of the element (a float's bit
  * pattern; integers truncated to their width); vectors are splats. */
@@ -445,6 +463,15 @@ KirVal kir_nonnull(KirBuilder *b, KirVal ptr);
  * holds a function void(ptr obj, i32 arg), called as fn(obj, arg) (the
  * profiler's enter and leave, runtime/hloc_runtime.h). */
 void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg);
+/* On a GPU, in a device function: the thread's index in its block, the
+ * block's in the grid, the threads of a block and the blocks of the grid,
+ * along x (op: THREAD_ID, BLOCK_ID, BLOCK_DIM or GRID_DIM; index values). */
+KirVal kir_gpu_index(KirBuilder *b, KirOpcode op);
+/* In a host function: launches kernel with `grid` blocks of `block`
+ * threads (index values) on args (its parameters), in order after the
+ * launches before it. */
+void kir_launch(KirBuilder *b, const KirFunc *kernel, KirVal grid, KirVal block, int nargs,
+                const KirVal *args);
 
 /* ------------------------------------------------------------------------ */
 /* Checking and printing                                                    */
@@ -455,6 +482,9 @@ void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg);
  * function and prints the offending op. */
 HloError *kir_verify(const KirModule *m);
 HloError *kir_verify_func(const KirFunc *f);
+
+/* The gpu.module the device functions of a GPU's module print in. */
+#define KIR_DEVICE_MODULE "hloc_device"
 
 /* The module as MLIR text (malloc'd).  Globals are declared, without
  * their bytes (the object gets them, object.c). */

@@ -242,6 +242,8 @@ static void dump_func(HloStr *out, const KirFunc *f) {
   }
   if (f->internal) put(&d, " internal");
   if (f->noinline) put(&d, " noinline");
+  if (f->kernel) hlo_str_printf(out, " kernel(%" PRId64 " threads)", f->threads ? f->threads : 1);
+  else if (f->device) put(&d, " device");
   put(&d, " {\n");
   dump_block(&d, f->body);
   put(&d, "}\n");

@@ -17,6 +17,15 @@
  * through LLVM: the object merge writes them as a section of the object
  * (object.c).  kir_print_mlir_part prints one part of a split module
  * (split.c): its functions, the others declared.
+ *
+ * A GPU's module (codegen/gpu/) is a gpu.container_module: the device
+ * functions go in `gpu.module @hloc_device`, kernels as `gpu.func …
+ * kernel`, and the thread and block ids and dims are the gpu dialect's
+ * (along x).  There every global is storage of its own, uninitialized
+ * and writable (`memref.global @g : memref<…> = uninitialized`), which
+ * the runtime fills with the constant's bytes when it loads the module
+ * (so the bytes stay out of the PTX as well).  The host launches a kernel
+ * with gpu.launch_func on a grid and block along x.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -640,6 +649,39 @@ static void print_call(Printer *p, const KirOp *op) {
   text(p, "\n");
 }
 
+/* gpu.launch_func @hloc_device::@k blocks in (grid, 1, 1) threads in
+ * (block, 1, 1) args(…) */
+static void print_launch(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "one");
+  text(p, " = arith.constant 1 : index\n");
+  line_start(p);
+  hlo_str_printf(p->out, "gpu.launch_func @%s::@%s blocks in (", KIR_DEVICE_MODULE, op->sym);
+  val(p, op->opnds[0]);
+  for (int i = 0; i < 2; i++) {
+    text(p, ", ");
+    temp(p, k, "one");
+  }
+  text(p, ") threads in (");
+  val(p, op->opnds[1]);
+  for (int i = 0; i < 2; i++) {
+    text(p, ", ");
+    temp(p, k, "one");
+  }
+  text(p, ")");
+  if (op->nopnds > 2) {
+    text(p, " args(");
+    for (int i = 2; i < op->nopnds; i++) {
+      if (i > 2) text(p, ", ");
+      val(p, op->opnds[i]);
+      text(p, " : ");
+      vtype(p, op->opnds[i]);
+    }
+    text(p, ")");
+  }
+  text(p, "\n");
+}
+
 static void print_op(Printer *p, const KirOp *op) {
   line_start(p);
   switch (kir_opcode_class(op->code)) {
@@ -667,6 +709,14 @@ static void print_op(Printer *p, const KirOp *op) {
   }
   case KIR_C_MEM: print_mem(p, op); return;
   case KIR_C_VEC: print_vec(p, op); return;
+  case KIR_C_GPU:
+    if (op->code == KIR_LAUNCH) {
+      print_launch(p, op);
+    } else {
+      results(p, op);
+      hlo_str_printf(p->out, "%s x\n", kir_opcode_mlir_name(op->code));
+    }
+    return;
   case KIR_C_CTRL:
     switch (op->code) {
     case KIR_FOR: print_for(p, op); return;
@@ -697,7 +747,7 @@ static void print_op(Printer *p, const KirOp *op) {
     switch (op->code) {
     case KIR_CALL: print_call(p, op); return;
     case KIR_RETURN:
-      text(p, "return");
+      text(p, p->fn->kernel ? "gpu.return" : "return");
       if (op->nopnds) {
         text(p, " ");
         vals(p, op->nopnds, op->opnds);
@@ -742,7 +792,8 @@ static void print_func(HloStr *out, const KirFunc *f, bool internal) {
   Printer p = {.out = out, .fn = f, .indent = 2};
   p.name = hlo_xmalloc((size_t)f->nvals * sizeof *p.name);
   for (int i = 0; i < f->nvals; i++) p.name[i] = -1;
-  hlo_str_printf(out, "  func.func %s@%s(", internal ? "private " : "", f->name);
+  if (f->kernel) hlo_str_printf(out, "  gpu.func @%s(", f->name);
+  else hlo_str_printf(out, "  func.func %s@%s(", internal ? "private " : "", f->name);
   for (int i = 0; i < f->nparams; i++) {
     define(&p, kir_param(f, i));
     if (i) text(&p, ", ");
@@ -756,7 +807,9 @@ static void print_func(HloStr *out, const KirFunc *f, bool internal) {
     type(&p, f->result);
   }
   const char *noinline = f->noinline ? "passthrough = [\"noinline\"]" : NULL;
-  if (internal)
+  if (f->kernel)
+    text(&p, " kernel");
+  else if (internal)
     hlo_str_printf(out, " attributes {llvm.linkage = #llvm.linkage<internal>%s%s}",
                    noinline ? ", " : "", noinline ? noinline : "");
   else if (noinline)
@@ -776,9 +829,25 @@ static bool uses_parallel_for(const KirBlock *b) {
   return false;
 }
 
+/* Prints the functions of part `part` on the host (device false) or on
+ * the device: definitions, and declarations of the others. */
+static void print_funcs(HloStr *out, const KirModule *m, const KirSplit *s, int part,
+                        bool device) {
+  int i = 0;
+  for (const KirFunc *f = m->first; f; f = f->next, i++) {
+    if (f->device != device) continue;
+    if (!f->body || (s && s->part[i] != part))
+      print_declaration(out, f);
+    else
+      print_func(out, f, f->internal && !(s && s->shared[i]));
+  }
+}
+
 char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part) {
   HloStr out = {0};
-  hlo_str_append(&out, "module {\n", 9);
+  bool gpu = false;
+  for (const KirFunc *f = m->first; f; f = f->next) gpu |= f->device;
+  hlo_str_printf(&out, "module%s {\n", gpu ? " attributes {gpu.container_module}" : "");
   for (int i = 0; i < m->nglobals; i++) {
     hlo_str_printf(&out, "  memref.global constant @%s : ", m->globals[i].name);
     kir_type_print(&out, m, m->globals[i].type);
@@ -792,12 +861,16 @@ char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part) {
   if (parallel)
     hlo_str_printf(&out, "  func.func private @rt_parallel_for(!llvm.ptr, i64, %s, !llvm.ptr)\n",
                    task_type);
-  i = 0;
-  for (const KirFunc *f = m->first; f; f = f->next, i++) {
-    if (!f->body || (s && s->part[i] != part))
-      print_declaration(&out, f);
-    else
-      print_func(&out, f, f->internal && !(s && s->shared[i]));
+  print_funcs(&out, m, s, part, false);
+  if (gpu) {
+    hlo_str_printf(&out, "  gpu.module @%s {\n", KIR_DEVICE_MODULE);
+    for (int g = 0; g < m->nglobals; g++) {
+      hlo_str_printf(&out, "  memref.global @%s : ", m->globals[g].name);
+      kir_type_print(&out, m, m->globals[g].type);
+      hlo_str_printf(&out, " = uninitialized {alignment = 64 : i64}\n");
+    }
+    print_funcs(&out, m, s, part, true);
+    hlo_str_append(&out, "  }\n", 4);
   }
   hlo_str_append(&out, "}\n", 2);
   return hlo_str_take(&out);

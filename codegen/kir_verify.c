@@ -342,6 +342,9 @@ static bool check_call(Verifier *v, const KirOp *op) {
   case KIR_CALL: {
     const KirFunc *c = kir_func_find(m, op->sym);
     if (!c) return fail(v, op, "no function @%s", op->sym);
+    if (c->kernel) return fail(v, op, "calls the GPU kernel @%s (kernels are launched)", c->name);
+    if (c->device != v->f->device)
+      return fail(v, op, "calls @%s across the host and the device", c->name);
     if (op->nopnds != c->nparams || op->nres != c->nresults)
       return fail(v, op, "@%s takes %d arguments and gives %d results", c->name, c->nparams,
                   c->nresults);
@@ -397,6 +400,26 @@ static bool check_call(Verifier *v, const KirOp *op) {
   }
 }
 
+/* Thread and block ids and dims exist in device functions; launches are
+ * the host's, of a kernel with its parameters' types. */
+static bool check_gpu(Verifier *v, const KirOp *op) {
+  if (op->code != KIR_LAUNCH) {
+    if (!v->f->device) return fail(v, op, "a GPU index outside a device function");
+    if (!arity(v, op, 0, 1) || !is_scalar(T(v, op->res), KIR_INDEX))
+      return fail(v, op, "a GPU index is one index value");
+    return true;
+  }
+  if (v->f->device) return fail(v, op, "a launch in a device function");
+  const KirFunc *k = kir_func_find(v->f->m, op->sym);
+  if (!k || !k->kernel) return fail(v, op, "@%s is no GPU kernel", op->sym);
+  if (!arity(v, op, k->nparams + 2, 0)) return false;
+  if (!is_scalar(T(v, op->opnds[0]), KIR_INDEX) || !is_scalar(T(v, op->opnds[1]), KIR_INDEX))
+    return fail(v, op, "a launch's grid and block are index values");
+  for (int i = 0; i < k->nparams; i++)
+    if (!kir_type_eq(T(v, op->opnds[2 + i]), k->params[i])) return fail(v, op, "argument %d", i);
+  return true;
+}
+
 static bool check_op(Verifier *v, const KirOp *op) {
   for (int i = 0; i < op->nopnds; i++) {
     KirVal x = op->opnds[i];
@@ -412,6 +435,7 @@ static bool check_op(Verifier *v, const KirOp *op) {
   case KIR_C_CAST: return check_cast(v, op);
   case KIR_C_CTRL: return check_ctrl(v, op);
   case KIR_C_CALL: return check_call(v, op);
+  case KIR_C_GPU: return check_gpu(v, op);
   default: return check_arith(v, op);
   }
 }
@@ -440,6 +464,8 @@ static bool check_block(Verifier *v, const KirBlock *b) {
 HloError *kir_verify_func(const KirFunc *f) {
   if (f->external) return NULL;
   Verifier v = {.f = f};
+  if (f->kernel && (!f->device || f->nresults))
+    return (fail(&v, NULL, "a GPU kernel is a device function without results"), v.err);
   v.avail = hlo_xcalloc((size_t)f->nvals, sizeof *v.avail);
   if (check_block(&v, f->body) && (!f->body->last || f->body->last->code != KIR_RETURN))
     fail(&v, NULL, "the function does not end in return");

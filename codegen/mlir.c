@@ -8,10 +8,12 @@
  * are registered once per process.  MLIR diagnostics are collected and
  * returned as the error message: a failure here is a codegen bug, so the
  * message says so and carries MLIR's location (a line of the generated
- * text, which cg_emit_mlir reproduces).
+ * text, which cg_emit_mlir reproduces).  A GPU's device code is what its
+ * gpu.module holds, translated as a module of its own.
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mlir-c/Diagnostics.h>
 #include <mlir-c/IR.h>
@@ -77,8 +79,38 @@ HloError *cg_mlir_check(const char *mlir) {
   return err;
 }
 
+/* The first op named `name` in the body of the module, or a null op. */
+static MlirOperation find_op(MlirModule m, const char *name) {
+  MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(m));
+  for (; !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef s = mlirIdentifierStr(mlirOperationGetName(op));
+    if (s.length == strlen(name) && !strncmp(s.data, name, s.length)) return op;
+  }
+  return op;
+}
+
+/* Moves what `op`'s one region holds into a new module of m's context,
+ * which replaces m's own. */
+static void take_nested(Mlir *m, MlirOperation op) {
+  MlirModule inner = mlirModuleCreateEmpty(mlirOperationGetLocation(op));
+  MlirBlock to = mlirModuleGetBody(inner);
+  MlirBlock from = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+  for (MlirOperation x = mlirBlockGetFirstOperation(from), next; !mlirOperationIsNull(x); x = next) {
+    next = mlirOperationGetNextInBlock(x);
+    mlirOperationRemoveFromParent(x);
+    mlirBlockAppendOwnedOperation(to, x);
+  }
+  mlirModuleDestroy(m->module);
+  m->module = inner;
+}
+
 HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
                         LLVMModuleRef *out) {
+  return cg_mlir_lower_nested(mlir, pipeline, NULL, ctx, out);
+}
+
+HloError *cg_mlir_lower_nested(const char *mlir, const char *pipeline, const char *nested,
+                               LLVMContextRef ctx, LLVMModuleRef *out) {
   *out = NULL;
   Mlir m = {0};
   HloError *err = parse(mlir, &m);
@@ -93,6 +125,11 @@ HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef c
                  mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(m.module))))
       err = failure(&m, "lowering the MLIR module to the LLVM dialect failed");
     mlirPassManagerDestroy(pm);
+  }
+  if (!err && nested) {
+    MlirOperation op = find_op(m.module, nested);
+    if (mlirOperationIsNull(op)) err = hlo_error("codegen: internal error: no %s to translate", nested);
+    else take_nested(&m, op);
   }
   if (!err) {
     *out = mlirTranslateModuleToLLVMIR(mlirModuleGetOperation(m.module), ctx);

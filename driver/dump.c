@@ -14,6 +14,8 @@
  *             PATH: hloc does not link Graphviz, a tool few builds need
  *   mlir      the MLIR codegen builds, before any MLIR pass
  *   llvm, asm the optimized LLVM IR or assembly for the target
+ *   ptx       the kernels' PTX (--target nvptx64, which --stage ptx
+ *             implies; the assembly of that target)
  *
  * The output goes to stdout, or with -o to FILE, an output of output.c:
  * written under a temporary name and renamed (DESIGN.md: a failed command
@@ -30,7 +32,8 @@
 #include "cli.h"
 #include "output.h"
 
-static const char *const stages[] = {"hlo", "dot", "svg", "png", "kir", "mlir", "llvm", "asm"};
+static const char *const stages[] = {"hlo", "dot", "svg", "png", "kir",
+                                     "mlir", "llvm", "asm", "ptx"};
 
 static bool is_stage(const char *s) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
@@ -139,8 +142,14 @@ int cmd_dump(int argc, char **argv) {
   if (usage) return usage;
   if (!is_stage(stage))
     return usage_error("dump: unknown stage '%s' (stages: hlo, dot, svg, png, kir, mlir, llvm, "
-                       "asm)",
+                       "asm, ptx)",
                        stage);
+  if (!strcmp(stage, "ptx")) {
+    if (opts.target && strcmp(opts.target, "nvptx64"))
+      return usage_error("dump: --stage ptx is the PTX of --target nvptx64, not of '%s'",
+                         opts.target);
+    opts.target = "nvptx64";
+  }
   if (opts.name && !is_identifier(opts.name))
     return usage_error("--name '%s' is not a C identifier", opts.name);
   /* stdout may carry the dump itself */

@@ -924,7 +924,7 @@ static const struct {
      "      --profile prints the time of each kernel with its HLO instruction and\n"
      "      TensorFlow op (docs/cli.md, \"Profiling\")"},
     {"dump", cmd_dump,
-     "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm]\n"
+     "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm|ptx]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"
      "          [--expand FUSION]... [--expand-all] [PIPELINE]\n"
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
@@ -987,7 +987,9 @@ static int cmd_help(int argc, char **argv) {
          "                          -1 dimensions (repeatable)\n"
          "Targets: x86_64, aarch64 (cross: lib, so and exe need the runtime built for it,\n"
          "which the build makes when Debian's cross compiler is installed); CPUs and\n"
-         "features are LLVM's names, listed when a name is not known.\n");
+         "features are LLVM's names, listed when a name is not known.  nvptx64: NVIDIA\n"
+         "GPUs, --cpu sm_80 (default), sm_86, sm_89 or sm_90; so far only\n"
+         "`dump --stage ptx` (the kernels' PTX).\n");
   return EXIT_SUCCESS;
 }
 

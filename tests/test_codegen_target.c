@@ -122,7 +122,7 @@ static void assert_error(const CgOptions *o, const char *want1, const char *want
 
 START_TEST(unknown_targets_list_valid_ones) {
   assert_error(&(CgOptions){.target = "riscv64"}, "unknown target 'riscv64'",
-               "valid targets: x86_64, aarch64");
+               "valid targets: x86_64, aarch64, nvptx64");
   assert_error(&(CgOptions){.cpu = "pentium9"}, "unknown CPU 'pentium9'",
                "skylake-avx512");
   /* A near miss gets a suggestion before the list. */

@@ -268,7 +268,7 @@ static void expect_compile_failure(int want_rc, const char *want_msg, const char
 }
 
 START_TEST(compile_errors) {
-  expect_compile_failure(1, "unknown target 'riscv64'; valid targets: x86_64, aarch64",
+  expect_compile_failure(1, "unknown target 'riscv64'; valid targets: x86_64, aarch64, nvptx64",
                          MNIST_ARGS " --target riscv64");
   expect_compile_failure(1, "unknown CPU 'pentium9' for x86_64 (did you mean 'pentium'?); "
                             "valid CPUs: native",

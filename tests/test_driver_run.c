@@ -438,7 +438,7 @@ START_TEST(dump_prints_module) {
   rc = hloc(&out, "dump " CASE ".hlo --stage nope");
   ck_assert_int_eq(rc, 2);
   ck_assert_ptr_nonnull(
-      strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, kir, mlir, llvm, asm)"));
+      strstr(out, "unknown stage 'nope' (stages: hlo, dot, svg, png, kir, mlir, llvm, asm, ptx)"));
   free(out);
   /* A full stdout is an error with the system's reason, not a silent
    * loss at exit. */
@@ -471,7 +471,7 @@ START_TEST(dump_codegen_stages) {
   char *out;
   int rc = hloc(&out, "dump " CASE ".hlo --stage llvm --target sparc");
   ck_assert_int_eq(rc, 1);
-  ck_assert_msg(strstr(out, "unknown target 'sparc'; valid targets: x86_64, aarch64"), "%s", out);
+  ck_assert_msg(strstr(out, "unknown target 'sparc'; valid targets: x86_64, aarch64, nvptx64"), "%s", out);
   free(out);
 }
 END_TEST

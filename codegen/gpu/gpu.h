@@ -1,0 +1,46 @@
+/*
+ * gpu.h — the NVIDIA GPU backend's files share these; codegen/ sees only
+ * cg_gpu_backend (internal.h).  Internal to codegen/gpu/.
+ *
+ *   backend.c   the backend's table: policy, MLIR pipeline, libdevice,
+ *               O3 for the SM
+ *   target.c    the SMs and their facts, the NVPTX target machine
+ *   parallel.c  a kernel's split loop as a grid-stride loop
+ *   device.c    the kernels moved onto the device, launched from the entry
+ *
+ * The slice of docs/backends.md ("The GPU backend") that exists: every
+ * kernel becomes PTX for the SM (`hloc dump --stage ptx`); the host side
+ * (the entry launching the kernels through the runtime's CUDA glue) is
+ * printed in the kernel IR and MLIR but not yet compiled, so objects are
+ * refused.
+ */
+#ifndef HLOC_CODEGEN_GPU_H
+#define HLOC_CODEGEN_GPU_H
+
+#include "../internal.h"
+
+/* What an SM is, from NVIDIA's table of compute capabilities (CUDA C++
+ * Programming Guide, "Features and Technical Specifications"). */
+typedef struct GpuSm {
+  const char *name;        /* the --cpu spelling, LLVM's CPU name */
+  int threads_per_sm;      /* resident threads an SM holds at most */
+  int regs_per_sm;         /* 32-bit registers of an SM's register file */
+  int l1_kib;              /* an SM's L1 data cache and shared memory */
+} GpuSm;
+
+/* Threads of a block: 8 warps.  A multiple of the warp size dividing the
+ * resident threads of every SM supported (2048 and 1536), so whole blocks
+ * fill an SM. */
+enum { GPU_WARP = 32, GPU_BLOCK = 256 };
+
+HloError *gpu_target_create(const CgOptions *o, CgTarget *out);
+void gpu_target_destroy(CgTarget *t);
+
+CgTask gpu_parallel(CgGen *g, KirFunc *k, int64_t n);
+
+HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
+/* The grid (blocks) and block (threads) a kernel of `threads` threads is
+ * launched with (0: one thread). */
+void gpu_launch_shape(int64_t threads, int64_t *grid, int64_t *block);
+
+#endif /* HLOC_CODEGEN_GPU_H */
