@@ -4,7 +4,8 @@
  * kernels take from the SM, the GPU ops of the kernel IR (verifier rules,
  * their MLIR, lowered to NVVM), kernels placed on the device and launched
  * from the entry on the grid their split loop needs, and PTX for every
- * module of the HLO corpus (testdata/hlo/, NAME.hlo and NAME.opt.hlo).
+ * module of the HLO corpus (testdata/hlo/, NAME.hlo and NAME.opt.hlo) and
+ * for every TensorFlow model of testdata/tf/models.
  *
  * The PTX is checked by CUDA's ptxas, which assembles it for sm_80 and
  * sm_90 without a GPU ($CUDA_HOME/bin/ptxas or /usr/local/cuda/bin/ptxas
@@ -543,6 +544,48 @@ static void corpus_assembles(const char *sm, bool opt) {
 START_TEST(corpus_assembles_for_sm_80_and_sm_90) { corpus_assembles(_i < 2 ? "sm_80" : "sm_90", _i % 2); }
 END_TEST
 
+/* The TensorFlow models of testdata/tf/models (GraphDef and config),
+ * through `hloc dump --stage ptx` for sm_80 and sm_90, each assembled by
+ * ptxas for its SM.  Loop index i: the i-th model by name. */
+START_TEST(models_assemble) {
+  DIR *d = opendir("testdata/tf/models");
+  ck_assert_ptr_nonnull(d);
+  char *names[64];
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d)) && n < 64;) {
+    size_t len = strlen(de->d_name);
+    if (len > 3 && !strcmp(de->d_name + len - 3, ".pb")) names[n++] = strndup(de->d_name, len - 3);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, by_name);
+  ck_assert_int_ge(n, 9);
+  if (_i < n) {
+    const char *ptxas = find_ptxas();
+    char dir[] = "/tmp/hloc-gpu-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *sms[] = {"sm_80", "sm_90"};
+    for (int k = 0; k < 2; k++) {
+      char *out = NULL;
+      int rc = ck_sh(&out,
+                     "%s dump testdata/tf/models/%s.pb --config testdata/tf/models/%s.config.pbtxt "
+                     "--stage ptx --cpu %s -o %s/m.ptx",
+                     ck_env("HLOC_BIN"), names[_i], names[_i], sms[k], dir);
+      ck_assert_msg(rc == 0, "%s %s: %s", names[_i], sms[k], out);
+      free(out);
+      if (ptxas) {
+        rc = ck_sh(&out, "%s -arch=%s %s/m.ptx -o /dev/null", ptxas, sms[k], dir);
+        ck_assert_msg(rc == 0, "%s: ptxas -arch=%s: %s", names[_i], sms[k], out);
+        free(out);
+      }
+    }
+    printf("nvptx64: %s compiles to PTX for sm_80 and sm_90%s\n", names[_i],
+           ptxas ? ", assembled by ptxas" : " (no ptxas: not assembled)");
+    ck_assert_int_eq(ck_sh(NULL, "rm -r %s", dir), 0);
+  }
+  for (int i = 0; i < n; i++) free(names[i]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* The command line                                                         */
 /* ------------------------------------------------------------------------ */
@@ -596,6 +639,9 @@ int main(void) {
   suite_add_tcase(s, t);
   TCase *c = tcase_create("corpus");
   tcase_add_loop_test(c, corpus_assembles_for_sm_80_and_sm_90, 0, 4);
+  /* One run per model: as many as testdata/tf/models holds (at least 9),
+   * runs past the last doing nothing. */
+  tcase_add_loop_test(c, models_assemble, 0, 12);
   suite_add_tcase(s, c);
   return ck_run_suite(s);
 }
