@@ -6,8 +6,9 @@
  * reader/writer that generated executables and the `hloc` driver use to
  * exchange arrays with NumPy, the generic descriptor of a compiled program
  * (hloc_program) with the helper that runs one, the loader of separate
- * weights files, the thread pool that compiled code may use, and the main
- * of generated executables.
+ * weights files, the thread pool that compiled code may use, the CUDA
+ * driver glue of programs compiled for NVIDIA GPUs, and the main of
+ * generated executables.
  *
  * Errors: functions return 0 on success, -1 on failure with a message in the
  * caller's buffer (`err`, `errlen`) naming the file and the problem.
@@ -364,6 +365,43 @@ RtThreadPool *hloc_use_thread_pool(RtThreadPool *pool);
 RtThreadPool *hloc_used_thread_pool(void);
 void hloc_set_thread_pool(RtThreadPool *pool);
 RtThreadPool *hloc_thread_pool(void);
+
+/* ------------------------------------------------------------------------ */
+/* CUDA driver glue (cuda.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* What a program compiled for --target nvptx64 runs its kernels with
+ * (docs/backends.md, "The GPU backend"): the CUDA driver, libcuda.so.1,
+ * opened with dlopen on first use (HLOC_CUDA_DRIVER names another file),
+ * device 0's primary context, one module (the program's PTX), device
+ * buffers (uint64_t addresses), copies, launches along x and
+ * synchronization, all on the default stream, in order.  Errors name the
+ * driver call, its CUDA error, and the kernel or global concerned; without
+ * a driver, opening fails with "no CUDA driver found", without a device
+ * with "no GPU". */
+typedef struct hloc_cuda hloc_cuda;
+int hloc_cuda_open(hloc_cuda **out, char *err, size_t errlen);
+void hloc_cuda_close(hloc_cuda *c);
+/* Loads the program's PTX (NUL-terminated), then fills the storage of
+ * each constant, the module's global `name`, with its bytes. */
+int hloc_cuda_load(hloc_cuda *c, const char *ptx, char *err, size_t errlen);
+int hloc_cuda_set_global(hloc_cuda *c, const char *name, const void *bytes, size_t size,
+                         char *err, size_t errlen);
+int hloc_cuda_alloc(hloc_cuda *c, size_t bytes, uint64_t *dptr, char *err, size_t errlen);
+int hloc_cuda_free(hloc_cuda *c, uint64_t dptr, char *err, size_t errlen);
+int hloc_cuda_to_device(hloc_cuda *c, uint64_t dst, const void *src, size_t bytes, char *err,
+                        size_t errlen);
+int hloc_cuda_to_host(hloc_cuda *c, void *dst, uint64_t src, size_t bytes, char *err,
+                      size_t errlen);
+int hloc_cuda_on_device(hloc_cuda *c, uint64_t dst, uint64_t src, size_t bytes, char *err,
+                        size_t errlen);
+/* Launches kernel `kernel` of the module on `grid` blocks of `block`
+ * threads, its parameters the device addresses args[0..nargs). */
+int hloc_cuda_launch(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t block,
+                     const uint64_t *args, int nargs, char *err, size_t errlen);
+/* Waits for everything launched so far; `after` names the last kernel,
+ * for the message of a failure it reports. */
+int hloc_cuda_sync(hloc_cuda *c, const char *after, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------------ */
 /* Generated executables (exe.c, in the hloc_exe library)                   */
