@@ -7,7 +7,8 @@
  * (its parallel task, parallel.c) become device functions; a kernel whose
  * loop was split across the grid is launched on as many threads as the
  * loop has iterations, in blocks of GPU_BLOCK threads (fewer, rounded up
- * to a warp, for a short loop), any other on one thread.  A call of the C
+ * to a warp, for a short loop; at most 2^31 - 1 blocks, the grid-stride loop
+running the rest), any other on one thread.  A call of the C
  * library's math (the f64 transcendentals, math.c) becomes a call of
  * libdevice's function of the same name with the `__nv_` prefix and the
  * same signature, linked into the device module when it is lowered
@@ -26,8 +27,12 @@
 
 void gpu_launch_shape(int64_t threads, int64_t *grid, int64_t *block) {
   if (threads < 1) threads = 1;
-  *block = threads >= GPU_BLOCK ? GPU_BLOCK : threads == 1 ? 1 : (threads + GPU_WARP - 1) / GPU_WARP * GPU_WARP;
+  if (threads >= GPU_BLOCK) *block = GPU_BLOCK;
+  else if (threads == 1) *block = 1;
+  else *block = (threads + GPU_WARP - 1) / GPU_WARP * GPU_WARP;
   *grid = (threads + *block - 1) / *block;
+  /* The most blocks a grid has along x; the grid-stride loop does the rest. */
+  if (*grid > GPU_MAX_GRID) *grid = GPU_MAX_GRID;
 }
 
 /* The instruction whose kernel is function `name`. */

@@ -32,6 +32,7 @@ typedef struct GpuSm {
  * resident threads of every SM supported (2048 and 1536), so whole blocks
  * fill an SM. */
 enum { GPU_WARP = 32, GPU_BLOCK = 256 };
+#define GPU_MAX_GRID INT64_C(2147483647) /* blocks of a grid along x */
 
 HloError *gpu_target_create(const CgOptions *o, CgTarget *out);
 void gpu_target_destroy(CgTarget *t);
