@@ -670,7 +670,7 @@ START_TEST(dump_stage_errors) {
   rc = hloc(&out, BOTH, "dump " MNIST_ARGS " --stage jpeg");
   ck_assert_int_eq(rc, 2);
   ck_assert_str_eq(out, "hloc: dump: unknown stage 'jpeg' (stages: hlo, dot, svg, png, kir, "
-                        "mlir, llvm, asm)\nrun 'hloc help' for usage\n");
+                        "mlir, llvm, asm, ptx)\nrun 'hloc help' for usage\n");
   free(out);
   rc = hloc(&out, BOTH, "dump " MNIST_ARGS " -o");
   ck_assert_int_eq(rc, 2);
