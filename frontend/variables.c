@@ -135,7 +135,7 @@ HloError *tf_graph_bind_bundle(TfGraph *g, TfBundle *b, const char *prefix,
     TfNode *n = g->order[i];
     if (!tf_is_variable_op(n->op)) continue;
     const TfBundleEntry *x;
-    const char *what;
+    const char *what = NULL;
     HloLiteral *v = NULL;
     HloError *e = find_entry(n, b, prefix, keys, &x, &what);
     if (!e) e = check_entry(n, x, prefix, what);
