@@ -67,6 +67,28 @@ _DTYPES += [_bfloat16(), np.dtype(np.float32), np.dtype(np.float64)]
 _BF16 = 10
 
 
+def _narrow(name):
+    # The narrow types (one byte per element) are ml_dtypes' where it is
+    # installed; without it, their raw bytes (void '|V1'), in the layout
+    # hloc_runtime.h gives them in memory.
+    try:
+        import ml_dtypes
+        return np.dtype(getattr(ml_dtypes, name))
+    except (ImportError, AttributeError):
+        return np.dtype("V1")
+
+
+# 13 is raw bytes, no program's type; then the narrow types in hloc_dtype's
+# order.  _SIGN_EXTEND: ml_dtypes' sub-byte signed integers by their bits;
+# compiled code holds them sign-extended to fill their byte, where ml_dtypes
+# leaves the high bits zero (and ignores them when it reads).
+_DTYPES += [np.dtype("V1")] + [_narrow(n) for n in (
+    "int2", "int4", "uint2", "uint4", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+    "float8_e5m2fnuz", "float8_e4m3b11fnuz", "float8_e4m3", "float8_e3m4", "float8_e8m0fnu",
+    "float4_e2m1fn")]
+_SIGN_EXTEND = {} if _DTYPES[15] == np.dtype("V1") else {_DTYPES[14]: 2, _DTYPES[15]: 4}
+
+
 def _check(rc, err):
     """Raises Error with libhloc's message when a call failed (rc != 0)."""
     if rc == 0:
@@ -364,6 +386,10 @@ def _as_input(i, spec, value):
         a = a.astype(spec.dtype, copy=False)
     if a.shape != spec.shape:
         raise Error(f"{where}, but the array is {_notation(a.dtype, a.shape)}")
+    bits = _SIGN_EXTEND.get(a.dtype)
+    if bits:
+        shift = 8 - bits
+        a = ((a.view(np.uint8) << shift).view(np.int8) >> shift).view(a.dtype)
     return np.require(a, requirements=("C", "A"))
 
 

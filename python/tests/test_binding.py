@@ -577,6 +577,52 @@ class ErrorTest(unittest.TestCase):
             cpu="no-such-cpu"), "unknown CPU 'no-such-cpu'", "skylake")
 
 
+class NarrowTypeTest(unittest.TestCase):
+    """int4 and float8 arguments and results: ml_dtypes' arrays where it is
+    installed, else their raw bytes ('|V1', int4 sign-extended to fill its
+    byte, as hloc_runtime.h says compiled code holds it)."""
+
+    HLO = ("HloModule narrow\n"
+           "ENTRY e {\n"
+           "  x = s4[16] parameter(0)\n"
+           "  y = f8e4m3fn[4] parameter(1)\n"
+           "  a = f32[16] convert(x)\n"
+           "  b = f32[4] convert(y)\n"
+           "  n = s4[16] negate(x)\n"
+           "  ROOT t = (f32[16], f32[4], s4[16]) tuple(a, b, n)\n"
+           "}\n")
+
+    def test_int4_and_float8(self):
+        exe = hloc.compile_hlo(self.HLO)
+        values = np.arange(-8, 8)
+        wrapped = (-values + 8) % 16 - 8  # negate in 4 bits: -(-8) is -8
+        # e4m3fn's bytes of 0.5, -1.75, 448 (its largest) and 2^-9 (its
+        # smallest subnormal)
+        f8_bytes = np.array([0x30, 0xbe, 0x7e, 0x01], np.uint8)
+        f8_values = np.array([0.5, -1.75, 448.0, 2.0 ** -9], np.float32)
+        try:
+            import ml_dtypes
+        except ImportError:
+            ml_dtypes = None
+        if ml_dtypes is None:
+            self.assertEqual([s.dtype for s in exe.inputs], [np.dtype("V1")] * 2)
+            x = values.astype(np.int8).view("V1")
+            y = f8_bytes.view("V1")
+        else:
+            self.assertEqual([s.dtype for s in exe.inputs],
+                             [np.dtype(ml_dtypes.int4), np.dtype(ml_dtypes.float8_e4m3fn)])
+            x = values.astype(ml_dtypes.int4)
+            y = f8_bytes.view(ml_dtypes.float8_e4m3fn)
+        a, b, n = exe(x, y)
+        np.testing.assert_array_equal(a, values.astype(np.float32))
+        np.testing.assert_array_equal(b, f8_values)
+        np.testing.assert_array_equal(n.view(np.int8), wrapped)
+        if ml_dtypes is not None:
+            np.testing.assert_array_equal(n.astype(np.int32), wrapped)
+        with self.assertRaisesRegex(hloc.Error, r"input 0 \(x\) is"):
+            exe(values.astype(np.int8), y)
+
+
 class PackagingTest(unittest.TestCase):
     def python(self, code, env=None):
         """Runs code in a fresh interpreter from the repository root."""
