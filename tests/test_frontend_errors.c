@@ -518,6 +518,38 @@ START_TEST(unsupported_ops_listed_at_once) {
 }
 END_TEST
 
+/* A name one or two edits from a supported op gets it as a suggestion:
+ * a case slip, a wrong digit (Relu6 rather than Relu, of the same length),
+ * two edits in a long name; short unrelated names get none. */
+START_TEST(unsupported_ops_suggest_the_nearest) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("a", "Relu7", "input: 'x'", "")
+               NODE("b", "Sigmod", "input: 'a'", "")
+               NODE("c", "MatrixBandPrt", "input: 'b'", "")
+               NODE("d", "Foo", "input: 'c'", "")
+               NODE("e", "Nge", "input: 'd'", ""),
+               CONFIG_X("e"),
+               "5 nodes use TensorFlow ops hloc does not support (5 op types; 'hloc ops' lists "
+               "the supported ones):\n"
+               "  Relu7: 1 node ('a'), did you mean 'Relu6'?\n"
+               "  Sigmod: 1 node ('b'), did you mean 'Sigmoid'?\n"
+               "  MatrixBandPrt: 1 node ('c'), did you mean 'MatrixBandPart'?\n"
+               "  Foo: 1 node ('d')\n"
+               "  Nge: 1 node ('e')");
+}
+END_TEST
+
+/* Conv2d for Conv2D: a case slip is one edit. */
+START_TEST(unsupported_op_case_slip) {
+  fu_expect_error(PLACEHOLDER("x", "DT_FLOAT")
+               NODE("c", "Conv2d", "input: 'x' input: 'x'", ""),
+               CONFIG_X("c"),
+               "1 node uses TensorFlow ops hloc does not support (1 op type; 'hloc ops' lists "
+               "the supported ones):\n"
+               "  Conv2d: 1 node ('c'), did you mean 'Conv2D'?");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("frontend_errors");
   TCase *t = tcase_create("errors");
@@ -556,6 +588,8 @@ int main(void) {
   tcase_add_test(t, unique_errors);
   tcase_add_test(t, einsum_diagonal_sizes);
   tcase_add_test(t, unsupported_ops_listed_at_once);
+  tcase_add_test(t, unsupported_ops_suggest_the_nearest);
+  tcase_add_test(t, unsupported_op_case_slip);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
