@@ -232,7 +232,7 @@ def _write(out, name, gd, inputs, fetches):
     ops = {n.op for n in gd.node}
     assert ops & {"Merge", "Switch"}, (name, sorted(ops))
     with open(os.path.join(out, name + ".pb"), "wb") as f:
-        f.write(gd.SerializeToString())
+        f.write(gd.SerializeToString(deterministic=True))
     feeds = [(n, list(a.shape), common.dtype_name(a.dtype)) for n, a in inputs]
     fetch_cfg = [(f, 0, f) for f in fetches]
     with open(os.path.join(out, name + ".config.pbtxt"), "w") as f:
