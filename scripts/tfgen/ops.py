@@ -697,6 +697,16 @@ def build_cases():
     cumsum("cumsum_int32", 0, False, False,
            lambda r: [("x", I(r, [6, 3], -50, 50))], family="exact")
 
+    def cumprod(name, axis, excl, rev, inputs, family="reduce"):
+        add(name, lambda x: raw.Cumprod(x=x, axis=tf.constant(axis, tf.int32),
+                                        exclusive=excl, reverse=rev),
+            inputs, family, ["Cumprod"])
+    cumprod("cumprod", 1, False, False, lambda r: [("x", U(r, R3, 0.5, 1.5))])
+    cumprod("cumprod_excl_rev_neg", -1, True, True,
+            lambda r: [("x", U(r, R3, -1.5, 1.5))])
+    cumprod("cumprod_int32", 0, False, False,
+            lambda r: [("x", I(r, [5, 3], -3, 4))], family="exact")
+
     # ---- data movement ---------------------------------------------------
     add("reshape", lambda x: raw.Reshape(tensor=x, shape=[-1, 6]),
         lambda r: [("x", U(r, [2, 3, 4]))], "exact", ["Reshape"], pbtxt=True)
