@@ -147,8 +147,8 @@ static char *run_case(const char *dir, const Case *c) {
 }
 
 static void run_dir(const char *dir) {
-  static Case cases[512];
-  int n = load_manifest(dir, cases, 512);
+  static Case cases[1024];
+  int n = load_manifest(dir, cases, 1024);
   HloStr report = {0};
   int nfail = 0;
   for (int i = 0; i < n; i++) {
@@ -167,12 +167,57 @@ END_TEST
 START_TEST(models_match_tensorflow) { run_dir("testdata/tf/models"); }
 END_TEST
 
+/* Every op `hloc ops` lists has a TensorFlow-generated case: the MANIFESTs'
+ * "# ops:" lines name the op types of each case's graph.  The variable ops
+ * and StatefulPartitionedCall live in the SavedModel and variable graphs,
+ * whose MANIFESTs list no ops; PartitionedCall only in test_frontend_control's
+ * hand-written graphs (TensorFlow's freezing inlines it); Placeholder, Const,
+ * Identity and NoOp are in every graph and left out of the "# ops:" lines. */
+START_TEST(every_op_has_a_tensorflow_case) {
+  static const char *const dirs[] = {"ops", "models"};
+  static const char *const elsewhere[] = {
+      "Placeholder",         "Const",          "Identity",       "NoOp",
+      "Assign",              "AssignAdd",      "AssignSub",      "AssignVariableOp",
+      "AssignAddVariableOp", "AssignSubVariableOp", "ReadVariableOp", "ResourceGather",
+      "VarHandleOp",         "VariableV2",     "PartitionedCall", "StatefulPartitionedCall"};
+  HloStr listed = {0};
+  for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+    char path[256];
+    snprintf(path, sizeof path, "testdata/tf/%s/MANIFEST", dirs[d]);
+    char *text = ck_read_file(path, NULL);
+    for (char *line = strstr(text, "\n# ops: "); line; line = strstr(line + 1, "\n# ops: ")) {
+      char *end = strchr(line + 1, '\n');
+      hlo_str_printf(&listed, " %.*s ", (int)((end ? end : line + strlen(line)) - line - 8),
+                     line + 8);
+    }
+    free(text);
+  }
+  int n;
+  const TfOpInfo *ops = tf_supported_ops(&n);
+  HloStr missing = {0};
+  int nmissing = 0;
+  for (int i = 0; i < n; i++) {
+    char word[96];
+    snprintf(word, sizeof word, " %s ", ops[i].op);
+    bool found = strstr(listed.buf, word) != NULL;
+    for (size_t k = 0; k < sizeof elsewhere / sizeof elsewhere[0]; k++)
+      found |= !strcmp(ops[i].op, elsewhere[k]);
+    if (!found) hlo_str_printf(&missing, " %s", ops[i].op), nmissing++;
+  }
+  ck_assert_msg(nmissing == 0, "%d supported ops without a TensorFlow case:%s", nmissing,
+                missing.buf);
+  free(listed.buf);
+  free(missing.buf);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("frontend_import");
   TCase *t = tcase_create("import");
   tcase_set_timeout(t, 600);
   tcase_add_test(t, ops_match_tensorflow);
   tcase_add_test(t, models_match_tensorflow);
+  tcase_add_test(t, every_op_has_a_tensorflow_case);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

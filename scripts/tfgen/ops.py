@@ -1446,4 +1446,99 @@ def build_cases():
         lambda r: [("x", I(r, [8], -128, 128, np.int8))], "exact",
         ["Cast", "Dequantize"])
 
+    # ---- ops lowered without a case of their own until now: older
+    # spellings (V1/V2 forms, aliases) and the rarer bitwise and math ops
+    unary("tan", tf.math.tan, lambda r: [("x", U(r, S, -1.4, 1.4))],
+          "transcendental", "Tan")
+    unary("is_inf", tf.math.is_inf, specials, "exact", "IsInf")
+    unary("inv", lambda x: raw.Inv(x=x), lambda r: [("x", nonzero(r, S))],
+          "elementwise", "Inv")
+    unary("invert_int32", lambda x: raw.Invert(x=x),
+          lambda r: [("x", I(r, S, -100, 100))], "exact", "Invert")
+    unary("invert_u8", lambda x: raw.Invert(x=x),
+          lambda r: [("x", I(r, S, 0, 256, np.uint8))], "exact", "Invert")
+    unary("prevent_gradient", lambda x: raw.PreventGradient(input=x) * 2.0,
+          lambda r: [("x", U(r, S))], "exact", "PreventGradient")
+    add("atan2", lambda y, x: tf.math.atan2(y, x),
+        lambda r: [("y", U(r, [3, 4], -3, 3)), ("x", U(r, [3, 4], -3, 3))],
+        "transcendental", ["Atan2"])
+
+    def binary_int(name, op, optype, lo=-100, hi=100):
+        add(name, lambda x, y: op(x=x, y=y),
+            lambda r: [("x", I(r, [3, 4], lo, hi)),
+                       ("y", nonzero(r, [3, 4], 1, 10).astype(I32)
+                        * np.where(I(r, [3, 4], 0, 2) == 0, -1, 1).astype(I32))],
+            "exact", [optype])
+    binary_int("bitwise_and", raw.BitwiseAnd, "BitwiseAnd")
+    binary_int("bitwise_or", raw.BitwiseOr, "BitwiseOr")
+    binary_int("bitwise_xor", raw.BitwiseXor, "BitwiseXor")
+    binary_int("mod_int32", raw.Mod, "Mod")
+    binary_int("truncate_div_int32", raw.TruncateDiv, "TruncateDiv")
+    binary_int("truncate_mod_int32", raw.TruncateMod, "TruncateMod")
+    add("truncate_mod", lambda x, y: raw.TruncateMod(x=x, y=y),
+        lambda r: [("x", U(r, [3, 4], -10, 10)), ("y", nonzero(r, [3, 4]))],
+        "elementwise", ["TruncateMod"])
+    add("mul_no_nan", lambda x, y: tf.math.multiply_no_nan(x, y),
+        lambda r: [("x", np.where(I(r, [3, 4], 0, 4) == 0, np.inf,
+                                  U(r, [3, 4], -5, 5)).astype(F32)),
+                   ("y", np.where(I(r, [3, 4], 0, 3) == 0, 0.0,
+                                  U(r, [3, 4])).astype(F32))],
+        "elementwise", ["MulNoNan"])
+    add("shape_n", lambda a, b: tuple(raw.ShapeN(input=[a, b], out_type=tf.int64)),
+        lambda r: [("a", U(r, [2, 3])), ("b", U(r, [4, 1, 5]))], "exact",
+        ["ShapeN"])
+    add("concat_v1", lambda a, b: raw.Concat(concat_dim=tf.constant(1),
+                                             values=[a, b]),
+        lambda r: [("a", U(r, [2, 3])), ("b", U(r, [2, 4]))], "exact",
+        ["Concat"])
+    add("batch_mat_mul_adj_y", lambda a, b: raw.BatchMatMul(x=a, y=b, adj_y=True),
+        lambda r: [("a", U(r, [2, 3, 4])), ("b", U(r, [2, 5, 4]))], "matmul",
+        ["BatchMatMul"])
+    add("bias_add_v1", lambda x, b: raw.BiasAddV1(value=x, bias=b),
+        lambda r: [("x", U(r, [2, 3, 4])), ("b", U(r, [4]))], "elementwise",
+        ["BiasAddV1"])
+    add("max_pool_v2", lambda x: raw.MaxPoolV2(
+            input=x, ksize=tf.constant([1, 2, 2, 1]),
+            strides=tf.constant([1, 2, 2, 1]), padding="SAME"),
+        lambda r: [("x", distinct(r, [1, 5, 5, 2]))], "exact", ["MaxPoolV2"])
+    add("matrix_diag_v2", lambda d: raw.MatrixDiagV2(
+            diagonal=d, k=tf.constant(0), num_rows=tf.constant(-1),
+            num_cols=tf.constant(4), padding_value=tf.constant(0.5)),
+        lambda r: [("d", U(r, [2, 3]))], "exact", ["MatrixDiagV2"])
+    add("matrix_diag_part_v2", lambda x: raw.MatrixDiagPartV2(
+            input=x, k=tf.constant(0), padding_value=tf.constant(9.0)),
+        lambda r: [("x", U(r, [2, 3, 4]))], "exact", ["MatrixDiagPartV2"])
+    add("matrix_set_diag_v2", lambda x, d: raw.MatrixSetDiagV2(
+            input=x, diagonal=d, k=tf.constant(0)),
+        lambda r: [("x", U(r, [2, 3, 4])), ("d", U(r, [2, 3]))], "exact",
+        ["MatrixSetDiagV2"])
+    add("fused_batch_norm_v2",
+        lambda x, s, o, m, v: raw.FusedBatchNormV2(
+            x=x, scale=s, offset=o, mean=m, variance=v, epsilon=0.001,
+            is_training=False)[0],
+        bn_inputs([2, 4, 4, 3], 3), "elementwise", ["FusedBatchNormV2"])
+    add("unique_with_counts_v2", lambda: tuple(raw.UniqueWithCountsV2(
+            x=tf.constant([[1, 2], [3, 4], [1, 2], [1, 2]], tf.int32),
+            axis=tf.constant([0], tf.int64), out_idx=tf.int32)),
+        lambda r: [], "exact", ["UniqueWithCountsV2"])
+    add("random_uniform_int_seeded", lambda x: x + raw.RandomUniformInt(
+            shape=[3, 4], minval=tf.constant(-5), maxval=tf.constant(100),
+            seed=5, seed2=9),
+        lambda r: [("x", I(r, [3, 4], -9, 9))], "exact", ["RandomUniformInt"],
+        check_eager=False)
+
+    def key_counter_alg(s):
+        k, c, alg = raw.StatelessRandomGetKeyCounterAlg(seed=s)
+        return raw.StatelessRandomUniformV2(shape=[2, 5], key=k, counter=c,
+                                            alg=alg)
+    add("stateless_get_key_counter_alg", key_counter_alg, seed, "exact",
+        ["StatelessRandomGetKeyCounterAlg", "StatelessRandomUniformV2"])
+
+    def get_alg(s):
+        k, c = raw.StatelessRandomGetKeyCounter(seed=s)
+        return raw.StatelessRandomNormalV2(shape=[6], key=k, counter=c,
+                                           alg=raw.StatelessRandomGetAlg())
+    add("stateless_get_alg", get_alg, lambda r: seed(r, I64), "transcendental",
+        ["StatelessRandomGetAlg", "StatelessRandomNormalV2"])
+
     return cases
