@@ -290,7 +290,8 @@ static HloError *input_shape(const Entry *x, const TfSavedModelOptions *o, bool 
     HloStr s = {0};
     tf_shape_print(&s, saved);
     HloError *e = hlo_error("input '%s' has the saved shape %s, fixed only at run time: give "
-                            "it a static shape (--input-shape %s=N,...)",
+                            "it a static shape (--input-shape %s=N,...; libhloc and Python: "
+                            "input_shapes)",
                             x->key, s.buf, x->key);
     free(s.buf);
     return e;

@@ -216,7 +216,7 @@ START_TEST(library_compiles_saved_models) {
   ck_assert_str_eq(hloc_error_message(err),
                    DIR "/module_multi: signature 'serving_default': input 'x' has the saved "
                        "shape (-1, 4), fixed only at run time: give it a static shape "
-                       "(--input-shape x=N,...)");
+                       "(--input-shape x=N,...; libhloc and Python: input_shapes)");
   hloc_error_free(err);
   err = NULL;
   o.num_input_shapes = 1;

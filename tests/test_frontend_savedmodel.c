@@ -192,7 +192,8 @@ START_TEST(dynamic_dimensions_need_shapes) {
   expect_load_error(DIR "/keras_mlp", NULL, NULL,
                     DIR "/keras_mlp: signature 'serving_default': input 'keras_tensor' has the "
                         "saved shape (-1, 6), fixed only at run time: give it a static shape "
-                        "(--input-shape keras_tensor=N,...)");
+                        "(--input-shape keras_tensor=N,...; libhloc and Python: "
+                        "input_shapes)");
   TfInputShape bad = {"keras_tensor", 2, {2, 7}};
   TfSavedModelOptions o = {.input_shapes = &bad, .ninput_shapes = 1};
   expect_load_error(DIR "/keras_mlp", NULL, &o,

@@ -157,6 +157,12 @@ class ModelTest(unittest.TestCase):
             hloc.compile_model(os.path.join(SAVED, "module_multi"), signature="nope")
         self.assertIn("no signature 'nope'; the meta graph has 'lookup', 'serving_default'",
                       str(cm.exception))
+        # a dynamic batch without input_shapes: the message names the keyword
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.compile_model(os.path.join(SAVED, "module_multi"))
+        self.assertIn("input 'x' has the saved shape (-1, 4), fixed only at run time: give it "
+                      "a static shape (--input-shape x=N,...; libhloc and Python: input_shapes)",
+                      str(cm.exception))
 
     def test_inputs_by_position_and_name(self):
         prefix = os.path.join(OPS, "placeholder_multi")
@@ -548,12 +554,15 @@ class ErrorTest(unittest.TestCase):
                    attr { key: 'shape' value { shape { dim { size: 4 } } } } }
             node { name: 'where' op: 'Where' input: 'x' attr { key: 'T' value { type: DT_FLOAT } } }
             node { name: 'chol' op: 'Cholesky' input: 'where'
+                   attr { key: 'T' value { type: DT_FLOAT } } }
+            node { name: 'act' op: 'Relu7' input: 'chol'
                    attr { key: 'T' value { type: DT_FLOAT } } }"""
         config = (b"feed { id { node_name: 'x' } shape { dim { size: 4 } } }\n"
-                  b"fetch { id { node_name: 'chol' } }")
+                  b"fetch { id { node_name: 'act' } }")
         self.assert_error(lambda: hloc.compile_graphdef(graph, config),
-                          "TensorFlow ops hloc does not support", "Where: 1 node ('where')",
-                          "Cholesky: 1 node ('chol')")
+                          "TensorFlow ops hloc does not support", "Where: 1 node ('where')\n",
+                          "Cholesky: 1 node ('chol')\n",
+                          "Relu7: 1 node ('act'), did you mean 'Relu6'?")
 
     def test_bad_models(self):
         config = os.path.join(MODELS, "mnist_mlp.config.pbtxt")
