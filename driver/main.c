@@ -116,24 +116,9 @@ static const char *const shared_flags[] = {"--O0",    "--no-passes",      "--tim
                                            "--stats", "--verify-kernels", "--verbose",
                                            NULL};
 
-/* Edit distance of a and b (short strings: option names), capped at 9. */
+/* The edit distance of a and b (hlo_edit_distance). */
 static int distance(const char *a, const char *b) {
-  size_t n = strlen(a), m = strlen(b);
-  if (n > 40 || m > 40) return 9;
-  int row[41];
-  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= n; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= m; j++) {
-      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      diag = up;
-      row[j] = best;
-    }
-  }
-  return row[m] < 9 ? row[m] : 9;
+  return hlo_edit_distance(a, strlen(a), b, strlen(b));
 }
 
 /* "unknown option 'X'", with the closest known option when one is near. */

@@ -105,6 +105,13 @@ void hlo_str_append(HloStr *s, const char *text, size_t n);
 /* Returns the malloc'd buffer (never NULL) and resets s. */
 char *hlo_str_take(HloStr *s);
 
+/* The Levenshtein distance of a[0..na) and b[0..nb) (insertions,
+ * deletions, substitutions), for "did you mean" suggestions: only small
+ * distances matter there, so strings longer than 64 bytes are not
+ * compared and give HLO_EDIT_FAR, as does any distance above it. */
+enum { HLO_EDIT_FAR = 9 };
+int hlo_edit_distance(const char *a, size_t na, const char *b, size_t nb);
+
 /* ------------------------------------------------------------------------ */
 /* Arena                                                                    */
 /* ------------------------------------------------------------------------ */

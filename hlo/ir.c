@@ -180,6 +180,24 @@ char *hlo_str_take(HloStr *s) {
   return b;
 }
 
+int hlo_edit_distance(const char *a, size_t na, const char *b, size_t nb) {
+  if (na > 64 || nb > 64) return HLO_EDIT_FAR;
+  int row[65];
+  for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= na; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= nb; j++) {
+      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[nb] < HLO_EDIT_FAR ? row[nb] : HLO_EDIT_FAR;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Arena: a list of chunks; large requests get a chunk of their own.         */
 /* ------------------------------------------------------------------------ */

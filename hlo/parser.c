@@ -1250,27 +1250,6 @@ static bool is_annotation(HloOpcode op, const Ref *an) {
   return false;
 }
 
-/* Levenshtein distance of a and b (short names only; 99 when either is
- * longer than 47 characters). */
-static int edit_distance(const char *a, size_t na, const char *b, size_t nb) {
-  if (na > 47 || nb > 47) return 99;
-  int row[48];
-  for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= na; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= nb; j++) {
-      int up = row[j];
-      int best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[nb];
-}
-
 static bool interprets(HloOpcode op, AttrKind k);
 
 /* "unknown attribute 'iota_dimenson' for iota (did you mean
@@ -1283,7 +1262,7 @@ static bool undefined_attribute(Parser *p, const Ref *an, HloOpcode op, bool kno
   int best_d = 3; /* suggest only close names */
   for (size_t i = 0; i < sizeof attr_names / sizeof attr_names[0]; i++) {
     if (!interprets(op, attr_names[i].kind)) continue;
-    int d = edit_distance(an->s, an->n, attr_names[i].name, strlen(attr_names[i].name));
+    int d = hlo_edit_distance(an->s, an->n, attr_names[i].name, strlen(attr_names[i].name));
     if (d < best_d) best_d = d, best = attr_names[i].name;
   }
   if (best)

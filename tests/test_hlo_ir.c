@@ -279,6 +279,21 @@ START_TEST(errors_wrap) {
 }
 END_TEST
 
+/* The one edit distance behind every "did you mean". */
+START_TEST(edit_distance) {
+  ck_assert_int_eq(hlo_edit_distance("", 0, "", 0), 0);
+  ck_assert_int_eq(hlo_edit_distance("--thread", 8, "--threads", 9), 1);
+  ck_assert_int_eq(hlo_edit_distance("skylake", 7, "skylkae", 7), 2);
+  ck_assert_int_eq(hlo_edit_distance("kitten", 6, "sitting", 7), 3);
+  ck_assert_int_eq(hlo_edit_distance("abc", 3, "abcdef", 3), 0); /* lengths, not NULs */
+  ck_assert_int_eq(hlo_edit_distance("a", 1, "bcdefghijklmn", 13), HLO_EDIT_FAR);
+  char longer[80];
+  memset(longer, 'x', sizeof longer);
+  ck_assert_int_eq(hlo_edit_distance(longer, 65, longer, 65), HLO_EDIT_FAR);
+  ck_assert_int_eq(hlo_edit_distance(longer, 64, longer, 63), 1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_ir");
   TCase *t = tcase_create("ir");
@@ -294,6 +309,7 @@ int main(void) {
   tcase_add_test(t, post_order);
   tcase_add_test(t, describe_names_tf_node);
   tcase_add_test(t, errors_wrap);
+  tcase_add_test(t, edit_distance);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

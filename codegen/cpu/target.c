@@ -93,25 +93,9 @@ static char *join(const char *const *names) {
   return hlo_str_take(&s);
 }
 
-/* The edit distance of a and b (insertions, deletions, substitutions),
- * capped at 9: only small ones matter for a suggestion. */
+/* The edit distance of a and b (hlo_edit_distance). */
 static int distance(const char *a, const char *b) {
-  size_t n = strlen(a), m = strlen(b);
-  if (n > 64 || m > 64) return 9;
-  int row[65];
-  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= n; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= m; j++) {
-      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      diag = up;
-      row[j] = best;
-    }
-  }
-  return row[m] < 9 ? row[m] : 9;
+  return hlo_edit_distance(a, strlen(a), b, strlen(b));
 }
 
 /* The listed name closest to s, when at most two edits away; else NULL. */
