@@ -1,7 +1,7 @@
 """hloc: compile TensorFlow graphs and HLO modules to native code, run them on NumPy arrays.
 
     import numpy as np, hloc
-    exe = hloc.compile_graphdef("mnist_mlp.pb", "mnist_mlp.config.pbtxt")
+    exe = hloc.compile("mnist_mlp.pb", config="mnist_mlp.config.pbtxt")
     exe.inputs                      # (TensorSpec(name='image', dtype=float32, shape=(2, 784), ...),)
     probs, = exe(np.zeros((2, 784), np.float32))
     exe.run(image=x)                # {'probs': array(...)}
@@ -32,8 +32,8 @@ import numpy as np
 
 from . import _capi
 
-__all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile_graphdef", "compile_model",
-           "compile_hlo", "load"]
+__all__ = ["Error", "TensorSpec", "Compiler", "Executable", "compile", "compile_graphdef",
+           "compile_model", "compile_hlo", "load"]
 
 _lib = _capi.load()
 __version__ = _lib.hloc_version().decode()
@@ -460,3 +460,60 @@ def compile_hlo(text_or_path, cpu=None, features=None, threads=None):
     if threads is not None:
         _check_threads(threads)
     return _with_threads(_compiler(cpu, features).compile_hlo(text_or_path), threads)
+
+
+def _is_hlo_text(x):
+    """Whether x, an in-memory model (str or bytes), is HLO text: it starts with
+    "HloModule", as the command's recognition by content has it."""
+    head = x.lstrip()[:9]
+    return head == ("HloModule" if isinstance(x, str) else b"HloModule")
+
+
+def compile(model, config=None, checkpoint=None, tags=None, signature=None, input_shapes=None,
+            cpu=None, features=None, threads=None, cache_dir=None):
+    """Compiles whatever `hloc compile` takes, with its options: model is a path (a
+    SavedModel directory, a GraphDef .pb/.pbtxt with config and perhaps checkpoint, HLO
+    text; a file of another name is recognised by its content, as the command does), or
+    the model itself in memory: HLO text (a str or bytes starting with "HloModule") or a
+    GraphDef's bytes (with config, a path or bytes).  The options are compile_model's;
+    those a model does not take (tags for a GraphDef, config for HLO, ...) raise Error
+    as they do there, and a model in memory is cached by its content like one on disk.
+    Returns an Executable (see compile_model)."""
+    if threads is not None:
+        _check_threads(threads)
+    if _is_path(model) and not (isinstance(model, str) and (_is_hlo_text(model)
+                                                             or "\n" in model)):
+        return compile_model(model, config, checkpoint, tags, signature, input_shapes, cpu,
+                             features, threads, cache_dir)
+    if isinstance(model, str):
+        model = model.encode()
+    if not isinstance(model, (bytes, bytearray, memoryview)):
+        raise Error("compile: expected a path (str or os.PathLike), HLO text or a model's "
+                    f"bytes, got {type(model).__name__}")
+    model = bytes(model)
+    if config is not None and not _is_path(config):
+        config = _contents(config, "config")
+    direct = all(x is None for x in (checkpoint, tags, signature, input_shapes, cache_dir))
+    if direct and _is_hlo_text(model) and config is None:
+        return compile_hlo(model, cpu, features, threads)
+    if direct and not _is_hlo_text(model) and config is not None:
+        return compile_graphdef(model, config, cpu, features, threads)
+    # Any other combination takes compile_model's path, whose checks (and cache)
+    # then apply as to a file: the model (and a config in memory) go to a
+    # temporary directory under names that leave the kind to the content.
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="hloc-") as tmp:
+        path = os.path.join(tmp, "model")
+        with open(path, "wb") as f:
+            f.write(model)
+        if isinstance(config, bytes):
+            with open(os.path.join(tmp, "config"), "wb") as f:
+                f.write(config)
+            config = os.path.join(tmp, "config")
+        try:
+            return compile_model(path, config, checkpoint, tags, signature, input_shapes, cpu,
+                                 features, threads, cache_dir)
+        except Error as e:
+            # name the model as the caller gave it, not by the temporary file
+            raise Error(str(e).replace(os.path.join(tmp, "config"), "the config in memory")
+                        .replace(path, "the model in memory")) from None

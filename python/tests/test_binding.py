@@ -164,6 +164,70 @@ class ModelTest(unittest.TestCase):
                       "a static shape (--input-shape x=N,...; libhloc and Python: input_shapes)",
                       str(cm.exception))
 
+    def test_compile_takes_what_the_command_takes(self):
+        """hloc.compile on each kind of model `hloc compile` takes, by path and in
+        memory, lands on the same inputs and outputs as the specific functions; the
+        options a model does not take are refused with the command's words."""
+        import tempfile
+        m = os.path.join(MODELS, "mnist_mlp")
+        x, = stored(m, "in", 1)
+        want, = stored(m, "out", 1)
+        with open(m + ".pb", "rb") as f:
+            graph = f.read()
+        with open(m + ".config.pbtxt", "rb") as f:
+            config = f.read()
+        h = os.path.join(CORPUS, "attention_tiny")
+        nin, nout, atol, rtol = manifest("attention_tiny")
+        with open(h + ".hlo") as f:
+            hlo_text = f.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            renamed = os.path.join(tmp, "graph.bin")  # recognised by its content
+            with open(renamed, "wb") as f:
+                f.write(graph)
+            for how, model, cfg in (("path", m + ".pb", m + ".config.pbtxt"),
+                                    ("other name", renamed, m + ".config.pbtxt"),
+                                    ("bytes", graph, config), ("bytes, config path", graph,
+                                                               m + ".config.pbtxt")):
+                with self.subTest(graphdef=how):
+                    exe = hloc.compile(model, config=cfg, threads=2)
+                    self.assertEqual(exe.threads, 2)
+                    self.assertEqual([str(s) for s in exe.inputs], ["image: float32[2,784]"])
+                    self.assert_outputs(exe(x), [want], MODEL_ATOL, MODEL_RTOL)
+            for how, model in (("path", h + ".hlo"), ("text", hlo_text),
+                               ("bytes", hlo_text.encode())):
+                with self.subTest(hlo=how):
+                    exe = hloc.compile(model)
+                    self.assertEqual([s.name for s in exe.outputs],
+                                     [f"result{k}" for k in range(nout)])
+                    self.assert_outputs(exe(*stored(h, "in", nin)), stored(h, "out", nout),
+                                        atol, rtol)
+            # a model in memory is cached by its content, as a file is
+            cache = os.path.join(tmp, "cache")
+            hloc.compile(graph, config=config, cache_dir=cache)
+            self.assertEqual(len(os.listdir(cache)), 1)
+            exe = hloc.compile(m + ".pb", config=m + ".config.pbtxt", cache_dir=cache)
+            self.assertEqual(len(os.listdir(cache)), 1)
+            self.assert_outputs(exe(x), [want], MODEL_ATOL, MODEL_RTOL)
+        s = os.path.join(SAVED, "module_multi")
+        exe = hloc.compile(s, input_shapes={"x": (3, 4)}, tags="serve")
+        self.assertEqual(exe.inputs[0].shape, (3, 4))
+        for model, kw, message in (
+                (hlo_text, {"config": m + ".config.pbtxt"},
+                 "the model in memory: --config applies to TensorFlow GraphDefs and "
+                 "SavedModels; this is HLO text"),
+                (graph, {}, "the model in memory: a TensorFlow GraphDef needs its tfcompile "
+                 "config"),
+                (m + ".pb", {"config": m + ".config.pbtxt", "tags": "serve"},
+                 "mnist_mlp.pb: --tag applies to SavedModels; this is a TensorFlow GraphDef"),
+                (3, {}, "compile: expected a path (str or os.PathLike), HLO text or a model's "
+                 "bytes, got int"),
+                (hlo_text, {"threads": 0}, "threads must be a positive integer, got 0"),
+                (hlo_text, {"cpu": "skylkae"}, "did you mean 'skylake'")):
+            with self.subTest(error=message):
+                with self.assertRaises(hloc.Error) as cm:
+                    hloc.compile(model, **kw)
+                self.assertIn(message, str(cm.exception))
+
     def test_inputs_by_position_and_name(self):
         prefix = os.path.join(OPS, "placeholder_multi")
         exe = hloc.compile_graphdef(prefix + ".pbtxt", prefix + ".config.pbtxt")
