@@ -405,29 +405,30 @@ static void arg_leaves(const HloShape *s, const char *name, ArgLeaf *out, int *n
 }
 
 /* Matches inputs to the model's arguments (leaves): by name, by "argN" or
- * "N", or positionally in command-line order. */
+ * "N", or positionally in command-line order.  The rules and the messages
+ * are the generated executable's (runtime/exe.c), input for input. */
 static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput *inputs,
                              int ninputs, HloLiteral **args) {
   int next_positional = 0;
   for (int i = 0; i < ninputs; i++) {
     int index = -1;
-    if (inputs[i].name) {
+    const char *name = inputs[i].name;
+    if (name) {
       for (int p = 0; p < nleaves; p++)
-        if (!strcmp(leaves[p].name, inputs[i].name)) index = p;
-      if (index < 0) {
-        char *end;
-        const char *num = inputs[i].name;
-        if (!strncmp(num, "arg", 3)) num += 3;
-        long v = strtol(num, &end, 10);
-        if (*num && !*end && v >= 0 && v < nleaves) index = (int)v;
+        if (!strcmp(leaves[p].name, name)) index = p;
+      /* an input's position, N or argN, when no input has that name */
+      const char *num = strlen(name) > 3 && !strncmp(name, "arg", 3) ? name + 3 : name;
+      size_t digits = strlen(num);
+      if (index < 0 && digits && digits < 10 && strspn(num, "0123456789") == digits) {
+        long v = strtol(num, NULL, 10);
+        if (v < nleaves) index = (int)v;
       }
       if (index < 0) {
         HloStr names = {0};
         for (int p = 0; p < nleaves; p++)
           hlo_str_printf(&names, "%s%s", p ? ", " : "", leaves[p].name);
-        HloError *e = hlo_error("--input %s: the model has no parameter of that name "
-                                "(parameters: %s)",
-                                inputs[i].name, names.buf ? names.buf : "none");
+        HloError *e = hlo_error("--input %s=%s: the model has no input named '%s' (inputs: %s)",
+                                name, inputs[i].path, name, names.buf ? names.buf : "none");
         free(names.buf);
         return e;
       }
@@ -435,26 +436,31 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
       while (next_positional < nleaves && args[next_positional]) next_positional++;
       index = next_positional;
       if (index >= nleaves)
-        return hlo_error("--input %s: the model takes only %d parameter(s)", inputs[i].path,
+        return hlo_error("--input %s: the model takes only %d input(s)", inputs[i].path,
                          nleaves);
     }
     if (args[index])
-      return hlo_error("--input %s: parameter %d (%s) is given twice", inputs[i].path, index,
+      return hlo_error("--input %s: input %d (%s) is given twice", inputs[i].path, index,
                        leaves[index].name);
     const HloShape *want = leaves[index].shape;
     HloError *e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
     if (e) return e;
     if (!hlo_shape_equal(&args[index]->shape, want, false)) {
       char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
-      e = hlo_error("--input %s: array is %s but parameter %d (%s) is %s", inputs[i].path, g,
-                    index, leaves[index].name, w);
+      e = hlo_error("--input %s: input %d (%s) is %s, but the file holds %s", inputs[i].path,
+                    index, leaves[index].name, w, g);
       free(g);
       free(w);
       return e;
     }
   }
   for (int p = 0; p < nleaves; p++)
-    if (!args[p]) return hlo_error("no --input for parameter %d (%s)", p, leaves[p].name);
+    if (!args[p]) {
+      char *w = hloc_array_text(leaves[p].shape);
+      HloError *e = hlo_error("no --input for input %d (%s), which is %s", p, leaves[p].name, w);
+      free(w);
+      return e;
+    }
   return NULL;
 }
 

@@ -175,8 +175,8 @@ static int load_input(const hloc_program *p, int index, const char *path, RtArra
   bool same = slot->dtype == (RtDtype)a->dtype && slot->rank == a->rank;
   for (int k = 0; same && k < a->rank; k++) same = slot->dims[k] == a->dims[k];
   if (same) return 0;
-  return fail(EXIT_REJECTED, "--input %s: input '%s' is %s, but the file holds %s", path, a->name,
-              type_text(want, sizeof want, a->dtype, a->rank, a->dims),
+  return fail(EXIT_REJECTED, "--input %s: input %d (%s) is %s, but the file holds %s", path, index,
+              a->name, type_text(want, sizeof want, a->dtype, a->rank, a->dims),
               type_text(got, sizeof got, (int)slot->dtype, slot->rank, slot->dims));
 }
 
@@ -200,10 +200,11 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
         if (v < p->num_args) index = (int)v;
       }
       if (index < 0) {
-        fprintf(stderr, "%s: --input %s: the model has no input named '%.*s'; inputs:", prog_name,
-                spec, (int)(eq - spec), spec);
-        for (int a = 0; a < p->num_args; a++) fprintf(stderr, " %s", p->args[a].name);
-        fputc('\n', stderr);
+        fprintf(stderr, "%s: --input %s: the model has no input named '%.*s' (inputs: ",
+                prog_name, spec, (int)(eq - spec), spec);
+        for (int a = 0; a < p->num_args; a++)
+          fprintf(stderr, "%s%s", a ? ", " : "", p->args[a].name);
+        fprintf(stderr, "%s)\n", p->num_args ? "" : "none");
         return EXIT_REJECTED;
       }
       spec = eq + 1;
@@ -215,7 +216,7 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
       index = next;
     }
     if (bound[index])
-      return fail(EXIT_REJECTED, "--input %s: input '%s' is given twice", spec,
+      return fail(EXIT_REJECTED, "--input %s: input %d (%s) is given twice", spec, index,
                   p->args[index].name);
     int rc = load_input(p, index, spec, &args[index]);
     if (rc) return rc;
@@ -224,7 +225,7 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
   for (int a = 0; a < p->num_args; a++) {
     char t[256];
     if (!bound[a])
-      return fail(EXIT_REJECTED, "no --input for '%s' (%s)", p->args[a].name,
+      return fail(EXIT_REJECTED, "no --input for input %d (%s), which is %s", a, p->args[a].name,
                   type_text(t, sizeof t, p->args[a].dtype, p->args[a].rank, p->args[a].dims));
   }
   return 0;

@@ -572,18 +572,30 @@ START_TEST(executable_options_and_errors) {
     expect_close("mnist exe --input N=", got, MNIST ".out0.npy");
   }
 
+  /* run: hloc run binds inputs by the same rules and says the same */
   static const struct {
     int rc;
     const char *args, *msg;
+    bool run;
   } errors[] = {
       {1, "--input " MODELS "/small_cnn.in0.npy",
-       "input 'image' is float32[2,784], but the file holds float32[2,28,28,1]"},
-      {1, "--input label=" MNIST ".in0.npy", "the model has no input named 'label'; inputs: image"},
-      {1, "--input 1=" MNIST ".in0.npy", "the model has no input named '1'; inputs: image"},
-      {1, "", "no --input for 'image' (float32[2,784])"},
-      {1, "--input " MNIST ".in0.npy --input " MNIST ".in0.npy", "takes only 1 input(s)"},
-      {1, "--input image=" MNIST ".in0.npy --input image=" MNIST ".in0.npy", "given twice"},
-      {1, "--input nope.npy", "cannot read 'nope.npy': No such file or directory"},
+       ": --input " MODELS "/small_cnn.in0.npy: input 0 (image) is float32[2,784], but the file "
+       "holds float32[2,28,28,1]\n", true},
+      {1, "--input label=" MNIST ".in0.npy",
+       ": --input label=" MNIST ".in0.npy: the model has no input named 'label' (inputs: "
+       "image)\n", true},
+      {1, "--input 1=" MNIST ".in0.npy", "the model has no input named '1' (inputs: image)\n",
+       true},
+      {1, "--input arg=" MNIST ".in0.npy", "the model has no input named 'arg' (inputs: image)\n",
+       true},
+      {1, "--input +0=" MNIST ".in0.npy", "the model has no input named '+0' (inputs: image)\n",
+       true},
+      {1, "", ": no --input for input 0 (image), which is float32[2,784]\n", true},
+      {1, "--input " MNIST ".in0.npy --input " MNIST ".in0.npy",
+       ": --input " MNIST ".in0.npy: the model takes only 1 input(s)\n", true},
+      {1, "--input image=" MNIST ".in0.npy --input 0=" MNIST ".in0.npy",
+       ": --input " MNIST ".in0.npy: input 0 (image) is given twice\n", true},
+      {1, "--input nope.npy", "cannot read 'nope.npy': No such file or directory", true},
       {2, "--threads 0", "--threads: '0' is not a count"},
       {2, "--bench", "--bench needs a value"},
       {2, "--frobnicate", "unknown argument '--frobnicate'"},
@@ -592,6 +604,13 @@ START_TEST(executable_options_and_errors) {
     rc = ck_sh(&out, "%s/mnist --output-dir %s/e %s", tmpdir, tmpdir, errors[i].args);
     ck_assert_msg(rc == errors[i].rc, "'%s': exit %d: %s", errors[i].args, rc, out);
     ck_assert_msg(strstr(out, errors[i].msg), "'%s': '%s' not in: %s", errors[i].args,
+                  errors[i].msg, out);
+    free(out);
+    if (!errors[i].run) continue;
+    rc = ck_sh(&out, "%s run " MNIST_ARGS " --interpret --output-dir %s/e %s", ck_env("HLOC_BIN"),
+               tmpdir, errors[i].args);
+    ck_assert_msg(rc == 1, "hloc run '%s': exit %d: %s", errors[i].args, rc, out);
+    ck_assert_msg(strstr(out, errors[i].msg), "hloc run '%s': '%s' not in: %s", errors[i].args,
                   errors[i].msg, out);
     free(out);
   }

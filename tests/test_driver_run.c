@@ -98,15 +98,15 @@ static void expect_failure(int want_rc, const char *want_msg, const char *args) 
 }
 
 START_TEST(run_errors) {
-  expect_failure(1, "hloc: error: no --input for parameter 2 (big.1)",
+  expect_failure(1, "hloc: error: no --input for input 2 (big.1), which is ",
                  "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE ".in1.npy");
-  expect_failure(1, "--input " CASE ".in2.npy: array is int32[5] but parameter 0 (a.1) is "
-                    "int32[3,5]",
+  expect_failure(1, "--input " CASE ".in2.npy: input 0 (a.1) is int32[3,5], but the file holds "
+                    "int32[5]",
                  "run " CASE ".hlo --interpret --input a.1=" CASE ".in2.npy");
-  expect_failure(1, "--input nope: the model has no parameter of that name (parameters: a.1, "
-                    "b.1, big.1)",
+  expect_failure(1, "--input nope=" CASE ".in0.npy: the model has no input named 'nope' "
+                    "(inputs: a.1, b.1, big.1)",
                  "run " CASE ".hlo --interpret --input nope=" CASE ".in0.npy");
-  expect_failure(1, "the model takes only 3 parameter(s)",
+  expect_failure(1, "--input " CASE ".in2.npy: the model takes only 3 input(s)",
                  "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE
                  ".in1.npy --input " CASE ".in2.npy --input " CASE ".in2.npy");
   expect_failure(1, "hloc: error: cannot read 'missing.npy': No such file or directory\n",
@@ -215,7 +215,7 @@ START_TEST(run_tuple_parameter) {
   char *out;
   int rc = hloc(&out, "run %s --input p=" CASE ".in0.npy --output-dir %s", path, tmpdir);
   ck_assert_int_eq(rc, 1);
-  ck_assert_msg(strstr(out, "no parameter of that name (parameters: p_0, p_1_0, p_1_1)"), "%s",
+  ck_assert_msg(strstr(out, "no input named 'p' (inputs: p_0, p_1_0, p_1_1)"), "%s",
                 out);
   free(out);
 }
@@ -501,7 +501,8 @@ START_TEST(run_graphdef_errors) {
                  "run " MNIST ".pb --interpret --input " MNIST ".in0.npy");
   expect_failure(1, "--config applies to TensorFlow GraphDefs and SavedModels; this is HLO text",
                  "run " CASE ".hlo --config " MNIST ".config.pbtxt --interpret");
-  expect_failure(1, "--input nope: the model has no parameter of that name (parameters: image)",
+  expect_failure(1, "--input nope=" MNIST ".in0.npy: the model has no input named 'nope' "
+                    "(inputs: image)",
                  "run " MNIST ".pb --config " MNIST ".config.pbtxt --interpret --input nope="
                  MNIST ".in0.npy");
   /* A fetch name given twice is an error, not renamed "probs_2". */
