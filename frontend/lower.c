@@ -502,28 +502,6 @@ const TfOpLowering tf_lower_core[] = {
 /* The walk                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Levenshtein distance of a and b, capped at 9 (names over 47 characters
- * count as far from everything).  The same helper as the HLO parser's and
- * the driver's option suggestions, kept file-local until hlo/ exports one. */
-static int edit_distance(const char *a, const char *b) {
-  size_t na = strlen(a), nb = strlen(b);
-  if (na > 47 || nb > 47) return 9;
-  int row[48];
-  for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= na; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= nb; j++) {
-      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      diag = up;
-      row[j] = best;
-    }
-  }
-  return row[nb] < 9 ? row[nb] : 9;
-}
-
 /* The supported op nearest to op: one or two edits away, and no more than a
  * third of op's letters changed, so that short unrelated names ("Foo" and
  * "Pow") are not offered.  Ties go to the name of op's length (Relu7:
@@ -535,7 +513,7 @@ static const char *nearest_op(const char *op) {
   size_t len = strlen(op);
   bool best_same_len = false;
   for (int i = 0; i < n; i++) {
-    int d = edit_distance(op, ops[i].op);
+    int d = hlo_edit_distance(op, len, ops[i].op, strlen(ops[i].op));
     if (d > 2 || d > best_d || 3 * (size_t)d > len) continue;
     bool same_len = strlen(ops[i].op) == len;
     if (d < best_d || (same_len && !best_same_len)) {
