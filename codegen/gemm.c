@@ -35,6 +35,9 @@
  * Loops: batches, then panels of NR columns, then tiles of MR rows, K
  * innermost: the B panel (K × NR) is reused from L2 across the M tiles.
  * (Rows outermost instead would stream all of B through L2 per tile row.)
+ * A long K is blocked so that a block of the panel stays in L1 across a
+ * group of tiles, and where the panel comes from L3 the next block is
+ * prefetched while a block runs (block_k).
  * A parallel task takes a contiguous range of the (batch, panel, tile)
  * units, so a range runs whole panels but for its ends, and any shape
  * splits evenly, N = 64 with many rows as well as M = 1 with many panels.
@@ -211,14 +214,30 @@ static bool any_tile_inside(const CgGemm *g) {
  * the L1 (the other half for A's rows and the sums): blocks of kc steps
  * that do (a convolution's within one tap's input features), over groups
  * of tiles whose sums (group × mr × nr floats) take a quarter of it at
- * most.  Each sum still adds its products in k order, so results are the
- * same bits as one pass. */
+ * most, the panel's tiles split evenly into as few groups ("passes" over
+ * the panel) as that allows.  Each sum still adds its products in k order,
+ * so results are the same bits as one pass.
+ *
+ * A packed B is also prefetched (see "Prefetching B" below) where its
+ * blocks come from beyond L2 for a good share of the passes: the first
+ * of at most PREFETCH_MAX_PASSES, or every one when the panel does not
+ * fit half the L2.  Elsewhere B is in L2 for nearly every pass and the
+ * prefetches' instructions cost more than they save (measured: 2-6%
+ * slower at 512³ to 2048³, 85 to 342 passes; 5-18% faster at
+ * 128×3072×768, 3 passes, and 49×2048×512, 2). */
+enum { PREFETCH_MAX_PASSES = 4 };
+
 static void block_k(const CgTargetInfo *t, CgGemm *g) {
-  int64_t nr = (int64_t)g->nv * g->lanes, half = t->l1d_bytes / 2;
-  /* Convolutions with several taps gained nothing measurable (their
-   * border tiles cost more than B's L2 traffic); 1x1 ones gain a little. */
-  bool taps = g->op->op == HLO_OP_CONVOLUTION && g->k_sp[0] * g->k_sp[1] > 1;
-  if (g->depthwise || taps || g->K * nr * 4 <= half || g->ntiles < 2) return;
+  int64_t nr = (int64_t)g->nv * g->lanes, half = t->l1d_bytes / 2, panel = g->K * nr * 4;
+  /* Convolutions with several taps gained nothing measurable where their
+   * panel stays in L2 (their border tiles cost more than B's L2 traffic);
+   * 1x1 ones gain a little.  Where it does not (ResNet-50's 7x7x512 3x3:
+   * K = 4608, 1.2 MB per panel of 64 columns), the tiles of a pass each
+   * streamed the whole panel from L3: blocked and prefetched, 0.66-0.70x
+   * oneDNN became 0.86-0.96x. */
+  bool taps = g->op->op == HLO_OP_CONVOLUTION && g->k_sp[0] * g->k_sp[1] > 1 &&
+              panel <= t->l2_bytes / 2;
+  if (g->depthwise || taps || panel <= half || g->ntiles < 2) return;
   g->kc = half / (nr * 4);
   if (g->op->op == HLO_OP_CONVOLUTION && g->kc > g->IC) g->kc = g->IC;
   if (g->kc < 16) {
@@ -226,7 +245,10 @@ static void block_k(const CgTargetInfo *t, CgGemm *g) {
     return;
   }
   int64_t group = t->l1d_bytes / 4 / ((int64_t)g->mr * nr * 4);
-  g->group = (int)(group < 1 ? 1 : group > 16 ? 16 : group);
+  group = group < 1 ? 1 : group > 16 ? 16 : group;
+  int64_t passes = (g->ntiles + group - 1) / group;
+  g->group = (int)((g->ntiles + passes - 1) / passes);
+  g->prefetch = g->packed && (passes <= PREFETCH_MAX_PASSES || panel > t->l2_bytes / 2);
 }
 
 /* A depthwise convolution's tile by rows: one vector of features (the
@@ -309,16 +331,16 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->npanels = (out->N + nr - 1) / nr;
   out->ntiles = (out->M + out->mr - 1) / out->mr;
   out->nunits = out->B * out->npanels * out->ntiles;
+  /* The operand the kernel reads B from: a constant is packed. */
+  const HloInstr *rhs = op->operands[1];
+  if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
+  out->packed = rhs->op == HLO_OP_CONSTANT ? rhs : NULL;
   if (out->depthwise && dw_rows_plan(t, out)) {
     out->ntiles = 0;
   } else {
     if (out->guarded && !any_tile_inside(out)) out->all_border = true;
     block_k(t, out);
   }
-  /* The operand the kernel reads B from: a constant is packed. */
-  const HloInstr *rhs = op->operands[1];
-  if (x->op == HLO_OP_FUSION) rhs = x->operands[rhs->parameter_number];
-  out->packed = rhs->op == HLO_OP_CONSTANT ? rhs : NULL;
   return true;
 }
 
@@ -365,6 +387,7 @@ typedef struct Ctx {
   CgFn *f;
   const CgGemm *gm;
   CgVal a, bmem, out;   /* memrefs: lhs, rhs (packed or not), the output */
+  CgVal bflat;          /* gm->prefetch: the packed rhs as one dim */
   bool packed;
   bool batched;         /* a dot with a batch dim */
   bool conv;
@@ -384,6 +407,8 @@ typedef struct Tile {
                                          * at the tap (clamped when guarded) */
   CgVal valid[CG_GEMM_MAX_MR];          /* guarded: the position is inside */
   CgVal k_lo, k_hi;     /* a dot's K block (0: all of K) */
+  CgVal slot;           /* K blocked: the tile's place in its group */
+  CgVal pf0;            /* prefetching: bflat's index at K row 0 (below) */
 } Tile;
 
 /* The output index of tile row r, column n. */
@@ -459,6 +484,21 @@ static void enter_level(const Ctx *c, Tile *t, int level, CgVal iv) {
   }
 }
 
+/* Prefetching B (gm->prefetch): where a panel's slice of B comes from
+ * beyond L2 (its first pass, or every pass when the panel does not fit
+ * L2), the tile that first reads a K block would wait on each of its
+ * lines; so while a group of tiles runs K block kb, its tiles fetch the
+ * next block into L2, spread over their steps: in each step each tile
+ * asks for q chunks of PREFETCH_CHUNK floats (a cache line), enough
+ * between the group's tiles for one row of the panel (the rows after the
+ * current block are the next block's, a convolution's next tap's too). */
+enum { PREFETCH_CHUNK = 16, PREFETCH_LOCALITY = 2 };
+
+static int64_t prefetch_lines(const CgGemm *gm) {
+  int64_t nr = (int64_t)gm->nv * gm->lanes, chunks = (nr + PREFETCH_CHUNK - 1) / PREFETCH_CHUNK;
+  return (chunks + gm->group - 1) / gm->group;
+}
+
 /* One K step at index k of the innermost level: nv B vectors, one
  * broadcast A element per row (depthwise: nv A vectors, the input's
  * features at the tile's columns), mr·nv FMAs from acc into next. */
@@ -492,6 +532,15 @@ static void k_step(const Ctx *c, const Tile *t, CgVal k, const CgVal *acc, CgVal
     }
     bool partial = !c->packed && t->last_lanes && v == nv - 1;
     bv[v] = cg_vload(f, c->bmem, bi, L, partial ? t->mask : 0);
+  }
+  if (t->pf0) {
+    int64_t q = prefetch_lines(gm), total = gm->B * gm->npanels * gm->K * gm->nv * L;
+    CgVal at = cg_iop(f, KIR_ADDI, t->pf0, cg_imul_c(f, flat, gm->group * q * PREFETCH_CHUNK));
+    for (int64_t j = 0; j < q; j++)
+      kir_prefetch(&f->b, c->bflat,
+                   (CgVal[]){cg_iop(f, KIR_MINSI, cg_iadd_c(f, at, j * PREFETCH_CHUNK),
+                                    cg_index(f, total - 1))},
+                   PREFETCH_LOCALITY);
   }
   for (int r = 0; r < t->mr; r++) {
     CgVal ai[4];
@@ -685,6 +734,20 @@ static int64_t k_blocks(const CgGemm *gm) {
   return gm->k_sp[0] * gm->k_sp[1] * ((gm->IC + gm->kc - 1) / gm->kc);
 }
 
+/* Where tile t's prefetches start, its block being the rows [lo, hi) of
+ * its panel: at step (row) lo + j it asks for chunk (j·group + slot)·q + i
+ * (i < q) of the rows from hi: pf0 + row·group·q·CHUNK + i·CHUNK. */
+static void prefetch_at(const Ctx *c, Tile *t, CgVal lo, CgVal hi) {
+  CgFn *f = c->f;
+  const CgGemm *gm = c->gm;
+  if (!gm->prefetch) return;
+  int64_t nr = (int64_t)gm->nv * gm->lanes, step = gm->group * prefetch_lines(gm) * PREFETCH_CHUNK;
+  CgVal panel = cg_iop(f, KIR_ADDI, cg_imul_c(f, t->b, gm->npanels), t->p);
+  CgVal at = cg_imul_c(f, cg_iop(f, KIR_ADDI, cg_imul_c(f, panel, gm->K), hi), nr);
+  at = cg_iop(f, KIR_ADDI, at, cg_imul_c(f, t->slot, prefetch_lines(gm) * PREFETCH_CHUNK));
+  t->pf0 = cg_iop(f, KIR_SUBI, at, cg_imul_c(f, lo, step));
+}
+
 /* The sums of K block kb of tile t into acc, from init: a dot's steps
  * [kb·kc, …); a convolution's tap kb / (blocks per tap) and the input
  * features of block kb mod that. */
@@ -694,6 +757,7 @@ static void block_sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal
   if (!c->conv) {
     t->k_lo = cg_imul_c(f, kb, gm->kc);
     t->k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t->k_lo, gm->kc), cg_index(f, gm->K));
+    prefetch_at(c, t, t->k_lo, t->k_hi);
     k_levels(c, t, 0, init, acc);
     return;
   }
@@ -701,23 +765,27 @@ static void block_sums(const Ctx *c, Tile *t, CgVal kb, const CgVal *init, CgVal
   CgVal tap = cg_iop(f, KIR_DIVSI, kb, per_tap);
   t->k_lo = cg_imul_c(f, cg_iop(f, KIR_REMSI, kb, per_tap), gm->kc);
   t->k_hi = cg_iop(f, KIR_MINSI, cg_iadd_c(f, t->k_lo, gm->kc), cg_index(f, gm->IC));
+  CgVal flat0 = cg_imul_c(f, tap, gm->IC);
+  prefetch_at(c, t, cg_iop(f, KIR_ADDI, flat0, t->k_lo), cg_iop(f, KIR_ADDI, flat0, t->k_hi));
   enter_level(c, t, 0, cg_iop(f, KIR_DIVSI, tap, cg_index(f, gm->k_sp[1])));
   enter_level(c, t, 1, cg_iop(f, KIR_REMSI, tap, cg_index(f, gm->k_sp[1])));
   k_levels(c, t, 2, init, acc);
 }
 
-/* One K block kb of the tile of mr rows from m0 (K blocked): its sums
+/* One K block kb of the tile of mr rows from m0 (K blocked; mr below
+ * gm->mr for the partial last tile, which takes a slot as the others): its sums
  * start at 0 in the first block and at those the previous block left in
  * slot `slot` of buf, and go back there, or through the epilogue to the
  * output after the last block.  A padded convolution's tile sums with or
  * without checks as sums() decides. */
-static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int last_lanes,
+static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int mr, int nv, int last_lanes,
                        CgVal kb, CgVal buf, CgVal slot) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
-  int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
+  int L = gm->lanes, nacc = mr * nv;
   Tile t = tile_at(c, b, m0, p, mr, nv, last_lanes);
-  CgVal row0 = cg_imul_c(f, slot, mr);
+  t.slot = slot;
+  CgVal row0 = cg_imul_c(f, slot, gm->mr);
   KirType types[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   for (int i = 0; i < nacc; i++) types[i] = kir_vector(KIR_F32, L);
@@ -742,8 +810,10 @@ static void tile_block(const Ctx *c, CgVal b, CgVal m0, CgVal p, int nv, int las
   cg_endif(f, &last, NULL);
 }
 
-/* The full tiles [lo, hi) of one panel, K blocked: in groups of
- * gm->group tiles, each K block over the group's tiles in turn. */
+/* The tiles [lo, hi) of one panel, K blocked: in groups of gm->group
+ * tiles, each K block over the group's tiles in turn; the partial last
+ * tile (M mod mr rows) in its group like the others, so that it too
+ * reads B's block while it is near. */
 static void panel_tiles_blocked(const Ctx *c, CgVal b, CgVal p, int nv, int last_lanes,
                                 CgVal lo, CgVal hi) {
   CgFn *f = c->f;
@@ -760,32 +830,41 @@ static void panel_tiles_blocked(const Ctx *c, CgVal b, CgVal p, int nv, int last
   CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, g0, G), hi);
   CgLoop kl = cg_for(f, k_blocks(gm), 0, NULL);
   CgLoop tl = cg_for_range(f, g0, g1, 0, NULL);
-  tile_block(c, b, cg_imul_c(f, tl.iv, gm->mr), p, nv, last_lanes, kl.iv, buf,
-             cg_iop(f, KIR_SUBI, tl.iv, g0));
+  CgVal m0 = cg_imul_c(f, tl.iv, gm->mr), slot = cg_iop(f, KIR_SUBI, tl.iv, g0);
+  int64_t nfull = gm->M / gm->mr;
+  if (gm->M % gm->mr) {
+    CgIf full = cg_if(f, cg_icmp(f, KIR_SLT, tl.iv, cg_index(f, nfull)), 0, NULL);
+    tile_block(c, b, m0, p, gm->mr, nv, last_lanes, kl.iv, buf, slot);
+    cg_else(f, &full, NULL);
+    tile_block(c, b, m0, p, (int)(gm->M % gm->mr), nv, last_lanes, kl.iv, buf, slot);
+    cg_endif(f, &full, NULL);
+  } else {
+    tile_block(c, b, m0, p, gm->mr, nv, last_lanes, kl.iv, buf, slot);
+  }
   cg_for_end(f, &tl, NULL);
   cg_for_end(f, &kl, NULL);
   cg_for_end(f, &gl, NULL);
 }
 
-/* The tiles [lo, hi) of one panel (full, or the partial last one): the
- * full tiles in a loop, then the partial last one (M mod mr rows) when the
- * range holds it. */
+/* The tiles [lo, hi) of one panel (full, or the partial last one): K
+ * blocked, or the full tiles in a loop, then the partial last one (M mod
+ * mr rows) when the range holds it. */
 static void panel_tiles(const Ctx *c, CgVal b, CgVal p, bool p_partial, CgVal lo, CgVal hi) {
   CgFn *f = c->f;
   const CgGemm *gm = c->gm;
   int64_t nr = (int64_t)gm->nv * gm->lanes, rem = gm->N % nr;
   int nv = p_partial ? (int)((rem + gm->lanes - 1) / gm->lanes) : gm->nv;
   int last_lanes = p_partial ? (int)(rem % gm->lanes) : 0;
+  if (gm->kc) {
+    panel_tiles_blocked(c, b, p, nv, last_lanes, lo, hi);
+    return;
+  }
   int64_t nfull = gm->M / gm->mr;
   bool rest = gm->M % gm->mr != 0;
   CgVal full_hi = rest ? cg_iop(f, KIR_MINSI, hi, cg_index(f, nfull)) : hi;
-  if (gm->kc) {
-    panel_tiles_blocked(c, b, p, nv, last_lanes, lo, full_hi);
-  } else {
-    CgLoop l = cg_for_range(f, lo, full_hi, 0, NULL);
-    tile(c, b, cg_imul_c(f, l.iv, gm->mr), p, gm->mr, nv, last_lanes);
-    cg_for_end(f, &l, NULL);
-  }
+  CgLoop l = cg_for_range(f, lo, full_hi, 0, NULL);
+  tile(c, b, cg_imul_c(f, l.iv, gm->mr), p, gm->mr, nv, last_lanes);
+  cg_for_end(f, &l, NULL);
   if (!rest) return;
   CgIf in = cg_if(f, cg_icmp(f, KIR_SGT, hi, cg_index(f, nfull)), 0, NULL);
   tile(c, b, cg_index(f, nfull * gm->mr), p, (int)(gm->M % gm->mr), nv, last_lanes);
@@ -973,6 +1052,10 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   c.bmem = c.packed ? packed_global(f, gm) : cg_memref_source(f, gm->op->operands[1]);
   HLO_CHECK(c.a && c.bmem);
   int64_t nr = (int64_t)gm->nv * gm->lanes;
+  if (gm->prefetch) {
+    int64_t all = gm->B * gm->npanels * gm->K * nr;
+    c.bflat = kir_reshape(&f->b, c.bmem, kir_memref(f->g->k, KIR_F32, 1, &all));
+  }
   /* The units [lo, hi): all of them, or a parallel task's range.  Unit u
    * is tile u mod ntiles of panel o = u / ntiles, o counting the panels of
    * every batch in turn; a range runs its panels in order, each over the

@@ -610,6 +610,8 @@ typedef struct CgGemm {
    * between blocks; kc 0: one pass over K (its slice of B fits L1 whole). */
   int64_t kc;
   int group;
+  bool prefetch;            /* … and the next block's slice of packed B
+                             * fetched into L2 while a block runs */
   /* A depthwise convolution by rows (gemm.c, "Depthwise by rows"): a
    * tile is mr consecutive pixels of one output row (dw_tiles tiles per
    * row, the last of the rest) over all panels of nv vectors in turn, and

@@ -456,6 +456,11 @@ void kir_mstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, KirVal m
   mem_op(b, KIR_MSTORE, 1, &v, mem, idx, 1, &mask, 0, kir_scalar(KIR_VOID));
 }
 
+void kir_prefetch(KirBuilder *b, KirVal mem, const KirVal *idx, int locality) {
+  HLO_CHECK(locality >= 0 && locality <= 3);
+  mem_op(b, KIR_PREFETCH, 0, NULL, mem, idx, 0, NULL, 0, kir_scalar(KIR_VOID))->imm = locality;
+}
+
 KirVal kir_alloca(KirBuilder *b, KirType memref, int align) {
   KirOp *op = emit(b, KIR_ALLOCA, 0, NULL, 1, &memref);
   op->imm = align;

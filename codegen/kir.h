@@ -172,6 +172,7 @@ typedef enum KirClass {
   X(VSTORE, "vstore", "vector.store", KIR_C_MEM)                         \
   X(MLOAD, "mload", "vector.maskedload", KIR_C_MEM)                      \
   X(MSTORE, "mstore", "vector.maskedstore", KIR_C_MEM)                   \
+  X(PREFETCH, "prefetch", "memref.prefetch", KIR_C_MEM)                  \
   X(ALLOCA, "alloca", "memref.alloca", KIR_C_MEM)                        \
   X(GLOBAL, "global", "memref.get_global", KIR_C_MEM)                    \
   X(VIEW, "view", "memref.view", KIR_C_MEM)                              \
@@ -413,6 +414,10 @@ void kir_vstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
 /* The same, only where the i1 vector mask is set (others: passthru). */
 KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru);
 void kir_mstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, KirVal mask);
+/* A hint that the element at idx will be read soon: fetched into the
+ * cache level `locality` names (3 the nearest, as llvm.prefetch's); never
+ * faults, changes no value. */
+void kir_prefetch(KirBuilder *b, KirVal mem, const KirVal *idx, int locality);
 KirVal kir_alloca(KirBuilder *b, KirType memref, int align);
 KirVal kir_get_global(KirBuilder *b, const char *sym, KirType memref);
 /* memref `t` at byte `offset` (index) of a 1-D i8 memref. */

@@ -576,6 +576,12 @@ static void print_mem(Printer *p, const KirOp *op) {
     text(p, " to ");
     vtype(p, op->res);
     break;
+  case KIR_PREFETCH:
+    val(p, op->opnds[0]);
+    indices(p, op->nopnds - 1, op->opnds + 1);
+    hlo_str_printf(p->out, ", read, locality<%d>, data : ", (int)op->imm);
+    vtype(p, op->opnds[0]);
+    break;
   case KIR_COPY:
     vals(p, 2, op->opnds);
     text(p, " : ");

@@ -118,6 +118,10 @@ static bool check_mem(Verifier *v, const KirOp *op) {
       return fail(v, op, "mask of another type");
     return true;
   }
+  case KIR_PREFETCH:
+    if (!(r = memref_at(v, op, 0)) || !arity(v, op, 1 + r->rank, 0)) return false;
+    if (op->imm < 0 || op->imm > 3) return fail(v, op, "has a locality outside 0..3");
+    return true;
   case KIR_ALLOCA:
   case KIR_GLOBAL:
     if (!arity(v, op, 0, 1)) return false;

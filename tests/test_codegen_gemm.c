@@ -347,6 +347,9 @@ START_TEST(convolutions) {
       {1, 5, 9, 150, 33, 3, 3, "size=3x3 stride=2x1 pad=1_1x1_1"},
       {1, 7, 7, 300, 24, 1, 1, "size=1x1"},
       {1, 3, 3, 64, 17, 3, 3, "size=3x3 pad=1_1x1_1"},
+      /* a panel too big for half the L2 (AVX-512: 1152 x 64 floats): K
+       * blocked across taps and prefetched, the partial tile in the group */
+      {1, 4, 4, 128, 64, 3, 3, "size=3x3 pad=1_1x1_1"},
       /* depthwise: whole and partial vectors of features, strided, 1-D */
       {1, 9, 9, 32, 32, 3, 3, "size=3x3 pad=1_1x1_1", true, 1},
       {2, 8, 7, 20, 20, 3, 3, "size=3x3 stride=2x2 pad=0_1x0_1", true, 1},
@@ -390,6 +393,76 @@ START_TEST(depthwise_rows) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     for (int e = 0; e < 4; e += 2)
       conv_check(&cases[i], (i + (size_t)e / 2) % 2, (int)(e + i) % 4, t, seed++);
+}
+END_TEST
+
+/* The plan of text's one register-tiled kernel after the pass pipeline,
+ * for target. */
+static CgGemm plan_of(const char *text, int target) {
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+  HloModule *m = ck_parse_verified(text);
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &policy}));
+  CgTarget t;
+  HloError *e = cg_target_create(&o, &t);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  CgGen g = {.m = m, .target = &t};
+  CgGemm gm = {0}, any;
+  int n = 0;
+  for (const HloInstr *x = m->entry->first; x; x = x->next)
+    if (cg_gemm_plan(&g, x, &any)) {
+      gm = any;
+      n++;
+    }
+  ck_assert_int_eq(n, 1);
+  cg_target_free(&t);
+  hlo_module_free(m);
+  gm.op = gm.root = gm.packed = NULL; /* freed with the module */
+  return gm;
+}
+
+START_TEST(blocking_plans) {
+  /* What the cases above count on, for AVX-512 (the named CPU's default
+   * caches: 32 KiB L1, 512 KiB L2): a dot with constant B and few passes
+   * over its panel is K blocked and prefetched, one with B a parameter is
+   * not prefetched (B is read in place); a 3x3 convolution whose panel
+   * exceeds half the L2 is blocked and prefetched, a smaller one not
+   * blocked; the groups are even and hold the partial tile. */
+  uint64_t seed = 3;
+  for (int k = 0; k < 4; k++) {
+    HloStr s = {0};
+    int64_t ci = k == 2 ? 128 : 64, dims[4] = {3, 3, ci, 64}, wd[2] = {200, 37};
+    if (k < 2) {
+      hlo_str_printf(&s, "HloModule d\n\nENTRY main {\n  x = f32[29,200] parameter(0)\n");
+      if (k == 0) {
+        hlo_str_printf(&s, "  w = f32[200,37] constant(");
+        constant_text(&s, 2, wd, &seed);
+        hlo_str_printf(&s, ")\n");
+      } else {
+        hlo_str_printf(&s, "  w = f32[200,37] parameter(1)\n");
+      }
+      hlo_str_printf(&s, "  ROOT d = f32[29,37] dot(x, w), lhs_contracting_dims={1}, "
+                         "rhs_contracting_dims={0}\n}\n");
+    } else {
+      hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,4,4,%lld] parameter(0)\n",
+                     (long long)ci);
+      hlo_str_printf(&s, "  k = f32[3,3,%lld,64] constant(", (long long)ci);
+      constant_text(&s, 4, dims, &seed);
+      hlo_str_printf(&s, ")\n  ROOT c = f32[1,4,4,64] convolution(x, k), "
+                         "window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n");
+    }
+    CgGemm gm = plan_of(s.buf, 2);
+    free(s.buf);
+    switch (k) {
+    case 0: /* 5 tiles (the last of 5 rows): one pass */
+      ck_assert(gm.kc > 0 && gm.prefetch && gm.M % gm.mr && gm.group == gm.ntiles);
+      break;
+    case 1: ck_assert(gm.kc > 0 && !gm.prefetch); break;
+    case 2: ck_assert(gm.kc > 0 && gm.prefetch && gm.M % gm.mr); break;
+    default: ck_assert(gm.kc == 0 && !gm.prefetch); break;
+    }
+  }
 }
 END_TEST
 
@@ -457,6 +530,7 @@ int main(void) {
   tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
   tcase_add_loop_test(t, convolutions, 0, NTARGETS);
   tcase_add_loop_test(t, depthwise_rows, 0, NTARGETS);
+  tcase_add_test(t, blocking_plans);
   tcase_add_test(t, threads_agree);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -99,6 +99,7 @@ START_TEST(every_op_prints_and_lowers) {
   CgVal mv = kir_mload(&b, tmp, &at, mask, acc);
   kir_mstore(&b, mv, tmp, &at, mask);
   kir_vstore(&b, kir_select(&b, mask, mv, acc), flat, &at);
+  kir_prefetch(&b, in, &at, 2);
   kir_yield(&b, 1, &acc);
   b = after;
   CgVal sum = kir_reduce(&b, KIR_COMBINE_ADD, kir_result(loop, 0));
@@ -147,6 +148,7 @@ START_TEST(every_op_prints_and_lowers) {
                         "    %v = vload %in[%at] : vector<8xf32>\n"
                         "    %f = fma %v, %s, %acc : vector<8xf32>\n"
                         "    %sh = shuffle %f, %f [7, 6, 5, 4, 3, 2, 1, 0] : vector<8xf32>\n"
+                        "    prefetch %in[%at] locality 2\n"
                         "    yield %y\n"
                         "  %sum = reduce add %r : f32\n"
                         "  %max = reduce maximumf %r : f32\n"
@@ -165,6 +167,7 @@ START_TEST(every_op_prints_and_lowers) {
                         "llvm.load ... atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32\n"
                         "func.func @all(\n"
                         "vector.maskedload\n"
+                        "memref.prefetch %... read, locality<2>, data : memref<16xf32>\n"
                         "vector.reduction <add>\n"
                         "scf.index_switch\n"
                         "func.call @rt_parallel_for(\n");
@@ -283,6 +286,7 @@ START_TEST(verifier_rules) {
       {"a terminator before the end of its region", 12},
       {"operand 0 is used where it is not defined", 13},
       {"selects between other types", 14},
+      {"has a locality outside 0..3", 15},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
     KirModule *m = kir_module_new(), *other = NULL;
@@ -333,6 +337,10 @@ START_TEST(verifier_rules) {
       break;
     }
     case 14: kir_select(&b, kir_bool(&b, true), x, n); break;
+    case 15:
+      kir_prefetch(&b, fm, &i0, 3);
+      kir_last(&b)->imm = 4;
+      break;
     }
     if (ret) kir_return(&b, 0, NULL);
     assert_rejects(m, cases[k].want);
