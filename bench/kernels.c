@@ -5,7 +5,7 @@
  * libopenblas-pthread-dev), single-threaded, on the shapes of issue "CPU
  * kernels at library speed" and of real models.
  *
- *   hloc_bench_kernels [--cpu C] [--seconds S] [SHAPE...]
+ *   hloc_bench_kernels [--cpu C] [--seconds S] [--cpu-time] [SHAPE...]
  *
  * A SHAPE is MxKxN (a GEMM, as 128x768x3072), or a batch-1 NHWC
  * convolution HxWxCxOkKsSpP (as 56x56x64x64k3s1p1: input H × W × C, O
@@ -18,7 +18,10 @@
  * Then the implementations are timed in rounds that alternate between
  * them, each round running one for at least 20 ms, until S seconds
  * (default 10) have passed; the median of each one's rounds gives GFLOP/s
- * (2 multiply-adds' worth per weight use).  Every result is checked
+ * (2 multiply-adds' worth per weight use).  --cpu-time times the rounds
+ * by the thread's CPU time instead of the wall clock: on a machine shared
+ * with other work, time spent waiting for a CPU is not counted (every
+ * implementation runs on the calling thread here, one thread each).  Every result is checked
  * against OpenBLAS's (GEMM) or oneDNN's (convolution).
  *
  * Set OPENBLAS_CORETYPE for the machine (Debian's 0.3.21 does not know
@@ -37,9 +40,11 @@
 #include "codegen.h"
 #include "hloc_runtime.h"
 
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(bench_clock, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -406,15 +411,17 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--cpu") && i + 1 < argc) cpu = argv[++i];
     else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--cpu-time")) bench_clock = CLOCK_THREAD_CPUTIME_ID;
     else if (nshapes < 64) shapes[nshapes++] = argv[i];
   }
   if (!nshapes)
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) shapes[nshapes++] = defaults[i];
   openblas_set_num_threads(1);
   const char *core = getenv("OPENBLAS_CORETYPE");
-  printf("OpenBLAS core: %s (%s); OMP_NUM_THREADS=%s; hloc --cpu %s\n",
+  printf("OpenBLAS core: %s (%s); OMP_NUM_THREADS=%s; hloc --cpu %s; timed by %s\n",
          openblas_get_corename(), core ? core : "OPENBLAS_CORETYPE unset",
-         getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "unset", cpu ? cpu : "native");
+         getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "unset", cpu ? cpu : "native",
+         bench_clock == CLOCK_MONOTONIC ? "the wall clock" : "thread CPU time");
   bool gemm_header = false, conv_header = false;
   for (int s = 0; s < nshapes; s++) {
     bool conv = strchr(shapes[s], 'k') != NULL;
