@@ -227,7 +227,8 @@ HloError *cg_mlir_check(const char *mlir);
 HloError *cg_mlir_lower(const char *mlir, const char *pipeline, LLVMContextRef ctx,
                         LLVMModuleRef *out);
 /* The same, then translates only what the op named `nested` (the first
- * one in the module's body: a gpu.module) holds. */
+ * one in the module's body: a gpu.module) holds: nothing when there is
+ * none (a program without kernels). */
 HloError *cg_mlir_lower_nested(const char *mlir, const char *pipeline, const char *nested,
                                LLVMContextRef ctx, LLVMModuleRef *out);
 

@@ -90,15 +90,19 @@ static MlirOperation find_op(MlirModule m, const char *name) {
 }
 
 /* Moves what `op`'s one region holds into a new module of m's context,
- * which replaces m's own. */
+ * which replaces m's own (empty when op is null: nothing was nested). */
 static void take_nested(Mlir *m, MlirOperation op) {
-  MlirModule inner = mlirModuleCreateEmpty(mlirOperationGetLocation(op));
-  MlirBlock to = mlirModuleGetBody(inner);
-  MlirBlock from = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
-  for (MlirOperation x = mlirBlockGetFirstOperation(from), next; !mlirOperationIsNull(x); x = next) {
-    next = mlirOperationGetNextInBlock(x);
-    mlirOperationRemoveFromParent(x);
-    mlirBlockAppendOwnedOperation(to, x);
+  MlirLocation at = mlirOperationGetLocation(mlirModuleGetOperation(m->module));
+  MlirModule inner = mlirModuleCreateEmpty(at);
+  if (!mlirOperationIsNull(op)) {
+    MlirBlock to = mlirModuleGetBody(inner);
+    MlirBlock from = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+    for (MlirOperation x = mlirBlockGetFirstOperation(from), next; !mlirOperationIsNull(x);
+         x = next) {
+      next = mlirOperationGetNextInBlock(x);
+      mlirOperationRemoveFromParent(x);
+      mlirBlockAppendOwnedOperation(to, x);
+    }
   }
   mlirModuleDestroy(m->module);
   m->module = inner;
@@ -126,11 +130,7 @@ HloError *cg_mlir_lower_nested(const char *mlir, const char *pipeline, const cha
       err = failure(&m, "lowering the MLIR module to the LLVM dialect failed");
     mlirPassManagerDestroy(pm);
   }
-  if (!err && nested) {
-    MlirOperation op = find_op(m.module, nested);
-    if (mlirOperationIsNull(op)) err = hlo_error("codegen: internal error: no %s to translate", nested);
-    else take_nested(&m, op);
-  }
+  if (!err && nested) take_nested(&m, find_op(m.module, nested));
   if (!err) {
     *out = mlirTranslateModuleToLLVMIR(mlirModuleGetOperation(m.module), ctx);
     if (!*out) err = failure(&m, "translation to LLVM IR failed");

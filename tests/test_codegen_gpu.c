@@ -103,6 +103,26 @@ START_TEST(sms_and_their_errors) {
 }
 END_TEST
 
+/* A program without kernels (its results are its arguments, copied on
+ * the host) has PTX without entries. */
+START_TEST(no_kernels) {
+  HloModule *m = ck_parse_verified("HloModule i\n\nENTRY main {\n  x = f32[4] parameter(0)\n"
+                                   "  ROOT t = (f32[4], f32[4]) tuple(x, x)\n}\n");
+  CgProgram *p = NULL;
+  HloError *e = cg_compile(m, &gpu80, &p);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  char *ptx;
+  size_t len;
+  e = cg_program_emit(p, CG_FILE_ASSEMBLY, &ptx, &len);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  ck_assert_ptr_nonnull(strstr(ptx, ".target sm_80\n"));
+  ck_assert_ptr_null(strstr(ptx, ".entry"));
+  free(ptx);
+  cg_program_free(p);
+  hlo_module_free(m);
+}
+END_TEST
+
 /* What one thread has: 128-bit vectors, the registers a full SM leaves
  * each thread (in vectors of 4), the SM's L1 and shared memory. */
 START_TEST(facts_come_from_the_sm) {
@@ -630,6 +650,7 @@ int main(void) {
   Suite *s = suite_create("codegen_gpu");
   TCase *t = tcase_create("target");
   tcase_add_test(t, sms_and_their_errors);
+  tcase_add_test(t, no_kernels);
   tcase_add_test(t, facts_come_from_the_sm);
   tcase_add_test(t, gpu_ops_print_and_lower);
   tcase_add_test(t, verifier_rules_of_gpu_ops);
