@@ -103,6 +103,12 @@ static HloError *check_types(const HloModule *m) {
                                 "evaluated by the interpreter only (hloc run --interpret)", d);
         free(d);
         return e;
+      } else if (x->op == HLO_OP_RNG_BIT_GENERATOR) {
+        char *d = hlo_instr_describe(x);
+        HloError *e = hlo_error("codegen: unsupported: %s: rng-bit-generator is evaluated by "
+                                "the interpreter only (hloc run --interpret)", d);
+        free(d);
+        return e;
       }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)

@@ -2272,6 +2272,116 @@ static HloLiteral *eval_topk(const HloInstr *in, const HloLiteral *x) {
   return hlo_literal_tuple(both, 2);
 }
 
+/* rng-bit-generator, as XLA's RngBitGeneratorExpander lowers it (prng.cc):
+ * state[0] is the key, the rest the counter.  rng_three_fry: ThreeFry2x32
+ * (20 rounds) of counter + i; 64-bit bits are x0 | x1 << 32 per element;
+ * 32-bit ones split the shape in halves on its first even dimension (else
+ * its largest; a scalar as [1]) and interleave x0 and x1 along it; the
+ * counter advances by the inputs drawn.  rng_philox and rng_default (on
+ * CPU XLA expands the default as Philox): Philox4x32-10 of the 128-bit
+ * counter + i (u64[3]: state[1] low, state[2] high; u64[2]: XLA reverses
+ * the state, so state[1] is the low half and the key the high one, and
+ * only the low half is returned), element
+ * 4i + j is output word j (64-bit: words 2k, 2k+1 low first); the counter
+ * advances by ceil(32-bit words / 4). */
+static void threefry2x32(uint32_t key0, uint32_t key1, uint32_t *x0, uint32_t *x1) {
+  static const int rot[8] = {13, 15, 26, 6, 17, 29, 16, 24};
+  uint32_t ks[3] = {key0, key1, 0x1BD11BDAu ^ key0 ^ key1};
+  uint32_t a = *x0 + ks[0], b = *x1 + ks[1];
+  for (int g = 0; g < 5; g++) {
+    for (int i = 0; i < 4; i++) {
+      int r = rot[(g & 1) * 4 + i];
+      a += b;
+      b = (b << r) | (b >> (32 - r));
+      b ^= a;
+    }
+    a += ks[(g + 1) % 3];
+    b += ks[(g + 2) % 3] + (uint32_t)(g + 1);
+  }
+  *x0 = a;
+  *x1 = b;
+}
+
+static void philox4x32(uint32_t k0, uint32_t k1, uint32_t x[4]) {
+  for (int round = 0; round < 10; round++) {
+    uint64_t p0 = (uint64_t)x[0] * 0xD2511F53u, p1 = (uint64_t)x[2] * 0xCD9E8D57u;
+    uint32_t y0 = (uint32_t)(p1 >> 32) ^ x[1] ^ k0, y1 = (uint32_t)p1;
+    uint32_t y2 = (uint32_t)(p0 >> 32) ^ x[3] ^ k1, y3 = (uint32_t)p0;
+    x[0] = y0, x[1] = y1, x[2] = y2, x[3] = y3;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+}
+
+static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *state) {
+  const HloShape *bs = &in->shape.tuple[1];
+  HloLiteral *ns = hlo_literal_clone(state), *bits = hlo_literal_new(bs);
+  const uint64_t *st = state->data;
+  uint64_t *nst = ns->data, key = st[0];
+  int64_t n = hlo_shape_elements(bs);
+  bool wide = hlo_type_size(bs->type) == 8;
+  uint32_t *b32 = bits->data;
+  uint64_t *b64 = bits->data;
+  if (in->rng_algorithm == HLO_RNG_THREE_FRY) {
+    uint64_t c = st[1];
+    if (wide) {
+      for (int64_t i = 0; i < n; i++) {
+        uint64_t v = c + (uint64_t)i;
+        uint32_t x0 = (uint32_t)v, x1 = (uint32_t)(v >> 32);
+        threefry2x32((uint32_t)key, (uint32_t)(key >> 32), &x0, &x1);
+        b64[i] = x0 | (uint64_t)x1 << 32;
+      }
+      nst[1] = c + (uint64_t)n;
+    } else {
+      /* The split dimension, its size and the product of the ones after. */
+      int sd = 0;
+      int64_t d = 1, inner = 1;
+      if (bs->rank > 0) {
+        sd = -1;
+        for (int k = 0; k < bs->rank && sd < 0; k++)
+          if (bs->dims[k] % 2 == 0) sd = k;
+        if (sd < 0)
+          for (int k = 0; k < bs->rank; k++)
+            if (sd < 0 || bs->dims[k] > bs->dims[sd]) sd = k;
+        d = bs->dims[sd];
+        for (int k = sd + 1; k < bs->rank; k++) inner *= bs->dims[k];
+      }
+      int64_t half = (d + 1) / 2, outer = d && inner ? n / (d * inner) : 0;
+      if (bs->rank == 0) outer = 1;
+      for (int64_t o = 0; o < outer; o++)
+        for (int64_t a = 0; a < half; a++)
+          for (int64_t r = 0; r < inner; r++) {
+            uint64_t v = c + (uint64_t)((o * half + a) * inner + r);
+            uint32_t x[2] = {(uint32_t)v, (uint32_t)(v >> 32)};
+            threefry2x32((uint32_t)key, (uint32_t)(key >> 32), &x[0], &x[1]);
+            for (int h = 0; h < 2; h++) {
+              int64_t j = 2 * a + h;
+              if (j < d) b32[(o * d + j) * inner + r] = x[h];
+            }
+          }
+      nst[1] = c + (uint64_t)(outer * half * inner);
+    }
+  } else {
+    uint64_t lo = st[1], hi = state->shape.dims[0] > 2 ? st[2] : key;
+    int64_t words = wide ? 2 * n : n, nvec = (words + 3) / 4;
+    for (int64_t i = 0; i < nvec; i++) {
+      uint64_t l = lo + (uint64_t)i, h = l < lo ? hi + 1 : hi;
+      uint32_t x[4] = {(uint32_t)l, (uint32_t)(l >> 32), (uint32_t)h, (uint32_t)(h >> 32)};
+      philox4x32((uint32_t)key, (uint32_t)(key >> 32), x);
+      for (int j = 0; j < 4; j++) {
+        int64_t w = 4 * i + j;
+        if (!wide && w < n) b32[w] = x[j];
+        if (wide && j % 2 == 0 && w / 2 < n) b64[w / 2] = x[j] | (uint64_t)x[j + 1] << 32;
+      }
+    }
+    uint64_t l = lo + (uint64_t)nvec;
+    nst[1] = l;
+    if (state->shape.dims[0] > 2) nst[2] = l < lo ? hi + 1 : hi;
+  }
+  HloLiteral *both[2] = {ns, bits};
+  return hlo_literal_tuple(both, 2);
+}
+
 /* cholesky: per matrix of the batch, Cholesky-Banachiewicz in double from
  * the triangle `lower` names (a's other triangle is not read), the factor
  * rounded once to the type and written to that triangle; the other one is
@@ -2840,6 +2950,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
   case HLO_OP_TOPK: r = eval_topk(in, ops[0]); break;
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
+  case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;

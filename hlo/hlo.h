@@ -380,7 +380,8 @@ typedef enum HloOpKind {
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
-  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve;
+  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve,
+                       * rng-bit-generator;
                        * collectives, tokens and async wrappers
                        * (pass_single_device rewrites those away) */
   HLO_KIND_REFUSED,   /* XLA's opcodes that hloc reads but does not compile:
@@ -489,6 +490,7 @@ typedef enum HloCost {
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
   X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
+  X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
@@ -560,7 +562,6 @@ typedef enum HloCost {
   X(RECV, "recv", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(RECV_DONE, "recv-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)               \
-  X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)    \
   X(RNG_GET_AND_UPDATE_STATE, "rng-get-and-update-state", 0, HLO_KIND_REFUSED,        \
     HLO_COST_CONTROL)                                                                 \
   X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
@@ -621,6 +622,12 @@ typedef enum HloFusionKind {
 typedef enum HloTranspose {
   HLO_TRANSPOSE_NONE, HLO_TRANSPOSE_NO, HLO_TRANSPOSE_YES, HLO_TRANSPOSE_ADJOINT,
 } HloTranspose;
+
+/* rng-bit-generator's algorithm=, numbered as XLA's proto (rng_default
+ * when not given). */
+typedef enum HloRngAlgorithm {
+  HLO_RNG_DEFAULT, HLO_RNG_THREE_FRY, HLO_RNG_PHILOX,
+} HloRngAlgorithm;
 
 /* slice={[start:limit:stride], …} */
 typedef struct HloSliceDim {
@@ -759,6 +766,7 @@ struct HloInstr {
    * read) and transpose_a= (op: NO_TRANSPOSE, TRANSPOSE or ADJOINT). */
   bool lower, left_side, unit_diagonal;
   HloTranspose transpose_a;
+  HloRngAlgorithm rng_algorithm; /* rng-bit-generator */
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
   /* reduce-precision: the format rounded to (exponent_bits >= 1,

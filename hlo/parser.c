@@ -1145,7 +1145,7 @@ typedef enum AttrKind {
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
-  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_COUNT
+  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1206,6 +1206,7 @@ static const struct {
     {"left_side", A_LEFT_SIDE},
     {"unit_diagonal", A_UNIT_DIAGONAL},
     {"transpose_a", A_TRANSPOSE_A},
+    {"algorithm", A_RNG_ALGORITHM},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1232,7 +1233,7 @@ static const char *const single_device_annotations[] = {
 
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
-         op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE;
+         op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1321,6 +1322,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_LOWER: return op == HLO_OP_CHOLESKY || op == HLO_OP_TRIANGULAR_SOLVE;
   case A_LEFT_SIDE: case A_UNIT_DIAGONAL: case A_TRANSPOSE_A:
     return op == HLO_OP_TRIANGULAR_SOLVE;
+  case A_RNG_ALGORITHM: return op == HLO_OP_RNG_BIT_GENERATOR;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
@@ -1706,6 +1708,7 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   static const char *const compare_types[] = {"", "FLOAT", "TOTALORDER", "SIGNED", "UNSIGNED"};
   static const char *const fusion_kinds[] = {"kLoop", "kInput", "kOutput", "kCustom"};
   static const char *const transposes[] = {"NO_TRANSPOSE", "TRANSPOSE", "ADJOINT"};
+  static const char *const rng_algorithms[] = {"rng_default", "rng_three_fry", "rng_philox"};
   int e;
   switch (k) {
   case A_DIMENSIONS: return parse_dims(p, in, &in->dimensions);
@@ -1768,6 +1771,10 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   case A_TRANSPOSE_A:
     if (!parse_enum(p, "transpose_a", transposes, 3, &e)) return false;
     in->transpose_a = (HloTranspose)(e + 1);
+    return true;
+  case A_RNG_ALGORITHM:
+    if (!parse_enum(p, "algorithm", rng_algorithms, 3, &e)) return false;
+    in->rng_algorithm = (HloRngAlgorithm)e;
     return true;
   case A_EPSILON: {
     uint64_t bits;

@@ -366,6 +366,11 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     if (in->transpose_a) hlo_str_printf(out, ", transpose_a=%s", transposes[in->transpose_a]);
     break;
   }
+  case HLO_OP_RNG_BIT_GENERATOR: {
+    static const char *const algs[] = {"rng_default", "rng_three_fry", "rng_philox"};
+    hlo_str_printf(out, ", algorithm=%s", algs[in->rng_algorithm]);
+    break;
+  }
   case HLO_OP_TOPK:
     hlo_str_printf(out, ", k=%lld, largest=%s", (long long)in->topk_k,
                    in->topk_largest ? "true" : "false");

@@ -1386,6 +1386,32 @@ static HloError *infer_triangular_solve(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* rng-bit-generator(state): state u64[2] (rng_three_fry) or u64[2]/u64[3]
+ * (rng_philox, rng_default: a key then a 64- or 128-bit counter); the
+ * result is (the new state, random bits) whose array is declared in the
+ * text: u32, s32, u64 or s64 (XLA's narrower and float types are not
+ * evaluated yet). */
+static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *st = OPND(cx, 0), *r = &cx->in->shape;
+  int64_t max = cx->in->rng_algorithm == HLO_RNG_THREE_FRY ? 2 : 3;
+  if (st->type != HLO_U64 || st->rank != 1 || st->dims[0] < 2 || st->dims[0] > max)
+    return fail(cx, "state %s is not u64[2]%s", shape_str(cx, st), max == 3 ? " or u64[3]" : "");
+  if (r->type != HLO_TUPLE || r->ntuple != 2 || !hlo_type_is_array(r->tuple[1].type))
+    return fail(cx, "result %s is not a tuple (state, bits)", shape_str(cx, r));
+  HloType t = r->tuple[1].type;
+  if (t != HLO_U32 && t != HLO_S32 && t != HLO_U64 && t != HLO_S64)
+    return fail(cx, "bits of type %s are not generated yet (u32, s32, u64 and s64 are)",
+                shape_str(cx, &r->tuple[1]));
+  HloShape *el;
+  *out = new_tuple(cx, 2, &el);
+  el[0] = no_layout(cx, st);
+  el[1] = no_layout(cx, &r->tuple[1]);
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Collectives, tokens and async pairs on one device                        */
 /* ------------------------------------------------------------------------ */
@@ -1748,6 +1774,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_TOPK: return infer_topk(cx, out);
   case HLO_OP_CHOLESKY: return infer_cholesky(cx, out);
   case HLO_OP_TRIANGULAR_SOLVE: return infer_triangular_solve(cx, out);
+  case HLO_OP_RNG_BIT_GENERATOR: return infer_rng_bit_generator(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

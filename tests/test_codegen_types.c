@@ -214,6 +214,11 @@ START_TEST(unsupported_types_are_refused_by_name) {
   ck_assert_str_eq(msg, "codegen: unsupported: %r = f32[3,3]{1,0} cholesky(%a): cholesky and "
                         "triangular-solve are evaluated by the interpreter only (hloc run "
                         "--interpret)");
+  msg = compile_error("HloModule c\nENTRY e {\n  s = u64[2] parameter(0)\n"
+                      "  ROOT r = (u64[2], u32[4]) rng-bit-generator(s), algorithm=rng_philox\n}\n");
+  ck_assert_str_eq(msg, "codegen: unsupported: %r = (u64[2]{0}, u32[4]{0}) rng-bit-generator(%s): "
+                        "rng-bit-generator is evaluated by the interpreter "
+                        "only (hloc run --interpret)");
 }
 END_TEST
 

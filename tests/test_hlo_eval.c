@@ -967,6 +967,44 @@ START_TEST(topk_rows_in_total_order) {
 }
 END_TEST
 
+/* rng-bit-generator, bit for bit as XLA on CPU: every expected value below
+ * was printed by scripts/gen_rng_bit_generator.py (TensorFlow's
+ * xla.rng_bit_generator(alg, state, shape, dtype) under
+ * tf.function(jit_compile=True)), converted to decimal.  Philox with a
+ * 64-bit counter that wraps, a 128-bit counter that carries, element
+ * counts that are not multiples of 4, u64 bits; ThreeFry on an odd and an
+ * even split dimension and u64 bits. */
+START_TEST(rng_bit_generator_matches_xla) {
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({1, 2})\n"
+        "  ROOT r = (u64[2], u32[5]) rng-bit-generator(s), algorithm=rng_philox\n}\n",
+        "(u64[2], u32[5]) ({1, 4}, {2100602697, 2847456232, 2074354647, 800269529, 1828267006})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({81985529216486895, 18446744073709551614})\n"
+        "  ROOT r = (u64[2], u32[2,3]) rng-bit-generator(s), algorithm=rng_philox\n}\n",
+        "(u64[2], u32[2,3]) ({81985529216486895, 0}, {{172511636, 1103493126, 3598856174}, {948282324, 1105943027, 812877280}})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[3] constant({7, 18446744073709551615, 5})\n"
+        "  ROOT r = (u64[3], u32[6]) rng-bit-generator(s), algorithm=rng_philox\n}\n",
+        "(u64[3], u32[6]) ({7, 1, 6}, {592388033, 4281800940, 662029415, 3118642158, 2900326916, 2923260437})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({3, 4})\n"
+        "  ROOT r = (u64[2], u64[3]) rng-bit-generator(s), algorithm=rng_philox\n}\n",
+        "(u64[2], u64[3]) ({3, 6}, {7273927384102244376, 13961825902842346770, 4779387745772766108})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({1, 2})\n"
+        "  ROOT r = (u64[2], u32[5]) rng-bit-generator(s), algorithm=rng_three_fry\n}\n",
+        "(u64[2], u32[5]) ({1, 5}, {43444564, 2150618427, 3979645651, 3745730563, 1672743891})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({81985529216486895, 42})\n"
+        "  ROOT r = (u64[2], u32[3,2]) rng-bit-generator(s), algorithm=rng_three_fry\n}\n",
+        "(u64[2], u32[3,2]) ({81985529216486895, 45}, {{2301371841, 2475193860}, {48415625, 1946396347}, {4146834173, 4184161795}})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({9, 10})\n"
+        "  ROOT r = (u64[2], u64[3]) rng-bit-generator(s), algorithm=rng_three_fry\n}\n",
+        "(u64[2], u64[3]) ({9, 13}, {6736286827098062567, 5558378847693685504, 1750433426452485809})");
+
+  /* rng_default: XLA's CPU and GPU compilers add
+   * RngBitGeneratorExpander(RNG_PHILOX), so it draws the Philox bits above. */
+  CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({1, 2})\n"
+        "  ROOT r = (u64[2], u32[5]) rng-bit-generator(s), algorithm=rng_default\n}\n",
+        "(u64[2], u32[5]) ({1, 4}, {2100602697, 2847456232, 2074354647, 800269529, 1828267006})");
+}
+END_TEST
+
 /* cholesky reads only the triangle `lower` names (the 99s are not read)
  * and writes the factor there, zeros elsewhere; triangular-solve on each
  * side, transposed, with a unit diagonal, over a batch.  Every value here
@@ -1608,6 +1646,7 @@ int main(void) {
   tcase_add_test(t, sort_stable_multi_operand);
   tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, cholesky_and_triangular_solve);
+  tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

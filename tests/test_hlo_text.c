@@ -1682,6 +1682,27 @@ START_TEST(refused_ops) {
   assert_error(MODULE_HEAD "  a = c64[8] parameter(0)\n  ROOT r = fft(a)\n}\n",
                "t.hlo:4:12: the result shape of fft cannot be inferred: write it before "
                "the opcode");
+  /* rng-bit-generator is read and checked: a key and a counter of XLA's
+   * sizes, bits of a type the evaluator generates. */
+  assert_canonical("HloModule m\n\nENTRY %e (s: u64[3]) -> (u64[3], s64[2,3]) {\n"
+                   "  %s = u64[3]{0} parameter(0)\n"
+                   "  ROOT %r = (u64[3]{0}, s64[2,3]{1,0}) rng-bit-generator(%s), "
+                   "algorithm=rng_default\n}\n\n");
+  assert_refused(MODULE_HEAD "  s = u64[3] parameter(0)\n"
+                             "  ROOT r = (u64[3], u32[4]) rng-bit-generator(s), "
+                             "algorithm=rng_three_fry\n}\n",
+                 "verifier: computation 'e', instruction %r = (u64[3]{0}, u32[4]{0}) "
+                 "rng-bit-generator(%s): rng-bit-generator: state "
+                 "u64[3]{0} is not u64[2]");
+  assert_refused(MODULE_HEAD "  s = u64[2] parameter(0)\n"
+                             "  ROOT r = (u64[2], u8[4]) rng-bit-generator(s), "
+                             "algorithm=rng_philox\n}\n",
+                 "verifier: computation 'e', instruction %r = (u64[2]{0}, u8[4]{0}) "
+                 "rng-bit-generator(%s): rng-bit-generator: bits of type "
+                 "u8[4]{0} are not generated yet (u32, s32, u64 and s64 are)");
+  assert_error(MODULE_HEAD "  s = u64[2] parameter(0)\n"
+                           "  ROOT r = (u64[2], u32[4]) rng-bit-generator(s), algorithm=rng_x\n}\n",
+               "t.hlo:4:61: unknown algorithm 'rng_x'");
   /* cholesky and triangular-solve are read and checked. */
   assert_canonical("HloModule m\n\nENTRY %e (a: f32[3,3], b: f32[3,2]) -> f32[3,2] {\n"
                    "  %a = f32[3,3]{1,0} parameter(0)\n  %b = f32[3,2]{1,0} parameter(1)\n"
