@@ -589,6 +589,8 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
     const HloInstr *root = fc->root;
     if (root->op == HLO_OP_TUPLE && root->noperands == nout) {
       for (int k = 0; k < nout; k++) outputs[n++] = (Output){root->operands[k], &out[k]};
+    } else if (nout > 1) { /* a root of several leaves (a variadic reduce) */
+      outputs[n++] = (Output){root, out};
     } else {
       root = hlo_fused_nest_root(fc);
       if (root != fc->root) view = view_as(f, view, &root->shape);

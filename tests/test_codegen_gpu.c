@@ -446,10 +446,6 @@ static const struct {
     {"hand_custom_call", "%cc.0"}, /* custom-call: no target is supported anywhere */
 };
 
-/* Modules left out: codegen crashes on them for every target (kernel.c:
- * a fused variadic reduce whose outputs are split across the threads). */
-static const char *const crashing[] = {"reduce_argmax.opt", "reduce_variadic.opt"};
-
 static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -510,13 +506,6 @@ static void corpus_assembles(const char *sm, bool opt) {
       continue;
     }
     total++;
-    bool skip = false;
-    for (size_t c = 0; c < sizeof crashing / sizeof *crashing; c++)
-      if (!strcmp(name, crashing[c])) skip = true;
-    if (skip) {
-      hlo_str_printf(&gaps, "\n  %s: left out (codegen crashes on it for every target)", name);
-      continue;
-    }
     const char *refusal = NULL;
     for (size_t r = 0; r < sizeof refused / sizeof *refused; r++)
       if (!strcmp(name, refused[r].name)) refusal = refused[r].names;

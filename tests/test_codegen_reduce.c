@@ -81,6 +81,29 @@ START_TEST(reduce_variadic_argmax) {
 }
 END_TEST
 
+START_TEST(fused_variadic_reduce) {
+  /* A loop fusion whose root is the variadic reduce itself (what XLA's
+   * optimized argmax modules hold): its two leaves are the fusion's two
+   * outputs.  kernel.c used to store the second leaf through a pointer
+   * one past a single memref. */
+  for (uint64_t seed = 0; seed < 3; seed++)
+    check_hlo("HloModule fam\n\n"
+              "argmax {\n  a = f32[] parameter(0)\n  i = s64[] parameter(1)\n"
+              "  b = f32[] parameter(2)\n  j = s64[] parameter(3)\n"
+              "  gt = pred[] compare(a, b), direction=GT\n"
+              "  v = f32[] select(gt, a, b)\n  k = s64[] select(gt, i, j)\n"
+              "  ROOT r = (f32[], s64[]) tuple(v, k)\n}\n\n"
+              "fused {\n  p = f32[9,13] parameter(0)\n"
+              "  io = s64[9,13] iota(), iota_dimension=1\n"
+              "  ninf = f32[] constant(-inf)\n  z = s64[] constant(0)\n"
+              "  ROOT r = (f32[9], s64[9]) reduce(p, io, ninf, z), dimensions={1}, "
+              "to_apply=argmax\n}\n\n"
+              "ENTRY main {\n  x = f32[9,13] parameter(0)\n"
+              "  ROOT f = (f32[9], s64[9]) fusion(x), kind=kLoop, calls=fused\n}\n",
+              seed, 0, 0);
+}
+END_TEST
+
 START_TEST(reduce_window) {
   for (uint64_t seed = 0; seed < 3; seed++) {
     /* Max pooling 2x2 stride 2 over NHWC, padded at the high end. */
@@ -169,6 +192,7 @@ int main(void) {
   tcase_set_timeout(t, 300);
   tcase_add_test(t, reduce_basic);
   tcase_add_test(t, reduce_variadic_argmax);
+  tcase_add_test(t, fused_variadic_reduce);
   tcase_add_test(t, reduce_window);
   tcase_add_test(t, reduce_rows_as_vectors);
   suite_add_tcase(s, t);
