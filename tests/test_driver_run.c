@@ -306,7 +306,7 @@ START_TEST(run_narrow_types) {
   char args[512];
   /* an int32 file for the int4 parameter, a '|V1' one for float32 */
   snprintf(args, sizeof args, "run %s --input " CASE ".in2.npy --input %s", hlo, b);
-  expect_failure(1, "array is int32[5] but parameter 0 (a) is int4[6]", args);
+  expect_failure(1, "input 0 (a) is int4[6], but the file holds int32[5]", args);
   write_text("f.hlo", "HloModule f\nENTRY e {\n  x = f32[4] parameter(0)\n  ROOT n = f32[4] negate(x)\n}\n",
              bad, sizeof bad);
   snprintf(args, sizeof args, "run %s --input %s", bad, b);
@@ -315,7 +315,7 @@ START_TEST(run_narrow_types) {
   /* a size that disagrees: with the parameter (a '|V1' file is read as
    * the parameter's type), and with the file's own shape */
   snprintf(args, sizeof args, "run %s --input %s --input %s", hlo, b, b);
-  expect_failure(1, "b.npy: array is int4[4] but parameter 0 (a) is int4[6]", args);
+  expect_failure(1, "b.npy: input 0 (a) is int4[6], but the file holds int4[4]", args);
   write_v1("short.npy", "\x01\x02\x03", 3, shortf, sizeof shortf);
   FILE *f = fopen(shortf, "r+b");
   ck_assert_ptr_nonnull(f);
