@@ -1344,75 +1344,145 @@ void hlo_instr_remove(HloInstr *in) {
 /* Orders                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Each instruction's position in its computation's list, in an
+ * open-addressing table sized by the computation rather than by the
+ * module's ids: ordering a small computation of a large module stays
+ * cheap, and finding an operand here instead of reading its `parent` spares
+ * a cache miss per edge (instructions are large and scattered). */
+typedef struct {
+  const HloInstr **key; /* NULL: empty slot */
+  int *pos;             /* position of key[i] in the list */
+  size_t mask;          /* slots - 1, a power of two minus one */
+} InstrPos;
+
+static size_t instr_slot(const InstrPos *t, const HloInstr *in) {
+  return (size_t)(((uint64_t)(uintptr_t)in * 0x9E3779B97F4A7C15ull) >> 32) & t->mask;
+}
+
+static void instr_pos_init(InstrPos *t, HloInstr *const *list, int count) {
+  size_t slots = 16;
+  while (slots < (size_t)count * 2) slots *= 2;
+  t->key = hlo_xcalloc(slots, sizeof *t->key);
+  t->pos = hlo_xmalloc(slots * sizeof *t->pos);
+  t->mask = slots - 1;
+  for (int j = 0; j < count; j++) {
+    size_t i = instr_slot(t, list[j]);
+    while (t->key[i]) i = (i + 1) & t->mask;
+    t->key[i] = list[j];
+    t->pos[i] = j;
+  }
+}
+
+/* -1 when `in` is not in the table (another computation's instruction). */
+static int instr_pos(const InstrPos *t, const HloInstr *in) {
+  for (size_t i = instr_slot(t, in); t->key[i]; i = (i + 1) & t->mask)
+    if (t->key[i] == in) return t->pos[i];
+  return -1;
+}
+
+/* One depth-first walk on a computation's local edge lists (see
+ * hlo_post_order), appending each instruction once its operands are out. */
+typedef struct {
+  const int *first, *edge; /* operands of position j: edge[first[j] .. first[j + 1]),
+                            * -1 for those outside the computation */
+  uint8_t *state;          /* 0 unvisited, 1 on the stack, 2 out */
+  int *stack, *next_op;    /* the walk's stack and each entry's next edge */
+  HloInstr *const *list;   /* position -> instruction */
+  HloInstr **out;
+  int nout;
+} PostWalk;
+
+static void post_walk(PostWalk *w, int start) {
+  int sp = 0;
+  w->stack[sp] = start;
+  w->next_op[sp] = w->first[start];
+  sp++;
+  w->state[start] = 1;
+  while (sp) {
+    int x = w->stack[sp - 1];
+    if (w->next_op[sp - 1] < w->first[x + 1]) {
+      int o = w->edge[w->next_op[sp - 1]++];
+      if (o >= 0 && w->state[o] == 0) {
+        w->state[o] = 1;
+        w->stack[sp] = o;
+        w->next_op[sp] = w->first[o];
+        sp++;
+      }
+      continue;
+    }
+    w->state[x] = 2;
+    w->out[w->nout++] = w->list[x];
+    sp--;
+  }
+}
+
 /* Iterative DFS so deep graphs (long unrolled loops) cannot overflow the C
- * stack.  `mark` is indexed by position in the instruction list. */
+ * stack.  The instructions are read once, into the list and local edge
+ * lists; every walk after that runs on local arrays. */
 HloInstr **hlo_post_order(const HloComputation *c, int *n) {
-  int count = 0;
-  for (HloInstr *in = c->first; in; in = in->next) count++;
+  int count = 0, cap = 64;
+  HloInstr **list = hlo_xmalloc(sizeof(HloInstr *) * (size_t)cap);
+  /* Operands of list[j], in operand order: edge[first[j] .. first[j + 1]),
+   * first as instructions, then as positions (-1: not in c). */
+  int *first = hlo_xmalloc(sizeof(int) * (size_t)(cap + 1));
+  int nedge = 0, edge_cap = 64;
+  HloInstr **opnd = hlo_xmalloc(sizeof(HloInstr *) * (size_t)edge_cap);
+  for (HloInstr *in = c->first; in; in = in->next) {
+    if (count == cap) {
+      cap *= 2;
+      list = hlo_xrealloc(list, sizeof(HloInstr *) * (size_t)cap);
+      first = hlo_xrealloc(first, sizeof(int) * (size_t)(cap + 1));
+    }
+    first[count] = nedge;
+    list[count++] = in;
+    while (nedge + in->noperands > edge_cap)
+      opnd = hlo_xrealloc(opnd, sizeof(HloInstr *) * (size_t)(edge_cap *= 2));
+    for (int i = 0; i < in->noperands; i++) opnd[nedge++] = in->operands[i];
+  }
+  first[count] = nedge;
+  InstrPos t;
+  instr_pos_init(&t, list, count);
+  int *edge = hlo_xmalloc(sizeof(int) * (size_t)(nedge ? nedge : 1));
+  for (int e = 0; e < nedge; e++) edge[e] = instr_pos(&t, opnd[e]);
+  free(opnd);
+  int root = c->root ? instr_pos(&t, c->root) : -1;
+  free(t.key);
+  free(t.pos);
+
   HloInstr **out = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
-  HloInstr **list = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
-  int64_t max_id = 0;
-  for (HloInstr *in = c->first; in; in = in->next)
-    if (in->id > max_id) max_id = in->id;
-  /* state by id: 0 unvisited, 1 on stack, 2 done.  Ids are dense per
-   * module, so index a byte map by id. */
-  uint8_t *state = hlo_xcalloc((size_t)max_id + 1, 1);
-  HloInstr **stack = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
+  uint8_t *state = hlo_xcalloc((size_t)(count ? count : 1), 1);
+  uint8_t *reach = hlo_xcalloc((size_t)(count ? count : 1), 1);
+  int *stack = hlo_xmalloc(sizeof(int) * (size_t)(count ? count : 1));
   int *next_op = hlo_xmalloc(sizeof(int) * (size_t)(count ? count : 1));
-  int k = 0, nout = 0;
-  for (HloInstr *in = c->first; in; in = in->next) list[k++] = in;
 
   /* Unreachable instructions first (in list order), then the root's cone,
    * so the root comes last. */
-  uint8_t *reach = hlo_xcalloc((size_t)max_id + 1, 1);
-  if (c->root) {
+  if (root >= 0) {
     int sp = 0;
-    stack[sp++] = c->root;
-    reach[c->root->id] = 1;
+    stack[sp++] = root;
+    reach[root] = 1;
     while (sp) {
-      HloInstr *x = stack[--sp];
-      for (int i = 0; i < x->noperands; i++) {
-        HloInstr *o = x->operands[i];
-        if (o->parent == c && !reach[o->id]) {
-          reach[o->id] = 1;
+      int x = stack[--sp];
+      for (int e = first[x]; e < first[x + 1]; e++) {
+        int o = edge[e];
+        if (o >= 0 && !reach[o]) {
+          reach[o] = 1;
           stack[sp++] = o;
         }
       }
     }
   }
-  for (int pass = 0; pass < 2; pass++) {
-    for (int j = 0; j < count; j++) {
-      HloInstr *start = list[j];
-      bool want = pass == 0 ? !reach[start->id] : reach[start->id];
-      if (!want || state[start->id]) continue;
-      if (pass == 1 && start != c->root) continue;
-      int sp = 0;
-      stack[sp] = start;
-      next_op[sp] = 0;
-      sp++;
-      state[start->id] = 1;
-      while (sp) {
-        HloInstr *x = stack[sp - 1];
-        if (next_op[sp - 1] < x->noperands) {
-          HloInstr *o = x->operands[next_op[sp - 1]++];
-          if (o->parent == c && state[o->id] == 0) {
-            state[o->id] = 1;
-            stack[sp] = o;
-            next_op[sp] = 0;
-            sp++;
-          }
-          continue;
-        }
-        state[x->id] = 2;
-        out[nout++] = x;
-        sp--;
-      }
-    }
-  }
-  free(reach);
+  PostWalk w = {first, edge, state, stack, next_op, list, out, 0};
+  for (int j = 0; j < count; j++)
+    if (!reach[j] && !state[j]) post_walk(&w, j);
+  if (root >= 0 && !state[root]) post_walk(&w, root);
+  int nout = w.nout;
   free(next_op);
   free(stack);
+  free(reach);
   free(state);
+  free(edge);
+  free(first);
   free(list);
   *n = nout;
   return out;

@@ -255,6 +255,37 @@ START_TEST(post_order) {
 }
 END_TEST
 
+/* The exact order: a dead instruction's walk comes first and takes the
+ * live operands it reaches with it; the rest of the root's cone follows.
+ * A chain longer than the order's initial buffers, listed backwards, checks
+ * that growing them keeps every edge. */
+START_TEST(post_order_exact) {
+  HloModule *m = hlo_module_new("m");
+  HloComputation *c = hlo_computation_new(m, "main");
+  HloShape s = hlo_shape_scalar(HLO_F32);
+  HloInstr *p = hlo_parameter_new(c, 0, &s, "p");
+  HloInstr *dead = hlo_instr_new(c, HLO_OP_ABS, &s, &p, 1, "dead");
+  enum { CHAIN = 300 };
+  HloInstr *chain[CHAIN];
+  HloInstr *prev = p;
+  for (int i = 0; i < CHAIN; i++) {
+    HloInstr *ops[2] = {prev, p};
+    chain[i] = hlo_instr_new(c, HLO_OP_ADD, &s, ops, 2, "a");
+    hlo_instr_move_before(chain[i], c->first);
+    prev = chain[i];
+  }
+  hlo_set_root(c, prev);
+  int n;
+  HloInstr **order = hlo_post_order(c, &n);
+  ck_assert_int_eq(n, CHAIN + 2);
+  ck_assert_ptr_eq(order[0], p);
+  ck_assert_ptr_eq(order[1], dead);
+  for (int i = 0; i < CHAIN; i++) ck_assert_ptr_eq(order[2 + i], chain[i]);
+  free(order);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(describe_names_tf_node) {
   HloModule *m = hlo_module_new("m");
   HloComputation *c = hlo_computation_new(m, "main");
@@ -307,6 +338,7 @@ int main(void) {
   tcase_add_test(t, use_lists);
   tcase_add_test(t, unique_names);
   tcase_add_test(t, post_order);
+  tcase_add_test(t, post_order_exact);
   tcase_add_test(t, describe_names_tf_node);
   tcase_add_test(t, errors_wrap);
   tcase_add_test(t, edit_distance);
