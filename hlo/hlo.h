@@ -878,6 +878,15 @@ void hlo_replace_all_uses(HloInstr *old, HloInstr *new_instr);
  * lose it as a user.  The memory stays in the arena. */
 void hlo_instr_remove(HloInstr *instr);
 
+/* Positions of instructions in an array (a post order, a list): a hash table
+ * sized by that array, so that a pass over one computation costs in
+ * proportion to it, not to the module's instruction ids. */
+typedef struct HloInstrIndex HloInstrIndex;
+HloInstrIndex *hlo_instr_index_new(HloInstr *const *list, int n);
+/* The position of `in` in the array indexed, -1 when absent. */
+int hlo_instr_index_find(const HloInstrIndex *t, const HloInstr *in);
+void hlo_instr_index_free(HloInstrIndex *t);
+
 /* Instructions of c with every operand before its users and the root last;
  * instructions unreachable from the root come first, in list order.
  * Returns a malloc'd array of *n entries. */
@@ -934,9 +943,10 @@ bool *hlo_fused_at_nest_index(const HloComputation *fc);
  * their full rank. */
 uint16_t *hlo_fused_prefixes(const HloComputation *fc, const HloInstr *const *roots,
                              int nroots);
-/* By instruction id (malloc'd): the kernel may read only part of the
- * member's elements — some path to the root reads it partially. */
-bool *hlo_fused_partial_reads(const HloComputation *fc);
+/* By parameter number (malloc'd, fc->nparams entries): the kernel may read
+ * only part of the parameter's elements — some path to the root reads it
+ * partially.  Costs in proportion to fc, not to the module. */
+bool *hlo_fused_partial_params(const HloComputation *fc);
 
 /* ------------------------------------------------------------------------ */
 /* Shape inference and builder (shape_inference.c, builder.c)                */

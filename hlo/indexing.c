@@ -188,20 +188,29 @@ uint16_t *hlo_fused_prefixes(const HloComputation *fc, const HloInstr *const *ro
   return pfx;
 }
 
-bool *hlo_fused_partial_reads(const HloComputation *fc) {
+bool *hlo_fused_partial_params(const HloComputation *fc) {
   int n;
   HloInstr **order = hlo_post_order(fc, &n);
-  bool *partial = hlo_xcalloc((size_t)fc->module->next_id, sizeof *partial);
+  HloInstrIndex *pos = hlo_instr_index_new(order, n);
+  bool *partial = hlo_xcalloc((size_t)(n ? n : 1), sizeof *partial);
   /* Users first, so each member is decided once: linear in the edges. */
   for (int i = n - 1; i >= 0; i--) {
     const HloInstr *x = order[i];
-    for (int u = 0; u < x->nusers && !partial[x->id]; u++) {
+    for (int u = 0; u < x->nusers && !partial[i]; u++) {
       const HloInstr *y = x->users[u];
-      if (partial[y->id]) partial[x->id] = true;
+      int yi = hlo_instr_index_find(pos, y);
+      if (yi >= 0 && partial[yi]) partial[i] = true;
       for (int j = 0; j < y->noperands; j++)
-        if (y->operands[j] == x && hlo_operand_map(y, j).partial) partial[x->id] = true;
+        if (y->operands[j] == x && hlo_operand_map(y, j).partial) partial[i] = true;
     }
   }
+  bool *params = hlo_xcalloc((size_t)(fc->nparams ? fc->nparams : 1), sizeof *params);
+  for (int k = 0; k < fc->nparams; k++) {
+    int pi = fc->params[k] ? hlo_instr_index_find(pos, fc->params[k]) : -1;
+    params[k] = pi >= 0 && partial[pi];
+  }
+  hlo_instr_index_free(pos);
+  free(partial);
   free(order);
-  return partial;
+  return params;
 }

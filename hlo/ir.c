@@ -1344,40 +1344,44 @@ void hlo_instr_remove(HloInstr *in) {
 /* Orders                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Each instruction's position in its computation's list, in an
- * open-addressing table sized by the computation rather than by the
- * module's ids: ordering a small computation of a large module stays
- * cheap, and finding an operand here instead of reading its `parent` spares
- * a cache miss per edge (instructions are large and scattered). */
-typedef struct {
+/* An open-addressing table of instruction pointers (see hlo.h). */
+struct HloInstrIndex {
   const HloInstr **key; /* NULL: empty slot */
-  int *pos;             /* position of key[i] in the list */
-  size_t mask;          /* slots - 1, a power of two minus one */
-} InstrPos;
+  int *pos;             /* position of key[i] in the array indexed */
+  size_t mask;          /* slots - 1, slots a power of two */
+};
 
-static size_t instr_slot(const InstrPos *t, const HloInstr *in) {
+static size_t instr_slot(const HloInstrIndex *t, const HloInstr *in) {
   return (size_t)(((uint64_t)(uintptr_t)in * 0x9E3779B97F4A7C15ull) >> 32) & t->mask;
 }
 
-static void instr_pos_init(InstrPos *t, HloInstr *const *list, int count) {
+HloInstrIndex *hlo_instr_index_new(HloInstr *const *list, int n) {
+  HloInstrIndex *t = hlo_xmalloc(sizeof *t);
   size_t slots = 16;
-  while (slots < (size_t)count * 2) slots *= 2;
+  while (slots < (size_t)n * 2) slots *= 2;
   t->key = hlo_xcalloc(slots, sizeof *t->key);
   t->pos = hlo_xmalloc(slots * sizeof *t->pos);
   t->mask = slots - 1;
-  for (int j = 0; j < count; j++) {
+  for (int j = 0; j < n; j++) {
     size_t i = instr_slot(t, list[j]);
     while (t->key[i]) i = (i + 1) & t->mask;
     t->key[i] = list[j];
     t->pos[i] = j;
   }
+  return t;
 }
 
-/* -1 when `in` is not in the table (another computation's instruction). */
-static int instr_pos(const InstrPos *t, const HloInstr *in) {
+int hlo_instr_index_find(const HloInstrIndex *t, const HloInstr *in) {
   for (size_t i = instr_slot(t, in); t->key[i]; i = (i + 1) & t->mask)
     if (t->key[i] == in) return t->pos[i];
   return -1;
+}
+
+void hlo_instr_index_free(HloInstrIndex *t) {
+  if (!t) return;
+  free(t->key);
+  free(t->pos);
+  free(t);
 }
 
 /* One depth-first walk on a computation's local edge lists (see
@@ -1418,7 +1422,10 @@ static void post_walk(PostWalk *w, int start) {
 
 /* Iterative DFS so deep graphs (long unrolled loops) cannot overflow the C
  * stack.  The instructions are read once, into the list and local edge
- * lists; every walk after that runs on local arrays. */
+ * lists; every walk after that runs on local arrays.  Operands are found
+ * through an HloInstrIndex rather than by reading their `parent` (a cache
+ * miss per edge: instructions are large and scattered) or by module-wide
+ * id (arrays as large as the module for a small computation). */
 HloInstr **hlo_post_order(const HloComputation *c, int *n) {
   int count = 0, cap = 64;
   HloInstr **list = hlo_xmalloc(sizeof(HloInstr *) * (size_t)cap);
@@ -1440,14 +1447,12 @@ HloInstr **hlo_post_order(const HloComputation *c, int *n) {
     for (int i = 0; i < in->noperands; i++) opnd[nedge++] = in->operands[i];
   }
   first[count] = nedge;
-  InstrPos t;
-  instr_pos_init(&t, list, count);
+  HloInstrIndex *t = hlo_instr_index_new(list, count);
   int *edge = hlo_xmalloc(sizeof(int) * (size_t)(nedge ? nedge : 1));
-  for (int e = 0; e < nedge; e++) edge[e] = instr_pos(&t, opnd[e]);
+  for (int e = 0; e < nedge; e++) edge[e] = hlo_instr_index_find(t, opnd[e]);
   free(opnd);
-  int root = c->root ? instr_pos(&t, c->root) : -1;
-  free(t.key);
-  free(t.pos);
+  int root = c->root ? hlo_instr_index_find(t, c->root) : -1;
+  hlo_instr_index_free(t);
 
   HloInstr **out = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(count ? count : 1));
   uint8_t *state = hlo_xcalloc((size_t)(count ? count : 1), 1);

@@ -24,7 +24,7 @@
  * each element, so one pass over the data replaces two.
  *
  * Whether a kernel reads all of an operand is hlo/'s indexing analysis
- * (hlo_fused_partial_reads), one walk per kernel.
+ * (hlo_fused_partial_params), one walk per kernel.
  *
  * The decisions are those of merging the first mergeable pair in list
  * order and looking again from the top, but the work is near linear: a
@@ -296,8 +296,8 @@ static const KernelInfo *info(Mof *s, const HloInstr *x) {
   s->work++;
   if (x->op != HLO_OP_FUSION) return k;
   const HloComputation *fc = x->called[0];
-  bool *partial = hlo_fused_partial_reads(fc);
-  for (int i = 0; i < x->noperands; i++) k->whole[i] = !partial[fc->params[i]->id];
+  bool *partial = hlo_fused_partial_params(fc);
+  for (int i = 0; i < x->noperands; i++) k->whole[i] = !partial[i];
   free(partial);
   int nreduce = 0;
   k->nbody = 0;

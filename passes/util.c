@@ -139,10 +139,9 @@ HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee
                                HloInstr *const *args, HloInstr *before) {
   int n;
   HloInstr **order = hlo_post_order(callee, &n);
-  int64_t maxid = 0;
-  for (int i = 0; i < n; i++)
-    if (order[i]->id > maxid) maxid = order[i]->id;
-  HloInstr **map = hlo_xcalloc((size_t)maxid + 1, sizeof(HloInstr *));
+  /* copy[i] is order[i]'s copy; operands come before their users. */
+  HloInstrIndex *pos = hlo_instr_index_new(order, n);
+  HloInstr **copies = hlo_xcalloc((size_t)(n ? n : 1), sizeof(HloInstr *));
   HloInstr *root = NULL;
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
@@ -151,14 +150,18 @@ HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee
       copy = args[in->parameter_number];
     } else {
       HloInstr *ops[in->noperands ? in->noperands : 1];
-      for (int k = 0; k < in->noperands; k++) ops[k] = map[in->operands[k]->id];
+      for (int k = 0; k < in->noperands; k++) {
+        int p = hlo_instr_index_find(pos, in->operands[k]);
+        ops[k] = p >= 0 ? copies[p] : NULL;
+      }
       copy = hlo_instr_clone(dst, in, ops, in->noperands);
       if (before) hlo_instr_move_before(copy, before);
     }
-    map[in->id] = copy;
+    copies[i] = copy;
     if (in == callee->root) root = copy;
   }
-  free(map);
+  hlo_instr_index_free(pos);
+  free(copies);
   free(order);
   return root;
 }

@@ -286,6 +286,24 @@ START_TEST(post_order_exact) {
 }
 END_TEST
 
+/* Every listed instruction is found at its position, whatever the table's
+ * collisions; one not listed is not. */
+START_TEST(instr_index_finds_positions) {
+  HloModule *m = hlo_module_new("m");
+  HloComputation *c = hlo_computation_new(m, "main");
+  HloShape s = hlo_shape_scalar(HLO_F32);
+  enum { N = 100 };
+  HloInstr *list[N + 1];
+  list[0] = hlo_parameter_new(c, 0, &s, "p");
+  for (int i = 1; i <= N; i++) list[i] = hlo_instr_new(c, HLO_OP_NEGATE, &s, &list[i - 1], 1, "n");
+  HloInstrIndex *t = hlo_instr_index_new(list + 1, N);
+  for (int i = 1; i <= N; i++) ck_assert_int_eq(hlo_instr_index_find(t, list[i]), i - 1);
+  ck_assert_int_eq(hlo_instr_index_find(t, list[0]), -1);
+  hlo_instr_index_free(t);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(describe_names_tf_node) {
   HloModule *m = hlo_module_new("m");
   HloComputation *c = hlo_computation_new(m, "main");
@@ -339,6 +357,7 @@ int main(void) {
   tcase_add_test(t, unique_names);
   tcase_add_test(t, post_order);
   tcase_add_test(t, post_order_exact);
+  tcase_add_test(t, instr_index_finds_positions);
   tcase_add_test(t, describe_names_tf_node);
   tcase_add_test(t, errors_wrap);
   tcase_add_test(t, edit_distance);
