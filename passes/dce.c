@@ -28,6 +28,17 @@ static bool sweep(HloComputation *c) {
   return changed;
 }
 
+/* A computation and its position in the module's list. */
+typedef struct {
+  const HloComputation *c;
+  int pos;
+} CompPos;
+
+static int comp_pos_cmp(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)((const CompPos *)a)->c, y = (uintptr_t)((const CompPos *)b)->c;
+  return (x > y) - (x < y);
+}
+
 bool pass_dce(HloModule *m) {
   bool changed = false;
   for (HloComputation *c = m->first; c; c = c->next) changed |= sweep(c);
@@ -40,6 +51,10 @@ bool pass_dce(HloModule *m) {
   bool *live = hlo_xcalloc((size_t)(n ? n : 1), sizeof(bool));
   int k = 0;
   for (HloComputation *c = m->first; c; c = c->next) list[k++] = c;
+  /* Callees found by address, not by scanning the list per call site. */
+  CompPos *by_addr = hlo_xmalloc(sizeof *by_addr * (size_t)(n ? n : 1));
+  for (int i = 0; i < n; i++) by_addr[i] = (CompPos){list[i], i};
+  qsort(by_addr, (size_t)n, sizeof *by_addr, comp_pos_cmp);
   bool grew = true;
   while (grew) {
     grew = false;
@@ -47,9 +62,11 @@ bool pass_dce(HloModule *m) {
       if (list[i] == m->entry && !live[i]) live[i] = grew = true;
       if (!live[i]) continue;
       for (HloInstr *in = list[i]->first; in; in = in->next)
-        for (int j = 0; j < in->ncalled; j++)
-          for (int t = 0; t < n; t++)
-            if (list[t] == in->called[j] && !live[t]) live[t] = grew = true;
+        for (int j = 0; j < in->ncalled; j++) {
+          CompPos key = {in->called[j], 0};
+          const CompPos *hit = bsearch(&key, by_addr, (size_t)n, sizeof *by_addr, comp_pos_cmp);
+          if (hit && !live[hit->pos]) live[hit->pos] = grew = true;
+        }
     }
   }
   for (int i = 0; i < n; i++) {
@@ -57,6 +74,7 @@ bool pass_dce(HloModule *m) {
     hlo_computation_remove(list[i]);
     changed = true;
   }
+  free(by_addr);
   free(live);
   free(list);
   return changed;

@@ -19,6 +19,25 @@ START_TEST(dce_removes_dead_instructions_and_computations) {
 }
 END_TEST
 
+/* Computations called through a chain of calls stay; the module's others
+ * go, whichever side of the callers they are listed on. */
+START_TEST(dce_keeps_computations_called_through_calls) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "unused1 { p = f32[] parameter(0)\n ROOT n = f32[] negate(p) }\n"
+      "g { p = f32[] parameter(0)\n ROOT n = f32[] negate(p) }\n"
+      "f { p = f32[] parameter(0)\n ROOT c = f32[] call(p), to_apply=g }\n"
+      "unused2 { p = f32[] parameter(0)\n ROOT c = f32[] call(p), to_apply=unused1 }\n"
+      "ENTRY e {\n  x = f32[] parameter(0)\n  ROOT r = f32[] call(x), to_apply=f\n}\n",
+      pass_dce, true, 0, 0);
+  ck_assert_ptr_nonnull(hlo_module_find_computation(m, "f"));
+  ck_assert_ptr_nonnull(hlo_module_find_computation(m, "g"));
+  ck_assert_ptr_null(hlo_module_find_computation(m, "unused1"));
+  ck_assert_ptr_null(hlo_module_find_computation(m, "unused2"));
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(dce_nothing_to_do) {
   hlo_module_free(pu_differential("HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n"
                                   "  ROOT r = f32[4] negate(x)\n}\n",
@@ -195,6 +214,7 @@ int main(void) {
   TCase *t = tcase_create("cleanup");
   tcase_add_test(t, dce_removes_dead_instructions_and_computations);
   tcase_add_test(t, dce_nothing_to_do);
+  tcase_add_test(t, dce_keeps_computations_called_through_calls);
   tcase_add_test(t, single_device_lowers_collectives);
   tcase_add_test(t, single_device_expands_ops);
   tcase_add_test(t, single_device_nothing_to_do);
