@@ -43,31 +43,29 @@ bool pass_dce(HloModule *m) {
   bool changed = false;
   for (HloComputation *c = m->first; c; c = c->next) changed |= sweep(c);
 
-  /* Computations reachable from the entry through called lists; the module
-   * lists callees first, so walking it backwards marks callers first. */
+  /* Computations reachable from the entry through called lists, each
+   * walked once when it is found live. */
   int n = 0;
   for (HloComputation *c = m->first; c; c = c->next) n++;
   HloComputation **list = hlo_xmalloc(sizeof(HloComputation *) * (size_t)(n ? n : 1));
   bool *live = hlo_xcalloc((size_t)(n ? n : 1), sizeof(bool));
-  int k = 0;
+  int *work = hlo_xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+  int k = 0, nwork = 0;
   for (HloComputation *c = m->first; c; c = c->next) list[k++] = c;
   /* Callees found by address, not by scanning the list per call site. */
   CompPos *by_addr = hlo_xmalloc(sizeof *by_addr * (size_t)(n ? n : 1));
-  for (int i = 0; i < n; i++) by_addr[i] = (CompPos){list[i], i};
+  for (int i = 0; i < n; i++) {
+    by_addr[i] = (CompPos){list[i], i};
+    if (list[i] == m->entry) live[work[nwork++] = i] = true;
+  }
   qsort(by_addr, (size_t)n, sizeof *by_addr, comp_pos_cmp);
-  bool grew = true;
-  while (grew) {
-    grew = false;
-    for (int i = n - 1; i >= 0; i--) {
-      if (list[i] == m->entry && !live[i]) live[i] = grew = true;
-      if (!live[i]) continue;
-      for (HloInstr *in = list[i]->first; in; in = in->next)
-        for (int j = 0; j < in->ncalled; j++) {
-          CompPos key = {in->called[j], 0};
-          const CompPos *hit = bsearch(&key, by_addr, (size_t)n, sizeof *by_addr, comp_pos_cmp);
-          if (hit && !live[hit->pos]) live[hit->pos] = grew = true;
-        }
-    }
+  while (nwork) {
+    for (HloInstr *in = list[work[--nwork]]->first; in; in = in->next)
+      for (int j = 0; j < in->ncalled; j++) {
+        CompPos key = {in->called[j], 0};
+        const CompPos *hit = bsearch(&key, by_addr, (size_t)n, sizeof *by_addr, comp_pos_cmp);
+        if (hit && !live[hit->pos]) live[work[nwork++] = hit->pos] = true;
+      }
   }
   for (int i = 0; i < n; i++) {
     if (live[i]) continue;
@@ -75,6 +73,7 @@ bool pass_dce(HloModule *m) {
     changed = true;
   }
   free(by_addr);
+  free(work);
   free(live);
   free(list);
   return changed;
