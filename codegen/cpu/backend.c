@@ -17,7 +17,7 @@
  * (buffer reuse), a convolution's padding is a copy of its input
  * (gemm.c's border tiles check every tap), and a sort merges through
  * working memory in the arena (sort.c). */
-static void cpu_policy(const CgTarget *t, PassPolicy *out) {
+void cpu_policy(const CgTarget *t, PassPolicy *out) {
   (void)t;
   *out = (PassPolicy){
       .hoist_prefix_values = true,

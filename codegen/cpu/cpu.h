@@ -18,8 +18,13 @@
 void cpu_init_targets(void);
 HloError *cpu_target_create(const CgOptions *o, CgTarget *out);
 void cpu_target_destroy(CgTarget *t);
-/* Sets triple and data layout, then runs default<O3>. */
+/* Gives mod t's triple and data layout. */
+void cpu_set_target(LLVMModuleRef mod, const CgTarget *t);
+/* cpu_set_target, then verifies mod and runs default<O3>. */
 HloError *cpu_optimize(LLVMModuleRef mod, const CgTarget *t);
+/* The PassPolicy of the loop nests kernel.c builds (backend.c); the GPU
+ * backend runs the same nests, one thread's iterations each. */
+void cpu_policy(const CgTarget *t, PassPolicy *out);
 
 CgTask cpu_parallel(CgGen *g, KirFunc *k, int64_t n);
 

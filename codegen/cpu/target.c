@@ -316,13 +316,17 @@ void cpu_target_destroy(CgTarget *t) {
   memset(t, 0, sizeof *t);
 }
 
-HloError *cpu_optimize(LLVMModuleRef mod, const CgTarget *t) {
+void cpu_set_target(LLVMModuleRef mod, const CgTarget *t) {
   LLVMSetTarget(mod, t->triple);
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(t->tm);
   char *layout = LLVMCopyStringRepOfTargetData(td);
   LLVMSetDataLayout(mod, layout);
   LLVMDisposeMessage(layout);
   LLVMDisposeTargetData(td);
+}
+
+HloError *cpu_optimize(LLVMModuleRef mod, const CgTarget *t) {
+  cpu_set_target(mod, t);
   char *msg = NULL;
   if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
     HloError *e = hlo_error("codegen: internal error: invalid LLVM IR: %s", msg);

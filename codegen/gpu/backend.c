@@ -29,21 +29,6 @@
 #include "../cpu/cpu.h"
 #include "gpu.h"
 
-/* The CPU's policy (cpu/backend.c), because kernel.c builds the same
- * loop nests for the GPU: each thread runs the nest for its iterations. */
-static void gpu_policy(const CgTarget *t, PassPolicy *out) {
-  (void)t;
-  *out = (PassPolicy){
-      .hoist_prefix_values = true,
-      .root_views = true,
-      .scalar_contraction_epilogues = true,
-      .reductions_write_producers = true,
-      .reuse_operand_buffers = true,
-      .explicit_conv_padding = true,
-      .kernel_temp_bytes = cg_kernel_temp_bytes,
-  };
-}
-
 static const char pipeline[] =
     "builtin.module(gpu.module(convert-vector-to-scf, convert-scf-to-cf, "
     "expand-strided-metadata, convert-vector-to-llvm, "
@@ -128,12 +113,7 @@ static HloError *gpu_finish(LLVMModuleRef mod, const CgTarget *t, const CgSignat
                             int part) {
   (void)sig;
   (void)part;
-  LLVMSetTarget(mod, t->triple);
-  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(t->tm);
-  char *layout = LLVMCopyStringRepOfTargetData(td);
-  LLVMSetDataLayout(mod, layout);
-  LLVMDisposeMessage(layout);
-  LLVMDisposeTargetData(td);
+  cpu_set_target(mod, t); /* libdevice links into a module of its triple */
   HloError *e = link_libdevice(mod);
   if (e) return e;
   internalize(mod);
@@ -145,7 +125,7 @@ const CgBackend cg_gpu_backend = {
     .targets = "nvptx64",
     .create = gpu_target_create,
     .destroy = gpu_target_destroy,
-    .policy = gpu_policy,
+    .policy = cpu_policy, /* kernel.c's nests, one thread's iterations each */
     .parallel = gpu_parallel,
     .place = gpu_place,
     .whole = true,
