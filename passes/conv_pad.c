@@ -47,7 +47,16 @@ static HloInstr *rewrite(HloInstr *in) {
   HloComputation *c = in->parent;
   HloError *e = NULL;
   HloInstr *zero = px_built(hlo_build_constant_scalar(c, x->shape.type, 0.0), NULL, in);
-  HloInstr *padded = px_built(hlo_build_pad(c, x, zero, pad, &e), e, in);
+  HloInstr *padded = hlo_build_pad(c, x, zero, pad, &e);
+  if (!padded) {
+    /* The padded input would be past a buffer's limit (a huge input or
+     * padding whose window, strides or dilation still give a result that
+     * fits): the convolution keeps its padding. */
+    hlo_error_free(e);
+    px_remove_if_dead(zero);
+    return NULL;
+  }
+  hlo_instr_move_before(padded, in);
   padded->metadata = in->metadata;
   HloInstr *r = px_built(hlo_build_convolution(c, padded, in->operands[1], window, d,
                                                in->feature_group_count, in->batch_group_count,

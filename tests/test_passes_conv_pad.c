@@ -107,12 +107,37 @@ START_TEST(left_alone) {
 }
 END_TEST
 
+START_TEST(too_large_once_padded) {
+  /* A fuzzed config found this: an input of 0.75 TB, within a buffer's
+   * 2^40 bytes, whose padded copy is not; the window's stride keeps the
+   * result small.  The pass used to abort ("pass built an ill-shaped
+   * instruction"); now the convolution keeps its padding. */
+  const char *t = "HloModule big\n\nENTRY main {\n"
+                  "  x = f32[1,23333333338,1,8] parameter(0)\n"
+                  "  k = f32[3,1,8,2] constant(1)\n"
+                  "  ROOT y = f32[1,2,1,2] convolution(x, k), "
+                  "window={size=3x1 stride=23333333338x1 pad=9000000000_9000000000x0_0}, "
+                  "dim_labels=b01f_01io->b01f\n}\n";
+  HloModule *m = NULL;
+  HloError *e = hlo_parse(t, strlen(t), "big.hlo", &m);
+  ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+  e = hlo_verify(m);
+  ck_assert_msg(!e, "%s", e ? hlo_error_message(e) : "");
+  ck_assert(!conv_pad(m));
+  ck_assert_str_eq(pu_root(m), "convolution(x, constant)");
+  ck_assert_int_eq(m->entry->root->window[0].pad_lo, 9000000000);
+  ck_assert_int_eq(pu_count(m, HLO_OP_CONSTANT), 1); /* the zero it built for the pad is gone */
+  hlo_module_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_conv_pad");
   TCase *t = tcase_create("conv_pad");
   tcase_add_test(t, padding_becomes_a_pad);
   tcase_add_test(t, strided_and_dilated_windows_too);
   tcase_add_test(t, left_alone);
+  tcase_add_test(t, too_large_once_padded);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
