@@ -1,6 +1,6 @@
 """Reference bits for rng-bit-generator (tests/test_hlo_eval.c), from XLA on CPU.
 
-Run: /work/main/.venv/tf/bin/python scripts/gen_rng_bit_generator.py
+Run: .venv/tf/bin/python scripts/gen_rng_bit_generator.py (the venv scripts/venv.sh makes)
 Each case is xla.rng_bit_generator(algorithm, state, shape, dtype) under
 tf.function(jit_compile=True); algorithm 0 = rng_default, 1 = rng_philox,
 2 = rng_three_fry.  Prints the new state and the bits as hex."""
