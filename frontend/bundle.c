@@ -479,7 +479,7 @@ static HloError *take_slices(TfBundle *b, const Tensorflow__BundleEntryProto *p,
       if (full) x->full |= 1u << d;
     }
   }
-  qsort(sl, p->n_slices, sizeof *sl, cmp_slices);
+  if (p->n_slices) qsort(sl, p->n_slices, sizeof *sl, cmp_slices);
   t->slices = sl;
   t->nslices = (int)p->n_slices;
   return NULL;

@@ -508,7 +508,7 @@ static char *body_ref(const Body *b, char *const *argnames, Ref r) {
 static void emit_function(Body *b, const char *fname, const Ref *results,
                           const Tensorflow__DataType *types, int nresults) {
   Fz *z = b->z;
-  qsort(b->nodes, (size_t)b->nnodes, sizeof(int), cmp_int);
+  if (b->nnodes) qsort(b->nodes, (size_t)b->nnodes, sizeof(int), cmp_int); /* NULL when none */
   Tensorflow__FunctionDef *f = hlo_xmalloc(sizeof *f);
   tensorflow__function_def__init(f);
   f->signature = hlo_xmalloc(sizeof *f->signature);
