@@ -71,6 +71,11 @@ typedef struct CgOptions {
   int narg_names;
   const char *const *result_names;
   int nresult_names;
+  /* The TensorFlow tensors the arguments and results are ("NODE:INDEX"),
+   * recorded in the descriptor (hloc_buffer_info.tf_name) for hosts that
+   * bind by them; NULL (or a NULL entry): none.  Counted as the names. */
+  const char *const *arg_tf_names;
+  const char *const *result_tf_names;
   /* Where intermediates live.  false: passes/' buffer assignment — kernels
    * run in its schedule and values whose lifetimes do not overlap share one
    * packed arena (scratch_bytes is pass_assign_buffers' arena_bytes); true:
@@ -99,6 +104,8 @@ typedef struct CgOptions {
 /* One argument or result of the compiled function. */
 typedef struct CgBufferInfo {
   const char *name;            /* a C identifier, unique in the signature */
+  const char *tf_name;         /* the TensorFlow tensor, "NODE:INDEX";
+                                * NULL when none */
   HloType type;                /* an array type */
   int rank;
   int64_t dims[HLO_MAX_RANK];

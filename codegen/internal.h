@@ -162,6 +162,9 @@ typedef struct CgTarget {
   LLVMTargetMachineRef tm;
   char *triple;   /* malloc'd */
   char *cpu;      /* malloc'd: the resolved CPU name */
+  char *required; /* malloc'd: the instruction-set features the code may
+                   * use, LLVM's names, comma-separated (hloc_program's
+                   * features); NULL where the backend records none */
   bool is_host;   /* the target is this process's architecture */
 } CgTarget;
 
@@ -301,6 +304,9 @@ typedef struct CgLegalized {
   CgOptions opts;
   HloModule *owned;  /* the copy, when one was made */
   char **arg_names;  /* owned: the flat argument names, with the copy */
+  const char **arg_tf_names; /* owned array: their TensorFlow names (an
+                              * array parameter keeps its own; a tuple's
+                              * leaves have none) */
 } CgLegalized;
 HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out);
 void cg_legalized_free(CgLegalized *l);

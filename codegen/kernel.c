@@ -1182,6 +1182,8 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
     const char *want = o->arg_names && o->arg_names[i] ? o->arg_names[i] : p->name;
     names[nn] = unique_name(want, names, nn);
     fill_info(&sig->args[i], &p->shape, names[nn++]);
+    if (o->arg_tf_names && o->arg_tf_names[i])
+      sig->args[i].tf_name = hlo_xstrdup(o->arg_tf_names[i]);
   }
   for (int i = 0; i < m->nalias; i++) sig->args[m->alias[i].param].updated = true;
   for (int i = 0, k = 0; i < plan->nresults; i++) {
@@ -1191,6 +1193,8 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
     const char *want =
         o->result_names && o->result_names[i] ? o->result_names[i] : dflt;
     names[nn] = unique_name(want, names, nn);
+    if (o->result_tf_names && o->result_tf_names[i])
+      sig->results[k].tf_name = hlo_xstrdup(o->result_tf_names[i]);
     fill_info(&sig->results[k++], &plan->result_src[i].shape, names[nn++]);
   }
   free(names);
@@ -1200,8 +1204,14 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
 }
 
 void cg_signature_free(CgSignature *s) {
-  for (int i = 0; i < s->nargs; i++) free((char *)s->args[i].name);
-  for (int i = 0; i < s->nresults; i++) free((char *)s->results[i].name);
+  for (int i = 0; i < s->nargs; i++) {
+    free((char *)s->args[i].name);
+    free((char *)s->args[i].tf_name);
+  }
+  for (int i = 0; i < s->nresults; i++) {
+    free((char *)s->results[i].name);
+    free((char *)s->results[i].tf_name);
+  }
   free(s->args);
   free(s->results);
   for (int i = 0; i < s->ncancel_points; i++) free(s->cancel_points[i]);

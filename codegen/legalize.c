@@ -140,6 +140,7 @@ typedef struct Cloner {
   int ncomps;
   const CgOptions *opts;
   char **arg_names;             /* flat argument names (entry flattening) */
+  const char **arg_tf_names;    /* … and TensorFlow names */
   int nargs;
 } Cloner;
 
@@ -268,12 +269,16 @@ static HloInstr *clone_instr(Cloner *k, HloComputation *dst, const HloInstr *x,
  * numbered from k->nargs on, tupled back into s.  `name` names the HLO
  * parameter, `arg` the compiled function's argument. */
 static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr *p,
-                                 const HloShape *s, const char *name, const char *arg) {
+                                 const HloShape *s, const char *name, const char *arg,
+                                 const char *tf_name) {
   if (!hlo_shape_is_tuple(s)) {
     HloInstr *leaf = hlo_parameter_new(dst, k->nargs, s, name);
     leaf->metadata = p->metadata;
     k->arg_names = hlo_xrealloc(k->arg_names, (size_t)(k->nargs + 1) * sizeof *k->arg_names);
     k->arg_names[k->nargs] = hlo_xstrdup(arg);
+    k->arg_tf_names =
+        hlo_xrealloc(k->arg_tf_names, (size_t)(k->nargs + 1) * sizeof *k->arg_tf_names);
+    k->arg_tf_names[k->nargs] = tf_name;
     k->nargs++;
     return leaf;
   }
@@ -282,7 +287,7 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
     HloStr n = {0}, a = {0};
     hlo_str_printf(&n, "%s_%d", name, i);
     hlo_str_printf(&a, "%s_%d", arg, i);
-    elems[i] = flat_parameters(k, dst, p, &s->tuple[i], n.buf, a.buf);
+    elems[i] = flat_parameters(k, dst, p, &s->tuple[i], n.buf, a.buf, NULL);
     free(n.buf);
     free(a.buf);
   }
@@ -302,7 +307,8 @@ static HloInstr *clone_body(Cloner *k, HloComputation *dst, const HloComputation
       const HloInstr *p = c->params[i];
       const char *arg = k->opts->arg_names && k->opts->arg_names[i] ? k->opts->arg_names[i]
                                                                      : p->name;
-      k->map[p->id] = flat_parameters(k, dst, p, &p->shape, p->name, arg);
+      const char *tf = k->opts->arg_tf_names ? k->opts->arg_tf_names[i] : NULL;
+      k->map[p->id] = flat_parameters(k, dst, p, &p->shape, p->name, arg, tf);
     }
   int n;
   HloInstr **order = hlo_post_order(c, &n);
@@ -386,7 +392,9 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
   out->owned = k.dst;
   out->m = k.dst;
   out->arg_names = k.arg_names;
+  out->arg_tf_names = k.arg_tf_names;
   out->opts.arg_names = (const char *const *)k.arg_names;
+  out->opts.arg_tf_names = k.arg_tf_names;
   out->opts.narg_names = k.nargs;
   return NULL;
 }
@@ -394,6 +402,7 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
 void cg_legalized_free(CgLegalized *l) {
   for (int i = 0; l->arg_names && i < l->opts.narg_names; i++) free(l->arg_names[i]);
   free(l->arg_names);
+  free(l->arg_tf_names);
   hlo_module_free(l->owned);
   memset(l, 0, sizeof *l);
 }

@@ -29,8 +29,10 @@
 #include <llvm-c/TargetMachine.h>
 
 /* 2: hloc_program gained the kernels and run_profiled; objects of format
- * 1 lack them. */
-#define FORMAT "hloc compile cache 2"
+ * 1 lack them.  3: hloc_buffer_info gained tf_name, hloc_program cpu and
+ * features (HLOC_LIBRARY_ABI 2): a format-2 object would be misread, so
+ * its name no longer matches and it is compiled again. */
+#define FORMAT "hloc compile cache 3"
 
 typedef struct Hash {
   uint64_t a, b;

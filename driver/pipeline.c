@@ -30,10 +30,18 @@ static bool has_suffix(const char *s, const char *suffix) {
 
 void model_free(Model *md) {
   hlo_module_free(md->m);
-  for (int i = 0; i < md->nfeeds; i++) free(md->feeds[i]);
-  for (int i = 0; i < md->nfetches; i++) free(md->fetches[i]);
+  for (int i = 0; i < md->nfeeds; i++) {
+    free(md->feeds[i]);
+    if (md->feed_tf_names) free(md->feed_tf_names[i]);
+  }
+  for (int i = 0; i < md->nfetches; i++) {
+    free(md->fetches[i]);
+    if (md->fetch_tf_names) free(md->fetch_tf_names[i]);
+  }
   free(md->feeds);
   free(md->fetches);
+  free(md->feed_tf_names);
+  free(md->fetch_tf_names);
   memset(md, 0, sizeof *md);
 }
 
@@ -55,20 +63,49 @@ static char *copy(const char *s) {
   return hlo_xstrdup(s);
 }
 
+/* "NODE:INDEX", or NULL without a node (a function's argument). */
+static char *tensor_name(const TfNode *node, int index) {
+  if (!node) return NULL;
+  HloStr s = {0};
+  hlo_str_printf(&s, "%s:%d", node->name, index);
+  return hlo_str_take(&s);
+}
+
+/* The tensor a fetch reads: its producer's output, or the feed it reads. */
+static char *fetch_tensor(const TfGraph *g, const TfFetch *f) {
+  if (f->value.feed >= 0) {
+    const TfFeed *fd = &g->feeds[f->value.feed];
+    return tensor_name(fd->node, fd->variable ? 0 : fd->index);
+  }
+  return tensor_name(f->value.node, f->value.index);
+}
+
 HloError *pipeline_load_graph(TfGraph *g, Model *md) {
   memset(md, 0, sizeof *md);
   HloError *e = tf_import(g, "model", &md->m);
   if (!e) {
     md->nfeeds = g->nfeeds;
     md->feeds = new_names(g->nfeeds);
-    for (int i = 0; i < g->nfeeds; i++) md->feeds[i] = copy(g->feeds[i].name);
+    md->feed_tf_names = new_names(g->nfeeds);
+    for (int i = 0; i < g->nfeeds; i++) {
+      md->feeds[i] = copy(g->feeds[i].name);
+      md->feed_tf_names[i] =
+          tensor_name(g->feeds[i].node, g->feeds[i].variable ? 0 : g->feeds[i].index);
+    }
     /* The results: the fetches, then each read-write variable's new value
      * (named after the variable) that the module writes back. */
     md->nfetches = g->nfetches + md->m->nalias;
     md->fetches = new_names(md->nfetches);
-    for (int i = 0; i < g->nfetches; i++) md->fetches[i] = copy(g->fetches[i].name);
-    for (int i = 0; i < md->m->nalias; i++)
-      md->fetches[md->m->alias[i].result] = copy(g->feeds[md->m->alias[i].param].name);
+    md->fetch_tf_names = new_names(md->nfetches);
+    for (int i = 0; i < g->nfetches; i++) {
+      md->fetches[i] = copy(g->fetches[i].name);
+      md->fetch_tf_names[i] = fetch_tensor(g, &g->fetches[i]);
+    }
+    for (int i = 0; i < md->m->nalias; i++) {
+      const TfFeed *v = &g->feeds[md->m->alias[i].param];
+      md->fetches[md->m->alias[i].result] = copy(v->name);
+      md->fetch_tf_names[md->m->alias[i].result] = tensor_name(v->node, 0);
+    }
   }
   tf_graph_free(g);
   return e;
@@ -288,6 +325,8 @@ static CgOptions named(const Model *md, const CgOptions *o) {
   r.narg_names = md->nfeeds;
   r.result_names = (const char *const *)md->fetches;
   r.nresult_names = md->nfetches;
+  r.arg_tf_names = (const char *const *)md->feed_tf_names;
+  r.result_tf_names = (const char *const *)md->fetch_tf_names;
   r.one_slot_per_value |= md->unoptimized;
   return r;
 }

@@ -30,6 +30,10 @@ typedef struct Model {
   HloModule *m;
   int nfeeds, nfetches;
   char **feeds, **fetches;
+  /* The TensorFlow tensors they are, "NODE:INDEX" (for a variable's feed
+   * and new value, its node's output 0), recorded in the descriptor so
+   * that hosts bind by them too; as many as the names. */
+  char **feed_tf_names, **fetch_tf_names;
   bool ready; /* pipeline_optimize has run */
   bool unoptimized; /* … without the passes: codegen gives every value a
                      * scratch slot of its own instead of planning buffers */

@@ -160,6 +160,9 @@ typedef struct hloc_buffer_info {
   int32_t updated;        /* arguments: 1 for a read-write variable (a
                            * tfcompile config variable) whose buffer the
                            * run overwrites with its new value; else 0 */
+  const char *tf_name;    /* the TensorFlow tensor it is, "NODE:INDEX"
+                           * ("model/dense/MatMul:0": the feed's or the
+                           * fetch's node and output); NULL for HLO input */
 } hloc_buffer_info;
 
 typedef struct hloc_program {
@@ -190,6 +193,12 @@ typedef struct hloc_program {
    * profiler->leave(profiler, k) right after it (profiler NULL: neither). */
   int (*run_profiled)(void *const *buffers, void *scratch, const int32_t *cancel,
                       hloc_profiler *profiler);
+  /* What the code needs of the CPU that runs it: the LLVM CPU name it was
+   * compiled for ("skylake-avx512") and the instruction-set features it
+   * may use, LLVM's names separated by commas ("avx,avx2,fma,avx512f"),
+   * for hosts to compare with the running CPU's. */
+  const char *cpu;
+  const char *features;
 } hloc_program;
 
 /* Model libraries (`hloc compile --emit so`, libhloc's
@@ -204,7 +213,7 @@ typedef struct hloc_program {
  * layout or the meaning of a field changes, or a function a loader takes
  * from the library (rt_threadpool_create, rt_threadpool_free,
  * hloc_use_thread_pool) changes its signature or contract. */
-#define HLOC_LIBRARY_ABI 1
+#define HLOC_LIBRARY_ABI 2 /* 2: tf_name, cpu and features */
 
 /* Runs p with a scratch arena allocated (aligned) and freed around the
  * call.  Returns p's status, or -1 when the scratch cannot be allocated. */

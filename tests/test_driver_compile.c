@@ -533,6 +533,11 @@ START_TEST(shared_library_binds_by_name) {
   ck_assert_int_eq(p->num_results, 1);
   ck_assert_str_eq(p->args[0].name, "image");
   ck_assert_str_eq(p->results[0].name, "probs");
+  /* the TensorFlow tensors (the config's feed and fetch), and the CPU */
+  ck_assert_str_eq(p->args[0].tf_name, "image:0");
+  ck_assert_str_eq(p->results[0].tf_name, "Identity:0");
+  ck_assert_ptr_nonnull(p->cpu);
+  ck_assert_ptr_nonnull(p->features);
   HloLiteral *image = ck_read_npy(MNIST ".in0.npy"), *want = ck_read_npy(MNIST ".out0.npy");
   ck_assert_uint_eq(p->args[0].bytes, hlo_shape_byte_size(&image->shape));
   HloLiteral *got = hlo_literal_new(&want->shape);
@@ -544,6 +549,39 @@ START_TEST(shared_library_binds_by_name) {
   hlo_literal_free(want);
   hlo_literal_free(got);
   dlclose(lib);
+}
+END_TEST
+
+/* What the descriptor records of the CPU: for a named CPU its vector
+ * extensions and the features added, less those removed; for native the
+ * host's. */
+START_TEST(descriptor_records_the_cpu) {
+  static const struct {
+    const char *options, *cpu, *features;
+  } cases[] = {
+      {"--cpu x86-64", "x86-64", ""},
+      {"--cpu haswell", "haswell", "avx,fma"},
+      {"--cpu skylake-avx512 --features -avx512f,+avxvnni", "skylake-avx512", "avx,fma,avxvnni"},
+      {"--cpu x86-64 --features +avx2,-avx2,+sse4.2", "x86-64", "sse4.2"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *out;
+    int rc = ck_sh(&out, "%s compile " MNIST_ARGS " --name m%zu -o %s/m%zu --emit so %s",
+                   ck_env("HLOC_BIN"), i, tmpdir, i, cases[i].options);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    char path[128], symbol[32];
+    snprintf(path, sizeof path, "%s/libm%zu.so", tmpdir, i);
+    snprintf(symbol, sizeof symbol, "m%zu_program", i);
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(lib != NULL, "%s", dlerror());
+    const hloc_program *p = dlsym(lib, symbol);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->cpu, cases[i].cpu);
+    ck_assert_msg(!strcmp(p->features, cases[i].features), "%s: '%s', want '%s'",
+                  cases[i].options, p->features, cases[i].features);
+    dlclose(lib);
+  }
 }
 END_TEST
 
@@ -719,6 +757,7 @@ int main(void) {
   tcase_add_test(c, cross_compiles_aarch64_object);
   tcase_add_test(c, two_models_link_into_one_program);
   tcase_add_test(c, shared_library_binds_by_name);
+  tcase_add_test(c, descriptor_records_the_cpu);
   tcase_add_test(c, executable_options_and_errors);
   tcase_add_test(c, runtime_is_found_next_to_the_binary);
   tcase_add_test(c, runtime_stays_small);

@@ -18,14 +18,15 @@
  * (natural alignment, no packing):
  *
  *   hloc_buffer_info  { ptr name; i32 dtype; i32 rank; ptr dims; i64 bytes;
- *                       i32 updated }
+ *                       i32 updated; ptr tf_name }
  *   hloc_kernel_info  { ptr symbol; ptr instruction; ptr kind; ptr shape;
  *                       ptr tf_op; ptr loop }
  *   hloc_program      { ptr name; i32 num_args; i32 num_results;
  *                       ptr args; ptr results; i64 scratch_bytes;
  *                       i64 scratch_align; ptr run; ptr run_cancellable;
  *                       i32 num_cancel_points; ptr cancel_points;
- *                       i32 num_kernels; ptr kernels; ptr run_profiled }
+ *                       i32 num_kernels; ptr kernels; ptr run_profiled;
+ *                       ptr cpu; ptr features }
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +101,16 @@ static LLVMValueRef buffer_infos(LLVMModuleRef mod, LLVMTypeRef info_ty,
       dims = private_constant(mod, LLVMConstArray2(i64, d, (uint64_t)b[i].rank),
                               ".hloc.dims");
     }
-    LLVMValueRef fields[6] = {
+    LLVMValueRef fields[7] = {
         string_constant(mod, b[i].name),
         LLVMConstInt(i32, (unsigned long long)dtype_of(b[i].type), 0),
         LLVMConstInt(i32, (unsigned long long)b[i].rank, 0),
         dims,
         LLVMConstInt(i64, b[i].bytes, 0),
         LLVMConstInt(i32, b[i].updated ? 1 : 0, 0),
+        b[i].tf_name ? string_constant(mod, b[i].tf_name) : LLVMConstNull(ptr),
     };
-    infos[i] = LLVMConstNamedStruct(info_ty, fields, 6);
+    infos[i] = LLVMConstNamedStruct(info_ty, fields, 7);
   }
   LLVMValueRef arr = LLVMConstArray2(info_ty, infos, (uint64_t)n);
   free(infos);
@@ -214,7 +216,7 @@ static HloStr *name_reset(HloStr *s) {
   return s;
 }
 
-void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
+void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig, const CgTarget *t) {
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
@@ -245,13 +247,13 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
 
   /* const hloc_program N_program */
   LLVMTypeRef info_ty = LLVMStructCreateNamed(ctx, "hloc_buffer_info");
-  LLVMTypeRef info_fields[6] = {ptr, i32, i32, ptr, i64, i32};
-  LLVMStructSetBody(info_ty, info_fields, 6, 0);
+  LLVMTypeRef info_fields[7] = {ptr, i32, i32, ptr, i64, i32, ptr};
+  LLVMStructSetBody(info_ty, info_fields, 7, 0);
   LLVMTypeRef prog_ty = LLVMStructCreateNamed(ctx, "hloc_program");
-  LLVMTypeRef prog_fields[14] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr,
-                                 i32, ptr, ptr};
-  LLVMStructSetBody(prog_ty, prog_fields, 14, 0);
-  LLVMValueRef fields[14] = {
+  LLVMTypeRef prog_fields[16] = {ptr, i32, i32, ptr, ptr, i64, i64, ptr, ptr, i32, ptr,
+                                 i32, ptr, ptr, ptr, ptr};
+  LLVMStructSetBody(prog_ty, prog_fields, 16, 0);
+  LLVMValueRef fields[16] = {
       string_constant(mod, sig->name),
       LLVMConstInt(i32, (unsigned long long)sig->nargs, 0),
       LLVMConstInt(i32, (unsigned long long)sig->nresults, 0),
@@ -266,10 +268,12 @@ void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig) {
       LLVMConstInt(i32, (unsigned long long)sig->nkernels, 0),
       kernel_infos(mod, sig),
       rbp,
+      string_constant(mod, t->cpu ? t->cpu : ""),
+      string_constant(mod, t->required ? t->required : ""),
   };
   hlo_str_printf(name_reset(&name), "%s_program", sig->name);
   LLVMValueRef prog = LLVMAddGlobal(mod, prog_ty, name.buf);
   free(name.buf);
-  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 14));
+  LLVMSetInitializer(prog, LLVMConstNamedStruct(prog_ty, fields, 16));
   LLVMSetGlobalConstant(prog, 1);
 }

@@ -47,7 +47,7 @@ static HloError *cpu_lower(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *
 
 static HloError *cpu_finish(LLVMModuleRef mod, const CgTarget *t, const CgSignature *sig,
                             int part) {
-  if (part == 0) cpu_abi_finish(mod, sig);
+  if (part == 0) cpu_abi_finish(mod, sig, t);
   return cpu_optimize(mod, t);
 }
 

@@ -29,6 +29,6 @@ void cpu_policy(const CgTarget *t, PassPolicy *out);
 CgTask cpu_parallel(CgGen *g, KirFunc *k, int64_t n);
 
 /* Adds N_run_buffers and N_program to a translated module. */
-void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig);
+void cpu_abi_finish(LLVMModuleRef mod, const CgSignature *sig, const CgTarget *t);
 
 #endif /* HLOC_CODEGEN_CPU_H */

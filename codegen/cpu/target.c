@@ -230,6 +230,43 @@ static CgTargetInfo target_info(const Arch *a, unsigned flags, bool native) {
   return i;
 }
 
+/* Adds "+name" entries of an LLVM feature string to the list, and drops
+ * the entries a "-name" removes, in order. */
+static void edit_required(HloStr *list, const char *features) {
+  for (const char *p = features; p && *p;) {
+    size_t n = strcspn(p, ",");
+    if (n > 1 && (p[0] == '+' || p[0] == '-')) {
+      /* drop an earlier mention, then append when enabled */
+      HloStr kept = {0};
+      for (const char *q = list->buf; q && *q;) {
+        size_t m = strcspn(q, ",");
+        if (!(m == n - 1 && !strncmp(q, p + 1, m)))
+          hlo_str_printf(&kept, "%s%.*s", kept.len ? "," : "", (int)m, q);
+        q += m + (q[m] == ',');
+      }
+      if (p[0] == '+') hlo_str_printf(&kept, "%s%.*s", kept.len ? "," : "", (int)n - 1, p + 1);
+      free(list->buf);
+      *list = kept;
+    }
+    p += n + (p[n] == ',');
+  }
+}
+
+/* The features a named CPU's code may use, as far as hloc's model of the
+ * CPU knows them (cpu_features.inc's flags): the vector extensions, which
+ * are what code compiled for a newer CPU fails on first. */
+static void required_of_flags(const Arch *a, unsigned flags, HloStr *list) {
+  bool x86 = !strcmp(a->name, "x86_64");
+  if (x86) {
+    if (flags & CPU_AVX) edit_required(list, "+avx");
+    if (flags & CPU_FMA) edit_required(list, "+fma");
+    if (flags & CPU_AVX512) edit_required(list, "+avx512f");
+  } else {
+    edit_required(list, "+neon");
+    if (flags & CPU_INT8_DOT) edit_required(list, "+dotprod");
+  }
+}
+
 static unsigned implied_features(const Arch *a, const char *cpu) {
   for (const CpuFeatures *c = a->implied; c->cpu; c++)
     if (!strcmp(c->cpu, cpu)) return c->features;
@@ -249,7 +286,7 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
                            "x86_64, aarch64", want);
   out->is_host = is_host(a);
   const char *cpu = o->cpu ? o->cpu : out->is_host ? "native" : a->generic_cpu;
-  HloStr features = {0};
+  HloStr features = {0}, required = {0};
   bool native = !strcmp(cpu, "native");
   unsigned flags = 0;
   if (native) {
@@ -259,6 +296,7 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
     char *host_cpu = LLVMGetHostCPUName(), *host_features = LLVMGetHostCPUFeatures();
     out->cpu = hlo_xstrdup(host_cpu);
     hlo_str_printf(&features, "%s", host_features);
+    edit_required(&required, host_features);
     /* The features are the host's; the preference is the CPU model's. */
     flags = apply_features(a, implied_features(a, host_cpu) & CPU_PREFER512, host_features);
     LLVMDisposeMessage(host_cpu);
@@ -266,6 +304,7 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
   } else if (listed(a->cpus, cpu, strlen(cpu))) {
     out->cpu = hlo_xstrdup(cpu);
     flags = implied_features(a, cpu);
+    required_of_flags(a, flags, &required);
   } else {
     const char *near = closest(a->cpus, cpu);
     char *valid = join(a->cpus);
@@ -281,12 +320,15 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
     if (e) {
       free(out->cpu);
       free(features.buf);
+      free(required.buf);
       out->cpu = NULL;
       return e;
     }
     hlo_str_printf(&features, "%s%s", features.len ? "," : "", o->features);
     flags = apply_features(a, flags, o->features);
+    edit_required(&required, o->features);
   }
+  out->required = required.buf ? hlo_str_take(&required) : hlo_xstrdup("");
   out->backend = &cg_cpu_backend;
   out->info = target_info(a, flags, native);
   char *err = NULL;
@@ -296,8 +338,10 @@ HloError *cpu_target_create(const CgOptions *opts, CgTarget *out) {
                             err);
     LLVMDisposeMessage(err);
     free(out->cpu);
+    free(out->required);
     free(features.buf);
     out->cpu = NULL;
+    out->required = NULL;
     return e;
   }
   out->triple = hlo_xstrdup(a->triple);
@@ -313,6 +357,7 @@ void cpu_target_destroy(CgTarget *t) {
   if (t->tm) LLVMDisposeTargetMachine(t->tm);
   free(t->triple);
   free(t->cpu);
+  free(t->required);
   memset(t, 0, sizeof *t);
 }
 
