@@ -116,6 +116,16 @@ typedef struct CgBufferInfo {
                                 * header declares it non-const */
 } CgBufferInfo;
 
+/* The names a signature gives its buffers, arguments then results:
+ * want[i] (a config name, an HLO parameter name, "result3") made a C
+ * identifier — every character but letters, digits and '_' becomes '_'
+ * ("model/dense/MatMul" → "model_dense_MatMul", "Arg_0.1" → "Arg_0_1"),
+ * '_' goes before a leading digit and after a C or C++ keyword — then
+ * unique among the names before it, with a suffix "_2", "_3", ….  For
+ * hosts that name buffers as compiled code does without compiling (`hloc
+ * run --interpret`).  n malloc'd strings in a malloc'd array. */
+char **cg_buffer_names(const char *const *want, int n);
+
 /* A kernel the entry function calls, for profiles (hloc_kernel_info in
  * runtime/hloc_runtime.h says what each field holds; NULL: nothing). */
 typedef struct CgKernelInfo {

@@ -1136,6 +1136,12 @@ static char *unique_name(const char *want, char **names, int n) {
   return name;
 }
 
+char **cg_buffer_names(const char *const *want, int n) {
+  char **names = hlo_xcalloc((size_t)n + 1, sizeof *names);
+  for (int i = 0; i < n; i++) names[i] = unique_name(want[i], names, i);
+  return names;
+}
+
 static void fill_info(CgBufferInfo *info, const HloShape *s, char *name) {
   info->name = name;
   info->type = s->type;

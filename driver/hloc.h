@@ -239,6 +239,24 @@ HLOC_API const int64_t *hloc_executable_output_dims(const hloc_executable *exe,
 HLOC_API size_t hloc_executable_output_bytes(const hloc_executable *exe,
                                              int i);
 
+/* The TensorFlow tensor input (output) i is, "NODE:INDEX"
+ * ("model/dense/MatMul:0"), for a GraphDef or SavedModel; NULL for HLO
+ * input or an index out of range.  Valid as long as the executable. */
+HLOC_API const char *hloc_executable_input_tf_name(const hloc_executable *exe, int i);
+HLOC_API const char *hloc_executable_output_tf_name(const hloc_executable *exe, int i);
+
+/* The input (output) that `name` names, by the rules `hloc run`, the
+ * generated executables and the Python binding share (docs/cli.md,
+ * "Names"): its name; its TensorFlow name, "NODE:INDEX" or for output 0
+ * just "NODE"; else its position "N" (inputs also "argN").  Returns the
+ * index, or -1 with an error that names what exists ("did you mean"), or
+ * both buffers of a name that is one's name and the other's TensorFlow
+ * name. */
+HLOC_API int hloc_executable_input_index(const hloc_executable *exe, const char *name,
+                                         hloc_error **err);
+HLOC_API int hloc_executable_output_index(const hloc_executable *exe, const char *name,
+                                          hloc_error **err);
+
 /* The size of the scratch arena each run uses (allocated by the library). */
 HLOC_API size_t hloc_executable_scratch_bytes(const hloc_executable *exe);
 

@@ -576,10 +576,36 @@ size_t hloc_executable_scratch_bytes(const hloc_executable *exe) {
   size_t hloc_executable_##kind##_bytes(const hloc_executable *exe, int i) {               \
     const hloc_buffer_info *b = info(exe, i);                                              \
     return b ? (size_t)b->bytes : 0;                                                       \
+  }                                                                                        \
+  const char *hloc_executable_##kind##_tf_name(const hloc_executable *exe, int i) {        \
+    const hloc_buffer_info *b = info(exe, i);                                              \
+    return b ? b->tf_name : NULL;                                                          \
   }
 
 DEFINE_QUERIES(input, input_info)
 DEFINE_QUERIES(output, output_info)
+
+/* The runtime's rules (hloc_buffers_find), so that names mean here what
+ * they mean to `hloc run` and the executables. */
+static int find(const char *fn, const hloc_executable *exe, int results, const char *name,
+                hloc_error **err) {
+  if (!exe) return fail(err, hlo_error("%s: exe is NULL", fn));
+  if (!name) return fail(err, hlo_error("%s: name is NULL", fn));
+  char why[2048];
+  int i = hloc_program_find(exe->program, results, name, why, sizeof why);
+  if (i < 0) return fail(err, hlo_error("%s: %s", fn, why));
+  succeed(err);
+  return i;
+}
+
+int hloc_executable_input_index(const hloc_executable *exe, const char *name, hloc_error **err) {
+  return find("hloc_executable_input_index", exe, 0, name, err);
+}
+
+int hloc_executable_output_index(const hloc_executable *exe, const char *name,
+                                 hloc_error **err) {
+  return find("hloc_executable_output_index", exe, 1, name, err);
+}
 
 /* --- running ---------------------------------------------------------------------------------- */
 

@@ -342,39 +342,6 @@ void cli_stage(CliClock *c, const char *fmt, const char *arg) {
   c->since = t;
 }
 
-/* A file name for a fetch: characters outside [A-Za-z0-9_.-] become '_'. */
-static char *file_name_for(const char *name) {
-  char *r = strdup(name);
-  for (char *p = r; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-          *p == '_' || *p == '.' || *p == '-'))
-      *p = '_';
-  return r;
-}
-
-static bool names_unique(char *const *names, int n) {
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < i; k++)
-      if (!strcmp(names[i], names[k])) return false;
-  return true;
-}
-
-/* The file names (without ".npy") of a model's n results: its fetches' for
- * a GraphDef, unless two would collide; else result0, result1, … (the
- * compiled program's names).  Malloc'd. */
-static char **result_file_names(const Model *md, int n) {
-  char **names = calloc((size_t)n + 1, sizeof *names);
-  for (int i = 0; i < n && md->nfetches == n; i++) names[i] = file_name_for(md->fetches[i]);
-  if (md->nfetches == n && names_unique(names, n)) return names;
-  for (int i = 0; i < n; i++) {
-    char out[32];
-    snprintf(out, sizeof out, "result%d", i);
-    free(names[i]);
-    names[i] = strdup(out);
-  }
-  return names;
-}
-
 /* --- run ---------------------------------------------------------------- */
 
 typedef struct RunInput {
@@ -384,80 +351,128 @@ typedef struct RunInput {
 
 /* The arrays a model takes, in order: each entry parameter, or each leaf
  * of a tuple-shaped one, named as the compiled function names its
- * arguments (NAME_0, NAME_1_0, …: codegen/legalize.c). */
+ * arguments (NAME_0, NAME_1_0, …: codegen/legalize.c), an array parameter
+ * with the TensorFlow name of its feed. */
 typedef struct ArgLeaf {
   char *name;
+  const char *tf_name; /* the Model's; NULL for tuple leaves and HLO */
   const HloShape *shape;
 } ArgLeaf;
 
-static void arg_leaves(const HloShape *s, const char *name, ArgLeaf *out, int *n) {
+static void arg_leaves(const HloShape *s, const char *name, const char *tf_name, ArgLeaf *out,
+                       int *n) {
   if (!hlo_shape_is_tuple(s)) {
-    if (out) out[*n] = (ArgLeaf){strdup(name), s};
+    if (out) out[*n] = (ArgLeaf){strdup(name), tf_name, s};
     (*n)++;
     return;
   }
   for (int i = 0; i < s->ntuple; i++) {
     HloStr leaf = {0};
     hlo_str_printf(&leaf, "%s_%d", name, i);
-    arg_leaves(&s->tuple[i], leaf.buf, out, n);
+    arg_leaves(&s->tuple[i], leaf.buf, NULL, out, n);
     free(leaf.buf);
   }
 }
 
-/* Matches inputs to the model's arguments (leaves): by name, by "argN" or
- * "N", or positionally in command-line order.  The rules and the messages
- * are the generated executable's (runtime/exe.c), input for input. */
+/* The leaves of a shape (1 for an array). */
+static int shape_leaves(const HloShape *s) {
+  if (!hlo_shape_is_tuple(s)) return 1;
+  int n = 0;
+  for (int i = 0; i < s->ntuple; i++) n += shape_leaves(&s->tuple[i]);
+  return n;
+}
+
+/* Names the arguments (leaves, renamed in place) and the nresults results
+ * as the compiled program's descriptor does (cg_buffer_names over the
+ * config's names, else the HLO's, else "resultK"), so that `hloc run`
+ * binds the names the executable and libhloc bind, and writes the files
+ * they write: a result aliased to a variable is named after it.  The
+ * result names are malloc'd. */
+static char **buffer_names(const Model *md, ArgLeaf *leaves, int nleaves, int nresults) {
+  const char **want = calloc((size_t)(nleaves + nresults) + 1, sizeof *want);
+  int *alias = calloc((size_t)nresults + 1, sizeof *alias);
+  for (int p = 0; p < nleaves; p++)
+    want[p] = md->feeds && p < md->nfeeds && nleaves == md->nfeeds ? md->feeds[p] : leaves[p].name;
+  int n = nleaves;
+  char dflt[32];
+  char **defaults = calloc((size_t)nresults + 1, sizeof *defaults);
+  for (int r = 0, k = 0; r < nresults; r++) {
+    alias[r] = -1;
+    for (int i = 0; i < md->m->nalias; i++)
+      if (md->m->alias[i].result == r) alias[r] = md->m->alias[i].param;
+    if (alias[r] >= 0) continue;
+    snprintf(dflt, sizeof dflt, "result%d", k++);
+    defaults[r] = strdup(dflt);
+    want[n++] = md->nfetches == nresults ? md->fetches[r] : defaults[r];
+  }
+  char **names = cg_buffer_names(want, n);
+  char **results = calloc((size_t)nresults + 1, sizeof *results);
+  for (int p = 0; p < nleaves; p++) {
+    free(leaves[p].name);
+    leaves[p].name = names[p];
+  }
+  for (int r = 0, k = nleaves; r < nresults; r++)
+    results[r] = strdup(alias[r] >= 0 && alias[r] < nleaves ? leaves[alias[r]].name
+                                                             : names[k++]);
+  for (int i = nleaves; i < n; i++) free(names[i]);
+  for (int r = 0; r < nresults; r++) free(defaults[r]);
+  free(defaults);
+  free(names);
+  free(alias);
+  free(want);
+  return results;
+}
+
+/* Matches inputs to the model's arguments (leaves) by the runtime's rules
+ * (hloc_buffers_find: name, TensorFlow name, "argN" or "N"), or
+ * positionally in command-line order.  The rules and the messages are the
+ * generated executable's (runtime/exe.c), input for input. */
 static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput *inputs,
                              int ninputs, HloLiteral **args) {
   int next_positional = 0;
-  for (int i = 0; i < ninputs; i++) {
+  hloc_buffer_info *infos = calloc((size_t)nleaves + 1, sizeof *infos);
+  for (int p = 0; p < nleaves; p++)
+    infos[p] = (hloc_buffer_info){.name = leaves[p].name, .tf_name = leaves[p].tf_name};
+  HloError *e = NULL;
+  for (int i = 0; i < ninputs && !e; i++) {
     int index = -1;
     const char *name = inputs[i].name;
     if (name) {
-      for (int p = 0; p < nleaves; p++)
-        if (!strcmp(leaves[p].name, name)) index = p;
-      /* an input's position, N or argN, when no input has that name */
-      const char *num = strlen(name) > 3 && !strncmp(name, "arg", 3) ? name + 3 : name;
-      size_t digits = strlen(num);
-      if (index < 0 && digits && digits < 10 && strspn(num, "0123456789") == digits) {
-        long v = strtol(num, NULL, 10);
-        if (v < nleaves) index = (int)v;
-      }
+      char why[2048];
+      index = hloc_buffers_find(infos, nleaves, "input", name, why, sizeof why);
       if (index < 0) {
-        HloStr names = {0};
-        for (int p = 0; p < nleaves; p++)
-          hlo_str_printf(&names, "%s%s", p ? ", " : "", leaves[p].name);
-        HloError *e = hlo_error("--input %s=%s: the model has no input named '%s' (inputs: %s)",
-                                name, inputs[i].path, name, names.buf ? names.buf : "none");
-        free(names.buf);
-        return e;
+        e = hlo_error("--input %s=%s: %s", name, inputs[i].path, why);
+        break;
       }
     } else {
       while (next_positional < nleaves && args[next_positional]) next_positional++;
       index = next_positional;
-      if (index >= nleaves)
-        return hlo_error("--input %s: the model takes only %d input(s)", inputs[i].path,
-                         nleaves);
+      if (index >= nleaves) {
+        e = hlo_error("--input %s: the model takes only %d input(s)", inputs[i].path, nleaves);
+        break;
+      }
     }
-    if (args[index])
-      return hlo_error("--input %s: input %d (%s) is given twice", inputs[i].path, index,
-                       leaves[index].name);
+    if (args[index]) {
+      e = hlo_error("--input %s: input %d (%s) is given twice", inputs[i].path, index,
+                    leaves[index].name);
+      break;
+    }
     const HloShape *want = leaves[index].shape;
-    HloError *e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
-    if (e) return e;
-    if (!hlo_shape_equal(&args[index]->shape, want, false)) {
+    e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
+    if (!e && !hlo_shape_equal(&args[index]->shape, want, false)) {
       char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
       e = hlo_error("--input %s: input %d (%s) is %s, but the file holds %s", inputs[i].path,
                     index, leaves[index].name, w, g);
       free(g);
       free(w);
-      return e;
     }
   }
+  free(infos);
+  if (e) return e;
   for (int p = 0; p < nleaves; p++)
     if (!args[p]) {
       char *w = hloc_array_text(leaves[p].shape);
-      HloError *e = hlo_error("no --input for input %d (%s), which is %s", p, leaves[p].name, w);
+      e = hlo_error("no --input for input %d (%s), which is %s", p, leaves[p].name, w);
       free(w);
       return e;
     }
@@ -767,11 +782,15 @@ static int cmd_run(int argc, char **argv) {
   cli_stage(&clock, "load %s", model);
   if (e) goto fail;
   for (int p = 0; p < md.m->entry->nparams; p++)
-    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, NULL, &nleaves);
+    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, NULL, NULL,
+               &nleaves);
   leaves = calloc((size_t)nleaves + 1, sizeof *leaves);
   nleaves = 0;
   for (int p = 0; p < md.m->entry->nparams; p++)
-    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name, leaves, &nleaves);
+    arg_leaves(&md.m->entry->params[p]->shape, md.m->entry->params[p]->name,
+               md.feed_tf_names && p < md.nfeeds ? md.feed_tf_names[p] : NULL, leaves,
+               &nleaves);
+  names = buffer_names(&md, leaves, nleaves, shape_leaves(&md.m->entry->root->shape));
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
   e = pipeline_optimize(&md, &flags.opts, &opts);
@@ -795,7 +814,6 @@ static int cmd_run(int argc, char **argv) {
     e = hlo_error("%d --expect files given but the model has %d result(s)", nexpect, nflat);
     goto fail;
   }
-  names = result_file_names(&md, nflat);
   for (int i = 0; i < nflat && !e; i++) {
     HloStr path = {0};
     hlo_str_printf(&path, "%s/%s.npy", outdir, names[i]);

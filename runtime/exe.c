@@ -9,9 +9,9 @@
  *   ./PREFIX --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N]
  *            [--bench N] [--timeout SECONDS] [--profile]
  *
- * Inputs bind to the model's arguments by name (the config's feed names)
- * or, without NAME=, in order; each array's dtype and shape must equal the
- * argument's.  Results are written as DIR/NAME.npy once the run
+ * Inputs bind to the model's arguments by name (the config's feed names,
+ * the TensorFlow names, positions: hloc_program_find's rules) or, without
+ * NAME=, in order; each array's dtype and shape must equal the argument's.  Results are written as DIR/NAME.npy once the run
  * succeeded: all under temporary names, then renamed together, so a
  * failed write leaves none of them.  --bench N times N
  * further runs and prints their median and minimum.  --profile prints the
@@ -71,8 +71,9 @@ static void usage(const hloc_program *p) {
   printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n"
          "          [--timeout SECONDS] [--profile]\n\n"
          "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
-         "into DIR (default: the current directory).  Inputs bind by NAME, by position\n"
-         "(N= or argN=) or in order.\n"
+         "into DIR (default: the current directory).  Inputs bind by NAME, by their\n"
+         "TensorFlow name (NODE:INDEX, shown in brackets), by position (N= or argN=)\n"
+         "or in order.\n"
          "  --threads N  run on N threads (default 1)\n"
          "  --bench N    time N more runs; print the median and minimum latency\n"
          "  --timeout S  stop the run after S seconds (an error naming where)\n"
@@ -81,12 +82,16 @@ static void usage(const hloc_program *p) {
          "inputs:\n",
          prog_name, p->name);
   for (int i = 0; i < p->num_args; i++)
-    printf("  %s %s\n", p->args[i].name,
-           type_text(t, sizeof t, p->args[i].dtype, p->args[i].rank, p->args[i].dims));
+    printf("  %s %s%s%s%s\n", p->args[i].name,
+           type_text(t, sizeof t, p->args[i].dtype, p->args[i].rank, p->args[i].dims),
+           p->args[i].tf_name ? " [" : "", p->args[i].tf_name ? p->args[i].tf_name : "",
+           p->args[i].tf_name ? "]" : "");
   printf("results:\n");
   for (int i = 0; i < p->num_results; i++)
-    printf("  %s %s\n", p->results[i].name,
-           type_text(t, sizeof t, p->results[i].dtype, p->results[i].rank, p->results[i].dims));
+    printf("  %s %s%s%s%s\n", p->results[i].name,
+           type_text(t, sizeof t, p->results[i].dtype, p->results[i].rank, p->results[i].dims),
+           p->results[i].tf_name ? " [" : "", p->results[i].tf_name ? p->results[i].tf_name : "",
+           p->results[i].tf_name ? "]" : "");
 }
 
 /* --timeout: a thread that sets the run's cancellation flag once the time
@@ -188,25 +193,13 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
     const char *spec = specs[i], *eq = strchr(spec, '=');
     int index = -1;
     if (eq) {
+      char name[1024], why[2048];
       size_t n = (size_t)(eq - spec);
-      for (int a = 0; a < p->num_args; a++)
-        if (strlen(p->args[a].name) == n && !strncmp(p->args[a].name, spec, n)) index = a;
-      /* as `hloc run`: an input's position, N or argN, when no input has
-       * that name */
-      const char *num = n > 3 && !strncmp(spec, "arg", 3) ? spec + 3 : spec;
-      if (index < 0 && num < eq && strspn(num, "0123456789") == (size_t)(eq - num) &&
-          eq - num < 10) {
-        long v = strtol(num, NULL, 10);
-        if (v < p->num_args) index = (int)v;
-      }
-      if (index < 0) {
-        fprintf(stderr, "%s: --input %s: the model has no input named '%.*s' (inputs: ",
-                prog_name, spec, (int)(eq - spec), spec);
-        for (int a = 0; a < p->num_args; a++)
-          fprintf(stderr, "%s%s", a ? ", " : "", p->args[a].name);
-        fprintf(stderr, "%s)\n", p->num_args ? "" : "none");
-        return EXIT_REJECTED;
-      }
+      if (n >= sizeof name) return fail(EXIT_REJECTED, "--input %s: the name is too long", spec);
+      memcpy(name, spec, n);
+      name[n] = '\0';
+      index = hloc_program_find(p, 0, name, why, sizeof why);
+      if (index < 0) return fail(EXIT_REJECTED, "--input %s: %s", spec, why);
       spec = eq + 1;
     } else {
       while (next < p->num_args && bound[next]) next++;

@@ -215,6 +215,24 @@ typedef struct hloc_program {
  * hloc_use_thread_pool) changes its signature or contract. */
 #define HLOC_LIBRARY_ABI 2 /* 2: tf_name, cpu and features */
 
+/* Finding an argument or result by name (names.c): one set of rules for
+ * `hloc run`, generated executables, libhloc and the Python binding.  NAME
+ * is, in this order:
+ *   - a buffer's name (the config's or signature's name, a C identifier),
+ *     or its TensorFlow name, "NODE:INDEX" or, for output 0, "NODE"
+ *     ("model/dense/MatMul:0", "model/out/Softmax"); a name that is one
+ *     buffer's name and another's TensorFlow name is an error naming both;
+ *   - else its position: "N", or for arguments also "argN".
+ * Returns the index, or -1 with a message: "the model has no input named
+ * 'imag' (did you mean 'image'?) (inputs: image, mask (model/mask:0))" —
+ * a buffer's TensorFlow name is listed where it is not NAME:0 — or the
+ * ambiguity.  `what` is "input" or "output"; b has n entries. */
+int hloc_buffers_find(const hloc_buffer_info *b, int n, const char *what, const char *name,
+                      char *err, size_t errlen);
+/* The same over p's arguments (results 0) or results (results 1). */
+int hloc_program_find(const hloc_program *p, int results, const char *name, char *err,
+                      size_t errlen);
+
 /* Runs p with a scratch arena allocated (aligned) and freed around the
  * call.  Returns p's status, or -1 when the scratch cannot be allocated. */
 int hloc_program_run(const hloc_program *p, void *const *buffers);

@@ -843,6 +843,101 @@ START_TEST(test_queries_out_of_range) {
 }
 END_TEST
 
+/* By-name lookup: the rules of `hloc run` and the executables (config
+ * name, TensorFlow name with or without ":0", position), the TensorFlow
+ * names recorded, and the errors. */
+#define NAMES "testdata/tf/names/"
+
+static void expect_index(int got, hloc_error *err, int want, const char *name) {
+  ck_assert_msg(got == want, "'%s': %d, want %d (%s)", name, got, want,
+                hloc_error_message(err));
+  ck_assert_ptr_null(err);
+}
+
+static void expect_no_index(int got, hloc_error *err, const char *want) {
+  ck_assert_int_eq(got, -1);
+  ck_assert_msg(strstr(hloc_error_message(err), want), "'%s' lacks '%s'",
+                hloc_error_message(err), want);
+  hloc_error_free(err);
+}
+
+START_TEST(test_names) {
+  hloc_executable *exe = compile_files(NAMES "tfnames.pbtxt", NAMES "tfnames.config.pbtxt");
+  ck_assert_str_eq(hloc_executable_input_name(exe, 0), "x");
+  ck_assert_str_eq(hloc_executable_input_tf_name(exe, 0), "model/x:0");
+  ck_assert_str_eq(hloc_executable_input_name(exe, 1), "b");
+  ck_assert_str_eq(hloc_executable_input_tf_name(exe, 1), "b:0");
+  ck_assert_str_eq(hloc_executable_output_name(exe, 0), "model_out_Relu");
+  ck_assert_str_eq(hloc_executable_output_tf_name(exe, 0), "model/out/Relu:0");
+  ck_assert_str_eq(hloc_executable_output_tf_name(exe, 1), "model/neg:0");
+  ck_assert_ptr_null(hloc_executable_input_tf_name(exe, 2));
+  ck_assert_ptr_null(hloc_executable_output_tf_name(NULL, 0));
+  static const struct {
+    const char *name;
+    int input, output; /* -1: no such */
+  } cases[] = {
+      {"x", 0, -1},         {"model/x:0", 0, -1},         {"model/x", 0, -1},
+      {"b", 1, -1},         {"b:0", 1, -1},               {"arg1", 1, -1},
+      {"0", 0, 0},          {"1", 1, 1},                  {"model_out_Relu", -1, 0},
+      {"model/out/Relu", -1, 0}, {"model/out/Relu:0", -1, 0}, {"neg", -1, 1},
+      {"model/neg:0", -1, 1}, {"model/neg:1", -1, -1},    {"2", -1, -1},
+      {"arg0", 0, -1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    for (int out = 0; out < 2; out++) {
+      hloc_error *err = NULL;
+      int want = out ? cases[i].output : cases[i].input;
+      int got = out ? hloc_executable_output_index(exe, cases[i].name, &err)
+                    : hloc_executable_input_index(exe, cases[i].name, &err);
+      if (want >= 0) expect_index(got, err, want, cases[i].name);
+      else expect_no_index(got, err, "the model has no ");
+    }
+  }
+  hloc_error *err = NULL;
+  int got = hloc_executable_input_index(exe, "model/y", &err);
+  expect_no_index(got, err,
+                  "hloc_executable_input_index: the model has no input named 'model/y' (did you "
+                  "mean 'model/x:0'?) (inputs: x (model/x:0), b)");
+  err = NULL;
+  got = hloc_executable_output_index(exe, "neq", &err);
+  expect_no_index(got, err,
+                  "the model has no output named 'neq' (did you mean 'neg'?) (outputs: "
+                  "model_out_Relu (model/out/Relu:0), neg (model/neg:0))");
+  err = NULL;
+  got = hloc_executable_input_index(exe, NULL, &err);
+  expect_no_index(got, err,
+                  "hloc_executable_input_index: name is NULL");
+  err = NULL;
+  got = hloc_executable_output_index(NULL, "x", &err);
+  expect_no_index(got, err,
+                  "hloc_executable_output_index: exe is NULL");
+  hloc_executable_free(exe);
+
+  exe = compile_files(NAMES "tfnames.pbtxt", NAMES "ambiguous.config.pbtxt");
+  err = NULL;
+  got = hloc_executable_input_index(exe, "b", &err);
+  expect_no_index(got, err,
+                  "the name 'b' is ambiguous: it names input 0 (b) and is the TensorFlow name "
+                  "of input 1 (bias, b:0)");
+  err = NULL;
+  got = hloc_executable_input_index(exe, "b:0", &err);
+  expect_index(got, err, 1, "b:0");
+  got = hloc_executable_input_index(exe, "model/x", &err);
+  expect_index(got, err, 0, "model/x");
+  hloc_executable_free(exe);
+
+  /* HLO has no TensorFlow names: its parameters' names, made C identifiers */
+  hloc_compiler *c = new_compiler(NULL);
+  ck_assert_int_eq(hloc_compile_hlo_file(c, CORPUS "attention_tiny.hlo", &exe, &err), 0);
+  ck_assert_ptr_null(hloc_executable_input_tf_name(exe, 0));
+  ck_assert_ptr_null(hloc_executable_output_tf_name(exe, 0));
+  got = hloc_executable_output_index(exe, "result0", &err);
+  expect_index(got, err, 0, "result0");
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+}
+END_TEST
+
 /* --- the shared library and the documentation ------------------------------------------------- */
 
 /* Runs a shell command; returns its exit status and its output (stdout and
@@ -1009,6 +1104,7 @@ static Suite *suite(void) {
   tcase_add_test(errors, test_execute_errors);
   tcase_add_test(errors, test_set_threads_errors);
   tcase_add_test(errors, test_queries_out_of_range);
+  tcase_add_test(errors, test_names);
   suite_add_tcase(s, errors);
 
   TCase *library = tcase_create("library");

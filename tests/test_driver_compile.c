@@ -660,6 +660,115 @@ START_TEST(executable_options_and_errors) {
 }
 END_TEST
 
+/* --- names: TensorFlow names ---------------------------------------------- */
+
+#define NAMES "testdata/tf/names"
+#define TFN_ARGS NAMES "/tfnames.pbtxt --config " NAMES "/tfnames.config.pbtxt"
+
+/* Checks DIR/model_out_Relu.npy and DIR/neg.npy against relu(x + b) and
+ * -x, computed here from the inputs. */
+static void expect_tfnames_results(const char *how, const char *dir) {
+  HloLiteral *x = ck_read_npy(NAMES "/x.npy"), *b = ck_read_npy(NAMES "/b.npy");
+  char path[256];
+  snprintf(path, sizeof path, "%s/model_out_Relu.npy", dir);
+  ck_assert_msg(access(path, R_OK) == 0, "%s: no %s", how, path);
+  HloLiteral *relu = ck_read_npy(path);
+  snprintf(path, sizeof path, "%s/neg.npy", dir);
+  ck_assert_msg(access(path, R_OK) == 0, "%s: no %s", how, path);
+  HloLiteral *neg = ck_read_npy(path);
+  const float *xv = x->data, *bv = b->data, *rv = relu->data, *nv = neg->data;
+  for (int i = 0; i < 6; i++) {
+    float sum = xv[i] + bv[i];
+    ck_assert_msg(rv[i] == (sum > 0 ? sum : 0), "%s: relu[%d] = %g", how, i, rv[i]);
+    ck_assert_msg(nv[i] == -xv[i], "%s: neg[%d] = %g", how, i, nv[i]);
+  }
+  hlo_literal_free(x);
+  hlo_literal_free(b);
+  hlo_literal_free(relu);
+  hlo_literal_free(neg);
+}
+
+/* Inputs bind by config name, TensorFlow name (with and without ":0") and
+ * position, alike in the executable and `hloc run` (compiled and
+ * interpreted), and both write the same result files; a wrong or
+ * ambiguous name is the same error in both. */
+START_TEST(tensorflow_names_bind_in_run_and_exe) {
+  char *out;
+  int rc = ck_sh(&out, "%s compile " TFN_ARGS " --name tfn -o %s/tfn --emit exe",
+                 ck_env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  static const char *const forms[] = {
+      "--input model/x:0=" NAMES "/x.npy --input b=" NAMES "/b.npy",
+      "--input b:0=" NAMES "/b.npy --input model/x=" NAMES "/x.npy",
+      "--input x=" NAMES "/x.npy --input 1=" NAMES "/b.npy",
+      "--input arg1=" NAMES "/b.npy --input " NAMES "/x.npy",
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/exe%zu", tmpdir, i);
+    rc = ck_sh(&out, "%s/tfn --output-dir %s %s", tmpdir, dir, forms[i]);
+    ck_assert_msg(rc == 0, "exe %s: %s", forms[i], out);
+    free(out);
+    expect_tfnames_results(forms[i], dir);
+    snprintf(dir, sizeof dir, "%s/run%zu", tmpdir, i);
+    rc = ck_sh(&out, "%s run " TFN_ARGS " %s --output-dir %s %s", ck_env("HLOC_BIN"),
+               i == 0 ? "" : "--interpret", dir, forms[i]);
+    ck_assert_msg(rc == 0, "run %s: %s", forms[i], out);
+    free(out);
+    expect_tfnames_results(forms[i], dir);
+    ck_assert_int_eq(ck_count_files(dir), 2);
+  }
+  rc = ck_sh(&out, "%s/tfn --help", tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "x float32[2,3] [model/x:0]") &&
+                    strstr(out, "model_out_Relu float32[2,3] [model/out/Relu:0]"),
+                "%s", out);
+  free(out);
+
+  rc = ck_sh(&out, "%s compile " NAMES "/tfnames.pbtxt --config " NAMES
+             "/ambiguous.config.pbtxt --name amb -o %s/amb --emit exe",
+             ck_env("HLOC_BIN"), tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  static const struct {
+    const char *exe, *config, *args, *msg;
+  } errors[] = {
+      {"tfn", "tfnames", "--input model/y=" NAMES "/x.npy",
+       ": --input model/y=" NAMES "/x.npy: the model has no input named 'model/y' (did you "
+       "mean 'model/x:0'?) (inputs: x (model/x:0), b)\n"},
+      {"tfn", "tfnames", "--input model/x:1=" NAMES "/x.npy",
+       "no input named 'model/x:1' (did you mean 'model/x:0'?)"},
+      {"tfn", "tfnames", "--input model/out/Relu=" NAMES "/x.npy",
+       "no input named 'model/out/Relu'"},
+      {"tfn", "tfnames", "--input x=" NAMES "/x.npy --input model/x=" NAMES "/x.npy",
+       ": --input " NAMES "/x.npy: input 0 (x) is given twice\n"},
+      {"amb", "ambiguous", "--input b=" NAMES "/x.npy --input bias=" NAMES "/b.npy",
+       ": --input b=" NAMES "/x.npy: the name 'b' is ambiguous: it names input 0 (b) and is "
+       "the TensorFlow name of input 1 (bias, b:0): write 'model/x:0' or '0' for input 0, "
+       "'bias' for input 1\n"},
+  };
+  for (size_t i = 0; i < sizeof errors / sizeof *errors; i++) {
+    rc = ck_sh(&out, "%s/%s --output-dir %s/e %s", tmpdir, errors[i].exe, tmpdir,
+               errors[i].args);
+    ck_assert_msg(rc == 1, "'%s': exit %d: %s", errors[i].args, rc, out);
+    ck_assert_msg(strstr(out, errors[i].msg), "'%s': '%s' not in: %s", errors[i].args,
+                  errors[i].msg, out);
+    free(out);
+    rc = ck_sh(&out, "%s run " NAMES "/tfnames.pbtxt --config " NAMES "/%s.config.pbtxt "
+               "--interpret --output-dir %s/e %s",
+               ck_env("HLOC_BIN"), errors[i].config, tmpdir, errors[i].args);
+    ck_assert_msg(rc == 1, "hloc run '%s': exit %d: %s", errors[i].args, rc, out);
+    ck_assert_msg(strstr(out, errors[i].msg), "hloc run '%s': '%s' not in: %s",
+                  errors[i].args, errors[i].msg, out);
+    free(out);
+  }
+  ck_assert_int_eq(access(tmpdir, F_OK), 0);
+  char e[128];
+  snprintf(e, sizeof e, "%s/e", tmpdir);
+  ck_assert_int_ne(access(e, F_OK), 0);
+}
+END_TEST
+
 /* The runtime next to the hloc binary wins over the build tree's: a copy
  * of hloc beside a broken libhloc_runtime.a fails to make a library (and
  * leaves none).  Only the build tree's hloc takes the build tree's runtime:
@@ -759,6 +868,7 @@ int main(void) {
   tcase_add_test(c, shared_library_binds_by_name);
   tcase_add_test(c, descriptor_records_the_cpu);
   tcase_add_test(c, executable_options_and_errors);
+  tcase_add_test(c, tensorflow_names_bind_in_run_and_exe);
   tcase_add_test(c, runtime_is_found_next_to_the_binary);
   tcase_add_test(c, runtime_stays_small);
   tcase_add_test(c, header_doc_example_builds);

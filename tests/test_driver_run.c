@@ -76,7 +76,7 @@ END_TEST
 
 START_TEST(run_by_name_and_index) {
   char *out;
-  int rc = hloc(&out, "run " CASE ".hlo --interpret --input arg2=" CASE ".in2.npy --input b.1="
+  int rc = hloc(&out, "run " CASE ".hlo --interpret --input arg2=" CASE ".in2.npy --input b_1="
                       CASE ".in1.npy --input 0=" CASE ".in0.npy --output-dir %s/new",
                 tmpdir);
   ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
@@ -98,13 +98,17 @@ static void expect_failure(int want_rc, const char *want_msg, const char *args) 
 }
 
 START_TEST(run_errors) {
-  expect_failure(1, "hloc: error: no --input for input 2 (big.1), which is ",
+  expect_failure(1, "hloc: error: no --input for input 2 (big_1), which is ",
                  "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE ".in1.npy");
-  expect_failure(1, "--input " CASE ".in2.npy: input 0 (a.1) is int32[3,5], but the file holds "
+  expect_failure(1, "--input " CASE ".in2.npy: input 0 (a_1) is int32[3,5], but the file holds "
                     "int32[5]",
+                 "run " CASE ".hlo --interpret --input a_1=" CASE ".in2.npy");
+  /* HLO names as the compiled program's descriptor has them: C identifiers */
+  expect_failure(1, "--input a.1=" CASE ".in2.npy: the model has no input named 'a.1' (did you "
+                    "mean 'a_1'?) (inputs: a_1, b_1, big_1)",
                  "run " CASE ".hlo --interpret --input a.1=" CASE ".in2.npy");
   expect_failure(1, "--input nope=" CASE ".in0.npy: the model has no input named 'nope' "
-                    "(inputs: a.1, b.1, big.1)",
+                    "(inputs: a_1, b_1, big_1)",
                  "run " CASE ".hlo --interpret --input nope=" CASE ".in0.npy");
   expect_failure(1, "--input " CASE ".in2.npy: the model takes only 3 input(s)",
                  "run " CASE ".hlo --interpret --input " CASE ".in0.npy --input " CASE

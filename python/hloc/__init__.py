@@ -22,6 +22,7 @@ bit-identical for any n.
 """
 
 import collections
+import collections.abc
 import ctypes
 import numbers
 import os
@@ -43,8 +44,10 @@ class Error(Exception):
     """A compile or run failure; str(e) is the message (libhloc's, where it reported it)."""
 
 
-class TensorSpec(collections.namedtuple("TensorSpec", "name dtype shape nbytes")):
-    """One input or output: name (str), dtype (numpy.dtype), shape (tuple), nbytes (int)."""
+class TensorSpec(collections.namedtuple("TensorSpec", "name dtype shape nbytes tf_name")):
+    """One input or output: name (str), dtype (numpy.dtype), shape (tuple), nbytes (int),
+    tf_name (str: the TensorFlow tensor, "NODE:INDEX", for a GraphDef or SavedModel; else
+    None)."""
 
     def __str__(self):
         return f"{self.name}: {_notation(self.dtype, self.shape)}"
@@ -214,8 +217,10 @@ def _spec(handle, kind, i):
     def query(what):
         return getattr(_lib, f"hloc_executable_{kind}_{what}")(handle, i)
     dims = query("dims")
+    tf_name = query("tf_name")
     return TensorSpec(query("name").decode(), _DTYPES[query("dtype")],
-                      tuple(dims[k] for k in range(query("rank"))), query("bytes"))
+                      tuple(dims[k] for k in range(query("rank"))), query("bytes"),
+                      tf_name.decode() if tf_name is not None else None)
 
 
 def _specs(handle, kind):
@@ -314,9 +319,30 @@ class Executable:
         return (f"<hloc.Executable inputs=[{', '.join(map(str, self.inputs))}] "
                 f"outputs=[{', '.join(map(str, self.outputs))}]>")
 
+    def input_index(self, name):
+        """The position of the input `name` names: its name, its TensorFlow name
+        ("model/x:0", or "model/x" for output 0 of the node) or its position ("0",
+        "arg0"), by the rules of `hloc run` and the executables; else Error."""
+        return self._index("input", name)
+
+    def output_index(self, name):
+        """The position of the output `name` names (as input_index; "model/out/Softmax")."""
+        return self._index("output", name)
+
+    def _index(self, kind, name):
+        if not isinstance(name, str):
+            raise Error(f"{kind} names are str, got {type(name).__name__}")
+        err = ctypes.c_void_p()
+        i = getattr(_lib, f"hloc_executable_{kind}_index")(self._handle, name.encode(),
+                                                            ctypes.byref(err))
+        _check(0 if i >= 0 else -1, err)
+        return i
+
     def __call__(self, *arrays, **by_name):
         """Runs the model on its inputs, given in order, by name, or both; returns the
-        outputs as a list of new arrays, in order.
+        outputs as a list of new arrays, in order.  By name is keywords (exe(image=x))
+        or one dict (exe({"model/x:0": x})), whose keys may also be TensorFlow names
+        (see input_index).
 
         A NumPy array must have the input's dtype exactly (bfloat16 inputs also take
         uint16 bit patterns) and its shape; other values (lists, scalars) are converted
@@ -330,23 +356,25 @@ class Executable:
         return outs
 
     def run(self, *arrays, **by_name):
-        """As calling the executable, but returns a dict: output name -> array."""
+        """As calling the executable, but returns a dict: output name -> array (the names
+        `hloc run` and the executables give their result files, NAME.npy)."""
         return dict(zip((s.name for s in self.outputs), self(*arrays, **by_name)))
 
     def _bind(self, arrays, by_name):
+        if len(arrays) == 1 and isinstance(arrays[0], collections.abc.Mapping):
+            if by_name:
+                raise Error("inputs by name are either a dict or keywords, not both")
+            arrays, by_name = (), dict(arrays[0])
         if len(arrays) > len(self.inputs):
             raise Error(f"{len(arrays)} inputs given but the model takes {len(self.inputs)} "
                         f"({', '.join(s.name for s in self.inputs) or 'none'})")
         values = list(arrays) + [None] * (len(self.inputs) - len(arrays))
         given = [True] * len(arrays) + [False] * (len(self.inputs) - len(arrays))
-        index = {s.name: i for i, s in enumerate(self.inputs)}
         for name, value in by_name.items():
-            if name not in index:
-                raise Error(f"the model has no input named '{name}' (inputs: "
-                            f"{', '.join(index) or 'none'})")
-            if given[index[name]]:
-                raise Error(f"input {index[name]} ({name}) is given twice")
-            values[index[name]], given[index[name]] = value, True
+            i = self.input_index(name)
+            if given[i]:
+                raise Error(f"input {i} ({self.inputs[i].name}) is given twice")
+            values[i], given[i] = value, True
         missing = [s.name for s, g in zip(self.inputs, given) if not g]
         if missing:
             raise Error(f"missing input(s): {', '.join(missing)}")

@@ -87,6 +87,8 @@ for _kind in ("input", "output"):
         f"hloc_executable_{_kind}_rank": (ctypes.c_int, [_c_p, ctypes.c_int]),
         f"hloc_executable_{_kind}_dims": (ctypes.POINTER(ctypes.c_int64), [_c_p, ctypes.c_int]),
         f"hloc_executable_{_kind}_bytes": (_size, [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_tf_name": (ctypes.c_char_p, [_c_p, ctypes.c_int]),
+        f"hloc_executable_{_kind}_index": (ctypes.c_int, [_c_p, ctypes.c_char_p, _c_p_p]),
     })
 
 

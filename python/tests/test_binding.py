@@ -72,9 +72,9 @@ class ModelTest(unittest.TestCase):
     def test_mnist_from_paths(self):
         exe = mnist()
         self.assertEqual(exe.inputs, (hloc.TensorSpec("image", np.dtype(np.float32), (2, 784),
-                                                      2 * 784 * 4),))
+                                                      2 * 784 * 4, "image:0"),))
         self.assertEqual(exe.outputs, (hloc.TensorSpec("probs", np.dtype(np.float32), (2, 10),
-                                                       2 * 10 * 4),))
+                                                       2 * 10 * 4, "Identity:0"),))
         prefix = os.path.join(MODELS, "mnist_mlp")
         x, = stored(prefix, "in", 1)
         self.assert_outputs(exe(x), stored(prefix, "out", 1), MODEL_ATOL, MODEL_RTOL)
@@ -477,6 +477,61 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(exe.profile()["runs"], 0)
 
 
+NAMES = os.path.join(ROOT, "testdata", "tf", "names")
+
+
+class NamesTest(unittest.TestCase):
+    """Inputs and outputs by config name, TensorFlow name and position: the rules of
+    `hloc run` and the executables (libhloc's hloc_executable_input_index)."""
+
+    def compile(self, config):
+        return hloc.compile_graphdef(os.path.join(NAMES, "tfnames.pbtxt"),
+                                     os.path.join(NAMES, config))
+
+    def test_tensorflow_names(self):
+        exe = self.compile("tfnames.config.pbtxt")
+        self.assertEqual([(s.name, s.tf_name) for s in exe.inputs],
+                         [("x", "model/x:0"), ("b", "b:0")])
+        self.assertEqual([(s.name, s.tf_name) for s in exe.outputs],
+                         [("model_out_Relu", "model/out/Relu:0"), ("neg", "model/neg:0")])
+        x, b = np.load(os.path.join(NAMES, "x.npy")), np.load(os.path.join(NAMES, "b.npy"))
+        want = {"model_out_Relu": np.maximum(x + b, 0), "neg": -x}
+        for kwargs in ({"model/x:0": x, "b": b}, {"model/x": x, "b:0": b},
+                       {"x": x, "1": b}, {"arg0": x, "b": b}):
+            got = exe.run(kwargs)
+            self.assertEqual(list(got), ["model_out_Relu", "neg"])
+            for k in want:
+                np.testing.assert_array_equal(got[k], want[k])
+        np.testing.assert_array_equal(exe(x, **{"b:0": b})[1], -x)
+        self.assertEqual(exe.input_index("model/x"), 0)
+        self.assertEqual(exe.output_index("model/out/Relu"), 0)
+        self.assertEqual(exe.output_index("model/neg:0"), 1)
+
+    def test_bad_names(self):
+        exe = self.compile("tfnames.config.pbtxt")
+        x = np.zeros((2, 3), np.float32)
+        cases = [
+            (lambda: exe({"model/y": x, "b": x}),
+             "the model has no input named 'model/y' (did you mean 'model/x:0'?) "
+             "(inputs: x (model/x:0), b)"),
+            (lambda: exe({"x": x, "model/x:0": x}), "input 0 (x) is given twice"),
+            (lambda: exe({"x": x}, b=x), "either a dict or keywords"),
+            (lambda: exe.output_index("model/out/relu"),
+             "no output named 'model/out/relu' (did you mean 'model/out/Relu:0'?)"),
+            (lambda: exe.input_index(0), "input names are str, got int"),
+        ]
+        for fn, message in cases:
+            with self.assertRaises(hloc.Error) as cm:
+                fn()
+            self.assertIn(message, str(cm.exception))
+        amb = self.compile("ambiguous.config.pbtxt")
+        with self.assertRaises(hloc.Error) as cm:
+            amb(b=x, bias=x)
+        self.assertIn("the name 'b' is ambiguous: it names input 0 (b) and is the TensorFlow "
+                      "name of input 1 (bias, b:0)", str(cm.exception))
+        np.testing.assert_array_equal(amb({"model/x": x, "b:0": x + 1})[0], x + 1)
+
+
 class LibraryTest(unittest.TestCase):
     """Executable.save and hloc.load: model libraries (hloc_executable_save/load)."""
 
@@ -600,7 +655,8 @@ class ErrorTest(unittest.TestCase):
                           "input 0 (image) is float32[2,784], but the array is float32[]")
         self.assert_error(lambda: exe(x, x), "2 inputs given but the model takes 1 (image)")
         self.assert_error(lambda: exe(), "missing input(s): image")
-        self.assert_error(lambda: exe(imag=x), "no input named 'imag' (inputs: image)")
+        self.assert_error(lambda: exe(imag=x),
+                          "no input named 'imag' (did you mean 'image'?) (inputs: image)")
         self.assert_error(lambda: exe(x, image=x), "input 0 (image) is given twice")
         self.assert_error(lambda: exe("pixels"), "input 0 (image) is float32[2,784], but the "
                           "str is <U6[], which does not convert to float32 (not a same-kind "
