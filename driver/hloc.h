@@ -201,9 +201,12 @@ HLOC_API int hloc_executable_save(const hloc_executable *exe, const char *path,
  * the library's own copy of the runtime), cancellation and profiling.
  * Fails, naming path, for a missing or unreadable file, a file that is not
  * a shared library, a shared library for another architecture, a shared
- * library that is no model library, and a model
+ * library that is no model library, a model
  * library of another library ABI (HLOC_LIBRARY_ABI of hloc_runtime.h: made
- * by an hloc whose descriptor differs from this one's; compile it again).
+ * by an hloc whose descriptor differs from this one's; compile it again),
+ * and a library compiled for a CPU whose features this one lacks (the
+ * message names them; its code would die of an illegal instruction).
+ * Compiles fail so too when the compiler's cpu names such a CPU.
  * Loading runs the library's initialisers, as dlopen does: load only files
  * you trust. */
 HLOC_API int hloc_executable_load(const char *path, hloc_executable **out, hloc_error **err);

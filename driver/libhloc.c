@@ -105,6 +105,9 @@ struct hloc_executable {
   const hloc_program *program;  /* N_program, inside either */
   char *object;                 /* the JIT's object file, for saving; NULL
                                  * for a loaded library */
+  char *cpu_refusal;            /* why this CPU cannot run the code (it
+                                 * lacks features the compile assumed);
+                                 * NULL when it can */
   size_t object_len;
   /* The runtime the code calls: libhloc's own for the JIT, the library's
    * copy for a loaded library (library.c). */
@@ -263,6 +266,11 @@ static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t o
     exe->use_pool = lib->use_pool;
   } else {
     exe->program = cg_jit_program(jit);
+    /* A compiler's cpu may name a CPU this one is not: such code may be
+     * saved for the machines that have it, but not run here.  (A loaded
+     * library's is checked as it opens, library.c.) */
+    char why[1024];
+    if (hloc_program_check_cpu(exe->program, why, sizeof why)) exe->cpu_refusal = hlo_xstrdup(why);
     exe->pool_create = rt_threadpool_create;
     exe->pool_free = rt_threadpool_free;
     exe->use_pool = hloc_use_thread_pool;
@@ -502,6 +510,7 @@ void hloc_executable_free(hloc_executable *exe) {
   cg_jit_free(exe->jit);
   library_close(&exe->lib);
   free(exe->object);
+  free(exe->cpu_refusal);
   free(exe);
 }
 
@@ -656,6 +665,7 @@ static void pool_release(hloc_executable *exe) {
 int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *outputs,
                  hloc_error **err) {
   if (!exe) return fail(err, hlo_error("hloc_execute: executable is NULL"));
+  if (exe->cpu_refusal) return fail(err, hlo_error("hloc_execute: %s", exe->cpu_refusal));
   const hloc_program *p = exe->program;
   bool cached = !atomic_flag_test_and_set_explicit(&exe->busy, memory_order_acquire);
   void **bufs = cached ? exe->buffers : buffers_alloc(p);

@@ -269,6 +269,9 @@ static HloError *check_library(void *handle, const char *path, Library *out) {
   out->program = *(const hloc_program *const *)program;
   if (!out->program)
     return hlo_error("%s: a model library whose hloc_library_program is NULL", path);
+  char why[1024];
+  if (hloc_program_check_cpu(out->program, why, sizeof why))
+    return hlo_error("%s: %s", path, why);
   /* POSIX: a function's address from dlsym may be converted so. */
   *(void **)&out->pool_create = create;
   *(void **)&out->pool_free = free_pool;

@@ -602,6 +602,11 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   cg_program_free(prog);
   if (e) return e;
   const hloc_program *p = cg_jit_program(jit);
+  char why[1024];
+  if (hloc_program_check_cpu(p, why, sizeof why)) {
+    cg_jit_free(jit);
+    return hlo_error("run: %s", why);
+  }
   HLO_CHECK(p->num_args == nargs);
   HloLiteral **results = calloc((size_t)p->num_results + 1, sizeof *results);
   void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);

@@ -11,7 +11,10 @@
  *
  * Inputs bind to the model's arguments by name (the config's feed names,
  * the TensorFlow names, positions: hloc_program_find's rules) or, without
- * NAME=, in order; each array's dtype and shape must equal the argument's.  Results are written as DIR/NAME.npy once the run
+ * NAME=, in order; each array's dtype and shape must equal the argument's.
+ * Before anything else, the CPU is checked for the features the code was
+ * compiled for (hloc_program_check_cpu): a missing one is an error naming
+ * it, not a SIGILL.  Results are written as DIR/NAME.npy once the run
  * succeeded: all under temporary names, then renamed together, so a
  * failed write leaves none of them.  --bench N times N
  * further runs and prints their median and minimum.  --profile prints the
@@ -402,6 +405,11 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
       free(specs);
       return fail(EXIT_USAGE, "%s: '%s' is not a count from 1 to 1000000", a, v);
     }
+  }
+  char why[1024];
+  if (hloc_program_check_cpu(p, why, sizeof why)) {
+    free(specs);
+    return fail(EXIT_REJECTED, "%s", why);
   }
   RtArray *args = calloc((size_t)p->num_args + 1, sizeof *args);
   bool *bound = calloc((size_t)p->num_args + 1, sizeof *bound);

@@ -195,8 +195,8 @@ typedef struct hloc_program {
                       hloc_profiler *profiler);
   /* What the code needs of the CPU that runs it: the LLVM CPU name it was
    * compiled for ("skylake-avx512") and the instruction-set features it
-   * may use, LLVM's names separated by commas ("avx,avx2,fma,avx512f"),
-   * for hosts to compare with the running CPU's. */
+   * may use, LLVM's names separated by commas ("avx,avx2,fma,avx512f");
+   * hloc_program_check_cpu compares them with the running CPU's. */
   const char *cpu;
   const char *features;
 } hloc_program;
@@ -232,6 +232,18 @@ int hloc_buffers_find(const hloc_buffer_info *b, int n, const char *what, const 
 /* The same over p's arguments (results 0) or results (results 1). */
 int hloc_program_find(const hloc_program *p, int results, const char *name, char *err,
                       size_t errlen);
+
+/* The running CPU (cpu.c).  hloc_cpu_has: 1 when it has the instruction-set
+ * feature `name` (LLVM's name: "avx2", "avx512f", "amx-tile" on x86-64;
+ * "neon", "dotprod", "sve" on AArch64) and the system lets programs use
+ * it (x86-64: the register state the OS saves, XCR0), 0 when it lacks it,
+ * -1 when this runtime cannot tell (a name it does not know).
+ * hloc_program_check_cpu: 0 when the running CPU has every feature of
+ * p->features it can tell, else -1 with a message naming p, its CPU and
+ * the missing features — checked before any of p's code runs, instead of
+ * the SIGILL that code would die of. */
+int hloc_cpu_has(const char *name);
+int hloc_program_check_cpu(const hloc_program *p, char *err, size_t errlen);
 
 /* Runs p with a scratch arena allocated (aligned) and freed around the
  * call.  Returns p's status, or -1 when the scratch cannot be allocated. */

@@ -660,7 +660,7 @@ START_TEST(executable_options_and_errors) {
 }
 END_TEST
 
-/* --- names: TensorFlow names ---------------------------------------------- */
+/* --- names: TensorFlow names, and the CPU a program needs ------------------- */
 
 #define NAMES "testdata/tf/names"
 #define TFN_ARGS NAMES "/tfnames.pbtxt --config " NAMES "/tfnames.config.pbtxt"
@@ -769,6 +769,64 @@ START_TEST(tensorflow_names_bind_in_run_and_exe) {
 }
 END_TEST
 
+/* An instruction-set feature this CPU lacks that LLVM can compile for, or
+ * NULL when it has every candidate. */
+static const char *missing_feature(void) {
+#if defined(__x86_64__)
+  static const char *const candidates[] = {"avxvnniint8", "avxifma", "amx-complex", "fma4",
+                                           "xop", "sse4a", "tbm", "avx512vp2intersect", NULL};
+#else
+  static const char *const candidates[] = {"sve2", "sme", "i8mm", "bf16", NULL};
+#endif
+  for (int i = 0; candidates[i]; i++)
+    if (hloc_cpu_has(candidates[i]) == 0) return candidates[i];
+  return NULL;
+}
+
+/* A program compiled for a feature this CPU lacks is refused before it
+ * runs, naming the feature, by the executable (whose --help still works)
+ * and by `hloc run`; nothing is written. */
+START_TEST(executable_refuses_a_cpu_without_its_features) {
+  const char *f = missing_feature();
+  if (!f) {
+    fprintf(stderr, "executable_refuses_a_cpu_without_its_features: this CPU has every "
+                    "candidate feature; nothing to test\n");
+    return;
+  }
+  ck_assert_int_eq(hloc_cpu_has("no-such-feature"), -1);
+  char *out;
+  int rc = ck_sh(&out, "%s compile " TFN_ARGS " --features +%s --name tfn -o %s/tfn --emit exe",
+                 ck_env("HLOC_BIN"), f, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  char want[256];
+  rc = ck_sh(&out, "%s/tfn --output-dir %s/o --input " NAMES "/x.npy --input " NAMES "/b.npy",
+             tmpdir, tmpdir);
+  snprintf(want, sizeof want, "but this CPU lacks the feature %s: ", f);
+  ck_assert_msg(rc == 1 && strstr(out, want), "exit %d: %s", rc, out);
+  free(out);
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/o", tmpdir);
+  ck_assert_int_ne(access(dir, F_OK), 0);
+  rc = ck_sh(&out, "%s/tfn --help", tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  rc = ck_sh(&out, "%s run " TFN_ARGS " --features +%s --output-dir %s/o --input " NAMES
+             "/x.npy --input " NAMES "/b.npy",
+             ck_env("HLOC_BIN"), f, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, want), "hloc run: exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_ne(access(dir, F_OK), 0);
+  /* the features without the missing one still run */
+  rc = ck_sh(&out, "%s compile " TFN_ARGS " --features +%s,-%s --name tfn -o %s/tfn --emit exe "
+             "&& %s/tfn --output-dir %s/o --input " NAMES "/x.npy --input " NAMES "/b.npy",
+             ck_env("HLOC_BIN"), f, f, tmpdir, tmpdir, tmpdir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  expect_tfnames_results("+f,-f", dir);
+}
+END_TEST
+
 /* The runtime next to the hloc binary wins over the build tree's: a copy
  * of hloc beside a broken libhloc_runtime.a fails to make a library (and
  * leaves none).  Only the build tree's hloc takes the build tree's runtime:
@@ -869,6 +927,7 @@ int main(void) {
   tcase_add_test(c, descriptor_records_the_cpu);
   tcase_add_test(c, executable_options_and_errors);
   tcase_add_test(c, tensorflow_names_bind_in_run_and_exe);
+  tcase_add_test(c, executable_refuses_a_cpu_without_its_features);
   tcase_add_test(c, runtime_is_found_next_to_the_binary);
   tcase_add_test(c, runtime_stays_small);
   tcase_add_test(c, header_doc_example_builds);

@@ -14,7 +14,7 @@
  * naming the file: no file, a directory, a file that is not ELF, an object
  * file, a shared library of another architecture, a shared library that
  * no hloc made, one of another library ABI, one of this ABI missing a
- * symbol; saving a loaded library, into a
+ * symbol, one compiled for a CPU feature this CPU lacks; saving a loaded library, into a
  * missing directory, or with a C compiler that fails leaves nothing
  * behind.
  *
@@ -355,6 +355,60 @@ START_TEST(test_load_errors) {
 }
 END_TEST
 
+/* An instruction-set feature this CPU lacks that LLVM can compile for, or
+ * NULL when it has every candidate. */
+static const char *missing_feature(void) {
+#if defined(__x86_64__)
+  static const char *const candidates[] = {"avxvnniint8", "avxifma", "amx-complex", "fma4",
+                                           "xop", "sse4a", "tbm", "avx512vp2intersect", NULL};
+#else
+  static const char *const candidates[] = {"sve2", "sme", "i8mm", "bf16", NULL};
+#endif
+  for (int i = 0; candidates[i]; i++)
+    if (hloc_cpu_has(candidates[i]) == 0) return candidates[i];
+  return NULL;
+}
+
+/* Code compiled for a feature this CPU lacks never runs here: a compiled
+ * executable refuses hloc_execute, but saves (for the machines that have
+ * it); loading the library, or one `hloc compile --emit so` made, is
+ * refused with the feature named. */
+START_TEST(test_cpu_features_checked) {
+  const char *f = missing_feature();
+  if (!f) {
+    fprintf(stderr, "test_cpu_features_checked: this CPU has every candidate feature\n");
+    return;
+  }
+  char features[64], want[128];
+  snprintf(features, sizeof features, "+%s", f);
+  snprintf(want, sizeof want, "but this CPU lacks the feature %s: ", f);
+  hloc_compiler_options o = {.features = features};
+  hloc_compiler *c = NULL;
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_int_eq(hloc_compiler_create(&o, &c, NULL), 0);
+  int rc = hloc_compile_graphdef_file(c, MNIST ".pb", MNIST ".config.pbtxt", &exe, &err);
+  ck_assert_msg(rc == 0, "%s", hloc_error_message(err));
+  hloc_compiler_free(c);
+  float in[2 * 784] = {0}, out[2 * 10];
+  ck_assert_int_eq(hloc_execute(exe, (const void *[]){in}, (void *[]){out}, &err), -1);
+  ck_assert_msg(strstr(hloc_error_message(err), "hloc_execute: model 'model' was compiled for the CPU '") &&
+                    strstr(hloc_error_message(err), want),
+                "%s", hloc_error_message(err));
+  hloc_error_free(err);
+  err = NULL;
+  const char *path = tmp_path("libnew.so");
+  ck_assert_msg(hloc_executable_save(exe, path, &err) == 0, "%s", hloc_error_message(err));
+  hloc_executable_free(exe);
+  EXPECT_LOAD_ERROR(path, "libnew.so: model 'model' was compiled for the CPU '", want);
+  ck_assert_int_eq(ck_sh(NULL, "%s compile " MNIST ".pb --config " MNIST ".config.pbtxt "
+                               "--name mnist --emit so --features %s -o %s/m",
+                         ck_env("HLOC_BIN"), features, tmpdir),
+                   0);
+  EXPECT_LOAD_ERROR(tmp_path("libm.so"), "libm.so: model 'mnist' was compiled for the CPU '", want);
+}
+END_TEST
+
 START_TEST(test_save_errors) {
   hloc_error *err = NULL;
   ck_assert_int_eq(hloc_executable_save(NULL, "x.so", &err), -1);
@@ -408,6 +462,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_load_emit_so);
   tcase_add_test(tc, test_threads);
   tcase_add_test(tc, test_load_errors);
+  tcase_add_test(tc, test_cpu_features_checked);
   tcase_add_test(tc, test_save_errors);
   suite_add_tcase(s, tc);
   return s;

@@ -12,6 +12,7 @@ family exactly.  Run from anywhere: paths are relative to this file.
 
 import gc
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -585,6 +586,30 @@ class LibraryTest(unittest.TestCase):
         exe = hloc.load(self.path("libt.so"), threads=3)
         for g, w in zip(exe(*xs), want):
             self.assertTrue(np.array_equal(g.view(np.uint32), w.view(np.uint32)))
+
+    def test_load_refuses_a_cpu_without_the_features(self):
+        """Code compiled for a feature this CPU lacks: the compiled executable refuses to
+        run, and hloc.load refuses its library, naming the feature (found here by the
+        refusal itself: a candidate this CPU has runs, as it should)."""
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        x, = stored(prefix, "in", 1)
+        candidates = (("sve2", "sme", "i8mm", "bf16") if platform.machine() == "aarch64" else
+                      ("avxvnniint8", "avxifma", "amx-complex", "fma4", "xop", "sse4a"))
+        for feature in candidates:
+            exe = hloc.compile_graphdef(prefix + ".pb", prefix + ".config.pbtxt",
+                                        features="+" + feature)
+            try:
+                exe(x)
+            except hloc.Error as e:
+                self.assertIn(f"but this CPU lacks the feature {feature}: ", str(e))
+                break
+        else:
+            self.skipTest("this CPU has every candidate feature")
+        exe.save(self.path("libnew.so"))
+        with self.assertRaises(hloc.Error) as cm:
+            hloc.load(self.path("libnew.so"))
+        self.assertIn("libnew.so: model 'model' was compiled for the CPU", str(cm.exception))
+        self.assertIn(f"but this CPU lacks the feature {feature}: ", str(cm.exception))
 
     def test_bad_inputs_of_a_loaded_library(self):
         mnist().save(self.path("lib.so"))
