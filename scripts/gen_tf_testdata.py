@@ -4,7 +4,7 @@
 
     $(bash scripts/venv.sh tf) scripts/gen_tf_testdata.py [--only REGEX]
         [--skip-ops] [--skip-models] [--skip-checkpoints] [--skip-savedmodels]
-        [--skip-v1control] [--skip-variables] [--out testdata/tf]
+        [--skip-v1control] [--skip-variables] [--skip-names] [--out testdata/tf]
 
 Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
   NAME.pb             frozen binary GraphDef (FunctionDefLibrary kept)
@@ -16,7 +16,9 @@ Layout (per case NAME in testdata/tf/ops or testdata/tf/models):
 testdata/tf/checkpoints holds small TensorBundle checkpoints with their
 values as .npy (scripts/tfgen/checkpoints.py; "--only checkpoints");
 testdata/tf/variables graphs of config variables run several times in a
-row (scripts/tfgen/variables.py; "--only variables"); savedmodels and
+row (scripts/tfgen/variables.py; "--only variables"); testdata/tf/names
+graphs with '/' in their tensor names (scripts/tfgen/names.py; "--only
+names"); savedmodels and
 v1control regenerate with "--only savedmodels" and "--only v1control"
 (TensorFlow does not write SavedModels byte for byte the same twice: keep
 the directories of cases that did not change).
@@ -91,6 +93,8 @@ v1control/  TensorFlow 1 control flow (Switch/Merge/Enter/Exit/NextIteration)
          graphs with configs, inputs and outputs (scripts/tfgen/v1control.py)
 variables/  graphs of tfcompile config variables, run several times in a
          row (scripts/tfgen/variables.py describes the layout)
+names/   a graph whose tensor names have '/', with a config and one whose
+         names collide, for the naming rules (scripts/tfgen/names.py)
 
 Per case NAME:
   NAME.pb            frozen binary GraphDef; variables are Consts, While/If
@@ -131,6 +135,7 @@ def main():
     ap.add_argument("--skip-savedmodels", action="store_true")
     ap.add_argument("--skip-v1control", action="store_true")
     ap.add_argument("--skip-variables", action="store_true")
+    ap.add_argument("--skip-names", action="store_true")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -178,6 +183,9 @@ def main():
         n = variables.generate(os.path.join(args.out, "variables"),
                                not args.quiet)
         print("variables: %d cases" % n)
+    if not args.skip_names and (args.only is None or re.search(args.only, "names")):
+        from tfgen import names
+        names.generate(os.path.join(args.out, "names"), not args.quiet)
 
 
 if __name__ == "__main__":
