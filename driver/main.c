@@ -33,8 +33,11 @@
  * runs the compiled code's parallel loops on a runtime pool of N threads,
  * installed as the calling thread's pool (hloc_use_thread_pool), as libhloc
  * does: the JIT resolves the code's rt_parallel_for to this binary's
- * runtime.  Results are
- * written as one .npy per result into DIR (default "."): for a GraphDef,
+ * runtime.  Inputs bind by the runtime's naming rules (hloc_buffers_find:
+ * the descriptor's name, the TensorFlow name, the position), which the
+ * executables, libhloc and Python share.  Results are
+ * written as one .npy per result into DIR (default "."), named as the
+ * descriptor names them (cg_buffer_names): for a GraphDef,
  * FETCH.npy named after each config fetch, then VAR.npy with the value
  * each read-write config variable ends with; for HLO, a tuple root gives
  * result0.npy, result1.npy, … (nested tuples flattened depth first, as the
@@ -44,7 +47,9 @@
  * failure leaves none of them (nor the directory, when the run made it).
  * --timeout and --max-iterations bound the run (bound.c).  --profile runs
  * the code through its profiled entry with the runtime's profiler
- * (hloc_profile_run) and prints the per-kernel table to stdout.
+ * (hloc_profile_run) and prints the per-kernel table to stdout.  Compiled
+ * code for a CPU feature this CPU lacks is refused before it runs
+ * (hloc_program_check_cpu).
  *
  * Exit status: 0 on success, 1 when the model, an input or an output is
  * rejected, 2 for a usage error.
