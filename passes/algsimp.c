@@ -415,10 +415,21 @@ static HloInstr *fold_pad_into_conv(HloInstr *in) {
   return r;
 }
 
+/* An elementwise op whose operands have its dims: all of them except a
+ * bitcast-convert between types of different widths, which adds or drops
+ * the last dim (u32[2,2] → u64[2]), so that moving a reshape or broadcast
+ * across it would give the wrong shape. */
+static bool keeps_dims(const HloInstr *in) {
+  if (!hlo_opcode_is_elementwise(in->op) || !in->noperands ||
+      !hlo_type_is_array(in->shape.type))
+    return false;
+  return in->op != HLO_OP_BITCAST_CONVERT ||
+         hlo_shape_same_dims(&in->shape, &in->operands[0]->shape);
+}
+
 static HloInstr *simplify(HloInstr *in) {
   HloInstr *r = NULL;
-  if (hlo_opcode_is_elementwise(in->op) && in->noperands &&
-      hlo_type_is_array(in->shape.type) &&
+  if (keeps_dims(in) &&
       ((r = hoist_broadcasts(in)) || (r = hoist_reshape(in))))
     return r;
   switch (in->op) {

@@ -172,6 +172,22 @@ START_TEST(algsimp_nothing_to_do) {
     snprintf(text, sizeof text, "HloModule m\nENTRY e {\n%s}\n", broadcasts[i]);
     hlo_module_free(pu_differential(text, pass_algsimp, false, 0, 0));
   }
+  /* A bitcast-convert between widths adds or drops the last dim, so the
+   * reshape or broadcast of its operand stays where it is (jax.random's
+   * rbg keys: u32[4] reshaped to u32[2,2], then read as u64[2]). */
+  static const char *const widths[] = {
+      "  x = u32[4] parameter(0)\n  r = u32[2,2] reshape(x)\n"
+      "  ROOT b = u64[2] bitcast-convert(r)\n",
+      "  x = u64[1,3] parameter(0)\n  r = u64[3] reshape(x)\n"
+      "  ROOT b = u32[3,2] bitcast-convert(r)\n",
+      "  x = u32[2] parameter(0)\n  r = u32[3,2] broadcast(x), dimensions={1}\n"
+      "  ROOT b = u64[3] bitcast-convert(r)\n",
+  };
+  for (size_t i = 0; i < sizeof widths / sizeof *widths; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "HloModule m\nENTRY e {\n%s}\n", widths[i]);
+    hlo_module_free(pu_differential(text, pass_algsimp, false, 0, 0));
+  }
 }
 END_TEST
 
