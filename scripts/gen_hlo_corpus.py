@@ -87,6 +87,7 @@ compare select clamp convert bitcast-convert copy
 broadcast reshape bitcast transpose slice dynamic-slice dynamic-update-slice
 concatenate pad reverse gather scatter reduce reduce-window sort dot
 convolution call while conditional batch-norm-inference custom-call
+rng-bit-generator topk fft complex real imag cholesky triangular-solve
 """.split()
 
 # ----------------------------------------------------------------------------
@@ -1101,6 +1102,277 @@ def _(r):
         k1, k2 = jax.random.split(key)
         return (jax.random.uniform(k1, (2, 3), f32) + x, jax.random.bits(k2, (4,), u32))
     return f, [key, x]
+
+
+# ------------------------------------------------------------ random numbers
+# jax.random with each key implementation: threefry (plain HLO: shifts, adds
+# and xors), rbg and unsafe_rbg (rng-bit-generator with XLA's default
+# algorithm), and lax.rng_bit_generator naming Philox and ThreeFry.  Keys
+# are inputs: jax.random's key data (u32), rng_bit_generator's state (u64[2],
+# or u32[4], which JAX reads as u64[2]).
+
+
+@case("random_threefry")
+def _(r):
+    key = arr([7, 2026], u32)
+
+    def f(key):
+        k = jax.random.wrap_key_data(key, impl="threefry2x32")
+        return jax.random.normal(k, (5,), f32), jax.random.bits(k, (3,), u64)
+    return f, [key]
+
+
+@case("random_rbg")
+def _(r):
+    key = arr([1, 2, 3, 2026], u32)
+
+    def f(key):
+        k = jax.random.wrap_key_data(key, impl="rbg")
+        return jax.random.uniform(k, (3, 4), f32), jax.random.bits(k, (6,), u32)
+    return f, [key]
+
+
+@case("random_unsafe_rbg")
+def _(r):
+    key = arr([9, 8, 7, 6], u32)
+
+    def f(key):
+        k = jax.random.wrap_key_data(key, impl="unsafe_rbg")
+        return jax.random.uniform(k, (8,), f32)
+    return f, [key]
+
+
+@case("rng_bit_generator_philox")
+def _(r):
+    key = arr([0x0123456789ABCDEF, 42], u64)
+    key4 = arr([1, 2, 3, 4], u32)
+
+    def f(key, key4):
+        alg = lax.RandomAlgorithm.RNG_PHILOX
+        s1, b1 = lax.rng_bit_generator(key, (3, 5), dtype=u32, algorithm=alg)
+        s2, b2 = lax.rng_bit_generator(key4, (7,), dtype=u64, algorithm=alg)
+        return s1, b1, s2, b2
+    return f, [key, key4]
+
+
+@case("rng_bit_generator_u8")
+def _(r):
+    # Bits narrower than 32: XLA draws 32-bit words and splits them into bytes.
+    key = arr([5, 6], u64)
+    return (lambda key: lax.rng_bit_generator(key, (2, 5), dtype=u8,
+                                              algorithm=lax.RandomAlgorithm.RNG_PHILOX)), [key]
+
+
+@case("rng_bit_generator_threefry")
+def _(r):
+    key = arr([0xFEDCBA9876543210, 7], u64)
+
+    def f(key):
+        return lax.rng_bit_generator(key, (5,), dtype=u64,
+                                     algorithm=lax.RandomAlgorithm.RNG_THREE_FRY)
+    return f, [key]
+
+
+# ------------------------------------------------------ top_k, sort, map
+
+
+@case("top_k")
+def _(r):
+    x = normal(r, (3, 10))
+    x[1, 4] = x[1, 7]          # a tie: the lower index comes first
+    n = ints(r, -50, 50, (12,), s32)
+    return (lambda x, n: (*lax.top_k(x, 3), *lax.top_k(n, 5))), [x, n]
+
+
+def hashed_f32(seed, n):
+    """n f32 values in about (-2^31, 2^31) from an integer hash of iota and
+    a seed, computed in the graph so that the large sorts need no large
+    input files."""
+    i = lax.iota(u32, n) * u32(0x9E3779B1) + seed
+    i = (i ^ (i >> u32(15))) * u32(0x85EBCA6B)
+    i = i ^ (i >> u32(13))
+    return lax.bitcast_convert_type(i, s32).astype(f32)
+
+
+@case("sort_large_f32")
+def _(r):
+    seed = arr(12345, u32)
+
+    def f(seed):
+        s = jnp.sort(hashed_f32(seed, 65536))
+        # Every 64th element, and how many neighbours are out of order.
+        return s[::64], jnp.sum(s[1:] < s[:-1]).astype(s32)
+    return f, [seed]
+
+
+@case("sort_large_key_value")
+def _(r):
+    seed = arr(777, u32)
+
+    def f(seed):
+        keys = hashed_f32(seed, 65536)
+        k, v = lax.sort((keys, lax.iota(s32, 65536)), num_keys=1)
+        return k[::64], v[::64], jnp.sum(k[1:] < k[:-1]).astype(s32)
+    return f, [seed]
+
+
+@case("lax_map", atol=1e-5, rtol=1e-4, why=TRANSC + " (sine)")
+def _(r):
+    x = normal(r, (5, 6))
+
+    def f(x):
+        return lax.map(lambda row: jnp.sin(row) * jnp.max(row) + jnp.sum(row), x)
+    return f, [x]
+
+
+# ----------------------------------------------------------------- fft
+FFT = ("f32 FFT: XLA:CPU's DUCC and other FFT algorithms round differently; "
+       "JAX's results differ from an f64 FFT by up to 2e-6 here")
+
+
+@case("fft_c64", atol=1e-5, rtol=1e-4, why=FFT)
+def _(r):
+    re_, im = normal(r, (4, 16)), normal(r, (4, 16))
+
+    def f(re_, im):
+        z = lax.complex(re_, im)
+        a, b = jnp.fft.fft(z), jnp.fft.ifft(z)
+        c = jnp.fft.fft(z, axis=0)
+        return (jnp.real(a), jnp.imag(a), jnp.real(b), jnp.imag(b), jnp.real(c), jnp.imag(c))
+    return f, [re_, im]
+
+
+@case("rfft_irfft", atol=1e-5, rtol=1e-4, why=FFT)
+def _(r):
+    x = normal(r, (3, 32))
+    hre, him = normal(r, (3, 17)), normal(r, (3, 17))
+
+    def f(x, hre, him):
+        h = jnp.fft.rfft(x)
+        return jnp.real(h), jnp.imag(h), jnp.fft.irfft(lax.complex(hre, him), n=32)
+    return f, [x, hre, him]
+
+
+@case("fft2_c64", atol=1e-5, rtol=1e-4, why=FFT)
+def _(r):
+    re_, im = normal(r, (8, 8)), normal(r, (8, 8))
+
+    def f(re_, im):
+        a = jnp.fft.fft2(lax.complex(re_, im))
+        return jnp.real(a), jnp.imag(a)
+    return f, [re_, im]
+
+
+# --------------------------------------------- cholesky, triangular solve
+# On CPU, JAX lowers jnp.linalg.cholesky and solve_triangular to LAPACK
+# custom-calls (lapack_spotrf_ffi, lapack_strsm_ffi); the *_op cases reach
+# XLA's `cholesky` and `triangular-solve` opcodes through primitives that
+# lower to the StableHLO op, which is what JAX emits for other platforms.
+hlo_cholesky_p = Primitive("hlo_cholesky")
+hlo_cholesky_p.def_abstract_eval(lambda x: jax.core.ShapedArray(x.shape, x.dtype))
+mlir.register_lowering(hlo_cholesky_p,
+                       lambda ctx, x: [shlo.cholesky(x, lower=ir.BoolAttr.get(True))])
+
+hlo_trsm_p = Primitive("hlo_triangular_solve")
+hlo_trsm_p.def_abstract_eval(
+    lambda a, b, **kw: jax.core.ShapedArray(b.shape, b.dtype))
+
+
+def _trsm_lower(ctx, a, b, *, left_side, lower, unit_diagonal, transpose):
+    return [shlo.triangular_solve(a, b, ir.BoolAttr.get(left_side), ir.BoolAttr.get(lower),
+                                  ir.BoolAttr.get(unit_diagonal),
+                                  shlo.TransposeAttr.get(transpose))]
+
+
+mlir.register_lowering(hlo_trsm_p, _trsm_lower)
+
+
+def spd(r, n, batch=()):
+    m = normal(r, batch + (n, n))
+    return (m @ np.swapaxes(m, -1, -2) / n + np.eye(n, dtype=f32) * 2).astype(f32)
+
+
+def tril(r, n, batch=()):
+    m = normal(r, batch + (n, n), scale=0.3)
+    return (np.tril(m, -1) + np.eye(n, dtype=f32) * uniform(r, 1.0, 2.0, batch + (n,))[..., None]
+            ).astype(f32)
+
+
+@case("cholesky_lapack")
+def _(r):
+    return (lambda a: jnp.linalg.cholesky(a)), [spd(r, 6)]
+
+
+@case("solve_triangular_lapack")
+def _(r):
+    import jax.scipy.linalg as jsl
+    a, b = tril(r, 5), normal(r, (5, 3))
+    return (lambda a, b: (jsl.solve_triangular(a, b, lower=True),
+                          jsl.solve_triangular(a, b, lower=True, trans=1))), [a, b]
+
+
+@case("cholesky_op")
+def _(r):
+    return (lambda a, b: (hlo_cholesky_p.bind(a), hlo_cholesky_p.bind(b))), \
+        [spd(r, 6), spd(r, 4, (2,))]
+
+
+@case("triangular_solve_op")
+def _(r):
+    a, b, c = tril(r, 5), normal(r, (5, 3)), normal(r, (2, 5))
+
+    def f(a, b, c):
+        up = jnp.swapaxes(a, 0, 1)
+        return (hlo_trsm_p.bind(a, b, left_side=True, lower=True, unit_diagonal=False,
+                                transpose="NO_TRANSPOSE"),
+                hlo_trsm_p.bind(a, b, left_side=True, lower=True, unit_diagonal=True,
+                                transpose="TRANSPOSE"),
+                hlo_trsm_p.bind(up, c, left_side=False, lower=False, unit_diagonal=False,
+                                transpose="NO_TRANSPOSE"))
+    return f, [a, b, c]
+
+
+# ------------------------------------------------ quantized matmuls
+# Narrow weights as a quantized model carries them: int4 values arrive as
+# s8/u8 inputs converted in the graph (a constant's conversion would be
+# folded by JAX before lowering; npy has no int4), f8 weights as constants
+# the dot takes as they are.  A product of two narrow values is exact in
+# f32, so with them only the order of the accumulation differs.
+
+
+@case("quant_int4_matmul")
+def _(r):
+    x = normal(r, (4, 32))
+    w = ints(r, -8, 8, (32, 8), s8)
+    wu = (w + 8).astype(u8)
+    scale = uniform(r, 0.01, 0.1, (8,))
+
+    def f(x, w, wu, scale):
+        wq = w.astype(jnp.int4)
+        y = jnp.dot(x, wq.astype(f32)) * scale
+        # int8 activations, int4 weights widened to int8 (XLA:CPU has no
+        # dot of int4 operands), s32 accumulation
+        xq = jnp.clip(jnp.round(x * 20), -127, 127).astype(s8)
+        yi = lax.dot(xq, wq.astype(s8), preferred_element_type=s32)
+        z = jnp.dot(x, (wu.astype(jnp.uint4).astype(s32) - 8).astype(f32))
+        return y, yi, z
+    return f, [x, w, wu, scale]
+
+
+@case("quant_fp8_matmul")
+def _(r):
+    x = normal(r, (4, 32))
+    w = normal(r, (32, 8), scale=0.5)
+    w8 = jnp.asarray(w).astype(jnp.float8_e4m3fn)
+    w5 = jnp.asarray(w).astype(jnp.float8_e5m2)
+
+    def f(x):
+        y = jnp.dot(x, w8.astype(f32))
+        x8 = x.astype(jnp.float8_e4m3fn)
+        y8 = lax.dot(x8, w8, preferred_element_type=f32)
+        y5 = lax.dot(x.astype(jnp.float8_e5m2), w5, preferred_element_type=f32)
+        return y, y8, y5, x8.astype(f32)
+    return f, [x]
 
 
 # ---------------------------------------------------------------------- misc

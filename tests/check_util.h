@@ -53,6 +53,28 @@ typedef struct CkCorpusCase {
 /* The corpus cases, read once per process; returns their count. */
 int ck_hlo_corpus(const CkCorpusCase **cases);
 
+/* The steps at which the corpus tests meet a module: hlo_verify, the
+ * evaluator on the module as written, the pass pipeline and the
+ * evaluator after it, and cg_compile (with the JIT) after the pipeline or
+ * (_O0) without it. */
+typedef enum {
+  CK_AT_VERIFY,
+  CK_AT_EVAL,
+  CK_AT_PIPELINE,
+  CK_AT_COMPILE,
+  CK_AT_COMPILE_O0,
+} CkStep;
+
+/* Corpus modules hloc refuses on purpose for now (an op not built yet),
+ * listed in check_util.c with the exact message of each step that stops
+ * them.  For `file` (NAME.hlo or NAME.opt.hlo) at `step`: returns -1
+ * when nothing is listed (the caller checks the module as usual), 0 when
+ * e is the listed refusal, and 1, with a line appended to report, when it
+ * is not, or when the module passes the step (then the entry goes). */
+int ck_corpus_refusal(const char *file, CkStep step, const HloError *e, HloStr *report);
+/* The message listed for file at step, or NULL. */
+const char *ck_corpus_listed(const char *file, CkStep step);
+
 /* Runs a shell command line with stderr joined to stdout; *out (malloc'd)
  * receives what it printed, or it is discarded when out is NULL.  Returns
  * the exit status (-1 when killed by a signal). */
