@@ -3,8 +3,11 @@
 # (../shared/xla-hlo-corpus, or $XLA_CORPUS): every module is parsed and
 # verified (hloc dump --O0); a module whose entry takes only arrays of
 # float or integer types (the narrow ones too, as ml_dtypes saves them) is
-# also run, compiled and with --interpret, on generated inputs, and the
-# two results compared.  Prints the counts and
+# also run compiled (after the pass pipeline) and by the interpreter on
+# the module as written (--interpret --O0, so that the passes are checked
+# too), on generated inputs, and the two results compared.  A command that
+# runs past its time limit (60 s, 120 s for a compile and run) counts as
+# hung, one that dies of a signal as crashed.  Prints the counts and
 # the most frequent first error messages (numbers and names masked).
 # "parses" counts the modules the parser reads (an error at FILE:LINE:COL
 # is a parse error); "parses + verifies" those hlo_verify accepts too,
@@ -40,14 +43,25 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # One module: "OK name", "FAIL name message", then for runnable modules
-# "RUN name same|differs|error message".
+# "RUN name same|differs|error message"; a message is "hung: ..." or
+# "crashed: ..." when the command timed out or died of a signal.
 one() {
   f=$1 hloc=$2 run=$3 work=$4
   name=$(basename "$f")
   d=$work/$name.d
   mkdir -p "$d"
-  if ! msg=$(timeout 60 "$hloc" dump "$f" --O0 --stage hlo -o "$d/m.hlo" 2>&1); then
-    echo "FAIL $name $(printf '%s' "$msg" | head -1)"
+  # The first line of what a command printed, or how it ended abnormally.
+  first() {
+    case $1 in
+      124) echo "hung: no result after $2 s" ;;
+      13[0-9]|1[4-9][0-9]) echo "crashed: signal $(($1 - 128)): $(printf '%s' "$3" | head -1)" ;;
+      *) printf '%s' "$3" | head -1 ;;
+    esac
+  }
+  msg=$(timeout 60 "$hloc" dump "$f" --O0 --stage hlo -o "$d/m.hlo" 2>&1)
+  rc=$?
+  if [ $rc != 0 ]; then
+    echo "FAIL $name $(first $rc 60 "$msg")"
     rm -rf "$d"
     return
   fi
@@ -112,18 +126,26 @@ PY
     args=$(cat "$d/args")
     mkdir -p "$d/i" "$d/c"
     # shellcheck disable=SC2086
-    if ! msg=$(timeout 60 "$hloc" run "$f" $args --interpret --max-iterations 100000 \
-                 --output-dir "$d/i" 2>&1); then
-      echo "RUN $name error interpret: $(printf '%s' "$msg" | head -1)"
-    elif ! msg=$(timeout 120 "$hloc" run "$f" $args --output-dir "$d/c" \
-                   $(for o in $(ls -v "$d"/i/*.npy); do printf -- '--expect %s ' "$o"; done) \
-                   --atol 1e-4 --rtol 1e-3 2>&1); then
-      case $msg in
-        *differ*|*mismatch*|*expect*) echo "RUN $name differs $(printf '%s' "$msg" | head -1)" ;;
-        *) echo "RUN $name error compile: $(printf '%s' "$msg" | head -1)" ;;
-      esac
+    msg=$(timeout 60 "$hloc" run "$f" $args --interpret --O0 --max-iterations 100000 \
+            --output-dir "$d/i" 2>&1)
+    rc=$?
+    if [ $rc != 0 ]; then
+      echo "RUN $name error interpret: $(first $rc 60 "$msg")"
     else
-      echo "RUN $name same"
+      msg=$(timeout 120 "$hloc" run "$f" $args --output-dir "$d/c" \
+              $(for o in $(ls -v "$d"/i/*.npy); do printf -- '--expect %s ' "$o"; done) \
+              --atol 1e-4 --rtol 1e-3 2>&1)
+      rc=$?
+      if [ $rc = 0 ]; then
+        echo "RUN $name same"
+      elif [ $rc -ge 124 ]; then
+        echo "RUN $name error compile: $(first $rc 120 "$msg")"
+      else
+        case $msg in
+          *differ*|*mismatch*|*expect*) echo "RUN $name differs $(printf '%s' "$msg" | head -1)" ;;
+          *) echo "RUN $name error compile: $(printf '%s' "$msg" | head -1)" ;;
+        esac
+      fi
     fi
   fi
   rm -rf "$d"
@@ -140,6 +162,8 @@ unverified=$(grep -c '^FAIL [^ ]* \(hloc: error: \)\?[^ :]*: verifier: ' "$r")
 pct() { awk "BEGIN{printf \"%.1f\", 100*$1/($total?$total:1)}"; }
 echo "parses: $((ok + unverified)) of $total modules ($(pct $((ok + unverified)))%)"
 echo "parses + verifies: $ok of $total modules ($(pct "$ok")%)"
+echo "hung: $(grep -c '^[A-Z]* [^ ]* \(error [a-z]*: \)\?hung: ' "$r"), crashed:" \
+     "$(grep -c '^[A-Z]* [^ ]* \(error [a-z]*: \)\?crashed: ' "$r")"
 if [ "$run" = 1 ]; then
   echo "run (entry of arrays): $(grep -c '^RUN ' "$r") run, $(grep -c '^RUN [^ ]* same' "$r") same," \
        "$(grep -c '^RUN [^ ]* differs' "$r") differ, $(grep -c '^RUN [^ ]* error' "$r") errors"
