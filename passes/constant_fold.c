@@ -15,6 +15,9 @@
  *   - results over PASS_FOLD_MAX_BYTES, unless the op only moves or narrows
  *     its operand (transpose, reshape, slice, reverse, convert, copy) — so
  *     transposed or reshaped weights are folded whatever their size;
+ *   - anything reading a broadcast over PASS_FOLD_MAX_BYTES: evaluating it
+ *     would build the broadcast in memory (a slice of 10,000 elements of a
+ *     broadcast of 10^9 took 4 GB and 25 s);
  *   - control flow, custom-calls, tuples (nothing to gain, or opaque);
  *   - instructions the evaluator rejects (the error is dropped: the
  *     instruction simply stays).
@@ -49,8 +52,12 @@ static bool rearranges(HloOpcode op) {
 static bool worth_folding(const HloInstr *in) {
   if (!foldable_op(in->op) || !hlo_type_is_array(in->shape.type) || in->noperands == 0)
     return false;
-  for (int i = 0; i < in->noperands; i++)
-    if (!px_is_constant_like(in->operands[i])) return false;
+  for (int i = 0; i < in->noperands; i++) {
+    const HloInstr *o = in->operands[i];
+    if (!px_is_constant_like(o)) return false;
+    if (o->op == HLO_OP_BROADCAST && px_shape_bytes(&o->shape) > PASS_FOLD_MAX_BYTES)
+      return false;
+  }
   int64_t bytes = px_shape_bytes(&in->shape);
   if (bytes <= PASS_FOLD_MAX_BYTES) return true;
   return rearranges(in->op) && bytes <= px_shape_bytes(&in->operands[0]->shape);

@@ -89,6 +89,13 @@ START_TEST(constant_fold_nothing_to_do) {
       "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n  c = f32[] constant(2)\n"
       "  b = f32[3] broadcast(c), dimensions={}\n  ROOT r = f32[3] multiply(x, b)\n}\n",
       pass_constant_fold, false, 0, 0));
+  /* A small slice of a broadcast too large to build (XLA's
+   * hlo_constant_folding_test slices 10^9 elements). */
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n  c = f32[] constant(2)\n"
+      "  b = f32[100000] broadcast(c), dimensions={}\n  s = f32[3] slice(b), slice={[0:3]}\n"
+      "  ROOT r = f32[3] multiply(x, s)\n}\n",
+      pass_constant_fold, false, 0, 0));
 }
 END_TEST
 
