@@ -17,6 +17,8 @@
  * to signed infinity or zero, and give NaN back unless no mantissa bit is
  * left.  topk is XLA's TopkDecomposer: a stable sort of the values and
  * their indices along the last dimension, in total order, then a slice.
+ * real and imag of a real operand (XLA allows them) are the operand and
+ * zeros.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -383,6 +385,11 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_REDUCE_PRECISION: r = expand_reduce_precision(in); break;
   case HLO_OP_MAP: r = inline_map(in); break;
   case HLO_OP_TOPK: r = expand_topk(in); break;
+  case HLO_OP_REAL:
+  case HLO_OP_IMAG:
+    if (!hlo_type_is_float(in->operands[0]->shape.type)) return NULL;
+    r = in->op == HLO_OP_REAL ? in->operands[0] : full(in, in->operands[0], 0);
+    break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

@@ -574,7 +574,8 @@ const char ck_expanded_ops_hlo[] =
       "  u0 = u32[4,3] bitcast-convert(r0)\n  u1 = u32[4,3] bitcast-convert(r1)\n"
       "  u2 = u64[4,3] bitcast-convert(r2)\n  u3 = u16[4,3] bitcast-convert(r3)\n"
       "  m = f32[4,3] map(x, i), dimensions={0,1}, to_apply=f\n"
+      "  e0 = f32[4,3] real(x)\n  e1 = f64[4,3] imag(y)\n"
       "  ROOT out = (f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], f32[4,3], "
       "f32[4,3], f64[4,3], f64[4,3], f64[4,3], bf16[4,3], bf16[4,3], u32[4,3], u32[4,3], "
-      "u64[4,3], u16[4,3], f32[4,3]) "
-      "tuple(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, c0, c1, u0, u1, u2, u3, m)\n}\n";
+      "u64[4,3], u16[4,3], f32[4,3], f32[4,3], f64[4,3]) "
+      "tuple(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, c0, c1, u0, u1, u2, u3, m, e0, e1)\n}\n";

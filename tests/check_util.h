@@ -30,7 +30,8 @@ extern const char ck_threads_hlo[];
 
 /* A module of every opcode the first lowering step expands into plain HLO
  * (acos…sinh in three float types, reduce-precision, a map whose scalar
- * computation holds a conditional and a call): the pass test and the
+ * computation holds a conditional and a call, real and imag of real
+ * values): the pass test and the
  * codegen test both check it against the evaluator. */
 extern const char ck_expanded_ops_hlo[];
 

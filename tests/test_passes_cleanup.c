@@ -190,6 +190,7 @@ START_TEST(single_device_expands_ops) {
     ck_assert_msg(pu_count(m, op) == 0, "%s is left", hlo_opcode_name(op));
   ck_assert_int_eq(pu_count(m, HLO_OP_MAP), 0);
   ck_assert_int_eq(pu_count(m, HLO_OP_REDUCE_PRECISION), 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_REAL) + pu_count(m, HLO_OP_IMAG), 0);
   ck_assert_int_eq(pu_count(m, HLO_OP_CONDITIONAL), 0);
   ck_assert_int_eq(pu_count(m, HLO_OP_CALL), 0);
   hlo_module_free(m);
