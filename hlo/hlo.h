@@ -901,6 +901,12 @@ char *hlo_instr_describe(const HloInstr *instr);
  * one element type): its elements are its operand's in the same row-major
  * order.  Any other bitcast reorders or reinterprets them. */
 bool hlo_instr_is_reshape(const HloInstr *x);
+/* x is a custom-call that XLA uses on one device as the identity of its
+ * one operand: Sharding, SPMDFullToShardShape and SPMDShardToFullShape
+ * (with one partition the shard is the whole array), MoveToHost and
+ * MoveToDevice (memory placement, not value), with x's shape its
+ * operand's. */
+bool hlo_custom_call_is_identity(const HloInstr *x);
 /* An all-reduce-start or collective-permute-start whose value is the tuple
  * (operand, result[, context]), as XLA prints them, rather than the result
  * alone, as some exporters do (shape_inference.c). */

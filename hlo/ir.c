@@ -941,6 +941,17 @@ bool hlo_opcode_is_elementwise(HloOpcode op) {
   return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;
 }
 
+bool hlo_custom_call_is_identity(const HloInstr *x) {
+  static const char *const targets[] = {"Sharding", "SPMDFullToShardShape",
+                                        "SPMDShardToFullShape", "MoveToHost", "MoveToDevice"};
+  if (x->op != HLO_OP_CUSTOM_CALL || x->noperands != 1 || !x->custom_call_target ||
+      !hlo_shape_equal(&x->shape, &x->operands[0]->shape, false))
+    return false;
+  for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+    if (!strcmp(x->custom_call_target, targets[i])) return true;
+  return false;
+}
+
 bool hlo_instr_is_reshape(const HloInstr *x) {
   if (x->op == HLO_OP_RESHAPE) return true;
   if (x->op != HLO_OP_BITCAST) return false;

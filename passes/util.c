@@ -74,7 +74,9 @@ bool px_is_finite_constant(const HloInstr *c) {
 }
 
 bool px_has_side_effect(const HloInstr *in) {
-  return in->op == HLO_OP_CUSTOM_CALL || in->op == HLO_OP_PARAMETER;
+  /* An opaque custom-call may do anything; the identities only name a value. */
+  return (in->op == HLO_OP_CUSTOM_CALL && !hlo_custom_call_is_identity(in)) ||
+         in->op == HLO_OP_PARAMETER;
 }
 
 /* Unlinked instructions have no neighbours and are not their list's head. */

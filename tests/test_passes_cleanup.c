@@ -169,7 +169,12 @@ START_TEST(single_device_lowers_collectives) {
       "  as = ((f32[4]), f32[4], s32[]) async-start(d), calls=neg\n"
       "  ad = f32[4] async-done(as)\n"
       "  cs = (f32[4], f32[4], u32[]) copy-start(ad)\n  cd = f32[4] copy-done(cs)\n"
-      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, cz, rid)\n}\n",
+      "  sh = f32[2,3] custom-call(cz), custom_call_target=\"Sharding\", sharding={replicated}\n"
+      "  fs = f32[2,3] custom-call(sh), custom_call_target=\"SPMDFullToShardShape\"\n"
+      "  sf = f32[2,3] custom-call(fs), custom_call_target=\"SPMDShardToFullShape\"\n"
+      "  mh = f32[2,3] custom-call(sf), custom_call_target=\"MoveToHost\"\n"
+      "  md = f32[2,3] custom-call(mh), custom_call_target=\"MoveToDevice\"\n"
+      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, md, rid)\n}\n",
       pass_single_device, true, 0, 0);
   /* The user's tuple and get-tuple-element stay for tuple-simplify. */
   ck_assert_str_eq(pu_root(m),
@@ -177,6 +182,7 @@ START_TEST(single_device_lowers_collectives) {
   for (HloOpcode op = HLO_OP_ALL_REDUCE; op < HLO_NUM_OPCODES; op++)
     ck_assert_msg(pu_count(m, op) == (op == HLO_OP_AFTER_ALL), "%s is left",
                   hlo_opcode_name(op));
+  ck_assert_int_eq(pu_count(m, HLO_OP_CUSTOM_CALL), 0);
   hlo_module_free(m);
 }
 END_TEST
