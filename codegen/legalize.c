@@ -98,9 +98,11 @@ static HloError *check_types(const HloModule *m) {
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
       if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE) {
+        /* Only a caller that skipped the pipeline's first step gets here. */
         char *d = hlo_instr_describe(x);
         HloError *e = hlo_error("codegen: unsupported: %s: cholesky and triangular-solve are "
-                                "evaluated by the interpreter only (hloc run --interpret)", d);
+                                "compiled as the loops pass_single_device expands them into; "
+                                "run it (or pass_run_pipeline) first", d);
         free(d);
         return e;
       } else if (x->op == HLO_OP_RNG_BIT_GENERATOR) {

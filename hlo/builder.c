@@ -359,9 +359,8 @@ static bool is_scalar_computation(const HloComputation *c, HloOpcode op, HloType
          hlo_shape_equal(&r->shape, &s, false);
 }
 
-/* The module lists callees before callers; a computation that calls nothing
- * may always go first. */
-static void move_to_front(HloModule *m, HloComputation *c) {
+void hlo_computation_move_first(HloComputation *c) {
+  HloModule *m = c->module;
   if (m->first == c) return;
   c->prev->next = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -388,7 +387,7 @@ HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op, HloType
   /* Fails only when op rejects t ("and" on f32): a caller's bug. */
   if (!r) hlo_fatal(__FILE__, __LINE__, "%s", hlo_error_message(err));
   hlo_set_root(c, r);
-  move_to_front(m, c);
+  hlo_computation_move_first(c);
   return c;
 }
 
@@ -408,6 +407,6 @@ HloComputation *hlo_build_sort_comparator(HloModule *m, HloCompareDir dir, const
   if (!r) hlo_fatal(__FILE__, __LINE__, "%s", hlo_error_message(err));
   if (hlo_type_is_float(types[0])) r->compare_type = HLO_CMPT_TOTALORDER;
   hlo_set_root(c, r);
-  move_to_front(m, c);
+  hlo_computation_move_first(c);
   return c;
 }

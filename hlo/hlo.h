@@ -838,6 +838,9 @@ HloComputation *hlo_module_find_computation(const HloModule *m,
                                             const char *name);
 /* Unlinks a computation no instruction calls any more. */
 void hlo_computation_remove(HloComputation *c);
+/* Moves c to the front of its module's list, which lists callees before
+ * callers: right for a computation that calls nothing. */
+void hlo_computation_move_first(HloComputation *c);
 
 /* Creates an instruction at the end of c's list, with operands ops[0..n)
  * (their user lists are updated) and the given shape; all attributes start

@@ -19,6 +19,8 @@
  * their indices along the last dimension, in total order, then a slice.
  * real and imag of a real operand (XLA allows them) are the operand and
  * zeros.
+ * cholesky and triangular-solve, loops, have files of their own
+ * (cholesky_expand.c, triangular_solve_expand.c), which px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -390,6 +392,8 @@ HloInstr *px_expand_op(HloInstr *in) {
     if (!hlo_type_is_float(in->operands[0]->shape.type)) return NULL;
     r = in->op == HLO_OP_REAL ? in->operands[0] : full(in, in->operands[0], 0);
     break;
+  case HLO_OP_CHOLESKY: r = px_expand_cholesky(in); break;
+  case HLO_OP_TRIANGULAR_SOLVE: r = px_expand_triangular_solve(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

@@ -60,6 +60,10 @@ HloInstr *px_with_layout(HloInstr *x, const HloShape *want, HloInstr *before);
 /* The plain HLO computing instr when it is an opcode codegen has no kernel
  * for (expand_ops.c), else NULL; pass_single_device's walk calls it. */
 HloInstr *px_expand_op(HloInstr *instr);
+/* The same for cholesky (cholesky_expand.c) and triangular-solve
+ * (triangular_solve_expand.c), which px_expand_op hands over. */
+HloInstr *px_expand_cholesky(HloInstr *instr);
+HloInstr *px_expand_triangular_solve(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,
@@ -73,6 +77,50 @@ HloInstr *px_broadcast_scalar(HloComputation *c, const HloShape *shape, double v
  * root.  Used by call inlining and by fusion (which copies the other way). */
 HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee,
                                HloInstr *const *args, HloInstr *before);
+
+/* Where a pass's builders put what they create: before `before`, or at
+ * the end of c when before is NULL (a computation being written). */
+typedef struct PxAt {
+  HloComputation *c;
+  HloInstr *before;
+} PxAt;
+
+/* The builders of hlo/ at `at`; a shape error aborts (px_built). */
+HloInstr *px_unary(PxAt at, HloOpcode op, HloInstr *x);
+HloInstr *px_binary(PxAt at, HloOpcode op, HloInstr *a, HloInstr *b);
+HloInstr *px_compare(PxAt at, HloCompareDir dir, HloInstr *a, HloInstr *b);
+HloInstr *px_select(PxAt at, HloInstr *p, HloInstr *a, HloInstr *b);
+/* x converted to t; x itself when it has that type. */
+HloInstr *px_convert(PxAt at, HloInstr *x, HloType t);
+HloInstr *px_reshape(PxAt at, HloInstr *x, int rank, const int64_t *dims);
+/* x with its last two dimensions swapped (a batch of matrices transposed). */
+HloInstr *px_transpose_minor(PxAt at, HloInstr *x);
+/* s32 iota of x's dims along dim. */
+HloInstr *px_iota_like(PxAt at, const HloInstr *x, int dim);
+/* x (a scalar, or an array of shape's leading dims) broadcast to shape's
+ * dims, in x's type. */
+HloInstr *px_broadcast_leading(PxAt at, HloInstr *x, const HloShape *shape);
+/* A scalar constant v of type t; broadcast to shape's dims when shape is
+ * given. */
+HloInstr *px_scalar(PxAt at, HloType t, double v, const HloShape *shape);
+
+/* A loop `for i in [0, trips): state = body(i, state)` as XLA's expanders
+ * write one: a while over the tuple (s32[] i, state…).  px_loop_begin
+ * creates the body computation (first in the module: it calls nothing)
+ * with its parameter taken apart into l->i and l->state; the caller builds
+ * the next state in l->body; px_loop_end makes the body's root
+ * (i + 1, next…), the condition i < trips, and the while over (0, init…)
+ * at `at`, and returns the final state's element k in results[k]. */
+#define PX_LOOP_MAX_STATE 4
+typedef struct PxLoop {
+  HloComputation *body;
+  HloInstr *i;                         /* s32[] in body */
+  HloInstr *state[PX_LOOP_MAX_STATE];  /* in body */
+  int n;
+} PxLoop;
+void px_loop_begin(PxLoop *l, HloModule *m, const char *name, HloInstr *const *init, int n);
+void px_loop_end(PxLoop *l, HloInstr *const *init, HloInstr *const *next, int64_t trips,
+                 PxAt at, HloInstr **results);
 
 /* Bytes of every array leaf of a shape. */
 int64_t px_shape_bytes(const HloShape *s);

@@ -168,6 +168,113 @@ HloInstr *px_clone_computation(HloComputation *dst, const HloComputation *callee
   return root;
 }
 
+HloInstr *px_unary(PxAt at, HloOpcode op, HloInstr *x) {
+  HloError *e = NULL;
+  return px_built(hlo_build_unary(at.c, op, x, &e), e, at.before);
+}
+
+HloInstr *px_binary(PxAt at, HloOpcode op, HloInstr *a, HloInstr *b) {
+  HloError *e = NULL;
+  return px_built(hlo_build_binary(at.c, op, a, b, &e), e, at.before);
+}
+
+HloInstr *px_compare(PxAt at, HloCompareDir dir, HloInstr *a, HloInstr *b) {
+  HloError *e = NULL;
+  return px_built(hlo_build_compare(at.c, dir, a, b, &e), e, at.before);
+}
+
+HloInstr *px_select(PxAt at, HloInstr *p, HloInstr *a, HloInstr *b) {
+  HloError *e = NULL;
+  return px_built(hlo_build_ternary(at.c, HLO_OP_SELECT, p, a, b, &e), e, at.before);
+}
+
+HloInstr *px_convert(PxAt at, HloInstr *x, HloType t) {
+  if (x->shape.type == t) return x;
+  HloError *e = NULL;
+  return px_built(hlo_build_convert(at.c, x, t, &e), e, at.before);
+}
+
+HloInstr *px_reshape(PxAt at, HloInstr *x, int rank, const int64_t *dims) {
+  HloError *e = NULL;
+  return px_built(hlo_build_reshape(at.c, x, rank, dims, &e), e, at.before);
+}
+
+HloInstr *px_transpose_minor(PxAt at, HloInstr *x) {
+  int r = x->shape.rank;
+  int64_t perm[HLO_MAX_RANK];
+  for (int d = 0; d < r; d++) perm[d] = d;
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  HloError *e = NULL;
+  return px_built(hlo_build_transpose(at.c, x, perm, &e), e, at.before);
+}
+
+HloInstr *px_iota_like(PxAt at, const HloInstr *x, int dim) {
+  HloShape s = hlo_shape_array(HLO_S32, x->shape.rank, x->shape.dims);
+  HloError *e = NULL;
+  return px_built(hlo_build_iota(at.c, &s, dim, &e), e, at.before);
+}
+
+HloInstr *px_broadcast_leading(PxAt at, HloInstr *x, const HloShape *shape) {
+  HloShape s = hlo_shape_array(x->shape.type, shape->rank, shape->dims);
+  int64_t dims[HLO_MAX_RANK];
+  for (int d = 0; d < x->shape.rank; d++) dims[d] = d;
+  HloError *e = NULL;
+  return px_built(hlo_build_broadcast(at.c, x, &s, dims, x->shape.rank, &e), e, at.before);
+}
+
+HloInstr *px_scalar(PxAt at, HloType t, double v, const HloShape *shape) {
+  HloShape s = hlo_shape_scalar(t);
+  HloInstr *k = px_constant_splat(at.c, &s, v, at.before);
+  return shape && shape->rank ? px_broadcast_leading(at, k, shape) : k;
+}
+
+void px_loop_begin(PxLoop *l, HloModule *m, const char *name, HloInstr *const *init, int n) {
+  HLO_CHECK(n >= 1 && n <= PX_LOOP_MAX_STATE);
+  HloShape elems[PX_LOOP_MAX_STATE + 1];
+  elems[0] = hlo_shape_scalar(HLO_S32);
+  for (int k = 0; k < n; k++) elems[k + 1] = init[k]->shape;
+  HloShape ts = hlo_shape_tuple(m->arena, n + 1, elems);
+  l->body = hlo_computation_new(m, name);
+  hlo_computation_move_first(l->body);
+  l->n = n;
+  HloInstr *p = hlo_parameter_new(l->body, 0, &ts, "state");
+  HloError *e = NULL;
+  l->i = px_built(hlo_build_get_tuple_element(l->body, p, 0, &e), e, NULL);
+  for (int k = 0; k < n; k++)
+    l->state[k] = px_built(hlo_build_get_tuple_element(l->body, p, k + 1, &e), e, NULL);
+}
+
+void px_loop_end(PxLoop *l, HloInstr *const *init, HloInstr *const *next, int64_t trips,
+                 PxAt at, HloInstr **results) {
+  HloModule *m = l->body->module;
+  HloError *e = NULL;
+  PxAt in_body = {l->body, NULL};
+  HloInstr *xs[PX_LOOP_MAX_STATE + 1];
+  xs[0] = px_binary(in_body, HLO_OP_ADD, l->i, px_scalar(in_body, HLO_S32, 1, NULL));
+  for (int k = 0; k < l->n; k++) xs[k + 1] = next[k];
+  hlo_set_root(l->body, px_built(hlo_build_tuple(l->body, xs, l->n + 1, &e), e, NULL));
+
+  HloShape ts = l->body->params[0]->shape;
+  HloComputation *cond = hlo_computation_new(m, "loop_condition");
+  hlo_computation_move_first(cond);
+  PxAt in_cond = {cond, NULL};
+  HloInstr *p = hlo_parameter_new(cond, 0, &ts, "state");
+  HloInstr *i = px_built(hlo_build_get_tuple_element(cond, p, 0, &e), e, NULL);
+  hlo_set_root(cond, px_compare(in_cond, HLO_CMP_LT, i,
+                                px_scalar(in_cond, HLO_S32, (double)trips, NULL)));
+
+  xs[0] = px_scalar(at, HLO_S32, 0, NULL);
+  for (int k = 0; k < l->n; k++) xs[k + 1] = init[k];
+  HloInstr *t = px_built(hlo_build_tuple(at.c, xs, l->n + 1, &e), e, at.before);
+  HloInstr *w = hlo_instr_new(at.c, HLO_OP_WHILE, &ts, &t, 1, "loop");
+  HloComputation *called[2] = {cond, l->body};
+  hlo_instr_set_called(w, called, 2);
+  if (at.before) hlo_instr_move_before(w, at.before);
+  for (int k = 0; k < l->n; k++)
+    results[k] = px_built(hlo_build_get_tuple_element(at.c, w, k + 1, &e), e, at.before);
+}
+
 int64_t px_shape_bytes(const HloShape *s) {
   if (s->type == HLO_TUPLE) {
     int64_t b = 0;

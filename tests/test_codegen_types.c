@@ -208,12 +208,13 @@ START_TEST(unsupported_types_are_refused_by_name) {
   ck_assert_msg(strstr(msg, "%c = c64[4]") && strstr(msg, "element type c64") &&
                     strstr(msg, "interpreter only"),
                 "%s", msg);
-  /* Opcodes only the interpreter evaluates. */
+  /* Opcodes only the interpreter evaluates, or that only the pipeline's
+   * first step makes compilable. */
   msg = compile_error("HloModule c\nENTRY e {\n  a = f32[3,3] parameter(0)\n"
                       "  ROOT r = f32[3,3] cholesky(a), lower=true\n}\n");
   ck_assert_str_eq(msg, "codegen: unsupported: %r = f32[3,3]{1,0} cholesky(%a): cholesky and "
-                        "triangular-solve are evaluated by the interpreter only (hloc run "
-                        "--interpret)");
+                        "triangular-solve are compiled as the loops pass_single_device expands "
+                        "them into; run it (or pass_run_pipeline) first");
   msg = compile_error("HloModule c\nENTRY e {\n  s = u64[2] parameter(0)\n"
                       "  ROOT r = (u64[2], u32[4]) rng-bit-generator(s), algorithm=rng_philox\n}\n");
   ck_assert_str_eq(msg, "codegen: unsupported: %r = (u64[2]{0}, u32[4]{0}) rng-bit-generator(%s): "
