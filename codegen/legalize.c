@@ -97,18 +97,13 @@ static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
 static HloError *check_types(const HloModule *m) {
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
-      if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE) {
+      if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE ||
+          x->op == HLO_OP_RNG_BIT_GENERATOR) {
         /* Only a caller that skipped the pipeline's first step gets here. */
         char *d = hlo_instr_describe(x);
-        HloError *e = hlo_error("codegen: unsupported: %s: cholesky and triangular-solve are "
-                                "compiled as the loops pass_single_device expands them into; "
-                                "run it (or pass_run_pipeline) first", d);
-        free(d);
-        return e;
-      } else if (x->op == HLO_OP_RNG_BIT_GENERATOR) {
-        char *d = hlo_instr_describe(x);
-        HloError *e = hlo_error("codegen: unsupported: %s: rng-bit-generator is evaluated by "
-                                "the interpreter only (hloc run --interpret)", d);
+        HloError *e = hlo_error("codegen: unsupported: %s: %s is compiled as the HLO "
+                                "pass_single_device expands it into; run it (or "
+                                "pass_run_pipeline) first", d, hlo_opcode_name(x->op));
         free(d);
         return e;
       }

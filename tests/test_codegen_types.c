@@ -212,14 +212,14 @@ START_TEST(unsupported_types_are_refused_by_name) {
    * first step makes compilable. */
   msg = compile_error("HloModule c\nENTRY e {\n  a = f32[3,3] parameter(0)\n"
                       "  ROOT r = f32[3,3] cholesky(a), lower=true\n}\n");
-  ck_assert_str_eq(msg, "codegen: unsupported: %r = f32[3,3]{1,0} cholesky(%a): cholesky and "
-                        "triangular-solve are compiled as the loops pass_single_device expands "
-                        "them into; run it (or pass_run_pipeline) first");
+  ck_assert_str_eq(msg, "codegen: unsupported: %r = f32[3,3]{1,0} cholesky(%a): cholesky is "
+                        "compiled as the HLO pass_single_device expands it into; run it (or "
+                        "pass_run_pipeline) first");
   msg = compile_error("HloModule c\nENTRY e {\n  s = u64[2] parameter(0)\n"
                       "  ROOT r = (u64[2], u32[4]) rng-bit-generator(s), algorithm=rng_philox\n}\n");
   ck_assert_str_eq(msg, "codegen: unsupported: %r = (u64[2]{0}, u32[4]{0}) rng-bit-generator(%s): "
-                        "rng-bit-generator is evaluated by the interpreter "
-                        "only (hloc run --interpret)");
+                        "rng-bit-generator is compiled as the HLO pass_single_device expands it "
+                        "into; run it (or pass_run_pipeline) first");
 }
 END_TEST
 

@@ -1,0 +1,89 @@
+/*
+ * test_codegen_rng.c — rng-bit-generator compiled as the integer HLO the
+ * pipeline's first step expands it into (passes/rng_bit_generator_expand.c),
+ * against the evaluator bit for bit (the evaluator's bits are XLA's:
+ * tests/test_hlo_eval.c checks them against values XLA printed).
+ *
+ * Every algorithm and state size, bits of each 32- and 64-bit integer
+ * type, in shapes that take each branch of ThreeFry's split (an even
+ * first dimension, an even later one, none even, a scalar), word counts
+ * that leave part of Philox's last counter unused, and empty results.
+ * States are drawn by the harness, which favours extremes, so counters
+ * that wrap (and Philox's carry into the high half) come up; a second
+ * generator draws from the first one's new state, as programs do.
+ */
+#include "test_codegen_util.h"
+
+static void check_exact(const char *text, uint64_t seeds) {
+  for (uint64_t seed = 1; seed <= seeds; seed++) cgt_check_with(text, seed, false, true, 0, 0);
+}
+
+START_TEST(philox) {
+  check_exact("HloModule m\nENTRY e {\n  s = u64[3] parameter(0)\n"
+              "  a = (u64[3], u32[5]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  s1 = u64[3] get-tuple-element(a), index=0\n"
+              "  b = (u64[3], s64[3,3]) rng-bit-generator(s1), algorithm=rng_philox\n"
+              "  c = (u64[3], s32[2,3,2]) rng-bit-generator(s), algorithm=rng_default\n"
+              "  d = (u64[3], u64[]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  ROOT t = ((u64[3], u32[5]), (u64[3], s64[3,3]), (u64[3], s32[2,3,2]), "
+              "(u64[3], u64[])) tuple(a, b, c, d)\n}\n",
+              12);
+  check_exact("HloModule m\nENTRY e {\n  s = u64[2] parameter(0)\n"
+              "  a = (u64[2], u32[7]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  s1 = u64[2] get-tuple-element(a), index=0\n"
+              "  b = (u64[2], u64[2,3]) rng-bit-generator(s1), algorithm=rng_default\n"
+              "  c = (u64[2], s32[]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  ROOT t = ((u64[2], u32[7]), (u64[2], u64[2,3]), (u64[2], s32[])) "
+              "tuple(a, b, c)\n}\n",
+              12);
+  /* The low half of the counter within 16 of wrapping: 18 counters carry
+   * into the high half (state[2], or the key). */
+  check_exact("HloModule m\nENTRY e {\n  s = u64[3] parameter(0)\n"
+              "  k = u64[3] constant({0, 18446744073709551600, 0})\n"
+              "  w = u64[3] or(s, k)\n"
+              "  a = (u64[3], u32[70]) rng-bit-generator(w), algorithm=rng_philox\n"
+              "  k2 = u64[2] constant({0, 18446744073709551600})\n"
+              "  s2 = u64[2] slice(s), slice={[0:2]}\n"
+              "  w2 = u64[2] or(s2, k2)\n"
+              "  b = (u64[2], u64[35]) rng-bit-generator(w2), algorithm=rng_philox\n"
+              "  ROOT t = ((u64[3], u32[70]), (u64[2], u64[35])) tuple(a, b)\n}\n",
+              4);
+}
+END_TEST
+
+START_TEST(three_fry) {
+  check_exact("HloModule m\nENTRY e {\n  s = u64[2] parameter(0)\n"
+              "  a = (u64[2], u32[5]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  b = (u64[2], s32[3,4,5]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  c = (u64[2], u32[3,5,7]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  d = (u64[2], u32[4,3]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  e = (u64[2], u32[]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  s1 = u64[2] get-tuple-element(c), index=0\n"
+              "  f = (u64[2], s64[2,3]) rng-bit-generator(s1), algorithm=rng_three_fry\n"
+              "  ROOT t = ((u64[2], u32[5]), (u64[2], s32[3,4,5]), (u64[2], u32[3,5,7]), "
+              "(u64[2], u32[4,3]), (u64[2], u32[]), (u64[2], s64[2,3])) "
+              "tuple(a, b, c, d, e, f)\n}\n",
+              12);
+}
+END_TEST
+
+/* No bits: the state comes back unchanged. */
+START_TEST(empty) {
+  check_exact("HloModule m\nENTRY e {\n  s = u64[3] parameter(0)\n  r = u64[2] parameter(1)\n"
+              "  a = (u64[3], u32[0]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  b = (u64[2], u64[0]) rng-bit-generator(r), algorithm=rng_three_fry\n"
+              "  ROOT t = ((u64[3], u32[0]), (u64[2], u64[0])) tuple(a, b)\n}\n",
+              2);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("codegen_rng");
+  TCase *t = tcase_create("rng");
+  tcase_set_timeout(t, 600);
+  tcase_add_test(t, philox);
+  tcase_add_test(t, three_fry);
+  tcase_add_test(t, empty);
+  suite_add_tcase(s, t);
+  return ck_run_suite(s);
+}
