@@ -2313,6 +2313,26 @@ static void philox4x32(uint32_t k0, uint32_t k1, uint32_t x[4]) {
   }
 }
 
+/* Philox's n elements (u32, or u64 when wide) of the 128-bit counter
+ * (lo, hi) under key, into out; returns the counters used. */
+static int64_t philox_bits(uint64_t key, uint64_t lo, uint64_t hi, int64_t n, bool wide,
+                           void *out) {
+  uint32_t *b32 = out;
+  uint64_t *b64 = out;
+  int64_t words = wide ? 2 * n : n, nvec = (words + 3) / 4;
+  for (int64_t i = 0; i < nvec; i++) {
+    uint64_t l = lo + (uint64_t)i, h = l < lo ? hi + 1 : hi;
+    uint32_t x[4] = {(uint32_t)l, (uint32_t)(l >> 32), (uint32_t)h, (uint32_t)(h >> 32)};
+    philox4x32((uint32_t)key, (uint32_t)(key >> 32), x);
+    for (int j = 0; j < 4; j++) {
+      int64_t w = 4 * i + j;
+      if (!wide && w < n) b32[w] = x[j];
+      if (wide && j % 2 == 0 && w / 2 < n) b64[w / 2] = x[j] | (uint64_t)x[j + 1] << 32;
+    }
+  }
+  return nvec;
+}
+
 static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *state) {
   const HloShape *bs = &in->shape.tuple[1];
   HloLiteral *ns = hlo_literal_clone(state), *bits = hlo_literal_new(bs);
@@ -2363,23 +2383,80 @@ static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *
     }
   } else {
     uint64_t lo = st[1], hi = state->shape.dims[0] > 2 ? st[2] : key;
-    int64_t words = wide ? 2 * n : n, nvec = (words + 3) / 4;
-    for (int64_t i = 0; i < nvec; i++) {
-      uint64_t l = lo + (uint64_t)i, h = l < lo ? hi + 1 : hi;
-      uint32_t x[4] = {(uint32_t)l, (uint32_t)(l >> 32), (uint32_t)h, (uint32_t)(h >> 32)};
-      philox4x32((uint32_t)key, (uint32_t)(key >> 32), x);
-      for (int j = 0; j < 4; j++) {
-        int64_t w = 4 * i + j;
-        if (!wide && w < n) b32[w] = x[j];
-        if (wide && j % 2 == 0 && w / 2 < n) b64[w / 2] = x[j] | (uint64_t)x[j + 1] << 32;
-      }
-    }
+    int64_t nvec = philox_bits(key, lo, hi, n, wide, bits->data);
     uint64_t l = lo + (uint64_t)nvec;
     nst[1] = l;
     if (state->shape.dims[0] > 2) nst[2] = l < lo ? hi + 1 : hi;
   }
   HloLiteral *both[2] = {ns, bits};
   return hlo_literal_tuple(both, 2);
+}
+
+/* rng: XLA leaves the numbers unspecified (its rng reads a state that
+ * advances every run); hloc draws them deterministically, the same on
+ * every run: Philox4x32-10 (rng-bit-generator's rng_philox) under the key
+ * FNV-1a(instruction name), counter 0, as u32 words for types of 32 bits
+ * or fewer and u64 above.  A float u in [0, 1) takes the word's top 23
+ * (f64: 52) bits as the mantissa of a number in [1, 2), minus 1; f16 and
+ * bf16 are computed in f32 and rounded once.  rng_uniform: a + (b - a) u,
+ * or for integers a + bits mod (b - a) in unsigned arithmetic (a when
+ * a = b); rng_normal draws 2n words, u from the first n and v from the
+ * last n, and gives a + b sqrt(-2 log(1 - u)) cos(2 pi v) (Box-Muller).
+ * passes/rng_expand.c computes the same in HLO. */
+#define HLO_TWO_PI 6.28318530717958647693
+
+uint64_t hlo_rng_key(const HloInstr *in) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (const char *c = in->name; *c; c++) h = (h ^ (uint8_t)*c) * 0x100000001B3ull;
+  return h;
+}
+
+static HloLiteral *eval_rng(const HloInstr *in, const HloLiteral *a, const HloLiteral *b) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  HloType t = in->shape.type;
+  int64_t n = hlo_shape_elements(&in->shape);
+  bool wide = hlo_type_size(t) == 8, normal = in->rng_distribution == HLO_RNG_NORMAL;
+  int64_t nw = normal ? 2 * n : n;
+  void *bits = hlo_xmalloc((wide ? 8 : 4) * (size_t)(nw ? nw : 1));
+  philox_bits(hlo_rng_key(in), 0, 0, nw, wide, bits);
+  const uint32_t *b32 = bits;
+  const uint64_t *b64 = bits;
+  if (hlo_type_is_integer(t)) {
+    uint64_t lo = (uint64_t)hlo_literal_get_s64(a, 0), hi = (uint64_t)hlo_literal_get_s64(b, 0);
+    uint64_t mask = wide ? UINT64_MAX : UINT32_MAX, range = (hi - lo) & mask;
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t w = wide ? b64[i] : b32[i];
+      hlo_literal_set_s64(r, i, (int64_t)(range ? (lo + w % range) & mask : lo));
+    }
+  } else if (wide) {
+    double lo = hlo_literal_get_f64(a, 0), hi = hlo_literal_get_f64(b, 0);
+    for (int64_t i = 0; i < n; i++) {
+      double u[2];
+      for (int k = 0; k <= normal; k++) {
+        uint64_t m = b64[i + k * n] >> 12 | 0x3FF0000000000000ull;
+        memcpy(&u[k], &m, 8);
+        u[k] -= 1;
+      }
+      double v = normal ? lo + hi * (sqrt(-2 * log(1 - u[0])) * cos(HLO_TWO_PI * u[1]))
+                        : lo + (hi - lo) * u[0];
+      hlo_literal_set_f64(r, i, v);
+    }
+  } else {
+    float lo = (float)hlo_literal_get_f64(a, 0), hi = (float)hlo_literal_get_f64(b, 0);
+    for (int64_t i = 0; i < n; i++) {
+      float u[2];
+      for (int k = 0; k <= normal; k++) {
+        uint32_t m = b32[i + k * n] >> 9 | 0x3F800000u;
+        memcpy(&u[k], &m, 4);
+        u[k] -= 1;
+      }
+      float v = normal ? lo + hi * (sqrtf(-2 * logf(1 - u[0])) * cosf((float)HLO_TWO_PI * u[1]))
+                       : lo + (hi - lo) * u[0];
+      hlo_literal_set_f64(r, i, v);
+    }
+  }
+  free(bits);
+  return r;
 }
 
 /* cholesky: per matrix of the batch, Cholesky-Banachiewicz in double from
@@ -2951,6 +3028,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_TOPK: r = eval_topk(in, ops[0]); break;
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
   case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
+  case HLO_OP_RNG: r = eval_rng(in, ops[0], ops[1]); break;
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;

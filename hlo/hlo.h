@@ -491,6 +491,7 @@ typedef enum HloCost {
   X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
+  X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
@@ -561,7 +562,6 @@ typedef enum HloCost {
   X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
   X(RECV, "recv", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(RECV_DONE, "recv-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
-  X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)               \
   X(RNG_GET_AND_UPDATE_STATE, "rng-get-and-update-state", 0, HLO_KIND_REFUSED,        \
     HLO_COST_CONTROL)                                                                 \
   X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
@@ -628,6 +628,11 @@ typedef enum HloTranspose {
 typedef enum HloRngAlgorithm {
   HLO_RNG_DEFAULT, HLO_RNG_THREE_FRY, HLO_RNG_PHILOX,
 } HloRngAlgorithm;
+
+/* rng's distribution= (required). */
+typedef enum HloRngDistribution {
+  HLO_RNG_DIST_NONE, HLO_RNG_UNIFORM, HLO_RNG_NORMAL,
+} HloRngDistribution;
 
 /* slice={[start:limit:stride], …} */
 typedef struct HloSliceDim {
@@ -767,6 +772,7 @@ struct HloInstr {
   bool lower, left_side, unit_diagonal;
   HloTranspose transpose_a;
   HloRngAlgorithm rng_algorithm; /* rng-bit-generator */
+  HloRngDistribution rng_distribution; /* rng */
   float epsilon;             /* batch-norm-inference */
   int64_t feature_index;     /* batch-norm-inference */
   /* reduce-precision: the format rounded to (exponent_bits >= 1,
@@ -1052,6 +1058,10 @@ HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op,
 /* ------------------------------------------------------------------------ */
 /* Verifier, text format, evaluator                                          */
 /* ------------------------------------------------------------------------ */
+
+/* The key rng draws under: FNV-1a of the instruction's name (evaluator.c
+ * describes the numbers; passes/rng_expand.c compiles them). */
+uint64_t hlo_rng_key(const HloInstr *in);
 
 /* Checks every computation: operand counts, use lists, parameters, root,
  * called computations' signatures, and every instruction's shape against

@@ -909,7 +909,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_COLLECTIVE_REDUCE] = "reduces across devices" DEVICES,
     [HLO_OP_RNG_GET_AND_UPDATE_STATE] =
         "advances a device's random-number state, which hloc has not",
-    [HLO_OP_RNG] = "draws random numbers" NOT_YET,
     [HLO_OP_GET_DIMENSION_SIZE] = "reads the size of a dynamic dimension" STATIC,
     [HLO_OP_SET_DIMENSION_SIZE] = "makes a dimension dynamic" STATIC,
     [HLO_OP_DYNAMIC_RESHAPE] = "reshapes to sizes known at run time" STATIC,

@@ -1145,7 +1145,7 @@ typedef enum AttrKind {
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
-  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_COUNT
+  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_RNG_DISTRIBUTION, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1207,6 +1207,7 @@ static const struct {
     {"unit_diagonal", A_UNIT_DIAGONAL},
     {"transpose_a", A_TRANSPOSE_A},
     {"algorithm", A_RNG_ALGORITHM},
+    {"distribution", A_RNG_DISTRIBUTION},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1233,7 +1234,8 @@ static const char *const single_device_annotations[] = {
 
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
-         op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR;
+         op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
+         op != HLO_OP_RNG;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1323,6 +1325,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_LEFT_SIDE: case A_UNIT_DIAGONAL: case A_TRANSPOSE_A:
     return op == HLO_OP_TRIANGULAR_SOLVE;
   case A_RNG_ALGORITHM: return op == HLO_OP_RNG_BIT_GENERATOR;
+  case A_RNG_DISTRIBUTION: return op == HLO_OP_RNG;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
@@ -1776,6 +1779,12 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
     if (!parse_enum(p, "algorithm", rng_algorithms, 3, &e)) return false;
     in->rng_algorithm = (HloRngAlgorithm)e;
     return true;
+  case A_RNG_DISTRIBUTION: {
+    static const char *const dists[] = {"rng_uniform", "rng_normal"};
+    if (!parse_enum(p, "distribution", dists, 2, &e)) return false;
+    in->rng_distribution = (HloRngDistribution)(e + 1);
+    return true;
+  }
   case A_EPSILON: {
     uint64_t bits;
     if (!parse_float_bits(p, HLO_F32, &bits)) return false;
@@ -1849,6 +1858,7 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
   if (in->op == HLO_OP_COMPARE && !(seen >> A_DIRECTION & 1)) what = "direction=";
   if (in->op == HLO_OP_CONVOLUTION && !(seen >> A_DIM_LABELS & 1)) what = "dim_labels=";
   if (in->op == HLO_OP_TOPK && !(seen >> A_K & 1)) what = "k=";
+  if (in->op == HLO_OP_RNG && !(seen >> A_RNG_DISTRIBUTION & 1)) what = "distribution=";
   if (in->op == HLO_OP_TOPK && !(seen >> A_LARGEST & 1)) in->topk_largest = true;
   if (in->op == HLO_OP_REDUCE_PRECISION && !(seen >> A_EXPONENT_BITS & 1))
     what = "exponent_bits=";

@@ -371,6 +371,11 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     hlo_str_printf(out, ", algorithm=%s", algs[in->rng_algorithm]);
     break;
   }
+  case HLO_OP_RNG: {
+    static const char *const dists[] = {"", "rng_uniform", "rng_normal"};
+    hlo_str_printf(out, ", distribution=%s", dists[in->rng_distribution]);
+    break;
+  }
   case HLO_OP_TOPK:
     hlo_str_printf(out, ", k=%lld, largest=%s", (long long)in->topk_k,
                    in->topk_largest ? "true" : "false");

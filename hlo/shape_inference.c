@@ -1412,6 +1412,35 @@ static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* rng(a, b), distribution=D: a and b scalars of the result's element type
+ * (declared in the text, as XLA requires); rng_uniform draws integers or
+ * floats in [a, b), rng_normal floats with mean a and deviation b. */
+static HloError *infer_rng(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *r = &cx->in->shape;
+  HloType t = r->type;
+  if (!hlo_type_is_array(t))
+    return fail(cx, "result %s is not an array", shape_str(cx, r));
+  for (int i = 0; i < 2; i++) {
+    const HloShape *x = OPND(cx, i);
+    if (x->rank != 0 || x->type != t)
+      return fail(cx, "operand %d %s is not a scalar of the result's type %s", i,
+                  shape_str(cx, x), hlo_type_name(t));
+  }
+  bool is_float = hlo_type_is_float(t) && hlo_type_size(t) >= 2;
+  bool is_int = hlo_type_is_integer(t) && hlo_type_size(t) >= 1 && t != HLO_PRED;
+  if (cx->in->rng_distribution == HLO_RNG_NORMAL ? !is_float : !is_float && !is_int)
+    return fail(cx, "%s of type %s is not drawn (%s)",
+                cx->in->rng_distribution == HLO_RNG_NORMAL ? "rng_normal" : "rng_uniform",
+                hlo_type_name(t),
+                cx->in->rng_distribution == HLO_RNG_NORMAL ? "f16, bf16, f32 and f64 are"
+                                                           : "integers, f16, bf16, f32 and f64 are");
+  *out = no_layout(cx, r);
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Collectives, tokens and async pairs on one device                        */
 /* ------------------------------------------------------------------------ */
@@ -1775,6 +1804,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_CHOLESKY: return infer_cholesky(cx, out);
   case HLO_OP_TRIANGULAR_SOLVE: return infer_triangular_solve(cx, out);
   case HLO_OP_RNG_BIT_GENERATOR: return infer_rng_bit_generator(cx, out);
+  case HLO_OP_RNG: return infer_rng(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

@@ -11,6 +11,15 @@
  * States are drawn by the harness, which favours extremes, so counters
  * that wrap (and Philox's carry into the high half) come up; a second
  * generator draws from the first one's new state, as programs do.
+ *
+ * rng, compiled as passes/rng_expand.c writes it, against the evaluator's
+ * rng: integers and uniform floats bit for bit (the same operations in
+ * the same order, bounds from the arguments), normal floats within the
+ * error of codegen's log, cos and sqrt (codegen/math.c: a few ulp each,
+ * so a few times 2^-23 relative, and an absolute error where cos(2 pi v)
+ * is near 0: about 2^-23 · 2 pi · |sqrt(-2 log(1 - u))| ≤ 2e-5 (the
+ * radius is below 6) times the deviation).  Every rng's bounds are
+ * parameters, so that the pipeline cannot fold it into a constant.
  */
 #include "test_codegen_util.h"
 
@@ -77,6 +86,40 @@ START_TEST(empty) {
 }
 END_TEST
 
+START_TEST(rng_uniform) {
+  check_exact("HloModule m\nENTRY e {\n"
+              "  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+              "  u = f32[3,50] rng(a, b), distribution=rng_uniform\n"
+              "  c = f64[] parameter(2)\n  d = f64[] parameter(3)\n"
+              "  v = f64[7] rng(c, d), distribution=rng_uniform\n"
+              "  h = bf16[] parameter(4)\n  h2 = bf16[] parameter(5)\n"
+              "  w = bf16[9] rng(h, h2), distribution=rng_uniform\n"
+              "  i = s8[] parameter(6)\n  j = s8[] parameter(7)\n"
+              "  x = s8[40] rng(i, j), distribution=rng_uniform\n"
+              "  k = u64[] parameter(8)\n  l = u64[] parameter(9)\n"
+              "  y = u64[2,5] rng(k, l), distribution=rng_uniform\n"
+              "  m = s32[] parameter(10)\n"
+              "  z = s32[6] rng(m, m), distribution=rng_uniform\n"
+              "  ROOT t = (f32[3,50], f64[7], bf16[9], s8[40], u64[2,5], s32[6]) "
+              "tuple(u, v, w, x, y, z)\n}\n",
+              8);
+}
+END_TEST
+
+/* Means and deviations from the integers in [-8, 8] (parameters, so
+ * that nothing is folded before codegen): atol 2e-5 · 8. */
+START_TEST(rng_normal) {
+  for (uint64_t seed = 1; seed <= 3; seed++)
+    cgt_check_with("HloModule m\nENTRY e {\n"
+                   "  k = f32[] parameter(0)\n  m = f32[] parameter(1)\n"
+                   "  n = f32[500] rng(k, m), distribution=rng_normal\n"
+                   "  c = f64[] parameter(2)\n  d = f64[] parameter(3)\n"
+                   "  v = f64[5,5] rng(c, d), distribution=rng_normal\n"
+                   "  ROOT t = (f32[500], f64[5,5]) tuple(n, v)\n}\n",
+                   seed, true, true, 1.6e-4, 1e-6);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_rng");
   TCase *t = tcase_create("rng");
@@ -84,6 +127,8 @@ int main(void) {
   tcase_add_test(t, philox);
   tcase_add_test(t, three_fry);
   tcase_add_test(t, empty);
+  tcase_add_test(t, rng_uniform);
+  tcase_add_test(t, rng_normal);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -1005,6 +1005,75 @@ START_TEST(rng_bit_generator_matches_xla) {
 }
 END_TEST
 
+/* rng: XLA leaves the numbers unspecified, so what is checked is what any
+ * generator must give: values within the bounds, the same on every run,
+ * different for two rng instructions, each integer of a small range
+ * drawn, and sample means and deviations within four standard errors of
+ * the distribution's (10,000 draws). */
+START_TEST(rng_draws_within_bounds_deterministically) {
+  const char *text =
+      "HloModule m\nENTRY e {\n"
+      "  a = f32[] constant(-2)\n  b = f32[] constant(3)\n"
+      "  u = f32[100,100] rng(a, b), distribution=rng_uniform\n"
+      "  v = f32[100,100] rng(a, b), distribution=rng_uniform\n"
+      "  m = f32[] constant(1)\n  s = f32[] constant(2)\n"
+      "  n = f32[10000] rng(m, s), distribution=rng_normal\n"
+      "  dm = f64[] constant(-1)\n  ds = f64[] constant(0.5)\n"
+      "  d = f64[10000] rng(dm, ds), distribution=rng_normal\n"
+      "  hm = f16[] constant(-1)\n  hs = f16[] constant(0.25)\n"
+      "  h = f16[100] rng(hm, hs), distribution=rng_uniform\n"
+      "  i0 = s8[] constant(-3)\n  i1 = s8[] constant(5)\n"
+      "  i = s8[1000] rng(i0, i1), distribution=rng_uniform\n"
+      "  j0 = u64[] constant(18446744073709551000)\n  j1 = u64[] constant(18446744073709551615)\n"
+      "  j = u64[1000] rng(j0, j1), distribution=rng_uniform\n"
+      "  k = s32[] constant(7)\n"
+      "  same = s32[10] rng(k, k), distribution=rng_uniform\n"
+      "  ROOT t = (f32[100,100], f32[100,100], f32[10000], f64[10000], f16[100], s8[1000], "
+      "u64[1000], s32[10]) tuple(u, v, n, d, h, i, j, same)\n}\n";
+  HloLiteral *r = evaluate_text(text, NULL, 0), *again = evaluate_text(text, NULL, 0);
+  ck_assert(hlo_literal_equal(r, again));
+  HloLiteral **e = r->elems;
+  double sum = 0;
+  for (int64_t x = 0; x < 10000; x++) {
+    double v = hlo_literal_get_f64(e[0], x);
+    ck_assert_msg(v >= -2 && v <= 3, "uniform %g", v);
+    sum += v;
+  }
+  /* Mean 0.5, standard error 5 / sqrt(12) / 100. */
+  ck_assert_double_le(fabs(sum / 10000 - 0.5), 4 * 5 / sqrt(12) / 100);
+  ck_assert(!hlo_literal_equal(e[0], e[1]));
+  for (int k = 2; k < 4; k++) {
+    double mu = k == 2 ? 1 : -1, sd = k == 2 ? 2 : 0.5, s1 = 0, s2 = 0;
+    for (int64_t x = 0; x < 10000; x++) {
+      double v = hlo_literal_get_f64(e[k], x);
+      ck_assert(isfinite(v));
+      s1 += v, s2 += v * v;
+    }
+    double mean = s1 / 10000, dev = sqrt(s2 / 10000 - mean * mean);
+    /* The standard errors of the mean and of the deviation: sd / 100 and
+     * about sd / sqrt(2 · 10000). */
+    ck_assert_double_le(fabs(mean - mu), 4 * sd / 100);
+    ck_assert_double_le(fabs(dev - sd), 4 * sd / sqrt(20000));
+  }
+  for (int64_t x = 0; x < 100; x++) {
+    double v = hlo_literal_get_f64(e[4], x);
+    ck_assert_msg(v >= -1 && v <= 0.25, "f16 uniform %g", v);
+  }
+  int seen[8] = {0};
+  for (int64_t x = 0; x < 1000; x++) {
+    int64_t v = hlo_literal_get_s64(e[5], x);
+    ck_assert_msg(v >= -3 && v < 5, "s8 uniform %lld", (long long)v);
+    seen[v + 3]++;
+  }
+  for (int v = 0; v < 8; v++) ck_assert_int_gt(seen[v], 0);
+  for (int64_t x = 0; x < 1000; x++)
+    ck_assert_uint_ge(((const uint64_t *)e[6]->data)[x], 18446744073709551000ull);
+  for (int64_t x = 0; x < 10; x++) ck_assert_int_eq(hlo_literal_get_s64(e[7], x), 7);
+  hlo_literal_free(r);
+  hlo_literal_free(again);
+}
+END_TEST
+
 /* cholesky reads only the triangle `lower` names (the 99s are not read)
  * and writes the factor there, zeros elsewhere; triangular-solve on each
  * side, transposed, with a unit diagonal, over a batch.  Every value here
@@ -1647,6 +1716,7 @@ int main(void) {
   tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, cholesky_and_triangular_solve);
   tcase_add_test(t, rng_bit_generator_matches_xla);
+  tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

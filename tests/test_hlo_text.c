@@ -1649,10 +1649,24 @@ START_TEST(refused_ops) {
   assert_refused(text, "verifier: computation 'e', instruction %rv = (f32[4]{0}, u32[], "
                        "token[]) recv(%t): recv receives data from another device or the "
                        "host: hloc compiles single-device programs, without host transfers");
-  assert_refused(MODULE_HEAD "  a = f32[] parameter(0)\n"
+  /* rng is read and checked: scalar bounds of the result's type, a
+   * distribution that type has. */
+  assert_canonical("HloModule m\n\nENTRY %e (a: s8[], b: s8[]) -> s8[2,3] {\n"
+                   "  %a = s8[] parameter(0)\n  %b = s8[] parameter(1)\n"
+                   "  ROOT %r = s8[2,3]{1,0} rng(%a, %b), distribution=rng_uniform\n}\n\n");
+  assert_error(MODULE_HEAD "  a = f32[] parameter(0)\n  ROOT r = f32[2] rng(a, a)\n}\n",
+               "t.hlo:4:8: rng 'r' needs distribution=");
+  assert_error(MODULE_HEAD "  a = f32[] parameter(0)\n"
+                           "  ROOT r = f32[2] rng(a, a), distribution=rng_cauchy\n}\n",
+               "t.hlo:4:43: unknown distribution 'rng_cauchy'");
+  assert_refused(MODULE_HEAD "  a = s32[] parameter(0)\n"
+                             "  ROOT r = s32[2] rng(a, a), distribution=rng_normal\n}\n",
+                 "verifier: computation 'e', instruction %r = s32[2]{0} rng(%a, %a): rng: "
+                 "rng_normal of type s32 is not drawn (f16, bf16, f32 and f64 are)");
+  assert_refused(MODULE_HEAD "  a = f32[2] parameter(0)\n"
                              "  ROOT r = f32[2] rng(a, a), distribution=rng_uniform\n}\n",
-                 "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a): rng "
-                 "draws random numbers, which hloc does not implement yet");
+                 "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a): rng: "
+                 "operand 0 f32[2]{0} is not a scalar of the result's type f32");
   assert_refused(MODULE_HEAD "  a = c64[8] parameter(0)\n"
                              "  ROOT r = c64[8] fft(a), fft_type=FFT, fft_length={8}\n}\n",
                  "verifier: computation 'e', instruction %r = c64[8]{0} fft(%a): "
