@@ -2251,16 +2251,16 @@ static int64_t topk_key(const HloLiteral *x, int64_t i) {
   return hlo_literal_get_s64(x, i);
 }
 
-static HloLiteral *eval_topk(const HloInstr *in, const HloLiteral *x) {
+static HloLiteral *eval_topk(const HloInstr *in, const HloLiteral *x, int64_t k, bool largest) {
   HloLiteral *vals = hlo_literal_new(&in->shape.tuple[0]);
   HloLiteral *idxs = hlo_literal_new(&in->shape.tuple[1]);
-  int64_t len = x->shape.dims[x->shape.rank - 1], k = in->topk_k;
+  int64_t len = x->shape.dims[x->shape.rank - 1];
   int64_t rows = len ? elements_of(x) / len : 0;
   size_t es = esize_of(x);
   TopkKey *row = hlo_xmalloc(sizeof *row * (size_t)(len ? len : 1));
   for (int64_t r = 0; r < rows; r++) {
     for (int64_t i = 0; i < len; i++) row[i] = (TopkKey){topk_key(x, r * len + i), i};
-    qsort(row, (size_t)len, sizeof *row, in->topk_largest ? topk_cmp_desc : topk_cmp_asc);
+    qsort(row, (size_t)len, sizeof *row, largest ? topk_cmp_desc : topk_cmp_asc);
     for (int64_t i = 0; i < k; i++) {
       memcpy((char *)vals->data + (r * k + i) * (int64_t)es,
              (const char *)x->data + (r * len + row[i].index) * (int64_t)es, es);
@@ -3025,7 +3025,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_REDUCE_WINDOW: return eval_reduce_window(ev, in, ops, out);
   case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
-  case HLO_OP_TOPK: r = eval_topk(in, ops[0]); break;
+  case HLO_OP_TOPK: r = eval_topk(in, ops[0], in->topk_k, in->topk_largest); break;
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
   case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
   case HLO_OP_RNG: r = eval_rng(in, ops[0], ops[1]); break;
@@ -3037,13 +3037,20 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_FUSION: return call_on_operands(ev, in->called[0], ops, mov, 0, in->noperands, out);
   case HLO_OP_WHILE: return eval_while(ev, in, ops, mov, out);
   case HLO_OP_CONDITIONAL: return eval_conditional(ev, in, ops, mov, out);
-  case HLO_OP_CUSTOM_CALL:
+  case HLO_OP_CUSTOM_CALL: {
+    int64_t k;
+    bool largest;
     if (hlo_custom_call_is_identity(in)) {
       r = hlo_literal_clone(ops[0]);
       break;
     }
+    if (hlo_topk_custom_call(in, &k, &largest)) {
+      r = eval_topk(in, ops[0], k, largest);
+      break;
+    }
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator",
                      in->custom_call_target ? in->custom_call_target : "");
+  }
   default: return eval_single_device(ev, in, ops, out);
   }
   *out = r;

@@ -1059,6 +1059,10 @@ HloComputation *hlo_build_scalar_computation(HloModule *m, HloOpcode op,
 /* Verifier, text format, evaluator                                          */
 /* ------------------------------------------------------------------------ */
 
+/* in is custom-call(x), custom_call_target="TopK" (verified): hloc reads
+ * it as topk, with *k and *largest from its result and comparator. */
+bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest);
+
 /* The key rng draws under: FNV-1a of the instruction's name (evaluator.c
  * describes the numbers; passes/rng_expand.c compiles them). */
 uint64_t hlo_rng_key(const HloInstr *in);

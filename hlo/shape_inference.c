@@ -1346,6 +1346,83 @@ static HloError *infer_topk(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* Whether c is compare(parameter(0), parameter(1)) in some direction;
+ * *swapped when the parameters come the other way round. */
+static const HloInstr *plain_comparison(const HloComputation *c, bool *swapped) {
+  const HloInstr *r = c->root;
+  if (c->nparams != 4 || r->op != HLO_OP_COMPARE) return NULL;
+  const HloInstr *a = r->operands[0], *b = r->operands[1];
+  if (a->op != HLO_OP_PARAMETER || b->op != HLO_OP_PARAMETER) return NULL;
+  int64_t pa = a->parameter_number, pb = b->parameter_number;
+  if (!((pa == 0 && pb == 1) || (pa == 1 && pb == 0))) return NULL;
+  *swapped = pa == 1;
+  return r;
+}
+
+bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest) {
+  if (in->op != HLO_OP_CUSTOM_CALL || !in->custom_call_target ||
+      strcmp(in->custom_call_target, "TopK"))
+    return false;
+  const HloShape *v = &in->shape.tuple[0];
+  *k = v->dims[v->rank - 1];
+  *largest = true;
+  bool swapped;
+  if (in->ncalled == 1) {
+    const HloInstr *r = plain_comparison(in->called[0], &swapped);
+    *largest = (r->direction == HLO_CMP_GT || r->direction == HLO_CMP_GE) != swapped;
+  }
+  return true;
+}
+
+/* custom-call(x), custom_call_target="TopK": XLA's TopkRewriter's form of
+ * topk, read as topk.  x of rank 1 or 2, the result declared
+ * (T[..., k], s32[..., k]); the comparator, when given, a sort's over the
+ * values and their s32 indices, compare(lhs, rhs) GT or LT on the values
+ * (in total order for floats, as topk's), which gives k and largest.
+ * Without one, the largest come first. */
+static HloError *infer_topk_custom_call(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloInstr *in = cx->in;
+  const HloShape *x = OPND(cx, 0), *r = &in->shape;
+  if (x->rank != 1 && x->rank != 2)
+    return fail(cx, "TopK: operand %s is not of rank 1 or 2", shape_str(cx, x));
+  if (hlo_type_is_complex(x->type))
+    return fail(cx, "TopK: operand %s is complex, which has no order", shape_str(cx, x));
+  if (r->type != HLO_TUPLE || r->ntuple != 2 || r->tuple[0].rank != x->rank)
+    return fail(cx, "TopK: result %s is not a tuple (values, indices) of the operand's rank",
+                shape_str(cx, r));
+  if (in->ncalled > 1) return fail(cx, "TopK: takes at most one comparator");
+  if (in->ncalled == 1) {
+    const HloComputation *c = in->called[0];
+    bool swapped;
+    const HloInstr *root = plain_comparison(c, &swapped);
+    bool ok = root && root->operands[0]->shape.type == x->type &&
+              (root->direction == HLO_CMP_GT || root->direction == HLO_CMP_LT) &&
+              (!hlo_type_is_float(x->type) || root->compare_type == HLO_CMPT_TOTALORDER);
+    for (int i = 0; ok && i < 4; i++)
+      ok = c->params[i]->shape.type == (i < 2 ? x->type : HLO_S32) && c->params[i]->shape.rank == 0;
+    if (!ok)
+      return fail(cx, "TopK: comparator '%s' is not compare(lhs, rhs) GT or LT%s over (%s, %s, "
+                      "s32, s32): hloc reads TopK as topk",
+                  c->name, hlo_type_is_float(x->type) ? " in total order" : "",
+                  hlo_type_name(x->type), hlo_type_name(x->type));
+  }
+  int64_t k = r->tuple[0].dims[x->rank - 1];
+  if (k > x->dims[x->rank - 1])
+    return fail(cx, "TopK: k=%lld is not within the last dimension of %s", (long long)k,
+                shape_str(cx, x));
+  int64_t dims[HLO_MAX_RANK];
+  memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  dims[x->rank - 1] = k;
+  HloShape *el;
+  *out = new_tuple(cx, 2, &el);
+  el[0] = array_of(x->type, x->rank, dims);
+  el[1] = array_of(HLO_S32, x->rank, dims);
+  return NULL;
+}
+
 /* cholesky(a): a real float array of rank >= 2 whose two minor
  * dimensions are equal; the result has its shape.  (XLA also takes
  * complex types, which hloc does not factor.) */
@@ -1780,7 +1857,11 @@ static HloError *infer(Infer *cx, HloShape *out) {
     *out = no_layout(cx, &in->shape);
     return NULL;
   }
-  case HLO_OP_CUSTOM_CALL: *out = no_layout(cx, &in->shape); return NULL;
+  case HLO_OP_CUSTOM_CALL:
+    if (in->custom_call_target && !strcmp(in->custom_call_target, "TopK"))
+      return infer_topk_custom_call(cx, out);
+    *out = no_layout(cx, &in->shape);
+    return NULL;
   case HLO_OP_IOTA: return infer_iota(cx, out);
   case HLO_OP_TUPLE: return infer_tuple(cx, out);
   case HLO_OP_GET_TUPLE_ELEMENT: return infer_get_tuple_element(cx, out);

@@ -350,7 +350,7 @@ static HloInstr *inline_scalar(HloInstr *at, const HloComputation *f, HloInstr *
 /* topk as XLA's TopkDecomposer writes it: a stable sort of (x, iota of
  * indices) along the last dimension in total order, greatest first when
  * largest, and the first k of each. */
-static HloInstr *expand_topk(HloInstr *in) {
+static HloInstr *expand_topk(HloInstr *in, int64_t k, bool largest) {
   HloComputation *c = in->parent;
   HloInstr *x = in->operands[0];
   int rank = x->shape.rank;
@@ -359,12 +359,12 @@ static HloInstr *expand_topk(HloInstr *in) {
   HloInstr *iota = px_built(hlo_build_iota(c, &is, rank - 1, &e), e, in);
   HloType types[2] = {x->shape.type, HLO_S32};
   HloComputation *cmp =
-      hlo_build_sort_comparator(c->module, in->topk_largest ? HLO_CMP_GT : HLO_CMP_LT, types, 2);
+      hlo_build_sort_comparator(c->module, largest ? HLO_CMP_GT : HLO_CMP_LT, types, 2);
   HloInstr *xs[2] = {x, iota};
   HloInstr *sorted = px_built(hlo_build_sort(c, xs, 2, rank - 1, true, cmp, &e), e, in);
   HloSliceDim sl[HLO_MAX_RANK];
   for (int d = 0; d < rank; d++)
-    sl[d] = (HloSliceDim){0, d == rank - 1 ? in->topk_k : x->shape.dims[d], 1};
+    sl[d] = (HloSliceDim){0, d == rank - 1 ? k : x->shape.dims[d], 1};
   HloInstr *parts[2];
   for (int i = 0; i < 2; i++) {
     HloInstr *g = px_built(hlo_build_get_tuple_element(c, sorted, i, &e), e, in);
@@ -387,7 +387,13 @@ HloInstr *px_expand_op(HloInstr *in) {
     break;
   case HLO_OP_REDUCE_PRECISION: r = expand_reduce_precision(in); break;
   case HLO_OP_MAP: r = inline_map(in); break;
-  case HLO_OP_TOPK: r = expand_topk(in); break;
+  case HLO_OP_TOPK: r = expand_topk(in, in->topk_k, in->topk_largest); break;
+  case HLO_OP_CUSTOM_CALL: {
+    int64_t k;
+    bool largest;
+    r = hlo_topk_custom_call(in, &k, &largest) ? expand_topk(in, k, largest) : NULL;
+    break;
+  }
   case HLO_OP_REAL:
   case HLO_OP_IMAG:
     if (!hlo_type_is_float(in->operands[0]->shape.type)) return NULL;

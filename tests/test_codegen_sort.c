@@ -415,6 +415,32 @@ START_TEST(topk_decomposed) {
 }
 END_TEST
 
+/* XLA's TopK custom-call, compiled as the topk it is read as, against the
+ * evaluator's topk: without a comparator, with a GT one on bf16 rows (as
+ * XLA's Mixtral modules have it), with a least-first one on integers. */
+START_TEST(topk_custom_call) {
+  for (int small = 0; small < 2; small++) {
+    cgt_check_with("HloModule m\n"
+                   "gt {\n  a = bf16[] parameter(0)\n  b = bf16[] parameter(1)\n"
+                   "  i = s32[] parameter(2)\n  j = s32[] parameter(3)\n"
+                   "  ROOT c = pred[] compare(a, b), direction=GT, type=TOTALORDER\n}\n"
+                   "lt {\n  a.1 = s32[] parameter(0)\n  b.1 = s32[] parameter(1)\n"
+                   "  i.1 = s32[] parameter(2)\n  j.1 = s32[] parameter(3)\n"
+                   "  ROOT c.1 = pred[] compare(a.1, b.1), direction=LT\n}\n"
+                   "ENTRY e {\n  x = f32[6,33] parameter(0)\n  y = bf16[16,64] parameter(1)\n"
+                   "  z = s32[40] parameter(2)\n"
+                   "  t = (f32[6,4], s32[6,4]) custom-call(x), custom_call_target=\"TopK\"\n"
+                   "  u = (bf16[16,2], s32[16,2]) custom-call(y), custom_call_target=\"TopK\", "
+                   "called_computations={gt}\n"
+                   "  v = (s32[7], s32[7]) custom-call(z), custom_call_target=\"TopK\", "
+                   "called_computations={lt}\n"
+                   "  ROOT r = ((f32[6,4], s32[6,4]), (bf16[16,2], s32[16,2]), (s32[7], s32[7])) "
+                   "tuple(t, u, v)\n}\n",
+                   23 + (uint64_t)small, small, true, 0, 0);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_sort");
   TCase *t = tcase_create("sort");
@@ -425,6 +451,7 @@ int main(void) {
   tcase_add_test(t, operands);
   tcase_add_test(t, stable_with_equal_keys);
   tcase_add_test(t, topk_decomposed);
+  tcase_add_test(t, topk_custom_call);
   tcase_add_test(t, nans_and_orders);
   tcase_add_test(t, rows_in_parallel);
   tcase_add_test(t, a_million_by_key);

@@ -964,6 +964,20 @@ START_TEST(topk_rows_in_total_order) {
   CHECK("HloModule m\nENTRY e {\n  x = s8[3] constant({-1, -128, 5})\n"
         "  ROOT t = (s8[0], s32[0]) topk(x), k=0\n}\n",
         "(s8[0], s32[0]) ({}, {})");
+  /* XLA's TopK custom-call is that topk: largest first without a
+   * comparator or with a GT one, least first with LT (or GT on swapped
+   * parameters). */
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,5] constant({{1, 5, -0, 0, 5}, "
+        "{nan, -inf, 2, -nan, 3}})\n"
+        "  ROOT t = (f32[2,3], s32[2,3]) custom-call(x), custom_call_target=\"TopK\"\n}\n",
+        "(f32[2,3], s32[2,3]) ({{5, 5, 1}, {nan, 3, 2}}, {{1, 4, 0}, {0, 4, 2}})");
+  CHECK("HloModule m\nlt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+        "  i = s32[] parameter(2)\n  j = s32[] parameter(3)\n"
+        "  ROOT c = pred[] compare(b, a), direction=GT, type=TOTALORDER\n}\n"
+        "ENTRY e {\n  x = f32[2,5] constant({{1, 5, -0, 0, 5}, {nan, -inf, 2, -nan, 3}})\n"
+        "  ROOT t = (f32[2,3], s32[2,3]) custom-call(x), custom_call_target=\"TopK\", "
+        "called_computations={lt}\n}\n",
+        "(f32[2,3], s32[2,3]) ({{-0, 0, 1}, {-nan, -inf, 2}}, {{2, 3, 0}, {3, 1, 2}})");
 }
 END_TEST
 

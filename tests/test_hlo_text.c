@@ -1692,6 +1692,23 @@ START_TEST(refused_ops) {
                              "  ROOT r = (c64[1], s32[1]) topk(a), k=1\n}\n",
                  "verifier: computation 'e', instruction %r = (c64[1]{0}, s32[1]{0}) topk(%a): "
                  "topk: operand c64[4]{0} is complex, which has no order");
+  /* The TopK custom-call is read as topk: a comparator topk can stand for. */
+  assert_refused(MODULE_HEAD "  a = f32[2,2,4] parameter(0)\n"
+                             "  ROOT r = (f32[2,2,1], s32[2,2,1]) custom-call(a), "
+                             "custom_call_target=\"TopK\"\n}\n",
+                 "verifier: computation 'e', instruction %r = (f32[2,2,1]{2,1,0}, "
+                 "s32[2,2,1]{2,1,0}) custom-call(%a): custom-call: TopK: operand "
+                 "f32[2,2,4]{2,1,0} is not of rank 1 or 2");
+  assert_refused("HloModule m\nc {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                 "  i = s32[] parameter(2)\n  j = s32[] parameter(3)\n"
+                 "  ROOT c = pred[] compare(a, b), direction=GT\n}\n"
+                 "ENTRY e {\n  x = f32[4] parameter(0)\n"
+                 "  ROOT r = (f32[1], s32[1]) custom-call(x), custom_call_target=\"TopK\", "
+                 "called_computations={c}\n}\n",
+                 "verifier: computation 'e', instruction %r = (f32[1]{0}, s32[1]{0}) "
+                 "custom-call(%x): "
+                 "custom-call: TopK: comparator 'c' is not compare(lhs, rhs) GT or LT in total "
+                 "order over (f32, f32, s32, s32): hloc reads TopK as topk");
   /* XLA cannot infer their shapes either. */
   assert_error(MODULE_HEAD "  a = c64[8] parameter(0)\n  ROOT r = fft(a)\n}\n",
                "t.hlo:4:12: the result shape of fft cannot be inferred: write it before "
