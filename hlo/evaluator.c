@@ -2459,6 +2459,51 @@ static HloLiteral *eval_rng(const HloInstr *in, const HloLiteral *a, const HloLi
   return r;
 }
 
+/* v converted to type t as convert does, read back: as an integer
+ * (*i, sign- or zero-extended) or a float (*f). */
+static void convert_scalar(double v, HloType t, int64_t *i, double *f) {
+  unsigned char buf[8] = {0};
+  store_from_f64(&v, 1, buf, t);
+  if (f) load_f64(buf, t, f, 1);
+  if (i) {
+    uint64_t w;
+    load_i64(buf, t, hlo_type_is_signed(t), &w, 1);
+    *i = (int64_t)w;
+  }
+}
+
+/* stochastic-convert, as XLA's StochasticConvertDecomposer writes it:
+ * |x| is truncated, and rounded up when random < frac(|x|) · 2^bits (the
+ * fraction scaled to random's width, an exact product, converted to it
+ * as convert does); negative x negate it; x at or below the result type's
+ * minimum (at or above its maximum), both as x's type rounds them, give
+ * that minimum (maximum).  The integer steps wrap in the result type, the
+ * conversions are convert's, and every float step is exact, so computing
+ * in double changes nothing. */
+static HloLiteral *eval_stochastic_convert(const HloInstr *in, const HloLiteral *x,
+                                           const HloLiteral *random) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  HloType t = in->shape.type, xt = x->shape.type, rt = random->shape.type;
+  int bits = hlo_type_bits(t);
+  int64_t n = elements_of(x), min = (int64_t)(~(uint64_t)0 << (bits - 1));
+  int64_t max = (int64_t)(((uint64_t)1 << (bits - 1)) - 1);
+  double lo, hi;
+  convert_scalar((double)min, xt, NULL, &lo);
+  convert_scalar((double)max, xt, NULL, &hi);
+  for (int64_t i = 0; i < n; i++) {
+    double v = hlo_literal_get_f64(x, i), a = fabs(v), whole = floor(a);
+    int64_t fixed, q;
+    convert_scalar((a - whole) * ldexp(1, hlo_type_bits(rt)), rt, &fixed, NULL);
+    convert_scalar(whole, t, &q, NULL);
+    uint64_t u = (uint64_t)q;
+    if ((uint64_t)hlo_literal_get_s64(random, i) < (uint64_t)fixed) u++;
+    if (v < 0) u = 0 - u;
+    q = v <= lo ? min : v >= hi ? max : (int64_t)u;
+    hlo_literal_set_s64(r, i, q);
+  }
+  return r;
+}
+
 /* cholesky: per matrix of the batch, Cholesky-Banachiewicz in double from
  * the triangle `lower` names (a's other triangle is not read), the factor
  * rounded once to the type and written to that triangle; the other one is
@@ -3029,6 +3074,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
   case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
   case HLO_OP_RNG: r = eval_rng(in, ops[0], ops[1]); break;
+  case HLO_OP_STOCHASTIC_CONVERT: r = eval_stochastic_convert(in, ops[0], ops[1]); break;
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;

@@ -492,6 +492,7 @@ typedef enum HloCost {
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
+  X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
@@ -570,8 +571,7 @@ typedef enum HloCost {
   X(SEND, "send", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
-  X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
-  X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)
+  X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)
 
 typedef enum HloOpcode {
 #define X(e, name, arity, kind, cost) HLO_OP_##e,

@@ -919,7 +919,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_FFT] = "is a Fourier transform" NOT_YET,
     [HLO_OP_RAGGED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_SCALED_DOT] = "is an XLA op" NOT_YET,
-    [HLO_OP_STOCHASTIC_CONVERT] = "is an XLA op" NOT_YET,
     [HLO_OP_MULHI] = "is an XLA op" NOT_YET,
     [HLO_OP_SCAN] = "is an XLA op" NOT_YET,
     [HLO_OP_SHUFFLE] = "is an XLA op" NOT_YET,

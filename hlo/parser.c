@@ -1235,7 +1235,7 @@ static const char *const single_device_annotations[] = {
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
-         op != HLO_OP_RNG;
+         op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {

@@ -133,6 +133,14 @@ static bool same_shape(const HloShape *a, const HloShape *b) {
   return hlo_shape_equal(a, b, false);
 }
 
+/* The same dims, whatever the element types. */
+static bool same_dims(const HloShape *a, const HloShape *b) {
+  if (a->rank != b->rank) return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  return true;
+}
+
 static bool is_scalar_of(const HloShape *s, HloType t) {
   return s->type == t && s->rank == 0;
 }
@@ -1518,6 +1526,30 @@ static HloError *infer_rng(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* stochastic-convert(x, random): x a float array (f16, bf16, f32, f64),
+ * random unsigned integers as wide as x's floats, of x's dims; the result
+ * (declared: XLA cannot infer its type) of x's dims in a signed integer
+ * type, the only one XLA's StochasticConvertDecomposer converts to. */
+static HloError *infer_stochastic_convert(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *r = OPND(cx, 1), *res = &cx->in->shape;
+  if (!hlo_type_is_float(x->type) || hlo_type_size(x->type) < 2)
+    return fail(cx, "operand %s is not of type f16, bf16, f32 or f64", shape_str(cx, x));
+  if (!hlo_type_is_integer(r->type) || hlo_type_is_signed(r->type) ||
+      hlo_type_bits(r->type) != hlo_type_bits(x->type) || !same_dims(r, x))
+    return fail(cx, "random %s is not unsigned integers of %d bits in the dims of %s",
+                shape_str(cx, r), hlo_type_bits(x->type), shape_str(cx, x));
+  if (!hlo_type_is_array(res->type) || !hlo_type_is_integer(res->type) ||
+      !hlo_type_is_signed(res->type) || hlo_type_size(res->type) < 1 ||
+      hlo_type_bits(res->type) < 8)
+    return fail(cx, "result %s is not of a signed integer type (s8, s16, s32, s64: XLA converts "
+                    "to no other)", shape_str(cx, res));
+  *out = array_of(res->type, x->rank, x->dims);
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Collectives, tokens and async pairs on one device                        */
 /* ------------------------------------------------------------------------ */
@@ -1886,6 +1918,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_TRIANGULAR_SOLVE: return infer_triangular_solve(cx, out);
   case HLO_OP_RNG_BIT_GENERATOR: return infer_rng_bit_generator(cx, out);
   case HLO_OP_RNG: return infer_rng(cx, out);
+  case HLO_OP_STOCHASTIC_CONVERT: return infer_stochastic_convert(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);

@@ -19,9 +19,10 @@
  * their indices along the last dimension, in total order, then a slice.
  * real and imag of a real operand (XLA allows them) are the operand and
  * zeros.
- * cholesky and triangular-solve (loops), rng-bit-generator and rng have
- * files of their own (cholesky_expand.c, triangular_solve_expand.c,
- * rng_bit_generator_expand.c, rng_expand.c), which px_expand_op calls.
+ * cholesky and triangular-solve (loops), rng-bit-generator, rng and
+ * stochastic-convert have files of their own (cholesky_expand.c,
+ * triangular_solve_expand.c, rng_bit_generator_expand.c, rng_expand.c,
+ * stochastic_convert_expand.c), which px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -403,6 +404,7 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_TRIANGULAR_SOLVE: r = px_expand_triangular_solve(in); break;
   case HLO_OP_RNG_BIT_GENERATOR: r = px_expand_rng_bit_generator(in); break;
   case HLO_OP_RNG: r = px_expand_rng(in); break;
+  case HLO_OP_STOCHASTIC_CONVERT: r = px_expand_stochastic_convert(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

@@ -62,12 +62,13 @@ HloInstr *px_with_layout(HloInstr *x, const HloShape *want, HloInstr *before);
 HloInstr *px_expand_op(HloInstr *instr);
 /* The same for cholesky (cholesky_expand.c), triangular-solve
  * (triangular_solve_expand.c), rng-bit-generator
- * (rng_bit_generator_expand.c) and rng (rng_expand.c), which px_expand_op
- * hands over. */
+ * (rng_bit_generator_expand.c), rng (rng_expand.c) and stochastic-convert
+ * (stochastic_convert_expand.c), which px_expand_op hands over. */
 HloInstr *px_expand_cholesky(HloInstr *instr);
 HloInstr *px_expand_triangular_solve(HloInstr *instr);
 HloInstr *px_expand_rng_bit_generator(HloInstr *instr);
 HloInstr *px_expand_rng(HloInstr *instr);
+HloInstr *px_expand_stochastic_convert(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

@@ -201,6 +201,29 @@ static const char *compile_error(const char *text) {
   return msg;
 }
 
+/* stochastic-convert, compiled as XLA's decomposition
+ * (passes/stochastic_convert_expand.c), against the evaluator bit for bit:
+ * every float width to a signed integer type, random bits and floats
+ * drawn by the harness (NaN, infinities, extremes, halves, subnormals,
+ * values past the result's range). */
+START_TEST(stochastic_convert) {
+  for (uint64_t seed = 1; seed <= 4; seed++)
+    cgt_check_with("HloModule m\nENTRY e {\n"
+                   "  a = f32[64] parameter(0)\n  ra = u32[64] parameter(1)\n"
+                   "  b = bf16[64] parameter(2)\n  rb = u16[64] parameter(3)\n"
+                   "  c = f16[64] parameter(4)\n  rc = u16[64] parameter(5)\n"
+                   "  d = f64[64] parameter(6)\n  rd = u64[64] parameter(7)\n"
+                   "  sa = s32[64] stochastic-convert(a, ra)\n"
+                   "  sa8 = s8[64] stochastic-convert(a, ra)\n"
+                   "  sb = s8[64] stochastic-convert(b, rb)\n"
+                   "  sc = s16[64] stochastic-convert(c, rc)\n"
+                   "  sd = s64[64] stochastic-convert(d, rd)\n"
+                   "  ROOT t = (s32[64], s8[64], s8[64], s16[64], s64[64]) "
+                   "tuple(sa, sa8, sb, sc, sd)\n}\n",
+                   seed, false, true, 0, 0);
+}
+END_TEST
+
 START_TEST(unsupported_types_are_refused_by_name) {
   const char *msg = compile_error(
       "HloModule c\nENTRY e {\n  x = f32[4] parameter(0)\n  c = c64[4] convert(x)\n"
@@ -233,6 +256,7 @@ int main(void) {
   tcase_add_test(t, sub_byte_integers);
   tcase_add_test(t, narrow_types_at_the_boundary);
   tcase_add_test(t, unsupported_types_are_refused_by_name);
+  tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -1088,6 +1088,22 @@ START_TEST(rng_draws_within_bounds_deterministically) {
 }
 END_TEST
 
+/* stochastic-convert as XLA decomposes it: 2.25 rounds up when random is
+ * below 0.25 · 2^32, negative values round their magnitude, and values
+ * past the type's range give its bounds (not 127 + 1 wrapped). */
+START_TEST(stochastic_convert_rounds_by_random_bits) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = f32[8] constant({2.25, 2.25, -2.25, -0.5, 300, -300, 127.5, 7})\n"
+        "  r = u32[8] constant({1073741823, 1073741824, 0, 2147483648, 0, 0, 0, 0})\n"
+        "  ROOT s = s8[8] stochastic-convert(x, r)\n}\n",
+        "s8[8] {3, 2, -3, 0, 127, -128, 127, 7}");
+  CHECK("HloModule m\nENTRY e {\n  x = bf16[3] constant({1.5, -1.5, 1.5})\n"
+        "  r = u16[3] constant({32767, 32767, 32768})\n"
+        "  ROOT s = s32[3] stochastic-convert(x, r)\n}\n",
+        "s32[3] {2, -2, 1}");
+}
+END_TEST
+
 /* cholesky reads only the triangle `lower` names (the 99s are not read)
  * and writes the factor there, zeros elsewhere; triangular-solve on each
  * side, transposed, with a unit diagonal, over a batch.  Every value here
@@ -1731,6 +1747,7 @@ int main(void) {
   tcase_add_test(t, cholesky_and_triangular_solve);
   tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
+  tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

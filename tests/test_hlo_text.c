@@ -1692,6 +1692,21 @@ START_TEST(refused_ops) {
                              "  ROOT r = (c64[1], s32[1]) topk(a), k=1\n}\n",
                  "verifier: computation 'e', instruction %r = (c64[1]{0}, s32[1]{0}) topk(%a): "
                  "topk: operand c64[4]{0} is complex, which has no order");
+  /* stochastic-convert is read and checked: random bits as wide as the
+   * floats, a signed integer result. */
+  assert_canonical("HloModule m\n\nENTRY %e (x: bf16[4], r: u16[4]) -> s8[4] {\n"
+                   "  %x = bf16[4]{0} parameter(0)\n  %r = u16[4]{0} parameter(1)\n"
+                   "  ROOT %s = s8[4]{0} stochastic-convert(%x, %r)\n}\n\n");
+  assert_refused(MODULE_HEAD "  x = f32[4] parameter(0)\n  r = u16[4] parameter(1)\n"
+                             "  ROOT s = s32[4] stochastic-convert(x, r)\n}\n",
+                 "verifier: computation 'e', instruction %s = s32[4]{0} stochastic-convert(%x, "
+                 "%r): stochastic-convert: random u16[4]{0} is not unsigned integers of 32 "
+                 "bits in the dims of f32[4]{0}");
+  assert_refused(MODULE_HEAD "  x = f32[4] parameter(0)\n  r = u32[4] parameter(1)\n"
+                             "  ROOT s = u32[4] stochastic-convert(x, r)\n}\n",
+                 "verifier: computation 'e', instruction %s = u32[4]{0} stochastic-convert(%x, "
+                 "%r): stochastic-convert: result u32[4]{0} is not of a signed integer type "
+                 "(s8, s16, s32, s64: XLA converts to no other)");
   /* The TopK custom-call is read as topk: a comparator topk can stand for. */
   assert_refused(MODULE_HEAD "  a = f32[2,2,4] parameter(0)\n"
                              "  ROOT r = (f32[2,2,1], s32[2,2,1]) custom-call(a), "
