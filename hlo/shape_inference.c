@@ -1371,13 +1371,19 @@ bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest) {
   if (in->op != HLO_OP_CUSTOM_CALL || !in->custom_call_target ||
       strcmp(in->custom_call_target, "TopK"))
     return false;
+  /* What the verifier checks, again, so that an unverified module is
+   * refused rather than read out of bounds. */
+  if (in->shape.type != HLO_TUPLE || in->shape.ntuple != 2 || in->shape.tuple[0].rank < 1 ||
+      in->noperands != 1 || in->ncalled > 1)
+    return false;
   const HloShape *v = &in->shape.tuple[0];
   *k = v->dims[v->rank - 1];
   *largest = true;
   bool swapped;
   if (in->ncalled == 1) {
     const HloInstr *r = plain_comparison(in->called[0], &swapped);
-    *largest = (r->direction == HLO_CMP_GT || r->direction == HLO_CMP_GE) != swapped;
+    if (!r) return false;
+    *largest = r->direction == HLO_CMP_GT ? !swapped : swapped;
   }
   return true;
 }
