@@ -190,10 +190,6 @@ static const struct {
     {"cholesky_lapack.hlo", CK_AT_COMPILE,
      "codegen: unsupported: %cholesky.20 = (f32[6,6]{0,1}, s32[])"
      " custom-call(%fusion.56) (custom-call targets are not supported)"},
-    {"cholesky_op.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %hlo_cholesky.2 = f32[6,6]{1,0} cholesky(%a.1):"
-     " cholesky and triangular-solve are evaluated by the interpreter only"
-     " (hloc run --interpret)"},
     {"fft2_c64.hlo", CK_AT_COMPILE,
      "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
      " c64[8,8]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
@@ -202,26 +198,10 @@ static const struct {
      "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
      " c64[4,16]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
      " does not implement yet"},
-    {"random_rbg.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %rng_bit_generator.17 = (u64[2]{0}, u32[6]{0})"
-     " rng-bit-generator(%fusion.61): rng-bit-generator is evaluated by the"
-     " interpreter only (hloc run --interpret)"},
-    {"random_unsafe_rbg.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %rng_bit_generator.3 = (u64[2]{0}, u32[8]{0})"
-     " rng-bit-generator(%fusion.61): rng-bit-generator is evaluated by the"
-     " interpreter only (hloc run --interpret)"},
     {"rfft_irfft.hlo", CK_AT_COMPILE,
      "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
      " c64[3,17]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
      " does not implement yet"},
-    {"rng_bit_generator_philox.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %rng_bit_generator.10 = (u64[2]{0},"
-     " u32[3,5]{1,0}) rng-bit-generator(%key.1): rng-bit-generator is"
-     " evaluated by the interpreter only (hloc run --interpret)"},
-    {"rng_bit_generator_threefry.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %rng_bit_generator.3 = (u64[2]{0}, u64[5]{0})"
-     " rng-bit-generator(%key.1): rng-bit-generator is evaluated by the"
-     " interpreter only (hloc run --interpret)"},
     {"rng_bit_generator_u8.hlo", CK_AT_COMPILE,
      "pipeline input: verifier: computation 'main.1', instruction"
      " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
@@ -230,17 +210,9 @@ static const struct {
     {"solve_triangular_lapack.hlo", CK_AT_COMPILE,
      "codegen: unsupported: %triangular_solve.2 = f32[5,3]{0,1}"
      " custom-call(%a.1, %b.1) (custom-call targets are not supported)"},
-    {"triangular_solve_op.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %hlo_triangular_solve.3 = f32[5,3]{1,0}"
-     " triangular-solve(%a.1, %b.1): cholesky and triangular-solve are"
-     " evaluated by the interpreter only (hloc run --interpret)"},
     {"cholesky_lapack.hlo", CK_AT_COMPILE_O0,
      "codegen: unsupported: %cholesky.11 = (f32[6,6]{0,1}, s32[])"
      " custom-call(%div.3) (custom-call targets are not supported)"},
-    {"cholesky_op.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %hlo_cholesky.2 = f32[6,6]{1,0} cholesky(%a.1):"
-     " cholesky and triangular-solve are evaluated by the interpreter only"
-     " (hloc run --interpret)"},
     {"fft2_c64.hlo", CK_AT_COMPILE_O0,
      "verifier: computation 'fft.1', instruction %fft.2 = c64[8,8]{1,0}"
      " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
@@ -249,26 +221,10 @@ static const struct {
      "verifier: computation 'fft.1', instruction %fft.2 = c64[4,16]{1,0}"
      " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
      " implement yet"},
-    {"random_rbg.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %rng_bit_generator.7 = (u64[2]{0}, u32[3,4]{1,0})"
-     " rng-bit-generator(%rng_bit_generator.6): rng-bit-generator is"
-     " evaluated by the interpreter only (hloc run --interpret)"},
-    {"random_unsafe_rbg.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %rng_bit_generator.7 = (u64[2]{0}, u32[8]{0})"
-     " rng-bit-generator(%rng_bit_generator.6): rng-bit-generator is"
-     " evaluated by the interpreter only (hloc run --interpret)"},
     {"rfft_irfft.hlo", CK_AT_COMPILE_O0,
      "verifier: computation 'fft.1', instruction %fft.2 = c64[3,17]{1,0}"
      " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
      " implement yet"},
-    {"rng_bit_generator_philox.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %rng_bit_generator.10 = (u64[2]{0},"
-     " u32[3,5]{1,0}) rng-bit-generator(%key.1): rng-bit-generator is"
-     " evaluated by the interpreter only (hloc run --interpret)"},
-    {"rng_bit_generator_threefry.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %rng_bit_generator.3 = (u64[2]{0}, u64[5]{0})"
-     " rng-bit-generator(%key.1): rng-bit-generator is evaluated by the"
-     " interpreter only (hloc run --interpret)"},
     {"rng_bit_generator_u8.hlo", CK_AT_COMPILE_O0,
      "verifier: computation 'main.1', instruction %rng_bit_generator.3 ="
      " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
@@ -277,10 +233,6 @@ static const struct {
     {"solve_triangular_lapack.hlo", CK_AT_COMPILE_O0,
      "codegen: unsupported: %triangular_solve.1 = f32[5,3]{0,1}"
      " custom-call(%Arg_0.1, %Arg_1.1) (custom-call targets are not supported)"},
-    {"triangular_solve_op.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %hlo_triangular_solve.3 = f32[5,3]{1,0}"
-     " triangular-solve(%a.1, %b.1): cholesky and triangular-solve are"
-     " evaluated by the interpreter only (hloc run --interpret)"},
 };
 
 const char *ck_corpus_listed(const char *file, CkStep step) {
