@@ -1354,12 +1354,61 @@ static HloError *infer_topk(Infer *cx, HloShape *out) {
   return NULL;
 }
 
-/* Whether c is compare(parameter(0), parameter(1)) in some direction;
- * *swapped when the parameters come the other way round. */
-static const HloInstr *plain_comparison(const HloComputation *c, bool *swapped) {
+/* Whether x is the scalar integer constant v. */
+static bool is_int_constant(const HloInstr *x, int64_t v) {
+  return x->op == HLO_OP_CONSTANT && x->literal && x->shape.rank == 0 &&
+         hlo_type_is_integer(x->shape.type) && hlo_literal_get_s64(x->literal, 0) == v;
+}
+
+/* The parameter a float's bits come from: x is bitcast(p) or
+ * bitcast-convert(p) of a float parameter p into a signed integer as
+ * wide; NULL otherwise. */
+static const HloInstr *bits_of_parameter(const HloInstr *x) {
+  if ((x->op != HLO_OP_BITCAST && x->op != HLO_OP_BITCAST_CONVERT) || x->noperands != 1 ||
+      !hlo_type_is_signed(x->shape.type))
+    return NULL;
+  const HloInstr *p = x->operands[0];
+  if (p->op != HLO_OP_PARAMETER || !hlo_type_is_float(p->shape.type) ||
+      hlo_type_bits(p->shape.type) != hlo_type_bits(x->shape.type))
+    return NULL;
+  return p;
+}
+
+/* The parameter whose total-order key x is, or NULL.  XLA writes a NaN-safe
+ * comparison of floats (its TopkRewriter matches it) as integers:
+ * b = bitcast(p); key = select(compare(b, 0) LT, xor(MAX, b), b), MAX
+ * the signed maximum of b's width, which flips a negative float's
+ * magnitude bits so that the integers order as the floats' total order. */
+static const HloInstr *total_order_key(const HloInstr *x) {
+  if (x->op != HLO_OP_SELECT || x->noperands != 3) return NULL;
+  const HloInstr *lt = x->operands[0], *flip = x->operands[1], *b = x->operands[2];
+  const HloInstr *p = bits_of_parameter(b);
+  if (!p || lt->op != HLO_OP_COMPARE || lt->direction != HLO_CMP_LT ||
+      bits_of_parameter(lt->operands[0]) != p || !is_int_constant(lt->operands[1], 0) ||
+      flip->op != HLO_OP_XOR)
+    return NULL;
+  int bits = hlo_type_bits(b->shape.type);
+  int64_t max = bits >= 64 ? INT64_MAX : (INT64_C(1) << (bits - 1)) - 1;
+  const HloInstr *f0 = flip->operands[0], *f1 = flip->operands[1];
+  if (is_int_constant(f1, max)) f1 = f0;
+  else if (!is_int_constant(f0, max)) return NULL;
+  return bits_of_parameter(f1) == p ? p : NULL;
+}
+
+/* Whether c is compare(parameter(0), parameter(1)) in some direction, or
+ * the same on the parameters' total-order keys (total_order_key);
+ * *swapped when the parameters come the other way round, *total when the
+ * comparison is in total order either way. */
+static const HloInstr *plain_comparison(const HloComputation *c, bool *swapped, bool *total) {
   const HloInstr *r = c->root;
   if (c->nparams != 4 || r->op != HLO_OP_COMPARE) return NULL;
   const HloInstr *a = r->operands[0], *b = r->operands[1];
+  *total = r->compare_type == HLO_CMPT_TOTALORDER;
+  if (total_order_key(a) && total_order_key(b)) {
+    a = total_order_key(a);
+    b = total_order_key(b);
+    *total = true;
+  }
   if (a->op != HLO_OP_PARAMETER || b->op != HLO_OP_PARAMETER) return NULL;
   int64_t pa = a->parameter_number, pb = b->parameter_number;
   if (!((pa == 0 && pb == 1) || (pa == 1 && pb == 0))) return NULL;
@@ -1379,9 +1428,9 @@ bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest) {
   const HloShape *v = &in->shape.tuple[0];
   *k = v->dims[v->rank - 1];
   *largest = true;
-  bool swapped;
+  bool swapped, total;
   if (in->ncalled == 1) {
-    const HloInstr *r = plain_comparison(in->called[0], &swapped);
+    const HloInstr *r = plain_comparison(in->called[0], &swapped, &total);
     if (!r) return false;
     *largest = r->direction == HLO_CMP_GT ? !swapped : swapped;
   }
@@ -1392,8 +1441,9 @@ bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest) {
  * topk, read as topk.  x of rank 1 or 2, the result declared
  * (T[..., k], s32[..., k]); the comparator, when given, a sort's over the
  * values and their s32 indices, compare(lhs, rhs) GT or LT on the values
- * (in total order for floats, as topk's), which gives k and largest.
- * Without one, the largest come first. */
+ * (in total order for floats, as topk's, or on their total-order keys as
+ * XLA writes a NaN-safe comparison: total_order_key), which gives k and
+ * largest.  Without one, the largest come first. */
 static HloError *infer_topk_custom_call(Infer *cx, HloShape *out) {
   HloError *e = expect_operands(cx, 1);
   if (!e) e = expect_arrays(cx);
@@ -1410,11 +1460,10 @@ static HloError *infer_topk_custom_call(Infer *cx, HloShape *out) {
   if (in->ncalled > 1) return fail(cx, "TopK: takes at most one comparator");
   if (in->ncalled == 1) {
     const HloComputation *c = in->called[0];
-    bool swapped;
-    const HloInstr *root = plain_comparison(c, &swapped);
-    bool ok = root && root->operands[0]->shape.type == x->type &&
-              (root->direction == HLO_CMP_GT || root->direction == HLO_CMP_LT) &&
-              (!hlo_type_is_float(x->type) || root->compare_type == HLO_CMPT_TOTALORDER);
+    bool swapped, total;
+    const HloInstr *root = plain_comparison(c, &swapped, &total);
+    bool ok = root && (root->direction == HLO_CMP_GT || root->direction == HLO_CMP_LT) &&
+              (!hlo_type_is_float(x->type) || total);
     for (int i = 0; ok && i < 4; i++)
       ok = c->params[i]->shape.type == (i < 2 ? x->type : HLO_S32) && c->params[i]->shape.rank == 0;
     if (!ok)

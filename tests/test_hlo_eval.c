@@ -978,6 +978,37 @@ START_TEST(topk_rows_in_total_order) {
         "  ROOT t = (f32[2,3], s32[2,3]) custom-call(x), custom_call_target=\"TopK\", "
         "called_computations={lt}\n}\n",
         "(f32[2,3], s32[2,3]) ({{-0, 0, 1}, {-nan, -inf, 2}}, {{2, 3, 0}, {3, 1, 2}})");
+  /* XLA's NaN-safe comparison as JAX prints it: the floats' bits as s32,
+   * negative ones with their magnitude flipped, compared as integers; LT
+   * on those keys is least first in total order. */
+  const char *keys =
+      "HloModule m\nlt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  i = s32[] parameter(2)\n  j = s32[] parameter(3)\n  z = s32[] constant(0)\n"
+      "  m = s32[] constant(2147483647)\n  ba = s32[] bitcast-convert(a)\n"
+      "  bb = s32[] bitcast(b)\n  na = pred[] compare(ba, z), direction=LT\n"
+      "  nb = pred[] compare(bb, z), direction=LT\n  fa = s32[] xor(m, ba)\n"
+      "  fb = s32[] xor(bb, m)\n  ka = s32[] select(na, fa, ba)\n"
+      "  kb = s32[] select(nb, fb, bb)\n  ROOT c = pred[] compare(ka, kb), direction=%s\n}\n"
+      "ENTRY e {\n  x = f32[2,5] constant({{1, 5, -0, 0, 5}, {nan, -inf, 2, -nan, 3}})\n"
+      "  ROOT t = (f32[2,3], s32[2,3]) custom-call(x), custom_call_target=\"TopK\", "
+      "called_computations={lt}\n}\n";
+  char text[1024];
+  snprintf(text, sizeof text, keys, "LT");
+  CHECK(text, "(f32[2,3], s32[2,3]) ({{-0, 0, 1}, {-nan, -inf, 2}}, {{2, 3, 0}, {3, 1, 2}})");
+  snprintf(text, sizeof text, keys, "GT");
+  CHECK(text, "(f32[2,3], s32[2,3]) ({{5, 5, 1}, {nan, 3, 2}}, {{1, 4, 0}, {0, 4, 2}})");
+  /* Keys of another constant than the maximum are no total order. */
+  const char *off = strstr(keys, "2147483647");
+  ck_assert_ptr_nonnull(off);
+  snprintf(text, sizeof text, "%.*s2147483646%s", (int)(off - keys), keys, off + 10);
+  char bad[1024];
+  snprintf(bad, sizeof bad, text, "LT");
+  HloModule *mod = ck_parse(bad);
+  HloError *e = hlo_verify(mod);
+  ck_assert_msg(e && strstr(hlo_error_message(e), "is not compare(lhs, rhs) GT or LT"), "%s",
+                e ? hlo_error_message(e) : "verified");
+  hlo_error_free(e);
+  hlo_module_free(mod);
 }
 END_TEST
 
