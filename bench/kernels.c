@@ -10,7 +10,9 @@
  * A SHAPE is MxKxN (a GEMM, as 128x768x3072), or a batch-1 NHWC
  * convolution HxWxCxOkKsSpP (as 56x56x64x64k3s1p1: input H × W × C, O
  * output features, a K × K window, stride S, padding P on every side), or
- * a depthwise one dwHxWxCkKsSpP.  A GEMM is compiled twice by hloc (JIT,
+ * a depthwise one dwHxWxCkKsSpP; a window or padding that differs between
+ * rows and columns is written KxL (17x17x128x128k1x7s1p0x3: 1 × 7, padding
+ * 0 above and below, 3 left and right).  A GEMM is compiled twice by hloc (JIT,
  * for --cpu, default native): with B a constant (weights: hloc packs them
  * at compile time, the case of every model) and with B an argument; a
  * convolution once, its kernel a constant, and oneDNN's primitive is
@@ -224,7 +226,7 @@ static int bench_gemm(const char *shape, const char *cpu, double seconds) {
 /* ---- Convolution --------------------------------------------------------- */
 
 typedef struct Conv {
-  int64_t H, W, C, O, K, S, P, OH, OW;
+  int64_t H, W, C, O, K, KW, S, P, PW, OH, OW; /* K, P: rows; KW, PW: columns */
   bool depthwise;
   float *x, *w, *y[2];    /* w: HWIO (depthwise: H, W, 1, C) */
   CgJit *jit;
@@ -259,23 +261,23 @@ static size_t literal(char *s, size_t cap, size_t len, const float *v, const int
 /* The convolution as HLO text, its kernel a constant. */
 static char *conv_text(const Conv *c) {
   int64_t ci = c->depthwise ? 1 : c->C;
-  int64_t d[4] = {c->K, c->K, ci, c->O};
-  size_t cap = (size_t)(c->K * c->K * ci * c->O) * 20 + 4096;
+  int64_t d[4] = {c->K, c->KW, ci, c->O};
+  size_t cap = (size_t)(c->K * c->KW * ci * c->O) * 20 + 4096;
   char *s = malloc(cap);
   if (!s) exit(1);
   size_t len = (size_t)snprintf(
       s, cap, "HloModule conv\n\nENTRY main {\n  x = f32[1,%lld,%lld,%lld] parameter(0)\n"
               "  w = f32[%lld,%lld,%lld,%lld] constant(",
-      (long long)c->H, (long long)c->W, (long long)c->C, (long long)c->K, (long long)c->K,
+      (long long)c->H, (long long)c->W, (long long)c->C, (long long)c->K, (long long)c->KW,
       (long long)ci, (long long)c->O);
   len = literal(s, cap, len, c->w, d, 4);
   len += (size_t)snprintf(
       s + len, cap - len,
       ")\n  ROOT y = f32[1,%lld,%lld,%lld] convolution(x, w), window={size=%lldx%lld "
       "stride=%lldx%lld pad=%lld_%lldx%lld_%lld}, dim_labels=b01f_01io->b01f",
-      (long long)c->OH, (long long)c->OW, (long long)c->O, (long long)c->K, (long long)c->K,
-      (long long)c->S, (long long)c->S, (long long)c->P, (long long)c->P, (long long)c->P,
-      (long long)c->P);
+      (long long)c->OH, (long long)c->OW, (long long)c->O, (long long)c->K, (long long)c->KW,
+      (long long)c->S, (long long)c->S, (long long)c->P, (long long)c->P, (long long)c->PW,
+      (long long)c->PW);
   if (c->depthwise)
     len += (size_t)snprintf(s + len, cap - len, ", feature_group_count=%lld", (long long)c->C);
   snprintf(s + len, cap - len, "\n}\n");
@@ -292,16 +294,16 @@ static void conv_dnnl(Conv *c) {
   dnnl_ok(dnnl_memory_desc_init_by_tag(&src_md, 4, sd, dnnl_f32, dnnl_nhwc), "src md");
   dnnl_ok(dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc), "dst md");
   if (c->depthwise) {
-    dnnl_dims_t wd = {c->C, 1, 1, c->K, c->K};
+    dnnl_dims_t wd = {c->C, 1, 1, c->K, c->KW};
     dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_any, 5, wd, dnnl_f32, dnnl_format_tag_any), "w");
     dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_user, 5, wd, dnnl_f32, dnnl_hwigo), "w user");
   } else {
-    dnnl_dims_t wd = {c->O, c->C, c->K, c->K};
+    dnnl_dims_t wd = {c->O, c->C, c->K, c->KW};
     dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_any, 4, wd, dnnl_f32, dnnl_format_tag_any), "w");
     dnnl_ok(dnnl_memory_desc_init_by_tag(&wei_user, 4, wd, dnnl_f32, dnnl_hwio), "w user");
   }
   dnnl_convolution_desc_t cd;
-  dnnl_dims_t st = {c->S, c->S}, pad = {c->P, c->P};
+  dnnl_dims_t st = {c->S, c->S}, pad = {c->P, c->PW};
   dnnl_ok(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference,
                                              dnnl_convolution_direct, &src_md, &wei_any, NULL,
                                              &dst_md, st, pad, pad),
@@ -343,26 +345,43 @@ static void conv_run(void *ctx, int impl) {
   dnnl_ok(dnnl_stream_wait(c->stream), "wait");
 }
 
+/* Reads "K" or "KxL" after a kernel or padding letter: rows, then columns. */
+static const char *rows_cols(const char *p, int64_t *rows, int64_t *cols) {
+  char *end;
+  *rows = *cols = strtoll(p, &end, 10);
+  if (end == p) return NULL;
+  if (*end == 'x') {
+    p = end + 1;
+    *cols = strtoll(p, &end, 10);
+    if (end == p) return NULL;
+  }
+  return end;
+}
+
 static int bench_conv(const char *shape, const char *cpu, double seconds) {
   Conv c = {0};
   const char *p = shape;
+  int n;
   c.depthwise = !strncmp(p, "dw", 2);
   if (c.depthwise) {
     p += 2;
-    if (sscanf(p, "%lldx%lldx%lldk%llds%lldp%lld", (long long *)&c.H, (long long *)&c.W,
-               (long long *)&c.C, (long long *)&c.K, (long long *)&c.S, (long long *)&c.P) != 6)
+    if (sscanf(p, "%lldx%lldx%lldk%n", (long long *)&c.H, (long long *)&c.W, (long long *)&c.C,
+               &n) != 3)
       return 2;
-    c.O = c.C;
-  } else if (sscanf(p, "%lldx%lldx%lldx%lldk%llds%lldp%lld", (long long *)&c.H,
-                    (long long *)&c.W, (long long *)&c.C, (long long *)&c.O, (long long *)&c.K,
-                    (long long *)&c.S, (long long *)&c.P) != 7) {
+  } else if (sscanf(p, "%lldx%lldx%lldx%lldk%n", (long long *)&c.H, (long long *)&c.W,
+                    (long long *)&c.C, (long long *)&c.O, &n) != 4) {
     return 2;
   }
+  p = rows_cols(p + n, &c.K, &c.KW);
+  if (!p || sscanf(p, "s%lldp%n", (long long *)&c.S, &n) != 1) return 2;
+  p = rows_cols(p + n, &c.P, &c.PW);
+  if (!p || *p) return 2;
+  if (c.depthwise) c.O = c.C;
   c.OH = (c.H + 2 * c.P - c.K) / c.S + 1;
-  c.OW = (c.W + 2 * c.P - c.K) / c.S + 1;
+  c.OW = (c.W + 2 * c.PW - c.KW) / c.S + 1;
   unsigned seed = 7;
   c.x = floats(c.H * c.W * c.C, &seed);
-  c.w = floats(c.K * c.K * (c.depthwise ? 1 : c.C) * c.O, &seed);
+  c.w = floats(c.K * c.KW * (c.depthwise ? 1 : c.C) * c.O, &seed);
   for (int i = 0; i < 2; i++) c.y[i] = floats(c.OH * c.OW * c.O, &seed);
   char *text = conv_text(&c);
   c.jit = compile(text, cpu);
@@ -374,7 +393,7 @@ static int bench_conv(const char *shape, const char *cpu, double seconds) {
   if (!close_to(c.y[0], c.y[1], c.OH * c.OW * c.O, "hloc", shape)) return 1;
   double med[2];
   time_rounds(2, conv_run, &c, seconds, med);
-  double flops = 2.0 * (double)(c.OH * c.OW * c.O * c.K * c.K * (c.depthwise ? 1 : c.C));
+  double flops = 2.0 * (double)(c.OH * c.OW * c.O * c.K * c.KW * (c.depthwise ? 1 : c.C));
   printf("| %s | %.1f | %.1f | %.2f |\n", shape, flops / med[0] * 1e-9, flops / med[1] * 1e-9,
          med[1] / med[0]);
   fflush(stdout);
