@@ -72,6 +72,10 @@
  * Every output element is summed in K order from 0 with one rounding per
  * step (fma), like the row path it replaces; results are bit-identical
  * for any number of threads (each element is computed by one task).
+ *
+ * A 3×3 stride-1 convolution with a constant kernel is planned here and
+ * run by Winograd's F(2×2, 3×3) instead where the target's vector width,
+ * tile and L2 say it pays (winograd.c: on the same register tile).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -167,8 +171,7 @@ static bool epilogue_ok(const HloInstr *x, const HloInstr *op, uint8_t *seen) {
  * tiles whose mr·nv accumulators, nv B vectors and one broadcast fit the
  * registers; no wider than N needs, no taller than M (nor than a nearby
  * height dividing M). */
-static void choose_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr,
-                        int *nv) {
+void cg_gemm_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr, int *nv) {
   int64_t need = (N + lanes - 1) / lanes;
   double best = 1e30;
   *mr = 1;
@@ -329,7 +332,7 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->op = op;
   out->root = root;
   out->lanes = lanes;
-  choose_tile(t, out->M, out->N, lanes, &out->mr, &out->nv);
+  cg_gemm_tile(t, out->M, out->N, lanes, &out->mr, &out->nv);
   int64_t nr = (int64_t)out->nv * lanes;
   out->npanels = (out->N + nr - 1) / nr;
   out->ntiles = (out->M + out->mr - 1) / out->mr;
@@ -340,7 +343,7 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   out->packed = rhs->op == HLO_OP_CONSTANT ? rhs : NULL;
   if (out->depthwise && dw_rows_plan(t, out)) {
     out->ntiles = 0;
-  } else {
+  } else if (!cg_winograd_plan(t, out)) {
     if (out->guarded && !any_tile_inside(out)) out->all_border = true;
     block_k(t, out);
   }
@@ -1068,6 +1071,10 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   f->par = false;
   if (gm->dw_rows) {
     dw_rows_emit(&c, lo, hi);
+    return;
+  }
+  if (gm->winograd) {
+    cg_winograd_emit(f, gm, out, lo, hi);
     return;
   }
   int64_t nt = gm->ntiles;

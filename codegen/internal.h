@@ -625,12 +625,25 @@ typedef struct CgGemm {
    * a unit one tile of one row (nunits: batch × output rows × dw_tiles). */
   bool dw_rows;
   int64_t dw_tiles;
+  /* A 3×3 convolution by Winograd's F(2×2, 3×3) (winograd.c): a tile is
+   * mr blocks of 2×2 output pixels (wg_bh × wg_bw blocks an image,
+   * wg_blocks in all), a unit one tile of one panel. */
+  bool winograd;
+  int64_t wg_bh, wg_bw, wg_blocks;
 } CgGemm;
 /* Whether kernel x is one (then *out plans it). */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);
 /* The kernel's body, its operands bound, storing into memref out (of the
  * root's shape); in a parallel task, over its range of units. */
 void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out);
+/* The register tile gemm.c chooses for M rows by N columns: mr rows of nv
+ * vectors of `lanes`. */
+void cg_gemm_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr, int *nv);
+/* winograd.c: whether planned convolution g (its direct tile chosen) runs
+ * by Winograd's F(2×2, 3×3) instead (then g is replanned for it); its
+ * units [lo, hi) storing into out. */
+bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g);
+void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi);
 
 /* ------------------------------------------------------------------------ */
 /* Kernels that are not elemental (write their outputs in place)            */

@@ -11,6 +11,9 @@
  * and last tiles, kernel rows in padding, strides, dilation, 3x3 to 7x7
  * windows, feature counts off the vector width, bias + relu6 as MobileNet
  * has, the fallback where the middle tiles would reach into padding);
+ * 3x3 convolutions by Winograd's F(2x2, 3x3) (interior and edge blocks,
+ * odd sizes, same, valid and asymmetric padding, partial panels, every
+ * epilogue; exact, its transforms being 0, ±1 and ±1/2);
  * with 1 and 2 threads, for every vector width class the
  * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
  *
@@ -86,11 +89,28 @@ static int dw_rows(const HloModule *m, const CgOptions *o) {
   return rows;
 }
 
+/* Whether the module's convolution kernel runs by Winograd's F(2x2, 3x3)
+ * (winograd.c) for the target: 1 or 0, -1 when it has none. */
+static int winograd(const HloModule *m, const CgOptions *o) {
+  CgTarget target;
+  HloError *e = cg_target_create(o, &target);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  CgGen g = {.m = m, .target = &target};
+  int yes = -1;
+  for (const HloInstr *x = m->entry->first; x; x = x->next) {
+    CgGemm gm;
+    if (cg_gemm_plan(&g, x, &gm) && gm.op->op == HLO_OP_CONVOLUTION) yes = gm.winograd;
+  }
+  cg_target_free(&target);
+  return yes;
+}
+
 /* Module text for target: after the pass pipeline its kernels hold the
- * register tile (a depthwise one by rows or not as want_rows says, -1:
- * either), and it runs like the evaluator on small integers. */
-static void check_tiled_rows(const char *text, int target, uint64_t seed, double atol,
-                             double rtol, int want_rows) {
+ * register tile (a depthwise one by rows or not as want_rows says, a
+ * convolution by Winograd or not as want_wino says; -1: either), and it
+ * runs like the evaluator on small integers. */
+static void check_tiled_as(const char *text, int target, uint64_t seed, double atol,
+                           double rtol, int want_rows, int want_wino) {
   CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
   HloModule *mod = ck_parse_verified(text);
   PassPolicy policy;
@@ -99,6 +119,9 @@ static void check_tiled_rows(const char *text, int target, uint64_t seed, double
   if (want_rows >= 0)
     ck_assert_msg(dw_rows(mod, &o) == want_rows, "depthwise by rows: want %d for:\n%s",
                   want_rows, text);
+  if (want_wino >= 0)
+    ck_assert_msg(winograd(mod, &o) == want_wino, "Winograd: want %d for %s:\n%.200s",
+                  want_wino, targets[target].cpu, strstr(text, "convolution("));
   char *optimized = hlo_module_to_string(mod);
   hlo_module_free(mod);
   ck_assert_msg(has_tile(optimized, &o), "no register tile for:\n%s", optimized);
@@ -107,7 +130,7 @@ static void check_tiled_rows(const char *text, int target, uint64_t seed, double
 }
 
 static void check_tiled(const char *text, int target, uint64_t seed, double atol, double rtol) {
-  check_tiled_rows(text, target, seed, atol, rtol, -1);
+  check_tiled_as(text, target, seed, atol, rtol, -1, -1);
 }
 
 /* [b,]m,k x [b,]k,n, B a parameter or a constant, with an epilogue:
@@ -238,6 +261,7 @@ typedef struct ConvCase {
   bool depthwise; /* co = ci, a group per feature */
   int rows;       /* depthwise: by rows (1) or not (0) on every target;
                    * -1: either */
+  bool wino;      /* by Winograd on every target (its kernel constant) */
 } ConvCase;
 
 /* Checks one case, the output shape computed from the window (its size,
@@ -319,7 +343,8 @@ static void conv_check(const ConvCase *cc, bool const_k, int epilogue, int targe
     break;
   }
   hlo_str_printf(&s, "}\n");
-  check_tiled_rows(s.buf, target, seed, 0, 0, cc->depthwise ? cc->rows : -1);
+  check_tiled_as(s.buf, target, seed, 0, 0, cc->depthwise ? cc->rows : -1,
+                 cc->wino && const_k ? 1 : -1);
   free(s.buf);
 }
 
@@ -393,6 +418,28 @@ START_TEST(depthwise_rows) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     for (int e = 0; e < 4; e += 2)
       conv_check(&cases[i], (i + (size_t)e / 2) % 2, (int)(e + i) % 4, t, seed++);
+}
+END_TEST
+
+START_TEST(winograd_3x3) {
+  /* Winograd F(2x2, 3x3), exact on small integers: same padding, valid
+   * (odd output sizes: blocks past the last row and column), asymmetric
+   * and wide padding (blocks whose patches lie mostly in padding), a
+   * batch of 2 (blocks of two images in one tile), input features off
+   * every vector width (41, 20: the transform's masked last vector),
+   * output features leaving a partial last panel (80 with AVX-512, 48
+   * with AVX2), the last tile of fewer blocks; every epilogue. */
+  static const ConvCase cases[] = {
+      {1, 10, 12, 32, 48, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
+      {1, 17, 19, 20, 32, 3, 3, "size=3x3", .wino = true},
+      {2, 9, 8, 41, 64, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
+      {1, 8, 9, 24, 80, 3, 3, "size=3x3 pad=0_1x1_0", .wino = true},
+      {1, 13, 6, 16, 16, 3, 3, "size=3x3 pad=2_2x1_1", .wino = true},
+  };
+  int t = _i;
+  uint64_t seed = 1300;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (int e = 0; e < 4; e++) conv_check(&cases[i], true, (int)(e + i) % 4, t, seed++);
 }
 END_TEST
 
@@ -530,6 +577,7 @@ int main(void) {
   tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
   tcase_add_loop_test(t, convolutions, 0, NTARGETS);
   tcase_add_loop_test(t, depthwise_rows, 0, NTARGETS);
+  tcase_add_loop_test(t, winograd_3x3, 0, NTARGETS);
   tcase_add_test(t, blocking_plans);
   tcase_add_test(t, threads_agree);
   suite_add_tcase(s, t);

@@ -1,0 +1,360 @@
+/*
+ * winograd.c — 3×3 stride-1 convolutions by Winograd's minimal filtering
+ * F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2015): each 2×2 block of output pixels is computed from the
+ * 4×4 patch of input under it with 16 multiplies per input and output
+ * feature instead of 36,
+ *
+ *   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,
+ *
+ *   Bᵀ = | 1  0 -1  0 |    G = | 1    0    0  |    Aᵀ = | 1  1  1  0 |
+ *        | 0  1  1  0 |        | 1/2  1/2  1/2|         | 0  1 -1 -1 |
+ *        | 0 -1  1  0 |        | 1/2 -1/2  1/2|
+ *        | 0  1  0 -1 |        | 0    0    1  |
+ *
+ * and, summed over the input features, the elementwise product becomes 16
+ * independent matrix multiplies (one per position ξ of the 4×4 patch):
+ * blocks × input features by input features × output features.  The
+ * constant kernel is transformed (U = G g Gᵀ) and packed at compile time
+ * into the register tile's panels, [panel][ξ][input feature][NR]; the
+ * input transform (V = Bᵀ d B) and the output transform (Aᵀ M A, then the
+ * fused epilogue) run inside the kernel, on the tile's blocks, through
+ * two stack buffers that stay in L1/L2: V for the tile's mr blocks
+ * ([ξ][block][input feature]) and M, the 16 products' register tiles
+ * ([ξ][block][NR]).  The products run on gemm.c's register-tile shape
+ * (mr blocks × nv vectors, one broadcast of V and nv loads of U per mr·nv
+ * FMAs), so a unit of work is (panel, tile of mr blocks), as for the
+ * direct kernel: panels outermost, so that a panel of U (16 × IC × NR)
+ * stays in L2 across the tiles; the input transform is redone per panel
+ * (a few percent of the FMAs).  Blocks that reach past the output (odd
+ * sizes) or windows in padding read zeros (loads at a clamped position,
+ * selected away) and store only the pixels inside the output; the last
+ * tile's blocks past the last one transform zeros and store nothing.
+ *
+ * The transforms' coefficients are 0, ±1 and ±1/2 (G's products ±1/4):
+ * on small integers (the tests' exact mode) every value is exact, so the
+ * results equal the evaluator's exactly; elsewhere the sums are
+ * reassociated (a different rounding than the direct kernel, as any
+ * library's Winograd).  A tap in padding contributes 0 × weight rather
+ * than nothing (the direct kernel and the evaluator skip it): they differ
+ * only for infinite weights.
+ *
+ * When it is chosen (cg_winograd_plan): the convolution must be 3×3,
+ * stride 1, undilated, two spatial dims, without groups, its kernel a
+ * constant, its output features a multiple of the vector width; the
+ * panel of U must fit half the L2 (else it streams from memory for every
+ * tile: ResNet-50's 7×7×512 layers stay direct), and the estimated vector
+ * operations (FMAs, the transforms' adds, loads and stores) must be at
+ * most WINOGRAD_MAX_COST of the direct kernel's: both counted from the
+ * target's vector width and register tile.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* Planning                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The largest estimated cost, in percent of the direct kernel's, for which
+ * Winograd is chosen: its products run shorter K loops (the input
+ * features, not 9 of them) and its buffers' traffic is counted roughly,
+ * so it must win clearly on paper. */
+enum { WINOGRAD_MAX_COST = 75 };
+
+/* Vector operations of the direct kernel and of Winograd for plan g (the
+ * register tile chosen for the blocks), per panel; each counts one FMA,
+ * add, load or store as one. */
+static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr, int64_t nv) {
+  int64_t icv = (g->IC + g->lanes - 1) / g->lanes, N = g->N, L = g->lanes;
+  int64_t dpanels = (N + dnv * L - 1) / (dnv * L), panels = (N + nv * L - 1) / (nv * L);
+  int64_t dtiles = (g->M + dmr - 1) / dmr;
+  /* per K step of a tile: mr·nv FMAs, mr broadcasts, nv loads */
+  double direct = (double)dpanels * dtiles * 9 * g->IC * (dmr * dnv + dmr + dnv);
+  int64_t blocks = g->wg_blocks, tiles = (blocks + mr - 1) / mr;
+  double products = (double)panels * tiles *
+                    (16.0 * g->IC * (mr * nv + mr + nv) + 16.0 * mr * nv * 2); /* + M's traffic */
+  /* per vector of features: 16 loads, 16 selects, 32 adds, 16 stores */
+  double input = (double)panels * tiles * mr * icv * 80;
+  /* per output vector of a block: 16 loads, 24 adds, 4 stores and epilogues */
+  double output = (double)blocks * (N / L) * 48;
+  return (products + input + output) * 100 <= direct * WINOGRAD_MAX_COST;
+}
+
+bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
+  if (g->op->op != HLO_OP_CONVOLUTION || g->ns != 2 || g->depthwise || !g->packed ||
+      g->B != 1)
+    return false;
+  for (int d = 0; d < 2; d++)
+    if (g->k_sp[d] != 3 || g->stride[d] != 1 || g->dilate[d] != 1) return false;
+  if (g->N % g->lanes || g->IC < g->lanes) return false;
+  int64_t images = g->M / (g->out_sp[0] * g->out_sp[1]);
+  g->wg_bh = (g->out_sp[0] + 1) / 2;
+  g->wg_bw = (g->out_sp[1] + 1) / 2;
+  g->wg_blocks = images * g->wg_bh * g->wg_bw;
+  /* The register tile over blocks, as gemm.c chooses it over pixels. */
+  int mr, nv;
+  cg_gemm_tile(t, g->wg_blocks, g->N, g->lanes, &mr, &nv);
+  int64_t nr = (int64_t)nv * g->lanes;
+  if (16 * g->IC * nr * 4 > t->l2_bytes / 2) return false;
+  if (!winograd_pays(g, g->mr, g->nv, mr, nv)) return false;
+  g->winograd = true;
+  g->mr = mr;
+  g->nv = nv;
+  g->npanels = (g->N + nr - 1) / nr;
+  g->ntiles = (g->wg_blocks + mr - 1) / mr;
+  g->nunits = g->npanels * g->ntiles;
+  return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* U = G g Gᵀ of every (input feature, output feature) of the HWIO kernel,
+ * as panels: [panel][ξ][input feature][nr], zero past N. */
+static CgVal packed_u(CgFn *f, const CgGemm *gm) {
+  CgGen *g = f->g;
+  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC, N = gm->N;
+  int64_t dims[4] = {gm->npanels, 16, IC, nr};
+  char name[64];
+  snprintf(name, sizeof name, "_const%d_winograd", g->nglobals++);
+  HloStr full = {0};
+  hlo_str_printf(&full, "%s%s", g->prefix, name);
+  KirType t = kir_memref(g->k, KIR_F32, 4, dims);
+  size_t bytes = (size_t)(gm->npanels * 16 * IC * nr) * sizeof(float);
+  float *data = hlo_xcalloc(bytes, 1);
+  const float *w = gm->packed->literal->data; /* [3][3][IC][N] */
+  static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+  for (int64_t ic = 0; ic < IC; ic++)
+    for (int64_t n = 0; n < N; n++) {
+      float gg[3][3], tmp[4][3];
+      for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) gg[a][b] = w[((a * 3 + b) * IC + ic) * N + n];
+      for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 3; b++)
+          tmp[i][b] = G[i][0] * gg[0][b] + G[i][1] * gg[1][b] + G[i][2] * gg[2][b];
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+          float u = G[j][0] * tmp[i][0] + G[j][1] * tmp[i][1] + G[j][2] * tmp[i][2];
+          data[(((n / nr) * 16 + i * 4 + j) * IC + ic) * nr + n % nr] = u;
+        }
+    }
+  kir_global_adopt(g->k, full.buf, t, data, bytes);
+  CgVal m = kir_get_global(&f->b, full.buf, t);
+  free(full.buf);
+  return m;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Emission                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct Wg {
+  CgFn *f;
+  const CgGemm *gm;
+  CgVal in, u, out;     /* memrefs: the input (NHWC), packed U, the output */
+  CgVal vbuf, mbuf;     /* stack: V [16][mr][IC], M [16][mr][nr] */
+  KirType vt;           /* a vector of lanes f32 */
+} Wg;
+
+static CgVal fadd(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_ADDF, a, b); }
+static CgVal fsub(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_SUBF, a, b); }
+
+/* Block q's image and first output row and column. */
+static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
+  CgFn *f = w->f;
+  const CgGemm *gm = w->gm;
+  CgVal plane = cg_index(f, gm->wg_bh * gm->wg_bw);
+  *img = cg_iop(f, KIR_DIVSI, q, plane);
+  CgVal in = cg_iop(f, KIR_REMSI, q, plane);
+  *oy = cg_imul_c(f, cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->wg_bw)), 2);
+  *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), 2);
+}
+
+/* V of the tile's blocks from q0 into vbuf: for each block, its 4×4 input
+ * patch (zeros outside the input, and for blocks past the last) a vector
+ * of input features at a time, Bᵀ d B. */
+static void input_transform(Wg *w, CgVal q0) {
+  CgFn *f = w->f;
+  const CgGemm *gm = w->gm;
+  int L = gm->lanes;
+  CgLoop rl = cg_for(f, gm->mr, 0, NULL);
+  CgVal q = cg_iop(f, KIR_ADDI, q0, rl.iv);
+  CgVal live = cg_icmp(f, KIR_SLT, q, cg_index(f, gm->wg_blocks));
+  CgVal img, oy, ox;
+  block_at(w, cg_iop(f, KIR_MINSI, q, cg_index(f, gm->wg_blocks - 1)), &img, &oy, &ox);
+  CgVal pos[2][4], ok[2][4];
+  CgVal at[2] = {cg_iadd_c(f, oy, -gm->pad_lo[0]), cg_iadd_c(f, ox, -gm->pad_lo[1])};
+  for (int d = 0; d < 2; d++)
+    for (int a = 0; a < 4; a++) {
+      CgVal x = cg_iadd_c(f, at[d], a);
+      ok[d][a] = cg_and(f, cg_icmp(f, KIR_SGE, x, cg_index(f, 0)),
+                        cg_icmp(f, KIR_SLT, x, cg_index(f, gm->in_sp[d])));
+      if (d == 0) ok[d][a] = cg_and(f, ok[d][a], live);
+      pos[d][a] = cg_select(f, ok[d][a], x, cg_index(f, 0));
+    }
+  CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
+  CgSweep s = cg_sweep(gm->IC, L, false);
+  while (cg_sweep_next(f, &s)) {
+    CgVal d[4][4], t[4][4], v[4][4];
+    for (int a = 0; a < 4; a++)
+      for (int b = 0; b < 4; b++) {
+        CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], s.j}, L, s.mask);
+        d[a][b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
+      }
+    for (int b = 0; b < 4; b++) { /* Bᵀ d */
+      t[0][b] = fsub(w, d[0][b], d[2][b]);
+      t[1][b] = fadd(w, d[1][b], d[2][b]);
+      t[2][b] = fsub(w, d[2][b], d[1][b]);
+      t[3][b] = fsub(w, d[1][b], d[3][b]);
+    }
+    for (int i = 0; i < 4; i++) { /* (Bᵀ d) B */
+      v[i][0] = fsub(w, t[i][0], t[i][2]);
+      v[i][1] = fadd(w, t[i][1], t[i][2]);
+      v[i][2] = fsub(w, t[i][2], t[i][1]);
+      v[i][3] = fsub(w, t[i][1], t[i][3]);
+    }
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++)
+        cg_vstore(f, v[i][j], w->vbuf, (CgVal[]){cg_index(f, i * 4 + j), rl.iv, s.j}, s.mask);
+  }
+  cg_for_end(f, &rl, NULL);
+}
+
+/* The 16 products of the tile in panel p (nv vectors): for each ξ, the
+ * register tile of mr blocks × nv vectors summed over the input features,
+ * then stored into mbuf. */
+static void products(Wg *w, CgVal p, int nv) {
+  CgFn *f = w->f;
+  const CgGemm *gm = w->gm;
+  int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
+  CgLoop xl = cg_for(f, 16, 0, NULL);
+  CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
+  CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
+  for (int i = 0; i < nacc; i++) init[i] = zero;
+  CgLoop kl = cg_for(f, gm->IC, nacc, init);
+  CgVal bv[CG_GEMM_MAX_NV];
+  for (int v = 0; v < nv; v++)
+    bv[v] = cg_vload(f, w->u, (CgVal[]){p, xl.iv, kl.iv, cg_index(f, v * L)}, L, 0);
+  for (int r = 0; r < mr; r++) {
+    CgVal a = kir_load(&f->b, w->vbuf, (CgVal[]){xl.iv, cg_index(f, r), kl.iv});
+    a = kir_broadcast(&f->b, a, L);
+    for (int v = 0; v < nv; v++)
+      acc[r * nv + v] = kir_fma(&f->b, a, bv[v], kir_for_iter(kl.op, r * nv + v));
+  }
+  cg_for_end(f, &kl, acc);
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++)
+      cg_vstore(f, kir_result(kl.op, r * nv + v), w->mbuf,
+                (CgVal[]){xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
+  cg_for_end(f, &xl, NULL);
+}
+
+/* The output pixel (img, y, x), features from n: the epilogue on sum and
+ * the store. */
+static void store_pixel(Wg *w, CgVal img, CgVal y, CgVal x, CgVal n, CgVal sum) {
+  CgFn *f = w->f;
+  const CgGemm *gm = w->gm;
+  int L = gm->lanes;
+  CgVal idx[4] = {img, y, x, n};
+  CgDetour scope = cg_detour(f, NULL);
+  if (gm->root != gm->op) {
+    cg_bind_value(f, gm->op, sum);
+    sum = cg_elem_vec(f, gm->root, idx, L, 0);
+  }
+  f->vlanes = L;
+  f->vmask = 0;
+  cg_store(f, sum, w->out, &gm->root->shape, idx);
+  f->vlanes = 0;
+  cg_resume(f, &scope);
+}
+
+/* Aᵀ M A of the tile's blocks from q0 in panel p (nv vectors), each
+ * output pixel inside the output through the epilogue to the output. */
+static void output_transform(Wg *w, CgVal q0, CgVal p, int nv) {
+  CgFn *f = w->f;
+  const CgGemm *gm = w->gm;
+  int L = gm->lanes;
+  CgVal hi = cg_iop(f, KIR_MINSI, cg_index(f, gm->mr),
+                    cg_iop(f, KIR_SUBI, cg_index(f, gm->wg_blocks), q0));
+  CgLoop rl = cg_for_range(f, cg_index(f, 0), hi, 0, NULL);
+  CgVal img, oy, ox;
+  block_at(w, cg_iop(f, KIR_ADDI, q0, rl.iv), &img, &oy, &ox);
+  CgLoop vl = cg_for(f, nv, 0, NULL);
+  CgVal col = cg_imul_c(f, vl.iv, L);
+  CgVal n = cg_iop(f, KIR_ADDI, cg_imul_c(f, p, (int64_t)gm->nv * L), col);
+  CgVal m[4][4], u[2][4], y[2][2];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      m[i][j] = cg_vload(f, w->mbuf, (CgVal[]){cg_index(f, i * 4 + j), rl.iv, col}, L, 0);
+  for (int j = 0; j < 4; j++) { /* Aᵀ M */
+    u[0][j] = fadd(w, fadd(w, m[0][j], m[1][j]), m[2][j]);
+    u[1][j] = fsub(w, fsub(w, m[1][j], m[2][j]), m[3][j]);
+  }
+  for (int i = 0; i < 2; i++) { /* (Aᵀ M) A */
+    y[i][0] = fadd(w, fadd(w, u[i][0], u[i][1]), u[i][2]);
+    y[i][1] = fsub(w, fsub(w, u[i][1], u[i][2]), u[i][3]);
+  }
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) {
+      CgVal py = cg_iadd_c(f, oy, i), px = cg_iadd_c(f, ox, j);
+      /* Only an odd output size has blocks reaching past it. */
+      bool check_y = i && gm->out_sp[0] % 2, check_x = j && gm->out_sp[1] % 2;
+      CgVal in = 0;
+      if (check_y) in = cg_icmp(f, KIR_SLT, py, cg_index(f, gm->out_sp[0]));
+      if (check_x) {
+        CgVal c = cg_icmp(f, KIR_SLT, px, cg_index(f, gm->out_sp[1]));
+        in = in ? cg_and(f, in, c) : c;
+      }
+      CgIf branch;
+      if (in) branch = cg_if(f, in, 0, NULL);
+      store_pixel(w, img, py, px, n, y[i][j]);
+      if (in) cg_endif(f, &branch, NULL);
+    }
+  cg_for_end(f, &vl, NULL);
+  cg_for_end(f, &rl, NULL);
+}
+
+/* The tiles [lo, hi) of panel p, of nv vectors. */
+static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
+  CgFn *f = w->f;
+  CgLoop tl = cg_for_range(f, lo, hi, 0, NULL);
+  CgVal q0 = cg_imul_c(f, tl.iv, w->gm->mr);
+  input_transform(w, q0);
+  products(w, p, nv);
+  output_transform(w, q0, p, nv);
+  cg_for_end(f, &tl, NULL);
+}
+
+void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) {
+  int L = gm->lanes;
+  int64_t nr = (int64_t)gm->nv * L, nt = gm->ntiles;
+  Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L)};
+  w.in = cg_memref_source(f, gm->op->operands[0]);
+  HLO_CHECK(w.in);
+  w.u = packed_u(f, gm);
+  KirBuilder at = f->b;
+  kir_at_start(&at, f->fn->body);
+  int64_t vd[3] = {16, gm->mr, gm->IC}, md[3] = {16, gm->mr, nr};
+  w.vbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 3, vd), 64);
+  w.mbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 3, md), 64);
+  /* Unit u is tile u mod ntiles of panel u / ntiles (as gemm.c's). */
+  CgVal p_lo = cg_iop(f, KIR_DIVSI, lo, cg_index(f, nt));
+  CgVal p_hi = cg_iop(f, KIR_DIVSI, cg_iadd_c(f, hi, nt - 1), cg_index(f, nt));
+  CgLoop pl = cg_for_range(f, p_lo, p_hi, 0, NULL);
+  CgVal first = cg_imul_c(f, pl.iv, nt);
+  CgVal t_lo = cg_iop(f, KIR_MAXSI, cg_iop(f, KIR_SUBI, lo, first), cg_index(f, 0));
+  CgVal t_hi = cg_iop(f, KIR_MINSI, cg_iop(f, KIR_SUBI, hi, first), cg_index(f, nt));
+  if (gm->N % nr) { /* the last panel has fewer vectors (N is whole vectors) */
+    CgIf full = cg_if(f, cg_icmp(f, KIR_SLT, pl.iv, cg_index(f, gm->N / nr)), 0, NULL);
+    panel(&w, pl.iv, gm->nv, t_lo, t_hi);
+    cg_else(f, &full, NULL);
+    panel(&w, pl.iv, (int)(gm->N % nr / L), t_lo, t_hi);
+    cg_endif(f, &full, NULL);
+  } else {
+    panel(&w, pl.iv, gm->nv, t_lo, t_hi);
+  }
+  cg_for_end(f, &pl, NULL);
+}
