@@ -43,10 +43,11 @@
  * stride 1, undilated, two spatial dims, without groups, its kernel a
  * constant, its output features a multiple of the vector width; the
  * panel of U must fit half the L2 (else it streams from memory for every
- * tile: ResNet-50's 7×7×512 layers stay direct), and the estimated vector
- * operations (FMAs, the transforms' adds, loads and stores) must be at
- * most WINOGRAD_MAX_COST of the direct kernel's: both counted from the
- * target's vector width and register tile.
+ * tile: ResNet-50's 7×7×512 layers stay direct) and, when all of U does
+ * not fit half the L2, serve at least WG_MIN_TILES tiles; and the
+ * estimated vector operations (FMAs, the transforms' adds, loads and
+ * stores) must be at most WINOGRAD_MAX_COST of the direct kernel's: both
+ * counted from the target's vector width and register tile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,15 @@
  * features, not 9 of them) and its buffers' traffic is counted roughly,
  * so it must win clearly on paper. */
 enum { WINOGRAD_MAX_COST = 75 };
+
+/* The fewest tiles a panel of U must serve when U does not fit half the
+ * L2: then every call reads each panel from beyond the L2 (16/9 as many
+ * weights as the direct kernel), and over fewer tiles that dominates:
+ * 7×7×256→256 (4 MB of U, 3 tiles of 6 blocks a panel) ran at 0.71x
+ * oneDNN by Winograd, 0.82x direct, where the operation count said 0.63
+ * of the direct kernel's.  Where U fits, few tiles still gained (7×7×64:
+ * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
+enum { WG_MIN_TILES = 4 };
 
 /* Vector operations of the direct kernel and of Winograd for plan g (the
  * register tile chosen for the blocks), per panel; each counts one FMA,
@@ -98,6 +108,8 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
   cg_gemm_tile(t, g->wg_blocks, g->N, g->lanes, &mr, &nv);
   int64_t nr = (int64_t)nv * g->lanes;
   if (16 * g->IC * nr * 4 > t->l2_bytes / 2) return false;
+  int64_t all = 16 * g->IC * g->N * 4; /* U's bytes, every panel */
+  if ((g->wg_blocks + mr - 1) / mr < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
   if (!winograd_pays(g, g->mr, g->nv, mr, nv)) return false;
   g->winograd = true;
   g->mr = mr;

@@ -513,6 +513,40 @@ START_TEST(blocking_plans) {
 }
 END_TEST
 
+START_TEST(winograd_plans) {
+  /* For AVX-512 with the named CPU's 512 KiB L2: Winograd where the
+   * operation count pays and a panel of U (16 × 64 × 64 floats, 256 KiB)
+   * fits half the L2; not for 2 tiles of blocks a panel when U as a whole
+   * (512 KiB) does not fit it, nor when there are 6; not for a kernel
+   * computed at run time. */
+  static const struct {
+    int hw, co;
+    bool constant, want;
+  } cases[] = {{6, 64, true, true}, {6, 128, true, false}, {12, 128, true, true},
+               {6, 64, false, false}};
+  uint64_t seed = 11;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    HloStr s = {0};
+    int64_t dims[4] = {3, 3, 64, cases[i].co};
+    hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,%d,%d,64] parameter(0)\n",
+                   cases[i].hw, cases[i].hw);
+    if (cases[i].constant) {
+      hlo_str_printf(&s, "  k = f32[3,3,64,%d] constant(", cases[i].co);
+      constant_text(&s, 4, dims, &seed);
+      hlo_str_printf(&s, ")\n");
+    } else {
+      hlo_str_printf(&s, "  k = f32[3,3,64,%d] parameter(1)\n", cases[i].co);
+    }
+    hlo_str_printf(&s, "  ROOT c = f32[1,%d,%d,%d] convolution(x, k), window={size=3x3 "
+                       "pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n",
+                   cases[i].hw, cases[i].hw, cases[i].co);
+    CgGemm gm = plan_of(s.buf, 2);
+    free(s.buf);
+    ck_assert_msg(gm.winograd == cases[i].want, "case %zu: Winograd %d", i, gm.winograd);
+  }
+}
+END_TEST
+
 START_TEST(threads_agree) {
   /* Split by panels (N large), by rows of tiles (M large), and a padded
    * convolution (border and inside tiles): the same bits with 2 threads as
@@ -579,6 +613,7 @@ int main(void) {
   tcase_add_loop_test(t, depthwise_rows, 0, NTARGETS);
   tcase_add_loop_test(t, winograd_3x3, 0, NTARGETS);
   tcase_add_test(t, blocking_plans);
+  tcase_add_test(t, winograd_plans);
   tcase_add_test(t, threads_agree);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
