@@ -288,6 +288,22 @@ static bool dw_rows_plan(const CgTargetInfo *t, CgGemm *g) {
   return true;
 }
 
+bool cg_conv_by_winograd(const CgTargetInfo *t, const HloInstr *x) {
+  CgGemm g = {0};
+  const HloShape *l = &x->operands[0]->shape, *r = &x->operands[1]->shape;
+  if (x->op != HLO_OP_CONVOLUTION || x->shape.type != HLO_F32 || l->type != HLO_F32 ||
+      r->type != HLO_F32 || x->operands[1]->op != HLO_OP_CONSTANT || !conv_form(x, &g))
+    return false;
+  g.op = g.root = x;
+  g.packed = x->operands[1];
+  g.lanes = t->vector_bits / 32;
+  if (g.lanes < 4 || g.N < 4) return false;
+  cg_gemm_tile(t, g.M, g.N, g.lanes, &g.mr, &g.nv);
+  g.npanels = (g.N + (int64_t)g.nv * g.lanes - 1) / ((int64_t)g.nv * g.lanes);
+  g.ntiles = (g.M + g.mr - 1) / g.mr;
+  return cg_winograd_plan(t, &g);
+}
+
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
   memset(out, 0, sizeof *out);
   const HloInstr *op = x, *root = x;

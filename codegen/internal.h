@@ -643,6 +643,9 @@ void cg_gemm_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *m
  * by Winograd's F(2×2, 3×3) instead (then g is replanned for it); its
  * units [lo, hi) storing into out. */
 bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g);
+/* Whether convolution x (its kernel a constant) would run by Winograd
+ * (before fusion: what the backend's policy tells conv-pad). */
+bool cg_conv_by_winograd(const CgTargetInfo *t, const HloInstr *x);
 void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi);
 
 /* ------------------------------------------------------------------------ */

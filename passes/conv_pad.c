@@ -14,21 +14,26 @@
  * convolutions) and negative padding (a crop) are left alone, and so are
  * grouped (depthwise) convolutions: they read each input element a few
  * times only, and the copy costs more than the checks (MobileNetV2-224
- * 5.8 -> 6.8 ms with them padded too).  algsimp folds such a pad back into the convolution, so this
+ * 5.8 -> 6.8 ms with them padded too).  Nor where the backend's kernel
+ * takes the padding as cheaply (PassPolicy.conv_keeps_padding: the CPU's
+ * Winograd kernels, whose input transform selects zeros in padding; the
+ * copy cost them 7% at 56x56x64).  algsimp folds such a pad back into the convolution, so this
  * runs after its fixed point, like dot-canonicalize.
  *
  * requires: a verified module.
  * keeps:    values, bit for bit (see above).
  * breaks:   nothing; algsimp would undo it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-static HloInstr *rewrite(HloInstr *in) {
+static HloInstr *rewrite(HloInstr *in, const PassPolicy *p) {
   if (in->op != HLO_OP_CONVOLUTION || in->feature_group_count != 1 ||
       in->batch_group_count != 1 || !px_is_finite_constant(in->operands[1]))
     return NULL;
+  if (p->conv_keeps_padding && p->conv_keeps_padding(p, in)) return NULL;
   const HloConvDims *d = &in->conv;
   HloInstr *x = in->operands[0];
   HloPadDim pad[HLO_MAX_RANK];
@@ -68,5 +73,22 @@ static HloInstr *rewrite(HloInstr *in) {
 
 bool pass_conv_pad(HloModule *m, const PassPolicy *p) {
   if (!p || !p->explicit_conv_padding) return false;
-  return px_rewrite_each(m, false, rewrite);
+  bool changed = false;
+  int nc;
+  HloComputation **comps = px_graph_computations(m, false, &nc);
+  for (int ci = 0; ci < nc; ci++) {
+    int n;
+    HloInstr **order = hlo_post_order(comps[ci], &n);
+    for (int i = 0; i < n; i++) {
+      HloInstr *in = order[i];
+      if (!px_is_linked(in)) continue;
+      HloInstr *r = rewrite(in, p);
+      if (!r || r == in) continue;
+      px_replace(in, r);
+      changed = true;
+    }
+    free(order);
+  }
+  free(comps);
+  return changed;
 }

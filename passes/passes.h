@@ -35,6 +35,7 @@
  * choice is about speed and memory, never about values: any policy gives
  * the same results.  Zero-initialised: the conservative one, which assumes
  * none of these. */
+enum { PASS_POLICY_TARGET_BYTES = 64 };
 typedef struct PassPolicy {
   /* A value a kernel reads at an index made of the first p indices of its
    * loop nest is computed once per such prefix, before the inner loops:
@@ -61,6 +62,11 @@ typedef struct PassPolicy {
   /* A convolution runs fastest without padding to check: its zero padding
    * is better a pad of its input, one copy (conv-pad, where exact). */
   bool explicit_conv_padding;
+  /* … except where this says that convolution x's kernel takes its
+   * padding as cheaply as the copy would give it (NULL: nowhere); it may
+   * read the backend's facts the backend left in `target`, opaque here. */
+  bool (*conv_keeps_padding)(const struct PassPolicy *p, const HloInstr *x);
+  _Alignas(8) unsigned char target[PASS_POLICY_TARGET_BYTES];
   /* The working memory the kernel of instruction x needs while it runs,
    * besides its outputs (a sort's merge buffers), in bytes; NULL, or 0 for
    * an instruction: none.  Buffer assignment gives it an arena offset,

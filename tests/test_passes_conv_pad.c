@@ -5,7 +5,7 @@
  * evaluator's results before and after equal to the bit; and the
  * convolutions it must leave alone: weights not constant or not finite,
  * input dilation, negative padding, groups, no padding, a backend that
- * does not ask.
+ * does not ask or whose kernel keeps the padding (conv_keeps_padding).
  */
 #include "passes_util.h"
 
@@ -14,6 +14,19 @@ static bool conv_pad(HloModule *m) { return pass_conv_pad(m, &pu_capable); }
 static bool conv_pad_not_asked(HloModule *m) {
   PassPolicy p = pu_capable;
   p.explicit_conv_padding = false;
+  return pass_conv_pad(m, &p);
+}
+
+/* A backend whose kernel takes the padding of convolutions with 4 output
+ * features itself (it reads its own facts: a byte it left in target). */
+static bool keeps_four(const PassPolicy *p, const HloInstr *x) {
+  return p->target[0] == 7 && x->shape.dims[x->conv.out_feature] == 4;
+}
+
+static bool conv_pad_kept(HloModule *m) {
+  PassPolicy p = pu_capable;
+  p.conv_keeps_padding = keeps_four;
+  p.target[0] = 7;
   return pass_conv_pad(m, &p);
 }
 
@@ -100,9 +113,10 @@ START_TEST(left_alone) {
       "  ROOT y = f32[1,5,6,3] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
       "dim_labels=b01f_01io->b01f, feature_group_count=3\n}\n",
       conv_pad, false, 0, 0));
-  /* A backend that does not ask. */
+  /* A backend that does not ask, and one whose kernel keeps it. */
   char *t = conv_text("2", "size=3x3 pad=1_1x1_1", "", 5, 6);
   hlo_module_free(pu_differential(t, conv_pad_not_asked, false, 0, 0));
+  hlo_module_free(pu_differential(t, conv_pad_kept, false, 0, 0));
   free(t);
 }
 END_TEST

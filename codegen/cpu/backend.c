@@ -7,6 +7,8 @@
  * pool (parallel.c); the object holds the C entry points of the compiled
  * function (abi.c), and codegen.c adds the constants' bytes to it.
  */
+#include <string.h>
+
 #include "cpu.h"
 
 /* What kernel.c does with a kernel today: values read at a prefix of the
@@ -15,10 +17,20 @@
  * scalar loops, a reduction writes a producer it reduces by rows, and
  * kernels that read an operand only at their own index may write over it
  * (buffer reuse), a convolution's padding is a copy of its input
- * (gemm.c's border tiles check every tap), and a sort merges through
+ * (gemm.c's border tiles check every tap) but for Winograd's, and a sort merges through
  * working memory in the arena (sort.c). */
+/* A convolution by Winograd selects zeros for its padding in the input
+ * transform at no measurable cost: a padded copy would cost a pass over
+ * the input. */
+static bool cpu_conv_keeps_padding(const PassPolicy *p, const HloInstr *x) {
+  CgTargetInfo info;
+  memcpy(&info, p->target, sizeof info);
+  return cg_conv_by_winograd(&info, x);
+}
+
+_Static_assert(sizeof(CgTargetInfo) <= PASS_POLICY_TARGET_BYTES, "CgTargetInfo in PassPolicy");
+
 void cpu_policy(const CgTarget *t, PassPolicy *out) {
-  (void)t;
   *out = (PassPolicy){
       .hoist_prefix_values = true,
       .root_views = true,
@@ -27,7 +39,9 @@ void cpu_policy(const CgTarget *t, PassPolicy *out) {
       .reuse_operand_buffers = true,
       .explicit_conv_padding = true,
       .kernel_temp_bytes = cg_kernel_temp_bytes,
+      .conv_keeps_padding = cpu_conv_keeps_padding,
   };
+  memcpy(out->target, &t->info, sizeof t->info);
 }
 
 /* DESIGN.md's recipe, plus convert-math-to-libm for the math ops LLVM has
