@@ -73,9 +73,10 @@ enum { WINOGRAD_MAX_COST = 75 };
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
 enum { WG_MIN_TILES = 4 };
 
-/* Vector operations of the direct kernel and of Winograd for plan g (the
- * register tile chosen for the blocks), per panel; each counts one FMA,
- * add, load or store as one. */
+/* Whether Winograd's vector operations for plan g (tile mr × nv over the
+ * blocks) are at most WINOGRAD_MAX_COST of the direct kernel's (tile dmr
+ * × dnv over the pixels), over every panel and tile; an FMA, add, load or
+ * store counts one. */
 static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr, int64_t nv) {
   int64_t icv = (g->IC + g->lanes - 1) / g->lanes, N = g->N, L = g->lanes;
   int64_t dpanels = (N + dnv * L - 1) / (dnv * L), panels = (N + nv * L - 1) / (nv * L);
