@@ -81,9 +81,14 @@ void kir_module_free(KirModule *m) {
   free(m);
 }
 
-KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims) {
+static KirType memref_in(KirModule *m, KirSpace space, KirElem elem, int rank,
+                         const int64_t *dims) {
   HLO_CHECK(rank >= 0 && rank <= HLO_MAX_RANK);
-  KirMemref want = {.elem = (uint8_t)elem, .rank = rank};
+  KirMemref want;
+  memset(&want, 0, sizeof want); /* memcmp compares the padding too */
+  want.elem = (uint8_t)elem;
+  want.space = (uint8_t)space;
+  want.rank = rank;
   if (rank) memcpy(want.dims, dims, (size_t)rank * sizeof *dims);
   for (int i = 0; i < m->nmrefs; i++)
     if (!memcmp(&m->mrefs[i], &want, sizeof want)) return (KirType){KIR_MEMREF, 0, i};
@@ -93,6 +98,14 @@ KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims) {
   }
   m->mrefs[m->nmrefs] = want;
   return (KirType){KIR_MEMREF, 0, m->nmrefs++};
+}
+
+KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims) {
+  return memref_in(m, KIR_SPACE_DEFAULT, elem, rank, dims);
+}
+
+KirType kir_memref_shared(KirModule *m, KirElem elem, int rank, const int64_t *dims) {
+  return memref_in(m, KIR_SPACE_SHARED, elem, rank, dims);
 }
 
 const KirMemref *kir_memref_of(const KirModule *m, KirType t) {
@@ -624,6 +637,21 @@ void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg) {
 KirVal kir_gpu_index(KirBuilder *b, KirOpcode op) {
   HLO_CHECK(op == KIR_THREAD_ID || op == KIR_BLOCK_ID || op == KIR_BLOCK_DIM || op == KIR_GRID_DIM);
   return emit1(b, op, 0, NULL, kir_scalar(KIR_INDEX));
+}
+
+KirVal kir_shared(KirBuilder *b, const char *sym, KirType t) {
+  KirOp *op = emit(b, KIR_SHARED, 0, NULL, 1, &t);
+  op->sym = hlo_arena_strdup(b->fn->m->arena, sym);
+  return op->res;
+}
+
+void kir_barrier(KirBuilder *b) { emit(b, KIR_BARRIER, 0, NULL, 0, NULL); }
+
+KirVal kir_shfl_xor(KirBuilder *b, KirVal x, int mask) {
+  KirType t = kir_type(b->fn, x);
+  KirOp *op = emit(b, KIR_SHFL_XOR, 1, &x, 1, &t);
+  op->imm = mask;
+  return op->res;
 }
 
 void kir_launch(KirBuilder *b, const KirFunc *kernel, KirVal grid, KirVal block, int nargs,

@@ -71,9 +71,15 @@ typedef struct KirType {
 } KirType;
 
 /* A memref type: element kind (a scalar kind: pred is i8 in memory,
- * f16/bf16 are i16) and static dims, row-major. */
+ * f16/bf16 are i16) and static dims, row-major; in a memory space. */
+typedef enum KirSpace {
+  KIR_SPACE_DEFAULT, /* the target's ordinary memory (a GPU's global memory) */
+  KIR_SPACE_SHARED,  /* a GPU block's shared memory (the gpu dialect's
+                      * workgroup space): only SHARED makes such memrefs */
+} KirSpace;
 typedef struct KirMemref {
   uint8_t elem;
+  uint8_t space;   /* KirSpace */
   int rank;
   int64_t dims[HLO_MAX_RANK];
 } KirMemref;
@@ -111,7 +117,8 @@ typedef enum KirClass {
   KIR_C_CTRL,    /* structured control flow and terminators */
   KIR_C_CALL,    /* calls, returns, the parallel-for of the CPU runtime */
   KIR_C_GPU,     /* a GPU's thread and block ids and dims (along x, in
-                  * device functions) and kernel launches (in host ones) */
+                  * device functions), its block's shared memory, barrier
+                  * and warp shuffles, and kernel launches (in host ones) */
 } KirClass;
 
 /* X(enum suffix, readable name, MLIR name, class) */
@@ -201,6 +208,9 @@ typedef enum KirClass {
   X(BLOCK_ID, "block_id", "gpu.block_id", KIR_C_GPU)                     \
   X(BLOCK_DIM, "block_dim", "gpu.block_dim", KIR_C_GPU)                  \
   X(GRID_DIM, "grid_dim", "gpu.grid_dim", KIR_C_GPU)                     \
+  X(SHARED, "shared", "memref.get_global", KIR_C_GPU)                  \
+  X(BARRIER, "barrier", "gpu.barrier", KIR_C_GPU)                       \
+  X(SHFL_XOR, "shfl_xor", "gpu.shuffle", KIR_C_GPU)                     \
   X(LAUNCH, "launch", "gpu.launch_func", KIR_C_GPU)
 
 typedef enum KirOpcode {
@@ -258,8 +268,9 @@ typedef struct KirOp {
                           * SWITCH: case 0 … case n-2, default */
   int64_t imm;           /* CONST: the bits (a float's bit pattern);
                           * ALLOCA: alignment; EXTRACT/INSERT: the lane;
-                          * UNPACK, HOOK: the slot */
-  const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR, LAUNCH: a symbol */
+                          * UNPACK, HOOK: the slot; SHFL_XOR: the lane mask */
+  const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR, LAUNCH, SHARED: a
+                          * symbol */
   int nmask;
   const int32_t *mask;   /* SHUFFLE: the result's lanes from a ++ b */
   struct KirOp *prev, *next;
@@ -290,10 +301,13 @@ struct KirFunc {
   /* A GPU's code (codegen/gpu/): device functions run on the GPU and are
    * printed in the module's gpu.module; a kernel is a device function the
    * host launches (LAUNCH), on `threads` threads (its grid-stride loop's
-   * iterations; 0: one thread runs it all). */
+   * iterations; 0: one thread runs it all), in blocks of `block` threads
+   * (0: as many as the launch picks; else a multiple of the warp that the
+   * kernel's barriers and shuffles count on). */
   bool device;
   bool kernel;
   int64_t threads;
+  int block;
   int nparams;
   KirType *params;
   int nresults;          /* 0 or 1 */
@@ -335,6 +349,8 @@ void kir_module_free(KirModule *m);
 
 /* The memref type of elem and dims (interned). */
 KirType kir_memref(KirModule *m, KirElem elem, int rank, const int64_t *dims);
+/* The same in a GPU block's shared memory. */
+KirType kir_memref_shared(KirModule *m, KirElem elem, int rank, const int64_t *dims);
 const KirMemref *kir_memref_of(const KirModule *m, KirType t);
 
 /* A function with a body (params: its arguments' types). */
@@ -472,6 +488,19 @@ void kir_hook(KirBuilder *b, KirVal obj, int slot, KirVal arg);
  * block's in the grid, the threads of a block and the blocks of the grid,
  * along x (op: THREAD_ID, BLOCK_ID, BLOCK_DIM or GRID_DIM; index values). */
 KirVal kir_gpu_index(KirBuilder *b, KirOpcode op);
+/* In a device function: the shared memory of the thread's block named
+ * `sym` (a name of its own in the module), of memref type t (made by
+ * kir_memref_shared).  Every thread of a block sees the same bytes;
+ * they are uninitialized when the block starts. */
+KirVal kir_shared(KirBuilder *b, const char *sym, KirType t);
+/* In a device function: waits until every thread of the block has come
+ * here, and makes the memory writes before it visible to all of them.
+ * Every thread of the block must reach the same barrier. */
+void kir_barrier(KirBuilder *b);
+/* In a device function: x (i32, i64, f32 or f64) of the lane of this
+ * warp whose lane number is this one's xor `mask` (1..16).  All 32 lanes
+ * of the warp must run it together (the full mask). */
+KirVal kir_shfl_xor(KirBuilder *b, KirVal x, int mask);
 /* In a host function: launches kernel with `grid` blocks of `block`
  * threads (index values) on args (its parameters), in order after the
  * launches before it. */

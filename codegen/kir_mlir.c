@@ -64,7 +64,8 @@ void kir_type_print(HloStr *out, const KirModule *m, KirType t) {
     const KirMemref *r = kir_memref_of(m, t);
     hlo_str_append(out, "memref<", 7);
     for (int i = 0; i < r->rank; i++) hlo_str_printf(out, "%" PRId64 "x", r->dims[i]);
-    hlo_str_printf(out, "%s>", elem_name((KirElem)r->elem));
+    hlo_str_printf(out, "%s%s>", elem_name((KirElem)r->elem),
+                   r->space == KIR_SPACE_SHARED ? ", #gpu.address_space<workgroup>" : "");
   } else if (t.lanes) {
     hlo_str_printf(out, "vector<%dx%s>", t.lanes, elem_name((KirElem)t.elem));
   } else {
@@ -688,6 +689,31 @@ static void print_launch(Printer *p, const KirOp *op) {
   text(p, "\n");
 }
 
+/* gpu.shuffle xor over the whole warp (width 32: convert-gpu-to-nvvm
+ * makes the full mask of it); the validity result is always true then. */
+static void print_shfl(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "mask");
+  hlo_str_printf(p->out, " = arith.constant %" PRId64 " : i32\n", op->imm);
+  line_start(p);
+  temp(p, k, "width");
+  text(p, " = arith.constant 32 : i32\n");
+  line_start(p);
+  define(p, op->res);
+  val(p, op->res);
+  text(p, ", ");
+  temp(p, k, "valid");
+  text(p, " = gpu.shuffle xor ");
+  val(p, op->opnds[0]);
+  text(p, ", ");
+  temp(p, k, "mask");
+  text(p, ", ");
+  temp(p, k, "width");
+  text(p, " : ");
+  vtype(p, op->res);
+  text(p, "\n");
+}
+
 static void print_op(Printer *p, const KirOp *op) {
   line_start(p);
   switch (kir_opcode_class(op->code)) {
@@ -718,6 +744,15 @@ static void print_op(Printer *p, const KirOp *op) {
   case KIR_C_GPU:
     if (op->code == KIR_LAUNCH) {
       print_launch(p, op);
+    } else if (op->code == KIR_SHARED) {
+      results(p, op);
+      hlo_str_printf(p->out, "memref.get_global @%s : ", op->sym);
+      vtype(p, op->res);
+      text(p, "\n");
+    } else if (op->code == KIR_BARRIER) {
+      text(p, "gpu.barrier\n");
+    } else if (op->code == KIR_SHFL_XOR) {
+      print_shfl(p, op);
     } else {
       results(p, op);
       hlo_str_printf(p->out, "%s x\n", kir_opcode_mlir_name(op->code));
@@ -835,6 +870,18 @@ static bool uses_parallel_for(const KirBlock *b) {
   return false;
 }
 
+/* The storage of the SHARED ops of b: one workgroup global each (a
+ * symbol is made once, by one op). */
+static void print_shared(HloStr *out, const KirModule *m, const KirBlock *b) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    for (int i = 0; i < op->nregions; i++) print_shared(out, m, op->regions[i]);
+    if (op->code != KIR_SHARED) continue;
+    hlo_str_printf(out, "  memref.global \"private\" @%s : ", op->sym);
+    kir_type_print(out, m, kir_type(b->fn, op->res));
+    hlo_str_printf(out, " = uninitialized {alignment = 16 : i64}\n");
+  }
+}
+
 /* Prints the functions of part `part` on the host (device false) or on
  * the device: definitions, and declarations of the others. */
 static void print_funcs(HloStr *out, const KirModule *m, const KirSplit *s, int part,
@@ -875,6 +922,8 @@ char *kir_print_mlir_part(const KirModule *m, const KirSplit *s, int part) {
       kir_type_print(&out, m, m->globals[g].type);
       hlo_str_printf(&out, " = uninitialized {alignment = 64 : i64}\n");
     }
+    for (const KirFunc *f = m->first; f; f = f->next)
+      if (f->device && f->body) print_shared(&out, m, f->body);
     print_funcs(&out, m, s, part, true);
     hlo_str_append(&out, "  }\n", 4);
   }

@@ -404,9 +404,33 @@ static bool check_call(Verifier *v, const KirOp *op) {
   }
 }
 
-/* Thread and block ids and dims exist in device functions; launches are
- * the host's, of a kernel with its parameters' types. */
+/* Thread and block ids and dims, shared memory, barriers and shuffles
+ * exist in device functions; launches are the host's, of a kernel with
+ * its parameters' types. */
 static bool check_gpu(Verifier *v, const KirOp *op) {
+  bool block_op = op->code == KIR_SHARED || op->code == KIR_BARRIER || op->code == KIR_SHFL_XOR;
+  if (block_op && !v->f->device) return fail(v, op, "a GPU op outside a device function");
+  switch (op->code) {
+  case KIR_SHARED: {
+    if (!arity(v, op, 0, 1)) return false;
+    KirType t = T(v, op->res);
+    if (!is_memref(t) || kir_memref_of(v->f->m, t)->space != KIR_SPACE_SHARED || !op->sym)
+      return fail(v, op, "shared memory is a named memref in the shared space");
+    return true;
+  }
+  case KIR_BARRIER: return arity(v, op, 0, 0);
+  case KIR_SHFL_XOR: {
+    if (!arity(v, op, 1, 1)) return false;
+    KirType t = T(v, op->opnds[0]);
+    if (t.lanes || (t.elem != KIR_I32 && t.elem != KIR_I64 && t.elem != KIR_F32 &&
+                    t.elem != KIR_F64) || !kir_type_eq(t, T(v, op->res)))
+      return fail(v, op, "a shuffle moves one i32, i64, f32 or f64");
+    if (op->imm < 1 || op->imm > 16 || (op->imm & (op->imm - 1)))
+      return fail(v, op, "a shuffle's lane mask is 1, 2, 4, 8 or 16");
+    return true;
+  }
+  default: break;
+  }
   if (op->code != KIR_LAUNCH) {
     if (!v->f->device) return fail(v, op, "a GPU index outside a device function");
     if (!arity(v, op, 0, 1) || !is_scalar(T(v, op->res), KIR_INDEX))

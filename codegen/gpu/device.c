@@ -8,7 +8,8 @@
  * loop was split across the grid is launched on as many threads as the
  * loop has iterations, in blocks of GPU_BLOCK threads (fewer, rounded up
  * to a warp, for a short loop; at most 2^31 - 1 blocks, the grid-stride loop
-running the rest), any other on one thread.  A call of the C
+ * running the rest), a kernel of a row per block in blocks of its own
+ * size (KirFunc.block), any other on one thread.  A call of the C
  * library's math (the f64 transcendentals, math.c) becomes a call of
  * libdevice's function of the same name with the `__nv_` prefix and the
  * same signature, linked into the device module when it is lowered
@@ -25,9 +26,10 @@ running the rest), any other on one thread.  A call of the C
 
 #include "gpu.h"
 
-void gpu_launch_shape(int64_t threads, int64_t *grid, int64_t *block) {
+void gpu_launch_shape(int64_t threads, int fixed, int64_t *grid, int64_t *block) {
   if (threads < 1) threads = 1;
-  if (threads >= GPU_BLOCK) *block = GPU_BLOCK;
+  if (fixed) *block = fixed;
+  else if (threads >= GPU_BLOCK) *block = GPU_BLOCK;
   else if (threads == 1) *block = 1;
   else *block = (threads + GPU_WARP - 1) / GPU_WARP * GPU_WARP;
   *grid = (threads + *block - 1) / *block;
@@ -96,7 +98,7 @@ static HloError *launch_calls(KirModule *k, const CgSignature *sig, KirBlock *b)
     if (e) return e;
     kf->kernel = true;
     int64_t grid, block;
-    gpu_launch_shape(kf->threads, &grid, &block);
+    gpu_launch_shape(kf->threads, kf->block, &grid, &block);
     KirBuilder at;
     kir_before(&at, op);
     kir_launch(&at, kf, kir_index(&at, grid), kir_index(&at, block), op->nopnds, op->opnds);

@@ -41,7 +41,8 @@ CgTask gpu_parallel(CgGen *g, KirFunc *k, int64_t n);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is
- * launched with (0: one thread). */
-void gpu_launch_shape(int64_t threads, int64_t *grid, int64_t *block);
+ * launched with (0: one thread), in blocks of `fixed` threads when it is
+ * not 0 (KirFunc.block). */
+void gpu_launch_shape(int64_t threads, int fixed, int64_t *grid, int64_t *block);
 
 #endif /* HLOC_CODEGEN_GPU_H */
