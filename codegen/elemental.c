@@ -143,6 +143,10 @@ static CgLoop for_step(CgFn *f, CgVal lo, CgVal hi, CgVal step, int niter, const
   return l;
 }
 
+CgLoop cg_for_values(CgFn *f, CgVal lo, CgVal hi, CgVal step, int niter, const CgVal *init) {
+  return for_step(f, lo, hi, step, niter, init);
+}
+
 CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init) {
   return for_step(f, lo, hi, cg_index(f, 1), niter, init);
 }

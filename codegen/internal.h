@@ -154,6 +154,7 @@ typedef struct CgTargetInfo {
 
 typedef struct CgBackend CgBackend;
 typedef struct CgGen CgGen;
+typedef struct CgFn CgFn;
 
 /* A target: its backend, its facts, and the LLVM target machine. */
 typedef struct CgTarget {
@@ -175,6 +176,10 @@ typedef struct CgTask {
   KirFunc *fn;
   CgVal *params;  /* malloc'd, one per kernel parameter */
   CgVal lo, hi;
+  /* A group's task (CgBackend.groups): this thread's number in its group
+   * (an index value in the task) and the group's threads; else 0, 0. */
+  CgVal lane;
+  int group;
 } CgTask;
 
 /* What a backend implements.  codegen/ is target-independent: it plans
@@ -196,6 +201,24 @@ struct CgBackend {
    * body (which hands the iterations out) and returns the task where
    * codegen emits the loop over [lo, hi). */
   CgTask (*parallel)(CgGen *g, KirFunc *k, int64_t n);
+  /* NULL, or runs kernel k's split loop of n iterations on groups of
+   * threads that cooperate (a GPU's blocks), one group per iteration, the
+   * iteration's reductions reducing `per_row` elements each, its other
+   * work `row_elems` elements of the nest (with
+   * `columns`, for each of the CG_COLUMN_TILE columns its threads take in
+   * turn, kernel.c's "column kernel"): builds k's
+   * body and returns the task each thread of a group runs the iteration
+   * in (lane and group set).  False (out untouched): the target gains
+   * nothing by it here; k is built as `parallel` builds it. */
+  bool (*groups)(CgGen *g, KirFunc *k, int64_t n, int64_t per_row, int64_t row_elems,
+                 bool columns, CgTask *out);
+  /* With groups: reduce x at idx across the threads of the group (at
+   * the points CgFn.uniform says), every thread getting the result: x's
+   * leaves in out[], their count returned.  x reduces its input's
+   * trailing dims, idx the same in every thread; or, in a column kernel,
+   * x keeps its input's minor dim, idx's last index being the thread's
+   * column (thread t's is the tile's column t mod CG_COLUMN_TILE). */
+  int (*group_reduce)(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
   /* NULL, or adapts the finished kernel IR to the target before it is
    * verified and printed: the GPU backend moves the kernels onto the
    * device and launches them from the entry (gpu/device.c).  An error
@@ -358,7 +381,7 @@ typedef struct CgScope {
 } CgScope;
 
 /* One kernel-IR function being emitted. */
-typedef struct CgFn {
+struct CgFn {
   CgGen *g;
   KirFunc *fn;
   KirBuilder b;   /* where the next op goes */
@@ -374,12 +397,23 @@ typedef struct CgFn {
   CgVal vmask;
   /* A parallel-for task (kernel.c): the kernel's loop nest runs its loop
    * over dim par_dim (of par_n iterations, the dims before it being 1)
-   * over [par_lo, par_hi) only (index values). */
+   * over [par_lo, par_hi) only (index values).  In a group's task: the
+   * row par_lo of the nest's first par_dim dims (row-major) only. */
   bool par;
   int par_dim;
   int64_t par_n;
   CgVal par_lo, par_hi;
-} CgFn;
+  /* A group's task (CgTask.group): `group` threads run it together, this
+   * one being number `lane` (an index value); they all run the ops
+   * emitted while exactly `uniform` regions are open (kernel.c keeps
+   * every thread of the group there: no branch on the lane, no loop
+   * whose trip count differs between them), and a reduction emitted
+   * there is the group's (CgBackend.group_reduce).  group 0: no group. */
+  int group;
+  CgVal lane;
+  int uniform;
+  bool columns;   /* a column kernel's task (kernel.c) */
+};
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);
 void cg_fn_free(CgFn *f);
@@ -442,6 +476,8 @@ CgLoop cg_for(CgFn *f, int64_t n, int niter, const CgVal *init);
 CgLoop cg_for_range(CgFn *f, CgVal lo, CgVal hi, int niter, const CgVal *init);
 /* The same over [lo, hi) in steps of `step`. */
 CgLoop cg_for_step(CgFn *f, int64_t lo, int64_t hi, int64_t step, int niter, const CgVal *init);
+/* The same over [lo, hi) in steps of `step` (index values). */
+CgLoop cg_for_values(CgFn *f, CgVal lo, CgVal hi, CgVal step, int niter, const CgVal *init);
 /* Yields the carried values (niter of them) and resumes after the loop. */
 void cg_for_end(CgFn *f, CgLoop *l, const CgVal *yields);
 
@@ -562,6 +598,13 @@ bool cg_math_handles(HloOpcode op);
 /* ------------------------------------------------------------------------ */
 
 int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+/* Whether reduce x reduces the trailing dims of its input (the rows a
+ * group of threads reduces together, CgBackend.groups), or keeps its
+ * minor dim (the columns). */
+bool cg_reduces_trailing(const HloInstr *x);
+bool cg_reduces_columns(const HloInstr *x);
+/* The columns of a column kernel's group (kernel.c): a warp's. */
+enum { CG_COLUMN_TILE = 32 };
 int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,
                           CgVal *out);
 CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx);

@@ -481,8 +481,82 @@ static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *out
   return row_lanes(f, shape->dims[r - 1], bits);
 }
 
+/* The nest of a group's task (CgFn.group): see "Group kernels" below. */
+static void store_group(CgFn *f, const HloComputation *fc, const Output *outputs, int nout,
+                        const HloShape *shape) {
+  int q = f->par_dim, r = shape->rank, nh = 0;
+  HloInstr **hoist = NULL;
+  if (fc) {
+    const HloInstr *roots[256];
+    for (int k = 0; k < nout; k++) roots[k] = outputs[k].x;
+    hoist = hoisted(fc, roots, nout, &nh);
+  }
+  /* The group's row: its iteration, over the first q dims row-major
+   * (a column kernel's: its tile, the last of them). */
+  CgVal idx[HLO_MAX_RANK], row = f->par_lo, first;
+  if (f->columns) {
+    /* The tile's columns go to consecutive threads, a column past the
+     * row's end to the last column (computed, never stored). */
+    CgVal tiles = cg_index(f, (shape->dims[r - 1] + CG_COLUMN_TILE - 1) / CG_COLUMN_TILE);
+    CgVal tile = cg_iop(f, KIR_REMUI, row, tiles);
+    row = cg_iop(f, KIR_DIVUI, row, tiles);
+    CgVal tl = cg_index(f, CG_COLUMN_TILE);
+    CgVal col = cg_iop(f, KIR_ADDI, cg_iop(f, KIR_MULI, tile, tl), cg_iop(f, KIR_REMUI, f->lane, tl));
+    CgVal inside = cg_icmp(f, KIR_SLT, col, cg_index(f, shape->dims[r - 1]));
+    idx[r - 1] = cg_select(f, inside, col, cg_index(f, shape->dims[r - 1] - 1));
+    first = cg_and(f, inside, cg_icmp(f, KIR_SLT, f->lane, tl));
+  } else {
+    first = cg_icmp(f, KIR_EQ, f->lane, cg_index(f, 0));
+  }
+  for (int d = q - 1; d >= 0; d--) {
+    CgVal dim = cg_index(f, shape->dims[d]);
+    idx[d] = d ? cg_iop(f, KIR_REMUI, row, dim) : row;
+    if (d) row = cg_iop(f, KIR_DIVUI, row, dim);
+  }
+  /* Up to depth q every thread of the group runs every op: the row's
+   * reductions are the group's; an output of the row's own rank is
+   * computed by all and stored by lane 0 (a column kernel's, of rank r,
+   * by the first CG_COLUMN_TILE threads, a column each). */
+  f->uniform = f->nscopes;
+  Park none = {0};
+  int top = f->columns ? r : q;
+  for (int d = 0; d <= top; d++) emit_depth(f, d, hoist, nh, &none, outputs, 0, shape, idx);
+  for (int k = 0; k < nout; k++) {
+    const HloShape *leaves[256];
+    int n = cg_shape_leaves(&outputs[k].x->shape, leaves, 256);
+    if (leaves[0]->rank != top) continue;
+    CgVal vals[256];
+    cg_elems(f, outputs[k].x, idx, vals);
+    CgIf only = cg_if(f, first, 0, NULL);
+    for (int j = 0; j < n; j++) cg_store(f, vals[j], outputs[k].out[j], leaves[j], idx);
+    cg_endif(f, &only, NULL);
+  }
+  /* Below, the lanes share the row: lane l takes the indices l, l + group,
+   * … of dim q (consecutive lanes, consecutive elements) and the dims
+   * after it whole. */
+  if (top < r) {
+    CgLoop loops[HLO_MAX_RANK];
+    int nloops = 0;
+    loops[nloops] = cg_for_values(f, f->lane, cg_index(f, shape->dims[q]), cg_index(f, f->group),
+                                  0, NULL);
+    idx[q] = loops[nloops++].iv;
+    for (int d = q + 1; d <= r; d++) {
+      emit_depth(f, d, hoist, nh, &none, outputs, nout, shape, idx);
+      if (d == r) break;
+      loops[nloops] = cg_for(f, shape->dims[d], 0, NULL);
+      idx[d] = loops[nloops++].iv;
+    }
+    while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
+  }
+  free(hoist);
+}
+
 static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs, int nout,
                        const HloShape *shape) {
+  if (f->group) {
+    store_group(f, fc, outputs, nout, shape);
+    return;
+  }
   int nh = 0;
   HloInstr **hoist = NULL;
   Park park = {0};
@@ -747,6 +821,115 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
   return true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Group kernels                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel whose nest reduces rows — a reduce of its input's trailing dims
+ * evaluated at a loop prefix of depth q (a row reduction, softmax's max
+ * and sum, layer norm's moments) — runs each row on a group of threads
+ * that cooperate where the backend has groups (CgBackend.groups: a GPU's
+ * blocks): one group per element of the nest's first q dims (the row),
+ * whose threads reduce the row together (CgBackend.group_reduce) and
+ * share its other elements (store_group).  q is the deepest such
+ * reduction's; an output of rank below q would be stored by every group,
+ * so then the kernel is no group kernel, nor when its outputs are no one
+ * nest.  Nothing of this changes a target without groups. */
+typedef struct Group {
+  int depth;         /* q */
+  int64_t rows;      /* the elements of the nest's first q dims; with
+                      * columns, its first r - 1 dims × its column tiles */
+  int64_t per_row;   /* what the deepest row (or column) reduction reduces */
+  int64_t row_elems; /* the nest's elements of a row (of a tile) */
+  bool columns;      /* a column kernel (below) */
+} Group;
+
+/* A kernel whose nest is a column reduction's output — a reduce keeping
+ * its input's minor dim, evaluated at the nest's full index, every output
+ * of the nest's rank (a reduction over a batch, a bias gradient, a mean
+ * over rows) — runs each tile of CG_COLUMN_TILE consecutive columns of a
+ * row of its nest on a group (a column kernel): its threads split the
+ * reduced elements, each tile's columns taken by consecutive threads (so
+ * they read consecutive elements), and combine what they have for each
+ * column (CgBackend.group_reduce).  Then q is r - 1 and a group's
+ * iteration is a tile (store_group). */
+static bool column_kernel(const HloComputation *fc, const HloInstr *x, const HloShape *nest,
+                          const uint16_t *prefixes, const HloInstr *const *roots, int nroots,
+                          Group *gr) {
+  int r = nest->rank;
+  if (r < 1) return false;
+  for (int k = 0; k < nroots; k++) {
+    const HloShape *ls[256];
+    cg_shape_leaves(&roots[k]->shape, ls, 256);
+    if (ls[0]->rank != r) return false;
+  }
+  gr->per_row = 0;
+  for (const HloInstr *i = fc ? fc->first : x; i; i = fc ? i->next : NULL) {
+    if (!cg_reduces_columns(i) || i->operands[0]->shape.rank - i->dimensions.n != r ||
+        (fc && !(prefixes[i->id] >> r & 1)))
+      continue;
+    int64_t m = 1;
+    for (int k = 0; k < i->dimensions.n; k++) m *= i->operands[0]->shape.dims[i->dimensions.v[k]];
+    if (m > gr->per_row) gr->per_row = m;
+  }
+  if (gr->per_row < 2) return false;
+  gr->columns = true;
+  gr->depth = r - 1;
+  gr->rows = (nest->dims[r - 1] + CG_COLUMN_TILE - 1) / CG_COLUMN_TILE;
+  for (int d = 0; d < r - 1; d++) gr->rows *= nest->dims[d];
+  gr->row_elems = CG_COLUMN_TILE;
+  return gr->rows >= 1;
+}
+
+static bool group_kernel(const HloInstr *x, Group *gr) {
+  if (x->op != HLO_OP_FUSION && x->op != HLO_OP_REDUCE) return false;
+  const HloInstr *roots[256];
+  int nroots = 0, nl = cg_shape_nleaves(&x->shape);
+  const HloComputation *fc = x->op == HLO_OP_FUSION ? x->called[0] : NULL;
+  if (!fc) {
+    roots[nroots++] = x;
+  } else if (fc->root->op == HLO_OP_TUPLE && fc->root->noperands == nl) {
+    for (int k = 0; k < nl; k++) roots[nroots++] = fc->root->operands[k];
+  } else {
+    roots[nroots++] = nl > 1 ? fc->root : hlo_fused_nest_root(fc);
+  }
+  const HloShape *first[256], *nest = NULL;
+  for (int k = 0; k < nroots; k++) {
+    const HloShape *ls[256];
+    cg_shape_leaves(&roots[k]->shape, ls, 256);
+    first[k] = ls[0];
+    if (!nest || ls[0]->rank > nest->rank) nest = ls[0];
+  }
+  for (int k = 0; k < nroots; k++)
+    if (!leading_dims(first[k], nest)) return false;
+  gr->depth = -1;
+  uint16_t *prefixes = fc ? hlo_fused_prefixes(fc, roots, nroots) : NULL;
+  for (const HloInstr *i = fc ? fc->first : x; i; i = fc ? i->next : NULL) {
+    if (!cg_reduces_trailing(i)) continue;
+    const HloShape *in = &i->operands[0]->shape;
+    int q = in->rank - i->dimensions.n;
+    if (q <= gr->depth || q > nest->rank || (fc && !(prefixes[i->id] >> q & 1))) continue;
+    int64_t out = 1;
+    for (int d = 0; d < q; d++) out *= in->dims[d];
+    gr->depth = q;
+    gr->per_row = out ? hlo_shape_elements(in) / out : 0;
+  }
+  gr->columns = false;
+  if (gr->depth < 0) {
+    bool col = column_kernel(fc, x, nest, prefixes, roots, nroots, gr);
+    free(prefixes);
+    return col;
+  }
+  free(prefixes);
+  if (gr->per_row < 1) return false;
+  for (int k = 0; k < nroots; k++)
+    if (first[k]->rank < gr->depth) return false;
+  gr->rows = 1;
+  for (int d = 0; d < gr->depth; d++) gr->rows *= nest->dims[d];
+  gr->row_elems = gr->rows ? hlo_shape_elements(nest) / gr->rows : 0;
+  return gr->rows >= 1;
+}
+
 /* The body of x's kernel function given its parameters (memrefs; its
  * working memory, when it has some, last). */
 static void emit_body(CgFn *f, const HloInstr *x, const CgVal *params, const CgGemm *gemm) {
@@ -934,7 +1117,23 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   const CgGemm *gemm = cg_gemm_plan(g, x, &gm) ? &gm : NULL;
   bool par = nargs > 0 && (gemm ? gemm_parallel(gemm, &niter)
                                 : parallel_kernel(x, &split_dim, &niter));
-  if (par) {
+  Group gr;
+  CgTask gt;
+  const CgBackend *be = g->target->backend;
+  if (!gemm && nargs > 0 && be->groups && group_kernel(x, &gr) &&
+      be->groups(g, kf, gr.rows, gr.per_row, gr.row_elems, gr.columns, &gt)) {
+    cg_fn_init(&f, g, gt.fn);
+    f.par = true;
+    f.par_dim = gr.depth;
+    f.par_n = gr.rows;
+    f.par_lo = gt.lo;
+    f.par_hi = gt.hi;
+    f.group = gt.group;
+    f.lane = gt.lane;
+    f.columns = gr.columns;
+    emit_body(&f, x, gt.params, NULL);
+    free(gt.params);
+  } else if (par) {
     CgTask t = g->target->backend->parallel(g, kf, niter);
     cg_fn_init(&f, g, t.fn);
     f.par = true;

@@ -244,7 +244,10 @@ static void dump_func(HloStr *out, const KirFunc *f) {
   }
   if (f->internal) put(&d, " internal");
   if (f->noinline) put(&d, " noinline");
-  if (f->kernel) hlo_str_printf(out, " kernel(%" PRId64 " threads)", f->threads ? f->threads : 1);
+  if (f->kernel && f->block)
+    hlo_str_printf(out, " kernel(%" PRId64 " threads in blocks of %d)", f->threads, f->block);
+  else if (f->kernel)
+    hlo_str_printf(out, " kernel(%" PRId64 " threads)", f->threads ? f->threads : 1);
   else if (f->device) put(&d, " device");
   put(&d, " {\n");
   dump_block(&d, f->body);

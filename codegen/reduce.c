@@ -115,7 +115,33 @@ static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *
   return true;
 }
 
+bool cg_reduces_trailing(const HloInstr *x) {
+  if (x->op != HLO_OP_REDUCE) return false;
+  int rank = x->operands[0]->shape.rank, n = x->dimensions.n;
+  if (n < 1) return false;
+  bool reduced[HLO_MAX_RANK] = {false};
+  for (int i = 0; i < n; i++) reduced[x->dimensions.v[i]] = true;
+  for (int d = rank - n; d < rank; d++)
+    if (!reduced[d]) return false;
+  return true;
+}
+
+bool cg_reduces_columns(const HloInstr *x) {
+  if (x->op != HLO_OP_REDUCE || x->dimensions.n < 1) return false;
+  return !cg_dims_contain(&x->dimensions, x->operands[0]->shape.rank - 1);
+}
+
 int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  /* In a group's task, where all its threads run together, the group
+   * reduces the row (the backend's emission: on a GPU a block reduction,
+   * gpu/reduce.c): a row of trailing dims where idx is the same in every
+   * thread (in a column kernel, when it does not reach the last index,
+   * the thread's column), or the columns of a column kernel. */
+  int rank = x->operands[0]->shape.rank - x->dimensions.n;
+  if (f->group && f->nscopes == f->uniform && !f->vlanes &&
+      (f->columns ? cg_reduces_columns(x) || (cg_reduces_trailing(x) && rank < f->par_dim + 1)
+                  : cg_reduces_trailing(x)))
+    return f->g->target->backend->group_reduce(f, x, idx, out);
   if (reduce_row_vec(f, x, idx, out)) return 1;
   int n = x->noperands / 2;
   const HloShape *in = &x->operands[0]->shape;

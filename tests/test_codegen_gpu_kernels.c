@@ -1,8 +1,16 @@
 /*
- * test_codegen_gpu_kernels.c — the GPU backend's kernels (codegen/gpu/) on
- * a machine without a GPU.  The kernel-IR ops block reductions are built
- * from (a block's shared memory, its barrier, warp shuffles): their
+ * test_codegen_gpu_kernels.c — the shapes of the GPU backend's kernels
+ * (codegen/gpu/) for representative fusions, on a machine without a GPU:
+ * the grid and block each is launched with, the shared memory its PTX
+ * declares, the barriers and full-warp shuffles of its block reductions,
+ * and CUDA's ptxas accepting the PTX for sm_80 and sm_90 (skipped, and
+ * said so, where CUDA is not installed: CI).  Also the kernel-IR ops the
+ * block reductions are built from (shared memory, barrier, shuffle): their
  * verifier rules and their MLIR, lowered through the GPU's pipeline.
+ *
+ * What these kernels compute is not checked here: that needs a GPU.  The
+ * numbers are what the launch rules of docs/backends.md ("The GPU
+ * backend") give for each shape.
  */
 #include <unistd.h>
 
@@ -10,6 +18,336 @@
 
 #include "internal.h"
 #include "test_codegen_util.h"
+
+static const CgOptions gpu80 = {.target = "nvptx64", .verify_kernels = true};
+
+#define ADD_MAX                                                                 \
+  "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"                 \
+  "  ROOT c = f32[] add(a, b)\n}\n\n"                                           \
+  "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"                 \
+  "  ROOT c = f32[] maximum(a, b)\n}\n\n"
+
+static const char row_reduce[] =
+    "HloModule row\n\n" ADD_MAX
+    "ENTRY main {\n  x = f32[512,4096] parameter(0)\n  z = f32[] constant(0)\n"
+    "  ROOT r = f32[512] reduce(x, z), dimensions={1}, to_apply=add\n}\n";
+
+static const char column_reduce[] =
+    "HloModule column\n\n" ADD_MAX
+    "ENTRY main {\n  x = f32[4096,512] parameter(0)\n  z = f32[] constant(0)\n"
+    "  ROOT r = f32[512] reduce(x, z), dimensions={0}, to_apply=add\n}\n";
+
+static const char small_reduce[] =
+    "HloModule small\n\n" ADD_MAX
+    "ENTRY main {\n  x = f32[7] parameter(0)\n  z = f32[] constant(0)\n"
+    "  ROOT r = f32[] reduce(x, z), dimensions={0}, to_apply=add\n}\n";
+
+static const char softmax[] =
+    "HloModule softmax\n\n" ADD_MAX
+    "fused_softmax {\n  x = f32[512,4096] parameter(0)\n  ninf = f32[] constant(-inf)\n"
+    "  m = f32[512] reduce(x, ninf), dimensions={1}, to_apply=max\n"
+    "  mb = f32[512,4096] broadcast(m), dimensions={0}\n"
+    "  d = f32[512,4096] subtract(x, mb)\n  e = f32[512,4096] exponential(d)\n"
+    "  z = f32[] constant(0)\n  s = f32[512] reduce(e, z), dimensions={1}, to_apply=add\n"
+    "  sb = f32[512,4096] broadcast(s), dimensions={0}\n"
+    "  ROOT y = f32[512,4096] divide(e, sb)\n}\n\n"
+    "ENTRY main {\n  x = f32[512,4096] parameter(0)\n"
+    "  ROOT f = f32[512,4096] fusion(x), kind=kLoop, calls=fused_softmax\n}\n";
+
+static const char layer_norm[] =
+    "HloModule layer_norm\n\n" ADD_MAX
+    "fused_norm {\n  x = f32[8,128,768] parameter(0)\n  g = f32[768] parameter(1)\n"
+    "  z = f32[] constant(0)\n  s = f32[8,128] reduce(x, z), dimensions={2}, to_apply=add\n"
+    "  n = f32[] constant(0.00130208333)\n  nb = f32[8,128] broadcast(n), dimensions={}\n"
+    "  mean = f32[8,128] multiply(s, nb)\n"
+    "  mb = f32[8,128,768] broadcast(mean), dimensions={0,1}\n"
+    "  d = f32[8,128,768] subtract(x, mb)\n  d2 = f32[8,128,768] multiply(d, d)\n"
+    "  v = f32[8,128] reduce(d2, z), dimensions={2}, to_apply=add\n"
+    "  var = f32[8,128] multiply(v, nb)\n  eps = f32[] constant(1e-5)\n"
+    "  epsb = f32[8,128] broadcast(eps), dimensions={}\n  ve = f32[8,128] add(var, epsb)\n"
+    "  r = f32[8,128] rsqrt(ve)\n  rb = f32[8,128,768] broadcast(r), dimensions={0,1}\n"
+    "  y = f32[8,128,768] multiply(d, rb)\n  gb = f32[8,128,768] broadcast(g), dimensions={2}\n"
+    "  ROOT o = f32[8,128,768] multiply(y, gb)\n}\n\n"
+    "ENTRY main {\n  x = f32[8,128,768] parameter(0)\n  g = f32[768] parameter(1)\n"
+    "  ROOT f = f32[8,128,768] fusion(x, g), kind=kLoop, calls=fused_norm\n}\n";
+
+/* An argmax: a variadic reduce of (value, index) pairs, s32 indices and
+ * pred comparisons in its computation, over rows of 1000. */
+static const char argmax[] =
+    "HloModule argmax\n\n"
+    "pick {\n  av = f32[] parameter(0)\n  ai = s32[] parameter(1)\n"
+    "  bv = f32[] parameter(2)\n  bi = s32[] parameter(3)\n"
+    "  gt = pred[] compare(av, bv), direction=GT\n"
+    "  eq = pred[] compare(av, bv), direction=EQ\n"
+    "  lt = pred[] compare(ai, bi), direction=LT\n"
+    "  tie = pred[] and(eq, lt)\n  first = pred[] or(gt, tie)\n"
+    "  v = f32[] select(first, av, bv)\n  i = s32[] select(first, ai, bi)\n"
+    "  ROOT t = (f32[], s32[]) tuple(v, i)\n}\n\n"
+    "ENTRY main {\n  x = f32[64,1000] parameter(0)\n"
+    "  io = s32[64,1000] iota(), iota_dimension=1\n"
+    "  ninf = f32[] constant(-inf)\n  zero = s32[] constant(0)\n"
+    "  ROOT r = (f32[64], s32[64]) reduce(x, io, ninf, zero), dimensions={1}, to_apply=pick\n}\n";
+
+/* ptxas, or NULL (static storage). */
+static const char *find_ptxas(void) {
+  static char path[512];
+  const char *home = getenv("CUDA_HOME");
+  snprintf(path, sizeof path, "%s/bin/ptxas", home && *home ? home : "/usr/local/cuda");
+  if (access(path, X_OK) == 0) return path;
+  char *out = NULL;
+  if (ck_sh(&out, "command -v ptxas") == 0 && out) {
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(path, sizeof path, "%s", out);
+    free(out);
+    return path;
+  }
+  free(out);
+  return NULL;
+}
+
+/* The constant of index value v (a launch's grid or block). */
+static int64_t const_of(const KirFunc *f, KirVal v) {
+  const KirOp *op = f->vals[v].def;
+  ck_assert(op && op->code == KIR_CONST);
+  return op->imm;
+}
+
+/* What a kernel is: its launch, and what its device code holds. */
+typedef struct Shape {
+  int64_t grid, block;
+  int64_t shared_bytes; /* declared in the PTX */
+  int barriers, shuffles; /* SHARED, BARRIER, SHFL_XOR ops of its device code */
+  int buffers;
+} Shape;
+
+static void count_ops(const KirBlock *b, Shape *s) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    for (int i = 0; i < op->nregions; i++) count_ops(op->regions[i], s);
+    s->barriers += op->code == KIR_BARRIER;
+    s->shuffles += op->code == KIR_SHFL_XOR;
+    s->buffers += op->code == KIR_SHARED;
+  }
+}
+
+/* The bytes of the `.shared` declarations of ptx whose names start with
+ * `kernel` (a kernel's buffers are named after it or its task). */
+static int64_t shared_bytes(const char *ptx, const char *kernel) {
+  int64_t total = 0;
+  for (const char *s = ptx; (s = strstr(s, ".shared .align ")); s++) {
+    const char *open = strchr(s, '['), *eol = strchr(s, '\n');
+    ck_assert_msg(open && (!eol || open < eol), "a .shared declaration without a size");
+    const char *name = open;
+    while (name > s && name[-1] != ' ') name--;
+    if (!strncmp(name, kernel, strlen(kernel))) total += strtoll(open + 1, NULL, 10);
+  }
+  return total;
+}
+
+/* Whether function name is kernel `kernel` or its task. */
+static bool of_kernel(const char *name, const char *kernel) {
+  size_t n = strlen(kernel);
+  return !strncmp(name, kernel, n) && (!name[n] || !strcmp(name + n, "_task"));
+}
+
+/* The kernel of instruction `instr` of module text, built for the GPU: its
+ * shape, and the module's PTX for sm_80 and sm_90 assembled by ptxas
+ * where CUDA is installed. */
+static Shape kernel_shape(const char *text, const char *instr) {
+  HloModule *m = ck_parse_verified(text);
+  CgTarget t;
+  HloError *e = cg_target_create(&gpu80, &t);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  CgKernels ks;
+  e = cg_generate(m, &gpu80, &t, &ks);
+  if (!e) e = t.backend->place(ks.k, &ks.sig, &t);
+  if (!e) e = kir_verify(ks.k);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  const KirFunc *entry = kir_func_find(ks.k, "model_run_profiled");
+  Shape s = {0};
+  int nlaunch = 0;
+  char kernel[128] = "";
+  for (const KirOp *op = entry->body->first; op; op = op->next) {
+    const KirOp *in = op->code == KIR_IF ? op->regions[0]->first : NULL;
+    for (; in; in = in->next) {
+      if (in->code != KIR_LAUNCH) continue;
+      size_t n = strlen(in->sym), len = strlen(instr);
+      if (n <= len || strcmp(in->sym + n - len, instr) || in->sym[n - len - 1] != '_') continue;
+      s.grid = const_of(entry, in->opnds[0]);
+      s.block = const_of(entry, in->opnds[1]);
+      snprintf(kernel, sizeof kernel, "%s", in->sym);
+      nlaunch++;
+    }
+  }
+  ck_assert_msg(nlaunch == 1, "%d launches of %%%s", nlaunch, instr);
+  for (const KirFunc *f = ks.k->first; f; f = f->next)
+    if (f->device && f->body && of_kernel(f->name, kernel)) count_ops(f->body, &s);
+  cg_signature_free(&ks.sig);
+  cg_kernels_free(&ks);
+  cg_target_free(&t);
+
+  const char *ptxas = find_ptxas();
+  const char *sms[] = {"sm_80", "sm_90"};
+  for (int i = 0; i < 2; i++) {
+    CgProgram *p = NULL;
+    e = cg_compile(m, &(CgOptions){.target = "nvptx64", .cpu = sms[i], .verify_kernels = true},
+                   &p);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    char *ptx;
+    size_t len;
+    e = cg_program_emit(p, CG_FILE_ASSEMBLY, &ptx, &len);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    cg_program_free(p);
+    int64_t bytes = shared_bytes(ptx, kernel);
+    if (i) ck_assert_int_eq(bytes, s.shared_bytes);
+    s.shared_bytes = bytes;
+    /* Barriers and shuffles reach the PTX; a shuffle is over the full
+     * warp (mask -1, clamp 31). */
+    if (s.barriers) ck_assert_ptr_nonnull(strstr(ptx, "bar.sync"));
+    if (s.shuffles) ck_assert_ptr_nonnull(strstr(ptx, "shfl.sync.bfly.b32"));
+    for (const char *q = ptx; (q = strstr(q, "shfl.sync")); q++) {
+      const char *eol = strchr(q, '\n');
+      ck_assert_msg(eol && eol - q > 7 && !strncmp(eol - 7, "31, -1;", 7),
+                    "a shuffle without the full mask: %.*s", (int)(eol ? eol - q : 40), q);
+    }
+    if (!ptxas) {
+      printf("%s: no ptxas (CUDA is not installed): the PTX was built, not assembled\n",
+             sms[i]);
+      free(ptx);
+      continue;
+    }
+    char file[] = "/tmp/hloc-ptx-XXXXXX";
+    int fd = mkstemp(file);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, ptx, len), (ssize_t)len);
+    close(fd);
+    char *out = NULL;
+    int rc = ck_sh(&out, "%s -arch=%s %s -o /dev/null", ptxas, sms[i], file);
+    ck_assert_msg(rc == 0, "ptxas -arch=%s: %s", sms[i], out ? out : "");
+    free(out);
+    unlink(file);
+    free(ptx);
+  }
+  hlo_module_free(m);
+  return s;
+}
+
+static void assert_shape(const char *what, Shape s, int64_t grid, int64_t block, int64_t shared,
+                         int barriers) {
+  ck_assert_msg(s.grid == grid && s.block == block && s.shared_bytes == shared &&
+                    s.barriers == barriers,
+                "%s: grid %ld block %ld shared %ld barriers %d", what, (long)s.grid,
+                (long)s.block, (long)s.shared_bytes, s.barriers);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Block reductions                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A row per block of 8 warps: 5 shuffle steps per warp, then the 8
+ * warps' sums through 8 floats of shared memory between two barriers. */
+START_TEST(row_reduction_is_a_block_per_row) {
+  Shape s = kernel_shape(row_reduce, "r");
+  assert_shape("row reduce", s, 512, 256, 8 * 4, 2);
+  ck_assert_int_eq(s.shuffles, 5);
+}
+END_TEST
+
+/* Softmax: the row's max and its sum of exponentials are each a block
+ * reduction (32 bytes of shared memory each); the division runs on the
+ * same block, its threads striding the row. */
+START_TEST(softmax_is_a_block_per_row) {
+  Shape s = kernel_shape(softmax, "f");
+  assert_shape("softmax", s, 512, 256, 2 * 8 * 4, 4);
+  ck_assert_int_eq(s.shuffles, 10);
+}
+END_TEST
+
+/* Layer norm over 768 features: 8 × 128 rows, the mean and the variance
+ * each a block reduction. */
+START_TEST(layer_norm_is_a_block_per_row) {
+  Shape s = kernel_shape(layer_norm, "f");
+  assert_shape("layer norm", s, 8 * 128, 256, 2 * 8 * 4, 4);
+  ck_assert_int_eq(s.shuffles, 10);
+}
+END_TEST
+
+/* Seven elements: one warp, shuffles alone (no shared memory, no barrier);
+ * 25 of its lanes have no element, so a flag travels with each partial. */
+START_TEST(small_reduction_is_one_warp) {
+  Shape s = kernel_shape(small_reduce, "r");
+  assert_shape("f32[7] reduce", s, 1, 32, 0, 0);
+  ck_assert_int_eq(s.shuffles, 2 * 5);
+}
+END_TEST
+
+/* argmax: each of the two accumulators is shuffled (the rows of 1000
+ * fill the block: no flags), and has 8 slots of shared memory. */
+START_TEST(variadic_reduction_moves_each_accumulator) {
+  Shape s = kernel_shape(argmax, "r");
+  assert_shape("argmax", s, 64, 256, 8 * 4 + 8 * 4, 2);
+  ck_assert_int_eq(s.shuffles, 2 * 5);
+}
+END_TEST
+
+/* A column reduction runs a tile of 32 columns per block: 512 columns
+ * are 16 tiles, the 8 warps of a block split the 4096 rows, and their
+ * partials meet in 8 × 32 floats of shared memory.  No shuffles: the
+ * lanes of a warp hold different columns. */
+START_TEST(column_reduction_is_a_tile_per_block) {
+  Shape s = kernel_shape(column_reduce, "r");
+  assert_shape("column reduce", s, 16, 256, 8 * 32 * 4, 2);
+  ck_assert_int_eq(s.shuffles, 0);
+}
+END_TEST
+
+/* The mean over the middle dim of a [3, 100, 96] tensor (a fused
+ * epilogue after the reduction): 3 rows × 3 tiles of 32 columns. */
+static const char column_mean[] =
+    "HloModule column_mean\n\n" ADD_MAX
+    "fused_mean {\n  x = f32[3,100,96] parameter(0)\n  z = f32[] constant(0)\n"
+    "  s = f32[3,96] reduce(x, z), dimensions={1}, to_apply=add\n"
+    "  n = f32[] constant(0.01)\n  nb = f32[3,96] broadcast(n), dimensions={}\n"
+    "  ROOT m = f32[3,96] multiply(s, nb)\n}\n\n"
+    "ENTRY main {\n  x = f32[3,100,96] parameter(0)\n"
+    "  ROOT f = f32[3,96] fusion(x), kind=kLoop, calls=fused_mean\n}\n";
+
+START_TEST(column_mean_is_a_tile_per_block) {
+  Shape s = kernel_shape(column_mean, "f");
+  assert_shape("column mean", s, 9, 256, 8 * 32 * 4, 2);
+}
+END_TEST
+
+/* With 100 000 columns a thread per column fills the GPU: each sums its
+ * column (still coalesced), and nothing is combined. */
+static const char wide_columns[] =
+    "HloModule wide\n\n" ADD_MAX
+    "ENTRY main {\n  x = f32[64,100000] parameter(0)\n  z = f32[] constant(0)\n"
+    "  ROOT r = f32[100000] reduce(x, z), dimensions={0}, to_apply=add\n}\n";
+
+START_TEST(wide_column_reduction_is_a_thread_per_column) {
+  Shape s = kernel_shape(wide_columns, "r");
+  assert_shape("wide column reduce", s, (100000 + 255) / 256, 256, 0, 0);
+}
+END_TEST
+
+/* A scalar reduced from 4 elements scaling 65 536: the row's other work
+ * is far more than its reduction, so it is no block's: the split loop
+ * runs a thread per element, each reducing the 4 elements itself. */
+static const char tiny_row[] =
+    "HloModule tiny\n\n" ADD_MAX
+    "fused_scale {\n  x = f32[4] parameter(0)\n  y = f32[65536] parameter(1)\n"
+    "  z = f32[] constant(0)\n  s = f32[] reduce(x, z), dimensions={0}, to_apply=add\n"
+    "  sb = f32[65536] broadcast(s), dimensions={}\n"
+    "  ROOT o = f32[65536] multiply(y, sb)\n}\n\n"
+    "ENTRY main {\n  x = f32[4] parameter(0)\n  y = f32[65536] parameter(1)\n"
+    "  ROOT f = f32[65536] fusion(x, y), kind=kLoop, calls=fused_scale\n}\n";
+
+START_TEST(a_tiny_row_is_no_blocks) {
+  Shape s = kernel_shape(tiny_row, "f");
+  assert_shape("tiny row", s, 65536 / 256, 256, 0, 0);
+  ck_assert_int_eq(s.shuffles, 0);
+}
+END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* The kernel-IR ops of block reductions                                    */
@@ -137,11 +475,30 @@ START_TEST(verifier_rules_of_block_ops) {
 }
 END_TEST
 
+/* The CPU builds none of this: its row reduction is a loop of its own. */
+START_TEST(the_cpu_has_no_groups) {
+  ck_assert_ptr_null(cg_cpu_backend.groups);
+  ck_assert_ptr_null(cg_cpu_backend.group_reduce);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_gpu_kernels");
+  TCase *t = tcase_create("kernels");
+  tcase_add_test(t, row_reduction_is_a_block_per_row);
+  tcase_add_test(t, softmax_is_a_block_per_row);
+  tcase_add_test(t, layer_norm_is_a_block_per_row);
+  tcase_add_test(t, small_reduction_is_one_warp);
+  tcase_add_test(t, variadic_reduction_moves_each_accumulator);
+  tcase_add_test(t, column_reduction_is_a_tile_per_block);
+  tcase_add_test(t, column_mean_is_a_tile_per_block);
+  tcase_add_test(t, wide_column_reduction_is_a_thread_per_column);
+  tcase_add_test(t, a_tiny_row_is_no_blocks);
+  suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");
   tcase_add_test(o, block_ops_print_and_lower);
   tcase_add_test(o, verifier_rules_of_block_ops);
+  tcase_add_test(o, the_cpu_has_no_groups);
   suite_add_tcase(s, o);
   return ck_run_suite(s);
 }

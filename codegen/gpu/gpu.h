@@ -5,7 +5,9 @@
  *   backend.c   the backend's table: policy, MLIR pipeline, libdevice,
  *               O3 for the SM
  *   target.c    the SMs and their facts, the NVPTX target machine
- *   parallel.c  a kernel's split loop as a grid-stride loop
+ *   parallel.c  a kernel's split loop as a grid-stride loop, or a row per
+ *               block
+ *   reduce.c    a row's reduction by the threads of its block
  *   device.c    the kernels moved onto the device, launched from the entry
  *
  * The slice of docs/backends.md ("The GPU backend") that exists: every
@@ -32,12 +34,22 @@ typedef struct GpuSm {
  * resident threads of every SM supported (2048 and 1536), so whole blocks
  * fill an SM. */
 enum { GPU_WARP = 32, GPU_BLOCK = 256 };
+/* Threads that keep every SM of the largest supported GPU busy (132 SMs
+ * of 2048 resident threads: 270 336; a quarter of that hides latency
+ * well enough for a loop that only streams memory). */
+enum { GPU_FULL = 65536 };
+/* How many times its reductions' elements a row's other work may be for
+ * the row to run on one block (parallel.c, gpu_groups). */
+enum { GPU_ROW_SHARE = 8 };
 #define GPU_MAX_GRID INT64_C(2147483647) /* blocks of a grid along x */
 
 HloError *gpu_target_create(const CgOptions *o, CgTarget *out);
 void gpu_target_destroy(CgTarget *t);
 
 CgTask gpu_parallel(CgGen *g, KirFunc *k, int64_t n);
+bool gpu_groups(CgGen *g, KirFunc *k, int64_t n, int64_t per_row, int64_t row_elems,
+                bool columns, CgTask *out);
+int gpu_group_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is
