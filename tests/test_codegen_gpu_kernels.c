@@ -350,6 +350,67 @@ START_TEST(a_tiny_row_is_no_blocks) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The GPU's fusion policy                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A dense layer and GELU (tanh form): dot, bias, tanh epilogue. */
+static const char dense_gelu[] =
+    "HloModule dense_gelu\n\n"
+    "ENTRY main {\n  x = f32[64,256] parameter(0)\n  w = f32[256,512] parameter(1)\n"
+    "  b = f32[512] parameter(2)\n"
+    "  d = f32[64,512] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+    "  bb = f32[64,512] broadcast(b), dimensions={1}\n  y = f32[64,512] add(d, bb)\n"
+    "  c = f32[] constant(0.7978845608)\n  cb = f32[64,512] broadcast(c), dimensions={}\n"
+    "  k = f32[] constant(0.044715)\n  kb = f32[64,512] broadcast(k), dimensions={}\n"
+    "  y3 = f32[64,512] multiply(y, y)\n  y3b = f32[64,512] multiply(y3, y)\n"
+    "  t0 = f32[64,512] multiply(kb, y3b)\n  t1 = f32[64,512] add(y, t0)\n"
+    "  t2 = f32[64,512] multiply(cb, t1)\n  th = f32[64,512] tanh(t2)\n"
+    "  one = f32[] constant(1)\n  ob = f32[64,512] broadcast(one), dimensions={}\n"
+    "  t3 = f32[64,512] add(ob, th)\n  h = f32[] constant(0.5)\n"
+    "  hb = f32[64,512] broadcast(h), dimensions={}\n  t4 = f32[64,512] multiply(hb, y)\n"
+    "  ROOT g = f32[64,512] multiply(t4, t3)\n}\n";
+
+/* The kernels (fusions and unfused ops) of m's entry after the pipeline
+ * with the policy of target (NULL: the host's); the module's text, with
+ * the name of its last kernel, in *text and *last (malloc'd) when given. */
+static int kernels_after_passes(const char *hlo, const char *target, char **text,
+                                char **last) {
+  HloModule *m = ck_parse_verified(hlo);
+  PassPolicy policy;
+  HloError *e = cg_pass_policy(&(CgOptions){.target = target}, &policy);
+  if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  int n = 0;
+  for (const HloInstr *i = m->entry->first; i; i = i->next) {
+    if (i->op == HLO_OP_PARAMETER || i->op == HLO_OP_CONSTANT || i->op == HLO_OP_TUPLE ||
+        i->op == HLO_OP_GET_TUPLE_ELEMENT)
+      continue;
+    n++;
+    if (last) {
+      free(*last);
+      *last = strdup(i->name);
+      for (char *c = *last; *c; c++)
+        if (*c == '.' || *c == '-') *c = '_'; /* as kernel.c names functions */
+    }
+  }
+  if (text) *text = hlo_module_to_string(m);
+  hlo_module_free(m);
+  return n;
+}
+
+/* On the GPU the tanh joins the dot's kernel, which ptxas accepts; the
+ * CPU keeps it apart, where a loop kernel of its own vectorizes it. */
+START_TEST(gelu_after_a_dense_layer_is_one_gpu_kernel) {
+  char *text = NULL, *last = NULL;
+  ck_assert_int_eq(kernels_after_passes(dense_gelu, "nvptx64", &text, &last), 1);
+  kernel_shape(text, last);
+  free(text);
+  free(last);
+  ck_assert_int_eq(kernels_after_passes(dense_gelu, NULL, NULL, NULL), 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* The kernel-IR ops of block reductions                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -494,6 +555,7 @@ int main(void) {
   tcase_add_test(t, column_mean_is_a_tile_per_block);
   tcase_add_test(t, wide_column_reduction_is_a_thread_per_column);
   tcase_add_test(t, a_tiny_row_is_no_blocks);
+  tcase_add_test(t, gelu_after_a_dense_layer_is_one_gpu_kernel);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");
   tcase_add_test(o, block_ops_print_and_lower);

@@ -29,6 +29,17 @@
 #include "../cpu/cpu.h"
 #include "gpu.h"
 
+/* The CPU's policy (the same loop nests, hoisting and views) but for the
+ * epilogues of contractions: a GPU thread computes its output elements
+ * one at a time in every kernel, so an erf or tanh after a dot loses no
+ * vector lanes in the dot's kernel, and a kernel of its own would cost a
+ * launch and a round trip of the dot's output through memory (GELU after
+ * a dense layer becomes one kernel). */
+static void gpu_policy(const CgTarget *t, PassPolicy *out) {
+  cpu_policy(t, out);
+  out->scalar_contraction_epilogues = false;
+}
+
 static const char pipeline[] =
     "builtin.module(gpu.module(convert-vector-to-scf, convert-scf-to-cf, "
     "expand-strided-metadata, convert-vector-to-llvm, "
@@ -125,7 +136,7 @@ const CgBackend cg_gpu_backend = {
     .targets = "nvptx64",
     .create = gpu_target_create,
     .destroy = gpu_target_destroy,
-    .policy = cpu_policy, /* kernel.c's nests, one thread's iterations each */
+    .policy = gpu_policy,
     .parallel = gpu_parallel,
     .groups = gpu_groups,
     .group_reduce = gpu_group_reduce,
