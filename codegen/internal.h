@@ -149,6 +149,11 @@ typedef struct CgTargetInfo {
   int64_t l1d_bytes;       /* per-core L1 data cache */
   int64_t l2_bytes;        /* per-core L2 */
   int64_t l3_bytes;        /* the shared last level */
+  bool cheap_threads;      /* starting a thread costs nothing next to the
+                            * kernel's own start (a GPU's launch), so every
+                            * loop nest of 2 iterations or more is split
+                            * (kernel.c); else only where the work pays
+                            * for waking a thread pool */
 } CgTargetInfo;
 
 

@@ -731,14 +731,16 @@ static bool is_empty(const HloShape *s) {
  * Worth it when that loop has >= 2 iterations and either
  * the nest has >= PAR_MIN_ELEMENTS elements, or its dots, convolutions and
  * reductions cost >= PAR_MIN_FLOPS (2 × elements × the values each output
- * element reduces): below that, waking threads costs more than it saves. */
+ * element reduces): below that, waking threads costs more than it saves.
+ * Where threads are cheap (CgTargetInfo.cheap_threads: a GPU's, started
+ * with the kernel) any loop of >= 2 iterations is worth it. */
 enum { PAR_MIN_ELEMENTS = 32768, PAR_MIN_FLOPS = 1 << 20 };
 
 /* A matrix multiply runs its register tiles in parallel (gemm.c), when
  * there are several and the multiply costs as much as PAR_MIN_FLOPS. */
-static bool gemm_parallel(const CgGemm *gm, int64_t *n) {
+static bool gemm_parallel(const CgGemm *gm, bool cheap, int64_t *n) {
   *n = gm->nunits;
-  return *n >= 2 && 2 * gm->B * gm->M * gm->N * gm->K >= PAR_MIN_FLOPS;
+  return *n >= 2 && (cheap || 2 * gm->B * gm->M * gm->N * gm->K >= PAR_MIN_FLOPS);
 }
 
 /* The values each output element of x reduces (0 for elementwise ops). */
@@ -767,7 +769,7 @@ static int64_t reduced_per_element(const HloInstr *x) {
 /* A sort runs its rows in parallel, split along its largest dim other
  * than the sort dim, when there are >= 2 such rows and the sort moves
  * PAR_MIN_ELEMENTS elements. */
-static bool parallel_sort(const HloInstr *x, int *dim, int64_t *n) {
+static bool parallel_sort(const HloInstr *x, bool cheap, int *dim, int64_t *n) {
   const HloShape *s = &x->operands[0]->shape;
   int64_t sd = x->dimensions.v[0];
   *n = 0;
@@ -776,13 +778,13 @@ static bool parallel_sort(const HloInstr *x, int *dim, int64_t *n) {
       *dim = d;
       *n = s->dims[d];
     }
-  return *n >= 2 && cg_sort_moves(x) >= PAR_MIN_ELEMENTS;
+  return *n >= 2 && (cheap || cg_sort_moves(x) >= PAR_MIN_ELEMENTS);
 }
 
 /* Whether x's kernel is split across threads; *n: the iterations of its
  * outermost loop.  The nest is found as kernel_body finds it. */
-static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
-  if (x->op == HLO_OP_SORT) return parallel_sort(x, dim, n);
+static bool parallel_kernel(const HloInstr *x, bool cheap, int *dim, int64_t *n) {
+  if (x->op == HLO_OP_SORT) return parallel_sort(x, cheap, dim, n);
   if (x->op == HLO_OP_SCATTER) return false;
   const HloShape *leaves[256];
   int nl = cg_shape_leaves(&x->shape, leaves, 256);
@@ -815,7 +817,8 @@ static bool parallel_kernel(const HloInstr *x, int *dim, int64_t *n) {
   while (d < nest->rank && nest->dims[d] == 1) d++;
   if (d == nest->rank || nest->dims[d] < 2) return false;
   int64_t elems = hlo_shape_elements(nest);
-  if (elems < PAR_MIN_ELEMENTS && (per <= 0 || 2 * elems * per < PAR_MIN_FLOPS)) return false;
+  if (!cheap && elems < PAR_MIN_ELEMENTS && (per <= 0 || 2 * elems * per < PAR_MIN_FLOPS))
+    return false;
   *dim = d;
   *n = nest->dims[d];
   return true;
@@ -1115,8 +1118,9 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   int split_dim = 0;
   CgGemm gm;
   const CgGemm *gemm = cg_gemm_plan(g, x, &gm) ? &gm : NULL;
-  bool par = nargs > 0 && (gemm ? gemm_parallel(gemm, &niter)
-                                : parallel_kernel(x, &split_dim, &niter));
+  bool cheap = g->target->info.cheap_threads;
+  bool par = nargs > 0 && (gemm ? gemm_parallel(gemm, cheap, &niter)
+                                : parallel_kernel(x, cheap, &split_dim, &niter));
   Group gr;
   CgTask gt;
   const CgBackend *be = g->target->backend;

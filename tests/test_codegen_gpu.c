@@ -141,7 +141,7 @@ START_TEST(facts_come_from_the_sm) {
     ck_assert_int_eq(t.info.preferred_bits, 128);
     ck_assert_int_eq(t.info.vector_regs, want[i].regs);
     ck_assert_int_eq(t.info.l1d_bytes, want[i].l1);
-    ck_assert(t.info.fma && t.info.int8_dot);
+    ck_assert(t.info.fma && t.info.int8_dot && t.info.cheap_threads);
     cg_target_free(&t);
   }
 }

@@ -349,6 +349,20 @@ START_TEST(a_tiny_row_is_no_blocks) {
 }
 END_TEST
 
+/* A small kernel is split all the same: a GPU's threads start with the
+ * kernel, so 10 rows are 10 threads (a warp), where the CPU runs them on
+ * one thread rather than wake its pool. */
+static const char small_rows[] =
+    "HloModule small_rows\n\n"
+    "ENTRY main {\n  x = f32[10,100] parameter(0)\n"
+    "  ROOT y = f32[10,100] multiply(x, x)\n}\n";
+
+START_TEST(small_kernels_are_split) {
+  Shape s = kernel_shape(small_rows, "y");
+  assert_shape("f32[10,100] multiply", s, 1, 32, 0, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* The GPU's fusion policy                                                  */
 /* ------------------------------------------------------------------------ */
@@ -555,6 +569,7 @@ int main(void) {
   tcase_add_test(t, column_mean_is_a_tile_per_block);
   tcase_add_test(t, wide_column_reduction_is_a_thread_per_column);
   tcase_add_test(t, a_tiny_row_is_no_blocks);
+  tcase_add_test(t, small_kernels_are_split);
   tcase_add_test(t, gelu_after_a_dense_layer_is_one_gpu_kernel);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");

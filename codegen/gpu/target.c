@@ -56,6 +56,7 @@ static CgTargetInfo target_info(const GpuSm *sm) {
       .l1d_bytes = (int64_t)sm->l1_kib << 10,
       .l2_bytes = 2 << 20,
       .l3_bytes = 2 << 20,
+      .cheap_threads = true,
   };
 }
 
