@@ -160,6 +160,7 @@ typedef struct CgTargetInfo {
 typedef struct CgBackend CgBackend;
 typedef struct CgGen CgGen;
 typedef struct CgFn CgFn;
+typedef struct CgGemm CgGemm;
 
 /* A target: its backend, its facts, and the LLVM target machine. */
 typedef struct CgTarget {
@@ -224,6 +225,16 @@ struct CgBackend {
    * x keeps its input's minor dim, idx's last index being the thread's
    * column (thread t's is the tile's column t mod CG_COLUMN_TILE). */
   int (*group_reduce)(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+  /* NULL, or runs contraction kernel k (gm: cg_gemm_plan's) as tiles of
+   * its output, one per group of threads that cooperate (a GPU's
+   * blocks), staging its operands' tiles in the group's shared memory:
+   * builds k's body and returns the task a group's threads compute a
+   * tile in (its number in [lo, lo + 1); lane and group set).  False: k
+   * is built as everywhere (gemm.c). */
+  bool (*tiles)(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out);
+  /* With tiles: the tile's body in f (the kernel's operands bound),
+   * storing the root's elements into out (of the root's shape). */
+  void (*tile_emit)(CgFn *f, const CgGemm *gm, CgVal out);
   /* NULL, or adapts the finished kernel IR to the target before it is
    * verified and printed: the GPU backend moves the kernels onto the
    * device and launches them from the entry (gpu/device.c).  An error
@@ -418,6 +429,7 @@ struct CgFn {
   CgVal lane;
   int uniform;
   bool columns;   /* a column kernel's task (kernel.c) */
+  bool tiled;     /* a tile's task (CgBackend.tiles) */
 };
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);
@@ -637,7 +649,7 @@ HloType cg_accum_type(HloType t);
 /* gemm.c: a kernel that is a canonical f32 dot, or an output fusion of one
  * with an elementwise epilogue, computed by register tiles. */
 enum { CG_GEMM_MAX_MR = 16, CG_GEMM_MAX_NV = 4 };
-typedef struct CgGemm {
+struct CgGemm {
   const HloInstr *op;       /* the dot or convolution */
   const HloInstr *root;     /* what the kernel stores: op, or the fused
                              * root (its nest root) */
@@ -678,7 +690,7 @@ typedef struct CgGemm {
    * wg_blocks in all), a unit one tile of one panel. */
   bool winograd;
   int64_t wg_bh, wg_bw, wg_blocks;
-} CgGemm;
+};
 /* Whether kernel x is one (then *out plans it). */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);
 /* The kernel's body, its operands bound, storing into memref out (of the

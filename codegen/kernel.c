@@ -674,7 +674,8 @@ static void kernel_body(CgFn *f, const HloInstr *x, const CgVal *out,
     outputs[n++] = (Output){x, out};
   }
   if (gemm) { /* one output: x itself or the fusion's (viewed) root */
-    cg_gemm_emit(f, gemm, view);
+    if (f->tiled) f->g->target->backend->tile_emit(f, gemm, view);
+    else cg_gemm_emit(f, gemm, view);
     return;
   }
   /* The leaves of one output are stored together: they share dims. */
@@ -1124,8 +1125,18 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
   Group gr;
   CgTask gt;
   const CgBackend *be = g->target->backend;
-  if (!gemm && nargs > 0 && be->groups && group_kernel(x, &gr) &&
-      be->groups(g, kf, gr.rows, gr.per_row, gr.row_elems, gr.columns, &gt)) {
+  if (gemm && nargs > 0 && be->tiles && be->tiles(g, kf, gemm, &gt)) {
+    cg_fn_init(&f, g, gt.fn);
+    f.par_lo = gt.lo;
+    f.par_hi = gt.hi;
+    f.group = gt.group;
+    f.lane = gt.lane;
+    f.tiled = true;
+    f.uniform = -1; /* no reduction in a contraction's kernel is the group's */
+    emit_body(&f, x, gt.params, gemm);
+    free(gt.params);
+  } else if (!gemm && nargs > 0 && be->groups && group_kernel(x, &gr) &&
+             be->groups(g, kf, gr.rows, gr.per_row, gr.row_elems, gr.columns, &gt)) {
     cg_fn_init(&f, g, gt.fn);
     f.par = true;
     f.par_dim = gr.depth;

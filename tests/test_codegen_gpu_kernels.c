@@ -364,6 +364,45 @@ START_TEST(small_kernels_are_split) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* Dots as tiles                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* f32[200,300] · f32[300,130]: 4 × 3 tiles of 64 × 64 (the last ones
+ * partly outside), each staged in two 4 KiB tiles of shared memory with
+ * two barriers per step of K. */
+static const char dot[] =
+    "HloModule dot\n\n"
+    "ENTRY main {\n  x = f32[200,300] parameter(0)\n  w = f32[300,130] parameter(1)\n"
+    "  ROOT d = f32[200,130] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n";
+
+START_TEST(dot_is_a_tile_per_block) {
+  Shape s = kernel_shape(dot, "d");
+  assert_shape("dot", s, 4 * 3, 256, 2 * 64 * 16 * 4, 2);
+}
+END_TEST
+
+/* A batched dot with a bias and ReLU epilogue (an output fusion): 3
+ * batches of 1 × 2 tiles. */
+static const char batched_dot[] =
+    "HloModule bdot\n\n"
+    "fused_dense {\n  x = f32[3,50,40] parameter(0)\n  w = f32[3,40,70] parameter(1)\n"
+    "  b = f32[70] parameter(2)\n"
+    "  d = f32[3,50,70] dot(x, w), lhs_batch_dims={0}, rhs_batch_dims={0}, "
+    "lhs_contracting_dims={2}, rhs_contracting_dims={1}\n"
+    "  bb = f32[3,50,70] broadcast(b), dimensions={2}\n  y = f32[3,50,70] add(d, bb)\n"
+    "  z = f32[] constant(0)\n  zb = f32[3,50,70] broadcast(z), dimensions={}\n"
+    "  ROOT r = f32[3,50,70] maximum(y, zb)\n}\n\n"
+    "ENTRY main {\n  x = f32[3,50,40] parameter(0)\n  w = f32[3,40,70] parameter(1)\n"
+    "  b = f32[70] parameter(2)\n"
+    "  ROOT f = f32[3,50,70] fusion(x, w, b), kind=kOutput, calls=fused_dense\n}\n";
+
+START_TEST(batched_dot_with_epilogue_is_a_tile_per_block) {
+  Shape s = kernel_shape(batched_dot, "f");
+  assert_shape("batched dot", s, 3 * 1 * 2, 256, 2 * 64 * 16 * 4, 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* The GPU's fusion policy                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -570,6 +609,8 @@ int main(void) {
   tcase_add_test(t, wide_column_reduction_is_a_thread_per_column);
   tcase_add_test(t, a_tiny_row_is_no_blocks);
   tcase_add_test(t, small_kernels_are_split);
+  tcase_add_test(t, dot_is_a_tile_per_block);
+  tcase_add_test(t, batched_dot_with_epilogue_is_a_tile_per_block);
   tcase_add_test(t, gelu_after_a_dense_layer_is_one_gpu_kernel);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");

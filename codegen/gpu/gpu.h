@@ -8,6 +8,7 @@
  *   parallel.c  a kernel's split loop as a grid-stride loop, or a row per
  *               block
  *   reduce.c    a row's reduction by the threads of its block
+ *   dot.c       a dot as tiles staged in shared memory
  *   device.c    the kernels moved onto the device, launched from the entry
  *
  * The slice of docs/backends.md ("The GPU backend") that exists: every
@@ -50,6 +51,12 @@ CgTask gpu_parallel(CgGen *g, KirFunc *k, int64_t n);
 bool gpu_groups(CgGen *g, KirFunc *k, int64_t n, int64_t per_row, int64_t row_elems,
                 bool columns, CgTask *out);
 int gpu_group_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
+/* Kernel k's body running its n iterations a block of `block` threads
+ * each (the same block for all of an iteration); the task every thread
+ * of the block runs it in, with its lane and group. */
+CgTask gpu_block_task(CgGen *g, KirFunc *k, int64_t n, int block);
+bool gpu_tiles(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out);
+void gpu_tile_emit(CgFn *f, const CgGemm *gm, CgVal out);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is

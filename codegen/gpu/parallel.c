@@ -118,12 +118,17 @@ bool gpu_groups(CgGen *g, KirFunc *k, int64_t n, int64_t per_row, int64_t row_el
       return false;
     block = per_row >= GPU_BLOCK ? GPU_BLOCK : (int)((per_row + GPU_WARP - 1) / GPU_WARP * GPU_WARP);
   }
+  *out = gpu_block_task(g, k, n, block);
+  return true;
+}
+
+CgTask gpu_block_task(CgGen *g, KirFunc *k, int64_t n, int block) {
   k->threads = n * block;
   k->block = block;
-  *out = build(g, k, n, block_ids);
+  CgTask t = build(g, k, n, block_ids);
   KirBuilder b;
-  kir_at_start(&b, out->fn->body);
-  out->lane = kir_gpu_index(&b, KIR_THREAD_ID);
-  out->group = block;
-  return true;
+  kir_at_start(&b, t.fn->body);
+  t.lane = kir_gpu_index(&b, KIR_THREAD_ID);
+  t.group = block;
+  return t;
 }
