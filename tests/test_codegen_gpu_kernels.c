@@ -363,6 +363,30 @@ START_TEST(small_kernels_are_split) {
 }
 END_TEST
 
+/* 50 column reductions in one kernel would need 50 KiB of shared memory,
+ * more than a block may declare (48 KiB): those past the limit are each
+ * thread's own, and ptxas takes the kernel. */
+START_TEST(shared_memory_stays_within_its_limit) {
+  HloStr t = {0};
+  hlo_str_printf(&t, "HloModule many\n\n" ADD_MAX "fused_many {\n  x = f32[64,32] parameter(0)\n"
+                     "  z = f32[] constant(0)\n");
+  for (int i = 0; i < 50; i++)
+    hlo_str_printf(&t, "  r%d = f32[32] reduce(x, z), dimensions={0}, to_apply=add\n", i);
+  hlo_str_printf(&t, "  ROOT t = (");
+  for (int i = 0; i < 50; i++) hlo_str_printf(&t, "%sf32[32]", i ? ", " : "");
+  hlo_str_printf(&t, ") tuple(");
+  for (int i = 0; i < 50; i++) hlo_str_printf(&t, "%sr%d", i ? ", " : "", i);
+  hlo_str_printf(&t, ")\n}\n\nENTRY main {\n  x = f32[64,32] parameter(0)\n  ROOT f = (");
+  for (int i = 0; i < 50; i++) hlo_str_printf(&t, "%sf32[32]", i ? ", " : "");
+  hlo_str_printf(&t, ") fusion(x), kind=kInput, calls=fused_many\n}\n");
+  Shape s = kernel_shape(t.buf, "f");
+  free(t.buf);
+  ck_assert_int_eq(s.block, 256);
+  ck_assert_msg(s.shared_bytes > 40 << 10 && s.shared_bytes <= 48 << 10, "%ld bytes",
+                (long)s.shared_bytes);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Dots as tiles                                                            */
 /* ------------------------------------------------------------------------ */
@@ -609,6 +633,7 @@ int main(void) {
   tcase_add_test(t, wide_column_reduction_is_a_thread_per_column);
   tcase_add_test(t, a_tiny_row_is_no_blocks);
   tcase_add_test(t, small_kernels_are_split);
+  tcase_add_test(t, shared_memory_stays_within_its_limit);
   tcase_add_test(t, dot_is_a_tile_per_block);
   tcase_add_test(t, batched_dot_with_epilogue_is_a_tile_per_block);
   tcase_add_test(t, gelu_after_a_dense_layer_is_one_gpu_kernel);

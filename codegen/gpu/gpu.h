@@ -42,6 +42,9 @@ enum { GPU_FULL = 65536 };
 /* How many times its reductions' elements a row's other work may be for
  * the row to run on one block (parallel.c, gpu_groups). */
 enum { GPU_ROW_SHARE = 8 };
+/* The shared memory a kernel may declare statically (48 KiB on every
+ * supported SM; more needs a dynamic allocation and an opt-in). */
+enum { GPU_STATIC_SHARED = 48 << 10 };
 #define GPU_MAX_GRID INT64_C(2147483647) /* blocks of a grid along x */
 
 HloError *gpu_target_create(const CgOptions *o, CgTarget *out);

@@ -215,9 +215,37 @@ static int column_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *ou
   return finish(f, x, n, acc, has, out);
 }
 
+/* The bytes of the shared memory the ops of b take. */
+static int64_t shared_in(const KirFunc *fn, const KirBlock *b) {
+  int64_t bytes = 0;
+  for (const KirOp *op = b->first; op; op = op->next) {
+    for (int i = 0; i < op->nregions; i++) bytes += shared_in(fn, op->regions[i]);
+    if (op->code != KIR_SHARED) continue;
+    const KirMemref *r = kir_memref_of(fn->m, kir_type(fn, op->res));
+    int64_t n = kir_elem_bits((KirElem)r->elem) / 8;
+    for (int d = 0; d < r->rank; d++) n *= r->dims[d];
+    bytes += n;
+  }
+  return bytes;
+}
+
 int gpu_group_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
-  if (!cg_reduces_trailing(x)) return column_reduce(f, x, idx, out);
+  /* The shared memory this reduction would add: a slot per warp (per
+   * column of a tile) for each accumulator and the flags, 8 bytes at
+   * most each.  Past what a block may declare statically, the reduction
+   * is each thread's own (correct, slow): every thread reduces the whole
+   * row (its column) by itself. */
   int n = x->noperands / 2, block = f->group;
+  int64_t need = (int64_t)(n + 1) * 8 * (block / GPU_WARP) *
+                 (cg_reduces_trailing(x) ? 1 : GPU_WARP);
+  if (shared_in(f->fn, f->fn->body) + need > GPU_STATIC_SHARED) {
+    int uniform = f->uniform;
+    f->uniform = -1;
+    int r = cg_elem_reduce(f, x, idx, out);
+    f->uniform = uniform;
+    return r;
+  }
+  if (!cg_reduces_trailing(x)) return column_reduce(f, x, idx, out);
   const HloShape *in = &x->operands[0]->shape;
   int64_t m = 1;
   for (int d = in->rank - x->dimensions.n; d < in->rank; d++) m *= in->dims[d];
