@@ -2,7 +2,9 @@
  * test_codegen_gpu_kernels.c — the shapes of the GPU backend's kernels
  * (codegen/gpu/) for representative fusions, on a machine without a GPU:
  * the grid and block each is launched with, the shared memory its PTX
- * declares, the barriers and full-warp shuffles of its block reductions,
+ * declares, the barriers and full-warp shuffles of its block reductions
+ * (each reached by every thread of the block: no enclosing branch or loop
+ * whose bounds depend on the thread, a dataflow check on the kernel IR),
  * and CUDA's ptxas accepting the PTX for sm_80 and sm_90 (skipped, and
  * said so, where CUDA is not installed: CI).  Also the kernel-IR ops the
  * block reductions are built from (shared memory, barrier, shuffle): their
@@ -149,6 +151,74 @@ static bool of_kernel(const char *name, const char *kernel) {
   return !strncmp(name, kernel, n) && (!name[n] || !strcmp(name + n, "_task"));
 }
 
+/* Whether value v of f depends on the thread's number in its block:
+ * thread_id's results and what is computed from them, including loads at
+ * such addresses and a loop's variables when its bounds or carried
+ * values do.  Fills dep[] (by value) over f's ops in order, to a fixed
+ * point. */
+static bool taint_block(const KirFunc *f, const KirBlock *b, bool *dep) {
+  bool changed = false;
+  for (const KirOp *op = b->first; op; op = op->next) {
+    bool any = op->code == KIR_THREAD_ID;
+    for (int i = 0; i < op->nopnds; i++) any |= dep[op->opnds[i]];
+    if (op->code == KIR_FOR) {
+      /* lo, hi, step, inits: the variable, the carried values */
+      KirBlock *body = op->regions[0];
+      bool bounds = dep[op->opnds[0]] || dep[op->opnds[1]] || dep[op->opnds[2]];
+      if (bounds && !dep[body->args]) changed = dep[body->args] = true;
+      for (int i = 0; i + 3 < op->nopnds; i++) {
+        bool carried = bounds || dep[op->opnds[3 + i]] || dep[body->last->opnds[i]];
+        if (carried && !dep[body->args + 1 + i]) changed = dep[body->args + 1 + i] = true;
+        if (carried && !dep[op->res + i]) changed = dep[op->res + i] = true;
+      }
+    } else if (op->nregions) {
+      /* if, while, switch: their results follow whatever they yield */
+      for (int r = 0; r < op->nregions; r++) {
+        const KirOp *y = op->regions[r]->last;
+        for (int i = 0; y && i < y->nopnds && i < op->nres; i++) any |= dep[y->opnds[i]];
+      }
+    }
+    for (int r = 0; r < op->nregions; r++) changed |= taint_block(f, op->regions[r], dep);
+    if (op->code != KIR_FOR)
+      for (int i = 0; i < op->nres; i++)
+        if (any && !dep[op->res + i]) changed = dep[op->res + i] = true;
+  }
+  return changed;
+}
+
+/* The first barrier or shuffle of b that some threads of the block may
+ * skip (under an if, while or switch, or in a loop whose bounds depend on
+ * the thread), or NULL. */
+static const KirOp *divergent_op(const KirBlock *b, const bool *dep, bool divergent) {
+  for (const KirOp *op = b->first; op; op = op->next) {
+    if ((op->code == KIR_BARRIER || op->code == KIR_SHFL_XOR) && divergent) return op;
+    bool div = divergent || (op->nregions && op->code != KIR_FOR) ||
+               (op->code == KIR_FOR &&
+                (dep[op->opnds[0]] || dep[op->opnds[1]] || dep[op->opnds[2]]));
+    for (int r = 0; r < op->nregions; r++) {
+      const KirOp *bad = divergent_op(op->regions[r], dep, div);
+      if (bad) return bad;
+    }
+  }
+  return NULL;
+}
+
+static const KirOp *first_divergent(const KirFunc *f) {
+  bool *dep = calloc((size_t)f->nvals, sizeof *dep);
+  while (taint_block(f, f->body, dep)) {
+  }
+  const KirOp *bad = divergent_op(f->body, dep, false);
+  free(dep);
+  return bad;
+}
+
+/* Every thread of the block reaches every barrier and shuffle of f. */
+static void check_uniform(const KirFunc *f) {
+  const KirOp *bad = first_divergent(f);
+  ck_assert_msg(!bad, "%s: a %s where threads of a block may diverge", f->name,
+                bad ? kir_opcode_name(bad->code) : "");
+}
+
 /* The kernel of instruction `instr` of module text, built for the GPU: its
  * shape, and the module's PTX for sm_80 and sm_90 assembled by ptxas
  * where CUDA is installed. */
@@ -180,7 +250,10 @@ static Shape kernel_shape(const char *text, const char *instr) {
   }
   ck_assert_msg(nlaunch == 1, "%d launches of %%%s", nlaunch, instr);
   for (const KirFunc *f = ks.k->first; f; f = f->next)
-    if (f->device && f->body && of_kernel(f->name, kernel)) count_ops(f->body, &s);
+    if (f->device && f->body && of_kernel(f->name, kernel)) {
+      count_ops(f->body, &s);
+      check_uniform(f);
+    }
   cg_signature_free(&ks.sig);
   cg_kernels_free(&ks);
   cg_target_free(&t);
@@ -560,6 +633,34 @@ START_TEST(block_ops_print_and_lower) {
 }
 END_TEST
 
+/* The check above finds a barrier only some threads reach: under a
+ * branch on the thread, or in a loop whose trip count depends on it. */
+START_TEST(divergent_barriers_are_found) {
+  KirModule *m = block_sum_module();
+  KirFunc *k = kir_func_find(m, "k");
+  ck_assert_ptr_null(first_divergent(k));
+  const KirOp *c = k->body->last->prev; /* the if on thread 0 */
+  ck_assert_int_eq(c->code, KIR_IF);
+  KirBuilder b;
+  kir_before(&b, c->regions[0]->last);
+  kir_barrier(&b);
+  ck_assert_ptr_nonnull(first_divergent(k));
+  kir_module_free(m);
+  m = block_sum_module();
+  k = kir_func_find(m, "k");
+  kir_before(&b, k->body->last);
+  KirVal t = kir_gpu_index(&b, KIR_THREAD_ID);
+  KirOp *l = kir_for(&b, t, kir_index(&b, 64), kir_index(&b, 32), 0, NULL);
+  KirBuilder in;
+  kir_at_end(&in, kir_region(l, 0));
+  KirVal x = kir_shfl_xor(&in, kir_const_int(&in, kir_scalar(KIR_I32), 1), 1);
+  (void)x;
+  kir_yield(&in, 0, NULL);
+  ck_assert_ptr_nonnull(first_divergent(k));
+  kir_module_free(m);
+}
+END_TEST
+
 static void assert_rejects(KirModule *m, const char *want) {
   HloError *e = kir_verify(m);
   ck_assert_msg(e, "the verifier accepted a bad module (wanted: %s)", want);
@@ -641,6 +742,7 @@ int main(void) {
   TCase *o = tcase_create("ops");
   tcase_add_test(o, block_ops_print_and_lower);
   tcase_add_test(o, verifier_rules_of_block_ops);
+  tcase_add_test(o, divergent_barriers_are_found);
   tcase_add_test(o, the_cpu_has_no_groups);
   suite_add_tcase(s, o);
   return ck_run_suite(s);
