@@ -58,6 +58,8 @@ typedef struct CgPart {
 struct CgProgram {
   CgPart *parts;  /* part 0 holds the entry points and the constants */
   int nparts;
+  CgPart *host;   /* a device's program (the GPU's): the part compiled for
+                   * the host, which the object holds; else NULL */
   CgSignature sig;
   CgData consts;  /* the constants' bytes, added to the object */
   FILE *timing;   /* CgOptions.timing */
@@ -361,6 +363,31 @@ static HloError *compile_part(void *arg, int i) {
   return err;
 }
 
+/* The host's part of a device's program, once the device's is finished
+ * (CgBackend.host_mlir): lowered with the host backend's pipeline. */
+static HloError *compile_host(CgProgram *p) {
+  const CgBackend *b = p->parts[0].target.backend;
+  CgPart *h = p->host;
+  char *mlir = NULL;
+  HloError *err = b->host_mlir(p->k, &p->sig, &mlir);
+  h->ctx = LLVMContextCreate();
+  if (!err) err = h->target.backend->lower(mlir, h->ctx, &h->mod);
+  free(mlir);
+  if (!err) declare_constants(h->mod, p->k);
+  if (!err) err = b->host_finish(h->mod, &h->target, &p->sig, p->parts[0].mod, &p->parts[0].target,
+                                  &p->consts);
+  return err;
+}
+
+/* The LLVM name of the architecture hloc runs on. */
+static const char *host_arch(void) {
+#if defined(__aarch64__)
+  return "aarch64";
+#else
+  return "x86_64";
+#endif
+}
+
 HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out) {
   *out = NULL;
   CgProgram *p = hlo_xcalloc(1, sizeof *p);
@@ -390,6 +417,15 @@ HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram 
       p->sig.weights_fingerprint = data_fingerprint(&p->consts);
     }
     const CgBackend *b = p->parts[0].target.backend;
+    if (b->host_mlir) {
+      snprintf(p->sig.gpu_sm, sizeof p->sig.gpu_sm, "%s", p->parts[0].target.cpu);
+      if (p->sig.separate_weights)
+        err = hlo_error("codegen: %s: --separate-weights is not supported for GPU programs yet",
+                        p->parts[0].target.triple);
+      p->host = hlo_xcalloc(1, sizeof *p->host);
+      CgOptions ho = {.name = p->sig.name, .target = host_arch(), .cpu = "generic"};
+      if (!err) err = cg_target_create(&ho, &p->host->target);
+    }
     p->split = kir_split(p->k, b->whole ? 1 : opts ? opts->parts : 0, CG_OPS_PER_PART);
     if (p->split->nparts > 1) {
       CgPart *parts = hlo_xcalloc((size_t)p->split->nparts, sizeof *parts);
@@ -416,6 +452,7 @@ HloError *cg_program_lower(CgProgram *p) {
   HLO_CHECK(!p->lowered);
   double t = seconds_now();
   HloError *err = run_jobs(p->nparts, compile_part, p);
+  if (!err && p->host) err = compile_host(p);
   phase(p->timing, "lower and optimize", &t);
   kir_split_free(p->split);
   p->split = NULL;
@@ -446,6 +483,12 @@ void cg_program_free(CgProgram *p) {
     cg_target_free(&p->parts[i].target);
   }
   free(p->parts);
+  if (p->host) {
+    if (p->host->mod) LLVMDisposeModule(p->host->mod);
+    if (p->host->ctx) LLVMContextDispose(p->host->ctx);
+    cg_target_free(&p->host->target);
+    free(p->host);
+  }
   cg_signature_free(&p->sig);
   for (int i = 0; i < p->consts.nsyms; i++) {
     free(p->consts.syms[i].name);
@@ -466,11 +509,15 @@ int cg_program_weights(const CgProgram *p, struct iovec **pieces) {
 }
 const char *cg_program_triple(const CgProgram *p) { return p->parts[0].target.triple; }
 const char *cg_program_cpu(const CgProgram *p) { return p->parts[0].target.cpu; }
-bool cg_program_is_host(const CgProgram *p) { return p->parts[0].target.is_host; }
+bool cg_program_is_host(const CgProgram *p) {
+  return (p->host ? p->host : p->parts)->target.is_host;
+}
+bool cg_program_is_cuda(const CgProgram *p) { return p->host != NULL; }
 
 /* Emission of every part, on threads. */
 typedef struct Emit {
   const CgProgram *p;
+  const CgPart *parts;  /* what is emitted: the program's parts, or its host's */
   LLVMCodeGenFileType type;
   char **data;
   size_t *len;
@@ -485,7 +532,7 @@ static char *copy_bytes(const char *src, size_t n) {
 
 static HloError *emit_part(void *arg, int i) {
   Emit *em = arg;
-  const CgPart *pt = &em->p->parts[i];
+  const CgPart *pt = &em->parts[i];
   LLVMModuleRef clone = LLVMCloneModule(pt->mod);
   char *msg = NULL;
   LLVMMemoryBufferRef buf;
@@ -504,16 +551,23 @@ static HloError *emit_part(void *arg, int i) {
 }
 
 /* Every part's object or assembly (em->data[i], em->len[i]: malloc'd). */
+/* An object of a device's program is its host's part (whose data holds
+ * the device code); its assembly is the device's. */
+static int emitted(const CgProgram *p, LLVMCodeGenFileType type) {
+  return type == LLVMObjectFile && p->host ? 1 : p->nparts;
+}
+
 static HloError *emit_parts(const CgProgram *p, LLVMCodeGenFileType type, Emit *em) {
   HLO_CHECK(p->lowered);
-  *em = (Emit){.p = p, .type = type};
-  em->data = hlo_xcalloc((size_t)p->nparts, sizeof *em->data);
-  em->len = hlo_xcalloc((size_t)p->nparts, sizeof *em->len);
-  return run_jobs(p->nparts, emit_part, em);
+  int n = emitted(p, type);
+  *em = (Emit){.p = p, .type = type, .parts = type == LLVMObjectFile && p->host ? p->host : p->parts};
+  em->data = hlo_xcalloc((size_t)n, sizeof *em->data);
+  em->len = hlo_xcalloc((size_t)n, sizeof *em->len);
+  return run_jobs(n, emit_part, em);
 }
 
 static void emit_free(const CgProgram *p, Emit *em) {
-  for (int i = 0; i < p->nparts; i++) free(em->data[i]);
+  for (int i = 0; i < emitted(p, em->type); i++) free(em->data[i]);
   free(em->data);
   free(em->len);
 }
@@ -533,7 +587,7 @@ static HloError *emit(const CgProgram *p, LLVMCodeGenFileType type, char **data,
   HloError *refused = type == LLVMObjectFile ? object_refused(p) : NULL;
   if (refused) return refused;
   double t = seconds_now();
-  int n = p->nparts;
+  int n = emitted(p, type);
   Emit em;
   HloError *err = emit_parts(p, type, &em);
   if (!err && type == LLVMObjectFile) {
@@ -564,7 +618,8 @@ HloError *cg_program_object(const CgProgram *p, CgObjectFile *out) {
   Emit em;
   HloError *err = emit_parts(p, LLVMObjectFile, &em);
   if (!err)
-    err = cg_object_merge_around((const char *const *)em.data, em.len, p->nparts, &p->consts,
+    err = cg_object_merge_around((const char *const *)em.data, em.len, emitted(p, LLVMObjectFile),
+                                 &p->consts,
                                  &out->head, &out->tail);
   emit_free(p, &em);
   if (!err) {

@@ -157,6 +157,10 @@ typedef struct CgSignature {
    * N_run_profiled passes to the profiler's hooks. */
   CgKernelInfo *kernels;
   int nkernels;
+  /* --target nvptx64: the SM ("sm_80"); the object's entry points take
+   * device buffers and it defines N_cuda_image (runtime/hloc_runtime.h).
+   * Empty for the CPU. */
+  char gpu_sm[16];
 } CgSignature;
 
 typedef struct CgProgram CgProgram; /* optimized LLVM modules + signature */
@@ -201,6 +205,10 @@ const char *cg_program_cpu(const CgProgram *p);
 /* Whether the program is for this machine's architecture (so it can be
  * JIT-run, and links with the host's runtime). */
 bool cg_program_is_host(const CgProgram *p);
+/* Whether the program runs on an NVIDIA GPU (--target nvptx64): its
+ * object, compiled for the host, launches the kernels through the
+ * runtime's CUDA glue (hloc_cuda_run_host and friends). */
+bool cg_program_is_cuda(const CgProgram *p);
 
 typedef enum CgFileType {
   CG_FILE_OBJECT,   /* ELF relocatable object */

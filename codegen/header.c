@@ -95,6 +95,56 @@ static void buffer_macros(HloStr *s, const char *n, const char *kind, int i,
   hlo_str_printf(s, "#define %s_%s%d_BYTES %zu\n\n", n, kind, i, b->bytes);
 }
 
+/* A program for an NVIDIA GPU (--target nvptx64): its N_run… take device
+ * buffers and a device scratch arena and must run inside N_cuda_run_device
+ * (the launches go to the run's hloc_cuda); these wrap the runtime's
+ * loading and running, on device or host buffers. */
+static void gpu_section(HloStr *s, const CgSignature *sig) {
+  const char *n = sig->name;
+  hlo_str_printf(s,
+                 "/* The kernels run on an NVIDIA GPU (%s, or newer through the PTX).\n"
+                 " * Open the GPU once with hloc_cuda_open, load the kernels into it with\n"
+                 " * %s_cuda_load, then run with %s_cuda_run (host buffers: copied to\n"
+                 " * the device and back) or %s_cuda_run_device (device buffers, and a\n"
+                 " * device scratch arena of %s_DEVICE_SCRATCH_BYTES).  %s_run and the\n"
+                 " * other entry points above take device addresses and run only inside\n"
+                 " * these.  Each returns 0, or -1 with a message in err naming the CUDA\n"
+                 " * call, its error and the kernel (\"no CUDA driver found\", \"no GPU\"\n"
+                 " * come from hloc_cuda_open).  One run at a time per hloc_cuda. */\n"
+                 "#define %s_GPU_SM \"%s\"\n"
+                 "#define %s_DEVICE_SCRATCH_BYTES %zu\n"
+                 "extern const hloc_cuda_image %s_cuda_image;\n"
+                 "static inline int %s_cuda_load(hloc_cuda *gpu, char *err, size_t errlen) {\n"
+                 "  return hloc_cuda_load_image(gpu, &%s_cuda_image, err, errlen);\n"
+                 "}\n",
+                 sig->gpu_sm, n, n, n, n, n, n, sig->gpu_sm, n, sig->scratch_bytes, n, n, n);
+  static const char *const kinds[] = {"", "_device"};
+  for (int dev = 0; dev < 2; dev++) {
+    hlo_str_printf(s, "static inline int %s_cuda_run%s(hloc_cuda *gpu", n, kinds[dev]);
+    for (int i = 0; i < sig->nargs + sig->nresults; i++) {
+      const CgBufferInfo *b = i < sig->nargs ? &sig->args[i] : &sig->results[i - sig->nargs];
+      if (dev) hlo_str_printf(s, ", uint64_t %s", b->name);
+      else
+        hlo_str_printf(s, ", %s%s *%s", i < sig->nargs && !b->updated ? "const " : "",
+                       c_type(b->type), b->name);
+    }
+    hlo_str_printf(s, "%s,\n    char *err, size_t errlen) {\n", dev ? ", uint64_t scratch" : "");
+    hlo_str_printf(s, "  void *const buffers[] = {");
+    for (int i = 0; i < sig->nargs + sig->nresults; i++) {
+      const CgBufferInfo *b = i < sig->nargs ? &sig->args[i] : &sig->results[i - sig->nargs];
+      hlo_str_printf(s, "%s(void *)%s%s", i ? ", " : "", dev ? "(uintptr_t)" : "", b->name);
+    }
+    if (!sig->nargs && !sig->nresults) hlo_str_printf(s, "0");
+    if (dev)
+      hlo_str_printf(s, "};\n  return hloc_cuda_run_device(gpu, &%s_program, buffers, scratch, "
+                        "err, errlen);\n}\n", n);
+    else
+      hlo_str_printf(s, "};\n  return hloc_cuda_run_host(gpu, &%s_program, buffers, err, "
+                        "errlen);\n}\n", n);
+  }
+  hlo_str_printf(s, "\n");
+}
+
 char *cg_header(const CgSignature *sig) {
   HloStr s = {0};
   const char *n = sig->name;
@@ -176,6 +226,7 @@ char *cg_header(const CgSignature *sig) {
                    n, n, n, n, sig->weights_bytes, n, sig->weights_fingerprint, n, n, n, n,
                    n);
   }
+  if (*sig->gpu_sm) gpu_section(&s, sig);
   hlo_str_printf(&s, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
   return hlo_str_take(&s);
 }

@@ -158,6 +158,7 @@ typedef struct CgTargetInfo {
 
 
 typedef struct CgBackend CgBackend;
+typedef struct CgData CgData;
 typedef struct CgGen CgGen;
 typedef struct CgFn CgFn;
 typedef struct CgGemm CgGemm;
@@ -246,6 +247,16 @@ struct CgBackend {
   /* NULL, or why the target's programs cannot be written as objects yet
    * (then they can be emitted as assembly only). */
   const char *no_object;
+  /* NULL for a target whose code runs on the host; else (the GPU) the
+   * object holds a host part, compiled for the host's CPU with the CPU
+   * backend, after the device's part is lowered: host_mlir rewrites the
+   * module's host functions to run the device code and prints them alone
+   * (the module is not printed again), host_finish completes the host's
+   * lowered module (entry points, descriptor, the device code as data,
+   * optimization) from the device's finished one. */
+  HloError *(*host_mlir)(KirModule *k, const CgSignature *sig, char **mlir);
+  HloError *(*host_finish)(LLVMModuleRef mod, const CgTarget *ht, const CgSignature *sig,
+                           LLVMModuleRef device, const CgTarget *dt, const CgData *consts);
   /* The printed MLIR as an LLVM module of ctx (the backend's pipeline). */
   HloError *(*lower)(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *out);
   /* Completes part `part` of a program (split.c): part 0 gets the entry
@@ -284,7 +295,7 @@ typedef struct CgDataSymbol {
   size_t offset, size;
   char *bytes;    /* its `size` bytes, malloc'd (NULL when size is 0) */
 } CgDataSymbol;
-typedef struct CgData {
+struct CgData {
   size_t size;    /* the section's: where the last symbol ends */
   CgDataSymbol *syms; /* by offset */
   int nsyms;
@@ -292,7 +303,7 @@ typedef struct CgData {
    * (.bss.hloc_weights, no bytes in the object) and this global symbol
    * (N_weights) names all of it. */
   char *region_symbol;
-} CgData;
+};
 
 /* object.c: the section's bytes as pieces to write one after another
  * (each symbol's bytes and the zeros before it), appended to (*v)[0..n)

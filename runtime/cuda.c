@@ -184,6 +184,16 @@ int hloc_cuda_load(hloc_cuda *c, const char *ptx, char *err, size_t errlen) {
   return 0;
 }
 
+int hloc_cuda_load_program(hloc_cuda *c, const void *cubin, size_t cubin_bytes, const char *ptx,
+                           char *err, size_t errlen) {
+  if (c->module) return fail(err, errlen, "cuModuleLoadData: a module is loaded already");
+  /* A cubin for another SM is refused (CUDA_ERROR_NO_BINARY_FOR_GPU and
+   * the like): the driver then compiles the PTX for the GPU it has. */
+  if (cubin && cubin_bytes && !c->d.module_load(&c->module, cubin)) return 0;
+  c->module = NULL;
+  return hloc_cuda_load(c, ptx, err, errlen);
+}
+
 int hloc_cuda_set_global(hloc_cuda *c, const char *name, const void *bytes, size_t size,
                          char *err, size_t errlen) {
   if (!c->module) return fail(err, errlen, "cuModuleGetGlobal (%s): no module is loaded", name);

@@ -442,6 +442,57 @@ int hloc_cuda_launch(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t b
  * for the message of a failure it reports. */
 int hloc_cuda_sync(hloc_cuda *c, const char *after, char *err, size_t errlen);
 
+/* The same from a cubin of cubin_bytes bytes (NULL: none) where the
+ * driver takes it, else from the PTX: a cubin is for one SM, and the
+ * driver compiles the PTX for any newer GPU. */
+int hloc_cuda_load_program(hloc_cuda *c, const void *cubin, size_t cubin_bytes, const char *ptx,
+                           char *err, size_t errlen);
+
+/* Programs compiled for --target nvptx64 (cuda_run.c).  Their object
+ * defines, besides N_program (whose entry points run on the host and take
+ * the device addresses of every buffer and of the scratch arena), the
+ * kernels and the constants they read.  The entry calls the
+ * hloc_cuda_entry_* functions; nothing else should.  codegen/gpu/host.c
+ * emits hloc_cuda_image as an LLVM constant: keep both in sync. */
+typedef struct hloc_cuda_global {
+  const char *name;      /* the PTX's global */
+  const void *data;      /* its bytes, in the object */
+  uint64_t bytes;
+} hloc_cuda_global;
+
+typedef struct hloc_cuda_image {
+  const char *sm;        /* what it was compiled for ("sm_80") */
+  const char *ptx;       /* NUL-terminated */
+  const void *cubin;     /* ptxas's for sm, or NULL */
+  uint64_t cubin_bytes;
+  int32_t num_globals;
+  const hloc_cuda_global *globals;
+} hloc_cuda_image;
+
+/* Loads a program's kernels into c (hloc_cuda_load_program, then each
+ * constant's bytes into its global); once per hloc_cuda. */
+int hloc_cuda_load_image(hloc_cuda *c, const hloc_cuda_image *img, char *err, size_t errlen);
+/* Runs p on c, whose kernels it loaded, on device buffers (the arguments
+ * then the results, as hloc_program.run) and a device scratch arena of
+ * p->scratch_bytes, and waits for it.  The message of a failure names p,
+ * the driver call, its CUDA error and the kernel. */
+int hloc_cuda_run_device(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                         uint64_t scratch, char *err, size_t errlen);
+/* The same on host buffers: device buffers and scratch allocated, the
+ * arguments copied in, the results (and updated arguments) copied out. */
+int hloc_cuda_run_host(hloc_cuda *c, const hloc_program *p, void *const *buffers, char *err,
+                       size_t errlen);
+
+/* What the compiled entry calls, on the run's thread.  ctx holds pointers:
+ * for a launch the nargs parameters of kernel k (hloc_program.kernels[k]
+ * names it); for a copy the destination then the source, `kind` below.  They return 0, or -1
+ * once the run has failed (then they do nothing, and a copy to the host
+ * writes zeros). */
+enum { HLOC_CUDA_ON_DEVICE = 0, HLOC_CUDA_TO_DEVICE = 1, HLOC_CUDA_TO_HOST = 2 };
+int32_t hloc_cuda_entry_launch(void *const *ctx, int32_t nargs, int32_t k, int64_t grid,
+                               int64_t block);
+int32_t hloc_cuda_entry_copy(void *const *ctx, int64_t bytes, int32_t kind);
+
 /* ------------------------------------------------------------------------ */
 /* Generated executables (exe.c, in the hloc_exe library)                   */
 /* ------------------------------------------------------------------------ */

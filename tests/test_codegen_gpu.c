@@ -30,6 +30,13 @@
 #include "internal.h"
 #include "test_codegen_util.h"
 
+/* Whether len bytes at data contain the string s. */
+static bool holds(const char *data, size_t len, const char *s) {
+  for (size_t n = strlen(s), i = 0; i + n <= len; i++)
+    if (!memcmp(data + i, s, n)) return true;
+  return false;
+}
+
 static KirType T(KirElem e) { return kir_scalar(e); }
 
 static const char elementwise[] =
@@ -78,7 +85,7 @@ START_TEST(sms_and_their_errors) {
     ck_assert_msg(!e, "%s", hlo_error_message(e));
     ck_assert_str_eq(cg_program_cpu(p), want[i]);
     ck_assert_str_eq(cg_program_triple(p), "nvptx64-nvidia-cuda");
-    ck_assert(!cg_program_is_host(p));
+    ck_assert(cg_program_is_host(p) && cg_program_is_cuda(p));
     char *ptx;
     size_t len;
     e = cg_program_emit(p, CG_FILE_ASSEMBLY, &ptx, &len);
@@ -87,16 +94,14 @@ START_TEST(sms_and_their_errors) {
     snprintf(target, sizeof target, ".target %s\n", want[i]);
     ck_assert_msg(strstr(ptx, target), "%s", ptx);
     free(ptx);
-    /* No object and no JIT until the host side exists: a clear error. */
+    /* The object is the host's: the entry compiled for this machine,
+     * with the device code as data (N_cuda_image). */
     char *obj = NULL;
-    assert_error(cg_program_emit(p, CG_FILE_OBJECT, &obj, &len),
-                 "no object file for nvptx64-nvidia-cuda: the host side");
-    ck_assert_ptr_null(obj);
-    CgObjectFile file;
-    assert_error(cg_program_object(p, &file), "no object file for nvptx64-nvidia-cuda");
-    CgJit *j = NULL;
-    assert_error(cg_jit(p, &j), "not this host");
-    ck_assert_ptr_null(j);
+    e = cg_program_emit(p, CG_FILE_OBJECT, &obj, &len);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    ck_assert(len > 4 && !memcmp(obj, "\177ELF", 4));
+    ck_assert(holds(obj, len, "model_cuda_image") && holds(obj, len, want[i]));
+    free(obj);
     cg_program_free(p);
   }
   hlo_module_free(m);
@@ -637,15 +642,24 @@ START_TEST(dump_stage_ptx) {
   ck_assert_int_eq(rc, 1);
   ck_assert_msg(strstr(out, "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"), "%s", out);
   free(out);
-  /* compile: refused before anything is written. */
+  /* compile: an object and a header; what it cannot do yet is refused
+   * before anything is written. */
   char dir[] = "/tmp/hloc-gpu-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
-  rc = ck_sh(&out, "%s compile testdata/hlo/mlp_softmax.hlo --target nvptx64 -o %s/m", hloc,
-             dir);
+  rc = ck_sh(&out, "%s compile testdata/hlo/mlp_softmax.hlo --target nvptx64 --separate-weights "
+             "-o %s/m", hloc, dir);
   ck_assert_int_eq(rc, 1);
-  ck_assert_msg(strstr(out, "no object file for nvptx64-nvidia-cuda"), "%s", out);
+  ck_assert_msg(strstr(out, "--separate-weights is not supported for GPU programs"), "%s", out);
   free(out);
   ck_assert_int_eq(ck_count_files(dir), 0);
+  rc = ck_sh(&out, "%s compile testdata/hlo/mlp_softmax.hlo --target nvptx64 -o %s/m", hloc,
+             dir);
+  ck_assert_msg(rc == 0, "%s", out);
+  free(out);
+  ck_assert_int_eq(ck_count_files(dir), 2);
+  rc = ck_sh(&out, "rm %s/m.o %s/m.h", dir, dir);
+  ck_assert_int_eq(rc, 0);
+  free(out);
   rmdir(dir);
 }
 END_TEST

@@ -17,8 +17,7 @@
  * default<O3>, whose NVVMReflect answers libdevice's questions: no
  * flush-to-zero).  Emitting that module as assembly gives the PTX.
  *
- * The host side is not compiled yet (docs/backends.md, "The GPU
- * backend"): an object is refused.
+ * The object's host side is host.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +143,8 @@ const CgBackend cg_gpu_backend = {
     .tile_emit = gpu_tile_emit,
     .place = gpu_place,
     .whole = true,
-    .no_object = "the host side of nvptx64 programs (the entry launching the kernels through "
-                 "the runtime's CUDA glue) is not compiled yet; `hloc dump --stage ptx` prints "
-                 "the kernels' PTX",
+    .host_mlir = gpu_host_mlir,
+    .host_finish = gpu_host_finish,
     .lower = gpu_lower,
     .finish = gpu_finish,
 };

@@ -10,12 +10,11 @@
  *   reduce.c    a row's reduction by the threads of its block
  *   dot.c       a dot as tiles staged in shared memory
  *   device.c    the kernels moved onto the device, launched from the entry
+ *   host.c      the entry for the host CPU, launching through the runtime;
+ *               N_cuda_image
+ *   ptx.c       the PTX, and a cubin from ptxas where it is installed
  *
- * The slice of docs/backends.md ("The GPU backend") that exists: every
- * kernel becomes PTX for the SM (`hloc dump --stage ptx`); the host side
- * (the entry launching the kernels through the runtime's CUDA glue) is
- * printed in the kernel IR and MLIR but not yet compiled, so objects are
- * refused.
+ * docs/backends.md, "The GPU backend", says what exists.
  */
 #ifndef HLOC_CODEGEN_GPU_H
 #define HLOC_CODEGEN_GPU_H
@@ -66,5 +65,16 @@ HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
  * launched with (0: one thread), in blocks of `fixed` threads when it is
  * not 0 (KirFunc.block). */
 void gpu_launch_shape(int64_t threads, int fixed, int64_t *grid, int64_t *block);
+
+/* The host's side (CgBackend.host_mlir, host_finish). */
+HloError *gpu_host_mlir(KirModule *m, const CgSignature *sig, char **mlir);
+HloError *gpu_host_finish(LLVMModuleRef mod, const CgTarget *ht, const CgSignature *sig,
+                          LLVMModuleRef device, const CgTarget *dt, const CgData *consts);
+/* The device module's PTX (*ptx malloc'd, NUL-terminated, *len bytes
+ * before the NUL). */
+HloError *gpu_ptx(LLVMModuleRef device, const CgTarget *dt, char **ptx, size_t *len);
+/* ptxas's cubin of ptx for SM sm (*cubin malloc'd), or *cubin NULL when
+ * no ptxas is installed. */
+HloError *gpu_cubin(const char *ptx, const char *sm, char **cubin, size_t *len);
 
 #endif /* HLOC_CODEGEN_GPU_H */

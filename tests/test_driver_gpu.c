@@ -1,0 +1,268 @@
+/*
+ * test_driver_gpu.c — programs compiled for an NVIDIA GPU (`hloc compile
+ * --target nvptx64`), used as a C program uses them.
+ *
+ * Every model of testdata/tf/models and a few HLO modules whose entries
+ * keep control flow on the host (while loops reading their condition back,
+ * constants copied into a loop's state) are compiled for sm_80 and sm_90
+ * to an object and a header, and a C harness is built against them and
+ * the runtime.  The harness checks what needs no GPU: the object's PTX
+ * has an entry for every kernel the program lists (the launches name
+ * them), and, where CUDA's ptxas is installed, the object carries ptxas's
+ * cubin for the SM and the PTX it carries passes ptxas again.  Then it
+ * runs the model: with HLOC_CUDA_DRIVER naming a missing file it must
+ * fail cleanly with "no CUDA driver found"; with the default driver it
+ * either fails the same way or with "no GPU" (CI, machines without a
+ * GPU: the test says that the GPU part is skipped) or runs on the GPU,
+ * and its results must match TensorFlow's (or XLA's) stored outputs
+ * within the CPU tests' tolerances.
+ *
+ * Needs the hloc binary ($HLOC_BIN), the runtime archive
+ * ($HLOC_RUNTIME_DIR) and a C compiler ($CC or cc).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "hlo.h"
+
+#define MODELS "testdata/tf/models"
+#define CORPUS "testdata/hlo"
+#define ATOL 1e-4
+#define RTOL 1e-3
+
+static char tmpdir[64];
+static const char *sms[] = {"sm_80", "sm_90"};
+
+static const char *cc(void) { return getenv("CC") && *getenv("CC") ? getenv("CC") : "cc"; }
+static bool have_ptxas(void) { return !access("/usr/local/cuda/bin/ptxas", X_OK); }
+
+/* The harness: `harness check PTX` writes the object's PTX to PTX and
+ * checks its kernels; `harness run IN… OUT…` runs the model; exit 3 is
+ * "no driver or no GPU". */
+static const char harness[] =
+    "#include <stdio.h>\n"
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "#include \"m.h\"\n"
+    "int main(int argc, char **argv) {\n"
+    "  char err[1024];\n"
+    "  if (argc == 3 && !strcmp(argv[1], \"check\")) {\n"
+    "    FILE *f = fopen(argv[2], \"w\");\n"
+    "    if (!f || fputs(m_cuda_image.ptx, f) == EOF || fclose(f)) return 1;\n"
+    "    for (int k = 0; k < m_program.num_kernels; k++) {\n"
+    "      char want[256];\n"
+    "      snprintf(want, sizeof want, \".entry %s(\", m_program.kernels[k].symbol);\n"
+    "      if (!strstr(m_cuda_image.ptx, want)) { printf(\"no %s\\n\", want); return 1; }\n"
+    "    }\n"
+    "    printf(\"sm %s kernels %d cubin %llu\\n\", m_cuda_image.sm, (int)m_program.num_kernels,\n"
+    "           (unsigned long long)m_cuda_image.cubin_bytes);\n"
+    "    return strcmp(m_cuda_image.sm, m_GPU_SM) != 0;\n"
+    "  }\n"
+    "  int n = m_program.num_args + m_program.num_results;\n"
+    "  if (argc != 2 + n) return 2;\n"
+    "  void **bufs = calloc((size_t)n, sizeof *bufs);\n"
+    "  RtArray *arrays = calloc((size_t)n, sizeof *arrays);\n"
+    "  for (int i = 0; i < n; i++) {\n"
+    "    const hloc_buffer_info *b = i < m_program.num_args ? &m_program.args[i]\n"
+    "                                : &m_program.results[i - m_program.num_args];\n"
+    "    RtArray *a = &arrays[i];\n"
+    "    if (i < m_program.num_args) {\n"
+    "      if (rt_npy_read(argv[2 + i], a, err, sizeof err) ||\n"
+    "          rt_array_retype(a, (RtDtype)b->dtype, b->name, err, sizeof err)) {\n"
+    "        printf(\"%s\\n\", err); return 1; }\n"
+    "      if (a->nbytes != b->bytes) { printf(\"%s: %zu bytes\\n\", b->name, a->nbytes); return 1; }\n"
+    "    } else {\n"
+    "      a->dtype = (RtDtype)b->dtype; a->rank = b->rank; a->nbytes = b->bytes;\n"
+    "      for (int d = 0; d < b->rank; d++) a->dims[d] = b->dims[d];\n"
+    "      a->data = malloc(b->bytes ? b->bytes : 1);\n"
+    "    }\n"
+    "    bufs[i] = a->data;\n"
+    "  }\n"
+    "  hloc_cuda *gpu;\n"
+    "  if (hloc_cuda_open(&gpu, err, sizeof err)) { printf(\"%s\\n\", err); return 3; }\n"
+    "  if (m_cuda_load(gpu, err, sizeof err) || hloc_cuda_run_host(gpu, &m_program, bufs, err, "
+    "sizeof err)) {\n"
+    "    printf(\"%s\\n\", err); hloc_cuda_close(gpu); return 1; }\n"
+    "  hloc_cuda_close(gpu);\n"
+    "  for (int i = m_program.num_args; i < n; i++)\n"
+    "    if (rt_npy_write(argv[2 + i], &arrays[i], err, sizeof err)) { printf(\"%s\\n\", err); "
+    "return 1; }\n"
+    "  for (int i = 0; i < n; i++) rt_array_free(&arrays[i]);\n"
+    "  free(arrays); free(bufs);\n"
+    "  return 0;\n"
+    "}\n";
+
+typedef struct Case {
+  char name[128];
+  bool hlo;           /* testdata/hlo/NAME.hlo, else a TensorFlow model */
+  int nin, nout;
+  double atol, rtol;
+} Case;
+
+static Case cases[64];
+static int ncases;
+
+static void add_models(void) {
+  FILE *f = fopen(MODELS "/MANIFEST", "r");
+  if (!f) {
+    fprintf(stderr, "cannot open " MODELS "/MANIFEST\n");
+    exit(EXIT_FAILURE);
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f) && ncases < 48) {
+    Case *c = &cases[ncases];
+    char family[64];
+    if (line[0] != '#' && sscanf(line, "%127s %63s %d %d", c->name, family, &c->nin, &c->nout) == 4) {
+      c->atol = ATOL;
+      c->rtol = RTOL;
+      ncases++;
+    }
+  }
+  fclose(f);
+}
+
+/* Modules whose entries read device memory on the host or copy constants
+ * onto the device. */
+static void add_corpus(void) {
+  static const char *const names[] = {"while_fori", "while_dynamic", "threefry_uniform",
+                                      "empty_and_degenerate", "cond_pred", "sort_argsort", "scatter_add"};
+  FILE *f = fopen(CORPUS "/MANIFEST", "r");
+  if (!f) {
+    fprintf(stderr, "cannot open " CORPUS "/MANIFEST\n");
+    exit(EXIT_FAILURE);
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    Case c = {.hlo = true};
+    if (line[0] == '#' ||
+        sscanf(line, "%127s %d %d %lf %lf", c.name, &c.nin, &c.nout, &c.atol, &c.rtol) != 5)
+      continue;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+      if (!strcmp(c.name, names[i]) && ncases < 64) cases[ncases++] = c;
+  }
+  fclose(f);
+}
+
+static void setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/hloc-gpu-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *dir_of(const Case *c) { return c->hlo ? CORPUS : MODELS; }
+
+/* hloc compile's model arguments for c. */
+static void model_args(HloStr *s, const Case *c) {
+  if (c->hlo) hlo_str_printf(s, CORPUS "/%s.hlo", c->name);
+  else hlo_str_printf(s, MODELS "/%s.pb --config " MODELS "/%s.config.pbtxt", c->name, c->name);
+}
+
+static void compile_and_check(const Case *c, const char *sm, const char *env) {
+  HloStr cmd = {0};
+  hlo_str_printf(&cmd, "rm -rf %s/%s && mkdir -p %s/%s && %s %s compile ", tmpdir, sm, tmpdir, sm,
+                 env, ck_env("HLOC_BIN"));
+  model_args(&cmd, c);
+  hlo_str_printf(&cmd, " --target nvptx64 --cpu %s --name m -o %s/%s/m --emit obj,header", sm,
+                 tmpdir, sm);
+  char *out;
+  int rc = ck_sh(&out, "%s", cmd.buf);
+  ck_assert_msg(rc == 0, "%s %s: hloc compile exit %d: %s", c->name, sm, rc, out);
+  free(out);
+  free(cmd.buf);
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s/harness.c", tmpdir, sm);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(harness, f);
+  fclose(f);
+  rc = ck_sh(&out,
+             "%s -std=c17 -Wall -Werror -I%s/%s -Iruntime -o %s/%s/harness %s %s/%s/m.o "
+             "%s/libhloc_runtime.a -lm -pthread -ldl",
+             cc(), tmpdir, sm, tmpdir, sm, path, tmpdir, sm, ck_env("HLOC_RUNTIME_DIR"));
+  ck_assert_msg(rc == 0, "%s %s: building the harness failed: %s", c->name, sm, out);
+  free(out);
+  rc = ck_sh(&out, "%s/%s/harness check %s/%s/m.ptx", tmpdir, sm, tmpdir, sm);
+  ck_assert_msg(rc == 0, "%s %s: the object's kernels: %s", c->name, sm, out);
+  unsigned long long cubin = 0;
+  ck_assert_msg(strstr(out, "cubin ") && sscanf(strstr(out, "cubin "), "cubin %llu", &cubin) == 1,
+                "%s", out);
+  bool ptxas = have_ptxas() && !*env;
+  ck_assert_msg(ptxas == (cubin > 0), "%s %s: cubin of %llu bytes with%s ptxas", c->name, sm, cubin,
+                ptxas ? "" : "out");
+  free(out);
+  if (have_ptxas()) {
+    rc = ck_sh(&out, "/usr/local/cuda/bin/ptxas -arch=%s -o /dev/null %s/%s/m.ptx", sm, tmpdir, sm);
+    ck_assert_msg(rc == 0, "%s %s: ptxas refused the object's PTX: %s", c->name, sm, out);
+    free(out);
+  }
+}
+
+/* Runs the harness on c's inputs (env before it); its output in *out. */
+static int run(const Case *c, const char *sm, const char *env, char **out) {
+  HloStr cmd = {0};
+  hlo_str_printf(&cmd, "%s %s/%s/harness run", env, tmpdir, sm);
+  for (int i = 0; i < c->nin; i++) hlo_str_printf(&cmd, " %s/%s.in%d.npy", dir_of(c), c->name, i);
+  for (int i = 0; i < c->nout; i++) hlo_str_printf(&cmd, " %s/%s/out%d.npy", tmpdir, sm, i);
+  int rc = ck_sh(out, "%s", cmd.buf);
+  free(cmd.buf);
+  return rc;
+}
+
+START_TEST(compiles_and_runs_or_says_no_gpu) {
+  const Case *c = &cases[_i / 2];
+  const char *sm = sms[_i % 2];
+  compile_and_check(c, sm, "");
+  char *out;
+  int rc = run(c, sm, "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1", &out);
+  ck_assert_msg(rc == 3 && strstr(out, "no CUDA driver found (/nonexistent/libcuda.so.1"),
+                "%s %s: without a driver: exit %d: %s", c->name, sm, rc, out);
+  free(out);
+  rc = run(c, sm, "", &out);
+  if (rc == 3) {
+    ck_assert_msg(strstr(out, "no CUDA driver found") || strstr(out, "no GPU"), "%s", out);
+    printf("%s %s: %s: the GPU run is skipped\n", c->name, sm, strtok(out, "\n"));
+    free(out);
+    return;
+  }
+  ck_assert_msg(rc == 0, "%s %s: the run on the GPU: exit %d: %s", c->name, sm, rc, out);
+  free(out);
+  for (int i = 0; i < c->nout; i++) {
+    char got[256], want[256], msg[256];
+    snprintf(got, sizeof got, "%s/%s/out%d.npy", tmpdir, sm, i);
+    snprintf(want, sizeof want, "%s/%s.out%d.npy", dir_of(c), c->name, i);
+    HloLiteral *g = ck_read_npy(got), *w = ck_read_npy(want);
+    ck_assert_msg(ck_allclose(g, w, c->atol, c->rtol, msg, sizeof msg), "%s %s: result %d: %s",
+                  c->name, sm, i, msg);
+    hlo_literal_free(g);
+    hlo_literal_free(w);
+  }
+}
+END_TEST
+
+/* Without ptxas (HLOC_PTXAS empty) the object carries the PTX alone. */
+START_TEST(without_ptxas_the_object_has_ptx_only) {
+  Case c = {.name = "mnist_mlp", .nin = 1, .nout = 1};
+  compile_and_check(&c, "sm_80", "HLOC_PTXAS=");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("driver_gpu");
+  add_models();
+  add_corpus();
+  TCase *tc = tcase_create("gpu");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 600);
+  tcase_add_loop_test(tc, compiles_and_runs_or_says_no_gpu, 0, 2 * ncases);
+  tcase_add_test(tc, without_ptxas_the_object_has_ptx_only);
+  suite_add_tcase(s, tc);
+  return ck_run_suite(s);
+}
