@@ -258,6 +258,10 @@ HloError *cg_jit_keep(const CgProgram *p, CgJit **out, char **object, size_t *ob
 HloError *cg_jit_bytes(const void *data, size_t len, const char *name, CgJit **out);
 /* The loaded N_program descriptor; valid until cg_jit_free. */
 const hloc_program *cg_jit_program(const CgJit *j);
+/* A GPU program's device code (N_cuda_image), to load with
+ * hloc_cuda_load_image before running the program with hloc_cuda_run_host
+ * or hloc_cuda_run_device; NULL for a CPU program. */
+const hloc_cuda_image *cg_jit_cuda_image(const CgJit *j);
 void cg_jit_free(CgJit *j);
 
 #endif /* HLOC_CODEGEN_H */

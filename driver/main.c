@@ -7,7 +7,7 @@
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
  *            [--expect FILE.npy]... [--atol A] [--rtol R] [--timeout SECONDS]
- *            [--max-iterations N] [--profile] [PIPELINE]
+ *            [--max-iterations N] [--profile] [--device cpu|cuda] [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
  *             [--target T] [--cpu C] [--features F] [PIPELINE]
  *   hloc inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]
@@ -591,6 +591,18 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
   return true;
 }
 
+/* Runs a program compiled for --target nvptx64 (loaded by jit) on the
+ * GPU, on host buffers. */
+static HloError *run_cuda(const CgJit *jit, const hloc_program *p, void *const *buffers) {
+  char msg[1024];
+  hloc_cuda *gpu;
+  if (hloc_cuda_open(&gpu, msg, sizeof msg)) return hlo_error("--device cuda: %s", msg);
+  int rc = hloc_cuda_load_image(gpu, cg_jit_cuda_image(jit), msg, sizeof msg);
+  if (!rc) rc = hloc_cuda_run_host(gpu, p, buffers, msg, sizeof msg);
+  hloc_cuda_close(gpu);
+  return rc ? hlo_error("--device cuda: %s", msg) : NULL;
+}
+
 /* Compiles the model for this machine, loads it and runs it on args
  * through its descriptor on `threads` threads; with `stats`, says there
  * how many loops the pool took.  *result is a tuple of the flattened
@@ -604,6 +616,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   cli_stage(clock, "%s", "codegen");
   if (!e) e = cg_jit(prog, &jit);
   cli_stage(clock, "%s", "load (JIT link)");
+  bool cuda = !e && cg_jit_cuda_image(jit);
   cg_program_free(prog);
   if (e) return e;
   const hloc_program *p = cg_jit_program(jit);
@@ -627,8 +640,9 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
     e = hlo_error("--threads %d: cannot start %d threads", threads, threads);
   hloc_profile prof = {0};
   if (!e && profile && hloc_profile_init(&prof, p)) e = hlo_error("out of memory");
-  if (!e) e = run_bound_start(bound);
-  if (!e) {
+  if (!e && cuda) e = run_cuda(jit, p, buffers);
+  if (!e && !cuda) e = run_bound_start(bound);
+  if (!e && !cuda) {
     RtThreadPool *previous = hloc_use_thread_pool(pool);
     /* atomic_int and int32_t are one object: the code reads it atomically. */
     const int32_t *cancel = (const int32_t *)&bound->cancel;
@@ -737,7 +751,7 @@ static int take_threads(const char *name, const char *v, void *ctx) {
 }
 
 static int cmd_run(int argc, char **argv) {
-  const char *model = NULL, *outdir = ".";
+  const char *model = NULL, *outdir = ".", *device = "cpu";
   bool interpret = false, print = false, profile = false;
   CgOptions opts = {0};
   PipelineFlags flags = {0};
@@ -749,7 +763,7 @@ static int cmd_run(int argc, char **argv) {
   const CliOption options[] = {
       {"--interpret", .flag = &interpret}, {"--print", .flag = &print},
       {"--profile", .flag = &profile},
-      {"--output-dir", &outdir},
+      {"--output-dir", &outdir},          {"--device", &device},
       {"--cpu", &opts.cpu},                {"--features", &opts.features},
       {"--input", .take = take_input},     {"--expect", .take = take_expect},
       {"--atol", .take = take_tolerance},  {"--rtol", .take = take_tolerance},
@@ -781,6 +795,14 @@ static int cmd_run(int argc, char **argv) {
     bad = usage_error("run: --max-iterations %s needs --interpret: compiled code has no "
                       "iteration limit (bound it with --timeout)",
                       ra.bound.max_iterations_arg);
+  bool cuda = !strcmp(device, "cuda");
+  if (!bad && !cuda && strcmp(device, "cpu"))
+    bad = usage_error("run: --device '%s': the devices are cpu and cuda", device);
+  if (!bad && cuda && (interpret || threads_arg || profile || ra.bound.timeout_arg || opts.features))
+    bad = usage_error("run: --device cuda runs compiled code on the GPU, without %s",
+                      interpret ? "--interpret" : threads_arg ? "--threads" : profile ? "--profile"
+                      : opts.features ? "--features (--cpu names the SM)" : "--timeout");
+  if (cuda) opts.target = "nvptx64";
   /* stdout carries --print and --expect */
   if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
   if (bad) {
@@ -934,14 +956,16 @@ static const struct {
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
      "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
-     "          [--timeout SECONDS] [--max-iterations N] [--profile] [PIPELINE]\n"
+     "          [--timeout SECONDS] [--max-iterations N] [--profile] [--device cpu|cuda]\n"
+     "          [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
      "      --interpret) and run it on the inputs, on N threads (default 1); writes\n"
      "      one .npy per result into DIR, prints them with --print, compares them in\n"
      "      order with --expect files; stops the run (not the compile) after SECONDS,\n"
      "      and the interpreter's while loops after N iterations, as errors;\n"
      "      --profile prints the time of each kernel with its HLO instruction and\n"
-     "      TensorFlow op (docs/cli.md, \"Profiling\")"},
+     "      TensorFlow op (docs/cli.md, \"Profiling\"); --device cuda compiles for\n"
+     "      --target nvptx64 (--cpu names the SM) and runs on the GPU"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm|ptx]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"

@@ -254,6 +254,44 @@ START_TEST(without_ptxas_the_object_has_ptx_only) {
 }
 END_TEST
 
+/* `hloc run --device cuda`: compiled for the GPU and run there; without
+ * one, a clear error, exit 1 and no result written; the option's misuses
+ * are usage errors. */
+START_TEST(hloc_run_on_the_gpu) {
+  char *out;
+  const char *m = MODELS "/mnist_mlp";
+  int rc = ck_sh(&out,
+                 "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1 %s run %s.pb --config %s.config.pbtxt "
+                 "--input %s.in0.npy --device cuda --output-dir %s/out",
+                 ck_env("HLOC_BIN"), m, m, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "--device cuda: no CUDA driver found "
+                                       "(/nonexistent/libcuda.so.1"),
+                "exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
+  rc = ck_sh(&out, "%s run %s.pb --config %s.config.pbtxt --input %s.in0.npy --device cuda "
+             "--expect %s.out0.npy --atol 1e-4 --rtol 1e-3 --output-dir %s/out",
+             ck_env("HLOC_BIN"), m, m, m, m, tmpdir);
+  if (rc == 1 && (strstr(out, "no CUDA driver found") || strstr(out, "no GPU")))
+    printf("hloc run --device cuda: %s: the GPU run is skipped\n", strtok(out, "\n"));
+  else
+    ck_assert_msg(rc == 0 && strstr(out, "probs: matches the expected output"), "exit %d: %s", rc,
+                  out);
+  free(out);
+  static const char *const bad[][2] = {
+      {"--device tpu", "--device 'tpu': the devices are cpu and cuda"},
+      {"--device cuda --threads 2", "--device cuda runs compiled code on the GPU, without --threads"},
+      {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    rc = ck_sh(&out, "%s run %s.pb --config %s.config.pbtxt --input %s.in0.npy %s",
+               ck_env("HLOC_BIN"), m, m, m, bad[i][0]);
+    ck_assert_msg(rc != 0 && strstr(out, bad[i][1]), "%s: exit %d: %s", bad[i][0], rc, out);
+    free(out);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("driver_gpu");
   add_models();
@@ -263,6 +301,7 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, compiles_and_runs_or_says_no_gpu, 0, 2 * ncases);
   tcase_add_test(tc, without_ptxas_the_object_has_ptx_only);
+  tcase_add_test(tc, hloc_run_on_the_gpu);
   suite_add_tcase(s, tc);
   return ck_run_suite(s);
 }

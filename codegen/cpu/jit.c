@@ -19,6 +19,7 @@
 struct CgJit {
   LLVMOrcLLJITRef jit;
   const hloc_program *program;
+  const hloc_cuda_image *cuda_image; /* a GPU program's N_cuda_image, else NULL */
 };
 
 static HloError *llvm_error(LLVMErrorRef e, const char *what) {
@@ -48,11 +49,18 @@ static HloError *jit_object(LLVMMemoryBufferRef obj, const char *prog_name, CgJi
     /* The runtime's parallel-for that large kernels call: this process's
      * own (the runtime is linked in, but its symbols need not be
      * exported for the generator above to find them). */
-    LLVMOrcCSymbolMapPair rt = {
-        LLVMOrcLLJITMangleAndIntern(j->jit, "rt_parallel_for"),
-        {(LLVMOrcExecutorAddress)(uintptr_t)&rt_parallel_for,
-         {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}}};
-    e = LLVMOrcJITDylibDefine(lib, LLVMOrcAbsoluteSymbols(&rt, 1));
+    /* So are the calls of a GPU program's entry (runtime/cuda_run.c). */
+    LLVMJITSymbolFlags fn = {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable,
+                             0};
+    LLVMOrcCSymbolMapPair rt[] = {
+        {LLVMOrcLLJITMangleAndIntern(j->jit, "rt_parallel_for"),
+         {(LLVMOrcExecutorAddress)(uintptr_t)&rt_parallel_for, fn}},
+        {LLVMOrcLLJITMangleAndIntern(j->jit, "hloc_cuda_entry_launch"),
+         {(LLVMOrcExecutorAddress)(uintptr_t)&hloc_cuda_entry_launch, fn}},
+        {LLVMOrcLLJITMangleAndIntern(j->jit, "hloc_cuda_entry_copy"),
+         {(LLVMOrcExecutorAddress)(uintptr_t)&hloc_cuda_entry_copy, fn}},
+    };
+    e = LLVMOrcJITDylibDefine(lib, LLVMOrcAbsoluteSymbols(rt, 3));
   }
   if (!e) {
     e = LLVMOrcLLJITAddObjectFile(j->jit, lib, obj); /* takes obj */
@@ -70,6 +78,12 @@ static HloError *jit_object(LLVMMemoryBufferRef obj, const char *prog_name, CgJi
     return err;
   }
   j->program = (const hloc_program *)(uintptr_t)addr;
+  name = (HloStr){0};
+  hlo_str_printf(&name, "%s_cuda_image", prog_name);
+  /* Only a GPU program's object defines it. */
+  if ((e = LLVMOrcLLJITLookup(j->jit, &addr, name.buf))) LLVMConsumeError(e);
+  else j->cuda_image = (const hloc_cuda_image *)(uintptr_t)addr;
+  free(name.buf);
   *out = j;
   return NULL;
 }
@@ -104,6 +118,7 @@ HloError *cg_jit_bytes(const void *data, size_t len, const char *name, CgJit **o
 }
 
 const hloc_program *cg_jit_program(const CgJit *j) { return j->program; }
+const hloc_cuda_image *cg_jit_cuda_image(const CgJit *j) { return j->cuda_image; }
 
 void cg_jit_free(CgJit *j) {
   if (!j) return;
