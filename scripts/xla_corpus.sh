@@ -13,6 +13,8 @@
 # is a parse error); "parses + verifies" those hlo_verify accepts too,
 # whose refusals name the instruction instead ("FILE: verifier: ...").
 # --results FILE keeps each module's line (OK/FAIL/RUN name message).
+# $HLOC_RUN_FLAGS are added to the compiled runs ("--device cuda":
+# scripts/gpu-check.sh).
 # Exits 0 when the corpus is absent.
 #
 #   scripts/xla_corpus.sh [-j N] [--no-run] [--results FILE]
@@ -134,7 +136,7 @@ PY
     elif ! ls "$d"/i/*.npy > /dev/null 2>&1; then
       echo "RUN $name empty"  # results of empty tuples only: nothing to compare
     else
-      msg=$(timeout 120 "$hloc" run "$f" $args --output-dir "$d/c" \
+      msg=$(timeout 120 "$hloc" run "$f" $args ${HLOC_RUN_FLAGS:-} --output-dir "$d/c" \
               $(for o in $(ls -v "$d"/i/*.npy); do printf -- '--expect %s ' "$o"; done) \
               --atol 1e-4 --rtol 1e-3 2>&1)
       rc=$?
