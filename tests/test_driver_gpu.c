@@ -56,6 +56,7 @@ static const char harness[] =
     "      char want[256];\n"
     "      snprintf(want, sizeof want, \".entry %s(\", m_program.kernels[k].symbol);\n"
     "      if (!strstr(m_cuda_image.ptx, want)) { printf(\"no %s\\n\", want); return 1; }\n"
+    "      printf(\"kernel %s\\n\", m_program.kernels[k].symbol);\n"
     "    }\n"
     "    printf(\"sm %s kernels %d cubin %llu\\n\", m_cuda_image.sm, (int)m_program.num_kernels,\n"
     "           (unsigned long long)m_cuda_image.cubin_bytes);\n"
@@ -146,6 +147,64 @@ static void add_corpus(void) {
   fclose(f);
 }
 
+static int run(const Case *c, const char *sm, const char *env, char **out);
+
+/* The fake driver (tests/fake_cuda.c), built once per process. */
+static char fake[128];
+
+static const char *fake_driver(void) {
+  if (*fake) return fake;
+  char dir[] = "/tmp/hloc-fake-cuda-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(fake, sizeof fake, "%s/libcuda.so.1", dir);
+  char *out;
+  int rc = ck_sh(&out, "%s -std=c17 -Wall -Werror -shared -fPIC -o %s tests/fake_cuda.c", cc(), fake);
+  ck_assert_msg(rc == 0, "building the fake driver: %s", out);
+  free(out);
+  return fake;
+}
+
+/* The run of the host side on the fake driver: the PTX is loaded after
+ * the cubin is refused, every launch names a kernel of the PTX with its
+ * parameters, and without host control flow (models other than
+ * lstm_while) the launches are the program's kernels, in order. */
+static void check_fake_run(const Case *c, const char *sm) {
+  char *out, log[256];
+  snprintf(log, sizeof log, "%s/%s/fake.log", tmpdir, sm);
+  HloStr env = {0};
+  hlo_str_printf(&env, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_LOG=%s", fake_driver(), log);
+  int rc = run(c, sm, env.buf, &out);
+  free(env.buf);
+  ck_assert_msg(rc == 0, "%s %s: on the fake driver: exit %d: %s", c->name, sm, rc, out);
+  free(out);
+  char *got = ck_read_file(log, NULL);
+  const char *launches = strstr(got, "ptx\n");
+  ck_assert_msg(launches, "%s %s: no PTX loaded: %s", c->name, sm, got);
+  if (have_ptxas()) ck_assert_msg(!strncmp(got, "cubin refused\nptx\n", 18), "%s", got);
+  launches += 4;
+  rc = ck_sh(&out, "%s/%s/harness check /dev/null", tmpdir, sm);
+  ck_assert_int_eq(rc, 0);
+  HloStr want = {0};
+  for (const char *k = strstr(out, "kernel "); k; k = strstr(k + 1, "\nkernel ")) {
+    if (*k == '\n') k++;
+    hlo_str_printf(&want, "launch %.*s ", (int)strcspn(k + 7, "\n"), k + 7);
+  }
+  HloStr seen = {0};
+  for (const char *l = launches; *l; l += strcspn(l, "\n") + 1) {
+    ck_assert_msg(!strncmp(l, "launch ", 7), "%s %s: %s", c->name, sm, got);
+    const char *sp = strchr(l + 7, ' ');
+    hlo_str_printf(&seen, "%.*s", (int)(sp - l + 1), l);
+    if (!l[strcspn(l, "\n")]) break;
+  }
+  if (!c->hlo && strcmp(c->name, "lstm_while"))
+    ck_assert_msg(want.buf && seen.buf && !strcmp(want.buf, seen.buf),
+                  "%s %s: the launches:\n%s\nthe kernels: %s", c->name, sm, got, want.buf);
+  free(want.buf);
+  free(seen.buf);
+  free(got);
+  free(out);
+}
+
 static void setup(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/hloc-gpu-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
@@ -225,6 +284,7 @@ START_TEST(compiles_and_runs_or_says_no_gpu) {
   ck_assert_msg(rc == 3 && strstr(out, "no CUDA driver found (/nonexistent/libcuda.so.1"),
                 "%s %s: without a driver: exit %d: %s", c->name, sm, rc, out);
   free(out);
+  check_fake_run(c, sm);
   rc = run(c, sm, "", &out);
   if (rc == 3) {
     ck_assert_msg(strstr(out, "no CUDA driver found") || strstr(out, "no GPU"), "%s", out);
