@@ -104,6 +104,15 @@ typedef struct hloc_compiler_options {
                          * "native" or "generic"; NULL: "native" */
   const char *features; /* "+avx2,-avx512f" style, added to the CPU's;
                          * NULL: none */
+  const char *device;   /* "cpu" (NULL: the same) or "cuda": the model runs
+                         * on the machine's NVIDIA GPU (docs/backends.md,
+                         * "The GPU backend"), cpu then names its SM
+                         * ("sm_80", the default, "sm_86", "sm_89",
+                         * "sm_90"); hloc_execute copies the buffers to
+                         * the GPU and back, and fails with "no CUDA driver
+                         * found" or "no GPU" on a machine without one.
+                         * Threads, profiling, cancellation and saving do
+                         * not apply to it yet. */
 } hloc_compiler_options;
 
 HLOC_API int hloc_compiler_create(const hloc_compiler_options *opts,

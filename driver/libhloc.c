@@ -97,6 +97,7 @@ struct hloc_error {
 struct hloc_compiler {
   char *cpu;      /* NULL: codegen's default, the host CPU */
   char *features; /* NULL: none */
+  bool cuda;      /* device "cuda": --target nvptx64, cpu the SM */
 };
 
 struct hloc_executable {
@@ -122,6 +123,11 @@ struct hloc_executable {
   int pool_users;               /* calls running on `pool` */
   bool replacing;               /* set_threads is waiting for pool_users == 0 */
   RtThreadPool *pool;           /* NULL: runs on the calling thread */
+  /* A GPU program (device "cuda"): its device code, and the GPU it was
+   * loaded into on the first call (gpu_lock: one run at a time). */
+  const hloc_cuda_image *cuda_image;
+  hloc_cuda *gpu;
+  pthread_mutex_t gpu_lock;
   atomic_int nthreads;          /* as last set; 1 by default */
   struct Run *runs;             /* calls now running (runs_lock) */
   atomic_int profiling;         /* hloc_executable_set_profiling */
@@ -181,6 +187,13 @@ int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,
   if (opts) {
     c->cpu = copy_or_null(opts->cpu);
     c->features = copy_or_null(opts->features);
+    c->cuda = opts->device && !strcmp(opts->device, "cuda");
+    if (opts->device && !c->cuda && strcmp(opts->device, "cpu")) {
+      HloError *e = hlo_error("hloc_compiler_create: device '%s': the devices are cpu and cuda",
+                              opts->device);
+      hloc_compiler_free(c);
+      return fail(err, e);
+    }
   }
   *out = c;
   return succeed(err);
@@ -227,6 +240,7 @@ static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_exec
       .name = PROGRAM_NAME,
       .cpu = c->cpu,
       .features = c->features,
+      .target = c->cuda ? "nvptx64" : NULL,
   };
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
@@ -271,11 +285,13 @@ static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t o
      * library's is checked as it opens, library.c.) */
     char why[1024];
     if (hloc_program_check_cpu(exe->program, why, sizeof why)) exe->cpu_refusal = hlo_xstrdup(why);
+    exe->cuda_image = cg_jit_cuda_image(jit);
     exe->pool_create = rt_threadpool_create;
     exe->pool_free = rt_threadpool_free;
     exe->use_pool = hloc_use_thread_pool;
   }
   atomic_flag_clear(&exe->busy);
+  pthread_mutex_init(&exe->gpu_lock, NULL);
   pthread_mutex_init(&exe->pool_lock, NULL);
   pthread_cond_init(&exe->pool_changed, NULL);
   atomic_init(&exe->nthreads, 1);
@@ -333,7 +349,11 @@ typedef struct CompileJob {
  * loads, else a compile whose object is kept. */
 static HloError *compile_cached(const CompileJob *j) {
   char name[40];
-  HloError *e = cache_name(j->path, j->model, j->c->cpu, j->c->features, name);
+  HloStr cpu = {0};
+  if (j->c->cuda) hlo_str_printf(&cpu, "nvptx64 %s", j->c->cpu ? j->c->cpu : "sm_80");
+  HloError *e = cache_name(j->path, j->model, j->c->cuda ? cpu.buf : j->c->cpu, j->c->features,
+                           name);
+  free(cpu.buf);
   char *object = NULL;
   size_t len = 0;
   if (!e) e = cache_read(j->cache_dir, name, &object, &len);
@@ -501,6 +521,8 @@ void hloc_executable_free(hloc_executable *exe) {
   if (!exe) return;
   /* The pool's threads run the library's code: stopped before it goes. */
   if (exe->pool) exe->pool_free(exe->pool);
+  hloc_cuda_close(exe->gpu);
+  pthread_mutex_destroy(&exe->gpu_lock);
   pthread_cond_destroy(&exe->pool_changed);
   pthread_mutex_destroy(&exe->pool_lock);
   pthread_mutex_destroy(&exe->profile_lock);
@@ -520,6 +542,10 @@ int hloc_executable_save(const hloc_executable *exe, const char *path, hloc_erro
   static const char fn[] = "hloc_executable_save";
   if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
   if (!path) return fail(err, hlo_error("%s: path is NULL", fn));
+  if (exe->cuda_image)
+    return fail(err, hlo_error("%s: %s: saving a GPU executable (device \"cuda\") is not "
+                               "supported yet; `hloc compile --target nvptx64` makes its object",
+                               fn, path));
   if (!exe->object)
     return fail(err, hlo_error("%s: %s: the executable was loaded from a model library, "
                                "which is what saving makes: copy that file instead",
@@ -662,10 +688,36 @@ static void pool_release(hloc_executable *exe) {
   pthread_mutex_unlock(&exe->pool_lock);
 }
 
+/* hloc_execute of a GPU program: on the GPU the first call opened (the
+ * device code loaded into it), one call at a time. */
+static int execute_cuda(hloc_executable *exe, const void *const *inputs, void *const *outputs,
+                        hloc_error **err) {
+  const hloc_program *p = exe->program;
+  void **bufs = buffers_alloc(p);
+  HloError *e = bind_buffers(p, inputs, outputs, bufs);
+  char msg[1024];
+  pthread_mutex_lock(&exe->gpu_lock);
+  if (!e && !exe->gpu) {
+    if (hloc_cuda_open(&exe->gpu, msg, sizeof msg)) {
+      e = hlo_error("hloc_execute: %s", msg);
+    } else if (hloc_cuda_load_image(exe->gpu, exe->cuda_image, msg, sizeof msg)) {
+      e = hlo_error("hloc_execute: %s", msg);
+      hloc_cuda_close(exe->gpu);
+      exe->gpu = NULL;
+    }
+  }
+  if (!e && hloc_cuda_run_host(exe->gpu, p, bufs, msg, sizeof msg))
+    e = hlo_error("hloc_execute: %s", msg);
+  pthread_mutex_unlock(&exe->gpu_lock);
+  free(bufs);
+  return e ? fail(err, e) : succeed(err);
+}
+
 int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *outputs,
                  hloc_error **err) {
   if (!exe) return fail(err, hlo_error("hloc_execute: executable is NULL"));
   if (exe->cpu_refusal) return fail(err, hlo_error("hloc_execute: %s", exe->cpu_refusal));
+  if (exe->cuda_image) return execute_cuda(exe, inputs, outputs, err);
   const hloc_program *p = exe->program;
   bool cached = !atomic_flag_test_and_set_explicit(&exe->busy, memory_order_acquire);
   void **bufs = cached ? exe->buffers : buffers_alloc(p);

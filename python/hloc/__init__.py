@@ -138,11 +138,15 @@ def _contents(x, what):
 class Compiler:
     """Compiles for one CPU: cpu is an LLVM CPU name ("x86-64-v3", "znver4", ...),
     "native" or "generic" (None: this machine's, "native"); features adds or removes
-    CPU features ("+avx2,-avx512f").  Unknown names raise Error at the first compile."""
+    CPU features ("+avx2,-avx512f").  Unknown names raise Error at the first compile.
+    device="cuda" compiles for the machine's NVIDIA GPU instead (cpu then names its SM:
+    "sm_80", the default, "sm_86", "sm_89", "sm_90"); running raises Error ("no CUDA
+    driver found", "no GPU") where there is none."""
 
-    def __init__(self, cpu=None, features=None):
+    def __init__(self, cpu=None, features=None, device=None):
         opts = _capi.CompilerOptions(cpu.encode() if cpu else None,
-                                     features.encode() if features else None)
+                                     features.encode() if features else None,
+                                     device.encode() if device else None)
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.hloc_compiler_create(ctypes.byref(opts), ctypes.byref(handle),
                                          ctypes.byref(err)), err)
@@ -425,13 +429,13 @@ _compilers = {}
 _compilers_lock = threading.Lock()
 
 
-def _compiler(cpu, features):
-    # One Compiler per (cpu, features), made on first use and kept: the
-    # module-level functions then need no handle of the caller's.
+def _compiler(cpu, features, device=None):
+    # One Compiler per (cpu, features, device), made on first use and kept:
+    # the module-level functions then need no handle of the caller's.
     with _compilers_lock:
-        key = (cpu, features)
+        key = (cpu, features, device)
         if key not in _compilers:
-            _compilers[key] = Compiler(cpu, features)
+            _compilers[key] = Compiler(cpu, features, device)
         return _compilers[key]
 
 
@@ -441,26 +445,28 @@ def _with_threads(exe, threads):
     return exe
 
 
-def compile_graphdef(graph, config, cpu=None, features=None, threads=None):
+def compile_graphdef(graph, config, cpu=None, features=None, threads=None, device=None):
     """Compiles a frozen GraphDef with its tfcompile config (paths or bytes) for this
     machine (or the CPU named; see Compiler).  Returns an Executable whose inputs are
     the config's feeds and outputs its fetches, running on `threads` threads
     (None: 1; see Executable.set_threads)."""
     if threads is not None:
         _check_threads(threads)
-    return _with_threads(_compiler(cpu, features).compile_graphdef(graph, config), threads)
+    return _with_threads(_compiler(cpu, features, device).compile_graphdef(graph, config),
+                         threads)
 
 
 def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
-                  input_shapes=None, cpu=None, features=None, threads=None, cache_dir=None):
+                  input_shapes=None, cpu=None, features=None, threads=None, cache_dir=None,
+                  device=None):
     """Compiles a SavedModel directory, a GraphDef (with its config and, for its
     variables, a checkpoint prefix) or HLO text by path (see Compiler.compile_model).
     A SavedModel's inputs and outputs are its signature's, named by their keys, in key
     order.  threads: as for compile_graphdef."""
     if threads is not None:
         _check_threads(threads)
-    exe = _compiler(cpu, features).compile_model(path, config, checkpoint, tags, signature,
-                                                 input_shapes, cache_dir)
+    exe = _compiler(cpu, features, device).compile_model(path, config, checkpoint, tags,
+                                                         signature, input_shapes, cache_dir)
     return _with_threads(exe, threads)
 
 
@@ -481,13 +487,13 @@ def load(path, threads=None):
     return _with_threads(Executable(exe), threads)
 
 
-def compile_hlo(text_or_path, cpu=None, features=None, threads=None):
+def compile_hlo(text_or_path, cpu=None, features=None, threads=None, device=None):
     """Compiles an HLO module (text, or a path; see Compiler.compile_hlo).  Inputs are
     the entry's parameters; outputs the root's flattened tuple elements.  threads: as
     for compile_graphdef."""
     if threads is not None:
         _check_threads(threads)
-    return _with_threads(_compiler(cpu, features).compile_hlo(text_or_path), threads)
+    return _with_threads(_compiler(cpu, features, device).compile_hlo(text_or_path), threads)
 
 
 def _is_hlo_text(x):
@@ -498,7 +504,7 @@ def _is_hlo_text(x):
 
 
 def compile(model, config=None, checkpoint=None, tags=None, signature=None, input_shapes=None,
-            cpu=None, features=None, threads=None, cache_dir=None):
+            cpu=None, features=None, threads=None, cache_dir=None, device=None):
     """Compiles whatever `hloc compile` takes, with its options: model is a path (a
     SavedModel directory, a GraphDef .pb/.pbtxt with config and perhaps checkpoint, HLO
     text; a file of another name is recognised by its content, as the command does), or
@@ -512,7 +518,7 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
     if _is_path(model) and not (isinstance(model, str) and (_is_hlo_text(model)
                                                              or "\n" in model)):
         return compile_model(model, config, checkpoint, tags, signature, input_shapes, cpu,
-                             features, threads, cache_dir)
+                             features, threads, cache_dir, device)
     if isinstance(model, str):
         model = model.encode()
     if not isinstance(model, (bytes, bytearray, memoryview)):
@@ -523,9 +529,9 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
         config = _contents(config, "config")
     direct = all(x is None for x in (checkpoint, tags, signature, input_shapes, cache_dir))
     if direct and _is_hlo_text(model) and config is None:
-        return compile_hlo(model, cpu, features, threads)
+        return compile_hlo(model, cpu, features, threads, device)
     if direct and not _is_hlo_text(model) and config is not None:
-        return compile_graphdef(model, config, cpu, features, threads)
+        return compile_graphdef(model, config, cpu, features, threads, device)
     # Any other combination takes compile_model's path, whose checks (and cache)
     # then apply as to a file: the model (and a config in memory) go to a
     # temporary directory under names that leave the kind to the content.
@@ -540,7 +546,7 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
             config = os.path.join(tmp, "config")
         try:
             return compile_model(path, config, checkpoint, tags, signature, input_shapes, cpu,
-                                 features, threads, cache_dir)
+                                 features, threads, cache_dir, device)
         except Error as e:
             # name the model as the caller gave it, not by the temporary file
             raise Error(str(e).replace(os.path.join(tmp, "config"), "the config in memory")

@@ -83,6 +83,37 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(list(by_name), ["probs"])
         np.testing.assert_array_equal(by_name["probs"], exe(x)[0])
 
+    def test_device_cuda(self):
+        """device="cuda" compiles for the GPU; without one, running raises the runtime's
+        clear error (with HLOC_CUDA_DRIVER naming a missing driver, always), and with one
+        the results match TensorFlow's.  Unknown devices are errors."""
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        exe = hloc.compile(prefix + ".pb", prefix + ".config.pbtxt", device="cuda")
+        self.assertEqual([s.name for s in exe.outputs], ["probs"])
+        x, = stored(prefix, "in", 1)
+        before = os.environ.get("HLOC_CUDA_DRIVER")
+        os.environ["HLOC_CUDA_DRIVER"] = "/nonexistent/libcuda.so.1"
+        try:
+            # a fresh executable: the GPU is opened on its first run
+            fresh = hloc.compile_graphdef(prefix + ".pb", prefix + ".config.pbtxt",
+                                          device="cuda")
+            with self.assertRaisesRegex(hloc.Error, r"no CUDA driver found \(/nonexistent"):
+                fresh(x)
+        finally:
+            if before is None:
+                del os.environ["HLOC_CUDA_DRIVER"]
+            else:
+                os.environ["HLOC_CUDA_DRIVER"] = before
+        try:
+            got = exe(x)
+        except hloc.Error as e:
+            self.assertRegex(str(e), "no CUDA driver found|no GPU")
+            print(f"test_device_cuda: {e}: the GPU run is skipped", file=sys.stderr)
+        else:
+            self.assert_outputs(got, stored(prefix, "out", 1), MODEL_ATOL, MODEL_RTOL)
+        with self.assertRaisesRegex(hloc.Error, "device 'tpu': the devices are cpu and cuda"):
+            hloc.Compiler(device="tpu")
+
     def test_models_from_bytes(self):
         for name in ("small_cnn", "text_classifier"):
             with self.subTest(model=name):
