@@ -343,6 +343,16 @@ START_TEST(hloc_run_on_the_gpu) {
       {"--device cuda --threads 2", "--device cuda runs compiled code on the GPU, without --threads"},
       {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
   };
+  /* Outputs whose runners would call the entry outside a GPU run. */
+  static const char *const kinds[] = {"exe", "so", "cpp"};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --emit obj,%s "
+               "-o %s/m", ck_env("HLOC_BIN"), m, m, kinds[i], tmpdir);
+    ck_assert_msg(rc == 2 && strstr(out, "is not supported for --target nvptx64 yet"),
+                  "--emit %s: exit %d: %s", kinds[i], rc, out);
+    free(out);
+    ck_assert_int_eq(ck_count_files(tmpdir), 0);
+  }
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     rc = ck_sh(&out, "%s run %s.pb --config %s.config.pbtxt --input %s.in0.npy %s",
                ck_env("HLOC_BIN"), m, m, m, bad[i][0]);
