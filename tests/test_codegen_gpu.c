@@ -189,6 +189,61 @@ static KirModule *launching_module(void) {
   return m;
 }
 
+/* The entry for the host (CgBackend.host_mlir): the launch, a constant
+ * copied onto the device and a read of device memory go through the
+ * runtime, the device code leaves the module; a store to device memory on
+ * the host, and a launch of a kernel the signature lacks, are errors
+ * naming the op. */
+static KirModule *host_module(bool store) {
+  KirModule *m = kir_module_new();
+  int64_t d16[1] = {16};
+  KirType buf = kir_memref(m, KIR_F32, 1, d16);
+  static const float data[16] = {1, 2, 3};
+  kir_global_new(m, "g0", buf, data, sizeof data);
+  KirFunc *k = kir_func_new(m, "k", 1, &buf, 0, NULL);
+  k->device = k->kernel = true;
+  KirBuilder b;
+  kir_at_end(&b, k->body);
+  kir_return(&b, 0, NULL);
+  KirFunc *h = kir_func_new(m, "model_run_profiled", 1, &buf, 1, (KirType[]){T(KIR_F32)});
+  kir_at_end(&b, h->body);
+  KirVal arg = kir_param(h, 0), zero = kir_index(&b, 0);
+  kir_copy(&b, kir_get_global(&b, "g0", buf), arg);
+  kir_launch(&b, k, kir_index(&b, 1), kir_index(&b, 1), 1, &arg);
+  if (store) kir_store(&b, kir_const_float(&b, T(KIR_F32), 1), arg, &zero);
+  KirVal x = kir_load(&b, arg, &zero);
+  kir_return(&b, 1, &x);
+  return m;
+}
+
+START_TEST(host_side_calls_the_runtime) {
+  CgKernelInfo kernel = {.symbol = (char *)"k"};
+  CgSignature sig = {.name = "model", .kernels = &kernel, .nkernels = 1};
+  KirModule *m = host_module(false);
+  char *mlir = NULL;
+  HloError *e = cg_gpu_backend.host_mlir(m, &sig, &mlir);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  ck_assert_msg(!strstr(mlir, "gpu.") && !strstr(mlir, "@k(") &&
+                    strstr(mlir, "call @hloc_cuda_entry_launch(") &&
+                    strstr(mlir, "call @hloc_cuda_entry_copy("),
+                "%s", mlir);
+  /* the copy in, the read back: two copies; the read is of an alloca */
+  ck_assert_ptr_nonnull(strstr(strstr(mlir, "call @hloc_cuda_entry_copy(") + 1,
+                               "call @hloc_cuda_entry_copy("));
+  ck_assert_ptr_nonnull(strstr(mlir, "memref.alloca"));
+  free(mlir);
+  kir_module_free(m);
+  m = host_module(true);
+  assert_error(cg_gpu_backend.host_mlir(m, &sig, &mlir),
+               "codegen: nvptx64: model_run_profiled: an access to device memory on the host");
+  kir_module_free(m);
+  m = host_module(false);
+  sig.nkernels = 0;
+  assert_error(cg_gpu_backend.host_mlir(m, &sig, &mlir), "a launch of no kernel of the signature");
+  kir_module_free(m);
+}
+END_TEST
+
 START_TEST(gpu_ops_print_and_lower) {
   KirModule *m = launching_module();
   HloError *e = kir_verify(m);
@@ -671,6 +726,7 @@ int main(void) {
   tcase_add_test(t, no_kernels);
   tcase_add_test(t, facts_come_from_the_sm);
   tcase_add_test(t, gpu_ops_print_and_lower);
+  tcase_add_test(t, host_side_calls_the_runtime);
   tcase_add_test(t, verifier_rules_of_gpu_ops);
   tcase_add_test(t, kernels_are_launched);
   tcase_add_test(t, libdevice_where_needed);
