@@ -10,7 +10,8 @@
  * another SM), so the runtime must fall back to the PTX, which it keeps:
  * a global's size, a kernel's existence and its parameter count are read
  * from it (as LLVM's NVPTX target prints them), and a launch of a kernel the PTX lacks, or with another number
- * of parameters, fails as the driver would.  Each module load and launch
+ * of parameters, fails as the driver would; so does a launch of the kernel
+ * $FAKE_CUDA_FAIL names.  Each module load and launch
  * is appended to the file $FAKE_CUDA_LOG:
  *   cubin refused | ptx | launch NAME GRID BLOCK NPARAMS
  * Only the entry points runtime/cuda.c resolves exist.
@@ -23,6 +24,8 @@
 typedef unsigned long long CUdeviceptr;
 
 static char *ptx;
+static void *globals[4096]; /* the module's, freed with it */
+static int nglobals;
 
 static void log_line(const char *fmt, const char *name, unsigned grid, unsigned block, int n) {
   const char *path = getenv("FAKE_CUDA_LOG");
@@ -54,6 +57,7 @@ int cuModuleLoadData(void **mod, const void *image) {
 
 int cuModuleUnload(void *mod) {
   if (mod != ptx) return 400;
+  while (nglobals) free(globals[--nglobals]);
   free(ptx);
   ptx = NULL;
   return 0;
@@ -86,7 +90,9 @@ int cuModuleGetGlobal_v2(CUdeviceptr *at, size_t *bytes, void *mod, const char *
   } else {
     return 500;
   }
-  *at = (CUdeviceptr)(size_t)calloc(1, *bytes); /* leaked: a module's lifetime */
+  if (nglobals == 4096) return 2;
+  globals[nglobals] = calloc(1, *bytes);
+  *at = (CUdeviceptr)(size_t)globals[nglobals++];
   return 0;
 }
 
@@ -114,17 +120,22 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   }
   int given = 0;
   while (given < n && params && params[given]) given++;
+  const char *fail = getenv("FAKE_CUDA_FAIL");
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || shared || stream || extra || given != n ||
-      !gx || !bx || bx > 1024)
+      !gx || !bx || bx > 1024 || (fail && !strcmp(fail, name))) {
+    free(f);
     return 1; /* CUDA_ERROR_INVALID_VALUE */
+  }
   log_line("launch %s %u %u %d\n", name, gx, bx, n);
   free(f);
   return 0;
 }
 
 int cuGetErrorName(int r, const char **s) {
-  *s = r == 209 ? "CUDA_ERROR_NO_BINARY_FOR_GPU" : r == 500 ? "CUDA_ERROR_NOT_FOUND"
-                                                               : "CUDA_ERROR_FAKE";
+  *s = r == 209   ? "CUDA_ERROR_NO_BINARY_FOR_GPU"
+       : r == 500 ? "CUDA_ERROR_NOT_FOUND"
+       : r == 1   ? "CUDA_ERROR_INVALID_VALUE"
+                  : "CUDA_ERROR_FAKE";
   return 0;
 }
 int cuGetErrorString(int r, const char **s) {

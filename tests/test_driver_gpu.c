@@ -199,6 +199,25 @@ static void check_fake_run(const Case *c, const char *sm) {
   if (!c->hlo && strcmp(c->name, "lstm_while"))
     ck_assert_msg(want.buf && seen.buf && !strcmp(want.buf, seen.buf),
                   "%s %s: the launches:\n%s\nthe kernels: %s", c->name, sm, got, want.buf);
+  /* A launch that fails stops the run (in a loop too) with the driver's
+   * error and the kernel's name. */
+  const char *last = NULL;
+  for (const char *l = seen.buf; l && (l = strstr(l, "launch ")); l += 7) last = l;
+  if (last) {
+    char kernel[256];
+    snprintf(kernel, sizeof kernel, "%.*s", (int)strcspn(last + 7, " "), last + 7);
+    env = (HloStr){0};
+    hlo_str_printf(&env, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_FAIL=%s", fake_driver(), kernel);
+    char *failed;
+    rc = run(c, sm, env.buf, &failed);
+    free(env.buf);
+    HloStr msg = {0};
+    hlo_str_printf(&msg, "m: cuLaunchKernel (%s): CUDA_ERROR_INVALID_VALUE (1)", kernel);
+    ck_assert_msg(rc == 1 && strstr(failed, msg.buf), "%s %s: a failed launch of %s: exit %d: %s",
+                  c->name, sm, kernel, rc, failed);
+    free(msg.buf);
+    free(failed);
+  }
   free(want.buf);
   free(seen.buf);
   free(got);
