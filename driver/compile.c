@@ -399,6 +399,17 @@ static HloError *emit_exe(Job *j) {
                    "}\n",
                    j->name, j->base, j->name, sig->weights_bytes, sig->weights_fingerprint,
                    j->name);
+  else if (*sig->gpu_sm)
+    hlo_str_printf(&text,
+                   "struct hloc_cuda_image;\n"
+                   "extern const struct hloc_cuda_image %s_cuda_image;\n"
+                   "int hloc_exe_main_cuda(const struct hloc_program *p,\n"
+                   "                       const struct hloc_cuda_image *img, int argc, "
+                   "char **argv);\n"
+                   "int main(int argc, char **argv) {\n"
+                   "  return hloc_exe_main_cuda(&%s_program, &%s_cuda_image, argc, argv);\n"
+                   "}\n",
+                   j->name, j->name, j->name);
   else
     hlo_str_printf(&text,
                    "int main(int argc, char **argv) { return hloc_exe_main(&%s_program, argc, "
@@ -598,12 +609,12 @@ int cmd_compile(int argc, char **argv) {
                        "asked for",
                        cpp_class);
   if (cpp_class && (usage = check_cpp_class(cpp_class))) return usage;
-  /* Their runners (hloc_exe_main, libhloc's loader, the C++ class) call
-   * N_run as a CPU program's, outside the GPU run it needs. */
-  if (opts.target && !strcmp(opts.target, "nvptx64") && (emit & (EMIT_SO | EMIT_EXE | EMIT_CPP)))
+  /* Their runners (libhloc's loader, the C++ class) call N_run as a CPU
+   * program's, outside the GPU run it needs. */
+  if (opts.target && !strcmp(opts.target, "nvptx64") && (emit & (EMIT_SO | EMIT_CPP)))
     return usage_error("compile: --emit %s is not supported for --target nvptx64 yet: obj, "
-                       "header and lib are",
-                       emit & EMIT_EXE ? "exe" : emit & EMIT_SO ? "so" : "cpp");
+                       "header, lib and exe are",
+                       emit & EMIT_SO ? "so" : "cpp");
   /* The C++ class wraps the C header. */
   if (emit & EMIT_CPP) emit |= EMIT_HEADER;
   if (!opts.name) opts.name = "model";

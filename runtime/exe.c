@@ -241,6 +241,25 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* A GPU program's (hloc_exe_main_cuda): its device code, and the GPU
+ * it runs on once opened. */
+static const hloc_cuda_image *cuda_image;
+static hloc_cuda *gpu;
+
+/* One run of p: on the CPU (prof: profiled, cancel: the flag, or NULL),
+ * or on the GPU; a GPU's failure is printed here, as fail() does. */
+static int run_once(const hloc_program *p, void *const *buffers, void *scratch,
+                    hloc_profile *prof, const int32_t *cancel) {
+  if (gpu) {
+    char err[1024];
+    if (!hloc_cuda_run_host(gpu, p, buffers, err, sizeof err)) return 0;
+    fprintf(stderr, "%s: %s\n", prog_name, err);
+    return -1;
+  }
+  if (prof) return hloc_profile_run(prof, buffers, scratch, cancel);
+  return cancel ? p->run_cancellable(buffers, scratch, cancel) : p->run(buffers, scratch);
+}
+
 static int compare_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -254,11 +273,11 @@ static int bench(const hloc_program *p, void *const *buffers, void *scratch, lon
   if (!ms) return fail(EXIT_REJECTED, "out of memory");
   for (long i = 0; i < runs; i++) {
     double t0 = now_ms();
-    int status = prof ? hloc_profile_run(prof, buffers, scratch, NULL) : p->run(buffers, scratch);
+    int status = run_once(p, buffers, scratch, prof, NULL);
     ms[i] = now_ms() - t0;
     if (status) {
       free(ms);
-      return fail(EXIT_REJECTED, "the model failed (status %d)", status);
+      return status < 0 ? EXIT_REJECTED : fail(EXIT_REJECTED, "the model failed (status %d)", status);
     }
   }
   qsort(ms, (size_t)runs, sizeof *ms, compare_double);
@@ -411,6 +430,11 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
     free(specs);
     return fail(EXIT_REJECTED, "%s", why);
   }
+  if (cuda_image && (threads > 1 || profile || dog.seconds > 0)) {
+    free(specs);
+    return fail(EXIT_USAGE, "--threads, --profile and --timeout do not apply to a model that "
+                            "runs on the GPU");
+  }
   RtArray *args = calloc((size_t)p->num_args + 1, sizeof *args);
   bool *bound = calloc((size_t)p->num_args + 1, sizeof *bound);
   void **buffers = calloc((size_t)(p->num_args + p->num_results) + 1, sizeof *buffers);
@@ -424,7 +448,12 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
     buffers[p->num_args + r] = alloc_aligned(p->results[r].bytes, 64);
     if (!buffers[p->num_args + r]) rc = fail(EXIT_REJECTED, "out of memory");
   }
-  if (!rc && p->scratch_bytes && !(scratch = alloc_aligned(p->scratch_bytes, p->scratch_align)))
+  char err[1024];
+  if (!rc && cuda_image && (hloc_cuda_open(&gpu, err, sizeof err) ||
+                            hloc_cuda_load_image(gpu, cuda_image, err, sizeof err)))
+    rc = fail(EXIT_REJECTED, "%s", err);
+  if (!rc && !gpu && p->scratch_bytes &&
+      !(scratch = alloc_aligned(p->scratch_bytes, p->scratch_align)))
     rc = fail(EXIT_REJECTED, "cannot allocate the %llu-byte scratch arena",
               (unsigned long long)p->scratch_bytes);
   if (!rc && threads > 1) {
@@ -435,11 +464,11 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   if (!rc && dog.seconds > 0 && !watchdog_start(&dog))
     rc = fail(EXIT_REJECTED, "cannot start the --timeout watchdog");
   if (!rc) {
-    int status = profile && !runs ? hloc_profile_run(&prof, buffers, scratch, &dog.flag)
-                                  : p->run_cancellable(buffers, scratch, &dog.flag);
+    int status = run_once(p, buffers, scratch, profile && !runs ? &prof : NULL, &dog.flag);
     watchdog_stop(&dog);
     const char *where = hloc_program_cancel_point(p, status);
-    if (status && where && __atomic_load_n(&dog.flag, __ATOMIC_RELAXED))
+    if (status < 0) rc = EXIT_REJECTED;
+    else if (status && where && __atomic_load_n(&dog.flag, __ATOMIC_RELAXED))
       rc = fail(EXIT_REJECTED, "timed out after %g s at %s", dog.seconds, where);
     else if (status)
       rc = fail(EXIT_REJECTED, "the model failed (status %d)", status);
@@ -450,6 +479,8 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   hloc_profile_release(&prof);
   hloc_set_thread_pool(NULL);
   rt_threadpool_free(pool);
+  hloc_cuda_close(gpu);
+  gpu = NULL;
   for (int a = 0; a < p->num_args; a++) rt_array_free(&args[a]);
   for (int r = 0; r < p->num_results; r++) free(buffers[p->num_args + r]);
   free(scratch);
@@ -458,4 +489,10 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   free(args);
   free(specs);
   return rc;
+}
+
+int hloc_exe_main_cuda(const hloc_program *p, const hloc_cuda_image *img, int argc,
+                       char **argv) {
+  cuda_image = img;
+  return hloc_exe_main(p, argc, argv);
 }

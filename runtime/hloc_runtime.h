@@ -503,6 +503,12 @@ int32_t hloc_cuda_entry_copy(void *const *ctx, int64_t bytes, int32_t kind);
  * per result into DIR.  Returns the process exit status: 0, 1 (a rejected
  * input, a failed run or write), 2 (a usage error). */
 int hloc_exe_main(const hloc_program *p, int argc, char **argv);
+/* The same for a program compiled for --target nvptx64, run on the GPU
+ * (img: its N_cuda_image); --threads, --profile and --timeout are usage
+ * errors, and a machine without a GPU gets the runtime's "no CUDA driver
+ * found" or "no GPU" and exit status 1. */
+int hloc_exe_main_cuda(const hloc_program *p, const hloc_cuda_image *img, int argc,
+                       char **argv);
 
 /* For an executable whose model has separate weights: loads the weights
  * file `file` (a name, looked up in the executable's own directory) into

@@ -363,7 +363,7 @@ START_TEST(hloc_run_on_the_gpu) {
       {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
   };
   /* Outputs whose runners would call the entry outside a GPU run. */
-  static const char *const kinds[] = {"exe", "so", "cpp"};
+  static const char *const kinds[] = {"so", "cpp"};
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
     rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --emit obj,%s "
                "-o %s/m", ck_env("HLOC_BIN"), m, m, kinds[i], tmpdir);
@@ -381,6 +381,37 @@ START_TEST(hloc_run_on_the_gpu) {
 }
 END_TEST
 
+/* `--emit exe` for the GPU: the executable runs the model there; without
+ * a driver it fails cleanly writing nothing, on the fake driver it runs,
+ * and the options of CPU runs are usage errors. */
+START_TEST(executable_runs_on_the_gpu) {
+  char *out;
+  const char *m = MODELS "/mnist_mlp";
+  int rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --emit exe "
+                 "-o %s/m", ck_env("HLOC_BIN"), m, m, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1 %s/m --input %s.in0.npy "
+             "--output-dir %s/none", tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "no CUDA driver found (/nonexistent/libcuda.so.1"),
+                "exit %d: %s", rc, out);
+  free(out);
+  char path[256];
+  snprintf(path, sizeof path, "%s/none/probs.npy", tmpdir);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s %s/m --input %s.in0.npy --output-dir %s/fake --bench 2",
+             fake_driver(), tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "2 runs: median"), "exit %d: %s", rc, out);
+  free(out);
+  snprintf(path, sizeof path, "%s/fake/probs.npy", tmpdir);
+  ck_assert_int_eq(access(path, R_OK), 0);
+  rc = ck_sh(&out, "%s/m --input %s.in0.npy --threads 2", tmpdir, m);
+  ck_assert_msg(rc == 2 && strstr(out, "do not apply to a model that runs on the GPU"),
+                "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("driver_gpu");
   add_models();
@@ -391,6 +422,7 @@ int main(void) {
   tcase_add_loop_test(tc, compiles_and_runs_or_says_no_gpu, 0, 2 * ncases);
   tcase_add_test(tc, without_ptxas_the_object_has_ptx_only);
   tcase_add_test(tc, hloc_run_on_the_gpu);
+  tcase_add_test(tc, executable_runs_on_the_gpu);
   suite_add_tcase(s, tc);
   return ck_run_suite(s);
 }
