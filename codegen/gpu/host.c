@@ -227,7 +227,7 @@ HloError *gpu_host_finish(LLVMModuleRef mod, const CgTarget *ht, const CgSignatu
     free(ptx);
     return e;
   }
-  cpu_abi_finish(mod, sig);
+  cpu_abi_finish(mod, sig, ht);
   LLVMContextRef ctx = LLVMGetModuleContext(mod);
   LLVMTypeRef p = LLVMPointerTypeInContext(ctx, 0), i64 = LLVMInt64TypeInContext(ctx),
               i32 = LLVMInt32TypeInContext(ctx);
