@@ -66,6 +66,7 @@ typedef enum CgBufKind {
   CG_BUF_RESULT,  /* the entry's result `index` */
   CG_BUF_SCRATCH, /* `offset` bytes into the scratch arena */
   CG_BUF_CONST,   /* the literal of `constant` (a read-only global) */
+  CG_BUF_NONE,    /* a token: zero bytes, nothing stored, nothing passed */
 } CgBufKind;
 
 typedef struct CgBuf {

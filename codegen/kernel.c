@@ -134,12 +134,14 @@ static CgVal buffer_value(Entry *en, const CgBuf *b) {
   case CG_BUF_CONST:
     return kir_get_global(&en->fn.b, cg_constant_global(en->g, b->constant),
                           cg_memref_type(en->g, &b->shape));
+  case CG_BUF_NONE: break; /* callers skip tokens */
   }
   HLO_UNREACHABLE();
 }
 
 static void copy_buffer(Entry *en, const CgBuf *from, const CgBuf *to) {
-  if (cg_buf_same(from, to) || hlo_shape_elements(&to->shape) == 0) return;
+  if (to->kind == CG_BUF_NONE || cg_buf_same(from, to) || hlo_shape_elements(&to->shape) == 0)
+    return;
   CgVal src = buffer_value(en, from), dst = buffer_value(en, to);
   kir_copy(&en->fn.b, src, dst);
 }
@@ -179,6 +181,8 @@ static int leaf_memrefs(CgFn *f, const HloInstr *x, bool bind,
     if (leaves[i].kind == CG_BUF_CONST)
       out[i] = kir_get_global(&f->b, cg_constant_global(f->g, leaves[i].constant),
                               cg_memref_type(f->g, &leaves[i].shape));
+    else if (leaves[i].kind == CG_BUF_NONE)
+      out[i] = 0; /* a token: nothing reads it */
     else
       out[i] = params[next++];
   }
@@ -707,11 +711,13 @@ int64_t cg_kernel_temp_bytes(const HloInstr *x) {
   return x->op == HLO_OP_SORT ? cg_sort_temp_bytes(x) : 0;
 }
 
+/* No array element to compute: zero-size arrays and tokens (an after-all
+ * is no kernel). */
 static bool is_empty(const HloShape *s) {
   const HloShape *leaves[256];
   int n = cg_shape_leaves(s, leaves, 256);
   for (int k = 0; k < n; k++)
-    if (hlo_shape_elements(leaves[k]) > 0) return false;
+    if (hlo_type_is_array(leaves[k]->type) && hlo_shape_elements(leaves[k]) > 0) return false;
   return true;
 }
 
@@ -1082,7 +1088,7 @@ static void emit_kernel(Entry *en, const HloInstr *x) {
     const CgBuf *leaves = cg_plan_leaves(&g->plan, op, &n);
     HLO_CHECK(leaves);
     for (int k = 0; k < n; k++) {
-      if (leaves[k].kind == CG_BUF_CONST) continue;
+      if (leaves[k].kind == CG_BUF_CONST || leaves[k].kind == CG_BUF_NONE) continue;
       if (nargs == cap) {
         cap *= 2;
         args = hlo_xrealloc(args, (size_t)cap * sizeof *args);

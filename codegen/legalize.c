@@ -25,7 +25,9 @@
  *
  * Before any of that, types the compiled code cannot take are refused with
  * a message naming the type and the instruction: c64/c128 anywhere (complex
- * types are evaluated by the interpreter only).  The sub-byte integer and
+ * types are evaluated by the interpreter only), and tokens at the entry's
+ * boundary (the compiled function passes arrays; inside, a token is a
+ * value of zero bytes).  The sub-byte integer and
  * f8/f4 types compile, one element per byte as the evaluator stores them,
  * at the entry's boundary too (the runtime's narrow dtypes).
  *
@@ -78,6 +80,7 @@ static bool has_type(const HloShape *s, bool (*pred)(HloType)) {
 }
 
 static bool complex_type(HloType t) { return hlo_type_is_complex(t); }
+static bool token_type(HloType t) { return t == HLO_TOKEN; }
 
 /* The first leaf type of s that pred accepts. */
 static HloType first_type(const HloShape *s, bool (*pred)(HloType)) {
@@ -107,6 +110,14 @@ static HloError *check_types(const HloModule *m) {
         free(d);
         return e;
       }
+  const HloComputation *entry = m->entry;
+  for (int i = 0; i <= entry->nparams; i++) {
+    const HloInstr *x = i < entry->nparams ? entry->params[i] : entry->root;
+    if (has_type(&x->shape, token_type))
+      return refuse(x, HLO_TOKEN, i < entry->nparams
+                                      ? "the compiled function takes arrays only, not tokens"
+                                      : "the compiled function returns arrays only, not tokens");
+  }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
       if (has_type(&x->shape, complex_type))

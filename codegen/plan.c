@@ -59,6 +59,7 @@ bool cg_buf_same(const CgBuf *a, const CgBuf *b) {
   /* Values may share scratch bytes: the same offset is the same memory. */
   case CG_BUF_SCRATCH: return a->offset == b->offset;
   case CG_BUF_CONST: return a->constant == b->constant;
+  case CG_BUF_NONE: return true;
   }
   return false;
 }
@@ -153,6 +154,12 @@ static int slot_of(Planner *pl, const CgBuf *b) {
 /* Leaf i of x (neither tuple, get-tuple-element, entry parameter nor
  * constant): its buffer under the assigned plan, or a fresh slot. */
 static HloError *leaf_buffer(Planner *pl, const HloInstr *x, int i, CgBuf *b) {
+  /* A token orders side effects, which one device runs in program order
+   * anyway: it has no bytes (buffer assignment gives it none either). */
+  if (b->shape.type == HLO_TOKEN) {
+    b->kind = CG_BUF_NONE;
+    return NULL;
+  }
   if (pl->p->assigned) {
     const PassBuf *pb = pass_buffer_of(pl->p->assigned, x, i);
     if (pb && pb->kind == PASS_BUF_RESULT) {

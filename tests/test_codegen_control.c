@@ -225,6 +225,94 @@ START_TEST(expanded_ops) {
 }
 END_TEST
 
+/* Tokens (zero-byte values: no storage, no register) carried through a
+ * while loop, returned by conditional branches, joined by after-all and
+ * passed through opt-barrier; compiled as written (hloc run --O0) and
+ * after the pipeline, against the evaluator.  XLA's copy_insertion_test,
+ * hlo_schedule_test and token_hlo_test carry one through a loop: the
+ * pipeline's plan gave it no buffer, and without the pipeline codegen
+ * aborted asking for a token's register type. */
+static const char tokens_hlo[] =
+    "HloModule t\n"
+    "cond {\n  s = (s32[], f32[5], token[]) parameter(0)\n"
+    "  i = s32[] get-tuple-element(s), index=0\n  n = s32[] constant(3)\n"
+    "  ROOT c = pred[] compare(i, n), direction=LT\n}\n"
+    "body {\n  s = (s32[], f32[5], token[]) parameter(0)\n"
+    "  i = s32[] get-tuple-element(s), index=0\n  a = f32[5] get-tuple-element(s), index=1\n"
+    "  t = token[] get-tuple-element(s), index=2\n"
+    "  one = s32[] constant(1)\n  j = s32[] add(i, one)\n  m = f32[5] multiply(a, a)\n"
+    "  u = token[] after-all(t)\n"
+    "  ROOT r = (s32[], f32[5], token[]) tuple(j, m, u)\n}\n"
+    "yes {\n  p = (f32[5], token[]) parameter(0)\n  a = f32[5] get-tuple-element(p), index=0\n"
+    "  t = token[] get-tuple-element(p), index=1\n  n = f32[5] negate(a)\n"
+    "  ROOT r = (f32[5], token[]) tuple(n, t)\n}\n"
+    "no {\n  p = f32[5] parameter(0)\n  t = token[] after-all()\n"
+    "  ROOT r = (f32[5], token[]) tuple(p, t)\n}\n"
+    "ENTRY main {\n  x = f32[5] parameter(0)\n  b = pred[] parameter(1)\n"
+    "  z = s32[] constant(0)\n  t0 = token[] after-all()\n"
+    "  w0 = (s32[], f32[5], token[]) tuple(z, x, t0)\n"
+    "  w = (s32[], f32[5], token[]) while(w0), condition=cond, body=body\n"
+    "  wa = f32[5] get-tuple-element(w), index=1\n  wt = token[] get-tuple-element(w), index=2\n"
+    "  ct = (f32[5], token[]) tuple(wa, wt)\n"
+    "  c = (f32[5], token[]) conditional(b, ct, x), true_computation=yes, false_computation=no\n"
+    "  ca = f32[5] get-tuple-element(c), index=0\n  cu = token[] get-tuple-element(c), index=1\n"
+    "  j = token[] after-all(wt, cu)\n"
+    "  ob = (f32[5], token[]) opt-barrier((f32[5], token[]) tuple(ca, j))\n"
+    "  oa = f32[5] get-tuple-element(ob), index=0\n"
+    "  wi = s32[] get-tuple-element(w), index=0\n"
+    "  ROOT r = (f32[5], s32[]) tuple(oa, wi)\n}\n";
+
+START_TEST(tokens) {
+  for (uint64_t seed = 0; seed < 4; seed++)
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(tokens_hlo);
+      HloLiteral *args[2];
+      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+      for (int i = 0; i < 2; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, 2);
+      /* hloc run --O0 lowers to one device only (opt-barrier included). */
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 2, want, 0, 0);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+}
+END_TEST
+
+/* The compiled function passes arrays: a token at the entry's boundary is
+ * refused with the instruction named, not aborted on. */
+START_TEST(entry_tokens_refused) {
+  static const char *const texts[] = {
+      "HloModule t\nENTRY e {\n  z = s32[] constant(3)\n  t = token[] after-all()\n"
+      "  ROOT r = (s32[], token[]) tuple(z, t)\n}\n",
+      "HloModule t\nENTRY e {\n  p = f32[4] parameter(0)\n  t = token[] parameter(1)\n"
+      "  a = token[] after-all(t)\n  ROOT n = f32[4] negate(p)\n}\n",
+  };
+  static const char *const want[] = {
+      "%r = (s32[], token[]) tuple(%z, %t) has element type token: the compiled "
+      "function returns arrays only",
+      "%t = token[] parameter() has element type token: the compiled function takes "
+      "arrays only",
+  };
+  for (int i = 0; i < 2; i++) {
+    HloModule *m = ck_parse_verified(texts[i]);
+    CgProgram *p = NULL;
+    HloError *e = cg_compile(m, &(CgOptions){.name = "t"}, &p);
+    ck_assert_msg(e && strstr(hlo_error_message(e), want[i]), "wanted: %s\ngot: %s", want[i],
+                  e ? hlo_error_message(e) : "no error");
+    hlo_error_free(e);
+    hlo_module_free(m);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_control");
   TCase *t = tcase_create("control");
@@ -237,6 +325,8 @@ int main(void) {
   tcase_add_test(t, while_loop);
   tcase_add_test(t, conditional);
   tcase_add_test(t, call);
+  tcase_add_test(t, tokens);
+  tcase_add_test(t, entry_tokens_refused);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
