@@ -81,6 +81,10 @@ typedef enum hloc_dtype {
   HLOC_DTYPE_FLOAT8_E3M4 = 24,
   HLOC_DTYPE_FLOAT8_E8M0FNU = 25,
   HLOC_DTYPE_FLOAT4_E2M1FN = 26,
+  /* Real then imaginary part, as NumPy's complex64 and complex128; only
+   * the interpreter computes them, so no compiled program takes one. */
+  HLOC_DTYPE_COMPLEX64 = 27,
+  HLOC_DTYPE_COMPLEX128 = 28,
 } hloc_dtype;
 
 /* "0.1.0": the version of the library. */

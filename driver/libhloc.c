@@ -87,7 +87,8 @@ _Static_assert(HLOC_DTYPE_BOOL == (int)RT_BOOL && HLOC_DTYPE_INT8 == (int)RT_I8 
                    HLOC_DTYPE_FLOAT8_E4M3 == (int)RT_F8E4M3 &&
                    HLOC_DTYPE_FLOAT8_E3M4 == (int)RT_F8E3M4 &&
                    HLOC_DTYPE_FLOAT8_E8M0FNU == (int)RT_F8E8M0FNU &&
-                   HLOC_DTYPE_FLOAT4_E2M1FN == (int)RT_F4E2M1FN,
+                   HLOC_DTYPE_FLOAT4_E2M1FN == (int)RT_F4E2M1FN &&
+                   HLOC_DTYPE_COMPLEX64 == (int)RT_C64 && HLOC_DTYPE_COMPLEX128 == (int)RT_C128,
                "hloc_dtype must keep RtDtype's values: they are the public ABI");
 
 struct hloc_error {

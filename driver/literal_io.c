@@ -2,7 +2,8 @@
  * literal_io.c — .npy files to HLO literals and back.  Both sides store
  * arrays densely in C order with the same element encodings (bool as one
  * byte 0/1, f16 and bf16 as 16-bit patterns, the narrow types one byte
- * each as ml_dtypes holds them), so conversion is a type mapping and a
+ * each as ml_dtypes holds them, complex numbers as (real, imaginary) pairs
+ * of f32 or f64), so conversion is a type mapping and a
  * copy; a '|V1' file, which does not say its narrow type, takes the one
  * its reader expects.
  */
@@ -22,6 +23,7 @@ static const struct {
     {RT_F8E4M3FNUZ, HLO_F8E4M3FNUZ},     {RT_F8E5M2FNUZ, HLO_F8E5M2FNUZ},
     {RT_F8E4M3B11FNUZ, HLO_F8E4M3B11FNUZ}, {RT_F8E4M3, HLO_F8E4M3},
     {RT_F8E3M4, HLO_F8E3M4},   {RT_F8E8M0FNU, HLO_F8E8M0FNU}, {RT_F4E2M1FN, HLO_F4E2M1FN},
+    {RT_C64, HLO_C64},   {RT_C128, HLO_C128},
 };
 
 HloType hloc_type_from_dtype(RtDtype t) {
@@ -60,7 +62,7 @@ HloError *hloc_read_npy_as(const char *path, HloType narrow, HloLiteral **out) {
   }
   RtDtype want;
   if (a.dtype == RT_V1) {
-    if (!hloc_dtype_from_type(narrow, &want) || want <= RT_V1) {
+    if (!hloc_dtype_from_type(narrow, &want) || !rt_dtype_is_narrow(want)) {
       rt_array_free(&a);
       return hlo_error("%s: the file holds one-byte void elements ('|V1', an ml_dtypes narrow "
                        "type) where %s is expected",

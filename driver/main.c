@@ -536,12 +536,22 @@ static HloError *make_dir(const char *dir, bool *made) {
   return NULL;
 }
 
+/* Part i of l's elements as a double: element i, or for a complex type
+ * (two parts an element, real first) its real or imaginary part. */
+static double part(const HloLiteral *l, int64_t i) {
+  if (l->shape.type == HLO_C64) return ((const float *)l->data)[i];
+  if (l->shape.type == HLO_C128) return ((const double *)l->data)[i];
+  return hlo_literal_get_f64(l, i);
+}
+
 /* Prints an array numpy-style, eliding the middle of long dimensions. */
 static void print_array(FILE *f, const HloLiteral *l, int dim, int64_t offset,
                         const int64_t *strides) {
   const HloShape *s = &l->shape;
   if (dim == s->rank) {
-    if (hlo_type_is_float(s->type)) fprintf(f, "%.6g", hlo_literal_get_f64(l, offset));
+    if (hlo_type_is_complex(s->type))
+      fprintf(f, "%.6g%+.6gj", part(l, 2 * offset), part(l, 2 * offset + 1));
+    else if (hlo_type_is_float(s->type)) fprintf(f, "%.6g", hlo_literal_get_f64(l, offset));
     else if (s->type == HLO_PRED) fprintf(f, "%s", hlo_literal_get_s64(l, offset) ? "true" : "false");
     else if (s->type == HLO_U64) fprintf(f, "%llu", (unsigned long long)hlo_literal_get_s64(l, offset));
     else fprintf(f, "%lld", (long long)hlo_literal_get_s64(l, offset));
@@ -562,7 +572,7 @@ static void print_array(FILE *f, const HloLiteral *l, int dim, int64_t offset,
 
 /* Compares a result with an expected array: |got - want| <= atol + rtol *
  * |want| elementwise (NaN matches NaN, an infinity only the same
- * infinity).  Writes the verdict to stdout. */
+ * infinity; complex numbers part by part).  Writes the verdict to stdout. */
 static bool check_expected(const char *name, const HloLiteral *got, const HloLiteral *want,
                            double atol, double rtol) {
   if (!hlo_shape_equal(&got->shape, &want->shape, false)) {
@@ -574,17 +584,19 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
   }
   double worst = 0;
   int64_t bad = -1, n = hlo_shape_elements(&got->shape);
+  if (hlo_type_is_complex(got->shape.type)) n *= 2;
   for (int64_t i = 0; i < n; i++) {
-    double g = hlo_literal_get_f64(got, i), w = hlo_literal_get_f64(want, i);
+    double g = part(got, i), w = part(want, i);
     if ((g != g && w != w) || (isinf(g) && g == w)) continue;
     double d = g > w ? g - w : w - g;
     if (!(d <= atol + rtol * (w < 0 ? -w : w)) && bad < 0) bad = i;
     if (d > worst || d != d) worst = d;
   }
   if (bad >= 0) {
-    printf("%s: MISMATCH at element %lld: %.9g, expected %.9g (atol %g, rtol %g)\n", name,
-           (long long)bad, hlo_literal_get_f64(got, bad), hlo_literal_get_f64(want, bad), atol,
-           rtol);
+    bool cx = hlo_type_is_complex(got->shape.type);
+    printf("%s: MISMATCH at element %lld%s: %.9g, expected %.9g (atol %g, rtol %g)\n", name,
+           (long long)(cx ? bad / 2 : bad), !cx ? "" : bad % 2 ? " (imaginary part)" : " (real part)",
+           part(got, bad), part(want, bad), atol, rtol);
     return false;
   }
   printf("%s: matches the expected output (max abs difference %.3g)\n", name, worst);

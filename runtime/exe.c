@@ -177,7 +177,7 @@ static int load_input(const hloc_program *p, int index, const char *path, RtArra
   const hloc_buffer_info *a = &p->args[index];
   if (rt_npy_read(path, slot, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
   /* A '|V1' file holds whichever narrow type the argument is. */
-  if (slot->dtype == RT_V1 && a->dtype > RT_V1 &&
+  if (slot->dtype == RT_V1 && rt_dtype_is_narrow((RtDtype)a->dtype) &&
       rt_array_retype(slot, (RtDtype)a->dtype, path, err, sizeof err))
     return fail(EXIT_REJECTED, "%s", err);
   bool same = slot->dtype == (RtDtype)a->dtype && slot->rank == a->rank;

@@ -41,7 +41,9 @@ extern "C" {
  * RT_V1, raw bytes, and a reader that knows the type it wants (a compiled
  * program's argument) gives it with rt_array_retype.  New types are
  * appended: the numbers are an ABI (hloc_buffer_info.dtype, libhloc's
- * hloc_dtype). */
+ * hloc_dtype).  The complex types (NumPy's complex64 and complex128) hold
+ * each element as its real then imaginary part, as NumPy and XLA do; only
+ * the interpreter computes them (hloc run --interpret). */
 #define RT_DTYPES(X)                                                          \
   X(BOOL, "|b1", 1)                                                           \
   X(I8, "|i1", 1)                                                             \
@@ -69,7 +71,9 @@ extern "C" {
   X(F8E4M3, "|V1", 1)                                                         \
   X(F8E3M4, "|V1", 1)                                                         \
   X(F8E8M0FNU, "|V1", 1)                                                      \
-  X(F4E2M1FN, "|V1", 1)
+  X(F4E2M1FN, "|V1", 1)                                                      \
+  X(C64, "<c8", 8)                                                            \
+  X(C128, "<c16", 16)
 
 typedef enum RtDtype {
 #define X(e, descr, size) RT_##e,
@@ -93,6 +97,8 @@ const char *rt_dtype_descr(RtDtype t);
  * notation of every message about an array. */
 const char *rt_dtype_name(RtDtype t);
 size_t rt_dtype_size(RtDtype t);
+/* t is one of the narrow types a '|V1' file may hold (RT_I2 … RT_F4E2M1FN). */
+int rt_dtype_is_narrow(RtDtype t);
 int64_t rt_array_elements(const RtArray *a);
 void rt_array_free(RtArray *a);
 /* Gives a, read as RT_V1 (raw bytes), the narrow type t, each byte taken

@@ -44,10 +44,12 @@ const char *rt_dtype_name(RtDtype t) {
       [RT_F8E5M2FNUZ] = "float8_e5m2fnuz", [RT_F8E4M3B11FNUZ] = "float8_e4m3b11fnuz",
       [RT_F8E4M3] = "float8_e4m3", [RT_F8E3M4] = "float8_e3m4",
       [RT_F8E8M0FNU] = "float8_e8m0fnu", [RT_F4E2M1FN] = "float4_e2m1fn",
+      [RT_C64] = "complex64", [RT_C128] = "complex128",
   };
   return (int)t >= 0 && t < RT_NUM_DTYPES && names[t] ? names[t] : "?";
 }
 size_t rt_dtype_size(RtDtype t) { return dtype_table[t].size; }
+int rt_dtype_is_narrow(RtDtype t) { return t > RT_V1 && t <= RT_F4E2M1FN; }
 
 int64_t rt_array_elements(const RtArray *a) {
   int64_t n = 1;
@@ -164,8 +166,8 @@ static int parse_header(const char *name, const char *h, size_t hlen, RtArray *o
           return rt_fail(err, errlen, "%s: big-endian dtype '%s' is not supported", name, descr);
         return rt_fail(err, errlen,
                     "%s: unsupported dtype '%s' (expected one of bool, int8..int64, "
-                    "uint8..uint64, float16, float32, float64, bfloat16 as '<V2', or the "
-                    "ml_dtypes narrow types as '|V1')",
+                    "uint8..uint64, float16, float32, float64, complex64, complex128, "
+                    "bfloat16 as '<V2', or the ml_dtypes narrow types as '|V1')",
                     name, descr);
       }
       out->dtype = (RtDtype)found;

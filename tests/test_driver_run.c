@@ -269,6 +269,85 @@ static void write_v1(const char *name, const char *bytes, int n, char *path, siz
   ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
 }
 
+/* Writes a complex .npy file (NumPy's complex64 '<c8' or complex128
+ * '<c16': real, imaginary, … in `parts`) of n elements at DIR/name. */
+static void write_complex(const char *name, RtDtype t, const double *parts, int n, char *path,
+                          size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  float f[16];
+  for (int i = 0; i < 2 * n; i++) f[i] = (float)parts[i];
+  RtArray a = {.dtype = t, .rank = 1, .dims = {n}, .data = t == RT_C64 ? (void *)f : (void *)parts,
+               .nbytes = (size_t)n * rt_dtype_size(t)};
+  char err[256];
+  ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
+}
+
+/* complex64 and complex128 in and out (the interpreter computes them):
+ * [1+2j, 0.5-1j, 3] squared is [-3+4j, -0.75-1j, 9]; [0.1+0.2j, -4j]
+ * doubled is [0.2+0.4j, -8j].  The results are written as '<c8' and
+ * '<c16', compared with --expect part by part, and a wrong imaginary part
+ * is reported as such; codegen still refuses the types by name. */
+START_TEST(run_complex_types) {
+  char hlo[128], a[128], b[128], want0[128], want1[128], wrong[128];
+  char args[1024];
+  write_text("cx.hlo",
+             "HloModule cx\nENTRY e {\n  a = c64[3] parameter(0)\n  b = c128[2] parameter(1)\n"
+             "  m = c64[3] multiply(a, a)\n  s = c128[2] add(b, b)\n"
+             "  ROOT t = (c64[3], c128[2]) tuple(m, s)\n}\n",
+             hlo, sizeof hlo);
+  write_complex("a.npy", RT_C64, (const double[]){1, 2, 0.5, -1, 3, 0}, 3, a, sizeof a);
+  write_complex("b.npy", RT_C128, (const double[]){0.1, 0.2, 0, -4}, 2, b, sizeof b);
+  write_complex("want0.npy", RT_C64, (const double[]){-3, 4, -0.75, -1, 9, 0}, 3, want0,
+                sizeof want0);
+  write_complex("want1.npy", RT_C128, (const double[]){0.2, 0.4, 0, -8}, 2, want1, sizeof want1);
+  write_complex("wrong.npy", RT_C64, (const double[]){-3, 4, -0.75, 1, 9, 0}, 3, wrong,
+                sizeof wrong);
+  char *out, dir[128];
+  snprintf(dir, sizeof dir, "%s/out", tmpdir);
+  int rc = hloc(&out, "run %s --interpret --input %s --input %s --output-dir %s --expect %s "
+                      "--expect %s --atol 0 --rtol 0 --print",
+                hlo, a, b, dir, want0, want1);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  ck_assert_msg(strstr(out, "result0: complex64[3]\n  [-3+4j, -0.75-1j, 9+0j]") &&
+                    strstr(out, "result1: complex128[2]\n  [0.2+0.4j, 0-8j]") &&
+                    strstr(out, "result0: matches the expected output") &&
+                    strstr(out, "result1: matches the expected output"),
+                "%s", out);
+  free(out);
+  static const RtDtype types[2] = {RT_C64, RT_C128};
+  static const double want[2][6] = {{-3, 4, -0.75, -1, 9, 0}, {0.2, 0.4, 0, -8}};
+  for (int r = 0; r < 2; r++) {
+    char path[160], err[256];
+    snprintf(path, sizeof path, "%s/result%d.npy", dir, r);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char head[128] = {0};
+    ck_assert_int_gt((int)fread(head, 1, sizeof head - 1, f), 64);
+    fclose(f);
+    ck_assert_msg(strstr(head + 10, r ? "'descr': '<c16'" : "'descr': '<c8'"), "%s", head + 10);
+    RtArray got;
+    ck_assert_msg(rt_npy_read(path, &got, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(got.dtype, types[r]);
+    ck_assert_int_eq(got.dims[0], r ? 2 : 3);
+    for (int i = 0; i < 2 * (int)got.dims[0]; i++) {
+      double v = r ? ((double *)got.data)[i] : ((float *)got.data)[i];
+      ck_assert_msg(v == (r ? want[r][i] : (double)(float)want[r][i]), "result%d part %d: %g", r,
+                    i, v);
+    }
+    rt_array_free(&got);
+  }
+  snprintf(args, sizeof args, "run %s --interpret --input %s --input %s --expect %s", hlo, a, b,
+           wrong);
+  rc = hloc(&out, "%s", args);
+  ck_assert_msg(rc != 0 && strstr(out, "result0: MISMATCH at element 1 (imaginary part): -1, "
+                                       "expected 1"),
+                "exit %d: %s", rc, out);
+  free(out);
+  snprintf(args, sizeof args, "run %s --input %s --input %s", hlo, a, b);
+  expect_failure(1, "complex types are evaluated by the interpreter only", args);
+}
+END_TEST
+
 /* ml_dtypes' narrow types in and out: int4 [-8, -3, 0, 1, 7, 5] (the value
  * in the low 4 bits, as ml_dtypes writes it) doubled wraps to [0, -6, 0, 2,
  * -2, -6], written sign-extended in its byte; float8_e4m3fn [1, -2, 0.5, 3]
@@ -864,6 +943,7 @@ int main(void) {
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_narrow_types);
+  tcase_add_test(t, run_complex_types);
   tcase_add_test(t, run_writes_all_results_or_none);
   tcase_add_test(t, executable_writes_all_results_or_none);
   tcase_add_test(t, run_interrupted_leaves_nothing);

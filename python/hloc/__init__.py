@@ -89,6 +89,7 @@ _DTYPES += [np.dtype("V1")] + [_narrow(n) for n in (
     "int2", "int4", "uint2", "uint4", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
     "float8_e5m2fnuz", "float8_e4m3b11fnuz", "float8_e4m3", "float8_e3m4", "float8_e8m0fnu",
     "float4_e2m1fn")]
+_DTYPES += [np.dtype(np.complex64), np.dtype(np.complex128)]
 _SIGN_EXTEND = {} if _DTYPES[15] == np.dtype("V1") else {_DTYPES[14]: 2, _DTYPES[15]: 4}
 
 
