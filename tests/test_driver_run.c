@@ -336,8 +336,8 @@ START_TEST(run_complex_types) {
     }
     rt_array_free(&got);
   }
-  snprintf(args, sizeof args, "run %s --interpret --input %s --input %s --expect %s", hlo, a, b,
-           wrong);
+  snprintf(args, sizeof args, "run %s --interpret --input %s --input %s --expect %s --output-dir %s",
+           hlo, a, b, wrong, dir);
   rc = hloc(&out, "%s", args);
   ck_assert_msg(rc != 0 && strstr(out, "result0: MISMATCH at element 1 (imaginary part): -1, "
                                        "expected 1"),
