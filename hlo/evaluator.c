@@ -2587,6 +2587,45 @@ static HloLiteral *eval_triangular_solve(const HloInstr *in, const HloLiteral *a
   return r;
 }
 
+/* A LAPACK custom-call of JAX's (hlo_lapack_call) as the op it computes:
+ * trsm is triangular-solve; potrf is cholesky with what LAPACK adds: the
+ * triangle it does not factor keeps a's values, and info per matrix is
+ * LAPACK's, 0 when the matrix is positive definite, else the 1-based
+ * column of the first pivot that is not positive (NaN included), where
+ * LAPACK stops (the factor's columns from there on are NaN here, left
+ * half-done there: JAX discards the matrix when info is not 0). */
+static HloLiteral *eval_lapack(const HloInstr *in, const HloLapackCall *lc, HloLiteral **ops) {
+  HloInstr op = *in;
+  op.lower = lc->lower;
+  op.left_side = lc->left_side;
+  op.unit_diagonal = lc->unit_diagonal;
+  op.transpose_a = lc->transpose_a;
+  if (lc->kind == HLO_LAPACK_TRSM) {
+    op.op = HLO_OP_TRIANGULAR_SOLVE;
+    return eval_triangular_solve(&op, ops[0], ops[1]);
+  }
+  const HloLiteral *a = ops[0];
+  op.op = HLO_OP_CHOLESKY;
+  op.shape = in->shape.tuple[0];
+  HloLiteral *f = eval_cholesky(&op, a), *info = hlo_literal_new(&in->shape.tuple[1]);
+  int64_t n = a->shape.dims[a->shape.rank - 1], nn = n * n;
+  int64_t batch = nn ? elements_of(a) / nn : 0;
+  size_t esize = hlo_type_size(a->shape.type);
+  for (int64_t b = 0; b < batch; b++) {
+    int64_t first = 0;
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < n; j++) {
+        int64_t k = b * nn + i * n + j;
+        if (i == j && !first && !(hlo_literal_get_f64(f, k) > 0)) first = i + 1;
+        if (i != j && (j < i) != lc->lower)
+          memcpy((uint8_t *)f->data + k * esize, (const uint8_t *)a->data + k * esize, esize);
+      }
+    hlo_literal_set_s64(info, b, first);
+  }
+  HloLiteral *both[2] = {f, info};
+  return hlo_literal_tuple(both, 2);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Dot and convolution                                                      */
 /* ------------------------------------------------------------------------ */
@@ -3092,6 +3131,11 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
     }
     if (hlo_topk_custom_call(in, &k, &largest)) {
       r = eval_topk(in, ops[0], k, largest);
+      break;
+    }
+    if (hlo_lapack_call(in).kind != HLO_LAPACK_NONE) {
+      HloLapackCall lc = hlo_lapack_call(in);
+      r = eval_lapack(in, &lc, ops);
       break;
     }
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator",

@@ -916,6 +916,27 @@ bool hlo_instr_is_reshape(const HloInstr *x);
  * MoveToDevice (memory placement, not value), with x's shape its
  * operand's. */
 bool hlo_custom_call_is_identity(const HloInstr *x);
+/* jaxlib's LAPACK kernels on the CPU, as JAX calls them through typed-FFI
+ * custom-calls: lapack_Xpotrf_ffi (Cholesky: result (a's factor, s32 info
+ * per matrix)) and lapack_Xtrsm_ffi (triangular solve of (a, b): b's
+ * shape), X = s d for f32 f64 (c z, complex, are not read yet: cholesky
+ * and triangular-solve take real types), with leading batch dims.
+ * backend_config holds the LAPACK characters as MLIR ui8 attributes:
+ * uplo ('L' or 'U'), side ('L' or 'R'), trans_x ('N', 'T' or 'C'), diag
+ * ('N' or 'U'). */
+typedef enum HloLapackKind {
+  HLO_LAPACK_NONE,  /* not one of them, or shapes or attributes that do not fit */
+  HLO_LAPACK_POTRF, /* the factor in the triangle `lower` names */
+  HLO_LAPACK_TRSM,  /* op(a) x = b (left_side) or x op(a) = b */
+} HloLapackKind;
+typedef struct HloLapackCall {
+  HloLapackKind kind;
+  bool lower, left_side, unit_diagonal; /* as cholesky's and triangular-solve's */
+  HloTranspose transpose_a;
+} HloLapackCall;
+/* x's LAPACK call decoded into the attributes of cholesky (POTRF) or
+ * triangular-solve (TRSM); kind NONE when x is not one that fits. */
+HloLapackCall hlo_lapack_call(const HloInstr *x);
 /* An all-reduce-start or collective-permute-start whose value is the tuple
  * (operand, result[, context]), as XLA prints them, rather than the result
  * alone, as some exporters do (shape_inference.c). */

@@ -11,6 +11,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, beside POSIX 2008 */
 #include "hlo.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -948,6 +949,74 @@ bool hlo_custom_call_is_identity(const HloInstr *x) {
   for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
     if (!strcmp(x->custom_call_target, targets[i])) return true;
   return false;
+}
+
+/* The number NAME = N carries in x's backend_config ({uplo = 76 : ui8,
+ * …}), or -1. */
+static int backend_char(const HloInstr *x, const char *name) {
+  for (int i = 0; i < x->nraw; i++) {
+    if (strcmp(x->raw[i].name, "backend_config")) continue;
+    size_t n = strlen(name);
+    for (const char *p = x->raw[i].value; (p = strstr(p, name)); p += n) {
+      if (p > x->raw[i].value && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue;
+      const char *q = p + n;
+      while (*q == ' ') q++;
+      if (*q++ != '=') continue;
+      while (*q == ' ') q++;
+      if (!isdigit((unsigned char)*q)) return -1;
+      long v = strtol(q, NULL, 10);
+      return v >= 0 && v < 256 ? (int)v : -1;
+    }
+  }
+  return -1;
+}
+
+HloLapackCall hlo_lapack_call(const HloInstr *x) {
+  HloLapackCall none = {HLO_LAPACK_NONE, false, false, false, HLO_TRANSPOSE_NONE}, c = none;
+  const char *t = x->custom_call_target;
+  if (x->op != HLO_OP_CUSTOM_CALL || !t || strncmp(t, "lapack_", 7) || !t[7]) return none;
+  /* c and z (c64, c128) wait for cholesky and triangular-solve of complex
+   * types, which the verifier refuses. */
+  static const char letters[] = "sd";
+  static const HloType types[] = {HLO_F32, HLO_F64};
+  const char *l = strchr(letters, t[7]);
+  if (!l || !*l) return none;
+  HloType type = types[l - letters];
+  if (!strcmp(t + 8, "potrf_ffi") && x->noperands == 1) c.kind = HLO_LAPACK_POTRF;
+  else if (!strcmp(t + 8, "trsm_ffi") && x->noperands == 2) c.kind = HLO_LAPACK_TRSM;
+  else return none;
+  const HloShape *a = &x->operands[0]->shape;
+  int r = a->rank;
+  if (a->type != type || r < 2 || a->dims[r - 1] != a->dims[r - 2]) return none;
+  int uplo = backend_char(x, "uplo");
+  if (uplo != 'L' && uplo != 'U') return none;
+  c.lower = uplo == 'L';
+  if (c.kind == HLO_LAPACK_POTRF) {
+    /* (factor, info): info one s32 per matrix of the batch */
+    const HloShape *s = &x->shape;
+    if (s->type != HLO_TUPLE || s->ntuple != 2 || !hlo_shape_same_dims(&s->tuple[0], a) ||
+        s->tuple[0].type != type || s->tuple[1].type != HLO_S32 || s->tuple[1].rank != r - 2)
+      return none;
+    for (int i = 0; i < r - 2; i++)
+      if (s->tuple[1].dims[i] != a->dims[i]) return none;
+    return c;
+  }
+  const HloShape *b = &x->operands[1]->shape;
+  int side = backend_char(x, "side"), trans = backend_char(x, "trans_x"),
+      diag = backend_char(x, "diag");
+  if ((side != 'L' && side != 'R') || (diag != 'N' && diag != 'U') ||
+      (trans != 'N' && trans != 'T' && trans != 'C'))
+    return none;
+  c.left_side = side == 'L';
+  c.unit_diagonal = diag == 'U';
+  c.transpose_a = trans == 'N' ? HLO_TRANSPOSE_NO : trans == 'T' ? HLO_TRANSPOSE_YES
+                                                                 : HLO_TRANSPOSE_ADJOINT;
+  if (b->type != type || b->rank != r || b->dims[c.left_side ? r - 2 : r - 1] != a->dims[r - 1] ||
+      !hlo_shape_same_dims(&x->shape, b) || x->shape.type != type)
+    return none;
+  for (int i = 0; i < r - 2; i++)
+    if (b->dims[i] != a->dims[i]) return none;
+  return c;
 }
 
 bool hlo_instr_is_reshape(const HloInstr *x) {

@@ -69,6 +69,9 @@ HloInstr *px_expand_triangular_solve(HloInstr *instr);
 HloInstr *px_expand_rng_bit_generator(HloInstr *instr);
 HloInstr *px_expand_rng(HloInstr *instr);
 HloInstr *px_expand_stochastic_convert(HloInstr *instr);
+/* cholesky or triangular-solve (with LAPACK's info) computing instr when
+ * it is one of JAX's LAPACK custom-calls (lapack_calls.c), else NULL. */
+HloInstr *px_lower_lapack_call(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

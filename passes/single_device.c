@@ -11,8 +11,9 @@
  * its operand when the pair {0,0} is given and zeros when no pair is;
  * replica-id and partition-id are the constant 0; the custom-calls XLA
  * uses on one device as identities (Sharding, MoveToHost, …:
- * hlo_custom_call_is_identity) are their operand; a start/done pair is the
- * tuple XLA gives the start, (operand, result[, context]), with the done
+ * hlo_custom_call_is_identity) are their operand, and JAX's LAPACK calls
+ * the cholesky and triangular-solve they compute (lapack_calls.c); a
+ * start/done pair is the tuple XLA gives the start, (operand, result[, context]), with the done
  * taking the result out of it; async-start runs its computation inline.
  * after-all stays: it is free, and nothing but a token would do where one
  * is still needed (DCE removes it once its users are gone).
@@ -109,9 +110,11 @@ static HloInstr *lower(HloInstr *in) {
     HloInstr *args = tuple_of(in->operands, in->noperands, in);
     return start_tuple(in, args, r);
   }
-  case HLO_OP_CUSTOM_CALL:
+  case HLO_OP_CUSTOM_CALL: {
     if (hlo_custom_call_is_identity(in)) return px_with_layout(in->operands[0], &in->shape, in);
-    return px_expand_op(in);
+    HloInstr *r = px_lower_lapack_call(in);
+    return r ? r : px_expand_op(in);
+  }
   default: return px_expand_op(in);
   }
 }

@@ -74,8 +74,10 @@ bool px_is_finite_constant(const HloInstr *c) {
 }
 
 bool px_has_side_effect(const HloInstr *in) {
-  /* An opaque custom-call may do anything; the identities only name a value. */
-  return (in->op == HLO_OP_CUSTOM_CALL && !hlo_custom_call_is_identity(in)) ||
+  /* An opaque custom-call may do anything; the identities only name a
+   * value, and JAX's LAPACK calls only compute one. */
+  return (in->op == HLO_OP_CUSTOM_CALL && !hlo_custom_call_is_identity(in) &&
+          hlo_lapack_call(in).kind == HLO_LAPACK_NONE) ||
          in->op == HLO_OP_PARAMETER;
 }
 

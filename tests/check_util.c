@@ -153,19 +153,6 @@ static const struct {
      " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
      " rng-bit-generator: bits of type u8[2,5]{1,0} are not generated yet"
      " (u32, s32, u64 and s64 are)"},
-    {"cholesky_lapack.hlo", CK_AT_EVAL,
-     "%jit_cholesky_.1 = f32[6,6]{1,0} call(%a.1): %cholesky.11 ="
-     " (f32[6,6]{0,1}, s32[]) custom-call(%div.3): custom-call target"
-     " \"lapack_spotrf_ffi\" is not supported by the evaluator"},
-    {"solve_triangular_lapack.hlo", CK_AT_EVAL,
-     "%jit__solve_triangular_.2 = f32[5,3]{0,1} call(%a.1, %b.1):"
-     " %triangular_solve.1 = f32[5,3]{0,1} custom-call(%Arg_0.1, %Arg_1.1):"
-     " custom-call target \"lapack_strsm_ffi\" is not supported by the"
-     " evaluator"},
-    {"cholesky_lapack.hlo", CK_AT_PIPELINE,
-     "%cholesky.20 = (f32[6,6]{0,1}, s32[]) custom-call(%fusion.56):"
-     " custom-call target \"lapack_spotrf_ffi\" is not supported by the"
-     " evaluator"},
     {"fft2_c64.hlo", CK_AT_PIPELINE,
      "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
      " c64[8,8]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
@@ -183,13 +170,6 @@ static const struct {
      " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
      " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
      " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
-    {"solve_triangular_lapack.hlo", CK_AT_PIPELINE,
-     "%triangular_solve.2 = f32[5,3]{0,1} custom-call(%a.1, %b.1):"
-     " custom-call target \"lapack_strsm_ffi\" is not supported by the"
-     " evaluator"},
-    {"cholesky_lapack.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %cholesky.20 = (f32[6,6]{0,1}, s32[])"
-     " custom-call(%fusion.56) (custom-call targets are not supported)"},
     {"fft2_c64.hlo", CK_AT_COMPILE,
      "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
      " c64[8,8]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
@@ -207,12 +187,6 @@ static const struct {
      " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
      " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
      " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
-    {"solve_triangular_lapack.hlo", CK_AT_COMPILE,
-     "codegen: unsupported: %triangular_solve.2 = f32[5,3]{0,1}"
-     " custom-call(%a.1, %b.1) (custom-call targets are not supported)"},
-    {"cholesky_lapack.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %cholesky.11 = (f32[6,6]{0,1}, s32[])"
-     " custom-call(%div.3) (custom-call targets are not supported)"},
     {"fft2_c64.hlo", CK_AT_COMPILE_O0,
      "verifier: computation 'fft.1', instruction %fft.2 = c64[8,8]{1,0}"
      " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
@@ -230,9 +204,6 @@ static const struct {
      " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
      " rng-bit-generator: bits of type u8[2,5]{1,0} are not generated yet"
      " (u32, s32, u64 and s64 are)"},
-    {"solve_triangular_lapack.hlo", CK_AT_COMPILE_O0,
-     "codegen: unsupported: %triangular_solve.1 = f32[5,3]{0,1}"
-     " custom-call(%Arg_0.1, %Arg_1.1) (custom-call targets are not supported)"},
 };
 
 const char *ck_corpus_listed(const char *file, CkStep step) {

@@ -506,12 +506,8 @@ static const struct {
 } refused[] = {
     {"hand_custom_call", "%cc.0"}, /* custom-call: no target is supported anywhere */
     /* The JAX corpus's ops that are not built yet (check_util.c lists
-     * them for the CPU): LAPACK custom-calls, fft, the u8 bits
-     * of rng-bit-generator (the verifier). */
-    {"cholesky_lapack", "custom-call"},
-    {"cholesky_lapack.opt", "custom-call"},
-    {"solve_triangular_lapack", "custom-call"},
-    {"solve_triangular_lapack.opt", "custom-call"},
+     * them for the CPU): fft, the u8 bits of rng-bit-generator (the
+     * verifier). */
     {"fft_c64", " fft("},
     {"fft_c64.opt", " fft("},
     {"fft2_c64", " fft("},

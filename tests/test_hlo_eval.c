@@ -467,6 +467,50 @@ START_TEST(map_applies_computation) {
 }
 END_TEST
 
+/* JAX's LAPACK custom-calls (hlo_lapack_call): potrf is cholesky with
+ * the other triangle kept from a and LAPACK's info (0, or the 1-based
+ * column of the first pivot that is not positive); trsm is
+ * triangular-solve with its characters' attributes.  Values by hand. */
+START_TEST(lapack_custom_calls) {
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,2] constant({{4, 2}, {2, 5}})\n"
+        "  ROOT c = (f32[2,2]{0,1}, s32[]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+        "api_version=API_VERSION_TYPED_FFI, backend_config={uplo = 76 : ui8}\n}\n",
+        "(f32[2,2], s32[]) ({{2, 2}, {1, 2}}, 0)");
+  CHECK("HloModule m\nENTRY e {\n  a = f64[2,2] constant({{4, 2}, {7, 5}})\n"
+        "  ROOT c = (f64[2,2], s32[]) custom-call(a), custom_call_target=\"lapack_dpotrf_ffi\", "
+        "backend_config={uplo = 85 : ui8}\n}\n",
+        "(f64[2,2], s32[]) ({{2, 1}, {7, 2}}, 0)");
+  /* A batch: the second pivot of the first matrix fails (1 - 2^2 < 0),
+   * the first of the second (NaN from there on in the factor). */
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,2,2] constant({{{1, 2}, {2, 1}}, {{-1, 0}, {0, 1}}})\n"
+        "  ROOT c = (f32[2,2,2], s32[2]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+        "backend_config={uplo = 76 : ui8}\n}\n",
+        "(f32[2,2,2], s32[2]) ({{{1, 2}, {2, nan}}, {{nan, 0}, {nan, nan}}}, {2, 1})");
+  /* op(a) x = b, a lower */
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,2] constant({{2, 9}, {1, 4}})\n"
+        "  b = f32[2,2] constant({{2, 4}, {5, 6}})\n"
+        "  ROOT x = f32[2,2]{0,1} custom-call(a, b), custom_call_target=\"lapack_strsm_ffi\", "
+        "backend_config={diag = 78 : ui8, side = 76 : ui8, trans_x = 78 : ui8, uplo = 76 : ui8}\n}\n",
+        "f32[2,2] {{1, 2}, {1, 1}}");
+  /* x op(a) = b, a upper with a unit diagonal, transposed: x [[1,0],[3,1]] = b */
+  CHECK("HloModule m\nENTRY e {\n  a = f64[2,2] constant({{9, 3}, {7, 9}})\n"
+        "  b = f64[2,2] constant({{7, 2}, {1, 1}})\n"
+        "  ROOT x = f64[2,2] custom-call(a, b), custom_call_target=\"lapack_dtrsm_ffi\", "
+        "backend_config={diag = 85 : ui8, side = 82 : ui8, trans_x = 84 : ui8, uplo = 85 : ui8}\n}\n",
+        "f64[2,2] {{1, 2}, {-2, 1}}");
+  /* A type the letter does not name, or a character LAPACK has not, is
+   * no LAPACK call. */
+  check_error("HloModule m\nENTRY e {\n  a = f64[2,2] constant({{4, 2}, {2, 5}})\n"
+              "  ROOT c = (f64[2,2], s32[]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+              "backend_config={uplo = 76 : ui8}\n}\n",
+              NULL, 0, "custom-call target \"lapack_spotrf_ffi\" is not supported", NULL);
+  check_error("HloModule m\nENTRY e {\n  a = f32[2,2] constant({{4, 2}, {2, 5}})\n"
+              "  ROOT c = (f32[2,2], s32[]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+              "backend_config={uplo = 88 : ui8}\n}\n",
+              NULL, 0, "custom-call target \"lapack_spotrf_ffi\" is not supported", NULL);
+}
+END_TEST
+
 START_TEST(minmax_clamp_select_nan) {
   CHECK("HloModule m\nENTRY e {\n"
         "  a = f32[3] constant({nan, 1, 2})\n  b = f32[3] constant({1, nan, 3})\n"
@@ -1758,6 +1802,7 @@ int main(void) {
   tcase_add_test(t, inverse_and_hyperbolic);
   tcase_add_test(t, reduce_precision_rounding);
   tcase_add_test(t, map_applies_computation);
+  tcase_add_test(t, lapack_custom_calls);
   tcase_add_test(t, minmax_clamp_select_nan);
   tcase_add_test(t, compare_directions_and_types);
   tcase_add_test(t, compare_totalorder);

@@ -151,6 +151,49 @@ START_TEST(inline_nothing_to_do) {
 }
 END_TEST
 
+/* JAX's LAPACK custom-calls become cholesky and triangular-solve (with
+ * LAPACK's info and untouched triangle as HLO), evaluating exactly as the
+ * evaluator evaluates the calls: random matrices (mostly not positive
+ * definite: info from the first failing column), x xT + 8I (positive
+ * definite), a batch, both triangles, and trsm's sides, transposes and
+ * diagonals. */
+START_TEST(single_device_lowers_lapack_calls) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "ENTRY e {\n  a = f32[3,4,4] parameter(0)\n  b = f32[3,4,2] parameter(1)\n"
+      "  x = f64[5,5] parameter(2)\n  y = f64[3,5] parameter(3)\n"
+      "  xx = f64[5,5] dot(x, x), lhs_contracting_dims={1}, rhs_contracting_dims={1}\n"
+      "  k = f64[] constant(8)\n  kb = f64[5,5] broadcast(k), dimensions={}\n"
+      "  i0 = s32[5,5] iota(), iota_dimension=0\n  i1 = s32[5,5] iota(), iota_dimension=1\n"
+      "  d = pred[5,5] compare(i0, i1), direction=EQ\n  z = f64[5,5] broadcast(f64[] constant(0)), dimensions={}\n"
+      "  kd = f64[5,5] select(d, kb, z)\n  pd = f64[5,5] add(xx, kd)\n"
+      "  c1 = (f32[3,4,4]{1,2,0}, s32[3]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+      "backend_config={uplo = 76 : ui8}\n"
+      "  c2 = (f32[3,4,4], s32[3]) custom-call(a), custom_call_target=\"lapack_spotrf_ffi\", "
+      "backend_config={uplo = 85 : ui8}\n"
+      "  c3 = (f64[5,5]{0,1}, s32[]) custom-call(pd), custom_call_target=\"lapack_dpotrf_ffi\", "
+      "backend_config={uplo = 85 : ui8}\n"
+      "  c4 = (f64[5,5], s32[]) custom-call(pd), custom_call_target=\"lapack_dpotrf_ffi\", "
+      "backend_config={uplo = 76 : ui8}\n"
+      "  l3 = f64[5,5] get-tuple-element(c3), index=0\n  l4 = f64[5,5] get-tuple-element(c4), index=0\n"
+      "  t1 = f32[3,4,2]{1,2,0} custom-call(a, b), custom_call_target=\"lapack_strsm_ffi\", "
+      "backend_config={diag = 78 : ui8, side = 76 : ui8, trans_x = 78 : ui8, uplo = 76 : ui8}\n"
+      "  t2 = f32[3,4,2] custom-call(a, b), custom_call_target=\"lapack_strsm_ffi\", "
+      "backend_config={diag = 85 : ui8, side = 76 : ui8, trans_x = 84 : ui8, uplo = 85 : ui8}\n"
+      "  t3 = f64[3,5] custom-call(l3, y), custom_call_target=\"lapack_dtrsm_ffi\", "
+      "backend_config={diag = 78 : ui8, side = 82 : ui8, trans_x = 67 : ui8, uplo = 85 : ui8}\n"
+      "  t4 = f64[3,5] custom-call(l4, y), custom_call_target=\"lapack_dtrsm_ffi\", "
+      "backend_config={diag = 78 : ui8, side = 82 : ui8, trans_x = 78 : ui8, uplo = 76 : ui8}\n"
+      "  ROOT r = ((f32[3,4,4], s32[3]), (f32[3,4,4], s32[3]), (f64[5,5], s32[]), (f64[5,5], s32[]),"
+      " f32[3,4,2], f32[3,4,2], f64[3,5], f64[3,5]) tuple(c1, c2, c3, c4, t1, t2, t3, t4)\n}\n",
+      pass_single_device, true, 0, 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_CUSTOM_CALL), 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_CHOLESKY), 4);
+  ck_assert_int_eq(pu_count(m, HLO_OP_TRIANGULAR_SOLVE), 4);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(single_device_lowers_collectives) {
   HloModule *m = pu_differential(
       "HloModule m\n"
@@ -230,6 +273,7 @@ int main(void) {
   tcase_add_test(t, dce_nothing_to_do);
   tcase_add_test(t, dce_keeps_computations_called_through_calls);
   tcase_add_test(t, single_device_lowers_collectives);
+  tcase_add_test(t, single_device_lowers_lapack_calls);
   tcase_add_test(t, single_device_expands_ops);
   tcase_add_test(t, single_device_nothing_to_do);
   tcase_add_test(t, pipeline_lowers_collectives);
