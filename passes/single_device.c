@@ -20,7 +20,10 @@
  *
  * The same walk offers every other instruction to expand_ops.c, which
  * rewrites the opcodes codegen has no kernel for (the inverse and
- * hyperbolic trigonometric functions, map, reduce-precision).
+ * hyperbolic trigonometric functions, map, reduce-precision).  A rewrite
+ * may build such an opcode (a LAPACK call becomes a cholesky), which the
+ * walk has passed, so a walk that changed something is followed by one
+ * more; what the expansions build needs none.
  *
  * The pipeline runs this before its steps, whatever passes are disabled:
  * it is a lowering codegen depends on, not an optimization.
@@ -119,4 +122,8 @@ static HloInstr *lower(HloInstr *in) {
   }
 }
 
-bool pass_single_device(HloModule *m) { return px_rewrite_each(m, true, lower); }
+bool pass_single_device(HloModule *m) {
+  if (!px_rewrite_each(m, true, lower)) return false;
+  px_rewrite_each(m, true, lower);
+  return true;
+}

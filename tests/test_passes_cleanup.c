@@ -152,8 +152,11 @@ START_TEST(inline_nothing_to_do) {
 END_TEST
 
 /* JAX's LAPACK custom-calls become cholesky and triangular-solve (with
- * LAPACK's info and untouched triangle as HLO), evaluating exactly as the
- * evaluator evaluates the calls: random matrices (mostly not positive
+ * LAPACK's info and untouched triangle as HLO), which the same pass then
+ * expands into loops (cholesky_expand.c, triangular_solve_expand.c):
+ * those sum in f64 in another order than the evaluator, so the results
+ * agree to an f32's last place (rtol 2^-23) and an f64's far below atol
+ * 1e-12 (test_codegen_linalg's bounds), not bit for bit: random matrices (mostly not positive
  * definite: info from the first failing column), x xT + 8I (positive
  * definite), a batch, both triangles, and trsm's sides, transposes and
  * diagonals. */
@@ -186,10 +189,11 @@ START_TEST(single_device_lowers_lapack_calls) {
       "backend_config={diag = 78 : ui8, side = 82 : ui8, trans_x = 78 : ui8, uplo = 76 : ui8}\n"
       "  ROOT r = ((f32[3,4,4], s32[3]), (f32[3,4,4], s32[3]), (f64[5,5], s32[]), (f64[5,5], s32[]),"
       " f32[3,4,2], f32[3,4,2], f64[3,5], f64[3,5]) tuple(c1, c2, c3, c4, t1, t2, t3, t4)\n}\n",
-      pass_single_device, true, 0, 0);
+      pass_single_device, true, 1e-12, 0x1p-23);
   ck_assert_int_eq(pu_count(m, HLO_OP_CUSTOM_CALL), 0);
-  ck_assert_int_eq(pu_count(m, HLO_OP_CHOLESKY), 4);
-  ck_assert_int_eq(pu_count(m, HLO_OP_TRIANGULAR_SOLVE), 4);
+  ck_assert_int_eq(pu_count(m, HLO_OP_CHOLESKY), 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_TRIANGULAR_SOLVE), 0);
+  ck_assert_int_gt(pu_count(m, HLO_OP_WHILE), 0);
   hlo_module_free(m);
 }
 END_TEST
