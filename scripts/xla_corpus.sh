@@ -87,13 +87,18 @@ small_floats = ('f8e4m3fn', 'f8e5m2', 'f8e4m3fnuz', 'f8e5m2fnuz', 'f8e4m3b11fnuz
                 'f8e3m4', 'f8e8m0fnu', 'f4e2m1fn')
 for t in list(narrow) + list(small_floats):
     codes[t] = ('|V1', 'B')
-params = re.findall(r'[\w.-]+: ([^,()]+)', m.group(1)) if m.group(1) else []
-if m.group(1) and len(params) != m.group(1).count(':'):
-    sys.exit(1)  # a tuple parameter
-for k, p in enumerate(params):
-    t = re.fullmatch(r'(\w+)\[([\d,]*)\]', p.strip())
+# Each parameter is "name: type[dims]{layout}"; the dims hold commas, so
+# the list is read one whole parameter at a time.  A tuple, token or
+# dynamic dimension does not match, and the module is not run.
+plist = m.group(1)
+params = []
+while plist:
+    t = re.match(r'\s*[\w.-]+: (\w+)\[([\d,]*)\](?:\{[^{}]*\})?\s*(?:,|$)', plist)
     if not t or t.group(1) not in codes:
         sys.exit(1)
+    params.append(t)
+    plist = plist[t.end():]
+for k, t in enumerate(params):
     dims = [int(x) for x in t.group(2).split(',')] if t.group(2) else []
     n = 1
     for x in dims:
