@@ -2538,6 +2538,96 @@ static HloLiteral *eval_cholesky(const HloInstr *in, const HloLiteral *a) {
   return r;
 }
 
+/* One DFT along axis `ax` of a row-major array of double complex values
+ * whose dimensions are d[0..rank): each line of n_in values becomes n_out
+ * values y[k] = sum_j x[j] e^(sign 2 pi i j k / n), scaled; d[ax] becomes
+ * n_out.  The angle is reduced as the integer j k mod n, so that twiddles
+ * stay accurate to double rounding at any length.  A direct DFT: the
+ * evaluator is an oracle, not fast. */
+/* e^(sign 2 pi i m / n) for 0 <= m < n, exact at quarter turns (where
+ * cos and sin of a rounded angle would leave 6e-17 instead of 0). */
+static double complex twiddle(int64_t m, int64_t n, int sign) {
+  if (4 * m % n == 0) {
+    static const double re[] = {1, 0, -1, 0}, im[] = {0, 1, 0, -1};
+    int q = (int)(4 * m / n);
+    return CMPLX(re[q], sign * im[q]);
+  }
+  double a = sign * HLO_TWO_PI * (double)m / (double)n;
+  return CMPLX(cos(a), sin(a));
+}
+
+static double complex *dft_axis(double complex *x, int64_t *d, int rank, int ax, int64_t n_in,
+                                int64_t n_out, int64_t n, int sign, double scale) {
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < ax; i++) outer *= d[i];
+  for (int i = ax + 1; i < rank; i++) inner *= d[i];
+  size_t total = (size_t)(outer * n_out * inner);
+  double complex *y = hlo_xmalloc(sizeof(double complex) * (total ? total : 1));
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++)
+      for (int64_t k = 0; k < n_out; k++) {
+        double complex acc = 0;
+        for (int64_t j = 0; j < n_in; j++)
+          acc += x[(o * n_in + j) * inner + i] * twiddle(j * k % n, n, sign);
+        y[(o * n_out + k) * inner + i] = acc * scale;
+      }
+  free(x);
+  d[ax] = n_out;
+  return y;
+}
+
+/* fft, as XLA defines it (jnp.fft follows): FFT is sum_j x[j]
+ * e^(-2 pi i j k / n) along each transformed dimension, IFFT the same
+ * with + and a factor 1/n.  RFFT is FFT of a real x keeping the first
+ * n/2+1 values of the last dimension (transformed first); IRFFT inverts
+ * it: the other dimensions are transformed back first, then the last one
+ * is completed by Hermitian symmetry, X[n-k] = conj(X[k]), and its real
+ * part kept, which drops the imaginary parts of the terms at 0 and n/2 as
+ * XLA does.  In double, rounded once into the result type. */
+static HloLiteral *eval_fft(const HloInstr *in, const HloLiteral *x) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int rank = x->shape.rank, k = in->fft_length.n;
+  const int64_t *len = in->fft_length.v;
+  int64_t d[HLO_MAX_RANK], total = elements_of(x);
+  memcpy(d, x->shape.dims, sizeof(int64_t) * (size_t)rank);
+  if (total == 0 || hlo_shape_elements(&in->shape) == 0) return r;
+  double complex *w = hlo_xmalloc(sizeof(double complex) * (size_t)total);
+  for (int64_t i = 0; i < total; i++)
+    w[i] = x->shape.type == HLO_C64    ? ((const float complex *)x->data)[i]
+           : x->shape.type == HLO_C128 ? ((const double complex *)x->data)[i]
+                                       : hlo_literal_get_f64(x, i);
+  HloFftType t = in->fft_type;
+  bool inverse = t == HLO_FFT_IFFT || t == HLO_FFT_IRFFT;
+  int sign = inverse ? 1 : -1;
+  int first = rank - k, last = rank - 1;
+  int64_t n_last = len[k - 1];
+  if (t == HLO_FFT_RFFT)
+    w = dft_axis(w, d, rank, last, n_last, n_last / 2 + 1, n_last, sign, 1);
+  for (int ax = first; ax < rank; ax++) {
+    if (ax == last && (t == HLO_FFT_RFFT || t == HLO_FFT_IRFFT)) continue;
+    w = dft_axis(w, d, rank, ax, d[ax], d[ax], d[ax], sign, inverse ? 1.0 / (double)d[ax] : 1);
+  }
+  if (t == HLO_FFT_IRFFT) {
+    /* Complete the last dimension from n/2+1 values to n. */
+    int64_t h = d[last], lines = hlo_shape_elements(&in->shape) / n_last;
+    double complex *full = hlo_xmalloc(sizeof(double complex) * (size_t)(lines * n_last));
+    for (int64_t l = 0; l < lines; l++)
+      for (int64_t j = 0; j < n_last; j++)
+        full[l * n_last + j] = j < h ? w[l * h + j] : conj(w[l * h + n_last - j]);
+    free(w);
+    d[last] = n_last;
+    w = dft_axis(full, d, rank, last, n_last, n_last, n_last, sign, 1.0 / (double)n_last);
+  }
+  int64_t m = hlo_shape_elements(&in->shape);
+  for (int64_t i = 0; i < m; i++) {
+    if (in->shape.type == HLO_C64) ((float complex *)r->data)[i] = (float complex)w[i];
+    else if (in->shape.type == HLO_C128) ((double complex *)r->data)[i] = w[i];
+    else hlo_literal_set_f64(r, i, creal(w[i]));
+  }
+  free(w);
+  return r;
+}
+
 /* triangular-solve: per matrix of the batch, op(T) x = b (left_side) or
  * x op(T) = b, T the triangle of a that `lower` names (with ones on the
  * diagonal when unit_diagonal), op transposing for TRANSPOSE and ADJOINT
@@ -3111,6 +3201,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
   case HLO_OP_TOPK: r = eval_topk(in, ops[0], in->topk_k, in->topk_largest); break;
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
+  case HLO_OP_FFT: r = eval_fft(in, ops[0]); break;
   case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
   case HLO_OP_RNG: r = eval_rng(in, ops[0], ops[1]); break;
   case HLO_OP_STOCHASTIC_CONVERT: r = eval_stochastic_convert(in, ops[0], ops[1]); break;

@@ -380,7 +380,7 @@ typedef enum HloOpKind {
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
-  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve,
+  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve, fft,
                        * rng-bit-generator;
                        * collectives, tokens and async wrappers
                        * (pass_single_device rewrites those away) */
@@ -490,6 +490,7 @@ typedef enum HloCost {
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
   X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
+  X(FFT, "fft", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
@@ -554,7 +555,6 @@ typedef enum HloCost {
     HLO_COST_CONTROL)                                                                 \
   X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
     HLO_COST_CONTROL)                                                                 \
-  X(FFT, "fft", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                                \
   X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(INFEED, "infeed", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                          \
   X(MULHI, "mulhi", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                            \
@@ -628,6 +628,11 @@ typedef enum HloTranspose {
 typedef enum HloRngAlgorithm {
   HLO_RNG_DEFAULT, HLO_RNG_THREE_FRY, HLO_RNG_PHILOX,
 } HloRngAlgorithm;
+
+/* fft's fft_type=, numbered as XLA's proto (FFT when not given). */
+typedef enum HloFftType {
+  HLO_FFT_FFT, HLO_FFT_IFFT, HLO_FFT_RFFT, HLO_FFT_IRFFT,
+} HloFftType;
 
 /* rng's distribution= (required). */
 typedef enum HloRngDistribution {
@@ -771,6 +776,11 @@ struct HloInstr {
    * read) and transpose_a= (op: NO_TRANSPOSE, TRANSPOSE or ADJOINT). */
   bool lower, left_side, unit_diagonal;
   HloTranspose transpose_a;
+  /* fft: the transform (FFT, IFFT: complex to complex; RFFT: real to
+   * complex, the last dimension halved; IRFFT: back) over the last
+   * fft_length.n (1 to 3) dimensions, of the lengths fft_length gives. */
+  HloFftType fft_type;
+  HloDims fft_length;
   HloRngAlgorithm rng_algorithm; /* rng-bit-generator */
   HloRngDistribution rng_distribution; /* rng */
   float epsilon;             /* batch-norm-inference */

@@ -1145,7 +1145,8 @@ typedef enum AttrKind {
   A_INPUT_BATCHING, A_SCATTER_INDICES_BATCHING, A_UNIQUE_INDICES, A_IS_STABLE,
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
-  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_RNG_DISTRIBUTION, A_COUNT
+  A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_RNG_DISTRIBUTION, A_FFT_TYPE,
+  A_FFT_LENGTH, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1208,6 +1209,8 @@ static const struct {
     {"transpose_a", A_TRANSPOSE_A},
     {"algorithm", A_RNG_ALGORITHM},
     {"distribution", A_RNG_DISTRIBUTION},
+    {"fft_type", A_FFT_TYPE},
+    {"fft_length", A_FFT_LENGTH},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1235,7 +1238,7 @@ static const char *const single_device_annotations[] = {
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
-         op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT;
+         op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1326,6 +1329,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_TRIANGULAR_SOLVE;
   case A_RNG_ALGORITHM: return op == HLO_OP_RNG_BIT_GENERATOR;
   case A_RNG_DISTRIBUTION: return op == HLO_OP_RNG;
+  case A_FFT_TYPE: case A_FFT_LENGTH: return op == HLO_OP_FFT;
   case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
@@ -1793,6 +1797,13 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
     return true;
   }
   case A_FEATURE_INDEX: return parse_int64(p, "integer", &in->feature_index);
+  case A_FFT_TYPE: {
+    static const char *const types[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
+    if (!parse_enum(p, "fft_type", types, 4, &e)) return false;
+    in->fft_type = (HloFftType)e;
+    return true;
+  }
+  case A_FFT_LENGTH: return parse_dims(p, in, &in->fft_length);
   case A_EXPONENT_BITS: return parse_int64(p, "integer", &in->exponent_bits);
   case A_MANTISSA_BITS: return parse_int64(p, "integer", &in->mantissa_bits);
   case A_TARGET: return parse_string(p, &in->custom_call_target);
@@ -1912,7 +1923,7 @@ static bool can_infer_shape(HloOpcode op) {
   case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_PAD:
   case HLO_OP_REVERSE: case HLO_OP_GATHER: case HLO_OP_SCATTER: case HLO_OP_CALL:
   case HLO_OP_WHILE: case HLO_OP_CONDITIONAL: case HLO_OP_BATCH_NORM_INFERENCE:
-  case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE:
+  case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE: case HLO_OP_FFT:
   case HLO_OP_AFTER_ALL: case HLO_OP_OPT_BARRIER: case HLO_OP_DOMAIN: case HLO_OP_REPLICA_ID:
   case HLO_OP_PARTITION_ID:
     return true;

@@ -355,6 +355,12 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     print_dims_attr(out, "dimensions", &in->dimensions);
     if (in->is_stable) hlo_str_printf(out, ", is_stable=true");
     break;
+  case HLO_OP_FFT: {
+    static const char *const types[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
+    hlo_str_printf(out, ", fft_type=%s", types[in->fft_type]);
+    print_dims_attr(out, "fft_length", &in->fft_length);
+    break;
+  }
   case HLO_OP_CHOLESKY:
     if (in->lower) hlo_str_printf(out, ", lower=true");
     break;

@@ -1526,6 +1526,48 @@ static HloError *infer_triangular_solve(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* fft(x): XLA's InferFftShape.  fft_length names 1 to 3 lengths, those
+ * of x's last dimensions.  FFT and IFFT take and give one complex shape;
+ * RFFT takes f32/f64 and gives c64/c128 with the last dimension n/2+1
+ * (n the last length, 0 left as 0); IRFFT is the way back, from n/2+1 to
+ * n.  XLA does not check the lengths of FFT and IFFT against x; hloc
+ * refuses a difference, which XLA's own evaluator does not define. */
+static HloError *infer_fft(Infer *cx, HloShape *out) {
+  static const char *const names[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  const HloDims *len = &cx->in->fft_length;
+  HloFftType t = cx->in->fft_type;
+  int k = len->n, r = x->rank;
+  if (k < 1 || k > 3) return fail(cx, "fft_length has %d lengths; FFT supports 1 to 3", k);
+  if (r < k)
+    return fail(cx, "an FFT of rank %d needs an operand of at least that rank, not %s", k,
+                shape_str(cx, x));
+  bool real_in = t == HLO_FFT_RFFT;
+  if (real_in ? x->type != HLO_F32 && x->type != HLO_F64 : !hlo_type_is_complex(x->type))
+    return fail(cx, "%s needs %s operand, not %s", names[t],
+                real_in ? "an f32 or f64" : "a complex", shape_str(cx, x));
+  int64_t last = len->v[k - 1];
+  for (int i = 0; i < k; i++) {
+    int64_t want = len->v[i];
+    if (t == HLO_FFT_IRFFT && i == k - 1 && last != 0) want = last / 2 + 1;
+    if (len->v[i] < 0 || x->dims[r - k + i] != want)
+      return fail(cx, "%s of fft_length %lld needs dimension %d of %s to be %lld", names[t],
+                  (long long)len->v[i], r - k + i, shape_str(cx, x), (long long)want);
+  }
+  *out = no_layout(cx, x);
+  if (t == HLO_FFT_RFFT) {
+    hlo_complex_type_of(x->type, &out->type);
+    if (last != 0) out->dims[r - 1] = last / 2 + 1;
+  } else if (t == HLO_FFT_IRFFT) {
+    out->type = hlo_complex_part_type(x->type);
+    out->dims[r - 1] = last;
+  }
+  return NULL;
+}
+
 /* rng-bit-generator(state): state u64[2] (rng_three_fry) or u64[2]/u64[3]
  * (rng_philox, rng_default: a key then a 64- or 128-bit counter); the
  * result is (the new state, random bits) whose array is declared in the
@@ -1970,6 +2012,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_MAP: return infer_map(cx, out);
   case HLO_OP_TOPK: return infer_topk(cx, out);
   case HLO_OP_CHOLESKY: return infer_cholesky(cx, out);
+  case HLO_OP_FFT: return infer_fft(cx, out);
   case HLO_OP_TRIANGULAR_SOLVE: return infer_triangular_solve(cx, out);
   case HLO_OP_RNG_BIT_GENERATOR: return infer_rng_bit_generator(cx, out);
   case HLO_OP_RNG: return infer_rng(cx, out);

@@ -124,81 +124,45 @@ static const struct {
   CkStep step;
   const char *message;
 } refusals[] = {
-    {"fft2_c64.hlo", CK_AT_VERIFY,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[8,8]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
-    {"fft2_c64.opt.hlo", CK_AT_VERIFY,
-     "verifier: computation 'main.2', instruction %fft.0 = c64[8,8]{1,0}"
-     " fft(%wrapped_complex) (from TF node 'jit(f)/jit(fft)/fft'): fft is a"
-     " Fourier transform, which hloc does not implement yet"},
-    {"fft_c64.hlo", CK_AT_VERIFY,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[4,16]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
-    {"fft_c64.opt.hlo", CK_AT_VERIFY,
-     "verifier: computation 'main.4', instruction %fft.0 = c64[4,16]{1,0}"
-     " fft(%wrapped_complex) (from TF node 'jit(f)/jit(fft)/fft'): fft is a"
-     " Fourier transform, which hloc does not implement yet"},
-    {"rfft_irfft.hlo", CK_AT_VERIFY,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[3,17]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
-    {"rfft_irfft.opt.hlo", CK_AT_VERIFY,
-     "verifier: computation 'main.4', instruction %fft.0 = c64[3,17]{1,0}"
-     " fft(%x.1) (from TF node 'jit(f)/jit(fft)/fft'): fft is a Fourier"
-     " transform, which hloc does not implement yet"},
     {"rng_bit_generator_u8.hlo", CK_AT_VERIFY,
      "verifier: computation 'main.1', instruction %rng_bit_generator.3 ="
      " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
      " rng-bit-generator: bits of type u8[2,5]{1,0} are not generated yet"
      " (u32, s32, u64 and s64 are)"},
-    {"fft2_c64.hlo", CK_AT_PIPELINE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[8,8]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
-    {"fft_c64.hlo", CK_AT_PIPELINE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[4,16]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
-    {"rfft_irfft.hlo", CK_AT_PIPELINE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[3,17]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
     {"rng_bit_generator_u8.hlo", CK_AT_PIPELINE,
      "pipeline input: verifier: computation 'main.1', instruction"
      " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
      " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
      " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
     {"fft2_c64.hlo", CK_AT_COMPILE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[8,8]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
+     "codegen: unsupported: %param_0 = c64[8,8]{1,0} parameter() has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"fft_c64.hlo", CK_AT_COMPILE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[4,16]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
+     "codegen: unsupported: %param_0.30 = c64[16,4]{1,0} parameter() has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"rfft_irfft.hlo", CK_AT_COMPILE,
-     "pipeline input: verifier: computation 'fft.1', instruction %fft.2 ="
-     " c64[3,17]{1,0} fft(%Arg_0.1): fft is a Fourier transform, which hloc"
-     " does not implement yet"},
+     "codegen: unsupported: %param_0 = c64[3,17]{1,0} parameter() has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"rng_bit_generator_u8.hlo", CK_AT_COMPILE,
      "pipeline input: verifier: computation 'main.1', instruction"
      " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
      " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
      " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
     {"fft2_c64.hlo", CK_AT_COMPILE_O0,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[8,8]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
+     "codegen: unsupported: %Arg_0.1 = c64[8,8]{1,0} parameter() has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"fft_c64.hlo", CK_AT_COMPILE_O0,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[4,16]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
+     "codegen: unsupported: %Arg_0.1 = c64[4,16]{1,0} parameter() has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"rfft_irfft.hlo", CK_AT_COMPILE_O0,
-     "verifier: computation 'fft.1', instruction %fft.2 = c64[3,17]{1,0}"
-     " fft(%Arg_0.1): fft is a Fourier transform, which hloc does not"
-     " implement yet"},
+     "codegen: unsupported: %fft.2 = c64[3,17]{1,0} fft(%Arg_0.1) has element"
+     " type c64: complex types are evaluated by the interpreter only"
+     " (hloc run --interpret)"},
     {"rng_bit_generator_u8.hlo", CK_AT_COMPILE_O0,
      "verifier: computation 'main.1', instruction %rng_bit_generator.3 ="
      " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"

@@ -1210,6 +1210,36 @@ START_TEST(cholesky_and_triangular_solve) {
 }
 END_TEST
 
+/* fft of each type on values whose transforms are exact: FFT and IFFT of
+ * 1..4, over the last dimension of a batch and over two dimensions; RFFT
+ * keeps n/2+1 values; IRFFT ignores the imaginary parts at 0 and n/2 (the
+ * 7 and 5 here), as XLA does. */
+START_TEST(fft_every_type) {
+  CHECK("HloModule m\nENTRY e {\n  x = c64[2,4] constant({{(1,0), (2,0), (3,0), (4,0)}, "
+        "{(10,0), (-2,2), (-2,0), (-2,-2)}})\n"
+        "  f = c64[2,4] fft(x), fft_type=FFT, fft_length={4}\n"
+        "  i = c64[2,4] fft(x), fft_type=IFFT, fft_length={4}\n"
+        "  ROOT t = (c64[2,4], c64[2,4]) tuple(f, i)\n}\n",
+        "(c64[2,4], c64[2,4]) ({{(10,0), (-2,2), (-2,0), (-2,-2)}, {(4,0), (16,0), (12,0), "
+        "(8,0)}}, {{(2.5,0), (-0.5,-0.5), (-0.5,0), (-0.5,0.5)}, {(1,0), (2,0), (3,0), "
+        "(4,0)}})");
+  CHECK("HloModule m\nENTRY e {\n  x = c128[1,2,2] constant({{{(1,0), (2,0)}, {(3,0), (4,1)}}})\n"
+        "  ROOT f = c128[1,2,2] fft(x), fft_type=FFT, fft_length={2,2}\n}\n",
+        "c128[1,2,2] {{{(10,1), (-2,-1)}, {(-4,-1), (0,1)}}}");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[4] constant({1, 2, 3, 4})\n"
+        "  ROOT f = c64[3] fft(x), fft_type=RFFT, fft_length={4}\n}\n",
+        "c64[3] {(10,0), (-2,2), (-2,0)}");
+  CHECK("HloModule m\nENTRY e {\n  x = c64[3] constant({(10,7), (-2,2), (-2,5)})\n"
+        "  ROOT f = f32[4] fft(x), fft_type=IRFFT, fft_length={4}\n}\n",
+        "f32[4] {1, 2, 3, 4}");
+  CHECK("HloModule m\nENTRY e {\n  x = f64[2,2] constant({{1, 2}, {3, 4}})\n"
+        "  r = c128[2,2] fft(x), fft_type=RFFT, fft_length={2,2}\n"
+        "  i = f64[2,2] fft(r), fft_type=IRFFT, fft_length={2,2}\n"
+        "  ROOT t = (c128[2,2], f64[2,2]) tuple(r, i)\n}\n",
+        "(c128[2,2], f64[2,2]) ({{(10,0), (-2,0)}, {(-4,0), (0,0)}}, {{1, 2}, {3, 4}})");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Dot, convolution, batch norm                                             */
 /* ------------------------------------------------------------------------ */
@@ -1821,6 +1851,7 @@ int main(void) {
   tcase_add_test(t, sort_stable_multi_operand);
   tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, cholesky_and_triangular_solve);
+  tcase_add_test(t, fft_every_type);
   tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);

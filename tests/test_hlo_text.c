@@ -1667,10 +1667,11 @@ START_TEST(refused_ops) {
                              "  ROOT r = f32[2] rng(a, a), distribution=rng_uniform\n}\n",
                  "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a): rng: "
                  "operand 0 f32[2]{0} is not a scalar of the result's type f32");
-  assert_refused(MODULE_HEAD "  a = c64[8] parameter(0)\n"
-                             "  ROOT r = c64[8] fft(a), fft_type=FFT, fft_length={8}\n}\n",
-                 "verifier: computation 'e', instruction %r = c64[8]{0} fft(%a): "
-                 "fft is a Fourier transform, which hloc does not implement yet");
+  assert_refused(MODULE_HEAD "  a = f32[4] parameter(0)\n"
+                             "  ROOT r = f32[4] select-and-scatter(a)\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[4]{0} select-and-scatter(%a): "
+                 "select-and-scatter is max pooling's gradient, a training op, which hloc does "
+                 "not implement yet");
   /* The in-place collective-permute parses; its slices are refused. */
   assert_refused(MODULE_HEAD "  p = f32[4] parameter(0)\n  o = f32[4] parameter(1)\n"
                              "  i = s32[] constant(0)\n  t = (s32[]) tuple(i)\n"
@@ -1725,9 +1726,40 @@ START_TEST(refused_ops) {
                  "custom-call: TopK: comparator 'c' is not compare(lhs, rhs) GT or LT in total "
                  "order over (f32, f32, s32, s32): hloc reads TopK as topk");
   /* XLA cannot infer their shapes either. */
-  assert_error(MODULE_HEAD "  a = c64[8] parameter(0)\n  ROOT r = fft(a)\n}\n",
-               "t.hlo:4:12: the result shape of fft cannot be inferred: write it before "
-               "the opcode");
+  assert_error(MODULE_HEAD "  a = u64[2] parameter(0)\n  ROOT r = rng-bit-generator(a)\n}\n",
+               "t.hlo:4:12: the result shape of rng-bit-generator cannot be inferred: write it "
+               "before the opcode");
+  /* fft is read and checked with XLA's shape rules; its shape is inferred
+   * as XLA's parser does. */
+  assert_canonical("HloModule m\n\nENTRY %e (a: f32[3,8], c: c64[2,3,4]) -> (c64[3,5], "
+                   "f32[3,8], c64[2,3,4]) {\n"
+                   "  %a = f32[3,8]{1,0} parameter(0)\n"
+                   "  %r = c64[3,5]{1,0} fft(%a), fft_type=RFFT, fft_length={8}\n"
+                   "  %i = f32[3,8]{1,0} fft(%r), fft_type=IRFFT, fft_length={8}\n"
+                   "  %c = c64[2,3,4]{2,1,0} parameter(1)\n"
+                   "  %f = c64[2,3,4]{2,1,0} fft(%c), fft_type=IFFT, fft_length={3,4}\n"
+                   "  ROOT %t = (c64[3,5]{1,0}, f32[3,8]{1,0}, c64[2,3,4]{2,1,0}) tuple(%r, %i, %f)\n"
+                   "}\n\n");
+  assert_prints_as("HloModule m\nENTRY e {\n  a = f32[3,8] parameter(0)\n"
+                   "  ROOT r = fft(a), fft_type=RFFT, fft_length={8}\n}\n",
+                   "HloModule m\n\nENTRY %e (a: f32[3,8]) -> c64[3,5] {\n"
+                   "  %a = f32[3,8]{1,0} parameter(0)\n"
+                   "  ROOT %r = c64[3,5]{1,0} fft(%a), fft_type=RFFT, fft_length={8}\n}\n\n");
+  assert_refused(MODULE_HEAD "  a = c64[3,5] parameter(0)\n"
+                             "  ROOT r = f32[3,10] fft(a), fft_type=IRFFT, fft_length={10}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[3,10]{1,0} fft(%a): fft: IRFFT "
+                 "of fft_length 10 needs dimension 1 of c64[3,5]{1,0} to be 6");
+  assert_refused(MODULE_HEAD "  a = f32[8] parameter(0)\n"
+                             "  ROOT r = c64[8] fft(a), fft_type=FFT, fft_length={8}\n}\n",
+                 "verifier: computation 'e', instruction %r = c64[8]{0} fft(%a): fft: FFT needs "
+                 "a complex operand, not f32[8]{0}");
+  assert_refused(MODULE_HEAD "  a = c64[2,2,2,2] parameter(0)\n"
+                             "  ROOT r = c64[2,2,2,2] fft(a), fft_length={2,2,2,2}\n}\n",
+                 "verifier: computation 'e', instruction %r = c64[2,2,2,2]{3,2,1,0} fft(%a): "
+                 "fft: fft_length has 4 lengths; FFT supports 1 to 3");
+  assert_error(MODULE_HEAD "  a = c64[8] parameter(0)\n"
+                           "  ROOT r = c64[8] fft(a), fft_type=DCT, fft_length={8}\n}\n",
+               "t.hlo:4:36: unknown fft_type 'DCT'");
   /* rng-bit-generator is read and checked: a key and a counter of XLA's
    * sizes, bits of a type the evaluator generates. */
   assert_canonical("HloModule m\n\nENTRY %e (s: u64[3]) -> (u64[3], s64[2,3]) {\n"
