@@ -3202,7 +3202,15 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_TOPK: r = eval_topk(in, ops[0], in->topk_k, in->topk_largest); break;
   case HLO_OP_CHOLESKY: r = eval_cholesky(in, ops[0]); break;
   case HLO_OP_FFT: r = eval_fft(in, ops[0]); break;
-  case HLO_OP_RNG_BIT_GENERATOR: r = eval_rng_bit_generator(in, ops[0]); break;
+  case HLO_OP_RNG_BIT_GENERATOR: {
+    /* Its shapes decide how many words are read and written: an unverified
+     * module (u8 bits, a short state) must not reach the loops. */
+    HloShape checked;
+    HloError *e = hlo_infer_shape(in, &checked);
+    if (e) return e;
+    r = eval_rng_bit_generator(in, ops[0]);
+    break;
+  }
   case HLO_OP_RNG: r = eval_rng(in, ops[0], ops[1]); break;
   case HLO_OP_STOCHASTIC_CONVERT: r = eval_stochastic_convert(in, ops[0], ops[1]); break;
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;

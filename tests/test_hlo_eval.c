@@ -1210,6 +1210,22 @@ START_TEST(cholesky_and_triangular_solve) {
 }
 END_TEST
 
+/* rng-bit-generator in a module nobody verified: bits narrower than 32
+ * (it once wrote u32 words into the u8 buffer) or a short state are
+ * refused by name, not read or written past their buffers. */
+START_TEST(rng_bit_generator_unverified) {
+  HloLiteral *key = literal("u64[2] {1, 2}"), *short_key = literal("u64[1] {1}");
+  check_error("HloModule m\nENTRY e {\n  k = u64[2] parameter(0)\n"
+              "  ROOT r = (u64[2], u8[3,5]) rng-bit-generator(k), algorithm=rng_three_fry\n}\n",
+              &key, 1, "rng-bit-generator", "bits of type u8[3,5]");
+  check_error("HloModule m\nENTRY e {\n  k = u64[1] parameter(0)\n"
+              "  ROOT r = (u64[1], u32[64]) rng-bit-generator(k), algorithm=rng_philox\n}\n",
+              &short_key, 1, "rng-bit-generator", "state u64[1]");
+  hlo_literal_free(key);
+  hlo_literal_free(short_key);
+}
+END_TEST
+
 /* fft of each type on values whose transforms are exact: FFT and IFFT of
  * 1..4, over the last dimension of a batch and over two dimensions; RFFT
  * keeps n/2+1 values; IRFFT ignores the imaginary parts at 0 and n/2 (the
@@ -1852,6 +1868,7 @@ int main(void) {
   tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, cholesky_and_triangular_solve);
   tcase_add_test(t, fft_every_type);
+  tcase_add_test(t, rng_bit_generator_unverified);
   tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
