@@ -22,6 +22,10 @@
  *     two) → x * (1/c).  Only exact reciprocals: the rewrite must not change
  *     a single bit of the result, since every pass is checked against the
  *     evaluator; XLA also rewrites inexact ones, trading ≤1 ulp;
+ *   real(complex(a, b)) → a, imag(…) → b, also through data movement
+ *     (real(transpose(x)) → transpose(real(x)), px_complex_part), so that
+ *     complex values built from real ones and read back (jnp.fft's
+ *     programs, once calls are inlined) leave nothing complex behind;
  *   dot of a transpose → dot with permuted dimension numbers, when the
  *     result's dimension order is unchanged; convolution of a transpose, or
  *     a transpose of a convolution → convolution with permuted dim_labels;
@@ -455,6 +459,11 @@ static HloInstr *simplify(HloInstr *in) {
     for (int i = 0; i < in->shape.rank; i++)
       if (in->padding[i].lo || in->padding[i].hi || in->padding[i].interior) return NULL;
     return in->operands[0];
+  case HLO_OP_REAL:
+  case HLO_OP_IMAG:
+    return px_moves_complex(in->operands[0])
+               ? px_complex_part((PxAt){in->parent, in}, in->operands[0], in->op == HLO_OP_IMAG)
+               : NULL;
   case HLO_OP_DOT: return fold_transpose_into_dot(in);
   case HLO_OP_CONVOLUTION:
     if ((r = fold_pad_into_conv(in))) return r;

@@ -18,11 +18,12 @@
  * left.  topk is XLA's TopkDecomposer: a stable sort of the values and
  * their indices along the last dimension, in total order, then a slice.
  * real and imag of a real operand (XLA allows them) are the operand and
- * zeros.
+ * zeros; of complex(a, b), also through data movement, a and b
+ * (px_complex_part), so that no complex value is left between them.
  * cholesky and triangular-solve (loops), rng-bit-generator, rng and
  * stochastic-convert have files of their own (cholesky_expand.c,
  * triangular_solve_expand.c, rng_bit_generator_expand.c, rng_expand.c,
- * stochastic_convert_expand.c), which px_expand_op calls.
+ * stochastic_convert_expand.c, fft_expand.c), which px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -397,6 +398,10 @@ HloInstr *px_expand_op(HloInstr *in) {
   }
   case HLO_OP_REAL:
   case HLO_OP_IMAG:
+    if (px_moves_complex(in->operands[0])) {
+      r = px_complex_part((PxAt){in->parent, in}, in->operands[0], in->op == HLO_OP_IMAG);
+      break;
+    }
     if (!hlo_type_is_float(in->operands[0]->shape.type)) return NULL;
     r = in->op == HLO_OP_REAL ? in->operands[0] : full(in, in->operands[0], 0);
     break;
@@ -405,6 +410,7 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_RNG_BIT_GENERATOR: r = px_expand_rng_bit_generator(in); break;
   case HLO_OP_RNG: r = px_expand_rng(in); break;
   case HLO_OP_STOCHASTIC_CONVERT: r = px_expand_stochastic_convert(in); break;
+  case HLO_OP_FFT: r = px_expand_fft(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

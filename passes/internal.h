@@ -62,8 +62,9 @@ HloInstr *px_with_layout(HloInstr *x, const HloShape *want, HloInstr *before);
 HloInstr *px_expand_op(HloInstr *instr);
 /* The same for cholesky (cholesky_expand.c), triangular-solve
  * (triangular_solve_expand.c), rng-bit-generator
- * (rng_bit_generator_expand.c), rng (rng_expand.c) and stochastic-convert
- * (stochastic_convert_expand.c), which px_expand_op hands over. */
+ * (rng_bit_generator_expand.c), rng (rng_expand.c), stochastic-convert
+ * (stochastic_convert_expand.c) and fft (fft_expand.c), which px_expand_op
+ * hands over. */
 HloInstr *px_expand_cholesky(HloInstr *instr);
 HloInstr *px_expand_triangular_solve(HloInstr *instr);
 HloInstr *px_expand_rng_bit_generator(HloInstr *instr);
@@ -72,6 +73,7 @@ HloInstr *px_expand_stochastic_convert(HloInstr *instr);
 /* cholesky or triangular-solve (with LAPACK's info) computing instr when
  * it is one of JAX's LAPACK custom-calls (lapack_calls.c), else NULL. */
 HloInstr *px_lower_lapack_call(HloInstr *instr);
+HloInstr *px_expand_fft(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,
@@ -98,6 +100,12 @@ HloInstr *px_unary(PxAt at, HloOpcode op, HloInstr *x);
 HloInstr *px_binary(PxAt at, HloOpcode op, HloInstr *a, HloInstr *b);
 HloInstr *px_compare(PxAt at, HloCompareDir dir, HloInstr *a, HloInstr *b);
 HloInstr *px_select(PxAt at, HloInstr *p, HloInstr *a, HloInstr *b);
+/* The real (or imaginary) part of the complex array x: a of complex(a, b)
+ * (b), also through the data movement ops (transpose, reshape, broadcast,
+ * copy, slice, reverse), which are rebuilt on the part; else real(x)
+ * (imag(x)).  px_moves_complex says whether x is one that folds. */
+HloInstr *px_complex_part(PxAt at, HloInstr *x, bool imag);
+bool px_moves_complex(const HloInstr *x);
 /* x converted to t; x itself when it has that type. */
 HloInstr *px_convert(PxAt at, HloInstr *x, HloType t);
 HloInstr *px_reshape(PxAt at, HloInstr *x, int rank, const int64_t *dims);

@@ -190,6 +190,26 @@ HloInstr *px_select(PxAt at, HloInstr *p, HloInstr *a, HloInstr *b) {
   return px_built(hlo_build_ternary(at.c, HLO_OP_SELECT, p, a, b, &e), e, at.before);
 }
 
+bool px_moves_complex(const HloInstr *x) {
+  switch (x->op) {
+  case HLO_OP_COMPLEX: return true;
+  case HLO_OP_TRANSPOSE: case HLO_OP_RESHAPE: case HLO_OP_BROADCAST: case HLO_OP_COPY:
+  case HLO_OP_SLICE: case HLO_OP_REVERSE:
+    return hlo_type_is_complex(x->operands[0]->shape.type);
+  default: return false;
+  }
+}
+
+HloInstr *px_complex_part(PxAt at, HloInstr *x, bool imag) {
+  if (x->op == HLO_OP_COMPLEX) return x->operands[imag];
+  if (!px_moves_complex(x)) return px_unary(at, imag ? HLO_OP_IMAG : HLO_OP_REAL, x);
+  HloInstr *p = px_complex_part(at, x->operands[0], imag);
+  HloInstr *k = hlo_instr_clone(at.c, x, &p, 1);
+  k->shape.type = hlo_complex_part_type(x->shape.type);
+  if (at.before) hlo_instr_move_before(k, at.before);
+  return k;
+}
+
 HloInstr *px_convert(PxAt at, HloInstr *x, HloType t) {
   if (x->shape.type == t) return x;
   HloError *e = NULL;
