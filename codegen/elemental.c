@@ -399,6 +399,13 @@ static bool follows_last_dim(const HloInstr *x) {
   return n > 0 && x->dimensions.v[n - 1] == x->shape.rank - 1;
 }
 
+/* Whether some operand dimension becomes the result's last one. */
+static bool reads_last_dim(const HloInstr *x) {
+  for (int j = 0; j < x->dimensions.n; j++)
+    if (x->dimensions.v[j] == x->shape.rank - 1) return true;
+  return false;
+}
+
 static CgVal elem_broadcast(CgFn *f, const HloInstr *x, const CgVal *idx) {
   CgVal oi[HLO_MAX_RANK];
   for (int j = 0; j < x->dimensions.n; j++) oi[j] = idx[x->dimensions.v[j]];
@@ -663,9 +670,13 @@ bool cg_vec_direct(const HloInstr *x) {
     return true;
   }
   switch (x->op) {
-  case HLO_OP_CONSTANT: case HLO_OP_IOTA: case HLO_OP_BROADCAST: case HLO_OP_TUPLE:
-  case HLO_OP_GET_TUPLE_ELEMENT:
+  case HLO_OP_CONSTANT: case HLO_OP_IOTA: case HLO_OP_TUPLE: case HLO_OP_GET_TUPLE_ELEMENT:
     return true;
+  case HLO_OP_BROADCAST:
+    /* The operand's last dim becomes the result's (a vector read), or
+     * none does (one scalar); a broadcast that moves another dim there
+     * (dimensions out of order) reads with a stride: lane by lane. */
+    return follows_last_dim(x) || !reads_last_dim(x);
   case HLO_OP_RESHAPE:
   case HLO_OP_BITCAST: {
     const HloShape *in = &x->operands[0]->shape;

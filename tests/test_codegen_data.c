@@ -287,6 +287,25 @@ START_TEST(fusion_of_mixed_rank_tuple) {
 }
 END_TEST
 
+/* A broadcast whose dimensions are not in order moves an operand
+ * dimension other than the last to the result's last one (XLA's
+ * algebraic_simplifier_test and broadcast_canonicalizer_test modules):
+ * along a vector of the result the operand is read with a stride, not as
+ * one scalar (which the vector path once did, repeating the first
+ * element), nor as contiguous elements. */
+START_TEST(transposing_broadcast) {
+  static const char text[] =
+      "HloModule tb\n\nENTRY main {\n  x = f32[6,4,3] parameter(0)\n"
+      "  y = f32[5,6,7] parameter(1)\n"
+      "  a = f32[4,3,6] broadcast(x), dimensions={2,0,1}\n"
+      "  b = f32[8,7,9,5,6] broadcast(y), dimensions={3,4,1}\n"
+      "  c = f32[8,7,45,1,6] reshape(b)\n"
+      "  ROOT t = (f32[4,3,6], f32[8,7,45,1,6]) tuple(a, c)\n}\n";
+  cgt_check_with(text, 3, false, false, 0, 0);
+  cgt_check_with(text, 3, false, true, 0, 0);
+}
+END_TEST
+
 /* Issue #15's first bug: arrays with no elements in a dimension after the
  * first (f32[3,0], f32[3000,0] reduced, a dot over K = 0, a concatenate
  * with an empty operand) compile, with and without the passes, and agree
@@ -324,6 +343,7 @@ int main(void) {
   tcase_add_test(t, sort);
   tcase_add_test(t, sort_comparator_with_call);
   tcase_add_test(t, fusion_of_mixed_rank_tuple);
+  tcase_add_test(t, transposing_broadcast);
   tcase_add_test(t, zero_sized_dimensions);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
