@@ -2333,8 +2333,17 @@ static int64_t philox_bits(uint64_t key, uint64_t lo, uint64_t hi, int64_t n, bo
   return nvec;
 }
 
+/* Bits of 8 or 16 bits are XLA's 32-bit ones for the same shape, each
+ * word's low bits kept (prng.cc's *RngBitNarrow): generated as u32 here,
+ * then converted, which keeps the low bits. */
 static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *state) {
+  HloShape bs32 = in->shape.tuple[1];
   const HloShape *bs = &in->shape.tuple[1];
+  bool narrow = hlo_type_size(bs->type) < 4;
+  if (narrow) {
+    bs32.type = HLO_U32;
+    bs = &bs32;
+  }
   HloLiteral *ns = hlo_literal_clone(state), *bits = hlo_literal_new(bs);
   const uint64_t *st = state->data;
   uint64_t *nst = ns->data, key = st[0];
@@ -2387,6 +2396,12 @@ static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *
     uint64_t l = lo + (uint64_t)nvec;
     nst[1] = l;
     if (state->shape.dims[0] > 2) nst[2] = l < lo ? hi + 1 : hi;
+  }
+  if (narrow) {
+    HloLiteral *words = bits;
+    bits = hlo_literal_new(&in->shape.tuple[1]);
+    convert_buffer(words->data, HLO_U32, bits->data, bits->shape.type, hlo_shape_elements(bs));
+    hlo_literal_free(words);
   }
   HloLiteral *both[2] = {ns, bits};
   return hlo_literal_tuple(both, 2);

@@ -1571,7 +1571,7 @@ static HloError *infer_fft(Infer *cx, HloShape *out) {
 /* rng-bit-generator(state): state u64[2] (rng_three_fry) or u64[2]/u64[3]
  * (rng_philox, rng_default: a key then a 64- or 128-bit counter); the
  * result is (the new state, random bits) whose array is declared in the
- * text: u32, s32, u64 or s64 (XLA's narrower and float types are not
+ * text: an 8-, 16-, 32- or 64-bit integer type (XLA's float types are not
  * evaluated yet). */
 static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
   HloError *e = expect_operands(cx, 1);
@@ -1584,9 +1584,10 @@ static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
   if (r->type != HLO_TUPLE || r->ntuple != 2 || !hlo_type_is_array(r->tuple[1].type))
     return fail(cx, "result %s is not a tuple (state, bits)", shape_str(cx, r));
   HloType t = r->tuple[1].type;
-  if (t != HLO_U32 && t != HLO_S32 && t != HLO_U64 && t != HLO_S64)
-    return fail(cx, "bits of type %s are not generated yet (u32, s32, u64 and s64 are)",
-                shape_str(cx, &r->tuple[1]));
+  if (t != HLO_U8 && t != HLO_S8 && t != HLO_U16 && t != HLO_S16 && t != HLO_U32 &&
+      t != HLO_S32 && t != HLO_U64 && t != HLO_S64)
+    return fail(cx, "bits of type %s are not generated yet (8-, 16-, 32- and 64-bit integers "
+                "are)", shape_str(cx, &r->tuple[1]));
   HloShape *el;
   *out = new_tuple(cx, 2, &el);
   el[0] = no_layout(cx, st);

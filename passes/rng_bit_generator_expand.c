@@ -26,8 +26,10 @@
  * single_device.c's walk, so this runs first in the pipeline and under
  * --O0 alike.
  *
- * requires: a verified rng-bit-generator (u64[2] or u64[3] state, 32- or
- *           64-bit integer bits: the verifier refuses the rest).
+ * requires: a verified rng-bit-generator (u64[2] or u64[3] state, 8-,
+ *           16-, 32- or 64-bit integer bits: the verifier refuses the
+ *           rest; narrower bits are the 32-bit words converted, which
+ *           keeps their low bits, as XLA's *RngBitNarrow).
  * keeps:    the result's shapes.
  * breaks:   nothing.
  */

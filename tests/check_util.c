@@ -124,21 +124,6 @@ static const struct {
   CkStep step;
   const char *message;
 } refusals[] = {
-    {"rng_bit_generator_u8.hlo", CK_AT_VERIFY,
-     "verifier: computation 'main.1', instruction %rng_bit_generator.3 ="
-     " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
-     " rng-bit-generator: bits of type u8[2,5]{1,0} are not generated yet"
-     " (u32, s32, u64 and s64 are)"},
-    {"rng_bit_generator_u8.hlo", CK_AT_PIPELINE,
-     "pipeline input: verifier: computation 'main.1', instruction"
-     " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
-     " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
-     " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
-    {"rng_bit_generator_u8.hlo", CK_AT_COMPILE,
-     "pipeline input: verifier: computation 'main.1', instruction"
-     " %rng_bit_generator.3 = (u64[2]{0}, u8[2,5]{1,0})"
-     " rng-bit-generator(%key.1): rng-bit-generator: bits of type"
-     " u8[2,5]{1,0} are not generated yet (u32, s32, u64 and s64 are)"},
     {"fft2_c64.hlo", CK_AT_COMPILE_O0,
      "codegen: unsupported: %Arg_0.1 = c64[8,8]{1,0} parameter() has element"
      " type c64: complex types are evaluated by the interpreter only"
@@ -152,11 +137,6 @@ static const struct {
      " %convert.5) has element"
      " type c64: complex types are evaluated by the interpreter only"
      " (hloc run --interpret)"},
-    {"rng_bit_generator_u8.hlo", CK_AT_COMPILE_O0,
-     "verifier: computation 'main.1', instruction %rng_bit_generator.3 ="
-     " (u64[2]{0}, u8[2,5]{1,0}) rng-bit-generator(%key.1):"
-     " rng-bit-generator: bits of type u8[2,5]{1,0} are not generated yet"
-     " (u32, s32, u64 and s64 are)"},
 };
 
 const char *ck_corpus_listed(const char *file, CkStep step) {

@@ -506,13 +506,11 @@ static const struct {
 } refused[] = {
     {"hand_custom_call", "%cc.0"}, /* custom-call: no target is supported anywhere */
     /* The JAX corpus's ops that are not built yet (check_util.c lists
-     * them for the CPU): the u8 bits of rng-bit-generator (the
-     * verifier), fft in XLA's fusions (codegen has no complex values;
-     * outside fusions fft becomes real dots). */
+     * them for the CPU): fft in XLA's fusions (codegen has no complex
+     * values; outside fusions fft becomes real dots). */
     {"fft_c64.opt", "has element type c64"},
     {"fft2_c64.opt", "has element type c64"},
     {"rfft_irfft.opt", "has element type c64"},
-    {"rng_bit_generator_u8", "rng-bit-generator("},
 };
 
 static int by_name(const void *a, const void *b) {

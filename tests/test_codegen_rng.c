@@ -5,7 +5,7 @@
  * tests/test_hlo_eval.c checks them against values XLA printed).
  *
  * Every algorithm and state size, bits of each 32- and 64-bit integer
- * type, in shapes that take each branch of ThreeFry's split (an even
+ * type (and 8- and 16-bit ones, the low bits of 32-bit words), in shapes that take each branch of ThreeFry's split (an even
  * first dimension, an even later one, none even, a scalar), word counts
  * that leave part of Philox's last counter unused, and empty results.
  * States are drawn by the harness, which favours extremes, so counters
@@ -76,6 +76,20 @@ START_TEST(three_fry) {
 }
 END_TEST
 
+/* 8- and 16-bit bits: each the low bits of the 32-bit word XLA draws for
+ * the same shape, under either algorithm. */
+START_TEST(narrow_bits) {
+  check_exact("HloModule m\nENTRY e {\n  s = u64[2] parameter(0)\n  r = u64[3] parameter(1)\n"
+              "  a = (u64[2], u8[3,5]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  b = (u64[2], s16[7]) rng-bit-generator(s), algorithm=rng_three_fry\n"
+              "  c = (u64[3], s8[2,3]) rng-bit-generator(r), algorithm=rng_philox\n"
+              "  d = (u64[2], u16[5]) rng-bit-generator(s), algorithm=rng_default\n"
+              "  ROOT t = ((u64[2], u8[3,5]), (u64[2], s16[7]), (u64[3], s8[2,3]), "
+              "(u64[2], u16[5])) tuple(a, b, c, d)\n}\n",
+              8);
+}
+END_TEST
+
 /* No bits: the state comes back unchanged. */
 START_TEST(empty) {
   check_exact("HloModule m\nENTRY e {\n  s = u64[3] parameter(0)\n  r = u64[2] parameter(1)\n"
@@ -126,6 +140,7 @@ int main(void) {
   tcase_set_timeout(t, 600);
   tcase_add_test(t, philox);
   tcase_add_test(t, three_fry);
+  tcase_add_test(t, narrow_bits);
   tcase_add_test(t, empty);
   tcase_add_test(t, rng_uniform);
   tcase_add_test(t, rng_normal);

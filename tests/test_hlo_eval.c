@@ -1210,19 +1210,50 @@ START_TEST(cholesky_and_triangular_solve) {
 }
 END_TEST
 
-/* rng-bit-generator in a module nobody verified: bits narrower than 32
- * (it once wrote u32 words into the u8 buffer) or a short state are
- * refused by name, not read or written past their buffers. */
+/* rng-bit-generator in a module nobody verified: bits of a type it does
+ * not generate (u8 bits, before they were generated, were written as u32
+ * words into the u8 buffer) or a short state are refused by name, not
+ * read or written past their buffers. */
 START_TEST(rng_bit_generator_unverified) {
   HloLiteral *key = literal("u64[2] {1, 2}"), *short_key = literal("u64[1] {1}");
   check_error("HloModule m\nENTRY e {\n  k = u64[2] parameter(0)\n"
-              "  ROOT r = (u64[2], u8[3,5]) rng-bit-generator(k), algorithm=rng_three_fry\n}\n",
-              &key, 1, "rng-bit-generator", "bits of type u8[3,5]");
+              "  ROOT r = (u64[2], f32[3,5]) rng-bit-generator(k), algorithm=rng_three_fry\n}\n",
+              &key, 1, "rng-bit-generator", "bits of type f32[3,5]");
   check_error("HloModule m\nENTRY e {\n  k = u64[1] parameter(0)\n"
               "  ROOT r = (u64[1], u32[64]) rng-bit-generator(k), algorithm=rng_philox\n}\n",
               &short_key, 1, "rng-bit-generator", "state u64[1]");
   hlo_literal_free(key);
   hlo_literal_free(short_key);
+}
+END_TEST
+
+/* 8- and 16-bit bits are the low bits of the 32-bit words drawn for the
+ * same shape (XLA's prng.cc, *RngBitNarrow), with the same new state. */
+START_TEST(rng_bit_generator_narrow) {
+  static const char *const algs[] = {"rng_three_fry", "rng_philox"};
+  for (int a = 0; a < 2; a++) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "HloModule m\nENTRY e {\n  k = u64[2] constant({12345, 678})\n"
+             "  w = (u64[2], u32[3,5]) rng-bit-generator(k), algorithm=%1$s\n"
+             "  b = (u64[2], u8[3,5]) rng-bit-generator(k), algorithm=%1$s\n"
+             "  h = (u64[2], s16[3,5]) rng-bit-generator(k), algorithm=%1$s\n"
+             "  ROOT t = ((u64[2], u32[3,5]), (u64[2], u8[3,5]), (u64[2], s16[3,5])) "
+             "tuple(w, b, h)\n}\n",
+             algs[a]);
+    HloLiteral *r = evaluate_text(text, NULL, 0);
+    const HloLiteral *w = r->elems[0], *b = r->elems[1], *h = r->elems[2];
+    for (int i = 0; i < 2; i++) {
+      ck_assert(hlo_literal_get_s64(b->elems[0], i) == hlo_literal_get_s64(w->elems[0], i));
+      ck_assert(hlo_literal_get_s64(h->elems[0], i) == hlo_literal_get_s64(w->elems[0], i));
+    }
+    for (int64_t i = 0; i < 15; i++) {
+      uint32_t word = (uint32_t)hlo_literal_get_s64(w->elems[1], i);
+      ck_assert_int_eq(hlo_literal_get_s64(b->elems[1], i), word & 0xff);
+      ck_assert_int_eq(hlo_literal_get_s64(h->elems[1], i), (int16_t)(word & 0xffff));
+    }
+    hlo_literal_free(r);
+  }
 }
 END_TEST
 
@@ -1869,6 +1900,7 @@ int main(void) {
   tcase_add_test(t, cholesky_and_triangular_solve);
   tcase_add_test(t, fft_every_type);
   tcase_add_test(t, rng_bit_generator_unverified);
+  tcase_add_test(t, rng_bit_generator_narrow);
   tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);

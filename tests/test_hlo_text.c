@@ -1773,11 +1773,11 @@ START_TEST(refused_ops) {
                  "rng-bit-generator(%s): rng-bit-generator: state "
                  "u64[3]{0} is not u64[2]");
   assert_refused(MODULE_HEAD "  s = u64[2] parameter(0)\n"
-                             "  ROOT r = (u64[2], u8[4]) rng-bit-generator(s), "
+                             "  ROOT r = (u64[2], f32[4]) rng-bit-generator(s), "
                              "algorithm=rng_philox\n}\n",
-                 "verifier: computation 'e', instruction %r = (u64[2]{0}, u8[4]{0}) "
+                 "verifier: computation 'e', instruction %r = (u64[2]{0}, f32[4]{0}) "
                  "rng-bit-generator(%s): rng-bit-generator: bits of type "
-                 "u8[4]{0} are not generated yet (u32, s32, u64 and s64 are)");
+                 "f32[4]{0} are not generated yet (8-, 16-, 32- and 64-bit integers are)");
   assert_error(MODULE_HEAD "  s = u64[2] parameter(0)\n"
                            "  ROOT r = (u64[2], u32[4]) rng-bit-generator(s), algorithm=rng_x\n}\n",
                "t.hlo:4:61: unknown algorithm 'rng_x'");
