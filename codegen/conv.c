@@ -255,5 +255,5 @@ CgVal cg_elem_convolution(CgFn *f, const HloInstr *x, const CgVal *idx) {
     cg_for_end(f, &loops[l], &s);
     s = loops[l].results;
   }
-  return fl ? cg_from_float(f, s, rt) : s;
+  return cg_from_accum(f, s, rt);
 }

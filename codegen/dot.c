@@ -26,6 +26,17 @@ HloType cg_accum_type(HloType t) {
   return t;
 }
 
+/* The accumulated sum s as a value of the result type rt: floats rounded
+ * from the accumulator; s2/s4/u2/u4 sums, accumulated wrapping in their
+ * byte, wrapped once more to their width (the evaluator's sum truncated
+ * to the type); the other integers are already the result. */
+CgVal cg_from_accum(CgFn *f, CgVal s, HloType rt) {
+  if (hlo_type_is_float(rt)) return cg_from_float(f, s, rt);
+  if (hlo_type_size(rt) == 1 && hlo_type_bits(rt) < 8)
+    return cg_convert(f, s, hlo_type_is_signed(rt) ? HLO_S8 : HLO_U8, rt);
+  return s;
+}
+
 /* An operand element as an accumulator value: converted to the result type
  * rt, then widened to the accumulator. */
 static CgVal to_accum(CgFn *f, CgVal v, HloType from, HloType rt) {
@@ -319,5 +330,5 @@ CgVal cg_elem_dot(CgFn *f, const HloInstr *x, const CgVal *idx) {
     cg_for_end(f, &loops[k], &s);
     s = loops[k].results;
   }
-  return fl ? cg_from_float(f, s, rt) : s;
+  return cg_from_accum(f, s, rt);
 }

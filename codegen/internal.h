@@ -657,6 +657,8 @@ void cg_grid_start(CgFn *f, const HloInstr *indices, int64_t ivd,
 /* The accumulator type of a dot or convolution producing t: f32 for f16,
  * bf16 and f32, f64 for f64, t itself for integers (dot.c). */
 HloType cg_accum_type(HloType t);
+/* A sum accumulated in cg_accum_type(rt) as a value of rt (dot.c). */
+CgVal cg_from_accum(CgFn *f, CgVal s, HloType rt);
 
 /* gemm.c: a kernel that is a canonical f32 dot, or an output fusion of one
  * with an elementwise epilogue, computed by register tiles. */

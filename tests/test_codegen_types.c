@@ -172,6 +172,29 @@ START_TEST(sub_byte_integers) {
 }
 END_TEST
 
+/* A dot or convolution whose result is s2/s4/u2/u4 wraps its sum to the
+ * width (XLA's dot_operation_test SmallIntegerDot: sums of 20 products
+ * left the 4-bit range, and compiled code kept them whole). */
+START_TEST(sub_byte_dot_and_convolution) {
+  static const char *const types[] = {"s4", "u4", "s2", "u2"};
+  for (int k = 0; k < 4; k++) {
+    const char *t = types[k];
+    char text[1024];
+    snprintf(text, sizeof text,
+             "HloModule d\nENTRY e {\n  x = s32[20,6] parameter(0)\n  y = s32[6,20] parameter(1)\n"
+             "  a = %1$s[20,6] convert(x)\n  b = %1$s[6,20] convert(y)\n"
+             "  d = %1$s[20,20] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+             "  z = s32[3,6,6] parameter(2)\n"
+             "  a3 = %1$s[1,20,6] reshape(a)\n  k3 = %1$s[3,6,6] convert(z)\n"
+             "  c = %1$s[1,18,6] convolution(a3, k3), window={size=3}, dim_labels=b0f_0io->b0f\n"
+             "  wd = s32[20,20] convert(d)\n  wc = s32[1,18,6] convert(c)\n"
+             "  ROOT t = (s32[20,20], s32[1,18,6]) tuple(wd, wc)\n}\n",
+             t);
+    for (uint64_t seed = 1; seed <= 3; seed++) check_hlo(text, seed, 0, 0);
+  }
+}
+END_TEST
+
 /* Every narrow type as arguments and results of the compiled function
  * (one byte per element, as the evaluator holds it), arithmetic between. */
 START_TEST(narrow_types_at_the_boundary) {
@@ -254,6 +277,7 @@ int main(void) {
   tcase_add_loop_test(t, rounding_and_arithmetic, 0, NSMALL);
   tcase_add_test(t, f8_dot_and_reduce);
   tcase_add_test(t, sub_byte_integers);
+  tcase_add_test(t, sub_byte_dot_and_convolution);
   tcase_add_test(t, narrow_types_at_the_boundary);
   tcase_add_test(t, unsupported_types_are_refused_by_name);
   tcase_add_test(t, stochastic_convert);
