@@ -24,12 +24,12 @@
  * keeps:    values, bit for bit (see above).
  * breaks:   nothing; algsimp would undo it.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-static HloInstr *rewrite(HloInstr *in, const PassPolicy *p) {
+static HloInstr *rewrite(HloInstr *in, const void *policy) {
+  const PassPolicy *p = policy;
   if (in->op != HLO_OP_CONVOLUTION || in->feature_group_count != 1 ||
       in->batch_group_count != 1 || !px_is_finite_constant(in->operands[1]))
     return NULL;
@@ -73,22 +73,5 @@ static HloInstr *rewrite(HloInstr *in, const PassPolicy *p) {
 
 bool pass_conv_pad(HloModule *m, const PassPolicy *p) {
   if (!p || !p->explicit_conv_padding) return false;
-  bool changed = false;
-  int nc;
-  HloComputation **comps = px_graph_computations(m, false, &nc);
-  for (int ci = 0; ci < nc; ci++) {
-    int n;
-    HloInstr **order = hlo_post_order(comps[ci], &n);
-    for (int i = 0; i < n; i++) {
-      HloInstr *in = order[i];
-      if (!px_is_linked(in)) continue;
-      HloInstr *r = rewrite(in, p);
-      if (!r || r == in) continue;
-      px_replace(in, r);
-      changed = true;
-    }
-    free(order);
-  }
-  free(comps);
-  return changed;
+  return px_rewrite_each_with(m, false, rewrite, p);
 }

@@ -25,8 +25,10 @@ HloComputation **px_graph_computations(const HloModule *m, bool with_applied, in
  * with_applied), in post order, offered to `rewrite`, which returns its
  * replacement or NULL (or the instruction itself) to leave it; a
  * replacement takes the instruction's place (px_replace).  Returns whether
- * anything was replaced. */
+ * anything was replaced.  px_rewrite_each_with passes `ctx` along. */
 bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloInstr *));
+bool px_rewrite_each_with(HloModule *m, bool with_applied,
+                          HloInstr *(*rewrite)(HloInstr *, const void *ctx), const void *ctx);
 
 /* instr is a constant whose elements all equal one value, or a broadcast of
  * such a constant; *v receives it (as a double). */

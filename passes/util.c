@@ -307,7 +307,16 @@ int64_t px_shape_bytes(const HloShape *s) {
   return (int64_t)hlo_shape_byte_size(s);
 }
 
+static HloInstr *plain_rewrite(HloInstr *in, const void *rewrite) {
+  return (*(HloInstr *(*const *)(HloInstr *))rewrite)(in);
+}
+
 bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloInstr *)) {
+  return px_rewrite_each_with(m, with_applied, plain_rewrite, &rewrite);
+}
+
+bool px_rewrite_each_with(HloModule *m, bool with_applied,
+                          HloInstr *(*rewrite)(HloInstr *, const void *ctx), const void *ctx) {
   bool changed = false;
   int nc;
   HloComputation **comps = px_graph_computations(m, with_applied, &nc);
@@ -317,7 +326,7 @@ bool px_rewrite_each(HloModule *m, bool with_applied, HloInstr *(*rewrite)(HloIn
     for (int i = 0; i < n; i++) {
       HloInstr *in = order[i];
       if (!px_is_linked(in)) continue;
-      HloInstr *r = rewrite(in);
+      HloInstr *r = rewrite(in, ctx);
       if (!r || r == in) continue;
       px_replace(in, r);
       changed = true;
