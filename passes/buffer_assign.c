@@ -242,7 +242,9 @@ static void plan_computation(Ctx *x, int ci) {
       }
       continue;
     }
-    const HloShape *lv[p->count[in->id]];
+    /* One more than the leaves: a VLA of none (an empty tuple's) is
+     * undefined (fuzz_hlo_eval, a custom-call returning ()). */
+    const HloShape *lv[p->count[in->id] + 1];
     leaves_of(&in->shape, lv);
     for (int j = 0; j < p->count[in->id]; j++) {
       int64_t size = hlo_type_is_array(lv[j]->type) ? (int64_t)hlo_shape_byte_size(lv[j]) : 0;
