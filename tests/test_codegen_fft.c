@@ -21,19 +21,6 @@
 
 #define ULP_F32 0x1p-23
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap, cp;
-  va_start(ap, f);
-  va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, f, cp);
-  va_end(cp);
-  char *s = malloc((size_t)n + 1);
-  vsnprintf(s, (size_t)n + 1, f, ap);
-  va_end(ap);
-  return s;
-}
-
 static void check(char *text, uint64_t seed, double rtol) {
   cgt_check_with(text, seed, true, true, 1e-12, rtol);
   free(text);
@@ -43,13 +30,13 @@ static void check(char *text, uint64_t seed, double rtol) {
  * complex type c, lengths len: returns (real, imag). */
 static char *complex_module(const char *r, const char *c, const char *d, const char *type,
                             const char *len) {
-  return fmt("HloModule m\nENTRY e {\n"
-             "  re = %1$s[%3$s] parameter(0)\n  im = %1$s[%3$s] parameter(1)\n"
-             "  x = %2$s[%3$s] complex(re, im)\n"
-             "  f = %2$s[%3$s] fft(x), fft_type=%4$s, fft_length={%5$s}\n"
-             "  fr = %1$s[%3$s] real(f)\n  fi = %1$s[%3$s] imag(f)\n"
-             "  ROOT t = (%1$s[%3$s], %1$s[%3$s]) tuple(fr, fi)\n}\n",
-             r, c, d, type, len);
+  return cgt_fmt("HloModule m\nENTRY e {\n"
+                 "  re = %1$s[%3$s] parameter(0)\n  im = %1$s[%3$s] parameter(1)\n"
+                 "  x = %2$s[%3$s] complex(re, im)\n"
+                 "  f = %2$s[%3$s] fft(x), fft_type=%4$s, fft_length={%5$s}\n"
+                 "  fr = %1$s[%3$s] real(f)\n  fi = %1$s[%3$s] imag(f)\n"
+                 "  ROOT t = (%1$s[%3$s], %1$s[%3$s]) tuple(fr, fi)\n}\n",
+                 r, c, d, type, len);
 }
 
 START_TEST(fft_and_ifft) {
@@ -64,15 +51,15 @@ END_TEST
 /* RFFT of x and IRFFT of complex(re, im) with lengths len (the last
  * halved plus one in h). */
 static char *real_module(const char *d, const char *h, const char *len) {
-  return fmt("HloModule m\nENTRY e {\n"
-             "  x = f32[%1$s] parameter(0)\n"
-             "  r = c64[%2$s] fft(x), fft_type=RFFT, fft_length={%3$s}\n"
-             "  rr = f32[%2$s] real(r)\n  ri = f32[%2$s] imag(r)\n"
-             "  re = f32[%2$s] parameter(1)\n  im = f32[%2$s] parameter(2)\n"
-             "  c = c64[%2$s] complex(re, im)\n"
-             "  i = f32[%1$s] fft(c), fft_type=IRFFT, fft_length={%3$s}\n"
-             "  ROOT t = (f32[%2$s], f32[%2$s], f32[%1$s]) tuple(rr, ri, i)\n}\n",
-             d, h, len);
+  return cgt_fmt("HloModule m\nENTRY e {\n"
+                 "  x = f32[%1$s] parameter(0)\n"
+                 "  r = c64[%2$s] fft(x), fft_type=RFFT, fft_length={%3$s}\n"
+                 "  rr = f32[%2$s] real(r)\n  ri = f32[%2$s] imag(r)\n"
+                 "  re = f32[%2$s] parameter(1)\n  im = f32[%2$s] parameter(2)\n"
+                 "  c = c64[%2$s] complex(re, im)\n"
+                 "  i = f32[%1$s] fft(c), fft_type=IRFFT, fft_length={%3$s}\n"
+                 "  ROOT t = (f32[%2$s], f32[%2$s], f32[%1$s]) tuple(rr, ri, i)\n}\n",
+                 d, h, len);
 }
 
 START_TEST(rfft_and_irfft) {
@@ -86,14 +73,14 @@ END_TEST
 /* The operand reaches fft through a transpose of the complex value, and
  * the result leaves through one (jnp.fft along a leading axis). */
 START_TEST(fft_through_transposes) {
-  check(fmt("HloModule m\nENTRY e {\n"
-            "  re = f32[4,6] parameter(0)\n  im = f32[4,6] parameter(1)\n"
-            "  x = c64[4,6] complex(re, im)\n"
-            "  xt = c64[6,4] transpose(x), dimensions={1,0}\n"
-            "  f = c64[6,4] fft(xt), fft_length={4}\n"
-            "  ft = c64[4,6] transpose(f), dimensions={1,0}\n"
-            "  fr = f32[4,6] real(ft)\n  fi = f32[4,6] imag(ft)\n"
-            "  ROOT t = (f32[4,6], f32[4,6]) tuple(fr, fi)\n}\n"),
+  check(cgt_fmt("HloModule m\nENTRY e {\n"
+                "  re = f32[4,6] parameter(0)\n  im = f32[4,6] parameter(1)\n"
+                "  x = c64[4,6] complex(re, im)\n"
+                "  xt = c64[6,4] transpose(x), dimensions={1,0}\n"
+                "  f = c64[6,4] fft(xt), fft_length={4}\n"
+                "  ft = c64[4,6] transpose(f), dimensions={1,0}\n"
+                "  fr = f32[4,6] real(ft)\n  fi = f32[4,6] imag(ft)\n"
+                "  ROOT t = (f32[4,6], f32[4,6]) tuple(fr, fi)\n}\n"),
         1, ULP_F32);
 }
 END_TEST

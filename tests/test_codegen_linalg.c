@@ -21,19 +21,6 @@
  */
 #include "test_codegen_util.h"
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap, cp;
-  va_start(ap, f);
-  va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, f, cp);
-  va_end(cp);
-  char *s = malloc((size_t)n + 1);
-  vsnprintf(s, (size_t)n + 1, f, ap);
-  va_end(ap);
-  return s;
-}
-
 /* Compiled through the pipeline against the evaluator, small-integer
  * arguments. */
 static void check(char *text, uint64_t seed, double atol, double rtol) {
@@ -51,27 +38,27 @@ static char *cholesky_module(const char *t, const char *b, int n, int shift) {
   for (const char *p = b; *p; p++) nb += *p == ',';
   char bd[32] = "";
   for (int d = 0; d < nb; d++) snprintf(bd + strlen(bd), sizeof bd - strlen(bd), "%s%d", d ? "," : "", d);
-  return fmt("HloModule m\nENTRY e {\n"
-             "  x = %1$s[%2$s%3$d,%3$d] parameter(0)\n"
-             "  g = %1$s[%2$s%3$d,%3$d] dot(x, x), lhs_batch_dims={%4$s}, "
-             "lhs_contracting_dims={%6$d}, rhs_batch_dims={%4$s}, rhs_contracting_dims={%6$d}\n"
-             "  r = s32[%2$s%3$d,%3$d] iota(), iota_dimension=%5$d\n"
-             "  c = s32[%2$s%3$d,%3$d] iota(), iota_dimension=%6$d\n"
-             "  diag = pred[%2$s%3$d,%3$d] compare(r, c), direction=EQ\n"
-             "  above = pred[%2$s%3$d,%3$d] compare(c, r), direction=GT\n"
-             "  below = pred[%2$s%3$d,%3$d] compare(c, r), direction=LT\n"
-             "  k = %1$s[] constant(%7$d)\n"
-             "  kb = %1$s[%2$s%3$d,%3$d] broadcast(k), dimensions={}\n"
-             "  gk = %1$s[%2$s%3$d,%3$d] add(g, kb)\n"
-             "  a = %1$s[%2$s%3$d,%3$d] select(diag, gk, g)\n"
-             "  nan = %1$s[] constant(nan)\n"
-             "  nanb = %1$s[%2$s%3$d,%3$d] broadcast(nan), dimensions={}\n"
-             "  al = %1$s[%2$s%3$d,%3$d] select(above, nanb, a)\n"
-             "  au = %1$s[%2$s%3$d,%3$d] select(below, nanb, a)\n"
-             "  l = %1$s[%2$s%3$d,%3$d] cholesky(al), lower=true\n"
-             "  u = %1$s[%2$s%3$d,%3$d] cholesky(au)\n"
-             "  ROOT t = (%1$s[%2$s%3$d,%3$d], %1$s[%2$s%3$d,%3$d]) tuple(l, u)\n}\n",
-             t, b, n, bd, nb, nb + 1, shift);
+  return cgt_fmt("HloModule m\nENTRY e {\n"
+                 "  x = %1$s[%2$s%3$d,%3$d] parameter(0)\n"
+                 "  g = %1$s[%2$s%3$d,%3$d] dot(x, x), lhs_batch_dims={%4$s}, "
+                 "lhs_contracting_dims={%6$d}, rhs_batch_dims={%4$s}, rhs_contracting_dims={%6$d}\n"
+                 "  r = s32[%2$s%3$d,%3$d] iota(), iota_dimension=%5$d\n"
+                 "  c = s32[%2$s%3$d,%3$d] iota(), iota_dimension=%6$d\n"
+                 "  diag = pred[%2$s%3$d,%3$d] compare(r, c), direction=EQ\n"
+                 "  above = pred[%2$s%3$d,%3$d] compare(c, r), direction=GT\n"
+                 "  below = pred[%2$s%3$d,%3$d] compare(c, r), direction=LT\n"
+                 "  k = %1$s[] constant(%7$d)\n"
+                 "  kb = %1$s[%2$s%3$d,%3$d] broadcast(k), dimensions={}\n"
+                 "  gk = %1$s[%2$s%3$d,%3$d] add(g, kb)\n"
+                 "  a = %1$s[%2$s%3$d,%3$d] select(diag, gk, g)\n"
+                 "  nan = %1$s[] constant(nan)\n"
+                 "  nanb = %1$s[%2$s%3$d,%3$d] broadcast(nan), dimensions={}\n"
+                 "  al = %1$s[%2$s%3$d,%3$d] select(above, nanb, a)\n"
+                 "  au = %1$s[%2$s%3$d,%3$d] select(below, nanb, a)\n"
+                 "  l = %1$s[%2$s%3$d,%3$d] cholesky(al), lower=true\n"
+                 "  u = %1$s[%2$s%3$d,%3$d] cholesky(au)\n"
+                 "  ROOT t = (%1$s[%2$s%3$d,%3$d], %1$s[%2$s%3$d,%3$d]) tuple(l, u)\n}\n",
+                 t, b, n, bd, nb, nb + 1, shift);
 }
 
 /* Positive definite: unbatched, batched, one by one, f32, f64 and f16. */
@@ -93,10 +80,10 @@ END_TEST
 
 /* Nothing to compute: no matrices, or 0 by 0 ones. */
 START_TEST(cholesky_empty) {
-  check(fmt("HloModule m\nENTRY e {\n  a = f32[0,3,3] parameter(0)\n"
-            "  ROOT l = f32[0,3,3] cholesky(a), lower=true\n}\n"), 1, 0, 0);
-  check(fmt("HloModule m\nENTRY e {\n  a = f32[2,0,0] parameter(0)\n"
-            "  ROOT l = f32[2,0,0] cholesky(a)\n}\n"), 1, 0, 0);
+  check(cgt_fmt("HloModule m\nENTRY e {\n  a = f32[0,3,3] parameter(0)\n"
+                "  ROOT l = f32[0,3,3] cholesky(a), lower=true\n}\n"), 1, 0, 0);
+  check(cgt_fmt("HloModule m\nENTRY e {\n  a = f32[2,0,0] parameter(0)\n"
+                "  ROOT l = f32[2,0,0] cholesky(a)\n}\n"), 1, 0, 0);
 }
 END_TEST
 
@@ -118,24 +105,24 @@ static char *solve_module(const char *t, int nb, const char *am, const char *bm,
     snprintf(shapes + strlen(shapes), sizeof shapes - strlen(shapes), "%s%s[%s]",
              k ? ", " : "", t, bm);
   }
-  return fmt("HloModule m\nENTRY e {\n"
-             "  x = %1$s[%2$s] parameter(0)\n"
-             "  b = %1$s[%3$s] parameter(1)\n"
-             "  r = s32[%2$s] iota(), iota_dimension=%4$d\n"
-             "  c = s32[%2$s] iota(), iota_dimension=%5$d\n"
-             "  diag = pred[%2$s] compare(r, c), direction=EQ\n"
-             "  other = pred[%2$s] compare(c, r), direction=%6$s\n"
-             "  k = %1$s[] constant(20)\n"
-             "  kb = %1$s[%2$s] broadcast(k), dimensions={}\n"
-             "  xk = %1$s[%2$s] add(x, kb)\n"
-             "  a1 = %1$s[%2$s] select(diag, xk, x)\n"
-             "  nan = %1$s[] constant(nan)\n"
-             "  nanb = %1$s[%2$s] broadcast(nan), dimensions={}\n"
-             "  a = %1$s[%2$s] select(other, nanb, a1)\n"
-             "  u = %1$s[%2$s] select(diag, nanb, a)\n"
-             "%7$s"
-             "  ROOT t = (%8$s) tuple(%9$s)\n}\n",
-             t, am, bm, nb, nb + 1, lower ? "GT" : "LT", solves, shapes, names);
+  return cgt_fmt("HloModule m\nENTRY e {\n"
+                 "  x = %1$s[%2$s] parameter(0)\n"
+                 "  b = %1$s[%3$s] parameter(1)\n"
+                 "  r = s32[%2$s] iota(), iota_dimension=%4$d\n"
+                 "  c = s32[%2$s] iota(), iota_dimension=%5$d\n"
+                 "  diag = pred[%2$s] compare(r, c), direction=EQ\n"
+                 "  other = pred[%2$s] compare(c, r), direction=%6$s\n"
+                 "  k = %1$s[] constant(20)\n"
+                 "  kb = %1$s[%2$s] broadcast(k), dimensions={}\n"
+                 "  xk = %1$s[%2$s] add(x, kb)\n"
+                 "  a1 = %1$s[%2$s] select(diag, xk, x)\n"
+                 "  nan = %1$s[] constant(nan)\n"
+                 "  nanb = %1$s[%2$s] broadcast(nan), dimensions={}\n"
+                 "  a = %1$s[%2$s] select(other, nanb, a1)\n"
+                 "  u = %1$s[%2$s] select(diag, nanb, a)\n"
+                 "%7$s"
+                 "  ROOT t = (%8$s) tuple(%9$s)\n}\n",
+                 t, am, bm, nb, nb + 1, lower ? "GT" : "LT", solves, shapes, names);
 }
 
 START_TEST(triangular_solve_variants) {

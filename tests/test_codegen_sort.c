@@ -18,20 +18,6 @@
 #include "hloc_runtime.h"
 #include "test_codegen_util.h"
 
-/* text built with printf (malloc'd). */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap, cp;
-  va_start(ap, f);
-  va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, f, cp);
-  va_end(cp);
-  char *s = malloc((size_t)n + 1);
-  vsnprintf(s, (size_t)n + 1, f, ap);
-  va_end(ap);
-  return s;
-}
-
 /* Comparators, "a before b" on f32 keys (parameters 0 and 1) and any
  * number of payloads after them (the template's %s). */
 #define CMP_HEAD(name) name " {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n%s"
@@ -56,8 +42,8 @@ static const char *const plain_gt =
 static char *payload_params(int n, const char *const *types) {
   char *s = strdup("");
   for (int k = 0; k < n; k++) {
-    char *t = fmt("%s  p%da = %s[] parameter(%d)\n  p%db = %s[] parameter(%d)\n", s, k,
-                  types[k], 2 + 2 * k, k, types[k], 3 + 2 * k);
+    char *t = cgt_fmt("%s  p%da = %s[] parameter(%d)\n  p%db = %s[] parameter(%d)\n", s, k,
+                      types[k], 2 + 2 * k, k, types[k], 3 + 2 * k);
     free(s);
     s = t;
   }
@@ -163,15 +149,15 @@ static bool mlir_has(const char *text, const char *needle) {
 /* One f32 sort per length, each of its own parameter, in one module. */
 static char *lengths_module(const char *cmp, const int64_t *lens, int n) {
   char *pp = payload_params(0, NULL);
-  char *body = fmt(cmp, pp), *root = strdup("");
+  char *body = cgt_fmt(cmp, pp), *root = strdup("");
   free(pp);
-  char *t = fmt("HloModule lengths\n\n%sENTRY main {\n", body);
+  char *t = cgt_fmt("HloModule lengths\n\n%sENTRY main {\n", body);
   free(body);
   for (int i = 0; i < n; i++) {
-    char *u = fmt("%s  x%d = f32[%lld] parameter(%d)\n  s%d = f32[%lld] sort(x%d), "
-                  "dimensions={0}, to_apply=total\n",
-                  t, i, (long long)lens[i], i, i, (long long)lens[i], i);
-    char *r = fmt("%s%sf32[%lld]", root, i ? ", " : "", (long long)lens[i]);
+    char *u = cgt_fmt("%s  x%d = f32[%lld] parameter(%d)\n  s%d = f32[%lld] sort(x%d), "
+                      "dimensions={0}, to_apply=total\n",
+                      t, i, (long long)lens[i], i, i, (long long)lens[i], i);
+    char *r = cgt_fmt("%s%sf32[%lld]", root, i ? ", " : "", (long long)lens[i]);
     free(t);
     free(root);
     t = u;
@@ -179,11 +165,11 @@ static char *lengths_module(const char *cmp, const int64_t *lens, int n) {
   }
   char *names = strdup("");
   for (int i = 0; i < n; i++) {
-    char *u = fmt("%s%ss%d", names, i ? ", " : "", i);
+    char *u = cgt_fmt("%s%ss%d", names, i ? ", " : "", i);
     free(names);
     names = u;
   }
-  char *out = fmt("%s  ROOT t = (%s) tuple(%s)\n}\n", t, root, names);
+  char *out = cgt_fmt("%s  ROOT t = (%s) tuple(%s)\n}\n", t, root, names);
   free(t);
   free(root);
   free(names);
@@ -227,13 +213,13 @@ START_TEST(ranks_and_dimensions) {
   for (int i = 0; i < 4; i++)
     for (int d = 0; d < ranks[i]; d++) {
       const char *sh = shapes[i];
-      char *text = fmt("HloModule rd\n\nlt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
-                       "  c = s32[] parameter(2)\n  d = s32[] parameter(3)\n"
-                       "  ROOT r = pred[] compare(a, b), direction=LT, type=TOTALORDER\n}\n\n"
-                       "ENTRY main {\n  k = f32%s parameter(0)\n  v = s32%s parameter(1)\n"
-                       "  ROOT s = (f32%s, s32%s) sort(k, v), dimensions={%d}, is_stable=true, "
-                       "to_apply=lt\n}\n",
-                       sh, sh, sh, sh, d);
+      char *text = cgt_fmt("HloModule rd\n\nlt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                           "  c = s32[] parameter(2)\n  d = s32[] parameter(3)\n"
+                           "  ROOT r = pred[] compare(a, b), direction=LT, type=TOTALORDER\n}\n\n"
+                           "ENTRY main {\n  k = f32%s parameter(0)\n  v = s32%s parameter(1)\n"
+                           "  ROOT s = (f32%s, s32%s) sort(k, v), dimensions={%d}, is_stable=true, "
+                           "to_apply=lt\n}\n",
+                           sh, sh, sh, sh, d);
       check_sort(text, (uint64_t)(10 * i + d), FEW);
       free(text);
     }
@@ -248,12 +234,12 @@ START_TEST(operands) {
   const char *const *types[] = {NULL, one, two};
   for (int n = 0; n < 3; n++)
     for (int len = 100; len <= 257; len += 157) {
-      char *pp = payload_params(n, types[n]), *cmp = fmt(total_lt, pp);
-      char *ops = strdup(""), *shapes = fmt("f32[%d]", len), *names = strdup("k");
+      char *pp = payload_params(n, types[n]), *cmp = cgt_fmt(total_lt, pp);
+      char *ops = strdup(""), *shapes = cgt_fmt("f32[%d]", len), *names = strdup("k");
       for (int k = 0; k < n; k++) {
-        char *o = fmt("%s  v%d = %s[%d] parameter(%d)\n", ops, k, types[n][k], len, k + 1);
-        char *s = fmt("%s, %s[%d]", shapes, types[n][k], len);
-        char *m = fmt("%s, v%d", names, k);
+        char *o = cgt_fmt("%s  v%d = %s[%d] parameter(%d)\n", ops, k, types[n][k], len, k + 1);
+        char *s = cgt_fmt("%s, %s[%d]", shapes, types[n][k], len);
+        char *m = cgt_fmt("%s, v%d", names, k);
         free(ops);
         free(shapes);
         free(names);
@@ -261,10 +247,10 @@ START_TEST(operands) {
         shapes = s;
         names = m;
       }
-      char *text = fmt("HloModule ops\n\n%sENTRY main {\n  k = f32[%d] parameter(0)\n%s"
-                       "  ROOT s = %s%s%s sort(%s), dimensions={0}, is_stable=true, "
-                       "to_apply=total\n}\n",
-                       cmp, len, ops, n ? "(" : "", shapes, n ? ")" : "", names);
+      char *text = cgt_fmt("HloModule ops\n\n%sENTRY main {\n  k = f32[%d] parameter(0)\n%s"
+                           "  ROOT s = %s%s%s sort(%s), dimensions={0}, is_stable=true, "
+                           "to_apply=total\n}\n",
+                           cmp, len, ops, n ? "(" : "", shapes, n ? ")" : "", names);
       check_sort(text, (uint64_t)(n * 7 + len), FEW);
       free(text);
       free(pp);

@@ -232,19 +232,35 @@ static inline void check_hlo_exact(const char *text, uint64_t seed) {
   cgt_check(text, seed, true, 0, 0);
 }
 
+/* A string printed with printf's format, malloc'ed (the caller frees it). */
+static inline char *cgt_vfmt(const char *fmt, va_list ap) {
+  va_list cp;
+  va_copy(cp, ap);
+  int n = vsnprintf(NULL, 0, fmt, cp);
+  va_end(cp);
+  char *text = malloc((size_t)n + 1);
+  if (!text) abort();
+  vsnprintf(text, (size_t)n + 1, fmt, ap);
+  return text;
+}
+static inline char *cgt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline char *cgt_fmt(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = cgt_vfmt(fmt, ap);
+  va_end(ap);
+  return text;
+}
+
 /* check_hlo on text built with printf. */
 static inline void check_hlof(uint64_t seed, double atol, double rtol,
                               const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static inline void check_hlof(uint64_t seed, double atol, double rtol,
                               const char *fmt, ...) {
-  va_list ap, cp;
+  va_list ap;
   va_start(ap, fmt);
-  va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, fmt, cp);
-  va_end(cp);
-  char *text = malloc((size_t)n + 1);
-  vsnprintf(text, (size_t)n + 1, fmt, ap);
+  char *text = cgt_vfmt(fmt, ap);
   va_end(ap);
   check_hlo(text, seed, atol, rtol);
   free(text);
