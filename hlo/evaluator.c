@@ -2362,19 +2362,8 @@ static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *
       }
       nst[1] = c + (uint64_t)n;
     } else {
-      /* The split dimension, its size and the product of the ones after. */
-      int sd = 0;
-      int64_t d = 1, inner = 1;
-      if (bs->rank > 0) {
-        sd = -1;
-        for (int k = 0; k < bs->rank && sd < 0; k++)
-          if (bs->dims[k] % 2 == 0) sd = k;
-        if (sd < 0)
-          for (int k = 0; k < bs->rank; k++)
-            if (sd < 0 || bs->dims[k] > bs->dims[sd]) sd = k;
-        d = bs->dims[sd];
-        for (int k = sd + 1; k < bs->rank; k++) inner *= bs->dims[k];
-      }
+      int64_t d, inner;
+      hlo_three_fry_split(bs, &d, &inner);
       int64_t half = (d + 1) / 2, outer = d && inner ? n / (d * inner) : 0;
       if (bs->rank == 0) outer = 1;
       for (int64_t o = 0; o < outer; o++)
@@ -2419,6 +2408,20 @@ static HloLiteral *eval_rng_bit_generator(const HloInstr *in, const HloLiteral *
  * last n, and gives a + b sqrt(-2 log(1 - u)) cos(2 pi v) (Box-Muller).
  * passes/rng_expand.c computes the same in HLO. */
 #define HLO_TWO_PI 6.28318530717958647693
+
+int hlo_three_fry_split(const HloShape *bs, int64_t *d, int64_t *inner) {
+  *d = *inner = 1;
+  if (bs->rank == 0) return 0;
+  int sd = -1;
+  for (int k = 0; k < bs->rank && sd < 0; k++)
+    if (bs->dims[k] % 2 == 0) sd = k;
+  if (sd < 0)
+    for (int k = 0; k < bs->rank; k++)
+      if (sd < 0 || bs->dims[k] > bs->dims[sd]) sd = k;
+  *d = bs->dims[sd];
+  for (int k = sd + 1; k < bs->rank; k++) *inner *= bs->dims[k];
+  return sd;
+}
 
 uint64_t hlo_rng_key(const HloInstr *in) {
   uint64_t h = 0xCBF29CE484222325ull;

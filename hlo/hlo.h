@@ -1098,6 +1098,13 @@ bool hlo_topk_custom_call(const HloInstr *in, int64_t *k, bool *largest);
  * describes the numbers; passes/rng_expand.c compiles them). */
 uint64_t hlo_rng_key(const HloInstr *in);
 
+/* How rng-bit-generator's ThreeFry lays 32-bit values over the shape bs
+ * (XLA's rule): the dimension split in halves (the first even one, else
+ * the largest), its size *d and the product *inner of the dimensions
+ * after it.  A scalar gives dimension 0 with *d = *inner = 1.  Shared by
+ * the evaluator and passes/rng_bit_generator_expand.c. */
+int hlo_three_fry_split(const HloShape *bs, int64_t *d, int64_t *inner);
+
 /* Checks every computation: operand counts, use lists, parameters, root,
  * called computations' signatures, and every instruction's shape against
  * hlo_infer_shape.  The message names the instruction and the rule. */

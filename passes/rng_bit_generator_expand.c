@@ -151,18 +151,8 @@ static HloInstr *three_fry_bits(PxAt at, HloInstr *k0, HloInstr *k1, HloInstr *c
     *used = n;
     return join64(at, x0, x1);
   }
-  int sd = 0;
-  int64_t d = 1, inner = 1;
-  if (bs->rank > 0) {
-    sd = -1;
-    for (int k = 0; k < bs->rank && sd < 0; k++)
-      if (bs->dims[k] % 2 == 0) sd = k;
-    if (sd < 0)
-      for (int k = 0; k < bs->rank; k++)
-        if (sd < 0 || bs->dims[k] > bs->dims[sd]) sd = k;
-    d = bs->dims[sd];
-    for (int k = sd + 1; k < bs->rank; k++) inner *= bs->dims[k];
-  }
+  int64_t d, inner;
+  hlo_three_fry_split(bs, &d, &inner);
   int64_t half = (d + 1) / 2, outer = n / (d * inner);
   *used = outer * half * inner;
   HloInstr *v = counters(at, c, *used);
