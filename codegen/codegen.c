@@ -147,6 +147,14 @@ static HloError *kernels(const HloModule *m, const CgOptions *opts, const CgTarg
   return err;
 }
 
+HloError *cg_kernels_build(const HloModule *m, const CgOptions *opts, CgKernels *out) {
+  CgTarget t;
+  HloError *err = cg_target_create(opts, &t);
+  if (!err) err = kernels(m, opts, &t, true, out);
+  cg_target_free(&t);
+  return err;
+}
+
 /* The verified kernels of m printed by `print` (for dumps). */
 static HloError *printed(const HloModule *m, const CgOptions *opts,
                          char *(*print)(const KirModule *), char **out) {

@@ -375,6 +375,10 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, const CgTarget 
                       CgKernels *out);
 /* Frees the IR and the legalized module; the signature stays. */
 void cg_kernels_free(CgKernels *k);
+/* m's kernels as cg_program_build gets them for opts' target, verified:
+ * for a GPU, with the entry's launches and before host.c rewrites it for
+ * the host (what kir_interp.h runs).  On error nothing is left to free. */
+HloError *cg_kernels_build(const HloModule *m, const CgOptions *opts, CgKernels *out);
 
 /* ------------------------------------------------------------------------ */
 /* elemental.c — elements of instructions                                   */

@@ -224,13 +224,8 @@ static void check_uniform(const KirFunc *f) {
  * where CUDA is installed. */
 static Shape kernel_shape(const char *text, const char *instr) {
   HloModule *m = ck_parse_verified(text);
-  CgTarget t;
-  HloError *e = cg_target_create(&gpu80, &t);
-  ck_assert_msg(!e, "%s", hlo_error_message(e));
   CgKernels ks;
-  e = cg_generate(m, &gpu80, &t, &ks);
-  if (!e) e = t.backend->place(ks.k, &ks.sig, &t);
-  if (!e) e = kir_verify(ks.k);
+  HloError *e = cg_kernels_build(m, &gpu80, &ks);
   ck_assert_msg(!e, "%s", hlo_error_message(e));
   const KirFunc *entry = kir_func_find(ks.k, "model_run_profiled");
   Shape s = {0};
@@ -256,7 +251,6 @@ static Shape kernel_shape(const char *text, const char *instr) {
     }
   cg_signature_free(&ks.sig);
   cg_kernels_free(&ks);
-  cg_target_free(&t);
 
   const char *ptxas = find_ptxas();
   const char *sms[] = {"sm_80", "sm_90"};
