@@ -13,8 +13,9 @@
  * the PTX is still built for every module and the corpus tests say that
  * it was not assembled.  Modules whose kernels need libdevice (the f64
  * transcendentals, floor, fmod, …) are counted apart when libdevice is
- * missing.  Nothing here runs a kernel: that needs a GPU and the host
- * side, which does not exist yet (docs/backends.md, "The GPU backend").
+ * missing.  Nothing here runs a kernel: what the kernels compute is
+ * checked on the kernel-IR interpreter, which simulates the GPU
+ * (tests/test_codegen_gpu_sim.c; docs/backends.md, "The GPU backend").
  *
  * The corpus tests list what does not compile, so the gap is visible:
  * the modules refused with an error naming an instruction, and the ones

@@ -10,9 +10,10 @@
  * block reductions are built from (shared memory, barrier, shuffle): their
  * verifier rules and their MLIR, lowered through the GPU's pipeline.
  *
- * What these kernels compute is not checked here: that needs a GPU.  The
- * numbers are what the launch rules of docs/backends.md ("The GPU
- * backend") give for each shape.
+ * What these kernels compute is checked in test_codegen_gpu_sim.c, on the
+ * kernel-IR interpreter that simulates the GPU.  The numbers here are what
+ * the launch rules of docs/backends.md ("The GPU backend") give for each
+ * shape.
  */
 #include <unistd.h>
 
