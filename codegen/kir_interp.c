@@ -34,6 +34,12 @@
  * behaviour in LLVM).  External functions are libdevice's __nv_NAME or
  * libm's NAME, computed by libm's NAME (f32 ones by NAMEf).
  *
+ * The host's own ops run too, so a module built for the CPU runs as well
+ * (the tests check the interpreter on the CPU's vector-heavy kernels that
+ * way): PACK keeps each memref's two slots, PARALLEL_FOR runs its task on
+ * [0, count) in three chunks, the last first (a thread pool may hand out
+ * any ranges in any order).  A profiler's HOOK is refused.
+ *
  * The opcode dispatch is one switch (exec_op): a new op of the kernel IR
  * is one case there.
  */
@@ -184,13 +190,16 @@ static void copy_val(Frame *b, KirVal to, int tt, const Frame *a, KirVal from, i
 /* The same for n values at once (read all before writing any: a loop's
  * yield may swap its carried values). */
 static void copy_vals(Frame *fr, KirVal to, const KirVal *from, int n, int t) {
-  uint64_t tmp[64];
-  int k = 0;
+  uint64_t buf[256], *tmp = buf;
+  int k = 0, words = 0;
+  for (int i = 0; i < n; i++) words += width_of(type_of(fr, from[i]));
+  if (words > 256) tmp = malloc((size_t)words * sizeof *tmp);
   for (int i = 0; i < n; i++)
     for (int l = 0; l < width_of(type_of(fr, from[i])); l++) tmp[k++] = *slot(fr, from[i], l, t);
   k = 0;
   for (int i = 0; i < n; i++)
     for (int l = 0; l < width_of(type_of(fr, to + i)); l++) *slot(fr, to + i, l, t) = tmp[k++];
+  if (tmp != buf) free(tmp);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -850,6 +859,30 @@ static void exec_launch(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
   I->device = false;
 }
 
+/* The CPU runtime's parallel-for: the task over [0, count) in three
+ * chunks, the last first (a thread pool's tasks take any ranges, in any
+ * order: a task that counts on starting at 0 shows). */
+static void exec_parallel_for(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
+  const KirFunc *task = find_func(I, op->sym);
+  if (I->device || fr->nthr != 1 || a->n != 1 || !task || !task->body || task->nparams != 3) {
+    fail(I, fr, op, "a parallel-for outside a host function, or of no task");
+    return;
+  }
+  int64_t count = (int64_t)*slot(fr, op->opnds[0], 0, 0);
+  int64_t chunk = (count + 2) / 3;
+  FnInfo *fi = fn_info(I, task);
+  for (int64_t hi = count; hi > 0 && !I->err; hi -= chunk) {
+    int64_t lo = hi - chunk > 0 ? hi - chunk : 0;
+    Frame tf;
+    frame_init(&tf, fi, 1);
+    *slot(&tf, kir_param(task, 0), 0, 0) = *slot(fr, op->opnds[1], 0, 0);
+    *slot(&tf, kir_param(task, 1), 0, 0) = (uint64_t)lo;
+    *slot(&tf, kir_param(task, 2), 0, 0) = (uint64_t)hi;
+    exec_block(I, &tf, task->body, a);
+    frame_free(&tf);
+  }
+}
+
 static void exec_call(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
   const KirFunc *callee = find_func(I, op->sym);
   if (!callee) {
@@ -1082,12 +1115,11 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     int n0 = width_of(type_of(fr, op->opnds[0]));
     for (int i = 0; i < a->n; i++) {
       int t = a->t[i];
-      uint64_t tmp[1024];
-      for (int l = 0; l < op->nmask && l < 1024; l++) {
+      for (int l = 0; l < op->nmask; l++) {
         int k = op->mask[l];
-        tmp[l] = k < n0 ? *slot(fr, op->opnds[0], k, t) : *slot(fr, op->opnds[1], k - n0, t);
+        *slot(fr, op->res, l, t) =
+            k < n0 ? *slot(fr, op->opnds[0], k, t) : *slot(fr, op->opnds[1], k - n0, t);
       }
-      for (int l = 0; l < op->nmask && l < 1024; l++) *slot(fr, op->res, l, t) = tmp[l];
     }
     return;
   }
@@ -1115,10 +1147,32 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
       *slot(fr, op->res, 0, a->t[i]) = *slot(fr, op->opnds[0], 0, a->t[i]) != 0;
     return;
   case KIR_PACK:
+    /* The context holds each memref's two slots (address, region). */
+    for (int i = 0; i < a->n; i++) {
+      int t = a->t[i];
+      Region *r = region_new(R_ALLOCA, malloc((size_t)op->nopnds * 16 + 1), op->nopnds * 16,
+                             "pack");
+      r->next = fr->allocas;
+      fr->allocas = r;
+      uint64_t *ctx = (uint64_t *)(void *)r->base;
+      for (int k = 0; k < op->nopnds; k++) {
+        ctx[2 * k] = *slot(fr, op->opnds[k], 0, t);
+        ctx[2 * k + 1] = *slot(fr, op->opnds[k], 1, t);
+      }
+      *slot(fr, op->res, 0, t) = (uint64_t)(uintptr_t)r->base;
+    }
+    return;
   case KIR_UNPACK:
-  case KIR_PARALLEL_FOR:
+    for (int i = 0; i < a->n; i++) {
+      int t = a->t[i];
+      const uint64_t *ctx = (const uint64_t *)(uintptr_t)*slot(fr, op->opnds[0], 0, t);
+      *slot(fr, op->res, 0, t) = ctx[2 * op->imm];
+      *slot(fr, op->res, 1, t) = ctx[2 * op->imm + 1];
+    }
+    return;
+  case KIR_PARALLEL_FOR: exec_parallel_for(I, fr, op, a); return;
   case KIR_HOOK:
-    fail(I, fr, op, "the CPU runtime's %s is not simulated", kir_opcode_name(op->code));
+    fail(I, fr, op, "a host's hook is not simulated (pass no profiler)");
     return;
   case KIR_THREAD_ID: case KIR_BLOCK_ID: case KIR_BLOCK_DIM: case KIR_GRID_DIM:
     if (!I->device) {

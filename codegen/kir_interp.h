@@ -22,6 +22,7 @@
  * what the IR does.  Values follow the MLIR ops the IR prints as (f32
  * arithmetic in f32, casts that saturate as NVPTX's cvt does); external
  * math functions (libdevice's __nv_expf, …, or libm's names) are libm's.
+ * A module built for the CPU runs too (its parallel-for on one thread).
  */
 #ifndef HLOC_CODEGEN_KIR_INTERP_H
 #define HLOC_CODEGEN_KIR_INTERP_H

@@ -32,14 +32,15 @@ static const CgOptions gpu80 = {.target = "nvptx64", .cpu = "sm_80", .verify_ker
  * interpreter with args (flat leaves); fills got (flat result leaves, of
  * the shapes of want's).  Returns the interpreter's or the compiler's
  * error. */
-static HloError *simulate(HloModule *m, HloLiteral *const *args, int nargs, HloLiteral *const *want,
-                          int nresults, HloLiteral **got, KirInterpStats *stats) {
+static HloError *simulate_for(const CgOptions *o, HloModule *m, HloLiteral *const *args,
+                              int nargs, HloLiteral *const *want, int nresults, HloLiteral **got,
+                              KirInterpStats *stats) {
   PassPolicy policy;
-  HloError *e = cg_pass_policy(&gpu80, &policy);
+  HloError *e = cg_pass_policy(o, &policy);
   if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
   if (e) return e;
   CgKernels ks;
-  e = cg_kernels_build(m, &gpu80, &ks);
+  e = cg_kernels_build(m, o, &ks);
   if (e) return e;
   char entry[160];
   snprintf(entry, sizeof entry, "%s_run_profiled", ks.sig.name);
@@ -69,6 +70,12 @@ static HloError *simulate(HloModule *m, HloLiteral *const *args, int nargs, HloL
   cg_signature_free(&ks.sig);
   cg_kernels_free(&ks);
   return e;
+}
+
+static HloError *simulate(HloModule *m, HloLiteral *const *args, int nargs,
+                          HloLiteral *const *want, int nresults, HloLiteral **got,
+                          KirInterpStats *stats) {
+  return simulate_for(&gpu80, m, args, nargs, want, nresults, got, stats);
 }
 
 /* The differential check of HLO text on the simulated GPU, with random
@@ -465,7 +472,7 @@ static bool uses_custom_call(const HloModule *m) {
  * built yet), so a GPU refusal fails.  Of the optimized modules, those
  * with XLA:CPU's custom calls (LAPACK, top-k) are left out, as every
  * target leaves them, and opt_refused lists the rest of the gap. */
-static void run_corpus(bool opt) {
+static void run_corpus(bool opt, const CgOptions *o) {
   const CkCorpusCase *cases;
   int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0, nskipped = 0;
   HloStr report = {0};
@@ -491,7 +498,7 @@ static void run_corpus(bool opt) {
     HloLiteral *args[64], *want[64], *got[64];
     for (int k = 0; k < c->nin; k++) args[k] = read_case_npy(c, "in", k);
     for (int k = 0; k < c->nout; k++) want[k] = read_case_npy(c, "out", k);
-    e = simulate(m, args, c->nin, want, c->nout, got, NULL);
+    e = simulate_for(o, m, args, c->nin, want, c->nout, got, NULL);
     const char *refusal = opt_refusal(file);
     if (e && refusal && strstr(hlo_error_message(e), refusal)) {
       nskipped++;
@@ -518,18 +525,27 @@ static void run_corpus(bool opt) {
     for (int k = 0; k < c->nout; k++) hlo_literal_free(want[k]);
     hlo_module_free(m);
   }
-  printf("corpus%s: %d modules run on the simulated GPU, %d left out\n", opt ? " (optimized)" : "",
-         nrun, nskipped);
+  printf("corpus%s for %s: %d modules run on the interpreter, %d left out\n",
+         opt ? " (optimized)" : "", o->target ? o->target : "the host", nrun, nskipped);
   ck_assert_int_ge(nrun, 40);
   ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
                 report.buf ? report.buf : "");
   free(report.buf);
 }
 
-START_TEST(corpus_runs_like_jax) { run_corpus(false); }
+START_TEST(corpus_runs_like_jax) { run_corpus(false, &gpu80); }
 END_TEST
 
-START_TEST(optimized_corpus_runs_like_jax) { run_corpus(true); }
+START_TEST(optimized_corpus_runs_like_jax) { run_corpus(true, &gpu80); }
+END_TEST
+
+/* The interpreter checked on the host CPU's kernels, whose results the
+ * JIT's suites check already: their vectors (loads, masked tails, lane
+ * reductions, shuffles, inserts) and the runtime's parallel-for exercise
+ * what the GPU's kernels use little of today. */
+START_TEST(cpu_kernels_run_on_the_interpreter) {
+  run_corpus(false, &(CgOptions){.verify_kernels = true});
+}
 END_TEST
 
 /* ------------------------------------------------------------------------ */
@@ -603,6 +619,7 @@ int main(void) {
   tcase_add_test(t, dynamic_slice_and_update);
   tcase_add_test(t, corpus_runs_like_jax);
   tcase_add_test(t, optimized_corpus_runs_like_jax);
+  tcase_add_test(t, cpu_kernels_run_on_the_interpreter);
   tcase_add_test(t, tf_models_run_like_tensorflow);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
