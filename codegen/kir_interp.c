@@ -91,6 +91,7 @@ typedef struct Interp {
   const KirModule *m;
   HloError *err;
   bool races;
+  int64_t max_grid;        /* KirInterpOptions.max_grid */
   KirInterpStats st;
   FnInfo *fns;             /* by function, in module order */
   int nfns;
@@ -833,6 +834,7 @@ static void exec_launch(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     fail(I, fr, op, "a launch of %" PRId64 " blocks of %" PRId64 " threads", grid, block);
     return;
   }
+  if (I->max_grid && grid > I->max_grid) grid = I->max_grid;
   FnInfo *fi = fn_info(I, k);
   I->st.launches++;
   I->device = true;
@@ -1257,7 +1259,7 @@ static void run_func(Interp *I, const KirFunc *f, Frame *caller, const KirOp *ca
 
 HloError *kir_interp_run(const KirModule *m, const char *name, int nargs,
                          const KirInterpArg *args, const KirInterpOptions *o, uint64_t *result) {
-  Interp I = {.m = m, .races = !(o && o->no_race_check)};
+  Interp I = {.m = m, .races = !(o && o->no_race_check), .max_grid = o ? o->max_grid : 0};
   const KirFunc *f = NULL;
   for (const KirFunc *g = m->first; g; g = g->next) {
     if (!strcmp(g->name, name)) f = g;

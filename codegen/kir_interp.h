@@ -45,6 +45,10 @@ typedef struct KirInterpStats {
 
 typedef struct KirInterpOptions {
   bool no_race_check;    /* skip the shared-memory race check */
+  /* When not 0: launches run at most this many blocks (GRID_DIM says so),
+   * as a GPU whose grids are that small would; the kernels' grid-stride
+   * loops must do the rest. */
+  int64_t max_grid;
   KirInterpStats *stats; /* filled when not NULL */
 } KirInterpOptions;
 

@@ -32,9 +32,9 @@ static const CgOptions gpu80 = {.target = "nvptx64", .cpu = "sm_80", .verify_ker
  * interpreter with args (flat leaves); fills got (flat result leaves, of
  * the shapes of want's).  Returns the interpreter's or the compiler's
  * error. */
-static HloError *simulate_for(const CgOptions *o, HloModule *m, HloLiteral *const *args,
-                              int nargs, HloLiteral *const *want, int nresults, HloLiteral **got,
-                              KirInterpStats *stats) {
+static HloError *simulate_for(const CgOptions *o, int64_t max_grid, HloModule *m,
+                              HloLiteral *const *args, int nargs, HloLiteral *const *want,
+                              int nresults, HloLiteral **got, KirInterpStats *stats) {
   PassPolicy policy;
   HloError *e = cg_pass_policy(o, &policy);
   if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
@@ -64,7 +64,8 @@ static HloError *simulate_for(const CgOptions *o, HloModule *m, HloLiteral *cons
   a[n++] = (KirInterpArg){.data = &cancel};
   a[n++] = (KirInterpArg){.data = NULL};
   uint64_t status = 1;
-  e = kir_interp_run(ks.k, entry, n, a, &(KirInterpOptions){.stats = stats}, &status);
+  e = kir_interp_run(ks.k, entry, n, a, &(KirInterpOptions){.max_grid = max_grid, .stats = stats},
+                     &status);
   if (!e && status != 0) e = hlo_error("the entry returned %llu", (unsigned long long)status);
   free(arena);
   cg_signature_free(&ks.sig);
@@ -75,12 +76,14 @@ static HloError *simulate_for(const CgOptions *o, HloModule *m, HloLiteral *cons
 static HloError *simulate(HloModule *m, HloLiteral *const *args, int nargs,
                           HloLiteral *const *want, int nresults, HloLiteral **got,
                           KirInterpStats *stats) {
-  return simulate_for(&gpu80, m, args, nargs, want, nresults, got, stats);
+  return simulate_for(&gpu80, 0, m, args, nargs, want, nresults, got, stats);
 }
 
 /* The differential check of HLO text on the simulated GPU, with random
  * arguments (small_ints: floats drawn from the integers in [-8, 8], as
- * check_hlo_exact's); returns the run's statistics. */
+ * check_hlo_exact's); returns the run's statistics.  It runs twice: on
+ * the grids the launches ask for, and on grids of at most two blocks,
+ * where the kernels' grid-stride loops do the rest. */
 static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small_ints,
                                      double atol, double rtol) {
   HloModule *m = ck_parse_verified(text);
@@ -96,13 +99,18 @@ static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small
   HloLiteral *want = ck_evaluate(m, args, entry->nparams);
   int nres = cgt_leaves(want, want_leaves);
   KirInterpStats st = {0};
-  HloError *e = simulate(m, flat, nflat, want_leaves, nres, got, &st);
-  ck_assert_msg(!e, "%s", hlo_error_message(e));
-  for (int r = 0; r < nres; r++) {
-    char msg[512];
-    bool ok = ck_allclose(got[r], want_leaves[r], atol, rtol, msg, sizeof msg);
-    ck_assert_msg(ok, "result %d: %s", r, msg);
-    hlo_literal_free(got[r]);
+  for (int tiny = 0; tiny < 2; tiny++) {
+    HloModule *mm = tiny ? ck_parse_verified(text) : m;
+    HloError *e = simulate_for(&gpu80, tiny ? 2 : 0, mm, flat, nflat, want_leaves, nres, got,
+                               tiny ? NULL : &st);
+    ck_assert_msg(!e, "%s%s", tiny ? "on a grid of 2 blocks: " : "", hlo_error_message(e));
+    for (int r = 0; r < nres; r++) {
+      char msg[512];
+      bool ok = ck_allclose(got[r], want_leaves[r], atol, rtol, msg, sizeof msg);
+      ck_assert_msg(ok, "%sresult %d: %s", tiny ? "on a grid of 2 blocks: " : "", r, msg);
+      hlo_literal_free(got[r]);
+    }
+    if (tiny) hlo_module_free(mm);
   }
   hlo_literal_free(want);
   for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
@@ -472,7 +480,7 @@ static bool uses_custom_call(const HloModule *m) {
  * built yet), so a GPU refusal fails.  Of the optimized modules, those
  * with XLA:CPU's custom calls (LAPACK, top-k) are left out, as every
  * target leaves them, and opt_refused lists the rest of the gap. */
-static void run_corpus(bool opt, const CgOptions *o) {
+static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
   const CkCorpusCase *cases;
   int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0, nskipped = 0;
   HloStr report = {0};
@@ -498,7 +506,7 @@ static void run_corpus(bool opt, const CgOptions *o) {
     HloLiteral *args[64], *want[64], *got[64];
     for (int k = 0; k < c->nin; k++) args[k] = read_case_npy(c, "in", k);
     for (int k = 0; k < c->nout; k++) want[k] = read_case_npy(c, "out", k);
-    e = simulate_for(o, m, args, c->nin, want, c->nout, got, NULL);
+    e = simulate_for(o, max_grid, m, args, c->nin, want, c->nout, got, NULL);
     const char *refusal = opt_refusal(file);
     if (e && refusal && strstr(hlo_error_message(e), refusal)) {
       nskipped++;
@@ -525,18 +533,25 @@ static void run_corpus(bool opt, const CgOptions *o) {
     for (int k = 0; k < c->nout; k++) hlo_literal_free(want[k]);
     hlo_module_free(m);
   }
-  printf("corpus%s for %s: %d modules run on the interpreter, %d left out\n",
-         opt ? " (optimized)" : "", o->target ? o->target : "the host", nrun, nskipped);
+  printf("corpus%s for %s%s: %d modules run on the interpreter, %d left out\n",
+         opt ? " (optimized)" : "", o->target ? o->target : "the host",
+         max_grid ? " on tiny grids" : "", nrun, nskipped);
   ck_assert_int_ge(nrun, 40);
   ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
                 report.buf ? report.buf : "");
   free(report.buf);
 }
 
-START_TEST(corpus_runs_like_jax) { run_corpus(false, &gpu80); }
+START_TEST(corpus_runs_like_jax) { run_corpus(false, &gpu80, 0); }
 END_TEST
 
-START_TEST(optimized_corpus_runs_like_jax) { run_corpus(true, &gpu80); }
+START_TEST(optimized_corpus_runs_like_jax) { run_corpus(true, &gpu80, 0); }
+END_TEST
+
+/* A launch covers its work with one block per task today, so the kernels'
+ * grid-stride loops never take a second step; on grids of at most two
+ * blocks they take many, and the results must not change. */
+START_TEST(corpus_runs_on_tiny_grids) { run_corpus(false, &gpu80, 2); }
 END_TEST
 
 /* The interpreter checked on the host CPU's kernels, whose results the
@@ -544,7 +559,7 @@ END_TEST
  * reductions, shuffles, inserts) and the runtime's parallel-for exercise
  * what the GPU's kernels use little of today. */
 START_TEST(cpu_kernels_run_on_the_interpreter) {
-  run_corpus(false, &(CgOptions){.verify_kernels = true});
+  run_corpus(false, &(CgOptions){.verify_kernels = true}, 0);
 }
 END_TEST
 
@@ -619,6 +634,7 @@ int main(void) {
   tcase_add_test(t, dynamic_slice_and_update);
   tcase_add_test(t, corpus_runs_like_jax);
   tcase_add_test(t, optimized_corpus_runs_like_jax);
+  tcase_add_test(t, corpus_runs_on_tiny_grids);
   tcase_add_test(t, cpu_kernels_run_on_the_interpreter);
   tcase_add_test(t, tf_models_run_like_tensorflow);
   suite_add_tcase(s, t);
