@@ -203,6 +203,50 @@ START_TEST(full_reduction_and_max) {
 }
 END_TEST
 
+/* Reductions of every element kind the shuffles widen and narrow (f16,
+ * bf16 through f32; s8, pred through i32; f64 and s64 whole), along rows
+ * and columns, with each combiner.  Floats are drawn from the integers in
+ * [-8, 8], so every sum here is exact in any order (at most 8000, and at
+ * most 560 in f16, whose integers are exact to 2048) and the comparison
+ * is exact. */
+START_TEST(reductions_of_every_type) {
+  static const struct {
+    const char *type, *op, *init;
+  } cases[] = {
+      {"f16", "maximum", "-inf"}, {"bf16", "maximum", "-inf"}, {"f64", "add", "0"},
+      {"f64", "minimum", "inf"},  {"s32", "add", "0"},          {"s8", "maximum", "-128"},
+      {"s64", "multiply", "1"},   {"u32", "minimum", "4294967295"},
+      {"pred", "and", "true"},    {"pred", "or", "false"},      {"s16", "xor", "0"},
+      {"f32", "add", "0"},
+  };
+  const int shapes[][2] = {{3, 70}, {40, 5}, {2, 1000}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+      for (int dim = 0; dim < 2; dim++) {
+        const char *t = cases[i].type;
+        int r = shapes[k][0], c = shapes[k][1];
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "HloModule red\n\ncomb {\n  a = %s[] parameter(0)\n  b = %s[] parameter(1)\n"
+                 "  ROOT c = %s[] %s(a, b)\n}\n\n"
+                 "ENTRY main {\n  x = %s[%d,%d] parameter(0)\n  z = %s[] constant(%s)\n"
+                 "  ROOT r = %s[%d] reduce(x, z), dimensions={%d}, to_apply=comb\n}\n",
+                 t, t, t, cases[i].op, t, r, c, t, cases[i].init, t, dim ? r : c, dim);
+        sim_check_with(text, 40 + i * 8 + k * 2 + dim, true, 0, 0);
+      }
+  for (int dim = 0; dim < 2; dim++) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "HloModule red\n\ncomb {\n  a = f16[] parameter(0)\n  b = f16[] parameter(1)\n"
+             "  ROOT c = f16[] add(a, b)\n}\n\n"
+             "ENTRY main {\n  x = f16[40,70] parameter(0)\n  z = f16[] constant(0)\n"
+             "  ROOT r = f16[%d] reduce(x, z), dimensions={%d}, to_apply=comb\n}\n",
+             dim ? 40 : 70, dim);
+    sim_check_with(text, 140 + dim, true, 0, 0);
+  }
+}
+END_TEST
+
 START_TEST(softmax) {
   sim_check("HloModule softmax\n\n" ADD_MAX
             "ENTRY main {\n  x = f32[6,300] parameter(0)\n  ninf = f32[] constant(-inf)\n"
@@ -622,6 +666,7 @@ int main(void) {
   tcase_add_test(t, row_reductions_of_several_sizes);
   tcase_add_test(t, column_reductions_of_several_sizes);
   tcase_add_test(t, full_reduction_and_max);
+  tcase_add_test(t, reductions_of_every_type);
   tcase_add_test(t, softmax);
   tcase_add_test(t, layer_norm);
   tcase_add_test(t, argmax_variadic_reduce);
