@@ -247,6 +247,33 @@ START_TEST(reductions_of_every_type) {
 }
 END_TEST
 
+/* Reductions of other shapes: the middle dim of three, all but one dim,
+ * columns so many that a thread keeps each, and a multi-output fusion
+ * reducing one input two ways. */
+START_TEST(reductions_of_other_shapes) {
+  sim_check("HloModule mid\n\n" ADD_MAX "ENTRY main {\n  x = f32[4,50,33] parameter(0)\n"
+            "  z = f32[] constant(0)\n"
+            "  ROOT r = f32[4,33] reduce(x, z), dimensions={1}, to_apply=add\n}\n",
+            60, SUM_TOL);
+  sim_check("HloModule most\n\n" ADD_MAX "ENTRY main {\n  x = f32[6,7,40] parameter(0)\n"
+            "  z = f32[] constant(-inf)\n"
+            "  ROOT r = f32[7] reduce(x, z), dimensions={0,2}, to_apply=max\n}\n",
+            61, 0, 0);
+  sim_check("HloModule wide\n\n" ADD_MAX "ENTRY main {\n  x = f32[3,66000] parameter(0)\n"
+            "  z = f32[] constant(0)\n"
+            "  ROOT r = f32[66000] reduce(x, z), dimensions={0}, to_apply=add\n}\n",
+            62, SUM_TOL);
+  sim_check("HloModule two\n\n" ADD_MAX "ENTRY main {\n  x = f32[9,300] parameter(0)\n"
+            "  z = f32[] constant(0)\n  n = f32[] constant(-inf)\n"
+            "  s = f32[9] reduce(x, z), dimensions={1}, to_apply=add\n"
+            "  m = f32[9] reduce(x, n), dimensions={1}, to_apply=max\n"
+            "  e = f32[9,300] exponential(x)\n"
+            "  se = f32[9] reduce(e, z), dimensions={1}, to_apply=add\n"
+            "  ROOT t = (f32[9], f32[9], f32[9]) tuple(s, m, se)\n}\n",
+            63, 1e-4, 1e-4);
+}
+END_TEST
+
 START_TEST(softmax) {
   sim_check("HloModule softmax\n\n" ADD_MAX
             "ENTRY main {\n  x = f32[6,300] parameter(0)\n  ninf = f32[] constant(-inf)\n"
@@ -667,6 +694,7 @@ int main(void) {
   tcase_add_test(t, column_reductions_of_several_sizes);
   tcase_add_test(t, full_reduction_and_max);
   tcase_add_test(t, reductions_of_every_type);
+  tcase_add_test(t, reductions_of_other_shapes);
   tcase_add_test(t, softmax);
   tcase_add_test(t, layer_norm);
   tcase_add_test(t, argmax_variadic_reduce);
