@@ -23,7 +23,8 @@
  * has a race.  Each shared-memory region keeps, per byte, the thread that
  * last wrote it and the one that last read it (or "several") in the
  * current barrier epoch; a thread touching an element another thread
- * wrote in the epoch, or writing one another read, is reported.
+ * wrote in the epoch, or writing one another read, is reported, and so
+ * is a read of an element no thread of the block has written.
  *
  * Values: integers are held zero-extended to their width and sign-
  * extended where an op reads them as signed; f32 is computed in f32 (its
@@ -572,12 +573,18 @@ static uint8_t *address(Interp *I, Frame *fr, const KirOp *op, KirVal mem, int f
   return p;
 }
 
-/* The race check of thread t touching shared byte p of r. */
+/* The race check of thread t touching shared byte p of r (and, reading,
+ * that some thread wrote it). */
 static bool race_free(Interp *I, Frame *fr, const KirOp *op, Region *r, uint8_t *p, int t,
                       bool write) {
   if (!I->races || r->kind != R_SHARED) return true;
   int64_t o = p - r->base;
   uint32_t e = I->epoch;
+  if (!write && !r->wepoch[o]) {
+    fail(I, fr, op, "thread %d reads byte %" PRId64 " of shared memory @%s, which no thread of "
+         "the block wrote", t, o, r->name);
+    return false;
+  }
   int other = -2;
   if (r->wepoch[o] == e && r->writer[o] != t) other = r->writer[o];
   else if (write && r->repoch[o] == e && r->reader[o] != t) other = r->reader[o];

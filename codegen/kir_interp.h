@@ -14,7 +14,8 @@
  *   - a BARRIER or SHFL_XOR that not every thread of the block (of the
  *     warp) reaches together;
  *   - two threads of a block touching the same element of shared memory
- *     between two barriers, one of them writing (a race);
+ *     between two barriers, one of them writing (a race), and a read of
+ *     shared memory no thread of the block wrote;
  *   - an access outside a memref (the message names the function, the
  *     op, the dim and the index), a store into a constant, an integer
  *     division by zero, a view outside its arena.
@@ -44,7 +45,8 @@ typedef struct KirInterpStats {
 } KirInterpStats;
 
 typedef struct KirInterpOptions {
-  bool no_race_check;    /* skip the shared-memory race check */
+  bool no_race_check;    /* skip the shared-memory checks (races, reads
+                          * of what no thread wrote) */
   /* When not 0: launches run at most this many blocks (GRID_DIM says so),
    * as a GPU whose grids are that small would; the kernels' grid-stride
    * loops must do the rest. */

@@ -506,6 +506,40 @@ START_TEST(shared_memory_race_is_reported) {
 }
 END_TEST
 
+/* … and a read of shared memory that no thread of the block wrote. */
+START_TEST(unwritten_shared_memory_is_reported) {
+  KirModule *k = kir_module_new();
+  KirType mem = kir_memref(k, KIR_F32, 1, (int64_t[]){32});
+  KirType sh = kir_memref_shared(k, KIR_F32, 1, (int64_t[]){64});
+  KirFunc *dev = kir_func_new(k, "kern", 1, &mem, 0, NULL);
+  dev->device = dev->kernel = true;
+  KirBuilder b;
+  kir_at_end(&b, dev->body);
+  KirVal t = kir_gpu_index(&b, KIR_THREAD_ID);
+  KirVal s = kir_shared(&b, "kern_smem", sh);
+  kir_store(&b, kir_load(&b, kir_param(dev, 0), &t), s, &t);
+  kir_barrier(&b);
+  KirVal up = kir_binop(&b, KIR_ADDI, t, kir_index(&b, 32));
+  kir_store(&b, kir_load(&b, s, &up), kir_param(dev, 0), &t);
+  kir_return(&b, 0, NULL);
+  KirFunc *host = kir_func_new(k, "host", 1, &mem, 0, NULL);
+  kir_at_end(&b, host->body);
+  KirVal p = kir_param(host, 0);
+  kir_launch(&b, dev, kir_index(&b, 1), kir_index(&b, 32), 1, &p);
+  kir_return(&b, 0, NULL);
+  ck_assert(!kir_verify(k));
+  float data[32] = {0};
+  HloError *e = kir_interp_run(k, "host", 1, &(KirInterpArg){.data = data, .bytes = sizeof data},
+                               NULL, NULL);
+  ck_assert(e);
+  ck_assert_msg(strstr(hlo_error_message(e), "@kern: thread 0 reads byte 128 of shared memory "
+                                             "@kern_smem, which no thread of the block wrote"),
+                "%s", hlo_error_message(e));
+  hlo_error_free(e);
+  kir_module_free(k);
+}
+END_TEST
+
 
 /* ------------------------------------------------------------------------ */
 /* The JAX corpus                                                           */
@@ -688,6 +722,7 @@ int main(void) {
   tcase_set_timeout(t, 300);
   tcase_add_test(t, out_of_bounds_is_reported);
   tcase_add_test(t, shared_memory_race_is_reported);
+  tcase_add_test(t, unwritten_shared_memory_is_reported);
   tcase_add_test(t, elementwise_with_broadcast_and_transpose);
   tcase_add_test(t, integer_elementwise);
   tcase_add_test(t, row_reductions_of_several_sizes);
