@@ -35,9 +35,16 @@ static const CgOptions gpu80 = {.target = "nvptx64", .cpu = "sm_80", .verify_ker
 static HloError *simulate_for(const CgOptions *o, int64_t max_grid, HloModule *m,
                               HloLiteral *const *args, int nargs, HloLiteral *const *want,
                               int nresults, HloLiteral **got, KirInterpStats *stats) {
-  PassPolicy policy;
-  HloError *e = cg_pass_policy(o, &policy);
-  if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
+  HloError *e = NULL;
+  if (o->one_slot_per_value) {
+    /* As hloc --O0: only what codegen has no kernel for is lowered. */
+    e = hlo_verify(m);
+    if (!e) pass_single_device(m);
+  } else {
+    PassPolicy policy;
+    e = cg_pass_policy(o, &policy);
+    if (!e) e = pass_run_pipeline(m, &(PassOptions){.policy = &policy});
+  }
   if (e) return e;
   CgKernels ks;
   e = cg_kernels_build(m, o, &ks);
@@ -578,11 +585,12 @@ static bool uses_custom_call(const HloModule *m) {
 }
 
 /* Every runnable case of the corpus, NAME.hlo or (opt) NAME.opt.hlo, built
- * for the GPU and simulated, its results against JAX's within MANIFEST's
- * tolerances; reports every failure at once.  The GPU backend compiles
- * every NAME.hlo the CPU's does: the only ones left out are those
- * check_util.c lists as refused by hloc whatever the target (an op not
- * built yet), so a GPU refusal fails.  Of the optimized modules, those
+ * with options o and run on the interpreter, its results against JAX's
+ * within MANIFEST's tolerances; reports every failure at once.  The GPU
+ * backend compiles every NAME.hlo the CPU's does: the only ones left out
+ * are those check_util.c lists as refused by hloc whatever the target (an
+ * op not built yet, with the message it must give), so a GPU refusal
+ * fails.  Of the optimized modules, those
  * with XLA:CPU's custom calls (LAPACK, top-k) are left out, as every
  * target leaves them, and opt_refused lists the rest of the gap. */
 static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
@@ -596,9 +604,9 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     snprintf(file, sizeof file, "%s%s.hlo", c->name, opt ? ".opt" : "");
     snprintf(path, sizeof path, CORPUS "%s", file);
     if (opt && access(path, R_OK) != 0) continue; /* hand-written cases have none */
-    /* What the CPU refuses too is check_util.c's list, not a GPU gap. */
-    if (ck_corpus_listed(file, CK_AT_PIPELINE) || ck_corpus_listed(file, CK_AT_COMPILE) ||
-        ck_corpus_listed(file, CK_AT_VERIFY) || ck_corpus_listed(file, CK_AT_EVAL))
+    /* What hloc refuses before codegen is check_util.c's business. */
+    if (ck_corpus_listed(file, CK_AT_VERIFY) || ck_corpus_listed(file, CK_AT_EVAL) ||
+        (!o->one_slot_per_value && ck_corpus_listed(file, CK_AT_PIPELINE)))
       continue;
     HloModule *m = NULL;
     HloError *e = hlo_parse_file(path, &m);
@@ -612,8 +620,15 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     for (int k = 0; k < c->nin; k++) args[k] = read_case_npy(c, "in", k);
     for (int k = 0; k < c->nout; k++) want[k] = read_case_npy(c, "out", k);
     e = simulate_for(o, max_grid, m, args, c->nin, want, c->nout, got, NULL);
+    /* What codegen refuses for every target, check_util.c lists too,
+     * with its message. */
+    int listed = ck_corpus_refusal(file, o->one_slot_per_value ? CK_AT_COMPILE_O0 : CK_AT_COMPILE,
+                                   e, &report);
     const char *refusal = opt_refusal(file);
-    if (e && refusal && strstr(hlo_error_message(e), refusal)) {
+    if (listed >= 0) {
+      nfail += listed;
+      nskipped += !listed;
+    } else if (e && refusal && strstr(hlo_error_message(e), refusal)) {
       nskipped++;
     } else if (e) {
       hlo_str_printf(&report, "\n  %s: %s", file, hlo_error_message(e));
@@ -638,9 +653,10 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     for (int k = 0; k < c->nout; k++) hlo_literal_free(want[k]);
     hlo_module_free(m);
   }
-  printf("corpus%s for %s%s: %d modules run on the interpreter, %d left out\n",
+  printf("corpus%s for %s%s%s: %d modules run on the interpreter, %d left out\n",
          opt ? " (optimized)" : "", o->target ? o->target : "the host",
-         max_grid ? " on tiny grids" : "", nrun, nskipped);
+         max_grid ? " on tiny grids" : "", o->one_slot_per_value ? " unoptimized" : "", nrun,
+         nskipped);
   ck_assert_int_ge(nrun, 40);
   ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
                 report.buf ? report.buf : "");
@@ -657,6 +673,16 @@ END_TEST
  * grid-stride loops never take a second step; on grids of at most two
  * blocks they take many, and the results must not change. */
 START_TEST(corpus_runs_on_tiny_grids) { run_corpus(false, &gpu80, 2); }
+END_TEST
+
+/* Without the pass pipeline (as hloc --O0), one slot per value: every
+ * instruction its own kernel, the shapes the passes would have fused. */
+START_TEST(unoptimized_corpus_runs_like_jax) {
+  run_corpus(false,
+             &(CgOptions){.target = "nvptx64", .cpu = "sm_80", .verify_kernels = true,
+                          .one_slot_per_value = true},
+             0);
+}
 END_TEST
 
 /* The interpreter checked on the host CPU's kernels, whose results the
@@ -743,6 +769,7 @@ int main(void) {
   tcase_add_test(t, corpus_runs_like_jax);
   tcase_add_test(t, optimized_corpus_runs_like_jax);
   tcase_add_test(t, corpus_runs_on_tiny_grids);
+  tcase_add_test(t, unoptimized_corpus_runs_like_jax);
   tcase_add_test(t, cpu_kernels_run_on_the_interpreter);
   tcase_add_test(t, tf_models_run_like_tensorflow);
   suite_add_tcase(s, t);
