@@ -377,6 +377,40 @@ START_TEST(dot_edge_sizes) {
 }
 END_TEST
 
+/* gpu/dot.c on operands in other layouts (contracting the lhs's rows, the
+ * rhs's columns), with a residual added after it, and a dot whose output
+ * a reduction reads (the tile's outputs through memory). */
+START_TEST(dot_other_layouts) {
+  sim_check("HloModule dt\n\nENTRY main {\n  a = f32[40,70] parameter(0)\n"
+            "  b = f32[33,40] parameter(1)\n  r = f32[70,33] parameter(2)\n"
+            "  d = f32[70,33] dot(a, b), lhs_contracting_dims={0}, rhs_contracting_dims={1}\n"
+            "  ROOT o = f32[70,33] add(d, r)\n}\n",
+            70, SUM_TOL);
+  sim_check("HloModule dr\n\n" ADD_MAX "ENTRY main {\n  a = f32[66,20] parameter(0)\n"
+            "  b = f32[20,65] parameter(1)\n"
+            "  d = f32[66,65] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+            "  z = f32[] constant(-inf)\n"
+            "  ROOT m = f32[66] reduce(d, z), dimensions={1}, to_apply=max\n}\n",
+            71, SUM_TOL);
+}
+END_TEST
+
+/* Windows with padding, strides and dilation, and an average pool (a sum
+ * window divided by a count). */
+START_TEST(windows) {
+  sim_check("HloModule w\n\n" ADD_MAX "ENTRY main {\n  x = f32[2,13,11,4] parameter(0)\n"
+            "  z = f32[] constant(0)\n"
+            "  ROOT r = f32[2,7,5,4] reduce-window(x, z), window={size=1x3x4x1 "
+            "stride=1x2x2x1 pad=0_0x1_1x0_1x0_0}, to_apply=add\n}\n",
+            72, SUM_TOL);
+  sim_check("HloModule wd\n\n" ADD_MAX "ENTRY main {\n  x = f32[3,40] parameter(0)\n"
+            "  n = f32[] constant(-inf)\n"
+            "  ROOT r = f32[3,19] reduce-window(x, n), window={size=1x4 stride=1x2 "
+            "rhs_dilate=1x2 pad=0_0x1_2}, to_apply=max\n}\n",
+            73, 0, 0);
+}
+END_TEST
+
 START_TEST(convolution) {
   sim_check("HloModule conv\n\nENTRY main {\n  x = f32[2,9,11,3] parameter(0)\n"
             "  w = f32[3,3,3,5] parameter(1)\n"
@@ -761,6 +795,8 @@ int main(void) {
   tcase_add_test(t, argmax_variadic_reduce);
   tcase_add_test(t, pooling);
   tcase_add_test(t, dot_edge_sizes);
+  tcase_add_test(t, dot_other_layouts);
+  tcase_add_test(t, windows);
   tcase_add_test(t, convolution);
   tcase_add_test(t, gather_and_scatter);
   tcase_add_test(t, sort);
