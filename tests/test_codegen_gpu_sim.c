@@ -630,7 +630,7 @@ static bool uses_custom_call(const HloModule *m) {
 static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
   const CkCorpusCase *cases;
   int ncases = ck_hlo_corpus(&cases), nrun = 0, nfail = 0, nskipped = 0;
-  HloStr report = {0};
+  HloStr report = {0}, left_out = {0};
   for (int i = 0; i < ncases; i++) {
     const CkCorpusCase *c = &cases[i];
     if (c->nin < 0) continue;
@@ -646,6 +646,7 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     HloError *e = hlo_parse_file(path, &m);
     ck_assert_msg(!e, "%s: %s", path, hlo_error_message(e));
     if (opt && uses_custom_call(m)) {
+      hlo_str_printf(&left_out, " %s (custom call)", file);
       nskipped++;
       hlo_module_free(m);
       continue;
@@ -661,8 +662,10 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     const char *refusal = opt_refusal(file);
     if (listed >= 0) {
       nfail += listed;
+      if (!listed) hlo_str_printf(&left_out, " %s (refused)", file);
       nskipped += !listed;
     } else if (e && refusal && strstr(hlo_error_message(e), refusal)) {
+      hlo_str_printf(&left_out, " %s (refused)", file);
       nskipped++;
     } else if (e) {
       hlo_str_printf(&report, "\n  %s: %s", file, hlo_error_message(e));
@@ -687,10 +690,11 @@ static void run_corpus(bool opt, const CgOptions *o, int64_t max_grid) {
     for (int k = 0; k < c->nout; k++) hlo_literal_free(want[k]);
     hlo_module_free(m);
   }
-  printf("corpus%s for %s%s%s: %d modules run on the interpreter, %d left out\n",
+  printf("corpus%s for %s%s%s: %d modules run on the interpreter, %d left out%s%s\n",
          opt ? " (optimized)" : "", o->target ? o->target : "the host",
          max_grid ? " on tiny grids" : "", o->one_slot_per_value ? " unoptimized" : "", nrun,
-         nskipped);
+         nskipped, nskipped ? ":" : "", left_out.buf ? left_out.buf : "");
+  free(left_out.buf);
   ck_assert_int_ge(nrun, 40);
   ck_assert_msg(nfail == 0, "%d failures over %d cases:%s", nfail, nrun,
                 report.buf ? report.buf : "");
