@@ -6,10 +6,15 @@
  * rewrites it for the host), and run by the kernel-IR interpreter
  * (codegen/kir_interp.h), which simulates grids, blocks, shared memory,
  * barriers and warp shuffles and reports out-of-bounds accesses, barriers
- * and shuffles some threads skip, and races on shared memory.  Results
- * are compared with hlo/'s evaluator on random arguments (the harness of
- * test_codegen_util.h), and for the JAX corpus (testdata/hlo/) with the
- * stored outputs within MANIFEST's tolerances.
+ * and shuffles some threads skip, races on shared memory and reads of
+ * shared memory no thread wrote.  Results are compared with hlo/'s
+ * evaluator on random arguments (the harness of test_codegen_util.h), on
+ * the grids the launches ask for and on grids of two blocks (so the
+ * grid-stride loops step); for the JAX corpus (testdata/hlo/: its modules,
+ * XLA's optimized ones, and the modules unoptimized as hloc --O0 builds
+ * them) and TensorFlow's models (testdata/tf/models), with their stored
+ * outputs.  The corpus built for the host CPU runs on the interpreter too:
+ * its vector-heavy kernels check the interpreter itself.
  *
  * What the interpreter cannot see: timing, the PTX itself (ptxas checks it
  * in test_codegen_gpu_kernels.c), and schedules of a racy kernel other
@@ -28,8 +33,10 @@
 
 static const CgOptions gpu80 = {.target = "nvptx64", .cpu = "sm_80", .verify_kernels = true};
 
-/* m (optimized with the GPU's policy) built for the GPU and run on the
- * interpreter with args (flat leaves); fills got (flat result leaves, of
+/* m optimized with the pass policy of o's target (or, when o asks for one
+ * slot per value, only lowered to one device, as hloc --O0 does), built
+ * with o and run on the interpreter with args (flat leaves), on grids of
+ * at most max_grid blocks when not 0; fills got (flat result leaves, of
  * the shapes of want's).  Returns the interpreter's or the compiler's
  * error. */
 static HloError *simulate_for(const CgOptions *o, int64_t max_grid, HloModule *m,
@@ -134,14 +141,10 @@ static KirInterpStats sim_checkf(uint64_t seed, double atol, double rtol, const 
 static KirInterpStats sim_checkf(uint64_t seed, double atol, double rtol, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  HloStr s = {0};
-  char buf[8192];
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  char text[8192];
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  hlo_str_printf(&s, "%s", buf);
-  KirInterpStats st = sim_check(s.buf, seed, atol, rtol);
-  free(s.buf);
-  return st;
+  return sim_check(text, seed, atol, rtol);
 }
 
 #define ADD_MAX                                                                 \
