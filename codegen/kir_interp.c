@@ -119,7 +119,9 @@ static void fail(Interp *I, const Frame *fr, const KirOp *op, const char *fmt, .
   va_end(ap);
   HloStr s = {0};
   if (op) kir_print_op(&s, fr->fi->f, op);
-  size_t n = s.buf ? strlen(s.buf) : 0;
+  /* An op with regions: its first line only, not its whole body. */
+  size_t n = s.buf ? (op->nregions ? strcspn(s.buf, "\n") : strlen(s.buf)) : 0;
+  if (n) s.buf[n] = '\0';
   while (n && s.buf[n - 1] == '\n') s.buf[--n] = '\0';
   I->err = hlo_error("kir_interp: @%s: %s%s%s", fr->fi->f->name, msg, n ? ", at: " : "",
                      n ? s.buf : "");
@@ -627,7 +629,6 @@ static void access(Interp *I, Frame *fr, const KirOp *op, bool store, int t) {
   bool masked = op->code == KIR_MLOAD || op->code == KIR_MSTORE;
   KirVal mask = masked ? op->opnds[lead + 1 + r->rank] : 0;
   int es = elem_bytes((KirElem)r->elem);
-  if (store && r->elem == KIR_I1) es = 1;
   Region *rg;
   uint8_t *p;
   if (!masked) {
@@ -635,24 +636,23 @@ static void access(Interp *I, Frame *fr, const KirOp *op, bool store, int t) {
     if (!p) return;
   } else {
     /* Only the lanes the mask sets must be inside the memref. */
-    const KirMemref *mr = r;
     uint8_t *base = (uint8_t *)(uintptr_t)*slot(fr, mem, 0, t);
     rg = (Region *)(uintptr_t)*slot(fr, mem, 1, t);
     int64_t lin = 0;
-    for (int d = 0; d < mr->rank; d++) {
+    for (int d = 0; d < r->rank; d++) {
       int64_t i = (int64_t)*slot(fr, op->opnds[lead + 1 + d], 0, t);
-      if (d < mr->rank - 1 && (i < 0 || i >= mr->dims[d])) {
+      if (d < r->rank - 1 && (i < 0 || i >= r->dims[d])) {
         fail(I, fr, op, "thread %d: index %" PRId64 " of dim %d is out of [0, %" PRId64 ")", t, i,
-             d, mr->dims[d]);
+             d, r->dims[d]);
         return;
       }
-      lin = lin * mr->dims[d] + i;
+      lin = lin * r->dims[d] + i;
     }
-    int64_t last = mr->rank ? (int64_t)*slot(fr, op->opnds[lead + mr->rank], 0, t) : 0;
+    int64_t last = r->rank ? (int64_t)*slot(fr, op->opnds[lead + r->rank], 0, t) : 0;
     for (int l = 0; l < lanes; l++) {
       if (!*slot(fr, mask, l, t)) continue;
       int64_t at = last + l;
-      int64_t dim = mr->rank ? mr->dims[mr->rank - 1] : 1;
+      int64_t dim = r->rank ? r->dims[r->rank - 1] : 1;
       if (at < 0 || at >= dim) {
         fail(I, fr, op,
              "thread %d: lane %d at index %" PRId64 " of the last dim is out of [0, %" PRId64 ")",
@@ -719,7 +719,8 @@ static void run_func(Interp *I, const KirFunc *f, Frame *caller, const KirOp *ca
 
 static Act act_new(int nthr) { return (Act){0, malloc((size_t)nthr * sizeof(int))}; }
 
-/* Results of op (n of them) from the terminator of region r, for thread t. */
+/* The results of op from the operands of its region's terminator term
+ * (from the from-th on), for thread t. */
 static void results_from(Frame *fr, const KirOp *op, const KirOp *term, int from, int t) {
   for (int i = 0; i < op->nres; i++) copy_val(fr, op->res + i, t, fr, term->opnds[from + i], t);
 }
@@ -732,6 +733,13 @@ static void exec_for(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     int t = a->t[i];
     int64_t lo = (int64_t)*slot(fr, op->opnds[0], 0, t),
             hi = (int64_t)*slot(fr, op->opnds[1], 0, t);
+    int64_t step = (int64_t)*slot(fr, op->opnds[2], 0, t);
+    if (step <= 0 && lo < hi) {
+      fail(I, fr, op, "thread %d: a loop from %" PRId64 " to %" PRId64 " by %" PRId64, t, lo, hi,
+           step);
+      free(cur.t);
+      return;
+    }
     for (int k = 0; k < n; k++) copy_val(fr, body->args + 1 + k, t, fr, op->opnds[3 + k], t);
     *slot(fr, body->args, 0, t) = (uint64_t)lo;
     if (lo < hi) cur.t[cur.n++] = t;
