@@ -425,7 +425,7 @@ HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram 
       p->sig.weights_fingerprint = data_fingerprint(&p->consts);
     }
     const CgBackend *b = p->parts[0].target.backend;
-    if (b->host_mlir) {
+    if (b->host_mlir && !(opts && opts->device_only)) {
       snprintf(p->sig.gpu_sm, sizeof p->sig.gpu_sm, "%s", p->parts[0].target.cpu);
       if (p->sig.separate_weights)
         err = hlo_error("codegen: %s: --separate-weights is not supported for GPU programs yet",
@@ -586,6 +586,10 @@ static void emit_free(const CgProgram *p, Emit *em) {
 /* An error when the program's target has no objects yet. */
 static HloError *object_refused(const CgProgram *p) {
   const CgTarget *t = &p->parts[0].target;
+  if (t->backend->host_mlir && !p->host)
+    return hlo_error("codegen: no object file for %s: the device code was built alone (its "
+                     "assembly is the PTX)",
+                     t->triple);
   if (!t->backend->no_object) return NULL;
   return hlo_error("codegen: no object file for %s: %s", t->triple, t->backend->no_object);
 }

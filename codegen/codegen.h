@@ -99,6 +99,10 @@ typedef struct CgOptions {
    * (hloc_load_weights), so a 2 GB model needs no 2 GB object.  The bytes
    * for the file come from cg_program_weights. */
   bool separate_weights;
+  /* For a device target (nvptx64): build the device code alone, whose
+   * assembly is the PTX; no host side and no ptxas (`hloc dump --stage
+   * ptx`, the tests of the PTX).  Such a program has no object. */
+  bool device_only;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

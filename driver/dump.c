@@ -15,7 +15,8 @@
  *   mlir      the MLIR codegen builds, before any MLIR pass
  *   llvm, asm the optimized LLVM IR or assembly for the target
  *   ptx       the kernels' PTX (--target nvptx64, which --stage ptx
- *             implies; the assembly of that target)
+ *             implies; the assembly of that target), built alone: no
+ *             host side, no ptxas
  *
  * The output goes to stdout, or with -o to FILE, an output of output.c:
  * written under a temporary name and renamed (DESIGN.md: a failed command
@@ -91,8 +92,12 @@ static HloError *emit_stage(const Model *md, const char *stage, const CgOptions 
   } else if (!strcmp(stage, "mlir")) {
     e = pipeline_emit_mlir(md, opts, &text);
   } else {
+    /* The device code alone for a GPU: its assembly is the PTX, and
+     * neither the host side nor ptxas's cubin is printed. */
+    CgOptions device = *opts;
+    device.device_only = true;
     CgProgram *prog = NULL;
-    e = pipeline_codegen(md, opts, &prog);
+    e = pipeline_codegen(md, &device, &prog);
     if (!e)
       e = cg_program_emit(prog, !strcmp(stage, "llvm") ? CG_FILE_LLVM_IR : CG_FILE_ASSEMBLY,
                           &text, &len);

@@ -4,6 +4,7 @@
 #include "check_util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -235,6 +236,58 @@ int ck_count_files(const char *dir) {
   int n = atoi(out);
   free(out);
   return n;
+}
+
+const char *ck_ptxas(void) {
+  static char path[512];
+  const char *home = getenv("CUDA_HOME");
+  snprintf(path, sizeof path, "%s/bin/ptxas", home && *home ? home : "/usr/local/cuda");
+  if (access(path, X_OK) == 0) return path;
+  char *out = NULL;
+  if (ck_sh(&out, "command -v ptxas") == 0 && out) {
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(path, sizeof path, "%s", out);
+    free(out);
+    return path;
+  }
+  free(out);
+  return NULL;
+}
+
+int ck_ptxas_dir(const char *ptxas, const char *dir, const char *sm, char **report) {
+  *report = NULL;
+  /* Each run leaves NAME.ok or NAME.log (its message) beside NAME.ptx. */
+  char *out = NULL;
+  int rc = ck_sh(&out,
+                 "cd %s && for f in *.ptx; do [ -e \"$f\" ] && printf '%%s\\0' \"$f\"; done | "
+                 "xargs -0 -r -P 4 -n 1 sh -c '%s -arch=%s -o /dev/null \"$0\" > \"$0.log\" "
+                 "2>&1 && rm \"$0.log\" && touch \"$0.ok\"; exit 0'",
+                 dir, ptxas, sm);
+  ck_assert_msg(rc == 0, "running ptxas in %s: %s", dir, out ? out : "");
+  free(out);
+  HloStr bad = {0};
+  int ok = 0;
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *de; (de = readdir(d));) {
+    size_t n = strlen(de->d_name);
+    char path[1024];
+    if (n > 7 && !strcmp(de->d_name + n - 7, ".ptx.ok")) {
+      ok++;
+    } else if (n > 8 && !strcmp(de->d_name + n - 8, ".ptx.log")) {
+      snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+      char *log = ck_read_file(path, NULL);
+      hlo_str_printf(&bad, "\n  %.*s: ptxas -arch=%s: %.2000s", (int)(n - 8), de->d_name, sm, log);
+      free(log);
+    } else {
+      continue;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  *report = bad.buf;
+  return ok;
 }
 
 int ck_run_suite(Suite *s) {

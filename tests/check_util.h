@@ -96,6 +96,16 @@ const char *ck_env(const char *name);
 /* The number of entries in a directory. */
 int ck_count_files(const char *dir);
 
+/* CUDA's ptxas ($CUDA_HOME/bin/ptxas, /usr/local/cuda/bin/ptxas, or on
+ * PATH), or NULL where CUDA is not installed (static storage). */
+const char *ck_ptxas(void);
+/* Assembles every NAME.ptx file of dir with `ptxas -arch=sm`, several
+ * processes at once (ptxas takes one module per run and dominates the
+ * GPU corpus tests when run one after another).  Returns how many it
+ * accepted; *report (malloc'd, NULL when none) gets a line per refused
+ * file with ptxas's message. */
+int ck_ptxas_dir(const char *ptxas, const char *dir, const char *sm, char **report);
+
 /* FileCheck in small, for printed IR.  Each line of `pattern` must match
  * a line of `text`, in order, each after the last one matched.  In a
  * pattern line, "%name" (a letter first) matches a value "%N" of the text

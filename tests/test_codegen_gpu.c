@@ -13,9 +13,12 @@
  * the PTX is still built for every module and the corpus tests say that
  * it was not assembled.  Modules whose kernels need libdevice (the f64
  * transcendentals, floor, fmod, …) are counted apart when libdevice is
- * missing.  Nothing here runs a kernel: what the kernels compute is
- * checked on the kernel-IR interpreter, which simulates the GPU
- * (tests/test_codegen_gpu_sim.c; docs/backends.md, "The GPU backend").
+ * missing.  The corpus and the models are compiled as device code alone
+ * (CgOptions.device_only, `hloc dump --stage ptx`): the host side is
+ * test_driver_gpu's, and ptxas runs here, several at once, not also
+ * inside the compile.  Nothing here runs a kernel: what the kernels
+ * compute is checked on the kernel-IR interpreter, which simulates the
+ * GPU (tests/test_codegen_gpu_sim.c; docs/backends.md, "The GPU backend").
  *
  * The corpus tests list what does not compile, so the gap is visible:
  * the modules refused with an error naming an instruction, and the ones
@@ -484,23 +487,6 @@ END_TEST
 /* The corpus in PTX, assembled by ptxas                                    */
 /* ------------------------------------------------------------------------ */
 
-/* ptxas, or NULL (static storage). */
-static const char *find_ptxas(void) {
-  static char path[512];
-  const char *home = getenv("CUDA_HOME");
-  snprintf(path, sizeof path, "%s/bin/ptxas", home && *home ? home : "/usr/local/cuda");
-  if (access(path, X_OK) == 0) return path;
-  char *out = NULL;
-  if (ck_sh(&out, "command -v ptxas") == 0 && out) {
-    out[strcspn(out, "\n")] = '\0';
-    snprintf(path, sizeof path, "%s", out);
-    free(out);
-    return path;
-  }
-  free(out);
-  return NULL;
-}
-
 /* Modules refused on the GPU, with the instruction the error names. */
 static const struct {
   const char *name, *names;
@@ -536,12 +522,13 @@ static int corpus_modules(char ***out) {
   return n;
 }
 
-/* Module `name` through the passes (the GPU's policy) to PTX for sm. */
+/* Module `name` through the passes (the GPU's policy) to PTX for sm: the
+ * device code alone (CgOptions.device_only), which the test assembles. */
 static HloError *module_ptx(const char *name, const char *sm, char **ptx) {
   char path[300];
   snprintf(path, sizeof path, "testdata/hlo/%s.hlo", name);
   HloModule *m = NULL;
-  CgOptions o = {.target = "nvptx64", .cpu = sm, .verify_kernels = true};
+  CgOptions o = {.target = "nvptx64", .cpu = sm, .verify_kernels = true, .device_only = true};
   HloError *e = hlo_parse_file(path, &m);
   PassPolicy policy;
   if (!e) e = cg_pass_policy(&o, &policy);
@@ -556,16 +543,16 @@ static HloError *module_ptx(const char *name, const char *sm, char **ptx) {
 }
 
 /* Every module of the corpus as PTX for sm, assembled by ptxas for it:
- * the NAME.hlo modules, or (opt) the NAME.opt.hlo ones. */
+ * the NAME.hlo modules, or (opt) the NAME.opt.hlo ones.  The PTX files
+ * are written to a directory and assembled at the end, several ptxas at
+ * once (ck_ptxas_dir). */
 static void corpus_assembles(const char *sm, bool opt) {
-  const char *ptxas = find_ptxas();
+  const char *ptxas = ck_ptxas();
   char **names;
   int n = corpus_modules(&names), total = 0, built = 0, assembled = 0, no_libdevice = 0;
   HloStr bad = {0}, gaps = {0};
-  char file[] = "/tmp/hloc-ptx-XXXXXX";
-  int fd = mkstemp(file);
-  ck_assert_int_ge(fd, 0);
-  close(fd);
+  char dir[] = "/tmp/hloc-ptx-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
   for (int i = 0; i < n; i++) {
     const char *name = names[i];
     size_t len = strlen(name);
@@ -589,23 +576,25 @@ static void corpus_assembles(const char *sm, bool opt) {
       hlo_str_printf(&bad, "\n  %s: compiles, but is listed as refused", name);
     } else {
       built++;
-      if (ptxas) {
-        FILE *f = fopen(file, "w");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(fwrite(ptx, 1, strlen(ptx), f), strlen(ptx));
-        fclose(f);
-        char *out = NULL;
-        if (ck_sh(&out, "%s -arch=%s %s -o /dev/null", ptxas, sm, file) == 0) assembled++;
-        else hlo_str_printf(&bad, "\n  %s: ptxas -arch=%s: %s", name, sm, out ? out : "");
-        free(out);
-      }
+      char file[400];
+      snprintf(file, sizeof file, "%s/%s.ptx", dir, name);
+      FILE *f = fopen(file, "w");
+      ck_assert_ptr_nonnull(f);
+      ck_assert_int_eq(fwrite(ptx, 1, strlen(ptx), f), strlen(ptx));
+      fclose(f);
     }
     if (e) hlo_error_free(e);
     free(ptx);
     free(names[i]);
   }
   free(names);
-  unlink(file);
+  if (ptxas) {
+    char *refusals = NULL;
+    assembled = ck_ptxas_dir(ptxas, dir, sm, &refusals);
+    if (refusals) hlo_str_printf(&bad, "%s", refusals);
+    free(refusals);
+  }
+  ck_assert_int_eq(ck_sh(NULL, "rm -r %s", dir), 0);
   printf("nvptx64 %s: %d of %d corpus modules (NAME%s.hlo) compile to PTX, %d assembled by "
          "ptxas%s",
          sm, built, total, opt ? ".opt" : "", assembled,
@@ -637,7 +626,7 @@ START_TEST(models_assemble) {
   qsort(names, (size_t)n, sizeof *names, by_name);
   ck_assert_int_ge(n, 9);
   if (_i < n) {
-    const char *ptxas = find_ptxas();
+    const char *ptxas = ck_ptxas();
     char dir[] = "/tmp/hloc-gpu-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *sms[] = {"sm_80", "sm_90"};
