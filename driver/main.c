@@ -47,7 +47,9 @@
  * failure leaves none of them (nor the directory, when the run made it).
  * --timeout and --max-iterations bound the run (bound.c).  --profile runs
  * the code through its profiled entry with the runtime's profiler
- * (hloc_profile_run) and prints the per-kernel table to stdout.  Compiled
+ * (hloc_profile_run) and prints the per-kernel table to stdout; with
+ * --device cuda the runtime times each kernel on the GPU with CUDA events
+ * and stops a timed-out run before its next launch or copy.  Compiled
  * code for a CPU feature this CPU lacks is refused before it runs
  * (hloc_program_check_cpu).
  *
@@ -604,15 +606,26 @@ static bool check_expected(const char *name, const HloLiteral *got, const HloLit
 }
 
 /* Runs a program compiled for --target nvptx64 (loaded by jit) on the
- * GPU, on host buffers. */
-static HloError *run_cuda(const CgJit *jit, const hloc_program *p, void *const *buffers) {
+ * GPU, on host buffers: bounded by the watchdog, started once the kernels
+ * are loaded, which the runtime checks before each launch and copy; with
+ * prof, each kernel timed on the GPU. */
+static HloError *run_cuda(const CgJit *jit, const hloc_program *p, void *const *buffers,
+                          hloc_profile *prof, RunBound *bound) {
   char msg[1024];
   hloc_cuda *gpu;
   if (hloc_cuda_open(&gpu, msg, sizeof msg)) return hlo_error("--device cuda: %s", msg);
-  int rc = hloc_cuda_load_image(gpu, cg_jit_cuda_image(jit), msg, sizeof msg);
-  if (!rc) rc = hloc_cuda_run_host(gpu, p, buffers, msg, sizeof msg);
+  HloError *e = NULL;
+  if (hloc_cuda_load_image(gpu, cg_jit_cuda_image(jit), msg, sizeof msg))
+    e = hlo_error("--device cuda: %s", msg);
+  if (!e) e = run_bound_start(bound);
+  if (!e) {
+    /* atomic_int and int32_t are one object, read atomically. */
+    hloc_cuda_run_options o = {.cancel = (const int32_t *)&bound->cancel, .profile = prof};
+    if (hloc_cuda_run_host_with(gpu, p, buffers, &o, msg, sizeof msg))
+      e = o.cancelled ? run_bound_timed_out(bound, o.where) : hlo_error("--device cuda: %s", msg);
+  }
   hloc_cuda_close(gpu);
-  return rc ? hlo_error("--device cuda: %s", msg) : NULL;
+  return e;
 }
 
 /* Compiles the model for this machine, loads it and runs it on args
@@ -652,7 +665,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
     e = hlo_error("--threads %d: cannot start %d threads", threads, threads);
   hloc_profile prof = {0};
   if (!e && profile && hloc_profile_init(&prof, p)) e = hlo_error("out of memory");
-  if (!e && cuda) e = run_cuda(jit, p, buffers);
+  if (!e && cuda) e = run_cuda(jit, p, buffers, profile ? &prof : NULL, bound);
   if (!e && !cuda) e = run_bound_start(bound);
   if (!e && !cuda) {
     RtThreadPool *previous = hloc_use_thread_pool(pool);
@@ -810,10 +823,10 @@ static int cmd_run(int argc, char **argv) {
   bool cuda = !strcmp(device, "cuda");
   if (!bad && !cuda && strcmp(device, "cpu"))
     bad = usage_error("run: --device '%s': the devices are cpu and cuda", device);
-  if (!bad && cuda && (interpret || threads_arg || profile || ra.bound.timeout_arg || opts.features))
+  if (!bad && cuda && (interpret || threads_arg || opts.features))
     bad = usage_error("run: --device cuda runs compiled code on the GPU, without %s",
-                      interpret ? "--interpret" : threads_arg ? "--threads" : profile ? "--profile"
-                      : opts.features ? "--features (--cpu names the SM)" : "--timeout");
+                      interpret ? "--interpret" : threads_arg ? "--threads"
+                                                            : "--features (--cpu names the SM)");
   if (cuda) opts.target = "nvptx64";
   /* stdout carries --print and --expect */
   if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
@@ -977,7 +990,8 @@ static const struct {
      "      and the interpreter's while loops after N iterations, as errors;\n"
      "      --profile prints the time of each kernel with its HLO instruction and\n"
      "      TensorFlow op (docs/cli.md, \"Profiling\"); --device cuda compiles for\n"
-     "      --target nvptx64 (--cpu names the SM) and runs on the GPU"},
+     "      --target nvptx64 (--cpu names the SM) and runs on the GPU (not with\n"
+     "      --threads; --timeout is checked between kernels)"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm|ptx]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"

@@ -16,7 +16,10 @@
  * (hloc_cuda_set_global).  Device memory is addressed as uint64_t (the
  * driver's CUdeviceptr).  Every call goes to the context's default
  * stream, so launches and copies run in the order they are made; copies
- * to the host wait for what came before.  Each function returns 0, or
+ * to the host wait for what came before.  A timed launch (profiles)
+ * records a CUDA event before and after the kernel and waits for the
+ * second: the two events are the hloc_cuda's, made at its first timed
+ * launch.  Each function returns 0, or
  * -1 with a message in err naming the driver call that failed, its
  * CUDA error, and the kernel or global concerned.
  *
@@ -40,6 +43,7 @@ typedef struct CUctx *CUcontext;
 typedef struct CUmod *CUmodule;
 typedef struct CUfunc *CUfunction;
 typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
 
 /* The entry points used, resolved by name. */
 typedef struct Driver {
@@ -61,6 +65,11 @@ typedef struct Driver {
   CUresult (*launch)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                      unsigned, CUstream, void **, void **);
   CUresult (*sync)(void);
+  CUresult (*event_create)(CUevent *, unsigned);
+  CUresult (*event_record)(CUevent, CUstream);
+  CUresult (*event_sync)(CUevent);
+  CUresult (*event_elapsed)(float *, CUevent, CUevent);
+  CUresult (*event_destroy)(CUevent);
   CUresult (*error_name)(CUresult, const char **);
   CUresult (*error_string)(CUresult, const char **);
 } Driver;
@@ -87,6 +96,11 @@ static const struct {
     E(on_device, "cuMemcpyDtoD_v2"),
     E(launch, "cuLaunchKernel"),
     E(sync, "cuCtxSynchronize"),
+    E(event_create, "cuEventCreate"),
+    E(event_record, "cuEventRecord"),
+    E(event_sync, "cuEventSynchronize"),
+    E(event_elapsed, "cuEventElapsedTime"),
+    E(event_destroy, "cuEventDestroy_v2"),
     E(error_name, "cuGetErrorName"),
     E(error_string, "cuGetErrorString"),
 #undef E
@@ -98,6 +112,7 @@ struct hloc_cuda {
   CUdevice device;
   CUcontext ctx;    /* device's primary context, retained */
   CUmodule module;  /* the program's, once loaded */
+  CUevent timer[2]; /* a timed launch's start and end, made at its first */
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -173,6 +188,8 @@ int hloc_cuda_open(hloc_cuda **out, char *err, size_t errlen) {
 void hloc_cuda_close(hloc_cuda *c) {
   if (!c) return;
   if (c->module) c->d.module_unload(c->module);
+  for (int i = 0; i < 2; i++)
+    if (c->timer[i]) c->d.event_destroy(c->timer[i]);
   if (c->ctx) c->d.ctx_release(c->device);
   dlclose(c->lib);
   free(c);
@@ -256,5 +273,21 @@ int hloc_cuda_launch(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t b
 
 int hloc_cuda_sync(hloc_cuda *c, const char *after, char *err, size_t errlen) {
   CALL(c, "cuCtxSynchronize", after, c->d.sync());
+  return 0;
+}
+
+int hloc_cuda_launch_timed(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t block,
+                           const uint64_t *args, int nargs, uint64_t *ns, char *err,
+                           size_t errlen) {
+  *ns = 0;
+  for (int i = 0; i < 2; i++)
+    if (!c->timer[i]) CALL(c, "cuEventCreate", kernel, c->d.event_create(&c->timer[i], 0));
+  CALL(c, "cuEventRecord", kernel, c->d.event_record(c->timer[0], NULL));
+  if (hloc_cuda_launch(c, kernel, grid, block, args, nargs, err, errlen)) return -1;
+  CALL(c, "cuEventRecord", kernel, c->d.event_record(c->timer[1], NULL));
+  CALL(c, "cuEventSynchronize", kernel, c->d.event_sync(c->timer[1]));
+  float ms = 0;
+  CALL(c, "cuEventElapsedTime", kernel, c->d.event_elapsed(&ms, c->timer[0], c->timer[1]));
+  *ns = ms > 0 ? (uint64_t)((double)ms * 1e6) : 0;
   return 0;
 }

@@ -15,7 +15,14 @@
  * cancellation flag is set, so the entry returns at its next cancellation
  * point (before a kernel, at a loop's head), every later call does
  * nothing, and a read of a condition gives zeros (false) so that no loop
- * runs on.  The run then reports that first failure.
+ * runs on.  The run then reports that first failure.  An entry called
+ * outside a run (N_run called directly, with nothing current) finds the
+ * same: it does nothing and returns -1 (hloc_cuda_entry_begin).
+ *
+ * A run may be given a flag that stops it (read before each launch and
+ * copy: the GPU cannot be interrupted inside a kernel, and the launches
+ * before it run to their end) and a profile, which times each launch
+ * with a pair of CUDA events and waits for it (hloc_cuda_launch_timed).
  *
  * Assumes one run at a time per hloc_cuda (the module is the hloc_cuda's,
  * the stream the default one) and what cuda.c assumes.
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hloc_runtime.h"
 
@@ -34,6 +42,7 @@ typedef struct Run {
   atomic_int cancel;      /* the entry's cancellation flag; set on failure */
   int failed;
   const char *last;       /* the last kernel launched, for sync's message */
+  hloc_cuda_run_options *o; /* the caller's flag and profile (never NULL) */
   char err[512];          /* the first failure's message */
 } Run;
 
@@ -44,6 +53,21 @@ static int failed(Run *r) {
   atomic_store(&r->cancel, 1);
   return -1;
 }
+
+/* Whether the caller's flag stops the run before `what`: then the run
+ * fails, saying where. */
+static int cancelled(Run *r, const char *what, const char *instruction) {
+  const int32_t *flag = r->o->cancel;
+  if (!flag || !__atomic_load_n(flag, __ATOMIC_RELAXED)) return 0;
+  r->o->cancelled = 1;
+  if (instruction)
+    snprintf(r->o->where, sizeof r->o->where, "%%%s (kernel %s)", instruction, what);
+  else snprintf(r->o->where, sizeof r->o->where, "%s", what);
+  snprintf(r->err, sizeof r->err, "cancelled before %s", r->o->where);
+  return failed(r);
+}
+
+int32_t hloc_cuda_entry_begin(void) { return current ? 0 : -1; }
 
 int32_t hloc_cuda_entry_launch(void *const *ctx, int32_t nargs, int32_t k, int64_t grid,
                                int64_t block) {
@@ -60,10 +84,20 @@ int32_t hloc_cuda_entry_launch(void *const *ctx, int32_t nargs, int32_t k, int64
              kernel, (int)nargs, (long long)grid, (long long)block);
     return failed(r);
   }
+  if (cancelled(r, kernel, r->p->kernels[k].instruction ? r->p->kernels[k].instruction : "?"))
+    return -1;
   for (int i = 0; i < nargs; i++) args[i] = (uint64_t)(uintptr_t)ctx[i];
-  if (hloc_cuda_launch(r->c, kernel, (uint32_t)grid, (uint32_t)block, args, nargs, r->err,
-                       sizeof r->err))
+  hloc_profile *prof = r->o->profile;
+  uint64_t ns = 0;
+  if (prof ? hloc_cuda_launch_timed(r->c, kernel, (uint32_t)grid, (uint32_t)block, args, nargs,
+                                    &ns, r->err, sizeof r->err)
+           : hloc_cuda_launch(r->c, kernel, (uint32_t)grid, (uint32_t)block, args, nargs, r->err,
+                              sizeof r->err))
     return failed(r);
+  if (prof) {
+    prof->kernel_ns[k] += ns;
+    prof->kernel_calls[k]++;
+  }
   r->last = kernel;
   return 0;
 }
@@ -73,6 +107,10 @@ int32_t hloc_cuda_entry_copy(void *const *ctx, int64_t bytes, int32_t kind) {
   /* A read for the host that cannot happen reads false. */
   if ((!r || r->failed) && kind == HLOC_CUDA_TO_HOST) memset(ctx[0], 0, (size_t)bytes);
   if (!r || r->failed) return -1;
+  if (cancelled(r, "a copy", NULL)) {
+    if (kind == HLOC_CUDA_TO_HOST) memset(ctx[0], 0, (size_t)bytes);
+    return -1;
+  }
   uint64_t dst = (uint64_t)(uintptr_t)ctx[0], src = (uint64_t)(uintptr_t)ctx[1];
   int rc;
   switch (kind) {
@@ -102,8 +140,23 @@ int hloc_cuda_load_image(hloc_cuda *c, const hloc_cuda_image *img, char *err, si
   return 0;
 }
 
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int hloc_cuda_run_device(hloc_cuda *c, const hloc_program *p, void *const *buffers,
                          uint64_t scratch, char *err, size_t errlen) {
+  hloc_cuda_run_options o = {0};
+  return hloc_cuda_run_device_with(c, p, buffers, scratch, &o, err, errlen);
+}
+
+int hloc_cuda_run_device_with(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                              uint64_t scratch, hloc_cuda_run_options *o, char *err,
+                              size_t errlen) {
+  o->cancelled = 0;
+  o->where[0] = '\0';
   if (current) {
     snprintf(err, errlen, "%s: a run on the GPU is in progress on this thread", p->name);
     return -1;
@@ -115,7 +168,9 @@ int hloc_cuda_run_device(hloc_cuda *c, const hloc_program *p, void *const *buffe
   }
   r->c = c;
   r->p = p;
+  r->o = o;
   atomic_init(&r->cancel, 0);
+  uint64_t start = now_ns();
   current = r;
   int status = p->run_cancellable(buffers, (void *)(uintptr_t)scratch, (const int32_t *)&r->cancel);
   current = NULL;
@@ -130,12 +185,22 @@ int hloc_cuda_run_device(hloc_cuda *c, const hloc_program *p, void *const *buffe
     snprintf(err, errlen, "%s: %s", p->name, r->err);
     rc = -1;
   }
+  if (o->profile) {
+    o->profile->runs++;
+    o->profile->run_ns += now_ns() - start;
+  }
   free(r);
   return rc;
 }
 
 int hloc_cuda_run_host(hloc_cuda *c, const hloc_program *p, void *const *buffers, char *err,
                        size_t errlen) {
+  hloc_cuda_run_options o = {0};
+  return hloc_cuda_run_host_with(c, p, buffers, &o, err, errlen);
+}
+
+int hloc_cuda_run_host_with(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                            hloc_cuda_run_options *o, char *err, size_t errlen) {
   int n = p->num_args + p->num_results;
   uint64_t *dev = calloc((size_t)n + 1, sizeof *dev);
   void **dbuf = calloc((size_t)n + 1, sizeof *dbuf);
@@ -150,7 +215,7 @@ int hloc_cuda_run_host(hloc_cuda *c, const hloc_program *p, void *const *buffers
       rc = hloc_cuda_to_device(c, dev[i], buffers[i], (size_t)b->bytes, err, errlen);
   }
   if (!rc) rc = hloc_cuda_alloc(c, (size_t)p->scratch_bytes, &scratch, err, errlen);
-  if (!rc) rc = hloc_cuda_run_device(c, p, dbuf, scratch, err, errlen);
+  if (!rc) rc = hloc_cuda_run_device_with(c, p, dbuf, scratch, o, err, errlen);
   for (int i = 0; i < n && !rc; i++) {
     const hloc_buffer_info *b = i < p->num_args ? &p->args[i] : &p->results[i - p->num_args];
     if (i >= p->num_args || b->updated)

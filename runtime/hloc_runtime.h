@@ -447,6 +447,12 @@ int hloc_cuda_launch(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t b
 /* Waits for everything launched so far; `after` names the last kernel,
  * for the message of a failure it reports. */
 int hloc_cuda_sync(hloc_cuda *c, const char *after, char *err, size_t errlen);
+/* hloc_cuda_launch between two CUDA events, waiting for the second: *ns
+ * is the kernel's time on the GPU (for profiles: each timed launch waits
+ * for its kernel). */
+int hloc_cuda_launch_timed(hloc_cuda *c, const char *kernel, uint32_t grid, uint32_t block,
+                           const uint64_t *args, int nargs, uint64_t *ns, char *err,
+                           size_t errlen);
 
 /* The same from a cubin of cubin_bytes bytes (NULL: none) where the
  * driver takes it, else from the PTX: a cubin is for one SM, and the
@@ -489,12 +495,39 @@ int hloc_cuda_run_device(hloc_cuda *c, const hloc_program *p, void *const *buffe
 int hloc_cuda_run_host(hloc_cuda *c, const hloc_program *p, void *const *buffers, char *err,
                        size_t errlen);
 
+/* What a run may also do (hloc_cuda_run_device_with, _host_with): stop
+ * when a flag is set, and profile its kernels. */
+typedef struct hloc_cuda_run_options {
+  /* NULL, or an int32_t another thread sets (an atomic store) to stop the
+   * run: read before each launch and each copy of the entry, so a run
+   * stops between kernels (those already launched finish).  The run then
+   * fails with "N: cancelled before W", cancelled is 1 and where is W:
+   * "%INSTRUCTION (kernel SYMBOL)" or "a copy". */
+  const int32_t *cancel;
+  /* NULL, or counters hloc_profile_init made for the program: each
+   * kernel's time on the GPU (CUDA events around its launch, which then
+   * waits for it) and calls, and the run's wall time, as
+   * hloc_profile_run counts them; hloc_profile_report prints them. */
+  hloc_profile *profile;
+  int32_t cancelled; /* out */
+  char where[256];   /* out */
+} hloc_cuda_run_options;
+int hloc_cuda_run_device_with(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                              uint64_t scratch, hloc_cuda_run_options *o, char *err,
+                              size_t errlen);
+int hloc_cuda_run_host_with(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                            hloc_cuda_run_options *o, char *err, size_t errlen);
+
 /* What the compiled entry calls, on the run's thread.  ctx holds pointers:
  * for a launch the nargs parameters of kernel k (hloc_program.kernels[k]
  * names it); for a copy the destination then the source, `kind` below.  They return 0, or -1
  * once the run has failed (then they do nothing, and a copy to the host
- * writes zeros). */
+ * writes zeros).  hloc_cuda_entry_begin, called first, returns 0 inside
+ * hloc_cuda_run_device or hloc_cuda_run_host, else -1: an entry point of a
+ * GPU program (N_run, N_program.run…) called directly does nothing and
+ * returns -1. */
 enum { HLOC_CUDA_ON_DEVICE = 0, HLOC_CUDA_TO_DEVICE = 1, HLOC_CUDA_TO_HOST = 2 };
+int32_t hloc_cuda_entry_begin(void);
 int32_t hloc_cuda_entry_launch(void *const *ctx, int32_t nargs, int32_t k, int64_t grid,
                                int64_t block);
 int32_t hloc_cuda_entry_copy(void *const *ctx, int64_t bytes, int32_t kind);

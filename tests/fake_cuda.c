@@ -11,7 +11,9 @@
  * a global's size, a kernel's existence and its parameter count are read
  * from it (as LLVM's NVPTX target prints them), and a launch of a kernel the PTX lacks, or with another number
  * of parameters, fails as the driver would; so does a launch of the kernel
- * $FAKE_CUDA_FAIL names.  Each module load and launch
+ * $FAKE_CUDA_FAIL names.  A launch takes $FAKE_CUDA_KERNEL_MS
+ * milliseconds (0 when unset), slept before it returns, which events
+ * (host clock readings when recorded) time.  Each module load and launch
  * is appended to the file $FAKE_CUDA_LOG:
  *   cubin refused | ptx | launch NAME GRID BLOCK NPARAMS
  * Only the entry points runtime/cuda.c resolves exist.
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef unsigned long long CUdeviceptr;
 
@@ -128,6 +131,30 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   }
   log_line("launch %s %u %u %d\n", name, gx, bx, n);
   free(f);
+  const char *ms = getenv("FAKE_CUDA_KERNEL_MS");
+  long t = ms ? strtol(ms, NULL, 10) : 0;
+  if (t > 0) nanosleep(&(struct timespec){t / 1000, t % 1000 * 1000000}, NULL);
+  return 0;
+}
+
+/* An event is the host's clock when it was recorded. */
+int cuEventCreate(void **e, unsigned flags) {
+  *e = calloc(1, sizeof(struct timespec));
+  return flags ? 1 : *e ? 0 : 2;
+}
+int cuEventRecord(void *e, void *stream) {
+  if (stream) return 1;
+  clock_gettime(CLOCK_MONOTONIC, e);
+  return 0;
+}
+int cuEventSynchronize(void *e) { return e ? 0 : 400; }
+int cuEventElapsedTime(float *ms, void *start, void *end) {
+  const struct timespec *a = start, *b = end;
+  *ms = (float)((double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6);
+  return 0;
+}
+int cuEventDestroy_v2(void *e) {
+  free(e);
   return 0;
 }
 

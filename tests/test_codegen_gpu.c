@@ -195,7 +195,8 @@ static KirModule *launching_module(void) {
 
 /* The entry for the host (CgBackend.host_mlir): the launch, a constant
  * copied onto the device and a read of device memory go through the
- * runtime, the device code leaves the module; a store to device memory on
+ * runtime, the status it returns goes through hloc_cuda_entry_begin (-1
+ * outside a run), the device code leaves the module; a store to device memory on
  * the host, and a launch of a kernel the signature lacks, are errors
  * naming the op. */
 static KirModule *host_module(bool store) {
@@ -209,13 +210,13 @@ static KirModule *host_module(bool store) {
   KirBuilder b;
   kir_at_end(&b, k->body);
   kir_return(&b, 0, NULL);
-  KirFunc *h = kir_func_new(m, "model_run_profiled", 1, &buf, 1, (KirType[]){T(KIR_F32)});
+  KirFunc *h = kir_func_new(m, "model_run_profiled", 1, &buf, 1, (KirType[]){T(KIR_I32)});
   kir_at_end(&b, h->body);
   KirVal arg = kir_param(h, 0), zero = kir_index(&b, 0);
   kir_copy(&b, kir_get_global(&b, "g0", buf), arg);
   kir_launch(&b, k, kir_index(&b, 1), kir_index(&b, 1), 1, &arg);
   if (store) kir_store(&b, kir_const_float(&b, T(KIR_F32), 1), arg, &zero);
-  KirVal x = kir_load(&b, arg, &zero);
+  KirVal x = kir_cast(&b, KIR_FPTOSI, kir_load(&b, arg, &zero), T(KIR_I32));
   kir_return(&b, 1, &x);
   return m;
 }
@@ -229,6 +230,7 @@ START_TEST(host_side_calls_the_runtime) {
   ck_assert_msg(!e, "%s", hlo_error_message(e));
   ck_assert_msg(!strstr(mlir, "gpu.") && !strstr(mlir, "@k(") &&
                     strstr(mlir, "call @hloc_cuda_entry_launch(") &&
+                    strstr(mlir, "call @hloc_cuda_entry_begin(") &&
                     strstr(mlir, "call @hloc_cuda_entry_copy("),
                 "%s", mlir);
   /* the copy in, the read back: two copies; the read is of an alloca */

@@ -63,6 +63,23 @@ static const char harness[] =
     "    return strcmp(m_cuda_image.sm, m_GPU_SM) != 0;\n"
     "  }\n"
     "  int n = m_program.num_args + m_program.num_results;\n"
+    "  if (argc == 2 && !strcmp(argv[1], \"direct\")) {\n"
+    "    void **b = calloc((size_t)n + 1, sizeof *b);\n"
+    "    for (int i = 0; i < n; i++) {\n"
+    "      uint64_t bytes = i < m_program.num_args ? m_program.args[i].bytes\n"
+    "                       : m_program.results[i - m_program.num_args].bytes;\n"
+    "      b[i] = malloc(bytes + 1);\n"
+    "      memset(b[i], 0xA5, bytes + 1);\n"
+    "    }\n"
+    "    void *scratch = malloc(m_SCRATCH_BYTES + 1);\n"
+    "    int direct = m_run_buffers(b, scratch), generic = hloc_program_run(&m_program, b);\n"
+    "    int touched = 0;\n"
+    "    for (int i = m_program.num_args; i < n; i++)\n"
+    "      for (uint64_t j = 0; j < m_program.results[i - m_program.num_args].bytes; j++)\n"
+    "        touched += ((unsigned char *)b[i])[j] != 0xA5;\n"
+    "    printf(\"direct %d generic %d touched %d\\n\", direct, generic, touched);\n"
+    "    return 0;\n"
+    "  }\n"
     "  if (argc != 2 + n) return 2;\n"
     "  void **bufs = calloc((size_t)n, sizeof *bufs);\n"
     "  RtArray *arrays = calloc((size_t)n, sizeof *arrays);\n"
@@ -333,6 +350,57 @@ START_TEST(without_ptxas_the_object_has_ptx_only) {
 }
 END_TEST
 
+/* N_run of a GPU program called directly, outside the runtime's run
+ * (which would launch its kernels): it does nothing, writes no result,
+ * and says so by returning -1, through the generic descriptor too. */
+START_TEST(entry_called_directly_fails) {
+  Case c = {.name = "lstm_while", .nin = 0, .nout = 0};
+  compile_and_check(&c, "sm_80", "");
+  char *out;
+  int rc = ck_sh(&out, "%s/sm_80/harness direct", tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "direct -1 generic -1 touched 0"), "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
+/* `hloc run --device cuda --profile` on the fake driver, whose kernels
+ * take 20 ms each: every kernel of the program is listed, once, with its
+ * time; `--timeout` shorter than the first kernel stops the run before
+ * the second, naming it, and writes nothing. */
+START_TEST(hloc_run_profiles_and_times_out_on_the_gpu) {
+  const char *m = MODELS "/mnist_mlp";
+  char *out;
+  int rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_KERNEL_MS=20 %s run %s.pb --config "
+                 "%s.config.pbtxt --input %s.in0.npy --device cuda --profile --output-dir %s/out",
+                 fake_driver(), ck_env("HLOC_BIN"), m, m, m, tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "profile of model: 1 run, "), "exit %d: %s", rc, out);
+  int kernels = 0;
+  ck_assert_msg(sscanf(strstr(out, " per run, "), " per run, %d kernels", &kernels) == 1 &&
+                    kernels >= 2, "%s", out);
+  /* Each kernel's row: rank, total ms (at least its 20 ms), us/call, %,
+   * cum %, 1 call. */
+  const char *row = strchr(strstr(out, "rank "), '\n') + 1;
+  for (int k = 1; k <= kernels; k++, row = strchr(row, '\n') + 1) {
+    int rank;
+    double ms;
+    unsigned calls;
+    ck_assert_msg(sscanf(row, "%d %lf %*f %*f%% %*f%% %u", &rank, &ms, &calls) == 3 && rank == k &&
+                      ms >= 20 && ms < 20000 && calls == 1,
+                  "row %d: %s", k, out);
+  }
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_KERNEL_MS=400 %s run %s.pb --config "
+             "%s.config.pbtxt --input %s.in0.npy --device cuda --timeout 0.1 --output-dir %s/t",
+             fake_driver(), ck_env("HLOC_BIN"), m, m, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "timed out after 0.1 s at %dot.5 (kernel model_k1_dot_5)"),
+                "exit %d: %s", rc, out);
+  free(out);
+  char path[256];
+  snprintf(path, sizeof path, "%s/t", tmpdir);
+  ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
 /* `hloc run --device cuda`: compiled for the GPU and run there; without
  * one, a clear error, exit 1 and no result written; the option's misuses
  * are usage errors. */
@@ -424,5 +492,11 @@ int main(void) {
   tcase_add_test(tc, hloc_run_on_the_gpu);
   tcase_add_test(tc, executable_runs_on_the_gpu);
   suite_add_tcase(s, tc);
+  TCase *direct = tcase_create("runtime");
+  tcase_add_checked_fixture(direct, setup, teardown);
+  tcase_set_timeout(direct, 600);
+  tcase_add_test(direct, entry_called_directly_fails);
+  tcase_add_test(direct, hloc_run_profiles_and_times_out_on_the_gpu);
+  suite_add_tcase(s, direct);
   return ck_run_suite(s);
 }

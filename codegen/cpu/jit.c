@@ -59,8 +59,10 @@ static HloError *jit_object(LLVMMemoryBufferRef obj, const char *prog_name, CgJi
          {(LLVMOrcExecutorAddress)(uintptr_t)&hloc_cuda_entry_launch, fn}},
         {LLVMOrcLLJITMangleAndIntern(j->jit, "hloc_cuda_entry_copy"),
          {(LLVMOrcExecutorAddress)(uintptr_t)&hloc_cuda_entry_copy, fn}},
+        {LLVMOrcLLJITMangleAndIntern(j->jit, "hloc_cuda_entry_begin"),
+         {(LLVMOrcExecutorAddress)(uintptr_t)&hloc_cuda_entry_begin, fn}},
     };
-    e = LLVMOrcJITDylibDefine(lib, LLVMOrcAbsoluteSymbols(rt, 3));
+    e = LLVMOrcJITDylibDefine(lib, LLVMOrcAbsoluteSymbols(rt, sizeof rt / sizeof *rt));
   }
   if (!e) {
     e = LLVMOrcLLJITAddObjectFile(j->jit, lib, obj); /* takes obj */

@@ -15,6 +15,8 @@
  *   copy constant → device        → hloc_cuda_entry_copy(ctx, bytes, TO_DEVICE)
  *   load from a device buffer     → copied TO_HOST into an alloca of its
  *                                   type (at the entry's start), read there
+ *   the entry's status            → hloc_cuda_entry_begin()'s -1 when no
+ *                                   run of the runtime is under way
  *
  * where ctx packs the buffers' addresses (kir_pack) and K is the kernel's
  * index in the signature, whose symbol names it in the PTX.  Anything else
@@ -179,6 +181,19 @@ HloError *gpu_host_mlir(KirModule *m, const CgSignature *sig, char **mlir) {
   h.copy = kir_func_declare(m, "hloc_cuda_entry_copy", 3, (KirType[]){ptr, i64, i32}, 1, &i32);
   HloError *e = rewrite(&h, h.entry->body);
   if (e) return e;
+  /* Outside a run of the runtime (N_run called directly) nothing can
+   * reach the GPU: every launch and copy does nothing, a condition reads
+   * false, and the entry returns hloc_cuda_entry_begin's -1, not a 0 that
+   * would pass its untouched results off as computed. */
+  KirFunc *begin = kir_func_declare(m, "hloc_cuda_entry_begin", 0, NULL, 1, &i32);
+  KirOp *ret = h.entry->body->last;
+  HLO_CHECK(ret && ret->code == KIR_RETURN && ret->nopnds == 1);
+  KirBuilder b;
+  kir_at_start(&b, h.entry->body);
+  KirVal outside = kir_call(&b, begin, 0, NULL);
+  kir_before(&b, ret);
+  KirVal zero = kir_const_int(&b, i32, 0);
+  ret->opnds[0] = kir_select(&b, kir_cmpi(&b, KIR_NE, outside, zero), outside, ret->opnds[0]);
   /* The device functions have been compiled: the host's module is the rest. */
   KirFunc **at = &m->first;
   m->last = NULL;
