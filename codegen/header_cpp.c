@@ -22,6 +22,12 @@
  * `data` would give a second `arg_data(size_t)`): such an accessor is
  * left out, the positional one remains.  A class named like one of its
  * members (Run, arg0) cannot be written and is an error.
+ *
+ * For a program compiled for an NVIDIA GPU (CgSignature.gpu_sm) the class
+ * holds host buffers as for the CPU but no scratch arena, opens the GPU
+ * (hloc_cuda_open, N_cuda_load) at its first Run and keeps it, and runs
+ * through hloc_cuda_run_host_with, with its cancellation flag and
+ * profile; its thread pool is not used.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -343,15 +349,16 @@ static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t
   }
   for (int i = sig->nargs; i < nbuf; i++)
     hlo_str_printf(&ctor, "    buffers_[%d] = base + (%zu - skip);\n", i, offsets[i]);
-  if (sig->scratch_bytes)
+  if (sig->scratch_bytes && !*sig->gpu_sm)
     hlo_str_printf(&ctor, "    scratch_ = base + (%zu - skip);\n", offsets[nbuf]);
   else if (!nbuf)
     hlo_str_printf(&ctor, "    (void)base;\n");
   hlo_str_printf(&ctor, "  }\n");
   add(c, NULL, 0, false, "%s", ctor.buf);
   free(ctor.buf);
-  add(c, NULL, 0, false, "  ~%s() {\n    std::free(block_);\n    hloc_profile_release(&profile_);\n  }\n",
-      cls);
+  add(c, NULL, 0, false,
+      "  ~%s() {\n    std::free(block_);\n    hloc_profile_release(&profile_);\n%s  }\n", cls,
+      *sig->gpu_sm ? "    hloc_cuda_close(gpu_);\n" : "");
   add(c, NULL, 0, false, "  %s(const %s &) = delete;\n  %s &operator=(const %s &) = delete;\n\n",
       cls, cls, cls, cls);
 
@@ -370,27 +377,56 @@ static void fixed_members(Class *c, size_t align, size_t arg_bytes, const size_t
                    "      return false;\n"
                    "    }\n",
                    i, i, sig->args[i].name, i);
-  hlo_str_printf(&run,
-                 "    static const int32_t never = 0;\n"
-                 "    const int32_t *cancel = cancel_ ? cancel_ : &never;\n"
-                 "    RtThreadPool *previous = thread_pool_ ? hloc_use_thread_pool(thread_pool_) "
-                 ": nullptr;\n"
-                 "    const int status = profiling_\n"
-                 "                           ? hloc_profile_run(&profile_, buffers_, scratch_, "
-                 "cancel)\n"
-                 "                           : %s_run_buffers_cancellable(buffers_, scratch_, "
-                 "cancel);\n"
-                 "    if (thread_pool_) hloc_use_thread_pool(previous);\n"
-                 "    if (status == 0) {\n"
-                 "      error_msg_.clear();\n"
-                 "      return true;\n"
-                 "    }\n"
-                 "    const char *where = hloc_program_cancel_point(&%s_program, status);\n"
-                 "    error_msg_ = where ? std::string(\"cancelled at \") + where\n"
-                 "                       : \"failed with status \" + std::to_string(status);\n"
-                 "    return false;\n"
-                 "  }\n",
-                 n, n);
+  if (*sig->gpu_sm) {
+    /* On the GPU: through the runtime's run on host buffers, which
+     * copies them to the device and back (the entry alone would launch
+     * nothing), on the GPU the instance opens at its first Run. */
+    hlo_str_printf(&run,
+                   "    char err[1024];\n"
+                   "    if (!gpu_ && (hloc_cuda_open(&gpu_, err, sizeof err) ||\n"
+                   "                  %s_cuda_load(gpu_, err, sizeof err))) {\n"
+                   "      hloc_cuda_close(gpu_);\n"
+                   "      gpu_ = nullptr;\n"
+                   "      error_msg_ = err;\n"
+                   "      return false;\n"
+                   "    }\n"
+                   "    hloc_cuda_run_options options = {};\n"
+                   "    options.cancel = cancel_;\n"
+                   "    options.profile = profiling_ ? &profile_ : nullptr;\n"
+                   "    if (hloc_cuda_run_host_with(gpu_, &%s_program, buffers_, &options, err,\n"
+                   "                                sizeof err)) {\n"
+                   "      error_msg_ = options.cancelled ? std::string(\"cancelled at \") + "
+                   "options.where\n"
+                   "                                     : std::string(err);\n"
+                   "      return false;\n"
+                   "    }\n"
+                   "    error_msg_.clear();\n"
+                   "    return true;\n"
+                   "  }\n",
+                   n, n);
+  } else {
+    hlo_str_printf(&run,
+                   "    static const int32_t never = 0;\n"
+                   "    const int32_t *cancel = cancel_ ? cancel_ : &never;\n"
+                   "    RtThreadPool *previous = thread_pool_ ? hloc_use_thread_pool(thread_pool_) "
+                   ": nullptr;\n"
+                   "    const int status = profiling_\n"
+                   "                           ? hloc_profile_run(&profile_, buffers_, scratch_, "
+                   "cancel)\n"
+                   "                           : %s_run_buffers_cancellable(buffers_, scratch_, "
+                   "cancel);\n"
+                   "    if (thread_pool_) hloc_use_thread_pool(previous);\n"
+                   "    if (status == 0) {\n"
+                   "      error_msg_.clear();\n"
+                   "      return true;\n"
+                   "    }\n"
+                   "    const char *where = hloc_program_cancel_point(&%s_program, status);\n"
+                   "    error_msg_ = where ? std::string(\"cancelled at \") + where\n"
+                   "                       : \"failed with status \" + std::to_string(status);\n"
+                   "    return false;\n"
+                   "  }\n",
+                   n, n);
+  }
   add(c, "Run", 0, false, "%s", run.buf);
   free(run.buf);
   add(c, "error_msg", 0, true,
@@ -534,7 +570,8 @@ HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const cha
     at = round_up(at + b->bytes, align);
   }
   offsets[nbuf] = at;
-  size_t total = round_up(at + sig->scratch_bytes, align);
+  /* A GPU program's scratch arena is on the device, allocated by each run. */
+  size_t total = round_up(at + (*sig->gpu_sm ? 0 : sig->scratch_bytes), align);
 
   add(&c, NULL, 0, false, " public:\n");
   fixed_members(&c, align, offsets[sig->nargs], offsets, total);
@@ -550,8 +587,8 @@ HloError *cg_header_cpp(const CgSignature *sig, const char *cpp_class, const cha
       "  const int32_t *cancel_ = nullptr;\n"
       "  bool profiling_ = false;\n"
       "  hloc_profile profile_ = {};  // counters allocated by set_profiling(true)\n"
-      "  std::string error_msg_;\n",
-      nbuf ? nbuf : 1);
+      "  std::string error_msg_;\n%s",
+      nbuf ? nbuf : 1, *sig->gpu_sm ? "  hloc_cuda *gpu_ = nullptr;  // opened by the first Run\n" : "");
 
   HloError *e = NULL;
   if (c.clash) {

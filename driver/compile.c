@@ -609,12 +609,12 @@ int cmd_compile(int argc, char **argv) {
                        "asked for",
                        cpp_class);
   if (cpp_class && (usage = check_cpp_class(cpp_class))) return usage;
-  /* Their runners (libhloc's loader, the C++ class) call N_run as a CPU
-   * program's, outside the GPU run it needs. */
-  if (opts.target && !strcmp(opts.target, "nvptx64") && (emit & (EMIT_SO | EMIT_CPP)))
+  /* libhloc's loader runs a model library's N_program as a CPU program's,
+   * outside the GPU run it needs. */
+  if (opts.target && !strcmp(opts.target, "nvptx64") && (emit & EMIT_SO))
     return usage_error("compile: --emit %s is not supported for --target nvptx64 yet: obj, "
-                       "header, lib and exe are",
-                       emit & EMIT_SO ? "so" : "cpp");
+                       "header, lib, exe and cpp are",
+                       "so");
   /* The C++ class wraps the C header. */
   if (emit & EMIT_CPP) emit |= EMIT_HEADER;
   if (!opts.name) opts.name = "model";

@@ -18,7 +18,8 @@
  * within the CPU tests' tolerances.
  *
  * Needs the hloc binary ($HLOC_BIN), the runtime archive
- * ($HLOC_RUNTIME_DIR) and a C compiler ($CC or cc).
+ * ($HLOC_RUNTIME_DIR), a C compiler ($CC or cc) and a C++ one
+ * ($HLOC_CXX, for the class of --emit cpp).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,6 +402,64 @@ START_TEST(hloc_run_profiles_and_times_out_on_the_gpu) {
 }
 END_TEST
 
+/* `--emit cpp` for the GPU: the class runs the model there through the
+ * runtime, opening the GPU at its first Run; without a driver Run fails
+ * with the runtime's message, on the fake driver it runs, profiles each
+ * kernel once per run, and a set cancellation flag stops it before its
+ * first kernel, naming it. */
+static const char cpp_program[] =
+    "#include <cstdio>\n"
+    "#include <cstring>\n"
+    "#include \"m.hpp\"\n"
+    "int main() {\n"
+    "  M comp;\n"
+    "  std::memset(comp.arg_data(0), 0, M::ArgSize(0));\n"
+    "  bool ok = comp.Run();\n"
+    "  std::printf(\"run %d %s\\n\", ok, comp.error_msg().c_str());\n"
+    "  if (!ok) return 0;\n"
+    "  comp.set_profiling(true);\n"
+    "  ok = comp.Run();\n"
+    "  unsigned long long calls = 0;\n"
+    "  for (int k = 0; k < m_program.num_kernels; k++) calls += comp.kernel_calls(k);\n"
+    "  std::printf(\"profiled %d runs %llu calls %llu of %d\\n\", ok,\n"
+    "              (unsigned long long)comp.profiled_runs(), calls, (int)m_program.num_kernels);\n"
+    "  const int32_t stop = 1;\n"
+    "  comp.set_cancel_flag(&stop);\n"
+    "  ok = comp.Run();\n"
+    "  std::printf(\"stopped %d %s\\n\", ok, comp.error_msg().c_str());\n"
+    "  return 0;\n"
+    "}\n";
+
+START_TEST(cpp_class_runs_on_the_gpu) {
+  const char *m = MODELS "/mnist_mlp";
+  char *out;
+  int rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --name m "
+                 "--emit obj,cpp -o %s/m", ck_env("HLOC_BIN"), m, m, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  char path[256];
+  snprintf(path, sizeof path, "%s/prog.cc", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(cpp_program, f);
+  ck_assert_int_eq(fclose(f), 0);
+  rc = ck_sh(&out, "'%s' -std=c++17 -Wall -Wextra -Werror -pedantic -I runtime -I %s -o %s/prog "
+             "%s %s/m.o '%s/libhloc_runtime.a' -lm -pthread -ldl",
+             ck_env("HLOC_CXX"), tmpdir, tmpdir, path, tmpdir, ck_env("HLOC_RUNTIME_DIR"));
+  ck_assert_msg(rc == 0, "the C++ program does not build:\n%s", out);
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1 %s/prog", tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "run 0 no CUDA driver found (/nonexistent/libcuda.so.1"),
+                "exit %d: %s", rc, out);
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s %s/prog", fake_driver(), tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "run 1 \nprofiled 1 runs 1 calls 3 of 3\n"
+                                       "stopped 0 cancelled at %fusion.33 (kernel m_k0_fusion_33)"),
+                "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
 /* `hloc run --device cuda`: compiled for the GPU and run there; without
  * one, a clear error, exit 1 and no result written; the option's misuses
  * are usage errors. */
@@ -430,8 +489,8 @@ START_TEST(hloc_run_on_the_gpu) {
       {"--device cuda --threads 2", "--device cuda runs compiled code on the GPU, without --threads"},
       {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
   };
-  /* Outputs whose runners would call the entry outside a GPU run. */
-  static const char *const kinds[] = {"so", "cpp"};
+  /* A model library, whose loader would call the entry outside a GPU run. */
+  static const char *const kinds[] = {"so"};
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
     rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --emit obj,%s "
                "-o %s/m", ck_env("HLOC_BIN"), m, m, kinds[i], tmpdir);
@@ -497,6 +556,7 @@ int main(void) {
   tcase_set_timeout(direct, 600);
   tcase_add_test(direct, entry_called_directly_fails);
   tcase_add_test(direct, hloc_run_profiles_and_times_out_on_the_gpu);
+  tcase_add_test(direct, cpp_class_runs_on_the_gpu);
   suite_add_tcase(s, direct);
   return ck_run_suite(s);
 }
