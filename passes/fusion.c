@@ -242,6 +242,17 @@ static void add_use(Use **v, int *n, Use u) {
   (*v)[(*n)++] = u;
 }
 
+/* p is the first level of a tree reduction (tree-reduce): a reduce that
+ * a reduce reduces again.  Where the backend splits such reductions, each
+ * level is a kernel, the partials in memory between them: fused, the
+ * second level's rows would compute the first's on its few blocks. */
+static bool tree_level(const Fuser *f, const HloInstr *p) {
+  if (!f->policy.tree_reduce_min_row) return false;
+  for (int j = 0; j < p->nusers; j++)
+    if (is_reduce(p->users[j]) && p->users[j]->operands[0] == p) return true;
+  return false;
+}
+
 static int new_kernel(Fuser *f, HloInstr *root) {
   f->kernels = hlo_xrealloc(f->kernels, sizeof(Kernel) * (size_t)(f->nkernels + 1));
   f->kernels[f->nkernels] = (Kernel){.root = root,
@@ -288,7 +299,7 @@ static void decide(Fuser *f, HloInstr *p) {
     if (is_contraction(p) || f->epi[p->id])
       inline_it &= nc == 1 && cand[0].ident && !k->contraction && !k->reduce &&
                    !(f->policy.scalar_contraction_epilogues && k->transcendental);
-    if (is_reduce(p)) inline_it &= nc == 1 && !k->contraction;
+    if (is_reduce(p)) inline_it &= nc == 1 && !k->contraction && !tree_level(f, p);
   }
   if (inline_it) {
     f->uses[p->id] = cand;

@@ -72,6 +72,12 @@ typedef struct PassPolicy {
    * an instruction: none.  Buffer assignment gives it an arena offset,
    * live during that instruction's step only. */
   int64_t (*kernel_temp_bytes)(const HloInstr *x);
+  /* A reduction of rows of at least tree_reduce_min_row elements into
+   * fewer than tree_reduce_max_rows results runs as two (tree-reduce):
+   * the rows' chunks, then their partials; 0: never (a GPU's block per
+   * row would leave it idle, a CPU splits a row across threads itself). */
+  int64_t tree_reduce_min_row;
+  int64_t tree_reduce_max_rows;
 } PassPolicy;
 
 /* ------------------------------------------------------------------------ */
@@ -94,6 +100,7 @@ bool pass_scale_fold(HloModule *m);        /* "scale-fold" */
 bool pass_dot_canonicalize(HloModule *m);  /* "dot-canonicalize" */
 /* The fusion passes read the backend's policy (NULL: the conservative one). */
 bool pass_conv_pad(HloModule *m, const PassPolicy *p);          /* "conv-pad" */
+bool pass_tree_reduce(HloModule *m, const PassPolicy *p);       /* "tree-reduce" */
 bool pass_fusion(HloModule *m, const PassPolicy *p);            /* "fusion" */
 bool pass_multi_output_fusion(HloModule *m, const PassPolicy *p); /* "multi-output-fusion" */
 /* The same, adding to *work the instructions it looked at (the tests check

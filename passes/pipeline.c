@@ -52,6 +52,7 @@ static const PassDef pass_table[] = {
     {"scale-fold", pass_scale_fold, NULL},
     {"dot-canonicalize", pass_dot_canonicalize, NULL},
     {"conv-pad", NULL, pass_conv_pad},
+    {"tree-reduce", NULL, pass_tree_reduce},
     {"fusion", NULL, pass_fusion},
     {"multi-output-fusion", NULL, pass_multi_output_fusion},
 };
@@ -71,6 +72,7 @@ static const Step pipeline[] = {
       "dce"}},
     {1, {"dot-canonicalize"}},
     {1, {"conv-pad"}},
+    {1, {"tree-reduce"}},
     {4, {"constant-fold", "cse", "dce"}},
     {1, {"fusion"}},
     {1, {"multi-output-fusion"}},

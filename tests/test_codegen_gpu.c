@@ -703,6 +703,61 @@ START_TEST(dump_stage_ptx) {
 }
 END_TEST
 
+/* A long row reduction into few results runs on many blocks: tree-reduce
+ * splits it in two (passes/tree_reduce.c) and fusion keeps the levels
+ * apart, so f32[16777216] -> f32[] runs 4096 blocks reducing chunks of
+ * 4096 into partials, then one block reducing them, and f32[4,4194304]
+ * -> f32[4] 8192 blocks of chunks of 2048, then a block per result.  The
+ * CPU keeps one reduce each.  ptxas takes the kernels. */
+static const char tree_hlo[] =
+    "HloModule big\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+    "  ROOT c = f32[] add(a, b)\n}\n\nENTRY main {\n  x = f32[16777216] parameter(0)\n"
+    "  y = f32[4,4194304] parameter(1)\n  z = f32[] constant(0)\n"
+    "  s = f32[] reduce(x, z), dimensions={0}, to_apply=add\n"
+    "  r = f32[4] reduce(y, z), dimensions={1}, to_apply=add\n"
+    "  ROOT t = (f32[], f32[4]) tuple(s, r)\n}\n";
+
+START_TEST(long_reductions_run_on_many_blocks) {
+  const char *hloc = ck_env("HLOC_BIN");
+  char dir[] = "/tmp/hloc-tree-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[64];
+  snprintf(path, sizeof path, "%s/t.hlo", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(tree_hlo, f);
+  fclose(f);
+  char *out = NULL;
+  int rc = ck_sh(&out, "%s dump %s --stage kir --target nvptx64", hloc, path);
+  ck_assert_msg(rc == 0, "%s", out);
+  /* Kernels by their threads: chunks, then partials, for each reduce. */
+  static const char *const kernels[] = {
+      "kernel(2097152 threads in blocks of 256)", "kernel(1024 threads in blocks of 256)",
+      "kernel(1048576 threads in blocks of 256)", "kernel(256 threads in blocks of 256)"};
+  int n = 0;
+  for (const char *k = out; (k = strstr(k, " kernel(")); k++) n++;
+  ck_assert_msg(n == 4, "%d kernels:\n%s", n, out);
+  for (int i = 0; i < 4; i++) ck_assert_msg(strstr(out, kernels[i]), "no %s:\n%s", kernels[i], out);
+  free(out);
+  rc = ck_sh(&out, "%s dump %s --target x86_64 | grep -c ' reduce('", hloc, path);
+  ck_assert_msg(rc == 0 && atoi(out) == 2, "the CPU's reduces: %s", out);
+  free(out);
+  const char *ptxas = ck_ptxas();
+  const char *sms[] = {"sm_80", "sm_90"};
+  for (int i = 0; i < 2; i++) {
+    rc = ck_sh(&out, "%s dump %s --stage ptx --cpu %s -o %s/t.ptx", hloc, path, sms[i], dir);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    if (!ptxas) continue;
+    rc = ck_sh(&out, "%s -arch=%s %s/t.ptx -o /dev/null", ptxas, sms[i], dir);
+    ck_assert_msg(rc == 0, "ptxas -arch=%s: %s", sms[i], out);
+    free(out);
+  }
+  if (!ptxas) printf("long_reductions_run_on_many_blocks: no ptxas: the PTX was not assembled\n");
+  ck_assert_int_eq(ck_sh(NULL, "rm -r %s", dir), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_gpu");
   TCase *t = tcase_create("target");
@@ -715,6 +770,7 @@ int main(void) {
   tcase_add_test(t, kernels_are_launched);
   tcase_add_test(t, libdevice_where_needed);
   tcase_add_test(t, dump_stage_ptx);
+  tcase_add_test(t, long_reductions_run_on_many_blocks);
   suite_add_tcase(s, t);
   TCase *c = tcase_create("corpus");
   tcase_add_loop_test(c, corpus_assembles_for_sm_80_and_sm_90, 0, 4);

@@ -34,7 +34,7 @@
 
 #define PASSES                                                                               \
   "inline, tuple-simplify, while-invariant, algsimp, constant-fold, cse, dce, batchnorm-expand, " \
-  "scale-fold, dot-canonicalize, conv-pad, fusion, multi-output-fusion"
+  "scale-fold, dot-canonicalize, conv-pad, tree-reduce, fusion, multi-output-fusion"
 
 static char tmpdir[64];
 

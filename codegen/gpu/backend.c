@@ -3,6 +3,9 @@
  * codegen/ calls through (internal.h, CgBackend), the policy the passes
  * follow for its kernels, and the lowering of the device code to PTX.
  *
+ * The policy also splits long row reductions into few results in two
+ * (passes/tree_reduce.c), so that they run on many blocks.
+ *
  * The printed module holds the host's entry and a gpu.module of the
  * device functions (kir_mlir.c).  Lowering runs, inside the gpu.module,
  * DESIGN.md's CPU recipe up to convert-gpu-to-nvvm, which turns the
@@ -37,6 +40,10 @@
 static void gpu_policy(const CgTarget *t, PassPolicy *out) {
   cpu_policy(t, out);
   out->scalar_contraction_epilogues = false;
+  /* A row per block: fewer rows than fill GPU_FULL threads, each long
+   * enough for its chunks to fill blocks of their own, run in two steps. */
+  out->tree_reduce_min_row = GPU_FULL;
+  out->tree_reduce_max_rows = GPU_FULL / GPU_BLOCK;
 }
 
 static const char pipeline[] =
