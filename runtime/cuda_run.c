@@ -201,6 +201,9 @@ int hloc_cuda_run_host(hloc_cuda *c, const hloc_program *p, void *const *buffers
 
 int hloc_cuda_run_host_with(hloc_cuda *c, const hloc_program *p, void *const *buffers,
                             hloc_cuda_run_options *o, char *err, size_t errlen) {
+  /* Not cancelled, also when the run fails before it starts. */
+  o->cancelled = 0;
+  o->where[0] = '\0';
   int n = p->num_args + p->num_results;
   uint64_t *dev = calloc((size_t)n + 1, sizeof *dev);
   void **dbuf = calloc((size_t)n + 1, sizeof *dbuf);
