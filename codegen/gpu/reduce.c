@@ -71,7 +71,7 @@ static CgVal narrow(CgFn *f, CgVal x, KirType t) {
  * one that is (every: both always are). */
 static void merge(CgFn *f, const HloInstr *x, int n, CgVal *acc, CgVal *has,
                   const CgVal *other, CgVal ohas, bool every) {
-  CgVal args[2 * 256], both[256];
+  CgVal args[2 * 256] = {0}, both[256];
   for (int k = 0; k < n; k++) {
     args[k] = acc[k];
     args[n + k] = other[k];
@@ -128,7 +128,7 @@ static void column_elems(CgFn *f, const HloInstr *x, int n, const CgVal *idx, Cg
 /* The row's value from the group's total: to_apply(init, total), or init
  * for an empty row. */
 static int finish(CgFn *f, const HloInstr *x, int n, const CgVal *acc, CgVal has, CgVal *out) {
-  CgVal init[256], row[256], args[2 * 256];
+  CgVal init[256], row[256], args[2 * 256] = {0};
   for (int k = 0; k < n; k++) {
     init[k] = cg_elem(f, x->operands[n + k], NULL);
     args[k] = init[k];
