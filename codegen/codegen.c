@@ -28,10 +28,13 @@
  * Memory: a model's weights dominate what a compile holds, so they exist
  * once past the HLO module.  A program owns the bytes of the constants
  * its kernels read, each in a buffer of its own: a packed constant's are
- * taken from the kernel IR that packed them, the others copied from the
- * module's literals, and nothing else refers to the module once the
- * kernels are built (cg_program_build), so a caller can free it before
- * LLVM runs.  The object is written around those buffers
+ * made from the module's literal only once the kernels are built (the
+ * kernel IR records how), the others copied from the module's literals,
+ * and nothing else refers to the module then (cg_program_build), so a
+ * caller can free it before LLVM runs; one that frees it anyway lets
+ * codegen free each literal as soon as its bytes are taken
+ * (cg_program_build_consuming), so that the peak is about one form of
+ * the weights, not the packed and the unpacked together.  The object is written around those buffers
  * (cg_program_object), never gathering them into one.
  */
 #include <pthread.h>
@@ -284,12 +287,35 @@ static void mark_used(const KirModule *k, const KirBlock *b, const bool *read, b
   }
 }
 
+/* Whether a global after the i-th of k that the program takes (used[])
+ * reads the bytes at src. */
+static bool read_later(const KirModule *k, const bool *used, int i, const void *src) {
+  for (int j = i + 1; j < k->nglobals; j++)
+    if (used[j] && k->globals[j].data == src) return true;
+  return false;
+}
+
+/* Frees the blocks of `from` that no global after the i-th of k that the
+ * program takes reads. */
+static void release_read(const KirModule *k, const bool *used, int i, HloArena *from) {
+  const void **live = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *live);
+  size_t n = 0;
+  for (int j = i + 1; j < k->nglobals; j++)
+    if (used[j] && k->globals[j].data) live[n++] = k->globals[j].data;
+  hlo_arena_release_unless(from, live, n);
+  free(live);
+}
+
 /* The bytes of the constants the kernels read (a constant packed for a
  * contraction leaves its unpacked form unread, though its address is
- * taken), each in a buffer the program owns: the packed ones are taken
- * from the kernel IR, the others copied from the HLO module's literals, so
- * that the program outlives the module and holds each constant once. */
-static void collect_constants(KirModule *k, CgData *d) {
+ * taken), each in a buffer the program owns: the packed ones made from
+ * the HLO module's literals (KirGlobal.fill), the others copied from
+ * them, so that the program outlives the module and holds each constant
+ * once.  With `release` (the arena of the module that owns the literals,
+ * which the caller frees next) each literal's block is freed as soon as
+ * the last global read from it is made, and those no global reads first,
+ * so that a model's weights never exist in full in both forms. */
+static void collect_constants(KirModule *k, CgData *d, HloArena *release) {
   bool *used = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *used);
   d->syms = hlo_xcalloc((size_t)k->nglobals + 1, sizeof *d->syms);
   for (const KirFunc *f = k->first; f; f = f->next) {
@@ -299,21 +325,23 @@ static void collect_constants(KirModule *k, CgData *d) {
     mark_used(k, f->body, read, used);
     free(read);
   }
+  if (release) release_read(k, used, -1, release);
   size_t size = 0;
   for (int i = 0; i < k->nglobals; i++) {
     if (!used[i]) continue;
     KirGlobal *g = &k->globals[i];
     size = (size + CG_DATA_ALIGN - 1) / CG_DATA_ALIGN * CG_DATA_ALIGN;
     char *bytes = NULL;
-    if (g->bytes && g->owned) {
-      bytes = g->owned;
-      g->owned = NULL;
+    if (g->bytes && g->fill) {
+      bytes = hlo_xcalloc(g->bytes, 1);
+      g->fill(bytes, g->data, g->how);
     } else if (g->bytes) {
       bytes = hlo_xmalloc(g->bytes);
       memcpy(bytes, g->data, g->bytes);
     }
     d->syms[d->nsyms++] = (CgDataSymbol){hlo_xstrdup(g->name), size, g->bytes, bytes};
     size += g->bytes;
+    if (release && g->data && !read_later(k, used, i, g->data)) release_read(k, used, i, release);
   }
   d->size = size;
   /* What is left of the globals is their names and types: the bytes are
@@ -396,7 +424,10 @@ static const char *host_arch(void) {
 #endif
 }
 
-HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out) {
+/* cg_program_build, freeing the literals' blocks of `release` (m's arena,
+ * or NULL) as collect_constants takes their bytes. */
+static HloError *build(const HloModule *m, const CgOptions *opts, HloArena *release,
+                       CgProgram **out) {
   *out = NULL;
   CgProgram *p = hlo_xcalloc(1, sizeof *p);
   p->parts = hlo_xcalloc(1, sizeof *p->parts);
@@ -410,7 +441,7 @@ HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram 
   phase(p->timing, "kernel IR", &t);
   if (!err) {
     p->sig = ks.sig;
-    collect_constants(ks.k, &p->consts);
+    collect_constants(ks.k, &p->consts, release);
     /* The program holds the constants' bytes: it is done with m and with
      * the legalized module (whose own literals some of them were). */
     p->k = ks.k;
@@ -454,6 +485,14 @@ HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram 
   }
   *out = p;
   return NULL;
+}
+
+HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out) {
+  return build(m, opts, NULL, out);
+}
+
+HloError *cg_program_build_consuming(HloModule *m, const CgOptions *opts, CgProgram **out) {
+  return build(m, opts, m->arena, out);
 }
 
 HloError *cg_program_lower(CgProgram *p) {

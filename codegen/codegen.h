@@ -195,6 +195,11 @@ HloError *cg_compile(const HloModule *m, const CgOptions *opts,
  * then lowers and optimizes the kernels, once.  Only a lowered program may
  * be emitted or JIT-loaded; a built one may be freed. */
 HloError *cg_program_build(const HloModule *m, const CgOptions *opts, CgProgram **out);
+/* cg_program_build for a caller that frees m next: the payloads of m's
+ * constants are freed as the program takes their bytes, so that a
+ * weight's packed form and its literal are not both held for every
+ * weight at once.  Afterwards m may only be freed (hlo_module_free). */
+HloError *cg_program_build_consuming(HloModule *m, const CgOptions *opts, CgProgram **out);
 HloError *cg_program_lower(CgProgram *p);
 void cg_program_free(CgProgram *p);
 const CgSignature *cg_program_signature(const CgProgram *p);

@@ -370,9 +370,29 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
 /* Packing                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* How B ([B,]K,N) is laid out as panels: for each batch and panel p, K
+ * rows of nr floats (columns p·nr …), zero past N. */
+typedef struct PanelLayout {
+  int64_t B, npanels, K, N, nr;
+} PanelLayout;
+
+static void fill_panels(void *dst, const void *src, const void *how) {
+  const PanelLayout *pl = how;
+  float *data = dst;
+  const float *b = src;
+  for (int64_t i = 0; i < pl->B; i++)
+    for (int64_t p = 0; p < pl->npanels; p++)
+      for (int64_t k = 0; k < pl->K; k++) {
+        float *row = data + ((i * pl->npanels + p) * pl->K + k) * pl->nr;
+        int64_t n0 = p * pl->nr, w = pl->N - n0 < pl->nr ? pl->N - n0 : pl->nr;
+        memcpy(row, b + (i * pl->K + k) * pl->N + n0, (size_t)w * sizeof(float));
+      }
+}
+
 /* The global holding constant B ([B,]K,N, or a kernel HWIO: K = H·W·I
- * rows of N) as panels: for each batch and panel p, K rows of nr floats
- * (columns p·nr …), zero past N. */
+ * rows of N) as panels (PanelLayout).  Its bytes are made when the
+ * program takes them (codegen.c), so a model's packed weights exist once
+ * and need not coexist with every unpacked one. */
 static CgVal packed_global(CgFn *f, const CgGemm *gm) {
   CgGen *g = f->g;
   const HloInstr *c = gm->packed;
@@ -384,18 +404,8 @@ static CgVal packed_global(CgFn *f, const CgGemm *gm) {
   hlo_str_printf(&full, "%s%s", g->prefix, name);
   KirType t = kir_memref(g->k, KIR_F32, 4, dims);
   size_t bytes = (size_t)(gm->B * gm->npanels * gm->K * nr) * sizeof(float);
-  /* Zeroed, and the kernel IR's own: the program takes it as it is
-   * (codegen.c), so a model's packed weights exist once. */
-  float *data = hlo_xcalloc(bytes, 1);
-  const float *src = c->literal->data;
-  for (int64_t b = 0; b < gm->B; b++)
-    for (int64_t p = 0; p < gm->npanels; p++)
-      for (int64_t k = 0; k < gm->K; k++) {
-        float *row = data + ((b * gm->npanels + p) * gm->K + k) * nr;
-        int64_t n0 = p * nr, w = gm->N - n0 < nr ? gm->N - n0 : nr;
-        memcpy(row, src + (b * gm->K + k) * gm->N + n0, (size_t)w * sizeof(float));
-      }
-  kir_global_adopt(g->k, full.buf, t, data, bytes);
+  PanelLayout pl = {gm->B, gm->npanels, gm->K, gm->N, nr};
+  kir_global_derived(g->k, full.buf, t, c->literal->data, bytes, fill_panels, &pl, sizeof pl);
   CgVal m = kir_get_global(&f->b, full.buf, t);
   free(full.buf);
   return m;

@@ -75,7 +75,6 @@ void kir_module_free(KirModule *m) {
     free(f->consts);
   }
   free(m->mrefs);
-  for (int i = 0; i < m->nglobals; i++) free(m->globals[i].owned);
   free(m->globals);
   hlo_arena_free(m->arena);
   free(m);
@@ -184,12 +183,14 @@ void kir_global_new(KirModule *m, const char *name, KirType memref, const void *
     m->globals = hlo_xrealloc(m->globals, (size_t)m->global_cap * sizeof *m->globals);
   }
   m->globals[m->nglobals++] =
-      (KirGlobal){hlo_arena_strdup(m->arena, name), memref, data, bytes, NULL};
+      (KirGlobal){hlo_arena_strdup(m->arena, name), memref, data, bytes, NULL, NULL};
 }
 
-void kir_global_adopt(KirModule *m, const char *name, KirType memref, void *data, size_t bytes) {
-  kir_global_new(m, name, memref, data, bytes);
-  m->globals[m->nglobals - 1].owned = data;
+void kir_global_derived(KirModule *m, const char *name, KirType memref, const void *src,
+                        size_t bytes, KirFill fill, const void *how, size_t how_bytes) {
+  kir_global_new(m, name, memref, src, bytes);
+  m->globals[m->nglobals - 1].fill = fill;
+  m->globals[m->nglobals - 1].how = hlo_arena_memdup(m->arena, how, how_bytes);
 }
 
 KirOp *kir_arg_owner(const KirFunc *f, KirVal v) {

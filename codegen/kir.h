@@ -323,16 +323,23 @@ struct KirFunc {
   KirFunc *next;
 };
 
-/* A read-only buffer: a constant's bytes, never copied into text. */
+/* Makes a derived global's bytes (`dst`: its size, zeroed) from the bytes
+ * it is derived from (`src`) as `how` says. */
+typedef void (*KirFill)(void *dst, const void *src, const void *how);
+
+/* A read-only buffer: a constant's bytes, never copied into text.  A
+ * derived global (a constant packed for a contraction) is made only when
+ * a program takes the module's bytes (collect_constants, codegen.c), so
+ * that a model's weights need not exist in both forms while the kernels
+ * are built; its source may then be freed as soon as it is made. */
 typedef struct KirGlobal {
   const char *name;
   KirType type;          /* a memref */
-  const void *data;      /* bytes: the caller's (an HLO module's literal), or
-                          * `owned` */
-  size_t bytes;
-  void *owned;           /* data when the module owns it (malloc'd: a
-                          * constant packed for a contraction), freed with
-                          * the module unless a program took it; else NULL */
+  const void *data;      /* the caller's bytes (an HLO module's literal):
+                          * this global's, or its source's when `fill` */
+  size_t bytes;          /* this global's size */
+  KirFill fill;          /* NULL, or how `bytes` bytes derive from `data` */
+  const void *how;       /* fill's parameters (in the module's arena) */
 } KirGlobal;
 
 struct KirModule {
@@ -363,10 +370,11 @@ KirFunc *kir_func_find(const KirModule *m, const char *name);
 /* A read-only global holding `bytes` bytes at `data` (not copied). */
 void kir_global_new(KirModule *m, const char *name, KirType memref, const void *data,
                     size_t bytes);
-/* kir_global_new of bytes the module takes (malloc'd `data`): the global's
- * `owned`, which whoever keeps the bytes beyond the module may take (set
- * it to NULL). */
-void kir_global_adopt(KirModule *m, const char *name, KirType memref, void *data, size_t bytes);
+/* A read-only global of `bytes` bytes that fill(dst, src, how) makes from
+ * src (not copied; it must live as long as the module); `how` is copied
+ * (how_bytes) into the module. */
+void kir_global_derived(KirModule *m, const char *name, KirType memref, const void *src,
+                        size_t bytes, KirFill fill, const void *how, size_t how_bytes);
 
 static inline KirType kir_type(const KirFunc *f, KirVal v) { return f->vals[v].type; }
 static inline KirVal kir_param(const KirFunc *f, int i) { return f->body->args + i; }

@@ -125,20 +125,18 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
 /* Packing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* U = G g Gᵀ of every (input feature, output feature) of the HWIO kernel,
- * as panels: [panel][ξ][input feature][nr], zero past N. */
-static CgVal packed_u(CgFn *f, const CgGemm *gm) {
-  CgGen *g = f->g;
-  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC, N = gm->N;
-  int64_t dims[4] = {gm->npanels, 16, IC, nr};
-  char name[64];
-  snprintf(name, sizeof name, "_const%d_winograd", g->nglobals++);
-  HloStr full = {0};
-  hlo_str_printf(&full, "%s%s", g->prefix, name);
-  KirType t = kir_memref(g->k, KIR_F32, 4, dims);
-  size_t bytes = (size_t)(gm->npanels * 16 * IC * nr) * sizeof(float);
-  float *data = hlo_xcalloc(bytes, 1);
-  const float *w = gm->packed->literal->data; /* [3][3][IC][N] */
+/* The shape of U: IC input and N output features in panels of nr. */
+typedef struct ULayout {
+  int64_t IC, N, nr;
+} ULayout;
+
+/* U = G g Gᵀ of every (input feature, output feature) of the HWIO kernel
+ * (src), as panels: [panel][ξ][input feature][nr], zero past N. */
+static void fill_u(void *dst, const void *src, const void *how) {
+  const ULayout *ul = how;
+  int64_t IC = ul->IC, N = ul->N, nr = ul->nr;
+  float *data = dst;
+  const float *w = src; /* [3][3][IC][N] */
   static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
   for (int64_t ic = 0; ic < IC; ic++)
     for (int64_t n = 0; n < N; n++) {
@@ -154,7 +152,22 @@ static CgVal packed_u(CgFn *f, const CgGemm *gm) {
           data[(((n / nr) * 16 + i * 4 + j) * IC + ic) * nr + n % nr] = u;
         }
     }
-  kir_global_adopt(g->k, full.buf, t, data, bytes);
+}
+
+/* The global holding U (fill_u), made when the program takes the
+ * constants' bytes (codegen.c). */
+static CgVal packed_u(CgFn *f, const CgGemm *gm) {
+  CgGen *g = f->g;
+  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC;
+  int64_t dims[4] = {gm->npanels, 16, IC, nr};
+  char name[64];
+  snprintf(name, sizeof name, "_const%d_winograd", g->nglobals++);
+  HloStr full = {0};
+  hlo_str_printf(&full, "%s%s", g->prefix, name);
+  KirType t = kir_memref(g->k, KIR_F32, 4, dims);
+  size_t bytes = (size_t)(gm->npanels * 16 * IC * nr) * sizeof(float);
+  ULayout ul = {IC, gm->N, nr};
+  kir_global_derived(g->k, full.buf, t, gm->packed->literal->data, bytes, fill_u, &ul, sizeof ul);
   CgVal m = kir_get_global(&f->b, full.buf, t);
   free(full.buf);
   return m;

@@ -338,7 +338,7 @@ HloError *pipeline_codegen(const Model *md, const CgOptions *o, CgProgram **out)
 
 HloError *pipeline_compile(Model *md, const CgOptions *o, CgProgram **out) {
   CgOptions n = named(md, o);
-  HloError *e = cg_program_build(md->m, &n, out);
+  HloError *e = cg_program_build_consuming(md->m, &n, out);
   model_free(md);
   if (!e) e = cg_program_lower(*out);
   if (e) {

@@ -130,6 +130,9 @@ void *hlo_arena_alloc_block(HloArena *a, size_t size);
 /* Frees a block of hlo_arena_alloc_block now.  (A module's blocks are its
  * literals' payloads, which hlo_module_release_dead_literals frees.) */
 void hlo_arena_release(HloArena *a, void *block);
+/* Frees every block of hlo_arena_alloc_block that none of live[0..n)
+ * points into (live is sorted in place); returns their bytes. */
+size_t hlo_arena_release_unless(HloArena *a, const void **live, size_t n);
 char *hlo_arena_strdup(HloArena *a, const char *s);
 char *hlo_arena_strndup(HloArena *a, const char *s, size_t n);
 void *hlo_arena_memdup(HloArena *a, const void *p, size_t n);

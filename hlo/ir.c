@@ -1129,17 +1129,12 @@ static int compare_ptr(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-size_t hlo_module_release_dead_literals(HloModule *m) {
-  const unsigned char **live = NULL;
-  size_t n = 0, cap = 0;
-  for (const HloComputation *c = m->first; c; c = c->next)
-    for (const HloInstr *x = c->first; x; x = x->next)
-      if (x->op == HLO_OP_CONSTANT && x->literal) live_payloads(x->literal, &live, &n, &cap);
+size_t hlo_arena_release_unless(HloArena *a, const void **live, size_t n) {
   if (n) qsort(live, n, sizeof *live, compare_ptr);
-  /* A block stays while any live payload lies in it (a literal sharing
+  /* A block stays while any live pointer lies in it (a literal sharing
    * or pointing into another's bytes keeps them). */
   size_t freed = 0;
-  for (ArenaChunk *b = m->arena->blocks, *next; b; b = next) {
+  for (ArenaChunk *b = a->blocks, *next; b; b = next) {
     next = b->next;
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -1149,8 +1144,18 @@ size_t hlo_module_release_dead_literals(HloModule *m) {
     }
     if (lo < n && (uintptr_t)live[lo] < (uintptr_t)b->data + b->size) continue;
     freed += b->size;
-    hlo_arena_release(m->arena, b->data);
+    hlo_arena_release(a, b->data);
   }
+  return freed;
+}
+
+size_t hlo_module_release_dead_literals(HloModule *m) {
+  const unsigned char **live = NULL;
+  size_t n = 0, cap = 0;
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next)
+      if (x->op == HLO_OP_CONSTANT && x->literal) live_payloads(x->literal, &live, &n, &cap);
+  size_t freed = hlo_arena_release_unless(m->arena, (const void **)live, n);
   free(live);
   return freed;
 }

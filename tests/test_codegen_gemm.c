@@ -15,7 +15,10 @@
  * odd sizes, same, valid and asymmetric padding, partial panels, every
  * epilogue; exact, its transforms being 0, ±1 and ±1/2);
  * with 1 and 2 threads, for every vector width class the
- * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512).
+ * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512); and
+ * packed weights made from a module that codegen frees as it goes
+ * (cg_program_build_consuming: one literal packed twice and read as it
+ * is, a convolution's kernel).
  *
  * Arguments are integers in [-8, 8]: every product and partial sum is an
  * integer far below 2^24, exact in f32 and double, so results must equal
@@ -603,6 +606,52 @@ START_TEST(threads_agree) {
 }
 END_TEST
 
+START_TEST(consuming_build) {
+  /* cg_program_build_consuming frees each literal once the program has
+   * taken every form of it: w is packed for two dots and read unpacked by
+   * a negate, k is a convolution's (Winograd's where it pays).  Both are
+   * large enough to be blocks of their own, which are unmapped when
+   * freed: a literal freed too early faults or gives wrong results. */
+  uint64_t seed = 1700;
+  HloStr text = {0};
+  int64_t wd[2] = {64, 256}, kd[4] = {3, 3, 16, 32};
+  hlo_str_printf(&text, "HloModule m\nENTRY e {\n  x = f32[8,64] parameter(0)\n"
+                        "  y = f32[5,64] parameter(1)\n  i = f32[1,10,12,16] parameter(2)\n"
+                        "  w = f32[64,256] constant(");
+  constant_text(&text, 2, wd, &seed);
+  hlo_str_printf(&text, ")\n  k = f32[3,3,16,32] constant(");
+  constant_text(&text, 4, kd, &seed);
+  hlo_str_printf(&text,
+                 ")\n  d = f32[8,256] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                 "  f = f32[5,256] dot(y, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                 "  n = f32[64,256] negate(w)\n"
+                 "  c = f32[1,10,12,32] convolution(i, k), window={size=3x3 pad=1_1x1_1}, "
+                 "dim_labels=b01f_01io->b01f\n"
+                 "  ROOT r = (f32[8,256], f32[5,256], f32[64,256], f32[1,10,12,32]) tuple(d, f, n, c)\n"
+                 "}\n");
+  HloModule *m = ck_parse_verified(text.buf);
+  free(text.buf);
+  HloLiteral *args[3];
+  for (int i = 0; i < 3; i++) {
+    args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+    cgt_fill_values(args[i], &seed, true);
+  }
+  HloLiteral *want = ck_evaluate(m, args, 3);
+  CgProgram *p = NULL;
+  HloError *e = cg_program_build_consuming(m, &(CgOptions){.name = "t", .verify_kernels = true}, &p);
+  hlo_module_free(m);
+  if (!e) e = cg_program_lower(p);
+  CgJit *j = NULL;
+  if (!e) e = cg_jit(p, &j);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  cg_program_free(p);
+  cgt_compare(j, args, 3, want, 0, 0);
+  cg_jit_free(j);
+  hlo_literal_free(want);
+  for (int i = 0; i < 3; i++) hlo_literal_free(args[i]);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_gemm");
   TCase *t = tcase_create("gemm");
@@ -615,6 +664,7 @@ int main(void) {
   tcase_add_test(t, blocking_plans);
   tcase_add_test(t, winograd_plans);
   tcase_add_test(t, threads_agree);
+  tcase_add_test(t, consuming_build);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
