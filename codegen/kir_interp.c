@@ -1286,9 +1286,22 @@ HloError *kir_interp_run(const KirModule *m, const char *name, int nargs,
     return hlo_error("kir_interp: @%s takes %d arguments, not %d", name, f->nparams, nargs);
   I.fns = calloc((size_t)I.nfns, sizeof *I.fns);
   I.globals = calloc((size_t)(m->nglobals ? m->nglobals : 1), sizeof *I.globals);
+  /* A packed global's bytes are made from its source as the program
+   * would make them (KirGlobal.fill); the others are the caller's. */
+  uint8_t **made = calloc((size_t)(m->nglobals ? m->nglobals : 1), sizeof *made);
   for (int i = 0; i < m->nglobals; i++) {
     const KirGlobal *g = &m->globals[i];
-    I.globals[i] = (Region){.base = (uint8_t *)(uintptr_t)g->data, .bytes = (int64_t)g->bytes,
+    const uint8_t *base = g->data;
+    if (g->fill && g->bytes) {
+      made[i] = calloc(g->bytes, 1);
+      if (!made[i]) {
+        I.err = hlo_error("kir_interp: out of memory for global @%s", g->name);
+        break;
+      }
+      g->fill(made[i], g->data, g->how);
+      base = made[i];
+    }
+    I.globals[i] = (Region){.base = (uint8_t *)(uintptr_t)base, .bytes = (int64_t)g->bytes,
                             .kind = R_GLOBAL, .name = g->name};
   }
   Frame fr;
@@ -1327,6 +1340,8 @@ HloError *kir_interp_run(const KirModule *m, const char *name, int nargs,
   for (int i = 0; i < I.nfns; i++) free(I.fns[i].off);
   free(I.fns);
   free(I.globals);
+  for (int i = 0; i < m->nglobals; i++) free(made[i]);
+  free(made);
   if (o && o->stats) *o->stats = I.st;
   return I.err;
 }
