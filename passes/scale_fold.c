@@ -16,6 +16,9 @@
  * The constant-only operations created here are left to algsimp and
  * constant folding; the weights are scaled here, directly, because
  * folding a large weight tensor is beyond constant folding's size cap.
+ * Weights nothing else reads (no other user, no other constant sharing
+ * their bytes) are scaled where they are: a CNN's weights, each followed
+ * by a batch norm, would otherwise be held twice until the pass ends.
  *
  * requires: a verified module.
  * keeps:    values up to rounding: the products are reassociated, which is
@@ -47,11 +50,9 @@ static bool scale_axis(const HloInstr *b, int *axis, double *v, const HloLiteral
   return true;
 }
 
-/* A copy of the weights w (in m's arena) with every element along dim
- * multiplied by vec[index] (or all by v when dim < 0). */
-static HloLiteral *scaled(HloModule *m, const HloLiteral *w, int dim, double v,
-                          const HloLiteral *vec) {
-  HloLiteral *r = hlo_literal_clone_in(m->arena, w);
+/* Multiplies every element of r along dim by vec[index] (or all by v when
+ * dim < 0), reading the weights from w (r itself, or a copy of it). */
+static void scale(HloLiteral *r, const HloLiteral *w, int dim, double v, const HloLiteral *vec) {
   int64_t n = hlo_shape_elements(&w->shape), strides[HLO_MAX_RANK];
   hlo_shape_strides(&w->shape, strides);
   if (w->shape.type == HLO_F32) { /* the weights of every model: no per-element dispatch */
@@ -61,13 +62,40 @@ static HloLiteral *scaled(HloModule *m, const HloLiteral *w, int dim, double v,
       double f = dim < 0 ? v : hlo_literal_get_f64(vec, (i / stride) % len);
       d[i] = (float)((double)d[i] * f);
     }
-    return r;
+    return;
   }
   for (int64_t i = 0; i < n; i++) {
     double f = dim < 0 ? v : hlo_literal_get_f64(vec, (i / strides[dim]) % w->shape.dims[dim]);
     hlo_literal_set_f64(r, i, hlo_literal_get_f64(w, i) * f);
   }
-  return r;
+}
+
+/* Whether literal l's bytes hold some of [p, p + n). */
+static bool overlaps(const HloLiteral *l, const unsigned char *p, size_t n) {
+  if (l->shape.type == HLO_TUPLE) {
+    for (int i = 0; i < l->shape.ntuple; i++)
+      if (overlaps(l->elems[i], p, n)) return true;
+    return false;
+  }
+  const unsigned char *q = l->data;
+  size_t m = hlo_shape_byte_size(&l->shape);
+  return q && m && q < p + n && p < q + m;
+}
+
+/* Whether the rewrite of x (w's only user, which has one user itself) is
+ * the last that reads w's bytes: then they may be scaled where they are,
+ * rather than copied, so that a model's weights are not held twice while
+ * the pass runs (every convolution of a CNN is followed by a batch norm).
+ * No other constant of the module may share them. */
+static bool sole_reader(const HloModule *m, const HloInstr *w) {
+  if (w->nusers != 1 || w->parent->root == w || w->literal->shape.type == HLO_TUPLE) return false;
+  const unsigned char *p = w->literal->data;
+  size_t n = hlo_shape_byte_size(&w->shape);
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *k = c->first; k; k = k->next)
+      if (k != w && k->op == HLO_OP_CONSTANT && k->literal && overlaps(k->literal, p, n))
+        return false;
+  return true;
 }
 
 /* Which operand of dot `x` carries result dim `axis`, and as which of its
@@ -126,7 +154,11 @@ static HloInstr *fold_into_weights(HloInstr *mul, HloInstr *x, HloInstr *b) {
   HloInstr *w = x->operands[which];
   if (w->shape.type != x->shape.type) return NULL;
   HloComputation *c = mul->parent;
-  HloInstr *nw = hlo_constant_new(c, scaled(c->module, w->literal, dim, v, vec), "constant");
+  HloLiteral *lit = w->literal;
+  if (!sole_reader(c->module, w)) lit = hlo_literal_clone_in(c->module->arena, w->literal);
+  scale(lit, w->literal, dim, v, vec);
+  /* A new constant either way (w, now dead, may hold the same bytes). */
+  HloInstr *nw = hlo_constant_new(c, lit, "constant");
   nw->shape = w->shape;
   hlo_instr_move_before(nw, mul);
   HloInstr *ops[2] = {x->operands[0], x->operands[1]};

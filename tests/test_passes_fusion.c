@@ -416,6 +416,78 @@ START_TEST(scale_folds_into_dot_weights) {
 }
 END_TEST
 
+/* The constant named `name` in m's entry. */
+static HloInstr *named_constant(HloModule *m, const char *name) {
+  for (HloInstr *x = m->entry->first; x; x = x->next)
+    if (x->op == HLO_OP_CONSTANT && !strcmp(x->name, name)) return x;
+  ck_abort_msg("no constant %s", name);
+  return NULL;
+}
+
+/* The weights the folded convolution reads. */
+static const HloInstr *conv_weights(const HloModule *m) {
+  for (const HloInstr *x = m->entry->first; x; x = x->next)
+    if (x->op == HLO_OP_CONVOLUTION && x->nusers) return x->operands[1];
+  ck_abort_msg("no convolution");
+  return NULL;
+}
+
+static const char scaled_conv[] =
+    "HloModule m\nENTRY e {\n  x = f32[1,4,4,2] parameter(0)\n"
+    "  w = f32[2,2,2,3] constant({{{{1,2,3},{4,5,6}},{{1,0,1},{0,1,0}}},"
+    "{{{2,1,2},{1,2,1}},{{3,1,3},{1,3,1}}}})\n"
+    "  c = f32[1,3,3,3] convolution(x, w), window={size=2x2}, dim_labels=b01f_01io->b01f\n"
+    "  s = f32[3] constant({1.5, 0.5, 2})\n  sb = f32[1,3,3,3] broadcast(s), dimensions={3}\n"
+    "  r = f32[1,3,3,3] multiply(c, sb)\n";
+
+START_TEST(scale_fold_scales_sole_weights_in_place) {
+  /* The weights have no other reader: their bytes are scaled where they
+   * are (a model's weights are not held twice). */
+  HloStr text = {0};
+  hlo_str_printf(&text, "%s  ROOT t = (f32[1,3,3,3]) tuple(r)\n}\n", scaled_conv);
+  HloModule *m = ck_parse_verified(text.buf);
+  const void *bytes = named_constant(m, "w")->literal->data;
+  pu_differential_on(m, pass_scale_fold, true, 1e-6, 1e-6);
+  ck_assert_ptr_eq(conv_weights(m)->literal->data, bytes);
+  hlo_module_free(m);
+  free(text.buf);
+}
+END_TEST
+
+START_TEST(scale_fold_copies_shared_weights) {
+  /* Another constant holds the same bytes (as a clone's literal would):
+   * it must keep reading the unscaled weights. */
+  HloStr text = {0};
+  hlo_str_printf(&text,
+                 "%s  z = f32[2,2,2,3] constant({{{{0,0,0},{0,0,0}},{{0,0,0},{0,0,0}}},"
+                 "{{{0,0,0},{0,0,0}},{{0,0,0},{0,0,0}}}})\n"
+                 "  ROOT t = (f32[1,3,3,3], f32[2,2,2,3]) tuple(r, z)\n}\n",
+                 scaled_conv);
+  HloModule *m = ck_parse_verified(text.buf);
+  HloInstr *w = named_constant(m, "w");
+  named_constant(m, "z")->literal = w->literal;
+  pu_differential_on(m, pass_scale_fold, true, 1e-6, 1e-6);
+  ck_assert_ptr_ne(conv_weights(m)->literal->data, w->literal->data);
+  hlo_module_free(m);
+  free(text.buf);
+}
+END_TEST
+
+START_TEST(scale_fold_copies_weights_read_twice) {
+  /* Two dots read w, each scaled its own way: neither may scale w's bytes. */
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[2,3] parameter(0)\n"
+      "  w = f32[3,2] constant({{1,2},{3,4},{5,6}})\n"
+      "  d = f32[2,2] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  e = f32[2,2] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+      "  s = f32[2] constant({0.5, 3})\n  sb = f32[2,2] broadcast(s), dimensions={1}\n"
+      "  u = f32[2] constant({7, -2})\n  ub = f32[2,2] broadcast(u), dimensions={1}\n"
+      "  p = f32[2,2] multiply(d, sb)\n  q = f32[2,2] multiply(e, ub)\n"
+      "  ROOT r = (f32[2,2], f32[2,2]) tuple(p, q)\n}\n",
+      pass_scale_fold, true, 1e-6, 1e-6));
+}
+END_TEST
+
 START_TEST(scale_fold_nothing_to_do) {
   /* The weights are a parameter: nothing to fold into. */
   hlo_module_free(pu_differential(
@@ -468,6 +540,9 @@ int main(void) {
   tcase_add_test(t, batch_norm_folds_into_convolution_weights);
   tcase_add_test(t, scale_folds_into_dot_weights);
   tcase_add_test(t, scale_fold_nothing_to_do);
+  tcase_add_test(t, scale_fold_scales_sole_weights_in_place);
+  tcase_add_test(t, scale_fold_copies_shared_weights);
+  tcase_add_test(t, scale_fold_copies_weights_read_twice);
   tcase_add_test(t, dots_become_batch_m_k_times_batch_k_n);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
