@@ -82,7 +82,7 @@ static char *fetch_tensor(const TfGraph *g, const TfFetch *f) {
 
 HloError *pipeline_load_graph(TfGraph *g, Model *md) {
   memset(md, 0, sizeof *md);
-  HloError *e = tf_import(g, "model", &md->m);
+  HloError *e = tf_import_consuming(g, "model", &md->m);
   if (!e) {
     md->nfeeds = g->nfeeds;
     md->feeds = new_names(g->nfeeds);

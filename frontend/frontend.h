@@ -525,6 +525,11 @@ uint32_t tf_crc32c_mask(uint32_t crc);
  * type, count, node names).  The module is verified; it does not point into
  * g, which may be freed afterwards. */
 HloError *tf_import(const TfGraph *g, const char *name, HloModule **out);
+/* tf_import for a caller that frees g next: each Const node's tensor bytes
+ * are freed as soon as its constant is made, so that a frozen graph's
+ * weights are not held twice (the graph's, the module's) until the end.
+ * Afterwards g may only be freed (tf_graph_free). */
+HloError *tf_import_consuming(TfGraph *g, const char *name, HloModule **out);
 
 /* The supported ops, in alphabetical order: *n entries of op name,
  * attributes honoured and notes.  For `hloc ops` and docs/ops.md. */

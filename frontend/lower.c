@@ -421,6 +421,14 @@ static HloError *lower_const(TfLower *L, const TfNode *n) {
   if (!e) e = tf_node_const(n, L->m->arena, &lit);
   if (e) return e;
   tf_set_output(L, n, 0, hlo_constant_new(L->c, lit, NULL));
+  if (L->free_consts && t->tensor_content.len) {
+    /* The graph is its caller's to consume (tf_import_consuming) and this
+     * node is lowered once: its bytes need not be held beside the
+     * literal's until the whole graph is. */
+    Tensorflow__TensorProto *owned = (Tensorflow__TensorProto *)t;
+    free(owned->tensor_content.data);
+    owned->tensor_content = (ProtobufCBinaryData){0};
+  }
   return NULL;
 }
 
@@ -592,11 +600,11 @@ static HloError *name_node(const TfLower *L, const TfNode *n, HloError *e) {
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
                          const char *scope, HloInstr ***results, HloInstr **final_feeds,
-                         const TfFeed *const *vars) {
+                         const TfFeed *const *vars, bool free_consts) {
   HloError *e = check_supported(body);
   if (e) return e;
   TfLower L = {.m = m, .c = c, .g = body, .parent = parent, .function = function,
-               .scope = scope ? scope : ""};
+               .scope = scope ? scope : "", .free_consts = free_consts};
   int nn = body->nnodes;
   L.feeds = hlo_xcalloc((size_t)body->nfeeds + 1, sizeof *L.feeds);
   L.vars = hlo_xcalloc((size_t)body->nfeeds + 1, sizeof *L.vars);
@@ -645,7 +653,9 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
   return e;
 }
 
-HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
+/* tf_import, freeing g's Const tensors as they are lowered with
+ * free_consts. */
+static HloError *import(const TfGraph *g, const char *name, bool free_consts, HloModule **out) {
   HloModule *m = hlo_module_new(name);
   HloComputation *entry = hlo_computation_new(m, "main");
   hlo_module_set_entry(m, entry);
@@ -665,7 +675,8 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
   HloInstr **results = NULL;
   HloInstr **final = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *final);
   if (!e && g->nfetches == 0) e = hlo_error("the config has no fetches");
-  if (!e) e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results, final, NULL);
+  if (!e)
+    e = tf_lower_graph(m, entry, g, params, NULL, NULL, "", &results, final, NULL, free_consts);
   if (!e) {
     /* Each read-write variable's last value is one more result, written
      * back into its parameter. */
@@ -702,4 +713,12 @@ HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
   }
   *out = m;
   return NULL;
+}
+
+HloError *tf_import(const TfGraph *g, const char *name, HloModule **out) {
+  return import(g, name, false, out);
+}
+
+HloError *tf_import_consuming(TfGraph *g, const char *name, HloModule **out) {
+  return import(g, name, true, out);
 }

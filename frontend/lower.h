@@ -33,6 +33,9 @@ struct TfLower {
   TfLower *parent;       /* the enclosing lowering, for function bodies */
   const char *function;  /* the library function lowered here (NULL: the graph) */
   const char *scope;     /* "" or "FUNCTION/" prefixed to op_name metadata */
+  bool free_consts;      /* each Const node's tensor bytes are freed once it
+                          * is lowered (tf_import_consuming: the graph's
+                          * own nodes, each lowered once) */
 };
 
 /* Constants the lowering computes itself at compile time (interpolation
@@ -72,11 +75,12 @@ const TfOpLowering *tf_find_lowering(const char *op);
  * variable replace its feed's value as the walk goes (TfLower.feeds);
  * final_feeds (NULL: not wanted) receives the values the feeds end with.
  * vars[i] is the config variable feed i holds (NULL: none; vars NULL: the
- * graph's own config variables). */
+ * graph's own config variables).  With free_consts the Const nodes' tensor
+ * bytes are freed as they are lowered (TfLower.free_consts). */
 HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
                          HloInstr *const *feeds, TfLower *parent, const char *function,
                          const char *scope, HloInstr ***results, HloInstr **final_feeds,
-                         const TfFeed *const *vars);
+                         const TfFeed *const *vars, bool free_consts);
 
 /* Lowers a call of library function `fname` in place (inlined): its
  * arguments are n's inputs, its results n's outputs.  PartitionedCall and

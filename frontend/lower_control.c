@@ -143,7 +143,7 @@ static HloError *lower_body(TfLower *L, HloModule *m, HloComputation *c, const c
   } else {
     HloStr scope = {0};
     hlo_str_printf(&scope, "%s%s/", L->scope, fname);
-    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results, final, vars);
+    e = tf_lower_graph(m, c, body, args, L, fname, scope.buf, results, final, vars, false);
     free(scope.buf);
     *count = body->nfetches;
   }

@@ -8,6 +8,7 @@
  * Graphs are small text GraphDefs written inline with the macros below.
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -709,6 +710,44 @@ START_TEST(every_testdata_graph_imports) {
 }
 END_TEST
 
+START_TEST(consuming_import_equals_import) {
+  /* tf_import_consuming frees each Const tensor's bytes once lowered: the
+   * module must be tf_import's, and the weights' bytes gone from the
+   * graph. */
+  static const char *const models[] = {"mnist_mlp", "mobilenet_v2", "lstm_while", "small_cnn"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+    char path[256], cfg[256];
+    snprintf(path, sizeof path, "testdata/tf/models/%s.pb", models[i]);
+    snprintf(cfg, sizeof cfg, "testdata/tf/models/%s.config.pbtxt", models[i]);
+    TfGraph *g;
+    HloModule *a, *b;
+    ck_assert(!tf_graph_load(path, cfg, &g));
+    HloError *e = tf_import(g, "model", &a);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    tf_graph_free(g);
+    ck_assert(!tf_graph_load(path, cfg, &g));
+    e = tf_import_consuming(g, "model", &b);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    int left = 0, consts = 0;
+    for (int j = 0; j < g->norder; j++) {
+      const Tensorflow__TensorProto *t;
+      if (strcmp(g->order[j]->op, "Const") || tf_node_tensor(g->order[j], &t)) continue;
+      consts++;
+      left += t->tensor_content.len > 0;
+    }
+    ck_assert_int_gt(consts, 0);
+    ck_assert_int_eq(left, 0);
+    tf_graph_free(g);
+    char *ta = hlo_module_to_string(a), *tb = hlo_module_to_string(b);
+    ck_assert_str_eq(ta, tb);
+    free(ta);
+    free(tb);
+    hlo_module_free(a);
+    hlo_module_free(b);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("frontend_graph");
   TCase *t = tcase_create("view");
@@ -736,6 +775,7 @@ int main(void) {
   TCase *d = tcase_create("testdata");
   tcase_set_timeout(d, 120);
   tcase_add_test(d, every_testdata_graph_imports);
+  tcase_add_test(d, consuming_import_equals_import);
   suite_add_tcase(s, d);
   return ck_run_suite(s);
 }
