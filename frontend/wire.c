@@ -19,11 +19,15 @@
  * (Sizes that the data only describes — a TensorProto's shape — are checked
  * where they are decoded, in tensor.c.)
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, beside POSIX 2008 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "frontend.h"
 
@@ -242,10 +246,10 @@ static bool looks_like_text(const uint8_t *p, size_t len) {
          ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z');
 }
 
-HloError *tf_proto_parse_binary(const ProtobufCMessageDescriptor *desc,
-                                const void *data, size_t len,
-                                const char *filename, ProtobufCMessage **out) {
-  *out = NULL;
+/* Checks that data[0..len) is a well-formed desc (scan_message), with a
+ * hint where it looks like the text format. */
+static HloError *check_binary(const ProtobufCMessageDescriptor *desc, const void *data,
+                              size_t len, const char *filename) {
   if (len > MAX_PROTO_BYTES)
     return hlo_error("%s: %zu bytes is larger than protobuf's 2 GiB limit",
                      filename, len);
@@ -261,6 +265,15 @@ HloError *tf_proto_parse_binary(const ProtobufCMessageDescriptor *desc,
     }
     return e;
   }
+  return NULL;
+}
+
+HloError *tf_proto_parse_binary(const ProtobufCMessageDescriptor *desc,
+                                const void *data, size_t len,
+                                const char *filename, ProtobufCMessage **out) {
+  *out = NULL;
+  HloError *e = check_binary(desc, data, len, filename);
+  if (e) return e;
   *out = protobuf_c_message_unpack(desc, NULL, len, data);
   if (!*out)
     return hlo_error("%s: protobuf-c could not unpack this %s (%zu bytes)",
@@ -341,10 +354,114 @@ HloError *tf_proto_read_file(const ProtobufCMessageDescriptor *desc,
   return e;
 }
 
+/* A frozen graph's weights are most of its bytes, in its nodes.  Unpacked
+ * at once, the file's bytes and the message's copy of them are held
+ * together; unpacked node by node from pages of their own, the pages
+ * parsed are given back as the nodes are made, so the peak is about one
+ * copy.  The result is what protobuf-c's unpack of the whole buffer gives:
+ * the nodes in file order, the other fields unpacked from their bytes in
+ * file order (a GraphDef without nodes), the nodes then attached as
+ * protobuf-c would have allocated them (malloc'd, freed with the
+ * message). */
+static HloError *unpack_graphdef(uint8_t *map, size_t len, const char *path,
+                                 size_t *given_back, Tensorflow__GraphDef **out) {
+  const ProtobufCMessageDescriptor *d = &tensorflow__graph_def__descriptor;
+  const ProtobufCFieldDescriptor *node_field = protobuf_c_message_descriptor_get_field_by_name(d, "node");
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), pos = 0;
+  size_t *freed = given_back; /* map[0..*freed) is unmapped */
+  HloStr rest = {0};
+  Tensorflow__NodeDef **nodes = NULL;
+  size_t n = 0, cap = 0;
+  HloError *e = NULL;
+  while (pos < len && !e) {
+    /* check_binary accepted every tag and length. */
+    size_t at = pos;
+    uint64_t tag = 0, flen = 0;
+    read_varint(map, &pos, len, &tag);
+    switch (tag & 7) {
+    case WT_VARINT: read_varint(map, &pos, len, &flen); flen = 0; break;
+    case WT_I64: flen = 8; break;
+    case WT_I32: flen = 4; break;
+    default: read_varint(map, &pos, len, &flen); break;
+    }
+    if ((tag >> 3) == node_field->id && (tag & 7) == WT_LEN) {
+      Tensorflow__NodeDef *nd = tensorflow__node_def__unpack(NULL, flen, map + pos);
+      if (!nd) {
+        e = hlo_error("%s: protobuf-c could not unpack the node at byte %zu", path, at);
+        break;
+      }
+      if (n == cap) {
+        cap = cap ? 2 * cap : 256;
+        nodes = hlo_xrealloc(nodes, cap * sizeof *nodes);
+      }
+      nodes[n++] = nd;
+    } else {
+      hlo_str_append(&rest, (const char *)map + at, pos + flen - at);
+    }
+    pos += flen;
+    size_t done = pos / page * page;
+    if (done > *freed) {
+      munmap(map + *freed, done - *freed);
+      *freed = done;
+    }
+  }
+  Tensorflow__GraphDef *gd = NULL;
+  if (!e) {
+    gd = tensorflow__graph_def__unpack(NULL, rest.len, (const uint8_t *)rest.buf);
+    if (!gd) e = hlo_error("%s: protobuf-c could not unpack this %s", path, d->name);
+  }
+  if (e) {
+    for (size_t i = 0; i < n; i++) tensorflow__node_def__free_unpacked(nodes[i], NULL);
+    free(nodes);
+  } else {
+    gd->n_node = n;
+    gd->node = nodes;
+  }
+  free(rest.buf);
+  *out = gd;
+  return e;
+}
+
 HloError *tf_graphdef_read(const char *path, Tensorflow__GraphDef **out) {
+  *out = NULL;
   ProtobufCMessage *m;
-  HloError *e = tf_proto_read_file(&tensorflow__graph_def__descriptor, path, &m);
-  *out = (Tensorflow__GraphDef *)m;
+  struct stat st;
+  int fd = format_of_name(path) == 1 ? -1 : open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size ||
+      (uintmax_t)st.st_size > MAX_PROTO_BYTES) {
+    if (fd >= 0) close(fd);
+    HloError *e = tf_proto_read_file(&tensorflow__graph_def__descriptor, path, &m);
+    *out = (Tensorflow__GraphDef *)m;
+    return e;
+  }
+  size_t len = (size_t)st.st_size, got = 0;
+  uint8_t *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) {
+    close(fd);
+    return hlo_error("%s: cannot map %zu bytes: %s", path, len, strerror(errno));
+  }
+  while (got < len) {
+    ssize_t r = read(fd, map + got, len - got);
+    if (r <= 0) {
+      int err = r ? errno : EIO;
+      close(fd);
+      munmap(map, len);
+      return hlo_error("%s: read error: %s", path, strerror(err));
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  HloError *e = NULL;
+  if (format_of_name(path) < 0 && looks_like_text(map, len)) {
+    e = tf_proto_parse_text(&tensorflow__graph_def__descriptor, (const char *)map, len, path, &m);
+    *out = (Tensorflow__GraphDef *)m;
+    munmap(map, len);
+    return e;
+  }
+  size_t freed = 0;
+  e = check_binary(&tensorflow__graph_def__descriptor, map, len, path);
+  if (!e) e = unpack_graphdef(map, len, path, &freed, out);
+  if (freed < len) munmap(map + freed, len - freed);
   return e;
 }
 

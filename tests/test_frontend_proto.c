@@ -13,8 +13,10 @@
 #include <dirent.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_util.h"
 #include "frontend.h"
@@ -783,6 +785,51 @@ START_TEST(text_equals_binary_on_testdata) {
 }
 END_TEST
 
+START_TEST(graphdef_node_by_node_equals_whole) {
+  /* tf_graphdef_read unpacks a binary GraphDef node by node, giving back
+   * the pages it has parsed; the result must be what one unpack of the
+   * whole file gives (models of one to hundreds of pages); a truncated
+   * file is still refused with the byte at which it breaks. */
+  static const char *const paths[] = {
+      "testdata/tf/models/mobilenet_v2.pb", "testdata/tf/models/mnist_mlp.pb",
+      "testdata/tf/models/lstm_while.pb", "testdata/tf/ops/add.pb"};
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+    Tensorflow__GraphDef *a;
+    ProtobufCMessage *b;
+    HloError *e = tf_graphdef_read(paths[i], &a);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    e = tf_proto_read_file(&tensorflow__graph_def__descriptor, paths[i], &b);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    ck_assert_uint_gt(a->n_node, 0);
+    size_t la, lb;
+    uint8_t *pa = pack(&a->base, &la), *pb = pack(b, &lb);
+    ck_assert_msg(la == lb && !memcmp(pa, pb, la), "%s: node by node differs", paths[i]);
+    free(pa);
+    free(pb);
+    tensorflow__graph_def__free_unpacked(a, NULL);
+    protobuf_c_message_free_unpacked(b, NULL);
+  }
+  char *data;
+  size_t len;
+  ck_assert(!tf_file_read(paths[1], SIZE_MAX, "", &data, &len));
+  char tmp[] = "/tmp/hloc_truncated_XXXXXX";
+  int fd = mkstemp(tmp);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "wb");
+  fwrite(data, 1, len - 100, f);
+  fclose(f);
+  free(data);
+  Tensorflow__GraphDef *t;
+  HloError *e = tf_graphdef_read(tmp, &t);
+  remove(tmp);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_null(t);
+  ck_assert_msg(strstr(hlo_error_message(e), "malformed protobuf at byte"), "%s",
+                hlo_error_message(e));
+  hlo_error_free(e);
+}
+END_TEST
+
 START_TEST(configs_in_every_style) {
   /* "line" style, "pretty" style (multi-line, comments), "compact" style
    * (no spaces, output_index 0 left out); TensorFlow's text_format checked
@@ -879,6 +926,7 @@ int main(void) {
   TCase *f = tcase_create("testdata");
   tcase_set_timeout(f, 120);
   tcase_add_test(f, text_equals_binary_on_testdata);
+  tcase_add_test(f, graphdef_node_by_node_equals_whole);
   tcase_add_test(f, configs_in_every_style);
   tcase_add_test(f, every_testdata_file_reads);
   suite_add_tcase(s, f);
