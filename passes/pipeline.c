@@ -9,6 +9,10 @@
  *
  * The verifier runs on the input and after every pass that reports a
  * change, so a broken invariant is blamed on the pass that broke it.
+ * After such a pass the payloads of the literals no constant holds any
+ * more are freed (hlo_module_release_dead_literals): a fold that rewrote
+ * a weight (a transpose of a dot's, a scaled one) would otherwise keep
+ * both forms of every weight until the pipeline ends.
  *
  * Before the steps, and not among the passes one may disable, collectives
  * and async pairs are lowered to plain HLO (single_device.c): codegen has
@@ -150,6 +154,7 @@ static HloError *run_pass(Run *r, HloModule *m, const char *name, bool *changed)
     r->changes[idx]++;
     HloError *e = hlo_verify(m);
     if (e) return hlo_error_wrap(e, "after pass '%s'", name);
+    hlo_module_release_dead_literals(m);
   }
   return dump(r, m, name);
 }
