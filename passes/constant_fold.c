@@ -21,6 +21,8 @@
  *   - control flow, custom-calls, tuples (nothing to gain, or opaque);
  *   - instructions the evaluator rejects (the error is dropped: the
  *     instruction simply stays).
+ * A reshape of a constant (default layouts) is not evaluated: its constant
+ * shares the operand's bytes, which are already its elements in order.
  *
  * requires: a verified module.
  * keeps:    shapes and layouts of the replaced instructions.
@@ -90,11 +92,33 @@ static HloLiteral *evaluate_alone(const HloInstr *in) {
   return out;
 }
 
+/* The reshape `in` of a constant, both in the default layout, as a literal
+ * sharing the constant's bytes (the same elements in the same order), or
+ * NULL.  A model's reshaped weights (BERT's attention heads) are then not
+ * held twice until the pass ends. */
+static HloLiteral *reshaped_in_place(const HloInstr *in) {
+  const HloInstr *o = in->operands[0];
+  if (in->op != HLO_OP_RESHAPE || o->op != HLO_OP_CONSTANT ||
+      !hlo_shape_has_default_layout(&in->shape) || !hlo_shape_has_default_layout(&o->shape))
+    return NULL;
+  HloLiteral *l = hlo_arena_alloc(in->parent->module->arena, sizeof *l);
+  l->shape = in->shape;
+  l->data = o->literal->data;
+  return l;
+}
+
 static HloInstr *fold(HloInstr *in) {
   if (!worth_folding(in)) return NULL;
+  HloComputation *c = in->parent;
+  HloLiteral *shared = reshaped_in_place(in);
+  if (shared) {
+    HloInstr *k = hlo_constant_new(c, shared, "constant");
+    k->shape = in->shape;
+    hlo_instr_move_before(k, in);
+    return k;
+  }
   HloLiteral *value = evaluate_alone(in);
   if (!value) return NULL;
-  HloComputation *c = in->parent;
   HloInstr *k = hlo_constant_new(c, hlo_literal_clone_in(c->module->arena, value), "constant");
   hlo_literal_free(value);
   k->shape = in->shape; /* keep the layout the literal does not carry */

@@ -84,6 +84,21 @@ START_TEST(constant_fold_folds_and_respects_the_cap) {
 }
 END_TEST
 
+START_TEST(constant_fold_reshape_shares_bytes) {
+  /* A reshaped constant is the same bytes: the folded constant shares
+   * them (a weight is not copied), and the values are the evaluator's. */
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nENTRY e {\n  x = f32[3,2] parameter(0)\n"
+      "  w = f32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n"
+      "  r = f32[3,2] reshape(w)\n  ROOT a = f32[3,2] add(x, r)\n}\n");
+  const void *bytes = m->entry->root->operands[1]->operands[0]->literal->data;
+  pu_differential_on(m, pass_constant_fold, true, 0, 0);
+  ck_assert_str_eq(pu_root(m), "add(x, constant)");
+  ck_assert_ptr_eq(m->entry->root->operands[1]->literal->data, bytes);
+  hlo_module_free(m);
+}
+END_TEST
+
 START_TEST(constant_fold_nothing_to_do) {
   hlo_module_free(pu_differential(
       "HloModule m\nENTRY e {\n  x = f32[3] parameter(0)\n  c = f32[] constant(2)\n"
@@ -285,6 +300,7 @@ int main(void) {
   tcase_add_test(t, cse_keeps_parameters_and_different_attributes);
   tcase_add_test(t, constant_fold_folds_and_respects_the_cap);
   tcase_add_test(t, constant_fold_nothing_to_do);
+  tcase_add_test(t, constant_fold_reshape_shares_bytes);
   tcase_add_test(t, tuple_simplify_forwards_elements);
   tcase_add_test(t, tuple_simplify_nothing_to_do);
   tcase_add_test(t, inline_replaces_calls_with_bodies);
