@@ -2839,6 +2839,108 @@ static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const Hlo
   return r;
 }
 
+/* The bounds [*start, *end) of group i of ragged-dot rd for the lhs
+ * element at coordinates lc (only the dims group_sizes is indexed by are
+ * read): the sizes before it summed, then its own added. */
+static void ragged_group_bounds(const HloInstr *rd, const HloLiteral *gs, const int64_t *lc,
+                                int64_t i, int64_t *start, int64_t *end) {
+  int64_t lead[HLO_MAX_RANK];
+  int n = hlo_ragged_dot_size_dims(rd, lead);
+  int64_t g = gs->shape.dims[gs->shape.rank - 1], row = 0;
+  for (int d = 0; d < n; d++) row = row * gs->shape.dims[d] + lc[lead[d]];
+  int64_t s = 0;
+  for (int64_t j = 0; j < i; j++) s += hlo_literal_get_s64(gs, row * g + j);
+  *start = s;
+  *end = s + hlo_literal_get_s64(gs, row * g + i);
+}
+
+/* Unravels a row-major index of dims into coordinates. */
+static void unravel(int64_t k, int rank, const int64_t *dims, int64_t *c) {
+  for (int d = rank - 1; d >= 0; d--) {
+    c[d] = dims[d] ? k % dims[d] : 0;
+    k = dims[d] ? k / dims[d] : 0;
+  }
+}
+
+/* [g, l's dims]: copy i of l (side 0: lhs; 1: rhs, whose batch and
+ * contracting dims stand for lhs's) with the elements outside group i of
+ * the ragged dim zeroed.  malloc'd. */
+static HloLiteral *ragged_expand(const HloInstr *rd, const HloLiteral *l, int side,
+                                 const HloLiteral *gs) {
+  const HloDotDims *dd = &rd->dot;
+  int rank = l->shape.rank;
+  int64_t g = gs->shape.dims[gs->shape.rank - 1], dims[HLO_MAX_RANK + 1];
+  dims[0] = g;
+  memcpy(dims + 1, l->shape.dims, sizeof(int64_t) * (size_t)rank);
+  HloLiteral *m = new_array(l->shape.type, rank + 1, dims);
+  size_t es = esize_of(l);
+  int64_t n = elements_of(l), c[HLO_MAX_RANK], lc[HLO_MAX_RANK] = {0};
+  for (int64_t k = 0; k < n; k++) {
+    unravel(k, rank, l->shape.dims, c);
+    if (side == 0) {
+      memcpy(lc, c, sizeof(int64_t) * (size_t)rank);
+    } else {
+      for (int j = 0; j < dd->rhs_batch.n; j++) lc[dd->lhs_batch.v[j]] = c[dd->rhs_batch.v[j]];
+      for (int j = 0; j < dd->rhs_contracting.n; j++)
+        lc[dd->lhs_contracting.v[j]] = c[dd->rhs_contracting.v[j]];
+    }
+    int64_t r = lc[dd->lhs_ragged.v[0]];
+    for (int64_t i = 0; i < g; i++) {
+      int64_t st, e;
+      ragged_group_bounds(rd, gs, lc, i, &st, &e);
+      if (r >= st && r < e)
+        memcpy((char *)m->data + (i * n + k) * (int64_t)es, (const char *)l->data + k * (int64_t)es,
+               es);
+    }
+  }
+  return m;
+}
+
+/* dims + 1, with `first` in front when first >= 0. */
+static HloDims shifted(const HloDims *d, int64_t first, int64_t *buf) {
+  int n = 0;
+  if (first >= 0) buf[n++] = first;
+  for (int i = 0; i < d->n; i++) buf[n++] = d->v[i] + 1;
+  return (HloDims){n, buf};
+}
+
+/* ragged-dot as JAX's reference implementation defines it (HloRaggedMode):
+ * the ragged operand copied once per group along a new leading dim, each
+ * copy zeroed outside its group, then one dot: non-contracting contracts
+ * that dim with rhs's group dim (rows in no group are zeros), contracting
+ * masks rhs alike and batches over it, batch is the dot. */
+static HloLiteral *eval_ragged_dot(const HloInstr *in, const HloLiteral *lhs,
+                                   const HloLiteral *rhs, const HloLiteral *gs) {
+  const HloDotDims *dd = &in->dot;
+  HloInstr dot = *in;
+  dot.op = HLO_OP_DOT;
+  dot.dot = (HloDotDims){dd->lhs_batch, dd->lhs_contracting, dd->rhs_batch, dd->rhs_contracting,
+                         {0, NULL}, {0, NULL}};
+  HloRaggedMode mode = hlo_ragged_dot_mode(in);
+  if (mode == HLO_RAGGED_BATCH) return eval_dot(&dot, lhs, rhs);
+  int64_t b[4][HLO_MAX_RANK + 1];
+  HloLiteral *a = ragged_expand(in, lhs, 0, gs), *r;
+  if (mode == HLO_RAGGED_NONCONTRACTING) {
+    int64_t *rc = b[3];
+    rc[0] = dd->rhs_group.v[0];
+    memcpy(rc + 1, dd->rhs_contracting.v, sizeof(int64_t) * (size_t)dd->rhs_contracting.n);
+    dot.dot.lhs_batch = shifted(&dd->lhs_batch, -1, b[0]);
+    dot.dot.lhs_contracting = shifted(&dd->lhs_contracting, 0, b[1]);
+    dot.dot.rhs_contracting = (HloDims){dd->rhs_contracting.n + 1, rc};
+    r = eval_dot(&dot, a, rhs);
+  } else {
+    HloLiteral *e = ragged_expand(in, rhs, 1, gs);
+    dot.dot.lhs_batch = shifted(&dd->lhs_batch, 0, b[0]);
+    dot.dot.lhs_contracting = shifted(&dd->lhs_contracting, -1, b[1]);
+    dot.dot.rhs_batch = shifted(&dd->rhs_batch, 0, b[2]);
+    dot.dot.rhs_contracting = shifted(&dd->rhs_contracting, -1, b[3]);
+    r = eval_dot(&dot, a, e);
+    hlo_literal_free(e);
+  }
+  hlo_literal_free(a);
+  return r;
+}
+
 /* Convolution on canonical copies: input [N][spatial...][C], kernel
  * [spatial...][Ci][Co], output [N][spatial...][Co].  For each output
  * position the valid kernel taps (input offset, kernel offset) are listed
@@ -3233,6 +3335,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_STOCHASTIC_CONVERT: r = eval_stochastic_convert(in, ops[0], ops[1]); break;
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
+  case HLO_OP_RAGGED_DOT: r = eval_ragged_dot(in, ops[0], ops[1], ops[2]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);
   case HLO_OP_CALL:

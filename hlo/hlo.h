@@ -494,6 +494,7 @@ typedef enum HloCost {
   X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(FFT, "fft", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
+  X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_OTHER, HLO_COST_LOOP)                       \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
@@ -563,7 +564,6 @@ typedef enum HloCost {
   X(MULHI, "mulhi", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                            \
   X(OUTFEED, "outfeed", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
   X(RAGGED_ALL_TO_ALL, "ragged-all-to-all", 6, HLO_KIND_REFUSED, HLO_COST_CONTROL)    \
-  X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
   X(RECV, "recv", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(RECV_DONE, "recv-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(RNG_GET_AND_UPDATE_STATE, "rng-get-and-update-state", 0, HLO_KIND_REFUSED,        \
@@ -667,9 +667,12 @@ typedef struct HloConvDims {
   int64_t out_batch, out_feature, out_spatial[HLO_MAX_RANK];
 } HloConvDims;
 
-/* lhs_batch_dims={…}, lhs_contracting_dims={…}, rhs_… */
+/* lhs_batch_dims={…}, lhs_contracting_dims={…}, rhs_…; ragged-dot adds
+ * lhs_ragged_dims={…} (one lhs dim split into groups) and rhs_group_dims={…}
+ * (none, or the one rhs dim that indexes the groups). */
 typedef struct HloDotDims {
   HloDims lhs_batch, lhs_contracting, rhs_batch, rhs_contracting;
+  HloDims lhs_ragged, rhs_group;
 } HloDotDims;
 
 typedef struct HloGatherDims {
@@ -1006,6 +1009,45 @@ bool *hlo_fused_partial_params(const HloComputation *fc);
  * iota) and custom-call, whose shapes are given, return their own shape.
  * The result has no layout.  Errors name the instruction and the rule. */
 HloError *hlo_infer_shape(const HloInstr *instr, HloShape *out);
+
+/* ragged-dot's three modes, by the kind of its one lhs_ragged_dims dim
+ * (JAX's ragged_dot_general, whose reference implementation defines the
+ * values): with g groups and group_sizes [p…,g] (or [g], the same for
+ * every p…),
+ *   NONCONTRACTING  lhs [b,m,k], rhs [g,b,k,n] (rhs_group_dims={g's dim})
+ *                   -> [b,m,n]: each row of lhs times its group's rhs,
+ *                   rows in no group zeros; p…: the batch dims, then
+ *                   lhs's free dims before the ragged one;
+ *   CONTRACTING     lhs [b,m,k], rhs [b,k,n] -> [g,b,m,n]: group i sums
+ *                   over its own part of k; p…: the batch dims, then the
+ *                   contracting dims listed before the ragged one;
+ *   BATCH           the dot of lhs and rhs; p…: the batch dims listed
+ *                   before the ragged one.
+ * Group i holds the indices from the sum of the sizes before it up to
+ * that plus its own size (none when that is not positive); each group's
+ * part of lhs (and rhs) is taken by zeroing the rest, so an inf or NaN
+ * elsewhere still reaches a product with it, as in JAX. */
+typedef enum HloRaggedMode {
+  HLO_RAGGED_NONCONTRACTING, HLO_RAGGED_CONTRACTING, HLO_RAGGED_BATCH,
+} HloRaggedMode;
+
+/* The dot one group of a ragged-dot computes: the ragged-dot's dims with
+ * rhs's group dim (if any) left out and rhs's later dims renumbered, and
+ * rhs's shape without it.  The dims arrays point into buf. */
+typedef struct HloRaggedGroupDot {
+  HloDotDims dims;
+  HloShape rhs;
+  int64_t buf[2][HLO_MAX_RANK];
+} HloRaggedGroupDot;
+
+/* For a ragged-dot whose lhs_ragged_dims has one entry in range. */
+HloRaggedMode hlo_ragged_dot_mode(const HloInstr *rd);
+/* For a ragged-dot that verifies. */
+void hlo_ragged_dot_group(const HloInstr *rd, HloRaggedGroupDot *out);
+/* The lhs dims group_sizes' dims but the last index (p… above), in order,
+ * written to lhs_dims; returns how many (0 when group_sizes is [g]).  For
+ * a ragged-dot that verifies. */
+int hlo_ragged_dot_size_dims(const HloInstr *rd, int64_t lhs_dims[HLO_MAX_RANK]);
 
 /* Builder: each creates the instruction at the end of c and infers its
  * shape; on a shape error it unlinks what it created and returns NULL with

@@ -917,7 +917,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_BATCH_NORM_GRAD] = "is a training op" NOT_YET " (batch-norm-inference works)",
     [HLO_OP_SELECT_AND_SCATTER] = "is max pooling's gradient, a training op" NOT_YET,
     [HLO_OP_ADD_DEPENDENCY] = "orders a value after a token" NOT_YET,
-    [HLO_OP_RAGGED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_SCALED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_MULHI] = "is an XLA op" NOT_YET,
     [HLO_OP_SCAN] = "is an XLA op" NOT_YET,

@@ -1146,7 +1146,7 @@ typedef enum AttrKind {
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
   A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_RNG_DISTRIBUTION, A_FFT_TYPE,
-  A_FFT_LENGTH, A_COUNT
+  A_FFT_LENGTH, A_LHS_RAGGED, A_RHS_GROUP, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1164,6 +1164,8 @@ static const struct {
     {"lhs_contracting_dims", A_LHS_CONTRACTING},
     {"rhs_batch_dims", A_RHS_BATCH},
     {"rhs_contracting_dims", A_RHS_CONTRACTING},
+    {"lhs_ragged_dims", A_LHS_RAGGED},
+    {"rhs_group_dims", A_RHS_GROUP},
     {"direction", A_DIRECTION},
     {"type", A_COMPARE_TYPE},
     {"to_apply", A_TO_APPLY},
@@ -1238,7 +1240,8 @@ static const char *const single_device_annotations[] = {
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
-         op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT;
+         op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
+         op != HLO_OP_RAGGED_DOT;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1299,7 +1302,8 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_DIM_LABELS: case A_FEATURE_GROUPS: case A_BATCH_GROUPS:
     return op == HLO_OP_CONVOLUTION;
   case A_LHS_BATCH: case A_LHS_CONTRACTING: case A_RHS_BATCH: case A_RHS_CONTRACTING:
-    return op == HLO_OP_DOT;
+    return op == HLO_OP_DOT || op == HLO_OP_RAGGED_DOT;
+  case A_LHS_RAGGED: case A_RHS_GROUP: return op == HLO_OP_RAGGED_DOT;
   case A_DIRECTION: case A_COMPARE_TYPE: return op == HLO_OP_COMPARE;
   case A_TO_APPLY:
     return op == HLO_OP_REDUCE || op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_SORT ||
@@ -1729,6 +1733,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
   case A_LHS_CONTRACTING: return parse_dims(p, in, &in->dot.lhs_contracting);
   case A_RHS_BATCH: return parse_dims(p, in, &in->dot.rhs_batch);
   case A_RHS_CONTRACTING: return parse_dims(p, in, &in->dot.rhs_contracting);
+  case A_LHS_RAGGED: return parse_dims(p, in, &in->dot.lhs_ragged);
+  case A_RHS_GROUP: return parse_dims(p, in, &in->dot.rhs_group);
   case A_DIRECTION:
     if (!parse_enum(p, "comparison direction", directions, 6, &e)) return false;
     in->direction = (HloCompareDir)e;
@@ -2461,7 +2467,8 @@ static bool infer_one(Parser *p, HloInstr *x, const size_t *shape_pos) {
   } else {
     /* A dot or convolution takes its element type from its own shape
      * (XLA's preferred element type); XLA infers none: the operands'. */
-    if ((x->op == HLO_OP_DOT || x->op == HLO_OP_CONVOLUTION) && x->noperands > 0 &&
+    if ((x->op == HLO_OP_DOT || x->op == HLO_OP_RAGGED_DOT || x->op == HLO_OP_CONVOLUTION) &&
+        x->noperands > 0 &&
         hlo_type_is_array(x->operands[0]->shape.type))
       x->shape = hlo_shape_scalar(x->operands[0]->shape.type);
     /* A pad's padding has an entry per dimension of its own shape: that

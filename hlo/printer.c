@@ -428,10 +428,15 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
       hlo_str_printf(out, ", batch_group_count=%lld", (long long)in->batch_group_count);
     break;
   case HLO_OP_DOT:
+  case HLO_OP_RAGGED_DOT:
     print_dims_if_any(out, "lhs_batch_dims", &in->dot.lhs_batch);
     print_dims_attr(out, "lhs_contracting_dims", &in->dot.lhs_contracting);
     print_dims_if_any(out, "rhs_batch_dims", &in->dot.rhs_batch);
     print_dims_attr(out, "rhs_contracting_dims", &in->dot.rhs_contracting);
+    if (in->op == HLO_OP_RAGGED_DOT) {
+      print_dims_attr(out, "lhs_ragged_dims", &in->dot.lhs_ragged);
+      print_dims_if_any(out, "rhs_group_dims", &in->dot.rhs_group);
+    }
     break;
   case HLO_OP_GATHER: {
     const HloGatherDims *g = &in->gather;

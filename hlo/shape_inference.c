@@ -1153,6 +1153,134 @@ static HloError *infer_dot(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+HloRaggedMode hlo_ragged_dot_mode(const HloInstr *rd) {
+  const HloDotDims *d = &rd->dot;
+  int64_t r = d->lhs_ragged.v[0];
+  if (contains(d->lhs_contracting.v, d->lhs_contracting.n, r)) return HLO_RAGGED_CONTRACTING;
+  if (contains(d->lhs_batch.v, d->lhs_batch.n, r)) return HLO_RAGGED_BATCH;
+  return HLO_RAGGED_NONCONTRACTING;
+}
+
+void hlo_ragged_dot_group(const HloInstr *rd, HloRaggedGroupDot *out) {
+  const HloDotDims *d = &rd->dot;
+  const HloShape *rhs = &rd->operands[1]->shape;
+  int64_t gd = d->rhs_group.n ? d->rhs_group.v[0] : -1;
+  memset(out, 0, sizeof *out);
+  out->dims.lhs_batch = d->lhs_batch;
+  out->dims.lhs_contracting = d->lhs_contracting;
+  const HloDims *from[2] = {&d->rhs_batch, &d->rhs_contracting};
+  HloDims *to[2] = {&out->dims.rhs_batch, &out->dims.rhs_contracting};
+  for (int j = 0; j < 2; j++) {
+    for (int i = 0; i < from[j]->n; i++)
+      out->buf[j][i] = from[j]->v[i] - (gd >= 0 && from[j]->v[i] > gd);
+    *to[j] = (HloDims){from[j]->n, out->buf[j]};
+  }
+  int64_t dims[HLO_MAX_RANK];
+  int n = 0;
+  for (int i = 0; i < rhs->rank; i++)
+    if (i != gd) dims[n++] = rhs->dims[i];
+  out->rhs = hlo_shape_array(rhs->type, n, dims);
+}
+
+/* group_sizes' leading dims, as lhs dims, when it is not [g]: JAX's
+ * prefix dims (see HloRaggedMode), lists taken in their given order. */
+static int ragged_size_dims_full(const HloInstr *rd, int64_t *v) {
+  const HloDotDims *d = &rd->dot;
+  HloRaggedMode mode = hlo_ragged_dot_mode(rd);
+  int64_t r = d->lhs_ragged.v[0];
+  int n = 0;
+  if (mode == HLO_RAGGED_BATCH) {
+    for (int i = 0; i < d->lhs_batch.n && d->lhs_batch.v[i] != r; i++) v[n++] = d->lhs_batch.v[i];
+    return n;
+  }
+  for (int i = 0; i < d->lhs_batch.n; i++) v[n++] = d->lhs_batch.v[i];
+  if (mode == HLO_RAGGED_CONTRACTING) {
+    for (int i = 0; i < d->lhs_contracting.n && d->lhs_contracting.v[i] != r; i++)
+      v[n++] = d->lhs_contracting.v[i];
+    return n;
+  }
+  for (int64_t i = 0; i < r; i++)
+    if (!contains(d->lhs_batch.v, d->lhs_batch.n, i) &&
+        !contains(d->lhs_contracting.v, d->lhs_contracting.n, i))
+      v[n++] = i;
+  return n;
+}
+
+int hlo_ragged_dot_size_dims(const HloInstr *rd, int64_t lhs_dims[HLO_MAX_RANK]) {
+  if (rd->operands[2]->shape.rank == 1) return 0;
+  return ragged_size_dims_full(rd, lhs_dims);
+}
+
+/* ragged-dot(lhs, rhs, group_sizes): a dot per group (see HloRaggedMode);
+ * the dot rules hold for lhs and rhs without its group dim. */
+static HloError *infer_ragged_dot(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 3);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = check_contract_types(cx);
+  if (e) return e;
+  const HloInstr *in = cx->in;
+  const HloDotDims *d = &in->dot;
+  const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1), *gs = OPND(cx, 2);
+  if (d->lhs_ragged.n != 1)
+    return fail(cx, "lhs_ragged_dims %s must name one dimension",
+                dims_str(cx, d->lhs_ragged.v, d->lhs_ragged.n));
+  if ((e = check_dim_list(cx, "lhs_ragged_dims", &d->lhs_ragged, a->rank))) return e;
+  if ((e = check_dim_list(cx, "rhs_group_dims", &d->rhs_group, b->rank))) return e;
+  HloRaggedMode mode = hlo_ragged_dot_mode(in);
+  int64_t r = d->lhs_ragged.v[0];
+  if (mode == HLO_RAGGED_NONCONTRACTING && d->rhs_group.n != 1)
+    return fail(cx, "lhs dimension %lld (ragged) is not contracting or batch, so rhs_group_dims "
+                "must name one rhs dimension", (long long)r);
+  if (mode != HLO_RAGGED_NONCONTRACTING && d->rhs_group.n != 0)
+    return fail(cx, "lhs dimension %lld (ragged) is a %s dimension: rhs has no group dimension",
+                (long long)r, mode == HLO_RAGGED_BATCH ? "batch" : "contracting");
+  int64_t gd = d->rhs_group.n ? d->rhs_group.v[0] : -1;
+  if (gd >= 0 && (contains(d->rhs_batch.v, d->rhs_batch.n, gd) ||
+                  contains(d->rhs_contracting.v, d->rhs_contracting.n, gd)))
+    return fail(cx, "rhs group dimension %lld is also a batch or contracting dimension",
+                (long long)gd);
+  if (gs->type != HLO_S32 && gs->type != HLO_S64)
+    return fail(cx, "group_sizes %s is not of type s32 or s64", shape_str(cx, gs));
+  if (gs->rank < 1) return fail(cx, "group_sizes %s is a scalar", shape_str(cx, gs));
+  int64_t g = gs->dims[gs->rank - 1];
+  if (gd >= 0 && b->dims[gd] != g)
+    return fail(cx, "rhs group dimension %lld has size %lld but group_sizes %s has %lld groups",
+                (long long)gd, (long long)b->dims[gd], shape_str(cx, gs), (long long)g);
+  int64_t lead[HLO_MAX_RANK];
+  int n = ragged_size_dims_full(in, lead);
+  bool ok = gs->rank == 1 || gs->rank == n + 1;
+  for (int i = 0; ok && gs->rank > 1 && i < n; i++) ok = gs->dims[i] == a->dims[lead[i]];
+  if (!ok) {
+    int64_t want[HLO_MAX_RANK + 1];
+    for (int i = 0; i < n; i++) want[i] = a->dims[lead[i]];
+    want[n] = g;
+    return fail(cx, "group_sizes %s is neither [%lld] nor %s (the lhs dims %s, then the groups)",
+                shape_str(cx, gs), (long long)g, dims_str(cx, want, n + 1),
+                dims_str(cx, lead, n));
+  }
+  /* The dot of one group, checked by the dot's rules. */
+  HloRaggedGroupDot gdot;
+  if ((e = check_dot_side(cx, "rhs", &d->rhs_batch, &d->rhs_contracting, b->rank))) return e;
+  hlo_ragged_dot_group(in, &gdot);
+  HloInstr rhs = *in->operands[1], tmp = *in;
+  rhs.shape = gdot.rhs;
+  HloInstr *ops[2] = {in->operands[0], &rhs};
+  tmp.operands = ops;
+  tmp.noperands = 2;
+  tmp.dot = gdot.dims;
+  Infer sub = *cx;
+  sub.in = &tmp;
+  sub.nstrs = 0;
+  e = infer_dot(&sub, out);
+  for (int i = 0; i < sub.nstrs; i++) free(sub.strs[i]);
+  if (e || mode != HLO_RAGGED_CONTRACTING) return e;
+  if (out->rank == HLO_MAX_RANK) return fail(cx, "result would exceed the maximum rank");
+  memmove(out->dims + 1, out->dims, sizeof out->dims[0] * (size_t)out->rank);
+  out->dims[0] = g;
+  out->rank++;
+  return NULL;
+}
+
 /* The batch, feature and spatial dims of one side of dim_labels must be a
  * permutation of 0..rank-1. */
 static HloError *check_labels(Infer *cx, const char *side, int64_t d0, int64_t d1,
@@ -2019,6 +2147,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_RNG: return infer_rng(cx, out);
   case HLO_OP_STOCHASTIC_CONVERT: return infer_stochastic_convert(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
+  case HLO_OP_RAGGED_DOT: return infer_ragged_dot(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);
   case HLO_OP_CALL: return infer_call(cx, out, "to_apply");

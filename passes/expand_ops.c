@@ -20,10 +20,11 @@
  * real and imag of a real operand (XLA allows them) are the operand and
  * zeros; of complex(a, b), also through data movement, a and b
  * (px_complex_part), so that no complex value is left between them.
- * cholesky and triangular-solve (loops), rng-bit-generator, rng and
- * stochastic-convert have files of their own (cholesky_expand.c,
+ * cholesky and triangular-solve (loops), rng-bit-generator, rng,
+ * stochastic-convert, fft and ragged-dot have files of their own (cholesky_expand.c,
  * triangular_solve_expand.c, rng_bit_generator_expand.c, rng_expand.c,
- * stochastic_convert_expand.c, fft_expand.c), which px_expand_op calls.
+ * stochastic_convert_expand.c, fft_expand.c, ragged_dot_expand.c), which
+ * px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
  * first in the pipeline and under --O0 alike.  Applied computations are
@@ -411,6 +412,7 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_RNG: r = px_expand_rng(in); break;
   case HLO_OP_STOCHASTIC_CONVERT: r = px_expand_stochastic_convert(in); break;
   case HLO_OP_FFT: r = px_expand_fft(in); break;
+  case HLO_OP_RAGGED_DOT: r = px_expand_ragged_dot(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

@@ -76,6 +76,8 @@ HloInstr *px_expand_stochastic_convert(HloInstr *instr);
  * it is one of JAX's LAPACK custom-calls (lapack_calls.c), else NULL. */
 HloInstr *px_lower_lapack_call(HloInstr *instr);
 HloInstr *px_expand_fft(HloInstr *instr);
+/* ragged-dot as one masked dot (ragged_dot_expand.c). */
+HloInstr *px_expand_ragged_dot(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

@@ -2,7 +2,9 @@
  * test_codegen_linalg.c — cholesky and triangular-solve compiled as the
  * loops the pipeline's first step expands them into
  * (passes/cholesky_expand.c, passes/triangular_solve_expand.c), against
- * the evaluator's own cholesky and substitution.
+ * the evaluator's own cholesky and substitution; ragged-dot compiled as
+ * the masked dot passes/ragged_dot_expand.c writes, against the
+ * evaluator's group-by-group dots (integer values: exact).
  *
  * The matrices are built inside each module from arguments drawn from the
  * integers in [-8, 8], so that they are what the ops are for: x x^T + I
@@ -146,6 +148,58 @@ START_TEST(triangular_solve_shapes) {
 }
 END_TEST
 
+/* ragged-dot(a, b, sizes) with sizes either written (w: the text of a
+ * constant) or drawn: an s32 argument taken remainder 5, so groups are
+ * empty, negative (none) or cover fewer rows than there are. */
+static char *ragged_module(const char *t, const char *a, const char *b, const char *gt,
+                           const char *g, const char *w, const char *r, const char *dims) {
+  char sizes[256];
+  if (w)
+    snprintf(sizes, sizeof sizes, "  g = %s[%s] constant(%s)\n", gt, g, w);
+  else
+    snprintf(sizes, sizeof sizes,
+             "  d = s32[%1$s] parameter(2)\n  five = s32[] constant(5)\n"
+             "  fb = s32[%1$s] broadcast(five), dimensions={}\n"
+             "  m = s32[%1$s] remainder(d, fb)\n  g = %2$s[%1$s] convert(m)\n", g, gt);
+  return cgt_fmt("HloModule m\nENTRY e {\n  a = %1$s[%2$s] parameter(0)\n"
+             "  b = %1$s[%3$s] parameter(1)\n%4$s"
+             "  ROOT r = %1$s[%5$s] ragged-dot(a, b, g), %6$s\n}\n",
+             t, a, b, sizes, r, dims);
+}
+
+/* Every mode, group_sizes [g] and with leading dims (batch and the free
+ * or contracting dims before the ragged one), bf16 (sums below 2^8: still
+ * exact). */
+START_TEST(ragged_dot_modes) {
+  const char *nc = "lhs_contracting_dims={1}, rhs_contracting_dims={1}, lhs_ragged_dims={0}, "
+                   "rhs_group_dims={0}";
+  check(ragged_module("f32", "7,3", "3,3,4", "s32", "3", "{2, 0, 3}", "7,4", nc), 1, 0, 0);
+  for (uint64_t seed = 2; seed < 5; seed++) {
+    check(ragged_module("f32", "7,3", "3,3,4", "s32", "3", NULL, "7,4", nc), seed, 0, 0);
+    check(ragged_module("f32", "2,6,3", "3,2,3,5", "s32", "2,3", NULL, "2,6,5",
+                        "lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={1}, "
+                        "rhs_contracting_dims={2}, lhs_ragged_dims={1}, rhs_group_dims={0}"),
+          seed, 0, 0);
+    check(ragged_module("f32", "3,5,2", "2,4,3", "s64", "3,4", NULL, "3,5,3",
+                        "lhs_contracting_dims={2}, rhs_contracting_dims={0}, "
+                        "lhs_ragged_dims={1}, rhs_group_dims={1}"),
+          seed, 0, 0);
+    check(ragged_module("f32", "2,3,5", "2,5,4", "s32", "2,2", NULL, "2,2,3,4",
+                        "lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, "
+                        "rhs_contracting_dims={1}, lhs_ragged_dims={2}"),
+          seed, 0, 0);
+    check(ragged_module("bf16", "8,4", "2,4,3", "s64", "2", NULL, "8,3", nc), seed, 0, 0);
+  }
+  check(ragged_module("f32", "4,6", "6,3", "s32", "3", "{1, 3, 0}", "3,4,3",
+                      "lhs_contracting_dims={1}, rhs_contracting_dims={0}, lhs_ragged_dims={1}"),
+        5, 0, 0);
+  check(ragged_module("f32", "3,2,4", "3,4,2", "s32", "2", "{1, 1}", "3,2,2",
+                      "lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, "
+                      "rhs_contracting_dims={1}, lhs_ragged_dims={0}"),
+        6, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_linalg");
   TCase *t = tcase_create("linalg");
@@ -155,6 +209,7 @@ int main(void) {
   tcase_add_test(t, cholesky_empty);
   tcase_add_test(t, triangular_solve_variants);
   tcase_add_test(t, triangular_solve_shapes);
+  tcase_add_test(t, ragged_dot_modes);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -1179,6 +1179,40 @@ START_TEST(stochastic_convert_rounds_by_random_bits) {
 }
 END_TEST
 
+/* ragged-dot in its three modes, every value exact.  Non-contracting:
+ * rows 0-1 are group 0 (rhs picks column 0), group 1 is empty, rows 2-3
+ * are group 2 (the sum of both columns), row 4 is in no group: zeros.
+ * Contracting: group 0 sums k = 0, group 1 k = 1..2, k = 3 is in none;
+ * with a batch dim, group_sizes has a row per batch.  Batch: the dot. */
+START_TEST(ragged_dot_modes) {
+  CHECK("HloModule m\nENTRY e {\n"
+        "  a = f32[5,2] constant({{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}})\n"
+        "  b = f32[3,2,1] constant({{{1}, {0}}, {{0}, {1}}, {{1}, {1}}})\n"
+        "  g = s32[3] constant({2, 0, 2})\n"
+        "  ROOT r = f32[5,1] ragged-dot(a, b, g), lhs_contracting_dims={1}, "
+        "rhs_contracting_dims={1}, lhs_ragged_dims={0}, rhs_group_dims={0}\n}\n",
+        "f32[5,1] {{1}, {3}, {11}, {15}, {0}}");
+  CHECK("HloModule m\nENTRY e {\n  a = f32[1,4] constant({{1, 2, 3, 4}})\n"
+        "  b = f32[4,1] constant({{1}, {10}, {100}, {1000}})\n  g = s64[2] constant({1, 2})\n"
+        "  ROOT r = f32[2,1,1] ragged-dot(a, b, g), lhs_contracting_dims={1}, "
+        "rhs_contracting_dims={0}, lhs_ragged_dims={1}\n}\n",
+        "f32[2,1,1] {{{1}}, {{320}}}");
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,1,3] constant({{{1, 2, 3}}, {{4, 5, 6}}})\n"
+        "  b = f32[2,3,1] constant({{{1}, {1}, {1}}, {{1}, {1}, {1}}})\n"
+        "  g = s32[2,2] constant({{1, 2}, {3, 0}})\n"
+        "  ROOT r = f32[2,2,1,1] ragged-dot(a, b, g), lhs_batch_dims={0}, "
+        "lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}, "
+        "lhs_ragged_dims={2}\n}\n",
+        "f32[2,2,1,1] {{{{1}}, {{15}}}, {{{5}}, {{0}}}}");
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,1,1] constant({{{2}}, {{3}}})\n"
+        "  b = f32[2,1,1] constant({{{5}}, {{7}}})\n  g = s32[1] constant({1})\n"
+        "  ROOT r = f32[2,1,1] ragged-dot(a, b, g), lhs_batch_dims={0}, "
+        "lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}, "
+        "lhs_ragged_dims={0}\n}\n",
+        "f32[2,1,1] {{{10}}, {{21}}}");
+}
+END_TEST
+
 /* cholesky reads only the triangle `lower` names (the 99s are not read)
  * and writes the factor there, zeros elsewhere; triangular-solve on each
  * side, transposed, with a unit diagonal, over a batch.  Every value here
@@ -1904,6 +1938,7 @@ int main(void) {
   tcase_add_test(t, rng_bit_generator_matches_xla);
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
+  tcase_add_test(t, ragged_dot_modes);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

@@ -1708,6 +1708,35 @@ START_TEST(refused_ops) {
                  "verifier: computation 'e', instruction %s = u32[4]{0} stochastic-convert(%x, "
                  "%r): stochastic-convert: result u32[4]{0} is not of a signed integer type "
                  "(s8, s16, s32, s64: XLA converts to no other)");
+  /* ragged-dot is read and checked: the dot's dims, the ragged one, the
+   * group dim its mode needs, group_sizes of a signed type and shape. */
+  assert_canonical("HloModule m\n\nENTRY %e (a: f32[2,7,3], b: f32[4,2,3,5], g: s64[2,4]) -> "
+                   "f32[2,7,5] {\n  %a = f32[2,7,3]{2,1,0} parameter(0)\n"
+                   "  %b = f32[4,2,3,5]{3,2,1,0} parameter(1)\n"
+                   "  %g = s64[2,4]{1,0} parameter(2)\n"
+                   "  ROOT %r = f32[2,7,5]{2,1,0} ragged-dot(%a, %b, %g), lhs_batch_dims={0}, "
+                   "lhs_contracting_dims={2}, rhs_batch_dims={1}, rhs_contracting_dims={2}, "
+                   "lhs_ragged_dims={1}, rhs_group_dims={0}\n}\n\n");
+  assert_refused(MODULE_HEAD "  a = f32[11,5] parameter(0)\n  b = f32[5,7] parameter(1)\n"
+                             "  g = u32[3] parameter(2)\n"
+                             "  ROOT r = f32[3,11,7] ragged-dot(a, b, g), lhs_contracting_dims={1}, "
+                             "rhs_contracting_dims={0}, lhs_ragged_dims={1}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[3,11,7]{2,1,0} ragged-dot(%a, "
+                 "%b, %g): ragged-dot: group_sizes u32[3]{0} is not of type s32 or s64");
+  assert_refused(MODULE_HEAD "  a = f32[11,5] parameter(0)\n  b = f32[3,5,7] parameter(1)\n"
+                             "  g = s32[3] parameter(2)\n"
+                             "  ROOT r = f32[11,7] ragged-dot(a, b, g), lhs_contracting_dims={1}, "
+                             "rhs_contracting_dims={1}, lhs_ragged_dims={0}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[11,7]{1,0} ragged-dot(%a, %b, "
+                 "%g): ragged-dot: lhs dimension 0 (ragged) is not contracting or batch, so "
+                 "rhs_group_dims must name one rhs dimension");
+  assert_refused(MODULE_HEAD "  a = f32[2,11,5] parameter(0)\n  b = f32[3,5,7] parameter(1)\n"
+                             "  g = s32[3,3] parameter(2)\n"
+                             "  ROOT r = f32[2,11,7] ragged-dot(a, b, g), lhs_contracting_dims={2}, "
+                             "rhs_contracting_dims={1}, lhs_ragged_dims={1}, rhs_group_dims={0}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2,11,7]{2,1,0} ragged-dot(%a, "
+                 "%b, %g): ragged-dot: group_sizes s32[3,3]{1,0} is neither [3] nor {2,3} (the "
+                 "lhs dims {0}, then the groups)");
   /* The TopK custom-call is read as topk: a comparator topk can stand for. */
   assert_refused(MODULE_HEAD "  a = f32[2,2,4] parameter(0)\n"
                              "  ROOT r = (f32[2,2,1], s32[2,2,1]) custom-call(a), "
