@@ -24,8 +24,10 @@
  *       the contracted size), and compare(≠ 0).
  *
  * Before any of that, types the compiled code cannot take are refused with
- * a message naming the type and the instruction: c64/c128 anywhere (complex
- * types are evaluated by the interpreter only), and tokens at the entry's
+ * a message naming the type and the instruction: bounded dynamic dims
+ * ("<=N", and get-dimension-size of one: the interpreter runs them),
+ * c64/c128 anywhere (complex types are evaluated by the interpreter only),
+ * and tokens at the entry's
  * boundary (the compiled function passes arrays; inside, a token is a
  * value of zero bytes).  The sub-byte integer and
  * f8/f4 types compile, one element per byte as the evaluator stores them,
@@ -118,6 +120,25 @@ static HloError *check_types(const HloModule *m) {
                                       ? "the compiled function takes arrays only, not tokens"
                                       : "the compiled function returns arrays only, not tokens");
   }
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next)
+      if (hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE) {
+        const HloInstr *at = x->op == HLO_OP_GET_DIMENSION_SIZE ? x->operands[0] : x;
+        const HloShape *s = &at->shape;
+        while (s->type == HLO_TUPLE) {
+          int i = 0;
+          while (!hlo_shape_is_dynamic(&s->tuple[i])) i++;
+          s = &s->tuple[i];
+        }
+        int d = 0;
+        while (!(s->dynamic >> d & 1)) d++;
+        char *desc = hlo_instr_describe(at);
+        HloError *e = hlo_error("codegen: unsupported: %s has dynamic dimension %d (at most "
+                                "%lld): bounded dynamic shapes are evaluated by the interpreter "
+                                "only (hloc run --interpret)", desc, d, (long long)s->dims[d]);
+        free(desc);
+        return e;
+      }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
       if (has_type(&x->shape, complex_type))

@@ -466,7 +466,7 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
     }
     const HloShape *want = leaves[index].shape;
     e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
-    if (!e && !hlo_shape_equal(&args[index]->shape, want, false)) {
+    if (!e && !hlo_shape_fits(&args[index]->shape, want)) {
       char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
       e = hlo_error("--input %s: input %d (%s) is %s, but the file holds %s", inputs[i].path,
                     index, leaves[index].name, w, g);

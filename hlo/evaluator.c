@@ -3280,9 +3280,187 @@ static HloError *eval_single_device(Ev *ev, const HloInstr *in, HloLiteral **ops
 /* Dispatch and entry points                                                */
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* Bounded dynamic dimensions                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A value whose shape has "<=N" dims is a literal of the size it has at
+ * run time: where XLA stores it padded to N and masks the padding (with a
+ * reduction's init value, zeros for a dot), nothing here holds padding at
+ * all, so most ops need only their result's sizes: shape inference on the
+ * operands' sizes gives them, and the op runs on a copy of the
+ * instruction with those shapes.  set-dimension-size cuts its operand to
+ * the size; get-dimension-size reads a literal's.  Ops whose sizes cannot
+ * follow from their operands' that way (reshape, broadcast, slice) have
+ * rules of their own; the rest are refused by name. */
+
+/* Whether some array operand's literal is smaller than its declared
+ * shape (a dynamic dim below its bound). */
+static bool operands_resized(const HloInstr *in, HloLiteral *const *ops) {
+  for (int i = 0; i < in->noperands; i++)
+    if (hlo_type_is_array(ops[i]->shape.type) &&
+        !hlo_shape_same_dims(&ops[i]->shape, &in->operands[i]->shape))
+      return true;
+  return false;
+}
+
+/* The first dim where x is smaller than its declared shape s. */
+static int first_resized(const HloShape *x, const HloShape *s) {
+  for (int d = 0; d < s->rank; d++)
+    if (x->dims[d] != s->dims[d]) return d;
+  return -1;
+}
+
+/* The sizes of a reshape of an operand with dynamic dims below their
+ * bounds: XLA's meaning is the reshape of the elements present, in
+ * row-major order, so the result's one "<=N" dim takes what the others
+ * leave. */
+static HloError *reshape_sizes(const HloInstr *in, const HloLiteral *x, HloShape *real) {
+  const HloShape *s = &in->shape;
+  int b = -1, nb = 0;
+  int64_t rest = 1, n = elements_of(x);
+  for (int d = 0; d < s->rank; d++)
+    if (s->dynamic >> d & 1) b = d, nb++;
+    else rest *= s->dims[d];
+  if (nb != 1 || (rest ? n % rest != 0 || n / rest > s->dims[b] : n != 0)) {
+    char *got = hlo_shape_to_string(&x->shape);
+    HloError *e = hlo_error("reshape of %s: the interpreter reshapes the elements present into "
+                            "a shape with one <=N dimension that they fill whole rows of", got);
+    free(got);
+    return e;
+  }
+  *real = *s;
+  real->dims[b] = rest ? n / rest : 0;
+  return NULL;
+}
+
+/* The sizes of slice: a "<=N" result dim that takes all of a dynamic
+ * operand dim ([0:N]) keeps its size; any other must lie within the
+ * operand's size. */
+static HloError *slice_sizes(const HloInstr *in, const HloLiteral *x, HloShape *real) {
+  const HloShape *xs = &in->operands[0]->shape;
+  *real = in->shape;
+  for (int d = 0; d < xs->rank; d++) {
+    const HloSliceDim *sl = &in->slice[d];
+    if ((in->shape.dynamic >> d & 1) && sl->start == 0 && sl->stride == 1 &&
+        sl->limit == xs->dims[d]) {
+      real->dims[d] = x->shape.dims[d];
+      continue;
+    }
+    if (sl->limit > x->shape.dims[d])
+      return hlo_error("slice reads [%lld:%lld] of dimension %d, whose size is %lld "
+                           "(at most %lld): past the values it has", (long long)sl->start,
+                           (long long)sl->limit, d, (long long)x->shape.dims[d],
+                           (long long)xs->dims[d]);
+  }
+  return NULL;
+}
+
+static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                            HloLiteral **out);
+
+/* set-dimension-size, get-dimension-size, and the ops over operands
+ * smaller than their declared shapes (see above). */
+static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                              HloLiteral **out) {
+  const HloLiteral *x = ops[0];
+  if (in->op == HLO_OP_GET_DIMENSION_SIZE) {
+    HloShape s = hlo_shape_scalar(HLO_S32);
+    *out = hlo_literal_new(&s);
+    hlo_literal_set_s64(*out, 0, x->shape.dims[in->dimensions.v[0]]);
+    return NULL;
+  }
+  if (in->op == HLO_OP_SET_DIMENSION_SIZE) {
+    int d = (int)in->dimensions.v[0];
+    int64_t n = hlo_literal_get_s64(ops[1], 0), bound = in->shape.dims[d];
+    if (n < 0 || n > bound)
+      return hlo_error("size %lld of dimension %d is outside [0, %lld]", (long long)n, d,
+                           (long long)bound);
+    if (n > x->shape.dims[d])
+      return hlo_error("grows dimension %d from size %lld to %lld: the padding XLA "
+                           "would expose has no values here", d, (long long)x->shape.dims[d],
+                           (long long)n);
+    HloShape s = x->shape;
+    s.dims[d] = n;
+    int64_t start[HLO_MAX_RANK] = {0}, step[HLO_MAX_RANK];
+    for (int k = 0; k < s.rank; k++) step[k] = 1;
+    *out = extract_box(&s, x, start, step);
+    return NULL;
+  }
+  /* A copy of in whose operands and result have the sizes at run time. */
+  HloInstr tmp = *in;
+  HloInstr *opnd = hlo_xcalloc((size_t)in->noperands + 1, sizeof *opnd);
+  HloInstr **opp = hlo_xcalloc((size_t)in->noperands + 1, sizeof *opp);
+  for (int i = 0; i < in->noperands; i++) {
+    opnd[i] = *in->operands[i];
+    if (hlo_type_is_array(ops[i]->shape.type)) {
+      memcpy(opnd[i].shape.dims, ops[i]->shape.dims, sizeof(int64_t) * (size_t)ops[i]->shape.rank);
+      opnd[i].shape.dynamic = 0;
+    }
+    opp[i] = &opnd[i];
+  }
+  tmp.operands = opp;
+  HloShape real;
+  HloError *e = NULL;
+  switch (in->op) {
+  case HLO_OP_BROADCAST:
+    real = in->shape;
+    for (int k = 0; k < in->dimensions.n; k++) real.dims[in->dimensions.v[k]] = x->shape.dims[k];
+    break;
+  case HLO_OP_RESHAPE: e = reshape_sizes(in, x, &real); break;
+  case HLO_OP_SLICE: e = slice_sizes(in, x, &real); break;
+  case HLO_OP_REDUCE: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_REVERSE:
+  case HLO_OP_DOT: case HLO_OP_COPY: case HLO_OP_SORT:
+    e = hlo_infer_shape(&tmp, &real);
+    break;
+  default:
+    if (hlo_opcode_is_elementwise(in->op)) {
+      e = hlo_infer_shape(&tmp, &real);
+      break;
+    }
+    for (int i = 0; i < in->noperands && !e; i++) {
+      int d = hlo_type_is_array(ops[i]->shape.type)
+                  ? first_resized(&ops[i]->shape, &in->operands[i]->shape)
+                  : -1;
+      if (d >= 0)
+        e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
+                          "the interpreter runs elementwise ops, broadcast, reshape, slice, "
+                          "reduce, transpose, concatenate, reverse, dot, copy and sort over "
+                          "dynamic dimensions, not %s", i, d,
+                          (long long)ops[i]->shape.dims[d],
+                          (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
+    }
+    break;
+  }
+  if (!e && !hlo_shape_fits(&real, &in->shape)) {
+    char *got = hlo_shape_to_string(&real), *want = hlo_shape_to_string(&in->shape);
+    e = hlo_error("its operands' sizes give %s, which only a shape with <=N dims "
+                      "there may hold, not %s", got, want);
+    free(got);
+    free(want);
+  }
+  if (!e) {
+    if (hlo_type_is_array(real.type)) {
+      HloShape keep = in->shape;
+      memcpy(keep.dims, real.dims, sizeof keep.dims);
+      keep.dynamic = 0;
+      real = keep;
+    }
+    tmp.shape = real;
+    e = eval_instr(ev, &tmp, ops, mov, out);
+  }
+  free(opnd);
+  free(opp);
+  return e;
+}
+
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out) {
   HloLiteral *r = NULL;
+  if (in->op == HLO_OP_GET_DIMENSION_SIZE || in->op == HLO_OP_SET_DIMENSION_SIZE ||
+      (hlo_opcode_kind(in->op) != HLO_KIND_CONTROL && hlo_opcode_kind(in->op) != HLO_KIND_TUPLE &&
+       operands_resized(in, ops)))
+    return eval_dynamic(ev, in, ops, mov, out);
   if (hlo_opcode_is_elementwise(in->op) && in->shape.type != HLO_TUPLE) {
     r = hlo_literal_new(&in->shape);
     HloError *e = eval_elementwise(in, ops, r);
@@ -3377,7 +3555,7 @@ static HloError *evaluate_computation(const HloComputation *c, HloLiteral *const
   for (int k = 0; k < nargs; k++) {
     const HloInstr *p = c->params[k];
     if (!p) return hlo_error("computation %%%s has no parameter %d", c->name, k);
-    if (!hlo_shape_equal(&args[k]->shape, &p->shape, false)) {
+    if (!hlo_shape_fits(&args[k]->shape, &p->shape)) {
       char *got = hlo_shape_to_string(&args[k]->shape), *want = hlo_shape_to_string(&p->shape);
       HloError *e = hlo_error("argument %d of computation %%%s has shape %s, parameter %%%s "
                               "expects %s", k, c->name, got, p->name, want);

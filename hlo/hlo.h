@@ -267,10 +267,11 @@ typedef struct HloShape {
   int8_t minor_to_major[HLO_MAX_RANK]; /* layout; default {rank-1,…,0} */
   int ntuple;                        /* tuples: element count */
   const struct HloShape *tuple;      /* tuples: the elements */
-  /* XLA's dynamic dimensions, read and printed but refused by hlo_verify
-   * (hloc compiles static shapes): bit d of `dynamic` is set when dim d
-   * is written "<=N" (dims[d] is the bound N) or "?" (also bit d of
-   * `unbounded`; dims[d] is then 0). */
+  /* XLA's dynamic dimensions: bit d of `dynamic` is set when dim d is
+   * written "<=N" (dims[d] is the bound N; the interpreter runs such
+   * shapes, codegen refuses them) or "?" (also bit d of `unbounded`;
+   * dims[d] is then 0; refused by hlo_verify).  Shapes compare equal
+   * whatever these bits. */
   uint16_t dynamic, unbounded;
   /* XLA's buffer shape b(f32[16]) (a buffer holding that array, which
    * custom-calls pin and update in place): read and printed, refused by
@@ -288,9 +289,14 @@ int64_t hlo_shape_elements(const HloShape *s);   /* product of dims */
 size_t hlo_shape_byte_size(const HloShape *s);   /* arrays only */
 /* Structural equality; layouts are compared only when with_layout. */
 bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout);
-/* Some array of s (tuple elements included) has a dynamic dimension or
- * is a buffer shape b(…): what hloc reads but does not compile. */
+/* Some array of s (tuple elements included) has a dynamic dimension. */
 bool hlo_shape_is_dynamic(const HloShape *s);
+/* Some array of s has an unbounded dynamic dimension ("?"). */
+bool hlo_shape_is_unbounded(const HloShape *s);
+/* A value of shape v may stand for `declared`: the same type and rank,
+ * and the same dims but where `declared` is dynamic ("<=N"), whose size
+ * v's may be, from 0 to N (tuples element by element). */
+bool hlo_shape_fits(const HloShape *v, const HloShape *declared);
 bool hlo_shape_has_buffer(const HloShape *s);
 /* Same dims, any element type. */
 bool hlo_shape_same_dims(const HloShape *a, const HloShape *b);
@@ -495,6 +501,8 @@ typedef enum HloCost {
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(FFT, "fft", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_OTHER, HLO_COST_LOOP)                       \
+  X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_OTHER, HLO_COST_FREE)       \
+  X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
@@ -559,7 +567,6 @@ typedef enum HloCost {
     HLO_COST_CONTROL)                                                                 \
   X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
     HLO_COST_CONTROL)                                                                 \
-  X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(INFEED, "infeed", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                          \
   X(MULHI, "mulhi", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                            \
   X(OUTFEED, "outfeed", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                        \
@@ -573,7 +580,6 @@ typedef enum HloCost {
   X(SELECT_AND_SCATTER, "select-and-scatter", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(SEND, "send", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
-  X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)
 
 typedef enum HloOpcode {

@@ -626,6 +626,29 @@ bool hlo_shape_has_buffer(const HloShape *s) {
   return false;
 }
 
+bool hlo_shape_is_unbounded(const HloShape *s) {
+  if (s->type != HLO_TUPLE) return s->unbounded != 0;
+  for (int i = 0; i < s->ntuple; i++)
+    if (hlo_shape_is_unbounded(&s->tuple[i])) return true;
+  return false;
+}
+
+bool hlo_shape_fits(const HloShape *v, const HloShape *declared) {
+  if (v->type != declared->type) return false;
+  if (v->type == HLO_TUPLE) {
+    if (v->ntuple != declared->ntuple) return false;
+    for (int i = 0; i < v->ntuple; i++)
+      if (!hlo_shape_fits(&v->tuple[i], &declared->tuple[i])) return false;
+    return true;
+  }
+  if (v->rank != declared->rank) return false;
+  for (int d = 0; d < v->rank; d++) {
+    bool dyn = declared->dynamic >> d & 1;
+    if (dyn ? v->dims[d] > declared->dims[d] : v->dims[d] != declared->dims[d]) return false;
+  }
+  return true;
+}
+
 bool hlo_shape_is_dynamic(const HloShape *s) {
   if (s->type != HLO_TUPLE) return s->dynamic != 0;
   for (int i = 0; i < s->ntuple; i++)
@@ -910,8 +933,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_COLLECTIVE_REDUCE] = "reduces across devices" DEVICES,
     [HLO_OP_RNG_GET_AND_UPDATE_STATE] =
         "advances a device's random-number state, which hloc has not",
-    [HLO_OP_GET_DIMENSION_SIZE] = "reads the size of a dynamic dimension" STATIC,
-    [HLO_OP_SET_DIMENSION_SIZE] = "makes a dimension dynamic" STATIC,
     [HLO_OP_DYNAMIC_RESHAPE] = "reshapes to sizes known at run time" STATIC,
     [HLO_OP_BATCH_NORM_TRAINING] = "is a training op" NOT_YET " (batch-norm-inference works)",
     [HLO_OP_BATCH_NORM_GRAD] = "is a training op" NOT_YET " (batch-norm-inference works)",

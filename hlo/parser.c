@@ -1241,7 +1241,8 @@ static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
          op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
-         op != HLO_OP_RAGGED_DOT;
+         op != HLO_OP_RAGGED_DOT && op != HLO_OP_GET_DIMENSION_SIZE &&
+         op != HLO_OP_SET_DIMENSION_SIZE;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1289,7 +1290,8 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_BROADCAST || op == HLO_OP_TRANSPOSE || op == HLO_OP_REDUCE ||
            op == HLO_OP_REVERSE || op == HLO_OP_CONCATENATE || op == HLO_OP_SORT ||
            op == HLO_OP_ALL_GATHER || op == HLO_OP_ALL_GATHER_START ||
-           op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_ALL_TO_ALL || op == HLO_OP_MAP;
+           op == HLO_OP_REDUCE_SCATTER || op == HLO_OP_ALL_TO_ALL || op == HLO_OP_MAP ||
+           op == HLO_OP_GET_DIMENSION_SIZE || op == HLO_OP_SET_DIMENSION_SIZE;
   case A_REPLICA_GROUPS:
     return op == HLO_OP_ALL_REDUCE || op == HLO_OP_ALL_REDUCE_START || op == HLO_OP_ALL_GATHER ||
            op == HLO_OP_ALL_GATHER_START || op == HLO_OP_REDUCE_SCATTER ||

@@ -348,7 +348,7 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
       hlo_str_printf(out, ", type=%s", compare_types[in->compare_type]);
     break;
   case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_REDUCE: case HLO_OP_REVERSE:
-  case HLO_OP_CONCATENATE:
+  case HLO_OP_CONCATENATE: case HLO_OP_GET_DIMENSION_SIZE: case HLO_OP_SET_DIMENSION_SIZE:
     print_dims_attr(out, "dimensions", &in->dimensions);
     break;
   case HLO_OP_SORT:

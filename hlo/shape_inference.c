@@ -1211,6 +1211,37 @@ int hlo_ragged_dot_size_dims(const HloInstr *rd, int64_t lhs_dims[HLO_MAX_RANK])
   return ragged_size_dims_full(rd, lhs_dims);
 }
 
+/* get-dimension-size(x), dimensions={d}: x's size along d (its bound
+ * when d is dynamic, the size it has at run time), an s32[]. */
+static HloError *infer_get_dimension_size(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != 1) return fail(cx, "dimensions= must name one dimension");
+  if ((e = check_dim_list(cx, "dimensions", d, OPND(cx, 0)->rank))) return e;
+  *out = hlo_shape_scalar(HLO_S32);
+  return NULL;
+}
+
+/* set-dimension-size(x, size), dimensions={d}: x with dim d dynamic, of
+ * x's size as bound and `size` (an s32[]) as the size it has at run
+ * time. */
+static HloError *infer_set_dimension_size(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 2);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *size = OPND(cx, 1);
+  const HloDims *d = &cx->in->dimensions;
+  if (d->n != 1) return fail(cx, "dimensions= must name one dimension");
+  if ((e = check_dim_list(cx, "dimensions", d, x->rank))) return e;
+  if (!is_scalar_of(size, HLO_S32))
+    return fail(cx, "size %s is not an s32[]", shape_str(cx, size));
+  *out = array_of(x->type, x->rank, x->dims);
+  out->dynamic = (uint16_t)(x->dynamic | 1u << d->v[0]);
+  return NULL;
+}
+
 /* ragged-dot(lhs, rhs, group_sizes): a dot per group (see HloRaggedMode);
  * the dot rules hold for lhs and rhs without its group dim. */
 static HloError *infer_ragged_dot(Infer *cx, HloShape *out) {
@@ -2148,6 +2179,8 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_STOCHASTIC_CONVERT: return infer_stochastic_convert(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_RAGGED_DOT: return infer_ragged_dot(cx, out);
+  case HLO_OP_GET_DIMENSION_SIZE: return infer_get_dimension_size(cx, out);
+  case HLO_OP_SET_DIMENSION_SIZE: return infer_set_dimension_size(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);
   case HLO_OP_CALL: return infer_call(cx, out, "to_apply");

@@ -108,9 +108,9 @@ static HloError *check_instr(const Verify *v, const HloInstr *in) {
   const HloComputation *c = in->parent;
   if (hlo_opcode_kind(in->op) == HLO_KIND_REFUSED)
     return instr_error(in, "%s %s", hlo_opcode_name(in->op), hlo_opcode_refusal(in->op));
-  if (hlo_shape_is_dynamic(&in->shape))
-    return instr_error(in, "its shape has a dynamic dimension (<=N or ?): hloc compiles "
-                           "static shapes only");
+  if (hlo_shape_is_unbounded(&in->shape))
+    return instr_error(in, "its shape has an unbounded dynamic dimension (?): hloc runs "
+                           "static shapes and bounded dynamic ones (<=N)");
   if (in->op == HLO_OP_CONSTANT && in->literal_elided)
     return instr_error(in, "the constant's values were not printed ({...}); dump the HLO "
                            "with large constants printed");

@@ -19,6 +19,8 @@
  *     would build the broadcast in memory (a slice of 10,000 elements of a
  *     broadcast of 10^9 took 4 GB and 25 s);
  *   - control flow, custom-calls, tuples (nothing to gain, or opaque);
+ *   - results with a dynamic dimension (<=N): a constant has one size,
+ *     and the evaluator's value has the run-time one, not the bound;
  *   - instructions the evaluator rejects (the error is dropped: the
  *     instruction simply stays).
  * A reshape of a constant (default layouts) is not evaluated: its constant
@@ -52,7 +54,8 @@ static bool rearranges(HloOpcode op) {
 }
 
 static bool worth_folding(const HloInstr *in) {
-  if (!foldable_op(in->op) || !hlo_type_is_array(in->shape.type) || in->noperands == 0)
+  if (!foldable_op(in->op) || !hlo_type_is_array(in->shape.type) || in->noperands == 0 ||
+      hlo_shape_is_dynamic(&in->shape))
     return false;
   for (int i = 0; i < in->noperands; i++) {
     const HloInstr *o = in->operands[i];

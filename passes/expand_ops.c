@@ -413,6 +413,15 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_STOCHASTIC_CONVERT: r = px_expand_stochastic_convert(in); break;
   case HLO_OP_FFT: r = px_expand_fft(in); break;
   case HLO_OP_RAGGED_DOT: r = px_expand_ragged_dot(in); break;
+  case HLO_OP_GET_DIMENSION_SIZE: {
+    /* The size of a static dim is its bound; a dynamic one stays, for
+     * codegen to refuse. */
+    const HloShape *x = &in->operands[0]->shape;
+    int64_t d = in->dimensions.v[0];
+    if (x->dynamic >> d & 1) return NULL;
+    r = px_scalar((PxAt){in->parent, in}, HLO_S32, (double)x->dims[d], NULL);
+    break;
+  }
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

@@ -266,6 +266,25 @@ START_TEST(unsupported_types_are_refused_by_name) {
   ck_assert_str_eq(msg, "codegen: unsupported: %r = (u64[2]{0}, u32[4]{0}) rng-bit-generator(%s): "
                         "rng-bit-generator is compiled as the HLO pass_single_device expands it "
                         "into; run it (or pass_run_pipeline) first");
+  /* Bounded dynamic dimensions: the interpreter's; named with the dim. */
+  msg = compile_error("HloModule c\nENTRY e {\n  x = f32[2,5] parameter(0)\n"
+                      "  n = s32[] parameter(1)\n"
+                      "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                      "  ROOT r = f32[2,<=5] negate(d)\n}\n");
+  ck_assert_str_eq(msg, "codegen: unsupported: %d = f32[2,<=5]{1,0} set-dimension-size(%x, %n) has "
+                        "dynamic dimension 1 (at most 5): bounded dynamic shapes are evaluated "
+                        "by the interpreter only (hloc run --interpret)");
+}
+END_TEST
+
+/* get-dimension-size of a static dim is its size, compiled as a constant
+ * (passes/expand_ops.c); against the evaluator. */
+START_TEST(static_dimension_sizes) {
+  cgt_check_with("HloModule m\nENTRY e {\n  x = f32[3,7] parameter(0)\n"
+                 "  a = s32[] get-dimension-size(x), dimensions={0}\n"
+                 "  b = s32[] get-dimension-size(x), dimensions={1}\n"
+                 "  ROOT m = s32[] multiply(a, b)\n}\n",
+                 1, true, true, 0, 0);
 }
 END_TEST
 
@@ -280,6 +299,7 @@ int main(void) {
   tcase_add_test(t, sub_byte_dot_and_convolution);
   tcase_add_test(t, narrow_types_at_the_boundary);
   tcase_add_test(t, unsupported_types_are_refused_by_name);
+  tcase_add_test(t, static_dimension_sizes);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

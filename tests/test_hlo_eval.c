@@ -1213,6 +1213,65 @@ START_TEST(ragged_dot_modes) {
 }
 END_TEST
 
+/* Bounded dynamic dimensions: a value is as large as its dynamic dims
+ * are at run time, so padding reaches no reduction, dot or elementwise
+ * op (XLA's padder masks it with the reduction's init value, zeros for a
+ * dot); get-dimension-size reads the size, static dims their own. */
+#define DYN_ADD "HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n" \
+                "  ROOT s = f32[] add(a, b)\n}\n"
+START_TEST(dynamic_dimensions) {
+  CHECK(DYN_ADD "ENTRY e {\n  x = f32[2,5] constant({{1, 2, 3, 4, 5}, {10, 20, 30, 40, 50}})\n"
+        "  n = s32[] constant(3)\n"
+        "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n  z = f32[] constant(0)\n"
+        "  r = f32[2] reduce(d, z), dimensions={1}, to_apply=add\n"
+        "  g = s32[] get-dimension-size(d), dimensions={1}\n"
+        "  h = s32[] get-dimension-size(d), dimensions={0}\n"
+        "  ROOT t = (f32[2], s32[], s32[]) tuple(r, g, h)\n}\n",
+        "(f32[2], s32[], s32[]) ({6, 60}, 3, 2)");
+  CHECK("HloModule m\nENTRY e {\n  x = s32[5] constant({1, 2, 3, 4, 5})\n  n = s32[] constant(3)\n"
+        "  d = s32[<=5] set-dimension-size(x, n), dimensions={0}\n"
+        "  m = s32[<=5] multiply(d, d)\n  rv = s32[<=5] reverse(m), dimensions={0}\n"
+        "  c = s32[<=10] concatenate(rv, d), dimensions={0}\n"
+        "  b = s32[2,<=5] broadcast(d), dimensions={1}\n"
+        "  tr = s32[<=5,2] transpose(b), dimensions={1,0}\n  rs = s32[<=10] reshape(tr)\n"
+        "  sl = s32[2] slice(c), slice={[1:3]}\n  fs = s32[<=5] slice(d), slice={[0:5]}\n"
+        "  ROOT t = (s32[<=10], s32[<=5,2], s32[<=10], s32[2], s32[<=5]) "
+        "tuple(c, tr, rs, sl, fs)\n}\n",
+        "(s32[6], s32[3,2], s32[6], s32[2], s32[3]) ({9, 4, 1, 1, 2, 3}, {{1, 1}, {2, 2}, "
+        "{3, 3}}, {1, 1, 2, 2, 3, 3}, {4, 1}, {1, 2, 3})");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
+        "  y = f32[4] constant({1, 10, 100, 1000})\n  n = s32[] constant(2)\n"
+        "  a = f32[2,<=4] set-dimension-size(x, n), dimensions={1}\n"
+        "  b = f32[<=4] set-dimension-size(y, n), dimensions={0}\n"
+        "  ROOT r = f32[2] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
+        "f32[2] {21, 65}");
+  /* A dynamic parameter takes an argument of any size up to its bound. */
+  HloLiteral *arg = literal("f32[3] {1, 2, 4}");
+  CHECK_ARGS(DYN_ADD "ENTRY e {\n  p = f32[<=5] parameter(0)\n  z = f32[] constant(0)\n"
+             "  r = f32[] reduce(p, z), dimensions={0}, to_apply=add\n"
+             "  g = s32[] get-dimension-size(p), dimensions={0}\n"
+             "  ROOT t = (f32[], s32[]) tuple(r, g)\n}\n",
+             &arg, 1, "(f32[], s32[]) (7, 3)");
+  hlo_literal_free(arg);
+  const char *head = "HloModule m\nENTRY e {\n  x = s32[5] parameter(0)\n  n = s32[] parameter(1)\n"
+                     "  d = s32[<=5] set-dimension-size(x, n), dimensions={0}\n";
+  char text[512];
+  HloLiteral *args[2] = {literal("s32[5] {1, 2, 3, 4, 5}"), literal("s32[] 6")};
+  snprintf(text, sizeof text, "%s  ROOT r = s32[<=5] negate(d)\n}\n", head);
+  check_error(text, args, 2, "size 6 of dimension 0 is outside [0, 5]", NULL);
+  hlo_literal_free(args[1]);
+  args[1] = literal("s32[] 3");
+  snprintf(text, sizeof text, "%s  ROOT r = s32[2] slice(d), slice={[2:4]}\n}\n", head);
+  check_error(text, args, 2, "slice reads [2:4] of dimension 0, whose size is 3 (at most 5)",
+              NULL);
+  snprintf(text, sizeof text,
+           "%s  z = s32[] constant(0)\n  ROOT r = s32[<=6] pad(d, z), padding=0_1\n}\n", head);
+  check_error(text, args, 2, "operand 0 has dimension 0 dynamic (size 3 of at most 5)", "pad");
+  hlo_literal_free(args[0]);
+  hlo_literal_free(args[1]);
+}
+END_TEST
+
 /* cholesky reads only the triangle `lower` names (the 99s are not read)
  * and writes the factor there, zeros elsewhere; triangular-solve on each
  * side, transposed, with a unit diagonal, over a batch.  Every value here
@@ -1939,6 +1998,7 @@ int main(void) {
   tcase_add_test(t, rng_draws_within_bounds_deterministically);
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
   tcase_add_test(t, ragged_dot_modes);
+  tcase_add_test(t, dynamic_dimensions);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

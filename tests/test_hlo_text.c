@@ -1834,7 +1834,8 @@ START_TEST(refused_ops) {
 END_TEST
 
 /* Dynamic dimensions, buffer shapes and elided constants parse and print
- * back; the verifier refuses them. */
+ * back; the verifier refuses all but bounded dynamic dimensions (<=N), and
+ * checks get-dimension-size and set-dimension-size. */
 START_TEST(dynamic_buffer_and_elided) {
   const char *text = "HloModule m\n\n"
                      "ENTRY %e (p: f32[<=4,?], q: b(s32[2,8])) -> (f32[<=4,?], b(s32[2,8])) {\n"
@@ -1844,8 +1845,21 @@ START_TEST(dynamic_buffer_and_elided) {
                      "}\n\n";
   assert_canonical(text);
   assert_refused(text, "verifier: computation 'e', instruction %p = f32[<=4,?]{0,1} "
-                       "parameter(): its shape has a dynamic dimension (<=N or ?): hloc "
-                       "compiles static shapes only");
+                       "parameter(): its shape has an unbounded dynamic dimension (?): hloc "
+                       "runs static shapes and bounded dynamic ones (<=N)");
+  assert_canonical("HloModule m\n\nENTRY %e (p: f32[5,3], n: s32[]) -> (f32[<=5,3], s32[]) {\n"
+                   "  %p = f32[5,3]{1,0} parameter(0)\n  %n = s32[] parameter(1)\n"
+                   "  %d = f32[<=5,3]{1,0} set-dimension-size(%p, %n), dimensions={0}\n"
+                   "  %g = s32[] get-dimension-size(%d), dimensions={0}\n"
+                   "  ROOT %t = (f32[<=5,3]{1,0}, s32[]) tuple(%d, %g)\n}\n\n");
+  assert_refused(MODULE_HEAD "  p = f32[5] parameter(0)\n  n = s64[] parameter(1)\n"
+                             "  ROOT d = f32[<=5] set-dimension-size(p, n), dimensions={0}\n}\n",
+                 "verifier: computation 'e', instruction %d = f32[<=5]{0} set-dimension-size(%p, "
+                 "%n): set-dimension-size: size s64[] is not an s32[]");
+  assert_refused(MODULE_HEAD "  p = f32[5] parameter(0)\n"
+                             "  ROOT g = s32[] get-dimension-size(p), dimensions={1}\n}\n",
+                 "verifier: computation 'e', instruction %g = s32[] get-dimension-size(%p): "
+                 "get-dimension-size: dimensions {1}: dimension 1 is out of range for rank 1");
   assert_canonical("HloModule m\n\nENTRY %e () -> f32[4096,2] {\n"
                    "  ROOT %c = f32[4096,2]{1,0} constant({...})\n}\n\n");
   assert_refused(MODULE_HEAD "  ROOT c = f32[4096] constant({ ... })\n}\n",
