@@ -3402,6 +3402,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   tmp.operands = opp;
   HloShape real;
   HloError *e = NULL;
+  HloLiteral **cut = NULL; /* static operands cut to the size */
   switch (in->op) {
   case HLO_OP_BROADCAST:
     real = in->shape;
@@ -3415,7 +3416,29 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     break;
   default:
     if (hlo_opcode_is_elementwise(in->op)) {
+      /* A static operand next to dynamic ones holds the bound's elements,
+       * of which those within the size count (XLA's padder reads the
+       * static operand padded like the others). */
+      for (int d = 0; d < in->shape.rank; d++) {
+        int64_t size = -1;
+        for (int i = 0; i < in->noperands; i++)
+          if (ops[i]->shape.rank == in->shape.rank && (in->operands[i]->shape.dynamic >> d & 1) &&
+              (size < 0 || ops[i]->shape.dims[d] < size))
+            size = ops[i]->shape.dims[d];
+        for (int i = 0; i < in->noperands && size >= 0; i++)
+          if (ops[i]->shape.rank == in->shape.rank && !(in->operands[i]->shape.dynamic >> d & 1))
+            opnd[i].shape.dims[d] = size;
+      }
       e = hlo_infer_shape(&tmp, &real);
+      for (int i = 0; i < in->noperands && !e; i++)
+        if (ops[i]->shape.rank == in->shape.rank && !hlo_shape_same_dims(&ops[i]->shape, &opnd[i].shape)) {
+          if (!cut) cut = hlo_xcalloc((size_t)in->noperands, sizeof *cut);
+          int64_t start[HLO_MAX_RANK] = {0}, step[HLO_MAX_RANK];
+          for (int k = 0; k < HLO_MAX_RANK; k++) step[k] = 1;
+          HloShape cs = ops[i]->shape;
+          memcpy(cs.dims, opnd[i].shape.dims, sizeof cs.dims);
+          cut[i] = extract_box(&cs, ops[i], start, step);
+        }
       break;
     }
     for (int i = 0; i < in->noperands && !e; i++) {
@@ -3447,8 +3470,19 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
       real = keep;
     }
     tmp.shape = real;
-    e = eval_instr(ev, &tmp, ops, mov, out);
+    if (cut) {
+      HloLiteral **ops2 = hlo_xcalloc((size_t)in->noperands, sizeof *ops2);
+      uint8_t *mov2 = hlo_xcalloc((size_t)in->noperands, 1);
+      for (int i = 0; i < in->noperands; i++) ops2[i] = cut[i] ? cut[i] : ops[i];
+      e = eval_instr(ev, &tmp, ops2, mov2, out);
+      free(ops2);
+      free(mov2);
+    } else {
+      e = eval_instr(ev, &tmp, ops, mov, out);
+    }
   }
+  for (int i = 0; cut && i < in->noperands; i++) hlo_literal_free(cut[i]);
+  free(cut);
   free(opnd);
   free(opp);
   return e;

@@ -88,6 +88,9 @@ typedef struct PassPolicy {
  * device.  pass_run_pipeline runs it before its steps whatever is disabled
  * (a lowering codegen needs, so not among pass_names). */
 bool pass_single_device(HloModule *m);
+/* Bounded dynamic dims (<=N) made static where the module allows it
+ * (dynamic_pad.c); pass_run_pipeline runs it after pass_single_device. */
+bool pass_dynamic_pad(HloModule *m);
 bool pass_inline_calls(HloModule *m);      /* "inline" */
 bool pass_tuple_simplify(HloModule *m);    /* "tuple-simplify" */
 bool pass_while_invariant(HloModule *m);   /* "while-invariant" */

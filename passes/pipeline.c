@@ -16,10 +16,11 @@
  *
  * Before the steps, and not among the passes one may disable, collectives
  * and async pairs are lowered to plain HLO (single_device.c): codegen has
- * no kernels for them.  A module with a bounded dynamic dimension (<=N)
- * stops there: the passes take every shape as static (a reduce of a
- * broadcast is not a multiply by the bound when the size is smaller), and
- * codegen refuses such a module anyway, so it stays as written for the
+ * no kernels for them.  Then bounded dynamic dims (<=N) are made static
+ * with their padding masked (dynamic_pad.c); a module that keeps one stops
+ * there: the passes take every shape as static (a reduce of a broadcast
+ * is not a multiply by the bound when the size is smaller), and codegen
+ * refuses such a module anyway, so it stays as written for the
  * interpreter.
  *
  * Why this order: calls are inlined first so nothing hides behind a call;
@@ -189,6 +190,11 @@ HloError *pass_run_pipeline(HloModule *m, const PassOptions *opts) {
   for (const HloComputation *c = m->first; c && !dynamic; c = c->next)
     for (const HloInstr *x = c->first; x && !dynamic; x = x->next)
       dynamic = hlo_shape_is_dynamic(&x->shape);
+  if (dynamic && pass_dynamic_pad(m)) {
+    if ((e = hlo_verify(m))) return hlo_error_wrap(e, "after making dynamic dims static");
+    if ((e = dump(&r, m, "dynamic-pad"))) return e;
+    dynamic = false;
+  }
   for (int s = 0; s < NSTEPS && !e && !dynamic; s++) {
     const Step *st = &pipeline[s];
     for (int round = 0; round < st->max_rounds && !e; round++) {

@@ -278,13 +278,44 @@ START_TEST(unsupported_types_are_refused_by_name) {
 END_TEST
 
 /* get-dimension-size of a static dim is its size, compiled as a constant
- * (passes/expand_ops.c); against the evaluator. */
-START_TEST(static_dimension_sizes) {
+ * (passes/expand_ops.c); dynamic dims made static with their padding
+ * masked (passes/dynamic_pad.c), against the evaluator, which holds the
+ * values at their run-time sizes: sizes drawn in [0, 5] (an argument's
+ * low bits, at most the bound), reductions and a dot over the dynamic
+ * dim, elementwise ops, broadcast, transpose, a whole slice, concatenate
+ * along a static dim. */
+START_TEST(dimension_sizes_compiled) {
   cgt_check_with("HloModule m\nENTRY e {\n  x = f32[3,7] parameter(0)\n"
                  "  a = s32[] get-dimension-size(x), dimensions={0}\n"
                  "  b = s32[] get-dimension-size(x), dimensions={1}\n"
                  "  ROOT m = s32[] multiply(a, b)\n}\n",
                  1, true, true, 0, 0);
+  for (uint64_t seed = 1; seed <= 6; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] maximum(a, b)\n}\nENTRY e {\n"
+                   "  x = f32[2,5] parameter(0)\n  y = f32[5,3] parameter(1)\n"
+                   "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
+                   "  five = s32[] constant(5)\n  low = s32[] and(p, seven)\n"
+                   "  n = s32[] minimum(low, five)\n"
+                   "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                   "  e2 = f32[<=5,3] set-dimension-size(y, n), dimensions={0}\n"
+                   "  m = f32[2,<=5] multiply(d, d)\n  z = f32[] constant(0)\n"
+                   "  r = f32[2] reduce(m, z), dimensions={1}, to_apply=add\n"
+                   "  t = f32[<=5,2] transpose(d), dimensions={1,0}\n"
+                   "  lo = f32[] constant(-100)\n"
+                   "  mx = f32[2] reduce(t, lo), dimensions={0}, to_apply=max\n"
+                   "  s = f32[2,<=5] slice(d), slice={[0:2], [0:5]}\n"
+                   "  c = f32[4,<=5] concatenate(s, m), dimensions={0}\n"
+                   "  b = f32[4,<=5,3] broadcast(c), dimensions={0,1}\n"
+                   "  rb = f32[4,3] reduce(b, z), dimensions={1}, to_apply=add\n"
+                   "  dt = f32[2,3] dot(d, e2), lhs_contracting_dims={1}, "
+                   "rhs_contracting_dims={0}\n"
+                   "  g = s32[] get-dimension-size(t), dimensions={0}\n"
+                   "  ROOT o = (f32[2], f32[2], f32[4,3], f32[2,3], s32[]) "
+                   "tuple(r, mx, rb, dt, g)\n}\n",
+                   seed, true, true, 0, 0);
 }
 END_TEST
 
@@ -299,7 +330,7 @@ int main(void) {
   tcase_add_test(t, sub_byte_dot_and_convolution);
   tcase_add_test(t, narrow_types_at_the_boundary);
   tcase_add_test(t, unsupported_types_are_refused_by_name);
-  tcase_add_test(t, static_dimension_sizes);
+  tcase_add_test(t, dimension_sizes_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -1235,10 +1235,11 @@ START_TEST(dynamic_dimensions) {
         "  b = s32[2,<=5] broadcast(d), dimensions={1}\n"
         "  tr = s32[<=5,2] transpose(b), dimensions={1,0}\n  rs = s32[<=10] reshape(tr)\n"
         "  sl = s32[2] slice(c), slice={[1:3]}\n  fs = s32[<=5] slice(d), slice={[0:5]}\n"
-        "  ROOT t = (s32[<=10], s32[<=5,2], s32[<=10], s32[2], s32[<=5]) "
-        "tuple(c, tr, rs, sl, fs)\n}\n",
-        "(s32[6], s32[3,2], s32[6], s32[2], s32[3]) ({9, 4, 1, 1, 2, 3}, {{1, 1}, {2, 2}, "
-        "{3, 3}}, {1, 1, 2, 2, 3, 3}, {4, 1}, {1, 2, 3})");
+        "  k = s32[5] constant({10, 20, 30, 40, 50})\n  ad = s32[<=5] add(k, d)\n"
+        "  ROOT t = (s32[<=10], s32[<=5,2], s32[<=10], s32[2], s32[<=5], s32[<=5]) "
+        "tuple(c, tr, rs, sl, fs, ad)\n}\n",
+        "(s32[6], s32[3,2], s32[6], s32[2], s32[3], s32[3]) ({9, 4, 1, 1, 2, 3}, {{1, 1}, "
+        "{2, 2}, {3, 3}}, {1, 1, 2, 2, 3, 3}, {4, 1}, {1, 2, 3}, {11, 22, 33})");
   CHECK("HloModule m\nENTRY e {\n  x = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
         "  y = f32[4] constant({1, 10, 100, 1000})\n  n = s32[] constant(2)\n"
         "  a = f32[2,<=4] set-dimension-size(x, n), dimensions={1}\n"

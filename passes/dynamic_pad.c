@@ -1,0 +1,210 @@
+/*
+ * dynamic_pad.c — bounded dynamic dimensions (<=N) made static: every
+ * value stored padded to its bound, its sizes carried as s32[] values,
+ * and the padding masked where it would reach a result (XLA's dynamic
+ * padder), so that codegen compiles the module.
+ *
+ * A dim's size is the value set-dimension-size gave it, followed through
+ * the ops that keep it: elementwise ops, convert and copy (their
+ * operands' sizes), broadcast and transpose (moved with the dims), slice
+ * (a <=N dim it takes whole) and concatenate along a static dim.  Then:
+ *
+ *   set-dimension-size(x, n)   is x (the padding is what x holds there);
+ *   get-dimension-size(x)      is the size (or the bound when static);
+ *   reduce over a dynamic dim  reads select(iota < size, x, init): the
+ *                              padding adds the init value, no more;
+ *   dot over a dynamic         reads both operands zeroed past the size.
+ *   contracting dim
+ *
+ * Padding elsewhere is never read by what the module returns: the module
+ * is rewritten only when the entry's parameters and results are static,
+ * every dynamic value lives in the entry computation, and each op reading
+ * a dynamic dim is one of those above.  Anything else (reshape, reverse,
+ * sort, pad, gather, scatter over a dynamic dim, dynamic results) leaves
+ * the module as it is, and codegen refuses it by name; the interpreter
+ * runs it as written.  hlo/'s evaluator, which holds values at their
+ * run-time sizes, is the oracle the rewrite is tested against.
+ *
+ * pass_run_pipeline runs it after the single-device lowering; when it
+ * made the module static the rest of the pipeline runs as usual.
+ *
+ * requires: a verified module.
+ * keeps:    the entry's signature and every static shape.
+ * breaks:   nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The sizes of one instruction's dims: NULL where static (or the bound). */
+typedef struct Sizes {
+  HloInstr *dim[HLO_MAX_RANK];
+} Sizes;
+
+static bool has_dynamic_operand(const HloInstr *in) {
+  for (int i = 0; i < in->noperands; i++)
+    if (hlo_shape_is_dynamic(&in->operands[i]->shape)) return true;
+  return false;
+}
+
+/* Whether every operand that is an array has the same dynamic dims. */
+static bool same_dynamic_dims(const HloInstr *in) {
+  uint16_t mask = 0;
+  bool first = true;
+  for (int i = 0; i < in->noperands; i++) {
+    const HloShape *s = &in->operands[i]->shape;
+    if (!hlo_type_is_array(s->type) || s->rank == 0) continue;
+    if (!first && s->dynamic != mask) return false;
+    mask = s->dynamic;
+    first = false;
+  }
+  return true;
+}
+
+/* Whether the pass can make `in` (of the entry) static. */
+static bool supported(const HloInstr *in) {
+  if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape)) return false;
+  if (!has_dynamic_operand(in)) return true;
+  switch (in->op) {
+  case HLO_OP_SET_DIMENSION_SIZE: case HLO_OP_GET_DIMENSION_SIZE: case HLO_OP_BROADCAST:
+  case HLO_OP_TRANSPOSE: case HLO_OP_SLICE: case HLO_OP_DOT:
+    return true;
+  case HLO_OP_COPY: case HLO_OP_CONVERT: return true;
+  case HLO_OP_REDUCE: return in->noperands == 2;
+  case HLO_OP_CONCATENATE:
+    return same_dynamic_dims(in) && !(in->operands[0]->shape.dynamic >> in->dimensions.v[0] & 1);
+  default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
+  }
+}
+
+static bool feasible(const HloModule *m) {
+  const HloComputation *entry = m->entry;
+  for (int i = 0; i < entry->nparams; i++)
+    if (hlo_shape_is_dynamic(&entry->params[i]->shape)) return false;
+  if (hlo_shape_is_dynamic(&entry->root->shape)) return false;
+  for (const HloComputation *c = m->first; c; c = c->next)
+    for (const HloInstr *x = c->first; x; x = x->next) {
+      if (c != entry && (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
+                         x->op == HLO_OP_SET_DIMENSION_SIZE))
+        return false;
+      if (c == entry && !supported(x)) return false;
+    }
+  return true;
+}
+
+/* x with the elements past `size` along dim d replaced by `fill` (a
+ * scalar). */
+static HloInstr *mask_past(PxAt at, HloInstr *x, int d, HloInstr *size, HloInstr *fill) {
+  HloInstr *iota = px_iota_like(at, x, d);
+  HloInstr *bound = px_broadcast_leading(at, size, &iota->shape);
+  HloInstr *keep = px_compare(at, HLO_CMP_LT, iota, bound);
+  return px_select(at, keep, x, px_broadcast_leading(at, fill, &x->shape));
+}
+
+static HloInstr *zero_past(PxAt at, HloInstr *x, int d, HloInstr *size) {
+  return mask_past(at, x, d, size, px_scalar(at, x->shape.type, 0, NULL));
+}
+
+static bool in_list(const HloDims *l, int64_t v) {
+  for (int i = 0; i < l->n; i++)
+    if (l->v[i] == v) return true;
+  return false;
+}
+
+/* The sizes of `in`'s result, masking its operands where it reads padding. */
+static void rewrite(HloInstr *in, Sizes *sz) {
+  Sizes *out = &sz[in->id];
+  const Sizes *a = in->noperands ? &sz[in->operands[0]->id] : NULL;
+  PxAt at = {in->parent, in};
+  switch (in->op) {
+  case HLO_OP_SET_DIMENSION_SIZE:
+    *out = *a;
+    out->dim[in->dimensions.v[0]] = in->operands[1];
+    return;
+  case HLO_OP_GET_DIMENSION_SIZE: return;
+  case HLO_OP_BROADCAST:
+    for (int k = 0; k < in->dimensions.n; k++) out->dim[in->dimensions.v[k]] = a->dim[k];
+    return;
+  case HLO_OP_TRANSPOSE:
+    for (int k = 0; k < in->dimensions.n; k++) out->dim[k] = a->dim[in->dimensions.v[k]];
+    return;
+  case HLO_OP_SLICE:
+    for (int d = 0; d < in->shape.rank; d++)
+      if (in->shape.dynamic >> d & 1) out->dim[d] = a->dim[d];
+    return;
+  case HLO_OP_REDUCE: {
+    HloInstr *x = in->operands[0];
+    int k = 0;
+    for (int d = 0; d < x->shape.rank; d++)
+      if (!in_list(&in->dimensions, d)) out->dim[k++] = a->dim[d];
+      else if (a->dim[d]) x = mask_past(at, x, d, a->dim[d], in->operands[1]);
+    if (x != in->operands[0]) hlo_set_operand(in, 0, x);
+    return;
+  }
+  case HLO_OP_DOT: {
+    const HloDotDims *dd = &in->dot;
+    const Sizes *b = &sz[in->operands[1]->id];
+    HloInstr *l = in->operands[0], *r = in->operands[1];
+    for (int i = 0; i < dd->lhs_contracting.n; i++) {
+      int lc = (int)dd->lhs_contracting.v[i], rc = (int)dd->rhs_contracting.v[i];
+      HloInstr *size = a->dim[lc] ? a->dim[lc] : b->dim[rc];
+      if (!size) continue;
+      l = zero_past(at, l, lc, size);
+      r = zero_past(at, r, rc, size);
+    }
+    if (l != in->operands[0]) hlo_set_operand(in, 0, l);
+    if (r != in->operands[1]) hlo_set_operand(in, 1, r);
+    int k = 0;
+    for (int i = 0; i < dd->lhs_batch.n; i++) out->dim[k++] = a->dim[dd->lhs_batch.v[i]];
+    for (int d = 0; d < l->shape.rank; d++)
+      if (!in_list(&dd->lhs_batch, d) && !in_list(&dd->lhs_contracting, d)) out->dim[k++] = a->dim[d];
+    for (int d = 0; d < r->shape.rank; d++)
+      if (!in_list(&dd->rhs_batch, d) && !in_list(&dd->rhs_contracting, d)) out->dim[k++] = b->dim[d];
+    return;
+  }
+  default:
+    /* Elementwise, convert, copy, concatenate: the operands' sizes. */
+    if (!has_dynamic_operand(in) || !hlo_type_is_array(in->shape.type)) return;
+    for (int i = 0; i < in->noperands; i++)
+      for (int d = 0; d < in->shape.rank && d < in->operands[i]->shape.rank; d++)
+        if (!out->dim[d]) out->dim[d] = sz[in->operands[i]->id].dim[d];
+    return;
+  }
+}
+
+bool pass_dynamic_pad(HloModule *m) {
+  bool any = false;
+  for (const HloComputation *c = m->first; c && !any; c = c->next)
+    for (const HloInstr *x = c->first; x && !any; x = x->next)
+      any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE;
+  if (!any || !feasible(m)) return false;
+  Sizes *sz = hlo_xcalloc((size_t)m->next_id + 1, sizeof *sz);
+  int n;
+  HloInstr **order = hlo_post_order(m->entry, &n);
+  for (int i = 0; i < n; i++) rewrite(order[i], sz);
+  for (int i = 0; i < n; i++) {
+    HloInstr *in = order[i];
+    if (in->op == HLO_OP_GET_DIMENSION_SIZE) {
+      int64_t d = in->dimensions.v[0];
+      HloInstr *size = sz[in->operands[0]->id].dim[d];
+      if (!size)
+        size = px_scalar((PxAt){in->parent, in}, HLO_S32,
+                         (double)in->operands[0]->shape.dims[d], NULL);
+      px_replace(in, size);
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    HloInstr *in = order[i];
+    if (!px_is_linked(in)) continue;
+    if (in->op == HLO_OP_SET_DIMENSION_SIZE) {
+      in->shape.dynamic = 0;
+      px_replace(in, in->operands[0]);
+    } else if (hlo_type_is_array(in->shape.type)) {
+      in->shape.dynamic = 0;
+    }
+  }
+  free(order);
+  free(sz);
+  return true;
+}
