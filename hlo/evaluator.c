@@ -1848,47 +1848,6 @@ static HloError *eval_scatter(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
 /* Reductions and sort                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* The value x with op(acc, x) == acc for every acc, so padding can be
- * filled with it instead of being skipped (-0.0 for float add keeps -0). */
-static void reducer_identity(HloOpcode op, HloType t, void *out) {
-  uint64_t buf = 0;
-  HloLiteral l;
-  memset(&l, 0, sizeof l);
-  l.shape = hlo_shape_scalar(t);
-  l.data = &buf;
-  int shift = 64 - hlo_type_bits(t);
-  bool f = hlo_type_is_float(t), s = hlo_type_is_signed(t);
-  const HloSmallFloat *sf = hlo_small_float(t);
-  if (sf && sf->kind != HLO_SF_IEEE && (op == HLO_OP_MAXIMUM || op == HLO_OP_MINIMUM)) {
-    /* No infinity: the extreme finite value (NaN would win). */
-    uint8_t lowest, highest;
-    switch (sf->kind) {
-    case HLO_SF_E8M0: lowest = 0x00, highest = 0xfe; break;
-    case HLO_SF_FN: lowest = 0xfe, highest = 0x7e; break;
-    case HLO_SF_FNUZ: lowest = 0xff, highest = 0x7f; break;
-    default: lowest = 0x0f, highest = 0x07; break; /* f4e2m1fn */
-    }
-    *(uint8_t *)out = op == HLO_OP_MAXIMUM ? lowest : highest;
-    return;
-  }
-  switch (op) {
-  case HLO_OP_ADD: f ? hlo_literal_set_f64(&l, 0, -0.0) : hlo_literal_set_s64(&l, 0, 0); break;
-  case HLO_OP_MULTIPLY: hlo_literal_set_s64(&l, 0, 1); break;
-  case HLO_OP_MAXIMUM:
-    if (f) hlo_literal_set_f64(&l, 0, -INFINITY);
-    else hlo_literal_set_s64(&l, 0, s ? INT64_MIN >> shift : 0);
-    break;
-  case HLO_OP_MINIMUM:
-    if (f) hlo_literal_set_f64(&l, 0, INFINITY);
-    else hlo_literal_set_s64(&l, 0, s ? INT64_MAX >> shift : -1);
-    break;
-  case HLO_OP_AND: hlo_literal_set_s64(&l, 0, -1); break;
-  case HLO_OP_OR: hlo_literal_set_s64(&l, 0, 0); break;
-  default: HLO_UNREACHABLE();
-  }
-  memcpy(out, &buf, hlo_type_size(t));
-}
-
 static bool fold_supported(HloOpcode op, HloType t) {
   return (t == HLO_F32 || t == HLO_F64) && (op == HLO_OP_ADD || op == HLO_OP_MULTIPLY ||
                                             op == HLO_OP_MAXIMUM || op == HLO_OP_MINIMUM);
@@ -2030,75 +1989,148 @@ static HloError *eval_reduce(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
   return err;
 }
 
-/* reduce-window: for each window offset, gather every output position's
- * input element at that offset (positions in padding or in base-dilation
- * holes are skipped, as XLA's backends do) and combine it into the
- * accumulators. */
+/* Where one output position's window reads its input along one dimension:
+ * `count` elements from offset `start`, `step` apart (offsets and steps in
+ * elements of the input).  Window positions that fall in padding or in a
+ * base-dilation hole are left out, as XLA's backends leave them out. */
+typedef struct WindowRun {
+  int64_t start, step, count;
+} WindowRun;
+
+static int64_t gcd64(int64_t a, int64_t b) {
+  while (b) {
+    int64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/* Window offset w of output o reads dilated position
+ * o * stride - pad_lo + w * rhs_dilate, an input element when that is >= 0,
+ * a multiple of lhs_dilate and below the dilated end.  The hits form an
+ * arithmetic progression in w: the first lies within lhs_dilate offsets of
+ * the first non-negative position, and they repeat every
+ * lhs_dilate / gcd(rhs_dilate, lhs_dilate) offsets. */
+static WindowRun window_run(const HloWindowDim *wd, int64_t o, int64_t xdim, int64_t xstride) {
+  WindowRun r = {0, 0, 0};
+  int64_t ld = wd->lhs_dilate, rd = wd->rhs_dilate;
+  int64_t base = o * wd->stride - wd->pad_lo;
+  int64_t w = base >= 0 ? 0 : (-base + rd - 1) / rd;
+  int64_t wend = w + ld < wd->size ? w + ld : wd->size;
+  while (w < wend && (base + w * rd) % ld != 0) w++;
+  if (w >= wend) return r;
+  int64_t i0 = (base + w * rd) / ld;
+  if (i0 >= xdim) return r;
+  int64_t ws = ld / gcd64(rd, ld), istep = ws * rd / ld;
+  int64_t nw = (wd->size - w + ws - 1) / ws, ni = (xdim - i0 + istep - 1) / istep;
+  r.count = nw < ni ? nw : ni;
+  r.start = i0 * xstride;
+  r.step = istep * xstride;
+  return r;
+}
+
+/* The vector reducer of each of the n operands when `p` combines them
+ * independently, (x0..xn-1, y0..yn-1) -> tuple(op0(x0, y0), ...); false
+ * otherwise. */
+static bool split_reducers(const Plan *p, int n, HloOpcode *ops) {
+  const HloComputation *c = p->comp;
+  const HloInstr *root = c->root;
+  if (c->nparams != 2 * n || root->op != HLO_OP_TUPLE || root->noperands != n) return false;
+  for (int k = 0; k < n; k++) {
+    const HloInstr *x = c->params[k], *y = c->params[n + k], *r = root->operands[k];
+    if (!x || !y || !is_scalar_array(&x->shape) || x->shape.type != y->shape.type ||
+        r->shape.type != x->shape.type || !is_scalar_array(&r->shape) || r->noperands != 2)
+      return false;
+    switch (r->op) {
+    case HLO_OP_ADD: case HLO_OP_MULTIPLY: case HLO_OP_MAXIMUM: case HLO_OP_MINIMUM:
+    case HLO_OP_AND: case HLO_OP_OR: break;
+    default: return false;
+    }
+    if (!((r->operands[0] == x && r->operands[1] == y) ||
+          (r->operands[0] == y && r->operands[1] == x)))
+      return false;
+    ops[k] = r->op;
+  }
+  return true;
+}
+
+/* reduce-window: each output position folds the input elements its window
+ * covers into its accumulators, directly (O(window) per output, whatever
+ * the padding), in the row-major order of the window's offsets.  Operands
+ * that a plain binary op combines fold a strided row at a time; other
+ * computations are applied element by element. */
 static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
                                     HloLiteral **out) {
-  int n = in->noperands / 2, rank = ops[0]->shape.rank;
+  int n = in->noperands / 2, rank = ops[0]->shape.rank, last = rank - 1;
   const int64_t *xdims = ops[0]->shape.dims;
   Plan *p = plan_get(ev, in->called[0]);
   HloLiteral *res = hlo_literal_new(&in->shape);
   const int64_t *odims = result_part(res, 0)->shape.dims;
   int64_t on = elements_of(result_part(res, 0));
-  int64_t xs[HLO_MAX_RANK], wdims[HLO_MAX_RANK], w[HLO_MAX_RANK] = {0};
+  int64_t xs[HLO_MAX_RANK];
   row_major_strides(rank, xdims, xs);
-  for (int d = 0; d < rank; d++) wdims[d] = in->window[d].size;
-  char **acc = hlo_xmalloc(sizeof(char *) * (size_t)n), **xb = hlo_xmalloc(sizeof(char *) * (size_t)n);
+  char **acc = hlo_xmalloc(sizeof(char *) * (size_t)n);
+  size_t *as = hlo_xmalloc(sizeof(size_t) * (size_t)n), *es = hlo_xmalloc(sizeof(size_t) * (size_t)n);
+  HloOpcode *fast = hlo_xmalloc(sizeof(HloOpcode) * (size_t)n);
+  bool vec = n == 1 ? (fast[0] = p->reducer, true) : split_reducers(p, n, fast);
   for (int k = 0; k < n; k++) {
-    size_t as = esize_of(result_part(res, k));
+    HloType t = ops[k]->shape.type;
+    as[k] = esize_of(result_part(res, k));
+    es[k] = esize_of(ops[k]);
     acc[k] = result_part(res, k)->data;
-    for (int64_t i = 0; i < on; i++) memcpy(acc[k] + i * (int64_t)as, ops[n + k]->data, as);
-    xb[k] = hlo_xmalloc((size_t)on * esize_of(ops[k]));
+    for (int64_t i = 0; i < on; i++) memcpy(acc[k] + i * (int64_t)as[k], ops[n + k]->data, as[k]);
+    vec &= result_part(res, k)->shape.type == t && vector_reducer(fast[k], t);
   }
-  HloType t = ops[0]->shape.type;
-  bool fast = n == 1 && res->shape.type == t && vector_reducer(p->reducer, t);
-  uint64_t fill = 0;
-  if (fast) reducer_identity(p->reducer, t, &fill);
-  uint8_t *mask = hlo_xmalloc((size_t)(on ? on : 1)), one = 1, zero = 0;
+  int64_t total = 0;
+  for (int d = 0; d < rank; d++) total += odims[d];
+  WindowRun *buf = hlo_xmalloc(sizeof(WindowRun) * (size_t)(total ? total : 1)), *runs[HLO_MAX_RANK];
+  for (int d = 0, off = 0; d < rank; off += (int)odims[d], d++) {
+    runs[d] = buf + off;
+    for (int64_t o = 0; o < odims[d]; o++) runs[d][o] = window_run(&in->window[d], o, xdims[d], xs[d]);
+  }
   const void **args = hlo_xmalloc(sizeof(void *) * (size_t)(2 * n));
   void **outs = hlo_xmalloc(sizeof(void *) * (size_t)n);
-  Tables tb, mtb;
-  tables_init(&tb, rank, odims);
-  tables_init(&mtb, rank, odims);
   HloError *err = NULL;
-  bool more = !any_zero(wdims, rank) && on > 0;
-  while (more && !err) {
+  int64_t oi[HLO_MAX_RANK] = {0};
+  for (int64_t e = 0; e < on && !err; e++, odometer_next(oi, odims, rank)) {
+    WindowRun r[HLO_MAX_RANK];
+    int64_t wi[HLO_MAX_RANK] = {0}, wc[HLO_MAX_RANK];
+    bool empty = false;
     for (int d = 0; d < rank; d++) {
-      const HloWindowDim *wd = &in->window[d];
-      for (int64_t o = 0; o < odims[d]; o++) {
-        int64_t pos = o * wd->stride - wd->pad_lo + w[d] * wd->rhs_dilate;
-        int64_t i = pos / wd->lhs_dilate;
-        bool hit = pos >= 0 && pos % wd->lhs_dilate == 0 && i < xdims[d];
-        tb.t[d][o] = hit ? i * xs[d] : -1;
-        mtb.t[d][o] = hit ? 0 : -1;
-      }
+      r[d] = runs[d][oi[d]];
+      wc[d] = r[d].count;
+      empty |= r[d].count == 0;
     }
-    if (fast) {
-      gather_tables(xb[0], ops[0]->data, hlo_type_size(t), rank, odims, &tb, &fill);
-      binary_kernel(p->reducer, t, acc[0], xb[0], acc[0], on);
-    } else {
-      for (int k = 0; k < n; k++)
-        gather_tables(xb[k], ops[k]->data, esize_of(ops[k]), rank, odims, &tb, ops[n + k]->data);
-      gather_tables(mask, &one, 1, rank, odims, &mtb, &zero);
-      for (int64_t e = 0; e < on && !err; e++) {
-        if (!mask[e]) continue;
+    if (empty) continue;
+    /* A rank-0 window is one element. */
+    int64_t cnt = rank ? r[last].count : 1, step = rank ? r[last].step : 0;
+    do {
+      int64_t base = rank ? r[last].start : 0;
+      for (int d = 0; d < last; d++) base += r[d].start + wi[d] * r[d].step;
+      for (int k = 0; k < n && vec; k++) {
+        HloType t = ops[k]->shape.type;
+        char *a = acc[k] + e * (int64_t)as[k];
+        const char *x = (const char *)ops[k]->data + base * (int64_t)es[k];
+        if (fold_supported(fast[k], t)) fold_kernel(fast[k], t, a, x, cnt, step);
+        else
+          for (int64_t j = 0; j < cnt; j++)
+            binary_kernel(fast[k], t, a, x + j * step * (int64_t)es[k], a, 1);
+      }
+      for (int64_t j = 0; j < cnt && !vec && !err; j++) {
         for (int k = 0; k < n; k++) {
-          args[k] = outs[k] = acc[k] + e * (int64_t)esize_of(result_part(res, k));
-          args[n + k] = xb[k] + e * (int64_t)esize_of(ops[k]);
+          args[k] = outs[k] = acc[k] + e * (int64_t)as[k];
+          args[n + k] = (const char *)ops[k]->data + (base + j * step) * (int64_t)es[k];
         }
         err = apply_scalar(ev, p, args, outs, n);
       }
-    }
-    more = odometer_next(w, wdims, rank);
+    } while (!err && last > 0 && odometer_next(wi, wc, last));
   }
-  free(tb.buf);
-  free(mtb.buf);
-  for (int k = 0; k < n; k++) free(xb[k]);
-  free(xb);
+  free(buf);
   free(acc);
-  free(mask);
+  free(as);
+  free(es);
+  free(fast);
   free(args);
   free(outs);
   if (err) hlo_literal_free(res);

@@ -962,6 +962,112 @@ START_TEST(reduce_window_padding_dilation) {
 }
 END_TEST
 
+/* Windows mixing stride, padding and both dilations, against the
+ * definition: offset w of output o reads dilated position
+ * o * stride - pad_lo + w * rhs_dilate, an input element when it is a
+ * multiple of lhs_dilate inside the dilated input (padding and holes add
+ * nothing).  A plain add (folded a row at a time for f32, combined element
+ * by element for s32), a computation the evaluator does not recognise
+ * (applied per element) and a variadic window of two plain reducers (split
+ * per operand) must all give what the definition gives. */
+START_TEST(reduce_window_against_definition) {
+  /* size, stride, pad_lo, pad_hi, lhs_dilate, rhs_dilate per dimension */
+  static const int64_t win[][2][6] = {
+      {{2, 1, 0, 0, 1, 1}, {3, 2, 1, 1, 1, 1}},
+      {{3, 2, 2, 1, 2, 1}, {2, 1, 0, 0, 1, 3}},
+      {{4, 3, 3, 2, 3, 2}, {3, 2, 4, 0, 2, 2}},
+      {{5, 1, 4, 0, 1, 1}, {7, 1, 6, 0, 1, 1}},
+      {{2, 1, 9, 0, 1, 1}, {1, 1, 0, 0, 1, 1}}, /* first outputs all padding */
+  };
+  enum { R = 5, C = 7 };
+  const char *types[] = {"f32", "s32"};
+  for (size_t ti = 0; ti < 2; ti++) {
+    const char *ty = types[ti];
+    HloStr xs = {0};
+    int64_t x[R][C];
+    hlo_str_printf(&xs, "%s[%d,%d] {", ty, R, C);
+    for (int i = 0; i < R; i++) {
+      hlo_str_printf(&xs, "%s{", i ? ", " : "");
+      for (int j = 0; j < C; j++) {
+        x[i][j] = (i * 37 + j * 11) % 23 - 9;
+        hlo_str_printf(&xs, "%s%lld", j ? ", " : "", (long long)x[i][j]);
+      }
+      hlo_str_printf(&xs, "}");
+    }
+    hlo_str_printf(&xs, "}");
+    HloLiteral *arg = literal(xs.buf);
+    for (size_t c = 0; c < sizeof win / sizeof win[0]; c++) {
+      const int64_t(*w)[6] = win[c];
+      int64_t od[2];
+      for (int d = 0; d < 2; d++) {
+        int64_t n = d ? C : R;
+        int64_t padded = (n - 1) * w[d][4] + 1 + w[d][2] + w[d][3];
+        int64_t span = (w[d][0] - 1) * w[d][5] + 1;
+        od[d] = padded < span ? 0 : (padded - span) / w[d][1] + 1;
+      }
+      HloStr m = {0}, wd = {0};
+      hlo_str_printf(&wd, "window={size=%lldx%lld stride=%lldx%lld pad=%lld_%lldx%lld_%lld "
+                          "lhs_dilate=%lldx%lld rhs_dilate=%lldx%lld}",
+                     (long long)w[0][0], (long long)w[1][0], (long long)w[0][1],
+                     (long long)w[1][1], (long long)w[0][2], (long long)w[0][3],
+                     (long long)w[1][2], (long long)w[1][3], (long long)w[0][4],
+                     (long long)w[1][4], (long long)w[0][5], (long long)w[1][5]);
+      char o[64];
+      snprintf(o, sizeof o, "%s[%lld,%lld]", ty, (long long)od[0], (long long)od[1]);
+      hlo_str_printf(&m,
+                     "HloModule m\n"
+                     "add {\n  a = %s[] parameter(0)\n  b = %s[] parameter(1)\n"
+                     "  ROOT s = %s[] add(a, b)\n}\n"
+                     "addmul {\n  a = %s[] parameter(0)\n  b = %s[] parameter(1)\n"
+                     "  one = %s[] constant(1)\n  s = %s[] add(a, b)\n"
+                     "  ROOT m = %s[] multiply(s, one)\n}\n"
+                     "pair {\n  a = %s[] parameter(0)\n  b = %s[] parameter(1)\n"
+                     "  c = %s[] parameter(2)\n  d = %s[] parameter(3)\n"
+                     "  s = %s[] add(c, a)\n  x = %s[] maximum(b, d)\n"
+                     "  ROOT t = (%s[], %s[]) tuple(s, x)\n}\n"
+                     "ENTRY e {\n  x = %s[%d,%d] parameter(0)\n  z = %s[] constant(3)\n"
+                     "  lo = %s[] constant(-1000)\n"
+                     "  a = %s reduce-window(x, z), %s, to_apply=add\n"
+                     "  b = %s reduce-window(x, z), %s, to_apply=addmul\n"
+                     "  c = (%s, %s) reduce-window(x, x, z, lo), %s, to_apply=pair\n"
+                     "  c0 = %s get-tuple-element(c), index=0\n"
+                     "  c1 = %s get-tuple-element(c), index=1\n"
+                     "  ROOT t = (%s, %s, %s, %s) tuple(a, b, c0, c1)\n}\n",
+                     ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, R, C,
+                     ty, ty, o, wd.buf, o, wd.buf, o, o, wd.buf, o, o, o, o, o, o);
+      HloLiteral *out = evaluate_text(m.buf, &arg, 1);
+      for (int64_t i = 0; i < od[0]; i++)
+        for (int64_t j = 0; j < od[1]; j++) {
+          int64_t sum = 3, max = -1000;
+          for (int64_t a = 0; a < w[0][0]; a++)
+            for (int64_t b = 0; b < w[1][0]; b++) {
+              int64_t p = i * w[0][1] - w[0][2] + a * w[0][5];
+              int64_t q = j * w[1][1] - w[1][2] + b * w[1][5];
+              if (p < 0 || q < 0 || p % w[0][4] || q % w[1][4] || p / w[0][4] >= R ||
+                  q / w[1][4] >= C)
+                continue;
+              int64_t v = x[p / w[0][4]][q / w[1][4]];
+              sum += v;
+              max = v > max ? v : max;
+            }
+          int64_t want[4] = {sum, sum, sum, max};
+          for (int k = 0; k < 4; k++)
+            ck_assert_msg(hlo_literal_get_s64(out->elems[k], i * od[1] + j) == want[k],
+                          "%s window %zu result %d at (%lld, %lld): %lld, want %lld", ty, c, k,
+                          (long long)i, (long long)j,
+                          (long long)hlo_literal_get_s64(out->elems[k], i * od[1] + j),
+                          (long long)want[k]);
+        }
+      hlo_literal_free(out);
+      free(m.buf);
+      free(wd.buf);
+    }
+    hlo_literal_free(arg);
+    free(xs.buf);
+  }
+}
+END_TEST
+
 START_TEST(sort_stable_multi_operand) {
   /* Keys with ties: values keep their order among equal keys. */
   CHECK("HloModule m\ncmp {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
@@ -1989,6 +2095,7 @@ int main(void) {
   tcase_add_test(t, reduce_plain_and_general);
   tcase_add_test(t, reduce_variadic_argmax);
   tcase_add_test(t, reduce_window_padding_dilation);
+  tcase_add_test(t, reduce_window_against_definition);
   tcase_add_test(t, sort_stable_multi_operand);
   tcase_add_test(t, topk_rows_in_total_order);
   tcase_add_test(t, cholesky_and_triangular_solve);
