@@ -103,7 +103,8 @@ static HloError *check_types(const HloModule *m) {
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
       if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE ||
-          x->op == HLO_OP_RNG_BIT_GENERATOR) {
+          x->op == HLO_OP_RNG_BIT_GENERATOR || x->op == HLO_OP_BATCH_NORM_TRAINING ||
+          x->op == HLO_OP_BATCH_NORM_GRAD) {
         /* Only a caller that skipped the pipeline's first step gets here. */
         char *d = hlo_instr_describe(x);
         HloError *e = hlo_error("codegen: unsupported: %s: %s is compiled as the HLO "

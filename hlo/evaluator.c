@@ -3147,6 +3147,77 @@ static HloError *eval_batch_norm_inference(const HloInstr *in, HloLiteral *const
   return NULL;
 }
 
+/* batch-norm-training and batch-norm-grad (XLA's operation semantics),
+ * in f64 and rounded once.  With N elements per feature, m the mean and
+ * v the (biased) variance over every dim but feature_index, and
+ * r = 1 / sqrt(v + epsilon):
+ *   training(x, scale, offset) = ((x - m) r scale + offset, m, v);
+ *   grad(x, scale, m, v, dy) = (scale r (dy - sum(dy) / N
+ *     - (x - m) r^2 sum(dy (x - m)) / N), sum(dy (x - m) r), sum(dy)). */
+static HloError *eval_batch_norm_training_grad(const HloInstr *in, HloLiteral *const *ops,
+                                               HloLiteral **out) {
+  const HloLiteral *x = ops[0];
+  HloType t = x->shape.type;
+  if (!hlo_type_is_float(t)) return unsupported_type(in->op, t);
+  bool grad = in->op == HLO_OP_BATCH_NORM_GRAD;
+  int fi = (int)in->feature_index;
+  int64_t nf = x->shape.dims[fi], n = elements_of(x), st[HLO_MAX_RANK];
+  row_major_strides(x->shape.rank, x->shape.dims, st);
+  double count = nf ? (double)(n / nf) : 0;
+  double *xv = hlo_xmalloc(sizeof(double) * (size_t)(n ? n : 1));
+  double *dy = grad ? hlo_xmalloc(sizeof(double) * (size_t)(n ? n : 1)) : NULL;
+  /* per feature: offset is training's, sum_dy and sum_dyd (sum(dy (x - m)))
+   * grad's */
+  double *v[6];
+  for (int k = 0; k < 6; k++) v[k] = hlo_xcalloc((size_t)(nf ? nf : 1), sizeof(double));
+  double *scale = v[0], *mean = v[1], *var = v[2], *r = v[3];
+  double *offset = v[4], *sum_dy = v[4], *sum_dyd = v[5];
+  load_f64(x->data, t, xv, n);
+  load_f64(ops[1]->data, t, scale, nf);
+  if (grad) {
+    load_f64(ops[2]->data, t, mean, nf);
+    load_f64(ops[3]->data, t, var, nf);
+    load_f64(ops[4]->data, t, dy, n);
+    for (int64_t i = 0; i < n; i++) {
+      int64_t f = i / st[fi] % nf;
+      sum_dy[f] += dy[i];
+      sum_dyd[f] += dy[i] * (xv[i] - mean[f]);
+    }
+  } else {
+    load_f64(ops[2]->data, t, offset, nf);
+    for (int64_t i = 0; i < n; i++) mean[i / st[fi] % nf] += xv[i];
+    for (int64_t f = 0; f < nf; f++) mean[f] /= count;
+    for (int64_t i = 0; i < n; i++) {
+      double d = xv[i] - mean[i / st[fi] % nf];
+      var[i / st[fi] % nf] += d * d;
+    }
+    for (int64_t f = 0; f < nf; f++) var[f] /= count;
+  }
+  for (int64_t f = 0; f < nf; f++) r[f] = 1 / sqrt(var[f] + (double)in->epsilon);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t f = i / st[fi] % nf;
+    double d = xv[i] - mean[f];
+    xv[i] = grad ? scale[f] * r[f] *
+                       (dy[i] - sum_dy[f] / count - d * r[f] * r[f] * sum_dyd[f] / count)
+                 : d * r[f] * scale[f] + offset[f];
+  }
+  HloLiteral *res = hlo_literal_new(&in->shape);
+  store_from_f64(xv, n, res->elems[0]->data, t);
+  if (grad) {
+    for (int64_t f = 0; f < nf; f++) sum_dyd[f] *= r[f];
+    store_from_f64(sum_dyd, nf, res->elems[1]->data, t);
+    store_from_f64(sum_dy, nf, res->elems[2]->data, t);
+  } else {
+    store_from_f64(mean, nf, res->elems[1]->data, t);
+    store_from_f64(var, nf, res->elems[2]->data, t);
+  }
+  for (int k = 0; k < 6; k++) free(v[k]);
+  free(xv);
+  free(dy);
+  *out = res;
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Control flow                                                             */
 /* ------------------------------------------------------------------------ */
@@ -3582,6 +3653,8 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_RAGGED_DOT: r = eval_ragged_dot(in, ops[0], ops[1], ops[2]); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);
+  case HLO_OP_BATCH_NORM_TRAINING:
+  case HLO_OP_BATCH_NORM_GRAD: return eval_batch_norm_training_grad(in, ops, out);
   case HLO_OP_CALL:
   case HLO_OP_FUSION: return call_on_operands(ev, in->called[0], ops, mov, 0, in->noperands, out);
   case HLO_OP_WHILE: return eval_while(ev, in, ops, mov, out);

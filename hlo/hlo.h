@@ -389,7 +389,7 @@ typedef enum HloOpKind {
   HLO_KIND_CONTRACT,  /* dot, convolution */
   HLO_KIND_CONTROL,   /* call, while, conditional, fusion, custom-call */
   HLO_KIND_TUPLE,     /* tuple, get-tuple-element */
-  HLO_KIND_OTHER,     /* batch-norm-inference, cholesky, triangular-solve, fft,
+  HLO_KIND_OTHER,     /* batch-norm-inference, -training, -grad, cholesky, triangular-solve, fft,
                        * rng-bit-generator;
                        * collectives, tokens and async wrappers
                        * (pass_single_device rewrites those away) */
@@ -497,6 +497,8 @@ typedef enum HloCost {
   X(DOT, "dot", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                                  \
   X(CONVOLUTION, "convolution", 2, HLO_KIND_CONTRACT, HLO_COST_LOOP)                  \
   X(BATCH_NORM_INFERENCE, "batch-norm-inference", 5, HLO_KIND_OTHER, HLO_COST_EXPENSIVE)\
+  X(BATCH_NORM_TRAINING, "batch-norm-training", 3, HLO_KIND_OTHER, HLO_COST_LOOP)      \
+  X(BATCH_NORM_GRAD, "batch-norm-grad", 5, HLO_KIND_OTHER, HLO_COST_LOOP)              \
   X(CHOLESKY, "cholesky", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                           \
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(FFT, "fft", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
@@ -561,8 +563,6 @@ typedef enum HloCost {
  * later stage ever sees one. */
 #define HLO_REFUSED_OPCODES(X)                                                        \
   X(ADD_DEPENDENCY, "add-dependency", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)          \
-  X(BATCH_NORM_GRAD, "batch-norm-grad", 5, HLO_KIND_REFUSED, HLO_COST_CONTROL)        \
-  X(BATCH_NORM_TRAINING, "batch-norm-training", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)\
   X(COLLECTIVE_REDUCE, "collective-reduce", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,     \
     HLO_COST_CONTROL)                                                                 \
   X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
@@ -795,8 +795,8 @@ struct HloInstr {
   HloDims fft_length;
   HloRngAlgorithm rng_algorithm; /* rng-bit-generator */
   HloRngDistribution rng_distribution; /* rng */
-  float epsilon;             /* batch-norm-inference */
-  int64_t feature_index;     /* batch-norm-inference */
+  float epsilon;             /* batch-norm-inference, -training, -grad */
+  int64_t feature_index;     /* batch-norm-inference, -training, -grad */
   /* reduce-precision: the format rounded to (exponent_bits >= 1,
    * mantissa_bits >= 0, as shape inference checks). */
   int64_t exponent_bits, mantissa_bits;

@@ -1239,6 +1239,7 @@ static const char *const single_device_annotations[] = {
 
 static bool is_single_device_op(HloOpcode op) {
   return hlo_opcode_kind(op) == HLO_KIND_OTHER && op != HLO_OP_BATCH_NORM_INFERENCE &&
+         op != HLO_OP_BATCH_NORM_TRAINING && op != HLO_OP_BATCH_NORM_GRAD &&
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
          op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
          op != HLO_OP_RAGGED_DOT && op != HLO_OP_GET_DIMENSION_SIZE &&
@@ -1336,7 +1337,9 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_RNG_ALGORITHM: return op == HLO_OP_RNG_BIT_GENERATOR;
   case A_RNG_DISTRIBUTION: return op == HLO_OP_RNG;
   case A_FFT_TYPE: case A_FFT_LENGTH: return op == HLO_OP_FFT;
-  case A_EPSILON: case A_FEATURE_INDEX: return op == HLO_OP_BATCH_NORM_INFERENCE;
+  case A_EPSILON: case A_FEATURE_INDEX:
+    return op == HLO_OP_BATCH_NORM_INFERENCE || op == HLO_OP_BATCH_NORM_TRAINING ||
+           op == HLO_OP_BATCH_NORM_GRAD;
   case A_EXPONENT_BITS: case A_MANTISSA_BITS: return op == HLO_OP_REDUCE_PRECISION;
   case A_TARGET: case A_CALLED_COMPUTATIONS: return op == HLO_OP_CUSTOM_CALL;
   case A_COUNT: break;
@@ -1931,6 +1934,7 @@ static bool can_infer_shape(HloOpcode op) {
   case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_PAD:
   case HLO_OP_REVERSE: case HLO_OP_GATHER: case HLO_OP_SCATTER: case HLO_OP_CALL:
   case HLO_OP_WHILE: case HLO_OP_CONDITIONAL: case HLO_OP_BATCH_NORM_INFERENCE:
+  case HLO_OP_BATCH_NORM_TRAINING: case HLO_OP_BATCH_NORM_GRAD:
   case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE: case HLO_OP_FFT:
   case HLO_OP_AFTER_ALL: case HLO_OP_OPT_BARRIER: case HLO_OP_DOMAIN: case HLO_OP_REPLICA_ID:
   case HLO_OP_PARTITION_ID:

@@ -465,7 +465,9 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
   case HLO_OP_FUSION:
     hlo_str_printf(out, ", kind=%s", fusion_kinds[in->fusion_kind]);
     break;
-  case HLO_OP_BATCH_NORM_INFERENCE: {
+  case HLO_OP_BATCH_NORM_INFERENCE:
+  case HLO_OP_BATCH_NORM_TRAINING:
+  case HLO_OP_BATCH_NORM_GRAD: {
     uint32_t bits;
     memcpy(&bits, &in->epsilon, 4);
     hlo_str_printf(out, ", epsilon=");

@@ -1468,8 +1468,11 @@ static HloError *infer_conditional(Infer *cx, HloShape *out) {
   return NULL;
 }
 
-static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
-  HloError *e = expect_operands(cx, 5);
+/* The operands every batch-norm op shares: nops operands, the first x of
+ * a floating-point type with feature_index one of its dims, then nvec
+ * vectors (named by `names`) of x's type, one element per feature. */
+static HloError *check_batch_norm(Infer *cx, int nops, int nvec, const char *const *names) {
+  HloError *e = expect_operands(cx, nops);
   if (!e) e = expect_arrays(cx);
   if (e) return e;
   const HloShape *x = OPND(cx, 0);
@@ -1477,14 +1480,43 @@ static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
   int64_t f = cx->in->feature_index;
   if (f < 0 || f >= x->rank)
     return fail(cx, "feature_index %lld is out of range for %s", (long long)f, shape_str(cx, x));
-  static const char *names[] = {"scale", "offset", "mean", "variance"};
-  for (int i = 1; i < 5; i++) {
+  for (int i = 1; i <= nvec; i++) {
     const HloShape *s = OPND(cx, i);
     if (s->type != x->type || s->rank != 1 || s->dims[0] != x->dims[f])
       return fail(cx, "%s %s must be %s[%lld]", names[i - 1], shape_str(cx, s),
                   hlo_type_name(x->type), (long long)x->dims[f]);
   }
+  return NULL;
+}
+
+static HloError *infer_batch_norm_inference(Infer *cx, HloShape *out) {
+  static const char *names[] = {"scale", "offset", "mean", "variance"};
+  HloError *e = check_batch_norm(cx, 5, 4, names);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
   *out = array_of(x->type, x->rank, x->dims);
+  return NULL;
+}
+
+/* batch-norm-training(x, scale, offset) gives (normalized x, mean,
+ * variance); batch-norm-grad(x, scale, mean, variance, grad_output) gives
+ * (grad x, grad scale, grad offset), grad_output shaped as x.  The
+ * statistics are vectors along feature_index. */
+static HloError *infer_batch_norm_training_grad(Infer *cx, HloShape *out) {
+  static const char *training[] = {"scale", "offset"};
+  static const char *grad[] = {"scale", "mean", "variance"};
+  bool g = cx->in->op == HLO_OP_BATCH_NORM_GRAD;
+  HloError *e = check_batch_norm(cx, g ? 5 : 3, g ? 3 : 2, g ? grad : training);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if (g && !same_shape(OPND(cx, 4), x))
+    return fail(cx, "grad_output %s must have the shape of the operand %s",
+                shape_str(cx, OPND(cx, 4)), shape_str(cx, x));
+  HloShape *el;
+  *out = new_tuple(cx, 3, &el);
+  el[0] = array_of(x->type, x->rank, x->dims);
+  el[1] = array_of(x->type, 1, &x->dims[cx->in->feature_index]);
+  el[2] = el[1];
   return NULL;
 }
 
@@ -2183,6 +2215,8 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_SET_DIMENSION_SIZE: return infer_set_dimension_size(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);
   case HLO_OP_BATCH_NORM_INFERENCE: return infer_batch_norm_inference(cx, out);
+  case HLO_OP_BATCH_NORM_TRAINING:
+  case HLO_OP_BATCH_NORM_GRAD: return infer_batch_norm_training_grad(cx, out);
   case HLO_OP_CALL: return infer_call(cx, out, "to_apply");
   case HLO_OP_FUSION: return infer_call(cx, out, "fused computation");
   case HLO_OP_WHILE: return infer_while(cx, out);

@@ -21,9 +21,10 @@
  * zeros; of complex(a, b), also through data movement, a and b
  * (px_complex_part), so that no complex value is left between them.
  * cholesky and triangular-solve (loops), rng-bit-generator, rng,
- * stochastic-convert, fft and ragged-dot have files of their own (cholesky_expand.c,
- * triangular_solve_expand.c, rng_bit_generator_expand.c, rng_expand.c,
- * stochastic_convert_expand.c, fft_expand.c, ragged_dot_expand.c), which
+ * stochastic-convert, fft, ragged-dot and batch-norm-training/-grad have
+ * files of their own (cholesky_expand.c, triangular_solve_expand.c,
+ * rng_bit_generator_expand.c, rng_expand.c, stochastic_convert_expand.c,
+ * fft_expand.c, ragged_dot_expand.c, batchnorm_train_expand.c), which
  * px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
@@ -422,6 +423,8 @@ HloInstr *px_expand_op(HloInstr *in) {
     r = px_scalar((PxAt){in->parent, in}, HLO_S32, (double)x->dims[d], NULL);
     break;
   }
+  case HLO_OP_BATCH_NORM_TRAINING:
+  case HLO_OP_BATCH_NORM_GRAD: r = px_expand_batch_norm(in); break;
   default: return NULL;
   }
   return r ? px_with_layout(r, &in->shape, in) : NULL;

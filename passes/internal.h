@@ -72,6 +72,8 @@ HloInstr *px_expand_triangular_solve(HloInstr *instr);
 HloInstr *px_expand_rng_bit_generator(HloInstr *instr);
 HloInstr *px_expand_rng(HloInstr *instr);
 HloInstr *px_expand_stochastic_convert(HloInstr *instr);
+/* batch-norm-training and batch-norm-grad (batchnorm_train_expand.c). */
+HloInstr *px_expand_batch_norm(HloInstr *instr);
 /* cholesky or triangular-solve (with LAPACK's info) computing instr when
  * it is one of JAX's LAPACK custom-calls (lapack_calls.c), else NULL. */
 HloInstr *px_lower_lapack_call(HloInstr *instr);

@@ -182,6 +182,30 @@ START_TEST(batch_norm_inference) {
 }
 END_TEST
 
+/* Training and grad expand into f32 reductions (batchnorm_train_expand.c,
+ * in the pipeline's first step) while the evaluator sums in f64.  The
+ * arguments are integers in [-8, 8] and epsilon is 1/2, so
+ * r = rsqrt(v + 1/2) <= 1.5 and no sum overflows: sums of 91 terms below
+ * 2^8 differ by f32 rounding, about 91 * 2^-24 * 2^8 < 2e-3 absolute in a
+ * sum, which the divisions by N = 91 bring to the order of 1e-5 in the
+ * results: atol and rtol 1e-4. */
+START_TEST(batch_norm_training_grad) {
+  for (uint64_t seed = 0; seed < 3; seed++)
+    cgt_check_with("HloModule bn\n\nENTRY main {\n  x = f32[7,13,3] parameter(0)\n"
+                   "  s = f32[3] parameter(1)\n  o = f32[3] parameter(2)\n"
+                   "  t = (f32[7,13,3], f32[3], f32[3]) batch-norm-training(x, s, o), "
+                   "epsilon=0.5, feature_index=2\n"
+                   "  y = f32[7,13,3] get-tuple-element(t), index=0\n"
+                   "  m = f32[3] get-tuple-element(t), index=1\n"
+                   "  v = f32[3] get-tuple-element(t), index=2\n"
+                   "  g = (f32[7,13,3], f32[3], f32[3]) batch-norm-grad(x, s, m, v, y), "
+                   "epsilon=0.5, feature_index=2\n"
+                   "  ROOT r = ((f32[7,13,3], f32[3], f32[3]), (f32[7,13,3], f32[3], f32[3])) "
+                   "tuple(t, g)\n}\n",
+                   seed, true, true, 1e-4, 1e-4);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_contract");
   TCase *t = tcase_create("contract");
@@ -189,6 +213,7 @@ int main(void) {
   tcase_add_test(t, dot);
   tcase_add_test(t, convolution);
   tcase_add_test(t, batch_norm_inference);
+  tcase_add_test(t, batch_norm_training_grad);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

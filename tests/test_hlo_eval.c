@@ -1719,6 +1719,25 @@ START_TEST(batch_norm_inference) {
 }
 END_TEST
 
+/* Values chosen so that every step is exact: feature 0 of training has
+ * mean 2 and variance 1, feature 1 mean 12 and variance 4 (rsqrt 1/2);
+ * grad's feature 0 has rsqrt(3 + 1) = 1/2, sum(dy) = 3 and
+ * sum(dy (x - mean)) = 12, feature 1 rsqrt(0 + 1) = 1 and x at its mean. */
+START_TEST(batch_norm_training_and_grad) {
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2,2] constant({{1, 10}, {3, 14}})\n"
+        "  s = f32[2] constant({2, 3})\n  o = f32[2] constant({1, -1})\n"
+        "  ROOT t = (f32[2,2], f32[2], f32[2]) batch-norm-training(x, s, o), epsilon=0, "
+        "feature_index=1\n}\n",
+        "(f32[2,2], f32[2], f32[2]) ({{-1, -4}, {3, 2}}, {2, 12}, {1, 4})");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[3,2] constant({{1, 5}, {2, 5}, {6, 5}})\n"
+        "  s = f32[2] constant({2, 1})\n  m = f32[2] constant({2, 5})\n"
+        "  v = f32[2] constant({3, 0})\n  dy = f32[3,2] constant({{0, 1}, {0, 2}, {3, 3}})\n"
+        "  ROOT g = (f32[3,2], f32[2], f32[2]) batch-norm-grad(x, s, m, v, dy), epsilon=1, "
+        "feature_index=1\n}\n",
+        "(f32[3,2], f32[2], f32[2]) ({{0, -1}, {-1, 0}, {-2, 1}}, {6, 0}, {3, 6})");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Control flow and calls                                                   */
 /* ------------------------------------------------------------------------ */
@@ -2111,6 +2130,7 @@ int main(void) {
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);
   tcase_add_test(t, batch_norm_inference);
+  tcase_add_test(t, batch_norm_training_and_grad);
   tcase_add_test(t, while_loop_state);
   tcase_add_test(t, while_iteration_limit);
   tcase_add_test(t, conditional_branches);

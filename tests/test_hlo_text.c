@@ -1683,6 +1683,29 @@ START_TEST(refused_ops) {
   assert_error(MODULE_HEAD "  p = f32[4] parameter(0)\n"
                            "  ROOT r = f32[4] all-reduce(p), slice_sizes={{2}}\n}\n",
                "t.hlo:4:34: attribute 'slice_sizes' does not apply to all-reduce");
+  /* batch-norm-training and -grad are read and checked, shapes inferred
+   * or written. */
+  assert_canonical("HloModule m\n\nENTRY %e (x: f32[2,3], s: f32[3], o: f32[3], dy: f32[2,3]) -> "
+                   "(f32[2,3], f32[3], f32[3]) {\n"
+                   "  %x = f32[2,3]{1,0} parameter(0)\n  %s = f32[3]{0} parameter(1)\n"
+                   "  %o = f32[3]{0} parameter(2)\n  %dy = f32[2,3]{1,0} parameter(3)\n"
+                   "  %t = (f32[2,3]{1,0}, f32[3]{0}, f32[3]{0}) batch-norm-training(%x, %s, %o), "
+                   "epsilon=0.001, feature_index=1\n"
+                   "  ROOT %g = (f32[2,3]{1,0}, f32[3]{0}, f32[3]{0}) batch-norm-grad(%x, %s, %o, "
+                   "%o, %dy), epsilon=0.5, feature_index=1\n}\n\n");
+  assert_refused(MODULE_HEAD "  x = f32[2,3] parameter(0)\n  s = f32[2] parameter(1)\n"
+                             "  dy = f32[3,2] parameter(2)\n"
+                             "  ROOT g = (f32[2,3], f32[2], f32[2]) batch-norm-grad(x, s, s, s, dy), "
+                             "epsilon=1, feature_index=0\n}\n",
+                 "verifier: computation 'e', instruction %g = (f32[2,3]{1,0}, f32[2]{0}, "
+                 "f32[2]{0}) batch-norm-grad(%x, %s, %s, %s, %dy): batch-norm-grad: "
+                 "grad_output f32[3,2]{1,0} must have the shape of the operand f32[2,3]{1,0}");
+  assert_refused(MODULE_HEAD "  x = f32[2,3] parameter(0)\n  s = f32[3] parameter(1)\n"
+                             "  ROOT t = (f32[2,3], f32[3], f32[3]) batch-norm-training(x, s, s), "
+                             "epsilon=1, feature_index=0\n}\n",
+                 "verifier: computation 'e', instruction %t = (f32[2,3]{1,0}, f32[3]{0}, "
+                 "f32[3]{0}) batch-norm-training(%x, %s, %s): batch-norm-training: scale "
+                 "f32[3]{0} must be f32[2]");
   /* topk is read and checked, not refused. */
   assert_error(MODULE_HEAD "  a = f32[4] parameter(0)\n  ROOT r = topk(a), largest=false\n}\n",
                "t.hlo:4:8: topk 'r' needs k=");
