@@ -1852,6 +1852,22 @@ static HloError *multi_device(Infer *cx, const char *fmt, const char *what) {
   return e;
 }
 
+/* SPMD's conversions between a whole array and one device's shard of it
+ * are identities on one device (hlo_custom_call_is_identity) when the
+ * shapes agree; when they do not, the program is split over several
+ * devices, and what it does is said here; NULL for any other op. */
+static const char *shards(const HloInstr *in) {
+  const char *t = in->custom_call_target;
+  if (in->noperands != 1 || !t || hlo_shape_equal(&in->shape, &in->operands[0]->shape, false))
+    return NULL;
+  if (!strcmp(t, "SPMDFullToShardShape"))
+    return "SPMDFullToShardShape takes one device's shard of an array split over "
+           "several devices";
+  if (!strcmp(t, "SPMDShardToFullShape"))
+    return "SPMDShardToFullShape puts together an array split over several devices";
+  return NULL;
+}
+
 /* "{{0,1},{2}}" */
 static const char *groups_str(Infer *cx, const HloDims *flat, const HloDims *sizes, int each) {
   HloStr s = {0};
@@ -2181,6 +2197,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_CUSTOM_CALL:
     if (in->custom_call_target && !strcmp(in->custom_call_target, "TopK"))
       return infer_topk_custom_call(cx, out);
+    if (shards(in)) return multi_device(cx, "%s", shards(in));
     *out = no_layout(cx, &in->shape);
     return NULL;
   case HLO_OP_IOTA: return infer_iota(cx, out);

@@ -611,6 +611,21 @@ START_TEST(collectives_single_device) {
                  "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p): "
                  "collective-permute: source_target_pairs={{0,1},{1,0}} name participants "
                  "other than 0: hloc compiles single-device programs");
+  /* SPMD's shard conversions are identities when the shapes agree (one
+   * device); a shard of another shape means several. */
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[8,8] parameter(0)\n"
+                 "  s = f32[1,8] custom-call(p), custom_call_target=\"SPMDFullToShardShape\"\n"
+                 "  ROOT r = f32[8,8] custom-call(s), custom_call_target=\"SPMDShardToFullShape\"\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %s = f32[1,8]{1,0} custom-call(%p): "
+                 "custom-call: SPMDFullToShardShape takes one device's shard of an array split "
+                 "over several devices: hloc compiles single-device programs");
+  assert_rejects("HloModule m\nENTRY e {\n  p = f32[1,8] parameter(0)\n"
+                 "  ROOT r = f32[8,8] custom-call(p), custom_call_target=\"SPMDShardToFullShape\"\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %r = f32[8,8]{1,0} custom-call(%p): "
+                 "custom-call: SPMDShardToFullShape puts together an array split over several "
+                 "devices: hloc compiles single-device programs");
   assert_rejects("HloModule m\nENTRY e {\n  p = f32[4] parameter(0)\n"
                  "  ROOT t = token[] after-all(p)\n}\n",
                  "verifier: computation 'e', instruction %t = token[] after-all(%p): "
