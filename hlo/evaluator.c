@@ -1849,8 +1849,51 @@ static HloError *eval_scatter(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
 /* ------------------------------------------------------------------------ */
 
 static bool fold_supported(HloOpcode op, HloType t) {
-  return (t == HLO_F32 || t == HLO_F64) && (op == HLO_OP_ADD || op == HLO_OP_MULTIPLY ||
-                                            op == HLO_OP_MAXIMUM || op == HLO_OP_MINIMUM);
+  return (t == HLO_F32 || t == HLO_F64 || t == HLO_F16 || t == HLO_BF16) &&
+         (op == HLO_OP_ADD || op == HLO_OP_MULTIPLY || op == HLO_OP_MAXIMUM ||
+          op == HLO_OP_MINIMUM);
+}
+
+/* bf16 <-> f32 as hlo_bf16_to_f32 and hlo_f32_to_bf16 (round to nearest
+ * even, NaN kept quiet), inline: a bf16 fold makes one of each per
+ * element. */
+static inline float bf16_value(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static inline uint16_t bf16_round(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
+}
+
+/* fold_kernel for f16 and bf16: each step as binary_kernel computes it,
+ * in f32 and rounded to the type, without a call and two conversions of
+ * whole chunks per element. */
+static void fold_half(HloOpcode op, HloType t, void *acc, const void *x, int64_t n,
+                      int64_t stride) {
+  const uint16_t *v = x;
+  uint16_t a = *(uint16_t *)acc;
+#define FOLD_HALF(TO_F32, FROM_F32)                                           \
+  for (int64_t i = 0; i < n; i++) {                                           \
+    float p = TO_F32(a), q = TO_F32(v[i * stride]), r;                        \
+    switch (op) {                                                             \
+    case HLO_OP_ADD: r = p + q; break;                                        \
+    case HLO_OP_MULTIPLY: r = p * q; break;                                   \
+    case HLO_OP_MAXIMUM: r = isnan(p) ? p : isnan(q) ? q : p < q ? q : p; break; \
+    case HLO_OP_MINIMUM: r = isnan(p) ? p : isnan(q) ? q : q < p ? q : p; break; \
+    default: HLO_UNREACHABLE();                                               \
+    }                                                                         \
+    a = FROM_F32(r);                                                          \
+  }
+  if (t == HLO_BF16) FOLD_HALF(bf16_value, bf16_round)
+  else FOLD_HALF(hlo_f16_to_f32, hlo_f32_to_f16)
+#undef FOLD_HALF
+  *(uint16_t *)acc = a;
 }
 
 /* acc = op(...op(op(acc, x[0]), x[stride])..., x[(n-1)*stride]) for what
@@ -1881,7 +1924,8 @@ static void fold_kernel(HloOpcode op, HloType t, void *acc, const void *x, int64
     }                                                                         \
     *(T *)acc = a;                                                            \
   }
-  if (t == HLO_F32) FOLD(float)
+  if (t == HLO_F16 || t == HLO_BF16) fold_half(op, t, acc, x, n, stride);
+  else if (t == HLO_F32) FOLD(float)
   else FOLD(double)
 #undef FOLD
 }
