@@ -970,9 +970,13 @@ static HloError *split_inputs(Infer *cx, int *n) {
 }
 
 /* Arrays of dims `dims` with the given element types, or a tuple of them. */
+/* One array per input, in a tuple when there are several or when the
+ * computation returns a tuple (of one scalar: XLA's variadic form with one
+ * input). */
 static HloShape typed_results(Infer *cx, int n, const HloType *types, int rank,
                               const int64_t *dims) {
-  if (n == 1) return array_of(types[0], rank, dims);
+  if (n == 1 && cx->in->called[0]->root->shape.type != HLO_TUPLE)
+    return array_of(types[0], rank, dims);
   HloShape *el;
   HloShape t = new_tuple(cx, n, &el);
   for (int i = 0; i < n; i++) el[i] = array_of(types[i], rank, dims);

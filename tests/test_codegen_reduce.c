@@ -81,6 +81,23 @@ START_TEST(reduce_variadic_argmax) {
 }
 END_TEST
 
+/* One input whose computation returns a 1-tuple: tuple results, compiled
+ * as written (--O0) and through the pipeline; s32 sums are exact. */
+START_TEST(reduce_one_input_tuple) {
+  static const char *text =
+      "HloModule t\n\nsum {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+      "  s = s32[] add(a, b)\n  ROOT t = (s32[]) tuple(s)\n}\n\n"
+      "ENTRY main {\n  x = s32[7,13] parameter(0)\n  z = s32[] constant(1)\n"
+      "  r = (s32[7]) reduce(x, z), dimensions={1}, to_apply=sum\n"
+      "  w = (s32[7,12]) reduce-window(x, z), window={size=1x2}, to_apply=sum\n"
+      "  ROOT t = ((s32[7]), (s32[7,12])) tuple(r, w)\n}\n";
+  for (uint64_t seed = 0; seed < 2; seed++) {
+    check_hlo(text, seed, 0, 0);
+    cgt_check_with(text, seed, false, true, 0, 0);
+  }
+}
+END_TEST
+
 START_TEST(fused_variadic_reduce) {
   /* A loop fusion whose root is the variadic reduce itself (what XLA's
    * optimized argmax modules hold): its two leaves are the fusion's two
@@ -192,6 +209,7 @@ int main(void) {
   tcase_set_timeout(t, 300);
   tcase_add_test(t, reduce_basic);
   tcase_add_test(t, reduce_variadic_argmax);
+  tcase_add_test(t, reduce_one_input_tuple);
   tcase_add_test(t, fused_variadic_reduce);
   tcase_add_test(t, reduce_window);
   tcase_add_test(t, reduce_rows_as_vectors);

@@ -896,6 +896,19 @@ START_TEST(reduce_plain_and_general) {
 }
 END_TEST
 
+/* One input reduced by a computation returning a 1-tuple (XLA's variadic
+ * form with one input): a tuple of what the plain reduce gives. */
+START_TEST(reduce_one_input_tuple) {
+  CHECK("HloModule m\nsum {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  s = s32[] add(a, b)\n  ROOT t = (s32[]) tuple(s)\n}\n"
+        "ENTRY e {\n  x = s32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n  z = s32[] constant(10)\n"
+        "  r = (s32[2]) reduce(x, z), dimensions={1}, to_apply=sum\n"
+        "  w = (s32[2,2]) reduce-window(x, z), window={size=1x2}, to_apply=sum\n"
+        "  ROOT t = ((s32[2]), (s32[2,2])) tuple(r, w)\n}\n",
+        "((s32[2]), (s32[2,2])) (({16, 25}), ({{13, 15}, {19, 21}}))");
+}
+END_TEST
+
 START_TEST(reduce_variadic_argmax) {
   /* Ties resolve to the lower index, as jnp.argmax. */
   CHECK("HloModule m\nam {\n  a = f32[] parameter(0)\n  ai = s32[] parameter(1)\n"
@@ -2115,6 +2128,7 @@ int main(void) {
   tcase_add_test(t, scatter_configurations);
   tcase_add_test(t, reduce_plain_and_general);
   tcase_add_test(t, reduce_variadic_argmax);
+  tcase_add_test(t, reduce_one_input_tuple);
   tcase_add_test(t, reduce_window_padding_dilation);
   tcase_add_test(t, reduce_window_against_definition);
   tcase_add_test(t, sort_stable_multi_operand);

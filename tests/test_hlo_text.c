@@ -687,6 +687,27 @@ START_TEST(shapes_left_out) {
       "  %i.2 = s32[] get-tuple-element(%b), index=0\n"
       "  ROOT %r = (s32[]) tuple(%i.2)\n"
       "}\n\n");
+  /* A reduce or reduce-window of one input whose computation returns a
+   * tuple (of one scalar) gives a tuple, as in XLA. */
+  assert_prints_as(
+      "HloModule m\n"
+      "sum { x = f32[] parameter(0) y = f32[] parameter(1) s = add(x, y) ROOT t = tuple(s) }\n"
+      "ENTRY e {\n  p = f32[2,3] parameter(0)\n  z = f32[] constant(0)\n"
+      "  r = reduce(p, z), dimensions={1}, to_apply=sum\n"
+      "  ROOT w = reduce-window(p, z), window={size=1x2}, to_apply=sum\n}\n",
+      "HloModule m\n\n"
+      "%sum (x: f32[], y: f32[]) -> (f32[]) {\n"
+      "  %x = f32[] parameter(0)\n"
+      "  %y = f32[] parameter(1)\n"
+      "  %s = f32[] add(%x, %y)\n"
+      "  ROOT %t = (f32[]) tuple(%s)\n"
+      "}\n\n"
+      "ENTRY %e (p: f32[2,3]) -> (f32[2,2]) {\n"
+      "  %p = f32[2,3]{1,0} parameter(0)\n"
+      "  %z = f32[] constant(0)\n"
+      "  %r = (f32[2]{0}) reduce(%p, %z), dimensions={1}, to_apply=%sum\n"
+      "  ROOT %w = (f32[2,2]{1,0}) reduce-window(%p, %z), window={size=1x2}, to_apply=%sum\n"
+      "}\n\n");
   /* An explicit shape is kept as written, and checked by the verifier. */
   HloModule *m = NULL;
   const char *text = MODULE_HEAD "  p = f32[2] parameter(0)\n  ROOT n = f32[3] negate(p)\n}\n";
