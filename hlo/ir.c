@@ -958,8 +958,9 @@ bool hlo_opcode_is_elementwise(HloOpcode op) {
 }
 
 bool hlo_custom_call_is_identity(const HloInstr *x) {
-  static const char *const targets[] = {"Sharding", "SPMDFullToShardShape",
-                                        "SPMDShardToFullShape", "MoveToHost", "MoveToDevice"};
+  static const char *const targets[] = {"Sharding",     "SPMDFullToShardShape",
+                                        "SPMDShardToFullShape", "MoveToHost",
+                                        "MoveToDevice", "annotate_device_placement"};
   if (x->op != HLO_OP_CUSTOM_CALL || x->noperands != 1 || !x->custom_call_target ||
       !hlo_shape_equal(&x->shape, &x->operands[0]->shape, false))
     return false;

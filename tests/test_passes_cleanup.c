@@ -236,7 +236,9 @@ START_TEST(single_device_lowers_collectives) {
       "  sf = f32[2,3] custom-call(fs), custom_call_target=\"SPMDShardToFullShape\"\n"
       "  mh = f32[2,3] custom-call(sf), custom_call_target=\"MoveToHost\"\n"
       "  md = f32[2,3] custom-call(mh), custom_call_target=\"MoveToDevice\"\n"
-      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, md, rid)\n}\n",
+      "  pl = f32[2,3] custom-call(md), custom_call_target=\"annotate_device_placement\", "
+      "frontend_attributes={_xla_buffer_placement=\"pinned_host\"}\n"
+      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, pl, rid)\n}\n",
       pass_single_device, true, 0, 0);
   /* The user's tuple and get-tuple-element stay for tuple-simplify. */
   ck_assert_str_eq(pu_root(m),
