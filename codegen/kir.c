@@ -44,6 +44,11 @@ const char *kir_combine_name(KirCombine c) {
   return names[c];
 }
 
+const char *kir_mma_name(KirMmaKind k) {
+  static const char *const names[] = {"f16", "bf16", "tf32"};
+  return names[k];
+}
+
 bool kir_elem_is_int(KirElem e) { return (e >= KIR_I1 && e <= KIR_I64) || e == KIR_INDEX; }
 bool kir_elem_is_float(KirElem e) { return e == KIR_F32 || e == KIR_F64; }
 
@@ -652,6 +657,18 @@ KirVal kir_shfl_xor(KirBuilder *b, KirVal x, int mask) {
   KirType t = kir_type(b->fn, x);
   KirOp *op = emit(b, KIR_SHFL_XOR, 1, &x, 1, &t);
   op->imm = mask;
+  return op->res;
+}
+
+KirVal kir_mma(KirBuilder *b, KirMmaKind k, const KirVal *a, const KirVal *bb, const KirVal *c) {
+  KirVal o[10];
+  for (int i = 0; i < 4; i++) o[i] = a[i];
+  for (int i = 0; i < 2; i++) o[4 + i] = bb[i];
+  for (int i = 0; i < 4; i++) o[6 + i] = c[i];
+  KirType t[4];
+  for (int i = 0; i < 4; i++) t[i] = kir_scalar(KIR_F32);
+  KirOp *op = emit(b, KIR_MMA, 10, o, 4, t);
+  op->pred = (uint8_t)k;
   return op->res;
 }
 

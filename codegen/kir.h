@@ -211,6 +211,7 @@ typedef enum KirClass {
   X(SHARED, "shared", "memref.get_global", KIR_C_GPU)                  \
   X(BARRIER, "barrier", "gpu.barrier", KIR_C_GPU)                       \
   X(SHFL_XOR, "shfl_xor", "gpu.shuffle", KIR_C_GPU)                     \
+  X(MMA, "mma", "nvvm.mma.sync", KIR_C_GPU)                              \
   X(LAUNCH, "launch", "gpu.launch_func", KIR_C_GPU)
 
 typedef enum KirOpcode {
@@ -245,6 +246,19 @@ const char *kir_ipred_name(KirIPred p);
 const char *kir_fpred_name(KirFPred p);
 const char *kir_combine_name(KirCombine c);
 
+/* What MMA multiplies (KirOp.pred): the shape and the operands' type.
+ * Every kind takes A as 4 i32 registers, B as 2 and C as 4 f32, and gives
+ * D as 4 f32; which element of which matrix each lane's registers hold
+ * is codegen/gpu/mma.c's table (gpu_mma_layout). */
+typedef enum KirMmaKind {
+  KIR_MMA_F16,  /* m16n8k16, f16 A and B, two to a register (the lower
+                 * index in the low half) */
+  KIR_MMA_BF16, /* m16n8k16, bf16 A and B, the same */
+  KIR_MMA_TF32, /* m16n8k8, tf32 A and B, one to a register (an f32's bits
+                 * of which the hardware reads the top 19) */
+} KirMmaKind;
+const char *kir_mma_name(KirMmaKind k); /* "f16", "bf16", "tf32" */
+
 /* Op flags. */
 enum {
   KIR_F_CONTRACT = 1, /* float ops: may fuse with a neighbour (fastmath<contract>) */
@@ -257,7 +271,8 @@ typedef int KirVal; /* a value of a function; 0: none */
 
 typedef struct KirOp {
   KirOpcode code;
-  uint8_t pred;          /* CMPI: KirIPred; CMPF: KirFPred; REDUCE: KirCombine */
+  uint8_t pred;          /* CMPI: KirIPred; CMPF: KirFPred; REDUCE: KirCombine;
+                          * MMA: KirMmaKind */
   uint8_t flags;         /* KIR_F_* */
   int nopnds;
   KirVal *opnds;
@@ -509,6 +524,15 @@ void kir_barrier(KirBuilder *b);
  * warp whose lane number is this one's xor `mask` (1..16).  All 32 lanes
  * of the warp must run it together (the full mask). */
 KirVal kir_shfl_xor(KirBuilder *b, KirVal x, int mask);
+/* In a device function: the warp's tensor-core multiply-accumulate
+ * D = A·B + C of kind k on a 16×8 tile of f32 sums (16×16 · 16×8 for f16
+ * and bf16, 16×8 · 8×8 for tf32), every lane giving its registers of A
+ * (a[4], i32), B (b[2], i32) and C (c[4], f32) and getting its 4 of D
+ * (f32, consecutive values from the one returned), laid out as
+ * gpu_mma_layout says.  All 32 lanes of the warp must run it together.
+ * The products are exact and summed in f32 (in an order and with an
+ * internal precision the PTX ISA leaves to the hardware). */
+KirVal kir_mma(KirBuilder *b, KirMmaKind k, const KirVal *a, const KirVal *bb, const KirVal *c);
 /* In a host function: launches kernel with `grid` blocks of `block`
  * threads (index values) on args (its parameters), in order after the
  * launches before it. */

@@ -21,10 +21,11 @@
  * A GPU's module (codegen/gpu/) is a gpu.container_module: the device
  * functions go in `gpu.module @hloc_device`, kernels as `gpu.func …
  * kernel`, and the thread and block ids and dims are the gpu dialect's
- * (along x).  There every global is storage of its own, uninitialized
- * and writable (`memref.global @g : memref<…> = uninitialized`), which
- * the runtime fills with the constant's bytes when it loads the module
- * (so the bytes stay out of the PTX as well).  The host launches a kernel
+ * (along x), and a tensor core's multiply is nvvm.mma.sync.  There
+ * every global is storage of its own, uninitialized and writable
+ * (`memref.global @g : memref<…> = uninitialized`), which the runtime
+ * fills with the constant's bytes when it loads the module (so the bytes
+ * stay out of the PTX as well).  The host launches a kernel
  * with gpu.launch_func on a grid and block along x.
  */
 #include <inttypes.h>
@@ -714,6 +715,51 @@ static void print_shfl(Printer *p, const KirOp *op) {
   text(p, "\n");
 }
 
+/* nvvm.mma.sync, A row-major and B column-major as the fragments of
+ * gpu_mma_layout are, giving a struct of the 4 sums taken apart.  The
+ * NVVM op takes f16 pairs as vector<2xf16> (the i32 registers bitcast
+ * to it) and bf16 pairs and tf32 values as i32. */
+static void print_mma(Printer *p, const KirOp *op) {
+  static const char *const STRUCT = "!llvm.struct<(f32, f32, f32, f32)>";
+  KirMmaKind kind = (KirMmaKind)op->pred;
+  bool f16 = kind == KIR_MMA_F16;
+  int k = p->ntemps++;
+  if (f16)
+    for (int i = 0; i < 6; i++) {
+      hlo_str_printf(p->out, "%%t%d_h%d = llvm.bitcast ", k, i);
+      val(p, op->opnds[i]);
+      text(p, " : i32 to vector<2xf16>\n");
+      line_start(p);
+    }
+  temp(p, k, "d");
+  text(p, " = nvvm.mma.sync A[");
+  for (int i = 0; i < 6; i++) {
+    if (i == 4) text(p, "] B[");
+    else if (i) text(p, ", ");
+    if (f16) hlo_str_printf(p->out, "%%t%d_h%d", k, i);
+    else val(p, op->opnds[i]);
+  }
+  text(p, "] C[");
+  vals(p, 4, op->opnds + 6);
+  text(p, "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>");
+  if (!f16)
+    hlo_str_printf(p->out,
+                   ", multiplicandAPtxType = #nvvm.mma_type<%s>"
+                   ", multiplicandBPtxType = #nvvm.mma_type<%s>",
+                   kir_mma_name(kind), kir_mma_name(kind));
+  hlo_str_printf(p->out, ", shape = #nvvm.shape<m = 16, n = 8, k = %d>} : (%s, %s, f32) -> %s\n",
+                 kind == KIR_MMA_TF32 ? 8 : 16, f16 ? "vector<2xf16>" : "i32",
+                 f16 ? "vector<2xf16>" : "i32", STRUCT);
+  for (int i = 0; i < 4; i++) {
+    line_start(p);
+    define(p, op->res + i);
+    val(p, op->res + i);
+    text(p, " = llvm.extractvalue ");
+    temp(p, k, "d");
+    hlo_str_printf(p->out, "[%d] : %s\n", i, STRUCT);
+  }
+}
+
 static void print_op(Printer *p, const KirOp *op) {
   line_start(p);
   switch (kir_opcode_class(op->code)) {
@@ -753,6 +799,8 @@ static void print_op(Printer *p, const KirOp *op) {
       text(p, "gpu.barrier\n");
     } else if (op->code == KIR_SHFL_XOR) {
       print_shfl(p, op);
+    } else if (op->code == KIR_MMA) {
+      print_mma(p, op);
     } else {
       results(p, op);
       hlo_str_printf(p->out, "%s x\n", kir_opcode_mlir_name(op->code));

@@ -404,11 +404,13 @@ static bool check_call(Verifier *v, const KirOp *op) {
   }
 }
 
-/* Thread and block ids and dims, shared memory, barriers and shuffles
- * exist in device functions; launches are the host's, of a kernel with
+/* Thread and block ids and dims, shared memory, barriers, shuffles and
+ * tensor-core multiplies exist in device functions (a CPU's code has
+ * none); launches are the host's, of a kernel with
  * its parameters' types. */
 static bool check_gpu(Verifier *v, const KirOp *op) {
-  bool block_op = op->code == KIR_SHARED || op->code == KIR_BARRIER || op->code == KIR_SHFL_XOR;
+  bool block_op = op->code == KIR_SHARED || op->code == KIR_BARRIER ||
+                  op->code == KIR_SHFL_XOR || op->code == KIR_MMA;
   if (block_op && !v->f->device) return fail(v, op, "a GPU op outside a device function");
   switch (op->code) {
   case KIR_SHARED: {
@@ -427,6 +429,17 @@ static bool check_gpu(Verifier *v, const KirOp *op) {
       return fail(v, op, "a shuffle moves one i32, i64, f32 or f64");
     if (op->imm < 1 || op->imm > 16 || (op->imm & (op->imm - 1)))
       return fail(v, op, "a shuffle's lane mask is 1, 2, 4, 8 or 16");
+    return true;
+  }
+  case KIR_MMA: {
+    /* A: 4 i32, B: 2 i32, C: 4 f32 → D: 4 f32 (kir.h, kir_mma). */
+    if (!arity(v, op, 10, 4)) return false;
+    if (op->pred > KIR_MMA_TF32) return fail(v, op, "an mma of no known kind");
+    for (int i = 0; i < 10; i++)
+      if (!is_scalar(T(v, op->opnds[i]), i < 6 ? KIR_I32 : KIR_F32))
+        return fail(v, op, "an mma takes A as 4 i32, B as 2 i32 and C as 4 f32 (operand %d)", i);
+    for (int i = 0; i < 4; i++)
+      if (!is_scalar(T(v, op->res + i), KIR_F32)) return fail(v, op, "an mma gives 4 f32");
     return true;
   }
   default: break;

@@ -7,18 +7,24 @@
  * whose bounds depend on the thread, a dataflow check on the kernel IR),
  * and CUDA's ptxas accepting the PTX for sm_80 and sm_90 (skipped, and
  * said so, where CUDA is not installed: CI).  Also the kernel-IR ops the
- * block reductions are built from (shared memory, barrier, shuffle): their
- * verifier rules and their MLIR, lowered through the GPU's pipeline.
+ * block reductions are built from (shared memory, barrier, shuffle) and
+ * the tensor cores' mma: their verifier rules and their MLIR, lowered
+ * through the GPU's pipeline; and mma.c's fragment layout run by a C
+ * model of mma over random matrices.
  *
  * What these kernels compute is checked in test_codegen_gpu_sim.c, on the
- * kernel-IR interpreter that simulates the GPU.  The numbers here are what
- * the launch rules of docs/backends.md ("The GPU backend") give for each
- * shape.
+ * kernel-IR interpreter that simulates the GPU.  The layout check here
+ * shows mma.c's table is a permutation of each matrix's elements
+ * consistent with itself, which is what an emitter relies on; that it is
+ * the hardware's layout rests on its transcription of the PTX ISA's
+ * tables, which only a GPU run checks.  The numbers are what the launch
+ * rules of docs/backends.md ("The GPU backend") give for each shape.
  */
 #include <unistd.h>
 
 #include <llvm-c/Core.h>
 
+#include "gpu/gpu.h"
 #include "internal.h"
 #include "test_codegen_util.h"
 
@@ -709,6 +715,222 @@ START_TEST(verifier_rules_of_block_ops) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The tensor-core op and its layout                                        */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel k(out) of one warp: each lane's mma of kind on constant
+ * fragments, its 4 sums stored at out[lane][0..3].  In a host function
+ * instead when !device (a CPU's code, to the verifier). */
+static KirModule *mma_module(KirMmaKind kind, bool device) {
+  KirModule *m = kir_module_new();
+  int64_t dims[2] = {32, 4};
+  KirType out = kir_memref(m, KIR_F32, 2, dims);
+  KirFunc *k = kir_func_new(m, "k", 1, &out, 0, NULL);
+  k->device = k->kernel = device;
+  k->threads = k->block = device ? 32 : 0;
+  KirBuilder b;
+  kir_at_end(&b, k->body);
+  KirType i32 = kir_scalar(KIR_I32);
+  KirVal a[4], bb[2], c[4];
+  for (int i = 0; i < 4; i++) a[i] = kir_const_int(&b, i32, 0x3c003c00 + i);
+  for (int i = 0; i < 2; i++) bb[i] = kir_const_int(&b, i32, 0x3f803f80 + i);
+  for (int i = 0; i < 4; i++) c[i] = kir_const_float(&b, kir_scalar(KIR_F32), i);
+  KirVal d = kir_mma(&b, kind, a, bb, c);
+  KirVal lane = device ? kir_gpu_index(&b, KIR_THREAD_ID) : kir_index(&b, 0);
+  for (int i = 0; i < 4; i++) kir_store(&b, d + i, kir_param(k, 0), (KirVal[]){lane, kir_index(&b, i)});
+  kir_return(&b, 0, NULL);
+  return m;
+}
+
+START_TEST(mma_prints_and_lowers) {
+  static const char *const want[] = {
+      [KIR_MMA_F16] = "mma.m16n8k16.row.col.f32.f32(<2 x half>",
+      [KIR_MMA_BF16] = "m16n8k16.row.col.bf16",
+      [KIR_MMA_TF32] = "m16n8k8.row.col.tf32",
+  };
+  for (int kind = KIR_MMA_F16; kind <= KIR_MMA_TF32; kind++) {
+    KirModule *m = mma_module((KirMmaKind)kind, true);
+    HloError *e = kir_verify(m);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    char *text = kir_print(m);
+    HloStr pat = {0};
+    hlo_str_printf(&pat, "...= mma ... %s : f32, f32, f32, f32\n", kir_mma_name((KirMmaKind)kind));
+    ck_assert_match(text, pat.buf);
+    free(pat.buf);
+    free(text);
+    char *mlir = kir_print_mlir(m);
+    ck_assert_match(mlir, kind == KIR_MMA_TF32
+                              ? "...nvvm.mma.sync A[...] B[...] C[...] {layoutA = "
+                                "#nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
+                                "multiplicandAPtxType = #nvvm.mma_type<tf32>, "
+                                "multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = "
+                                "#nvvm.shape<m = 16, n = 8, k = 8>} : (i32, i32, f32) -> "
+                                "!llvm.struct<(f32, f32, f32, f32)>\n"
+                              : "...nvvm.mma.sync A[...] ... #nvvm.shape<m = 16, n = 8, k = "
+                                "16>} : (...) -> !llvm.struct<(f32, f32, f32, f32)>\n");
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    e = cg_gpu_backend.lower(mlir, ctx, &mod);
+    ck_assert_msg(!e, "%s\n%s", hlo_error_message(e), mlir);
+    /* NVVM's intrinsic of the shape and the operands' type. */
+    char *ir = LLVMPrintModuleToString(mod);
+    ck_assert_msg(strstr(ir, want[kind]), "no %s in\n%s", want[kind], ir);
+    LLVMDisposeMessage(ir);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    free(mlir);
+    kir_module_free(m);
+  }
+}
+END_TEST
+
+START_TEST(verifier_rules_of_mma) {
+  /* A CPU's code (a host function) has no tensor cores. */
+  assert_rejects(mma_module(KIR_MMA_F16, false), "a GPU op outside a device function");
+  /* A: 4 i32; B: 2 i32; C: 4 f32. */
+  KirModule *m = mma_module(KIR_MMA_BF16, true);
+  KirFunc *k = kir_func_find(m, "k");
+  KirOp *op = k->body->first;
+  while (op->code != KIR_MMA) op = op->next;
+  KirVal f = op->opnds[6];
+  op->opnds[0] = f;
+  assert_rejects(m, "an mma takes A as 4 i32, B as 2 i32 and C as 4 f32 (operand 0)");
+  m = mma_module(KIR_MMA_TF32, true);
+  k = kir_func_find(m, "k");
+  for (op = k->body->first; op->code != KIR_MMA; op = op->next) {
+  }
+  op->opnds[9] = op->opnds[0];
+  assert_rejects(m, "(operand 9)");
+  m = mma_module(KIR_MMA_TF32, true);
+  k = kir_func_find(m, "k");
+  for (op = k->body->first; op->code != KIR_MMA; op = op->next) {
+  }
+  op->pred = 3;
+  assert_rejects(m, "an mma of no known kind");
+}
+END_TEST
+
+/* Spots of the PTX ISA's fragment tables, transcribed by hand apart from
+ * mma.c's: lane 5 is g = 1, t = 1. */
+START_TEST(mma_layout_matches_the_isa_at_spots) {
+  int r, c;
+  gpu_mma_elem(KIR_MMA_F16, GPU_MMA_A, 5, 0, &r, &c); /* a0: (g, 2t) */
+  ck_assert(r == 1 && c == 2);
+  gpu_mma_elem(KIR_MMA_F16, GPU_MMA_A, 5, 3, &r, &c); /* a3: (g+8, 2t+1) */
+  ck_assert(r == 9 && c == 3);
+  gpu_mma_elem(KIR_MMA_BF16, GPU_MMA_A, 5, 7, &r, &c); /* a7: (g+8, 2t+9) */
+  ck_assert(r == 9 && c == 11);
+  gpu_mma_elem(KIR_MMA_F16, GPU_MMA_B, 5, 3, &r, &c); /* b3: (2t+9, g) */
+  ck_assert(r == 11 && c == 1);
+  gpu_mma_elem(KIR_MMA_TF32, GPU_MMA_A, 5, 1, &r, &c); /* a1: (g+8, t) */
+  ck_assert(r == 9 && c == 1);
+  gpu_mma_elem(KIR_MMA_TF32, GPU_MMA_A, 5, 2, &r, &c); /* a2: (g, t+4) */
+  ck_assert(r == 1 && c == 5);
+  gpu_mma_elem(KIR_MMA_TF32, GPU_MMA_B, 5, 1, &r, &c); /* b1: (t+4, g) */
+  ck_assert(r == 5 && c == 1);
+  gpu_mma_elem(KIR_MMA_TF32, GPU_MMA_C, 5, 2, &r, &c); /* c2: (g+8, 2t) */
+  ck_assert(r == 9 && c == 2);
+}
+END_TEST
+
+/* mma.c's layout run by a C model of mma on a random problem: every lane
+ * gathers its fragments of A, B and C from the matrices by the table; the
+ * model (mma as the PTX ISA defines it: D = A·B + C on the matrices the
+ * warp's fragments make up, put back by the same table) computes D; the
+ * lanes' fragments of D, scattered by the table, must be the plain
+ * product.  Small integers: every sum is exact.  This shows each table is
+ * a permutation of its matrix's elements that gathering and scattering
+ * agree on (what the emitter and a simulator rely on), not that it is the
+ * hardware's: that needs a GPU. */
+START_TEST(mma_layout_is_a_consistent_permutation) {
+  unsigned seed = 12345;
+  for (int kind = KIR_MMA_F16; kind <= KIR_MMA_TF32; kind++) {
+    const GpuMmaShape *s = gpu_mma_shape((KirMmaKind)kind);
+    int M = s->m, N = s->n, K = s->k;
+    ck_assert_int_eq(s->na, M * K / 32);
+    ck_assert_int_eq(s->nb, K * N / 32);
+    ck_assert_int_eq(s->na / s->per_reg, 4); /* kir_mma's registers */
+    ck_assert_int_eq(s->nb / s->per_reg, 2);
+    double A[16][16], B[16][8], C[16][8];
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) A[i][k] = (int)(rand_r(&seed) % 17) - 8;
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < N; j++) B[k][j] = (int)(rand_r(&seed) % 17) - 8;
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) C[i][j] = (int)(rand_r(&seed) % 17) - 8;
+    /* The lanes' fragments, and how often each element is held. */
+    double fa[32][8], fb[32][4], fc[32][4], fd[32][4];
+    int seen_a[16][16] = {{0}}, seen_b[16][8] = {{0}}, seen_c[16][8] = {{0}};
+    for (int l = 0; l < 32; l++) {
+      int r, c;
+      for (int e = 0; e < s->na; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_A, l, e, &r, &c);
+        ck_assert(r >= 0 && r < M && c >= 0 && c < K);
+        fa[l][e] = A[r][c];
+        seen_a[r][c]++;
+      }
+      for (int e = 0; e < s->nb; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_B, l, e, &r, &c);
+        ck_assert(r >= 0 && r < K && c >= 0 && c < N);
+        fb[l][e] = B[r][c];
+        seen_b[r][c]++;
+      }
+      for (int e = 0; e < 4; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_C, l, e, &r, &c);
+        ck_assert(r >= 0 && r < M && c >= 0 && c < N);
+        fc[l][e] = C[r][c];
+        seen_c[r][c]++;
+      }
+    }
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) ck_assert_int_eq(seen_a[i][k], 1);
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < N; j++) ck_assert_int_eq(seen_b[k][j], 1);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) ck_assert_int_eq(seen_c[i][j], 1);
+    /* The model: the warp's matrices from its fragments, D, its fragments. */
+    double wa[16][16], wb[16][8], wc[16][8], wd[16][8];
+    for (int l = 0; l < 32; l++) {
+      int r, c;
+      for (int e = 0; e < s->na; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_A, l, e, &r, &c);
+        wa[r][c] = fa[l][e];
+      }
+      for (int e = 0; e < s->nb; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_B, l, e, &r, &c);
+        wb[r][c] = fb[l][e];
+      }
+      for (int e = 0; e < 4; e++) {
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_C, l, e, &r, &c);
+        wc[r][c] = fc[l][e];
+      }
+    }
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        wd[i][j] = wc[i][j];
+        for (int k = 0; k < K; k++) wd[i][j] += wa[i][k] * wb[k][j];
+      }
+    for (int l = 0; l < 32; l++)
+      for (int e = 0; e < 4; e++) {
+        int r, c;
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_C, l, e, &r, &c);
+        fd[l][e] = wd[r][c];
+      }
+    /* The emitter's view: D's fragments scattered are A·B + C. */
+    for (int l = 0; l < 32; l++)
+      for (int e = 0; e < 4; e++) {
+        int r, c;
+        gpu_mma_elem((KirMmaKind)kind, GPU_MMA_C, l, e, &r, &c);
+        double want = C[r][c];
+        for (int k = 0; k < K; k++) want += A[r][k] * B[k][c];
+        ck_assert_msg(fd[l][e] == want, "%s: lane %d element %d: %g, not %g",
+                      kir_mma_name((KirMmaKind)kind), l, e, fd[l][e], want);
+      }
+  }
+}
+END_TEST
+
 /* The CPU builds none of this: its row reduction is a loop of its own. */
 START_TEST(the_cpu_has_no_groups) {
   ck_assert_ptr_null(cg_cpu_backend.groups);
@@ -739,6 +961,10 @@ int main(void) {
   tcase_add_test(o, verifier_rules_of_block_ops);
   tcase_add_test(o, divergent_barriers_are_found);
   tcase_add_test(o, the_cpu_has_no_groups);
+  tcase_add_test(o, mma_prints_and_lowers);
+  tcase_add_test(o, verifier_rules_of_mma);
+  tcase_add_test(o, mma_layout_matches_the_isa_at_spots);
+  tcase_add_test(o, mma_layout_is_a_consistent_permutation);
   suite_add_tcase(s, o);
   return ck_run_suite(s);
 }

@@ -9,6 +9,7 @@
  *               block
  *   reduce.c    a row's reduction by the threads of its block
  *   dot.c       a dot as tiles staged in shared memory
+ *   mma.c       the fragment layout of KIR_MMA (tensor cores)
  *   device.c    the kernels moved onto the device, launched from the entry
  *   host.c      the entry for the host CPU, launching through the runtime;
  *               N_cuda_image
@@ -59,6 +60,24 @@ int gpu_group_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
 CgTask gpu_block_task(CgGen *g, KirFunc *k, int64_t n, int block);
 bool gpu_tiles(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out);
 void gpu_tile_emit(CgFn *f, const CgGemm *gm, CgVal out);
+
+/* mma.c: KIR_MMA's fragment layout (the comment at the top of mma.c says
+ * it in full).  Lane l, g = l / 4, t = l mod 4, holds element e of its
+ * fragment of an operand at row rg·g + rt·t + r0, column cg·g + ct·t + c0
+ * of the operand's tile (A: m × k, B: k × n, C/D: m × n). */
+typedef enum GpuMmaOperand { GPU_MMA_A, GPU_MMA_B, GPU_MMA_C } GpuMmaOperand;
+typedef struct GpuMmaPlace {
+  int8_t rg, rt, r0, cg, ct, c0;
+} GpuMmaPlace;
+typedef struct GpuMmaShape {
+  int m, n, k;            /* the tile: A m × k, B k × n, C and D m × n */
+  int per_reg;            /* A's and B's elements a 32-bit register holds */
+  int na, nb;             /* A's and B's elements a lane holds (C's: 4) */
+  const GpuMmaPlace *a, *b, *c;  /* by element */
+} GpuMmaShape;
+const GpuMmaShape *gpu_mma_shape(KirMmaKind k);
+/* Where lane `lane`'s element e of operand `which` sits (row, col). */
+void gpu_mma_elem(KirMmaKind k, GpuMmaOperand which, int lane, int e, int *row, int *col);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is
