@@ -113,7 +113,15 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
   memset(out, 0, sizeof *out);
   const char *target = opts && opts->target ? opts->target : NULL;
   for (int i = 0; i < NBACKENDS; i++)
-    if (!target || takes(backends[i], target)) return backends[i]->create(opts, out);
+    if (!target || takes(backends[i], target)) {
+      /* TF32 is a GPU's tensor cores' format: a CPU has nothing to run
+       * it on, and quietly exact f32 would hide a wrong command line. */
+      if (opts && opts->gpu_tf32 && backends[i] != &cg_gpu_backend)
+        return hlo_error("codegen: --gpu-tf32 needs --target nvptx64 (%s%s%s computes f32 "
+                         "exactly)", target ? "target '" : "the host's target",
+                         target ? target : "", target ? "'" : "");
+      return backends[i]->create(opts, out);
+    }
   HloStr all = {0};
   for (int i = 0; i < NBACKENDS; i++)
     hlo_str_printf(&all, "%s%s", i ? ", " : "", backends[i]->targets);

@@ -103,6 +103,10 @@ typedef struct CgOptions {
    * assembly is the PTX; no host side and no ptxas (`hloc dump --stage
    * ptx`, the tests of the PTX).  Such a program has no object. */
   bool device_only;
+  /* nvptx64 only: f32 dots and convolutions may run on tensor cores with
+   * their operands rounded to TF32 (10-bit mantissas; --gpu-tf32).  false:
+   * f32 contractions are exact f32 sums. */
+  bool gpu_tf32;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

@@ -336,10 +336,23 @@ bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out) {
     return false;
   }
   const HloShape *l = &op->operands[0]->shape, *r = &op->operands[1]->shape;
-  if (op->shape.type != HLO_F32 || l->type != HLO_F32 || r->type != HLO_F32 ||
-      !hlo_shape_has_default_layout(l) || !hlo_shape_has_default_layout(r) ||
+  if (!hlo_shape_has_default_layout(l) || !hlo_shape_has_default_layout(r) ||
       !hlo_shape_has_default_layout(&op->shape))
     return false;
+  /* f16 and bf16 operands (f16, bf16 or f32 results) only where the
+   * backend tiles contractions (a GPU's tensor cores): they skip the
+   * register tiles planned below. */
+  bool half = (l->type == HLO_F16 || l->type == HLO_BF16) && r->type == l->type &&
+              (op->shape.type == l->type || op->shape.type == HLO_F32);
+  if (half && g->target->backend->tiles) {
+    if (!(op->op == HLO_OP_DOT ? dot_form(op, out) : conv_form(op, out)) || out->depthwise ||
+        out->K < 1 || out->M < 1 || out->N < 1)
+      return false;
+    out->op = op;
+    out->root = root;
+    return true;
+  }
+  if (op->shape.type != HLO_F32 || l->type != HLO_F32 || r->type != HLO_F32) return false;
   if (!(op->op == HLO_OP_DOT ? dot_form(op, out) : conv_form(op, out))) return false;
   if (out->N < 4 || out->K < 1 || out->M < 1) return false;
   const CgTargetInfo *t = &g->target->info;

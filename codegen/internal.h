@@ -175,6 +175,8 @@ typedef struct CgTarget {
                    * use, LLVM's names, comma-separated (hloc_program's
                    * features); NULL where the backend records none */
   bool is_host;   /* the target is this process's architecture */
+  bool tf32;      /* a GPU's f32 contractions may run on tensor cores in
+                   * TF32 (CgOptions.gpu_tf32) */
 } CgTarget;
 
 /* Where a parallel kernel's split loop is emitted: the task function, the
@@ -232,7 +234,8 @@ struct CgBackend {
    * blocks), staging its operands' tiles in the group's shared memory:
    * builds k's body and returns the task a group's threads compute a
    * tile in (its number in [lo, lo + 1); lane and group set).  False: k
-   * is built as everywhere (gemm.c). */
+   * is built as everywhere (gemm.c), which takes f32 only: with `tiles`
+   * cg_gemm_plan also plans f16 and bf16 contractions, which it must take. */
   bool (*tiles)(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out);
   /* With tiles: the tile's body in f (the kernel's operands bound),
    * storing the root's elements into out (of the root's shape). */
@@ -709,7 +712,8 @@ struct CgGemm {
   bool winograd;
   int64_t wg_bh, wg_bw, wg_blocks;
 };
-/* Whether kernel x is one (then *out plans it). */
+/* Whether kernel x is one (then *out plans it): f32, or (for a backend
+ * with `tiles`, its register tiles left unplanned) f16 or bf16. */
 bool cg_gemm_plan(const CgGen *g, const HloInstr *x, CgGemm *out);
 /* The kernel's body, its operands bound, storing into memref out (of the
  * root's shape); in a parallel task, over its range of units. */

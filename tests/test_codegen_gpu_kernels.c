@@ -7,10 +7,12 @@
  * whose bounds depend on the thread, a dataflow check on the kernel IR),
  * and CUDA's ptxas accepting the PTX for sm_80 and sm_90 (skipped, and
  * said so, where CUDA is not installed: CI).  Also the kernel-IR ops the
- * block reductions are built from (shared memory, barrier, shuffle) and
- * the tensor cores' mma: their verifier rules and their MLIR, lowered
- * through the GPU's pipeline; and mma.c's fragment layout run by a C
- * model of mma over random matrices.
+ * block reductions and the tensor-core kernels are built from (shared
+ * memory, barrier, shuffle, mma): their verifier rules and their MLIR,
+ * lowered through the GPU's pipeline; which dots and convolutions reach
+ * tensor cores (f16, bf16, f32 only with --gpu-tf32) and the PTX
+ * instruction each gets; and mma.c's fragment layout run by a C model
+ * of mma over random matrices.
  *
  * What these kernels compute is checked in test_codegen_gpu_sim.c, on the
  * kernel-IR interpreter that simulates the GPU.  The layout check here
@@ -127,6 +129,8 @@ typedef struct Shape {
   int64_t shared_bytes; /* declared in the PTX */
   int barriers, shuffles; /* SHARED, BARRIER, SHFL_XOR ops of its device code */
   int buffers;
+  int mmas;               /* MMA ops of its device code */
+  char ptx_mma[96];       /* the first mma instruction of its PTX ("": none) */
 } Shape;
 
 static void count_ops(const KirBlock *b, Shape *s) {
@@ -135,6 +139,7 @@ static void count_ops(const KirBlock *b, Shape *s) {
     s->barriers += op->code == KIR_BARRIER;
     s->shuffles += op->code == KIR_SHFL_XOR;
     s->buffers += op->code == KIR_SHARED;
+    s->mmas += op->code == KIR_MMA;
   }
 }
 
@@ -226,13 +231,15 @@ static void check_uniform(const KirFunc *f) {
                 bad ? kir_opcode_name(bad->code) : "");
 }
 
-/* The kernel of instruction `instr` of module text, built for the GPU: its
- * shape, and the module's PTX for sm_80 and sm_90 assembled by ptxas
- * where CUDA is installed. */
-static Shape kernel_shape(const char *text, const char *instr) {
+/* The kernel of instruction `instr` of module text, built for the GPU
+ * (its f32 contractions in TF32 when tf32): its shape, and the module's
+ * PTX for sm_80 and sm_90 assembled by ptxas where CUDA is installed. */
+static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
   HloModule *m = ck_parse_verified(text);
+  CgOptions o = gpu80;
+  o.gpu_tf32 = tf32;
   CgKernels ks;
-  HloError *e = cg_kernels_build(m, &gpu80, &ks);
+  HloError *e = cg_kernels_build(m, &o, &ks);
   ck_assert_msg(!e, "%s", hlo_error_message(e));
   const KirFunc *entry = kir_func_find(ks.k, "model_run_profiled");
   Shape s = {0};
@@ -263,7 +270,9 @@ static Shape kernel_shape(const char *text, const char *instr) {
   const char *sms[] = {"sm_80", "sm_90"};
   for (int i = 0; i < 2; i++) {
     CgProgram *p = NULL;
-    e = cg_compile(m, &(CgOptions){.target = "nvptx64", .cpu = sms[i], .verify_kernels = true},
+    e = cg_compile(m,
+                   &(CgOptions){.target = "nvptx64", .cpu = sms[i], .verify_kernels = true,
+                                .gpu_tf32 = tf32},
                    &p);
     ck_assert_msg(!e, "%s", hlo_error_message(e));
     char *ptx;
@@ -278,6 +287,10 @@ static Shape kernel_shape(const char *text, const char *instr) {
      * warp (mask -1, clamp 31). */
     if (s.barriers) ck_assert_ptr_nonnull(strstr(ptx, "bar.sync"));
     if (s.shuffles) ck_assert_ptr_nonnull(strstr(ptx, "shfl.sync.bfly.b32"));
+    const char *mma = strstr(ptx, "mma.sync");
+    ck_assert_msg(!mma == !s.mmas, "%d mma ops, %s in the PTX", s.mmas, mma ? "mma" : "none");
+    s.ptx_mma[0] = '\0';
+    if (mma) snprintf(s.ptx_mma, sizeof s.ptx_mma, "%.*s", (int)strcspn(mma, " \t\n"), mma);
     for (const char *q = ptx; (q = strstr(q, "shfl.sync")); q++) {
       const char *eol = strchr(q, '\n');
       ck_assert_msg(eol && eol - q > 7 && !strncmp(eol - 7, "31, -1;", 7),
@@ -303,6 +316,10 @@ static Shape kernel_shape(const char *text, const char *instr) {
   }
   hlo_module_free(m);
   return s;
+}
+
+static Shape kernel_shape(const char *text, const char *instr) {
+  return kernel_shape_with(text, instr, false);
 }
 
 static void assert_shape(const char *what, Shape s, int64_t grid, int64_t block, int64_t shared,
@@ -476,6 +493,148 @@ static const char dot[] =
 START_TEST(dot_is_a_tile_per_block) {
   Shape s = kernel_shape(dot, "d");
   assert_shape("dot", s, 4 * 3, 256, 2 * 64 * 16 * 4, 2);
+  /* f32 stays exact: FMAs, no tensor core. */
+  ck_assert_int_eq(s.mmas, 0);
+  ck_assert_str_eq(s.ptx_mma, "");
+}
+END_TEST
+
+/* With --gpu-tf32 the same dot runs on tensor cores: the same 4 × 3
+ * tiles, A's and B's 64 × 32 tiles of TF32 bits (8 KiB each), and per
+ * step of 32 along K four k8 slices of 2 × 2 mma per warp. */
+START_TEST(tf32_dot_runs_on_tensor_cores) {
+  Shape s = kernel_shape_with(dot, "d", true);
+  assert_shape("tf32 dot", s, 4 * 3, 256, 2 * 64 * 32 * 4, 2);
+  ck_assert_int_eq(s.mmas, 4 * 4);
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+}
+END_TEST
+
+/* f16[70,40] · f16[40,50] → f16: 2 × 1 tiles, both partly outside (zeros
+ * staged past M, N and K; stores guarded); 64 × 32 tiles of f16 (4 KiB
+ * each); two k16 slices of 2 × 2 mma per step. */
+static const char dot_f16[] =
+    "HloModule dot_f16\n\n"
+    "ENTRY main {\n  x = f16[70,40] parameter(0)\n  w = f16[40,50] parameter(1)\n"
+    "  ROOT d = f16[70,50] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n";
+
+START_TEST(f16_dot_runs_on_tensor_cores) {
+  Shape s = kernel_shape(dot_f16, "d");
+  assert_shape("f16 dot", s, 2, 256, 2 * 64 * 32 * 2, 2);
+  ck_assert_int_eq(s.mmas, 2 * 4);
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32");
+}
+END_TEST
+
+/* A batched bf16 dot with f32 results and a bias epilogue: 3 batches of
+ * 1 × 2 tiles. */
+static const char dot_bf16[] =
+    "HloModule dot_bf16\n\n"
+    "fused_dense {\n  x = bf16[3,50,40] parameter(0)\n  w = bf16[3,40,70] parameter(1)\n"
+    "  b = f32[70] parameter(2)\n"
+    "  d = f32[3,50,70] dot(x, w), lhs_batch_dims={0}, rhs_batch_dims={0}, "
+    "lhs_contracting_dims={2}, rhs_contracting_dims={1}\n"
+    "  bb = f32[3,50,70] broadcast(b), dimensions={2}\n  ROOT y = f32[3,50,70] add(d, bb)\n}\n\n"
+    "ENTRY main {\n  x = bf16[3,50,40] parameter(0)\n  w = bf16[3,40,70] parameter(1)\n"
+    "  b = f32[70] parameter(2)\n"
+    "  ROOT f = f32[3,50,70] fusion(x, w, b), kind=kOutput, calls=fused_dense\n}\n";
+
+START_TEST(bf16_batched_dot_runs_on_tensor_cores) {
+  Shape s = kernel_shape(dot_bf16, "f");
+  assert_shape("bf16 dot", s, 3 * 1 * 2, 256, 2 * 64 * 32 * 2, 2);
+  ck_assert_int_eq(s.mmas, 2 * 4);
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32");
+}
+END_TEST
+
+/* A transposed operand: the passes give the dot its canonical form (a
+ * transpose kernel before it), and the dot still reaches tensor cores. */
+static const char dot_f16_nt[] =
+    "HloModule dot_nt\n\n"
+    "ENTRY main {\n  x = f16[64,128] parameter(0)\n  w = f16[96,128] parameter(1)\n"
+    "  ROOT d = f16[64,96] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={1}\n}\n";
+
+/* ------------------------------------------------------------------------ */
+/* Convolutions as tiles (an implicit GEMM)                                 */
+/* ------------------------------------------------------------------------ */
+
+/* f32 NHWC 2×17×17×8, a 3×3 kernel to 20 features, stride 2, padding 1:
+ * 2·9·9 = 162 pixels by 20 features, K = 9 taps × 8 = 72: 3 × 1 tiles of
+ * dot.c's exact kernel. */
+static const char conv_f32[] =
+    "HloModule conv\n\n"
+    "ENTRY main {\n  x = f32[2,17,17,8] parameter(0)\n  k = f32[3,3,8,20] parameter(1)\n"
+    "  ROOT c = f32[2,9,9,20] convolution(x, k), window={size=3x3 stride=2x2 pad=1_1x1_1}, "
+    "dim_labels=b01f_01io->b01f\n}\n";
+
+START_TEST(conv_is_a_tile_per_block) {
+  Shape s = kernel_shape(conv_f32, "c");
+  assert_shape("conv", s, 3, 256, 2 * 64 * 16 * 4, 2);
+  ck_assert_int_eq(s.mmas, 0);
+  s = kernel_shape_with(conv_f32, "c", true);
+  assert_shape("tf32 conv", s, 3, 256, 2 * 64 * 32 * 4, 2);
+  ck_assert_int_eq(s.mmas, 4 * 4);
+}
+END_TEST
+
+/* f16, a dilated 3×3 kernel (rhs_dilate 2, padding 2): 400 pixels (7
+ * tiles) by 32 features (1). */
+static const char conv_f16[] =
+    "HloModule conv_f16\n\n"
+    "ENTRY main {\n  x = f16[1,20,20,16] parameter(0)\n  k = f16[3,3,16,32] parameter(1)\n"
+    "  ROOT c = f16[1,20,20,32] convolution(x, k), "
+    "window={size=3x3 pad=2_2x2_2 rhs_dilate=2x2}, dim_labels=b01f_01io->b01f\n}\n";
+
+START_TEST(f16_conv_runs_on_tensor_cores) {
+  Shape s = kernel_shape(conv_f16, "c");
+  assert_shape("f16 conv", s, 7, 256, 2 * 64 * 32 * 2, 2);
+  ck_assert_int_eq(s.mmas, 2 * 4);
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32");
+}
+END_TEST
+
+/* One spatial dim (NWC · WIO), TF32: 4·100 pixels by 16 features. */
+static const char conv_1d[] =
+    "HloModule conv_1d\n\n"
+    "ENTRY main {\n  x = f32[4,100,8] parameter(0)\n  k = f32[5,8,16] parameter(1)\n"
+    "  ROOT c = f32[4,100,16] convolution(x, k), window={size=5 pad=2_2}, "
+    "dim_labels=b0f_0io->b0f\n}\n";
+
+START_TEST(conv_1d_runs_on_tensor_cores_in_tf32) {
+  Shape s = kernel_shape_with(conv_1d, "c", true);
+  assert_shape("1-D conv", s, 7, 256, 2 * 64 * 32 * 4, 2);
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+}
+END_TEST
+
+/* A depthwise convolution is no GEMM: it keeps gemm.c's kernel (a
+ * thread per register tile), no shared memory, no mma. */
+static const char conv_depthwise[] =
+    "HloModule dw\n\n"
+    "ENTRY main {\n  x = f32[1,16,16,8] parameter(0)\n  k = f32[3,3,1,8] parameter(1)\n"
+    "  ROOT c = f32[1,16,16,8] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+    "dim_labels=b01f_01io->b01f, feature_group_count=8\n}\n";
+
+START_TEST(depthwise_conv_stays_a_thread_per_tile) {
+  Shape s = kernel_shape_with(conv_depthwise, "c", true);
+  ck_assert_int_eq(s.barriers, 0);
+  ck_assert_int_eq(s.shared_bytes, 0);
+  ck_assert_int_eq(s.mmas, 0);
+}
+END_TEST
+
+/* TF32 is the GPU's: another target refuses --gpu-tf32. */
+START_TEST(tf32_needs_the_gpu) {
+  CgTarget t;
+  HloError *e = cg_target_create(&(CgOptions){.target = "x86_64", .gpu_tf32 = true}, &t);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(hlo_error_message(e), "codegen: --gpu-tf32 needs --target nvptx64 (target "
+                                         "'x86_64' computes f32 exactly)");
+  hlo_error_free(e);
+  e = cg_target_create(&(CgOptions){.gpu_tf32 = true}, &t);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_nonnull(strstr(hlo_error_message(e), "the host's target"));
+  hlo_error_free(e);
 }
 END_TEST
 
@@ -551,6 +710,48 @@ static int kernels_after_passes(const char *hlo, const char *target, char **text
 
 /* On the GPU the tanh joins the dot's kernel, which ptxas accepts; the
  * CPU keeps it apart, where a loop kernel of its own vectorizes it. */
+START_TEST(transposed_f16_dot_runs_on_tensor_cores) {
+  char *text = NULL, *last = NULL;
+  ck_assert_int_eq(kernels_after_passes(dot_f16_nt, "nvptx64", &text, &last), 2);
+  Shape s = kernel_shape(text, last);
+  ck_assert_int_eq(s.mmas, 2 * 4);
+  free(text);
+  free(last);
+}
+END_TEST
+
+/* A 5×5 convolution of 1 feature to 8 with constant (finite) weights and
+ * padding 2: where conv-pad may make the padding a pad of the input.  The
+ * tiled convolution reads zeros for its padding at no cost, so on the
+ * GPU the padding stays in the convolution's window (one kernel, a tile
+ * per block); the CPU pads a copy of the input first. */
+START_TEST(padded_conv_is_one_gpu_kernel) {
+  HloStr t = {0};
+  hlo_str_printf(&t, "HloModule conv_padded\n\nENTRY main {\n  x = f32[1,12,12,1] parameter(0)\n"
+                     "  k = f32[5,5,1,8] constant({");
+  for (int h = 0; h < 5; h++) {
+    hlo_str_printf(&t, "%s{", h ? "," : "");
+    for (int w = 0; w < 5; w++) {
+      hlo_str_printf(&t, "%s{{", w ? "," : "");
+      for (int o = 0; o < 8; o++) hlo_str_printf(&t, "%s%d", o ? "," : "", h * 5 + w - o);
+      hlo_str_printf(&t, "}}");
+    }
+    hlo_str_printf(&t, "}");
+  }
+  hlo_str_printf(&t, "})\n  ROOT c = f32[1,12,12,8] convolution(x, k), "
+                     "window={size=5x5 pad=2_2x2_2}, dim_labels=b01f_01io->b01f\n}\n");
+  char *text = NULL, *last = NULL;
+  ck_assert_int_eq(kernels_after_passes(t.buf, "nvptx64", &text, &last), 1);
+  ck_assert_msg(strstr(text, "pad=2_2x2_2"), "%s", text);
+  Shape s = kernel_shape(text, last);
+  assert_shape("padded conv", s, 3, 256, 2 * 64 * 16 * 4, 2);
+  free(text);
+  free(last);
+  ck_assert_int_eq(kernels_after_passes(t.buf, NULL, NULL, NULL), 2);
+  free(t.buf);
+}
+END_TEST
+
 START_TEST(gelu_after_a_dense_layer_is_one_gpu_kernel) {
   char *text = NULL, *last = NULL;
   ck_assert_int_eq(kernels_after_passes(dense_gelu, "nvptx64", &text, &last), 1);
@@ -955,6 +1156,16 @@ int main(void) {
   tcase_add_test(t, dot_is_a_tile_per_block);
   tcase_add_test(t, batched_dot_with_epilogue_is_a_tile_per_block);
   tcase_add_test(t, gelu_after_a_dense_layer_is_one_gpu_kernel);
+  tcase_add_test(t, tf32_dot_runs_on_tensor_cores);
+  tcase_add_test(t, f16_dot_runs_on_tensor_cores);
+  tcase_add_test(t, bf16_batched_dot_runs_on_tensor_cores);
+  tcase_add_test(t, transposed_f16_dot_runs_on_tensor_cores);
+  tcase_add_test(t, padded_conv_is_one_gpu_kernel);
+  tcase_add_test(t, conv_is_a_tile_per_block);
+  tcase_add_test(t, f16_conv_runs_on_tensor_cores);
+  tcase_add_test(t, conv_1d_runs_on_tensor_cores_in_tf32);
+  tcase_add_test(t, depthwise_conv_stays_a_thread_per_tile);
+  tcase_add_test(t, tf32_needs_the_gpu);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");
   tcase_add_test(o, block_ops_print_and_lower);

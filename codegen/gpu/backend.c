@@ -31,8 +31,18 @@
 #include "../cpu/cpu.h"
 #include "gpu.h"
 
+/* The tiled convolution (dot.c) stages its input through a check of
+ * every element's bounds anyway, so zeros for the padding cost nothing
+ * there and a padded copy would cost a kernel and a pass over the input;
+ * a depthwise one runs gemm.c's kernel, which gains by the copy as on the
+ * CPU. */
+static bool gpu_conv_keeps_padding(const PassPolicy *p, const HloInstr *x) {
+  (void)p;
+  return x->feature_group_count == 1;
+}
+
 /* The CPU's policy (the same loop nests, hoisting and views) but for the
- * epilogues of contractions: a GPU thread computes its output elements
+ * padding of convolutions (above) and the epilogues of contractions: a GPU thread computes its output elements
  * one at a time in every kernel, so an erf or tanh after a dot loses no
  * vector lanes in the dot's kernel, and a kernel of its own would cost a
  * launch and a round trip of the dot's output through memory (GELU after
@@ -44,6 +54,7 @@ static void gpu_policy(const CgTarget *t, PassPolicy *out) {
    * enough for its chunks to fill blocks of their own, run in two steps. */
   out->tree_reduce_min_row = GPU_FULL;
   out->tree_reduce_max_rows = GPU_FULL / GPU_BLOCK;
+  out->conv_keeps_padding = gpu_conv_keeps_padding;
 }
 
 static const char pipeline[] =

@@ -8,8 +8,9 @@
  *   parallel.c  a kernel's split loop as a grid-stride loop, or a row per
  *               block
  *   reduce.c    a row's reduction by the threads of its block
- *   dot.c       a dot as tiles staged in shared memory
- *   mma.c       the fragment layout of KIR_MMA (tensor cores)
+ *   dot.c       a dot or convolution as tiles staged in shared memory
+ *   mma.c       the same on tensor cores (mma.sync), and the fragment
+ *               layout of KIR_MMA
  *   device.c    the kernels moved onto the device, launched from the entry
  *   host.c      the entry for the host CPU, launching through the runtime;
  *               N_cuda_image
@@ -60,6 +61,18 @@ int gpu_group_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
 CgTask gpu_block_task(CgGen *g, KirFunc *k, int64_t n, int block);
 bool gpu_tiles(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out);
 void gpu_tile_emit(CgFn *f, const CgGemm *gm, CgVal out);
+/* dot.c, for the tiled kernels: the tm × tn output tiles of contraction
+ * gm (batch-major, then rows, then columns); tile f->par_lo's batch and
+ * first row and column; the element (row, col) of its A (M×K) and B
+ * (K×N) for batch b, 0 outside them and in a convolution's padding; the
+ * store of its value v at (b, m, n) through the epilogue, when inside;
+ * the block's shared memory `t` named for the kernel and `what`. */
+int64_t gpu_tile_count(const CgGemm *gm, int tm, int tn);
+void gpu_tile_origin(CgFn *f, const CgGemm *gm, int tm, int tn, CgVal *b, CgVal *m0, CgVal *n0);
+CgVal gpu_gemm_a(CgFn *f, const CgGemm *gm, CgVal b, CgVal row, CgVal col);
+CgVal gpu_gemm_b(CgFn *f, const CgGemm *gm, CgVal b, CgVal row, CgVal col);
+void gpu_gemm_store(CgFn *f, const CgGemm *gm, CgVal out, CgVal b, CgVal m, CgVal n, CgVal v);
+CgVal gpu_shared(CgFn *f, const char *what, KirType t);
 
 /* mma.c: KIR_MMA's fragment layout (the comment at the top of mma.c says
  * it in full).  Lane l, g = l / 4, t = l mod 4, holds element e of its
@@ -78,6 +91,10 @@ typedef struct GpuMmaShape {
 const GpuMmaShape *gpu_mma_shape(KirMmaKind k);
 /* Where lane `lane`'s element e of operand `which` sits (row, col). */
 void gpu_mma_elem(KirMmaKind k, GpuMmaOperand which, int lane, int e, int *row, int *col);
+/* The kind contraction gm runs on tensor cores as (a KirMmaKind), or -1:
+ * dot.c's exact f32 kernel. */
+int gpu_mma_kind(const CgGen *g, const CgGemm *gm);
+void gpu_mma_emit(CgFn *f, const CgGemm *gm, CgVal out);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is

@@ -90,6 +90,7 @@ HloError *gpu_target_create(const CgOptions *o, CgTarget *out) {
   out->triple = hlo_xstrdup(triple);
   out->cpu = hlo_xstrdup(sm->name);
   out->is_host = false;
+  out->tf32 = o && o->gpu_tf32;
   out->tm = LLVMCreateTargetMachine(target, triple, sm->name, "", LLVMCodeGenLevelAggressive,
                                     LLVMRelocDefault, LLVMCodeModelDefault);
   return NULL;
