@@ -117,6 +117,10 @@ typedef struct hloc_compiler_options {
                          * found" or "no GPU" on a machine without one.
                          * Threads, profiling, cancellation and saving do
                          * not apply to it yet. */
+  int gpu_tf32;         /* device "cuda" only (else hloc_compiler_create
+                         * fails): nonzero lets f32 dots and convolutions
+                         * run on tensor cores with their operands rounded
+                         * to TF32 (10-bit mantissas); 0: exact f32 */
 } hloc_compiler_options;
 
 HLOC_API int hloc_compiler_create(const hloc_compiler_options *opts,

@@ -99,6 +99,7 @@ struct hloc_compiler {
   char *cpu;      /* NULL: codegen's default, the host CPU */
   char *features; /* NULL: none */
   bool cuda;      /* device "cuda": --target nvptx64, cpu the SM */
+  bool tf32;      /* gpu_tf32: f32 contractions on tensor cores */
 };
 
 struct hloc_executable {
@@ -195,6 +196,12 @@ int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,
       hloc_compiler_free(c);
       return fail(err, e);
     }
+    c->tf32 = opts->gpu_tf32 != 0;
+    if (c->tf32 && !c->cuda) {
+      hloc_compiler_free(c);
+      return fail(err, hlo_error("hloc_compiler_create: gpu_tf32 runs f32 dots on a GPU's "
+                                 "tensor cores; it needs device \"cuda\""));
+    }
   }
   *out = c;
   return succeed(err);
@@ -242,6 +249,7 @@ static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_exec
       .cpu = c->cpu,
       .features = c->features,
       .target = c->cuda ? "nvptx64" : NULL,
+      .gpu_tf32 = c->tf32,
   };
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
@@ -351,7 +359,9 @@ typedef struct CompileJob {
 static HloError *compile_cached(const CompileJob *j) {
   char name[40];
   HloStr cpu = {0};
-  if (j->c->cuda) hlo_str_printf(&cpu, "nvptx64 %s", j->c->cpu ? j->c->cpu : "sm_80");
+  if (j->c->cuda)
+    hlo_str_printf(&cpu, "nvptx64 %s%s", j->c->cpu ? j->c->cpu : "sm_80",
+                   j->c->tf32 ? " tf32" : "");
   HloError *e = cache_name(j->path, j->model, j->c->cuda ? cpu.buf : j->c->cpu, j->c->features,
                            name);
   free(cpu.buf);

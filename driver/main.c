@@ -3,13 +3,14 @@
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
  *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe,cpp]
- *                [PIPELINE]
+ *                [--gpu-tf32] [PIPELINE]
  *   hloc run MODEL [--config CFG] [--interpret] [--cpu C] [--features F]
  *            [--threads N] [--input [NAME=]FILE.npy]... [--output-dir DIR] [--print]
  *            [--expect FILE.npy]... [--atol A] [--rtol R] [--timeout SECONDS]
- *            [--max-iterations N] [--profile] [--device cpu|cuda] [PIPELINE]
+ *            [--max-iterations N] [--profile] [--device cpu|cuda] [--gpu-tf32]
+ *            [PIPELINE]
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
- *             [--target T] [--cpu C] [--features F] [PIPELINE]
+ *             [--target T] [--cpu C] [--features F] [--gpu-tf32] [PIPELINE]
  *   hloc inspect MODEL [--tag TAGS] [--signature KEY] [--config-template]
  *   hloc ops [--markdown]
  *   hloc version
@@ -793,7 +794,8 @@ static int cmd_run(int argc, char **argv) {
       {"--input", .take = take_input},     {"--expect", .take = take_expect},
       {"--atol", .take = take_tolerance},  {"--rtol", .take = take_tolerance},
       {"--threads", .take = take_threads}, {"--timeout", .take = take_bound},
-      {"--max-iterations", .take = take_bound}, {NULL},
+      {"--max-iterations", .take = take_bound}, {"--gpu-tf32", .flag = &opts.gpu_tf32},
+      {NULL},
   };
   int nleaves = 0, rc = EXIT_FAILURE;
   CliClock clock = {0};
@@ -827,6 +829,10 @@ static int cmd_run(int argc, char **argv) {
     bad = usage_error("run: --device cuda runs compiled code on the GPU, without %s",
                       interpret ? "--interpret" : threads_arg ? "--threads"
                                                             : "--features (--cpu names the SM)");
+  if (!bad && opts.gpu_tf32 && !cuda)
+    bad = usage_error("run: --gpu-tf32%s runs f32 dots on a GPU's tensor cores; it needs "
+                      "--device cuda",
+                      "");
   if (cuda) opts.target = "nvptx64";
   /* stdout carries --print and --expect */
   if (!bad) bad = pipeline_flags_finish(&flags, stderr, &opts);
@@ -971,18 +977,19 @@ static const struct {
     {"compile", cmd_compile,
      "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
      "          [--features F] [--emit obj,header,lib,so,exe,cpp] [--cpp-class NS::C]\n"
-     "          [--separate-weights] [PIPELINE]\n"
+     "          [--separate-weights] [--gpu-tf32] [PIPELINE]\n"
      "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
      "      libPREFIX.a, libPREFIX.so, the executable PREFIX, or PREFIX.hpp (a C++\n"
      "      class in tfcompile's shape, named NS::C); N (default \"model\") prefixes\n"
      "      every symbol, PREFIX defaults to N; --separate-weights writes the weights\n"
-     "      to PREFIX.weights instead of the object"},
+     "      to PREFIX.weights instead of the object; --gpu-tf32 (nvptx64) runs f32\n"
+     "      dots and convolutions on tensor cores, operands rounded to TF32"},
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
      "          [--print] [--expect FILE.npy]... [--atol A] [--rtol R]\n"
      "          [--timeout SECONDS] [--max-iterations N] [--profile] [--device cpu|cuda]\n"
-     "          [PIPELINE]\n"
+     "          [--gpu-tf32] [PIPELINE]\n"
      "      compile MODEL in process (or evaluate it with the reference interpreter:\n"
      "      --interpret) and run it on the inputs, on N threads (default 1); writes\n"
      "      one .npy per result into DIR, prints them with --print, compares them in\n"
@@ -991,11 +998,12 @@ static const struct {
      "      --profile prints the time of each kernel with its HLO instruction and\n"
      "      TensorFlow op (docs/cli.md, \"Profiling\"); --device cuda compiles for\n"
      "      --target nvptx64 (--cpu names the SM) and runs on the GPU (not with\n"
-     "      --threads; --timeout is checked between kernels)"},
+     "      --threads; --timeout is checked between kernels), its f32 dots on\n"
+     "      tensor cores in TF32 with --gpu-tf32"},
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm|ptx]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"
-     "          [--expand FUSION]... [--expand-all] [PIPELINE]\n"
+     "          [--expand FUSION]... [--expand-all] [--gpu-tf32] [PIPELINE]\n"
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
      "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
      "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},

@@ -751,6 +751,9 @@ START_TEST(test_other_compile_errors) {
                "config_path is NULL");
   hloc_compiler *none = NULL;
   EXPECT_ERROR(hloc_compiler_create(NULL, NULL, &err), err, none, "out is NULL");
+  /* TF32 is for a GPU's tensor cores. */
+  EXPECT_ERROR(hloc_compiler_create(&(hloc_compiler_options){.gpu_tf32 = 1}, &none, &err), err,
+               none, "gpu_tf32 runs f32 dots on a GPU's tensor cores; it needs device \"cuda\"");
 
   /* err may be NULL: the failure is still reported by the status. */
   ck_assert_int_eq(hloc_compile_hlo(c, "garbage", 7, &exe, NULL), -1);

@@ -488,6 +488,7 @@ START_TEST(hloc_run_on_the_gpu) {
       {"--device tpu", "--device 'tpu': the devices are cpu and cuda"},
       {"--device cuda --threads 2", "--device cuda runs compiled code on the GPU, without --threads"},
       {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
+      {"--gpu-tf32", "--gpu-tf32 runs f32 dots on a GPU's tensor cores; it needs --device cuda"},
   };
   /* A model library, whose loader would call the entry outside a GPU run. */
   static const char *const kinds[] = {"so"};
@@ -505,6 +506,31 @@ START_TEST(hloc_run_on_the_gpu) {
     ck_assert_msg(rc != 0 && strstr(out, bad[i][1]), "%s: exit %d: %s", bad[i][0], rc, out);
     free(out);
   }
+}
+END_TEST
+
+/* --gpu-tf32: the f32 dots of the model reach tensor cores in TF32 (the
+ * PTX's mma), which without it they never do; another target refuses it
+ * and writes nothing. */
+START_TEST(gpu_tf32_runs_dots_on_tensor_cores) {
+  char *out;
+  const char *m = MODELS "/mnist_mlp";
+  for (int tf32 = 0; tf32 < 2; tf32++) {
+    int rc = ck_sh(&out, "%s dump %s.pb --config %s.config.pbtxt --stage ptx%s",
+                   ck_env("HLOC_BIN"), m, m, tf32 ? " --gpu-tf32" : "");
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    bool mma = strstr(out, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+    ck_assert_msg(mma == (tf32 == 1) && (tf32 || !strstr(out, "mma.sync")),
+                  "--gpu-tf32 %s: the PTX %s tf32 mma", tf32 ? "given" : "not given",
+                  mma ? "has" : "has no");
+    free(out);
+  }
+  int rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --gpu-tf32 -o %s/m",
+                 ck_env("HLOC_BIN"), m, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "codegen: --gpu-tf32 needs --target nvptx64"),
+                "exit %d: %s", rc, out);
+  free(out);
+  ck_assert_int_eq(ck_count_files(tmpdir), 0);
 }
 END_TEST
 
@@ -550,6 +576,7 @@ int main(void) {
   tcase_add_test(tc, without_ptxas_the_object_has_ptx_only);
   tcase_add_test(tc, hloc_run_on_the_gpu);
   tcase_add_test(tc, executable_runs_on_the_gpu);
+  tcase_add_test(tc, gpu_tf32_runs_dots_on_tensor_cores);
   suite_add_tcase(s, tc);
   TCase *direct = tcase_create("runtime");
   tcase_add_checked_fixture(direct, setup, teardown);

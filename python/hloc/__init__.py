@@ -142,12 +142,14 @@ class Compiler:
     CPU features ("+avx2,-avx512f").  Unknown names raise Error at the first compile.
     device="cuda" compiles for the machine's NVIDIA GPU instead (cpu then names its SM:
     "sm_80", the default, "sm_86", "sm_89", "sm_90"); running raises Error ("no CUDA
-    driver found", "no GPU") where there is none."""
+    driver found", "no GPU") where there is none.  gpu_tf32=True (device="cuda" only)
+    lets f32 dots and convolutions run on tensor cores with operands rounded to TF32."""
 
-    def __init__(self, cpu=None, features=None, device=None):
+    def __init__(self, cpu=None, features=None, device=None, gpu_tf32=False):
         opts = _capi.CompilerOptions(cpu.encode() if cpu else None,
                                      features.encode() if features else None,
-                                     device.encode() if device else None)
+                                     device.encode() if device else None,
+                                     1 if gpu_tf32 else 0)
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.hloc_compiler_create(ctypes.byref(opts), ctypes.byref(handle),
                                          ctypes.byref(err)), err)

@@ -113,6 +113,12 @@ class ModelTest(unittest.TestCase):
             self.assert_outputs(got, stored(prefix, "out", 1), MODEL_ATOL, MODEL_RTOL)
         with self.assertRaisesRegex(hloc.Error, "device 'tpu': the devices are cpu and cuda"):
             hloc.Compiler(device="tpu")
+        # TF32 is for the GPU's tensor cores; with it the GPU program compiles too.
+        with self.assertRaisesRegex(hloc.Error, 'gpu_tf32 .* needs device "cuda"'):
+            hloc.Compiler(gpu_tf32=True)
+        tf32 = hloc.Compiler(device="cuda", gpu_tf32=True).compile_graphdef(
+            prefix + ".pb", prefix + ".config.pbtxt")
+        self.assertEqual([s.name for s in tf32.outputs], ["probs"])
 
     def test_models_from_bytes(self):
         for name in ("small_cnn", "text_classifier"):
