@@ -500,19 +500,20 @@ START_TEST(dot_is_a_tile_per_block) {
 END_TEST
 
 /* With --gpu-tf32 the same dot runs on tensor cores: the same 4 × 3
- * tiles, A's and B's 64 × 32 tiles of TF32 bits (8 KiB each), and per
+ * tiles, A's and B's 64 × 32 tiles of TF32 bits (rows padded by 4
+ * words), and per
  * step of 32 along K four k8 slices of 2 × 2 mma per warp. */
 START_TEST(tf32_dot_runs_on_tensor_cores) {
   Shape s = kernel_shape_with(dot, "d", true);
-  assert_shape("tf32 dot", s, 4 * 3, 256, 2 * 64 * 32 * 4, 2);
+  assert_shape("tf32 dot", s, 4 * 3, 256, 2 * 64 * (32 + 4) * 4, 2);
   ck_assert_int_eq(s.mmas, 4 * 4);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
 }
 END_TEST
 
 /* f16[70,40] · f16[40,50] → f16: 2 × 1 tiles, both partly outside (zeros
- * staged past M, N and K; stores guarded); 64 × 32 tiles of f16 (4 KiB
- * each); two k16 slices of 2 × 2 mma per step. */
+ * staged past M, N and K; stores guarded); 64 × 32 tiles of f16 (rows
+ * padded by 8 elements); two k16 slices of 2 × 2 mma per step. */
 static const char dot_f16[] =
     "HloModule dot_f16\n\n"
     "ENTRY main {\n  x = f16[70,40] parameter(0)\n  w = f16[40,50] parameter(1)\n"
@@ -520,7 +521,7 @@ static const char dot_f16[] =
 
 START_TEST(f16_dot_runs_on_tensor_cores) {
   Shape s = kernel_shape(dot_f16, "d");
-  assert_shape("f16 dot", s, 2, 256, 2 * 64 * 32 * 2, 2);
+  assert_shape("f16 dot", s, 2, 256, 2 * 64 * (32 + 8) * 2, 2);
   ck_assert_int_eq(s.mmas, 2 * 4);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32");
 }
@@ -541,7 +542,7 @@ static const char dot_bf16[] =
 
 START_TEST(bf16_batched_dot_runs_on_tensor_cores) {
   Shape s = kernel_shape(dot_bf16, "f");
-  assert_shape("bf16 dot", s, 3 * 1 * 2, 256, 2 * 64 * 32 * 2, 2);
+  assert_shape("bf16 dot", s, 3 * 1 * 2, 256, 2 * 64 * (32 + 8) * 2, 2);
   ck_assert_int_eq(s.mmas, 2 * 4);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32");
 }
@@ -572,7 +573,7 @@ START_TEST(conv_is_a_tile_per_block) {
   assert_shape("conv", s, 3, 256, 2 * 64 * 16 * 4, 2);
   ck_assert_int_eq(s.mmas, 0);
   s = kernel_shape_with(conv_f32, "c", true);
-  assert_shape("tf32 conv", s, 3, 256, 2 * 64 * 32 * 4, 2);
+  assert_shape("tf32 conv", s, 3, 256, 2 * 64 * (32 + 4) * 4, 2);
   ck_assert_int_eq(s.mmas, 4 * 4);
 }
 END_TEST
@@ -587,7 +588,7 @@ static const char conv_f16[] =
 
 START_TEST(f16_conv_runs_on_tensor_cores) {
   Shape s = kernel_shape(conv_f16, "c");
-  assert_shape("f16 conv", s, 7, 256, 2 * 64 * 32 * 2, 2);
+  assert_shape("f16 conv", s, 7, 256, 2 * 64 * (32 + 8) * 2, 2);
   ck_assert_int_eq(s.mmas, 2 * 4);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32");
 }
@@ -602,7 +603,7 @@ static const char conv_1d[] =
 
 START_TEST(conv_1d_runs_on_tensor_cores_in_tf32) {
   Shape s = kernel_shape_with(conv_1d, "c", true);
-  assert_shape("1-D conv", s, 7, 256, 2 * 64 * 32 * 4, 2);
+  assert_shape("1-D conv", s, 7, 256, 2 * 64 * (32 + 4) * 4, 2);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
 }
 END_TEST

@@ -28,7 +28,10 @@
  * barrier, the block stages A's 64 × STEP_K and B's STEP_K × 64 tiles in
  * shared memory (gpu_gemm_a/b: zeros past M, N, K and in a convolution's
  * padding; B stored transposed, [n][k], so a register's two k are
- * adjacent), each thread 8 elements of each, consecutive threads reading
+ * adjacent; each row padded by 16 bytes, so that the 8 rows a warp's
+ * fragment load touches, 4 words each, fall in 32 different banks, where
+ * unpadded rows of 64 or 128 bytes would meet in 4 or 8), each thread 8
+ * elements of each, consecutive threads reading
  * consecutive elements of A's rows and B's columns; a barrier; then for
  * each k16 (or k8) slice of the step every warp gathers its fragments
  * from shared memory and runs its WM·WN mma.  Elements are staged as
@@ -167,7 +170,8 @@ void gpu_mma_emit(CgFn *f, const CgGemm *gm, CgVal out) {
   CgVal wr = cg_imul_c(f, cg_iop(f, KIR_DIVUI, warp, cg_index(f, WARPS_N)), WM * 16);
   CgVal wc = cg_imul_c(f, cg_iop(f, KIR_REMUI, warp, cg_index(f, WARPS_N)), WN * 8);
 
-  int64_t dims[2] = {TILE, STEP_K};
+  /* Rows of STEP_K elements and 16 bytes: see the top of the file. */
+  int64_t dims[2] = {TILE, STEP_K + 16 * 8 / kir_elem_bits(held)};
   CgVal as = gpu_shared(f, "a", kir_memref_shared(f->g->k, held, 2, dims));
   CgVal bs = gpu_shared(f, "bt", kir_memref_shared(f->g->k, held, 2, dims));
 
