@@ -41,10 +41,22 @@
  * [0, count) in three chunks, the last first (a thread pool may hand out
  * any ranges in any order).  A profiler's HOOK is refused.
  *
+ * MMA, the tensor cores' warp-level multiply-accumulate, gathers the
+ * warp's A, B and C from its lanes' registers by gpu/mma.c's fragment
+ * table (gpu_mma_elem, the one the emitter uses), multiplies exactly
+ * (f16, bf16 and TF32 products fit a double), sums in double and rounds
+ * each result once to f32; the hardware's order and internal precision
+ * are its own, so results agree to an f32 sum's rounding.  A TF32 operand
+ * is read as the hardware does, from the top 19 bits of its f32.  This
+ * checks the kernels built on the table, not that the table is the
+ * hardware's (test_codegen_gpu_kernels.c says what does).
+ *
  * The opcode dispatch is one switch (exec_op): a new op of the kernel IR
  * is one case there.
  */
 #include "kir_interp.h"
+
+#include "gpu/gpu.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -924,6 +936,71 @@ static void exec_call(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
 }
 
 /* Runs op for the threads of a. */
+/* Whether every lane of each warp the active threads belong to is active
+ * (what a shuffle or an mma needs); else the error, naming `what`. */
+static bool whole_warps(Interp *I, Frame *fr, const KirOp *op, const Act *a, const char *what) {
+  if (!I->device) {
+    fail(I, fr, op, "%s outside a kernel", what);
+    return false;
+  }
+  uint8_t *on = calloc((size_t)fr->nthr, 1);
+  if (!on) {
+    fail(I, fr, op, "out of memory");
+    return false;
+  }
+  for (int i = 0; i < a->n; i++) on[a->t[i]] = 1;
+  for (int i = 0; i < a->n; i++) {
+    int t = a->t[i], w0 = t & ~31;
+    for (int l = w0; l < w0 + 32; l++)
+      if (l >= fr->nthr || !on[l]) {
+        fail(I, fr, op, "%s that lane %d of thread %d's warp does not reach", what, l - w0, t);
+        free(on);
+        return false;
+      }
+  }
+  free(on);
+  return true;
+}
+
+/* Element e of an mma operand of kind k from the register bits r holds
+ * it in (mma.c: per_reg elements to a register, the lower in the low
+ * half). */
+static double mma_operand(KirMmaKind k, uint64_t r, int e) {
+  if (k == KIR_MMA_TF32) return f32_of(r & 0xFFFFE000u);
+  uint16_t h = (uint16_t)(r >> (16 * (e % 2)));
+  return k == KIR_MMA_F16 ? hlo_f16_to_f32(h) : hlo_bf16_to_f32(h);
+}
+
+/* MMA for the warp whose first lane is thread w0 (all 32 active). */
+static void exec_mma(Frame *fr, const KirOp *op, int w0) {
+  KirMmaKind k = (KirMmaKind)op->pred;
+  const GpuMmaShape *s = gpu_mma_shape(k);
+  double A[16][16] = {{0}}, B[16][8] = {{0}}, D[16][8] = {{0}};
+  for (int lane = 0; lane < 32; lane++) {
+    int t = w0 + lane, r, c;
+    for (int e = 0; e < s->na; e++) {
+      gpu_mma_elem(k, GPU_MMA_A, lane, e, &r, &c);
+      A[r][c] = mma_operand(k, *slot(fr, op->opnds[e / s->per_reg], 0, t), e);
+    }
+    for (int e = 0; e < s->nb; e++) {
+      gpu_mma_elem(k, GPU_MMA_B, lane, e, &r, &c);
+      B[r][c] = mma_operand(k, *slot(fr, op->opnds[4 + e / s->per_reg], 0, t), e);
+    }
+    for (int e = 0; e < 4; e++) {
+      gpu_mma_elem(k, GPU_MMA_C, lane, e, &r, &c);
+      D[r][c] = f32_of(*slot(fr, op->opnds[6 + e], 0, t));
+    }
+  }
+  for (int r = 0; r < s->m; r++)
+    for (int c = 0; c < s->n; c++)
+      for (int j = 0; j < s->k; j++) D[r][c] += A[r][j] * B[j][c];
+  for (int lane = 0; lane < 32; lane++)
+    for (int e = 0, r, c; e < 4; e++) {
+      gpu_mma_elem(k, GPU_MMA_C, lane, e, &r, &c);
+      *slot(fr, op->res + e, 0, w0 + lane) = of_f32((float)D[r][c]);
+    }
+}
+
 static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
   const KirModule *m = I->m;
   KirType rt = op->nres ? type_of(fr, op->res) : kir_scalar(KIR_VOID);
@@ -1222,31 +1299,22 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     I->epoch++;
     I->st.barriers++;
     return;
-  case KIR_SHFL_XOR: {
-    if (!I->device) {
-      fail(I, fr, op, "a shuffle outside a kernel");
-      return;
-    }
-    /* Every lane of each warp the active threads belong to must be here. */
-    uint8_t *on = calloc((size_t)fr->nthr, 1);
-    for (int i = 0; i < a->n; i++) on[a->t[i]] = 1;
-    for (int i = 0; i < a->n; i++) {
-      int t = a->t[i], w0 = t & ~31;
-      for (int l = w0; l < w0 + 32; l++)
-        if (l >= fr->nthr || !on[l]) {
-          fail(I, fr, op, "a shuffle that lane %d of thread %d's warp does not reach", l - w0, t);
-          free(on);
-          return;
-        }
-      if (t == w0) I->st.shuffles++;
-    }
-    free(on);
+  case KIR_SHFL_XOR:
+    if (!whole_warps(I, fr, op, a, "a shuffle")) return;
     for (int i = 0; i < a->n; i++) {
       int t = a->t[i];
+      if (!(t & 31)) I->st.shuffles++;
       *slot(fr, op->res, 0, t) = *slot(fr, op->opnds[0], 0, t ^ (int)op->imm);
     }
     return;
-  }
+  case KIR_MMA:
+    if (!whole_warps(I, fr, op, a, "an mma")) return;
+    for (int i = 0; i < a->n; i++)
+      if (!(a->t[i] & 31)) {
+        I->st.mmas++;
+        exec_mma(fr, op, a->t[i]);
+      }
+    return;
   case KIR_LAUNCH: exec_launch(I, fr, op, a); return;
   case KIR_NUM_OPCODES: break;
   }

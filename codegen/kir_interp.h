@@ -41,7 +41,7 @@ typedef struct KirInterpArg {
 /* What a run did (summed over its launches). */
 typedef struct KirInterpStats {
   int64_t launches, blocks, threads; /* threads: over all blocks */
-  int64_t barriers, shuffles;        /* executed, per block and warp */
+  int64_t barriers, shuffles, mmas;  /* executed, per block and warp */
 } KirInterpStats;
 
 typedef struct KirInterpOptions {
