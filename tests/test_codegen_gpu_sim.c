@@ -93,13 +93,13 @@ static HloError *simulate(HloModule *m, HloLiteral *const *args, int nargs,
   return simulate_for(&gpu80, 0, m, args, nargs, want, nresults, got, stats);
 }
 
-/* The differential check of HLO text on the simulated GPU, with random
+/* The differential check of HLO text on the GPU o describes, simulated, with random
  * arguments (small_ints: floats drawn from the integers in [-8, 8], as
  * check_hlo_exact's); returns the run's statistics.  It runs twice: on
  * the grids the launches ask for, and on grids of at most two blocks,
  * where the kernels' grid-stride loops do the rest. */
-static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small_ints,
-                                     double atol, double rtol) {
+static KirInterpStats sim_check_on(const CgOptions *o, const char *text, uint64_t seed,
+                                   bool small_ints, double atol, double rtol) {
   HloModule *m = ck_parse_verified(text);
   const HloComputation *entry = m->entry;
   HloLiteral *args[64], *flat[64], *want_leaves[64], *got[64];
@@ -115,7 +115,7 @@ static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small
   KirInterpStats st = {0};
   for (int tiny = 0; tiny < 2; tiny++) {
     HloModule *mm = tiny ? ck_parse_verified(text) : m;
-    HloError *e = simulate_for(&gpu80, tiny ? 2 : 0, mm, flat, nflat, want_leaves, nres, got,
+    HloError *e = simulate_for(o, tiny ? 2 : 0, mm, flat, nflat, want_leaves, nres, got,
                                tiny ? NULL : &st);
     ck_assert_msg(!e, "%s%s", tiny ? "on a grid of 2 blocks: " : "", hlo_error_message(e));
     for (int r = 0; r < nres; r++) {
@@ -130,6 +130,11 @@ static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small
   for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
   hlo_module_free(m);
   return st;
+}
+
+static KirInterpStats sim_check_with(const char *text, uint64_t seed, bool small_ints,
+                                     double atol, double rtol) {
+  return sim_check_on(&gpu80, text, seed, small_ints, atol, rtol);
 }
 
 static KirInterpStats sim_check(const char *text, uint64_t seed, double atol, double rtol) {
@@ -414,12 +419,66 @@ START_TEST(windows) {
 }
 END_TEST
 
+/* Dots and convolutions on tensor cores (gpu/mma.c): f16 and bf16
+ * operands, and f32 ones with --gpu-tf32, at sizes off the 64×64 tile and
+ * the k16 (k8) step.  The operands are integers in [-8, 8], which f16,
+ * bf16 and TF32 hold exactly, so every product and every f32 sum is exact
+ * and the results must equal the evaluator's bit for bit: a lane reading
+ * another's fragment, a missed k slice or a wrong edge shows. */
+START_TEST(tensor_core_dots_and_convolutions) {
+  static const CgOptions tf32 = {.target = "nvptx64", .cpu = "sm_80", .verify_kernels = true,
+                                 .gpu_tf32 = true};
+  const char *types[][2] = {{"f16", "f16"}, {"bf16", "f32"}, {"f32", "f32"}};
+  const int shapes[][3] = {{16, 8, 16}, {33, 70, 40}, {64, 64, 8}, {5, 9, 100}};
+  for (int t = 0; t < 3; t++) {
+    const CgOptions *o = t == 2 ? &tf32 : &gpu80;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+      int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+      char *text = cgt_fmt("HloModule mma\n\nENTRY main {\n  a = %1$s[%3$d,%5$d] parameter(0)\n"
+                           "  b = %1$s[%5$d,%4$d] parameter(1)\n"
+                           "  ROOT d = %2$s[%3$d,%4$d] dot(a, b), lhs_contracting_dims={1}, "
+                           "rhs_contracting_dims={0}\n}\n",
+                           types[t][0], types[t][1], M, N, K);
+      KirInterpStats st = sim_check_on(o, text, 300 + 10 * t + i, true, 0, 0);
+      ck_assert_msg(st.mmas > 0, "%s %dx%dx%d ran no mma", types[t][0], M, N, K);
+      free(text);
+    }
+    char *text = cgt_fmt("HloModule mmaconv\n\nENTRY main {\n  x = %1$s[2,9,11,6] parameter(0)\n"
+                         "  w = %1$s[3,3,6,5] parameter(1)\n"
+                         "  ROOT c = %1$s[2,5,6,5] convolution(x, w), window={size=3x3 "
+                         "stride=2x2 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n",
+                         types[t][0]);
+    KirInterpStats st = sim_check_on(o, text, 320 + t, true, 0, 0);
+    ck_assert_msg(st.mmas > 0, "the %s convolution ran no mma", types[t][0]);
+    free(text);
+  }
+  /* Plain f32 stays on the exact kernel. */
+  KirInterpStats st = sim_check_with("HloModule f\n\nENTRY main {\n  a = f32[33,40] parameter(0)\n"
+                                     "  b = f32[40,70] parameter(1)\n"
+                                     "  ROOT d = f32[33,70] dot(a, b), lhs_contracting_dims={1}, "
+                                     "rhs_contracting_dims={0}\n}\n",
+                                     330, true, 0, 0);
+  ck_assert_int_eq(st.mmas, 0);
+}
+END_TEST
+
+/* The tiled convolution (gpu/dot.c's tiles over output pixels × output
+ * channels) multiplies the padding's zeros, as XLA's definition of a
+ * padded convolution does, where the evaluator skips padded taps: an
+ * infinite weight then gives NaN on the GPU and an infinity in the
+ * evaluator (docs/backends.md).  So the padded case draws finite
+ * integers; the unpadded one takes the special values too. */
 START_TEST(convolution) {
+  sim_check_with("HloModule conv\n\nENTRY main {\n  x = f32[2,9,11,3] parameter(0)\n"
+                 "  w = f32[3,3,3,5] parameter(1)\n"
+                 "  ROOT c = f32[2,9,11,5] convolution(x, w), window={size=3x3 pad=1_1x1_1}, "
+                 "dim_labels=b01f_01io->b01f\n}\n",
+                 22, true, 0, 0);
   sim_check("HloModule conv\n\nENTRY main {\n  x = f32[2,9,11,3] parameter(0)\n"
             "  w = f32[3,3,3,5] parameter(1)\n"
-            "  ROOT c = f32[2,9,11,5] convolution(x, w), window={size=3x3 pad=1_1x1_1}, "
+            "  ROOT c = f32[2,7,9,5] convolution(x, w), window={size=3x3}, "
             "dim_labels=b01f_01io->b01f\n}\n",
-            22, SUM_TOL);
+            23, SUM_TOL);
 }
 END_TEST
 
@@ -805,6 +864,7 @@ int main(void) {
   tcase_add_test(t, dot_other_layouts);
   tcase_add_test(t, windows);
   tcase_add_test(t, convolution);
+  tcase_add_test(t, tensor_core_dots_and_convolutions);
   tcase_add_test(t, gather_and_scatter);
   tcase_add_test(t, sort);
   tcase_add_test(t, while_and_conditional);
