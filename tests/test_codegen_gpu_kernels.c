@@ -99,23 +99,6 @@ static const char argmax[] =
     "  ninf = f32[] constant(-inf)\n  zero = s32[] constant(0)\n"
     "  ROOT r = (f32[64], s32[64]) reduce(x, io, ninf, zero), dimensions={1}, to_apply=pick\n}\n";
 
-/* ptxas, or NULL (static storage). */
-static const char *find_ptxas(void) {
-  static char path[512];
-  const char *home = getenv("CUDA_HOME");
-  snprintf(path, sizeof path, "%s/bin/ptxas", home && *home ? home : "/usr/local/cuda");
-  if (access(path, X_OK) == 0) return path;
-  char *out = NULL;
-  if (ck_sh(&out, "command -v ptxas") == 0 && out) {
-    out[strcspn(out, "\n")] = '\0';
-    snprintf(path, sizeof path, "%s", out);
-    free(out);
-    return path;
-  }
-  free(out);
-  return NULL;
-}
-
 /* The constant of index value v (a launch's grid or block). */
 static int64_t const_of(const KirFunc *f, KirVal v) {
   const KirOp *op = f->vals[v].def;
@@ -266,7 +249,7 @@ static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
   cg_signature_free(&ks.sig);
   cg_kernels_free(&ks);
 
-  const char *ptxas = find_ptxas();
+  const char *ptxas = ck_ptxas();
   const char *sms[] = {"sm_80", "sm_90"};
   for (int i = 0; i < 2; i++) {
     CgProgram *p = NULL;
