@@ -2129,7 +2129,8 @@ static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *cons
   int64_t total = 0;
   for (int d = 0; d < rank; d++) total += odims[d];
   WindowRun *buf = hlo_xmalloc(sizeof(WindowRun) * (size_t)(total ? total : 1)), *runs[HLO_MAX_RANK];
-  for (int d = 0, off = 0; d < rank; off += (int)odims[d], d++) {
+  int64_t off = 0;
+  for (int d = 0; d < rank; off += odims[d], d++) {
     runs[d] = buf + off;
     for (int64_t o = 0; o < odims[d]; o++) runs[d][o] = window_run(&in->window[d], o, xdims[d], xs[d]);
   }
