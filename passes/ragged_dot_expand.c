@@ -7,7 +7,7 @@
  * start_i + size_i.  Both bounds come from one reduce-window, the
  * inclusive running sum of group_sizes along its last dim (in s64, so no
  * size wraps), and each index is compared with them: a mask per group.
- As JAX's reference implementation does, lhs is broadcast to a leading
+ * As JAX's reference implementation does, lhs is broadcast to a leading
  * group dim and each copy zeroed outside its group (HloRaggedMode in
  * hlo/hlo.h), then one dot:
  *
