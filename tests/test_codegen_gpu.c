@@ -773,6 +773,10 @@ int main(void) {
   tcase_add_test(t, long_reductions_run_on_many_blocks);
   suite_add_tcase(s, t);
   TCase *c = tcase_create("corpus");
+  /* Each run compiles a quarter of the corpus (or a model) for two SMs
+   * and assembles it: well under a minute alone, several on a loaded
+   * machine, past Check's default of 120 s. */
+  tcase_set_timeout(c, 900);
   tcase_add_loop_test(c, corpus_assembles_for_sm_80_and_sm_90, 0, 4);
   /* One run per model: as many as testdata/tf/models holds (at least 9),
    * runs past the last doing nothing. */
