@@ -5,7 +5,17 @@
  * fetches every other node (fuzz_util.c), the views of every library
  * function, attribute accessors and Const decoding (attr.c, tensor.c).  Everything is freed, so
  * LeakSanitizer checks ownership too.
+ *
+ * The input is also written to a file and read back by tf_graphdef_read,
+ * whose unpacking goes node by node from pages it gives back (wire.c):
+ * where both readers accept it, the two messages must pack to the same
+ * bytes, or the harness aborts.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "frontend.h"
 #include "fuzz_util.h"
 
@@ -59,9 +69,50 @@ static void exercise_node(const TfNode *n) {
   hlo_error_free(e);
 }
 
+/* m packed (malloc'd), its size in *n. */
+static uint8_t *packed(const ProtobufCMessage *m, size_t *n) {
+  *n = protobuf_c_message_get_packed_size(m);
+  uint8_t *b = malloc(*n ? *n : 1);
+  protobuf_c_message_pack(m, b);
+  return b;
+}
+
+/* The file reader's message agrees with gd, the one parsed from memory
+ * (NULL: that parse failed). */
+static void file_reader_agrees(const uint8_t *data, size_t size, const Tensorflow__GraphDef *gd) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/fuzz_graphdef.%d.pb", (int)getpid());
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  bool written = fwrite(data, 1, size, f) == size;
+  if (fclose(f) != 0 || !written) {
+    remove(path);
+    return;
+  }
+  Tensorflow__GraphDef *fd = NULL;
+  HloError *e = tf_graphdef_read(path, &fd);
+  remove(path);
+  if (e) {
+    fz_drop(e);
+    return;
+  }
+  if (gd) {
+    size_t na, nb;
+    uint8_t *a = packed(&gd->base, &na), *b = packed(&fd->base, &nb);
+    if (na != nb || memcmp(a, b, na)) {
+      fprintf(stderr, "tf_graphdef_read unpacked %zu bytes differently from memory\n", size);
+      abort();
+    }
+    free(a);
+    free(b);
+  }
+  tensorflow__graph_def__free_unpacked(fd, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The graph under a permissive config. */
   Tensorflow__GraphDef *gd = fz_parse_graphdef(data, size);
+  file_reader_agrees(data, size, gd);
   if (!gd) return 0;
   Tensorflow__Tf2xla__Config *cfg = fz_permissive_config(gd);
   TfGraph *g;
