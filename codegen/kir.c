@@ -46,7 +46,8 @@ const char *kir_combine_name(KirCombine c) {
 
 const char *kir_mma_name(KirMmaKind k) {
   static const char *const names[] = {"f16", "bf16", "tf32"};
-  return names[k];
+  /* The verifier prints an op it refuses, whose kind may be no kind. */
+  return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
 bool kir_elem_is_int(KirElem e) { return (e >= KIR_I1 && e <= KIR_I64) || e == KIR_INDEX; }

@@ -257,7 +257,7 @@ typedef enum KirMmaKind {
   KIR_MMA_TF32, /* m16n8k8, tf32 A and B, one to a register (an f32's bits
                  * of which the hardware reads the top 19) */
 } KirMmaKind;
-const char *kir_mma_name(KirMmaKind k); /* "f16", "bf16", "tf32" */
+const char *kir_mma_name(KirMmaKind k); /* "f16", "bf16", "tf32"; "?" for no kind */
 
 /* Op flags. */
 enum {
