@@ -26,6 +26,9 @@ static const char *c_type(HloType t) {
   case HLO_U64: return "uint64_t";
   case HLO_F32: return "float";
   case HLO_F64: return "double";
+  /* (re, im) pairs: two per element */
+  case HLO_C64: return "float";
+  case HLO_C128: return "double";
   /* One byte per element: a sub-byte integer sign- or zero-extended, a
    * float8 or float4 its bit pattern (hloc_runtime.h). */
   case HLO_S2: case HLO_S4: return "int8_t";
@@ -51,6 +54,8 @@ static const char *rt_dtype(HloType t) {
   case HLO_BF16: return "RT_BF16";
   case HLO_F32: return "RT_F32";
   case HLO_F64: return "RT_F64";
+  case HLO_C64: return "RT_C64";
+  case HLO_C128: return "RT_C128";
   case HLO_S2: return "RT_I2";
   case HLO_S4: return "RT_I4";
   case HLO_U2: return "RT_U2";

@@ -361,8 +361,23 @@ typedef struct CgLegalized {
   const char **arg_tf_names; /* owned array: their TensorFlow names (an
                               * array parameter keeps its own; a tuple's
                               * leaves have none) */
+  /* owned, with the copy: each flat argument's and result leaf's element
+   * type in m (c64/c128 where the copy holds its pairs: complex.c) */
+  HloType *arg_types, *result_types;
 } CgLegalized;
 HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out);
+
+/* complex.c: complex values as real arrays of (re, im) pairs, in
+ * legalize.c's copy.  cg_complex_check refuses, naming x, what has no
+ * such form; cg_complex_lower builds x's form in c from its operands'
+ * (NULL: x's clone with the shape cg_complex_shape gives will do). */
+bool cg_shape_has_complex(const HloShape *s);
+bool cg_instr_has_complex(const HloInstr *x);
+HloShape cg_complex_shape(HloArena *a, const HloShape *s);
+HloError *cg_complex_check(const HloInstr *x);
+HloInstr *cg_complex_lower(HloComputation *c, const HloInstr *x, HloInstr *const *ops);
+/* An array constant of l's pairs (l complex). */
+HloInstr *cg_complex_constant(HloComputation *c, const HloLiteral *l, const char *name);
 void cg_legalized_free(CgLegalized *l);
 
 /* A module's kernels, built: the kernel IR, the signature of the function

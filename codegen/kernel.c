@@ -1362,12 +1362,18 @@ char **cg_buffer_names(const char *const *want, int n) {
   return names;
 }
 
-static void fill_info(CgBufferInfo *info, const HloShape *s, char *name) {
+/* s is the buffer's shape in the legalized module; t its type in the
+ * user's (a complex buffer's pairs are the last dimension of s). */
+static void fill_info(CgBufferInfo *info, const HloShape *s, HloType t, char *name) {
   info->name = name;
   info->type = s->type;
   info->rank = s->rank;
   memcpy(info->dims, s->dims, sizeof info->dims);
   info->bytes = hlo_shape_byte_size(s);
+  if (hlo_type_is_complex(t)) {
+    info->type = t;
+    info->dims[--info->rank] = 0;
+  }
 }
 
 /* The parameter result r writes back into (HloModule.alias), or -1. */
@@ -1385,9 +1391,10 @@ static size_t alias_bytes(const HloModule *m, const CgPlan *plan) {
   return bytes;
 }
 
-static HloError *build_signature(const HloModule *m, const CgOptions *o,
+static HloError *build_signature(const HloModule *m, const CgLegalized *l,
                                  const CgPlan *plan, const char *prefix,
                                  CgSignature *sig) {
+  const CgOptions *o = &l->opts;
   const HloComputation *entry = m->entry;
   memset(sig, 0, sizeof *sig);
   if (o->arg_names && o->narg_names != entry->nparams)
@@ -1407,7 +1414,8 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
     const HloInstr *p = entry->params[i];
     const char *want = o->arg_names && o->arg_names[i] ? o->arg_names[i] : p->name;
     names[nn] = unique_name(want, names, nn);
-    fill_info(&sig->args[i], &p->shape, names[nn++]);
+    fill_info(&sig->args[i], &p->shape, l->arg_types ? l->arg_types[i] : p->shape.type,
+              names[nn++]);
     if (o->arg_tf_names && o->arg_tf_names[i])
       sig->args[i].tf_name = hlo_xstrdup(o->arg_tf_names[i]);
   }
@@ -1421,7 +1429,9 @@ static HloError *build_signature(const HloModule *m, const CgOptions *o,
     names[nn] = unique_name(want, names, nn);
     if (o->result_tf_names && o->result_tf_names[i])
       sig->results[k].tf_name = hlo_xstrdup(o->result_tf_names[i]);
-    fill_info(&sig->results[k++], &plan->result_src[i].shape, names[nn++]);
+    const HloShape *rs = &plan->result_src[i].shape;
+    fill_info(&sig->results[k++], rs, l->result_types ? l->result_types[i] : rs->type,
+              names[nn++]);
   }
   free(names);
   sig->scratch_bytes = plan->scratch_bytes + alias_bytes(m, plan);
@@ -1561,7 +1571,7 @@ HloError *cg_generate(const HloModule *m, const CgOptions *opts, const CgTarget 
   err = cg_plan_buffers(m, o->one_slot_per_value ? CG_PLAN_SLOTS : CG_PLAN_ASSIGNED, &policy,
                         &g.plan);
   if (!err) {
-    err = build_signature(m, o, &g.plan, prefix, &out->sig);
+    err = build_signature(m, &out->legal, &g.plan, prefix, &out->sig);
     if (err) cg_plan_free(&g.plan);
   }
   if (err) {

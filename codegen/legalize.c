@@ -23,11 +23,14 @@
  *       (a count of true products, which cannot overflow: it is at most
  *       the contracted size), and compare(≠ 0).
  *
+ *   c64/c128 values               real arrays of (re, im) pairs, the
+ *       same bytes (complex.c): a complex argument or result keeps its
+ *       complex type in the signature (arg_types, result_types).
+ *
  * Before any of that, types the compiled code cannot take are refused with
  * a message naming the type and the instruction: bounded dynamic dims
  * ("<=N", and get-dimension-size of one: the interpreter runs them),
- * c64/c128 anywhere (complex types are evaluated by the interpreter only),
- * and tokens at the entry's
+ * complex values in ops complex.c has no form for, and tokens at the entry's
  * boundary (the compiled function passes arrays; inside, a token is a
  * value of zero bytes).  The sub-byte integer and
  * f8/f4 types compile, one element per byte as the evaluator stores them,
@@ -62,6 +65,7 @@ static bool fusion_is_one_kernel(const HloComputation *fc) {
 }
 
 static bool needs_rewrite(const HloInstr *x) {
+  if (cg_instr_has_complex(x)) return true;
   switch (x->op) {
   case HLO_OP_CONSTANT: return hlo_shape_is_tuple(&x->shape);
   case HLO_OP_FUSION: return !fusion_is_one_kernel(x->called[0]);
@@ -81,16 +85,7 @@ static bool has_type(const HloShape *s, bool (*pred)(HloType)) {
   return pred(s->type);
 }
 
-static bool complex_type(HloType t) { return hlo_type_is_complex(t); }
 static bool token_type(HloType t) { return t == HLO_TOKEN; }
-
-/* The first leaf type of s that pred accepts. */
-static HloType first_type(const HloShape *s, bool (*pred)(HloType)) {
-  if (s->type != HLO_TUPLE) return s->type;
-  for (int i = 0; i < s->ntuple; i++)
-    if (has_type(&s->tuple[i], pred)) return first_type(&s->tuple[i], pred);
-  HLO_UNREACHABLE();
-}
 
 static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
   char *d = hlo_instr_describe(x);
@@ -100,6 +95,7 @@ static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
 }
 
 static HloError *check_types(const HloModule *m) {
+  HloError *err;
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
       if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE ||
@@ -142,9 +138,7 @@ static HloError *check_types(const HloModule *m) {
       }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
-      if (has_type(&x->shape, complex_type))
-        return refuse(x, first_type(&x->shape, complex_type),
-                      "complex types are evaluated by the interpreter only (hloc run --interpret)");
+      if ((err = cg_complex_check(x))) return err;
   return NULL;
 }
 
@@ -172,6 +166,7 @@ typedef struct Cloner {
   char **arg_names;             /* flat argument names (entry flattening) */
   const char **arg_tf_names;    /* … and TensorFlow names */
   int nargs;
+  HloType *arg_types;           /* flat argument types in src */
 } Cloner;
 
 static HloInstr *checked(HloInstr *x, HloError *e) {
@@ -189,6 +184,7 @@ static HloInstr *clone_body(Cloner *k, HloComputation *dst, const HloComputation
 
 /* The leaves of a tuple constant as array constants, tupled again. */
 static HloInstr *split_constant(HloComputation *dst, const HloLiteral *l, const char *name) {
+  if (hlo_type_is_complex(l->shape.type)) return cg_complex_constant(dst, l, name);
   if (l->shape.type != HLO_TUPLE)
     return hlo_constant_new(dst, hlo_literal_clone_in(dst->module->arena, l), name);
   HloInstr **elems = hlo_xmalloc(sizeof *elems * (size_t)l->shape.ntuple);
@@ -277,6 +273,8 @@ static HloInstr *decompose_pred_contraction(HloComputation *dst, const HloInstr 
 /* The copy of x in dst, its operands already copied to ops. */
 static HloInstr *clone_instr(Cloner *k, HloComputation *dst, const HloInstr *x,
                              HloInstr *const *ops) {
+  HloInstr *y;
+  if (cg_instr_has_complex(x) && (y = cg_complex_lower(dst, x, ops))) return y;
   if (x->op == HLO_OP_CONSTANT && hlo_shape_is_tuple(&x->shape))
     return split_constant(dst, x->literal, x->name);
   if (x->op == HLO_OP_FUSION && !fusion_is_one_kernel(x->called[0]))
@@ -285,7 +283,8 @@ static HloInstr *clone_instr(Cloner *k, HloComputation *dst, const HloInstr *x,
     return decompose_bitcast(dst, x, ops[0]);
   if ((x->op == HLO_OP_DOT || x->op == HLO_OP_CONVOLUTION) && x->shape.type == HLO_PRED)
     return decompose_pred_contraction(dst, x, ops);
-  HloInstr *y = hlo_instr_clone(dst, x, ops, x->noperands);
+  y = hlo_instr_clone(dst, x, ops, x->noperands);
+  y->shape = cg_complex_shape(dst->module->arena, &x->shape);
   if (x->ncalled) {
     HloComputation **called = hlo_xmalloc(sizeof *called * (size_t)x->ncalled);
     for (int i = 0; i < x->ncalled; i++) called[i] = clone_computation(k, x->called[i]);
@@ -302,13 +301,16 @@ static HloInstr *flat_parameters(Cloner *k, HloComputation *dst, const HloInstr 
                                  const HloShape *s, const char *name, const char *arg,
                                  const char *tf_name) {
   if (!hlo_shape_is_tuple(s)) {
-    HloInstr *leaf = hlo_parameter_new(dst, k->nargs, s, name);
+    HloShape pairs = cg_complex_shape(dst->module->arena, s);
+    HloInstr *leaf = hlo_parameter_new(dst, k->nargs, &pairs, name);
     leaf->metadata = p->metadata;
     k->arg_names = hlo_xrealloc(k->arg_names, (size_t)(k->nargs + 1) * sizeof *k->arg_names);
     k->arg_names[k->nargs] = hlo_xstrdup(arg);
     k->arg_tf_names =
         hlo_xrealloc(k->arg_tf_names, (size_t)(k->nargs + 1) * sizeof *k->arg_tf_names);
     k->arg_tf_names[k->nargs] = tf_name;
+    k->arg_types = hlo_xrealloc(k->arg_types, (size_t)(k->nargs + 1) * sizeof *k->arg_types);
+    k->arg_types[k->nargs] = s->type;
     k->nargs++;
     return leaf;
   }
@@ -388,6 +390,16 @@ static HloComputation *clone_computation(Cloner *k, const HloComputation *c) {
   return d;
 }
 
+/* The element types of s's leaves, in order, from t on; returns the end. */
+static HloType *leaf_types(const HloShape *s, HloType *t) {
+  if (!hlo_shape_is_tuple(s)) {
+    *t = s->type;
+    return t + 1;
+  }
+  for (int i = 0; i < s->ntuple; i++) t = leaf_types(&s->tuple[i], t);
+  return t;
+}
+
 HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) {
   memset(out, 0, sizeof *out);
   out->m = m;
@@ -419,6 +431,10 @@ HloError *cg_legalize(const HloModule *m, const CgOptions *o, CgLegalized *out) 
   free(k.from);
   free(k.to);
 
+  out->arg_types = k.arg_types;
+  out->result_types = hlo_xmalloc(sizeof *out->result_types *
+                                  (size_t)cg_shape_nleaves(&m->entry->root->shape));
+  leaf_types(&m->entry->root->shape, out->result_types);
   out->owned = k.dst;
   out->m = k.dst;
   out->arg_names = k.arg_names;
@@ -433,6 +449,8 @@ void cg_legalized_free(CgLegalized *l) {
   for (int i = 0; l->arg_names && i < l->opts.narg_names; i++) free(l->arg_names[i]);
   free(l->arg_names);
   free(l->arg_tf_names);
+  free(l->arg_types);
+  free(l->result_types);
   hlo_module_free(l->owned);
   memset(l, 0, sizeof *l);
 }

@@ -494,12 +494,6 @@ static const struct {
   const char *name, *names;
 } refused[] = {
     {"hand_custom_call", "%cc.0"}, /* custom-call: no target is supported anywhere */
-    /* The JAX corpus's ops that are not built yet (check_util.c lists
-     * them for the CPU): fft in XLA's fusions (codegen has no complex
-     * values; outside fusions fft becomes real dots). */
-    {"fft_c64.opt", "has element type c64"},
-    {"fft2_c64.opt", "has element type c64"},
-    {"rfft_irfft.opt", "has element type c64"},
 };
 
 static int by_name(const void *a, const void *b) {

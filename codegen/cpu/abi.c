@@ -50,6 +50,8 @@ static int dtype_of(HloType t) {
   case HLO_BF16: return RT_BF16;
   case HLO_F32: return RT_F32;
   case HLO_F64: return RT_F64;
+  case HLO_C64: return RT_C64;
+  case HLO_C128: return RT_C128;
   case HLO_S2: return RT_I2;
   case HLO_S4: return RT_I4;
   case HLO_U2: return RT_U2;
