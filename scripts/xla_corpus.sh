@@ -2,7 +2,7 @@
 # Runs hloc over the HLO modules extracted from XLA's repository
 # (../shared/xla-hlo-corpus, or $XLA_CORPUS): every module is parsed and
 # verified (hloc dump --O0); a module whose entry takes only arrays of
-# float or integer types (the narrow ones too, as ml_dtypes saves them) is
+# float, complex or integer types (narrow ones as ml_dtypes saves them) is
 # also run compiled (after the pass pipeline) and by the interpreter on
 # the module as written (--interpret --O0, so that the passes are checked
 # too), on generated inputs, and the two results compared.  A command that
@@ -78,7 +78,7 @@ if not m:
 codes = {'f32': ('<f4', 'f'), 'f64': ('<f8', 'd'), 's32': ('<i4', 'i'), 's64': ('<i8', 'q'),
          'u32': ('<u4', 'I'), 's8': ('|i1', 'b'), 'u8': ('|u1', 'B'), 'pred': ('|b1', 'B'),
          'f16': ('<f2', 'e'), 'bf16': ('<V2', 'H'), 's16': ('<i2', 'h'), 'u16': ('<u2', 'H'),
-         'u64': ('<u8', 'Q')}
+         'u64': ('<u8', 'Q'), 'c64': ('<c8', 'f'), 'c128': ('<c16', 'd')}
 # ml_dtypes' narrow types, saved by NumPy as '|V1': one byte, the value's
 # bits in its low bits; f8/f4 values are bit patterns that are never inf
 # or NaN (sign, then an exponent whose top bit is 0; e8m0fnu below 0xff).
@@ -119,6 +119,9 @@ for k, t in enumerate(params):
     elif ty in small_floats:
         vals = [((i * 37 + k * 11) % 63 + 1) | (0x80 if i % 3 == 1 and ty != 'f8e8m0fnu' else 0)
                 for i in range(n)]
+    elif ty in ('c64', 'c128'):
+        # (re, im) pairs, as NumPy stores them
+        vals = [p for v in vals for p in (v, ((v * 3 + 2) % 7) - 3)]
     elif ty == 'bf16':
         vals = [struct.unpack('<I', struct.pack('<f', v))[0] >> 16 for v in vals]
     shape = '(%s)' % (''.join('%d,' % x for x in dims) if len(dims) == 1 else ', '.join(map(str, dims)))
@@ -126,7 +129,7 @@ for k, t in enumerate(params):
     hdr += ' ' * ((64 - (10 + len(hdr) + 1) % 64) % 64) + '\n'
     with open('%s/in%d.npy' % (d, k), 'wb') as f:
         f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
-        f.write(struct.pack('<%d%s' % (n, fmt), *vals))
+        f.write(struct.pack('<%d%s' % (len(vals), fmt), *vals))
 open(d + '/args', 'w').write(' '.join('--input %s/in%d.npy' % (d, k) for k in range(len(params))))
 PY
   then
