@@ -177,6 +177,28 @@ START_TEST(contractions) {
 }
 END_TEST
 
+/* Complex values through a call, a while's tuple and get-tuple-element:
+ * (x^2) i^3, exact on integer parts. */
+START_TEST(control_flow) {
+  both(cgt_fmt("HloModule m\n"
+               "sq {\n  a = c64[4] parameter(0)\n  ROOT m = c64[4] multiply(a, a)\n}\n"
+               "body {\n  p = (s32[], c64[4]) parameter(0)\n"
+               "  i = s32[] get-tuple-element(p), index=0\n"
+               "  x = c64[4] get-tuple-element(p), index=1\n"
+               "  one = s32[] constant(1)\n  i2 = s32[] add(i, one)\n"
+               "  k = c64[] constant((0, 1))\n  kb = c64[4] broadcast(k), dimensions={}\n"
+               "  y = c64[4] multiply(x, kb)\n  ROOT t = (s32[], c64[4]) tuple(i2, y)\n}\n"
+               "cond {\n  p = (s32[], c64[4]) parameter(0)\n"
+               "  i = s32[] get-tuple-element(p), index=0\n  n = s32[] constant(3)\n"
+               "  ROOT lt = pred[] compare(i, n), direction=LT\n}\n"
+               "ENTRY e {\n  x = c64[4] parameter(0)\n  c = c64[4] call(x), to_apply=sq\n"
+               "  z = s32[] constant(0)\n  t = (s32[], c64[4]) tuple(z, c)\n"
+               "  w = (s32[], c64[4]) while(t), condition=cond, body=body\n"
+               "  ROOT r = c64[4] get-tuple-element(w), index=1\n}\n"),
+       71, true, 0, 0);
+}
+END_TEST
+
 /* An fft whose operand and result stay complex: a complex parameter and
  * result around fft_expand.c's dots (its accuracy: test_codegen_fft.c),
  * which the pipeline's first step builds. */
@@ -224,6 +246,7 @@ int main(void) {
   tcase_add_test(t, compare);
   tcase_add_test(t, constants_converts_movement);
   tcase_add_test(t, contractions);
+  tcase_add_test(t, control_flow);
   tcase_add_test(t, fft_parameter_and_result);
   tcase_add_test(t, refusals);
   suite_add_tcase(s, t);
