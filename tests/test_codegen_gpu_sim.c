@@ -542,6 +542,25 @@ START_TEST(dynamic_slice_and_update) {
 }
 END_TEST
 
+/* Complex values on the GPU: a complex parameter, constant and result,
+ * arithmetic fused into one kernel and a complex dot, as (re, im) pairs
+ * (codegen/complex.c).  Exact on integer parts; exp·cos in f32 through
+ * the GPU's math: the tolerance of test_codegen_complex.c's
+ * transcendentals. */
+START_TEST(complex_values) {
+  sim_check_with("HloModule cx\n\nENTRY main {\n  x = c64[16,33] parameter(0)\n"
+                 "  y = c64[33,8] parameter(1)\n  k = c64[] constant((2, -1))\n"
+                 "  kb = c64[16,33] broadcast(k), dimensions={}\n"
+                 "  m = c64[16,33] multiply(x, kb)\n  n = c64[16,33] negate(m)\n"
+                 "  d = c64[16,8] dot(n, y), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                 "  w = c128[16,8] convert(d)\n  ROOT t = (c64[16,8], c128[16,8]) tuple(d, w)\n}\n",
+                 29, true, 0, 0);
+  sim_check("HloModule cx\n\nENTRY main {\n  x = c64[40] parameter(0)\n"
+            "  e = c64[40] exponential(x)\n  ROOT a = f32[40] abs(e)\n}\n",
+            30, 1e-3, 0x1p-17);
+}
+END_TEST
+
 /* The interpreter itself reports what a GPU would do wrong: a kernel that
  * reads past its buffer. */
 START_TEST(out_of_bounds_is_reported) {
@@ -866,6 +885,7 @@ int main(void) {
   tcase_add_test(t, sort);
   tcase_add_test(t, while_and_conditional);
   tcase_add_test(t, dynamic_slice_and_update);
+  tcase_add_test(t, complex_values);
   tcase_add_test(t, corpus_runs_like_jax);
   tcase_add_test(t, optimized_corpus_runs_like_jax);
   tcase_add_test(t, corpus_runs_on_tiny_grids);
