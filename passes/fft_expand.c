@@ -3,7 +3,8 @@
  * transformed dimension, dots of the real and imaginary parts with
  * constant cosine and sine matrices (a direct DFT).
  *
- * codegen has no complex values, so the operand is taken apart with
+ * codegen has no fft kernel (and computes complex values as (re, im)
+ * pairs, codegen/complex.c), so the operand is taken apart with
  * px_complex_part (real(x) and imag(x), or the parts themselves when x is
  * complex(a, b) seen through data movement), and the result is put
  * together with complex(re, im); real(complex(a, b)) folds to a, here
@@ -22,7 +23,7 @@
  * turns), so the two agree to the order of the f64 sums.
  *
  * A dimension longer than FFT_MAX_LENGTH is left as fft (codegen then
- * refuses its complex values by name): its matrices would take n^2
+ * refuses it by name): its matrices would take n^2
  * doubles, and the direct DFT n^2 work.
  *
  * px_expand_op (expand_ops.c) hands fft here, in single_device.c's walk,

@@ -233,6 +233,19 @@ START_TEST(refusals) {
                    " interpreter only (hloc run --interpret)");
   hlo_error_free(e);
   hlo_module_free(m);
+  /* fft itself is compiled only as passes/fft_expand.c's dots (which the
+   * pipeline builds up to length 1,024). */
+  m = ck_parse_verified("HloModule m\nENTRY e {\n  x = c64[2048] parameter(0)\n"
+                        "  ROOT f = c64[2048] fft(x), fft_type=FFT, fft_length={2048}\n}\n");
+  e = cgt_optimize(m);
+  ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  e = cg_compile(m, &(CgOptions){.name = "t"}, &p);
+  ck_assert_msg(e != NULL, "compiled an fft of length 2048");
+  ck_assert_msg(strstr(hlo_error_message(e), " fft(%x) has element type c64: this op on complex"
+                                             " values is evaluated by the interpreter only"),
+                "%s", hlo_error_message(e));
+  hlo_error_free(e);
+  hlo_module_free(m);
 }
 END_TEST
 

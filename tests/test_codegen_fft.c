@@ -3,12 +3,13 @@
  * expands it into (passes/fft_expand.c), against the evaluator's direct
  * DFT.
  *
- * codegen has no complex values, so each module takes real arguments,
- * builds the complex operand with complex(re, im) (through a transpose
- * in one case) and returns real(…) and imag(…) of the result: what
- * jnp.fft's programs do, and what the expansion must leave nothing
- * complex of.  Every type (FFT, IFFT, RFFT, IRFFT) over one to three
- * dimensions, even and odd lengths, batch dimensions, c64 and c128.
+ * Each module takes real arguments, builds the complex operand with
+ * complex(re, im) (through a transpose in one case) and returns real(…)
+ * and imag(…) of the result: what jnp.fft's programs do, and what the
+ * expansion must leave nothing complex of (test_codegen_complex.c passes
+ * complex values in and out).  Every type (FFT, IFFT, RFFT, IRFFT) over
+ * one to three dimensions, even and odd lengths, batch dimensions, c64
+ * and c128.
  *
  * Both sides compute in f64 with the same twiddles and round once, so
  * they differ only by the order of the f64 sums (about 1e-16 of the
