@@ -177,6 +177,25 @@ START_TEST(contractions) {
 }
 END_TEST
 
+/* Contractions and sums whose operands and users the pipeline fuses
+ * with them: a product into a sum, an epilogue after a dot. */
+START_TEST(fused_contractions) {
+  for (int i = 0; i < 2; i++)
+    both(cgt_fmt("HloModule m\nadd {\n  p = %1$s[] parameter(0)\n  q = %1$s[] parameter(1)\n"
+                 "  ROOT s = %1$s[] add(p, q)\n}\nENTRY e {\n  x = %1$s[8,12] parameter(0)\n"
+                 "  y = %1$s[8,12] parameter(1)\n  b = %1$s[8,5] parameter(2)\n"
+                 "  w = %1$s[12,5] parameter(3)\n"
+                 "  m = %1$s[8,12] multiply(x, y)\n  z = %1$s[] constant((0, 0))\n"
+                 "  r = %1$s[8] reduce(m, z), dimensions={1}, to_apply=add\n"
+                 "  n = %1$s[8,12] negate(x)\n"
+                 "  d = %1$s[8,5] dot(n, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                 "  e = %1$s[8,5] add(d, b)\n  f = %1$s[8,5] multiply(e, e)\n"
+                 "  ROOT t = (%1$s[8], %1$s[8,5]) tuple(r, f)\n}\n",
+                 TYPES[i].c),
+         81, true, 0, 0);
+}
+END_TEST
+
 /* Complex values through a call, a while's tuple and get-tuple-element:
  * (x^2) i^3, exact on integer parts. */
 START_TEST(control_flow) {
@@ -259,6 +278,7 @@ int main(void) {
   tcase_add_test(t, compare);
   tcase_add_test(t, constants_converts_movement);
   tcase_add_test(t, contractions);
+  tcase_add_test(t, fused_contractions);
   tcase_add_test(t, control_flow);
   tcase_add_test(t, fft_parameter_and_result);
   tcase_add_test(t, refusals);
