@@ -24,7 +24,10 @@
  *                   real, imag, convert real → complex, multiply, divide
  *                   (Smith's), abs (hypot, scaled by the larger part),
  *                   sign, exp, log, sqrt, rsqrt, sin, cos, tan, tanh, power
- *                   (exp(b log a), as glibc's cpow), compare EQ/NE;
+ *                   (exp(b log a), as glibc's cpow), compare EQ/NE.
+ *                   Outside a fused computation, such an op (pad and
+ *                   select too) becomes a loop fusion of its own, so that
+ *                   it stays one kernel;
  *   contractions    dot and convolution as four real ones (re = ar·br −
  *                   ai·bi, im = ar·bi + ai·br); a reduce whose computation
  *                   adds as one reduce per part.
@@ -271,8 +274,8 @@ static HloInstr *cabs_(HloComputation *c, Cx z) {
   HloInstr *a = un(c, HLO_OP_ABS, z.re), *b = un(c, HLO_OP_ABS, z.im);
   HloInstr *m = bin(c, HLO_OP_MAXIMUM, a, b), *n = bin(c, HLO_OP_MINIMUM, a, b);
   HloInstr *q = bin(c, HLO_OP_DIVIDE, n, m);
-  HloInstr *r = bin(c, HLO_OP_MULTIPLY, m,
-                    un(c, HLO_OP_SQRT, bin(c, HLO_OP_ADD, K(c, q, 1), bin(c, HLO_OP_MULTIPLY, q, q))));
+  HloInstr *q1 = bin(c, HLO_OP_ADD, K(c, q, 1), bin(c, HLO_OP_MULTIPLY, q, q));
+  HloInstr *r = bin(c, HLO_OP_MULTIPLY, m, un(c, HLO_OP_SQRT, q1));
   HloInstr *inf = K(c, a, INFINITY);
   r = sel(c, cmp(c, HLO_CMP_EQ, m, K(c, m, 0)), K(c, m, 0), r);
   HloInstr *any_inf =
@@ -308,7 +311,8 @@ static Cx csqrt_(HloComputation *c, Cx z) {
  * terms have one sign, so that sinh keeps its precision near 0 (codegen
  * computes no cosh or sinh of its own). */
 static HloInstr *cosh_(HloComputation *c, HloInstr *b) {
-  HloInstr *s = bin(c, HLO_OP_ADD, un(c, HLO_OP_EXP, b), un(c, HLO_OP_EXP, un(c, HLO_OP_NEGATE, b)));
+  HloInstr *s =
+      bin(c, HLO_OP_ADD, un(c, HLO_OP_EXP, b), un(c, HLO_OP_EXP, un(c, HLO_OP_NEGATE, b)));
   return bin(c, HLO_OP_MULTIPLY, K(c, s, 0.5), s);
 }
 
@@ -338,7 +342,8 @@ static Cx ctanh_(HloComputation *c, Cx z) {
   HloInstr *sh = sinh_(c, z.re), *ch = cosh_(c, z.re);
   HloInstr *sb = un(c, HLO_OP_SIN, z.im), *cb = un(c, HLO_OP_COS, z.im);
   HloInstr *sbcb = bin(c, HLO_OP_MULTIPLY, sb, cb);
-  HloInstr *den = bin(c, HLO_OP_ADD, bin(c, HLO_OP_MULTIPLY, sh, sh), bin(c, HLO_OP_MULTIPLY, cb, cb));
+  HloInstr *den =
+      bin(c, HLO_OP_ADD, bin(c, HLO_OP_MULTIPLY, sh, sh), bin(c, HLO_OP_MULTIPLY, cb, cb));
   HloInstr *re = bin(c, HLO_OP_DIVIDE, bin(c, HLO_OP_MULTIPLY, sh, ch), den);
   HloInstr *im = bin(c, HLO_OP_DIVIDE, sbcb, den);
   HloInstr *aa = un(c, HLO_OP_ABS, z.re);
@@ -514,6 +519,42 @@ static HloInstr *lower_arith(HloComputation *c, const HloInstr *x, HloInstr *con
   return join(c, r.re, r.im);
 }
 
+/* x's elementwise form (movement or arithmetic on parts). */
+static HloInstr *lower_elementwise(HloComputation *c, const HloInstr *x, HloInstr *const *ops) {
+  HloInstr *y = lower_movement(c, x, ops);
+  return y ? y : lower_arith(c, x, ops);
+}
+
+/* Outside a fused computation, the slices, arithmetic and concatenate of
+ * one op are a loop fusion of their own: one kernel, not one per part. */
+static HloInstr *fused(HloComputation *c, const HloInstr *x, HloInstr *const *ops) {
+  HloStr name = {0};
+  hlo_str_printf(&name, "%s.pairs", x->name);
+  HloComputation *f = hlo_computation_new(c->module, name.buf);
+  free(name.buf);
+  f->is_fusion = true;
+  hlo_computation_move_first(f); /* it calls nothing */
+  /* Elementwise ops, pad and select: at most three operands. */
+  HloInstr *uses[3], *params[3], *in[3];
+  int n = 0;
+  HLO_CHECK(x->noperands <= 3);
+  for (int i = 0; i < x->noperands; i++) {
+    int j = 0;
+    while (j < n && uses[j] != ops[i]) j++;
+    if (j == n) {
+      uses[n] = ops[i];
+      params[n] = hlo_parameter_new(f, n, &ops[i]->shape, NULL);
+      n++;
+    }
+    in[i] = params[j];
+  }
+  hlo_set_root(f, lower_elementwise(f, x, in));
+  HloInstr *y = hlo_instr_new(c, HLO_OP_FUSION, &f->root->shape, uses, n, x->name);
+  y->fusion_kind = HLO_FUSION_LOOP;
+  hlo_instr_set_called(y, &f, 1);
+  return y;
+}
+
 HloInstr *cg_complex_lower(HloComputation *c, const HloInstr *x, HloInstr *const *ops) {
   switch (x->op) {
   case HLO_OP_CONSTANT: /* a tuple's leaves: legalize.c's split_constant */
@@ -525,9 +566,11 @@ HloInstr *cg_complex_lower(HloComputation *c, const HloInstr *x, HloInstr *const
     return with_pairs(c, x, ops);
   case HLO_OP_DOT: case HLO_OP_CONVOLUTION: return lower_contraction(c, x, ops);
   case HLO_OP_REDUCE: return lower_reduce(c, x, ops);
-  default: {
-    HloInstr *y = lower_movement(c, x, ops);
-    return y ? y : lower_arith(c, x, ops);
-  }
+  case HLO_OP_BROADCAST: case HLO_OP_TRANSPOSE: case HLO_OP_RESHAPE: case HLO_OP_BITCAST:
+  case HLO_OP_SLICE: case HLO_OP_CONCATENATE: case HLO_OP_REVERSE: case HLO_OP_DYNAMIC_SLICE:
+  case HLO_OP_DYNAMIC_UPDATE_SLICE:
+    return lower_movement(c, x, ops); /* one op, as before */
+  default:
+    return c->is_fusion ? lower_elementwise(c, x, ops) : fused(c, x, ops);
   }
 }

@@ -248,7 +248,8 @@ START_TEST(refusals) {
   HloError *e = cg_compile(m, &(CgOptions){.name = "t"}, &p);
   ck_assert_msg(e != NULL, "compiled a sort of complex values");
   ck_assert_str_eq(hlo_error_message(e),
-                   "codegen: unsupported: %s = c64[8]{0} sort(%x) has element type c64: this op on complex values is evaluated by the"
+                   "codegen: unsupported: %s = c64[8]{0} sort(%x) has element type c64: this op"
+                   " on complex values is evaluated by the"
                    " interpreter only (hloc run --interpret)");
   hlo_error_free(e);
   hlo_module_free(m);
