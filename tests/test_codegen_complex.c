@@ -105,6 +105,19 @@ START_TEST(transcendentals) {
 }
 END_TEST
 
+/* An unfused complex op is one kernel (a loop fusion of its parts), not
+ * a kernel per slice, part and concatenate. */
+START_TEST(one_kernel_per_op) {
+  HloModule *m = ck_parse_verified("HloModule m\nENTRY e {\n  x = c64[64] parameter(0)\n"
+                                   "  y = c64[64] parameter(1)\n"
+                                   "  ROOT z = c64[64] divide(x, y)\n}\n");
+  CgJit *j = cgt_jit(m, "t");
+  ck_assert_int_eq(cg_jit_program(j)->num_kernels, 1);
+  cg_jit_free(j);
+  hlo_module_free(m);
+}
+END_TEST
+
 /* compare EQ/NE on integer parts, so that equal values occur. */
 START_TEST(compare) {
   for (int i = 0; i < 2; i++)
@@ -276,6 +289,7 @@ int main(void) {
   tcase_add_test(t, exact_ops);
   tcase_add_test(t, arithmetic);
   tcase_add_test(t, transcendentals);
+  tcase_add_test(t, one_kernel_per_op);
   tcase_add_test(t, compare);
   tcase_add_test(t, constants_converts_movement);
   tcase_add_test(t, contractions);
