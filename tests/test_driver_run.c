@@ -344,8 +344,8 @@ START_TEST(run_complex_types) {
                                        "expected 1"),
                 "exit %d: %s", rc, out);
   free(out);
-  rc = hloc(&out, "run %s --input %s --input %s --expect %s --expect %s --atol 0 --rtol 0", hlo,
-            a, b, want0, want1);
+  rc = hloc(&out, "run %s --input %s --input %s --output-dir %s --expect %s --expect %s --atol 0 "
+                  "--rtol 0", hlo, a, b, dir, want0, want1);
   ck_assert_msg(rc == 0 && strstr(out, "result0: matches the expected output") &&
                     strstr(out, "result1: matches the expected output"),
                 "exit %d: %s", rc, out);
