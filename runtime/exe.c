@@ -27,6 +27,13 @@
  * A model compiled with separate weights has them loaded first, from the
  * weights file next to the executable (hloc_exe_load_weights, called by
  * the generated main).
+ *
+ * A model compiled for the GPU (hloc_exe_main_cuda) runs there through
+ * the runtime's hloc_cuda_run_host_with, once its flags and inputs are
+ * read (so a bad flag is a usage error on any machine): --profile times
+ * each kernel with CUDA events, --timeout's flag is read before each
+ * launch and copy (a kernel running is not interrupted), --threads > 1 is
+ * a usage error, and the watchdog starts once the kernels are loaded.
  */
 #include <errno.h>
 #include <math.h>
@@ -69,6 +76,11 @@ static const char *type_text(char *buf, size_t len, int dtype, int rank, const i
   return buf;
 }
 
+/* A GPU program's (hloc_exe_main_cuda): its device code, and the GPU
+ * it runs on once opened. */
+static const hloc_cuda_image *cuda_image;
+static hloc_cuda *gpu;
+
 static void usage(const hloc_program *p) {
   char t[256];
   printf("usage: %s --input [NAME=]FILE.npy ... [--output-dir DIR] [--threads N] [--bench N]\n"
@@ -76,14 +88,18 @@ static void usage(const hloc_program *p) {
          "Runs the compiled model '%s' on .npy inputs and writes one NAME.npy per result\n"
          "into DIR (default: the current directory).  Inputs bind by NAME, by their\n"
          "TensorFlow name (NODE:INDEX, shown in brackets), by position (N= or argN=)\n"
-         "or in order.\n"
-         "  --threads N  run on N threads (default 1)\n"
+         "or in order.\n%s"
+         "  --threads N  run on N threads (default 1%s)\n"
          "  --bench N    time N more runs; print the median and minimum latency\n"
          "  --timeout S  stop the run after S seconds (an error naming where)\n"
          "  --profile    print the time of each kernel, with its HLO instruction and\n"
          "               TensorFlow op (with --bench: over the timed runs)\n\n"
          "inputs:\n",
-         prog_name, p->name);
+         prog_name, p->name,
+         cuda_image ? "The model runs on the GPU: --profile times each kernel there with CUDA\n"
+                      "events, and --timeout stops the run before a kernel launch or copy.\n"
+                    : "",
+         cuda_image ? "; CPU models only" : "");
   for (int i = 0; i < p->num_args; i++)
     printf("  %s %s%s%s%s\n", p->args[i].name,
            type_text(t, sizeof t, p->args[i].dtype, p->args[i].rank, p->args[i].dims),
@@ -241,20 +257,29 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* A GPU program's (hloc_exe_main_cuda): its device code, and the GPU
- * it runs on once opened. */
-static const hloc_cuda_image *cuda_image;
-static hloc_cuda *gpu;
+/* run_once's status for a GPU run that failed (its message printed) and
+ * for one that the flag stopped (where: gpu_stopped_at); on the CPU, a
+ * stopped run's status is its cancellation point, above 0. */
+enum { RUN_FAILED = -1, RUN_STOPPED_ON_GPU = -2 };
+static char gpu_stopped_at[256];
 
-/* One run of p: on the CPU (prof: profiled, cancel: the flag, or NULL),
- * or on the GPU; a GPU's failure is printed here, as fail() does. */
+/* One run of p, profiled into prof (or not: NULL), stopping when *cancel
+ * (cancel NULL: never) becomes non-zero: on the CPU, or on the GPU, whose
+ * runtime reads the flag before each launch and copy and times each
+ * kernel with CUDA events; a GPU's failure is printed here, as fail()
+ * does. */
 static int run_once(const hloc_program *p, void *const *buffers, void *scratch,
                     hloc_profile *prof, const int32_t *cancel) {
   if (gpu) {
     char err[1024];
-    if (!hloc_cuda_run_host(gpu, p, buffers, err, sizeof err)) return 0;
+    hloc_cuda_run_options o = {.cancel = cancel, .profile = prof};
+    if (!hloc_cuda_run_host_with(gpu, p, buffers, &o, err, sizeof err)) return 0;
+    if (o.cancelled) {
+      snprintf(gpu_stopped_at, sizeof gpu_stopped_at, "%s", o.where);
+      return RUN_STOPPED_ON_GPU;
+    }
     fprintf(stderr, "%s: %s\n", prog_name, err);
-    return -1;
+    return RUN_FAILED;
   }
   if (prof) return hloc_profile_run(prof, buffers, scratch, cancel);
   return cancel ? p->run_cancellable(buffers, scratch, cancel) : p->run(buffers, scratch);
@@ -277,7 +302,8 @@ static int bench(const hloc_program *p, void *const *buffers, void *scratch, lon
     ms[i] = now_ms() - t0;
     if (status) {
       free(ms);
-      return status < 0 ? EXIT_REJECTED : fail(EXIT_REJECTED, "the model failed (status %d)", status);
+      return status == RUN_FAILED ? EXIT_REJECTED
+                                  : fail(EXIT_REJECTED, "the model failed (status %d)", status);
     }
   }
   qsort(ms, (size_t)runs, sizeof *ms, compare_double);
@@ -430,10 +456,9 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
     free(specs);
     return fail(EXIT_REJECTED, "%s", why);
   }
-  if (cuda_image && (threads > 1 || profile || dog.seconds > 0)) {
+  if (cuda_image && threads > 1) {
     free(specs);
-    return fail(EXIT_USAGE, "--threads, --profile and --timeout do not apply to a model that "
-                            "runs on the GPU");
+    return fail(EXIT_USAGE, "--threads does not apply to a model that runs on the GPU");
   }
   RtArray *args = calloc((size_t)p->num_args + 1, sizeof *args);
   bool *bound = calloc((size_t)p->num_args + 1, sizeof *bound);
@@ -466,8 +491,9 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   if (!rc) {
     int status = run_once(p, buffers, scratch, profile && !runs ? &prof : NULL, &dog.flag);
     watchdog_stop(&dog);
-    const char *where = hloc_program_cancel_point(p, status);
-    if (status < 0) rc = EXIT_REJECTED;
+    const char *where = status == RUN_STOPPED_ON_GPU ? gpu_stopped_at
+                                                     : hloc_program_cancel_point(p, status);
+    if (status == RUN_FAILED) rc = EXIT_REJECTED;
     else if (status && where && __atomic_load_n(&dog.flag, __ATOMIC_RELAXED))
       rc = fail(EXIT_REJECTED, "timed out after %g s at %s", dog.seconds, where);
     else if (status)

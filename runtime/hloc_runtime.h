@@ -543,9 +543,11 @@ int32_t hloc_cuda_entry_copy(void *const *ctx, int64_t bytes, int32_t kind);
  * input, a failed run or write), 2 (a usage error). */
 int hloc_exe_main(const hloc_program *p, int argc, char **argv);
 /* The same for a program compiled for --target nvptx64, run on the GPU
- * (img: its N_cuda_image); --threads, --profile and --timeout are usage
- * errors, and a machine without a GPU gets the runtime's "no CUDA driver
- * found" or "no GPU" and exit status 1. */
+ * (img: its N_cuda_image): --profile and --timeout as on the CPU (each
+ * kernel timed on the GPU; the flag read before each launch and copy),
+ * --threads above 1 a usage error, and a machine without a GPU gets the
+ * runtime's "no CUDA driver found" or "no GPU" and exit status 1, after
+ * the flags are checked. */
 int hloc_exe_main_cuda(const hloc_program *p, const hloc_cuda_image *img, int argc,
                        char **argv);
 

@@ -11,7 +11,12 @@
 #           atol 1e-4 and rtol 1e-3 (as tests/test_driver_compile.c);
 #   xla     ../shared/xla-hlo-corpus when present (or $XLA_CORPUS), through
 #           scripts/xla_corpus.sh with its compiled runs on the GPU, against
-#           the interpreter.
+#           the interpreter;
+#   exe     every model of testdata/tf/models compiled with --emit exe, run
+#           with --profile and a --timeout it never reaches: its results
+#           must be the bytes `hloc run --device cuda` writes (the same
+#           kernels, which use no atomics; "models" checks those against
+#           TensorFlow).
 # Builds hloc (Release, in build-gpu/) unless $HLOC names one.  Without a
 # GPU (or without a CUDA driver) it says so and exits 0: skipped.  Exits 1
 # when a case fails; --results FILE keeps one line per case.
@@ -41,7 +46,7 @@ if [ -z "${HLOC:-}" ]; then
 fi
 export HLOC
 device="--device cuda${sm:+ --cpu $sm}"
-export device
+export device sm
 
 # The GPU first: without one there is nothing to check.
 ops=testdata/tf/ops
@@ -78,6 +83,28 @@ one() {
 }
 export -f one
 
+# One model's executable: MODEL NIN → "PASS|FAIL exe NAME [message]".
+exe() {
+  name=$1 nin=$2 dir=testdata/tf/models d=$work/exe.$1
+  mkdir -p "$d"
+  args=
+  for ((k = 0; k < nin; k++)); do args="$args --input $dir/$name.in$k.npy"; done
+  # shellcheck disable=SC2086
+  if ! msg=$("$HLOC" compile $dir/$name.pb --config $dir/$name.config.pbtxt --target nvptx64 \
+               ${sm:+--cpu $sm} --emit exe -o "$d/m" 2>&1) ||
+     ! msg=$(timeout 300 "$d/m" $args --output-dir "$d/exe" --profile --timeout 300 2>&1) ||
+     ! msg=$(timeout 300 "$HLOC" run $dir/$name.pb --config $dir/$name.config.pbtxt $args \
+               --output-dir "$d/run" $device 2>&1); then
+    echo "FAIL exe $name $(printf '%s' "$msg" | head -1)"
+  elif ! msg=$(diff -r "$d/exe" "$d/run" 2>&1); then
+    echo "FAIL exe $name the executable's results differ from hloc run's: ${msg%%$'\n'*}"
+  else
+    echo "PASS exe $name"
+  fi
+  rm -rf "$d"
+}
+export -f exe
+
 {
   # ops: tolerances per family
   grep -v '^#' $ops/MANIFEST | while read -r name family nin nout; do
@@ -103,6 +130,10 @@ export -f one
 } | xargs -P "$jobs" -L 1 bash -c 'one "$1" "$2" "${3//%/ }" "$4" "$5" "$6" "$7" "$8"' _ \
     >"$work/results"
 
+grep -v '^#' testdata/tf/models/MANIFEST | while read -r name _ nin _; do
+  echo "$name $nin"
+done | xargs -P "$jobs" -L 1 bash -c 'exe "$1" "$2"' _ >>"$work/results"
+
 if [ "$xla" = 1 ]; then
   HLOC_RUN_FLAGS=$device "$root/scripts/xla_corpus.sh" -j "$jobs" --results "$work/xla" \
     >"$work/xla.log" 2>&1
@@ -120,7 +151,7 @@ fi
 
 [ -n "$results" ] && sort -k2,2 -k3 "$work/results" >"$results"
 status=0
-for g in ops hlo models xla; do
+for g in ops hlo models exe xla; do
   pass=$(grep -c "^PASS $g " "$work/results")
   fail=$(grep -c "^FAIL $g " "$work/results")
   [ $((pass + fail)) -eq 0 ] && continue

@@ -534,9 +534,35 @@ START_TEST(gpu_tf32_runs_dots_on_tensor_cores) {
 }
 END_TEST
 
+/* Checks the profile table of `out` for the model `name`: `runs` runs,
+ * at least two kernels, each listed once with ms_each milliseconds or
+ * more per call and `runs` calls. */
+static void check_profile(const char *out, const char *name, int runs, double ms_each) {
+  char head[128];
+  snprintf(head, sizeof head, "profile of %s: %d run%s, ", name, runs, runs == 1 ? "" : "s");
+  ck_assert_msg(strstr(out, head), "no '%s' in: %s", head, out);
+  int kernels = 0;
+  const char *per = strstr(out, " per run, ");
+  ck_assert_msg(per && sscanf(per, " per run, %d kernels", &kernels) == 1 && kernels >= 2, "%s",
+                out);
+  /* Each kernel's row: rank, total ms, us/call, %, cum %, calls. */
+  const char *row = strchr(strstr(out, "rank "), '\n') + 1;
+  for (int k = 1; k <= kernels; k++, row = strchr(row, '\n') + 1) {
+    int rank;
+    double ms;
+    unsigned calls;
+    ck_assert_msg(sscanf(row, "%d %lf %*f %*f%% %*f%% %u", &rank, &ms, &calls) == 3 &&
+                      rank == k && ms >= ms_each * runs && ms < 20000 && calls == (unsigned)runs,
+                  "row %d: %s", k, out);
+  }
+}
+
 /* `--emit exe` for the GPU: the executable runs the model there; without
- * a driver it fails cleanly writing nothing, on the fake driver it runs,
- * and the options of CPU runs are usage errors. */
+ * a driver it fails cleanly writing nothing (after checking its flags: a
+ * bad value is a usage error on any machine), on the fake driver it runs,
+ * --profile lists each kernel's time on the GPU (of the run, or of the
+ * --bench runs), --timeout stops the run before a kernel, naming it, and
+ * writes nothing, and --threads is a usage error. */
 START_TEST(executable_runs_on_the_gpu) {
   char *out;
   const char *m = MODELS "/mnist_mlp";
@@ -559,9 +585,55 @@ START_TEST(executable_runs_on_the_gpu) {
   snprintf(path, sizeof path, "%s/fake/probs.npy", tmpdir);
   ck_assert_int_eq(access(path, R_OK), 0);
   rc = ck_sh(&out, "%s/m --input %s.in0.npy --threads 2", tmpdir, m);
-  ck_assert_msg(rc == 2 && strstr(out, "do not apply to a model that runs on the GPU"),
+  ck_assert_msg(rc == 2 && strstr(out, "m: --threads does not apply to a model that runs on the "
+                                       "GPU"),
                 "exit %d: %s", rc, out);
   free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1 %s/m --input %s.in0.npy "
+             "--output-dir %s/none --profile --timeout 5", tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "no CUDA driver found (/nonexistent/libcuda.so.1"),
+                "exit %d: %s", rc, out);
+  free(out);
+  static const char *const bad[][2] = {
+      {"--timeout 0", "m: --timeout: '0' is not a number of seconds above 0"},
+      {"--timeout soon", "m: --timeout: 'soon' is not a number of seconds above 0"},
+      {"--bench 0", "m: --bench: '0' is not a count from 1 to 1000000"},
+      {"--profile --timeout", "m: --timeout needs a value"},
+      {"--profiled", "m: unknown argument '--profiled'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    rc = ck_sh(&out, "HLOC_CUDA_DRIVER=/nonexistent/libcuda.so.1 %s/m --input %s.in0.npy %s",
+               tmpdir, m, bad[i][0]);
+    ck_assert_msg(rc == 2 && strstr(out, bad[i][1]), "%s: exit %d: %s", bad[i][0], rc, out);
+    free(out);
+  }
+  snprintf(path, sizeof path, "%s/none", tmpdir);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_KERNEL_MS=20 %s/m --input %s.in0.npy "
+             "--output-dir %s/prof --profile", fake_driver(), tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  check_profile(out, "model", 1, 20);
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_KERNEL_MS=10 %s/m --input %s.in0.npy "
+             "--output-dir %s/prof --profile --bench 2", fake_driver(), tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "2 runs: median"), "exit %d: %s", rc, out);
+  check_profile(out, "model", 2, 10);
+  free(out);
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s FAKE_CUDA_KERNEL_MS=400 %s/m --input %s.in0.npy "
+             "--output-dir %s/t --timeout 0.1", fake_driver(), tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 1 && strstr(out, "m: timed out after 0.1 s at %dot.5 (kernel "
+                                       "model_k1_dot_5)"),
+                "exit %d: %s", rc, out);
+  free(out);
+  snprintf(path, sizeof path, "%s/t", tmpdir);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  /* Long enough: the run ends, and writes its result. */
+  rc = ck_sh(&out, "HLOC_CUDA_DRIVER=%s %s/m --input %s.in0.npy --output-dir %s/t --timeout 60",
+             fake_driver(), tmpdir, m, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  snprintf(path, sizeof path, "%s/t/probs.npy", tmpdir);
+  ck_assert_int_eq(access(path, R_OK), 0);
 }
 END_TEST
 
