@@ -347,7 +347,7 @@ static HloError *work_object(Job *j) {
 }
 
 /* DIR/libBASE.so: a model library (library.c), which hloc_executable_load
- * reads. */
+ * reads; a GPU program's names its N_cuda_image. */
 static HloError *emit_so(Job *j) {
   HloError *e = work_object(j);
   if (e) return e;
@@ -355,7 +355,7 @@ static HloError *emit_so(Job *j) {
   hlo_str_printf(&stub, "%s/library.c", j->work);
   j->lib_stub = hlo_str_take(&stub);
   temp_add(j->lib_stub, false);
-  char *text = library_stub(j->name);
+  char *text = library_stub(j->name, *cg_program_signature(j->prog)->gpu_sm != '\0');
   e = write_file(j->lib_stub, &(struct iovec){text, strlen(text)}, 1);
   free(text);
   if (e) return e;
@@ -611,12 +611,6 @@ int cmd_compile(int argc, char **argv) {
                        "asked for",
                        cpp_class);
   if (cpp_class && (usage = check_cpp_class(cpp_class))) return usage;
-  /* libhloc's loader runs a model library's N_program as a CPU program's,
-   * outside the GPU run it needs. */
-  if (opts.target && !strcmp(opts.target, "nvptx64") && (emit & EMIT_SO))
-    return usage_error("compile: --emit %s is not supported for --target nvptx64 yet: obj, "
-                       "header, lib, exe and cpp are",
-                       "so");
   /* The C++ class wraps the C header. */
   if (emit & EMIT_CPP) emit |= EMIT_HEADER;
   if (!opts.name) opts.name = "model";

@@ -115,8 +115,9 @@ typedef struct hloc_compiler_options {
                          * "sm_90"); hloc_execute copies the buffers to
                          * the GPU and back, and fails with "no CUDA driver
                          * found" or "no GPU" on a machine without one.
-                         * Threads, profiling, cancellation and saving do
-                         * not apply to it yet. */
+                         * Threads, profiling and cancellation do not
+                         * apply to it yet; it saves as a GPU program's
+                         * model library, which loads as such. */
   int gpu_tf32;         /* device "cuda" only (else hloc_compiler_create
                          * fails): nonzero lets f32 dots and convolutions
                          * run on tensor cores with their operands rounded
@@ -208,14 +209,19 @@ HLOC_API void hloc_executable_free(hloc_executable *exe);
  * executable keeps its object file (about the size of its weights) for
  * this; one that hloc_executable_load made cannot be saved (its file is
  * the library already).  The code is for the compiler's CPU: a library
- * saved for this machine's CPU runs on machines that have its features. */
+ * saved for this machine's CPU runs on machines that have its features.
+ * A GPU executable (device "cuda") makes a GPU program's library, as
+ * `hloc compile --target nvptx64 --emit so` does. */
 HLOC_API int hloc_executable_save(const hloc_executable *exe, const char *path,
                                   hloc_error **err);
 
 /* Loads the model library at path (made by hloc_executable_save or `hloc
  * compile --emit so`, of any --name) as an executable, which then works as
  * a compiled one does: its inputs and outputs, hloc_execute, threads (on
- * the library's own copy of the runtime), cancellation and profiling.
+ * the library's own copy of the runtime), cancellation and profiling; a
+ * GPU program's library as a device "cuda" executable (its runs go through
+ * the library's own CUDA glue, and fail with "no CUDA driver found" or
+ * "no GPU" on a machine without one).
  * Fails, naming path, for a missing or unreadable file, a file that is not
  * a shared library, a shared library for another architecture, a shared
  * library that is no model library, a model

@@ -125,10 +125,17 @@ struct hloc_executable {
   int pool_users;               /* calls running on `pool` */
   bool replacing;               /* set_threads is waiting for pool_users == 0 */
   RtThreadPool *pool;           /* NULL: runs on the calling thread */
-  /* A GPU program (device "cuda"): its device code, and the GPU it was
-   * loaded into on the first call (gpu_lock: one run at a time). */
+  /* A GPU program (device "cuda", or a GPU program's library): its device
+   * code, and the GPU it was loaded into on the first call (gpu_lock: one
+   * run at a time), through the CUDA functions of the runtime the code
+   * calls (as the pool's above). */
   const hloc_cuda_image *cuda_image;
   hloc_cuda *gpu;
+  int (*cuda_open)(hloc_cuda **out, char *err, size_t errlen);
+  void (*cuda_close)(hloc_cuda *c);
+  int (*cuda_load_image)(hloc_cuda *c, const hloc_cuda_image *img, char *err, size_t errlen);
+  int (*cuda_run_host_with)(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                            hloc_cuda_run_options *o, char *err, size_t errlen);
   pthread_mutex_t gpu_lock;
   atomic_int nthreads;          /* as last set; 1 by default */
   struct Run *runs;             /* calls now running (runs_lock) */
@@ -287,6 +294,11 @@ static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t o
     exe->pool_create = lib->pool_create;
     exe->pool_free = lib->pool_free;
     exe->use_pool = lib->use_pool;
+    exe->cuda_image = lib->cuda_image;
+    exe->cuda_open = lib->cuda_open;
+    exe->cuda_close = lib->cuda_close;
+    exe->cuda_load_image = lib->cuda_load_image;
+    exe->cuda_run_host_with = lib->cuda_run_host_with;
   } else {
     exe->program = cg_jit_program(jit);
     /* A compiler's cpu may name a CPU this one is not: such code may be
@@ -298,6 +310,10 @@ static HloError *executable_new(CgJit *jit, Library *lib, char *object, size_t o
     exe->pool_create = rt_threadpool_create;
     exe->pool_free = rt_threadpool_free;
     exe->use_pool = hloc_use_thread_pool;
+    exe->cuda_open = hloc_cuda_open;
+    exe->cuda_close = hloc_cuda_close;
+    exe->cuda_load_image = hloc_cuda_load_image;
+    exe->cuda_run_host_with = hloc_cuda_run_host_with;
   }
   atomic_flag_clear(&exe->busy);
   pthread_mutex_init(&exe->gpu_lock, NULL);
@@ -532,7 +548,7 @@ void hloc_executable_free(hloc_executable *exe) {
   if (!exe) return;
   /* The pool's threads run the library's code: stopped before it goes. */
   if (exe->pool) exe->pool_free(exe->pool);
-  hloc_cuda_close(exe->gpu);
+  if (exe->gpu) exe->cuda_close(exe->gpu);
   pthread_mutex_destroy(&exe->gpu_lock);
   pthread_cond_destroy(&exe->pool_changed);
   pthread_mutex_destroy(&exe->pool_lock);
@@ -553,17 +569,15 @@ int hloc_executable_save(const hloc_executable *exe, const char *path, hloc_erro
   static const char fn[] = "hloc_executable_save";
   if (!exe) return fail(err, hlo_error("%s: executable is NULL", fn));
   if (!path) return fail(err, hlo_error("%s: path is NULL", fn));
-  if (exe->cuda_image)
-    return fail(err, hlo_error("%s: %s: saving a GPU executable (device \"cuda\") is not "
-                               "supported yet; `hloc compile --target nvptx64` makes its object",
-                               fn, path));
   if (!exe->object)
     return fail(err, hlo_error("%s: %s: the executable was loaded from a model library, "
                                "which is what saving makes: copy that file instead",
                                fn, path));
   char *runtime = NULL;
   HloError *e = library_runtime_archive(&runtime);
-  if (!e) e = library_save(exe->object, exe->object_len, PROGRAM_NAME, runtime, path);
+  if (!e)
+    e = library_save(exe->object, exe->object_len, PROGRAM_NAME, exe->cuda_image != NULL, runtime,
+                     path);
   free(runtime);
   return e ? fail(err, e) : succeed(err);
 }
@@ -709,15 +723,16 @@ static int execute_cuda(hloc_executable *exe, const void *const *inputs, void *c
   char msg[1024];
   pthread_mutex_lock(&exe->gpu_lock);
   if (!e && !exe->gpu) {
-    if (hloc_cuda_open(&exe->gpu, msg, sizeof msg)) {
+    if (exe->cuda_open(&exe->gpu, msg, sizeof msg)) {
       e = hlo_error("hloc_execute: %s", msg);
-    } else if (hloc_cuda_load_image(exe->gpu, exe->cuda_image, msg, sizeof msg)) {
+    } else if (exe->cuda_load_image(exe->gpu, exe->cuda_image, msg, sizeof msg)) {
       e = hlo_error("hloc_execute: %s", msg);
-      hloc_cuda_close(exe->gpu);
+      exe->cuda_close(exe->gpu);
       exe->gpu = NULL;
     }
   }
-  if (!e && hloc_cuda_run_host(exe->gpu, p, bufs, msg, sizeof msg))
+  hloc_cuda_run_options o = {0};
+  if (!e && exe->cuda_run_host_with(exe->gpu, p, bufs, &o, msg, sizeof msg))
     e = hlo_error("hloc_execute: %s", msg);
   pthread_mutex_unlock(&exe->gpu_lock);
   free(bufs);

@@ -7,15 +7,17 @@
 #ifndef HLOC_DRIVER_LIBRARY_H
 #define HLOC_DRIVER_LIBRARY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hlo.h"
 #include "hloc_runtime.h"
 
 /* The C source linked into the library of model `name` beside its object
- * and the runtime: the symbols hloc_runtime.h ("Model libraries") lists.
+ * and the runtime: the symbols hloc_runtime.h ("Model libraries") lists;
+ * gpu: the object is a GPU program's, which defines N_cuda_image.
  * malloc'd. */
-char *library_stub(const char *name);
+char *library_stub(const char *name, bool gpu);
 
 /* The C compiler's arguments (after the compiler's own words) that link
  * the library `out` from the stub's source, the model's object and the
@@ -36,7 +38,7 @@ int library_link_args(const char *out, const char *soname_flag, const char *stub
  * `path`, renamed into place when complete: `path` ends up the whole
  * library or as it was.  For libhloc: it installs no signal handler and
  * registers nothing (the command uses compile.c's emit_so). */
-HloError *library_save(const void *object, size_t len, const char *name,
+HloError *library_save(const void *object, size_t len, const char *name, bool gpu,
                        const char *runtime_archive, const char *path);
 
 /* The runtime archive to link model libraries with, beside the file
@@ -57,6 +59,15 @@ typedef struct Library {
   RtThreadPool *(*pool_create)(int nthreads);
   void (*pool_free)(RtThreadPool *pool);
   RtThreadPool *(*use_pool)(RtThreadPool *pool);
+  /* hloc_library_cuda_image: a GPU program's device code, NULL for a CPU
+   * program.  The CUDA functions of the library's runtime: its model's
+   * entry launches kernels only inside a run of that copy (cuda_run.c). */
+  const hloc_cuda_image *cuda_image;
+  int (*cuda_open)(hloc_cuda **out, char *err, size_t errlen);
+  void (*cuda_close)(hloc_cuda *c);
+  int (*cuda_load_image)(hloc_cuda *c, const hloc_cuda_image *img, char *err, size_t errlen);
+  int (*cuda_run_host_with)(hloc_cuda *c, const hloc_program *p, void *const *buffers,
+                            hloc_cuda_run_options *o, char *err, size_t errlen);
 } Library;
 
 /* Loads the model library at `path` (RTLD_NOW | RTLD_LOCAL, so two

@@ -1065,8 +1065,9 @@ static int cmd_help(int argc, char **argv) {
          "Targets: x86_64, aarch64 (cross: lib, so and exe need the runtime built for it,\n"
          "which the build makes when Debian's cross compiler is installed); CPUs and\n"
          "features are LLVM's names, listed when a name is not known.  nvptx64: NVIDIA\n"
-         "GPUs, --cpu sm_80 (default), sm_86, sm_89 or sm_90: --emit obj, header, lib,\n"
-         "exe and cpp (not so), `run --device cuda`, `dump --stage ptx`.\n");
+         "GPUs, --cpu sm_80 (default), sm_86, sm_89 or sm_90: every --emit kind (the\n"
+         "executable and the model library run on the GPU), `run --device cuda`,\n"
+         "`dump --stage ptx`.\n");
   return EXIT_SUCCESS;
 }
 

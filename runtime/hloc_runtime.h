@@ -214,12 +214,17 @@ typedef struct hloc_program {
  *   const uint32_t hloc_library_abi;            HLOC_LIBRARY_ABI when made
  *   const char hloc_library_version[];          hloc's version ("0.1.0")
  *   const hloc_program *const hloc_library_program;   &N_program
+ *   const hloc_cuda_image *const hloc_library_cuda_image;
+ *                      &N_cuda_image for a program compiled for a GPU
+ *                      (--target nvptx64), NULL for a CPU program
  * A loader reads hloc_library_abi first and nothing else of a library whose
  * number differs from its own.  The number changes whenever hloc_program's
  * layout or the meaning of a field changes, or a function a loader takes
  * from the library (rt_threadpool_create, rt_threadpool_free,
- * hloc_use_thread_pool) changes its signature or contract. */
-#define HLOC_LIBRARY_ABI 2 /* 2: tf_name, cpu and features */
+ * hloc_use_thread_pool; hloc_cuda_open, hloc_cuda_close,
+ * hloc_cuda_load_image, hloc_cuda_run_host_with, which run a GPU
+ * program's library) changes its signature or contract. */
+#define HLOC_LIBRARY_ABI 3 /* 2: tf_name, cpu and features; 3: hloc_library_cuda_image */
 
 /* Finding an argument or result by name (names.c): one set of rules for
  * `hloc run`, generated executables, libhloc and the Python binding.  NAME

@@ -17,10 +17,15 @@
  * and its results must match TensorFlow's (or XLA's) stored outputs
  * within the CPU tests' tolerances.
  *
+ * A GPU program's model library (`--emit so`, hloc_executable_save of a
+ * device "cuda" executable) is loaded by libhloc, linked into this suite,
+ * and run through the library's own CUDA glue.
+ *
  * Needs the hloc binary ($HLOC_BIN), the runtime archive
  * ($HLOC_RUNTIME_DIR), a C compiler ($CC or cc) and a C++ one
  * ($HLOC_CXX, for the class of --emit cpp).
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,8 @@
 
 #include "check_util.h"
 #include "hlo.h"
+#include "hloc.h"
+#include "hloc_runtime.h"
 
 #define MODELS "testdata/tf/models"
 #define CORPUS "testdata/hlo"
@@ -490,16 +497,6 @@ START_TEST(hloc_run_on_the_gpu) {
       {"--device cuda --cpu sm_70", "valid CPUs (SMs): sm_80, sm_86, sm_89, sm_90"},
       {"--gpu-tf32", "--gpu-tf32 runs f32 dots on a GPU's tensor cores; it needs --device cuda"},
   };
-  /* A model library, whose loader would call the entry outside a GPU run. */
-  static const char *const kinds[] = {"so"};
-  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-    rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --emit obj,%s "
-               "-o %s/m", ck_env("HLOC_BIN"), m, m, kinds[i], tmpdir);
-    ck_assert_msg(rc == 2 && strstr(out, "is not supported for --target nvptx64 yet"),
-                  "--emit %s: exit %d: %s", kinds[i], rc, out);
-    free(out);
-    ck_assert_int_eq(ck_count_files(tmpdir), 0);
-  }
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     rc = ck_sh(&out, "%s run %s.pb --config %s.config.pbtxt --input %s.in0.npy %s",
                ck_env("HLOC_BIN"), m, m, m, bad[i][0]);
@@ -637,6 +634,138 @@ START_TEST(executable_runs_on_the_gpu) {
 }
 END_TEST
 
+/* hloc_execute of `exe` (mnist_mlp's: one input, one output) on zeros,
+ * its output pre-filled with 0xA5 bytes, with the CUDA driver `driver`;
+ * returns hloc_execute's status, the message of a failure in msg, and
+ * in *touched the output bytes the run changed. */
+static int execute_with(hloc_executable *exe, const char *driver, char *msg, size_t len,
+                        size_t *touched) {
+  setenv("HLOC_CUDA_DRIVER", driver, 1);
+  size_t in = hloc_executable_input_bytes(exe, 0), bytes = hloc_executable_output_bytes(exe, 0);
+  unsigned char *x = calloc(1, in), *y = malloc(bytes);
+  memset(y, 0xA5, bytes);
+  hloc_error *err = NULL;
+  const void *inputs[] = {x};
+  void *outputs[] = {y};
+  int rc = hloc_execute(exe, inputs, outputs, &err);
+  snprintf(msg, len, "%s", err ? hloc_error_message(err) : "");
+  hloc_error_free(err);
+  *touched = 0;
+  for (size_t i = 0; i < bytes; i++) *touched += y[i] != 0xA5;
+  free(x);
+  free(y);
+  unsetenv("HLOC_CUDA_DRIVER");
+  return rc;
+}
+
+/* Loads the model library `path` with libhloc and runs it: without a
+ * driver it fails with the runtime's message and writes nothing; on the
+ * fake driver (whose kernels do nothing, on zeroed device memory) it
+ * loads the PTX, launches each of the program's kernels once and copies
+ * the output back (zeros over the 0xA5 bytes). */
+static void check_library_runs(const char *path) {
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_msg(hloc_executable_load(path, &exe, &err) == 0, "%s: %s", path,
+                err ? hloc_error_message(err) : "");
+  ck_assert_int_eq(hloc_executable_num_inputs(exe), 1);
+  ck_assert_int_eq(hloc_executable_num_outputs(exe), 1);
+  char msg[2048];
+  size_t touched;
+  int rc = execute_with(exe, "/nonexistent/libcuda.so.1", msg, sizeof msg, &touched);
+  ck_assert_msg(rc != 0 && strstr(msg, "hloc_execute: no CUDA driver found "
+                                       "(/nonexistent/libcuda.so.1") && touched == 0,
+                "%s: exit %d: %s (%zu bytes written)", path, rc, msg, touched);
+  hloc_executable_free(exe);
+  /* The first run opens the GPU: a fresh executable for the fake one. */
+  ck_assert_int_eq(hloc_executable_load(path, &exe, &err), 0);
+  char log[256];
+  snprintf(log, sizeof log, "%s/fake.log", tmpdir);
+  unlink(log);
+  setenv("FAKE_CUDA_LOG", log, 1);
+  rc = execute_with(exe, fake_driver(), msg, sizeof msg, &touched);
+  unsetenv("FAKE_CUDA_LOG");
+  ck_assert_msg(rc == 0 && touched == hloc_executable_output_bytes(exe, 0),
+                "%s: on the fake driver: exit %d: %s (%zu bytes written)", path, rc, msg,
+                touched);
+  char *got = ck_read_file(log, NULL);
+  int launches = 0;
+  for (const char *l = strstr(got, "\nlaunch "); l; l = strstr(l + 1, "\nlaunch ")) launches++;
+  ck_assert_msg(strstr(got, "ptx\n") && launches == hloc_executable_num_kernels(exe) &&
+                    launches >= 2,
+                "%s: %d kernels: %s", path, hloc_executable_num_kernels(exe), got);
+  free(got);
+  hloc_executable_free(exe);
+}
+
+/* `--emit so` for the GPU: a model library that exports the GPU program
+ * (its descriptor, its device code, the entry points and the runtime's
+ * CUDA glue) and that libhloc loads and runs on the GPU; N_run called
+ * directly, outside a GPU run, returns -1 as the object's does. */
+START_TEST(model_library_runs_on_the_gpu) {
+  const char *m = MODELS "/mnist_mlp";
+  char *out;
+  int rc = ck_sh(&out, "%s compile %s.pb --config %s.config.pbtxt --target nvptx64 --name m "
+                 "--emit so -o %s/m", ck_env("HLOC_BIN"), m, m, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  char path[256];
+  snprintf(path, sizeof path, "%s/libm.so", tmpdir);
+  rc = ck_sh(&out, "nm -D --defined-only %s", path);
+  ck_assert_int_eq(rc, 0);
+  static const char *const symbols[] = {
+      " hloc_library_abi\n", " hloc_library_program\n", " hloc_library_cuda_image\n",
+      " m_program\n",        " m_cuda_image\n",         " m_run\n",
+      " m_run_buffers\n",    " hloc_cuda_open\n",       " hloc_cuda_run_host_with\n",
+      " hloc_program_run\n",
+  };
+  for (size_t i = 0; i < sizeof symbols / sizeof *symbols; i++)
+    ck_assert_msg(strstr(out, symbols[i]), "libm.so does not export%s", symbols[i]);
+  free(out);
+  check_library_runs(path);
+
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  ck_assert_msg(lib, "%s", dlerror());
+  const hloc_program *const *p = dlsym(lib, "hloc_library_program");
+  int (*m_run)(const float *, float *, void *);
+  *(void **)&m_run = dlsym(lib, "m_run");
+  ck_assert_msg(p && *p && m_run, "no hloc_library_program or m_run");
+  size_t in = (*p)->args[0].bytes, bytes = (*p)->results[0].bytes;
+  float *x = calloc(1, in), *y = malloc(bytes);
+  void *scratch = malloc((*p)->scratch_bytes + 1);
+  memset(y, 0xA5, bytes);
+  ck_assert_int_eq(m_run(x, y, scratch), -1);
+  ck_assert_int_eq(hloc_program_run(*p, (void *[]){x, y}), -1);
+  for (size_t i = 0; i < bytes; i++) ck_assert_int_eq(((unsigned char *)y)[i], 0xA5);
+  free(x);
+  free(y);
+  free(scratch);
+  dlclose(lib);
+}
+END_TEST
+
+/* A device "cuda" executable of libhloc saves as a GPU program's model
+ * library, which loads and runs as `--emit so`'s does. */
+START_TEST(gpu_executable_saves_as_a_model_library) {
+  const char *m = MODELS "/mnist_mlp";
+  hloc_compiler_options opts = {.device = "cuda"};
+  hloc_compiler *c = NULL;
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_int_eq(hloc_compiler_create(&opts, &c, &err), 0);
+  ck_assert_msg(hloc_compile_graphdef_file(c, MODELS "/mnist_mlp.pb",
+                                           MODELS "/mnist_mlp.config.pbtxt", &exe, &err) == 0,
+                "%s: %s", m, err ? hloc_error_message(err) : "");
+  char path[256];
+  snprintf(path, sizeof path, "%s/libsaved.so", tmpdir);
+  ck_assert_msg(hloc_executable_save(exe, path, &err) == 0, "%s",
+                err ? hloc_error_message(err) : "");
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+  check_library_runs(path);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("driver_gpu");
   add_models();
@@ -656,6 +785,8 @@ int main(void) {
   tcase_add_test(direct, entry_called_directly_fails);
   tcase_add_test(direct, hloc_run_profiles_and_times_out_on_the_gpu);
   tcase_add_test(direct, cpp_class_runs_on_the_gpu);
+  tcase_add_test(direct, model_library_runs_on_the_gpu);
+  tcase_add_test(direct, gpu_executable_saves_as_a_model_library);
   suite_add_tcase(s, direct);
   return ck_run_suite(s);
 }
