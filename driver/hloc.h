@@ -115,9 +115,9 @@ typedef struct hloc_compiler_options {
                          * "sm_90"); hloc_execute copies the buffers to
                          * the GPU and back, and fails with "no CUDA driver
                          * found" or "no GPU" on a machine without one.
-                         * Threads, profiling and cancellation do not
-                         * apply to it yet; it saves as a GPU program's
-                         * model library, which loads as such. */
+                         * Threads do not apply to it; cancellation and
+                         * profiling do (below); it saves as a GPU
+                         * program's model library, which loads as such. */
   int gpu_tf32;         /* device "cuda" only (else hloc_compiler_create
                          * fails): nonzero lets f32 dots and convolutions
                          * run on tensor cores with their operands rounded
@@ -314,7 +314,9 @@ HLOC_API int hloc_execute(hloc_executable *exe, const void *const *inputs,
  * that start afterwards are not affected: with no call running it does
  * nothing.  Returns the number of calls it asked to stop (0: none was
  * running — a caller racing a call that has not yet started may retry);
- * 0 for NULL. */
+ * 0 for NULL.  On the GPU (device "cuda") the flag is read before each
+ * kernel launch and each copy (a kernel running finishes), WHERE is
+ * "%INSTRUCTION (kernel SYMBOL)" or "a copy", and no output is written. */
 HLOC_API int hloc_executable_cancel(hloc_executable *exe);
 
 /* --- threads -------------------------------------------------------------- */
@@ -355,8 +357,9 @@ HLOC_API int hloc_executable_threads(const hloc_executable *exe);
  * kernel.  Turning it on or off keeps what was gathered.  The profile is
  * what `hloc run --profile` and an executable's --profile print (docs/
  * cli.md): the per-kernel figures below and a table of them.  Concurrent
- * calls each time their own run and add it up when done.  Fails only for
- * a NULL executable. */
+ * calls each time their own run and add it up when done.  On the GPU
+ * (device "cuda") each kernel is timed there with CUDA events, the launch
+ * then waiting for it.  Fails only for a NULL executable. */
 HLOC_API int hloc_executable_set_profiling(hloc_executable *exe, int on, hloc_error **err);
 /* Forgets the profile gathered so far; NULL is a no-op. */
 HLOC_API void hloc_executable_clear_profile(hloc_executable *exe);

@@ -42,7 +42,10 @@
  * while the call lasts; hloc_executable_cancel sets the flags of the calls
  * listed then.  One flag per call, rather than one per executable, so that
  * a cancel stops exactly the calls running when it is made, never a later
- * one, and concurrent calls need no agreement on when to clear it.
+ * one, and concurrent calls need no agreement on when to clear it.  A GPU
+ * program's call (execute_cuda) is listed the same way and gives its flag
+ * to the runtime's hloc_cuda_run_host_with (the library's, for a loaded
+ * one), which reads it before each launch and copy.
  *
  * Model libraries (library.c): hloc_executable_save links the object the
  * JIT loaded, which a compiled executable keeps, into a shared library;
@@ -55,7 +58,10 @@
  * run_profiled with a runtime profiler of its own (hloc_profile_run) and
  * adds what it measured to the executable's profile under a lock when it
  * returns; so concurrent calls never share counters, and the lock is
- * taken once per call, not per kernel.
+ * taken once per call, not per kernel.  A GPU program's call gives its
+ * profile (made by hloc_profile_init for the program, whose kernels are
+ * the ones the entry launches by index) to hloc_cuda_run_host_with, which
+ * times each launch with CUDA events.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -713,14 +719,37 @@ static void pool_release(hloc_executable *exe) {
   pthread_mutex_unlock(&exe->pool_lock);
 }
 
+/* Lists run in exe->runs while the call lasts, so that
+ * hloc_executable_cancel reaches it. */
+static void runs_link(hloc_executable *exe, Run *run) {
+  pthread_mutex_lock(&runs_lock);
+  run->next = exe->runs;
+  exe->runs = run;
+  pthread_mutex_unlock(&runs_lock);
+}
+
+static void runs_unlink(hloc_executable *exe, Run *run) {
+  pthread_mutex_lock(&runs_lock);
+  Run **at = &exe->runs;
+  while (*at != run) at = &(*at)->next;
+  *at = run->next;
+  pthread_mutex_unlock(&runs_lock);
+}
+
 /* hloc_execute of a GPU program: on the GPU the first call opened (the
- * device code loaded into it), one call at a time. */
+ * device code loaded into it), one call at a time.  The call is listed
+ * in `runs` from before it waits for the GPU, so a cancel also stops a
+ * call still waiting; the runtime reads its flag before each launch and
+ * copy, and with profiling on times each kernel with CUDA events into a
+ * profile of the call's own, added to the executable's at the end. */
 static int execute_cuda(hloc_executable *exe, const void *const *inputs, void *const *outputs,
                         hloc_error **err) {
   const hloc_program *p = exe->program;
   void **bufs = buffers_alloc(p);
   HloError *e = bind_buffers(p, inputs, outputs, bufs);
   char msg[1024];
+  Run run = {.cancel = 0};
+  runs_link(exe, &run);
   pthread_mutex_lock(&exe->gpu_lock);
   if (!e && !exe->gpu) {
     if (exe->cuda_open(&exe->gpu, msg, sizeof msg)) {
@@ -731,10 +760,23 @@ static int execute_cuda(hloc_executable *exe, const void *const *inputs, void *c
       exe->gpu = NULL;
     }
   }
-  hloc_cuda_run_options o = {0};
+  hloc_profile prof;
+  bool profiled = !e && atomic_load(&exe->profiling) && !hloc_profile_init(&prof, p);
+  /* atomic_int and int32_t are one object: the runtime reads it with an
+   * atomic load. */
+  hloc_cuda_run_options o = {.cancel = (const int32_t *)&run.cancel,
+                             .profile = profiled ? &prof : NULL};
   if (!e && exe->cuda_run_host_with(exe->gpu, p, bufs, &o, msg, sizeof msg))
-    e = hlo_error("hloc_execute: %s", msg);
+    e = o.cancelled ? hlo_error("hloc_execute: cancelled at %s", o.where)
+                    : hlo_error("hloc_execute: %s", msg);
   pthread_mutex_unlock(&exe->gpu_lock);
+  runs_unlink(exe, &run);
+  if (profiled) {
+    pthread_mutex_lock(&exe->profile_lock);
+    hloc_profile_add(&exe->profile, &prof);
+    pthread_mutex_unlock(&exe->profile_lock);
+    hloc_profile_release(&prof);
+  }
   free(bufs);
   return e ? fail(err, e) : succeed(err);
 }
@@ -756,10 +798,7 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
   if (!e) e = bind_buffers(p, inputs, outputs, bufs);
   if (!e) {
     Run run = {.cancel = 0};
-    pthread_mutex_lock(&runs_lock);
-    run.next = exe->runs;
-    exe->runs = &run;
-    pthread_mutex_unlock(&runs_lock);
+    runs_link(exe, &run);
     RtThreadPool *previous = exe->use_pool(pool_acquire(exe));
     /* atomic_int and int32_t are one object on every target: the code
      * reads it with an atomic load. */
@@ -776,11 +815,7 @@ int hloc_execute(hloc_executable *exe, const void *const *inputs, void *const *o
     }
     exe->use_pool(previous);
     pool_release(exe);
-    pthread_mutex_lock(&runs_lock);
-    Run **at = &exe->runs;
-    while (*at != &run) at = &(*at)->next;
-    *at = run.next;
-    pthread_mutex_unlock(&runs_lock);
+    runs_unlink(exe, &run);
     const char *where = hloc_program_cancel_point(p, status);
     if (where) e = hlo_error("hloc_execute: cancelled at %s", where);
     else if (status) e = hlo_error("hloc_execute: the model returned status %d", status);

@@ -26,9 +26,11 @@
  * ($HLOC_CXX, for the class of --emit cpp).
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_util.h"
@@ -698,6 +700,143 @@ static void check_library_runs(const char *path) {
   hloc_executable_free(exe);
 }
 
+/* execute_with on another thread, for a cancel from this one. */
+typedef struct {
+  hloc_executable *exe;
+  const char *driver;
+  char msg[2048];
+  size_t touched;
+  int rc;
+} Call;
+
+static void *call_thread(void *arg) {
+  Call *c = arg;
+  c->rc = execute_with(c->exe, c->driver, c->msg, sizeof c->msg, &c->touched);
+  return NULL;
+}
+
+/* The number of kernel launches in the fake driver's log `path`. */
+static int launches_in(const char *path) {
+  if (access(path, R_OK)) return 0;
+  char *got = ck_read_file(path, NULL);
+  int n = 0;
+  for (const char *l = got ? strstr(got, "launch ") : NULL; l; l = strstr(l + 1, "\nlaunch ")) n++;
+  free(got);
+  return n;
+}
+
+/* Cancellation and profiling of a fresh device "cuda" executable `exe`
+ * (mnist_mlp's, compiled or loaded) on the fake driver: without a driver
+ * a profiled call still fails cleanly, counting no run; profiled calls
+ * count each kernel's calls and its time on the (fake) GPU, which sleeps
+ * FAKE_CUDA_KERNEL_MS in each launch; a cancel from this thread while the
+ * first kernel runs stops the call before the second, naming its
+ * instruction and kernel, with no output written; a later call runs. */
+static void check_cancel_and_profile(hloc_executable *exe, const char *what) {
+  hloc_error *err = NULL;
+  char msg[2048];
+  size_t touched;
+  size_t bytes = hloc_executable_output_bytes(exe, 0);
+  int kernels = hloc_executable_num_kernels(exe);
+  ck_assert_int_ge(kernels, 2);
+  ck_assert_int_eq(hloc_executable_set_profiling(exe, 1, &err), 0);
+  int rc = execute_with(exe, "/nonexistent/libcuda.so.1", msg, sizeof msg, &touched);
+  ck_assert_msg(rc != 0 && strstr(msg, "hloc_execute: no CUDA driver found "
+                                       "(/nonexistent/libcuda.so.1") && touched == 0,
+                "%s: exit %d: %s (%zu bytes written)", what, rc, msg, touched);
+  hloc_profile_summary sum;
+  ck_assert_int_eq(hloc_executable_profile_summary(exe, &sum, &err), 0);
+  ck_assert_msg(sum.runs == 0, "%s: %llu runs", what, (unsigned long long)sum.runs);
+
+  setenv("FAKE_CUDA_KERNEL_MS", "20", 1);
+  for (int run = 0; run < 2; run++) {
+    rc = execute_with(exe, fake_driver(), msg, sizeof msg, &touched);
+    ck_assert_msg(rc == 0 && touched == bytes, "%s: run %d: %s", what, run, msg);
+  }
+  unsetenv("FAKE_CUDA_KERNEL_MS");
+  double in_kernels = 0;
+  for (int i = 0; i < kernels; i++) {
+    hloc_kernel_profile k;
+    ck_assert_int_eq(hloc_executable_kernel_profile(exe, i, &k, &err), 0);
+    ck_assert_msg(k.calls == 2 && k.seconds >= 2 * 0.020 && k.seconds < 20,
+                  "%s: kernel %d (%s): %llu calls, %g s", what, i, k.symbol,
+                  (unsigned long long)k.calls, k.seconds);
+    in_kernels += k.seconds;
+  }
+  ck_assert_int_eq(hloc_executable_profile_summary(exe, &sum, &err), 0);
+  ck_assert_msg(sum.runs == 2 && sum.kernel_seconds >= in_kernels * 0.999999 &&
+                    sum.seconds >= sum.kernel_seconds,
+                "%s: %llu runs, %g s, %g s in kernels", what, (unsigned long long)sum.runs,
+                sum.seconds, sum.kernel_seconds);
+  char report[8192];
+  hloc_kernel_profile k1;
+  ck_assert_int_eq(hloc_executable_kernel_profile(exe, 1, &k1, &err), 0);
+  char row[256];
+  snprintf(row, sizeof row, "       2  k1     %%%s = ", k1.instruction);
+  ck_assert_msg(hloc_executable_profile_report(exe, report, sizeof report) > 0 &&
+                    strstr(report, row),
+                "%s: no '%s' in %s", what, row, report);
+  /* Off: the calls add nothing. */
+  ck_assert_int_eq(hloc_executable_set_profiling(exe, 0, &err), 0);
+  hloc_executable_clear_profile(exe);
+  rc = execute_with(exe, fake_driver(), msg, sizeof msg, &touched);
+  ck_assert_msg(rc == 0, "%s: %s", what, msg);
+  ck_assert_int_eq(hloc_executable_profile_summary(exe, &sum, &err), 0);
+  ck_assert_int_eq(sum.runs, 0);
+
+  ck_assert_int_eq(hloc_executable_cancel(exe), 0); /* nothing running */
+  char log[256];
+  snprintf(log, sizeof log, "%s/cancel.log", tmpdir);
+  unlink(log);
+  setenv("FAKE_CUDA_LOG", log, 1);
+  setenv("FAKE_CUDA_KERNEL_MS", "300", 1);
+  Call call = {.exe = exe, .driver = fake_driver()};
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, call_thread, &call), 0);
+  /* The first kernel is launched (logged before its sleep): cancel. */
+  for (int i = 0; i < 1000 && launches_in(log) < 1; i++)
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+  ck_assert_int_eq(hloc_executable_cancel(exe), 1);
+  pthread_join(t, NULL);
+  unsetenv("FAKE_CUDA_KERNEL_MS");
+  unsetenv("FAKE_CUDA_LOG");
+  HloStr want = {0};
+  hlo_str_printf(&want, "hloc_execute: cancelled at %%%s (kernel %s)", k1.instruction, k1.symbol);
+  ck_assert_msg(call.rc != 0 && !strcmp(call.msg, want.buf) && call.touched == 0,
+                "%s: exit %d: '%s', not '%s' (%zu bytes written)", what, call.rc, call.msg,
+                want.buf, call.touched);
+  free(want.buf);
+  ck_assert_int_eq(launches_in(log), 1);
+  /* The cancel stopped that call only. */
+  rc = execute_with(exe, fake_driver(), msg, sizeof msg, &touched);
+  ck_assert_msg(rc == 0 && touched == bytes, "%s: after the cancel: %s", what, msg);
+}
+
+/* A device "cuda" executable, compiled by libhloc and loaded from its
+ * saved library, honours hloc_executable_cancel and _set_profiling. */
+START_TEST(gpu_executable_cancels_and_profiles) {
+  hloc_compiler_options opts = {.device = "cuda"};
+  hloc_compiler *c = NULL;
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_int_eq(hloc_compiler_create(&opts, &c, &err), 0);
+  ck_assert_msg(hloc_compile_graphdef_file(c, MODELS "/mnist_mlp.pb",
+                                           MODELS "/mnist_mlp.config.pbtxt", &exe, &err) == 0,
+                "%s", err ? hloc_error_message(err) : "");
+  char path[256];
+  snprintf(path, sizeof path, "%s/libsaved.so", tmpdir);
+  ck_assert_msg(hloc_executable_save(exe, path, &err) == 0, "%s",
+                err ? hloc_error_message(err) : "");
+  check_cancel_and_profile(exe, "compiled");
+  hloc_executable_free(exe);
+  hloc_compiler_free(c);
+  ck_assert_msg(hloc_executable_load(path, &exe, &err) == 0, "%s",
+                err ? hloc_error_message(err) : "");
+  check_cancel_and_profile(exe, path);
+  hloc_executable_free(exe);
+}
+END_TEST
+
 /* `--emit so` for the GPU: a model library that exports the GPU program
  * (its descriptor, its device code, the entry points and the runtime's
  * CUDA glue) and that libhloc loads and runs on the GPU; N_run called
@@ -787,6 +926,7 @@ int main(void) {
   tcase_add_test(direct, cpp_class_runs_on_the_gpu);
   tcase_add_test(direct, model_library_runs_on_the_gpu);
   tcase_add_test(direct, gpu_executable_saves_as_a_model_library);
+  tcase_add_test(direct, gpu_executable_cancels_and_profiles);
   suite_add_tcase(s, direct);
   return ck_run_suite(s);
 }

@@ -268,7 +268,8 @@ class Executable:
     def cancel(self):
         """Stops the calls of this executable running now, from any thread: each raises
         Error("hloc_execute: cancelled at WHERE") soon (the compiled code checks before
-        every kernel and every while-loop iteration).  Calls that start later run
+        every kernel and every while-loop iteration; on the GPU, before every kernel
+        launch and copy, and nothing is written).  Calls that start later run
         normally.  Returns how many calls it asked to stop (0 when none was running)."""
         return _lib.hloc_executable_cancel(self._handle)
 

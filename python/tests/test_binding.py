@@ -515,6 +515,77 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(exe.profile()["runs"], 0)
 
 
+class GpuFakeDriverTest(unittest.TestCase):
+    """A device="cuda" executable's cancel() and profiling, on the fake CUDA driver
+    (tests/fake_cuda.c: no kernel runs, each launch sleeps FAKE_CUDA_KERNEL_MS and is
+    logged in FAKE_CUDA_LOG), built here with $CC or cc."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.TemporaryDirectory()
+        self.driver = os.path.join(self.dir.name, "libcuda.so.1")
+        subprocess.run([os.environ.get("CC") or "cc", "-std=c17", "-shared", "-fPIC", "-o",
+                        self.driver, os.path.join(ROOT, "tests", "fake_cuda.c")], check=True)
+        self.env = {k: os.environ.get(k) for k in
+                    ("HLOC_CUDA_DRIVER", "FAKE_CUDA_KERNEL_MS", "FAKE_CUDA_LOG")}
+        os.environ["HLOC_CUDA_DRIVER"] = self.driver
+
+    def tearDown(self):
+        for k, v in self.env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        self.dir.cleanup()
+
+    def test_cancel_and_profile(self):
+        prefix = os.path.join(MODELS, "mnist_mlp")
+        exe = hloc.compile_graphdef(prefix + ".pb", prefix + ".config.pbtxt", device="cuda")
+        x, = stored(prefix, "in", 1)
+        exe.set_profiling(True)
+        os.environ["FAKE_CUDA_KERNEL_MS"] = "20"
+        exe(x)
+        exe(x)
+        p = exe.profile()
+        self.assertEqual(p["runs"], 2)
+        self.assertGreaterEqual(len(p["kernels"]), 2)
+        for k in p["kernels"]:
+            self.assertEqual(k["calls"], 2, k)
+            self.assertGreaterEqual(k["seconds"], 2 * 0.020, k)
+        self.assertLessEqual(p["kernel_seconds"], p["seconds"])
+        # Cancelled while the first kernel runs: stopped before the second.
+        log = os.path.join(self.dir.name, "fake.log")
+        os.environ["FAKE_CUDA_LOG"] = log
+        os.environ["FAKE_CUDA_KERNEL_MS"] = "300"
+        raised = []
+
+        def run():
+            try:
+                exe(x)
+            except hloc.Error as e:
+                raised.append(str(e))
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 30
+        def launches():
+            if not os.path.exists(log):
+                return 0
+            with open(log) as f:
+                return f.read().count("launch ")
+
+        while launches() < 1:
+            self.assertLess(time.monotonic(), deadline, "no kernel was launched")
+            time.sleep(0.002)
+        self.assertEqual(exe.cancel(), 1)
+        t.join(30)
+        self.assertFalse(t.is_alive(), "the run was not stopped")
+        k1 = p["kernels"][1]
+        self.assertEqual(raised, [f"hloc_execute: cancelled at %{k1['instruction']} "
+                                  f"(kernel {k1['symbol']})"])
+        self.assertEqual(launches(), 1)
+
+
 NAMES = os.path.join(ROOT, "testdata", "tf", "names")
 
 
