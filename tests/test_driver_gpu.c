@@ -21,6 +21,9 @@
  * device "cuda" executable) is loaded by libhloc, linked into this suite,
  * and run through the library's own CUDA glue.
  *
+ * A CPU program written by hand checks how an executable reports a
+ * status no compiled model returns (run_once shares it with the GPU).
+ *
  * Needs the hloc binary ($HLOC_BIN), the runtime archive
  * ($HLOC_RUNTIME_DIR), a C compiler ($CC or cc) and a C++ one
  * ($HLOC_CXX, for the class of --emit cpp).
@@ -905,6 +908,76 @@ START_TEST(gpu_executable_saves_as_a_model_library) {
 }
 END_TEST
 
+/* A CPU program by hand whose runs return $STATUS from the $FROM-th on
+ * (0 before), for the statuses no compiled model returns. */
+static const char status_harness[] =
+    "#include <stdlib.h>\n"
+    "#include \"hloc_runtime.h\"\n"
+    "static const int64_t in_dims[] = {2, 784}, out_dims[] = {2};\n"
+    "static const hloc_buffer_info x = {\"x\", RT_F32, 2, in_dims, 2 * 784 * 4, 0, 0};\n"
+    "static const hloc_buffer_info y = {\"y\", RT_F32, 1, out_dims, 2 * 4, 0, 0};\n"
+    "static int calls;\n"
+    "static int status(void) {\n"
+    "  return ++calls >= atoi(getenv(\"FROM\")) ? atoi(getenv(\"STATUS\")) : 0;\n"
+    "}\n"
+    "static int run(void *const *b, void *s) { (void)b; (void)s; return status(); }\n"
+    "static int run_c(void *const *b, void *s, const int32_t *c) { (void)c; return run(b, s); }\n"
+    "static int run_p(void *const *b, void *s, const int32_t *c, hloc_profiler *p) {\n"
+    "  (void)p;\n"
+    "  return run_c(b, s, c);\n"
+    "}\n"
+    "int main(int argc, char **argv) {\n"
+    "  hloc_program p = {.name = \"m\", .num_args = 1, .num_results = 1, .args = &x,\n"
+    "                    .results = &y, .scratch_align = 16, .run = run,\n"
+    "                    .run_cancellable = run_c, .run_profiled = run_p};\n"
+    "  return hloc_exe_main(&p, argc, argv);\n"
+    "}\n";
+
+/* The status of a CPU run that no cancellation explains: since the GPU's
+ * failures (-1, printed by the runtime) and stops (-2) share run_once's
+ * status with the CPU's, an executable says "the model failed (status N)"
+ * for any other, in the run and in --bench's runs: exit 1, and a failed
+ * first run writes nothing. */
+START_TEST(cpu_executable_reports_a_failed_status) {
+  char path[256], *out;
+  snprintf(path, sizeof path, "%s/status.c", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(status_harness, f);
+  fclose(f);
+  int rc = ck_sh(&out, "%s -std=c17 -Wall -Werror -Iruntime -o %s/m %s %s/libhloc_exe.a "
+                 "%s/libhloc_runtime.a -lm -pthread -ldl",
+                 cc(), tmpdir, path, ck_env("HLOC_RUNTIME_DIR"), ck_env("HLOC_RUNTIME_DIR"));
+  ck_assert_msg(rc == 0, "building the harness: %s", out);
+  free(out);
+  static const struct {
+    const char *env, *flags, *says;
+  } statuses[] = {
+      {"FROM=1 STATUS=-2", "", "m: the model failed (status -2)"},
+      {"FROM=1 STATUS=-7", "--timeout 60", "m: the model failed (status -7)"},
+      {"FROM=2 STATUS=-2", "--bench 3", "m: the model failed (status -2)"},
+      {"FROM=3 STATUS=-9", "--bench 3 --profile", "m: the model failed (status -9)"},
+      {"FROM=1 STATUS=5", "", "m: the model failed (status 5)"},
+  };
+  for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++) {
+    rc = ck_sh(&out, "%s %s/m --input %s/mnist_mlp.in0.npy --output-dir %s/out%zu %s", statuses[i].env,
+               tmpdir, MODELS, tmpdir, i, statuses[i].flags);
+    ck_assert_msg(rc == 1 && strstr(out, statuses[i].says), "%s %s: exit %d: %s", statuses[i].env,
+                  statuses[i].flags, rc, out);
+    free(out);
+    if (strncmp(statuses[i].env, "FROM=1 ", 7)) continue;
+    snprintf(path, sizeof path, "%s/out%zu/y.npy", tmpdir, i);
+    ck_assert_int_ne(access(path, F_OK), 0);
+  }
+  rc = ck_sh(&out, "FROM=9 STATUS=-2 %s/m --input %s/mnist_mlp.in0.npy --output-dir %s/ok "
+             "--bench 2", tmpdir, MODELS, tmpdir);
+  ck_assert_msg(rc == 0 && strstr(out, "m: 2 runs: median"), "exit %d: %s", rc, out);
+  free(out);
+  snprintf(path, sizeof path, "%s/ok/y.npy", tmpdir);
+  ck_assert_int_eq(access(path, R_OK), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("driver_gpu");
   add_models();
@@ -927,6 +1000,7 @@ int main(void) {
   tcase_add_test(direct, model_library_runs_on_the_gpu);
   tcase_add_test(direct, gpu_executable_saves_as_a_model_library);
   tcase_add_test(direct, gpu_executable_cancels_and_profiles);
+  tcase_add_test(direct, cpu_executable_reports_a_failed_status);
   suite_add_tcase(s, direct);
   return ck_run_suite(s);
 }
