@@ -3399,6 +3399,7 @@ static HloError *eval_single_device(Ev *ev, const HloInstr *in, HloLiteral **ops
     r = hlo_literal_clone(ops[0]->elems[1]);
     break;
   case HLO_OP_COPY_DONE: r = hlo_literal_clone(ops[0]->elems[0]); break;
+  case HLO_OP_ADD_DEPENDENCY: r = hlo_literal_clone(ops[0]); break;
   case HLO_OP_COPY_START:
     r = start_tuple(in, hlo_literal_clone(ops[0]), hlo_literal_clone(ops[0]));
     break;

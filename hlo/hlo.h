@@ -506,7 +506,7 @@ typedef enum HloCost {
   X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
-  X(RNG, "rng", 2, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
+  X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_LOOP)                    \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
@@ -520,7 +520,8 @@ typedef enum HloCost {
  * participant (hloc compiles single-device programs): the collectives are
  * identities (collective-permute without a pair for 0 gives zeros),
  * replica-id and partition-id are u32[] 0, a start/done pair is the op
- * it carries, async-start runs its called computation.  The verifier
+ * it carries, async-start runs its called computation, add-dependency(x,
+ * token) is x (the token orders it, which one device needs not).  The verifier
  * rejects replica groups or pairs naming other participants;
  * passes/single_device.c rewrites them into plain HLO first in the
  * pipeline, so codegen never sees them. */
@@ -546,6 +547,7 @@ typedef enum HloCost {
   X(REPLICA_ID, "replica-id", 0, HLO_KIND_OTHER, HLO_COST_FREE)                       \
   X(PARTITION_ID, "partition-id", 0, HLO_KIND_OTHER, HLO_COST_FREE)                   \
   X(AFTER_ALL, "after-all", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_FREE)        \
+  X(ADD_DEPENDENCY, "add-dependency", 2, HLO_KIND_OTHER, HLO_COST_FREE)               \
   X(OPT_BARRIER, "opt-barrier", 1, HLO_KIND_OTHER, HLO_COST_FREE)                     \
   X(DOMAIN, "domain", 1, HLO_KIND_OTHER, HLO_COST_FREE)                               \
   X(ASYNC_START, "async-start", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_CONTROL) \
@@ -562,7 +564,6 @@ typedef enum HloCost {
  * devices, dynamic shapes, or an op hloc has not implemented yet): no
  * later stage ever sees one. */
 #define HLO_REFUSED_OPCODES(X)                                                        \
-  X(ADD_DEPENDENCY, "add-dependency", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)          \
   X(COLLECTIVE_REDUCE, "collective-reduce", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,     \
     HLO_COST_CONTROL)                                                                 \
   X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \

@@ -1937,7 +1937,7 @@ static bool can_infer_shape(HloOpcode op) {
   case HLO_OP_BATCH_NORM_TRAINING: case HLO_OP_BATCH_NORM_GRAD:
   case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE: case HLO_OP_FFT:
   case HLO_OP_AFTER_ALL: case HLO_OP_OPT_BARRIER: case HLO_OP_DOMAIN: case HLO_OP_REPLICA_ID:
-  case HLO_OP_PARTITION_ID:
+  case HLO_OP_PARTITION_ID: case HLO_OP_ADD_DEPENDENCY:
     return true;
   default: return false;
   }
@@ -2439,7 +2439,7 @@ static HloShape with_source_layout(Parser *p, const HloInstr *x, HloShape s) {
   if (x->op == HLO_OP_GET_TUPLE_ELEMENT)
     src = &x->operands[0]->shape.tuple[x->tuple_index];
   else if (x->op == HLO_OP_WHILE || x->op == HLO_OP_COPY || x->op == HLO_OP_OPT_BARRIER ||
-           x->op == HLO_OP_DOMAIN)
+           x->op == HLO_OP_DOMAIN || x->op == HLO_OP_ADD_DEPENDENCY)
     src = &x->operands[0]->shape;
   else if (x->op == HLO_OP_CALL)
     src = &x->called[0]->root->shape;

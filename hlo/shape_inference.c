@@ -1763,19 +1763,21 @@ static HloError *infer_fft(Infer *cx, HloShape *out) {
   return NULL;
 }
 
-/* rng-bit-generator(state): state u64[2] (rng_three_fry) or u64[2]/u64[3]
- * (rng_philox, rng_default: a key then a 64- or 128-bit counter); the
- * result is (the new state, random bits) whose array is declared in the
- * text: an 8-, 16-, 32- or 64-bit integer type (XLA's float types are not
+/* rng-bit-generator(state): state u64[n], n >= 2: a key then the counter,
+ * 64 bits (rng_three_fry: state[1]) or 128 (rng_philox, rng_default:
+ * state[1] low, state[2] high when n >= 3).  XLA's verifier takes any
+ * length and its RngBitGeneratorExpander reads only those words; the
+ * words after them are kept as they were in the new state.  The result is
+ * (the new state, random bits) whose array is declared in the text: an
+ * 8-, 16-, 32- or 64-bit integer type (XLA's float types are not
  * evaluated yet). */
 static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
   HloError *e = expect_operands(cx, 1);
   if (!e) e = expect_arrays(cx);
   if (e) return e;
   const HloShape *st = OPND(cx, 0), *r = &cx->in->shape;
-  int64_t max = cx->in->rng_algorithm == HLO_RNG_THREE_FRY ? 2 : 3;
-  if (st->type != HLO_U64 || st->rank != 1 || st->dims[0] < 2 || st->dims[0] > max)
-    return fail(cx, "state %s is not u64[2]%s", shape_str(cx, st), max == 3 ? " or u64[3]" : "");
+  if (st->type != HLO_U64 || st->rank != 1 || st->dims[0] < 2)
+    return fail(cx, "state %s is not u64[n], n >= 2 (a key and a counter)", shape_str(cx, st));
   if (r->type != HLO_TUPLE || r->ntuple != 2 || !hlo_type_is_array(r->tuple[1].type))
     return fail(cx, "result %s is not a tuple (state, bits)", shape_str(cx, r));
   HloType t = r->tuple[1].type;
@@ -1792,11 +1794,23 @@ static HloError *infer_rng_bit_generator(Infer *cx, HloShape *out) {
 
 /* rng(a, b), distribution=D: a and b scalars of the result's element type
  * (declared in the text, as XLA requires); rng_uniform draws integers or
- * floats in [a, b), rng_normal floats with mean a and deviation b. */
+ * floats in [a, b), rng_normal floats with mean a and deviation b.  XLA's
+ * parser also takes rng(a, b, shape), the form its RngExpander tests write
+ * (StableHLO's rng carries the result's dims as a rank-1 operand): the
+ * expander reads a and b and the declared shape only, so a third operand
+ * is accepted when it is a rank-1 array, of any type and size (XLA's tests
+ * give u64[3] and f16[3] for scalar and rank-2 results), and changes
+ * nothing. */
 static HloError *infer_rng(Infer *cx, HloShape *out) {
-  HloError *e = expect_operands(cx, 2);
+  int n = cx->in->noperands;
+  HloError *e = n == 2 || n == 3 ? NULL
+                                 : fail(cx, "expects 2 operands (or 3, the third XLA's shape "
+                                            "operand), has %d", n);
   if (!e) e = expect_arrays(cx);
   if (e) return e;
+  if (cx->in->noperands == 3 && OPND(cx, 2)->rank != 1)
+    return fail(cx, "operand 2 %s is not a rank-1 array (XLA's shape operand, which rng "
+                "ignores: the result's shape is the declared one)", shape_str(cx, OPND(cx, 2)));
   const HloShape *r = &cx->in->shape;
   HloType t = r->type;
   if (!hlo_type_is_array(t))
@@ -2142,11 +2156,18 @@ static HloError *infer_single_device(Infer *cx, HloShape *out) {
     *out = hlo_shape_scalar(HLO_U32);
     return NULL;
   case HLO_OP_AFTER_ALL:
-    for (int i = 0; i < in->noperands; i++)
-      if (OPND(cx, i)->type != HLO_TOKEN)
-        return fail(cx, "operand %d %s is not a token", i, shape_str(cx, OPND(cx, i)));
+    /* Of tokens, or of any values it orders after (XLA's HandleAfterAll
+     * checks only the result; its token_hlo_test runs after-all(f32[])). */
     memset(out, 0, sizeof *out);
     out->type = HLO_TOKEN;
+    return NULL;
+  case HLO_OP_ADD_DEPENDENCY:
+    /* add-dependency(x, token): x, ordered after the token (XLA's
+     * HandleAddDependency: the first operand's shape, any shape). */
+    if ((e = expect_operands(cx, 2))) return e;
+    if (OPND(cx, 1)->type != HLO_TOKEN)
+      return fail(cx, "operand 1 %s is not a token", shape_str(cx, OPND(cx, 1)));
+    *out = no_layout(cx, OPND(cx, 0));
     return NULL;
   case HLO_OP_OPT_BARRIER:
   case HLO_OP_DOMAIN:

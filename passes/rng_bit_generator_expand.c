@@ -26,7 +26,10 @@
  * single_device.c's walk, so this runs first in the pipeline and under
  * --O0 alike.
  *
- * requires: a verified rng-bit-generator (u64[2] or u64[3] state, 8-,
+ * A longer state (XLA takes any u64[n], n >= 2) keeps the words past
+ * those its algorithm reads (2 for ThreeFry, 3 for Philox) as they were.
+ *
+ * requires: a verified rng-bit-generator (u64[n] state, n >= 2, 8-,
  *           16-, 32- or 64-bit integer bits: the verifier refuses the
  *           rest; narrower bits are the 32-bit words converted, which
  *           keeps their low bits, as XLA's *RngBitNarrow).
@@ -203,12 +206,11 @@ HloInstr *px_expand_rng_bit_generator(HloInstr *in) {
   bool wide = hlo_type_size(bs->type) == 8;
   HloInstr *key = element(at, state, 0), *c = element(at, state, 1);
   HloInstr *k0 = low32(at, key), *k1 = high32(at, key);
-  HloInstr *bits, *next[3] = {key, NULL, NULL};
+  HloInstr *bits, *next[4] = {key, NULL, NULL, NULL};
   HloError *e = NULL;
   if (n == 0) {
     bits = px_scalar(at, bs->type, 0, bs);
     next[1] = c;
-    if (nstate > 2) next[2] = element(at, state, 2);
   } else if (in->rng_algorithm == HLO_RNG_THREE_FRY) {
     int64_t used;
     bits = three_fry_bits(at, k0, k1, c, bs, wide, &used);
@@ -224,9 +226,16 @@ HloInstr *px_expand_rng_bit_generator(HloInstr *in) {
                           px_binary(at, HLO_OP_ADD, hi, px_scalar(at, HLO_U64, 1, NULL)), hi);
   }
   if (n) bits = px_convert(at, px_reshape(at, bits, bs->rank, bs->dims), bs->type);
+  /* The words the algorithm reads, updated, then the ones it does not,
+   * as they were. */
+  int used = next[2] ? 3 : 2;
   int64_t one = 1;
-  for (int k = 0; k < nstate; k++) next[k] = px_reshape(at, next[k], 1, &one);
-  HloInstr *ns = px_built(hlo_build_concatenate(at.c, next, (int)nstate, 0, &e), e, at.before);
+  for (int k = 0; k < used; k++) next[k] = px_reshape(at, next[k], 1, &one);
+  if (nstate > used) {
+    HloSliceDim rest = {used, nstate, 1};
+    next[used++] = px_built(hlo_build_slice(at.c, state, &rest, &e), e, at.before);
+  }
+  HloInstr *ns = px_built(hlo_build_concatenate(at.c, next, used, 0, &e), e, at.before);
   HloInstr *both[2] = {px_with_layout(ns, &in->shape.tuple[0], in),
                        px_with_layout(bits, bs, in)};
   return px_built(hlo_build_tuple(at.c, both, 2, &e), e, at.before);

@@ -22,7 +22,8 @@
  * so this runs first in the pipeline and under --O0 alike.
  *
  * requires: a verified rng (integer or f16/bf16/f32/f64 uniform, float
- *           normal: the verifier refuses the rest).
+ *           normal: the verifier refuses the rest); a third operand (XLA's
+ *           shape operand) is not read, as in XLA's RngExpander.
  * keeps:    the result's shape (px_expand_op restores its layout).
  * breaks:   nothing.
  */

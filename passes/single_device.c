@@ -9,7 +9,8 @@
  * all-to-all, collective-broadcast, opt-barrier and domain are their
  * operand (a tuple of them when there are several); collective-permute is
  * its operand when the pair {0,0} is given and zeros when no pair is;
- * replica-id and partition-id are the constant 0; the custom-calls XLA
+ * replica-id and partition-id are the constant 0; add-dependency(x, token)
+ * is x; the custom-calls XLA
  * uses on one device as identities (Sharding, MoveToHost, …:
  * hlo_custom_call_is_identity) are their operand, and JAX's LAPACK calls
  * the cholesky and triangular-solve they compute (lapack_calls.c); a
@@ -106,6 +107,8 @@ static HloInstr *lower(HloInstr *in) {
     return px_with_layout(element(in->operands[0], 0, in), &in->shape, in);
   case HLO_OP_COPY_START:
     return start_tuple(in, in->operands[0], in->operands[0]);
+  case HLO_OP_ADD_DEPENDENCY:
+    return px_with_layout(in->operands[0], &in->shape, in);
   case HLO_OP_REPLICA_ID: case HLO_OP_PARTITION_ID:
     return px_constant_splat(c, &in->shape, 0, in);
   case HLO_OP_ASYNC_START: {

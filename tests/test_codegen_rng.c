@@ -90,6 +90,20 @@ START_TEST(narrow_bits) {
 }
 END_TEST
 
+/* States longer than the algorithm reads (XLA takes any u64[n], n >= 2):
+ * the words after the key and counter come back unchanged. */
+START_TEST(long_state) {
+  check_exact("HloModule m\nENTRY e {\n  s = u64[6] parameter(0)\n  r = u64[4] parameter(1)\n"
+              "  a = (u64[6], u32[5]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  b = (u64[4], u64[3]) rng-bit-generator(r), algorithm=rng_three_fry\n"
+              "  c = (u64[4], u8[2,3]) rng-bit-generator(r), algorithm=rng_default\n"
+              "  d = (u64[6], u32[0]) rng-bit-generator(s), algorithm=rng_philox\n"
+              "  ROOT t = ((u64[6], u32[5]), (u64[4], u64[3]), (u64[4], u8[2,3]), "
+              "(u64[6], u32[0])) tuple(a, b, c, d)\n}\n",
+              6);
+}
+END_TEST
+
 /* No bits: the state comes back unchanged. */
 START_TEST(empty) {
   check_exact("HloModule m\nENTRY e {\n  s = u64[3] parameter(0)\n  r = u64[2] parameter(1)\n"
@@ -103,7 +117,8 @@ END_TEST
 START_TEST(rng_uniform) {
   check_exact("HloModule m\nENTRY e {\n"
               "  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
-              "  u = f32[3,50] rng(a, b), distribution=rng_uniform\n"
+              "  sh = u64[2] constant({3, 50})\n"
+              "  u = f32[3,50] rng(a, b, sh), distribution=rng_uniform\n"
               "  c = f64[] parameter(2)\n  d = f64[] parameter(3)\n"
               "  v = f64[7] rng(c, d), distribution=rng_uniform\n"
               "  h = bf16[] parameter(4)\n  h2 = bf16[] parameter(5)\n"
@@ -141,6 +156,7 @@ int main(void) {
   tcase_add_test(t, philox);
   tcase_add_test(t, three_fry);
   tcase_add_test(t, narrow_bits);
+  tcase_add_test(t, long_state);
   tcase_add_test(t, empty);
   tcase_add_test(t, rng_uniform);
   tcase_add_test(t, rng_normal);

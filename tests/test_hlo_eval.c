@@ -1212,6 +1212,18 @@ START_TEST(rng_bit_generator_matches_xla) {
   CHECK("HloModule m\nENTRY e {\n  s = u64[2] constant({1, 2})\n"
         "  ROOT r = (u64[2], u32[5]) rng-bit-generator(s), algorithm=rng_default\n}\n",
         "(u64[2], u32[5]) ({1, 4}, {2100602697, 2847456232, 2074354647, 800269529, 1828267006})");
+  /* A longer state: XLA's RngBitGeneratorExpander reads state[0..1]
+   * (ThreeFry) or state[0..2] (Philox) only, so the bits are those of
+   * the shorter states above, and the words after are kept. */
+  CHECK("HloModule m\nENTRY e {\n  s = u64[4] constant({9, 10, 77, 88})\n"
+        "  ROOT r = (u64[4], u64[3]) rng-bit-generator(s), algorithm=rng_three_fry\n}\n",
+        "(u64[4], u64[3]) ({9, 13, 77, 88}, {6736286827098062567, 5558378847693685504, 1750433426452485809})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[3] constant({1, 2, 3})\n"
+        "  ROOT r = (u64[3], u32[5]) rng-bit-generator(s), algorithm=rng_three_fry\n}\n",
+        "(u64[3], u32[5]) ({1, 5, 3}, {43444564, 2150618427, 3979645651, 3745730563, 1672743891})");
+  CHECK("HloModule m\nENTRY e {\n  s = u64[5] constant({7, 18446744073709551615, 5, 4, 3})\n"
+        "  ROOT r = (u64[5], u32[6]) rng-bit-generator(s), algorithm=rng_philox\n}\n",
+        "(u64[5], u32[6]) ({7, 1, 6, 4, 3}, {592388033, 4281800940, 662029415, 3118642158, 2900326916, 2923260437})");
 }
 END_TEST
 
@@ -2093,6 +2105,11 @@ START_TEST(single_device_collectives) {
      "f32[2] {1.5, -2}");
   SD("  ROOT r = f32[2] domain(c), domain={kind=\"sharding\", entry={}, exit={}}\n",
      "f32[2] {1.5, -2}");
+  /* add-dependency(x, token) is x, of any shape (XLA's corpus adds one to
+   * a tuple too); its shape may be left out. */
+  SD("  t = token[] after-all()\n  ROOT r = add-dependency(c, t)\n", "f32[2] {1.5, -2}");
+  SD("  t = token[] after-all()\n  k = f32[] constant(3)\n  b = (f32[2], f32[]) tuple(c, k)\n"
+     "  ROOT r = (f32[2], f32[]) add-dependency(b, t)\n", "(f32[2], f32[]) ({1.5, -2}, 3)");
 #undef SD
 }
 END_TEST

@@ -1688,6 +1688,25 @@ START_TEST(refused_ops) {
                              "  ROOT r = f32[2] rng(a, a), distribution=rng_uniform\n}\n",
                  "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a): rng: "
                  "operand 0 f32[2]{0} is not a scalar of the result's type f32");
+  /* XLA's rng(a, b, shape) (its RngExpander's tests): the rank-1 third
+   * operand, of any type and size, is read and ignored. */
+  assert_canonical("HloModule m\n\nENTRY %e (a: f16[], s: f16[3]) -> f16[2,2] {\n"
+                   "  %a = f16[] parameter(0)\n  %s = f16[3]{0} parameter(1)\n"
+                   "  ROOT %r = f16[2,2]{1,0} rng(%a, %a, %s), distribution=rng_normal\n}\n\n");
+  assert_refused(MODULE_HEAD "  a = f32[] parameter(0)\n  s = u64[2,2] parameter(1)\n"
+                             "  ROOT r = f32[2] rng(a, a, s), distribution=rng_uniform\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a, %s): rng: "
+                 "operand 2 u64[2,2]{1,0} is not a rank-1 array (XLA's shape operand, which "
+                 "rng ignores: the result's shape is the declared one)");
+  assert_refused(MODULE_HEAD "  a = f32[] parameter(0)\n"
+                             "  ROOT r = f32[2] rng(a, a, a, a), distribution=rng_uniform\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2]{0} rng(%a, %a, %a, %a): "
+                 "rng: expects 2 operands (or 3, the third XLA's shape operand), has 4");
+  /* add-dependency(x, token) takes a token second. */
+  assert_refused(MODULE_HEAD "  a = f32[2] parameter(0)\n"
+                             "  ROOT r = f32[2] add-dependency(a, a)\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2]{0} add-dependency(%a, %a): "
+                 "add-dependency: operand 1 f32[2]{0} is not a token");
   assert_refused(MODULE_HEAD "  a = f32[4] parameter(0)\n"
                              "  ROOT r = f32[4] select-and-scatter(a)\n}\n",
                  "verifier: computation 'e', instruction %r = f32[4]{0} select-and-scatter(%a): "
@@ -1839,12 +1858,24 @@ START_TEST(refused_ops) {
                    "  %s = u64[3]{0} parameter(0)\n"
                    "  ROOT %r = (u64[3]{0}, s64[2,3]{1,0}) rng-bit-generator(%s), "
                    "algorithm=rng_default\n}\n\n");
-  assert_refused(MODULE_HEAD "  s = u64[3] parameter(0)\n"
-                             "  ROOT r = (u64[3], u32[4]) rng-bit-generator(s), "
+  /* XLA takes a state of any length from 2 on (its expander tests give
+   * u64[4] to ThreeFry and u64[6] to Philox). */
+  assert_canonical("HloModule m\n\nENTRY %e (s: u64[6]) -> (u64[6], u8[]) {\n"
+                   "  %s = u64[6]{0} parameter(0)\n"
+                   "  ROOT %r = (u64[6]{0}, u8[]) rng-bit-generator(%s), "
+                   "algorithm=rng_three_fry\n}\n\n");
+  assert_refused(MODULE_HEAD "  s = u64[1] parameter(0)\n"
+                             "  ROOT r = (u64[1], u32[4]) rng-bit-generator(s), "
                              "algorithm=rng_three_fry\n}\n",
-                 "verifier: computation 'e', instruction %r = (u64[3]{0}, u32[4]{0}) "
+                 "verifier: computation 'e', instruction %r = (u64[1]{0}, u32[4]{0}) "
                  "rng-bit-generator(%s): rng-bit-generator: state "
-                 "u64[3]{0} is not u64[2]");
+                 "u64[1]{0} is not u64[n], n >= 2 (a key and a counter)");
+  assert_refused(MODULE_HEAD "  s = u32[4] parameter(0)\n"
+                             "  ROOT r = (u32[4], u32[4]) rng-bit-generator(s), "
+                             "algorithm=rng_philox\n}\n",
+                 "verifier: computation 'e', instruction %r = (u32[4]{0}, u32[4]{0}) "
+                 "rng-bit-generator(%s): rng-bit-generator: state "
+                 "u32[4]{0} is not u64[n], n >= 2 (a key and a counter)");
   assert_refused(MODULE_HEAD "  s = u64[2] parameter(0)\n"
                              "  ROOT r = (u64[2], f32[4]) rng-bit-generator(s), "
                              "algorithm=rng_philox\n}\n",
