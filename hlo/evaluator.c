@@ -2183,6 +2183,67 @@ static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *cons
   return err;
 }
 
+/* select-and-scatter(x, source, init): the result starts as init
+ * everywhere; for each source element, in row-major order, the window it
+ * is the output of is walked in the row-major order of its offsets (those
+ * in padding skipped, as reduce-window's), the first element selected and
+ * replaced by each later one e for which select(selected, e) is false
+ * (first wins under a GE select); then result[selected] =
+ * scatter(result[selected], source element).  A window of padding only
+ * scatters nothing.  This is XLA's SelectAndScatterExpander on CPU, and
+ * StableHLO's definition: XLA's HloEvaluator passes scatter its operands
+ * the other way round, (source, result), which differs for a scatter
+ * that is not commutative. */
+static HloError *eval_select_and_scatter(Ev *ev, const HloInstr *in, HloLiteral *const *ops,
+                                         HloLiteral **out) {
+  const HloLiteral *x = ops[0], *src = ops[1];
+  int rank = x->shape.rank;
+  size_t es = esize_of(x);
+  Plan *sel = plan_get(ev, in->called[0]), *sc = plan_get(ev, in->called[1]);
+  HloLiteral *res = hlo_literal_new(&x->shape);
+  int64_t n = elements_of(res), sn = elements_of(src);
+  for (int64_t i = 0; i < n; i++) memcpy((char *)res->data + i * (int64_t)es, ops[2]->data, es);
+  int64_t xs[HLO_MAX_RANK], si[HLO_MAX_RANK] = {0};
+  row_major_strides(rank, x->shape.dims, xs);
+  HloError *err = NULL;
+  char pred[16];
+  for (int64_t s = 0; s < sn && !err; s++, odometer_next(si, src->shape.dims, rank)) {
+    WindowRun r[HLO_MAX_RANK];
+    int64_t wi[HLO_MAX_RANK] = {0}, wc[HLO_MAX_RANK];
+    bool empty = false;
+    for (int d = 0; d < rank; d++) {
+      r[d] = window_run(&in->window[d], si[d], x->shape.dims[d], xs[d]);
+      wc[d] = r[d].count;
+      empty |= r[d].count == 0;
+    }
+    if (empty) continue;
+    /* Offsets into x, in elements; a rank-0 window is its one element. */
+    int64_t chosen = -1;
+    do {
+      int64_t at = 0;
+      for (int d = 0; d < rank; d++) at += r[d].start + wi[d] * r[d].step;
+      if (chosen >= 0) {
+        const void *args[2] = {(const char *)x->data + chosen * (int64_t)es,
+                               (const char *)x->data + at * (int64_t)es};
+        void *outs[1] = {pred};
+        memset(pred, 0, sizeof pred);
+        if ((err = apply_scalar(ev, sel, args, outs, 1))) break;
+        if (!pred[0]) chosen = at;
+      } else {
+        chosen = at;
+      }
+    } while (rank > 0 && odometer_next(wi, wc, rank));
+    if (err) break;
+    char *acc = (char *)res->data + chosen * (int64_t)es;
+    const void *args[2] = {acc, (const char *)src->data + s * (int64_t)es};
+    void *outs[1] = {acc};
+    err = apply_scalar(ev, sc, args, outs, 1);
+  }
+  if (err) hlo_literal_free(res);
+  else *out = res;
+  return err;
+}
+
 /* Sort state: the current row of every operand and the comparator. */
 typedef struct SortRow {
   Ev *ev;
@@ -3678,6 +3739,12 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_SCATTER: return eval_scatter(ev, in, ops, mov, out);
   case HLO_OP_REDUCE: return eval_reduce(ev, in, ops, out);
   case HLO_OP_REDUCE_WINDOW: return eval_reduce_window(ev, in, ops, out);
+  case HLO_OP_SELECT_AND_SCATTER: {
+    /* The window walk trusts the shapes: check them on unverified input. */
+    HloShape checked;
+    HloError *e = hlo_infer_shape(in, &checked);
+    return e ? e : eval_select_and_scatter(ev, in, ops, out);
+  }
   case HLO_OP_SORT: return eval_sort(ev, in, ops, mov, out);
   case HLO_OP_MAP: return eval_map(ev, in, ops, out);
   case HLO_OP_TOPK: r = eval_topk(in, ops[0], in->topk_k, in->topk_largest); break;

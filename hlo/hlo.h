@@ -508,6 +508,7 @@ typedef enum HloCost {
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_LOOP)                    \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
+  X(SELECT_AND_SCATTER, "select-and-scatter", 3, HLO_KIND_OTHER, HLO_COST_LOOP)       \
   X(CALL, "call", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)             \
   X(WHILE, "while", 1, HLO_KIND_CONTROL, HLO_COST_CONTROL)                            \
   X(CONDITIONAL, "conditional", HLO_ARITY_VARIADIC, HLO_KIND_CONTROL, HLO_COST_CONTROL)\
@@ -578,7 +579,6 @@ typedef enum HloCost {
     HLO_COST_CONTROL)                                                                 \
   X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
   X(SCAN, "scan", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)             \
-  X(SELECT_AND_SCATTER, "select-and-scatter", 3, HLO_KIND_REFUSED, HLO_COST_CONTROL)  \
   X(SEND, "send", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(SHUFFLE, "shuffle", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)

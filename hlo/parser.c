@@ -1146,7 +1146,7 @@ typedef enum AttrKind {
   A_EPSILON, A_FEATURE_INDEX, A_EXPONENT_BITS, A_MANTISSA_BITS, A_TARGET, A_CALLED_COMPUTATIONS, A_METADATA,
   A_REPLICA_GROUPS, A_SOURCE_TARGET_PAIRS, A_K, A_LARGEST, A_LOWER, A_LEFT_SIDE,
   A_UNIT_DIAGONAL, A_TRANSPOSE_A, A_RNG_ALGORITHM, A_RNG_DISTRIBUTION, A_FFT_TYPE,
-  A_FFT_LENGTH, A_LHS_RAGGED, A_RHS_GROUP, A_COUNT
+  A_FFT_LENGTH, A_LHS_RAGGED, A_RHS_GROUP, A_SELECT, A_SCATTER, A_COUNT
 } AttrKind;
 
 static const struct {
@@ -1213,6 +1213,8 @@ static const struct {
     {"distribution", A_RNG_DISTRIBUTION},
     {"fft_type", A_FFT_TYPE},
     {"fft_length", A_FFT_LENGTH},
+    {"select", A_SELECT},
+    {"scatter", A_SCATTER},
 };
 
 /* Annotations XLA prints on instructions that change nothing hloc
@@ -1243,7 +1245,7 @@ static bool is_single_device_op(HloOpcode op) {
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
          op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
          op != HLO_OP_RAGGED_DOT && op != HLO_OP_GET_DIMENSION_SIZE &&
-         op != HLO_OP_SET_DIMENSION_SIZE;
+         op != HLO_OP_SET_DIMENSION_SIZE && op != HLO_OP_SELECT_AND_SCATTER;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1301,7 +1303,10 @@ static bool interprets(HloOpcode op, AttrKind k) {
     return op == HLO_OP_COLLECTIVE_PERMUTE || op == HLO_OP_COLLECTIVE_PERMUTE_START;
   case A_SLICE: return op == HLO_OP_SLICE;
   case A_PADDING: return op == HLO_OP_PAD;
-  case A_WINDOW: return op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_CONVOLUTION;
+  case A_WINDOW:
+    return op == HLO_OP_REDUCE_WINDOW || op == HLO_OP_CONVOLUTION ||
+           op == HLO_OP_SELECT_AND_SCATTER;
+  case A_SELECT: case A_SCATTER: return op == HLO_OP_SELECT_AND_SCATTER;
   case A_DIM_LABELS: case A_FEATURE_GROUPS: case A_BATCH_GROUPS:
     return op == HLO_OP_CONVOLUTION;
   case A_LHS_BATCH: case A_LHS_CONTRACTING: case A_RHS_BATCH: case A_RHS_CONTRACTING:
@@ -1716,7 +1721,8 @@ static bool parse_comp_list(Parser *p, int64_t first) {
 }
 
 /* Order of called computations among an instruction's: while calls
- * [condition, body], conditional [true, false] or its branches in order. */
+ * [condition, body], conditional [true, false] or its branches in order,
+ * select-and-scatter [select, scatter]. */
 enum { KEY_FIRST = 0, KEY_SECOND = 1 };
 
 static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
@@ -1750,7 +1756,8 @@ static bool parse_attr_value(Parser *p, HloInstr *in, AttrKind k) {
     return true;
   case A_TO_APPLY: case A_CALLS: case A_CONDITION: case A_TRUE:
     return parse_comp_ref(p, KEY_FIRST);
-  case A_BODY: case A_FALSE: return parse_comp_ref(p, KEY_SECOND);
+  case A_BODY: case A_FALSE: case A_SCATTER: return parse_comp_ref(p, KEY_SECOND);
+  case A_SELECT: return parse_comp_ref(p, KEY_FIRST);
   case A_BRANCHES: case A_CALLED_COMPUTATIONS: return parse_comp_list(p, 0);
   case A_KIND:
     if (!parse_enum(p, "fusion kind", fusion_kinds, 4, &e)) return false;
@@ -1871,6 +1878,8 @@ static bool parse_attributes(Parser *p, HloInstr *in, const Ref *name, bool allo
   const char *what = NULL;
   if (in->op == HLO_OP_WHILE && (seen >> A_CONDITION & 1) != (seen >> A_BODY & 1))
     what = "both condition= and body=";
+  if (in->op == HLO_OP_SELECT_AND_SCATTER && !((seen >> A_SELECT & 1) && (seen >> A_SCATTER & 1)))
+    what = "select= and scatter=";
   if (in->op == HLO_OP_CONDITIONAL && (seen >> A_TRUE & 1) != (seen >> A_FALSE & 1))
     what = "both true_computation= and false_computation=";
   if (in->op == HLO_OP_CONDITIONAL && (seen >> A_TRUE & 1) && (seen >> A_BRANCHES & 1))

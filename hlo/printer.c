@@ -417,6 +417,7 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     break;
   }
   case HLO_OP_REDUCE_WINDOW:
+  case HLO_OP_SELECT_AND_SCATTER:
     if (in->window_rank) print_window(out, in);
     break;
   case HLO_OP_CONVOLUTION:
@@ -538,6 +539,14 @@ static void print_called(HloStr *out, const HloInstr *in) {
   case HLO_OP_FUSION: case HLO_OP_ASYNC_START: case HLO_OP_ASYNC_UPDATE: case HLO_OP_ASYNC_DONE:
     hlo_str_printf(out, ", calls=");
     print_comp(out, in->called[0]);
+    return;
+  case HLO_OP_SELECT_AND_SCATTER:
+    hlo_str_printf(out, ", select=");
+    print_comp(out, in->called[0]);
+    if (in->ncalled > 1) {
+      hlo_str_printf(out, ", scatter=");
+      print_comp(out, in->called[1]);
+    }
     return;
   default:
     hlo_str_printf(out, ", to_apply=");

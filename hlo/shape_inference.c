@@ -1050,6 +1050,47 @@ static HloError *infer_reduce_window(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* A select-and-scatter computation: two T[] parameters, a scalar root of
+ * type `result`. */
+static HloError *check_binary_scalar(Infer *cx, const char *role, const HloComputation *f,
+                                     HloType t, HloType result) {
+  HloError *e = check_signature(cx, role, f);
+  if (e) return e;
+  if (f->nparams != 2 || !is_scalar_of(&f->params[0]->shape, t) ||
+      !is_scalar_of(&f->params[1]->shape, t) || !is_scalar_of(&f->root->shape, result))
+    return fail(cx, "%s must be (%s[], %s[]) -> %s[] (%s has %s)", role, hlo_type_name(t),
+                hlo_type_name(t), hlo_type_name(result), f->name, signature_str(cx, f));
+  return NULL;
+}
+
+/* select-and-scatter(operand, source, init), window=…, select=, scatter=
+ * (XLA's InferSelectAndScatterShape): source has the dims of the windows
+ * over operand, init is a scalar, all three of one element type; select is
+ * (T, T) -> pred, scatter (T, T) -> T; the result is operand's shape. */
+static HloError *infer_select_and_scatter(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 3);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = expect_called(cx, 2, "select, scatter");
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *src = OPND(cx, 1), *init = OPND(cx, 2);
+  if (src->type != x->type || !is_scalar_of(init, x->type))
+    return fail(cx, "source %s and init value %s must be of the operand's type %s (init a "
+                "scalar)", shape_str(cx, src), shape_str(cx, init), hlo_type_name(x->type));
+  if (cx->in->window_rank != x->rank)
+    return fail(cx, "window has %d dims but the operand %s has rank %d", cx->in->window_rank,
+                shape_str(cx, x), x->rank);
+  if ((e = check_binary_scalar(cx, "select", cx->in->called[0], x->type, HLO_PRED))) return e;
+  if ((e = check_binary_scalar(cx, "scatter", cx->in->called[1], x->type, x->type))) return e;
+  int64_t dims[HLO_MAX_RANK];
+  if ((e = window_output(cx, cx->in->window, x->rank, x->dims, dims))) return e;
+  HloShape w = array_of(x->type, x->rank, dims);
+  if (!hlo_shape_same_dims(&w, src))
+    return fail(cx, "source %s must have the dims of the windows over the operand, %s",
+                shape_str(cx, src), shape_str(cx, &w));
+  *out = array_of(x->type, x->rank, x->dims);
+  return NULL;
+}
+
 static HloError *infer_sort(Infer *cx, HloShape *out) {
   int n = cx->in->noperands;
   if (n < 1) return fail(cx, "expects at least one operand");
@@ -2251,6 +2292,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_RNG_BIT_GENERATOR: return infer_rng_bit_generator(cx, out);
   case HLO_OP_RNG: return infer_rng(cx, out);
   case HLO_OP_STOCHASTIC_CONVERT: return infer_stochastic_convert(cx, out);
+  case HLO_OP_SELECT_AND_SCATTER: return infer_select_and_scatter(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_RAGGED_DOT: return infer_ragged_dot(cx, out);
   case HLO_OP_GET_DIMENSION_SIZE: return infer_get_dimension_size(cx, out);

@@ -21,10 +21,11 @@
  * zeros; of complex(a, b), also through data movement, a and b
  * (px_complex_part), so that no complex value is left between them.
  * cholesky and triangular-solve (loops), rng-bit-generator, rng,
- * stochastic-convert, fft, ragged-dot and batch-norm-training/-grad have
- * files of their own (cholesky_expand.c, triangular_solve_expand.c,
- * rng_bit_generator_expand.c, rng_expand.c, stochastic_convert_expand.c,
- * fft_expand.c, ragged_dot_expand.c, batchnorm_train_expand.c), which
+ * stochastic-convert, fft, ragged-dot, batch-norm-training/-grad and
+ * select-and-scatter have files of their own (cholesky_expand.c,
+ * triangular_solve_expand.c, rng_bit_generator_expand.c, rng_expand.c,
+ * stochastic_convert_expand.c, fft_expand.c, ragged_dot_expand.c,
+ * batchnorm_train_expand.c, select_and_scatter_expand.c), which
  * px_expand_op calls.
  *
  * single_device.c's walk offers every instruction here, so this runs
@@ -414,6 +415,7 @@ HloInstr *px_expand_op(HloInstr *in) {
   case HLO_OP_STOCHASTIC_CONVERT: r = px_expand_stochastic_convert(in); break;
   case HLO_OP_FFT: r = px_expand_fft(in); break;
   case HLO_OP_RAGGED_DOT: r = px_expand_ragged_dot(in); break;
+  case HLO_OP_SELECT_AND_SCATTER: r = px_expand_select_and_scatter(in); break;
   case HLO_OP_GET_DIMENSION_SIZE: {
     /* The size of a static dim is its bound; a dynamic one stays, for
      * codegen to refuse. */

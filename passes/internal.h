@@ -80,6 +80,9 @@ HloInstr *px_lower_lapack_call(HloInstr *instr);
 HloInstr *px_expand_fft(HloInstr *instr);
 /* ragged-dot as one masked dot (ragged_dot_expand.c). */
 HloInstr *px_expand_ragged_dot(HloInstr *instr);
+/* select-and-scatter as a reduce-window and a scatter
+ * (select_and_scatter_expand.c). */
+HloInstr *px_expand_select_and_scatter(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

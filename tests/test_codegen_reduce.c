@@ -121,6 +121,52 @@ START_TEST(fused_variadic_reduce) {
 }
 END_TEST
 
+/* select-and-scatter, compiled as the pipeline's first step expands it
+ * (passes/select_and_scatter_expand.c: a reduce-window carrying indices,
+ * then a scatter), against the evaluator's direct walk.  Arguments are
+ * small integers, so windows hold ties (the first wins) and the sums are
+ * exact: the comparison is exact. */
+START_TEST(select_and_scatter) {
+  static const char *comps =
+      "ge {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT c = pred[] compare(a, b), direction=GE\n}\n"
+      "pos {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  z = f32[] constant(0)\n"
+      "  ROOT c = pred[] compare(a, z), direction=GE\n}\n"
+      "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT c = f32[] add(a, b)\n}\n"
+      "le_s32 {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+      "  ROOT c = pred[] compare(a, b), direction=LE\n}\n"
+      "second_s32 {\n  a = s32[] parameter(0)\n  ROOT b = s32[] parameter(1)\n}\n";
+  char text[4096];
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    /* Max pooling's gradient (NHWC, 2x2 stride 2, padded at the high
+     * end); a select that is no order (the first non-negative, as in
+     * XLA's corpus) over overlapping windows; a min select with a scatter
+     * that keeps the last source (not commutative) over padded,
+     * overlapping windows in s32, some of padding only; a scalar. */
+    snprintf(text, sizeof text,
+             "HloModule m\n%s"
+             "ENTRY e {\n  x = f32[2,6,7,3] parameter(0)\n  g = f32[2,3,4,3] parameter(1)\n"
+             "  z = f32[] constant(0)\n"
+             "  a = f32[2,6,7,3] select-and-scatter(x, g, z), window={size=1x2x2x1 "
+             "stride=1x2x2x1 pad=0_0x0_0x0_1x0_0}, select=ge, scatter=add\n"
+             "  y = f32[5,6] parameter(2)\n  h = f32[4,5] parameter(3)\n"
+             "  v = f32[] parameter(4)\n"
+             "  b = f32[5,6] select-and-scatter(y, h, v), window={size=2x2}, select=pos, "
+             "scatter=add\n"
+             "  i = s32[9,5] parameter(5)\n  j = s32[6,5] parameter(6)\n"
+             "  k = s32[] parameter(7)\n"
+             "  c = s32[9,5] select-and-scatter(i, j, k), window={size=3x2 stride=2x1 "
+             "pad=3_1x0_1}, select=le_s32, scatter=second_s32\n"
+             "  p = f32[] parameter(8)\n  q = f32[] parameter(9)\n"
+             "  d = f32[] select-and-scatter(p, q, v), select=ge, scatter=add\n"
+             "  ROOT t = (f32[2,6,7,3], f32[5,6], s32[9,5], f32[]) tuple(a, b, c, d)\n}\n",
+             comps);
+    cgt_check_with(text, seed, true, true, 0, 0);
+  }
+}
+END_TEST
+
 START_TEST(reduce_window) {
   for (uint64_t seed = 0; seed < 3; seed++) {
     /* Max pooling 2x2 stride 2 over NHWC, padded at the high end. */
@@ -212,6 +258,7 @@ int main(void) {
   tcase_add_test(t, reduce_one_input_tuple);
   tcase_add_test(t, fused_variadic_reduce);
   tcase_add_test(t, reduce_window);
+  tcase_add_test(t, select_and_scatter);
   tcase_add_test(t, reduce_rows_as_vectors);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

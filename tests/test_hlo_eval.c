@@ -925,6 +925,53 @@ START_TEST(reduce_variadic_argmax) {
 }
 END_TEST
 
+/* select-and-scatter, expected values worked out by hand from XLA's
+ * definition: each window's first maximum (GE select: the selected one is
+ * kept while select(selected, e) holds) receives its source element,
+ * accumulated by scatter(result, source) into init. */
+#define SAS_COMPS                                                                     \
+  "ge {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"                         \
+  "  ROOT c = pred[] compare(a, b), direction=GE\n}\n"                                  \
+  "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"                        \
+  "  ROOT c = f32[] add(a, b)\n}\n"                                                    \
+  "second {\n  a = f32[] parameter(0)\n  ROOT b = f32[] parameter(1)\n}\n"
+
+START_TEST(select_and_scatter) {
+  /* XLA's R4F32OverlapSmall (hlo_parser_test_050): windows 2x3, stride
+   * 2x2, overlapping in dim 1; 9 is the maximum of the first two windows
+   * (2 + 6), 7 and 10 of the others. */
+  CHECK("HloModule m\n" SAS_COMPS "ENTRY e {\n"
+        "  x = f32[4,5] constant({{7, 2, 5, 3, 8}, {3, 8, 9, 3, 4}, {1, 5, 7, 5, 6}, "
+        "{0, 6, 2, 10, 2}})\n"
+        "  s = f32[2,2] constant({{2, 6}, {3, 1}})\n  z = f32[] constant(0)\n"
+        "  ROOT r = f32[4,5] select-and-scatter(x, s, z), window={size=2x3 stride=2x2}, "
+        "select=ge, scatter=add\n}\n",
+        "f32[4,5] {{0, 0, 0, 0, 0}, {0, 0, 8, 0, 0}, {0, 0, 3, 0, 0}, {0, 0, 0, 1, 0}}");
+  /* A scalar: its one window is the element; scatter(init, source). */
+  CHECK("HloModule m\n" SAS_COMPS "ENTRY e {\n"
+        "  x = f32[] constant(42)\n  s = f32[] constant(1)\n  z = f32[] constant(2)\n"
+        "  ROOT r = f32[] select-and-scatter(x, s, z), select=ge, scatter=add\n}\n",
+        "f32[] 3");
+  /* Ties go to the first element, padding is never selected, and scatter
+   * takes (result, source): with `second`, the last source sent to an
+   * element stays.  Windows [-1..1], [1..3], [3..5]: the 3 at 1 wins the
+   * first two (10, then 20), the 3 at 4 the last (30). */
+  CHECK("HloModule m\n" SAS_COMPS "ENTRY e {\n"
+        "  x = f32[5] constant({1, 3, 3, 2, 3})\n  s = f32[3] constant({10, 20, 30})\n"
+        "  z = f32[] constant(-1)\n"
+        "  ROOT r = f32[5] select-and-scatter(x, s, z), window={size=3 stride=2 pad=1_1}, "
+        "select=ge, scatter=second\n}\n",
+        "f32[5] {-1, 20, -1, -1, 30}");
+  /* Windows of padding only scatter nothing. */
+  CHECK("HloModule m\n" SAS_COMPS "ENTRY e {\n"
+        "  x = f32[2] constant({5, 6})\n  s = f32[4] constant({1, 2, 3, 4})\n"
+        "  z = f32[] constant(0)\n"
+        "  ROOT r = f32[2] select-and-scatter(x, s, z), window={size=1 pad=1_1}, "
+        "select=ge, scatter=add\n}\n",
+        "f32[2] {2, 3}");
+}
+END_TEST
+
 START_TEST(reduce_window_padding_dilation) {
   HloStr m = {0};
   hlo_str_printf(&m,
@@ -2120,6 +2167,7 @@ int main(void) {
   tcase_set_timeout(t, 120);
   tcase_add_test(t, arithmetic_every_type);
   tcase_add_test(t, single_device_collectives);
+  tcase_add_test(t, select_and_scatter);
   tcase_add_test(t, integer_division_edge_cases);
   tcase_add_test(t, integer_power);
   tcase_add_test(t, shifts);

@@ -1707,11 +1707,37 @@ START_TEST(refused_ops) {
                              "  ROOT r = f32[2] add-dependency(a, a)\n}\n",
                  "verifier: computation 'e', instruction %r = f32[2]{0} add-dependency(%a, %a): "
                  "add-dependency: operand 1 f32[2]{0} is not a token");
-  assert_refused(MODULE_HEAD "  a = f32[4] parameter(0)\n"
-                             "  ROOT r = f32[4] select-and-scatter(a)\n}\n",
-                 "verifier: computation 'e', instruction %r = f32[4]{0} select-and-scatter(%a): "
-                 "select-and-scatter is max pooling's gradient, a training op, which hloc does "
-                 "not implement yet");
+  /* select-and-scatter is read (select= and scatter=, window= unless
+   * the operand is a scalar) and checked as XLA's
+   * InferSelectAndScatterShape does. */
+  static const char *sas =
+      "HloModule m\nge {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT c = pred[] compare(a, b), direction=GE\n}\n"
+      "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n"
+      "ENTRY e {\n  x = f32[4] parameter(0)\n  z = f32[] constant(0)\n";
+  char sas_text[1024];
+  snprintf(sas_text, sizeof sas_text, "%s  s = f32[2] parameter(1)\n"
+           "  ROOT r = f32[4] select-and-scatter(x, s, z), select=ge\n}\n", sas);
+  assert_error(sas_text, "t.hlo:16:8: select-and-scatter 'r' needs select= and scatter=");
+  snprintf(sas_text, sizeof sas_text, "%s  s = f32[3] parameter(1)\n"
+           "  ROOT r = f32[4] select-and-scatter(x, s, z), window={size=2 stride=2}, "
+           "select=ge, scatter=add\n}\n", sas);
+  assert_refused(sas_text, "verifier: computation 'e', instruction %r = f32[4]{0} "
+                           "select-and-scatter(%x, %s, %z): select-and-scatter: source f32[3]{0} "
+                           "must have the dims of the windows over the operand, f32[2]{0}");
+  snprintf(sas_text, sizeof sas_text, "%s  s = f32[2] parameter(1)\n"
+           "  ROOT r = f32[4] select-and-scatter(x, s, z), window={size=2 stride=2}, "
+           "select=add, scatter=add\n}\n", sas);
+  assert_refused(sas_text, "verifier: computation 'e', instruction %r = f32[4]{0} "
+                           "select-and-scatter(%x, %s, %z): select-and-scatter: select must be "
+                           "(f32[], f32[]) -> pred[] (add has (f32[], f32[]) -> f32[])");
+  snprintf(sas_text, sizeof sas_text, "%s  s = f32[2] parameter(1)\n"
+           "  ROOT r = f32[4] select-and-scatter(x, s, x), window={size=2 stride=2}, "
+           "select=ge, scatter=add\n}\n", sas);
+  assert_refused(sas_text, "verifier: computation 'e', instruction %r = f32[4]{0} "
+                           "select-and-scatter(%x, %s, %x): select-and-scatter: source f32[2]{0} "
+                           "and init value f32[4]{0} must be of the operand's type f32 (init a "
+                           "scalar)");
   /* The in-place collective-permute parses; its slices are refused. */
   assert_refused(MODULE_HEAD "  p = f32[4] parameter(0)\n  o = f32[4] parameter(1)\n"
                              "  i = s32[] constant(0)\n  t = (s32[]) tuple(i)\n"
