@@ -3432,6 +3432,8 @@ static HloError *eval_single_device(Ev *ev, const HloInstr *in, HloLiteral **ops
   case HLO_OP_ALL_TO_ALL: case HLO_OP_COLLECTIVE_BROADCAST: case HLO_OP_OPT_BARRIER:
   case HLO_OP_DOMAIN: case HLO_OP_ASYNC_UPDATE:
     r = own_operands(in, ops);
+    if (in->op == HLO_OP_ALL_TO_ALL && in->shape.type == HLO_TUPLE && in->noperands == 1)
+      r = hlo_literal_tuple(&r, 1); /* the tuple form, without a split dimension */
     break;
   case HLO_OP_ALL_REDUCE_START: case HLO_OP_ALL_GATHER_START:
     r = own_operands(in, ops);
@@ -3698,6 +3700,31 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   return e;
 }
 
+/* An xla_builder.* custom-call runs its computation, or is the math
+ * function it names (hlo_builder_call); any other target is refused by
+ * name. */
+static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
+                                   HloLiteral **out) {
+  HloOpcode op;
+  const HloComputation *comp;
+  const char *why = hlo_builder_call(in, &op, &comp);
+  const char *t = in->custom_call_target ? in->custom_call_target : "";
+  if (why) return hlo_error("custom-call target \"%s\" is not supported: %s", t, why);
+  if (comp) return call_on_operands(ev, comp, ops, mov, 0, in->noperands, out);
+  if (op == HLO_NUM_OPCODES)
+    return hlo_error("custom-call target \"%s\" is not supported by the evaluator", t);
+  HloInstr fn = *in;
+  fn.op = op;
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  HloError *e = eval_elementwise(&fn, ops, r);
+  if (e) {
+    hlo_literal_free(r);
+    return e;
+  }
+  *out = r;
+  return NULL;
+}
+
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out) {
   HloLiteral *r = NULL;
@@ -3788,8 +3815,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
       r = eval_lapack(in, &lc, ops);
       break;
     }
-    return hlo_error("custom-call target \"%s\" is not supported by the evaluator",
-                     in->custom_call_target ? in->custom_call_target : "");
+    return eval_builder_call(ev, in, ops, mov, out);
   }
   default: return eval_single_device(ev, in, ops, out);
   }

@@ -964,6 +964,16 @@ HloLapackCall hlo_lapack_call(const HloInstr *x);
  * (operand, result[, context]), as XLA prints them, rather than the result
  * alone, as some exporters do (shape_inference.c). */
 bool hlo_start_is_tuple(const HloInstr *start);
+/* dynamic-slice or dynamic-update-slice in XLA's older form: one rank-1
+ * operand holds all the start indices (shape_inference.c). */
+bool hlo_start_indices_are_vector(const HloInstr *in);
+/* A custom-call of XLA's builder tests (custom_call_target="xla_builder.*"):
+ * *comp its one called computation when that takes the operands' shapes and
+ * returns the call's, else *op the opcode of a math function hloc has
+ * (xla_builder.math.Acos: acos, …) of one f16/bf16/f32/f64 operand.
+ * Returns NULL when one of them is set, or when in is no such call (*op
+ * HLO_NUM_OPCODES, *comp NULL); else why hloc cannot run it. */
+const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputation **comp);
 
 /* ------------------------------------------------------------------------ */
 /* Indexing (indexing.c): how instructions read their operands              */

@@ -495,7 +495,8 @@ static HloError *infer_ternary(Infer *cx, HloShape *out) {
       return fail(cx, "on_true %s and on_false %s have different shapes", shape_str(cx, b),
                   shape_str(cx, c));
     if (a->type != HLO_PRED) return fail(cx, "predicate %s is not pred", shape_str(cx, a));
-    if (!hlo_shape_same_dims(a, b))
+    /* A pred[] predicate picks a whole operand (XLA broadcasts it). */
+    if (a->rank != 0 && !hlo_shape_same_dims(a, b))
       return fail(cx, "predicate %s and on_true %s have different dims", shape_str(cx, a),
                   shape_str(cx, b));
     *out = array_of(b->type, b->rank, b->dims);
@@ -615,9 +616,29 @@ static HloError *infer_slice(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* XLA's older form of the start indices: one integer vector operand with
+ * an entry per operand dim (XLA reads any rank-1 first index so). */
+static HloError *check_start_vector(Infer *cx, int first, int rank) {
+  const HloShape *s = OPND(cx, first);
+  if (cx->in->noperands != first + 1)
+    return fail(cx, "a rank-1 start index operand must be the only one, has %d",
+                cx->in->noperands - first);
+  if (!hlo_type_is_integer(s->type) || s->dims[0] != rank)
+    return fail(cx, "start index vector %s must be integers, one per dim of %s",
+                shape_str(cx, s), shape_str(cx, OPND(cx, 0)));
+  return NULL;
+}
+
+bool hlo_start_indices_are_vector(const HloInstr *in) {
+  int first = in->op == HLO_OP_DYNAMIC_SLICE ? 1 : 2;
+  return in->noperands > first && hlo_type_is_array(in->operands[first]->shape.type) &&
+         in->operands[first]->shape.rank == 1;
+}
+
 /* Operands [first, first+rank) are the start indices: scalar integers of one
- * type. */
+ * type; or one vector of them (check_start_vector). */
 static HloError *check_start_indices(Infer *cx, int first, int rank) {
+  if (hlo_start_indices_are_vector(cx->in)) return check_start_vector(cx, first, rank);
   int n = cx->in->noperands - first;
   if (n != rank)
     return fail(cx, "needs %d start index operand%s for %s, has %d", rank, rank == 1 ? "" : "s",
@@ -817,12 +838,13 @@ static HloError *infer_gather(Infer *cx, HloShape *out) {
                           "start_indices_batching_dims", &g->start_indices_batching_dims, x,
                           idx, g->index_vector_dim)))
     return e;
+  /* A batching dim start_index_map also names takes the batch position,
+   * and its index vector entry is not read (XLA's evaluator overwrites it,
+   * and its verifier allows the overlap). */
   for (int i = 0; i < g->operand_batching_dims.n; i++) {
     int64_t d = g->operand_batching_dims.v[i];
-    if (contains(g->collapsed_slice_dims.v, g->collapsed_slice_dims.n, d) ||
-        contains(g->start_index_map.v, g->start_index_map.n, d))
-      return fail(cx, "operand batching dimension %lld is also collapsed or indexed",
-                  (long long)d);
+    if (contains(g->collapsed_slice_dims.v, g->collapsed_slice_dims.n, d))
+      return fail(cx, "operand batching dimension %lld is also collapsed", (long long)d);
   }
   const HloDims *ss = &g->slice_sizes;
   if (ss->n != x->rank)
@@ -888,11 +910,12 @@ static HloError *infer_scatter(Infer *cx, HloShape *out) {
                           "scatter_indices_batching_dims", &s->scatter_indices_batching_dims, x,
                           idx, s->index_vector_dim)))
     return e;
+  /* As gather's: a batching dim scatter_dims_to_operand_dims also names
+   * takes the batch position. */
   for (int i = 0; i < s->input_batching_dims.n; i++) {
     int64_t d = s->input_batching_dims.v[i];
-    if (contains(s->inserted_window_dims.v, s->inserted_window_dims.n, d) ||
-        contains(s->scatter_dims_to_operand_dims.v, s->scatter_dims_to_operand_dims.n, d))
-      return fail(cx, "input batching dimension %lld is also inserted or indexed", (long long)d);
+    if (contains(s->inserted_window_dims.v, s->inserted_window_dims.n, d))
+      return fail(cx, "input batching dimension %lld is also inserted", (long long)d);
   }
   if (s->update_window_dims.n + s->inserted_window_dims.n + s->input_batching_dims.n != x->rank)
     return fail(cx, "update_window_dims %s, inserted_window_dims %s and input_batching_dims %s "
@@ -1927,6 +1950,56 @@ static const char *shards(const HloInstr *in) {
   return NULL;
 }
 
+/* XLA's math builder functions that are hloc opcodes, by the name its
+ * builder tests give their custom-calls (xla_builder.math.NAME). */
+static const struct {
+  const char *name;
+  HloOpcode op;
+} builder_math[] = {
+    {"Acos", HLO_OP_ACOS},   {"Acosh", HLO_OP_ACOSH}, {"Asin", HLO_OP_ASIN},
+    {"Asinh", HLO_OP_ASINH}, {"Atan", HLO_OP_ATAN},   {"Atanh", HLO_OP_ATANH},
+    {"Cosh", HLO_OP_COSH},   {"Sinh", HLO_OP_SINH},
+};
+
+/* The computation's parameters take the operands' shapes and its root
+ * gives the instruction's (layouts aside). */
+static bool signature_fits(const HloInstr *in, const HloComputation *c) {
+  if (!c || !c->root || c->nparams != in->noperands) return false;
+  for (int i = 0; i < c->nparams; i++)
+    if (!c->params[i] || !hlo_shape_equal(&c->params[i]->shape, &in->operands[i]->shape, false))
+      return false;
+  return hlo_shape_equal(&c->root->shape, &in->shape, false);
+}
+
+const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputation **comp) {
+  static const char prefix[] = "xla_builder.";
+  const char *t = in->custom_call_target;
+  *op = HLO_NUM_OPCODES;
+  *comp = NULL;
+  if (in->op != HLO_OP_CUSTOM_CALL || !t || strncmp(t, prefix, sizeof prefix - 1)) return NULL;
+  if (in->ncalled == 1) {
+    if (!signature_fits(in, in->called[0]))
+      return "its called computation does not take the operands' shapes and return the "
+             "call's";
+    *comp = in->called[0];
+    return NULL;
+  }
+  if (in->ncalled > 1) return "it names more than one called computation";
+  const char *name = t + sizeof prefix - 1;
+  if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
+  for (size_t i = 0; i < sizeof builder_math / sizeof builder_math[0]; i++) {
+    if (strcmp(name + 5, builder_math[i].name)) continue;
+    HloType ty = in->shape.type;
+    if (in->noperands != 1 || !hlo_shape_equal(&in->shape, &in->operands[0]->shape, false) ||
+        (ty != HLO_F16 && ty != HLO_BF16 && ty != HLO_F32 && ty != HLO_F64))
+      return "hloc computes this function of one f16, bf16, f32 or f64 array, of its shape";
+    *op = builder_math[i].op;
+    return NULL;
+  }
+  return "no computation is attached (called_computations=), and it is not one of the math "
+         "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh)";
+}
+
 /* "{{0,1},{2}}" */
 static const char *groups_str(Infer *cx, const HloDims *flat, const HloDims *sizes, int each) {
   HloStr s = {0};
@@ -2145,6 +2218,13 @@ static HloError *infer_single_device(Infer *cx, HloShape *out) {
     return e;
   }
   case HLO_OP_ALL_TO_ALL:
+    /* Without a split dimension XLA's result is the tuple of the operands,
+     * also of one. */
+    if (!in->dimensions.n && in->noperands == 1) {
+      if (!(e = expect_collective_operands(cx))) e = check_replica_groups(cx);
+      *out = operands_tuple(cx, 1);
+      return e;
+    }
     if (!(e = expect_collective_operands(cx)) && !(e = check_replica_groups(cx))) {
       const HloDims *d = &in->dimensions;
       if (d->n > 1) return fail(cx, "dimensions must name at most one dimension, has %d", d->n);

@@ -88,6 +88,10 @@ typedef struct PassPolicy {
  * device.  pass_run_pipeline runs it before its steps whatever is disabled
  * (a lowering codegen needs, so not among pass_names). */
 bool pass_single_device(HloModule *m);
+/* XLA's other forms of select, dynamic-(update-)slice, all-to-all and the
+ * xla_builder.* custom-calls in their standard form (canonical_forms.c);
+ * pass_single_device runs it first. */
+bool pass_canonical_forms(HloModule *m);
 /* Bounded dynamic dims (<=N) made static where the module allows it
  * (dynamic_pad.c); pass_run_pipeline runs it after pass_single_device. */
 bool pass_dynamic_pad(HloModule *m);

@@ -26,6 +26,9 @@
  * walk has passed, so a walk that changed something is followed by one
  * more; what the expansions build needs none.
  *
+ * Before the walk, the forms of XLA's HLO that codegen has no rule for
+ * are made standard (canonical_forms.c).
+ *
  * The pipeline runs this before its steps, whatever passes are disabled:
  * it is a lowering codegen depends on, not an optimization.
  *
@@ -126,7 +129,10 @@ static HloInstr *lower(HloInstr *in) {
 }
 
 bool pass_single_device(HloModule *m) {
-  if (!px_rewrite_each(m, true, lower)) return false;
-  px_rewrite_each(m, true, lower);
-  return true;
+  bool changed = pass_canonical_forms(m);
+  if (px_rewrite_each(m, true, lower)) {
+    px_rewrite_each(m, true, lower);
+    changed = true;
+  }
+  return changed;
 }

@@ -73,11 +73,18 @@ bool px_is_finite_constant(const HloInstr *c) {
   return true;
 }
 
+/* An xla_builder.* call hloc runs: its computation or a math function. */
+static bool builder_call_runs(const HloInstr *in) {
+  HloOpcode op;
+  const HloComputation *comp;
+  return !hlo_builder_call(in, &op, &comp) && (comp || op != HLO_NUM_OPCODES);
+}
+
 bool px_has_side_effect(const HloInstr *in) {
   /* An opaque custom-call may do anything; the identities only name a
-   * value, and JAX's LAPACK calls only compute one. */
+   * value, and JAX's LAPACK calls and XLA's builder calls only compute one. */
   return (in->op == HLO_OP_CUSTOM_CALL && !hlo_custom_call_is_identity(in) &&
-          hlo_lapack_call(in).kind == HLO_LAPACK_NONE) ||
+          hlo_lapack_call(in).kind == HLO_LAPACK_NONE && !builder_call_runs(in)) ||
          in->op == HLO_OP_PARAMETER;
 }
 

@@ -286,6 +286,57 @@ START_TEST(tokens) {
 }
 END_TEST
 
+/* Forms XLA's verifier accepts that canonical_forms.c rewrites for codegen
+ * (a pred[] select, the rank-1 start index vector of dynamic-slice and
+ * dynamic-update-slice, gather batching dims that start_index_map names
+ * too, a tuple all-to-all of one operand, xla_builder.* custom-calls),
+ * compiled as written (--O0) and after the pipeline, against the evaluator
+ * on the original; the indices take any bit pattern, so clamping counts. */
+static const char forms_hlo[] =
+    "HloModule f\n"
+    "plus {\n  a = f32[2,3] parameter(0)\n  b = f32[2,3] parameter(1)\n"
+    "  ROOT s = f32[2,3] add(a, b)\n}\n"
+    "ENTRY e {\n  x = f32[4,6] parameter(0)\n  y = f32[4,6] parameter(1)\n"
+    "  b = pred[] parameter(2)\n  v = s32[2] parameter(3)\n  u = f32[2,3] parameter(4)\n"
+    "  g = f32[3,4] parameter(5)\n  gi = s32[3,2] parameter(6)\n"
+    "  sel = f32[4,6] select(b, x, y)\n"
+    "  ds = f32[2,3] dynamic-slice(sel, v), dynamic_slice_sizes={2,3}\n"
+    "  dus = f32[4,6] dynamic-update-slice(x, u, v)\n"
+    "  gat = f32[3] gather(g, gi), offset_dims={}, collapsed_slice_dims={1}, "
+    "start_index_map={0,1}, operand_batching_dims={0}, start_indices_batching_dims={0}, "
+    "index_vector_dim=1, slice_sizes={1,1}\n"
+    "  a2a = (f32[2,3]) all-to-all(u), replica_groups={{0}}\n"
+    "  a = f32[2,3] get-tuple-element(a2a), index=0\n"
+    "  t = f32[2,3] tanh(a)\n"
+    "  ac = f32[2,3] custom-call(t), custom_call_target=\"xla_builder.math.Acos\"\n"
+    "  bc = f32[2,3] custom-call(ds, ac), custom_call_target=\"xla_builder.test.Plus\", "
+    "called_computations={plus}\n"
+    "  ROOT r = (f32[4,6], f32[2,3], f32[4,6], f32[3]) tuple(sel, bc, dus, gat)\n}\n";
+
+START_TEST(xla_forms) {
+  for (uint64_t seed = 0; seed < 4; seed++)
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(forms_hlo);
+      int n = m->entry->nparams;
+      HloLiteral *args[8];
+      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+      for (int i = 0; i < n; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, n);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, n, want, 1e-6, 1e-6);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < n; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+}
+END_TEST
+
 /* The compiled function passes arrays: a token at the entry's boundary is
  * refused with the instruction named, not aborted on. */
 START_TEST(entry_tokens_refused) {
@@ -326,6 +377,7 @@ int main(void) {
   tcase_add_test(t, conditional);
   tcase_add_test(t, call);
   tcase_add_test(t, tokens);
+  tcase_add_test(t, xla_forms);
   tcase_add_test(t, entry_tokens_refused);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -2161,6 +2161,82 @@ START_TEST(single_device_collectives) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Other forms XLA's verifier accepts                                       */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(xla_forms) {
+  /* A pred[] predicate picks a whole operand. */
+  CHECK("HloModule m\nENTRY e {\n  p = pred[] constant(false)\n"
+        "  a = s32[3] constant({1, 2, 3})\n  b = s32[3] constant({4, 5, 6})\n"
+        "  ROOT r = s32[3] select(p, a, b)\n}\n",
+        "s32[3] {4, 5, 6}");
+  CHECK("HloModule m\nENTRY e {\n  p = pred[] constant(true)\n"
+        "  a = s32[2,2] constant({{1, 2}, {3, 4}})\n  b = s32[2,2] constant({{5, 6}, {7, 8}})\n"
+        "  ROOT r = s32[2,2] select(p, a, b)\n}\n",
+        "s32[2,2] {{1, 2}, {3, 4}}");
+  /* One rank-1 operand of start indices, clamped like scalar ones: (1, 3)
+   * starts a 2x2 box at (1, 2), (1, -5) a 1x2 update at (1, 0). */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = s32[3,4] constant({{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}})\n"
+        "  v = s32[2] constant({1, 3})\n"
+        "  ROOT r = s32[2,2] dynamic-slice(x, v), dynamic_slice_sizes={2,2}\n}\n",
+        "s32[2,2] {{6, 7}, {10, 11}}");
+  CHECK("HloModule m\nENTRY e {\n  x = s32[2,3] constant({{0, 0, 0}, {0, 0, 0}})\n"
+        "  u = s32[1,2] constant({{7, 8}})\n  v = s64[2] constant({1, -5})\n"
+        "  ROOT r = s32[2,3] dynamic-update-slice(x, u, v)\n}\n",
+        "s32[2,3] {{0, 0, 0}, {7, 8, 0}}");
+  /* A batching dim start_index_map names too takes the batch position:
+   * row i reads g[i, gi[i,1]], gi[i,0] is not read. */
+  CHECK("HloModule m\nENTRY e {\n  g = s32[2,3] constant({{0, 1, 2}, {10, 11, 12}})\n"
+        "  gi = s32[2,2] constant({{1, 2}, {0, 1}})\n"
+        "  ROOT r = s32[2] gather(g, gi), offset_dims={}, collapsed_slice_dims={1}, "
+        "start_index_map={0,1}, operand_batching_dims={0}, start_indices_batching_dims={0}, "
+        "index_vector_dim=1, slice_sizes={1,1}\n}\n",
+        "s32[2] {2, 11}");
+  CHECK("HloModule m\nadd {\n  x = s32[] parameter(0)\n  y = s32[] parameter(1)\n"
+        "  ROOT s = s32[] add(x, y)\n}\n"
+        "ENTRY e {\n  z = s32[2,3] constant({{0, 0, 0}, {0, 0, 0}})\n"
+        "  si = s32[2,2] constant({{1, 2}, {0, 1}})\n  u = s32[2] constant({5, 6})\n"
+        "  ROOT r = s32[2,3] scatter(z, si, u), update_window_dims={}, "
+        "inserted_window_dims={1}, scatter_dims_to_operand_dims={0,1}, input_batching_dims={0}, "
+        "scatter_indices_batching_dims={0}, index_vector_dim=1, to_apply=add\n}\n",
+        "s32[2,3] {{0, 0, 5}, {0, 6, 0}}");
+  /* Without a split dimension all-to-all gives the tuple of its operands. */
+  CHECK("HloModule m\nENTRY e {\n  c = f32[2] constant({1.5, -2})\n"
+        "  ROOT r = (f32[2]) all-to-all(c), replica_groups={{0}}\n}\n",
+        "(f32[2]) ({1.5, -2})");
+  /* xla_builder.* calls: the attached computation, or the math function. */
+  CHECK("HloModule m\nsub {\n  a = s32[2] parameter(0)\n  b = s32[2] parameter(1)\n"
+        "  ROOT d = s32[2] subtract(a, b)\n}\n"
+        "ENTRY e {\n  x = s32[2] constant({10, 20})\n  y = s32[2] constant({1, 2})\n"
+        "  ROOT r = s32[2] custom-call(x, y), custom_call_target=\"xla_builder.test.Sub\", "
+        "called_computations={sub}\n}\n",
+        "s32[2] {9, 18}");
+  CHECK("HloModule m\nENTRY e {\n  x = f64[3] constant({1, -1, 0})\n"
+        "  ROOT r = f64[3] custom-call(x), custom_call_target=\"xla_builder.math.Acos\"\n}\n",
+        "f64[3] {0, 3.141592653589793, 1.5707963267948966}");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[2] constant({0, -0})\n"
+        "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.math.Cosh\"\n}\n",
+        "f32[2] {1, 1}");
+  /* The rest is refused by name, with the reason. */
+  check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
+              "  ROOT r = f32[2] custom-call(x, x), "
+              "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
+              NULL, 0, "\"xla_builder.math.NextAfter\" is not supported",
+              "no computation is attached");
+  check_error("HloModule m\nneg {\n  a = f32[3] parameter(0)\n  ROOT n = f32[3] negate(a)\n}\n"
+              "ENTRY e {\n  x = f32[2] constant({1, 2})\n"
+              "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.test.Neg\", "
+              "called_computations={neg}\n}\n",
+              NULL, 0, "\"xla_builder.test.Neg\"", "does not take the operands' shapes");
+  check_error("HloModule m\nENTRY e {\n  x = c64[2] constant({(1, 0), (0, 1)})\n"
+              "  ROOT r = c64[2] custom-call(x), custom_call_target=\"xla_builder.math.Acos\"\n"
+              "}\n",
+              NULL, 0, "\"xla_builder.math.Acos\"", "f16, bf16, f32 or f64");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlo_eval");
   TCase *t = tcase_create("eval");
@@ -2168,6 +2244,7 @@ int main(void) {
   tcase_add_test(t, arithmetic_every_type);
   tcase_add_test(t, single_device_collectives);
   tcase_add_test(t, select_and_scatter);
+  tcase_add_test(t, xla_forms);
   tcase_add_test(t, integer_division_edge_cases);
   tcase_add_test(t, integer_power);
   tcase_add_test(t, shifts);

@@ -298,11 +298,58 @@ START_TEST(data_movement_rules) {
   assert_rejects("HloModule m\n"
                  "ENTRY e {\n"
                  "  x = f32[4] parameter(0)\n"
-                 "  i = s32[1] parameter(1)\n"
+                 "  i = s32[2] parameter(1)\n"
                  "  ROOT d = f32[2] dynamic-slice(x, i), dynamic_slice_sizes={2}\n"
                  "}\n",
                  "verifier: computation 'e', instruction %d = f32[2]{0} dynamic-slice(%x, %i): "
-                 "dynamic-slice: start index operand 1 must be an integer scalar, is s32[1]{0}");
+                 "dynamic-slice: start index vector s32[2]{0} must be integers, one per dim of "
+                 "f32[4]{0}");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  x = f32[4,3] parameter(0)\n"
+                 "  i = s32[2] parameter(1)\n"
+                 "  j = s32[] parameter(2)\n"
+                 "  ROOT d = f32[2,3] dynamic-slice(x, i, j), dynamic_slice_sizes={2,3}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %d = f32[2,3]{1,0} dynamic-slice(%x, "
+                 "%i, %j): dynamic-slice: a rank-1 start index operand must be the only one, "
+                 "has 2");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  x = f32[4,3] parameter(0)\n"
+                 "  u = f32[1,3] parameter(1)\n"
+                 "  i = f32[2] parameter(2)\n"
+                 "  ROOT d = f32[4,3] dynamic-update-slice(x, u, i)\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %d = f32[4,3]{1,0} "
+                 "dynamic-update-slice(%x, %u, %i): dynamic-update-slice: start index vector "
+                 "f32[2]{0} must be integers, one per dim of f32[4,3]{1,0}");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  x = f32[3,4] parameter(0)\n"
+                 "  i = s32[3,2] parameter(1)\n"
+                 "  ROOT g = f32[3] gather(x, i), offset_dims={}, collapsed_slice_dims={0,1}, "
+                 "start_index_map={0,1}, operand_batching_dims={0}, "
+                 "start_indices_batching_dims={0}, index_vector_dim=1, slice_sizes={1,1}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %g = f32[3]{0} gather(%x, %i): "
+                 "gather: operand batching dimension 0 is also collapsed");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = f32[4] parameter(0)\n"
+                 "  b = f32[4] parameter(1)\n"
+                 "  p = pred[2] parameter(2)\n"
+                 "  ROOT s = f32[4] select(p, a, b)\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %s = f32[4]{0} select(%p, %a, %b): "
+                 "select: predicate pred[2]{0} and on_true f32[4]{0} have different dims");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = f32[4] parameter(0)\n"
+                 "  ROOT t = f32[4] all-to-all(a), replica_groups={{0}}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %t = f32[4]{0} all-to-all(%a): "
+                 "shape f32[4]{0} differs from the inferred shape (f32[4]{0})");
   assert_rejects("HloModule m\n"
                  "ENTRY e {\n"
                  "  ROOT i = s32[4] iota(), iota_dimension=1\n"

@@ -275,6 +275,45 @@ START_TEST(single_device_nothing_to_do) {
 }
 END_TEST
 
+/* XLA's other forms of select, dynamic-slice, dynamic-update-slice,
+ * all-to-all and the xla_builder.* calls become the standard ones, with
+ * the evaluator's results on the original (which reads every form). */
+START_TEST(canonical_forms) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "plus {\n  a = f32[2,3] parameter(0)\n  b = f32[2,3] parameter(1)\n"
+      "  ROOT s = f32[2,3] add(a, b)\n}\n"
+      "ENTRY e {\n  x = f32[4,6] parameter(0)\n  y = f32[4,6] parameter(1)\n"
+      "  k = pred[] parameter(2)\n  v = s32[2] parameter(3)\n  u = f32[2,3]{0,1} parameter(4)\n"
+      "  sel = f32[4,6] select(k, x, y)\n"
+      "  ds = f32[2,3] dynamic-slice(sel, v), dynamic_slice_sizes={2,3}\n"
+      "  dus = f32[4,6] dynamic-update-slice(x, u, v)\n"
+      "  a2a = (f32[2,3]) all-to-all(u), replica_groups={{0}}\n"
+      "  a = f32[2,3] get-tuple-element(a2a), index=0\n"
+      "  as = f32[2,3] custom-call(a), custom_call_target=\"xla_builder.math.Asinh\"\n"
+      "  bc = f32[2,3] custom-call(ds, as), custom_call_target=\"xla_builder.test.Plus\", "
+      "called_computations={plus}\n"
+      "  ROOT r = (f32[4,6], f32[2,3], f32[4,6]) tuple(sel, bc, dus)\n}\n",
+      pass_canonical_forms, true, 0, 0);
+  ck_assert_str_eq(pu_root(m),
+                   "tuple(select(broadcast(k), x, y), add(dynamic-slice(select(broadcast(k), x, "
+                   "y), reshape(slice(v)), reshape(slice(v))), asinh(get-tuple-element(tuple(u)))), "
+                   "dynamic-update-slice(x, u, reshape(slice(v)), reshape(slice(v))))");
+  ck_assert_int_eq(pu_count(m, HLO_OP_CUSTOM_CALL), 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_ALL_TO_ALL), 0);
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(canonical_forms_nothing_to_do) {
+  hlo_module_free(pu_differential(
+      "HloModule m\nENTRY e {\n  x = f32[4,6] parameter(0)\n  p = pred[4,6] parameter(1)\n"
+      "  i = s32[] parameter(2)\n  s = f32[4,6] select(p, x, x)\n"
+      "  ROOT d = f32[2,6] dynamic-slice(s, i, i), dynamic_slice_sizes={2,6}\n}\n",
+      pass_canonical_forms, false, 0, 0));
+}
+END_TEST
+
 /* The pipeline lowers them whatever passes are disabled. */
 START_TEST(pipeline_lowers_collectives) {
   HloModule *m = ck_parse_verified(
@@ -298,6 +337,8 @@ int main(void) {
   tcase_add_test(t, single_device_lowers_lapack_calls);
   tcase_add_test(t, single_device_expands_ops);
   tcase_add_test(t, single_device_nothing_to_do);
+  tcase_add_test(t, canonical_forms);
+  tcase_add_test(t, canonical_forms_nothing_to_do);
   tcase_add_test(t, pipeline_lowers_collectives);
   tcase_add_test(t, cse_merges_equal_instructions);
   tcase_add_test(t, cse_keeps_parameters_and_different_attributes);
