@@ -92,6 +92,9 @@ bool pass_single_device(HloModule *m);
  * xla_builder.* custom-calls in their standard form (canonical_forms.c);
  * pass_single_device runs it first. */
 bool pass_canonical_forms(HloModule *m);
+/* A map expand_ops.c could not inline as a while loop over its elements
+ * (map_loop.c); pass_single_device runs it last. */
+bool pass_map_loop(HloModule *m);
 /* Bounded dynamic dims (<=N) made static where the module allows it
  * (dynamic_pad.c); pass_run_pipeline runs it after pass_single_device. */
 bool pass_dynamic_pad(HloModule *m);

@@ -27,7 +27,8 @@
  * more; what the expansions build needs none.
  *
  * Before the walk, the forms of XLA's HLO that codegen has no rule for
- * are made standard (canonical_forms.c).
+ * are made standard (canonical_forms.c); after it, a map that could not
+ * be inlined becomes a loop over its elements (map_loop.c).
  *
  * The pipeline runs this before its steps, whatever passes are disabled:
  * it is a lowering codegen depends on, not an optimization.
@@ -134,5 +135,5 @@ bool pass_single_device(HloModule *m) {
     px_rewrite_each(m, true, lower);
     changed = true;
   }
-  return changed;
+  return pass_map_loop(m) || changed;
 }

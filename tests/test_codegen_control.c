@@ -337,6 +337,50 @@ START_TEST(xla_forms) {
 }
 END_TEST
 
+/* A map whose computation reduces an array a conditional makes (XLA's
+ * conditional_to_select_test): no elementwise form, so map_loop.c runs it
+ * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
+ * summed), 0 elsewhere, as the evaluator gives. */
+static const char map_loop_hlo[] =
+    "HloModule m\n"
+    "yes {\n  p = () parameter(0)\n  z = f32[] constant(0)\n"
+    "  ROOT b = f32[2,2] broadcast(z), dimensions={}\n}\n"
+    "no {\n  p = () parameter(0)\n  o = f32[] constant(1)\n"
+    "  ROOT b = f32[2,2] broadcast(o), dimensions={}\n}\n"
+    "add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
+    "mapped {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+    "  lt = pred[] compare(a, b), direction=LT\n  t = () tuple()\n"
+    "  c = f32[2,2] conditional(lt, t, t), true_computation=yes, false_computation=no\n"
+    "  z = f32[] constant(0)\n  ROOT r = f32[] reduce(c, z), dimensions={0,1}, to_apply=add\n}\n"
+    "ENTRY e {\n  p = f32[5,3] parameter(0)\n  q = f32[5,3] parameter(1)\n"
+    "  ROOT m = f32[5,3] map(p, q), dimensions={0,1}, to_apply=mapped\n}\n";
+
+START_TEST(map_loop) {
+  for (int pipeline = 0; pipeline < 2; pipeline++) {
+    HloModule *m = ck_parse_verified(map_loop_hlo);
+    HloLiteral *args[2];
+    uint64_t s = 7;
+    for (int i = 0; i < 2; i++) {
+      args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+      cgt_fill(args[i], &s);
+    }
+    HloLiteral *want = ck_evaluate(m, args, 2);
+    for (int64_t i = 0; i < 15; i++) {
+      double a = hlo_literal_get_f64(args[0], i), b = hlo_literal_get_f64(args[1], i);
+      ck_assert_double_eq(hlo_literal_get_f64(want, i), a < b ? 0 : 4);
+    }
+    HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    CgJit *j = cgt_jit(m, "t");
+    cgt_compare(j, args, 2, want, 0, 0);
+    cg_jit_free(j);
+    hlo_literal_free(want);
+    for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
+    hlo_module_free(m);
+  }
+}
+END_TEST
+
 /* The compiled function passes arrays: a token at the entry's boundary is
  * refused with the instruction named, not aborted on. */
 START_TEST(entry_tokens_refused) {
@@ -378,6 +422,7 @@ int main(void) {
   tcase_add_test(t, call);
   tcase_add_test(t, tokens);
   tcase_add_test(t, xla_forms);
+  tcase_add_test(t, map_loop);
   tcase_add_test(t, entry_tokens_refused);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

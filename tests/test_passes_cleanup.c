@@ -314,6 +314,24 @@ START_TEST(canonical_forms_nothing_to_do) {
 }
 END_TEST
 
+/* A map whose computation builds an array has no elementwise form: it
+ * becomes a loop over its elements (map_loop.c). */
+START_TEST(map_becomes_loop) {
+  HloModule *m = pu_differential(
+      "HloModule m\n"
+      "add {\n  x = s32[] parameter(0)\n  y = s32[] parameter(1)\n  ROOT s = s32[] add(x, y)\n}\n"
+      "f {\n  a = s32[] parameter(0)\n  b = s32[3] broadcast(a), dimensions={}\n"
+      "  i = s32[3] iota(), iota_dimension=0\n  m = s32[3] multiply(b, i)\n"
+      "  z = s32[] constant(0)\n  ROOT r = s32[] reduce(m, z), dimensions={0}, to_apply=add\n}\n"
+      "ENTRY e {\n  p = s32[2,3] parameter(0)\n"
+      "  ROOT r = s32[2,3] map(p), dimensions={0,1}, to_apply=f\n}\n",
+      pass_single_device, true, 0, 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_MAP), 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_WHILE), 1);
+  hlo_module_free(m);
+}
+END_TEST
+
 /* The pipeline lowers them whatever passes are disabled. */
 START_TEST(pipeline_lowers_collectives) {
   HloModule *m = ck_parse_verified(
@@ -339,6 +357,7 @@ int main(void) {
   tcase_add_test(t, single_device_nothing_to_do);
   tcase_add_test(t, canonical_forms);
   tcase_add_test(t, canonical_forms_nothing_to_do);
+  tcase_add_test(t, map_becomes_loop);
   tcase_add_test(t, pipeline_lowers_collectives);
   tcase_add_test(t, cse_merges_equal_instructions);
   tcase_add_test(t, cse_keeps_parameters_and_different_attributes);
