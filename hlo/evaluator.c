@@ -2977,6 +2977,42 @@ static HloLiteral *eval_dot(const HloInstr *in, const HloLiteral *lhs, const Hlo
   return r;
 }
 
+/* x times its scale s (XLA's scaled-dot operand), in type t: element idx
+ * takes s[idx[d] / (x.dims[d] / s.dims[d])], each scale element covering
+ * a block; a scalar s counts as 1, as in XLA's evaluator. */
+static HloLiteral *dequantize(const HloLiteral *x, const HloLiteral *s, HloType t) {
+  HloShape rs = hlo_shape_array(t, x->shape.rank, x->shape.dims);
+  HloLiteral *r = hlo_literal_new(&rs);
+  int rank = x->shape.rank;
+  int64_t n = hlo_shape_elements(&rs), idx[HLO_MAX_RANK] = {0}, ss[HLO_MAX_RANK];
+  if (s->shape.rank) row_major_strides(rank, s->shape.dims, ss);
+  HloShape st = hlo_shape_scalar(t);
+  HloLiteral *one = hlo_literal_new(&st); /* a scale element in t */
+  for (int64_t i = 0; i < n; i++) {
+    hlo_literal_set_f64(r, i, hlo_literal_get_f64(x, i));
+    double v = hlo_literal_get_f64(r, i);
+    if (s->shape.rank) {
+      int64_t si = 0;
+      for (int d = 0; d < rank; d++) si += idx[d] / (x->shape.dims[d] / s->shape.dims[d]) * ss[d];
+      hlo_literal_set_f64(one, 0, hlo_literal_get_f64(s, si));
+      hlo_literal_set_f64(r, i, v * hlo_literal_get_f64(one, 0));
+    }
+    for (int d = rank - 1; d >= 0 && ++idx[d] == x->shape.dims[d]; d--) idx[d] = 0;
+  }
+  hlo_literal_free(one);
+  return r;
+}
+
+/* scaled-dot: the dot of the operands dequantized in the result type. */
+static HloLiteral *eval_scaled_dot(const HloInstr *in, HloLiteral *const *ops) {
+  HloLiteral *a = dequantize(ops[0], ops[2], in->shape.type);
+  HloLiteral *b = dequantize(ops[1], ops[3], in->shape.type);
+  HloLiteral *r = eval_dot(in, a, b);
+  hlo_literal_free(a);
+  hlo_literal_free(b);
+  return r;
+}
+
 /* The bounds [*start, *end) of group i of ragged-dot rd for the lhs
  * element at coordinates lc (only the dims group_sizes is indexed by are
  * read): the sizes before it summed, then its own added. */
@@ -3791,6 +3827,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   case HLO_OP_TRIANGULAR_SOLVE: r = eval_triangular_solve(in, ops[0], ops[1]); break;
   case HLO_OP_DOT: r = eval_dot(in, ops[0], ops[1]); break;
   case HLO_OP_RAGGED_DOT: r = eval_ragged_dot(in, ops[0], ops[1], ops[2]); break;
+  case HLO_OP_SCALED_DOT: r = eval_scaled_dot(in, ops); break;
   case HLO_OP_CONVOLUTION: r = eval_convolution(in, ops[0], ops[1]); break;
   case HLO_OP_BATCH_NORM_INFERENCE: return eval_batch_norm_inference(in, ops, out);
   case HLO_OP_BATCH_NORM_TRAINING:

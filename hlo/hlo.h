@@ -503,6 +503,7 @@ typedef enum HloCost {
   X(TRIANGULAR_SOLVE, "triangular-solve", 2, HLO_KIND_OTHER, HLO_COST_LOOP)           \
   X(FFT, "fft", 1, HLO_KIND_OTHER, HLO_COST_LOOP)                                     \
   X(RAGGED_DOT, "ragged-dot", 3, HLO_KIND_OTHER, HLO_COST_LOOP)                       \
+  X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_OTHER, HLO_COST_LOOP)                       \
   X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
@@ -577,7 +578,6 @@ typedef enum HloCost {
   X(RECV_DONE, "recv-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \
   X(RNG_GET_AND_UPDATE_STATE, "rng-get-and-update-state", 0, HLO_KIND_REFUSED,        \
     HLO_COST_CONTROL)                                                                 \
-  X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_REFUSED, HLO_COST_CONTROL)                  \
   X(SCAN, "scan", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED, HLO_COST_CONTROL)             \
   X(SEND, "send", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                              \
   X(SEND_DONE, "send-done", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                    \

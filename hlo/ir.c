@@ -934,7 +934,6 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_RNG_GET_AND_UPDATE_STATE] =
         "advances a device's random-number state, which hloc has not",
     [HLO_OP_DYNAMIC_RESHAPE] = "reshapes to sizes known at run time" STATIC,
-    [HLO_OP_SCALED_DOT] = "is an XLA op" NOT_YET,
     [HLO_OP_MULHI] = "is an XLA op" NOT_YET,
     [HLO_OP_SCAN] = "is an XLA op" NOT_YET,
     [HLO_OP_SHUFFLE] = "is an XLA op" NOT_YET,

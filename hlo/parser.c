@@ -1245,7 +1245,8 @@ static bool is_single_device_op(HloOpcode op) {
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
          op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
          op != HLO_OP_RAGGED_DOT && op != HLO_OP_GET_DIMENSION_SIZE &&
-         op != HLO_OP_SET_DIMENSION_SIZE && op != HLO_OP_SELECT_AND_SCATTER;
+         op != HLO_OP_SET_DIMENSION_SIZE && op != HLO_OP_SELECT_AND_SCATTER &&
+         op != HLO_OP_SCALED_DOT;
 }
 
 static bool is_annotation(HloOpcode op, const Ref *an) {
@@ -1310,7 +1311,7 @@ static bool interprets(HloOpcode op, AttrKind k) {
   case A_DIM_LABELS: case A_FEATURE_GROUPS: case A_BATCH_GROUPS:
     return op == HLO_OP_CONVOLUTION;
   case A_LHS_BATCH: case A_LHS_CONTRACTING: case A_RHS_BATCH: case A_RHS_CONTRACTING:
-    return op == HLO_OP_DOT || op == HLO_OP_RAGGED_DOT;
+    return op == HLO_OP_DOT || op == HLO_OP_RAGGED_DOT || op == HLO_OP_SCALED_DOT;
   case A_LHS_RAGGED: case A_RHS_GROUP: return op == HLO_OP_RAGGED_DOT;
   case A_DIRECTION: case A_COMPARE_TYPE: return op == HLO_OP_COMPARE;
   case A_TO_APPLY:
@@ -2482,7 +2483,8 @@ static bool infer_one(Parser *p, HloInstr *x, const size_t *shape_pos) {
   } else {
     /* A dot or convolution takes its element type from its own shape
      * (XLA's preferred element type); XLA infers none: the operands'. */
-    if ((x->op == HLO_OP_DOT || x->op == HLO_OP_RAGGED_DOT || x->op == HLO_OP_CONVOLUTION) &&
+    if ((x->op == HLO_OP_DOT || x->op == HLO_OP_RAGGED_DOT || x->op == HLO_OP_SCALED_DOT ||
+         x->op == HLO_OP_CONVOLUTION) &&
         x->noperands > 0 &&
         hlo_type_is_array(x->operands[0]->shape.type))
       x->shape = hlo_shape_scalar(x->operands[0]->shape.type);

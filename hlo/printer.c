@@ -430,6 +430,7 @@ static void print_opcode_attrs(HloStr *out, const HloInstr *in) {
     break;
   case HLO_OP_DOT:
   case HLO_OP_RAGGED_DOT:
+  case HLO_OP_SCALED_DOT:
     print_dims_if_any(out, "lhs_batch_dims", &in->dot.lhs_batch);
     print_dims_attr(out, "lhs_contracting_dims", &in->dot.lhs_contracting);
     print_dims_if_any(out, "rhs_batch_dims", &in->dot.rhs_batch);

@@ -1178,11 +1178,67 @@ static HloError *check_dot_side(Infer *cx, const char *side, const HloDims *batc
   return NULL;
 }
 
+static HloError *dot_shape(Infer *cx, HloShape *out);
+
 static HloError *infer_dot(Infer *cx, HloShape *out) {
   HloError *e = expect_operands(cx, 2);
   if (!e) e = expect_arrays(cx);
   if (!e) e = check_contract_types(cx);
   if (e) return e;
+  return dot_shape(cx, out);
+}
+
+/* XLA's no-op scale: a bf16 scale of a bf16 operand, every dim 1 (a
+ * scalar too), the operand not all ones: the verifier skips its checks. */
+static bool no_op_scale(const HloShape *x, const HloShape *s) {
+  bool ones = true, operand_ones = true;
+  for (int i = 0; i < s->rank; i++) ones &= s->dims[i] == 1;
+  for (int i = 0; i < x->rank; i++) operand_ones &= x->dims[i] == 1;
+  return s->type == HLO_BF16 && x->type == HLO_BF16 && ones && !operand_ones;
+}
+
+/* Operand k (0 lhs, 1 rhs) and its scale, operand k + 2, by XLA's
+ * verifier: the scale has the operand's rank and each of its dims
+ * divides the operand's (a block of operand elements per scale element),
+ * and the operand has one contracting dim. */
+static HloError *check_scale(Infer *cx, int k) {
+  const HloShape *x = OPND(cx, k), *s = OPND(cx, k + 2);
+  const HloDims *c = k ? &cx->in->dot.rhs_contracting : &cx->in->dot.lhs_contracting;
+  const char *side = k ? "rhs" : "lhs";
+  if (no_op_scale(x, s)) return NULL;
+  if (s->rank != x->rank)
+    return fail(cx, "%s scale %s has a different rank than the operand %s", side,
+                shape_str(cx, s), shape_str(cx, x));
+  if (c->n != 1)
+    return fail(cx, "%s must have exactly one contracting dimension, has %d", side, c->n);
+  for (int i = 0; i < x->rank; i++)
+    if (s->dims[i] < 1 || x->dims[i] % s->dims[i])
+      return fail(cx, "dimension %d of %s operand %s is not a multiple of the scale's %s", i,
+                  side, shape_str(cx, x), shape_str(cx, s));
+  return NULL;
+}
+
+/* scaled-dot(lhs, rhs, lhs_scale, rhs_scale): the dot of the operands
+ * multiplied by their scales, each scale element covering a block of
+ * operand elements (hlo_scaled_dot_scale_index). */
+static HloError *infer_scaled_dot(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 4);
+  if (!e) e = expect_arrays(cx);
+  if (!e) e = check_contract_types(cx);
+  if (!e) e = check_scale(cx, 0);
+  if (!e) e = check_scale(cx, 1);
+  if (e) return e;
+  if (OPND(cx, 2)->rank == 0 && OPND(cx, 3)->rank == 0)
+    return fail(cx, "at least one of the scales must not be a scalar");
+  for (int i = 0; i < 4; i++)
+    if (hlo_type_is_complex(OPND(cx, i)->type) || !hlo_type_is_float(cx->in->shape.type))
+      return fail(cx, "takes real operands and scales and gives a floating-point result");
+  return dot_shape(cx, out);
+}
+
+/* The dot's result from operands 0 and 1 and the dot dims. */
+static HloError *dot_shape(Infer *cx, HloShape *out) {
+  HloError *e;
   const HloShape *a = OPND(cx, 0), *b = OPND(cx, 1);
   const HloDotDims *d = &cx->in->dot;
   if ((e = check_dot_side(cx, "lhs", &d->lhs_batch, &d->lhs_contracting, a->rank))) return e;
@@ -2375,6 +2431,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_SELECT_AND_SCATTER: return infer_select_and_scatter(cx, out);
   case HLO_OP_DOT: return infer_dot(cx, out);
   case HLO_OP_RAGGED_DOT: return infer_ragged_dot(cx, out);
+  case HLO_OP_SCALED_DOT: return infer_scaled_dot(cx, out);
   case HLO_OP_GET_DIMENSION_SIZE: return infer_get_dimension_size(cx, out);
   case HLO_OP_SET_DIMENSION_SIZE: return infer_set_dimension_size(cx, out);
   case HLO_OP_CONVOLUTION: return infer_convolution(cx, out);

@@ -16,6 +16,8 @@
  *   replaced by the operands, or the unary opcode of the math function
  *   the target names (xla_builder.math.Acos: acos, which expand_ops.c
  *   then expands like any other acos).
+ * - scaled-dot: a dot of the operands times their scales
+ *   (scaled_dot_expand.c).
  *
  * The evaluator reads every one of these forms as written; this pass only
  * spares codegen.  pass_single_device runs it first, so it runs in the
@@ -80,6 +82,7 @@ static HloInstr *canonicalize(HloInstr *in) {
     return px_built(hlo_build_tuple(in->parent, in->operands, 1, &e), e, in);
   }
   case HLO_OP_CUSTOM_CALL: return builder_call(in);
+  case HLO_OP_SCALED_DOT: return px_expand_scaled_dot(in);
   default: return NULL;
   }
 }

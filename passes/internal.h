@@ -83,6 +83,9 @@ HloInstr *px_expand_ragged_dot(HloInstr *instr);
 /* select-and-scatter as a reduce-window and a scatter
  * (select_and_scatter_expand.c). */
 HloInstr *px_expand_select_and_scatter(HloInstr *instr);
+/* scaled-dot as a dot of the operands times their scales
+ * (scaled_dot_expand.c); canonical_forms.c calls it. */
+HloInstr *px_expand_scaled_dot(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

@@ -381,6 +381,42 @@ START_TEST(map_loop) {
 }
 END_TEST
 
+/* scaled-dot (dequantized operands, dot_expand in canonical_forms.c)
+ * against the evaluator: f32 with a batch dim and blocks along K and N,
+ * and XLA's verifier test's f8 operands with f8 scales (f8e8m0fnu too). */
+START_TEST(scaled_dot) {
+  static const char *const texts[] = {
+      "HloModule s\nENTRY e {\n  a = f32[2,3,8] parameter(0)\n  b = f32[2,8,5] parameter(1)\n"
+      "  as = f32[2,3,2] parameter(2)\n  bs = f32[1,2,5] parameter(3)\n"
+      "  ROOT d = f32[2,3,5] scaled-dot(a, b, as, bs), lhs_batch_dims={0}, "
+      "lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}\n}\n",
+      "HloModule s\nENTRY e {\n  a = f8e5m2[2,10] parameter(0)\n  b = f8e8m0fnu[10,2] parameter(1)\n"
+      "  as = f8e5m2[2,2] parameter(2)\n  bs = f8e8m0fnu[2,2] parameter(3)\n"
+      "  ROOT d = f32[2,2] scaled-dot(a, b, as, bs), lhs_contracting_dims={1}, "
+      "rhs_contracting_dims={0}\n}\n",
+  };
+  for (int i = 0; i < 2; i++)
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(texts[i]);
+      HloLiteral *args[4];
+      uint64_t s = 3 + (uint64_t)i;
+      for (int k = 0; k < 4; k++) {
+        args[k] = hlo_literal_new(&m->entry->params[k]->shape);
+        cgt_fill_values(args[k], &s, true);
+      }
+      HloLiteral *want = ck_evaluate(m, args, 4);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 4, want, 1e-5, 1e-5);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int k = 0; k < 4; k++) hlo_literal_free(args[k]);
+      hlo_module_free(m);
+    }
+}
+END_TEST
+
 /* The compiled function passes arrays: a token at the entry's boundary is
  * refused with the instruction named, not aborted on. */
 START_TEST(entry_tokens_refused) {
@@ -423,6 +459,7 @@ int main(void) {
   tcase_add_test(t, tokens);
   tcase_add_test(t, xla_forms);
   tcase_add_test(t, map_loop);
+  tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -2219,6 +2219,20 @@ START_TEST(xla_forms) {
   CHECK("HloModule m\nENTRY e {\n  x = f32[2] constant({0, -0})\n"
         "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.math.Cosh\"\n}\n",
         "f32[2] {1, 1}");
+  /* scaled-dot: each scale element covers a block of operand elements
+   * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
+  CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
+        "  b = f32[4,1] constant({{1}, {1}, {1}, {1}})\n  as = f32[1,2] constant({{2, 10}})\n"
+        "  bs = f32[1,1] constant({{0.5}})\n"
+        "  ROOT r = f32[2,1] scaled-dot(a, b, as, bs), lhs_contracting_dims={1}, "
+        "rhs_contracting_dims={0}\n}\n",
+        "f32[2,1] {{38}, {86}}");
+  CHECK("HloModule m\nENTRY e {\n  a = bf16[2,2] constant({{1, 2}, {3, 4}})\n"
+        "  b = bf16[2,2] constant({{1, 0}, {0, 1}})\n  as = bf16[] constant(5)\n"
+        "  bs = bf16[1,2] constant({{1, 2}})\n"
+        "  ROOT r = f32[2,2] scaled-dot(a, b, as, bs), lhs_contracting_dims={1}, "
+        "rhs_contracting_dims={0}\n}\n",
+        "f32[2,2] {{1, 4}, {3, 8}}");
   /* The rest is refused by name, with the reason. */
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x, x), "

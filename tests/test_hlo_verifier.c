@@ -345,6 +345,40 @@ START_TEST(data_movement_rules) {
                  "select: predicate pred[2]{0} and on_true f32[4]{0} have different dims");
   assert_rejects("HloModule m\n"
                  "ENTRY e {\n"
+                 "  a = f32[2,10] parameter(0)\n"
+                 "  b = f32[10,2] parameter(1)\n"
+                 "  s = f32[2,6] parameter(2)\n"
+                 "  t = f32[6,2] parameter(3)\n"
+                 "  ROOT d = f32[2,2] scaled-dot(a, b, s, t), lhs_contracting_dims={1}, "
+                 "rhs_contracting_dims={0}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %d = f32[2,2]{1,0} scaled-dot(%a, %b, "
+                 "%s, %t): scaled-dot: dimension 1 of lhs operand f32[2,10]{1,0} is not a "
+                 "multiple of the scale's f32[2,6]{1,0}");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = bf16[2,10] parameter(0)\n"
+                 "  b = bf16[10,2] parameter(1)\n"
+                 "  s = bf16[] constant(1)\n"
+                 "  ROOT d = f32[2,2] scaled-dot(a, b, s, s), lhs_contracting_dims={1}, "
+                 "rhs_contracting_dims={0}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %d = f32[2,2]{1,0} scaled-dot(%a, %b, "
+                 "%s, %s): scaled-dot: at least one of the scales must not be a scalar");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
+                 "  a = f32[2,10] parameter(0)\n"
+                 "  b = f32[10,2] parameter(1)\n"
+                 "  s = f32[] parameter(2)\n"
+                 "  t = f32[5,1] parameter(3)\n"
+                 "  ROOT d = f32[2,2] scaled-dot(a, b, s, t), lhs_contracting_dims={1}, "
+                 "rhs_contracting_dims={0}\n"
+                 "}\n",
+                 "verifier: computation 'e', instruction %d = f32[2,2]{1,0} scaled-dot(%a, %b, "
+                 "%s, %t): scaled-dot: lhs scale f32[] has a different rank than the operand "
+                 "f32[2,10]{1,0}");
+  assert_rejects("HloModule m\n"
+                 "ENTRY e {\n"
                  "  a = f32[4] parameter(0)\n"
                  "  ROOT t = f32[4] all-to-all(a), replica_groups={{0}}\n"
                  "}\n",
