@@ -381,7 +381,7 @@ START_TEST(map_loop) {
 }
 END_TEST
 
-/* scaled-dot (dequantized operands, dot_expand in canonical_forms.c)
+/* scaled-dot (operands times their scales, then a dot: scaled_dot_expand.c)
  * against the evaluator: f32 with a batch dim and blocks along K and N,
  * and XLA's verifier test's f8 operands with f8 scales (f8e8m0fnu too). */
 START_TEST(scaled_dot) {
@@ -390,7 +390,8 @@ START_TEST(scaled_dot) {
       "  as = f32[2,3,2] parameter(2)\n  bs = f32[1,2,5] parameter(3)\n"
       "  ROOT d = f32[2,3,5] scaled-dot(a, b, as, bs), lhs_batch_dims={0}, "
       "lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}\n}\n",
-      "HloModule s\nENTRY e {\n  a = f8e5m2[2,10] parameter(0)\n  b = f8e8m0fnu[10,2] parameter(1)\n"
+      "HloModule s\nENTRY e {\n  a = f8e5m2[2,10] parameter(0)\n"
+      "  b = f8e8m0fnu[10,2] parameter(1)\n"
       "  as = f8e5m2[2,2] parameter(2)\n  bs = f8e8m0fnu[2,2] parameter(3)\n"
       "  ROOT d = f32[2,2] scaled-dot(a, b, as, bs), lhs_contracting_dims={1}, "
       "rhs_contracting_dims={0}\n}\n",

@@ -297,7 +297,8 @@ START_TEST(canonical_forms) {
       pass_canonical_forms, true, 0, 0);
   ck_assert_str_eq(pu_root(m),
                    "tuple(select(broadcast(k), x, y), add(dynamic-slice(select(broadcast(k), x, "
-                   "y), reshape(slice(v)), reshape(slice(v))), asinh(get-tuple-element(tuple(u)))), "
+                   "y), reshape(slice(v)), reshape(slice(v))), "
+                   "asinh(get-tuple-element(tuple(u)))), "
                    "dynamic-update-slice(x, u, reshape(slice(v)), reshape(slice(v))))");
   ck_assert_int_eq(pu_count(m, HLO_OP_CUSTOM_CALL), 0);
   ck_assert_int_eq(pu_count(m, HLO_OP_ALL_TO_ALL), 0);
