@@ -16,7 +16,10 @@
  *
  * Before the steps, and not among the passes one may disable, collectives
  * and async pairs are lowered to plain HLO (single_device.c): codegen has
- * no kernels for them.  Then bounded dynamic dims (<=N) are made static
+ * no kernels for them.  The same step makes XLA's other forms standard
+ * (canonical_forms.c: pred[] selects, rank-1 start indices, tuple
+ * all-to-all, xla_builder calls, scaled-dot) and turns maps it cannot
+ * inline into loops (map_loop.c).  Then bounded dynamic dims (<=N) are made static
  * with their padding masked (dynamic_pad.c); a module that keeps one stops
  * there: the passes take every shape as static (a reduce of a broadcast
  * is not a multiply by the bound when the size is smaller), and codegen
