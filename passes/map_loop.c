@@ -29,6 +29,8 @@ static HloInstr *map_loop(HloInstr *in) {
   PxAt at = {c, in};
   int n = in->noperands;
   int64_t total = hlo_shape_elements(&in->shape), one = 1;
+  /* No element to slice out: the value is the empty array. */
+  if (!total) return px_constant_splat(c, &in->shape, 0, in);
   HloInstr *init[PX_LOOP_MAX_STATE], *next[PX_LOOP_MAX_STATE], *out[PX_LOOP_MAX_STATE];
   for (int k = 0; k < n; k++) init[k] = px_reshape(at, in->operands[k], 1, &total);
   HloShape flat = hlo_shape_array(in->shape.type, 1, &total);

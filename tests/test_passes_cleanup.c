@@ -330,6 +330,17 @@ START_TEST(map_becomes_loop) {
   ck_assert_int_eq(pu_count(m, HLO_OP_MAP), 0);
   ck_assert_int_eq(pu_count(m, HLO_OP_WHILE), 1);
   hlo_module_free(m);
+  /* Of no elements: the empty array, no loop (there is nothing to slice). */
+  m = pu_differential("HloModule m\n"
+                      "f {\n  a = s32[] parameter(0)\n  b = s32[3] broadcast(a), dimensions={}\n"
+                      "  ROOT r = s32[] reduce(b, a), dimensions={0}, to_apply=add\n}\n"
+                      "add {\n  x = s32[] parameter(0)\n  y = s32[] parameter(1)\n"
+                      "  ROOT s = s32[] add(x, y)\n}\n"
+                      "ENTRY e {\n  p = s32[0,3] parameter(0)\n"
+                      "  ROOT r = s32[0,3] map(p), dimensions={0,1}, to_apply=f\n}\n",
+                      pass_single_device, true, 0, 0);
+  ck_assert_int_eq(pu_count(m, HLO_OP_MAP) + pu_count(m, HLO_OP_WHILE), 0);
+  hlo_module_free(m);
 }
 END_TEST
 
