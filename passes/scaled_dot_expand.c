@@ -8,7 +8,7 @@
  * Each operand is converted to the result type and multiplied by its
  * scale, converted too and broadcast over the blocks: a broadcast to
  * [s0, d0/s0, s1, d1/s1, …] (no block dim where a scale dim equals the
- * operand's) reshaped to the operand's dims; a scalar scale (XLA's no-op
+ * operand's, no scale dim where it is 1) reshaped to the operand's dims; a scalar scale (XLA's no-op
  * scale) leaves the operand as it is.  Then a dot with the same dims and
  * result type.  The evaluator rounds the same products in the result type
  * (hlo/evaluator.c), so results differ only by summation order.
@@ -25,18 +25,25 @@ static HloInstr *dequantize(PxAt at, HloInstr *x, HloInstr *s, HloType t) {
   HloInstr *xt = px_convert(at, x, t);
   if (s->shape.rank == 0) return xt;
   const HloShape *xs = &x->shape, *ss = &s->shape;
-  int64_t dims[2 * HLO_MAX_RANK], map[HLO_MAX_RANK];
-  int n = 0;
+  /* A scale dim of 1 covers the whole operand dim: it is reshaped away
+   * and the broadcast gives that dim directly. */
+  int64_t dims[2 * HLO_MAX_RANK], map[HLO_MAX_RANK], kept[HLO_MAX_RANK];
+  int n = 0, nk = 0;
   for (int d = 0; d < xs->rank; d++) {
-    map[d] = n;
+    if (ss->dims[d] == 1 && xs->dims[d] != 1) {
+      dims[n++] = xs->dims[d];
+      continue;
+    }
+    kept[nk] = ss->dims[d];
+    map[nk++] = n;
     dims[n++] = ss->dims[d];
     if (xs->dims[d] != ss->dims[d]) dims[n++] = xs->dims[d] / ss->dims[d];
   }
   if (n > HLO_MAX_RANK) return NULL;
   HloShape bs = hlo_shape_array(t, n, dims);
   HloError *e = NULL;
-  HloInstr *b = px_built(hlo_build_broadcast(at.c, px_convert(at, s, t), &bs, map, xs->rank, &e),
-                         e, at.before);
+  HloInstr *sk = px_reshape(at, px_convert(at, s, t), nk, kept);
+  HloInstr *b = px_built(hlo_build_broadcast(at.c, sk, &bs, map, nk, &e), e, at.before);
   HloInstr *full = px_reshape(at, b, xs->rank, xs->dims);
   return px_binary(at, HLO_OP_MULTIPLY, xt, full);
 }

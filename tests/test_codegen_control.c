@@ -383,7 +383,8 @@ END_TEST
 
 /* scaled-dot (operands times their scales, then a dot: scaled_dot_expand.c)
  * against the evaluator: f32 with a batch dim and blocks along K and N,
- * and XLA's verifier test's f8 operands with f8 scales (f8e8m0fnu too). */
+ * XLA's verifier test's f8 operands with f8 scales (f8e8m0fnu too), and
+ * a rank-7 operand whose scale dims are all 1. */
 START_TEST(scaled_dot) {
   static const char *const texts[] = {
       "HloModule s\nENTRY e {\n  a = f32[2,3,8] parameter(0)\n  b = f32[2,8,5] parameter(1)\n"
@@ -395,8 +396,13 @@ START_TEST(scaled_dot) {
       "  as = f8e5m2[2,2] parameter(2)\n  bs = f8e8m0fnu[2,2] parameter(3)\n"
       "  ROOT d = f32[2,2] scaled-dot(a, b, as, bs), lhs_contracting_dims={1}, "
       "rhs_contracting_dims={0}\n}\n",
+      /* rank 7, every scale dim 1: no 14-dim broadcast */
+      "HloModule s\nENTRY e {\n  a = f32[2,2,2,2,2,2,2] parameter(0)\n  b = f32[2,3] parameter(1)\n"
+      "  as = f32[1,1,1,1,1,1,1] parameter(2)\n  bs = f32[1,3] parameter(3)\n"
+      "  ROOT d = f32[2,2,2,2,2,2,3] scaled-dot(a, b, as, bs), lhs_contracting_dims={6}, "
+      "rhs_contracting_dims={0}\n}\n",
   };
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     for (int pipeline = 0; pipeline < 2; pipeline++) {
       HloModule *m = ck_parse_verified(texts[i]);
       HloLiteral *args[4];
