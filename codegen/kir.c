@@ -673,6 +673,36 @@ KirVal kir_mma(KirBuilder *b, KirMmaKind k, const KirVal *a, const KirVal *bb, c
   return op->res;
 }
 
+KirVal kir_wgmma_desc(KirBuilder *b, KirVal mem, KirVal offset, uint64_t fields) {
+  KirVal o[2] = {mem, offset};
+  KirOp *op = emit(b, KIR_WGMMA_DESC, 2, o, 1, &(KirType){KIR_I64, 0, 0});
+  op->imm = (int64_t)fields;
+  return op->res;
+}
+
+KirVal kir_wgmma(KirBuilder *b, KirMmaKind k, int n, KirVal da, KirVal db, const KirVal *c) {
+  HLO_CHECK(n >= 8 && n <= KIR_WGMMA_MAX_N && n % 8 == 0);
+  KirVal o[2 + KIR_WGMMA_MAX_N / 2];
+  KirType t[KIR_WGMMA_MAX_N / 2];
+  o[0] = da;
+  o[1] = db;
+  for (int i = 0; i < n / 2; i++) {
+    o[2 + i] = c[i];
+    t[i] = kir_scalar(KIR_F32);
+  }
+  KirOp *op = emit(b, KIR_WGMMA, 2 + n / 2, o, n / 2, t);
+  op->pred = (uint8_t)k;
+  op->imm = n;
+  return op->res;
+}
+
+void kir_wgmma_fence(KirBuilder *b) { emit(b, KIR_WGMMA_FENCE, 0, NULL, 0, NULL); }
+void kir_wgmma_commit(KirBuilder *b) { emit(b, KIR_WGMMA_COMMIT, 0, NULL, 0, NULL); }
+void kir_wgmma_wait(KirBuilder *b, int pending) {
+  emit(b, KIR_WGMMA_WAIT, 0, NULL, 0, NULL)->imm = pending;
+}
+void kir_async_fence(KirBuilder *b) { emit(b, KIR_ASYNC_FENCE, 0, NULL, 0, NULL); }
+
 void kir_launch(KirBuilder *b, const KirFunc *kernel, KirVal grid, KirVal block, int nargs,
                 const KirVal *args) {
   KirVal *o = hlo_xmalloc((size_t)(nargs + 2) * sizeof *o);

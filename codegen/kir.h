@@ -212,6 +212,12 @@ typedef enum KirClass {
   X(BARRIER, "barrier", "gpu.barrier", KIR_C_GPU)                       \
   X(SHFL_XOR, "shfl_xor", "gpu.shuffle", KIR_C_GPU)                     \
   X(MMA, "mma", "nvvm.mma.sync", KIR_C_GPU)                              \
+  X(WGMMA_DESC, "wgmma_desc", "arith.ori", KIR_C_GPU)                    \
+  X(WGMMA, "wgmma", "nvvm.wgmma.mma_async", KIR_C_GPU)                   \
+  X(WGMMA_FENCE, "wgmma_fence", "nvvm.wgmma.fence.aligned", KIR_C_GPU)   \
+  X(WGMMA_COMMIT, "wgmma_commit", "nvvm.wgmma.commit.group.sync.aligned", KIR_C_GPU) \
+  X(WGMMA_WAIT, "wgmma_wait", "nvvm.wgmma.wait.group.sync.aligned", KIR_C_GPU) \
+  X(ASYNC_FENCE, "async_fence", "nvvm.fence.proxy", KIR_C_GPU)           \
   X(LAUNCH, "launch", "gpu.launch_func", KIR_C_GPU)
 
 typedef enum KirOpcode {
@@ -259,6 +265,25 @@ typedef enum KirMmaKind {
 } KirMmaKind;
 const char *kir_mma_name(KirMmaKind k); /* "f16", "bf16", "tf32"; "?" for no kind */
 
+/* A wgmma's shared-memory matrix descriptor (PTX ISA, "Matrix Descriptor
+ * Format" of the warpgroup-level matrix instructions), a 64-bit value:
+ * bits 0-13 the matrix's start address in shared memory, 16-29 the
+ * leading dimension byte offset (LBO), 32-45 the stride dimension byte
+ * offset (SBO), each as its bytes >> 4; 49-51 the matrix base offset;
+ * 62-63 the swizzle mode (0: none, 1: 128 B, 2: 64 B, 3: 32 B).  The
+ * layout these fields describe, and the one the kernels use, is
+ * codegen/gpu/wgmma.c's. */
+enum {
+  KIR_WGMMA_DESC_ADDR_SHIFT = 0,
+  KIR_WGMMA_DESC_LBO_SHIFT = 16,
+  KIR_WGMMA_DESC_SBO_SHIFT = 32,
+  KIR_WGMMA_DESC_BASE_SHIFT = 49,
+  KIR_WGMMA_DESC_SWIZZLE_SHIFT = 62,
+  KIR_WGMMA_DESC_FIELD_MASK = 0x3FFF, /* the 14 bits of address, LBO, SBO */
+};
+/* The accumulators of a wgmma m64nNk* per thread (f32): N / 2. */
+enum { KIR_WGMMA_M = 64, KIR_WGMMA_MAX_N = 256 };
+
 /* Op flags. */
 enum {
   KIR_F_CONTRACT = 1, /* float ops: may fuse with a neighbour (fastmath<contract>) */
@@ -272,7 +297,7 @@ typedef int KirVal; /* a value of a function; 0: none */
 typedef struct KirOp {
   KirOpcode code;
   uint8_t pred;          /* CMPI: KirIPred; CMPF: KirFPred; REDUCE: KirCombine;
-                          * MMA: KirMmaKind */
+                          * MMA, WGMMA: KirMmaKind */
   uint8_t flags;         /* KIR_F_* */
   int nopnds;
   KirVal *opnds;
@@ -283,7 +308,10 @@ typedef struct KirOp {
                           * SWITCH: case 0 … case n-2, default */
   int64_t imm;           /* CONST: the bits (a float's bit pattern);
                           * ALLOCA: alignment; EXTRACT/INSERT: the lane;
-                          * UNPACK, HOOK: the slot; SHFL_XOR: the lane mask */
+                          * UNPACK, HOOK: the slot; SHFL_XOR: the lane mask;
+                          * WGMMA_DESC: the descriptor's fields but the
+                          * address; WGMMA: N; WGMMA_WAIT: the groups
+                          * left pending */
   const char *sym;       /* CALL, GLOBAL, PARALLEL_FOR, LAUNCH, SHARED: a
                           * symbol */
   int nmask;
@@ -533,6 +561,37 @@ KirVal kir_shfl_xor(KirBuilder *b, KirVal x, int mask);
  * The products are exact and summed in f32 (in an order and with an
  * internal precision the PTX ISA leaves to the hardware). */
 KirVal kir_mma(KirBuilder *b, KirMmaKind k, const KirVal *a, const KirVal *bb, const KirVal *c);
+/* Hopper's warpgroup MMA (sm_90a), in a device function whose blocks are
+ * whole warpgroups (4 warps, 128 threads):
+ *   kir_wgmma_desc: the matrix descriptor (i64) of the operand at byte
+ *     `offset` (index) of shared memref `mem`: its start address there,
+ *     ORed into `fields` (LBO, SBO, base offset, swizzle: kir.h's bit
+ *     positions, the address bits 0).  The address is taken modulo
+ *     256 KiB and must be a multiple of 16.
+ *   kir_wgmma: D = A·B + C of kind k on a 64×n tile (n a multiple of 8,
+ *     at most 256; k16 for f16 and bf16, k8 for tf32), A (64×k) and B
+ *     (k×n, stored as its transpose: both K-major) read from shared memory
+ *     through descriptors da and db, C the n/2 f32 accumulators of each
+ *     thread (c), D returned as n/2 consecutive f32 values, laid out as
+ *     gpu/wgmma.c's table says.  Asynchronous: it may read shared memory
+ *     and its operands until a kir_wgmma_wait lets it complete, and its
+ *     results may be used only after that wait (or by the next wgmma as
+ *     its C).
+ *   kir_wgmma_fence: orders the registers' earlier writes (the
+ *     accumulators') before the wgmmas after it; needed before the first
+ *     wgmma of a batch.
+ *   kir_wgmma_commit: makes the wgmmas since the last commit a group.
+ *   kir_wgmma_wait: waits until at most `pending` groups are pending.
+ *   kir_async_fence: makes this thread's earlier writes to shared memory
+ *     visible to the async proxy wgmma reads through (a barrier then
+ *     makes them visible to the whole block's wgmmas).
+ * Every thread of each warpgroup runs them together. */
+KirVal kir_wgmma_desc(KirBuilder *b, KirVal mem, KirVal offset, uint64_t fields);
+KirVal kir_wgmma(KirBuilder *b, KirMmaKind k, int n, KirVal da, KirVal db, const KirVal *c);
+void kir_wgmma_fence(KirBuilder *b);
+void kir_wgmma_commit(KirBuilder *b);
+void kir_wgmma_wait(KirBuilder *b, int pending);
+void kir_async_fence(KirBuilder *b);
 /* In a host function: launches kernel with `grid` blocks of `block`
  * threads (index values) on args (its parameters), in order after the
  * launches before it. */

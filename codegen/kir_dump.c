@@ -181,6 +181,10 @@ static void dump_op(Dumper *d, const KirOp *op) {
   if (op->code == KIR_ALLOCA) hlo_str_printf(d->out, " align %" PRId64, op->imm);
   if (op->code == KIR_SHFL_XOR) hlo_str_printf(d->out, " xor %" PRId64, op->imm);
   if (op->code == KIR_MMA) hlo_str_printf(d->out, " %s", kir_mma_name((KirMmaKind)op->pred));
+  if (op->code == KIR_WGMMA)
+    hlo_str_printf(d->out, " m64n%" PRId64 " %s", op->imm, kir_mma_name((KirMmaKind)op->pred));
+  if (op->code == KIR_WGMMA_DESC) hlo_str_printf(d->out, " fields 0x%" PRIx64, (uint64_t)op->imm);
+  if (op->code == KIR_WGMMA_WAIT) hlo_str_printf(d->out, " %" PRId64, op->imm);
   if (op->code == KIR_PREFETCH) hlo_str_printf(d->out, " locality %" PRId64, op->imm);
   if (op->code == KIR_PARALLEL_FOR) hlo_str_printf(d->out, " @%s", op->sym);
   if (op->code == KIR_SHUFFLE) {

@@ -51,6 +51,21 @@
  * checks the kernels built on the table, not that the table is the
  * hardware's (test_codegen_gpu_kernels.c says what does).
  *
+ * WGMMA, Hopper's warpgroup MMA, runs when it is issued, for each whole
+ * warpgroup (128 threads) at it: it decodes its two descriptors
+ * (gpu/wgmma.c's decoding and layout, the ones the emitter's staging
+ * uses), finds the shared buffer the start address falls in (each of a
+ * block's shared buffers gets an address in a shared window of its own,
+ * in order of first use, 16-byte aligned), reads A and B from there with
+ * the race and unwritten-byte checks, and sums as MMA does.  Being
+ * asynchronous on a GPU, it is held to the rules that make issuing it
+ * early harmless: no wgmma while shared memory has stores since the last
+ * async_fence (the async proxy would not see them), none without a
+ * wgmma_fence since the last wait that completed every group, and no
+ * barrier, nor the block's end, while wgmmas are uncommitted or pending
+ * (they might still read what the block overwrites next).  The block's
+ * warpgroups share these counts (the kernels have one).
+ *
  * The opcode dispatch is one switch (exec_op): a new op of the kernel IR
  * is one case there.
  */
@@ -73,6 +88,7 @@ typedef struct Region {
   int64_t bytes;
   RegionKind kind;
   const char *name;        /* SHARED, GLOBAL: the symbol */
+  int64_t window;          /* SHARED: its address in the block's window */
   /* SHARED: per byte, the last writer and reader (-1: several) and the
    * barrier epoch they touched it in (0: never). */
   int32_t *writer, *reader;
@@ -114,6 +130,12 @@ typedef struct Interp {
   int64_t block_id, block_dim, grid_dim;
   uint32_t epoch;
   Region *shared;          /* this block's */
+  int64_t shared_top;      /* the window's next free address */
+  /* Warpgroup MMA state of the block: stores to shared memory since the
+   * last async fence; a wgmma fence since the last full wait; wgmmas not
+   * committed; groups committed and not waited for. */
+  bool smem_dirty, wg_fenced;
+  int wg_uncommitted, wg_pending;
 } Interp;
 
 /* ------------------------------------------------------------------------ */
@@ -678,6 +700,7 @@ static void access(Interp *I, Frame *fr, const KirOp *op, bool store, int t) {
     fail(I, fr, op, "a store into the constant @%s", rg->name);
     return;
   }
+  if (store && rg->kind == R_SHARED) I->smem_dirty = true;
   for (int l = 0; l < lanes; l++) {
     uint8_t *q = p + (int64_t)l * es;
     bool on = !masked || *slot(fr, mask, l, t);
@@ -717,6 +740,8 @@ static Region *shared_region(Interp *I, const char *sym, const KirMemref *r) {
     s->wepoch = calloc((size_t)(n ? n : 1), sizeof *s->wepoch);
     s->repoch = calloc((size_t)(n ? n : 1), sizeof *s->repoch);
   }
+  s->window = I->shared_top;
+  I->shared_top += (n + 15) / 16 * 16;
   s->next = I->shared;
   I->shared = s;
   return s;
@@ -727,6 +752,7 @@ static Region *shared_region(Interp *I, const char *sym, const KirMemref *r) {
 /* ------------------------------------------------------------------------ */
 
 static void exec_block(Interp *I, Frame *fr, const KirBlock *b, const Act *a);
+static bool wgmma_idle(Interp *I, Frame *fr, const KirOp *op, const char *what);
 static void run_func(Interp *I, const KirFunc *f, Frame *caller, const KirOp *call, const Act *a);
 
 static Act act_new(int nthr) { return (Act){0, malloc((size_t)nthr * sizeof(int))}; }
@@ -878,9 +904,13 @@ static void exec_launch(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
       for (int i = 0; i < k->nparams; i++)
         copy_val(&kf, kir_param(k, i), t, fr, op->opnds[2 + i], 0);
     exec_block(I, &kf, k->body, &all);
+    if (!I->err) wgmma_idle(I, fr, op, "the end of a block");
     frame_free(&kf);
     regions_free(I->shared);
     I->shared = NULL;
+    I->shared_top = 0;
+    I->smem_dirty = I->wg_fenced = false;
+    I->wg_uncommitted = I->wg_pending = 0;
     I->st.blocks++;
     I->st.threads += block;
   }
@@ -938,7 +968,8 @@ static void exec_call(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
 /* Runs op for the threads of a. */
 /* Whether every lane of each warp the active threads belong to is active
  * (what a shuffle or an mma needs); else the error, naming `what`. */
-static bool whole_warps(Interp *I, Frame *fr, const KirOp *op, const Act *a, const char *what) {
+static bool whole_groups(Interp *I, Frame *fr, const KirOp *op, const Act *a, const char *what,
+                         int size) {
   if (!I->device) {
     fail(I, fr, op, "%s outside a kernel", what);
     return false;
@@ -950,16 +981,21 @@ static bool whole_warps(Interp *I, Frame *fr, const KirOp *op, const Act *a, con
   }
   for (int i = 0; i < a->n; i++) on[a->t[i]] = 1;
   for (int i = 0; i < a->n; i++) {
-    int t = a->t[i], w0 = t & ~31;
-    for (int l = w0; l < w0 + 32; l++)
+    int t = a->t[i], w0 = t - t % size;
+    for (int l = w0; l < w0 + size; l++)
       if (l >= fr->nthr || !on[l]) {
-        fail(I, fr, op, "%s that lane %d of thread %d's warp does not reach", what, l - w0, t);
+        fail(I, fr, op, "%s that lane %d of thread %d's %s does not reach", what, l - w0, t,
+             size == 32 ? "warp" : "warpgroup");
         free(on);
         return false;
       }
   }
   free(on);
   return true;
+}
+
+static bool whole_warps(Interp *I, Frame *fr, const KirOp *op, const Act *a, const char *what) {
+  return whole_groups(I, fr, op, a, what, 32);
 }
 
 /* Element e of an mma operand of kind k from the register bits r holds
@@ -999,6 +1035,97 @@ static void exec_mma(Frame *fr, const KirOp *op, int w0) {
       gpu_mma_elem(k, GPU_MMA_C, lane, e, &r, &c);
       *slot(fr, op->res + e, 0, w0 + lane) = of_f32((float)D[r][c]);
     }
+}
+
+/* The shared buffer and the byte in it that address `addr` of the block's
+ * window is, or NULL. */
+static Region *shared_at(Interp *I, int64_t addr, int64_t *off) {
+  for (Region *s = I->shared; s; s = s->next)
+    if (addr >= s->window && addr < s->window + s->bytes) {
+      *off = addr - s->window;
+      return s;
+    }
+  return NULL;
+}
+
+/* Operand `which` (0: A, rows m; 1: B, rows n) of a wgmma of kind k for
+ * the warpgroup of thread w0, through descriptor d: rows × k elements
+ * into x ([row][k]). */
+static bool wgmma_operand(Interp *I, Frame *fr, const KirOp *op, uint64_t d, KirMmaKind k,
+                          int rows, int kk, int w0, double *x) {
+  GpuWgmmaDesc g;
+  gpu_wgmma_decode(d, &g);
+  int es = k == KIR_MMA_TF32 ? 4 : 2;
+  int64_t at;
+  Region *r = shared_at(I, g.addr, &at);
+  if (!r) {
+    fail(I, fr, op, "a wgmma descriptor at shared address %" PRId64 ", in no shared buffer",
+         g.addr);
+    return false;
+  }
+  for (int row = 0; row < rows; row++)
+    for (int j = 0; j < kk; j++) {
+      int64_t o = gpu_wgmma_offset(&g, row, j, es);
+      if (o < 0) {
+        fail(I, fr, op, "a wgmma descriptor of swizzle mode %d and base offset %d, which the "
+             "interpreter does not read", g.swizzle, g.base);
+        return false;
+      }
+      o += at;
+      if (o + es > r->bytes) {
+        fail(I, fr, op, "a wgmma reads byte %" PRId64 " of shared memory @%s, past its %" PRId64
+             " bytes", o + es - 1, r->name, r->bytes);
+        return false;
+      }
+      /* The race check keeps an element's state at its first byte. */
+      if (!race_free(I, fr, op, r, r->base + o, w0, false)) return false;
+      x[row * kk + j] = mma_operand(k, read_elem(r->base + o, es), 0);
+    }
+  return true;
+}
+
+/* WGMMA for the warpgroup whose first thread is w0 (all 128 active). */
+static void exec_wgmma(Interp *I, Frame *fr, const KirOp *op, int w0) {
+  KirMmaKind k = (KirMmaKind)op->pred;
+  int n = (int)op->imm, kk = k == KIR_MMA_TF32 ? 8 : 16;
+  uint64_t da = *slot(fr, op->opnds[0], 0, w0), db = *slot(fr, op->opnds[1], 0, w0);
+  for (int t = w0; t < w0 + GPU_WARPGROUP; t++)
+    if (*slot(fr, op->opnds[0], 0, t) != da || *slot(fr, op->opnds[1], 0, t) != db) {
+      fail(I, fr, op, "a wgmma whose threads %d and %d give different descriptors", w0, t);
+      return;
+    }
+  double *A = calloc((size_t)KIR_WGMMA_M * kk, sizeof *A);
+  double *B = calloc((size_t)n * kk, sizeof *B);
+  double *D = calloc((size_t)KIR_WGMMA_M * n, sizeof *D);
+  if (A && B && D && wgmma_operand(I, fr, op, da, k, KIR_WGMMA_M, kk, w0, A) &&
+      wgmma_operand(I, fr, op, db, k, n, kk, w0, B)) {
+    for (int t = 0; t < GPU_WARPGROUP; t++)
+      for (int i = 0, r, c; i < n / 2; i++) {
+        gpu_wgmma_acc(t, i, &r, &c);
+        D[r * n + c] = f32_of(*slot(fr, op->opnds[2 + i], 0, w0 + t));
+      }
+    for (int r = 0; r < KIR_WGMMA_M; r++)
+      for (int c = 0; c < n; c++)
+        for (int j = 0; j < kk; j++) D[r * n + c] += A[r * kk + j] * B[c * kk + j];
+    for (int t = 0; t < GPU_WARPGROUP; t++)
+      for (int i = 0, r, c; i < n / 2; i++) {
+        gpu_wgmma_acc(t, i, &r, &c);
+        *slot(fr, op->res + i, 0, w0 + t) = of_f32((float)D[r * n + c]);
+      }
+  } else if (!I->err) {
+    fail(I, fr, op, "out of memory");
+  }
+  free(A);
+  free(B);
+  free(D);
+}
+
+/* The async rules of the warpgroup MMA (the top of the file). */
+static bool wgmma_idle(Interp *I, Frame *fr, const KirOp *op, const char *what) {
+  if (!I->wg_uncommitted && !I->wg_pending) return true;
+  fail(I, fr, op, "%s while %d wgmma(s) are uncommitted and %d group(s) pending (they may still "
+       "read shared memory)", what, I->wg_uncommitted, I->wg_pending);
+  return false;
 }
 
 static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
@@ -1296,6 +1423,7 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
       fail(I, fr, op, "a barrier that %d of the block's %d threads reach", a->n, fr->nthr);
       return;
     }
+    if (!wgmma_idle(I, fr, op, "a barrier")) return;
     I->epoch++;
     I->st.barriers++;
     return;
@@ -1314,6 +1442,61 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
         I->st.mmas++;
         exec_mma(fr, op, a->t[i]);
       }
+    return;
+  case KIR_WGMMA_DESC:
+    if (!I->device) {
+      fail(I, fr, op, "a wgmma descriptor outside a kernel");
+      return;
+    }
+    for (int i = 0; i < a->n; i++) {
+      int t = a->t[i];
+      Region *r = (Region *)(uintptr_t)*slot(fr, op->opnds[0], 1, t);
+      uint8_t *p = (uint8_t *)(uintptr_t)*slot(fr, op->opnds[0], 0, t);
+      int64_t addr = r->window + (p - r->base) + (int64_t)*slot(fr, op->opnds[1], 0, t);
+      if (addr % 16) {
+        fail(I, fr, op, "thread %d: a wgmma descriptor at shared address %" PRId64
+             ", no multiple of 16", t, addr);
+        return;
+      }
+      *slot(fr, op->res, 0, t) = gpu_wgmma_encode(addr, (uint64_t)op->imm);
+    }
+    return;
+  case KIR_WGMMA:
+    if (!whole_groups(I, fr, op, a, "a wgmma", GPU_WARPGROUP)) return;
+    if (I->smem_dirty) {
+      fail(I, fr, op, "a wgmma after stores to shared memory with no async_fence since (the "
+           "wgmma would not see them)");
+      return;
+    }
+    if (!I->wg_fenced) {
+      fail(I, fr, op, "a wgmma with no wgmma_fence since its accumulators were last waited for");
+      return;
+    }
+    for (int i = 0; i < a->n && !I->err; i++)
+      if (!(a->t[i] % GPU_WARPGROUP)) {
+        I->st.wgmmas++;
+        exec_wgmma(I, fr, op, a->t[i]);
+      }
+    I->wg_uncommitted++;
+    return;
+  case KIR_WGMMA_FENCE: case KIR_WGMMA_COMMIT: case KIR_WGMMA_WAIT:
+    if (!whole_groups(I, fr, op, a, kir_opcode_name(op->code), GPU_WARPGROUP)) return;
+    if (op->code == KIR_WGMMA_FENCE) {
+      I->wg_fenced = true;
+    } else if (op->code == KIR_WGMMA_COMMIT) {
+      I->wg_pending += I->wg_uncommitted > 0;
+      I->wg_uncommitted = 0;
+    } else {
+      if (I->wg_pending > op->imm) I->wg_pending = (int)op->imm;
+      if (!I->wg_pending && !I->wg_uncommitted) I->wg_fenced = false;
+    }
+    return;
+  case KIR_ASYNC_FENCE:
+    if (!I->device) {
+      fail(I, fr, op, "an async fence outside a kernel");
+      return;
+    }
+    if (a->n == fr->nthr) I->smem_dirty = false;
     return;
   case KIR_LAUNCH: exec_launch(I, fr, op, a); return;
   case KIR_NUM_OPCODES: break;

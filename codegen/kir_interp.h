@@ -42,6 +42,7 @@ typedef struct KirInterpArg {
 typedef struct KirInterpStats {
   int64_t launches, blocks, threads; /* threads: over all blocks */
   int64_t barriers, shuffles, mmas;  /* executed, per block and warp */
+  int64_t wgmmas;                    /* executed, per warpgroup */
 } KirInterpStats;
 
 typedef struct KirInterpOptions {

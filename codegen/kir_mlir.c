@@ -21,7 +21,10 @@
  * A GPU's module (codegen/gpu/) is a gpu.container_module: the device
  * functions go in `gpu.module @hloc_device`, kernels as `gpu.func …
  * kernel`, and the thread and block ids and dims are the gpu dialect's
- * (along x), and a tensor core's multiply is nvvm.mma.sync.  There
+ * (along x), and a tensor core's multiply is nvvm.mma.sync; Hopper's
+ * warpgroup MMA is nvvm.wgmma.mma_async (which the pipeline's
+ * convert-nvvm-to-llvm turns into PTX inline assembly), its descriptors
+ * arithmetic on the shared buffer's address.  There
  * every global is storage of its own, uninitialized and writable
  * (`memref.global @g : memref<…> = uninitialized`), which the runtime
  * fills with the constant's bytes when it loads the module (so the bytes
@@ -760,6 +763,103 @@ static void print_mma(Printer *p, const KirOp *op) {
   }
 }
 
+/* A wgmma descriptor: the shared buffer's address (ptrtoint of its
+ * addrspace(3) pointer: an offset in the block's shared window) plus the
+ * byte offset, >> 4, its 14 bits, ORed into the other fields (kir.h). */
+static void print_wgmma_desc(Printer *p, const KirOp *op) {
+  int k = p->ntemps++;
+  temp(p, k, "p");
+  text(p, " = memref.extract_aligned_pointer_as_index ");
+  val(p, op->opnds[0]);
+  text(p, " : ");
+  vtype(p, op->opnds[0]);
+  text(p, " -> index\n");
+  line_start(p);
+  temp(p, k, "a");
+  text(p, " = arith.addi ");
+  temp(p, k, "p");
+  text(p, ", ");
+  val(p, op->opnds[1]);
+  text(p, " : index\n");
+  line_start(p);
+  temp(p, k, "i");
+  text(p, " = arith.index_cast ");
+  temp(p, k, "a");
+  text(p, " : index to i64\n");
+  line_start(p);
+  temp(p, k, "four");
+  text(p, " = arith.constant 4 : i64\n");
+  line_start(p);
+  temp(p, k, "s");
+  text(p, " = arith.shrui ");
+  temp(p, k, "i");
+  text(p, ", ");
+  temp(p, k, "four");
+  text(p, " : i64\n");
+  line_start(p);
+  temp(p, k, "mask");
+  hlo_str_printf(p->out, " = arith.constant %d : i64\n", KIR_WGMMA_DESC_FIELD_MASK);
+  line_start(p);
+  temp(p, k, "m");
+  text(p, " = arith.andi ");
+  temp(p, k, "s");
+  text(p, ", ");
+  temp(p, k, "mask");
+  text(p, " : i64\n");
+  line_start(p);
+  temp(p, k, "f");
+  hlo_str_printf(p->out, " = arith.constant %" PRId64 " : i64\n", op->imm);
+  line_start(p);
+  define(p, op->res);
+  val(p, op->res);
+  text(p, " = arith.ori ");
+  temp(p, k, "m");
+  text(p, ", ");
+  temp(p, k, "f");
+  text(p, " : i64\n");
+}
+
+/* nvvm.wgmma.mma_async on a struct of the N/2 accumulators (built from
+ * C, D taken apart): A row-major (K-major) and B column-major (K-major,
+ * B's transpose stored [n][k]), both from descriptors; D += A·B. */
+static void print_wgmma(Printer *p, const KirOp *op) {
+  int n = (int)op->imm, k = p->ntemps++;
+  KirMmaKind kind = (KirMmaKind)op->pred;
+  HloStr st = {0};
+  hlo_str_printf(&st, "!llvm.struct<(");
+  for (int i = 0; i < n / 2; i++) hlo_str_printf(&st, "%sf32", i ? ", " : "");
+  hlo_str_printf(&st, ")>");
+  hlo_str_printf(p->out, "%%t%d_c0 = llvm.mlir.undef : %s\n", k, st.buf);
+  for (int i = 0; i < n / 2; i++) {
+    line_start(p);
+    hlo_str_printf(p->out, "%%t%d_c%d = llvm.insertvalue ", k, i + 1);
+    val(p, op->opnds[2 + i]);
+    hlo_str_printf(p->out, ", %%t%d_c%d[%d] : %s\n", k, i, i, st.buf);
+  }
+  line_start(p);
+  temp(p, k, "d");
+  text(p, " = nvvm.wgmma.mma_async ");
+  val(p, op->opnds[0]);
+  text(p, ", ");
+  val(p, op->opnds[1]);
+  const char *ty = kir_mma_name(kind);
+  hlo_str_printf(p->out,
+                 ", %%t%d_c%d, #nvvm.shape<m = %d, n = %d, k = %d>, "
+                 "D [<f32>, #nvvm.wgmma_scale_out<one>], "
+                 "A [<%s>, #nvvm.wgmma_scale_in<one>, <row>], "
+                 "B [<%s>, #nvvm.wgmma_scale_in<one>, <col>] : %s -> %s\n",
+                 k, n / 2, KIR_WGMMA_M, n, kind == KIR_MMA_TF32 ? 8 : 16, ty, ty, st.buf, st.buf);
+  for (int i = 0; i < n / 2; i++) {
+    line_start(p);
+    define(p, op->res + i);
+    val(p, op->res + i);
+    text(p, " = llvm.extractvalue ");
+    temp(p, k, "d");
+    hlo_str_printf(p->out, "[%d] : %s\n", i, st.buf);
+  }
+  free(st.buf);
+}
+
 static void print_op(Printer *p, const KirOp *op) {
   line_start(p);
   switch (kir_opcode_class(op->code)) {
@@ -801,6 +901,19 @@ static void print_op(Printer *p, const KirOp *op) {
       print_shfl(p, op);
     } else if (op->code == KIR_MMA) {
       print_mma(p, op);
+    } else if (op->code == KIR_WGMMA_DESC) {
+      print_wgmma_desc(p, op);
+    } else if (op->code == KIR_WGMMA) {
+      print_wgmma(p, op);
+    } else if (op->code == KIR_WGMMA_FENCE) {
+      text(p, "nvvm.wgmma.fence.aligned\n");
+    } else if (op->code == KIR_WGMMA_COMMIT) {
+      text(p, "nvvm.wgmma.commit.group.sync.aligned\n");
+    } else if (op->code == KIR_WGMMA_WAIT) {
+      hlo_str_printf(p->out, "nvvm.wgmma.wait.group.sync.aligned %" PRId64 "\n", op->imm);
+    } else if (op->code == KIR_ASYNC_FENCE) {
+      text(p, "nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, "
+              "space = #nvvm.shared_space<cta>}\n");
     } else {
       results(p, op);
       hlo_str_printf(p->out, "%s x\n", kir_opcode_mlir_name(op->code));

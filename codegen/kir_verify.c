@@ -410,7 +410,10 @@ static bool check_call(Verifier *v, const KirOp *op) {
  * its parameters' types. */
 static bool check_gpu(Verifier *v, const KirOp *op) {
   bool block_op = op->code == KIR_SHARED || op->code == KIR_BARRIER ||
-                  op->code == KIR_SHFL_XOR || op->code == KIR_MMA;
+                  op->code == KIR_SHFL_XOR || op->code == KIR_MMA ||
+                  op->code == KIR_WGMMA_DESC || op->code == KIR_WGMMA ||
+                  op->code == KIR_WGMMA_FENCE || op->code == KIR_WGMMA_COMMIT ||
+                  op->code == KIR_WGMMA_WAIT || op->code == KIR_ASYNC_FENCE;
   if (block_op && !v->f->device) return fail(v, op, "a GPU op outside a device function");
   switch (op->code) {
   case KIR_SHARED: {
@@ -442,6 +445,36 @@ static bool check_gpu(Verifier *v, const KirOp *op) {
       if (!is_scalar(T(v, op->res + i), KIR_F32)) return fail(v, op, "an mma gives 4 f32");
     return true;
   }
+  case KIR_WGMMA_DESC: {
+    /* A shared memref and a byte offset (index) → the i64 descriptor;
+     * the fields leave the address bits to it. */
+    if (!arity(v, op, 2, 1)) return false;
+    KirType t = T(v, op->opnds[0]);
+    if (!is_memref(t) || kir_memref_of(v->f->m, t)->space != KIR_SPACE_SHARED ||
+        !is_scalar(T(v, op->opnds[1]), KIR_INDEX) || !is_scalar(T(v, op->res), KIR_I64))
+      return fail(v, op, "a wgmma descriptor is an i64 of a shared memref and a byte offset");
+    if ((uint64_t)op->imm & ((uint64_t)KIR_WGMMA_DESC_FIELD_MASK << KIR_WGMMA_DESC_ADDR_SHIFT))
+      return fail(v, op, "a wgmma descriptor's fields leave its address bits 0");
+    return true;
+  }
+  case KIR_WGMMA: {
+    /* Two i64 descriptors and N/2 f32 → N/2 f32 (kir.h, kir_wgmma). */
+    int n = (int)op->imm;
+    if (n < 8 || n > KIR_WGMMA_MAX_N || n % 8)
+      return fail(v, op, "a wgmma's N is a multiple of 8 from 8 to 256");
+    if (!arity(v, op, 2 + n / 2, n / 2)) return false;
+    if (op->pred > KIR_MMA_TF32) return fail(v, op, "a wgmma of no known kind");
+    for (int i = 0; i < 2 + n / 2; i++)
+      if (!is_scalar(T(v, op->opnds[i]), i < 2 ? KIR_I64 : KIR_F32))
+        return fail(v, op, "a wgmma takes two i64 descriptors and N/2 f32 (operand %d)", i);
+    for (int i = 0; i < n / 2; i++)
+      if (!is_scalar(T(v, op->res + i), KIR_F32)) return fail(v, op, "a wgmma gives N/2 f32");
+    return true;
+  }
+  case KIR_WGMMA_WAIT:
+    if (op->imm < 0 || op->imm > 7) return fail(v, op, "a wgmma wait leaves 0 to 7 groups");
+    return arity(v, op, 0, 0);
+  case KIR_WGMMA_FENCE: case KIR_WGMMA_COMMIT: case KIR_ASYNC_FENCE: return arity(v, op, 0, 0);
   default: break;
   }
   if (op->code != KIR_LAUNCH) {

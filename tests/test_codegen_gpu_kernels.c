@@ -1116,6 +1116,152 @@ START_TEST(mma_layout_is_a_consistent_permutation) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The warpgroup MMA's ops and layouts                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel k(out) of one warpgroup: shared A (64×16) and B (n×16) of
+ * kind's elements, a descriptor of each, fence, one wgmma m64n`n`,
+ * commit, wait, each thread's n/2 sums stored at out[t][…].  In a host
+ * function instead when !device. */
+static KirModule *wgmma_module(KirMmaKind kind, int n, bool device) {
+  KirModule *m = kir_module_new();
+  int64_t dims[2] = {128, n / 2}, ae = 64 * 16, be = (int64_t)n * 16;
+  KirType out = kir_memref(m, KIR_F32, 2, dims);
+  KirFunc *k = kir_func_new(m, "k", 1, &out, 0, NULL);
+  k->device = k->kernel = device;
+  k->threads = k->block = device ? 128 : 0;
+  KirBuilder b;
+  kir_at_end(&b, k->body);
+  KirElem held = kind == KIR_MMA_TF32 ? KIR_I32 : KIR_I16;
+  KirVal sa = kir_shared(&b, "k_a", kir_memref_shared(m, held, 1, &ae));
+  KirVal sb = kir_shared(&b, "k_b", kir_memref_shared(m, held, 1, &be));
+  kir_async_fence(&b);
+  kir_barrier(&b);
+  kir_wgmma_fence(&b);
+  uint64_t fields = gpu_wgmma_fields(128, 256);
+  KirVal da = kir_wgmma_desc(&b, sa, kir_index(&b, 0), fields);
+  KirVal db = kir_wgmma_desc(&b, sb, kir_index(&b, 0), fields);
+  KirVal c[KIR_WGMMA_MAX_N / 2];
+  for (int i = 0; i < n / 2; i++) c[i] = kir_const_float(&b, kir_scalar(KIR_F32), i);
+  KirVal d = kir_wgmma(&b, kind, n, da, db, c);
+  kir_wgmma_commit(&b);
+  kir_wgmma_wait(&b, 0);
+  KirVal t = device ? kir_gpu_index(&b, KIR_THREAD_ID) : kir_index(&b, 0);
+  for (int i = 0; i < n / 2; i++)
+    kir_store(&b, d + i, kir_param(k, 0), (KirVal[]){t, kir_index(&b, i)});
+  kir_return(&b, 0, NULL);
+  return m;
+}
+
+START_TEST(wgmma_prints_and_lowers) {
+  static const char *const want[] = {
+      [KIR_MMA_F16] = "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16",
+      [KIR_MMA_BF16] = "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16",
+      [KIR_MMA_TF32] = "wgmma.mma_async.sync.aligned.m64n16k8.f32.tf32.tf32",
+  };
+  for (int kind = KIR_MMA_F16; kind <= KIR_MMA_TF32; kind++) {
+    KirModule *m = wgmma_module((KirMmaKind)kind, 16, true);
+    HloError *e = kir_verify(m);
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    char *text = kir_print(m);
+    HloStr pat = {0};
+    hlo_str_printf(&pat, "...= wgmma ... m64n16 %s : f32, f32, f32, f32, f32, f32, f32, f32\n",
+                   kir_mma_name((KirMmaKind)kind));
+    ck_assert_match(text, pat.buf);
+    free(pat.buf);
+    free(text);
+    char *mlir = kir_print_mlir(m);
+    ck_assert_match(mlir, "...nvvm.wgmma.mma_async ... #nvvm.shape<m = 64, n = 16, k = ...>, "
+                          "D [<f32>, #nvvm.wgmma_scale_out<one>], A [<...>, "
+                          "#nvvm.wgmma_scale_in<one>, <row>], B [<...>, "
+                          "#nvvm.wgmma_scale_in<one>, <col>] : ...");
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    e = cg_gpu_backend.lower(mlir, ctx, &mod);
+    ck_assert_msg(!e, "%s\n%s", hlo_error_message(e), mlir);
+    /* The instruction as inline PTX, the fences and the group ops as
+     * NVVM's intrinsics. */
+    char *ir = LLVMPrintModuleToString(mod);
+    ck_assert_msg(strstr(ir, want[kind]), "no %s in\n%s", want[kind], ir);
+    ck_assert_msg(strstr(ir, "llvm.nvvm.wgmma.fence.sync.aligned") &&
+                      strstr(ir, "llvm.nvvm.wgmma.commit_group.sync.aligned") &&
+                      strstr(ir, "llvm.nvvm.wgmma.wait_group.sync.aligned(i64 0)") &&
+                      strstr(ir, "fence.proxy.async"),
+                  "a fence or group op missing in\n%s", ir);
+    LLVMDisposeMessage(ir);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    free(mlir);
+    kir_module_free(m);
+  }
+}
+END_TEST
+
+/* The first op of code in k's body. */
+static KirOp *first_op(KirModule *m, KirOpcode code) {
+  KirOp *op = kir_func_find(m, "k")->body->first;
+  while (op->code != code) op = op->next;
+  return op;
+}
+
+START_TEST(verifier_rules_of_wgmma) {
+  assert_rejects(wgmma_module(KIR_MMA_F16, 8, false), "a GPU op outside a device function");
+  KirModule *m = wgmma_module(KIR_MMA_F16, 8, true);
+  KirOp *op = first_op(m, KIR_WGMMA);
+  op->opnds[0] = op->opnds[2];
+  assert_rejects(m, "a wgmma takes two i64 descriptors and N/2 f32 (operand 0)");
+  m = wgmma_module(KIR_MMA_BF16, 8, true);
+  op = first_op(m, KIR_WGMMA);
+  op->opnds[5] = op->opnds[1];
+  assert_rejects(m, "(operand 5)");
+  m = wgmma_module(KIR_MMA_TF32, 8, true);
+  first_op(m, KIR_WGMMA)->imm = 12;
+  assert_rejects(m, "a wgmma's N is a multiple of 8 from 8 to 256");
+  m = wgmma_module(KIR_MMA_TF32, 8, true);
+  first_op(m, KIR_WGMMA)->pred = 3;
+  assert_rejects(m, "a wgmma of no known kind");
+  m = wgmma_module(KIR_MMA_F16, 8, true);
+  first_op(m, KIR_WGMMA_WAIT)->imm = 8;
+  assert_rejects(m, "a wgmma wait leaves 0 to 7 groups");
+  m = wgmma_module(KIR_MMA_F16, 8, true);
+  first_op(m, KIR_WGMMA_DESC)->imm |= 5;
+  assert_rejects(m, "a wgmma descriptor's fields leave its address bits 0");
+  m = wgmma_module(KIR_MMA_F16, 8, true);
+  op = first_op(m, KIR_WGMMA_DESC);
+  op->opnds[1] = op->opnds[0];
+  assert_rejects(m, "a wgmma descriptor is an i64 of a shared memref and a byte offset");
+}
+END_TEST
+
+/* Spots of the PTX ISA's wgmma tables, transcribed by hand apart from
+ * wgmma.c: thread 37 is warp 1, g = 1, q = 1; the descriptor's fields;
+ * the no-swizzle K-major layout. */
+START_TEST(wgmma_layout_matches_the_isa_at_spots) {
+  int r, c;
+  gpu_wgmma_acc(37, 0, &r, &c); /* d0: (16 + g, 2q) */
+  ck_assert(r == 17 && c == 2);
+  gpu_wgmma_acc(37, 3, &r, &c); /* d3: (16 + g + 8, 2q + 1) */
+  ck_assert(r == 25 && c == 3);
+  gpu_wgmma_acc(37, 5, &r, &c); /* d5: (16 + g, 8 + 2q + 1) */
+  ck_assert(r == 17 && c == 11);
+  gpu_wgmma_acc(127, 31, &r, &c); /* the last: (63, 63) */
+  ck_assert(r == 63 && c == 63);
+  /* Address bits 0-13, LBO 16-29, SBO 32-45, all >> 4; swizzle 62-63. */
+  uint64_t d = gpu_wgmma_encode(0x1230, gpu_wgmma_fields(128, 512));
+  ck_assert_uint_eq(d, 0x123u | (8u << 16) | ((uint64_t)32 << 32));
+  GpuWgmmaDesc g;
+  gpu_wgmma_decode(d | (uint64_t)1 << 62, &g);
+  ck_assert(g.addr == 0x1230 && g.lbo == 128 && g.sbo == 512 && g.swizzle == 1 && !g.base);
+  ck_assert_int_eq(gpu_wgmma_offset(&g, 0, 0, 2), -1); /* swizzled: not ours */
+  gpu_wgmma_decode(d, &g);
+  /* f16 (row 9, k 10): core matrix (1, 1), its row 1, element 2. */
+  ck_assert_int_eq(gpu_wgmma_offset(&g, 9, 10, 2), 512 + 128 + 16 + 4);
+  /* tf32 (row 7, k 5): core matrix (0, 1), its row 7, element 1. */
+  ck_assert_int_eq(gpu_wgmma_offset(&g, 7, 5, 4), 128 + 7 * 16 + 4);
+}
+END_TEST
+
 /* The CPU builds none of this: its row reduction is a loop of its own. */
 START_TEST(the_cpu_has_no_groups) {
   ck_assert_ptr_null(cg_cpu_backend.groups);
@@ -1160,6 +1306,9 @@ int main(void) {
   tcase_add_test(o, verifier_rules_of_mma);
   tcase_add_test(o, mma_layout_matches_the_isa_at_spots);
   tcase_add_test(o, mma_layout_is_a_consistent_permutation);
+  tcase_add_test(o, wgmma_prints_and_lowers);
+  tcase_add_test(o, verifier_rules_of_wgmma);
+  tcase_add_test(o, wgmma_layout_matches_the_isa_at_spots);
   suite_add_tcase(s, o);
   return ck_run_suite(s);
 }

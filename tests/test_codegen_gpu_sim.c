@@ -462,6 +462,105 @@ START_TEST(tensor_core_dots_and_convolutions) {
 }
 END_TEST
 
+/* One warpgroup's m64n8k16 wgmma on the interpreter, built by hand:
+ * the host lays A (64×16) and B (8×16, B's transpose) out in shared
+ * memory's no-swizzle K-major layout as the PTX ISA describes it (core
+ * matrices of 8 rows × 16 bytes, LBO 128 bytes along K, SBO 256 bytes
+ * along M), transcribed here apart from gpu/wgmma.c; the kernel copies
+ * the images into shared memory, fences, and runs the wgmma; each
+ * thread's 4 accumulators must be D's elements where the ISA's fragment
+ * table puts them.  `skip` drops one op, which the interpreter must
+ * report: 1 the async fence, 2 the wgmma fence, 3 the wait. */
+static HloError *wgmma_by_hand(int skip, float *out) {
+  enum { AE = 64 * 16, BE = 8 * 16 };
+  uint16_t a[AE], bt[BE];
+  for (int r = 0; r < 64; r++)
+    for (int k = 0; k < 16; k++)
+      a[((r / 8) * 256 + (r % 8) * 16 + (k / 8) * 128 + (k % 8) * 2) / 2] =
+          hlo_f32_to_f16((float)((r * 3 + k) % 7 - 3));
+  for (int n = 0; n < 8; n++)
+    for (int k = 0; k < 16; k++)
+      bt[((n % 8) * 16 + (k / 8) * 128 + (k % 8) * 2) / 2] =
+          hlo_f32_to_f16((float)((n + 2 * k) % 5 - 2));
+  KirModule *k = kir_module_new();
+  KirType ga = kir_memref(k, KIR_I16, 1, (int64_t[]){AE});
+  KirType gb = kir_memref(k, KIR_I16, 1, (int64_t[]){BE});
+  KirType go = kir_memref(k, KIR_F32, 2, (int64_t[]){128, 4});
+  KirType params[3] = {ga, gb, go};
+  KirFunc *dev = kir_func_new(k, "kern", 3, params, 0, NULL);
+  dev->device = dev->kernel = true;
+  dev->block = 128;
+  KirBuilder b;
+  kir_at_end(&b, dev->body);
+  KirVal t = kir_gpu_index(&b, KIR_THREAD_ID);
+  KirVal sa = kir_shared(&b, "kern_a", kir_memref_shared(k, KIR_I16, 1, (int64_t[]){AE}));
+  KirVal sb = kir_shared(&b, "kern_b", kir_memref_shared(k, KIR_I16, 1, (int64_t[]){BE}));
+  for (int j = 0; j < AE / 128; j++) {
+    KirVal e = kir_binop(&b, KIR_ADDI, t, kir_index(&b, 128 * j));
+    kir_store(&b, kir_load(&b, kir_param(dev, 0), &e), sa, &e);
+  }
+  KirOp *lo = kir_if(&b, kir_cmpi(&b, KIR_ULT, t, kir_index(&b, BE)), 0, NULL);
+  KirBuilder in;
+  kir_at_end(&in, kir_region(lo, 0));
+  kir_store(&in, kir_load(&in, kir_param(dev, 1), &t), sb, &t);
+  kir_yield(&in, 0, NULL);
+  kir_at_end(&in, kir_region(lo, 1));
+  kir_yield(&in, 0, NULL);
+  if (skip != 1) kir_async_fence(&b);
+  kir_barrier(&b);
+  if (skip != 2) kir_wgmma_fence(&b);
+  uint64_t fields = (uint64_t)(128 >> 4) << KIR_WGMMA_DESC_LBO_SHIFT |
+                    (uint64_t)(256 >> 4) << KIR_WGMMA_DESC_SBO_SHIFT;
+  KirVal da = kir_wgmma_desc(&b, sa, kir_index(&b, 0), fields);
+  KirVal db = kir_wgmma_desc(&b, sb, kir_index(&b, 0), fields);
+  KirVal c[4];
+  for (int i = 0; i < 4; i++) c[i] = kir_const_float(&b, kir_scalar(KIR_F32), i);
+  KirVal d = kir_wgmma(&b, KIR_MMA_F16, 8, da, db, c);
+  kir_wgmma_commit(&b);
+  if (skip != 3) kir_wgmma_wait(&b, 0);
+  for (int i = 0; i < 4; i++)
+    kir_store(&b, d + i, kir_param(dev, 2), (KirVal[]){t, kir_index(&b, i)});
+  kir_return(&b, 0, NULL);
+  KirFunc *host = kir_func_new(k, "host", 3, params, 0, NULL);
+  kir_at_end(&b, host->body);
+  KirVal p[3] = {kir_param(host, 0), kir_param(host, 1), kir_param(host, 2)};
+  kir_launch(&b, dev, kir_index(&b, 1), kir_index(&b, 128), 3, p);
+  kir_return(&b, 0, NULL);
+  HloError *e = kir_verify(k);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  KirInterpArg args[3] = {{.data = a, .bytes = sizeof a}, {.data = bt, .bytes = sizeof bt},
+                          {.data = out, .bytes = 128 * 4 * sizeof *out}};
+  e = kir_interp_run(k, "host", 3, args, NULL, NULL);
+  kir_module_free(k);
+  return e;
+}
+
+START_TEST(wgmma_runs_from_descriptors) {
+  float out[128 * 4];
+  HloError *e = wgmma_by_hand(0, out);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  for (int t = 0; t < 128; t++)
+    for (int i = 0; i < 4; i++) {
+      /* PTX ISA, wgmma's D fragments: warp w's rows 16w…, lane (g, q). */
+      int row = 16 * (t / 32) + (t % 32) / 4 + 8 * ((i % 4) / 2);
+      int col = 8 * (i / 4) + 2 * (t % 4) + (i % 2);
+      float want = (float)i;
+      for (int k = 0; k < 16; k++)
+        want += (float)((row * 3 + k) % 7 - 3) * (float)((col + 2 * k) % 5 - 2);
+      ck_assert_msg(out[t * 4 + i] == want, "thread %d, d%d (%d, %d): %g, wanted %g", t, i, row,
+                    col, out[t * 4 + i], want);
+    }
+  const char *want[] = {"", "with no async_fence since", "with no wgmma_fence since",
+                        "the end of a block while 0 wgmma(s) are uncommitted and 1 group"};
+  for (int skip = 1; skip <= 3; skip++) {
+    e = wgmma_by_hand(skip, out);
+    ck_assert_msg(e && strstr(hlo_error_message(e), want[skip]), "skip %d: %s", skip,
+                  e ? hlo_error_message(e) : "accepted");
+    hlo_error_free(e);
+  }
+}
+END_TEST
+
 /* The tiled convolution (gpu/dot.c's tiles over output pixels × output
  * channels) multiplies the padding's zeros, as XLA's definition of a
  * padded convolution does, where the evaluator skips padded taps: an
@@ -881,6 +980,7 @@ int main(void) {
   tcase_add_test(t, windows);
   tcase_add_test(t, convolution);
   tcase_add_test(t, tensor_core_dots_and_convolutions);
+  tcase_add_test(t, wgmma_runs_from_descriptors);
   tcase_add_test(t, gather_and_scatter);
   tcase_add_test(t, sort);
   tcase_add_test(t, while_and_conditional);

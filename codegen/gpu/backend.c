@@ -61,7 +61,7 @@ static const char pipeline[] =
     "builtin.module(gpu.module(convert-vector-to-scf, convert-scf-to-cf, "
     "expand-strided-metadata, convert-vector-to-llvm, "
     "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1}, convert-math-to-llvm, "
-    "reconcile-unrealized-casts))";
+    "convert-nvvm-to-llvm, reconcile-unrealized-casts))";
 
 static HloError *gpu_lower(const char *mlir, LLVMContextRef ctx, LLVMModuleRef *out) {
   return cg_mlir_lower_nested(mlir, pipeline, "gpu.module", ctx, out);

@@ -11,6 +11,7 @@
  *   dot.c       a dot or convolution as tiles staged in shared memory
  *   mma.c       the same on tensor cores (mma.sync), and the fragment
  *               layout of KIR_MMA
+ *   wgmma.c     the shared-memory and accumulator layouts of KIR_WGMMA
  *   device.c    the kernels moved onto the device, launched from the entry
  *   host.c      the entry for the host CPU, launching through the runtime;
  *               N_cuda_image
@@ -95,6 +96,24 @@ void gpu_mma_elem(KirMmaKind k, GpuMmaOperand which, int lane, int e, int *row, 
  * dot.c's exact f32 kernel. */
 int gpu_mma_kind(const CgGen *g, const CgGemm *gm);
 void gpu_mma_emit(CgFn *f, const CgGemm *gm, CgVal out);
+
+/* wgmma.c: KIR_WGMMA's layouts (the comment at the top of wgmma.c says
+ * them in full).  A descriptor's fields; the descriptor of start address
+ * addr (bytes in the shared window) with `fields` (the others, address
+ * bits 0); the byte offset from the start address of element (row, k) of
+ * a K-major operand of es-byte elements (-1 for a swizzled layout or a
+ * base offset, which the kernels do not use); thread tid's (0…127)
+ * accumulator i at (row, col) of the 64×N tile. */
+enum { GPU_WARPGROUP = 128 };
+typedef struct GpuWgmmaDesc {
+  int64_t addr, lbo, sbo; /* bytes */
+  int base, swizzle;
+} GpuWgmmaDesc;
+uint64_t gpu_wgmma_fields(int64_t lbo, int64_t sbo);
+uint64_t gpu_wgmma_encode(int64_t addr, uint64_t fields);
+void gpu_wgmma_decode(uint64_t d, GpuWgmmaDesc *out);
+int64_t gpu_wgmma_offset(const GpuWgmmaDesc *d, int row, int k, int es);
+void gpu_wgmma_acc(int tid, int i, int *row, int *col);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is
