@@ -120,6 +120,9 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
         return hlo_error("codegen: --gpu-tf32 needs --target nvptx64 (%s%s%s computes f32 "
                          "exactly)", target ? "target '" : "the host's target",
                          target ? target : "", target ? "'" : "");
+      if (opts && opts->gpu_wgmma && backends[i] != &cg_gpu_backend)
+        return hlo_error("codegen: --gpu-wgmma needs --target nvptx64 --cpu sm_90a (wgmma is "
+                         "an instruction of NVIDIA's sm_90a)");
       return backends[i]->create(opts, out);
     }
   HloStr all = {0};

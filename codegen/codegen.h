@@ -107,6 +107,10 @@ typedef struct CgOptions {
    * their operands rounded to TF32 (10-bit mantissas; --gpu-tf32).  false:
    * f32 contractions are exact f32 sums. */
   bool gpu_tf32;
+  /* nvptx64 with cpu "sm_90a" only: the contractions that run on tensor
+   * cores use Hopper's warpgroup MMA (wgmma.mma_async) instead of
+   * mma.sync (--gpu-wgmma; gpu/wgmma.c). */
+  bool gpu_wgmma;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

@@ -177,6 +177,8 @@ typedef struct CgTarget {
   bool is_host;   /* the target is this process's architecture */
   bool tf32;      /* a GPU's f32 contractions may run on tensor cores in
                    * TF32 (CgOptions.gpu_tf32) */
+  bool wgmma;     /* a GPU's tensor-core contractions run on sm_90a's
+                   * warpgroup MMA (CgOptions.gpu_wgmma) */
 } CgTarget;
 
 /* Where a parallel kernel's split loop is emitted: the task function, the

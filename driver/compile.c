@@ -4,7 +4,7 @@
  *
  *   hloc compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T]
  *                [--cpu C] [--features F] [--emit obj,header,lib,so,exe,cpp]
- *                [--cpp-class NS::NAME] [--separate-weights] [--gpu-tf32]
+ *                [--cpp-class NS::NAME] [--separate-weights] [--gpu-tf32] [--gpu-wgmma]
  *                [PIPELINE]
  *
  * The model goes through the pipeline of pipeline.c (the passes, unless
@@ -590,7 +590,7 @@ int cmd_compile(int argc, char **argv) {
       {"--name", &opts.name}, {"-o", &prefix},
       {"--target", &opts.target}, {"--cpu", &opts.cpu},   {"--features", &opts.features},
       {"--emit", &emit_list},     {"--separate-weights", .flag = &opts.separate_weights},
-      {"--gpu-tf32", .flag = &opts.gpu_tf32},
+      {"--gpu-tf32", .flag = &opts.gpu_tf32}, {"--gpu-wgmma", .flag = &opts.gpu_wgmma},
       {"--cpp-class", &cpp_class}, {NULL},
   };
   int usage = cli_parse("compile", argc, argv, options, NULL, &flags, &model);

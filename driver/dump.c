@@ -2,7 +2,7 @@
  * dump.c — `hloc dump`: the model at one stage of the pipeline.
  *
  *   hloc dump MODEL [--config CFG] [--stage S] [-o FILE] [--name N]
- *             [--target T] [--cpu C] [--features F] [--gpu-tf32] [PIPELINE]
+ *             [--target T] [--cpu C] [--features F] [--gpu-tf32] [--gpu-wgmma] [PIPELINE]
  *
  *   hlo       the HLO module codegen gets: after the passes, or as loaded
  *             and verified with --O0
@@ -141,7 +141,8 @@ int cmd_dump(int argc, char **argv) {
       {"--stage", &stage},     {"-o", &out},
       {"--name", &opts.name},  {"--target", &opts.target},     {"--cpu", &opts.cpu},
       {"--features", &opts.features}, {"--expand", .take = take_expand},
-      {"--expand-all", .flag = &dot.all}, {"--gpu-tf32", .flag = &opts.gpu_tf32}, {NULL},
+      {"--expand-all", .flag = &dot.all}, {"--gpu-tf32", .flag = &opts.gpu_tf32},
+      {"--gpu-wgmma", .flag = &opts.gpu_wgmma}, {NULL},
   };
   int usage = cli_parse("dump", argc, argv, options, &dot, &flags, &model);
   if (usage) return usage;

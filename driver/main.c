@@ -977,13 +977,14 @@ static const struct {
     {"compile", cmd_compile,
      "compile MODEL [--config CFG] [--name N] [-o PREFIX] [--target T] [--cpu C]\n"
      "          [--features F] [--emit obj,header,lib,so,exe,cpp] [--cpp-class NS::C]\n"
-     "          [--separate-weights] [--gpu-tf32] [PIPELINE]\n"
+     "          [--separate-weights] [--gpu-tf32] [--gpu-wgmma] [PIPELINE]\n"
      "      compile MODEL to native code: PREFIX.o and PREFIX.h (the default),\n"
      "      libPREFIX.a, libPREFIX.so, the executable PREFIX, or PREFIX.hpp (a C++\n"
      "      class in tfcompile's shape, named NS::C); N (default \"model\") prefixes\n"
      "      every symbol, PREFIX defaults to N; --separate-weights writes the weights\n"
      "      to PREFIX.weights instead of the object; --gpu-tf32 (nvptx64) runs f32\n"
-     "      dots and convolutions on tensor cores, operands rounded to TF32"},
+     "      dots and convolutions on tensor cores, operands rounded to TF32;\n"
+     "      --gpu-wgmma (nvptx64 --cpu sm_90a) runs tensor-core dots on wgmma"},
     {"run", cmd_run,
      "run MODEL [--config CFG] [--interpret] [--cpu C] [--features F] [--threads N]\n"
      "          [--input [NAME=]FILE.npy]... [--output-dir DIR]\n"
@@ -1003,7 +1004,7 @@ static const struct {
     {"dump", cmd_dump,
      "dump MODEL [--config CFG] [--stage hlo|dot|svg|png|kir|mlir|llvm|asm|ptx]\n"
      "          [-o FILE] [--name N] [--target T] [--cpu C] [--features F]\n"
-     "          [--expand FUSION]... [--expand-all] [--gpu-tf32] [PIPELINE]\n"
+     "          [--expand FUSION]... [--expand-all] [--gpu-tf32] [--gpu-wgmma] [PIPELINE]\n"
      "      print the HLO module codegen gets (as text, or as a Graphviz graph, or\n"
      "      rendered by Graphviz's dot), the kernel IR codegen builds, the MLIR it\n"
      "      prints, or the optimized LLVM IR or assembly; to stdout or FILE"},

@@ -114,6 +114,8 @@ typedef struct Shape {
   int buffers;
   int mmas;               /* MMA ops of its device code */
   char ptx_mma[96];       /* the first mma instruction of its PTX ("": none) */
+  int wgmmas;             /* WGMMA ops of its device code */
+  char ptx_wgmma[96];     /* the first wgmma.mma_async of its PTX ("": none) */
 } Shape;
 
 static void count_ops(const KirBlock *b, Shape *s) {
@@ -123,6 +125,7 @@ static void count_ops(const KirBlock *b, Shape *s) {
     s->shuffles += op->code == KIR_SHFL_XOR;
     s->buffers += op->code == KIR_SHARED;
     s->mmas += op->code == KIR_MMA;
+    s->wgmmas += op->code == KIR_WGMMA;
   }
 }
 
@@ -215,14 +218,13 @@ static void check_uniform(const KirFunc *f) {
 }
 
 /* The kernel of instruction `instr` of module text, built for the GPU
- * (its f32 contractions in TF32 when tf32): its shape, and the module's
- * PTX for sm_80 and sm_90 assembled by ptxas where CUDA is installed. */
-static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
+ * with options o: its shape, and the module's PTX for each SM of sms
+ * (o's other options) assembled by ptxas where CUDA is installed. */
+static Shape kernel_shape_on(const char *text, const char *instr, const CgOptions *o,
+                             const char *const *sms, int nsms) {
   HloModule *m = ck_parse_verified(text);
-  CgOptions o = gpu80;
-  o.gpu_tf32 = tf32;
   CgKernels ks;
-  HloError *e = cg_kernels_build(m, &o, &ks);
+  HloError *e = cg_kernels_build(m, o, &ks);
   ck_assert_msg(!e, "%s", hlo_error_message(e));
   const KirFunc *entry = kir_func_find(ks.k, "model_run_profiled");
   Shape s = {0};
@@ -250,13 +252,11 @@ static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
   cg_kernels_free(&ks);
 
   const char *ptxas = ck_ptxas();
-  const char *sms[] = {"sm_80", "sm_90"};
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < nsms; i++) {
     CgProgram *p = NULL;
-    e = cg_compile(m,
-                   &(CgOptions){.target = "nvptx64", .cpu = sms[i], .verify_kernels = true,
-                                .gpu_tf32 = tf32},
-                   &p);
+    CgOptions po = *o;
+    po.cpu = sms[i];
+    e = cg_compile(m, &po, &p);
     ck_assert_msg(!e, "%s", hlo_error_message(e));
     char *ptx;
     size_t len;
@@ -274,6 +274,10 @@ static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
     ck_assert_msg(!mma == !s.mmas, "%d mma ops, %s in the PTX", s.mmas, mma ? "mma" : "none");
     s.ptx_mma[0] = '\0';
     if (mma) snprintf(s.ptx_mma, sizeof s.ptx_mma, "%.*s", (int)strcspn(mma, " \t\n"), mma);
+    const char *wg = strstr(ptx, "wgmma.mma_async");
+    ck_assert_msg(!wg == !s.wgmmas, "%d wgmma ops, %s in the PTX", s.wgmmas, wg ? "wgmma" : "none");
+    s.ptx_wgmma[0] = '\0';
+    if (wg) snprintf(s.ptx_wgmma, sizeof s.ptx_wgmma, "%.*s", (int)strcspn(wg, " \t\n"), wg);
     for (const char *q = ptx; (q = strstr(q, "shfl.sync")); q++) {
       const char *eol = strchr(q, '\n');
       ck_assert_msg(eol && eol - q > 7 && !strncmp(eol - 7, "31, -1;", 7),
@@ -299,6 +303,14 @@ static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
   }
   hlo_module_free(m);
   return s;
+}
+
+/* The same for sm_80 and sm_90, f32 contractions in TF32 when tf32. */
+static Shape kernel_shape_with(const char *text, const char *instr, bool tf32) {
+  CgOptions o = gpu80;
+  o.gpu_tf32 = tf32;
+  static const char *const sms[] = {"sm_80", "sm_90"};
+  return kernel_shape_on(text, instr, &o, sms, 2);
 }
 
 static Shape kernel_shape(const char *text, const char *instr) {
@@ -588,6 +600,68 @@ START_TEST(conv_1d_runs_on_tensor_cores_in_tf32) {
   Shape s = kernel_shape_with(conv_1d, "c", true);
   assert_shape("1-D conv", s, 7, 256, 2 * 64 * (32 + 4) * 4, 2);
   ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32");
+}
+END_TEST
+
+/* --gpu-wgmma (sm_90a): a block is one warpgroup of 128 threads per
+ * 64×64 tile (the same grid), A's and B's 64 × 32 tiles unpadded in the
+ * core-matrix layout (wgmma.c), two barriers per step, and per step of 32
+ * along K two m64n64k16 wgmma (four m64n64k8 for tf32), no mma.sync; the
+ * PTX assembles for sm_90a.  Without the flag, sm_90a keeps mma.sync. */
+static Shape wgmma_shape(const char *text, const char *instr, bool tf32, bool wgmma) {
+  CgOptions o = {.target = "nvptx64", .cpu = "sm_90a", .verify_kernels = true,
+                 .gpu_tf32 = tf32, .gpu_wgmma = wgmma};
+  static const char *const sms[] = {"sm_90a"};
+  return kernel_shape_on(text, instr, &o, sms, 1);
+}
+
+START_TEST(wgmma_runs_only_when_opted_in) {
+  Shape s = wgmma_shape(dot_f16, "d", false, true);
+  assert_shape("f16 dot on wgmma", s, 2, 128, 2 * 64 * 32 * 2, 2);
+  ck_assert_int_eq(s.mmas, 0);
+  ck_assert_int_eq(s.wgmmas, 2);
+  ck_assert_str_eq(s.ptx_wgmma, "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16");
+  s = wgmma_shape(dot_bf16, "f", false, true);
+  assert_shape("bf16 dot on wgmma", s, 3 * 1 * 2, 128, 2 * 64 * 32 * 2, 2);
+  ck_assert_str_eq(s.ptx_wgmma, "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16");
+  s = wgmma_shape(dot, "d", true, true);
+  assert_shape("tf32 dot on wgmma", s, 4 * 3, 128, 2 * 64 * 32 * 4, 2);
+  ck_assert_int_eq(s.wgmmas, 4);
+  ck_assert_str_eq(s.ptx_wgmma, "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32");
+  s = wgmma_shape(conv_f16, "c", false, true);
+  assert_shape("f16 conv on wgmma", s, 7, 128, 2 * 64 * 32 * 2, 2);
+  ck_assert_int_eq(s.wgmmas, 2);
+  /* Not opted in: mma.sync on sm_90a too; plain f32 never on wgmma. */
+  s = wgmma_shape(dot_f16, "d", false, false);
+  assert_shape("f16 dot on sm_90a", s, 2, 256, 2 * 64 * (32 + 8) * 2, 2);
+  ck_assert_int_eq(s.wgmmas, 0);
+  ck_assert_str_eq(s.ptx_wgmma, "");
+  ck_assert_str_eq(s.ptx_mma, "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32");
+  s = wgmma_shape(dot, "d", false, true);
+  ck_assert_int_eq(s.wgmmas + s.mmas, 0);
+  ck_assert_str_eq(s.ptx_wgmma, "");
+}
+END_TEST
+
+/* --gpu-wgmma names sm_90a's instruction: another SM, or a CPU target, is
+ * an error that says so. */
+START_TEST(wgmma_needs_sm_90a) {
+  HloModule *m = ck_parse_verified(dot_f16);
+  const char *cpus[] = {"sm_90", "sm_80"};
+  for (int i = 0; i < 2; i++) {
+    CgProgram *p = NULL;
+    HloError *e = cg_compile(
+        m, &(CgOptions){.target = "nvptx64", .cpu = cpus[i], .gpu_wgmma = true}, &p);
+    ck_assert_msg(e && strstr(hlo_error_message(e), "--gpu-wgmma needs --cpu sm_90a"), "%s: %s",
+                  cpus[i], e ? hlo_error_message(e) : "accepted");
+    hlo_error_free(e);
+  }
+  CgProgram *p = NULL;
+  HloError *e = cg_compile(m, &(CgOptions){.gpu_wgmma = true}, &p);
+  ck_assert_msg(e && strstr(hlo_error_message(e), "--gpu-wgmma needs --target nvptx64"), "%s",
+                e ? hlo_error_message(e) : "accepted");
+  hlo_error_free(e);
+  hlo_module_free(m);
 }
 END_TEST
 
@@ -1296,6 +1370,8 @@ int main(void) {
   tcase_add_test(t, conv_1d_runs_on_tensor_cores_in_tf32);
   tcase_add_test(t, depthwise_conv_stays_a_thread_per_tile);
   tcase_add_test(t, tf32_needs_the_gpu);
+  tcase_add_test(t, wgmma_runs_only_when_opted_in);
+  tcase_add_test(t, wgmma_needs_sm_90a);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("ops");
   tcase_add_test(o, block_ops_print_and_lower);

@@ -462,6 +462,48 @@ START_TEST(tensor_core_dots_and_convolutions) {
 }
 END_TEST
 
+/* The same on sm_90a's warpgroup MMA (--gpu-wgmma, gpu/wgmma.c): blocks
+ * of one warpgroup, A and B read through matrix descriptors from the
+ * layout wgmma.c stages them in, off the 64×64 tile and the k16 (k8)
+ * slice, a strided padded convolution, and grids of 2 blocks.  Exact
+ * integer operands again, so results must equal the evaluator's bit for
+ * bit; the interpreter also holds the kernel to wgmma's async rules
+ * (fences, commit and wait before a barrier).  This checks the kernel
+ * against our reading of the PTX ISA's layouts, not the layouts against
+ * the hardware (docs/backends.md). */
+START_TEST(wgmma_dots_and_convolutions) {
+  static const CgOptions wg = {.target = "nvptx64", .cpu = "sm_90a", .verify_kernels = true,
+                               .gpu_wgmma = true};
+  static const CgOptions wg32 = {.target = "nvptx64", .cpu = "sm_90a", .verify_kernels = true,
+                                 .gpu_wgmma = true, .gpu_tf32 = true};
+  const char *types[][2] = {{"f16", "f16"}, {"bf16", "f32"}, {"f32", "f32"}};
+  const int shapes[][3] = {{16, 8, 16}, {33, 70, 40}, {64, 64, 8}, {5, 9, 100}, {130, 65, 72}};
+  for (int t = 0; t < 3; t++) {
+    const CgOptions *o = t == 2 ? &wg32 : &wg;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+      int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+      char *text = cgt_fmt("HloModule wgmma\n\nENTRY main {\n  a = %1$s[%3$d,%5$d] parameter(0)\n"
+                           "  b = %1$s[%5$d,%4$d] parameter(1)\n"
+                           "  ROOT d = %2$s[%3$d,%4$d] dot(a, b), lhs_contracting_dims={1}, "
+                           "rhs_contracting_dims={0}\n}\n",
+                           types[t][0], types[t][1], M, N, K);
+      KirInterpStats st = sim_check_on(o, text, 340 + 10 * t + i, true, 0, 0);
+      ck_assert_msg(st.wgmmas > 0 && st.mmas == 0, "%s %dx%dx%d: %" PRId64 " wgmma, %" PRId64
+                    " mma", types[t][0], M, N, K, st.wgmmas, st.mmas);
+      free(text);
+    }
+    char *text = cgt_fmt("HloModule wgconv\n\nENTRY main {\n  x = %1$s[2,9,11,6] parameter(0)\n"
+                         "  w = %1$s[3,3,6,5] parameter(1)\n"
+                         "  ROOT c = %1$s[2,5,6,5] convolution(x, w), window={size=3x3 "
+                         "stride=2x2 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n",
+                         types[t][0]);
+    KirInterpStats st = sim_check_on(o, text, 370 + t, true, 0, 0);
+    ck_assert_msg(st.wgmmas > 0, "the %s convolution ran no wgmma", types[t][0]);
+    free(text);
+  }
+}
+END_TEST
+
 /* One warpgroup's m64n8k16 wgmma on the interpreter, built by hand:
  * the host lays A (64×16) and B (8×16, B's transpose) out in shared
  * memory's no-swizzle K-major layout as the PTX ISA describes it (core
@@ -980,6 +1022,7 @@ int main(void) {
   tcase_add_test(t, windows);
   tcase_add_test(t, convolution);
   tcase_add_test(t, tensor_core_dots_and_convolutions);
+  tcase_add_test(t, wgmma_dots_and_convolutions);
   tcase_add_test(t, wgmma_runs_from_descriptors);
   tcase_add_test(t, gather_and_scatter);
   tcase_add_test(t, sort);

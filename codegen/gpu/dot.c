@@ -9,7 +9,8 @@
  * (the block-stride loop of parallel.c, gpu_block_task).  Depthwise
  * convolutions are no GEMM: they keep gemm.c's kernels (one thread per
  * register tile).  f16 and bf16 contractions, and f32 ones under
- * --gpu-tf32, run on tensor cores (mma.c); the rest of this file is the
+ * --gpu-tf32, run on tensor cores (mma.c, or wgmma.c's blocks of one
+ * warpgroup under --gpu-wgmma); the rest of this file is the
  * exact f32 kernel, and the pieces both share: which element of A and B
  * a tile reads (gpu_gemm_a, gpu_gemm_b: a convolution's A is its input
  * at the tap's position, 0 in the padding) and the guarded store through
@@ -44,7 +45,7 @@ bool gpu_tiles(CgGen *g, KirFunc *k, const CgGemm *gm, CgTask *out) {
   if (gm->depthwise || SIDE * SIDE != GPU_BLOCK) return false;
   int64_t n = gpu_tile_count(gm, TILE, TILE);
   if (n < 1) return false;
-  *out = gpu_block_task(g, k, n, GPU_BLOCK);
+  *out = gpu_block_task(g, k, n, gpu_wgmma_use(g, gm) ? GPU_WARPGROUP : GPU_BLOCK);
   return true;
 }
 
@@ -175,6 +176,10 @@ void gpu_gemm_store(CgFn *f, const CgGemm *gm, CgVal out, CgVal b, CgVal m, CgVa
 }
 
 void gpu_tile_emit(CgFn *f, const CgGemm *gm, CgVal out) {
+  if (gpu_wgmma_use(f->g, gm)) {
+    gpu_wgmma_emit(f, gm, out);
+    return;
+  }
   if (gpu_mma_kind(f->g, gm) >= 0) {
     gpu_mma_emit(f, gm, out);
     return;

@@ -11,7 +11,8 @@
  *   dot.c       a dot or convolution as tiles staged in shared memory
  *   mma.c       the same on tensor cores (mma.sync), and the fragment
  *               layout of KIR_MMA
- *   wgmma.c     the shared-memory and accumulator layouts of KIR_WGMMA
+ *   wgmma.c     the same on sm_90a's warpgroup MMA (--gpu-wgmma), and the
+ *               shared-memory and accumulator layouts of KIR_WGMMA
  *   device.c    the kernels moved onto the device, launched from the entry
  *   host.c      the entry for the host CPU, launching through the runtime;
  *               N_cuda_image
@@ -95,6 +96,9 @@ void gpu_mma_elem(KirMmaKind k, GpuMmaOperand which, int lane, int e, int *row, 
 /* The kind contraction gm runs on tensor cores as (a KirMmaKind), or -1:
  * dot.c's exact f32 kernel. */
 int gpu_mma_kind(const CgGen *g, const CgGemm *gm);
+/* An element of A or B (its register type) as the bits staged for kind:
+ * f16 and bf16 as they are, f32 rounded to TF32. */
+CgVal gpu_mma_staged(CgFn *f, KirMmaKind kind, CgVal x);
 void gpu_mma_emit(CgFn *f, const CgGemm *gm, CgVal out);
 
 /* wgmma.c: KIR_WGMMA's layouts (the comment at the top of wgmma.c says
@@ -114,6 +118,10 @@ uint64_t gpu_wgmma_encode(int64_t addr, uint64_t fields);
 void gpu_wgmma_decode(uint64_t d, GpuWgmmaDesc *out);
 int64_t gpu_wgmma_offset(const GpuWgmmaDesc *d, int row, int k, int es);
 void gpu_wgmma_acc(int tid, int i, int *row, int *col);
+/* Whether contraction gm runs on wgmma (--gpu-wgmma and a tensor-core
+ * kind), and the kernel (blocks of GPU_WARPGROUP threads). */
+bool gpu_wgmma_use(const CgGen *g, const CgGemm *gm);
+void gpu_wgmma_emit(CgFn *f, const CgGemm *gm, CgVal out);
 
 HloError *gpu_place(KirModule *k, const CgSignature *sig, const CgTarget *t);
 /* The grid (blocks) and block (threads) a kernel of `threads` threads is

@@ -150,8 +150,7 @@ static CgVal fragment(CgFn *f, const GpuMmaShape *s, GpuMmaOperand which, int re
   return v;
 }
 
-/* An element of A or B (its register type) as the bits staged for kind. */
-static CgVal staged(CgFn *f, KirMmaKind kind, CgVal x) {
+CgVal gpu_mma_staged(CgFn *f, KirMmaKind kind, CgVal x) {
   return kind == KIR_MMA_TF32 ? to_tf32(f, x) : x;
 }
 
@@ -185,14 +184,14 @@ void gpu_mma_emit(CgFn *f, const CgGemm *gm, CgVal out) {
     CgVal r = cg_iop(f, KIR_DIVUI, e, cg_index(f, STEP_K));
     CgVal c = cg_iop(f, KIR_REMUI, e, cg_index(f, STEP_K));
     CgVal x = gpu_gemm_a(f, gm, b, cg_iop(f, KIR_ADDI, m0, r), cg_iop(f, KIR_ADDI, k0, c));
-    kir_store(&f->b, staged(f, kind, x), as, (CgVal[]){r, c});
+    kir_store(&f->b, gpu_mma_staged(f, kind, x), as, (CgVal[]){r, c});
   }
   for (int i = 0; i < TILE * STEP_K / GPU_BLOCK; i++) {
     CgVal e = cg_iadd_c(f, tid, (int64_t)GPU_BLOCK * i);
     CgVal kr = cg_iop(f, KIR_DIVUI, e, cg_index(f, TILE));
     CgVal nc = cg_iop(f, KIR_REMUI, e, cg_index(f, TILE));
     CgVal x = gpu_gemm_b(f, gm, b, cg_iop(f, KIR_ADDI, k0, kr), cg_iop(f, KIR_ADDI, n0, nc));
-    kir_store(&f->b, staged(f, kind, x), bs, (CgVal[]){nc, kr});
+    kir_store(&f->b, gpu_mma_staged(f, kind, x), bs, (CgVal[]){nc, kr});
   }
   kir_barrier(&f->b);
   CgVal sum[NACC];

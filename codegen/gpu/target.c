@@ -31,6 +31,9 @@ static const GpuSm sms[] = {
     {"sm_86", 1536, 65536, 128},
     {"sm_89", 1536, 65536, 128},
     {"sm_90", 2048, 65536, 256},
+    /* sm_90 with its architecture-specific instructions (wgmma): the
+     * PTX and cubin run on sm_90 GPUs only, not on later ones. */
+    {"sm_90a", 2048, 65536, 256},
 };
 enum { NSMS = sizeof sms / sizeof *sms };
 
@@ -77,6 +80,10 @@ HloError *gpu_target_create(const CgOptions *o, CgTarget *out) {
   if (o && o->features && *o->features)
     return hlo_error("codegen: nvptx64 takes no --features ('%s'): the SM (--cpu) decides",
                      o->features);
+  if (o && o->gpu_wgmma && strcmp(sm->name, "sm_90a"))
+    return hlo_error("codegen: --gpu-wgmma needs --cpu sm_90a, not '%s' (wgmma is an sm_90a "
+                     "instruction: ptxas refuses it for sm_90, and no other SM has it)",
+                     sm->name);
   pthread_once(&nvptx_once, init_nvptx);
   char *err = NULL;
   LLVMTargetRef target;
@@ -91,6 +98,7 @@ HloError *gpu_target_create(const CgOptions *o, CgTarget *out) {
   out->cpu = hlo_xstrdup(sm->name);
   out->is_host = false;
   out->tf32 = o && o->gpu_tf32;
+  out->wgmma = o && o->gpu_wgmma;
   out->tm = LLVMCreateTargetMachine(target, triple, sm->name, "", LLVMCodeGenLevelAggressive,
                                     LLVMRelocDefault, LLVMCodeModelDefault);
   return NULL;
