@@ -1452,6 +1452,10 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
       int t = a->t[i];
       Region *r = (Region *)(uintptr_t)*slot(fr, op->opnds[0], 1, t);
       uint8_t *p = (uint8_t *)(uintptr_t)*slot(fr, op->opnds[0], 0, t);
+      if (!r || r->kind != R_SHARED) {
+        fail(I, fr, op, "thread %d: a wgmma descriptor of memory that is not shared", t);
+        return;
+      }
       int64_t addr = r->window + (p - r->base) + (int64_t)*slot(fr, op->opnds[1], 0, t);
       if (addr % 16) {
         fail(I, fr, op, "thread %d: a wgmma descriptor at shared address %" PRId64
