@@ -68,6 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     drop(e);
     e = tf_graph_new(gd, cfg, &g);
     cfg = NULL;
+  } else if (!e) {
+    /* as the loader (savedmodel.c) refuses a meta graph without a graph */
+    e = hlo_error("fuzz: the meta graph has no graph");
   }
   if (!e) {
     const char **keys = NULL;
