@@ -22,6 +22,14 @@
  * only while it is published, and a generation counter makes sure it joins
  * each loop at most once.
  *
+ * A worker that finishes a loop watches the generation counter for a short
+ * while (SPIN_NS) before it sleeps on the condition variable: a model's
+ * parallel kernels follow each other within microseconds, and waking a
+ * sleeping thread takes longer than many of their chunks.  The caller
+ * signals the condition variable only when some worker sleeps, so a loop
+ * whose workers all spin costs no system call.  The spin is bounded, so
+ * an idle pool costs nothing after it.
+ *
  * rt_parallel_for(NULL, …) looks for a pool first in a thread-local
  * variable (hloc_use_thread_pool: libhloc installs an executable's pool
  * there for the duration of a call, so executables with different thread
@@ -34,12 +42,18 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "hloc_runtime.h"
 
 /* Chunks per thread: enough to even out chunks of unequal cost, few enough
  * that claiming them stays cheap next to the work. */
 enum { CHUNKS_PER_THREAD = 4 };
+
+/* How long a worker watches for the next loop before it sleeps: longer
+ * than the gap between a model's parallel kernels (the small serial ones
+ * between them), short enough that an idle pool soon stops costing CPU. */
+enum { SPIN_NS = 200 * 1000 };
 
 /* One loop: fn(ctx, begin, end) over [0, n) in chunks of `chunk`. */
 typedef struct Job {
@@ -58,8 +72,9 @@ struct RtThreadPool {
   pthread_cond_t wake;  /* a loop was published, or stop */
   pthread_cond_t done;  /* the last worker left a loop */
   Job *job;             /* the loop workers may join; NULL: none */
-  uint64_t generation;  /* incremented for every loop */
-  bool stop;            /* rt_threadpool_free: workers exit */
+  int sleepers;         /* workers waiting on `wake` */
+  atomic_uint_fast64_t generation; /* incremented (under lock) for every loop */
+  atomic_bool stop;     /* rt_threadpool_free: workers exit (set under lock) */
   atomic_int_fast64_t loops; /* loops handed to the workers */
 };
 
@@ -76,14 +91,51 @@ static void run_chunks(Job *job) {
   }
 }
 
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Watches, without the lock, for a loop after generation `seen` or for
+ * stop, for at most SPIN_NS; says whether one came. */
+static bool spin_for_loop(RtThreadPool *pool, uint64_t seen) {
+  int64_t deadline = now_ns() + SPIN_NS;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (atomic_load_explicit(&pool->generation, memory_order_relaxed) != seen ||
+          atomic_load_explicit(&pool->stop, memory_order_relaxed))
+        return true;
+      cpu_relax();
+    }
+    if (now_ns() > deadline) return false;
+  }
+}
+
 static void *worker_main(void *arg) {
   RtThreadPool *pool = arg;
   uint64_t seen = 0;
   thread_pool = pool;
   pthread_mutex_lock(&pool->lock);
   for (;;) {
-    while ((!pool->job || pool->generation == seen) && !pool->stop)
+    if ((!pool->job || pool->generation == seen) && !pool->stop) {
+      pthread_mutex_unlock(&pool->lock);
+      spin_for_loop(pool, seen);
+      pthread_mutex_lock(&pool->lock);
+    }
+    while ((!pool->job || pool->generation == seen) && !pool->stop) {
+      pool->sleepers++;
       pthread_cond_wait(&pool->wake, &pool->lock);
+      pool->sleepers--;
+    }
     if (pool->stop) break;
     Job *job = pool->job;
     seen = pool->generation;
@@ -122,6 +174,8 @@ RtThreadPool *rt_threadpool_create(int nthreads) {
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->done, NULL);
   atomic_init(&pool->loops, 0);
+  atomic_init(&pool->generation, 0);
+  atomic_init(&pool->stop, false);
   if (!pool->workers) {
     destroy(pool, 0);
     return NULL;
@@ -164,8 +218,8 @@ void rt_parallel_for(RtThreadPool *pool, int64_t n, rt_range_fn fn, void *ctx) {
   atomic_fetch_add(&pool->loops, 1);
   pthread_mutex_lock(&pool->lock);
   pool->job = &job;
-  pool->generation++;
-  pthread_cond_broadcast(&pool->wake);
+  atomic_fetch_add(&pool->generation, 1);
+  if (pool->sleepers) pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->lock);
   run_chunks(&job);
   pthread_mutex_lock(&pool->lock);
