@@ -2,15 +2,20 @@
 
 For every model of testdata/tf/models (or --models-dir, or those named), this compiles the
 model with hloc (an object, header and executable: compile time, object size,
-scratch arena, peak RSS) and then, in this one process and back to back, times
-one inference on the model's stored input (the config's static shapes, so its
-batch) with each peer: hloc through its Python binding (libhloc's JIT),
-TensorFlow's graph mode (a tf.compat.v1.Session over the frozen GraphDef, one
-thread and default), XLA (tf.function(jit_compile=True) over the pruned graph
-function, one thread) and ONNX Runtime (the GraphDef converted by tf2onnx, one
-thread and default).  Each peer runs --warmup times, then --runs timed calls
-(numpy in, numpy out), and its output is checked against TensorFlow's stored
-one.  hloc's executable times itself (`--bench`), and is profiled with
+scratch arena, peak RSS) and then times one inference on the model's stored
+input (the config's static shapes, so its batch) with each peer: hloc's
+executable (its own `--bench`), hloc through its Python binding (libhloc's
+JIT), TensorFlow's graph mode (a tf.compat.v1.Session over the frozen GraphDef,
+one thread and default), XLA (tf.function(jit_compile=True) over the pruned
+graph function, one thread) and ONNX Runtime (the GraphDef converted by
+tf2onnx, one thread and default).
+
+Each Python peer lives in a worker process of its own (this script with
+--worker), so that no peer's thread pools, allocator or page cache share a
+process with another's; the parent alternates them in --rounds rounds, each
+peer timing its share of the --runs calls after warm-up calls (--warmup in the
+first round, one in the others), numpy in, numpy out, and checks its output
+against TensorFlow's stored one.  The executable is then profiled with
 `perf record` where perf works, to say which kernels the time goes to.  The
 report (Markdown) replaces the output file except its "## Observations"
 section, which is written by hand and kept.  See bench/README.md.
@@ -19,6 +24,7 @@ section, which is written by hand and kept.  See bench/README.md.
 import argparse
 import collections
 import datetime
+import json
 import logging
 import os
 import platform
@@ -42,36 +48,46 @@ ap.add_argument("--models-dir", default="testdata/tf/models",
 ap.add_argument("--build", default="build-bench", help="hloc build directory (default build-bench)")
 ap.add_argument("--runs", type=int, default=100, help="timed runs per peer (default 100)")
 ap.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
+ap.add_argument("--rounds", type=int, default=3,
+                help="rounds the peers alternate in, each timing its share of the runs (default 3)")
 ap.add_argument("--seconds", type=float, default=None,
                 help="at most about this many seconds of timed calls per peer and model (at least "
                      "3 calls; warm-up likewise capped to a fifth of it): for the large models")
 ap.add_argument("-o", "--output", default="bench/results.md", help="report (default bench/results.md)")
+ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: PEER MODEL-SPEC-JSON
 args = ap.parse_args()
+args.rounds = max(1, args.rounds)
 BUILD = (TOP / args.build).resolve()
 HLOC = BUILD / "driver/hloc"
 MODELS = (TOP / args.models_dir).resolve()
+WORKER = args.worker and args.worker.split(" ", 1)[0]
 
-# The binding loads this build's libhloc, and before TensorFlow does: TF's
+# The binding loads this build's libhloc, and before TensorFlow could: TF's
 # libraries export LLVM symbols of their own version that, loaded first, take
 # the place of some of libLLVM 22's in libhloc and break its JIT ("Attribute
-# 'noext' does not apply to functions!").  Then TF, quiet, with eager (hence
-# XLA) on one thread.
+# 'noext' does not apply to functions!").  A worker imports only what its peer
+# needs.  The parent imports neither TensorFlow nor a runtime: a "prep" worker
+# reads each model's config and converts it with tf2onnx, which would
+# otherwise leave the parent gigabytes larger with every model.
 os.environ["HLOC_LIBRARY"] = str(BUILD / "driver/libhloc.so")
-sys.path.insert(0, str(TOP / "python"))
-import hloc  # noqa: E402
-
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np  # noqa: E402
-import onnxruntime as ort  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf2onnx  # noqa: E402
-from google.protobuf import text_format  # noqa: E402
-from tensorflow.compiler.tf2xla import tf2xla_pb2  # noqa: E402
-
-tf.config.threading.set_intra_op_parallelism_threads(1)
-tf.config.threading.set_inter_op_parallelism_threads(1)
-tf.get_logger().setLevel("ERROR")
-logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+if WORKER == "hloc":
+    sys.path.insert(0, str(TOP / "python"))
+    import hloc  # noqa: E402
+if WORKER in ("prep", "tf1", "tfd", "xla"):
+    import tensorflow as tf  # noqa: E402
+    tf.get_logger().setLevel("ERROR")
+if WORKER == "xla":  # eager, hence XLA, on one thread
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+if WORKER in ("prep", "ort1", "ortd"):
+    import onnxruntime as ort  # noqa: E402
+if WORKER == "prep":
+    import tf2onnx  # noqa: E402
+    from google.protobuf import text_format  # noqa: E402
+    from tensorflow.compiler.tf2xla import tf2xla_pb2  # noqa: E402
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
 
 NPROC = len(os.sched_getaffinity(0))
 # Column key -> heading.  "hloc" is the binding; ratios are against it.
@@ -87,51 +103,144 @@ PEERS = {
 
 
 class Model:
-    """One model: its GraphDef, feeds and fetches as tensor names, inputs, TF's outputs."""
+    """One model: feeds and fetches as tensor names (its spec, which the prep worker
+    reads from the config), inputs, TF's outputs; in a TF worker its GraphDef."""
 
-    def __init__(self, name):
+    def __init__(self, name, spec):
         self.name, self.pb, self.config = name, MODELS / f"{name}.pb", MODELS / f"{name}.config.pbtxt"
-        self.graph = tf.compat.v1.GraphDef.FromString(self.pb.read_bytes())
-        cfg = text_format.Parse(self.config.read_text(), tf2xla_pb2.Config())
-        self.feeds = [f"{f.id.node_name}:{f.id.output_index}" for f in cfg.feed]
-        self.fetches = [f"{f.id.node_name}:{f.id.output_index}" for f in cfg.fetch]
-        self.fetch_names = [f.name for f in cfg.fetch]
+        self.feeds, self.fetches, self.fetch_names = spec["feeds"], spec["fetches"], spec["fetch_names"]
+        self.onnx_path = spec.get("onnx")
         self.inputs = [np.load(MODELS / f"{name}.in{i}.npy") for i in range(len(self.feeds))]
         self.expected = [np.load(MODELS / f"{name}.out{i}.npy") for i in range(len(self.fetches))]
+
+    @property
+    def graph(self):
+        if not hasattr(self, "_graph"):
+            self._graph = tf.compat.v1.GraphDef.FromString(self.pb.read_bytes())
+        return self._graph
+
+    def spec(self):
+        return dict(name=self.name, feeds=self.feeds, fetches=self.fetches,
+                    fetch_names=self.fetch_names, onnx=self.onnx_path)
 
     def matches(self, outputs):
         return all(np.allclose(np.asarray(o), e, rtol=1e-3, atol=1e-4)
                    for o, e in zip(outputs, self.expected))
 
 
-def time_calls(call):
-    """(median, min) in ms of --runs calls after --warmup calls; with --seconds, fewer
-    of each where they would take longer (at least one warm-up call, 3 timed calls)."""
-    budget = args.seconds if args.seconds else float("inf")
+def per_round(total):
+    """A round's share of `total` calls: at least one, and 3 over all rounds."""
+    return max(-(-total // args.rounds), -(-3 // args.rounds))
+
+
+def time_calls(call, warmup, runs, budget):
+    """Seconds of each of `runs` timed calls after `warmup` untimed ones; past `budget`
+    seconds fewer of each (one warm-up call, per_round(3) timed calls at least)."""
     t0 = time.perf_counter()
-    for i in range(args.warmup):
+    for i in range(warmup):
         if i and time.perf_counter() - t0 > budget / 5:
             break
         call()
     times = []
     t0 = time.perf_counter()
-    for i in range(args.runs):
-        if i >= 3 and time.perf_counter() - t0 > budget:
+    for i in range(runs):
+        if i >= per_round(3) and time.perf_counter() - t0 > budget:
             break
         t1 = time.perf_counter()
         call()
         times.append(time.perf_counter() - t1)
-    return statistics.median(times) * 1e3, min(times) * 1e3, len(times)
+    return times
+
+
+def prep(name, onnx_path):
+    """The prep worker's answer for model `name`: its spec, with the ONNX model written
+    to onnx_path where tf2onnx converts it (else why not), and the peers' versions."""
+    cfg = text_format.Parse((MODELS / f"{name}.config.pbtxt").read_text(), tf2xla_pb2.Config())
+    spec = dict(name=name, feeds=[f"{f.id.node_name}:{f.id.output_index}" for f in cfg.feed],
+                fetches=[f"{f.id.node_name}:{f.id.output_index}" for f in cfg.fetch],
+                fetch_names=[f.name for f in cfg.fetch])
+    m = Model(name, spec)
+    r = dict(spec=spec, versions=f"TensorFlow {tf.__version__}, onnxruntime {ort.__version__}, "
+                                 f"tf2onnx {tf2onnx.__version__}")
+    try:
+        r["onnx_note"] = convert_onnx(m, onnx_path)
+        spec["onnx"] = str(onnx_path)
+    except Exception as e:
+        r["onnx_error"] = " ".join(str(e).split())[:200] or type(e).__name__
+    return r
+
+
+def worker_main():
+    """A worker: builds its peer's call, answers one JSON line {ok, setup_s} (or {error}),
+    then for each line "WARMUP RUNS BUDGET" of stdin times calls and answers {times}.
+    Libraries that print to stdout are sent to stderr: the protocol has fd 1 alone."""
+    proto = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    key, spec = args.worker.split(" ", 1)
+    spec = json.loads(spec)
+
+    def answer(**kw):
+        proto.write(json.dumps(kw) + "\n")
+        proto.flush()
+    if key == "prep":
+        return answer(**prep(spec["name"], spec["onnx"]))
+    try:
+        m = Model(spec["name"], spec)
+        t0 = time.perf_counter()
+        call = MAKERS[key](m)
+        setup = time.perf_counter() - t0
+        answer(ok=bool(m.matches(call())), setup_s=setup)
+    except Exception as e:
+        answer(error=" ".join(str(e).split())[:200] or type(e).__name__)
+        return
+    for line in sys.stdin:
+        warmup, runs, budget = line.split()
+        answer(times=time_calls(call, int(warmup), int(runs), float(budget)))
+
+
+class Worker:
+    """The parent's end of a worker process: peer `key` (or "prep") for the model of spec."""
+
+    def __init__(self, key, spec, log):
+        self.key, self.log = key, log
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--models-dir", str(MODELS),
+               "--build", str(BUILD), "--worker", f"{key} {json.dumps(spec)}"]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=open(log, "w"), text=True)
+
+    def reply(self):
+        line = self.p.stdout.readline()
+        if not line:
+            tail = " ".join(Path(self.log).read_text().split()[-40:])
+            raise RuntimeError(f"worker exited {self.p.wait()}: {tail[-200:]}")
+        r = json.loads(line)
+        if "error" in r:
+            raise RuntimeError(r["error"])
+        return r
+
+    def time(self, warmup, runs, budget):
+        self.p.stdin.write(f"{warmup} {runs} {budget}\n")
+        self.p.stdin.flush()
+        return self.reply()["times"]
+
+    def close(self):
+        if self.p.stdin:
+            self.p.stdin.close()
+        try:
+            self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
 
 
 def exe_runs(m, exe, tmp):
     """--runs, or with --seconds as many of the executable's runs as fit (3 at least),
-    from the time of one run."""
+    from the time of one run; split into the rounds' shares."""
     if not args.seconds:
-        return args.runs
+        return per_round(args.runs)
     out = child(exe_cmd(m, exe, tmp / "out", 1))[0]
     one = float(re.search(r"median ([\d.]+) ms", out).group(1))
-    return max(3, min(args.runs, int(args.seconds * 1e3 / max(one, 1e-3))))
+    return per_round(max(3, min(args.runs, int(args.seconds * 1e3 / max(one, 1e-3)))))
 
 
 def child(cmd, rss=False):
@@ -197,17 +306,18 @@ def erfc_as_erf(graph):
 
 
 ONNX_NOTES = {}  # model name -> how its graph was changed for tf2onnx
+VERSIONS = []  # the peers' versions, from the first prep worker
 
 
-def onnx_model(m):
-    """tf2onnx's ONNX model of m, converted once per model."""
-    if not hasattr(m, "onnx"):
-        graph = m.graph
-        if any(n.op == "Erfc" for n in graph.node):
-            graph = erfc_as_erf(graph)
-            ONNX_NOTES[m.name] = "Erfc rewritten as 1 − Erf for tf2onnx"
-        m.onnx, _ = tf2onnx.convert.from_graph_def(graph, input_names=m.feeds, output_names=m.fetches)
-    return m.onnx.SerializeToString()
+def convert_onnx(m, path):
+    """Writes tf2onnx's ONNX model of m to path; returns how the graph was changed
+    for it, or None."""
+    graph, note = m.graph, None
+    if any(n.op == "Erfc" for n in graph.node):
+        graph, note = erfc_as_erf(graph), "Erfc rewritten as 1 − Erf for tf2onnx"
+    onnx, _ = tf2onnx.convert.from_graph_def(graph, input_names=m.feeds, output_names=m.fetches)
+    Path(path).write_bytes(onnx.SerializeToString())
+    return note
 
 
 def ort_session(threads):
@@ -215,13 +325,15 @@ def ort_session(threads):
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = opts.inter_op_num_threads = threads
-        sess = ort.InferenceSession(onnx_model(m), opts, providers=["CPUExecutionProvider"])
+        if not m.onnx_path:
+            raise RuntimeError("no ONNX model (tf2onnx failed)")
+        sess = ort.InferenceSession(m.onnx_path, opts, providers=["CPUExecutionProvider"])
         feed = dict(zip(m.feeds, m.inputs))
         return lambda: sess.run(m.fetches, feed)
     return make
 
 
-IN_PROCESS = {"hloc": hloc_jit, "tf1": tf_session(1), "tfd": tf_session(0), "xla": tf_xla,
+MAKERS = {"hloc": hloc_jit, "tf1": tf_session(1), "tfd": tf_session(0), "xla": tf_xla,
               "ort1": ort_session(1), "ortd": ort_session(0)}
 
 
@@ -242,9 +354,9 @@ def exe_cmd(m, exe, outdir, runs):
     return [exe] + inputs + ["--output-dir", str(outdir), "--bench", str(runs)]
 
 
-def bench_exe(m, exe, tmp):
-    """The executable's own --bench timing, its peak RSS and whether its outputs match."""
-    runs = exe_runs(m, exe, tmp)
+def bench_exe(m, exe, tmp, runs):
+    """One round of the executable's own --bench timing (after its one warm-up run),
+    its peak RSS and whether its outputs match."""
     out, _, rss = child(exe_cmd(m, exe, tmp / "out", runs), rss=True)
     med, low = map(float, re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", out).groups())
     ok = m.matches([np.load(tmp / "out" / f"{n}.npy") for n in m.fetch_names])
@@ -326,7 +438,7 @@ def versions():
     commit = git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if git("status", "--porcelain", "-uno") else "")
     hv = subprocess.check_output([str(HLOC), "version"], text=True).strip()
     return (f"{hv}, git {commit}; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"TensorFlow {tf.__version__}, onnxruntime {ort.__version__}, tf2onnx {tf2onnx.__version__}")
+            + (VERSIONS[0] if VERSIONS else "the peers' versions unknown"))
 
 
 def report(rows, command):
@@ -342,9 +454,12 @@ def report(rows, command):
          f"- Machine: {machine()}.",
          f"- Versions: {versions()}.",
          f"- Command: `{command}`",
-         f"- Method: per model, one process times each peer back to back: {warmup} warm-up calls, "
-         f"then {runs} timed calls (numpy in, numpy out, Python's `perf_counter`); the "
-         f"executable times {runs} calls after one warm-up with its own `--bench`. Inputs are "
+         f"- Method: per model, each Python peer in a worker process of its own, the peers "
+         f"alternated in {args.rounds} rounds; over the rounds each makes {runs} timed calls "
+         f"(numpy in, numpy out, Python's `perf_counter`) after {warmup} warm-up calls in the "
+         "first round and one in each later one. The executable times its share of the calls "
+         "each round with its own `--bench` (after one warm-up run): its median is the median of "
+         "the rounds' medians. Inputs are "
          "the models' stored inputs (the config's static shapes, batch included). hloc's code runs "
          "on the calling thread (no thread pool); \"default\" threads are each runtime's own default "
          f"(the {NPROC} cores here). Outputs are checked against TensorFlow's stored outputs "
@@ -395,7 +510,7 @@ def report(rows, command):
     L += ["", "## hloc compile and memory", "",
           "`hloc compile --emit obj,header` (wall time and peak RSS of the compiler); the object's "
           "size (weights included); the scratch arena (`SCRATCH_BYTES` of the header); peak RSS of "
-          f"the executable over its {runs} runs and one warm-up; JIT compile through the binding.", "",
+          f"the executable over one round of its runs (and one warm-up); JIT compile through the binding.", "",
           "| model | compile, s | compile peak RSS, MiB | object, KiB | scratch, KiB | exe peak RSS, MiB | JIT compile, s |",
           "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -424,41 +539,101 @@ def report(rows, command):
     return "\n".join(L) + "\n"
 
 
+def bench_model(name, tdir):
+    """The model's report row: hloc's compile, then the peers alternated in --rounds rounds."""
+    w = Worker("prep", dict(name=name, onnx=str(tdir / f"{name}.onnx")), tdir / "prep.log")
+    try:
+        r = w.reply()
+    except Exception as e:  # no spec: nothing can run
+        print(f"  prep: {e}", file=sys.stderr)
+        return dict(name=name, lat={}, err={k: f"reading the model: {e}" for k in PEERS}, input="?")
+    finally:
+        w.close()
+    VERSIONS.append(r["versions"])
+    if "onnx_note" in r and r["onnx_note"]:
+        ONNX_NOTES[name] = r["onnx_note"]
+    if "onnx_error" in r:
+        print(f"  tf2onnx: {r['onnx_error']}", file=sys.stderr)
+    m = Model(name, r["spec"])
+    row = dict(name=m.name, lat={}, err={},
+               input=", ".join(f"{x.dtype}[{','.join(map(str, x.shape))}]" for x in m.inputs))
+    exe = None
+    try:
+        row["compile"], exe = compile_hloc(m, tdir)
+        exe_round = exe_runs(m, exe, tdir)
+    except Exception as e:
+        row["err"]["exe"] = str(e).splitlines()[0]
+    # hloc's worker first and alone, for its JIT compile time; then the others together.
+    workers, ok = {}, {}
+    for batch in (["hloc"], [k for k in MAKERS if k != "hloc"]):
+        for key in batch:
+            workers[key] = Worker(key, m.spec(), tdir / f"{key}.log")
+        for key in batch:
+            try:
+                r = workers[key].reply()
+                ok[key] = r["ok"]
+                if key == "hloc":
+                    row["jit_s"] = r["setup_s"]
+            except Exception as e:
+                row["err"][key] = str(e)
+                workers.pop(key).close()
+    times = collections.defaultdict(list)  # peer -> seconds of each call (exe: (median, min) a round)
+    budget = args.seconds / args.rounds if args.seconds else float("inf")
+    for rnd in range(args.rounds):
+        for key in PEERS:
+            try:
+                if key == "exe" and "exe" not in row["err"]:
+                    (med, low, _), ok["exe"], rss = bench_exe(m, exe, tdir, exe_round)
+                    times["exe"].append((med, low))
+                    row["exe_rss"] = max(row.get("exe_rss") or 0, rss or 0) or None
+                elif key in workers:
+                    warmup = args.warmup if rnd == 0 else 1
+                    times[key] += workers[key].time(warmup, per_round(args.runs), budget)
+            except Exception as e:
+                row["err"][key] = " ".join(str(e).split())[:200]
+                if key in workers:
+                    workers.pop(key).close()
+    for w in workers.values():
+        w.close()
+    for key in PEERS:
+        if key in row["err"] or not times[key]:
+            continue
+        if key == "exe":  # the median of the rounds' medians, the least minimum
+            lat = (statistics.median(t[0] for t in times[key]), min(t[1] for t in times[key]),
+                   exe_round * len(times[key]))
+        else:
+            ms_ = [t * 1e3 for t in times[key]]
+            lat = statistics.median(ms_), min(ms_), len(ms_)
+        row["lat"][key] = lat, ok[key]
+        print(f"  {PEERS[key]}: {lat[0]:.3g} ms" + ("" if ok[key] else " (outputs differ)"),
+              file=sys.stderr, flush=True)
+    if exe and "exe" in row["lat"] and shutil.which("perf"):
+        try:
+            row["profile"] = profile_exe(m, exe, tdir, row["lat"]["exe"][0][0])
+        except Exception as e:
+            print(f"  perf: {e}", file=sys.stderr)
+    for key, err in row["err"].items():
+        print(f"  {PEERS[key]}: failed: {err}", file=sys.stderr, flush=True)
+    return row
+
+
 def main():
+    if args.worker:
+        return worker_main()
     manifest = MODELS / "MANIFEST"
     names = args.models or ([l.split()[0] for l in manifest.read_text().splitlines()
                              if l and not l.startswith("#")] if manifest.exists() else
                             sorted(p.name[:-len(".config.pbtxt")] for p in MODELS.glob("*.config.pbtxt")))
-    perf = shutil.which("perf")
+    missing = [n for n in names if not (MODELS / f"{n}.config.pbtxt").exists()]
+    if missing:
+        sys.exit(f"run.py: no model {', '.join(missing)} in {MODELS} (NAME.pb and NAME.config.pbtxt)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            m = Model(name)
+            print(f"{name}:", file=sys.stderr, flush=True)
             tdir = Path(tmp) / name
             tdir.mkdir()
-            row = dict(name=name, lat={}, err={},
-                       input=", ".join(f"{x.dtype}[{','.join(map(str, x.shape))}]" for x in m.inputs))
-            print(f"{name}:", file=sys.stderr, flush=True)
-            try:
-                row["compile"], exe = compile_hloc(m, tdir)
-                lat, ok, row["exe_rss"] = bench_exe(m, exe, tdir)
-                row["lat"]["exe"] = lat, ok
-                if perf:
-                    row["profile"] = profile_exe(m, exe, tdir, lat[0])
-            except Exception as e:
-                row["err"]["exe"] = str(e).splitlines()[0]
-            for key, make in IN_PROCESS.items():
-                try:
-                    t0 = time.perf_counter()
-                    call = make(m)
-                    if key == "hloc":
-                        row["jit_s"] = time.perf_counter() - t0
-                    ok = m.matches(call())
-                    row["lat"][key] = time_calls(call), ok
-                except Exception as e:
-                    row["err"][key] = " ".join(str(e).split())[:200]
-                print(f"  {PEERS[key]}: {row['lat'].get(key, row['err'].get(key))}", file=sys.stderr, flush=True)
-            rows.append(row)
+            rows.append(bench_model(name, tdir))
 
     out = TOP / args.output
     kept = ""
