@@ -488,9 +488,10 @@ END_TEST
 START_TEST(golden_dot_epilogue) {
   /* dot + bias + relu: one kernel, a register-tiled matrix multiply
    * (gemm.c).  A tile of 3 rows × 4 vectors of 16 is carried through the
-   * loop over k (each step: 4 vector loads of w, per row one broadcast of
-   * x and 4 fma), then the epilogue runs on the tile's vectors (the bias
-   * one vector load) and each vector is stored.  No row buffer. */
+   * loop over k, two steps a trip (each step: 4 vector loads of w, per
+   * row one broadcast of x and 4 fma), then the epilogue runs on the
+   * tile's vectors (the bias one vector load) and each vector is stored.
+   * No row buffer. */
   char *text = kir_of("HloModule d\n\nENTRY main {\n"
                       "  x = f32[3,8] parameter(0)\n  w = f32[8,96] parameter(1)\n"
                       "  b = f32[96] parameter(2)\n"
@@ -504,7 +505,8 @@ START_TEST(golden_dot_epilogue) {
   ck_assert_match(text, "func @t_k0_fusion(%out: memref<3x96xf32>, %x: memref<3x8xf32>, "
                         "%w: memref<8x96xf32>, %b: memref<96xf32>)\n"
                         "NOT: alloca\n"
-                        "%c0, %c1, %c2, %c3, %c4, ... = for %k = ... : vector<16xf32>, ... {\n"
+                        "%c0, %c1, %c2, %c3, %c4, ... = for %j = ... : vector<16xf32>, ... {\n"
+                        "  %k = muli %j, %two : index\n"
                         "  %w0 = vload %w[%k, %n] : vector<16xf32>\n"
                         "  %w1 = vload %w[%k, ...] : vector<16xf32>\n"
                         "  %w2 = vload %w[%k, ...] : vector<16xf32>\n"
@@ -515,6 +517,8 @@ START_TEST(golden_dot_epilogue) {
                         "  fma %v0, %w1, \n"
                         "  fma %v0, %w2, \n"
                         "  fma %v0, %w3, \n"
+                        "  %k1 = addi %k, \n"
+                        "  vload %w[%k1, %n] : vector<16xf32>\n"
                         "  yield \n"
                         "}\n"
                         "%bias = vload %b[%n] : vector<16xf32>\n"
@@ -530,9 +534,9 @@ END_TEST
 START_TEST(golden_convolution) {
   /* NHWC 3x3 convolution, 8 → 64 features, as an implicit matrix multiply
    * (gemm.c): a tile of 6 output pixels × 4 vectors of features carried
-   * through the loops over kernel rows, kernel columns and input features
-   * (each step: the kernel's vectors, per pixel one broadcast input and
-   * its fmas).  A tile whose windows lie inside the input sums without
+   * through the loops over kernel rows, kernel columns and input features,
+   * two of these a trip (each step: the kernel's vectors, per pixel one
+   * broadcast input and its fmas).  A tile whose windows lie inside the input sums without
    * checks; a border tile clamps each pixel's position per tap and selects
    * the old sum where the tap falls in padding.  Both yield their sums to
    * one epilogue and store. */
@@ -547,7 +551,8 @@ START_TEST(golden_convolution) {
                         "%t0, ... = if %inside : vector<16xf32>, ... {\n"
                         "  %c0, ... = for %ky = ... : vector<16xf32>, ... {\n"
                         "    = for %kx = \n"
-                        "      = for %i = \n"
+                        "      = for %j = \n"
+                        "        %i = muli %j, \n"
                         "        %kv = vload %k[%ky, %kx, %i, %n] : vector<16xf32>\n"
                         "        %a0 = load %x[...] : f32\n"
                         "        %v0 = broadcast %a0 : vector<16xf32>\n"
@@ -560,7 +565,8 @@ START_TEST(golden_convolution) {
                         "  = for %ky2 = \n"
                         "    = for %kx2 = ... iter(%acc = \n"
                         "      %h = select %ok, ... : index\n"
-                        "      = for %i2 = ... iter(%s = %acc\n"
+                        "      = for %j2 = ... iter(%s = %acc\n"
+                        "        %i2 = muli %j2, \n"
                         "        %kv2 = vload %k[%ky2, %kx2, %i2, %n] : vector<16xf32>\n"
                         "        %b0 = load %x[..., %h, ..., %i2] : f32\n"
                         "        %w0 = broadcast %b0 : vector<16xf32>\n"
