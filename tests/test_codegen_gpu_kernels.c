@@ -12,7 +12,8 @@
  * lowered through the GPU's pipeline; which dots and convolutions reach
  * tensor cores (f16, bf16, f32 only with --gpu-tf32) and the PTX
  * instruction each gets; and mma.c's fragment layout run by a C model
- * of mma over random matrices.
+ * of mma over random matrices; and that every warp-synchronous call of
+ * the emitted LLVM IR is `convergent` (codegen/gpu/convergent.c).
  *
  * What these kernels compute is checked in test_codegen_gpu_sim.c, on the
  * kernel-IR interpreter that simulates the GPU.  The layout check here
@@ -24,7 +25,9 @@
  */
 #include <unistd.h>
 
+#include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/IRReader.h>
 
 #include "gpu/gpu.h"
 #include "internal.h"
@@ -1337,6 +1340,133 @@ START_TEST(wgmma_layout_matches_the_isa_at_spots) {
 END_TEST
 
 /* The CPU builds none of this: its row reduction is a loop of its own. */
+/* Whether call is convergent, at the call site or by its callee. */
+static bool is_convergent(LLVMValueRef call) {
+  unsigned kind = LLVMGetEnumAttributeKindForName("convergent", 10);
+  if (LLVMGetCallSiteEnumAttribute(call, LLVMAttributeFunctionIndex, kind)) return true;
+  LLVMValueRef f = LLVMGetCalledValue(call);
+  return LLVMIsAFunction(f) && LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind);
+}
+
+/* The warp-synchronous calls of the LLVM IR `dump --stage llvm` prints
+ * for text (the device module after O3), by kind: mma, shfl, barrier,
+ * wgmma intrinsics and inline assembly; each must be convergent, so that
+ * no pass of LLVM's moved it into divergent control flow. */
+enum { W_MMA, W_SHFL, W_BAR, W_WGMMA, W_ASM, W_KINDS };
+static void count_warp_calls(const char *text, const CgOptions *o, int *n) {
+  HloModule *m = ck_parse_verified(text);
+  CgOptions d = *o;
+  d.device_only = true;
+  CgProgram *p = NULL;
+  HloError *e = cg_compile(m, &d, &p);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  char *ir;
+  size_t len;
+  e = cg_program_emit(p, CG_FILE_LLVM_IR, &ir, &len);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  cg_program_free(p);
+  hlo_module_free(m);
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(ir, len, "ir");
+  LLVMModuleRef mod;
+  char *msg = NULL;
+  ck_assert_msg(!LLVMParseIRInContext(ctx, buf, &mod, &msg), "%s", msg);
+  static const char *const prefix[] = {"llvm.nvvm.mma.", "llvm.nvvm.shfl.sync.",
+                                       "llvm.nvvm.barrier", "llvm.nvvm.wgmma."};
+  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+    for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+      for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) {
+        if (!LLVMIsACallInst(i)) continue;
+        LLVMValueRef callee = LLVMGetCalledValue(i);
+        int k = -1;
+        size_t nl = 0;
+        const char *name = "inline asm";
+        if (LLVMIsAInlineAsm(callee)) k = W_ASM;
+        else if (LLVMIsAFunction(callee)) {
+          name = LLVMGetValueName2(callee, &nl);
+          for (int j = 0; j < W_ASM; j++)
+            if (!strncmp(name, prefix[j], strlen(prefix[j]))) k = j;
+        }
+        if (k < 0) continue;
+        ck_assert_msg(is_convergent(i), "a call of %s is not convergent", name);
+        n[k]++;
+      }
+  LLVMDisposeModule(mod);
+  LLVMContextDispose(ctx);
+  free(ir);
+}
+
+/* mma.sync, shuffles, barriers and wgmma must be executed by the whole
+ * warp (warpgroup) at once.  LLVM 22 declares the mma intrinsics without
+ * `convergent` and the inline assembly of wgmma.mma_async has none, so
+ * before convergent.c these failed. */
+START_TEST(warp_synchronous_calls_are_convergent) {
+  int n[W_KINDS] = {0};
+  count_warp_calls(dot_f16, &gpu80, n);
+  ck_assert_int_gt(n[W_MMA], 0);
+  ck_assert_int_gt(n[W_BAR], 0);
+  count_warp_calls(row_reduce, &gpu80, n);
+  ck_assert_int_gt(n[W_SHFL], 0);
+  CgOptions w = {.target = "nvptx64", .cpu = "sm_90a", .gpu_wgmma = true};
+  count_warp_calls(dot_f16, &w, n);
+  ck_assert_int_gt(n[W_WGMMA], 0);
+  ck_assert_int_gt(n[W_ASM], 0);
+}
+END_TEST
+
+/* convergent.c on a module of its own: the mma call and the inline
+ * assembly become convergent, and so do the functions reaching them
+ * through calls; a function reaching none stays as it was. */
+START_TEST(convergence_reaches_the_callers) {
+  static const char ir[] =
+      "declare { float, float, float, float } @llvm.nvvm.mma.m16n8k16.row.col.f32.f32("
+      "<2 x half>, <2 x half>, <2 x half>, <2 x half>, <2 x half>, <2 x half>, "
+      "float, float, float, float)\n"
+      "define internal float @mma(<2 x half> %a) {\n"
+      "  %r = call { float, float, float, float } @llvm.nvvm.mma.m16n8k16.row.col.f32.f32("
+      "<2 x half> %a, <2 x half> %a, <2 x half> %a, <2 x half> %a, <2 x half> %a, "
+      "<2 x half> %a, float 0.0, float 0.0, float 0.0, float 0.0)\n"
+      "  %x = extractvalue { float, float, float, float } %r, 0\n  ret float %x\n}\n"
+      "define internal void @asm() {\n"
+      "  call void asm sideeffect \"bar.warp.sync -1;\", \"\"()\n  ret void\n}\n"
+      "define internal float @task(<2 x half> %a) {\n"
+      "  call void @asm()\n  %x = call float @mma(<2 x half> %a)\n  ret float %x\n}\n"
+      "define internal float @plain(float %x) {\n  %y = fadd float %x, 1.0\n  ret float %y\n}\n"
+      "define ptx_kernel void @k(<2 x half> %a, ptr %o) {\n"
+      "  %x = call float @task(<2 x half> %a)\n  %y = call float @plain(float %x)\n"
+      "  store float %y, ptr %o\n  ret void\n}\n";
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(ir, strlen(ir), "ir");
+  LLVMModuleRef mod;
+  char *msg = NULL;
+  ck_assert_msg(!LLVMParseIRInContext(ctx, buf, &mod, &msg), "%s", msg);
+  gpu_mark_convergent(mod);
+  unsigned kind = LLVMGetEnumAttributeKindForName("convergent", 10);
+  static const struct {
+    const char *fn;
+    bool convergent;
+  } want[] = {{"mma", true}, {"asm", true}, {"task", true}, {"k", true}, {"plain", false}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    LLVMValueRef f = LLVMGetNamedFunction(mod, want[i].fn);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(!LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind) ==
+                      !want[i].convergent,
+                  "@%s: convergent should be %d", want[i].fn, want[i].convergent);
+    /* every call in @k and @task: convergent exactly when its callee is */
+    for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+      for (LLVMValueRef c = LLVMGetFirstInstruction(b); c; c = LLVMGetNextInstruction(c))
+        if (LLVMIsACallInst(c))
+          ck_assert_msg(is_convergent(c) ==
+                          (strcmp(LLVMGetValueName(LLVMGetCalledValue(c)), "plain") != 0),
+                        "a call in @%s", want[i].fn);
+  }
+  ck_assert_msg(!LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg), "%s", msg);
+  LLVMDisposeMessage(msg);
+  LLVMDisposeModule(mod);
+  LLVMContextDispose(ctx);
+}
+END_TEST
+
 START_TEST(the_cpu_has_no_groups) {
   ck_assert_ptr_null(cg_cpu_backend.groups);
   ck_assert_ptr_null(cg_cpu_backend.group_reduce);
@@ -1385,6 +1515,8 @@ int main(void) {
   tcase_add_test(o, wgmma_prints_and_lowers);
   tcase_add_test(o, verifier_rules_of_wgmma);
   tcase_add_test(o, wgmma_layout_matches_the_isa_at_spots);
+  tcase_add_test(o, warp_synchronous_calls_are_convergent);
+  tcase_add_test(o, convergence_reaches_the_callers);
   suite_add_tcase(s, o);
   return ck_run_suite(s);
 }

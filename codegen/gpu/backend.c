@@ -16,7 +16,8 @@
  * libdevice (__nv_floorf, __nv_fmodf, …); the gpu.module's contents are
  * translated as one LLVM module.  `finish` links libdevice into it only
  * when some call needs it, makes everything but the kernels and the
- * constants' storage internal, and optimizes it for the SM (LLVM's
+ * constants' storage internal, marks its warp-synchronous calls
+ * convergent (convergent.c), and optimizes it for the SM (LLVM's
  * default<O3>, whose NVVMReflect answers libdevice's questions: no
  * flush-to-zero).  Emitting that module as assembly gives the PTX.
  *
@@ -145,6 +146,7 @@ static HloError *gpu_finish(LLVMModuleRef mod, const CgTarget *t, const CgSignat
   HloError *e = link_libdevice(mod);
   if (e) return e;
   internalize(mod);
+  gpu_mark_convergent(mod);
   return cpu_optimize(mod, t);
 }
 

@@ -133,6 +133,11 @@ void gpu_launch_shape(int64_t threads, int fixed, int64_t *grid, int64_t *block)
 HloError *gpu_host_mlir(KirModule *m, const CgSignature *sig, char **mlir);
 HloError *gpu_host_finish(LLVMModuleRef mod, const CgTarget *ht, const CgSignature *sig,
                           LLVMModuleRef device, const CgTarget *dt, const CgData *consts);
+/* convergent.c: marks mod's warp-synchronous calls (mma intrinsics, inline
+ * assembly) and, to a fixed point, the functions making convergent calls
+ * `convergent`, before O3; whether a call instruction is convergent. */
+void gpu_mark_convergent(LLVMModuleRef mod);
+bool gpu_call_convergent(LLVMValueRef call);
 /* The device module's PTX (*ptx malloc'd, NUL-terminated, *len bytes
  * before the NUL). */
 HloError *gpu_ptx(LLVMModuleRef device, const CgTarget *dt, char **ptx, size_t *len);
