@@ -50,9 +50,11 @@
 #                  need the kernels' values (exe, api, so, python; outputs
 #                  not compared), to check the script and the host side
 #   --dry-run      print the groups, their cases and the commands, run nothing
+#   --models LIST  exe, api, so and python on these models only (comma-separated;
+#                  the ctest gpu_check_fake runs two)
 #
 #   scripts/gpu-check.sh [-j N] [--cpu sm_XX] [--no-xla] [--groups LIST] [--fake]
-#                        [--dry-run] [--results FILE]
+#                        [--dry-run] [--models LIST] [--results FILE]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 4)
@@ -62,7 +64,8 @@ groups=ops,hlo,models,exe,xla,api,so,python
 fake=0
 dry=0
 usage="usage: $0 [-j N] [--cpu sm_XX] [--no-xla] [--groups LIST] [--fake] [--dry-run] \
-[--results FILE]"
+[--models LIST] [--results FILE]"
+only=
 while [ $# -gt 0 ]; do
   case $1 in
     -j) jobs=$2; shift 2 ;;
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
     --groups) groups=$2; shift 2 ;;
     --fake) fake=1; shift ;;
     --dry-run) dry=1; shift ;;
+    --models) only=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
@@ -91,10 +95,16 @@ done
 # Whether group $1 was asked for.
 want() { case ",$groups," in *",$1,"*) return 0 ;; esac; return 1; }
 cd "$root" || exit 1
-# The models of testdata/tf/models: "NAME NIN NOUT" lines.
+# The models of testdata/tf/models (--models's): "NAME NIN NOUT" lines.
 models() {
-  grep -v '^#' testdata/tf/models/MANIFEST | while read -r n _ i o; do echo "$n $i $o"; done
+  grep -v '^#' testdata/tf/models/MANIFEST | while read -r n _ i o; do
+    case ",${only:-$n}," in *",$n,"*) echo "$n $i $o" ;; esac
+  done
 }
+for n in ${only//,/ }; do
+  grep -q "^$n " testdata/tf/models/MANIFEST ||
+    { echo "gpu-check: --models: no model '$n' in testdata/tf/models/MANIFEST" >&2; exit 2; }
+done
 
 if [ "$dry" = 1 ]; then
   m=testdata/tf/models
