@@ -725,9 +725,11 @@ struct CgGemm {
   int64_t dw_tiles;
   /* A 3×3 convolution by Winograd's F(2×2, 3×3) (winograd.c): a tile is
    * mr blocks of 2×2 output pixels (wg_bh × wg_bw blocks an image,
-   * wg_blocks in all), a unit one tile of one panel. */
+   * wg_blocks in all), a unit one tile of one panel; the products' K
+   * loop in blocks of wg_kc input features (wg_kc = IC: one pass), each
+   * over a group of wg_group tiles whose sums wait in a stack buffer. */
   bool winograd;
-  int64_t wg_bh, wg_bw, wg_blocks;
+  int64_t wg_bh, wg_bw, wg_blocks, wg_kc, wg_group;
 };
 /* Whether kernel x is one (then *out plans it): f32, or (for a backend
  * with `tiles`, its register tiles left unplanned) f16 or bf16. */

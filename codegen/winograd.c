@@ -26,7 +26,15 @@
  * FMAs), so a unit of work is (panel, tile of mr blocks), as for the
  * direct kernel: panels outermost, so that a panel of U (16 × IC × NR)
  * stays in L2 across the tiles; the input transform is redone per panel
- * (a few percent of the FMAs).  Blocks that reach past the output (odd
+ * (a few percent of the FMAs).  Where a panel does not fit half the L2
+ * (ResNet-50's 14×14×256 and 7×7×512 layers), the input features are
+ * blocked instead: the fewest K blocks of whole vectors whose slice of
+ * the panel (16 × kc × NR) fits, evened out; each block runs over a group
+ * of tiles (as many as whose M buffers fit a quarter of the L2) while its
+ * slice stays in L2, V holds the tile's kc features and M a slot per tile
+ * of the group, zeroed first, the register tiles reloaded from it at each
+ * block, the output transform after the last.  Each product is still
+ * summed in K order from 0, one fma a step: the same bits as one pass.  Blocks that reach past the output (odd
  * sizes) or windows in padding read zeros (loads at a clamped position,
  * selected away) and store only the pixels inside the output; the last
  * tile's blocks past the last one transform zeros and store nothing.
@@ -41,13 +49,14 @@
  *
  * When it is chosen (cg_winograd_plan): the convolution must be 3×3,
  * stride 1, undilated, two spatial dims, without groups, its kernel a
- * constant, its output features a multiple of the vector width; the
- * panel of U must fit half the L2 (else it streams from memory for every
- * tile: ResNet-50's 7×7×512 layers stay direct) and, when all of U does
- * not fit half the L2, serve at least WG_MIN_TILES tiles; and the
+ * constant, its output features a multiple of the vector width; a
+ * vector's slice of a U panel must fit half the L2 and, when all of U
+ * does not fit half the L2, a panel serve at least WG_MIN_TILES tiles
+ * (ResNet-50's 7×7×512: 4 tiles of 4 blocks with AVX2); and the
  * estimated vector operations (FMAs, the transforms' adds, loads and
- * stores) must be at most WINOGRAD_MAX_COST of the direct kernel's: both
- * counted from the target's vector width and register tile.
+ * stores, M's per K block) must be at most WINOGRAD_MAX_COST of the
+ * direct kernel's: both counted from the target's vector width and
+ * register tile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +86,8 @@ enum { WG_MIN_TILES = 4 };
  * blocks) are at most WINOGRAD_MAX_COST of the direct kernel's (tile dmr
  * × dnv over the pixels), over every panel and tile; an FMA, add, load or
  * store counts one. */
-static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr, int64_t nv) {
+static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr, int64_t nv,
+                          int64_t nkb) {
   int64_t icv = (g->IC + g->lanes - 1) / g->lanes, N = g->N, L = g->lanes;
   int64_t dpanels = (N + dnv * L - 1) / (dnv * L), panels = (N + nv * L - 1) / (nv * L);
   int64_t dtiles = (g->M + dmr - 1) / dmr;
@@ -85,7 +95,7 @@ static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr,
   double direct = (double)dpanels * dtiles * 9 * g->IC * (dmr * dnv + dmr + dnv);
   int64_t blocks = g->wg_blocks, tiles = (blocks + mr - 1) / mr;
   double products = (double)panels * tiles *
-                    (16.0 * g->IC * (mr * nv + mr + nv) + 16.0 * mr * nv * 2); /* + M's traffic */
+                    (16.0 * g->IC * (mr * nv + mr + nv) + 16.0 * mr * nv * 2 * nkb); /* + M's */
   /* per vector of features: 16 loads, 16 selects, 32 adds, 16 stores */
   double input = (double)panels * tiles * mr * icv * 80;
   /* per output vector of a block: 16 loads, 24 adds, 4 stores and epilogues */
@@ -107,12 +117,23 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
   /* The register tile over blocks, as gemm.c chooses it over pixels. */
   int mr, nv;
   cg_gemm_tile(t, g->wg_blocks, g->N, g->lanes, &mr, &nv);
-  int64_t nr = (int64_t)nv * g->lanes;
-  if (16 * g->IC * nr * 4 > t->l2_bytes / 2) return false;
+  int64_t nr = (int64_t)nv * g->lanes, L = g->lanes, ntiles = (g->wg_blocks + mr - 1) / mr;
+  /* K blocks: the fewest whose slice of a U panel (16 × kc × nr) fits
+   * half the L2, evened out in whole vectors. */
+  int64_t kmax = t->l2_bytes / 2 / (16 * nr * 4) / L * L;
+  if (kmax < L) return false;
+  int64_t nkb = (g->IC + kmax - 1) / kmax;
+  int64_t kc = ((g->IC + nkb - 1) / nkb + L - 1) / L * L;
+  nkb = (g->IC + kc - 1) / kc;
   int64_t all = 16 * g->IC * g->N * 4; /* U's bytes, every panel */
-  if ((g->wg_blocks + mr - 1) / mr < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
-  if (!winograd_pays(g, g->mr, g->nv, mr, nv)) return false;
+  if (ntiles < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
+  if (!winograd_pays(g, g->mr, g->nv, mr, nv, nkb)) return false;
   g->winograd = true;
+  g->wg_kc = nkb > 1 ? kc : g->IC;
+  /* The tiles whose sums (16 × mr × nr each) fit a quarter of the L2. */
+  g->wg_group = t->l2_bytes / 4 / (16 * mr * nr * 4);
+  if (g->wg_group > ntiles) g->wg_group = ntiles;
+  if (g->wg_group < 1) g->wg_group = 1;
   g->mr = mr;
   g->nv = nv;
   g->npanels = (g->N + nr - 1) / nr;
@@ -181,7 +202,7 @@ typedef struct Wg {
   CgFn *f;
   const CgGemm *gm;
   CgVal in, u, out;     /* memrefs: the input (NHWC), packed U, the output */
-  CgVal vbuf, mbuf;     /* stack: V [16][mr][IC], M [16][mr][nr] */
+  CgVal vbuf, mbuf;     /* stack: V [16][mr][kc], M [group][16][mr][nr] */
   KirType vt;           /* a vector of lanes f32 */
 } Wg;
 
@@ -199,10 +220,10 @@ static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
   *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), 2);
 }
 
-/* V of the tile's blocks from q0 into vbuf: for each block, its 4×4 input
- * patch (zeros outside the input, and for blocks past the last) a vector
- * of input features at a time, Bᵀ d B. */
-static void input_transform(Wg *w, CgVal q0) {
+/* V of the tile's blocks from q0, input features [k0, k0 + n), into
+ * vbuf: for each block, its 4×4 input patch (zeros outside the input, and
+ * for blocks past the last) a vector of input features at a time, Bᵀ d B. */
+static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes;
@@ -222,12 +243,12 @@ static void input_transform(Wg *w, CgVal q0) {
       pos[d][a] = cg_select(f, ok[d][a], x, cg_index(f, 0));
     }
   CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
-  CgSweep s = cg_sweep(gm->IC, L, false);
+  CgSweep s = cg_sweep(n, L, false);
   while (cg_sweep_next(f, &s)) {
-    CgVal d[4][4], t[4][4], v[4][4];
+    CgVal d[4][4], t[4][4], v[4][4], k = cg_iop(f, KIR_ADDI, k0, s.j);
     for (int a = 0; a < 4; a++)
       for (int b = 0; b < 4; b++) {
-        CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], s.j}, L, s.mask);
+        CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], k}, L, s.mask);
         d[a][b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
       }
     for (int b = 0; b < 4; b++) { /* Bᵀ d */
@@ -249,21 +270,27 @@ static void input_transform(Wg *w, CgVal q0) {
   cg_for_end(f, &rl, NULL);
 }
 
-/* The 16 products of the tile in panel p (nv vectors): for each ξ, the
- * register tile of mr blocks × nv vectors summed over the input features,
- * then stored into mbuf. */
-static void products(Wg *w, CgVal p, int nv) {
+/* The 16 products of the tile in panel p (nv vectors) over the input
+ * features [k0, k0 + n) (V's from 0): for each ξ, the register tile of mr
+ * blocks × nv vectors, from zero (first) or from the sums in mbuf's slot,
+ * summed over the features in order, then stored into the slot. */
+static void products(Wg *w, CgVal p, int nv, CgVal slot, CgVal k0, int64_t n, bool first) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
   CgLoop xl = cg_for(f, 16, 0, NULL);
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
-  for (int i = 0; i < nacc; i++) init[i] = zero;
-  CgLoop kl = cg_for(f, gm->IC, nacc, init);
-  CgVal bv[CG_GEMM_MAX_NV];
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++)
+      init[r * nv + v] =
+          first ? zero
+                : cg_vload(f, w->mbuf,
+                           (CgVal[]){slot, xl.iv, cg_index(f, r), cg_index(f, v * L)}, L, 0);
+  CgLoop kl = cg_for(f, n, nacc, init);
+  CgVal bv[CG_GEMM_MAX_NV], k = cg_iop(f, KIR_ADDI, k0, kl.iv);
   for (int v = 0; v < nv; v++)
-    bv[v] = cg_vload(f, w->u, (CgVal[]){p, xl.iv, kl.iv, cg_index(f, v * L)}, L, 0);
+    bv[v] = cg_vload(f, w->u, (CgVal[]){p, xl.iv, k, cg_index(f, v * L)}, L, 0);
   for (int r = 0; r < mr; r++) {
     CgVal a = kir_load(&f->b, w->vbuf, (CgVal[]){xl.iv, cg_index(f, r), kl.iv});
     a = kir_broadcast(&f->b, a, L);
@@ -274,7 +301,7 @@ static void products(Wg *w, CgVal p, int nv) {
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < nv; v++)
       cg_vstore(f, kir_result(kl.op, r * nv + v), w->mbuf,
-                (CgVal[]){xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
+                (CgVal[]){slot, xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
   cg_for_end(f, &xl, NULL);
 }
 
@@ -297,9 +324,10 @@ static void store_pixel(Wg *w, CgVal img, CgVal y, CgVal x, CgVal n, CgVal sum) 
   cg_resume(f, &scope);
 }
 
-/* Aᵀ M A of the tile's blocks from q0 in panel p (nv vectors), each
- * output pixel inside the output through the epilogue to the output. */
-static void output_transform(Wg *w, CgVal q0, CgVal p, int nv) {
+/* Aᵀ M A of the tile's blocks from q0 in panel p (nv vectors), its sums
+ * in mbuf's slot, each output pixel inside the output through the
+ * epilogue to the output. */
+static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes;
@@ -314,7 +342,7 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv) {
   CgVal m[4][4], u[2][4], y[2][2];
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++)
-      m[i][j] = cg_vload(f, w->mbuf, (CgVal[]){cg_index(f, i * 4 + j), rl.iv, col}, L, 0);
+      m[i][j] = cg_vload(f, w->mbuf, (CgVal[]){slot, cg_index(f, i * 4 + j), rl.iv, col}, L, 0);
   for (int j = 0; j < 4; j++) { /* Aᵀ M */
     u[0][j] = fadd(w, fadd(w, m[0][j], m[1][j]), m[2][j]);
     u[1][j] = fsub(w, fsub(w, m[1][j], m[2][j]), m[3][j]);
@@ -343,15 +371,53 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv) {
   cg_for_end(f, &rl, NULL);
 }
 
-/* The tiles [lo, hi) of panel p, of nv vectors. */
+/* The input features [k0, k0 + n) of the tiles [g0, g1) of panel p (nv
+ * vectors), their sums in mbuf's slots from 0. */
+static void k_block(Wg *w, CgVal p, int nv, CgVal g0, CgVal g1, CgVal k0, int64_t n) {
+  CgFn *f = w->f;
+  CgLoop tl = cg_for_range(f, g0, g1, 0, NULL);
+  input_transform(w, cg_imul_c(f, tl.iv, w->gm->mr), k0, n);
+  products(w, p, nv, cg_iop(f, KIR_SUBI, tl.iv, g0), k0, n, false);
+  cg_for_end(f, &tl, NULL);
+}
+
+/* The tiles [lo, hi) of panel p, of nv vectors: each in one pass over the
+ * input features, or (K blocked) in groups of wg_group tiles, each K block
+ * over the group's tiles in turn while its slice of U stays in L2, the
+ * sums zeroed first and transformed out after the last block. */
 static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
   CgFn *f = w->f;
-  CgLoop tl = cg_for_range(f, lo, hi, 0, NULL);
-  CgVal q0 = cg_imul_c(f, tl.iv, w->gm->mr);
-  input_transform(w, q0);
-  products(w, p, nv);
-  output_transform(w, q0, p, nv);
+  const CgGemm *gm = w->gm;
+  CgVal zero = cg_index(f, 0);
+  if (gm->wg_kc >= gm->IC) {
+    CgLoop tl = cg_for_range(f, lo, hi, 0, NULL);
+    CgVal q0 = cg_imul_c(f, tl.iv, gm->mr);
+    input_transform(w, q0, zero, gm->IC);
+    products(w, p, nv, zero, zero, gm->IC, true);
+    output_transform(w, q0, p, nv, zero);
+    cg_for_end(f, &tl, NULL);
+    return;
+  }
+  int L = gm->lanes;
+  int64_t kc = gm->wg_kc, nfull = gm->IC / kc, rest = gm->IC % kc;
+  CgLoop gl = cg_for_values(f, lo, hi, cg_index(f, gm->wg_group), 0, NULL);
+  CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, gl.iv, gm->wg_group), hi);
+  CgVal vz = kir_const_float(&f->b, w->vt, 0.0);
+  CgLoop sl = cg_for(f, gm->wg_group, 0, NULL);
+  CgLoop xl = cg_for(f, 16, 0, NULL);
+  for (int r = 0; r < gm->mr; r++)
+    for (int v = 0; v < nv; v++)
+      cg_vstore(f, vz, w->mbuf, (CgVal[]){sl.iv, xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
+  cg_for_end(f, &xl, NULL);
+  cg_for_end(f, &sl, NULL);
+  CgLoop kl = cg_for(f, nfull, 0, NULL);
+  k_block(w, p, nv, gl.iv, g1, cg_imul_c(f, kl.iv, kc), kc);
+  cg_for_end(f, &kl, NULL);
+  if (rest) k_block(w, p, nv, gl.iv, g1, cg_index(f, nfull * kc), rest);
+  CgLoop tl = cg_for_range(f, gl.iv, g1, 0, NULL);
+  output_transform(w, cg_imul_c(f, tl.iv, gm->mr), p, nv, cg_iop(f, KIR_SUBI, tl.iv, gl.iv));
   cg_for_end(f, &tl, NULL);
+  cg_for_end(f, &gl, NULL);
 }
 
 void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) {
@@ -363,9 +429,10 @@ void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) 
   w.u = packed_u(f, gm);
   KirBuilder at = f->b;
   kir_at_start(&at, f->fn->body);
-  int64_t vd[3] = {16, gm->mr, gm->IC}, md[3] = {16, gm->mr, nr};
+  int64_t group = gm->wg_kc >= gm->IC ? 1 : gm->wg_group;
+  int64_t vd[3] = {16, gm->mr, gm->wg_kc}, md[4] = {group, 16, gm->mr, nr};
   w.vbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 3, vd), 64);
-  w.mbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 3, md), 64);
+  w.mbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 4, md), 64);
   /* Unit u is tile u mod ntiles of panel u / ntiles (as gemm.c's). */
   CgVal p_lo = cg_iop(f, KIR_DIVSI, lo, cg_index(f, nt));
   CgVal p_hi = cg_iop(f, KIR_DIVSI, cg_iadd_c(f, hi, nt - 1), cg_index(f, nt));

@@ -446,6 +446,31 @@ START_TEST(winograd_3x3) {
 }
 END_TEST
 
+/* Winograd with the products' K loop blocked (winograd.c), exact on small
+ * integers (sums below 2^22 in quarters: exact in f32): so many input
+ * features that a U panel's slice fits half the 512 KiB L2 only in
+ * several K blocks (700: 3 blocks with SSE's 12-float panels, the last
+ * shorter, 5 with AVX2's 24, 6 with AVX-512's 32), odd output sizes and
+ * padding (7×8 blocks: 4 tiles of AVX-512's 14, the fewest WG_MIN_TILES
+ * lets U beyond half the L2 have); 200 features (2 blocks with AVX2, the second shorter; one pass
+ * with SSE) over 10×10 blocks, more tiles than a group holds with AVX2
+ * (21 of 4 blocks) so the sums wait for several groups, 32 output
+ * features (a partial last panel); fused epilogues.  winograd_k_plans
+ * checks that these plans are K blocked. */
+static const ConvCase wino_k_cases[] = {
+    {1, 13, 15, 700, 32, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
+    {1, 20, 19, 200, 32, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
+};
+
+START_TEST(winograd_k_blocked) {
+  int t = _i;
+  uint64_t seed = 1700;
+  for (size_t i = 0; i < sizeof wino_k_cases / sizeof *wino_k_cases; i++)
+    for (int e = 0; e < 2; e++)
+      conv_check(&wino_k_cases[i], true, (int)(2 * i + e + 1) % 4, t, seed++);
+}
+END_TEST
+
 /* The plan of text's one register-tiled kernel after the pass pipeline,
  * for target. */
 static CgGemm plan_of(const char *text, int target) {
@@ -547,6 +572,40 @@ START_TEST(winograd_plans) {
     free(s.buf);
     ck_assert_msg(gm.winograd == cases[i].want, "case %zu: Winograd %d", i, gm.winograd);
   }
+}
+END_TEST
+
+START_TEST(winograd_k_plans) {
+  /* The plans winograd_k_blocked counts on, for every target: Winograd,
+   * the 700 features in several K blocks of whole vectors, the last one
+   * shorter; with AVX2, the 200 features in 2 blocks over more tiles than
+   * a group. */
+  for (int t = 0; t < NTARGETS; t++)
+    for (size_t i = 0; i < sizeof wino_k_cases / sizeof *wino_k_cases; i++) {
+      const ConvCase *cc = &wino_k_cases[i];
+      uint64_t seed = 5;
+      int64_t dims[4] = {3, 3, cc->ci, cc->co};
+      HloStr s = {0};
+      hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,%lld,%lld,%lld] parameter(0)\n",
+                     (long long)cc->h, (long long)cc->w, (long long)cc->ci);
+      hlo_str_printf(&s, "  k = f32[3,3,%lld,%lld] constant(", (long long)cc->ci,
+                     (long long)cc->co);
+      constant_text(&s, 4, dims, &seed);
+      hlo_str_printf(&s, ")\n  ROOT c = f32[1,%lld,%lld,%lld] convolution(x, k), window={%s}, "
+                         "dim_labels=b01f_01io->b01f\n}\n",
+                     (long long)cc->h, (long long)cc->w, (long long)cc->co, cc->window);
+      CgGemm gm = plan_of(s.buf, t);
+      free(s.buf);
+      ck_assert_msg(gm.winograd, "target %d case %zu: not by Winograd", t, i);
+      ck_assert_int_eq(gm.wg_kc % gm.lanes, 0);
+      if (i == 0)
+        ck_assert_msg(gm.wg_kc < gm.IC && gm.IC % gm.wg_kc && gm.IC / gm.wg_kc >= 2,
+                      "target %d: kc %lld", t, (long long)gm.wg_kc);
+      if (i == 1 && t == 1)
+        ck_assert_msg(gm.wg_kc < gm.IC && gm.IC % gm.wg_kc && gm.ntiles > gm.wg_group,
+                      "kc %lld, %lld tiles in groups of %lld", (long long)gm.wg_kc,
+                      (long long)gm.ntiles, (long long)gm.wg_group);
+    }
 }
 END_TEST
 
@@ -663,6 +722,8 @@ int main(void) {
   tcase_add_loop_test(t, winograd_3x3, 0, NTARGETS);
   tcase_add_test(t, blocking_plans);
   tcase_add_test(t, winograd_plans);
+  tcase_add_loop_test(t, winograd_k_blocked, 0, NTARGETS);
+  tcase_add_test(t, winograd_k_plans);
   tcase_add_test(t, threads_agree);
   tcase_add_test(t, consuming_build);
   suite_add_tcase(s, t);

@@ -134,32 +134,39 @@ START_TEST(conv) {
                 "\n}\n",
                 false, true, 0, 0, 6);
   /* By Winograd (a constant kernel): split over tiles of blocks, odd
-   * output size (blocks past the last row and column). */
-  HloStr t = {0};
-  hlo_str_printf(&t, "HloModule m\n\nENTRY e {\n  x = f32[1,23,23,24] parameter(0)\n"
-                     "  k = f32[3,3,24,32] constant(");
-  for (int ky = 0; ky < 3; ky++) {
-    hlo_str_printf(&t, ky ? ", {" : "{{");
-    for (int kx = 0; kx < 3; kx++) {
-      hlo_str_printf(&t, kx ? ", {" : "{");
-      for (int i = 0; i < 24; i++) {
-        hlo_str_printf(&t, i ? ", {" : "{");
-        for (int o = 0; o < 32; o++)
-          hlo_str_printf(&t, "%s%d", o ? ", " : "", (ky * 5 + kx * 3 + i * 7 + o) % 17 - 8);
+   * output size (blocks past the last row and column); then 200 input
+   * features, the products K blocked where a U panel does not fit half
+   * the L2 (2 blocks in groups of 21 tiles with AVX2 and 512 KiB), a
+   * task's range of tiles cut across groups. */
+  static const int geo[2][4] = {{23, 23, 24, 32}, {20, 19, 200, 32}};
+  for (int g = 0; g < 2; g++) {
+    int h = geo[g][0], wd = geo[g][1], ci = geo[g][2], co = geo[g][3];
+    HloStr t = {0};
+    hlo_str_printf(&t, "HloModule m\n\nENTRY e {\n  x = f32[1,%d,%d,%d] parameter(0)\n"
+                       "  k = f32[3,3,%d,%d] constant(", h, wd, ci, ci, co);
+    for (int ky = 0; ky < 3; ky++) {
+      hlo_str_printf(&t, ky ? ", {" : "{{");
+      for (int kx = 0; kx < 3; kx++) {
+        hlo_str_printf(&t, kx ? ", {" : "{");
+        for (int i = 0; i < ci; i++) {
+          hlo_str_printf(&t, i ? ", {" : "{");
+          for (int o = 0; o < co; o++)
+            hlo_str_printf(&t, "%s%d", o ? ", " : "", (ky * 5 + kx * 3 + i * 7 + o) % 17 - 8);
+          hlo_str_printf(&t, "}");
+        }
         hlo_str_printf(&t, "}");
       }
       hlo_str_printf(&t, "}");
     }
-    hlo_str_printf(&t, "}");
+    hlo_str_printf(&t, "})\n  ROOT c = f32[1,%d,%d,%d] convolution(x, k), "
+                       "window={size=3x3 pad=1_1x1_1}, " NHWC "\n}\n", h, wd, co);
+    HloModule *m = ck_parse_verified(t.buf);
+    ck_assert(!cgt_optimize(m));
+    ck_assert_msg(mlir_has(m, "_winograd"), "not by Winograd");
+    hlo_module_free(m);
+    check_threads(t.buf, true, true, 0, 0, 7 + g);
+    free(t.buf);
   }
-  hlo_str_printf(&t, "})\n  ROOT c = f32[1,23,23,32] convolution(x, k), "
-                     "window={size=3x3 pad=1_1x1_1}, " NHWC "\n}\n");
-  HloModule *m = ck_parse_verified(t.buf);
-  ck_assert(!cgt_optimize(m));
-  ck_assert_msg(mlir_has(m, "_winograd"), "not by Winograd");
-  hlo_module_free(m);
-  check_threads(t.buf, true, true, 0, 0, 7);
-  free(t.buf);
 }
 END_TEST
 
