@@ -52,7 +52,8 @@
  * constant, its output features a multiple of the vector width; a
  * vector's slice of a U panel must fit half the L2 and, when all of U
  * does not fit half the L2, a panel serve at least WG_MIN_TILES tiles
- * (ResNet-50's 7×7×512: 4 tiles of 4 blocks with AVX2); and the
+ * (ResNet-50's 7×7×512, 4 tiles of 4 blocks with AVX2, stays direct; its
+ * 14×14×256, 13 tiles, K blocked, runs 1.4-1.5x faster); and the
  * estimated vector operations (FMAs, the transforms' adds, loads and
  * stores, M's per K block) must be at most WINOGRAD_MAX_COST of the
  * direct kernel's: both counted from the target's vector width and
@@ -78,9 +79,12 @@ enum { WINOGRAD_MAX_COST = 75 };
  * weights as the direct kernel), and over fewer tiles that dominates:
  * 7×7×256→256 (4 MB of U, 3 tiles of 6 blocks a panel) ran at 0.71x
  * oneDNN by Winograd, 0.82x direct, where the operation count said 0.63
- * of the direct kernel's.  Where U fits, few tiles still gained (7×7×64:
+ * of the direct kernel's; K blocked on a Zen 3 (AVX2, 512 KiB L2),
+ * 7×7×512→512 (16 MB of U, 4 tiles of 4 blocks) ran at 67-85 GFLOP/s
+ * (median 70) against 76-81 direct, while 14×14×256→256 (13 tiles) went
+ * from 90 to 123-142.  Where U fits, few tiles still gained (7×7×64:
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
-enum { WG_MIN_TILES = 4 };
+enum { WG_MIN_TILES = 5 };
 
 /* Whether Winograd's vector operations for plan g (tile mr × nv over the
  * blocks) are at most WINOGRAD_MAX_COST of the direct kernel's (tile dmr

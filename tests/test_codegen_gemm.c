@@ -447,18 +447,20 @@ START_TEST(winograd_3x3) {
 END_TEST
 
 /* Winograd with the products' K loop blocked (winograd.c), exact on small
- * integers (sums below 2^22 in quarters: exact in f32): so many input
- * features that a U panel's slice fits half the 512 KiB L2 only in
- * several K blocks (700: 3 blocks with SSE's 12-float panels, the last
- * shorter, 5 with AVX2's 24, 6 with AVX-512's 32), odd output sizes and
- * padding (7×8 blocks: 4 tiles of AVX-512's 14, the fewest WG_MIN_TILES
- * lets U beyond half the L2 have); 200 features (2 blocks with AVX2, the second shorter; one pass
- * with SSE) over 10×10 blocks, more tiles than a group holds with AVX2
- * (21 of 4 blocks) so the sums wait for several groups, 32 output
- * features (a partial last panel); fused epilogues.  winograd_k_plans
- * checks that these plans are K blocked. */
+ * integers (|V| <= 32, |U| <= 18 in quarters: a product's sum over 700
+ * features and the output transform's 9 of those stay below 2^22, exact
+ * in f32): so many input features that a U panel's slice fits half the
+ * 512 KiB L2 only in several K blocks (700: 3 blocks with SSE's 12-float
+ * panels, the last shorter, 5 with AVX2's 24, 6 with AVX-512's 32), odd
+ * output sizes and padding (8×8 blocks: 5 tiles of AVX-512's 14, the last
+ * of 8, the fewest WG_MIN_TILES lets a U beyond half the L2 have); 200
+ * features (2 blocks with AVX2, the second shorter; one pass with SSE)
+ * over 10×10 blocks, more tiles than a group holds with AVX2 (21 of 4
+ * blocks) so the sums wait for several groups; 32 output features (a
+ * partial last panel); fused epilogues.  winograd_k_plans checks that
+ * these plans are K blocked. */
 static const ConvCase wino_k_cases[] = {
-    {1, 13, 15, 700, 32, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
+    {1, 15, 15, 700, 32, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
     {1, 20, 19, 200, 32, 3, 3, "size=3x3 pad=1_1x1_1", .wino = true},
 };
 
