@@ -26,18 +26,21 @@
  * FMAs), so a unit of work is (panel, tile of mr blocks), as for the
  * direct kernel: panels outermost, so that a panel of U (16 × IC × NR)
  * stays in L2 across the tiles; the input transform is redone per panel
- * (a few percent of the FMAs).  Where a panel does not fit half the L2
- * (ResNet-50's 14×14×256 and 7×7×512 layers), the input features are
- * blocked instead: the fewest K blocks of whole vectors whose slice of
- * the panel (16 × kc × NR) fits, evened out; each block runs over a group
- * of tiles (as many as whose M buffers fit a quarter of the L2) while its
- * slice stays in L2, V holds the tile's kc features and M a slot per tile
- * of the group, zeroed first, the register tiles reloaded from it at each
- * block, the output transform after the last.  Each product is still
- * summed in K order from 0, one fma a step: the same bits as one pass.  Blocks that reach past the output (odd
+ * (a few percent of the FMAs).  Blocks that reach past the output (odd
  * sizes) or windows in padding read zeros (loads at a clamped position,
  * selected away) and store only the pixels inside the output; the last
  * tile's blocks past the last one transform zeros and store nothing.
+ *
+ * Where a panel does not fit half the L2 (ResNet-50's 14×14×256 and
+ * 7×7×512 layers: 393 and 786 KiB with AVX2), the input features are
+ * blocked: the fewest K blocks of whole vectors whose slice of the panel
+ * (16 × kc × NR) fits, evened out (kc 128 for both).  Each block runs over
+ * a group of tiles (as many as whose sums fit a quarter of the L2) while
+ * its slice stays in L2; V holds a tile's kc features, M a slot per tile
+ * of the group, zeroed first, the register tiles reloaded from it at each
+ * block and the output transform run after the last.  Each product is
+ * still summed in K order from 0, one fma a step: the same bits as one
+ * pass, for any blocking and any thread count.
  *
  * The transforms' coefficients are 0, ±1 and ±1/2 (G's products ±1/4):
  * on small integers (the tests' exact mode) every value is exact, so the
