@@ -248,6 +248,15 @@ class Executable:
         self.inputs = _specs(handle, "input")
         self.outputs = _specs(handle, "output")
         self.scratch_bytes = _lib.hloc_executable_scratch_bytes(handle)
+        # What every call needs and no call changes, made once (see __call__):
+        # the pointer-array types, the outputs' (shape, dtype), and per input
+        # the (dtype, shape) an array must have to be passed as it is (None
+        # where every array needs converting: the sign-extended narrow types).
+        self._in_ptrs = ctypes.c_void_p * max(len(self.inputs), 1)
+        self._out_ptrs = ctypes.c_void_p * max(len(self.outputs), 1)
+        self._out_specs = tuple((s.shape, s.dtype) for s in self.outputs)
+        self._exact = tuple(None if s.dtype in _SIGN_EXTEND else (s.dtype, s.shape)
+                            for s in self.inputs)
 
     @property
     def threads(self):
@@ -355,13 +364,29 @@ class Executable:
         A NumPy array must have the input's dtype exactly (bfloat16 inputs also take
         uint16 bit patterns) and its shape; other values (lists, scalars) are converted
         with numpy.asarray when that is a same-kind cast.  Anything else raises Error."""
-        ins = self._bind(arrays, by_name)
-        outs = [np.empty(s.shape, s.dtype) for s in self.outputs]
-        in_ptrs = (ctypes.c_void_p * max(len(ins), 1))(*[a.ctypes.data for a in ins])
-        out_ptrs = (ctypes.c_void_p * max(len(outs), 1))(*[a.ctypes.data for a in outs])
+        # `ins` keeps the arrays alive until the call returns.
+        ins = arrays if not by_name and self._passable(arrays) else self._bind(arrays, by_name)
+        outs = [np.empty(shape, dtype) for shape, dtype in self._out_specs]
         err = ctypes.c_void_p()
-        _check(_lib.hloc_execute(self._handle, in_ptrs, out_ptrs, ctypes.byref(err)), err)
+        _check(_execute(self._handle, self._in_ptrs(*map(_address, ins)),
+                        self._out_ptrs(*map(_address, outs)), ctypes.byref(err)), err)
         return outs
+
+    def _passable(self, arrays):
+        """Whether `arrays`, given in order, are all exactly what their inputs take: an
+        ndarray of the input's dtype and shape, C-contiguous and aligned, of a dtype
+        passed unchanged.  Such arrays go to the model as they are, with no check left
+        for _bind to make; anything else goes through _bind, which converts or rejects."""
+        if len(arrays) != len(self._exact):
+            return False
+        for a, exact in zip(arrays, self._exact):
+            if exact is None or type(a) is not np.ndarray or a.dtype != exact[0] \
+                    or a.shape != exact[1]:
+                return False
+            flags = a.flags
+            if not (flags.c_contiguous and flags.aligned):
+                return False
+        return True
 
     def run(self, *arrays, **by_name):
         """As calling the executable, but returns a dict: output name -> array (the names
@@ -427,6 +452,20 @@ def _as_input(i, spec, value):
         shift = 8 - bits
         a = ((a.view(np.uint8) << shift).view(np.int8) >> shift).view(a.dtype)
     return np.require(a, requirements=("C", "A"))
+
+
+_execute = _lib.hloc_execute
+_c_char_at = ctypes.c_char.from_buffer
+
+
+def _address(a):
+    """The address of a C-contiguous array's first element.  Through ctypes' view of a
+    writable buffer, several times faster than a.ctypes.data, which read-only and empty
+    arrays still take."""
+    try:
+        return ctypes.addressof(_c_char_at(a))
+    except (TypeError, ValueError, BufferError):
+        return a.ctypes.data
 
 
 _compilers = {}

@@ -310,6 +310,26 @@ class ModelTest(unittest.TestCase):
         np.testing.assert_array_equal(exe(wide[:, ::2])[0], want)
         np.testing.assert_array_equal(exe(x.tolist())[0], want)  # float -> float32: same kind
 
+    def test_inputs_as_they_are_and_new_outputs(self):
+        # An exact array goes to the model as it is (no copy); a read-only or
+        # misaligned one must still give the same results, and every call its
+        # own output arrays.
+        exe = mnist()
+        x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
+        first, = exe(x)
+        second, = exe(x)
+        self.assertFalse(np.shares_memory(first, second))
+        np.testing.assert_array_equal(first, second)
+        ro = x.copy()
+        ro.flags.writeable = False
+        np.testing.assert_array_equal(exe(ro)[0], first)
+        raw = np.zeros(x.nbytes + 1, np.uint8)
+        odd = raw[1:].view(np.float32).reshape(x.shape)
+        odd[...] = x
+        self.assertFalse(odd.flags.aligned)
+        np.testing.assert_array_equal(exe(odd)[0], first)
+        np.testing.assert_array_equal(exe(image=x)[0], first)
+
     def test_threads(self):
         exe = mnist()
         x, = stored(os.path.join(MODELS, "mnist_mlp"), "in", 1)
