@@ -134,8 +134,9 @@ def per_round(total):
 
 
 def time_calls(call, warmup, runs, budget):
-    """Seconds of each of `runs` timed calls after `warmup` untimed ones; past `budget`
-    seconds fewer of each (one warm-up call, per_round(3) timed calls at least)."""
+    """(wall, CPU) seconds of each of `runs` timed calls after `warmup` untimed ones, CPU
+    being the process's (all its threads); past `budget` seconds fewer of each (one
+    warm-up call, per_round(3) timed calls at least)."""
     t0 = time.perf_counter()
     for i in range(warmup):
         if i and time.perf_counter() - t0 > budget / 5:
@@ -146,9 +147,9 @@ def time_calls(call, warmup, runs, budget):
     for i in range(runs):
         if i >= per_round(3) and time.perf_counter() - t0 > budget:
             break
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         call()
-        times.append(time.perf_counter() - t1)
+        times.append((time.perf_counter() - t1, time.process_time() - c1))
     return times
 
 
@@ -358,9 +359,10 @@ def bench_exe(m, exe, tmp, runs):
     """One round of the executable's own --bench timing (after its one warm-up run),
     its peak RSS and whether its outputs match."""
     out, _, rss = child(exe_cmd(m, exe, tmp / "out", runs), rss=True)
-    med, low = map(float, re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", out).groups())
+    med, low, cpu = map(float, re.search(
+        r"median ([\d.]+) ms, min ([\d.]+) ms; CPU time median ([\d.]+) ms", out).groups())
     ok = m.matches([np.load(tmp / "out" / f"{n}.npy") for n in m.fetch_names])
-    return (med, low, runs), ok, rss
+    return (med, low, runs, cpu), ok, rss
 
 
 def optimized_hlo(m):
@@ -503,6 +505,33 @@ def report(rows, command):
         L.append(f"| {r['name']} | " + " | ".join(cells) + " |")
     L.append("| *geometric mean* | " + " | ".join(
         f"*{np.exp(np.mean(logs[k])):.2f}*" if logs[k] else "—" for k in ["exe"] + others) + " |")
+    one = [k for k in PEERS if k not in ("tfd", "ortd")]
+    L += ["", "## CPU time per call, one-thread peers: ms, median (ratio as above: peer / hloc "
+          "JIT, >1: hloc is faster; the executable's hloc JIT / executable)", "",
+          "The process's CPU time over each call (the executable's over each of its runs): on "
+          "this shared machine the latency above also holds the time a call waited for a CPU, "
+          "which lands on whichever peer was running; CPU time leaves it out (not the caches "
+          "other processes take). The default-thread peers are left out: their CPU time adds "
+          "up their threads'.", "",
+          "| model | " + " | ".join(PEERS[k] for k in one) + " |",
+          "|---|" + "---:|" * len(one)]
+    clogs = collections.defaultdict(list)
+    for r in rows:
+        cpu = r.get("cpu", {})
+        base = cpu.get("hloc") if "hloc" in r["lat"] else None
+        cells = []
+        for k in one:
+            if k not in cpu or k not in r["lat"]:
+                cells.append("—")
+            elif base and k != "hloc":
+                ratio = base / cpu[k] if k == "exe" else cpu[k] / base
+                clogs[k].append(np.log(ratio))
+                cells.append(f"{ms(cpu[k])} ({ratio:.2f})")
+            else:
+                cells.append(ms(cpu[k]))
+        L.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+    L.append("| *geometric mean of the ratios* | " + " | ".join(
+        f"*{np.exp(np.mean(clogs[k])):.2f}*" if clogs[k] else "—" for k in one) + " |")
     if ONNX_NOTES:
         L += ["", "ONNX Runtime ran a changed graph for: " +
               "; ".join(f"{k} ({v})" for k, v in ONNX_NOTES.items()) + "."]
@@ -577,14 +606,15 @@ def bench_model(name, tdir):
             except Exception as e:
                 row["err"][key] = str(e)
                 workers.pop(key).close()
-    times = collections.defaultdict(list)  # peer -> seconds of each call (exe: (median, min) a round)
+    # peer -> (wall, CPU) seconds of each call (exe: (median, min, CPU median) ms a round)
+    times = collections.defaultdict(list)
     budget = args.seconds / args.rounds if args.seconds else float("inf")
     for rnd in range(args.rounds):
         for key in PEERS:
             try:
                 if key == "exe" and "exe" not in row["err"]:
-                    (med, low, _), ok["exe"], rss = bench_exe(m, exe, tdir, exe_round)
-                    times["exe"].append((med, low))
+                    (med, low, _, cpu), ok["exe"], rss = bench_exe(m, exe, tdir, exe_round)
+                    times["exe"].append((med, low, cpu))
                     row["exe_rss"] = max(row.get("exe_rss") or 0, rss or 0) or None
                 elif key in workers:
                     warmup = args.warmup if rnd == 0 else 1
@@ -601,9 +631,11 @@ def bench_model(name, tdir):
         if key == "exe":  # the median of the rounds' medians, the least minimum
             lat = (statistics.median(t[0] for t in times[key]), min(t[1] for t in times[key]),
                    exe_round * len(times[key]))
+            row.setdefault("cpu", {})[key] = statistics.median(t[2] for t in times[key])
         else:
-            ms_ = [t * 1e3 for t in times[key]]
+            ms_ = [t[0] * 1e3 for t in times[key]]
             lat = statistics.median(ms_), min(ms_), len(ms_)
+            row.setdefault("cpu", {})[key] = statistics.median(t[1] * 1e3 for t in times[key])
         row["lat"][key] = lat, ok[key]
         print(f"  {PEERS[key]}: {lat[0]:.3g} ms" + ("" if ok[key] else " (outputs differ)"),
               file=sys.stderr, flush=True)

@@ -34,7 +34,7 @@ median() {
   local out
   out=$("$work/$1" "${inputs[@]}" --output-dir "$work/out" --threads "$2" --bench "$runs") || {
     echo "threads.sh: $1 --threads $2 failed" >&2; exit 1; }
-  sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$out"
+  sed -n 's/.*runs: median \([0-9.]*\) ms.*/\1/p' <<<"$out"
 }
 
 for m in "$@"; do

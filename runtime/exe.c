@@ -17,7 +17,8 @@
  * it, not a SIGILL.  Results are written as DIR/NAME.npy once the run
  * succeeded: all under temporary names, then renamed together, so a
  * failed write leaves none of them.  --bench N times N
- * further runs and prints their median and minimum.  --profile prints the
+ * further runs and prints their median and minimum, and their median CPU
+ * time.  --profile prints the
  * time of each kernel (profile.c's table): of the run, or with --bench of
  * the N timed runs together (the first run, with its cold caches and
  * first touches of memory, is then left out).  --timeout stops the
@@ -91,6 +92,7 @@ static void usage(const hloc_program *p) {
          "or in order.\n%s"
          "  --threads N  run on N threads (default 1%s)\n"
          "  --bench N    time N more runs; print the median and minimum latency\n"
+         "               and the median CPU time of a run\n"
          "  --timeout S  stop the run after S seconds (an error naming where)\n"
          "  --profile    print the time of each kernel, with its HLO instruction and\n"
          "               TensorFlow op (with --bench: over the timed runs)\n\n"
@@ -251,11 +253,13 @@ static void *alloc_aligned(uint64_t bytes, uint64_t align) {
   return aligned_alloc((size_t)align, size ? size : (size_t)align);
 }
 
-static double now_ms(void) {
+static double clock_ms(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 /* run_once's status for a GPU run that failed (its message printed) and
  * for one that the flag stopped (where: gpu_stopped_at); on the CPU, a
@@ -290,25 +294,34 @@ static int compare_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Runs p `runs` more times and prints the median and minimum latency;
- * with prof, the runs are profiled into it. */
+static double median_of(double *v, long n) {
+  qsort(v, (size_t)n, sizeof *v, compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs p `runs` more times and prints the median and minimum latency, and
+ * the median of the process's CPU time per run (all its threads: on a
+ * shared machine, the time the run took less the time it waited for a
+ * CPU, when it runs on one thread); with prof, the runs are profiled into
+ * it. */
 static int bench(const hloc_program *p, void *const *buffers, void *scratch, long runs,
                  hloc_profile *prof) {
-  double *ms = malloc((size_t)runs * sizeof *ms);
+  double *ms = malloc(2 * (size_t)runs * sizeof *ms), *cpu = ms + runs;
   if (!ms) return fail(EXIT_REJECTED, "out of memory");
   for (long i = 0; i < runs; i++) {
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     int status = run_once(p, buffers, scratch, prof, NULL);
     ms[i] = now_ms() - t0;
+    cpu[i] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     if (status) {
       free(ms);
       return status == RUN_FAILED ? EXIT_REJECTED
                                   : fail(EXIT_REJECTED, "the model failed (status %d)", status);
     }
   }
-  qsort(ms, (size_t)runs, sizeof *ms, compare_double);
-  double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
-  printf("%s: %ld runs: median %.3f ms, min %.3f ms\n", p->name, runs, median, ms[0]);
+  double median = median_of(ms, runs), cpu_median = median_of(cpu, runs);
+  printf("%s: %ld runs: median %.3f ms, min %.3f ms; CPU time median %.3f ms\n", p->name, runs,
+         median, ms[0], cpu_median);
   free(ms);
   return 0;
 }
