@@ -3736,6 +3736,50 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   return e;
 }
 
+/* XLA's NextAfter (client/lib/math.cc) on the bit patterns u of `from`
+ * and v of `to`, w bytes wide: NaN if either is NaN; v if the patterns are
+ * equal; from ±0, v if `to` is ±0, else the smallest subnormal with to's
+ * sign; else u one step toward zero (u - 1) when |from| > |to| or the
+ * signs differ, away from it (u + 1) otherwise.  A type without -0 (fnuz)
+ * steps from the negative smallest subnormal toward +… to +0, not to the
+ * NaN pattern 0x80. */
+static uint64_t next_after_bits(uint64_t u, uint64_t v, int w, bool from_nan, bool to_nan,
+                                uint64_t nan, bool no_neg_zero) {
+  uint64_t all = w == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * w)) - 1;
+  uint64_t sign = (uint64_t)1 << (8 * w - 1);
+  if (from_nan || to_nan) return nan;
+  if (u == v) return v;
+  uint64_t ua = u & ~sign, va = v & ~sign;
+  if (ua == 0) return va == 0 ? v : (v & sign) | 1;
+  if (no_neg_zero && u == (sign | 1) && !(v & sign)) return 0;
+  bool toward_zero = ua > va || (u & sign) != (v & sign);
+  return (toward_zero ? u - 1 : u + 1) & all;
+}
+
+static HloLiteral *eval_next_after(const HloInstr *in, HloLiteral **ops) {
+  HloType t = in->shape.type;
+  int w = (int)hlo_type_size(t);
+  const HloSmallFloat *sf = hlo_small_float(t);
+  HloShape one = hlo_shape_scalar(t);
+  HloLiteral *nan = hlo_literal_new(&one);
+  hlo_literal_set_f64(nan, 0, NAN);
+  uint64_t nan_bits = 0;
+  memcpy(&nan_bits, nan->data, (size_t)w);
+  hlo_literal_free(nan);
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int64_t n = hlo_shape_elements(&in->shape);
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t u = 0, v = 0;
+    memcpy(&u, (const char *)ops[0]->data + i * w, (size_t)w);
+    memcpy(&v, (const char *)ops[1]->data + i * w, (size_t)w);
+    uint64_t b = next_after_bits(u, v, w, isnan(hlo_literal_get_f64(ops[0], i)),
+                                 isnan(hlo_literal_get_f64(ops[1], i)), nan_bits,
+                                 sf && sf->kind == HLO_SF_FNUZ);
+    memcpy((char *)r->data + i * w, &b, (size_t)w);
+  }
+  return r;
+}
+
 /* An xla_builder.* custom-call runs its computation, or is the math
  * function it names (hlo_builder_call); any other target is refused by
  * name. */
@@ -3749,6 +3793,10 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
   if (comp) return call_on_operands(ev, comp, ops, mov, 0, in->noperands, out);
   if (op == HLO_NUM_OPCODES)
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator", t);
+  if (op == HLO_OP_CUSTOM_CALL) {
+    *out = eval_next_after(in, ops);
+    return NULL;
+  }
   HloInstr fn = *in;
   fn.op = op;
   HloLiteral *r = hlo_literal_new(&in->shape);

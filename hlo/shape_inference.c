@@ -2043,6 +2043,19 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
   if (in->ncalled > 1) return "it names more than one called computation";
   const char *name = t + sizeof prefix - 1;
   if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
+  if (!strcmp(name + 5, "NextAfter")) {
+    /* Bit arithmetic on the float's pattern: a sign bit and a whole
+     * number of bytes (not f8e8m0fnu, f4e2m1fn). */
+    HloType ty = in->shape.type;
+    const HloSmallFloat *sf = hlo_small_float(ty);
+    if (in->noperands != 2 || !hlo_shape_equal(&in->shape, &in->operands[0]->shape, false) ||
+        !hlo_shape_equal(&in->shape, &in->operands[1]->shape, false) ||
+        !hlo_type_is_float(ty) || (sf && (sf->kind == HLO_SF_E8M0 || sf->kind == HLO_SF_F4)))
+      return "hloc computes NextAfter of two float arrays (f16, bf16, f32, f64 or an f8 type "
+             "with a sign) of its shape";
+    *op = HLO_OP_CUSTOM_CALL;
+    return NULL;
+  }
   for (size_t i = 0; i < sizeof builder_math / sizeof builder_math[0]; i++) {
     if (strcmp(name + 5, builder_math[i].name)) continue;
     HloType ty = in->shape.type;
@@ -2053,7 +2066,7 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
     return NULL;
   }
   return "no computation is attached (called_computations=), and it is not one of the math "
-         "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh)";
+         "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, NextAfter)";
 }
 
 /* "{{0,1},{2}}" */

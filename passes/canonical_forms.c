@@ -15,7 +15,8 @@
  *   hlo_builder_call): the attached computation inline, parameters
  *   replaced by the operands, or the unary opcode of the math function
  *   the target names (xla_builder.math.Acos: acos, which expand_ops.c
- *   then expands like any other acos).
+ *   then expands like any other acos), or builder_math.c's HLO for one
+ *   that is no opcode (NextAfter).
  * - scaled-dot: a dot of the operands times their scales
  *   (scaled_dot_expand.c).
  *
@@ -65,6 +66,7 @@ static HloInstr *builder_call(HloInstr *in) {
     return px_with_layout(px_clone_computation(in->parent, comp, in->operands, in), &in->shape,
                           in);
   if (op == HLO_NUM_OPCODES) return NULL;
+  if (op == HLO_OP_CUSTOM_CALL) return px_expand_builder_math(in);
   return px_with_layout(px_unary((PxAt){in->parent, in}, op, in->operands[0]), &in->shape, in);
 }
 

@@ -337,6 +337,62 @@ START_TEST(xla_forms) {
 }
 END_TEST
 
+/* xla_builder.math.NextAfter, which builder_math.c writes as bit
+ * arithmetic, compiled as written (--O0) and after the pipeline against the
+ * evaluator, bit for bit (the result is bitcast to unsigned, so -0 and the
+ * NaN patterns count): every pair of bit patterns of the 8-bit types
+ * (fnuz's 0x80 NaN and missing -0 included), and every pair of special
+ * values (±0, ±1, the smallest subnormal, the largest finite, ±inf, NaN,
+ * …) of the wider ones. */
+START_TEST(builder_next_after) {
+  static const char *const types[] = {"f8e5m2fnuz", "f8e4m3fn",  "f8e4m3b11fnuz", "f8e5m2",
+                                      "f8e4m3fnuz", "bf16",      "f16",
+                                      "f32",        "f64"};
+  static const char *const utypes[] = {"u8", "u8", "u8", "u8", "u8", "u16", "u16", "u32", "u64"};
+  static const double specials[] = {0,    -0.0,  1,      -1,        1.5,      -2,
+                                    5e-324, -5e-324, 1e-45, -1e-45,  6e-8,   -6e-8,
+                                    1e300, -1e300, 65504,  3.4e38,   INFINITY, -INFINITY,
+                                    NAN};
+  const int ns = (int)(sizeof specials / sizeof specials[0]);
+  for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+    HloType t;
+    ck_assert(hlo_type_from_name(types[k], strlen(types[k]), &t));
+    bool bytes = hlo_type_size(t) == 1;
+    int n = bytes ? 256 * 256 : ns * ns;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "HloModule na\nENTRY e {\n  x = %s[%d] parameter(0)\n  y = %s[%d] parameter(1)\n"
+             "  r = %s[%d] custom-call(x, y), custom_call_target=\"xla_builder.math.NextAfter\"\n"
+             "  ROOT b = %s[%d] bitcast-convert(r)\n}\n",
+             types[k], n, types[k], n, types[k], n, utypes[k], n);
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(text);
+      HloLiteral *args[2] = {hlo_literal_new(&m->entry->params[0]->shape),
+                             hlo_literal_new(&m->entry->params[1]->shape)};
+      for (int i = 0; i < n; i++) {
+        if (bytes) {
+          ((uint8_t *)args[0]->data)[i] = (uint8_t)(i & 255);
+          ((uint8_t *)args[1]->data)[i] = (uint8_t)(i >> 8);
+        } else {
+          hlo_literal_set_f64(args[0], i, specials[i % ns]);
+          hlo_literal_set_f64(args[1], i, specials[i / ns]);
+        }
+      }
+      HloLiteral *want = ck_evaluate(m, args, 2);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s: %s", types[k], hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 2, want, 0, 0);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      hlo_literal_free(args[0]);
+      hlo_literal_free(args[1]);
+      hlo_module_free(m);
+    }
+  }
+}
+END_TEST
+
 /* A map whose computation reduces an array a conditional makes (XLA's
  * conditional_to_select_test): no elementwise form, so map_loop.c runs it
  * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
@@ -465,6 +521,7 @@ int main(void) {
   tcase_add_test(t, call);
   tcase_add_test(t, tokens);
   tcase_add_test(t, xla_forms);
+  tcase_add_test(t, builder_next_after);
   tcase_add_test(t, map_loop);
   tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);

@@ -2219,6 +2219,33 @@ START_TEST(xla_forms) {
   CHECK("HloModule m\nENTRY e {\n  x = f32[2] constant({0, -0})\n"
         "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.math.Cosh\"\n}\n",
         "f32[2] {1, 1}");
+  /* NextAfter, as C99's nextafter (glibc's nextafterf/nextafter printed
+   * with %.17g give these; XLA's definition is the same on these inputs):
+   * one step up and down from 1 (1 + 2^-23, 1 - 2^-24), from ±0 the
+   * smallest subnormal with to's sign (2^-149), -0 toward +0 is +0 (to),
+   * equal operands give to, NaN gives NaN, -1 toward 1 is -(1 - 2^-24),
+   * the largest finite toward inf is inf. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = f32[9] constant({1, 1, 0, 0, -0, 2, nan, -1, 3.40282347e+38})\n"
+        "  y = f32[9] constant({2, 0, 1, -1, 0, 2, 1, 1, inf})\n"
+        "  ROOT r = f32[9] custom-call(x, y), custom_call_target=\"xla_builder.math.NextAfter\"\n"
+        "}\n",
+        "f32[9] {1.00000012, 0.99999994, 1.40129846e-45, -1.40129846e-45, 0, 2, nan, "
+        "-0.99999994, inf}");
+  /* f64: 1 + 2^-52, from -0 toward -1 the smallest subnormal -2^-1074. */
+  CHECK("HloModule m\nENTRY e {\n  x = f64[2] constant({1, -0})\n  y = f64[2] constant({3, -1})\n"
+        "  ROOT r = f64[2] custom-call(x, y), custom_call_target=\"xla_builder.math.NextAfter\"\n"
+        "}\n",
+        "f64[2] {1.0000000000000002, -4.9406564584124654e-324}");
+  /* f8e5m2fnuz (bias 16, 2 mantissa bits, no -0, 0x80 the NaN): 1 is 0x40,
+   * up 0x41 = 1.25, down 0x3f = 0.875; 0 toward -1 is 0x81 = -2^-17; 0x81
+   * toward +1 is +0 (not 0x80, NaN), toward -1 0x82 = -2^-16. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = f8e5m2fnuz[5] constant({1, 1, 0, -7.62939453e-06, -7.62939453e-06})\n"
+        "  y = f8e5m2fnuz[5] constant({2, 0, -1, 1, -1})\n"
+        "  ROOT r = f8e5m2fnuz[5] custom-call(x, y), "
+        "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
+        "f8e5m2fnuz[5] {1.25, 0.875, -7.62939453e-06, 0, -1.52587891e-05}");
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2236,9 +2263,19 @@ START_TEST(xla_forms) {
   /* The rest is refused by name, with the reason. */
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x, x), "
+              "custom_call_target=\"xla_builder.math.Polygamma\"\n}\n",
+              NULL, 0, "\"xla_builder.math.Polygamma\" is not supported",
+              "no computation is attached");
+  check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
+              "  ROOT r = f32[2] custom-call(x), "
               "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
               NULL, 0, "\"xla_builder.math.NextAfter\" is not supported",
-              "no computation is attached");
+              "two float arrays");
+  check_error("HloModule m\nENTRY e {\n  x = f8e8m0fnu[2] constant({1, 2})\n"
+              "  ROOT r = f8e8m0fnu[2] custom-call(x, x), "
+              "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
+              NULL, 0, "\"xla_builder.math.NextAfter\" is not supported",
+              "with a sign");
   check_error("HloModule m\nneg {\n  a = f32[3] parameter(0)\n  ROOT n = f32[3] negate(a)\n}\n"
               "ENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.test.Neg\", "
