@@ -3780,6 +3780,29 @@ static HloLiteral *eval_next_after(const HloInstr *in, HloLiteral **ops) {
   return r;
 }
 
+/* XLA's complex Acos, Acosh and Cosh (client/lib/math.cc), on complex
+ * operands throughout (1 is (1, 0), so an imaginary -0 adds to +0 as in
+ * the HLO XLA's builder writes):
+ *   acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
+ *   acosh(z) = log(z + sqrt((z + 1)(z - 1)))
+ *   cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2)) */
+#define BUILDER_COMPLEX(SUF, T, F, MK)                                            \
+  static void builder_complex_##SUF(const char *f, const T *x, T *y, int64_t n) { \
+    T one = MK(1, 0), i1 = MK(0, 1), half = clog##F(MK(0.5, 0));              \
+    for (int64_t k = 0; k < n; k++) {                                            \
+      T z = x[k];                                                                \
+      if (!strcmp(f, "Acos"))                                                    \
+        y[k] = -(i1 * clog##F(z + i1 * csqrt##F((one + z) * (one - z))));        \
+      else if (!strcmp(f, "Acosh"))                                              \
+        y[k] = clog##F(z + csqrt##F((z + one) * (z - one)));                     \
+      else                                                                       \
+        y[k] = cexp##F(z + half) + cexp##F(-z + half);                           \
+    }                                                                            \
+  }
+BUILDER_COMPLEX(c64, float complex, f, CMPLXF)
+BUILDER_COMPLEX(c128, double complex, , CMPLX)
+#undef BUILDER_COMPLEX
+
 /* An xla_builder.* custom-call runs its computation, or is the math
  * function it names (hlo_builder_call); any other target is refused by
  * name. */
@@ -3793,6 +3816,15 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
   if (comp) return call_on_operands(ev, comp, ops, mov, 0, in->noperands, out);
   if (op == HLO_NUM_OPCODES)
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator", t);
+  if (op == HLO_OP_CUSTOM_CALL && hlo_type_is_complex(in->shape.type)) {
+    HloLiteral *r = hlo_literal_new(&in->shape);
+    const char *f = t + strlen("xla_builder.math.");
+    int64_t n = hlo_shape_elements(&in->shape);
+    if (in->shape.type == HLO_C64) builder_complex_c64(f, ops[0]->data, r->data, n);
+    else builder_complex_c128(f, ops[0]->data, r->data, n);
+    *out = r;
+    return NULL;
+  }
   if (op == HLO_OP_CUSTOM_CALL) {
     *out = eval_next_after(in, ops);
     return NULL;

@@ -2059,6 +2059,15 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
   for (size_t i = 0; i < sizeof builder_math / sizeof builder_math[0]; i++) {
     if (strcmp(name + 5, builder_math[i].name)) continue;
     HloType ty = in->shape.type;
+    if (hlo_type_is_complex(ty) && in->noperands == 1 &&
+        hlo_shape_equal(&in->shape, &in->operands[0]->shape, false)) {
+      /* XLA's complex formulas, which no hloc opcode has (builder_math.c). */
+      HloOpcode f = builder_math[i].op;
+      if (f != HLO_OP_ACOS && f != HLO_OP_ACOSH && f != HLO_OP_COSH)
+        return "hloc computes Acos, Acosh and Cosh of a c64 or c128 array, not this one";
+      *op = HLO_OP_CUSTOM_CALL;
+      return NULL;
+    }
     if (in->noperands != 1 || !hlo_shape_equal(&in->shape, &in->operands[0]->shape, false) ||
         (ty != HLO_F16 && ty != HLO_BF16 && ty != HLO_F32 && ty != HLO_F64))
       return "hloc computes this function of one f16, bf16, f32 or f64 array, of its shape";

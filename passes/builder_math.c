@@ -11,9 +11,15 @@
  *   differ, u + 1 otherwise; for a type without -0 (the fnuz types) the
  *   step from the pattern sign|1 toward a non-negative `to` gives +0, not
  *   the NaN pattern.  The interpreter computes the same (evaluator.c).
+ * - Acos, Acosh, Cosh of a c64/c128 array, XLA's complex formulas in
+ *   complex HLO (codegen/complex.c lowers it), 1 and i complex constants:
+ *     acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
+ *     acosh(z) = log(z + sqrt((z + 1)(z - 1)))
+ *     cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2))
  *
- * Assumes a call hlo_builder_call accepted (operands of the call's shape
- * and float type with a sign bit, 8, 16, 32 or 64 bits wide).
+ * Assumes a call hlo_builder_call accepted (NextAfter: operands of the
+ * call's shape and a float type with a sign bit, 8, 16, 32 or 64 bits
+ * wide; the others: one complex operand of the call's shape).
  */
 #include <math.h>
 #include <string.h>
@@ -73,10 +79,53 @@ static HloInstr *next_after(PxAt at, HloInstr *from, HloInstr *to) {
   return bitcast(at, r, t);
 }
 
+/* The complex constant (re, im) in like's type, broadcast to its dims. */
+static HloInstr *cfull(PxAt at, double re, double im, const HloInstr *like) {
+  HloType t = like->shape.type;
+  HloShape s = hlo_shape_scalar(t);
+  HloLiteral *lit = hlo_literal_new_in(at.c->module->arena, &s);
+  if (t == HLO_C64) {
+    float v[2] = {(float)re, (float)im};
+    memcpy(lit->data, v, sizeof v);
+  } else {
+    double v[2] = {re, im};
+    memcpy(lit->data, v, sizeof v);
+  }
+  HloInstr *k = hlo_constant_new(at.c, lit, "constant");
+  if (at.before) hlo_instr_move_before(k, at.before);
+  return like->shape.rank ? px_broadcast_leading(at, k, &like->shape) : k;
+}
+
+static HloInstr *complex_fn(PxAt at, const char *f, HloInstr *z) {
+  HloInstr *one = cfull(at, 1, 0, z);
+  if (!strcmp(f, "Acos")) {
+    HloInstr *i1 = cfull(at, 0, 1, z);
+    HloInstr *s = px_unary(at, HLO_OP_SQRT,
+                           px_binary(at, HLO_OP_MULTIPLY, px_binary(at, HLO_OP_ADD, one, z),
+                                     px_binary(at, HLO_OP_SUBTRACT, one, z)));
+    HloInstr *l = px_unary(at, HLO_OP_LOG,
+                           px_binary(at, HLO_OP_ADD, z, px_binary(at, HLO_OP_MULTIPLY, i1, s)));
+    return px_unary(at, HLO_OP_NEGATE, px_binary(at, HLO_OP_MULTIPLY, i1, l));
+  }
+  if (!strcmp(f, "Acosh")) {
+    HloInstr *s = px_unary(at, HLO_OP_SQRT,
+                           px_binary(at, HLO_OP_MULTIPLY, px_binary(at, HLO_OP_ADD, z, one),
+                                     px_binary(at, HLO_OP_SUBTRACT, z, one)));
+    return px_unary(at, HLO_OP_LOG, px_binary(at, HLO_OP_ADD, z, s));
+  }
+  HloInstr *half = px_unary(at, HLO_OP_LOG, cfull(at, 0.5, 0, z));
+  HloInstr *a = px_unary(at, HLO_OP_EXP, px_binary(at, HLO_OP_ADD, z, half));
+  HloInstr *b = px_unary(at, HLO_OP_EXP,
+                         px_binary(at, HLO_OP_ADD, px_unary(at, HLO_OP_NEGATE, z), half));
+  return px_binary(at, HLO_OP_ADD, a, b);
+}
+
 HloInstr *px_expand_builder_math(HloInstr *in) {
   PxAt at = {in->parent, in};
   const char *t = in->custom_call_target;
   if (t && !strcmp(t, "xla_builder.math.NextAfter"))
     return px_with_layout(next_after(at, in->operands[0], in->operands[1]), &in->shape, in);
+  if (t && hlo_type_is_complex(in->shape.type) && !strncmp(t, "xla_builder.math.", 17))
+    return px_with_layout(complex_fn(at, t + 17, in->operands[0]), &in->shape, in);
   return NULL;
 }

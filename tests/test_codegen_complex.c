@@ -105,6 +105,40 @@ START_TEST(transcendentals) {
 }
 END_TEST
 
+/* XLA's builder calls of complex Acos, Acosh and Cosh (builder_math.c's
+ * complex HLO), compiled as written (--O0: the single-device lowering,
+ * which expands them) and after the pipeline, against the evaluator's C
+ * complex functions. */
+START_TEST(builder_math) {
+  static const char *const fs[] = {"Acos", "Acosh", "Cosh"};
+  for (int i = 0; i < 2; i++) {
+    const Ty *t = &TYPES[i];
+    double r = 16 * (i ? 0x1p-52 : 0x1p-21), a = i ? r * 64 : 1e-3;
+    for (int k = 0; k < 3; k++)
+      for (int pipeline = 0; pipeline < 2; pipeline++) {
+        char *text = cgt_fmt("HloModule m\nENTRY e {\n  x = %1$s[3,17] parameter(0)\n"
+                             "  ROOT y = %1$s[3,17] custom-call(x), "
+                             "custom_call_target=\"xla_builder.math.%2$s\"\n}\n",
+                             t->c, fs[k]);
+        HloModule *m = ck_parse_verified(text);
+        free(text);
+        HloLiteral *x = hlo_literal_new(&m->entry->params[0]->shape);
+        uint64_t s = (31 + (uint64_t)k) * 0x9E3779B97F4A7C15ULL + 1;
+        cgt_fill(x, &s);
+        HloLiteral *want = ck_evaluate(m, &x, 1);
+        HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+        ck_assert_msg(!e, "%s", hlo_error_message(e));
+        CgJit *j = cgt_jit(m, "t");
+        cgt_compare(j, &x, 1, want, a, r);
+        cg_jit_free(j);
+        hlo_literal_free(want);
+        hlo_literal_free(x);
+        hlo_module_free(m);
+      }
+  }
+}
+END_TEST
+
 /* An unfused complex op is one kernel (a loop fusion of its parts), not
  * a kernel per slice, part and concatenate. */
 START_TEST(one_kernel_per_op) {
@@ -289,6 +323,7 @@ int main(void) {
   tcase_add_test(t, exact_ops);
   tcase_add_test(t, arithmetic);
   tcase_add_test(t, transcendentals);
+  tcase_add_test(t, builder_math);
   tcase_add_test(t, one_kernel_per_op);
   tcase_add_test(t, compare);
   tcase_add_test(t, constants_converts_movement);

@@ -2246,6 +2246,47 @@ START_TEST(xla_forms) {
         "  ROOT r = f8e5m2fnuz[5] custom-call(x, y), "
         "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
         "f8e5m2fnuz[5] {1.25, 0.875, -7.62939453e-06, 0, -1.52587891e-05}");
+  /* Complex Acos, Acosh and Cosh by XLA's formulas, against Python's
+   * cmath (C99's principal branches) at points off the branch cuts, in
+   * c128 and c64.  Where Re z < 0 (-2+i, -0.25-2i), XLA's acosh takes one
+   * sqrt of (z+1)(z-1) where cmath multiplies sqrt(z+1)·sqrt(z-1): the
+   * other root s, and since (z+s)(z-s) = 1, log(z+s) = -cmath.acosh(z). */
+  {
+    static const struct {
+      const char *f, *want;
+    } cx[] = {
+        {"Acos", "{(1.069187473519396, -0.28139605624529274), (2.6342363503726487, "
+                 "-1.4693517443681852), (0.17464646508544929, 1.7789904938267687), "
+                 "(1.6822742521633784, 1.4492081522551188)}"},
+        {"Acosh", "{(0.28139605624529274, 1.069187473519396), (-1.4693517443681852, "
+                  "-2.6342363503726487), (1.7789904938267687, -0.17464646508544929), "
+                  "(-1.4492081522551188, 1.6822742521633784)}"},
+        {"Cosh", "{(1.0925708047319176, 0.12892104172809826), (2.0327230070196656, "
+                 "-3.0518977991518002), (8.8352046065009944, -4.8028250827430332), "
+                 "(-0.42921929868816622, 0.22969972965814137)}"},
+    };
+    for (size_t k = 0; k < sizeof cx / sizeof cx[0]; k++)
+      for (int wide = 0; wide < 2; wide++) {
+        const char *ty = wide ? "c128" : "c64";
+        HloStr m = {0}, w = {0};
+        hlo_str_printf(&m,
+                       "HloModule m\nENTRY e {\n"
+                       "  x = %s[4] constant({(0.5, 0.25), (-2, 1), (3, -0.5), (-0.25, -2)})\n"
+                       "  ROOT r = %s[4] custom-call(x), "
+                       "custom_call_target=\"xla_builder.math.%s\"\n}\n",
+                       ty, ty, cx[k].f);
+        hlo_str_printf(&w, "%s[4] %s", ty, cx[k].want);
+        HloLiteral *got = evaluate_text(m.buf, NULL, 0), *want = literal(w.buf);
+        double tol = wide ? 1e-14 : 1e-6;
+        char msg[256];
+        ck_assert_msg(ck_allclose(got, want, tol, tol, msg, sizeof msg), "%s %s: %s", ty,
+                      cx[k].f, msg);
+        hlo_literal_free(got);
+        hlo_literal_free(want);
+        free(m.buf);
+        free(w.buf);
+      }
+  }
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2282,9 +2323,9 @@ START_TEST(xla_forms) {
               "called_computations={neg}\n}\n",
               NULL, 0, "\"xla_builder.test.Neg\"", "does not take the operands' shapes");
   check_error("HloModule m\nENTRY e {\n  x = c64[2] constant({(1, 0), (0, 1)})\n"
-              "  ROOT r = c64[2] custom-call(x), custom_call_target=\"xla_builder.math.Acos\"\n"
+              "  ROOT r = c64[2] custom-call(x), custom_call_target=\"xla_builder.math.Sinh\"\n"
               "}\n",
-              NULL, 0, "\"xla_builder.math.Acos\"", "f16, bf16, f32 or f64");
+              NULL, 0, "\"xla_builder.math.Sinh\"", "Acos, Acosh and Cosh of a c64");
 }
 END_TEST
 
