@@ -3803,6 +3803,75 @@ BUILDER_COMPLEX(c64, float complex, f, CMPLXF)
 BUILDER_COMPLEX(c128, double complex, , CMPLX)
 #undef BUILDER_COMPLEX
 
+/* XLA's complex asin (StableHLO's, from Hull et al.: the real part
+ * atan2(x, …), the imaginary part log1p(…) or, past safe_max, log 2 +
+ * log max(|x|, |y|) …), step for step as the HLO XLA's builder writes it,
+ * in the part type R; K holds its constants: sqrt(largest)/8 (safe_max),
+ * the thresholds for |x| and |y| derived from it, sqrt(smallest normal).
+ * maximum and minimum propagate NaN, as HLO's do. */
+typedef struct AsinConsts {
+  double safe_max, x_big, y_small, y_large, tiny;
+} AsinConsts;
+static const AsinConsts asin_k_f32 = {2.30584287e+18, 2.30584285e+30, 2.30584274e+12,
+                                    2.30584283e+20, 4.33680869e-19};
+static const AsinConsts asin_k_f64 = {1.6759759912428245e+153, 1.6759759912428244e+165,
+                                    1.6759759912428242e+147, 1.6759759912428244e+155,
+                                    5.9666725849601654e-154};
+#define BUILDER_ASIN(SUF, R, F)                                                    \
+  static R max_##SUF(R a, R b) { return isnan(a) || isnan(b) ? (R)NAN : a > b ? a : b; } \
+  static R min_##SUF(R a, R b) { return isnan(a) || isnan(b) ? (R)NAN : a < b ? a : b; } \
+  /* hypot(a, b) of a, b >= 0, as XLA's asin computes it */                      \
+  static R hypot_##SUF(R a, R b) {                                                \
+    R mx = max_##SUF(a, b), mn = min_##SUF(a, b);                                 \
+    R r = mn / mx, r2 = r * r, sq = sqrt##F(1 + r2);                              \
+    if (mx == mn) return (R)1.4142135623730951 * mx;                              \
+    return sq == 1 && r2 > 0 ? mx + mx * r2 / 2 : mx * sq;                        \
+  }                                                                               \
+  static void asin_##SUF(R x, R y, const AsinConsts *c, R *re, R *im) {           \
+    R safe_max = (R)c->safe_max;                                                  \
+    R ax = fabs##F(x), ay = fabs##F(y);                                           \
+    R xp1 = ax + 1, xm1 = ax - 1;                                                 \
+    R s1 = hypot_##SUF(fabs##F(xp1), ay), s2 = hypot_##SUF(fabs##F(xm1), ay);     \
+    R a = (R)0.5 * (s1 + s2), half_apx = (R)0.5 * (a + ax), yy = ay * ay;         \
+    R rpxp1 = s1 + xp1, smxm1 = s2 - xm1, sxm1 = s2 + xm1;                        \
+    R t1 = sqrt##F(half_apx * (yy / rpxp1 + smxm1));                              \
+    R t2 = ay * sqrt##F(half_apx / rpxp1 + half_apx / sxm1);                      \
+    R arg = max_##SUF(ax, ay) >= safe_max ? ay : ax <= 1 ? t1 : t2;               \
+    *re = atan2##F(x, arg);                                                       \
+    R safe_opt = ax < (R)c->x_big ? (R)c->y_small : (R)c->y_large;                \
+    bool yge = ay >= safe_opt;                                                    \
+    R mxx = yge ? ay : ax, thr = yge ? safe_opt : safe_max;                       \
+    R xoy = yge && !(ay == (R)INFINITY) ? ax / ay : 0;                            \
+    R im_big = ((R)0.69314718055994529 + log##F(mxx)) + (R)0.5 * log1p##F(xoy * xoy); \
+    bool small = ay < (R)c->tiny && ax < 1;                                       \
+    R ap1 = a + 1, hyy = (R)0.5 * yy, d1 = hyy / rpxp1;                           \
+    R am1 = small  ? -((xp1 * xm1) / ap1)                                         \
+            : ax >= 1 ? d1 + (R)0.5 * sxm1                                        \
+            : a <= (R)1.5 ? d1 + hyy / smxm1                                      \
+                          : a - 1;                                                \
+    R sq = sqrt##F(am1 * ap1);                                                    \
+    R i = mxx >= thr ? im_big : small ? ay / sq : log1p##F(am1 + sq);             \
+    *im = y < 0 ? -i : i;                                                         \
+  }                                                                               \
+  /* Asin of z, or Asinh: asin of (im z, -re z), its parts swapped, the real \
+   * part negated unless re z == 0 and |im z| > 1. */                            \
+  static void builder_asin_##SUF(bool asinh, const R *z, R *out, int64_t n,     \
+                                 const AsinConsts *c) {                         \
+    for (int64_t k = 0; k < n; k++) {                                            \
+      R x = z[2 * k], y = z[2 * k + 1], re, im;                                  \
+      if (!asinh) {                                                              \
+        asin_##SUF(x, y, c, &out[2 * k], &out[2 * k + 1]);                       \
+        continue;                                                                \
+      }                                                                          \
+      asin_##SUF(y, -x, c, &re, &im);                                            \
+      out[2 * k] = x == 0 && fabs##F(y) > 1 ? im : -im;                          \
+      out[2 * k + 1] = re;                                                       \
+    }                                                                            \
+  }
+BUILDER_ASIN(f32, float, f)
+BUILDER_ASIN(f64, double, )
+#undef BUILDER_ASIN
+
 /* An xla_builder.* custom-call runs its computation, or is the math
  * function it names (hlo_builder_call); any other target is refused by
  * name. */
@@ -3820,7 +3889,11 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
     HloLiteral *r = hlo_literal_new(&in->shape);
     const char *f = t + strlen("xla_builder.math.");
     int64_t n = hlo_shape_elements(&in->shape);
-    if (in->shape.type == HLO_C64) builder_complex_c64(f, ops[0]->data, r->data, n);
+    bool asinh = !strcmp(f, "Asinh");
+    if (asinh || !strcmp(f, "Asin")) {
+      if (in->shape.type == HLO_C64) builder_asin_f32(asinh, ops[0]->data, r->data, n, &asin_k_f32);
+      else builder_asin_f64(asinh, ops[0]->data, r->data, n, &asin_k_f64);
+    } else if (in->shape.type == HLO_C64) builder_complex_c64(f, ops[0]->data, r->data, n);
     else builder_complex_c128(f, ops[0]->data, r->data, n);
     *out = r;
     return NULL;

@@ -2063,8 +2063,10 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
         hlo_shape_equal(&in->shape, &in->operands[0]->shape, false)) {
       /* XLA's complex formulas, which no hloc opcode has (builder_math.c). */
       HloOpcode f = builder_math[i].op;
-      if (f != HLO_OP_ACOS && f != HLO_OP_ACOSH && f != HLO_OP_COSH)
-        return "hloc computes Acos, Acosh and Cosh of a c64 or c128 array, not this one";
+      if (f != HLO_OP_ACOS && f != HLO_OP_ACOSH && f != HLO_OP_COSH && f != HLO_OP_ASIN &&
+          f != HLO_OP_ASINH)
+        return "hloc computes Acos, Acosh, Asin, Asinh and Cosh of a c64 or c128 array, not "
+               "this one";
       *op = HLO_OP_CUSTOM_CALL;
       return NULL;
     }

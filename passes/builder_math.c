@@ -16,6 +16,8 @@
  *     acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
  *     acosh(z) = log(z + sqrt((z + 1)(z - 1)))
  *     cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2))
+ *   and Asin, Asinh: XLA's (StableHLO's) algorithm of Hull et al. on the
+ *   real parts, step for step as evaluator.c's asin_f32 (its comment).
  *
  * Assumes a call hlo_builder_call accepted (NextAfter: operands of the
  * call's shape and a float type with a sign bit, 8, 16, 32 or 64 bits
@@ -96,7 +98,105 @@ static HloInstr *cfull(PxAt at, double re, double im, const HloInstr *like) {
   return like->shape.rank ? px_broadcast_leading(at, k, &like->shape) : k;
 }
 
+/* XLA's complex asin on the parts x, y (see evaluator.c's asin_f32, the
+ * same steps): returns complex(re, im). */
+typedef struct AsinB {
+  PxAt at;
+  HloType rt;
+  const HloShape *shape;
+} AsinB;
+
+static HloInstr *K(AsinB *b, double v) { return px_scalar(b->at, b->rt, v, b->shape); }
+static HloInstr *B(AsinB *b, HloOpcode op, HloInstr *x, HloInstr *y) {
+  return px_binary(b->at, op, x, y);
+}
+static HloInstr *U(AsinB *b, HloOpcode op, HloInstr *x) { return px_unary(b->at, op, x); }
+static HloInstr *C(AsinB *b, HloCompareDir d, HloInstr *x, HloInstr *y) {
+  return px_compare(b->at, d, x, y);
+}
+static HloInstr *S(AsinB *b, HloInstr *p, HloInstr *x, HloInstr *y) {
+  return px_select(b->at, p, x, y);
+}
+
+/* hypot(a, b) of a, b >= 0, as XLA's asin computes it. */
+static HloInstr *asin_hypot(AsinB *b, HloInstr *x, HloInstr *y) {
+  HloInstr *mx = B(b, HLO_OP_MAXIMUM, x, y), *mn = B(b, HLO_OP_MINIMUM, x, y);
+  HloInstr *r = B(b, HLO_OP_DIVIDE, mn, mx), *r2 = B(b, HLO_OP_MULTIPLY, r, r);
+  HloInstr *sq = U(b, HLO_OP_SQRT, B(b, HLO_OP_ADD, K(b, 1), r2));
+  HloInstr *small =
+      B(b, HLO_OP_AND, C(b, HLO_CMP_EQ, sq, K(b, 1)), C(b, HLO_CMP_GT, r2, K(b, 0)));
+  HloInstr *near =
+      B(b, HLO_OP_ADD, mx, B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, mx, r2), K(b, 2)));
+  return S(b, C(b, HLO_CMP_EQ, mx, mn), B(b, HLO_OP_MULTIPLY, K(b, 1.4142135623730951), mx),
+           S(b, small, near, B(b, HLO_OP_MULTIPLY, mx, sq)));
+}
+
+static HloInstr *asin_parts(AsinB *b, HloInstr *x, HloInstr *y) {
+  bool f32 = b->rt == HLO_F32;
+  double safe_max = f32 ? 2.30584287e+18 : 1.6759759912428245e+153;
+  double x_big = f32 ? 2.30584285e+30 : 1.6759759912428244e+165;
+  double y_small = f32 ? 2.30584274e+12 : 1.6759759912428242e+147;
+  double y_large = f32 ? 2.30584283e+20 : 1.6759759912428244e+155;
+  double tiny = f32 ? 4.33680869e-19 : 5.9666725849601654e-154;
+  HloInstr *ax = U(b, HLO_OP_ABS, x), *ay = U(b, HLO_OP_ABS, y);
+  HloInstr *xp1 = B(b, HLO_OP_ADD, ax, K(b, 1)), *xm1 = B(b, HLO_OP_SUBTRACT, ax, K(b, 1));
+  HloInstr *s1 = asin_hypot(b, U(b, HLO_OP_ABS, xp1), ay);
+  HloInstr *s2 = asin_hypot(b, U(b, HLO_OP_ABS, xm1), ay);
+  HloInstr *a = B(b, HLO_OP_MULTIPLY, K(b, 0.5), B(b, HLO_OP_ADD, s1, s2));
+  HloInstr *half_apx = B(b, HLO_OP_MULTIPLY, K(b, 0.5), B(b, HLO_OP_ADD, a, ax));
+  HloInstr *yy = B(b, HLO_OP_MULTIPLY, ay, ay);
+  HloInstr *rpxp1 = B(b, HLO_OP_ADD, s1, xp1), *smxm1 = B(b, HLO_OP_SUBTRACT, s2, xm1);
+  HloInstr *sxm1 = B(b, HLO_OP_ADD, s2, xm1);
+  HloInstr *t1 = U(b, HLO_OP_SQRT,
+                   B(b, HLO_OP_MULTIPLY, half_apx,
+                     B(b, HLO_OP_ADD, B(b, HLO_OP_DIVIDE, yy, rpxp1), smxm1)));
+  HloInstr *t2 = B(b, HLO_OP_MULTIPLY, ay,
+                   U(b, HLO_OP_SQRT, B(b, HLO_OP_ADD, B(b, HLO_OP_DIVIDE, half_apx, rpxp1),
+                                       B(b, HLO_OP_DIVIDE, half_apx, sxm1))));
+  HloInstr *arg = S(b, C(b, HLO_CMP_GE, B(b, HLO_OP_MAXIMUM, ax, ay), K(b, safe_max)), ay,
+                    S(b, C(b, HLO_CMP_LE, ax, K(b, 1)), t1, t2));
+  HloInstr *re = B(b, HLO_OP_ATAN2, x, arg);
+  HloInstr *safe_opt = S(b, C(b, HLO_CMP_LT, ax, K(b, x_big)), K(b, y_small), K(b, y_large));
+  HloInstr *yge = C(b, HLO_CMP_GE, ay, safe_opt);
+  HloInstr *mxx = S(b, yge, ay, ax), *thr = S(b, yge, safe_opt, K(b, safe_max));
+  HloInstr *finite_y = U(b, HLO_OP_NOT, C(b, HLO_CMP_EQ, ay, K(b, INFINITY)));
+  HloInstr *xoy = S(b, B(b, HLO_OP_AND, yge, finite_y), B(b, HLO_OP_DIVIDE, ax, ay), K(b, 0));
+  HloInstr *im_big =
+      B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, K(b, 0.69314718055994529), U(b, HLO_OP_LOG, mxx)),
+        B(b, HLO_OP_MULTIPLY, K(b, 0.5), U(b, HLO_OP_LOG1P, B(b, HLO_OP_MULTIPLY, xoy, xoy))));
+  HloInstr *small =
+      B(b, HLO_OP_AND, C(b, HLO_CMP_LT, ay, K(b, tiny)), C(b, HLO_CMP_LT, ax, K(b, 1)));
+  HloInstr *ap1 = B(b, HLO_OP_ADD, a, K(b, 1));
+  HloInstr *hyy = B(b, HLO_OP_MULTIPLY, K(b, 0.5), yy), *d1 = B(b, HLO_OP_DIVIDE, hyy, rpxp1);
+  HloInstr *o1 = B(b, HLO_OP_ADD, d1, B(b, HLO_OP_MULTIPLY, K(b, 0.5), sxm1));
+  HloInstr *o2 = B(b, HLO_OP_ADD, d1, B(b, HLO_OP_DIVIDE, hyy, smxm1));
+  HloInstr *am1 = S(b, C(b, HLO_CMP_GE, ax, K(b, 1)), o1,
+                    S(b, C(b, HLO_CMP_LE, a, K(b, 1.5)), o2, B(b, HLO_OP_SUBTRACT, a, K(b, 1))));
+  am1 = S(b, small,
+          U(b, HLO_OP_NEGATE, B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, xp1, xm1), ap1)), am1);
+  HloInstr *sq = U(b, HLO_OP_SQRT, B(b, HLO_OP_MULTIPLY, am1, ap1));
+  HloInstr *im = S(b, C(b, HLO_CMP_GE, mxx, thr), im_big,
+                   S(b, small, B(b, HLO_OP_DIVIDE, ay, sq),
+                     U(b, HLO_OP_LOG1P, B(b, HLO_OP_ADD, am1, sq))));
+  im = S(b, C(b, HLO_CMP_LT, y, K(b, 0)), U(b, HLO_OP_NEGATE, im), im);
+  return B(b, HLO_OP_COMPLEX, re, im);
+}
+
+/* Asin of z, or Asinh: asin of (im z, -re z), its parts swapped, the real
+ * part negated unless re z == 0 and |im z| > 1. */
+static HloInstr *complex_asin(PxAt at, HloInstr *z, bool asinh) {
+  HloInstr *x = px_unary(at, HLO_OP_REAL, z), *y = px_unary(at, HLO_OP_IMAG, z);
+  AsinB b = {at, x->shape.type, &x->shape};
+  if (!asinh) return asin_parts(&b, x, y);
+  HloInstr *r = asin_parts(&b, y, U(&b, HLO_OP_NEGATE, x));
+  HloInstr *rr = U(&b, HLO_OP_REAL, r), *ri = U(&b, HLO_OP_IMAG, r);
+  HloInstr *keep = B(&b, HLO_OP_AND, C(&b, HLO_CMP_EQ, x, K(&b, 0)),
+                     C(&b, HLO_CMP_GT, U(&b, HLO_OP_ABS, y), K(&b, 1)));
+  return B(&b, HLO_OP_COMPLEX, S(&b, keep, ri, U(&b, HLO_OP_NEGATE, ri)), rr);
+}
+
 static HloInstr *complex_fn(PxAt at, const char *f, HloInstr *z) {
+  if (!strcmp(f, "Asin") || !strcmp(f, "Asinh")) return complex_asin(at, z, f[4] == 'h');
   HloInstr *one = cfull(at, 1, 0, z);
   if (!strcmp(f, "Acos")) {
     HloInstr *i1 = cfull(at, 0, 1, z);

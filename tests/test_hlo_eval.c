@@ -2264,6 +2264,12 @@ START_TEST(xla_forms) {
         {"Cosh", "{(1.0925708047319176, 0.12892104172809826), (2.0327230070196656, "
                  "-3.0518977991518002), (8.8352046065009944, -4.8028250827430332), "
                  "(-0.42921929868816622, 0.22969972965814137)}"},
+        {"Asin", "{(0.50160885327550075, 0.28139605624529274), (-1.0634400235777519, "
+                 "1.4693517443681852), (1.3961498617094474, -1.7789904938267687), "
+                 "(-0.11147792536848176, -1.4492081522551188)}"},
+        {"Asinh", "{(0.49267568342077062, 0.2243284526346675), (-1.5285709194809982, "
+                  "0.42707858639247609), (1.8301947623375088, -0.15700459478894233), "
+                  "(-1.3287633703408077, -1.427924144520526)}"},
     };
     for (size_t k = 0; k < sizeof cx / sizeof cx[0]; k++)
       for (int wide = 0; wide < 2; wide++) {
@@ -2286,6 +2292,32 @@ START_TEST(xla_forms) {
         free(m.buf);
         free(w.buf);
       }
+  }
+  /* Asinh on its branch cut (the imaginary axis past ±i) and Asin on its
+   * own (the real axis past ±1, both signs of zero), where XLA's algorithm
+   * picks cmath's sides: cmath.asinh(2j) = (1.3169578969248166,
+   * 1.5707963267948966), cmath.asinh(-3j) = (1.7627471740390861,
+   * -1.5707963267948966), cmath.asin(complex(2, 0)) = (1.5707963267948966,
+   * 1.3169578969248166); but XLA negates the imaginary part where y < 0,
+   * so for y = -0 it is the same, where cmath gives the conjugate. */
+  {
+    HloLiteral *got = evaluate_text(
+        "HloModule m\nENTRY e {\n  x = c128[2] constant({(0, 2), (0, -3)})\n"
+        "  a = c128[2] custom-call(x), custom_call_target=\"xla_builder.math.Asinh\"\n"
+        "  y = c128[2] constant({(2, 0), (2, -0)})\n"
+        "  b = c128[2] custom-call(y), custom_call_target=\"xla_builder.math.Asin\"\n"
+        "  ROOT t = (c128[2], c128[2]) tuple(a, b)\n}\n",
+        NULL, 0);
+    HloLiteral *want = literal(
+        "(c128[2], c128[2]) ({(1.3169578969248166, 1.5707963267948966), (1.7627471740390861, "
+        "-1.5707963267948966)}, {(1.5707963267948966, 1.3169578969248166), "
+        "(1.5707963267948966, 1.3169578969248166)})");
+    char msg[256];
+    for (int k = 0; k < 2; k++)
+      ck_assert_msg(ck_allclose(got->elems[k], want->elems[k], 1e-14, 1e-14, msg, sizeof msg),
+                    "branch cut %d: %s", k, msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
   }
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
@@ -2325,7 +2357,7 @@ START_TEST(xla_forms) {
   check_error("HloModule m\nENTRY e {\n  x = c64[2] constant({(1, 0), (0, 1)})\n"
               "  ROOT r = c64[2] custom-call(x), custom_call_target=\"xla_builder.math.Sinh\"\n"
               "}\n",
-              NULL, 0, "\"xla_builder.math.Sinh\"", "Acos, Acosh and Cosh of a c64");
+              NULL, 0, "\"xla_builder.math.Sinh\"", "Acos, Acosh, Asin, Asinh and Cosh of a c64");
 }
 END_TEST
 
