@@ -3785,7 +3785,9 @@ static HloLiteral *eval_next_after(const HloInstr *in, HloLiteral **ops) {
  * the HLO XLA's builder writes):
  *   acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
  *   acosh(z) = log(z + sqrt((z + 1)(z - 1)))
- *   cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2)) */
+ *   cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2))
+ *   atan(z)  = atan2(z, 1), XLA's complex atan2(y, x) being
+ *              -i · log((x + i·y) / sqrt(x·x + y·y)) */
 #define BUILDER_COMPLEX(SUF, T, F, MK)                                            \
   static void builder_complex_##SUF(const char *f, const T *x, T *y, int64_t n) { \
     T one = MK(1, 0), i1 = MK(0, 1), half = clog##F(MK(0.5, 0));              \
@@ -3795,6 +3797,8 @@ static HloLiteral *eval_next_after(const HloInstr *in, HloLiteral **ops) {
         y[k] = -(i1 * clog##F(z + i1 * csqrt##F((one + z) * (one - z))));        \
       else if (!strcmp(f, "Acosh"))                                              \
         y[k] = clog##F(z + csqrt##F((z + one) * (z - one)));                     \
+      else if (!strcmp(f, "Atan"))                                               \
+        y[k] = -(i1 * clog##F((one + i1 * z) / csqrt##F(one * one + z * z)));    \
       else                                                                       \
         y[k] = cexp##F(z + half) + cexp##F(-z + half);                           \
     }                                                                            \

@@ -2064,9 +2064,9 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
       /* XLA's complex formulas, which no hloc opcode has (builder_math.c). */
       HloOpcode f = builder_math[i].op;
       if (f != HLO_OP_ACOS && f != HLO_OP_ACOSH && f != HLO_OP_COSH && f != HLO_OP_ASIN &&
-          f != HLO_OP_ASINH)
-        return "hloc computes Acos, Acosh, Asin, Asinh and Cosh of a c64 or c128 array, not "
-               "this one";
+          f != HLO_OP_ASINH && f != HLO_OP_ATAN)
+        return "hloc computes Acos, Acosh, Asin, Asinh, Atan and Cosh of a c64 or c128 array, "
+               "not this one";
       *op = HLO_OP_CUSTOM_CALL;
       return NULL;
     }

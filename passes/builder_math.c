@@ -11,11 +11,13 @@
  *   differ, u + 1 otherwise; for a type without -0 (the fnuz types) the
  *   step from the pattern sign|1 toward a non-negative `to` gives +0, not
  *   the NaN pattern.  The interpreter computes the same (evaluator.c).
- * - Acos, Acosh, Cosh of a c64/c128 array, XLA's complex formulas in
+ * - Acos, Acosh, Cosh, Atan of a c64/c128 array, XLA's complex formulas in
  *   complex HLO (codegen/complex.c lowers it), 1 and i complex constants:
  *     acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
  *     acosh(z) = log(z + sqrt((z + 1)(z - 1)))
  *     cosh(z)  = exp(z + log(1/2)) + exp(-z + log(1/2))
+ *     atan(z)  = atan2(z, 1) = -(i · log((1 + i·z) / sqrt(1·1 + z·z))), XLA's
+ *                complex atan2 (its evaluator's and CPU emitter's formula)
  *   and Asin, Asinh: XLA's (StableHLO's) algorithm of Hull et al. on the
  *   real parts, step for step as evaluator.c's asin_f32 (its comment).
  *
@@ -205,6 +207,15 @@ static HloInstr *complex_fn(PxAt at, const char *f, HloInstr *z) {
                                      px_binary(at, HLO_OP_SUBTRACT, one, z)));
     HloInstr *l = px_unary(at, HLO_OP_LOG,
                            px_binary(at, HLO_OP_ADD, z, px_binary(at, HLO_OP_MULTIPLY, i1, s)));
+    return px_unary(at, HLO_OP_NEGATE, px_binary(at, HLO_OP_MULTIPLY, i1, l));
+  }
+  if (!strcmp(f, "Atan")) {
+    HloInstr *i1 = cfull(at, 0, 1, z);
+    HloInstr *num = px_binary(at, HLO_OP_ADD, one, px_binary(at, HLO_OP_MULTIPLY, i1, z));
+    HloInstr *den = px_unary(at, HLO_OP_SQRT,
+                             px_binary(at, HLO_OP_ADD, px_binary(at, HLO_OP_MULTIPLY, one, one),
+                                       px_binary(at, HLO_OP_MULTIPLY, z, z)));
+    HloInstr *l = px_unary(at, HLO_OP_LOG, px_binary(at, HLO_OP_DIVIDE, num, den));
     return px_unary(at, HLO_OP_NEGATE, px_binary(at, HLO_OP_MULTIPLY, i1, l));
   }
   if (!strcmp(f, "Acosh")) {

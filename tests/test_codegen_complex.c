@@ -105,16 +105,16 @@ START_TEST(transcendentals) {
 }
 END_TEST
 
-/* XLA's builder calls of complex Acos, Acosh, Cosh, Asin and Asinh
+/* XLA's builder calls of complex Acos, Acosh, Cosh, Asin, Asinh and Atan
  * (builder_math.c's complex HLO), compiled as written (--O0: the single-device lowering,
  * which expands them) and after the pipeline, against the evaluator's C
  * complex functions. */
 START_TEST(builder_math) {
-  static const char *const fs[] = {"Acos", "Acosh", "Cosh", "Asin", "Asinh"};
+  static const char *const fs[] = {"Acos", "Acosh", "Cosh", "Asin", "Asinh", "Atan"};
   for (int i = 0; i < 2; i++) {
     const Ty *t = &TYPES[i];
     double r = 16 * (i ? 0x1p-52 : 0x1p-21), a = i ? r * 64 : 1e-3;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 6; k++)
       for (int pipeline = 0; pipeline < 2; pipeline++) {
         char *text = cgt_fmt("HloModule m\nENTRY e {\n  x = %1$s[3,17] parameter(0)\n"
                              "  ROOT y = %1$s[3,17] custom-call(x), "

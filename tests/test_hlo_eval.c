@@ -2246,9 +2246,9 @@ START_TEST(xla_forms) {
         "  ROOT r = f8e5m2fnuz[5] custom-call(x, y), "
         "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
         "f8e5m2fnuz[5] {1.25, 0.875, -7.62939453e-06, 0, -1.52587891e-05}");
-  /* Complex Acos, Acosh and Cosh by XLA's formulas, against Python's
-   * cmath (C99's principal branches) at points off the branch cuts, in
-   * c128 and c64.  Where Re z < 0 (-2+i, -0.25-2i), XLA's acosh takes one
+  /* Complex Acos, Acosh, Cosh, Atan, Asin, Asinh by XLA's formulas,
+   * against Python's cmath (C99's principal branches) at points off the
+   * branch cuts, in c128 and c64.  Where Re z < 0 (-2+i, -0.25-2i), XLA's acosh takes one
    * sqrt of (z+1)(z-1) where cmath multiplies sqrt(z+1)·sqrt(z-1): the
    * other root s, and since (z+s)(z-s) = 1, log(z+s) = -cmath.acosh(z). */
   {
@@ -2264,6 +2264,9 @@ START_TEST(xla_forms) {
         {"Cosh", "{(1.0925708047319176, 0.12892104172809826), (2.0327230070196656, "
                  "-3.0518977991518002), (8.8352046065009944, -4.8028250827430332), "
                  "(-0.42921929868816622, 0.22969972965814137)}"},
+        {"Atan", "{(0.4842544903299662, 0.20058661813123432), (-1.1780972450961724, "
+                 "0.17328679513998632), (1.2563981835871803, -0.048936144281523833), "
+                 "(-1.4898776111756851, -0.53588009959108962)}"},
         {"Asin", "{(0.50160885327550075, 0.28139605624529274), (-1.0634400235777519, "
                  "1.4693517443681852), (1.3961498617094474, -1.7789904938267687), "
                  "(-0.11147792536848176, -1.4492081522551188)}"},
@@ -2357,7 +2360,8 @@ START_TEST(xla_forms) {
   check_error("HloModule m\nENTRY e {\n  x = c64[2] constant({(1, 0), (0, 1)})\n"
               "  ROOT r = c64[2] custom-call(x), custom_call_target=\"xla_builder.math.Sinh\"\n"
               "}\n",
-              NULL, 0, "\"xla_builder.math.Sinh\"", "Acos, Acosh, Asin, Asinh and Cosh of a c64");
+              NULL, 0, "\"xla_builder.math.Sinh\"",
+              "Acos, Acosh, Asin, Asinh, Atan and Cosh of a c64");
 }
 END_TEST
 
