@@ -3780,7 +3780,7 @@ static HloLiteral *eval_next_after(const HloInstr *in, HloLiteral **ops) {
   return r;
 }
 
-/* XLA's complex Acos, Acosh and Cosh (client/lib/math.cc), on complex
+/* XLA's complex Acos, Acosh, Cosh and Atan (client/lib/math.cc), on complex
  * operands throughout (1 is (1, 0), so an imaginary -0 adds to +0 as in
  * the HLO XLA's builder writes):
  *   acos(z)  = -(i · log(z + i · sqrt((1 + z)(1 - z))))
