@@ -13,8 +13,15 @@
  *   get-dimension-size(x)      is the size (or the bound when static);
  *   reduce over a dynamic dim  reads select(iota < size, x, init): the
  *                              padding adds the init value, no more;
- *   dot over a dynamic         reads both operands zeroed past the size.
+ *   dot over a dynamic         reads both operands zeroed past the size;
  *   contracting dim
+ *   reshape to one dynamic     a gather: each result position's index in
+ *   dim                        the present elements (row-major, the
+ *                              dynamic dim's size what the others leave
+ *                              of their count, as the interpreter reads
+ *                              it) is unravelled into the operand's sizes
+ *                              and read from the operand flattened at its
+ *                              bounds; past the size, any element.
  *
  * Padding elsewhere is never read by what the module returns: the module
  * is rewritten only when the entry's parameters and results are static,
@@ -62,6 +69,16 @@ static bool same_dynamic_dims(const HloInstr *in) {
   return true;
 }
 
+/* A reshape the gather below computes: one dynamic result dim, the
+ * operand's elements countable in s32. */
+static bool reshape_supported(const HloInstr *in) {
+  const HloShape *x = &in->operands[0]->shape;
+  if (__builtin_popcount(in->shape.dynamic) != 1 || !hlo_type_is_array(x->type)) return false;
+  int64_t n = 1;
+  for (int d = 0; d < x->rank; d++) n *= x->dims[d];
+  return n < INT32_MAX;
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape)) return false;
@@ -72,6 +89,7 @@ static bool supported(const HloInstr *in) {
     return true;
   case HLO_OP_COPY: case HLO_OP_CONVERT: return true;
   case HLO_OP_REDUCE: return in->noperands == 2;
+  case HLO_OP_RESHAPE: return reshape_supported(in);
   case HLO_OP_CONCATENATE:
     return same_dynamic_dims(in) && !(in->operands[0]->shape.dynamic >> in->dimensions.v[0] & 1);
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
@@ -112,8 +130,68 @@ static bool in_list(const HloDims *l, int64_t v) {
   return false;
 }
 
-/* The sizes of `in`'s result, masking its operands where it reads padding. */
-static void rewrite(HloInstr *in, Sizes *sz) {
+static HloInstr *s32(PxAt at, int64_t v) { return px_scalar(at, HLO_S32, (double)v, NULL); }
+
+static HloInstr *times(PxAt at, HloInstr *a, HloInstr *b) {
+  return px_binary(at, HLO_OP_MULTIPLY, a, b);
+}
+
+/* The reshape `in` of an operand with sizes a (NULL: the bound) into one
+ * dynamic dim, as a gather from the operand flattened at its bounds; sets
+ * that dim's size in out. */
+static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
+  HloInstr *x = in->operands[0];
+  const HloShape *xs = &x->shape;
+  int r = in->shape.rank, xr = xs->rank, b = __builtin_ctz(in->shape.dynamic);
+  HloInstr *size[HLO_MAX_RANK], *n = s32(at, 1);
+  for (int k = 0; k < xr; k++) {
+    size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
+    n = times(at, n, size[k]);
+  }
+  int64_t rest = 1;
+  for (int d = 0; d < r; d++)
+    if (d != b) rest *= in->shape.dims[d];
+  out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
+  HloShape ps = in->shape;
+  ps.dynamic = 0;
+  ps.type = HLO_S32;
+  /* The position's row-major index among the present elements. */
+  HloInstr *lin = px_scalar(at, HLO_S32, 0, &ps), *stride = s32(at, 1);
+  for (int d = r - 1; d >= 0; d--) {
+    HloInstr *iota = px_iota_like(at, lin, d);
+    lin = px_binary(at, HLO_OP_ADD, lin, times(at, iota, px_broadcast_leading(at, stride, &ps)));
+    stride = times(at, stride, d == b ? out->dim[b] : s32(at, in->shape.dims[d]));
+  }
+  /* Unravelled into the operand's sizes, then its offset at the bounds. */
+  HloInstr *flat = px_scalar(at, HLO_S32, 0, &ps), *one = s32(at, 1);
+  int64_t pad_stride = 1;
+  stride = s32(at, 1);
+  for (int k = xr - 1; k >= 0; k--) {
+    HloInstr *sk = px_binary(at, HLO_OP_MAXIMUM, size[k], one);
+    HloInstr *q = px_binary(at, HLO_OP_DIVIDE, lin,
+                            px_broadcast_leading(at, px_binary(at, HLO_OP_MAXIMUM, stride, one),
+                                                 &ps));
+    HloInstr *ik = px_binary(at, HLO_OP_REMAINDER, q, px_broadcast_leading(at, sk, &ps));
+    flat = px_binary(at, HLO_OP_ADD, flat,
+                     times(at, ik, px_scalar(at, HLO_S32, (double)pad_stride, &ps)));
+    stride = times(at, stride, size[k]);
+    pad_stride *= xs->dims[k];
+  }
+  int64_t total = pad_stride;
+  HloInstr *x1 = px_reshape(at, x, 1, &total);
+  int64_t zero = 0, one_size = 1;
+  HloGatherDims g = {0};
+  g.collapsed_slice_dims = (HloDims){1, &zero};
+  g.start_index_map = (HloDims){1, &zero};
+  g.slice_sizes = (HloDims){1, &one_size};
+  g.index_vector_dim = r;
+  HloError *e = NULL;
+  return px_built(hlo_build_gather(at.c, x1, flat, &g, &e), e, at.before);
+}
+
+/* The sizes of `in`'s result, masking its operands where it reads padding;
+ * an instruction that becomes another is left in repl[in->id]. */
+static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
   Sizes *out = &sz[in->id];
   const Sizes *a = in->noperands ? &sz[in->operands[0]->id] : NULL;
   PxAt at = {in->parent, in};
@@ -123,6 +201,10 @@ static void rewrite(HloInstr *in, Sizes *sz) {
     out->dim[in->dimensions.v[0]] = in->operands[1];
     return;
   case HLO_OP_GET_DIMENSION_SIZE: return;
+  case HLO_OP_RESHAPE:
+    if (has_dynamic_operand(in) || hlo_shape_is_dynamic(&in->shape))
+      repl[in->id] = reshape_gather(at, in, a, out);
+    return;
   case HLO_OP_BROADCAST:
     for (int k = 0; k < in->dimensions.n; k++) out->dim[in->dimensions.v[k]] = a->dim[k];
     return;
@@ -180,9 +262,10 @@ bool pass_dynamic_pad(HloModule *m) {
       any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE;
   if (!any || !feasible(m)) return false;
   Sizes *sz = hlo_xcalloc((size_t)m->next_id + 1, sizeof *sz);
+  HloInstr **repl = hlo_xcalloc((size_t)m->next_id + 1, sizeof *repl);
   int n;
   HloInstr **order = hlo_post_order(m->entry, &n);
-  for (int i = 0; i < n; i++) rewrite(order[i], sz);
+  for (int i = 0; i < n; i++) rewrite(order[i], sz, repl);
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
     if (in->op == HLO_OP_GET_DIMENSION_SIZE) {
@@ -194,6 +277,9 @@ bool pass_dynamic_pad(HloModule *m) {
       px_replace(in, size);
     }
   }
+  /* After get-dimension-size has read the reshapes' sizes by their ids. */
+  for (int i = 0; i < n; i++)
+    if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
     if (!px_is_linked(in)) continue;
@@ -205,6 +291,7 @@ bool pass_dynamic_pad(HloModule *m) {
     }
   }
   free(order);
+  free(repl);
   free(sz);
   return true;
 }

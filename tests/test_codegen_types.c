@@ -323,6 +323,42 @@ START_TEST(dimension_sizes_compiled) {
 }
 END_TEST
 
+/* Reshapes into one dynamic dim (passes/dynamic_pad.c's gather), against
+ * the evaluator, which reshapes the elements present: a dynamic minor dim
+ * flattened (its padding interleaved with the values), a dynamic major dim
+ * split with the dynamic dim in the middle, each reduced (the padding
+ * masked with the init, also for max) and its size read; sizes drawn from
+ * the argument so that the split divides. */
+START_TEST(dynamic_reshapes_compiled) {
+  for (uint64_t seed = 1; seed <= 6; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] maximum(a, b)\n}\nENTRY e {\n"
+                   "  x = f32[2,5] parameter(0)\n  y = f32[6,2] parameter(1)\n"
+                   "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
+                   "  five = s32[] constant(5)\n  low = s32[] and(p, seven)\n"
+                   "  n = s32[] minimum(low, five)\n  three = s32[] constant(3)\n"
+                   "  two = s32[] constant(2)\n  q = s32[] and(p, three)\n"
+                   "  n2 = s32[] multiply(q, two)\n"
+                   "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                   "  f = f32[<=10] reshape(d)\n  z = f32[] constant(0)\n"
+                   "  lo = f32[] constant(-100)\n"
+                   "  sf = f32[] reduce(f, z), dimensions={0}, to_apply=add\n"
+                   "  mf = f32[] reduce(f, lo), dimensions={0}, to_apply=max\n"
+                   "  gf = s32[] get-dimension-size(f), dimensions={0}\n"
+                   "  e2 = f32[<=6,2] set-dimension-size(y, n2), dimensions={0}\n"
+                   "  g = f32[2,<=3,2] reshape(e2), inferred_dimension=1\n"
+                   "  sg = f32[2,2] reduce(g, z), dimensions={1}, to_apply=add\n"
+                   "  t = f32[<=3,2,2] transpose(g), dimensions={1,0,2}\n"
+                   "  mt = f32[2,2] reduce(t, lo), dimensions={0}, to_apply=max\n"
+                   "  gg = s32[] get-dimension-size(g), dimensions={1}\n"
+                   "  ROOT o = (f32[], f32[], s32[], f32[2,2], f32[2,2], s32[]) "
+                   "tuple(sf, mf, gf, sg, mt, gg)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -335,6 +371,7 @@ int main(void) {
   tcase_add_test(t, narrow_types_at_the_boundary);
   tcase_add_test(t, unsupported_types_are_refused_by_name);
   tcase_add_test(t, dimension_sizes_compiled);
+  tcase_add_test(t, dynamic_reshapes_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
