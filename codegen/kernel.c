@@ -1293,9 +1293,16 @@ static void emit_computation(Entry *en, const HloComputation *c) {
       if (hlo_shape_is_tuple(&x->shape)) copy_leaves(en, x->operands[0], x);
       else emit_kernel(en, x);
       break;
-    case HLO_OP_CUSTOM_CALL:
-      cg_fail_instr(en->g, x, "(custom-call targets are not supported)");
+    case HLO_OP_CUSTOM_CALL: {
+      /* The ones hloc knows were rewritten by the passes (canonical_forms.c). */
+      HloStr why = {0};
+      hlo_str_printf(&why, "(custom-call target \"%s\" is not supported: nothing implements it)",
+                     x->custom_call_target ? x->custom_call_target : "");
+      char *w = hlo_str_take(&why);
+      cg_fail_instr(en->g, x, w);
+      free(w);
       break;
+    }
     default: emit_kernel(en, x); break;
     }
   }

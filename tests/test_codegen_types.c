@@ -278,6 +278,11 @@ START_TEST(unsupported_types_are_refused_by_name) {
   ck_assert_str_eq(msg, "codegen: unsupported: %d = f32[2,<=5]{1,0} set-dimension-size(%x, %n) has "
                         "dynamic dimension 1 (at most 5): bounded dynamic shapes are evaluated "
                         "by the interpreter only (hloc run --interpret)");
+  /* A custom-call nothing implements: named with its target. */
+  msg = compile_error("HloModule c\nENTRY e {\n  p = f32[4] parameter(0)\n"
+                      "  ROOT c = f32[4] custom-call(p), custom_call_target=\"foo\"\n}\n");
+  ck_assert_str_eq(msg, "codegen: unsupported: %c = f32[4]{0} custom-call(%p) (custom-call target "
+                        "\"foo\" is not supported: nothing implements it)");
 }
 END_TEST
 
