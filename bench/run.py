@@ -14,7 +14,9 @@ Each Python peer lives in a worker process of its own (this script with
 --worker), so that no peer's thread pools, allocator or page cache share a
 process with another's; the parent alternates them in --rounds rounds, each
 peer timing its share of the --runs calls after warm-up calls (--warmup in the
-first round, one in the others), numpy in, numpy out, and checks its output
+first round, one in the others), numpy in, numpy out, while every other worker
+is stopped (SIGSTOP: no idle peer's spinning thread pool shares the cores with
+the one being timed), and checks its output
 against TensorFlow's stored one.  The executable is then profiled with
 `perf record` where perf works, to say which kernels the time goes to.  The
 report (Markdown) replaces the output file except its "## Observations"
@@ -30,6 +32,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -224,7 +227,13 @@ class Worker:
         self.p.stdin.flush()
         return self.reply()["times"]
 
+    def pause(self, stop):
+        """Stops (SIGSTOP) or resumes (SIGCONT) the worker while another peer is timed."""
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGSTOP if stop else signal.SIGCONT)
+
     def close(self):
+        self.pause(False)
         if self.p.stdin:
             self.p.stdin.close()
         try:
@@ -611,6 +620,8 @@ def bench_model(name, tdir):
     budget = args.seconds / args.rounds if args.seconds else float("inf")
     for rnd in range(args.rounds):
         for key in PEERS:
+            for other, w in workers.items():
+                w.pause(other != key)
             try:
                 if key == "exe" and "exe" not in row["err"]:
                     (med, low, _, cpu), ok["exe"], rss = bench_exe(m, exe, tdir, exe_round)
@@ -624,7 +635,7 @@ def bench_model(name, tdir):
                 if key in workers:
                     workers.pop(key).close()
     for w in workers.values():
-        w.close()
+        w.close()  # resumes it first
     for key in PEERS:
         if key in row["err"] or not times[key]:
             continue
