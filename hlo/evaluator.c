@@ -3876,6 +3876,205 @@ BUILDER_ASIN(f32, float, f)
 BUILDER_ASIN(f64, double, )
 #undef BUILDER_ASIN
 
+/* XLA's builder library functions (hlo_builder_lib_call), computed
+ * directly: builder_lib.c writes them as HLO, and these are its oracle. */
+
+/* Einsum in the order XLA's builder computes it (what matters for
+ * infinities and NaN): each operand first summed over its labels that
+ * neither the other operand nor the result has, reading only its diagonal
+ * where a label repeats in it; then out[o] += x'[i] · y'[j] over every
+ * assignment of the remaining labels (result positions whose repeated
+ * labels differ stay 0).  Floats accumulate in double, integers wrap. */
+typedef struct EinsumAcc {
+  double *f;
+  uint64_t *i;
+} EinsumAcc;
+
+static EinsumAcc einsum_acc(int64_t n) {
+  return (EinsumAcc){calloc((size_t)(n ? n : 1), sizeof(double)),
+                     calloc((size_t)(n ? n : 1), sizeof(uint64_t))};
+}
+
+static HloLiteral *eval_einsum(const HloInstr *in, HloLiteral **ops) {
+  HloEinsum eq;
+  hlo_einsum_parse(in, &eq);
+  const HloShape *sh[3] = {&ops[0]->shape, &ops[1]->shape, &in->shape};
+  bool fl = hlo_type_is_float(in->shape.type);
+  char lab[3 * HLO_MAX_RANK];
+  int64_t size[3 * HLO_MAX_RANK];
+  int nl = 0, pos[3][HLO_MAX_RANK];
+  for (int o = 0; o < 3; o++)
+    for (int d = 0; d < eq.nlabel[o]; d++) {
+      int k = 0;
+      while (k < nl && lab[k] != eq.label[o][d]) k++;
+      if (k == nl) {
+        lab[nl] = eq.label[o][d];
+        size[nl++] = sh[o]->dims[d];
+      }
+      pos[o][d] = k;
+    }
+  /* kept[o]: the labels operand o keeps, once each, as indices into lab. */
+  int kept[2][HLO_MAX_RANK], nkept[2] = {0, 0};
+  bool live[3 * HLO_MAX_RANK] = {false};
+  EinsumAcc red[2];
+  for (int o = 0; o < 2; o++) {
+    for (int d = 0; d < eq.nlabel[o]; d++) {
+      char c = eq.label[o][d];
+      bool dup = memchr(eq.label[o], c, (size_t)d) != NULL;
+      if (!dup && (memchr(eq.label[1 - o], c, (size_t)eq.nlabel[1 - o]) ||
+                   memchr(eq.label[2], c, (size_t)eq.nlabel[2])))
+        kept[o][nkept[o]++] = pos[o][d], live[pos[o][d]] = true;
+    }
+    int64_t nk = 1;
+    for (int k = 0; k < nkept[o]; k++) nk *= size[kept[o][k]];
+    red[o] = einsum_acc(nk);
+    int64_t n = hlo_shape_elements(sh[o]), idx[HLO_MAX_RANK] = {0};
+    for (int64_t i = 0; i < n; i++) {
+      int64_t val[3 * HLO_MAX_RANK];
+      bool diag = true;
+      for (int d = 0; d < eq.nlabel[o]; d++) val[pos[o][d]] = -1;
+      for (int d = 0; d < eq.nlabel[o]; d++) {
+        if (val[pos[o][d]] >= 0 && val[pos[o][d]] != idx[d]) diag = false;
+        val[pos[o][d]] = idx[d];
+      }
+      if (diag) {
+        int64_t f = 0;
+        for (int k = 0; k < nkept[o]; k++) f = f * size[kept[o][k]] + val[kept[o][k]];
+        if (fl) red[o].f[f] += hlo_literal_get_f64(ops[o], i);
+        else red[o].i[f] += (uint64_t)hlo_literal_get_s64(ops[o], i);
+      }
+      for (int d = eq.nlabel[o] - 1; d >= 0 && ++idx[d] == sh[o]->dims[d]; d--) idx[d] = 0;
+    }
+  }
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int64_t n = hlo_shape_elements(&in->shape), total = 1, val[3 * HLO_MAX_RANK] = {0};
+  for (int k = 0; k < nl; k++)
+    if (live[k]) total *= size[k];
+  EinsumAcc acc = einsum_acc(n);
+  for (int64_t it = 0; it < total; it++) {
+    int64_t f[2] = {0, 0}, fo = 0;
+    for (int o = 0; o < 2; o++)
+      for (int k = 0; k < nkept[o]; k++) f[o] = f[o] * size[kept[o][k]] + val[kept[o][k]];
+    for (int d = 0; d < eq.nlabel[2]; d++) fo = fo * sh[2]->dims[d] + val[pos[2][d]];
+    if (fl) acc.f[fo] += red[0].f[f[0]] * red[1].f[f[1]];
+    else acc.i[fo] += red[0].i[f[0]] * red[1].i[f[1]];
+    for (int k = nl - 1; k >= 0; k--) {
+      if (!live[k]) continue;
+      if (++val[k] < size[k]) break;
+      val[k] = 0;
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    if (fl) hlo_literal_set_f64(r, i, acc.f[i]);
+    else hlo_literal_set_s64(r, i, (int64_t)acc.i[i]);
+  }
+  for (int o = 0; o < 2; o++) free(red[o].f), free(red[o].i);
+  free(acc.f);
+  free(acc.i);
+  return r;
+}
+
+/* GetMatrixDiagonalViaGather: x[..., i, i]. */
+static HloLiteral *eval_matrix_diagonal(const HloInstr *in, HloLiteral *x) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int64_t m = x->shape.dims[x->shape.rank - 2], c = x->shape.dims[x->shape.rank - 1];
+  int64_t k = in->shape.dims[in->shape.rank - 1], n = hlo_shape_elements(&in->shape);
+  size_t es = hlo_type_size(in->shape.type);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t b = i / k, j = i % k;
+    memcpy((char *)r->data + i * es, (const char *)x->data + ((b * m + j) * c + j) * es, es);
+  }
+  return r;
+}
+
+/* ScramblePhiloxKey: the key's halves (lo, 0, hi, 0) through 10 Philox
+ * rounds under the key (0x3ec8f720, 0x02461e29); the new key is words 0
+ * and 1 of the result (lo | hi << 32), as XLA's prng.cc returns it. */
+static uint64_t scramble_philox_key(uint64_t key) {
+  uint32_t x[4] = {(uint32_t)key, 0, (uint32_t)(key >> 32), 0};
+  uint32_t k0 = 0x3ec8f720u, k1 = 0x02461e29u;
+  for (int round = 0; round < 10; round++) {
+    uint64_t p0 = (uint64_t)x[0] * 0xD2511F53u, p1 = (uint64_t)x[2] * 0xCD9E8D57u;
+    uint32_t y[4] = {(uint32_t)(p1 >> 32) ^ x[1] ^ k0, (uint32_t)p1,
+                     (uint32_t)(p0 >> 32) ^ x[3] ^ k1, (uint32_t)p0};
+    memcpy(x, y, sizeof x);
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return (uint64_t)x[0] | (uint64_t)x[1] << 32;
+}
+
+/* TridiagonalSolver by the Thomas algorithm, step for step as XLA's
+ * tridiagonal.cc: per batch and right-hand side, with l, d, u the
+ * diagonals (l[0] and u[n-1] unread) and b the right-hand side,
+ *   d'[0] = d[0], b'[0] = b[0];
+ *   w = l[i] / d'[i-1], d'[i] = d[i] - w u[i-1], b'[i] = b[i] - w b'[i-1];
+ *   x[n-1] = b'[n-1] / d'[n-1], x[i] = (b'[i] - u[i] x[i+1]) / d'[i].
+ * With two operands the diagonals are rows 0 (u), 1 (d), 2 (l) of
+ * [..., 3, n] and the equations run along rhs's dim -2 ([..., n, k]);
+ * with four, (l, d, u) are [..., 1, n] and along rhs's dim -1. */
+#define THOMAS(SUF, T)                                                                  \
+  static void thomas_##SUF(HloLiteral **ops, int nops, HloLiteral *r) {                 \
+    const HloShape *bs = &ops[nops - 1]->shape;                                         \
+    bool stacked = nops == 2;                                                           \
+    int64_t n = bs->dims[bs->rank - (stacked ? 2 : 1)];                                 \
+    int64_t k = bs->dims[bs->rank - (stacked ? 1 : 2)];                                 \
+    int64_t batches = n && k ? hlo_shape_elements(bs) / (n * k) : 0;                     \
+    T *dp = malloc(sizeof(T) * (size_t)(n ? n : 1));                                    \
+    T *bp = malloc(sizeof(T) * (size_t)(n ? n : 1));                                    \
+    T *out = r->data;                                                                   \
+    for (int64_t bt = 0; bt < batches; bt++) {                                          \
+      const T *l, *d, *u;                                                               \
+      if (stacked) {                                                                    \
+        const T *g = (const T *)ops[0]->data + bt * 3 * n;                              \
+        u = g, d = g + n, l = g + 2 * n;                                                \
+      } else {                                                                          \
+        l = (const T *)ops[0]->data + bt * n, d = (const T *)ops[1]->data + bt * n;     \
+        u = (const T *)ops[2]->data + bt * n;                                           \
+      }                                                                                 \
+      const T *rhs = (const T *)ops[nops - 1]->data + bt * n * k;                       \
+      T *x = out + bt * n * k;                                                          \
+      for (int64_t j = 0; j < k; j++) {                                                 \
+        int64_t st = stacked ? k : 1, o = stacked ? j : j * n;                          \
+        dp[0] = d[0];                                                                   \
+        bp[0] = rhs[o];                                                                 \
+        for (int64_t i = 1; i < n; i++) {                                               \
+          T w = l[i] / dp[i - 1];                                                       \
+          dp[i] = d[i] - w * u[i - 1];                                                  \
+          bp[i] = rhs[o + i * st] - w * bp[i - 1];                                      \
+        }                                                                               \
+        if (n) x[o + (n - 1) * st] = bp[n - 1] / dp[n - 1];                             \
+        for (int64_t i = n - 2; i >= 0; i--)                                            \
+          x[o + i * st] = (bp[i] - u[i] * x[o + (i + 1) * st]) / dp[i];                 \
+      }                                                                                 \
+    }                                                                                   \
+    free(dp);                                                                           \
+    free(bp);                                                                           \
+  }
+THOMAS(f32, float)
+THOMAS(f64, double)
+#undef THOMAS
+
+static HloLiteral *eval_builder_lib(const HloInstr *in, HloLiteral **ops) {
+  HloLiteral *r;
+  switch (hlo_builder_lib_call(in)) {
+  case HLO_BL_EINSUM: return eval_einsum(in, ops);
+  case HLO_BL_DIAGONAL: return eval_matrix_diagonal(in, ops[0]);
+  case HLO_BL_PHILOX_KEY: {
+    r = hlo_literal_new(&in->shape);
+    int64_t n = hlo_shape_elements(&in->shape);
+    for (int64_t i = 0; i < n; i++)
+      ((uint64_t *)r->data)[i] = scramble_philox_key(((const uint64_t *)ops[0]->data)[i]);
+    return r;
+  }
+  default:
+    r = hlo_literal_new(&in->shape);
+    if (in->shape.type == HLO_F32) thomas_f32(ops, in->noperands, r);
+    else thomas_f64(ops, in->noperands, r);
+    return r;
+  }
+}
+
 /* An xla_builder.* custom-call runs its computation, or is the math
  * function it names (hlo_builder_call); any other target is refused by
  * name. */
@@ -3889,6 +4088,10 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
   if (comp) return call_on_operands(ev, comp, ops, mov, 0, in->noperands, out);
   if (op == HLO_NUM_OPCODES)
     return hlo_error("custom-call target \"%s\" is not supported by the evaluator", t);
+  if (op == HLO_OP_CUSTOM_CALL && hlo_builder_lib_call(in) != HLO_BL_NONE) {
+    *out = eval_builder_lib(in, ops);
+    return NULL;
+  }
   if (op == HLO_OP_CUSTOM_CALL && hlo_type_is_complex(in->shape.type)) {
     HloLiteral *r = hlo_literal_new(&in->shape);
     const char *f = t + strlen("xla_builder.math.");

@@ -978,6 +978,24 @@ bool hlo_start_indices_are_vector(const HloInstr *in);
  * Returns NULL when one of them is set, or when in is no such call (*op
  * HLO_NUM_OPCODES, *comp NULL); else why hloc cannot run it. */
 const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputation **comp);
+/* The functions of XLA's builder library (xla_builder.matrix.Einsum,
+ * matrix.GetMatrixDiagonalViaGather, prng.ScramblePhiloxKey,
+ * tridiagonal.TridiagonalSolver) are such calls too (*op HLO_OP_CUSTOM_CALL);
+ * hlo_builder_lib_call says which one in is, or HLO_BL_NONE. */
+typedef enum HloBuilderLib {
+  HLO_BL_NONE, HLO_BL_EINSUM, HLO_BL_DIAGONAL, HLO_BL_PHILOX_KEY, HLO_BL_TRIDIAGONAL,
+} HloBuilderLib;
+HloBuilderLib hlo_builder_lib_call(const HloInstr *in);
+/* The equation of an Einsum call (backend_config="ab,bc->ac"): the labels
+ * (letters) of operand k's dims in label[k][…], nlabel[k] of them, and of
+ * the result's in label[2]; a letter repeated in an operand takes its
+ * diagonal, one repeated in the result puts the values on a diagonal.
+ * Returns NULL, or why hloc does not compute this call. */
+typedef struct HloEinsum {
+  int nlabel[3];
+  char label[3][HLO_MAX_RANK];
+} HloEinsum;
+const char *hlo_einsum_parse(const HloInstr *in, HloEinsum *eq);
 
 /* ------------------------------------------------------------------------ */
 /* Indexing (indexing.c): how instructions read their operands              */

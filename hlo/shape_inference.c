@@ -2027,6 +2027,137 @@ static bool signature_fits(const HloInstr *in, const HloComputation *c) {
   return hlo_shape_equal(&c->root->shape, &in->shape, false);
 }
 
+/* The most equations hloc's TridiagonalSolver unrolls (builder_lib.c). */
+#define TRIDIAGONAL_MAX_EQS 128
+
+static const struct {
+  const char *name;
+  HloBuilderLib f;
+} builder_lib[] = {
+    {"matrix.Einsum", HLO_BL_EINSUM},
+    {"matrix.GetMatrixDiagonalViaGather", HLO_BL_DIAGONAL},
+    {"prng.ScramblePhiloxKey", HLO_BL_PHILOX_KEY},
+    {"tridiagonal.TridiagonalSolver", HLO_BL_TRIDIAGONAL},
+};
+
+HloBuilderLib hlo_builder_lib_call(const HloInstr *in) {
+  const char *t = in->custom_call_target;
+  if (in->op != HLO_OP_CUSTOM_CALL || !t || strncmp(t, "xla_builder.", 12) || in->ncalled)
+    return HLO_BL_NONE;
+  for (size_t i = 0; i < sizeof builder_lib / sizeof builder_lib[0]; i++)
+    if (!strcmp(t + 12, builder_lib[i].name)) return builder_lib[i].f;
+  return HLO_BL_NONE;
+}
+
+static bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+const char *hlo_einsum_parse(const HloInstr *in, HloEinsum *eq) {
+  const char *v = NULL;
+  for (int i = 0; i < in->nraw; i++)
+    if (!strcmp(in->raw[i].name, "backend_config")) v = in->raw[i].value;
+  if (!v) return "the Einsum equation (backend_config=\"ab,bc->ac\") is missing";
+  if (*v == '"') v++;
+  memset(eq, 0, sizeof *eq);
+  int k = 0;
+  bool arrow = false;
+  for (const char *p = v; *p && *p != '"'; p++) {
+    if (*p == ' ') continue;
+    if (*p == '.') return "hloc's Einsum takes no ellipsis (...): name every dimension";
+    if (*p == ',' && k == 0 && !arrow) {
+      k = 1;
+    } else if (*p == '-' && p[1] == '>' && !arrow) {
+      arrow = true;
+      k = 2;
+      p++;
+    } else if (is_letter(*p)) {
+      if (eq->nlabel[k] == HLO_MAX_RANK) return "an Einsum term has more labels than dims";
+      eq->label[k][eq->nlabel[k]++] = *p;
+    } else {
+      return "the Einsum equation is not of the form \"ab,bc->ac\" (letters, one ',' and '->')";
+    }
+  }
+  if (!arrow || k != 2 || in->noperands != 2)
+    return "hloc computes Einsum of two operands with an explicit result (\"ab,bc->ac\")";
+  const HloShape *sh[3] = {&in->operands[0]->shape, &in->operands[1]->shape, &in->shape};
+  HloType t = in->shape.type;
+  for (int o = 0; o < 3; o++) {
+    if (sh[o]->type != t || (t != HLO_F16 && t != HLO_BF16 && t != HLO_F32 && t != HLO_F64 &&
+                             t != HLO_S32 && t != HLO_S64 && t != HLO_U32 && t != HLO_U64))
+      return "hloc computes Einsum of f16, bf16, f32, f64, s32, s64, u32 or u64 operands of "
+             "the call's type";
+    if (eq->nlabel[o] != sh[o]->rank)
+      return "an Einsum term names a number of dims other than its array's rank";
+  }
+  /* One size per label, and each result label comes from an operand. */
+  for (int o = 0; o < 3; o++)
+    for (int d = 0; d < eq->nlabel[o]; d++) {
+      bool seen = o == 2 ? false : true;
+      for (int o2 = 0; o2 < 3; o2++)
+        for (int d2 = 0; d2 < eq->nlabel[o2]; d2++) {
+          if (eq->label[o2][d2] != eq->label[o][d]) continue;
+          if (sh[o2]->dims[d2] != sh[o]->dims[d])
+            return "an Einsum label names dims of different sizes";
+          if (o2 < 2) seen = true;
+        }
+      if (!seen) return "an Einsum result label names no operand dim";
+    }
+  return NULL;
+}
+
+/* Why hloc does not compute the library call f, or NULL. */
+static const char *builder_lib_check(const HloInstr *in, HloBuilderLib f) {
+  const HloShape *r = &in->shape;
+  switch (f) {
+  case HLO_BL_EINSUM: {
+    HloEinsum eq;
+    return hlo_einsum_parse(in, &eq);
+  }
+  case HLO_BL_DIAGONAL: {
+    const HloShape *x = in->noperands == 1 ? &in->operands[0]->shape : NULL;
+    bool ok = x && x->rank >= 2 && r->rank == x->rank - 1 && r->type == x->type &&
+              x->type != HLO_TUPLE && x->type != HLO_TOKEN;
+    for (int d = 0; ok && d < x->rank - 2; d++) ok = r->dims[d] == x->dims[d];
+    if (ok) {
+      int64_t m = x->dims[x->rank - 2], n = x->dims[x->rank - 1];
+      ok = r->dims[r->rank - 1] == (m < n ? m : n);
+    }
+    return ok ? NULL
+              : "GetMatrixDiagonalViaGather of an array [..., M, N] gives its main diagonal "
+                "[..., min(M, N)] of the same type, which the call's shape is not";
+  }
+  case HLO_BL_PHILOX_KEY:
+    return in->noperands == 1 && in->operands[0]->shape.type == HLO_U64 &&
+                   hlo_shape_equal(r, &in->operands[0]->shape, false)
+               ? NULL
+               : "hloc computes ScramblePhiloxKey of one u64 array (the keys), of the call's "
+                 "shape";
+  case HLO_BL_TRIDIAGONAL: {
+    /* (diagonals [..., 3, n], rhs [..., n, k]) or (lower, main, upper
+     * [..., 1, n], rhs [..., k, n]); the result has rhs's shape. */
+    int n = in->noperands;
+    const HloShape *b = n ? &in->operands[n - 1]->shape : NULL;
+    bool ok = (n == 2 || n == 4) && b->rank >= 2 && (b->type == HLO_F32 || b->type == HLO_F64) &&
+              hlo_shape_equal(r, b, false);
+    int64_t eqs = ok ? b->dims[b->rank - (n == 2 ? 2 : 1)] : 0;
+    ok = ok && eqs >= 1;
+    for (int i = 0; ok && i < n - 1; i++) {
+      const HloShape *d = &in->operands[i]->shape;
+      ok = d->type == b->type && d->rank == b->rank && d->dims[d->rank - 2] == (n == 2 ? 3 : 1) &&
+           d->dims[d->rank - 1] == eqs;
+      for (int k = 0; ok && k < b->rank - 2; k++) ok = d->dims[k] == b->dims[k];
+    }
+    if (!ok)
+      return "hloc computes TridiagonalSolver of f32 or f64 (diagonals [..., 3, n], rhs "
+             "[..., n, k]) or (lower, main, upper [..., 1, n], rhs [..., k, n]), giving rhs's "
+             "shape";
+    return eqs > TRIDIAGONAL_MAX_EQS
+               ? "hloc unrolls TridiagonalSolver's Thomas algorithm, for at most 128 equations"
+               : NULL;
+  }
+  default: return "no computation is attached (called_computations=)";
+  }
+}
+
 const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputation **comp) {
   static const char prefix[] = "xla_builder.";
   const char *t = in->custom_call_target;
@@ -2042,6 +2173,12 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
   }
   if (in->ncalled > 1) return "it names more than one called computation";
   const char *name = t + sizeof prefix - 1;
+  HloBuilderLib lib = hlo_builder_lib_call(in);
+  if (lib != HLO_BL_NONE) {
+    const char *why = builder_lib_check(in, lib);
+    if (!why) *op = HLO_OP_CUSTOM_CALL;
+    return why;
+  }
   if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
   if (!strcmp(name + 5, "NextAfter")) {
     /* Bit arithmetic on the float's pattern: a sign bit and a whole

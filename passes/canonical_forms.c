@@ -16,7 +16,8 @@
  *   replaced by the operands, or the unary opcode of the math function
  *   the target names (xla_builder.math.Acos: acos, which expand_ops.c
  *   then expands like any other acos), or builder_math.c's HLO for one
- *   that is no opcode (NextAfter).
+ *   that is no opcode (NextAfter), or builder_lib.c's for a function of
+ *   XLA's builder library (Einsum, TridiagonalSolver, …).
  * - scaled-dot: a dot of the operands times their scales
  *   (scaled_dot_expand.c).
  *
@@ -66,7 +67,9 @@ static HloInstr *builder_call(HloInstr *in) {
     return px_with_layout(px_clone_computation(in->parent, comp, in->operands, in), &in->shape,
                           in);
   if (op == HLO_NUM_OPCODES) return NULL;
-  if (op == HLO_OP_CUSTOM_CALL) return px_expand_builder_math(in);
+  if (op == HLO_OP_CUSTOM_CALL)
+    return hlo_builder_lib_call(in) != HLO_BL_NONE ? px_expand_builder_lib(in)
+                                                   : px_expand_builder_math(in);
   return px_with_layout(px_unary((PxAt){in->parent, in}, op, in->operands[0]), &in->shape, in);
 }
 

@@ -89,6 +89,11 @@ HloInstr *px_expand_scaled_dot(HloInstr *instr);
 /* An xla_builder.math.* call that is no opcode (NextAfter) as the HLO XLA's
  * builder writes for it (builder_math.c); canonical_forms.c calls it. */
 HloInstr *px_expand_builder_math(HloInstr *instr);
+/* An xla_builder.* call of XLA's builder library (Einsum,
+ * GetMatrixDiagonalViaGather, ScramblePhiloxKey, TridiagonalSolver:
+ * hlo_builder_lib_call) as plain HLO (builder_lib.c); canonical_forms.c
+ * calls it. */
+HloInstr *px_expand_builder_lib(HloInstr *instr);
 
 /* A constant of the given shape whose every element is v, before `before`. */
 HloInstr *px_constant_splat(HloComputation *c, const HloShape *shape, double v,

@@ -393,6 +393,69 @@ START_TEST(builder_next_after) {
 }
 END_TEST
 
+/* The functions of XLA's builder library that builder_lib.c writes as HLO
+ * (Einsum: diagonals of an operand and of the result, summed private
+ * labels, batch and contracting labels, a transposed result;
+ * GetMatrixDiagonalViaGather of a batch; ScramblePhiloxKey; Thomas'
+ * TridiagonalSolver in both operand forms, its main diagonal made dominant
+ * so that rounding stays small), compiled as written (--O0) and after the
+ * pipeline against the evaluator on random inputs; the keys bit for bit. */
+static const char builder_lib_hlo[] =
+    "HloModule bl\n"
+    "ENTRY e {\n  a = f32[3,3] parameter(0)\n  b = f32[3,3] parameter(1)\n"
+    "  v = f32[3] parameter(2)\n  p = f32[2,3,4] parameter(3)\n  q = f32[2,5,4] parameter(4)\n"
+    "  k = u64[7] parameter(5)\n  l = f32[2,1,5] parameter(6)\n  m = f32[2,1,5] parameter(7)\n"
+    "  u = f32[2,1,5] parameter(8)\n  rhs = f32[2,3,5] parameter(9)\n"
+    "  g = f64[3,6] parameter(10)\n  gb = f64[6,2] parameter(11)\n"
+    "  e1 = f32[3] custom-call(a, b), custom_call_target=\"xla_builder.matrix.Einsum\", "
+    "backend_config=\"ii,ii->i\"\n"
+    "  e2 = f32[3,3] custom-call(v, a), custom_call_target=\"xla_builder.matrix.Einsum\", "
+    "backend_config=\"i,ij->ii\"\n"
+    "  e3 = f32[5,3,2] custom-call(p, q), custom_call_target=\"xla_builder.matrix.Einsum\", "
+    "backend_config=\"bij,bkj->kib\"\n"
+    "  e4 = f32[3] custom-call(a, v), custom_call_target=\"xla_builder.matrix.Einsum\", "
+    "backend_config=\"ij,k->j\"\n"
+    "  dg = f32[2,3] custom-call(p), "
+    "custom_call_target=\"xla_builder.matrix.GetMatrixDiagonalViaGather\"\n"
+    "  sk = u64[7] custom-call(k), custom_call_target=\"xla_builder.prng.ScramblePhiloxKey\"\n"
+    "  ma = f32[2,1,5] abs(m)\n  four = f32[] constant(4)\n"
+    "  f4 = f32[2,1,5] broadcast(four), dimensions={}\n  md = f32[2,1,5] add(ma, f4)\n"
+    "  t4 = f32[2,3,5] custom-call(l, md, u, rhs), "
+    "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"\n"
+    "  gm = f64[1,6] slice(g), slice={[1:2], [0:6]}\n  gma = f64[1,6] abs(gm)\n"
+    "  four64 = f64[] constant(4)\n  f64b = f64[1,6] broadcast(four64), dimensions={}\n"
+    "  gd = f64[1,6] add(gma, f64b)\n  gu = f64[1,6] slice(g), slice={[0:1], [0:6]}\n"
+    "  gl = f64[1,6] slice(g), slice={[2:3], [0:6]}\n"
+    "  gs = f64[3,6] concatenate(gu, gd, gl), dimensions={0}\n"
+    "  t2 = f64[6,2] custom-call(gs, gb), "
+    "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"\n"
+    "  ROOT r = (f32[3], f32[3,3], f32[5,3,2], f32[3], f32[2,3], u64[7], f32[2,3,5], f64[6,2]) "
+    "tuple(e1, e2, e3, e4, dg, sk, t4, t2)\n}\n";
+
+START_TEST(builder_lib) {
+  for (uint64_t seed = 0; seed < 3; seed++)
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(builder_lib_hlo);
+      int n = m->entry->nparams;
+      HloLiteral *args[12];
+      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 3;
+      for (int i = 0; i < n; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, n);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, n, want, 1e-4, 1e-4);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < n; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+}
+END_TEST
+
 /* A map whose computation reduces an array a conditional makes (XLA's
  * conditional_to_select_test): no elementwise form, so map_loop.c runs it
  * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
@@ -522,6 +585,7 @@ int main(void) {
   tcase_add_test(t, tokens);
   tcase_add_test(t, xla_forms);
   tcase_add_test(t, builder_next_after);
+  tcase_add_test(t, builder_lib);
   tcase_add_test(t, map_loop);
   tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);

@@ -2322,6 +2322,61 @@ START_TEST(xla_forms) {
     hlo_literal_free(got);
     hlo_literal_free(want);
   }
+  /* XLA's builder library.  Einsum, hand-worked: "ii,ii->i" multiplies
+   * the diagonals (1·1, 5·2, 9·3); "i,ij->ii" puts a[i]·Σ_j B[i,j] on a
+   * diagonal (1·3, 2·7, 3·11); a matrix product; an s32 outer product. */
+  CHECK("HloModule m\nENTRY e {\n  x = f32[3,3] constant({{1, 2, 3}, {4, 5, 6}, {7, 8, 9}})\n"
+        "  y = f32[3,3] constant({{1, 9, 9}, {9, 2, 9}, {9, 9, 3}})\n"
+        "  ROOT r = f32[3] custom-call(x, y), custom_call_target=\"xla_builder.matrix.Einsum\", "
+        "backend_config=\"ii,ii->i\"\n}\n",
+        "f32[3] {1, 10, 27}");
+  CHECK("HloModule m\nENTRY e {\n  a = f32[3] constant({1, 2, 3})\n"
+        "  b = f32[3,2] constant({{1, 2}, {3, 4}, {5, 6}})\n"
+        "  ROOT r = f32[3,3] custom-call(a, b), custom_call_target=\"xla_builder.matrix.Einsum\", "
+        "backend_config=\"i,ij->ii\"\n}\n",
+        "f32[3,3] {{3, 0, 0}, {0, 14, 0}, {0, 0, 33}}");
+  CHECK("HloModule m\nENTRY e {\n  a = f64[2,2] constant({{1, 2}, {3, 4}})\n"
+        "  b = f64[2,2] constant({{5, 6}, {7, 8}})\n"
+        "  ROOT r = f64[2,2] custom-call(a, b), custom_call_target=\"xla_builder.matrix.Einsum\", "
+        "backend_config=\"ij,jk->ik\"\n}\n",
+        "f64[2,2] {{19, 22}, {43, 50}}");
+  CHECK("HloModule m\nENTRY e {\n  a = s32[2] constant({1, 2})\n  b = s32[3] constant({3, 4, 5})\n"
+        "  ROOT r = s32[3,2] custom-call(a, b), custom_call_target=\"xla_builder.matrix.Einsum\", "
+        "backend_config=\"i,j->ji\"\n}\n",
+        "s32[3,2] {{3, 6}, {4, 8}, {5, 10}}");
+  /* GetMatrixDiagonalViaGather: x[..., i, i], min(M, N) of them. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = s32[2,2,3] constant({{{1, 2, 3}, {4, 5, 6}}, {{7, 8, 9}, {10, 11, 12}}})\n"
+        "  ROOT r = s32[2,2] custom-call(x), "
+        "custom_call_target=\"xla_builder.matrix.GetMatrixDiagonalViaGather\"\n}\n",
+        "s32[2,2] {{1, 5}, {7, 11}}");
+  /* ScramblePhiloxKey against a Python transcription of XLA's prng.cc
+   * (state (lo, 0, hi, 0), key (0x3ec8f720, 0x02461e29), 10 Philox4x32
+   * rounds, the key words 0 | 1 << 32), whose constants the corpus
+   * module's CHECK lines show. */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  k = u64[5] constant({0, 1, 42, 18446744073709551615, 81985529216486895})\n"
+        "  ROOT r = u64[5] custom-call(k), "
+        "custom_call_target=\"xla_builder.prng.ScramblePhiloxKey\"\n}\n",
+        "u64[5] {16103252647613272195, 5021939587448326713, 6022327574815263983, "
+        "17579611896706391956, 18365403558354384361}");
+  /* TridiagonalSolver: {{1, 1, 0}, {1, 3, 1}, {0, 2, 2}} times (1, 2, 3)
+   * and (1, 0, -1) gives (3, 10, 10) and (1, 0, -2); its pivots (1, 2, 1)
+   * keep every step exact; the entries the solver ignores (lower[0],
+   * upper[n-1]) are 99.  Four operands, rhs [k, n];
+   * two, diagonals stacked (upper, main, lower), rhs [n, k]. */
+  CHECK("HloModule m\nENTRY e {\n  l = f32[1,3] constant({{99, 1, 2}})\n"
+        "  d = f32[1,3] constant({{1, 3, 2}})\n  u = f32[1,3] constant({{1, 1, 99}})\n"
+        "  b = f32[2,3] constant({{3, 10, 10}, {1, 0, -2}})\n"
+        "  ROOT r = f32[2,3] custom-call(l, d, u, b), "
+        "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"\n}\n",
+        "f32[2,3] {{1, 2, 3}, {1, 0, -1}}");
+  CHECK("HloModule m\nENTRY e {\n"
+        "  g = f64[3,3] constant({{1, 1, 99}, {1, 3, 2}, {99, 1, 2}})\n"
+        "  b = f64[3,2] constant({{3, 1}, {10, 0}, {10, -2}})\n"
+        "  ROOT r = f64[3,2] custom-call(g, b), "
+        "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"\n}\n",
+        "f64[3,2] {{1, 1}, {2, 0}, {3, -1}}");
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2352,6 +2407,39 @@ START_TEST(xla_forms) {
               "custom_call_target=\"xla_builder.math.NextAfter\"\n}\n",
               NULL, 0, "\"xla_builder.math.NextAfter\" is not supported",
               "with a sign");
+  {
+    static const struct {
+      const char *call, *why;
+    } bad[] = {
+        {"f32[2] custom-call(x, x), custom_call_target=\"xla_builder.matrix.Einsum\", "
+         "backend_config=\"...i,...i->...i\"",
+         "no ellipsis"},
+        {"f32[2] custom-call(x, x), custom_call_target=\"xla_builder.matrix.Einsum\", "
+         "backend_config=\"ij,ij->k\"",
+         "result label names no operand dim"},
+        {"f32[2] custom-call(x, x), custom_call_target=\"xla_builder.matrix.Einsum\"",
+         "equation (backend_config=\"ab,bc->ac\") is missing"},
+        {"f32[2] custom-call(x, x), custom_call_target=\"xla_builder.matrix.Einsum\", "
+         "backend_config=\"ij,j->i\"",
+         "a number of dims other than its array's rank"},
+        {"f32[2,2] custom-call(x), "
+         "custom_call_target=\"xla_builder.matrix.GetMatrixDiagonalViaGather\"",
+         "main diagonal [..., min(M, N)]"},
+        {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.prng.ScramblePhiloxKey\"",
+         "one u64 array"},
+        {"f32[2,2] custom-call(x, x), "
+         "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"",
+         "(diagonals [..., 3, n], rhs [..., n, k])"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      char text[512];
+      snprintf(text, sizeof text,
+               "HloModule m\nENTRY e {\n  x = f32[2,2] constant({{1, 2}, {3, 4}})\n"
+               "  ROOT r = %s\n}\n",
+               bad[k].call);
+      check_error(text, NULL, 0, "is not supported", bad[k].why);
+    }
+  }
   check_error("HloModule m\nneg {\n  a = f32[3] parameter(0)\n  ROOT n = f32[3] negate(a)\n}\n"
               "ENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x), custom_call_target=\"xla_builder.test.Neg\", "
