@@ -4075,6 +4075,94 @@ static HloLiteral *eval_builder_lib(const HloInstr *in, HloLiteral **ops) {
   }
 }
 
+/* XLA's Polygamma (math.cc), computed in double on the same formulas
+ * builder_math.c writes in the element type: Lanczos' lgamma and digamma
+ * (g = 7, 9 terms, reflected below 1/2), the Hurwitz zeta by 10 terms and
+ * Euler-Maclaurin (eps the element type's), and polygamma from them. */
+static const double PI_D = 3.14159265358979323846;
+static const double lanczos_base = 0.99999999999980993227684700473478;
+static const double lanczos_coef[8] = {
+    676.520368121885098567009190444019, -1259.13921672240287047156078755283,
+    771.3234287776530788486528258894,   -176.61502916214059906584551354,
+    12.507343278686904814458936853,     -0.13857109526572011689554707,
+    9.984369578019570859563e-6,         1.50563273514931155834e-7};
+
+static double xla_lgamma(double in) {
+  bool reflect = in < 0.5;
+  double z = reflect ? -in : in - 1, x = lanczos_base;
+  for (int i = 0; i < 8; i++) x += lanczos_coef[i] / (z + i + 1);
+  double t = 7.5 + z, log_t = log(7.5) + log1p(z / 7.5);
+  double log_y = (log(2.0) + log(PI_D)) / 2 + (z + 0.5 - t / log_t) * log_t + log(x);
+  double a = fabs(in), frac = a - floor(a);
+  double den = log(sin(PI_D * (frac > 0.5 ? 1 - frac : frac)));
+  double refl = isfinite(den) ? log(PI_D) - den - log_y : -den;
+  return isinf(in) ? INFINITY : reflect ? refl : log_y;
+}
+
+static double xla_digamma(double in) {
+  bool reflect = in < 0.5;
+  double z = reflect ? -in : in - 1, num = 0, den = lanczos_base;
+  for (int i = 0; i < 8; i++) {
+    double zi = z + i + 1;
+    num -= lanczos_coef[i] / (zi * zi);
+    den += lanczos_coef[i] / zi;
+  }
+  double t = 7.5 + z, log_t = log(7.5) + log1p(z / 7.5);
+  double y = log_t + num / den - 7 / t;
+  double r = in + fabs(floor(in + 0.5));
+  double v = reflect ? y - PI_D * cos(PI_D * r) / sin(PI_D * r) : y;
+  if (in == 0) v = -INFINITY;
+  return in < 0 && in == floor(in) ? NAN : v;
+}
+
+static double xla_zeta(double x, double q, double eps) {
+  static const double coef[12] = {
+      -7.1661652561756670113e18, 1.8152105401943546773e17, -4.5979787224074726105e15,
+      1.1646782814350067249e14,  -2.950130727918164224e12,  7.47242496e10,
+      -1.8924375803183791606e9,  47900160.0,                -1209600.0,
+      30240.0,                   -720.0,                    12.0};
+  double acc = q, sum = pow(q, -x);
+  for (int i = 0; i < 9; i++) sum += pow(acc += 1, -x);
+  acc += 1;
+  double np = pow(acc, -x), horner = 0;
+  for (int i = 0; i < 11; i++)
+    horner = (x + (22 - 2 * i)) * (x + (21 - 2 * i)) / (acc * acc) * (horner + 1 / coef[i]);
+  double out = sum + np * acc / (x - 1) + np * (0.5 + x / acc * (1 / coef[11] + horner));
+  if (fabs(np) < fabs(sum) * eps) out = sum;
+  if (x == 1) out = INFINITY;
+  if (x < 1) out = NAN;
+  bool x_int = x == floor(x);
+  if (q <= 0 && !x_int) out = NAN;
+  if (q <= 0 && q == floor(q)) out = fmod(x, 2) == 0 && x_int ? INFINITY : NAN;
+  return out;
+}
+
+static double xla_polygamma(double n, double x, double eps) {
+  if (n != floor(n) || n < 0 || isnan(n)) return NAN;
+  if (n == 0) return xla_digamma(x);
+  double fact = exp(xla_lgamma(n + 1));
+  if (x < 0 && x != floor(x) && n <= 4) {
+    double pix = PI_D * (x + fabs(floor(x + 0.5))), s = sin(pix), c = cos(pix);
+    double g = n == 1   ? -PI_D * PI_D / (s * s)
+               : n == 2 ? 2 * pow(PI_D, 3) * c / pow(s, 3)
+               : n == 3 ? -2 * pow(PI_D, 4) * (2 + cos(2 * pix)) / pow(s, 4)
+                        : 8 * pow(PI_D, 5) * c * (2 + c * c) / pow(s, 5);
+    return -fact * xla_zeta(n + 1, 1 - x, eps) - g;
+  }
+  return (2 * fmod(n, 2) - 1) * fact * xla_zeta(n + 1, x, eps);
+}
+
+static HloLiteral *eval_polygamma(const HloInstr *in, HloLiteral **ops) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int64_t n = hlo_shape_elements(&in->shape);
+  double eps = in->shape.type == HLO_F32 ? 0x1p-23 : 0x1p-52;
+  for (int64_t i = 0; i < n; i++)
+    hlo_literal_set_f64(r, i,
+                        xla_polygamma(hlo_literal_get_f64(ops[0], i),
+                                      hlo_literal_get_f64(ops[1], i), eps));
+  return r;
+}
+
 /* An xla_builder.* custom-call runs its computation, or is the math
  * function it names (hlo_builder_call); any other target is refused by
  * name. */
@@ -4103,6 +4191,10 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
     } else if (in->shape.type == HLO_C64) builder_complex_c64(f, ops[0]->data, r->data, n);
     else builder_complex_c128(f, ops[0]->data, r->data, n);
     *out = r;
+    return NULL;
+  }
+  if (op == HLO_OP_CUSTOM_CALL && !strcmp(t, "xla_builder.math.Polygamma")) {
+    *out = eval_polygamma(in, ops);
     return NULL;
   }
   if (op == HLO_OP_CUSTOM_CALL) {

@@ -2180,6 +2180,15 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
     return why;
   }
   if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
+  if (!strcmp(name + 5, "Polygamma")) {
+    HloType ty = in->shape.type;
+    if (in->noperands != 2 || !hlo_shape_equal(&in->shape, &in->operands[0]->shape, false) ||
+        !hlo_shape_equal(&in->shape, &in->operands[1]->shape, false) ||
+        (ty != HLO_F32 && ty != HLO_F64))
+      return "hloc computes Polygamma(n, x) of two f32 or f64 arrays of its shape";
+    *op = HLO_OP_CUSTOM_CALL;
+    return NULL;
+  }
   if (!strcmp(name + 5, "NextAfter")) {
     /* Bit arithmetic on the float's pattern: a sign bit and a whole
      * number of bytes (not f8e8m0fnu, f4e2m1fn). */
@@ -2214,7 +2223,8 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
     return NULL;
   }
   return "no computation is attached (called_computations=), and it is not one of the math "
-         "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, NextAfter)";
+         "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, NextAfter, "
+         "Polygamma)";
 }
 
 /* "{{0,1},{2}}" */

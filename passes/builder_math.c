@@ -20,10 +20,18 @@
  *                complex atan2 (its evaluator's and CPU emitter's formula)
  *   and Asin, Asinh: XLA's (StableHLO's) algorithm of Hull et al. on the
  *   real parts, step for step as evaluator.c's asin_f32 (its comment).
+ * - Polygamma(n, x) of f32/f64, XLA's math.cc: digamma(x) for n = 0, else
+ *   (2 fmod(n, 2) - 1) exp(lgamma(n + 1)) zeta(n + 1, x), with lgamma and
+ *   digamma by Lanczos' approximation (g = 7, 9 terms, reflected below
+ *   1/2) and the Hurwitz zeta by 10 terms plus 12 Euler-Maclaurin terms;
+ *   for n in 1..4 and a negative non-integer x the reflection
+ *   -n! zeta(n + 1, 1 - x) - pi d^n/dx^n cot(pi x); NaN unless n is a
+ *   natural number.  evaluator.c computes the same formulas in double.
  *
  * Assumes a call hlo_builder_call accepted (NextAfter: operands of the
  * call's shape and a float type with a sign bit, 8, 16, 32 or 64 bits
- * wide; the others: one complex operand of the call's shape).
+ * wide; Polygamma: two f32 or f64 operands of the call's shape; the
+ * others: one complex operand of the call's shape).
  */
 #include <math.h>
 #include <string.h>
@@ -231,9 +239,181 @@ static HloInstr *complex_fn(PxAt at, const char *f, HloInstr *z) {
   return px_binary(at, HLO_OP_ADD, a, b);
 }
 
+/* ---- Polygamma and RegularizedIncompleteBeta (XLA's math.cc) ---------- */
+
+/* Lanczos' approximation (g = 7, 9 terms), as XLA's Lgamma and Digamma. */
+static const double PI_D = 3.14159265358979323846;
+static const double lanczos_base = 0.99999999999980993227684700473478;
+static const double lanczos[8] = {
+    676.520368121885098567009190444019, -1259.13921672240287047156078755283,
+    771.3234287776530788486528258894,   -176.61502916214059906584551354,
+    12.507343278686904814458936853,     -0.13857109526572011689554707,
+    9.984369578019570859563e-6,         1.50563273514931155834e-7};
+
+static HloInstr *is_inf(AsinB *b, HloInstr *x) {
+  return C(b, HLO_CMP_EQ, U(b, HLO_OP_ABS, x), K(b, INFINITY));
+}
+
+static HloInstr *lgamma_b(AsinB *b, HloInstr *in) {
+  HloInstr *one = K(b, 1), *half = K(b, 0.5);
+  HloInstr *reflect = C(b, HLO_CMP_LT, in, half);
+  HloInstr *z = S(b, reflect, U(b, HLO_OP_NEGATE, in), B(b, HLO_OP_SUBTRACT, in, one));
+  HloInstr *x = K(b, lanczos_base);
+  for (int i = 0; i < 8; i++) {
+    HloInstr *zi = B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, z, K(b, i)), one);
+    x = B(b, HLO_OP_ADD, x, B(b, HLO_OP_DIVIDE, K(b, lanczos[i]), zi));
+  }
+  HloInstr *t = B(b, HLO_OP_ADD, K(b, 7.5), z);
+  HloInstr *log_t =
+      B(b, HLO_OP_ADD, K(b, log(7.5)), U(b, HLO_OP_LOG1P, B(b, HLO_OP_DIVIDE, z, K(b, 7.5))));
+  HloInstr *log_y = B(
+      b, HLO_OP_ADD,
+      B(b, HLO_OP_ADD, K(b, (log(2.0) + log(PI_D)) / 2),
+        B(b, HLO_OP_MULTIPLY,
+          B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_ADD, z, half), B(b, HLO_OP_DIVIDE, t, log_t)), log_t)),
+      U(b, HLO_OP_LOG, x));
+  HloInstr *ai = U(b, HLO_OP_ABS, in);
+  HloInstr *frac = B(b, HLO_OP_SUBTRACT, ai, U(b, HLO_OP_FLOOR, ai));
+  HloInstr *red = S(b, C(b, HLO_CMP_GT, frac, half), B(b, HLO_OP_SUBTRACT, one, frac), frac);
+  HloInstr *den = U(b, HLO_OP_LOG, U(b, HLO_OP_SIN, B(b, HLO_OP_MULTIPLY, K(b, PI_D), red)));
+  HloInstr *refl =
+      S(b, U(b, HLO_OP_IS_FINITE, den),
+        B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_SUBTRACT, K(b, log(PI_D)), den), log_y),
+        U(b, HLO_OP_NEGATE, den));
+  return S(b, is_inf(b, in), K(b, INFINITY), S(b, reflect, refl, log_y));
+}
+
+static HloInstr *digamma_b(AsinB *b, HloInstr *in) {
+  HloInstr *one = K(b, 1), *half = K(b, 0.5), *zero = K(b, 0);
+  HloInstr *reflect = C(b, HLO_CMP_LT, in, half);
+  HloInstr *z = S(b, reflect, U(b, HLO_OP_NEGATE, in), B(b, HLO_OP_SUBTRACT, in, one));
+  HloInstr *num = zero, *den = K(b, lanczos_base);
+  for (int i = 0; i < 8; i++) {
+    HloInstr *zi = B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, z, K(b, i)), one);
+    num = B(b, HLO_OP_SUBTRACT, num,
+            B(b, HLO_OP_DIVIDE, K(b, lanczos[i]), B(b, HLO_OP_MULTIPLY, zi, zi)));
+    den = B(b, HLO_OP_ADD, den, B(b, HLO_OP_DIVIDE, K(b, lanczos[i]), zi));
+  }
+  HloInstr *t = B(b, HLO_OP_ADD, K(b, 7.5), z);
+  HloInstr *log_t =
+      B(b, HLO_OP_ADD, K(b, log(7.5)), U(b, HLO_OP_LOG1P, B(b, HLO_OP_DIVIDE, z, K(b, 7.5))));
+  HloInstr *y = B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_ADD, log_t, B(b, HLO_OP_DIVIDE, num, den)),
+                  B(b, HLO_OP_DIVIDE, K(b, 7), t));
+  HloInstr *red =
+      B(b, HLO_OP_ADD, in, U(b, HLO_OP_ABS, U(b, HLO_OP_FLOOR, B(b, HLO_OP_ADD, in, half))));
+  HloInstr *pr = B(b, HLO_OP_MULTIPLY, K(b, PI_D), red);
+  HloInstr *refl =
+      B(b, HLO_OP_SUBTRACT, y,
+        B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, K(b, PI_D), U(b, HLO_OP_COS, pr)),
+          U(b, HLO_OP_SIN, pr)));
+  HloInstr *r = S(b, C(b, HLO_CMP_EQ, in, zero), K(b, -INFINITY), S(b, reflect, refl, y));
+  HloInstr *neg_int =
+      B(b, HLO_OP_AND, C(b, HLO_CMP_LT, in, zero), C(b, HLO_CMP_EQ, in, U(b, HLO_OP_FLOOR, in)));
+  return S(b, neg_int, K(b, NAN), r);
+}
+
+/* Hurwitz zeta(x, q): 10 terms, then Euler-Maclaurin with 12 Bernoulli
+ * terms (Horner), XLA's special values. */
+static const double zeta_coeffs[12] = {
+    -7.1661652561756670113e18, 1.8152105401943546773e17, -4.5979787224074726105e15,
+    1.1646782814350067249e14,  -2.950130727918164224e12,  7.47242496e10,
+    -1.8924375803183791606e9,  47900160.0,                -1209600.0,
+    30240.0,                   -720.0,                    12.0};
+
+static HloInstr *zeta_b(AsinB *b, HloInstr *x, HloInstr *q) {
+  HloInstr *one = K(b, 1), *nx = U(b, HLO_OP_NEGATE, x);
+  HloInstr *acc = q, *sum = B(b, HLO_OP_POWER, q, nx), *np;
+  for (int i = 0; i < 9; i++) {
+    acc = B(b, HLO_OP_ADD, acc, one);
+    sum = B(b, HLO_OP_ADD, sum, B(b, HLO_OP_POWER, acc, nx));
+  }
+  acc = B(b, HLO_OP_ADD, acc, one);
+  np = B(b, HLO_OP_POWER, acc, nx);
+  HloInstr *integral =
+      B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, np, acc), B(b, HLO_OP_SUBTRACT, x, one));
+  HloInstr *inv_sq = B(b, HLO_OP_DIVIDE, one, B(b, HLO_OP_MULTIPLY, acc, acc));
+  HloInstr *horner = K(b, 0);
+  for (int i = 0; i < 11; i++) {
+    HloInstr *f = B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_ADD, x, K(b, 22 - 2 * i)),
+                    B(b, HLO_OP_ADD, x, K(b, 21 - 2 * i)));
+    horner = B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_MULTIPLY, f, inv_sq),
+               B(b, HLO_OP_ADD, horner, K(b, 1 / zeta_coeffs[i])));
+  }
+  HloInstr *tail =
+      B(b, HLO_OP_MULTIPLY, np,
+        B(b, HLO_OP_ADD, K(b, 0.5),
+          B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_DIVIDE, x, acc),
+            B(b, HLO_OP_ADD, K(b, 1 / zeta_coeffs[11]), horner))));
+  HloInstr *accurate = B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, sum, integral), tail);
+  double eps = b->rt == HLO_F32 ? 0x1p-23 : 0x1p-52;
+  HloInstr *out = S(b,
+                    C(b, HLO_CMP_LT, U(b, HLO_OP_ABS, np),
+                      B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_ABS, sum), K(b, eps))),
+                    sum, accurate);
+  out = S(b, C(b, HLO_CMP_EQ, x, one), K(b, INFINITY), out);
+  out = S(b, C(b, HLO_CMP_LT, x, one), K(b, NAN), out);
+  HloInstr *q_le0 = C(b, HLO_CMP_LE, q, K(b, 0));
+  HloInstr *x_int = C(b, HLO_CMP_EQ, x, U(b, HLO_OP_FLOOR, x));
+  out = S(b, B(b, HLO_OP_AND, q_le0, U(b, HLO_OP_NOT, x_int)), K(b, NAN), out);
+  HloInstr *pole = B(b, HLO_OP_AND, q_le0, C(b, HLO_CMP_EQ, q, U(b, HLO_OP_FLOOR, q)));
+  HloInstr *even =
+      B(b, HLO_OP_AND, C(b, HLO_CMP_EQ, B(b, HLO_OP_REMAINDER, x, K(b, 2)), K(b, 0)), x_int);
+  return S(b, pole, S(b, even, K(b, INFINITY), K(b, NAN)), out);
+}
+
+/* Polygamma(n, x): digamma for n = 0, else (-1)^(n+1) n! zeta(n+1, x);
+ * for n in 1..4 and a negative non-integer x the reflection
+ * -n! zeta(n+1, 1-x) - g_n(x) with g_n = pi d^n/dx^n cot(pi x); NaN unless
+ * n is a natural number (XLA's current math.cc). */
+static HloInstr *polygamma_b(AsinB *b, HloInstr *n, HloInstr *x) {
+  HloInstr *one = K(b, 1), *two = K(b, 2);
+  HloInstr *n1 = B(b, HLO_OP_ADD, n, one);
+  HloInstr *sign = B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_MULTIPLY, two, B(b, HLO_OP_REMAINDER, n, two)),
+                     one);
+  HloInstr *pi = K(b, PI_D);
+  HloInstr *rx =
+      B(b, HLO_OP_ADD, x, U(b, HLO_OP_ABS, U(b, HLO_OP_FLOOR, B(b, HLO_OP_ADD, x, K(b, 0.5)))));
+  HloInstr *pix = B(b, HLO_OP_MULTIPLY, pi, rx);
+  HloInstr *s = U(b, HLO_OP_SIN, pix), *c = U(b, HLO_OP_COS, pix);
+  HloInstr *s2 = B(b, HLO_OP_MULTIPLY, s, s), *s3 = B(b, HLO_OP_MULTIPLY, s2, s);
+  HloInstr *s4 = B(b, HLO_OP_MULTIPLY, s2, s2), *s5 = B(b, HLO_OP_MULTIPLY, s4, s);
+  HloInstr *pi2 = B(b, HLO_OP_MULTIPLY, pi, pi), *pi3 = B(b, HLO_OP_MULTIPLY, pi2, pi);
+  HloInstr *pi4 = B(b, HLO_OP_MULTIPLY, pi2, pi2), *pi5 = B(b, HLO_OP_MULTIPLY, pi4, pi);
+  HloInstr *g1 = U(b, HLO_OP_NEGATE, B(b, HLO_OP_DIVIDE, pi2, s2));
+  HloInstr *g2 = B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_MULTIPLY, two, pi3), c), s3);
+  HloInstr *g3 = B(b, HLO_OP_DIVIDE,
+                   B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_MULTIPLY, K(b, -2), pi4),
+                     B(b, HLO_OP_ADD, two, U(b, HLO_OP_COS, B(b, HLO_OP_MULTIPLY, two, pix)))),
+                   s4);
+  HloInstr *c8 = B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_MULTIPLY, K(b, 8), pi5), c);
+  HloInstr *g4 = B(b, HLO_OP_DIVIDE,
+                   B(b, HLO_OP_MULTIPLY, c8, B(b, HLO_OP_ADD, two, B(b, HLO_OP_MULTIPLY, c, c))),
+                   s5);
+  HloInstr *gn = S(b, C(b, HLO_CMP_EQ, n, one), g1,
+                   S(b, C(b, HLO_CMP_EQ, n, two), g2, S(b, C(b, HLO_CMP_EQ, n, K(b, 3)), g3, g4)));
+  HloInstr *fact = U(b, HLO_OP_EXP, lgamma_b(b, n1));
+  HloInstr *refl = B(b, HLO_OP_SUBTRACT,
+                     B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_NEGATE, fact),
+                       zeta_b(b, n1, B(b, HLO_OP_SUBTRACT, one, x))),
+                     gn);
+  HloInstr *use_refl =
+      B(b, HLO_OP_AND,
+        B(b, HLO_OP_AND, C(b, HLO_CMP_LT, x, K(b, 0)), C(b, HLO_CMP_NE, x, U(b, HLO_OP_FLOOR, x))),
+        B(b, HLO_OP_AND, C(b, HLO_CMP_GE, n, one), C(b, HLO_CMP_LE, n, K(b, 4))));
+  HloInstr *direct = B(b, HLO_OP_MULTIPLY, B(b, HLO_OP_MULTIPLY, sign, fact), zeta_b(b, n1, x));
+  HloInstr *out = S(b, C(b, HLO_CMP_EQ, n, K(b, 0)), digamma_b(b, x), S(b, use_refl, refl, direct));
+  HloInstr *bad =
+      B(b, HLO_OP_OR, C(b, HLO_CMP_NE, n, U(b, HLO_OP_FLOOR, n)), C(b, HLO_CMP_LT, n, K(b, 0)));
+  return S(b, bad, K(b, NAN), out);
+}
+
 HloInstr *px_expand_builder_math(HloInstr *in) {
   PxAt at = {in->parent, in};
   const char *t = in->custom_call_target;
+  if (t && !strcmp(t, "xla_builder.math.Polygamma")) {
+    AsinB b = {at, in->shape.type, &in->shape};
+    return px_with_layout(polygamma_b(&b, in->operands[0], in->operands[1]), &in->shape, in);
+  }
   if (t && !strcmp(t, "xla_builder.math.NextAfter"))
     return px_with_layout(next_after(at, in->operands[0], in->operands[1]), &in->shape, in);
   if (t && hlo_type_is_complex(in->shape.type) && !strncmp(t, "xla_builder.math.", 17))

@@ -456,6 +456,50 @@ START_TEST(builder_lib) {
 }
 END_TEST
 
+/* xla_builder.math.Polygamma, which builder_math.c writes as XLA's HLO
+ * (Lanczos lgamma and digamma, the Hurwitz zeta, the reflection for x < 0),
+ * compiled (--O0 and the pipeline) against the evaluator, which computes
+ * the same formulas in double: orders n in 0..5 (and any value, mostly
+ * NaN), x in (-6, 6) and any value; f32 within the corpus tolerances. */
+static const char polygamma_hlo[] =
+    "HloModule pg\n"
+    "ENTRY e {\n  p = %s[64] parameter(0)\n  q = %s[64] parameter(1)\n"
+    "  r = %s[64] parameter(2)\n  s = %s[64] parameter(3)\n"
+    "  six = %s[] constant(6)\n  six_b = %s[64] broadcast(six), dimensions={}\n"
+    "  tp = %s[64] tanh(p)\n  ap = %s[64] abs(tp)\n  n6 = %s[64] multiply(ap, six_b)\n"
+    "  n = %s[64] floor(n6)\n  tq = %s[64] tanh(q)\n  x = %s[64] multiply(tq, six_b)\n"
+    "  a = %s[64] custom-call(n, x), custom_call_target=\"xla_builder.math.Polygamma\"\n"
+    "  b = %s[64] custom-call(r, s), custom_call_target=\"xla_builder.math.Polygamma\"\n"
+    "  ROOT t = (%s[64], %s[64]) tuple(a, b)\n}\n";
+
+START_TEST(builder_polygamma) {
+  for (int wide = 0; wide < 2; wide++) {
+    const char *ty = wide ? "f64" : "f32";
+    char text[2048];
+    snprintf(text, sizeof text, polygamma_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
+             ty, ty, ty, ty);
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(text);
+      HloLiteral *args[4];
+      uint64_t s = 11;
+      for (int i = 0; i < 4; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, 4);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 4, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < 4; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+  }
+}
+END_TEST
+
 /* A map whose computation reduces an array a conditional makes (XLA's
  * conditional_to_select_test): no elementwise form, so map_loop.c runs it
  * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
@@ -586,6 +630,7 @@ int main(void) {
   tcase_add_test(t, xla_forms);
   tcase_add_test(t, builder_next_after);
   tcase_add_test(t, builder_lib);
+  tcase_add_test(t, builder_polygamma);
   tcase_add_test(t, map_loop);
   tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);

@@ -2377,6 +2377,27 @@ START_TEST(xla_forms) {
         "  ROOT r = f64[3,2] custom-call(g, b), "
         "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"\n}\n",
         "f64[3,2] {{1, 1}, {2, 0}, {3, -1}}");
+  /* Polygamma(n, x) against mpmath.polygamma (and the closed forms
+   * psi1(1/2) = pi^2/2, psi(1) = -gamma, psi2(1) = -2 zeta(3), psi3(1) =
+   * pi^4/15): the direct path, digamma, the reflection for x < 0 (n = 1,
+   * 2, 4), NaN for n not natural, digamma's -inf at 0 and NaN at -1. */
+  {
+    HloLiteral *got = evaluate_text(
+        "HloModule m\nENTRY e {\n"
+        "  n = f64[12] constant({1, 0, 0, 2, 1, 3, 2, 4, 1.5, -1, 0, 0})\n"
+        "  x = f64[12] constant({0.5, 1, 3.5, 1, -0.5, 1, -1.5, 0.3, 2, 2, 0, -1})\n"
+        "  ROOT r = f64[12] custom-call(n, x), custom_call_target=\"xla_builder.math.Polygamma\"\n"
+        "}\n",
+        NULL, 0);
+    HloLiteral *want = literal(
+        "f64[12] {4.934802200544679, -0.5772156649015329, 1.103156640645243, "
+        "-2.4041138063191885, 8.934802200544679, 6.493939402266829, -0.236204051641727, "
+        "-9883.46855549699, nan, nan, -inf, nan}");
+    char msg[256];
+    ck_assert_msg(ck_allclose(got, want, 1e-12, 1e-12, msg, sizeof msg), "polygamma: %s", msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
+  }
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2394,8 +2415,8 @@ START_TEST(xla_forms) {
   /* The rest is refused by name, with the reason. */
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x, x), "
-              "custom_call_target=\"xla_builder.math.Polygamma\"\n}\n",
-              NULL, 0, "\"xla_builder.math.Polygamma\" is not supported",
+              "custom_call_target=\"xla_builder.math.IgammaGradA\"\n}\n",
+              NULL, 0, "\"xla_builder.math.IgammaGradA\" is not supported",
               "no computation is attached");
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x), "
@@ -2427,6 +2448,8 @@ START_TEST(xla_forms) {
          "main diagonal [..., min(M, N)]"},
         {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.prng.ScramblePhiloxKey\"",
          "one u64 array"},
+        {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.math.Polygamma\"",
+         "Polygamma(n, x) of two f32 or f64 arrays"},
         {"f32[2,2] custom-call(x, x), "
          "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"",
          "(diagonals [..., 3, n], rhs [..., n, k])"},
