@@ -2180,12 +2180,16 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
     return why;
   }
   if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
-  if (!strcmp(name + 5, "Polygamma")) {
+  bool poly = !strcmp(name + 5, "Polygamma");
+  if (poly || !strcmp(name + 5, "RegularizedIncompleteBeta")) {
     HloType ty = in->shape.type;
-    if (in->noperands != 2 || !hlo_shape_equal(&in->shape, &in->operands[0]->shape, false) ||
-        !hlo_shape_equal(&in->shape, &in->operands[1]->shape, false) ||
-        (ty != HLO_F32 && ty != HLO_F64))
-      return "hloc computes Polygamma(n, x) of two f32 or f64 arrays of its shape";
+    bool ok = in->noperands == (poly ? 2 : 3) && (ty == HLO_F32 || ty == HLO_F64);
+    for (int i = 0; ok && i < in->noperands; i++)
+      ok = hlo_shape_equal(&in->shape, &in->operands[i]->shape, false);
+    if (!ok)
+      return poly ? "hloc computes Polygamma(n, x) of two f32 or f64 arrays of its shape"
+                  : "hloc computes RegularizedIncompleteBeta(a, b, x) of three f32 or f64 "
+                    "arrays of its shape";
     *op = HLO_OP_CUSTOM_CALL;
     return NULL;
   }
@@ -2224,7 +2228,7 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
   }
   return "no computation is attached (called_computations=), and it is not one of the math "
          "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, NextAfter, "
-         "Polygamma)";
+         "Polygamma, RegularizedIncompleteBeta)";
 }
 
 /* "{{0,1},{2}}" */

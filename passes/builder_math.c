@@ -27,11 +27,17 @@
  *   for n in 1..4 and a negative non-integer x the reflection
  *   -n! zeta(n + 1, 1 - x) - pi d^n/dx^n cot(pi x); NaN unless n is a
  *   natural number.  evaluator.c computes the same formulas in double.
+ * - RegularizedIncompleteBeta(a, b, x) of f32/f64: XLA's continued
+ *   fraction by Lentz-Thompson-Barnett in a while loop (stopping when every
+ *   element's |delta - 1| < eps/2, or after 200/600 iterations), times
+ *   exp(a log x + b log1p(-x) - lbeta(a, b)) / a, after swapping a, b and
+ *   taking 1 - x where x >= (a + 1)/(a + b + 2).
  *
  * Assumes a call hlo_builder_call accepted (NextAfter: operands of the
  * call's shape and a float type with a sign bit, 8, 16, 32 or 64 bits
- * wide; Polygamma: two f32 or f64 operands of the call's shape; the
- * others: one complex operand of the call's shape).
+ * wide; Polygamma, RegularizedIncompleteBeta: two or three f32 or f64
+ * operands of the call's shape; the others: one complex operand of the
+ * call's shape).
  */
 #include <math.h>
 #include <string.h>
@@ -407,12 +413,136 @@ static HloInstr *polygamma_b(AsinB *b, HloInstr *n, HloInstr *x) {
   return S(b, bad, K(b, NAN), out);
 }
 
+/* RegularizedIncompleteBeta(a, b, x): XLA's continued fraction (DLMF
+ * 8.17.22-23) by the Lentz-Thompson-Barnett algorithm, in a while loop
+ * over (iteration, unconverged, c, d, h, a, b, x) that stops after 200
+ * (f64: 600) iterations or once every |delta - 1| < eps/2; a, b swapped
+ * and x -> 1 - x where x >= (a + 1)/(a + b + 2); NaN outside a, b > 0,
+ * 0 <= x <= 1. */
+enum { BI_IT, BI_UNCONV, BI_C, BI_D, BI_H, BI_A, BI_B, BI_X, BI_N };
+
+static HloInstr *gte(HloComputation *c, HloInstr *t, int k) {
+  HloError *e = NULL;
+  return px_built(hlo_build_get_tuple_element(c, t, k, &e), e, NULL);
+}
+
+static HloInstr *betainc_b(AsinB *b, HloInstr *a, HloInstr *bb, HloInstr *x) {
+  HloModule *m = b->at.c->module;
+  bool f32 = b->rt == HLO_F32;
+  double small = f32 ? 0x1p-24 : 0x1p-53;
+  int64_t iters = f32 ? 200 : 600;
+  HloInstr *one = K(b, 1);
+  HloInstr *bad = B(b, HLO_OP_OR,
+                    B(b, HLO_OP_OR, C(b, HLO_CMP_LE, a, K(b, 0)), C(b, HLO_CMP_LE, bb, K(b, 0))),
+                    B(b, HLO_OP_OR, C(b, HLO_CMP_LT, x, K(b, 0)), C(b, HLO_CMP_GT, x, one)));
+  HloInstr *fast = C(b, HLO_CMP_LT, x,
+                     B(b, HLO_OP_DIVIDE, B(b, HLO_OP_ADD, a, one),
+                       B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, a, bb), K(b, 2))));
+  HloInstr *a2 = S(b, fast, a, bb), *b2 = S(b, fast, bb, a);
+  HloInstr *x2 = S(b, fast, x, B(b, HLO_OP_SUBTRACT, one, x));
+  /* The loop. */
+  HloShape es[BI_N];
+  es[BI_IT] = hlo_shape_scalar(HLO_S32);
+  es[BI_UNCONV] = hlo_shape_scalar(HLO_PRED);
+  for (int k = BI_C; k < BI_N; k++) es[k] = x->shape;
+  HloShape ts = hlo_shape_tuple(m->arena, BI_N, es);
+  HloComputation *body = hlo_computation_new(m, "betainc_body");
+  hlo_computation_move_first(body);
+  HloInstr *p = hlo_parameter_new(body, 0, &ts, "state");
+  AsinB in = {{body, NULL}, b->rt, b->shape};
+  HloInstr *v[BI_N];
+  for (int k = 0; k < BI_N; k++) v[k] = gte(body, p, k);
+  PxAt bat = in.at;
+  HloInstr *it = v[BI_IT];
+  HloInstr *mi = px_binary(bat, HLO_OP_DIVIDE,
+                           px_binary(bat, HLO_OP_SUBTRACT, it, px_scalar(bat, HLO_S32, 1, NULL)),
+                           px_scalar(bat, HLO_S32, 2, NULL));
+  HloInstr *mm = px_broadcast_leading(bat, px_convert(bat, mi, b->rt), b->shape);
+  HloInstr *even = px_broadcast_leading(
+      bat,
+      px_compare(bat, HLO_CMP_EQ,
+                 px_binary(bat, HLO_OP_REMAINDER, it, px_scalar(bat, HLO_S32, 2, NULL)),
+                 px_scalar(bat, HLO_S32, 0, NULL)),
+      b->shape);
+  HloInstr *first = px_broadcast_leading(
+      bat, px_compare(bat, HLO_CMP_EQ, it, px_scalar(bat, HLO_S32, 1, NULL)), b->shape);
+  HloInstr *va = v[BI_A], *vb = v[BI_B], *vx = v[BI_X], *ione = K(&in, 1);
+  HloInstr *a2m = B(&in, HLO_OP_ADD, va, B(&in, HLO_OP_MULTIPLY, K(&in, 2), mm));
+  HloInstr *even_num = B(
+      &in, HLO_OP_DIVIDE,
+      B(&in, HLO_OP_MULTIPLY,
+        B(&in, HLO_OP_MULTIPLY, U(&in, HLO_OP_NEGATE, B(&in, HLO_OP_ADD, va, mm)),
+          B(&in, HLO_OP_ADD, B(&in, HLO_OP_ADD, va, vb), mm)),
+        vx),
+      B(&in, HLO_OP_MULTIPLY, a2m, B(&in, HLO_OP_ADD, a2m, ione)));
+  HloInstr *odd_num = B(
+      &in, HLO_OP_DIVIDE,
+      B(&in, HLO_OP_MULTIPLY, B(&in, HLO_OP_MULTIPLY, mm, B(&in, HLO_OP_SUBTRACT, vb, mm)), vx),
+      B(&in, HLO_OP_MULTIPLY, B(&in, HLO_OP_SUBTRACT, a2m, ione), a2m));
+  HloInstr *num = S(&in, first, ione, S(&in, even, even_num, odd_num));
+  HloInstr *ks = K(&in, small);
+  HloInstr *c = B(&in, HLO_OP_ADD, ione, B(&in, HLO_OP_DIVIDE, num, v[BI_C]));
+  c = S(&in, C(&in, HLO_CMP_LT, U(&in, HLO_OP_ABS, c), ks), ks, c);
+  HloInstr *d = B(&in, HLO_OP_ADD, ione, B(&in, HLO_OP_MULTIPLY, num, v[BI_D]));
+  d = S(&in, C(&in, HLO_CMP_LT, U(&in, HLO_OP_ABS, d), ks), ks, d);
+  d = B(&in, HLO_OP_DIVIDE, ione, d);
+  HloInstr *delta = B(&in, HLO_OP_MULTIPLY, c, d);
+  HloInstr *h = B(&in, HLO_OP_MULTIPLY, v[BI_H], delta);
+  HloInstr *far =
+      C(&in, HLO_CMP_GE, U(&in, HLO_OP_ABS, B(&in, HLO_OP_SUBTRACT, delta, ione)), ks);
+  HloInstr *unconv = far;
+  if (b->shape->rank) {
+    int64_t dims[HLO_MAX_RANK];
+    for (int k = 0; k < b->shape->rank; k++) dims[k] = k;
+    HloInstr *no = px_scalar(bat, HLO_PRED, 0, NULL);
+    HloComputation *or_c = hlo_build_scalar_computation(m, HLO_OP_OR, HLO_PRED);
+    HloError *e = NULL;
+    unconv = px_built(hlo_build_reduce(body, &far, &no, 1, dims, b->shape->rank, or_c, &e), e,
+                      NULL);
+  }
+  HloInstr *next[BI_N] = {px_binary(bat, HLO_OP_ADD, it, px_scalar(bat, HLO_S32, 1, NULL)),
+                          unconv, c, d, h, va, vb, vx};
+  HloError *e = NULL;
+  hlo_set_root(body, px_built(hlo_build_tuple(body, next, BI_N, &e), e, NULL));
+  HloComputation *cond = hlo_computation_new(m, "betainc_condition");
+  hlo_computation_move_first(cond);
+  PxAt cat = {cond, NULL};
+  HloInstr *cp = hlo_parameter_new(cond, 0, &ts, "state");
+  hlo_set_root(cond, px_binary(cat, HLO_OP_AND,
+                               px_compare(cat, HLO_CMP_LT, gte(cond, cp, BI_IT),
+                                          px_scalar(cat, HLO_S32, (double)iters, NULL)),
+                               gte(cond, cp, BI_UNCONV)));
+  HloInstr *h0 = K(b, small);
+  HloInstr *init[BI_N] = {px_scalar(b->at, HLO_S32, 1, NULL), px_scalar(b->at, HLO_PRED, 1, NULL),
+                          h0, K(b, 0), h0, a2, b2, x2};
+  HloInstr *t = px_built(hlo_build_tuple(b->at.c, init, BI_N, &e), e, b->at.before);
+  HloInstr *w = hlo_instr_new(b->at.c, HLO_OP_WHILE, &ts, &t, 1, "betainc");
+  HloComputation *called[2] = {cond, body};
+  hlo_instr_set_called(w, called, 2);
+  if (b->at.before) hlo_instr_move_before(w, b->at.before);
+  HloInstr *cf = px_built(hlo_build_get_tuple_element(b->at.c, w, BI_H, &e), e, b->at.before);
+  HloInstr *lbeta = B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_ADD, lgamma_b(b, a2), lgamma_b(b, b2)),
+                      lgamma_b(b, B(b, HLO_OP_ADD, a2, b2)));
+  HloInstr *ex = B(b, HLO_OP_SUBTRACT,
+                   B(b, HLO_OP_ADD, B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_LOG, x2), a2),
+                     B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_LOG1P, U(b, HLO_OP_NEGATE, x2)), b2)),
+                   lbeta);
+  HloInstr *r = B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, cf, U(b, HLO_OP_EXP, ex)), a2);
+  r = S(b, bad, K(b, NAN), r);
+  return S(b, fast, r, B(b, HLO_OP_SUBTRACT, one, r));
+}
+
 HloInstr *px_expand_builder_math(HloInstr *in) {
   PxAt at = {in->parent, in};
   const char *t = in->custom_call_target;
   if (t && !strcmp(t, "xla_builder.math.Polygamma")) {
     AsinB b = {at, in->shape.type, &in->shape};
     return px_with_layout(polygamma_b(&b, in->operands[0], in->operands[1]), &in->shape, in);
+  }
+  if (t && !strcmp(t, "xla_builder.math.RegularizedIncompleteBeta")) {
+    AsinB b = {at, in->shape.type, &in->shape};
+    HloInstr *const *o = in->operands;
+    return px_with_layout(betainc_b(&b, o[0], o[1], o[2]), &in->shape, in);
   }
   if (t && !strcmp(t, "xla_builder.math.NextAfter"))
     return px_with_layout(next_after(at, in->operands[0], in->operands[1]), &in->shape, in);

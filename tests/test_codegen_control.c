@@ -500,6 +500,52 @@ START_TEST(builder_polygamma) {
 }
 END_TEST
 
+/* xla_builder.math.RegularizedIncompleteBeta, XLA's continued fraction in
+ * a while loop (builder_math.c), against the evaluator (double, each
+ * element to its own convergence): a, b in (0, 8), x in (0, 1), and any
+ * values (NaN outside the domain). */
+static const char betainc_hlo[] =
+    "HloModule bi\n"
+    "ENTRY e {\n  p = %s[48] parameter(0)\n  q = %s[48] parameter(1)\n  r = %s[48] parameter(2)\n"
+    "  eight = %s[] constant(8)\n  e8 = %s[48] broadcast(eight), dimensions={}\n"
+    "  half = %s[] constant(0.5)\n  h = %s[48] broadcast(half), dimensions={}\n"
+    "  tp = %s[48] tanh(p)\n  ap = %s[48] abs(tp)\n  a = %s[48] multiply(ap, e8)\n"
+    "  tq = %s[48] tanh(q)\n  aq = %s[48] abs(tq)\n  b = %s[48] multiply(aq, e8)\n"
+    "  tr = %s[48] tanh(r)\n  hr = %s[48] multiply(tr, h)\n  x = %s[48] add(hr, h)\n"
+    "  i = %s[48] custom-call(a, b, x), "
+    "custom_call_target=\"xla_builder.math.RegularizedIncompleteBeta\"\n"
+    "  j = %s[48] custom-call(p, q, r), "
+    "custom_call_target=\"xla_builder.math.RegularizedIncompleteBeta\"\n"
+    "  ROOT t = (%s[48], %s[48]) tuple(i, j)\n}\n";
+
+START_TEST(builder_betainc) {
+  for (int wide = 0; wide < 2; wide++) {
+    const char *ty = wide ? "f64" : "f32";
+    char text[2048];
+    snprintf(text, sizeof text, betainc_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
+             ty, ty, ty, ty, ty, ty, ty);
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(text);
+      HloLiteral *args[3];
+      uint64_t s = 5;
+      for (int i = 0; i < 3; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, 3);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 3, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < 3; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+  }
+}
+END_TEST
+
 /* A map whose computation reduces an array a conditional makes (XLA's
  * conditional_to_select_test): no elementwise form, so map_loop.c runs it
  * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
@@ -631,6 +677,7 @@ int main(void) {
   tcase_add_test(t, builder_next_after);
   tcase_add_test(t, builder_lib);
   tcase_add_test(t, builder_polygamma);
+  tcase_add_test(t, builder_betainc);
   tcase_add_test(t, map_loop);
   tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);

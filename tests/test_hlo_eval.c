@@ -2398,6 +2398,25 @@ START_TEST(xla_forms) {
     hlo_literal_free(got);
     hlo_literal_free(want);
   }
+  /* RegularizedIncompleteBeta(a, b, x) against mpmath.betainc(a, b, 0, x,
+   * regularized=True) (I_x(1, 1) = x, I_x(1/2, 1/2) = 2 asin(sqrt x)/pi:
+   * 1/3 at 1/4), the last through the symmetry swap; NaN for a <= 0 or x
+   * outside [0, 1]. */
+  {
+    HloLiteral *got = evaluate_text(
+        "HloModule m\nENTRY e {\n  a = f64[7] constant({1, 2, 0.5, 5, 3, -1, 2})\n"
+        "  b = f64[7] constant({1, 3, 0.5, 2, 7, 1, 2})\n"
+        "  x = f64[7] constant({0.3, 0.4, 0.25, 0.9, 0.01, 0.5, 1.5})\n"
+        "  ROOT r = f64[7] custom-call(a, b, x), "
+        "custom_call_target=\"xla_builder.math.RegularizedIncompleteBeta\"\n}\n",
+        NULL, 0);
+    HloLiteral *want = literal("f64[7] {0.3, 0.5248, 0.3333333333333333, 0.885735, "
+                               "8.029476538112801e-05, nan, nan}");
+    char msg[256];
+    ck_assert_msg(ck_allclose(got, want, 1e-12, 1e-12, msg, sizeof msg), "betainc: %s", msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
+  }
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2448,6 +2467,9 @@ START_TEST(xla_forms) {
          "main diagonal [..., min(M, N)]"},
         {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.prng.ScramblePhiloxKey\"",
          "one u64 array"},
+        {"f32[2,2] custom-call(x, x), "
+         "custom_call_target=\"xla_builder.math.RegularizedIncompleteBeta\"",
+         "(a, b, x) of three f32 or f64"},
         {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.math.Polygamma\"",
          "Polygamma(n, x) of two f32 or f64 arrays"},
         {"f32[2,2] custom-call(x, x), "
