@@ -4197,6 +4197,74 @@ static HloLiteral *eval_betainc(const HloInstr *in, HloLiteral **ops) {
   return r;
 }
 
+/* XLA's IgammaGradA (sample false) and RandomGammaGrad in double: the
+ * series (while |dc_da/dans_da| > eps) where x <= 1 or x <= a, else minus
+ * the continued fraction (at most 2000 steps, while its derivative moves
+ * by more than eps, rescaled by eps past 1/eps), each element by itself as
+ * XLA's masks make it; eps and the underflow bound the element type's.
+ * The series stops after 2^20 terms as a guard XLA does not have. */
+static double xla_igamma_grad(double a, double x, bool sample, bool f32) {
+  double eps = f32 ? 0x1p-23 : 0x1p-52;
+  double maxf = f32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
+  bool nan_in = isnan(a) || isnan(x), x0 = x == 0, dom = x < 0 || a <= 0;
+  bool use_c = x > 1 && x > a;
+  double ax = a * log(x) - x - xla_lgamma(a);
+  bool en = !(x0 || dom || ax < -log(maxf) || nan_in);
+  ax = exp(ax);
+  double out;
+  if (use_c) {
+    double y = 1 - a, z = x + y + 1, c = 0, pkm2 = 1, qkm2 = x, pkm1 = x + 1, qkm1 = z * x;
+    double ans = pkm1 / qkm1, dpkm2 = 0, dqkm2 = 0, dpkm1 = 0, dqkm1 = -x;
+    double dans = (0 - ans * dqkm1) / qkm1;
+    while (en && c < 2000) {
+      c += 1, y += 1, z += 2;
+      double yc = y * c, pk = pkm1 * z - pkm2 * yc, qk = qkm1 * z - qkm2 * yc;
+      bool nz = qk != 0;
+      double r = pk / qk;
+      ans = nz ? r : ans;
+      double dpk = dpkm1 * z - pkm1 - dpkm2 * yc + pkm2 * c;
+      double dqk = dqkm1 * z - qkm1 - dqkm2 * yc + qkm2 * c;
+      double dn = nz ? (dpk - ans * dqk) / qk : dans;
+      double grad = nz ? fabs(dn - dans) : 1;
+      pkm2 = pkm1, pkm1 = pk, qkm2 = qkm1, qkm1 = qk;
+      dpkm2 = dpkm1, dqkm2 = dqkm1, dpkm1 = dpk, dqkm1 = dqk;
+      if (fabs(pk) > 1 / eps) {
+        pkm2 *= eps, pkm1 *= eps, qkm2 *= eps, qkm1 *= eps;
+        dpkm2 *= eps, dqkm2 *= eps, dpkm1 *= eps, dqkm1 *= eps;
+      }
+      dans = dn;
+      if (!(grad > eps)) break;
+    }
+    double dl = log(x) - xla_digamma(a);
+    out = -(sample ? -(dans + ans * dl) * x : ax * (ans * dl + dans));
+  } else {
+    double r = a, c = 1, ans = 1, dc = 0, dans = 0;
+    for (long k = 0; en && k < (1L << 20); k++) {
+      r += 1;
+      dc = dc * (x / r) + (-1 * c * x) / (r * r);
+      dans += dc;
+      c *= x / r;
+      ans += c;
+      if (!(fabs(dc / dans) > eps)) break;
+    }
+    double dl = log(x) - xla_digamma(a + 1);
+    out = sample ? -(dans + ans * dl) * x / a : ax * (ans * dl + dans) / a;
+  }
+  if (x0) out = 0;
+  return dom || nan_in ? NAN : out;
+}
+
+static HloLiteral *eval_igamma_grad(const HloInstr *in, HloLiteral **ops, bool sample) {
+  HloLiteral *r = hlo_literal_new(&in->shape);
+  int64_t n = hlo_shape_elements(&in->shape);
+  for (int64_t i = 0; i < n; i++)
+    hlo_literal_set_f64(r, i,
+                        xla_igamma_grad(hlo_literal_get_f64(ops[0], i),
+                                        hlo_literal_get_f64(ops[1], i), sample,
+                                        in->shape.type == HLO_F32));
+  return r;
+}
+
 static HloLiteral *eval_polygamma(const HloInstr *in, HloLiteral **ops) {
   HloLiteral *r = hlo_literal_new(&in->shape);
   int64_t n = hlo_shape_elements(&in->shape);
@@ -4236,6 +4304,11 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
     } else if (in->shape.type == HLO_C64) builder_complex_c64(f, ops[0]->data, r->data, n);
     else builder_complex_c128(f, ops[0]->data, r->data, n);
     *out = r;
+    return NULL;
+  }
+  bool grad_a = !strcmp(t, "xla_builder.math.IgammaGradA");
+  if (op == HLO_OP_CUSTOM_CALL && (grad_a || !strcmp(t, "xla_builder.math.RandomGammaGrad"))) {
+    *out = eval_igamma_grad(in, ops, !grad_a);
     return NULL;
   }
   if (op == HLO_OP_CUSTOM_CALL && !strcmp(t, "xla_builder.math.RegularizedIncompleteBeta")) {

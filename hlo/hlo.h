@@ -973,8 +973,8 @@ bool hlo_start_indices_are_vector(const HloInstr *in);
  * (xla_builder.math.Acos: acos, …) of one f16/bf16/f32/f64 operand, or
  * *op HLO_OP_CUSTOM_CALL for a function hloc computes that is no opcode
  * (xla_builder.math.NextAfter, of two float operands of the call's shape;
- * Polygamma and RegularizedIncompleteBeta, of two or three f32/f64
- * operands of its shape;
+ * Polygamma, IgammaGradA, RandomGammaGrad and RegularizedIncompleteBeta,
+ * of two or three f32/f64 operands of its shape;
  * Acos, Acosh, Asin, Asinh, Atan, Cosh of one c64/c128 operand, by XLA's
  * complex formulas).
  * Returns NULL when one of them is set, or when in is no such call (*op

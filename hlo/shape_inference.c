@@ -2180,16 +2180,19 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
     return why;
   }
   if (strncmp(name, "math.", 5)) return "no computation is attached (called_computations=)";
-  bool poly = !strcmp(name + 5, "Polygamma");
-  if (poly || !strcmp(name + 5, "RegularizedIncompleteBeta")) {
+  const char *fn = name + 5;
+  bool beta = !strcmp(fn, "RegularizedIncompleteBeta");
+  if (beta || !strcmp(fn, "Polygamma") || !strcmp(fn, "IgammaGradA") ||
+      !strcmp(fn, "RandomGammaGrad")) {
     HloType ty = in->shape.type;
-    bool ok = in->noperands == (poly ? 2 : 3) && (ty == HLO_F32 || ty == HLO_F64);
+    bool ok = in->noperands == (beta ? 3 : 2) && (ty == HLO_F32 || ty == HLO_F64);
     for (int i = 0; ok && i < in->noperands; i++)
       ok = hlo_shape_equal(&in->shape, &in->operands[i]->shape, false);
     if (!ok)
-      return poly ? "hloc computes Polygamma(n, x) of two f32 or f64 arrays of its shape"
-                  : "hloc computes RegularizedIncompleteBeta(a, b, x) of three f32 or f64 "
-                    "arrays of its shape";
+      return beta ? "hloc computes RegularizedIncompleteBeta(a, b, x) of three f32 or f64 "
+                    "arrays of its shape"
+                  : "hloc computes Polygamma(n, x), IgammaGradA(a, x) and RandomGammaGrad(a, "
+                    "x) of two f32 or f64 arrays of its shape";
     *op = HLO_OP_CUSTOM_CALL;
     return NULL;
   }
@@ -2228,7 +2231,7 @@ const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputa
   }
   return "no computation is attached (called_computations=), and it is not one of the math "
          "functions hloc has (Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, NextAfter, "
-         "Polygamma, RegularizedIncompleteBeta)";
+         "Polygamma, RegularizedIncompleteBeta, IgammaGradA, RandomGammaGrad)";
 }
 
 /* "{{0,1},{2}}" */

@@ -32,12 +32,18 @@
  *   element's |delta - 1| < eps/2, or after 200/600 iterations), times
  *   exp(a log x + b log1p(-x) - lbeta(a, b)) / a, after swapping a, b and
  *   taking 1 - x where x >= (a + 1)/(a + b + 2).
+ * - IgammaGradA(a, x) = dP(a, x)/da and RandomGammaGrad(a, x) (the
+ *   derivative of a Gamma(a, 1) sample in a) of f32/f64: XLA's series
+ *   (where x <= 1 or x <= a) and continued fraction (at most 2000 steps),
+ *   each a while loop that runs while any element is enabled, every
+ *   element's state frozen (select) once its own derivative converged;
+ *   the loop state is one tuple, c of the continued fraction a scalar.
  *
  * Assumes a call hlo_builder_call accepted (NextAfter: operands of the
  * call's shape and a float type with a sign bit, 8, 16, 32 or 64 bits
- * wide; Polygamma, RegularizedIncompleteBeta: two or three f32 or f64
- * operands of the call's shape; the others: one complex operand of the
- * call's shape).
+ * wide; Polygamma, IgammaGradA, RandomGammaGrad, RegularizedIncompleteBeta:
+ * two or three f32 or f64 operands of the call's shape; the others: one
+ * complex operand of the call's shape).
  */
 #include <math.h>
 #include <string.h>
@@ -532,6 +538,191 @@ static HloInstr *betainc_b(AsinB *b, HloInstr *a, HloInstr *bb, HloInstr *x) {
   return S(b, fast, r, B(b, HLO_OP_SUBTRACT, one, r));
 }
 
+/* A while loop over the tuple of init[0..n) (the first, `enabled`, a pred
+ * array or scalar): ld->v[k] are the state's elements in the body, which
+ * the caller's next[k] replaces; it runs while `more` (built on
+ * ld->cv[k], the elements in the condition) holds. */
+#define LOOP_MAX 16
+typedef struct Loop {
+  HloComputation *body, *cond;
+  HloInstr *v[LOOP_MAX], *cv[LOOP_MAX];
+  HloShape ts;
+  int n;
+} Loop;
+
+static void loop_begin(Loop *l, HloModule *m, HloInstr *const *init, int n, const char *name) {
+  HloShape es[LOOP_MAX];
+  for (int k = 0; k < n; k++) es[k] = init[k]->shape;
+  l->n = n;
+  l->ts = hlo_shape_tuple(m->arena, n, es);
+  l->body = hlo_computation_new(m, name);
+  hlo_computation_move_first(l->body);
+  l->cond = hlo_computation_new(m, "loop_condition");
+  hlo_computation_move_first(l->cond);
+  HloInstr *p = hlo_parameter_new(l->body, 0, &l->ts, "state");
+  HloInstr *cp = hlo_parameter_new(l->cond, 0, &l->ts, "state");
+  for (int k = 0; k < n; k++) l->v[k] = gte(l->body, p, k), l->cv[k] = gte(l->cond, cp, k);
+}
+
+static void loop_end(Loop *l, PxAt at, HloInstr *const *init, HloInstr *const *next,
+                     HloInstr *more, HloInstr **out) {
+  HloError *e = NULL;
+  hlo_set_root(l->body, px_built(hlo_build_tuple(l->body, next, l->n, &e), e, NULL));
+  hlo_set_root(l->cond, more);
+  HloInstr *t = px_built(hlo_build_tuple(at.c, init, l->n, &e), e, at.before);
+  HloInstr *w = hlo_instr_new(at.c, HLO_OP_WHILE, &l->ts, &t, 1, "loop");
+  HloComputation *called[2] = {l->cond, l->body};
+  hlo_instr_set_called(w, called, 2);
+  if (at.before) hlo_instr_move_before(w, at.before);
+  for (int k = 0; k < l->n; k++)
+    out[k] = px_built(hlo_build_get_tuple_element(at.c, w, k, &e), e, at.before);
+}
+
+/* Whether any element of the pred p (in computation at.c) is true. */
+static HloInstr *any(PxAt at, HloInstr *p) {
+  if (!p->shape.rank) return p;
+  int64_t dims[HLO_MAX_RANK];
+  for (int k = 0; k < p->shape.rank; k++) dims[k] = k;
+  HloInstr *no = px_scalar(at, HLO_PRED, 0, NULL);
+  HloComputation *f = hlo_build_scalar_computation(at.c->module, HLO_OP_OR, HLO_PRED);
+  HloError *e = NULL;
+  return px_built(hlo_build_reduce(at.c, &p, &no, 1, dims, p->shape.rank, f, &e), e, at.before);
+}
+
+/* XLA's IgammaSeries in the DERIVATIVE (sample false) or
+ * SAMPLE_DERIVATIVE mode: while any element is enabled, r += 1, dc_da =
+ * dc_da (x/r) - c x/r^2, dans_da += dc_da, c *= x/r, ans += c, each
+ * element enabled while |dc_da/dans_da| > eps. */
+static HloInstr *igamma_series(AsinB *b, HloInstr *ax, HloInstr *x, HloInstr *a, HloInstr *en,
+                               bool sample, double eps) {
+  HloInstr *init[7] = {en, a, K(b, 1), K(b, 1), x, K(b, 0), K(b, 0)};
+  Loop l;
+  loop_begin(&l, b->at.c->module, init, 7, "igamma_series");
+  AsinB in = {{l.body, NULL}, b->rt, b->shape};
+  HloInstr **v = l.v;
+  HloInstr *r = B(&in, HLO_OP_ADD, v[1], K(&in, 1));
+  HloInstr *xr = B(&in, HLO_OP_DIVIDE, v[4], r);
+  HloInstr *dc = B(&in, HLO_OP_ADD, B(&in, HLO_OP_MULTIPLY, v[5], xr),
+                   B(&in, HLO_OP_DIVIDE,
+                     B(&in, HLO_OP_MULTIPLY, B(&in, HLO_OP_MULTIPLY, K(&in, -1), v[2]), v[4]),
+                     B(&in, HLO_OP_MULTIPLY, r, r)));
+  HloInstr *dans = B(&in, HLO_OP_ADD, v[6], dc);
+  HloInstr *c = B(&in, HLO_OP_MULTIPLY, v[2], xr);
+  HloInstr *ans = B(&in, HLO_OP_ADD, v[3], c);
+  HloInstr *go = B(&in, HLO_OP_AND, v[0],
+                   C(&in, HLO_CMP_GT, U(&in, HLO_OP_ABS, B(&in, HLO_OP_DIVIDE, dc, dans)),
+                     K(&in, eps)));
+  HloInstr *nv[7] = {go, r, c, ans, v[4], dc, dans};
+  HloInstr *next[7] = {go};
+  for (int k = 1; k < 7; k++) next[k] = S(&in, v[0], nv[k], v[k]);
+  HloInstr *out[7];
+  loop_end(&l, b->at, init, next, any((PxAt){l.cond, NULL}, l.cv[0]), out);
+  HloInstr *dg = digamma_b(b, B(b, HLO_OP_ADD, a, K(b, 1)));
+  HloInstr *dl = B(b, HLO_OP_SUBTRACT, U(b, HLO_OP_LOG, x), dg);
+  HloInstr *ad = B(b, HLO_OP_MULTIPLY, out[3], dl);
+  if (sample)
+    return B(b, HLO_OP_DIVIDE,
+             B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_NEGATE, B(b, HLO_OP_ADD, out[6], ad)), x), a);
+  return B(b, HLO_OP_DIVIDE, B(b, HLO_OP_MULTIPLY, ax, B(b, HLO_OP_ADD, ad, out[6])), a);
+}
+
+/* XLA's IgammacContinuedFraction in the derivative modes: at most 2000
+ * steps of the convergents pk/qk and their derivatives in a (rescaled by
+ * eps when |pk| > 1/eps), each element enabled while the derivative
+ * changes by more than eps; c (the step) is one scalar. */
+static HloInstr *igammac_cf(AsinB *b, HloInstr *ax, HloInstr *x, HloInstr *a, HloInstr *en,
+                            bool sample, double eps) {
+  HloInstr *y = B(b, HLO_OP_SUBTRACT, K(b, 1), a);
+  HloInstr *z = B(b, HLO_OP_ADD, B(b, HLO_OP_ADD, x, y), K(b, 1));
+  HloInstr *pkm1 = B(b, HLO_OP_ADD, x, K(b, 1)), *qkm1 = B(b, HLO_OP_MULTIPLY, z, x);
+  HloInstr *ans = B(b, HLO_OP_DIVIDE, pkm1, qkm1);
+  HloInstr *dqkm1 = U(b, HLO_OP_NEGATE, x);
+  HloInstr *dans =
+      B(b, HLO_OP_DIVIDE, B(b, HLO_OP_SUBTRACT, K(b, 0), B(b, HLO_OP_MULTIPLY, ans, dqkm1)), qkm1);
+  HloInstr *c0 = px_scalar(b->at, b->rt, 0, NULL);
+  HloInstr *init[15] = {en,      ans,     K(b, 1), y,       z,     c0,    pkm1, qkm1,
+                        K(b, 1), x,       K(b, 0), K(b, 0), K(b, 0), dqkm1, dans};
+  Loop l;
+  loop_begin(&l, b->at.c->module, init, 15, "igammac_cf");
+  AsinB in = {{l.body, NULL}, b->rt, b->shape};
+  HloInstr **v = l.v;
+  HloInstr *c = px_binary(in.at, HLO_OP_ADD, v[5], px_scalar(in.at, b->rt, 1, NULL));
+  HloInstr *cb = px_broadcast_leading(in.at, c, b->shape);
+  HloInstr *yy = B(&in, HLO_OP_ADD, v[3], K(&in, 1)), *zz = B(&in, HLO_OP_ADD, v[4], K(&in, 2));
+  HloInstr *yc = B(&in, HLO_OP_MULTIPLY, yy, cb);
+  HloInstr *pk = B(&in, HLO_OP_SUBTRACT, B(&in, HLO_OP_MULTIPLY, v[6], zz),
+                   B(&in, HLO_OP_MULTIPLY, v[8], yc));
+  HloInstr *qk = B(&in, HLO_OP_SUBTRACT, B(&in, HLO_OP_MULTIPLY, v[7], zz),
+                   B(&in, HLO_OP_MULTIPLY, v[9], yc));
+  HloInstr *nz = C(&in, HLO_CMP_NE, qk, K(&in, 0));
+  HloInstr *r = B(&in, HLO_OP_DIVIDE, pk, qk);
+  HloInstr *rel = B(&in, HLO_OP_DIVIDE, B(&in, HLO_OP_SUBTRACT, v[1], r), r);
+  HloInstr *t = S(&in, nz, U(&in, HLO_OP_ABS, rel), K(&in, 1));
+  HloInstr *an = S(&in, nz, r, v[1]);
+  HloInstr *dpk = B(&in, HLO_OP_ADD,
+                    B(&in, HLO_OP_SUBTRACT,
+                      B(&in, HLO_OP_SUBTRACT, B(&in, HLO_OP_MULTIPLY, v[12], zz), v[6]),
+                      B(&in, HLO_OP_MULTIPLY, v[10], yc)),
+                    B(&in, HLO_OP_MULTIPLY, v[8], cb));
+  HloInstr *dqk = B(&in, HLO_OP_ADD,
+                    B(&in, HLO_OP_SUBTRACT,
+                      B(&in, HLO_OP_SUBTRACT, B(&in, HLO_OP_MULTIPLY, v[13], zz), v[7]),
+                      B(&in, HLO_OP_MULTIPLY, v[11], yc)),
+                    B(&in, HLO_OP_MULTIPLY, v[9], cb));
+  HloInstr *dnum = B(&in, HLO_OP_SUBTRACT, dpk, B(&in, HLO_OP_MULTIPLY, an, dqk));
+  HloInstr *dn = S(&in, nz, B(&in, HLO_OP_DIVIDE, dnum, qk), v[14]);
+  HloInstr *grad = S(&in, nz, U(&in, HLO_OP_ABS, B(&in, HLO_OP_SUBTRACT, dn, v[14])), K(&in, 1));
+  HloInstr *rs = C(&in, HLO_CMP_GT, U(&in, HLO_OP_ABS, pk), K(&in, 1 / eps));
+  HloInstr *ke = K(&in, eps);
+#define RESCALE(X) S(&in, rs, B(&in, HLO_OP_MULTIPLY, X, ke), X)
+  HloInstr *nv[15] = {NULL,          an,           t,           yy,
+                      zz,            c,            RESCALE(pk), RESCALE(qk),
+                      RESCALE(v[6]), RESCALE(v[7]), RESCALE(v[12]), RESCALE(v[13]),
+                      RESCALE(dpk),  RESCALE(dqk), dn};
+#undef RESCALE
+  HloInstr *go = B(&in, HLO_OP_AND, v[0], C(&in, HLO_CMP_GT, grad, K(&in, eps)));
+  HloInstr *next[15] = {go};
+  for (int k = 1; k < 15; k++) next[k] = k == 5 ? c : S(&in, v[0], nv[k], v[k]);
+  PxAt cat = {l.cond, NULL};
+  HloInstr *more =
+      px_binary(cat, HLO_OP_AND,
+                px_compare(cat, HLO_CMP_LT, l.cv[5], px_scalar(cat, b->rt, 2000, NULL)),
+                any(cat, l.cv[0]));
+  HloInstr *out[15];
+  loop_end(&l, b->at, init, next, more, out);
+  HloInstr *dl = B(b, HLO_OP_SUBTRACT, U(b, HLO_OP_LOG, x), digamma_b(b, a));
+  HloInstr *ad = B(b, HLO_OP_MULTIPLY, out[1], dl);
+  if (sample)
+    return B(b, HLO_OP_MULTIPLY, U(b, HLO_OP_NEGATE, B(b, HLO_OP_ADD, out[14], ad)), x);
+  return B(b, HLO_OP_MULTIPLY, ax, B(b, HLO_OP_ADD, ad, out[14]));
+}
+
+/* IgammaGradA(a, x) (sample false) or RandomGammaGrad(a, x): the series
+ * where x <= 1 or x <= a, else minus the continued fraction; 0 at x = 0,
+ * NaN for x < 0, a <= 0 or a NaN input (XLA's math.cc). */
+static HloInstr *igamma_grad_b(AsinB *b, HloInstr *a, HloInstr *x, bool sample) {
+  bool f32 = b->rt == HLO_F32;
+  double eps = f32 ? 0x1p-23 : 0x1p-52;
+  double maxf = f32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
+  HloInstr *nan_in = B(b, HLO_OP_OR, C(b, HLO_CMP_NE, a, a), C(b, HLO_CMP_NE, x, x));
+  HloInstr *x0 = C(b, HLO_CMP_EQ, x, K(b, 0));
+  HloInstr *dom = B(b, HLO_OP_OR, C(b, HLO_CMP_LT, x, K(b, 0)), C(b, HLO_CMP_LE, a, K(b, 0)));
+  HloInstr *use_c = B(b, HLO_OP_AND, C(b, HLO_CMP_GT, x, K(b, 1)), C(b, HLO_CMP_GT, x, a));
+  HloInstr *ax = B(b, HLO_OP_SUBTRACT,
+                   B(b, HLO_OP_SUBTRACT, B(b, HLO_OP_MULTIPLY, a, U(b, HLO_OP_LOG, x)), x),
+                   lgamma_b(b, a));
+  HloInstr *under = C(b, HLO_CMP_LT, ax, K(b, -log(maxf)));
+  ax = U(b, HLO_OP_EXP, ax);
+  HloInstr *en = U(b, HLO_OP_NOT, B(b, HLO_OP_OR, B(b, HLO_OP_OR, B(b, HLO_OP_OR, x0, dom), under),
+                                    nan_in));
+  HloInstr *cf = igammac_cf(b, ax, x, a, B(b, HLO_OP_AND, en, use_c), sample, eps);
+  HloInstr *ser =
+      igamma_series(b, ax, x, a, B(b, HLO_OP_AND, en, U(b, HLO_OP_NOT, use_c)), sample, eps);
+  HloInstr *out = S(b, use_c, U(b, HLO_OP_NEGATE, cf), ser);
+  out = S(b, x0, K(b, 0), out);
+  return S(b, B(b, HLO_OP_OR, dom, nan_in), K(b, NAN), out);
+}
+
 HloInstr *px_expand_builder_math(HloInstr *in) {
   PxAt at = {in->parent, in};
   const char *t = in->custom_call_target;
@@ -543,6 +734,12 @@ HloInstr *px_expand_builder_math(HloInstr *in) {
     AsinB b = {at, in->shape.type, &in->shape};
     HloInstr *const *o = in->operands;
     return px_with_layout(betainc_b(&b, o[0], o[1], o[2]), &in->shape, in);
+  }
+  bool grad_a = t && !strcmp(t, "xla_builder.math.IgammaGradA");
+  if (grad_a || (t && !strcmp(t, "xla_builder.math.RandomGammaGrad"))) {
+    AsinB b = {at, in->shape.type, &in->shape};
+    HloInstr *r = igamma_grad_b(&b, in->operands[0], in->operands[1], !grad_a);
+    return px_with_layout(r, &in->shape, in);
   }
   if (t && !strcmp(t, "xla_builder.math.NextAfter"))
     return px_with_layout(next_after(at, in->operands[0], in->operands[1]), &in->shape, in);

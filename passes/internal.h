@@ -86,9 +86,9 @@ HloInstr *px_expand_select_and_scatter(HloInstr *instr);
 /* scaled-dot as a dot of the operands times their scales
  * (scaled_dot_expand.c); canonical_forms.c calls it. */
 HloInstr *px_expand_scaled_dot(HloInstr *instr);
-/* An xla_builder.math.* call that is no opcode (NextAfter, Polygamma, the
- * complex functions) as the HLO XLA's builder writes for it
- * (builder_math.c); canonical_forms.c calls it. */
+/* An xla_builder.math.* call that is no opcode (NextAfter, Polygamma,
+ * IgammaGradA, …, the complex functions) as the HLO XLA's builder writes
+ * for it (builder_math.c); canonical_forms.c calls it. */
 HloInstr *px_expand_builder_math(HloInstr *instr);
 /* An xla_builder.* call of XLA's builder library (Einsum,
  * GetMatrixDiagonalViaGather, ScramblePhiloxKey, TridiagonalSolver:

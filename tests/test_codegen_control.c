@@ -546,6 +546,55 @@ START_TEST(builder_betainc) {
 }
 END_TEST
 
+/* xla_builder.math.IgammaGradA and RandomGammaGrad, XLA's series and
+ * continued fraction in while loops with per-element masks
+ * (builder_math.c), against the evaluator (double): a in (0, 8), x in
+ * (0, 16), and the special values (0, negative, NaN, inf).  Arbitrary a
+ * and x are not generated: for a huge a with x near it XLA's series (and
+ * so hloc's) does not terminate. */
+static const char igamma_grad_hlo[] =
+    "HloModule ig\n"
+    "ENTRY e {\n  p = %s[40] parameter(0)\n  q = %s[40] parameter(1)\n"
+    "  eight = %s[] constant(8)\n  e8 = %s[40] broadcast(eight), dimensions={}\n"
+    "  tp = %s[40] tanh(p)\n  ap = %s[40] abs(tp)\n  a = %s[40] multiply(ap, e8)\n"
+    "  tq = %s[40] tanh(q)\n  aq = %s[40] abs(tq)\n  x8 = %s[40] multiply(aq, e8)\n"
+    "  x = %s[40] add(x8, x8)\n"
+    "  sa = %s[6] constant({2, -1, nan, 1, inf, 3})\n"
+    "  sx = %s[6] constant({0, 1, 1, nan, 2, inf})\n"
+    "  i = %s[40] custom-call(a, x), custom_call_target=\"xla_builder.math.IgammaGradA\"\n"
+    "  r = %s[40] custom-call(a, x), custom_call_target=\"xla_builder.math.RandomGammaGrad\"\n"
+    "  si = %s[6] custom-call(sa, sx), custom_call_target=\"xla_builder.math.IgammaGradA\"\n"
+    "  sr = %s[6] custom-call(sa, sx), custom_call_target=\"xla_builder.math.RandomGammaGrad\"\n"
+    "  ROOT t = (%s[40], %s[40], %s[6], %s[6]) tuple(i, r, si, sr)\n}\n";
+
+START_TEST(builder_igamma_grad) {
+  for (int wide = 0; wide < 2; wide++) {
+    const char *ty = wide ? "f64" : "f32";
+    char text[3072];
+    snprintf(text, sizeof text, igamma_grad_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
+             ty, ty, ty, ty, ty, ty, ty, ty, ty);
+    for (int pipeline = 0; pipeline < 2; pipeline++) {
+      HloModule *m = ck_parse_verified(text);
+      HloLiteral *args[2];
+      uint64_t s = 9;
+      for (int i = 0; i < 2; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill(args[i], &s);
+      }
+      HloLiteral *want = ck_evaluate(m, args, 2);
+      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+      ck_assert_msg(!e, "%s", hlo_error_message(e));
+      CgJit *j = cgt_jit(m, "t");
+      cgt_compare(j, args, 2, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+    }
+  }
+}
+END_TEST
+
 /* A map whose computation reduces an array a conditional makes (XLA's
  * conditional_to_select_test): no elementwise form, so map_loop.c runs it
  * as a loop over the elements; 4 where a >= b (a 2x2 array of ones
@@ -676,11 +725,16 @@ int main(void) {
   tcase_add_test(t, xla_forms);
   tcase_add_test(t, builder_next_after);
   tcase_add_test(t, builder_lib);
-  tcase_add_test(t, builder_polygamma);
-  tcase_add_test(t, builder_betainc);
   tcase_add_test(t, map_loop);
   tcase_add_test(t, scaled_dot);
   tcase_add_test(t, entry_tokens_refused);
   suite_add_tcase(s, t);
+  /* XLA's special functions (large while loops to compile): their own case. */
+  TCase *sp = tcase_create("special");
+  tcase_set_timeout(sp, 600);
+  tcase_add_test(sp, builder_polygamma);
+  tcase_add_test(sp, builder_betainc);
+  tcase_add_test(sp, builder_igamma_grad);
+  suite_add_tcase(s, sp);
   return ck_run_suite(s);
 }

@@ -2417,6 +2417,30 @@ START_TEST(xla_forms) {
     hlo_literal_free(got);
     hlo_literal_free(want);
   }
+  /* IgammaGradA(a, x) = dP(a, x)/da and RandomGammaGrad(a, x) = -(dP/da) /
+   * (dP/dx) against mpmath (P = gammainc(a, 0, x, regularized=True), the
+   * derivative by mpmath.diff at 30 digits), through the series (x <= 1 or
+   * x <= a) and the continued fraction; 0 at x = 0, NaN for a <= 0, x < 0. */
+  {
+    HloLiteral *got = evaluate_text(
+        "HloModule m\nENTRY e {\n  a = f64[8] constant({0.5, 2, 3, 1.5, 10, -1, 2, 2})\n"
+        "  x = f64[8] constant({0.3, 1.5, 7, 20, 9.5, 1, 0, -1})\n"
+        "  i = f64[8] custom-call(a, x), custom_call_target=\"xla_builder.math.IgammaGradA\"\n"
+        "  r = f64[8] custom-call(a, x), custom_call_target=\"xla_builder.math.RandomGammaGrad\"\n"
+        "  ROOT t = (f64[8], f64[8]) tuple(i, r)\n}\n",
+        NULL, 0);
+    HloLiteral *want = literal(
+        "(f64[8], f64[8]) ({-0.7705703513753519, -0.3134886378250793, -0.034996415852200244, "
+        "-3.205077885968658e-08, -0.1288276416793082, nan, 0, nan}, {1.0098019459488545, "
+        "0.9366390678772174, 1.5664583693744545, 3.0814715938990163, 0.9909624995346952, nan, "
+        "0, nan})");
+    char msg[256];
+    for (int k = 0; k < 2; k++)
+      ck_assert_msg(ck_allclose(got->elems[k], want->elems[k], 1e-12, 1e-9, msg, sizeof msg),
+                    "igamma grad %d: %s", k, msg);
+    hlo_literal_free(got);
+    hlo_literal_free(want);
+  }
   /* scaled-dot: each scale element covers a block of operand elements
    * (lhs: pairs along K), a bf16[] scale of a bf16 operand counts as 1. */
   CHECK("HloModule m\nENTRY e {\n  a = f32[2,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}})\n"
@@ -2434,8 +2458,8 @@ START_TEST(xla_forms) {
   /* The rest is refused by name, with the reason. */
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x, x), "
-              "custom_call_target=\"xla_builder.math.IgammaGradA\"\n}\n",
-              NULL, 0, "\"xla_builder.math.IgammaGradA\" is not supported",
+              "custom_call_target=\"xla_builder.math.Lgamma\"\n}\n",
+              NULL, 0, "\"xla_builder.math.Lgamma\" is not supported",
               "no computation is attached");
   check_error("HloModule m\nENTRY e {\n  x = f32[2] constant({1, 2})\n"
               "  ROOT r = f32[2] custom-call(x), "
@@ -2471,7 +2495,7 @@ START_TEST(xla_forms) {
          "custom_call_target=\"xla_builder.math.RegularizedIncompleteBeta\"",
          "(a, b, x) of three f32 or f64"},
         {"f32[2,2] custom-call(x), custom_call_target=\"xla_builder.math.Polygamma\"",
-         "Polygamma(n, x) of two f32 or f64 arrays"},
+         "Polygamma(n, x), IgammaGradA(a, x) and RandomGammaGrad(a, x) of two f32"},
         {"f32[2,2] custom-call(x, x), "
          "custom_call_target=\"xla_builder.tridiagonal.TridiagonalSolver\"",
          "(diagonals [..., 3, n], rhs [..., n, k])"},
