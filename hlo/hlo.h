@@ -982,7 +982,8 @@ bool hlo_start_indices_are_vector(const HloInstr *in);
 const char *hlo_builder_call(const HloInstr *in, HloOpcode *op, const HloComputation **comp);
 /* The functions of XLA's builder library (xla_builder.matrix.Einsum,
  * matrix.GetMatrixDiagonalViaGather, prng.ScramblePhiloxKey,
- * tridiagonal.TridiagonalSolver) are such calls too (*op HLO_OP_CUSTOM_CALL);
+ * tridiagonal.TridiagonalSolver) are such calls too (*op HLO_OP_CUSTOM_CALL),
+ * and the verifier refuses one whose shapes do not fit with the reason;
  * hlo_builder_lib_call says which one in is, or HLO_BL_NONE. */
 typedef enum HloBuilderLib {
   HLO_BL_NONE, HLO_BL_EINSUM, HLO_BL_DIAGONAL, HLO_BL_PHILOX_KEY, HLO_BL_TRIDIAGONAL,

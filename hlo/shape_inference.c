@@ -2577,6 +2577,13 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_CUSTOM_CALL:
     if (in->custom_call_target && !strcmp(in->custom_call_target, "TopK"))
       return infer_topk_custom_call(cx, out);
+    if (hlo_builder_lib_call(in) != HLO_BL_NONE) {
+      /* A function of XLA's builder library whose operands do not fit. */
+      HloOpcode op;
+      const HloComputation *comp;
+      const char *why = hlo_builder_call(in, &op, &comp);
+      if (why) return fail(cx, "%s: %s", in->custom_call_target, why);
+    }
     if (shards(in)) return multi_device(cx, "%s", shards(in));
     *out = no_layout(cx, &in->shape);
     return NULL;

@@ -417,6 +417,27 @@ START_TEST(call_arguments) {
 }
 END_TEST
 
+/* A function of XLA's builder library whose operands do not fit is
+ * refused with what it needs (the corpus's GetMatrixDiagonalViaGather
+ * declares its result f32[2,2]; an Einsum equation with an ellipsis). */
+START_TEST(builder_library_calls) {
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[2,2] parameter(0)\n"
+                 "  ROOT r = f32[2,2] custom-call(x), "
+                 "custom_call_target=\"xla_builder.matrix.GetMatrixDiagonalViaGather\"\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2,2]{1,0} custom-call(%x): "
+                 "custom-call: xla_builder.matrix.GetMatrixDiagonalViaGather: "
+                 "GetMatrixDiagonalViaGather of an array [..., M, N] gives its main diagonal "
+                 "[..., min(M, N)] of the same type, which the call's shape is not");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[2,2] parameter(0)\n"
+                 "  ROOT r = f32[2] custom-call(x, x), "
+                 "custom_call_target=\"xla_builder.matrix.Einsum\", "
+                 "backend_config=\"...i,...i->...i\"\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2]{0} custom-call(%x, %x): "
+                 "custom-call: xla_builder.matrix.Einsum: hloc's Einsum takes no ellipsis (...): "
+                 "name every dimension");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Structure                                                                */
 /* ------------------------------------------------------------------------ */
@@ -748,6 +769,7 @@ int main(void) {
   tcase_add_test(rules, conditional_branches_disagree);
   tcase_add_test(rules, data_movement_rules);
   tcase_add_test(rules, call_arguments);
+  tcase_add_test(rules, builder_library_calls);
   tcase_add_test(rules, collectives_single_device);
   suite_add_tcase(s, rules);
   TCase *structure = tcase_create("structure");
