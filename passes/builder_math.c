@@ -592,12 +592,14 @@ static HloInstr *any(PxAt at, HloInstr *p) {
 /* XLA's IgammaSeries in the DERIVATIVE (sample false) or
  * SAMPLE_DERIVATIVE mode: while any element is enabled, r += 1, dc_da =
  * dc_da (x/r) - c x/r^2, dans_da += dc_da, c *= x/r, ans += c, each
- * element enabled while |dc_da/dans_da| > eps. */
+ * element enabled while |dc_da/dans_da| > eps and, a guard XLA does not
+ * have (the evaluator's), for at most 2^20 terms: where a + 1 == a the
+ * ratio never falls and XLA's loop never ends. */
 static HloInstr *igamma_series(AsinB *b, HloInstr *ax, HloInstr *x, HloInstr *a, HloInstr *en,
                                bool sample, double eps) {
-  HloInstr *init[7] = {en, a, K(b, 1), K(b, 1), x, K(b, 0), K(b, 0)};
+  HloInstr *init[8] = {en, a, K(b, 1), K(b, 1), x, K(b, 0), K(b, 0), K(b, 0)};
   Loop l;
-  loop_begin(&l, b->at.c->module, init, 7, "igamma_series");
+  loop_begin(&l, b->at.c->module, init, 8, "igamma_series");
   AsinB in = {{l.body, NULL}, b->rt, b->shape};
   HloInstr **v = l.v;
   HloInstr *r = B(&in, HLO_OP_ADD, v[1], K(&in, 1));
@@ -609,13 +611,15 @@ static HloInstr *igamma_series(AsinB *b, HloInstr *ax, HloInstr *x, HloInstr *a,
   HloInstr *dans = B(&in, HLO_OP_ADD, v[6], dc);
   HloInstr *c = B(&in, HLO_OP_MULTIPLY, v[2], xr);
   HloInstr *ans = B(&in, HLO_OP_ADD, v[3], c);
+  HloInstr *terms = B(&in, HLO_OP_ADD, v[7], K(&in, 1)); /* exact: 2^20 < 2^24 */
   HloInstr *go = B(&in, HLO_OP_AND, v[0],
                    C(&in, HLO_CMP_GT, U(&in, HLO_OP_ABS, B(&in, HLO_OP_DIVIDE, dc, dans)),
                      K(&in, eps)));
-  HloInstr *nv[7] = {go, r, c, ans, v[4], dc, dans};
-  HloInstr *next[7] = {go};
-  for (int k = 1; k < 7; k++) next[k] = S(&in, v[0], nv[k], v[k]);
-  HloInstr *out[7];
+  go = B(&in, HLO_OP_AND, go, C(&in, HLO_CMP_LT, terms, K(&in, 0x1p20)));
+  HloInstr *nv[8] = {go, r, c, ans, v[4], dc, dans, terms};
+  HloInstr *next[8] = {go};
+  for (int k = 1; k < 8; k++) next[k] = S(&in, v[0], nv[k], v[k]);
+  HloInstr *out[8];
   loop_end(&l, b->at, init, next, any((PxAt){l.cond, NULL}, l.cv[0]), out);
   HloInstr *dg = digamma_b(b, B(b, HLO_OP_ADD, a, K(b, 1)));
   HloInstr *dl = B(b, HLO_OP_SUBTRACT, U(b, HLO_OP_LOG, x), dg);
