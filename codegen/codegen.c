@@ -123,7 +123,9 @@ HloError *cg_target_create(const CgOptions *opts, CgTarget *out) {
       if (opts && opts->gpu_wgmma && backends[i] != &cg_gpu_backend)
         return hlo_error("codegen: --gpu-wgmma needs --target nvptx64 --cpu sm_90a (wgmma is "
                          "an instruction of NVIDIA's sm_90a)");
-      return backends[i]->create(opts, out);
+      HloError *e = backends[i]->create(opts, out);
+      if (!e) out->info.exact_winograd = opts && opts->exact_winograd;
+      return e;
     }
   HloStr all = {0};
   for (int i = 0; i < NBACKENDS; i++)

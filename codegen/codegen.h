@@ -111,6 +111,11 @@ typedef struct CgOptions {
    * cores use Hopper's warpgroup MMA (wgmma.mma_async) instead of
    * mma.sync (--gpu-wgmma; gpu/wgmma.c). */
   bool gpu_wgmma;
+  /* CPU: 3×3 convolutions by Winograd only in the form that is exact on
+   * small integers, F(2×2, 3×3) (its transforms' coefficients 0, ±1,
+   * ±1/2), never F(4×4, 3×3) (1/6, 1/24): for checks that compare with
+   * the evaluator exactly.  false: F(4×4, 3×3) where it pays. */
+  bool exact_winograd;
 } CgOptions;
 
 /* One argument or result of the compiled function. */

@@ -155,6 +155,8 @@ typedef struct CgTargetInfo {
                             * loop nest of 2 iterations or more is split
                             * (kernel.c); else only where the work pays
                             * for waking a thread pool */
+  bool exact_winograd;     /* CgOptions.exact_winograd: Winograd only as
+                            * F(2×2, 3×3) */
 } CgTargetInfo;
 
 
@@ -723,12 +725,13 @@ struct CgGemm {
    * a unit one tile of one row (nunits: batch × output rows × dw_tiles). */
   bool dw_rows;
   int64_t dw_tiles;
-  /* A 3×3 convolution by Winograd's F(2×2, 3×3) (winograd.c): a tile is
-   * mr blocks of 2×2 output pixels (wg_bh × wg_bw blocks an image,
+  /* A 3×3 convolution by Winograd's F(m×m, 3×3), wg_m 2 or 4 (winograd.c):
+   * a tile is mr blocks of m×m output pixels (wg_bh × wg_bw blocks an image,
    * wg_blocks in all), a unit one tile of one panel; the products' K
    * loop in blocks of wg_kc input features (wg_kc = IC: one pass), each
    * over a group of wg_group tiles whose sums wait in a stack buffer. */
   bool winograd;
+  int wg_m;
   int64_t wg_bh, wg_bw, wg_blocks, wg_kc, wg_group;
 };
 /* Whether kernel x is one (then *out plans it): f32, or (for a backend
@@ -741,7 +744,7 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out);
  * vectors of `lanes`. */
 void cg_gemm_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr, int *nv);
 /* winograd.c: whether planned convolution g (its direct tile chosen) runs
- * by Winograd's F(2×2, 3×3) instead (then g is replanned for it); its
+ * by Winograd's F(4×4, 3×3) or F(2×2, 3×3) instead (then g is replanned for it); its
  * units [lo, hi) storing into out. */
 bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g);
 /* Whether convolution x (its kernel a constant) would run by Winograd

@@ -68,6 +68,45 @@
 #include "internal.h"
 
 /* ------------------------------------------------------------------------ */
+/* The forms                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* F(m×m, 3×3) as its three matrices (Lavin and Gray's): Bᵀ (a × a, a =
+ * m + 2), G (a × 3) and Aᵀ (m × a), row-major.  F(2, 3) interpolates at
+ * 0, ±1 and ∞; F(4, 3) at 0, ±1, ±2 and ∞. */
+typedef struct WgForm {
+  int m, a;
+  const double *bt, *g, *at;
+} WgForm;
+
+static const double BT2[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
+static const double G2[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
+static const double AT2[] = {1, 1, 1, 0, 0, 1, -1, -1};
+static const double BT4[] = {4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
+                             0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1};
+static const double G4[] = {1.0 / 4,  0,         0,        -1.0 / 6, -1.0 / 6, -1.0 / 6,
+                            -1.0 / 6, 1.0 / 6,   -1.0 / 6, 1.0 / 24, 1.0 / 12, 1.0 / 6,
+                            1.0 / 24, -1.0 / 12, 1.0 / 6,  0,        0,        1};
+static const double AT4[] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
+                             0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
+static const WgForm forms[] = {{2, 4, BT2, G2, AT2}, {4, 6, BT4, G4, AT4}};
+
+static const WgForm *form_of(int m) { return &forms[m == 4]; }
+
+/* The vector operations of Σ c[i]·x[i] (n terms) as lincomb emits it: one
+ * per nonzero term after the first, and one more where no coefficient is
+ * 1 (the first term negated or scaled). */
+static int comb_ops(const double *c, int n) {
+  int nz = 0;
+  bool one = false;
+  for (int i = 0; i < n; i++) {
+    nz += c[i] != 0;
+    one |= c[i] == 1;
+  }
+  return nz - 1 + !one;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Planning                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -89,25 +128,68 @@ enum { WINOGRAD_MAX_COST = 75 };
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
 enum { WG_MIN_TILES = 5 };
 
-/* Whether Winograd's vector operations for plan g (tile mr × nv over the
- * blocks) are at most WINOGRAD_MAX_COST of the direct kernel's (tile dmr
- * × dnv over the pixels), over every panel and tile; an FMA, add, load or
- * store counts one. */
-static bool winograd_pays(const CgGemm *g, int64_t dmr, int64_t dnv, int64_t mr, int64_t nv,
-                          int64_t nkb) {
-  int64_t icv = (g->IC + g->lanes - 1) / g->lanes, N = g->N, L = g->lanes;
-  int64_t dpanels = (N + dnv * L - 1) / (dnv * L), panels = (N + nv * L - 1) / (nv * L);
-  int64_t dtiles = (g->M + dmr - 1) / dmr;
-  /* per K step of a tile: mr·nv FMAs, mr broadcasts, nv loads */
-  double direct = (double)dpanels * dtiles * 9 * g->IC * (dmr * dnv + dmr + dnv);
-  int64_t blocks = g->wg_blocks, tiles = (blocks + mr - 1) / mr;
-  double products = (double)panels * tiles *
-                    (16.0 * g->IC * (mr * nv + mr + nv) + 16.0 * mr * nv * 2 * nkb); /* + M's */
-  /* per vector of features: 16 loads, 16 selects, 32 adds, 16 stores */
-  double input = (double)panels * tiles * mr * icv * 80;
-  /* per output vector of a block: 16 loads, 24 adds, 4 stores and epilogues */
-  double output = (double)blocks * (N / L) * 48;
-  return (products + input + output) * 100 <= direct * WINOGRAD_MAX_COST;
+/* One form's plan for a convolution: its blocks, register tile, K blocks
+ * and estimated vector operations. */
+typedef struct WgPlan {
+  int m, mr, nv;
+  int64_t bh, bw, blocks, ntiles, kc, nkb, group;
+  double cost;
+} WgPlan;
+
+/* The plan of F(m×m, 3×3) for g (its direct tile dmr × dnv chosen), or
+ * false where it cannot run (a vector's slice of a U panel beyond half
+ * the L2; U beyond half the L2 and fewer than WG_MIN_TILES tiles). Its
+ * cost counts an FMA, add, load or store as one. */
+static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) {
+  const WgForm *fm = form_of(m);
+  int64_t A = fm->a, T = A * A, L = g->lanes;
+  int64_t images = g->M / (g->out_sp[0] * g->out_sp[1]);
+  p->m = m;
+  p->bh = (g->out_sp[0] + m - 1) / m;
+  p->bw = (g->out_sp[1] + m - 1) / m;
+  p->blocks = images * p->bh * p->bw;
+  /* The register tile over blocks, as gemm.c chooses it over pixels. */
+  cg_gemm_tile(t, p->blocks, g->N, g->lanes, &p->mr, &p->nv);
+  int64_t mr = p->mr, nv = p->nv, nr = nv * L;
+  p->ntiles = (p->blocks + mr - 1) / mr;
+  /* K blocks: the fewest whose slice of a U panel (T × kc × nr) fits
+   * half the L2, evened out in whole vectors. */
+  int64_t kmax = t->l2_bytes / 2 / (T * nr * 4) / L * L;
+  if (kmax < L) return false;
+  int64_t nkb = (g->IC + kmax - 1) / kmax;
+  int64_t kc = ((g->IC + nkb - 1) / nkb + L - 1) / L * L;
+  p->nkb = (g->IC + kc - 1) / kc;
+  p->kc = p->nkb > 1 ? kc : g->IC;
+  int64_t all = T * g->IC * g->N * 4; /* U's bytes, every panel */
+  if (p->ntiles < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
+  /* The tiles whose sums (T × mr × nr each) fit a quarter of the L2. */
+  p->group = t->l2_bytes / 4 / (T * mr * nr * 4);
+  if (p->group > p->ntiles) p->group = p->ntiles;
+  if (p->group < 1) p->group = 1;
+  int64_t icv = (g->IC + L - 1) / L, panels = (g->N + nr - 1) / nr;
+  int ops_in = 0, ops_out = 0;
+  for (int i = 0; i < A; i++) ops_in += comb_ops(fm->bt + i * A, (int)A);
+  for (int i = 0; i < m; i++) ops_out += comb_ops(fm->at + i * A, (int)A);
+  /* per K step of a tile: mr·nv FMAs, mr broadcasts, nv loads; M's
+   * stores (and reloads, K blocked) per K block */
+  double products = (double)panels * p->ntiles *
+                    ((double)T * g->IC * (mr * nv + mr + nv) + (double)T * mr * nv * 2 * p->nkb);
+  /* per vector of features of a block: T loads, selects and stores, the
+   * transform's operations by columns then by rows */
+  double input = (double)panels * p->ntiles * mr * icv * (3 * T + 2 * A * ops_in);
+  /* per output vector of a block: T loads, the transform's operations,
+   * m² stores and epilogues */
+  double output = (double)p->blocks * (g->N / L) * (T + A * ops_out + m * ops_out + 2 * m * m);
+  p->cost = products + input + output;
+  return true;
+}
+
+/* The direct kernel's estimated vector operations (tile dmr × dnv over
+ * the pixels), counted as plan_form counts. */
+static double direct_cost(const CgGemm *g, int64_t dmr, int64_t dnv) {
+  int64_t N = g->N, L = g->lanes;
+  int64_t dpanels = (N + dnv * L - 1) / (dnv * L), dtiles = (g->M + dmr - 1) / dmr;
+  return (double)dpanels * dtiles * 9 * g->IC * (dmr * dnv + dmr + dnv);
 }
 
 bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
@@ -117,34 +199,27 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
   for (int d = 0; d < 2; d++)
     if (g->k_sp[d] != 3 || g->stride[d] != 1 || g->dilate[d] != 1) return false;
   if (g->N % g->lanes || g->IC < g->lanes) return false;
-  int64_t images = g->M / (g->out_sp[0] * g->out_sp[1]);
-  g->wg_bh = (g->out_sp[0] + 1) / 2;
-  g->wg_bw = (g->out_sp[1] + 1) / 2;
-  g->wg_blocks = images * g->wg_bh * g->wg_bw;
-  /* The register tile over blocks, as gemm.c chooses it over pixels. */
-  int mr, nv;
-  cg_gemm_tile(t, g->wg_blocks, g->N, g->lanes, &mr, &nv);
-  int64_t nr = (int64_t)nv * g->lanes, L = g->lanes, ntiles = (g->wg_blocks + mr - 1) / mr;
-  /* K blocks: the fewest whose slice of a U panel (16 × kc × nr) fits
-   * half the L2, evened out in whole vectors. */
-  int64_t kmax = t->l2_bytes / 2 / (16 * nr * 4) / L * L;
-  if (kmax < L) return false;
-  int64_t nkb = (g->IC + kmax - 1) / kmax;
-  int64_t kc = ((g->IC + nkb - 1) / nkb + L - 1) / L * L;
-  nkb = (g->IC + kc - 1) / kc;
-  int64_t all = 16 * g->IC * g->N * 4; /* U's bytes, every panel */
-  if (ntiles < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
-  if (!winograd_pays(g, g->mr, g->nv, mr, nv, nkb)) return false;
+  /* The cheapest form within WINOGRAD_MAX_COST of the direct kernel; not
+   * F(4×4, 3×3) where the results must be exact (its G has 1/6, 1/24). */
+  double limit = direct_cost(g, g->mr, g->nv) * WINOGRAD_MAX_COST / 100;
+  WgPlan best = {0}, p;
+  for (int m = 2; m <= 4; m += 2) {
+    if (m == 4 && t->exact_winograd) continue;
+    bool ok = plan_form(t, g, m, &p);
+    if (ok && p.cost <= limit && (!best.m || p.cost < best.cost)) best = p;
+  }
+  if (!best.m) return false;
   g->winograd = true;
-  g->wg_kc = nkb > 1 ? kc : g->IC;
-  /* The tiles whose sums (16 × mr × nr each) fit a quarter of the L2. */
-  g->wg_group = t->l2_bytes / 4 / (16 * mr * nr * 4);
-  if (g->wg_group > ntiles) g->wg_group = ntiles;
-  if (g->wg_group < 1) g->wg_group = 1;
-  g->mr = mr;
-  g->nv = nv;
-  g->npanels = (g->N + nr - 1) / nr;
-  g->ntiles = (g->wg_blocks + mr - 1) / mr;
+  g->wg_m = best.m;
+  g->wg_bh = best.bh;
+  g->wg_bw = best.bw;
+  g->wg_blocks = best.blocks;
+  g->wg_kc = best.kc;
+  g->wg_group = best.group;
+  g->mr = best.mr;
+  g->nv = best.nv;
+  g->npanels = (g->N + (int64_t)best.nv * g->lanes - 1) / ((int64_t)best.nv * g->lanes);
+  g->ntiles = best.ntiles;
   g->nunits = g->npanels * g->ntiles;
   return true;
 }
@@ -153,31 +228,36 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
 /* Packing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The shape of U: IC input and N output features in panels of nr. */
+/* The shape of U: IC input and N output features in panels of nr, the
+ * form's output tile m. */
 typedef struct ULayout {
   int64_t IC, N, nr;
+  int m;
 } ULayout;
 
 /* U = G g Gᵀ of every (input feature, output feature) of the HWIO kernel
- * (src), as panels: [panel][ξ][input feature][nr], zero past N. */
+ * (src), computed in double and rounded once to f32, as panels:
+ * [panel][ξ][input feature][nr], zero past N. */
 static void fill_u(void *dst, const void *src, const void *how) {
   const ULayout *ul = how;
+  const WgForm *fm = form_of(ul->m);
   int64_t IC = ul->IC, N = ul->N, nr = ul->nr;
+  int A = fm->a, T = A * A;
+  const double *G = fm->g;
   float *data = dst;
   const float *w = src; /* [3][3][IC][N] */
-  static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
   for (int64_t ic = 0; ic < IC; ic++)
     for (int64_t n = 0; n < N; n++) {
-      float gg[3][3], tmp[4][3];
+      double gg[3][3], tmp[6][3];
       for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++) gg[a][b] = w[((a * 3 + b) * IC + ic) * N + n];
-      for (int i = 0; i < 4; i++)
+      for (int i = 0; i < A; i++)
         for (int b = 0; b < 3; b++)
-          tmp[i][b] = G[i][0] * gg[0][b] + G[i][1] * gg[1][b] + G[i][2] * gg[2][b];
-      for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) {
-          float u = G[j][0] * tmp[i][0] + G[j][1] * tmp[i][1] + G[j][2] * tmp[i][2];
-          data[(((n / nr) * 16 + i * 4 + j) * IC + ic) * nr + n % nr] = u;
+          tmp[i][b] = G[i * 3] * gg[0][b] + G[i * 3 + 1] * gg[1][b] + G[i * 3 + 2] * gg[2][b];
+      for (int i = 0; i < A; i++)
+        for (int j = 0; j < A; j++) {
+          double u = G[j * 3] * tmp[i][0] + G[j * 3 + 1] * tmp[i][1] + G[j * 3 + 2] * tmp[i][2];
+          data[(((n / nr) * T + i * A + j) * IC + ic) * nr + n % nr] = (float)u;
         }
     }
 }
@@ -186,15 +266,15 @@ static void fill_u(void *dst, const void *src, const void *how) {
  * constants' bytes (codegen.c). */
 static CgVal packed_u(CgFn *f, const CgGemm *gm) {
   CgGen *g = f->g;
-  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC;
-  int64_t dims[4] = {gm->npanels, 16, IC, nr};
+  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC, A = gm->wg_m + 2;
+  int64_t dims[4] = {gm->npanels, A * A, IC, nr};
   char name[64];
   snprintf(name, sizeof name, "_const%d_winograd", g->nglobals++);
   HloStr full = {0};
   hlo_str_printf(&full, "%s%s", g->prefix, name);
   KirType t = kir_memref(g->k, KIR_F32, 4, dims);
-  size_t bytes = (size_t)(gm->npanels * 16 * IC * nr) * sizeof(float);
-  ULayout ul = {IC, gm->N, nr};
+  size_t bytes = (size_t)(gm->npanels * A * A * IC * nr) * sizeof(float);
+  ULayout ul = {IC, gm->N, nr, gm->wg_m};
   kir_global_derived(g->k, full.buf, t, gm->packed->literal->data, bytes, fill_u, &ul, sizeof ul);
   CgVal m = kir_get_global(&f->b, full.buf, t);
   free(full.buf);
@@ -209,12 +289,41 @@ typedef struct Wg {
   CgFn *f;
   const CgGemm *gm;
   CgVal in, u, out;     /* memrefs: the input (NHWC), packed U, the output */
-  CgVal vbuf, mbuf;     /* stack: V [16][mr][kc], M [group][16][mr][nr] */
+  CgVal vbuf, mbuf;     /* stack: V [T][mr][kc], M [group][T][mr][nr] (T = a²) */
   KirType vt;           /* a vector of lanes f32 */
+  const WgForm *fm;
 } Wg;
 
 static CgVal fadd(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_ADDF, a, b); }
 static CgVal fsub(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_SUBF, a, b); }
+
+/* Σ c[i·cs]·x[i·xs] over n terms as straight-line vector code: zero
+ * coefficients left out, ±1 as adds and subtracts, any other an fma with
+ * the constant.  The sum starts from the first term of coefficient 1
+ * (else the first nonzero, negated or scaled) and adds the others in
+ * order: F(2×2, 3×3)'s transforms come out as the subtractions and
+ * additions written by hand before (d2 − d1, (m1 − m2) − m3). */
+static CgVal lincomb(Wg *w, const double *c, int cs, const CgVal *x, int xs, int n) {
+  KirBuilder *b = &w->f->b;
+  int first = -1;
+  for (int i = 0; i < n && first < 0; i++)
+    if (c[i * cs] == 1) first = i;
+  for (int i = 0; i < n && first < 0; i++)
+    if (c[i * cs] != 0) first = i;
+  HLO_CHECK(first >= 0);
+  double c0 = c[first * cs];
+  CgVal acc = x[first * xs];
+  if (c0 == -1) acc = kir_unop(b, KIR_NEGF, acc);
+  else if (c0 != 1) acc = kir_binop(b, KIR_MULF, kir_const_float(b, w->vt, c0), acc);
+  for (int i = 0; i < n; i++) {
+    double ci = c[i * cs];
+    if (i == first || ci == 0) continue;
+    if (ci == 1) acc = fadd(w, acc, x[i * xs]);
+    else if (ci == -1) acc = fsub(w, acc, x[i * xs]);
+    else acc = kir_fma(b, kir_const_float(b, w->vt, ci), x[i * xs], acc);
+  }
+  return acc;
+}
 
 /* Block q's image and first output row and column. */
 static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
@@ -223,26 +332,27 @@ static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
   CgVal plane = cg_index(f, gm->wg_bh * gm->wg_bw);
   *img = cg_iop(f, KIR_DIVSI, q, plane);
   CgVal in = cg_iop(f, KIR_REMSI, q, plane);
-  *oy = cg_imul_c(f, cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->wg_bw)), 2);
-  *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), 2);
+  *oy = cg_imul_c(f, cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->wg_bw)), gm->wg_m);
+  *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), gm->wg_m);
 }
 
 /* V of the tile's blocks from q0, input features [k0, k0 + n), into
- * vbuf: for each block, its 4×4 input patch (zeros outside the input, and
+ * vbuf: for each block, its a×a input patch (zeros outside the input, and
  * for blocks past the last) a vector of input features at a time, Bᵀ d B. */
 static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
-  int L = gm->lanes;
+  int L = gm->lanes, A = w->fm->a;
+  const double *bt = w->fm->bt;
   CgLoop rl = cg_for(f, gm->mr, 0, NULL);
   CgVal q = cg_iop(f, KIR_ADDI, q0, rl.iv);
   CgVal live = cg_icmp(f, KIR_SLT, q, cg_index(f, gm->wg_blocks));
   CgVal img, oy, ox;
   block_at(w, cg_iop(f, KIR_MINSI, q, cg_index(f, gm->wg_blocks - 1)), &img, &oy, &ox);
-  CgVal pos[2][4], ok[2][4];
+  CgVal pos[2][6], ok[2][6];
   CgVal at[2] = {cg_iadd_c(f, oy, -gm->pad_lo[0]), cg_iadd_c(f, ox, -gm->pad_lo[1])};
   for (int d = 0; d < 2; d++)
-    for (int a = 0; a < 4; a++) {
+    for (int a = 0; a < A; a++) {
       CgVal x = cg_iadd_c(f, at[d], a);
       ok[d][a] = cg_and(f, cg_icmp(f, KIR_SGE, x, cg_index(f, 0)),
                         cg_icmp(f, KIR_SLT, x, cg_index(f, gm->in_sp[d])));
@@ -252,32 +362,23 @@ static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
   CgSweep s = cg_sweep(n, L, false);
   while (cg_sweep_next(f, &s)) {
-    CgVal d[4][4], t[4][4], v[4][4], k = cg_iop(f, KIR_ADDI, k0, s.j);
-    for (int a = 0; a < 4; a++)
-      for (int b = 0; b < 4; b++) {
+    CgVal d[36], t[36], v[36], k = cg_iop(f, KIR_ADDI, k0, s.j);
+    for (int a = 0; a < A; a++)
+      for (int b = 0; b < A; b++) {
         CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], k}, L, s.mask);
-        d[a][b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
+        d[a * A + b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
       }
-    for (int b = 0; b < 4; b++) { /* Bᵀ d */
-      t[0][b] = fsub(w, d[0][b], d[2][b]);
-      t[1][b] = fadd(w, d[1][b], d[2][b]);
-      t[2][b] = fsub(w, d[2][b], d[1][b]);
-      t[3][b] = fsub(w, d[1][b], d[3][b]);
-    }
-    for (int i = 0; i < 4; i++) { /* (Bᵀ d) B */
-      v[i][0] = fsub(w, t[i][0], t[i][2]);
-      v[i][1] = fadd(w, t[i][1], t[i][2]);
-      v[i][2] = fsub(w, t[i][2], t[i][1]);
-      v[i][3] = fsub(w, t[i][1], t[i][3]);
-    }
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++)
-        cg_vstore(f, v[i][j], w->vbuf, (CgVal[]){cg_index(f, i * 4 + j), rl.iv, s.j}, s.mask);
+    for (int i = 0; i < A; i++) /* Bᵀ d, by columns */
+      for (int b = 0; b < A; b++) t[i * A + b] = lincomb(w, bt + i * A, 1, d + b, A, A);
+    for (int i = 0; i < A; i++) /* (Bᵀ d) B, by rows */
+      for (int j = 0; j < A; j++) v[i * A + j] = lincomb(w, bt + j * A, 1, t + i * A, 1, A);
+    for (int i = 0; i < A * A; i++)
+      cg_vstore(f, v[i], w->vbuf, (CgVal[]){cg_index(f, i), rl.iv, s.j}, s.mask);
   }
   cg_for_end(f, &rl, NULL);
 }
 
-/* The 16 products of the tile in panel p (nv vectors) over the input
+/* The T = a² products of the tile in panel p (nv vectors) over the input
  * features [k0, k0 + n) (V's from 0): for each ξ, the register tile of mr
  * blocks × nv vectors, from zero (first) or from the sums in mbuf's slot,
  * summed over the features in order, then stored into the slot. */
@@ -285,7 +386,7 @@ static void products(Wg *w, CgVal p, int nv, CgVal slot, CgVal k0, int64_t n, bo
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
-  CgLoop xl = cg_for(f, 16, 0, NULL);
+  CgLoop xl = cg_for(f, w->fm->a * w->fm->a, 0, NULL);
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
   for (int r = 0; r < mr; r++)
@@ -337,7 +438,8 @@ static void store_pixel(Wg *w, CgVal img, CgVal y, CgVal x, CgVal n, CgVal sum) 
 static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
-  int L = gm->lanes;
+  int L = gm->lanes, A = w->fm->a, m = w->fm->m;
+  const double *at = w->fm->at;
   CgVal hi = cg_iop(f, KIR_MINSI, cg_index(f, gm->mr),
                     cg_iop(f, KIR_SUBI, cg_index(f, gm->wg_blocks), q0));
   CgLoop rl = cg_for_range(f, cg_index(f, 0), hi, 0, NULL);
@@ -346,23 +448,20 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgLoop vl = cg_for(f, nv, 0, NULL);
   CgVal col = cg_imul_c(f, vl.iv, L);
   CgVal n = cg_iop(f, KIR_ADDI, cg_imul_c(f, p, (int64_t)gm->nv * L), col);
-  CgVal m[4][4], u[2][4], y[2][2];
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++)
-      m[i][j] = cg_vload(f, w->mbuf, (CgVal[]){slot, cg_index(f, i * 4 + j), rl.iv, col}, L, 0);
-  for (int j = 0; j < 4; j++) { /* Aᵀ M */
-    u[0][j] = fadd(w, fadd(w, m[0][j], m[1][j]), m[2][j]);
-    u[1][j] = fsub(w, fsub(w, m[1][j], m[2][j]), m[3][j]);
-  }
-  for (int i = 0; i < 2; i++) { /* (Aᵀ M) A */
-    y[i][0] = fadd(w, fadd(w, u[i][0], u[i][1]), u[i][2]);
-    y[i][1] = fsub(w, fsub(w, u[i][1], u[i][2]), u[i][3]);
-  }
-  for (int i = 0; i < 2; i++)
-    for (int j = 0; j < 2; j++) {
+  CgVal mm[36], u[24], y[16];
+  for (int i = 0; i < A * A; i++)
+    mm[i] = cg_vload(f, w->mbuf, (CgVal[]){slot, cg_index(f, i), rl.iv, col}, L, 0);
+  for (int i = 0; i < m; i++) /* Aᵀ M, by columns */
+    for (int j = 0; j < A; j++) u[i * A + j] = lincomb(w, at + i * A, 1, mm + j, A, A);
+  for (int i = 0; i < m; i++) /* (Aᵀ M) A, by rows */
+    for (int j = 0; j < m; j++) y[i * m + j] = lincomb(w, at + j * A, 1, u + i * A, 1, A);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < m; j++) {
       CgVal py = cg_iadd_c(f, oy, i), px = cg_iadd_c(f, ox, j);
-      /* Only an odd output size has blocks reaching past it. */
-      bool check_y = i && gm->out_sp[0] % 2, check_x = j && gm->out_sp[1] % 2;
+      /* Only an output size off the multiples of m has blocks reaching
+       * past it, by its pixels from size mod m on. */
+      int64_t ry = gm->out_sp[0] % m, rx = gm->out_sp[1] % m;
+      bool check_y = ry && i >= ry, check_x = rx && j >= rx;
       CgVal in = 0;
       if (check_y) in = cg_icmp(f, KIR_SLT, py, cg_index(f, gm->out_sp[0]));
       if (check_x) {
@@ -371,7 +470,7 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
       }
       CgIf branch;
       if (in) branch = cg_if(f, in, 0, NULL);
-      store_pixel(w, img, py, px, n, y[i][j]);
+      store_pixel(w, img, py, px, n, y[i * m + j]);
       if (in) cg_endif(f, &branch, NULL);
     }
   cg_for_end(f, &vl, NULL);
@@ -411,7 +510,7 @@ static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
   CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, gl.iv, gm->wg_group), hi);
   CgVal vz = kir_const_float(&f->b, w->vt, 0.0);
   CgLoop sl = cg_for(f, gm->wg_group, 0, NULL);
-  CgLoop xl = cg_for(f, 16, 0, NULL);
+  CgLoop xl = cg_for(f, w->fm->a * w->fm->a, 0, NULL);
   for (int r = 0; r < gm->mr; r++)
     for (int v = 0; v < nv; v++)
       cg_vstore(f, vz, w->mbuf, (CgVal[]){sl.iv, xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
@@ -430,14 +529,15 @@ static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
 void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) {
   int L = gm->lanes;
   int64_t nr = (int64_t)gm->nv * L, nt = gm->ntiles;
-  Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L)};
+  Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L), .fm = form_of(gm->wg_m)};
+  int64_t T = (int64_t)w.fm->a * w.fm->a;
   w.in = cg_memref_source(f, gm->op->operands[0]);
   HLO_CHECK(w.in);
   w.u = packed_u(f, gm);
   KirBuilder at = f->b;
   kir_at_start(&at, f->fn->body);
   int64_t group = gm->wg_kc >= gm->IC ? 1 : gm->wg_group;
-  int64_t vd[3] = {16, gm->mr, gm->wg_kc}, md[4] = {group, 16, gm->mr, nr};
+  int64_t vd[3] = {T, gm->mr, gm->wg_kc}, md[4] = {group, T, gm->mr, nr};
   w.vbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 3, vd), 64);
   w.mbuf = kir_alloca(&at, kir_memref(f->g->k, KIR_F32, 4, md), 64);
   /* Unit u is tile u mod ntiles of panel u / ntiles (as gemm.c's). */

@@ -475,8 +475,9 @@ END_TEST
 
 /* The plan of text's one register-tiled kernel after the pass pipeline,
  * for target. */
-static CgGemm plan_of(const char *text, int target) {
-  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+static CgGemm plan_of_as(const char *text, int target, bool exact) {
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features,
+                 .exact_winograd = exact};
   HloModule *m = ck_parse_verified(text);
   PassPolicy policy;
   ck_assert(!cg_pass_policy(&o, &policy));
@@ -498,6 +499,8 @@ static CgGemm plan_of(const char *text, int target) {
   gm.op = gm.root = gm.packed = NULL; /* freed with the module */
   return gm;
 }
+
+static CgGemm plan_of(const char *text, int target) { return plan_of_as(text, target, false); }
 
 START_TEST(blocking_plans) {
   /* What the cases above count on, for AVX-512 (the named CPU's default
@@ -578,7 +581,7 @@ START_TEST(winograd_plans) {
 END_TEST
 
 START_TEST(winograd_k_plans) {
-  /* The plans winograd_k_blocked counts on, for every target: Winograd,
+  /* The plans winograd_k_blocked counts on (exact: F(2x2, 3x3)), for every target: Winograd,
    * the 700 features in several K blocks of whole vectors, the last one
    * shorter; with AVX2, the 200 features in 2 blocks over more tiles than
    * a group. */
@@ -596,9 +599,9 @@ START_TEST(winograd_k_plans) {
       hlo_str_printf(&s, ")\n  ROOT c = f32[1,%lld,%lld,%lld] convolution(x, k), window={%s}, "
                          "dim_labels=b01f_01io->b01f\n}\n",
                      (long long)cc->h, (long long)cc->w, (long long)cc->co, cc->window);
-      CgGemm gm = plan_of(s.buf, t);
+      CgGemm gm = plan_of_as(s.buf, t, true);
       free(s.buf);
-      ck_assert_msg(gm.winograd, "target %d case %zu: not by Winograd", t, i);
+      ck_assert_msg(gm.winograd && gm.wg_m == 2, "target %d case %zu: not by F(2x2, 3x3)", t, i);
       ck_assert_int_eq(gm.wg_kc % gm.lanes, 0);
       if (i == 0)
         ck_assert_msg(gm.wg_kc < gm.IC && gm.IC % gm.wg_kc && gm.IC / gm.wg_kc >= 2,
@@ -608,6 +611,211 @@ START_TEST(winograd_k_plans) {
                       "kc %lld, %lld tiles in groups of %lld", (long long)gm.wg_kc,
                       (long long)gm.ntiles, (long long)gm.wg_group);
     }
+}
+END_TEST
+
+/* The Winograd form (2 or 4; 0: direct) of the module's convolution for o. */
+static int wg_form(const HloModule *m, const CgOptions *o) {
+  CgTarget target;
+  HloError *e = cg_target_create(o, &target);
+  ck_assert_msg(!e, "%s", hlo_error_message(e));
+  CgGen g = {.m = m, .target = &target};
+  int form = 0;
+  for (const HloInstr *x = m->entry->first; x; x = x->next) {
+    CgGemm gm;
+    if (cg_gemm_plan(&g, x, &gm) && gm.op->op == HLO_OP_CONVOLUTION)
+      form = gm.winograd ? gm.wg_m : 0;
+  }
+  cg_target_free(&target);
+  return form;
+}
+
+/* The literal text of `rank` dims (nested braces) of the floats at *v,
+ * each printed so that it reads back exactly. */
+static void floats_text(HloStr *s, int rank, const int64_t *dims, const float **v) {
+  hlo_str_printf(s, "{");
+  for (int64_t i = 0; i < dims[0]; i++) {
+    if (i) hlo_str_printf(s, ", ");
+    if (rank > 1) floats_text(s, rank - 1, dims + 1, v);
+    else hlo_str_printf(s, "%.9g", *(*v)++);
+  }
+  hlo_str_printf(s, "}");
+}
+
+/* A value of magnitude in [0.5, 1], either sign, exact in f32. */
+static float half_to_one(uint64_t *seed) {
+  float v = 0.5f + (float)(cgt_rand(seed) >> 40) * 0x1p-25f;
+  return cgt_rand(seed) & 1 ? -v : v;
+}
+
+/* A case of F(4x4, 3x3): NHWC input n × h × w × ci, co output features,
+ * same (pad 1) or valid padding, an epilogue as conv_check's (0 none, 1
+ * bias + relu, 2 residual add + clamp, 3 bias + relu6), whether the plan
+ * must be K blocked. */
+typedef struct F4Case {
+  int64_t n, h, w, ci, co;
+  bool same;
+  int epilogue;
+  bool k_blocked;
+} F4Case;
+
+/* F(4x4, 3x3) is not exact (G has 1/6 and 1/24), so each output is
+ * checked against the evaluator (double sums, rounded once) within a
+ * bound derived for it.  With u = 2^-24 and first-order terms: U = G g
+ * Gᵀ is rounded once (u|U|); each V = Bᵀ d B takes at most 8 roundings
+ * (two passes of up to 4 nonzero terms); each product sums IC terms, one
+ * fma a step; the output transform takes at most 10 (two passes of up to
+ * 5 terms).  So |Y − y| ≤ (IC + 19)·u · (|Aᵀ| P |A|) with P_ξ =
+ * Σ_ic (|G||g||Gᵀ|)_ξ (|Bᵀ||d||B|)_ξ, which is Σ_ic Σ_p,q C_pq |d_p||g_q|
+ * over the block's 6x6 patch p and the 9 taps q, C = the product of the
+ * 1-D sums Σ_ξ |Aᵀ_iξ||G_ξq||Bᵀ_ξp|, whose sum over p and q is at most
+ * 48 in 1-D (the block's last output: 16, 17, 24 and 48 for outputs 0 to
+ * 3), 48² = 2304 in 2-D.  Inputs and weights have magnitudes in [0.5, 1],
+ * so that is at most 2304·IC, while S = Σ|x|·|w| over the output's window
+ * is at least IC · 4 · 0.25 = IC (4 taps at least inside the input, at a
+ * corner with padding 1): |Y − y| ≤ 2304 (IC + 19) u S.  The evaluator's
+ * rounding (u S) and the epilogue's add (u (S + 1), the bias or residual
+ * being at most 1) bring the bound to K u (S + 1), K = 2304 (IC + 19) + 2;
+ * relu and clamp do not increase errors.  Loose (a worst case), but a
+ * wrong coefficient, tap or block gives errors of the order of S. */
+static void f4_check(const F4Case *c, int target, uint64_t seed) {
+  int64_t oh = c->same ? c->h : c->h - 2, ow = c->same ? c->w : c->w - 2, p = c->same;
+  int64_t nx = c->n * c->h * c->w * c->ci, nk = 9 * c->ci * c->co, ny = c->n * oh * ow * c->co;
+  float *xv = malloc(nx * sizeof *xv), *kv = malloc(nk * sizeof *kv),
+        *cv = malloc((c->co + ny) * sizeof *cv);
+  for (int64_t i = 0; i < nx; i++) xv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < nk; i++) kv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < c->co + ny; i++) cv[i] = half_to_one(&seed);
+  HloStr s = {0};
+  char os[96];
+  snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)c->n, (long long)oh, (long long)ow,
+           (long long)c->co);
+  hlo_str_printf(&s, "HloModule f4\n\nENTRY main {\n  x = f32[%lld,%lld,%lld,%lld] parameter(0)\n",
+                 (long long)c->n, (long long)c->h, (long long)c->w, (long long)c->ci);
+  hlo_str_printf(&s, "  k = f32[3,3,%lld,%lld] constant(", (long long)c->ci, (long long)c->co);
+  const float *kp = kv;
+  floats_text(&s, 4, (int64_t[]){3, 3, c->ci, c->co}, &kp);
+  hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=3x3%s}, "
+                     "dim_labels=b01f_01io->b01f\n",
+                 os, c->same ? " pad=1_1x1_1" : "");
+  int nargs = 1 + (c->epilogue != 0);
+  if (c->epilogue == 0) hlo_str_printf(&s, "  ROOT r = f32[%s] copy(d)\n", os);
+  else if (c->epilogue == 2)
+    hlo_str_printf(&s, "  y = f32[%s] parameter(1)\n  a = f32[%s] add(d, y)\n"
+                       "  lo = f32[] constant(-20)\n  hi = f32[] constant(30)\n"
+                       "  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   os, os, os);
+  else
+    hlo_str_printf(&s, "  c = f32[%lld] parameter(1)\n  cb = f32[%s] broadcast(c), "
+                       "dimensions={3}\n  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
+                       "  hi = f32[] constant(%s)\n  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   (long long)c->co, os, os, c->epilogue == 1 ? "3e38" : "6", os);
+  hlo_str_printf(&s, "}\n");
+  HloModule *m = ck_parse_verified(s.buf);
+  free(s.buf);
+  HloLiteral *args[2];
+  for (int a = 0; a < nargs; a++) {
+    args[a] = hlo_literal_new(&m->entry->params[a]->shape);
+    memcpy(args[a]->data, a ? (c->epilogue == 2 ? cv + c->co : cv) : xv,
+           hlo_shape_byte_size(&args[a]->shape));
+  }
+  HloLiteral *want = ck_evaluate(m, args, nargs);
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &policy}));
+  ck_assert_msg(wg_form(m, &o) == 4, "target %s: %lldx%lldx%lld->%lld not by F(4x4, 3x3)",
+                targets[target].cpu, (long long)c->h, (long long)c->w, (long long)c->ci,
+                (long long)c->co);
+  if (c->k_blocked) {
+    CgOptions ex = o;
+    CgTarget t;
+    ck_assert(!cg_target_create(&ex, &t));
+    CgGen g = {.m = m, .target = &t};
+    for (const HloInstr *x = m->entry->first; x; x = x->next) {
+      CgGemm gm;
+      if (cg_gemm_plan(&g, x, &gm))
+        ck_assert_msg(gm.wg_kc < gm.IC && gm.wg_kc % gm.lanes == 0, "kc %lld of %lld",
+                      (long long)gm.wg_kc, (long long)gm.IC);
+    }
+    cg_target_free(&t);
+  }
+  CgJit *j = cgt_jit_with(m, &o);
+  const hloc_program *prog = cg_jit_program(j);
+  if (cgt_host_runs(prog)) {
+    float *got[3];
+    for (int r = 0; r < 3; r++) {
+      got[r] = malloc(ny * sizeof(float));
+      memset(got[r], 0xA5, ny * sizeof(float));
+      void *bufs[3] = {args[0]->data, nargs > 1 ? args[1]->data : got[r], got[r]};
+      RtThreadPool *pool = r ? rt_threadpool_create(r + 1) : NULL;
+      hloc_set_thread_pool(pool);
+      ck_assert_int_eq(hloc_program_run(prog, bufs), 0);
+      hloc_set_thread_pool(NULL);
+      if (pool) rt_threadpool_free(pool);
+    }
+    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
+    ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
+    const float *y = want->data;
+    double K = 2304.0 * (double)(c->ci + 19) + 2;
+    for (int64_t i = 0; i < ny; i++) {
+      int64_t co = i % c->co, xo = i / c->co % ow, yo = i / c->co / ow % oh,
+              b = i / c->co / ow / oh;
+      double S = 0;
+      for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) {
+          int64_t yi = yo + ky - p, xi = xo + kx - p;
+          if (yi < 0 || yi >= c->h || xi < 0 || xi >= c->w) continue;
+          for (int64_t ci = 0; ci < c->ci; ci++)
+            S += fabs(xv[((b * c->h + yi) * c->w + xi) * c->ci + ci]) *
+                 fabs(kv[((ky * 3 + kx) * c->ci + ci) * c->co + co]);
+        }
+      double err = fabs((double)got[0][i] - y[i]), bound = K * 0x1p-24 * (S + 1);
+      ck_assert_msg(err <= bound, "%s: output %lld (block pixel %lld,%lld): %.9g, want %.9g "
+                    "(error %.3g > bound %.3g)", targets[target].cpu, (long long)i,
+                    (long long)(yo % 4), (long long)(xo % 4), got[0][i], y[i], err, bound);
+    }
+    for (int r = 0; r < 3; r++) free(got[r]);
+  }
+  cg_jit_free(j);
+  hlo_literal_free(want);
+  for (int a = 0; a < nargs; a++) hlo_literal_free(args[a]);
+  hlo_module_free(m);
+  free(xv);
+  free(kv);
+  free(cv);
+}
+
+START_TEST(winograd_f4) {
+  /* Winograd F(4x4, 3x3) against the evaluator within the bound of
+   * f4_check, bit-identical with 1, 2 and 3 threads: same padding with
+   * sizes that are multiples of 4 and not (blocks past the last row and
+   * column: 13 = 3·4 + 1, 10 = 2·4 + 2, 19 − 2 = 17), valid padding, a
+   * batch of 2 (blocks of two images in a tile), input features off the
+   * vector widths (41, 20: the transform's masked last vector), output
+   * features leaving a partial last panel (32 and 64 with AVX2's 24-wide
+   * panels); every epilogue.  Each plan is F(4x4, 3x3) on every target
+   * (its U fits half the L2 or its panels serve 5 tiles or more). */
+  static const F4Case cases[] = {
+      {1, 16, 16, 32, 48, true, 0},   {1, 17, 19, 20, 32, false, 1},
+      {2, 13, 10, 41, 32, true, 2},   {1, 18, 15, 24, 64, true, 3},
+      {1, 22, 22, 16, 16, false, 1},
+  };
+  int t = _i;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) f4_check(&cases[i], t, 4000 + i);
+}
+END_TEST
+
+START_TEST(winograd_f4_k_blocked) {
+  /* F(4x4, 3x3) with the products' K loop blocked: a U panel's slice (36
+   * × kc × nr floats) fits half the 512 KiB L2 only in several K blocks
+   * (200 features: 72-wide blocks with AVX2, the last shorter; 48-wide
+   * with AVX-512), odd output sizes, a fused epilogue. */
+  static const F4Case cases[] = {
+      {1, 31, 29, 200, 32, true, 1, true},
+  };
+  int t = _i;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) f4_check(&cases[i], t, 4100 + i);
 }
 END_TEST
 
@@ -699,7 +907,9 @@ START_TEST(consuming_build) {
   }
   HloLiteral *want = ck_evaluate(m, args, 3);
   CgProgram *p = NULL;
-  HloError *e = cg_program_build_consuming(m, &(CgOptions){.name = "t", .verify_kernels = true}, &p);
+  /* compared exactly: Winograd's exact form */
+  CgOptions o = {.name = "t", .verify_kernels = true, .exact_winograd = true};
+  HloError *e = cg_program_build_consuming(m, &o, &p);
   hlo_module_free(m);
   if (!e) e = cg_program_lower(p);
   CgJit *j = NULL;
@@ -721,13 +931,19 @@ int main(void) {
   tcase_add_loop_test(t, epilogues_and_batches, 0, NTARGETS);
   tcase_add_loop_test(t, convolutions, 0, NTARGETS);
   tcase_add_loop_test(t, depthwise_rows, 0, NTARGETS);
-  tcase_add_loop_test(t, winograd_3x3, 0, NTARGETS);
   tcase_add_test(t, blocking_plans);
-  tcase_add_test(t, winograd_plans);
-  tcase_add_loop_test(t, winograd_k_blocked, 0, NTARGETS);
-  tcase_add_test(t, winograd_k_plans);
   tcase_add_test(t, threads_agree);
   tcase_add_test(t, consuming_build);
   suite_add_tcase(s, t);
+  /* Winograd's F(2x2, 3x3) and F(4x4, 3x3) (CK_RUN_CASE=winograd) */
+  TCase *w = tcase_create("winograd");
+  tcase_set_timeout(w, 300);
+  tcase_add_loop_test(w, winograd_3x3, 0, NTARGETS);
+  tcase_add_test(w, winograd_plans);
+  tcase_add_loop_test(w, winograd_k_blocked, 0, NTARGETS);
+  tcase_add_test(w, winograd_k_plans);
+  tcase_add_loop_test(w, winograd_f4, 0, NTARGETS);
+  tcase_add_loop_test(w, winograd_f4_k_blocked, 0, NTARGETS);
+  suite_add_tcase(s, w);
   return ck_run_suite(s);
 }

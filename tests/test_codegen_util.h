@@ -224,7 +224,10 @@ static inline void cgt_check_opts(const char *text, uint64_t seed, bool small_in
     HloError *e = cgt_optimize(m);
     ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
   }
-  CgJit *j = cgt_jit_with(m, o);
+  /* An exact comparison needs Winograd's exact form (F(2x2, 3x3)). */
+  CgOptions exact = *o;
+  exact.exact_winograd |= atol == 0 && rtol == 0;
+  CgJit *j = cgt_jit_with(m, &exact);
   cgt_compare(j, args, entry->nparams, want, atol, rtol);
   cg_jit_free(j);
   hlo_literal_free(want);
