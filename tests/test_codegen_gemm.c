@@ -580,6 +580,49 @@ START_TEST(winograd_plans) {
 }
 END_TEST
 
+START_TEST(winograd_form_plans) {
+  /* Which form each real layer gets with AVX2 (x86-64-v3: 8 lanes, the
+   * 4 × 24 tile, the named CPU's 512 KiB L2, as the Zen 3 measured in
+   * winograd.c): F(4x4, 3x3) for ResNet-50's 56²×64 and 28²×128 and
+   * Inception-V3's 35²×64→96 and 147²×32→64 (valid), the operation count
+   * 0.6-0.75 of F(2x2, 3x3)'s; F(2x2, 3x3) for ResNet-50's 14²×256 (4
+   * tiles of 4×4 blocks a panel of F(4x4, 3x3)'s, whose U does not fit
+   * half the L2: fewer than WG_MIN_TILES); direct for 7²×512 (either
+   * form too few tiles); with exact_winograd, F(2x2, 3x3) wherever
+   * Winograd runs. */
+  static const struct {
+    int h, w, ci, co;
+    bool same;
+    int form, exact_form;
+  } cases[] = {
+      {56, 56, 64, 64, true, 4, 2},   {28, 28, 128, 128, true, 4, 2},
+      {14, 14, 256, 256, true, 2, 2}, {7, 7, 512, 512, true, 0, 0},
+      {35, 35, 64, 96, true, 4, 2},   {147, 147, 32, 64, false, 4, 2},
+  };
+  uint64_t seed = 21;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int oh = cases[i].same ? cases[i].h : cases[i].h - 2;
+    int ow = cases[i].same ? cases[i].w : cases[i].w - 2;
+    HloStr s = {0};
+    int64_t dims[4] = {3, 3, cases[i].ci, cases[i].co};
+    hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,%d,%d,%d] parameter(0)\n",
+                   cases[i].h, cases[i].w, cases[i].ci);
+    hlo_str_printf(&s, "  k = f32[3,3,%d,%d] constant(", cases[i].ci, cases[i].co);
+    constant_text(&s, 4, dims, &seed);
+    hlo_str_printf(&s, ")\n  ROOT c = f32[1,%d,%d,%d] convolution(x, k), window={size=3x3%s}, "
+                       "dim_labels=b01f_01io->b01f\n}\n",
+                   oh, ow, cases[i].co, cases[i].same ? " pad=1_1x1_1" : "");
+    for (int exact = 0; exact < 2; exact++) {
+      CgGemm gm = plan_of_as(s.buf, 1, exact);
+      int form = gm.winograd ? gm.wg_m : 0, want = exact ? cases[i].exact_form : cases[i].form;
+      ck_assert_msg(form == want, "%dx%dx%d->%d%s: form %d, want %d", cases[i].h, cases[i].w,
+                    cases[i].ci, cases[i].co, exact ? " (exact)" : "", form, want);
+    }
+    free(s.buf);
+  }
+}
+END_TEST
+
 START_TEST(winograd_k_plans) {
   /* The plans winograd_k_blocked counts on (exact: F(2x2, 3x3)), for every target: Winograd,
    * the 700 features in several K blocks of whole vectors, the last one
@@ -942,6 +985,7 @@ int main(void) {
   tcase_add_test(w, winograd_plans);
   tcase_add_loop_test(w, winograd_k_blocked, 0, NTARGETS);
   tcase_add_test(w, winograd_k_plans);
+  tcase_add_test(w, winograd_form_plans);
   tcase_add_loop_test(w, winograd_f4, 0, NTARGETS);
   tcase_add_loop_test(w, winograd_f4_k_blocked, 0, NTARGETS);
   suite_add_tcase(s, w);
