@@ -1,66 +1,100 @@
 /*
  * winograd.c — 3×3 stride-1 convolutions by Winograd's minimal filtering
- * F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
- * Networks", 2015): each 2×2 block of output pixels is computed from the
- * 4×4 patch of input under it with 16 multiplies per input and output
- * feature instead of 36,
+ * F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, "Fast Algorithms for
+ * Convolutional Neural Networks", 2015): each m×m block of output pixels
+ * is computed from the a×a patch of input under it (a = m + 2) with a²
+ * multiplies per input and output feature instead of 9m²: 16 instead of
+ * 36 for F(2×2, 3×3), 36 instead of 144 for F(4×4, 3×3),
  *
  *   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A,
  *
+ *   F(2×2, 3×3), interpolating at 0, ±1, ∞:
  *   Bᵀ = | 1  0 -1  0 |    G = | 1    0    0  |    Aᵀ = | 1  1  1  0 |
  *        | 0  1  1  0 |        | 1/2  1/2  1/2|         | 0  1 -1 -1 |
  *        | 0 -1  1  0 |        | 1/2 -1/2  1/2|
  *        | 0  1  0 -1 |        | 0    0    1  |
  *
- * and, summed over the input features, the elementwise product becomes 16
- * independent matrix multiplies (one per position ξ of the 4×4 patch):
+ *   F(4×4, 3×3), at 0, ±1, ±2, ∞:
+ *   Bᵀ = | 4  0 -5  0  1  0 |  G = | 1/4   0     0   |  Aᵀ = | 1  1  1  1  1  0 |
+ *        | 0 -4 -4  1  1  0 |      | -1/6 -1/6  -1/6 |       | 0  1 -1  2 -2  0 |
+ *        | 0  4 -4 -1  1  0 |      | -1/6  1/6  -1/6 |       | 0  1  1  4  4  0 |
+ *        | 0 -2 -1  2  1  0 |      | 1/24  1/12 1/6  |       | 0  1 -1  8 -8  1 |
+ *        | 0  2 -1 -2  1  0 |      | 1/24 -1/12 1/6  |
+ *        | 0  4  0 -5  0  1 |      | 0     0     1   |
+ *
+ * and, summed over the input features, the elementwise product becomes a²
+ * independent matrix multiplies (one per position ξ of the a×a patch):
  * blocks × input features by input features × output features.  The
- * constant kernel is transformed (U = G g Gᵀ) and packed at compile time
+ * matrices are data (WgForm): the constant kernel is transformed at
+ * compile time (U = G g Gᵀ, in double, rounded once to f32) and packed
  * into the register tile's panels, [panel][ξ][input feature][NR]; the
  * input transform (V = Bᵀ d B) and the output transform (Aᵀ M A, then the
- * fused epilogue) run inside the kernel, on the tile's blocks, through
- * two stack buffers that stay in L1/L2: V for the tile's mr blocks
- * ([ξ][block][input feature]) and M, the 16 products' register tiles
- * ([ξ][block][NR]).  The products run on gemm.c's register-tile shape
- * (mr blocks × nv vectors, one broadcast of V and nv loads of U per mr·nv
- * FMAs), so a unit of work is (panel, tile of mr blocks), as for the
- * direct kernel: panels outermost, so that a panel of U (16 × IC × NR)
- * stays in L2 across the tiles; the input transform is redone per panel
- * (a few percent of the FMAs).  Blocks that reach past the output (odd
- * sizes) or windows in padding read zeros (loads at a clamped position,
- * selected away) and store only the pixels inside the output; the last
- * tile's blocks past the last one transform zeros and store nothing.
+ * fused epilogue) are emitted from the matrices as straight-line vector
+ * code (lincomb: zeros left out, ±1 as adds and subtracts, other
+ * coefficients an fma with the constant; F(2×2, 3×3)'s come out as the
+ * adds and subtracts they always were) and run inside the kernel, on the
+ * tile's blocks, through two stack buffers that stay in L1/L2: V for the
+ * tile's mr blocks ([ξ][block][input feature]) and M, the a² products'
+ * register tiles ([ξ][block][NR]).  The products run on gemm.c's
+ * register-tile shape (mr blocks × nv vectors, one broadcast of V and nv
+ * loads of U per mr·nv FMAs), so a unit of work is (panel, tile of mr
+ * blocks), as for the direct kernel: panels outermost, so that a panel of
+ * U (a² × IC × NR) stays in L2 across the tiles; the input transform is
+ * redone per panel.  Blocks that reach past the output (sizes off the
+ * multiples of m) or windows in padding read zeros (loads at a clamped
+ * position, selected away) and store only the pixels inside the output;
+ * the last tile's blocks past the last one transform zeros and store
+ * nothing.
  *
  * Where a panel does not fit half the L2 (ResNet-50's 14×14×256 and
- * 7×7×512 layers: 393 and 786 KiB with AVX2), the input features are
- * blocked: the fewest K blocks of whole vectors whose slice of the panel
- * (16 × kc × NR) fits, evened out (kc 128 for both).  Each block runs over
- * a group of tiles (as many as whose sums fit a quarter of the L2) while
- * its slice stays in L2; V holds a tile's kc features, M a slot per tile
- * of the group, zeroed first, the register tiles reloaded from it at each
- * block and the output transform run after the last.  Each product is
- * still summed in K order from 0, one fma a step: the same bits as one
- * pass, for any blocking and any thread count.
+ * 7×7×512 layers by F(2×2, 3×3): 393 and 786 KiB with AVX2), the input
+ * features are blocked: the fewest K blocks of whole vectors whose slice
+ * of the panel (a² × kc × NR) fits, evened out (kc 128 for both with
+ * F(2×2, 3×3); F(4×4, 3×3)'s 28×28×128 runs 2 blocks of 64).  Each block
+ * runs over a group of tiles (as many as whose sums fit a quarter of the
+ * L2) while its slice stays in L2; V holds a tile's kc features, M a slot
+ * per tile of the group, zeroed first, the register tiles reloaded from
+ * it at each block and the output transform run after the last.  Each
+ * product is still summed in K order from 0, one fma a step: the same
+ * bits as one pass, for any blocking and any thread count.
  *
- * The transforms' coefficients are 0, ±1 and ±1/2 (G's products ±1/4):
- * on small integers (the tests' exact mode) every value is exact, so the
- * results equal the evaluator's exactly; elsewhere the sums are
- * reassociated (a different rounding than the direct kernel, as any
- * library's Winograd).  A tap in padding contributes 0 × weight rather
- * than nothing (the direct kernel and the evaluator skip it): they differ
- * only for infinite weights.
+ * F(2×2, 3×3)'s coefficients are 0, ±1 and ±1/2 (G's products ±1/4): on
+ * small integers (the tests' exact mode) every value is exact, so the
+ * results equal the evaluator's exactly.  F(4×4, 3×3)'s are not (1/6,
+ * 1/24 in G, 4, 5, 8 in Bᵀ and Aᵀ): its worst-case error is some 2304
+ * (IC + 19) u times Σ|x|·|w| for inputs of one scale (the derivation is
+ * in tests/test_codegen_gemm.c, f4_check); on those tests' random
+ * inputs the largest error seen was 25 u (Σ|x|·|w| + 1), u = 2^-24.
+ * CgOptions.exact_winograd (the exact tests) keeps it off.
+ * Elsewhere the sums are reassociated (a different rounding than the
+ * direct kernel, as any library's Winograd).  A tap in padding
+ * contributes 0 × weight rather than nothing (the direct kernel and the
+ * evaluator skip it): they differ only for infinite weights.
  *
  * When it is chosen (cg_winograd_plan): the convolution must be 3×3,
  * stride 1, undilated, two spatial dims, without groups, its kernel a
- * constant, its output features a multiple of the vector width; a
- * vector's slice of a U panel must fit half the L2 and, when all of U
- * does not fit half the L2, a panel serve at least WG_MIN_TILES tiles
+ * constant, its output features a multiple of the vector width.  Each
+ * form is planned (plan_form: blocks, register tile, K blocks) where a
+ * vector's slice of a U panel fits half the L2 and, when all of U does
+ * not fit half the L2, a panel serves at least WG_MIN_TILES tiles
  * (ResNet-50's 7×7×512, 4 tiles of 4 blocks with AVX2, stays direct; its
- * 14×14×256, 13 tiles, K blocked, runs 1.4-1.5x faster); and the
- * estimated vector operations (FMAs, the transforms' adds, loads and
- * stores, M's per K block) must be at most WINOGRAD_MAX_COST of the
- * direct kernel's: both counted from the target's vector width and
- * register tile.
+ * 14×14×256, 13 tiles, K blocked, runs 1.4-1.5x faster by F(2×2, 3×3),
+ * while F(4×4, 3×3) would have 4 tiles of 4 blocks and measured 125-133
+ * GFLOP/s against F(2×2, 3×3)'s 143-146).  Of those, the one with the
+ * fewest estimated vector operations (FMAs, the transforms' operations as
+ * lincomb emits them, loads and stores, M's per K block, counted from the
+ * target's vector width and register tile) runs, if at most
+ * WINOGRAD_MAX_COST of the direct kernel's.  F(4×4, 3×3)'s estimate is
+ * 0.6-0.75 of F(2×2, 3×3)'s on the layers below; measured on the Zen 3
+ * (AVX2, `hloc_bench_kernels --seconds 1 --cpu-time`, one thread, two
+ * rounds, GFLOP/s of the direct kernel's multiply-adds, F(2×2) → F(4×4)):
+ * ResNet-50 56²×64 164 → 203-206, 28²×128 139-148 → 164-172; Inception-V3
+ * 147²×32→64 128-144 → 150-156, 149²×32→32 valid 128-129 → 138-154,
+ * 73²×80→192 valid 153-164 → 196-197, 35²×64→96 159-162 → 219-222,
+ * 35²×96→96 165-166 → 200; DenseNet-121 56²×128→32 124-130 → 147-148,
+ * 28²×128→32 119-131 → 142-146.  Its gain is below the 1.78x of the
+ * multiplies: its transforms (some 300 operations a block and vector of
+ * input features, redone per panel) and its 2.25x larger U cost the rest.
  */
 #include <stdlib.h>
 #include <string.h>
