@@ -162,6 +162,33 @@ enum { WINOGRAD_MAX_COST = 75 };
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
 enum { WG_MIN_TILES = 5 };
 
+/* How much cheaper (in percent) another register tile than gemm.c's must
+ * be, by tile_cost, for F(4×4, 3×3) to take it.  On the Zen 3, 28²×128
+ * by 2 × 32 tiles (4 panels; 4% cheaper counted) ran at 178-192 GFLOP/s
+ * (median 187 of three alternated rounds) against 172-178 (176) by
+ * gemm.c's 4 × 24 (6 panels, the last of one vector, each redoing the
+ * input transform), while 56²×64 (2 × 32 counted 0.3% cheaper) ran at
+ * 178-179 against 192-194. */
+enum { WG_TILE_GAIN = 3 };
+
+/* The vector operations of form fm's products and input transform for
+ * blocks by g's features on tiles of mr blocks × nv vectors: every panel
+ * counted with the vectors it has (the last may have fewer), each
+ * redoing the input transform of every tile. */
+static double tile_cost(const CgGemm *g, const WgForm *fm, int64_t blocks, int mr, int nv) {
+  int64_t A = fm->a, T = A * A, L = g->lanes, nvec = g->N / L;
+  int64_t tiles = (blocks + mr - 1) / mr, icv = (g->IC + L - 1) / L;
+  int ops_in = 0;
+  for (int i = 0; i < A; i++) ops_in += comb_ops(fm->bt + i * A, (int)A);
+  double cost = 0;
+  for (int64_t v0 = 0; v0 < nvec; v0 += nv) {
+    int64_t w = nvec - v0 < nv ? nvec - v0 : nv;
+    cost += (double)tiles * ((double)T * g->IC * (mr * w + mr + w) +
+                             (double)mr * icv * (3 * T + 2 * A * ops_in));
+  }
+  return cost;
+}
+
 /* One form's plan for a convolution: its blocks, register tile, K blocks
  * and estimated vector operations. */
 typedef struct WgPlan {
@@ -182,8 +209,25 @@ static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) 
   p->bh = (g->out_sp[0] + m - 1) / m;
   p->bw = (g->out_sp[1] + m - 1) / m;
   p->blocks = images * p->bh * p->bw;
-  /* The register tile over blocks, as gemm.c chooses it over pixels. */
+  /* The register tile over blocks, as gemm.c chooses it over pixels; for
+   * F(4×4, 3×3), another where it is cheaper by WG_TILE_GAIN. */
   cg_gemm_tile(t, p->blocks, g->N, g->lanes, &p->mr, &p->nv);
+  if (m == 4) {
+    double best = tile_cost(g, fm, p->blocks, p->mr, p->nv);
+    int mr0 = p->mr, nv0 = p->nv;
+    for (int v = 1; v <= CG_GEMM_MAX_NV && v * L <= g->N; v++) {
+      int64_t r = (t->vector_regs - v - 1) / v;
+      if (r > CG_GEMM_MAX_MR) r = CG_GEMM_MAX_MR;
+      if (r > p->blocks) r = p->blocks;
+      if (r < 1 || (r == mr0 && v == nv0)) continue;
+      double c = tile_cost(g, fm, p->blocks, (int)r, v);
+      if (c * 100 < best * (100 - WG_TILE_GAIN)) {
+        best = c;
+        p->mr = (int)r;
+        p->nv = v;
+      }
+    }
+  }
   int64_t mr = p->mr, nv = p->nv, nr = nv * L;
   p->ntiles = (p->blocks + mr - 1) / mr;
   /* K blocks: the fewest whose slice of a U panel (T × kc × nr) fits
