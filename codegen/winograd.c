@@ -84,15 +84,22 @@
  * fewest estimated vector operations (FMAs, the transforms' operations as
  * lincomb emits them, loads and stores, M's per K block, counted from the
  * target's vector width and register tile) runs, if at most
- * WINOGRAD_MAX_COST of the direct kernel's.  F(4×4, 3×3)'s estimate is
+ * WINOGRAD_MAX_COST of the direct kernel's.  F(4×4, 3×3) takes another
+ * register tile than gemm.c's where its panels, each redoing the input
+ * transform, fit the output features clearly better (tile_cost,
+ * WG_TILE_GAIN: 28²×128 on 2 × 32).  F(4×4, 3×3)'s estimate is
  * 0.6-0.75 of F(2×2, 3×3)'s on the layers below; measured on the Zen 3
  * (AVX2, `hloc_bench_kernels --seconds 1 --cpu-time`, one thread, two
  * rounds, GFLOP/s of the direct kernel's multiply-adds, F(2×2) → F(4×4)):
- * ResNet-50 56²×64 164 → 203-206, 28²×128 139-148 → 164-172; Inception-V3
- * 147²×32→64 128-144 → 150-156, 149²×32→32 valid 128-129 → 138-154,
- * 73²×80→192 valid 153-164 → 196-197, 35²×64→96 159-162 → 219-222,
- * 35²×96→96 165-166 → 200; DenseNet-121 56²×128→32 124-130 → 147-148,
- * 28²×128→32 119-131 → 142-146.  Its gain is below the 1.78x of the
+ * ResNet-50 56²×64 164 → 203-206, 28²×128 139-148 → 164-172 (178-192 on
+ * the 2 × 32 tile); Inception-V3
+ * 147²×32→64 128-144 → 150-156 (170-175 on 2 × 32), 149²×32→32 valid
+ * 128-129 → 138-154, 73²×80→192 valid 153-164 → 196-197, 35²×64→96
+ * 159-162 → 219-222, 35²×96→96 165-166 → 196-201; DenseNet-121
+ * 56²×128→32 115-130 → 202-205, 28²×128→32 119-132 → 198-201, 14²×128→32
+ * (F(2×2) before) 111-121 → 155-156, all three on 2 × 32 (one panel; 4 ×
+ * 24 had two, the second of one vector: 147-148 and 142-146 at 56² and
+ * 28²).  Its gain is below the 1.78x of the
  * multiplies: its transforms (some 300 operations a block and vector of
  * input features, redone per panel) and its 2.25x larger U cost the rest.
  */
