@@ -713,19 +713,28 @@ typedef struct F4Case {
  * Gᵀ is rounded once (u|U|); each V = Bᵀ d B takes at most 8 roundings
  * (two passes of up to 4 nonzero terms); each product sums IC terms, one
  * fma a step; the output transform takes at most 10 (two passes of up to
- * 5 terms).  So |Y − y| ≤ (IC + 19)·u · (|Aᵀ| P |A|) with P_ξ =
- * Σ_ic (|G||g||Gᵀ|)_ξ (|Bᵀ||d||B|)_ξ, which is Σ_ic Σ_p,q C_pq |d_p||g_q|
- * over the block's 6x6 patch p and the 9 taps q, C = the product of the
- * 1-D sums Σ_ξ |Aᵀ_iξ||G_ξq||Bᵀ_ξp|, whose sum over p and q is at most
- * 48 in 1-D (the block's last output: 16, 17, 24 and 48 for outputs 0 to
- * 3), 48² = 2304 in 2-D.  Inputs and weights have magnitudes in [0.5, 1],
- * so that is at most 2304·IC, while S = Σ|x|·|w| over the output's window
- * is at least IC · 4 · 0.25 = IC (4 taps at least inside the input, at a
- * corner with padding 1): |Y − y| ≤ 2304 (IC + 19) u S.  The evaluator's
- * rounding (u S) and the epilogue's add (u (S + 1), the bias or residual
- * being at most 1) bring the bound to K u (S + 1), K = 2304 (IC + 19) + 2;
- * relu and clamp do not increase errors.  Loose (a worst case), but a
- * wrong coefficient, tap or block gives errors of the order of S. */
+ * 5 terms).  So |Y − y| ≤ (IC + 19) u (|Aᵀ| P |A|), P_ξ = Σ_ic (|G||g||Gᵀ|)_ξ
+ * (|Bᵀ||d||B|)_ξ, that is (IC + 19) u W with W = Σ_ic Σ_p,q C_pq |d_p||g_q|
+ * over the block's 6x6 input patch p and the 9 taps q, C_pq the product
+ * of the 1-D C(i)_pq = Σ_ξ |Aᵀ_iξ||G_ξq||Bᵀ_ξp| of the output's row and
+ * column in its block (blocks of 4x4 outputs from the output's origin).
+ * C(i) has 1 where p = i + q (the exact algorithm's coefficient) or more,
+ * so W ≥ S = Σ|x|·|w| over the output's window, and W ≤ 2304 S for
+ * magnitudes in [0.5, 1] (ΣC ≤ 48² for the block's last output): in units
+ * of S, the bound is at most 2304 (IC + 19) u, and 256 (IC + 19) u for a
+ * block's first output.  The evaluator's rounding (u S) and the
+ * epilogue's add (u (S + 1), the bias or residual being at most 1) add
+ * 2 u (S + 1); relu and clamp do not increase errors.  The matrices
+ * below are typed from Lavin and Gray's paper, apart from winograd.c's. */
+static const double f4_bt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                   {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                   {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+static const double f4_g[6][3] = {{1 / 4.0, 0, 0},          {-1 / 6.0, -1 / 6.0, -1 / 6.0},
+                                  {-1 / 6.0, 1 / 6.0, -1 / 6.0}, {1 / 24.0, 1 / 12.0, 1 / 6.0},
+                                  {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+static const double f4_at[4][6] = {
+    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
 static void f4_check(const F4Case *c, int target, uint64_t seed) {
   int64_t oh = c->same ? c->h : c->h - 2, ow = c->same ? c->w : c->w - 2, p = c->same;
   int64_t nx = c->n * c->h * c->w * c->ci, nk = 9 * c->ci * c->co, ny = c->n * oh * ow * c->co;
@@ -805,24 +814,49 @@ static void f4_check(const F4Case *c, int target, uint64_t seed) {
     ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
     ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
     const float *y = want->data;
-    double K = 2304.0 * (double)(c->ci + 19) + 2;
-    for (int64_t i = 0; i < ny; i++) {
-      int64_t co = i % c->co, xo = i / c->co % ow, yo = i / c->co / ow % oh,
-              b = i / c->co / ow / oh;
-      double S = 0;
-      for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++) {
-          int64_t yi = yo + ky - p, xi = xo + kx - p;
-          if (yi < 0 || yi >= c->h || xi < 0 || xi >= c->w) continue;
-          for (int64_t ci = 0; ci < c->ci; ci++)
-            S += fabs(xv[((b * c->h + yi) * c->w + xi) * c->ci + ci]) *
-                 fabs(kv[((ky * 3 + kx) * c->ci + ci) * c->co + co]);
+    double C[4][6][3]; /* the 1-D C(i)_pq above */
+    for (int i = 0; i < 4; i++)
+      for (int pp = 0; pp < 6; pp++)
+        for (int q = 0; q < 3; q++) {
+          C[i][pp][q] = 0;
+          for (int x = 0; x < 6; x++)
+            C[i][pp][q] += fabs(f4_at[i][x]) * fabs(f4_g[x][q]) * fabs(f4_bt[x][pp]);
         }
-      double err = fabs((double)got[0][i] - y[i]), bound = K * 0x1p-24 * (S + 1);
-      ck_assert_msg(err <= bound, "%s: output %lld (block pixel %lld,%lld): %.9g, want %.9g "
-                    "(error %.3g > bound %.3g)", targets[target].cpu, (long long)i,
-                    (long long)(yo % 4), (long long)(xo % 4), got[0][i], y[i], err, bound);
+    double *D = malloc(9 * c->ci * sizeof *D); /* Σ_p C_pq |d_p| per tap and feature */
+    for (int64_t px = 0; px < ny / c->co; px++) {
+      int64_t xo = px % ow, yo = px / ow % oh, b = px / ow / oh, bi = yo % 4, bj = xo % 4;
+      for (int q = 0; q < 9; q++)
+        for (int64_t ci = 0; ci < c->ci; ci++) {
+          double sum = 0;
+          for (int py = 0; py < 6; py++)
+            for (int qx = 0; qx < 6; qx++) {
+              int64_t yi = yo - bi + py - p, xi = xo - bj + qx - p;
+              if (yi < 0 || yi >= c->h || xi < 0 || xi >= c->w) continue;
+              sum += C[bi][py][q / 3] * C[bj][qx][q % 3] *
+                     fabs(xv[((b * c->h + yi) * c->w + xi) * c->ci + ci]);
+            }
+          D[q * c->ci + ci] = sum;
+        }
+      for (int64_t co = 0; co < c->co; co++) {
+        int64_t i = px * c->co + co;
+        double S = 0, W = 0;
+        for (int q = 0; q < 9; q++) {
+          int64_t yi = yo + q / 3 - p, xi = xo + q % 3 - p;
+          bool inside = yi >= 0 && yi < c->h && xi >= 0 && xi < c->w;
+          for (int64_t ci = 0; ci < c->ci; ci++) {
+            double w = fabs(kv[(q * c->ci + ci) * c->co + co]);
+            W += w * D[q * c->ci + ci];
+            if (inside) S += w * fabs(xv[((b * c->h + yi) * c->w + xi) * c->ci + ci]);
+          }
+        }
+        double err = fabs((double)got[0][i] - y[i]);
+        double bound = ((double)(c->ci + 19) * W + 2 * (S + 1)) * 0x1p-24;
+        ck_assert_msg(err <= bound, "%s: output %lld (block pixel %lld,%lld): %.9g, want %.9g "
+                      "(error %.3g > bound %.3g)", targets[target].cpu, (long long)i,
+                      (long long)bi, (long long)bj, got[0][i], y[i], err, bound);
+      }
     }
+    free(D);
     for (int r = 0; r < 3; r++) free(got[r]);
   }
   cg_jit_free(j);
