@@ -50,13 +50,13 @@
  * 7×7×512 layers by F(2×2, 3×3): 393 and 786 KiB with AVX2), the input
  * features are blocked: the fewest K blocks of whole vectors whose slice
  * of the panel (a² × kc × NR) fits, evened out (kc 128 for both with
- * F(2×2, 3×3); F(4×4, 3×3)'s 28×28×128 runs 2 blocks of 64).  Each block
- * runs over a group of tiles (as many as whose sums fit a quarter of the
- * L2) while its slice stays in L2; V holds a tile's kc features, M a slot
- * per tile of the group, zeroed first, the register tiles reloaded from
- * it at each block and the output transform run after the last.  Each
- * product is still summed in K order from 0, one fma a step: the same
- * bits as one pass, for any blocking and any thread count.
+ * F(2×2, 3×3); F(4×4, 3×3)'s 28×28×128 on 2 × 32 tiles runs 3 blocks of
+ * 48).  Each block runs over a group of tiles (as many as whose sums fit a
+ * quarter of the L2) while its slice stays in L2; V holds a tile's kc
+ * features, M a slot per tile of the group, zeroed first, the register
+ * tiles reloaded from it at each block and the output transform run after
+ * the last.  Each product is still summed in K order from 0, one fma a
+ * step: the same bits as one pass, for any blocking and any thread count.
  *
  * F(2×2, 3×3)'s coefficients are 0, ±1 and ±1/2 (G's products ±1/4): on
  * small integers (the tests' exact mode) every value is exact, so the
