@@ -147,6 +147,164 @@ static int comb_ops(const double *c, int n) {
   return nz - 1 + !one;
 }
 
+/* A transform (rows × n matrix, row-major) as a program of linear
+ * combinations (WgProg): value i < n is input i, value n + k step k's
+ * Σ c[k][j]·value j, and output r is value out[r].  Without sharing, step
+ * r is row r (the code lincomb always emitted).  Shared terms come from
+ * the interpolation points' symmetry (±1, ±2), found from the matrix:
+ *  - rows r, s that are E ± O, E and O having no column in common (Bᵀ's
+ *    rows 1/2 and 3/4 of F(4, 3): E = d4 − 4·d2, O = d3 − 4·d1; E = d4 −
+ *    d2, O = 2·(d3 − d1)): E, O' = O/o (o the magnitude of O's first
+ *    coefficient unless one is ±1), then E + o·O' and E − o·O';
+ *  - columns c, c' equal or opposite in every row (Aᵀ's 1/2 and 3/4 of
+ *    F(4, 3)): x_c + x_c' and x_c − x_c', the rows over those.
+ * Each pairing is taken, greedily, only where it saves operations
+ * (comb_ops): F(2, 3)'s matrices gain nothing and keep their plain
+ * programs, operation for operation.  Each shared step is one more
+ * rounding on a path that loses at least one, and each intermediate is
+ * bounded by Σ|coefficient|·|x| of its rows, so no error bound grows. */
+enum { WG_MAX_STEPS = 12, WG_MAX_VALS = 6 + WG_MAX_STEPS };
+
+typedef struct WgProg {
+  int n, rows, nsteps;
+  double c[WG_MAX_STEPS][WG_MAX_VALS];
+  int out[6];
+} WgProg;
+
+/* The vector operations of p's steps. */
+static int prog_ops(const WgProg *p) {
+  int ops = 0;
+  for (int k = 0; k < p->nsteps; k++) ops += comb_ops(p->c[k], p->n + k);
+  return ops;
+}
+
+/* A step over values [0, nv), its coefficients c; its value's index. */
+static int prog_step(WgProg *p, const double *c, int nv) {
+  HLO_CHECK(p->nsteps < WG_MAX_STEPS);
+  int k = p->nsteps++;
+  memset(p->c[k], 0, sizeof p->c[k]);
+  memcpy(p->c[k], c, (size_t)nv * sizeof *c);
+  return p->n + k;
+}
+
+/* Rows r and s of m (n columns) as E ± O: e and o (n each) get E and O,
+ * false where some column is neither equal nor opposite in the two, or E
+ * or O is empty. */
+static bool split_rows(const double *m, int n, int r, int s, double *e, double *o) {
+  bool any_e = false, any_o = false;
+  for (int j = 0; j < n; j++) {
+    double a = m[r * n + j], b = m[s * n + j];
+    e[j] = o[j] = 0;
+    if (a == 0 && b == 0) continue;
+    if (a == b) e[j] = a, any_e = true;
+    else if (a == -b) o[j] = a, any_o = true;
+    else return false;
+  }
+  return any_e && any_o;
+}
+
+/* Whether columns c and c' of m (rows × n) are equal or opposite in every
+ * row, nonzero in at least two. */
+static bool pair_cols(const double *m, int rows, int n, int c, int c2) {
+  int used = 0;
+  for (int i = 0; i < rows; i++) {
+    double a = m[i * n + c], b = m[i * n + c2];
+    if (a != b && a != -b) return false;
+    used += a != 0;
+  }
+  return used >= 2;
+}
+
+/* The plain program of m (rows × n): step r is row r. */
+static void prog_plain(WgProg *p, const double *m, int rows, int n) {
+  p->n = n;
+  p->rows = rows;
+  p->nsteps = 0;
+  for (int r = 0; r < rows; r++) p->out[r] = prog_step(p, m + r * n, n);
+}
+
+/* The program by shared row pairs E ± O. */
+static void prog_rows(WgProg *p, const double *m, int rows, int n) {
+  p->n = n;
+  p->rows = rows;
+  p->nsteps = 0;
+  bool done[6] = {0};
+  for (int r = 0; r < rows; r++) {
+    if (done[r]) continue;
+    double e[6], o[6];
+    int s = r + 1;
+    for (; s < rows; s++)
+      if (!done[s] && split_rows(m, n, r, s, e, o)) break;
+    /* E, O', E ± o·O' against the two rows: taken only if cheaper */
+    double os = 0, c[WG_MAX_VALS] = {0};
+    bool unit = false;
+    if (s < rows) {
+      for (int j = 0; j < n; j++) {
+        if (o[j] != 0 && !os) os = o[j] < 0 ? -o[j] : o[j];
+        unit |= o[j] == 1 || o[j] == -1;
+      }
+      if (unit) os = 1;
+      for (int j = 0; j < n; j++) c[j] = o[j] / os;
+    }
+    if (s < rows && comb_ops(e, n) + comb_ops(c, n) + 2 <
+                        comb_ops(m + r * n, n) + comb_ops(m + s * n, n)) {
+      int ie = prog_step(p, e, n), io = prog_step(p, c, n), nv = p->n + p->nsteps;
+      memset(c, 0, sizeof c);
+      c[ie] = 1;
+      c[io] = os;
+      p->out[r] = prog_step(p, c, nv);
+      c[io] = -os;
+      p->out[s] = prog_step(p, c, nv + 1);
+      done[s] = true;
+    } else {
+      p->out[r] = prog_step(p, m + r * n, n);
+    }
+    done[r] = true;
+  }
+}
+
+/* The program by shared column pairs x_c ± x_c'. */
+static void prog_cols(WgProg *p, const double *m, int rows, int n) {
+  p->n = n;
+  p->rows = rows;
+  p->nsteps = 0;
+  double rc[6][WG_MAX_VALS] = {{0}}; /* the rows over the values so far */
+  for (int r = 0; r < rows; r++) memcpy(rc[r], m + r * n, (size_t)n * sizeof(double));
+  for (int c = 0; c < n; c++)
+    for (int c2 = c + 1; c2 < n; c2++) {
+      if (!pair_cols(m, rows, n, c, c2)) continue;
+      bool free_c = true;
+      for (int r = 0; r < rows; r++)
+        free_c &= rc[r][c] == m[r * n + c] && rc[r][c2] == m[r * n + c2];
+      if (!free_c) continue;
+      double sc[WG_MAX_VALS] = {0};
+      sc[c] = 1;
+      sc[c2] = 1;
+      int is = prog_step(p, sc, n + p->nsteps);
+      sc[c2] = -1;
+      int id = prog_step(p, sc, n + p->nsteps);
+      for (int r = 0; r < rows; r++) {
+        double a = rc[r][c], b = rc[r][c2];
+        rc[r][c] = rc[r][c2] = 0;
+        if (a == 0) continue;
+        rc[r][a == b ? is : id] = a;
+      }
+    }
+  int nv = n + p->nsteps;
+  for (int r = 0; r < rows; r++) p->out[r] = prog_step(p, rc[r], nv);
+}
+
+/* m's program (rows × n): the cheapest of the plain one, by row pairs and
+ * by column pairs, the plain one on ties. */
+static void prog_of(WgProg *p, const double *m, int rows, int n) {
+  WgProg q;
+  prog_plain(p, m, rows, n);
+  prog_rows(&q, m, rows, n);
+  if (prog_ops(&q) < prog_ops(p)) *p = q;
+  prog_cols(&q, m, rows, n);
+  if (prog_ops(&q) < prog_ops(p)) *p = q;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Planning                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -185,8 +343,9 @@ enum { WG_TILE_GAIN = 3 };
 static double tile_cost(const CgGemm *g, const WgForm *fm, int64_t blocks, int mr, int nv) {
   int64_t A = fm->a, T = A * A, L = g->lanes, nvec = g->N / L;
   int64_t tiles = (blocks + mr - 1) / mr, icv = (g->IC + L - 1) / L;
-  int ops_in = 0;
-  for (int i = 0; i < A; i++) ops_in += comb_ops(fm->bt + i * A, (int)A);
+  WgProg bt;
+  prog_of(&bt, fm->bt, (int)A, (int)A);
+  int ops_in = prog_ops(&bt);
   double cost = 0;
   for (int64_t v0 = 0; v0 < nvec; v0 += nv) {
     int64_t w = nvec - v0 < nv ? nvec - v0 : nv;
@@ -252,9 +411,10 @@ static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) 
   if (p->group > p->ntiles) p->group = p->ntiles;
   if (p->group < 1) p->group = 1;
   int64_t icv = (g->IC + L - 1) / L, panels = (g->N + nr - 1) / nr;
-  int ops_in = 0, ops_out = 0;
-  for (int i = 0; i < A; i++) ops_in += comb_ops(fm->bt + i * A, (int)A);
-  for (int i = 0; i < m; i++) ops_out += comb_ops(fm->at + i * A, (int)A);
+  WgProg bt, at;
+  prog_of(&bt, fm->bt, (int)A, (int)A);
+  prog_of(&at, fm->at, m, (int)A);
+  int ops_in = prog_ops(&bt), ops_out = prog_ops(&at);
   /* per K step of a tile: mr·nv FMAs, mr broadcasts, nv loads; M's
    * stores (and reloads, K blocked) per K block */
   double products = (double)panels * p->ntiles *
@@ -377,6 +537,7 @@ typedef struct Wg {
   CgVal vbuf, mbuf;     /* stack: V [T][mr][kc], M [group][T][mr][nr] (T = a²) */
   KirType vt;           /* a vector of lanes f32 */
   const WgForm *fm;
+  WgProg bt, at;        /* the programs of fm's Bᵀ and Aᵀ */
 } Wg;
 
 static CgVal fadd(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_ADDF, a, b); }
@@ -410,6 +571,14 @@ static CgVal lincomb(Wg *w, const double *c, int cs, const CgVal *x, int xs, int
   return acc;
 }
 
+/* Program p applied to x[i·xs] (p->n values): output r into y[r·ys]. */
+static void run_prog(Wg *w, const WgProg *p, const CgVal *x, int xs, CgVal *y, int ys) {
+  CgVal v[WG_MAX_VALS];
+  for (int i = 0; i < p->n; i++) v[i] = x[i * xs];
+  for (int k = 0; k < p->nsteps; k++) v[p->n + k] = lincomb(w, p->c[k], 1, v, 1, p->n + k);
+  for (int r = 0; r < p->rows; r++) y[r * ys] = v[p->out[r]];
+}
+
 /* Block q's image and first output row and column. */
 static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
   CgFn *f = w->f;
@@ -428,7 +597,6 @@ static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes, A = w->fm->a;
-  const double *bt = w->fm->bt;
   CgLoop rl = cg_for(f, gm->mr, 0, NULL);
   CgVal q = cg_iop(f, KIR_ADDI, q0, rl.iv);
   CgVal live = cg_icmp(f, KIR_SLT, q, cg_index(f, gm->wg_blocks));
@@ -453,10 +621,10 @@ static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
         CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], k}, L, s.mask);
         d[a * A + b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
       }
-    for (int i = 0; i < A; i++) /* Bᵀ d, by columns */
-      for (int b = 0; b < A; b++) t[i * A + b] = lincomb(w, bt + i * A, 1, d + b, A, A);
+    for (int b = 0; b < A; b++) /* Bᵀ d, by columns */
+      run_prog(w, &w->bt, d + b, A, t + b, A);
     for (int i = 0; i < A; i++) /* (Bᵀ d) B, by rows */
-      for (int j = 0; j < A; j++) v[i * A + j] = lincomb(w, bt + j * A, 1, t + i * A, 1, A);
+      run_prog(w, &w->bt, t + i * A, 1, v + i * A, 1);
     for (int i = 0; i < A * A; i++)
       cg_vstore(f, v[i], w->vbuf, (CgVal[]){cg_index(f, i), rl.iv, s.j}, s.mask);
   }
@@ -524,7 +692,6 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes, A = w->fm->a, m = w->fm->m;
-  const double *at = w->fm->at;
   CgVal hi = cg_iop(f, KIR_MINSI, cg_index(f, gm->mr),
                     cg_iop(f, KIR_SUBI, cg_index(f, gm->wg_blocks), q0));
   CgLoop rl = cg_for_range(f, cg_index(f, 0), hi, 0, NULL);
@@ -536,10 +703,10 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgVal mm[36], u[24], y[16];
   for (int i = 0; i < A * A; i++)
     mm[i] = cg_vload(f, w->mbuf, (CgVal[]){slot, cg_index(f, i), rl.iv, col}, L, 0);
-  for (int i = 0; i < m; i++) /* Aᵀ M, by columns */
-    for (int j = 0; j < A; j++) u[i * A + j] = lincomb(w, at + i * A, 1, mm + j, A, A);
+  for (int j = 0; j < A; j++) /* Aᵀ M, by columns */
+    run_prog(w, &w->at, mm + j, A, u + j, A);
   for (int i = 0; i < m; i++) /* (Aᵀ M) A, by rows */
-    for (int j = 0; j < m; j++) y[i * m + j] = lincomb(w, at + j * A, 1, u + i * A, 1, A);
+    run_prog(w, &w->at, u + i * A, 1, y + i * m, 1);
   for (int i = 0; i < m; i++)
     for (int j = 0; j < m; j++) {
       CgVal py = cg_iadd_c(f, oy, i), px = cg_iadd_c(f, ox, j);
@@ -616,6 +783,8 @@ void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) 
   int64_t nr = (int64_t)gm->nv * L, nt = gm->ntiles;
   Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L), .fm = form_of(gm->wg_m)};
   int64_t T = (int64_t)w.fm->a * w.fm->a;
+  prog_of(&w.bt, w.fm->bt, w.fm->a, w.fm->a);
+  prog_of(&w.at, w.fm->at, w.fm->m, w.fm->a);
   w.in = cg_memref_source(f, gm->op->operands[0]);
   HLO_CHECK(w.in);
   w.u = packed_u(f, gm);
