@@ -32,7 +32,11 @@
  * fused epilogue) are emitted from the matrices as straight-line vector
  * code (lincomb: zeros left out, ±1 as adds and subtracts, other
  * coefficients an fma with the constant; F(2×2, 3×3)'s come out as the
- * adds and subtracts they always were) and run inside the kernel, on the
+ * adds and subtracts they always were), through the subexpressions that
+ * the points' symmetry shares (WgProg, found from the matrices: F(4×4,
+ * 3×3)'s Bᵀ takes 12 operations a column instead of 16, its Aᵀ 10 instead
+ * of 14, so 144 + 100 a block and vector of features instead of 192 +
+ * 140) and run inside the kernel, on the
  * tile's blocks, through two stack buffers that stay in L1/L2: V for the
  * tile's mr blocks ([ξ][block][input feature]) and M, the a² products'
  * register tiles ([ξ][block][NR]).  The products run on gemm.c's
@@ -64,7 +68,11 @@
  * 1/24 in G, 4, 5, 8 in Bᵀ and Aᵀ): its worst-case error is some 2304
  * (IC + 19) u times Σ|x|·|w| for inputs of one scale (the derivation is
  * in tests/test_codegen_gemm.c, f4_check); on those tests' random
- * inputs the largest error seen was 25 u (Σ|x|·|w| + 1), u = 2^-24.
+ * inputs the largest error seen was 25 u (Σ|x|·|w| + 1), u = 2^-24
+ * (before the shared subexpressions).  The derivation counts at most 8
+ * roundings in V and 10 in the output transform; shared, each path takes
+ * at most 4 and 6, every intermediate bounded by its rows' Σ|c|·|x|, so
+ * the bound stands.
  * CgOptions.exact_winograd (the exact tests) keeps it off.
  * Elsewhere the sums are reassociated (a different rounding than the
  * direct kernel, as any library's Winograd).  A tap in padding
@@ -102,6 +110,12 @@
  * 28²).  Its gain is below the 1.78x of the
  * multiplies: its transforms (some 300 operations a block and vector of
  * input features, redone per panel) and its 2.25x larger U cost the rest.
+ * Sharing the transforms' subexpressions (332 → 244 operations) gained
+ * 4-8% (three alternated rounds, GFLOP/s, before → after): 56²×64
+ * 200-207 → 212-221, 28²×128 183-190 → 194-198, 35²×64→96 217-220 →
+ * 232-238; two rounds: 147²×32→64 valid 169-172 → 176-183, 73²×80→192
+ * valid 197-204 → 214-215, 35²×96→96 205-208 → 210-211, 56²×128→32
+ * 193-208 → 208-214, 14²×128→32 149-153 → 153-161.
  */
 #include <stdlib.h>
 #include <string.h>
