@@ -36,10 +36,10 @@
  * the points' symmetry shares (WgProg, found from the matrices: F(4×4,
  * 3×3)'s Bᵀ takes 12 operations a column instead of 16, its Aᵀ 10 instead
  * of 14, so 144 + 100 a block and vector of features instead of 192 +
- * 140) and run inside the kernel, on the
- * tile's blocks, through two stack buffers that stay in L1/L2: V for the
- * tile's mr blocks ([ξ][block][input feature]) and M, the a² products'
- * register tiles ([ξ][block][NR]).  The products run on gemm.c's
+ * 140) and run inside the kernel, on the tile's blocks, through two
+ * stack buffers that stay in L1/L2: V for the tile's mr blocks
+ * ([ξ][block][input feature]) and M, the a² products' register tiles
+ * ([ξ][block][NR]).  The products run on gemm.c's
  * register-tile shape (mr blocks × nv vectors, one broadcast of V and nv
  * loads of U per mr·nv FMAs), so a unit of work is (panel, tile of mr
  * blocks), as for the direct kernel: panels outermost, so that a panel of
@@ -70,10 +70,9 @@
  * in tests/test_codegen_gemm.c, f4_check); on those tests' random
  * inputs the largest error seen was 25 u (Σ|x|·|w| + 1), u = 2^-24 (on
  * an AVX2 host: 11.5 u before the shared subexpressions below, 12.4 u
- * after).  The derivation counts at most 8
- * roundings in V and 10 in the output transform; shared, each path takes
- * at most 4 and 6, every intermediate bounded by its rows' Σ|c|·|x|, so
- * the bound stands.
+ * after).  The derivation counts at most 8 roundings in V and 10 in
+ * the output transform; shared, each path takes at most 4 and 6, every
+ * intermediate bounded by its rows' Σ|c|·|x|, so the bound stands.
  * CgOptions.exact_winograd (the exact tests) keeps it off.
  * Elsewhere the sums are reassociated (a different rounding than the
  * direct kernel, as any library's Winograd).  A tap in padding
