@@ -69,6 +69,18 @@ static bool same_dynamic_dims(const HloInstr *in) {
   return true;
 }
 
+/* A concatenate whose operands have the same dynamic dims, apart from the
+ * concatenated one (which may be static in some). */
+static bool concat_supported(const HloInstr *in) {
+  uint16_t along = (uint16_t)(1u << in->dimensions.v[0]), mask = 0;
+  for (int i = 0; i < in->noperands; i++) {
+    uint16_t m = in->operands[i]->shape.dynamic & (uint16_t)~along;
+    if (i && m != mask) return false;
+    mask = m;
+  }
+  return true;
+}
+
 /* A reshape the gather below computes: one dynamic result dim, the
  * operand's elements countable in s32. */
 static bool reshape_supported(const HloInstr *in) {
@@ -90,8 +102,9 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_COPY: case HLO_OP_CONVERT: return true;
   case HLO_OP_REDUCE: return in->noperands == 2;
   case HLO_OP_RESHAPE: return reshape_supported(in);
-  case HLO_OP_CONCATENATE:
-    return same_dynamic_dims(in) && !(in->operands[0]->shape.dynamic >> in->dimensions.v[0] & 1);
+  case HLO_OP_REVERSE: return true;
+  case HLO_OP_SORT: return in->noperands == 1;
+  case HLO_OP_CONCATENATE: return concat_supported(in);
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
   }
 }
@@ -189,6 +202,112 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
   return px_built(hlo_build_gather(at.c, x1, flat, &g, &e), e, at.before);
 }
 
+static HloInstr *dslice(PxAt at, HloInstr *x, int d, HloInstr *start, int64_t len) {
+  HloInstr *starts[HLO_MAX_RANK];
+  int64_t sizes[HLO_MAX_RANK];
+  for (int k = 0; k < x->shape.rank; k++) {
+    starts[k] = k == d ? start : s32(at, 0);
+    sizes[k] = k == d ? len : x->shape.dims[k];
+  }
+  HloError *e = NULL;
+  return px_built(hlo_build_dynamic_slice(at.c, x, starts, sizes, &e), e, at.before);
+}
+
+static HloInstr *concat2(PxAt at, HloInstr *a, HloInstr *b, int d) {
+  HloInstr *xs[2] = {a, b};
+  HloError *e = NULL;
+  return px_built(hlo_build_concatenate(at.c, xs, 2, d, &e), e, at.before);
+}
+
+/* reverse(x) over its dims, a dynamic one of size s (bound N) then shifted
+ * down by N - s, so that element i reads x[s-1-i]: a dynamic-slice of the
+ * reversed value concatenated with itself. */
+static HloInstr *reverse_sized(PxAt at, HloInstr *in, const Sizes *a) {
+  HloInstr *x = in->operands[0];
+  HloError *e = NULL;
+  HloInstr *y = px_built(hlo_build_reverse(at.c, x, in->dimensions.v, in->dimensions.n, &e), e,
+                         at.before);
+  for (int k = 0; k < in->dimensions.n; k++) {
+    int d = (int)in->dimensions.v[k];
+    if (!a->dim[d]) continue;
+    int64_t n = x->shape.dims[d];
+    HloInstr *shift = px_binary(at, HLO_OP_SUBTRACT, s32(at, n), a->dim[d]);
+    y = dslice(at, concat2(at, y, y, d), d, shift, n);
+  }
+  return y;
+}
+
+/* concatenate along dim d, dynamic in some operands: operand j, of size
+ * s_j, starts at o_j = s_0 + … + s_(j-1).  Each is placed at its offset in
+ * the result's bound B (a dynamic-slice at B - o_j of [zeros(B), x_j,
+ * zeros(B - N_j)]) and selected where the position is at least o_j, later
+ * operands over earlier ones; sets the result's size in out. */
+static HloInstr *concat_sized(PxAt at, HloInstr *in, const Sizes *sz, Sizes *out) {
+  int d = (int)in->dimensions.v[0];
+  int64_t b = in->shape.dims[d];
+  HloShape zs = in->shape;
+  zs.dynamic = 0;
+  HloInstr *zero = px_scalar(at, in->shape.type, 0, &zs);
+  HloInstr *pos = px_iota_like(at, zero, d), *off = s32(at, 0), *r = NULL;
+  for (int j = 0; j < in->noperands; j++) {
+    HloInstr *x = in->operands[j];
+    int64_t n = x->shape.dims[d];
+    HloInstr *size = sz[x->id].dim[d] ? sz[x->id].dim[d] : s32(at, n);
+    HloInstr *placed = concat2(at, zero, x, d);
+    if (b > n) {
+      HloShape ts = zs;
+      ts.dims[d] = b - n;
+      placed = concat2(at, placed, px_scalar(at, in->shape.type, 0, &ts), d);
+    }
+    placed = dslice(at, placed, d, px_binary(at, HLO_OP_SUBTRACT, s32(at, b), off), b);
+    if (!r) r = placed;
+    else
+      r = px_select(at, px_compare(at, HLO_CMP_GE, pos, px_broadcast_leading(at, off, &pos->shape)),
+                    placed, r);
+    off = px_binary(at, HLO_OP_ADD, off, size);
+  }
+  out->dim[d] = off;
+  return r;
+}
+
+/* The comparator of a sort with a padding marker (pred, the last operand):
+ * padding compares greater than every present element, whatever the
+ * sort's own comparator says (XLA's padder: padding sorts last). */
+static HloComputation *padding_last(HloModule *m, const HloComputation *cmp, int n) {
+  HloComputation *c = hlo_computation_new(m, "compare_padding_last");
+  HloInstr *args[2 * HLO_MAX_RANK + 2];
+  HLO_CHECK(cmp->nparams == 2 * n && n <= HLO_MAX_RANK);
+  for (int i = 0; i < 2 * n; i++)
+    args[i] = hlo_parameter_new(c, i, &cmp->params[i]->shape, cmp->params[i]->name);
+  HloShape ps = hlo_shape_scalar(HLO_PRED);
+  HloInstr *lpad = hlo_parameter_new(c, 2 * n, &ps, "lhs_padding");
+  HloInstr *rpad = hlo_parameter_new(c, 2 * n + 1, &ps, "rhs_padding");
+  PxAt at = {c, NULL};
+  HloInstr *less = px_clone_computation(c, cmp, args, NULL);
+  HloInstr *r = px_select(at, rpad, px_scalar(at, HLO_PRED, 1, NULL), less);
+  r = px_select(at, lpad, px_scalar(at, HLO_PRED, 0, NULL), r);
+  hlo_set_root(c, r);
+  hlo_computation_move_first(c);
+  return c;
+}
+
+/* sort of one operand along a dynamic dim: sorted with a marker of its
+ * padding, which the comparator puts last. */
+static HloInstr *sort_sized(PxAt at, HloInstr *in, const Sizes *a) {
+  HloInstr *x = in->operands[0];
+  int d = (int)in->dimensions.v[0];
+  /* A static copy, so that the sort's tuple holds static shapes. */
+  HloInstr *xs = px_unary(at, HLO_OP_COPY, x);
+  xs->shape.dynamic = 0;
+  HloInstr *iota = px_iota_like(at, xs, d);
+  HloInstr *pad = px_compare(at, HLO_CMP_GE, iota, px_broadcast_leading(at, a->dim[d], &iota->shape));
+  HloInstr *ops[2] = {xs, pad};
+  HloError *e = NULL;
+  HloComputation *cmp = padding_last(in->parent->module, in->called[0], 1);
+  HloInstr *s = px_built(hlo_build_sort(at.c, ops, 2, d, in->is_stable, cmp, &e), e, at.before);
+  return px_built(hlo_build_get_tuple_element(at.c, s, 0, &e), e, at.before);
+}
+
 /* The sizes of `in`'s result, masking its operands where it reads padding;
  * an instruction that becomes another is left in repl[in->id]. */
 static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
@@ -210,6 +329,27 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
     return;
   case HLO_OP_TRANSPOSE:
     for (int k = 0; k < in->dimensions.n; k++) out->dim[k] = a->dim[in->dimensions.v[k]];
+    return;
+  case HLO_OP_REVERSE:
+    *out = *a;
+    for (int k = 0; k < in->dimensions.n; k++)
+      if (a->dim[in->dimensions.v[k]]) {
+        repl[in->id] = reverse_sized(at, in, a);
+        break;
+      }
+    return;
+  case HLO_OP_SORT:
+    *out = *a;
+    if (a->dim[in->dimensions.v[0]]) repl[in->id] = sort_sized(at, in, a);
+    return;
+  case HLO_OP_CONCATENATE:
+    if (!has_dynamic_operand(in)) return;
+    for (int d = 0; d < in->shape.rank; d++) out->dim[d] = a->dim[d];
+    for (int i = 0; i < in->noperands; i++)
+      if (sz[in->operands[i]->id].dim[in->dimensions.v[0]]) {
+        repl[in->id] = concat_sized(at, in, sz, out);
+        break;
+      }
     return;
   case HLO_OP_SLICE:
     for (int d = 0; d < in->shape.rank; d++)
@@ -290,6 +430,9 @@ bool pass_dynamic_pad(HloModule *m) {
       in->shape.dynamic = 0;
     }
   }
+  /* What the rewrites built from dynamic values is static too. */
+  for (HloInstr *x = m->entry->first; x; x = x->next)
+    if (hlo_type_is_array(x->shape.type)) x->shape.dynamic = 0;
   free(order);
   free(repl);
   free(sz);

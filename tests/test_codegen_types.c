@@ -364,6 +364,55 @@ START_TEST(dynamic_reshapes_compiled) {
 }
 END_TEST
 
+/* Ops that move a dynamic dim (passes/dynamic_pad.c), against the
+ * evaluator, which holds the values at their run-time sizes: reverse over
+ * the dynamic dim (and with a static one), concatenate along it (a static
+ * operand between two dynamic ones, one dynamic first), sort along it with
+ * a greater-than and a less-than comparator (the padding, x's own values
+ * past the size, must sort after the present elements either way), each
+ * read in order by a dot with weights over the dynamic dim; sizes drawn
+ * from the argument, zero included. */
+START_TEST(dynamic_dims_moved_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\ngt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT c = pred[] compare(a, b), direction=GT\n}\n"
+                   "lt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT c = pred[] compare(a, b), direction=LT\n}\nENTRY e {\n"
+                   "  x = f32[2,5] parameter(0)\n  w = f32[10] parameter(1)\n"
+                   "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
+                   "  five = s32[] constant(5)\n  low = s32[] and(p, seven)\n"
+                   "  n = s32[] minimum(low, five)\n  three = s32[] constant(3)\n"
+                   "  m = s32[] and(p, three)\n  two = s32[] constant(2)\n"
+                   "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                   "  w5 = f32[5] slice(w), slice={[0:5]}\n"
+                   "  wn = f32[<=5] set-dimension-size(w5, n), dimensions={0}\n"
+                   "  r = f32[2,<=5] reverse(d), dimensions={1}\n"
+                   "  dr = f32[2] dot(r, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  r2 = f32[2,<=5] reverse(d), dimensions={0,1}\n"
+                   "  dr2 = f32[2] dot(r2, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  x3 = f32[2,3] slice(x), slice={[0:2], [2:5]}\n"
+                   "  y = f32[2,<=3] set-dimension-size(x3, m), dimensions={1}\n"
+                   "  s = f32[2,2] slice(x), slice={[0:2], [1:3]}\n"
+                   "  c = f32[2,<=10] concatenate(d, s, y), dimensions={1}\n"
+                   "  nm = s32[] add(n, m)\n  size = s32[] add(nm, two)\n"
+                   "  wc = f32[<=10] set-dimension-size(w, size), dimensions={0}\n"
+                   "  dc = f32[2] dot(c, wc), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  gc = s32[] get-dimension-size(c), dimensions={1}\n"
+                   "  c2 = f32[2,<=8] concatenate(y, s, y), dimensions={1}\n"
+                   "  w7 = f32[8] slice(w), slice={[2:10]}\n"
+                   "  m2 = s32[] add(m, m)\n  size2 = s32[] add(m2, two)\n"
+                   "  w7n = f32[<=8] set-dimension-size(w7, size2), dimensions={0}\n"
+                   "  dc2 = f32[2] dot(c2, w7n), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  sg = f32[2,<=5] sort(d), dimensions={1}, to_apply=gt\n"
+                   "  dsg = f32[2] dot(sg, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  sl = f32[2,<=5] sort(d), dimensions={1}, is_stable=true, to_apply=lt\n"
+                   "  dsl = f32[2] dot(sl, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  ROOT o = (f32[2], f32[2], f32[2], s32[], f32[2], f32[2], f32[2]) "
+                   "tuple(dr, dr2, dc, gc, dc2, dsg, dsl)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -377,6 +426,7 @@ int main(void) {
   tcase_add_test(t, unsupported_types_are_refused_by_name);
   tcase_add_test(t, dimension_sizes_compiled);
   tcase_add_test(t, dynamic_reshapes_compiled);
+  tcase_add_test(t, dynamic_dims_moved_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
