@@ -710,6 +710,112 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
   return e;
 }
 
+/* --- bounded dynamic dims ---------------------------------------------------
+ * When the pass pipeline made a module with dynamic entry parameters or
+ * results static (passes/dynamic_pad.c), the compiled entry takes each
+ * dynamic array padded to its bound and then one s32[] per dynamic dim
+ * with its size, after the other arguments, and returns the sizes of its
+ * dynamic results likewise after them (docs/api.md).  `hloc run` binds
+ * the arrays at their run-time sizes, as the interpreter takes them, pads
+ * them and passes their sizes, and writes the results trimmed to theirs. */
+
+/* Copies between the array `small` (data s) and the leading corner of
+ * `big` (data b), in row-major order; into_big says which way. */
+static void copy_corner(const HloShape *small, void *s, const HloShape *big, void *b,
+                        bool into_big) {
+  size_t es = hlo_type_size(small->type);
+  int64_t n = hlo_shape_elements(small), idx[HLO_MAX_RANK] = {0};
+  for (int64_t i = 0; i < n; i++) {
+    int64_t off = 0;
+    for (int d = 0; d < small->rank; d++) off = off * big->dims[d] + idx[d];
+    char *bp = (char *)b + off * (int64_t)es, *sp = (char *)s + i * (int64_t)es;
+    memcpy(into_big ? bp : sp, into_big ? sp : bp, es);
+    for (int d = small->rank - 1; d >= 0 && ++idx[d] == small->dims[d]; d--) idx[d] = 0;
+  }
+}
+
+/* Whether the entry has a dynamic parameter or result. */
+static bool entry_is_dynamic(const HloComputation *entry) {
+  for (int p = 0; p < entry->nparams; p++)
+    if (hlo_shape_is_dynamic(&entry->params[p]->shape)) return true;
+  return hlo_shape_is_dynamic(&entry->root->shape);
+}
+
+/* The leaves of shape s, copied by value into out (NULL: only counted). */
+static void shape_leaf_copies(const HloShape *s, HloShape *out, int *n) {
+  if (!hlo_shape_is_tuple(s)) {
+    if (out) out[*n] = *s;
+    (*n)++;
+    return;
+  }
+  for (int i = 0; i < s->ntuple; i++) shape_leaf_copies(&s->tuple[i], out, n);
+}
+
+/* The arguments of the rewritten entry: args (leaves of the shapes given)
+ * padded to their bounds, then the sizes of their dynamic dims. */
+static HloLiteral **sized_args(const HloShape *shapes, HloLiteral *const *args, int n,
+                               int *nout) {
+  int k = n;
+  for (int i = 0; i < n; i++) k += __builtin_popcount(shapes[i].dynamic);
+  HloLiteral **out = calloc((size_t)k + 1, sizeof *out);
+  k = n;
+  for (int i = 0; i < n; i++) {
+    HloShape bound = shapes[i];
+    bound.dynamic = 0;
+    if (!shapes[i].dynamic) {
+      out[i] = hlo_literal_clone(args[i]);
+      continue;
+    }
+    out[i] = hlo_literal_new(&bound);
+    copy_corner(&args[i]->shape, args[i]->data, &bound, out[i]->data, true);
+    for (int d = 0; d < bound.rank; d++)
+      if (shapes[i].dynamic >> d & 1) {
+        HloShape s32 = hlo_shape_scalar(HLO_S32);
+        out[k] = hlo_literal_new(&s32);
+        *(int32_t *)out[k++]->data = (int32_t)args[i]->shape.dims[d];
+      }
+  }
+  *nout = k;
+  return out;
+}
+
+/* The n results of the rewritten entry (leaves of the shapes given), each
+ * dynamic one trimmed to the sizes the entry returned after them. */
+static HloError *sized_results(HloLiteral **result, const HloShape *shapes, int n) {
+  int nflat = 0;
+  flatten(*result, NULL, &nflat);
+  HloLiteral **flat = calloc((size_t)nflat + 1, sizeof *flat);
+  HloLiteral **out = calloc((size_t)n + 1, sizeof *out);
+  nflat = 0;
+  flatten(*result, flat, &nflat);
+  HloError *e = NULL;
+  for (int i = 0, k = n; i < n && !e; i++) {
+    HloShape s = flat[i]->shape;
+    for (int d = 0; d < s.rank; d++) {
+      if (!(shapes[i].dynamic >> d & 1)) continue;
+      int32_t size = k < nflat ? *(const int32_t *)flat[k++]->data : -1;
+      if (size < 0 || size > s.dims[d]) {
+        e = hlo_error("result %d: dimension %d has size %d, outside [0, %lld]", i, d, size,
+                      (long long)s.dims[d]);
+        break;
+      }
+      s.dims[d] = size;
+    }
+    out[i] = hlo_literal_new(&s);
+    copy_corner(&s, out[i]->data, &flat[i]->shape, flat[i]->data, false);
+  }
+  free(flat);
+  if (e) {
+    for (int i = 0; i < n; i++) hlo_literal_free(out[i]);
+    free(out);
+    return e;
+  }
+  hlo_literal_free(*result);
+  *result = hlo_literal_tuple(out, n);
+  free(out);
+  return NULL;
+}
+
 /* What `hloc run` collects from its repeatable and checked options. */
 typedef struct RunArgs {
   RunInput *inputs;
@@ -806,7 +912,9 @@ static int cmd_run(int argc, char **argv) {
   double atol = ra.atol, rtol = ra.rtol;
   const char *threads_arg = ra.threads_arg;
   Model md = {0};
-  HloLiteral **args = NULL, *result = NULL, **flat = NULL;
+  HloLiteral **args = NULL, *result = NULL, **flat = NULL, **run_args = NULL;
+  HloShape *arg_shapes = NULL, *res_shapes = NULL;
+  int nrun_args = 0;
   ArgLeaf *leaves = NULL;
   HloError *e = NULL;
   Outputs outputs = {0};
@@ -856,17 +964,32 @@ static int cmd_run(int argc, char **argv) {
   names = buffer_names(&md, leaves, nleaves, shape_leaves(&md.m->entry->root->shape));
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
+  /* The signature as written, which the passes may give sizes (above). */
+  bool dynamic = entry_is_dynamic(md.m->entry);
+  int nres = 0;
+  shape_leaf_copies(&md.m->entry->root->shape, NULL, &nres);
+  arg_shapes = calloc((size_t)nleaves + 1, sizeof *arg_shapes);
+  res_shapes = calloc((size_t)nres + 1, sizeof *res_shapes);
+  for (int p = 0; p < nleaves; p++) arg_shapes[p] = *leaves[p].shape;
+  nres = 0;
+  shape_leaf_copies(&md.m->entry->root->shape, res_shapes, &nres);
   e = pipeline_optimize(&md, &flags.opts, &opts);
   cli_stage(&clock, "%s", flags.opts.no_passes ? "verify (--O0: no passes)" : "passes");
   if (e) goto fail;
+  bool sized = dynamic && !entry_is_dynamic(md.m->entry);
+  int nrun = nleaves;
+  if (sized) run_args = sized_args(arg_shapes, args, nleaves, &nrun);
+  nrun_args = sized ? nrun : 0;
   if (interpret) {
-    if (!(e = run_bound_start(&ra.bound))) e = run_interpreted(&md, args, &ra.bound, &result);
+    if (!(e = run_bound_start(&ra.bound)))
+      e = run_interpreted(&md, sized ? run_args : args, &ra.bound, &result);
     run_bound_stop(&ra.bound);
     cli_stage(&clock, "%s", "interpret");
   } else {
-    e = run_native(&md, &opts, args, nleaves, threads, flags.stats ? stderr : NULL, &ra.bound,
-                   profile, &clock, &result);
+    e = run_native(&md, &opts, sized ? run_args : args, nrun, threads,
+                   flags.stats ? stderr : NULL, &ra.bound, profile, &clock, &result);
   }
+  if (!e && sized) e = sized_results(&result, res_shapes, nres);
   if (e || (e = make_dir(outdir, &made_dir))) goto fail;
   int nflat = 0;
   flatten(result, NULL, &nflat);
@@ -918,6 +1041,10 @@ done:
   free(names);
   for (int p = 0; args && p < nleaves; p++) hlo_literal_free(args[p]);
   free(args);
+  for (int p = 0; p < nrun_args; p++) hlo_literal_free(run_args[p]);
+  free(run_args);
+  free(arg_shapes);
+  free(res_shapes);
   for (int p = 0; leaves && p < nleaves; p++) free(leaves[p].name);
   free(leaves);
   free(flat);

@@ -4,10 +4,12 @@
  * and the padding masked where it would reach a result (XLA's dynamic
  * padder), so that codegen compiles the module.
  *
- * A dim's size is the value set-dimension-size gave it, followed through
+ * A dim's size is the value set-dimension-size gave it, or the s32[]
+ * parameter added for a dynamic entry parameter (below), followed through
  * the ops that keep it: elementwise ops, convert and copy (their
  * operands' sizes), broadcast and transpose (moved with the dims), slice
- * (a <=N dim it takes whole) and concatenate along a static dim.  Then:
+ * (a <=N dim it takes whole), concatenate along a static dim and
+ * get-tuple-element of a parameter.  Then:
  *
  *   set-dimension-size(x, n)   is x (the padding is what x holds there);
  *   get-dimension-size(x)      is the size (or the bound when static);
@@ -21,23 +23,44 @@
  *                              of their count, as the interpreter reads
  *                              it) is unravelled into the operand's sizes
  *                              and read from the operand flattened at its
- *                              bounds; past the size, any element.
+ *                              bounds; past the size, any element;
+ *   reverse over one           the reversed value shifted down by
+ *                              bound - size (a dynamic-slice of it
+ *                              concatenated with itself);
+ *   concatenate along one      each operand placed at its run-time offset
+ *                              (a dynamic-slice of it between zeros) and
+ *                              selected from there on; the size, the sum;
+ *   sort along one             sorted with one more operand, a pred that
+ *                              marks the padding, under a comparator that
+ *                              puts padding after every present element
+ *                              whatever the sort's own says (XLA's rule);
+ *                              a sort of several operands only where
+ *                              get-tuple-element reads it.
+ *
+ * The entry's signature gets the sizes (docs/api.md): a dynamic parameter
+ * (an array, or an array in a tuple of arrays) becomes static, padded,
+ * and one s32[] parameter NAME_sizeD (a tuple's leaf: NAME_K_sizeD) per
+ * dynamic dim is added after the others; a dynamic root (an array, or a
+ * tuple instruction of arrays) becomes tuple(its arrays…, their sizes…),
+ * one s32[] per dynamic dim, in array then dim order.
  *
  * Padding elsewhere is never read by what the module returns: the module
- * is rewritten only when the entry's parameters and results are static,
- * every dynamic value lives in the entry computation, and each op reading
- * a dynamic dim is one of those above.  Anything else (reshape, reverse,
- * sort, pad, gather, scatter over a dynamic dim, dynamic results) leaves
- * the module as it is, and codegen refuses it by name; the interpreter
- * runs it as written.  hlo/'s evaluator, which holds values at their
- * run-time sizes, is the oracle the rewrite is tested against.
+ * is rewritten only when every dynamic value lives in the entry
+ * computation and each op reading a dynamic dim is one of those above.
+ * Anything else (pad, gather, scatter over a dynamic dim, a reshape into
+ * several dynamic dims, dynamic values in a call, while or conditional,
+ * nested result tuples) leaves the module as it is, and codegen refuses
+ * it by name; the interpreter runs it as written.  hlo/'s evaluator,
+ * which holds values at their run-time sizes, is the oracle the rewrite
+ * is tested against.
  *
  * pass_run_pipeline runs it after the single-device lowering; when it
  * made the module static the rest of the pipeline runs as usual.
  *
  * requires: a verified module.
- * keeps:    the entry's signature and every static shape.
- * breaks:   nothing.
+ * keeps:    every static shape; the entry's static parameters and results,
+ *           in their places.
+ * breaks:   a dynamic entry signature: sizes added as above.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -91,11 +114,32 @@ static bool reshape_supported(const HloInstr *in) {
   return n < INT32_MAX;
 }
 
+/* An array, or a tuple of arrays (a dynamic entry parameter or result). */
+static bool flat_tuple(const HloShape *s) {
+  for (int i = 0; hlo_shape_is_tuple(s) && i < s->ntuple; i++)
+    if (hlo_shape_is_tuple(&s->tuple[i])) return false;
+  return true;
+}
+
+/* Whether only get-tuple-element reads the tuple `in`. */
+static bool read_by_elements(const HloInstr *in) {
+  for (int i = 0; i < in->nusers; i++)
+    if (in->users[i]->op != HLO_OP_GET_TUPLE_ELEMENT) return false;
+  return in != in->parent->root;
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
-  if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape)) return false;
+  const HloComputation *entry = in->parent;
+  if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
+  if (in == entry->root && hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
+    return in->op == HLO_OP_TUPLE && flat_tuple(&in->shape);
+  if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
+    return in->op == HLO_OP_SORT && same_dynamic_dims(in) && read_by_elements(in);
   if (!has_dynamic_operand(in)) return true;
   switch (in->op) {
+  case HLO_OP_GET_TUPLE_ELEMENT:
+    return in->operands[0]->op == HLO_OP_PARAMETER || in->operands[0]->op == HLO_OP_SORT;
   case HLO_OP_SET_DIMENSION_SIZE: case HLO_OP_GET_DIMENSION_SIZE: case HLO_OP_BROADCAST:
   case HLO_OP_TRANSPOSE: case HLO_OP_SLICE: case HLO_OP_DOT:
     return true;
@@ -103,7 +147,7 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_REDUCE: return in->noperands == 2;
   case HLO_OP_RESHAPE: return reshape_supported(in);
   case HLO_OP_REVERSE: return true;
-  case HLO_OP_SORT: return in->noperands == 1;
+  case HLO_OP_SORT: return same_dynamic_dims(in);
   case HLO_OP_CONCATENATE: return concat_supported(in);
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
   }
@@ -111,9 +155,6 @@ static bool supported(const HloInstr *in) {
 
 static bool feasible(const HloModule *m) {
   const HloComputation *entry = m->entry;
-  for (int i = 0; i < entry->nparams; i++)
-    if (hlo_shape_is_dynamic(&entry->params[i]->shape)) return false;
-  if (hlo_shape_is_dynamic(&entry->root->shape)) return false;
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next) {
       if (c != entry && (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
@@ -291,26 +332,33 @@ static HloComputation *padding_last(HloModule *m, const HloComputation *cmp, int
   return c;
 }
 
-/* sort of one operand along a dynamic dim: sorted with a marker of its
- * padding, which the comparator puts last. */
+/* sort along a dynamic dim: sorted with a marker of its padding, which the
+ * comparator puts last; a sort of several operands gives the tuple of the
+ * new sort's elements (without the marker). */
 static HloInstr *sort_sized(PxAt at, HloInstr *in, const Sizes *a) {
-  HloInstr *x = in->operands[0];
-  int d = (int)in->dimensions.v[0];
-  /* A static copy, so that the sort's tuple holds static shapes. */
-  HloInstr *xs = px_unary(at, HLO_OP_COPY, x);
-  xs->shape.dynamic = 0;
-  HloInstr *iota = px_iota_like(at, xs, d);
-  HloInstr *pad = px_compare(at, HLO_CMP_GE, iota, px_broadcast_leading(at, a->dim[d], &iota->shape));
-  HloInstr *ops[2] = {xs, pad};
+  int d = (int)in->dimensions.v[0], n = in->noperands;
+  HloInstr *ops[HLO_MAX_RANK + 1];
+  if (n > HLO_MAX_RANK) return NULL;
+  for (int i = 0; i < n; i++) {
+    /* Static copies, so that the sort's tuple holds static shapes. */
+    ops[i] = px_unary(at, HLO_OP_COPY, in->operands[i]);
+    ops[i]->shape.dynamic = 0;
+  }
+  HloInstr *iota = px_iota_like(at, ops[0], d);
+  ops[n] = px_compare(at, HLO_CMP_GE, iota, px_broadcast_leading(at, a->dim[d], &iota->shape));
   HloError *e = NULL;
-  HloComputation *cmp = padding_last(in->parent->module, in->called[0], 1);
-  HloInstr *s = px_built(hlo_build_sort(at.c, ops, 2, d, in->is_stable, cmp, &e), e, at.before);
-  return px_built(hlo_build_get_tuple_element(at.c, s, 0, &e), e, at.before);
+  HloComputation *cmp = padding_last(in->parent->module, in->called[0], n);
+  HloInstr *s = px_built(hlo_build_sort(at.c, ops, n + 1, d, in->is_stable, cmp, &e), e,
+                         at.before);
+  for (int i = 0; i < n; i++)
+    ops[i] = px_built(hlo_build_get_tuple_element(at.c, s, i, &e), e, at.before);
+  if (n == 1) return ops[0];
+  return px_built(hlo_build_tuple(at.c, ops, n, &e), e, at.before);
 }
 
 /* The sizes of `in`'s result, masking its operands where it reads padding;
  * an instruction that becomes another is left in repl[in->id]. */
-static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
+static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elems) {
   Sizes *out = &sz[in->id];
   const Sizes *a = in->noperands ? &sz[in->operands[0]->id] : NULL;
   PxAt at = {in->parent, in};
@@ -320,6 +368,11 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
     out->dim[in->dimensions.v[0]] = in->operands[1];
     return;
   case HLO_OP_GET_DIMENSION_SIZE: return;
+  case HLO_OP_GET_TUPLE_ELEMENT:
+    if (in->operands[0]->op == HLO_OP_PARAMETER && elems[in->operands[0]->parameter_number])
+      *out = elems[in->operands[0]->parameter_number][in->tuple_index];
+    if (in->operands[0]->op == HLO_OP_SORT) *out = sz[in->operands[0]->id];
+    return;
   case HLO_OP_RESHAPE:
     if (has_dynamic_operand(in) || hlo_shape_is_dynamic(&in->shape))
       repl[in->id] = reshape_gather(at, in, a, out);
@@ -340,7 +393,8 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
     return;
   case HLO_OP_SORT:
     *out = *a;
-    if (a->dim[in->dimensions.v[0]]) repl[in->id] = sort_sized(at, in, a);
+    if (a->dim[in->dimensions.v[0]] && in->noperands <= HLO_MAX_RANK)
+      repl[in->id] = sort_sized(at, in, a);
     return;
   case HLO_OP_CONCATENATE:
     if (!has_dynamic_operand(in)) return;
@@ -395,17 +449,79 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl) {
   }
 }
 
+/* The s32[] parameters that carry an entry parameter's sizes (of shape s,
+ * named name), one per dynamic dim, numbered from *next. */
+static void size_params(HloComputation *entry, const HloShape *s, const char *name, int *next,
+                        Sizes *out) {
+  for (int d = 0; d < s->rank; d++) {
+    if (!(s->dynamic >> d & 1)) continue;
+    HloStr n = {0};
+    hlo_str_printf(&n, "%s_size%d", name, d);
+    HloShape ss = hlo_shape_scalar(HLO_S32);
+    out->dim[d] = hlo_parameter_new(entry, (*next)++, &ss, n.buf);
+    free(n.buf);
+  }
+}
+
+/* The entry's results with their sizes after them: a root with dynamic
+ * dims becomes tuple(its arrays…, their sizes…), one s32[] per dynamic
+ * dim, in the order of the arrays and then of the dims. */
+static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
+  HloInstr *root = entry->root;
+  bool tuple = hlo_shape_is_tuple(&root->shape);
+  int narrays = tuple ? root->noperands : 1, n = 0;
+  HloInstr **xs = hlo_xcalloc((size_t)narrays * (HLO_MAX_RANK + 1), sizeof *xs);
+  for (int i = 0; i < narrays; i++) xs[n++] = tuple ? root->operands[i] : root;
+  for (int i = 0; i < narrays; i++)
+    for (int d = 0; d < xs[i]->shape.rank; d++)
+      if (xs[i]->shape.dynamic >> d & 1) {
+        HloInstr *size = sz[xs[i]->id].dim[d];
+        xs[n++] = size ? size : s32((PxAt){entry, NULL}, xs[i]->shape.dims[d]);
+      }
+  HloError *e = NULL;
+  HloInstr *r = px_built(hlo_build_tuple(entry, xs, n, &e), e, NULL);
+  free(xs);
+  return r;
+}
+
 bool pass_dynamic_pad(HloModule *m) {
   bool any = false;
   for (const HloComputation *c = m->first; c && !any; c = c->next)
     for (const HloInstr *x = c->first; x && !any; x = x->next)
       any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE;
   if (!any || !feasible(m)) return false;
+  HloComputation *entry = m->entry;
+  /* Dynamic parameters take their sizes as parameters after the others. */
+  int nparams = entry->nparams, next = nparams;
+  Sizes *psz = hlo_xcalloc((size_t)nparams + 1, sizeof *psz);
+  Sizes **elems = hlo_xcalloc((size_t)nparams + 1, sizeof *elems);
+  for (int i = 0; i < nparams; i++) {
+    HloInstr *p = entry->params[i];
+    if (!hlo_shape_is_tuple(&p->shape)) {
+      size_params(entry, &p->shape, p->name, &next, &psz[i]);
+      continue;
+    }
+    elems[i] = hlo_xcalloc((size_t)p->shape.ntuple + 1, sizeof **elems);
+    for (int k = 0; k < p->shape.ntuple; k++) {
+      HloStr name = {0};
+      hlo_str_printf(&name, "%s_%d", p->name, k);
+      size_params(entry, &p->shape.tuple[k], name.buf, &next, &elems[i][k]);
+      free(name.buf);
+    }
+  }
   Sizes *sz = hlo_xcalloc((size_t)m->next_id + 1, sizeof *sz);
   HloInstr **repl = hlo_xcalloc((size_t)m->next_id + 1, sizeof *repl);
+  for (int i = 0; i < nparams; i++) sz[entry->params[i]->id] = psz[i];
   int n;
   HloInstr **order = hlo_post_order(m->entry, &n);
-  for (int i = 0; i < n; i++) rewrite(order[i], sz, repl);
+  for (int i = 0; i < n; i++) rewrite(order[i], sz, repl, elems);
+  /* Dynamic results return their sizes after them (read before the
+   * replacements below unlink what gave them). */
+  if (hlo_shape_is_dynamic(&entry->root->shape)) {
+    HloInstr *root = entry->root;
+    hlo_set_root(entry, sized_root(entry, sz));
+    px_remove_if_dead(root);
+  }
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
     if (in->op == HLO_OP_GET_DIMENSION_SIZE) {
@@ -433,6 +549,24 @@ bool pass_dynamic_pad(HloModule *m) {
   /* What the rewrites built from dynamic values is static too. */
   for (HloInstr *x = m->entry->first; x; x = x->next)
     if (hlo_type_is_array(x->shape.type)) x->shape.dynamic = 0;
+  for (int i = 0; i < nparams; i++) {
+    HloShape *s = &entry->params[i]->shape;
+    if (!elems[i]) continue;
+    HloShape *t = hlo_arena_alloc(m->arena, sizeof *t * (size_t)s->ntuple);
+    for (int k = 0; k < s->ntuple; k++) {
+      t[k] = s->tuple[k];
+      t[k].dynamic = 0;
+    }
+    s->tuple = t;
+    free(elems[i]);
+  }
+  if (hlo_shape_is_dynamic(&entry->root->shape)) {
+    HloShape rs;
+    HLO_CHECK(!hlo_infer_shape(entry->root, &rs));
+    entry->root->shape = rs;
+  }
+  free(elems);
+  free(psz);
   free(order);
   free(repl);
   free(sz);

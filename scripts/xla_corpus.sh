@@ -88,18 +88,20 @@ small_floats = ('f8e4m3fn', 'f8e5m2', 'f8e4m3fnuz', 'f8e5m2fnuz', 'f8e4m3b11fnuz
 for t in list(narrow) + list(small_floats):
     codes[t] = ('|V1', 'B')
 # Each parameter is "name: type[dims]{layout}"; the dims hold commas, so
-# the list is read one whole parameter at a time.  A tuple, token or
-# dynamic dimension does not match, and the module is not run.
+# the list is read one whole parameter at a time.  A tuple or token does
+# not match, and the module is not run.  A bounded dynamic dimension <=N
+# gets size N - 1 (N when that is 0), so that the compiled code sees padding.
 plist = m.group(1)
 params = []
 while plist:
-    t = re.match(r'\s*[\w.-]+: (\w+)\[([\d,]*)\](?:\{[^{}]*\})?\s*(?:,|$)', plist)
+    t = re.match(r'\s*[\w.-]+: (\w+)\[([\d,<=]*)\](?:\{[^{}]*\})?\s*(?:,|$)', plist)
     if not t or t.group(1) not in codes:
         sys.exit(1)
     params.append(t)
     plist = plist[t.end():]
 for k, t in enumerate(params):
-    dims = [int(x) for x in t.group(2).split(',')] if t.group(2) else []
+    dims = [int(x) if x[0] != '<' else max(int(x[2:]) - 1, 0) for x in t.group(2).split(',')] \
+        if t.group(2) else []
     n = 1
     for x in dims:
         n *= x

@@ -365,6 +365,49 @@ static void *execute_job(void *arg) {
   return NULL;
 }
 
+/* A module with bounded dynamic parameters and results (docs/api.md): the
+ * executable takes each dynamic array padded to its bound, then one s32
+ * size per dynamic dim, named after the array and the dim, and returns
+ * its dynamic results padded, then their sizes: here x's first 2 of 5
+ * rows reversed, y's size 3 and y negated. */
+START_TEST(test_dynamic_dims) {
+  static const char text[] =
+      "HloModule d\n\nENTRY main {\n  x = s32[<=5,3] parameter(0)\n"
+      "  t = (s32[4], s32[<=4]) parameter(1)\n"
+      "  y = s32[<=4] get-tuple-element(t), index=1\n"
+      "  r = s32[<=5,3] reverse(x), dimensions={0}\n"
+      "  n = s32[] get-dimension-size(y), dimensions={0}\n"
+      "  ny = s32[<=4] negate(y)\n"
+      "  ROOT o = (s32[<=5,3], s32[], s32[<=4]) tuple(r, n, ny)\n}\n";
+  hloc_compiler *c = new_compiler(NULL);
+  hloc_executable *exe = NULL;
+  hloc_error *err = NULL;
+  ck_assert_msg(hloc_compile_hlo(c, text, strlen(text), &exe, &err) == 0, "%s",
+                hloc_error_message(err));
+  hloc_compiler_free(c);
+  const char *names[] = {"x", "t_0", "t_1", "x_size0", "t_1_size0"};
+  ck_assert_int_eq(hloc_executable_num_inputs(exe), 5);
+  for (int i = 0; i < 5; i++) ck_assert_str_eq(hloc_executable_input_name(exe, i), names[i]);
+  ck_assert_int_eq(hloc_executable_input_dims(exe, 0)[0], 5);
+  ck_assert_int_eq(hloc_executable_input_rank(exe, 3), 0);
+  ck_assert_int_eq(hloc_executable_num_outputs(exe), 5);
+  ck_assert_int_eq(hloc_executable_output_dims(exe, 0)[0], 5);
+  int32_t x[15], t0[4] = {0}, y[4] = {20, -30, 40, 99}, xn = 2, yn = 3;
+  for (int i = 0; i < 15; i++) x[i] = i < 6 ? i + 1 : -1;
+  int32_t r[15], n = 0, ny[4], rn = -1, nyn = -1;
+  const void *in[] = {x, t0, y, &xn, &yn};
+  void *out[] = {r, &n, ny, &rn, &nyn};
+  ck_assert_msg(hloc_execute(exe, in, out, &err) == 0, "%s", hloc_error_message(err));
+  ck_assert_int_eq(rn, 2);
+  ck_assert_int_eq(nyn, 3);
+  ck_assert_int_eq(n, 3);
+  const int32_t want[6] = {4, 5, 6, 1, 2, 3};
+  for (int i = 0; i < 6; i++) ck_assert_int_eq(r[i], want[i]);
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(ny[i], -y[i]);
+  hloc_executable_free(exe);
+}
+END_TEST
+
 START_TEST(test_cancel) {
   hloc_compiler *c = new_compiler(NULL);
   hloc_executable *exe = NULL;
@@ -1094,6 +1137,7 @@ static Suite *suite(void) {
   tcase_add_loop_test(run_case, test_hlo, 0, sizeof hlo_cases / sizeof *hlo_cases);
   tcase_add_test(run_case, test_concurrent_execute);
   tcase_add_test(run_case, test_cancel);
+  tcase_add_test(run_case, test_dynamic_dims);
   tcase_add_test(run_case, test_set_threads);
   tcase_add_test(run_case, test_threads_concurrent);
   suite_add_tcase(s, run_case);

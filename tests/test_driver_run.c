@@ -282,6 +282,77 @@ static void write_complex(const char *name, RtDtype t, const double *parts, int 
   ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
 }
 
+/* Writes an s32 .npy of the given dims at DIR/name. */
+static void write_s32(const char *name, const int32_t *v, int rank, const int64_t *dims,
+                      char *path, size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  RtArray a = {.dtype = RT_I32, .rank = rank, .data = (void *)v, .nbytes = 4};
+  for (int d = 0; d < rank; d++) {
+    a.dims[d] = dims[d];
+    a.nbytes *= (size_t)dims[d];
+  }
+  char err[256];
+  ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
+}
+
+/* Bounded dynamic parameters and results (passes/dynamic_pad.c's sizes,
+ * docs/api.md): `hloc run` takes a dynamic parameter's .npy at any size up
+ * to its bound (a plain one and one in a tuple), passes it padded with its
+ * sizes, and writes each dynamic result at the size the compiled code
+ * returns; compiled and interpreted (with the passes, and as written)
+ * write the same files, checked against values computed here: the rows
+ * of x reversed, y's size, y negated; sizes 2 and 3, then 0 and 4. */
+START_TEST(run_dynamic_dims) {
+  char path[128], xp[128], yp[128];
+  write_text("d.hlo",
+             "HloModule d\n\nENTRY main {\n  x = s32[<=5,3] parameter(0)\n"
+             "  t = (s32[4], s32[<=4]) parameter(1)\n"
+             "  y = s32[<=4] get-tuple-element(t), index=1\n"
+             "  r = s32[<=5,3] reverse(x), dimensions={0}\n"
+             "  n = s32[] get-dimension-size(y), dimensions={0}\n"
+             "  ny = s32[<=4] negate(y)\n"
+             "  ROOT o = (s32[<=5,3], s32[], s32[<=4]) tuple(r, n, ny)\n}\n",
+             path, sizeof path);
+  const int32_t x[15] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const int32_t y[4] = {20, -30, 40, 50}, z[4] = {0};
+  const int64_t rows[2] = {2, 0}, ny[2] = {3, 4};
+  const char *modes[] = {"", "--interpret", "--interpret --O0"};
+  for (int c = 0; c < 2; c++) {
+    int64_t xd[2] = {rows[c], 3};
+    write_s32("x.npy", x, 2, xd, xp, sizeof xp);
+    write_s32("t_0.npy", z, 1, (int64_t[]){4}, yp, sizeof yp);
+    write_s32("y.npy", y, 1, &ny[c], yp, sizeof yp);
+    for (int m = 0; m < 3; m++) {
+      char *out;
+      int rc = hloc(&out, "run %s %s --input x=%s --input t_1=%s --input t_0=%s/t_0.npy "
+                          "--output-dir %s/o",
+                    path, modes[m], xp, yp, tmpdir, tmpdir);
+      ck_assert_msg(rc == 0, "%s: exit %d: %s", modes[m], rc, out);
+      free(out);
+      char got_path[160];
+      snprintf(got_path, sizeof got_path, "%s/o/result0.npy", tmpdir);
+      HloLiteral *r = ck_read_npy(got_path);
+      ck_assert_msg(r->shape.rank == 2 && r->shape.dims[0] == rows[c] && r->shape.dims[1] == 3,
+                    "%s: result0 is %lldx%lld", modes[m], (long long)r->shape.dims[0],
+                    (long long)r->shape.dims[1]);
+      for (int i = 0; i < rows[c]; i++)
+        for (int j = 0; j < 3; j++)
+          ck_assert_int_eq(hlo_literal_get_s64(r, i * 3 + j), x[(rows[c] - 1 - i) * 3 + j]);
+      hlo_literal_free(r);
+      snprintf(got_path, sizeof got_path, "%s/o/result1.npy", tmpdir);
+      r = ck_read_npy(got_path);
+      ck_assert_int_eq(hlo_literal_get_s64(r, 0), ny[c]);
+      hlo_literal_free(r);
+      snprintf(got_path, sizeof got_path, "%s/o/result2.npy", tmpdir);
+      r = ck_read_npy(got_path);
+      ck_assert_msg(r->shape.rank == 1 && r->shape.dims[0] == ny[c], "%s: result2", modes[m]);
+      for (int i = 0; i < ny[c]; i++) ck_assert_int_eq(hlo_literal_get_s64(r, i), -y[i]);
+      hlo_literal_free(r);
+    }
+  }
+}
+END_TEST
+
 /* complex64 and complex128 in and out (the interpreter computes them):
  * [1+2j, 0.5-1j, 3] squared is [-3+4j, -0.75-1j, 9]; [0.1+0.2j, -4j]
  * doubled is [0.2+0.4j, -8j].  The results are written as '<c8' and
@@ -946,6 +1017,7 @@ int main(void) {
   tcase_add_test(t, run_format_by_content);
   tcase_add_test(t, run_native);
   tcase_add_test(t, run_tuple_parameter);
+  tcase_add_test(t, run_dynamic_dims);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_narrow_types);
   tcase_add_test(t, run_complex_types);

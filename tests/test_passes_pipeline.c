@@ -245,29 +245,46 @@ START_TEST(tf_models_fuse_and_pack) {
 END_TEST
 
 /* A module with a bounded dynamic dimension that dynamic_pad.c cannot
- * make static (here: a dynamic result) is left as written (the passes
- * take shapes as static: folding the negations here would be harmless,
- * folding the constant the reduce reads would not), but for the first
- * step, which makes a static dim's get-dimension-size a constant.  With a
- * static result, the padding is masked and the pipeline runs. */
+ * make static (here: a dynamic array in a nested result tuple) is left as
+ * written (the passes take shapes as static: folding the negations here
+ * would be harmless, folding the constant the reduce reads would not), but
+ * for the first step, which makes a static dim's get-dimension-size a
+ * constant.  With the result tuple flat, the dynamic result is returned
+ * padded with its size after the results (docs/api.md); with a static
+ * result, the padding is masked; the pipeline runs. */
 START_TEST(dynamic_module_left_as_written) {
   const char *text = "HloModule m\n\n"
                      "%add (a: f32[], b: f32[]) -> f32[] {\n  %a = f32[] parameter(0)\n"
                      "  %b = f32[] parameter(1)\n  ROOT %s = f32[] add(%a, %b)\n}\n\n"
-                     "ENTRY %e (n: s32[]) -> (f32[], s32[], f32[<=4]) {\n"
+                     "ENTRY %e (n: s32[]) -> (f32[], s32[], (f32[<=4])) {\n"
                      "  %x = f32[4]{0} constant({1, 2, 3, 4})\n  %n = s32[] parameter(0)\n"
                      "  %d = f32[<=4]{0} set-dimension-size(%x, %n), dimensions={0}\n"
                      "  %g = f32[<=4]{0} negate(%d)\n  %h = f32[<=4]{0} negate(%g)\n"
                      "  %z = f32[] constant(0)\n"
                      "  %r = f32[] reduce(%h, %z), dimensions={0}, to_apply=%add\n"
                      "  %s = s32[] get-dimension-size(%x), dimensions={0}\n"
-                     "  ROOT %t = (f32[], s32[], f32[<=4]{0}) tuple(%r, %s, %h)\n}\n\n";
+                     "  %u = (f32[<=4]{0}) tuple(%h)\n"
+                     "  ROOT %t = (f32[], s32[], (f32[<=4]{0})) tuple(%r, %s, %u)\n}\n\n";
   HloModule *m = ck_parse_verified(text);
   ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
   char *got = hlo_module_to_string(m);
   ck_assert_msg(strstr(got, "%h = f32[<=4]{0} negate(%g)") && strstr(got, "%d = f32[<=4]{0} "
                 "set-dimension-size(%x, %n)") && !strstr(got, "get-dimension-size") &&
                 strstr(got, "s32[] constant(4)"), "%s", got);
+  free(got);
+  hlo_module_free(m);
+  char *flat = strdup(text), *nested = strstr(flat, "  %u = ");
+  strcpy(nested, "  ROOT %t = (f32[], s32[], f32[<=4]{0}) tuple(%r, %s, %h)\n}\n\n");
+  char *sig = strstr(flat, "(f32[<=4])) {");
+  memmove(sig, sig + 1, strlen(sig + 1) + 1);
+  sig = strstr(flat, "])) {");
+  memmove(sig + 1, sig + 2, strlen(sig + 2) + 1);
+  m = ck_parse_verified(flat);
+  free(flat);
+  ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
+  got = hlo_module_to_string(m);
+  ck_assert_msg(!strstr(got, "<=") && strstr(got, "ENTRY %e (n: s32[]) -> (f32[], s32[], f32[4], "
+                "s32[])") && strstr(got, "tuple(%fusion, %constant, %x, %n)"), "%s", got);
   free(got);
   hlo_module_free(m);
   m = ck_parse_verified("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
