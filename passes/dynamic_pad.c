@@ -44,12 +44,15 @@
  * tuple instruction of arrays) becomes tuple(its arrays…, their sizes…),
  * one s32[] per dynamic dim, in array then dim order.
  *
+ * A call that takes, makes or returns dynamic values is inlined first
+ * (its callee's calls too), where what the callee does is supported.
+ *
  * Padding elsewhere is never read by what the module returns: the module
  * is rewritten only when every dynamic value lives in the entry
- * computation and each op reading a dynamic dim is one of those above.
- * Anything else (pad, gather, scatter over a dynamic dim, a reshape into
- * several dynamic dims, dynamic values in a call, while or conditional,
- * nested result tuples) leaves the module as it is, and codegen refuses
+ * computation (or a callee inlined into it) and each op reading a dynamic
+ * dim is one of those above.  Anything else (pad, gather, scatter over a
+ * dynamic dim, a reshape into several dynamic dims, dynamic values in a
+ * while or conditional, nested result tuples) leaves the module as it is, and codegen refuses
  * it by name; the interpreter runs it as written.  hlo/'s evaluator,
  * which holds values at their run-time sizes, is the oracle the rewrite
  * is tested against.
@@ -153,16 +156,61 @@ static bool supported(const HloInstr *in) {
   }
 }
 
+/* Whether a call's callee, inlined into the entry, is one the pass makes
+ * static: what it does to dynamic values is supported, and none of them
+ * is a tuple (its parameters and root become ordinary values). */
+static bool callee_supported(const HloComputation *c, int depth) {
+  if (depth > 64) return false;
+  for (const HloInstr *x = c->first; x; x = x->next) {
+    if (hlo_shape_is_tuple(&x->shape) && hlo_shape_is_dynamic(&x->shape) &&
+        !(x->op == HLO_OP_SORT && read_by_elements(x)))
+      return false;
+    if (x->op == HLO_OP_CALL ? !callee_supported(x->called[0], depth + 1)
+                             : x->op != HLO_OP_PARAMETER && !supported(x))
+      return false;
+  }
+  return true;
+}
+
+/* Whether c is reached from the entry through calls only (which the pass
+ * inlines), depth calls deep at most. */
+static bool called(const HloComputation *from, const HloComputation *c, int depth) {
+  if (depth > 64) return false;
+  for (const HloInstr *x = from->first; x; x = x->next)
+    if (x->op == HLO_OP_CALL && (x->called[0] == c || called(x->called[0], c, depth + 1)))
+      return true;
+  return false;
+}
+
 static bool feasible(const HloModule *m) {
   const HloComputation *entry = m->entry;
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next) {
       if (c != entry && (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
-                         x->op == HLO_OP_SET_DIMENSION_SIZE))
+                         x->op == HLO_OP_SET_DIMENSION_SIZE) && !called(entry, c, 0))
         return false;
-      if (c == entry && !supported(x)) return false;
+      if (c == entry && x->op == HLO_OP_CALL && !callee_supported(x->called[0], 0)) return false;
+      if (c == entry && x->op != HLO_OP_CALL && !supported(x)) return false;
     }
   return true;
+}
+
+/* Inlines the entry's calls that take, make or return dynamic values (the
+ * rest of the pipeline inlines the others), callees' calls too. */
+static void inline_dynamic_calls(HloComputation *entry) {
+  for (bool again = true; again;) {
+    again = false;
+    for (HloInstr *x = entry->first, *next; x; x = next) {
+      next = x->next;
+      if (x->op != HLO_OP_CALL) continue;
+      bool dynamic = hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x);
+      for (const HloInstr *y = x->called[0]->first; y && !dynamic; y = y->next)
+        dynamic = hlo_shape_is_dynamic(&y->shape) || y->op == HLO_OP_GET_DIMENSION_SIZE;
+      if (!dynamic) continue;
+      px_replace(x, px_clone_computation(entry, x->called[0], x->operands, x));
+      again = true;
+    }
+  }
 }
 
 /* x with the elements past `size` along dim d replaced by `fill` (a
@@ -491,6 +539,7 @@ bool pass_dynamic_pad(HloModule *m) {
       any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE;
   if (!any || !feasible(m)) return false;
   HloComputation *entry = m->entry;
+  inline_dynamic_calls(entry);
   /* Dynamic parameters take their sizes as parameters after the others. */
   int nparams = entry->nparams, next = nparams;
   Sizes *psz = hlo_xcalloc((size_t)nparams + 1, sizeof *psz);

@@ -369,15 +369,19 @@ END_TEST
  * the dynamic dim (and with a static one), concatenate along it (a static
  * operand between two dynamic ones, one dynamic first), sort along it with
  * a greater-than and a less-than comparator (the padding, x's own values
- * past the size, must sort after the present elements either way), each
- * read in order by a dot with weights over the dynamic dim; sizes drawn
- * from the argument, zero included. */
+ * past the size, must sort after the present elements either way), a
+ * call that reverses its dynamic argument (inlined), each read in order by
+ * a dot with weights over the dynamic dim; sizes drawn from the argument,
+ * zero included. */
 START_TEST(dynamic_dims_moved_compiled) {
   for (uint64_t seed = 1; seed <= 8; seed++)
     cgt_check_with("HloModule m\ngt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
                    "  ROOT c = pred[] compare(a, b), direction=GT\n}\n"
                    "lt {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
-                   "  ROOT c = pred[] compare(a, b), direction=LT\n}\nENTRY e {\n"
+                   "  ROOT c = pred[] compare(a, b), direction=LT\n}\n"
+                   "rev {\n  a = f32[2,<=5] parameter(0)\n"
+                   "  r = f32[2,<=5] reverse(a), dimensions={1}\n"
+                   "  ROOT m = f32[2,<=5] multiply(r, a)\n}\nENTRY e {\n"
                    "  x = f32[2,5] parameter(0)\n  w = f32[10] parameter(1)\n"
                    "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
                    "  five = s32[] constant(5)\n  low = s32[] and(p, seven)\n"
@@ -407,8 +411,10 @@ START_TEST(dynamic_dims_moved_compiled) {
                    "  dsg = f32[2] dot(sg, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
                    "  sl = f32[2,<=5] sort(d), dimensions={1}, is_stable=true, to_apply=lt\n"
                    "  dsl = f32[2] dot(sl, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
-                   "  ROOT o = (f32[2], f32[2], f32[2], s32[], f32[2], f32[2], f32[2]) "
-                   "tuple(dr, dr2, dc, gc, dc2, dsg, dsl)\n}\n",
+                   "  cr = f32[2,<=5] call(d), to_apply=rev\n"
+                   "  dcr = f32[2] dot(cr, wn), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                   "  ROOT o = (f32[2], f32[2], f32[2], s32[], f32[2], f32[2], f32[2], f32[2]) "
+                   "tuple(dr, dr2, dc, gc, dc2, dsg, dsl, dcr)\n}\n",
                    seed, true, true, 0, 0);
 }
 END_TEST
