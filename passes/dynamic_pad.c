@@ -40,9 +40,10 @@
  * The entry's signature gets the sizes (docs/api.md): a dynamic parameter
  * (an array, or an array in a tuple of arrays) becomes static, padded,
  * and one s32[] parameter NAME_sizeD (a tuple's leaf: NAME_K_sizeD) per
- * dynamic dim is added after the others; a dynamic root (an array, or a
- * tuple instruction of arrays) becomes tuple(its arrays…, their sizes…),
- * one s32[] per dynamic dim, in array then dim order.
+ * dynamic dim is added after the others; a dynamic root (an array, or
+ * tuple instructions of arrays, nested too) becomes one flat tuple(its
+ * arrays…, their sizes…), one s32[] per dynamic dim, in array then dim
+ * order.
  *
  * A call that takes, makes or returns dynamic values is inlined first
  * (its callee's calls too), where what the callee does is supported.
@@ -52,7 +53,7 @@
  * computation (or a callee inlined into it) and each op reading a dynamic
  * dim is one of those above.  Anything else (pad, gather, scatter over a
  * dynamic dim, a reshape into several dynamic dims, dynamic values in a
- * while or conditional, nested result tuples) leaves the module as it is, and codegen refuses
+ * while or conditional, a result tuple also read by get-tuple-element) leaves the module as it is, and codegen refuses
  * it by name; the interpreter runs it as written.  hlo/'s evaluator,
  * which holds values at their run-time sizes, is the oracle the rewrite
  * is tested against.
@@ -124,6 +125,24 @@ static bool flat_tuple(const HloShape *s) {
   return true;
 }
 
+/* Whether `in` is a tuple instruction that is the root or, through tuple
+ * instructions only, an element of it: its arrays are results. */
+static bool in_result_tree(const HloInstr *in, int depth) {
+  if (in->op != HLO_OP_TUPLE || depth > 64) return false;
+  if (in == in->parent->root) return true;
+  for (int i = 0; i < in->nusers; i++)
+    if (!in_result_tree(in->users[i], depth + 1)) return false;
+  return in->nusers > 0;
+}
+
+/* Whether each operand of `in` that is a tuple is a tuple instruction. */
+static bool tuples_are_tuple_ops(const HloInstr *in) {
+  for (int i = 0; i < in->noperands; i++)
+    if (hlo_shape_is_tuple(&in->operands[i]->shape) && in->operands[i]->op != HLO_OP_TUPLE)
+      return false;
+  return true;
+}
+
 /* Whether only get-tuple-element reads the tuple `in`. */
 static bool read_by_elements(const HloInstr *in) {
   for (int i = 0; i < in->nusers; i++)
@@ -133,12 +152,10 @@ static bool read_by_elements(const HloInstr *in) {
 
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
-  const HloComputation *entry = in->parent;
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
-  if (in == entry->root && hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
-    return in->op == HLO_OP_TUPLE && flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
-    return in->op == HLO_OP_SORT && same_dynamic_dims(in) && read_by_elements(in);
+    return (in->op == HLO_OP_SORT && same_dynamic_dims(in) && read_by_elements(in)) ||
+           (in_result_tree(in, 0) && tuples_are_tuple_ops(in));
   if (!has_dynamic_operand(in)) return true;
   switch (in->op) {
   case HLO_OP_GET_TUPLE_ELEMENT:
@@ -511,20 +528,32 @@ static void size_params(HloComputation *entry, const HloShape *s, const char *na
   }
 }
 
+/* The arrays x holds, through tuple instructions, appended to xs[*n]. */
+static void result_leaves(HloInstr *x, HloInstr ***xs, int *n, int *cap) {
+  if (hlo_shape_is_tuple(&x->shape)) {
+    for (int i = 0; i < x->noperands; i++) result_leaves(x->operands[i], xs, n, cap);
+    return;
+  }
+  if (*n == *cap) *xs = hlo_xrealloc(*xs, (size_t)(*cap = 2 * *cap + 8) * sizeof **xs);
+  (*xs)[(*n)++] = x;
+}
+
 /* The entry's results with their sizes after them: a root with dynamic
- * dims becomes tuple(its arrays…, their sizes…), one s32[] per dynamic
- * dim, in the order of the arrays and then of the dims. */
+ * dims becomes tuple(its arrays…, their sizes…), flat (the leaves of
+ * nested tuple instructions in order), one s32[] per dynamic dim, in the
+ * order of the arrays and then of the dims. */
 static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
-  HloInstr *root = entry->root;
-  bool tuple = hlo_shape_is_tuple(&root->shape);
-  int narrays = tuple ? root->noperands : 1, n = 0;
-  HloInstr **xs = hlo_xcalloc((size_t)narrays * (HLO_MAX_RANK + 1), sizeof *xs);
-  for (int i = 0; i < narrays; i++) xs[n++] = tuple ? root->operands[i] : root;
+  HloInstr **xs = NULL;
+  int n = 0, cap = 0;
+  result_leaves(entry->root, &xs, &n, &cap);
+  int narrays = n;
   for (int i = 0; i < narrays; i++)
     for (int d = 0; d < xs[i]->shape.rank; d++)
       if (xs[i]->shape.dynamic >> d & 1) {
         HloInstr *size = sz[xs[i]->id].dim[d];
-        xs[n++] = size ? size : s32((PxAt){entry, NULL}, xs[i]->shape.dims[d]);
+        size = size ? size : s32((PxAt){entry, NULL}, xs[i]->shape.dims[d]);
+        if (n == cap) xs = hlo_xrealloc(xs, (size_t)(cap = 2 * cap + 8) * sizeof *xs);
+        xs[n++] = size;
       }
   HloError *e = NULL;
   HloInstr *r = px_built(hlo_build_tuple(entry, xs, n, &e), e, NULL);

@@ -298,8 +298,8 @@ static void write_s32(const char *name, const int32_t *v, int rank, const int64_
 /* Bounded dynamic parameters and results (passes/dynamic_pad.c's sizes,
  * docs/api.md): `hloc run` takes a dynamic parameter's .npy at any size up
  * to its bound (a plain one and one in a tuple), passes it padded with its
- * sizes, and writes each dynamic result at the size the compiled code
- * returns; compiled and interpreted (with the passes, and as written)
+ * sizes, and writes each dynamic result (in a nested result tuple too) at
+ * the size the compiled code returns; compiled and interpreted (with the passes, and as written)
  * write the same files, checked against values computed here: the rows
  * of x reversed, y's size, y negated; sizes 2 and 3, then 0 and 4. */
 START_TEST(run_dynamic_dims) {
@@ -310,8 +310,8 @@ START_TEST(run_dynamic_dims) {
              "  y = s32[<=4] get-tuple-element(t), index=1\n"
              "  r = s32[<=5,3] reverse(x), dimensions={0}\n"
              "  n = s32[] get-dimension-size(y), dimensions={0}\n"
-             "  ny = s32[<=4] negate(y)\n"
-             "  ROOT o = (s32[<=5,3], s32[], s32[<=4]) tuple(r, n, ny)\n}\n",
+             "  ny = s32[<=4] negate(y)\n  i = (s32[], s32[<=4]) tuple(n, ny)\n"
+             "  ROOT o = (s32[<=5,3], (s32[], s32[<=4])) tuple(r, i)\n}\n",
              path, sizeof path);
   const int32_t x[15] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   const int32_t y[4] = {20, -30, 40, 50}, z[4] = {0};

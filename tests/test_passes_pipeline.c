@@ -245,8 +245,8 @@ START_TEST(tf_models_fuse_and_pack) {
 END_TEST
 
 /* A module with a bounded dynamic dimension that dynamic_pad.c cannot
- * make static (here: a dynamic array in a nested result tuple) is left as
- * written (the passes take shapes as static: folding the negations here
+ * make static (here: a tuple of a dynamic array that is a result and is
+ * read by get-tuple-element) is left as written (the passes take shapes as static: folding the negations here
  * would be harmless, folding the constant the reduce reads would not), but
  * for the first step, which makes a static dim's get-dimension-size a
  * constant.  With the result tuple flat, the dynamic result is returned
@@ -256,7 +256,7 @@ START_TEST(dynamic_module_left_as_written) {
   const char *text = "HloModule m\n\n"
                      "%add (a: f32[], b: f32[]) -> f32[] {\n  %a = f32[] parameter(0)\n"
                      "  %b = f32[] parameter(1)\n  ROOT %s = f32[] add(%a, %b)\n}\n\n"
-                     "ENTRY %e (n: s32[]) -> (f32[], s32[], (f32[<=4])) {\n"
+                     "ENTRY %e (n: s32[]) -> (f32[], s32[], (f32[<=4]), f32[<=4]) {\n"
                      "  %x = f32[4]{0} constant({1, 2, 3, 4})\n  %n = s32[] parameter(0)\n"
                      "  %d = f32[<=4]{0} set-dimension-size(%x, %n), dimensions={0}\n"
                      "  %g = f32[<=4]{0} negate(%d)\n  %h = f32[<=4]{0} negate(%g)\n"
@@ -264,7 +264,9 @@ START_TEST(dynamic_module_left_as_written) {
                      "  %r = f32[] reduce(%h, %z), dimensions={0}, to_apply=%add\n"
                      "  %s = s32[] get-dimension-size(%x), dimensions={0}\n"
                      "  %u = (f32[<=4]{0}) tuple(%h)\n"
-                     "  ROOT %t = (f32[], s32[], (f32[<=4]{0})) tuple(%r, %s, %u)\n}\n\n";
+                     "  %v = f32[<=4]{0} get-tuple-element(%u), index=0\n"
+                     "  ROOT %t = (f32[], s32[], (f32[<=4]{0}), f32[<=4]{0}) tuple(%r, %s, %u, %v)\n"
+                     "}\n\n";
   HloModule *m = ck_parse_verified(text);
   ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
   char *got = hlo_module_to_string(m);
@@ -275,10 +277,8 @@ START_TEST(dynamic_module_left_as_written) {
   hlo_module_free(m);
   char *flat = strdup(text), *nested = strstr(flat, "  %u = ");
   strcpy(nested, "  ROOT %t = (f32[], s32[], f32[<=4]{0}) tuple(%r, %s, %h)\n}\n\n");
-  char *sig = strstr(flat, "(f32[<=4])) {");
-  memmove(sig, sig + 1, strlen(sig + 1) + 1);
-  sig = strstr(flat, "])) {");
-  memmove(sig + 1, sig + 2, strlen(sig + 2) + 1);
+  char *sig = strstr(flat, "(f32[<=4]), f32[<=4]) {");
+  memmove(sig, sig + 12, strlen(sig + 12) + 1);
   m = ck_parse_verified(flat);
   free(flat);
   ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
