@@ -143,6 +143,12 @@ static bool tuples_are_tuple_ops(const HloInstr *in) {
   return true;
 }
 
+/* A sort sort_sized below rewrites: its operands have the same dynamic
+ * dims, and one more operand is within what it builds. */
+static bool supported_sort(const HloInstr *in) {
+  return same_dynamic_dims(in) && in->noperands <= HLO_MAX_RANK;
+}
+
 /* Whether only get-tuple-element reads the tuple `in`. */
 static bool read_by_elements(const HloInstr *in) {
   for (int i = 0; i < in->nusers; i++)
@@ -154,7 +160,7 @@ static bool read_by_elements(const HloInstr *in) {
 static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
-    return (in->op == HLO_OP_SORT && same_dynamic_dims(in) && read_by_elements(in)) ||
+    return (in->op == HLO_OP_SORT && supported_sort(in) && read_by_elements(in)) ||
            (in_result_tree(in, 0) && tuples_are_tuple_ops(in));
   if (!has_dynamic_operand(in)) return true;
   switch (in->op) {
@@ -167,7 +173,7 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_REDUCE: return in->noperands == 2;
   case HLO_OP_RESHAPE: return reshape_supported(in);
   case HLO_OP_REVERSE: return true;
-  case HLO_OP_SORT: return same_dynamic_dims(in);
+  case HLO_OP_SORT: return supported_sort(in);
   case HLO_OP_CONCATENATE: return concat_supported(in);
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
   }
@@ -403,7 +409,7 @@ static HloComputation *padding_last(HloModule *m, const HloComputation *cmp, int
 static HloInstr *sort_sized(PxAt at, HloInstr *in, const Sizes *a) {
   int d = (int)in->dimensions.v[0], n = in->noperands;
   HloInstr *ops[HLO_MAX_RANK + 1];
-  if (n > HLO_MAX_RANK) return NULL;
+  HLO_CHECK(n <= HLO_MAX_RANK);
   for (int i = 0; i < n; i++) {
     /* Static copies, so that the sort's tuple holds static shapes. */
     ops[i] = px_unary(at, HLO_OP_COPY, in->operands[i]);
@@ -458,8 +464,7 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
     return;
   case HLO_OP_SORT:
     *out = *a;
-    if (a->dim[in->dimensions.v[0]] && in->noperands <= HLO_MAX_RANK)
-      repl[in->id] = sort_sized(at, in, a);
+    if (a->dim[in->dimensions.v[0]]) repl[in->id] = sort_sized(at, in, a);
     return;
   case HLO_OP_CONCATENATE:
     if (!has_dynamic_operand(in)) return;
