@@ -53,10 +53,10 @@
  * computation (or a callee inlined into it) and each op reading a dynamic
  * dim is one of those above.  Anything else (pad, gather, scatter over a
  * dynamic dim, a reshape into several dynamic dims, dynamic values in a
- * while or conditional, a result tuple also read by get-tuple-element) leaves the module as it is, and codegen refuses
- * it by name; the interpreter runs it as written.  hlo/'s evaluator,
- * which holds values at their run-time sizes, is the oracle the rewrite
- * is tested against.
+ * while or conditional, a result tuple also read by get-tuple-element)
+ * leaves the module as it is, and codegen refuses it by name; the
+ * interpreter runs it as written.  hlo/'s evaluator, which holds values
+ * at their run-time sizes, is the oracle the rewrite is tested against.
  *
  * pass_run_pipeline runs it after the single-device lowering; when it
  * made the module static the rest of the pipeline runs as usual.

@@ -246,12 +246,13 @@ END_TEST
 
 /* A module with a bounded dynamic dimension that dynamic_pad.c cannot
  * make static (here: a tuple of a dynamic array that is a result and is
- * read by get-tuple-element) is left as written (the passes take shapes as static: folding the negations here
- * would be harmless, folding the constant the reduce reads would not), but
- * for the first step, which makes a static dim's get-dimension-size a
- * constant.  With the result tuple flat, the dynamic result is returned
- * padded with its size after the results (docs/api.md); with a static
- * result, the padding is masked; the pipeline runs. */
+ * read by get-tuple-element) is left as written (the passes take shapes
+ * as static: folding the negations here would be harmless, folding the
+ * constant the reduce reads would not), but for the first step, which
+ * makes a static dim's get-dimension-size a constant.  With the result
+ * tuple flat, the dynamic result is returned padded with its size after
+ * the results (docs/api.md); with a static result, the padding is masked;
+ * the pipeline runs. */
 START_TEST(dynamic_module_left_as_written) {
   const char *text = "HloModule m\n\n"
                      "%add (a: f32[], b: f32[]) -> f32[] {\n  %a = f32[] parameter(0)\n"
@@ -265,7 +266,8 @@ START_TEST(dynamic_module_left_as_written) {
                      "  %s = s32[] get-dimension-size(%x), dimensions={0}\n"
                      "  %u = (f32[<=4]{0}) tuple(%h)\n"
                      "  %v = f32[<=4]{0} get-tuple-element(%u), index=0\n"
-                     "  ROOT %t = (f32[], s32[], (f32[<=4]{0}), f32[<=4]{0}) tuple(%r, %s, %u, %v)\n"
+                     "  ROOT %t = (f32[], s32[], (f32[<=4]{0}), f32[<=4]{0}) "
+                     "tuple(%r, %s, %u, %v)\n"
                      "}\n\n";
   HloModule *m = ck_parse_verified(text);
   ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &pu_capable}));
