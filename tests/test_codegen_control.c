@@ -13,6 +13,47 @@
  */
 #include "test_codegen_util.h"
 
+/* The module `text` compiled as written (--O0: lowered to one device
+ * only) and after the pipeline, each against the evaluator on the
+ * original, on arguments drawn from the generator state `seed`. */
+static void check_as_written_and_optimized(const char *text, uint64_t seed, double atol,
+                                           double rtol) {
+  for (int pipeline = 0; pipeline < 2; pipeline++) {
+    HloModule *m = ck_parse_verified(text);
+    int n = m->entry->nparams;
+    ck_assert_int_le(n, 16);
+    HloLiteral *args[16];
+    uint64_t s = seed;
+    for (int i = 0; i < n; i++) {
+      args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+      cgt_fill(args[i], &s);
+    }
+    HloLiteral *want = ck_evaluate(m, args, n);
+    HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
+    ck_assert_msg(!e, "%s", hlo_error_message(e));
+    CgJit *j = cgt_jit(m, "t");
+    cgt_compare(j, args, n, want, atol, rtol);
+    cg_jit_free(j);
+    hlo_literal_free(want);
+    for (int i = 0; i < n; i++) hlo_literal_free(args[i]);
+    hlo_module_free(m);
+  }
+}
+
+/* fmt with every "%s" replaced by the element type ty (malloc'd). */
+static char *typed(const char *fmt, const char *ty) {
+  HloStr out = {0};
+  for (const char *p = fmt; *p;) {
+    const char *q = strstr(p, "%s");
+    size_t n = q ? (size_t)(q - p) : strlen(p);
+    hlo_str_append(&out, p, n);
+    if (!q) break;
+    hlo_str_append(&out, ty, strlen(ty));
+    p = q + 2;
+  }
+  return hlo_str_take(&out);
+}
+
 START_TEST(loop_fusion) {
   check_hlo("HloModule f\n\n"
             "fc {\n  p0 = f32[7,13] parameter(0)\n  p1 = f32[13] parameter(1)\n"
@@ -264,25 +305,7 @@ static const char tokens_hlo[] =
 
 START_TEST(tokens) {
   for (uint64_t seed = 0; seed < 4; seed++)
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(tokens_hlo);
-      HloLiteral *args[2];
-      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-      for (int i = 0; i < 2; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, 2);
-      /* hloc run --O0 lowers to one device only (opt-barrier included). */
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, 2, want, 0, 0);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    check_as_written_and_optimized(tokens_hlo, seed * 0x9E3779B97F4A7C15ULL + 1, 0, 0);
 }
 END_TEST
 
@@ -315,25 +338,7 @@ static const char forms_hlo[] =
 
 START_TEST(xla_forms) {
   for (uint64_t seed = 0; seed < 4; seed++)
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(forms_hlo);
-      int n = m->entry->nparams;
-      HloLiteral *args[8];
-      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-      for (int i = 0; i < n; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, n);
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, n, want, 1e-6, 1e-6);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < n; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    check_as_written_and_optimized(forms_hlo, seed * 0x9E3779B97F4A7C15ULL + 1, 1e-6, 1e-6);
 }
 END_TEST
 
@@ -434,25 +439,8 @@ static const char builder_lib_hlo[] =
 
 START_TEST(builder_lib) {
   for (uint64_t seed = 0; seed < 3; seed++)
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(builder_lib_hlo);
-      int n = m->entry->nparams;
-      HloLiteral *args[12];
-      uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 3;
-      for (int i = 0; i < n; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, n);
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, n, want, 1e-4, 1e-4);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < n; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    check_as_written_and_optimized(builder_lib_hlo, seed * 0x9E3779B97F4A7C15ULL + 3, 1e-4,
+                                   1e-4);
 }
 END_TEST
 
@@ -474,28 +462,9 @@ static const char polygamma_hlo[] =
 
 START_TEST(builder_polygamma) {
   for (int wide = 0; wide < 2; wide++) {
-    const char *ty = wide ? "f64" : "f32";
-    char text[2048];
-    snprintf(text, sizeof text, polygamma_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
-             ty, ty, ty, ty);
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(text);
-      HloLiteral *args[4];
-      uint64_t s = 11;
-      for (int i = 0; i < 4; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, 4);
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, 4, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < 4; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    char *text = typed(polygamma_hlo, wide ? "f64" : "f32");
+    check_as_written_and_optimized(text, 11, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+    free(text);
   }
 }
 END_TEST
@@ -520,28 +489,9 @@ static const char betainc_hlo[] =
 
 START_TEST(builder_betainc) {
   for (int wide = 0; wide < 2; wide++) {
-    const char *ty = wide ? "f64" : "f32";
-    char text[2048];
-    snprintf(text, sizeof text, betainc_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
-             ty, ty, ty, ty, ty, ty, ty);
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(text);
-      HloLiteral *args[3];
-      uint64_t s = 5;
-      for (int i = 0; i < 3; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, 3);
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, 3, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < 3; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    char *text = typed(betainc_hlo, wide ? "f64" : "f32");
+    check_as_written_and_optimized(text, 5, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+    free(text);
   }
 }
 END_TEST
@@ -569,28 +519,9 @@ static const char igamma_grad_hlo[] =
 
 START_TEST(builder_igamma_grad) {
   for (int wide = 0; wide < 2; wide++) {
-    const char *ty = wide ? "f64" : "f32";
-    char text[3072];
-    snprintf(text, sizeof text, igamma_grad_hlo, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty, ty,
-             ty, ty, ty, ty, ty, ty, ty, ty, ty);
-    for (int pipeline = 0; pipeline < 2; pipeline++) {
-      HloModule *m = ck_parse_verified(text);
-      HloLiteral *args[2];
-      uint64_t s = 9;
-      for (int i = 0; i < 2; i++) {
-        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
-        cgt_fill(args[i], &s);
-      }
-      HloLiteral *want = ck_evaluate(m, args, 2);
-      HloError *e = pipeline ? cgt_optimize(m) : (pass_single_device(m), hlo_verify(m));
-      ck_assert_msg(!e, "%s", hlo_error_message(e));
-      CgJit *j = cgt_jit(m, "t");
-      cgt_compare(j, args, 2, want, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
-      cg_jit_free(j);
-      hlo_literal_free(want);
-      for (int i = 0; i < 2; i++) hlo_literal_free(args[i]);
-      hlo_module_free(m);
-    }
+    char *text = typed(igamma_grad_hlo, wide ? "f64" : "f32");
+    check_as_written_and_optimized(text, 9, wide ? 1e-9 : 1e-4, wide ? 1e-9 : 1e-3);
+    free(text);
   }
 }
 END_TEST
