@@ -937,7 +937,8 @@ bool hlo_instr_is_reshape(const HloInstr *x);
  * one operand: Sharding, SPMDFullToShardShape and SPMDShardToFullShape
  * (with one partition the shard is the whole array), MoveToHost,
  * MoveToDevice and JAX's annotate_device_placement (memory placement, not
- * value), with x's shape its operand's. */
+ * value), ShardBarrierFrom and ShardBarrierTo (sharding propagation's
+ * barriers), with x's shape its operand's. */
 bool hlo_custom_call_is_identity(const HloInstr *x);
 /* jaxlib's LAPACK kernels on the CPU, as JAX calls them through typed-FFI
  * custom-calls: lapack_Xpotrf_ffi (Cholesky: result (a's factor, s32 info

@@ -955,9 +955,10 @@ bool hlo_opcode_is_elementwise(HloOpcode op) {
 }
 
 bool hlo_custom_call_is_identity(const HloInstr *x) {
-  static const char *const targets[] = {"Sharding",     "SPMDFullToShardShape",
+  static const char *const targets[] = {"Sharding",         "SPMDFullToShardShape",
                                         "SPMDShardToFullShape", "MoveToHost",
-                                        "MoveToDevice", "annotate_device_placement"};
+                                        "MoveToDevice",     "annotate_device_placement",
+                                        "ShardBarrierFrom", "ShardBarrierTo"};
   if (x->op != HLO_OP_CUSTOM_CALL || x->noperands != 1 || !x->custom_call_target ||
       !hlo_shape_equal(&x->shape, &x->operands[0]->shape, false))
     return false;

@@ -239,7 +239,11 @@ START_TEST(single_device_lowers_collectives) {
       "  md = f32[2,3] custom-call(mh), custom_call_target=\"MoveToDevice\"\n"
       "  pl = f32[2,3] custom-call(md), custom_call_target=\"annotate_device_placement\", "
       "frontend_attributes={_xla_buffer_placement=\"pinned_host\"}\n"
-      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, pl, rid)\n}\n",
+      "  bf = f32[2,3] custom-call(pl), custom_call_target=\"ShardBarrierFrom\", "
+      "custom_call_has_side_effect=true\n"
+      "  bt = f32[2,3] custom-call(bf), custom_call_target=\"ShardBarrierTo\", "
+      "custom_call_has_side_effect=true\n"
+      "  ROOT r = (f32[4], f32[2,3], u32[]) tuple(cd, bt, rid)\n}\n",
       pass_single_device, true, 0, 0);
   /* The user's tuple and get-tuple-element stay for tuple-simplify. */
   ck_assert_str_eq(pu_root(m),
