@@ -685,6 +685,7 @@ bool cg_vec_direct(const HloInstr *x) {
   }
   case HLO_OP_TRANSPOSE: return x->dimensions.v[r - 1] == r - 1;
   case HLO_OP_SLICE: return x->slice[r - 1].stride == 1;
+  case HLO_OP_REDUCE: return cg_reduce_vec_direct(x);
   case HLO_OP_PAD: {
     /* An unpadded last dim: whether an element is padding is one test for
      * every lane (a convolution's spatial pad, conv-pad). */

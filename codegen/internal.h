@@ -658,6 +658,9 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out);
  * minor dim (the columns). */
 bool cg_reduces_trailing(const HloInstr *x);
 bool cg_reduces_columns(const HloInstr *x);
+/* Reduce x runs as vectors along its minor dim, which it keeps (one
+ * output element a lane; reduce.c). */
+bool cg_reduce_vec_direct(const HloInstr *x);
 /* The columns of a column kernel's group (kernel.c): a warp's. */
 enum { CG_COLUMN_TILE = 32 };
 int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,

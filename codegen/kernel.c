@@ -462,6 +462,18 @@ static void emit_full_depth(CgFn *f, const CgVal *idx, void *ctx) {
   emit_depth(f, d->shape->rank, d->hoist, d->nh, d->park, d->outputs, d->nout, d->shape, idx);
 }
 
+/* x reads, at its own index, a reduction computed as vectors of columns
+ * (cg_reduce_vec_direct). */
+static bool reads_column_reduce(const HloInstr *x, uint8_t *seen) {
+  if (seen[x->id]) return false;
+  seen[x->id] = 1;
+  if (cg_reduce_vec_direct(x)) return true;
+  if (x->op == HLO_OP_PARAMETER || x->op == HLO_OP_REDUCE || !cg_vec_direct(x)) return false;
+  for (int i = 0; i < x->noperands; i++)
+    if (reads_column_reduce(x->operands[i], seen)) return true;
+  return false;
+}
+
 /* The lanes the nest's innermost loop runs as vectors with, or 0: when
  * everything computed at the nest's full index is vectors (cg_vec_native),
  * at the target's preferred width (a loop kernel is bound by memory, or by
@@ -482,7 +494,19 @@ static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *out
   }
   for (int i = 0; i < nh; i++)
     if (hoist[i]->shape.rank == r && !cg_vec_native(f, hoist[i])) return 0;
-  return row_lanes(f, shape->dims[r - 1], bits);
+  int lanes = row_lanes(f, shape->dims[r - 1], bits);
+  /* A column reduction carries a vector of sums per vector of its row
+   * across all the rows it reduces: up to four at once, so one pass over
+   * the input (a 64-byte line read whole) serves as many columns (an SE
+   * block's 32-channel mean at 112×112: one pass, not four). */
+  bool columns = false;
+  uint8_t *seen = hlo_xcalloc((size_t)f->g->m->next_id, 1);
+  for (int k = 0; k < nout && !columns; k++) columns = reads_column_reduce(outputs[k].x, seen);
+  free(seen);
+  int64_t n = shape->dims[r - 1];
+  for (int base = lanes; columns && lanes && lanes < 4 * base && n % (2 * lanes) == 0;)
+    lanes *= 2;
+  return lanes;
 }
 
 /* The nest of a group's task (CgFn.group): see "Group kernels" below. */

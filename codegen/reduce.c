@@ -13,6 +13,13 @@
  * lanes then folded in halves, combined with the init value, then the last
  * n mod L elements (XLA's CPU backend reassociates these too).  Float sums then differ from
  * the evaluator's by rounding; maximum and minimum do not (NaN still wins).
+ * A reduction that keeps the minor dim (the columns: an SE block's or a
+ * global pooling's mean over the spatial dims) runs as vectors too, in
+ * the order above: a lane per output element, loading consecutive
+ * elements of the input's minor dim, so the results are the scalar
+ * loops' bits; the kernel's nest gives such a reduction up to four vectors
+ * of columns at once (kernel.c, nest_lanes), so one pass over the input
+ * serves them.
  * Window positions that fall in padding or between base-dilated elements
  * are skipped, as XLA's backends do.
  */
@@ -115,6 +122,54 @@ static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *
   return true;
 }
 
+bool cg_reduce_vec_direct(const HloInstr *x) {
+  HloOpcode op;
+  HloType t = x->shape.type;
+  return x->op == HLO_OP_REDUCE && x->noperands == 2 && x->shape.rank >= 1 &&
+         cg_reduces_columns(x) && simple_combiner(x->called[0], &op) &&
+         (t == HLO_F32 || t == HLO_F64 || t == HLO_S32 || t == HLO_S64);
+}
+
+/* A reduction keeping the minor dim, in vector mode (cg_reduce_vec_direct):
+ * each lane is one output element, combined from the init value over the
+ * reduced elements in row-major order as the scalar loops below do, so
+ * the results are the same bits; the lanes read consecutive elements of
+ * the input's minor dim (SE blocks' and global average pooling's means
+ * over the spatial dims). */
+static bool reduce_cols_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
+  HloOpcode op = HLO_OP_ADD;
+  if (!f->vlanes || !cg_reduce_vec_direct(x)) return false;
+  simple_combiner(x->called[0], &op);
+  const HloInstr *in = x->operands[0];
+  const HloShape *s = &in->shape;
+  CgVal acc = cg_elem(f, x->operands[1], NULL); /* a scalar: broadcast */
+  bool reduced[HLO_MAX_RANK] = {false};
+  for (int i = 0; i < x->dimensions.n; i++) reduced[x->dimensions.v[i]] = true;
+  CgLoop loops[HLO_MAX_RANK];
+  CgVal in_idx[HLO_MAX_RANK];
+  int nloops = 0;
+  for (int d = 0, kept = 0; d < s->rank; d++) {
+    if (!reduced[d]) {
+      in_idx[d] = idx[kept++];
+      continue;
+    }
+    loops[nloops] = cg_for(f, s->dims[d], 1, &acc);
+    in_idx[d] = loops[nloops].iv;
+    acc = kir_for_iter(loops[nloops].op, 0);
+    nloops++;
+  }
+  /* to_apply(acc, element), its parameters in the order it names them. */
+  CgVal v = cg_elem(f, in, in_idx);
+  bool swapped = x->called[0]->root->operands[0]->parameter_number == 1;
+  CgVal next = cg_binary(f, op, x->shape.type, swapped ? v : acc, swapped ? acc : v);
+  for (int l = nloops - 1; l >= 0; l--) {
+    cg_for_end(f, &loops[l], &next);
+    next = kir_result(loops[l].op, 0);
+  }
+  out[0] = next;
+  return true;
+}
+
 bool cg_reduces_trailing(const HloInstr *x) {
   if (x->op != HLO_OP_REDUCE) return false;
   int rank = x->operands[0]->shape.rank, n = x->dimensions.n;
@@ -142,7 +197,7 @@ int cg_elem_reduce(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
       (f->columns ? cg_reduces_columns(x) || (cg_reduces_trailing(x) && rank < f->par_dim + 1)
                   : cg_reduces_trailing(x)))
     return f->g->target->backend->group_reduce(f, x, idx, out);
-  if (reduce_row_vec(f, x, idx, out)) return 1;
+  if (reduce_row_vec(f, x, idx, out) || reduce_cols_vec(f, x, idx, out)) return 1;
   int n = x->noperands / 2;
   const HloShape *in = &x->operands[0]->shape;
   CgVal acc[256];
