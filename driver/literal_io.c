@@ -45,11 +45,8 @@ bool hloc_dtype_from_type(HloType t, RtDtype *out) {
 char *hloc_array_text(const HloShape *s) {
   RtDtype t;
   if (!hloc_dtype_from_type(s->type, &t)) return hlo_shape_to_string(s);
-  HloStr out = {0};
-  hlo_str_printf(&out, "%s[", rt_dtype_name(t));
-  for (int i = 0; i < s->rank; i++) hlo_str_printf(&out, "%s%lld", i ? "," : "", (long long)s->dims[i]);
-  hlo_str_printf(&out, "]");
-  return hlo_str_take(&out);
+  char buf[64 + HLO_MAX_RANK * 24];
+  return hlo_xstrdup(rt_type_text(buf, sizeof buf, t, s->rank, s->dims, s->dynamic));
 }
 
 HloError *hloc_read_npy_as(const char *path, HloType narrow, HloLiteral **out) {

@@ -13,9 +13,9 @@
 HloType hloc_type_from_dtype(RtDtype t);
 bool hloc_dtype_from_type(HloType t, RtDtype *out);
 
-/* An array shape in NumPy's notation, "float32[2,784]" (what messages
- * about .npy inputs and results say); tuples as HLO prints them.
- * Malloc'd. */
+/* An array shape in NumPy's notation, "float32[2,784]", a bounded dynamic
+ * dim with "<=" ("int32[<=5,3]": what messages about .npy inputs and
+ * results say); tuples as HLO prints them.  Malloc'd. */
 char *hloc_array_text(const HloShape *s);
 
 /* Reads PATH into a heap literal (hlo_literal_free).  A '|V1' file (the

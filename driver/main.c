@@ -468,9 +468,17 @@ static HloError *bind_inputs(const ArgLeaf *leaves, int nleaves, const RunInput 
     const HloShape *want = leaves[index].shape;
     e = hloc_read_npy_as(inputs[i].path, want->type, &args[index]);
     if (!e && !hlo_shape_fits(&args[index]->shape, want)) {
-      char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want);
-      e = hlo_error("--input %s: input %d (%s) is %s, but the file holds %s", inputs[i].path,
-                    index, leaves[index].name, w, g);
+      char *g = hloc_array_text(&args[index]->shape), *w = hloc_array_text(want), why[256] = "";
+      const HloShape *got = &args[index]->shape;
+      /* A dynamic dim past its bound is told as such (runtime/dynamic.c). */
+      if (got->type == want->type)
+        rt_dims_fit(want->rank, want->dims, want->dynamic, got->rank, got->dims, why, sizeof why);
+      if (*why)
+        e = hlo_error("--input %s: input %d (%s) is %s: %s", inputs[i].path, index,
+                      leaves[index].name, w, why);
+      else
+        e = hlo_error("--input %s: input %d (%s) is %s, but the file holds %s", inputs[i].path,
+                      index, leaves[index].name, w, g);
       free(g);
       free(w);
     }
@@ -723,32 +731,7 @@ static HloError *run_native(const Model *md, const CgOptions *opts, HloLiteral *
  * `big` (data b), in row-major order; into_big says which way. */
 static void copy_corner(const HloShape *small, void *s, const HloShape *big, void *b,
                         bool into_big) {
-  size_t es = hlo_type_size(small->type);
-  int64_t n = hlo_shape_elements(small), idx[HLO_MAX_RANK] = {0};
-  for (int64_t i = 0; i < n; i++) {
-    int64_t off = 0;
-    for (int d = 0; d < small->rank; d++) off = off * big->dims[d] + idx[d];
-    char *bp = (char *)b + off * (int64_t)es, *sp = (char *)s + i * (int64_t)es;
-    memcpy(into_big ? bp : sp, into_big ? sp : bp, es);
-    for (int d = small->rank - 1; d >= 0 && ++idx[d] == small->dims[d]; d--) idx[d] = 0;
-  }
-}
-
-/* Whether the entry has a dynamic parameter or result. */
-static bool entry_is_dynamic(const HloComputation *entry) {
-  for (int p = 0; p < entry->nparams; p++)
-    if (hlo_shape_is_dynamic(&entry->params[p]->shape)) return true;
-  return hlo_shape_is_dynamic(&entry->root->shape);
-}
-
-/* The leaves of shape s, copied by value into out (NULL: only counted). */
-static void shape_leaf_copies(const HloShape *s, HloShape *out, int *n) {
-  if (!hlo_shape_is_tuple(s)) {
-    if (out) out[*n] = *s;
-    (*n)++;
-    return;
-  }
-  for (int i = 0; i < s->ntuple; i++) shape_leaf_copies(&s->tuple[i], out, n);
+  rt_copy_corner(hlo_type_size(small->type), small->rank, small->dims, s, big->dims, b, into_big);
 }
 
 /* The arguments of the rewritten entry: args (leaves of the shapes given)
@@ -965,18 +948,18 @@ static int cmd_run(int argc, char **argv) {
   args = calloc((size_t)nleaves + 1, sizeof *args);
   if ((e = bind_inputs(leaves, nleaves, inputs, ninputs, args))) goto fail;
   /* The signature as written, which the passes may give sizes (above). */
-  bool dynamic = entry_is_dynamic(md.m->entry);
+  bool dynamic = pipeline_entry_is_dynamic(md.m->entry);
   int nres = 0;
-  shape_leaf_copies(&md.m->entry->root->shape, NULL, &nres);
+  pipeline_shape_leaves(&md.m->entry->root->shape, NULL, &nres);
   arg_shapes = calloc((size_t)nleaves + 1, sizeof *arg_shapes);
   res_shapes = calloc((size_t)nres + 1, sizeof *res_shapes);
   for (int p = 0; p < nleaves; p++) arg_shapes[p] = *leaves[p].shape;
   nres = 0;
-  shape_leaf_copies(&md.m->entry->root->shape, res_shapes, &nres);
+  pipeline_shape_leaves(&md.m->entry->root->shape, res_shapes, &nres);
   e = pipeline_optimize(&md, &flags.opts, &opts);
   cli_stage(&clock, "%s", flags.opts.no_passes ? "verify (--O0: no passes)" : "passes");
   if (e) goto fail;
-  bool sized = dynamic && !entry_is_dynamic(md.m->entry);
+  bool sized = dynamic && !pipeline_entry_is_dynamic(md.m->entry);
   int nrun = nleaves;
   if (sized) run_args = sized_args(arg_shapes, args, nleaves, &nrun);
   nrun_args = sized ? nrun : 0;

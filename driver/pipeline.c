@@ -28,6 +28,21 @@ static bool has_suffix(const char *s, const char *suffix) {
   return n >= k && !strcmp(s + n - k, suffix);
 }
 
+bool pipeline_entry_is_dynamic(const HloComputation *entry) {
+  for (int p = 0; p < entry->nparams; p++)
+    if (hlo_shape_is_dynamic(&entry->params[p]->shape)) return true;
+  return hlo_shape_is_dynamic(&entry->root->shape);
+}
+
+void pipeline_shape_leaves(const HloShape *s, HloShape *out, int *n) {
+  if (!hlo_shape_is_tuple(s)) {
+    if (out) out[*n] = *s;
+    (*n)++;
+    return;
+  }
+  for (int i = 0; i < s->ntuple; i++) pipeline_shape_leaves(&s->tuple[i], out, n);
+}
+
 void model_free(Model *md) {
   hlo_module_free(md->m);
   for (int i = 0; i < md->nfeeds; i++) {

@@ -102,4 +102,11 @@ HloError *pipeline_compile(Model *md, const CgOptions *o, CgProgram **out);
 HloError *pipeline_emit_mlir(const Model *md, const CgOptions *o, char **mlir);
 HloError *pipeline_emit_kir(const Model *md, const CgOptions *o, char **text);
 
+/* Bounded dynamic dims at the entry (docs/api.md): whether a parameter or
+ * the result has one; the leaves of shape s copied by value into out (NULL:
+ * only counted into *n), to keep the signature as written before the
+ * passes give the sizes their own arguments and results. */
+bool pipeline_entry_is_dynamic(const HloComputation *entry);
+void pipeline_shape_leaves(const HloShape *s, HloShape *out, int *n);
+
 #endif

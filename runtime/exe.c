@@ -29,6 +29,12 @@
  * weights file next to the executable (hloc_exe_load_weights, called by
  * the generated main).
  *
+ * A model with bounded dynamic dims (hloc_exe_main_dynamic, with the table
+ * of them the generated main passes) takes each dynamic array at any size
+ * within its bounds, passes it padded to them with its sizes (dynamic.c),
+ * and writes each dynamic result trimmed to the size the run returned: the
+ * sizes are neither inputs nor result files, as with `hloc run`.
+ *
  * A model compiled for the GPU (hloc_exe_main_cuda) runs there through
  * the runtime's hloc_cuda_run_host_with, once its flags and inputs are
  * read (so a bad flag is a usage error on any machine): --profile times
@@ -67,14 +73,28 @@ static int fail(int status, const char *fmt, ...) {
   return status;
 }
 
-/* "float32[2,784]" into buf. */
-static const char *type_text(char *buf, size_t len, int dtype, int rank, const int64_t *dims) {
-  const char *t = rt_dtype_name((RtDtype)dtype);
-  int k = snprintf(buf, len, "%s[", t);
-  for (int i = 0; i < rank && k > 0 && (size_t)k < len; i++)
-    k += snprintf(buf + k, len - (size_t)k, "%s%lld", i ? "," : "", (long long)dims[i]);
-  if (k > 0 && (size_t)k < len) snprintf(buf + k, len - (size_t)k, "]");
-  return buf;
+/* The model's dynamic dims (hloc_exe_main_dynamic; NULL: none). */
+static const hloc_dynamic_dims *dynamic;
+
+/* The arguments and results a user sees: without the sizes of dynamic dims. */
+static int num_inputs(const hloc_program *p) { return dynamic ? dynamic->num_args : p->num_args; }
+static int num_outputs(const hloc_program *p) {
+  return dynamic ? dynamic->num_results : p->num_results;
+}
+
+/* The mask of b's dynamic dims: input or output i. */
+static uint32_t dims_mask(const hloc_program *p, const hloc_buffer_info *b) {
+  if (!dynamic) return 0;
+  if (b >= p->args && b < p->args + dynamic->num_args) return dynamic->args[b - p->args];
+  if (b >= p->results && b < p->results + dynamic->num_results)
+    return dynamic->results[b - p->results];
+  return 0;
+}
+
+/* "float32[2,784]", "int32[<=5,3]" into buf. */
+static const char *type_text(char *buf, size_t len, const hloc_program *p,
+                             const hloc_buffer_info *b) {
+  return rt_type_text(buf, len, (RtDtype)b->dtype, b->rank, b->dims, dims_mask(p, b));
 }
 
 /* A GPU program's (hloc_exe_main_cuda): its device code, and the GPU
@@ -102,15 +122,13 @@ static void usage(const hloc_program *p) {
                       "events, and --timeout stops the run before a kernel launch or copy.\n"
                     : "",
          cuda_image ? "; CPU models only" : "");
-  for (int i = 0; i < p->num_args; i++)
-    printf("  %s %s%s%s%s\n", p->args[i].name,
-           type_text(t, sizeof t, p->args[i].dtype, p->args[i].rank, p->args[i].dims),
+  for (int i = 0; i < num_inputs(p); i++)
+    printf("  %s %s%s%s%s\n", p->args[i].name, type_text(t, sizeof t, p, &p->args[i]),
            p->args[i].tf_name ? " [" : "", p->args[i].tf_name ? p->args[i].tf_name : "",
            p->args[i].tf_name ? "]" : "");
   printf("results:\n");
-  for (int i = 0; i < p->num_results; i++)
-    printf("  %s %s%s%s%s\n", p->results[i].name,
-           type_text(t, sizeof t, p->results[i].dtype, p->results[i].rank, p->results[i].dims),
+  for (int i = 0; i < num_outputs(p); i++)
+    printf("  %s %s%s%s%s\n", p->results[i].name, type_text(t, sizeof t, p, &p->results[i]),
            p->results[i].tf_name ? " [" : "", p->results[i].tf_name ? p->results[i].tf_name : "",
            p->results[i].tf_name ? "]" : "");
 }
@@ -189,21 +207,25 @@ static bool parse_count(const char *s, long *out) {
   return true;
 }
 
-/* Reads FILE into slot `index` after checking it against the argument. */
+/* Reads FILE into slot `index` after checking it against the argument (a
+ * dynamic dim: against its bound). */
 static int load_input(const hloc_program *p, int index, const char *path, RtArray *slot) {
-  char err[512], want[256], got[256];
+  char err[512], want[256], got[256], why[256] = "";
   const hloc_buffer_info *a = &p->args[index];
   if (rt_npy_read(path, slot, err, sizeof err)) return fail(EXIT_REJECTED, "%s", err);
   /* A '|V1' file holds whichever narrow type the argument is. */
   if (slot->dtype == RT_V1 && rt_dtype_is_narrow((RtDtype)a->dtype) &&
       rt_array_retype(slot, (RtDtype)a->dtype, path, err, sizeof err))
     return fail(EXIT_REJECTED, "%s", err);
-  bool same = slot->dtype == (RtDtype)a->dtype && slot->rank == a->rank;
-  for (int k = 0; same && k < a->rank; k++) same = slot->dims[k] == a->dims[k];
-  if (same) return 0;
+  if (slot->dtype == (RtDtype)a->dtype &&
+      rt_dims_fit(a->rank, a->dims, dims_mask(p, a), slot->rank, slot->dims, why, sizeof why))
+    return 0;
+  type_text(want, sizeof want, p, a);
+  if (*why)
+    return fail(EXIT_REJECTED, "--input %s: input %d (%s) is %s: %s", path, index, a->name, want,
+                why);
   return fail(EXIT_REJECTED, "--input %s: input %d (%s) is %s, but the file holds %s", path, index,
-              a->name, type_text(want, sizeof want, a->dtype, a->rank, a->dims),
-              type_text(got, sizeof got, (int)slot->dtype, slot->rank, slot->dims));
+              a->name, want, rt_type_text(got, sizeof got, slot->dtype, slot->rank, slot->dims, 0));
 }
 
 /* Binds the `--input` values to the arguments. */
@@ -219,14 +241,14 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
       if (n >= sizeof name) return fail(EXIT_REJECTED, "--input %s: the name is too long", spec);
       memcpy(name, spec, n);
       name[n] = '\0';
-      index = hloc_program_find(p, 0, name, why, sizeof why);
+      index = hloc_buffers_find(p->args, num_inputs(p), "input", name, why, sizeof why);
       if (index < 0) return fail(EXIT_REJECTED, "--input %s: %s", spec, why);
       spec = eq + 1;
     } else {
-      while (next < p->num_args && bound[next]) next++;
-      if (next == p->num_args)
+      while (next < num_inputs(p) && bound[next]) next++;
+      if (next == num_inputs(p))
         return fail(EXIT_REJECTED, "--input %s: the model takes only %d input(s)", spec,
-                    p->num_args);
+                    num_inputs(p));
       index = next;
     }
     if (bound[index])
@@ -236,11 +258,11 @@ static int bind_inputs(const hloc_program *p, const char *const *specs, int nspe
     if (rc) return rc;
     bound[index] = true;
   }
-  for (int a = 0; a < p->num_args; a++) {
+  for (int a = 0; a < num_inputs(p); a++) {
     char t[256];
     if (!bound[a])
       return fail(EXIT_REJECTED, "no --input for input %d (%s), which is %s", a, p->args[a].name,
-                  type_text(t, sizeof t, p->args[a].dtype, p->args[a].rank, p->args[a].dims));
+                  type_text(t, sizeof t, p, &p->args[a]));
   }
   return 0;
 }
@@ -334,39 +356,115 @@ static int print_profile(const hloc_profile *prof) {
   return 0;
 }
 
-/* Writes every result, then the value each read-write variable ends with
- * (as hloc run does), under temporary names, then renames them all: a
- * failure on one leaves none (the temporaries are removed).  buffers holds
- * the arguments, then the results. */
+/* The padding arguments and the sizes of the dynamic dims (above, exe.c's
+ * comment): a dynamic input padded to its bounds, zeroed past its sizes. */
+typedef struct Padded {
+  void **pads;    /* per input: its padded copy, or NULL */
+  int32_t *sizes; /* the size arguments' values, after the inputs */
+} Padded;
+
+/* Points buffers at the arguments: each input as read, or padded to its
+ * bounds, then the sizes of its dynamic dims after all the inputs. */
+static int pad_inputs(const hloc_program *p, const RtArray *args, void **buffers, Padded *pad) {
+  int n = num_inputs(p), k = n;
+  pad->pads = calloc((size_t)n + 1, sizeof *pad->pads);
+  pad->sizes = calloc((size_t)(p->num_args - n) + 1, sizeof *pad->sizes);
+  if (!pad->pads || !pad->sizes) return fail(EXIT_REJECTED, "out of memory");
+  for (int i = 0; i < n; i++) {
+    const hloc_buffer_info *b = &p->args[i];
+    uint32_t mask = dims_mask(p, b);
+    buffers[i] = args[i].data;
+    if (!mask) continue;
+    if (!(pad->pads[i] = alloc_aligned(b->bytes, 64))) return fail(EXIT_REJECTED, "out of memory");
+    memset(pad->pads[i], 0, (size_t)b->bytes);
+    rt_copy_corner(rt_dtype_size((RtDtype)b->dtype), b->rank, args[i].dims, args[i].data, b->dims,
+                   pad->pads[i], 1);
+    buffers[i] = pad->pads[i];
+    for (int d = 0; d < b->rank; d++) {
+      if (!(mask >> d & 1)) continue;
+      if (k >= p->num_args) break;
+      pad->sizes[k - n] = (int32_t)args[i].dims[d];
+      buffers[k] = &pad->sizes[k - n];
+      k++;
+    }
+  }
+  if (k != p->num_args)
+    return fail(EXIT_REJECTED, "the model's dynamic dims do not match its %d arguments",
+                p->num_args);
+  return 0;
+}
+
+static void padded_free(const hloc_program *p, Padded *pad) {
+  for (int i = 0; pad->pads && i < num_inputs(p); i++) free(pad->pads[i]);
+  free(pad->pads);
+  free(pad->sizes);
+}
+
+/* Result r as written: its buffer, or a dynamic one's trimmed copy (in
+ * *owned) to the sizes the run returned after the results. */
+static int result_array(const hloc_program *p, void *const *buffers, int r, RtArray *a,
+                        void **owned) {
+  const hloc_buffer_info *b = &p->results[r];
+  *a = (RtArray){.dtype = (RtDtype)b->dtype, .rank = b->rank,
+                 .data = buffers[p->num_args + r], .nbytes = (size_t)b->bytes};
+  for (int k = 0; k < b->rank; k++) a->dims[k] = b->dims[k];
+  uint32_t mask = dims_mask(p, b);
+  if (!mask) return 0;
+  int k = num_outputs(p);
+  for (int i = 0; i < r; i++) k += __builtin_popcount(dynamic->results[i]);
+  for (int d = 0; d < b->rank; d++) {
+    if (!(mask >> d & 1)) continue;
+    int32_t size = k < p->num_results ? *(const int32_t *)buffers[p->num_args + k] : -1;
+    k++;
+    if (size < 0 || size > b->dims[d])
+      return fail(EXIT_REJECTED, "result %d (%s): dimension %d has size %d, outside [0, %lld]", r,
+                  b->name, d, (int)size, (long long)b->dims[d]);
+    a->dims[d] = size;
+  }
+  a->nbytes = (size_t)rt_array_elements(a) * rt_dtype_size(a->dtype);
+  if (!(*owned = malloc(a->nbytes ? a->nbytes : 1))) return fail(EXIT_REJECTED, "out of memory");
+  rt_copy_corner(rt_dtype_size(a->dtype), a->rank, a->dims, *owned, b->dims, a->data, 0);
+  a->data = *owned;
+  return 0;
+}
+
+/* Writes every result (each dynamic one trimmed to its sizes, which are
+ * not written), then the value each read-write variable ends with (as
+ * hloc run does), under temporary names, then renames them all: a failure
+ * on one leaves none (the temporaries are removed).  buffers holds the
+ * arguments, then the results. */
 static int write_results(const hloc_program *p, void *const *buffers, const char *dir) {
   if (mkdir(dir, 0777) && errno != EEXIST)
     return fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
-  int n = p->num_results, written = 0, status = 0;
+  int n = num_outputs(p), written = 0, status = 0;
   for (int a = 0; a < p->num_args; a++) n += p->args[a].updated != 0;
   const hloc_buffer_info **infos = calloc((size_t)n + 1, sizeof *infos);
-  void **data = calloc((size_t)n + 1, sizeof *data);
+  RtArray *arrays = calloc((size_t)n + 1, sizeof *arrays);
+  void **owned = calloc((size_t)n + 1, sizeof *owned);
   char (*paths)[2][4096] = calloc((size_t)n + 1, sizeof *paths);
-  if (!paths || !infos || !data) {
+  if (!paths || !infos || !arrays || !owned) {
     free(paths);
     free(infos);
-    free(data);
+    free(arrays);
+    free(owned);
     return fail(EXIT_REJECTED, "out of memory");
   }
   int m = 0;
-  for (int r = 0; r < p->num_results; r++, m++) {
+  for (int r = 0; r < num_outputs(p) && !status; r++, m++) {
     infos[m] = &p->results[r];
-    data[m] = buffers[p->num_args + r];
+    status = result_array(p, buffers, r, &arrays[m], &owned[m]);
   }
-  for (int a = 0; a < p->num_args; a++)
+  for (int a = 0; a < p->num_args && !status; a++)
     if (p->args[a].updated) {
-      infos[m] = &p->args[a];
-      data[m++] = buffers[a];
+      const hloc_buffer_info *b = infos[m] = &p->args[a];
+      arrays[m] = (RtArray){.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = buffers[a],
+                            .nbytes = (size_t)b->bytes};
+      for (int k = 0; k < b->rank; k++) arrays[m].dims[k] = b->dims[k];
+      m++;
     }
   for (; written < n && !status; written++) { /* written: temporaries that may exist */
     const hloc_buffer_info *b = infos[written];
-    RtArray a = {.dtype = (RtDtype)b->dtype, .rank = b->rank, .data = data[written],
-                 .nbytes = (size_t)b->bytes};
-    for (int k = 0; k < b->rank; k++) a.dims[k] = b->dims[k];
+    const RtArray a = arrays[written];
     char err[8192 + 64];
     snprintf(paths[written][0], sizeof paths[written][0], "%s/%s.npy", dir, b->name);
     snprintf(paths[written][1], sizeof paths[written][1], "%s.tmp.%ld", paths[written][0],
@@ -386,9 +484,11 @@ static int write_results(const hloc_program *p, void *const *buffers, const char
     for (int i = 0; i < renamed; i++) unlink(paths[i][0]);
     for (int i = renamed; i < written; i++) unlink(paths[i][1]);
   }
+  for (int i = 0; i < n; i++) free(owned[i]);
+  free(owned);
+  free(arrays);
   free(paths);
   free(infos);
-  free(data);
   return status;
 }
 
@@ -419,6 +519,13 @@ int hloc_exe_load_weights(const char *file, void *dst, uint64_t bytes, uint64_t 
 }
 
 int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
+  return hloc_exe_main_dynamic(p, cuda_image, NULL, argc, argv);
+}
+
+int hloc_exe_main_dynamic(const hloc_program *p, const hloc_cuda_image *img,
+                          const hloc_dynamic_dims *dyn, int argc, char **argv) {
+  cuda_image = img;
+  dynamic = dyn;
   const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
   prog_name = slash ? slash + 1 : argc > 0 ? argv[0] : p->name;
   const char *outdir = ".";
@@ -479,9 +586,10 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   void *scratch = NULL;
   RtThreadPool *pool = NULL;
   hloc_profile prof = {0};
+  Padded pad = {0};
   int rc = bind_inputs(p, specs, nspecs, args, bound);
+  if (!rc) rc = pad_inputs(p, args, buffers, &pad);
   if (!rc && profile && hloc_profile_init(&prof, p)) rc = fail(EXIT_REJECTED, "out of memory");
-  for (int a = 0; a < p->num_args; a++) buffers[a] = args[a].data;
   for (int r = 0; r < p->num_results && !rc; r++) {
     buffers[p->num_args + r] = alloc_aligned(p->results[r].bytes, 64);
     if (!buffers[p->num_args + r]) rc = fail(EXIT_REJECTED, "out of memory");
@@ -520,6 +628,7 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
   rt_threadpool_free(pool);
   hloc_cuda_close(gpu);
   gpu = NULL;
+  padded_free(p, &pad);
   for (int a = 0; a < p->num_args; a++) rt_array_free(&args[a]);
   for (int r = 0; r < p->num_results; r++) free(buffers[p->num_args + r]);
   free(scratch);
@@ -532,6 +641,5 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv) {
 
 int hloc_exe_main_cuda(const hloc_program *p, const hloc_cuda_image *img, int argc,
                        char **argv) {
-  cuda_image = img;
-  return hloc_exe_main(p, argc, argv);
+  return hloc_exe_main_dynamic(p, img, NULL, argc, argv);
 }

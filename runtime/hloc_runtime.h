@@ -128,6 +128,23 @@ int rt_npy_write(const char *path, const RtArray *a, char *err, size_t errlen);
 #define RT_NPY_HEADER_MAX 512
 size_t rt_npy_header(const RtArray *a, unsigned char *buf);
 
+/* Bounded dynamic dimensions (dynamic.c; docs/api.md): an array whose
+ * dimension d may be smaller than the buffer's, bit d of a uint32_t mask.
+ * rt_copy_corner copies between the row-major array `small` (small_dims)
+ * and the leading corner of `big` (big_dims), both of `rank` dims and
+ * esize-byte elements: into big when into_big, else out of it.
+ * rt_type_text writes "float32[<=4,3]" into buf (dims with their bit set
+ * get "<="), returning buf.  rt_dims_fit: 1 when dims `got` fit `bound`
+ * (the same rank, a static dim equal, a dynamic one at most its bound);
+ * else 0, with why "dimension 0 is at most 4, the file has 6" when only a
+ * dynamic dim is too large, else empty. */
+void rt_copy_corner(size_t esize, int rank, const int64_t *small_dims, void *small,
+                    const int64_t *big_dims, void *big, int into_big);
+const char *rt_type_text(char *buf, size_t len, RtDtype dtype, int rank, const int64_t *dims,
+                         uint32_t dynamic);
+int rt_dims_fit(int rank, const int64_t *bound, uint32_t dynamic, int got_rank,
+                const int64_t *got, char *why, size_t whylen);
+
 /* ------------------------------------------------------------------------ */
 /* Compiled programs: the generic descriptor (ABI shared with codegen/)     */
 /* ------------------------------------------------------------------------ */
@@ -555,6 +572,22 @@ int hloc_exe_main(const hloc_program *p, int argc, char **argv);
  * the flags are checked. */
 int hloc_exe_main_cuda(const hloc_program *p, const hloc_cuda_image *img, int argc,
                        char **argv);
+/* The bounded dynamic dims of a program's entry as written (docs/api.md):
+ * its first num_args arguments and num_results results are the arrays,
+ * args[i] / results[i] the mask of the dims of each that are dynamic (the
+ * buffer's dims are the bounds); the remaining arguments and results are
+ * their sizes, one s32 scalar per dynamic dim, in array then dim order. */
+typedef struct hloc_dynamic_dims {
+  int32_t num_args, num_results;
+  const uint32_t *args, *results;
+} hloc_dynamic_dims;
+/* hloc_exe_main (img NULL) or hloc_exe_main_cuda for a program whose entry
+ * has dynamic dims (dyn; NULL: none): each --input binds one of the arrays
+ * at any size within its bounds and is passed padded with its sizes; each
+ * array result is written trimmed to the size the run returned, and the
+ * sizes are not written, as `hloc run` does. */
+int hloc_exe_main_dynamic(const hloc_program *p, const hloc_cuda_image *img,
+                          const hloc_dynamic_dims *dyn, int argc, char **argv);
 
 /* For an executable whose model has separate weights: loads the weights
  * file `file` (a name, looked up in the executable's own directory) into

@@ -353,6 +353,176 @@ START_TEST(run_dynamic_dims) {
 }
 END_TEST
 
+static void write_f32(const char *name, const float *v, int rank, const int64_t *dims,
+                      char *path, size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  RtArray a = {.dtype = RT_F32, .rank = rank, .data = (void *)v, .nbytes = 4};
+  for (int d = 0; d < rank; d++) {
+    a.dims[d] = dims[d];
+    a.nbytes *= (size_t)dims[d];
+  }
+  char err[256];
+  ck_assert_msg(rt_npy_write(path, &a, err, sizeof err) == 0, "%s", err);
+}
+
+/* Whether files a and b hold the same bytes. */
+static bool same_bytes(const char *a, const char *b) {
+  size_t na, nb;
+  char *x = ck_read_file(a, &na), *y = ck_read_file(b, &nb);
+  bool same = x && y && na == nb && !memcmp(x, y, na);
+  free(x);
+  free(y);
+  return same;
+}
+
+/* A module with an f32[<=4,3] and an s32[<=5] parameter and dynamic
+ * results (a product kept at the run-time size, a sum over the dynamic
+ * dim, a size, a negation), exact on these small values. */
+static const char dynamic_hlo[] =
+    "HloModule dyn\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+    "  ROOT s = f32[] add(a, b)\n}\n\nENTRY main {\n  x = f32[<=4,3] parameter(0)\n"
+    "  n = s32[<=5] parameter(1)\n  r = f32[<=4,3] reverse(x), dimensions={0}\n"
+    "  m = f32[<=4,3] multiply(r, x)\n  c = f32[] constant(0)\n"
+    "  s = f32[3] reduce(m, c), dimensions={0}, to_apply=add\n"
+    "  k = s32[] get-dimension-size(n), dimensions={0}\n  nn = s32[<=5] negate(n)\n"
+    "  ROOT o = (f32[<=4,3], f32[3], s32[], s32[<=5]) tuple(m, s, k, nn)\n}\n";
+
+/* The executable of a module with dynamic parameters and results pads its
+ * inputs and trims its results as `hloc run` does: for inputs of several
+ * sizes within the bounds (none, some, all), `hloc run --interpret`,
+ * `hloc run` and the executable write the same files, byte for byte, each
+ * dynamic result at its run-time size; `--expect` compares against the
+ * trimmed result (the interpreter's passes, one at the bound fails). */
+START_TEST(executable_dynamic_dims) {
+  char hlo[128], xp[128], np[128], *out;
+  write_text("dyn.hlo", dynamic_hlo, hlo, sizeof hlo);
+  int rc = hloc(&out, "compile %s --name dyn -o %s/dyn --emit exe", hlo, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  float x[12];
+  for (int i = 0; i < 12; i++) x[i] = (float)(i % 7) - 3;
+  const int32_t n[5] = {4, -9, 0, 7, 1};
+  const int64_t rows[4] = {2, 4, 0, 1}, ns[4] = {3, 5, 0, 5};
+  for (int c = 0; c < 4; c++) {
+    write_f32("x.npy", x, 2, (int64_t[]){rows[c], 3}, xp, sizeof xp);
+    write_s32("n.npy", n, 1, &ns[c], np, sizeof np);
+    const char *dirs[3] = {"interpreted", "compiled", "exe"};
+    rc = hloc(&out, "run %s --interpret --input %s --input n=%s --output-dir %s/%s", hlo, xp, np,
+              tmpdir, dirs[0]);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    rc = hloc(&out, "run %s --input %s --input n=%s --output-dir %s/%s", hlo, xp, np, tmpdir,
+              dirs[1]);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    rc = ck_sh(&out, "%s/dyn --input %s --input n=%s --output-dir %s/%s", tmpdir, xp, np, tmpdir,
+               dirs[2]);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    free(out);
+    for (int d = 0; d < 3; d++) {
+      char dir[160];
+      snprintf(dir, sizeof dir, "%s/%s", tmpdir, dirs[d]);
+      ck_assert_int_eq(ck_count_files(dir), 4);
+    }
+    for (int k = 0; k < 4; k++) {
+      char want[192], got[192];
+      snprintf(want, sizeof want, "%s/interpreted/result%d.npy", tmpdir, k);
+      for (int d = 1; d < 3; d++) {
+        snprintf(got, sizeof got, "%s/%s/result%d.npy", tmpdir, dirs[d], k);
+        ck_assert_msg(same_bytes(got, want), "case %d: %s/result%d.npy differs from the "
+                      "interpreter's", c, dirs[d], k);
+      }
+    }
+    /* The sizes, independently of the interpreter. */
+    char path[192];
+    snprintf(path, sizeof path, "%s/exe/result0.npy", tmpdir);
+    HloLiteral *r = ck_read_npy(path);
+    ck_assert(r->shape.rank == 2 && r->shape.dims[0] == rows[c] && r->shape.dims[1] == 3);
+    for (int i = 0; i < rows[c] * 3; i++)
+      ck_assert(hlo_literal_get_f64(r, i) == (double)(x[(rows[c] - 1 - i / 3) * 3 + i % 3] * x[i]));
+    hlo_literal_free(r);
+    snprintf(path, sizeof path, "%s/exe/result2.npy", tmpdir);
+    r = ck_read_npy(path);
+    ck_assert_int_eq(hlo_literal_get_s64(r, 0), ns[c]);
+    hlo_literal_free(r);
+    snprintf(path, sizeof path, "%s/exe/result3.npy", tmpdir);
+    r = ck_read_npy(path);
+    ck_assert(r->shape.rank == 1 && r->shape.dims[0] == ns[c]);
+    for (int i = 0; i < ns[c]; i++) ck_assert_int_eq(hlo_literal_get_s64(r, i), -n[i]);
+    hlo_literal_free(r);
+    rc = hloc(&out, "run %s --input %s --input n=%s --output-dir %s/expect "
+                    "--expect %s/interpreted/result0.npy --expect %s/interpreted/result1.npy "
+                    "--expect %s/interpreted/result2.npy --expect %s/interpreted/result3.npy "
+                    "--atol 0 --rtol 0",
+              hlo, xp, np, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+    ck_assert_msg(rc == 0 && strstr(out, "result0: matches") && strstr(out, "result3: matches"),
+                  "exit %d: %s", rc, out);
+    free(out);
+    ck_assert_int_eq(ck_sh(NULL, "rm -r %s/interpreted %s/compiled %s/exe %s/expect", tmpdir,
+                           tmpdir, tmpdir, tmpdir), 0);
+  }
+  /* An expected result at the bound is not the trimmed result. */
+  write_f32("x.npy", x, 2, (int64_t[]){2, 3}, xp, sizeof xp);
+  write_f32("bound.npy", x, 2, (int64_t[]){4, 3}, np, sizeof np);
+  rc = hloc(&out, "run %s --input %s --input %s/n.npy --output-dir %s/o --expect %s", hlo, xp,
+            tmpdir, tmpdir, np);
+  ck_assert_msg(rc == 1 && strstr(out, "result0: MISMATCH: result is float32[2,3], expected "
+                                            "float32[4,3]"), "exit %d: %s", rc, out);
+  free(out);
+}
+END_TEST
+
+/* An input larger than a dynamic parameter's bound is refused by `hloc
+ * run` (compiled or interpreted) and the executable, naming the
+ * parameter, the bound and the file, before anything is written. */
+START_TEST(dynamic_input_past_bound) {
+  char hlo[128], xp[128], np[128], want[512], *out;
+  write_text("dyn.hlo", dynamic_hlo, hlo, sizeof hlo);
+  int rc = hloc(&out, "compile %s --name dyn -o %s/dyn --emit exe", hlo, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  float x[18] = {0};
+  const int32_t n[6] = {0};
+  write_f32("x.npy", x, 2, (int64_t[]){6, 3}, xp, sizeof xp);
+  write_s32("n.npy", n, 1, (int64_t[]){3}, np, sizeof np);
+  snprintf(want, sizeof want,
+           "--input %s: input 0 (x) is float32[<=4,3]: dimension 0 is at most 4, the file has 6\n",
+           xp);
+  const char *modes[] = {"--interpret", ""};
+  for (int m = 0; m < 2; m++) {
+    rc = hloc(&out, "run %s %s --input %s --input %s --output-dir %s/o", hlo, modes[m], xp, np,
+              tmpdir);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+    ck_assert_msg(!strncmp(out, "hloc: error: ", 13) && !strcmp(out + 13, want), "%s", out);
+    free(out);
+  }
+  rc = ck_sh(&out, "%s/dyn --input %s --input %s --output-dir %s/o", tmpdir, xp, np, tmpdir);
+  ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+  ck_assert_msg(!strncmp(out, "dyn: ", 5) && !strcmp(out + 5, want), "%s", out);
+  free(out);
+  /* The other input too, and a rank that differs is told as before. */
+  write_s32("n.npy", n, 1, (int64_t[]){6}, np, sizeof np);
+  write_f32("x.npy", x, 2, (int64_t[]){4, 3}, xp, sizeof xp);
+  rc = ck_sh(&out, "%s/dyn --input %s --input %s --output-dir %s/o", tmpdir, xp, np, tmpdir);
+  snprintf(want, sizeof want,
+           "dyn: --input %s: input 1 (n) is int32[<=5]: dimension 0 is at most 5, the file has 6\n",
+           np);
+  ck_assert_msg(rc == 1 && !strcmp(out, want), "exit %d: %s", rc, out);
+  free(out);
+  write_f32("x.npy", x, 1, (int64_t[]){3}, xp, sizeof xp);
+  write_s32("n.npy", n, 1, (int64_t[]){2}, np, sizeof np);
+  rc = ck_sh(&out, "%s/dyn --input %s --input %s --output-dir %s/o", tmpdir, xp, np, tmpdir);
+  snprintf(want, sizeof want,
+           "dyn: --input %s: input 0 (x) is float32[<=4,3], but the file holds float32[3]\n", xp);
+  ck_assert_msg(rc == 1 && !strcmp(out, want), "exit %d: %s", rc, out);
+  free(out);
+  char dir[160];
+  snprintf(dir, sizeof dir, "%s/o", tmpdir);
+  struct stat st;
+  ck_assert_msg(stat(dir, &st) != 0, "%s was made", dir);
+}
+END_TEST
+
 /* complex64 and complex128 in and out (the interpreter computes them):
  * [1+2j, 0.5-1j, 3] squared is [-3+4j, -0.75-1j, 9]; [0.1+0.2j, -4j]
  * doubled is [0.2+0.4j, -8j].  The results are written as '<c8' and
@@ -1018,6 +1188,8 @@ int main(void) {
   tcase_add_test(t, run_native);
   tcase_add_test(t, run_tuple_parameter);
   tcase_add_test(t, run_dynamic_dims);
+  tcase_add_test(t, executable_dynamic_dims);
+  tcase_add_test(t, dynamic_input_past_bound);
   tcase_add_test(t, run_native_errors);
   tcase_add_test(t, run_narrow_types);
   tcase_add_test(t, run_complex_types);
