@@ -35,6 +35,7 @@ typedef struct PipelineFlags {
   ModelSource source;
   bool stats;
   bool verify_kernels;
+  bool exact_conv;          /* --conv-precision exact: CgOptions.exact_winograd */
   FILE *verbose;            /* -v: stages and their times go here (stderr) */
   const char *disabled[32]; /* opts.disabled points here; no duplicates */
 } PipelineFlags;

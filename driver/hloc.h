@@ -122,6 +122,12 @@ typedef struct hloc_compiler_options {
                          * fails): nonzero lets f32 dots and convolutions
                          * run on tensor cores with their operands rounded
                          * to TF32 (10-bit mantissas); 0: exact f32 */
+  const char *conv_precision; /* "fast" (NULL: the same): 3x3 convolutions
+                         * may use Winograd F(4x4,3x3) on the CPU, whose
+                         * results differ from the direct sum in the last
+                         * bits; "exact": only algorithms exact on small
+                         * integers (F(2x2,3x3), direct), as `hloc
+                         * --conv-precision exact`; another name fails */
 } hloc_compiler_options;
 
 HLOC_API int hloc_compiler_create(const hloc_compiler_options *opts,

@@ -106,6 +106,7 @@ struct hloc_compiler {
   char *features; /* NULL: none */
   bool cuda;      /* device "cuda": --target nvptx64, cpu the SM */
   bool tf32;      /* gpu_tf32: f32 contractions on tensor cores */
+  bool exact_conv; /* conv_precision "exact": CgOptions.exact_winograd */
 };
 
 struct hloc_executable {
@@ -210,6 +211,15 @@ int hloc_compiler_create(const hloc_compiler_options *opts, hloc_compiler **out,
       return fail(err, e);
     }
     c->tf32 = opts->gpu_tf32 != 0;
+    const char *prec = opts->conv_precision;
+    if (prec && strcmp(prec, "exact") && strcmp(prec, "fast")) {
+      HloError *e = hlo_error("hloc_compiler_create: conv_precision '%s': the precisions are "
+                              "exact and fast",
+                              prec);
+      hloc_compiler_free(c);
+      return fail(err, e);
+    }
+    c->exact_conv = prec && !strcmp(prec, "exact");
     if (c->tf32 && !c->cuda) {
       hloc_compiler_free(c);
       return fail(err, hlo_error("hloc_compiler_create: gpu_tf32 runs f32 dots on a GPU's "
@@ -263,6 +273,7 @@ static HloError *compile_model_keep(const hloc_compiler *c, Model *md, hloc_exec
       .features = c->features,
       .target = c->cuda ? "nvptx64" : NULL,
       .gpu_tf32 = c->tf32,
+      .exact_winograd = c->exact_conv,
   };
   CgProgram *prog = NULL;
   CgJit *jit = NULL;
@@ -384,8 +395,13 @@ static HloError *compile_cached(const CompileJob *j) {
   if (j->c->cuda)
     hlo_str_printf(&cpu, "nvptx64 %s%s", j->c->cpu ? j->c->cpu : "sm_80",
                    j->c->tf32 ? " tf32" : "");
-  HloError *e = cache_name(j->path, j->model, j->c->cuda ? cpu.buf : j->c->cpu, j->c->features,
-                           name);
+  /* conv_precision "exact" compiles other code: another name */
+  HloStr features = {0};
+  if (j->c->exact_conv)
+    hlo_str_printf(&features, "%s conv-precision=exact", j->c->features ? j->c->features : "");
+  HloError *e = cache_name(j->path, j->model, j->c->cuda ? cpu.buf : j->c->cpu,
+                           j->c->exact_conv ? features.buf : j->c->features, name);
+  free(features.buf);
   free(cpu.buf);
   char *object = NULL;
   size_t len = 0;

@@ -17,6 +17,7 @@
  *
  *   PIPELINE: [--O0 | --no-passes] [--dump-after PASS|all] [--dump-dir DIR]
  *             [--disable-pass NAME]... [--time-passes] [--stats] [-v]
+ *             [--conv-precision exact|fast]
  *
  * MODEL is HLO text (.hlo), a TensorFlow GraphDef (.pb, .pbtxt) with a
  * tfcompile config (--config) and, for its variables, a checkpoint
@@ -119,7 +120,8 @@ static void *keep(void *p) {
  * those taking a value, then the flags. */
 static const char *const shared_valued[] = {"--config",     "--checkpoint",  "--tag",
                                             "--signature",  "--input-shape", "--dump-after",
-                                            "--dump-dir",   "--disable-pass", NULL};
+                                            "--dump-dir",   "--disable-pass",
+                                            "--conv-precision", NULL};
 static const char *const shared_flags[] = {"--O0",    "--no-passes",      "--time-passes",
                                            "--stats", "--verify-kernels", "--verbose",
                                            NULL};
@@ -294,6 +296,12 @@ bool pipeline_flag(int argc, char **argv, int *i, PipelineFlags *f, int *bad) {
     f->verify_kernels = true;
     return true;
   }
+  if (!strcmp(a, "--conv-precision")) {
+    if (!(v = *i + 1 < argc ? argv[++*i] : NULL)) *bad = usage_error("%s needs a value", a);
+    else if (!strcmp(v, "exact") || !strcmp(v, "fast")) f->exact_conv = !strcmp(v, "exact");
+    else *bad = usage_error("--conv-precision '%s': the precisions are exact and fast", v);
+    return true;
+  }
   if (strcmp(a, "--dump-after") && strcmp(a, "--dump-dir") && strcmp(a, "--disable-pass"))
     return false;
   if (!(v = *i + 1 < argc ? argv[++*i] : NULL)) {
@@ -326,6 +334,7 @@ int pipeline_flags_finish(PipelineFlags *f, FILE *stats, CgOptions *cg) {
   if (o->dump_dir && !o->dump_after) return usage_error("--dump-dir needs --dump-after%s", "");
   f->opts.stats = f->stats ? stats : NULL;
   cg->verify_kernels = f->verify_kernels;
+  cg->exact_winograd = f->exact_conv;
   cg->timing = o->timing ? o->timing : f->verbose;
   return 0;
 }
@@ -1151,6 +1160,10 @@ static int cmd_help(int argc, char **argv) {
          "  --stats                 print kernels, fusions, arena, weight bytes, FLOPs and\n"
          "                          bytes moved (stdout for compile, else stderr)\n"
          "  --verify-kernels        check every kernel's IR with the kernel-IR verifier\n"
+         "  --conv-precision exact|fast\n"
+         "                          exact: 3x3 convolutions only by algorithms exact on\n"
+         "                          small integers (Winograd F(2x2,3x3), direct); fast\n"
+         "                          (default): F(4x4,3x3) too where it pays\n"
          "  -v, --verbose           print each stage (load, passes, codegen's phases,\n"
          "                          writing) with its time to stderr\n"
          "passes:");

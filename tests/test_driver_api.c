@@ -408,6 +408,57 @@ START_TEST(test_dynamic_dims) {
 }
 END_TEST
 
+/* conv_precision reaches codegen: a 3x3 convolution whose plan is
+ * Winograd F(4x4, 3x3) on x86-64-v3 (Inception-V3's 35²×64→96,
+ * tests/test_codegen_gemm.c's winograd_form_plans), on small integers,
+ * compiled "exact" gives exactly the evaluator's result, "fast" (the
+ * default) does not. */
+START_TEST(test_conv_precision) {
+  HloStr text = {0};
+  hlo_str_printf(&text, "HloModule c\n\nENTRY main {\n  x = f32[1,35,35,64] parameter(0)\n"
+                        "  k = f32[3,3,64,96] constant({");
+  uint64_t seed = 11;
+  for (int i = 0; i < 3 * 3 * 64; i++) {
+    /* the row of 96 outputs of tap (i / 192, i / 64 % 3), input feature i % 64 */
+    const char *open = i == 0 ? "{{" : i % 192 == 0 ? "}}, {{" : i % 64 == 0 ? "}, {" : ", ";
+    hlo_str_printf(&text, "%s{", open);
+    for (int o = 0; o < 96; o++) {
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      hlo_str_printf(&text, "%s%d", o ? ", " : "", (int)(seed >> 61) - 4); /* -4..3 */
+    }
+    hlo_str_printf(&text, "}");
+  }
+  hlo_str_printf(&text, "}}})\n  ROOT c = f32[1,35,35,96] convolution(x, k), "
+                        "window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n");
+  HloModule *m = ck_parse_verified(text.buf);
+  HloShape xs = hlo_shape_array(HLO_F32, 4, (int64_t[]){1, 35, 35, 64});
+  HloLiteral *x = hlo_literal_new(&xs);
+  for (int i = 0; i < 35 * 35 * 64; i++) ((float *)x->data)[i] = (float)((i * 5 + i / 64) % 7 - 3);
+  HloLiteral *want = ck_evaluate(m, &x, 1);
+  const char *precisions[] = {"exact", "fast", NULL};
+  for (int p = 0; p < 3; p++) {
+    hloc_compiler *c = new_compiler(
+        &(hloc_compiler_options){.cpu = "x86-64-v3", .conv_precision = precisions[p]});
+    hloc_executable *exe = NULL;
+    hloc_error *err = NULL;
+    ck_assert_msg(hloc_compile_hlo(c, text.buf, text.len, &exe, &err) == 0, "%s",
+                  hloc_error_message(err));
+    hloc_compiler_free(c);
+    HloLiteral *got;
+    run(exe, &x, &got);
+    bool same = !memcmp(got->data, want->data, hlo_shape_byte_size(&want->shape));
+    ck_assert_msg(same == (p == 0), "conv_precision %s: %s the evaluator's result",
+                  precisions[p] ? precisions[p] : "NULL", same ? "exactly" : "not");
+    hlo_literal_free(got);
+    hloc_executable_free(exe);
+  }
+  hlo_literal_free(want);
+  hlo_literal_free(x);
+  hlo_module_free(m);
+  free(text.buf);
+}
+END_TEST
+
 START_TEST(test_cancel) {
   hloc_compiler *c = new_compiler(NULL);
   hloc_executable *exe = NULL;
@@ -797,6 +848,10 @@ START_TEST(test_other_compile_errors) {
   /* TF32 is for a GPU's tensor cores. */
   EXPECT_ERROR(hloc_compiler_create(&(hloc_compiler_options){.gpu_tf32 = 1}, &none, &err), err,
                none, "gpu_tf32 runs f32 dots on a GPU's tensor cores; it needs device \"cuda\"");
+  EXPECT_ERROR(hloc_compiler_create(&(hloc_compiler_options){.conv_precision = "exac"}, &none,
+                                    &err),
+               err, none, "hloc_compiler_create: conv_precision 'exac': the precisions are exact "
+                          "and fast");
 
   /* err may be NULL: the failure is still reported by the status. */
   ck_assert_int_eq(hloc_compile_hlo(c, "garbage", 7, &exe, NULL), -1);
@@ -1138,6 +1193,7 @@ static Suite *suite(void) {
   tcase_add_test(run_case, test_concurrent_execute);
   tcase_add_test(run_case, test_cancel);
   tcase_add_test(run_case, test_dynamic_dims);
+  tcase_add_test(run_case, test_conv_precision);
   tcase_add_test(run_case, test_set_threads);
   tcase_add_test(run_case, test_threads_concurrent);
   suite_add_tcase(s, run_case);

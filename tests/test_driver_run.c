@@ -928,6 +928,79 @@ START_TEST(run_threads_errors) {
 }
 END_TEST
 
+/* A 3x3 convolution whose plan is Winograd F(4x4, 3x3) on x86-64-v3
+ * (Inception-V3's 35²×64→96, tests/test_codegen_gemm.c's
+ * winograd_form_plans), its weights small integers from an LCG. */
+static void conv_hlo(const char *name, char *path, size_t len) {
+  HloStr s = {0};
+  hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,35,35,64] parameter(0)\n"
+                     "  k = f32[3,3,64,96] constant({");
+  uint64_t seed = 7;
+  for (int i = 0; i < 3; i++) {
+    hlo_str_printf(&s, "%s{", i ? ", " : "");
+    for (int j = 0; j < 3; j++) {
+      hlo_str_printf(&s, "%s{", j ? ", " : "");
+      for (int c = 0; c < 64; c++) {
+        hlo_str_printf(&s, "%s{", c ? ", " : "");
+        for (int o = 0; o < 96; o++) {
+          seed = seed * 6364136223846793005u + 1442695040888963407u;
+          hlo_str_printf(&s, "%s%d", o ? ", " : "", (int)(seed >> 61) - 4); /* -4..3 */
+        }
+        hlo_str_printf(&s, "}");
+      }
+      hlo_str_printf(&s, "}");
+    }
+    hlo_str_printf(&s, "}");
+  }
+  hlo_str_printf(&s, "})\n  ROOT c = f32[1,35,35,96] convolution(x, k), "
+                     "window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n");
+  write_text(name, s.buf, path, len);
+  free(s.buf);
+}
+
+/* --conv-precision reaches codegen: on small integers `exact` gives
+ * exactly the interpreter's result, in `hloc run` and in an executable
+ * compiled with it, where the default (`fast`: F(4x4, 3x3)) does not; a
+ * precision that is not one of the two is a usage error. */
+START_TEST(run_conv_precision) {
+  char hlo[128], xp[128], *out;
+  conv_hlo("conv.hlo", hlo, sizeof hlo);
+  static float x[35 * 35 * 64];
+  for (int i = 0; i < 35 * 35 * 64; i++) x[i] = (float)((i * 7 + i / 64) % 7 - 3);
+  write_f32("x.npy", x, 4, (int64_t[]){1, 35, 35, 64}, xp, sizeof xp);
+  const char *runs[] = {"--interpret", "--conv-precision exact", "--conv-precision=fast", ""};
+  for (int r = 0; r < 4; r++) {
+    int rc = hloc(&out, "run %s --cpu x86-64-v3 %s --input %s --output-dir %s/o%d", hlo,
+                  runs[r], xp, tmpdir, r);
+    ck_assert_msg(rc == 0, "%s: exit %d: %s", runs[r], rc, out);
+    free(out);
+  }
+  int rc = hloc(&out, "compile %s --cpu x86-64-v3 --conv-precision exact -o %s/conv --emit exe",
+                hlo, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  rc = ck_sh(&out, "%s/conv --input %s --output-dir %s/o4", tmpdir, xp, tmpdir);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+  free(out);
+  char want[160], got[160];
+  snprintf(want, sizeof want, "%s/o0/result0.npy", tmpdir);
+  for (int r = 1; r < 5; r++) {
+    snprintf(got, sizeof got, "%s/o%d/result0.npy", tmpdir, r);
+    bool exact = r == 1 || r == 4;
+    ck_assert_msg(same_bytes(got, want) == exact, "%s: %s the interpreter's result",
+                  r == 4 ? "the executable" : runs[r], exact ? "not" : "exactly");
+  }
+  snprintf(want, sizeof want, "%s/o2/result0.npy", tmpdir);
+  snprintf(got, sizeof got, "%s/o3/result0.npy", tmpdir);
+  ck_assert_msg(same_bytes(got, want), "--conv-precision=fast is not the default");
+  rc = hloc(&out, "compile %s --conv-precision exac", hlo);
+  ck_assert_msg(rc == 2, "exit %d: %s", rc, out);
+  ck_assert_str_eq(out, "hloc: --conv-precision 'exac': the precisions are exact and fast\n"
+                        "run 'hloc help' for usage\n");
+  free(out);
+}
+END_TEST
+
 /* --atol and --rtol are finite and not negative: NaN would fail every
  * comparison and infinity pass every one, silently. */
 START_TEST(run_tolerance_errors) {
@@ -1204,6 +1277,7 @@ int main(void) {
   tcase_add_test(t, run_threads);
   tcase_add_test(t, run_threads_errors);
   tcase_add_test(t, run_tolerance_errors);
+  tcase_add_test(t, run_conv_precision);
   tcase_add_test(t, run_expect_infinities);
   tcase_add_test(t, command_line_conventions);
   tcase_add_test(t, run_single_device_collectives);

@@ -143,13 +143,17 @@ class Compiler:
     device="cuda" compiles for the machine's NVIDIA GPU instead (cpu then names its SM:
     "sm_80", the default, "sm_86", "sm_89", "sm_90"); running raises Error ("no CUDA
     driver found", "no GPU") where there is none.  gpu_tf32=True (device="cuda" only)
-    lets f32 dots and convolutions run on tensor cores with operands rounded to TF32."""
+    lets f32 dots and convolutions run on tensor cores with operands rounded to TF32.
+    conv_precision="exact" keeps 3x3 convolutions to algorithms exact on small integers
+    (Winograd F(2x2,3x3), direct); "fast" (None: the same) allows F(4x4,3x3) too."""
 
-    def __init__(self, cpu=None, features=None, device=None, gpu_tf32=False):
+    def __init__(self, cpu=None, features=None, device=None, gpu_tf32=False,
+                 conv_precision=None):
         opts = _capi.CompilerOptions(cpu.encode() if cpu else None,
                                      features.encode() if features else None,
                                      device.encode() if device else None,
-                                     1 if gpu_tf32 else 0)
+                                     1 if gpu_tf32 else 0,
+                                     conv_precision.encode() if conv_precision else None)
         handle, err = ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.hloc_compiler_create(ctypes.byref(opts), ctypes.byref(handle),
                                          ctypes.byref(err)), err)
@@ -472,13 +476,13 @@ _compilers = {}
 _compilers_lock = threading.Lock()
 
 
-def _compiler(cpu, features, device=None):
-    # One Compiler per (cpu, features, device), made on first use and kept:
-    # the module-level functions then need no handle of the caller's.
+def _compiler(cpu, features, device=None, conv_precision=None):
+    # One Compiler per (cpu, features, device, conv_precision), made on first
+    # use and kept: the module-level functions then need no handle of the caller's.
     with _compilers_lock:
-        key = (cpu, features, device)
+        key = (cpu, features, device, conv_precision)
         if key not in _compilers:
-            _compilers[key] = Compiler(cpu, features, device)
+            _compilers[key] = Compiler(cpu, features, device, conv_precision=conv_precision)
         return _compilers[key]
 
 
@@ -488,28 +492,29 @@ def _with_threads(exe, threads):
     return exe
 
 
-def compile_graphdef(graph, config, cpu=None, features=None, threads=None, device=None):
+def compile_graphdef(graph, config, cpu=None, features=None, threads=None, device=None,
+                     conv_precision=None):
     """Compiles a frozen GraphDef with its tfcompile config (paths or bytes) for this
     machine (or the CPU named; see Compiler).  Returns an Executable whose inputs are
     the config's feeds and outputs its fetches, running on `threads` threads
-    (None: 1; see Executable.set_threads)."""
+    (None: 1; see Executable.set_threads); conv_precision: see Compiler."""
     if threads is not None:
         _check_threads(threads)
-    return _with_threads(_compiler(cpu, features, device).compile_graphdef(graph, config),
-                         threads)
+    compiler = _compiler(cpu, features, device, conv_precision)
+    return _with_threads(compiler.compile_graphdef(graph, config), threads)
 
 
 def compile_model(path, config=None, checkpoint=None, tags=None, signature=None,
                   input_shapes=None, cpu=None, features=None, threads=None, cache_dir=None,
-                  device=None):
+                  device=None, conv_precision=None):
     """Compiles a SavedModel directory, a GraphDef (with its config and, for its
     variables, a checkpoint prefix) or HLO text by path (see Compiler.compile_model).
     A SavedModel's inputs and outputs are its signature's, named by their keys, in key
     order.  threads: as for compile_graphdef."""
     if threads is not None:
         _check_threads(threads)
-    exe = _compiler(cpu, features, device).compile_model(path, config, checkpoint, tags,
-                                                         signature, input_shapes, cache_dir)
+    exe = _compiler(cpu, features, device, conv_precision).compile_model(
+        path, config, checkpoint, tags, signature, input_shapes, cache_dir)
     return _with_threads(exe, threads)
 
 
@@ -530,13 +535,15 @@ def load(path, threads=None):
     return _with_threads(Executable(exe), threads)
 
 
-def compile_hlo(text_or_path, cpu=None, features=None, threads=None, device=None):
+def compile_hlo(text_or_path, cpu=None, features=None, threads=None, device=None,
+                conv_precision=None):
     """Compiles an HLO module (text, or a path; see Compiler.compile_hlo).  Inputs are
     the entry's parameters; outputs the root's flattened tuple elements.  threads: as
     for compile_graphdef."""
     if threads is not None:
         _check_threads(threads)
-    return _with_threads(_compiler(cpu, features, device).compile_hlo(text_or_path), threads)
+    compiler = _compiler(cpu, features, device, conv_precision)
+    return _with_threads(compiler.compile_hlo(text_or_path), threads)
 
 
 def _is_hlo_text(x):
@@ -547,7 +554,8 @@ def _is_hlo_text(x):
 
 
 def compile(model, config=None, checkpoint=None, tags=None, signature=None, input_shapes=None,
-            cpu=None, features=None, threads=None, cache_dir=None, device=None):
+            cpu=None, features=None, threads=None, cache_dir=None, device=None,
+            conv_precision=None):
     """Compiles whatever `hloc compile` takes, with its options: model is a path (a
     SavedModel directory, a GraphDef .pb/.pbtxt with config and perhaps checkpoint, HLO
     text; a file of another name is recognised by its content, as the command does), or
@@ -561,7 +569,7 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
     if _is_path(model) and not (isinstance(model, str) and (_is_hlo_text(model)
                                                              or "\n" in model)):
         return compile_model(model, config, checkpoint, tags, signature, input_shapes, cpu,
-                             features, threads, cache_dir, device)
+                             features, threads, cache_dir, device, conv_precision)
     if isinstance(model, str):
         model = model.encode()
     if not isinstance(model, (bytes, bytearray, memoryview)):
@@ -572,9 +580,9 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
         config = _contents(config, "config")
     direct = all(x is None for x in (checkpoint, tags, signature, input_shapes, cache_dir))
     if direct and _is_hlo_text(model) and config is None:
-        return compile_hlo(model, cpu, features, threads, device)
+        return compile_hlo(model, cpu, features, threads, device, conv_precision)
     if direct and not _is_hlo_text(model) and config is not None:
-        return compile_graphdef(model, config, cpu, features, threads, device)
+        return compile_graphdef(model, config, cpu, features, threads, device, conv_precision)
     # Any other combination takes compile_model's path, whose checks (and cache)
     # then apply as to a file: the model (and a config in memory) go to a
     # temporary directory under names that leave the kind to the content.
@@ -589,7 +597,7 @@ def compile(model, config=None, checkpoint=None, tags=None, signature=None, inpu
             config = os.path.join(tmp, "config")
         try:
             return compile_model(path, config, checkpoint, tags, signature, input_shapes, cpu,
-                                 features, threads, cache_dir, device)
+                                 features, threads, cache_dir, device, conv_precision)
         except Error as e:
             # name the model as the caller gave it, not by the temporary file
             raise Error(str(e).replace(os.path.join(tmp, "config"), "the config in memory")

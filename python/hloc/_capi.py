@@ -17,7 +17,8 @@ import shutil
 class CompilerOptions(ctypes.Structure):
     """struct hloc_compiler_options."""
     _fields_ = [("cpu", ctypes.c_char_p), ("features", ctypes.c_char_p),
-                ("device", ctypes.c_char_p), ("gpu_tf32", ctypes.c_int)]
+                ("device", ctypes.c_char_p), ("gpu_tf32", ctypes.c_int),
+                ("conv_precision", ctypes.c_char_p)]
 
 
 class ModelOptions(ctypes.Structure):

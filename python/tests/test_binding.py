@@ -380,6 +380,32 @@ def settle(want):
     return os_threads()
 
 
+class ConvPrecisionTest(unittest.TestCase):
+    def test_conv_precision(self):
+        """conv_precision="exact" reaches codegen: a 3x3 convolution that x86-64-v3
+        plans as Winograd F(4x4, 3x3) (tests/test_codegen_gemm.c), on small integers,
+        gives exactly the direct sum (NumPy's, in float64: exact here); the default
+        ("fast") does not; another name raises Error."""
+        rng = np.random.default_rng(3)
+        k = rng.integers(-4, 4, size=(3, 3, 64, 96))
+        x = rng.integers(-3, 4, size=(1, 35, 35, 64)).astype(np.float32)
+        weights = str(k.tolist()).replace("[", "{").replace("]", "}")
+        text = ("HloModule c\n\nENTRY main {\n  x = f32[1,35,35,64] parameter(0)\n"
+                f"  k = f32[3,3,64,96] constant({weights})\n"
+                "  ROOT c = f32[1,35,35,96] convolution(x, k), window={size=3x3 pad=1_1x1_1}, "
+                "dim_labels=b01f_01io->b01f\n}\n")
+        xp = np.pad(x[0].astype(np.float64), ((1, 1), (1, 1), (0, 0)))
+        want = sum(xp[a:a + 35, b:b + 35] @ k[a, b] for a in range(3) for b in range(3))
+        want = want[None].astype(np.float32)
+        exact, = hloc.compile_hlo(text, cpu="x86-64-v3", conv_precision="exact")(x)
+        self.assertTrue(np.array_equal(exact, want), "exact: not the direct sum")
+        fast, = hloc.compile_hlo(text, cpu="x86-64-v3")(x)
+        self.assertFalse(np.array_equal(fast, want), "fast: F(4x4, 3x3) gave the exact sum")
+        with self.assertRaisesRegex(hloc.Error,
+                                    "conv_precision 'exac': the precisions are exact and fast"):
+            hloc.Compiler(conv_precision="exac")
+
+
 class ThreadsTest(unittest.TestCase):
     def inputs(self, exe):
         rng = np.random.default_rng(0)
