@@ -434,8 +434,6 @@ static int result_array(const hloc_program *p, void *const *buffers, int r, RtAr
  * on one leaves none (the temporaries are removed).  buffers holds the
  * arguments, then the results. */
 static int write_results(const hloc_program *p, void *const *buffers, const char *dir) {
-  if (mkdir(dir, 0777) && errno != EEXIST)
-    return fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
   int n = num_outputs(p), written = 0, status = 0;
   for (int a = 0; a < p->num_args; a++) n += p->args[a].updated != 0;
   const hloc_buffer_info **infos = calloc((size_t)n + 1, sizeof *infos);
@@ -462,6 +460,9 @@ static int write_results(const hloc_program *p, void *const *buffers, const char
       for (int k = 0; k < b->rank; k++) arrays[m].dims[k] = b->dims[k];
       m++;
     }
+  /* the directory once the results are known good */
+  if (!status && mkdir(dir, 0777) && errno != EEXIST)
+    status = fail(EXIT_REJECTED, "--output-dir %s: %s", dir, strerror(errno));
   for (; written < n && !status; written++) { /* written: temporaries that may exist */
     const hloc_buffer_info *b = infos[written];
     const RtArray a = arrays[written];
