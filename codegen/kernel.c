@@ -394,6 +394,27 @@ static void sweep_last(CgFn *f, const HloShape *shape, CgVal *idx, int lanes,
   }
 }
 
+/* The same over the task's range [lo, hi) of the last dim (a kernel split
+ * along it): whole vectors from lo while they fit, then element by
+ * element; every element is computed as in sweep_last, so the bits do not
+ * depend on where the ranges fall. */
+static void sweep_range(CgFn *f, CgVal lo, CgVal hi, CgVal *idx, int r, int lanes,
+                        void (*body)(CgFn *, const CgVal *, void *), void *ctx) {
+  CgVal L = cg_index(f, lanes);
+  CgVal whole = cg_iop(f, KIR_MULI, cg_iop(f, KIR_DIVUI, cg_iop(f, KIR_SUBI, hi, lo), L), L);
+  CgVal mid = cg_iop(f, KIR_ADDI, lo, whole);
+  CgLoop v = cg_for_values(f, lo, mid, L, 0, NULL);
+  idx[r - 1] = v.iv;
+  f->vlanes = lanes;
+  body(f, idx, ctx);
+  f->vlanes = 0;
+  cg_for_end(f, &v, NULL);
+  CgLoop t = cg_for_range(f, mid, hi, 0, NULL);
+  idx[r - 1] = t.iv;
+  body(f, idx, ctx);
+  cg_for_end(f, &t, NULL);
+}
+
 typedef struct Fill {
   const HloInstr *v;
   CgVal m;
@@ -480,9 +501,9 @@ static bool reads_column_reduce(const HloInstr *x, uint8_t *seen) {
  * math.c's polynomials, which vectorize at any width), narrowed so that
  * the row is a multiple where it can be. */
 static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *outputs,
-                      int nout, const HloShape *shape, bool split_last) {
+                      int nout, const HloShape *shape) {
   int r = shape->rank;
-  if (r < 1 || split_last) return 0;
+  if (r < 1) return 0;
   int bits = 32;
   for (int k = 0; k < nout; k++) {
     const HloShape *leaves[256];
@@ -625,7 +646,8 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
   }
   /* The innermost loop runs as vectors when it can (a sweep, cg_sweep). */
   int r = shape->rank;
-  int lanes = nest_lanes(f, hoist, nh, outputs, nout, shape, split && sd == r - 1);
+  int lanes = nest_lanes(f, hoist, nh, outputs, nout, shape);
+  bool split_last = split && sd == r - 1;
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
   int nloops = 0;
@@ -634,7 +656,8 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     if (d == r) break;
     if (d == r - 1 && lanes) {
       Depth at = {hoist, nh, &park, outputs, nout, shape};
-      sweep_last(f, shape, idx, lanes, emit_full_depth, &at);
+      if (split_last) sweep_range(f, f->par_lo, f->par_hi, idx, r, lanes, emit_full_depth, &at);
+      else sweep_last(f, shape, idx, lanes, emit_full_depth, &at);
       break;
     }
     loops[nloops] = split && d == sd ? cg_for_range(f, f->par_lo, f->par_hi, 0, NULL)

@@ -192,6 +192,28 @@ START_TEST(reductions) {
                 "  sb = f32[256,200] broadcast(s), dimensions={0}\n"
                 "  ROOT r = f32[256,200] divide(ex, sb)\n}\n",
                 true, false, 1e-6, 1e-5, 8);
+  /* A column reduction of rank 1 (a mean over rows): split along its only
+   * dim, each task's range run as vectors of columns then a scalar tail,
+   * each column summed in row order by one lane or loop: the evaluator's
+   * bits, whatever the ranges. */
+  check_threads("HloModule m\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                "  ROOT s = f32[] add(a, b)\n}\n\nENTRY e {\n  x = f32[600,1003] parameter(0)\n"
+                "  z = f32[] constant(0)\n  n = f32[] constant(600)\n"
+                "  s = f32[1003] reduce(x, z), dimensions={0}, to_apply=add\n"
+                "  nb = f32[1003] broadcast(n), dimensions={}\n"
+                "  ROOT r = f32[1003] divide(s, nb)\n}\n",
+                true, false, 0, 0, 9);
+}
+END_TEST
+
+START_TEST(split_along_last_dim) {
+  /* A rank-1 elementwise kernel split along its only dim: vectors over
+   * each task's range, then its tail one element at a time; an element
+   * must come out the same either way (2 threads split elsewhere than 1). */
+  check_threads("HloModule m\n\nENTRY e {\n  x = f32[40001] parameter(0)\n"
+                "  y = f32[40001] parameter(1)\n  e = f32[40001] exponential(x)\n"
+                "  t = f32[40001] tanh(y)\n  ROOT r = f32[40001] multiply(e, t)\n}\n",
+                true, false, 1e-6, 1e-6, 10);
 }
 END_TEST
 
@@ -216,6 +238,7 @@ int main(void) {
   tcase_add_test(t, dot);
   tcase_add_test(t, conv);
   tcase_add_test(t, reductions);
+  tcase_add_test(t, split_along_last_dim);
   tcase_add_test(t, small_stays_serial);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
