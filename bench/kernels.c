@@ -12,7 +12,10 @@
  * output features, a K × K window, stride S, padding P on every side), or
  * a depthwise one dwHxWxCkKsSpP; a window or padding that differs between
  * rows and columns is written KxL (17x17x128x128k1x7s1p0x3: 1 × 7, padding
- * 0 above and below, 3 left and right).  A GEMM is compiled twice by hloc (JIT,
+ * 0 above and below, 3 left and right); or a memory-bound kernel on f32
+ * arrays of R rows of C (softmaxRxC, layernormRxC, addRxC, colmeanRxC: a
+ * mean over the rows, rowsumRxC, maxpoolHxWxC: 2×2, stride 2), timed
+ * against STREAM's copy and triad on arrays as large (see bench_mem).  A GEMM is compiled twice by hloc (JIT,
  * for --cpu, default native): with B a constant (weights: hloc packs them
  * at compile time, the case of every model) and with B an argument; a
  * convolution once, its kernel a constant, and oneDNN's primitive is
@@ -411,6 +414,193 @@ static int bench_conv(const char *shape, const char *cpu, double seconds) {
   return 0;
 }
 
+/* ---- Memory-bound kernels ------------------------------------------------ */
+
+/* softmax, layer norm (no scale), an add, a mean over rows (keeping the
+ * columns), a sum of each row and a 2×2 max pool, on R × C f32 arrays
+ * (the pool: H × W × C, as R = H × W rows of C features), against STREAM's
+ * copy (b = a) and triad (a = b + s·c) on arrays of R × C floats, timed in
+ * the same rounds.  GB/s count each input element read once and each
+ * output element written once, as STREAM counts its arrays. */
+typedef struct Mem {
+  const char *kind;
+  int64_t R, C, H, W, in, out; /* elements read and written */
+  float *x, *x2, *y, *want, *sa, *sb, *sc;
+  CgJit *jit;
+  void *scratch;
+} Mem;
+
+static const char mem_comps[] =
+    "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n\n"
+    "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n\n";
+
+static char *mem_text(const Mem *m) {
+  char *s = malloc(8192);
+  if (!s) exit(1);
+  long long R = m->R, C = m->C;
+  const char *k = m->kind;
+  int n = snprintf(s, 8192, "HloModule mem\n\n%sENTRY main {\n", mem_comps);
+  if (!strcmp(k, "softmax"))
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[%lld,%lld] parameter(0)\n  ninf = f32[] constant(-inf)\n"
+             "  z = f32[] constant(0)\n"
+             "  mx = f32[%lld] reduce(x, ninf), dimensions={1}, to_apply=max\n"
+             "  mb = f32[%lld,%lld] broadcast(mx), dimensions={0}\n"
+             "  d = f32[%lld,%lld] subtract(x, mb)\n  e = f32[%lld,%lld] exponential(d)\n"
+             "  sm = f32[%lld] reduce(e, z), dimensions={1}, to_apply=add\n"
+             "  sb = f32[%lld,%lld] broadcast(sm), dimensions={0}\n"
+             "  ROOT r = f32[%lld,%lld] divide(e, sb)\n}\n",
+             R, C, R, R, C, R, C, R, C, R, R, C, R, C);
+  else if (!strcmp(k, "layernorm"))
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[%lld,%lld] parameter(0)\n  z = f32[] constant(0)\n"
+             "  nc = f32[] constant(%lld)\n  eps = f32[] constant(1e-5)\n"
+             "  s = f32[%lld] reduce(x, z), dimensions={1}, to_apply=add\n"
+             "  nb = f32[%lld] broadcast(nc), dimensions={}\n  mean = f32[%lld] divide(s, nb)\n"
+             "  mb = f32[%lld,%lld] broadcast(mean), dimensions={0}\n"
+             "  d = f32[%lld,%lld] subtract(x, mb)\n  sq = f32[%lld,%lld] multiply(d, d)\n"
+             "  v = f32[%lld] reduce(sq, z), dimensions={1}, to_apply=add\n"
+             "  var = f32[%lld] divide(v, nb)\n  eb = f32[%lld] broadcast(eps), dimensions={}\n"
+             "  ve = f32[%lld] add(var, eb)\n  rs = f32[%lld] rsqrt(ve)\n"
+             "  rb = f32[%lld,%lld] broadcast(rs), dimensions={0}\n"
+             "  ROOT r = f32[%lld,%lld] multiply(d, rb)\n}\n",
+             R, C, C, R, R, R, R, C, R, C, R, C, R, R, R, R, R, R, C, R, C);
+  else if (!strcmp(k, "add"))
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[%lld,%lld] parameter(0)\n  y = f32[%lld,%lld] parameter(1)\n"
+             "  ROOT r = f32[%lld,%lld] add(x, y)\n}\n", R, C, R, C, R, C);
+  else if (!strcmp(k, "colmean"))
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[%lld,%lld] parameter(0)\n  z = f32[] constant(0)\n"
+             "  nr = f32[] constant(%lld)\n"
+             "  s = f32[%lld] reduce(x, z), dimensions={0}, to_apply=add\n"
+             "  nb = f32[%lld] broadcast(nr), dimensions={}\n"
+             "  ROOT r = f32[%lld] divide(s, nb)\n}\n", R, C, R, C, C, C);
+  else if (!strcmp(k, "rowsum"))
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[%lld,%lld] parameter(0)\n  z = f32[] constant(0)\n"
+             "  ROOT r = f32[%lld] reduce(x, z), dimensions={1}, to_apply=add\n}\n", R, C, R);
+  else /* maxpool */
+    snprintf(s + n, 8192 - (size_t)n,
+             "  x = f32[1,%lld,%lld,%lld] parameter(0)\n  ninf = f32[] constant(-inf)\n"
+             "  ROOT r = f32[1,%lld,%lld,%lld] reduce-window(x, ninf), "
+             "window={size=1x2x2x1 stride=1x2x2x1}, to_apply=max\n}\n",
+             (long long)m->H, (long long)m->W, C, (long long)m->H / 2, (long long)m->W / 2, C);
+  return s;
+}
+
+/* The expected result, in double. */
+static void mem_reference(Mem *m) {
+  int64_t R = m->R, C = m->C;
+  const char *k = m->kind;
+  for (int64_t r = 0; r < R && (!strcmp(k, "softmax") || !strcmp(k, "layernorm")); r++) {
+    const float *x = m->x + r * C;
+    double a = -INFINITY, b = 0, mean = 0;
+    if (!strcmp(k, "softmax")) {
+      for (int64_t c = 0; c < C; c++) a = x[c] > a ? x[c] : a;
+      for (int64_t c = 0; c < C; c++) b += exp(x[c] - a);
+      for (int64_t c = 0; c < C; c++) m->want[r * C + c] = (float)(exp(x[c] - a) / b);
+    } else {
+      for (int64_t c = 0; c < C; c++) mean += x[c];
+      mean /= (double)C;
+      for (int64_t c = 0; c < C; c++) b += (x[c] - mean) * (x[c] - mean);
+      double rs = 1 / sqrt(b / (double)C + 1e-5);
+      for (int64_t c = 0; c < C; c++) m->want[r * C + c] = (float)((x[c] - mean) * rs);
+    }
+  }
+  if (!strcmp(k, "add"))
+    for (int64_t i = 0; i < R * C; i++) m->want[i] = m->x[i] + m->x2[i];
+  if (!strcmp(k, "colmean") || !strcmp(k, "rowsum")) {
+    bool col = !strcmp(k, "colmean");
+    for (int64_t i = 0; i < (col ? C : R); i++) {
+      double t = 0;
+      for (int64_t j = 0; j < (col ? R : C); j++) t += col ? m->x[j * C + i] : m->x[i * C + j];
+      m->want[i] = (float)(col ? t / (double)R : t);
+    }
+  }
+  if (!strcmp(k, "maxpool"))
+    for (int64_t h = 0; h < m->H / 2; h++)
+      for (int64_t w = 0; w < m->W / 2; w++)
+        for (int64_t c = 0; c < C; c++) {
+          float v = -INFINITY;
+          for (int dh = 0; dh < 2; dh++)
+            for (int dw = 0; dw < 2; dw++) {
+              float e = m->x[((2 * h + dh) * m->W + 2 * w + dw) * C + c];
+              v = e > v ? e : v;
+            }
+          m->want[(h * (m->W / 2) + w) * C + c] = v;
+        }
+}
+
+static void mem_run(void *ctx, int impl) {
+  Mem *m = ctx;
+  int64_t n = m->R * m->C;
+  if (impl == 0) {
+    void *two[3] = {m->x, m->x2, m->y}, *one[2] = {m->x, m->y};
+    cg_jit_program(m->jit)->run(m->x2 ? two : one, m->scratch);
+  } else if (impl == 1) {
+    float *restrict b = m->sb;
+    const float *restrict a = m->sa;
+    for (int64_t i = 0; i < n; i++) b[i] = a[i];
+  } else {
+    float *restrict a = m->sa;
+    const float *restrict b = m->sb, *restrict c = m->sc;
+    for (int64_t i = 0; i < n; i++) a[i] = b[i] + 3.0f * c[i];
+  }
+}
+
+static int bench_mem(const char *shape, const char *cpu, double seconds) {
+  static const char *const kinds[] = {"softmax", "layernorm", "add", "colmean", "rowsum",
+                                      "maxpool"};
+  Mem m = {0};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !m.kind; i++)
+    if (!strncmp(shape, kinds[i], strlen(kinds[i]))) m.kind = kinds[i];
+  if (!m.kind) return 2;
+  const char *dims = shape + strlen(m.kind);
+  bool pool = !strcmp(m.kind, "maxpool");
+  if (pool ? sscanf(dims, "%lldx%lldx%lld", (long long *)&m.H, (long long *)&m.W,
+                    (long long *)&m.C) != 3 || m.H % 2 || m.W % 2
+           : sscanf(dims, "%lldx%lld", (long long *)&m.R, (long long *)&m.C) != 2)
+    return 2;
+  if (pool) m.R = m.H * m.W;
+  int64_t n = m.R * m.C;
+  m.in = n * (strcmp(m.kind, "add") ? 1 : 2);
+  m.out = !strcmp(m.kind, "colmean") ? m.C : !strcmp(m.kind, "rowsum") ? m.R : pool ? n / 4 : n;
+  unsigned seed = 7;
+  m.x = floats(n, &seed);
+  if (!strcmp(m.kind, "add")) m.x2 = floats(n, &seed);
+  m.y = floats(m.out, &seed);
+  m.want = floats(m.out, &seed);
+  m.sa = floats(n, &seed);
+  m.sb = floats(n, &seed);
+  m.sc = floats(n, &seed);
+  char *text = mem_text(&m);
+  m.jit = compile(text, cpu);
+  free(text);
+  size_t sb = cg_jit_program(m.jit)->scratch_bytes;
+  m.scratch = sb ? aligned_alloc(64, (sb + 63) / 64 * 64) : NULL;
+  mem_reference(&m);
+  mem_run(&m, 0);
+  if (!close_to(m.y, m.want, m.out, "hloc", shape)) return 1;
+  double med[3];
+  time_rounds(3, mem_run, &m, seconds, med);
+  double gbs = (double)(m.in + m.out) * 4 / med[0] * 1e-9;
+  double copy = (double)n * 8 / med[1] * 1e-9, triad = (double)n * 12 / med[2] * 1e-9;
+  printf("| %s | %.0f | %.1f | %.1f | %.1f | %.2f |\n", shape,
+         (double)(m.in + m.out) * 4 / 1048576.0, gbs, copy, triad, gbs / (copy > triad ? copy : triad));
+  fflush(stdout);
+  cg_jit_free(m.jit);
+  free(m.scratch);
+  free(m.x);
+  free(m.x2);
+  free(m.y);
+  free(m.want);
+  free(m.sa);
+  free(m.sb);
+  free(m.sc);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cpu = NULL;
   double seconds = 10;
@@ -424,7 +614,10 @@ int main(int argc, char **argv) {
       "7x7x512x512k3s1p1", "7x7x512x2048k1s1p0", "7x7x2048x512k1s1p0",
       "224x224x3x64k7s2p3",
       /* MobileNetV2's depthwise 3x3 at 112² and 56² */
-      "dw112x112x96k3s2p1", "dw112x112x32k3s1p1", "dw56x56x144k3s1p1"};
+      "dw112x112x96k3s2p1", "dw112x112x32k3s1p1", "dw56x56x144k3s1p1",
+      /* memory-bound kernels on 64 MiB (twice the L3 of the machines so far) */
+      "softmax4096x4096", "layernorm4096x4096", "add4096x4096", "colmean4096x4096",
+      "rowsum4096x4096", "maxpool1024x256x64"};
   const char *shapes[64];
   int nshapes = 0;
   for (int i = 1; i < argc; i++) {
@@ -441,19 +634,33 @@ int main(int argc, char **argv) {
          openblas_get_corename(), core ? core : "OPENBLAS_CORETYPE unset",
          getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "unset", cpu ? cpu : "native",
          bench_clock == CLOCK_MONOTONIC ? "the wall clock" : "thread CPU time");
-  bool gemm_header = false, conv_header = false;
+  bool gemm_header = false, conv_header = false, mem_header = false;
   for (int s = 0; s < nshapes; s++) {
+    bool mem = shapes[s][0] >= 'a' && shapes[s][0] <= 'z' && strncmp(shapes[s], "dw", 2);
+    if (mem) {
+      if (!mem_header)
+        printf("\n| memory-bound kernel | MiB moved | hloc GB/s | STREAM copy | STREAM triad | "
+               "hloc/best STREAM |\n|---|---:|---:|---:|---:|---:|\n");
+      mem_header = true;
+      gemm_header = conv_header = false;
+      int rc = bench_mem(shapes[s], cpu, seconds);
+      if (rc == 2)
+        fprintf(stderr, "bad shape '%s' (softmaxRxC, layernormRxC, addRxC, colmeanRxC, "
+                        "rowsumRxC, maxpoolHxWxC)\n", shapes[s]);
+      if (rc) return rc;
+      continue;
+    }
     bool conv = strchr(shapes[s], 'k') != NULL;
     if (!conv && !gemm_header) {
       printf("\n| M×K×N | hloc (weights) GFLOP/s | hloc (B arg) | oneDNN | OpenBLAS | "
              "hloc/oneDNN | hloc/OpenBLAS |\n|---|---:|---:|---:|---:|---:|---:|\n");
       gemm_header = true;
-      conv_header = false;
+      conv_header = mem_header = false;
     }
     if (conv && !conv_header) {
       printf("\n| convolution | hloc GFLOP/s | oneDNN | hloc/oneDNN |\n|---|---:|---:|---:|\n");
       conv_header = true;
-      gemm_header = false;
+      gemm_header = mem_header = false;
     }
     int rc = conv ? bench_conv(shapes[s], cpu, seconds) : bench_gemm(shapes[s], cpu, seconds);
     if (rc == 2) fprintf(stderr, "bad shape '%s' (MxKxN, HxWxCxOkKsSpP or dwHxWxCkKsSpP)\n",
