@@ -3607,6 +3607,69 @@ static HloError *slice_sizes(const HloInstr *in, const HloLiteral *x, HloShape *
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out);
 
+static bool is_target(const HloInstr *in, const char *target) {
+  return in->op == HLO_OP_CUSTOM_CALL && in->custom_call_target &&
+         !strcmp(in->custom_call_target, target);
+}
+
+/* PadToStatic(x): (x padded to its bounds, one s32[] size per dim).  XLA
+ * leaves the padding unspecified; here it is zero, as in compiled code
+ * (passes/dynamic_pad.c). */
+static HloLiteral *eval_pad_to_static(const HloInstr *in, const HloLiteral *x) {
+  const HloShape *s = &in->shape.tuple[0];
+  int rank = s->rank;
+  HloLiteral **elems = hlo_xcalloc((size_t)rank + 1, sizeof *elems);
+  elems[0] = new_array(s->type, rank, s->dims);
+  int64_t ds[HLO_MAX_RANK], xs[HLO_MAX_RANK];
+  row_major_strides(rank, s->dims, ds);
+  row_major_strides(rank, x->shape.dims, xs);
+  copy_strided(elems[0]->data, ds, x->data, xs, rank, x->shape.dims, esize_of(x));
+  HloShape ss = hlo_shape_scalar(HLO_S32);
+  for (int d = 0; d < rank; d++) {
+    elems[d + 1] = hlo_literal_new(&ss);
+    hlo_literal_set_s64(elems[d + 1], 0, x->shape.dims[d]);
+  }
+  HloLiteral *r = hlo_literal_tuple(elems, rank + 1);
+  free(elems);
+  return r;
+}
+
+/* SliceToDynamic(x, s0, …): x cut to the sizes of the result's dynamic
+ * dims, each within [0, min(bound, x's dim)] (XLA does not define a size
+ * past the bound; compiled code clamps it). */
+static HloError *eval_slice_to_dynamic(const HloInstr *in, HloLiteral **ops, HloLiteral **out) {
+  const HloLiteral *x = ops[0];
+  HloShape s = x->shape;
+  for (int d = 0; d < s.rank; d++) {
+    if (!(in->shape.dynamic >> d & 1)) continue;
+    int64_t n = hlo_literal_get_s64(ops[d + 1], 0), bound = in->shape.dims[d];
+    int64_t most = bound < x->shape.dims[d] ? bound : x->shape.dims[d];
+    if (n < 0 || n > most)
+      return hlo_error("SliceToDynamic: size %lld of dimension %d is outside [0, %lld] (the "
+                       "bound %lld, operand 0's dimension %lld)", (long long)n, d,
+                       (long long)most, (long long)bound, (long long)x->shape.dims[d]);
+    s.dims[d] = n;
+  }
+  int64_t start[HLO_MAX_RANK] = {0}, step[HLO_MAX_RANK];
+  for (int k = 0; k < s.rank; k++) step[k] = 1;
+  *out = extract_box(&s, x, start, step);
+  return NULL;
+}
+
+/* PadToStatic and SliceToDynamic, their shapes checked first (the copies
+ * above trust them). */
+static HloError *eval_dynamic_custom_call(const HloInstr *in, HloLiteral **ops,
+                                          HloLiteral **out) {
+  HloShape checked;
+  HloError *e = hlo_infer_shape(in, &checked);
+  if (e) return e;
+  if (is_target(in, "PadToStatic")) {
+    *out = eval_pad_to_static(in, ops[0]);
+    return NULL;
+  }
+  return eval_slice_to_dynamic(in, ops, out);
+}
+
 /* set-dimension-size, get-dimension-size, and the ops over operands
  * smaller than their declared shapes (see above). */
 static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
@@ -3659,7 +3722,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   case HLO_OP_RESHAPE: e = reshape_sizes(in, x, &real); break;
   case HLO_OP_SLICE: e = slice_sizes(in, x, &real); break;
   case HLO_OP_REDUCE: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_REVERSE:
-  case HLO_OP_DOT: case HLO_OP_COPY: case HLO_OP_SORT:
+  case HLO_OP_DOT: case HLO_OP_COPY: case HLO_OP_SORT: case HLO_OP_PAD:
     e = hlo_infer_shape(&tmp, &real);
     break;
   default:
@@ -3696,7 +3759,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
       if (d >= 0)
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
-                          "reduce, transpose, concatenate, reverse, dot, copy and sort over "
+                          "reduce, transpose, concatenate, reverse, dot, copy, sort and pad over "
                           "dynamic dimensions, not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
@@ -4338,6 +4401,8 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out) {
   HloLiteral *r = NULL;
+  if (is_target(in, "PadToStatic") || is_target(in, "SliceToDynamic"))
+    return eval_dynamic_custom_call(in, ops, out);
   if (in->op == HLO_OP_GET_DIMENSION_SIZE || in->op == HLO_OP_SET_DIMENSION_SIZE ||
       (hlo_opcode_kind(in->op) != HLO_KIND_CONTROL && hlo_opcode_kind(in->op) != HLO_KIND_TUPLE &&
        operands_resized(in, ops)))

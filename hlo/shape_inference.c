@@ -2557,6 +2557,63 @@ static HloError *infer_single_device(Infer *cx, HloShape *out) {
   }
 }
 
+/* custom-call(x), custom_call_target="PadToStatic" (XLA's dynamic padder):
+ * the array x padded to its bounds, then one s32[] size per dim. */
+static HloError *infer_pad_to_static(Infer *cx, HloShape *out) {
+  HloError *e = expect_operands(cx, 1);
+  if (!e) e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0), *r = &cx->in->shape;
+  HloShape *el;
+  HloShape want = new_tuple(cx, x->rank + 1, &el);
+  el[0] = array_of(x->type, x->rank, x->dims);
+  for (int d = 0; d < x->rank; d++) el[d + 1] = hlo_shape_scalar(HLO_S32);
+  bool ok = r->type == HLO_TUPLE && r->ntuple == x->rank + 1 && same_shape(&r->tuple[0], &el[0]) &&
+            !r->tuple[0].dynamic;
+  for (int d = 0; ok && d < x->rank; d++) ok = is_scalar_of(&r->tuple[d + 1], HLO_S32);
+  if (!ok)
+    return fail(cx, "PadToStatic: result %s is not %s (operand 0 %s padded to its bounds, then "
+                    "one s32[] size per dimension)", shape_str(cx, r), shape_str(cx, &want),
+                shape_str(cx, x));
+  *out = want;
+  return NULL;
+}
+
+/* custom-call(x, s0, …), custom_call_target="SliceToDynamic": the static
+ * array x with the result's "<=N" dims set to the s32[] sizes, one per
+ * result dim (a static dim's is ignored).  A static result dim is x's; a
+ * dynamic one's bound may differ from x's dim (the size is then at most
+ * the smaller). */
+static HloError *infer_slice_to_dynamic(Infer *cx, HloShape *out) {
+  const HloInstr *in = cx->in;
+  const HloShape *r = &in->shape;
+  if (!hlo_type_is_array(r->type))
+    return fail(cx, "SliceToDynamic: result %s is not an array", shape_str(cx, r));
+  if (in->noperands != r->rank + 1)
+    return fail(cx, "SliceToDynamic: takes the array and one s32[] size per result dimension "
+                    "(%d operands for %s), has %d", r->rank + 1, shape_str(cx, r),
+                in->noperands);
+  HloError *e = expect_arrays(cx);
+  if (e) return e;
+  const HloShape *x = OPND(cx, 0);
+  if (x->type != r->type || x->rank != r->rank)
+    return fail(cx, "SliceToDynamic: operand 0 %s is not of the result's type and rank (%s)",
+                shape_str(cx, x), shape_str(cx, r));
+  if (x->dynamic)
+    return fail(cx, "SliceToDynamic: operand 0 %s has dynamic dimensions; it takes a static "
+                    "array", shape_str(cx, x));
+  for (int d = 0; d < r->rank; d++) {
+    if (!is_scalar_of(OPND(cx, d + 1), HLO_S32))
+      return fail(cx, "SliceToDynamic: operand %d (the size of dimension %d) must be s32[], is %s",
+                  d + 1, d, shape_str(cx, OPND(cx, d + 1)));
+    if (!(r->dynamic >> d & 1) && r->dims[d] != x->dims[d])
+      return fail(cx, "SliceToDynamic: dimension %d is static in the result %s but %lld in "
+                      "operand 0", d, shape_str(cx, r), (long long)x->dims[d]);
+  }
+  *out = no_layout(cx, r);
+  return NULL;
+}
+
 static HloError *infer(Infer *cx, HloShape *out) {
   const HloInstr *in = cx->in;
   switch (hlo_opcode_kind(in->op)) {
@@ -2577,6 +2634,10 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_CUSTOM_CALL:
     if (in->custom_call_target && !strcmp(in->custom_call_target, "TopK"))
       return infer_topk_custom_call(cx, out);
+    if (in->custom_call_target && !strcmp(in->custom_call_target, "PadToStatic"))
+      return infer_pad_to_static(cx, out);
+    if (in->custom_call_target && !strcmp(in->custom_call_target, "SliceToDynamic"))
+      return infer_slice_to_dynamic(cx, out);
     if (hlo_builder_lib_call(in) != HLO_BL_NONE) {
       /* A function of XLA's builder library whose operands do not fit. */
       HloOpcode op;

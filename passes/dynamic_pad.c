@@ -36,6 +36,18 @@
  *                              whatever the sort's own says (XLA's rule);
  *                              a sort of several operands only where
  *                              get-tuple-element reads it.
+ *   pad over one               the operand's padding set to the padding
+ *                              value, then padded as if static: element
+ *                              i lands at lo + i * (interior + 1) either
+ *                              way; the size, lo + hi + s + max(s - 1, 0)
+ *                              * interior;
+ *   PadToStatic(x)             tuple(x zeroed past its sizes, the sizes):
+ *                              XLA leaves that padding unspecified, the
+ *                              evaluator's is zero too;
+ *   SliceToDynamic(x, s...)    x (sliced or padded with zeros to the
+ *                              result's bounds), each dynamic dim's size
+ *                              its operand clamped to [0, min(bound, x's
+ *                              dim)] (the evaluator refuses one outside).
  *
  * The entry's signature gets the sizes (docs/api.md): a dynamic parameter
  * (an array, or an array in a tuple of arrays) becomes static, padded,
@@ -51,7 +63,7 @@
  * Padding elsewhere is never read by what the module returns: the module
  * is rewritten only when every dynamic value lives in the entry
  * computation (or a callee inlined into it) and each op reading a dynamic
- * dim is one of those above.  Anything else (pad, gather, scatter over a
+ * dim is one of those above.  Anything else (gather, scatter over a
  * dynamic dim, a reshape into several dynamic dims, dynamic values in a
  * while or conditional, a result tuple also read by get-tuple-element)
  * leaves the module as it is, and codegen refuses it by name; the
@@ -156,6 +168,17 @@ static bool read_by_elements(const HloInstr *in) {
   return in != in->parent->root;
 }
 
+static bool is_target(const HloInstr *in, const char *target) {
+  return in->op == HLO_OP_CUSTOM_CALL && in->custom_call_target &&
+         !strcmp(in->custom_call_target, target);
+}
+
+/* A pad whose result is dynamic wherever its operand is. */
+static bool pad_supported(const HloInstr *in) {
+  return (in->operands[0]->shape.dynamic & ~in->shape.dynamic) == 0 &&
+         !hlo_shape_is_dynamic(&in->operands[1]->shape);
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
@@ -175,6 +198,8 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_REVERSE: return true;
   case HLO_OP_SORT: return supported_sort(in);
   case HLO_OP_CONCATENATE: return concat_supported(in);
+  case HLO_OP_PAD: return pad_supported(in);
+  case HLO_OP_CUSTOM_CALL: return is_target(in, "PadToStatic");
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
   }
 }
@@ -427,6 +452,68 @@ static HloInstr *sort_sized(PxAt at, HloInstr *in, const Sizes *a) {
   return px_built(hlo_build_tuple(at.c, ops, n, &e), e, at.before);
 }
 
+/* PadToStatic(x): tuple(x with its padding zeroed, its sizes), x a static
+ * copy so that the tuple's shape is static. */
+static HloInstr *pad_to_static(PxAt at, HloInstr *in, const Sizes *a) {
+  HloInstr *x = in->operands[0], *xs[HLO_MAX_RANK + 1];
+  HloInstr *y = px_unary(at, HLO_OP_COPY, x);
+  y->shape.dynamic = 0;
+  for (int d = 0; d < x->shape.rank; d++) {
+    if (a->dim[d]) y = zero_past(at, y, d, a->dim[d]);
+    xs[d + 1] = a->dim[d] ? a->dim[d] : s32(at, x->shape.dims[d]);
+  }
+  xs[0] = y;
+  HloError *e = NULL;
+  return px_built(hlo_build_tuple(at.c, xs, x->shape.rank + 1, &e), e, at.before);
+}
+
+/* SliceToDynamic(x, s0, …): x cut or padded with zeros to the result's
+ * bounds, each dynamic dim's size its operand clamped to [0, min(bound,
+ * x's dim)] (the interpreter refuses one outside). */
+static HloInstr *slice_to_dynamic(PxAt at, HloInstr *in, Sizes *out) {
+  HloInstr *x = in->operands[0];
+  const HloShape *r = &in->shape;
+  HloSliceDim sl[HLO_MAX_RANK];
+  HloPadDim pd[HLO_MAX_RANK];
+  bool cut = false, grow = false;
+  for (int d = 0; d < r->rank; d++) {
+    int64_t n = x->shape.dims[d], b = r->dims[d], most = b < n ? b : n;
+    sl[d] = (HloSliceDim){0, most, 1};
+    pd[d] = (HloPadDim){0, b - most, 0};
+    cut |= most < n;
+    grow |= most < b;
+    if (!(r->dynamic >> d & 1)) continue;
+    HloInstr *lo = px_binary(at, HLO_OP_MAXIMUM, in->operands[d + 1], s32(at, 0));
+    out->dim[d] = px_binary(at, HLO_OP_MINIMUM, lo, s32(at, most));
+  }
+  HloError *e = NULL;
+  if (cut) x = px_built(hlo_build_slice(at.c, x, sl, &e), e, at.before);
+  if (grow)
+    x = px_built(hlo_build_pad(at.c, x, px_scalar(at, x->shape.type, 0, NULL), pd, &e), e,
+                 at.before);
+  return x;
+}
+
+/* pad over dynamic dims: the operand's padding replaced by the padding
+ * value, then padded as if static, which puts every element where the
+ * dynamic pad does (lo + i * (interior + 1), i below the size) and the
+ * value elsewhere; a dynamic dim's size is lo + hi + s + max(s - 1, 0) *
+ * interior. */
+static void pad_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
+  HloInstr *x = in->operands[0];
+  for (int d = 0; d < x->shape.rank; d++) {
+    if (!a->dim[d]) continue;
+    const HloPadDim *p = &in->padding[d];
+    x = mask_past(at, x, d, a->dim[d], in->operands[1]);
+    HloInstr *gaps = px_binary(at, HLO_OP_MAXIMUM,
+                               px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, 1)), s32(at, 0));
+    HloInstr *n = px_binary(at, HLO_OP_ADD, a->dim[d], times(at, gaps, s32(at, p->interior)));
+    n = px_binary(at, HLO_OP_ADD, n, s32(at, p->lo + p->hi));
+    out->dim[d] = px_binary(at, HLO_OP_MAXIMUM, n, s32(at, 0));
+  }
+  if (x != in->operands[0]) hlo_set_operand(in, 0, x);
+}
+
 /* The sizes of `in`'s result, masking its operands where it reads padding;
  * an instruction that becomes another is left in repl[in->id]. */
 static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elems) {
@@ -478,6 +565,11 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
   case HLO_OP_SLICE:
     for (int d = 0; d < in->shape.rank; d++)
       if (in->shape.dynamic >> d & 1) out->dim[d] = a->dim[d];
+    return;
+  case HLO_OP_PAD: pad_sized(at, in, a, out); return;
+  case HLO_OP_CUSTOM_CALL:
+    if (is_target(in, "PadToStatic")) repl[in->id] = pad_to_static(at, in, a);
+    if (is_target(in, "SliceToDynamic")) repl[in->id] = slice_to_dynamic(at, in, out);
     return;
   case HLO_OP_REDUCE: {
     HloInstr *x = in->operands[0];
@@ -566,11 +658,30 @@ static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
   return r;
 }
 
+/* A PadToStatic or SliceToDynamic its replacement left unread: removed
+ * (px_remove_if_dead keeps custom-calls, which may do anything), and what
+ * only it read. */
+static void remove_replaced_call(HloInstr *in) {
+  if (!(is_target(in, "PadToStatic") || is_target(in, "SliceToDynamic")) || !px_is_linked(in) ||
+      in->nusers || in == in->parent->root)
+    return;
+  int n = in->noperands;
+  HloInstr *ops[HLO_MAX_RANK + 1];
+  HLO_CHECK(n <= HLO_MAX_RANK + 1);
+  memcpy(ops, in->operands, sizeof(HloInstr *) * (size_t)n);
+  hlo_instr_remove(in);
+  for (int i = 0; i < n; i++) {
+    px_remove_if_dead(ops[i]);
+    remove_replaced_call(ops[i]);
+  }
+}
+
 bool pass_dynamic_pad(HloModule *m) {
   bool any = false;
   for (const HloComputation *c = m->first; c && !any; c = c->next)
     for (const HloInstr *x = c->first; x && !any; x = x->next)
-      any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE;
+      any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE ||
+            is_target(x, "PadToStatic");
   if (!any || !feasible(m)) return false;
   HloComputation *entry = m->entry;
   inline_dynamic_calls(entry);
@@ -619,6 +730,7 @@ bool pass_dynamic_pad(HloModule *m) {
   /* After get-dimension-size has read the reshapes' sizes by their ids. */
   for (int i = 0; i < n; i++)
     if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);
+  for (int i = 0; i < n; i++) remove_replaced_call(order[i]);
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i];
     if (!px_is_linked(in)) continue;

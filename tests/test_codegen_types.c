@@ -424,6 +424,63 @@ START_TEST(dynamic_dims_moved_compiled) {
 }
 END_TEST
 
+/* XLA's PadToStatic and SliceToDynamic, and pad over a dynamic dim
+ * (passes/dynamic_pad.c), against the evaluator, which holds values at
+ * their run-time sizes: PadToStatic of a value whose padding is not zero
+ * (its padding must read zero) and its sizes, SliceToDynamic of its
+ * result (the round trip, read by a reduce and get-dimension-size),
+ * SliceToDynamic alone into a bound above and below the operand's dim;
+ * pad with lo, hi and interior padding, a negative lo, interior padding
+ * alone, each read whole through PadToStatic; sizes drawn from the
+ * argument, zero included. */
+START_TEST(dynamic_padder_calls_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\nENTRY e {\n"
+                   "  x = f32[2,5] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  seven = s32[] constant(7)\n  five = s32[] constant(5)\n"
+                   "  low = s32[] and(p, seven)\n  n = s32[] minimum(low, five)\n"
+                   "  three = s32[] constant(3)\n  sh = s32[] shift-right-logical(p, three)\n"
+                   "  k = s32[] and(sh, three)\n  two = s32[] constant(2)\n"
+                   "  d = f32[2,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                   "  m = f32[2,<=5] negate(d)\n"
+                   "  ps = (f32[2,5], s32[], s32[]) custom-call(m), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  v = f32[2,5] get-tuple-element(ps), index=0\n"
+                   "  s0 = s32[] get-tuple-element(ps), index=1\n"
+                   "  s1 = s32[] get-tuple-element(ps), index=2\n"
+                   "  sd = f32[2,<=5] custom-call(v, s0, s1), "
+                   "custom_call_target=\"SliceToDynamic\"\n  z = f32[] constant(0)\n"
+                   "  r = f32[2] reduce(sd, z), dimensions={1}, to_apply=add\n"
+                   "  g = s32[] get-dimension-size(sd), dimensions={1}\n"
+                   "  up = f32[2,<=8] custom-call(x, two, n), custom_call_target=\"SliceToDynamic\"\n"
+                   "  pu = (f32[2,8], s32[], s32[]) custom-call(up), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  vu = f32[2,8] get-tuple-element(pu), index=0\n"
+                   "  su = s32[] get-tuple-element(pu), index=2\n"
+                   "  dn = f32[2,<=3] custom-call(x, two, k), custom_call_target=\"SliceToDynamic\"\n"
+                   "  rd = f32[2] reduce(dn, z), dimensions={1}, to_apply=add\n"
+                   "  c = f32[] constant(7.5)\n"
+                   "  pa = f32[2,<=12] pad(d, c), padding=0_0x1_2_1\n"
+                   "  qa = (f32[2,12], s32[], s32[]) custom-call(pa), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  va = f32[2,12] get-tuple-element(qa), index=0\n"
+                   "  sa = s32[] get-tuple-element(qa), index=2\n"
+                   "  pb = f32[3,<=5] pad(d, c), padding=1_0x-1_1\n"
+                   "  qb = (f32[3,5], s32[], s32[]) custom-call(pb), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  vb = f32[3,5] get-tuple-element(qb), index=0\n"
+                   "  sb = s32[] get-tuple-element(qb), index=2\n"
+                   "  pc = f32[2,<=13] pad(d, c), padding=0_0x0_0_2\n"
+                   "  rc = f32[2] reduce(pc, z), dimensions={1}, to_apply=add\n"
+                   "  gc = s32[] get-dimension-size(pc), dimensions={1}\n"
+                   "  ROOT o = (f32[2], s32[], f32[2,5], f32[2,8], s32[], f32[2], f32[2,12], s32[], "
+                   "f32[3,5], s32[], f32[2], s32[]) "
+                   "tuple(r, g, v, vu, su, rd, va, sa, vb, sb, rc, gc)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -438,6 +495,7 @@ int main(void) {
   tcase_add_test(t, dimension_sizes_compiled);
   tcase_add_test(t, dynamic_reshapes_compiled);
   tcase_add_test(t, dynamic_dims_moved_compiled);
+  tcase_add_test(t, dynamic_padder_calls_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

@@ -1446,10 +1446,52 @@ START_TEST(dynamic_dimensions) {
   check_error(text, args, 2, "slice reads [2:4] of dimension 0, whose size is 3 (at most 5)",
               NULL);
   snprintf(text, sizeof text,
-           "%s  z = s32[] constant(0)\n  ROOT r = s32[<=6] pad(d, z), padding=0_1\n}\n", head);
-  check_error(text, args, 2, "operand 0 has dimension 0 dynamic (size 3 of at most 5)", "pad");
+           "%s  i = s32[] constant(1)\n"
+           "  ROOT r = s32[2] dynamic-slice(d, i), dynamic_slice_sizes={2}\n}\n", head);
+  check_error(text, args, 2, "operand 0 has dimension 0 dynamic (size 3 of at most 5)",
+              "dynamic-slice");
+  /* SliceToDynamic past the bound or the operand's dim. */
+  snprintf(text, sizeof text,
+           "%s  ROOT r = s32[<=8] custom-call(x, n), custom_call_target=\"SliceToDynamic\"\n}\n",
+           head);
+  hlo_literal_free(args[1]);
+  args[1] = literal("s32[] 6");
+  check_error(text, args, 2, "SliceToDynamic: size 6 of dimension 0 is outside [0, 5] (the bound "
+              "8, operand 0's dimension 5)", NULL);
   hlo_literal_free(args[0]);
   hlo_literal_free(args[1]);
+}
+END_TEST
+
+/* pad over a dynamic dim: lo + hi + s + (s - 1) * interior elements, the
+ * padding after the run-time elements; PadToStatic pads a dynamic value
+ * to its bounds with zeros and gives its sizes, SliceToDynamic cuts a
+ * static one to the sizes of the result's dynamic dims (a static dim's
+ * size is ignored). */
+START_TEST(dynamic_pad_and_custom_calls) {
+  const char *head = "HloModule m\nENTRY e {\n  x = s32[5] constant({1, 2, 3, 4, 5})\n"
+                     "  n = s32[] constant(3)\n  z = s32[] constant(-1)\n"
+                     "  d = s32[<=5] set-dimension-size(x, n), dimensions={0}\n";
+  char text[1024];
+  snprintf(text, sizeof text,
+           "%s  a = s32[<=12] pad(d, z), padding=1_2_1\n  b = s32[<=5] pad(d, z), padding=-1_1\n"
+           "  c = s32[<=6] pad(d, z), padding=0_1_0\n"
+           "  ROOT t = (s32[<=12], s32[<=5], s32[<=6]) tuple(a, b, c)\n}\n", head);
+  CHECK(text, "(s32[8], s32[3], s32[4]) ({-1, 1, -1, 2, -1, 3, -1, -1}, {2, 3, -1}, "
+              "{1, 2, 3, -1})");
+  snprintf(text, sizeof text,
+           "%s  p = (s32[5], s32[]) custom-call(d), custom_call_target=\"PadToStatic\"\n"
+           "  v = s32[5] get-tuple-element(p), index=0\n"
+           "  s = s32[] get-tuple-element(p), index=1\n"
+           "  two = s32[] constant(2)\n"
+           "  q = s32[<=5] custom-call(v, two), custom_call_target=\"SliceToDynamic\"\n"
+           "  y = s32[2,3] constant({{1, 2, 3}, {4, 5, 6}})\n  nine = s32[] constant(9)\n"
+           "  w = s32[2,<=4] custom-call(y, nine, two), custom_call_target=\"SliceToDynamic\"\n"
+           "  pw = (s32[2,4], s32[], s32[]) custom-call(w), custom_call_target=\"PadToStatic\"\n"
+           "  ROOT t = ((s32[5], s32[]), s32[<=5], (s32[2,4], s32[], s32[])) tuple(p, q, pw)\n}\n",
+           head);
+  CHECK(text, "((s32[5], s32[]), s32[2], (s32[2,4], s32[], s32[])) "
+              "(({1, 2, 3, 0, 0}, 3), {1, 2}, ({{1, 2, 0, 0}, {4, 5, 0, 0}}, 2, 2))");
 }
 END_TEST
 
@@ -2569,6 +2611,7 @@ int main(void) {
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
   tcase_add_test(t, ragged_dot_modes);
   tcase_add_test(t, dynamic_dimensions);
+  tcase_add_test(t, dynamic_pad_and_custom_calls);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
   tcase_add_test(t, convolution_1d_and_0d);

@@ -438,6 +438,53 @@ START_TEST(builder_library_calls) {
 }
 END_TEST
 
+/* PadToStatic and SliceToDynamic (XLA's dynamic padder's custom-calls):
+ * the result and operand shapes each one's meaning needs. */
+START_TEST(dynamic_padder_calls) {
+  const char *pre = "verifier: computation 'e', instruction ";
+  char want[512];
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%p = (f32[4]{0}, s32[], s32[]) custom-call(%x): custom-call: PadToStatic: result "
+           "(f32[4]{0}, s32[], s32[]) is not (f32[4]{0}, s32[]) (operand 0 f32[<=4]{0} padded "
+           "to its bounds, then one s32[] size per dimension)");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[<=4] parameter(0)\n"
+                 "  ROOT p = (f32[4], s32[], s32[]) custom-call(x), "
+                 "custom_call_target=\"PadToStatic\"\n}\n", want);
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%p = (f32[<=4]{0}, s32[]) custom-call(%x): custom-call: PadToStatic: result "
+           "(f32[<=4]{0}, s32[]) is not (f32[4]{0}, s32[]) (operand 0 f32[<=4]{0} padded to its "
+           "bounds, then one s32[] size per dimension)");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[<=4] parameter(0)\n"
+                 "  ROOT p = (f32[<=4], s32[]) custom-call(x), "
+                 "custom_call_target=\"PadToStatic\"\n}\n", want);
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%s = f32[2,<=4]{1,0} custom-call(%x, %n): custom-call: SliceToDynamic: takes the "
+           "array and one s32[] size per result dimension (3 operands for f32[2,<=4]{1,0}), "
+           "has 2");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[2,4] parameter(0)\n  n = s32[] parameter(1)\n"
+                 "  ROOT s = f32[2,<=4] custom-call(x, n), "
+                 "custom_call_target=\"SliceToDynamic\"\n}\n", want);
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%s = f32[<=4]{0} custom-call(%x, %n): custom-call: SliceToDynamic: operand 1 (the "
+           "size of dimension 0) must be s32[], is s64[]");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[4] parameter(0)\n  n = s64[] parameter(1)\n"
+                 "  ROOT s = f32[<=4] custom-call(x, n), "
+                 "custom_call_target=\"SliceToDynamic\"\n}\n", want);
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%s = f32[<=4]{0} custom-call(%x, %n): custom-call: SliceToDynamic: operand 0 "
+           "f32[1,4]{1,0} is not of the result's type and rank (f32[<=4]{0})");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[1,4] parameter(0)\n  n = s32[] parameter(1)\n"
+                 "  ROOT s = f32[<=4] custom-call(x, n), "
+                 "custom_call_target=\"SliceToDynamic\"\n}\n", want);
+  snprintf(want, sizeof want, "%s%s", pre,
+           "%s = f32[3,<=4]{1,0} custom-call(%x, %n, %n): custom-call: SliceToDynamic: dimension 0 "
+           "is static in the result f32[3,<=4]{1,0} but 2 in operand 0");
+  assert_rejects("HloModule m\nENTRY e {\n  x = f32[2,4] parameter(0)\n  n = s32[] parameter(1)\n"
+                 "  ROOT s = f32[3,<=4] custom-call(x, n, n), "
+                 "custom_call_target=\"SliceToDynamic\"\n}\n", want);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Structure                                                                */
 /* ------------------------------------------------------------------------ */
@@ -770,6 +817,7 @@ int main(void) {
   tcase_add_test(rules, data_movement_rules);
   tcase_add_test(rules, call_arguments);
   tcase_add_test(rules, builder_library_calls);
+  tcase_add_test(rules, dynamic_padder_calls);
   tcase_add_test(rules, collectives_single_device);
   suite_add_tcase(s, rules);
   TCase *structure = tcase_create("structure");
