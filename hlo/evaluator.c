@@ -3604,6 +3604,30 @@ static HloError *slice_sizes(const HloInstr *in, const HloLiteral *x, HloShape *
   return NULL;
 }
 
+/* The slice sizes of a gather over dynamic operand dims, in tmp (sizes
+ * its room): a slice that takes a dynamic dim whole (its bound) takes its
+ * size, which the matching offset dim of the result gets; any other must
+ * lie within the size, and its start clamps against the size (the gather
+ * of the operand as it is, XLA's meaning). */
+static HloError *gather_slice_sizes(HloInstr *tmp, const HloInstr *in, const HloLiteral *x,
+                                    int64_t *sizes) {
+  const HloShape *xs = &in->operands[0]->shape;
+  const HloDims *ss = &in->gather.slice_sizes;
+  if (ss->n != xs->rank || x->shape.rank != xs->rank) return NULL; /* the verifier's to say */
+  for (int d = 0; d < xs->rank; d++) {
+    sizes[d] = ss->v[d];
+    if (x->shape.dims[d] == xs->dims[d]) continue;
+    if (sizes[d] == xs->dims[d] && !dims_contain(&in->gather.collapsed_slice_dims, d))
+      sizes[d] = x->shape.dims[d];
+    else if (sizes[d] > x->shape.dims[d])
+      return hlo_error("gather takes slices of %lld along dimension %d, whose size is %lld (at "
+                       "most %lld): past the values it has", (long long)sizes[d], d,
+                       (long long)x->shape.dims[d], (long long)xs->dims[d]);
+  }
+  tmp->gather.slice_sizes = (HloDims){ss->n, sizes};
+  return NULL;
+}
+
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out);
 
@@ -3714,6 +3738,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   HloShape real;
   HloError *e = NULL;
   HloLiteral **cut = NULL; /* static operands cut to the size */
+  int64_t gather_sizes[HLO_MAX_RANK];
   switch (in->op) {
   case HLO_OP_BROADCAST:
     real = in->shape;
@@ -3724,6 +3749,10 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   case HLO_OP_REDUCE: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_REVERSE:
   case HLO_OP_DOT: case HLO_OP_COPY: case HLO_OP_SORT: case HLO_OP_PAD:
     e = hlo_infer_shape(&tmp, &real);
+    break;
+  case HLO_OP_GATHER:
+    e = gather_slice_sizes(&tmp, in, x, gather_sizes);
+    if (!e) e = hlo_infer_shape(&tmp, &real);
     break;
   default:
     if (hlo_opcode_is_elementwise(in->op)) {
@@ -3759,7 +3788,8 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
       if (d >= 0)
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
-                          "reduce, transpose, concatenate, reverse, dot, copy, sort and pad over "
+                          "reduce, transpose, concatenate, reverse, dot, copy, sort, pad and "
+                          "gather over "
                           "dynamic dimensions, not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));

@@ -48,6 +48,11 @@
  *                              result's bounds), each dynamic dim's size
  *                              its operand clamped to [0, min(bound, x's
  *                              dim)] (the evaluator refuses one outside).
+ *   gather over one            start indices along a dynamic dim clamped
+ *                              to size - slice size (XLA's clamp against
+ *                              the size); a dim taken whole gives its
+ *                              offset dim its size; the indices' dynamic
+ *                              batch dims, the result's.
  *
  * The entry's signature gets the sizes (docs/api.md): a dynamic parameter
  * (an array, or an array in a tuple of arrays) becomes static, padded,
@@ -63,12 +68,13 @@
  * Padding elsewhere is never read by what the module returns: the module
  * is rewritten only when every dynamic value lives in the entry
  * computation (or a callee inlined into it) and each op reading a dynamic
- * dim is one of those above.  Anything else (gather, scatter over a
- * dynamic dim, a reshape into several dynamic dims, dynamic values in a
- * while or conditional, a result tuple also read by get-tuple-element)
- * leaves the module as it is, and codegen refuses it by name; the
- * interpreter runs it as written.  hlo/'s evaluator, which holds values
- * at their run-time sizes, is the oracle the rewrite is tested against.
+ * dim is one of those above.  Anything else (scatter over a dynamic dim,
+ * a gather's batching dim, a reshape into several dynamic
+ * dims, dynamic values in a while or conditional, a result tuple also
+ * read by get-tuple-element) leaves the module as it is, and codegen
+ * refuses it by name; the interpreter runs it as written.  hlo/'s
+ * evaluator, which holds values at their run-time sizes, is the oracle
+ * the rewrite is tested against.
  *
  * pass_run_pipeline runs it after the single-device lowering; when it
  * made the module static the rest of the pipeline runs as usual.
@@ -179,6 +185,59 @@ static bool pad_supported(const HloInstr *in) {
          !hlo_shape_is_dynamic(&in->operands[1]->shape);
 }
 
+/* Whether `d` is among l's entries. */
+static bool listed(const HloDims *l, int64_t d) {
+  for (int i = 0; i < l->n; i++)
+    if (l->v[i] == d) return true;
+  return false;
+}
+
+/* The result dim of the operand dim d of gather `in` that is an offset
+ * dim, or -1. */
+static int gather_offset_dim(const HloInstr *in, int d) {
+  const HloGatherDims *g = &in->gather;
+  int k = 0;
+  for (int j = 0; j < d; j++)
+    if (!listed(&g->collapsed_slice_dims, j) && !listed(&g->operand_batching_dims, j)) k++;
+  if (listed(&g->collapsed_slice_dims, d) || listed(&g->operand_batching_dims, d) ||
+      k >= g->offset_dims.n)
+    return -1;
+  return (int)g->offset_dims.v[k];
+}
+
+/* The result dim of the indices' dim k of gather `in` (a batch dim), or
+ * -1 for index_vector_dim. */
+static int gather_batch_dim(const HloInstr *in, int k) {
+  const HloGatherDims *g = &in->gather;
+  if (k == g->index_vector_dim) return -1;
+  int b = k > g->index_vector_dim ? k - 1 : k;
+  for (int d = 0; d < in->shape.rank; d++)
+    if (!listed(&g->offset_dims, d) && b-- == 0) return d;
+  return -1;
+}
+
+/* A gather gather_sized below rewrites: no dynamic operand dim is a
+ * batching one; a dynamic dim taken whole (its bound) gives a dynamic
+ * offset dim of the result, as dynamic batch dims of the
+ * indices give dynamic batch dims; the index vector is static. */
+static bool gather_supported(const HloInstr *in) {
+  const HloGatherDims *g = &in->gather;
+  const HloShape *x = &in->operands[0]->shape, *ix = &in->operands[1]->shape;
+  for (int d = 0; d < x->rank; d++) {
+    if (!(x->dynamic >> d & 1)) continue;
+    if (listed(&g->operand_batching_dims, d)) return false;
+    int o = gather_offset_dim(in, d);
+    if (g->slice_sizes.v[d] == x->dims[d] && (o < 0 || !(in->shape.dynamic >> o & 1)))
+      return false;
+  }
+  for (int k = 0; k < ix->rank; k++) {
+    if (!(ix->dynamic >> k & 1)) continue;
+    int b = gather_batch_dim(in, k);
+    if (b < 0 || !(in->shape.dynamic >> b & 1)) return false;
+  }
+  return true;
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
@@ -199,6 +258,7 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_SORT: return supported_sort(in);
   case HLO_OP_CONCATENATE: return concat_supported(in);
   case HLO_OP_PAD: return pad_supported(in);
+  case HLO_OP_GATHER: return gather_supported(in);
   case HLO_OP_CUSTOM_CALL: return is_target(in, "PadToStatic");
   default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
   }
@@ -514,6 +574,39 @@ static void pad_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
   if (x != in->operands[0]) hlo_set_operand(in, 0, x);
 }
 
+/* gather over dynamic dims: the start indices of a dynamic operand dim
+ * not taken whole clamped against its size (size - slice size, the
+ * static gather's own clamp then no-op), as XLA's dynamic gather clamps
+ * them; a dim taken whole gives its offset dim its size; the indices'
+ * batch dims give theirs. */
+static void gather_sized(PxAt at, HloInstr *in, const Sizes *sz, Sizes *out) {
+  const HloGatherDims *g = &in->gather;
+  HloInstr *x = in->operands[0], *idx = in->operands[1];
+  const Sizes *a = &sz[x->id], *ia = &sz[idx->id];
+  for (int k = 0; k < idx->shape.rank; k++)
+    if (ia->dim[k]) out->dim[gather_batch_dim(in, k)] = ia->dim[k];
+  for (int j = 0; j < g->start_index_map.n; j++) {
+    int d = (int)g->start_index_map.v[j];
+    if (!a->dim[d] || g->slice_sizes.v[d] == x->shape.dims[d]) continue;
+    HloInstr *most = px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, g->slice_sizes.v[d]));
+    most = px_convert(at, px_binary(at, HLO_OP_MAXIMUM, most, s32(at, 0)), idx->shape.type);
+    HloInstr *clamped = px_binary(at, HLO_OP_MINIMUM, idx,
+                                  px_broadcast_leading(at, most, &idx->shape));
+    if (g->index_vector_dim < idx->shape.rank) {
+      /* Only component j of each index vector. */
+      HloInstr *iota = px_iota_like(at, idx, (int)g->index_vector_dim);
+      HloInstr *is_j = px_compare(at, HLO_CMP_EQ, iota,
+                                  px_broadcast_leading(at, s32(at, j), &iota->shape));
+      clamped = px_select(at, is_j, clamped, idx);
+    }
+    idx = clamped;
+  }
+  if (idx != in->operands[1]) hlo_set_operand(in, 1, idx);
+  for (int d = 0; d < x->shape.rank; d++)
+    if (a->dim[d] && g->slice_sizes.v[d] == x->shape.dims[d])
+      out->dim[gather_offset_dim(in, d)] = a->dim[d];
+}
+
 /* The sizes of `in`'s result, masking its operands where it reads padding;
  * an instruction that becomes another is left in repl[in->id]. */
 static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elems) {
@@ -567,6 +660,7 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
       if (in->shape.dynamic >> d & 1) out->dim[d] = a->dim[d];
     return;
   case HLO_OP_PAD: pad_sized(at, in, a, out); return;
+  case HLO_OP_GATHER: gather_sized(at, in, sz, out); return;
   case HLO_OP_CUSTOM_CALL:
     if (is_target(in, "PadToStatic")) repl[in->id] = pad_to_static(at, in, a);
     if (is_target(in, "SliceToDynamic")) repl[in->id] = slice_to_dynamic(at, in, out);

@@ -481,6 +481,58 @@ START_TEST(dynamic_padder_calls_compiled) {
 }
 END_TEST
 
+/* gather over dynamic dims (passes/dynamic_pad.c), against the
+ * evaluator: rows of a dynamic dim, start indices drawn in [-10, 6] and
+ * clamped against the size (not the bound); 1x2 windows of a value
+ * dynamic in both dims (both starts clamped); a dynamic dim taken whole
+ * (the result's offset dim takes its size); dynamic indices (the
+ * result's batch dim takes their size); the dynamic results read whole
+ * through PadToStatic. */
+START_TEST(dynamic_gather_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\nENTRY e {\n"
+                   "  x = f32[5,4] parameter(0)\n  i = s32[6] parameter(1)\n"
+                   "  j = s32[6,2] parameter(2)\n  p = s32[] parameter(3)\n"
+                   "  one = s32[] constant(1)\n  two = s32[] constant(2)\n"
+                   "  three = s32[] constant(3)\n  four = s32[] constant(4)\n"
+                   "  five = s32[] constant(5)\n  seven = s32[] constant(7)\n"
+                   "  low = s32[] and(p, seven)\n  n5 = s32[] minimum(low, five)\n"
+                   "  n = s32[] maximum(n5, one)\n  sh = s32[] shift-right-logical(p, three)\n"
+                   "  k = s32[] and(sh, three)\n  k2 = s32[] add(k, two)\n"
+                   "  m = s32[] minimum(k2, four)\n"
+                   "  d = f32[<=5,4] set-dimension-size(x, n), dimensions={0}\n"
+                   "  dd = f32[<=5,<=4] set-dimension-size(d, m), dimensions={1}\n"
+                   "  nine = s32[6] broadcast(s32[] constant(9)), dimensions={}\n"
+                   "  ri = s32[6] remainder(i, nine)\n"
+                   "  two6 = s32[6] broadcast(two), dimensions={}\n"
+                   "  ii = s32[6] subtract(ri, two6)\n"
+                   "  nine2 = s32[6,2] broadcast(s32[] constant(9)), dimensions={}\n"
+                   "  rj = s32[6,2] remainder(j, nine2)\n"
+                   "  two62 = s32[6,2] broadcast(two), dimensions={}\n"
+                   "  jj = s32[6,2] subtract(rj, two62)\n"
+                   "  g1 = f32[6,4] gather(d, ii), offset_dims={1}, collapsed_slice_dims={0}, "
+                   "start_index_map={0}, index_vector_dim=1, slice_sizes={1,4}\n"
+                   "  g2 = f32[6,1,2] gather(dd, jj), offset_dims={1,2}, collapsed_slice_dims={}, "
+                   "start_index_map={0,1}, index_vector_dim=1, slice_sizes={1,2}\n"
+                   "  g3 = f32[6,<=4] gather(dd, ii), offset_dims={1}, collapsed_slice_dims={0}, "
+                   "start_index_map={0}, index_vector_dim=1, slice_sizes={1,4}\n"
+                   "  p3 = (f32[6,4], s32[], s32[]) custom-call(g3), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  v3 = f32[6,4] get-tuple-element(p3), index=0\n"
+                   "  s3 = s32[] get-tuple-element(p3), index=2\n"
+                   "  iw = s32[<=6] set-dimension-size(ii, n), dimensions={0}\n"
+                   "  g4 = f32[<=6,4] gather(d, iw), offset_dims={1}, collapsed_slice_dims={0}, "
+                   "start_index_map={0}, index_vector_dim=1, slice_sizes={1,4}\n"
+                   "  p4 = (f32[6,4], s32[], s32[]) custom-call(g4), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  v4 = f32[6,4] get-tuple-element(p4), index=0\n"
+                   "  s4 = s32[] get-tuple-element(p4), index=1\n"
+                   "  ROOT o = (f32[6,4], f32[6,1,2], f32[6,4], s32[], f32[6,4], s32[]) "
+                   "tuple(g1, g2, v3, s3, v4, s4)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -496,6 +548,7 @@ int main(void) {
   tcase_add_test(t, dynamic_reshapes_compiled);
   tcase_add_test(t, dynamic_dims_moved_compiled);
   tcase_add_test(t, dynamic_padder_calls_compiled);
+  tcase_add_test(t, dynamic_gather_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);

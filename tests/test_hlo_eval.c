@@ -1464,7 +1464,8 @@ START_TEST(dynamic_dimensions) {
 END_TEST
 
 /* pad over a dynamic dim: lo + hi + s + (s - 1) * interior elements, the
- * padding after the run-time elements; PadToStatic pads a dynamic value
+ * padding after the run-time elements; gather clamps its starts against
+ * the size; PadToStatic pads a dynamic value
  * to its bounds with zeros and gives its sizes, SliceToDynamic cuts a
  * static one to the sizes of the result's dynamic dims (a static dim's
  * size is ignored). */
@@ -1492,6 +1493,18 @@ START_TEST(dynamic_pad_and_custom_calls) {
            head);
   CHECK(text, "((s32[5], s32[]), s32[2], (s32[2,4], s32[], s32[])) "
               "(({1, 2, 3, 0, 0}, 3), {1, 2}, ({{1, 2, 0, 0}, {4, 5, 0, 0}}, 2, 2))");
+  /* gather: a dynamic dim taken whole keeps its size; start indices
+   * along one clamp against its size (5 reads column 2, not 3). */
+  CHECK("HloModule m\nENTRY e {\n"
+        "  x = s32[3,4] constant({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}})\n"
+        "  n = s32[] constant(3)\n  d = s32[3,<=4] set-dimension-size(x, n), dimensions={1}\n"
+        "  i = s32[2] constant({2, 0})\n  j = s32[3] constant({0, 2, 5})\n"
+        "  a = s32[2,<=4] gather(d, i), offset_dims={1}, collapsed_slice_dims={0}, "
+        "start_index_map={0}, index_vector_dim=1, slice_sizes={1,4}\n"
+        "  b = s32[3,3] gather(d, j), offset_dims={1}, collapsed_slice_dims={1}, "
+        "start_index_map={1}, index_vector_dim=1, slice_sizes={3,1}\n"
+        "  ROOT t = (s32[2,<=4], s32[3,3]) tuple(a, b)\n}\n",
+        "(s32[2,3], s32[3,3]) ({{9, 10, 11}, {1, 2, 3}}, {{1, 5, 9}, {3, 7, 11}, {3, 7, 11}})");
 }
 END_TEST
 
