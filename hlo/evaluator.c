@@ -3789,8 +3789,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
                           "reduce, transpose, concatenate, reverse, dot, copy, sort, pad and "
-                          "gather over "
-                          "dynamic dimensions, not %s", i, d,
+                          "gather over dynamic dimensions, not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
     }

@@ -453,12 +453,14 @@ START_TEST(dynamic_padder_calls_compiled) {
                    "custom_call_target=\"SliceToDynamic\"\n  z = f32[] constant(0)\n"
                    "  r = f32[2] reduce(sd, z), dimensions={1}, to_apply=add\n"
                    "  g = s32[] get-dimension-size(sd), dimensions={1}\n"
-                   "  up = f32[2,<=8] custom-call(x, two, n), custom_call_target=\"SliceToDynamic\"\n"
+                   "  up = f32[2,<=8] custom-call(x, two, n), "
+                   "custom_call_target=\"SliceToDynamic\"\n"
                    "  pu = (f32[2,8], s32[], s32[]) custom-call(up), "
                    "custom_call_target=\"PadToStatic\"\n"
                    "  vu = f32[2,8] get-tuple-element(pu), index=0\n"
                    "  su = s32[] get-tuple-element(pu), index=2\n"
-                   "  dn = f32[2,<=3] custom-call(x, two, k), custom_call_target=\"SliceToDynamic\"\n"
+                   "  dn = f32[2,<=3] custom-call(x, two, k), "
+                   "custom_call_target=\"SliceToDynamic\"\n"
                    "  rd = f32[2] reduce(dn, z), dimensions={1}, to_apply=add\n"
                    "  c = f32[] constant(7.5)\n"
                    "  pa = f32[2,<=12] pad(d, c), padding=0_0x1_2_1\n"
@@ -474,8 +476,8 @@ START_TEST(dynamic_padder_calls_compiled) {
                    "  pc = f32[2,<=13] pad(d, c), padding=0_0x0_0_2\n"
                    "  rc = f32[2] reduce(pc, z), dimensions={1}, to_apply=add\n"
                    "  gc = s32[] get-dimension-size(pc), dimensions={1}\n"
-                   "  ROOT o = (f32[2], s32[], f32[2,5], f32[2,8], s32[], f32[2], f32[2,12], s32[], "
-                   "f32[3,5], s32[], f32[2], s32[]) "
+                   "  ROOT o = (f32[2], s32[], f32[2,5], f32[2,8], s32[], f32[2], f32[2,12], "
+                   "s32[], f32[3,5], s32[], f32[2], s32[]) "
                    "tuple(r, g, v, vu, su, rd, va, sa, vb, sb, rc, gc)\n}\n",
                    seed, true, true, 0, 0);
 }
