@@ -9,10 +9,13 @@
  * init value, acc = to_apply(acc, x), with one exception: a reduction of
  * the minor dim by add, multiply, maximum or minimum (the rows of softmax,
  * layer norm, pooling to a vector) runs as vectors of the target's
- * preferred width, lane l combining the elements l, l + L, l + 2L, …, the
- * lanes then folded in halves, combined with the init value, then the last
- * n mod L elements (XLA's CPU backend reassociates these too).  Float sums then differ from
- * the evaluator's by rounding; maximum and minimum do not (NaN still wins).
+ * preferred width (four of them, L lanes in all, on rows of at least
+ * eight), lane l combining the elements l, l + L, l + 2L, …, the lanes
+ * then folded in halves (a vector's worth taking the whole vectors left
+ * on the way), combined with the init value, then the elements past the
+ * last whole vector (XLA's CPU backend reassociates these too).  Float
+ * sums then differ from the evaluator's by rounding; maximum and minimum
+ * do not (NaN still wins).
  * A reduction that keeps the minor dim (the columns: an SE block's or a
  * global pooling's mean over the spatial dims) runs as vectors too, in
  * the order above: a lane per output element, loading consecutive
@@ -95,16 +98,28 @@ static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *
   if (lanes < 2 || n < 2 * lanes) return false;
   CgVal in_idx[HLO_MAX_RANK];
   memcpy(in_idx, idx, (size_t)(s->rank - 1) * sizeof *in_idx);
-  CgVal acc = kir_broadcast(&f->b, identity(f, op, t), lanes);
-  CgLoop l = cg_for_step(f, 0, n - n % lanes, lanes, 1, &acc);
+  /* Long rows carry four vectors (one wide vector of 4 × lanes, which LLVM
+   * splits into four registers): four independent chains of adds instead
+   * of one, each waiting on the last's latency. */
+  int wide = n >= 8 * lanes ? 4 * lanes : lanes;
+  int64_t nw = n - n % wide, nv = n - n % lanes;
+  CgVal acc = kir_broadcast(&f->b, identity(f, op, t), wide);
+  CgLoop l = cg_for_step(f, 0, nw, wide, 1, &acc);
   in_idx[s->rank - 1] = l.iv;
-  CgVal v = cg_elem_vec(f, in, in_idx, lanes, 0);
+  CgVal v = cg_elem_vec(f, in, in_idx, wide, 0);
   CgVal next = cg_binary(f, op, t, kir_for_iter(l.op, 0), v);
   cg_for_end(f, &l, &next);
   acc = kir_result(l.op, 0);
-  /* The lanes folded in halves (lane i with lane i + w/2), then the init
-   * value with the result, then the rest, by the combiner. */
-  for (int w = lanes; w > 1; w /= 2) {
+  /* The lanes folded in halves (lane i with lane i + w/2) down to one
+   * vector, which takes the whole vectors left; then folded to one lane,
+   * combined with the init value, then the rest, by the combiner. */
+  for (int w = wide; w > 1; w /= 2) {
+    if (w == lanes) {
+      for (int64_t j = nw; j < nv; j += lanes) {
+        in_idx[s->rank - 1] = cg_index(f, j);
+        acc = cg_binary(f, op, t, acc, cg_elem_vec(f, in, in_idx, lanes, 0));
+      }
+    }
     int32_t hi[64];
     for (int i = 0; i < w / 2; i++) hi[i] = w / 2 + i;
     int32_t lo[64];
@@ -114,7 +129,7 @@ static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *
     acc = cg_binary(f, op, t, a, b);
   }
   CgVal r = cg_binary(f, op, t, cg_elem(f, x->operands[1], NULL), kir_extract(&f->b, acc, 0));
-  for (int64_t j = n - n % lanes; j < n; j++) {
+  for (int64_t j = nv; j < n; j++) {
     in_idx[s->rank - 1] = cg_index(f, j);
     r = cg_binary(f, op, t, r, cg_elem(f, in, in_idx));
   }
