@@ -110,6 +110,10 @@ for k, t in enumerate(params):
     descr, fmt = codes[t.group(1)]
     ty = t.group(1)
     vals = [((i * 7 + k) % 11) - 5 for i in range(n)]
+    if not dims and ty in ('s32', 's64'):
+        # A signed scalar is most often a size, a count or an index: 1-3,
+        # not a negative size that set-dimension-size must refuse.
+        vals = [k % 3 + 1]
     if ty == 'pred' or ty.startswith('u'):
         vals = [abs(v) % 2 if ty == 'pred' else abs(v) for v in vals]
     if ty in narrow:
