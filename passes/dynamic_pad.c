@@ -238,8 +238,13 @@ static bool gather_supported(const HloInstr *in) {
   return true;
 }
 
+static bool control_supported(const HloInstr *in);
+static bool threaded_tuple(const HloInstr *in);
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
+  if (in->op == HLO_OP_WHILE || in->op == HLO_OP_CONDITIONAL) return control_supported(in);
+  if (threaded_tuple(in)) return true;
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
     return (in->op == HLO_OP_SORT && supported_sort(in) && read_by_elements(in)) ||
@@ -290,12 +295,92 @@ static bool called(const HloComputation *from, const HloComputation *c, int dept
   return false;
 }
 
+/* Whether x is a tuple whose leaves' sizes thread() below follows. */
+static bool tracked(const HloInstr *x) {
+  switch (x->op) {
+  case HLO_OP_TUPLE: case HLO_OP_GET_TUPLE_ELEMENT: case HLO_OP_PARAMETER: case HLO_OP_WHILE:
+  case HLO_OP_CONDITIONAL:
+    return true;
+  default: return false;
+  }
+}
+
+/* A tuple (not among the entry's results, which sized_root flattens) of
+ * arrays and followed tuples, or an element of a followed tuple (a tuple
+ * itself only where it is not the entry's root): thread() follows it. */
+static bool threaded_tuple(const HloInstr *in) {
+  if (in->op == HLO_OP_TUPLE) {
+    for (int i = 0; in->parent->is_entry && i < in->nusers; i++)
+      if (in->users[i]->op == HLO_OP_TUPLE && in_result_tree(in->users[i], 0)) return false;
+    if (in->parent->is_entry && in_result_tree(in, 0)) return false;
+    for (int i = 0; i < in->noperands; i++)
+      if (hlo_shape_is_tuple(&in->operands[i]->shape) && !tracked(in->operands[i])) return false;
+    return true;
+  }
+  if (in->op != HLO_OP_GET_TUPLE_ELEMENT || !tracked(in->operands[0])) return false;
+  return !hlo_shape_is_tuple(&in->shape) || !(in->parent->is_entry && in == in->parent->root);
+}
+
+static bool holds_dynamic(const HloComputation *c, int depth);
+static bool threads(const HloInstr *in);
+
+/* Whether the computation of a while or conditional is one the pass makes
+ * static: called there only, its parameter read by get-tuple-element
+ * only, what it does supported as in the entry. */
+static bool computation_supported(const HloComputation *c) {
+  int sites = 0;
+  for (const HloComputation *d = c->module->first; d; d = d->next)
+    for (const HloInstr *x = d->first; x; x = x->next)
+      for (int j = 0; j < x->ncalled; j++) sites += x->called[j] == c;
+  if (sites != 1 || c->nparams != 1) return false;
+  for (int i = 0; i < c->params[0]->nusers; i++)
+    if (c->params[0]->users[i]->op != HLO_OP_GET_TUPLE_ELEMENT) return false;
+  for (const HloInstr *x = c->first; x; x = x->next) {
+    if (x->op == HLO_OP_PARAMETER) continue;
+    if (x->op == HLO_OP_CALL ? !callee_supported(x->called[0], 1) : !supported(x)) return false;
+  }
+  return true;
+}
+
+/* A while or conditional the pass makes static: its dynamic operands,
+ * state and results tuples (of followed tuples), read by get-tuple-element
+ * only, its computations supported. */
+static bool control_supported(const HloInstr *in) {
+  if (!threads(in)) return true;
+  if (in->op == HLO_OP_CONDITIONAL) return false;
+  if (in == in->parent->root ||
+      (hlo_shape_is_dynamic(&in->shape) && !hlo_shape_is_tuple(&in->shape)))
+    return false;
+  for (int i = 0; i < in->nusers; i++)
+    if (in->users[i]->op != HLO_OP_GET_TUPLE_ELEMENT) return false;
+  for (int i = in->op == HLO_OP_WHILE ? 0 : 1; i < in->noperands; i++) {
+    const HloInstr *x = in->operands[i];
+    if (hlo_shape_is_dynamic(&x->shape) && (!hlo_shape_is_tuple(&x->shape) || !tracked(x)))
+      return false;
+  }
+  for (int j = 0; j < in->ncalled; j++)
+    if (!computation_supported(in->called[j])) return false;
+  return true;
+}
+
+/* Whether c is reached from `from` through whiles, conditionals and
+ * calls, depth deep at most. */
+static bool threaded_from(const HloComputation *from, const HloComputation *c, int depth) {
+  if (depth > 64) return false;
+  for (const HloInstr *x = from->first; x; x = x->next)
+    if (x->op == HLO_OP_WHILE || x->op == HLO_OP_CONDITIONAL || x->op == HLO_OP_CALL)
+      for (int j = 0; j < x->ncalled; j++)
+        if (x->called[j] == c || threaded_from(x->called[j], c, depth + 1)) return true;
+  return false;
+}
+
 static bool feasible(const HloModule *m) {
   const HloComputation *entry = m->entry;
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next) {
       if (c != entry && (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
-                         x->op == HLO_OP_SET_DIMENSION_SIZE) && !called(entry, c, 0))
+                         x->op == HLO_OP_SET_DIMENSION_SIZE) && !called(entry, c, 0) &&
+          !threaded_from(entry, c, 0))
         return false;
       if (c == entry && x->op == HLO_OP_CALL && !callee_supported(x->called[0], 0)) return false;
       if (c == entry && x->op != HLO_OP_CALL && !supported(x)) return false;
@@ -319,6 +404,19 @@ static void inline_dynamic_calls(HloComputation *entry) {
       again = true;
     }
   }
+}
+
+static bool threads(const HloInstr *in);
+
+/* inline_dynamic_calls in the computations c's threaded whiles and
+ * conditionals run, and theirs. */
+static void inline_threaded_calls(HloComputation *c, int depth) {
+  for (HloInstr *x = c->first; x && depth < 64; x = x->next)
+    if ((x->op == HLO_OP_WHILE || x->op == HLO_OP_CONDITIONAL) && threads(x))
+      for (int j = 0; j < x->ncalled; j++) {
+        inline_dynamic_calls(x->called[j]);
+        inline_threaded_calls(x->called[j], depth + 1);
+      }
 }
 
 /* x with the elements past `size` along dim d replaced by `fill` (a
@@ -705,6 +803,255 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
   }
 }
 
+/* While and conditional (XLA's padder): the sizes of the dynamic arrays in
+ * a while's state, or in a conditional's branch operand or result, travel
+ * as s32[] elements appended to that tuple, one per dynamic dim in leaf
+ * (depth first) then dim order; the computations they call are made
+ * static as the entry is, their parameter's sizes read from those
+ * elements and, where the result is threaded, their root widened with its
+ * sizes.  A tuple's sizes are followed leaf by leaf (Leaves), through
+ * tuple and get-tuple-element. */
+
+/* The sizes of a tuple value's arrays, depth first; s is NULL where they
+ * are not followed (every leaf then counts as static). */
+typedef struct Leaves {
+  int n;
+  Sizes *s;
+} Leaves;
+
+static int nleaves(const HloShape *s) {
+  if (!hlo_shape_is_tuple(s)) return 1;
+  int n = 0;
+  for (int i = 0; i < s->ntuple; i++) n += nleaves(&s->tuple[i]);
+  return n;
+}
+
+/* s's arrays, depth first, appended to out[*k]. */
+static void flatten(const HloShape *s, const HloShape **out, int *k) {
+  if (!hlo_shape_is_tuple(s)) {
+    out[(*k)++] = s;
+    return;
+  }
+  for (int i = 0; i < s->ntuple; i++) flatten(&s->tuple[i], out, k);
+}
+
+/* The number of dynamic dims of s's arrays: the sizes threaded with it. */
+static int nslots(const HloShape *s) {
+  if (!hlo_shape_is_tuple(s)) return __builtin_popcount(s->dynamic);
+  int n = 0;
+  for (int i = 0; i < s->ntuple; i++) n += nslots(&s->tuple[i]);
+  return n;
+}
+
+/* s without dynamic dims (its tuples copied into a), with m s32[]
+ * elements appended to it (a tuple) when m > 0. */
+static HloShape static_shape(HloArena *a, const HloShape *s, int m) {
+  HloShape r = *s;
+  r.dynamic = 0;
+  if (!hlo_shape_is_tuple(s)) return r;
+  HloShape *t = hlo_arena_alloc(a, sizeof *t * (size_t)(s->ntuple + m + 1));
+  for (int i = 0; i < s->ntuple; i++) t[i] = static_shape(a, &s->tuple[i], 0);
+  for (int i = 0; i < m; i++) t[s->ntuple + i] = hlo_shape_scalar(HLO_S32);
+  r.tuple = t;
+  r.ntuple = s->ntuple + m;
+  return r;
+}
+
+static HloInstr *element(PxAt at, HloInstr *t, int k) {
+  HloError *e = NULL;
+  return px_built(hlo_build_get_tuple_element(at.c, t, k, &e), e, at.before);
+}
+
+static HloInstr *tuple_of(PxAt at, HloInstr **xs, int n) {
+  HloError *e = NULL;
+  return px_built(hlo_build_tuple(at.c, xs, n, &e), e, at.before);
+}
+
+/* The sizes of x's leaves into out[nleaves]. */
+static void leaves_of(const HloInstr *x, const Sizes *sz, const Leaves *lv, Sizes *out) {
+  if (!hlo_shape_is_tuple(&x->shape)) {
+    out[0] = sz[x->id];
+    return;
+  }
+  const Leaves *t = &lv[x->id];
+  for (int k = 0, n = nleaves(&x->shape); k < n; k++) out[k] = t->s ? t->s[k] : (Sizes){0};
+}
+
+/* x (a value of tuple shape s, leaves' sizes l) with its sizes appended:
+ * tuple(x's elements…, one s32[] per dynamic dim of s, the bound where l
+ * has none). */
+static HloInstr *widened(PxAt at, HloInstr *x, const HloShape *s, const Sizes *l) {
+  int n = nleaves(s), m = nslots(s), k = 0;
+  const HloShape **f = hlo_xcalloc((size_t)n + 1, sizeof *f);
+  HloInstr **xs = hlo_xcalloc((size_t)(s->ntuple + m) + 1, sizeof *xs);
+  flatten(s, f, &k);
+  for (k = 0; k < s->ntuple; k++)
+    xs[k] = x->op == HLO_OP_TUPLE ? x->operands[k] : element(at, x, k);
+  for (int i = 0; i < n; i++)
+    for (int d = 0; d < f[i]->rank; d++)
+      if (f[i]->dynamic >> d & 1) xs[k++] = l[i].dim[d] ? l[i].dim[d] : s32(at, f[i]->dims[d]);
+  HloInstr *r = tuple_of(at, xs, k);
+  free(xs);
+  free(f);
+  return r;
+}
+
+/* The leaves' sizes of x, a widened value of s: its elements past s's. */
+static Leaves threaded_leaves(PxAt at, HloInstr *x, const HloShape *s) {
+  int n = nleaves(s), m = s->ntuple, k = 0;
+  Leaves r = {n, hlo_arena_alloc(x->parent->module->arena, sizeof(Sizes) * ((size_t)n + 1))};
+  const HloShape **f = hlo_xcalloc((size_t)n + 1, sizeof *f);
+  memset(r.s, 0, sizeof(Sizes) * ((size_t)n + 1));
+  flatten(s, f, &k);
+  for (int i = 0; i < n; i++)
+    for (int d = 0; d < f[i]->rank; d++)
+      if (f[i]->dynamic >> d & 1) r.s[i].dim[d] = element(at, x, m++);
+  free(f);
+  return r;
+}
+
+static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv);
+
+/* The end of the rewrite of a computation, as for the entry: each
+ * get-dimension-size becomes its size, the replacements take their
+ * places, set-dimension-size is its operand, every shape static. */
+static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
+                   HloInstr **repl) {
+  for (int i = 0; i < n; i++) {
+    HloInstr *in = order[i];
+    if (in->op != HLO_OP_GET_DIMENSION_SIZE) continue;
+    int64_t d = in->dimensions.v[0];
+    HloInstr *size = sz[in->operands[0]->id].dim[d];
+    if (!size) size = s32((PxAt){c, in}, in->operands[0]->shape.dims[d]);
+    px_replace(in, size);
+  }
+  for (int i = 0; i < n; i++)
+    if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);
+  for (int i = 0; i < n; i++)
+    if (px_is_linked(order[i]) && order[i]->op == HLO_OP_SET_DIMENSION_SIZE)
+      px_replace(order[i], order[i]->operands[0]);
+  for (HloInstr *x = c->first; x; x = x->next) x->shape = static_shape(c->module->arena, &x->shape, 0);
+}
+
+/* Makes c (a while's condition or body, a branch) static.  ps: the shape
+ * its parameter had (a tuple), whose sizes are now appended to it; rs: the
+ * shape its root must have, whose sizes it then appends; NULL where
+ * nothing is threaded. */
+static void pad_computation(HloComputation *c, const HloShape *ps, const HloShape *rs, Sizes *sz,
+                            HloInstr **repl, Leaves *lv) {
+  int n;
+  HloInstr **order = hlo_post_order(c, &n);
+  Sizes *none[2] = {NULL, NULL};
+  if (ps) {
+    HloInstr *p = c->params[0];
+    p->shape = static_shape(c->module->arena, ps, nslots(ps));
+    lv[p->id] = threaded_leaves((PxAt){c, p->next}, p, ps);
+  }
+  for (int i = 0; i < n; i++)
+    if (!thread(order[i], sz, repl, lv)) rewrite(order[i], sz, repl, none);
+  if (rs) {
+    HloInstr *root = c->root;
+    Sizes *l = hlo_xcalloc((size_t)nleaves(rs) + 1, sizeof *l);
+    leaves_of(root, sz, lv, l);
+    hlo_set_root(c, widened((PxAt){c, NULL}, root, rs, l));
+    if (root->op == HLO_OP_TUPLE) px_remove_if_dead(root);
+    free(l);
+  }
+  finish(c, order, n, sz, repl);
+  free(order);
+}
+
+/* A while or conditional whose operands, results or computations hold
+ * dynamic values: rewritten as above. */
+static void thread_control(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
+  PxAt at = {in->parent, in};
+  HloShape rs = in->shape;
+  int first = in->op == HLO_OP_WHILE ? 0 : 1;
+  HloInstr **old = hlo_xcalloc((size_t)in->noperands + 1, sizeof *old);
+  HloShape *os = hlo_xcalloc((size_t)in->noperands + 1, sizeof *os);
+  for (int i = first; i < in->noperands; i++) {
+    HloInstr *x = old[i] = in->operands[i];
+    os[i] = x->shape;
+    if (!nslots(&os[i])) continue;
+    Sizes *l = hlo_xcalloc((size_t)nleaves(&os[i]) + 1, sizeof *l);
+    leaves_of(x, sz, lv, l);
+    hlo_set_operand(in, i, widened(at, x, &os[i], l));
+    free(l);
+  }
+  bool ws = nslots(&rs) > 0;
+  if (in->op == HLO_OP_WHILE) {
+    pad_computation(in->called[0], ws ? &rs : NULL, NULL, sz, repl, lv);
+    pad_computation(in->called[1], ws ? &rs : NULL, ws ? &rs : NULL, sz, repl, lv);
+  } else {
+    for (int b = 0; b < in->ncalled; b++)
+      pad_computation(in->called[b], nslots(&os[b + 1]) ? &os[b + 1] : NULL, ws ? &rs : NULL, sz,
+                      repl, lv);
+  }
+  for (int i = first; i < in->noperands; i++)
+    if (old[i] != in->operands[i] && old[i]->op == HLO_OP_TUPLE) px_remove_if_dead(old[i]);
+  if (ws) {
+    in->shape = static_shape(in->parent->module->arena, &rs, nslots(&rs));
+    lv[in->id] = threaded_leaves((PxAt){in->parent, in->next}, in, &rs);
+  }
+  free(old);
+  free(os);
+}
+
+/* Whether computation c or one it calls holds a dynamic value. */
+static bool holds_dynamic(const HloComputation *c, int depth) {
+  if (depth > 64) return true;
+  for (const HloInstr *x = c->first; x; x = x->next) {
+    if (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
+        x->op == HLO_OP_GET_DIMENSION_SIZE || x->op == HLO_OP_SET_DIMENSION_SIZE)
+      return true;
+    for (int j = 0; j < x->ncalled; j++)
+      if (holds_dynamic(x->called[j], depth + 1)) return true;
+  }
+  return false;
+}
+
+/* A while or conditional that thread_control rewrites (or that holds no
+ * dynamic value). */
+static bool threads(const HloInstr *in) {
+  if (hlo_shape_is_dynamic(&in->shape) || has_dynamic_operand(in)) return true;
+  for (int j = 0; j < in->ncalled; j++)
+    if (holds_dynamic(in->called[j], 0)) return true;
+  return false;
+}
+
+/* The sizes of `in`'s result: tuples and get-tuple-element of a followed
+ * tuple here, while and conditional by thread_control; false leaves `in`
+ * to rewrite. */
+static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
+  switch (in->op) {
+  case HLO_OP_TUPLE: {
+    int n = nleaves(&in->shape), k = 0;
+    Leaves t = {n, hlo_arena_alloc(in->parent->module->arena, sizeof(Sizes) * ((size_t)n + 1))};
+    for (int i = 0; i < in->noperands; i++) {
+      leaves_of(in->operands[i], sz, lv, t.s + k);
+      k += nleaves(&in->operands[i]->shape);
+    }
+    lv[in->id] = t;
+    return false;
+  }
+  case HLO_OP_GET_TUPLE_ELEMENT: {
+    const HloInstr *x = in->operands[0];
+    if (!lv[x->id].s) return false;
+    int off = 0;
+    for (int i = 0; i < in->tuple_index; i++) off += nleaves(&x->shape.tuple[i]);
+    if (hlo_shape_is_tuple(&in->shape))
+      lv[in->id] = (Leaves){nleaves(&in->shape), lv[x->id].s + off};
+    else
+      sz[in->id] = lv[x->id].s[off];
+    return true;
+  }
+  case HLO_OP_WHILE: case HLO_OP_CONDITIONAL:
+    if (threads(in)) thread_control(in, sz, repl, lv);
+    return true;
+  default: return false;
+  }
+}
+
 /* The s32[] parameters that carry an entry parameter's sizes (of shape s,
  * named name), one per dynamic dim, numbered from *next. */
 static void size_params(HloComputation *entry, const HloShape *s, const char *name, int *next,
@@ -779,6 +1126,7 @@ bool pass_dynamic_pad(HloModule *m) {
   if (!any || !feasible(m)) return false;
   HloComputation *entry = m->entry;
   inline_dynamic_calls(entry);
+  inline_threaded_calls(entry, 0);
   /* Dynamic parameters take their sizes as parameters after the others. */
   int nparams = entry->nparams, next = nparams;
   Sizes *psz = hlo_xcalloc((size_t)nparams + 1, sizeof *psz);
@@ -800,9 +1148,13 @@ bool pass_dynamic_pad(HloModule *m) {
   Sizes *sz = hlo_xcalloc((size_t)m->next_id + 1, sizeof *sz);
   HloInstr **repl = hlo_xcalloc((size_t)m->next_id + 1, sizeof *repl);
   for (int i = 0; i < nparams; i++) sz[entry->params[i]->id] = psz[i];
+  Leaves *lv = hlo_xcalloc((size_t)m->next_id + 1, sizeof *lv);
+  for (int i = 0; i < nparams; i++)
+    if (elems[i]) lv[entry->params[i]->id] = (Leaves){entry->params[i]->shape.ntuple, elems[i]};
   int n;
   HloInstr **order = hlo_post_order(m->entry, &n);
-  for (int i = 0; i < n; i++) rewrite(order[i], sz, repl, elems);
+  for (int i = 0; i < n; i++)
+    if (!thread(order[i], sz, repl, lv)) rewrite(order[i], sz, repl, elems);
   /* Dynamic results return their sizes after them (read before the
    * replacements below unlink what gave them). */
   if (hlo_shape_is_dynamic(&entry->root->shape)) {
@@ -854,6 +1206,10 @@ bool pass_dynamic_pad(HloModule *m) {
     HLO_CHECK(!hlo_infer_shape(entry->root, &rs));
     entry->root->shape = rs;
   }
+  /* Tuples too (the whiles' and conditionals'). */
+  for (HloInstr *x = m->entry->first; x; x = x->next)
+    if (hlo_shape_is_tuple(&x->shape)) x->shape = static_shape(m->arena, &x->shape, 0);
+  free(lv);
   free(elems);
   free(psz);
   free(order);

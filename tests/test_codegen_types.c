@@ -535,6 +535,53 @@ START_TEST(dynamic_gather_compiled) {
 }
 END_TEST
 
+/* A while whose state holds a dynamic array (passes/dynamic_pad.c threads
+ * its size through the state tuple), against the evaluator: the condition
+ * reads the size, the body doubles the array, sums it (padding masked) in
+ * an inlined call and shrinks it by one with set-dimension-size; after
+ * the loop the array is reduced and its size read; sizes drawn from the
+ * argument, zero included (no trip at all). */
+START_TEST(dynamic_while_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "total {\n  x = f32[<=6,3] parameter(0)\n  z = f32[] constant(0)\n"
+                   "  ROOT r = f32[] reduce(x, z), dimensions={0,1}, to_apply=add\n}\n"
+                   "cond {\n  p = (s32[], f32[<=6,3], f32[]) parameter(0)\n"
+                   "  i = s32[] get-tuple-element(p), index=0\n"
+                   "  x = f32[<=6,3] get-tuple-element(p), index=1\n"
+                   "  four = s32[] constant(4)\n  lt = pred[] compare(i, four), direction=LT\n"
+                   "  n = s32[] get-dimension-size(x), dimensions={0}\n"
+                   "  one = s32[] constant(1)\n  gt = pred[] compare(n, one), direction=GT\n"
+                   "  ROOT a = pred[] and(lt, gt)\n}\n"
+                   "body {\n  p = (s32[], f32[<=6,3], f32[]) parameter(0)\n"
+                   "  i = s32[] get-tuple-element(p), index=0\n"
+                   "  x = f32[<=6,3] get-tuple-element(p), index=1\n"
+                   "  acc = f32[] get-tuple-element(p), index=2\n"
+                   "  one = s32[] constant(1)\n  i1 = s32[] add(i, one)\n"
+                   "  x1 = f32[<=6,3] add(x, x)\n"
+                   "  r = f32[] call(x1), to_apply=total\n  acc1 = f32[] add(acc, r)\n"
+                   "  n = s32[] get-dimension-size(x1), dimensions={0}\n"
+                   "  n1 = s32[] subtract(n, one)\n"
+                   "  x2 = f32[<=6,3] set-dimension-size(x1, n1), dimensions={0}\n"
+                   "  ROOT t = (s32[], f32[<=6,3], f32[]) tuple(i1, x2, acc1)\n}\n"
+                   "ENTRY e {\n  x = f32[6,3] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  seven = s32[] constant(7)\n  low = s32[] and(p, seven)\n"
+                   "  six = s32[] constant(6)\n  n = s32[] minimum(low, six)\n"
+                   "  d = f32[<=6,3] set-dimension-size(x, n), dimensions={0}\n"
+                   "  zero = s32[] constant(0)\n  z = f32[] constant(0)\n"
+                   "  t = (s32[], f32[<=6,3], f32[]) tuple(zero, d, z)\n"
+                   "  w = (s32[], f32[<=6,3], f32[]) while(t), condition=cond, body=body\n"
+                   "  i = s32[] get-tuple-element(w), index=0\n"
+                   "  y = f32[<=6,3] get-tuple-element(w), index=1\n"
+                   "  acc = f32[] get-tuple-element(w), index=2\n"
+                   "  ry = f32[3] reduce(y, z), dimensions={0}, to_apply=add\n"
+                   "  gy = s32[] get-dimension-size(y), dimensions={0}\n"
+                   "  ROOT o = (s32[], f32[], f32[3], s32[]) tuple(i, acc, ry, gy)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -551,6 +598,7 @@ int main(void) {
   tcase_add_test(t, dynamic_dims_moved_compiled);
   tcase_add_test(t, dynamic_padder_calls_compiled);
   tcase_add_test(t, dynamic_gather_compiled);
+  tcase_add_test(t, dynamic_while_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
