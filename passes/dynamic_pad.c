@@ -114,6 +114,17 @@ static bool same_dynamic_dims(const HloInstr *in) {
   return true;
 }
 
+/* Whether each operand that is an array has the result's dynamic dims or
+ * none (a static operand counts up to the sizes; its elements past them
+ * make padding, which nothing reads). */
+static bool beside_static(const HloInstr *in) {
+  for (int i = 0; i < in->noperands; i++) {
+    const HloShape *s = &in->operands[i]->shape;
+    if (hlo_type_is_array(s->type) && s->dynamic && s->dynamic != in->shape.dynamic) return false;
+  }
+  return true;
+}
+
 /* A concatenate whose operands have the same dynamic dims, apart from the
  * concatenated one (which may be static in some). */
 static bool concat_supported(const HloInstr *in) {
@@ -265,7 +276,8 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_PAD: return pad_supported(in);
   case HLO_OP_GATHER: return gather_supported(in);
   case HLO_OP_CUSTOM_CALL: return is_target(in, "PadToStatic");
-  default: return hlo_opcode_is_elementwise(in->op) && same_dynamic_dims(in);
+  default:
+    return hlo_opcode_is_elementwise(in->op) && (same_dynamic_dims(in) || beside_static(in));
   }
 }
 
@@ -347,7 +359,6 @@ static bool computation_supported(const HloComputation *c) {
  * only, its computations supported. */
 static bool control_supported(const HloInstr *in) {
   if (!threads(in)) return true;
-  if (in->op == HLO_OP_CONDITIONAL) return false;
   if (in == in->parent->root ||
       (hlo_shape_is_dynamic(&in->shape) && !hlo_shape_is_tuple(&in->shape)))
     return false;

@@ -582,6 +582,54 @@ START_TEST(dynamic_while_compiled) {
 }
 END_TEST
 
+/* A conditional with dynamic operands and results in both branches
+ * (sizes passed as extra elements of the branch operands and results),
+ * against the evaluator: one branch squares its operand, adds a static
+ * array (counted up to the size), reduces it and shrinks it, the other
+ * negates it; the result is reduced (padding
+ * masked) and its size read; the predicate and the size drawn from the
+ * argument. */
+START_TEST(dynamic_conditional_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] maximum(a, b)\n}\n"
+                   "tb {\n  p = (f32[<=6,3], s32[]) parameter(0)\n"
+                   "  x = f32[<=6,3] get-tuple-element(p), index=0\n"
+                   "  k = s32[] get-tuple-element(p), index=1\n"
+                   "  h = f32[] constant(0.5)\n  hb = f32[6,3] broadcast(h), dimensions={}\n"
+                   "  xx = f32[<=6,3] multiply(x, x)\n  y = f32[<=6,3] add(xx, hb)\n"
+                   "  z = f32[] constant(0)\n"
+                   "  r = f32[3] reduce(y, z), dimensions={0}, to_apply=add\n"
+                   "  n = s32[] get-dimension-size(x), dimensions={0}\n"
+                   "  one = s32[] constant(1)\n  n1 = s32[] subtract(n, one)\n"
+                   "  zero = s32[] constant(0)\n  m = s32[] maximum(n1, zero)\n"
+                   "  y2 = f32[<=6,3] set-dimension-size(y, m), dimensions={0}\n"
+                   "  ROOT t = (f32[<=6,3], f32[3]) tuple(y2, r)\n}\n"
+                   "fb {\n  p = (f32[<=6,3]) parameter(0)\n"
+                   "  x = f32[<=6,3] get-tuple-element(p), index=0\n"
+                   "  y = f32[<=6,3] negate(x)\n  lo = f32[] constant(-100)\n"
+                   "  r = f32[3] reduce(y, lo), dimensions={0}, to_apply=max\n"
+                   "  ROOT t = (f32[<=6,3], f32[3]) tuple(y, r)\n}\n"
+                   "ENTRY e {\n  x = f32[6,3] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  seven = s32[] constant(7)\n  low = s32[] and(p, seven)\n"
+                   "  six = s32[] constant(6)\n  n = s32[] minimum(low, six)\n"
+                   "  d = f32[<=6,3] set-dimension-size(x, n), dimensions={0}\n"
+                   "  eight = s32[] constant(8)\n  bit = s32[] and(p, eight)\n"
+                   "  zero = s32[] constant(0)\n  b = pred[] compare(bit, zero), direction=NE\n"
+                   "  t1 = (f32[<=6,3], s32[]) tuple(d, p)\n  t2 = (f32[<=6,3]) tuple(d)\n"
+                   "  c = (f32[<=6,3], f32[3]) conditional(b, t1, t2), true_computation=tb, "
+                   "false_computation=fb\n"
+                   "  y = f32[<=6,3] get-tuple-element(c), index=0\n"
+                   "  r = f32[3] get-tuple-element(c), index=1\n  z = f32[] constant(0)\n"
+                   "  ry = f32[3] reduce(y, z), dimensions={0}, to_apply=add\n"
+                   "  gy = s32[] get-dimension-size(y), dimensions={0}\n"
+                   "  ROOT o = (f32[3], f32[3], s32[]) tuple(ry, r, gy)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_types");
   TCase *t = tcase_create("types");
@@ -599,6 +647,7 @@ int main(void) {
   tcase_add_test(t, dynamic_padder_calls_compiled);
   tcase_add_test(t, dynamic_gather_compiled);
   tcase_add_test(t, dynamic_while_compiled);
+  tcase_add_test(t, dynamic_conditional_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
