@@ -3754,6 +3754,28 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     e = gather_slice_sizes(&tmp, in, x, gather_sizes);
     if (!e) e = hlo_infer_shape(&tmp, &real);
     break;
+  case HLO_OP_SCATTER:
+    /* Into one operand at its size: a window that does not fit within it
+     * is skipped, as XLA skips one past the size. */
+    if (in->noperands == 3 && first_resized(&ops[1]->shape, &in->operands[1]->shape) < 0 &&
+        first_resized(&ops[2]->shape, &in->operands[2]->shape) < 0) {
+      const HloScatterDims *sd = &in->scatter;
+      bool fits = true;
+      for (int d = 0, nw = 0; d < x->shape.rank; d++)
+        if (!dims_contain(&sd->inserted_window_dims, d) &&
+            !dims_contain(&sd->input_batching_dims, d))
+          fits &= ops[2]->shape.dims[sd->update_window_dims.v[nw++]] <= x->shape.dims[d];
+      if (!fits) {
+        /* No window fits: the operand as it is. */
+        *out = take_operand(ops, mov, 0);
+        free(opnd);
+        free(opp);
+        return NULL;
+      }
+      e = hlo_infer_shape(&tmp, &real);
+      break;
+    }
+    /* fall through */
   default:
     if (hlo_opcode_is_elementwise(in->op)) {
       /* A static operand next to dynamic ones holds the bound's elements,
@@ -3788,8 +3810,9 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
       if (d >= 0)
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
-                          "reduce, transpose, concatenate, reverse, dot, copy, sort, pad and "
-                          "gather over dynamic dimensions, not %s", i, d,
+                          "reduce, transpose, concatenate, reverse, dot, copy, sort, pad, "
+                          "gather and scatter (into its one operand) over dynamic dimensions, "
+                          "not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
     }

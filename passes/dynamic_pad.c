@@ -252,10 +252,25 @@ static bool gather_supported(const HloInstr *in) {
 static bool control_supported(const HloInstr *in);
 static bool threaded_tuple(const HloInstr *in);
 
+/* A scatter scatter_sized rewrites: one operand, the dynamic one; its
+ * indices and updates static; no batching dim dynamic. */
+static bool scatter_supported(const HloInstr *in) {
+  const HloShape *x = &in->operands[0]->shape;
+  HloType it = in->operands[1]->shape.type;
+  if (in->noperands != 3 || hlo_shape_is_dynamic(&in->operands[1]->shape) ||
+      hlo_shape_is_dynamic(&in->operands[2]->shape) ||
+      !(it == HLO_S8 || it == HLO_S16 || it == HLO_S32 || it == HLO_S64))
+    return false;
+  for (int i = 0; i < in->scatter.input_batching_dims.n; i++)
+    if (x->dynamic >> in->scatter.input_batching_dims.v[i] & 1) return false;
+  return true;
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_WHILE || in->op == HLO_OP_CONDITIONAL) return control_supported(in);
   if (threaded_tuple(in)) return true;
+  if (in->op == HLO_OP_SCATTER && has_dynamic_operand(in)) return scatter_supported(in);
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
     return (in->op == HLO_OP_SORT && supported_sort(in) && read_by_elements(in)) ||
@@ -1030,9 +1045,72 @@ static bool threads(const HloInstr *in) {
   return false;
 }
 
+/* scatter into an operand with dynamic dims: an update window that does
+ * not fit within the run-time sizes is out of bounds, and XLA skips it,
+ * but the padded operand has room for it.  Each such index vector (a
+ * start past size - window along a dynamic dim it indexes, or any, where
+ * a dynamic dim it does not index is smaller than the window) is
+ * redirected to the largest bound, past every dim, where the scatter
+ * drops it. */
+static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
+  HloInstr *idx = in->operands[1];
+  const HloScatterDims *sd = &in->scatter;
+  const HloShape *xs = &in->operands[0]->shape, *is = &idx->shape, *us = &in->operands[2]->shape;
+  int ivd = (int)sd->index_vector_dim, ir = is->rank;
+  int64_t wsize[HLO_MAX_RANK], big = 0;
+  for (int d = 0, nw = 0; d < xs->rank; d++) {
+    wsize[d] = 1;
+    big = xs->dims[d] > big ? xs->dims[d] : big;
+    if (!in_list(&sd->inserted_window_dims, d) && !in_list(&sd->input_batching_dims, d))
+      wsize[d] = us->dims[sd->update_window_dims.v[nw++]];
+  }
+  /* The flags, one per index vector: of the shape of one component. */
+  HloShape cs = *is;
+  cs.type = HLO_PRED;
+  cs.dynamic = 0;
+  if (ivd < ir) cs.dims[ivd] = 1;
+  HloError *e = NULL;
+  HloInstr *bad = NULL;
+  for (int d = 0; d < xs->rank; d++) {
+    if (!a->dim[d]) continue;
+    HloInstr *lim = px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, wsize[d])), *b;
+    int k = 0;
+    while (k < sd->scatter_dims_to_operand_dims.n && sd->scatter_dims_to_operand_dims.v[k] != d) k++;
+    if (k == sd->scatter_dims_to_operand_dims.n) {
+      /* A window dim not indexed: every window starts at 0. */
+      b = px_broadcast_leading(at, px_compare(at, HLO_CMP_LT, lim, s32(at, 0)), &cs);
+    } else {
+      HloInstr *c = idx;
+      if (ivd < ir) {
+        HloSliceDim sl[HLO_MAX_RANK];
+        for (int j = 0; j < ir; j++) sl[j] = (HloSliceDim){0, is->dims[j], 1};
+        sl[ivd] = (HloSliceDim){k, k + 1, 1};
+        c = px_built(hlo_build_slice(at.c, idx, sl, &e), e, at.before);
+      }
+      b = px_compare(at, HLO_CMP_GT, c, px_broadcast_leading(at, px_convert(at, lim, is->type), &cs));
+    }
+    bad = bad ? px_binary(at, HLO_OP_OR, bad, b) : b;
+  }
+  if (!bad) return;
+  if (ivd < ir) {
+    /* Each flag along its index vector. */
+    int64_t dims[HLO_MAX_RANK], bdims[HLO_MAX_RANK];
+    int n = 0;
+    for (int j = 0; j < ir; j++)
+      if (j != ivd) {
+        bdims[n] = j;
+        dims[n++] = is->dims[j];
+      }
+    cs.dims[ivd] = is->dims[ivd];
+    bad = px_built(hlo_build_broadcast(at.c, px_reshape(at, bad, n, dims), &cs, bdims, n, &e), e,
+                   at.before);
+  }
+  hlo_set_operand(in, 1, px_select(at, bad, px_scalar(at, is->type, (double)big, is), idx));
+}
+
 /* The sizes of `in`'s result: tuples and get-tuple-element of a followed
- * tuple here, while and conditional by thread_control; false leaves `in`
- * to rewrite. */
+ * tuple here, while and conditional by thread_control, scatter by
+ * scatter_sized; false leaves `in` to rewrite. */
 static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   switch (in->op) {
   case HLO_OP_TUPLE: {
@@ -1058,6 +1136,11 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   }
   case HLO_OP_WHILE: case HLO_OP_CONDITIONAL:
     if (threads(in)) thread_control(in, sz, repl, lv);
+    return true;
+  case HLO_OP_SCATTER:
+    if (!has_dynamic_operand(in)) return false;
+    sz[in->id] = sz[in->operands[0]->id];
+    scatter_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id]);
     return true;
   default: return false;
   }
