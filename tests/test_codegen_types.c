@@ -636,18 +636,29 @@ END_TEST
  * the operand at its run-time size: rows indexed by scalars, windows of
  * two rows indexed by vectors, and windows along a dynamic dim that the
  * indices do not index (skipped when the size is below the window);
- * indices drawn from [-8, 8], inside and past the size and the bound, the
- * sizes from the argument. */
+ * indices drawn from [-4, 11] (negative, inside, straddling the size,
+ * past it and past the bound), the sizes from the arguments. */
 START_TEST(dynamic_scatter_compiled) {
-  for (uint64_t seed = 1; seed <= 8; seed++)
+  for (uint64_t seed = 1; seed <= 16; seed++)
     cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
                    "  ROOT s = f32[] add(a, b)\n}\n"
-                   "ENTRY e {\n  x = f32[8,3] parameter(0)\n  i = s32[4] parameter(1)\n"
-                   "  u = f32[4,3] parameter(2)\n  j = s32[3,1] parameter(3)\n"
+                   "ENTRY e {\n  x = f32[8,3] parameter(0)\n  i0 = s32[4] parameter(1)\n"
+                   "  u = f32[4,3] parameter(2)\n  j0 = s32[3,1] parameter(3)\n"
                    "  v = f32[3,2,3] parameter(4)\n  w = f32[8] parameter(5)\n"
-                   "  y = f32[4,5] parameter(6)\n  k = s32[2] parameter(7)\n"
+                   "  y = f32[4,5] parameter(6)\n  k0 = s32[2] parameter(7)\n"
                    "  q = f32[2,2] parameter(8)\n  p = s32[] parameter(9)\n"
+                   "  p2 = s32[] parameter(10)\n"
                    "  seven = s32[] constant(7)\n  n = s32[] and(p, seven)\n"
+                   "  f = s32[] constant(15)\n  four = s32[] constant(4)\n"
+                   "  f4 = s32[4] broadcast(f), dimensions={}\n"
+                   "  o4 = s32[4] broadcast(four), dimensions={}\n"
+                   "  i1 = s32[4] and(i0, f4)\n  i = s32[4] subtract(i1, o4)\n"
+                   "  f3 = s32[3,1] broadcast(f), dimensions={}\n"
+                   "  o3 = s32[3,1] broadcast(four), dimensions={}\n"
+                   "  j1 = s32[3,1] and(j0, f3)\n  j = s32[3,1] subtract(j1, o3)\n"
+                   "  f2 = s32[2] broadcast(f), dimensions={}\n"
+                   "  o2 = s32[2] broadcast(four), dimensions={}\n"
+                   "  k1 = s32[2] and(k0, f2)\n  k = s32[2] subtract(k1, o2)\n"
                    "  d = f32[<=8,3] set-dimension-size(x, n), dimensions={0}\n"
                    "  wn = f32[<=8] set-dimension-size(w, n), dimensions={0}\n"
                    "  s = f32[<=8,3] scatter(d, i, u), update_window_dims={1}, "
@@ -659,8 +670,7 @@ START_TEST(dynamic_scatter_compiled) {
                    "index_vector_dim=1, to_apply=add\n"
                    "  ds2 = f32[3] dot(s2, wn), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
                    "  g = s32[] get-dimension-size(s), dimensions={0}\n"
-                   "  three = s32[] constant(3)\n  m0 = s32[] and(p, three)\n"
-                   "  m = s32[] add(m0, n)\n  five = s32[] constant(5)\n"
+                   "  m = s32[] and(p2, seven)\n  five = s32[] constant(5)\n"
                    "  m5 = s32[] minimum(m, five)\n"
                    "  e3 = f32[4,<=5] set-dimension-size(y, m5), dimensions={1}\n"
                    "  s3 = f32[4,<=5] scatter(e3, k, q), update_window_dims={1}, "
