@@ -3754,10 +3754,22 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     e = gather_slice_sizes(&tmp, in, x, gather_sizes);
     if (!e) e = hlo_infer_shape(&tmp, &real);
     break;
+  case HLO_OP_DYNAMIC_SLICE: case HLO_OP_DYNAMIC_UPDATE_SLICE: {
+    /* Of one operand at its size: the starts clamped within it. */
+    bool others = false;
+    for (int i = 1; i < in->noperands; i++)
+      others |= first_resized(&ops[i]->shape, &in->operands[i]->shape) >= 0;
+    if (!others) {
+      e = hlo_infer_shape(&tmp, &real);
+      break;
+    }
+  }
+    /* fall through */
   case HLO_OP_SCATTER:
     /* Into one operand at its size: a window that does not fit within it
      * is skipped, as XLA skips one past the size. */
-    if (in->noperands == 3 && first_resized(&ops[1]->shape, &in->operands[1]->shape) < 0 &&
+    if (in->op == HLO_OP_SCATTER && in->noperands == 3 &&
+        first_resized(&ops[1]->shape, &in->operands[1]->shape) < 0 &&
         first_resized(&ops[2]->shape, &in->operands[2]->shape) < 0) {
       const HloScatterDims *sd = &in->scatter;
       bool fits = true;
@@ -3811,8 +3823,8 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
                           "reduce, transpose, concatenate, reverse, dot, copy, sort, pad, "
-                          "gather and scatter (into its one operand) over dynamic dimensions, "
-                          "not %s", i, d,
+                          "gather, dynamic-slice, dynamic-update-slice and scatter (into its "
+                          "one operand) over dynamic dimensions, not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
     }

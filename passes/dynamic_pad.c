@@ -252,6 +252,18 @@ static bool gather_supported(const HloInstr *in) {
 static bool control_supported(const HloInstr *in);
 static bool threaded_tuple(const HloInstr *in);
 
+/* A dynamic-slice (of a static shape) or dynamic-update-slice that
+ * slice_sized rewrites: only its operand dynamic, one start per dim. */
+static bool slice_supported(const HloInstr *in) {
+  int first = in->op == HLO_OP_DYNAMIC_SLICE ? 1 : 2;
+  if (in->noperands != first + in->operands[0]->shape.rank ||
+      (in->op == HLO_OP_DYNAMIC_SLICE && hlo_shape_is_dynamic(&in->shape)))
+    return false;
+  for (int i = 1; i < in->noperands; i++)
+    if (hlo_shape_is_dynamic(&in->operands[i]->shape)) return false;
+  return true;
+}
+
 /* A scatter scatter_sized rewrites: one operand, the dynamic one; its
  * indices and updates static; no batching dim dynamic. */
 static bool scatter_supported(const HloInstr *in) {
@@ -271,6 +283,9 @@ static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_WHILE || in->op == HLO_OP_CONDITIONAL) return control_supported(in);
   if (threaded_tuple(in)) return true;
   if (in->op == HLO_OP_SCATTER && has_dynamic_operand(in)) return scatter_supported(in);
+  if ((in->op == HLO_OP_DYNAMIC_SLICE || in->op == HLO_OP_DYNAMIC_UPDATE_SLICE) &&
+      has_dynamic_operand(in))
+    return slice_supported(in);
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
     return (in->op == HLO_OP_SORT && supported_sort(in) && read_by_elements(in)) ||
@@ -943,14 +958,21 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv);
  * places, set-dimension-size is its operand, every shape static. */
 static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
                    HloInstr **repl) {
+  /* A size that is itself a get-dimension-size is followed to its own
+   * size first, before any of them is replaced. */
+  HloInstr **to = hlo_xcalloc((size_t)n + 1, sizeof *to);
   for (int i = 0; i < n; i++) {
-    HloInstr *in = order[i];
-    if (in->op != HLO_OP_GET_DIMENSION_SIZE) continue;
-    int64_t d = in->dimensions.v[0];
-    HloInstr *size = sz[in->operands[0]->id].dim[d];
-    if (!size) size = s32((PxAt){c, in}, in->operands[0]->shape.dims[d]);
-    px_replace(in, size);
+    HloInstr *in = order[i], *size = in;
+    for (int k = 0; size && size->op == HLO_OP_GET_DIMENSION_SIZE && k < n; k++) {
+      int64_t d = size->dimensions.v[0];
+      HloInstr *next = sz[size->operands[0]->id].dim[d];
+      to[i] = next ? next : s32((PxAt){c, in}, size->operands[0]->shape.dims[d]);
+      size = next;
+    }
   }
+  for (int i = 0; i < n; i++)
+    if (to[i]) px_replace(order[i], to[i]);
+  free(to);
   for (int i = 0; i < n; i++)
     if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);
   for (int i = 0; i < n; i++)
@@ -1108,9 +1130,29 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
   hlo_set_operand(in, 1, px_select(at, bad, px_scalar(at, is->type, (double)big, is), idx));
 }
 
+/* dynamic-slice or dynamic-update-slice of an operand with dynamic dims:
+ * XLA clamps each start so that the slice fits within the operand, here
+ * its run-time size, where the padded operand would clamp to the bound;
+ * the start along a dynamic dim of size s becomes max(min(start, s -
+ * len), 0). */
+static void slice_sized(PxAt at, HloInstr *in, const Sizes *a) {
+  int first = in->op == HLO_OP_DYNAMIC_SLICE ? 1 : 2;
+  const HloShape *w = in->op == HLO_OP_DYNAMIC_SLICE ? &in->shape : &in->operands[1]->shape;
+  for (int d = 0; d < in->operands[0]->shape.rank; d++) {
+    if (!a->dim[d]) continue;
+    HloInstr *st = in->operands[first + d];
+    HloInstr *hi = px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, w->dims[d]));
+    hi = px_convert(at, hi, st->shape.type);
+    HloInstr *c = px_binary(at, HLO_OP_MINIMUM, st, hi);
+    c = px_binary(at, HLO_OP_MAXIMUM, c, px_scalar(at, st->shape.type, 0, NULL));
+    hlo_set_operand(in, first + d, c);
+  }
+}
+
 /* The sizes of `in`'s result: tuples and get-tuple-element of a followed
  * tuple here, while and conditional by thread_control, scatter by
- * scatter_sized; false leaves `in` to rewrite. */
+ * scatter_sized, dynamic-slice and dynamic-update-slice by slice_sized;
+ * false leaves `in` to rewrite. */
 static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   switch (in->op) {
   case HLO_OP_TUPLE: {
@@ -1136,6 +1178,11 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   }
   case HLO_OP_WHILE: case HLO_OP_CONDITIONAL:
     if (threads(in)) thread_control(in, sz, repl, lv);
+    return true;
+  case HLO_OP_DYNAMIC_SLICE: case HLO_OP_DYNAMIC_UPDATE_SLICE:
+    if (!hlo_shape_is_dynamic(&in->operands[0]->shape)) return false;
+    if (in->op == HLO_OP_DYNAMIC_UPDATE_SLICE) sz[in->id] = sz[in->operands[0]->id];
+    slice_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id]);
     return true;
   case HLO_OP_SCATTER:
     if (!has_dynamic_operand(in)) return false;

@@ -538,7 +538,9 @@ END_TEST
 /* A while whose state holds a dynamic array (passes/dynamic_pad.c threads
  * its size through the state tuple), against the evaluator: the condition
  * reads the size, the body doubles the array, sums it (padding masked) in
- * an inlined call and shrinks it by one with set-dimension-size; after
+ * an inlined call and shrinks it by one with set-dimension-size (the new
+ * size read through a get-dimension-size of another array sized by a
+ * get-dimension-size: chained sizes); after
  * the loop the array is reduced and its size read; sizes drawn from the
  * argument, zero included (no trip at all). */
 START_TEST(dynamic_while_compiled) {
@@ -562,7 +564,10 @@ START_TEST(dynamic_while_compiled) {
                    "  x1 = f32[<=6,3] add(x, x)\n"
                    "  r = f32[] call(x1), to_apply=total\n  acc1 = f32[] add(acc, r)\n"
                    "  n = s32[] get-dimension-size(x1), dimensions={0}\n"
-                   "  n1 = s32[] subtract(n, one)\n"
+                   "  zf = f32[] constant(0)\n  bz = f32[6,3] broadcast(zf), dimensions={}\n"
+                   "  yb = f32[<=6,3] set-dimension-size(bz, n), dimensions={0}\n"
+                   "  m = s32[] get-dimension-size(yb), dimensions={0}\n"
+                   "  n1 = s32[] subtract(m, one)\n"
                    "  x2 = f32[<=6,3] set-dimension-size(x1, n1), dimensions={0}\n"
                    "  ROOT t = (s32[], f32[<=6,3], f32[]) tuple(i1, x2, acc1)\n}\n"
                    "ENTRY e {\n  x = f32[6,3] parameter(0)\n  p = s32[] parameter(1)\n"
@@ -682,6 +687,34 @@ START_TEST(dynamic_scatter_compiled) {
 }
 END_TEST
 
+/* dynamic-slice and dynamic-update-slice of a dynamic operand
+ * (passes/dynamic_pad.c clamps the start within the run-time size, not
+ * the bound), against the evaluator, which slices the operand at its
+ * size: starts drawn from [-4, 11], sizes from 2 to 8 (never below the
+ * slice); the updated array read by a dot with weights over the dynamic
+ * dim, its size read. */
+START_TEST(dynamic_slices_compiled) {
+  for (uint64_t seed = 1; seed <= 16; seed++)
+    cgt_check_with("HloModule m\nENTRY e {\n  x = f32[8,3] parameter(0)\n"
+                   "  u = f32[2,3] parameter(1)\n  w = f32[8] parameter(2)\n"
+                   "  i0 = s32[] parameter(3)\n  p = s32[] parameter(4)\n"
+                   "  seven = s32[] constant(7)\n  n0 = s32[] and(p, seven)\n"
+                   "  two = s32[] constant(2)\n  eight = s32[] constant(8)\n"
+                   "  n1 = s32[] add(n0, two)\n  n = s32[] minimum(n1, eight)\n"
+                   "  f = s32[] constant(15)\n  four = s32[] constant(4)\n"
+                   "  i1 = s32[] and(i0, f)\n  i = s32[] subtract(i1, four)\n"
+                   "  zero = s32[] constant(0)\n"
+                   "  d = f32[<=8,3] set-dimension-size(x, n), dimensions={0}\n"
+                   "  wn = f32[<=8] set-dimension-size(w, n), dimensions={0}\n"
+                   "  s = f32[2,3] dynamic-slice(d, i, zero), dynamic_slice_sizes={2,3}\n"
+                   "  t = f32[<=8,3] dynamic-update-slice(d, u, i, zero)\n"
+                   "  dt = f32[3] dot(t, wn), lhs_contracting_dims={0}, rhs_contracting_dims={0}\n"
+                   "  g = s32[] get-dimension-size(t), dimensions={0}\n"
+                   "  ROOT o = (f32[2,3], f32[3], s32[]) tuple(s, dt, g)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 /* What passes/dynamic_pad.c does not make static stays as written, and
  * codegen refuses it naming an instruction with its dynamic dim: a scatter
  * whose updates are dynamic, a while whose state is a dynamic array (not
@@ -775,6 +808,7 @@ int main(void) {
   tcase_add_test(t, dynamic_while_compiled);
   tcase_add_test(t, dynamic_conditional_compiled);
   tcase_add_test(t, dynamic_scatter_compiled);
+  tcase_add_test(t, dynamic_slices_compiled);
   tcase_add_test(t, dynamic_refusals_named);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
