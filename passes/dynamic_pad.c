@@ -65,13 +65,35 @@
  * A call that takes, makes or returns dynamic values is inlined first
  * (its callee's calls too), where what the callee does is supported.
  *
+ * A while or conditional carries sizes as XLA's padder does: a dynamic
+ * state tuple (while) or branch operand or result tuple (conditional)
+ * gets one s32[] element appended per dynamic dim of its arrays (leaf,
+ * depth first, then dim order), the computations are rewritten by the
+ * same rules (their calls inlined, nested whiles and conditionals
+ * threaded in turn), their parameter's sizes read from those elements,
+ * and a threaded root appends its own (a set-dimension-size in a body
+ * changes them).  Sizes are followed through tuple and get-tuple-element
+ * leaf by leaf.  Each computation must be called by that one op, read
+ * its parameter by get-tuple-element only, and the op be read by
+ * get-tuple-element only.  Also:
+ *
+ *   scatter into a dynamic     an index vector whose window does not fit
+ *   operand                    within the run-time sizes (XLA skips it)
+ *                              is redirected past every bound, where the
+ *                              padded scatter drops it;
+ *   dynamic-slice, dynamic-    each start along a dynamic dim clamped to
+ *   update-slice of one        [0, size - len] first (XLA clamps within
+ *                              the operand: its size, not the bound).
+ *
  * Padding elsewhere is never read by what the module returns: the module
  * is rewritten only when every dynamic value lives in the entry
- * computation (or a callee inlined into it) and each op reading a dynamic
- * dim is one of those above.  Anything else (scatter over a dynamic dim,
- * a gather's batching dim, a reshape into several dynamic
- * dims, dynamic values in a while or conditional, a result tuple also
- * read by get-tuple-element) leaves the module as it is, and codegen
+ * computation (or a callee inlined into it, or a while's or
+ * conditional's computation as above) and each op reading a dynamic dim
+ * is one of those above.  Anything else (a gather's batching dim, a
+ * scatter with dynamic indices or updates, a reshape into several
+ * dynamic dims, a while state or conditional result that is a dynamic
+ * array rather than a tuple, a computation two ops share, a result tuple
+ * also read by get-tuple-element) leaves the module as it is, and codegen
  * refuses it by name; the interpreter runs it as written.  hlo/'s
  * evaluator, which holds values at their run-time sizes, is the oracle
  * the rewrite is tested against.
@@ -978,7 +1000,8 @@ static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
   for (int i = 0; i < n; i++)
     if (px_is_linked(order[i]) && order[i]->op == HLO_OP_SET_DIMENSION_SIZE)
       px_replace(order[i], order[i]->operands[0]);
-  for (HloInstr *x = c->first; x; x = x->next) x->shape = static_shape(c->module->arena, &x->shape, 0);
+  for (HloInstr *x = c->first; x; x = x->next)
+    x->shape = static_shape(c->module->arena, &x->shape, 0);
 }
 
 /* Makes c (a while's condition or body, a branch) static.  ps: the shape
@@ -1097,8 +1120,9 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
     if (!a->dim[d]) continue;
     HloInstr *lim = px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, wsize[d])), *b;
     int k = 0;
-    while (k < sd->scatter_dims_to_operand_dims.n && sd->scatter_dims_to_operand_dims.v[k] != d) k++;
-    if (k == sd->scatter_dims_to_operand_dims.n) {
+    const HloDims *map = &sd->scatter_dims_to_operand_dims;
+    while (k < map->n && map->v[k] != d) k++;
+    if (k == map->n) {
       /* A window dim not indexed: every window starts at 0. */
       b = px_broadcast_leading(at, px_compare(at, HLO_CMP_LT, lim, s32(at, 0)), &cs);
     } else {
@@ -1109,7 +1133,8 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
         sl[ivd] = (HloSliceDim){k, k + 1, 1};
         c = px_built(hlo_build_slice(at.c, idx, sl, &e), e, at.before);
       }
-      b = px_compare(at, HLO_CMP_GT, c, px_broadcast_leading(at, px_convert(at, lim, is->type), &cs));
+      lim = px_broadcast_leading(at, px_convert(at, lim, is->type), &cs);
+      b = px_compare(at, HLO_CMP_GT, c, lim);
     }
     bad = bad ? px_binary(at, HLO_OP_OR, bad, b) : b;
   }
