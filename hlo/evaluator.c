@@ -3694,6 +3694,20 @@ static HloError *eval_dynamic_custom_call(const HloInstr *in, HloLiteral **ops,
   return eval_slice_to_dynamic(in, ops, out);
 }
 
+/* Whether a scatter's indices and updates have their declared sizes but
+ * along the index vectors: not in the index vector dim, not in a window
+ * dim. */
+static bool scatter_sizes_ok(const HloInstr *in, HloLiteral *const *ops) {
+  const HloScatterDims *sd = &in->scatter;
+  const HloShape *i = &in->operands[1]->shape, *u = &in->operands[2]->shape;
+  for (int d = 0; d < i->rank; d++)
+    if (d == sd->index_vector_dim && ops[1]->shape.dims[d] != i->dims[d]) return false;
+  for (int d = 0; d < u->rank; d++)
+    if (dims_contain(&sd->update_window_dims, d) && ops[2]->shape.dims[d] != u->dims[d])
+      return false;
+  return true;
+}
+
 /* set-dimension-size, get-dimension-size, and the ops over operands
  * smaller than their declared shapes (see above). */
 static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
@@ -3767,10 +3781,10 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     /* fall through */
   case HLO_OP_SCATTER:
     /* Into one operand at its size: a window that does not fit within it
-     * is skipped, as XLA skips one past the size. */
-    if (in->op == HLO_OP_SCATTER && in->noperands == 3 &&
-        first_resized(&ops[1]->shape, &in->operands[1]->shape) < 0 &&
-        first_resized(&ops[2]->shape, &in->operands[2]->shape) < 0) {
+     * is skipped, as XLA skips one past the size; indices and updates
+     * at their sizes along the index vectors (not along a vector or a
+     * window). */
+    if (in->op == HLO_OP_SCATTER && in->noperands == 3 && scatter_sizes_ok(in, ops)) {
       const HloScatterDims *sd = &in->scatter;
       bool fits = true;
       for (int d = 0, nw = 0; d < x->shape.rank; d++)

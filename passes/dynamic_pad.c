@@ -78,9 +78,10 @@
  * get-tuple-element only.  Also:
  *
  *   scatter into a dynamic     an index vector whose window does not fit
- *   operand                    within the run-time sizes (XLA skips it)
- *                              is redirected past every bound, where the
- *                              padded scatter drops it;
+ *   operand, or of dynamic     within the run-time sizes (XLA skips it),
+ *   indices and updates        or past the count of dynamic indices or
+ *                              updates, is redirected past every bound,
+ *                              where the padded scatter drops it;
  *   dynamic-slice, dynamic-    each start along a dynamic dim clamped to
  *   update-slice of one        [0, size - len] first (XLA clamps within
  *                              the operand: its size, not the bound).
@@ -90,7 +91,7 @@
  * computation (or a callee inlined into it, or a while's or
  * conditional's computation as above) and each op reading a dynamic dim
  * is one of those above.  Anything else (a gather's batching dim, a
- * scatter with dynamic indices or updates, a reshape into several
+ * scatter whose update window is dynamic, a reshape into several
  * dynamic dims, a while state or conditional result that is a dynamic
  * array rather than a tuple, a computation two ops share, a result tuple
  * also read by get-tuple-element) leaves the module as it is, and codegen
@@ -286,15 +287,19 @@ static bool slice_supported(const HloInstr *in) {
   return true;
 }
 
-/* A scatter scatter_sized rewrites: one operand, the dynamic one; its
- * indices and updates static; no batching dim dynamic. */
+/* A scatter scatter_sized rewrites: one operand; indices dynamic only
+ * along the index vectors (not in the index vector dim), updates only
+ * in their scatter dims (not in a window); no batching dim dynamic. */
 static bool scatter_supported(const HloInstr *in) {
   const HloShape *x = &in->operands[0]->shape;
   HloType it = in->operands[1]->shape.type;
-  if (in->noperands != 3 || hlo_shape_is_dynamic(&in->operands[1]->shape) ||
-      hlo_shape_is_dynamic(&in->operands[2]->shape) ||
-      !(it == HLO_S8 || it == HLO_S16 || it == HLO_S32 || it == HLO_S64))
+  if (in->noperands != 3 || !(it == HLO_S8 || it == HLO_S16 || it == HLO_S32 || it == HLO_S64))
     return false;
+  const HloShape *is = &in->operands[1]->shape, *us = &in->operands[2]->shape;
+  if (in->scatter.index_vector_dim < is->rank && is->dynamic >> in->scatter.index_vector_dim & 1)
+    return false;
+  for (int i = 0; i < in->scatter.update_window_dims.n; i++)
+    if (us->dynamic >> in->scatter.update_window_dims.v[i] & 1) return false;
   for (int i = 0; i < in->scatter.input_batching_dims.n; i++)
     if (x->dynamic >> in->scatter.input_batching_dims.v[i] & 1) return false;
   return true;
@@ -1097,7 +1102,8 @@ static bool threads(const HloInstr *in) {
  * a dynamic dim it does not index is smaller than the window) is
  * redirected to the largest bound, past every dim, where the scatter
  * drops it. */
-static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
+static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia,
+                          const Sizes *ua) {
   HloInstr *idx = in->operands[1];
   const HloScatterDims *sd = &in->scatter;
   const HloShape *xs = &in->operands[0]->shape, *is = &idx->shape, *us = &in->operands[2]->shape;
@@ -1136,6 +1142,19 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a) {
       lim = px_broadcast_leading(at, px_convert(at, lim, is->type), &cs);
       b = px_compare(at, HLO_CMP_GT, c, lim);
     }
+    bad = bad ? px_binary(at, HLO_OP_OR, bad, b) : b;
+  }
+  /* Index vectors past the indices' (or the updates') count. */
+  for (int d = 0, k = 0; d < ir; d++) {
+    if (d == ivd) continue;
+    while (in_list(&sd->update_window_dims, k)) k++;
+    HloInstr *n = ia->dim[d] ? ia->dim[d] : ua->dim[k];
+    k++;
+    if (!n) continue;
+    HloShape ss = cs;
+    ss.type = HLO_S32;
+    HloInstr *iota = px_built(hlo_build_iota(at.c, &ss, d, &e), e, at.before);
+    HloInstr *b = px_compare(at, HLO_CMP_GE, iota, px_broadcast_leading(at, n, &ss));
     bad = bad ? px_binary(at, HLO_OP_OR, bad, b) : b;
   }
   if (!bad) return;
@@ -1212,7 +1231,8 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   case HLO_OP_SCATTER:
     if (!has_dynamic_operand(in)) return false;
     sz[in->id] = sz[in->operands[0]->id];
-    scatter_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id]);
+    scatter_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id],
+                  &sz[in->operands[1]->id], &sz[in->operands[2]->id]);
     return true;
   default: return false;
   }

@@ -639,8 +639,10 @@ END_TEST
  * index vectors whose window does not fit within the run-time size, which
  * XLA skips, past the bound), against the evaluator, which scatters into
  * the operand at its run-time size: rows indexed by scalars, windows of
- * two rows indexed by vectors, and windows along a dynamic dim that the
- * indices do not index (skipped when the size is below the window);
+ * two rows indexed by vectors, windows along a dynamic dim that the
+ * indices do not index (skipped when the size is below the window), and
+ * dynamic indices and updates (the index vectors past their count
+ * dropped) into a static and a dynamic operand;
  * indices drawn from [-4, 11] (negative, inside, straddling the size,
  * past it and past the bound), the sizes from the arguments. */
 START_TEST(dynamic_scatter_compiled) {
@@ -683,7 +685,19 @@ START_TEST(dynamic_scatter_compiled) {
                    "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
                    "index_vector_dim=1, to_apply=add\n  z = f32[] constant(0)\n"
                    "  r3 = f32[4] reduce(s3, z), dimensions={1}, to_apply=add\n"
-                   "  ROOT o = (f32[3], f32[3], s32[], f32[4]) tuple(ds, ds2, g, r3)\n}\n",
+                   "  kc = s32[] minimum(m, four)\n"
+                   "  id = s32[<=4] set-dimension-size(i, kc), dimensions={0}\n"
+                   "  ud = f32[<=4,3] set-dimension-size(u, kc), dimensions={0}\n"
+                   "  s4 = f32[8,3] scatter(x, id, ud), update_window_dims={1}, "
+                   "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
+                   "index_vector_dim=1, to_apply=add\n"
+                   "  s5 = f32[<=8,3] scatter(d, id, ud), update_window_dims={1}, "
+                   "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
+                   "index_vector_dim=1, to_apply=add\n"
+                   "  ds5 = f32[3] dot(s5, wn), lhs_contracting_dims={0}, "
+                   "rhs_contracting_dims={0}\n"
+                   "  ROOT o = (f32[3], f32[3], s32[], f32[4], f32[8,3], f32[3]) "
+                   "tuple(ds, ds2, g, r3, s4, ds5)\n}\n",
                    seed, true, true, 0, 0);
 }
 END_TEST
@@ -718,7 +732,7 @@ END_TEST
 
 /* What passes/dynamic_pad.c does not make static stays as written, and
  * codegen refuses it naming an instruction with its dynamic dim: a scatter
- * whose updates are dynamic, a while whose state is a dynamic array (not
+ * whose update window is dynamic, a while whose state is a dynamic array (not
  * a tuple), a conditional returning a dynamic array, a while body two
  * whiles share. */
 static const char *dynamic_refusal(const char *text) {
@@ -743,7 +757,7 @@ START_TEST(dynamic_refusals_named) {
                   "  ROOT s = f32[] add(a, b)\n}\nENTRY e {\n  x = f32[8,3] parameter(0)\n"
                   "  i = s32[4] parameter(1)\n  u = f32[4,3] parameter(2)\n"
                   "  n = s32[] parameter(3)\n"
-                  "  un = f32[<=4,3] set-dimension-size(u, n), dimensions={0}\n"
+                  "  un = f32[4,<=3] set-dimension-size(u, n), dimensions={1}\n"
                   "  ROOT s = f32[8,3] scatter(x, i, un), update_window_dims={1}, "
                   "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
                   "index_vector_dim=1, to_apply=add\n}\n");
