@@ -983,10 +983,10 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv);
 /* The end of the rewrite of a computation, as for the entry: each
  * get-dimension-size becomes its size, the replacements take their
  * places, set-dimension-size is its operand, every shape static. */
-static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
-                   HloInstr **repl) {
-  /* A size that is itself a get-dimension-size is followed to its own
-   * size first, before any of them is replaced. */
+/* Each get-dimension-size of order[n] (of c) replaced by its size; a size
+ * that is itself a get-dimension-size is followed to its own size first,
+ * before any of them is replaced. */
+static void replace_sizes(HloComputation *c, HloInstr **order, int n, const Sizes *sz) {
   HloInstr **to = hlo_xcalloc((size_t)n + 1, sizeof *to);
   for (int i = 0; i < n; i++) {
     HloInstr *in = order[i], *size = in;
@@ -1000,6 +1000,11 @@ static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
   for (int i = 0; i < n; i++)
     if (to[i]) px_replace(order[i], to[i]);
   free(to);
+}
+
+static void finish(HloComputation *c, HloInstr **order, int n, const Sizes *sz,
+                   HloInstr **repl) {
+  replace_sizes(c, order, n, sz);
   for (int i = 0; i < n; i++)
     if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);
   for (int i = 0; i < n; i++)
@@ -1348,17 +1353,7 @@ bool pass_dynamic_pad(HloModule *m) {
     hlo_set_root(entry, sized_root(entry, sz));
     px_remove_if_dead(root);
   }
-  for (int i = 0; i < n; i++) {
-    HloInstr *in = order[i];
-    if (in->op == HLO_OP_GET_DIMENSION_SIZE) {
-      int64_t d = in->dimensions.v[0];
-      HloInstr *size = sz[in->operands[0]->id].dim[d];
-      if (!size)
-        size = px_scalar((PxAt){in->parent, in}, HLO_S32,
-                         (double)in->operands[0]->shape.dims[d], NULL);
-      px_replace(in, size);
-    }
-  }
+  replace_sizes(entry, order, n, sz);
   /* After get-dimension-size has read the reshapes' sizes by their ids. */
   for (int i = 0; i < n; i++)
     if (repl[order[i]->id]) px_replace(order[i], repl[order[i]->id]);

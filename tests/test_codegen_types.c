@@ -540,9 +540,9 @@ END_TEST
  * reads the size, the body doubles the array, sums it (padding masked) in
  * an inlined call and shrinks it by one with set-dimension-size (the new
  * size read through a get-dimension-size of another array sized by a
- * get-dimension-size: chained sizes); after
- * the loop the array is reduced and its size read; sizes drawn from the
- * argument, zero included (no trip at all). */
+ * get-dimension-size: chained sizes); after the loop the array is
+ * reduced and its size read, directly and so chained; sizes drawn from
+ * the argument, zero included (no trip at all). */
 START_TEST(dynamic_while_compiled) {
   for (uint64_t seed = 1; seed <= 8; seed++)
     cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
@@ -582,7 +582,10 @@ START_TEST(dynamic_while_compiled) {
                    "  acc = f32[] get-tuple-element(w), index=2\n"
                    "  ry = f32[3] reduce(y, z), dimensions={0}, to_apply=add\n"
                    "  gy = s32[] get-dimension-size(y), dimensions={0}\n"
-                   "  ROOT o = (s32[], f32[], f32[3], s32[]) tuple(i, acc, ry, gy)\n}\n",
+                   "  bz = f32[6,3] broadcast(z), dimensions={}\n"
+                   "  yb = f32[<=6,3] set-dimension-size(bz, gy), dimensions={0}\n"
+                   "  gb = s32[] get-dimension-size(yb), dimensions={0}\n"
+                   "  ROOT o = (s32[], f32[], f32[3], s32[], s32[]) tuple(i, acc, ry, gy, gb)\n}\n",
                    seed, true, true, 0, 0);
 }
 END_TEST
