@@ -219,10 +219,10 @@ static bool pad_supported(const HloInstr *in) {
          !hlo_shape_is_dynamic(&in->operands[1]->shape);
 }
 
-/* Whether `d` is among l's entries. */
-static bool listed(const HloDims *l, int64_t d) {
+/* Whether v is among l's entries. */
+static bool in_list(const HloDims *l, int64_t v) {
   for (int i = 0; i < l->n; i++)
-    if (l->v[i] == d) return true;
+    if (l->v[i] == v) return true;
   return false;
 }
 
@@ -232,8 +232,8 @@ static int gather_offset_dim(const HloInstr *in, int d) {
   const HloGatherDims *g = &in->gather;
   int k = 0;
   for (int j = 0; j < d; j++)
-    if (!listed(&g->collapsed_slice_dims, j) && !listed(&g->operand_batching_dims, j)) k++;
-  if (listed(&g->collapsed_slice_dims, d) || listed(&g->operand_batching_dims, d) ||
+    if (!in_list(&g->collapsed_slice_dims, j) && !in_list(&g->operand_batching_dims, j)) k++;
+  if (in_list(&g->collapsed_slice_dims, d) || in_list(&g->operand_batching_dims, d) ||
       k >= g->offset_dims.n)
     return -1;
   return (int)g->offset_dims.v[k];
@@ -246,7 +246,7 @@ static int gather_batch_dim(const HloInstr *in, int k) {
   if (k == g->index_vector_dim) return -1;
   int b = k > g->index_vector_dim ? k - 1 : k;
   for (int d = 0; d < in->shape.rank; d++)
-    if (!listed(&g->offset_dims, d) && b-- == 0) return d;
+    if (!in_list(&g->offset_dims, d) && b-- == 0) return d;
   return -1;
 }
 
@@ -259,7 +259,7 @@ static bool gather_supported(const HloInstr *in) {
   const HloShape *x = &in->operands[0]->shape, *ix = &in->operands[1]->shape;
   for (int d = 0; d < x->rank; d++) {
     if (!(x->dynamic >> d & 1)) continue;
-    if (listed(&g->operand_batching_dims, d)) return false;
+    if (in_list(&g->operand_batching_dims, d)) return false;
     int o = gather_offset_dim(in, d);
     if (g->slice_sizes.v[d] == x->dims[d] && (o < 0 || !(in->shape.dynamic >> o & 1)))
       return false;
@@ -500,12 +500,6 @@ static HloInstr *zero_past(PxAt at, HloInstr *x, int d, HloInstr *size) {
   return mask_past(at, x, d, size, px_scalar(at, x->shape.type, 0, NULL));
 }
 
-static bool in_list(const HloDims *l, int64_t v) {
-  for (int i = 0; i < l->n; i++)
-    if (l->v[i] == v) return true;
-  return false;
-}
-
 static HloInstr *s32(PxAt at, int64_t v) { return px_scalar(at, HLO_S32, (double)v, NULL); }
 
 static HloInstr *times(PxAt at, HloInstr *a, HloInstr *b) {
@@ -659,8 +653,8 @@ static HloComputation *padding_last(HloModule *m, const HloComputation *cmp, int
  * new sort's elements (without the marker). */
 static HloInstr *sort_sized(PxAt at, HloInstr *in, const Sizes *a) {
   int d = (int)in->dimensions.v[0], n = in->noperands;
-  HloInstr *ops[HLO_MAX_RANK + 1];
-  HLO_CHECK(n <= HLO_MAX_RANK);
+  HloInstr *ops[HLO_MAX_RANK + 1] = {0};
+  HLO_CHECK(n >= 1 && n <= HLO_MAX_RANK); /* supported_sort */
   for (int i = 0; i < n; i++) {
     /* Static copies, so that the sort's tuple holds static shapes. */
     ops[i] = px_unary(at, HLO_OP_COPY, in->operands[i]);

@@ -1446,10 +1446,11 @@ START_TEST(dynamic_dimensions) {
   check_error(text, args, 2, "slice reads [2:4] of dimension 0, whose size is 3 (at most 5)",
               NULL);
   snprintf(text, sizeof text,
-           "%s  i = s32[] constant(1)\n"
-           "  ROOT r = s32[2] dynamic-slice(d, i), dynamic_slice_sizes={2}\n}\n", head);
-  check_error(text, args, 2, "operand 0 has dimension 0 dynamic (size 3 of at most 5)",
-              "dynamic-slice");
+           "%s  b = s32[1,<=5,1] reshape(d)\n  k = s32[2,1,1] constant({{{1}}, {{1}}})\n"
+           "  ROOT r = s32[1,4,1] convolution(b, k), window={size=2}, "
+           "dim_labels=b0f_0io->b0f\n}\n", head);
+  check_error(text, args, 2, "operand 0 has dimension 1 dynamic (size 3 of at most 5)",
+              "convolution");
   /* SliceToDynamic past the bound or the operand's dim. */
   snprintf(text, sizeof text,
            "%s  ROOT r = s32[<=8] custom-call(x, n), custom_call_target=\"SliceToDynamic\"\n}\n",
