@@ -3762,6 +3762,7 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   case HLO_OP_SLICE: e = slice_sizes(in, x, &real); break;
   case HLO_OP_REDUCE: case HLO_OP_TRANSPOSE: case HLO_OP_CONCATENATE: case HLO_OP_REVERSE:
   case HLO_OP_DOT: case HLO_OP_COPY: case HLO_OP_SORT: case HLO_OP_PAD:
+  case HLO_OP_REDUCE_WINDOW:
     e = hlo_infer_shape(&tmp, &real);
     break;
   case HLO_OP_GATHER:
@@ -3836,9 +3837,9 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
       if (d >= 0)
         e = hlo_error("operand %d has dimension %d dynamic (size %lld of at most %lld): "
                           "the interpreter runs elementwise ops, broadcast, reshape, slice, "
-                          "reduce, transpose, concatenate, reverse, dot, copy, sort, pad, "
-                          "gather, dynamic-slice, dynamic-update-slice and scatter (into its "
-                          "one operand) over dynamic dimensions, not %s", i, d,
+                          "reduce, reduce-window, transpose, concatenate, reverse, dot, copy, "
+                          "sort, pad, gather, dynamic-slice, dynamic-update-slice and scatter "
+                          "(into its one operand) over dynamic dimensions, not %s", i, d,
                           (long long)ops[i]->shape.dims[d],
                           (long long)in->operands[i]->shape.dims[d], hlo_opcode_name(in->op));
     }

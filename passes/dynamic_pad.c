@@ -48,6 +48,10 @@
  *                              result's bounds), each dynamic dim's size
  *                              its operand clamped to [0, min(bound, x's
  *                              dim)] (the evaluator refuses one outside).
+ *   reduce-window over one     the operand's padding set to the init
+ *                              value (read as the window's padding is);
+ *                              the size, the windowed size of the
+ *                              operand's (0 where no window fits);
  *   gather over one            start indices along a dynamic dim clamped
  *                              to size - slice size (XLA's clamp against
  *                              the size); a dim taken whole gives its
@@ -305,6 +309,17 @@ static bool scatter_supported(const HloInstr *in) {
   return true;
 }
 
+/* A reduce-window of one array whose dynamic dims stay dynamic in the
+ * result and are not base-dilated. */
+static bool reduce_window_supported(const HloInstr *in) {
+  const HloShape *x = &in->operands[0]->shape;
+  if (in->noperands != 2 || hlo_shape_is_dynamic(&in->operands[1]->shape)) return false;
+  for (int d = 0; d < x->rank; d++)
+    if (x->dynamic >> d & 1 && (in->window[d].lhs_dilate != 1 || !(in->shape.dynamic >> d & 1)))
+      return false;
+  return true;
+}
+
 /* Whether the pass can make `in` (of the entry) static. */
 static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_WHILE || in->op == HLO_OP_CONDITIONAL) return control_supported(in);
@@ -331,6 +346,7 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_SORT: return supported_sort(in);
   case HLO_OP_CONCATENATE: return concat_supported(in);
   case HLO_OP_PAD: return pad_supported(in);
+  case HLO_OP_REDUCE_WINDOW: return reduce_window_supported(in);
   case HLO_OP_GATHER: return gather_supported(in);
   case HLO_OP_CUSTOM_CALL: return is_target(in, "PadToStatic");
   default:
@@ -734,6 +750,27 @@ static void pad_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
   if (x != in->operands[0]) hlo_set_operand(in, 0, x);
 }
 
+/* reduce-window over dynamic dims: the operand's padding set to the init
+ * value, which a window reaching past the size then reads as it reads the
+ * window's own padding; a dynamic dim's size is the windowed size of the
+ * operand's, (s + lo + hi - (k - 1) * dilation - 1) / stride + 1, or 0
+ * where no window fits. */
+static void reduce_window_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
+  HloInstr *x = in->operands[0];
+  for (int d = 0; d < x->shape.rank; d++) {
+    if (!a->dim[d]) continue;
+    const HloWindowDim *w = &in->window[d];
+    x = mask_past(at, x, d, a->dim[d], in->operands[1]);
+    int64_t reach = (w->size - 1) * w->rhs_dilate + 1;
+    HloInstr *n = px_binary(at, HLO_OP_ADD, a->dim[d], s32(at, w->pad_lo + w->pad_hi - reach));
+    HloInstr *fits = px_compare(at, HLO_CMP_GE, n, s32(at, 0));
+    HloInstr *k = px_binary(at, HLO_OP_ADD, px_binary(at, HLO_OP_DIVIDE, n, s32(at, w->stride)),
+                            s32(at, 1));
+    out->dim[d] = px_select(at, fits, k, s32(at, 0));
+  }
+  if (x != in->operands[0]) hlo_set_operand(in, 0, x);
+}
+
 /* gather over dynamic dims: the start indices of a dynamic operand dim
  * not taken whole clamped against its size (size - slice size, the
  * static gather's own clamp then no-op), as XLA's dynamic gather clamps
@@ -820,6 +857,7 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
       if (in->shape.dynamic >> d & 1) out->dim[d] = a->dim[d];
     return;
   case HLO_OP_PAD: pad_sized(at, in, a, out); return;
+  case HLO_OP_REDUCE_WINDOW: reduce_window_sized(at, in, a, out); return;
   case HLO_OP_GATHER: gather_sized(at, in, sz, out); return;
   case HLO_OP_CUSTOM_CALL:
     if (is_target(in, "PadToStatic")) repl[in->id] = pad_to_static(at, in, a);

@@ -535,6 +535,46 @@ START_TEST(dynamic_gather_compiled) {
 }
 END_TEST
 
+/* reduce-window over a dynamic dim (the padder sets the operand's padding
+ * to the init value and sizes the result by the window formula), against
+ * the evaluator, which reduces the operand at its size: same-size sums,
+ * strided maxima, a dilated strided window with high padding; sizes 0 to
+ * the bound, drawn from the argument, results read through PadToStatic. */
+START_TEST(dynamic_reduce_window_compiled) {
+  for (uint64_t seed = 1; seed <= 8; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] maximum(a, b)\n}\n"
+                   "ENTRY e {\n  x = f32[3,9] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  f = s32[] constant(15)\n  nine = s32[] constant(9)\n"
+                   "  low = s32[] and(p, f)\n  n = s32[] minimum(low, nine)\n"
+                   "  d = f32[3,<=9] set-dimension-size(x, n), dimensions={1}\n"
+                   "  z = f32[] constant(0)\n  ninf = f32[] constant(-inf)\n"
+                   "  r1 = f32[3,<=9] reduce-window(d, z), window={size=1x3 pad=0_0x1_1}, "
+                   "to_apply=add\n"
+                   "  r2 = f32[3,<=4] reduce-window(d, ninf), window={size=1x2 stride=1x2}, "
+                   "to_apply=max\n"
+                   "  r3 = f32[3,<=4] reduce-window(d, z), window={size=1x2 stride=1x2 "
+                   "pad=0_0x0_1 rhs_dilate=1x2}, to_apply=add\n"
+                   "  p1 = (f32[3,9], s32[], s32[]) custom-call(r1), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  p2 = (f32[3,4], s32[], s32[]) custom-call(r2), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  p3 = (f32[3,4], s32[], s32[]) custom-call(r3), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  v1 = f32[3,9] get-tuple-element(p1), index=0\n"
+                   "  s1 = s32[] get-tuple-element(p1), index=2\n"
+                   "  v2 = f32[3,4] get-tuple-element(p2), index=0\n"
+                   "  s2 = s32[] get-tuple-element(p2), index=2\n"
+                   "  v3 = f32[3,4] get-tuple-element(p3), index=0\n"
+                   "  s3 = s32[] get-tuple-element(p3), index=2\n"
+                   "  ROOT o = (f32[3,9], s32[], f32[3,4], s32[], f32[3,4], s32[]) "
+                   "tuple(v1, s1, v2, s2, v3, s3)\n}\n",
+                   seed, true, true, 0, 0);
+}
+END_TEST
+
 /* A while whose state holds a dynamic array (passes/dynamic_pad.c threads
  * its size through the state tuple), against the evaluator: the condition
  * reads the size, the body doubles the array, sums it (padding masked) in
@@ -823,6 +863,7 @@ int main(void) {
   tcase_add_test(t, dynamic_dims_moved_compiled);
   tcase_add_test(t, dynamic_padder_calls_compiled);
   tcase_add_test(t, dynamic_gather_compiled);
+  tcase_add_test(t, dynamic_reduce_window_compiled);
   tcase_add_test(t, dynamic_while_compiled);
   tcase_add_test(t, dynamic_conditional_compiled);
   tcase_add_test(t, dynamic_scatter_compiled);
