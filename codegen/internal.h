@@ -728,13 +728,16 @@ struct CgGemm {
    * a unit one tile of one row (nunits: batch × output rows × dw_tiles). */
   bool dw_rows;
   int64_t dw_tiles;
-  /* A 3×3 convolution by Winograd's F(m×m, 3×3), wg_m 2 or 4 (winograd.c):
-   * a tile is mr blocks of m×m output pixels (wg_bh × wg_bw blocks an image,
+  /* A convolution by Winograd (winograd.c): 3×3 by F(m×m, 3×3), 1×r or
+   * r×1 by a 1-D F(m, r); wg_form the forms along the rows and columns
+   * (winograd.c's indices, the identity on a kernel axis of size 1),
+   * wg_mb the block's output rows and columns, wg_m the larger.
+   * A tile is mr blocks of output pixels (wg_bh × wg_bw blocks an image,
    * wg_blocks in all), a unit one tile of one panel; the products' K
    * loop in blocks of wg_kc input features (wg_kc = IC: one pass), each
    * over a group of wg_group tiles whose sums wait in a stack buffer. */
   bool winograd;
-  int wg_m;
+  int wg_m, wg_form[2], wg_mb[2];
   int64_t wg_bh, wg_bw, wg_blocks, wg_kc, wg_group;
 };
 /* Whether kernel x is one (then *out plans it): f32, or (for a backend

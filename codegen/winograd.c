@@ -117,6 +117,8 @@
  * valid 197-204 → 214-215, 35²×96→96 205-208 → 210-211, 56²×128→32
  * 193-208 → 208-214, 14²×128→32 149-153 → 153-161.
  */
+#include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,13 +128,22 @@
 /* The forms                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* F(m×m, 3×3) as its three matrices (Lavin and Gray's): Bᵀ (a × a, a =
- * m + 2), G (a × 3) and Aᵀ (m × a), row-major.  F(2, 3) interpolates at
- * 0, ±1 and ∞; F(4, 3) at 0, ±1, ±2 and ∞. */
+/* F(m, r) along one axis as its three matrices: Bᵀ (a × a, a = m + r −
+ * 1), G (a × r) and Aᵀ (m × a), row-major; a plan runs one form along each
+ * spatial axis (F(m×m, 3×3): F(m, 3) on both; the 1-D forms: the identity
+ * F(1, 1) on the kernel's axis of size 1).  F(2, 3) and F(4, 3) are Lavin
+ * and Gray's, typed in (F(2, 3) interpolates at 0, ±1 and ∞; F(4, 3) at
+ * 0, ±1, ±2 and ∞); the 8-point forms F(2, 7) and F(6, 3) are built by
+ * toom_cook at 0, ±1, ±2, ±1/2 and ∞.  exact: every coefficient of the
+ * algorithm (G's products included) is a small dyadic rational, so small
+ * integers stay exact (CgOptions.exact_winograd). */
 typedef struct WgForm {
-  int m, a;
+  int m, r, a;
+  bool exact;
   const double *bt, *g, *at;
 } WgForm;
+
+enum { WG_MAX_A = 8 }; /* the largest a of a form */
 
 static const double BT2[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
 static const double G2[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
@@ -144,9 +155,73 @@ static const double G4[] = {1.0 / 4,  0,         0,        -1.0 / 6, -1.0 / 6, -
                             1.0 / 24, -1.0 / 12, 1.0 / 6,  0,        0,        1};
 static const double AT4[] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
                              0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
-static const WgForm forms[] = {{2, 4, BT2, G2, AT2}, {4, 6, BT4, G4, AT4}};
+static const double ONE[] = {1};
+/* The finite points of the 8-point forms. */
+static const double PTS8[] = {0, 1, -1, 2, -2, 0.5, -0.5};
+static double BT27[64], G27[8 * 7], AT27[2 * 8], BT63[64], G63[8 * 3], AT63[6 * 8];
 
-static const WgForm *form_of(int m) { return &forms[m == 4]; }
+enum { WG_ID, WG_F23, WG_F43, WG_F63, WG_F27, WG_NFORMS };
+static const WgForm forms[WG_NFORMS] = {
+    [WG_ID] = {1, 1, 1, true, ONE, ONE, ONE},
+    [WG_F23] = {2, 3, 4, true, BT2, G2, AT2},
+    [WG_F43] = {4, 3, 6, false, BT4, G4, AT4},
+    [WG_F63] = {6, 3, 8, false, BT63, G63, AT63},
+    [WG_F27] = {2, 7, 8, false, BT27, G27, AT27},
+};
+
+/* The smallest power of two (≥ 1) that makes the n values x[i·xs]
+ * integers (they are dyadic rationals). */
+static double dyadic_scale(const double *x, int xs, int n) {
+  double s = 1;
+  for (int i = 0; i < n; i++)
+    while (x[i * xs] * s != (double)(int64_t)(x[i * xs] * s) && s < 0x1p20) s *= 2;
+  return s;
+}
+
+/* F(m, r) by the Toom-Cook construction at the a − 1 finite points pts
+ * and ∞ (Lavin and Gray, section 4; Barabasz et al., "Error analysis and
+ * improving the accuracy of Winograd convolution", 2020): the linear
+ * convolution c = x * g of x (m taps) and g (r taps), a coefficients, is
+ * c = C [(Gf g) ⊙ (E x)], E and Gf evaluating x and g at the points (at ∞:
+ * their last coefficients), C interpolating: column j the coefficients of
+ * the Lagrange polynomial L_j = Π_{l≠j} (t − p_l) / N_j, N_j = Π_{l≠j}
+ * (p_j − p_l), and for ∞ those of Π_l (t − p_l).  The correlation y_i =
+ * Σ_k d_{i+k} g_k is its transpose in x: y = Eᵀ [(Gf g) ⊙ (Cᵀ d)], so Aᵀ =
+ * Eᵀ, G = Gf and Bᵀ = Cᵀ, each 1/N_j moved from Bᵀ's row j into G's, and
+ * each row of Bᵀ and column of Aᵀ scaled by the power of two that makes
+ * it integers (G's row compensating): exact scalings, so the numbers of
+ * roundings and the error bound do not change. */
+static void toom_cook(int m, int r, const double *pts, double *bt, double *g, double *at) {
+  int a = m + r - 1, n = a - 1;
+  for (int j = 0; j <= n; j++) {
+    double poly[WG_MAX_A + 1] = {1}, norm = 1; /* Π_{l≠j} (t − p_l), low to high */
+    int deg = 0;
+    for (int l = 0; l < n; l++) {
+      if (l == j) continue;
+      for (int k = ++deg; k >= 0; k--) poly[k] = (k ? poly[k - 1] : 0) - pts[l] * poly[k];
+      if (j < n) norm *= pts[j] - pts[l];
+    }
+    for (int k = 0; k < a; k++) bt[j * a + k] = k <= deg ? poly[k] : 0;
+    for (int k = 0; k < r; k++) g[j * r + k] = j < n ? pow(pts[j], k) / norm : k == r - 1;
+    for (int i = 0; i < m; i++) at[i * a + j] = j < n ? pow(pts[j], i) : i == m - 1;
+    double sb = dyadic_scale(bt + j * a, 1, a), sa = dyadic_scale(at + j, a, m);
+    for (int k = 0; k < a; k++) bt[j * a + k] *= sb;
+    for (int i = 0; i < m; i++) at[i * a + j] *= sa;
+    for (int k = 0; k < r; k++) g[j * r + k] /= sb * sa;
+  }
+}
+
+static void build_forms(void) {
+  toom_cook(2, 7, PTS8, BT27, G27, AT27);
+  toom_cook(6, 3, PTS8, BT63, G63, AT63);
+}
+
+/* The form of index i, the built ones made once. */
+static const WgForm *form_at(int i) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, build_forms);
+  return &forms[i];
+}
 
 /* The vector operations of Σ c[i]·x[i] (n terms) as lincomb emits it: one
  * per nonzero term after the first, and one more where no coefficient is
@@ -177,12 +252,12 @@ static int comb_ops(const double *c, int n) {
  * programs, operation for operation.  Each shared step is one more
  * rounding on a path that loses at least one, and each intermediate is
  * bounded by Σ|coefficient|·|x| of its rows, so no error bound grows. */
-enum { WG_MAX_STEPS = 12, WG_MAX_VALS = 6 + WG_MAX_STEPS };
+enum { WG_MAX_STEPS = 24, WG_MAX_VALS = WG_MAX_A + WG_MAX_STEPS };
 
 typedef struct WgProg {
   int n, rows, nsteps;
   double c[WG_MAX_STEPS][WG_MAX_VALS];
-  int out[6];
+  int out[WG_MAX_A];
 } WgProg;
 
 /* The vector operations of p's steps. */
@@ -242,10 +317,10 @@ static void prog_rows(WgProg *p, const double *m, int rows, int n) {
   p->n = n;
   p->rows = rows;
   p->nsteps = 0;
-  bool done[6] = {0};
+  bool done[WG_MAX_A] = {0};
   for (int r = 0; r < rows; r++) {
     if (done[r]) continue;
-    double e[6], o[6];
+    double e[WG_MAX_A], o[WG_MAX_A];
     int s = r + 1;
     for (; s < rows; s++)
       if (!done[s] && split_rows(m, n, r, s, e, o)) break;
@@ -259,6 +334,10 @@ static void prog_rows(WgProg *p, const double *m, int rows, int n) {
       }
       if (unit) os = 1;
       for (int j = 0; j < n; j++) c[j] = o[j] / os;
+      /* only where O' is exact in f32 (the 8-point forms' rows have 5,
+       * 21, …), so that the sharing changes no coefficient */
+      for (int j = 0; j < n; j++)
+        if ((double)(float)c[j] != c[j] || (float)c[j] * os != o[j]) s = rows;
     }
     if (s < rows && comb_ops(e, n) + comb_ops(c, n) + 2 <
                         comb_ops(m + r * n, n) + comb_ops(m + s * n, n)) {
@@ -282,7 +361,7 @@ static void prog_cols(WgProg *p, const double *m, int rows, int n) {
   p->n = n;
   p->rows = rows;
   p->nsteps = 0;
-  double rc[6][WG_MAX_VALS] = {{0}}; /* the rows over the values so far */
+  double rc[WG_MAX_A][WG_MAX_VALS] = {{0}}; /* the rows over the values so far */
   for (int r = 0; r < rows; r++) memcpy(rc[r], m + r * n, (size_t)n * sizeof(double));
   for (int c = 0; c < n; c++)
     for (int c2 = c + 1; c2 < n; c2++) {
@@ -350,57 +429,72 @@ enum { WG_MIN_TILES = 5 };
  * 178-179 against 192-194. */
 enum { WG_TILE_GAIN = 3 };
 
-/* The vector operations of form fm's products and input transform for
- * blocks by g's features on tiles of mr blocks × nv vectors: every panel
- * counted with the vectors it has (the last may have fewer), each
+/* The vector operations of Bᵀ d B (by columns, then by rows) and of
+ * Aᵀ M A for forms fy (along the rows) and fx (along the columns). */
+static void transform_ops(const WgForm *fy, const WgForm *fx, int *in, int *out) {
+  WgProg by, bx, ay, ax;
+  prog_of(&by, fy->bt, fy->a, fy->a);
+  prog_of(&bx, fx->bt, fx->a, fx->a);
+  prog_of(&ay, fy->at, fy->m, fy->a);
+  prog_of(&ax, fx->at, fx->m, fx->a);
+  *in = fx->a * prog_ops(&by) + fy->a * prog_ops(&bx);
+  *out = fx->a * prog_ops(&ay) + fy->m * prog_ops(&ax);
+}
+
+/* The vector operations of forms fy × fx's products and input transform
+ * for blocks by g's features on tiles of mr blocks × nv vectors: every
+ * panel counted with the vectors it has (the last may have fewer), each
  * redoing the input transform of every tile. */
-static double tile_cost(const CgGemm *g, const WgForm *fm, int64_t blocks, int mr, int nv) {
-  int64_t A = fm->a, T = A * A, L = g->lanes, nvec = g->N / L;
+static double tile_cost(const CgGemm *g, const WgForm *fy, const WgForm *fx, int64_t blocks,
+                        int mr, int nv) {
+  int64_t T = fy->a * fx->a, L = g->lanes, nvec = g->N / L;
   int64_t tiles = (blocks + mr - 1) / mr, icv = (g->IC + L - 1) / L;
-  WgProg bt;
-  prog_of(&bt, fm->bt, (int)A, (int)A);
-  int ops_in = prog_ops(&bt);
+  int ops_in, ops_out;
+  transform_ops(fy, fx, &ops_in, &ops_out);
   double cost = 0;
   for (int64_t v0 = 0; v0 < nvec; v0 += nv) {
     int64_t w = nvec - v0 < nv ? nvec - v0 : nv;
-    cost += (double)tiles * ((double)T * g->IC * (mr * w + mr + w) +
-                             (double)mr * icv * (3 * T + 2 * A * ops_in));
+    cost += (double)tiles *
+            ((double)T * g->IC * (mr * w + mr + w) + (double)mr * icv * (3 * T + ops_in));
   }
   return cost;
 }
 
-/* One form's plan for a convolution: its blocks, register tile, K blocks
- * and estimated vector operations. */
+/* One plan for a convolution: its forms along the rows and columns
+ * (indices into forms), blocks, register tile, K blocks and estimated
+ * vector operations. */
 typedef struct WgPlan {
-  int m, mr, nv;
+  int fy, fx, mr, nv;
   int64_t bh, bw, blocks, ntiles, kc, nkb, group;
   double cost;
 } WgPlan;
 
-/* The plan of F(m×m, 3×3) for g (its direct tile dmr × dnv chosen), or
+/* The plan of forms fy × fx for g (its direct tile dmr × dnv chosen), or
  * false where it cannot run (a vector's slice of a U panel beyond half
  * the L2; U beyond half the L2 and fewer than WG_MIN_TILES tiles). Its
  * cost counts an FMA, add, load or store as one. */
-static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) {
-  const WgForm *fm = form_of(m);
-  int64_t A = fm->a, T = A * A, L = g->lanes;
+static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int fy, int fx, WgPlan *p) {
+  const WgForm *Fy = form_at(fy), *Fx = form_at(fx);
+  int64_t T = Fy->a * Fx->a, L = g->lanes, my = Fy->m, mx = Fx->m;
   int64_t images = g->M / (g->out_sp[0] * g->out_sp[1]);
-  p->m = m;
-  p->bh = (g->out_sp[0] + m - 1) / m;
-  p->bw = (g->out_sp[1] + m - 1) / m;
+  p->fy = fy;
+  p->fx = fx;
+  p->bh = (g->out_sp[0] + my - 1) / my;
+  p->bw = (g->out_sp[1] + mx - 1) / mx;
   p->blocks = images * p->bh * p->bw;
   /* The register tile over blocks, as gemm.c chooses it over pixels; for
-   * F(4×4, 3×3), another where it is cheaper by WG_TILE_GAIN. */
+   * any form but F(2×2, 3×3), another where it is cheaper by
+   * WG_TILE_GAIN. */
   cg_gemm_tile(t, p->blocks, g->N, g->lanes, &p->mr, &p->nv);
-  if (m == 4) {
-    double best = tile_cost(g, fm, p->blocks, p->mr, p->nv);
+  if (fy != WG_F23 || fx != WG_F23) {
+    double best = tile_cost(g, Fy, Fx, p->blocks, p->mr, p->nv);
     int mr0 = p->mr, nv0 = p->nv;
     for (int v = 1; v <= CG_GEMM_MAX_NV && v * L <= g->N; v++) {
       int64_t r = (t->vector_regs - v - 1) / v;
       if (r > CG_GEMM_MAX_MR) r = CG_GEMM_MAX_MR;
       if (r > p->blocks) r = p->blocks;
       if (r < 1 || (r == mr0 && v == nv0)) continue;
-      double c = tile_cost(g, fm, p->blocks, (int)r, v);
+      double c = tile_cost(g, Fy, Fx, p->blocks, (int)r, v);
       if (c * 100 < best * (100 - WG_TILE_GAIN)) {
         best = c;
         p->mr = (int)r;
@@ -425,20 +519,18 @@ static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) 
   if (p->group > p->ntiles) p->group = p->ntiles;
   if (p->group < 1) p->group = 1;
   int64_t icv = (g->IC + L - 1) / L, panels = (g->N + nr - 1) / nr;
-  WgProg bt, at;
-  prog_of(&bt, fm->bt, (int)A, (int)A);
-  prog_of(&at, fm->at, m, (int)A);
-  int ops_in = prog_ops(&bt), ops_out = prog_ops(&at);
+  int ops_in, ops_out;
+  transform_ops(Fy, Fx, &ops_in, &ops_out);
   /* per K step of a tile: mr·nv FMAs, mr broadcasts, nv loads; M's
    * stores (and reloads, K blocked) per K block */
   double products = (double)panels * p->ntiles *
                     ((double)T * g->IC * (mr * nv + mr + nv) + (double)T * mr * nv * 2 * p->nkb);
   /* per vector of features of a block: T loads, selects and stores, the
    * transform's operations by columns then by rows */
-  double input = (double)panels * p->ntiles * mr * icv * (3 * T + 2 * A * ops_in);
+  double input = (double)panels * p->ntiles * mr * icv * (3 * T + ops_in);
   /* per output vector of a block: T loads, the transform's operations,
-   * m² stores and epilogues */
-  double output = (double)p->blocks * (g->N / L) * (T + A * ops_out + m * ops_out + 2 * m * m);
+   * my·mx stores and epilogues */
+  double output = (double)p->blocks * (g->N / L) * (T + ops_out + 2 * my * mx);
   p->cost = products + input + output;
   return true;
 }
@@ -446,9 +538,17 @@ static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int m, WgPlan *p) 
 /* The direct kernel's estimated vector operations (tile dmr × dnv over
  * the pixels), counted as plan_form counts. */
 static double direct_cost(const CgGemm *g, int64_t dmr, int64_t dnv) {
-  int64_t N = g->N, L = g->lanes;
+  int64_t N = g->N, L = g->lanes, taps = g->k_sp[0] * g->k_sp[1];
   int64_t dpanels = (N + dnv * L - 1) / (dnv * L), dtiles = (g->M + dmr - 1) / dmr;
-  return (double)dpanels * dtiles * 9 * g->IC * (dmr * dnv + dmr + dnv);
+  return (double)dpanels * dtiles * taps * g->IC * (dmr * dnv + dmr + dnv);
+}
+
+/* The form along an axis of the kernel's k taps: candidate i (0, 1, …),
+ * or -1 when there are no more.  Size 1: the identity alone. */
+static int axis_form(int64_t k, int i) {
+  for (int f = 0; f < WG_NFORMS; f++)
+    if (forms[f].r == k && i-- == 0) return f;
+  return -1;
 }
 
 bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
@@ -456,20 +556,34 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
       g->B != 1)
     return false;
   for (int d = 0; d < 2; d++)
-    if (g->k_sp[d] != 3 || g->stride[d] != 1 || g->dilate[d] != 1) return false;
+    if (g->stride[d] != 1 || g->dilate[d] != 1) return false;
+  bool sq = g->k_sp[0] == 3 && g->k_sp[1] == 3;
+  if (!sq && g->k_sp[0] != 1 && g->k_sp[1] != 1) return false;
   if (g->N % g->lanes || g->IC < g->lanes) return false;
-  /* The cheapest form within WINOGRAD_MAX_COST of the direct kernel; not
-   * F(4×4, 3×3) where the results must be exact (its G has 1/6, 1/24). */
+  /* The cheapest plan within WINOGRAD_MAX_COST of the direct kernel: 3×3
+   * by F(m×m, 3×3) (the same form on both axes), 1×r and r×1 by a 1-D
+   * form along the r taps; none but the exact forms where the results
+   * must be exact. */
   double limit = direct_cost(g, g->mr, g->nv) * WINOGRAD_MAX_COST / 100;
   WgPlan best = {0}, p;
-  for (int m = 2; m <= 4; m += 2) {
-    if (m == 4 && t->exact_winograd) continue;
-    bool ok = plan_form(t, g, m, &p);
-    if (ok && p.cost <= limit && (!best.m || p.cost < best.cost)) best = p;
+  bool any = false;
+  for (int i = 0;; i++) {
+    int fy = axis_form(g->k_sp[0], sq ? i : g->k_sp[0] == 1 ? 0 : i);
+    int fx = axis_form(g->k_sp[1], sq ? i : g->k_sp[1] == 1 ? 0 : i);
+    if (fy < 0 || fx < 0 || (fy == WG_ID && fx == WG_ID)) break;
+    const WgForm *Fy = form_at(fy), *Fx = form_at(fx);
+    if (t->exact_winograd && !(Fy->exact && Fx->exact)) continue;
+    if (sq && Fy->m > 4) continue; /* F(6×6, 3×3): 64 products, too ill-conditioned */
+    bool ok = plan_form(t, g, fy, fx, &p);
+    if (ok && p.cost <= limit && (!any || p.cost < best.cost)) best = p, any = true;
   }
-  if (!best.m) return false;
+  if (!any) return false;
   g->winograd = true;
-  g->wg_m = best.m;
+  g->wg_form[0] = best.fy;
+  g->wg_form[1] = best.fx;
+  g->wg_mb[0] = form_at(best.fy)->m;
+  g->wg_mb[1] = form_at(best.fx)->m;
+  g->wg_m = g->wg_mb[0] > g->wg_mb[1] ? g->wg_mb[0] : g->wg_mb[1];
   g->wg_bh = best.bh;
   g->wg_bw = best.bw;
   g->wg_blocks = best.blocks;
@@ -488,35 +602,39 @@ bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g) {
 /* ------------------------------------------------------------------------ */
 
 /* The shape of U: IC input and N output features in panels of nr, the
- * form's output tile m. */
+ * forms along the rows and columns. */
 typedef struct ULayout {
   int64_t IC, N, nr;
-  int m;
+  int fy, fx;
 } ULayout;
 
-/* U = G g Gᵀ of every (input feature, output feature) of the HWIO kernel
- * (src), computed in double and rounded once to f32, as panels:
- * [panel][ξ][input feature][nr], zero past N. */
+/* U = Gy g Gxᵀ of every (input feature, output feature) of the HWIO kernel
+ * (src, ry × rx taps), computed in double and rounded once to f32, as
+ * panels: [panel][ξ][input feature][nr], zero past N. */
 static void fill_u(void *dst, const void *src, const void *how) {
   const ULayout *ul = how;
-  const WgForm *fm = form_of(ul->m);
+  const WgForm *fy = form_at(ul->fy), *fx = form_at(ul->fx);
   int64_t IC = ul->IC, N = ul->N, nr = ul->nr;
-  int A = fm->a, T = A * A;
-  const double *G = fm->g;
+  int Ay = fy->a, Ax = fx->a, ry = fy->r, rx = fx->r, T = Ay * Ax;
+  const double *Gy = fy->g, *Gx = fx->g;
   float *data = dst;
-  const float *w = src; /* [3][3][IC][N] */
+  const float *w = src; /* [ry][rx][IC][N] */
   for (int64_t ic = 0; ic < IC; ic++)
     for (int64_t n = 0; n < N; n++) {
-      double gg[3][3], tmp[6][3];
-      for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) gg[a][b] = w[((a * 3 + b) * IC + ic) * N + n];
-      for (int i = 0; i < A; i++)
-        for (int b = 0; b < 3; b++)
-          tmp[i][b] = G[i * 3] * gg[0][b] + G[i * 3 + 1] * gg[1][b] + G[i * 3 + 2] * gg[2][b];
-      for (int i = 0; i < A; i++)
-        for (int j = 0; j < A; j++) {
-          double u = G[j * 3] * tmp[i][0] + G[j * 3 + 1] * tmp[i][1] + G[j * 3 + 2] * tmp[i][2];
-          data[(((n / nr) * T + i * A + j) * IC + ic) * nr + n % nr] = (float)u;
+      double gg[WG_MAX_A][WG_MAX_A], tmp[WG_MAX_A][WG_MAX_A];
+      for (int a = 0; a < ry; a++)
+        for (int b = 0; b < rx; b++) gg[a][b] = w[((a * rx + b) * IC + ic) * N + n];
+      for (int i = 0; i < Ay; i++)
+        for (int b = 0; b < rx; b++) {
+          double sum = Gy[i * ry] * gg[0][b];
+          for (int a = 1; a < ry; a++) sum += Gy[i * ry + a] * gg[a][b];
+          tmp[i][b] = sum;
+        }
+      for (int i = 0; i < Ay; i++)
+        for (int j = 0; j < Ax; j++) {
+          double u = Gx[j * rx] * tmp[i][0];
+          for (int b = 1; b < rx; b++) u += Gx[j * rx + b] * tmp[i][b];
+          data[(((n / nr) * T + i * Ax + j) * IC + ic) * nr + n % nr] = (float)u;
         }
     }
 }
@@ -525,15 +643,16 @@ static void fill_u(void *dst, const void *src, const void *how) {
  * constants' bytes (codegen.c). */
 static CgVal packed_u(CgFn *f, const CgGemm *gm) {
   CgGen *g = f->g;
-  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC, A = gm->wg_m + 2;
-  int64_t dims[4] = {gm->npanels, A * A, IC, nr};
+  int64_t nr = (int64_t)gm->nv * gm->lanes, IC = gm->IC;
+  int64_t T = (int64_t)form_at(gm->wg_form[0])->a * form_at(gm->wg_form[1])->a;
+  int64_t dims[4] = {gm->npanels, T, IC, nr};
   char name[64];
   snprintf(name, sizeof name, "_const%d_winograd", g->nglobals++);
   HloStr full = {0};
   hlo_str_printf(&full, "%s%s", g->prefix, name);
   KirType t = kir_memref(g->k, KIR_F32, 4, dims);
-  size_t bytes = (size_t)(gm->npanels * A * A * IC * nr) * sizeof(float);
-  ULayout ul = {IC, gm->N, nr, gm->wg_m};
+  size_t bytes = (size_t)(gm->npanels * T * IC * nr) * sizeof(float);
+  ULayout ul = {IC, gm->N, nr, gm->wg_form[0], gm->wg_form[1]};
   kir_global_derived(g->k, full.buf, t, gm->packed->literal->data, bytes, fill_u, &ul, sizeof ul);
   CgVal m = kir_get_global(&f->b, full.buf, t);
   free(full.buf);
@@ -548,10 +667,11 @@ typedef struct Wg {
   CgFn *f;
   const CgGemm *gm;
   CgVal in, u, out;     /* memrefs: the input (NHWC), packed U, the output */
-  CgVal vbuf, mbuf;     /* stack: V [T][mr][kc], M [group][T][mr][nr] (T = a²) */
+  CgVal vbuf, mbuf;     /* stack: V [T][mr][kc], M [group][T][mr][nr] (T = ay·ax) */
   KirType vt;           /* a vector of lanes f32 */
-  const WgForm *fm;
-  WgProg bt, at;        /* the programs of fm's Bᵀ and Aᵀ */
+  const WgForm *fm[2];  /* the forms along the rows and the columns */
+  int T;
+  WgProg bt[2], at[2];  /* the programs of their Bᵀ and Aᵀ */
 } Wg;
 
 static CgVal fadd(Wg *w, CgVal a, CgVal b) { return kir_binop(&w->f->b, KIR_ADDF, a, b); }
@@ -600,26 +720,27 @@ static void block_at(Wg *w, CgVal q, CgVal *img, CgVal *oy, CgVal *ox) {
   CgVal plane = cg_index(f, gm->wg_bh * gm->wg_bw);
   *img = cg_iop(f, KIR_DIVSI, q, plane);
   CgVal in = cg_iop(f, KIR_REMSI, q, plane);
-  *oy = cg_imul_c(f, cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->wg_bw)), gm->wg_m);
-  *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), gm->wg_m);
+  *oy = cg_imul_c(f, cg_iop(f, KIR_DIVSI, in, cg_index(f, gm->wg_bw)), gm->wg_mb[0]);
+  *ox = cg_imul_c(f, cg_iop(f, KIR_REMSI, in, cg_index(f, gm->wg_bw)), gm->wg_mb[1]);
 }
 
 /* V of the tile's blocks from q0, input features [k0, k0 + n), into
- * vbuf: for each block, its a×a input patch (zeros outside the input, and
- * for blocks past the last) a vector of input features at a time, Bᵀ d B. */
+ * vbuf: for each block, its ay×ax input patch (zeros outside the input,
+ * and for blocks past the last) a vector of input features at a time,
+ * Byᵀ d Bx. */
 static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
-  int L = gm->lanes, A = w->fm->a;
+  int L = gm->lanes, Ad[2] = {w->fm[0]->a, w->fm[1]->a}, Ax = Ad[1];
   CgLoop rl = cg_for(f, gm->mr, 0, NULL);
   CgVal q = cg_iop(f, KIR_ADDI, q0, rl.iv);
   CgVal live = cg_icmp(f, KIR_SLT, q, cg_index(f, gm->wg_blocks));
   CgVal img, oy, ox;
   block_at(w, cg_iop(f, KIR_MINSI, q, cg_index(f, gm->wg_blocks - 1)), &img, &oy, &ox);
-  CgVal pos[2][6], ok[2][6];
+  CgVal pos[2][WG_MAX_A], ok[2][WG_MAX_A];
   CgVal at[2] = {cg_iadd_c(f, oy, -gm->pad_lo[0]), cg_iadd_c(f, ox, -gm->pad_lo[1])};
   for (int d = 0; d < 2; d++)
-    for (int a = 0; a < A; a++) {
+    for (int a = 0; a < Ad[d]; a++) {
       CgVal x = cg_iadd_c(f, at[d], a);
       ok[d][a] = cg_and(f, cg_icmp(f, KIR_SGE, x, cg_index(f, 0)),
                         cg_icmp(f, KIR_SLT, x, cg_index(f, gm->in_sp[d])));
@@ -630,22 +751,22 @@ static void input_transform(Wg *w, CgVal q0, CgVal k0, int64_t n) {
   CgSweep s = cg_sweep(n, L, false);
   while (cg_sweep_next(f, &s)) {
     CgVal d[36], t[36], v[36], k = cg_iop(f, KIR_ADDI, k0, s.j);
-    for (int a = 0; a < A; a++)
-      for (int b = 0; b < A; b++) {
+    for (int a = 0; a < Ad[0]; a++)
+      for (int b = 0; b < Ax; b++) {
         CgVal x = cg_vload(f, w->in, (CgVal[]){img, pos[0][a], pos[1][b], k}, L, s.mask);
-        d[a * A + b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
+        d[a * Ax + b] = kir_select(&f->b, cg_and(f, ok[0][a], ok[1][b]), x, zero);
       }
-    for (int b = 0; b < A; b++) /* Bᵀ d, by columns */
-      run_prog(w, &w->bt, d + b, A, t + b, A);
-    for (int i = 0; i < A; i++) /* (Bᵀ d) B, by rows */
-      run_prog(w, &w->bt, t + i * A, 1, v + i * A, 1);
-    for (int i = 0; i < A * A; i++)
+    for (int b = 0; b < Ax; b++) /* Byᵀ d, by columns */
+      run_prog(w, &w->bt[0], d + b, Ax, t + b, Ax);
+    for (int i = 0; i < Ad[0]; i++) /* (Byᵀ d) Bx, by rows */
+      run_prog(w, &w->bt[1], t + i * Ax, 1, v + i * Ax, 1);
+    for (int i = 0; i < w->T; i++)
       cg_vstore(f, v[i], w->vbuf, (CgVal[]){cg_index(f, i), rl.iv, s.j}, s.mask);
   }
   cg_for_end(f, &rl, NULL);
 }
 
-/* The T = a² products of the tile in panel p (nv vectors) over the input
+/* The T = ay·ax products of the tile in panel p (nv vectors) over the input
  * features [k0, k0 + n) (V's from 0): for each ξ, the register tile of mr
  * blocks × nv vectors, from zero (first) or from the sums in mbuf's slot,
  * summed over the features in order, then stored into the slot. */
@@ -653,7 +774,7 @@ static void products(Wg *w, CgVal p, int nv, CgVal slot, CgVal k0, int64_t n, bo
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
   int L = gm->lanes, mr = gm->mr, nacc = mr * nv;
-  CgLoop xl = cg_for(f, w->fm->a * w->fm->a, 0, NULL);
+  CgLoop xl = cg_for(f, w->T, 0, NULL);
   CgVal init[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV], acc[CG_GEMM_MAX_MR * CG_GEMM_MAX_NV];
   CgVal zero = kir_const_float(&f->b, w->vt, 0.0);
   for (int r = 0; r < mr; r++)
@@ -699,13 +820,13 @@ static void store_pixel(Wg *w, CgVal img, CgVal y, CgVal x, CgVal n, CgVal sum) 
   cg_resume(f, &scope);
 }
 
-/* Aᵀ M A of the tile's blocks from q0 in panel p (nv vectors), its sums
+/* Ayᵀ M Ax of the tile's blocks from q0 in panel p (nv vectors), its sums
  * in mbuf's slot, each output pixel inside the output through the
  * epilogue to the output. */
 static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgFn *f = w->f;
   const CgGemm *gm = w->gm;
-  int L = gm->lanes, A = w->fm->a, m = w->fm->m;
+  int L = gm->lanes, Ax = w->fm[1]->a, my = w->fm[0]->m, mx = w->fm[1]->m;
   CgVal hi = cg_iop(f, KIR_MINSI, cg_index(f, gm->mr),
                     cg_iop(f, KIR_SUBI, cg_index(f, gm->wg_blocks), q0));
   CgLoop rl = cg_for_range(f, cg_index(f, 0), hi, 0, NULL);
@@ -714,19 +835,19 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
   CgLoop vl = cg_for(f, nv, 0, NULL);
   CgVal col = cg_imul_c(f, vl.iv, L);
   CgVal n = cg_iop(f, KIR_ADDI, cg_imul_c(f, p, (int64_t)gm->nv * L), col);
-  CgVal mm[36], u[24], y[16];
-  for (int i = 0; i < A * A; i++)
+  CgVal mm[36], u[36], y[36];
+  for (int i = 0; i < w->T; i++)
     mm[i] = cg_vload(f, w->mbuf, (CgVal[]){slot, cg_index(f, i), rl.iv, col}, L, 0);
-  for (int j = 0; j < A; j++) /* Aᵀ M, by columns */
-    run_prog(w, &w->at, mm + j, A, u + j, A);
-  for (int i = 0; i < m; i++) /* (Aᵀ M) A, by rows */
-    run_prog(w, &w->at, u + i * A, 1, y + i * m, 1);
-  for (int i = 0; i < m; i++)
-    for (int j = 0; j < m; j++) {
+  for (int j = 0; j < Ax; j++) /* Ayᵀ M, by columns */
+    run_prog(w, &w->at[0], mm + j, Ax, u + j, Ax);
+  for (int i = 0; i < my; i++) /* (Ayᵀ M) Ax, by rows */
+    run_prog(w, &w->at[1], u + i * Ax, 1, y + i * mx, 1);
+  for (int i = 0; i < my; i++)
+    for (int j = 0; j < mx; j++) {
       CgVal py = cg_iadd_c(f, oy, i), px = cg_iadd_c(f, ox, j);
       /* Only an output size off the multiples of m has blocks reaching
        * past it, by its pixels from size mod m on. */
-      int64_t ry = gm->out_sp[0] % m, rx = gm->out_sp[1] % m;
+      int64_t ry = gm->out_sp[0] % my, rx = gm->out_sp[1] % mx;
       bool check_y = ry && i >= ry, check_x = rx && j >= rx;
       CgVal in = 0;
       if (check_y) in = cg_icmp(f, KIR_SLT, py, cg_index(f, gm->out_sp[0]));
@@ -736,7 +857,7 @@ static void output_transform(Wg *w, CgVal q0, CgVal p, int nv, CgVal slot) {
       }
       CgIf branch;
       if (in) branch = cg_if(f, in, 0, NULL);
-      store_pixel(w, img, py, px, n, y[i * m + j]);
+      store_pixel(w, img, py, px, n, y[i * mx + j]);
       if (in) cg_endif(f, &branch, NULL);
     }
   cg_for_end(f, &vl, NULL);
@@ -776,7 +897,7 @@ static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
   CgVal g1 = cg_iop(f, KIR_MINSI, cg_iadd_c(f, gl.iv, gm->wg_group), hi);
   CgVal vz = kir_const_float(&f->b, w->vt, 0.0);
   CgLoop sl = cg_for(f, gm->wg_group, 0, NULL);
-  CgLoop xl = cg_for(f, w->fm->a * w->fm->a, 0, NULL);
+  CgLoop xl = cg_for(f, w->T, 0, NULL);
   for (int r = 0; r < gm->mr; r++)
     for (int v = 0; v < nv; v++)
       cg_vstore(f, vz, w->mbuf, (CgVal[]){sl.iv, xl.iv, cg_index(f, r), cg_index(f, v * L)}, 0);
@@ -795,10 +916,13 @@ static void panel(Wg *w, CgVal p, int nv, CgVal lo, CgVal hi) {
 void cg_winograd_emit(CgFn *f, const CgGemm *gm, CgVal out, CgVal lo, CgVal hi) {
   int L = gm->lanes;
   int64_t nr = (int64_t)gm->nv * L, nt = gm->ntiles;
-  Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L), .fm = form_of(gm->wg_m)};
-  int64_t T = (int64_t)w.fm->a * w.fm->a;
-  prog_of(&w.bt, w.fm->bt, w.fm->a, w.fm->a);
-  prog_of(&w.at, w.fm->at, w.fm->m, w.fm->a);
+  Wg w = {.f = f, .gm = gm, .out = out, .vt = kir_vector(KIR_F32, L)};
+  for (int d = 0; d < 2; d++) {
+    const WgForm *fm = w.fm[d] = form_at(gm->wg_form[d]);
+    prog_of(&w.bt[d], fm->bt, fm->a, fm->a);
+    prog_of(&w.at[d], fm->at, fm->m, fm->a);
+  }
+  int64_t T = w.T = w.fm[0]->a * w.fm[1]->a;
   w.in = cg_memref_source(f, gm->op->operands[0]);
   HLO_CHECK(w.in);
   w.u = packed_u(f, gm);

@@ -901,6 +901,284 @@ START_TEST(winograd_f4_k_blocked) {
 }
 END_TEST
 
+/* A case of a 1-D Winograd form: NHWC input n × h × w × ci, a kh × kw
+ * kernel (1 × r or r × 1), co output features, same or valid padding, an
+ * epilogue as f4_check's, whether the plan must be K blocked.  The plan
+ * must take a 1-D form F(m, r) along the kernel's axis (blocks of 1 × m
+ * or m × 1 outputs), m as the target's costs choose. */
+typedef struct W1Case {
+  int64_t n, h, w, ci, co, kh, kw;
+  bool same;
+  int epilogue;
+  bool k_blocked, exact; /* exact: with CgOptions.exact_winograd (F(2, 3)) */
+} W1Case;
+
+/* The finite interpolation points of F(m, r) (a = m + r − 1 of them with
+ * ∞) as winograd.c documents them: 0, ±1 for F(2, 3); 0, ±1, ±2 for
+ * F(4, 3); 0, ±1, ±2, ±1/2 for the 8-point F(2, 7) and F(6, 3). */
+static const double w1_pts[] = {0, 1, -1, 2, -2, 0.5, -0.5};
+
+/* C(i)_pq = Σ_ξ |Aᵀ_iξ||G_ξq||Bᵀ_ξp| of F(m, r) (as in f4_check), from
+ * the points by Lagrange's construction (independent of winograd.c's
+ * matrices; C does not change when a row of G is scaled and Bᵀ's row, or
+ * Aᵀ's column, scaled back, so any scaling of the matrices has this C):
+ * for a finite point x, Aᵀ_iξ = x^i, G_ξq = x^q and Bᵀ_ξ the coefficients
+ * of Π_{l≠ξ} (t − x_l) / Π_{l≠ξ} (x − x_l); for ∞, Aᵀ and G pick the last
+ * coefficient and Bᵀ is Π_l (t − x_l).  C[i][p][q], p < a, q < r; m = 1
+ * (a kernel axis of size 1): C = 1. */
+static void w1_coef(int m, int r, double C[8][8][7]) {
+  int a = m + r - 1, n = a - 1;
+  memset(C, 0, sizeof(double[8][8][7]));
+  for (int x = 0; x < a; x++) {
+    double poly[9] = {1}, norm = 1;
+    int deg = 0;
+    for (int l = 0; l < n; l++)
+      if (l != x) {
+        deg++;
+        for (int k = deg; k >= 0; k--) poly[k] = (k ? poly[k - 1] : 0) - w1_pts[l] * poly[k];
+        if (x < n) norm *= w1_pts[x] - w1_pts[l];
+      }
+    for (int i = 0; i < m; i++)
+      for (int p = 0; p < a; p++)
+        for (int q = 0; q < r; q++) {
+          double at = x < n ? pow(w1_pts[x], i) : i == m - 1;
+          double g = x < n ? pow(w1_pts[x], q) : q == r - 1;
+          C[i][p][q] += fabs(at) * fabs(g) * fabs(poly[p] / norm);
+        }
+  }
+}
+
+/* A 1-D form is not exact on integers but F(2, 3) (1/45 and the like in
+ * the 8-point forms' G): each output is checked against the evaluator
+ * within a bound derived as f4_check's: U rounded once, at most a
+ * roundings in V (one pass of at most a nonzero terms, a the form's
+ * window) and a in the output transform, IC in the products: |Y − y| ≤
+ * (IC + 2a + 1) u W + 2u (S + 1), W = Σ_ic Σ_p,q C(i)_pq |d_p||g_q| over
+ * the block's a-wide input window along the kernel's axis, i the
+ * output's place in its block.  The largest ΣC(i) (W/S for equal
+ * magnitudes, times r) is 8 for F(2, 3), 48 for F(4, 3), 68 for F(6, 3)
+ * and 115 for F(2, 7), against 48² = 2304 for F(4×4, 3×3): the 1-D forms
+ * are far better conditioned.  Bit-identical with 1, 2 and 3 threads.
+ * WG_ERR=1 prints the largest error seen, in u (S + 1). */
+static void w1_check(const W1Case *c, int target, uint64_t seed) {
+  int ax = c->kh == 1; /* the kernel's axis: 0 rows, 1 columns */
+  int64_t r = ax ? c->kw : c->kh, m = 0;
+  int64_t ph = c->same ? (c->kh - 1) / 2 : 0, pw = c->same ? (c->kw - 1) / 2 : 0;
+  int64_t oh = c->same ? c->h : c->h - c->kh + 1, ow = c->same ? c->w : c->w - c->kw + 1;
+  int64_t taps = c->kh * c->kw;
+  int64_t nx = c->n * c->h * c->w * c->ci, nk = taps * c->ci * c->co, ny = c->n * oh * ow * c->co;
+  float *xv = malloc(nx * sizeof *xv), *kv = malloc(nk * sizeof *kv),
+        *cv = malloc((c->co + ny) * sizeof *cv);
+  for (int64_t i = 0; i < nx; i++) xv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < nk; i++) kv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < c->co + ny; i++) cv[i] = half_to_one(&seed);
+  HloStr s = {0};
+  char os[96], pad[64] = "";
+  snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)c->n, (long long)oh, (long long)ow,
+           (long long)c->co);
+  if (c->same)
+    snprintf(pad, sizeof pad, " pad=%lld_%lldx%lld_%lld", (long long)ph,
+             (long long)(c->kh - 1 - ph), (long long)pw, (long long)(c->kw - 1 - pw));
+  hlo_str_printf(&s, "HloModule w1\n\nENTRY main {\n  x = f32[%lld,%lld,%lld,%lld] parameter(0)\n",
+                 (long long)c->n, (long long)c->h, (long long)c->w, (long long)c->ci);
+  hlo_str_printf(&s, "  k = f32[%lld,%lld,%lld,%lld] constant(", (long long)c->kh,
+                 (long long)c->kw, (long long)c->ci, (long long)c->co);
+  const float *kp = kv;
+  floats_text(&s, 4, (int64_t[]){c->kh, c->kw, c->ci, c->co}, &kp);
+  hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=%lldx%lld%s}, "
+                     "dim_labels=b01f_01io->b01f\n",
+                 os, (long long)c->kh, (long long)c->kw, pad);
+  int nargs = 1 + (c->epilogue != 0);
+  if (c->epilogue == 0) hlo_str_printf(&s, "  ROOT r = f32[%s] copy(d)\n", os);
+  else if (c->epilogue == 2)
+    hlo_str_printf(&s, "  y = f32[%s] parameter(1)\n  a = f32[%s] add(d, y)\n"
+                       "  lo = f32[] constant(-20)\n  hi = f32[] constant(30)\n"
+                       "  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   os, os, os);
+  else
+    hlo_str_printf(&s, "  c = f32[%lld] parameter(1)\n  cb = f32[%s] broadcast(c), "
+                       "dimensions={3}\n  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
+                       "  hi = f32[] constant(%s)\n  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   (long long)c->co, os, os, c->epilogue == 1 ? "3e38" : "6", os);
+  hlo_str_printf(&s, "}\n");
+  HloModule *mod = ck_parse_verified(s.buf);
+  free(s.buf);
+  HloLiteral *args[2];
+  for (int i = 0; i < nargs; i++) {
+    args[i] = hlo_literal_new(&mod->entry->params[i]->shape);
+    memcpy(args[i]->data, i ? (c->epilogue == 2 ? cv + c->co : cv) : xv,
+           hlo_shape_byte_size(&args[i]->shape));
+  }
+  HloLiteral *want = ck_evaluate(mod, args, nargs);
+  CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features,
+                 .exact_winograd = c->exact};
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(mod, &(PassOptions){.policy = &policy}));
+  CgTarget tg;
+  ck_assert(!cg_target_create(&o, &tg));
+  CgGen g = {.m = mod, .target = &tg};
+  int planned = 0;
+  for (const HloInstr *x = mod->entry->first; x; x = x->next) {
+    CgGemm gm;
+    if (!cg_gemm_plan(&g, x, &gm) || gm.op->op != HLO_OP_CONVOLUTION) continue;
+    planned++;
+    ck_assert_msg(gm.winograd && gm.wg_mb[!ax] == 1 && gm.wg_mb[ax] > 1,
+                  "target %s: %lldx%lld kernel on %lldx%lldx%lld->%lld: blocks %dx%d, want "
+                  "a 1-D form", targets[target].cpu, (long long)c->kh, (long long)c->kw,
+                  (long long)c->h, (long long)c->w, (long long)c->ci, (long long)c->co,
+                  gm.winograd ? gm.wg_mb[0] : 0, gm.winograd ? gm.wg_mb[1] : 0);
+    m = gm.wg_mb[ax];
+    ck_assert_msg(!c->exact || (m == 2 && r == 3), "exact: F(%lld, %lld)", (long long)m,
+                  (long long)r);
+    if (c->k_blocked)
+      ck_assert_msg(gm.wg_kc < gm.IC && gm.wg_kc % gm.lanes == 0, "kc %lld of %lld",
+                    (long long)gm.wg_kc, (long long)gm.IC);
+  }
+  ck_assert_int_eq(planned, 1);
+  cg_target_free(&tg);
+  int64_t a = m + r - 1;
+  CgJit *j = cgt_jit_with(mod, &o);
+  const hloc_program *prog = cg_jit_program(j);
+  if (cgt_host_runs(prog)) {
+    float *got[3];
+    for (int t = 0; t < 3; t++) {
+      got[t] = malloc(ny * sizeof(float));
+      memset(got[t], 0xA5, ny * sizeof(float));
+      void *bufs[3] = {args[0]->data, nargs > 1 ? args[1]->data : got[t], got[t]};
+      RtThreadPool *pool = t ? rt_threadpool_create(t + 1) : NULL;
+      hloc_set_thread_pool(pool);
+      ck_assert_int_eq(hloc_program_run(prog, bufs), 0);
+      hloc_set_thread_pool(NULL);
+      if (pool) rt_threadpool_free(pool);
+    }
+    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
+    ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
+    static double C[8][8][7];
+    w1_coef((int)m, (int)r, C);
+    const float *y = want->data;
+    double worst = 0;
+    for (int64_t px = 0; px < ny / c->co; px++) {
+      int64_t xo = px % ow, yo = px / ow % oh, b = px / ow / oh;
+      int64_t at = ax ? xo : yo, bi = at % m; /* the output's place in its block */
+      for (int64_t co = 0; co < c->co; co++) {
+        double S = 0, W = 0;
+        for (int64_t q = 0; q < r; q++)
+          for (int64_t ci = 0; ci < c->ci; ci++) {
+            double w = fabs(kv[(q * c->ci + ci) * c->co + co]);
+            for (int64_t pp = 0; pp < a; pp++) {
+              int64_t yi = yo - ph, xi = xo - pw;
+              if (ax) xi += pp - bi;
+              else yi += pp - bi;
+              if (yi < 0 || yi >= c->h || xi < 0 || xi >= c->w) continue;
+              double d = fabs(xv[((b * c->h + yi) * c->w + xi) * c->ci + ci]);
+              W += C[bi][pp][q] * w * d;
+              if (pp - bi == q) S += w * d;
+            }
+          }
+        int64_t i = px * c->co + co;
+        double err = fabs((double)got[0][i] - y[i]);
+        double bound = ((double)(c->ci + 2 * a + 1) * W + 2 * (S + 1)) * 0x1p-24;
+        ck_assert_msg(err <= bound, "%s: output %lld (block place %lld): %.9g, want %.9g "
+                      "(error %.3g > bound %.3g)", targets[target].cpu, (long long)i,
+                      (long long)bi, got[0][i], y[i], err, bound);
+        if (err / ((S + 1) * 0x1p-24) > worst) worst = err / ((S + 1) * 0x1p-24);
+      }
+    }
+    if (getenv("WG_ERR"))
+      fprintf(stderr, "%s %lldx%lld F(%lld, %lld): largest error %.2f u (S + 1)\n",
+              targets[target].cpu, (long long)c->kh, (long long)c->kw, (long long)m,
+              (long long)r, worst);
+    for (int t = 0; t < 3; t++) free(got[t]);
+  }
+  cg_jit_free(j);
+  hlo_literal_free(want);
+  for (int i = 0; i < nargs; i++) hlo_literal_free(args[i]);
+  hlo_module_free(mod);
+  free(xv);
+  free(kv);
+  free(cv);
+}
+
+START_TEST(winograd_1d) {
+  /* The 1-D forms against the evaluator within w1_check's bound,
+   * bit-identical with 1, 2 and 3 threads: 1×7 and 7×1 by F(2, 7), 1×3
+   * and 3×1 by F(m, 3); same and valid padding, output sizes off the
+   * block (17, 13 = 6·2 + 1, 7: blocks past the last row or column), a
+   * batch of 2, input features off the vector widths (20, 41), output
+   * features leaving a partial last panel; every epilogue. */
+  static const W1Case cases[] = {
+      {1, 13, 15, 64, 32, 1, 7, true, 0},  {1, 13, 15, 64, 64, 7, 1, true, 1},
+      {2, 9, 11, 96, 32, 1, 7, true, 2},   {1, 18, 17, 96, 32, 7, 1, false, 3},
+      {1, 9, 11, 48, 96, 1, 3, true, 1},   {1, 13, 15, 96, 32, 3, 1, true, 2},
+      {1, 17, 17, 41, 64, 1, 3, false, 3}, {1, 18, 12, 48, 32, 7, 1, false, 0},
+  };
+  int t = _i;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) w1_check(&cases[i], t, 4200 + i);
+}
+END_TEST
+
+START_TEST(winograd_1d_k_blocked) {
+  /* F(2, 7) with the products' K loop blocked: 700 input features, a U
+   * panel's slice (8 × kc × nr floats) fitting half the 512 KiB L2 only
+   * in two or three K blocks of whole vectors, the last shorter; 15
+   * output columns (an edge block); a fused epilogue. */
+  static const W1Case cases[] = {{1, 17, 15, 700, 32, 1, 7, true, 1, true}};
+  int t = _i;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) w1_check(&cases[i], t, 4300 + i);
+}
+END_TEST
+
+START_TEST(winograd_1d_exact) {
+  /* With exact_winograd, the 1-D F(2, 3) (0, ±1, ±1/2, as F(2×2, 3×3))
+   * where it pays on AVX2; the others are not exact. */
+  static const W1Case cases[] = {{1, 13, 15, 64, 32, 1, 3, true, 1, false, true},
+                                 {1, 12, 12, 96, 32, 3, 1, false, 2, false, true}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) w1_check(&cases[i], 1, 4400 + i);
+}
+END_TEST
+
+START_TEST(winograd_1d_plans) {
+  /* Which form Inception-V3's 1-D layers get with AVX2 (x86-64-v3, the
+   * named CPU's 512 KiB L2, as the Zen 3 measured in winograd.c):
+   * F(2, 7) for the 17×17 1×7 and 7×1 ones (128, 160 and 192 features),
+   * the 1-D F(2, 3) for the 8×8×384 1×3 and 3×1 ones (F(4, 3) and F(6, 3)
+   * would have 4 tiles a panel and a U beyond half the L2); with
+   * exact_winograd, F(2, 3) where it is, direct for 1×7 and 7×1. */
+  static const struct {
+    int hw, ci, co, kh, kw, mh, mw, exact_mh, exact_mw;
+  } cases[] = {
+      {17, 128, 128, 1, 7, 1, 2, 0, 0}, {17, 128, 128, 7, 1, 2, 1, 0, 0},
+      {17, 128, 192, 7, 1, 2, 1, 0, 0}, {17, 160, 160, 1, 7, 1, 2, 0, 0},
+      {17, 160, 192, 7, 1, 2, 1, 0, 0}, {17, 192, 192, 1, 7, 1, 2, 0, 0},
+      {17, 192, 192, 7, 1, 2, 1, 0, 0}, {8, 384, 384, 1, 3, 1, 2, 1, 2},
+      {8, 384, 384, 3, 1, 2, 1, 2, 1},
+  };
+  uint64_t seed = 31;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int hw = cases[i].hw, kh = cases[i].kh, kw = cases[i].kw;
+    HloStr s = {0};
+    int64_t dims[4] = {kh, kw, cases[i].ci, cases[i].co};
+    hlo_str_printf(&s, "HloModule c\n\nENTRY main {\n  x = f32[1,%d,%d,%d] parameter(0)\n", hw, hw,
+                   cases[i].ci);
+    hlo_str_printf(&s, "  k = f32[%d,%d,%d,%d] constant(", kh, kw, cases[i].ci, cases[i].co);
+    constant_text(&s, 4, dims, &seed);
+    hlo_str_printf(&s, ")\n  ROOT c = f32[1,%d,%d,%d] convolution(x, k), window={size=%dx%d "
+                       "pad=%d_%dx%d_%d}, dim_labels=b01f_01io->b01f\n}\n",
+                   hw, hw, cases[i].co, kh, kw, kh / 2, kh / 2, kw / 2, kw / 2);
+    for (int exact = 0; exact < 2; exact++) {
+      CgGemm gm = plan_of_as(s.buf, 1, exact);
+      int mh = gm.winograd ? gm.wg_mb[0] : 0, mw = gm.winograd ? gm.wg_mb[1] : 0;
+      int wh = exact ? cases[i].exact_mh : cases[i].mh;
+      int ww = exact ? cases[i].exact_mw : cases[i].mw;
+      ck_assert_msg(mh == wh && mw == ww, "%dx%dx%d->%d %dx%d%s: blocks %dx%d, want %dx%d", hw, hw,
+                    cases[i].ci, cases[i].co, kh, kw, exact ? " (exact)" : "", mh, mw, wh, ww);
+    }
+    free(s.buf);
+  }
+}
+END_TEST
+
 START_TEST(threads_agree) {
   /* Split by panels (N large), by rows of tiles (M large), and a padded
    * convolution (border and inside tiles): the same bits with 2 threads as
@@ -1027,6 +1305,10 @@ int main(void) {
   tcase_add_test(w, winograd_form_plans);
   tcase_add_loop_test(w, winograd_f4, 0, NTARGETS);
   tcase_add_loop_test(w, winograd_f4_k_blocked, 0, NTARGETS);
+  tcase_add_loop_test(w, winograd_1d, 0, NTARGETS);
+  tcase_add_loop_test(w, winograd_1d_k_blocked, 0, NTARGETS);
+  tcase_add_test(w, winograd_1d_exact);
+  tcase_add_test(w, winograd_1d_plans);
   suite_add_tcase(s, w);
   return ck_run_suite(s);
 }
