@@ -750,7 +750,8 @@ void cg_gemm_emit(CgFn *f, const CgGemm *gm, CgVal out);
  * vectors of `lanes`. */
 void cg_gemm_tile(const CgTargetInfo *t, int64_t M, int64_t N, int lanes, int *mr, int *nv);
 /* winograd.c: whether planned convolution g (its direct tile chosen) runs
- * by Winograd's F(4×4, 3×3) or F(2×2, 3×3) instead (then g is replanned for it); its
+ * by Winograd instead (F(4×4, 3×3) or F(2×2, 3×3); for 1×r and r×1
+ * kernels a 1-D F(m, r)) (then g is replanned for it); its
  * units [lo, hi) storing into out. */
 bool cg_winograd_plan(const CgTargetInfo *t, CgGemm *g);
 /* Whether convolution x (its kernel a constant) would run by Winograd

@@ -1,6 +1,7 @@
 /*
- * winograd.c — 3×3 stride-1 convolutions by Winograd's minimal filtering
- * F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, "Fast Algorithms for
+ * winograd.c — 3×3, 1×r and r×1 stride-1 convolutions by Winograd's
+ * minimal filtering: F(m×m, 3×3), m = 2 or 4, and the 1-D forms below
+ * (Lavin and Gray, "Fast Algorithms for
  * Convolutional Neural Networks", 2015): each m×m block of output pixels
  * is computed from the a×a patch of input under it (a = m + 2) with a²
  * multiplies per input and output feature instead of 9m²: 16 instead of
@@ -74,12 +75,32 @@
  * the output transform; shared, each path takes at most 4 and 6, every
  * intermediate bounded by its rows' Σ|c|·|x|, so the bound stands.
  * CgOptions.exact_winograd (the exact tests) keeps it off.
+ *
+ * The 1-D forms.  A 1×r or r×1 kernel (Inception-V3's 1×7, 7×1, 1×3 and
+ * 3×1) runs F(m, r) along its r taps and the identity F(1, 1) along the
+ * other axis: blocks of 1×m (or m×1) outputs, a = m + r − 1 products per
+ * block and pair of features instead of m·r: F(2, 7) 8 instead of 14,
+ * F(2, 3) 4 instead of 6, F(4, 3) 6 instead of 12, F(6, 3) 8 instead of
+ * 18.  Every step above is the same with a form per axis (T = ay·ax
+ * products, Bᵀ by columns with the rows' form, then by rows with the
+ * columns'; the identity's program is empty).  F(2, 7) and F(6, 3) are
+ * built at compile time by the Toom-Cook construction (toom_cook) at 0,
+ * ±1, ±2, ±1/2 and ∞, the points Lavin and Gray and Barabasz et al. use
+ * for 8 points; U = G g Gᵀ in double, rounded once.  Their conditioning
+ * is no worry: the largest Σ|Aᵀ||G||Bᵀ| of an output (the constant of
+ * the error bound, tests/test_codegen_gemm.c, w1_check) is 115 for
+ * F(2, 7) and 68 for F(6, 3), against 2304 for F(4×4, 3×3); the tests'
+ * largest errors were 2.5-5.1 u (Σ|x|·|w| + 1) for F(2, 7) and 6.4-12.4
+ * for F(6, 3) (25 for F(4×4, 3×3)).  Only F(2, 3) (0, ±1, ±1/2) is exact
+ * on small integers and runs under exact_winograd.
  * Elsewhere the sums are reassociated (a different rounding than the
  * direct kernel, as any library's Winograd).  A tap in padding
  * contributes 0 × weight rather than nothing (the direct kernel and the
  * evaluator skip it): they differ only for infinite weights.
  *
- * When it is chosen (cg_winograd_plan): the convolution must be 3×3,
+ * When it is chosen (cg_winograd_plan): the convolution must be 3×3 (by
+ * F(2×2, 3×3) or F(4×4, 3×3)), 1×r or r×1 (r = 3: F(2, 3), F(4, 3),
+ * F(6, 3); r = 7: F(2, 7)),
  * stride 1, undilated, two spatial dims, without groups, its kernel a
  * constant, its output features a multiple of the vector width.  Each
  * form is planned (plan_form: blocks, register tile, K blocks) where a
@@ -95,8 +116,11 @@
  * WINOGRAD_MAX_COST of the direct kernel's.  F(4×4, 3×3) takes another
  * register tile than gemm.c's where its panels, each redoing the input
  * transform, fit the output features clearly better (tile_cost,
- * WG_TILE_GAIN: 28²×128 on 2 × 32).  F(4×4, 3×3)'s estimate is
- * 0.6-0.75 of F(2×2, 3×3)'s on the layers below; measured on the Zen 3
+ * WG_TILE_GAIN: 28²×128 on 2 × 32; the 1-D forms likewise).  With the
+ * shared subexpressions, F(4×4, 3×3)'s estimate is 0.57-0.63 of F(2×2,
+ * 3×3)'s on the layers below of 64 output features or more and 0.42-0.52
+ * on those of 32 (Inception-V3's 149²×32→32, DenseNet-121's 128→32;
+ * AVX2); measured on the Zen 3
  * (AVX2, `hloc_bench_kernels --seconds 1 --cpu-time`, one thread, two
  * rounds, GFLOP/s of the direct kernel's multiply-adds, F(2×2) → F(4×4)):
  * ResNet-50 56²×64 164 → 203-206, 28²×128 139-148 → 164-172 (178-192 on
@@ -116,6 +140,18 @@
  * 232-238; two rounds: 147²×32→64 valid 169-172 → 176-183, 73²×80→192
  * valid 197-204 → 214-215, 35²×96→96 205-208 → 210-211, 56²×128→32
  * 193-208 → 208-214, 14²×128→32 149-153 → 153-161.
+ *
+ * The 1-D forms' estimates are 0.74-0.75 of the direct kernel's on
+ * Inception-V3's layers (F(2, 7) at 17×17, the 1-D F(2, 3) at 8×8×384:
+ * F(4, 3) and F(6, 3) have 4 tiles a panel there and a U beyond half the
+ * L2); measured (Zen 3, same flags, direct → 1-D, GFLOP/s of the direct
+ * kernel's multiply-adds, two alternated rounds): 17²×128→128 1×7 86-92
+ * → 115-116, 7×1 89-91 → 115-117, 17²×160→160 1×7 93-97 → 116-123,
+ * 17²×192→192 7×1 92-98 → 118-121, 1×7 94-98 → 108-122; five rounds,
+ * medians: 8²×384→384 1×3 93 → 116 (87-97 → 89-129), 3×1 94 → 116 (88-97
+ * → 94-124).  Inception-V3 (one thread, the executable's CPU time,
+ * median of 10 runs, five alternated runs): 113.5-116.1 ms (median
+ * 115.4) → 107.5-113.6 (109.3).
  */
 #include <math.h>
 #include <pthread.h>
