@@ -141,17 +141,17 @@
  * valid 197-204 → 214-215, 35²×96→96 205-208 → 210-211, 56²×128→32
  * 193-208 → 208-214, 14²×128→32 149-153 → 153-161.
  *
- * The 1-D forms' estimates are 0.74-0.75 of the direct kernel's on
- * Inception-V3's layers (F(2, 7) at 17×17, the 1-D F(2, 3) at 8×8×384:
- * F(4, 3) and F(6, 3) have 4 tiles a panel there and a U beyond half the
- * L2); measured (Zen 3, same flags, direct → 1-D, GFLOP/s of the direct
- * kernel's multiply-adds, two alternated rounds): 17²×128→128 1×7 86-92
- * → 115-116, 7×1 89-91 → 115-117, 17²×160→160 1×7 93-97 → 116-123,
- * 17²×192→192 7×1 92-98 → 118-121, 1×7 94-98 → 108-122; five rounds,
- * medians: 8²×384→384 1×3 93 → 116 (87-97 → 89-129), 3×1 94 → 116 (88-97
- * → 94-124).  Inception-V3 (one thread, the executable's CPU time,
- * median of 10 runs, five alternated runs): 113.5-116.1 ms (median
- * 115.4) → 107.5-113.6 (109.3).
+ * The 1-D forms' estimates are 0.74-0.75 of the direct kernel's for
+ * F(2, 7) on Inception-V3's 17×17 layers; its 8×8×384 1×3 and 3×1 ones
+ * take F(4, 3) (4 tiles a panel, its U of 3.5 MB beyond half the L2 but
+ * within half the L3: WG_MIN_TILES).  Measured (Zen 3, same flags, direct
+ * → 1-D, GFLOP/s of the direct kernel's multiply-adds, alternated
+ * rounds): 17²×128→128 1×7 86-92 → 115-116, 7×1 89-91 → 115-117,
+ * 17²×160→160 1×7 93-97 → 116-123, 17²×192→192 7×1 92-98 → 118-121, 1×7
+ * 94-98 → 108-122; 8²×384→384 1×3 86-97 → 157-162, 3×1 84-97 → 158-161
+ * (by F(2, 3): 89-129, 94-124).  Inception-V3 (one thread, the
+ * executable's median of 10 runs, six alternated runs): 115.2 ms → 107.0
+ * (medians), outputs within 2.6e-6 of TensorFlow's.
  */
 #include <math.h>
 #include <pthread.h>
@@ -455,6 +455,10 @@ enum { WINOGRAD_MAX_COST = 75 };
  * from 90 to 123-142.  Where U fits, few tiles still gained (7×7×64:
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
 enum { WG_MIN_TILES = 5 };
+/* A 1-D form is exempt where its U fits half the L3: its U is 2× the
+ * direct kernel's weights at most (a/r), and 8²×384→384 1×3 by F(4, 3)
+ * (3.5 MB of U, 4 tiles of 4 blocks a panel) ran at 151-164 GFLOP/s
+ * against 117-127 by F(2, 3) (8 tiles) and 86-97 direct on the Zen 3. */
 
 /* How much cheaper (in percent) another register tile than gemm.c's must
  * be, by tile_cost, for F(4×4, 3×3) to take it.  On the Zen 3, 28²×128
@@ -549,7 +553,9 @@ static bool plan_form(const CgTargetInfo *t, const CgGemm *g, int fy, int fx, Wg
   p->nkb = (g->IC + kc - 1) / kc;
   p->kc = p->nkb > 1 ? kc : g->IC;
   int64_t all = T * g->IC * g->N * 4; /* U's bytes, every panel */
-  if (p->ntiles < WG_MIN_TILES && all > t->l2_bytes / 2) return false;
+  bool one_d = fy == WG_ID || fx == WG_ID;
+  if (p->ntiles < WG_MIN_TILES && all > t->l2_bytes / 2 && !(one_d && all <= t->l3_bytes / 2))
+    return false;
   /* The tiles whose sums (T × mr × nr each) fit a quarter of the L2. */
   p->group = t->l2_bytes / 4 / (T * mr * nr * 4);
   if (p->group > p->ntiles) p->group = p->ntiles;
