@@ -13,7 +13,8 @@
  * has, the fallback where the middle tiles would reach into padding);
  * 3x3 convolutions by Winograd's F(2x2, 3x3) (interior and edge blocks,
  * odd sizes, same, valid and asymmetric padding, partial panels, every
- * epilogue; exact, its transforms being 0, ±1 and ±1/2);
+ * epilogue; exact, its transforms being 0, ±1 and ±1/2), F(4x4, 3x3) and
+ * the 1-D forms for 1×r and r×1 kernels (within derived error bounds);
  * with 1 and 2 threads, for every vector width class the
  * host can run (SSE2, AVX2, AVX-512, and AVX-512 preferred at 512); and
  * packed weights made from a module that codegen frees as it goes
