@@ -79,20 +79,21 @@
  * The 1-D forms.  A 1×r or r×1 kernel (Inception-V3's 1×7, 7×1, 1×3 and
  * 3×1) runs F(m, r) along its r taps and the identity F(1, 1) along the
  * other axis: blocks of 1×m (or m×1) outputs, a = m + r − 1 products per
- * block and pair of features instead of m·r: F(2, 7) 8 instead of 14,
- * F(2, 3) 4 instead of 6, F(4, 3) 6 instead of 12, F(6, 3) 8 instead of
- * 18.  Every step above is the same with a form per axis (T = ay·ax
+ * block and pair of features instead of m·r: F(4, 7) 10 instead of 28,
+ * F(2, 7) 8 instead of 14, F(2, 3) 4 instead of 6, F(4, 3) 6 instead of
+ * 12, F(6, 3) 8 instead of 18.  Every step above is the same with a form per axis (T = ay·ax
  * products, Bᵀ by columns with the rows' form, then by rows with the
  * columns'; the identity's program is empty).  F(2, 7) and F(6, 3) are
  * built at compile time by the Toom-Cook construction (toom_cook) at 0,
  * ±1, ±2, ±1/2 and ∞, the points Lavin and Gray and Barabasz et al. use
- * for 8 points; U = G g Gᵀ in double, rounded once.  Their conditioning
- * is no worry: the largest Σ|Aᵀ||G||Bᵀ| of an output (the constant of
- * the error bound, tests/test_codegen_gemm.c, w1_check) is 115 for
- * F(2, 7) and 68 for F(6, 3), against 2304 for F(4×4, 3×3); the tests'
- * largest errors were 2.5-5.1 u (Σ|x|·|w| + 1) for F(2, 7) and 6.4-12.4
- * for F(6, 3) (25 for F(4×4, 3×3)).  Only F(2, 3) (0, ±1, ±1/2) is exact
- * on small integers and runs under exact_winograd.
+ * for 8 points, F(4, 7) at those and ±3/2; U = G g Gᵀ in double, rounded
+ * once.  The largest Σ|Aᵀ||G||Bᵀ| of an output (the constant of the
+ * error bound, tests/test_codegen_gemm.c, w1_check) is 115 for F(2, 7),
+ * 68 for F(6, 3) and 810 for F(4, 7) (987 with ±3 instead of ±3/2, 984
+ * with ±1/4), against 2304 for F(4×4, 3×3); the tests' largest errors
+ * were 2.5-7.0 u (Σ|x|·|w| + 1) for F(2, 7), 6.4-12.4 for F(6, 3) and
+ * 15-24 for F(4, 7) (25 for F(4×4, 3×3)).  Only F(2, 3) (0, ±1, ±1/2)
+ * is exact on small integers and runs under exact_winograd.
  * Elsewhere the sums are reassociated (a different rounding than the
  * direct kernel, as any library's Winograd).  A tap in padding
  * contributes 0 × weight rather than nothing (the direct kernel and the
@@ -100,7 +101,7 @@
  *
  * When it is chosen (cg_winograd_plan): the convolution must be 3×3 (by
  * F(2×2, 3×3) or F(4×4, 3×3)), 1×r or r×1 (r = 3: F(2, 3), F(4, 3),
- * F(6, 3); r = 7: F(2, 7)),
+ * F(6, 3); r = 7: F(2, 7), F(4, 7)),
  * stride 1, undilated, two spatial dims, without groups, its kernel a
  * constant, its output features a multiple of the vector width.  Each
  * form is planned (plan_form: blocks, register tile, K blocks) where a
@@ -141,17 +142,19 @@
  * valid 197-204 → 214-215, 35²×96→96 205-208 → 210-211, 56²×128→32
  * 193-208 → 208-214, 14²×128→32 149-153 → 153-161.
  *
- * The 1-D forms' estimates are 0.74-0.75 of the direct kernel's for
- * F(2, 7) on Inception-V3's 17×17 layers; its 8×8×384 1×3 and 3×1 ones
- * take F(4, 3) (4 tiles a panel, its U of 3.5 MB beyond half the L2 but
- * within half the L3: WG_MIN_TILES).  Measured (Zen 3, same flags, direct
- * → 1-D, GFLOP/s of the direct kernel's multiply-adds, alternated
- * rounds): 17²×128→128 1×7 86-92 → 115-116, 7×1 89-91 → 115-117,
- * 17²×160→160 1×7 93-97 → 116-123, 17²×192→192 7×1 92-98 → 118-121, 1×7
- * 94-98 → 108-122; 8²×384→384 1×3 86-97 → 157-162, 3×1 84-97 → 158-161
- * (by F(2, 3): 89-129, 94-124).  Inception-V3 (one thread, the
- * executable's median of 10 runs, six alternated runs): 115.2 ms → 107.0
- * (medians), outputs within 2.6e-6 of TensorFlow's.
+ * The 1-D forms: F(4, 7) runs Inception-V3's 17×17 1×7 and 7×1 layers
+ * (the cost model prefers F(2, 7) only for outputs 2 wide along the
+ * kernel's axis), F(4, 3) its 8×8×384 1×3 and 3×1 ones (4 tiles a panel,
+ * its U of 3.5 MB beyond half the L2 but within half the L3:
+ * WG_MIN_TILES).  Measured (Zen 3, same flags, direct → 1-D, GFLOP/s of
+ * the direct kernel's multiply-adds, two or three alternated rounds):
+ * 17²×128→128 1×7 89-92 → 160-161 (by F(2, 7): 115-116), 7×1 88-90 →
+ * 156-162 (115-117), 17²×160→160 1×7 84-95 → 155-161 (116-123),
+ * 17²×192→192 7×1 96 → 158-162 (118-121), 1×7 86-87 → 157 (108-122);
+ * 8²×384→384 1×3 86-97 → 157-162, 3×1 84-97 → 158-161 (by F(2, 3):
+ * 89-129, 94-124).  Inception-V3 (one thread, the executable's median CPU
+ * time of 10 runs, four alternated runs): 117.2 ms → 103.3 (medians),
+ * outputs within 2.5e-6 of TensorFlow's (bench/kernels.md).
  */
 #include <math.h>
 #include <pthread.h>
@@ -170,7 +173,8 @@
  * F(1, 1) on the kernel's axis of size 1).  F(2, 3) and F(4, 3) are Lavin
  * and Gray's, typed in (F(2, 3) interpolates at 0, ±1 and ∞; F(4, 3) at
  * 0, ±1, ±2 and ∞); the 8-point forms F(2, 7) and F(6, 3) are built by
- * toom_cook at 0, ±1, ±2, ±1/2 and ∞.  exact: every coefficient of the
+ * toom_cook at 0, ±1, ±2, ±1/2 and ∞, the 10-point F(4, 7) at those and
+ * ±3/2.  exact: every coefficient of the
  * algorithm (G's products included) is a small dyadic rational, so small
  * integers stay exact (CgOptions.exact_winograd). */
 typedef struct WgForm {
@@ -179,7 +183,7 @@ typedef struct WgForm {
   const double *bt, *g, *at;
 } WgForm;
 
-enum { WG_MAX_A = 8 }; /* the largest a of a form */
+enum { WG_MAX_A = 10 }; /* the largest a of a form */
 
 static const double BT2[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
 static const double G2[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
@@ -192,17 +196,21 @@ static const double G4[] = {1.0 / 4,  0,         0,        -1.0 / 6, -1.0 / 6, -
 static const double AT4[] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
                              0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
 static const double ONE[] = {1};
-/* The finite points of the 8-point forms. */
-static const double PTS8[] = {0, 1, -1, 2, -2, 0.5, -0.5};
+/* The finite points of the 8-point forms, and of the 10-point F(4, 7)
+ * (±3/2 added: its largest Σ|Aᵀ||G||Bᵀ| 810, against 987 with ±3 and
+ * 984 with ±1/4). */
+static const double PTS8[] = {0, 1, -1, 2, -2, 0.5, -0.5, 1.5, -1.5};
 static double BT27[64], G27[8 * 7], AT27[2 * 8], BT63[64], G63[8 * 3], AT63[6 * 8];
+static double BT47[100], G47[10 * 7], AT47[4 * 10];
 
-enum { WG_ID, WG_F23, WG_F43, WG_F63, WG_F27, WG_NFORMS };
+enum { WG_ID, WG_F23, WG_F43, WG_F63, WG_F27, WG_F47, WG_NFORMS };
 static const WgForm forms[WG_NFORMS] = {
     [WG_ID] = {1, 1, 1, true, ONE, ONE, ONE},
     [WG_F23] = {2, 3, 4, true, BT2, G2, AT2},
     [WG_F43] = {4, 3, 6, false, BT4, G4, AT4},
     [WG_F63] = {6, 3, 8, false, BT63, G63, AT63},
     [WG_F27] = {2, 7, 8, false, BT27, G27, AT27},
+    [WG_F47] = {4, 7, 10, false, BT47, G47, AT47},
 };
 
 /* The smallest power of two (≥ 1) that makes the n values x[i·xs]
@@ -250,6 +258,7 @@ static void toom_cook(int m, int r, const double *pts, double *bt, double *g, do
 static void build_forms(void) {
   toom_cook(2, 7, PTS8, BT27, G27, AT27);
   toom_cook(6, 3, PTS8, BT63, G63, AT63);
+  toom_cook(4, 7, PTS8, BT47, G47, AT47);
 }
 
 /* The form of index i, the built ones made once. */
@@ -455,8 +464,8 @@ enum { WINOGRAD_MAX_COST = 75 };
  * from 90 to 123-142.  Where U fits, few tiles still gained (7×7×64:
  * 1.29x against 0.97x direct; 8×8×128: 1.54x against 0.91x). */
 enum { WG_MIN_TILES = 5 };
-/* A 1-D form is exempt where its U fits half the L3: its U is 2× the
- * direct kernel's weights at most (a/r), and 8²×384→384 1×3 by F(4, 3)
+/* A 1-D form is exempt where its U fits half the L3 (a/r times the direct
+ * kernel's weights: 2× for F(4, 3)): 8²×384→384 1×3 by F(4, 3)
  * (3.5 MB of U, 4 tiles of 4 blocks a panel) ran at 151-164 GFLOP/s
  * against 117-127 by F(2, 3) (8 tiles) and 86-97 direct on the Zen 3. */
 

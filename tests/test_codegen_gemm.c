@@ -916,8 +916,9 @@ typedef struct W1Case {
 
 /* The finite interpolation points of F(m, r) (a = m + r − 1 of them with
  * ∞) as winograd.c documents them: 0, ±1 for F(2, 3); 0, ±1, ±2 for
- * F(4, 3); 0, ±1, ±2, ±1/2 for the 8-point F(2, 7) and F(6, 3). */
-static const double w1_pts[] = {0, 1, -1, 2, -2, 0.5, -0.5};
+ * F(4, 3); 0, ±1, ±2, ±1/2 for the 8-point F(2, 7) and F(6, 3); and ±3/2
+ * for the 10-point F(4, 7). */
+static const double w1_pts[] = {0, 1, -1, 2, -2, 0.5, -0.5, 1.5, -1.5};
 
 /* C(i)_pq = Σ_ξ |Aᵀ_iξ||G_ξq||Bᵀ_ξp| of F(m, r) (as in f4_check), from
  * the points by Lagrange's construction (independent of winograd.c's
@@ -927,11 +928,11 @@ static const double w1_pts[] = {0, 1, -1, 2, -2, 0.5, -0.5};
  * of Π_{l≠ξ} (t − x_l) / Π_{l≠ξ} (x − x_l); for ∞, Aᵀ and G pick the last
  * coefficient and Bᵀ is Π_l (t − x_l).  C[i][p][q], p < a, q < r; m = 1
  * (a kernel axis of size 1): C = 1. */
-static void w1_coef(int m, int r, double C[8][8][7]) {
+static void w1_coef(int m, int r, double C[6][10][7]) {
   int a = m + r - 1, n = a - 1;
-  memset(C, 0, sizeof(double[8][8][7]));
+  memset(C, 0, sizeof(double[6][10][7]));
   for (int x = 0; x < a; x++) {
-    double poly[9] = {1}, norm = 1;
+    double poly[11] = {1}, norm = 1;
     int deg = 0;
     for (int l = 0; l < n; l++)
       if (l != x) {
@@ -958,8 +959,8 @@ static void w1_coef(int m, int r, double C[8][8][7]) {
  * the block's a-wide input window along the kernel's axis, i the
  * output's place in its block.  The largest ΣC(i) (W/S for equal
  * magnitudes, times r) is 8 for F(2, 3), 48 for F(4, 3), 68 for F(6, 3)
- * and 115 for F(2, 7), against 48² = 2304 for F(4×4, 3×3): the 1-D forms
- * are far better conditioned.  Bit-identical with 1, 2 and 3 threads.
+ * 115 for F(2, 7) and 810 for F(4, 7), against 48² = 2304 for F(4×4,
+ * 3×3).  Bit-identical with 1, 2 and 3 threads.
  * WG_ERR=1 prints the largest error seen, in u (S + 1). */
 static void w1_check(const W1Case *c, int target, uint64_t seed) {
   int ax = c->kh == 1; /* the kernel's axis: 0 rows, 1 columns */
@@ -1055,7 +1056,7 @@ static void w1_check(const W1Case *c, int target, uint64_t seed) {
     }
     ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
     ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
-    static double C[8][8][7];
+    static double C[6][10][7];
     w1_coef((int)m, (int)r, C);
     const float *y = want->data;
     double worst = 0;
@@ -1103,16 +1104,18 @@ static void w1_check(const W1Case *c, int target, uint64_t seed) {
 
 START_TEST(winograd_1d) {
   /* The 1-D forms against the evaluator within w1_check's bound,
-   * bit-identical with 1, 2 and 3 threads: 1×7 and 7×1 by F(2, 7), 1×3
-   * and 3×1 by F(m, 3); same and valid padding, output sizes off the
-   * block (17, 13 = 6·2 + 1, 7: blocks past the last row or column), a
-   * batch of 2, input features off the vector widths (20, 41), output
-   * features leaving a partial last panel; every epilogue. */
+   * bit-identical with 1, 2 and 3 threads: 1×7 and 7×1 by F(4, 7), or by
+   * F(2, 7) where the output is 2 wide along the kernel's axis, 1×3 and
+   * 3×1 by F(m, 3); same and valid padding, output sizes off the block
+   * (13, 15, 17, 11: blocks past the last row or column), a batch of 2,
+   * input features off the vector widths (41), output features leaving a
+   * partial last panel; every epilogue. */
   static const W1Case cases[] = {
       {1, 13, 15, 64, 32, 1, 7, true, 0},  {1, 13, 15, 64, 64, 7, 1, true, 1},
       {2, 9, 11, 96, 32, 1, 7, true, 2},   {1, 18, 17, 96, 32, 7, 1, false, 3},
       {1, 9, 11, 48, 96, 1, 3, true, 1},   {1, 13, 15, 96, 32, 3, 1, true, 2},
       {1, 17, 17, 41, 64, 1, 3, false, 3}, {1, 18, 12, 48, 32, 7, 1, false, 0},
+      {1, 17, 2, 96, 64, 1, 7, true, 1},   {1, 8, 17, 96, 64, 7, 1, false, 2},
   };
   int t = _i;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) w1_check(&cases[i], t, 4200 + i);
@@ -1120,10 +1123,10 @@ START_TEST(winograd_1d) {
 END_TEST
 
 START_TEST(winograd_1d_k_blocked) {
-  /* F(2, 7) with the products' K loop blocked: 700 input features, a U
-   * panel's slice (8 × kc × nr floats) fitting half the 512 KiB L2 only
-   * in two or three K blocks of whole vectors, the last shorter; 15
-   * output columns (an edge block); a fused epilogue. */
+  /* A 1×7 form with the products' K loop blocked: 700 input features, a
+   * U panel's slice (10 × kc × nr floats by F(4, 7)) fitting half the 512
+   * KiB L2 only in several K blocks of whole vectors, the last shorter;
+   * 15 output columns (an edge block); a fused epilogue. */
   static const W1Case cases[] = {{1, 17, 15, 700, 32, 1, 7, true, 1, true}};
   int t = _i;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) w1_check(&cases[i], t, 4300 + i);
@@ -1142,17 +1145,17 @@ END_TEST
 START_TEST(winograd_1d_plans) {
   /* Which form Inception-V3's 1-D layers get with AVX2 (x86-64-v3, the
    * named CPU's 512 KiB L2, as the Zen 3 measured in winograd.c):
-   * F(2, 7) for the 17×17 1×7 and 7×1 ones (128, 160 and 192 features),
+   * F(4, 7) for the 17×17 1×7 and 7×1 ones (128, 160 and 192 features),
    * F(4, 3) for the 8×8×384 1×3 and 3×1 ones (4 tiles a panel, its U of
    * 3.5 MB beyond half the L2 but within half the L3); with
    * exact_winograd, the 1-D F(2, 3) there, direct for 1×7 and 7×1. */
   static const struct {
     int hw, ci, co, kh, kw, mh, mw, exact_mh, exact_mw;
   } cases[] = {
-      {17, 128, 128, 1, 7, 1, 2, 0, 0}, {17, 128, 128, 7, 1, 2, 1, 0, 0},
-      {17, 128, 192, 7, 1, 2, 1, 0, 0}, {17, 160, 160, 1, 7, 1, 2, 0, 0},
-      {17, 160, 192, 7, 1, 2, 1, 0, 0}, {17, 192, 192, 1, 7, 1, 2, 0, 0},
-      {17, 192, 192, 7, 1, 2, 1, 0, 0}, {8, 384, 384, 1, 3, 1, 4, 1, 2},
+      {17, 128, 128, 1, 7, 1, 4, 0, 0}, {17, 128, 128, 7, 1, 4, 1, 0, 0},
+      {17, 128, 192, 7, 1, 4, 1, 0, 0}, {17, 160, 160, 1, 7, 1, 4, 0, 0},
+      {17, 160, 192, 7, 1, 4, 1, 0, 0}, {17, 192, 192, 1, 7, 1, 4, 0, 0},
+      {17, 192, 192, 7, 1, 4, 1, 0, 0}, {8, 384, 384, 1, 3, 1, 4, 1, 2},
       {8, 384, 384, 3, 1, 4, 1, 2, 1},
   };
   uint64_t seed = 31;
