@@ -708,6 +708,26 @@ typedef struct F4Case {
   bool k_blocked;
 } F4Case;
 
+/* The Winograd cases' epilogue after the convolution d (of shape os, co
+ * output features), and the end of the module: none (a copy), a residual
+ * add clamped to [-20, 30], or a bias clamped to [0, 3e38] (ReLU) or to
+ * [0, 6] (ReLU6); returns the module's argument count. */
+static int epilogue_text(HloStr *s, int epilogue, const char *os, int64_t co) {
+  if (epilogue == 0) hlo_str_printf(s, "  ROOT r = f32[%s] copy(d)\n", os);
+  else if (epilogue == 2)
+    hlo_str_printf(s, "  y = f32[%s] parameter(1)\n  a = f32[%s] add(d, y)\n"
+                      "  lo = f32[] constant(-20)\n  hi = f32[] constant(30)\n"
+                      "  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   os, os, os);
+  else
+    hlo_str_printf(s, "  c = f32[%lld] parameter(1)\n  cb = f32[%s] broadcast(c), "
+                      "dimensions={3}\n  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
+                      "  hi = f32[] constant(%s)\n  ROOT r = f32[%s] clamp(lo, a, hi)\n",
+                   (long long)co, os, os, epilogue == 1 ? "3e38" : "6", os);
+  hlo_str_printf(s, "}\n");
+  return 1 + (epilogue != 0);
+}
+
 /* F(4x4, 3x3) is not exact (G has 1/6 and 1/24), so each output is
  * checked against the evaluator (double sums, rounded once) within a
  * bound derived for it.  With u = 2^-24 and first-order terms: U = G g
@@ -756,19 +776,7 @@ static void f4_check(const F4Case *c, int target, uint64_t seed) {
   hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=3x3%s}, "
                      "dim_labels=b01f_01io->b01f\n",
                  os, c->same ? " pad=1_1x1_1" : "");
-  int nargs = 1 + (c->epilogue != 0);
-  if (c->epilogue == 0) hlo_str_printf(&s, "  ROOT r = f32[%s] copy(d)\n", os);
-  else if (c->epilogue == 2)
-    hlo_str_printf(&s, "  y = f32[%s] parameter(1)\n  a = f32[%s] add(d, y)\n"
-                       "  lo = f32[] constant(-20)\n  hi = f32[] constant(30)\n"
-                       "  ROOT r = f32[%s] clamp(lo, a, hi)\n",
-                   os, os, os);
-  else
-    hlo_str_printf(&s, "  c = f32[%lld] parameter(1)\n  cb = f32[%s] broadcast(c), "
-                       "dimensions={3}\n  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
-                       "  hi = f32[] constant(%s)\n  ROOT r = f32[%s] clamp(lo, a, hi)\n",
-                   (long long)c->co, os, os, c->epilogue == 1 ? "3e38" : "6", os);
-  hlo_str_printf(&s, "}\n");
+  int nargs = epilogue_text(&s, c->epilogue, os, c->co);
   HloModule *m = ck_parse_verified(s.buf);
   free(s.buf);
   HloLiteral *args[2];
@@ -990,19 +998,7 @@ static void w1_check(const W1Case *c, int target, uint64_t seed) {
   hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=%lldx%lld%s}, "
                      "dim_labels=b01f_01io->b01f\n",
                  os, (long long)c->kh, (long long)c->kw, pad);
-  int nargs = 1 + (c->epilogue != 0);
-  if (c->epilogue == 0) hlo_str_printf(&s, "  ROOT r = f32[%s] copy(d)\n", os);
-  else if (c->epilogue == 2)
-    hlo_str_printf(&s, "  y = f32[%s] parameter(1)\n  a = f32[%s] add(d, y)\n"
-                       "  lo = f32[] constant(-20)\n  hi = f32[] constant(30)\n"
-                       "  ROOT r = f32[%s] clamp(lo, a, hi)\n",
-                   os, os, os);
-  else
-    hlo_str_printf(&s, "  c = f32[%lld] parameter(1)\n  cb = f32[%s] broadcast(c), "
-                       "dimensions={3}\n  a = f32[%s] add(d, cb)\n  lo = f32[] constant(0)\n"
-                       "  hi = f32[] constant(%s)\n  ROOT r = f32[%s] clamp(lo, a, hi)\n",
-                   (long long)c->co, os, os, c->epilogue == 1 ? "3e38" : "6", os);
-  hlo_str_printf(&s, "}\n");
+  int nargs = epilogue_text(&s, c->epilogue, os, c->co);
   HloModule *mod = ck_parse_verified(s.buf);
   free(s.buf);
   HloLiteral *args[2];
