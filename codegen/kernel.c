@@ -489,7 +489,11 @@ static bool reads_column_reduce(const HloInstr *x, uint8_t *seen) {
   if (seen[x->id]) return false;
   seen[x->id] = 1;
   if (cg_reduce_vec_direct(x)) return true;
-  if (x->op == HLO_OP_PARAMETER || x->op == HLO_OP_REDUCE || !cg_vec_direct(x)) return false;
+  /* A scalar is read whole, not by columns (and cg_vec_direct takes
+   * arrays of rank >= 1). */
+  if (x->op == HLO_OP_PARAMETER || x->op == HLO_OP_REDUCE || !hlo_type_is_array(x->shape.type) ||
+      x->shape.rank == 0 || !cg_vec_direct(x))
+    return false;
   for (int i = 0; i < x->noperands; i++)
     if (reads_column_reduce(x->operands[i], seen)) return true;
   return false;
