@@ -728,6 +728,86 @@ static int epilogue_text(HloStr *s, int epilogue, const char *os, int64_t co) {
   return 1 + (epilogue != 0);
 }
 
+/* One Winograd case: an n × h × w × ci input and a kh × kw × ci × co
+ * constant kernel of values from half_to_one, a convolution with same
+ * (centred, the extra row or column after) or valid padding, then
+ * epilogue_text's epilogue; its arguments and the evaluator's result. */
+typedef struct WgCase {
+  float *xv, *kv, *cv; /* input, kernel, bias or residual (co + ny) */
+  int64_t oh, ow, ph, pw, ny;
+  HloModule *m;
+  HloLiteral *args[2], *want;
+  int nargs;
+} WgCase;
+
+static void wg_case_build(WgCase *w, const int64_t d[5], int64_t kh, int64_t kw, bool same,
+                          int epilogue, uint64_t seed) {
+  int64_t n = d[0], h = d[1], wd = d[2], ci = d[3], co = d[4];
+  w->ph = same ? (kh - 1) / 2 : 0;
+  w->pw = same ? (kw - 1) / 2 : 0;
+  w->oh = same ? h : h - kh + 1;
+  w->ow = same ? wd : wd - kw + 1;
+  int64_t nx = n * h * wd * ci, nk = kh * kw * ci * co;
+  w->ny = n * w->oh * w->ow * co;
+  w->xv = malloc(nx * sizeof *w->xv);
+  w->kv = malloc(nk * sizeof *w->kv);
+  w->cv = malloc((co + w->ny) * sizeof *w->cv);
+  for (int64_t i = 0; i < nx; i++) w->xv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < nk; i++) w->kv[i] = half_to_one(&seed);
+  for (int64_t i = 0; i < co + w->ny; i++) w->cv[i] = half_to_one(&seed);
+  HloStr s = {0};
+  char os[96], pad[64] = "";
+  snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)n, (long long)w->oh,
+           (long long)w->ow, (long long)co);
+  if (same)
+    snprintf(pad, sizeof pad, " pad=%lld_%lldx%lld_%lld", (long long)w->ph,
+             (long long)(kh - 1 - w->ph), (long long)w->pw, (long long)(kw - 1 - w->pw));
+  hlo_str_printf(&s, "HloModule wg\n\nENTRY main {\n  x = f32[%lld,%lld,%lld,%lld] parameter(0)\n",
+                 (long long)n, (long long)h, (long long)wd, (long long)ci);
+  hlo_str_printf(&s, "  k = f32[%lld,%lld,%lld,%lld] constant(", (long long)kh, (long long)kw,
+                 (long long)ci, (long long)co);
+  const float *kp = w->kv;
+  floats_text(&s, 4, (int64_t[]){kh, kw, ci, co}, &kp);
+  hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=%lldx%lld%s}, "
+                     "dim_labels=b01f_01io->b01f\n",
+                 os, (long long)kh, (long long)kw, pad);
+  w->nargs = epilogue_text(&s, epilogue, os, co);
+  w->m = ck_parse_verified(s.buf);
+  free(s.buf);
+  for (int a = 0; a < w->nargs; a++) {
+    w->args[a] = hlo_literal_new(&w->m->entry->params[a]->shape);
+    memcpy(w->args[a]->data, a ? (epilogue == 2 ? w->cv + co : w->cv) : w->xv,
+           hlo_shape_byte_size(&w->args[a]->shape));
+  }
+  w->want = ck_evaluate(w->m, w->args, w->nargs);
+}
+
+static void wg_case_free(WgCase *w) {
+  hlo_literal_free(w->want);
+  for (int a = 0; a < w->nargs; a++) hlo_literal_free(w->args[a]);
+  hlo_module_free(w->m);
+  free(w->xv);
+  free(w->kv);
+  free(w->cv);
+}
+
+/* Runs the case's program on 1, 2 and 3 threads into got[0..2] (the
+ * caller frees them) and checks that the three agree bit for bit. */
+static void wg_run_threads(const hloc_program *prog, const WgCase *w, float *got[3]) {
+  for (int t = 0; t < 3; t++) {
+    got[t] = malloc(w->ny * sizeof(float));
+    memset(got[t], 0xA5, w->ny * sizeof(float));
+    void *bufs[3] = {w->args[0]->data, w->nargs > 1 ? w->args[1]->data : got[t], got[t]};
+    RtThreadPool *pool = t ? rt_threadpool_create(t + 1) : NULL;
+    hloc_set_thread_pool(pool);
+    ck_assert_int_eq(hloc_program_run(prog, bufs), 0);
+    hloc_set_thread_pool(NULL);
+    if (pool) rt_threadpool_free(pool);
+  }
+  ck_assert_msg(!memcmp(got[0], got[1], w->ny * sizeof(float)), "2 threads differ");
+  ck_assert_msg(!memcmp(got[0], got[2], w->ny * sizeof(float)), "3 threads differ");
+}
+
 /* F(4x4, 3x3) is not exact (G has 1/6 and 1/24), so each output is
  * checked against the evaluator (double sums, rounded once) within a
  * bound derived for it.  With u = 2^-24 and first-order terms: U = G g
@@ -757,35 +837,12 @@ static const double f4_at[4][6] = {
     {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 
 static void f4_check(const F4Case *c, int target, uint64_t seed) {
-  int64_t oh = c->same ? c->h : c->h - 2, ow = c->same ? c->w : c->w - 2, p = c->same;
-  int64_t nx = c->n * c->h * c->w * c->ci, nk = 9 * c->ci * c->co, ny = c->n * oh * ow * c->co;
-  float *xv = malloc(nx * sizeof *xv), *kv = malloc(nk * sizeof *kv),
-        *cv = malloc((c->co + ny) * sizeof *cv);
-  for (int64_t i = 0; i < nx; i++) xv[i] = half_to_one(&seed);
-  for (int64_t i = 0; i < nk; i++) kv[i] = half_to_one(&seed);
-  for (int64_t i = 0; i < c->co + ny; i++) cv[i] = half_to_one(&seed);
-  HloStr s = {0};
-  char os[96];
-  snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)c->n, (long long)oh, (long long)ow,
-           (long long)c->co);
-  hlo_str_printf(&s, "HloModule f4\n\nENTRY main {\n  x = f32[%lld,%lld,%lld,%lld] parameter(0)\n",
-                 (long long)c->n, (long long)c->h, (long long)c->w, (long long)c->ci);
-  hlo_str_printf(&s, "  k = f32[3,3,%lld,%lld] constant(", (long long)c->ci, (long long)c->co);
-  const float *kp = kv;
-  floats_text(&s, 4, (int64_t[]){3, 3, c->ci, c->co}, &kp);
-  hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=3x3%s}, "
-                     "dim_labels=b01f_01io->b01f\n",
-                 os, c->same ? " pad=1_1x1_1" : "");
-  int nargs = epilogue_text(&s, c->epilogue, os, c->co);
-  HloModule *m = ck_parse_verified(s.buf);
-  free(s.buf);
-  HloLiteral *args[2];
-  for (int a = 0; a < nargs; a++) {
-    args[a] = hlo_literal_new(&m->entry->params[a]->shape);
-    memcpy(args[a]->data, a ? (c->epilogue == 2 ? cv + c->co : cv) : xv,
-           hlo_shape_byte_size(&args[a]->shape));
-  }
-  HloLiteral *want = ck_evaluate(m, args, nargs);
+  WgCase wc;
+  wg_case_build(&wc, (int64_t[]){c->n, c->h, c->w, c->ci, c->co}, 3, 3, c->same, c->epilogue,
+                seed);
+  HloModule *m = wc.m;
+  int64_t oh = wc.oh, ow = wc.ow, p = c->same, ny = wc.ny;
+  const float *xv = wc.xv, *kv = wc.kv;
   CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features};
   PassPolicy policy;
   ck_assert(!cg_pass_policy(&o, &policy));
@@ -810,19 +867,8 @@ static void f4_check(const F4Case *c, int target, uint64_t seed) {
   const hloc_program *prog = cg_jit_program(j);
   if (cgt_host_runs(prog)) {
     float *got[3];
-    for (int r = 0; r < 3; r++) {
-      got[r] = malloc(ny * sizeof(float));
-      memset(got[r], 0xA5, ny * sizeof(float));
-      void *bufs[3] = {args[0]->data, nargs > 1 ? args[1]->data : got[r], got[r]};
-      RtThreadPool *pool = r ? rt_threadpool_create(r + 1) : NULL;
-      hloc_set_thread_pool(pool);
-      ck_assert_int_eq(hloc_program_run(prog, bufs), 0);
-      hloc_set_thread_pool(NULL);
-      if (pool) rt_threadpool_free(pool);
-    }
-    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
-    ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
-    const float *y = want->data;
+    wg_run_threads(prog, &wc, got);
+    const float *y = wc.want->data;
     double C[4][6][3]; /* the 1-D C(i)_pq above */
     for (int i = 0; i < 4; i++)
       for (int pp = 0; pp < 6; pp++)
@@ -869,12 +915,7 @@ static void f4_check(const F4Case *c, int target, uint64_t seed) {
     for (int r = 0; r < 3; r++) free(got[r]);
   }
   cg_jit_free(j);
-  hlo_literal_free(want);
-  for (int a = 0; a < nargs; a++) hlo_literal_free(args[a]);
-  hlo_module_free(m);
-  free(xv);
-  free(kv);
-  free(cv);
+  wg_case_free(&wc);
 }
 
 START_TEST(winograd_f4) {
@@ -973,41 +1014,12 @@ static void w1_coef(int m, int r, double C[6][10][7]) {
 static void w1_check(const W1Case *c, int target, uint64_t seed) {
   int ax = c->kh == 1; /* the kernel's axis: 0 rows, 1 columns */
   int64_t r = ax ? c->kw : c->kh, m = 0;
-  int64_t ph = c->same ? (c->kh - 1) / 2 : 0, pw = c->same ? (c->kw - 1) / 2 : 0;
-  int64_t oh = c->same ? c->h : c->h - c->kh + 1, ow = c->same ? c->w : c->w - c->kw + 1;
-  int64_t taps = c->kh * c->kw;
-  int64_t nx = c->n * c->h * c->w * c->ci, nk = taps * c->ci * c->co, ny = c->n * oh * ow * c->co;
-  float *xv = malloc(nx * sizeof *xv), *kv = malloc(nk * sizeof *kv),
-        *cv = malloc((c->co + ny) * sizeof *cv);
-  for (int64_t i = 0; i < nx; i++) xv[i] = half_to_one(&seed);
-  for (int64_t i = 0; i < nk; i++) kv[i] = half_to_one(&seed);
-  for (int64_t i = 0; i < c->co + ny; i++) cv[i] = half_to_one(&seed);
-  HloStr s = {0};
-  char os[96], pad[64] = "";
-  snprintf(os, sizeof os, "%lld,%lld,%lld,%lld", (long long)c->n, (long long)oh, (long long)ow,
-           (long long)c->co);
-  if (c->same)
-    snprintf(pad, sizeof pad, " pad=%lld_%lldx%lld_%lld", (long long)ph,
-             (long long)(c->kh - 1 - ph), (long long)pw, (long long)(c->kw - 1 - pw));
-  hlo_str_printf(&s, "HloModule w1\n\nENTRY main {\n  x = f32[%lld,%lld,%lld,%lld] parameter(0)\n",
-                 (long long)c->n, (long long)c->h, (long long)c->w, (long long)c->ci);
-  hlo_str_printf(&s, "  k = f32[%lld,%lld,%lld,%lld] constant(", (long long)c->kh,
-                 (long long)c->kw, (long long)c->ci, (long long)c->co);
-  const float *kp = kv;
-  floats_text(&s, 4, (int64_t[]){c->kh, c->kw, c->ci, c->co}, &kp);
-  hlo_str_printf(&s, ")\n  d = f32[%s] convolution(x, k), window={size=%lldx%lld%s}, "
-                     "dim_labels=b01f_01io->b01f\n",
-                 os, (long long)c->kh, (long long)c->kw, pad);
-  int nargs = epilogue_text(&s, c->epilogue, os, c->co);
-  HloModule *mod = ck_parse_verified(s.buf);
-  free(s.buf);
-  HloLiteral *args[2];
-  for (int i = 0; i < nargs; i++) {
-    args[i] = hlo_literal_new(&mod->entry->params[i]->shape);
-    memcpy(args[i]->data, i ? (c->epilogue == 2 ? cv + c->co : cv) : xv,
-           hlo_shape_byte_size(&args[i]->shape));
-  }
-  HloLiteral *want = ck_evaluate(mod, args, nargs);
+  WgCase wc;
+  wg_case_build(&wc, (int64_t[]){c->n, c->h, c->w, c->ci, c->co}, c->kh, c->kw, c->same,
+                c->epilogue, seed);
+  HloModule *mod = wc.m;
+  int64_t ph = wc.ph, pw = wc.pw, oh = wc.oh, ow = wc.ow, ny = wc.ny;
+  const float *xv = wc.xv, *kv = wc.kv;
   CgOptions o = {.name = "t", .cpu = targets[target].cpu, .features = targets[target].features,
                  .exact_winograd = c->exact};
   PassPolicy policy;
@@ -1040,21 +1052,10 @@ static void w1_check(const W1Case *c, int target, uint64_t seed) {
   const hloc_program *prog = cg_jit_program(j);
   if (cgt_host_runs(prog)) {
     float *got[3];
-    for (int t = 0; t < 3; t++) {
-      got[t] = malloc(ny * sizeof(float));
-      memset(got[t], 0xA5, ny * sizeof(float));
-      void *bufs[3] = {args[0]->data, nargs > 1 ? args[1]->data : got[t], got[t]};
-      RtThreadPool *pool = t ? rt_threadpool_create(t + 1) : NULL;
-      hloc_set_thread_pool(pool);
-      ck_assert_int_eq(hloc_program_run(prog, bufs), 0);
-      hloc_set_thread_pool(NULL);
-      if (pool) rt_threadpool_free(pool);
-    }
-    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "2 threads differ");
-    ck_assert_msg(!memcmp(got[0], got[2], ny * sizeof(float)), "3 threads differ");
+    wg_run_threads(prog, &wc, got);
     static double C[6][10][7];
     w1_coef((int)m, (int)r, C);
-    const float *y = want->data;
+    const float *y = wc.want->data;
     double worst = 0;
     for (int64_t px = 0; px < ny / c->co; px++) {
       int64_t xo = px % ow, yo = px / ow % oh, b = px / ow / oh;
@@ -1090,12 +1091,7 @@ static void w1_check(const W1Case *c, int target, uint64_t seed) {
     for (int t = 0; t < 3; t++) free(got[t]);
   }
   cg_jit_free(j);
-  hlo_literal_free(want);
-  for (int i = 0; i < nargs; i++) hlo_literal_free(args[i]);
-  hlo_module_free(mod);
-  free(xv);
-  free(kv);
-  free(cv);
+  wg_case_free(&wc);
 }
 
 START_TEST(winograd_1d) {
