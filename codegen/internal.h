@@ -147,6 +147,9 @@ typedef struct CgTargetInfo {
   int vector_regs;         /* architectural vector registers (16 or 32) */
   bool fma;                /* fused multiply-add instructions */
   bool int8_dot;           /* int8 dot-product instructions (VNNI, dotprod) */
+  bool scalef;             /* vectors of vector_bits scale by 2^floor(n) in
+                            * one instruction (AVX-512's vscalefps/pd: the
+                            * kernel-IR op scalef) */
   int64_t l1d_bytes;       /* per-core L1 data cache */
   int64_t l2_bytes;        /* per-core L2 */
   int64_t l3_bytes;        /* the shared last level */

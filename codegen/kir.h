@@ -147,6 +147,7 @@ typedef enum KirClass {
   X(MULF, "mulf", "arith.mulf", KIR_C_FBIN)                              \
   X(DIVF, "divf", "arith.divf", KIR_C_FBIN)                              \
   X(REMF, "remf", "arith.remf", KIR_C_FBIN)                              \
+  X(SCALEF, "scalef", "llvm.call_intrinsic", KIR_C_FBIN)                 \
   X(ABSI, "absi", "math.absi", KIR_C_IUN)                                \
   X(CTPOP, "ctpop", "math.ctpop", KIR_C_IUN)                             \
   X(CTLZ, "ctlz", "math.ctlz", KIR_C_IUN)                                \

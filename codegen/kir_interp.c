@@ -326,6 +326,26 @@ static bool ibin(KirOpcode code, int bits, uint64_t a, uint64_t b, uint64_t *out
   return true;
 }
 
+/* scalef: x · 2^floor(y), rounded once (ldexp's rounding).  A NaN in
+ * either is NaN; y = ±inf scales by 2^±inf, where 0 · 2^inf and inf · 2^-inf
+ * are NaN, as AVX-512's vscalefps/pd define them. */
+static double scalef64(double x, double y) {
+  if (isnan(x) || isnan(y)) return NAN;
+  if (isinf(y)) {
+    if ((y > 0 && x == 0) || (y < 0 && isinf(x))) return NAN;
+    return y > 0 ? x * INFINITY : x * 0.0;
+  }
+  double k = floor(y);
+  return ldexp(x, k > 4096 ? 4096 : k < -4096 ? -4096 : (int)k);
+}
+
+static float scalef32(float x, float y) {
+  if (isnan(x) || isnan(y)) return NAN;
+  if (isinf(y)) return (float)scalef64(x, y);
+  float k = floorf(y);
+  return ldexpf(x, k > 512 ? 512 : k < -512 ? -512 : (int)k);
+}
+
 static uint64_t fbin(KirOpcode code, KirElem e, uint64_t a, uint64_t b) {
   if (e == KIR_F32) {
     float x = f32_of(a), y = f32_of(b), r = 0;
@@ -335,6 +355,7 @@ static uint64_t fbin(KirOpcode code, KirElem e, uint64_t a, uint64_t b) {
     case KIR_MULF: r = x * y; break;
     case KIR_DIVF: r = x / y; break;
     case KIR_REMF: r = fmodf(x, y); break;
+    case KIR_SCALEF: r = scalef32(x, y); break;
     default: HLO_CHECK(!"a float binary op");
     }
     return of_f32(r);
@@ -346,6 +367,7 @@ static uint64_t fbin(KirOpcode code, KirElem e, uint64_t a, uint64_t b) {
   case KIR_MULF: r = x * y; break;
   case KIR_DIVF: r = x / y; break;
   case KIR_REMF: r = fmod(x, y); break;
+  case KIR_SCALEF: r = scalef64(x, y); break;
   default: HLO_CHECK(!"a float binary op");
   }
   return of_f64(r);
@@ -1156,6 +1178,7 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
       }
     return;
   case KIR_ADDF: case KIR_SUBF: case KIR_MULF: case KIR_DIVF: case KIR_REMF:
+  case KIR_SCALEF:
     for (int i = 0; i < a->n; i++)
       for (int l = 0; l < lanes; l++) {
         int t = a->t[i];

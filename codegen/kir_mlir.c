@@ -462,8 +462,50 @@ static void print_switch(Printer *p, const KirOp *op) {
   }
 }
 
+/* scalef (x86 AVX-512 only, kir_verify.c): x · 2^floor(y) as the
+ * masked vscalefps/pd intrinsic with every lane on; the 512-bit forms
+ * take a rounding operand (4: the current mode). */
+static void print_scalef(Printer *p, const KirOp *op) {
+  KirType t = kir_type(p->fn, op->res);
+  bool f32 = t.elem == KIR_F32;
+  int bits = t.lanes * (f32 ? 32 : 64), k = p->ntemps++;
+  const char *mask = t.lanes == 16 ? "i16" : "i8";
+  temp(p, k, "m");
+  hlo_str_printf(p->out, " = llvm.mlir.constant(-1 : %s) : %s\n", mask, mask);
+  if (bits == 512) {
+    line_start(p);
+    temp(p, k, "r");
+    text(p, " = llvm.mlir.constant(4 : i32) : i32\n");
+  }
+  line_start(p);
+  results(p, op);
+  hlo_str_printf(p->out, "llvm.call_intrinsic \"llvm.x86.avx512.mask.scalef.%s.%d\"(",
+                 f32 ? "ps" : "pd", bits);
+  vals(p, 2, op->opnds);
+  text(p, ", ");
+  val(p, op->opnds[0]);
+  text(p, ", ");
+  temp(p, k, "m");
+  if (bits == 512) {
+    text(p, ", ");
+    temp(p, k, "r");
+  }
+  text(p, ") : (");
+  for (int i = 0; i < 3; i++) {
+    vtype(p, op->res);
+    text(p, ", ");
+  }
+  hlo_str_printf(p->out, "%s%s) -> ", mask, bits == 512 ? ", i32" : "");
+  vtype(p, op->res);
+  text(p, "\n");
+}
+
 /* "OP %a, %b[ fastmath<contract>] : T" for the arithmetic classes. */
 static void print_arith(Printer *p, const KirOp *op) {
+  if (op->code == KIR_SCALEF) {
+    print_scalef(p, op);
+    return;
+  }
   results(p, op);
   text(p, kir_opcode_mlir_name(op->code));
   text(p, " ");

@@ -245,6 +245,14 @@ static bool check_arith(Verifier *v, const KirOp *op) {
   case KIR_C_FMA:
     if (!same(v, op, 0, n) || !is_float(r) || !kir_type_eq(r, T(v, op->opnds[0])))
       return fail(v, op, "float op on other types");
+    /* scalef is AVX-512's vscalefps/pd: 128, 256 or 512 bits of f32 or f64 */
+    if (op->code == KIR_SCALEF &&
+        !((r.elem == KIR_F32 || r.elem == KIR_F64) && r.lanes > 0 &&
+          (r.lanes * (r.elem == KIR_F32 ? 32 : 64) == 128 ||
+           r.lanes * (r.elem == KIR_F32 ? 32 : 64) == 256 ||
+           r.lanes * (r.elem == KIR_F32 ? 32 : 64) == 512)))
+      return fail(v, op, "scalef on a type that is not a 128-, 256- or 512-bit f32 or f64 "
+                         "vector");
     return true;
   case KIR_C_CMPI:
   case KIR_C_CMPF: {

@@ -230,11 +230,13 @@ static CgVal pow2_32(Math *m, CgVal k) {
 /* x = n ln2 + r with n an integer (i32) and |r| <= ln2/2 (plus an ulp):
  * Cody–Waite reduction, r = (x - n LN2_HI) - n LN2_LO.  The first product
  * is exact and the difference is exact by Sterbenz's lemma, so r carries
- * only the rounding of the small n LN2_LO term. */
-static CgVal exp_reduce(Math *m, CgVal x, CgVal *n) {
+ * only the rounding of the small n LN2_LO term.  n_float (if not NULL)
+ * gets n as an f32. */
+static CgVal exp_reduce(Math *m, CgVal x, CgVal *n, CgVal *n_float) {
   CgVal magic = fk(m, F32, ROUND_MAGIC);
   CgVal s = madd(m, x, fk(m, F32, LOG2E), magic);
   CgVal nf = sub(m, s, magic);
+  if (n_float) *n_float = nf;
   *n = iop(m, KIR_SUBI, bitcast(m, s, I32),
            ik(m, I32, ROUND_MAGIC_BITS));
   CgVal r = madd(m, nf, fk(m, F32, -LN2_HI), x);
@@ -247,14 +249,25 @@ static CgVal expm1_poly(Math *m, CgVal r) {
   return madd(m, r2, HORNER(m, r, expm1_p), r);
 }
 
+/* Whether the target scales these lanes of f32 by 2^n in one instruction
+ * (CgTargetInfo.scalef: a full vector register). */
+static bool scalef_lanes(const Math *m) {
+  const CgTargetInfo *t = &m->f->g->target->info;
+  return t->scalef && m->lanes * 32 == t->vector_bits;
+}
+
 /* e^x for x in [-104, 89] (NaN passes): e^r 2^n.  2^n is applied as two
  * factors 2^(n/2) 2^(n - n/2), each a normal f32 for every such n, so the
  * result overflows to inf and underflows gradually to subnormals and 0
- * with a single rounding, exactly where the true value does. */
+ * with a single rounding, exactly where the true value does.  Where the
+ * target has scalef, er · 2^n is one instruction with that same single
+ * rounding (er · 2^(n/2) is exact: er is in [0.7, 1.5] and n/2 >= -75),
+ * so the two forms give the same bits. */
 static CgVal exp_core(Math *m, CgVal x) {
-  CgVal n;
-  CgVal r = exp_reduce(m, x, &n);
+  CgVal n, nf;
+  CgVal r = exp_reduce(m, x, &n, &nf);
   CgVal er = add(m, fk(m, F32, 1.0), expm1_poly(m, r));
+  if (scalef_lanes(m)) return kir_binop(B(m), KIR_SCALEF, er, nf);
   CgVal n1 = iop(m, KIR_SHRSI, n, ik(m, I32, 1));
   CgVal n2 = iop(m, KIR_SUBI, n, n1);
   return mul(m, mul(m, er, pow2_32(m, n1)), pow2_32(m, n2));
@@ -273,7 +286,7 @@ static CgVal exp32(Math *m, CgVal x) {
  * the true result has; and h is a normal f32 up to n = 128. */
 static CgVal expm1_core(Math *m, CgVal x) {
   CgVal n;
-  CgVal q = expm1_poly(m, exp_reduce(m, x, &n));
+  CgVal q = expm1_poly(m, exp_reduce(m, x, &n, NULL));
   CgVal h = pow2_32(m, iop(m, KIR_SUBI, n, ik(m, I32, 1)));
   CgVal s = madd(m, h, q, sub(m, h, fk(m, F32, 0.5)));
   return mul(m, s, fk(m, F32, 2.0));

@@ -287,6 +287,7 @@ START_TEST(verifier_rules) {
       {"operand 0 is used where it is not defined", 13},
       {"selects between other types", 14},
       {"has a locality outside 0..3", 15},
+      {"scalef on a type that is not a 128-, 256- or 512-bit", 16},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
     KirModule *m = kir_module_new(), *other = NULL;
@@ -341,6 +342,13 @@ START_TEST(verifier_rules) {
       kir_prefetch(&b, fm, &i0, 3);
       kir_last(&b)->imm = 4;
       break;
+    case 16: { /* a scalef of 16-lane f32 passes; of 3 lanes it does not */
+      CgVal v16 = kir_broadcast(&b, x, 16);
+      kir_binop(&b, KIR_SCALEF, v16, v16);
+      CgVal v3 = kir_broadcast(&b, x, 3);
+      kir_binop(&b, KIR_SCALEF, v3, v3);
+      break;
+    }
     }
     if (ret) kir_return(&b, 0, NULL);
     assert_rejects(m, cases[k].want);

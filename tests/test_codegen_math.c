@@ -31,6 +31,8 @@
 #include <elf.h>
 #include <float.h>
 
+#include "internal.h"
+#include "kir_interp.h"
 #include "test_codegen_util.h"
 
 #define NPOINTS (1 << 20)
@@ -266,6 +268,95 @@ START_TEST(accuracy) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* exp's scalef form                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Where the target scales a full vector by 2^n in one instruction
+ * (CgTargetInfo.scalef: AVX-512's vscalefps), exp_core applies 2^n with
+ * it instead of as two exact factors; both round once, so the results
+ * must be the same bits.  exponential, logistic and erf (the functions
+ * built on exp_core) are compiled for znver4 (512-bit vectors, scalef)
+ * and x86-64-v3 (256-bit, no AVX-512) and compared on the accuracy
+ * points: through the kernel-IR interpreter on every 16th point (any
+ * host), and through the JIT on all of them where the host has AVX-512.
+ * The znver4 kernel IR must hold a scalef, so the form is exercised. */
+#define SCALEF_SAMPLE (NPOINTS / 16)
+
+/* op over an f32[n] parameter, interpreted (kir_interp.h) for cpu. */
+static void interpret_case(const char *op, const char *cpu, const float *x, float *got, int n,
+                           int *nscalef) {
+  HloStr t = {0};
+  hlo_str_printf(&t, "HloModule m\n\nENTRY main {\n  x = f32[%d] parameter(0)\n"
+                     "  ROOT r = f32[%d] %s(x)\n}\n", n, n, op);
+  HloModule *m = ck_parse_verified(t.buf);
+  free(t.buf);
+  CgOptions o = {.name = "m", .cpu = cpu};
+  PassPolicy policy;
+  ck_assert(!cg_pass_policy(&o, &policy));
+  ck_assert(!pass_run_pipeline(m, &(PassOptions){.policy = &policy}));
+  CgKernels ks;
+  HloError *e = cg_kernels_build(m, &o, &ks);
+  ck_assert_msg(e == NULL, "%s", hlo_error_message(e));
+  char *kir = kir_print(ks.k);
+  *nscalef = 0;
+  for (const char *q = kir; (q = strstr(q, " scalef ")); q++) ++*nscalef;
+  free(kir);
+  char entry[160];
+  snprintf(entry, sizeof entry, "%s_run_profiled", ks.sig.name);
+  void *arena = malloc(ks.sig.scratch_bytes ? ks.sig.scratch_bytes : 1);
+  int32_t cancel = 0;
+  KirInterpArg a[5] = {{.data = (void *)x, .bytes = n * sizeof(float)},
+                       {.data = got, .bytes = n * sizeof(float)},
+                       {.data = arena, .bytes = ks.sig.scratch_bytes},
+                       {.data = &cancel},
+                       {.data = NULL}};
+  uint64_t status = 1;
+  e = kir_interp_run(ks.k, entry, 5, a, NULL, &status);
+  ck_assert_msg(e == NULL, "%s", hlo_error_message(e));
+  ck_assert_int_eq(status, 0);
+  free(arena);
+  cg_signature_free(&ks.sig);
+  cg_kernels_free(&ks);
+  hlo_module_free(m);
+}
+
+static void assert_same_bits(const char *op, const char *how, const float *x, const float *a,
+                             const float *b, int n) {
+  for (int i = 0; i < n; i++)
+    ck_assert_msg(!memcmp(a + i, b + i, sizeof *a),
+                  "%s (%s): at %.9g znver4 gives %.9g, x86-64-v3 %.9g", op, how, x[i], a[i], b[i]);
+}
+
+START_TEST(scalef_same_bits) {
+  static const int exp_cases[] = {0, 5, 6}; /* exponential, logistic, erf */
+  const MathCase *c = &cases[exp_cases[_i]];
+  float *x = malloc(NPOINTS * sizeof *x), *a = malloc(NPOINTS * sizeof *a),
+        *b = malloc(NPOINTS * sizeof *b);
+  float *xs = malloc(SCALEF_SAMPLE * sizeof *xs);
+  uint64_t s = 0x5CA1EF5CA1EFULL * (uint64_t)(_i + 1);
+  unary_points(c, x, &s);
+  for (int i = 0; i < SCALEF_SAMPLE; i++) xs[i] = x[16 * i];
+  int n512 = 0, n256 = 0;
+  interpret_case(c->op, "znver4", xs, a, SCALEF_SAMPLE, &n512);
+  interpret_case(c->op, "x86-64-v3", xs, b, SCALEF_SAMPLE, &n256);
+  ck_assert_msg(n512 > 0, "%s: no scalef in the znver4 kernel", c->op);
+  ck_assert_int_eq(n256, 0);
+  assert_same_bits(c->op, "interpreted", xs, a, b, SCALEF_SAMPLE);
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) {
+    run_case(c, "znver4", x, NULL, a);
+    run_case(c, "x86-64-v3", x, NULL, b);
+    assert_same_bits(c->op, "compiled", x, a, b, NPOINTS);
+  }
+#endif
+  free(x);
+  free(a);
+  free(b);
+  free(xs);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* No libm, vectorized                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -394,6 +485,7 @@ int main(void) {
   TCase *t = tcase_create("math");
   tcase_set_timeout(t, 300);
   tcase_add_loop_test(t, accuracy, 0, NCASES);
+  tcase_add_loop_test(t, scalef_same_bits, 0, 3);
   tcase_add_test(t, no_libm_calls);
   tcase_add_test(t, kernels_vectorized);
   suite_add_tcase(s, t);

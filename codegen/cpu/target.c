@@ -217,6 +217,7 @@ static CgTargetInfo target_info(const Arch *a, unsigned flags, bool native) {
       .vector_regs = x86 && !(flags & CPU_AVX512) ? 16 : 32,
       .fma = (flags & CPU_FMA) != 0,
       .int8_dot = (flags & CPU_INT8_DOT) != 0,
+      .scalef = x86 && (flags & CPU_AVX512),
       .l1d_bytes = 32 << 10,
       .l2_bytes = 512 << 10,
       .l3_bytes = 8 << 20,
