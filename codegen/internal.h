@@ -664,6 +664,21 @@ bool cg_reduces_columns(const HloInstr *x);
 /* Reduce x runs as vectors along its minor dim, which it keeps (one
  * output element a lane; reduce.c). */
 bool cg_reduce_vec_direct(const HloInstr *x);
+/* Column reductions by rows (reduce.c): xs[0..n) (cg_reduce_vec_direct,
+ * each of the nest's dims and read only at the nest's full index idx,
+ * whose first r - 1 values are set) over the columns [lo, hi) of the
+ * nest's last dim (of ncols), each end moved up to a multiple of `lanes`
+ * (or ncols), so that split ranges still cover each column once: in
+ * blocks of `block` columns (cg_column_block: the most whose sums fill
+ * half the target's L1), each block's sums in a stack buffer, the rows
+ * outer and the vectors of `lanes` columns inner; then body(f, idx, ctx)
+ * per vector of columns with xs[] bound to their sums, and per column
+ * past the whole vectors. */
+enum { CG_COLUMN_BY_ROWS_MAX = 8 };
+int64_t cg_column_block(const CgTargetInfo *t, const HloInstr *const *xs, int n, int lanes);
+void cg_reduce_columns_by_rows(CgFn *f, const HloInstr *const *xs, int n, int64_t block,
+                               CgVal lo, CgVal hi, int64_t ncols, CgVal *idx, int r, int lanes,
+                               void (*body)(CgFn *, const CgVal *, void *), void *ctx);
 /* The columns of a column kernel's group (kernel.c): a warp's. */
 enum { CG_COLUMN_TILE = 32 };
 int cg_elem_reduce_window(CgFn *f, const HloInstr *x, const CgVal *idx,

@@ -523,7 +523,8 @@ static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *out
   /* A column reduction carries a vector of sums per vector of its row
    * across all the rows it reduces: up to four at once, so one pass over
    * the input (a 64-byte line read whole) serves as many columns (an SE
-   * block's 32-channel mean at 112×112: one pass, not four). */
+   * block's 32-channel mean at 112×112: one pass, not four); wider rows
+   * than that run by rows (columns_by_rows). */
   bool columns = false;
   uint8_t *seen = hlo_xcalloc((size_t)f->g->m->next_id, 1);
   for (int k = 0; k < nout && !columns; k++) columns = reads_column_reduce(outputs[k].x, seen);
@@ -532,6 +533,44 @@ static int nest_lanes(CgFn *f, HloInstr *const *hoist, int nh, const Output *out
   for (int base = lanes; columns && lanes && lanes < 4 * base && n % (2 * lanes) == 0;)
     lanes *= 2;
   return lanes;
+}
+
+/* The column reductions of the nest (of `lanes` vectors along its last
+ * dim) that run by rows (reduce.c, cg_reduce_columns_by_rows) into xs[],
+ * their block of columns into *block; 0 when none does.  They are those
+ * read only at the nest's full index (so that binding them to their sums
+ * serves every read), when the nest's columns are wider than one vector
+ * of `lanes` (narrower ones are read in one pass already).  Not where
+ * threads are cheap: a GPU's thread takes few columns, and its column
+ * reductions are group kernels. */
+static int columns_by_rows(const CgFn *f, const HloComputation *fc, const Output *outputs,
+                           int nout, const HloShape *shape, int lanes, const HloInstr **xs,
+                           int64_t *block) {
+  int r = shape->rank, n = 0;
+  const CgTargetInfo *t = &f->g->target->info;
+  if (!lanes || r < 1 || shape->dims[r - 1] <= lanes || t->cheap_threads) return 0;
+  if (!fc) {
+    if (nout == 1 && cg_reduce_vec_direct(outputs[0].x)) xs[n++] = outputs[0].x;
+  } else {
+    const HloInstr *roots[256];
+    for (int k = 0; k < nout; k++) roots[k] = outputs[k].x;
+    bool *at = hlo_fused_at_nest_index(fc);
+    uint16_t *prefixes = hlo_fused_prefixes(fc, roots, nout);
+    for (const HloInstr *i = fc->first; i; i = i->next) {
+      if (!cg_reduce_vec_direct(i) || !at[i->id] || prefixes[i->id] != 1u << r ||
+          !hlo_shape_same_dims(&i->shape, shape))
+        continue;
+      if (n == CG_COLUMN_BY_ROWS_MAX) {
+        n = 0;
+        break;
+      }
+      xs[n++] = i;
+    }
+    free(prefixes);
+    free(at);
+  }
+  *block = n ? cg_column_block(t, xs, n, lanes) : 0;
+  return *block >= lanes ? n : 0;
 }
 
 /* The nest of a group's task (CgFn.group): see "Group kernels" below. */
@@ -651,6 +690,10 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
   /* The innermost loop runs as vectors when it can (a sweep, cg_sweep). */
   int r = shape->rank;
   int lanes = nest_lanes(f, hoist, nh, outputs, nout, shape);
+  const HloInstr *by_rows[CG_COLUMN_BY_ROWS_MAX];
+  int64_t block = 0;
+  int nby_rows =
+      park.value ? 0 : columns_by_rows(f, fc, outputs, nout, shape, lanes, by_rows, &block);
   bool split_last = split && sd == r - 1;
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
@@ -660,7 +703,13 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     if (d == r) break;
     if (d == r - 1 && lanes) {
       Depth at = {hoist, nh, &park, outputs, nout, shape};
-      if (split_last) sweep_range(f, f->par_lo, f->par_hi, idx, r, lanes, emit_full_depth, &at);
+      if (nby_rows)
+        cg_reduce_columns_by_rows(f, by_rows, nby_rows, block,
+                                  split_last ? f->par_lo : cg_index(f, 0),
+                                  split_last ? f->par_hi : cg_index(f, shape->dims[r - 1]),
+                                  shape->dims[r - 1], idx, r, lanes, emit_full_depth, &at);
+      else if (split_last)
+        sweep_range(f, f->par_lo, f->par_hi, idx, r, lanes, emit_full_depth, &at);
       else sweep_last(f, shape, idx, lanes, emit_full_depth, &at);
       break;
     }

@@ -22,7 +22,9 @@
  * elements of the input's minor dim, so the results are the scalar
  * loops' bits; the kernel's nest gives such a reduction up to four vectors
  * of columns at once (kernel.c, nest_lanes), so one pass over the input
- * serves them.
+ * serves them.  Wider columns run rows outer, columns inner, the sums in
+ * a buffer sized from the target's L1 ("Columns by rows" below), in the
+ * same order, so with the same bits.
  * Window positions that fall in padding or between base-dilated elements
  * are skipped, as XLA's backends do.
  */
@@ -145,6 +147,13 @@ bool cg_reduce_vec_direct(const HloInstr *x) {
          (t == HLO_F32 || t == HLO_F64 || t == HLO_S32 || t == HLO_S64);
 }
 
+/* to_apply(acc, v) for column reduction x combining by op, its parameters
+ * in the order it names them. */
+static CgVal cols_step(CgFn *f, const HloInstr *x, HloOpcode op, CgVal acc, CgVal v) {
+  bool swapped = x->called[0]->root->operands[0]->parameter_number == 1;
+  return cg_binary(f, op, x->shape.type, swapped ? v : acc, swapped ? acc : v);
+}
+
 /* A reduction keeping the minor dim, in vector mode (cg_reduce_vec_direct):
  * each lane is one output element, combined from the init value over the
  * reduced elements in row-major order as the scalar loops below do, so
@@ -173,16 +182,170 @@ static bool reduce_cols_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal 
     acc = kir_for_iter(loops[nloops].op, 0);
     nloops++;
   }
-  /* to_apply(acc, element), its parameters in the order it names them. */
-  CgVal v = cg_elem(f, in, in_idx);
-  bool swapped = x->called[0]->root->operands[0]->parameter_number == 1;
-  CgVal next = cg_binary(f, op, x->shape.type, swapped ? v : acc, swapped ? acc : v);
+  CgVal next = cols_step(f, x, op, acc, cg_elem(f, in, in_idx));
   for (int l = nloops - 1; l >= 0; l--) {
     cg_for_end(f, &loops[l], &next);
     next = kir_result(loops[l].op, 0);
   }
   out[0] = next;
   return true;
+}
+
+/* Columns by rows.  reduce_cols_vec walks one strip of columns (a vector,
+ * or the few kernel.c's nest_lanes gives it) down every reduced row
+ * before the next strip: each row's few bytes, then a jump of the row's
+ * stride.  Where the kept columns are wider than that strip, kernel.c
+ * runs the reductions this way instead, reading the input once, row after
+ * row: the columns in blocks whose accumulators fill half the target's L1
+ * (the other half for the input's lines passing through), and per block
+ * the accumulators set to the init value; for each reduced element in
+ * row-major order (the rows, outer), for each vector of the block's
+ * columns (inner), acc = to_apply(acc, x); then the kernel's body per
+ * vector of columns, the reductions bound to their accumulators.
+ * Reductions over the same elements (same input dims and reduced dims: a
+ * sum and a sum of squares) share the rows' loops.  Each column is still
+ * combined from the init value in row-major order, as reduce_cols_vec and
+ * the scalar loops do, so the bits are theirs; the columns past the last
+ * whole vector run the body as scalars (the scalar loops). */
+
+int64_t cg_column_block(const CgTargetInfo *t, const HloInstr *const *xs, int n, int lanes) {
+  int64_t bytes = 0;
+  for (int k = 0; k < n; k++) bytes += cg_type_bits(xs[k]->shape.type) / 8;
+  return bytes ? t->l1d_bytes / 2 / bytes / lanes * lanes : 0;
+}
+
+/* Whether x and y reduce the same dims of inputs of the same dims. */
+static bool same_rows(const HloInstr *x, const HloInstr *y) {
+  if (!hlo_shape_same_dims(&x->operands[0]->shape, &y->operands[0]->shape) ||
+      x->dimensions.n != y->dimensions.n)
+    return false;
+  for (int i = 0; i < x->dimensions.n; i++)
+    if (!cg_dims_contain(&y->dimensions, x->dimensions.v[i])) return false;
+  return true;
+}
+
+/* The accumulators' load and store serve this many rows of the input:
+ * their traffic in L1 a fraction of the input's (a code shape, as
+ * CG_SWEEP_UNROLL, not a machine's tuning). */
+enum { COLUMN_ROWS = 4 };
+
+/* The block's columns [first, end), as vectors of `lanes`, combined with
+ * `nrows` consecutive rows from in_idx[d] by the reductions xs[which[..m)]
+ * (whose accumulators are acc[]), row after row. */
+static void cols_rows(CgFn *f, const HloInstr *const *xs, const int *which, int m,
+                      const HloOpcode *ops, const CgVal *acc, CgVal *in_idx, int d, int nrows,
+                      CgVal first, CgVal end, int lanes) {
+  CgVal row = in_idx[d];
+  int last = xs[which[0]]->operands[0]->shape.rank - 1;
+  CgLoop c = cg_for_values(f, first, end, cg_index(f, lanes), 0, NULL);
+  in_idx[last] = c.iv;
+  CgVal at = cg_iop(f, KIR_SUBI, c.iv, first);
+  CgVal a[CG_COLUMN_BY_ROWS_MAX];
+  for (int i = 0; i < m; i++) a[i] = cg_vload(f, acc[which[i]], &at, lanes, 0);
+  for (int u = 0; u < nrows; u++) {
+    in_idx[d] = u ? cg_iadd_c(f, row, u) : row;
+    for (int i = 0; i < m; i++) {
+      const HloInstr *x = xs[which[i]];
+      a[i] = cols_step(f, x, ops[which[i]], a[i], cg_elem(f, x->operands[0], in_idx));
+    }
+  }
+  for (int i = 0; i < m; i++) cg_vstore(f, a[i], acc[which[i]], &at, 0);
+  cg_for_end(f, &c, NULL);
+  in_idx[d] = row;
+}
+
+void cg_reduce_columns_by_rows(CgFn *f, const HloInstr *const *xs, int n, int64_t block,
+                               CgVal lo, CgVal hi, int64_t ncols, CgVal *idx, int r, int lanes,
+                               void (*body)(CgFn *, const CgVal *, void *), void *ctx) {
+  HLO_CHECK(n <= CG_COLUMN_BY_ROWS_MAX);
+  CgVal acc[CG_COLUMN_BY_ROWS_MAX];
+  HloOpcode ops[CG_COLUMN_BY_ROWS_MAX];
+  /* At the function's start: the nest's loops must not allocate it again
+   * and again. */
+  KirBuilder entry = f->b;
+  kir_at_start(&entry, f->fn->body);
+  for (int k = 0; k < n; k++) {
+    acc[k] = kir_alloca(&entry, kir_memref(f->g->k, cg_mem_elem(xs[k]->shape.type), 1, &block), 64);
+    HLO_CHECK(simple_combiner(xs[k]->called[0], &ops[k]));
+  }
+  /* Whether a column is a vector's lane or computed alone must not depend
+   * on the task's range: LLVM may commute a vector's operands (which of
+   * two NaNs an x86 add returns), so a column is computed the same way in
+   * every run.  The range [lo, hi) is moved to multiples of the lanes (or
+   * ncols): the ranges of a split still cover each column once; the
+   * columns below the last multiple are lanes of vectors from 0, the rest
+   * alone. */
+  CgVal L = cg_index(f, lanes), N = cg_index(f, ncols);
+  CgVal up_lo = cg_iop(f, KIR_MULI, cg_iop(f, KIR_DIVUI, cg_iadd_c(f, lo, lanes - 1), L), L);
+  CgVal up_hi = cg_iop(f, KIR_MULI, cg_iop(f, KIR_DIVUI, cg_iadd_c(f, hi, lanes - 1), L), L);
+  lo = cg_iop(f, KIR_MINSI, up_lo, N);
+  hi = cg_iop(f, KIR_MINSI, up_hi, N);
+  CgVal whole = cg_index(f, ncols / lanes * lanes);
+  CgVal mid = cg_iop(f, KIR_MINSI, hi, whole);
+  CgLoop blk = cg_for_values(f, lo, mid, cg_index(f, block), 0, NULL);
+  CgVal first = blk.iv;
+  CgVal end = cg_iop(f, KIR_MINSI, cg_iadd_c(f, first, block), mid);
+  f->vlanes = lanes;
+
+  CgLoop c = cg_for_values(f, first, end, L, 0, NULL);
+  CgVal at = cg_iop(f, KIR_SUBI, c.iv, first);
+  for (int k = 0; k < n; k++) cg_vstore(f, cg_elem(f, xs[k]->operands[1], NULL), acc[k], &at, 0);
+  cg_for_end(f, &c, NULL);
+
+  bool done[CG_COLUMN_BY_ROWS_MAX] = {false};
+  for (int k = 0; k < n; k++) {
+    if (done[k]) continue;
+    int which[CG_COLUMN_BY_ROWS_MAX], m = 0;
+    for (int j = k; j < n; j++)
+      if (!done[j] && same_rows(xs[k], xs[j])) {
+        done[j] = true;
+        which[m++] = j;
+      }
+    const HloShape *s = &xs[k]->operands[0]->shape;
+    bool reduced[HLO_MAX_RANK] = {false};
+    for (int i = 0; i < xs[k]->dimensions.n; i++) reduced[xs[k]->dimensions.v[i]] = true;
+    CgLoop rows[HLO_MAX_RANK];
+    CgVal in_idx[HLO_MAX_RANK];
+    int nrows = 0, inner = -1;
+    for (int d = 0, kept = 0; d < s->rank - 1; d++)
+      if (!reduced[d]) in_idx[d] = idx[kept++];
+      else inner = d;
+    for (int d = 0; d < inner; d++) {
+      if (!reduced[d]) continue;
+      rows[nrows] = cg_for(f, s->dims[d], 0, NULL);
+      in_idx[d] = rows[nrows++].iv;
+    }
+    /* The innermost reduced dim by COLUMN_ROWS rows, then the rest. */
+    int64_t len = s->dims[inner], most = len / COLUMN_ROWS * COLUMN_ROWS;
+    if (most) {
+      CgLoop l = cg_for_step(f, 0, most, COLUMN_ROWS, 0, NULL);
+      in_idx[inner] = l.iv;
+      cols_rows(f, xs, which, m, ops, acc, in_idx, inner, COLUMN_ROWS, first, end, lanes);
+      cg_for_end(f, &l, NULL);
+    }
+    if (most < len) {
+      CgLoop l = cg_for_step(f, most, len, 1, 0, NULL);
+      in_idx[inner] = l.iv;
+      cols_rows(f, xs, which, m, ops, acc, in_idx, inner, 1, first, end, lanes);
+      cg_for_end(f, &l, NULL);
+    }
+    while (nrows > 0) cg_for_end(f, &rows[--nrows], NULL);
+  }
+
+  c = cg_for_values(f, first, end, L, 0, NULL);
+  idx[r - 1] = c.iv;
+  at = cg_iop(f, KIR_SUBI, c.iv, first);
+  for (int k = 0; k < n; k++) cg_bind_value(f, xs[k], cg_vload(f, acc[k], &at, lanes, 0));
+  body(f, idx, ctx);
+  for (int k = 0; k < n; k++) cg_bind_compute(f, xs[k]);
+  cg_for_end(f, &c, NULL);
+  f->vlanes = 0;
+  cg_for_end(f, &blk, NULL);
+
+  CgLoop t = cg_for_range(f, cg_iop(f, KIR_MAXSI, lo, whole), hi, 0, NULL);
+  idx[r - 1] = t.iv;
+  body(f, idx, ctx);
+  cg_for_end(f, &t, NULL);
 }
 
 bool cg_reduces_trailing(const HloInstr *x) {

@@ -286,6 +286,81 @@ START_TEST(reduce_columns_as_vectors) {
 }
 END_TEST
 
+/* Whether the kernel IR of text (no pipeline) for cpu holds needle. */
+static bool mlir_has(const char *text, const char *cpu, const char *needle) {
+  HloModule *m = ck_parse_verified(text);
+  char *mlir = NULL;
+  HloError *e = cg_emit_mlir(m, &(CgOptions){.name = "t", .cpu = cpu}, &mlir);
+  ck_assert_msg(!e, "emit: %s", hlo_error_message(e));
+  bool has = strstr(mlir, needle) != NULL;
+  free(mlir);
+  hlo_module_free(m);
+  return has;
+}
+
+START_TEST(reduce_columns_by_rows) {
+  /* Columns wider than the vectors a strip carries are reduced rows
+   * outer, columns inner, into accumulators in a stack buffer of half the
+   * target's L1 (a block of columns; several blocks here, the last
+   * partial): each column combined in row order still, so the bits are
+   * the evaluator's.  A fused producer (exact: x * x - x) and a mean's
+   * divide; column counts
+   * a multiple of the vectors (4160) or not (4103: a scalar tail); dims
+   * kept around the reduced ones (a batch, NHWC's C); 4, 8 and 16 lanes. */
+  static const char *const cpus[] = {"x86-64", "x86-64-v3", "znver4"};
+  static const int ns[] = {4103, 4160};
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++)
+    for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+      int n = ns[k];
+      char *text = cgt_fmt(
+          "HloModule c\n\n" COMPUTATIONS
+          "ENTRY main {\n  x = f32[9,%d] parameter(0)\n  cnt = f32[] parameter(1)\n"
+          "  y = f32[2,3,%d] parameter(2)\n  w = f32[3,2,5,%d] parameter(3)\n"
+          "  z = f32[] constant(0)\n  ninf = f32[] constant(-inf)\n"
+          "  sq = f32[9,%d] multiply(x, x)\n  sw = f32[9,%d] subtract(sq, x)\n"
+          "  s = f32[%d] reduce(sw, z), dimensions={0}, to_apply=add_f32\n"
+          "  cb = f32[%d] broadcast(cnt), dimensions={}\n  mean = f32[%d] divide(s, cb)\n"
+          "  b = f32[2,%d] reduce(y, z), dimensions={1}, to_apply=add_f32\n"
+          "  m = f32[2,%d] reduce(w, ninf), dimensions={0,2}, to_apply=max_f32\n"
+          "  ROOT t = (f32[%d], f32[2,%d], f32[2,%d]) tuple(mean, b, m)\n}\n",
+          n, n, n, n, n, n, n, n, n, n, n, n, n);
+      cgt_check_opts(text, 80 + k, false, true, &(CgOptions){.name = "t", .cpu = cpus[c]}, 0, 0);
+      free(text);
+    }
+  /* Several reductions of one fusion, one pass over the rows for those
+   * that reduce the same elements (a sum and a sum of squares: moments),
+   * another for the maximum over other rows; their accumulators share the
+   * L1 budget (blocks of 2048 columns on a 32 KiB L1: 3 here). */
+  const char *moments =
+      "HloModule c\n\n" COMPUTATIONS
+      "fused {\n  x = f32[7,5000] parameter(0)\n  w = f32[3,7,5000] parameter(1)\n"
+      "  z = f32[] constant(0)\n  ninf = f32[] constant(-inf)\n"
+      "  sq = f32[7,5000] multiply(x, x)\n"
+      "  s = f32[5000] reduce(x, z), dimensions={0}, to_apply=add_f32\n"
+      "  s2 = f32[5000] reduce(sq, z), dimensions={0}, to_apply=add_f32\n"
+      "  m = f32[5000] reduce(w, ninf), dimensions={0,1}, to_apply=max_f32\n"
+      "  n = f32[] constant(7)\n  nb = f32[5000] broadcast(n), dimensions={}\n"
+      "  mean = f32[5000] divide(s, nb)\n  ms = f32[5000] divide(s2, nb)\n"
+      "  ROOT t = (f32[5000], f32[5000], f32[5000]) tuple(mean, ms, m)\n}\n\n"
+      "ENTRY main {\n  x = f32[7,5000] parameter(0)\n  w = f32[3,7,5000] parameter(1)\n"
+      "  ROOT f = (f32[5000], f32[5000], f32[5000]) fusion(x, w), kind=kLoop, calls=fused\n}\n";
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++)
+    cgt_check_opts(moments, 90 + c, false, false, &(CgOptions){.name = "t", .cpu = cpus[c]}, 0,
+                   0);
+  /* The buffer is there, sized from the L1 of the target description
+   * (32 KiB for a named CPU): 2048 columns of three f32 sums would not fit
+   * half of it, 1360 do (a multiple of 16 lanes: 85 vectors). */
+  ck_assert(
+      mlir_has(moments, "znver4", "memref.alloca() {alignment = 64 : i64} : memref<1360xf32>"));
+  /* Columns that one strip of vectors carries keep their sums in
+   * registers: no buffer. */
+  ck_assert(!mlir_has("HloModule c\n\n" COMPUTATIONS
+                      "ENTRY main {\n  x = f32[50,64] parameter(0)\n  z = f32[] constant(0)\n"
+                      "  ROOT s = f32[64] reduce(x, z), dimensions={0}, to_apply=add_f32\n}\n",
+                      "znver4", "memref.alloca() {alignment = 64 : i64}"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_reduce");
   TCase *t = tcase_create("reduce");
@@ -298,6 +373,7 @@ int main(void) {
   tcase_add_test(t, select_and_scatter);
   tcase_add_test(t, reduce_rows_as_vectors);
   tcase_add_test(t, reduce_columns_as_vectors);
+  tcase_add_test(t, reduce_columns_by_rows);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

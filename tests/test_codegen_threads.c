@@ -40,10 +40,12 @@ static void run(CgJit *j, HloLiteral *const *args, int nargs, HloLiteral **leave
   ck_assert_int_eq(hloc_program_run(p, bufs), 0);
 }
 
-/* Evaluates text, compiles it (after the pass pipeline when asked), checks
- * that it has a parallel kernel, runs it with no pool and with 2 threads. */
-static void check_threads(const char *text, bool pipeline, bool small_ints, double atol,
-                          double rtol, uint64_t seed) {
+/* Evaluates text, compiles it (after the pass pipeline when asked) for
+ * cpu (NULL: the host), checks that it has a parallel kernel, runs it with
+ * no pool and with pools of up to max_threads threads (from 2): every run
+ * the same bits. */
+static void check_threads_on(const char *text, bool pipeline, bool small_ints, double atol,
+                             double rtol, uint64_t seed, const char *cpu, int max_threads) {
   HloModule *m = ck_parse_verified(text);
   const HloComputation *entry = m->entry;
   HloLiteral *args[16];
@@ -60,33 +62,42 @@ static void check_threads(const char *text, bool pipeline, bool small_ints, doub
   }
   ck_assert_msg(mlir_has(m, "rt_parallel_for"), "no parallel kernel in:\n%s", text);
   /* An exact comparison needs Winograd's exact form (F(2x2, 3x3)). */
-  CgJit *j = cgt_jit_with(m, &(CgOptions){.name = "t", .exact_winograd = !atol && !rtol});
+  CgJit *j =
+      cgt_jit_with(m, &(CgOptions){.name = "t", .cpu = cpu, .exact_winograd = !atol && !rtol});
   HloLiteral *leaves[16], *serial[16], *threaded[16];
   int n = cgt_leaves(want, leaves);
 
   ck_assert_ptr_null(hloc_thread_pool());
   run(j, args, nargs, leaves, n, serial);
-  RtThreadPool *pool = rt_threadpool_create(2);
-  ck_assert_ptr_nonnull(pool);
-  hloc_set_thread_pool(pool);
-  run(j, args, nargs, leaves, n, threaded);
-  hloc_set_thread_pool(NULL);
-  rt_threadpool_free(pool);
-
+  for (int threads = 2; threads <= max_threads; threads++) {
+    RtThreadPool *pool = rt_threadpool_create(threads);
+    ck_assert_ptr_nonnull(pool);
+    hloc_set_thread_pool(pool);
+    run(j, args, nargs, leaves, n, threaded);
+    hloc_set_thread_pool(NULL);
+    rt_threadpool_free(pool);
+    for (int r = 0; r < n; r++) {
+      ck_assert_msg(memcmp(serial[r]->data, threaded[r]->data,
+                           hlo_shape_byte_size(&leaves[r]->shape)) == 0,
+                    "result %d differs with %d threads", r, threads);
+      hlo_literal_free(threaded[r]);
+    }
+  }
   for (int r = 0; r < n; r++) {
-    ck_assert_msg(memcmp(serial[r]->data, threaded[r]->data,
-                         hlo_shape_byte_size(&leaves[r]->shape)) == 0,
-                  "result %d differs with 2 threads", r);
     char msg[512];
     bool ok = ck_allclose(serial[r], leaves[r], atol, rtol, msg, sizeof msg);
     ck_assert_msg(ok, "result %d: %s", r, msg);
     hlo_literal_free(serial[r]);
-    hlo_literal_free(threaded[r]);
   }
   cg_jit_free(j);
   hlo_literal_free(want);
   for (int i = 0; i < nargs; i++) hlo_literal_free(args[i]);
   hlo_module_free(m);
+}
+
+static void check_threads(const char *text, bool pipeline, bool small_ints, double atol,
+                          double rtol, uint64_t seed) {
+  check_threads_on(text, pipeline, small_ints, atol, rtol, seed, NULL, 2);
 }
 
 #define NHWC "dim_labels=b01f_01io->b01f"
@@ -217,6 +228,38 @@ START_TEST(split_along_last_dim) {
 }
 END_TEST
 
+START_TEST(columns_by_rows) {
+  /* Column reductions wider than a strip of vectors, rows outer and
+   * columns inner (reduce.c, "Columns by rows"), split along the columns:
+   * each task's buffer covers its range, whose ends move to multiples of
+   * the lanes, so that a column is a vector's lane or computed alone
+   * whatever the split.  With 1, 2 and 3 threads, on AVX2 and AVX-512: the
+   * same bits, the evaluator's.  A mean over rows (4103 columns: a
+   * scalar tail), and an NHWC mean over H and W keeping C (split along
+   * C after a batch of 1) with a fused producer. */
+  static const char *const cpus[] = {"x86-64-v3", "znver4"};
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++) {
+    check_threads_on("HloModule m\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                     "  ROOT s = f32[] add(a, b)\n}\n\nENTRY e {\n"
+                     "  x = f32[160,4103] parameter(0)\n"
+                     "  z = f32[] constant(0)\n  n = f32[] constant(160)\n"
+                     "  s = f32[4103] reduce(x, z), dimensions={0}, to_apply=add\n"
+                     "  nb = f32[4103] broadcast(n), dimensions={}\n"
+                     "  ROOT r = f32[4103] divide(s, nb)\n}\n",
+                     true, false, 0, 0, 11, cpus[c], 3);
+    check_threads_on("HloModule m\n\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                     "  ROOT s = f32[] add(a, b)\n}\n\nENTRY e {\n"
+                     "  x = f32[1,28,28,700] parameter(0)\n"
+                     "  y = f32[1,28,28,700] parameter(1)\n  p = f32[1,28,28,700] multiply(x, y)\n"
+                     "  z = f32[] constant(0)\n  n = f32[] constant(784)\n"
+                     "  s = f32[1,700] reduce(p, z), dimensions={1,2}, to_apply=add\n"
+                     "  nb = f32[1,700] broadcast(n), dimensions={}\n"
+                     "  ROOT r = f32[1,700] divide(s, nb)\n}\n",
+                     true, false, 0, 0, 12, cpus[c], 3);
+  }
+}
+END_TEST
+
 START_TEST(small_stays_serial) {
   HloModule *m = ck_parse_verified("HloModule m\n\nENTRY e {\n  x = f32[64,64] parameter(0)\n"
                                    "  ROOT r = f32[64,64] add(x, x)\n}\n");
@@ -239,6 +282,7 @@ int main(void) {
   tcase_add_test(t, conv);
   tcase_add_test(t, reductions);
   tcase_add_test(t, split_along_last_dim);
+  tcase_add_test(t, columns_by_rows);
   tcase_add_test(t, small_stays_serial);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
