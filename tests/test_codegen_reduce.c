@@ -205,6 +205,71 @@ START_TEST(reduce_window) {
 }
 END_TEST
 
+/* Variadic reduce-window: several arrays of different element types
+ * reduced together by a computation returning a tuple (argmax over a
+ * window, the index riding along; a sum, a product and a maximum at
+ * once), with padding, strides, base and window dilation, windows
+ * unrolled and looped, at the root and as a fusion's root (its leaves the
+ * fusion's outputs), as written and through the pipeline. */
+START_TEST(reduce_window_variadic) {
+  static const char *argmax =
+      "argmax {\n  a = f32[] parameter(0)\n  i = s32[] parameter(1)\n"
+      "  b = f32[] parameter(2)\n  j = s32[] parameter(3)\n"
+      "  gt = pred[] compare(a, b), direction=GT\n  eq = pred[] compare(a, b), direction=EQ\n"
+      "  lt = pred[] compare(i, j), direction=LT\n  tie = pred[] and(eq, lt)\n"
+      "  first = pred[] or(gt, tie)\n"
+      "  v = f32[] select(first, a, b)\n  k = s32[] select(first, i, j)\n"
+      "  ROOT r = (f32[], s32[]) tuple(v, k)\n}\n"
+      "three {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n"
+      "  c = s64[] parameter(2)\n  x = f32[] parameter(3)\n  y = s32[] parameter(4)\n"
+      "  z = s64[] parameter(5)\n  s = f32[] add(a, x)\n  m = s32[] multiply(b, y)\n"
+      "  h = s64[] maximum(c, z)\n  ROOT r = (f32[], s32[], s64[]) tuple(s, m, h)\n}\n";
+  char text[8192];
+  snprintf(text, sizeof text,
+           "HloModule rwv\n%s"
+           "ENTRY main {\n  x = f32[7,13] parameter(0)\n  i = s32[7,13] parameter(1)\n"
+           "  l = s64[7,13] parameter(2)\n  ninf = f32[] constant(-inf)\n"
+           "  m1 = s32[] constant(-1)\n  z = f32[] constant(0)\n  one = s32[] constant(1)\n"
+           "  lo = s64[] constant(-5)\n"
+           "  a = (f32[9,7], s32[9,7]) reduce-window(x, i, ninf, m1), window={size=3x3 "
+           "stride=1x2 pad=2_2x1_1}, to_apply=argmax\n"
+           "  b = (f32[12,24], s32[12,24], s64[12,24]) reduce-window(x, i, l, z, one, lo), "
+           "window={size=2x3 pad=0_0x1_0 lhs_dilate=2x2}, to_apply=three\n"
+           "  c = (f32[2,4], s32[2,4], s64[2,4]) reduce-window(x, i, l, z, one, lo), "
+           "window={size=3x2 stride=2x3 rhs_dilate=2x3}, to_apply=three\n"
+           "  d = (f32[7,13], s32[7,13]) reduce-window(x, i, ninf, m1), window={size=5x5 "
+           "pad=2_2x2_2}, to_apply=argmax\n"
+           "  ROOT t = ((f32[9,7], s32[9,7]), (f32[12,24], s32[12,24], s64[12,24]), "
+           "(f32[2,4], s32[2,4], s64[2,4]), (f32[7,13], s32[7,13])) tuple(a, b, c, d)\n}\n",
+           argmax);
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    check_hlo(text, seed, 0, 0);
+    cgt_check_with(text, seed, true, true, 0, 0);
+  }
+  /* At the root, and as a loop fusion's root. */
+  snprintf(text, sizeof text,
+           "HloModule rwr\n%s"
+           "ENTRY main {\n  x = f32[6,10] parameter(0)\n  i = s32[6,10] parameter(1)\n"
+           "  ninf = f32[] constant(-inf)\n  m1 = s32[] constant(-1)\n"
+           "  ROOT a = (f32[3,5], s32[3,5]) reduce-window(x, i, ninf, m1), window={size=2x3 "
+           "stride=2x2 pad=0_0x0_1}, to_apply=argmax\n}\n", argmax);
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    check_hlo(text, seed, 0, 0);
+    cgt_check_with(text, seed, false, true, 0, 0);
+  }
+  snprintf(text, sizeof text,
+           "HloModule rwf\n%s"
+           "fused {\n  p = f32[6,10] parameter(0)\n  q = f32[6,10] negate(p)\n"
+           "  io = s32[6,10] iota(), iota_dimension=1\n"
+           "  ninf = f32[] constant(-inf)\n  m1 = s32[] constant(-1)\n"
+           "  ROOT a = (f32[6,5], s32[6,5]) reduce-window(q, io, ninf, m1), window={size=1x2 "
+           "stride=1x2}, to_apply=argmax\n}\n"
+           "ENTRY main {\n  x = f32[6,10] parameter(0)\n"
+           "  ROOT f = (f32[6,5], s32[6,5]) fusion(x), kind=kLoop, calls=fused\n}\n", argmax);
+  for (uint64_t seed = 0; seed < 3; seed++) check_hlo(text, seed, 0, 0);
+}
+END_TEST
+
 START_TEST(reduce_rows_as_vectors) {
   /* Rows shorter than two vectors (scalar), whole vectors, vectors and a
    * tail, long rows; 4, 8 and 16 lanes. */
@@ -370,6 +435,7 @@ int main(void) {
   tcase_add_test(t, reduce_one_input_tuple);
   tcase_add_test(t, fused_variadic_reduce);
   tcase_add_test(t, reduce_window);
+  tcase_add_test(t, reduce_window_variadic);
   tcase_add_test(t, select_and_scatter);
   tcase_add_test(t, reduce_rows_as_vectors);
   tcase_add_test(t, reduce_columns_as_vectors);
