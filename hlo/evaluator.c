@@ -3559,10 +3559,36 @@ static int first_resized(const HloShape *x, const HloShape *s) {
   return -1;
 }
 
+/* The sizes of a reshape into several "<=N" dims: each run of common
+ * factors of the bounds (hlo_reshape_groups) holds one dynamic result dim
+ * at most, which takes what the run's other result dims leave of its
+ * operand elements (XLA's dynamic dimension inference: an operand dim's
+ * size moves to the result dims it splits into or combines with). */
+static bool reshape_sizes_by_runs(const HloInstr *in, const HloLiteral *x, HloShape *real) {
+  const HloShape *s = &in->shape, *xs = &in->operands[0]->shape;
+  int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2];
+  int n = hlo_reshape_groups(xs, s, fs, ts);
+  if (n < 0) return false;
+  *real = *s;
+  for (int k = 0; k < n; k++) {
+    int64_t p = 1, rest = 1;
+    int b = -1;
+    for (int d = fs[k]; d < fs[k + 1]; d++) p *= x->shape.dims[d];
+    for (int d = ts[k]; d < ts[k + 1]; d++) {
+      if (!(s->dynamic >> d & 1)) rest *= s->dims[d];
+      else if (b >= 0) return false;
+      else b = d;
+    }
+    if (b < 0 ? p != rest : p % rest != 0 || p / rest > s->dims[b]) return false;
+    if (b >= 0) real->dims[b] = p / rest;
+  }
+  return true;
+}
+
 /* The sizes of a reshape of an operand with dynamic dims below their
  * bounds: XLA's meaning is the reshape of the elements present, in
  * row-major order, so the result's one "<=N" dim takes what the others
- * leave. */
+ * leave (several: reshape_sizes_by_runs). */
 static HloError *reshape_sizes(const HloInstr *in, const HloLiteral *x, HloShape *real) {
   const HloShape *s = &in->shape;
   int b = -1, nb = 0;
@@ -3570,10 +3596,12 @@ static HloError *reshape_sizes(const HloInstr *in, const HloLiteral *x, HloShape
   for (int d = 0; d < s->rank; d++)
     if (s->dynamic >> d & 1) b = d, nb++;
     else rest *= s->dims[d];
+  if (nb > 1 && reshape_sizes_by_runs(in, x, real)) return NULL;
   if (nb != 1 || (rest ? n % rest != 0 || n / rest > s->dims[b] : n != 0)) {
     char *got = hlo_shape_to_string(&x->shape);
     HloError *e = hlo_error("reshape of %s: the interpreter reshapes the elements present into "
-                            "a shape with one <=N dimension that they fill whole rows of", got);
+                            "a shape with one <=N dimension that they fill whole rows of, or "
+                            "several, one to a run of common factors of the bounds", got);
     free(got);
     return e;
   }
@@ -3725,12 +3753,19 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     if (n < 0 || n > bound)
       return hlo_error("size %lld of dimension %d is outside [0, %lld]", (long long)n, d,
                            (long long)bound);
-    if (n > x->shape.dims[d])
-      return hlo_error("grows dimension %d from size %lld to %lld: the padding XLA "
-                           "would expose has no values here", d, (long long)x->shape.dims[d],
-                           (long long)n);
     HloShape s = x->shape;
     s.dims[d] = n;
+    if (n > x->shape.dims[d]) {
+      /* Grown (a stack pushed onto): the elements past the old size are
+       * the padding XLA exposes, whatever its buffer held; here zero, as
+       * compiled code makes it (passes/dynamic_pad.c). */
+      *out = new_array(s.type, s.rank, s.dims);
+      int64_t ds[HLO_MAX_RANK], xs[HLO_MAX_RANK];
+      row_major_strides(s.rank, s.dims, ds);
+      row_major_strides(s.rank, x->shape.dims, xs);
+      copy_strided((*out)->data, ds, x->data, xs, s.rank, x->shape.dims, esize_of(x));
+      return NULL;
+    }
     int64_t start[HLO_MAX_RANK] = {0}, step[HLO_MAX_RANK];
     for (int k = 0; k < s.rank; k++) step[k] = 1;
     *out = extract_box(&s, x, start, step);

@@ -300,6 +300,12 @@ bool hlo_shape_fits(const HloShape *v, const HloShape *declared);
 bool hlo_shape_has_buffer(const HloShape *s);
 /* Same dims, any element type. */
 bool hlo_shape_same_dims(const HloShape *a, const HloShape *b);
+/* The common factors of a reshape from `from` to `to` (their dims, the
+ * bounds of dynamic ones): the fewest runs of consecutive dims of each
+ * whose products are equal, run k being from's dims [fs[k], fs[k+1]) and
+ * to's [ts[k], ts[k+1]) (arrays of rank + 2); returns the number of runs,
+ * or -1 where a dim is 0 or the element counts differ. */
+int hlo_reshape_groups(const HloShape *from, const HloShape *to, int *fs, int *ts);
 /* True when the layout is absent or equals the default {rank-1,…,0}. */
 bool hlo_shape_has_default_layout(const HloShape *s);
 /* Sets the default layout explicitly (has_layout = true). */

@@ -561,6 +561,28 @@ bool hlo_shape_same_dims(const HloShape *a, const HloShape *b) {
   return true;
 }
 
+int hlo_reshape_groups(const HloShape *from, const HloShape *to, int *fs, int *ts) {
+  if (hlo_shape_elements(from) != hlo_shape_elements(to) || hlo_shape_elements(from) == 0)
+    return -1;
+  int i = 0, j = 0, n = 0;
+  while (i < from->rank || j < to->rank) {
+    fs[n] = i;
+    ts[n] = j;
+    int64_t pf = 1, pt = 1;
+    /* Each run takes one dim of either at least, then the smaller
+     * product grows until they meet; trailing 1s join the last run. */
+    do {
+      if (i < from->rank && (pf <= pt || j == to->rank)) pf *= from->dims[i++];
+      else pt *= to->dims[j++];
+    } while (pf != pt || (i < from->rank && from->dims[i] == 1 && j == to->rank) ||
+             (j < to->rank && to->dims[j] == 1 && i == from->rank));
+    n++;
+  }
+  fs[n] = i;
+  ts[n] = j;
+  return n;
+}
+
 bool hlo_shape_equal(const HloShape *a, const HloShape *b, bool with_layout) {
   if (a->type != b->type) return false;
   if (a->type == HLO_TUPLE) {

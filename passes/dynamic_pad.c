@@ -11,19 +11,24 @@
  * (a <=N dim it takes whole), concatenate along a static dim and
  * get-tuple-element of a parameter.  Then:
  *
- *   set-dimension-size(x, n)   is x (the padding is what x holds there);
+ *   set-dimension-size(x, n)   is x (the padding is what x holds there),
+ *                              of a dim already dynamic, x zeroed past its
+ *                              size: a size that grows (a stack pushed
+ *                              onto) exposes zeros, as in the evaluator
+ *                              (XLA exposes whatever the buffer held);
  *   get-dimension-size(x)      is the size (or the bound when static);
  *   reduce over a dynamic dim  reads select(iota < size, x, init): the
  *                              padding adds the init value, no more;
  *   dot over a dynamic         reads both operands zeroed past the size;
  *   contracting dim
  *   reshape to one dynamic     a gather: each result position's index in
- *   dim                        the present elements (row-major, the
- *                              dynamic dim's size what the others leave
- *                              of their count, as the interpreter reads
- *                              it) is unravelled into the operand's sizes
- *                              and read from the operand flattened at its
- *                              bounds; past the size, any element;
+ *   dim, or several in runs    the present elements (row-major, the
+ *   of common factors of       dynamic dim's size what the others leave
+ *   their own                  of their count, of its run's for several,
+ *                              as the interpreter reads it) is unravelled
+ *                              into the operand's sizes and read from the
+ *                              operand flattened at its bounds; past the
+ *                              size, any element;
  *   reverse over one           the reversed value shifted down by
  *                              bound - size (a dynamic-slice of it
  *                              concatenated with itself);
@@ -96,7 +101,7 @@
  * conditional's computation as above) and each op reading a dynamic dim
  * is one of those above.  Anything else (a gather's batching dim, a
  * scatter whose update window is dynamic, a reshape into several
- * dynamic dims, a while state or conditional result that is a dynamic
+ * dynamic dims of one run of common factors, a while state or conditional result that is a dynamic
  * array rather than a tuple, a computation two ops share, a result tuple
  * also read by get-tuple-element) leaves the module as it is, and codegen
  * refuses it by name; the interpreter runs it as written.  hlo/'s
@@ -164,11 +169,26 @@ static bool concat_supported(const HloInstr *in) {
   return true;
 }
 
-/* A reshape the gather below computes: one dynamic result dim, the
- * operand's elements countable in s32. */
+/* Whether each run of common factors of reshape `in` (hlo_reshape_groups)
+ * holds one dynamic result dim at most. */
+static bool reshape_runs(const HloInstr *in, int *fs, int *ts, int *n) {
+  *n = hlo_reshape_groups(&in->operands[0]->shape, &in->shape, fs, ts);
+  for (int k = 0; k < *n; k++) {
+    int dyn = 0;
+    for (int d = ts[k]; d < ts[k + 1]; d++) dyn += in->shape.dynamic >> d & 1;
+    if (dyn > 1) return false;
+  }
+  return *n >= 0;
+}
+
+/* A reshape the gather below computes: one dynamic result dim, or several
+ * in runs of their own, the operand's elements countable in s32. */
 static bool reshape_supported(const HloInstr *in) {
   const HloShape *x = &in->operands[0]->shape;
-  if (__builtin_popcount(in->shape.dynamic) != 1 || !hlo_type_is_array(x->type)) return false;
+  int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2], runs;
+  int nd = __builtin_popcount(in->shape.dynamic);
+  if (nd < 1 || (nd > 1 && !reshape_runs(in, fs, ts, &runs)) || !hlo_type_is_array(x->type))
+    return false;
   int64_t n = 1;
   for (int d = 0; d < x->rank; d++) n *= x->dims[d];
   return n < INT32_MAX;
@@ -309,13 +329,20 @@ static bool scatter_supported(const HloInstr *in) {
   return true;
 }
 
-/* A reduce-window of one array whose dynamic dims stay dynamic in the
- * result and are not base-dilated. */
+/* A reduce-window whose arrays (one, or several of the same dynamic dims)
+ * keep their dynamic dims dynamic in the result, not base-dilated. */
 static bool reduce_window_supported(const HloInstr *in) {
   const HloShape *x = &in->operands[0]->shape;
-  if (in->noperands != 2 || hlo_shape_is_dynamic(&in->operands[1]->shape)) return false;
+  int n = in->noperands / 2;
+  for (int i = 0; i < n; i++)
+    if (in->operands[i]->shape.dynamic != x->dynamic ||
+        hlo_shape_is_dynamic(&in->operands[n + i]->shape))
+      return false;
+  const HloShape *leaf = hlo_shape_is_tuple(&in->shape) ? &in->shape.tuple[0] : &in->shape;
+  for (int i = 0; hlo_shape_is_tuple(&in->shape) && i < in->shape.ntuple; i++)
+    if (in->shape.tuple[i].dynamic != leaf->dynamic) return false;
   for (int d = 0; d < x->rank; d++)
-    if (x->dynamic >> d & 1 && (in->window[d].lhs_dilate != 1 || !(in->shape.dynamic >> d & 1)))
+    if (x->dynamic >> d & 1 && (in->window[d].lhs_dilate != 1 || !(leaf->dynamic >> d & 1)))
       return false;
   return true;
 }
@@ -331,11 +358,14 @@ static bool supported(const HloInstr *in) {
   if (in->op == HLO_OP_PARAMETER) return flat_tuple(&in->shape);
   if (hlo_shape_is_tuple(&in->shape) && hlo_shape_is_dynamic(&in->shape))
     return (in->op == HLO_OP_SORT && supported_sort(in) && read_by_elements(in)) ||
+           (in->op == HLO_OP_REDUCE_WINDOW && reduce_window_supported(in) &&
+            (read_by_elements(in) || (in->parent->is_entry && in == in->parent->root))) ||
            (in_result_tree(in, 0) && tuples_are_tuple_ops(in));
   if (!has_dynamic_operand(in)) return true;
   switch (in->op) {
   case HLO_OP_GET_TUPLE_ELEMENT:
-    return in->operands[0]->op == HLO_OP_PARAMETER || in->operands[0]->op == HLO_OP_SORT;
+    return in->operands[0]->op == HLO_OP_PARAMETER || in->operands[0]->op == HLO_OP_SORT ||
+           in->operands[0]->op == HLO_OP_REDUCE_WINDOW;
   case HLO_OP_SET_DIMENSION_SIZE: case HLO_OP_GET_DIMENSION_SIZE: case HLO_OP_BROADCAST:
   case HLO_OP_TRANSPOSE: case HLO_OP_SLICE: case HLO_OP_DOT:
     return true;
@@ -522,9 +552,11 @@ static HloInstr *times(PxAt at, HloInstr *a, HloInstr *b) {
   return px_binary(at, HLO_OP_MULTIPLY, a, b);
 }
 
-/* The reshape `in` of an operand with sizes a (NULL: the bound) into one
- * dynamic dim, as a gather from the operand flattened at its bounds; sets
- * that dim's size in out. */
+/* The reshape `in` of an operand with sizes a (NULL: the bound) into
+ * dynamic dims, as a gather from the operand flattened at its bounds;
+ * sets their sizes in out: one takes what the other dims leave of the
+ * operand's elements; several (reshape_runs), what the other result dims
+ * of its run leave of the run's operand elements. */
 static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
   HloInstr *x = in->operands[0];
   const HloShape *xs = &x->shape;
@@ -534,10 +566,24 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
     size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
     n = times(at, n, size[k]);
   }
-  int64_t rest = 1;
-  for (int d = 0; d < r; d++)
-    if (d != b) rest *= in->shape.dims[d];
-  out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
+  int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2], runs;
+  if (__builtin_popcount(in->shape.dynamic) > 1 && reshape_runs(in, fs, ts, &runs)) {
+    for (int k = 0; k < runs; k++) {
+      HloInstr *p = s32(at, 1);
+      int64_t rest = 1;
+      for (int d = fs[k]; d < fs[k + 1]; d++) p = times(at, p, size[d]);
+      for (int d = ts[k]; d < ts[k + 1]; d++)
+        if (in->shape.dynamic >> d & 1) b = d;
+        else rest *= in->shape.dims[d];
+      for (int d = ts[k]; d < ts[k + 1]; d++)
+        if (in->shape.dynamic >> d & 1) out->dim[d] = px_binary(at, HLO_OP_DIVIDE, p, s32(at, rest));
+    }
+  } else {
+    int64_t rest = 1;
+    for (int d = 0; d < r; d++)
+      if (d != b) rest *= in->shape.dims[d];
+    out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
+  }
   HloShape ps = in->shape;
   ps.dynamic = 0;
   ps.type = HLO_S32;
@@ -546,7 +592,7 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
   for (int d = r - 1; d >= 0; d--) {
     HloInstr *iota = px_iota_like(at, lin, d);
     lin = px_binary(at, HLO_OP_ADD, lin, times(at, iota, px_broadcast_leading(at, stride, &ps)));
-    stride = times(at, stride, d == b ? out->dim[b] : s32(at, in->shape.dims[d]));
+    stride = times(at, stride, out->dim[d] ? out->dim[d] : s32(at, in->shape.dims[d]));
   }
   /* Unravelled into the operand's sizes, then its offset at the bounds. */
   HloInstr *flat = px_scalar(at, HLO_S32, 0, &ps), *one = s32(at, 1);
@@ -750,17 +796,19 @@ static void pad_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
   if (x != in->operands[0]) hlo_set_operand(in, 0, x);
 }
 
-/* reduce-window over dynamic dims: the operand's padding set to the init
+/* reduce-window over dynamic dims: each operand's padding set to its init
  * value, which a window reaching past the size then reads as it reads the
- * window's own padding; a dynamic dim's size is the windowed size of the
- * operand's, (s + lo + hi - (k - 1) * dilation - 1) / stride + 1, or 0
- * where no window fits. */
+ * window's own padding; a dynamic dim's size (every result's, for
+ * several arrays) is the windowed size of the operand's, (s + lo + hi -
+ * (k - 1) * dilation - 1) / stride + 1, or 0 where no window fits. */
 static void reduce_window_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
-  HloInstr *x = in->operands[0];
-  for (int d = 0; d < x->shape.rank; d++) {
+  int arrays = in->noperands / 2;
+  for (int d = 0; d < in->operands[0]->shape.rank; d++) {
     if (!a->dim[d]) continue;
     const HloWindowDim *w = &in->window[d];
-    x = mask_past(at, x, d, a->dim[d], in->operands[1]);
+    for (int i = 0; i < arrays; i++)
+      hlo_set_operand(in, i,
+                      mask_past(at, in->operands[i], d, a->dim[d], in->operands[arrays + i]));
     int64_t reach = (w->size - 1) * w->rhs_dilate + 1;
     HloInstr *n = px_binary(at, HLO_OP_ADD, a->dim[d], s32(at, w->pad_lo + w->pad_hi - reach));
     HloInstr *fits = px_compare(at, HLO_CMP_GE, n, s32(at, 0));
@@ -768,7 +816,6 @@ static void reduce_window_sized(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
                             s32(at, 1));
     out->dim[d] = px_select(at, fits, k, s32(at, 0));
   }
-  if (x != in->operands[0]) hlo_set_operand(in, 0, x);
 }
 
 /* gather over dynamic dims: the start indices of a dynamic operand dim
@@ -811,15 +858,20 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
   const Sizes *a = in->noperands ? &sz[in->operands[0]->id] : NULL;
   PxAt at = {in->parent, in};
   switch (in->op) {
-  case HLO_OP_SET_DIMENSION_SIZE:
+  case HLO_OP_SET_DIMENSION_SIZE: {
+    int d = (int)in->dimensions.v[0];
     *out = *a;
-    out->dim[in->dimensions.v[0]] = in->operands[1];
+    out->dim[d] = in->operands[1];
+    /* A size that grows exposes the padding: zero, as the evaluator's. */
+    if (a->dim[d]) hlo_set_operand(in, 0, zero_past(at, in->operands[0], d, a->dim[d]));
     return;
+  }
   case HLO_OP_GET_DIMENSION_SIZE: return;
   case HLO_OP_GET_TUPLE_ELEMENT:
     if (in->operands[0]->op == HLO_OP_PARAMETER && elems[in->operands[0]->parameter_number])
       *out = elems[in->operands[0]->parameter_number][in->tuple_index];
-    if (in->operands[0]->op == HLO_OP_SORT) *out = sz[in->operands[0]->id];
+    if (in->operands[0]->op == HLO_OP_SORT || in->operands[0]->op == HLO_OP_REDUCE_WINDOW)
+      *out = sz[in->operands[0]->id];
     return;
   case HLO_OP_RESHAPE:
     if (has_dynamic_operand(in) || hlo_shape_is_dynamic(&in->shape))
@@ -1289,14 +1341,25 @@ static void size_params(HloComputation *entry, const HloShape *s, const char *na
   }
 }
 
-/* The arrays x holds, through tuple instructions, appended to xs[*n]. */
-static void result_leaves(HloInstr *x, HloInstr ***xs, int *n, int *cap) {
-  if (hlo_shape_is_tuple(&x->shape)) {
-    for (int i = 0; i < x->noperands; i++) result_leaves(x->operands[i], xs, n, cap);
+/* The arrays x holds, through tuple instructions, appended to xs[*n],
+ * their sizes to ss[*n]; a variadic reduce-window (the root) gives its
+ * elements, of its sizes. */
+static void result_leaves(HloInstr *x, const Sizes *sz, HloInstr ***xs, const Sizes ***ss,
+                          int *n, int *cap) {
+  int k = hlo_shape_is_tuple(&x->shape) ? x->shape.ntuple : 1;
+  if (*n + k > *cap) {
+    *cap = 2 * (*n + k) + 8;
+    *xs = hlo_xrealloc(*xs, (size_t)*cap * sizeof **xs);
+    *ss = hlo_xrealloc(*ss, (size_t)*cap * sizeof **ss);
+  }
+  if (x->op == HLO_OP_TUPLE) {
+    for (int i = 0; i < x->noperands; i++) result_leaves(x->operands[i], sz, xs, ss, n, cap);
     return;
   }
-  if (*n == *cap) *xs = hlo_xrealloc(*xs, (size_t)(*cap = 2 * *cap + 8) * sizeof **xs);
-  (*xs)[(*n)++] = x;
+  for (int i = 0; i < k; i++) {
+    (*xs)[*n] = hlo_shape_is_tuple(&x->shape) ? element((PxAt){x->parent, NULL}, x, i) : x;
+    (*ss)[(*n)++] = &sz[x->id];
+  }
 }
 
 /* The entry's results with their sizes after them: a root with dynamic
@@ -1305,13 +1368,14 @@ static void result_leaves(HloInstr *x, HloInstr ***xs, int *n, int *cap) {
  * order of the arrays and then of the dims. */
 static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
   HloInstr **xs = NULL;
+  const Sizes **ss = NULL;
   int n = 0, cap = 0;
-  result_leaves(entry->root, &xs, &n, &cap);
+  result_leaves(entry->root, sz, &xs, &ss, &n, &cap);
   int narrays = n;
   for (int i = 0; i < narrays; i++)
     for (int d = 0; d < xs[i]->shape.rank; d++)
       if (xs[i]->shape.dynamic >> d & 1) {
-        HloInstr *size = sz[xs[i]->id].dim[d];
+        HloInstr *size = ss[i]->dim[d];
         size = size ? size : s32((PxAt){entry, NULL}, xs[i]->shape.dims[d]);
         if (n == cap) xs = hlo_xrealloc(xs, (size_t)(cap = 2 * cap + 8) * sizeof *xs);
         xs[n++] = size;
@@ -1319,6 +1383,7 @@ static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
   HloError *e = NULL;
   HloInstr *r = px_built(hlo_build_tuple(entry, xs, n, &e), e, NULL);
   free(xs);
+  free(ss);
   return r;
 }
 

@@ -575,6 +575,172 @@ START_TEST(dynamic_reduce_window_compiled) {
 }
 END_TEST
 
+/* XLA's WhileLoopStack (dynamic_padder_test.cc, the corpus's
+ * dynamic_padder_test_031): a stack of rows pushed onto three times. */
+#define DYN_STACK                                                                          \
+  "HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"              \
+  "  ROOT s = s32[] add(a, b)\n}\n"                                                        \
+  "body {\n  p = (s32[<=4,2]) parameter(0)\n"                                               \
+  "  x = s32[<=4,2] get-tuple-element(p), index=0\n"                                       \
+  "  n = s32[] get-dimension-size(x), dimensions={0}\n"                                    \
+  "  zero = s32[] constant(0)\n  one = s32[] constant(1)\n"                                \
+  "  row = s32[1,2] broadcast(n), dimensions={}\n  n1 = s32[] add(n, one)\n"               \
+  "  y = s32[<=4,2] set-dimension-size(x, n1), dimensions={0}\n"                           \
+  "  u = s32[<=4,2] dynamic-update-slice(y, row, n, zero)\n"                               \
+  "  ROOT t = (s32[<=4,2]) tuple(u)\n}\n"                                                  \
+  "cond {\n  p = (s32[<=4,2]) parameter(0)\n"                                               \
+  "  x = s32[<=4,2] get-tuple-element(p), index=0\n"                                       \
+  "  n = s32[] get-dimension-size(x), dimensions={0}\n  three = s32[] constant(3)\n"       \
+  "  ROOT lt = pred[] compare(n, three), direction=LT\n}\n"                                 \
+  "ENTRY e {\n  zero = s32[] constant(0)\n  m1 = s32[] constant(-1)\n"                     \
+  "  b = s32[4,2] broadcast(m1), dimensions={}\n"                                          \
+  "  d = s32[<=4,2] set-dimension-size(b, zero), dimensions={0}\n"                         \
+  "  t = (s32[<=4,2]) tuple(d)\n"                                                          \
+  "  w = (s32[<=4,2]) while(t), body=body, condition=cond\n"                               \
+  "  s = s32[<=4,2] get-tuple-element(w), index=0\n"                                       \
+  "  ROOT r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n}\n"
+
+/* A module whose root has dynamic dims, compiled (after the pipeline),
+ * against the evaluator: the compiled function returns each array padded
+ * to its bounds and then one s32 size per dynamic dim (docs/api.md); the
+ * sizes must be the evaluator's and the arrays, within them, its values. */
+static void check_dynamic_root(const char *text, uint64_t seed) {
+  HloModule *m = ck_parse_verified(text);
+  const HloComputation *entry = m->entry;
+  HloShape root = entry->root->shape;
+  const HloShape *bounds[16];
+  int nb = hlo_shape_is_tuple(&root) ? root.ntuple : 1;
+  for (int k = 0; k < nb; k++) bounds[k] = hlo_shape_is_tuple(&root) ? &root.tuple[k] : &root;
+  HloLiteral *args[16];
+  uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (int i = 0; i < entry->nparams; i++) {
+    args[i] = hlo_literal_new(&entry->params[i]->shape);
+    cgt_fill_values(args[i], &s, true);
+  }
+  HloLiteral *want = ck_evaluate(m, args, entry->nparams), *leaves[16];
+  ck_assert_int_eq(cgt_leaves(want, leaves), nb);
+  HloError *e = cgt_optimize(m);
+  ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  CgJit *j = cgt_jit_with(m, &(CgOptions){.name = "t"});
+  const hloc_program *p = cg_jit_program(j);
+  void *bufs[64];
+  int na = entry->nparams, nr = p->num_results;
+  for (int i = 0; i < na; i++) bufs[i] = args[i]->data;
+  for (int r = 0; r < nr; r++) bufs[na + r] = calloc(1, p->results[r].bytes + 1);
+  ck_assert_int_eq(hloc_program_run(p, bufs), 0);
+  int next = nb;
+  for (int k = 0; k < nb; k++) {
+    const HloShape *w = &leaves[k]->shape, *b = bounds[k];
+    HloLiteral *got = hlo_literal_new(w);
+    size_t es = hlo_type_size(w->type);
+    for (int64_t i = 0, n = hlo_shape_elements(w); i < n; i++) {
+      int64_t off = 0;
+      int64_t rest = i, stride = 1;
+      for (int d = w->rank - 1; d >= 0; d--) {
+        off += rest % w->dims[d] * stride;
+        rest /= w->dims[d];
+        stride *= b->dims[d];
+      }
+      memcpy((char *)got->data + i * (int64_t)es, (char *)bufs[na + k] + off * (int64_t)es, es);
+    }
+    char msg[512];
+    ck_assert_msg(ck_allclose(got, leaves[k], 0, 0, msg, sizeof msg), "result %d: %s", k, msg);
+    hlo_literal_free(got);
+    for (int d = 0; d < b->rank; d++)
+      if (b->dynamic >> d & 1)
+        ck_assert_int_eq(*(int32_t *)bufs[na + next++], w->dims[d]);
+  }
+  ck_assert_int_eq(next, nr);
+  for (int r = 0; r < nr; r++) free(bufs[na + r]);
+  cg_jit_free(j);
+  hlo_literal_free(want);
+  for (int i = 0; i < entry->nparams; i++) hlo_literal_free(args[i]);
+  hlo_module_free(m);
+}
+
+/* XLA's dynamic_padder_test modules that hloc could not compile (the
+ * corpus's dynamic_padder_test_005, _028 and _031), against the
+ * evaluator, sizes drawn from the arguments: a variadic reduce-window
+ * over a dynamic dim at the root (its results and their sizes); a
+ * reshape into two dynamic dims, one to each run of common factors
+ * ([<=4,2,<=2] to [2,<=2,<=4]: the first splits into two dims, the
+ * other two combine); a stack pushed onto in a while, set-dimension-size
+ * growing the size, and a size grown past the elements set, which
+ * exposes the padding (zero on both sides). */
+START_TEST(dynamic_padder_xla_cases) {
+  for (uint64_t seed = 1; seed <= 6; seed++) {
+    check_dynamic_root("HloModule m\n"
+                   "add2 {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n"
+                   "  c = f32[] parameter(2)\n  d = s32[] parameter(3)\n"
+                   "  s = f32[] add(a, c)\n  t = s32[] add(b, d)\n"
+                   "  ROOT out = (f32[], s32[]) tuple(s, t)\n}\n"
+                   "ENTRY e {\n  x = f32[4,5] parameter(0)\n  i = s32[4,5] parameter(1)\n"
+                   "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
+                   "  low = s32[] and(p, seven)\n  five = s32[] constant(5)\n"
+                   "  n = s32[] minimum(low, five)\n"
+                   "  dx = f32[4,<=5] set-dimension-size(x, n), dimensions={1}\n"
+                   "  di = s32[4,<=5] set-dimension-size(i, n), dimensions={1}\n"
+                   "  z = f32[] constant(0)\n  zi = s32[] constant(0)\n"
+                   "  ROOT r = (f32[3,<=5], s32[3,<=5]) reduce-window(dx, di, z, zi), "
+                   "window={size=2x1 pad=0_0x0_0}, to_apply=add2\n}\n",
+                   seed);
+    cgt_check_with("HloModule m\n"
+                   "add2 {\n  a = f32[] parameter(0)\n  b = s32[] parameter(1)\n"
+                   "  c = f32[] parameter(2)\n  d = s32[] parameter(3)\n"
+                   "  s = f32[] add(a, c)\n  t = s32[] maximum(b, d)\n"
+                   "  ROOT out = (f32[], s32[]) tuple(s, t)\n}\n"
+                   "ENTRY e {\n  x = f32[4,6] parameter(0)\n  i = s32[4,6] parameter(1)\n"
+                   "  p = s32[] parameter(2)\n  seven = s32[] constant(7)\n"
+                   "  low = s32[] and(p, seven)\n  six = s32[] constant(6)\n"
+                   "  n = s32[] minimum(low, six)\n"
+                   "  dx = f32[4,<=6] set-dimension-size(x, n), dimensions={1}\n"
+                   "  di = s32[4,<=6] set-dimension-size(i, n), dimensions={1}\n"
+                   "  z = f32[] constant(0)\n  zi = s32[] constant(-2147483648)\n"
+                   "  r = (f32[3,<=4], s32[3,<=4]) reduce-window(dx, di, z, zi), "
+                   "window={size=2x2 stride=1x2 pad=0_0x1_1}, to_apply=add2\n"
+                   "  a = f32[3,<=4] get-tuple-element(r), index=0\n"
+                   "  b = s32[3,<=4] get-tuple-element(r), index=1\n"
+                   "  pa = (f32[3,4], s32[], s32[]) custom-call(a), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  pb = (s32[3,4], s32[], s32[]) custom-call(b), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  ROOT t = ((f32[3,4], s32[], s32[]), (s32[3,4], s32[], s32[])) "
+                   "tuple(pa, pb)\n}\n",
+                   seed, true, true, 0, 0);
+    cgt_check_with("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+                   "  ROOT s = s32[] add(a, b)\n}\n"
+                   "ENTRY e {\n  x = s32[4,2,2] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  q = s32[] parameter(2)\n  three = s32[] constant(3)\n"
+                   "  one = s32[] constant(1)\n  two = s32[] constant(2)\n"
+                   "  lp = s32[] and(p, one)\n  n = s32[] multiply(lp, two)\n"
+                   "  lq = s32[] and(q, three)\n  m = s32[] minimum(lq, two)\n"
+                   "  a = s32[<=4,2,2] set-dimension-size(x, n), dimensions={0}\n"
+                   "  b = s32[<=4,2,<=2] set-dimension-size(a, m), dimensions={2}\n"
+                   "  r = s32[2,<=2,<=4] reshape(b), inferred_dimension=1\n"
+                   "  z = s32[] constant(0)\n"
+                   "  s = s32[] reduce(r, z), dimensions={0,1,2}, to_apply=add\n"
+                   "  pr = (s32[2,2,4], s32[], s32[], s32[]) custom-call(r), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  ROOT t = (s32[], (s32[2,2,4], s32[], s32[], s32[])) tuple(s, pr)\n}\n",
+                   seed, true, true, 0, 0);
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "ENTRY e {\n  x = f32[6,3] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  three = s32[] constant(3)\n  n = s32[] and(p, three)\n"
+                   "  d = f32[<=6,3] set-dimension-size(x, n), dimensions={0}\n"
+                   "  n2 = s32[] add(n, three)\n"
+                   "  g = f32[<=6,3] set-dimension-size(d, n2), dimensions={0}\n"
+                   "  z = f32[] constant(0)\n"
+                   "  r = f32[3] reduce(g, z), dimensions={0}, to_apply=add\n"
+                   "  pg = (f32[6,3], s32[], s32[]) custom-call(g), "
+                   "custom_call_target=\"PadToStatic\"\n"
+                   "  ROOT t = (f32[3], (f32[6,3], s32[], s32[])) tuple(r, pg)\n}\n",
+                   seed, true, true, 0, 0);
+  }
+  cgt_check_with(DYN_STACK, 1, true, true, 0, 0);
+}
+END_TEST
+
 /* A while whose state holds a dynamic array (passes/dynamic_pad.c threads
  * its size through the state tuple), against the evaluator: the condition
  * reads the size, the body doubles the array, sums it (padding masked) in
@@ -865,6 +1031,7 @@ int main(void) {
   tcase_add_test(t, dynamic_gather_compiled);
   tcase_add_test(t, dynamic_reduce_window_compiled);
   tcase_add_test(t, dynamic_while_compiled);
+  tcase_add_test(t, dynamic_padder_xla_cases);
   tcase_add_test(t, dynamic_conditional_compiled);
   tcase_add_test(t, dynamic_scatter_compiled);
   tcase_add_test(t, dynamic_slices_compiled);

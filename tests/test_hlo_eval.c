@@ -1464,6 +1464,57 @@ START_TEST(dynamic_dimensions) {
 }
 END_TEST
 
+/* XLA's own expectations (dynamic_padder_test.cc): WhileLoopStack pushes
+ * three rows onto a stack whose size set-dimension-size grows (the rows
+ * it exposes are zero here, as in compiled code, where XLA exposes what
+ * its buffer held); ReshapeSplitCombineSameTime reshapes [<=4,2,<=2]
+ * (sizes 2, 2, 1) into [2,<=2,<=4]: the first dim splits into two, the
+ * others combine, sizes (2, 1, 2), the present elements in row-major
+ * order. */
+START_TEST(dynamic_xla_expectations) {
+  CHECK("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT s = s32[] add(a, b)\n}\n"
+        "body {\n  p = (s32[<=4,2]) parameter(0)\n"
+        "  x = s32[<=4,2] get-tuple-element(p), index=0\n"
+        "  n = s32[] get-dimension-size(x), dimensions={0}\n"
+        "  zero = s32[] constant(0)\n  one = s32[] constant(1)\n"
+        "  row = s32[1,2] broadcast(n), dimensions={}\n  n1 = s32[] add(n, one)\n"
+        "  y = s32[<=4,2] set-dimension-size(x, n1), dimensions={0}\n"
+        "  u = s32[<=4,2] dynamic-update-slice(y, row, n, zero)\n"
+        "  ROOT t = (s32[<=4,2]) tuple(u)\n}\n"
+        "cond {\n  p = (s32[<=4,2]) parameter(0)\n"
+        "  x = s32[<=4,2] get-tuple-element(p), index=0\n"
+        "  n = s32[] get-dimension-size(x), dimensions={0}\n  three = s32[] constant(3)\n"
+        "  ROOT lt = pred[] compare(n, three), direction=LT\n}\n"
+        "ENTRY e {\n  zero = s32[] constant(0)\n  m1 = s32[] constant(-1)\n"
+        "  b = s32[4,2] broadcast(m1), dimensions={}\n"
+        "  d = s32[<=4,2] set-dimension-size(b, zero), dimensions={0}\n"
+        "  t = (s32[<=4,2]) tuple(d)\n"
+        "  w = (s32[<=4,2]) while(t), body=body, condition=cond\n"
+        "  s = s32[<=4,2] get-tuple-element(w), index=0\n"
+        "  r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n"
+        "  ROOT o = (s32[2], s32[<=4,2]) tuple(r, s)\n}\n",
+        "(s32[2], s32[3,2]) ({3, 3}, {{0, 0}, {1, 1}, {2, 2}})");
+  CHECK("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+        "  ROOT s = s32[] add(a, b)\n}\n"
+        "ENTRY e {\n  x = s32[4,2,2] constant({{{0, -1}, {1, -1}}, {{2, -1}, {3, -1}}, "
+        "{{-1, -1}, {-1, -1}}, {{-1, -1}, {-1, -1}}})\n"
+        "  two = s32[] constant(2)\n  one = s32[] constant(1)\n"
+        "  a = s32[<=4,2,2] set-dimension-size(x, two), dimensions={0}\n"
+        "  b = s32[<=4,2,<=2] set-dimension-size(a, one), dimensions={2}\n"
+        "  r = s32[2,<=2,<=4] reshape(b), inferred_dimension=1\n  z = s32[] constant(0)\n"
+        "  s = s32[] reduce(r, z), dimensions={0,1,2}, to_apply=add\n"
+        "  ROOT t = (s32[], s32[2,<=2,<=4]) tuple(s, r)\n}\n",
+        "(s32[], s32[2,1,2]) (6, {{{0, 1}}, {{2, 3}}})");
+  /* Grown past the elements set: zeros. */
+  CHECK("HloModule m\nENTRY e {\n  x = s32[4] constant({1, 2, 3, 4})\n"
+        "  one = s32[] constant(1)\n  three = s32[] constant(3)\n"
+        "  a = s32[<=4] set-dimension-size(x, one), dimensions={0}\n"
+        "  ROOT b = s32[<=4] set-dimension-size(a, three), dimensions={0}\n}\n",
+        "s32[3] {1, 0, 0}");
+}
+END_TEST
+
 /* pad over a dynamic dim: lo + hi + s + (s - 1) * interior elements, the
  * padding after the run-time elements; gather clamps its starts against
  * the size; PadToStatic pads a dynamic value
@@ -2625,6 +2676,7 @@ int main(void) {
   tcase_add_test(t, stochastic_convert_rounds_by_random_bits);
   tcase_add_test(t, ragged_dot_modes);
   tcase_add_test(t, dynamic_dimensions);
+  tcase_add_test(t, dynamic_xla_expectations);
   tcase_add_test(t, dynamic_pad_and_custom_calls);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);
