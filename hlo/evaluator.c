@@ -3722,17 +3722,14 @@ static HloError *eval_dynamic_custom_call(const HloInstr *in, HloLiteral **ops,
   return eval_slice_to_dynamic(in, ops, out);
 }
 
-/* Whether a scatter's indices and updates have their declared sizes but
- * along the index vectors: not in the index vector dim, not in a window
- * dim. */
+/* Whether a scatter's indices have their declared sizes but along the
+ * index vectors (not in the index vector dim); updates may be smaller in
+ * any dim (a dynamic window dim: a smaller window, the updates present). */
 static bool scatter_sizes_ok(const HloInstr *in, HloLiteral *const *ops) {
   const HloScatterDims *sd = &in->scatter;
-  const HloShape *i = &in->operands[1]->shape, *u = &in->operands[2]->shape;
+  const HloShape *i = &in->operands[1]->shape;
   for (int d = 0; d < i->rank; d++)
     if (d == sd->index_vector_dim && ops[1]->shape.dims[d] != i->dims[d]) return false;
-  for (int d = 0; d < u->rank; d++)
-    if (dims_contain(&sd->update_window_dims, d) && ops[2]->shape.dims[d] != u->dims[d])
-      return false;
   return true;
 }
 
@@ -3818,8 +3815,8 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
   case HLO_OP_SCATTER:
     /* Into one operand at its size: a window that does not fit within it
      * is skipped, as XLA skips one past the size; indices and updates
-     * at their sizes along the index vectors (not along a vector or a
-     * window). */
+     * at their sizes along the index vectors (not along a vector), and
+     * a dynamic update window dim makes a window of its size. */
     if (in->op == HLO_OP_SCATTER && in->noperands == 3 && scatter_sizes_ok(in, ops)) {
       const HloScatterDims *sd = &in->scatter;
       bool fits = true;

@@ -90,7 +90,11 @@
  *   operand, or of dynamic     within the run-time sizes (XLA skips it),
  *   indices and updates        or past the count of dynamic indices or
  *                              updates, is redirected past every bound,
- *                              where the padded scatter drops it;
+ *                              where the padded scatter drops it; a
+ *                              dynamic update window dim: the operand
+ *                              padded by its bound (room for a window that
+ *                              fits at its size), the updates past its
+ *                              size flagged and skipped by the combiner;
  *   dynamic-slice, dynamic-    each start along a dynamic dim clamped to
  *   update-slice of one        [0, size - len] first (XLA clamps within
  *                              the operand: its size, not the bound).
@@ -100,9 +104,11 @@
  * computation (or a callee inlined into it, or a while's or
  * conditional's computation as above) and each op reading a dynamic dim
  * is one of those above.  Anything else (a gather's batching dim, a
- * scatter whose update window is dynamic, a reshape into several
- * dynamic dims of one run of common factors, a while state or conditional result that is a dynamic
- * array rather than a tuple, a computation two ops share, a result tuple
+ * scatter's dynamic index vector dim, a reshape into several dynamic
+ * dims of one run of common factors, a while state or conditional
+ * result that is a dynamic array rather than a tuple, a variadic
+ * reduce-window read otherwise than by get-tuple-element (or as the
+ * root), a computation two ops share, a result tuple
  * also read by get-tuple-element) leaves the module as it is, and codegen
  * refuses it by name; the interpreter runs it as written.  hlo/'s
  * evaluator, which holds values at their run-time sizes, is the oracle
@@ -312,18 +318,16 @@ static bool slice_supported(const HloInstr *in) {
 }
 
 /* A scatter scatter_sized rewrites: one operand; indices dynamic only
- * along the index vectors (not in the index vector dim), updates only
- * in their scatter dims (not in a window); no batching dim dynamic. */
+ * along the index vectors (not in the index vector dim); no batching dim
+ * dynamic. */
 static bool scatter_supported(const HloInstr *in) {
   const HloShape *x = &in->operands[0]->shape;
   HloType it = in->operands[1]->shape.type;
   if (in->noperands != 3 || !(it == HLO_S8 || it == HLO_S16 || it == HLO_S32 || it == HLO_S64))
     return false;
-  const HloShape *is = &in->operands[1]->shape, *us = &in->operands[2]->shape;
+  const HloShape *is = &in->operands[1]->shape;
   if (in->scatter.index_vector_dim < is->rank && is->dynamic >> in->scatter.index_vector_dim & 1)
     return false;
-  for (int i = 0; i < in->scatter.update_window_dims.n; i++)
-    if (us->dynamic >> in->scatter.update_window_dims.v[i] & 1) return false;
   for (int i = 0; i < in->scatter.input_batching_dims.n; i++)
     if (x->dynamic >> in->scatter.input_batching_dims.v[i] & 1) return false;
   return true;
@@ -1184,25 +1188,62 @@ static bool threads(const HloInstr *in) {
   return false;
 }
 
+/* The combiner of a scatter whose updates carry a padding flag: (x, f,
+ * u, m) -> (m ? x : cmp(x, u), f), so that an update element past a
+ * dynamic window's size leaves the operand as it is. */
+static HloComputation *present_updates(HloModule *m, const HloComputation *cmp) {
+  HloComputation *c = hlo_computation_new(m, "scatter_present");
+  HloShape ps = hlo_shape_scalar(HLO_PRED);
+  HloInstr *x = hlo_parameter_new(c, 0, &cmp->params[0]->shape, "x");
+  HloInstr *f = hlo_parameter_new(c, 1, &ps, "f");
+  HloInstr *u = hlo_parameter_new(c, 2, &cmp->params[1]->shape, "u");
+  HloInstr *pad = hlo_parameter_new(c, 3, &ps, "m");
+  HloInstr *args[2] = {x, u};
+  PxAt at = {c, NULL};
+  HloInstr *r = px_select(at, pad, x, px_clone_computation(c, cmp, args, NULL));
+  HloInstr *xs[2] = {r, f};
+  hlo_set_root(c, tuple_of(at, xs, 2));
+  hlo_computation_move_first(c);
+  return c;
+}
+
 /* scatter into an operand with dynamic dims: an update window that does
  * not fit within the run-time sizes is out of bounds, and XLA skips it,
  * but the padded operand has room for it.  Each such index vector (a
  * start past size - window along a dynamic dim it indexes, or any, where
  * a dynamic dim it does not index is smaller than the window) is
  * redirected to the largest bound, past every dim, where the scatter
- * drops it. */
-static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia,
-                          const Sizes *ua) {
-  HloInstr *idx = in->operands[1];
+ * drops it.  A dynamic update window dim makes the window its size: the
+ * operand gets room for a window at the bound past its own (padded with
+ * the bound, sliced back after), so that every window that fits at its
+ * size fits, and the updates past the size are flagged, a second operand
+ * and update of the scatter, which the combiner then skips
+ * (present_updates); returns that new scatter (else NULL, `in` changed
+ * in place). */
+static HloInstr *scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia,
+                               const Sizes *ua) {
+  HloInstr *idx = in->operands[1], *x = in->operands[0];
   const HloScatterDims *sd = &in->scatter;
-  const HloShape *xs = &in->operands[0]->shape, *is = &idx->shape, *us = &in->operands[2]->shape;
+  const HloShape *xs = &x->shape, *is = &idx->shape, *us = &in->operands[2]->shape;
   int ivd = (int)sd->index_vector_dim, ir = is->rank;
   int64_t wsize[HLO_MAX_RANK], big = 0;
+  HloInstr *wdyn[HLO_MAX_RANK] = {0}, *padding = NULL;
+  HloPadDim room[HLO_MAX_RANK];
   for (int d = 0, nw = 0; d < xs->rank; d++) {
     wsize[d] = 1;
-    big = xs->dims[d] > big ? xs->dims[d] : big;
-    if (!in_list(&sd->inserted_window_dims, d) && !in_list(&sd->input_batching_dims, d))
-      wsize[d] = us->dims[sd->update_window_dims.v[nw++]];
+    room[d] = (HloPadDim){0, 0, 0};
+    if (!in_list(&sd->inserted_window_dims, d) && !in_list(&sd->input_batching_dims, d)) {
+      int uw = (int)sd->update_window_dims.v[nw++];
+      wsize[d] = us->dims[uw];
+      if ((wdyn[d] = ua->dim[uw])) {
+        room[d].hi = wsize[d];
+        HloInstr *iota = px_iota_like(at, in->operands[2], uw);
+        HloInstr *past = px_compare(at, HLO_CMP_GE, iota,
+                                    px_broadcast_leading(at, wdyn[d], &iota->shape));
+        padding = padding ? px_binary(at, HLO_OP_OR, padding, past) : past;
+      }
+    }
+    big = xs->dims[d] + room[d].hi > big ? xs->dims[d] + room[d].hi : big;
   }
   /* The flags, one per index vector: of the shape of one component. */
   HloShape cs = *is;
@@ -1212,8 +1253,9 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia
   HloError *e = NULL;
   HloInstr *bad = NULL;
   for (int d = 0; d < xs->rank; d++) {
-    if (!a->dim[d]) continue;
-    HloInstr *lim = px_binary(at, HLO_OP_SUBTRACT, a->dim[d], s32(at, wsize[d])), *b;
+    if (!a->dim[d] && !wdyn[d]) continue;
+    HloInstr *lim = px_binary(at, HLO_OP_SUBTRACT, a->dim[d] ? a->dim[d] : s32(at, xs->dims[d]),
+                              wdyn[d] ? wdyn[d] : s32(at, wsize[d])), *b;
     int k = 0;
     const HloDims *map = &sd->scatter_dims_to_operand_dims;
     while (k < map->n && map->v[k] != d) k++;
@@ -1246,8 +1288,7 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia
     HloInstr *b = px_compare(at, HLO_CMP_GE, iota, px_broadcast_leading(at, n, &ss));
     bad = bad ? px_binary(at, HLO_OP_OR, bad, b) : b;
   }
-  if (!bad) return;
-  if (ivd < ir) {
+  if (bad && ivd < ir) {
     /* Each flag along its index vector. */
     int64_t dims[HLO_MAX_RANK], bdims[HLO_MAX_RANK];
     int n = 0;
@@ -1260,7 +1301,23 @@ static void scatter_sized(PxAt at, HloInstr *in, const Sizes *a, const Sizes *ia
     bad = px_built(hlo_build_broadcast(at.c, px_reshape(at, bad, n, dims), &cs, bdims, n, &e), e,
                    at.before);
   }
-  hlo_set_operand(in, 1, px_select(at, bad, px_scalar(at, is->type, (double)big, is), idx));
+  if (bad) idx = px_select(at, bad, px_scalar(at, is->type, (double)big, is), idx);
+  if (!padding) {
+    if (idx != in->operands[1]) hlo_set_operand(in, 1, idx);
+    return NULL;
+  }
+  HloInstr *ins[2] = {px_built(hlo_build_pad(at.c, x, px_scalar(at, xs->type, 0, NULL), room, &e),
+                               e, at.before),
+                      NULL};
+  HloShape fs = ins[0]->shape;
+  fs.type = HLO_PRED;
+  ins[1] = px_scalar(at, HLO_PRED, 0, &fs);
+  HloInstr *ups[2] = {in->operands[2], padding};
+  HloComputation *cmp = present_updates(in->parent->module, in->called[0]);
+  HloInstr *r = px_built(hlo_build_scatter(at.c, ins, idx, ups, 2, sd, cmp, &e), e, at.before);
+  HloSliceDim sl[HLO_MAX_RANK];
+  for (int d = 0; d < xs->rank; d++) sl[d] = (HloSliceDim){0, xs->dims[d], 1};
+  return px_built(hlo_build_slice(at.c, element(at, r, 0), sl, &e), e, at.before);
 }
 
 /* dynamic-slice or dynamic-update-slice of an operand with dynamic dims:
@@ -1320,8 +1377,8 @@ static bool thread(HloInstr *in, Sizes *sz, HloInstr **repl, Leaves *lv) {
   case HLO_OP_SCATTER:
     if (!has_dynamic_operand(in)) return false;
     sz[in->id] = sz[in->operands[0]->id];
-    scatter_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id],
-                  &sz[in->operands[1]->id], &sz[in->operands[2]->id]);
+    repl[in->id] = scatter_sized((PxAt){in->parent, in}, in, &sz[in->operands[0]->id],
+                                 &sz[in->operands[1]->id], &sz[in->operands[2]->id]);
     return true;
   default: return false;
   }

@@ -741,6 +741,63 @@ START_TEST(dynamic_padder_xla_cases) {
 }
 END_TEST
 
+/* scatter whose update window dims are dynamic (the corpus's
+ * dynamic_padder_test_011, XLA's ScatterUpdateWindowDim): the window has
+ * its run-time size; a window that fits at that size is written, whatever
+ * the bound would say, and only its present updates; into a static
+ * operand and into a dynamic one, indices drawn near the edges (some
+ * past them, skipped), sizes from the arguments, sums of colliding
+ * windows exact on small integers. */
+START_TEST(dynamic_scatter_window_compiled) {
+  static const char *add =
+      "HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+      "  ROOT s = f32[] add(a, b)\n}\n";
+  char text[4096];
+  for (uint64_t seed = 1; seed <= 8; seed++) {
+    cgt_check_with("HloModule m\nupdate {\n  lhs = s32[] parameter(0)\n"
+                   "  ROOT rhs = s32[] parameter(1)\n}\n"
+                   "ENTRY main {\n  operand = s32[1,2,3] parameter(0)\n"
+                   "  indices = s32[1] parameter(1)\n  updates = s32[2,3,1] parameter(2)\n"
+                   "  one = s32[] constant(1)\n"
+                   "  od = s32[1,<=2,3] set-dimension-size(operand, one), dimensions={1}\n"
+                   "  ud = s32[<=2,3,1] set-dimension-size(updates, one), dimensions={0}\n"
+                   "  s = s32[1,<=2,3] scatter(od, indices, ud), to_apply=update, "
+                   "update_window_dims={0,1}, inserted_window_dims={0}, "
+                   "scatter_dims_to_operand_dims={0}, index_vector_dim=1\n"
+                   "  ROOT p = (s32[1,2,3], s32[], s32[], s32[]) custom-call(s), "
+                   "custom_call_target=\"PadToStatic\"\n}\n",
+                   seed, true, true, 0, 0);
+    snprintf(text, sizeof text,
+             "%sENTRY e {\n  x = f32[6,5] parameter(0)\n  i = s32[3,2] parameter(1)\n"
+             "  u = f32[3,4] parameter(2)\n  p = s32[] parameter(3)\n"
+             "  seven = s32[] constant(7)\n  four = s32[] constant(4)\n"
+             "  low = s32[] and(p, seven)\n  n = s32[] minimum(low, four)\n"
+             "  b = s32[3,2] broadcast(seven), dimensions={}\n  ib = s32[3,2] and(i, b)\n"
+             "  un = f32[3,<=4] set-dimension-size(u, n), dimensions={1}\n"
+             "  ROOT s = f32[6,5] scatter(x, ib, un), update_window_dims={1}, "
+             "inserted_window_dims={0}, scatter_dims_to_operand_dims={0,1}, "
+             "index_vector_dim=1, to_apply=add\n}\n", add);
+    cgt_check_with(text, seed, true, true, 0, 0);
+    snprintf(text, sizeof text,
+             "%sENTRY e {\n  x = f32[6,5] parameter(0)\n  i = s32[2,2] parameter(1)\n"
+             "  u = f32[2,3,2] parameter(2)\n  p = s32[] parameter(3)\n"
+             "  q = s32[] parameter(4)\n  seven = s32[] constant(7)\n"
+             "  three = s32[] constant(3)\n  six = s32[] constant(6)\n"
+             "  lp = s32[] and(p, three)\n  lq = s32[] and(q, seven)\n"
+             "  n = s32[] minimum(lq, six)\n"
+             "  b = s32[2,2] broadcast(seven), dimensions={}\n  ib = s32[2,2] and(i, b)\n"
+             "  xd = f32[<=6,5] set-dimension-size(x, n), dimensions={0}\n"
+             "  ud = f32[2,<=3,2] set-dimension-size(u, lp), dimensions={1}\n"
+             "  s = f32[<=6,5] scatter(xd, ib, ud), update_window_dims={1,2}, "
+             "inserted_window_dims={}, scatter_dims_to_operand_dims={0,1}, "
+             "index_vector_dim=1, to_apply=add\n"
+             "  ROOT r = (f32[6,5], s32[], s32[]) custom-call(s), "
+             "custom_call_target=\"PadToStatic\"\n}\n", add);
+    cgt_check_with(text, seed, true, true, 0, 0);
+  }
+}
+END_TEST
+
 /* A while whose state holds a dynamic array (passes/dynamic_pad.c threads
  * its size through the state tuple), against the evaluator: the condition
  * reads the size, the body doubles the array, sums it (padding masked) in
@@ -964,11 +1021,11 @@ static const char *dynamic_refusal(const char *text) {
 START_TEST(dynamic_refusals_named) {
   dynamic_refusal("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
                   "  ROOT s = f32[] add(a, b)\n}\nENTRY e {\n  x = f32[8,3] parameter(0)\n"
-                  "  i = s32[4] parameter(1)\n  u = f32[4,3] parameter(2)\n"
+                  "  i = s32[4,2] parameter(1)\n  u = f32[4] parameter(2)\n"
                   "  n = s32[] parameter(3)\n"
-                  "  un = f32[4,<=3] set-dimension-size(u, n), dimensions={1}\n"
-                  "  ROOT s = f32[8,3] scatter(x, i, un), update_window_dims={1}, "
-                  "inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, "
+                  "  in = s32[4,<=2] set-dimension-size(i, n), dimensions={1}\n"
+                  "  ROOT s = f32[8,3] scatter(x, in, u), update_window_dims={}, "
+                  "inserted_window_dims={0,1}, scatter_dims_to_operand_dims={0,1}, "
                   "index_vector_dim=1, to_apply=add\n}\n");
   dynamic_refusal("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
                   "  ROOT s = f32[] add(a, b)\n}\n"
@@ -1032,6 +1089,7 @@ int main(void) {
   tcase_add_test(t, dynamic_reduce_window_compiled);
   tcase_add_test(t, dynamic_while_compiled);
   tcase_add_test(t, dynamic_padder_xla_cases);
+  tcase_add_test(t, dynamic_scatter_window_compiled);
   tcase_add_test(t, dynamic_conditional_compiled);
   tcase_add_test(t, dynamic_scatter_compiled);
   tcase_add_test(t, dynamic_slices_compiled);

@@ -1470,7 +1470,7 @@ END_TEST
  * its buffer held); ReshapeSplitCombineSameTime reshapes [<=4,2,<=2]
  * (sizes 2, 2, 1) into [2,<=2,<=4]: the first dim splits into two, the
  * others combine, sizes (2, 1, 2), the present elements in row-major
- * order. */
+ * order; ScatterUpdateWindowDim scatters a window of its run-time size. */
 START_TEST(dynamic_xla_expectations) {
   CHECK("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
         "  ROOT s = s32[] add(a, b)\n}\n"
@@ -1506,6 +1506,20 @@ START_TEST(dynamic_xla_expectations) {
         "  s = s32[] reduce(r, z), dimensions={0,1,2}, to_apply=add\n"
         "  ROOT t = (s32[], s32[2,<=2,<=4]) tuple(s, r)\n}\n",
         "(s32[], s32[2,1,2]) (6, {{{0, 1}}, {{2, 3}}})");
+  /* ScatterUpdateWindowDim: a dynamic update window of size 1 (XLA
+   * expects {{{10, 20, 30}, {70, 80, 90}}} padded, of which row 0 is
+   * present). */
+  CHECK("HloModule m\nupdate {\n  lhs = s32[] parameter(0)\n  ROOT rhs = s32[] parameter(1)\n}\n"
+        "ENTRY e {\n  x = s32[1,2,3] constant({{{0, 0, 0}, {0, 0, 0}}})\n"
+        "  i = s32[1] constant({0})\n"
+        "  u = s32[2,3,1] constant({{{10}, {20}, {30}}, {{70}, {80}, {90}}})\n"
+        "  one = s32[] constant(1)\n"
+        "  xd = s32[1,<=2,3] set-dimension-size(x, one), dimensions={1}\n"
+        "  ud = s32[<=2,3,1] set-dimension-size(u, one), dimensions={0}\n"
+        "  ROOT s = s32[1,<=2,3] scatter(xd, i, ud), to_apply=update, "
+        "update_window_dims={0,1}, inserted_window_dims={0}, "
+        "scatter_dims_to_operand_dims={0}, index_vector_dim=1\n}\n",
+        "s32[1,1,3] {{{10, 20, 30}}}");
   /* Grown past the elements set: zeros. */
   CHECK("HloModule m\nENTRY e {\n  x = s32[4] constant({1, 2, 3, 4})\n"
         "  one = s32[] constant(1)\n  three = s32[] constant(3)\n"
