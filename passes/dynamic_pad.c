@@ -577,10 +577,10 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
       int64_t rest = 1;
       for (int d = fs[k]; d < fs[k + 1]; d++) p = times(at, p, size[d]);
       for (int d = ts[k]; d < ts[k + 1]; d++)
-        if (in->shape.dynamic >> d & 1) b = d;
-        else rest *= in->shape.dims[d];
+        if (!(in->shape.dynamic >> d & 1)) rest *= in->shape.dims[d];
       for (int d = ts[k]; d < ts[k + 1]; d++)
-        if (in->shape.dynamic >> d & 1) out->dim[d] = px_binary(at, HLO_OP_DIVIDE, p, s32(at, rest));
+        if (in->shape.dynamic >> d & 1)
+          out->dim[d] = px_binary(at, HLO_OP_DIVIDE, p, s32(at, rest));
     }
   } else {
     int64_t rest = 1;
