@@ -165,6 +165,10 @@ int64_t px_shape_bytes(const HloShape *s);
 /* Same numbers in the same order.  An empty list may have no array (v
  * NULL: a broadcast of a scalar, a reduce of no dimensions), which
  * memcmp must not see. */
+/* The iterations of while loop w when they are static (its condition
+ * compares a counter the body steps by a constant with a constant or an
+ * invariant element; stats.c), else -1. */
+int64_t px_while_trip_count(const HloInstr *w);
 bool px_dims_equal(const HloDims *a, const HloDims *b);
 
 #endif /* HLOC_PASSES_INTERNAL_H */

@@ -101,6 +101,7 @@ bool pass_dynamic_pad(HloModule *m);
 bool pass_inline_calls(HloModule *m);      /* "inline" */
 bool pass_tuple_simplify(HloModule *m);    /* "tuple-simplify" */
 bool pass_while_invariant(HloModule *m);   /* "while-invariant" */
+bool pass_while_input_dot(HloModule *m);   /* "while-input-dot" */
 bool pass_algsimp(HloModule *m);           /* "algsimp" */
 bool pass_constant_fold(HloModule *m);     /* "constant-fold" */
 bool pass_cse(HloModule *m);               /* "cse" */

@@ -56,6 +56,7 @@ static const PassDef pass_table[] = {
     {"inline", pass_inline_calls, NULL},
     {"tuple-simplify", pass_tuple_simplify, NULL},
     {"while-invariant", pass_while_invariant, NULL},
+    {"while-input-dot", pass_while_input_dot, NULL},
     {"algsimp", pass_algsimp, NULL},
     {"constant-fold", pass_constant_fold, NULL},
     {"cse", pass_cse, NULL},
@@ -73,15 +74,15 @@ enum { NPASSES = sizeof pass_table / sizeof pass_table[0] };
 /* A step is one pass (max_rounds 1) or a fixed-point group of passes. */
 typedef struct Step {
   int max_rounds;
-  const char *passes[8];      /* NULL-terminated */
+  const char *passes[10];     /* NULL-terminated */
 } Step;
 
 static const Step pipeline[] = {
     {1, {"inline"}},
     {1, {"batchnorm-expand"}},
     {16,
-     {"tuple-simplify", "while-invariant", "algsimp", "scale-fold", "constant-fold", "cse",
-      "dce"}},
+     {"tuple-simplify", "while-invariant", "while-input-dot", "algsimp", "scale-fold",
+      "constant-fold", "cse", "dce"}},
     {1, {"dot-canonicalize"}},
     {1, {"conv-pad"}},
     {1, {"tree-reduce"}},

@@ -192,8 +192,7 @@ static int64_t pred_trips(const HloInstr *w, const Scope *sc, const HloInstr *p,
   return -1;
 }
 
-/* The iterations of while loop w when they are static, else -1. */
-static int64_t trip_count(const HloInstr *w) {
+int64_t px_while_trip_count(const HloInstr *w) {
   const HloInstr *root = w->called[0]->root;
   Scope sc = {NULL};
   if (root->op == HLO_OP_FUSION) {
@@ -212,7 +211,7 @@ typedef struct RunCount {
 static void count_run(const HloComputation *c, int64_t mult, PassStats *s, RunCount *r) {
   for (const HloInstr *in = c->first; in; in = in->next) {
     if (in->op == HLO_OP_WHILE) {
-      int64_t t = trip_count(in);
+      int64_t t = px_while_trip_count(in);
       if (s->nwhile < PASS_STATS_MAX_LOOPS) {
         s->while_name[s->nwhile] = in->name;
         s->while_trips[s->nwhile] = t;

@@ -33,8 +33,9 @@
 #define NO_FUSION "(fusions: 0 loop, 0 input, 0 output, 0 custom)"
 
 #define PASSES                                                                               \
-  "inline, tuple-simplify, while-invariant, algsimp, constant-fold, cse, dce, batchnorm-expand, " \
-  "scale-fold, dot-canonicalize, conv-pad, tree-reduce, fusion, multi-output-fusion"
+  "inline, tuple-simplify, while-invariant, while-input-dot, algsimp, constant-fold, cse, dce, " \
+  "batchnorm-expand, scale-fold, dot-canonicalize, conv-pad, tree-reduce, fusion, "           \
+  "multi-output-fusion"
 
 static char tmpdir[64];
 
@@ -458,7 +459,7 @@ START_TEST(help_lists_the_options_and_passes) {
   static const char *const wants[] = {"--O0, --no-passes", "--dump-after PASS|all",
                                       "--dump-dir DIR", "--disable-pass NAME", "--time-passes",
                                       "--stats", "--verify-kernels",
-                                      "passes: inline tuple-simplify while-invariant algsimp",
+                                      "passes: inline tuple-simplify while-invariant while-input-dot algsimp",
                                       "--stage hlo|dot|svg|png|kir|mlir|llvm|asm"};
   for (size_t i = 0; i < sizeof wants / sizeof *wants; i++) expect_in(out, wants[i], "help");
   free(out);

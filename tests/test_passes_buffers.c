@@ -260,7 +260,7 @@ START_TEST(pipeline_errors_name_what_failed) {
   ck_assert(!pass_name_is_known("no-such-pass"));
   int n = 0;
   for (const char *const *p = pass_names(); *p; p++) n++;
-  ck_assert_int_eq(n, 14);
+  ck_assert_int_eq(n, 15);
   /* A broken input is blamed on the input, not on a pass. */
   m->entry->root->shape.dims[0] = 5;
   e = pass_run_pipeline(m, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_passes_while.c — while-invariant: constants a loop only carries are
  * sunk into its body and condition, and invariant elements nothing reads
- * leave the loop state.  HLO text in, the expected loops out, the
+ * leave the loop state; while-input-dot: a loop's products of the rows of
+ * a sequence it only carries by a constant become one product before it.  HLO text in, the expected loops out, the
  * differential check (evaluator before == after) on every case, and the
  * loops it must leave alone: swapped elements, shared computations,
  * states that all change.
@@ -444,6 +445,126 @@ START_TEST(static_trip_counts) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* while-input-dot                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A recurrent loop over the rows of a sequence x f32[5,1,4] it only
+ * carries: h' = tanh(dot(row i of x, W) + dot(h, U)); the dot of the row
+ * reads the slice of sizes `slice_sizes` ("1,1,4": one whole row)
+ * reshaped to [1, K], and W, the instruction `w_text`; the body's root
+ * carries `next_x` on ("x": the sequence is invariant, "xn": negated each
+ * time); the loop runs `trips` times.  The whole state is also returned, so the while has a user
+ * other than its get-tuple-elements. */
+static HloModule *input_loop(const char *slice_sizes, const char *w_text, const char *next_x,
+                             int trips) {
+  char u[2048], text[16384];
+  matrix_text(u, sizeof u, 8, 8);
+#define S "(s32[], f32[1,8], f32[5,1,4])"
+  snprintf(text, sizeof text,
+           "HloModule rnn\n"
+           "cond {\n  s = " S " parameter(0)\n"
+           "  i = s32[] get-tuple-element(s), index=0\n  n = s32[] constant(%d)\n"
+           "  ROOT lt = pred[] compare(i, n), direction=LT\n}\n"
+           "body {\n  s = " S " parameter(0)\n"
+           "  i = s32[] get-tuple-element(s), index=0\n"
+           "  h = f32[1,8] get-tuple-element(s), index=1\n"
+           "  x = f32[5,1,4] get-tuple-element(s), index=2\n"
+           "  zero = s32[] constant(0)\n"
+           "  row = f32[%s] dynamic-slice(x, i, zero, zero), dynamic_slice_sizes={%s}\n"
+           "  r2 = f32[1,%c] reshape(row)\n"
+           "  w = %s\n"
+           "  u = f32[8,8] constant(%s)\n"
+           "  xw = f32[1,8] dot(r2, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+           "  hu = f32[1,8] dot(h, u), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+           "  a = f32[1,8] add(xw, hu)\n  h1 = f32[1,8] tanh(a)\n"
+           "  one = s32[] constant(1)\n  i1 = s32[] add(i, one)\n"
+           "  xn = f32[5,1,4] negate(x)\n"
+           "  ROOT r = " S " tuple(i1, h1, %s)\n}\n"
+           "ENTRY e {\n  xs = f32[5,1,4] parameter(0)\n  h0 = f32[1,8] parameter(1)\n"
+           "  zero = s32[] constant(0)\n"
+           "  t = " S " tuple(zero, h0, xs)\n"
+           "  wl = " S " while(t), condition=cond, body=body\n"
+           "  h = f32[1,8] get-tuple-element(wl), index=1\n"
+           "  ROOT o = (f32[1,8], " S ") tuple(h, wl)\n}\n",
+           trips, slice_sizes, slice_sizes, slice_sizes[4], w_text, u, next_x);
+#undef S
+  return ck_parse_verified(text);
+}
+
+static char w48[2048];
+static const char *w_constant(void) {
+  char m[1900];
+  matrix_text(m, sizeof m, 4, 8);
+  snprintf(w48, sizeof w48, "f32[4,8] constant(%s)", m);
+  return w48;
+}
+
+START_TEST(input_dots_leave_the_loop) {
+  HloModule *m = input_loop("1,1,4", w_constant(), "x", 5);
+  HloComputation *body = comp(m, "body"), *cond = comp(m, "cond");
+  pu_differential_on(m, pass_while_input_dot, true, 1e-6, 1e-6);
+  /* The rows' products are one dot before the loop, carried as element 3;
+   * the body slices its row i; the dot of h stays. */
+  HloInstr *wl = first_of(m->entry, HLO_OP_WHILE);
+  ck_assert_int_eq(wl->shape.ntuple, 4);
+  ck_assert_int_eq(body->params[0]->shape.ntuple, 4);
+  ck_assert_int_eq(cond->params[0]->shape.ntuple, 4);
+  HloInstr *p = wl->operands[0]->operands[3];
+  ck_assert_int_eq(p->op, HLO_OP_DOT);
+  ck_assert_int_eq(p->shape.dims[0], 5);
+  ck_assert_int_eq(p->shape.dims[1], 8);
+  ck_assert_int_eq(count_in(body, HLO_OP_DOT), 1);
+  ck_assert_str_eq(hlo_opcode_name(first_of(body, HLO_OP_DOT)->operands[0]->op),
+                   "get-tuple-element");
+  int slices = 0;
+  for (HloInstr *in = body->first; in; in = in->next)
+    if (in->op == HLO_OP_DYNAMIC_SLICE && in->operands[0]->op == HLO_OP_GET_TUPLE_ELEMENT &&
+        in->operands[0]->tuple_index == 3)
+      slices++;
+  ck_assert_int_eq(slices, 1);
+  /* The root still returns the old state (a tuple of its first three
+   * elements), and a second run finds nothing. */
+  ck_assert_int_eq(m->entry->root->operands[1]->shape.ntuple, 3);
+  ck_assert(!pu_run(m, pass_while_input_dot));
+  hlo_module_free(m);
+}
+END_TEST
+
+START_TEST(input_dots_it_must_leave_alone) {
+  char w28[2048], m28[1900];
+  matrix_text(m28, sizeof m28, 2, 8);
+  snprintf(w28, sizeof w28, "f32[2,8] constant(%s)", m28);
+  HloModule *ms[] = {
+      input_loop("1,1,4", w_constant(), "xn", 5), /* the sequence changes */
+      input_loop("1,1,2", w28, "x", 5),           /* half a row */
+      input_loop("1,1,4", "f32[4,8] iota(), iota_dimension=0", "x", 5), /* W not a constant */
+      input_loop("1,1,4", w_constant(), "x", 2),  /* 2 trips: 3 of 5 rows wasted */
+  };
+  for (size_t k = 0; k < sizeof ms / sizeof *ms; k++) {
+    ck_assert_msg(!pu_run(ms[k], pass_while_input_dot), "case %zu changed", k);
+    ck_assert_int_eq(count_in(comp(ms[k], "body"), HLO_OP_DOT), 2);
+    hlo_module_free(ms[k]);
+  }
+}
+END_TEST
+
+START_TEST(the_pipeline_hoists_input_dots) {
+  ck_assert(pass_name_is_known("while-input-dot"));
+  HloModule *m = input_loop("1,1,4", w_constant(), "x", 5);
+  ck_assert(!pass_run_pipeline(m, NULL));
+  /* The loop keeps its counter, h and the rows' products: the sequence,
+   * which only the sliced rows read, has left its state. */
+  HloInstr *wl = NULL;
+  for (HloInstr *in = m->entry->first; in; in = in->next)
+    if (in->op == HLO_OP_WHILE) wl = in;
+  ck_assert_ptr_nonnull(wl);
+  ck_assert_int_eq(wl->shape.ntuple, 3);
+  ck_assert_int_eq(wl->shape.tuple[2].dims[0], 5);
+  hlo_module_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("passes_while");
   TCase *t = tcase_create("while_invariant");
@@ -456,5 +577,10 @@ int main(void) {
   tcase_add_test(t, the_pipeline_runs_it);
   tcase_add_test(t, static_trip_counts);
   suite_add_tcase(s, t);
+  TCase *d = tcase_create("while_input_dot");
+  tcase_add_test(d, input_dots_leave_the_loop);
+  tcase_add_test(d, input_dots_it_must_leave_alone);
+  tcase_add_test(d, the_pipeline_hoists_input_dots);
+  suite_add_tcase(s, d);
   return ck_run_suite(s);
 }
