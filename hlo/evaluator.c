@@ -3839,25 +3839,42 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     if (hlo_opcode_is_elementwise(in->op)) {
       /* A static operand next to dynamic ones holds the bound's elements,
        * of which those within the size count (XLA's padder reads the
-       * static operand padded like the others). */
-      for (int d = 0; d < in->shape.rank; d++) {
-        int64_t size = -1;
-        for (int i = 0; i < in->noperands; i++)
-          if (ops[i]->shape.rank == in->shape.rank && (in->operands[i]->shape.dynamic >> d & 1) &&
-              (size < 0 || ops[i]->shape.dims[d] < size))
-            size = ops[i]->shape.dims[d];
+       * static operand padded like the others).  Dynamic operands whose
+       * sizes differ: one of size 1 has its row broadcast to the other's
+       * size (TensorFlow's implicit broadcasting of dynamic shapes, as
+       * XLA's padder does it); two other sizes are refused. */
+      for (int d = 0; d < in->shape.rank && !e; d++) {
+        int64_t size = -1; /* operand at's, 1 only where all are 1 */
+        int at = -1;
+        for (int i = 0; i < in->noperands && !e; i++) {
+          if (ops[i]->shape.rank != in->shape.rank || !(in->operands[i]->shape.dynamic >> d & 1))
+            continue;
+          int64_t n = ops[i]->shape.dims[d];
+          if (size < 0 || (size == 1 && n != 1)) {
+            size = n;
+            at = i;
+          } else if (n != 1 && n != size)
+            e = hlo_error("operands %d and %d have sizes %lld and %lld along dynamic dimension "
+                          "%d: they must be equal, or one of them 1 (broadcast)",
+                          at, i, (long long)size, (long long)n, d);
+        }
         for (int i = 0; i < in->noperands && size >= 0; i++)
-          if (ops[i]->shape.rank == in->shape.rank && !(in->operands[i]->shape.dynamic >> d & 1))
+          if (ops[i]->shape.rank == in->shape.rank &&
+              (!(in->operands[i]->shape.dynamic >> d & 1) || ops[i]->shape.dims[d] == 1))
             opnd[i].shape.dims[d] = size;
       }
-      e = hlo_infer_shape(&tmp, &real);
+      if (!e) e = hlo_infer_shape(&tmp, &real);
       for (int i = 0; i < in->noperands && !e; i++)
         if (ops[i]->shape.rank == in->shape.rank && !hlo_shape_same_dims(&ops[i]->shape, &opnd[i].shape)) {
           if (!cut) cut = hlo_xcalloc((size_t)in->noperands, sizeof *cut);
           int64_t start[HLO_MAX_RANK] = {0}, step[HLO_MAX_RANK];
-          for (int k = 0; k < HLO_MAX_RANK; k++) step[k] = 1;
           HloShape cs = ops[i]->shape;
           memcpy(cs.dims, opnd[i].shape.dims, sizeof cs.dims);
+          /* The one row of a dynamic dim of size 1, read again and again. */
+          for (int k = 0; k < cs.rank; k++)
+            step[k] = (in->operands[i]->shape.dynamic >> k & 1) && ops[i]->shape.dims[k] == 1
+                          ? 0
+                          : 1;
           cut[i] = extract_box(&cs, ops[i], start, step);
         }
       break;

@@ -1526,6 +1526,34 @@ START_TEST(dynamic_xla_expectations) {
         "  a = s32[<=4] set-dimension-size(x, one), dimensions={0}\n"
         "  ROOT b = s32[<=4] set-dimension-size(a, three), dimensions={0}\n}\n",
         "s32[3] {1, 0, 0}");
+  /* Implicit broadcasting of dynamic sizes (dynamic_padder_test.cc's
+   * DynamicAddWithImplicitBroadcast, the corpus's dynamic_padder_test_032):
+   * rows {1, 1} at size 1 added to rows {2, 2} at size 3 give three rows
+   * {3, 3}, [9, 9] summed; both orders, and a ternary op (clamp). */
+#define DYN_IMPLICIT(a, b)                                                                   \
+  "HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"                \
+  "  ROOT s = s32[] add(a, b)\n}\nENTRY e {\n  zero = s32[] constant(0)\n"                  \
+  "  one = s32[] constant(1)\n  two = s32[] constant(2)\n  three = s32[] constant(3)\n"     \
+  "  i = s32[4,2] iota(), iota_dimension=0\n  ones = s32[4,2] broadcast(one), dimensions={}\n" \
+  "  i1 = s32[4,2] add(i, ones)\n"                                                           \
+  "  d1 = s32[<=4,2] set-dimension-size(i1, one), dimensions={0}\n"                          \
+  "  b2 = s32[4,2] broadcast(two), dimensions={}\n"                                          \
+  "  d2 = s32[<=4,2] set-dimension-size(b2, three), dimensions={0}\n"                        \
+  "  s = s32[<=4,2] add(" a ", " b ")\n"                                                     \
+  "  r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n"                             \
+  "  c = s32[<=4,2] clamp(d1, i1, d2)\n"                                                     \
+  "  ROOT t = (s32[2], s32[<=4,2]) tuple(r, c)\n}\n"
+  CHECK(DYN_IMPLICIT("d1", "d2"), "(s32[2], s32[3,2]) ({9, 9}, {{1, 1}, {2, 2}, {2, 2}})");
+  CHECK(DYN_IMPLICIT("d2", "d1"), "(s32[2], s32[3,2]) ({9, 9}, {{1, 1}, {2, 2}, {2, 2}})");
+  /* Sizes 3 and 2 (dynamic_padder_test_033, DynamicAddWithImplicitSlice,
+   * where XLA's padder takes the smaller): refused, naming both. */
+  check_error("HloModule m\nENTRY e {\n  one = s32[] constant(1)\n  two = s32[] constant(2)\n"
+              "  three = s32[] constant(3)\n  x = s32[4,2] broadcast(one), dimensions={}\n"
+              "  a = s32[<=4,2] set-dimension-size(x, three), dimensions={0}\n"
+              "  b = s32[<=4,2] set-dimension-size(x, two), dimensions={0}\n"
+              "  ROOT s = s32[<=4,2] add(a, b)\n}\n",
+              NULL, 0, "%s = s32[<=4,2]{1,0} add(%a, %b)",
+              "sizes 3 and 2 along dynamic dimension 0");
 }
 END_TEST
 
