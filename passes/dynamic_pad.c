@@ -9,7 +9,10 @@
  * the ops that keep it: elementwise ops, convert and copy (their
  * operands' sizes), broadcast and transpose (moved with the dims), slice
  * (a <=N dim it takes whole), concatenate along a static dim and
- * get-tuple-element of a parameter.  Then:
+ * get-tuple-element of a parameter.  Where an elementwise op's operands'
+ * sizes differ, one of size 1 is read as its first row broadcast and the
+ * result takes the other's (TensorFlow's implicit broadcasting); neither
+ * 1, the smaller (XLA's padder; the evaluator refuses it).  Then:
  *
  *   set-dimension-size(x, n)   is x (the padding is what x holds there),
  *                              of a dim already dynamic, x zeroed past its
@@ -855,6 +858,68 @@ static void gather_sized(PxAt at, HloInstr *in, const Sizes *sz, Sizes *out) {
       out->dim[gather_offset_dim(in, d)] = a->dim[d];
 }
 
+/* The size of an elementwise result along a dim where two operands' sizes
+ * a and b differ (XLA's padder): one that is 1 is broadcast to the other,
+ * so the other's; neither 1 (which the evaluator refuses), the smaller. */
+static HloInstr *implicit_size(PxAt at, HloInstr *a, HloInstr *b) {
+  HloInstr *one = s32(at, 1);
+  HloInstr *either = px_select(at, px_compare(at, HLO_CMP_EQ, b, one), a,
+                               px_binary(at, HLO_OP_MINIMUM, a, b));
+  return px_select(at, px_compare(at, HLO_CMP_EQ, a, one), b, either);
+}
+
+/* x read as its first row along dim d broadcast over the dim where its size
+ * there is 1, as itself elsewhere. */
+static HloInstr *first_row_where_one(PxAt at, HloInstr *x, int d, HloInstr *size) {
+  const HloShape *xs = &x->shape;
+  HloSliceDim sl[HLO_MAX_RANK];
+  int64_t rdims[HLO_MAX_RANK], keep[HLO_MAX_RANK];
+  int k = 0;
+  for (int j = 0; j < xs->rank; j++) {
+    sl[j] = (HloSliceDim){0, j == d ? 1 : xs->dims[j], 1};
+    if (j != d) {
+      rdims[k] = xs->dims[j];
+      keep[k++] = j;
+    }
+  }
+  HloError *e = NULL;
+  HloInstr *row = px_built(hlo_build_slice(at.c, x, sl, &e), e, at.before);
+  row = px_reshape(at, row, k, rdims);
+  HloShape bs = *xs;
+  bs.dynamic = 0;
+  HloInstr *rows = px_built(hlo_build_broadcast(at.c, row, &bs, keep, k, &e), e, at.before);
+  HloShape ps = bs;
+  ps.type = HLO_PRED;
+  HloInstr *is_one = px_broadcast_leading(at, px_compare(at, HLO_CMP_EQ, size, s32(at, 1)), &ps);
+  return px_select(at, is_one, rows, x);
+}
+
+/* An elementwise op: along each dim the operands' sizes, combined where
+ * they differ (TensorFlow's implicit broadcasting of dynamic shapes, as
+ * XLA's padder lowers it): an operand whose size there may be 1 is read as
+ * its first row broadcast where it is (first_row_where_one). */
+static void elementwise_sized(PxAt at, HloInstr *in, Sizes *sz, Sizes *out) {
+  int n = in->noperands, r = in->shape.rank;
+  HloInstr *(*s)[HLO_MAX_RANK] = hlo_xcalloc((size_t)n, sizeof *s);
+  for (int i = 0; i < n; i++)
+    for (int d = 0; d < r && in->operands[i]->shape.rank == r; d++)
+      s[i][d] = sz[in->operands[i]->id].dim[d];
+  for (int d = 0; d < r; d++) {
+    HloInstr *size = NULL;
+    bool differ = false;
+    for (int i = 0; i < n; i++) {
+      if (!s[i][d] || s[i][d] == size) continue;
+      differ |= size != NULL;
+      size = size ? implicit_size(at, size, s[i][d]) : s[i][d];
+    }
+    out->dim[d] = size;
+    for (int i = 0; i < n && differ; i++)
+      if (s[i][d] && s[i][d] != size)
+        hlo_set_operand(in, i, first_row_where_one(at, in->operands[i], d, s[i][d]));
+  }
+  free(s);
+}
+
 /* The sizes of `in`'s result, masking its operands where it reads padding;
  * an instruction that becomes another is left in repl[in->id]. */
 static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elems) {
@@ -952,6 +1017,10 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
   default:
     /* Elementwise, convert, copy, concatenate: the operands' sizes. */
     if (!has_dynamic_operand(in) || !hlo_type_is_array(in->shape.type)) return;
+    if (hlo_opcode_is_elementwise(in->op)) {
+      elementwise_sized(at, in, sz, out);
+      return;
+    }
     for (int i = 0; i < in->noperands; i++)
       for (int d = 0; d < in->shape.rank && d < in->operands[i]->shape.rank; d++)
         if (!out->dim[d]) out->dim[d] = sz[in->operands[i]->id].dim[d];

@@ -741,6 +741,76 @@ START_TEST(dynamic_padder_xla_cases) {
 }
 END_TEST
 
+/* Elementwise ops whose operands' dynamic sizes differ, one of them 1
+ * (implicit broadcasting: passes/dynamic_pad.c reads that operand's first
+ * row broadcast), against the evaluator: sizes drawn from an argument
+ * (each operand's 1 or n, n in [0, 5], so both orders and equal sizes
+ * come up), the dynamic dim first and last, a binary and a ternary op,
+ * the results at their sizes; XLA's DynamicAddWithImplicitBroadcast. */
+START_TEST(dynamic_implicit_broadcast_compiled) {
+  for (uint64_t seed = 1; seed <= 12; seed++)
+    for (int last = 0; last < 2; last++) {
+      char text[2048];
+      snprintf(text, sizeof text,
+               "HloModule m\nENTRY e {\n  x = f32[%s] parameter(0)\n  y = f32[%s] parameter(1)\n"
+               "  w = f32[%s] parameter(2)\n  p = s32[] parameter(3)\n"
+               "  one = s32[] constant(1)\n  two = s32[] constant(2)\n"
+               "  four = s32[] constant(4)\n  sh = s32[] shift-right-logical(p, two)\n"
+               "  seven = s32[] constant(7)\n  five = s32[] constant(5)\n"
+               "  low = s32[] and(sh, seven)\n  n = s32[] minimum(low, five)\n"
+               "  b0 = s32[] and(p, one)\n  b1 = s32[] and(p, two)\n  zero = s32[] constant(0)\n"
+               "  c0 = pred[] compare(b0, zero), direction=NE\n"
+               "  c1 = pred[] compare(b1, zero), direction=NE\n"
+               "  na = s32[] select(c0, one, n)\n  nb = s32[] select(c1, one, n)\n"
+               "  a = f32[%s] set-dimension-size(x, na), dimensions={%d}\n"
+               "  b = f32[%s] set-dimension-size(y, nb), dimensions={%d}\n"
+               "  s = f32[%s] add(a, b)\n  t = f32[%s] multiply(b, a)\n"
+               "  c = f32[%s] clamp(a, w, b)\n"
+               "  ROOT r = (f32[%s], f32[%s], f32[%s]) tuple(s, t, c)\n}\n",
+               last ? "3,5" : "5,3", last ? "3,5" : "5,3", last ? "3,5" : "5,3",
+               last ? "3,<=5" : "<=5,3", last, last ? "3,<=5" : "<=5,3", last,
+               last ? "3,<=5" : "<=5,3", last ? "3,<=5" : "<=5,3", last ? "3,<=5" : "<=5,3",
+               last ? "3,<=5" : "<=5,3", last ? "3,<=5" : "<=5,3", last ? "3,<=5" : "<=5,3");
+      check_dynamic_root(text, seed);
+    }
+  /* dynamic_padder_test_032's module: XLA's [9, 9]. */
+  cgt_check_with("HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+                 "  ROOT s = s32[] add(a, b)\n}\nENTRY e {\n  zero = s32[] constant(0)\n"
+                 "  one = s32[] constant(1)\n  two = s32[] constant(2)\n"
+                 "  three = s32[] constant(3)\n  i = s32[4,2] iota(), iota_dimension=0\n"
+                 "  ones = s32[4,2] broadcast(one), dimensions={}\n  i1 = s32[4,2] add(i, ones)\n"
+                 "  d1 = s32[<=4,2] set-dimension-size(i1, one), dimensions={0}\n"
+                 "  b2 = s32[4,2] broadcast(two), dimensions={}\n"
+                 "  d2 = s32[<=4,2] set-dimension-size(b2, three), dimensions={0}\n"
+                 "  s = s32[<=4,2] add(d1, d2)\n"
+                 "  ROOT r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n}\n",
+                 1, true, true, 0, 0);
+  /* dynamic_padder_test_033's module (XLA's DynamicAddWithImplicitSlice):
+   * sizes 3 and 2, neither 1, which the evaluator refuses; compiled, the
+   * smaller size, as XLA's padder takes it: two rows {3, 3}, [6, 6]. */
+  HloModule *m = ck_parse_verified(
+      "HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
+      "  ROOT s = s32[] add(a, b)\n}\nENTRY e {\n  zero = s32[] constant(0)\n"
+      "  one = s32[] constant(1)\n  two = s32[] constant(2)\n  three = s32[] constant(3)\n"
+      "  i1 = s32[4,2] broadcast(one), dimensions={}\n"
+      "  d1 = s32[<=4,2] set-dimension-size(i1, three), dimensions={0}\n"
+      "  b2 = s32[4,2] broadcast(two), dimensions={}\n"
+      "  d2 = s32[<=4,2] set-dimension-size(b2, two), dimensions={0}\n"
+      "  s = s32[<=4,2] add(d1, d2)\n"
+      "  ROOT r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n}\n");
+  HloError *e = cgt_optimize(m);
+  ck_assert_msg(!e, "pipeline: %s", hlo_error_message(e));
+  CgJit *j = cgt_jit_with(m, &(CgOptions){.name = "t"});
+  int32_t got[2] = {0, 0};
+  void *bufs[1] = {got};
+  ck_assert_int_eq(hloc_program_run(cg_jit_program(j), bufs), 0);
+  ck_assert_int_eq(got[0], 6);
+  ck_assert_int_eq(got[1], 6);
+  cg_jit_free(j);
+  hlo_module_free(m);
+}
+END_TEST
+
 /* scatter whose update window dims are dynamic (the corpus's
  * dynamic_padder_test_011, XLA's ScatterUpdateWindowDim): the window has
  * its run-time size; a window that fits at that size is written, whatever
@@ -1094,6 +1164,7 @@ int main(void) {
   tcase_add_test(t, dynamic_scatter_compiled);
   tcase_add_test(t, dynamic_slices_compiled);
   tcase_add_test(t, dynamic_refusals_named);
+  tcase_add_test(t, dynamic_implicit_broadcast_compiled);
   tcase_add_test(t, stochastic_convert);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
