@@ -153,6 +153,7 @@ typedef struct CgTargetInfo {
   int64_t l1d_bytes;       /* per-core L1 data cache */
   int64_t l2_bytes;        /* per-core L2 */
   int64_t l3_bytes;        /* the shared last level */
+  int line_bytes;          /* a cache line: what one prefetch fetches */
   bool cheap_threads;      /* starting a thread costs nothing next to the
                             * kernel's own start (a GPU's launch), so every
                             * loop nest of 2 iterations or more is split
@@ -471,6 +472,10 @@ struct CgFn {
   int uniform;
   bool columns;   /* a column kernel's task (kernel.c) */
   bool tiled;     /* a tile's task (CgBackend.tiles) */
+  /* A row kernel's pass that a later pass over the same row follows
+   * (kernel.c, a reduction hoisted before the sweep): it does not
+   * prefetch the next row (reduce.c, "Prefetching the next row"). */
+  bool early_pass;
 };
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);
@@ -676,6 +681,25 @@ bool cg_reduce_vec_direct(const HloInstr *x);
  * past the whole vectors. */
 enum { CG_COLUMN_BY_ROWS_MAX = 8 };
 int64_t cg_column_block(const CgTargetInfo *t, const HloInstr *const *xs, int n, int lanes);
+/* Prefetching the next row (reduce.c, "Prefetching the next row"): the
+ * memrefs the rows of values xs[] (of the dims of `rows`, read along its
+ * last dim) are loaded from, and outs[] (of the same dims), as one dim
+ * each; n is 0 when the rows are too short to prefetch, when there are
+ * none, or in an early pass (CgFn.early_pass). */
+enum { CG_ROW_PREFETCH_MAX = 4 };
+typedef struct CgRowPrefetch {
+  int n;
+  CgVal mem[CG_ROW_PREFETCH_MAX];  /* the memrefs */
+  CgVal flat[CG_ROW_PREFETCH_MAX]; /* … as one dim each */
+  CgVal base;            /* the flat index prefetched for the row's first */
+  int line;              /* elements a cache line */
+} CgRowPrefetch;
+/* idx: the row's index (its dims before the last). */
+void cg_row_prefetch_plan(CgFn *f, const HloInstr *const *xs, int nx, const CgVal *outs,
+                          const HloShape *const *out_shapes, int nouts, const HloShape *rows,
+                          const CgVal *idx, CgRowPrefetch *p);
+/* The prefetches for the `count` elements of the row from its element j. */
+void cg_row_prefetch(CgFn *f, const CgRowPrefetch *p, CgVal j, int count);
 void cg_reduce_columns_by_rows(CgFn *f, const HloInstr *const *xs, int n, int64_t block,
                                CgVal lo, CgVal hi, int64_t ncols, CgVal *idx, int r, int lanes,
                                void (*body)(CgFn *, const CgVal *, void *), void *ctx);

@@ -418,10 +418,12 @@ static void sweep_range(CgFn *f, CgVal lo, CgVal hi, CgVal *idx, int r, int lane
 typedef struct Fill {
   const HloInstr *v;
   CgVal m;
+  CgRowPrefetch pf;
 } Fill;
 
 static void fill_one(CgFn *f, const CgVal *at, void *ctx) {
   const Fill *fl = ctx;
+  if (f->vlanes) cg_row_prefetch(f, &fl->pf, at[fl->v->shape.rank - 1], f->vlanes);
   cg_store(f, cg_elem(f, fl->v, at), fl->m, &fl->v->shape, at);
 }
 
@@ -438,7 +440,8 @@ static void fill_row(CgFn *f, const HloInstr *v, CgVal m, const HloShape *nest,
     loops[j] = cg_for(f, nest->dims[j], 0, NULL);
     at[j] = loops[j].iv;
   }
-  Fill fl = {v, m};
+  Fill fl = {v, m, {0}};
+  if (d == r - 1) cg_row_prefetch_plan(f, &v, 1, NULL, NULL, 0, nest, at, &fl.pf);
   int lanes = cg_vec_native(f, v) ? row_lanes(f, nest->dims[r - 1], cg_type_bits(v->shape.type) > 32 ? 64 : 32) : 0;
   sweep_last(f, nest, at, lanes, fill_one, &fl);
   for (int j = r - 2; j >= d; j--) cg_for_end(f, &loops[j], NULL);
@@ -457,7 +460,10 @@ static void emit_depth(CgFn *f, int d, HloInstr *const *hoist, int nh, const Par
     if (hoist[i]->shape.rank != d) continue;
     if (hoist[i] == park->first)
       fill_row(f, park->value, outputs[park->output].out[0], shape, idx, d);
+    /* A sweep over the row follows: it prefetches, not the reduction. */
+    f->early_pass = d == shape->rank - 1;
     cg_elem(f, hoist[i], idx);
+    f->early_pass = false;
   }
   for (int k = 0; k < nout; k++) {
     const HloShape *leaves[256];
@@ -476,10 +482,12 @@ typedef struct Depth {
   const Output *outputs;
   int nout;
   const HloShape *shape;
+  const CgRowPrefetch *pf;
 } Depth;
 
 static void emit_full_depth(CgFn *f, const CgVal *idx, void *ctx) {
   const Depth *d = ctx;
+  if (d->pf && f->vlanes) cg_row_prefetch(f, d->pf, idx[d->shape->rank - 1], f->vlanes);
   emit_depth(f, d->shape->rank, d->hoist, d->nh, d->park, d->outputs, d->nout, d->shape, idx);
 }
 
@@ -702,7 +710,31 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     emit_depth(f, d, hoist, nh, &park, outputs, nout, shape, idx);
     if (d == r) break;
     if (d == r - 1 && lanes) {
-      Depth at = {hoist, nh, &park, outputs, nout, shape};
+      Depth at = {hoist, nh, &park, outputs, nout, shape, NULL};
+      CgRowPrefetch pf;
+      if (!nby_rows && !split_last) {
+        const HloInstr *xs[256];
+        const HloShape *os[CG_ROW_PREFETCH_MAX];
+        CgVal om[CG_ROW_PREFETCH_MAX];
+        int nx = 0, no = 0;
+        for (int k = 0; k < nout && nx < 256; k++)
+          if (outputs[k].x->shape.rank == r && !(park.value && park.value == outputs[k].x)) {
+            xs[nx++] = outputs[k].x;
+            if (no < CG_ROW_PREFETCH_MAX && hlo_shape_has_default_layout(&outputs[k].x->shape)) {
+              os[no] = &outputs[k].x->shape;
+              om[no++] = outputs[k].out[0];
+            }
+          }
+        /* The output's next row too, where passes over the row come
+         * before the sweep (a row kernel): its stores would otherwise
+         * wait on their lines after those passes (measured: layer norm
+         * 0.70 → 0.75 of STREAM; a plain add, 0.96 → 0.90, does not). */
+        bool passes = false;
+        for (int i = 0; i < nh; i++) passes = passes || hoist[i]->shape.rank == r - 1;
+        if (!passes) no = 0;
+        cg_row_prefetch_plan(f, xs, nx, om, os, no, shape, idx, &pf);
+        at.pf = &pf;
+      }
       if (nby_rows)
         cg_reduce_columns_by_rows(f, by_rows, nby_rows, block,
                                   split_last ? f->par_lo : cg_index(f, 0),

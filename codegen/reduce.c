@@ -25,6 +25,8 @@
  * serves them.  Wider columns run rows outer, columns inner, the sums in
  * a buffer sized from the target's L1 ("Columns by rows" below), in the
  * same order, so with the same bits.
+ * Over long rows a row kernel's last pass over a row prefetches the next
+ * ("Prefetching the next row" below; kernel.c calls it for its sweeps).
  * Window positions that fall in padding or between base-dilated elements
  * are skipped, as XLA's backends do.
  */
@@ -84,6 +86,113 @@ static CgVal identity(CgFn *f, HloOpcode op, HloType t) {
   }
 }
 
+/* Prefetching the next row.  A row kernel walks each row once per
+ * reduction, then once more to store (layer norm: the sum, the squared
+ * deviations, the output): only the first walk misses, and while the
+ * later ones run from L1 and L2 nothing asks the memory for the next row,
+ * whose first walk then waits on each line.  The hardware's prefetchers
+ * follow a stream within a page and start over at each page, so even a
+ * single walk (a row sum) leaves the memory idle part of the time.  So,
+ * over rows of at least an eighth of the target's L1 (l1d_bytes / 8:
+ * 4 KiB, a page, on a 32 KiB L1), the last walk over a row asks, for
+ * each cache line (line_bytes) it reads of a memref, for the line one row
+ * further on in that memref (at most a quarter of the L2 ahead, for rows
+ * longer than that), into L2 (ROW_PREFETCH_LOCALITY, as gemm.c's).  The
+ * last walk is kernel.c's sweep over the row, which also prefetches its
+ * outputs' next row where earlier walks came before it (their stores
+ * would wait on the lines); a parked value's walk (kernel.c, "Parking",
+ * the last to read what the value is computed from); or a vectorized
+ * reduction of the minor dim that no sweep follows (a row sum;
+ * CgFn.early_pass marks those that one follows: their prefetches, while
+ * the row's own lines are still coming, measured slower).  The memrefs
+ * are those the row's elements are loaded from: the value's own, or
+ * those of the operands of the elementwise ops computing it, read at the
+ * same index.  A prefetch changes no value, so the bits are the same; the
+ * last row prefetches itself (the index stays inside the memref). */
+enum { ROW_PREFETCH_LOCALITY = 2 };
+
+/* Collects into p the memrefs x's elements (of the dims of `in`) come
+ * from; false when there are too many. */
+static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgRowPrefetch *p,
+                             const HloInstr **seen) {
+  for (int k = 0; k < p->n; k++)
+    if (seen[k] == x) return true;
+  const CgSrc *src = &f->src[x->id];
+  while (src->kind == CG_SRC_ALIAS) src = &f->src[src->alias->id];
+  if (src->kind == CG_SRC_MEMREF) {
+    if (src->n != 1 || !hlo_shape_has_default_layout(&x->shape)) return true;
+    if (p->n == CG_ROW_PREFETCH_MAX) return false;
+    HloShape flat = {.type = x->shape.type, .rank = 1};
+    flat.dims[0] = hlo_shape_elements(&x->shape);
+    seen[p->n] = x;
+    p->mem[p->n] = src->vals[0];
+    p->flat[p->n++] = kir_reshape(&f->b, src->vals[0], cg_memref_type(f->g, &flat));
+    return true;
+  }
+  if (src->kind != CG_SRC_COMPUTE || x->op == HLO_OP_PARAMETER || x->op == HLO_OP_REDUCE)
+    return true;
+  for (int i = 0; i < x->noperands; i++) {
+    const HloInstr *o = x->operands[i];
+    if (!hlo_type_is_array(o->shape.type) || !hlo_shape_same_dims(&o->shape, in) ||
+        !hlo_operand_map(x, i).identity)
+      continue;
+    if (!prefetch_sources(f, o, in, p, seen)) return false;
+  }
+  return true;
+}
+
+void cg_row_prefetch_plan(CgFn *f, const HloInstr *const *xs, int nx, const CgVal *outs,
+                          const HloShape *const *out_shapes, int nouts, const HloShape *rows,
+                          const CgVal *idx, CgRowPrefetch *p) {
+  const CgTargetInfo *t = &f->g->target->info;
+  int r = rows->rank;
+  int64_t n = rows->dims[r - 1];
+  int bytes = 0;
+  for (int k = 0; k < nx; k++)
+    if (cg_type_bits(xs[k]->shape.type) / 8 > bytes) bytes = cg_type_bits(xs[k]->shape.type) / 8;
+  *p = (CgRowPrefetch){0};
+  if (f->early_pass || t->cheap_threads || !t->line_bytes || !bytes ||
+      n * bytes < t->l1d_bytes / 8 || hlo_shape_elements(rows) <= n)
+    return;
+  const HloInstr *seen[CG_ROW_PREFETCH_MAX];
+  for (int k = 0; k < nx; k++)
+    if (!prefetch_sources(f, xs[k], rows, p, seen)) {
+      p->n = 0;
+      return;
+    }
+  for (int k = 0; k < nouts && p->n < CG_ROW_PREFETCH_MAX; k++) {
+    bool again = false; /* a parked value's buffer is its output's */
+    for (int j = 0; j < p->n; j++) again = again || p->mem[j] == outs[k];
+    if (again) continue;
+    p->mem[p->n] = outs[k];
+    HloShape flat = {.type = out_shapes[k]->type, .rank = 1};
+    flat.dims[0] = hlo_shape_elements(out_shapes[k]);
+    p->flat[p->n++] = kir_reshape(&f->b, outs[k], cg_memref_type(f->g, &flat));
+  }
+  if (!p->n) return;
+  int64_t ahead = n * bytes <= t->l2_bytes / 4 ? n : t->l2_bytes / 4 / bytes;
+  p->line = t->line_bytes / bytes > 0 ? t->line_bytes / bytes : 1;
+  /* The row's start, ahead elements on, no further than the last row's
+   * start: every prefetch then falls inside the memref (the last row
+   * prefetches itself). */
+  CgVal at = cg_index(f, 0);
+  for (int d = 0; d < r - 1; d++)
+    at = cg_iop(f, KIR_ADDI, cg_imul_c(f, at, rows->dims[d]), idx[d]);
+  at = cg_imul_c(f, at, n);
+  p->base = cg_iop(f, KIR_MINSI, cg_iadd_c(f, at, ahead),
+                   cg_index(f, hlo_shape_elements(rows) - n));
+}
+
+void cg_row_prefetch(CgFn *f, const CgRowPrefetch *p, CgVal j, int count) {
+  if (!p->n) return;
+  CgVal at = cg_iop(f, KIR_ADDI, p->base, j);
+  for (int k = 0; k < p->n; k++)
+    for (int o = 0; o < count; o += p->line) {
+      CgVal i = o ? cg_iadd_c(f, at, o) : at;
+      kir_prefetch(&f->b, p->flat[k], &i, ROW_PREFETCH_LOCALITY);
+    }
+}
+
 /* A reduction of the minor dim as vectors (see the top of this file);
  * false when x is not one. */
 static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
@@ -105,9 +214,12 @@ static bool reduce_row_vec(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *
    * of one, each waiting on the last's latency. */
   int wide = n >= 8 * lanes ? 4 * lanes : lanes;
   int64_t nw = n - n % wide, nv = n - n % lanes;
+  CgRowPrefetch pf;
+  cg_row_prefetch_plan(f, &in, 1, NULL, NULL, 0, s, in_idx, &pf);
   CgVal acc = kir_broadcast(&f->b, identity(f, op, t), wide);
   CgLoop l = cg_for_step(f, 0, nw, wide, 1, &acc);
   in_idx[s->rank - 1] = l.iv;
+  cg_row_prefetch(f, &pf, l.iv, wide);
   CgVal v = cg_elem_vec(f, in, in_idx, wide, 0);
   CgVal next = cg_binary(f, op, t, kir_for_iter(l.op, 0), v);
   cg_for_end(f, &l, &next);

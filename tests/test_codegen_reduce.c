@@ -14,6 +14,8 @@
  * sums are checked on small integers, exact in any order, and maximum and
  * minimum, exact in any order, on every kind of value, NaN included.
  */
+#include <unistd.h>
+
 #include "test_codegen_util.h"
 
 /* The scalar computations the modules below call. */
@@ -272,9 +274,10 @@ END_TEST
 
 START_TEST(reduce_rows_as_vectors) {
   /* Rows shorter than two vectors (scalar), whole vectors, vectors and a
-   * tail, long rows; 4, 8 and 16 lanes. */
+   * tail, long rows, rows long enough to prefetch the next (1040 f32, over
+   * 4 KiB: reduce.c, "Prefetching the next row"); 4, 8 and 16 lanes. */
   static const char *const cpus[] = {"x86-64", "x86-64-v3", "znver4"};
-  static const int ns[] = {7, 16, 37, 64, 1000};
+  static const int ns[] = {7, 16, 37, 64, 1000, 1040};
   for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++)
     for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
       char text[4096];
@@ -310,6 +313,94 @@ START_TEST(reduce_rows_as_vectors) {
                      "ENTRY main {\n  x = f32[9,41] parameter(0)\n"
                      "  ninf = f32[] constant(-inf)\n"
                      "  ROOT m = f32[9] reduce(x, ninf), dimensions={1}, to_apply=max_f32\n}\n",
+                     seed, false, false, &(CgOptions){.name = "t", .cpu = cpus[c]}, 0, 0);
+}
+END_TEST
+
+/* Prefetching the next row (reduce.c): a row kernel over rows of at least
+ * an eighth of the L1 (4 KiB on the 32 KiB of every named CPU) prefetches
+ * in its last pass over a row only: a layer norm's sweep, for its input
+ * and its output (one line a vector of 16 f32 on znver4), not its two
+ * reductions; a softmax's parked exp and its sweep (the parked buffer is
+ * the output); a row sum's one pass (four lines an iteration of four
+ * vectors).  Rows of 1 KiB prefetch nothing.  The results stay the
+ * evaluator's to the bit where the order does not matter (a maximum and a
+ * minimum, then elementwise), the last row prefetching itself. */
+static int prefetches(const char *dir, const char *text, const char *cpu) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/m.hlo", dir);
+  FILE *fp = fopen(path, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(text, fp);
+  fclose(fp);
+  char *out = NULL;
+  int rc = ck_sh(&out, "%s dump %s --stage kir --cpu %s", ck_env("HLOC_BIN"), path, cpu);
+  ck_assert_msg(rc == 0, "%s", out);
+  int n = 0;
+  for (const char *p = out; (p = strstr(p, " prefetch ")); p++) n++;
+  free(out);
+  return n;
+}
+
+START_TEST(row_prefetch) {
+  char dir[] = "/tmp/hloc-prefetch-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  static const int cols[] = {4096, 256};
+  for (int k = 0; k < 2; k++) {
+    int c = cols[k];
+    char text[4096];
+    snprintf(text, sizeof text,
+             "HloModule ln\n\n" COMPUTATIONS
+             "ENTRY main {\n  x = f32[64,%d] parameter(0)\n  z = f32[] constant(0)\n"
+             "  nc = f32[] constant(%d)\n  eps = f32[] constant(1e-5)\n"
+             "  s = f32[64] reduce(x, z), dimensions={1}, to_apply=add_f32\n"
+             "  nb = f32[64] broadcast(nc), dimensions={}\n  mean = f32[64] divide(s, nb)\n"
+             "  mb = f32[64,%d] broadcast(mean), dimensions={0}\n"
+             "  d = f32[64,%d] subtract(x, mb)\n  sq = f32[64,%d] multiply(d, d)\n"
+             "  v = f32[64] reduce(sq, z), dimensions={1}, to_apply=add_f32\n"
+             "  var = f32[64] divide(v, nb)\n  eb = f32[64] broadcast(eps), dimensions={}\n"
+             "  ve = f32[64] add(var, eb)\n  rs = f32[64] rsqrt(ve)\n"
+             "  rb = f32[64,%d] broadcast(rs), dimensions={0}\n"
+             "  ROOT r = f32[64,%d] multiply(d, rb)\n}\n",
+             c, c, c, c, c, c, c);
+    ck_assert_int_eq(prefetches(dir, text, "znver4"), k ? 0 : 2);
+    snprintf(text, sizeof text,
+             "HloModule sm\n\n" COMPUTATIONS
+             "ENTRY main {\n  x = f32[64,%d] parameter(0)\n  ninf = f32[] constant(-inf)\n"
+             "  z = f32[] constant(0)\n"
+             "  mx = f32[64] reduce(x, ninf), dimensions={1}, to_apply=max_f32\n"
+             "  mb = f32[64,%d] broadcast(mx), dimensions={0}\n"
+             "  d = f32[64,%d] subtract(x, mb)\n  e = f32[64,%d] exponential(d)\n"
+             "  sm = f32[64] reduce(e, z), dimensions={1}, to_apply=add_f32\n"
+             "  sb = f32[64,%d] broadcast(sm), dimensions={0}\n"
+             "  ROOT r = f32[64,%d] divide(e, sb)\n}\n",
+             c, c, c, c, c, c);
+    ck_assert_int_eq(prefetches(dir, text, "znver4"), k ? 0 : 2);
+    snprintf(text, sizeof text,
+             "HloModule rs\n\n" COMPUTATIONS
+             "ENTRY main {\n  x = f32[64,%d] parameter(0)\n  z = f32[] constant(0)\n"
+             "  ROOT r = f32[64] reduce(x, z), dimensions={1}, to_apply=add_f32\n}\n", c);
+    ck_assert_int_eq(prefetches(dir, text, "znver4"), k ? 0 : 4);
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/m.hlo", dir);
+  unlink(path);
+  rmdir(dir);
+  /* Exact: a row's maximum and minimum, then a sweep over it. */
+  static const char *const cpus[] = {"x86-64", "x86-64-v3", "znver4"};
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++)
+    for (uint64_t seed = 0; seed < 2; seed++)
+      cgt_check_opts("HloModule p\n\n" COMPUTATIONS
+                     "min_f32 {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                     "  ROOT c = f32[] minimum(a, b)\n}\n\n"
+                     "ENTRY main {\n  x = f32[3,1040] parameter(0)\n"
+                     "  ninf = f32[] constant(-inf)\n  inf = f32[] constant(inf)\n"
+                     "  mx = f32[3] reduce(x, ninf), dimensions={1}, to_apply=max_f32\n"
+                     "  mn = f32[3] reduce(x, inf), dimensions={1}, to_apply=min_f32\n"
+                     "  mb = f32[3,1040] broadcast(mx), dimensions={0}\n"
+                     "  nb = f32[3,1040] broadcast(mn), dimensions={0}\n"
+                     "  d = f32[3,1040] subtract(x, mb)\n"
+                     "  ROOT r = f32[3,1040] multiply(d, nb)\n}\n",
                      seed, false, false, &(CgOptions){.name = "t", .cpu = cpus[c]}, 0, 0);
 }
 END_TEST
@@ -438,6 +529,7 @@ int main(void) {
   tcase_add_test(t, reduce_window_variadic);
   tcase_add_test(t, select_and_scatter);
   tcase_add_test(t, reduce_rows_as_vectors);
+  tcase_add_test(t, row_prefetch);
   tcase_add_test(t, reduce_columns_as_vectors);
   tcase_add_test(t, reduce_columns_by_rows);
   suite_add_tcase(s, t);

@@ -59,6 +59,7 @@ static CgTargetInfo target_info(const GpuSm *sm) {
       .l1d_bytes = (int64_t)sm->l1_kib << 10,
       .l2_bytes = 2 << 20,
       .l3_bytes = 2 << 20,
+      .line_bytes = 128,
       .cheap_threads = true,
   };
 }
