@@ -165,6 +165,14 @@ int64_t px_shape_bytes(const HloShape *s);
 /* Same numbers in the same order.  An empty list may have no array (v
  * NULL: a broadcast of a scalar, a reduce of no dimensions), which
  * memcmp must not see. */
+/* How many times instructions of m call c. */
+int px_call_count(const HloModule *m, const HloComputation *c);
+/* Replaces while w by nw, a while over another state: element i of w's
+ * state is element map[i] of nw's, or init operand i of w where map[i] <
+ * 0 (map NULL: element i).  w's get-tuple-elements read nw (or that init
+ * operand); its other users get w's state rebuilt as a tuple.  Removes w,
+ * then its init tuple when nothing else uses it. */
+void px_replace_while(HloInstr *w, HloInstr *nw, const int *map);
 /* The iterations of while loop w when they are static (its condition
  * compares a counter the body steps by a constant with a constant or an
  * invariant element; stats.c), else -1. */

@@ -348,3 +348,51 @@ bool px_dims_equal(const HloDims *a, const HloDims *b) {
   return a->n == b->n &&
          (a->n == 0 || !memcmp(a->v, b->v, sizeof(int64_t) * (size_t)a->n));
 }
+
+int px_call_count(const HloModule *m, const HloComputation *c) {
+  int n = 0;
+  for (const HloComputation *k = m->first; k; k = k->next)
+    for (const HloInstr *in = k->first; in; in = in->next)
+      for (int j = 0; j < in->ncalled; j++) n += in->called[j] == c;
+  return n;
+}
+
+void px_replace_while(HloInstr *w, HloInstr *nw, const int *map) {
+  HloComputation *c = w->parent;
+  HloInstr *init = w->operands[0];
+  int n = w->shape.ntuple, nusers = w->nusers;
+  HloError *err = NULL;
+  HloInstr **users = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(nusers ? nusers : 1));
+  if (nusers) memcpy(users, w->users, sizeof(HloInstr *) * (size_t)nusers);
+  for (int u = 0; u < nusers; u++) {
+    HloInstr *g = users[u];
+    if (g->op != HLO_OP_GET_TUPLE_ELEMENT) continue;
+    int i = (int)g->tuple_index;
+    if (map && map[i] < 0) {
+      /* Not px_replace: its sweep would unlink w with its last user. */
+      hlo_replace_all_uses(g, init->operands[i]);
+      hlo_instr_remove(g);
+    } else {
+      hlo_set_operand(g, 0, nw);
+      g->tuple_index = map ? map[i] : i;
+    }
+  }
+  free(users);
+  if (w->nusers || c->root == w) {
+    HloInstr **ops = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+      if (map && map[i] < 0) {
+        ops[i] = init->operands[i];
+        continue;
+      }
+      ops[i] = px_built(hlo_build_get_tuple_element(c, nw, map ? map[i] : i, &err), err, w);
+      ops[i]->shape = w->shape.tuple[i];
+    }
+    HloInstr *whole = px_built(hlo_build_tuple(c, ops, n, &err), err, w);
+    whole->shape = w->shape;
+    hlo_replace_all_uses(w, whole);
+    free(ops);
+  }
+  hlo_instr_remove(w);
+  px_remove_if_dead(init);
+}

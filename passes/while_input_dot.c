@@ -43,15 +43,6 @@
 
 #include "internal.h"
 
-/* How many times instructions of m call c. */
-static int callers(const HloModule *m, const HloComputation *c) {
-  int n = 0;
-  for (const HloComputation *k = m->first; k; k = k->next)
-    for (const HloInstr *in = k->first; in; in = in->next)
-      for (int j = 0; j < in->ncalled; j++) n += in->called[j] == c;
-  return n;
-}
-
 /* D = dot([1, K], W [K, N]) of the form above: X's element index (or -1)
  * and the slice's start t. */
 static int input_dot(const HloInstr *d, const HloInstr *bp, HloInstr **t) {
@@ -126,27 +117,9 @@ static HloInstr *append_element(HloInstr *w, HloInstr *p) {
   HloInstr *nw = hlo_instr_clone(c, w, &ninit, 1);
   nw->shape = st;
   hlo_instr_move_before(nw, w);
-
-  /* w's get-tuple-elements read nw; anything else reads the old state
-   * rebuilt. */
-  HloInstr **users = hlo_xmalloc(sizeof(HloInstr *) * (size_t)(w->nusers ? w->nusers : 1));
-  int nusers = w->nusers;
-  memcpy(users, w->users, sizeof(HloInstr *) * (size_t)nusers);
-  for (int u = 0; u < nusers; u++)
-    if (users[u]->op == HLO_OP_GET_TUPLE_ELEMENT) hlo_set_operand(users[u], 0, nw);
-  free(users);
-  if (w->nusers || c->root == w) {
-    for (int i = 0; i < n; i++) {
-      ops[i] = px_built(hlo_build_get_tuple_element(c, nw, i, &err), err, w);
-      ops[i]->shape = w->shape.tuple[i];
-    }
-    HloInstr *whole = px_built(hlo_build_tuple(c, ops, n, &err), err, w);
-    whole->shape = w->shape;
-    hlo_replace_all_uses(w, whole);
-  }
   free(ops);
-  hlo_instr_remove(w);
-  px_remove_if_dead(init);
+  /* w's users read nw (the old state rebuilt, where they want it whole) */
+  px_replace_while(w, nw, NULL);
   return nw;
 }
 
@@ -157,7 +130,7 @@ static HloInstr *hoist_one(HloModule *m, HloInstr *w) {
   HloInstr *init = w->operands[0];
   if (init->op != HLO_OP_TUPLE || cond == body || body->root->op != HLO_OP_TUPLE ||
       body->root->nusers || body->nparams != 1 || cond->nparams != 1 ||
-      callers(m, body) != 1 || callers(m, cond) != 1)
+      px_call_count(m, body) != 1 || px_call_count(m, cond) != 1)
     return NULL;
   const HloInstr *bp = body->params[0], *root = body->root;
   for (HloInstr *d = body->first; d; d = d->next) {

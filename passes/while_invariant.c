@@ -39,15 +39,6 @@
 
 #include "internal.h"
 
-/* How many times instructions of m call c. */
-static int callers(const HloModule *m, const HloComputation *c) {
-  int n = 0;
-  for (const HloComputation *k = m->first; k; k = k->next)
-    for (const HloInstr *in = k->first; in; in = in->next)
-      for (int j = 0; j < in->ncalled; j++) n += in->called[j] == c;
-  return n;
-}
-
 /* A value that can be copied into another computation. */
 static bool sinkable(const HloInstr *x) {
   if (x->op == HLO_OP_CONSTANT) return true;
@@ -208,38 +199,8 @@ static void remove_elements(HloInstr *w, const int *map, int nkept) {
 
   /* Its users: get-tuple-elements are re-indexed or become the init
    * operand; anything else gets the whole state rebuilt. */
-  int nusers;
-  HloInstr **users = users_of(w, &nusers);
-  for (int u = 0; u < nusers; u++) {
-    HloInstr *g = users[u];
-    if (g->op != HLO_OP_GET_TUPLE_ELEMENT) continue;
-    int i = (int)g->tuple_index;
-    if (map[i] < 0) {
-      /* Not px_replace: its sweep would unlink w with its last user. */
-      hlo_replace_all_uses(g, init->operands[i]);
-      hlo_instr_remove(g);
-    } else {
-      hlo_set_operand(g, 0, nw);
-      g->tuple_index = map[i];
-    }
-  }
-  free(users);
-  if (w->nusers || c->root == w) {
-    for (int i = 0; i < n; i++) {
-      if (map[i] < 0) {
-        ops[i] = init->operands[i];
-        continue;
-      }
-      ops[i] = px_built(hlo_build_get_tuple_element(c, nw, map[i], &err), err, w);
-      ops[i]->shape = w->shape.tuple[i];
-    }
-    HloInstr *whole = px_built(hlo_build_tuple(c, ops, n, &err), err, w);
-    whole->shape = w->shape;
-    hlo_replace_all_uses(w, whole);
-  }
   free(ops);
-  hlo_instr_remove(w);
-  px_remove_if_dead(init);
+  px_replace_while(w, nw, map);
 }
 
 /* Sinks the constants of w's invariant elements and removes the elements
@@ -250,7 +211,7 @@ static bool simplify_while(HloModule *m, HloInstr *w) {
   if (init->op != HLO_OP_TUPLE || cond == body || body->root->op != HLO_OP_TUPLE ||
       body->root->nusers || body->nparams != 1 || cond->nparams != 1)
     return false;
-  if (callers(m, body) != 1 || callers(m, cond) != 1) return false;
+  if (px_call_count(m, body) != 1 || px_call_count(m, cond) != 1) return false;
   int n = w->shape.ntuple;
   const HloInstr *bp = body->params[0], *root = body->root;
   bool *invariant = hlo_xcalloc((size_t)n + 1, sizeof(bool));
