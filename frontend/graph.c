@@ -852,13 +852,24 @@ static HloError *finish(TfGraph *g) {
   return e;
 }
 
+/* Every function of the library is named by its signature (an OpDef);
+ * one without a signature cannot be called and is a malformed graph. */
+static HloError *check_library(const Tensorflow__GraphDef *gd) {
+  const Tensorflow__FunctionDefLibrary *lib = gd->library;
+  for (size_t i = 0; lib && i < lib->n_function; i++)
+    if (!lib->function[i]->signature)
+      return hlo_error("function library: function %zu of %zu has no signature (OpDef)",
+                       i + 1, lib->n_function);
+  return NULL;
+}
+
 HloError *tf_graph_new(Tensorflow__GraphDef *gd,
                        Tensorflow__Tf2xla__Config *cfg, TfGraph **out) {
   TfGraph *g = graph_alloc(gd);
   g->priv->gd = gd;
   g->priv->cfg = cfg;
-  HloError *e = NULL;
-  if (tf_has_v1_control_flow(gd)) e = tf_functionalize(gd);
+  HloError *e = check_library(gd);
+  if (!e && tf_has_v1_control_flow(gd)) e = tf_functionalize(gd);
   if (!e) e = add_nodes(g, gd->node, gd->n_node, NULL);
   if (!e) e = add_edges(g);
   if (!e && cfg) e = add_config(g, cfg);

@@ -275,6 +275,16 @@ START_TEST(switch_without_predicate) {
 }
 END_TEST
 
+/* A library function without its signature, beside v1 control flow that
+ * adds functions to the library (fuzz_tf_lower found functionalize read
+ * the missing signature's name). */
+START_TEST(library_function_without_signature) {
+  expect_error(COND_GRAPH "library { function { node_def { name: 'a' op: 'Neg' } } }\n",
+               COND_CONFIG,
+               "function library: function 1 of 1 has no signature (OpDef)");
+}
+END_TEST
+
 START_TEST(merge_of_one_branch) {
   expect_error(PLACEHOLDER("x", "DT_FLOAT") PLACEHOLDER("p", "DT_BOOL")
                NODE("s", "Switch", "input: 'x' input: 'p'", ATTR_F32)
@@ -433,6 +443,7 @@ int main(void) {
   tcase_add_test(t, merge_of_two_predicates);
   tcase_add_test(t, merge_of_one_branch);
   tcase_add_test(t, switch_without_predicate);
+  tcase_add_test(t, library_function_without_signature);
   tcase_add_test(t, exit_without_frame);
   tcase_add_test(t, loop_without_switch);
   tcase_add_test(t, loop_reads_outside);
