@@ -2614,12 +2614,28 @@ static HloError *infer_slice_to_dynamic(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* An elementwise result's dim is dynamic where an operand's of the same
+ * rank is (XLA's inference: the bounds are equal, the size is the
+ * operands'); a pred[] select predicate or a scalar clamp bound adds
+ * nothing. */
+static HloError *elementwise_dynamic(Infer *cx, HloShape *out, HloError *e) {
+  if (e || !hlo_type_is_array(out->type)) return e;
+  for (int i = 0; i < cx->in->noperands; i++) {
+    const HloShape *x = OPND(cx, i);
+    if (hlo_type_is_array(x->type) && x->rank == out->rank) {
+      out->dynamic |= x->dynamic;
+      out->unbounded |= x->unbounded;
+    }
+  }
+  return NULL;
+}
+
 static HloError *infer(Infer *cx, HloShape *out) {
   const HloInstr *in = cx->in;
   switch (hlo_opcode_kind(in->op)) {
-  case HLO_KIND_UNARY: return infer_unary(cx, out);
-  case HLO_KIND_BINARY: return infer_binary(cx, out);
-  case HLO_KIND_TERNARY: return infer_ternary(cx, out);
+  case HLO_KIND_UNARY: return elementwise_dynamic(cx, out, infer_unary(cx, out));
+  case HLO_KIND_BINARY: return elementwise_dynamic(cx, out, infer_binary(cx, out));
+  case HLO_KIND_TERNARY: return elementwise_dynamic(cx, out, infer_ternary(cx, out));
   case HLO_KIND_REFUSED: return fail(cx, "%s", hlo_opcode_refusal(in->op));
   default: break;
   }

@@ -1426,6 +1426,12 @@ START_TEST(dynamic_dimensions) {
         "  b = f32[<=4] set-dimension-size(y, n), dimensions={0}\n"
         "  ROOT r = f32[2] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n",
         "f32[2] {21, 65}");
+  /* Elementwise results whose shape is left out are as dynamic as their
+   * operands (XLA's inference; dynamic_dimension_inference_test). */
+  CHECK("HloModule m\nENTRY e {\n  x = s32[5] constant({1, 2, 3, 4, 5})\n  n = s32[] constant(3)\n"
+        "  d = s32[<=5] set-dimension-size(x, n), dimensions={0}\n  ng = negate(d)\n"
+        "  ROOT r = multiply(ng, d)\n}\n",
+        "s32[3] {-1, -4, -9}");
   /* A dynamic parameter takes an argument of any size up to its bound. */
   HloLiteral *arg = literal("f32[3] {1, 2, 4}");
   CHECK_ARGS(DYN_ADD "ENTRY e {\n  p = f32[<=5] parameter(0)\n  z = f32[] constant(0)\n"
