@@ -162,9 +162,6 @@ void px_loop_end(PxLoop *l, HloInstr *const *init, HloInstr *const *next, int64_
 /* Bytes of every array leaf of a shape. */
 int64_t px_shape_bytes(const HloShape *s);
 
-/* Same numbers in the same order.  An empty list may have no array (v
- * NULL: a broadcast of a scalar, a reduce of no dimensions), which
- * memcmp must not see. */
 /* How many times instructions of m call c. */
 int px_call_count(const HloModule *m, const HloComputation *c);
 /* Replaces while w by nw, a while over another state: element i of w's
@@ -177,6 +174,12 @@ void px_replace_while(HloInstr *w, HloInstr *nw, const int *map);
  * compares a counter the body steps by a constant with a constant or an
  * invariant element; stats.c), else -1. */
 int64_t px_while_trip_count(const HloInstr *w);
+/* The while instructions of c in order, a snapshot a pass may rewrite
+ * them from (malloc'd; NULL with *n = 0 when there are none). */
+HloInstr **px_whiles(const HloComputation *c, int *n);
+/* Same numbers in the same order.  An empty list may have no array (v
+ * NULL: a broadcast of a scalar, a reduce of no dimensions), which
+ * memcmp must not see. */
 bool px_dims_equal(const HloDims *a, const HloDims *b);
 
 #endif /* HLOC_PASSES_INTERNAL_H */

@@ -357,6 +357,17 @@ int px_call_count(const HloModule *m, const HloComputation *c) {
   return n;
 }
 
+HloInstr **px_whiles(const HloComputation *c, int *n) {
+  *n = 0;
+  for (HloInstr *in = c->first; in; in = in->next) *n += in->op == HLO_OP_WHILE;
+  if (!*n) return NULL;
+  HloInstr **whiles = hlo_xmalloc(sizeof(HloInstr *) * (size_t)*n);
+  int k = 0;
+  for (HloInstr *in = c->first; in; in = in->next)
+    if (in->op == HLO_OP_WHILE) whiles[k++] = in;
+  return whiles;
+}
+
 void px_replace_while(HloInstr *w, HloInstr *nw, const int *map) {
   HloComputation *c = w->parent;
   HloInstr *init = w->operands[0];

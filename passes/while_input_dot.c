@@ -170,13 +170,8 @@ bool pass_while_input_dot(HloModule *m) {
   int nc;
   HloComputation **comps = px_graph_computations(m, false, &nc);
   for (int ci = 0; ci < nc; ci++) {
-    int nw = 0;
-    for (HloInstr *in = comps[ci]->first; in; in = in->next) nw += in->op == HLO_OP_WHILE;
-    if (!nw) continue;
-    HloInstr **whiles = hlo_xmalloc(sizeof(HloInstr *) * (size_t)nw);
-    nw = 0;
-    for (HloInstr *in = comps[ci]->first; in; in = in->next)
-      if (in->op == HLO_OP_WHILE) whiles[nw++] = in;
+    int nw;
+    HloInstr **whiles = px_whiles(comps[ci], &nw);
     for (int k = 0; k < nw; k++)
       for (HloInstr *w = whiles[k], *next; (next = hoist_one(m, w)); w = next) changed = true;
     free(whiles);

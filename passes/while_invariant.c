@@ -250,13 +250,8 @@ bool pass_while_invariant(HloModule *m) {
   HloComputation **comps = px_graph_computations(m, false, &nc);
   /* Callers first: what an outer loop sinks reaches the loops inside it. */
   for (int ci = nc - 1; ci >= 0; ci--) {
-    int nw = 0;
-    for (HloInstr *in = comps[ci]->first; in; in = in->next) nw += in->op == HLO_OP_WHILE;
-    if (!nw) continue;
-    HloInstr **whiles = hlo_xmalloc(sizeof(HloInstr *) * (size_t)nw);
-    nw = 0;
-    for (HloInstr *in = comps[ci]->first; in; in = in->next)
-      if (in->op == HLO_OP_WHILE) whiles[nw++] = in;
+    int nw;
+    HloInstr **whiles = px_whiles(comps[ci], &nw);
     for (int k = 0; k < nw; k++) changed |= simplify_while(m, whiles[k]);
     free(whiles);
   }
