@@ -263,7 +263,7 @@ static HloInstr *simplify_broadcast(HloInstr *in) {
   }
   if (x->op == HLO_OP_RESHAPE && only_degenerate(&x->operands[0]->shape, &x->shape)) {
     const HloShape *src = &x->operands[0]->shape;
-    int64_t a[HLO_MAX_RANK], b[HLO_MAX_RANK], dims[HLO_MAX_RANK];
+    int64_t a[HLO_MAX_RANK], b[HLO_MAX_RANK] = {0}, dims[HLO_MAX_RANK];
     int na = nondegenerate(src, a);
     if (na != src->rank) return NULL;
     nondegenerate(&x->shape, b);
