@@ -3842,26 +3842,19 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
        * static operand padded like the others).  Dynamic operands whose
        * sizes differ: one of size 1 has its row broadcast to the other's
        * size (TensorFlow's implicit broadcasting of dynamic shapes, as
-       * XLA's padder does it); two other sizes are refused. */
+       * XLA's padder does it); of two other sizes the smaller counts, as
+       * in XLA's padder (passes/dynamic_pad.c does the same), the larger
+       * operand's elements past it being left out. */
       for (int d = 0; d < in->shape.rank && !e; d++) {
-        int64_t size = -1; /* operand at's, 1 only where all are 1 */
-        int at = -1;
-        for (int i = 0; i < in->noperands && !e; i++) {
+        int64_t size = -1; /* 1 only where all are 1 */
+        for (int i = 0; i < in->noperands; i++) {
           if (ops[i]->shape.rank != in->shape.rank || !(in->operands[i]->shape.dynamic >> d & 1))
             continue;
           int64_t n = ops[i]->shape.dims[d];
-          if (size < 0 || (size == 1 && n != 1)) {
-            size = n;
-            at = i;
-          } else if (n != 1 && n != size)
-            e = hlo_error("operands %d and %d have sizes %lld and %lld along dynamic dimension "
-                          "%d: they must be equal, or one of them 1 (broadcast)",
-                          at, i, (long long)size, (long long)n, d);
+          if (size < 0 || (size == 1 && n != 1) || (n != 1 && n < size)) size = n;
         }
         for (int i = 0; i < in->noperands && size >= 0; i++)
-          if (ops[i]->shape.rank == in->shape.rank &&
-              (!(in->operands[i]->shape.dynamic >> d & 1) || ops[i]->shape.dims[d] == 1))
-            opnd[i].shape.dims[d] = size;
+          if (ops[i]->shape.rank == in->shape.rank) opnd[i].shape.dims[d] = size;
       }
       if (!e) e = hlo_infer_shape(&tmp, &real);
       for (int i = 0; i < in->noperands && !e; i++)

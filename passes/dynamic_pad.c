@@ -12,7 +12,7 @@
  * get-tuple-element of a parameter.  Where an elementwise op's operands'
  * sizes differ, one of size 1 is read as its first row broadcast and the
  * result takes the other's (TensorFlow's implicit broadcasting); neither
- * 1, the smaller (XLA's padder; the evaluator refuses it).  Then:
+ * 1, the smaller (XLA's padder, and the evaluator).  Then:
  *
  *   set-dimension-size(x, n)   is x (the padding is what x holds there),
  *                              of a dim already dynamic, x zeroed past its
@@ -860,7 +860,7 @@ static void gather_sized(PxAt at, HloInstr *in, const Sizes *sz, Sizes *out) {
 
 /* The size of an elementwise result along a dim where two operands' sizes
  * a and b differ (XLA's padder): one that is 1 is broadcast to the other,
- * so the other's; neither 1 (which the evaluator refuses), the smaller. */
+ * so the other's; neither 1, the smaller (as the evaluator takes it). */
 static HloInstr *implicit_size(PxAt at, HloInstr *a, HloInstr *b) {
   HloInstr *one = s32(at, 1);
   HloInstr *either = px_select(at, px_compare(at, HLO_CMP_EQ, b, one), a,

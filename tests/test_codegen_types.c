@@ -786,8 +786,8 @@ START_TEST(dynamic_implicit_broadcast_compiled) {
                  "  ROOT r = s32[2] reduce(s, zero), dimensions={0}, to_apply=add\n}\n",
                  1, true, true, 0, 0);
   /* dynamic_padder_test_033's module (XLA's DynamicAddWithImplicitSlice):
-   * sizes 3 and 2, neither 1, which the evaluator refuses; compiled, the
-   * smaller size, as XLA's padder takes it: two rows {3, 3}, [6, 6]. */
+   * sizes 3 and 2, neither 1; compiled, the smaller size, as XLA's padder
+   * (and the evaluator) takes it: two rows {3, 3}, XLA's [6, 6]. */
   HloModule *m = ck_parse_verified(
       "HloModule m\nadd {\n  a = s32[] parameter(0)\n  b = s32[] parameter(1)\n"
       "  ROOT s = s32[] add(a, b)\n}\nENTRY e {\n  zero = s32[] constant(0)\n"
