@@ -2139,7 +2139,7 @@ static HloError *eval_reduce_window(Ev *ev, const HloInstr *in, HloLiteral *cons
   HloError *err = NULL;
   int64_t oi[HLO_MAX_RANK] = {0};
   for (int64_t e = 0; e < on && !err; e++, odometer_next(oi, odims, rank)) {
-    WindowRun r[HLO_MAX_RANK];
+    WindowRun r[HLO_MAX_RANK] = {{0}};
     int64_t wi[HLO_MAX_RANK] = {0}, wc[HLO_MAX_RANK];
     bool empty = false;
     for (int d = 0; d < rank; d++) {
