@@ -123,6 +123,10 @@ CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n
     r.hoisted = true;
     if (block > 1 && s->rank >= 2 && s->dims[s->rank - 2] % block == 0) r.block = block;
     r.buf = entry_buffer(f, &entry, n * r.block, aty);
+    if (r.block == 1) {
+      r.lo = loop->opnds[0];
+      r.hi = loop->opnds[1];
+    }
     r.detour = cg_detour(f, loop);
     CgVal fill = kir_bool(&f->b, true);
     if (r.block > 1) {
@@ -213,6 +217,26 @@ CgVal cg_row_end(CgFn *f, CgRow *r, CgVal j) {
   return kir_load(&f->b, r->buf, &j);
 }
 
+/* One step of a row fill at j: `now` lanes (0: one element) of u steps of
+ * the reduction, rhs[k, j…) loaded, a[k] (broadcast where now > 0). */
+typedef struct RowStep {
+  const CgRow *row;
+  CgVal rm, *ri;
+  int64_t nd, rk;
+  int nc, u;
+  const CgVal *rki, *av, *a;
+} RowStep;
+
+static void row_step(CgFn *f, const RowStep *s, CgVal j, int now) {
+  CgVal bv[4];
+  s->ri[s->nd] = j;
+  for (int i = 0; i < s->u; i++) {
+    if (s->nc) s->ri[s->rk] = s->rki[i];
+    bv[i] = cg_vload(f, s->rm, s->ri, now, 0);
+  }
+  cg_row_vfma_at(f, s->row, 0, j, s->u, now ? s->av : s->a, bv, now, 0);
+}
+
 /* The row path of a float dot whose last output dim is the rhs's last
  * dim (a free dim): one row is (batch…, lhs free…) fixed, n over it.
  * Rows of 4 to 8192 elements (the buffer is on the stack: 32 KiB at
@@ -262,23 +286,33 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   int lanes = cg_row_lanes(f, rhs, rt, n, &rm);
   if (lanes) {
     /* The row in vectors: a[k] broadcast, rhs[k, j…j+lanes) loaded; the
-     * rest of the row element by element. */
-    CgVal av[4], bv[4], rki[4];
+     * rest of the row element by element.  A hoisted fill covers only
+     * the range of the loop it serves: a kernel split along the row
+     * (a GEMV's columns across threads) fills each task's columns, not
+     * the whole row in every task; each element's sum is the same. */
+    CgVal av[4], rki[4];
     for (int i = 0; i < u; i++) {
       av[i] = kir_broadcast(&f->b, a[i], lanes);
       rki[i] = nc ? cg_iadd_c(f, k0, i) : 0;
     }
-    CgSweep s = cg_sweep(n, lanes, true);
-    while (cg_sweep_next(f, &s)) {
-      ri[nd] = s.j;
-      for (int i = 0; i < u; i++) {
-        if (nc) ri[rk] = rki[i];
-        bv[i] = cg_vload(f, rm, ri, s.now, 0);
-      }
-      cg_row_vfma_at(f, &row, 0, s.j, u, s.now ? av : a, bv, s.now, 0);
+    RowStep st = {&row, rm, ri, nd, rk, nc, u, rki, av, a};
+    if (row.lo) {
+      CgVal L = cg_index(f, lanes);
+      CgVal span = cg_iop(f, KIR_SUBI, row.hi, row.lo);
+      CgVal mid = cg_iop(f, KIR_ADDI, row.lo,
+                         cg_iop(f, KIR_MULI, cg_iop(f, KIR_DIVUI, span, L), L));
+      CgLoop v = cg_for_values(f, row.lo, mid, L, 0, NULL);
+      row_step(f, &st, v.iv, lanes);
+      cg_for_end(f, &v, NULL);
+      CgLoop t = cg_for_range(f, mid, row.hi, 0, NULL);
+      row_step(f, &st, t.iv, 0);
+      cg_for_end(f, &t, NULL);
+    } else {
+      CgSweep s = cg_sweep(n, lanes, true);
+      while (cg_sweep_next(f, &s)) row_step(f, &st, s.j, s.now);
     }
   } else {
-    CgLoop j = cg_for(f, n, 0, NULL);
+    CgLoop j = row.lo ? cg_for_range(f, row.lo, row.hi, 0, NULL) : cg_for(f, n, 0, NULL);
     ri[nd] = j.iv;
     for (int i = 0; i < u; i++) {
       if (nc) ri[rk] = cg_iadd_c(f, k0, i);

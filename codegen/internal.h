@@ -830,6 +830,8 @@ typedef struct CgRow {
   CgVal in_block;        /* which of them idx's row is */
   bool hoisted;          /* the fill is built before the row's loop */
   CgDetour detour;       /* … by this detour */
+  CgVal lo, hi;          /* hoisted, one row: the loop's range, the only
+                          * elements it reads (0: the whole row) */
 } CgRow;
 bool cg_row_order_ok(CgFn *f, const HloInstr *x);
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,

@@ -228,6 +228,24 @@ START_TEST(split_along_last_dim) {
 }
 END_TEST
 
+/* A matrix-vector product fused with its bias and a row of a carried
+ * sequence (an LSTM step's gates): its one output row is split along its
+ * columns, and each task fills the product's row buffer (dot.c, "Row
+ * fills") over its own range only: vectors from the range's start, the
+ * rest one element at a time.  1000 columns across 2 and 3 threads give
+ * ranges of every phase against the lanes. */
+START_TEST(matrix_vector_split_along_columns) {
+  check_threads_on("HloModule m\n\nENTRY e {\n  h = f32[1,544] parameter(0)\n"
+                   "  w = f32[544,1000] parameter(1)\n  seq = f32[8,1000] parameter(2)\n"
+                   "  i = s32[] constant(5)\n  z = s32[] constant(0)\n"
+                   "  row = f32[1,1000] dynamic-slice(seq, i, z), dynamic_slice_sizes={1,1000}\n"
+                   "  d = f32[1,1000] dot(h, w), lhs_contracting_dims={1}, "
+                   "rhs_contracting_dims={0}\n"
+                   "  ROOT r = f32[1,1000] add(row, d)\n}\n",
+                   true, false, 1e-4, 1e-4, 12, NULL, 3);
+}
+END_TEST
+
 START_TEST(columns_by_rows) {
   /* Column reductions wider than a strip of vectors, rows outer and
    * columns inner (reduce.c, "Columns by rows"), split along the columns:
@@ -282,6 +300,7 @@ int main(void) {
   tcase_add_test(t, conv);
   tcase_add_test(t, reductions);
   tcase_add_test(t, split_along_last_dim);
+  tcase_add_test(t, matrix_vector_split_along_columns);
   tcase_add_test(t, columns_by_rows);
   tcase_add_test(t, small_stays_serial);
   suite_add_tcase(s, t);
