@@ -123,7 +123,7 @@ CgRow cg_row_begin_block(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n
     r.hoisted = true;
     if (block > 1 && s->rank >= 2 && s->dims[s->rank - 2] % block == 0) r.block = block;
     r.buf = entry_buffer(f, &entry, n * r.block, aty);
-    if (r.block == 1) {
+    if (r.block == 1 && f->split_row) {
       r.lo = loop->opnds[0];
       r.hi = loop->opnds[1];
     }
@@ -286,10 +286,11 @@ static bool dot_row(CgFn *f, const HloInstr *x, const CgVal *idx, CgVal *out) {
   int lanes = cg_row_lanes(f, rhs, rt, n, &rm);
   if (lanes) {
     /* The row in vectors: a[k] broadcast, rhs[k, j…j+lanes) loaded; the
-     * rest of the row element by element.  A hoisted fill covers only
-     * the range of the loop it serves: a kernel split along the row
-     * (a GEMV's columns across threads) fills each task's columns, not
-     * the whole row in every task; each element's sum is the same. */
+     * rest of the row element by element.  In a kernel split along the
+     * row (CgFn.split_row: a GEMV's columns across threads), a hoisted
+     * fill covers only the range of the loop it serves, each task its
+     * own columns rather than the whole row; each element's sum is the
+     * same. */
     CgVal av[4], rki[4];
     for (int i = 0; i < u; i++) {
       av[i] = kir_broadcast(&f->b, a[i], lanes);

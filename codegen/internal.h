@@ -476,6 +476,10 @@ struct CgFn {
    * (kernel.c, a reduction hoisted before the sweep): it does not
    * prefetch the next row (reduce.c, "Prefetching the next row"). */
   bool early_pass;
+  /* The sweep over the last dim covers a task's range of it only (a
+   * kernel split along it): a row fill hoisted before it fills that
+   * range (dot.c, CgRow.lo). */
+  bool split_row;
 };
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);
@@ -830,8 +834,9 @@ typedef struct CgRow {
   CgVal in_block;        /* which of them idx's row is */
   bool hoisted;          /* the fill is built before the row's loop */
   CgDetour detour;       /* … by this detour */
-  CgVal lo, hi;          /* hoisted, one row: the loop's range, the only
-                          * elements it reads (0: the whole row) */
+  CgVal lo, hi;          /* hoisted, one row, CgFn.split_row: the loop's
+                          * range, the only elements it reads (0: the
+                          * whole row) */
 } CgRow;
 bool cg_row_order_ok(CgFn *f, const HloInstr *x);
 CgRow cg_row_begin(CgFn *f, const HloShape *s, const CgVal *idx, int64_t n,

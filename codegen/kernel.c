@@ -703,6 +703,7 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
   int nby_rows =
       park.value ? 0 : columns_by_rows(f, fc, outputs, nout, shape, lanes, by_rows, &block);
   bool split_last = split && sd == r - 1;
+  f->split_row = split_last && !nby_rows;
   CgLoop loops[HLO_MAX_RANK];
   CgVal idx[HLO_MAX_RANK];
   int nloops = 0;
@@ -750,6 +751,7 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
     idx[d] = loops[nloops++].iv;
   }
   while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
+  f->split_row = false;
   if (whole) cg_endif(f, &only_first, NULL);
   if (park.value) cg_bind_compute(f, park.value);
   free(hoist);
