@@ -58,7 +58,10 @@ static CgVal to_accum(CgFn *f, CgVal v, HloType from, HloType rt) {
  * element of the row is then a load.  The fill is moved before the loop
  * over the row when it can be (row_hoist); else it stays in place under a
  * tag holding the row's linear index (-1 at function entry), which says
- * which row the buffer holds, so any read order is correct.
+ * which row the buffer holds, so any read order is correct.  Where the
+ * kernel is split across threads along the row (CgFn.split_row), the
+ * hoisted fill covers the range of its loop only (CgRow.lo, hi): the
+ * task's columns.
  * cg_row_order_ok keeps this to kernels that sweep rows in order (else a
  * row would be recomputed per element).  Each
  * element still sums its products in the same k order from 0, so it
