@@ -112,9 +112,13 @@ static CgVal identity(CgFn *f, HloOpcode op, HloType t) {
 enum { ROW_PREFETCH_LOCALITY = 2 };
 
 /* Collects into p the memrefs x's elements (of the dims of `in`) come
- * from; false when there are too many. */
+ * from; false when there are too many.  Each instruction is walked once
+ * (visited, by id): a fused DAG has exponentially many paths (XLA's
+ * large_loop_slow_compile_time did not compile in 300 s without it). */
 static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgRowPrefetch *p,
-                             const HloInstr **seen) {
+                             const HloInstr **seen, uint8_t *visited) {
+  if (visited[x->id]) return true;
+  visited[x->id] = 1;
   for (int k = 0; k < p->n; k++)
     if (seen[k] == x) return true;
   const CgSrc *src = &f->src[x->id];
@@ -136,7 +140,7 @@ static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgR
     if (!hlo_type_is_array(o->shape.type) || !hlo_shape_same_dims(&o->shape, in) ||
         !hlo_operand_map(x, i).identity)
       continue;
-    if (!prefetch_sources(f, o, in, p, seen)) return false;
+    if (!prefetch_sources(f, o, in, p, seen, visited)) return false;
   }
   return true;
 }
@@ -155,11 +159,14 @@ void cg_row_prefetch_plan(CgFn *f, const HloInstr *const *xs, int nx, const CgVa
       n * bytes < t->l1d_bytes / 8 || hlo_shape_elements(rows) <= n)
     return;
   const HloInstr *seen[CG_ROW_PREFETCH_MAX];
-  for (int k = 0; k < nx; k++)
-    if (!prefetch_sources(f, xs[k], rows, p, seen)) {
-      p->n = 0;
-      return;
-    }
+  uint8_t *visited = hlo_xcalloc((size_t)f->g->m->next_id, 1);
+  bool ok = true;
+  for (int k = 0; k < nx && ok; k++) ok = prefetch_sources(f, xs[k], rows, p, seen, visited);
+  free(visited);
+  if (!ok) {
+    p->n = 0;
+    return;
+  }
   for (int k = 0; k < nouts && p->n < CG_ROW_PREFETCH_MAX; k++) {
     bool again = false; /* a parked value's buffer is its output's */
     for (int j = 0; j < p->n; j++) again = again || p->mem[j] == outs[k];

@@ -234,6 +234,25 @@ START_TEST(elementwise_chain) {
 }
 END_TEST
 
+/* A fused DAG with 2^40 paths: x' = maximum(x, y), y' = minimum(x, y),
+ * forty times, over rows long enough for the sweep to prefetch the next
+ * one (reduce.c, "Prefetching the next row").  The prefetch's walk to
+ * the rows' memrefs went down every path (XLA's
+ * large_loop_slow_compile_time did not compile in 300 s); it must visit
+ * each instruction once, so this compiles in a moment. */
+START_TEST(fused_dag_of_many_paths) {
+  HloStr t = {0};
+  hlo_str_printf(&t, "HloModule dag\n\nENTRY main {\n  x0 = f32[8,4096] parameter(0)\n"
+                 "  y0 = f32[8,4096] parameter(1)\n");
+  for (int i = 1; i <= 40; i++)
+    hlo_str_printf(&t, "  x%d = f32[8,4096] maximum(x%d, y%d)\n  y%d = f32[8,4096] minimum(x%d, y%d)\n",
+                   i, i - 1, i - 1, i, i - 1, i - 1);
+  hlo_str_printf(&t, "  ROOT r = f32[8,4096] add(x40, y40)\n}\n");
+  cgt_check_with(t.buf, 4, false, true, 0, 0);
+  free(t.buf);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("codegen_elementwise");
   TCase *t = tcase_create("elementwise");
@@ -244,6 +263,7 @@ int main(void) {
   tcase_add_loop_test(t, convert_all_pairs, 0, 2 * NTYPES);
   tcase_add_test(t, bitcast_convert);
   tcase_add_test(t, elementwise_chain);
+  tcase_add_test(t, fused_dag_of_many_paths);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }
