@@ -15,7 +15,8 @@
  * 0 above and below, 3 left and right); or a memory-bound kernel on f32
  * arrays of R rows of C (softmaxRxC, layernormRxC, addRxC, colmeanRxC: a
  * mean over the rows, rowsumRxC, maxpoolHxWxC: 2×2, stride 2), timed
- * against STREAM's copy and triad on arrays as large (see bench_mem).  A GEMM is compiled twice by hloc (JIT,
+ * against oneDNN's primitive for it and STREAM's copy and triad on arrays
+ * as large (see bench_mem).  A GEMM is compiled twice by hloc (JIT,
  * for --cpu, default native): with B a constant (weights: hloc packs them
  * at compile time, the case of every model) and with B an argument; a
  * convolution once, its kernel a constant, and oneDNN's primitive is
@@ -27,7 +28,8 @@
  * by the thread's CPU time instead of the wall clock: on a machine shared
  * with other work, time spent waiting for a CPU is not counted (every
  * implementation runs on the calling thread here, one thread each).  Every result is checked
- * against OpenBLAS's (GEMM) or oneDNN's (convolution).
+ * against OpenBLAS's (GEMM), oneDNN's (convolution) or a reference in
+ * double (memory-bound kernels, oneDNN's included).
  *
  * Set OPENBLAS_CORETYPE for the machine (Debian's 0.3.21 does not know
  * recent CPUs and silently falls back to generic kernels: SkylakeX for
@@ -418,16 +420,23 @@ static int bench_conv(const char *shape, const char *cpu, double seconds) {
 
 /* softmax, layer norm (no scale), an add, a mean over rows (keeping the
  * columns), a sum of each row and a 2×2 max pool, on R × C f32 arrays
- * (the pool: H × W × C, as R = H × W rows of C features), against STREAM's
- * copy (b = a) and triad (a = b + s·c) on arrays of R × C floats, timed in
- * the same rounds.  GB/s count each input element read once and each
+ * (the pool: H × W × C, as R = H × W rows of C features), against
+ * oneDNN's primitive for the same kernel (softmax_v2 accurate, layer
+ * normalization, binary add, reduction mean and sum, pooling max) and
+ * STREAM's copy (b = a) and triad (a = b + s·c) on arrays of R × C floats,
+ * timed in the same rounds.  GB/s count each input element read once and each
  * output element written once, as STREAM counts its arrays. */
 typedef struct Mem {
   const char *kind;
   int64_t R, C, H, W, in, out; /* elements read and written */
-  float *x, *x2, *y, *want, *sa, *sb, *sc;
+  float *x, *x2, *y, *yd, *want, *sa, *sb, *sc;
   CgJit *jit;
   void *scratch;
+  dnnl_engine_t engine;   /* oneDNN's primitive for the same kernel */
+  dnnl_stream_t stream;
+  dnnl_primitive_t prim;
+  dnnl_exec_arg_t args[5];
+  int nargs;
 } Mem;
 
 static const char mem_comps[] =
@@ -538,6 +547,9 @@ static void mem_run(void *ctx, int impl) {
   if (impl == 0) {
     void *two[3] = {m->x, m->x2, m->y}, *one[2] = {m->x, m->y};
     cg_jit_program(m->jit)->run(m->x2 ? two : one, m->scratch);
+  } else if (impl == 3) {
+    dnnl_ok(dnnl_primitive_execute(m->prim, m->stream, m->nargs, m->args), "primitive run");
+    dnnl_ok(dnnl_stream_wait(m->stream), "wait");
   } else if (impl == 1) {
     float *restrict b = m->sb;
     const float *restrict a = m->sa;
@@ -547,6 +559,84 @@ static void mem_run(void *ctx, int impl) {
     const float *restrict b = m->sb, *restrict c = m->sc;
     for (int64_t i = 0; i < n; i++) a[i] = b[i] + 3.0f * c[i];
   }
+}
+
+static dnnl_memory_t mem_memory(Mem *m, int rank, const int64_t *dims, dnnl_format_tag_t tag,
+                                void *data) {
+  dnnl_memory_desc_t md;
+  dnnl_dims_t d;
+  for (int k = 0; k < rank; k++) d[k] = dims[k];
+  dnnl_ok(dnnl_memory_desc_init_by_tag(&md, rank, d, dnnl_f32, tag), "memory desc");
+  dnnl_memory_t mem;
+  dnnl_ok(dnnl_memory_create(&mem, &md, m->engine, data), "memory");
+  return mem;
+}
+
+static const dnnl_memory_desc_t *mem_md(dnnl_memory_t mem) {
+  const dnnl_memory_desc_t *md;
+  dnnl_ok(dnnl_memory_get_memory_desc(mem, &md), "memory desc query");
+  return md;
+}
+
+/* oneDNN's primitive for m's kernel, reading m->x (and m->x2), writing
+ * m->yd; its arguments in m->args. */
+static void mem_dnnl(Mem *m) {
+  dnnl_ok(dnnl_engine_create(&m->engine, dnnl_cpu, 0), "engine");
+  dnnl_ok(dnnl_stream_create(&m->stream, m->engine, dnnl_stream_default_flags), "stream");
+  const char *k = m->kind;
+  int64_t rc[2] = {m->R, m->C}, col[2] = {1, m->C}, row[2] = {m->R, 1};
+  int64_t nchw[4] = {1, m->C, m->H, m->W}, pooled[4] = {1, m->C, m->H / 2, m->W / 2};
+  dnnl_memory_t src, dst;
+  bool pool = !strcmp(k, "maxpool");
+  src = pool ? mem_memory(m, 4, nchw, dnnl_nhwc, m->x) : mem_memory(m, 2, rc, dnnl_ab, m->x);
+  dst = pool ? mem_memory(m, 4, pooled, dnnl_nhwc, m->yd)
+        : mem_memory(m, 2, !strcmp(k, "colmean") ? col : !strcmp(k, "rowsum") ? row : rc,
+                     dnnl_ab, m->yd);
+  dnnl_primitive_desc_t pd;
+  m->nargs = 0;
+  m->args[m->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
+  if (!strcmp(k, "softmax")) {
+    dnnl_softmax_v2_desc_t d;
+    dnnl_ok(dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_inference, dnnl_softmax_accurate,
+                                              mem_md(src), mem_md(dst), 1), "softmax desc");
+    dnnl_ok(dnnl_primitive_desc_create(&pd, &d, NULL, m->engine, NULL), "softmax pd");
+  } else if (!strcmp(k, "layernorm")) {
+    dnnl_layer_normalization_desc_t d;
+    dnnl_ok(dnnl_layer_normalization_forward_desc_init(&d, dnnl_forward_inference, mem_md(src),
+                                                       NULL, 1e-5f, 0), "layer norm desc");
+    dnnl_ok(dnnl_primitive_desc_create(&pd, &d, NULL, m->engine, NULL), "layer norm pd");
+  } else if (!strcmp(k, "add")) {
+    dnnl_memory_t src1 = mem_memory(m, 2, rc, dnnl_ab, m->x2);
+    dnnl_binary_desc_t d;
+    dnnl_ok(dnnl_binary_desc_init(&d, dnnl_binary_add, mem_md(src), mem_md(src1), mem_md(dst)),
+            "binary desc");
+    dnnl_ok(dnnl_primitive_desc_create(&pd, &d, NULL, m->engine, NULL), "binary pd");
+    m->args[0].arg = DNNL_ARG_SRC_0;
+    m->args[m->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_1, src1};
+  } else if (!pool) {
+    dnnl_reduction_desc_t d;
+    dnnl_ok(dnnl_reduction_desc_init(&d, !strcmp(k, "colmean") ? dnnl_reduction_mean
+                                                                : dnnl_reduction_sum,
+                                     mem_md(src), mem_md(dst), 0.0f, 0.0f), "reduction desc");
+    dnnl_ok(dnnl_primitive_desc_create(&pd, &d, NULL, m->engine, NULL), "reduction pd");
+  } else {
+    dnnl_pooling_v2_desc_t d;
+    dnnl_dims_t two = {2, 2}, dil = {0, 0}, pad = {0, 0};
+    dnnl_ok(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, dnnl_pooling_max,
+                                              mem_md(src), mem_md(dst), two, two, dil, pad, pad),
+            "pooling desc");
+    dnnl_ok(dnnl_primitive_desc_create(&pd, &d, NULL, m->engine, NULL), "pooling pd");
+  }
+  m->args[m->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
+  /* A scratchpad or workspace where the primitive asks for one. */
+  const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  if (sp && dnnl_memory_desc_get_size(sp)) {
+    dnnl_memory_t mem;
+    dnnl_ok(dnnl_memory_create(&mem, sp, m->engine, DNNL_MEMORY_ALLOCATE), "scratchpad");
+    m->args[m->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mem};
+  }
+  dnnl_ok(dnnl_primitive_create(&m->prim, pd), "primitive");
+  dnnl_primitive_desc_destroy(pd);
 }
 
 static int bench_mem(const char *shape, const char *cpu, double seconds) {
@@ -570,6 +660,7 @@ static int bench_mem(const char *shape, const char *cpu, double seconds) {
   m.x = floats(n, &seed);
   if (!strcmp(m.kind, "add")) m.x2 = floats(n, &seed);
   m.y = floats(m.out, &seed);
+  m.yd = floats(m.out, &seed);
   m.want = floats(m.out, &seed);
   m.sa = floats(n, &seed);
   m.sb = floats(n, &seed);
@@ -580,20 +671,30 @@ static int bench_mem(const char *shape, const char *cpu, double seconds) {
   size_t sb = cg_jit_program(m.jit)->scratch_bytes;
   m.scratch = sb ? aligned_alloc(64, (sb + 63) / 64 * 64) : NULL;
   mem_reference(&m);
+  mem_dnnl(&m);
   mem_run(&m, 0);
-  if (!close_to(m.y, m.want, m.out, "hloc", shape)) return 1;
-  double med[3];
-  time_rounds(3, mem_run, &m, seconds, med);
-  double gbs = (double)(m.in + m.out) * 4 / med[0] * 1e-9;
+  mem_run(&m, 3);
+  if (!close_to(m.y, m.want, m.out, "hloc", shape) ||
+      !close_to(m.yd, m.want, m.out, "oneDNN", shape))
+    return 1;
+  double med[4];
+  time_rounds(4, mem_run, &m, seconds, med);
+  double bytes = (double)(m.in + m.out) * 4;
+  double gbs = bytes / med[0] * 1e-9, dnnl = bytes / med[3] * 1e-9;
   double copy = (double)n * 8 / med[1] * 1e-9, triad = (double)n * 12 / med[2] * 1e-9;
-  printf("| %s | %.0f | %.1f | %.1f | %.1f | %.2f |\n", shape,
-         (double)(m.in + m.out) * 4 / 1048576.0, gbs, copy, triad, gbs / (copy > triad ? copy : triad));
+  printf("| %s | %.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |\n", shape, bytes / 1048576.0,
+         gbs, dnnl, copy, triad, gbs / dnnl, gbs / (copy > triad ? copy : triad));
   fflush(stdout);
+  for (int i = 0; i < m.nargs; i++) dnnl_memory_destroy(m.args[i].memory);
+  dnnl_primitive_destroy(m.prim);
+  dnnl_stream_destroy(m.stream);
+  dnnl_engine_destroy(m.engine);
   cg_jit_free(m.jit);
   free(m.scratch);
   free(m.x);
   free(m.x2);
   free(m.y);
+  free(m.yd);
   free(m.want);
   free(m.sa);
   free(m.sb);
@@ -639,8 +740,9 @@ int main(int argc, char **argv) {
     bool mem = shapes[s][0] >= 'a' && shapes[s][0] <= 'z' && strncmp(shapes[s], "dw", 2);
     if (mem) {
       if (!mem_header)
-        printf("\n| memory-bound kernel | MiB moved | hloc GB/s | STREAM copy | STREAM triad | "
-               "hloc/best STREAM |\n|---|---:|---:|---:|---:|---:|\n");
+        printf("\n| memory-bound kernel | MiB moved | hloc GB/s | oneDNN | STREAM copy | "
+               "STREAM triad | hloc/oneDNN | hloc/best STREAM |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|\n");
       mem_header = true;
       gemm_header = conv_header = false;
       int rc = bench_mem(shapes[s], cpu, seconds);
