@@ -110,6 +110,12 @@ void cg_store(CgFn *f, CgVal v, CgVal memref, const HloShape *s,
               const CgVal *idx) {
   int lanes = f->vlanes;
   if (s->type == HLO_PRED) v = kir_cast(&f->b, KIR_EXTUI, v, kir_vector(KIR_I8, lanes));
+  if (lanes && s->rank > 0 && !f->vmask)
+    for (int k = 0; k < f->nnt; k++)
+      if (f->nt_mem[k] == memref) {
+        kir_vstore_nontemporal(&f->b, v, memref, idx, f->nt_align[k]);
+        return;
+      }
   if (lanes && s->rank > 0) cg_vstore(f, v, memref, idx, f->vmask);
   else kir_store(&f->b, v, memref, idx);
 }

@@ -154,6 +154,9 @@ typedef struct CgTargetInfo {
   int64_t l2_bytes;        /* per-core L2 */
   int64_t l3_bytes;        /* the shared last level */
   int line_bytes;          /* a cache line: what one prefetch fetches */
+  bool streaming_stores;   /* vector stores that bypass the caches, from
+                            * addresses aligned to the vector's size
+                            * (x86's movntps: kir_vstore_nontemporal) */
   bool cheap_threads;      /* starting a thread costs nothing next to the
                             * kernel's own start (a GPU's launch), so every
                             * loop nest of 2 iterations or more is split
@@ -438,6 +441,8 @@ typedef struct CgScope {
   int mark;
 } CgScope;
 
+enum { CG_NT_MAX = 4 };
+
 /* One kernel-IR function being emitted. */
 struct CgFn {
   CgGen *g;
@@ -480,6 +485,12 @@ struct CgFn {
    * kernel split along it): a row fill hoisted before it fills that
    * range (dot.c, CgRow.lo). */
   bool split_row;
+  /* Vector stores of the sweep into these memrefs stream past the caches
+   * (kernel.c, "Streaming stores"), from addresses known to be multiples
+   * of nt_align[k] bytes. */
+  int nnt;
+  CgVal nt_mem[CG_NT_MAX];
+  int nt_align[CG_NT_MAX];
 };
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);

@@ -467,6 +467,12 @@ void kir_vstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx) {
   mem_op(b, KIR_VSTORE, 1, &v, mem, idx, 0, NULL, 0, kir_scalar(KIR_VOID));
 }
 
+void kir_vstore_nontemporal(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, int align) {
+  KirOp *op = mem_op(b, KIR_VSTORE, 1, &v, mem, idx, 0, NULL, 0, kir_scalar(KIR_VOID));
+  op->flags |= KIR_F_NONTEMPORAL;
+  op->imm = align;
+}
+
 KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru) {
   KirVal tail[2] = {mask, passthru};
   return mem_op(b, KIR_MLOAD, 0, NULL, mem, idx, 2, tail, 1, kir_type(b->fn, passthru))->res;
@@ -504,6 +510,8 @@ void kir_copy(KirBuilder *b, KirVal from, KirVal to) {
   KirVal o[2] = {from, to};
   emit(b, KIR_COPY, 2, o, 0, NULL);
 }
+
+KirVal kir_addr(KirBuilder *b, KirVal mem) { return emit1(b, KIR_ADDR, 1, &mem, kir_scalar(KIR_INDEX)); }
 
 /* ------------------------------------------------------------------------ */
 /* Lanes                                                                    */

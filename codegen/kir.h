@@ -186,6 +186,7 @@ typedef enum KirClass {
   X(VIEW, "view", "memref.view", KIR_C_MEM)                              \
   X(RESHAPE, "reshape", "memref.reinterpret_cast", KIR_C_MEM)            \
   X(COPY, "copy", "memref.copy", KIR_C_MEM)                              \
+  X(ADDR, "addr", "memref.extract_aligned_pointer_as_index", KIR_C_MEM)  \
   X(BROADCAST, "broadcast", "vector.broadcast", KIR_C_VEC)               \
   X(EXTRACT, "extract", "vector.extract", KIR_C_VEC)                     \
   X(INSERT, "insert", "vector.insert", KIR_C_VEC)                        \
@@ -288,6 +289,7 @@ enum { KIR_WGMMA_M = 64, KIR_WGMMA_MAX_N = 256 };
 /* Op flags. */
 enum {
   KIR_F_CONTRACT = 1, /* float ops: may fuse with a neighbour (fastmath<contract>) */
+  KIR_F_NONTEMPORAL = 2, /* VSTORE: bypasses the caches; imm: the address's alignment */
 };
 
 typedef struct KirBlock KirBlock;
@@ -479,6 +481,10 @@ void kir_store(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
 /* `lanes` consecutive elements along the last dim from idx. */
 KirVal kir_vload(KirBuilder *b, KirVal mem, const KirVal *idx, int lanes);
 void kir_vstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
+/* A vector store the caches are not to keep (a streaming store, for data
+ * no one reads soon); the address must be a multiple of `align` bytes
+ * (at least the vector's size), which the caller has made sure of. */
+void kir_vstore_nontemporal(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, int align);
 /* The same, only where the i1 vector mask is set (others: passthru). */
 KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru);
 void kir_mstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, KirVal mask);
@@ -493,6 +499,8 @@ KirVal kir_view(KirBuilder *b, KirVal arena, KirVal offset, KirType t);
 /* The same row-major elements as another static shape. */
 KirVal kir_reshape(KirBuilder *b, KirVal mem, KirType t);
 void kir_copy(KirBuilder *b, KirVal from, KirVal to);
+/* The address of mem's first element, as an index. */
+KirVal kir_addr(KirBuilder *b, KirVal mem);
 
 /* Lanes. */
 KirVal kir_broadcast(KirBuilder *b, KirVal x, int lanes);

@@ -159,7 +159,7 @@ static void dump_op(Dumper *d, const KirOp *op) {
       put(d, ", ");
     }
     val(d, op->opnds[m]);
-    if (op->code != KIR_COPY && op->code != KIR_RESHAPE) {
+    if (op->code != KIR_COPY && op->code != KIR_RESHAPE && op->code != KIR_ADDR) {
       put(d, "[");
       vals(d, op->nopnds - m - 1 - tail, op->opnds + m + 1);
       put(d, "]");
@@ -186,6 +186,7 @@ static void dump_op(Dumper *d, const KirOp *op) {
   if (op->code == KIR_WGMMA_DESC) hlo_str_printf(d->out, " fields 0x%" PRIx64, (uint64_t)op->imm);
   if (op->code == KIR_WGMMA_WAIT) hlo_str_printf(d->out, " %" PRId64, op->imm);
   if (op->code == KIR_PREFETCH) hlo_str_printf(d->out, " locality %" PRId64, op->imm);
+  if (op->flags & KIR_F_NONTEMPORAL) hlo_str_printf(d->out, " nontemporal align %" PRId64, op->imm);
   if (op->code == KIR_PARALLEL_FOR) hlo_str_printf(d->out, " @%s", op->sym);
   if (op->code == KIR_SHUFFLE) {
     put(d, " [");

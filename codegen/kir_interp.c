@@ -690,6 +690,11 @@ static void access(Interp *I, Frame *fr, const KirOp *op, bool store, int t) {
   if (!masked) {
     p = address(I, fr, op, mem, lead + 1, lanes, t, &rg);
     if (!p) return;
+    if ((op->flags & KIR_F_NONTEMPORAL) && (uintptr_t)p % (uintptr_t)op->imm) {
+      fail(I, fr, op, "thread %d: a nontemporal store to an address not a multiple of %" PRId64,
+           t, op->imm);
+      return;
+    }
   } else {
     /* Only the lanes the mask sets must be inside the memref. */
     uint8_t *base = (uint8_t *)(uintptr_t)*slot(fr, mem, 0, t);
@@ -1260,6 +1265,10 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     return;
   }
   case KIR_PREFETCH: return;
+  case KIR_ADDR:
+    for (int i = 0; i < a->n; i++)
+      *slot(fr, op->res, 0, a->t[i]) = *slot(fr, op->opnds[0], 0, a->t[i]);
+    return;
   case KIR_ALLOCA: {
     int64_t n = memref_bytes(kir_memref_of(m, rt));
     for (int i = 0; i < a->n; i++) {

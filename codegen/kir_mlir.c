@@ -562,6 +562,8 @@ static void print_mem(Printer *p, const KirOp *op) {
     text(p, ", ");
     val(p, op->opnds[1]);
     indices(p, op->nopnds - 2, op->opnds + 2);
+    if (op->flags & KIR_F_NONTEMPORAL)
+      hlo_str_printf(p->out, " {alignment = %" PRId64 " : i64, nontemporal = true}", op->imm);
     text(p, " : ");
     vtype(p, op->opnds[1]);
     if (op->code == KIR_VSTORE) {
@@ -613,6 +615,12 @@ static void print_mem(Printer *p, const KirOp *op) {
     vtype(p, op->opnds[0]);
     text(p, " to ");
     vtype(p, op->res);
+    break;
+  case KIR_ADDR:
+    val(p, op->opnds[0]);
+    text(p, " : ");
+    vtype(p, op->opnds[0]);
+    text(p, " -> index");
     break;
   case KIR_RESHAPE:
     val(p, op->opnds[0]);

@@ -70,7 +70,9 @@ static const KirMemref *memref_at(Verifier *v, const KirOp *op, int m) {
     return NULL;
   }
   const KirMemref *r = kir_memref_of(v->f->m, T(v, op->opnds[m]));
-  if (op->code == KIR_COPY || op->code == KIR_VIEW || op->code == KIR_RESHAPE) return r;
+  if (op->code == KIR_COPY || op->code == KIR_VIEW || op->code == KIR_RESHAPE ||
+      op->code == KIR_ADDR)
+    return r;
   if (op->nopnds < m + 1 + r->rank) {
     fail(v, op, "a memref of rank %d needs %d indices", r->rank, r->rank);
     return NULL;
@@ -116,6 +118,11 @@ static bool check_mem(Verifier *v, const KirOp *op) {
       return fail(v, op, "stores a vector of another type, or into a rank-0 memref");
     if (masked && !kir_type_eq(T(v, op->opnds[op->nopnds - 1]), kir_vector(KIR_I1, t.lanes)))
       return fail(v, op, "mask of another type");
+    if ((op->flags & KIR_F_NONTEMPORAL) &&
+        (masked || op->imm * 8 < (int64_t)t.lanes * kir_elem_bits((KirElem)t.elem) ||
+         (op->imm & (op->imm - 1))))
+      return fail(v, op, "a nontemporal store needs a power-of-two alignment of at least "
+                         "its vector's bytes");
     return true;
   }
   case KIR_PREFETCH:
@@ -151,6 +158,10 @@ static bool check_mem(Verifier *v, const KirOp *op) {
     if (a != b || r->elem != s->elem) return fail(v, op, "changes the element count or type");
     return true;
   }
+  case KIR_ADDR:
+    if (!arity(v, op, 1, 1) || !memref_at(v, op, 0)) return false;
+    if (!is_scalar(T(v, op->res), KIR_INDEX)) return fail(v, op, "gives another type than index");
+    return true;
   case KIR_COPY:
     if (!arity(v, op, 2, 0) || !memref_at(v, op, 0)) return false;
     if (!same(v, op, 0, 2)) return fail(v, op, "copies between different types");

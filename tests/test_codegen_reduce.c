@@ -454,6 +454,114 @@ static bool mlir_has(const char *text, const char *cpu, const char *needle) {
   return has;
 }
 
+/* Runs the compiled module (one result) on args with the result's buffer
+ * `offset` bytes past a 64-byte boundary; a malloc'd copy of it. */
+static void *run_at(CgJit *j, HloLiteral *const *args, int nargs, size_t bytes, size_t offset) {
+  const hloc_program *p = cg_jit_program(j);
+  ck_assert_int_eq(p->num_results, 1);
+  uint8_t *buf = aligned_alloc(64, (bytes + offset + 63) / 64 * 64);
+  ck_assert_ptr_nonnull(buf);
+  memset(buf, 0xA5, bytes + offset);
+  void *bufs[8];
+  for (int i = 0; i < nargs; i++) bufs[i] = args[i]->data;
+  bufs[nargs] = buf + offset;
+  ck_assert_int_eq(hloc_program_run(p, bufs), 0);
+  void *out = malloc(bytes);
+  memcpy(out, buf + offset, bytes);
+  free(buf);
+  return out;
+}
+
+/* Streaming stores (kernel.c): an output larger than the last-level
+ * cache (8 MiB for a named CPU) is stored past the caches where its rows
+ * are whole vectors and its buffer is aligned to the vector; else with
+ * plain stores.  A layer norm (a row kernel: its sweep streams) and an add over 1040 rows of
+ * 2048 f32 (8.1 MiB; an elementwise kernel sweeps its rows too), on AVX2 (32-byte stores) and AVX-512: the bits are
+ * the evaluator's (the add) or within the rounding of the reassociated
+ * sums (the layer norm), and the same with the result's buffer 4 bytes
+ * off the alignment (the plain path).  Rows of 2050 (not whole vectors),
+ * 1000 rows (under the cache) and a fused softmax (its parked exp is read
+ * back from the output) keep plain stores. */
+START_TEST(streaming_stores) {
+  static const char *const cpus[] = {"x86-64-v3", "znver4"};
+  static const char *const aligns[] = {"alignment = 32 : i64, nontemporal = true",
+                                       "alignment = 64 : i64, nontemporal = true"};
+  for (size_t c = 0; c < sizeof cpus / sizeof *cpus; c++)
+    for (int kind = 0; kind < 2; kind++) {
+      char *text = kind ? cgt_fmt("HloModule add\n\nENTRY main {\n"
+                                  "  x = f32[1040,2048] parameter(0)\n"
+                                  "  y = f32[1040,2048] parameter(1)\n"
+                                  "  ROOT r = f32[1040,2048] add(x, y)\n}\n")
+                        : cgt_fmt("HloModule ln\n\n" COMPUTATIONS
+                                  "ENTRY main {\n  x = f32[1040,2048] parameter(0)\n"
+                                  "  z = f32[] constant(0)\n  nc = f32[] constant(2048)\n"
+                                  "  s = f32[1040] reduce(x, z), dimensions={1}, to_apply=add_f32\n"
+                                  "  nb = f32[1040] broadcast(nc), dimensions={}\n"
+                                  "  mean = f32[1040] divide(s, nb)\n"
+                                  "  mb = f32[1040,2048] broadcast(mean), dimensions={0}\n"
+                                  "  d = f32[1040,2048] subtract(x, mb)\n"
+                                  "  sq = f32[1040,2048] multiply(d, d)\n"
+                                  "  v = f32[1040] reduce(sq, z), dimensions={1}, to_apply=add_f32\n"
+                                  "  var = f32[1040] divide(v, nb)\n"
+                                  "  rs = f32[1040] rsqrt(var)\n"
+                                  "  rb = f32[1040,2048] broadcast(rs), dimensions={0}\n"
+                                  "  ROOT r = f32[1040,2048] multiply(d, rb)\n}\n");
+      ck_assert_msg(mlir_has(text, cpus[c], aligns[c]), "%s: no streaming store", cpus[c]);
+      HloModule *m = ck_parse_verified(text);
+      HloLiteral *args[2];
+      uint64_t s = 77 + c;
+      for (int i = 0; i < m->entry->nparams; i++) {
+        args[i] = hlo_literal_new(&m->entry->params[i]->shape);
+        cgt_fill_values(args[i], &s, true);
+      }
+      HloLiteral *want = ck_evaluate(m, args, m->entry->nparams);
+      CgJit *j = cgt_jit_with(m, &(CgOptions){.name = "t", .cpu = cpus[c]});
+      if (cgt_host_runs(cg_jit_program(j))) {
+        size_t bytes = hlo_shape_byte_size(&want->shape);
+        void *aligned = run_at(j, args, m->entry->nparams, bytes, 0);
+        void *off = run_at(j, args, m->entry->nparams, bytes, 4);
+        ck_assert_msg(!memcmp(aligned, off, bytes), "%s: the plain path's bits differ", cpus[c]);
+        HloLiteral *got = hlo_literal_new(&want->shape);
+        memcpy(got->data, aligned, bytes);
+        char msg[512];
+        /* The layer norm's variance sums 2048 rounded squares in another
+         * order than the evaluator. */
+        ck_assert_msg(ck_allclose(got, want, 0, kind ? 0 : 1e-4, msg, sizeof msg), "%s: %s",
+                      cpus[c], msg);
+        hlo_literal_free(got);
+        free(aligned);
+        free(off);
+      }
+      cg_jit_free(j);
+      hlo_literal_free(want);
+      for (int i = 0; i < m->entry->nparams; i++) hlo_literal_free(args[i]);
+      hlo_module_free(m);
+      free(text);
+    }
+  /* Plain stores: rows that are not whole vectors, an output under the
+   * cache, a parked value. */
+  ck_assert(!mlir_has("HloModule a\n\nENTRY main {\n  x = f32[1040,2050] parameter(0)\n"
+                      "  ROOT r = f32[1040,2050] add(x, x)\n}\n",
+                      "znver4", "nontemporal"));
+  ck_assert(!mlir_has("HloModule a\n\nENTRY main {\n  x = f32[1000,2048] parameter(0)\n"
+                      "  ROOT r = f32[1000,2048] add(x, x)\n}\n",
+                      "znver4", "nontemporal"));
+  ck_assert(!mlir_has("HloModule sm\n\n" COMPUTATIONS
+                      "softmax {\n  x = f32[1040,2048] parameter(0)\n"
+                      "  ninf = f32[] constant(-inf)\n  z = f32[] constant(0)\n"
+                      "  mx = f32[1040] reduce(x, ninf), dimensions={1}, to_apply=max_f32\n"
+                      "  mb = f32[1040,2048] broadcast(mx), dimensions={0}\n"
+                      "  d = f32[1040,2048] subtract(x, mb)\n"
+                      "  e = f32[1040,2048] exponential(d)\n"
+                      "  sm = f32[1040] reduce(e, z), dimensions={1}, to_apply=add_f32\n"
+                      "  sb = f32[1040,2048] broadcast(sm), dimensions={0}\n"
+                      "  ROOT r = f32[1040,2048] divide(e, sb)\n}\n\n"
+                      "ENTRY main {\n  x = f32[1040,2048] parameter(0)\n"
+                      "  ROOT f = f32[1040,2048] fusion(x), kind=kInput, calls=softmax\n}\n",
+                      "znver4", "nontemporal"));
+}
+END_TEST
+
 START_TEST(reduce_columns_by_rows) {
   /* Columns wider than the vectors a strip carries are reduced rows
    * outer, columns inner, into accumulators in a stack buffer of half the
@@ -532,6 +640,7 @@ int main(void) {
   tcase_add_test(t, row_prefetch);
   tcase_add_test(t, reduce_columns_as_vectors);
   tcase_add_test(t, reduce_columns_by_rows);
+  tcase_add_test(t, streaming_stores);
   suite_add_tcase(s, t);
   return ck_run_suite(s);
 }

@@ -222,6 +222,7 @@ static CgTargetInfo target_info(const Arch *a, unsigned flags, bool native) {
       .l2_bytes = 512 << 10,
       .l3_bytes = 8 << 20,
       .line_bytes = 64,
+      .streaming_stores = x86,
   };
   if (native) {
     int64_t l1 = host_cache(1), l2 = host_cache(2), l3 = host_cache(3);
