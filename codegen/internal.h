@@ -491,6 +491,7 @@ struct CgFn {
   int nnt;
   CgVal nt_mem[CG_NT_MAX];
   int nt_align[CG_NT_MAX];
+  bool streamed;  /* a sweep streamed: the nest ends with a stream fence */
 };
 
 void cg_fn_init(CgFn *f, CgGen *g, KirFunc *fn);

@@ -657,16 +657,17 @@ static void store_group(CgFn *f, const HloComputation *fc, const Output *outputs
  * memory (a store allocates its line), a third of the traffic of a layer
  * norm or an add.  Where the target has stores that bypass the caches
  * (CgTargetInfo.streaming_stores), the sweep stores such an output with
- * them: measured on Zen 4 with a 64 MiB layer norm, 18.9 → 24.8 GB/s
- * (bench/kernels.md).  They need addresses aligned to the vector's size:
+ * them: on Zen 4, a layer norm of f32[4096,4096] went from 19.8 to 27.2
+ * GB/s (bench/kernels.md).  They need addresses aligned to the vector's size:
  * every vector of the sweep starts a multiple of `lanes` elements into
  * its row, so a row length that is a multiple of `lanes` and a buffer
  * aligned to the vector make every store aligned.  Buffers come from the
  * caller, aligned to their element type only, so the kernel checks the
  * addresses once per row and sweeps with plain stores where one is not
- * aligned; the bits are the same either way.  A parked value's output is
- * read back in the sweep (kernel.c, "Parking"), so such a kernel keeps
- * plain stores. */
+ * aligned; the bits are the same either way.  Streaming stores are weakly
+ * ordered: the nest ends with a fence, before the task says it is done.
+ * A parked value's output is read back in the sweep ("Parking" above), so
+ * such a kernel keeps plain stores. */
 static int streaming_outputs(CgFn *f, const Output *outputs, int nout, const HloShape *shape,
                              int lanes, const Park *park, CgVal *mem, int *align) {
   const CgTargetInfo *t = &f->g->target->info;
@@ -715,6 +716,7 @@ static void sweep_streaming(CgFn *f, const HloShape *shape, CgVal *idx, int lane
     streaming.pf = &pf;
   }
   f->nnt = n;
+  f->streamed = true;
   memcpy(f->nt_mem, mem, (size_t)n * sizeof *mem);
   memcpy(f->nt_align, align, (size_t)n * sizeof *align);
   sweep_last(f, shape, idx, lanes, emit_full_depth, &streaming);
@@ -832,6 +834,8 @@ static void store_nest(CgFn *f, const HloComputation *fc, const Output *outputs,
   }
   while (nloops > 0) cg_for_end(f, &loops[--nloops], NULL);
   f->split_row = false;
+  if (f->streamed) kir_stream_fence(&f->b);
+  f->streamed = false;
   if (whole) cg_endif(f, &only_first, NULL);
   if (park.value) cg_bind_compute(f, park.value);
   free(hoist);

@@ -473,6 +473,8 @@ void kir_vstore_nontemporal(KirBuilder *b, KirVal v, KirVal mem, const KirVal *i
   op->imm = align;
 }
 
+void kir_stream_fence(KirBuilder *b) { emit(b, KIR_STREAM_FENCE, 0, NULL, 0, NULL); }
+
 KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru) {
   KirVal tail[2] = {mask, passthru};
   return mem_op(b, KIR_MLOAD, 0, NULL, mem, idx, 2, tail, 1, kir_type(b->fn, passthru))->res;

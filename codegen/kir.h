@@ -187,6 +187,7 @@ typedef enum KirClass {
   X(RESHAPE, "reshape", "memref.reinterpret_cast", KIR_C_MEM)            \
   X(COPY, "copy", "memref.copy", KIR_C_MEM)                              \
   X(ADDR, "addr", "memref.extract_aligned_pointer_as_index", KIR_C_MEM)  \
+  X(STREAM_FENCE, "stream_fence", "llvm.call_intrinsic", KIR_C_MEM)      \
   X(BROADCAST, "broadcast", "vector.broadcast", KIR_C_VEC)               \
   X(EXTRACT, "extract", "vector.extract", KIR_C_VEC)                     \
   X(INSERT, "insert", "vector.insert", KIR_C_VEC)                        \
@@ -485,6 +486,10 @@ void kir_vstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx);
  * no one reads soon); the address must be a multiple of `align` bytes
  * (at least the vector's size), which the caller has made sure of. */
 void kir_vstore_nontemporal(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, int align);
+/* Orders the nontemporal stores before it before every store after it
+ * (x86's sfence: they are weakly ordered, and a thread that reads them
+ * learns they are done from a later store). */
+void kir_stream_fence(KirBuilder *b);
 /* The same, only where the i1 vector mask is set (others: passthru). */
 KirVal kir_mload(KirBuilder *b, KirVal mem, const KirVal *idx, KirVal mask, KirVal passthru);
 void kir_mstore(KirBuilder *b, KirVal v, KirVal mem, const KirVal *idx, KirVal mask);

@@ -1264,7 +1264,7 @@ static void exec_op(Interp *I, Frame *fr, const KirOp *op, const Act *a) {
     for (int i = 0; i < a->n && !I->err; i++) access(I, fr, op, store, a->t[i]);
     return;
   }
-  case KIR_PREFETCH: return;
+  case KIR_PREFETCH: case KIR_STREAM_FENCE: return;
   case KIR_ADDR:
     for (int i = 0; i < a->n; i++)
       *slot(fr, op->res, 0, a->t[i]) = *slot(fr, op->opnds[0], 0, a->t[i]);

@@ -616,6 +616,7 @@ static void print_mem(Printer *p, const KirOp *op) {
     text(p, " to ");
     vtype(p, op->res);
     break;
+  case KIR_STREAM_FENCE: text(p, "\"llvm.x86.sse.sfence\"() : () -> ()"); break;
   case KIR_ADDR:
     val(p, op->opnds[0]);
     text(p, " : ");

@@ -158,6 +158,7 @@ static bool check_mem(Verifier *v, const KirOp *op) {
     if (a != b || r->elem != s->elem) return fail(v, op, "changes the element count or type");
     return true;
   }
+  case KIR_STREAM_FENCE: return arity(v, op, 0, 0);
   case KIR_ADDR:
     if (!arity(v, op, 1, 1) || !memref_at(v, op, 0)) return false;
     if (!is_scalar(T(v, op->res), KIR_INDEX)) return fail(v, op, "gives another type than index");

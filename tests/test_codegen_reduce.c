@@ -475,7 +475,8 @@ static void *run_at(CgJit *j, HloLiteral *const *args, int nargs, size_t bytes, 
 /* Streaming stores (kernel.c): an output larger than the last-level
  * cache (8 MiB for a named CPU) is stored past the caches where its rows
  * are whole vectors and its buffer is aligned to the vector; else with
- * plain stores.  A layer norm (a row kernel: its sweep streams) and an add over 1040 rows of
+ * plain stores, then fenced.  A layer norm (a row kernel: its sweep
+ * streams) and an add over 1040 rows of
  * 2048 f32 (8.1 MiB; an elementwise kernel sweeps its rows too), on AVX2 (32-byte stores) and AVX-512: the bits are
  * the evaluator's (the add) or within the rounding of the reassociated
  * sums (the layer norm), and the same with the result's buffer 4 bytes
@@ -507,6 +508,7 @@ START_TEST(streaming_stores) {
                                   "  rb = f32[1040,2048] broadcast(rs), dimensions={0}\n"
                                   "  ROOT r = f32[1040,2048] multiply(d, rb)\n}\n");
       ck_assert_msg(mlir_has(text, cpus[c], aligns[c]), "%s: no streaming store", cpus[c]);
+      ck_assert(mlir_has(text, cpus[c], "llvm.x86.sse.sfence"));
       HloModule *m = ck_parse_verified(text);
       HloLiteral *args[2];
       uint64_t s = 77 + c;
