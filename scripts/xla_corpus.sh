@@ -5,9 +5,11 @@
 # float, complex or integer types (narrow ones as ml_dtypes saves them) is
 # also run compiled (after the pass pipeline) and by the interpreter on
 # the module as written (--interpret --O0, so that the passes are checked
-# too), on generated inputs, and the two results compared.  A command that
-# runs past its time limit (60 s, 120 s for a compile and run) counts as
-# hung, one that dies of a signal as crashed.  Prints the counts and
+# too), on generated inputs, and the two results compared.  A run stops
+# itself after 50 s (hloc run --timeout: an error naming the instruction
+# it was at, as for a loop that never ends); a command that runs past its
+# time limit anyway (60 s, 120 s for a compile and run) counts as hung,
+# one that dies of a signal as crashed.  Prints the counts and
 # the most frequent first error messages (numbers and names masked).
 # "parses" counts the modules the parser reads (an error at FILE:LINE:COL
 # is a parse error); "parses + verifies" those hlo_verify accepts too,
@@ -143,14 +145,14 @@ PY
     mkdir -p "$d/i" "$d/c"
     # shellcheck disable=SC2086
     msg=$(timeout 60 "$hloc" run "$f" $args --interpret --O0 --max-iterations 100000 \
-            --output-dir "$d/i" 2>&1)
+            --timeout 50 --output-dir "$d/i" 2>&1)
     rc=$?
     if [ $rc != 0 ]; then
       echo "RUN $name error interpret: $(first $rc 60 "$msg")"
     elif ! ls "$d"/i/*.npy > /dev/null 2>&1; then
       echo "RUN $name empty"  # results of empty tuples only: nothing to compare
     else
-      msg=$(timeout 120 "$hloc" run "$f" $args ${HLOC_RUN_FLAGS:-} --output-dir "$d/c" \
+      msg=$(timeout 120 "$hloc" run "$f" $args ${HLOC_RUN_FLAGS:-} --timeout 50 --output-dir "$d/c" \
               $(for o in $(ls -v "$d"/i/*.npy); do printf -- '--expect %s ' "$o"; done) \
               --atol 1e-4 --rtol 1e-3 2>&1)
       rc=$?
