@@ -31,6 +31,14 @@ char *ck_read_file(const char *path, size_t *len) {
   return buf;
 }
 
+void ck_write_file(const char *dir, const char *name, const char *text, char *path, size_t len) {
+  ck_assert_msg((size_t)snprintf(path, len, "%s/%s", dir, name) < len, "path too long: %s/%s", dir,
+                name);
+  FILE *f = fopen(path, "w");
+  ck_assert_msg(f != NULL, "cannot create %s", path);
+  ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
+}
+
 HloModule *ck_parse(const char *text) {
   HloModule *m = NULL;
   HloError *e = hlo_parse(text, strlen(text), "<test>", &m);

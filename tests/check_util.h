@@ -14,6 +14,9 @@
 /* Reads a whole file (NUL-terminated, malloc'd); aborts the test when it is
  * missing. */
 char *ck_read_file(const char *path, size_t *len);
+/* Writes text to DIR/NAME, its path into path[0..len); fails the test
+ * when it cannot. */
+void ck_write_file(const char *dir, const char *name, const char *text, char *path, size_t len);
 /* Parses HLO text; fails the test with the parser's message on error. */
 HloModule *ck_parse(const char *text);
 /* Parses and verifies; fails the test with the message on error. */

@@ -716,11 +716,7 @@ START_TEST(long_reductions_run_on_many_blocks) {
   char dir[] = "/tmp/hloc-tree-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   char path[64];
-  snprintf(path, sizeof path, "%s/t.hlo", dir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(tree_hlo, f);
-  fclose(f);
+  ck_write_file(dir, "t.hlo", tree_hlo, path, sizeof path);
   char *out = NULL;
   int rc = ck_sh(&out, "%s dump %s --stage kir --target nvptx64", hloc, path);
   ck_assert_msg(rc == 0, "%s", out);

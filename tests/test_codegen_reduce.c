@@ -328,11 +328,7 @@ END_TEST
  * minimum, then elementwise), the last row prefetching itself. */
 static int prefetches(const char *dir, const char *text, const char *cpu) {
   char path[256];
-  snprintf(path, sizeof path, "%s/m.hlo", dir);
-  FILE *fp = fopen(path, "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(text, fp);
-  fclose(fp);
+  ck_write_file(dir, "m.hlo", text, path, sizeof path);
   char *out = NULL;
   int rc = ck_sh(&out, "%s dump %s --stage kir --cpu %s", ck_env("HLOC_BIN"), path, cpu);
   ck_assert_msg(rc == 0, "%s", out);

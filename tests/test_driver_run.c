@@ -186,16 +186,13 @@ END_TEST
  * the sum computed here. */
 START_TEST(run_tuple_parameter) {
   char path[128];
-  snprintf(path, sizeof path, "%s/t.hlo", tmpdir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("HloModule t\n\nENTRY main {\n  p = (s32[3,5], (s32[3,5], s32[5])) parameter(0)\n"
-        "  a = s32[3,5] get-tuple-element(p), index=0\n"
-        "  q = (s32[3,5], s32[5]) get-tuple-element(p), index=1\n"
-        "  b = s32[3,5] get-tuple-element(q), index=0\n"
-        "  ROOT s = s32[3,5] add(a, b)\n}\n",
-        f);
-  fclose(f);
+  ck_write_file(tmpdir, "t.hlo",
+                "HloModule t\n\nENTRY main {\n  p = (s32[3,5], (s32[3,5], s32[5])) parameter(0)\n"
+                "  a = s32[3,5] get-tuple-element(p), index=0\n"
+                "  q = (s32[3,5], s32[5]) get-tuple-element(p), index=1\n"
+                "  b = s32[3,5] get-tuple-element(q), index=0\n"
+                "  ROOT s = s32[3,5] add(a, b)\n}\n",
+                path, sizeof path);
   const char *modes[] = {"", "--interpret"};
   for (int m = 0; m < 2; m++) {
     char *out;
@@ -229,12 +226,10 @@ END_TEST
  * instruction; the interpreter still evaluates what it knows. */
 START_TEST(run_native_errors) {
   char path[128];
-  snprintf(path, sizeof path, "%s/unsupported.hlo", tmpdir);
-  FILE *f = fopen(path, "w");
-  fputs("HloModule m\n\nENTRY e {\n"
-        "  ROOT c = f32[4]{0} custom-call(), custom_call_target=\"my_op\"\n}\n",
-        f);
-  fclose(f);
+  ck_write_file(tmpdir, "unsupported.hlo",
+                "HloModule m\n\nENTRY e {\n"
+                "  ROOT c = f32[4]{0} custom-call(), custom_call_target=\"my_op\"\n}\n",
+                path, sizeof path);
   char args[256];
   snprintf(args, sizeof args, "run %s", path);
   expect_failure(1, "custom-call", args);
@@ -247,11 +242,7 @@ END_TEST
 
 /* Writes text to DIR/name (the test's temporary directory). */
 static void write_text(const char *name, const char *text, char *path, size_t len) {
-  snprintf(path, len, "%s/%s", tmpdir, name);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  ck_assert_int_eq(fclose(f), 0);
+  ck_write_file(tmpdir, name, text, path, len);
 }
 
 /* Two results, a small one and one of 16 KiB. */
@@ -742,12 +733,10 @@ END_TEST
 
 START_TEST(run_reports_parse_position) {
   char path[128];
-  snprintf(path, sizeof path, "%s/bad.hlo", tmpdir);
-  FILE *f = fopen(path, "w");
-  fputs("HloModule m\n\nENTRY e {\n  p = f32[2]{0} parameter(0)\n  ROOT n = f32[2]{0} "
-        "frobnicate(p)\n}\n",
-        f);
-  fclose(f);
+  ck_write_file(tmpdir, "bad.hlo",
+                "HloModule m\n\nENTRY e {\n  p = f32[2]{0} parameter(0)\n"
+                "  ROOT n = f32[2]{0} frobnicate(p)\n}\n",
+                path, sizeof path);
   char *out;
   int rc = hloc(&out, "dump %s", path);
   ck_assert_int_eq(rc, 1);
@@ -856,11 +845,7 @@ END_TEST
  * DIR/in<i>.npy. */
 static void write_threads_model(const char *dir) {
   char path[256];
-  snprintf(path, sizeof path, "%s/threads.hlo", dir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(ck_threads_hlo, f);
-  fclose(f);
+  ck_write_file(dir, "threads.hlo", ck_threads_hlo, path, sizeof path);
   static const int64_t dims[4][4] = {{256, 256}, {256, 256}, {1, 32, 32, 16}, {3, 3, 16, 32}};
   static const int ranks[4] = {2, 2, 4, 4};
   uint32_t seed = 7;
