@@ -513,7 +513,9 @@ void kir_copy(KirBuilder *b, KirVal from, KirVal to) {
   emit(b, KIR_COPY, 2, o, 0, NULL);
 }
 
-KirVal kir_addr(KirBuilder *b, KirVal mem) { return emit1(b, KIR_ADDR, 1, &mem, kir_scalar(KIR_INDEX)); }
+KirVal kir_addr(KirBuilder *b, KirVal mem) {
+  return emit1(b, KIR_ADDR, 1, &mem, kir_scalar(KIR_INDEX));
+}
 
 /* ------------------------------------------------------------------------ */
 /* Lanes                                                                    */

@@ -469,16 +469,16 @@ static void *run_at(CgJit *j, HloLiteral *const *args, int nargs, size_t bytes, 
 }
 
 /* Streaming stores (kernel.c): an output larger than the last-level
- * cache (8 MiB for a named CPU) is stored past the caches where its rows
- * are whole vectors and its buffer is aligned to the vector; else with
- * plain stores, then fenced.  A layer norm (a row kernel: its sweep
- * streams) and an add over 1040 rows of
- * 2048 f32 (8.1 MiB; an elementwise kernel sweeps its rows too), on AVX2 (32-byte stores) and AVX-512: the bits are
- * the evaluator's (the add) or within the rounding of the reassociated
- * sums (the layer norm), and the same with the result's buffer 4 bytes
- * off the alignment (the plain path).  Rows of 2050 (not whole vectors),
- * 1000 rows (under the cache) and a fused softmax (its parked exp is read
- * back from the output) keep plain stores. */
+ * cache (8 MiB for a named CPU) is stored past the caches, then fenced,
+ * where its rows are whole vectors and its buffer is aligned to the
+ * vector; else with plain stores.  A layer norm (a row kernel: its sweep
+ * streams) and an add (an elementwise kernel sweeps its rows too) over
+ * 1040 rows of 2048 f32 (8.1 MiB), on AVX2 (32-byte stores) and AVX-512:
+ * the bits are the evaluator's (the add) or within the rounding of the
+ * reassociated sums (the layer norm), and the same with the result's
+ * buffer 4 bytes off the alignment (the plain path).  Rows of 2050 (not
+ * whole vectors), 1000 rows (under the cache) and a fused softmax (its
+ * parked exp is read back from the output) keep plain stores. */
 START_TEST(streaming_stores) {
   static const char *const cpus[] = {"x86-64-v3", "znver4"};
   static const char *const aligns[] = {"alignment = 32 : i64, nontemporal = true",
