@@ -116,11 +116,9 @@ enum { ROW_PREFETCH_LOCALITY = 2 };
  * (visited, by id): a fused DAG has exponentially many paths (XLA's
  * large_loop_slow_compile_time did not compile in 300 s without it). */
 static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgRowPrefetch *p,
-                             const HloInstr **seen, uint8_t *visited) {
+                             uint8_t *visited) {
   if (visited[x->id]) return true;
   visited[x->id] = 1;
-  for (int k = 0; k < p->n; k++)
-    if (seen[k] == x) return true;
   const CgSrc *src = &f->src[x->id];
   while (src->kind == CG_SRC_ALIAS) src = &f->src[src->alias->id];
   if (src->kind == CG_SRC_MEMREF) {
@@ -128,7 +126,6 @@ static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgR
     if (p->n == CG_ROW_PREFETCH_MAX) return false;
     HloShape flat = {.type = x->shape.type, .rank = 1};
     flat.dims[0] = hlo_shape_elements(&x->shape);
-    seen[p->n] = x;
     p->mem[p->n] = src->vals[0];
     p->flat[p->n++] = kir_reshape(&f->b, src->vals[0], cg_memref_type(f->g, &flat));
     return true;
@@ -140,7 +137,7 @@ static bool prefetch_sources(CgFn *f, const HloInstr *x, const HloShape *in, CgR
     if (!hlo_type_is_array(o->shape.type) || !hlo_shape_same_dims(&o->shape, in) ||
         !hlo_operand_map(x, i).identity)
       continue;
-    if (!prefetch_sources(f, o, in, p, seen, visited)) return false;
+    if (!prefetch_sources(f, o, in, p, visited)) return false;
   }
   return true;
 }
@@ -158,10 +155,9 @@ void cg_row_prefetch_plan(CgFn *f, const HloInstr *const *xs, int nx, const CgVa
   if (f->early_pass || t->cheap_threads || !t->line_bytes || !bytes ||
       n * bytes < t->l1d_bytes / 8 || hlo_shape_elements(rows) <= n)
     return;
-  const HloInstr *seen[CG_ROW_PREFETCH_MAX];
   uint8_t *visited = hlo_xcalloc((size_t)f->g->m->next_id, 1);
   bool ok = true;
-  for (int k = 0; k < nx && ok; k++) ok = prefetch_sources(f, xs[k], rows, p, seen, visited);
+  for (int k = 0; k < nx && ok; k++) ok = prefetch_sources(f, xs[k], rows, p, visited);
   free(visited);
   if (!ok) {
     p->n = 0;
