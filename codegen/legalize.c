@@ -29,7 +29,9 @@
  *
  * Before any of that, types the compiled code cannot take are refused with
  * a message naming the type and the instruction: bounded dynamic dims
- * ("<=N", and get-dimension-size of one: the interpreter runs them),
+ * ("<=N", and get-dimension-size of one, left where pass_dynamic_pad
+ * could not make them static: the interpreter runs them; a static
+ * dynamic-reshape, which that pass makes a reshape),
  * complex values in ops complex.c has no form for, and tokens at the entry's
  * boundary (the compiled function passes arrays; inside, a token is a
  * value of zero bytes).  The sub-byte integer and
@@ -119,7 +121,15 @@ static HloError *check_types(const HloModule *m) {
   }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
-      if (hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE) {
+      if (x->op == HLO_OP_DYNAMIC_RESHAPE && !hlo_shape_is_dynamic(&x->shape) &&
+          !hlo_shape_is_dynamic(&x->operands[0]->shape)) {
+        char *desc = hlo_instr_describe(x);
+        HloError *e = hlo_error("codegen: unsupported: %s: dynamic-reshape is compiled as the "
+                                "reshape pass_dynamic_pad makes it; run it (or "
+                                "pass_run_pipeline) first", desc);
+        free(desc);
+        return e;
+      } else if (hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE) {
         const HloInstr *at = x->op == HLO_OP_GET_DIMENSION_SIZE ? x->operands[0] : x;
         const HloShape *s = &at->shape;
         while (s->type == HLO_TUPLE) {

@@ -3768,6 +3768,33 @@ static HloError *eval_dynamic(Ev *ev, const HloInstr *in, HloLiteral **ops, uint
     *out = extract_box(&s, x, start, step);
     return NULL;
   }
+  if (in->op == HLO_OP_DYNAMIC_RESHAPE) {
+    /* The present elements, in row-major order, in the sizes operands
+     * 1… give (XLA's semantics; compiled code reads the same elements,
+     * passes/dynamic_pad.c, but does not check the sizes). */
+    int64_t dims[HLO_MAX_RANK], n = 1;
+    for (int d = 0; d < in->shape.rank; d++) {
+      dims[d] = hlo_literal_get_s64(ops[d + 1], 0);
+      bool dynamic = in->shape.dynamic >> d & 1;
+      if (dynamic && (dims[d] < 0 || dims[d] > in->shape.dims[d]))
+        return hlo_error("dynamic-reshape: size %lld of dimension %d is outside [0, %lld]",
+                         (long long)dims[d], d, (long long)in->shape.dims[d]);
+      if (!dynamic && dims[d] != in->shape.dims[d])
+        return hlo_error("dynamic-reshape: size %lld of static dimension %d differs from its "
+                         "size %lld", (long long)dims[d], d, (long long)in->shape.dims[d]);
+      n *= dims[d];
+    }
+    if (n != elements_of(x)) {
+      char *got = hlo_shape_to_string(&x->shape);
+      HloError *e = hlo_error("dynamic-reshape: the sizes hold %lld elements but the operand "
+                              "has %lld (%s)", (long long)n, (long long)elements_of(x), got);
+      free(got);
+      return e;
+    }
+    *out = new_array(x->shape.type, in->shape.rank, dims);
+    if (n) memcpy((*out)->data, x->data, (size_t)n * esize_of(x));
+    return NULL;
+  }
   /* A copy of in whose operands and result have the sizes at run time. */
   HloInstr tmp = *in;
   HloInstr *opnd = hlo_xcalloc((size_t)in->noperands + 1, sizeof *opnd);
@@ -4525,6 +4552,7 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
   if (is_target(in, "PadToStatic") || is_target(in, "SliceToDynamic"))
     return eval_dynamic_custom_call(in, ops, out);
   if (in->op == HLO_OP_GET_DIMENSION_SIZE || in->op == HLO_OP_SET_DIMENSION_SIZE ||
+      in->op == HLO_OP_DYNAMIC_RESHAPE ||
       (hlo_opcode_kind(in->op) != HLO_KIND_CONTROL && hlo_opcode_kind(in->op) != HLO_KIND_TUPLE &&
        operands_resized(in, ops)))
     return eval_dynamic(ev, in, ops, mov, out);

@@ -512,6 +512,8 @@ typedef enum HloCost {
   X(SCALED_DOT, "scaled-dot", 4, HLO_KIND_OTHER, HLO_COST_LOOP)                       \
   X(GET_DIMENSION_SIZE, "get-dimension-size", 1, HLO_KIND_OTHER, HLO_COST_FREE)       \
   X(SET_DIMENSION_SIZE, "set-dimension-size", 2, HLO_KIND_OTHER, HLO_COST_FREE)       \
+  X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_OTHER,            \
+    HLO_COST_MOVE)                                                                    \
   X(RNG_BIT_GENERATOR, "rng-bit-generator", 1, HLO_KIND_OTHER, HLO_COST_LOOP)         \
   X(RNG, "rng", HLO_ARITY_VARIADIC, HLO_KIND_OTHER, HLO_COST_LOOP)                    \
   X(STOCHASTIC_CONVERT, "stochastic-convert", 2, HLO_KIND_OTHER, HLO_COST_LOOP)       \
@@ -569,12 +571,10 @@ typedef enum HloCost {
  * every attribute is kept verbatim (and printed back), so that a module
  * XLA prints always parses and what it needs is said by name.  hlo_verify
  * refuses each with hlo_opcode_refusal's reason (host transfers and
- * devices, dynamic shapes, or an op hloc has not implemented yet): no
- * later stage ever sees one. */
+ * devices, a device's random state, or an op hloc has not implemented
+ * yet): no later stage ever sees one. */
 #define HLO_REFUSED_OPCODES(X)                                                        \
   X(COLLECTIVE_REDUCE, "collective-reduce", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,     \
-    HLO_COST_CONTROL)                                                                 \
-  X(DYNAMIC_RESHAPE, "dynamic-reshape", HLO_ARITY_VARIADIC, HLO_KIND_REFUSED,         \
     HLO_COST_CONTROL)                                                                 \
   X(INFEED, "infeed", 1, HLO_KIND_REFUSED, HLO_COST_CONTROL)                          \
   X(MULHI, "mulhi", 2, HLO_KIND_REFUSED, HLO_COST_CONTROL)                            \

@@ -942,7 +942,6 @@ bool hlo_opcode_from_name(const char *name, size_t n, HloOpcode *out) {
  * instead of compiling something else.  Names as XLA's hlo_opcode.h
  * spells them. */
 #define DEVICES ": hloc compiles single-device programs, without host transfers"
-#define STATIC ": hloc compiles static shapes only"
 #define NOT_YET ", which hloc does not implement yet"
 static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_SEND] = "sends data to another device or the host" DEVICES,
@@ -955,13 +954,11 @@ static const char *const refusals[HLO_NUM_OPCODES] = {
     [HLO_OP_COLLECTIVE_REDUCE] = "reduces across devices" DEVICES,
     [HLO_OP_RNG_GET_AND_UPDATE_STATE] =
         "advances a device's random-number state, which hloc has not",
-    [HLO_OP_DYNAMIC_RESHAPE] = "reshapes to sizes known at run time" STATIC,
     [HLO_OP_MULHI] = "is an XLA op" NOT_YET,
     [HLO_OP_SCAN] = "is an XLA op" NOT_YET,
     [HLO_OP_SHUFFLE] = "is an XLA op" NOT_YET,
 };
 #undef DEVICES
-#undef STATIC
 #undef NOT_YET
 
 const char *hlo_opcode_refusal(HloOpcode op) {

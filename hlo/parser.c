@@ -1245,7 +1245,8 @@ static bool is_single_device_op(HloOpcode op) {
          op != HLO_OP_CHOLESKY && op != HLO_OP_TRIANGULAR_SOLVE && op != HLO_OP_RNG_BIT_GENERATOR &&
          op != HLO_OP_RNG && op != HLO_OP_STOCHASTIC_CONVERT && op != HLO_OP_FFT &&
          op != HLO_OP_RAGGED_DOT && op != HLO_OP_GET_DIMENSION_SIZE &&
-         op != HLO_OP_SET_DIMENSION_SIZE && op != HLO_OP_SELECT_AND_SCATTER &&
+         op != HLO_OP_SET_DIMENSION_SIZE && op != HLO_OP_DYNAMIC_RESHAPE &&
+         op != HLO_OP_SELECT_AND_SCATTER &&
          op != HLO_OP_SCALED_DOT;
 }
 

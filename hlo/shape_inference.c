@@ -558,6 +558,32 @@ static HloError *infer_reshape(Infer *cx, HloShape *out) {
   return NULL;
 }
 
+/* dynamic-reshape(x, size0, …): x's present elements in the written
+ * shape, whose dim d has the s32[] size operand d + 1 gives it at run
+ * time (at most its bound; a static dim, its size).  As in XLA, the
+ * bounds hold as many elements as x's bounds. */
+static HloError *infer_dynamic_reshape(Infer *cx, HloShape *out) {
+  HloError *e = expect_array_result(cx);
+  if (e) return e;
+  const HloShape *r = &cx->in->shape;
+  if (cx->in->noperands != r->rank + 1)
+    return fail(cx, "takes the operand and one size per result dimension (%d), not %d operands",
+                r->rank, cx->in->noperands);
+  if ((e = expect_array(cx, 0))) return e;
+  const HloShape *x = OPND(cx, 0);
+  for (int i = 1; i < cx->in->noperands; i++)
+    if (!is_scalar_of(OPND(cx, i), HLO_S32))
+      return fail(cx, "size %d %s is not an s32[]", i - 1, shape_str(cx, OPND(cx, i)));
+  HloShape res = array_of(x->type, r->rank, r->dims);
+  res.dynamic = r->dynamic;
+  if (hlo_shape_elements(x) != hlo_shape_elements(&res))
+    return fail(cx, "operand %s has %lld elements but the bounds of the result %s hold %lld",
+                shape_str(cx, x), (long long)hlo_shape_elements(x), shape_str(cx, &res),
+                (long long)hlo_shape_elements(&res));
+  *out = res;
+  return NULL;
+}
+
 static HloError *infer_bitcast(Infer *cx, HloShape *out) {
   HloError *e = expect_operands(cx, 1);
   if (!e) e = expect_array(cx, 0);
@@ -2670,6 +2696,7 @@ static HloError *infer(Infer *cx, HloShape *out) {
   case HLO_OP_BROADCAST: return infer_broadcast(cx, out);
   case HLO_OP_RESHAPE: return infer_reshape(cx, out);
   case HLO_OP_BITCAST: return infer_bitcast(cx, out);
+  case HLO_OP_DYNAMIC_RESHAPE: return infer_dynamic_reshape(cx, out);
   case HLO_OP_TRANSPOSE: return infer_transpose(cx, out);
   case HLO_OP_SLICE: return infer_slice(cx, out);
   case HLO_OP_DYNAMIC_SLICE: return infer_dynamic_slice(cx, out);

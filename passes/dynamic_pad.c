@@ -32,6 +32,12 @@
  *                              into the operand's sizes and read from the
  *                              operand flattened at its bounds; past the
  *                              size, any element;
+ *   dynamic-reshape            the same gather, into the sizes its operands
+ *                              give (that they hold the elements present
+ *                              is the program's to ensure: the evaluator
+ *                              checks it, compiled code, as XLA's, does
+ *                              not); of a static operand into a static
+ *                              shape, in any computation, a reshape;
  *   reverse over one           the reversed value shifted down by
  *                              bound - size (a dynamic-slice of it
  *                              concatenated with itself);
@@ -190,6 +196,11 @@ static bool reshape_runs(const HloInstr *in, int *fs, int *ts, int *n) {
   return *n >= 0;
 }
 
+/* Whether an index into s's elements fits in s32. */
+static bool elements_in_s32(const HloShape *s) {
+  return hlo_type_is_array(s->type) && hlo_shape_elements(s) < INT32_MAX;
+}
+
 /* A reshape the gather below computes: one dynamic result dim, or several
  * in runs of their own, the operand's elements countable in s32. */
 static bool reshape_supported(const HloInstr *in) {
@@ -198,9 +209,7 @@ static bool reshape_supported(const HloInstr *in) {
   int nd = __builtin_popcount(in->shape.dynamic);
   if (nd < 1 || (nd > 1 && !reshape_runs(in, fs, ts, &runs)) || !hlo_type_is_array(x->type))
     return false;
-  int64_t n = 1;
-  for (int d = 0; d < x->rank; d++) n *= x->dims[d];
-  return n < INT32_MAX;
+  return elements_in_s32(x);
 }
 
 /* An array, or a tuple of arrays (a dynamic entry parameter or result). */
@@ -368,6 +377,7 @@ static bool supported(const HloInstr *in) {
            (in->op == HLO_OP_REDUCE_WINDOW && reduce_window_supported(in) &&
             (read_by_elements(in) || (in->parent->is_entry && in == in->parent->root))) ||
            (in_result_tree(in, 0) && tuples_are_tuple_ops(in));
+  if (in->op == HLO_OP_DYNAMIC_RESHAPE) return elements_in_s32(&in->operands[0]->shape);
   if (!has_dynamic_operand(in)) return true;
   switch (in->op) {
   case HLO_OP_GET_TUPLE_ELEMENT:
@@ -500,8 +510,8 @@ static bool feasible(const HloModule *m) {
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next) {
       if (c != entry && (hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x) ||
-                         x->op == HLO_OP_SET_DIMENSION_SIZE) && !called(entry, c, 0) &&
-          !threaded_from(entry, c, 0))
+                         x->op == HLO_OP_SET_DIMENSION_SIZE || x->op == HLO_OP_DYNAMIC_RESHAPE) &&
+          !called(entry, c, 0) && !threaded_from(entry, c, 0))
         return false;
       if (c == entry && x->op == HLO_OP_CALL && !callee_supported(x->called[0], 0)) return false;
       if (c == entry && x->op != HLO_OP_CALL && !supported(x)) return false;
@@ -519,7 +529,8 @@ static void inline_dynamic_calls(HloComputation *entry) {
       if (x->op != HLO_OP_CALL) continue;
       bool dynamic = hlo_shape_is_dynamic(&x->shape) || has_dynamic_operand(x);
       for (const HloInstr *y = x->called[0]->first; y && !dynamic; y = y->next)
-        dynamic = hlo_shape_is_dynamic(&y->shape) || y->op == HLO_OP_GET_DIMENSION_SIZE;
+        dynamic = hlo_shape_is_dynamic(&y->shape) || y->op == HLO_OP_GET_DIMENSION_SIZE ||
+                  y->op == HLO_OP_DYNAMIC_RESHAPE;
       if (!dynamic) continue;
       px_replace(x, px_clone_computation(entry, x->called[0], x->operands, x));
       again = true;
@@ -559,38 +570,15 @@ static HloInstr *times(PxAt at, HloInstr *a, HloInstr *b) {
   return px_binary(at, HLO_OP_MULTIPLY, a, b);
 }
 
-/* The reshape `in` of an operand with sizes a (NULL: the bound) into
- * dynamic dims, as a gather from the operand flattened at its bounds;
- * sets their sizes in out: one takes what the other dims leave of the
- * operand's elements; several (reshape_runs), what the other result dims
- * of its run leave of the run's operand elements. */
-static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
+/* The elements present in the operand of reshape `in`, whose sizes are
+ * `size`, in the result's sizes out (NULL: the bound), as a gather from
+ * the operand flattened at its bounds: each result position's row-major
+ * index among the present elements, unravelled into the operand's sizes;
+ * past the sizes, any element. */
+static HloInstr *present_gather(PxAt at, HloInstr *in, HloInstr *const *size, const Sizes *out) {
   HloInstr *x = in->operands[0];
   const HloShape *xs = &x->shape;
-  int r = in->shape.rank, xr = xs->rank, b = __builtin_ctz(in->shape.dynamic);
-  HloInstr *size[HLO_MAX_RANK], *n = s32(at, 1);
-  for (int k = 0; k < xr; k++) {
-    size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
-    n = times(at, n, size[k]);
-  }
-  int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2], runs;
-  if (__builtin_popcount(in->shape.dynamic) > 1 && reshape_runs(in, fs, ts, &runs)) {
-    for (int k = 0; k < runs; k++) {
-      HloInstr *p = s32(at, 1);
-      int64_t rest = 1;
-      for (int d = fs[k]; d < fs[k + 1]; d++) p = times(at, p, size[d]);
-      for (int d = ts[k]; d < ts[k + 1]; d++)
-        if (!(in->shape.dynamic >> d & 1)) rest *= in->shape.dims[d];
-      for (int d = ts[k]; d < ts[k + 1]; d++)
-        if (in->shape.dynamic >> d & 1)
-          out->dim[d] = px_binary(at, HLO_OP_DIVIDE, p, s32(at, rest));
-    }
-  } else {
-    int64_t rest = 1;
-    for (int d = 0; d < r; d++)
-      if (d != b) rest *= in->shape.dims[d];
-    out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
-  }
+  int r = in->shape.rank, xr = xs->rank;
   HloShape ps = in->shape;
   ps.dynamic = 0;
   ps.type = HLO_S32;
@@ -627,6 +615,46 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
   HloError *e = NULL;
   return px_built(hlo_build_gather(at.c, x1, flat, &g, &e), e, at.before);
 }
+
+/* The reshape `in` of an operand with sizes a (NULL: the bound) into
+ * dynamic dims, as present_gather; sets their sizes in out: one takes
+ * what the other dims leave of the operand's elements; several
+ * (reshape_runs), what the other result dims of its run leave of the
+ * run's operand elements; a dynamic-reshape's, its operands. */
+static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *out) {
+  HloInstr *x = in->operands[0];
+  const HloShape *xs = &x->shape;
+  int r = in->shape.rank, xr = xs->rank;
+  HloInstr *size[HLO_MAX_RANK], *n = s32(at, 1);
+  for (int k = 0; k < xr; k++) {
+    size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
+    n = times(at, n, size[k]);
+  }
+  int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2], runs;
+  if (in->op == HLO_OP_DYNAMIC_RESHAPE) {
+    /* The sizes are the operands'. */
+    for (int d = 0; d < r; d++)
+      if (in->shape.dynamic >> d & 1) out->dim[d] = in->operands[d + 1];
+  } else if (__builtin_popcount(in->shape.dynamic) > 1 && reshape_runs(in, fs, ts, &runs)) {
+    for (int k = 0; k < runs; k++) {
+      HloInstr *p = s32(at, 1);
+      int64_t rest = 1;
+      for (int d = fs[k]; d < fs[k + 1]; d++) p = times(at, p, size[d]);
+      for (int d = ts[k]; d < ts[k + 1]; d++)
+        if (!(in->shape.dynamic >> d & 1)) rest *= in->shape.dims[d];
+      for (int d = ts[k]; d < ts[k + 1]; d++)
+        if (in->shape.dynamic >> d & 1)
+          out->dim[d] = px_binary(at, HLO_OP_DIVIDE, p, s32(at, rest));
+    }
+  } else {
+    int64_t rest = 1, b = __builtin_ctz(in->shape.dynamic);
+    for (int d = 0; d < r; d++)
+      if (d != b) rest *= in->shape.dims[d];
+    out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
+  }
+  return present_gather(at, in, size, out);
+}
+
 
 static HloInstr *dslice(PxAt at, HloInstr *x, int d, HloInstr *start, int64_t len) {
   HloInstr *starts[HLO_MAX_RANK];
@@ -946,6 +974,7 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
     if (has_dynamic_operand(in) || hlo_shape_is_dynamic(&in->shape))
       repl[in->id] = reshape_gather(at, in, a, out);
     return;
+  case HLO_OP_DYNAMIC_RESHAPE: repl[in->id] = reshape_gather(at, in, a, out); return;
   case HLO_OP_BROADCAST:
     for (int k = 0; k < in->dimensions.n; k++) out->dim[in->dimensions.v[k]] = a->dim[k];
     return;
@@ -1531,13 +1560,30 @@ static void remove_replaced_call(HloInstr *in) {
   }
 }
 
+/* A dynamic-reshape of a static operand into a static shape, wherever it
+ * is, becomes the reshape it is (its sizes are its dims). */
+static bool static_dynamic_reshapes(HloModule *m) {
+  bool changed = false;
+  for (HloComputation *c = m->first; c; c = c->next)
+    for (HloInstr *x = c->first, *next; x; x = next) {
+      next = x->next;
+      if (x->op != HLO_OP_DYNAMIC_RESHAPE || hlo_shape_is_dynamic(&x->shape) ||
+          hlo_shape_is_dynamic(&x->operands[0]->shape))
+        continue;
+      px_replace(x, px_reshape((PxAt){c, x}, x->operands[0], x->shape.rank, x->shape.dims));
+      changed = true;
+    }
+  return changed;
+}
+
 bool pass_dynamic_pad(HloModule *m) {
-  bool any = false;
+  bool changed = static_dynamic_reshapes(m), any = false;
   for (const HloComputation *c = m->first; c && !any; c = c->next)
     for (const HloInstr *x = c->first; x && !any; x = x->next)
       any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE ||
             is_target(x, "PadToStatic");
-  if (!any || !feasible(m)) return false;
+  if (!any) return changed;
+  if (!feasible(m)) return false;
   HloComputation *entry = m->entry;
   inline_dynamic_calls(entry);
   inline_threaded_calls(entry, 0);

@@ -193,7 +193,7 @@ HloError *pass_run_pipeline(HloModule *m, const PassOptions *opts) {
   bool dynamic = false;
   for (const HloComputation *c = m->first; c && !dynamic; c = c->next)
     for (const HloInstr *x = c->first; x && !dynamic; x = x->next)
-      dynamic = hlo_shape_is_dynamic(&x->shape);
+      dynamic = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_DYNAMIC_RESHAPE;
   if (dynamic && pass_dynamic_pad(m)) {
     if ((e = hlo_verify(m))) return hlo_error_wrap(e, "after making dynamic dims static");
     if ((e = dump(&r, m, "dynamic-pad"))) return e;

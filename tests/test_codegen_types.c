@@ -364,6 +364,62 @@ START_TEST(dynamic_reshapes_compiled) {
 }
 END_TEST
 
+/* dynamic-reshape (passes/dynamic_pad.c's gather, the sizes its operands),
+ * against the evaluator: a dynamic major dim of [<=4,6] into [3,<=8] and
+ * into two dynamic dims [<=2,<=12], each read position by position (a
+ * static weight per position, then summed) and by a max, their sizes
+ * read; a static operand into a static shape, in the entry and in a
+ * while body; sizes drawn from the argument, zero included. */
+START_TEST(dynamic_reshape_op_compiled) {
+  for (uint64_t seed = 1; seed <= 6; seed++)
+    cgt_check_with("HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] add(a, b)\n}\n"
+                   "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                   "  ROOT s = f32[] maximum(a, b)\n}\nENTRY e {\n"
+                   "  x = f32[4,6] parameter(0)\n  p = s32[] parameter(1)\n"
+                   "  seven = s32[] constant(7)\n  four = s32[] constant(4)\n"
+                   "  low = s32[] and(p, seven)\n  n = s32[] minimum(low, four)\n"
+                   "  two = s32[] constant(2)\n  three = s32[] constant(3)\n"
+                   "  six = s32[] constant(6)\n"
+                   "  n2 = s32[] multiply(n, two)\n  n3 = s32[] multiply(n, three)\n"
+                   "  d = f32[<=4,6] set-dimension-size(x, n), dimensions={0}\n"
+                   "  r1 = f32[3,<=8] dynamic-reshape(d, three, n2)\n"
+                   "  r2 = f32[<=2,<=12] dynamic-reshape(d, two, n3)\n"
+                   "  r3 = f32[6,4] dynamic-reshape(x, six, four)\n"
+                   "  z = f32[] constant(0)\n  lo = f32[] constant(-100)\n"
+                   "  w1 = f32[3,8] iota(), iota_dimension=1\n"
+                   "  w2 = f32[2,12] iota(), iota_dimension=0\n"
+                   "  v1 = f32[3,<=8] multiply(r1, w1)\n  v2 = f32[<=2,<=12] add(r2, w2)\n"
+                   "  s1 = f32[3] reduce(v1, z), dimensions={1}, to_apply=add\n"
+                   "  s2 = f32[<=2] reduce(v2, z), dimensions={1}, to_apply=add\n"
+                   "  t2 = f32[] reduce(s2, z), dimensions={0}, to_apply=add\n"
+                   "  m2 = f32[] reduce(r2, lo), dimensions={0,1}, to_apply=max\n"
+                   "  g1 = s32[] get-dimension-size(r1), dimensions={1}\n"
+                   "  g2 = s32[] get-dimension-size(r2), dimensions={0}\n"
+                   "  ROOT o = (f32[3], f32[], f32[], s32[], s32[], f32[6,4]) "
+                   "tuple(s1, t2, m2, g1, g2, r3)\n}\n",
+                   seed, true, true, 0, 0);
+  /* Static, in a while body (which the padder does not rewrite): a
+   * reshape, transposed so that its order shows. */
+  cgt_check_with("HloModule m\nc {\n  p = (s32[], f32[6]) parameter(0)\n"
+                 "  i = s32[] get-tuple-element(p), index=0\n  two = s32[] constant(2)\n"
+                 "  ROOT lt = pred[] compare(i, two), direction=LT\n}\n"
+                 "b {\n  p = (s32[], f32[6]) parameter(0)\n"
+                 "  i = s32[] get-tuple-element(p), index=0\n"
+                 "  x = f32[6] get-tuple-element(p), index=1\n"
+                 "  two = s32[] constant(2)\n  three = s32[] constant(3)\n"
+                 "  r = f32[2,3] dynamic-reshape(x, two, three)\n"
+                 "  t = f32[3,2] transpose(r), dimensions={1,0}\n  y = f32[6] reshape(t)\n"
+                 "  one = s32[] constant(1)\n  j = s32[] add(i, one)\n"
+                 "  ROOT t2 = (s32[], f32[6]) tuple(j, y)\n}\n"
+                 "ENTRY e {\n  x = f32[6] parameter(0)\n  zero = s32[] constant(0)\n"
+                 "  t = (s32[], f32[6]) tuple(zero, x)\n"
+                 "  w = (s32[], f32[6]) while(t), condition=c, body=b\n"
+                 "  ROOT y = f32[6] get-tuple-element(w), index=1\n}\n",
+                 1, true, true, 0, 0);
+}
+END_TEST
+
 /* Ops that move a dynamic dim (passes/dynamic_pad.c), against the
  * evaluator, which holds the values at their run-time sizes: reverse over
  * the dynamic dim (and with a static one), concatenate along it (a static
@@ -1153,6 +1209,7 @@ int main(void) {
   tcase_add_test(t, unsupported_types_are_refused_by_name);
   tcase_add_test(t, dimension_sizes_compiled);
   tcase_add_test(t, dynamic_reshapes_compiled);
+  tcase_add_test(t, dynamic_reshape_op_compiled);
   tcase_add_test(t, dynamic_dims_moved_compiled);
   tcase_add_test(t, dynamic_padder_calls_compiled);
   tcase_add_test(t, dynamic_gather_compiled);

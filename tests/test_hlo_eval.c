@@ -1562,6 +1562,52 @@ START_TEST(dynamic_xla_expectations) {
 }
 END_TEST
 
+/* dynamic-reshape puts the present elements, in row-major order, into the
+ * sizes its operands give: XLA's DynamicReshapeTest.Complicated (the
+ * corpus's dynamic_reshape_test_004: [<=3,<=4,<=4] at sizes 2, 3, 3 into
+ * [<=6,<=8] at 3, 6), a static operand into a static shape, a size of
+ * zero; sizes that do not fit are errors naming the dim. */
+START_TEST(dynamic_reshape_op) {
+  const char *head = "HloModule m\nENTRY e {\n  i = s32[3,4,4] iota(), iota_dimension=0\n"
+                     "  j = s32[3,4,4] iota(), iota_dimension=1\n"
+                     "  k = s32[3,4,4] iota(), iota_dimension=2\n"
+                     "  sixteen = s32[] constant(16)\n  four = s32[] constant(4)\n"
+                     "  b16 = s32[3,4,4] broadcast(sixteen), dimensions={}\n"
+                     "  b4 = s32[3,4,4] broadcast(four), dimensions={}\n"
+                     "  i16 = s32[3,4,4] multiply(i, b16)\n  j4 = s32[3,4,4] multiply(j, b4)\n"
+                     "  ij = s32[3,4,4] add(i16, j4)\n  x = s32[3,4,4] add(ij, k)\n"
+                     "  two = s32[] constant(2)\n  three = s32[] constant(3)\n"
+                     "  six = s32[] constant(6)\n"
+                     "  a = s32[<=3,4,4] set-dimension-size(x, two), dimensions={0}\n"
+                     "  b = s32[<=3,<=4,4] set-dimension-size(a, three), dimensions={1}\n"
+                     "  c = s32[<=3,<=4,<=4] set-dimension-size(b, three), dimensions={2}\n";
+  char text[2048];
+  snprintf(text, sizeof text, "%s  ROOT r = s32[<=6,<=8] dynamic-reshape(c, three, six)\n}\n",
+           head);
+  CHECK(text, "s32[3,6] {{0, 1, 2, 4, 5, 6}, {8, 9, 10, 16, 17, 18}, {20, 21, 22, 24, 25, 26}}");
+  snprintf(text, sizeof text, "%s  ROOT r = s32[<=6,<=8] dynamic-reshape(c, three, two)\n}\n",
+           head);
+  check_error(text, NULL, 0, "dynamic-reshape: the sizes hold 6 elements but the operand has 18",
+              NULL);
+  snprintf(text, sizeof text, "%s  ROOT r = s32[6,<=8] dynamic-reshape(c, three, six)\n}\n",
+           head);
+  check_error(text, NULL, 0, "size 3 of static dimension 0 differs from its size 6", NULL);
+  snprintf(text, sizeof text,
+           "%s  nine = s32[] constant(9)\n  ROOT r = s32[<=6,<=8] dynamic-reshape(c, two, nine)\n}\n",
+           head);
+  check_error(text, NULL, 0, "size 9 of dimension 1 is outside [0, 8]", NULL);
+  CHECK("HloModule m\nENTRY e {\n  x = f32[6] constant({1, 2, 3, 4, 5, 6})\n"
+        "  two = s32[] constant(2)\n  three = s32[] constant(3)\n"
+        "  ROOT r = f32[2,3] dynamic-reshape(x, two, three)\n}\n",
+        "f32[2,3] {{1, 2, 3}, {4, 5, 6}}");
+  CHECK("HloModule m\nENTRY e {\n  x = f32[6] constant({1, 2, 3, 4, 5, 6})\n"
+        "  zero = s32[] constant(0)\n  three = s32[] constant(3)\n"
+        "  d = f32[<=6] set-dimension-size(x, zero), dimensions={0}\n"
+        "  ROOT r = f32[<=2,3] dynamic-reshape(d, zero, three)\n}\n",
+        "f32[0,3] {}");
+}
+END_TEST
+
 /* pad over a dynamic dim: lo + hi + s + (s - 1) * interior elements, the
  * padding after the run-time elements; gather clamps its starts against
  * the size; PadToStatic pads a dynamic value
@@ -2724,6 +2770,7 @@ int main(void) {
   tcase_add_test(t, ragged_dot_modes);
   tcase_add_test(t, dynamic_dimensions);
   tcase_add_test(t, dynamic_xla_expectations);
+  tcase_add_test(t, dynamic_reshape_op);
   tcase_add_test(t, dynamic_pad_and_custom_calls);
   tcase_add_test(t, dot_general_dims);
   tcase_add_test(t, convolution_against_reference);

@@ -1936,7 +1936,8 @@ END_TEST
 
 /* Dynamic dimensions, buffer shapes and elided constants parse and print
  * back; the verifier refuses all but bounded dynamic dimensions (<=N), and
- * checks get-dimension-size and set-dimension-size. */
+ * checks get-dimension-size, set-dimension-size and dynamic-reshape (one
+ * s32[] size per result dim, as many elements in the bounds). */
 START_TEST(dynamic_buffer_and_elided) {
   const char *text = "HloModule m\n\n"
                      "ENTRY %e (p: f32[<=4,?], q: b(s32[2,8])) -> (f32[<=4,?], b(s32[2,8])) {\n"
@@ -1961,6 +1962,25 @@ START_TEST(dynamic_buffer_and_elided) {
                              "  ROOT g = s32[] get-dimension-size(p), dimensions={1}\n}\n",
                  "verifier: computation 'e', instruction %g = s32[] get-dimension-size(%p): "
                  "get-dimension-size: dimensions {1}: dimension 1 is out of range for rank 1");
+  assert_canonical("HloModule m\n\nENTRY %e (p: f32[<=6,4], n: s32[]) -> f32[3,<=8] {\n"
+                   "  %p = f32[<=6,4]{1,0} parameter(0)\n  %n = s32[] parameter(1)\n"
+                   "  %three = s32[] constant(3)\n"
+                   "  ROOT %r = f32[3,<=8]{1,0} dynamic-reshape(%p, %three, %n)\n}\n\n");
+  assert_refused(MODULE_HEAD "  p = f32[6] parameter(0)\n  n = s32[] parameter(1)\n"
+                             "  ROOT r = f32[2,<=3] dynamic-reshape(p, n)\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2,<=3]{1,0} "
+                 "dynamic-reshape(%p, %n): dynamic-reshape: takes the operand and one size per "
+                 "result dimension (2), not 2 operands");
+  assert_refused(MODULE_HEAD "  p = f32[6] parameter(0)\n  n = s32[] parameter(1)\n"
+                             "  m = u32[] parameter(2)\n"
+                             "  ROOT r = f32[2,<=3] dynamic-reshape(p, n, m)\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2,<=3]{1,0} "
+                 "dynamic-reshape(%p, %n, %m): dynamic-reshape: size 1 u32[] is not an s32[]");
+  assert_refused(MODULE_HEAD "  p = f32[6] parameter(0)\n  n = s32[] parameter(1)\n"
+                             "  ROOT r = f32[2,<=4] dynamic-reshape(p, n, n)\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[2,<=4]{1,0} "
+                 "dynamic-reshape(%p, %n, %n): dynamic-reshape: operand f32[6]{0} has 6 "
+                 "elements but the bounds of the result f32[2,<=4]{1,0} hold 8");
   assert_canonical("HloModule m\n\nENTRY %e () -> f32[4096,2] {\n"
                    "  ROOT %c = f32[4096,2]{1,0} constant({...})\n}\n\n");
   assert_refused(MODULE_HEAD "  ROOT c = f32[4096] constant({ ... })\n}\n",
