@@ -2501,10 +2501,14 @@ static HloError *infer_single_device(Infer *cx, HloShape *out) {
     return e;
   case HLO_OP_COLLECTIVE_PERMUTE:
   case HLO_OP_COLLECTIVE_PERMUTE_START: {
+    /* The in-place form: refused, for more than one participant as a
+     * program for several devices. */
     for (int i = 0; i < in->nraw; i++)
       if (!strcmp(in->raw[i].name, "slice_sizes"))
-        return fail(cx, "slice_sizes= (XLA's in-place form, which writes slices into an "
-                        "output operand) is not implemented");
+        return (e = check_pairs(cx))
+                   ? e
+                   : fail(cx, "slice_sizes= (XLA's in-place form, which writes slices into "
+                              "an output operand) is not implemented");
     if (!(e = expect_collective_operands(cx))) e = check_pairs(cx);
     HloShape x = own_operands(cx);
     if (in->op == HLO_OP_COLLECTIVE_PERMUTE_START && hlo_start_is_tuple(in)) {

@@ -1746,6 +1746,15 @@ START_TEST(refused_ops) {
                  "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p, "
                  "%o, %t, %t): collective-permute: slice_sizes= (XLA's in-place form, which "
                  "writes slices into an output operand) is not implemented");
+  /* With pairs of two participants, as the program for several devices
+   * it is. */
+  assert_refused(MODULE_HEAD "  p = f32[4] parameter(0)\n  o = f32[4] parameter(1)\n"
+                             "  i = s32[] constant(0)\n  t = (s32[]) tuple(i)\n"
+                             "  ROOT r = f32[4] collective-permute(p, o, t, t), "
+                             "source_target_pairs={{0,1},{1,0}}, slice_sizes={{2}}\n}\n",
+                 "verifier: computation 'e', instruction %r = f32[4]{0} collective-permute(%p, "
+                 "%o, %t, %t): collective-permute: source_target_pairs={{0,1},{1,0}} name "
+                 "participants other than 0: hloc compiles single-device programs");
   assert_error(MODULE_HEAD "  p = f32[4] parameter(0)\n"
                            "  ROOT r = f32[4] all-reduce(p), slice_sizes={{2}}\n}\n",
                "t.hlo:4:34: attribute 'slice_sizes' does not apply to all-reduce");
