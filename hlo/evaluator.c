@@ -3659,11 +3659,6 @@ static HloError *gather_slice_sizes(HloInstr *tmp, const HloInstr *in, const Hlo
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out);
 
-static bool is_target(const HloInstr *in, const char *target) {
-  return in->op == HLO_OP_CUSTOM_CALL && in->custom_call_target &&
-         !strcmp(in->custom_call_target, target);
-}
-
 /* PadToStatic(x): (x padded to its bounds, one s32[] size per dim).  XLA
  * leaves the padding unspecified; here it is zero, as in compiled code
  * (passes/dynamic_pad.c). */
@@ -3715,7 +3710,7 @@ static HloError *eval_dynamic_custom_call(const HloInstr *in, HloLiteral **ops,
   HloShape checked;
   HloError *e = hlo_infer_shape(in, &checked);
   if (e) return e;
-  if (is_target(in, "PadToStatic")) {
+  if (hlo_is_custom_call_to(in, "PadToStatic")) {
     *out = eval_pad_to_static(in, ops[0]);
     return NULL;
   }
@@ -4549,7 +4544,7 @@ static HloError *eval_builder_call(Ev *ev, const HloInstr *in, HloLiteral **ops,
 static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_t *mov,
                             HloLiteral **out) {
   HloLiteral *r = NULL;
-  if (is_target(in, "PadToStatic") || is_target(in, "SliceToDynamic"))
+  if (hlo_is_custom_call_to(in, "PadToStatic") || hlo_is_custom_call_to(in, "SliceToDynamic"))
     return eval_dynamic_custom_call(in, ops, out);
   if (in->op == HLO_OP_GET_DIMENSION_SIZE || in->op == HLO_OP_SET_DIMENSION_SIZE ||
       in->op == HLO_OP_DYNAMIC_RESHAPE ||
@@ -4629,6 +4624,11 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
     bool largest;
     if (hlo_custom_call_is_identity(in)) {
       r = hlo_literal_clone(ops[0]);
+      break;
+    }
+    if (hlo_is_custom_call_to(in, "CreateBuffer") && !in->noperands && in->shape.is_buffer) {
+      /* A new buffer, uninitialized in XLA: zeros, as compiled. */
+      r = new_array(in->shape.type, in->shape.rank, in->shape.dims);
       break;
     }
     if (hlo_topk_custom_call(in, &k, &largest)) {

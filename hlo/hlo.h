@@ -274,8 +274,8 @@ typedef struct HloShape {
    * whatever these bits. */
   uint16_t dynamic, unbounded;
   /* XLA's buffer shape b(f32[16]) (a buffer holding that array, which
-   * custom-calls pin and update in place): read and printed, refused by
-   * hlo_verify. */
+   * custom-calls pin and update in place): on one device, the array
+   * (hlo_verify says where it may be). */
   bool is_buffer;
 } HloShape;
 
@@ -944,8 +944,11 @@ bool hlo_instr_is_reshape(const HloInstr *x);
  * (with one partition the shard is the whole array), MoveToHost,
  * MoveToDevice and JAX's annotate_device_placement (memory placement, not
  * value), ShardBarrierFrom and ShardBarrierTo (sharding propagation's
- * barriers), with x's shape its operand's. */
+ * barriers), Pin and Unpin (an array in and out of a buffer), with x's
+ * shape its operand's (a buffer's, its array's). */
 bool hlo_custom_call_is_identity(const HloInstr *x);
+/* x is a custom-call with custom_call_target="target". */
+bool hlo_is_custom_call_to(const HloInstr *x, const char *target);
 /* jaxlib's LAPACK kernels on the CPU, as JAX calls them through typed-FFI
  * custom-calls: lapack_Xpotrf_ffi (Cholesky: result (a's factor, s32 info
  * per matrix)) and lapack_Xtrsm_ffi (triangular solve of (a, b): b's

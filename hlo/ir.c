@@ -973,11 +973,17 @@ bool hlo_opcode_is_elementwise(HloOpcode op) {
   return k == HLO_KIND_UNARY || k == HLO_KIND_BINARY || k == HLO_KIND_TERNARY;
 }
 
+bool hlo_is_custom_call_to(const HloInstr *x, const char *target) {
+  return x->op == HLO_OP_CUSTOM_CALL && x->custom_call_target &&
+         !strcmp(x->custom_call_target, target);
+}
+
 bool hlo_custom_call_is_identity(const HloInstr *x) {
   static const char *const targets[] = {"Sharding",         "SPMDFullToShardShape",
                                         "SPMDShardToFullShape", "MoveToHost",
                                         "MoveToDevice",     "annotate_device_placement",
-                                        "ShardBarrierFrom", "ShardBarrierTo"};
+                                        "ShardBarrierFrom", "ShardBarrierTo",
+                                        "Pin",              "Unpin"};
   if (x->op != HLO_OP_CUSTOM_CALL || x->noperands != 1 || !x->custom_call_target ||
       !hlo_shape_equal(&x->shape, &x->operands[0]->shape, false))
     return false;

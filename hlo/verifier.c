@@ -104,6 +104,41 @@ static HloError *check_params(const Verify *v, const HloComputation *c) {
   return NULL;
 }
 
+/* Buffers (b(T)): XLA's arrays held in device memory for custom-calls to
+ * update in place.  One device holds a buffer as its array: Pin(T) -> b(T)
+ * and Unpin(b(T)) -> T are identities (hlo_custom_call_is_identity) and
+ * CreateBuffer() -> b(T) is zeros (XLA leaves it uninitialized).
+ * Parameters, custom-calls, tuples and control flow carry buffers; an op
+ * that computes on one is refused, as XLA refuses it. */
+static HloError *check_buffers(const HloInstr *in) {
+  for (int i = 0; i < in->noperands; i++)
+    if (!in->operands[i]) return NULL; /* check_instr says which */
+  const HloShape *r = &in->shape, *x = in->noperands ? &in->operands[0]->shape : NULL;
+  if (hlo_is_custom_call_to(in, "Pin") &&
+      (in->noperands != 1 || x->type == HLO_TUPLE || x->is_buffer || !r->is_buffer ||
+       !hlo_shape_equal(x, r, false)))
+    return instr_error(in, "Pin takes an array and makes a buffer of it (T -> b(T))");
+  if (hlo_is_custom_call_to(in, "Unpin") &&
+      (in->noperands != 1 || !x->is_buffer || r->type == HLO_TUPLE || r->is_buffer ||
+       !hlo_shape_equal(x, r, false)))
+    return instr_error(in, "Unpin takes a buffer and makes its array (b(T) -> T)");
+  if (hlo_is_custom_call_to(in, "CreateBuffer") && (in->noperands != 0 || !r->is_buffer))
+    return instr_error(in, "CreateBuffer takes no operands and makes a buffer (() -> b(T))");
+  bool any = hlo_shape_has_buffer(r);
+  for (int i = 0; i < in->noperands && !any; i++)
+    any = hlo_shape_has_buffer(&in->operands[i]->shape);
+  switch (in->op) {
+  case HLO_OP_PARAMETER: case HLO_OP_TUPLE: case HLO_OP_GET_TUPLE_ELEMENT: case HLO_OP_WHILE:
+  case HLO_OP_CALL: case HLO_OP_CONDITIONAL: case HLO_OP_OPT_BARRIER: case HLO_OP_CUSTOM_CALL:
+    return NULL;
+  default:
+    if (!any) return NULL;
+    return instr_error(in, "%s computes on a buffer (b(...)): only custom-calls (Pin, "
+                       "Unpin, …), parameters, tuples and control flow carry buffers",
+                       hlo_opcode_name(in->op));
+  }
+}
+
 static HloError *check_instr(const Verify *v, const HloInstr *in) {
   const HloComputation *c = in->parent;
   if (hlo_opcode_kind(in->op) == HLO_KIND_REFUSED)
@@ -114,8 +149,8 @@ static HloError *check_instr(const Verify *v, const HloInstr *in) {
   if (in->op == HLO_OP_CONSTANT && in->literal_elided)
     return instr_error(in, "the constant's values were not printed ({...}); dump the HLO "
                            "with large constants printed");
-  if (hlo_shape_has_buffer(&in->shape))
-    return instr_error(in, "its shape is a buffer (b(...)), which hloc does not implement");
+  HloError *be = check_buffers(in);
+  if (be) return be;
   int arity = hlo_opcode_arity(in->op);
   if (arity != HLO_ARITY_VARIADIC && in->noperands != arity)
     return instr_error(in, "%s: expects %d operand%s, has %d", hlo_opcode_name(in->op), arity,

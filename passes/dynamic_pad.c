@@ -250,11 +250,6 @@ static bool read_by_elements(const HloInstr *in) {
   return in != in->parent->root;
 }
 
-static bool is_target(const HloInstr *in, const char *target) {
-  return in->op == HLO_OP_CUSTOM_CALL && in->custom_call_target &&
-         !strcmp(in->custom_call_target, target);
-}
-
 /* A pad whose result is dynamic wherever its operand is. */
 static bool pad_supported(const HloInstr *in) {
   return (in->operands[0]->shape.dynamic & ~in->shape.dynamic) == 0 &&
@@ -395,7 +390,7 @@ static bool supported(const HloInstr *in) {
   case HLO_OP_PAD: return pad_supported(in);
   case HLO_OP_REDUCE_WINDOW: return reduce_window_supported(in);
   case HLO_OP_GATHER: return gather_supported(in);
-  case HLO_OP_CUSTOM_CALL: return is_target(in, "PadToStatic");
+  case HLO_OP_CUSTOM_CALL: return hlo_is_custom_call_to(in, "PadToStatic");
   default:
     return hlo_opcode_is_elementwise(in->op) && (same_dynamic_dims(in) || beside_static(in));
   }
@@ -1010,8 +1005,8 @@ static void rewrite(HloInstr *in, Sizes *sz, HloInstr **repl, Sizes *const *elem
   case HLO_OP_REDUCE_WINDOW: reduce_window_sized(at, in, a, out); return;
   case HLO_OP_GATHER: gather_sized(at, in, sz, out); return;
   case HLO_OP_CUSTOM_CALL:
-    if (is_target(in, "PadToStatic")) repl[in->id] = pad_to_static(at, in, a);
-    if (is_target(in, "SliceToDynamic")) repl[in->id] = slice_to_dynamic(at, in, out);
+    if (hlo_is_custom_call_to(in, "PadToStatic")) repl[in->id] = pad_to_static(at, in, a);
+    if (hlo_is_custom_call_to(in, "SliceToDynamic")) repl[in->id] = slice_to_dynamic(at, in, out);
     return;
   case HLO_OP_REDUCE: {
     HloInstr *x = in->operands[0];
@@ -1546,7 +1541,7 @@ static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
  * (px_remove_if_dead keeps custom-calls, which may do anything), and what
  * only it read. */
 static void remove_replaced_call(HloInstr *in) {
-  if (!(is_target(in, "PadToStatic") || is_target(in, "SliceToDynamic")) || !px_is_linked(in) ||
+  if (!(hlo_is_custom_call_to(in, "PadToStatic") || hlo_is_custom_call_to(in, "SliceToDynamic")) || !px_is_linked(in) ||
       in->nusers || in == in->parent->root)
     return;
   int n = in->noperands;
@@ -1581,7 +1576,7 @@ bool pass_dynamic_pad(HloModule *m) {
   for (const HloComputation *c = m->first; c && !any; c = c->next)
     for (const HloInstr *x = c->first; x && !any; x = x->next)
       any = hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE ||
-            is_target(x, "PadToStatic");
+            hlo_is_custom_call_to(x, "PadToStatic");
   if (!any) return changed;
   if (!feasible(m)) return false;
   HloComputation *entry = m->entry;

@@ -14,6 +14,9 @@
  * uses on one device as identities (Sharding, MoveToHost, …:
  * hlo_custom_call_is_identity) are their operand, and JAX's LAPACK calls
  * the cholesky and triangular-solve they compute (lapack_calls.c); a
+ * buffer (b(T)) is its array: Pin and Unpin (identities too) are their
+ * operand, CreateBuffer zeros, and every b(T) left, a parameter's or a
+ * tuple's, becomes T; a
  * start/done pair is the tuple XLA gives the start, (operand, result[, context]), with the done
  * taking the result out of it; async-start runs its computation inline.
  * after-all stays: it is free, and nothing but a token would do where one
@@ -34,7 +37,9 @@
  * it is a lowering codegen depends on, not an optimization.
  *
  * requires: a verified module.
- * keeps:    every other instruction's shape; the entry's signature.
+ * keeps:    every other instruction's shape but its buffers; the entry's
+ *           signature (a buffer parameter or result, its array: the same
+ *           bytes).
  * breaks:   nothing; tuples it leaves are forwarded by tuple-simplify.
  */
 #include <stdlib.h>
@@ -122,11 +127,40 @@ static HloInstr *lower(HloInstr *in) {
   }
   case HLO_OP_CUSTOM_CALL: {
     if (hlo_custom_call_is_identity(in)) return px_with_layout(in->operands[0], &in->shape, in);
+    if (hlo_is_custom_call_to(in, "CreateBuffer") && !in->noperands && in->shape.is_buffer) {
+      HloShape a = in->shape;
+      a.is_buffer = false;
+      return px_constant_splat(c, &a, 0, in);
+    }
     HloInstr *r = px_lower_lapack_call(in);
     return r ? r : px_expand_op(in);
   }
   default: return px_expand_op(in);
   }
+}
+
+/* s with every buffer its array (tuples copied into arena a). */
+static HloShape unbuffered(HloArena *a, const HloShape *s) {
+  HloShape r = *s;
+  r.is_buffer = false;
+  if (!hlo_shape_is_tuple(s)) return r;
+  HloShape *t = hlo_arena_alloc(a, sizeof *t * (size_t)(s->ntuple + 1));
+  for (int i = 0; i < s->ntuple; i++) t[i] = unbuffered(a, &s->tuple[i]);
+  r.tuple = t;
+  return r;
+}
+
+/* The buffers Pin, Unpin and CreateBuffer left, parameters' and tuples',
+ * made their arrays; whether there were any. */
+static bool drop_buffers(HloModule *m) {
+  bool any = false;
+  for (HloComputation *c = m->first; c; c = c->next)
+    for (HloInstr *x = c->first; x; x = x->next)
+      if (hlo_shape_has_buffer(&x->shape)) {
+        x->shape = unbuffered(m->arena, &x->shape);
+        any = true;
+      }
+  return any;
 }
 
 bool pass_single_device(HloModule *m) {
@@ -135,5 +169,6 @@ bool pass_single_device(HloModule *m) {
     px_rewrite_each(m, true, lower);
     changed = true;
   }
+  changed |= drop_buffers(m);
   return pass_map_loop(m) || changed;
 }

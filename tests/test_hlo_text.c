@@ -1944,7 +1944,9 @@ START_TEST(refused_ops) {
 END_TEST
 
 /* Dynamic dimensions, buffer shapes and elided constants parse and print
- * back; the verifier refuses all but bounded dynamic dimensions (<=N), and
+ * back; the verifier refuses unbounded dynamic dimensions (?), ops that
+ * compute on buffers and Pin, Unpin and CreateBuffer of the wrong shapes,
+ * and
  * checks get-dimension-size, set-dimension-size and dynamic-reshape (one
  * s32[] size per result dim, as many elements in the bounds). */
 START_TEST(dynamic_buffer_and_elided) {
@@ -1996,9 +1998,24 @@ START_TEST(dynamic_buffer_and_elided) {
                  "verifier: computation 'e', instruction %c = f32[4096]{0} constant(): the "
                  "constant's values were not printed ({...}); dump the HLO with large "
                  "constants printed");
-  assert_refused(MODULE_HEAD "  ROOT p = b(f32[16]) parameter(0)\n}\n",
-                 "verifier: computation 'e', instruction %p = b(f32[16]{0}) parameter(): its "
-                 "shape is a buffer (b(...)), which hloc does not implement");
+  assert_refused(MODULE_HEAD "  p = b(f32[16]) parameter(0)\n"
+                             "  ROOT n = b(f32[16]) negate(p)\n}\n",
+                 "verifier: computation 'e', instruction %n = b(f32[16]{0}) negate(%p): negate "
+                 "computes on a buffer (b(...)): only custom-calls (Pin, Unpin, …), "
+                 "parameters, tuples and control flow carry buffers");
+  assert_refused(MODULE_HEAD "  p = f32[16] parameter(0)\n"
+                             "  ROOT b = b(f32[8]) custom-call(p), custom_call_target=\"Pin\"\n}\n",
+                 "verifier: computation 'e', instruction %b = b(f32[8]{0}) custom-call(%p): Pin "
+                 "takes an array and makes a buffer of it (T -> b(T))");
+  assert_refused(MODULE_HEAD "  p = f32[16] parameter(0)\n"
+                             "  ROOT u = f32[16] custom-call(p), custom_call_target=\"Unpin\"\n}\n",
+                 "verifier: computation 'e', instruction %u = f32[16]{0} custom-call(%p): Unpin "
+                 "takes a buffer and makes its array (b(T) -> T)");
+  assert_refused(MODULE_HEAD "  p = f32[16] parameter(0)\n"
+                             "  ROOT c = b(f32[16]) custom-call(p), "
+                             "custom_call_target=\"CreateBuffer\"\n}\n",
+                 "verifier: computation 'e', instruction %c = b(f32[16]{0}) custom-call(%p): "
+                 "CreateBuffer takes no operands and makes a buffer (() -> b(T))");
 }
 END_TEST
 
