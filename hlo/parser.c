@@ -773,6 +773,11 @@ static bool parse_shape_at(Parser *p, HloShape *out, int depth) {
   if (t == HLO_TOKEN && out->rank)
     return fail_at(p, at, "a token shape has no dimensions");
   size_t end = p->pos;
+  /* A scalar's empty layout, written right after it: f32[]{}. */
+  if (out->rank == 0 && end + 1 < p->len && p->src[end] == '{' && p->src[end + 1] == '}') {
+    p->pos = end + 2;
+    return true;
+  }
   skip_ws(p);
   if (peek(p) == '{') {
     size_t brace = p->pos++;

@@ -823,7 +823,8 @@ END_TEST
 
 /* XLA's lexer skips blanks, so a layout may follow its shape after them
  * when it starts with a dimension or ':' ("-> f32[2] {" is still a
- * signature then a body), and a string may run over several lines. */
+ * signature then a body), a scalar's may be empty, and a string may run
+ * over several lines. */
 START_TEST(layout_after_blanks_and_strings_over_lines) {
   assert_prints_as("HloModule m\nENTRY e (p: f32[2,3] {0,1}) -> f32[2,3] {\n"
                    "  p = f32[2,3] { 0,1 } parameter(0)\n"
@@ -845,6 +846,15 @@ START_TEST(layout_after_blanks_and_strings_over_lines) {
   assert_prints_as("HloModule m\nENTRY e (p: f32[2]) -> f32[2]{\n  ROOT p = f32[2]{0} parameter(0)\n}\n",
                    "HloModule m\n\nENTRY %e (p: f32[2]) -> f32[2] {\n"
                    "  ROOT %p = f32[2]{0} parameter(0)\n}\n\n");
+  /* A scalar's empty layout, right after it (XLA's parser tests write
+   * f32[]{}); an error after it is then the one reported. */
+  assert_prints_as("HloModule m\nENTRY e (x: f32[]) -> f32[] {\n  x = f32[]{} parameter(0)\n"
+                   "  ROOT n = f32[]{} negate(f32[]{} x)\n}\n",
+                   "HloModule m\n\nENTRY %e (x: f32[]) -> f32[] {\n"
+                   "  %x = f32[] parameter(0)\n  ROOT %n = f32[] negate(%x)\n}\n\n");
+  assert_error("HloModule m\nENTRY e (x: f32[]) -> pred[] {\n  x = f32[]{} parameter(0)\n"
+               "  ROOT l = pred[]{} le(f32[]{} x, f32[]{} x)\n}\n",
+               "t.hlo:4:21: unknown opcode 'le'");
 }
 END_TEST
 
