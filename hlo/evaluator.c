@@ -4626,8 +4626,8 @@ static HloError *eval_instr(Ev *ev, const HloInstr *in, HloLiteral **ops, uint8_
       r = hlo_literal_clone(ops[0]);
       break;
     }
-    if (hlo_is_custom_call_to(in, "CreateBuffer") && !in->noperands && in->shape.is_buffer) {
-      /* A new buffer, uninitialized in XLA: zeros, as compiled. */
+    if (hlo_custom_call_allocates(in)) {
+      /* Uninitialized in XLA: zeros, as compiled. */
       r = new_array(in->shape.type, in->shape.rank, in->shape.dims);
       break;
     }

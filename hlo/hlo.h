@@ -944,11 +944,16 @@ bool hlo_instr_is_reshape(const HloInstr *x);
  * (with one partition the shard is the whole array), MoveToHost,
  * MoveToDevice and JAX's annotate_device_placement (memory placement, not
  * value), ShardBarrierFrom and ShardBarrierTo (sharding propagation's
- * barriers), Pin and Unpin (an array in and out of a buffer), with x's
- * shape its operand's (a buffer's, its array's). */
+ * barriers), Pin and Unpin (an array in and out of a buffer),
+ * LayoutConstraint (a layout, not a value), with x's shape its
+ * operand's (a buffer's, its array's). */
 bool hlo_custom_call_is_identity(const HloInstr *x);
 /* x is a custom-call with custom_call_target="target". */
 bool hlo_is_custom_call_to(const HloInstr *x, const char *target);
+/* x is a custom-call that XLA uses to make a new array or buffer of x's
+ * shape, its contents unspecified (CreateBuffer, AllocateBuffer): zeros
+ * in the evaluator and in compiled code. */
+bool hlo_custom_call_allocates(const HloInstr *x);
 /* jaxlib's LAPACK kernels on the CPU, as JAX calls them through typed-FFI
  * custom-calls: lapack_Xpotrf_ffi (Cholesky: result (a's factor, s32 info
  * per matrix)) and lapack_Xtrsm_ffi (triangular solve of (a, b): b's

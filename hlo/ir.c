@@ -978,12 +978,18 @@ bool hlo_is_custom_call_to(const HloInstr *x, const char *target) {
          !strcmp(x->custom_call_target, target);
 }
 
+bool hlo_custom_call_allocates(const HloInstr *x) {
+  return (hlo_is_custom_call_to(x, "CreateBuffer") || hlo_is_custom_call_to(x, "AllocateBuffer")) &&
+         x->noperands == 0 && hlo_type_is_array(x->shape.type);
+}
+
 bool hlo_custom_call_is_identity(const HloInstr *x) {
   static const char *const targets[] = {"Sharding",         "SPMDFullToShardShape",
                                         "SPMDShardToFullShape", "MoveToHost",
                                         "MoveToDevice",     "annotate_device_placement",
                                         "ShardBarrierFrom", "ShardBarrierTo",
-                                        "Pin",              "Unpin"};
+                                        "Pin",              "Unpin",
+                                        "LayoutConstraint"};
   if (x->op != HLO_OP_CUSTOM_CALL || x->noperands != 1 || !x->custom_call_target ||
       !hlo_shape_equal(&x->shape, &x->operands[0]->shape, false))
     return false;

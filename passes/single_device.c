@@ -15,8 +15,8 @@
  * hlo_custom_call_is_identity) are their operand, and JAX's LAPACK calls
  * the cholesky and triangular-solve they compute (lapack_calls.c); a
  * buffer (b(T)) is its array: Pin and Unpin (identities too) are their
- * operand, CreateBuffer zeros, and every b(T) left, a parameter's or a
- * tuple's, becomes T; a
+ * operand, CreateBuffer and AllocateBuffer zeros, and every b(T) left, a
+ * parameter's or a tuple's, becomes T; a
  * start/done pair is the tuple XLA gives the start, (operand, result[, context]), with the done
  * taking the result out of it; async-start runs its computation inline.
  * after-all stays: it is free, and nothing but a token would do where one
@@ -127,7 +127,7 @@ static HloInstr *lower(HloInstr *in) {
   }
   case HLO_OP_CUSTOM_CALL: {
     if (hlo_custom_call_is_identity(in)) return px_with_layout(in->operands[0], &in->shape, in);
-    if (hlo_is_custom_call_to(in, "CreateBuffer") && !in->noperands && in->shape.is_buffer) {
+    if (hlo_custom_call_allocates(in)) {
       HloShape a = in->shape;
       a.is_buffer = false;
       return px_constant_splat(c, &a, 0, in);

@@ -82,10 +82,10 @@ static bool builder_call_runs(const HloInstr *in) {
 
 bool px_has_side_effect(const HloInstr *in) {
   /* An opaque custom-call may do anything; the identities only name a
-   * value, CreateBuffer makes one, and JAX's LAPACK calls and XLA's
-   * builder calls only compute one. */
+   * value, CreateBuffer and AllocateBuffer make one, and JAX's LAPACK calls
+   * and XLA's builder calls only compute one. */
   return (in->op == HLO_OP_CUSTOM_CALL && !hlo_custom_call_is_identity(in) &&
-          !hlo_is_custom_call_to(in, "CreateBuffer") &&
+          !hlo_custom_call_allocates(in) &&
           hlo_lapack_call(in).kind == HLO_LAPACK_NONE && !builder_call_runs(in)) ||
          in->op == HLO_OP_PARAMETER;
 }

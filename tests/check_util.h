@@ -38,6 +38,13 @@ extern const char ck_threads_hlo[];
  * codegen test both check it against the evaluator. */
 extern const char ck_expanded_ops_hlo[];
 
+/* Buffers and the custom-calls XLA makes and reads them with: Pin and
+ * Unpin (with a layout change), a buffer parameter carried through a
+ * while loop whose body unpins, computes and pins again, CreateBuffer and
+ * AllocateBuffer (zeros) and LayoutConstraint (an identity): the pass
+ * test and the codegen test both check it against the evaluator. */
+extern const char ck_buffers_hlo[];
+
 /* Compares two array literals of equal shape: each element must satisfy
  * |got - want| <= atol + rtol * |want| (NaN matches NaN, infinities must
  * match exactly).  On mismatch writes the first bad index and values into

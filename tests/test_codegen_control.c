@@ -258,33 +258,10 @@ START_TEST(single_device_collectives) {
 }
 END_TEST
 
-/* Buffers (Pin, Unpin, CreateBuffer, a buffer parameter through a while
- * loop), compiled as their arrays, against the evaluator on the
- * original. */
+/* Buffers (ck_buffers_hlo), compiled as their arrays, against the
+ * evaluator on the original. */
 START_TEST(single_device_buffers) {
-  cgt_check_with(
-      "HloModule m\nc {\n  p = (s32[], b(f32[3])) parameter(0)\n"
-      "  i = s32[] get-tuple-element(p), index=0\n  two = s32[] constant(2)\n"
-      "  ROOT lt = pred[] compare(i, two), direction=LT\n}\n"
-      "b {\n  p = (s32[], b(f32[3])) parameter(0)\n"
-      "  i = s32[] get-tuple-element(p), index=0\n  one = s32[] constant(1)\n"
-      "  j = s32[] add(i, one)\n  x = b(f32[3]) get-tuple-element(p), index=1\n"
-      "  u = f32[3] custom-call(x), custom_call_target=\"Unpin\"\n  e = f32[3] exponential(u)\n"
-      "  y = b(f32[3]) custom-call(e), custom_call_target=\"Pin\"\n"
-      "  ROOT t = (s32[], b(f32[3])) tuple(j, y)\n}\n"
-      "ENTRY e {\n  p = f32[4,2] parameter(0)\n  q = b(f32[3]) parameter(1)\n"
-      "  a = b(f32[4,2]{0,1}) custom-call(p), custom_call_target=\"Pin\", "
-      "output_to_operand_aliasing={{}: (0, {})}\n"
-      "  u = f32[4,2]{0,1} custom-call(a), custom_call_target=\"Unpin\", "
-      "output_to_operand_aliasing={{}: (0, {})}\n  n = f32[4,2] negate(u)\n"
-      "  zero = s32[] constant(0)\n  t = (s32[], b(f32[3])) tuple(zero, q)\n"
-      "  w = (s32[], b(f32[3])) while(t), condition=c, body=b\n"
-      "  g = b(f32[3]) get-tuple-element(w), index=1\n"
-      "  v = f32[3] custom-call(g), custom_call_target=\"Unpin\"\n"
-      "  z = b(f32[2]) custom-call(), custom_call_target=\"CreateBuffer\"\n"
-      "  zu = f32[2] custom-call(z), custom_call_target=\"Unpin\"\n"
-      "  ROOT r = (f32[4,2], f32[3], f32[2]) tuple(n, v, zu)\n}\n",
-      3, false, true, 1e-6, 1e-6);
+  cgt_check_with(ck_buffers_hlo, 3, false, true, 1e-6, 1e-6);
 }
 END_TEST
 
