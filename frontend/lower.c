@@ -657,6 +657,7 @@ HloError *tf_lower_graph(HloModule *m, HloComputation *c, const TfGraph *body,
  * free_consts. */
 static HloError *import(const TfGraph *g, const char *name, bool free_consts, HloModule **out) {
   HloModule *m = hlo_module_new(name);
+  m->from_tf = true;
   HloComputation *entry = hlo_computation_new(m, "main");
   hlo_module_set_entry(m, entry);
   HloInstr **params = hlo_xcalloc((size_t)g->nfeeds + 1, sizeof *params);

@@ -854,6 +854,9 @@ struct HloModule {
    * numbers stay valid. */
   int nalias;
   HloAlias *alias;           /* arena */
+  /* The instructions' metadata names TensorFlow nodes (the frontend's
+   * modules): messages say "from TF node"; else XLA's op_name. */
+  bool from_tf;
 };
 
 HloModule *hlo_module_new(const char *name);

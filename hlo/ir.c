@@ -1688,9 +1688,16 @@ char *hlo_instr_describe(const HloInstr *in) {
     hlo_str_printf(&s, i ? ", %%%s" : "%%%s", in->operands[i]->name);
   }
   hlo_str_append(&s, ")", 1);
-  if (in->metadata.op_name || in->metadata.op_type) {
-    hlo_str_printf(&s, " (from TF node '%s'", in->metadata.op_name ? in->metadata.op_name : "?");
-    if (in->metadata.op_type) hlo_str_printf(&s, " of op %s", in->metadata.op_type);
+  const HloMetadata *md = &in->metadata;
+  if (in->parent && in->parent->module && in->parent->module->from_tf &&
+      (md->op_name || md->op_type)) {
+    hlo_str_printf(&s, " (from TF node '%s'", md->op_name ? md->op_name : "?");
+    if (md->op_type) hlo_str_printf(&s, " of op %s", md->op_type);
+    hlo_str_append(&s, ")", 1);
+  } else if (md->op_name || md->op_type) {
+    /* XLA's metadata, as written in HLO text. */
+    if (md->op_name) hlo_str_printf(&s, " (op_name \"%s\"", md->op_name);
+    if (md->op_type) hlo_str_printf(&s, "%sop_type \"%s\"", md->op_name ? ", " : " (", md->op_type);
     hlo_str_append(&s, ")", 1);
   }
   return hlo_str_take(&s);

@@ -1008,17 +1008,14 @@ END_TEST
  * interpreter. */
 START_TEST(run_single_device_collectives) {
   char path[128], in[128];
-  snprintf(path, sizeof path, "%s/coll.hlo", tmpdir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("HloModule coll\n\nsum {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
-        "  ROOT s = f32[] add(a, b)\n}\n\nENTRY main {\n  x = f32[4] parameter(0)\n"
-        "  ar = f32[4] all-reduce(x), replica_groups={}, to_apply=sum\n"
-        "  ag = f32[4] all-gather(ar), dimensions={0}, replica_groups={{0}}\n"
-        "  id = u32[] replica-id()\n  c = f32[] convert(id)\n"
-        "  b = f32[4] broadcast(c), dimensions={}\n  ROOT r = f32[4] add(ag, b)\n}\n",
-        f);
-  ck_assert_int_eq(fclose(f), 0);
+  ck_write_file(tmpdir, "coll.hlo",
+                "HloModule coll\n\nsum {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+                "  ROOT s = f32[] add(a, b)\n}\n\nENTRY main {\n  x = f32[4] parameter(0)\n"
+                "  ar = f32[4] all-reduce(x), replica_groups={}, to_apply=sum\n"
+                "  ag = f32[4] all-gather(ar), dimensions={0}, replica_groups={{0}}\n"
+                "  id = u32[] replica-id()\n  c = f32[] convert(id)\n"
+                "  b = f32[4] broadcast(c), dimensions={}\n  ROOT r = f32[4] add(ag, b)\n}\n",
+                path, sizeof path);
   snprintf(in, sizeof in, "%s/x.npy", tmpdir);
   int64_t four = 4;
   HloShape s = hlo_shape_array(HLO_F32, 1, &four);
@@ -1097,21 +1094,19 @@ END_TEST
 
 /* A while loop whose condition is always true: x doubles for ever. */
 static void write_endless(char *path, size_t n) {
-  snprintf(path, n, "%s/endless.hlo", tmpdir);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("HloModule endless\n\ncond {\n  p = (s32[], f32[4]) parameter(0)\n"
-        "  ROOT t = pred[] constant(true)\n}\n\n"
-        "body {\n  p = (s32[], f32[4]) parameter(0)\n  i = s32[] get-tuple-element(p), index=0\n"
-        "  one = s32[] constant(1)\n  next = s32[] add(i, one)\n"
-        "  x = f32[4] get-tuple-element(p), index=1\n  y = f32[4] add(x, x)\n"
-        "  ROOT r = (s32[], f32[4]) tuple(next, y)\n}\n\n"
-        "ENTRY main {\n  x = f32[4] parameter(0)\n  zero = s32[] constant(0)\n"
-        "  init = (s32[], f32[4]) tuple(zero, x)\n"
-        "  loop = (s32[], f32[4]) while(init), condition=cond, body=body\n"
-        "  ROOT out = f32[4] get-tuple-element(loop), index=1\n}\n",
-        f);
-  fclose(f);
+  ck_write_file(tmpdir, "endless.hlo",
+                "HloModule endless\n\ncond {\n  p = (s32[], f32[4]) parameter(0)\n"
+                "  ROOT t = pred[] constant(true)\n}\n\n"
+                "body {\n  p = (s32[], f32[4]) parameter(0)\n"
+                "  i = s32[] get-tuple-element(p), index=0\n"
+                "  one = s32[] constant(1)\n  next = s32[] add(i, one)\n"
+                "  x = f32[4] get-tuple-element(p), index=1\n  y = f32[4] add(x, x)\n"
+                "  ROOT r = (s32[], f32[4]) tuple(next, y)\n}\n\n"
+                "ENTRY main {\n  x = f32[4] parameter(0)\n  zero = s32[] constant(0)\n"
+                "  init = (s32[], f32[4]) tuple(zero, x)\n"
+                "  loop = (s32[], f32[4]) while(init), condition=cond, body=body\n"
+                "  ROOT out = f32[4] get-tuple-element(loop), index=1\n}\n",
+                path, n);
 }
 
 START_TEST(run_timeout) {

@@ -312,7 +312,12 @@ START_TEST(describe_names_tf_node) {
   HloInstr *n = hlo_instr_new(c, HLO_OP_NEGATE, &s, &p, 1, "neg");
   n->metadata.op_type = "Neg";
   n->metadata.op_name = "model/neg";
+  /* Metadata of HLO text is XLA's, not a TF node's. */
   char *d = hlo_instr_describe(n);
+  ck_assert_str_eq(d, "%neg = f32[] negate(%p) (op_name \"model/neg\", op_type \"Neg\")");
+  free(d);
+  m->from_tf = true;
+  d = hlo_instr_describe(n);
   ck_assert_str_eq(d, "%neg = f32[] negate(%p) (from TF node 'model/neg' of op Neg)");
   free(d);
   hlo_module_free(m);
