@@ -1541,8 +1541,8 @@ static HloInstr *sized_root(HloComputation *entry, const Sizes *sz) {
  * (px_remove_if_dead keeps custom-calls, which may do anything), and what
  * only it read. */
 static void remove_replaced_call(HloInstr *in) {
-  if (!(hlo_is_custom_call_to(in, "PadToStatic") || hlo_is_custom_call_to(in, "SliceToDynamic")) || !px_is_linked(in) ||
-      in->nusers || in == in->parent->root)
+  if (!(hlo_is_custom_call_to(in, "PadToStatic") || hlo_is_custom_call_to(in, "SliceToDynamic")) ||
+      !px_is_linked(in) || in->nusers || in == in->parent->root)
     return;
   int n = in->noperands;
   HloInstr *ops[HLO_MAX_RANK + 1];

@@ -1593,7 +1593,8 @@ START_TEST(dynamic_reshape_op) {
            head);
   check_error(text, NULL, 0, "size 3 of static dimension 0 differs from its size 6", NULL);
   snprintf(text, sizeof text,
-           "%s  nine = s32[] constant(9)\n  ROOT r = s32[<=6,<=8] dynamic-reshape(c, two, nine)\n}\n",
+           "%s  nine = s32[] constant(9)\n"
+           "  ROOT r = s32[<=6,<=8] dynamic-reshape(c, two, nine)\n}\n",
            head);
   check_error(text, NULL, 0, "size 9 of dimension 1 is outside [0, 8]", NULL);
   CHECK("HloModule m\nENTRY e {\n  x = f32[6] constant({1, 2, 3, 4, 5, 6})\n"
