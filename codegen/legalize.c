@@ -96,21 +96,35 @@ static HloError *refuse(const HloInstr *x, HloType t, const char *why) {
   return e;
 }
 
+/* The pass whose HLO codegen compiles in place of x (a caller that
+ * skipped the pipeline's first steps meets x here), or NULL. */
+static const char *lowering_pass(const HloInstr *x) {
+  switch (x->op) {
+  case HLO_OP_CHOLESKY: case HLO_OP_TRIANGULAR_SOLVE: case HLO_OP_RNG_BIT_GENERATOR:
+  case HLO_OP_BATCH_NORM_TRAINING: case HLO_OP_BATCH_NORM_GRAD:
+    return "pass_single_device";
+  case HLO_OP_DYNAMIC_RESHAPE: /* a dynamic one is refused as dynamic below */
+    return hlo_shape_is_dynamic(&x->shape) || hlo_shape_is_dynamic(&x->operands[0]->shape)
+               ? NULL
+               : "pass_dynamic_pad";
+  default:
+    return NULL;
+  }
+}
+
 static HloError *check_types(const HloModule *m) {
   HloError *err;
   for (const HloComputation *c = m->first; c; c = c->next)
-    for (const HloInstr *x = c->first; x; x = x->next)
-      if (x->op == HLO_OP_CHOLESKY || x->op == HLO_OP_TRIANGULAR_SOLVE ||
-          x->op == HLO_OP_RNG_BIT_GENERATOR || x->op == HLO_OP_BATCH_NORM_TRAINING ||
-          x->op == HLO_OP_BATCH_NORM_GRAD) {
-        /* Only a caller that skipped the pipeline's first step gets here. */
-        char *d = hlo_instr_describe(x);
-        HloError *e = hlo_error("codegen: unsupported: %s: %s is compiled as the HLO "
-                                "pass_single_device expands it into; run it (or "
-                                "pass_run_pipeline) first", d, hlo_opcode_name(x->op));
-        free(d);
-        return e;
-      }
+    for (const HloInstr *x = c->first; x; x = x->next) {
+      const char *pass = lowering_pass(x);
+      if (!pass) continue;
+      char *d = hlo_instr_describe(x);
+      HloError *e = hlo_error("codegen: unsupported: %s: %s is compiled as the HLO %s expands it "
+                              "into; run it (or pass_run_pipeline) first", d,
+                              hlo_opcode_name(x->op), pass);
+      free(d);
+      return e;
+    }
   const HloComputation *entry = m->entry;
   for (int i = 0; i <= entry->nparams; i++) {
     const HloInstr *x = i < entry->nparams ? entry->params[i] : entry->root;
@@ -121,15 +135,7 @@ static HloError *check_types(const HloModule *m) {
   }
   for (const HloComputation *c = m->first; c; c = c->next)
     for (const HloInstr *x = c->first; x; x = x->next)
-      if (x->op == HLO_OP_DYNAMIC_RESHAPE && !hlo_shape_is_dynamic(&x->shape) &&
-          !hlo_shape_is_dynamic(&x->operands[0]->shape)) {
-        char *desc = hlo_instr_describe(x);
-        HloError *e = hlo_error("codegen: unsupported: %s: dynamic-reshape is compiled as the "
-                                "reshape pass_dynamic_pad makes it; run it (or "
-                                "pass_run_pipeline) first", desc);
-        free(desc);
-        return e;
-      } else if (hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE) {
+      if (hlo_shape_is_dynamic(&x->shape) || x->op == HLO_OP_GET_DIMENSION_SIZE) {
         const HloInstr *at = x->op == HLO_OP_GET_DIMENSION_SIZE ? x->operands[0] : x;
         const HloShape *s = &at->shape;
         while (s->type == HLO_TUPLE) {

@@ -620,11 +620,8 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
   HloInstr *x = in->operands[0];
   const HloShape *xs = &x->shape;
   int r = in->shape.rank, xr = xs->rank;
-  HloInstr *size[HLO_MAX_RANK], *n = s32(at, 1);
-  for (int k = 0; k < xr; k++) {
-    size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
-    n = times(at, n, size[k]);
-  }
+  HloInstr *size[HLO_MAX_RANK];
+  for (int k = 0; k < xr; k++) size[k] = a->dim[k] ? a->dim[k] : s32(at, xs->dims[k]);
   int fs[2 * HLO_MAX_RANK + 2], ts[2 * HLO_MAX_RANK + 2], runs;
   if (in->op == HLO_OP_DYNAMIC_RESHAPE) {
     /* The sizes are the operands'. */
@@ -643,6 +640,8 @@ static HloInstr *reshape_gather(PxAt at, HloInstr *in, const Sizes *a, Sizes *ou
     }
   } else {
     int64_t rest = 1, b = __builtin_ctz(in->shape.dynamic);
+    HloInstr *n = s32(at, 1);
+    for (int k = 0; k < xr; k++) n = times(at, n, size[k]);
     for (int d = 0; d < r; d++)
       if (d != b) rest *= in->shape.dims[d];
     out->dim[b] = rest ? px_binary(at, HLO_OP_DIVIDE, n, s32(at, rest)) : s32(at, 0);
